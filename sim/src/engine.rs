@@ -1,0 +1,674 @@
+use std::cell::{Cell, RefCell};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use crate::scheduler::Scheduler;
+
+/// Virtual time.
+pub type Tick = u64;
+
+/// A task, numbered in spawn order; numbers are never reused within a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TaskId(pub u32);
+
+/// Limits on one run. Every run ends: by running out of work, or at a budget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    /// Polls of any task (each poll runs a task from one await to the next).
+    pub steps_max: u64,
+    /// Virtual time past which no timer fires.
+    pub time_max: Tick,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self {
+            steps_max: 1_000_000,
+            time_max: 1_000_000,
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing can run and no timer is left. `parked` lists the tasks still waiting for
+    /// an `unpark` that will never come (empty when every task finished).
+    Quiescent { parked: Vec<TaskId> },
+    /// `steps_max` polls were made and tasks could still run.
+    StepsExhausted { steps: u64 },
+    /// The next timer lies beyond `time_max`.
+    TimeExhausted { next_timer: Tick },
+    /// A task asked the engine to stop ([`Handle::halt`]).
+    Halted,
+}
+
+type BoxedTask = Pin<Box<dyn Future<Output = ()>>>;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum State {
+    Runnable,
+    Parked,
+    Sleeping,
+    Done,
+}
+
+struct Slot {
+    future: Option<BoxedTask>,
+    state: State,
+    /// An `unpark` that arrived before the task parked (as with `std::thread::park`).
+    permit: bool,
+    /// Set by a timer or an `unpark`; consumed by the await that was waiting for it.
+    woken: bool,
+    /// Timer sequence number of the task's live timer: a fired timer that does not
+    /// match is stale (the task was killed, or woken another way).
+    timer: Option<u64>,
+}
+
+struct Core {
+    now: Cell<Tick>,
+    slots: RefCell<Vec<Slot>>,
+    /// Runnable tasks, kept sorted by id so that choices are reproducible.
+    runnable: RefCell<Vec<TaskId>>,
+    timers: RefCell<BinaryHeap<Reverse<(Tick, u64, TaskId)>>>,
+    timer_seq: Cell<u64>,
+    scheduler: RefCell<Box<dyn Scheduler>>,
+    current: Cell<Option<TaskId>>,
+    /// Kills asked for the task being polled; applied when its poll returns.
+    kill_current: Cell<bool>,
+    halted: Cell<bool>,
+    steps: Cell<u64>,
+}
+
+/// Owns a run: spawn tasks through its [`Handle`], then [`Engine::run`] it once.
+pub struct Engine {
+    core: Rc<Core>,
+    budget: Budget,
+}
+
+/// What tasks use to reach the engine: time, spawning, waiting, random draws.
+#[derive(Clone)]
+pub struct Handle {
+    core: Rc<Core>,
+}
+
+impl Engine {
+    pub fn new(scheduler: Box<dyn Scheduler>, budget: Budget) -> Self {
+        Self {
+            core: Rc::new(Core {
+                now: Cell::new(0),
+                slots: RefCell::new(Vec::new()),
+                runnable: RefCell::new(Vec::new()),
+                timers: RefCell::new(BinaryHeap::new()),
+                timer_seq: Cell::new(0),
+                scheduler: RefCell::new(scheduler),
+                current: Cell::new(None),
+                kill_current: Cell::new(false),
+                halted: Cell::new(false),
+                steps: Cell::new(0),
+            }),
+            budget,
+        }
+    }
+
+    pub fn handle(&self) -> Handle {
+        Handle {
+            core: self.core.clone(),
+        }
+    }
+
+    /// The number of task polls made so far.
+    pub fn steps(&self) -> u64 {
+        self.core.steps.get()
+    }
+
+    /// Runs until nothing can run, a budget is reached, or a task halts the run.
+    pub fn run(&mut self) -> Outcome {
+        let core = &*self.core;
+        let waker = Waker::noop();
+        let mut context = Context::from_waker(waker);
+        let mut last: Option<TaskId> = None;
+        loop {
+            if core.halted.get() {
+                return Outcome::Halted;
+            }
+            if core.runnable.borrow().is_empty() {
+                match core.fire_next_timers(self.budget.time_max) {
+                    Ok(true) => {}
+                    Ok(false) => return Outcome::Quiescent { parked: core.parked() },
+                    Err(next_timer) => return Outcome::TimeExhausted { next_timer },
+                }
+                continue;
+            }
+            if core.steps.get() >= self.budget.steps_max {
+                return Outcome::StepsExhausted {
+                    steps: core.steps.get(),
+                };
+            }
+            let task = {
+                let runnable = core.runnable.borrow();
+                if runnable.len() == 1 {
+                    runnable[0]
+                } else {
+                    let index = core.scheduler.borrow_mut().pick(&runnable, last);
+                    runnable[index.min(runnable.len() - 1)]
+                }
+            };
+            core.steps.set(core.steps.get() + 1);
+            last = Some(task);
+
+            let mut future = core.slots.borrow_mut()[task.0 as usize]
+                .future
+                .take()
+                .expect("a runnable task has its future");
+            core.current.set(Some(task));
+            core.kill_current.set(false);
+            let poll = future.as_mut().poll(&mut context);
+            core.current.set(None);
+            match poll {
+                Poll::Ready(()) => {
+                    drop(future);
+                    core.finish(task);
+                }
+                Poll::Pending if core.kill_current.get() => {
+                    drop(future);
+                    core.finish(task);
+                }
+                Poll::Pending => {
+                    core.slots.borrow_mut()[task.0 as usize].future = Some(future);
+                }
+            }
+        }
+    }
+}
+
+impl Core {
+    fn set_state(&self, task: TaskId, state: State) {
+        let previous = {
+            let mut slots = self.slots.borrow_mut();
+            std::mem::replace(&mut slots[task.0 as usize].state, state)
+        };
+        if previous == state {
+            return;
+        }
+        let mut runnable = self.runnable.borrow_mut();
+        if previous == State::Runnable {
+            if let Ok(at) = runnable.binary_search(&task) {
+                runnable.remove(at);
+            }
+        }
+        if state == State::Runnable {
+            if let Err(at) = runnable.binary_search(&task) {
+                runnable.insert(at, task);
+            }
+        }
+    }
+
+    fn finish(&self, task: TaskId) {
+        self.set_state(task, State::Done);
+        let mut slots = self.slots.borrow_mut();
+        let slot = &mut slots[task.0 as usize];
+        slot.timer = None;
+        slot.future = None;
+    }
+
+    /// Advances the clock to the earliest live timer and wakes every task due then.
+    /// `Ok(false)`: no timer left. `Err(t)`: the next timer is past `time_max`.
+    fn fire_next_timers(&self, time_max: Tick) -> Result<bool, Tick> {
+        let mut due = Vec::new();
+        {
+            let mut timers = self.timers.borrow_mut();
+            let slots = self.slots.borrow();
+            let live = |&Reverse((_, seq, task)): &Reverse<(Tick, u64, TaskId)>| {
+                slots[task.0 as usize].timer == Some(seq)
+            };
+            while let Some(top) = timers.peek() {
+                if live(top) {
+                    break;
+                }
+                timers.pop();
+            }
+            let Some(&Reverse((at, _, _))) = timers.peek() else {
+                return Ok(false);
+            };
+            if at > time_max {
+                return Err(at);
+            }
+            self.now.set(at);
+            while let Some(top) = timers.peek() {
+                let Reverse((when, _, task)) = *top;
+                if when != at {
+                    break;
+                }
+                if live(top) {
+                    due.push(task);
+                }
+                timers.pop();
+            }
+        }
+        for task in due {
+            {
+                let mut slots = self.slots.borrow_mut();
+                let slot = &mut slots[task.0 as usize];
+                slot.timer = None;
+                slot.woken = true;
+            }
+            self.set_state(task, State::Runnable);
+        }
+        Ok(true)
+    }
+
+    fn parked(&self) -> Vec<TaskId> {
+        self.slots
+            .borrow()
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| slot.state == State::Parked)
+            .map(|(index, _)| TaskId(index as u32))
+            .collect()
+    }
+
+    fn current(&self) -> TaskId {
+        self.current
+            .get()
+            .expect("only a task being polled may wait, sleep or yield")
+    }
+
+    fn arm_timer(&self, task: TaskId, at: Tick) {
+        let seq = self.timer_seq.get();
+        self.timer_seq.set(seq + 1);
+        self.slots.borrow_mut()[task.0 as usize].timer = Some(seq);
+        self.timers.borrow_mut().push(Reverse((at, seq, task)));
+    }
+}
+
+impl Handle {
+    pub fn now(&self) -> Tick {
+        self.core.now.get()
+    }
+
+    /// The task being polled.
+    pub fn current(&self) -> TaskId {
+        self.core.current()
+    }
+
+    /// Starts a task, runnable at once.
+    pub fn spawn(&self, future: impl Future<Output = ()> + 'static) -> TaskId {
+        let task = self.push(Box::pin(future), State::Parked);
+        self.core.set_state(task, State::Runnable);
+        task
+    }
+
+    /// Starts a task that becomes runnable at virtual time `at` (or now, if `at` is past).
+    pub fn spawn_at(&self, at: Tick, future: impl Future<Output = ()> + 'static) -> TaskId {
+        let task = self.push(Box::pin(future), State::Sleeping);
+        self.core.arm_timer(task, at.max(self.now()));
+        task
+    }
+
+    fn push(&self, future: BoxedTask, state: State) -> TaskId {
+        let mut slots = self.core.slots.borrow_mut();
+        let task = TaskId(slots.len() as u32);
+        slots.push(Slot {
+            future: Some(future),
+            state,
+            permit: false,
+            woken: false,
+            timer: None,
+        });
+        task
+    }
+
+    /// Ends a task. A task that kills itself runs on until its next await, then ends.
+    pub fn kill(&self, task: TaskId) {
+        if self.core.current.get() == Some(task) {
+            self.core.kill_current.set(true);
+            return;
+        }
+        if self.is_alive(task) {
+            self.core.finish(task);
+        }
+    }
+
+    pub fn is_alive(&self, task: TaskId) -> bool {
+        self.core
+            .slots
+            .borrow()
+            .get(task.0 as usize)
+            .is_some_and(|slot| slot.state != State::Done)
+    }
+
+    /// Wakes a parked task; if it has not parked yet, its next park returns at once.
+    pub fn unpark(&self, task: TaskId) {
+        let state = match self.core.slots.borrow().get(task.0 as usize) {
+            Some(slot) => slot.state,
+            None => return,
+        };
+        match state {
+            State::Parked => {
+                self.core.slots.borrow_mut()[task.0 as usize].woken = true;
+                self.core.set_state(task, State::Runnable);
+            }
+            State::Runnable | State::Sleeping => {
+                self.core.slots.borrow_mut()[task.0 as usize].permit = true;
+            }
+            State::Done => {}
+        }
+    }
+
+    /// Lets the scheduler run another task before this one goes on.
+    pub fn yield_now(&self) -> YieldNow {
+        YieldNow { yielded: false }
+    }
+
+    /// Waits until another task calls [`Handle::unpark`] for this one.
+    pub fn park(&self) -> Park {
+        Park {
+            core: self.core.clone(),
+            waiting: false,
+        }
+    }
+
+    /// Waits `ticks` of virtual time (`0` is a yield).
+    pub fn sleep(&self, ticks: Tick) -> Sleep {
+        Sleep {
+            core: self.core.clone(),
+            ticks,
+            armed: false,
+        }
+    }
+
+    /// A value in `0..bound`, decided by the scheduler (and so recorded and replayed).
+    pub fn draw(&self, bound: u64) -> u64 {
+        if bound <= 1 {
+            return 0;
+        }
+        self.core.scheduler.borrow_mut().draw(bound).min(bound - 1)
+    }
+
+    /// A value in `low..=high`.
+    pub fn draw_range(&self, low: u64, high: u64) -> u64 {
+        if high <= low {
+            return low;
+        }
+        low + self.draw(high - low + 1)
+    }
+
+    /// Stops the run after the current poll.
+    pub fn halt(&self) {
+        self.core.halted.set(true);
+    }
+}
+
+/// Returned by [`Handle::yield_now`].
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            Poll::Ready(())
+        } else {
+            self.yielded = true;
+            Poll::Pending
+        }
+    }
+}
+
+/// Returned by [`Handle::park`].
+pub struct Park {
+    core: Rc<Core>,
+    waiting: bool,
+}
+
+impl Future for Park {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        let task = self.core.current();
+        let mut slots = self.core.slots.borrow_mut();
+        let slot = &mut slots[task.0 as usize];
+        if self.waiting {
+            if slot.woken {
+                slot.woken = false;
+                return Poll::Ready(());
+            }
+            drop(slots);
+            self.core.set_state(task, State::Parked);
+            return Poll::Pending;
+        }
+        if slot.permit {
+            slot.permit = false;
+            return Poll::Ready(());
+        }
+        slot.woken = false;
+        drop(slots);
+        self.waiting = true;
+        self.core.set_state(task, State::Parked);
+        Poll::Pending
+    }
+}
+
+/// Returned by [`Handle::sleep`].
+pub struct Sleep {
+    core: Rc<Core>,
+    ticks: Tick,
+    armed: bool,
+}
+
+impl Future for Sleep {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        let task = self.core.current();
+        if self.armed {
+            let mut slots = self.core.slots.borrow_mut();
+            let slot = &mut slots[task.0 as usize];
+            if slot.woken {
+                slot.woken = false;
+                return Poll::Ready(());
+            }
+            return Poll::Pending;
+        }
+        self.armed = true;
+        self.core.slots.borrow_mut()[task.0 as usize].woken = false;
+        if self.ticks == 0 {
+            // A zero sleep is a plain yield: stay runnable, finish on the next poll.
+            self.core.slots.borrow_mut()[task.0 as usize].woken = true;
+            return Poll::Pending;
+        }
+        let at = self.core.now.get().saturating_add(self.ticks);
+        self.core.arm_timer(task, at);
+        self.core.set_state(task, State::Sleeping);
+        Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{RandomScheduler, Recorder, ReplayScheduler};
+
+    fn engine(seed: u64) -> Engine {
+        Engine::new(Box::new(RandomScheduler::new(seed)), Budget::default())
+    }
+
+    /// Two tasks that each log their name at three yield points.
+    fn interleaving(mut engine: Engine) -> (Vec<&'static str>, Outcome) {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let handle = engine.handle();
+        for name in ["a", "b"] {
+            let (log, handle) = (log.clone(), handle.clone());
+            engine.handle().spawn(async move {
+                for _ in 0..3 {
+                    log.borrow_mut().push(name);
+                    handle.yield_now().await;
+                }
+            });
+        }
+        let outcome = engine.run();
+        let log = log.borrow().clone();
+        (log, outcome)
+    }
+
+    #[test]
+    fn same_seed_same_run_and_seeds_differ() {
+        let (first, outcome) = interleaving(engine(3));
+        assert_eq!(outcome, Outcome::Quiescent { parked: vec![] });
+        assert_eq!(interleaving(engine(3)).0, first);
+        let distinct: std::collections::BTreeSet<_> =
+            (0..20).map(|seed| interleaving(engine(seed)).0).collect();
+        assert!(distinct.len() >= 2, "seeds should reach several interleavings");
+    }
+
+    #[test]
+    fn a_recorded_schedule_replays_exactly() {
+        let (recorder, log) = Recorder::new(RandomScheduler::new(11));
+        let (original, _) = interleaving(Engine::new(Box::new(recorder), Budget::default()));
+        let schedule = log.schedule();
+        assert!(!schedule.is_empty());
+        let (replay, divergence) = ReplayScheduler::new(&schedule);
+        let (again, _) = interleaving(Engine::new(Box::new(replay), Budget::default()));
+        assert_eq!(again, original);
+        assert_eq!(*divergence.borrow(), None);
+    }
+
+    #[test]
+    fn time_advances_only_when_nothing_can_run() {
+        let mut engine = engine(0);
+        let handle = engine.handle();
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let (h, s) = (handle.clone(), seen.clone());
+        handle.spawn(async move {
+            h.sleep(5).await;
+            s.borrow_mut().push(("sleeper", h.now()));
+        });
+        let (h, s) = (handle.clone(), seen.clone());
+        handle.spawn_at(3, async move { s.borrow_mut().push(("timer", h.now())) });
+        let (h, s) = (handle.clone(), seen.clone());
+        handle.spawn(async move {
+            h.yield_now().await;
+            s.borrow_mut().push(("busy", h.now()));
+        });
+        assert_eq!(engine.run(), Outcome::Quiescent { parked: vec![] });
+        assert_eq!(
+            *seen.borrow(),
+            vec![("busy", 0), ("timer", 3), ("sleeper", 5)]
+        );
+    }
+
+    #[test]
+    fn park_unpark_and_permits() {
+        let mut engine = engine(1);
+        let handle = engine.handle();
+        let order = Rc::new(RefCell::new(Vec::new()));
+        let (h, o) = (handle.clone(), order.clone());
+        let waiter = handle.spawn(async move {
+            h.park().await;
+            o.borrow_mut().push("woken");
+        });
+        let (h, o) = (handle.clone(), order.clone());
+        handle.spawn(async move {
+            h.sleep(2).await;
+            o.borrow_mut().push("waking");
+            h.unpark(waiter);
+        });
+        // Unparked before it parks: the park returns at once.
+        let (h, o) = (handle.clone(), order.clone());
+        let early = handle.spawn(async move {
+            h.sleep(10).await;
+            h.park().await;
+            o.borrow_mut().push("permit");
+        });
+        handle.unpark(early);
+        assert_eq!(engine.run(), Outcome::Quiescent { parked: vec![] });
+        assert_eq!(*order.borrow(), vec!["waking", "woken", "permit"]);
+    }
+
+    #[test]
+    fn parked_forever_is_reported_and_kill_ends_a_task() {
+        let mut engine = engine(2);
+        let handle = engine.handle();
+        let h = handle.clone();
+        let stuck = handle.spawn(async move { h.park().await });
+        let h = handle.clone();
+        let victim = handle.spawn(async move {
+            loop {
+                h.sleep(1).await;
+            }
+        });
+        let h = handle.clone();
+        handle.spawn(async move {
+            h.sleep(4).await;
+            h.kill(victim);
+            assert!(!h.is_alive(victim));
+        });
+        assert_eq!(engine.run(), Outcome::Quiescent { parked: vec![stuck] });
+    }
+
+    #[test]
+    fn budgets_end_runaway_runs() {
+        let mut engine = Engine::new(
+            Box::new(RandomScheduler::new(0)),
+            Budget {
+                steps_max: 50,
+                time_max: 1_000,
+            },
+        );
+        let h = engine.handle();
+        engine.handle().spawn(async move {
+            loop {
+                h.yield_now().await;
+            }
+        });
+        assert_eq!(engine.run(), Outcome::StepsExhausted { steps: 50 });
+
+        let mut engine = Engine::new(
+            Box::new(RandomScheduler::new(0)),
+            Budget {
+                steps_max: 1_000_000,
+                time_max: 100,
+            },
+        );
+        let h = engine.handle();
+        engine.handle().spawn(async move {
+            loop {
+                h.sleep(7).await;
+            }
+        });
+        assert_eq!(engine.run(), Outcome::TimeExhausted { next_timer: 105 });
+    }
+
+    #[test]
+    fn a_task_that_kills_itself_stops_at_its_next_await() {
+        let mut engine = engine(0);
+        let handle = engine.handle();
+        let reached = Rc::new(Cell::new(0));
+        let (h, r) = (handle.clone(), reached.clone());
+        handle.spawn(async move {
+            r.set(1);
+            h.kill(h.current());
+            r.set(2);
+            h.yield_now().await;
+            r.set(3);
+        });
+        assert_eq!(engine.run(), Outcome::Quiescent { parked: vec![] });
+        assert_eq!(reached.get(), 2);
+    }
+
+    #[test]
+    fn halt_stops_the_run() {
+        let mut engine = engine(0);
+        let h = engine.handle();
+        engine.handle().spawn(async move {
+            h.halt();
+            h.yield_now().await;
+            unreachable!("a halted run polls nothing more");
+        });
+        assert_eq!(engine.run(), Outcome::Halted);
+    }
+}

@@ -1,0 +1,24 @@
+//! A domain-free, deterministic discrete-event kernel.
+//!
+//! Tasks are futures polled one at a time on a single OS thread. A task gives the
+//! scheduler a choice only where it awaits ([`Handle::yield_now`], [`Handle::park`],
+//! [`Handle::sleep`]); between two awaits it runs alone. Virtual time advances only when
+//! no task can run. Every decision (which task runs next, every random draw) goes
+//! through one [`Scheduler`], so a run is a pure function of its inputs and its
+//! [`Schedule`].
+//!
+//! This crate knows nothing of what it simulates: the world lives in the futures.
+
+mod engine;
+mod random;
+mod record;
+mod replay;
+mod schedule;
+mod scheduler;
+
+pub use engine::{Budget, Engine, Handle, Outcome, TaskId, Tick};
+pub use random::RandomScheduler;
+pub use record::{Recorder, RecordLog};
+pub use replay::ReplayScheduler;
+pub use schedule::{Schedule, TokenError};
+pub use scheduler::{Scheduler, below};

@@ -1,0 +1,157 @@
+use std::fmt;
+
+/// Every decision of one run, in order: task choices (an index into the runnable list)
+/// and random draws. Replaying the same decisions over the same scenario and binary
+/// reproduces the run exactly.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Schedule {
+    decisions: Vec<u64>,
+}
+
+/// Why a schedule token could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenError {
+    /// The token does not start with the version prefix `s1`.
+    Prefix,
+    /// A character outside the token alphabet, at this byte offset.
+    Character(usize),
+    /// The token ends in the middle of a number.
+    Truncated,
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenError::Prefix => write!(f, "a schedule token starts with `s1`"),
+            TokenError::Character(at) => {
+                write!(f, "character {at} of the schedule token is not in its alphabet (a-z, 2-7)")
+            }
+            TokenError::Truncated => write!(f, "the schedule token is cut short"),
+        }
+    }
+}
+
+impl std::error::Error for TokenError {}
+
+const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+const PREFIX: &str = "s1";
+
+impl Schedule {
+    pub fn new(decisions: Vec<u64>) -> Self {
+        Self { decisions }
+    }
+
+    pub fn decisions(&self) -> &[u64] {
+        &self.decisions
+    }
+
+    pub fn len(&self) -> usize {
+        self.decisions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.decisions.is_empty()
+    }
+
+    /// A short printable token: `s1` then the decisions as LEB128 varints in base32.
+    pub fn to_token(&self) -> String {
+        let mut bytes = Vec::with_capacity(self.decisions.len());
+        for &decision in &self.decisions {
+            let mut value = decision;
+            loop {
+                let low = (value & 0x7f) as u8;
+                value >>= 7;
+                if value == 0 {
+                    bytes.push(low);
+                    break;
+                }
+                bytes.push(low | 0x80);
+            }
+        }
+        let mut token = String::from(PREFIX);
+        let mut buffer: u32 = 0;
+        let mut bits = 0;
+        for byte in bytes {
+            buffer = (buffer << 8) | u32::from(byte);
+            bits += 8;
+            while bits >= 5 {
+                bits -= 5;
+                token.push(ALPHABET[((buffer >> bits) & 31) as usize] as char);
+            }
+        }
+        if bits > 0 {
+            token.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
+        }
+        token
+    }
+
+    pub fn from_token(token: &str) -> Result<Self, TokenError> {
+        let body = token.strip_prefix(PREFIX).ok_or(TokenError::Prefix)?;
+        let mut bytes = Vec::with_capacity(body.len() * 5 / 8);
+        let mut buffer: u32 = 0;
+        let mut bits = 0;
+        for (offset, character) in body.bytes().enumerate() {
+            let value = ALPHABET
+                .iter()
+                .position(|&a| a == character)
+                .ok_or(TokenError::Character(offset + PREFIX.len()))?;
+            buffer = (buffer << 5) | value as u32;
+            bits += 5;
+            if bits >= 8 {
+                bits -= 8;
+                bytes.push((buffer >> bits) as u8);
+            }
+        }
+        let mut decisions = Vec::new();
+        let mut value: u64 = 0;
+        let mut shift = 0;
+        let mut open = false;
+        for byte in bytes {
+            if shift >= 64 {
+                return Err(TokenError::Truncated);
+            }
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 != 0 {
+                shift += 7;
+                open = true;
+            } else {
+                decisions.push(value);
+                value = 0;
+                shift = 0;
+                open = false;
+            }
+        }
+        if open {
+            return Err(TokenError::Truncated);
+        }
+        Ok(Self { decisions })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip() {
+        for decisions in [
+            vec![],
+            vec![0],
+            vec![1, 0, 2, 127, 128, 300, u64::MAX],
+            (0..200).map(|i| i % 5).collect(),
+        ] {
+            let schedule = Schedule::new(decisions);
+            let token = schedule.to_token();
+            assert!(token.starts_with("s1"));
+            assert_eq!(Schedule::from_token(&token), Ok(schedule));
+        }
+    }
+
+    #[test]
+    fn bad_tokens_are_refused() {
+        assert_eq!(Schedule::from_token("x1abc"), Err(TokenError::Prefix));
+        assert_eq!(Schedule::from_token("s1ab!"), Err(TokenError::Character(4)));
+        // A single continuation byte (0x80) and nothing after it.
+        assert_eq!(Schedule::from_token("s1qa"), Err(TokenError::Truncated));
+    }
+}

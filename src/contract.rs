@@ -1,0 +1,184 @@
+//! The contract table of SPEC section 4: every rule the oracle checks, the seed document
+//! it comes from, and the errata a reader of that document should know about.
+
+use serde::Serialize;
+
+/// The five seed documents (`../shared/seeds/`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Seed {
+    /// 000: LPNSPV2CLEANUP.
+    NspV2Cleanup,
+    /// 001: LPNSPV2CLIENTSESSIONRUNDOWN.
+    NspV2ClientSessionRundown,
+    /// 002: LPNSPCLEANUP.
+    NspCleanup,
+    /// 003: LPWSPCLEANUP (transport providers).
+    WspCleanup,
+    /// 004: WSPCleanup for SAN service providers.
+    SanWspCleanup,
+}
+
+impl Seed {
+    pub fn file(self) -> &'static str {
+        match self {
+            Seed::NspV2Cleanup => "000_1bce7683d43a0f40.txt",
+            Seed::NspV2ClientSessionRundown => "001_96250fa513868d54.txt",
+            Seed::NspCleanup => "002_cfb2cd40094f3839.txt",
+            Seed::WspCleanup => "003_b8310ab147042313.txt",
+            Seed::SanWspCleanup => "004_50f36f1bfee22138.txt",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Seed::NspV2Cleanup => "LPNSPV2CLEANUP callback function (ws2spi.h)",
+            Seed::NspV2ClientSessionRundown => "LPNSPV2CLIENTSESSIONRUNDOWN callback function",
+            Seed::NspCleanup => "LPNSPCLEANUP callback function",
+            Seed::WspCleanup => "LPWSPCLEANUP callback function (ws2spi.h)",
+            Seed::SanWspCleanup => "WSPCleanup function (SAN service provider)",
+        }
+    }
+
+    /// The short number the docs use ("003").
+    pub fn number(self) -> &'static str {
+        &self.file()[..3]
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Contract {
+    pub id: &'static str,
+    pub rule: &'static str,
+    pub seeds: &'static [Seed],
+    /// The sentence of the seed the rule rests on (paraphrase where marked).
+    pub source: &'static str,
+    /// Where ws2sim decides what the seeds leave open.
+    pub model_choice: Option<&'static str>,
+    /// Mistakes in the seed documents a reader should know about.
+    pub errata: &'static [&'static str],
+}
+
+use Seed::*;
+
+pub const CONTRACTS: &[Contract] = &[
+    Contract {
+        id: "spi.return_convention",
+        rule: "Success returns NO_ERROR (0); failure returns SOCKET_ERROR (-1) and sets an error code the function documents: through lpErrno for WSP calls, through WSASetLastError for NSP calls.",
+        seeds: &[NspV2Cleanup, NspV2ClientSessionRundown, NspCleanup, WspCleanup, SanWspCleanup],
+        source: "003: \"The return value is zero if the operation has been successfully initiated. Otherwise, the value SOCKET_ERROR is returned, and a specific error number is available in lpErrno.\"",
+        model_choice: None,
+        errata: &[
+            "000 prints SOCKET_ERROR as \"1\": a minus sign lost in rendering; the value is -1, as 001 and 002 print it.",
+            "003 lists a third error whose meaning is a namespace provider's (\"Provider identifier given to the name-space provider is not managed by the name-space provider\"): that is WSAEINVAL, copied from NSPCleanup. ws2sim accepts WSAEINVAL from a transport provider's WSPCleanup as documented, and forbids it for SAN providers (004).",
+            "001: the SDK header declares NSPv2ClientSessionRundown as returning VOID, while the page documents NO_ERROR / SOCKET_ERROR; ws2sim checks the page's convention.",
+        ],
+    },
+    Contract {
+        id: "wsp.cleanup.refcount",
+        rule: "N successful WSPStartup calls need N WSPCleanup calls; only the last does the actual cleanup (releases the provider's resources for the client); earlier ones only decrement.",
+        seeds: &[WspCleanup],
+        source: "003: \"Only the final LPWSPCleanup for the service provider does the actual cleanup; the preceding calls simply decrement an internal reference count in the Winsock service provider.\"",
+        model_choice: None,
+        errata: &[],
+    },
+    Contract {
+        id: "wsp.cleanup.not_initialised",
+        rule: "WSPCleanup with no outstanding successful WSPStartup (WSPStartupEx for SAN) fails with WSANOTINITIALISED.",
+        seeds: &[WspCleanup, SanWspCleanup],
+        source: "003: \"A successful WSPStartup call must occur before using this function.\" 004: \"Successful WSPStartupEx call did not occur before the WSPCleanup call.\"",
+        model_choice: None,
+        errata: &[],
+    },
+    Contract {
+        id: "wsp.cleanup.cancel_silently",
+        rule: "At the final cleanup, pending blocking and asynchronous calls of every thread of the process are cancelled without posting notification messages and without signalling event objects.",
+        seeds: &[WspCleanup],
+        source: "003: \"any pending blocking or asynchronous calls issued by any thread in this process are canceled without posting any notification messages or signaling any event objects.\"",
+        model_choice: Some("A cancelled blocking call returns SOCKET_ERROR with WSAEINTR, as a blocking call cancelled by WSACancelBlockingCall does; the seed names no code."),
+        errata: &[],
+    },
+    Contract {
+        id: "wsp.cleanup.overlapped_aborted",
+        rule: "Pending overlapped send/recv operations fail with WSA_OPERATION_ABORTED; their event is not set and their completion routine is not invoked.",
+        seeds: &[WspCleanup],
+        source: "003: \"canceled without setting the event object or invoking the completion routine, if specified. In this case, the pending overlapped operations fail with the error status WSA_OPERATION_ABORTED.\"",
+        model_choice: Some("An operation whose notification is an I/O completion port gets no packet either: the seed names events and routines, and a port packet is the same kind of notification."),
+        errata: &[],
+    },
+    Contract {
+        id: "wsp.cleanup.sockets_reset",
+        rule: "Sockets still open at the final cleanup are reset and freed as if WSPCloseSocket were called; their handles are invalid afterwards (WSAENOTSOCK).",
+        seeds: &[WspCleanup, SanWspCleanup],
+        source: "003: \"Any sockets open when LPWSPCleanup is called are reset and automatically deallocated as if LPWSPCloseSocket was called\"",
+        model_choice: None,
+        errata: &[],
+    },
+    Contract {
+        id: "wsp.cleanup.lingering_data_sent",
+        rule: "Sockets already closed with data still queued are not affected by the cleanup: that data is still delivered.",
+        seeds: &[WspCleanup],
+        source: "003: \"sockets that have been closed with LPWSPCloseSocket but still have pending data to be sent are not affected, but the pending data is still sent.\"",
+        model_choice: None,
+        errata: &[],
+    },
+    Contract {
+        id: "wsp.cleanup.unload_ready",
+        rule: "WSPCleanup does not return until the DLL can be unloaded: no worker thread, timer or callback of the provider is left to run, and data still to send is sent or handed to a part of the stack that stays loaded.",
+        seeds: &[WspCleanup],
+        source: "003: \"This function should not return until the service provider DLL is prepared to be unloaded from memory.\"",
+        model_choice: None,
+        errata: &[],
+    },
+    Contract {
+        id: "wsp.crash_tolerant",
+        rule: "A process that ends without WSPCleanup must not break the provider for other processes nor leak the provider's machine-wide state.",
+        seeds: &[WspCleanup],
+        source: "003: \"A Winsock service provider must be prepared to deal with a process that terminates without invoking LPWSPCleanup\"",
+        model_choice: Some("Machine-wide state is whatever a provider keeps outside the process (shared memory, a registration with its driver); it must be back to what the live processes account for once the others are gone."),
+        errata: &[],
+    },
+    Contract {
+        id: "wsp.cleanup.restartable",
+        rule: "After the final cleanup, WSPStartup (WSPStartupEx for SAN) can be called again at once and works like a fresh start.",
+        seeds: &[WspCleanup, SanWspCleanup],
+        source: "003: \"A Winsock service provider must ensure that LPWSPCleanup leaves things in a state in which the Ws2_32.dll can immediately invoke WSPStartup to reestablish Winsock usage.\"",
+        model_choice: None,
+        errata: &[],
+    },
+    Contract {
+        id: "loader.no_code_after_unload",
+        rule: "No provider code runs in a process after the DLL's load count there reached zero.",
+        seeds: &[NspCleanup, WspCleanup],
+        source: "003 and 002: the cleanup \"should not return until the service provider DLL is prepared to be unloaded from memory\"; once unloaded, the DLL's code is gone.",
+        model_choice: None,
+        errata: &[],
+    },
+    Contract {
+        id: "ws2.balanced",
+        rule: "The ws2_32 model itself: at the end, every provider a process started got exactly as many cleanups as startups, unless the process ended without cleanup.",
+        seeds: &[WspCleanup],
+        source: "003: \"For each WSPStartup call, a corresponding LPWSPCleanup call will also be issued.\"",
+        model_choice: None,
+        errata: &[],
+    },
+];
+
+pub fn find(id: &str) -> Option<&'static Contract> {
+    CONTRACTS.iter().find(|contract| contract.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_sorted_by_family() {
+        let mut ids: Vec<_> = CONTRACTS.iter().map(|c| c.id).collect();
+        let count = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), count);
+        assert!(find("wsp.cleanup.refcount").is_some());
+        assert!(find("wsp.cleanup.nonsense").is_none());
+    }
+}

@@ -1,0 +1,5 @@
+//! Scenario files: the format ([`model`]), loading and validation.
+
+pub mod model;
+
+pub use model::*;

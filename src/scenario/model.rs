@@ -1,0 +1,273 @@
+//! The scenario file format (RON), as serde types. Every struct refuses unknown fields.
+//! SPEC section 6 sketches it; this module is the reference.
+//!
+//! Steps without parameters are unit variants (`Startup`, `Cleanup`, `Exit`, `Crash`);
+//! steps with parameters always take parentheses, and their optional fields have the
+//! defaults written next to them.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    /// One or two sentences: what the scenario shows.
+    pub about: String,
+    #[serde(default)]
+    pub os: Os,
+    /// Seed of the scheduler (`--seed` overrides it).
+    #[serde(default)]
+    pub seed: u64,
+    /// Network latency in ticks, drawn uniformly in `min..=max` for each completion.
+    #[serde(default = "default_latency")]
+    pub latency: (u64, u64),
+    #[serde(default)]
+    pub budget: Budget,
+    pub providers: Vec<Provider>,
+    #[serde(default)]
+    pub catalog: Vec<CatalogEntry>,
+    pub processes: Vec<Process>,
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+    #[serde(default)]
+    pub expect: Expect,
+}
+
+fn default_latency() -> (u64, u64) {
+    (1, 10)
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum Os {
+    Vista,
+    Server2008,
+    Win7,
+    #[default]
+    Win10,
+    Win11,
+}
+
+/// Limits on one run; a run that reaches one ends with "budget exhausted".
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Budget {
+    /// Scheduler steps (one step runs a thread from one yield point to the next).
+    pub steps_max: u64,
+    /// Trace events.
+    pub events_max: u64,
+    /// Virtual time in ticks.
+    pub time_max: u64,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self {
+            steps_max: 100_000,
+            events_max: 100_000,
+            time_max: 1_000_000,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Provider {
+    /// The DLL's name, as traces show it (`msafd!WSPCleanup`).
+    pub name: String,
+    pub kind: ProviderKind,
+    /// A name from the model registry (`ws2sim models`).
+    #[serde(default = "conforming")]
+    pub model: String,
+}
+
+fn conforming() -> String {
+    "conforming".to_string()
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ProviderKind {
+    Transport,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub enum CatalogEntry {
+    /// A transport catalog entry (a WSAPROTOCOL_INFO in the real catalog).
+    Transport {
+        id: u32,
+        provider: String,
+        protocol: Protocol,
+        #[serde(default)]
+        chain: Chain,
+    },
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub enum Chain {
+    /// A base provider: the bottom of every chain.
+    #[default]
+    Base,
+    /// A protocol chain, top entry first, base entry last.
+    Layered(Vec<u32>),
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Process {
+    pub name: String,
+    pub threads: Vec<Thread>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Thread {
+    pub name: String,
+    pub steps: Vec<Step>,
+}
+
+/// One thing a thread does. API calls go through the ws2_32 model; `Spi` calls the
+/// provider directly, the thread acting as an SPI client.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub enum Step {
+    /// WSAStartup asking for version 2.2.
+    Startup,
+    /// WSAStartup asking for another version (major, minor).
+    StartupVersion(u8, u8),
+    /// WSACleanup.
+    Cleanup,
+    /// WSASocket on a catalog entry; `name` is how later steps refer to the socket.
+    Socket { name: String, entry: u32 },
+    /// WSASend of `bytes` bytes.
+    Send {
+        socket: String,
+        #[serde(default = "default_bytes")]
+        bytes: u32,
+        #[serde(default)]
+        mode: IoMode,
+        #[serde(default)]
+        completes: Completion,
+    },
+    /// WSARecv.
+    Recv {
+        socket: String,
+        #[serde(default)]
+        mode: IoMode,
+        #[serde(default)]
+        completes: Completion,
+    },
+    /// closesocket: `Graceful` (the default) lets queued data drain; `Abortive` resets.
+    Close {
+        socket: String,
+        #[serde(default)]
+        how: CloseHow,
+    },
+    /// WSAAsyncSelect: the provider posts FD_* notification messages to a window.
+    AsyncSelect { socket: String, events: Vec<FdEvent> },
+    /// WSAEventSelect: the provider signals an event object on FD_* network events.
+    EventSelect { socket: String, events: Vec<FdEvent> },
+    /// Waits this many ticks of virtual time.
+    Sleep(u64),
+    /// ExitProcess: other threads are killed, DLLs get DLL_PROCESS_DETACH (terminating).
+    Exit,
+    /// TerminateProcess: no DllMain, no cleanup; only the kernel reclaims.
+    Crash,
+    /// A direct SPI call: the thread acts as an SPI client (as ws2_32 or an LSP would).
+    Spi { provider: String, call: SpiCall },
+}
+
+fn default_bytes() -> u32 {
+    100
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum IoMode {
+    /// The thread waits until the call completes or is cancelled.
+    #[default]
+    Blocking,
+    /// The call returns WSA_IO_PENDING; completion is reported as `Notify` says.
+    Overlapped(Notify),
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+pub enum Notify {
+    /// The WSAOVERLAPPED's event object is set.
+    Event,
+    /// The completion routine runs as an APC in the issuing thread.
+    Routine,
+    /// A packet is posted to the socket's I/O completion port.
+    Port,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum Completion {
+    /// After a latency drawn from the scenario's `latency` range.
+    #[default]
+    Latency,
+    /// After exactly this many ticks.
+    After(u64),
+    /// Never: the operation stays pending until it is cancelled.
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum CloseHow {
+    #[default]
+    Graceful,
+    Abortive,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FdEvent {
+    Read,
+    Write,
+    Oob,
+    Accept,
+    Connect,
+    Close,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SpiCall {
+    WSPStartup,
+    WSPCleanup,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub enum Fault {
+    /// TerminateProcess at virtual time `at`.
+    Crash { process: String, at: u64 },
+    /// ExitProcess at virtual time `at`.
+    Exit { process: String, at: u64 },
+    /// The provider's `nth` allocation inside `call` fails (counted across processes).
+    FailAlloc {
+        provider: String,
+        call: SpiCall,
+        nth: u32,
+    },
+}
+
+/// What the run must show; `ws2sim run` exits 1 when the outcome differs.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Expect {
+    /// Contract ids that must be violated; empty: none may be.
+    pub violations: Vec<String>,
+    /// How the run must end.
+    pub ending: Ending,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum Ending {
+    /// Every thread ran out of steps (or its process ended).
+    #[default]
+    Completed,
+    /// Some threads wait forever.
+    Deadlock,
+    /// A budget ran out.
+    BudgetExhausted,
+}
