@@ -64,7 +64,13 @@ pub const CONTRACTS: &[Contract] = &[
     Contract {
         id: "spi.return_convention",
         rule: "Success returns NO_ERROR (0); failure returns SOCKET_ERROR (-1) and sets an error code the function documents: through lpErrno for WSP calls, through WSASetLastError for NSP calls.",
-        seeds: &[NspV2Cleanup, NspV2ClientSessionRundown, NspCleanup, WspCleanup, SanWspCleanup],
+        seeds: &[
+            NspV2Cleanup,
+            NspV2ClientSessionRundown,
+            NspCleanup,
+            WspCleanup,
+            SanWspCleanup,
+        ],
         source: "003: \"The return value is zero if the operation has been successfully initiated. Otherwise, the value SOCKET_ERROR is returned, and a specific error number is available in lpErrno.\"",
         model_choice: None,
         errata: &[
@@ -94,7 +100,9 @@ pub const CONTRACTS: &[Contract] = &[
         rule: "At the final cleanup, pending blocking and asynchronous calls of every thread of the process are cancelled without posting notification messages and without signalling event objects.",
         seeds: &[WspCleanup],
         source: "003: \"any pending blocking or asynchronous calls issued by any thread in this process are canceled without posting any notification messages or signaling any event objects.\"",
-        model_choice: Some("A cancelled blocking call returns SOCKET_ERROR with WSAEINTR, as a blocking call cancelled by WSACancelBlockingCall does; the seed names no code."),
+        model_choice: Some(
+            "A cancelled blocking call returns SOCKET_ERROR with WSAEINTR, as a blocking call cancelled by WSACancelBlockingCall does; the seed names no code.",
+        ),
         errata: &[],
     },
     Contract {
@@ -102,7 +110,9 @@ pub const CONTRACTS: &[Contract] = &[
         rule: "Pending overlapped send/recv operations fail with WSA_OPERATION_ABORTED; their event is not set and their completion routine is not invoked.",
         seeds: &[WspCleanup],
         source: "003: \"canceled without setting the event object or invoking the completion routine, if specified. In this case, the pending overlapped operations fail with the error status WSA_OPERATION_ABORTED.\"",
-        model_choice: Some("An operation whose notification is an I/O completion port gets no packet either: the seed names events and routines, and a port packet is the same kind of notification."),
+        model_choice: Some(
+            "An operation whose notification is an I/O completion port gets no packet either: the seed names events and routines, and a port packet is the same kind of notification.",
+        ),
         errata: &[],
     },
     Contract {
@@ -134,7 +144,9 @@ pub const CONTRACTS: &[Contract] = &[
         rule: "A process that ends without WSPCleanup must not break the provider for other processes nor leak the provider's machine-wide state.",
         seeds: &[WspCleanup],
         source: "003: \"A Winsock service provider must be prepared to deal with a process that terminates without invoking LPWSPCleanup\"",
-        model_choice: Some("Machine-wide state is whatever a provider keeps outside the process (shared memory, a registration with its driver); it must be back to what the live processes account for once the others are gone."),
+        model_choice: Some(
+            "Machine-wide state is whatever a provider keeps outside the process (shared memory, a registration with its driver); it must be back to what the live processes account for once the others are gone.",
+        ),
         errata: &[],
     },
     Contract {

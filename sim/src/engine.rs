@@ -139,7 +139,11 @@ impl Engine {
             if core.runnable.borrow().is_empty() {
                 match core.fire_next_timers(self.budget.time_max) {
                     Ok(true) => {}
-                    Ok(false) => return Outcome::Quiescent { parked: core.parked() },
+                    Ok(false) => {
+                        return Outcome::Quiescent {
+                            parked: core.parked(),
+                        };
+                    }
                     Err(next_timer) => return Outcome::TimeExhausted { next_timer },
                 }
                 continue;
@@ -522,7 +526,10 @@ mod tests {
         assert_eq!(interleaving(engine(3)).0, first);
         let distinct: std::collections::BTreeSet<_> =
             (0..20).map(|seed| interleaving(engine(seed)).0).collect();
-        assert!(distinct.len() >= 2, "seeds should reach several interleavings");
+        assert!(
+            distinct.len() >= 2,
+            "seeds should reach several interleavings"
+        );
     }
 
     #[test]
@@ -607,7 +614,12 @@ mod tests {
             h.kill(victim);
             assert!(!h.is_alive(victim));
         });
-        assert_eq!(engine.run(), Outcome::Quiescent { parked: vec![stuck] });
+        assert_eq!(
+            engine.run(),
+            Outcome::Quiescent {
+                parked: vec![stuck]
+            }
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ mod scheduler;
 
 pub use engine::{Budget, Engine, Handle, Outcome, TaskId, Tick};
 pub use random::RandomScheduler;
-pub use record::{Recorder, RecordLog};
+pub use record::{RecordLog, Recorder};
 pub use replay::ReplayScheduler;
 pub use schedule::{Schedule, TokenError};
 pub use scheduler::{Scheduler, below};

@@ -24,7 +24,10 @@ impl fmt::Display for TokenError {
         match self {
             TokenError::Prefix => write!(f, "a schedule token starts with `s1`"),
             TokenError::Character(at) => {
-                write!(f, "character {at} of the schedule token is not in its alphabet (a-z, 2-7)")
+                write!(
+                    f,
+                    "character {at} of the schedule token is not in its alphabet (a-z, 2-7)"
+                )
             }
             TokenError::Truncated => write!(f, "the schedule token is cut short"),
         }

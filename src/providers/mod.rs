@@ -45,10 +45,101 @@ pub fn names(kind: ProviderKind) -> impl Iterator<Item = &'static str> {
         .map(|model| model.name)
 }
 
-pub static MODELS: &[ModelInfo] = &[ModelInfo {
-    name: "conforming",
-    kind: ProviderKind::Transport,
-    breaks: None,
-    about: "Counts WSPStartup calls atomically, cleans up on the last WSPCleanup only: cancels pending operations silently, resets open sockets, leaves lingering data to the kernel, stops its worker before returning.",
-    defect: Defect::None,
-}];
+const fn mutant(
+    name: &'static str,
+    breaks: &'static str,
+    defect: TransportDefect,
+    about: &'static str,
+) -> ModelInfo {
+    ModelInfo {
+        name,
+        kind: ProviderKind::Transport,
+        breaks: Some(breaks),
+        about,
+        defect: Defect::Transport(defect),
+    }
+}
+
+use TransportDefect as T;
+
+pub static MODELS: &[ModelInfo] = &[
+    ModelInfo {
+        name: "conforming",
+        kind: ProviderKind::Transport,
+        breaks: None,
+        about: "Counts WSPStartup calls atomically and cleans up on the last WSPCleanup only: cancels pending calls silently, resets open sockets, leaves closed sockets' data to the kernel, waits for its worker thread before returning.",
+        defect: Defect::None,
+    },
+    mutant(
+        "cleanup_on_first_call",
+        "wsp.cleanup.refcount",
+        T::CleanupOnFirstCall,
+        "Does the actual cleanup on every WSPCleanup, ignoring the WSPStartup calls still outstanding.",
+    ),
+    mutant(
+        "racy_refcount",
+        "wsp.cleanup.refcount",
+        T::RacyRefcount,
+        "Reads its reference count, yields, then writes it back: two SPI clients at once lose an update.",
+    ),
+    mutant(
+        "cleanup_without_startup_succeeds",
+        "wsp.cleanup.not_initialised",
+        T::CleanupWithoutStartupSucceeds,
+        "Returns success from a WSPCleanup that no WSPStartup preceded.",
+    ),
+    mutant(
+        "signals_event_on_cleanup",
+        "wsp.cleanup.cancel_silently",
+        T::SignalsEventOnCleanup,
+        "Posts FD_CLOSE (window message or event object) for each socket it resets at the final cleanup.",
+    ),
+    mutant(
+        "runs_completion_routine_on_abort",
+        "wsp.cleanup.overlapped_aborted",
+        T::RunsCompletionRoutineOnAbort,
+        "Aborts pending overlapped operations with WSA_OPERATION_ABORTED but still runs their completion routine, sets their event or posts to their port.",
+    ),
+    mutant(
+        "leaks_open_sockets",
+        "wsp.cleanup.sockets_reset",
+        T::LeaksOpenSockets,
+        "Leaves sockets that are still open at the final cleanup open.",
+    ),
+    mutant(
+        "drops_lingering_data",
+        "wsp.cleanup.lingering_data_sent",
+        T::DropsLingeringData,
+        "Purges the data that gracefully closed sockets still have queued.",
+    ),
+    mutant(
+        "returns_before_worker_exits",
+        "wsp.cleanup.unload_ready",
+        T::ReturnsBeforeWorkerExits,
+        "Tells its worker thread to stop and returns without waiting for it; the worker then runs in an unloaded DLL.",
+    ),
+    mutant(
+        "defers_free_to_threadpool",
+        "loader.no_code_after_unload",
+        T::DefersFreeToThreadpool,
+        "DllMain(DLL_PROCESS_DETACH) queues a thread-pool callback that lives in the DLL; it runs after the unload.",
+    ),
+    mutant(
+        "shared_count_not_crash_safe",
+        "wsp.crash_tolerant",
+        T::SharedCountNotCrashSafe,
+        "Keeps its attach count in shared memory: a process that crashes leaves it incremented for good.",
+    ),
+    mutant(
+        "not_restartable",
+        "wsp.cleanup.restartable",
+        T::NotRestartable,
+        "Remembers in its driver that a process cleaned up and refuses its next WSPStartup with WSASYSNOTREADY.",
+    ),
+    mutant(
+        "returns_plus_one_on_error",
+        "spi.return_convention",
+        T::ReturnsPlusOneOnError,
+        "Returns 1 instead of SOCKET_ERROR (-1) when a call fails.",
+    ),
+];

@@ -1,5 +1,501 @@
-//! The transport provider model (seed 003).
+//! The transport provider model (seed 003, LPWSPCleanup). Provider code yields to the
+//! scheduler on entry to every SPI call, between reading and writing its reference
+//! count where a defect makes that racy, and before cancelling operations.
 
-/// The defects a transport mutant can carry; `None` in the registry is the conforming model.
+use crate::event::*;
+use crate::scenario::{CloseHow, Completion, IoMode, SpiCall};
+use crate::world::Cx;
+use crate::world::kernel::{OpState, SockState, sockets_in};
+use crate::world::loader;
+use crate::wsa::*;
+
+/// The one rule a transport mutant gets wrong (see the registry in `providers`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TransportDefect {}
+pub enum TransportDefect {
+    /// Does the actual cleanup on every WSPCleanup, not only the last.
+    CleanupOnFirstCall,
+    /// Reads its reference count, yields, then writes it: concurrent calls lose updates.
+    RacyRefcount,
+    /// WSPCleanup without a WSPStartup returns success.
+    CleanupWithoutStartupSucceeds,
+    /// Posts FD_CLOSE (message or event object) for the sockets it resets at cleanup.
+    SignalsEventOnCleanup,
+    /// Aborted overlapped operations get their notification (routine, event, port).
+    RunsCompletionRoutineOnAbort,
+    /// Leaves open sockets open at the final cleanup.
+    LeaksOpenSockets,
+    /// Purges the data gracefully closed sockets still have queued.
+    DropsLingeringData,
+    /// Tells its worker thread to stop but does not wait for it.
+    ReturnsBeforeWorkerExits,
+    /// DllMain(DLL_PROCESS_DETACH) defers a free to a thread-pool callback in the DLL.
+    DefersFreeToThreadpool,
+    /// Keeps its attach count in shared memory, which a crash never decrements.
+    SharedCountNotCrashSafe,
+    /// Remembers in its driver that a process cleaned up, and refuses to start again.
+    NotRestartable,
+    /// Returns 1 instead of SOCKET_ERROR (-1) on failure.
+    ReturnsPlusOneOnError,
+}
+
+use TransportDefect as D;
+
+fn has(cx: &Cx, provider: ProviderIx, defect: TransportDefect) -> bool {
+    cx.world.borrow().transport_defect(provider) == Some(defect)
+}
+
+/// The value a failing call returns: SOCKET_ERROR, unless the model gets that wrong.
+fn failure(cx: &Cx, provider: ProviderIx) -> i32 {
+    if has(cx, provider, D::ReturnsPlusOneOnError) {
+        1
+    } else {
+        SOCKET_ERROR
+    }
+}
+
+fn refcount(cx: &Cx, provider: ProviderIx) -> u32 {
+    let world = cx.world.borrow();
+    world.procs[cx.pid as usize]
+        .instances
+        .get(&provider)
+        .map_or(0, |instance| instance.refcount)
+}
+
+fn set_refcount(cx: &Cx, provider: ProviderIx, value: u32) {
+    let mut world = cx.world.borrow_mut();
+    if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
+        instance.refcount = value;
+    }
+}
+
+/// A `Spi(provider, call)` step: the thread is an SPI client, holding a load reference
+/// for each WSPStartup it made (and a temporary one around each call).
+pub async fn spi_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
+    match call {
+        SpiCall::WSPStartup => {
+            loader::load_library(cx, provider);
+            let (ret, _) = wsp_startup(cx, provider, Client::Step).await;
+            if ret == NO_ERROR {
+                let mut world = cx.world.borrow_mut();
+                *world.procs[cx.pid as usize]
+                    .step_starts
+                    .entry(provider)
+                    .or_insert(0) += 1;
+            } else {
+                loader::free_library(cx, provider);
+            }
+        }
+        SpiCall::WSPCleanup => {
+            loader::load_library(cx, provider);
+            let (ret, _) = wsp_cleanup(cx, provider, Client::Step).await;
+            loader::free_library(cx, provider);
+            let held = {
+                let mut world = cx.world.borrow_mut();
+                let starts = world.procs[cx.pid as usize]
+                    .step_starts
+                    .entry(provider)
+                    .or_insert(0);
+                let held = ret == NO_ERROR && *starts > 0;
+                if held {
+                    *starts -= 1;
+                }
+                held
+            };
+            if held {
+                loader::free_library(cx, provider);
+            }
+        }
+    }
+}
+
+pub async fn wsp_startup(cx: &Cx, provider: ProviderIx, client: Client) -> (i32, Option<u32>) {
+    let id = cx.call(Call::WSPStartup { provider, client });
+    cx.yield_point().await;
+    let refused = has(cx, provider, D::NotRestartable)
+        && cx.world.borrow().machine[provider as usize]
+            .refuses
+            .contains(&cx.pid);
+    if refused {
+        let ret = failure(cx, provider);
+        cx.ret(id, ret, Some(WSASYSNOTREADY), Detail::None);
+        return (ret, Some(WSASYSNOTREADY));
+    }
+    let before = refcount(cx, provider);
+    if has(cx, provider, D::RacyRefcount) {
+        cx.yield_point().await;
+    }
+    if before == 0 {
+        if !cx.try_alloc(provider, SpiCall::WSPStartup) {
+            let ret = failure(cx, provider);
+            cx.ret(id, ret, Some(WSA_NOT_ENOUGH_MEMORY), Detail::None);
+            return (ret, Some(WSA_NOT_ENOUGH_MEMORY));
+        }
+        initialise(cx, provider);
+    }
+    set_refcount(cx, provider, before + 1);
+    let detail = Detail::Refcount {
+        before,
+        after: before + 1,
+        actual_cleanup: false,
+    };
+    cx.ret(id, NO_ERROR, None, detail);
+    (NO_ERROR, None)
+}
+
+/// The first start in a process: instance memory, machine-wide state, a worker thread.
+fn initialise(cx: &Cx, provider: ProviderIx) {
+    let memory = cx.acquire(provider, Resource::InstanceMemory);
+    let machine = if has(cx, provider, D::SharedCountNotCrashSafe) {
+        cx.acquire(provider, Resource::SharedCount)
+    } else {
+        cx.acquire(provider, Resource::MachineRegistration)
+    };
+    let tid = {
+        let mut world = cx.world.borrow_mut();
+        let name = format!("{}.worker", world.provider_name(provider));
+        let threads = &mut world.procs[cx.pid as usize].threads;
+        threads.push(crate::world::ThreadState {
+            name,
+            task: None,
+            depth: 0,
+            app: false,
+            finished: false,
+            waiting_for: None,
+        });
+        (threads.len() - 1) as Tid
+    };
+    let worker = Cx {
+        tid: Some(tid),
+        ..cx.clone()
+    };
+    let thread = cx.acquire(provider, Resource::WorkerThread { thread: tid });
+    let task = cx
+        .sim
+        .spawn(async move { worker_thread(&worker, provider, thread).await });
+    let mut world = cx.world.borrow_mut();
+    let process = &mut world.procs[cx.pid as usize];
+    process.threads[tid as usize].task = Some(task);
+    if let Some(instance) = process.instances.get_mut(&provider) {
+        instance.memory = Some(memory);
+        instance.machine = Some(machine);
+        instance.worker = Some((tid, task));
+        instance.stop_worker = false;
+    }
+}
+
+/// The provider's worker: waits for the stop request, then exits.
+async fn worker_thread(cx: &Cx, provider: ProviderIx, thread: ResourceId) {
+    loop {
+        let stop = {
+            let world = cx.world.borrow();
+            world.procs[cx.pid as usize]
+                .instances
+                .get(&provider)
+                .is_none_or(|instance| instance.stop_worker)
+        };
+        if stop {
+            break;
+        }
+        cx.wait(|| "its provider's stop request".to_string()).await;
+    }
+    cx.emit(EventKind::ProviderCode {
+        provider,
+        what: "worker thread exits",
+    });
+    cx.release(thread, ReleasedBy::Provider);
+    let joiner = {
+        let mut world = cx.world.borrow_mut();
+        let process = &mut world.procs[cx.pid as usize];
+        if let Some(tid) = cx.tid {
+            process.threads[tid as usize].finished = true;
+        }
+        process
+            .instances
+            .get_mut(&provider)
+            .and_then(|instance| instance.worker_joiner.take())
+    };
+    if let Some(task) = joiner {
+        cx.sim.unpark(task);
+    }
+}
+
+pub async fn wsp_cleanup(cx: &Cx, provider: ProviderIx, client: Client) -> (i32, Option<u32>) {
+    let id = cx.call(Call::WSPCleanup { provider, client });
+    cx.yield_point().await;
+    let before = refcount(cx, provider);
+    if before == 0 {
+        if has(cx, provider, D::CleanupWithoutStartupSucceeds) {
+            cx.ret(id, NO_ERROR, None, Detail::None);
+            return (NO_ERROR, None);
+        }
+        let ret = failure(cx, provider);
+        cx.ret(id, ret, Some(WSANOTINITIALISED), Detail::None);
+        return (ret, Some(WSANOTINITIALISED));
+    }
+    if has(cx, provider, D::RacyRefcount) {
+        cx.yield_point().await;
+    }
+    let mut after = before - 1;
+    let actual = after == 0 || has(cx, provider, D::CleanupOnFirstCall);
+    if actual {
+        after = 0;
+    }
+    set_refcount(cx, provider, after);
+    if actual {
+        actual_cleanup(cx, provider).await;
+    }
+    let detail = Detail::Refcount {
+        before,
+        after,
+        actual_cleanup: actual,
+    };
+    cx.ret(id, NO_ERROR, None, detail);
+    (NO_ERROR, None)
+}
+
+/// The final cleanup (seed 003): cancel pending calls silently, reset open sockets,
+/// leave closed sockets' data to the kernel, stop the worker, free everything.
+async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
+    cx.yield_point().await;
+    let notify_aborts = has(cx, provider, D::RunsCompletionRoutineOnAbort);
+    for op in cx.pending_ops(provider, None) {
+        let blocking = matches!(cx.world.borrow().ops[op as usize].mode, IoMode::Blocking);
+        let status = if blocking {
+            WSAEINTR
+        } else {
+            WSA_OPERATION_ABORTED
+        };
+        cx.complete_op(op, status, notify_aborts);
+    }
+    let open = sockets_in(&cx.world.borrow(), cx.pid, provider, SockState::Open);
+    for socket in open {
+        let (select, kernel) = {
+            let world = cx.world.borrow();
+            let sock = &world.procs[cx.pid as usize].sockets[&socket];
+            (sock.select, sock.kernel)
+        };
+        if let (Some((_, via)), true) = (select, has(cx, provider, D::SignalsEventOnCleanup)) {
+            cx.emit(EventKind::Notification {
+                provider,
+                socket,
+                fd: FD_CLOSE,
+                via,
+            });
+        }
+        if has(cx, provider, D::LeaksOpenSockets) {
+            continue;
+        }
+        cx.world.borrow_mut().procs[cx.pid as usize]
+            .sockets
+            .get_mut(&socket)
+            .expect("listed above")
+            .state = SockState::Reset;
+        cx.emit(EventKind::SocketReset { provider, socket });
+        cx.discard_data(socket, ReleasedBy::Provider);
+        cx.release(kernel, ReleasedBy::Provider);
+    }
+    if has(cx, provider, D::DropsLingeringData) {
+        for socket in sockets_in(&cx.world.borrow(), cx.pid, provider, SockState::Closed) {
+            cx.discard_data(socket, ReleasedBy::Provider);
+        }
+    }
+    stop_worker(cx, provider).await;
+    let (memory, machine) = {
+        let mut world = cx.world.borrow_mut();
+        let instance = world.procs[cx.pid as usize].instances.get_mut(&provider);
+        instance.map_or((None, None), |i| (i.memory.take(), i.machine.take()))
+    };
+    if has(cx, provider, D::NotRestartable) {
+        cx.world.borrow_mut().machine[provider as usize]
+            .refuses
+            .push(cx.pid);
+    }
+    for resource in [machine, memory].into_iter().flatten() {
+        cx.release(resource, ReleasedBy::Provider);
+    }
+}
+
+async fn stop_worker(cx: &Cx, provider: ProviderIx) {
+    let wait = !has(cx, provider, D::ReturnsBeforeWorkerExits);
+    let worker = {
+        let mut world = cx.world.borrow_mut();
+        let me = cx.sim.current();
+        let instance = world.procs[cx.pid as usize].instances.get_mut(&provider);
+        instance.and_then(|instance| {
+            instance.stop_worker = true;
+            let worker = instance.worker.take();
+            if wait && worker.is_some() {
+                instance.worker_joiner = Some(me);
+            }
+            worker
+        })
+    };
+    let Some((_, task)) = worker else {
+        return;
+    };
+    cx.sim.unpark(task);
+    if wait && cx.sim.is_alive(task) {
+        cx.wait(|| "its provider's worker thread to exit".to_string())
+            .await;
+    }
+}
+
+/// DllMain. The conforming model does nothing heavy here, as DllMain must not.
+pub fn dll_main(cx: &Cx, provider: ProviderIx, reason: DllReason) {
+    cx.emit(EventKind::DllMain { provider, reason });
+    let deferred = reason == DllReason::ProcessDetach { terminating: false }
+        && has(cx, provider, D::DefersFreeToThreadpool);
+    if deferred {
+        let pool = cx.kernel();
+        let at = cx.now() + 1;
+        cx.sim.spawn_at(at, async move {
+            if pool.alive() {
+                pool.emit(EventKind::ProviderCode {
+                    provider,
+                    what: "thread-pool callback (deferred free)",
+                });
+            }
+        });
+    }
+}
+
+pub async fn wsp_socket(cx: &Cx, provider: ProviderIx, entry: u32) -> SocketHandle {
+    let id = cx.call(Call::WSPSocket { provider, entry });
+    cx.yield_point().await;
+    let handle = cx.open_socket(provider, entry);
+    cx.ret(id, NO_ERROR, None, Detail::Socket { handle });
+    handle
+}
+
+/// Waits for a blocking operation and turns its result into a return.
+async fn finish_blocking(cx: &Cx, op: OpId) -> (i32, Option<u32>, Detail) {
+    cx.wait(|| {
+        let world = cx.world.borrow();
+        let op_state = &world.ops[op as usize];
+        let kind = match op_state.kind {
+            OpKind::Send => "send",
+            OpKind::Recv => "recv",
+        };
+        format!("{kind}#{op} on socket 0x{:x}", op_state.socket)
+    })
+    .await;
+    match cx.op_result(op) {
+        OpState::Done { status: 0, bytes } => (NO_ERROR, None, Detail::Bytes { bytes }),
+        OpState::Done { status, .. } => (SOCKET_ERROR, Some(status), Detail::None),
+        OpState::Pending => (SOCKET_ERROR, Some(WSAEINTR), Detail::None),
+    }
+}
+
+pub async fn wsp_send(
+    cx: &Cx,
+    provider: ProviderIx,
+    socket: SocketHandle,
+    bytes: u32,
+    mode: IoMode,
+    completes: Completion,
+) -> (i32, Option<u32>, Detail) {
+    let id = cx.call(Call::WSPSend {
+        provider,
+        socket,
+        bytes,
+    });
+    cx.yield_point().await;
+    let delay = cx.latency(completes);
+    let result = match (mode, delay) {
+        // Buffered: the data is handed to the kernel socket, which sends it later.
+        (IoMode::Blocking, Some(delay)) => {
+            cx.queue_data(socket, bytes, delay);
+            (NO_ERROR, None, Detail::Bytes { bytes })
+        }
+        (IoMode::Blocking, None) => {
+            let op = cx.start_op(provider, socket, OpKind::Send, mode, bytes, None);
+            finish_blocking(cx, op).await
+        }
+        (IoMode::Overlapped(_), delay) => {
+            let op = cx.start_op(provider, socket, OpKind::Send, mode, bytes, delay);
+            (SOCKET_ERROR, Some(WSA_IO_PENDING), Detail::Pending { op })
+        }
+    };
+    cx.ret(id, result.0, result.1, result.2.clone());
+    result
+}
+
+pub async fn wsp_recv(
+    cx: &Cx,
+    provider: ProviderIx,
+    socket: SocketHandle,
+    mode: IoMode,
+    completes: Completion,
+) -> (i32, Option<u32>, Detail) {
+    let id = cx.call(Call::WSPRecv { provider, socket });
+    cx.yield_point().await;
+    let delay = cx.latency(completes);
+    let op = cx.start_op(provider, socket, OpKind::Recv, mode, 100, delay);
+    let result = match mode {
+        IoMode::Blocking => finish_blocking(cx, op).await,
+        IoMode::Overlapped(_) => (SOCKET_ERROR, Some(WSA_IO_PENDING), Detail::Pending { op }),
+    };
+    cx.ret(id, result.0, result.1, result.2.clone());
+    result
+}
+
+pub async fn wsp_close_socket(cx: &Cx, provider: ProviderIx, socket: SocketHandle, how: CloseHow) {
+    let id = cx.call(Call::WSPCloseSocket {
+        provider,
+        socket,
+        how,
+    });
+    cx.yield_point().await;
+    // closesocket aborts the socket's outstanding I/O, notifying as usual.
+    for op in cx.pending_ops(provider, Some(socket)) {
+        cx.complete_op(op, WSA_OPERATION_ABORTED, true);
+    }
+    let kernel = {
+        let mut world = cx.world.borrow_mut();
+        let sock = world.procs[cx.pid as usize].sockets.get_mut(&socket);
+        sock.map(|sock| {
+            sock.state = match how {
+                CloseHow::Graceful => SockState::Closed,
+                CloseHow::Abortive => SockState::Reset,
+            };
+            sock.kernel
+        })
+    };
+    if how == CloseHow::Abortive {
+        cx.discard_data(socket, ReleasedBy::Provider);
+    }
+    if let Some(kernel) = kernel {
+        cx.release(kernel, ReleasedBy::Provider);
+    }
+    cx.ret(id, NO_ERROR, None, Detail::None);
+}
+
+pub async fn wsp_select(
+    cx: &Cx,
+    provider: ProviderIx,
+    socket: SocketHandle,
+    events: u32,
+    via: NotifyVia,
+) {
+    let call = match via {
+        NotifyVia::Message => Call::WSPAsyncSelect {
+            provider,
+            socket,
+            events,
+        },
+        NotifyVia::EventObject => Call::WSPEventSelect {
+            provider,
+            socket,
+            events,
+        },
+    };
+    let id = cx.call(call);
+    cx.yield_point().await;
+    if let Some(sock) = cx.world.borrow_mut().procs[cx.pid as usize]
+        .sockets
+        .get_mut(&socket)
+    {
+        sock.select = Some((events, via));
+    }
+    cx.ret(id, NO_ERROR, None, Detail::None);
+}

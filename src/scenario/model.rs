@@ -167,9 +167,15 @@ pub enum Step {
         how: CloseHow,
     },
     /// WSAAsyncSelect: the provider posts FD_* notification messages to a window.
-    AsyncSelect { socket: String, events: Vec<FdEvent> },
+    AsyncSelect {
+        socket: String,
+        events: Vec<FdEvent>,
+    },
     /// WSAEventSelect: the provider signals an event object on FD_* network events.
-    EventSelect { socket: String, events: Vec<FdEvent> },
+    EventSelect {
+        socket: String,
+        events: Vec<FdEvent>,
+    },
     /// Waits this many ticks of virtual time.
     Sleep(u64),
     /// ExitProcess: other threads are killed, DLLs get DLL_PROCESS_DETACH (terminating).

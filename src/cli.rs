@@ -1,0 +1,276 @@
+//! The command line (SPEC section 9). Exit codes: 0 the outcome matched `expect`,
+//! 1 it did not, 2 bad input or usage.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::contract::{self, CONTRACTS};
+use crate::providers::MODELS;
+use crate::render;
+use crate::run::{self, RunOptions};
+use crate::scenario::{self, Scenario};
+
+/// A deterministic simulator of how Windows Sockets 2 loads, starts, runs down and
+/// cleans up its service providers, with a checker for every documented contract.
+#[derive(Parser, Debug)]
+#[command(name = "ws2sim", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a scenario once and print its trace and verdict.
+    Run {
+        /// The scenario file (RON).
+        file: PathBuf,
+        /// Seed of the scheduler (default: the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Swap a provider's model for this run: NAME=MODEL (repeatable).
+        #[arg(long = "provider-model", value_name = "NAME=MODEL", value_parser = parse_assignment)]
+        provider_model: Vec<(String, String)>,
+    },
+    /// Replay a run exactly from the schedule token another run printed.
+    Replay {
+        file: PathBuf,
+        /// The token from a run's last line (`s1...`).
+        #[arg(long)]
+        schedule: String,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[arg(long = "provider-model", value_name = "NAME=MODEL", value_parser = parse_assignment)]
+        provider_model: Vec<(String, String)>,
+    },
+    /// Validate scenario files without running them.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List every provider model: its kind and, for a mutant, the contract it breaks.
+    Models {
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Explain a contract: its rule, seed document, source sentence, model choices and
+    /// errata. Without an id, list the contracts.
+    Explain { id: Option<String> },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+fn parse_assignment(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, model)) if !name.is_empty() && !model.is_empty() => {
+            Ok((name.to_string(), model.to_string()))
+        }
+        _ => Err(format!("expected NAME=MODEL, got `{text}`")),
+    }
+}
+
+const BAD_INPUT: u8 = 2;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run {
+            file,
+            seed,
+            format,
+            provider_model,
+        } => {
+            let options = RunOptions {
+                seed,
+                schedule: None,
+                models: provider_model,
+            };
+            run_file(&file, &options, format)
+        }
+        Command::Replay {
+            file,
+            schedule,
+            format,
+            provider_model,
+        } => match sim::Schedule::from_token(&schedule) {
+            Ok(schedule) => {
+                let options = RunOptions {
+                    seed: None,
+                    schedule: Some(schedule),
+                    models: provider_model,
+                };
+                run_file(&file, &options, format)
+            }
+            Err(error) => fail(&format!("--schedule: {error}")),
+        },
+        Command::Check { files } => {
+            let mut bad = false;
+            for file in &files {
+                match load(file) {
+                    Ok(_) => println!("{}: ok", file.display()),
+                    Err(code) => bad = bad || code == ExitCode::from(BAD_INPUT),
+                }
+            }
+            if bad {
+                ExitCode::from(BAD_INPUT)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::Models { format } => {
+            print(&models(format));
+            ExitCode::SUCCESS
+        }
+        Command::Explain { id } => match id {
+            None => {
+                print(&explain_list());
+                ExitCode::SUCCESS
+            }
+            Some(id) => match contract::find(&id) {
+                Some(found) => {
+                    print(&explain(found));
+                    ExitCode::SUCCESS
+                }
+                None => fail(&format!("no contract `{id}`; `ws2sim explain` lists them")),
+            },
+        },
+    }
+}
+
+fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(BAD_INPUT)
+}
+
+fn load(file: &Path) -> Result<Scenario, ExitCode> {
+    scenario::load_file(file).map_err(|error| {
+        let _ = std::io::stderr().is_terminal();
+        eprintln!("{error}");
+        ExitCode::from(BAD_INPUT)
+    })
+}
+
+fn run_file(file: &Path, options: &RunOptions, format: Format) -> ExitCode {
+    let scenario = match load(file) {
+        Ok(scenario) => scenario,
+        Err(code) => return code,
+    };
+    let run = match run::run(&scenario, options) {
+        Ok(run) => run,
+        Err(error) => return fail(&error.to_string()),
+    };
+    let text = match format {
+        Format::Text => render::text::render(&scenario, &run, &file.display().to_string()),
+        Format::Json => render::json::render(&scenario, &run),
+    };
+    print(&text);
+    if run.matches_expectation(&scenario) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+pub fn models(format: ListFormat) -> String {
+    match format {
+        ListFormat::Json => {
+            let mut text = serde_json::to_string_pretty(MODELS).unwrap_or_default();
+            text.push('\n');
+            text
+        }
+        ListFormat::Text => {
+            let mut text = String::new();
+            let width = MODELS.iter().map(|m| m.name.len()).max().unwrap_or(0);
+            for model in MODELS {
+                let breaks = model
+                    .breaks
+                    .map_or("conforming".to_string(), |c| format!("breaks {c}"));
+                text.push_str(&format!(
+                    "{:<10} {:<width$}  {breaks}\n{:<10} {:<width$}  {}\n",
+                    format!("{:?}", model.kind),
+                    model.name,
+                    "",
+                    "",
+                    model.about
+                ));
+            }
+            text
+        }
+    }
+}
+
+pub fn explain_list() -> String {
+    let width = CONTRACTS.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    let mut text = String::new();
+    for contract in CONTRACTS {
+        let seeds: Vec<_> = contract.seeds.iter().map(|s| s.number()).collect();
+        let checked = if crate::oracle::is_checked(contract) {
+            ""
+        } else {
+            "  (not checked yet)"
+        };
+        text.push_str(&format!(
+            "{:<width$}  seed {}{checked}\n",
+            contract.id,
+            seeds.join(", ")
+        ));
+    }
+    text
+}
+
+pub fn explain(contract: &contract::Contract) -> String {
+    let mut text = format!("{}\n\n{}\n\n", contract.id, contract.rule);
+    text.push_str("Source:\n");
+    for seed in contract.seeds {
+        text.push_str(&format!(
+            "  {} — {} (shared/seeds/{})\n",
+            seed.number(),
+            seed.title(),
+            seed.file()
+        ));
+    }
+    text.push_str(&format!("  {}\n", contract.source));
+    if let Some(choice) = contract.model_choice {
+        text.push_str(&format!(
+            "\nModel choice (the seeds are silent here):\n  {choice}\n"
+        ));
+    }
+    if !contract.errata.is_empty() {
+        text.push_str("\nErrata in the seed documents:\n");
+        for erratum in contract.errata {
+            text.push_str(&format!("  - {erratum}\n"));
+        }
+    }
+    let mutants: Vec<_> = MODELS
+        .iter()
+        .filter(|m| m.breaks == Some(contract.id))
+        .map(|m| m.name)
+        .collect();
+    if !mutants.is_empty() {
+        text.push_str(&format!(
+            "\nMutants that break it: {}\n",
+            mutants.join(", ")
+        ));
+    }
+    text
+}

@@ -1,0 +1,389 @@
+//! Checkers of what a transport provider's WSPCleanup does (seed 003): reference
+//! counting, and what the final cleanup must do before it returns.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Facts, FinalCleanup, Report, final_cleanups};
+use crate::event::*;
+use crate::run::RunEnd;
+use crate::scenario::IoMode;
+use crate::wsa::*;
+
+/// Resources that belong to a provider's per-process instance: what "the actual
+/// cleanup" releases (seed 003: "free any resources allocated on behalf of" the client).
+fn instance_resource(what: Resource) -> bool {
+    matches!(
+        what,
+        Resource::InstanceMemory | Resource::MachineRegistration | Resource::SharedCount
+    )
+}
+
+fn describe(what: Resource) -> String {
+    match what {
+        Resource::InstanceMemory => "its instance memory".to_string(),
+        Resource::MachineRegistration => "its machine-wide registration".to_string(),
+        Resource::SharedCount => "its shared-memory attach count".to_string(),
+        Resource::KernelSocket { socket } => format!("kernel socket 0x{socket:x}"),
+        Resource::WorkerThread { .. } => "its worker thread".to_string(),
+    }
+}
+
+/// `wsp.cleanup.refcount`: only the WSPCleanup that matches the last outstanding
+/// WSPStartup releases the instance's resources, and it releases all of them.
+pub fn refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    let mut outstanding: BTreeMap<(Pid, ProviderIx), u32> = BTreeMap::new();
+    let mut live: BTreeMap<ResourceId, (Pid, ProviderIx, Resource)> = BTreeMap::new();
+    // Open WSPCleanup calls: call id → (provider, what it released so far).
+    let mut open: BTreeMap<u32, (ProviderIx, Vec<Resource>)> = BTreeMap::new();
+    let mut open_by_thread: BTreeMap<(Pid, Option<Tid>), Vec<u32>> = BTreeMap::new();
+    for (index, event) in facts.events.iter().enumerate() {
+        let thread = (event.process, event.thread);
+        match &event.kind {
+            EventKind::Call {
+                id,
+                call: Call::WSPCleanup { provider, .. },
+            } => {
+                open.insert(*id, (*provider, Vec::new()));
+                open_by_thread.entry(thread).or_default().push(*id);
+            }
+            EventKind::Acquire {
+                resource,
+                provider,
+                what,
+            } if instance_resource(*what) => {
+                live.insert(*resource, (event.process, *provider, *what));
+            }
+            EventKind::Release {
+                resource,
+                provider,
+                what,
+                by,
+            } if instance_resource(*what) => {
+                live.remove(resource);
+                if *by == ReleasedBy::Provider {
+                    let calls = open_by_thread.get(&thread).map_or(&[][..], Vec::as_slice);
+                    if let Some(call) = calls.iter().rev().find(|c| open[c].0 == *provider) {
+                        open.get_mut(call).expect("open").1.push(*what);
+                    }
+                }
+            }
+            EventKind::Return { id, ret, .. } => {
+                let Some((_, call)) = facts.call_of(*id) else {
+                    continue;
+                };
+                match *call {
+                    Call::WSPStartup { provider, .. } if *ret == NO_ERROR => {
+                        *outstanding.entry((event.process, provider)).or_insert(0) += 1;
+                    }
+                    Call::WSPCleanup { provider, .. } => {
+                        if let Some(calls) = open_by_thread.get_mut(&thread) {
+                            calls.retain(|c| c != id);
+                        }
+                        let released = open.remove(id).map(|(_, r)| r).unwrap_or_default();
+                        let key = (event.process, provider);
+                        let count = outstanding.entry(key).or_insert(0);
+                        if *ret != NO_ERROR || *count == 0 {
+                            continue;
+                        }
+                        *count -= 1;
+                        report.exercised();
+                        let name = facts.provider(provider);
+                        if *count > 0 && !released.is_empty() {
+                            report.violation(
+                                facts,
+                                index,
+                                format!(
+                                    "{name}!WSPCleanup released {} although {} WSPStartup call(s) in {} still need their WSPCleanup: only the last one may do the actual cleanup",
+                                    describe(released[0]),
+                                    count,
+                                    facts.process(event.process)
+                                ),
+                            );
+                        }
+                        if *count == 0 {
+                            let left: Vec<Resource> = live
+                                .values()
+                                .filter(|(pid, p, _)| (*pid, *p) == key)
+                                .map(|(_, _, what)| *what)
+                                .collect();
+                            if let Some(what) = left.first() {
+                                report.violation(
+                                    facts,
+                                    index,
+                                    format!(
+                                        "the final {name}!WSPCleanup in {} returned with {} still held: the last WSPCleanup must release what the provider allocated for the client",
+                                        facts.process(event.process),
+                                        describe(*what)
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            EventKind::ProcessEnded { .. } => {
+                outstanding.retain(|(pid, _), _| *pid != event.process);
+                live.retain(|_, (pid, _, _)| *pid != event.process);
+                open_by_thread.retain(|(pid, _), _| *pid != event.process);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Operations of a process on a provider that are under way at event `at`.
+fn pending_at(
+    facts: &Facts,
+    process: Pid,
+    provider: ProviderIx,
+    at: usize,
+) -> Vec<(OpId, IoMode, OpKind)> {
+    let mut pending: BTreeMap<OpId, (IoMode, OpKind)> = BTreeMap::new();
+    for event in &facts.events[..at] {
+        match event.kind {
+            EventKind::OpStarted {
+                op,
+                provider: p,
+                mode,
+                kind,
+                ..
+            } if p == provider && event.process == process => {
+                pending.insert(op, (mode, kind));
+            }
+            EventKind::OpCompleted { op, .. } => {
+                pending.remove(&op);
+            }
+            EventKind::ProcessEnded { .. } if event.process == process => pending.clear(),
+            _ => {}
+        }
+    }
+    pending
+        .into_iter()
+        .map(|(op, (mode, kind))| (op, mode, kind))
+        .collect()
+}
+
+/// The `OpCompleted` of `op` within `from..=to`, if any.
+fn completion(facts: &Facts, op: OpId, from: usize, to: usize) -> Option<(u32, Signals)> {
+    facts.events[from..=to]
+        .iter()
+        .find_map(|event| match event.kind {
+            EventKind::OpCompleted {
+                op: o,
+                status,
+                signals,
+                ..
+            } if o == op => Some((status, signals)),
+            _ => None,
+        })
+}
+
+fn op_name(kind: OpKind, op: OpId) -> String {
+    match kind {
+        OpKind::Send => format!("send#{op}"),
+        OpKind::Recv => format!("recv#{op}"),
+    }
+}
+
+/// `wsp.cleanup.cancel_silently`: during the final cleanup no notification is posted
+/// and no event object signalled; blocked calls are released.
+pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    for FinalCleanup {
+        call,
+        ret,
+        process,
+        provider,
+    } in final_cleanups(facts)
+    {
+        let name = facts.provider(provider);
+        let registered = facts.events[..call].iter().any(|e| {
+            e.process == process
+                && matches!(&e.kind, EventKind::Call { call: Call::WSPAsyncSelect { provider: p, .. } | Call::WSPEventSelect { provider: p, .. }, .. } if *p == provider)
+        });
+        let blocked: Vec<_> = pending_at(facts, process, provider, call)
+            .into_iter()
+            .filter(|(_, mode, _)| *mode == IoMode::Blocking)
+            .collect();
+        if registered || !blocked.is_empty() {
+            report.exercised();
+        }
+        for index in call..=ret {
+            let event = &facts.events[index];
+            if let EventKind::Notification {
+                provider: p,
+                socket,
+                fd,
+                via,
+            } = event.kind
+                && p == provider
+                && event.process == process
+            {
+                let how = match via {
+                    NotifyVia::Message => "posted the notification message",
+                    NotifyVia::EventObject => "signalled the event object for",
+                };
+                report.violation(
+                    facts,
+                    index,
+                    format!(
+                        "{name}!WSPCleanup {how} {} on socket {} during the final cleanup: pending calls must be cancelled without notification messages or event objects",
+                        fd_names(fd),
+                        facts.socket(process, socket)
+                    ),
+                );
+            }
+        }
+        for (op, _, kind) in blocked {
+            if completion(facts, op, call, ret).is_none() {
+                report.violation(
+                    facts,
+                    ret,
+                    format!(
+                        "the blocking {} was still blocked when the final {name}!WSPCleanup returned: pending blocking calls of every thread must be cancelled",
+                        op_name(kind, op)
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// `wsp.cleanup.overlapped_aborted`: pending overlapped operations end with
+/// WSA_OPERATION_ABORTED, no event set, no completion routine run.
+pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    for f in final_cleanups(facts) {
+        let name = facts.provider(f.provider);
+        for (op, mode, kind) in pending_at(facts, f.process, f.provider, f.call) {
+            if mode == IoMode::Blocking {
+                continue;
+            }
+            report.exercised();
+            let what = op_name(kind, op);
+            match completion(facts, op, f.call, f.ret) {
+                None => report.violation(
+                    facts,
+                    f.ret,
+                    format!("the overlapped {what} was still pending when the final {name}!WSPCleanup returned; it must fail with WSA_OPERATION_ABORTED (995)"),
+                ),
+                Some((status, _)) if status != WSA_OPERATION_ABORTED => report.violation(
+                    facts,
+                    f.ret,
+                    format!("the overlapped {what} ended with {} ({status}) at the final {name}!WSPCleanup; it must fail with WSA_OPERATION_ABORTED (995)", error_name(status)),
+                ),
+                Some((_, signals)) if signals.event_set || signals.routine_run || signals.port_posted => {
+                    let how = if signals.routine_run {
+                        "its completion routine was run"
+                    } else if signals.event_set {
+                        "its event was set"
+                    } else {
+                        "a packet was posted to its completion port"
+                    };
+                    let at = (f.call..=f.ret)
+                        .find(|&i| matches!(facts.events[i].kind, EventKind::OpCompleted { op: o, .. } if o == op))
+                        .unwrap_or(f.ret);
+                    report.violation(
+                        facts,
+                        at,
+                        format!("the overlapped {what} was aborted at the final {name}!WSPCleanup but {how}: aborted operations get neither an event nor a completion routine"),
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+/// `wsp.cleanup.sockets_reset`: sockets open at the final cleanup are reset and their
+/// kernel sockets released before it returns.
+pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    for f in final_cleanups(facts) {
+        let mut open: BTreeSet<SocketHandle> = BTreeSet::new();
+        for event in &facts.events[..f.call] {
+            if event.process != f.process {
+                continue;
+            }
+            match &event.kind {
+                EventKind::Return {
+                    id,
+                    detail: Detail::Socket { handle },
+                    ..
+                } => {
+                    if let Some((_, Call::WSPSocket { provider, .. })) = facts.call_of(*id)
+                        && *provider == f.provider
+                    {
+                        open.insert(*handle);
+                    }
+                }
+                EventKind::Call {
+                    call: Call::WSPCloseSocket { socket, .. },
+                    ..
+                }
+                | EventKind::SocketReset { socket, .. } => {
+                    open.remove(socket);
+                }
+                EventKind::ProcessEnded { .. } => open.clear(),
+                _ => {}
+            }
+        }
+        for socket in open {
+            report.exercised();
+            let window = &facts.events[f.call..=f.ret];
+            let reset = window
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::SocketReset { socket: s, .. } if s == socket));
+            let released = window.iter().any(|e| {
+                matches!(e.kind, EventKind::Release { what: Resource::KernelSocket { socket: s }, .. } if s == socket)
+            });
+            if !(reset && released) {
+                report.violation(
+                    facts,
+                    f.ret,
+                    format!(
+                        "socket {} was still open when the final {}!WSPCleanup returned: open sockets must be reset and freed as if WSPCloseSocket were called",
+                        facts.socket(f.process, socket),
+                        facts.provider(f.provider)
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// `wsp.cleanup.unload_ready`: when the final cleanup returns, none of the provider's
+/// threads is left to run code from the DLL about to be unloaded.
+pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    for f in final_cleanups(facts) {
+        report.exercised();
+        let mut threads: BTreeSet<ResourceId> = BTreeSet::new();
+        for event in &facts.events[..=f.ret] {
+            if event.process != f.process {
+                continue;
+            }
+            match event.kind {
+                EventKind::Acquire {
+                    resource,
+                    provider,
+                    what: Resource::WorkerThread { .. },
+                } if provider == f.provider => {
+                    threads.insert(resource);
+                }
+                EventKind::Release { resource, .. } => {
+                    threads.remove(&resource);
+                }
+                EventKind::ProcessEnded { .. } => threads.clear(),
+                _ => {}
+            }
+        }
+        if !threads.is_empty() {
+            report.violation(
+                facts,
+                f.ret,
+                format!(
+                    "the final {}!WSPCleanup returned while its worker thread was still running: it must not return until the DLL can be unloaded",
+                    facts.provider(f.provider)
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Checkers of what outlives a call or a process: lingering data, machine-wide state
+//! after a crash, code after unload, and the ws2_32 model's own balance.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Facts, Report};
+use crate::event::*;
+use crate::run::RunEnd;
+use crate::scenario::CloseHow;
+
+/// `wsp.cleanup.lingering_data_sent`: data queued on a gracefully closed socket is
+/// delivered; no provider discards it.
+pub fn lingering_data_sent(facts: &Facts, end: &RunEnd, report: &mut Report) {
+    let mut closed: BTreeSet<(Pid, SocketHandle)> = BTreeSet::new();
+    // Bytes queued and not yet delivered on gracefully closed sockets.
+    let mut queued: BTreeMap<(Pid, SocketHandle), u32> = BTreeMap::new();
+    let mut last_close: BTreeMap<(Pid, SocketHandle), usize> = BTreeMap::new();
+    for (index, event) in facts.events.iter().enumerate() {
+        let key = |socket| (event.process, socket);
+        match event.kind {
+            EventKind::DataQueued { socket, bytes } => {
+                *queued.entry(key(socket)).or_insert(0) += bytes;
+            }
+            EventKind::DataDelivered { socket, bytes, .. } => {
+                if let Some(left) = queued.get_mut(&key(socket)) {
+                    *left = left.saturating_sub(bytes);
+                }
+            }
+            EventKind::Call {
+                call:
+                    Call::WSPCloseSocket {
+                        socket,
+                        how: CloseHow::Graceful,
+                        ..
+                    },
+                ..
+            } => {
+                if queued.get(&key(socket)).copied().unwrap_or(0) > 0 {
+                    report.exercised();
+                }
+                closed.insert(key(socket));
+                last_close.insert(key(socket), index);
+            }
+            EventKind::DataDiscarded { socket, bytes, by } => {
+                if let Some(left) = queued.get_mut(&key(socket)) {
+                    *left = left.saturating_sub(bytes);
+                }
+                if closed.contains(&key(socket)) && by == ReleasedBy::Provider {
+                    report.violation(
+                        facts,
+                        index,
+                        format!(
+                            "{bytes} bytes queued on socket {}, closed gracefully, were discarded by the provider: data of sockets already closed must still be sent",
+                            facts.socket(event.process, socket)
+                        ),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    if *end == RunEnd::Completed {
+        for (key, left) in queued {
+            if left > 0 && closed.contains(&key) {
+                let at = last_close.get(&key).copied().unwrap_or(0);
+                report.violation(
+                    facts,
+                    at,
+                    format!(
+                        "{left} bytes queued on socket {}, closed gracefully, were never delivered",
+                        facts.socket(key.0, key.1)
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// `wsp.crash_tolerant`: once the run is over, no machine-wide provider state is held
+/// for a process that ended.
+pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    let mut live: BTreeMap<ResourceId, (Pid, ProviderIx, Resource)> = BTreeMap::new();
+    let mut ended: BTreeMap<Pid, usize> = BTreeMap::new();
+    for (index, event) in facts.events.iter().enumerate() {
+        match event.kind {
+            EventKind::Acquire {
+                resource,
+                provider,
+                what: what @ (Resource::MachineRegistration | Resource::SharedCount),
+            } => {
+                live.insert(resource, (event.process, provider, what));
+            }
+            EventKind::Release { resource, .. } => {
+                live.remove(&resource);
+            }
+            EventKind::ProcessEnded { .. } => {
+                if live.values().any(|(pid, _, _)| *pid == event.process) {
+                    report.exercised();
+                }
+                ended.insert(event.process, index);
+            }
+            _ => {}
+        }
+    }
+    for (pid, provider, what) in live.values() {
+        let Some(&at) = ended.get(pid) else {
+            continue;
+        };
+        let state = match what {
+            Resource::SharedCount => "its shared-memory attach count",
+            _ => "its machine-wide registration",
+        };
+        report.violation(
+            facts,
+            at,
+            format!(
+                "{} ended without WSPCleanup and {} still holds {state} for it: nothing will ever give it back",
+                facts.process(*pid),
+                facts.provider(*provider)
+            ),
+        );
+    }
+}
+
+/// `loader.no_code_after_unload`: no provider code (an SPI call, a worker, a
+/// callback) runs in a process where the DLL's load count is zero.
+pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    let mut loaded: BTreeMap<(Pid, ProviderIx), u32> = BTreeMap::new();
+    let mut unloaded_once: BTreeSet<(Pid, ProviderIx)> = BTreeSet::new();
+    for (index, event) in facts.events.iter().enumerate() {
+        let runs = match &event.kind {
+            EventKind::LoadLibrary { provider, count }
+            | EventKind::FreeLibrary { provider, count } => {
+                loaded.insert((event.process, *provider), *count);
+                if *count == 0 {
+                    unloaded_once.insert((event.process, *provider));
+                    report.exercised();
+                }
+                None
+            }
+            EventKind::ProcessEnded { .. } => {
+                loaded.retain(|(pid, _), _| *pid != event.process);
+                None
+            }
+            EventKind::ProviderCode { provider, what } => Some((*provider, what.to_string())),
+            EventKind::Call { call, .. } => call
+                .provider()
+                .map(|p| (p, format!("{}()", super::spi::function_name(call)))),
+            _ => None,
+        };
+        let Some((provider, what)) = runs else {
+            continue;
+        };
+        let count = loaded.get(&(event.process, provider)).copied().unwrap_or(0);
+        if count == 0 {
+            let when = if unloaded_once.contains(&(event.process, provider)) {
+                "after the DLL was unloaded"
+            } else {
+                "while the DLL was not loaded"
+            };
+            report.violation(
+                facts,
+                index,
+                format!(
+                    "{}'s code ran in {} {when}: {what}",
+                    facts.provider(provider),
+                    facts.process(event.process)
+                ),
+            );
+        }
+    }
+}
+
+/// `ws2.balanced`: when a process's final WSACleanup returns, ws2_32 has called
+/// WSPCleanup on each provider as often as it called WSPStartup there.
+pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    let mut balance: BTreeMap<(Pid, ProviderIx), i64> = BTreeMap::new();
+    for (index, event) in facts.events.iter().enumerate() {
+        match &event.kind {
+            EventKind::Return {
+                id,
+                ret,
+                detail: Detail::Count { last: true, .. },
+                ..
+            } if *ret == 0 => {
+                let Some((_, Call::WSACleanup)) = facts.call_of(*id) else {
+                    continue;
+                };
+                report.exercised();
+                for ((pid, provider), n) in &balance {
+                    if *pid == event.process && *n != 0 {
+                        report.violation(
+                            facts,
+                            index,
+                            format!(
+                                "{}'s final WSACleanup returned with {} WSPStartup call(s) of ws2_32 on {} not matched by WSPCleanup",
+                                facts.process(*pid),
+                                n,
+                                facts.provider(*provider)
+                            ),
+                        );
+                    }
+                }
+                balance.retain(|(pid, _), _| *pid != event.process);
+            }
+            EventKind::Return { id, ret, .. } => {
+                let Some((_, call)) = facts.call_of(*id) else {
+                    continue;
+                };
+                match *call {
+                    Call::WSPStartup {
+                        provider,
+                        client: Client::Ws2,
+                    } if *ret == 0 => *balance.entry((event.process, provider)).or_insert(0) += 1,
+                    Call::WSPCleanup {
+                        provider,
+                        client: Client::Ws2,
+                    } => *balance.entry((event.process, provider)).or_insert(0) -= 1,
+                    _ => {}
+                }
+            }
+            EventKind::ProcessEnded { .. } => balance.retain(|(pid, _), _| *pid != event.process),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Checkers of what SPI calls return: the return convention, WSANOTINITIALISED, and
+//! starting again after a final cleanup.
+
+use std::collections::BTreeMap;
+
+use super::{Facts, Report, final_cleanups};
+use crate::event::*;
+use crate::run::RunEnd;
+use crate::wsa::*;
+
+/// The error codes each SPI function documents (the seeds for WSPCleanup; Microsoft's
+/// SPI pages for the others). WSA_NOT_ENOUGH_MEMORY from WSPStartup is a model choice:
+/// it is how a provider reports the allocation failures `FailAlloc` injects.
+fn documented(call: &Call) -> &'static [u32] {
+    match call {
+        Call::WSPStartup { .. } => &[
+            WSASYSNOTREADY,
+            WSAVERNOTSUPPORTED,
+            WSAEINPROGRESS,
+            WSAEPROCLIM,
+            WSAEFAULT,
+            WSAEINVALIDPROCTABLE,
+            WSA_NOT_ENOUGH_MEMORY,
+        ],
+        // Seed 003 lists WSAEINVAL with a namespace provider's wording (erratum).
+        Call::WSPCleanup { .. } => &[WSANOTINITIALISED, WSAENETDOWN, WSAEINVAL],
+        Call::WSPSend { .. } | Call::WSPRecv { .. } => &[
+            WSA_IO_PENDING,
+            WSA_OPERATION_ABORTED,
+            WSAEINTR,
+            WSAENOTSOCK,
+            WSAENETDOWN,
+            WSAECONNRESET,
+            WSAEINPROGRESS,
+        ],
+        Call::WSPSocket { .. }
+        | Call::WSPCloseSocket { .. }
+        | Call::WSPAsyncSelect { .. }
+        | Call::WSPEventSelect { .. } => &[WSAENETDOWN, WSAENOTSOCK, WSAEINPROGRESS, WSAEINVAL],
+        _ => &[],
+    }
+}
+
+/// `spi.return_convention`: 0 and no error, or SOCKET_ERROR (-1) and a documented code.
+pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    for (index, event) in facts.events.iter().enumerate() {
+        let EventKind::Return { id, ret, error, .. } = &event.kind else {
+            continue;
+        };
+        let Some((_, call)) = facts.call_of(*id) else {
+            continue;
+        };
+        let Some(provider) = call.provider() else {
+            continue;
+        };
+        report.exercised();
+        let name = function_name(call);
+        let provider = facts.provider(provider);
+        match (*ret, *error) {
+            (NO_ERROR, None) => {}
+            (SOCKET_ERROR, Some(code)) if documented(call).contains(&code) => {}
+            (SOCKET_ERROR, Some(code)) => report.violation(
+                facts,
+                index,
+                format!(
+                    "{provider}!{name} failed with {} ({code}), which {name} does not document",
+                    error_name(code)
+                ),
+            ),
+            (value, Some(code)) => report.violation(
+                facts,
+                index,
+                format!(
+                    "{provider}!{name} failed with {} ({code}) but returned {value}, not SOCKET_ERROR (-1)",
+                    error_name(code)
+                ),
+            ),
+            (value, None) => report.violation(
+                facts,
+                index,
+                format!("{provider}!{name} returned {value} without an error code"),
+            ),
+        }
+    }
+}
+
+pub fn function_name(call: &Call) -> &'static str {
+    match call {
+        Call::WSAStartup { .. } => "WSAStartup",
+        Call::WSACleanup => "WSACleanup",
+        Call::WSASocket { .. } => "WSASocket",
+        Call::WSASend { .. } => "WSASend",
+        Call::WSARecv { .. } => "WSARecv",
+        Call::CloseSocket { .. } => "closesocket",
+        Call::WSAAsyncSelect { .. } => "WSAAsyncSelect",
+        Call::WSAEventSelect { .. } => "WSAEventSelect",
+        Call::WSPStartup { .. } => "WSPStartup",
+        Call::WSPCleanup { .. } => "WSPCleanup",
+        Call::WSPSocket { .. } => "WSPSocket",
+        Call::WSPSend { .. } => "WSPSend",
+        Call::WSPRecv { .. } => "WSPRecv",
+        Call::WSPCloseSocket { .. } => "WSPCloseSocket",
+        Call::WSPAsyncSelect { .. } => "WSPAsyncSelect",
+        Call::WSPEventSelect { .. } => "WSPEventSelect",
+    }
+}
+
+/// `wsp.cleanup.not_initialised`: a WSPCleanup with no successful WSPStartup
+/// outstanding (and none in flight) fails with WSANOTINITIALISED.
+pub fn not_initialised(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    let mut outstanding: BTreeMap<(Pid, ProviderIx), u32> = BTreeMap::new();
+    let mut starting: BTreeMap<(Pid, ProviderIx), u32> = BTreeMap::new();
+    for (index, event) in facts.events.iter().enumerate() {
+        match &event.kind {
+            EventKind::Call {
+                call: Call::WSPStartup { provider, .. },
+                ..
+            } => *starting.entry((event.process, *provider)).or_insert(0) += 1,
+            EventKind::Return { id, ret, error, .. } => {
+                let Some((_, call)) = facts.call_of(*id) else {
+                    continue;
+                };
+                match *call {
+                    Call::WSPStartup { provider, .. } => {
+                        let key = (event.process, provider);
+                        if let Some(n) = starting.get_mut(&key) {
+                            *n = n.saturating_sub(1);
+                        }
+                        if *ret == NO_ERROR {
+                            *outstanding.entry(key).or_insert(0) += 1;
+                        }
+                    }
+                    Call::WSPCleanup { provider, .. } => {
+                        let key = (event.process, provider);
+                        let count = outstanding.entry(key).or_insert(0);
+                        let in_flight = starting.get(&key).copied().unwrap_or(0);
+                        if *count > 0 {
+                            if *ret == NO_ERROR {
+                                *count -= 1;
+                            }
+                            continue;
+                        }
+                        if in_flight > 0 {
+                            continue;
+                        }
+                        report.exercised();
+                        if *ret != SOCKET_ERROR || *error != Some(WSANOTINITIALISED) {
+                            let got = match error {
+                                Some(code) => format!("{ret} with {} ({code})", error_name(*code)),
+                                None => format!("{ret}"),
+                            };
+                            report.violation(
+                                facts,
+                                index,
+                                format!(
+                                    "{}!WSPCleanup in {} had no WSPStartup to match, so it must fail with WSANOTINITIALISED (10093); it returned {got}",
+                                    facts.provider(provider),
+                                    facts.process(event.process)
+                                ),
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            EventKind::ProcessEnded { .. } => {
+                outstanding.retain(|(pid, _), _| *pid != event.process);
+                starting.retain(|(pid, _), _| *pid != event.process);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `wsp.cleanup.restartable`: after a final cleanup, the next WSPStartup in the same
+/// process works (unless an injected allocation failure explains its failure).
+pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    let finals = final_cleanups(facts);
+    for (index, event) in facts.events.iter().enumerate() {
+        let EventKind::Return { id, ret, error, .. } = &event.kind else {
+            continue;
+        };
+        let Some((call_index, Call::WSPStartup { provider, .. })) = facts.call_of(*id) else {
+            continue;
+        };
+        let restarted = finals
+            .iter()
+            .any(|f| f.process == event.process && f.provider == *provider && f.ret < call_index);
+        if !restarted {
+            continue;
+        }
+        report.exercised();
+        if *ret == NO_ERROR {
+            continue;
+        }
+        let injected = facts.events[call_index..index].iter().any(
+            |e| matches!(e.kind, EventKind::AllocFailed { provider: p, .. } if p == *provider),
+        );
+        if !injected {
+            let code = error.map_or("no error code".to_string(), |c| {
+                format!("{} ({c})", error_name(c))
+            });
+            report.violation(
+                facts,
+                index,
+                format!(
+                    "{}!WSPStartup in {} failed with {code} after the provider's final WSPCleanup; it must work like a fresh start",
+                    facts.provider(*provider),
+                    facts.process(event.process)
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! `--format json`: one JSON document with the scenario, seed, events, violations and
+//! verdict (SPEC section 9). Processes and threads are given by name.
+
+use serde::Serialize;
+
+use crate::event::{Event, EventKind};
+use crate::oracle::Check;
+use crate::run::{Run, RunEnd};
+use crate::scenario::Scenario;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    scenario: &'a str,
+    seed: u64,
+    schedule: String,
+    ending: &'a RunEnd,
+    events: Vec<JsonEvent<'a>>,
+    violations: Vec<JsonViolation<'a>>,
+    verdict: JsonVerdict<'a>,
+}
+
+#[derive(Serialize)]
+struct JsonEvent<'a> {
+    index: usize,
+    time: u64,
+    process: &'a str,
+    thread: Option<&'a str>,
+    depth: u8,
+    #[serde(flatten)]
+    kind: &'a EventKind,
+}
+
+#[derive(Serialize)]
+struct JsonViolation<'a> {
+    contract: &'a str,
+    event: usize,
+    time: u64,
+    process: &'a str,
+    thread: Option<&'a str>,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonVerdict<'a> {
+    matches_expect: bool,
+    expected: &'a [String],
+    checks: &'a [Check],
+}
+
+fn thread_name<'a>(run: &'a Run, process: u16, thread: Option<u16>) -> Option<&'a str> {
+    thread.map(|tid| {
+        run.names.threads[process as usize]
+            .get(tid as usize)
+            .map_or("?", String::as_str)
+    })
+}
+
+fn json_event<'a>(run: &'a Run, index: usize, e: &'a Event) -> JsonEvent<'a> {
+    JsonEvent {
+        index,
+        time: e.time,
+        process: &run.names.processes[e.process as usize],
+        thread: thread_name(run, e.process, e.thread),
+        depth: e.depth,
+        kind: &e.kind,
+    }
+}
+
+pub fn render(scenario: &Scenario, run: &Run) -> String {
+    let document = Document {
+        scenario: &scenario.name,
+        seed: run.seed,
+        schedule: run.schedule.to_token(),
+        ending: &run.end,
+        events: run
+            .events
+            .iter()
+            .enumerate()
+            .map(|(index, e)| json_event(run, index, e))
+            .collect(),
+        violations: run
+            .verdict
+            .violations
+            .iter()
+            .map(|v| JsonViolation {
+                contract: v.contract,
+                event: v.event,
+                time: v.time,
+                process: &run.names.processes[v.process as usize],
+                thread: thread_name(run, v.process, v.thread),
+                message: &v.message,
+            })
+            .collect(),
+        verdict: JsonVerdict {
+            matches_expect: run.matches_expectation(scenario),
+            expected: &scenario.expect.violations,
+            checks: &run.verdict.checks,
+        },
+    };
+    let mut text = serde_json::to_string_pretty(&document)
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
+}

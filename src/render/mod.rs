@@ -1,0 +1,153 @@
+//! Views of a run. Nothing renders while simulating; nothing simulates while rendering.
+
+pub mod json;
+pub mod text;
+
+use crate::event::*;
+use crate::oracle::spi::function_name;
+use crate::run::Run;
+use crate::scenario::{CloseHow, IoMode};
+use crate::wsa::fd_names;
+
+/// Names for the ids events carry.
+pub struct Labels<'r> {
+    run: &'r Run,
+}
+
+impl<'r> Labels<'r> {
+    pub fn new(run: &'r Run) -> Self {
+        Self { run }
+    }
+
+    pub fn who(&self, event: &Event) -> String {
+        let process = &self.run.names.processes[event.process as usize];
+        match event.thread {
+            Some(tid) => format!("{process}/{}", self.thread(event.process, tid)),
+            None => format!("{process}/-"),
+        }
+    }
+
+    pub fn thread(&self, process: Pid, thread: Tid) -> &str {
+        self.run.names.threads[process as usize]
+            .get(thread as usize)
+            .map_or("?", String::as_str)
+    }
+
+    pub fn provider(&self, provider: ProviderIx) -> &str {
+        &self.run.names.providers[provider as usize]
+    }
+
+    /// `s=0x104`, or the bare handle when the scenario gave it no name.
+    pub fn socket(&self, process: Pid, handle: SocketHandle) -> String {
+        if handle == crate::ws2::INVALID_SOCKET {
+            return "INVALID_SOCKET".to_string();
+        }
+        match self.run.names.socket(process, handle) {
+            Some(name) => format!("{name}=0x{handle:x}"),
+            None => format!("0x{handle:x}"),
+        }
+    }
+
+    pub fn call(&self, process: Pid, call: &Call) -> String {
+        let name = function_name(call);
+        let socket = |s: &SocketHandle| self.socket(process, *s);
+        match call {
+            Call::WSAStartup { version } => format!("{name}({}.{})", version.0, version.1),
+            Call::WSACleanup => format!("{name}()"),
+            Call::WSASocket { entry } => format!("{name}(entry {entry})"),
+            Call::WSASend {
+                socket: s,
+                bytes,
+                mode,
+            } => format!("{name}({}, {bytes} bytes, {})", socket(s), mode_name(*mode)),
+            Call::WSARecv { socket: s, mode } => {
+                format!("{name}({}, {})", socket(s), mode_name(*mode))
+            }
+            Call::CloseSocket { socket: s, how } => {
+                format!("{name}({}{})", socket(s), close_name(*how))
+            }
+            Call::WSAAsyncSelect { socket: s, events }
+            | Call::WSAEventSelect { socket: s, events } => {
+                format!("{name}({}, {})", socket(s), fd_names(*events))
+            }
+            Call::WSPStartup { provider, client } => format!(
+                "{}!{name}(){}",
+                self.provider(*provider),
+                client_note(*client)
+            ),
+            Call::WSPCleanup { provider, client } => format!(
+                "{}!{name}(&errno){}",
+                self.provider(*provider),
+                client_note(*client)
+            ),
+            Call::WSPSocket { provider, entry } => {
+                format!("{}!{name}(entry {entry})", self.provider(*provider))
+            }
+            Call::WSPSend {
+                provider,
+                socket: s,
+                bytes,
+            } => format!(
+                "{}!{name}({}, {bytes} bytes)",
+                self.provider(*provider),
+                socket(s)
+            ),
+            Call::WSPRecv {
+                provider,
+                socket: s,
+            } => format!("{}!{name}({})", self.provider(*provider), socket(s)),
+            Call::WSPCloseSocket {
+                provider,
+                socket: s,
+                how,
+            } => {
+                format!(
+                    "{}!{name}({}{})",
+                    self.provider(*provider),
+                    socket(s),
+                    close_name(*how)
+                )
+            }
+            Call::WSPAsyncSelect {
+                provider,
+                socket: s,
+                events,
+            }
+            | Call::WSPEventSelect {
+                provider,
+                socket: s,
+                events,
+            } => {
+                format!(
+                    "{}!{name}({}, {})",
+                    self.provider(*provider),
+                    socket(s),
+                    fd_names(*events)
+                )
+            }
+        }
+    }
+}
+
+fn client_note(client: Client) -> &'static str {
+    match client {
+        Client::Ws2 => "",
+        Client::Step => " [direct SPI call]",
+    }
+}
+
+fn mode_name(mode: IoMode) -> &'static str {
+    match mode {
+        IoMode::Blocking => "blocking",
+        IoMode::Overlapped(crate::scenario::Notify::Event) => "overlapped+event",
+        IoMode::Overlapped(crate::scenario::Notify::Routine) => "overlapped+routine",
+        IoMode::Overlapped(crate::scenario::Notify::Port) => "overlapped+port",
+    }
+}
+
+fn close_name(how: CloseHow) -> &'static str {
+    match how {
+        CloseHow::Graceful => "",
+        CloseHow::Abortive => ", abortive",
+    }
+}

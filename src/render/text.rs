@@ -1,0 +1,499 @@
+//! The text trace (SPEC section 7): one line per event, stable and diff-friendly.
+//! A call's line shows its result when nothing of another thread happened before it
+//! returned; otherwise the line ends in `...` and a `<-` line shows the return.
+
+use std::fmt::Write;
+
+use crate::contract;
+use crate::event::*;
+use crate::oracle::Status;
+use crate::run::{Run, RunEnd};
+use crate::scenario::{IoMode, Notify, Scenario};
+use crate::wsa::{error_name, fd_names};
+
+use super::Labels;
+
+const CALL_WIDTH: usize = 52;
+
+pub fn render(scenario: &Scenario, run: &Run, path: &str) -> String {
+    let labels = Labels::new(run);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "ws2sim · {} · seed {} · {:?}",
+        scenario.name, run.seed, scenario.os
+    );
+    let _ = writeln!(out, "{}", scenario.about.trim());
+    for (provider, model) in scenario.providers.iter().zip(&run.models) {
+        let breaks = model
+            .breaks
+            .map_or(String::new(), |c| format!(" (a mutant: breaks {c})"));
+        let _ = writeln!(
+            out,
+            "provider {} · {:?} · model {}{breaks}",
+            provider.name, provider.kind, model.name
+        );
+    }
+    out.push('\n');
+
+    let events = &run.events;
+    let time_width = events.last().map_or(1, |e| e.time.to_string().len());
+    let who_width = events
+        .iter()
+        .map(|e| labels.who(e).len())
+        .max()
+        .unwrap_or(0);
+    let index_width = events.len().to_string().len();
+    for (index, event) in events.iter().enumerate() {
+        let Some((text, result)) = line(run, &labels, index, event) else {
+            continue;
+        };
+        let indent = ". ".repeat(event.depth as usize);
+        let body = format!("{indent}{text}");
+        let mut row = format!(
+            "#{index:<index_width$} t={:<time_width$} {:<who_width$}  ",
+            event.time,
+            labels.who(event)
+        );
+        match result {
+            Some(result) => {
+                let _ = write!(row, "{body:<CALL_WIDTH$} {result}");
+            }
+            None => row.push_str(&body),
+        }
+        out.push_str(row.trim_end());
+        out.push('\n');
+    }
+    out.push('\n');
+    verdict(&mut out, scenario, run, path);
+    out
+}
+
+/// The text and the result column of one event; `None` for a folded return.
+fn line(
+    run: &Run,
+    labels: &Labels,
+    index: usize,
+    event: &Event,
+) -> Option<(String, Option<String>)> {
+    let events = &run.events;
+    Some(match &event.kind {
+        EventKind::Call { id, call } => {
+            let text = labels.call(event.process, call);
+            let result = match find_return(events, index, *id) {
+                Some(at) if !interleaved(events, index, at) => {
+                    result(labels, event.process, &events[at].kind)
+                }
+                Some(_) => "...".to_string(),
+                None => "(never returned)".to_string(),
+            };
+            (text, Some(result))
+        }
+        EventKind::Return { id, .. } => {
+            let call_at = events[..index]
+                .iter()
+                .rposition(|e| matches!(e.kind, EventKind::Call { id: c, .. } if c == *id))?;
+            if !interleaved(events, call_at, index) {
+                return None;
+            }
+            let EventKind::Call { call, .. } = &events[call_at].kind else {
+                return None;
+            };
+            let name = labels.call(event.process, call);
+            let name = name.split('(').next().unwrap_or_default();
+            (
+                format!("<- {name} (#{call_at})"),
+                Some(result(labels, event.process, &event.kind)),
+            )
+        }
+        EventKind::LoadLibrary { provider, count } => (
+            format!("LoadLibrary({}.dll)", labels.provider(*provider)),
+            Some(format!("[load count {}->{count}]", count - 1)),
+        ),
+        EventKind::FreeLibrary { provider, count } => {
+            let unloaded = if *count == 0 { ", unloaded" } else { "" };
+            (
+                format!("FreeLibrary({}.dll)", labels.provider(*provider)),
+                Some(format!("[load count {}->{count}{unloaded}]", count + 1)),
+            )
+        }
+        EventKind::DllMain { provider, reason } => {
+            let reason = match reason {
+                DllReason::ProcessAttach => "DLL_PROCESS_ATTACH",
+                DllReason::ProcessDetach { terminating: true } => {
+                    "DLL_PROCESS_DETACH, process terminating"
+                }
+                DllReason::ProcessDetach { terminating: false } => "DLL_PROCESS_DETACH",
+            };
+            (
+                format!("{}!DllMain({reason})", labels.provider(*provider)),
+                None,
+            )
+        }
+        EventKind::ProviderCode { provider, what } => {
+            (format!("{} code: {what}", labels.provider(*provider)), None)
+        }
+        EventKind::OpStarted {
+            op,
+            socket,
+            kind,
+            mode,
+            ..
+        } => {
+            let how = match mode {
+                IoMode::Blocking => "blocks the thread".to_string(),
+                IoMode::Overlapped(notify) => {
+                    format!("pending (overlapped, {})", notify_name(*notify))
+                }
+            };
+            (
+                format!(
+                    "{} {} {how}",
+                    op_name(*kind, *op),
+                    labels.socket(event.process, *socket)
+                ),
+                None,
+            )
+        }
+        EventKind::OpCompleted {
+            op,
+            socket,
+            kind,
+            status,
+            bytes,
+            signals,
+            ..
+        } => {
+            let verb = if *status == 0 { "complete" } else { "abort" };
+            let outcome = if *status == 0 {
+                format!("-> {bytes} bytes")
+            } else {
+                format!("-> {} ({status})", error_name(*status))
+            };
+            (
+                format!(
+                    "{verb} {} {}",
+                    op_name(*kind, *op),
+                    labels.socket(event.process, *socket)
+                ),
+                Some(format!("{outcome}, {}", signal_text(signals))),
+            )
+        }
+        EventKind::Notification {
+            provider,
+            socket,
+            fd,
+            via,
+        } => {
+            let via = match via {
+                NotifyVia::Message => "window message posted",
+                NotifyVia::EventObject => "event object signalled",
+            };
+            (
+                format!(
+                    "{} notifies {} on {}",
+                    labels.provider(*provider),
+                    fd_names(*fd),
+                    labels.socket(event.process, *socket)
+                ),
+                Some(format!("[{via}]")),
+            )
+        }
+        EventKind::SocketReset { socket, .. } => (
+            format!("reset {}", labels.socket(event.process, *socket)),
+            None,
+        ),
+        EventKind::DataQueued { socket, bytes } => (
+            format!(
+                "kernel queues {bytes} bytes on {}",
+                labels.socket(event.process, *socket)
+            ),
+            None,
+        ),
+        EventKind::DataDelivered {
+            socket,
+            bytes,
+            dll_loaded,
+        } => {
+            let dll = if *dll_loaded {
+                "provider DLL loaded"
+            } else {
+                "provider DLL unloaded"
+            };
+            (
+                format!(
+                    "network delivers {bytes} bytes from {}",
+                    labels.socket(event.process, *socket)
+                ),
+                Some(format!("[{dll}]")),
+            )
+        }
+        EventKind::DataDiscarded { socket, bytes, by } => (
+            format!(
+                "discard {bytes} queued bytes of {}",
+                labels.socket(event.process, *socket)
+            ),
+            Some(format!("[by the {}]", by_name(*by))),
+        ),
+        EventKind::Acquire {
+            resource,
+            provider,
+            what,
+        } => (
+            format!("ledger + {} #{resource}", resource_name(*what)),
+            Some(format!("[{}]", labels.provider(*provider))),
+        ),
+        EventKind::Release {
+            resource,
+            provider,
+            what,
+            by,
+        } => (
+            format!("ledger - {} #{resource}", resource_name(*what)),
+            Some(format!(
+                "[{}, released by the {}]",
+                labels.provider(*provider),
+                by_name(*by)
+            )),
+        ),
+        EventKind::AllocFailed { provider, nth } => (
+            format!("{} allocation #{nth} fails", labels.provider(*provider)),
+            Some("[FailAlloc fault]".to_string()),
+        ),
+        EventKind::ThreadKilled => ("thread killed".to_string(), None),
+        EventKind::ProcessEnded { how } => {
+            let how = match how {
+                ProcessEnd::Returned => "its threads finished (ExitProcess)",
+                ProcessEnd::Exit => "ExitProcess",
+                ProcessEnd::Crash => "TerminateProcess: no DllMain, no cleanup",
+            };
+            (format!("process ends: {how}"), None)
+        }
+    })
+}
+
+fn find_return(events: &[Event], from: usize, id: u32) -> Option<usize> {
+    events[from..]
+        .iter()
+        .position(|e| matches!(e.kind, EventKind::Return { id: r, .. } if r == id))
+        .map(|offset| from + offset)
+}
+
+/// Whether another thread's event lies between a call and its return.
+fn interleaved(events: &[Event], call: usize, ret: usize) -> bool {
+    let owner = (events[call].process, events[call].thread);
+    events[call + 1..ret]
+        .iter()
+        .any(|e| (e.process, e.thread) != owner)
+}
+
+fn result(labels: &Labels, process: Pid, kind: &EventKind) -> String {
+    let EventKind::Return {
+        ret, error, detail, ..
+    } = kind
+    else {
+        return String::new();
+    };
+    let value = match (ret, error, detail) {
+        (0, None, Detail::Socket { handle }) => format!("-> {}", labels.socket(process, *handle)),
+        (-1, Some(code), _) => format!("-> SOCKET_ERROR, {} ({code})", error_name(*code)),
+        (value, Some(code), _) => format!("-> {value}, {} ({code})", error_name(*code)),
+        (value, None, _) => format!("-> {value}"),
+    };
+    let note = match detail {
+        Detail::None | Detail::Socket { .. } => String::new(),
+        Detail::Count {
+            before,
+            after,
+            last,
+        } => {
+            format!(
+                " [count {before}->{after}{}]",
+                if *last { ", last" } else { "" }
+            )
+        }
+        Detail::Refcount {
+            before,
+            after,
+            actual_cleanup,
+        } => format!(
+            " [refcount {before}->{after}{}]",
+            if *actual_cleanup {
+                ", actual cleanup"
+            } else {
+                ""
+            }
+        ),
+        Detail::Bytes { bytes } => format!(" [{bytes} bytes]"),
+        Detail::Pending { op } => format!(" [#{op} pending]"),
+    };
+    format!("{value}{note}")
+}
+
+fn op_name(kind: OpKind, op: OpId) -> String {
+    match kind {
+        OpKind::Send => format!("send#{op}"),
+        OpKind::Recv => format!("recv#{op}"),
+    }
+}
+
+fn notify_name(notify: Notify) -> &'static str {
+    match notify {
+        Notify::Event => "event",
+        Notify::Routine => "completion routine",
+        Notify::Port => "completion port",
+    }
+}
+
+fn signal_text(signals: &Signals) -> String {
+    let mut parts = Vec::new();
+    if signals.thread_released {
+        parts.push("thread released");
+    }
+    if signals.event_set {
+        parts.push("event set");
+    }
+    if signals.routine_run {
+        parts.push("completion routine run");
+    }
+    if signals.port_posted {
+        parts.push("port packet posted");
+    }
+    if parts.is_empty() {
+        "no event, no APC, no port packet".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn by_name(by: ReleasedBy) -> &'static str {
+    match by {
+        ReleasedBy::Provider => "provider",
+        ReleasedBy::Kernel => "kernel",
+    }
+}
+
+fn resource_name(what: Resource) -> String {
+    match what {
+        Resource::InstanceMemory => "instance memory".to_string(),
+        Resource::KernelSocket { socket } => format!("kernel socket 0x{socket:x}"),
+        Resource::WorkerThread { .. } => "worker thread".to_string(),
+        Resource::MachineRegistration => "machine-wide registration".to_string(),
+        Resource::SharedCount => "shared-memory attach count".to_string(),
+    }
+}
+
+fn verdict(out: &mut String, scenario: &Scenario, run: &Run, path: &str) {
+    let violated = run
+        .verdict
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Violated)
+        .count();
+    let held = run
+        .verdict
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Held)
+        .count();
+    let idle = run.verdict.checks.len() - violated - held;
+    let _ = writeln!(
+        out,
+        "contracts: {violated} violated, {held} held, {idle} not exercised"
+    );
+    let width = run
+        .verdict
+        .checks
+        .iter()
+        .map(|c| c.contract.len())
+        .max()
+        .unwrap_or(0);
+    for check in &run.verdict.checks {
+        let status = match check.status {
+            Status::Held => "held",
+            Status::Violated => "VIOLATED",
+            Status::NotExercised => "not exercised",
+        };
+        let _ = writeln!(out, "  {:<width$}  {status}", check.contract);
+    }
+    for violation in &run.verdict.violations {
+        let seeds = contract::find(violation.contract)
+            .map(|c| {
+                c.seeds
+                    .iter()
+                    .map(|s| s.number())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        let who = match violation.thread {
+            Some(tid) => format!(
+                "{}/{}",
+                run.names.processes[violation.process as usize],
+                run.names.threads[violation.process as usize][tid as usize]
+            ),
+            None => format!("{}/-", run.names.processes[violation.process as usize]),
+        };
+        let _ = writeln!(
+            out,
+            "\nviolation of {} at #{} (t={} {who}), seed document {seeds}:\n  {}",
+            violation.contract, violation.event, violation.time, violation.message
+        );
+    }
+    out.push('\n');
+    let ending = match &run.end {
+        RunEnd::Completed => "completed".to_string(),
+        RunEnd::Deadlock { stuck } => {
+            let mut text = "deadlock: these threads wait forever:".to_string();
+            for s in stuck {
+                let _ = write!(
+                    text,
+                    "\n  {}/{} waits for {}",
+                    run.names.processes[s.process as usize],
+                    run.names.threads[s.process as usize][s.thread as usize],
+                    s.waiting_for
+                );
+            }
+            text
+        }
+        RunEnd::BudgetExhausted { budget, limit } => {
+            format!(
+                "budget exhausted: {budget} = {limit} reached after {} events (livelock?)",
+                run.events.len()
+            )
+        }
+    };
+    let _ = writeln!(out, "run: {ending}");
+    for index in &run.unfired_faults {
+        let _ = writeln!(
+            out,
+            "note: fault #{index} ({:?}) never fired",
+            scenario.faults[*index]
+        );
+    }
+    if let Some(divergence) = &run.divergence {
+        let _ = writeln!(out, "note: the schedule did not fit this run: {divergence}");
+    }
+    let expected = if scenario.expect.violations.is_empty() {
+        "no violation".to_string()
+    } else {
+        scenario.expect.violations.join(", ")
+    };
+    let verdict = if run.matches_expectation(scenario) {
+        "matches"
+    } else {
+        "DOES NOT match"
+    };
+    let _ = writeln!(
+        out,
+        "expect: {expected}, {:?} ending; the run {verdict} it",
+        scenario.expect.ending
+    );
+    let _ = writeln!(
+        out,
+        "seed {} · {} decisions · replay: ws2sim replay {path} --schedule {}",
+        run.seed,
+        run.schedule.len(),
+        run.schedule.to_token()
+    );
+}

@@ -1,0 +1,243 @@
+//! One run of a scenario: build the world, drive it with the `sim` engine under a
+//! scheduler, then hand the events to the oracle.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use serde::Serialize;
+use sim::{Budget, Engine, Outcome, RandomScheduler, Recorder, ReplayScheduler, Schedule};
+
+use crate::event::{Event, Pid, SocketHandle, Tid};
+use crate::oracle::{self, Verdict};
+use crate::providers::{self, ModelInfo};
+use crate::scenario::{Ending, Scenario};
+use crate::world::{Cx, World, process};
+
+/// How to run a scenario.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Overrides the scenario's seed.
+    pub seed: Option<u64>,
+    /// Replays these decisions instead of drawing them.
+    pub schedule: Option<Schedule>,
+    /// `(provider, model)`: swap a provider's model for this run.
+    pub models: Vec<(String, String)>,
+}
+
+/// Why options could not be applied to a scenario.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum OptionError {
+    #[error("--provider-model names provider `{0}`, which the scenario does not declare")]
+    UnknownProvider(String),
+    #[error(
+        "--provider-model gives provider `{provider}` the model `{model}`, which is not a registered {kind} model (see `ws2sim models`)"
+    )]
+    UnknownModel {
+        provider: String,
+        model: String,
+        kind: String,
+    },
+}
+
+/// A thread that waits forever at the end of a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Stuck {
+    pub process: Pid,
+    pub thread: Tid,
+    pub waiting_for: String,
+}
+
+/// How the run ended, in the scenario's terms.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum RunEnd {
+    Completed,
+    Deadlock { stuck: Vec<Stuck> },
+    BudgetExhausted { budget: &'static str, limit: u64 },
+}
+
+impl RunEnd {
+    pub fn ending(&self) -> Ending {
+        match self {
+            RunEnd::Completed => Ending::Completed,
+            RunEnd::Deadlock { .. } => Ending::Deadlock,
+            RunEnd::BudgetExhausted { .. } => Ending::BudgetExhausted,
+        }
+    }
+}
+
+/// Names to print events with.
+#[derive(Clone, Debug, Serialize)]
+pub struct Names {
+    pub processes: Vec<String>,
+    pub threads: Vec<Vec<String>>,
+    pub providers: Vec<String>,
+    /// (process, handle) → the scenario's name for the socket.
+    pub sockets: Vec<((Pid, SocketHandle), String)>,
+}
+
+impl Names {
+    pub fn socket(&self, process: Pid, handle: SocketHandle) -> Option<&str> {
+        self.sockets
+            .iter()
+            .find(|(key, _)| *key == (process, handle))
+            .map(|(_, name)| name.as_str())
+    }
+}
+
+pub struct Run {
+    pub seed: u64,
+    pub events: Vec<Event>,
+    pub end: RunEnd,
+    pub names: Names,
+    pub models: Vec<&'static ModelInfo>,
+    /// The decisions of this run: replaying them reproduces it.
+    pub schedule: Schedule,
+    /// A replayed schedule that did not fit the run.
+    pub divergence: Option<String>,
+    /// Faults that never fired (a crash after the process ended, an allocation never made).
+    pub unfired_faults: Vec<usize>,
+    pub verdict: Verdict,
+    pub steps: u64,
+}
+
+impl Run {
+    /// Whether the run shows what the scenario's `expect` says.
+    pub fn matches_expectation(&self, scenario: &Scenario) -> bool {
+        self.end.ending() == scenario.expect.ending
+            && self.verdict.matches(&scenario.expect.violations)
+    }
+}
+
+/// Resolves each provider's model, applying `--provider-model` overrides.
+pub fn resolve_models(
+    scenario: &Scenario,
+    overrides: &[(String, String)],
+) -> Result<Vec<&'static ModelInfo>, OptionError> {
+    for (provider, _) in overrides {
+        if !scenario.providers.iter().any(|p| &p.name == provider) {
+            return Err(OptionError::UnknownProvider(provider.clone()));
+        }
+    }
+    scenario
+        .providers
+        .iter()
+        .map(|provider| {
+            let name = overrides
+                .iter()
+                .rev()
+                .find(|(p, _)| *p == provider.name)
+                .map_or(provider.model.as_str(), |(_, m)| m.as_str());
+            providers::find(provider.kind, name).ok_or_else(|| OptionError::UnknownModel {
+                provider: provider.name.clone(),
+                model: name.to_string(),
+                kind: format!("{:?}", provider.kind),
+            })
+        })
+        .collect()
+}
+
+pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError> {
+    let models = resolve_models(scenario, &options.models)?;
+    let seed = options.seed.unwrap_or(scenario.seed);
+    let scenario = Rc::new(scenario.clone());
+    let (scheduler, log, divergence): (Box<dyn sim::Scheduler>, _, _) = match &options.schedule {
+        Some(schedule) => {
+            let (replay, divergence) = ReplayScheduler::new(schedule);
+            let (recorder, log) = Recorder::new(replay);
+            (Box::new(recorder), log, Some(divergence))
+        }
+        None => {
+            let (recorder, log) = Recorder::new(RandomScheduler::new(seed));
+            (Box::new(recorder), log, None)
+        }
+    };
+    let budget = Budget {
+        steps_max: scenario.budget.steps_max,
+        time_max: scenario.budget.time_max,
+    };
+    let mut engine = Engine::new(scheduler, budget);
+    let world = Rc::new(RefCell::new(World::new(scenario.clone(), models.clone())));
+    let root = Cx {
+        world: world.clone(),
+        sim: engine.handle(),
+        pid: 0,
+        tid: None,
+    };
+    process::spawn_all(&root);
+    let outcome = engine.run();
+    let steps = engine.steps();
+    drop(root);
+    drop(engine);
+    let world = Rc::try_unwrap(world)
+        .ok()
+        .expect("every task is gone with the engine")
+        .into_inner();
+
+    let end = match outcome {
+        _ if world.events_exhausted => RunEnd::BudgetExhausted {
+            budget: "events_max",
+            limit: scenario.budget.events_max,
+        },
+        Outcome::Quiescent { .. } | Outcome::Halted => {
+            let stuck: Vec<Stuck> = world
+                .procs
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.alive)
+                .flat_map(|(pid, p)| {
+                    p.threads
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, t)| t.app && !t.finished)
+                        .map(move |(tid, t)| Stuck {
+                            process: pid as Pid,
+                            thread: tid as Tid,
+                            waiting_for: t
+                                .waiting_for
+                                .clone()
+                                .unwrap_or_else(|| "nothing it can name".to_string()),
+                        })
+                })
+                .collect();
+            if stuck.is_empty() {
+                RunEnd::Completed
+            } else {
+                RunEnd::Deadlock { stuck }
+            }
+        }
+        Outcome::StepsExhausted { steps } => RunEnd::BudgetExhausted {
+            budget: "steps_max",
+            limit: steps,
+        },
+        Outcome::TimeExhausted { .. } => RunEnd::BudgetExhausted {
+            budget: "time_max",
+            limit: scenario.budget.time_max,
+        },
+    };
+    let names = Names {
+        processes: scenario.processes.iter().map(|p| p.name.clone()).collect(),
+        threads: world
+            .procs
+            .iter()
+            .map(|p| p.threads.iter().map(|t| t.name.clone()).collect())
+            .collect(),
+        providers: scenario.providers.iter().map(|p| p.name.clone()).collect(),
+        sockets: world.socket_names.clone(),
+    };
+    let verdict = oracle::check(&world, &end);
+    let unfired_faults = (0..scenario.faults.len())
+        .filter(|index| !world.fired_faults.contains(index))
+        .collect();
+    Ok(Run {
+        seed,
+        end,
+        names,
+        models,
+        schedule: log.schedule(),
+        divergence: divergence.and_then(|d| d.borrow().clone()),
+        unfired_faults,
+        verdict,
+        steps,
+        events: world.events,
+    })
+}

@@ -1,0 +1,396 @@
+//! The simulated kernel: the ledger of every resource a provider holds, kernel sockets
+//! and the data they drain, and operations completing on the network's time.
+//! Providers take and release resources only through here (SPEC section 2), so the
+//! oracle can read what really happened from the `Acquire`/`Release` events.
+
+use crate::event::*;
+use crate::scenario::{Completion, Fault, IoMode, Notify, SpiCall};
+use crate::world::{Cx, World};
+
+pub struct LedgerEntry {
+    pub owner: Pid,
+    pub provider: ProviderIx,
+    pub what: Resource,
+    pub live: bool,
+}
+
+#[derive(Default)]
+pub struct Ledger {
+    pub entries: Vec<LedgerEntry>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SockState {
+    Open,
+    /// Closed gracefully: queued data keeps draining in the kernel.
+    Closed,
+    Reset,
+}
+
+pub struct Sock {
+    pub provider: ProviderIx,
+    pub entry: u32,
+    pub kernel: ResourceId,
+    pub state: SockState,
+    pub select: Option<(u32, NotifyVia)>,
+    /// Bytes queued and not yet delivered, by delivery.
+    pub in_flight: Vec<(u32, u32)>,
+    next_delivery: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpState {
+    Pending,
+    Done { status: u32, bytes: u32 },
+}
+
+pub struct Op {
+    pub pid: Pid,
+    pub tid: Tid,
+    pub socket: SocketHandle,
+    pub provider: ProviderIx,
+    pub kind: OpKind,
+    pub mode: IoMode,
+    pub bytes: u32,
+    pub state: OpState,
+    /// The blocked thread, for a blocking call.
+    pub waiter: Option<sim::TaskId>,
+}
+
+impl Cx {
+    /// Takes a resource for `provider` in this process.
+    pub fn acquire(&self, provider: ProviderIx, what: Resource) -> ResourceId {
+        let resource = {
+            let mut world = self.world.borrow_mut();
+            let resource = world.ledger.entries.len() as ResourceId;
+            world.ledger.entries.push(LedgerEntry {
+                owner: self.pid,
+                provider,
+                what,
+                live: true,
+            });
+            resource
+        };
+        self.emit(EventKind::Acquire {
+            resource,
+            provider,
+            what,
+        });
+        resource
+    }
+
+    /// Gives a resource back; releasing one that is not live does nothing.
+    pub fn release(&self, resource: ResourceId, by: ReleasedBy) {
+        let released = {
+            let mut world = self.world.borrow_mut();
+            let entry = &mut world.ledger.entries[resource as usize];
+            if !entry.live {
+                return;
+            }
+            entry.live = false;
+            (entry.provider, entry.what)
+        };
+        self.emit(EventKind::Release {
+            resource,
+            provider: released.0,
+            what: released.1,
+            by,
+        });
+    }
+
+    /// One allocation attempt by `provider` inside `call`; false when a `FailAlloc`
+    /// fault makes it fail (counted across processes, SPEC section 6).
+    pub fn try_alloc(&self, provider: ProviderIx, call: SpiCall) -> bool {
+        let failed = {
+            let mut world = self.world.borrow_mut();
+            let count = world.alloc_counts.entry((provider, call)).or_insert(0);
+            *count += 1;
+            let nth = *count;
+            let name = world.provider_name(provider).to_string();
+            let hit = world.scenario.faults.iter().position(|fault| {
+                matches!(fault, Fault::FailAlloc { provider: p, call: c, nth: n }
+                    if *p == name && *c == call && *n == nth)
+            });
+            if let Some(index) = hit {
+                world.fired_faults.push(index);
+            }
+            hit.map(|_| nth)
+        };
+        match failed {
+            Some(nth) => {
+                self.emit(EventKind::AllocFailed { provider, nth });
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// Creates a kernel socket for a new provider socket and returns its handle.
+    pub fn open_socket(&self, provider: ProviderIx, entry: u32) -> SocketHandle {
+        let handle = {
+            let mut world = self.world.borrow_mut();
+            let process = &mut world.procs[self.pid as usize];
+            let handle = process.next_handle;
+            process.next_handle += 4;
+            handle
+        };
+        let kernel = self.acquire(provider, Resource::KernelSocket { socket: handle });
+        self.world.borrow_mut().procs[self.pid as usize]
+            .sockets
+            .insert(
+                handle,
+                Sock {
+                    provider,
+                    entry,
+                    kernel,
+                    state: SockState::Open,
+                    select: None,
+                    in_flight: Vec::new(),
+                    next_delivery: 0,
+                },
+            );
+        handle
+    }
+
+    /// The delay of a completion, drawn from the scenario's latency range.
+    pub fn latency(&self, completes: Completion) -> Option<u64> {
+        match completes {
+            Completion::Never => None,
+            Completion::After(ticks) => Some(ticks),
+            Completion::Latency => {
+                let (low, high) = self.world.borrow().scenario.latency;
+                Some(self.sim.draw_range(low, high))
+            }
+        }
+    }
+
+    /// Hands `bytes` to the kernel socket; the network delivers them after `delay`,
+    /// whether or not the provider DLL is still loaded then.
+    pub fn queue_data(&self, socket: SocketHandle, bytes: u32, delay: u64) {
+        let delivery = {
+            let mut world = self.world.borrow_mut();
+            let Some(sock) = world.procs[self.pid as usize].sockets.get_mut(&socket) else {
+                return;
+            };
+            let delivery = sock.next_delivery;
+            sock.next_delivery += 1;
+            sock.in_flight.push((delivery, bytes));
+            delivery
+        };
+        self.emit(EventKind::DataQueued { socket, bytes });
+        let cx = self.kernel();
+        let at = self.now().saturating_add(delay);
+        self.sim.spawn_at(at, async move {
+            let delivered = {
+                let mut world = cx.world.borrow_mut();
+                let process = &mut world.procs[cx.pid as usize];
+                let provider_loaded = |provider| process.loaded.get(&provider).copied() > Some(0);
+                match process.sockets.get(&socket) {
+                    Some(sock) if sock.in_flight.iter().any(|(d, _)| *d == delivery) => {
+                        let loaded = provider_loaded(sock.provider);
+                        let sock = process.sockets.get_mut(&socket).expect("present");
+                        sock.in_flight.retain(|(d, _)| *d != delivery);
+                        Some(loaded)
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(dll_loaded) = delivered {
+                cx.emit(EventKind::DataDelivered {
+                    socket,
+                    bytes,
+                    dll_loaded,
+                });
+            }
+        });
+    }
+
+    /// Drops the data a socket still has in flight.
+    pub fn discard_data(&self, socket: SocketHandle, by: ReleasedBy) {
+        let dropped = {
+            let mut world = self.world.borrow_mut();
+            match world.procs[self.pid as usize].sockets.get_mut(&socket) {
+                Some(sock) => std::mem::take(&mut sock.in_flight),
+                None => return,
+            }
+        };
+        for (_, bytes) in dropped {
+            self.emit(EventKind::DataDiscarded { socket, bytes, by });
+        }
+    }
+
+    /// Starts an operation; it completes after `delay` unless cancelled first.
+    pub fn start_op(
+        &self,
+        provider: ProviderIx,
+        socket: SocketHandle,
+        kind: OpKind,
+        mode: IoMode,
+        bytes: u32,
+        delay: Option<u64>,
+    ) -> OpId {
+        let tid = self.tid.unwrap_or(0);
+        let waiter = matches!(mode, IoMode::Blocking).then(|| self.sim.current());
+        let op = {
+            let mut world = self.world.borrow_mut();
+            world.ops.push(Op {
+                pid: self.pid,
+                tid,
+                socket,
+                provider,
+                kind,
+                mode,
+                bytes,
+                state: OpState::Pending,
+                waiter,
+            });
+            (world.ops.len() - 1) as OpId
+        };
+        self.emit(EventKind::OpStarted {
+            op,
+            socket,
+            kind,
+            provider,
+            mode,
+        });
+        if let Some(delay) = delay {
+            let cx = self.kernel();
+            let at = self.now().saturating_add(delay);
+            self.sim.spawn_at(at, async move {
+                if cx.alive() {
+                    cx.complete_op(op, 0, true);
+                }
+            });
+        }
+        op
+    }
+
+    /// Completes a pending operation with `status`. `notify` says whether its
+    /// notification (event, routine, port) is delivered; a blocked thread is released
+    /// either way.
+    pub fn complete_op(&self, op: OpId, status: u32, notify: bool) {
+        let (socket, kind, provider, mode, bytes, waiter) = {
+            let mut world = self.world.borrow_mut();
+            let op_state = &mut world.ops[op as usize];
+            if op_state.state != OpState::Pending {
+                return;
+            }
+            let bytes = if status == 0 { op_state.bytes } else { 0 };
+            op_state.state = OpState::Done { status, bytes };
+            (
+                op_state.socket,
+                op_state.kind,
+                op_state.provider,
+                op_state.mode,
+                bytes,
+                op_state.waiter,
+            )
+        };
+        let mut signals = Signals::default();
+        match mode {
+            IoMode::Blocking => signals.thread_released = true,
+            IoMode::Overlapped(_) if !notify => {}
+            IoMode::Overlapped(Notify::Event) => signals.event_set = true,
+            IoMode::Overlapped(Notify::Routine) => signals.routine_run = true,
+            IoMode::Overlapped(Notify::Port) => signals.port_posted = true,
+        }
+        self.emit(EventKind::OpCompleted {
+            op,
+            socket,
+            kind,
+            provider,
+            status,
+            bytes,
+            signals,
+        });
+        if status == 0 && kind == OpKind::Send {
+            let loaded = self.world.borrow().procs[self.pid as usize]
+                .loaded
+                .get(&provider)
+                .copied()
+                > Some(0);
+            self.emit(EventKind::DataDelivered {
+                socket,
+                bytes,
+                dll_loaded: loaded,
+            });
+        }
+        if let Some(task) = waiter {
+            self.sim.unpark(task);
+        }
+    }
+
+    /// Pending operations of this process on `provider`, optionally on one socket.
+    pub fn pending_ops(&self, provider: ProviderIx, socket: Option<SocketHandle>) -> Vec<OpId> {
+        let world = self.world.borrow();
+        world
+            .ops
+            .iter()
+            .enumerate()
+            .filter(|(_, op)| {
+                op.pid == self.pid
+                    && op.provider == provider
+                    && op.state == OpState::Pending
+                    && socket.is_none_or(|s| s == op.socket)
+            })
+            .map(|(index, _)| index as OpId)
+            .collect()
+    }
+
+    /// The status an operation finished with.
+    pub fn op_result(&self, op: OpId) -> OpState {
+        self.world.borrow().ops[op as usize].state
+    }
+
+    /// Ends every live resource this process holds (the kernel reclaiming a process
+    /// that ended): memory, threads, handles and open sockets. Shared memory counts
+    /// are nobody's handle and stay.
+    pub fn reclaim_process(&self) {
+        let live: Vec<(ResourceId, Resource)> = {
+            let world = self.world.borrow();
+            world
+                .ledger
+                .entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.owner == self.pid && e.live)
+                .filter(|(_, e)| e.what != Resource::SharedCount)
+                .map(|(index, e)| (index as ResourceId, e.what))
+                .collect()
+        };
+        for (resource, what) in live {
+            if let Resource::KernelSocket { socket } = what {
+                self.discard_data(socket, ReleasedBy::Kernel);
+            }
+            self.release(resource, ReleasedBy::Kernel);
+        }
+        let mut world = self.world.borrow_mut();
+        let pid = self.pid;
+        for op in world.ops.iter_mut().filter(|op| op.pid == pid) {
+            if op.state == OpState::Pending {
+                op.state = OpState::Done {
+                    status: WSAEINTR_KILLED,
+                    bytes: 0,
+                };
+            }
+        }
+    }
+}
+
+/// The status of an operation whose process ended under it (never reported).
+const WSAEINTR_KILLED: u32 = crate::wsa::WSAEINTR;
+
+/// The sockets of `pid` on `provider` in a given state.
+pub fn sockets_in(
+    world: &World,
+    pid: Pid,
+    provider: ProviderIx,
+    state: SockState,
+) -> Vec<SocketHandle> {
+    world.procs[pid as usize]
+        .sockets
+        .iter()
+        .filter(|(_, s)| s.provider == provider && s.state == state)
+        .map(|(h, _)| *h)
+        .collect()
+}

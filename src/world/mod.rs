@@ -1,0 +1,285 @@
+//! The simulated machine: processes and their threads, the loader, the kernel ledger,
+//! the ws2_32 state of each process, and each provider's machine-wide state.
+//!
+//! Threads are `sim` tasks. Every task carries a [`Cx`]: its process and thread and a
+//! shared handle to the [`World`]. Code borrows the world only between awaits, never
+//! across one.
+
+pub mod kernel;
+pub mod loader;
+pub mod process;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use sim::{Handle, TaskId};
+
+use crate::event::*;
+use crate::providers::{Defect, ModelInfo, TransportDefect};
+use crate::scenario::{Scenario, SpiCall};
+use kernel::{Ledger, Op, Sock};
+
+/// A thread of a process: one of the scenario's, or a provider's worker.
+pub struct ThreadState {
+    pub name: String,
+    pub task: Option<TaskId>,
+    pub depth: u8,
+    /// A scenario thread (the process ends when all of these are done).
+    pub app: bool,
+    pub finished: bool,
+    /// What the thread waits for while it is parked, for deadlock reports.
+    pub waiting_for: Option<String>,
+}
+
+/// The ws2_32 model's state in one process (SPEC section 3).
+#[derive(Default)]
+pub struct Ws2State {
+    pub startup_count: u32,
+    /// WSPStartup calls ws2_32 made and has not yet matched with WSPCleanup, per provider.
+    pub started: BTreeMap<ProviderIx, u32>,
+    /// A provider ws2_32 is loading and starting; other threads wait for it.
+    pub loading: Option<ProviderIx>,
+    pub loading_waiters: Vec<TaskId>,
+    /// The socket handles the application holds, by scenario name.
+    pub names: BTreeMap<String, SocketHandle>,
+}
+
+/// A provider DLL's globals in one process: they exist while the DLL is loaded.
+#[derive(Default)]
+pub struct Instance {
+    /// The provider's own reference count of WSPStartup calls.
+    pub refcount: u32,
+    pub memory: Option<ResourceId>,
+    pub machine: Option<ResourceId>,
+    pub worker: Option<(Tid, TaskId)>,
+    pub stop_worker: bool,
+    /// A thread in WSPCleanup waiting for the worker to exit.
+    pub worker_joiner: Option<TaskId>,
+}
+
+pub struct Proc {
+    pub alive: bool,
+    pub ended: Option<ProcessEnd>,
+    pub threads: Vec<ThreadState>,
+    pub ws2: Ws2State,
+    /// LoadLibrary counts.
+    pub loaded: BTreeMap<ProviderIx, u32>,
+    pub instances: BTreeMap<ProviderIx, Instance>,
+    pub sockets: BTreeMap<SocketHandle, Sock>,
+    /// WSPStartup calls made by `Spi` steps and not yet cleaned up, per provider: each
+    /// holds a load reference, as an SPI client would.
+    pub step_starts: BTreeMap<ProviderIx, u32>,
+    pub next_handle: SocketHandle,
+}
+
+/// A provider's state outside any process.
+#[derive(Default)]
+pub struct Machine {
+    /// Processes whose final cleanup this provider remembered and refuses to start again
+    /// (the `not_restartable` defect).
+    pub refuses: Vec<Pid>,
+    /// The shared attach count of the `shared_count_not_crash_safe` defect.
+    pub shared_count: Option<ResourceId>,
+}
+
+pub struct World {
+    pub scenario: Rc<Scenario>,
+    pub models: Vec<&'static ModelInfo>,
+    pub events: Vec<Event>,
+    pub events_max: u64,
+    pub events_exhausted: bool,
+    next_call: u32,
+    pub procs: Vec<Proc>,
+    pub machine: Vec<Machine>,
+    pub ledger: Ledger,
+    pub ops: Vec<Op>,
+    /// Catalog entry id → providing provider.
+    pub entries: BTreeMap<u32, ProviderIx>,
+    /// Allocation attempts per (provider, call), for `FailAlloc` faults.
+    pub alloc_counts: BTreeMap<(ProviderIx, SpiCall), u32>,
+    pub fired_faults: Vec<usize>,
+    /// (process, handle) → the scenario's name for the socket, for traces.
+    pub socket_names: Vec<((Pid, SocketHandle), String)>,
+}
+
+impl World {
+    pub fn new(scenario: Rc<Scenario>, models: Vec<&'static ModelInfo>) -> Self {
+        let entries = scenario
+            .catalog
+            .iter()
+            .filter_map(|entry| match entry {
+                crate::scenario::CatalogEntry::Transport { id, provider, .. } => scenario
+                    .providers
+                    .iter()
+                    .position(|p| &p.name == provider)
+                    .map(|ix| (*id, ix as ProviderIx)),
+            })
+            .collect();
+        let procs = scenario
+            .processes
+            .iter()
+            .map(|process| Proc {
+                alive: true,
+                ended: None,
+                threads: process
+                    .threads
+                    .iter()
+                    .map(|thread| ThreadState {
+                        name: thread.name.clone(),
+                        task: None,
+                        depth: 0,
+                        app: true,
+                        finished: false,
+                        waiting_for: None,
+                    })
+                    .collect(),
+                ws2: Ws2State::default(),
+                loaded: BTreeMap::new(),
+                instances: BTreeMap::new(),
+                sockets: BTreeMap::new(),
+                step_starts: BTreeMap::new(),
+                next_handle: 0x100,
+            })
+            .collect();
+        let machine = scenario
+            .providers
+            .iter()
+            .map(|_| Machine::default())
+            .collect();
+        Self {
+            events_max: scenario.budget.events_max,
+            scenario,
+            models,
+            events: Vec::new(),
+            events_exhausted: false,
+            next_call: 0,
+            procs,
+            machine,
+            ledger: Ledger::default(),
+            ops: Vec::new(),
+            entries,
+            alloc_counts: BTreeMap::new(),
+            fired_faults: Vec::new(),
+            socket_names: Vec::new(),
+        }
+    }
+
+    pub fn transport_defect(&self, provider: ProviderIx) -> Option<TransportDefect> {
+        match self.models[provider as usize].defect {
+            Defect::Transport(defect) => Some(defect),
+            Defect::None => None,
+        }
+    }
+
+    pub fn provider_name(&self, provider: ProviderIx) -> &str {
+        &self.scenario.providers[provider as usize].name
+    }
+}
+
+/// What a task knows about itself: the world, the engine, its process and thread.
+#[derive(Clone)]
+pub struct Cx {
+    pub world: Rc<RefCell<World>>,
+    pub sim: Handle,
+    pub pid: Pid,
+    /// `None` for work the kernel or the network does for the process.
+    pub tid: Option<Tid>,
+}
+
+impl Cx {
+    /// The same process, acting as the kernel (no thread).
+    pub fn kernel(&self) -> Cx {
+        Cx {
+            tid: None,
+            ..self.clone()
+        }
+    }
+
+    pub fn now(&self) -> u64 {
+        self.sim.now()
+    }
+
+    /// Records an event at the thread's current depth.
+    pub fn emit(&self, kind: EventKind) {
+        let mut world = self.world.borrow_mut();
+        emit_into(&mut world, &self.sim, self.pid, self.tid, kind);
+    }
+
+    /// Records a call and enters it; returns its id for [`Cx::ret`].
+    pub fn call(&self, call: Call) -> u32 {
+        let mut world = self.world.borrow_mut();
+        let id = world.next_call;
+        world.next_call += 1;
+        emit_into(
+            &mut world,
+            &self.sim,
+            self.pid,
+            self.tid,
+            EventKind::Call { id, call },
+        );
+        if let Some(tid) = self.tid {
+            let thread = &mut world.procs[self.pid as usize].threads[tid as usize];
+            thread.depth = thread.depth.saturating_add(1);
+        }
+        id
+    }
+
+    /// Leaves a call and records how it returned.
+    pub fn ret(&self, id: u32, ret: i32, error: Option<u32>, detail: Detail) {
+        let mut world = self.world.borrow_mut();
+        if let Some(tid) = self.tid {
+            let thread = &mut world.procs[self.pid as usize].threads[tid as usize];
+            thread.depth = thread.depth.saturating_sub(1);
+        }
+        let kind = EventKind::Return {
+            id,
+            ret,
+            error,
+            detail,
+        };
+        emit_into(&mut world, &self.sim, self.pid, self.tid, kind);
+    }
+
+    /// A point where the scheduler may run another thread.
+    pub async fn yield_point(&self) {
+        self.sim.yield_now().await;
+    }
+
+    /// Blocks the thread until another task unparks it; `why` names what it waits for.
+    pub async fn wait(&self, why: impl FnOnce() -> String) {
+        if let Some(tid) = self.tid {
+            self.world.borrow_mut().procs[self.pid as usize].threads[tid as usize].waiting_for =
+                Some(why());
+        }
+        self.sim.park().await;
+        if let Some(tid) = self.tid {
+            self.world.borrow_mut().procs[self.pid as usize].threads[tid as usize].waiting_for =
+                None;
+        }
+    }
+
+    pub fn alive(&self) -> bool {
+        self.world.borrow().procs[self.pid as usize].alive
+    }
+}
+
+pub fn emit_into(world: &mut World, sim: &Handle, pid: Pid, tid: Option<Tid>, kind: EventKind) {
+    if world.events.len() as u64 >= world.events_max {
+        if !world.events_exhausted {
+            world.events_exhausted = true;
+            sim.halt();
+        }
+        return;
+    }
+    let depth = tid.map_or(0, |tid| {
+        world.procs[pid as usize].threads[tid as usize].depth
+    });
+    world.events.push(Event {
+        time: sim.now(),
+        process: pid,
+        thread: tid,
+        depth,
+        kind,
+    });
+}

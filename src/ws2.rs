@@ -1,0 +1,270 @@
+//! The ws2_32.dll model (SPEC section 3): WSAStartup/WSACleanup counting, lazy loading
+//! of providers on first use, and the final WSACleanup that cleans up and unloads every
+//! provider the process started.
+
+use crate::event::*;
+use crate::providers::transport;
+use crate::scenario::{CloseHow, Completion, FdEvent, IoMode};
+use crate::world::Cx;
+use crate::world::kernel::SockState;
+use crate::world::loader;
+use crate::wsa::*;
+
+/// The handle shown for a socket name the process does not hold.
+pub const INVALID_SOCKET: SocketHandle = u32::MAX;
+
+pub async fn startup(cx: &Cx, version: (u8, u8)) {
+    let id = cx.call(Call::WSAStartup { version });
+    if version.0 != 2 || version.1 > 2 {
+        cx.ret(id, SOCKET_ERROR, Some(WSAVERNOTSUPPORTED), Detail::None);
+        return;
+    }
+    let before = {
+        let mut world = cx.world.borrow_mut();
+        let ws2 = &mut world.procs[cx.pid as usize].ws2;
+        ws2.startup_count += 1;
+        ws2.startup_count - 1
+    };
+    let detail = Detail::Count {
+        before,
+        after: before + 1,
+        last: false,
+    };
+    cx.ret(id, NO_ERROR, None, detail);
+}
+
+pub async fn cleanup(cx: &Cx) {
+    let id = cx.call(Call::WSACleanup);
+    let before = {
+        let mut world = cx.world.borrow_mut();
+        let ws2 = &mut world.procs[cx.pid as usize].ws2;
+        if ws2.startup_count == 0 {
+            None
+        } else {
+            ws2.startup_count -= 1;
+            Some(ws2.startup_count + 1)
+        }
+    };
+    let Some(before) = before else {
+        cx.ret(id, SOCKET_ERROR, Some(WSANOTINITIALISED), Detail::None);
+        return;
+    };
+    let last = before == 1;
+    if last {
+        // Catalog order: providers by the position of their first catalog entry.
+        let started: Vec<(ProviderIx, u32)> = {
+            let world = cx.world.borrow();
+            let mut started: Vec<_> = world.procs[cx.pid as usize]
+                .ws2
+                .started
+                .iter()
+                .map(|(p, n)| (*p, *n))
+                .collect();
+            started.sort_by_key(|(provider, _)| {
+                world
+                    .entries
+                    .iter()
+                    .filter(|(_, p)| **p == *provider)
+                    .map(|(id, _)| *id)
+                    .min()
+            });
+            started
+        };
+        for (provider, starts) in started {
+            for _ in 0..starts {
+                transport::wsp_cleanup(cx, provider, Client::Ws2).await;
+            }
+            cx.world.borrow_mut().procs[cx.pid as usize]
+                .ws2
+                .started
+                .remove(&provider);
+            loader::free_library(cx, provider);
+        }
+        // The handles the application held are gone with the providers.
+        cx.world.borrow_mut().procs[cx.pid as usize]
+            .ws2
+            .names
+            .clear();
+    }
+    let detail = Detail::Count {
+        before,
+        after: before - 1,
+        last,
+    };
+    cx.ret(id, NO_ERROR, None, detail);
+}
+
+fn initialised(cx: &Cx) -> bool {
+    cx.world.borrow().procs[cx.pid as usize].ws2.startup_count > 0
+}
+
+/// Loads and starts `provider` in this process unless ws2_32 already did; false when
+/// its WSPStartup failed (the DLL is unloaded again, nothing is left behind).
+async fn ensure_started(cx: &Cx, provider: ProviderIx) -> bool {
+    loop {
+        let busy = {
+            let mut world = cx.world.borrow_mut();
+            let ws2 = &mut world.procs[cx.pid as usize].ws2;
+            if ws2.started.contains_key(&provider) {
+                return true;
+            }
+            match ws2.loading {
+                Some(_) => {
+                    ws2.loading_waiters.push(cx.sim.current());
+                    true
+                }
+                None => {
+                    ws2.loading = Some(provider);
+                    false
+                }
+            }
+        };
+        if !busy {
+            break;
+        }
+        // Another thread of the process is loading a provider: ws2_32 serialises that.
+        cx.wait(|| "ws2_32's provider-loading lock".to_string())
+            .await;
+    }
+    loader::load_library(cx, provider);
+    let (ret, _) = transport::wsp_startup(cx, provider, Client::Ws2).await;
+    let waiters = {
+        let mut world = cx.world.borrow_mut();
+        let ws2 = &mut world.procs[cx.pid as usize].ws2;
+        ws2.loading = None;
+        if ret == NO_ERROR {
+            ws2.started.insert(provider, 1);
+        }
+        std::mem::take(&mut ws2.loading_waiters)
+    };
+    for task in waiters {
+        cx.sim.unpark(task);
+    }
+    if ret != NO_ERROR {
+        loader::free_library(cx, provider);
+    }
+    ret == NO_ERROR
+}
+
+pub async fn socket(cx: &Cx, name: &str, entry: u32) {
+    let id = cx.call(Call::WSASocket { entry });
+    if !initialised(cx) {
+        cx.ret(id, SOCKET_ERROR, Some(WSANOTINITIALISED), Detail::None);
+        return;
+    }
+    let provider = cx.world.borrow().entries.get(&entry).copied();
+    let Some(provider) = provider else {
+        cx.ret(id, SOCKET_ERROR, Some(WSAEINVAL), Detail::None);
+        return;
+    };
+    if !ensure_started(cx, provider).await {
+        cx.ret(id, SOCKET_ERROR, Some(WSAEPROVIDERFAILEDINIT), Detail::None);
+        return;
+    }
+    let handle = transport::wsp_socket(cx, provider, entry).await;
+    {
+        let mut world = cx.world.borrow_mut();
+        let names = &mut world.procs[cx.pid as usize].ws2.names;
+        names.insert(name.to_string(), handle);
+        world
+            .socket_names
+            .push(((cx.pid, handle), name.to_string()));
+    }
+    cx.ret(id, 0, None, Detail::Socket { handle });
+}
+
+/// The handle and provider behind a socket name, if the process holds it open.
+fn resolve(cx: &Cx, name: &str) -> (SocketHandle, Option<ProviderIx>) {
+    let world = cx.world.borrow();
+    let process = &world.procs[cx.pid as usize];
+    let Some(&handle) = process.ws2.names.get(name) else {
+        return (INVALID_SOCKET, None);
+    };
+    let provider = process
+        .sockets
+        .get(&handle)
+        .filter(|sock| sock.state == SockState::Open)
+        .map(|sock| sock.provider);
+    (handle, provider)
+}
+
+/// Checks initialisation and the socket; returns the provider or ends the call.
+fn prologue(cx: &Cx, id: u32, provider: Option<ProviderIx>) -> Option<ProviderIx> {
+    if !initialised(cx) {
+        cx.ret(id, SOCKET_ERROR, Some(WSANOTINITIALISED), Detail::None);
+        return None;
+    }
+    if provider.is_none() {
+        cx.ret(id, SOCKET_ERROR, Some(WSAENOTSOCK), Detail::None);
+    }
+    provider
+}
+
+pub async fn send(cx: &Cx, name: &str, bytes: u32, mode: IoMode, completes: Completion) {
+    let (socket, provider) = resolve(cx, name);
+    let id = cx.call(Call::WSASend {
+        socket,
+        bytes,
+        mode,
+    });
+    let Some(provider) = prologue(cx, id, provider) else {
+        return;
+    };
+    let (ret, error, detail) =
+        transport::wsp_send(cx, provider, socket, bytes, mode, completes).await;
+    cx.ret(id, ret, error, detail);
+}
+
+pub async fn recv(cx: &Cx, name: &str, mode: IoMode, completes: Completion) {
+    let (socket, provider) = resolve(cx, name);
+    let id = cx.call(Call::WSARecv { socket, mode });
+    let Some(provider) = prologue(cx, id, provider) else {
+        return;
+    };
+    let (ret, error, detail) = transport::wsp_recv(cx, provider, socket, mode, completes).await;
+    cx.ret(id, ret, error, detail);
+}
+
+pub async fn close(cx: &Cx, name: &str, how: CloseHow) {
+    let (socket, provider) = resolve(cx, name);
+    let id = cx.call(Call::CloseSocket { socket, how });
+    let Some(provider) = prologue(cx, id, provider) else {
+        return;
+    };
+    transport::wsp_close_socket(cx, provider, socket, how).await;
+    cx.world.borrow_mut().procs[cx.pid as usize]
+        .ws2
+        .names
+        .remove(name);
+    cx.ret(id, NO_ERROR, None, Detail::None);
+}
+
+pub async fn select(cx: &Cx, name: &str, events: &[FdEvent], via: NotifyVia) {
+    let (socket, provider) = resolve(cx, name);
+    let mask = events.iter().fold(0, |mask, event| {
+        mask | match event {
+            FdEvent::Read => FD_READ,
+            FdEvent::Write => FD_WRITE,
+            FdEvent::Oob => FD_OOB,
+            FdEvent::Accept => FD_ACCEPT,
+            FdEvent::Connect => FD_CONNECT,
+            FdEvent::Close => FD_CLOSE,
+        }
+    });
+    let call = match via {
+        NotifyVia::Message => Call::WSAAsyncSelect {
+            socket,
+            events: mask,
+        },
+        NotifyVia::EventObject => Call::WSAEventSelect {
+            socket,
+            events: mask,
+        },
+    };
+    let id = cx.call(call);
+    let Some(provider) = prologue(cx, id, provider) else {
+        return;
+    };
+    transport::wsp_select(cx, provider, socket, mask, via).await;
+    cx.ret(id, NO_ERROR, None, Detail::None);
+}
