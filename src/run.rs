@@ -168,10 +168,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
     let steps = engine.steps();
     drop(root);
     drop(engine);
-    let world = Rc::try_unwrap(world)
-        .ok()
-        .expect("every task is gone with the engine")
-        .into_inner();
+    let mut world = world.borrow_mut();
 
     let end = match outcome {
         _ if world.events_exhausted => RunEnd::BudgetExhausted {
@@ -238,6 +235,6 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
         unfired_faults,
         verdict,
         steps,
-        events: world.events,
+        events: std::mem::take(&mut world.events),
     })
 }

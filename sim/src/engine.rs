@@ -190,6 +190,23 @@ impl Engine {
     }
 }
 
+impl Drop for Engine {
+    /// Tasks hold handles to the core, so the core would keep itself alive through them:
+    /// drop every unfinished task (outside the borrow, since their captures may be
+    /// anything) to break that cycle.
+    fn drop(&mut self) {
+        let futures: Vec<BoxedTask> = self
+            .core
+            .slots
+            .borrow_mut()
+            .iter_mut()
+            .filter_map(|slot| slot.future.take())
+            .collect();
+        drop(futures);
+        self.core.timers.borrow_mut().clear();
+    }
+}
+
 impl Core {
     fn set_state(&self, task: TaskId, state: State) {
         let previous = {
@@ -670,6 +687,21 @@ mod tests {
         });
         assert_eq!(engine.run(), Outcome::Quiescent { parked: vec![] });
         assert_eq!(reached.get(), 2);
+    }
+
+    #[test]
+    fn dropping_the_engine_frees_parked_tasks() {
+        let token = Rc::new(());
+        let mut engine = engine(0);
+        let (h, t) = (engine.handle(), token.clone());
+        engine.handle().spawn(async move {
+            let _keep = t;
+            h.park().await;
+        });
+        engine.run();
+        assert_eq!(Rc::strong_count(&token), 2);
+        drop(engine);
+        assert_eq!(Rc::strong_count(&token), 1);
     }
 
     #[test]

@@ -68,6 +68,53 @@ fn set_refcount(cx: &Cx, provider: ProviderIx, value: u32) {
     }
 }
 
+/// Enters the provider's critical section around start-up and clean-up (a
+/// CRITICAL_SECTION in the DLL). The `racy_refcount` defect has none.
+async fn lock(cx: &Cx, provider: ProviderIx) {
+    if has(cx, provider, D::RacyRefcount) {
+        return;
+    }
+    let me = cx.sim.current();
+    loop {
+        let free = {
+            let mut world = cx.world.borrow_mut();
+            let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) else {
+                return;
+            };
+            match instance.lock_holder {
+                None => {
+                    instance.lock_holder = Some(me);
+                    true
+                }
+                Some(holder) if holder == me => true,
+                Some(_) => {
+                    instance.lock_waiters.push(me);
+                    false
+                }
+            }
+        };
+        if free {
+            return;
+        }
+        cx.wait(|| "the provider's start-up/clean-up lock".to_string())
+            .await;
+    }
+}
+
+fn unlock(cx: &Cx, provider: ProviderIx) {
+    let next = {
+        let mut world = cx.world.borrow_mut();
+        let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) else {
+            return;
+        };
+        instance.lock_holder = None;
+        (!instance.lock_waiters.is_empty()).then(|| instance.lock_waiters.remove(0))
+    };
+    if let Some(task) = next {
+        cx.sim.unpark(task);
+    }
+}
+
 /// A `Spi(provider, call)` step: the thread is an SPI client, holding a load reference
 /// for each WSPStartup it made (and a temporary one around each call).
 pub async fn spi_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
@@ -111,14 +158,20 @@ pub async fn spi_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
 pub async fn wsp_startup(cx: &Cx, provider: ProviderIx, client: Client) -> (i32, Option<u32>) {
     let id = cx.call(Call::WSPStartup { provider, client });
     cx.yield_point().await;
+    lock(cx, provider).await;
+    let (ret, error, detail) = startup_body(cx, provider).await;
+    unlock(cx, provider);
+    cx.ret(id, ret, error, detail);
+    (ret, error)
+}
+
+async fn startup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detail) {
     let refused = has(cx, provider, D::NotRestartable)
         && cx.world.borrow().machine[provider as usize]
             .refuses
             .contains(&cx.pid);
     if refused {
-        let ret = failure(cx, provider);
-        cx.ret(id, ret, Some(WSASYSNOTREADY), Detail::None);
-        return (ret, Some(WSASYSNOTREADY));
+        return (failure(cx, provider), Some(WSASYSNOTREADY), Detail::None);
     }
     let before = refcount(cx, provider);
     if has(cx, provider, D::RacyRefcount) {
@@ -126,9 +179,11 @@ pub async fn wsp_startup(cx: &Cx, provider: ProviderIx, client: Client) -> (i32,
     }
     if before == 0 {
         if !cx.try_alloc(provider, SpiCall::WSPStartup) {
-            let ret = failure(cx, provider);
-            cx.ret(id, ret, Some(WSA_NOT_ENOUGH_MEMORY), Detail::None);
-            return (ret, Some(WSA_NOT_ENOUGH_MEMORY));
+            return (
+                failure(cx, provider),
+                Some(WSA_NOT_ENOUGH_MEMORY),
+                Detail::None,
+            );
         }
         initialise(cx, provider);
     }
@@ -138,8 +193,7 @@ pub async fn wsp_startup(cx: &Cx, provider: ProviderIx, client: Client) -> (i32,
         after: before + 1,
         actual_cleanup: false,
     };
-    cx.ret(id, NO_ERROR, None, detail);
-    (NO_ERROR, None)
+    (NO_ERROR, None, detail)
 }
 
 /// The first start in a process: instance memory, machine-wide state, a worker thread.
@@ -222,15 +276,20 @@ async fn worker_thread(cx: &Cx, provider: ProviderIx, thread: ResourceId) {
 pub async fn wsp_cleanup(cx: &Cx, provider: ProviderIx, client: Client) -> (i32, Option<u32>) {
     let id = cx.call(Call::WSPCleanup { provider, client });
     cx.yield_point().await;
+    lock(cx, provider).await;
+    let (ret, error, detail) = cleanup_body(cx, provider).await;
+    unlock(cx, provider);
+    cx.ret(id, ret, error, detail);
+    (ret, error)
+}
+
+async fn cleanup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detail) {
     let before = refcount(cx, provider);
     if before == 0 {
         if has(cx, provider, D::CleanupWithoutStartupSucceeds) {
-            cx.ret(id, NO_ERROR, None, Detail::None);
-            return (NO_ERROR, None);
+            return (NO_ERROR, None, Detail::None);
         }
-        let ret = failure(cx, provider);
-        cx.ret(id, ret, Some(WSANOTINITIALISED), Detail::None);
-        return (ret, Some(WSANOTINITIALISED));
+        return (failure(cx, provider), Some(WSANOTINITIALISED), Detail::None);
     }
     if has(cx, provider, D::RacyRefcount) {
         cx.yield_point().await;
@@ -249,8 +308,7 @@ pub async fn wsp_cleanup(cx: &Cx, provider: ProviderIx, client: Client) -> (i32,
         after,
         actual_cleanup: actual,
     };
-    cx.ret(id, NO_ERROR, None, detail);
-    (NO_ERROR, None)
+    (NO_ERROR, None, detail)
 }
 
 /// The final cleanup (seed 003): cancel pending calls silently, reset open sockets,
@@ -295,7 +353,8 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
         cx.release(kernel, ReleasedBy::Provider);
     }
     if has(cx, provider, D::DropsLingeringData) {
-        for socket in sockets_in(&cx.world.borrow(), cx.pid, provider, SockState::Closed) {
+        let closed = sockets_in(&cx.world.borrow(), cx.pid, provider, SockState::Closed);
+        for socket in closed {
             cx.discard_data(socket, ReleasedBy::Provider);
         }
     }

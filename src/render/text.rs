@@ -325,7 +325,7 @@ fn result(labels: &Labels, process: Pid, kind: &EventKind) -> String {
             }
         ),
         Detail::Bytes { bytes } => format!(" [{bytes} bytes]"),
-        Detail::Pending { op } => format!(" [#{op} pending]"),
+        Detail::Pending { op } => format!(" [operation #{op} pending]"),
     };
     format!("{value}{note}")
 }

@@ -56,6 +56,9 @@ pub struct Instance {
     pub stop_worker: bool,
     /// A thread in WSPCleanup waiting for the worker to exit.
     pub worker_joiner: Option<TaskId>,
+    /// The critical section around WSPStartup/WSPCleanup: holder and waiters (FIFO).
+    pub lock_holder: Option<TaskId>,
+    pub lock_waiters: Vec<TaskId>,
 }
 
 pub struct Proc {

@@ -1,0 +1,104 @@
+//! Every mutant is caught by a shipped scenario; the conforming models never are.
+//! ("Every contract has a mutant": a check counts only when a mutant that breaks it is
+//! caught and the conforming model is not flagged.)
+
+mod common;
+
+use ws2sim::providers::{MODELS, ModelInfo};
+use ws2sim::run::{RunOptions, run};
+use ws2sim::scenario::Scenario;
+
+const CONFORMING_SEEDS: u64 = 200;
+const MUTANT_SEEDS: u64 = 100;
+
+/// Gives every provider of the model's kind that model.
+fn with_model(scenario: &Scenario, model: &ModelInfo, seed: u64) -> RunOptions {
+    RunOptions {
+        seed: Some(seed),
+        schedule: None,
+        models: scenario
+            .providers
+            .iter()
+            .filter(|p| p.kind == model.kind)
+            .map(|p| (p.name.clone(), model.name.to_string()))
+            .collect(),
+    }
+}
+
+fn conforming(kind: ws2sim::scenario::ProviderKind) -> &'static ModelInfo {
+    MODELS
+        .iter()
+        .find(|m| m.kind == kind && m.breaks.is_none())
+        .expect("every kind has a conforming model")
+}
+
+#[test]
+fn conforming_models_are_never_flagged() {
+    let mut runs = 0;
+    for (name, scenario) in common::shipped() {
+        for seed in 0..CONFORMING_SEEDS {
+            let mut options = RunOptions {
+                seed: Some(seed),
+                ..RunOptions::default()
+            };
+            for provider in &scenario.providers {
+                options.models.push((
+                    provider.name.clone(),
+                    conforming(provider.kind).name.to_string(),
+                ));
+            }
+            let outcome = run(&scenario, &options).expect("options are valid");
+            runs += 1;
+            assert!(
+                outcome.verdict.violations.is_empty(),
+                "{name} with seed {seed}: the conforming models were flagged: {:#?}",
+                outcome.verdict.violations
+            );
+        }
+    }
+    assert!(runs >= 200);
+}
+
+#[test]
+fn every_mutant_is_caught_by_a_shipped_scenario() {
+    let scenarios = common::shipped();
+    let mut missed = Vec::new();
+    for model in MODELS.iter().filter(|m| m.breaks.is_some()) {
+        let contract = model.breaks.expect("a mutant");
+        let caught = scenarios.iter().find_map(|(name, scenario)| {
+            if !scenario.providers.iter().any(|p| p.kind == model.kind) {
+                return None;
+            }
+            (0..MUTANT_SEEDS).find_map(|seed| {
+                let outcome = run(scenario, &with_model(scenario, model, seed)).ok()?;
+                outcome
+                    .verdict
+                    .violated()
+                    .contains(&contract)
+                    .then(|| (name.clone(), seed))
+            })
+        });
+        match caught {
+            Some((name, seed)) => eprintln!("{:<36} caught by {name} (seed {seed})", model.name),
+            None => missed.push(format!("{} (breaks {contract})", model.name)),
+        }
+    }
+    assert!(
+        missed.is_empty(),
+        "mutants no shipped scenario catches: {missed:?}"
+    );
+}
+
+#[test]
+fn every_checked_contract_has_a_mutant() {
+    for contract in ws2sim::contract::CONTRACTS {
+        if !ws2sim::oracle::is_checked(contract) || contract.id == "ws2.balanced" {
+            continue;
+        }
+        assert!(
+            MODELS.iter().any(|m| m.breaks == Some(contract.id)),
+            "{} is checked but no mutant breaks it",
+            contract.id
+        );
+    }
+}
