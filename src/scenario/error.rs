@@ -110,7 +110,11 @@ impl fmt::Display for Located {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
     }
 }
 
@@ -187,7 +191,13 @@ impl ScenarioError {
         if handler.render_report(&mut out, self).is_err() {
             out = self.to_string();
         }
-        out
+        let mut plain: String = out
+            .lines()
+            .map(|l| l.trim_end().to_string() + "\n")
+            .collect();
+        plain.truncate(plain.trim_end().len());
+        plain.push('\n');
+        plain
     }
 }
 
@@ -220,7 +230,11 @@ impl Diagnostic for ScenarioError {
         if located.problems.len() < 2 && located.omitted.is_none() {
             return None;
         }
-        let rest = located.problems.iter().skip(1).map(|p| p as &dyn Diagnostic);
+        let rest = located
+            .problems
+            .iter()
+            .skip(1)
+            .map(|p| p as &dyn Diagnostic);
         let note = located.omitted.iter().map(|n| n as &dyn Diagnostic);
         Some(Box::new(rest.chain(note)))
     }

@@ -165,7 +165,7 @@ fn tokenize(text: &str) -> Vec<(Tok, Range<usize>)> {
 
 /// `bytes[i..]` starts with `/*`; returns the index after the matching `*/` (comments
 /// nest in RON), or the end of the input.
-fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
+pub(crate) fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
     let mut depth = 0usize;
     while i < bytes.len() {
         match (bytes[i], bytes.get(i + 1).copied()) {
@@ -223,7 +223,14 @@ fn raw_or_byte_literal(bytes: &[u8], mut i: usize) -> Option<usize> {
     }
     i += 1;
     while i < bytes.len() {
-        if bytes[i] == b'"' && bytes[i + 1..].iter().take(hashes).filter(|&&c| c == b'#').count() == hashes {
+        if bytes[i] == b'"'
+            && bytes[i + 1..]
+                .iter()
+                .take(hashes)
+                .filter(|&&c| c == b'#')
+                .count()
+                == hashes
+        {
             return Some(i + 1 + hashes);
         }
         i += 1;
@@ -354,7 +361,9 @@ impl<'t> Index<'t> {
 
     /// The document's top-level value (the `Scenario(...)`), if there is one.
     pub fn top(&self) -> Option<usize> {
-        self.nodes.first().and_then(|root| root.children.first().copied())
+        self.nodes
+            .first()
+            .and_then(|root| root.children.first().copied())
     }
 
     /// The field `name` of node `id`.
@@ -508,7 +517,13 @@ Scenario(
         assert_eq!(at(DOC, &[Field("chr")]), "')'");
         assert_eq!(at(DOC, &[Field("map"), Field("k"), At(1)]), "2");
         assert_eq!(at(DOC, &[Field("map"), Field("x"), At(0)]), "3");
-        let step = [Field("processes"), At(0), Field("threads"), At(0), Field("steps")];
+        let step = [
+            Field("processes"),
+            At(0),
+            Field("threads"),
+            At(0),
+            Field("steps"),
+        ];
         let mut path = step.to_vec();
         path.extend([At(1), At(0)]);
         assert_eq!(at(DOC, &path), "5");
@@ -522,7 +537,13 @@ Scenario(
 
     #[test]
     fn missing_segment_falls_back_to_enclosing_value() {
-        let path = [Field("processes"), At(0), Field("threads"), At(0), Field("os")];
+        let path = [
+            Field("processes"),
+            At(0),
+            Field("threads"),
+            At(0),
+            Field("os"),
+        ];
         assert!(at(DOC, &path).starts_with("Thread(name: \"main\""));
         assert!(at(DOC, &path).ends_with(")])"));
         let key = Index::new(DOC).resolve_key(&[Field("latency")]);
@@ -535,14 +556,35 @@ Scenario(
         let offset = DOC.find("Sleep(5)").unwrap_or(0) + 6;
         assert_eq!(index.path_at(offset), "processes[0].threads[0].steps[1][0]");
         let offset = DOC.find("\"s\"").unwrap_or(0);
-        assert_eq!(index.path_at(offset), "processes[0].threads[0].steps[2].socket");
+        assert_eq!(
+            index.path_at(offset),
+            "processes[0].threads[0].steps[2].socket"
+        );
     }
 
     #[test]
     fn never_panics_on_garbage() {
         for text in [
-            "", "(", ")", "]]]", "r#", "r#\"", "b'", "\"\\", "/*", "/* /* */", "Foo(a: ",
-            "x: y:", "{:}", "#", "#![", "é(ü: 1)", "(((((", "[1, 2", "-", "'\\",
+            "",
+            "(",
+            ")",
+            "]]]",
+            "r#",
+            "r#\"",
+            "b'",
+            "\"\\",
+            "/*",
+            "/* /* */",
+            "Foo(a: ",
+            "x: y:",
+            "{:}",
+            "#",
+            "#![",
+            "é(ü: 1)",
+            "(((((",
+            "[1, 2",
+            "-",
+            "'\\",
         ] {
             let index = Index::new(text);
             let span = index.resolve(&[Field("a"), At(3)]);

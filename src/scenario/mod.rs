@@ -3,6 +3,7 @@
 //! [`load_file`] and [`load_str`] return a [`Scenario`] that passed every check, or a
 //! [`ScenarioError`] naming the file, line and column of the (first) problem.
 
+mod chain;
 mod error;
 pub mod locate;
 pub mod model;

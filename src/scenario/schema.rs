@@ -14,7 +14,11 @@ pub(crate) enum Family {
 /// (family, variant, how it is written). Unit variants are written bare.
 const USAGE: &[(Family, &str, &str)] = &[
     (Family::Step, "Startup", "Startup"),
-    (Family::Step, "StartupVersion", "StartupVersion(major, minor)"),
+    (
+        Family::Step,
+        "StartupVersion",
+        "StartupVersion(major, minor)",
+    ),
     (Family::Step, "Cleanup", "Cleanup"),
     (Family::Step, "Socket", "Socket(name: \"s\", entry: 1001)"),
     (
@@ -41,7 +45,11 @@ const USAGE: &[(Family, &str, &str)] = &[
     (Family::Step, "Sleep", "Sleep(ticks)"),
     (Family::Step, "Exit", "Exit"),
     (Family::Step, "Crash", "Crash"),
-    (Family::Step, "Spi", "Spi(provider: \"msafd\", call: WSPStartup)"),
+    (
+        Family::Step,
+        "Spi",
+        "Spi(provider: \"msafd\", call: WSPStartup)",
+    ),
     (Family::Fault, "Crash", "Crash(process: \"app\", at: 40)"),
     (Family::Fault, "Exit", "Exit(process: \"app\", at: 40)"),
     (
@@ -57,9 +65,21 @@ const USAGE: &[(Family, &str, &str)] = &[
     (Family::Catalog, "Layered", "Layered([1010, 1001])"),
     (Family::Other, "Overlapped", "Overlapped(Event)"),
     (Family::Other, "After", "After(ticks)"),
-    (Family::Other, "Provider", "Provider(name: \"msafd\", kind: Transport)"),
-    (Family::Other, "Process", "Process(name: \"app\", threads: [...])"),
-    (Family::Other, "Thread", "Thread(name: \"main\", steps: [...])"),
+    (
+        Family::Other,
+        "Provider",
+        "Provider(name: \"msafd\", kind: Transport)",
+    ),
+    (
+        Family::Other,
+        "Process",
+        "Process(name: \"app\", threads: [...])",
+    ),
+    (
+        Family::Other,
+        "Thread",
+        "Thread(name: \"main\", steps: [...])",
+    ),
 ];
 
 /// How `variant` is written, preferring `family`, then any family; `None` if unknown.
@@ -156,19 +176,17 @@ pub(crate) fn one_of<'a>(names: impl IntoIterator<Item = &'a str>, max: usize) -
     }
 }
 
-/// A help line: "did you mean `x`?" when one is close, then the valid names.
+/// A help line: "did you mean `x`?" when one is close, otherwise the valid names.
 pub(crate) fn suggest<'a>(
     wanted: &str,
     what: &str,
     candidates: impl IntoIterator<Item = &'a str> + Clone,
 ) -> String {
-    let valid = one_of(candidates.clone(), 12);
-    match closest(wanted, candidates) {
-        Some(best) => format!("did you mean `{best}`? Valid {what}: {valid}."),
-        None => format!("valid {what}: {valid}."),
+    match closest(wanted, candidates.clone()) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None => format!("valid {what}: {}", one_of(candidates, 12)),
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

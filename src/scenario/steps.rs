@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::locate::{PathSeg::Field, PathSeg::Index as At};
 use super::schema::{self, one_of, suggest};
 use super::validate::{
-    Checker, MAX_PROCESSES, Names, MAX_STEPS_PER_THREAD, MAX_STEPS_TOTAL, MAX_THREADS_PER_PROCESS, Path,
-    provider_names,
+    Checker, MAX_PROCESSES, MAX_STEPS_PER_THREAD, MAX_STEPS_TOTAL, MAX_THREADS_PER_PROCESS, Names,
+    Path, provider_names,
 };
 use super::*;
 
@@ -20,9 +20,11 @@ pub(super) fn processes(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
              thread"
                 .to_string(),
             "no process",
-            Some("e.g. `processes: [Process(name: \"app\", threads: [Thread(name: \"main\", \
+            Some(
+                "e.g. `processes: [Process(name: \"app\", threads: [Thread(name: \"main\", \
                   steps: [Startup, Cleanup])])]`"
-                .to_string()),
+                    .to_string(),
+            ),
         );
     } else if n > MAX_PROCESSES {
         c.at(
@@ -58,7 +60,7 @@ pub(super) fn processes(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
                 &[Field("processes"), At(i), Field("name")],
                 format!(
                     "process `{}` is declared twice (first on line {line}); process names must \
-                     be unique, faults refer to processes by name",
+                     be unique (faults refer to processes by name)",
                     process.name
                 ),
                 "second declaration",
@@ -72,7 +74,10 @@ pub(super) fn processes(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
         if count == 0 {
             c.at(
                 &threads,
-                format!("process `{}` has no thread; it needs at least one", process.name),
+                format!(
+                    "process `{}` has no thread; it needs at least one",
+                    process.name
+                ),
                 "no thread",
                 Some("e.g. `threads: [Thread(name: \"main\", steps: [Startup, Cleanup])]`".into()),
             );
@@ -188,7 +193,10 @@ fn step_refs(c: &mut Checker<'_>, ctx: &Ctx<'_>, step: &Step, path: Path) {
                          `Transport(id: {entry}, provider: \"msafd\", protocol: Tcp)`"
                     )
                 } else {
-                    format!("catalog ids: {}", one_of(ids.iter().map(String::as_str), 12))
+                    format!(
+                        "catalog ids: {}",
+                        one_of(ids.iter().map(String::as_str), 12)
+                    )
                 };
                 c.at(
                     &field("entry"),
@@ -252,7 +260,10 @@ fn step_refs(c: &mut Checker<'_>, ctx: &Ctx<'_>, step: &Step, path: Path) {
 }
 
 fn socket_help(ctx: &Ctx<'_>, socket: &str) -> String {
-    let own: Vec<&str> = ctx.own.map(|s| s.iter().copied().collect()).unwrap_or_default();
+    let own: Vec<&str> = ctx
+        .own
+        .map(|s| s.iter().copied().collect())
+        .unwrap_or_default();
     if let Some(best) = schema::closest(socket, own.iter().copied()) {
         return format!(
             "did you mean `{best}`? Sockets of process `{}`: {}.",

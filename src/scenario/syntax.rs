@@ -5,30 +5,45 @@ use std::ops::Range;
 use ron::error::{Error, SpannedError};
 
 use super::error::{Problem, byte_offset};
-use super::locate::{Index, Shape};
-use super::schema::{Family, family_of, is_unit, one_of, suggest, usage};
+use super::locate::{Index, Shape, skip_block_comment};
+use super::schema::{Family, family_of, is_unit, one_of, usage};
 
 /// The problem for a ron error in `text`.
 pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
-    let start = byte_offset(text, err.span.start.line, err.span.start.col);
-    let end = byte_offset(text, err.span.end.line, err.span.end.col).max(start);
+    let raw_start = byte_offset(text, err.span.start.line, err.span.start.col);
+    let raw_end = byte_offset(text, err.span.end.line, err.span.end.col).max(raw_start);
+    // ron's span may start on the blank before the culprit: point at the culprit.
+    let start = skip_blank(text, raw_start);
+    let mut end = raw_end.max(start);
+    if end == start {
+        end += token_len(text, start);
+    }
     let index = Index::new(text);
-    let path = index.path_at(start);
+    let found = token_at(text, start);
+    let word = word_before(text, start);
+    let word_text = word.clone().and_then(|w| text.get(w)).unwrap_or("");
+    // Where in the document, for context: the culprit's own value, except for a field
+    // name (the struct holding it) and a bare word before the position (that word).
+    let mut path = index.path_at(word.as_ref().map_or(start, |w| w.start));
+    if matches!(err.code, Error::NoSuchStructField { .. }) {
+        path = parent_path(&index.path_at(start));
+    }
     let family = family_of(&path);
     let at = if path.is_empty() {
         String::new()
     } else {
         format!(" (at `{path}`)")
     };
-    let found = token_at(text, start);
-    let word = word_before(text, start);
-    let word_text = word.clone().and_then(|w| text.get(w)).unwrap_or("");
     let p = |span: Range<usize>, message: String, label: &str, help: Option<String>| {
         Problem::new(file, text, span, message, label, help)
     };
 
     match &err.code {
-        Error::NoSuchStructField { expected, found, outer } => {
+        Error::NoSuchStructField {
+            expected,
+            found,
+            outer,
+        } => {
             let outer = outer.as_deref().unwrap_or("this value");
             p(
                 start..end,
@@ -37,7 +52,7 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
                     fields(expected)
                 ),
                 "unknown field",
-                Some(suggest(found, "fields", expected.iter().copied())),
+                did_you_mean(found, expected, family),
             )
         }
         Error::MissingStructField { field, outer } => {
@@ -60,19 +75,17 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
                 Some("remove one of the two".to_string()),
             )
         }
-        Error::NoSuchEnumVariant { expected, found, outer } => {
-            let (what, plural) = match outer.as_deref() {
-                Some("Step") => ("step".to_string(), "steps"),
-                Some("Fault") => ("fault".to_string(), "faults"),
-                Some(outer) => (format!("`{outer}` value"), "values"),
-                None => ("variant".to_string(), "variants"),
+        Error::NoSuchEnumVariant {
+            expected,
+            found,
+            outer,
+        } => {
+            let what = match outer.as_deref() {
+                Some("Step") => "step".to_string(),
+                Some("Fault") => "fault".to_string(),
+                Some(outer) => format!("`{outer}` value"),
+                None => "variant".to_string(),
             };
-            let mut help = suggest(found, plural, expected.iter().copied());
-            if let Some(best) = super::schema::closest(found, expected.iter().copied())
-                && let Some(u) = usage(family, best).filter(|u| u != &best)
-            {
-                help = format!("{help} `{best}` is written `{u}`.");
-            }
             p(
                 start..end,
                 format!(
@@ -80,7 +93,7 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
                     one_of(expected.iter().copied(), 20)
                 ),
                 &format!("unknown {what}"),
-                Some(help),
+                did_you_mean(found, expected, family),
             )
         }
         Error::ExpectedStructLike | Error::ExpectedNamedStructLike(_)
@@ -134,21 +147,29 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
             &format!("expected `{expected}`"),
             None,
         ),
-        Error::Eof => {
+        Error::Eof
+        | Error::ExpectedComma
+        | Error::ExpectedArrayEnd
+        | Error::ExpectedStructLikeEnd
+        | Error::ExpectedMapEnd
+            if start == text.len() =>
+        {
             let (span, message) = match unclosed(&index, text) {
-                Some((open, what)) => {
-                    let (line, column) = super::error::line_column(text, open.start);
-                    (
-                        open,
-                        format!(
-                            "the file ends before {what} opened at line {line}, column {column} \
-                             is closed"
-                        ),
-                    )
-                }
-                None => (start..end, "the file ends in the middle of a value".to_string()),
+                Some((open, what)) => (
+                    open,
+                    format!("the file ends inside {what}: its closing bracket is missing"),
+                ),
+                None => (
+                    start..end,
+                    "the file ends in the middle of a value".to_string(),
+                ),
             };
-            p(span, message, "never closed", None)
+            p(
+                span,
+                message,
+                "never closed",
+                Some("every `(`, `[` and `{` needs its closing `)`, `]` or `}`".to_string()),
+            )
         }
         Error::TrailingCharacters => p(
             start..end,
@@ -159,8 +180,10 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
             None,
         ),
         code => {
-            let (message, help) = generic(code, &found, &at);
+            let (message, help, want) = generic(code, &found, &at);
+            let expected = format!("expected {want}");
             let label = match code {
+                _ if !want.is_empty() => expected.as_str(),
                 Error::ExpectedComma => "expected `,`",
                 Error::ExpectedArrayEnd => "expected `]` or `,`",
                 Error::ExpectedStructLikeEnd | Error::ExpectedOptionEnd => "expected `)` or `,`",
@@ -173,7 +196,7 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
 }
 
 /// Messages for the errors that need no look around.
-fn generic(code: &Error, found: &str, at: &str) -> (String, Option<String>) {
+fn generic(code: &Error, found: &str, at: &str) -> (String, Option<String>, &'static str) {
     let quoted = found.starts_with('"');
     let want = match code {
         Error::ExpectedInteger => Some("a whole number"),
@@ -195,12 +218,16 @@ fn generic(code: &Error, found: &str, at: &str) -> (String, Option<String>) {
             Error::ExpectedIdentifier if quoted => {
                 Some("names of variants are written without quotes, e.g. `Tcp`".to_string())
             }
+            Error::ExpectedInteger | Error::ExpectedFloat if quoted => Some(format!(
+                "numbers are written without quotes, e.g. `{}`",
+                found.trim_matches('"')
+            )),
             Error::ExpectedString if !quoted => {
                 Some("strings are written in double quotes, e.g. `\"app\"`".to_string())
             }
             _ => None,
         };
-        return (format!("expected {want}{at}, found `{found}`"), help);
+        return (format!("expected {want}{at}, found `{found}`"), help, want);
     }
     let message = match code {
         Error::ExpectedComma => format!("expected a comma between two values{at}, found `{found}`"),
@@ -220,6 +247,7 @@ fn generic(code: &Error, found: &str, at: &str) -> (String, Option<String>) {
                      ids and `nth` fit in 32 bits, ticks in 64 bits)"
                         .to_string(),
                 ),
+                "out of range",
             );
         }
         Error::InvalidValueForType { expected, found } => {
@@ -236,7 +264,22 @@ fn generic(code: &Error, found: &str, at: &str) -> (String, Option<String>) {
         }
         other => format!("{other}{at}"),
     };
-    (message, None)
+    (message, None, "")
+}
+
+/// "did you mean `x`?", with how `x` is written when that is not obvious.
+fn did_you_mean(found: &str, expected: &[&str], family: Family) -> Option<String> {
+    let best = super::schema::closest(found, expected.iter().copied())?;
+    Some(match usage(family, best).filter(|u| *u != best) {
+        Some(u) => format!("did you mean `{best}`? It is written `{u}`."),
+        None => format!("did you mean `{best}`?"),
+    })
+}
+
+/// `a.b[2].c` without its last segment.
+fn parent_path(path: &str) -> String {
+    let cut = path.rfind(['.', '[']).unwrap_or(0);
+    path.get(..cut).unwrap_or("").to_string()
 }
 
 fn fields(expected: &[&str]) -> String {
@@ -254,10 +297,27 @@ fn example(variant: &str) -> Option<String> {
         "StartupVersion" => Some("for example `StartupVersion(1, 1)` asks for 1.1".to_string()),
         "After" => Some("for example `completes: After(20)`".to_string()),
         "Layered" => Some(
-            "a layered chain lists the entry's own id first and a base entry's id last"
-                .to_string(),
+            "a layered chain lists the entry's own id first and a base entry's id last".to_string(),
         ),
         _ => None,
+    }
+}
+
+/// `offset` moved past blanks and comments.
+fn skip_blank(text: &str, mut offset: usize) -> usize {
+    loop {
+        let Some(rest) = text.get(offset..) else {
+            return offset;
+        };
+        let trimmed = rest.trim_start();
+        offset += rest.len() - trimmed.len();
+        if trimmed.starts_with("//") {
+            offset += trimmed.find('\n').unwrap_or(trimmed.len());
+        } else if trimmed.starts_with("/*") {
+            offset += skip_block_comment(trimmed.as_bytes(), 0);
+        } else {
+            return offset;
+        }
     }
 }
 
@@ -273,35 +333,43 @@ fn word_before(text: &str, offset: usize) -> Option<Range<usize>> {
     Some(start..before.len())
 }
 
-/// The token at `offset`, for "found `...`" (a string whole, otherwise up to a delimiter).
-fn token_at(text: &str, offset: usize) -> String {
+/// Length in bytes of the token at `offset` (0 at the end of the text).
+fn token_len(text: &str, offset: usize) -> usize {
     let rest = text.get(offset..).unwrap_or("");
-    let Some(first) = rest.chars().next() else {
-        return "end of file".to_string();
-    };
-    let token: String = if first == '"' {
-        let mut escaped = false;
-        let mut len = 1;
-        for c in rest.chars().skip(1) {
-            len += 1;
-            if !escaped && c == '"' {
-                break;
+    let mut chars = rest.char_indices();
+    match chars.next() {
+        None => 0,
+        Some((_, '"')) => {
+            let mut escaped = false;
+            for (i, c) in chars {
+                if !escaped && (c == '"' || c == '\n') {
+                    return i + c.len_utf8();
+                }
+                escaped = !escaped && c == '\\';
             }
-            escaped = !escaped && c == '\\';
+            rest.len()
         }
-        rest.chars().take(len).collect()
-    } else if "()[]{},:".contains(first) {
-        first.to_string()
-    } else {
-        rest.chars()
-            .take_while(|c| !c.is_whitespace() && !"()[]{},:".contains(*c))
-            .collect()
-    };
-    if token.chars().count() > 40 {
+        Some((_, c)) if DELIMITERS.contains(c) => c.len_utf8(),
+        Some(_) => rest
+            .find(|c: char| c.is_whitespace() || DELIMITERS.contains(c))
+            .unwrap_or(rest.len()),
+    }
+}
+
+const DELIMITERS: &str = "()[]{},:";
+
+/// The token at `offset`, for "found `...`" (shortened past 40 characters).
+fn token_at(text: &str, offset: usize) -> String {
+    let token = text
+        .get(offset..offset + token_len(text, offset))
+        .unwrap_or("");
+    if token.is_empty() {
+        "end of file".to_string()
+    } else if token.chars().count() > 40 {
         let short: String = token.chars().take(40).collect();
         format!("{short}...")
     } else {
-        token
+        token.to_string()
     }
 }
 
@@ -312,7 +380,11 @@ fn enclosing_head(index: &Index<'_>, offset: usize) -> Option<Range<usize>> {
         node.shape != Shape::Atom && node.span.start <= offset && offset < node.span.end
     })?;
     let node = index.node(id)?;
-    Some(node.name.clone().unwrap_or(node.span.start..node.span.start + 1))
+    Some(
+        node.name
+            .clone()
+            .unwrap_or(node.span.start..node.span.start + 1),
+    )
 }
 
 /// The opener of the innermost bracketed value the file ends inside, and what it is.
@@ -322,21 +394,32 @@ fn unclosed(index: &Index<'_>, text: &str) -> Option<(Range<usize>, String)> {
     Some(match (&node.name, node.shape) {
         (Some(name), _) => {
             let name_text = text.get(name.clone()).unwrap_or("");
-            (name.clone(), format!("the `(` of `{name_text}`"))
+            (name.clone(), format!("`{name_text}(...)`"))
         }
-        (None, Shape::List) => (node.span.start..node.span.start + 1, "the `[`".to_string()),
-        (None, Shape::Map) => (node.span.start..node.span.start + 1, "the `{`".to_string()),
-        (None, _) => (node.span.start..node.span.start + 1, "the `(`".to_string()),
+        (None, Shape::List) => (
+            node.span.start..node.span.start + 1,
+            "a list `[...]`".to_string(),
+        ),
+        (None, Shape::Map) => (
+            node.span.start..node.span.start + 1,
+            "a map `{...}`".to_string(),
+        ),
+        (None, _) => (
+            node.span.start..node.span.start + 1,
+            "a tuple `(...)`".to_string(),
+        ),
     })
 }
 
 /// The deepest node matching `pred` on the chain of matching nodes from the top.
 fn innermost(index: &Index<'_>, pred: impl Fn(&super::locate::Node) -> bool) -> Option<usize> {
     let mut at = index.top().filter(|&t| index.node(t).is_some_and(&pred))?;
-    while let Some(next) = index
-        .node(at)
-        .and_then(|n| n.children.iter().copied().find(|&c| index.node(c).is_some_and(&pred)))
-    {
+    while let Some(next) = index.node(at).and_then(|n| {
+        n.children
+            .iter()
+            .copied()
+            .find(|&c| index.node(c).is_some_and(&pred))
+    }) {
         at = next;
     }
     Some(at)

@@ -13,7 +13,10 @@ fn all_steps() -> Vec<Step> {
         Step::Startup,
         Step::StartupVersion(1, 1),
         Step::Cleanup,
-        Step::Socket { name: s(), entry: 1001 },
+        Step::Socket {
+            name: s(),
+            entry: 1001,
+        },
         Step::Send {
             socket: s(),
             bytes: 7,
@@ -25,13 +28,25 @@ fn all_steps() -> Vec<Step> {
             mode: IoMode::Overlapped(Notify::Routine),
             completes: Completion::Never,
         },
-        Step::Close { socket: s(), how: CloseHow::Abortive },
-        Step::AsyncSelect { socket: s(), events: vec![FdEvent::Read, FdEvent::Close] },
-        Step::EventSelect { socket: s(), events: vec![FdEvent::Oob, FdEvent::Accept] },
+        Step::Close {
+            socket: s(),
+            how: CloseHow::Abortive,
+        },
+        Step::AsyncSelect {
+            socket: s(),
+            events: vec![FdEvent::Read, FdEvent::Close],
+        },
+        Step::EventSelect {
+            socket: s(),
+            events: vec![FdEvent::Oob, FdEvent::Accept],
+        },
         Step::Sleep(5),
         Step::Exit,
         Step::Crash,
-        Step::Spi { provider: "msafd".to_string(), call: SpiCall::WSPCleanup },
+        Step::Spi {
+            provider: "msafd".to_string(),
+            call: SpiCall::WSPCleanup,
+        },
     ]
 }
 
@@ -55,9 +70,19 @@ fn step_index(step: &Step) -> usize {
 
 fn all_faults() -> Vec<Fault> {
     vec![
-        Fault::Crash { process: "app".to_string(), at: 40 },
-        Fault::Exit { process: "app".to_string(), at: 41 },
-        Fault::FailAlloc { provider: "msafd".to_string(), call: SpiCall::WSPStartup, nth: 2 },
+        Fault::Crash {
+            process: "app".to_string(),
+            at: 40,
+        },
+        Fault::Exit {
+            process: "app".to_string(),
+            at: 41,
+        },
+        Fault::FailAlloc {
+            provider: "msafd".to_string(),
+            call: SpiCall::WSPStartup,
+            nth: 2,
+        },
     ]
 }
 
@@ -98,7 +123,10 @@ fn scenario() -> Scenario {
         ],
         processes: vec![Process {
             name: "app".to_string(),
-            threads: vec![Thread { name: "main".to_string(), steps: all_steps() }],
+            threads: vec![Thread {
+                name: "main".to_string(),
+                steps: all_steps(),
+            }],
         }],
         faults: all_faults(),
         expect: Expect {
@@ -140,24 +168,39 @@ fn field_tables_match_the_model() {
     for step in all_steps() {
         let text = ron::to_string(&step).unwrap_or_default();
         let index = Index::new(&text);
-        let names: Vec<&str> = index.top().map(|t| index.fields(t)).unwrap_or_default()
-            .into_iter().map(|(name, _)| name).collect();
+        let names: Vec<&str> = index
+            .top()
+            .map(|t| index.fields(t))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
         let table = schema::step_fields(step_name(&step)).unwrap_or(&[]);
         assert_eq!(names, table, "{text}");
     }
     for fault in all_faults() {
         let text = ron::to_string(&fault).unwrap_or_default();
         let index = Index::new(&text);
-        let names: Vec<&str> = index.top().map(|t| index.fields(t)).unwrap_or_default()
-            .into_iter().map(|(name, _)| name).collect();
+        let names: Vec<&str> = index
+            .top()
+            .map(|t| index.fields(t))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
         let name = text.split('(').next().unwrap_or("");
         assert_eq!(names, schema::fault_fields(name).unwrap_or(&[]), "{text}");
     }
     let entry = scenario().catalog.remove(0);
     let text = ron::to_string(&entry).unwrap_or_default();
     let index = Index::new(&text);
-    let names: Vec<&str> = index.top().map(|t| index.fields(t)).unwrap_or_default()
-        .into_iter().map(|(name, _)| name).collect();
+    let names: Vec<&str> = index
+        .top()
+        .map(|t| index.fields(t))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
     assert_eq!(names, schema::catalog_fields("Transport").unwrap_or(&[]));
 }
 

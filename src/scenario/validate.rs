@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
+use super::chain::layered_chain;
 use super::error::{Located, Omitted, Problem, line_column};
 use super::locate::{Index, PathSeg, PathSeg::Field, PathSeg::Index as At};
 use super::schema::{self, one_of, suggest};
@@ -55,7 +56,13 @@ impl<'a> Names<'a> {
         for p in &sc.providers {
             names.providers.entry(p.name.as_str()).or_insert(p);
         }
-        for CatalogEntry::Transport { id, protocol, chain, .. } in &sc.catalog {
+        for CatalogEntry::Transport {
+            id,
+            protocol,
+            chain,
+            ..
+        } in &sc.catalog
+        {
             names.catalog.entry(*id).or_insert((*protocol, chain));
         }
         names
@@ -63,7 +70,13 @@ impl<'a> Names<'a> {
 }
 
 impl Checker<'_> {
-    pub(super) fn push(&mut self, span: Range<usize>, message: String, label: &str, help: Option<String>) {
+    pub(super) fn push(
+        &mut self,
+        span: Range<usize>,
+        message: String,
+        label: &str,
+        help: Option<String>,
+    ) {
         if self.full() {
             return;
         }
@@ -82,7 +95,13 @@ impl Checker<'_> {
     }
 
     /// A problem with the value at `path`.
-    pub(super) fn at(&mut self, path: &[PathSeg<'_>], message: String, label: &str, help: Option<String>) {
+    pub(super) fn at(
+        &mut self,
+        path: &[PathSeg<'_>],
+        message: String,
+        label: &str,
+        help: Option<String>,
+    ) {
         let span = self.index.resolve(path);
         self.push(span, message, label, help);
     }
@@ -200,9 +219,24 @@ fn settings(c: &mut Checker<'_>, sc: &Scenario) {
     }
     let b = &sc.budget;
     for (name, value, limit, what) in [
-        ("steps_max", b.steps_max, MAX_STEPS_BUDGET, "scheduler steps"),
-        ("events_max", b.events_max, MAX_EVENTS_BUDGET, "trace events"),
-        ("time_max", b.time_max, MAX_TIME_BUDGET, "ticks of virtual time"),
+        (
+            "steps_max",
+            b.steps_max,
+            MAX_STEPS_BUDGET,
+            "scheduler steps",
+        ),
+        (
+            "events_max",
+            b.events_max,
+            MAX_EVENTS_BUDGET,
+            "trace events",
+        ),
+        (
+            "time_max",
+            b.time_max,
+            MAX_TIME_BUDGET,
+            "ticks of virtual time",
+        ),
     ] {
         if !(1..=limit).contains(&value) {
             c.at(
@@ -256,7 +290,7 @@ fn providers(c: &mut Checker<'_>, sc: &Scenario) {
                 &[Field("providers"), At(i), Field("name")],
                 format!(
                     "provider `{}` is declared twice (first on line {line}); provider names \
-                     must be unique, steps and catalog entries refer to providers by name",
+                     must be unique (steps and catalog entries refer to providers by name)",
                     p.name
                 ),
                 "second declaration",
@@ -275,7 +309,10 @@ fn providers(c: &mut Checker<'_>, sc: &Scenario) {
                     p.name, p.model, p.kind
                 ),
                 "unknown model",
-                Some(format!("{} `ws2sim models` lists them.", suggest(&p.model, &what, valid.iter().copied()))),
+                Some(format!(
+                    "{} (`ws2sim models` lists the models)",
+                    suggest(&p.model, &what, valid.iter().copied())
+                )),
             );
         }
     }
@@ -294,7 +331,12 @@ fn catalog(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
         );
     }
     let variants: Vec<&str> = sc.catalog.iter().map(variant_of_entry).collect();
-    c.unknown_fields(&[Field("catalog")], &variants, "catalog entry", schema::catalog_fields);
+    c.unknown_fields(
+        &[Field("catalog")],
+        &variants,
+        "catalog entry",
+        schema::catalog_fields,
+    );
     let mut ids: BTreeMap<u32, usize> = BTreeMap::new();
     for (i, CatalogEntry::Transport { id, provider, .. }) in sc.catalog.iter().enumerate() {
         if c.full() {
@@ -337,7 +379,15 @@ fn catalog(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
             Some(_) => {}
         }
     }
-    for (i, CatalogEntry::Transport { id, chain, protocol, .. }) in sc.catalog.iter().enumerate()
+    for (
+        i,
+        CatalogEntry::Transport {
+            id,
+            chain,
+            protocol,
+            ..
+        },
+    ) in sc.catalog.iter().enumerate()
     {
         if c.full() {
             return;
@@ -351,130 +401,6 @@ fn catalog(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
 fn variant_of_entry(entry: &CatalogEntry) -> &'static str {
     match entry {
         CatalogEntry::Transport { .. } => "Transport",
-    }
-}
-
-/// `Chain::Layered`: this entry first, a base entry of the same protocol last, every id
-/// in the catalog, none twice (a cycle), at most MAX_PROTOCOL_CHAIN (SPEC section 6).
-fn layered_chain(
-    c: &mut Checker<'_>,
-    names: &Names<'_>,
-    i: usize,
-    (id, protocol): (u32, Protocol),
-    list: &[u32],
-) {
-    let chain: Path = vec![Field("catalog"), At(i), Field("chain"), At(0)];
-    let elem = |k: usize| {
-        let mut p = chain.clone();
-        p.push(At(k));
-        p
-    };
-    // Built only when a problem is reported.
-    let bases_help = || {
-        let bases: Vec<String> = names
-            .catalog
-            .iter()
-            .filter(|(_, (p, chain))| *p == protocol && matches!(chain, Chain::Base))
-            .map(|(id, _)| id.to_string())
-            .collect();
-        bases_help_text(protocol, &bases)
-    };
-    let Some((&first, _)) = list.split_first() else {
-        c.at(
-            &chain,
-            format!(
-                "the layered chain of entry {id} is empty; it lists this entry first and a base \
-                 entry last"
-            ),
-            "empty chain",
-            Some(format!("e.g. `Layered([{id}, <base id>])`; {}", bases_help())),
-        );
-        return;
-    };
-    if list.len() > MAX_PROTOCOL_CHAIN {
-        c.at(
-            &chain,
-            format!(
-                "the chain of entry {id} has {} entries; a protocol chain holds at most \
-                 {MAX_PROTOCOL_CHAIN} (MAX_PROTOCOL_CHAIN)",
-                list.len()
-            ),
-            "too long",
-            None,
-        );
-    }
-    if first != id {
-        c.at(
-            &elem(0),
-            format!(
-                "the chain of entry {id} starts with {first}; a layered chain starts with the \
-                 entry's own id"
-            ),
-            "expected own id",
-            Some(format!("write `Layered([{id}, ...])`")),
-        );
-    }
-    let mut seen = BTreeSet::new();
-    for (k, &link) in list.iter().enumerate() {
-        if c.full() {
-            return;
-        }
-        if !seen.insert(link) {
-            c.at(
-                &elem(k),
-                format!(
-                    "entry {link} appears twice in the chain of entry {id}: the chain loops \
-                     back on itself (a cycle); a chain goes down from the entry to a base \
-                     entry, each entry once"
-                ),
-                "cycle",
-                None,
-            );
-        } else if !names.catalog.contains_key(&link) {
-            let ids: Vec<String> = names.catalog.keys().map(u32::to_string).collect();
-            c.at(
-                &elem(k),
-                format!("the chain of entry {id} names entry {link}, which is not in the catalog"),
-                "unknown entry",
-                Some(format!("catalog ids: {}", one_of(ids.iter().map(String::as_str), 12))),
-            );
-        }
-    }
-    let last_k = list.len() - 1;
-    let Some(&last) = list.last() else { return };
-    if list.iter().position(|&x| x == last) != Some(last_k) {
-        return; // a cycle, already reported
-    }
-    match names.catalog.get(&last) {
-        Some((_, Chain::Layered(_))) => c.at(
-            &elem(last_k),
-            format!(
-                "the chain of entry {id} ends with entry {last}, which is layered; a chain ends \
-                 with a base entry (`chain: Base`)"
-            ),
-            "not a base entry",
-            Some(bases_help()),
-        ),
-        Some((p, Chain::Base)) if *p != protocol => c.at(
-            &elem(last_k),
-            format!(
-                "the chain of entry {id} ({protocol:?}) ends with base entry {last}, which is \
-                 {p:?}; a chain stays within one protocol"
-            ),
-            "other protocol",
-            Some(bases_help()),
-        ),
-        _ => {}
-    }
-}
-
-fn bases_help_text(protocol: Protocol, bases: &[String]) -> String {
-    match bases {
-        [] => format!("the catalog has no base {protocol:?} entry; add one with `chain: Base`"),
-        _ => format!(
-            "base {protocol:?} entries: {}",
-            one_of(bases.iter().map(String::as_str), 12)
-        ),
     }
 }
 
@@ -516,8 +442,8 @@ fn faults(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
                 if *nth == 0 {
                     c.at(
                         &field("nth"),
-                        "`nth` is 0, but allocations are counted from 1: `nth: 1` fails the \
-                         first allocation inside the call"
+                        "`nth` is 0, but allocations are counted from 1 (1 fails the first \
+                         allocation inside the call)"
                             .to_string(),
                         "must be 1 or more",
                         None,
@@ -561,4 +487,3 @@ fn expect(c: &mut Checker<'_>, sc: &Scenario) {
         }
     }
 }
-
