@@ -178,6 +178,18 @@ fn empty_and_garbage_inputs_give_errors_not_panics() {
     }
     let deep = format!("Scenario(name: {}", "(".repeat(100_000));
     assert!(scenario::load_str("deep.ron", &deep).is_err());
+    // A minified file: the error is past column 65535 (no excerpt, no panic).
+    let wide = format!("Scenario(name: \"{}\", about: 3)", "x".repeat(70_000));
+    let err = scenario::load_str("wide.ron", &wide).err();
+    assert_eq!(
+        err.as_ref().and_then(|e| e.line_column()),
+        Some((1, 70_027))
+    );
+    let report = err.map(|e| e.render_plain()).unwrap_or_default();
+    assert!(
+        report.contains("wide.ron:1:70027") && report.len() < 2_000,
+        "{report}"
+    );
 }
 
 #[test]

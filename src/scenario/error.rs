@@ -57,7 +57,13 @@ pub struct Problem {
     /// A few words under the marked text.
     pub(crate) label: String,
     pub(crate) help: Option<String>,
+    /// Whether the report shows the line; not for very long lines (a minified file), whose
+    /// excerpt would be unreadable and which miette cannot pad past 65535 columns.
+    pub(crate) snippet: bool,
 }
+
+/// Longest line (in chars) shown as an excerpt.
+const MAX_SNIPPET_LINE: usize = 500;
 
 impl Problem {
     /// Places a problem at `span` of `text`; a span over several lines is cut to its first
@@ -76,14 +82,22 @@ impl Problem {
             end = start + text[start..start + nl].trim_end().len();
         }
         let (line, column) = line_column(text, start);
+        let line_start = text
+            .get(..start)
+            .and_then(|s| s.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let line_text = text.get(line_start..).unwrap_or("");
+        let line_text = line_text.split('\n').next().unwrap_or("");
+        let snippet = line_text.chars().nth(MAX_SNIPPET_LINE).is_none();
         Problem {
             file: file.to_string(),
             line,
             column,
             span: start..end,
-            message,
-            label: label.into(),
-            help,
+            message: clip_words(&message),
+            label: clip_words(&label.into()),
+            help: help.map(|h| clip_words(&h)),
+            snippet,
         }
     }
 }
@@ -128,6 +142,9 @@ impl Diagnostic for Problem {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if !self.snippet {
+            return None;
+        }
         let label = LabeledSpan::new_primary_with_span(
             Some(self.label.clone()),
             self.span.start..self.span.end,
@@ -265,6 +282,20 @@ pub(crate) fn byte_offset(text: &str, line: usize, column: usize) -> usize {
         .nth(column.saturating_sub(1))
         .map_or_else(|| rest.find('\n').unwrap_or(rest.len()), |(i, _)| i);
     start + within
+}
+
+/// Shortens words (names from the file) past 80 chars, so a giant name cannot flood
+/// the report.
+fn clip_words(text: &str) -> String {
+    let words = text.split(' ').map(|word| {
+        if word.chars().nth(80).is_some() {
+            let short: String = word.chars().take(60).collect();
+            format!("{short}...")
+        } else {
+            word.to_string()
+        }
+    });
+    words.collect::<Vec<_>>().join(" ")
 }
 
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {

@@ -184,7 +184,7 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
             let expected = format!("expected {want}");
             let label = match code {
                 _ if !want.is_empty() => expected.as_str(),
-                Error::ExpectedComma => "expected `,`",
+                Error::ExpectedComma => "`,` missing before this",
                 Error::ExpectedArrayEnd => "expected `]` or `,`",
                 Error::ExpectedStructLikeEnd | Error::ExpectedOptionEnd => "expected `)` or `,`",
                 Error::ExpectedMapEnd => "expected `}` or `,`",
@@ -230,7 +230,10 @@ fn generic(code: &Error, found: &str, at: &str) -> (String, Option<String>, &'st
         return (format!("expected {want}{at}, found `{found}`"), help, want);
     }
     let message = match code {
-        Error::ExpectedComma => format!("expected a comma between two values{at}, found `{found}`"),
+        Error::ExpectedComma => format!(
+            "expected `,` before `{found}`{at}: values in a list or in parentheses are \
+             separated by commas"
+        ),
         Error::ExpectedArrayEnd => {
             format!("expected `,` or the closing `]` of the list{at}, found `{found}`")
         }
