@@ -79,7 +79,10 @@ impl Problem {
         let start = floor_char_boundary(text, span.start.min(text.len()));
         let mut end = floor_char_boundary(text, span.end.clamp(start, text.len()));
         if let Some(nl) = text.get(start..end).and_then(|s| s.find('\n')) {
-            end = start + text[start..start + nl].trim_end().len();
+            end = start
+                + text
+                    .get(start..start + nl)
+                    .map_or(0, |l| l.trim_end().len());
         }
         let (line, column) = line_column(text, start);
         let line_start = text

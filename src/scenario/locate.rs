@@ -129,7 +129,7 @@ fn tokenize(text: &str) -> Vec<(Tok, Range<usize>)> {
                 while let Some(&c) = bytes.get(i) {
                     let exponent_sign = (c == b'-' || c == b'+')
                         && matches!(bytes.get(i - 1), Some(b'e' | b'E'))
-                        && !text[start..i].starts_with("0x");
+                        && !text.get(start..i).is_some_and(|n| n.starts_with("0x"));
                     if c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || exponent_sign {
                         i += 1;
                     } else {
@@ -154,7 +154,10 @@ fn tokenize(text: &str) -> Vec<(Tok, Range<usize>)> {
             }
             _ => {
                 // Step over one whole char so spans stay on char boundaries.
-                i += text[i..].chars().next().map_or(1, char::len_utf8);
+                i += text
+                    .get(i..)
+                    .and_then(|r| r.chars().next())
+                    .map_or(1, char::len_utf8);
                 Tok::Other
             }
         };
@@ -262,7 +265,7 @@ impl<'t> Index<'t> {
             match tok {
                 Tok::Hash => {
                     // `#![enable(...)]`: skip the attribute's bracket group.
-                    if toks.get(k).map(|t| &text[t.1.clone()]) == Some("!") {
+                    if toks.get(k).and_then(|t| text.get(t.1.clone())) == Some("!") {
                         k += 1;
                     }
                     if toks.get(k).map(|t| t.0) == Some(Tok::Open(b'[')) {

@@ -171,6 +171,41 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
                 Some("every `(`, `[` and `{` needs its closing `)`, `]` or `}`".to_string()),
             )
         }
+        // `seed: 1.5`: ron read `1`, then stumbled on `.5`.
+        Error::ExpectedComma | Error::ExpectedStructLikeEnd | Error::ExpectedArrayEnd
+            if found.starts_with('.')
+                && text
+                    .get(..start)
+                    .unwrap_or("")
+                    .ends_with(|c: char| c.is_ascii_digit()) =>
+        {
+            let number = word.unwrap_or(start..start);
+            let whole = text.get(number.start..end).unwrap_or("");
+            p(
+                number.start..end,
+                format!("expected a whole number{at}, found `{whole}`"),
+                "expected a whole number",
+                None,
+            )
+        }
+        // `Socket("s", 1001)`: a struct variant written like a tuple.
+        Error::ExpectedIdentifier
+            if text
+                .get(..start)
+                .unwrap_or("")
+                .trim_end()
+                .ends_with(['(', ',']) =>
+        {
+            let head = enclosing_head(&index, start);
+            let name = head.clone().and_then(|h| text.get(h)).unwrap_or("");
+            let help = usage(family, name).map(|u| format!("`{name}` is written `{u}`"));
+            p(
+                start..end,
+                format!("expected a field name followed by `:`{at}, found `{found}`"),
+                "expected `field: value`",
+                help,
+            )
+        }
         Error::TrailingCharacters => p(
             start..end,
             "unexpected text after the end of the scenario; a file holds one `Scenario(...)` \
@@ -183,6 +218,8 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
             let (message, help, want) = generic(code, &found, &at);
             let expected = format!("expected {want}");
             let label = match code {
+                Error::IntegerOutOfBounds => "out of range",
+                Error::ExpectedDifferentLength { .. } => "wrong number of values",
                 _ if !want.is_empty() => expected.as_str(),
                 Error::ExpectedComma => "`,` missing before this",
                 Error::ExpectedArrayEnd => "expected `]` or `,`",
@@ -208,16 +245,17 @@ fn generic(code: &Error, found: &str, at: &str) -> (String, Option<String>, &'st
         Error::ExpectedMap => Some("a map `{...}`"),
         Error::ExpectedUnit => Some("`()`"),
         Error::ExpectedOption => Some("`Some(...)` or `None`"),
-        Error::ExpectedIdentifier => Some("a name such as `Tcp` (no quotes)"),
+        Error::ExpectedIdentifier => Some("a variant name such as `Tcp` (without quotes)"),
         Error::ExpectedStructLike => Some("`(`"),
         Error::ExpectedNamedStructLike(_) => Some("`(`"),
         _ => None,
     };
     if let Some(want) = want {
         let help = match code {
-            Error::ExpectedIdentifier if quoted => {
-                Some("names of variants are written without quotes, e.g. `Tcp`".to_string())
-            }
+            Error::ExpectedIdentifier if quoted => Some(format!(
+                "variant names are written without quotes: `{}`",
+                found.trim_matches('"')
+            )),
             Error::ExpectedInteger | Error::ExpectedFloat if quoted => Some(format!(
                 "numbers are written without quotes, e.g. `{}`",
                 found.trim_matches('"')
