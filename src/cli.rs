@@ -164,8 +164,11 @@ fn fail(message: &str) -> ExitCode {
 
 fn load(file: &Path) -> Result<Scenario, ExitCode> {
     scenario::load_file(file).map_err(|error| {
-        let _ = std::io::stderr().is_terminal();
-        eprintln!("{error}");
+        if std::io::stderr().is_terminal() {
+            eprintln!("{:?}", miette::Report::new(error));
+        } else {
+            eprint!("{}", error.render_plain());
+        }
         ExitCode::from(BAD_INPUT)
     })
 }

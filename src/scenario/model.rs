@@ -90,6 +90,7 @@ pub enum ProviderKind {
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub enum CatalogEntry {
     /// A transport catalog entry (a WSAPROTOCOL_INFO in the real catalog).
     Transport {
@@ -133,6 +134,7 @@ pub struct Thread {
 /// One thing a thread does. API calls go through the ws2_32 model; `Spi` calls the
 /// provider directly, the thread acting as an SPI client.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub enum Step {
     /// WSAStartup asking for version 2.2.
     Startup,
@@ -244,6 +246,7 @@ pub enum SpiCall {
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub enum Fault {
     /// TerminateProcess at virtual time `at`.
     Crash { process: String, at: u64 },

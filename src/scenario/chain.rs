@@ -1,0 +1,138 @@
+//! Protocol chains of layered catalog entries (SPEC section 6).
+
+use std::collections::BTreeSet;
+
+use super::locate::{PathSeg::Field, PathSeg::Index as At};
+use super::schema::one_of;
+use super::validate::{Checker, MAX_PROTOCOL_CHAIN, Names, Path};
+use super::{Chain, Protocol};
+
+/// `Chain::Layered`: this entry first, a base entry of the same protocol last, every id
+/// in the catalog, none twice (a cycle), at most MAX_PROTOCOL_CHAIN (SPEC section 6).
+pub(super) fn layered_chain(
+    c: &mut Checker<'_>,
+    names: &Names<'_>,
+    i: usize,
+    (id, protocol): (u32, Protocol),
+    list: &[u32],
+) {
+    let chain: Path = vec![Field("catalog"), At(i), Field("chain"), At(0)];
+    let elem = |k: usize| {
+        let mut p = chain.clone();
+        p.push(At(k));
+        p
+    };
+    // Built only when a problem is reported.
+    let bases_help = || {
+        let bases: Vec<String> = names
+            .catalog
+            .iter()
+            .filter(|(_, (p, chain))| *p == protocol && matches!(chain, Chain::Base))
+            .map(|(id, _)| id.to_string())
+            .collect();
+        bases_help_text(protocol, &bases)
+    };
+    let Some((&first, _)) = list.split_first() else {
+        c.at(
+            &chain,
+            format!(
+                "the layered chain of entry {id} is empty; it lists this entry first and a base \
+                 entry last"
+            ),
+            "empty chain",
+            Some(format!(
+                "e.g. `Layered([{id}, <base id>])`; {}",
+                bases_help()
+            )),
+        );
+        return;
+    };
+    if list.len() > MAX_PROTOCOL_CHAIN {
+        c.at(
+            &chain,
+            format!(
+                "the chain of entry {id} has {} entries; a protocol chain holds at most \
+                 {MAX_PROTOCOL_CHAIN} (MAX_PROTOCOL_CHAIN)",
+                list.len()
+            ),
+            "too long",
+            None,
+        );
+    }
+    if first != id {
+        c.at(
+            &elem(0),
+            format!(
+                "the chain of entry {id} starts with {first}; a layered chain starts with the \
+                 entry's own id"
+            ),
+            "expected own id",
+            Some(format!("write `Layered([{id}, ...])`")),
+        );
+    }
+    let mut seen = BTreeSet::new();
+    for (k, &link) in list.iter().enumerate() {
+        if c.full() {
+            return;
+        }
+        if !seen.insert(link) {
+            c.at(
+                &elem(k),
+                format!(
+                    "entry {link} appears twice in the chain of entry {id}: the chain loops \
+                     back on itself (a cycle); a chain goes down from the entry to a base \
+                     entry, each entry once"
+                ),
+                "cycle",
+                None,
+            );
+        } else if !names.catalog.contains_key(&link) {
+            let ids: Vec<String> = names.catalog.keys().map(u32::to_string).collect();
+            c.at(
+                &elem(k),
+                format!("the chain of entry {id} names entry {link}, which is not in the catalog"),
+                "unknown entry",
+                Some(format!(
+                    "catalog ids: {}",
+                    one_of(ids.iter().map(String::as_str), 12)
+                )),
+            );
+        }
+    }
+    let last_k = list.len() - 1;
+    let Some(&last) = list.last() else { return };
+    if list.iter().position(|&x| x == last) != Some(last_k) {
+        return; // a cycle, already reported
+    }
+    match names.catalog.get(&last) {
+        Some((_, Chain::Layered(_))) => c.at(
+            &elem(last_k),
+            format!(
+                "the chain of entry {id} ends with entry {last}, which is layered; a chain ends \
+                 with a base entry (`chain: Base`)"
+            ),
+            "not a base entry",
+            Some(bases_help()),
+        ),
+        Some((p, Chain::Base)) if *p != protocol => c.at(
+            &elem(last_k),
+            format!(
+                "the chain of entry {id} ({protocol:?}) ends with base entry {last}, which is \
+                 {p:?}; a chain stays within one protocol"
+            ),
+            "other protocol",
+            Some(bases_help()),
+        ),
+        _ => {}
+    }
+}
+
+fn bases_help_text(protocol: Protocol, bases: &[String]) -> String {
+    match bases {
+        [] => format!("the catalog has no base {protocol:?} entry; add one with `chain: Base`"),
+        _ => format!(
+            "base {protocol:?} entries: {}",
+            one_of(bases.iter().map(String::as_str), 12)
+        ),
+    }
+}

@@ -1,0 +1,309 @@
+//! The error a scenario file gets: one paragraph naming the file, line and column
+//! (SPEC section 10), rendered by miette without colour.
+
+use std::fmt;
+use std::ops::Range;
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+};
+
+/// Why a scenario file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("cannot read scenario file {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is over [`MAX_FILE_BYTES`](super::MAX_FILE_BYTES).
+    #[error(
+        "scenario file {path} is too large: {size} bytes, over the limit of {limit} bytes \
+         (4 MiB); a scenario describes a few processes, not a data set"
+    )]
+    TooLarge { path: String, size: u64, limit: u64 },
+    /// The file is not UTF-8 text.
+    #[error("{0}")]
+    NotUtf8(Located),
+    /// RON that does not parse as a [`Scenario`](super::Scenario).
+    #[error("{0}")]
+    Syntax(Located),
+    /// A well-formed scenario that breaks a rule (a dangling name, a chain cycle, ...).
+    #[error("{0}")]
+    Invalid(Located),
+}
+
+/// Problems positioned in one file; the first is the one reported, the others follow.
+#[derive(Debug)]
+pub struct Located {
+    pub(crate) src: NamedSource<String>,
+    pub(crate) problems: Vec<Problem>,
+    /// How many problems were found but not kept (to keep the report short).
+    pub(crate) omitted: Option<Omitted>,
+}
+
+/// One problem at one place.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// `file:line:column` of the span's start.
+    pub(crate) file: String,
+    pub(crate) line: usize,
+    pub(crate) column: usize,
+    pub(crate) span: Range<usize>,
+    /// What is wrong and what was expected.
+    pub(crate) message: String,
+    /// A few words under the marked text.
+    pub(crate) label: String,
+    pub(crate) help: Option<String>,
+    /// Whether the report shows the line; not for very long lines (a minified file), whose
+    /// excerpt would be unreadable and which miette cannot pad past 65535 columns.
+    pub(crate) snippet: bool,
+}
+
+/// Longest line (in chars) shown as an excerpt.
+const MAX_SNIPPET_LINE: usize = 500;
+
+impl Problem {
+    /// Places a problem at `span` of `text`; a span over several lines is cut to its first
+    /// line so the report marks one line.
+    pub(crate) fn new(
+        file: &str,
+        text: &str,
+        span: Range<usize>,
+        message: String,
+        label: impl Into<String>,
+        help: Option<String>,
+    ) -> Problem {
+        let start = floor_char_boundary(text, span.start.min(text.len()));
+        let mut end = floor_char_boundary(text, span.end.clamp(start, text.len()));
+        if let Some(nl) = text.get(start..end).and_then(|s| s.find('\n')) {
+            end = start
+                + text
+                    .get(start..start + nl)
+                    .map_or(0, |l| l.trim_end().len());
+        }
+        let (line, column) = line_column(text, start);
+        let line_start = text
+            .get(..start)
+            .and_then(|s| s.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let line_text = text.get(line_start..).unwrap_or("");
+        let line_text = line_text.split('\n').next().unwrap_or("");
+        let snippet = line_text.chars().nth(MAX_SNIPPET_LINE).is_none();
+        Problem {
+            file: file.to_string(),
+            line,
+            column,
+            span: start..end,
+            message: clip_words(&message),
+            label: clip_words(&label.into()),
+            help: help.map(|h| clip_words(&h)),
+            snippet,
+        }
+    }
+}
+
+impl Located {
+    /// A single problem in `text`.
+    pub(crate) fn one(file: &str, text: &str, problem: Problem) -> Located {
+        Located {
+            src: NamedSource::new(file, text.to_string()),
+            problems: vec![problem],
+            omitted: None,
+        }
+    }
+}
+
+impl fmt::Display for Located {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.problems.first() {
+            Some(p) => fmt::Display::fmt(p, f),
+            None => f.write_str("invalid scenario"),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+impl std::error::Error for Problem {}
+
+impl Diagnostic for Problem {
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if !self.snippet {
+            return None;
+        }
+        let label = LabeledSpan::new_primary_with_span(
+            Some(self.label.clone()),
+            self.span.start..self.span.end,
+        );
+        Some(Box::new(std::iter::once(label)))
+    }
+}
+
+/// The "and N more" line after the kept problems.
+#[derive(Debug)]
+pub(crate) struct Omitted(pub(crate) Option<usize>);
+
+impl fmt::Display for Omitted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(1) => f.write_str("... and 1 more problem, not shown"),
+            Some(n) => write!(f, "... and {n} more problems, not shown"),
+            None => f.write_str("... and more problems, not shown"),
+        }
+    }
+}
+
+impl std::error::Error for Omitted {}
+impl Diagnostic for Omitted {}
+
+impl ScenarioError {
+    fn located(&self) -> Option<&Located> {
+        match self {
+            ScenarioError::NotUtf8(l) | ScenarioError::Syntax(l) | ScenarioError::Invalid(l) => {
+                Some(l)
+            }
+            ScenarioError::Io { .. } | ScenarioError::TooLarge { .. } => None,
+        }
+    }
+
+    fn first(&self) -> Option<&Problem> {
+        self.located().and_then(|l| l.problems.first())
+    }
+
+    /// 1-based line and column (in characters) of the first problem; `None` for errors
+    /// that concern the whole file (cannot read it, too large).
+    pub fn line_column(&self) -> Option<(usize, usize)> {
+        self.first().map(|p| (p.line, p.column))
+    }
+
+    /// Every problem's message, first one first (for tests and tools).
+    pub fn messages(&self) -> Vec<String> {
+        match self.located() {
+            Some(l) => l.problems.iter().map(ToString::to_string).collect(),
+            None => vec![self.to_string()],
+        }
+    }
+
+    /// The full report as plain text: no colour, no terminal-dependent width, the same
+    /// bytes on every machine. The CLI prints it when stderr is not a terminal.
+    pub fn render_plain(&self) -> String {
+        let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+            .with_width(100)
+            .with_links(false);
+        let mut out = String::new();
+        if handler.render_report(&mut out, self).is_err() {
+            out = self.to_string();
+        }
+        let mut plain: String = out
+            .lines()
+            .map(|l| l.trim_end().to_string() + "\n")
+            .collect();
+        plain.truncate(plain.trim_end().len());
+        plain.push('\n');
+        plain
+    }
+}
+
+impl Diagnostic for ScenarioError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        let code = match self {
+            ScenarioError::Io { .. } => "scenario::io",
+            ScenarioError::TooLarge { .. } => "scenario::too_large",
+            ScenarioError::NotUtf8(_) => "scenario::not_utf8",
+            ScenarioError::Syntax(_) => "scenario::syntax",
+            ScenarioError::Invalid(_) => "scenario::invalid",
+        };
+        Some(Box::new(code))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.first().and_then(|p| p.help())
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.located().map(|l| &l.src as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.first().and_then(|p| p.labels())
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        let located = self.located()?;
+        if located.problems.len() < 2 && located.omitted.is_none() {
+            return None;
+        }
+        let rest = located
+            .problems
+            .iter()
+            .skip(1)
+            .map(|p| p as &dyn Diagnostic);
+        let note = located.omitted.iter().map(|n| n as &dyn Diagnostic);
+        Some(Box::new(rest.chain(note)))
+    }
+}
+
+/// 1-based line and column (in chars, as ron counts them) of byte `offset`.
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = 1 + before.bytes().filter(|&b| b == b'\n').count();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = 1 + before.get(line_start..).map_or(0, |s| s.chars().count());
+    (line, column)
+}
+
+/// Byte offset of a 1-based line and char column (clamped to the text).
+pub(crate) fn byte_offset(text: &str, line: usize, column: usize) -> usize {
+    let mut start = 0;
+    for _ in 1..line {
+        match text.get(start..).and_then(|s| s.find('\n')) {
+            Some(nl) => start += nl + 1,
+            None => return text.len(),
+        }
+    }
+    let rest = text.get(start..).unwrap_or("");
+    let within = rest
+        .char_indices()
+        .take_while(|&(_, c)| c != '\n')
+        .nth(column.saturating_sub(1))
+        .map_or_else(|| rest.find('\n').unwrap_or(rest.len()), |(i, _)| i);
+    start + within
+}
+
+/// Shortens words (names from the file) past 80 chars, so a giant name cannot flood
+/// the report.
+fn clip_words(text: &str) -> String {
+    let words = text.split(' ').map(|word| {
+        if word.chars().nth(80).is_some() {
+            let short: String = word.chars().take(60).collect();
+            format!("{short}...")
+        } else {
+            word.to_string()
+        }
+    });
+    words.collect::<Vec<_>>().join(" ")
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}

@@ -1,0 +1,467 @@
+//! ron's parse errors, reworded: what is wrong, what was expected, and where.
+
+use std::ops::Range;
+
+use ron::error::{Error, SpannedError};
+
+use super::error::{Problem, byte_offset};
+use super::locate::{Index, Shape, skip_block_comment};
+use super::schema::{Family, family_of, is_unit, one_of, usage};
+
+/// The problem for a ron error in `text`.
+pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
+    let raw_start = byte_offset(text, err.span.start.line, err.span.start.col);
+    let raw_end = byte_offset(text, err.span.end.line, err.span.end.col).max(raw_start);
+    // ron's span may start on the blank before the culprit: point at the culprit.
+    let start = skip_blank(text, raw_start);
+    let mut end = raw_end.max(start);
+    if end == start {
+        end += token_len(text, start);
+    }
+    let index = Index::new(text);
+    let found = token_at(text, start);
+    let word = word_before(text, start);
+    let word_text = word.clone().and_then(|w| text.get(w)).unwrap_or("");
+    // Where in the document, for context: the culprit's own value, except for a field
+    // name (the struct holding it) and a bare word before the position (that word).
+    let mut path = index.path_at(word.as_ref().map_or(start, |w| w.start));
+    if matches!(err.code, Error::NoSuchStructField { .. }) {
+        path = parent_path(&index.path_at(start));
+    }
+    let family = family_of(&path);
+    let at = if path.is_empty() {
+        String::new()
+    } else {
+        format!(" (at `{path}`)")
+    };
+    let p = |span: Range<usize>, message: String, label: &str, help: Option<String>| {
+        Problem::new(file, text, span, message, label, help)
+    };
+
+    match &err.code {
+        Error::NoSuchStructField {
+            expected,
+            found,
+            outer,
+        } => {
+            let outer = outer.as_deref().unwrap_or("this value");
+            p(
+                start..end,
+                format!(
+                    "unknown field `{found}` in `{outer}`{at}; `{outer}` takes {}",
+                    fields(expected)
+                ),
+                "unknown field",
+                did_you_mean(found, expected, family),
+            )
+        }
+        Error::MissingStructField { field, outer } => {
+            let outer = outer.as_deref().unwrap_or("this value");
+            let head = enclosing_head(&index, start).unwrap_or(start..end);
+            let help = usage(family, outer).map(|u| format!("`{outer}` is written `{u}`"));
+            p(
+                head,
+                format!("`{outer}` is missing its field `{field}`{at}, which has no default"),
+                &format!("`{field}` missing"),
+                help,
+            )
+        }
+        Error::DuplicateStructField { field, outer } => {
+            let outer = outer.as_deref().unwrap_or("this value");
+            p(
+                start..end,
+                format!("field `{field}` is given twice in `{outer}`{at}"),
+                "second time",
+                Some("remove one of the two".to_string()),
+            )
+        }
+        Error::NoSuchEnumVariant {
+            expected,
+            found,
+            outer,
+        } => {
+            let what = match outer.as_deref() {
+                Some("Step") => "step".to_string(),
+                Some("Fault") => "fault".to_string(),
+                Some(outer) => format!("`{outer}` value"),
+                None => "variant".to_string(),
+            };
+            p(
+                start..end,
+                format!(
+                    "unknown {what} `{found}`{at}; expected one of {}",
+                    one_of(expected.iter().copied(), 20)
+                ),
+                &format!("unknown {what}"),
+                did_you_mean(found, expected, family),
+            )
+        }
+        Error::ExpectedStructLike | Error::ExpectedNamedStructLike(_)
+            if usage(family, word_text).is_some() && !is_unit(family, word_text) =>
+        {
+            let u = usage(family, word_text).unwrap_or(word_text);
+            p(
+                word.unwrap_or(start..end),
+                format!("`{word_text}` takes arguments in parentheses{at}: write `{u}`"),
+                "arguments missing",
+                example(word_text),
+            )
+        }
+        Error::ExpectedComma
+        | Error::ExpectedArrayEnd
+        | Error::ExpectedStructLikeEnd
+        | Error::ExpectedMapEnd
+            if found.starts_with('(') && is_unit(family, word_text) =>
+        {
+            let help = match word_text {
+                "Startup" => Some(
+                    "`Startup` asks for version 2.2; for another version write \
+                     `StartupVersion(major, minor)`, e.g. `StartupVersion(1, 1)`"
+                        .to_string(),
+                ),
+                "Crash" | "Exit" if family == Family::Step => Some(format!(
+                    "to end a process at a given time, use the fault \
+                     `{word_text}(process: \"app\", at: 40)` in `faults`"
+                )),
+                _ => None,
+            };
+            p(
+                word.unwrap_or(start..end),
+                format!("`{word_text}` takes no arguments{at}: write it bare, `{word_text}`"),
+                "takes no arguments",
+                help,
+            )
+        }
+        Error::ExpectedNamedStructLike(name) if text.trim().is_empty() => p(
+            0..0,
+            format!("the file is empty; expected a `{name}(...)`"),
+            "empty",
+            Some(format!(
+                "a scenario starts `{name}(name: \"...\", about: \"...\", providers: [...], \
+                 processes: [...])`"
+            )),
+        ),
+        Error::ExpectedDifferentStructName { expected, found } => p(
+            start..end,
+            format!("expected `{expected}(...)`, found `{found}(...)`{at}"),
+            &format!("expected `{expected}`"),
+            None,
+        ),
+        Error::Eof
+        | Error::ExpectedComma
+        | Error::ExpectedArrayEnd
+        | Error::ExpectedStructLikeEnd
+        | Error::ExpectedMapEnd
+            if start == text.len() =>
+        {
+            let (span, message) = match unclosed(&index, text) {
+                Some((open, what)) => (
+                    open,
+                    format!("the file ends inside {what}: its closing bracket is missing"),
+                ),
+                None => (
+                    start..end,
+                    "the file ends in the middle of a value".to_string(),
+                ),
+            };
+            p(
+                span,
+                message,
+                "never closed",
+                Some("every `(`, `[` and `{` needs its closing `)`, `]` or `}`".to_string()),
+            )
+        }
+        // `seed: 1.5`: ron read `1`, then stumbled on `.5`.
+        Error::ExpectedComma | Error::ExpectedStructLikeEnd | Error::ExpectedArrayEnd
+            if found.starts_with('.')
+                && text
+                    .get(..start)
+                    .unwrap_or("")
+                    .ends_with(|c: char| c.is_ascii_digit()) =>
+        {
+            let number = word.unwrap_or(start..start);
+            let whole = text.get(number.start..end).unwrap_or("");
+            p(
+                number.start..end,
+                format!("expected a whole number{at}, found `{whole}`"),
+                "expected a whole number",
+                None,
+            )
+        }
+        // `Socket("s", 1001)`: a struct variant written like a tuple.
+        Error::ExpectedIdentifier
+            if text
+                .get(..start)
+                .unwrap_or("")
+                .trim_end()
+                .ends_with(['(', ',']) =>
+        {
+            let head = enclosing_head(&index, start);
+            let name = head.clone().and_then(|h| text.get(h)).unwrap_or("");
+            let help = usage(family, name).map(|u| format!("`{name}` is written `{u}`"));
+            p(
+                start..end,
+                format!("expected a field name followed by `:`{at}, found `{found}`"),
+                "expected `field: value`",
+                help,
+            )
+        }
+        Error::TrailingCharacters => p(
+            start..end,
+            "unexpected text after the end of the scenario; a file holds one `Scenario(...)` \
+             and nothing after it"
+                .to_string(),
+            "unexpected",
+            None,
+        ),
+        code => {
+            let (message, help, want) = generic(code, &found, &at);
+            let expected = format!("expected {want}");
+            let label = match code {
+                Error::IntegerOutOfBounds => "out of range",
+                Error::ExpectedDifferentLength { .. } => "wrong number of values",
+                _ if !want.is_empty() => expected.as_str(),
+                Error::ExpectedComma => "`,` missing before this",
+                Error::ExpectedArrayEnd => "expected `]` or `,`",
+                Error::ExpectedStructLikeEnd | Error::ExpectedOptionEnd => "expected `)` or `,`",
+                Error::ExpectedMapEnd => "expected `}` or `,`",
+                _ => "here",
+            };
+            p(start..end, message, label, help)
+        }
+    }
+}
+
+/// Messages for the errors that need no look around.
+fn generic(code: &Error, found: &str, at: &str) -> (String, Option<String>, &'static str) {
+    let quoted = found.starts_with('"');
+    let want = match code {
+        Error::ExpectedInteger => Some("a whole number"),
+        Error::ExpectedFloat => Some("a number"),
+        Error::ExpectedString => Some("a string in double quotes"),
+        Error::ExpectedBoolean => Some("`true` or `false`"),
+        Error::ExpectedChar => Some("a character in single quotes"),
+        Error::ExpectedArray => Some("a list `[...]`"),
+        Error::ExpectedMap => Some("a map `{...}`"),
+        Error::ExpectedUnit => Some("`()`"),
+        Error::ExpectedOption => Some("`Some(...)` or `None`"),
+        Error::ExpectedIdentifier => Some("a variant name such as `Tcp` (without quotes)"),
+        Error::ExpectedStructLike => Some("`(`"),
+        Error::ExpectedNamedStructLike(_) => Some("`(`"),
+        _ => None,
+    };
+    if let Some(want) = want {
+        let help = match code {
+            Error::ExpectedIdentifier if quoted => Some(format!(
+                "variant names are written without quotes: `{}`",
+                found.trim_matches('"')
+            )),
+            Error::ExpectedInteger | Error::ExpectedFloat if quoted => Some(format!(
+                "numbers are written without quotes, e.g. `{}`",
+                found.trim_matches('"')
+            )),
+            Error::ExpectedString if !quoted => {
+                Some("strings are written in double quotes, e.g. `\"app\"`".to_string())
+            }
+            _ => None,
+        };
+        return (format!("expected {want}{at}, found `{found}`"), help, want);
+    }
+    let message = match code {
+        Error::ExpectedComma => format!(
+            "expected `,` before `{found}`{at}: values in a list or in parentheses are \
+             separated by commas"
+        ),
+        Error::ExpectedArrayEnd => {
+            format!("expected `,` or the closing `]` of the list{at}, found `{found}`")
+        }
+        Error::ExpectedStructLikeEnd | Error::ExpectedOptionEnd => {
+            format!("expected `,` or the closing `)`{at}, found `{found}`")
+        }
+        Error::ExpectedMapEnd => format!("expected `,` or the closing `}}`{at}, found `{found}`"),
+        Error::ExpectedMapColon => format!("expected `:` after the key{at}, found `{found}`"),
+        Error::IntegerOutOfBounds => {
+            return (
+                format!("number `{found}` is out of range{at}"),
+                Some(
+                    "counts, ids and times are whole numbers from 0 (versions are 0 to 255, \
+                     ids and `nth` fit in 32 bits, ticks in 64 bits)"
+                        .to_string(),
+                ),
+                "out of range",
+            );
+        }
+        Error::InvalidValueForType { expected, found } => {
+            format!("wrong type{at}: expected {expected}, found {found}")
+        }
+        Error::ExpectedDifferentLength { expected, found } => {
+            format!("wrong number of values{at}: expected {expected}, found {found}")
+        }
+        Error::UnexpectedChar(c) => format!("unexpected character {c:?}{at}"),
+        Error::UnclosedBlockComment => "a `/*` comment is never closed".to_string(),
+        Error::ExpectedStringEnd => format!("a string is never closed{at}: a `\"` is missing"),
+        Error::ExceededRecursionLimit => {
+            format!("values are nested too deeply{at} (more than 128 levels)")
+        }
+        other => format!("{other}{at}"),
+    };
+    (message, None, "")
+}
+
+/// "did you mean `x`?", with how `x` is written when that is not obvious.
+fn did_you_mean(found: &str, expected: &[&str], family: Family) -> Option<String> {
+    let best = super::schema::closest(found, expected.iter().copied())?;
+    Some(match usage(family, best).filter(|u| *u != best) {
+        Some(u) => format!("did you mean `{best}`? It is written `{u}`."),
+        None => format!("did you mean `{best}`?"),
+    })
+}
+
+/// `a.b[2].c` without its last segment.
+fn parent_path(path: &str) -> String {
+    let cut = path.rfind(['.', '[']).unwrap_or(0);
+    path.get(..cut).unwrap_or("").to_string()
+}
+
+fn fields(expected: &[&str]) -> String {
+    match expected {
+        [] => "no fields".to_string(),
+        [one] => format!("the field `{one}`"),
+        _ => format!("the fields {}", one_of(expected.iter().copied(), 20)),
+    }
+}
+
+/// An example for the steps whose usage alone is not obvious.
+fn example(variant: &str) -> Option<String> {
+    match variant {
+        "Sleep" => Some("for example `Sleep(5)` waits 5 ticks of virtual time".to_string()),
+        "StartupVersion" => Some("for example `StartupVersion(1, 1)` asks for 1.1".to_string()),
+        "After" => Some("for example `completes: After(20)`".to_string()),
+        "Layered" => Some(
+            "a layered chain lists the entry's own id first and a base entry's id last".to_string(),
+        ),
+        _ => None,
+    }
+}
+
+/// `offset` moved past blanks and comments.
+fn skip_blank(text: &str, mut offset: usize) -> usize {
+    loop {
+        let Some(rest) = text.get(offset..) else {
+            return offset;
+        };
+        let trimmed = rest.trim_start();
+        offset += rest.len() - trimmed.len();
+        if trimmed.starts_with("//") {
+            offset += trimmed.find('\n').unwrap_or(trimmed.len());
+        } else if trimmed.starts_with("/*") {
+            offset += skip_block_comment(trimmed.as_bytes(), 0);
+        } else {
+            return offset;
+        }
+    }
+}
+
+/// The identifier that ends just before `offset` (spaces between allowed).
+fn word_before(text: &str, offset: usize) -> Option<Range<usize>> {
+    let before = text.get(..offset)?.trim_end();
+    let start = before
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| c == '_' || c.is_alphanumeric())
+        .last()
+        .map(|(i, _)| i)?;
+    Some(start..before.len())
+}
+
+/// Length in bytes of the token at `offset` (0 at the end of the text).
+fn token_len(text: &str, offset: usize) -> usize {
+    let rest = text.get(offset..).unwrap_or("");
+    let mut chars = rest.char_indices();
+    match chars.next() {
+        None => 0,
+        Some((_, '"')) => {
+            let mut escaped = false;
+            for (i, c) in chars {
+                if !escaped && (c == '"' || c == '\n') {
+                    return i + c.len_utf8();
+                }
+                escaped = !escaped && c == '\\';
+            }
+            rest.len()
+        }
+        Some((_, c)) if DELIMITERS.contains(c) => c.len_utf8(),
+        Some(_) => rest
+            .find(|c: char| c.is_whitespace() || DELIMITERS.contains(c))
+            .unwrap_or(rest.len()),
+    }
+}
+
+const DELIMITERS: &str = "()[]{},:";
+
+/// The token at `offset`, for "found `...`" (shortened past 40 characters).
+fn token_at(text: &str, offset: usize) -> String {
+    let token = text
+        .get(offset..offset + token_len(text, offset))
+        .unwrap_or("");
+    if token.is_empty() {
+        "end of file".to_string()
+    } else if token.chars().count() > 40 {
+        let short: String = token.chars().take(40).collect();
+        format!("{short}...")
+    } else {
+        token.to_string()
+    }
+}
+
+/// The head (`Socket` in `Socket(...)`, or the bracket) of the innermost bracketed value
+/// containing `offset`.
+fn enclosing_head(index: &Index<'_>, offset: usize) -> Option<Range<usize>> {
+    let id = innermost(index, |node| {
+        node.shape != Shape::Atom && node.span.start <= offset && offset < node.span.end
+    })?;
+    let node = index.node(id)?;
+    Some(
+        node.name
+            .clone()
+            .unwrap_or(node.span.start..node.span.start + 1),
+    )
+}
+
+/// The opener of the innermost bracketed value the file ends inside, and what it is.
+fn unclosed(index: &Index<'_>, text: &str) -> Option<(Range<usize>, String)> {
+    let id = innermost(index, |n| !n.closed && n.span.end == text.len())?;
+    let node = index.node(id)?;
+    Some(match (&node.name, node.shape) {
+        (Some(name), _) => {
+            let name_text = text.get(name.clone()).unwrap_or("");
+            (name.clone(), format!("`{name_text}(...)`"))
+        }
+        (None, Shape::List) => (
+            node.span.start..node.span.start + 1,
+            "a list `[...]`".to_string(),
+        ),
+        (None, Shape::Map) => (
+            node.span.start..node.span.start + 1,
+            "a map `{...}`".to_string(),
+        ),
+        (None, _) => (
+            node.span.start..node.span.start + 1,
+            "a tuple `(...)`".to_string(),
+        ),
+    })
+}
+
+/// The deepest node matching `pred` on the chain of matching nodes from the top.
+fn innermost(index: &Index<'_>, pred: impl Fn(&super::locate::Node) -> bool) -> Option<usize> {
+    let mut at = index.top().filter(|&t| index.node(t).is_some_and(&pred))?;
+    while let Some(next) = index.node(at).and_then(|n| {
+        n.children
+            .iter()
+            .copied()
+            .find(|&c| index.node(c).is_some_and(&pred))
+    }) {
+        at = next;
+    }
+    Some(at)
+}

@@ -1,0 +1,225 @@
+//! Round trips of every step and fault, and the message tables against the model.
+
+use super::locate::Index;
+use super::schema;
+use super::steps::step_name;
+use super::*;
+
+/// One of each step; `step_index` below fails to compile when a variant is added, and
+/// the coverage assertion fails until a sample is added here.
+fn all_steps() -> Vec<Step> {
+    let s = || "s".to_string();
+    vec![
+        Step::Startup,
+        Step::StartupVersion(1, 1),
+        Step::Cleanup,
+        Step::Socket {
+            name: s(),
+            entry: 1001,
+        },
+        Step::Send {
+            socket: s(),
+            bytes: 7,
+            mode: IoMode::Overlapped(Notify::Port),
+            completes: Completion::After(3),
+        },
+        Step::Recv {
+            socket: s(),
+            mode: IoMode::Overlapped(Notify::Routine),
+            completes: Completion::Never,
+        },
+        Step::Close {
+            socket: s(),
+            how: CloseHow::Abortive,
+        },
+        Step::AsyncSelect {
+            socket: s(),
+            events: vec![FdEvent::Read, FdEvent::Close],
+        },
+        Step::EventSelect {
+            socket: s(),
+            events: vec![FdEvent::Oob, FdEvent::Accept],
+        },
+        Step::Sleep(5),
+        Step::Exit,
+        Step::Crash,
+        Step::Spi {
+            provider: "msafd".to_string(),
+            call: SpiCall::WSPCleanup,
+        },
+    ]
+}
+
+fn step_index(step: &Step) -> usize {
+    match step {
+        Step::Startup => 0,
+        Step::StartupVersion(..) => 1,
+        Step::Cleanup => 2,
+        Step::Socket { .. } => 3,
+        Step::Send { .. } => 4,
+        Step::Recv { .. } => 5,
+        Step::Close { .. } => 6,
+        Step::AsyncSelect { .. } => 7,
+        Step::EventSelect { .. } => 8,
+        Step::Sleep(_) => 9,
+        Step::Exit => 10,
+        Step::Crash => 11,
+        Step::Spi { .. } => 12,
+    }
+}
+
+fn all_faults() -> Vec<Fault> {
+    vec![
+        Fault::Crash {
+            process: "app".to_string(),
+            at: 40,
+        },
+        Fault::Exit {
+            process: "app".to_string(),
+            at: 41,
+        },
+        Fault::FailAlloc {
+            provider: "msafd".to_string(),
+            call: SpiCall::WSPStartup,
+            nth: 2,
+        },
+    ]
+}
+
+fn fault_index(fault: &Fault) -> usize {
+    match fault {
+        Fault::Crash { .. } => 0,
+        Fault::Exit { .. } => 1,
+        Fault::FailAlloc { .. } => 2,
+    }
+}
+
+fn scenario() -> Scenario {
+    Scenario {
+        name: "all".to_string(),
+        about: "Every step and fault once.".to_string(),
+        os: Os::Win11,
+        seed: 3,
+        latency: (2, 9),
+        budget: Budget::default(),
+        providers: vec![Provider {
+            name: "msafd".to_string(),
+            kind: ProviderKind::Transport,
+            model: "conforming".to_string(),
+        }],
+        catalog: vec![
+            CatalogEntry::Transport {
+                id: 1001,
+                provider: "msafd".to_string(),
+                protocol: Protocol::Tcp,
+                chain: Chain::Base,
+            },
+            CatalogEntry::Transport {
+                id: 1010,
+                provider: "msafd".to_string(),
+                protocol: Protocol::Tcp,
+                chain: Chain::Layered(vec![1010, 1001]),
+            },
+        ],
+        processes: vec![Process {
+            name: "app".to_string(),
+            threads: vec![Thread {
+                name: "main".to_string(),
+                steps: all_steps(),
+            }],
+        }],
+        faults: all_faults(),
+        expect: Expect {
+            violations: vec!["wsp.cleanup.refcount".to_string()],
+            ending: Ending::Deadlock,
+        },
+    }
+}
+
+#[test]
+fn samples_cover_every_variant() {
+    let mut steps: Vec<usize> = all_steps().iter().map(step_index).collect();
+    steps.dedup();
+    assert_eq!(steps, (0..=12).collect::<Vec<_>>());
+    let faults: Vec<usize> = all_faults().iter().map(fault_index).collect();
+    assert_eq!(faults, vec![0, 1, 2]);
+}
+
+#[test]
+fn every_step_and_fault_round_trips() {
+    let sc = scenario();
+    for pretty in [false, true] {
+        let text = if pretty {
+            ron::ser::to_string_pretty(&sc, ron::ser::PrettyConfig::default())
+        } else {
+            ron::to_string(&sc)
+        };
+        let text = text.unwrap_or_default();
+        match load_str("all.ron", &text) {
+            Ok(back) => assert_eq!(back, sc),
+            Err(err) => panic!("{}\n{text}", err.render_plain()),
+        }
+    }
+}
+
+/// The field tables of `schema` are what serde writes for each struct variant.
+#[test]
+fn field_tables_match_the_model() {
+    for step in all_steps() {
+        let text = ron::to_string(&step).unwrap_or_default();
+        let index = Index::new(&text);
+        let names: Vec<&str> = index
+            .top()
+            .map(|t| index.fields(t))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        let table = schema::step_fields(step_name(&step)).unwrap_or(&[]);
+        assert_eq!(names, table, "{text}");
+    }
+    for fault in all_faults() {
+        let text = ron::to_string(&fault).unwrap_or_default();
+        let index = Index::new(&text);
+        let names: Vec<&str> = index
+            .top()
+            .map(|t| index.fields(t))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        let name = text.split('(').next().unwrap_or("");
+        assert_eq!(names, schema::fault_fields(name).unwrap_or(&[]), "{text}");
+    }
+    let entry = scenario().catalog.remove(0);
+    let text = ron::to_string(&entry).unwrap_or_default();
+    let index = Index::new(&text);
+    let names: Vec<&str> = index
+        .top()
+        .map(|t| index.fields(t))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(names, schema::catalog_fields("Transport").unwrap_or(&[]));
+}
+
+/// Every step's usage line parses as that step (the messages show valid RON).
+#[test]
+fn usage_lines_parse() {
+    for step in all_steps() {
+        let name = step_name(&step);
+        let usage = schema::usage(schema::Family::Step, name).unwrap_or("?");
+        if usage.contains("major") || usage.contains("ticks") {
+            continue;
+        }
+        let parsed: Result<Step, _> = ron::from_str(usage);
+        assert!(parsed.is_ok(), "{usage}");
+    }
+    for fault in all_faults() {
+        let name = ron::to_string(&fault).unwrap_or_default();
+        let name = name.split('(').next().unwrap_or("");
+        let usage = schema::usage(schema::Family::Fault, name).unwrap_or("?");
+        assert!(ron::from_str::<Fault>(usage).is_ok(), "{usage}");
+    }
+}

@@ -1,0 +1,489 @@
+//! The rules a parsed scenario must follow beyond its types (SPEC sections 6 and 10),
+//! each problem placed at its line and column with [`locate`](super::locate).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+use super::chain::layered_chain;
+use super::error::{Located, Omitted, Problem, line_column};
+use super::locate::{Index, PathSeg, PathSeg::Field, PathSeg::Index as At};
+use super::schema::{self, one_of, suggest};
+use super::steps::processes;
+use super::*;
+
+/// Most entries in a protocol chain (MAX_PROTOCOL_CHAIN in ws2spi.h).
+pub const MAX_PROTOCOL_CHAIN: usize = 7;
+pub const MAX_PROCESSES: usize = 256;
+pub const MAX_THREADS_PER_PROCESS: usize = 64;
+pub const MAX_STEPS_PER_THREAD: usize = 10_000;
+pub const MAX_STEPS_TOTAL: usize = 200_000;
+pub const MAX_PROVIDERS: usize = 1_000;
+pub const MAX_CATALOG_ENTRIES: usize = 1_000;
+/// Budgets an absurd size is refused beyond (SPEC section 10).
+pub const MAX_STEPS_BUDGET: u64 = 100_000_000;
+pub const MAX_EVENTS_BUDGET: u64 = 100_000_000;
+pub const MAX_TIME_BUDGET: u64 = 1_000_000_000_000;
+
+/// Problems kept per section of the file, and shown in one report.
+const PER_SECTION: usize = 100;
+const SHOWN: usize = 10;
+
+pub(super) type Path = Vec<PathSeg<'static>>;
+
+pub(super) struct Checker<'a> {
+    file: &'a str,
+    index: Index<'a>,
+    problems: Vec<Problem>,
+    in_section: usize,
+    /// Some section stopped early: there may be more problems than reported.
+    truncated: bool,
+}
+
+/// Lookups built once, so each check is a map lookup.
+pub(super) struct Names<'a> {
+    pub(super) providers: BTreeMap<&'a str, &'a Provider>,
+    pub(super) processes: BTreeSet<&'a str>,
+    pub(super) catalog: BTreeMap<u32, (Protocol, &'a Chain)>,
+}
+
+impl<'a> Names<'a> {
+    fn new(sc: &'a Scenario) -> Self {
+        let mut names = Names {
+            providers: BTreeMap::new(),
+            processes: sc.processes.iter().map(|p| p.name.as_str()).collect(),
+            catalog: BTreeMap::new(),
+        };
+        for p in &sc.providers {
+            names.providers.entry(p.name.as_str()).or_insert(p);
+        }
+        for CatalogEntry::Transport {
+            id,
+            protocol,
+            chain,
+            ..
+        } in &sc.catalog
+        {
+            names.catalog.entry(*id).or_insert((*protocol, chain));
+        }
+        names
+    }
+}
+
+impl Checker<'_> {
+    pub(super) fn push(
+        &mut self,
+        span: Range<usize>,
+        message: String,
+        label: &str,
+        help: Option<String>,
+    ) {
+        if self.full() {
+            return;
+        }
+        self.in_section += 1;
+        let text = self.index.text();
+        let problem = Problem::new(self.file, text, span, message, label, help);
+        self.problems.push(problem);
+    }
+
+    /// Whether this section has kept all the problems it may; the caller stops there, so
+    /// that no input makes validation slow.
+    pub(super) fn full(&mut self) -> bool {
+        let full = self.in_section >= PER_SECTION;
+        self.truncated |= full;
+        full
+    }
+
+    /// A problem with the value at `path`.
+    pub(super) fn at(
+        &mut self,
+        path: &[PathSeg<'_>],
+        message: String,
+        label: &str,
+        help: Option<String>,
+    ) {
+        let span = self.index.resolve(path);
+        self.push(span, message, label, help);
+    }
+
+    /// The line the value at `path` starts on.
+    pub(super) fn line_of(&self, path: &[PathSeg<'_>]) -> usize {
+        line_column(self.index.text(), self.index.resolve(path).start).0
+    }
+
+    /// Reports fields of the struct variants under the list at `list` that `fields_of`
+    /// does not know (serde ignores them silently; SPEC section 6 refuses them).
+    pub(super) fn unknown_fields(
+        &mut self,
+        list: &[PathSeg<'_>],
+        names: &[&'static str],
+        what: &str,
+        fields_of: fn(&str) -> Option<&'static [&'static str]>,
+    ) {
+        let Some((list_id, true)) = self.index.walk(list) else {
+            return;
+        };
+        let Some(list_node) = self.index.node(list_id) else {
+            return;
+        };
+        let items: Vec<usize> = list_node.children.clone();
+        for (&item, &name) in items.iter().zip(names) {
+            if self.full() {
+                return;
+            }
+            let Some(expected) = fields_of(name) else {
+                continue;
+            };
+            for (key, span) in self.index.fields(item) {
+                if !expected.contains(&key) {
+                    self.push(
+                        span,
+                        format!(
+                            "unknown field `{key}` in {what} `{name}`; `{name}` takes the \
+                             fields {}",
+                            one_of(expected.iter().copied(), 10)
+                        ),
+                        "unknown field",
+                        Some(suggest(key, "fields", expected.iter().copied())),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Checks `sc` (parsed from `text`); all problems, first in document order first.
+pub(crate) fn validate(file: &str, text: &str, sc: &Scenario) -> Result<(), Located> {
+    let mut c = Checker {
+        file,
+        index: Index::new(text),
+        problems: Vec::new(),
+        in_section: 0,
+        truncated: false,
+    };
+    let names = Names::new(sc);
+    settings(&mut c, sc);
+    c.in_section = 0;
+    providers(&mut c, sc);
+    c.in_section = 0;
+    catalog(&mut c, sc, &names);
+    c.in_section = 0;
+    processes(&mut c, sc, &names);
+    c.in_section = 0;
+    faults(&mut c, sc, &names);
+    c.in_section = 0;
+    expect(&mut c, sc);
+    if c.problems.is_empty() {
+        return Ok(());
+    }
+    c.problems.sort_by_key(|p| p.span.start);
+    let hidden = c.problems.len().saturating_sub(SHOWN);
+    c.problems.truncate(SHOWN);
+    let omitted = match (hidden, c.truncated) {
+        (0, false) => None,
+        (n, false) => Some(Omitted(Some(n))),
+        (_, true) => Some(Omitted(None)),
+    };
+    Err(Located {
+        src: miette::NamedSource::new(file, text.to_string()),
+        problems: c.problems,
+        omitted,
+    })
+}
+
+/// `1_000_000`: numbers as RON accepts them, readable.
+fn sep(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('_');
+        }
+        out.push(d);
+    }
+    out
+}
+
+fn settings(c: &mut Checker<'_>, sc: &Scenario) {
+    let (min, max) = sc.latency;
+    if min > max {
+        c.at(
+            &[Field("latency")],
+            format!(
+                "the latency range is empty: min {min} is greater than max {max}; each \
+                 completion's latency is drawn in min..=max"
+            ),
+            "min > max",
+            Some(format!("write `latency: ({max}, {min})`")),
+        );
+    }
+    let b = &sc.budget;
+    for (name, value, limit, what) in [
+        (
+            "steps_max",
+            b.steps_max,
+            MAX_STEPS_BUDGET,
+            "scheduler steps",
+        ),
+        (
+            "events_max",
+            b.events_max,
+            MAX_EVENTS_BUDGET,
+            "trace events",
+        ),
+        (
+            "time_max",
+            b.time_max,
+            MAX_TIME_BUDGET,
+            "ticks of virtual time",
+        ),
+    ] {
+        if !(1..=limit).contains(&value) {
+            c.at(
+                &[Field("budget"), Field(name)],
+                format!(
+                    "`budget.{name}` is {}; it must be between 1 and {} {what}",
+                    sep(value),
+                    sep(limit)
+                ),
+                "out of range",
+                Some(format!("the default is {}", sep(default_budget(name)))),
+            );
+        }
+    }
+}
+
+fn default_budget(name: &str) -> u64 {
+    let d = Budget::default();
+    match name {
+        "steps_max" => d.steps_max,
+        "events_max" => d.events_max,
+        _ => d.time_max,
+    }
+}
+
+pub(super) fn provider_names(sc: &Scenario) -> impl Iterator<Item = &str> + Clone {
+    sc.providers.iter().map(|p| p.name.as_str())
+}
+
+fn providers(c: &mut Checker<'_>, sc: &Scenario) {
+    if sc.providers.len() > MAX_PROVIDERS {
+        c.at(
+            &[Field("providers")],
+            format!(
+                "too many providers: {}, the limit is {MAX_PROVIDERS}",
+                sc.providers.len()
+            ),
+            "too many",
+            None,
+        );
+    }
+    let mut seen = BTreeMap::new();
+    for (i, p) in sc.providers.iter().enumerate() {
+        if c.full() {
+            return;
+        }
+        let path = [Field("providers"), At(i)];
+        if let Some(&first) = seen.get(p.name.as_str()) {
+            let line = c.line_of(&[Field("providers"), At(first), Field("name")]);
+            c.at(
+                &[Field("providers"), At(i), Field("name")],
+                format!(
+                    "provider `{}` is declared twice (first on line {line}); provider names \
+                     must be unique (steps and catalog entries refer to providers by name)",
+                    p.name
+                ),
+                "second declaration",
+                Some("rename or remove one of them".to_string()),
+            );
+        } else {
+            seen.insert(p.name.as_str(), i);
+        }
+        if crate::providers::find(p.kind, &p.model).is_none() {
+            let valid: Vec<&str> = crate::providers::names(p.kind).collect();
+            let what = format!("{:?} models", p.kind);
+            c.at(
+                &[path[0], path[1], Field("model")],
+                format!(
+                    "provider `{}` uses model `{}`, which is not a registered {:?} model",
+                    p.name, p.model, p.kind
+                ),
+                "unknown model",
+                Some(format!(
+                    "{} (`ws2sim models` lists the models)",
+                    suggest(&p.model, &what, valid.iter().copied())
+                )),
+            );
+        }
+    }
+}
+
+fn catalog(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
+    if sc.catalog.len() > MAX_CATALOG_ENTRIES {
+        c.at(
+            &[Field("catalog")],
+            format!(
+                "too many catalog entries: {}, the limit is {MAX_CATALOG_ENTRIES}",
+                sc.catalog.len()
+            ),
+            "too many",
+            None,
+        );
+    }
+    let variants: Vec<&str> = sc.catalog.iter().map(variant_of_entry).collect();
+    c.unknown_fields(
+        &[Field("catalog")],
+        &variants,
+        "catalog entry",
+        schema::catalog_fields,
+    );
+    let mut ids: BTreeMap<u32, usize> = BTreeMap::new();
+    for (i, CatalogEntry::Transport { id, provider, .. }) in sc.catalog.iter().enumerate() {
+        if c.full() {
+            return;
+        }
+        if let Some(&first) = ids.get(id) {
+            let line = c.line_of(&[Field("catalog"), At(first), Field("id")]);
+            c.at(
+                &[Field("catalog"), At(i), Field("id")],
+                format!(
+                    "catalog id {id} is used twice (first on line {line}); each catalog entry \
+                     needs its own id"
+                ),
+                "duplicate id",
+                None,
+            );
+        } else {
+            ids.insert(*id, i);
+        }
+        match names.providers.get(provider.as_str()) {
+            None => c.at(
+                &[Field("catalog"), At(i), Field("provider")],
+                format!(
+                    "catalog entry {id} names provider `{provider}`, which is not declared in \
+                     `providers`"
+                ),
+                "unknown provider",
+                Some(suggest(provider, "providers", provider_names(sc))),
+            ),
+            Some(p) if p.kind != ProviderKind::Transport => c.at(
+                &[Field("catalog"), At(i), Field("provider")],
+                format!(
+                    "catalog entry {id} is a transport entry, but provider `{provider}` is a \
+                     {:?} provider",
+                    p.kind
+                ),
+                "not a transport provider",
+                None,
+            ),
+            Some(_) => {}
+        }
+    }
+    for (
+        i,
+        CatalogEntry::Transport {
+            id,
+            chain,
+            protocol,
+            ..
+        },
+    ) in sc.catalog.iter().enumerate()
+    {
+        if c.full() {
+            return;
+        }
+        if let Chain::Layered(list) = chain {
+            layered_chain(c, names, i, (*id, *protocol), list);
+        }
+    }
+}
+
+fn variant_of_entry(entry: &CatalogEntry) -> &'static str {
+    match entry {
+        CatalogEntry::Transport { .. } => "Transport",
+    }
+}
+
+fn faults(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
+    let variants: Vec<&str> = sc.faults.iter().map(fault_name).collect();
+    c.unknown_fields(&[Field("faults")], &variants, "fault", schema::fault_fields);
+    let process_names = || sc.processes.iter().map(|p| p.name.as_str());
+    for (i, fault) in sc.faults.iter().enumerate() {
+        if c.full() {
+            return;
+        }
+        let field = |name| [Field("faults"), At(i), Field(name)];
+        match fault {
+            Fault::Crash { process, .. } | Fault::Exit { process, .. } => {
+                if !names.processes.contains(process.as_str()) {
+                    c.at(
+                        &field("process"),
+                        format!(
+                            "fault `{}` names process `{process}`, which is not in `processes`",
+                            fault_name(fault)
+                        ),
+                        "unknown process",
+                        Some(suggest(process, "processes", process_names())),
+                    );
+                }
+            }
+            Fault::FailAlloc { provider, nth, .. } => {
+                if !names.providers.contains_key(provider.as_str()) {
+                    c.at(
+                        &field("provider"),
+                        format!(
+                            "fault `FailAlloc` names provider `{provider}`, which is not \
+                             declared in `providers`"
+                        ),
+                        "unknown provider",
+                        Some(suggest(provider, "providers", provider_names(sc))),
+                    );
+                }
+                if *nth == 0 {
+                    c.at(
+                        &field("nth"),
+                        "`nth` is 0, but allocations are counted from 1 (1 fails the first \
+                         allocation inside the call)"
+                            .to_string(),
+                        "must be 1 or more",
+                        None,
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn fault_name(f: &Fault) -> &'static str {
+    match f {
+        Fault::Crash { .. } => "Crash",
+        Fault::Exit { .. } => "Exit",
+        Fault::FailAlloc { .. } => "FailAlloc",
+    }
+}
+
+fn expect(c: &mut Checker<'_>, sc: &Scenario) {
+    let ids = || crate::contract::CONTRACTS.iter().map(|k| k.id);
+    let mut seen = BTreeSet::new();
+    for (i, v) in sc.expect.violations.iter().enumerate() {
+        if c.full() {
+            return;
+        }
+        let path = [Field("expect"), Field("violations"), At(i)];
+        if crate::contract::find(v).is_none() {
+            c.at(
+                &path,
+                format!("`expect.violations` names `{v}`, which is not a contract id"),
+                "unknown contract",
+                Some(suggest(v, "contract ids", ids())),
+            );
+        } else if !seen.insert(v.as_str()) {
+            c.at(
+                &path,
+                format!("contract `{v}` is listed twice in `expect.violations`"),
+                "listed twice",
+                Some("remove one of them".to_string()),
+            );
+        }
+    }
+}

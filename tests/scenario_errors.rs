@@ -1,0 +1,303 @@
+//! Bad scenario files (SPEC section 10): each gets an error at the right line and column,
+//! and its plain report is snapshotted in `snapshots/` (what users read).
+
+use std::path::Path;
+
+use ws2sim::scenario::{self, MAX_FILE_BYTES, ScenarioError};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Syntax,
+    Invalid,
+    NotUtf8,
+}
+
+/// (fixture in `tests/bad/`, kind, line, column of the spot the error must point at).
+const CASES: &[(&str, Kind, usize, usize)] = &[
+    ("syntax_error", Kind::Syntax, 21, 17),
+    ("unknown_field", Kind::Syntax, 6, 5),
+    ("missing_field", Kind::Syntax, 20, 17),
+    ("wrong_type", Kind::Syntax, 20, 45),
+    ("unknown_step", Kind::Syntax, 22, 17),
+    ("misspelt_step", Kind::Syntax, 24, 53),
+    ("bare_sleep", Kind::Syntax, 24, 53),
+    ("startup_with_args", Kind::Syntax, 19, 17),
+    ("unclosed", Kind::Syntax, 24, 13),
+    ("non_utf8", Kind::NotUtf8, 4, 64),
+    ("unknown_step_field", Kind::Syntax, 21, 63),
+    ("dangling_socket", Kind::Invalid, 21, 30),
+    ("dangling_provider_step", Kind::Invalid, 24, 67),
+    ("dangling_process_fault", Kind::Invalid, 27, 29),
+    ("unknown_catalog_entry", Kind::Invalid, 20, 45),
+    ("duplicate_process", Kind::Invalid, 26, 23),
+    ("duplicate_thread", Kind::Invalid, 24, 26),
+    ("latency_min_max", Kind::Invalid, 7, 14),
+    ("failalloc_nth_zero", Kind::Invalid, 29, 59),
+    ("chain_cycle", Kind::Invalid, 14, 89),
+    ("chain_non_base", Kind::Invalid, 14, 83),
+    ("unknown_model", Kind::Invalid, 10, 55),
+    ("unknown_contract", Kind::Invalid, 28, 33),
+    ("several_errors", Kind::Invalid, 7, 14),
+];
+
+fn snapshot(name: &str, text: &str) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!(name.to_string(), text));
+}
+
+fn load_error(path: &str) -> ScenarioError {
+    match scenario::load_file(Path::new(path)) {
+        Ok(_) => panic!("{path} loaded, but it is meant to be refused"),
+        Err(err) => err,
+    }
+}
+
+fn check(fixture: &str, kind: Kind, line: usize, column: usize) {
+    let path = format!("tests/bad/{fixture}.ron");
+    let err = load_error(&path);
+    let actual = match err {
+        ScenarioError::Syntax(_) => Some(Kind::Syntax),
+        ScenarioError::Invalid(_) => Some(Kind::Invalid),
+        ScenarioError::NotUtf8(_) => Some(Kind::NotUtf8),
+        _ => None,
+    };
+    let text = err.render_plain();
+    assert_eq!(actual, Some(kind), "{path}:\n{text}");
+    assert_eq!(err.line_column(), Some((line, column)), "{path}:\n{text}");
+    assert!(
+        text.contains(&format!("{path}:{line}:{column}")),
+        "the report names file:line:column\n{text}"
+    );
+    assert!(!text.contains('\u{1b}'), "no colour codes\n{text}");
+    snapshot(&format!("error_{fixture}"), &text);
+}
+
+#[test]
+fn every_bad_fixture_is_refused_at_the_right_spot() {
+    for &(fixture, kind, line, column) in CASES {
+        check(fixture, kind, line, column);
+    }
+}
+
+/// Each fixture in `tests/bad/` has a case above.
+#[test]
+fn every_fixture_has_a_case() {
+    let mut names: Vec<String> = std::fs::read_dir("tests/bad")
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                .filter_map(|n| n.strip_suffix(".ron").map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    let mut cases: Vec<String> = CASES.iter().map(|c| c.0.to_string()).collect();
+    cases.sort();
+    assert_eq!(names, cases);
+}
+
+#[test]
+fn several_errors_are_reported_in_document_order() {
+    let err = load_error("tests/bad/several_errors.ron");
+    let lines: Vec<String> = err
+        .messages()
+        .iter()
+        .map(|m| m.split(':').nth(1).unwrap_or("").to_string())
+        .collect();
+    assert_eq!(lines, ["7", "21", "27", "28"]);
+}
+
+#[test]
+fn too_large_file_is_refused_before_reading() {
+    let dir = std::env::temp_dir().join(format!("ws2sim-scenario-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join("too_large.ron");
+    let file = std::fs::File::create(&path).expect("create temp file");
+    // Sparse: no 4 MiB written to disk.
+    file.set_len(MAX_FILE_BYTES + 1).expect("set length");
+    drop(file);
+    let mut err = match scenario::load_file(&path) {
+        Ok(_) => panic!("a file over the limit loaded"),
+        Err(err) => err,
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(err.line_column(), None);
+    match &mut err {
+        ScenarioError::TooLarge {
+            path: shown,
+            size,
+            limit,
+        } => {
+            assert_eq!(*size, MAX_FILE_BYTES + 1);
+            assert_eq!(*limit, MAX_FILE_BYTES);
+            assert!(shown.ends_with("too_large.ron"));
+            // The temp dir differs between machines; the snapshot shows a fixed name.
+            *shown = "<tmp>/too_large.ron".to_string();
+        }
+        other => panic!("expected TooLarge, got {other:?}"),
+    }
+    snapshot("error_too_large", &err.render_plain());
+
+    // load_str applies the same limit.
+    let big = " ".repeat(MAX_FILE_BYTES as usize + 1);
+    let err = scenario::load_str("big.ron", &big).err();
+    assert!(matches!(err, Some(ScenarioError::TooLarge { .. })));
+}
+
+#[test]
+fn missing_file_names_the_path() {
+    let err = load_error("tests/bad/no_such_file.ron");
+    assert!(matches!(err, ScenarioError::Io { .. }));
+    assert_eq!(err.line_column(), None);
+    assert!(err.render_plain().contains("tests/bad/no_such_file.ron"));
+}
+
+#[test]
+fn empty_and_garbage_inputs_give_errors_not_panics() {
+    for text in [
+        "",
+        "   // only a comment\n",
+        "Scenario(",
+        "Foo(name: \"x\")",
+        "Scenario(name: \"a\", about: \"b\", providers: [], processes: []) trailing",
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+        "Scenario(name: \"\u{e9}\u{e9}\", about: 3",
+        "\"unterminated",
+        "/* unclosed comment",
+    ] {
+        match scenario::load_str("input.ron", text) {
+            Ok(s) => panic!("{text:?} loaded: {s:?}"),
+            Err(err) => {
+                let report = err.render_plain();
+                assert!(report.contains("input.ron"), "{report}");
+                assert!(err.line_column().is_some(), "{report}");
+            }
+        }
+    }
+    let deep = format!("Scenario(name: {}", "(".repeat(100_000));
+    assert!(scenario::load_str("deep.ron", &deep).is_err());
+    // A minified file: the error is past column 65535 (no excerpt, no panic).
+    let wide = format!("Scenario(name: \"{}\", about: 3)", "x".repeat(70_000));
+    let err = scenario::load_str("wide.ron", &wide).err();
+    assert_eq!(
+        err.as_ref().and_then(|e| e.line_column()),
+        Some((1, 70_027))
+    );
+    let report = err.map(|e| e.render_plain()).unwrap_or_default();
+    assert!(
+        report.contains("wide.ron:1:70027") && report.len() < 2_000,
+        "{report}"
+    );
+}
+
+#[test]
+fn empty_processes_and_threads_are_refused() {
+    let none = "Scenario(name: \"a\", about: \"b\", providers: [], processes: [])";
+    let err = scenario::load_str("none.ron", none).err();
+    let column = none.rfind("[]").unwrap_or(0) + 1;
+    assert_eq!(err.and_then(|e| e.line_column()), Some((1, column)));
+    let no_thread = "Scenario(name: \"a\", about: \"b\", providers: [], \
+                     processes: [Process(name: \"p\", threads: [])])";
+    let err = scenario::load_str("none.ron", no_thread).err();
+    let column = no_thread.rfind("[]").unwrap_or(0) + 1;
+    assert_eq!(err.and_then(|e| e.line_column()), Some((1, column)));
+}
+
+#[test]
+fn limits_are_refused_with_a_clear_message() {
+    let steps = vec!["Sleep(1)"; scenario::MAX_STEPS_PER_THREAD + 1].join(", ");
+    let text = format!(
+        "Scenario(name: \"a\", about: \"b\", providers: [], processes: [Process(name: \"p\", \
+         threads: [Thread(name: \"t\", steps: [{steps}])])], budget: Budget(steps_max: 0))"
+    );
+    let err = scenario::load_str("big.ron", &text).err();
+    let messages = err.map(|e| e.messages()).unwrap_or_default();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages[0].contains("has 10001 steps, the limit is 10000"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].contains("`budget.steps_max` is 0"),
+        "{messages:?}"
+    );
+}
+
+const VALID: &str = r#"// The SPEC section 6 sketch, in the model's syntax.
+Scenario(
+    name: "two-startups-two-cleanups",
+    about: "Only the last WSACleanup tears the provider down.",
+    os: Win10,
+    seed: 7,
+    latency: (1, 20),
+    budget: Budget(steps_max: 1000),
+    providers: [
+        Provider(name: "msafd", kind: Transport, model: "conforming"),
+        Provider(name: "lsp", kind: Transport),
+    ],
+    catalog: [
+        Transport(id: 1001, provider: "msafd", protocol: Tcp, chain: Base),
+        Transport(id: 1002, provider: "msafd", protocol: Udp),
+        Transport(id: 1010, provider: "lsp", protocol: Tcp, chain: Layered([1010, 1001])),
+    ],
+    processes: [
+        Process(name: "app", threads: [
+            Thread(name: "main", steps: [
+                StartupVersion(2, 2),
+                Socket(name: "s", entry: 1010),
+                Recv(socket: "s", mode: Overlapped(Event), completes: Never),
+                EventSelect(socket: "s", events: [Read, Close]),
+                Cleanup,
+            ]),
+            Thread(name: "worker", steps: [
+                Startup,
+                Sleep(5),
+                Send(socket: "s", bytes: 10, completes: After(3)), // created by `main`
+                Close(socket: "s", how: Abortive),
+                Spi(provider: "lsp", call: WSPStartup),
+                Cleanup,
+            ]),
+        ]),
+        Process(name: "other", threads: [Thread(name: "main", steps: [Startup, Crash])]),
+    ],
+    faults: [
+        Crash(process: "app", at: 40),
+        FailAlloc(provider: "msafd", call: WSPCleanup, nth: 1),
+    ],
+    expect: Expect(violations: ["wsp.cleanup.refcount"], ending: Deadlock),
+)
+"#;
+
+#[test]
+fn valid_scenario_loads() {
+    match scenario::load_str("valid.ron", VALID) {
+        Ok(sc) => {
+            assert_eq!(sc.processes.len(), 2);
+            assert_eq!(sc.budget.steps_max, 1000);
+            assert_eq!(sc.budget.events_max, 100_000);
+            assert_eq!(sc.providers[1].model, "conforming");
+        }
+        Err(err) => panic!("{}", err.render_plain()),
+    }
+}
+
+/// Every truncation of a valid file, and the file with any one character removed, gives
+/// a result and never a panic (SPEC section 10).
+#[test]
+fn truncated_and_damaged_files_never_panic() {
+    let cuts = VALID.char_indices().map(|(i, _)| i);
+    for i in cuts {
+        let truncated = &VALID[..i];
+        if let Err(err) = scenario::load_str("cut.ron", truncated) {
+            assert!(!err.render_plain().is_empty());
+        }
+        let mut damaged = VALID.to_string();
+        damaged.remove(i);
+        if let Err(err) = scenario::load_str("damaged.ron", &damaged) {
+            assert!(err.line_column().is_some());
+            assert!(!err.render_plain().is_empty());
+        }
+    }
+}
