@@ -13,6 +13,46 @@ use crate::wsa::*;
 /// The handle shown for a socket name the process does not hold.
 pub const INVALID_SOCKET: SocketHandle = u32::MAX;
 
+/// The name `--provider-model` uses for the ws2_32 model itself.
+pub const WS2_32: &str = "ws2_32";
+
+/// A model of ws2_32 itself: the conforming one, or one with a defect, so that the
+/// checks on ws2_32's own behaviour (`ws2.balanced`) have a mutant too.
+#[derive(Debug, serde::Serialize)]
+pub struct Ws2Model {
+    pub name: &'static str,
+    pub breaks: Option<&'static str>,
+    pub about: &'static str,
+    #[serde(skip)]
+    pub defect: Option<Ws2Defect>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ws2Defect {
+    /// At the final WSACleanup, cleans up only the first provider it started and just
+    /// unloads the others.
+    CleansUpFirstProviderOnly,
+}
+
+pub static WS2_MODELS: &[Ws2Model] = &[
+    Ws2Model {
+        name: "conforming",
+        breaks: None,
+        about: "Calls WSPCleanup once per WSPStartup on every provider it started, in catalog order, then FreeLibrary.",
+        defect: None,
+    },
+    Ws2Model {
+        name: "cleans_up_first_provider_only",
+        breaks: Some("ws2.balanced"),
+        about: "At the final WSACleanup, calls WSPCleanup on the first provider it started and only unloads the others.",
+        defect: Some(Ws2Defect::CleansUpFirstProviderOnly),
+    },
+];
+
+pub fn find_model(name: &str) -> Option<&'static Ws2Model> {
+    WS2_MODELS.iter().find(|model| model.name == name)
+}
+
 pub async fn startup(cx: &Cx, version: (u8, u8)) {
     let id = cx.call(Call::WSAStartup { version });
     if version.0 != 2 || version.1 > 2 {
@@ -60,19 +100,16 @@ pub async fn cleanup(cx: &Cx) {
                 .iter()
                 .map(|(p, n)| (*p, *n))
                 .collect();
-            started.sort_by_key(|(provider, _)| {
-                world
-                    .entries
-                    .iter()
-                    .filter(|(_, p)| **p == *provider)
-                    .map(|(id, _)| *id)
-                    .min()
-            });
+            started.sort_by_key(|(provider, _)| world.catalog_rank[*provider as usize]);
             started
         };
-        for (provider, starts) in started {
+        let defect = cx.world.borrow().ws2_model.defect;
+        for (index, (provider, starts)) in started.into_iter().enumerate() {
+            let skip = index > 0 && defect == Some(Ws2Defect::CleansUpFirstProviderOnly);
             for _ in 0..starts {
-                transport::wsp_cleanup(cx, provider, Client::Ws2).await;
+                if !skip {
+                    transport::wsp_cleanup(cx, provider, Client::Ws2).await;
+                }
             }
             cx.world.borrow_mut().procs[cx.pid as usize]
                 .ws2

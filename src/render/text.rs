@@ -34,6 +34,13 @@ pub fn render(scenario: &Scenario, run: &Run, path: &str) -> String {
             provider.name, provider.kind, model.name
         );
     }
+    if let Some(breaks) = run.ws2_model.breaks {
+        let _ = writeln!(
+            out,
+            "ws2_32 model {} (a mutant: breaks {breaks})",
+            run.ws2_model.name
+        );
+    }
     out.push('\n');
 
     let events = &run.events;

@@ -99,6 +99,9 @@ pub struct World {
     pub ops: Vec<Op>,
     /// Catalog entry id → providing provider.
     pub entries: BTreeMap<u32, ProviderIx>,
+    /// Each provider's position in the catalog (its first entry), for cleanup order.
+    pub catalog_rank: Vec<usize>,
+    pub ws2_model: &'static crate::ws2::Ws2Model,
     /// Allocation attempts per (provider, call), for `FailAlloc` faults.
     pub alloc_counts: BTreeMap<(ProviderIx, SpiCall), u32>,
     pub fired_faults: Vec<usize>,
@@ -107,7 +110,26 @@ pub struct World {
 }
 
 impl World {
-    pub fn new(scenario: Rc<Scenario>, models: Vec<&'static ModelInfo>) -> Self {
+    pub fn new(
+        scenario: Rc<Scenario>,
+        models: Vec<&'static ModelInfo>,
+        ws2_model: &'static crate::ws2::Ws2Model,
+    ) -> Self {
+        let catalog_rank = scenario
+            .providers
+            .iter()
+            .map(|provider| {
+                scenario
+                    .catalog
+                    .iter()
+                    .position(|entry| match entry {
+                        crate::scenario::CatalogEntry::Transport { provider: p, .. } => {
+                            *p == provider.name
+                        }
+                    })
+                    .unwrap_or(usize::MAX)
+            })
+            .collect();
         let entries = scenario
             .catalog
             .iter()
@@ -162,6 +184,8 @@ impl World {
             ledger: Ledger::default(),
             ops: Vec::new(),
             entries,
+            catalog_rank,
+            ws2_model,
             alloc_counts: BTreeMap::new(),
             fired_faults: Vec::new(),
             socket_names: Vec::new(),
