@@ -58,6 +58,8 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
         format: ListFormat,
     },
+    /// Print the scenario's transport catalog as Graphviz DOT (layered edges point down).
+    Graph { file: PathBuf },
     /// Explain a contract: its rule, seed document, source sentence, model choices and
     /// errata. Without an id, list the contracts.
     Explain { id: Option<String> },
@@ -132,6 +134,16 @@ pub fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
+        Command::Graph { file } => match load(&file) {
+            Ok(scenario) => {
+                let catalog = crate::catalog::Catalog::new(&scenario);
+                let providers: Vec<String> =
+                    scenario.providers.iter().map(|p| p.name.clone()).collect();
+                print(&catalog.to_dot(&scenario.name, &providers));
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
         Command::Models { format } => {
             print(&models(format));
             ExitCode::SUCCESS

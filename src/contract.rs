@@ -158,11 +158,31 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
+        id: "lsp.lower_balanced",
+        rule: "A layered provider, as an SPI client of the layer below, makes exactly as many WSPCleanup calls there as it made WSPStartup calls, and makes them in its own final cleanup, not earlier.",
+        seeds: &[WspCleanup],
+        source: "003: \"For each WSPStartup call, a corresponding LPWSPCleanup call will also be issued. Only the final LPWSPCleanup for the service provider does the actual cleanup\" (the LSP is the \"SPI client\" of the layer below).",
+        model_choice: Some(
+            "The conforming layered model starts the layer below once per WSPStartup of its own (or lazily on the first WSPSocket of another chain) and tears all of those down inside its own final WSPCleanup.",
+        ),
+        errata: &[],
+    },
+    Contract {
         id: "loader.no_code_after_unload",
         rule: "No provider code runs in a process after the DLL's load count there reached zero.",
         seeds: &[NspCleanup, WspCleanup],
         source: "003 and 002: the cleanup \"should not return until the service provider DLL is prepared to be unloaded from memory\"; once unloaded, the DLL's code is gone.",
         model_choice: None,
+        errata: &[],
+    },
+    Contract {
+        id: "loader.no_wait_under_loader_lock",
+        rule: "No cleanup path waits, while holding the loader lock, for a thread that needs it: no cycle through the loader lock in the wait-for graph.",
+        seeds: &[],
+        source: "The seeds are silent; DllMain runs under the loader lock, and a thread that exits needs that lock for DLL_THREAD_DETACH, so waiting for one from DllMain cannot end.",
+        model_choice: Some(
+            "Threads, the loader lock, providers' locks and thread exits form a wait-for graph; a cycle that goes through the loader lock is reported with the cycle printed.",
+        ),
         errata: &[],
     },
     Contract {

@@ -39,6 +39,8 @@ pub enum Client {
     Ws2,
     /// A scenario step (`Spi(...)`): the thread acts as an SPI client itself.
     Step,
+    /// A layered provider, as the SPI client of the layer below it.
+    Layer(ProviderIx),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -83,6 +85,8 @@ pub enum Call {
     WSPStartup {
         provider: ProviderIx,
         client: Client,
+        /// The catalog entry (protocol info) it is started for; `None` from a `Spi` step.
+        entry: Option<u32>,
     },
     WSPCleanup {
         provider: ProviderIx,
@@ -216,6 +220,21 @@ pub struct Signals {
     pub thread_released: bool,
 }
 
+/// What a blocked thread waits for: the edges of the wait-for graph
+/// (`loader.no_wait_under_loader_lock`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Waitee {
+    /// The process's loader lock, held by `holder` (`None`: the kernel).
+    LoaderLock { holder: Option<Tid> },
+    /// A provider's start-up/clean-up lock, held by `holder`.
+    ProviderLock {
+        provider: ProviderIx,
+        holder: Option<Tid>,
+    },
+    /// The exit of a thread.
+    ThreadExit { thread: Tid },
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "event")]
 pub enum EventKind {
@@ -304,6 +323,10 @@ pub enum EventKind {
         nth: u32,
     },
     ThreadKilled,
+    /// The thread blocks until `on` lets it go.
+    Waits {
+        on: Waitee,
+    },
     ProcessEnded {
         how: ProcessEnd,
     },

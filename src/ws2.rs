@@ -3,7 +3,7 @@
 //! provider the process started.
 
 use crate::event::*;
-use crate::providers::transport;
+use crate::providers::{io, transport};
 use crate::scenario::{CloseHow, Completion, FdEvent, IoMode};
 use crate::world::Cx;
 use crate::world::kernel::SockState;
@@ -115,7 +115,7 @@ pub async fn cleanup(cx: &Cx) {
                 .ws2
                 .started
                 .remove(&provider);
-            loader::free_library(cx, provider);
+            loader::free_library(cx, provider).await;
         }
         // The handles the application held are gone with the providers.
         cx.world.borrow_mut().procs[cx.pid as usize]
@@ -137,7 +137,7 @@ fn initialised(cx: &Cx) -> bool {
 
 /// Loads and starts `provider` in this process unless ws2_32 already did; false when
 /// its WSPStartup failed (the DLL is unloaded again, nothing is left behind).
-async fn ensure_started(cx: &Cx, provider: ProviderIx) -> bool {
+async fn ensure_started(cx: &Cx, provider: ProviderIx, entry: u32) -> bool {
     loop {
         let busy = {
             let mut world = cx.world.borrow_mut();
@@ -163,8 +163,8 @@ async fn ensure_started(cx: &Cx, provider: ProviderIx) -> bool {
         cx.wait(|| "ws2_32's provider-loading lock".to_string())
             .await;
     }
-    loader::load_library(cx, provider);
-    let (ret, _) = transport::wsp_startup(cx, provider, Client::Ws2).await;
+    loader::load_library(cx, provider).await;
+    let (ret, _) = transport::wsp_startup(cx, provider, Client::Ws2, Some(entry)).await;
     let waiters = {
         let mut world = cx.world.borrow_mut();
         let ws2 = &mut world.procs[cx.pid as usize].ws2;
@@ -178,7 +178,7 @@ async fn ensure_started(cx: &Cx, provider: ProviderIx) -> bool {
         cx.sim.unpark(task);
     }
     if ret != NO_ERROR {
-        loader::free_library(cx, provider);
+        loader::free_library(cx, provider).await;
     }
     ret == NO_ERROR
 }
@@ -189,16 +189,22 @@ pub async fn socket(cx: &Cx, name: &str, entry: u32) {
         cx.ret(id, SOCKET_ERROR, Some(WSANOTINITIALISED), Detail::None);
         return;
     }
-    let provider = cx.world.borrow().entries.get(&entry).copied();
+    let provider = cx.world.borrow().catalog.entry(entry).map(|e| e.provider);
     let Some(provider) = provider else {
         cx.ret(id, SOCKET_ERROR, Some(WSAEINVAL), Detail::None);
         return;
     };
-    if !ensure_started(cx, provider).await {
+    if !ensure_started(cx, provider, entry).await {
         cx.ret(id, SOCKET_ERROR, Some(WSAEPROVIDERFAILEDINIT), Detail::None);
         return;
     }
-    let handle = transport::wsp_socket(cx, provider, entry).await;
+    let handle = match transport::wsp_socket(cx, provider, entry).await {
+        Ok(handle) => handle,
+        Err(error) => {
+            cx.ret(id, SOCKET_ERROR, Some(error), Detail::None);
+            return;
+        }
+    };
     {
         let mut world = cx.world.borrow_mut();
         let names = &mut world.procs[cx.pid as usize].ws2.names;
@@ -247,8 +253,7 @@ pub async fn send(cx: &Cx, name: &str, bytes: u32, mode: IoMode, completes: Comp
     let Some(provider) = prologue(cx, id, provider) else {
         return;
     };
-    let (ret, error, detail) =
-        transport::wsp_send(cx, provider, socket, bytes, mode, completes).await;
+    let (ret, error, detail) = io::wsp_send(cx, provider, socket, bytes, mode, completes).await;
     cx.ret(id, ret, error, detail);
 }
 
@@ -258,7 +263,7 @@ pub async fn recv(cx: &Cx, name: &str, mode: IoMode, completes: Completion) {
     let Some(provider) = prologue(cx, id, provider) else {
         return;
     };
-    let (ret, error, detail) = transport::wsp_recv(cx, provider, socket, mode, completes).await;
+    let (ret, error, detail) = io::wsp_recv(cx, provider, socket, mode, completes).await;
     cx.ret(id, ret, error, detail);
 }
 
@@ -268,7 +273,7 @@ pub async fn close(cx: &Cx, name: &str, how: CloseHow) {
     let Some(provider) = prologue(cx, id, provider) else {
         return;
     };
-    transport::wsp_close_socket(cx, provider, socket, how).await;
+    io::wsp_close_socket(cx, provider, socket, how).await;
     cx.world.borrow_mut().procs[cx.pid as usize]
         .ws2
         .names
@@ -302,6 +307,6 @@ pub async fn select(cx: &Cx, name: &str, events: &[FdEvent], via: NotifyVia) {
     let Some(provider) = prologue(cx, id, provider) else {
         return;
     };
-    transport::wsp_select(cx, provider, socket, mask, via).await;
+    io::wsp_select(cx, provider, socket, mask, via).await;
     cx.ret(id, NO_ERROR, None, Detail::None);
 }

@@ -298,22 +298,20 @@ pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// kernel sockets released before it returns.
 pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
     for f in final_cleanups(facts) {
+        // The provider's own sockets: the kernel sockets it created (a layered
+        // provider passes its chain's sockets through, so they are the base's).
         let mut open: BTreeSet<SocketHandle> = BTreeSet::new();
         for event in &facts.events[..f.call] {
             if event.process != f.process {
                 continue;
             }
             match &event.kind {
-                EventKind::Return {
-                    id,
-                    detail: Detail::Socket { handle },
+                EventKind::Acquire {
+                    provider,
+                    what: Resource::KernelSocket { socket },
                     ..
-                } => {
-                    if let Some((_, Call::WSPSocket { provider, .. })) = facts.call_of(*id)
-                        && *provider == f.provider
-                    {
-                        open.insert(*handle);
-                    }
+                } if *provider == f.provider => {
+                    open.insert(*socket);
                 }
                 EventKind::Call {
                     call: Call::WSPCloseSocket { socket, .. },

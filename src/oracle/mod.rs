@@ -3,6 +3,7 @@
 //! None of them trusts what a provider says about itself (its refcount detail).
 
 mod cleanup;
+mod layering;
 mod lifetime;
 pub mod spi;
 
@@ -185,6 +186,8 @@ fn checker(id: &str) -> Option<Checker> {
         "wsp.crash_tolerant" => lifetime::crash_tolerant,
         "wsp.cleanup.restartable" => spi::restartable,
         "loader.no_code_after_unload" => lifetime::no_code_after_unload,
+        "lsp.lower_balanced" => layering::lower_balanced,
+        "loader.no_wait_under_loader_lock" => layering::no_wait_under_loader_lock,
         "ws2.balanced" => lifetime::ws2_balanced,
         _ => return None,
     })

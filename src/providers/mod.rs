@@ -5,6 +5,8 @@
 //! provider author could get that one rule wrong. The registry below is the catalogue
 //! `ws2sim models` prints and `--provider-model` draws from.
 
+pub mod io;
+pub mod layered;
 pub mod transport;
 
 use serde::Serialize;
@@ -135,6 +137,24 @@ pub static MODELS: &[ModelInfo] = &[
         "wsp.cleanup.restartable",
         T::NotRestartable,
         "Remembers in its driver that a process cleaned up and refuses its next WSPStartup with WSASYSNOTREADY.",
+    ),
+    mutant(
+        "lsp_cleans_lower_once",
+        "lsp.lower_balanced",
+        T::LspCleansLowerOnce,
+        "A layered provider that calls WSPCleanup on the layer below once, however often it started it.",
+    ),
+    mutant(
+        "lsp_cleans_lower_early",
+        "lsp.lower_balanced",
+        T::LspCleansLowerEarly,
+        "A layered provider that passes each of its WSPCleanup calls down at once, instead of tearing the layer below down in its final cleanup.",
+    ),
+    mutant(
+        "lsp_cleans_lower_in_dllmain",
+        "loader.no_wait_under_loader_lock",
+        T::LspCleansLowerInDllMain,
+        "A layered provider that cleans the layer below up from DllMain(DLL_PROCESS_DETACH): under the loader lock it waits for the lower provider's worker, which needs that lock to exit.",
     ),
     mutant(
         "returns_plus_one_on_error",

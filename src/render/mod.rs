@@ -48,6 +48,14 @@ impl<'r> Labels<'r> {
         }
     }
 
+    fn client_note(&self, client: Client) -> String {
+        match client {
+            Client::Ws2 => String::new(),
+            Client::Step => " [direct SPI call]".to_string(),
+            Client::Layer(provider) => format!(" [from {}]", self.provider(provider)),
+        }
+    }
+
     pub fn call(&self, process: Pid, call: &Call) -> String {
         let name = function_name(call);
         let socket = |s: &SocketHandle| self.socket(process, *s);
@@ -70,15 +78,20 @@ impl<'r> Labels<'r> {
             | Call::WSAEventSelect { socket: s, events } => {
                 format!("{name}({}, {})", socket(s), fd_names(*events))
             }
-            Call::WSPStartup { provider, client } => format!(
-                "{}!{name}(){}",
+            Call::WSPStartup {
+                provider,
+                client,
+                entry,
+            } => format!(
+                "{}!{name}({}){}",
                 self.provider(*provider),
-                client_note(*client)
+                entry.map_or(String::new(), |e| format!("entry {e}")),
+                self.client_note(*client)
             ),
             Call::WSPCleanup { provider, client } => format!(
                 "{}!{name}(&errno){}",
                 self.provider(*provider),
-                client_note(*client)
+                self.client_note(*client)
             ),
             Call::WSPSocket { provider, entry } => {
                 format!("{}!{name}(entry {entry})", self.provider(*provider))
@@ -126,13 +139,6 @@ impl<'r> Labels<'r> {
                 )
             }
         }
-    }
-}
-
-fn client_note(client: Client) -> &'static str {
-    match client {
-        Client::Ws2 => "",
-        Client::Step => " [direct SPI call]",
     }
 }
 

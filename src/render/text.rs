@@ -268,6 +268,32 @@ fn line(
             Some("[FailAlloc fault]".to_string()),
         ),
         EventKind::ThreadKilled => ("thread killed".to_string(), None),
+        EventKind::Waits { on } => {
+            let holder = |holder: &Option<Tid>| match holder {
+                Some(tid) => labels.thread(event.process, *tid).to_string(),
+                None => "the kernel".to_string(),
+            };
+            let text = match on {
+                Waitee::LoaderLock { holder: h } => {
+                    format!("waits for the loader lock (held by {})", holder(h))
+                }
+                Waitee::ProviderLock {
+                    provider,
+                    holder: h,
+                } => {
+                    format!(
+                        "waits for {}'s start-up/clean-up lock (held by {})",
+                        labels.provider(*provider),
+                        holder(h)
+                    )
+                }
+                Waitee::ThreadExit { thread } => format!(
+                    "waits for thread {} to exit",
+                    labels.thread(event.process, *thread)
+                ),
+            };
+            (text, None)
+        }
         EventKind::ProcessEnded { how } => {
             let how = match how {
                 ProcessEnd::Returned => "its threads finished (ExitProcess)",
@@ -441,9 +467,14 @@ fn verdict(out: &mut String, scenario: &Scenario, run: &Run, path: &str) {
             ),
             None => format!("{}/-", run.names.processes[violation.process as usize]),
         };
+        let source = if seeds.is_empty() {
+            "a model choice (no seed document)".to_string()
+        } else {
+            format!("seed document {seeds}")
+        };
         let _ = writeln!(
             out,
-            "\nviolation of {} at #{} (t={} {who}), seed document {seeds}:\n  {}",
+            "\nviolation of {} at #{} (t={} {who}), {source}:\n  {}",
             violation.contract, violation.event, violation.time, violation.message
         );
     }

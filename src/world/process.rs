@@ -165,7 +165,7 @@ pub fn end_process(cx: &Cx, how: ProcessEnd) {
     }
     if how != ProcessEnd::Crash {
         for provider in loaded {
-            transport::dll_main(cx, provider, DllReason::ProcessDetach { terminating: true });
+            transport::dll_main_event(cx, provider, DllReason::ProcessDetach { terminating: true });
         }
     }
     cx.reclaim_process();
