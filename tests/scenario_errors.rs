@@ -38,6 +38,11 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("unknown_model", Kind::Invalid, 10, 55),
     ("unknown_contract", Kind::Invalid, 28, 33),
     ("several_errors", Kind::Invalid, 7, 14),
+    ("negative_fault_time", Kind::Syntax, 27, 40),
+    ("dangling_provider_catalog", Kind::Invalid, 13, 39),
+    ("chain_unknown_entry", Kind::Invalid, 14, 83),
+    ("duplicate_provider", Kind::Invalid, 10, 24),
+    ("budget_zero", Kind::Invalid, 8, 31),
 ];
 
 fn snapshot(name: &str, text: &str) {
@@ -223,6 +228,30 @@ fn limits_are_refused_with_a_clear_message() {
         messages[1].contains("`budget.steps_max` is 0"),
         "{messages:?}"
     );
+}
+
+/// Size limits (SPEC section 10) are one class of error too: snapshot one of them.
+#[test]
+fn too_many_threads_is_refused_at_the_list() {
+    let threads: Vec<String> = (0..=scenario::MAX_THREADS_PER_PROCESS)
+        .map(|i| format!("Thread(name: \"t{i}\", steps: [])"))
+        .collect();
+    let text = format!(
+        "Scenario(\n    name: \"a\",\n    about: \"b\",\n    providers: [],\n    processes: [\n        \
+         Process(name: \"p\", threads: [{}]),\n    ],\n)\n",
+        threads.join(",\n            ")
+    );
+    let err = match scenario::load_str("too_many_threads.ron", &text) {
+        Ok(_) => panic!("65 threads loaded"),
+        Err(err) => err,
+    };
+    assert_eq!(err.line_column(), Some((6, 37)));
+    let report = err.render_plain();
+    assert!(
+        report.contains("has 65 threads, the limit is 64"),
+        "{report}"
+    );
+    snapshot("error_too_many_threads", &report);
 }
 
 const VALID: &str = r#"// The SPEC section 6 sketch, in the model's syntax.

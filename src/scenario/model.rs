@@ -143,6 +143,8 @@ pub enum Step {
     /// WSACleanup.
     Cleanup,
     /// WSASocket on a catalog entry; `name` is how later steps refer to the socket.
+    /// Naming a socket again is allowed and rebinds the name to the new socket (a retry
+    /// after a failed WSASocket, as `failed-startup.ron` does); the old one stays open.
     Socket { name: String, entry: u32 },
     /// WSASend of `bytes` bytes.
     Send {

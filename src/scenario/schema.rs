@@ -162,7 +162,9 @@ pub(crate) fn closest<'a>(
 
 /// "`a`, `b` or `c`", at most `max` names then "and N more".
 pub(crate) fn one_of<'a>(names: impl IntoIterator<Item = &'a str>, max: usize) -> String {
-    let names: Vec<&str> = names.into_iter().collect();
+    // A name declared twice (itself an error) is listed once.
+    let mut seen = std::collections::BTreeSet::new();
+    let names: Vec<&str> = names.into_iter().filter(|n| seen.insert(*n)).collect();
     let shown: Vec<String> = names.iter().take(max).map(|n| format!("`{n}`")).collect();
     let more = names.len().saturating_sub(max);
     match (shown.as_slice(), more) {
@@ -199,6 +201,7 @@ mod tests {
         assert_eq!(one_of(["a", "b", "c"], 5), "`a`, `b` or `c`");
         assert_eq!(one_of(["a", "b", "c"], 2), "`a`, `b` and 1 more");
         assert_eq!(one_of([], 2), "none");
+        assert_eq!(one_of(["a", "b", "a"], 5), "`a` or `b`");
     }
 
     #[test]

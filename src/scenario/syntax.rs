@@ -206,6 +206,21 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
                 help,
             )
         }
+        // `at: -5`: ron points past the sign and calls `5` out of range; every number in a
+        // scenario is unsigned (SPEC section 10: a negative time is an error).
+        Error::IntegerOutOfBounds if text.get(..start).unwrap_or("").trim_end().ends_with('-') => {
+            let sign = text.get(..start).unwrap_or("").trim_end().len() - 1;
+            let number = text.get(start..end).unwrap_or("");
+            p(
+                sign..end,
+                format!(
+                    "negative number `-{number}`{at}; counts, ids, times and ticks are whole \
+                     numbers from 0"
+                ),
+                "negative",
+                Some(format!("write a number from 0, e.g. `{number}`")),
+            )
+        }
         Error::TrailingCharacters => p(
             start..end,
             "unexpected text after the end of the scenario; a file holds one `Scenario(...)` \
