@@ -5,12 +5,12 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::contract::{self, CONTRACTS};
 use crate::providers::MODELS;
 use crate::render;
-use crate::run::{self, RunOptions};
+use crate::run::{self, BudgetOverride, RunOptions};
 use crate::scenario::{self, Scenario};
 
 /// A deterministic simulator of how Windows Sockets 2 loads, starts, runs down and
@@ -36,6 +36,11 @@ pub enum Command {
         /// Swap a provider's model for this run: NAME=MODEL (repeatable).
         #[arg(long = "provider-model", value_name = "NAME=MODEL", value_parser = parse_assignment)]
         provider_model: Vec<(String, String)>,
+        #[command(flatten)]
+        budget: BudgetArgs,
+        /// Write the trace to FILE (atomically) instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Replay a run exactly from the schedule token another run printed.
     Replay {
@@ -47,6 +52,10 @@ pub enum Command {
         format: Format,
         #[arg(long = "provider-model", value_name = "NAME=MODEL", value_parser = parse_assignment)]
         provider_model: Vec<(String, String)>,
+        #[command(flatten)]
+        budget: BudgetArgs,
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Validate scenario files without running them.
     Check {
@@ -63,6 +72,31 @@ pub enum Command {
     /// Explain a contract: its rule, seed document, source sentence, model choices and
     /// errata. Without an id, list the contracts.
     Explain { id: Option<String> },
+}
+
+/// Limits of one run in place of the scenario's `budget` (SPEC section 10); each must be
+/// between 1 and the same maximum the scenario's `budget` is checked against.
+#[derive(Args, Clone, Copy, Debug, Default)]
+pub struct BudgetArgs {
+    /// Most scheduler steps (default: the scenario's `budget.steps_max`).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    steps_max: Option<u64>,
+    /// Most trace events (default: the scenario's `budget.events_max`).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    events_max: Option<u64>,
+    /// Most ticks of virtual time (default: the scenario's `budget.time_max`).
+    #[arg(long, value_name = "TICKS", allow_negative_numbers = true)]
+    time_max: Option<u64>,
+}
+
+impl From<BudgetArgs> for BudgetOverride {
+    fn from(args: BudgetArgs) -> Self {
+        BudgetOverride {
+            steps_max: args.steps_max,
+            events_max: args.events_max,
+            time_max: args.time_max,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -96,27 +130,33 @@ pub fn main() -> ExitCode {
             seed,
             format,
             provider_model,
+            budget,
+            output,
         } => {
             let options = RunOptions {
                 seed,
                 schedule: None,
                 models: provider_model,
+                budget: budget.into(),
             };
-            run_file(&file, &options, format)
+            run_file(&file, &options, format, output.as_deref())
         }
         Command::Replay {
             file,
             schedule,
             format,
             provider_model,
+            budget,
+            output,
         } => match sim::Schedule::from_token(&schedule) {
             Ok(schedule) => {
                 let options = RunOptions {
                     seed: None,
                     schedule: Some(schedule),
                     models: provider_model,
+                    budget: budget.into(),
                 };
-                run_file(&file, &options, format)
+                run_file(&file, &options, format, output.as_deref())
             }
             Err(error) => fail(&format!("--schedule: {error}")),
         },
@@ -185,7 +225,7 @@ fn load(file: &Path) -> Result<Scenario, ExitCode> {
     })
 }
 
-fn run_file(file: &Path, options: &RunOptions, format: Format) -> ExitCode {
+fn run_file(file: &Path, options: &RunOptions, format: Format, output: Option<&Path>) -> ExitCode {
     let scenario = match load(file) {
         Ok(scenario) => scenario,
         Err(code) => return code,
@@ -198,7 +238,14 @@ fn run_file(file: &Path, options: &RunOptions, format: Format) -> ExitCode {
         Format::Text => render::text::render(&scenario, &run, &file.display().to_string()),
         Format::Json => render::json::render(&scenario, &run),
     };
-    print(&text);
+    match output {
+        None => print(&text),
+        Some(path) => {
+            if let Err(error) = crate::output::write_atomically(path, text.as_bytes(), file) {
+                return fail(&error.to_string());
+            }
+        }
+    }
     if run.matches_expectation(&scenario) {
         ExitCode::SUCCESS
     } else {

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod contract;
 pub mod event;
 pub mod oracle;
+pub mod output;
 pub mod providers;
 pub mod render;
 pub mod run;

@@ -10,7 +10,7 @@ use sim::{Budget, Engine, Outcome, RandomScheduler, Recorder, ReplayScheduler, S
 use crate::event::{Event, Pid, SocketHandle, Tid};
 use crate::oracle::{self, Verdict};
 use crate::providers::{self, ModelInfo};
-use crate::scenario::{Ending, Scenario};
+use crate::scenario::{self, Ending, Scenario};
 use crate::world::{Cx, World, process};
 use crate::ws2::{self, WS2_32, Ws2Model};
 
@@ -23,6 +23,48 @@ pub struct RunOptions {
     pub schedule: Option<Schedule>,
     /// `(provider, model)`: swap a provider's model for this run.
     pub models: Vec<(String, String)>,
+    /// `--steps-max`, `--events-max`, `--time-max`: override the scenario's `budget`.
+    pub budget: BudgetOverride,
+}
+
+/// Limits given on the command line in place of the scenario's `budget` (SPEC section 10).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BudgetOverride {
+    pub steps_max: Option<u64>,
+    pub events_max: Option<u64>,
+    pub time_max: Option<u64>,
+}
+
+impl BudgetOverride {
+    /// `budget` with the overrides applied, each checked against the same range as the
+    /// scenario's own `budget` (1 up to `MAX_*_BUDGET`).
+    pub fn apply(&self, budget: scenario::Budget) -> Result<scenario::Budget, OptionError> {
+        let check = |flag: &'static str, value: Option<u64>, default: u64, limit: u64| match value {
+            None => Ok(default),
+            Some(value) if (1..=limit).contains(&value) => Ok(value),
+            Some(value) => Err(OptionError::Budget { flag, value, limit }),
+        };
+        Ok(scenario::Budget {
+            steps_max: check(
+                "--steps-max",
+                self.steps_max,
+                budget.steps_max,
+                scenario::MAX_STEPS_BUDGET,
+            )?,
+            events_max: check(
+                "--events-max",
+                self.events_max,
+                budget.events_max,
+                scenario::MAX_EVENTS_BUDGET,
+            )?,
+            time_max: check(
+                "--time-max",
+                self.time_max,
+                budget.time_max,
+                scenario::MAX_TIME_BUDGET,
+            )?,
+        })
+    }
 }
 
 /// Why options could not be applied to a scenario.
@@ -42,6 +84,12 @@ pub enum OptionError {
         "--provider-model gives ws2_32 the model `{0}`, which is not a registered ws2_32 model (see `ws2sim models`)"
     )]
     UnknownWs2Model(String),
+    #[error("{flag} is {value}; it must be between 1 and {limit}")]
+    Budget {
+        flag: &'static str,
+        value: u64,
+        limit: u64,
+    },
 }
 
 /// A thread that waits forever at the end of a run.
@@ -156,7 +204,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
     let models = resolve_models(scenario, &options.models)?;
     let ws2_model = resolve_ws2_model(&options.models)?;
     let seed = options.seed.unwrap_or(scenario.seed);
-    let scenario = Rc::new(scenario.clone());
+    let mut scenario = scenario.clone();
+    scenario.budget = options.budget.apply(scenario.budget)?;
+    let scenario = Rc::new(scenario);
     let (scheduler, log, divergence): (Box<dyn sim::Scheduler>, _, _) = match &options.schedule {
         Some(schedule) => {
             let (replay, divergence) = ReplayScheduler::new(schedule);
@@ -206,7 +256,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
                     p.threads
                         .iter()
                         .enumerate()
-                        .filter(|(_, t)| t.app && !t.finished)
+                        // Every thread that waits: the scenario's, and the providers'
+                        // workers, which may close the cycle (SPEC section 10).
+                        .filter(|(_, t)| !t.finished && (t.app || t.waiting_for.is_some()))
                         .map(move |(tid, t)| Stuck {
                             process: pid as Pid,
                             thread: tid as Tid,

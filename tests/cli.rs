@@ -1,16 +1,11 @@
 //! The command line as a user meets it: exit codes (0 matched, 1 did not, 2 bad input),
 //! the JSON document's fields, and positioned errors on stderr.
 
-use std::process::{Command, Output};
+mod common;
 
-fn ws2sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ws2sim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs")
-}
+use std::process::Output;
+
+use common::ws2sim;
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()

@@ -23,6 +23,7 @@ fn with_model(scenario: &Scenario, model: &ModelInfo, seed: u64) -> RunOptions {
             .filter(|p| p.kind == model.kind)
             .map(|p| (p.name.clone(), model.name.to_string()))
             .collect(),
+        ..RunOptions::default()
     }
 }
 
@@ -99,6 +100,7 @@ fn every_ws2_32_mutant_is_caught_by_a_shipped_scenario() {
             seed: Some(seed),
             schedule: None,
             models: vec![(WS2_32.to_string(), model.name.to_string())],
+            ..RunOptions::default()
         };
         let caught = scenarios.iter().any(|(_, scenario)| {
             (0..MUTANT_SEEDS).any(|seed| {

@@ -17,7 +17,15 @@ async fn finish_blocking(cx: &Cx, op: OpId) -> (i32, Option<u32>, Detail) {
             OpKind::Send => "send",
             OpKind::Recv => "recv",
         };
-        format!("{kind}#{op} on socket 0x{:x}", op_state.socket)
+        let socket = op_state.socket;
+        match world
+            .socket_names
+            .iter()
+            .find(|(key, _)| *key == (cx.pid, socket))
+        {
+            Some((_, name)) => format!("{kind}#{op} on socket \"{name}\" (0x{socket:x})"),
+            None => format!("{kind}#{op} on socket 0x{socket:x}"),
+        }
     })
     .await;
     match cx.op_result(op) {

@@ -105,8 +105,15 @@ async fn lock(cx: &Cx, provider: ProviderIx) {
             provider,
             holder: held_by,
         };
-        cx.wait_on(on, || "the provider's start-up/clean-up lock".to_string())
-            .await;
+        cx.wait_on(on, || {
+            let world = cx.world.borrow();
+            format!(
+                "{}'s start-up/clean-up lock, held by {}",
+                world.provider_name(provider),
+                world.thread_label(cx.pid, held_by)
+            )
+        })
+        .await;
     }
 }
 
@@ -280,7 +287,14 @@ async fn worker_thread(cx: &Cx, provider: ProviderIx, thread: ResourceId) {
         if stop {
             break;
         }
-        cx.wait(|| "its provider's stop request".to_string()).await;
+        cx.wait(|| {
+            let world = cx.world.borrow();
+            format!(
+                "{}'s final WSPCleanup to ask it to exit",
+                world.provider_name(provider)
+            )
+        })
+        .await;
     }
     cx.emit(EventKind::ProviderCode {
         provider,
@@ -439,8 +453,15 @@ async fn stop_worker(cx: &Cx, provider: ProviderIx) {
     cx.sim.unpark(task);
     if wait && cx.sim.is_alive(task) {
         let on = Waitee::ThreadExit { thread };
-        cx.wait_on(on, || "its provider's worker thread to exit".to_string())
-            .await;
+        cx.wait_on(on, || {
+            let world = cx.world.borrow();
+            format!(
+                "{}'s worker thread {} to exit",
+                world.provider_name(provider),
+                world.thread_label(cx.pid, Some(thread))
+            )
+        })
+        .await;
     }
 }
 

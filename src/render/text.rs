@@ -496,8 +496,10 @@ fn verdict(out: &mut String, scenario: &Scenario, run: &Run, path: &str) {
         }
         RunEnd::BudgetExhausted { budget, limit } => {
             format!(
-                "budget exhausted: {budget} = {limit} reached after {} events (livelock?)",
-                run.events.len()
+                "budget exhausted after {} events (livelock?): {budget} = {limit} reached; \
+                 raise it with --{} or the scenario's `budget`",
+                run.events.len(),
+                budget.replace('_', "-")
             )
         }
     };

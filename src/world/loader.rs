@@ -31,7 +31,11 @@ pub async fn lock(cx: &Cx) {
             }
         };
         let on = Waitee::LoaderLock { holder };
-        cx.wait_on(on, || "the loader lock".to_string()).await;
+        cx.wait_on(on, || {
+            let holder = cx.world.borrow().thread_label(cx.pid, holder);
+            format!("the loader lock, held by {holder}")
+        })
+        .await;
     }
 }
 

@@ -198,6 +198,19 @@ impl World {
     pub fn provider_name(&self, provider: ProviderIx) -> &str {
         &self.scenario.providers[provider as usize].name
     }
+
+    /// `process/thread` as traces name a thread (`process/-`: the kernel), for the
+    /// deadlock report's "waits for ..." (SPEC section 10).
+    pub fn thread_label(&self, pid: Pid, tid: Option<Tid>) -> String {
+        let process = self.procs.get(pid as usize);
+        let thread = tid.and_then(|tid| process?.threads.get(tid as usize));
+        let process = self.scenario.processes.get(pid as usize);
+        format!(
+            "{}/{}",
+            process.map_or("?", |p| p.name.as_str()),
+            thread.map_or("-", |t| t.name.as_str())
+        )
+    }
 }
 
 /// What a task knows about itself: the world, the engine, its process and thread.

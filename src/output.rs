@@ -1,0 +1,185 @@
+//! Files the CLI writes (`--output`): never half-written, never over the scenario it
+//! read (issue 7, SPEC section 10).
+//!
+//! The text goes to a temporary file in the destination's own directory, is flushed to
+//! disk, then renamed over the destination: a reader sees the old file or the new one,
+//! never a part of either. On any error the temporary file is removed.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Why an output file was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("--output {0} is the scenario file this run reads; refusing to overwrite it")]
+    WouldOverwriteInput(String),
+    #[error("--output {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Tries of a fresh temporary name before giving up (another process may race us).
+const TEMP_TRIES_MAX: u32 = 16;
+
+/// Writes `contents` to `path` atomically; refuses when `path` is `input` (the same file
+/// by any spelling: `./a/../x.ron`, a symbolic link, a hard link).
+pub fn write_atomically(path: &Path, contents: &[u8], input: &Path) -> Result<(), OutputError> {
+    let shown = path.display().to_string();
+    let io = |source| OutputError::Io {
+        path: shown.clone(),
+        source,
+    };
+    if same_file(path, input) {
+        return Err(OutputError::WouldOverwriteInput(shown));
+    }
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().ok_or_else(|| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a file name",
+        ))
+    })?;
+    let (temp, mut file) = create_temp(&dir, &name.to_string_lossy()).map_err(io)?;
+    let written = file
+        .write_all(contents)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| {
+            drop(file);
+            fs::rename(&temp, path)
+        });
+    if let Err(error) = written {
+        let _ = fs::remove_file(&temp);
+        return Err(io(error));
+    }
+    Ok(())
+}
+
+/// A new file `.NAME.PID-N.tmp` next to the destination (`create_new`: never an
+/// existing file).
+fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, File)> {
+    let pid = std::process::id();
+    let mut last = None;
+    for n in 0..TEMP_TRIES_MAX {
+        let temp = dir.join(format!(".{name}.{pid}-{n}.tmp"));
+        match File::options().write(true).create_new(true).open(&temp) {
+            Ok(file) => return Ok((temp, file)),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                last = Some(error);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no temporary name left")))
+}
+
+/// Whether `a` and `b` name one file. Paths that do not exist yet are compared by their
+/// canonical directory and file name.
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    if let (Ok(ma), Ok(mb)) = (fs::metadata(a), fs::metadata(b)) {
+        use std::os::unix::fs::MetadataExt;
+        return ma.dev() == mb.dev() && ma.ino() == mb.ino();
+    }
+    match (canonical(a), canonical(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+fn canonical(path: &Path) -> Option<PathBuf> {
+    if let Ok(full) = fs::canonicalize(path) {
+        return Some(full);
+    }
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    Some(fs::canonicalize(dir).ok()?.join(path.file_name()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ws2sim-output-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("scratch dir");
+        dir
+    }
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .expect("readable")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn writes_and_replaces_whole_files() {
+        let dir = scratch("replace");
+        let out = dir.join("trace.txt");
+        let input = dir.join("s.ron");
+        fs::write(&input, "scenario").expect("write");
+        write_atomically(&out, b"first, longer text", &input).expect("written");
+        write_atomically(&out, b"second", &input).expect("replaced");
+        assert_eq!(fs::read_to_string(&out).expect("read"), "second");
+        assert!(leftovers(&dir).is_empty());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn refuses_the_input_under_any_name() {
+        let dir = scratch("input");
+        let input = dir.join("s.ron");
+        fs::write(&input, "scenario").expect("write");
+        let sub = dir.join("sub");
+        fs::create_dir_all(&sub).expect("sub");
+        let mut names = vec![input.clone(), sub.join("..").join("s.ron")];
+        #[cfg(unix)]
+        {
+            let link = dir.join("link.ron");
+            std::os::unix::fs::symlink(&input, &link).expect("symlink");
+            let hard = dir.join("hard.ron");
+            fs::hard_link(&input, &hard).expect("hard link");
+            names.extend([link, hard]);
+        }
+        for name in names {
+            let error = write_atomically(&name, b"trace", &input);
+            assert!(
+                matches!(error, Err(OutputError::WouldOverwriteInput(_))),
+                "{name:?}: {error:?}"
+            );
+        }
+        assert_eq!(fs::read_to_string(&input).expect("read"), "scenario");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_file_behind() {
+        let dir = scratch("fail");
+        let input = dir.join("s.ron");
+        // The destination is a directory: the rename fails after the text was written.
+        let target = dir.join("taken");
+        fs::create_dir_all(target.join("inside")).expect("dir");
+        let error = write_atomically(&target, b"trace", &input);
+        assert!(matches!(error, Err(OutputError::Io { .. })), "{error:?}");
+        assert!(target.join("inside").is_dir());
+        assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
+        // A directory that does not exist: nothing is created.
+        let error = write_atomically(&dir.join("no/such/dir/t.txt"), b"x", &input);
+        assert!(matches!(error, Err(OutputError::Io { .. })), "{error:?}");
+        let _ = fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,298 @@
+//! Every run ends, and says how (SPEC section 10, issue 7): each budget ends a run with
+//! "budget exhausted after N events (livelock?)" and exit code 1; a deadlock names every
+//! blocked thread and what it waits for; `--output` writes whole files only.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::ws2sim;
+
+use ws2sim::render;
+use ws2sim::run::{BudgetOverride, RunEnd, RunOptions, Stuck, run};
+use ws2sim::scenario::{self, Scenario};
+
+/// Two threads with something to do for a while: enough steps, events and ticks for
+/// small budgets to bite. Written here, not shipped: no file under `scenarios/`.
+const BUSY: &str = r#"Scenario(
+    name: "busy",
+    about: "Two threads send, sleep and clean up.",
+    providers: [Provider(name: "msafd", kind: Transport)],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [
+        Process(name: "app", threads: [
+            Thread(name: "a", steps: [Startup, Socket(name: "s", entry: 1001),
+                Send(socket: "s", bytes: 10), Sleep(50), Send(socket: "s"), Cleanup]),
+            Thread(name: "b", steps: [Startup, Sleep(20), Cleanup]),
+        ]),
+    ],
+)
+"#;
+
+fn busy() -> Scenario {
+    scenario::load_str("busy.ron", BUSY).unwrap_or_else(|e| panic!("{}", e.render_plain()))
+}
+
+fn with_budget(budget: BudgetOverride) -> RunOptions {
+    RunOptions {
+        budget,
+        ..RunOptions::default()
+    }
+}
+
+/// (override, the budget's name, its limit).
+fn budgets() -> [(BudgetOverride, &'static str, u64); 3] {
+    let none = BudgetOverride::default();
+    [
+        (
+            BudgetOverride {
+                steps_max: Some(5),
+                ..none
+            },
+            "steps_max",
+            5,
+        ),
+        (
+            BudgetOverride {
+                events_max: Some(7),
+                ..none
+            },
+            "events_max",
+            7,
+        ),
+        (
+            BudgetOverride {
+                time_max: Some(10),
+                ..none
+            },
+            "time_max",
+            10,
+        ),
+    ]
+}
+
+#[test]
+fn each_budget_ends_the_run_and_says_after_how_many_events() {
+    let scenario = busy();
+    let full = run(&scenario, &RunOptions::default()).expect("valid");
+    assert_eq!(full.end, RunEnd::Completed);
+    for (budget, name, limit) in budgets() {
+        let outcome = run(&scenario, &with_budget(budget)).expect("valid");
+        assert_eq!(
+            outcome.end,
+            RunEnd::BudgetExhausted {
+                budget: name,
+                limit
+            }
+        );
+        let events = outcome.events.len();
+        assert!(events < full.events.len(), "{name}: the run was cut short");
+        match name {
+            "events_max" => assert_eq!(events as u64, limit),
+            "steps_max" => assert_eq!(outcome.steps, limit),
+            _ => assert!(outcome.events.iter().all(|e| e.time <= limit)),
+        }
+        assert!(!outcome.matches_expectation(&scenario));
+        let text = render::text::render(&scenario, &outcome, "busy.ron");
+        let line = format!(
+            "run: budget exhausted after {events} events (livelock?): {name} = {limit} reached"
+        );
+        assert!(text.contains(&line), "{name}: no `{line}` in\n{text}");
+    }
+}
+
+#[test]
+fn budget_overrides_are_checked_like_the_scenarios_budget() {
+    let scenario = busy();
+    for (bad, flag) in [
+        (
+            BudgetOverride {
+                steps_max: Some(0),
+                ..BudgetOverride::default()
+            },
+            "--steps-max",
+        ),
+        (
+            BudgetOverride {
+                events_max: Some(scenario::MAX_EVENTS_BUDGET + 1),
+                ..BudgetOverride::default()
+            },
+            "--events-max",
+        ),
+        (
+            BudgetOverride {
+                time_max: Some(scenario::MAX_TIME_BUDGET + 1),
+                ..BudgetOverride::default()
+            },
+            "--time-max",
+        ),
+    ] {
+        let error = run(&scenario, &with_budget(bad))
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            error.as_deref().is_some_and(|e| e.starts_with(flag)),
+            "{error:?}"
+        );
+    }
+}
+
+#[test]
+fn a_deadlock_names_every_blocked_thread_and_what_it_waits_for() {
+    let load = |path: &str| {
+        scenario::load_file(Path::new(path)).unwrap_or_else(|e| panic!("{}", e.render_plain()))
+    };
+    let scenario = load("scenarios/teach/deadlock-blocking-recv.ron");
+    let outcome = run(&scenario, &RunOptions::default()).expect("valid");
+    let stuck = |thread, waiting_for: &str| Stuck {
+        process: 0,
+        thread,
+        waiting_for: waiting_for.to_string(),
+    };
+    assert_eq!(
+        outcome.end,
+        RunEnd::Deadlock {
+            stuck: vec![
+                stuck(0, "recv#0 on socket \"s\" (0x100)"),
+                stuck(1, "msafd's final WSPCleanup to ask it to exit"),
+            ]
+        }
+    );
+    let text = render::text::render(&scenario, &outcome, "d.ron");
+    assert!(
+        text.contains(
+            "run: deadlock: these threads wait forever:\n  \
+             app/main waits for recv#0 on socket \"s\" (0x100)\n  \
+             app/msafd.worker waits for msafd's final WSPCleanup to ask it to exit\n"
+        ),
+        "{text}"
+    );
+    // A cycle: each of the two threads names the other.
+    let scenario = load("scenarios/teach/dllmain-deadlock.ron");
+    let outcome = run(&scenario, &RunOptions::default()).expect("valid");
+    let text = render::text::render(&scenario, &outcome, "d.ron");
+    assert!(
+        text.contains(
+            "  app/main waits for msafd's worker thread app/msafd.worker to exit\n  \
+             app/msafd.worker waits for the loader lock, held by app/main\n"
+        ),
+        "{text}"
+    );
+}
+
+// ---- the command line ----
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A fresh directory under the system's temp dir, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("ws2sim-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        Scratch(dir)
+    }
+
+    fn file(&self, name: &str, contents: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).expect("write");
+        path.display().to_string()
+    }
+
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.0)
+            .expect("readable")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn budget_flags_end_the_run_with_exit_code_1_or_0_when_expected() {
+    let dir = Scratch::new("budget");
+    let busy = dir.file("busy.ron", BUSY);
+    let expects_it = dir.file(
+        "expects.ron",
+        &BUSY.replace(
+            "\n)\n",
+            "\n    expect: Expect(ending: BudgetExhausted),\n)\n",
+        ),
+    );
+    for (flag, name) in [
+        ("--steps-max=5", "steps_max = 5"),
+        ("--events-max=7", "events_max = 7"),
+        ("--time-max=10", "time_max = 10"),
+    ] {
+        for command in ["run", "replay"] {
+            let mut args = vec![command, busy.as_str(), flag];
+            if command == "replay" {
+                args.extend(["--schedule", "s1"]);
+            }
+            let out = ws2sim(&args);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{args:?}: {}",
+                text(&out.stderr)
+            );
+            let stdout = text(&out.stdout);
+            assert!(stdout.contains("budget exhausted after "), "{stdout}");
+            assert!(stdout.contains(&format!("(livelock?): {name} reached")));
+        }
+        let out = ws2sim(&["run", &expects_it, flag]);
+        assert_eq!(out.status.code(), Some(0), "{flag}: {}", text(&out.stdout));
+    }
+    for bad in ["--steps-max=0", "--time-max=-1", "--events-max=lots"] {
+        let out = ws2sim(&["run", &busy, bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(text(&out.stderr).contains(bad.split('=').next().unwrap_or(bad)));
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn output_writes_the_trace_and_never_the_scenario() {
+    let dir = Scratch::new("output");
+    let busy = dir.file("busy.ron", BUSY);
+    let trace = dir.0.join("trace.txt").display().to_string();
+    let out = ws2sim(&["run", &busy, "--output", &trace]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "the trace goes to the file only");
+    let written = std::fs::read_to_string(&trace).expect("the trace file");
+    let printed = text(&ws2sim(&["run", &busy]).stdout);
+    assert_eq!(written, printed);
+    // JSON, over the old file: replaced whole.
+    let out = ws2sim(&["run", &busy, "--format", "json", "--output", &trace]);
+    assert_eq!(out.status.code(), Some(0));
+    let json = std::fs::read_to_string(&trace).expect("the trace file");
+    assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok());
+    assert_eq!(dir.names(), ["busy.ron", "trace.txt"]);
+
+    // The scenario itself, under another spelling: refused, untouched, exit 2.
+    let sneaky = dir.0.join(".").join("busy.ron").display().to_string();
+    for target in [&busy, &sneaky] {
+        let out = ws2sim(&["run", &busy, "--output", target]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(text(&out.stderr).contains("refusing to overwrite"));
+        assert_eq!(std::fs::read_to_string(&busy).expect("still there"), BUSY);
+    }
+    // A destination that cannot be written: exit 2, no temporary file left behind.
+    std::fs::create_dir_all(dir.0.join("taken").join("x")).expect("dir");
+    let taken = dir.0.join("taken").display().to_string();
+    let out = ws2sim(&["run", &busy, "--output", &taken]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(dir.names(), ["busy.ron", "taken", "trace.txt"]);
+}
