@@ -91,15 +91,15 @@ pub async fn cleanup(cx: &Cx) {
     };
     let last = before == 1;
     if last {
-        // Catalog order: providers by the position of their first catalog entry.
+        // This clean-up owns every provider started so far and every handle held, from
+        // now on: another thread may start Winsock again while it runs (its WSAStartup
+        // and its own final WSACleanup must not see them). Catalog order: providers by
+        // the position of their first catalog entry.
         let started: Vec<(ProviderIx, u32)> = {
-            let world = cx.world.borrow();
-            let mut started: Vec<_> = world.procs[cx.pid as usize]
-                .ws2
-                .started
-                .iter()
-                .map(|(p, n)| (*p, *n))
-                .collect();
+            let mut world = cx.world.borrow_mut();
+            let ws2 = &mut world.procs[cx.pid as usize].ws2;
+            ws2.names.clear();
+            let mut started: Vec<_> = std::mem::take(&mut ws2.started).into_iter().collect();
             started.sort_by_key(|(provider, _)| world.catalog_rank[*provider as usize]);
             started
         };
@@ -111,17 +111,8 @@ pub async fn cleanup(cx: &Cx) {
                     transport::wsp_cleanup(cx, provider, Client::Ws2).await;
                 }
             }
-            cx.world.borrow_mut().procs[cx.pid as usize]
-                .ws2
-                .started
-                .remove(&provider);
             loader::free_library(cx, provider).await;
         }
-        // The handles the application held are gone with the providers.
-        cx.world.borrow_mut().procs[cx.pid as usize]
-            .ws2
-            .names
-            .clear();
     }
     let detail = Detail::Count {
         before,
@@ -273,12 +264,15 @@ pub async fn close(cx: &Cx, name: &str, how: CloseHow) {
     let Some(provider) = prologue(cx, id, provider) else {
         return;
     };
-    io::wsp_close_socket(cx, provider, socket, how).await;
-    cx.world.borrow_mut().procs[cx.pid as usize]
-        .ws2
-        .names
-        .remove(name);
-    cx.ret(id, NO_ERROR, None, Detail::None);
+    let (ret, error) = io::wsp_close_socket(cx, provider, socket, how).await;
+    let mut world = cx.world.borrow_mut();
+    let names = &mut world.procs[cx.pid as usize].ws2.names;
+    // The name may have been given to a new socket meanwhile: forget it only if not.
+    if names.get(name) == Some(&socket) {
+        names.remove(name);
+    }
+    drop(world);
+    cx.ret(id, ret, error, Detail::None);
 }
 
 pub async fn select(cx: &Cx, name: &str, events: &[FdEvent], via: NotifyVia) {

@@ -411,12 +411,13 @@ impl Handle {
         self.core.scheduler.borrow_mut().draw(bound).min(bound - 1)
     }
 
-    /// A value in `low..=high`.
+    /// A value in `low..=high`. The full range `0..=u64::MAX` has 2^64 values, one more
+    /// than a bound can say: it draws in `0..u64::MAX` instead of overflowing.
     pub fn draw_range(&self, low: u64, high: u64) -> u64 {
         if high <= low {
             return low;
         }
-        low + self.draw(high - low + 1)
+        low + self.draw((high - low).saturating_add(1))
     }
 
     /// Stops the run after the current poll.
@@ -714,5 +715,14 @@ mod tests {
             unreachable!("a halted run polls nothing more");
         });
         assert_eq!(engine.run(), Outcome::Halted);
+    }
+
+    #[test]
+    fn draw_range_takes_the_whole_u64_range() {
+        let h = engine(3).handle();
+        for (low, high) in [(0, u64::MAX), (1, u64::MAX), (u64::MAX, u64::MAX), (5, 5)] {
+            let value = h.draw_range(low, high);
+            assert!((low..=high).contains(&value), "{low}..={high}: {value}");
+        }
     }
 }

@@ -132,14 +132,17 @@ pub fn refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
     }
 }
 
-/// Operations of a process on a provider that are under way at event `at`.
+/// Operations of a process on a provider that are under way at event `at`, except
+/// those on a socket whose WSPCloseSocket began before `at`: that call aborts them (and
+/// notifies as usual), not the clean-up.
 fn pending_at(
     facts: &Facts,
     process: Pid,
     provider: ProviderIx,
     at: usize,
 ) -> Vec<(OpId, IoMode, OpKind)> {
-    let mut pending: BTreeMap<OpId, (IoMode, OpKind)> = BTreeMap::new();
+    let mut pending: BTreeMap<OpId, (IoMode, OpKind, SocketHandle)> = BTreeMap::new();
+    let mut closing: BTreeSet<SocketHandle> = BTreeSet::new();
     for event in &facts.events[..at] {
         match event.kind {
             EventKind::OpStarted {
@@ -147,12 +150,19 @@ fn pending_at(
                 provider: p,
                 mode,
                 kind,
-                ..
-            } if p == provider && event.process == process => {
-                pending.insert(op, (mode, kind));
+                socket,
+            } if p == provider && event.process == process && !closing.contains(&socket) => {
+                pending.insert(op, (mode, kind, socket));
             }
             EventKind::OpCompleted { op, .. } => {
                 pending.remove(&op);
+            }
+            EventKind::Call {
+                call: Call::WSPCloseSocket { socket, .. },
+                ..
+            } if event.process == process => {
+                closing.insert(socket);
+                pending.retain(|_, (_, _, s)| *s != socket);
             }
             EventKind::ProcessEnded { .. } if event.process == process => pending.clear(),
             _ => {}
@@ -160,8 +170,41 @@ fn pending_at(
     }
     pending
         .into_iter()
-        .map(|(op, (mode, kind))| (op, mode, kind))
+        .map(|(op, (mode, kind, _))| (op, mode, kind))
         .collect()
+}
+
+/// Whether `op` ended within `from..=to` inside a WSPCloseSocket of its own socket (by
+/// the closing thread): closesocket aborts the socket's operations and notifies as
+/// usual, even while another thread's WSPCleanup runs.
+fn aborted_by_closesocket(facts: &Facts, op: OpId, from: usize, to: usize) -> bool {
+    let Some(at) = (from..=to)
+        .find(|&i| matches!(facts.events[i].kind, EventKind::OpCompleted { op: o, .. } if o == op))
+    else {
+        return false;
+    };
+    let done = &facts.events[at];
+    let EventKind::OpCompleted { socket, .. } = done.kind else {
+        return false;
+    };
+    facts.events[..at].iter().rev().any(|e| match e.kind {
+        EventKind::Call {
+            id,
+            call: Call::WSPCloseSocket { socket: s, .. },
+        } if s == socket && e.process == done.process && e.thread == done.thread => {
+            facts.return_index(id).is_none_or(|ret| ret > at)
+        }
+        _ => false,
+    })
+}
+
+/// Whether `op` completed normally within `from..=to`, by the network (no thread) on
+/// its own time: it raced the clean-up and won, before the provider could cancel it.
+fn completed_by_network(facts: &Facts, op: OpId, from: usize, to: usize) -> bool {
+    facts.events[from..=to].iter().any(|e| {
+        e.thread.is_none()
+            && matches!(e.kind, EventKind::OpCompleted { op: o, status: 0, .. } if o == op)
+    })
 }
 
 /// The `OpCompleted` of `op` within `from..=to`, if any.
@@ -260,6 +303,11 @@ pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
             }
             report.exercised();
             let what = op_name(kind, op);
+            if aborted_by_closesocket(facts, op, f.call, f.ret)
+                || completed_by_network(facts, op, f.call, f.ret)
+            {
+                continue;
+            }
             match completion(facts, op, f.call, f.ret) {
                 None => report.violation(
                     facts,
@@ -333,7 +381,13 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
             let released = window.iter().any(|e| {
                 matches!(e.kind, EventKind::Release { what: Resource::KernelSocket { socket: s }, .. } if s == socket)
             });
-            if !(reset && released) {
+            // Another thread may close the socket while the clean-up runs: then it is
+            // freed by that WSPCloseSocket, not reset.
+            let closed = window.iter().any(|e| {
+                e.process == f.process
+                    && matches!(e.kind, EventKind::Call { call: Call::WSPCloseSocket { socket: s, .. }, .. } if s == socket)
+            });
+            if !((reset || closed) && released) {
                 report.violation(
                     facts,
                     f.ret,

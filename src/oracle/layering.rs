@@ -30,6 +30,7 @@ pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
             _ => None,
         })
         .collect();
+    let cut_short = cut_short(facts);
     let window = |pid: Pid, upper: ProviderIx, index: usize| {
         let inside = |(p, u, from, to): (Pid, ProviderIx, usize, usize)| {
             p == pid && u == upper && from < index && index < to
@@ -38,6 +39,7 @@ pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
             .iter()
             .any(|f| inside((f.process, f.provider, f.call, f.ret)))
             || failed_startups.iter().any(|w| inside(*w))
+            || cut_short.iter().any(|w| inside(*w))
     };
     let final_returns: BTreeMap<usize, (Pid, ProviderIx)> = finals
         .iter()
@@ -78,10 +80,13 @@ pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
                         } if *ret == NO_ERROR => {
                             *open.entry((event.process, upper, lower)).or_insert(0) += 1;
                         }
+                        // The rule counts the calls the layer makes: one that fails
+                        // because another SPI client already cleaned the layer below up
+                        // (a direct `Spi` call) was still made.
                         Call::WSPCleanup {
                             provider: lower,
                             client: Client::Layer(upper),
-                        } if *ret == NO_ERROR => {
+                        } => {
                             if let Some(count) = open.get_mut(&(event.process, upper, lower)) {
                                 *count = count.saturating_sub(1);
                             }
@@ -111,6 +116,42 @@ pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
             _ => {}
         }
     }
+}
+
+/// WSPStartup and WSPCleanup calls that never returned because their process ended
+/// under them (or the run stopped): (process, provider, call index, index of the end).
+/// Inside such a call the layer may have been unwinding a failed start-up or making its
+/// final clean-up (which one is decided only after it takes its lock); either may call
+/// the layer below.
+fn cut_short(facts: &Facts) -> Vec<(Pid, ProviderIx, usize, usize)> {
+    let mut open: Vec<(Pid, ProviderIx, usize)> = Vec::new();
+    let mut cut = Vec::new();
+    for (index, event) in facts.events.iter().enumerate() {
+        match &event.kind {
+            EventKind::Call {
+                id,
+                call: Call::WSPStartup { provider, .. } | Call::WSPCleanup { provider, .. },
+            } if facts.return_index(*id).is_none() => {
+                open.push((event.process, *provider, index));
+            }
+            EventKind::ProcessEnded { .. } => {
+                cut.extend(
+                    open.iter()
+                        .filter(|(pid, _, _)| *pid == event.process)
+                        .map(|&(pid, provider, call)| (pid, provider, call, index)),
+                );
+                open.retain(|(pid, _, _)| *pid != event.process);
+            }
+            _ => {}
+        }
+    }
+    // Still under way when the run stopped (a deadlock, a budget).
+    let end = facts.events.len();
+    cut.extend(
+        open.iter()
+            .map(|&(pid, provider, call)| (pid, provider, call, end)),
+    );
+    cut
 }
 
 /// The thread a wait is for, if it is a thread of the process.

@@ -12,29 +12,36 @@ use crate::scenario::CloseHow;
 /// delivered; no provider discards it.
 pub fn lingering_data_sent(facts: &Facts, end: &RunEnd, report: &mut Report) {
     let mut closed: BTreeSet<(Pid, SocketHandle)> = BTreeSet::new();
-    // Bytes queued and not yet delivered on gracefully closed sockets.
-    let mut queued: BTreeMap<(Pid, SocketHandle), u32> = BTreeMap::new();
+    // Bytes queued and not yet delivered on gracefully closed sockets (u64: several
+    // sends of up to u32::MAX bytes each must not overflow).
+    let mut queued: BTreeMap<(Pid, SocketHandle), u64> = BTreeMap::new();
     let mut last_close: BTreeMap<(Pid, SocketHandle), usize> = BTreeMap::new();
     for (index, event) in facts.events.iter().enumerate() {
         let key = |socket| (event.process, socket);
         match event.kind {
             EventKind::DataQueued { socket, bytes } => {
-                *queued.entry(key(socket)).or_insert(0) += bytes;
+                *queued.entry(key(socket)).or_insert(0) += u64::from(bytes);
             }
             EventKind::DataDelivered { socket, bytes, .. } => {
                 if let Some(left) = queued.get_mut(&key(socket)) {
-                    *left = left.saturating_sub(bytes);
+                    *left = left.saturating_sub(u64::from(bytes));
                 }
             }
-            EventKind::Call {
-                call:
+            // A graceful close that worked (another thread may have reset the socket
+            // first, and then this one fails with WSAENOTSOCK).
+            EventKind::Return { id, ret: 0, .. } => {
+                let Some((
+                    _,
                     Call::WSPCloseSocket {
                         socket,
                         how: CloseHow::Graceful,
                         ..
                     },
-                ..
-            } => {
+                )) = facts.call_of(id)
+                else {
+                    continue;
+                };
+                let socket = *socket;
                 if queued.get(&key(socket)).copied().unwrap_or(0) > 0 {
                     report.exercised();
                 }
@@ -43,7 +50,7 @@ pub fn lingering_data_sent(facts: &Facts, end: &RunEnd, report: &mut Report) {
             }
             EventKind::DataDiscarded { socket, bytes, by } => {
                 if let Some(left) = queued.get_mut(&key(socket)) {
-                    *left = left.saturating_sub(bytes);
+                    *left = left.saturating_sub(u64::from(bytes));
                 }
                 if closed.contains(&key(socket)) && by == ReleasedBy::Provider {
                     report.violation(
@@ -172,38 +179,43 @@ pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
 }
 
 /// `ws2.balanced`: when a process's final WSACleanup returns, ws2_32 has called
-/// WSPCleanup on each provider as often as it called WSPStartup there.
+/// WSPCleanup on each provider as often as it called WSPStartup there. The final
+/// WSACleanup owns the start-ups made before it began (the count reached 0 at its call);
+/// those made later, by a thread that started Winsock again meanwhile, belong to the
+/// next final WSACleanup, and each WSPCleanup counts for the WSACleanup its thread is in.
 pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    let mut balance: BTreeMap<(Pid, ProviderIx), i64> = BTreeMap::new();
+    type Counts = BTreeMap<ProviderIx, i64>;
+    // Start-ups not yet owned by a final WSACleanup, per process.
+    let mut balance: BTreeMap<Pid, Counts> = BTreeMap::new();
+    // Final WSACleanup calls under way: call id -> (process, thread, what they own).
+    let mut owned: BTreeMap<u32, (Pid, Option<Tid>, Counts)> = BTreeMap::new();
     for (index, event) in facts.events.iter().enumerate() {
+        let pid = event.process;
         match &event.kind {
-            EventKind::Return {
+            EventKind::Call {
                 id,
-                ret,
-                detail: Detail::Count { last: true, .. },
-                ..
-            } if *ret == 0 => {
-                let Some((_, Call::WSACleanup)) = facts.call_of(*id) else {
-                    continue;
-                };
-                report.exercised();
-                for ((pid, provider), n) in &balance {
-                    if *pid == event.process && *n != 0 {
+                call: Call::WSACleanup,
+            } if is_final_cleanup(facts, *id) => {
+                let counts = balance.remove(&pid).unwrap_or_default();
+                owned.insert(*id, (pid, event.thread, counts));
+            }
+            EventKind::Return { id, ret, .. } => {
+                if let Some((_, _, counts)) = owned.remove(id) {
+                    report.exercised();
+                    for (provider, n) in counts.into_iter().filter(|(_, n)| *n != 0) {
                         report.violation(
                             facts,
                             index,
                             format!(
                                 "{}'s final WSACleanup returned with {} WSPStartup call(s) of ws2_32 on {} not matched by WSPCleanup",
-                                facts.process(*pid),
+                                facts.process(pid),
                                 n,
-                                facts.provider(*provider)
+                                facts.provider(provider)
                             ),
                         );
                     }
+                    continue;
                 }
-                balance.retain(|(pid, _), _| *pid != event.process);
-            }
-            EventKind::Return { id, ret, .. } => {
                 let Some((_, call)) = facts.call_of(*id) else {
                     continue;
                 };
@@ -212,16 +224,49 @@ pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
                         provider,
                         client: Client::Ws2,
                         ..
-                    } if *ret == 0 => *balance.entry((event.process, provider)).or_insert(0) += 1,
+                    } if *ret == 0 => {
+                        *balance.entry(pid).or_default().entry(provider).or_insert(0) += 1;
+                    }
                     Call::WSPCleanup {
                         provider,
                         client: Client::Ws2,
-                    } => *balance.entry((event.process, provider)).or_insert(0) -= 1,
+                    } => {
+                        let within = owned
+                            .values_mut()
+                            .find(|(p, t, _)| *p == pid && *t == event.thread)
+                            .map(|(_, _, counts)| counts);
+                        let counts = match within {
+                            Some(counts) => counts,
+                            None => balance.entry(pid).or_default(),
+                        };
+                        *counts.entry(provider).or_insert(0) -= 1;
+                    }
                     _ => {}
                 }
             }
-            EventKind::ProcessEnded { .. } => balance.retain(|(pid, _), _| *pid != event.process),
+            EventKind::ProcessEnded { .. } => {
+                balance.remove(&pid);
+                owned.retain(|_, (p, _, _)| *p != pid);
+            }
             _ => {}
         }
     }
+}
+
+/// Whether WSACleanup call `id` was the process's last: it says so when it returns. One
+/// that never returned was too (its process ended under it, or the run stopped), since
+/// an earlier or failing WSACleanup returns at once, with no point where another thread
+/// could run; at worst a run cut by its event budget loses a check here, never gains a
+/// false one.
+fn is_final_cleanup(facts: &Facts, id: u32) -> bool {
+    facts.return_index(id).is_none_or(|at| {
+        matches!(
+            facts.events[at].kind,
+            EventKind::Return {
+                ret: 0,
+                detail: Detail::Count { last: true, .. },
+                ..
+            }
+        )
+    })
 }

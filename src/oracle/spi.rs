@@ -193,9 +193,13 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
         if *ret == NO_ERROR {
             continue;
         }
-        let injected = facts.events[call_index..index].iter().any(
-            |e| matches!(e.kind, EventKind::AllocFailed { provider: p, .. } if p == *provider),
-        );
+        // The injected failure may be in a layer below, which this start-up starts (in
+        // the same thread) and whose error it passes on.
+        let injected = facts.events[call_index..index].iter().any(|e| {
+            e.process == event.process
+                && e.thread == event.thread
+                && matches!(e.kind, EventKind::AllocFailed { .. })
+        });
         if !injected {
             let code = error.map_or("no error code".to_string(), |c| {
                 format!("{} ({c})", error_name(c))

@@ -88,13 +88,28 @@ pub async fn wsp_recv(
     result
 }
 
-pub async fn wsp_close_socket(cx: &Cx, provider: ProviderIx, socket: SocketHandle, how: CloseHow) {
+/// WSPCloseSocket; returns its result (WSAENOTSOCK when another thread closed the
+/// socket first, while this call waited at its yield point).
+pub async fn wsp_close_socket(
+    cx: &Cx,
+    provider: ProviderIx,
+    socket: SocketHandle,
+    how: CloseHow,
+) -> (i32, Option<u32>) {
     let id = cx.call(Call::WSPCloseSocket {
         provider,
         socket,
         how,
     });
     cx.yield_point().await;
+    let open = cx.world.borrow().procs[cx.pid as usize]
+        .sockets
+        .get(&socket)
+        .is_some_and(|sock| sock.state == SockState::Open);
+    if !open {
+        cx.ret(id, SOCKET_ERROR, Some(WSAENOTSOCK), Detail::None);
+        return (SOCKET_ERROR, Some(WSAENOTSOCK));
+    }
     // closesocket aborts the socket's outstanding I/O, notifying as usual.
     for op in cx.pending_ops(provider, Some(socket)) {
         cx.complete_op(op, WSA_OPERATION_ABORTED, true);
@@ -117,6 +132,7 @@ pub async fn wsp_close_socket(cx: &Cx, provider: ProviderIx, socket: SocketHandl
         cx.release(kernel, ReleasedBy::Provider);
     }
     cx.ret(id, NO_ERROR, None, Detail::None);
+    (NO_ERROR, None)
 }
 
 pub async fn wsp_select(
