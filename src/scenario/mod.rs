@@ -22,6 +22,7 @@ use error::Problem;
 
 pub use error::{Located, ScenarioError};
 pub use model::*;
+pub use steps::step_name;
 pub use validate::{
     MAX_CATALOG_ENTRIES, MAX_EVENTS_BUDGET, MAX_PROCESSES, MAX_PROTOCOL_CHAIN, MAX_PROVIDERS,
     MAX_STEPS_BUDGET, MAX_STEPS_PER_THREAD, MAX_STEPS_TOTAL, MAX_THREADS_PER_PROCESS,
@@ -55,12 +56,22 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(io)?;
+    load_bytes(&shown, bytes)
+}
+
+/// Parses and validates a file's raw contents: over [`MAX_FILE_BYTES`] is refused, and
+/// bytes that are not UTF-8 get an error at the first bad one.
+pub fn load_bytes(file_name: &str, bytes: Vec<u8>) -> Result<Scenario, ScenarioError> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_large(bytes.len() as u64));
+        return Err(ScenarioError::TooLarge {
+            path: file_name.to_string(),
+            size: bytes.len() as u64,
+            limit: MAX_FILE_BYTES,
+        });
     }
     match String::from_utf8(bytes) {
-        Ok(text) => load_str(&shown, &text),
-        Err(err) => Err(not_utf8(&shown, err.as_bytes(), err.utf8_error())),
+        Ok(text) => load_str(file_name, &text),
+        Err(err) => Err(not_utf8(file_name, err.as_bytes(), err.utf8_error())),
     }
 }
 

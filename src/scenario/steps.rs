@@ -291,7 +291,8 @@ fn socket_help(ctx: &Ctx<'_>, socket: &str) -> String {
     }
 }
 
-pub(super) fn step_name(step: &Step) -> &'static str {
+/// The name a step is written with (`Socket` for `Socket(name: ..., entry: ...)`).
+pub fn step_name(step: &Step) -> &'static str {
     match step {
         Step::Startup => "Startup",
         Step::StartupVersion(..) => "StartupVersion",

@@ -1,0 +1,265 @@
+//! What must hold for every valid scenario with conforming models (issue 7), checked on
+//! one run: shared by `tests/properties.rs` and the ignored soak in `tests/soak.rs`.
+//!
+//! KNOWN GAP, skipped explicitly (see [`racing_cleanups`]): a WSASocket of one thread
+//! that passed its "initialised" check before another thread's final WSACleanup began
+//! runs on while that clean-up runs. It may start a provider the clean-up does not see
+//! (left started after the count reached 0: `ws2.balanced`), or create its socket on a
+//! provider the clean-up is cleaning up (the socket outlives the DLL: a later call on it
+//! runs unloaded code, `loader.no_code_after_unload`). How an API call racing the final
+//! WSACleanup ends is a decision for the ws2_32 model (real ws2_32 keeps a provider
+//! alive while a call holds a reference to it); until it is made, a run showing that
+//! race is checked for determinism, budget and replay only.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ws2sim::event::{Call, Client, Detail, EventKind, Pid, ProviderIx, ResourceId};
+use ws2sim::render;
+use ws2sim::run::{Run, RunEnd, RunOptions, run};
+use ws2sim::scenario::{self, Scenario};
+
+/// What the checks saw, for the soak's report.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Tally {
+    pub runs: u64,
+    pub events: u64,
+    pub deadlocks: u64,
+    /// Final clean-ups whose ledger was checked.
+    pub ledger_checks: u64,
+    /// Runs that showed the known WSASocket/final-WSACleanup race (contract and ledger
+    /// checks skipped).
+    pub races_skipped: u64,
+    /// Runs where a `Spi` step cleaned up a start-up it had not made (contract and
+    /// ledger checks skipped, see [`direct_cleanup_took_a_count`]).
+    pub misuse_skipped: u64,
+}
+
+/// The scenario as a user would write it: RON that loads back to the same value.
+pub fn to_ron(scenario: &Scenario) -> String {
+    let config = ron::ser::PrettyConfig::new().struct_names(true);
+    ron::Options::default()
+        .to_string_pretty(scenario, config)
+        .unwrap_or_else(|e| format!("<cannot print: {e}>"))
+}
+
+/// Checks `scenario` under each seed; the first failure names the seed and shows the
+/// scenario as RON (save it, then `ws2sim run FILE --seed N`).
+pub fn check(scenario: &Scenario, seeds: &[u64], tally: &mut Tally) -> Result<(), String> {
+    let text = to_ron(scenario);
+    match scenario::load_str("generated.ron", &text) {
+        Ok(loaded) if loaded == *scenario => {}
+        Ok(_) => return Err(format!("the RON does not load back the same:\n{text}")),
+        Err(e) => return Err(format!("generated scenario invalid:\n{}", e.render_plain())),
+    }
+    for &seed in seeds {
+        check_seed(scenario, seed, tally)
+            .map_err(|e| format!("seed {seed}: {e}\nscenario:\n{text}"))?;
+    }
+    Ok(())
+}
+
+/// Everything the property says about one scenario under one seed; `Err` says what broke.
+pub fn check_seed(scenario: &Scenario, seed: u64, tally: &mut Tally) -> Result<(), String> {
+    let options = RunOptions {
+        seed: Some(seed),
+        ..RunOptions::default()
+    };
+    let refused = |e: ws2sim::run::OptionError| format!("options refused: {e}");
+    let first = run(scenario, &options).map_err(refused)?;
+    let second = run(scenario, &options).map_err(refused)?;
+    tally.runs += 1;
+    tally.events += first.events.len() as u64;
+    match &first.end {
+        RunEnd::BudgetExhausted { budget, limit } => {
+            return Err(format!("budget {budget} = {limit} exhausted"));
+        }
+        RunEnd::Deadlock { .. } => tally.deadlocks += 1,
+        RunEnd::Completed => {}
+    }
+    let text = render::text::render(scenario, &first, "generated.ron");
+    if text != render::text::render(scenario, &second, "generated.ron") {
+        return Err("the text trace differs between two runs".to_string());
+    }
+    let json = render::json::render(scenario, &first);
+    if json != render::json::render(scenario, &second) {
+        return Err("the JSON differs between two runs".to_string());
+    }
+    let replay = RunOptions {
+        schedule: Some(first.schedule.clone()),
+        ..options
+    };
+    let replayed = run(scenario, &replay).map_err(refused)?;
+    if replayed.divergence.is_some() || render::json::render(scenario, &replayed) != json {
+        return Err("the recorded schedule does not replay the run".to_string());
+    }
+    if !racing_cleanups(&first).is_empty() {
+        tally.races_skipped += 1;
+        return Ok(());
+    }
+    if direct_cleanup_took_a_count(&first) {
+        tally.misuse_skipped += 1;
+        return Ok(());
+    }
+    if let Some(v) = first.verdict.violations.first() {
+        return Err(format!(
+            "a conforming model was flagged: {} at #{}: {}\n{text}",
+            v.contract, v.event, v.message
+        ));
+    }
+    ledger_balanced(&first, tally).map_err(|e| format!("{e}\n{text}"))
+}
+
+/// Whether a `Spi` step's WSPCleanup succeeded with no successful WSPStartup of its
+/// own (per process and provider) to match: it took the count of another SPI client of
+/// the provider in that process (ws2_32 or an LSP). The SPI asks each client for one
+/// WSPCleanup per WSPStartup, so the provider cleans up under the other client, which
+/// then calls into a provider that is gone: no contract holds the provider to anything
+/// after that, and the run is checked for determinism, budget and replay only.
+pub fn direct_cleanup_took_a_count(run: &Run) -> bool {
+    let mut calls: BTreeMap<u32, &Call> = BTreeMap::new();
+    let mut starts: BTreeMap<(Pid, ProviderIx), u32> = BTreeMap::new();
+    for event in &run.events {
+        match &event.kind {
+            EventKind::Call { id, call } => {
+                calls.insert(*id, call);
+            }
+            EventKind::Return { id, ret: 0, .. } => match calls.get(id) {
+                Some(Call::WSPStartup {
+                    provider,
+                    client: Client::Step,
+                    ..
+                }) => *starts.entry((event.process, *provider)).or_insert(0) += 1,
+                Some(Call::WSPCleanup {
+                    provider,
+                    client: Client::Step,
+                }) => match starts.get_mut(&(event.process, *provider)) {
+                    Some(n) if *n > 0 => *n -= 1,
+                    _ => return true,
+                },
+                _ => {}
+            },
+            EventKind::ProcessEnded { .. } => starts.retain(|(p, _), _| *p != event.process),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The WSACleanup calls (by call id) made while a WSASocket of the same process was
+/// under way: the known race of the module comment.
+pub fn racing_cleanups(run: &Run) -> BTreeSet<u32> {
+    let mut sockets: BTreeMap<u32, Pid> = BTreeMap::new();
+    let mut racing = BTreeSet::new();
+    for event in &run.events {
+        match &event.kind {
+            EventKind::Call {
+                id,
+                call: Call::WSASocket { .. },
+            } => {
+                sockets.insert(*id, event.process);
+            }
+            EventKind::Call {
+                id,
+                call: Call::WSACleanup,
+            } if sockets.values().any(|p| *p == event.process) => {
+                racing.insert(*id);
+            }
+            EventKind::Return { id, .. } => {
+                sockets.remove(id);
+            }
+            EventKind::ProcessEnded { .. } => sockets.retain(|_, p| *p != event.process),
+            _ => {}
+        }
+    }
+    racing
+}
+
+/// For every process whose final WSACleanup returned (count 1 -> 0) while no `Spi`
+/// step of it held a provider DLL (a direct call under way, or a start-up not yet
+/// cleaned up), no other WSACleanup of it was still running, no WSAStartup of it
+/// succeeded meanwhile: at that return, nothing its providers took is still held and no provider DLL
+/// is still loaded in it. Derived from the events only (`Acquire`/`Release`,
+/// `LoadLibrary`/`FreeLibrary`).
+pub fn ledger_balanced(run: &Run, tally: &mut Tally) -> Result<(), String> {
+    let mut owner: BTreeMap<ResourceId, Pid> = BTreeMap::new();
+    let mut live: BTreeSet<ResourceId> = BTreeSet::new();
+    let mut loaded: BTreeMap<(Pid, ProviderIx), u32> = BTreeMap::new();
+    // Load references `Spi` steps hold, per process: a direct SPI call loads the DLL
+    // itself, outside any API call (depth 0), and keeps it while its start-up lasts.
+    let mut spi_loads: BTreeMap<Pid, i64> = BTreeMap::new();
+    let mut calls: BTreeMap<u32, &Call> = BTreeMap::new();
+    // WSACleanup calls under way (call id -> process): while another thread's final
+    // clean-up still runs, what it cleans up is not yet released.
+    let mut cleanups: BTreeMap<u32, Pid> = BTreeMap::new();
+    let mut restarted: BTreeSet<u32> = BTreeSet::new();
+    for (index, event) in run.events.iter().enumerate() {
+        let pid = event.process;
+        match &event.kind {
+            EventKind::Acquire { resource, .. } => {
+                owner.insert(*resource, pid);
+                live.insert(*resource);
+            }
+            EventKind::Release { resource, .. } => {
+                live.remove(resource);
+            }
+            EventKind::LoadLibrary { provider, count }
+            | EventKind::FreeLibrary { provider, count } => {
+                loaded.insert((pid, *provider), *count);
+                if event.depth == 0 && event.thread.is_some() {
+                    let up = matches!(event.kind, EventKind::LoadLibrary { .. });
+                    *spi_loads.entry(pid).or_insert(0) += if up { 1 } else { -1 };
+                }
+            }
+            EventKind::ProcessEnded { .. } => {
+                spi_loads.remove(&pid);
+                cleanups.retain(|_, p| *p != pid);
+            }
+            EventKind::Call { id, call } => {
+                calls.insert(*id, call);
+                if *call == Call::WSACleanup {
+                    cleanups.insert(*id, pid);
+                }
+            }
+            EventKind::Return {
+                id, ret, detail, ..
+            } => {
+                let Some(call) = calls.get(id).copied() else {
+                    continue;
+                };
+                cleanups.remove(id);
+                let other_cleanup = cleanups.values().any(|p| *p == pid);
+                // Winsock started again while a final clean-up ran: what the new start
+                // loads is not that clean-up's to release.
+                if is_startup(call) && *ret == 0 {
+                    restarted.extend(cleanups.iter().filter(|(_, p)| **p == pid).map(|(c, _)| *c));
+                }
+                let held = spi_loads.get(&pid).copied().unwrap_or(0);
+                let last = matches!(detail, Detail::Count { last: true, .. });
+                let checked = *call == Call::WSACleanup && *ret == 0 && last;
+                let skip = other_cleanup || restarted.contains(id);
+                if !checked || held != 0 || skip {
+                    continue;
+                }
+                tally.ledger_checks += 1;
+                let held: Vec<_> = live.iter().filter(|r| owner.get(r) == Some(&pid)).collect();
+                let dlls: Vec<_> = loaded
+                    .iter()
+                    .filter(|((p, _), count)| *p == pid && **count > 0)
+                    .collect();
+                if !held.is_empty() || !dlls.is_empty() {
+                    return Err(format!(
+                        "after the final WSACleanup of process {pid} (#{index}): resources \
+                         still held {held:?}, (process, provider) DLLs still loaded {dlls:?}"
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn is_startup(call: &Call) -> bool {
+    matches!(call, Call::WSAStartup { .. })
+}
