@@ -99,9 +99,13 @@ pub(super) fn processes(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
             }
             let here: Path = vec![Field("processes"), At(i), Field("threads"), At(j)];
             if let Some(&first) = thread_names.get(thread.name.as_str()) {
-                let mut first_path = here.clone();
-                first_path[3] = At(first);
-                first_path.push(Field("name"));
+                let first_path = [
+                    Field("processes"),
+                    At(i),
+                    Field("threads"),
+                    At(first),
+                    Field("name"),
+                ];
                 let line = c.line_of(&first_path);
                 let mut path = here.clone();
                 path.push(Field("name"));

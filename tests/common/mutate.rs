@@ -58,12 +58,11 @@ const TOKENS: &[&str] = &[
 fn mutation() -> impl Strategy<Value = Mutation> {
     let at = any::<usize>();
     prop_oneof![
-        (at.clone(), 0..8u8).prop_map(|(at, bit)| Mutation::Flip { at, bit }),
-        (at.clone(), any::<u8>()).prop_map(|(at, byte)| Mutation::Set { at, byte }),
-        (at.clone(), proptest::sample::select(TOKENS))
-            .prop_map(|(at, text)| Mutation::Insert { at, text }),
-        (at.clone(), 1..24usize).prop_map(|(at, len)| Mutation::Delete { at, len }),
-        (at.clone(), 1..64usize).prop_map(|(at, len)| Mutation::Duplicate { at, len }),
+        (at, 0..8u8).prop_map(|(at, bit)| Mutation::Flip { at, bit }),
+        (at, any::<u8>()).prop_map(|(at, byte)| Mutation::Set { at, byte }),
+        (at, proptest::sample::select(TOKENS)).prop_map(|(at, text)| Mutation::Insert { at, text }),
+        (at, 1..24usize).prop_map(|(at, len)| Mutation::Delete { at, len }),
+        (at, 1..64usize).prop_map(|(at, len)| Mutation::Duplicate { at, len }),
         at.prop_map(|at| Mutation::Truncate { at }),
     ]
 }
