@@ -20,7 +20,7 @@ pub type ResourceId = u32;
 /// An overlapped or blocking operation.
 pub type OpId = u32;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Event {
     pub time: u64,
     pub process: Pid,
@@ -33,7 +33,7 @@ pub struct Event {
 }
 
 /// Who made an SPI call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Client {
     /// The ws2_32 model, on behalf of an API call.
     Ws2,
@@ -41,14 +41,14 @@ pub enum Client {
     Step,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum OpKind {
     Send,
     Recv,
 }
 
 /// An API or SPI call, with its arguments.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "function")]
 pub enum Call {
     WSAStartup {
@@ -136,7 +136,7 @@ impl Call {
 }
 
 /// What a return adds to its value, shown in brackets in the text trace.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "detail")]
 pub enum Detail {
     #[default]
@@ -157,7 +157,7 @@ pub enum Detail {
     Pending { op: OpId },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum DllReason {
     ProcessAttach,
     /// `terminating`: the process is exiting (lpReserved non-null).
@@ -166,7 +166,7 @@ pub enum DllReason {
     },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Resource {
     /// Memory a provider allocated for its per-process instance.
     InstanceMemory,
@@ -181,14 +181,14 @@ pub enum Resource {
     SharedCount,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum ReleasedBy {
     Provider,
     /// The kernel, reclaiming a process that ended.
     Kernel,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum ProcessEnd {
     /// Its threads ran out of steps (as returning from main: ExitProcess).
     Returned,
@@ -198,7 +198,7 @@ pub enum ProcessEnd {
     Crash,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum NotifyVia {
     /// A window message (WSAAsyncSelect).
     Message,
@@ -207,7 +207,7 @@ pub enum NotifyVia {
 }
 
 /// How an operation's completion was reported.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Signals {
     pub event_set: bool,
     pub routine_run: bool,
@@ -216,7 +216,7 @@ pub struct Signals {
     pub thread_released: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "event")]
 pub enum EventKind {
     Call {

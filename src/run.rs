@@ -90,6 +90,8 @@ pub struct Run {
     pub end: RunEnd,
     pub names: Names,
     pub models: Vec<&'static ModelInfo>,
+    /// The `--provider-model` overrides the run was made with, for its replay command.
+    pub model_overrides: Vec<(String, String)>,
     /// The decisions of this run: replaying them reproduces it.
     pub schedule: Schedule,
     /// A replayed schedule that did not fit the run.
@@ -136,27 +138,31 @@ pub fn resolve_models(
         .collect()
 }
 
-pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError> {
-    let models = resolve_models(scenario, &options.models)?;
-    let seed = options.seed.unwrap_or(scenario.seed);
-    let scenario = Rc::new(scenario.clone());
-    let (scheduler, log, divergence): (Box<dyn sim::Scheduler>, _, _) = match &options.schedule {
-        Some(schedule) => {
-            let (replay, divergence) = ReplayScheduler::new(schedule);
-            let (recorder, log) = Recorder::new(replay);
-            (Box::new(recorder), log, Some(divergence))
-        }
-        None => {
-            let (recorder, log) = Recorder::new(RandomScheduler::new(seed));
-            (Box::new(recorder), log, None)
-        }
-    };
+/// A world driven to its end by the engine: what [`run`] and the explorer share.
+pub struct Simulated {
+    pub world: World,
+    pub outcome: Outcome,
+    pub steps: u64,
+}
+
+/// Builds the world, drives it under `scheduler` until nothing can run or a budget is
+/// reached, and hands it back. `events` is the buffer to record into (emptied first),
+/// so that a sweep of many runs reuses one.
+pub fn simulate(
+    scenario: &Rc<Scenario>,
+    models: &[&'static ModelInfo],
+    scheduler: Box<dyn sim::Scheduler>,
+    mut events: Vec<Event>,
+) -> Simulated {
     let budget = Budget {
         steps_max: scenario.budget.steps_max,
         time_max: scenario.budget.time_max,
     };
     let mut engine = Engine::new(scheduler, budget);
-    let world = Rc::new(RefCell::new(World::new(scenario.clone(), models.clone())));
+    let mut world = World::new(scenario.clone(), models.to_vec());
+    events.clear();
+    world.events = events;
+    let world = Rc::new(RefCell::new(world));
     let root = Cx {
         world: world.clone(),
         sim: engine.handle(),
@@ -168,12 +174,24 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
     let steps = engine.steps();
     drop(root);
     drop(engine);
-    let mut world = world.borrow_mut();
+    let world = match Rc::try_unwrap(world) {
+        Ok(world) => world.into_inner(),
+        Err(_) => unreachable!("every task, and with it every Cx, ended with the engine"),
+    };
+    Simulated {
+        world,
+        outcome,
+        steps,
+    }
+}
 
-    let end = match outcome {
+/// How a simulated run ended, in the scenario's terms.
+pub fn run_end(world: &World, outcome: &Outcome) -> RunEnd {
+    let budget = &world.scenario.budget;
+    match outcome {
         _ if world.events_exhausted => RunEnd::BudgetExhausted {
             budget: "events_max",
-            limit: scenario.budget.events_max,
+            limit: budget.events_max,
         },
         Outcome::Quiescent { .. } | Outcome::Halted => {
             let stuck: Vec<Stuck> = world
@@ -204,13 +222,36 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
         }
         Outcome::StepsExhausted { steps } => RunEnd::BudgetExhausted {
             budget: "steps_max",
-            limit: steps,
+            limit: *steps,
         },
         Outcome::TimeExhausted { .. } => RunEnd::BudgetExhausted {
             budget: "time_max",
-            limit: scenario.budget.time_max,
+            limit: budget.time_max,
         },
+    }
+}
+
+pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError> {
+    let models = resolve_models(scenario, &options.models)?;
+    let seed = options.seed.unwrap_or(scenario.seed);
+    let scenario = Rc::new(scenario.clone());
+    let (scheduler, log, divergence): (Box<dyn sim::Scheduler>, _, _) = match &options.schedule {
+        Some(schedule) => {
+            let (replay, divergence) = ReplayScheduler::new(schedule);
+            let (recorder, log) = Recorder::new(replay);
+            (Box::new(recorder), log, Some(divergence))
+        }
+        None => {
+            let (recorder, log) = Recorder::new(RandomScheduler::new(seed));
+            (Box::new(recorder), log, None)
+        }
     };
+    let Simulated {
+        mut world,
+        outcome,
+        steps,
+    } = simulate(&scenario, &models, scheduler, Vec::new());
+    let end = run_end(&world, &outcome);
     let names = Names {
         processes: scenario.processes.iter().map(|p| p.name.clone()).collect(),
         threads: world
@@ -230,6 +271,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
         end,
         names,
         models,
+        model_overrides: options.models.clone(),
         schedule: log.schedule(),
         divergence: divergence.and_then(|d| d.borrow().clone()),
         unfired_faults,

@@ -491,9 +491,22 @@ fn verdict(out: &mut String, scenario: &Scenario, run: &Run, path: &str) {
     );
     let _ = writeln!(
         out,
-        "seed {} · {} decisions · replay: ws2sim replay {path} --schedule {}",
+        "seed {} · {} decisions · replay: {}",
         run.seed,
         run.schedule.len(),
-        run.schedule.to_token()
+        replay_command(path, &run.schedule, &run.model_overrides)
     );
+}
+
+/// The command that replays a schedule, with the `--provider-model` overrides it needs.
+pub fn replay_command(
+    path: &str,
+    schedule: &sim::Schedule,
+    overrides: &[(String, String)],
+) -> String {
+    let mut command = format!("ws2sim replay {path} --schedule {}", schedule.to_token());
+    for (provider, model) in overrides {
+        let _ = write!(command, " --provider-model {provider}={model}");
+    }
+    command
 }

@@ -192,7 +192,7 @@ fn default_bytes() -> u32 {
     100
 }
 
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, Hash)]
 pub enum IoMode {
     /// The thread waits until the call completes or is cancelled.
     #[default]
@@ -201,7 +201,7 @@ pub enum IoMode {
     Overlapped(Notify),
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
 pub enum Notify {
     /// The WSAOVERLAPPED's event object is set.
     Event,
@@ -222,7 +222,7 @@ pub enum Completion {
     Never,
 }
 
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, Hash)]
 pub enum CloseHow {
     #[default]
     Graceful,
