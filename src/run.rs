@@ -209,8 +209,9 @@ pub fn run_end(world: &World, outcome: &Outcome) -> RunEnd {
                             thread: tid as Tid,
                             waiting_for: t
                                 .waiting_for
-                                .clone()
-                                .unwrap_or_else(|| "nothing it can name".to_string()),
+                                .as_deref()
+                                .unwrap_or("nothing it can name")
+                                .to_string(),
                         })
                 })
                 .collect();
@@ -254,10 +255,12 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
     let end = run_end(&world, &outcome);
     let names = Names {
         processes: scenario.processes.iter().map(|p| p.name.clone()).collect(),
-        threads: world
-            .procs
-            .iter()
-            .map(|p| p.threads.iter().map(|t| t.name.clone()).collect())
+        threads: (0..world.procs.len())
+            .map(|pid| {
+                (0..world.procs[pid].threads.len())
+                    .map(|tid| world.thread_name(pid as Pid, tid as Tid))
+                    .collect()
+            })
             .collect(),
         providers: scenario.providers.iter().map(|p| p.name.clone()).collect(),
         sockets: world.socket_names.clone(),

@@ -123,8 +123,7 @@ async fn ensure_started(cx: &Cx, provider: ProviderIx) -> bool {
             break;
         }
         // Another thread of the process is loading a provider: ws2_32 serialises that.
-        cx.wait(|| "ws2_32's provider-loading lock".to_string())
-            .await;
+        cx.wait(|| "ws2_32's provider-loading lock".into()).await;
     }
     loader::load_library(cx, provider);
     let (ret, _) = transport::wsp_startup(cx, provider, Client::Ws2).await;

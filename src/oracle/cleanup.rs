@@ -1,8 +1,7 @@
 //! Checkers of what a transport provider's WSPCleanup does (seed 003): reference
 //! counting, and what the final cleanup must do before it returns.
 
-use std::collections::{BTreeMap, BTreeSet};
-
+use super::small::{SmallMap, SmallSet};
 use super::{Facts, FinalCleanup, Report, final_cleanups};
 use crate::event::*;
 use crate::run::RunEnd;
@@ -31,11 +30,11 @@ fn describe(what: Resource) -> String {
 /// `wsp.cleanup.refcount`: only the WSPCleanup that matches the last outstanding
 /// WSPStartup releases the instance's resources, and it releases all of them.
 pub fn refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    let mut outstanding: BTreeMap<(Pid, ProviderIx), u32> = BTreeMap::new();
-    let mut live: BTreeMap<ResourceId, (Pid, ProviderIx, Resource)> = BTreeMap::new();
+    let mut outstanding: SmallMap<(Pid, ProviderIx), u32> = SmallMap::new();
+    let mut live: SmallMap<ResourceId, (Pid, ProviderIx, Resource)> = SmallMap::new();
     // Open WSPCleanup calls: call id → (provider, what it released so far).
-    let mut open: BTreeMap<u32, (ProviderIx, Vec<Resource>)> = BTreeMap::new();
-    let mut open_by_thread: BTreeMap<(Pid, Option<Tid>), Vec<u32>> = BTreeMap::new();
+    let mut open: SmallMap<u32, (ProviderIx, Vec<Resource>)> = SmallMap::new();
+    let mut open_by_thread: SmallMap<(Pid, Option<Tid>), Vec<u32>> = SmallMap::new();
     for (index, event) in facts.events.iter().enumerate() {
         let thread = (event.process, event.thread);
         match &event.kind {
@@ -139,7 +138,7 @@ fn pending_at(
     provider: ProviderIx,
     at: usize,
 ) -> Vec<(OpId, IoMode, OpKind)> {
-    let mut pending: BTreeMap<OpId, (IoMode, OpKind)> = BTreeMap::new();
+    let mut pending: SmallMap<OpId, (IoMode, OpKind)> = SmallMap::new();
     for event in &facts.events[..at] {
         match event.kind {
             EventKind::OpStarted {
@@ -189,7 +188,7 @@ fn op_name(kind: OpKind, op: OpId) -> String {
 /// `wsp.cleanup.cancel_silently`: during the final cleanup no notification is posted
 /// and no event object signalled; blocked calls are released.
 pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    for FinalCleanup {
+    for &FinalCleanup {
         call,
         ret,
         process,
@@ -298,7 +297,7 @@ pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// kernel sockets released before it returns.
 pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
     for f in final_cleanups(facts) {
-        let mut open: BTreeSet<SocketHandle> = BTreeSet::new();
+        let mut open: SmallSet<SocketHandle> = SmallSet::new();
         for event in &facts.events[..f.call] {
             if event.process != f.process {
                 continue;
@@ -355,7 +354,7 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
 pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
     for f in final_cleanups(facts) {
         report.exercised();
-        let mut threads: BTreeSet<ResourceId> = BTreeSet::new();
+        let mut threads: SmallSet<ResourceId> = SmallSet::new();
         for event in &facts.events[..=f.ret] {
             if event.process != f.process {
                 continue;

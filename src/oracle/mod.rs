@@ -4,6 +4,7 @@
 
 mod cleanup;
 mod lifetime;
+mod small;
 pub mod spi;
 
 use serde::Serialize;
@@ -74,6 +75,8 @@ pub struct Facts<'w> {
     pub calls: Vec<Option<usize>>,
     /// Call id → index of its `Return` event.
     pub returns: Vec<Option<usize>>,
+    /// The final cleanups, found once for every checker that needs them.
+    finals: std::cell::OnceCell<Vec<FinalCleanup>>,
 }
 
 impl<'w> Facts<'w> {
@@ -98,6 +101,7 @@ impl<'w> Facts<'w> {
             events,
             calls,
             returns,
+            finals: std::cell::OnceCell::new(),
         }
     }
 
@@ -197,7 +201,7 @@ pub fn is_checked(contract: &Contract) -> bool {
 
 pub fn check(world: &World, end: &RunEnd) -> Verdict {
     let facts = Facts::new(world);
-    let mut checks = Vec::new();
+    let mut checks = Vec::with_capacity(CONTRACTS.len());
     let mut violations = Vec::new();
     for contract in CONTRACTS {
         let Some(checker) = checker(contract.id) else {
@@ -224,6 +228,7 @@ pub fn check(world: &World, end: &RunEnd) -> Verdict {
 
 /// The final cleanups of each (process, provider): every successful WSPCleanup return
 /// after which no WSPStartup is outstanding, counted at the SPI boundary.
+#[derive(Clone, Copy)]
 pub struct FinalCleanup {
     pub call: usize,
     pub ret: usize,
@@ -231,8 +236,12 @@ pub struct FinalCleanup {
     pub provider: ProviderIx,
 }
 
-pub fn final_cleanups(facts: &Facts) -> Vec<FinalCleanup> {
-    let mut outstanding: std::collections::BTreeMap<(Pid, ProviderIx), u32> = Default::default();
+pub fn final_cleanups<'f>(facts: &'f Facts) -> &'f [FinalCleanup] {
+    facts.finals.get_or_init(|| find_final_cleanups(facts))
+}
+
+fn find_final_cleanups(facts: &Facts) -> Vec<FinalCleanup> {
+    let mut outstanding: small::SmallMap<(Pid, ProviderIx), u32> = Default::default();
     let mut finals = Vec::new();
     for (index, event) in facts.events.iter().enumerate() {
         match &event.kind {

@@ -1,8 +1,7 @@
 //! Checkers of what SPI calls return: the return convention, WSANOTINITIALISED, and
 //! starting again after a final cleanup.
 
-use std::collections::BTreeMap;
-
+use super::small::SmallMap;
 use super::{Facts, Report, final_cleanups};
 use crate::event::*;
 use crate::run::RunEnd;
@@ -108,8 +107,8 @@ pub fn function_name(call: &Call) -> &'static str {
 /// `wsp.cleanup.not_initialised`: a WSPCleanup with no successful WSPStartup
 /// outstanding (and none in flight) fails with WSANOTINITIALISED.
 pub fn not_initialised(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    let mut outstanding: BTreeMap<(Pid, ProviderIx), u32> = BTreeMap::new();
-    let mut starting: BTreeMap<(Pid, ProviderIx), u32> = BTreeMap::new();
+    let mut outstanding: SmallMap<(Pid, ProviderIx), u32> = SmallMap::new();
+    let mut starting: SmallMap<(Pid, ProviderIx), u32> = SmallMap::new();
     for (index, event) in facts.events.iter().enumerate() {
         match &event.kind {
             EventKind::Call {

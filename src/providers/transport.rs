@@ -96,7 +96,7 @@ async fn lock(cx: &Cx, provider: ProviderIx) {
         if free {
             return;
         }
-        cx.wait(|| "the provider's start-up/clean-up lock".to_string())
+        cx.wait(|| "the provider's start-up/clean-up lock".into())
             .await;
     }
 }
@@ -206,10 +206,9 @@ fn initialise(cx: &Cx, provider: ProviderIx) {
     };
     let tid = {
         let mut world = cx.world.borrow_mut();
-        let name = format!("{}.worker", world.provider_name(provider));
         let threads = &mut world.procs[cx.pid as usize].threads;
         threads.push(crate::world::ThreadState {
-            name,
+            name: crate::world::ThreadName::Worker(provider),
             task: None,
             depth: 0,
             app: false,
@@ -250,7 +249,7 @@ async fn worker_thread(cx: &Cx, provider: ProviderIx, thread: ResourceId) {
         if stop {
             break;
         }
-        cx.wait(|| "its provider's stop request".to_string()).await;
+        cx.wait(|| "its provider's stop request".into()).await;
     }
     cx.emit(EventKind::ProviderCode {
         provider,
@@ -394,7 +393,7 @@ async fn stop_worker(cx: &Cx, provider: ProviderIx) {
     };
     cx.sim.unpark(task);
     if wait && cx.sim.is_alive(task) {
-        cx.wait(|| "its provider's worker thread to exit".to_string())
+        cx.wait(|| "its provider's worker thread to exit".into())
             .await;
     }
 }
@@ -435,7 +434,7 @@ async fn finish_blocking(cx: &Cx, op: OpId) -> (i32, Option<u32>, Detail) {
             OpKind::Send => "send",
             OpKind::Recv => "recv",
         };
-        format!("{kind}#{op} on socket 0x{:x}", op_state.socket)
+        format!("{kind}#{op} on socket 0x{:x}", op_state.socket).into()
     })
     .await;
     match cx.op_result(op) {

@@ -106,10 +106,11 @@ impl Cx {
             let count = world.alloc_counts.entry((provider, call)).or_insert(0);
             *count += 1;
             let nth = *count;
-            let name = world.provider_name(provider).to_string();
-            let hit = world.scenario.faults.iter().position(|fault| {
+            let scenario = world.scenario.clone();
+            let name = &scenario.providers[provider as usize].name;
+            let hit = scenario.faults.iter().position(|fault| {
                 matches!(fault, Fault::FailAlloc { provider: p, call: c, nth: n }
-                    if *p == name && *c == call && *n == nth)
+                    if p == name && *c == call && *n == nth)
             });
             if let Some(index) = hit {
                 world.fired_faults.push(index);

@@ -9,6 +9,7 @@ pub mod kernel;
 pub mod loader;
 pub mod process;
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -22,14 +23,24 @@ use kernel::{Ledger, Op, Sock};
 
 /// A thread of a process: one of the scenario's, or a provider's worker.
 pub struct ThreadState {
-    pub name: String,
+    pub name: ThreadName,
     pub task: Option<TaskId>,
     pub depth: u8,
     /// A scenario thread (the process ends when all of these are done).
     pub app: bool,
     pub finished: bool,
     /// What the thread waits for while it is parked, for deadlock reports.
-    pub waiting_for: Option<String>,
+    pub waiting_for: Option<Cow<'static, str>>,
+}
+
+/// Whose thread it is; [`World::thread_name`] spells it out for traces. (Names are
+/// not built while simulating: a sweep makes millions of runs and shows one.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadName {
+    /// The scenario's thread of this index in its process.
+    Scenario(u16),
+    /// The worker thread of this provider.
+    Worker(ProviderIx),
 }
 
 /// The ws2_32 model's state in one process (SPEC section 3).
@@ -128,8 +139,9 @@ impl World {
                 threads: process
                     .threads
                     .iter()
-                    .map(|thread| ThreadState {
-                        name: thread.name.clone(),
+                    .enumerate()
+                    .map(|(tid, _)| ThreadState {
+                        name: ThreadName::Scenario(tid as u16),
                         task: None,
                         depth: 0,
                         app: true,
@@ -177,6 +189,16 @@ impl World {
 
     pub fn provider_name(&self, provider: ProviderIx) -> &str {
         &self.scenario.providers[provider as usize].name
+    }
+
+    pub fn thread_name(&self, pid: Pid, tid: Tid) -> String {
+        match self.procs[pid as usize].threads[tid as usize].name {
+            ThreadName::Scenario(index) => self.scenario.processes[pid as usize].threads
+                [index as usize]
+                .name
+                .clone(),
+            ThreadName::Worker(provider) => format!("{}.worker", self.provider_name(provider)),
+        }
     }
 }
 
@@ -250,7 +272,7 @@ impl Cx {
     }
 
     /// Blocks the thread until another task unparks it; `why` names what it waits for.
-    pub async fn wait(&self, why: impl FnOnce() -> String) {
+    pub async fn wait(&self, why: impl FnOnce() -> Cow<'static, str>) {
         if let Some(tid) = self.tid {
             self.world.borrow_mut().procs[self.pid as usize].threads[tid as usize].waiting_for =
                 Some(why());
