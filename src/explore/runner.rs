@@ -196,3 +196,49 @@ impl Hasher for StateHasher {
         z ^ (z >> 31)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lesson() -> Scenario {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/teach/racy-refcount.ron");
+        crate::scenario::load_file(std::path::Path::new(path)).expect("loads")
+    }
+
+    #[test]
+    fn two_runs_that_part_are_reported_at_the_first_differing_event() {
+        let mut explorer = Explorer::new(&lesson(), &[]).expect("valid");
+        let same = explorer.run_twice(|| Box::new(sim::RandomScheduler::new(4)));
+        assert!(same.is_ok());
+        // A scheduler that changes between the two runs stands in for a world that
+        // is not deterministic.
+        let mut seed = 0;
+        let parted = explorer.run_twice(|| {
+            seed += 1;
+            Box::new(sim::RandomScheduler::new(seed))
+        });
+        let divergence = parted.expect_err("the runs part");
+        let first = explorer.run(|| Box::new(sim::RandomScheduler::new(1)));
+        let again = explorer.events.clone();
+        explorer.run(|| Box::new(sim::RandomScheduler::new(2)));
+        assert_eq!(first_difference(&again, &explorer.events), Some(divergence.event));
+        assert_ne!(divergence.first, divergence.second);
+    }
+
+    #[test]
+    fn equal_runs_hash_equal_and_others_mostly_not() {
+        let mut explorer = Explorer::new(&lesson(), &[]).expect("valid");
+        let a = explorer.run(|| Box::new(sim::RandomScheduler::new(3)));
+        let b = explorer.run(|| Box::new(sim::RandomScheduler::new(3)));
+        assert_eq!(a, b);
+        let states: std::collections::BTreeSet<u64> = (0..40)
+            .map(|seed| {
+                explorer
+                    .run(|| Box::new(sim::RandomScheduler::new(seed)))
+                    .end_state
+            })
+            .collect();
+        assert!(states.len() > 5);
+    }
+}
