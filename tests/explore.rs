@@ -46,7 +46,11 @@ fn explore_finds_the_lost_update_shrinks_it_and_the_replay_shows_it() {
         assert_eq!(failure.contract, "wsp.cleanup.refcount");
         assert!(failure.shrunk.preemptions <= 2, "{:?}", failure.shrunk);
         assert!(failure.shrunk <= failure.original);
-        assert!(failure.replay.starts_with(&format!("ws2sim replay {LESSON} --schedule s1")));
+        assert!(
+            failure
+                .replay
+                .starts_with(&format!("ws2sim replay {LESSON} --schedule s1"))
+        );
 
         let schedule = sim::Schedule::from_token(&failure.schedule).expect("a token");
         let replayed = run(
@@ -58,8 +62,16 @@ fn explore_finds_the_lost_update_shrinks_it_and_the_replay_shows_it() {
         )
         .expect("valid");
         assert_eq!(replayed.divergence, None);
-        assert!(replayed.verdict.violated().contains(&"wsp.cleanup.refcount"));
-        assert_eq!(render::text::render(&lesson, &replayed, LESSON), failure.trace);
+        assert!(
+            replayed
+                .verdict
+                .violated()
+                .contains(&"wsp.cleanup.refcount")
+        );
+        assert_eq!(
+            render::text::render(&lesson, &replayed, LESSON),
+            failure.trace
+        );
     }
 }
 
@@ -100,7 +112,11 @@ fn more_jobs_give_the_same_report() {
     let lesson = load(LESSON);
     let mut exhaustive = options(Strategy::Exhaustive, 250);
     exhaustive.preemptions = Some(Some(1));
-    for one in [options(Strategy::Random, 1_500), options(Strategy::Pct, 500), exhaustive] {
+    for one in [
+        options(Strategy::Random, 1_500),
+        options(Strategy::Pct, 500),
+        exhaustive,
+    ] {
         let two = ExploreOptions {
             jobs: 2,
             ..one.clone()
@@ -140,8 +156,14 @@ fn merged_shards_give_the_single_machine_report() {
         ..exhaustive
     };
     let doc = merged(&lesson, LESSON, &capped, 2);
-    assert!(merge(vec![doc.clone()]).is_err(), "a missing shard is refused");
-    assert!(merge(vec![doc.clone(), doc]).is_err(), "a shard given twice is refused");
+    assert!(
+        merge(vec![doc.clone()]).is_err(),
+        "a missing shard is refused"
+    );
+    assert!(
+        merge(vec![doc.clone(), doc]).is_err(),
+        "a shard given twice is refused"
+    );
 }
 
 #[test]
@@ -152,7 +174,11 @@ fn the_determinism_check_passes_on_the_conforming_model() {
     checked.check_determinism = true;
     let report = explore(&scenario, CONFORMING, &checked).expect("valid");
     assert!(report.passed() && report.divergence.is_none());
-    assert!(report.to_text().contains("determinism: every schedule ran twice"));
+    assert!(
+        report
+            .to_text()
+            .contains("determinism: every schedule ran twice")
+    );
 }
 
 fn ws2sim(args: &[&str]) -> (i32, String) {
@@ -189,11 +215,21 @@ fn command_line_exit_codes() {
         "msafd=racy_refcount",
     ]);
     assert_eq!(code, 1);
-    assert!(text.contains("--provider-model msafd=racy_refcount"), "{text}");
+    assert!(
+        text.contains("--provider-model msafd=racy_refcount"),
+        "{text}"
+    );
     for bad in [
         &["explore", "no/such/file.ron"][..],
         &["explore", LESSON, "--preemptions", "2"],
-        &["explore", LESSON, "--strategy", "exhaustive", "--preemptions", "x"],
+        &[
+            "explore",
+            LESSON,
+            "--strategy",
+            "exhaustive",
+            "--preemptions",
+            "x",
+        ],
         &["explore", LESSON, "--shard", "3/2"],
         &["explore", LESSON, "--provider-model", "nosuch=conforming"],
         &["merge", "Cargo.toml"],
@@ -217,4 +253,39 @@ fn command_line_exit_codes() {
     assert_eq!((code, text), (1, single));
     assert_eq!(ws2sim(&["merge", &files[0]]).0, 2, "a shard is missing");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The figures of issue 8 for the racy refcount lesson: schedules to the first failure
+/// (median over 20 base seeds) for random and PCT, and the size of the exhaustive space
+/// at preemption bounds 1, 2 and unbounded. A long sweep:
+/// `cargo test --release --test explore -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn figures_for_the_racy_refcount() {
+    let lesson = load(LESSON);
+    for strategy in [Strategy::Random, Strategy::Pct] {
+        let mut firsts: Vec<u64> = (0..20)
+            .map(|seed| {
+                let seeded = ExploreOptions {
+                    seed: Some(seed),
+                    ..options(strategy, 10_000)
+                };
+                let report = explore(&lesson, LESSON, &seeded).expect("valid");
+                report.failure.expect("found").run + 1
+            })
+            .collect();
+        firsts.sort_unstable();
+        let median = (firsts[9] + firsts[10]) as f64 / 2.0;
+        eprintln!("{strategy:?}: schedules to the first failure, median {median} of {firsts:?}");
+    }
+    for bound in [Some(1), Some(2), None] {
+        let mut exhaustive = options(Strategy::Exhaustive, 100_000_000);
+        exhaustive.preemptions = Some(bound);
+        exhaustive.jobs = 2;
+        let report = explore(&lesson, LESSON, &exhaustive).expect("valid");
+        eprintln!(
+            "exhaustive, bound {bound:?}: {} schedules ({:?}), {} distinct end states, {} failing",
+            report.schedules, report.coverage, report.distinct_end_states, report.failing
+        );
+    }
 }
