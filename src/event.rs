@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::scenario::{CloseHow, IoMode};
+use crate::scenario::{CloseHow, IoMode, ProviderId};
 
 /// Index of a process in the scenario.
 pub type Pid = u16;
@@ -33,7 +33,7 @@ pub struct Event {
 }
 
 /// Who made an SPI call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum Client {
     /// The ws2_32 model, on behalf of an API call.
     Ws2,
@@ -116,6 +116,105 @@ pub enum Call {
         socket: SocketHandle,
         events: u32,
     },
+    WSALookupServiceBegin {
+        namespace: u32,
+        name: String,
+    },
+    WSALookupServiceNext,
+    WSALookupServiceEnd,
+    /// The host hands ws2_32 the provider's NSPV2_ROUTINE table; `null_routines` are the
+    /// entries it left NULL (what ws2_32 can see of the table).
+    WSAAdvertiseProvider {
+        provider: ProviderIx,
+        null_routines: Vec<NspV2Routine>,
+    },
+    WSAUnadvertiseProvider {
+        provider: ProviderIx,
+    },
+    NSPStartup {
+        provider: ProviderIx,
+        client: Client,
+    },
+    NSPCleanup {
+        provider: ProviderIx,
+        client: Client,
+        provider_id: ProviderId,
+    },
+    NSPLookupServiceBegin {
+        provider: ProviderIx,
+        namespace: u32,
+        name: String,
+    },
+    NSPLookupServiceNext {
+        provider: ProviderIx,
+    },
+    NSPLookupServiceEnd {
+        provider: ProviderIx,
+    },
+    /// NSPv2 calls run in the host process; `session_of` is the client process whose
+    /// session the call is about.
+    NSPv2Startup {
+        provider: ProviderIx,
+        client: Client,
+        session_of: Pid,
+    },
+    NSPv2Cleanup {
+        provider: ProviderIx,
+        client: Client,
+        session_of: Pid,
+        arg: SessionArg,
+    },
+    NSPv2ClientSessionRundown {
+        provider: ProviderIx,
+        client: Client,
+        session_of: Pid,
+        arg: SessionArg,
+    },
+    NSPv2LookupServiceBegin {
+        provider: ProviderIx,
+        session_of: Pid,
+        arg: SessionArg,
+        namespace: u32,
+        name: String,
+    },
+    NSPv2LookupServiceNextEx {
+        provider: ProviderIx,
+        session_of: Pid,
+        arg: SessionArg,
+    },
+    NSPv2LookupServiceEnd {
+        provider: ProviderIx,
+        session_of: Pid,
+        arg: SessionArg,
+    },
+}
+
+/// A client session argument (`pvClientSessionArg`): an address in the host, 0 for NULL.
+pub type SessionArg = u64;
+
+/// The entries of an NSPV2_ROUTINE table (seeds 000, 001).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum NspV2Routine {
+    NSPv2Startup,
+    NSPv2Cleanup,
+    NSPv2LookupServiceBegin,
+    NSPv2LookupServiceNextEx,
+    NSPv2LookupServiceEnd,
+    NSPv2SetServiceEx,
+    NSPv2ClientSessionRundown,
+}
+
+impl NspV2Routine {
+    /// Startup, Cleanup and ClientSessionRundown are optional (seeds 000, 001); the three
+    /// lookup routines are required (SPEC section 3).
+    pub fn optional(self) -> bool {
+        !matches!(
+            self,
+            NspV2Routine::NSPv2LookupServiceBegin
+                | NspV2Routine::NSPv2LookupServiceNextEx
+                | NspV2Routine::NSPv2LookupServiceEnd
+        )
+    }
 }
 
 impl Call {
@@ -129,7 +228,18 @@ impl Call {
             | Call::WSPRecv { provider, .. }
             | Call::WSPCloseSocket { provider, .. }
             | Call::WSPAsyncSelect { provider, .. }
-            | Call::WSPEventSelect { provider, .. } => Some(provider),
+            | Call::WSPEventSelect { provider, .. }
+            | Call::NSPStartup { provider, .. }
+            | Call::NSPCleanup { provider, .. }
+            | Call::NSPLookupServiceBegin { provider, .. }
+            | Call::NSPLookupServiceNext { provider }
+            | Call::NSPLookupServiceEnd { provider }
+            | Call::NSPv2Startup { provider, .. }
+            | Call::NSPv2Cleanup { provider, .. }
+            | Call::NSPv2ClientSessionRundown { provider, .. }
+            | Call::NSPv2LookupServiceBegin { provider, .. }
+            | Call::NSPv2LookupServiceNextEx { provider, .. }
+            | Call::NSPv2LookupServiceEnd { provider, .. } => Some(provider),
             _ => None,
         }
     }
@@ -155,6 +265,12 @@ pub enum Detail {
     Bytes { bytes: u32 },
     /// The operation is pending (WSA_IO_PENDING).
     Pending { op: OpId },
+    /// NSPv2Startup: the session argument it handed back, and the provider's count.
+    Session {
+        arg: SessionArg,
+        before: u32,
+        after: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -179,6 +295,8 @@ pub enum Resource {
     MachineRegistration,
     /// Machine-wide provider state in shared memory: nothing closes it but the provider.
     SharedCount,
+    /// What an NSPv2 provider allocated in its host for one client's session.
+    SessionMemory { client: Pid },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -306,5 +424,29 @@ pub enum EventKind {
     ThreadKilled,
     ProcessEnded {
         how: ProcessEnd,
+    },
+    /// The NSPv2 host refuses a client's lookup before any NSPv2 call
+    /// (`nspv2.os_namespace`: only NS_EMAIL on Vista and Server 2008).
+    HostRefused {
+        provider: ProviderIx,
+        session_of: Pid,
+        namespace: u32,
+    },
+    /// A process that ends holds a session with an NSPv2 provider: its host is told to
+    /// run the session down (SPEC section 3, model choice).
+    RundownRequested {
+        provider: ProviderIx,
+        host: Pid,
+    },
+    /// A session dies with its host process: no NSPv2 call ends it.
+    SessionDied {
+        provider: ProviderIx,
+        session_of: Pid,
+    },
+    /// ws2_32 in the host called a NULL entry of the NSPV2_ROUTINE table: an access
+    /// violation that ends the host.
+    NullRoutineCalled {
+        provider: ProviderIx,
+        routine: NspV2Routine,
     },
 }

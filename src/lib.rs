@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod contract;
 pub mod event;
+pub mod nshost;
 pub mod oracle;
 pub mod providers;
 pub mod render;

@@ -1,13 +1,15 @@
 //! The ws2_32.dll model (SPEC section 3): WSAStartup/WSACleanup counting, lazy loading
 //! of providers on first use, and the final WSACleanup that cleans up and unloads every
-//! provider the process started.
+//! provider the process started. `namespace` holds the namespace functions.
+
+pub mod namespace;
 
 use crate::event::*;
 use crate::providers::transport;
 use crate::scenario::{CloseHow, Completion, FdEvent, IoMode};
-use crate::world::Cx;
 use crate::world::kernel::SockState;
 use crate::world::loader;
+use crate::world::{Cx, Ws2State};
 use crate::wsa::*;
 
 /// The handle shown for a socket name the process does not hold.
@@ -85,6 +87,7 @@ pub async fn cleanup(cx: &Cx) {
             .ws2
             .names
             .clear();
+        namespace::final_cleanup(cx).await;
     }
     let detail = Detail::Count {
         before,
@@ -94,52 +97,61 @@ pub async fn cleanup(cx: &Cx) {
     cx.ret(id, NO_ERROR, None, detail);
 }
 
-fn initialised(cx: &Cx) -> bool {
+pub(crate) fn initialised(cx: &Cx) -> bool {
     cx.world.borrow().procs[cx.pid as usize].ws2.startup_count > 0
 }
 
-/// Loads and starts `provider` in this process unless ws2_32 already did; false when
-/// its WSPStartup failed (the DLL is unloaded again, nothing is left behind).
-async fn ensure_started(cx: &Cx, provider: ProviderIx) -> bool {
+/// Takes ws2_32's provider-loading lock (one thread of a process loads and starts a
+/// provider at a time); false, without the lock, when `started` says there is nothing
+/// left to do.
+pub(crate) async fn lock_loading(cx: &Cx, started: impl Fn(&Ws2State) -> bool) -> bool {
     loop {
         let busy = {
             let mut world = cx.world.borrow_mut();
             let ws2 = &mut world.procs[cx.pid as usize].ws2;
-            if ws2.started.contains_key(&provider) {
-                return true;
+            if started(ws2) {
+                return false;
             }
-            match ws2.loading {
-                Some(_) => {
-                    ws2.loading_waiters.push(cx.sim.current());
-                    true
-                }
-                None => {
-                    ws2.loading = Some(provider);
-                    false
-                }
+            if ws2.loading {
+                ws2.loading_waiters.push(cx.sim.current());
             }
+            std::mem::replace(&mut ws2.loading, true)
         };
         if !busy {
-            break;
+            return true;
         }
-        // Another thread of the process is loading a provider: ws2_32 serialises that.
         cx.wait(|| "ws2_32's provider-loading lock".to_string())
             .await;
     }
-    loader::load_library(cx, provider);
-    let (ret, _) = transport::wsp_startup(cx, provider, Client::Ws2).await;
+}
+
+pub(crate) fn unlock_loading(cx: &Cx) {
     let waiters = {
         let mut world = cx.world.borrow_mut();
         let ws2 = &mut world.procs[cx.pid as usize].ws2;
-        ws2.loading = None;
-        if ret == NO_ERROR {
-            ws2.started.insert(provider, 1);
-        }
+        ws2.loading = false;
         std::mem::take(&mut ws2.loading_waiters)
     };
     for task in waiters {
         cx.sim.unpark(task);
     }
+}
+
+/// Loads and starts `provider` in this process unless ws2_32 already did; false when
+/// its WSPStartup failed (the DLL is unloaded again, nothing is left behind).
+async fn ensure_started(cx: &Cx, provider: ProviderIx) -> bool {
+    if !lock_loading(cx, |ws2| ws2.started.contains_key(&provider)).await {
+        return true;
+    }
+    loader::load_library(cx, provider);
+    let (ret, _) = transport::wsp_startup(cx, provider, Client::Ws2).await;
+    if ret == NO_ERROR {
+        cx.world.borrow_mut().procs[cx.pid as usize]
+            .ws2
+            .started
+            .insert(provider, 1);
+    }
+    unlock_loading(cx);
     if ret != NO_ERROR {
         loader::free_library(cx, provider);
     }

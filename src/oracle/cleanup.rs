@@ -25,6 +25,7 @@ fn describe(what: Resource) -> String {
         Resource::SharedCount => "its shared-memory attach count".to_string(),
         Resource::KernelSocket { socket } => format!("kernel socket 0x{socket:x}"),
         Resource::WorkerThread { .. } => "its worker thread".to_string(),
+        Resource::SessionMemory { .. } => "a client session's block".to_string(),
     }
 }
 

@@ -37,6 +37,40 @@ fn documented(call: &Call) -> &'static [u32] {
         | Call::WSPCloseSocket { .. }
         | Call::WSPAsyncSelect { .. }
         | Call::WSPEventSelect { .. } => &[WSAENETDOWN, WSAENOTSOCK, WSAEINPROGRESS, WSAEINVAL],
+        // Seed 002. WSA_NOT_ENOUGH_MEMORY from NSPStartup is the `FailAlloc` model choice
+        // above; the other NSPStartup codes are Microsoft's NSPStartup page.
+        Call::NSPCleanup { .. } => &[WSA_NOT_ENOUGH_MEMORY, WSAEINVAL, WSAEOPNOTSUPP],
+        Call::NSPStartup { .. } => &[
+            WSA_NOT_ENOUGH_MEMORY,
+            WSAEINVAL,
+            WSAEOPNOTSUPP,
+            WSASYSNOTREADY,
+            WSAVERNOTSUPPORTED,
+            WSAEPROVIDERFAILEDINIT,
+            WSAEINVALIDPROCTABLE,
+        ],
+        // Seeds 000 and 001 (the same list on both pages; NSPv2Startup shares it).
+        Call::NSPv2Startup { .. }
+        | Call::NSPv2Cleanup { .. }
+        | Call::NSPv2ClientSessionRundown { .. } => &[
+            WSA_NOT_ENOUGH_MEMORY,
+            WSAEACCES,
+            WSAEINVAL,
+            WSAEOPNOTSUPP,
+            WSASERVICE_NOT_FOUND,
+        ],
+        Call::NSPLookupServiceBegin { .. }
+        | Call::NSPLookupServiceNext { .. }
+        | Call::NSPLookupServiceEnd { .. }
+        | Call::NSPv2LookupServiceBegin { .. }
+        | Call::NSPv2LookupServiceNextEx { .. }
+        | Call::NSPv2LookupServiceEnd { .. } => &[
+            WSA_NOT_ENOUGH_MEMORY,
+            WSAEINVAL,
+            WSASERVICE_NOT_FOUND,
+            WSA_E_NO_MORE,
+            WSA_E_CANCELLED,
+        ],
         _ => &[],
     }
 }
@@ -102,6 +136,30 @@ pub fn function_name(call: &Call) -> &'static str {
         Call::WSPCloseSocket { .. } => "WSPCloseSocket",
         Call::WSPAsyncSelect { .. } => "WSPAsyncSelect",
         Call::WSPEventSelect { .. } => "WSPEventSelect",
+        Call::WSALookupServiceBegin { .. } => "WSALookupServiceBegin",
+        Call::WSALookupServiceNext => "WSALookupServiceNext",
+        Call::WSALookupServiceEnd => "WSALookupServiceEnd",
+        Call::WSAAdvertiseProvider { .. } => "WSAAdvertiseProvider",
+        Call::WSAUnadvertiseProvider { .. } => "WSAUnadvertiseProvider",
+        Call::NSPStartup { .. } => "NSPStartup",
+        Call::NSPCleanup { .. } => "NSPCleanup",
+        Call::NSPLookupServiceBegin { .. } => "NSPLookupServiceBegin",
+        Call::NSPLookupServiceNext { .. } => "NSPLookupServiceNext",
+        Call::NSPLookupServiceEnd { .. } => "NSPLookupServiceEnd",
+        Call::NSPv2Startup { .. } => "NSPv2Startup",
+        Call::NSPv2Cleanup { .. } => "NSPv2Cleanup",
+        Call::NSPv2ClientSessionRundown { .. } => "NSPv2ClientSessionRundown",
+        Call::NSPv2LookupServiceBegin { .. } => "NSPv2LookupServiceBegin",
+        Call::NSPv2LookupServiceNextEx { .. } => "NSPv2LookupServiceNextEx",
+        Call::NSPv2LookupServiceEnd { .. } => "NSPv2LookupServiceEnd",
+    }
+}
+
+/// "-1 with WSAEINVAL (10022)", or the bare value when no code was set.
+pub(super) fn returned(ret: i32, error: Option<u32>) -> String {
+    match error {
+        Some(code) => format!("{ret} with {} ({code})", error_name(code)),
+        None => format!("{ret}"),
     }
 }
 
@@ -145,10 +203,7 @@ pub fn not_initialised(facts: &Facts, _: &RunEnd, report: &mut Report) {
                         }
                         report.exercised();
                         if *ret != SOCKET_ERROR || *error != Some(WSANOTINITIALISED) {
-                            let got = match error {
-                                Some(code) => format!("{ret} with {} ({code})", error_name(*code)),
-                                None => format!("{ret}"),
-                            };
+                            let got = returned(*ret, *error);
                             report.violation(
                                 facts,
                                 index,

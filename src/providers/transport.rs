@@ -6,7 +6,6 @@ use crate::event::*;
 use crate::scenario::{CloseHow, Completion, IoMode, SpiCall};
 use crate::world::Cx;
 use crate::world::kernel::{OpState, SockState, sockets_in};
-use crate::world::loader;
 use crate::wsa::*;
 
 /// The one rule a transport mutant gets wrong (see the registry in `providers`).
@@ -53,7 +52,7 @@ fn failure(cx: &Cx, provider: ProviderIx) -> i32 {
     }
 }
 
-fn refcount(cx: &Cx, provider: ProviderIx) -> u32 {
+pub(crate) fn refcount(cx: &Cx, provider: ProviderIx) -> u32 {
     let world = cx.world.borrow();
     world.procs[cx.pid as usize]
         .instances
@@ -61,7 +60,7 @@ fn refcount(cx: &Cx, provider: ProviderIx) -> u32 {
         .map_or(0, |instance| instance.refcount)
 }
 
-fn set_refcount(cx: &Cx, provider: ProviderIx, value: u32) {
+pub(crate) fn set_refcount(cx: &Cx, provider: ProviderIx, value: u32) {
     let mut world = cx.world.borrow_mut();
     if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
         instance.refcount = value;
@@ -70,7 +69,7 @@ fn set_refcount(cx: &Cx, provider: ProviderIx, value: u32) {
 
 /// Enters the provider's critical section around start-up and clean-up (a
 /// CRITICAL_SECTION in the DLL). The `racy_refcount` defect has none.
-async fn lock(cx: &Cx, provider: ProviderIx) {
+pub(crate) async fn lock(cx: &Cx, provider: ProviderIx) {
     if has(cx, provider, D::RacyRefcount) {
         return;
     }
@@ -101,7 +100,7 @@ async fn lock(cx: &Cx, provider: ProviderIx) {
     }
 }
 
-fn unlock(cx: &Cx, provider: ProviderIx) {
+pub(crate) fn unlock(cx: &Cx, provider: ProviderIx) {
     let next = {
         let mut world = cx.world.borrow_mut();
         let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) else {
@@ -120,38 +119,14 @@ fn unlock(cx: &Cx, provider: ProviderIx) {
 pub async fn spi_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
     match call {
         SpiCall::WSPStartup => {
-            loader::load_library(cx, provider);
-            let (ret, _) = wsp_startup(cx, provider, Client::Step).await;
-            if ret == NO_ERROR {
-                let mut world = cx.world.borrow_mut();
-                *world.procs[cx.pid as usize]
-                    .step_starts
-                    .entry(provider)
-                    .or_insert(0) += 1;
-            } else {
-                loader::free_library(cx, provider);
-            }
+            let start = async { wsp_startup(cx, provider, Client::Step).await.0 == NO_ERROR };
+            super::step_start(cx, provider, start).await;
         }
         SpiCall::WSPCleanup => {
-            loader::load_library(cx, provider);
-            let (ret, _) = wsp_cleanup(cx, provider, Client::Step).await;
-            loader::free_library(cx, provider);
-            let held = {
-                let mut world = cx.world.borrow_mut();
-                let starts = world.procs[cx.pid as usize]
-                    .step_starts
-                    .entry(provider)
-                    .or_insert(0);
-                let held = ret == NO_ERROR && *starts > 0;
-                if held {
-                    *starts -= 1;
-                }
-                held
-            };
-            if held {
-                loader::free_library(cx, provider);
-            }
+            let cleanup = async { wsp_cleanup(cx, provider, Client::Step).await.0 == NO_ERROR };
+            super::step_cleanup(cx, provider, cleanup).await;
         }
+        _ => {}
     }
 }
 
@@ -204,34 +179,25 @@ fn initialise(cx: &Cx, provider: ProviderIx) {
     } else {
         cx.acquire(provider, Resource::MachineRegistration)
     };
-    let tid = {
-        let mut world = cx.world.borrow_mut();
-        let name = format!("{}.worker", world.provider_name(provider));
-        let threads = &mut world.procs[cx.pid as usize].threads;
-        threads.push(crate::world::ThreadState {
-            name,
-            task: None,
-            depth: 0,
-            app: false,
-            finished: false,
-            waiting_for: None,
-        });
-        (threads.len() - 1) as Tid
-    };
-    let worker = Cx {
-        tid: Some(tid),
-        ..cx.clone()
-    };
-    let thread = cx.acquire(provider, Resource::WorkerThread { thread: tid });
-    let task = cx
-        .sim
-        .spawn(async move { worker_thread(&worker, provider, thread).await });
+    start_worker(cx, provider);
     let mut world = cx.world.borrow_mut();
-    let process = &mut world.procs[cx.pid as usize];
-    process.threads[tid as usize].task = Some(task);
-    if let Some(instance) = process.instances.get_mut(&provider) {
+    if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
         instance.memory = Some(memory);
         instance.machine = Some(machine);
+    }
+}
+
+/// Starts the provider's worker thread (`<provider>.worker`) in this process.
+pub(crate) fn start_worker(cx: &Cx, provider: ProviderIx) {
+    let name = format!("{}.worker", cx.world.borrow().provider_name(provider));
+    let worker = cx.add_thread(name);
+    let tid = worker.tid.unwrap_or_default();
+    let thread = cx.acquire(provider, Resource::WorkerThread { thread: tid });
+    let task = worker
+        .clone()
+        .start(async move { worker_thread(&worker, provider, thread).await });
+    let mut world = cx.world.borrow_mut();
+    if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
         instance.worker = Some((tid, task));
         instance.stop_worker = false;
     }
@@ -358,7 +324,8 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
             cx.discard_data(socket, ReleasedBy::Provider);
         }
     }
-    stop_worker(cx, provider).await;
+    let wait = !has(cx, provider, D::ReturnsBeforeWorkerExits);
+    stop_worker(cx, provider, wait).await;
     let (memory, machine) = {
         let mut world = cx.world.borrow_mut();
         let instance = world.procs[cx.pid as usize].instances.get_mut(&provider);
@@ -374,8 +341,8 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
     }
 }
 
-async fn stop_worker(cx: &Cx, provider: ProviderIx) {
-    let wait = !has(cx, provider, D::ReturnsBeforeWorkerExits);
+/// Tells the worker to stop and, when `wait`, waits until it has exited.
+pub(crate) async fn stop_worker(cx: &Cx, provider: ProviderIx, wait: bool) {
     let worker = {
         let mut world = cx.world.borrow_mut();
         let me = cx.sim.current();

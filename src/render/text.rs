@@ -8,12 +8,18 @@ use crate::contract;
 use crate::event::*;
 use crate::oracle::Status;
 use crate::run::{Run, RunEnd};
-use crate::scenario::{IoMode, Notify, Scenario};
-use crate::wsa::{error_name, fd_names};
+use crate::scenario::{CatalogEntry, IoMode, Notify, NspVersion, Scenario};
+use crate::wsa::{error_name, fd_names, namespace_name};
 
-use super::Labels;
+use super::{Labels, session_arg};
 
 const CALL_WIDTH: usize = 52;
+
+/// SPEC section 3's model choice for NSPv2, shown above traces that use it.
+const NSPV2_NOTE: &str = "model choice (SPEC section 3, `ws2sim explain nspv2.session.ends_once`): an NSPv2 \
+provider runs in the process that advertises it; each client process gets one session, \
+opened by NSPv2Startup at its first lookup and ended once: by NSPv2Cleanup at its final \
+WSACleanup, or by NSPv2ClientSessionRundown when it ends without one.\n";
 
 pub fn render(scenario: &Scenario, run: &Run, path: &str) -> String {
     let labels = Labels::new(run);
@@ -33,6 +39,18 @@ pub fn render(scenario: &Scenario, run: &Run, path: &str) -> String {
             "provider {} · {:?} · model {}{breaks}",
             provider.name, provider.kind, model.name
         );
+    }
+    let nspv2 = scenario.catalog.iter().any(|entry| {
+        matches!(
+            entry,
+            CatalogEntry::Namespace {
+                version: NspVersion::V2,
+                ..
+            }
+        )
+    });
+    if nspv2 {
+        out.push_str(NSPV2_NOTE);
     }
     out.push('\n');
 
@@ -260,6 +278,47 @@ fn line(
             format!("{} allocation #{nth} fails", labels.provider(*provider)),
             Some("[FailAlloc fault]".to_string()),
         ),
+        EventKind::HostRefused {
+            provider,
+            session_of,
+            namespace,
+        } => (
+            format!(
+                "{} host refuses {}'s lookup in {}",
+                labels.provider(*provider),
+                run.names.processes[*session_of as usize],
+                namespace_name(*namespace)
+            ),
+            Some("[only NS_EMAIL on Vista and Server 2008]".to_string()),
+        ),
+        EventKind::RundownRequested { provider, host } => (
+            format!(
+                "the process ends with a session on {}",
+                labels.provider(*provider)
+            ),
+            Some(format!(
+                "[its host {} runs it down]",
+                run.names.processes[*host as usize]
+            )),
+        ),
+        EventKind::SessionDied {
+            provider,
+            session_of,
+        } => (
+            format!(
+                "{}'s session on {} dies with the host",
+                run.names.processes[*session_of as usize],
+                labels.provider(*provider)
+            ),
+            Some("[no NSPv2 call ends it]".to_string()),
+        ),
+        EventKind::NullRoutineCalled { provider, routine } => (
+            format!(
+                "{}!{routine:?} is a NULL entry of NSPV2_ROUTINE",
+                labels.provider(*provider)
+            ),
+            Some("[access violation: the process dies]".to_string()),
+        ),
         EventKind::ThreadKilled => ("thread killed".to_string(), None),
         EventKind::ProcessEnded { how } => {
             let how = match how {
@@ -325,6 +384,10 @@ fn result(labels: &Labels, process: Pid, kind: &EventKind) -> String {
             }
         ),
         Detail::Bytes { bytes } => format!(" [{bytes} bytes]"),
+        Detail::Session { arg, before, after } => format!(
+            " [session arg {}, refcount {before}->{after}]",
+            session_arg(*arg)
+        ),
         Detail::Pending { op } => format!(" [operation #{op} pending]"),
     };
     format!("{value}{note}")
@@ -380,6 +443,7 @@ fn resource_name(what: Resource) -> String {
         Resource::WorkerThread { .. } => "worker thread".to_string(),
         Resource::MachineRegistration => "machine-wide registration".to_string(),
         Resource::SharedCount => "shared-memory attach count".to_string(),
+        Resource::SessionMemory { .. } => "session block".to_string(),
     }
 }
 

@@ -50,6 +50,21 @@ const USAGE: &[(Family, &str, &str)] = &[
         "Spi",
         "Spi(provider: \"msafd\", call: WSPStartup)",
     ),
+    (
+        Family::Step,
+        "Lookup",
+        "Lookup(namespace: 12, name: \"www.example.com\")",
+    ),
+    (
+        Family::Step,
+        "Advertise",
+        "Advertise(provider: \"mailnsp\")",
+    ),
+    (
+        Family::Step,
+        "Unadvertise",
+        "Unadvertise(provider: \"mailnsp\")",
+    ),
     (Family::Fault, "Crash", "Crash(process: \"app\", at: 40)"),
     (Family::Fault, "Exit", "Exit(process: \"app\", at: 40)"),
     (
@@ -62,7 +77,13 @@ const USAGE: &[(Family, &str, &str)] = &[
         "Transport",
         "Transport(id: 1001, provider: \"msafd\", protocol: Tcp, chain: Base)",
     ),
+    (
+        Family::Catalog,
+        "Namespace",
+        "Namespace(provider: \"dnsnsp\", namespace: 12, version: V1, enabled: true)",
+    ),
     (Family::Catalog, "Layered", "Layered([1010, 1001])"),
+    (Family::Other, "NSPCleanup", "NSPCleanup(provider_id: Own)"),
     (Family::Other, "Overlapped", "Overlapped(Event)"),
     (Family::Other, "After", "After(ticks)"),
     (
@@ -121,6 +142,8 @@ pub(crate) fn step_fields(variant: &str) -> Option<&'static [&'static str]> {
         "Close" => &["socket", "how"],
         "AsyncSelect" | "EventSelect" => &["socket", "events"],
         "Spi" => &["provider", "call"],
+        "Lookup" => &["namespace", "name"],
+        "Advertise" | "Unadvertise" => &["provider"],
         _ => return None,
     })
 }
@@ -138,6 +161,7 @@ pub(crate) fn fault_fields(variant: &str) -> Option<&'static [&'static str]> {
 pub(crate) fn catalog_fields(variant: &str) -> Option<&'static [&'static str]> {
     match variant {
         "Transport" => Some(&["id", "provider", "protocol", "chain"]),
+        "Namespace" => Some(&["provider", "namespace", "version", "enabled"]),
         _ => None,
     }
 }

@@ -237,7 +237,7 @@ fn step_refs(c: &mut Checker<'_>, ctx: &Ctx<'_>, step: &Step, path: Path) {
                 );
             }
         }
-        Step::Spi { provider, .. } => {
+        Step::Spi { provider, call } => {
             if !ctx.names.providers.contains_key(provider.as_str()) {
                 c.at(
                     &field("provider"),
@@ -248,14 +248,25 @@ fn step_refs(c: &mut Checker<'_>, ctx: &Ctx<'_>, step: &Step, path: Path) {
                     "unknown provider",
                     Some(suggest(provider, "providers", provider_names(ctx.sc))),
                 );
+            } else if let Some(why) = super::namespace::call_mismatch(ctx.names, provider, *call) {
+                c.at(
+                    &field("call"),
+                    format!("`Spi` cannot make this call: {why}"),
+                    "wrong kind of call",
+                    None,
+                );
             }
+        }
+        Step::Advertise { provider } | Step::Unadvertise { provider } => {
+            super::namespace::advertised(c, ctx.sc, ctx.names, name, provider, field("provider"));
         }
         Step::Startup
         | Step::StartupVersion(..)
         | Step::Cleanup
         | Step::Sleep(_)
         | Step::Exit
-        | Step::Crash => {}
+        | Step::Crash
+        | Step::Lookup { .. } => {}
     }
 }
 
@@ -306,5 +317,8 @@ pub(super) fn step_name(step: &Step) -> &'static str {
         Step::Exit => "Exit",
         Step::Crash => "Crash",
         Step::Spi { .. } => "Spi",
+        Step::Lookup { .. } => "Lookup",
+        Step::Advertise { .. } => "Advertise",
+        Step::Unadvertise { .. } => "Unadvertise",
     }
 }
