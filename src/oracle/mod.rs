@@ -4,6 +4,7 @@
 
 mod cleanup;
 mod lifetime;
+mod namespace;
 pub mod spi;
 
 use serde::Serialize;
@@ -184,6 +185,14 @@ fn checker(id: &str) -> Option<Checker> {
         "wsp.cleanup.unload_ready" => cleanup::unload_ready,
         "wsp.crash_tolerant" => lifetime::crash_tolerant,
         "wsp.cleanup.restartable" => spi::restartable,
+        "nsp.cleanup.refcount" => namespace::refcount,
+        "nsp.cleanup.invalid_provider" => namespace::invalid_provider,
+        "nsp.cleanup.unload_ready" => namespace::unload_ready,
+        "nspv2.session.same_arg" => namespace::same_arg,
+        "nspv2.session.startup_first" => namespace::startup_first,
+        "nspv2.session.ends_once" => namespace::ends_once,
+        "nspv2.optional_stub" => namespace::optional_stub,
+        "nspv2.os_namespace" => namespace::os_namespace,
         "loader.no_code_after_unload" => lifetime::no_code_after_unload,
         "ws2.balanced" => lifetime::ws2_balanced,
         _ => return None,
