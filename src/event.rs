@@ -206,7 +206,8 @@ pub enum NspV2Routine {
 
 impl NspV2Routine {
     /// Startup, Cleanup and ClientSessionRundown are optional (seeds 000, 001); the three
-    /// lookup routines are required (SPEC section 3).
+    /// lookup routines are required (SPEC section 3). SetServiceEx, which ws2sim never
+    /// calls, counts as optional.
     pub fn optional(self) -> bool {
         !matches!(
             self,

@@ -255,3 +255,26 @@ pub async fn spi_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
     };
     super::step_cleanup(cx, provider, cleanup).await;
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::event::NspV2Routine as R;
+
+    /// WSAAdvertiseProvider refuses a table without the lookup routines (WSAEINVAL);
+    /// the three others may be stubs (seeds 000, 001).
+    #[test]
+    fn only_the_lookup_routines_are_required() {
+        let required = [
+            R::NSPv2LookupServiceBegin,
+            R::NSPv2LookupServiceNextEx,
+            R::NSPv2LookupServiceEnd,
+        ];
+        let optional = [
+            R::NSPv2Startup,
+            R::NSPv2Cleanup,
+            R::NSPv2ClientSessionRundown,
+        ];
+        assert!(required.iter().all(|r| !r.optional()));
+        assert!(optional.iter().all(|r| r.optional()));
+    }
+}

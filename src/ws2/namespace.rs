@@ -119,21 +119,28 @@ pub async fn lookup(cx: &Cx, namespace: u32, name: &str) {
             cx.ret(id, SOCKET_ERROR, Some(WSANOTINITIALISED), Detail::None);
             return;
         }
+        let mut answered = false;
         for provider in &served {
-            match *provider {
+            let ret = match *provider {
                 Served::V1(provider) if next => {
-                    simple_call(cx, Call::NSPLookupServiceNext { provider }).await;
+                    simple_call(cx, Call::NSPLookupServiceNext { provider }).await
                 }
                 Served::V1(provider) => {
-                    simple_call(cx, Call::NSPLookupServiceEnd { provider }).await;
+                    simple_call(cx, Call::NSPLookupServiceEnd { provider }).await
                 }
                 Served::V2(provider) => {
                     let ask = if next { Ask::Next } else { Ask::End };
-                    nshost::ask(cx, provider, ask).await;
+                    nshost::ask(cx, provider, ask).await.0
                 }
-            }
+            };
+            answered |= ret == NO_ERROR;
         }
-        cx.ret(id, NO_ERROR, None, Detail::None);
+        // An NSPv2 host that ended since Begin took its session along (SPEC section 3).
+        if answered {
+            cx.ret(id, NO_ERROR, None, Detail::None);
+        } else {
+            cx.ret(id, SOCKET_ERROR, Some(WSASERVICE_NOT_FOUND), Detail::None);
+        }
     }
 }
 
