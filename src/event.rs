@@ -41,12 +41,29 @@ pub enum Client {
     Step,
     /// A layered provider, as the SPI client of the layer below it.
     Layer(ProviderIx),
+    /// The Winsock switch inside this base TCP provider, as a SAN provider's client.
+    Switch(ProviderIx),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum OpKind {
     Send,
     Recv,
+    Connect,
+    Accept,
+}
+
+impl OpKind {
+    /// `recv#3`: how traces and messages name an operation.
+    pub fn label(self, op: OpId) -> String {
+        let kind = match self {
+            OpKind::Send => "send",
+            OpKind::Recv => "recv",
+            OpKind::Connect => "connect",
+            OpKind::Accept => "accept",
+        };
+        format!("{kind}#{op}")
+    }
 }
 
 /// An API or SPI call, with its arguments.
@@ -66,6 +83,14 @@ pub enum Call {
         mode: IoMode,
     },
     WSARecv {
+        socket: SocketHandle,
+        mode: IoMode,
+    },
+    ConnectEx {
+        socket: SocketHandle,
+        mode: IoMode,
+    },
+    AcceptEx {
         socket: SocketHandle,
         mode: IoMode,
     },
@@ -91,6 +116,26 @@ pub enum Call {
     WSPCleanup {
         provider: ProviderIx,
         client: Client,
+    },
+    /// A SAN provider's start-up by the switch (seed 004), with the TCP entry it serves.
+    WSPStartupEx {
+        provider: ProviderIx,
+        client: Client,
+        entry: Option<u32>,
+    },
+    WSPConnect {
+        provider: ProviderIx,
+        socket: SocketHandle,
+    },
+    WSPAccept {
+        provider: ProviderIx,
+        socket: SocketHandle,
+    },
+    /// The upcall a SAN provider completes an overlapped operation with (seed 004).
+    WPUCompleteOverlappedRequest {
+        provider: ProviderIx,
+        op: OpId,
+        status: u32,
     },
     WSPSocket {
         provider: ProviderIx,
@@ -128,6 +173,9 @@ impl Call {
         match *self {
             Call::WSPStartup { provider, .. }
             | Call::WSPCleanup { provider, .. }
+            | Call::WSPStartupEx { provider, .. }
+            | Call::WSPConnect { provider, .. }
+            | Call::WSPAccept { provider, .. }
             | Call::WSPSocket { provider, .. }
             | Call::WSPSend { provider, .. }
             | Call::WSPRecv { provider, .. }
@@ -176,6 +224,10 @@ pub enum Resource {
     InstanceMemory,
     /// A kernel socket (the part of the stack that stays loaded).
     KernelSocket { socket: SocketHandle },
+    /// A SAN provider's endpoint for a socket (its registration with the SAN hardware).
+    SanEndpoint { socket: SocketHandle },
+    /// Memory a SAN provider holds for one pending operation.
+    OpMemory { op: OpId },
     /// A provider's worker thread.
     WorkerThread { thread: Tid },
     /// Machine-wide provider state held through a handle: the kernel closes it when

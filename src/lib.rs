@@ -13,6 +13,7 @@ pub mod providers;
 pub mod render;
 pub mod run;
 pub mod scenario;
+pub mod switch;
 pub mod world;
 pub mod ws2;
 pub mod wsa;

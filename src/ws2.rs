@@ -183,7 +183,8 @@ async fn ensure_started(cx: &Cx, provider: ProviderIx, entry: u32) -> bool {
     ret == NO_ERROR
 }
 
-pub async fn socket(cx: &Cx, name: &str, entry: u32) {
+/// WSASocket; `san` routes the socket through the switch to that SAN provider.
+pub async fn socket(cx: &Cx, name: &str, entry: u32, san: Option<ProviderIx>) {
     let id = cx.call(Call::WSASocket { entry });
     if !initialised(cx) {
         cx.ret(id, SOCKET_ERROR, Some(WSANOTINITIALISED), Detail::None);
@@ -198,7 +199,7 @@ pub async fn socket(cx: &Cx, name: &str, entry: u32) {
         cx.ret(id, SOCKET_ERROR, Some(WSAEPROVIDERFAILEDINIT), Detail::None);
         return;
     }
-    let handle = match transport::wsp_socket(cx, provider, entry).await {
+    let handle = match transport::wsp_socket(cx, provider, entry, san).await {
         Ok(handle) => handle,
         Err(error) => {
             cx.ret(id, SOCKET_ERROR, Some(error), Detail::None);
@@ -264,6 +265,28 @@ pub async fn recv(cx: &Cx, name: &str, mode: IoMode, completes: Completion) {
         return;
     };
     let (ret, error, detail) = io::wsp_recv(cx, provider, socket, mode, completes).await;
+    cx.ret(id, ret, error, detail);
+}
+
+/// ConnectEx or AcceptEx on a socket.
+pub async fn connect_or_accept(
+    cx: &Cx,
+    name: &str,
+    kind: OpKind,
+    mode: IoMode,
+    completes: Completion,
+) {
+    let (socket, provider) = resolve(cx, name);
+    let call = match kind {
+        OpKind::Accept => Call::AcceptEx { socket, mode },
+        _ => Call::ConnectEx { socket, mode },
+    };
+    let id = cx.call(call);
+    let Some(provider) = prologue(cx, id, provider) else {
+        return;
+    };
+    let (ret, error, detail) =
+        io::wsp_connect_or_accept(cx, provider, socket, kind, mode, completes).await;
     cx.ret(id, ret, error, detail);
 }
 

@@ -5,6 +5,7 @@
 mod cleanup;
 mod layering;
 mod lifetime;
+mod san;
 pub mod spi;
 
 use serde::Serialize;
@@ -115,6 +116,10 @@ impl<'w> Facts<'w> {
         *self.returns.get(id as usize)?
     }
 
+    pub fn kind(&self, provider: ProviderIx) -> crate::scenario::ProviderKind {
+        self.world.scenario.providers[provider as usize].kind
+    }
+
     pub fn provider(&self, provider: ProviderIx) -> &str {
         self.world.provider_name(provider)
     }
@@ -177,6 +182,11 @@ fn checker(id: &str) -> Option<Checker> {
     Some(match id {
         "spi.return_convention" => spi::return_convention,
         "wsp.cleanup.refcount" => cleanup::refcount,
+        "san.cleanup.refcount" => cleanup::san_refcount,
+        "san.cleanup.complete_via_upcall" => san::complete_via_upcall,
+        "san.cleanup.free_before_complete" => san::free_before_complete,
+        "san.cleanup.no_notifications" => san::no_notifications,
+        "san.cleanup.no_einval" => san::no_einval,
         "wsp.cleanup.not_initialised" => spi::not_initialised,
         "wsp.cleanup.cancel_silently" => cleanup::cancel_silently,
         "wsp.cleanup.overlapped_aborted" => cleanup::overlapped_aborted,
@@ -225,6 +235,14 @@ pub fn check(world: &World, end: &RunEnd) -> Verdict {
     Verdict { checks, violations }
 }
 
+/// The provider a WSPStartup or WSPStartupEx call starts.
+pub fn started_provider(call: &Call) -> Option<ProviderIx> {
+    match *call {
+        Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. } => Some(provider),
+        _ => None,
+    }
+}
+
 /// The final cleanups of each (process, provider): every successful WSPCleanup return
 /// after which no WSPStartup is outstanding, counted at the SPI boundary.
 pub struct FinalCleanup {
@@ -244,7 +262,7 @@ pub fn final_cleanups(facts: &Facts) -> Vec<FinalCleanup> {
                     continue;
                 };
                 match *call {
-                    Call::WSPStartup { provider, .. } => {
+                    Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. } => {
                         *outstanding.entry((event.process, provider)).or_insert(0) += 1;
                     }
                     Call::WSPCleanup { provider, .. } => {

@@ -16,6 +16,8 @@ async fn finish_blocking(cx: &Cx, op: OpId) -> (i32, Option<u32>, Detail) {
         let kind = match op_state.kind {
             OpKind::Send => "send",
             OpKind::Recv => "recv",
+            OpKind::Connect => "connect",
+            OpKind::Accept => "accept",
         };
         format!("{kind}#{op} on socket 0x{:x}", op_state.socket)
     })
@@ -68,10 +70,41 @@ pub async fn wsp_recv(
     mode: IoMode,
     completes: Completion,
 ) -> (i32, Option<u32>, Detail) {
-    let id = cx.call(Call::WSPRecv { provider, socket });
+    let call = Call::WSPRecv { provider, socket };
+    operation(cx, call, provider, socket, OpKind::Recv, mode, completes).await
+}
+
+/// WSPConnect (as ConnectEx would reach it) or WSPAccept (AcceptEx).
+pub async fn wsp_connect_or_accept(
+    cx: &Cx,
+    provider: ProviderIx,
+    socket: SocketHandle,
+    kind: OpKind,
+    mode: IoMode,
+    completes: Completion,
+) -> (i32, Option<u32>, Detail) {
+    let call = match kind {
+        OpKind::Accept => Call::WSPAccept { provider, socket },
+        _ => Call::WSPConnect { provider, socket },
+    };
+    operation(cx, call, provider, socket, kind, mode, completes).await
+}
+
+/// An operation that completes on the network's time: blocking, or pending overlapped.
+async fn operation(
+    cx: &Cx,
+    call: Call,
+    provider: ProviderIx,
+    socket: SocketHandle,
+    kind: OpKind,
+    mode: IoMode,
+    completes: Completion,
+) -> (i32, Option<u32>, Detail) {
+    let id = cx.call(call);
     cx.yield_point().await;
     let delay = cx.latency(completes);
-    let op = cx.start_op(provider, socket, OpKind::Recv, mode, 100, delay);
+    let bytes = if kind == OpKind::Recv { 100 } else { 0 };
+    let op = cx.start_op(provider, socket, kind, mode, bytes, delay);
     let result = match mode {
         IoMode::Blocking => finish_blocking(cx, op).await,
         IoMode::Overlapped(_) => (SOCKET_ERROR, Some(WSA_IO_PENDING), Detail::Pending { op }),

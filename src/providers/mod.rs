@@ -7,6 +7,7 @@
 
 pub mod io;
 pub mod layered;
+pub mod san;
 pub mod transport;
 
 use serde::Serialize;
@@ -31,6 +32,7 @@ pub struct ModelInfo {
 pub enum Defect {
     None,
     Transport(TransportDefect),
+    San(san::SanDefect),
 }
 
 pub fn find(kind: ProviderKind, name: &str) -> Option<&'static ModelInfo> {
@@ -63,6 +65,22 @@ const fn mutant(
 }
 
 use TransportDefect as T;
+use san::SanDefect as S;
+
+const fn san_mutant(
+    name: &'static str,
+    breaks: &'static str,
+    defect: S,
+    about: &'static str,
+) -> ModelInfo {
+    ModelInfo {
+        name,
+        kind: ProviderKind::San,
+        breaks: Some(breaks),
+        about,
+        defect: Defect::San(defect),
+    }
+}
 
 pub static MODELS: &[ModelInfo] = &[
     ModelInfo {
@@ -161,5 +179,42 @@ pub static MODELS: &[ModelInfo] = &[
         "spi.return_convention",
         T::ReturnsPlusOneOnError,
         "Returns 1 instead of SOCKET_ERROR (-1) when a call fails.",
+    ),
+    ModelInfo {
+        name: "conforming",
+        kind: ProviderKind::San,
+        breaks: None,
+        about: "Counts WSPStartupEx calls; at the last WSPCleanup releases each pending operation's memory, then completes it through WPUCompleteOverlappedRequest with WSA_OPERATION_ABORTED, posts no notification, resets open sockets.",
+        defect: Defect::None,
+    },
+    san_mutant(
+        "san_returns_einval",
+        "san.cleanup.no_einval",
+        S::ReturnsEinval,
+        "Answers a WSPCleanup with no WSPStartupEx behind it with WSAEINVAL instead of WSANOTINITIALISED.",
+    ),
+    san_mutant(
+        "san_completes_before_free",
+        "san.cleanup.free_before_complete",
+        S::CompletesBeforeFree,
+        "Completes each aborted operation first and releases its memory afterwards.",
+    ),
+    san_mutant(
+        "san_posts_fd_accept_on_cleanup",
+        "san.cleanup.no_notifications",
+        S::PostsFdAcceptOnCleanup,
+        "Posts FD_ACCEPT for each pending accept it cancels at the final cleanup.",
+    ),
+    san_mutant(
+        "san_cancels_without_upcall",
+        "san.cleanup.complete_via_upcall",
+        S::CancelsWithoutUpcall,
+        "Drops pending operations at the final cleanup without completing them through WPUCompleteOverlappedRequest.",
+    ),
+    san_mutant(
+        "san_cleanup_on_first_call",
+        "san.cleanup.refcount",
+        S::CleanupOnFirstCall,
+        "Does the actual cleanup on every WSPCleanup, ignoring the WSPStartupEx calls still outstanding.",
     ),
 ];

@@ -4,7 +4,9 @@
 
 use crate::event::*;
 use crate::providers::layered;
+use crate::providers::san::{self, SanDefect};
 use crate::scenario::{IoMode, SpiCall};
+use crate::switch;
 use crate::world::Cx;
 use crate::world::kernel::{SockState, sockets_in};
 use crate::world::loader;
@@ -128,9 +130,13 @@ fn unlock(cx: &Cx, provider: ProviderIx) {
 /// for each WSPStartup it made (and a temporary one around each call).
 pub async fn spi_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
     match call {
-        SpiCall::WSPStartup => {
+        SpiCall::WSPStartup | SpiCall::WSPStartupEx => {
             loader::load_library(cx, provider).await;
-            let (ret, _) = wsp_startup(cx, provider, Client::Step, None).await;
+            let (ret, _) = if call == SpiCall::WSPStartupEx {
+                wsp_startup_ex(cx, provider, Client::Step, None).await
+            } else {
+                wsp_startup(cx, provider, Client::Step, None).await
+            };
             if ret == NO_ERROR {
                 let mut world = cx.world.borrow_mut();
                 *world.procs[cx.pid as usize]
@@ -172,14 +178,41 @@ pub async fn wsp_startup(
     client: Client,
     entry: Option<u32>,
 ) -> (i32, Option<u32>) {
-    let id = cx.call(Call::WSPStartup {
+    let call = Call::WSPStartup {
         provider,
         client,
         entry,
-    });
+    };
+    start(cx, provider, call, entry, SpiCall::WSPStartup).await
+}
+
+/// WSPStartupEx: how the switch starts a SAN provider (seed 004); the same start-up,
+/// counted the same way.
+pub async fn wsp_startup_ex(
+    cx: &Cx,
+    provider: ProviderIx,
+    client: Client,
+    entry: Option<u32>,
+) -> (i32, Option<u32>) {
+    let call = Call::WSPStartupEx {
+        provider,
+        client,
+        entry,
+    };
+    start(cx, provider, call, entry, SpiCall::WSPStartupEx).await
+}
+
+async fn start(
+    cx: &Cx,
+    provider: ProviderIx,
+    call: Call,
+    entry: Option<u32>,
+    which: SpiCall,
+) -> (i32, Option<u32>) {
+    let id = cx.call(call);
     cx.yield_point().await;
     lock(cx, provider).await;
-    let (ret, error, detail) = startup_body(cx, provider, entry).await;
+    let (ret, error, detail) = startup_body(cx, provider, entry, which).await;
     unlock(cx, provider);
     cx.ret(id, ret, error, detail);
     (ret, error)
@@ -189,6 +222,7 @@ async fn startup_body(
     cx: &Cx,
     provider: ProviderIx,
     entry: Option<u32>,
+    which: SpiCall,
 ) -> (i32, Option<u32>, Detail) {
     let refused = has(cx, provider, D::NotRestartable)
         && cx.world.borrow().machine[provider as usize]
@@ -207,7 +241,7 @@ async fn startup_body(
         cx.yield_point().await;
     }
     if before == 0 {
-        if !cx.try_alloc(provider, SpiCall::WSPStartup) {
+        if !cx.try_alloc(provider, which) {
             layered::unwind_lower(cx, provider, entry).await;
             return (
                 failure(cx, provider),
@@ -320,13 +354,21 @@ async fn cleanup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detai
         if has(cx, provider, D::CleanupWithoutStartupSucceeds) {
             return (NO_ERROR, None, Detail::None);
         }
-        return (failure(cx, provider), Some(WSANOTINITIALISED), Detail::None);
+        // Seed 004: a SAN provider answers WSANOTINITIALISED, never WSAEINVAL.
+        let error = if san::has(cx, provider, SanDefect::ReturnsEinval) {
+            WSAEINVAL
+        } else {
+            WSANOTINITIALISED
+        };
+        return (failure(cx, provider), Some(error), Detail::None);
     }
     if has(cx, provider, D::RacyRefcount) {
         cx.yield_point().await;
     }
     let mut after = before - 1;
-    let actual = after == 0 || has(cx, provider, D::CleanupOnFirstCall);
+    let actual = after == 0
+        || has(cx, provider, D::CleanupOnFirstCall)
+        || san::has(cx, provider, SanDefect::CleanupOnFirstCall);
     if actual {
         after = 0;
     }
@@ -349,6 +391,9 @@ async fn cleanup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detai
 /// leave closed sockets' data to the kernel, stop the worker, free everything.
 async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
     cx.yield_point().await;
+    if san::is_san(cx, provider) {
+        san::cancel_pending(cx, provider).await;
+    }
     let notify_aborts = has(cx, provider, D::RunsCompletionRoutineOnAbort);
     for op in cx.pending_ops(provider, None) {
         let blocking = matches!(cx.world.borrow().ops[op as usize].mode, IoMode::Blocking);
@@ -359,6 +404,8 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
         };
         cx.complete_op(op, status, notify_aborts);
     }
+    // The switch inside a TCP provider cleans up the SAN providers it started.
+    switch::cleanup(cx, provider).await;
     let open = sockets_in(&cx.world.borrow(), cx.pid, provider, SockState::Open);
     for socket in open {
         let (select, kernel) = {
@@ -475,10 +522,30 @@ pub async fn dll_main(cx: &Cx, provider: ProviderIx, reason: DllReason) {
 
 /// WSPSocket. A layered provider passes the call down its chain and hands back the
 /// base provider's socket (model choice: layers do not wrap handles).
-pub async fn wsp_socket(cx: &Cx, provider: ProviderIx, entry: u32) -> Result<SocketHandle, u32> {
+pub async fn wsp_socket(
+    cx: &Cx,
+    provider: ProviderIx,
+    entry: u32,
+    san: Option<ProviderIx>,
+) -> Result<SocketHandle, u32> {
     let id = cx.call(Call::WSPSocket { provider, entry });
     cx.yield_point().await;
-    let handle = match layered::socket_below(cx, provider, entry).await {
+    let below = if san::is_san(cx, provider) {
+        layered::Below::Base
+    } else {
+        layered::socket_below(cx, provider, entry, san).await
+    };
+    let handle = match below {
+        layered::Below::Base if san.is_some() && !san::is_san(cx, provider) => {
+            match switch::socket(cx, provider, san.unwrap_or(provider), entry).await {
+                Ok(handle) => handle,
+                Err(error) => {
+                    let ret = failure(cx, provider);
+                    cx.ret(id, ret, Some(error), Detail::None);
+                    return Err(error);
+                }
+            }
+        }
         layered::Below::Base => cx.open_socket(provider, entry),
         layered::Below::Socket(handle) => handle,
         layered::Below::Failed(error) => {

@@ -53,6 +53,9 @@ impl<'r> Labels<'r> {
             Client::Ws2 => String::new(),
             Client::Step => " [direct SPI call]".to_string(),
             Client::Layer(provider) => format!(" [from {}]", self.provider(provider)),
+            Client::Switch(provider) => {
+                format!(" [from the switch in {}]", self.provider(provider))
+            }
         }
     }
 
@@ -61,6 +64,38 @@ impl<'r> Labels<'r> {
         let socket = |s: &SocketHandle| self.socket(process, *s);
         match call {
             Call::WSAStartup { version } => format!("{name}({}.{})", version.0, version.1),
+            Call::ConnectEx { socket: s, mode } | Call::AcceptEx { socket: s, mode } => {
+                format!("{name}({}, {})", socket(s), mode_name(*mode))
+            }
+            Call::WSPStartupEx {
+                provider,
+                client,
+                entry,
+            } => format!(
+                "{}!{name}({}){}",
+                self.provider(*provider),
+                entry.map_or(String::new(), |e| format!("TCP entry {e}")),
+                self.client_note(*client)
+            ),
+            Call::WSPConnect {
+                provider,
+                socket: s,
+            }
+            | Call::WSPAccept {
+                provider,
+                socket: s,
+            } => {
+                format!("{}!{name}({})", self.provider(*provider), socket(s))
+            }
+            Call::WPUCompleteOverlappedRequest {
+                provider,
+                op,
+                status,
+            } => format!(
+                "{}: upcall {name}(#{op}, {} ({status}))",
+                self.provider(*provider),
+                crate::wsa::error_name(*status)
+            ),
             Call::WSACleanup => format!("{name}()"),
             Call::WSASocket { entry } => format!("{name}(entry {entry})"),
             Call::WSASend {

@@ -364,10 +364,7 @@ fn result(labels: &Labels, process: Pid, kind: &EventKind) -> String {
 }
 
 fn op_name(kind: OpKind, op: OpId) -> String {
-    match kind {
-        OpKind::Send => format!("send#{op}"),
-        OpKind::Recv => format!("recv#{op}"),
-    }
+    kind.label(op)
 }
 
 fn notify_name(notify: Notify) -> &'static str {
@@ -413,6 +410,8 @@ fn resource_name(what: Resource) -> String {
         Resource::WorkerThread { .. } => "worker thread".to_string(),
         Resource::MachineRegistration => "machine-wide registration".to_string(),
         Resource::SharedCount => "shared-memory attach count".to_string(),
+        Resource::SanEndpoint { socket } => format!("SAN endpoint 0x{socket:x}"),
+        Resource::OpMemory { op } => format!("memory of operation #{op}"),
     }
 }
 

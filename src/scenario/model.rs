@@ -87,6 +87,8 @@ fn conforming() -> String {
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ProviderKind {
     Transport,
+    /// A SAN service provider, reached only through the Winsock switch (seed 004).
+    San,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -143,7 +145,13 @@ pub enum Step {
     /// WSACleanup.
     Cleanup,
     /// WSASocket on a catalog entry; `name` is how later steps refer to the socket.
-    Socket { name: String, entry: u32 },
+    /// `via: San("name")` routes it through the Winsock switch to a SAN provider.
+    Socket {
+        name: String,
+        entry: u32,
+        #[serde(default)]
+        via: Route,
+    },
     /// WSASend of `bytes` bytes.
     Send {
         socket: String,
@@ -156,6 +164,22 @@ pub enum Step {
     },
     /// WSARecv.
     Recv {
+        socket: String,
+        #[serde(default)]
+        mode: IoMode,
+        #[serde(default)]
+        completes: Completion,
+    },
+    /// ConnectEx: completes normally with FD_CONNECT to a registered socket.
+    Connect {
+        socket: String,
+        #[serde(default)]
+        mode: IoMode,
+        #[serde(default)]
+        completes: Completion,
+    },
+    /// AcceptEx on a listening socket: completes normally with FD_ACCEPT.
+    Accept {
         socket: String,
         #[serde(default)]
         mode: IoMode,
@@ -186,6 +210,15 @@ pub enum Step {
     Crash,
     /// A direct SPI call: the thread acts as an SPI client (as ws2_32 or an LSP would).
     Spi { provider: String, call: SpiCall },
+}
+
+/// Where a socket goes: the catalog entry's own provider chain, or a SAN provider
+/// behind the switch that lives in the base TCP provider (SPEC section 3).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum Route {
+    #[default]
+    Catalog,
+    San(String),
 }
 
 fn default_bytes() -> u32 {
@@ -243,6 +276,8 @@ pub enum FdEvent {
 pub enum SpiCall {
     WSPStartup,
     WSPCleanup,
+    /// A SAN provider's start-up, as the switch calls it (seed 004).
+    WSPStartupEx,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]

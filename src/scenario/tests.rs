@@ -16,6 +16,7 @@ fn all_steps() -> Vec<Step> {
         Step::Socket {
             name: s(),
             entry: 1001,
+            via: Route::Catalog,
         },
         Step::Send {
             socket: s(),
@@ -47,6 +48,16 @@ fn all_steps() -> Vec<Step> {
             provider: "msafd".to_string(),
             call: SpiCall::WSPCleanup,
         },
+        Step::Connect {
+            socket: s(),
+            mode: IoMode::Overlapped(Notify::Event),
+            completes: Completion::Latency,
+        },
+        Step::Accept {
+            socket: s(),
+            mode: IoMode::Blocking,
+            completes: Completion::Never,
+        },
     ]
 }
 
@@ -65,6 +76,8 @@ fn step_index(step: &Step) -> usize {
         Step::Exit => 10,
         Step::Crash => 11,
         Step::Spi { .. } => 12,
+        Step::Connect { .. } => 13,
+        Step::Accept { .. } => 14,
     }
 }
 
@@ -140,7 +153,7 @@ fn scenario() -> Scenario {
 fn samples_cover_every_variant() {
     let mut steps: Vec<usize> = all_steps().iter().map(step_index).collect();
     steps.dedup();
-    assert_eq!(steps, (0..=12).collect::<Vec<_>>());
+    assert_eq!(steps, (0..=14).collect::<Vec<_>>());
     let faults: Vec<usize> = all_faults().iter().map(fault_index).collect();
     assert_eq!(faults, vec![0, 1, 2]);
 }

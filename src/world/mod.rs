@@ -58,6 +58,8 @@ pub struct Instance {
     pub worker_joiner: Option<TaskId>,
     /// WSPStartup calls this (layered) provider made on each layer below it.
     pub lower: BTreeMap<ProviderIx, u32>,
+    /// WSPStartupEx calls the switch in this (TCP) provider made on each SAN provider.
+    pub switch: BTreeMap<ProviderIx, u32>,
     /// The critical section around WSPStartup/WSPCleanup: holder and waiters (FIFO).
     pub lock_holder: Option<(TaskId, Option<Tid>)>,
     pub lock_waiters: Vec<TaskId>,
@@ -191,7 +193,7 @@ impl World {
     pub fn transport_defect(&self, provider: ProviderIx) -> Option<TransportDefect> {
         match self.models[provider as usize].defect {
             Defect::Transport(defect) => Some(defect),
-            Defect::None => None,
+            _ => None,
         }
     }
 

@@ -3,7 +3,7 @@
 
 use crate::event::*;
 use crate::providers::transport;
-use crate::scenario::{Fault, Step};
+use crate::scenario::{Fault, Route, Step};
 use crate::world::Cx;
 use crate::ws2;
 
@@ -64,7 +64,30 @@ async fn run_step(cx: &Cx, step: &Step) {
         Step::Startup => ws2::startup(cx, (2, 2)).await,
         Step::StartupVersion(major, minor) => ws2::startup(cx, (*major, *minor)).await,
         Step::Cleanup => ws2::cleanup(cx).await,
-        Step::Socket { name, entry } => ws2::socket(cx, name, *entry).await,
+        Step::Socket { name, entry, via } => {
+            let san = match via {
+                Route::Catalog => None,
+                Route::San(san) => cx
+                    .world
+                    .borrow()
+                    .scenario
+                    .providers
+                    .iter()
+                    .position(|p| p.name == *san)
+                    .map(|ix| ix as ProviderIx),
+            };
+            ws2::socket(cx, name, *entry, san).await
+        }
+        Step::Connect {
+            socket,
+            mode,
+            completes,
+        } => ws2::connect_or_accept(cx, socket, OpKind::Connect, *mode, *completes).await,
+        Step::Accept {
+            socket,
+            mode,
+            completes,
+        } => ws2::connect_or_accept(cx, socket, OpKind::Accept, *mode, *completes).await,
         Step::Send {
             socket,
             bytes,
