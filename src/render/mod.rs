@@ -67,16 +67,6 @@ impl<'r> Labels<'r> {
             Call::ConnectEx { socket: s, mode } | Call::AcceptEx { socket: s, mode } => {
                 format!("{name}({}, {})", socket(s), mode_name(*mode))
             }
-            Call::WSPStartupEx {
-                provider,
-                client,
-                entry,
-            } => format!(
-                "{}!{name}({}){}",
-                self.provider(*provider),
-                entry.map_or(String::new(), |e| format!("TCP entry {e}")),
-                self.client_note(*client)
-            ),
             Call::WSPConnect {
                 provider,
                 socket: s,
@@ -114,6 +104,11 @@ impl<'r> Labels<'r> {
                 format!("{name}({}, {})", socket(s), fd_names(*events))
             }
             Call::WSPStartup {
+                provider,
+                client,
+                entry,
+            }
+            | Call::WSPStartupEx {
                 provider,
                 client,
                 entry,
