@@ -69,6 +69,8 @@ pub enum Command {
 pub enum Format {
     Text,
     Json,
+    /// A Mermaid sequence diagram.
+    Mermaid,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -197,6 +199,7 @@ fn run_file(file: &Path, options: &RunOptions, format: Format) -> ExitCode {
     let text = match format {
         Format::Text => render::text::render(&scenario, &run, &file.display().to_string()),
         Format::Json => render::json::render(&scenario, &run),
+        Format::Mermaid => render::mermaid::render(&scenario, &run),
     };
     print(&text);
     if run.matches_expectation(&scenario) {

@@ -1,6 +1,7 @@
 //! Views of a run. Nothing renders while simulating; nothing simulates while rendering.
 
 pub mod json;
+pub mod mermaid;
 pub mod text;
 
 use crate::event::*;

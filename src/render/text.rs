@@ -76,6 +76,22 @@ pub fn render(scenario: &Scenario, run: &Run, path: &str) -> String {
     out
 }
 
+/// One event other than a call or a return, as plain text: its line without the time
+/// and the thread, for other views.
+pub fn describe(run: &Run, labels: &Labels, event: &Event) -> String {
+    if matches!(
+        event.kind,
+        EventKind::Call { .. } | EventKind::Return { .. }
+    ) {
+        return String::new();
+    }
+    match line(run, labels, 0, event) {
+        Some((text, Some(result))) => format!("{text} {result}"),
+        Some((text, None)) => text,
+        None => String::new(),
+    }
+}
+
 /// The text and the result column of one event; `None` for a folded return.
 fn line(
     run: &Run,
