@@ -158,6 +158,50 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
+        id: "san.cleanup.refcount",
+        rule: "N successful WSPStartupEx calls from the switch need N WSPCleanup calls; the SAN provider counts its open instances and only the last WSPCleanup does the actual cleanup.",
+        seeds: &[SanWspCleanup],
+        source: "004: \"The SAN service provider must keep an internal reference count of the number of its open instances. [...] Only the final WSPCleanup call does the actual cleanup\"",
+        model_choice: None,
+        errata: &[],
+    },
+    Contract {
+        id: "san.cleanup.complete_via_upcall",
+        rule: "At the final cleanup, each pending operation is completed through WPUCompleteOverlappedRequest with WSA_OPERATION_ABORTED.",
+        seeds: &[SanWspCleanup],
+        source: "004: \"A SAN service provider calls the WPUCompleteOverlappedRequest function to complete the overlapped operation [...] and also passes the WSA_OPERATION_ABORTED error code\"",
+        model_choice: Some(
+            "WPUCompleteOverlappedRequest completes the operation the way its caller asked: it sets the event, posts to the completion port, or queues the completion routine.",
+        ),
+        errata: &[],
+    },
+    Contract {
+        id: "san.cleanup.free_before_complete",
+        rule: "The memory tied to an operation is released before that operation is completed.",
+        seeds: &[SanWspCleanup],
+        source: "004: \"Before calling the WPUCompleteOverlappedRequest function to cancel an overlapped operation, the SAN service provider should release any memory associated with that operation.\"",
+        model_choice: None,
+        errata: &[],
+    },
+    Contract {
+        id: "san.cleanup.no_notifications",
+        rule: "During cleanup no network-event notification (FD_ACCEPT, FD_CONNECT, ...) is posted, neither as a window message nor by signalling a WSAEventSelect event object. The completion made through WPUCompleteOverlappedRequest is not such a notification; contrast wsp.cleanup.overlapped_aborted, where a transport provider sets no event at all.",
+        seeds: &[SanWspCleanup],
+        source: "004: \"During cleanup, the SAN service provider does not signal event objects to post notification messages.\"",
+        model_choice: None,
+        errata: &[],
+    },
+    Contract {
+        id: "san.cleanup.no_einval",
+        rule: "A SAN provider's WSPCleanup never returns WSAEINVAL (only WSANOTINITIALISED or WSAENETDOWN).",
+        seeds: &[SanWspCleanup],
+        source: "004: \"Note that a SAN service provider does not support the WSAEINVAL error code for WSPCleanup.\"",
+        model_choice: None,
+        errata: &[
+            "003 lists WSAEINVAL for a transport provider's WSPCleanup (with a namespace provider's wording); 004 rules it out for SAN providers. ws2sim applies each list to its kind.",
+        ],
+    },
+    Contract {
         id: "nsp.cleanup.refcount",
         rule: "N successful NSPStartup calls need N NSPCleanup calls; only the last deregisters the provider and frees what it allocated; earlier ones only decrement. An NSPCleanup with no NSPStartup behind it fails.",
         seeds: &[NspCleanup],
@@ -243,11 +287,31 @@ pub const CONTRACTS: &[Contract] = &[
         ],
     },
     Contract {
+        id: "lsp.lower_balanced",
+        rule: "A layered provider, as an SPI client of the layer below, makes exactly as many WSPCleanup calls there as it made WSPStartup calls, and makes them in its own final cleanup, not earlier.",
+        seeds: &[WspCleanup],
+        source: "003: \"For each WSPStartup call, a corresponding LPWSPCleanup call will also be issued. Only the final LPWSPCleanup for the service provider does the actual cleanup\" (the LSP is the \"SPI client\" of the layer below).",
+        model_choice: Some(
+            "The conforming layered model starts the layer below once per WSPStartup of its own (or lazily on the first WSPSocket of another chain) and tears all of those down inside its own final WSPCleanup.",
+        ),
+        errata: &[],
+    },
+    Contract {
         id: "loader.no_code_after_unload",
         rule: "No provider code runs in a process after the DLL's load count there reached zero.",
         seeds: &[NspCleanup, WspCleanup],
         source: "003 and 002: the cleanup \"should not return until the service provider DLL is prepared to be unloaded from memory\"; once unloaded, the DLL's code is gone.",
         model_choice: None,
+        errata: &[],
+    },
+    Contract {
+        id: "loader.no_wait_under_loader_lock",
+        rule: "No cleanup path waits, while holding the loader lock, for a thread that needs it: no cycle through the loader lock in the wait-for graph.",
+        seeds: &[],
+        source: "The seeds are silent; DllMain runs under the loader lock, and a thread that exits needs that lock for DLL_THREAD_DETACH, so waiting for one from DllMain cannot end.",
+        model_choice: Some(
+            "Threads, the loader lock, providers' locks and thread exits form a wait-for graph; a cycle that goes through the loader lock is reported with the cycle printed.",
+        ),
         errata: &[],
     },
     Contract {

@@ -39,12 +39,31 @@ pub enum Client {
     Ws2,
     /// A scenario step (`Spi(...)`): the thread acts as an SPI client itself.
     Step,
+    /// A layered provider, as the SPI client of the layer below it.
+    Layer(ProviderIx),
+    /// The Winsock switch inside this base TCP provider, as a SAN provider's client.
+    Switch(ProviderIx),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum OpKind {
     Send,
     Recv,
+    Connect,
+    Accept,
+}
+
+impl OpKind {
+    /// `recv#3`: how traces and messages name an operation.
+    pub fn label(self, op: OpId) -> String {
+        let kind = match self {
+            OpKind::Send => "send",
+            OpKind::Recv => "recv",
+            OpKind::Connect => "connect",
+            OpKind::Accept => "accept",
+        };
+        format!("{kind}#{op}")
+    }
 }
 
 /// An API or SPI call, with its arguments.
@@ -67,6 +86,14 @@ pub enum Call {
         socket: SocketHandle,
         mode: IoMode,
     },
+    ConnectEx {
+        socket: SocketHandle,
+        mode: IoMode,
+    },
+    AcceptEx {
+        socket: SocketHandle,
+        mode: IoMode,
+    },
     #[serde(rename = "closesocket")]
     CloseSocket {
         socket: SocketHandle,
@@ -83,10 +110,32 @@ pub enum Call {
     WSPStartup {
         provider: ProviderIx,
         client: Client,
+        /// The catalog entry (protocol info) it is started for; `None` from a `Spi` step.
+        entry: Option<u32>,
     },
     WSPCleanup {
         provider: ProviderIx,
         client: Client,
+    },
+    /// A SAN provider's start-up by the switch (seed 004), with the TCP entry it serves.
+    WSPStartupEx {
+        provider: ProviderIx,
+        client: Client,
+        entry: Option<u32>,
+    },
+    WSPConnect {
+        provider: ProviderIx,
+        socket: SocketHandle,
+    },
+    WSPAccept {
+        provider: ProviderIx,
+        socket: SocketHandle,
+    },
+    /// The upcall a SAN provider completes an overlapped operation with (seed 004).
+    WPUCompleteOverlappedRequest {
+        provider: ProviderIx,
+        op: OpId,
+        status: u32,
     },
     WSPSocket {
         provider: ProviderIx,
@@ -224,6 +273,9 @@ impl Call {
         match *self {
             Call::WSPStartup { provider, .. }
             | Call::WSPCleanup { provider, .. }
+            | Call::WSPStartupEx { provider, .. }
+            | Call::WSPConnect { provider, .. }
+            | Call::WSPAccept { provider, .. }
             | Call::WSPSocket { provider, .. }
             | Call::WSPSend { provider, .. }
             | Call::WSPRecv { provider, .. }
@@ -289,6 +341,10 @@ pub enum Resource {
     InstanceMemory,
     /// A kernel socket (the part of the stack that stays loaded).
     KernelSocket { socket: SocketHandle },
+    /// A SAN provider's endpoint for a socket (its registration with the SAN hardware).
+    SanEndpoint { socket: SocketHandle },
+    /// Memory a SAN provider holds for one pending operation.
+    OpMemory { op: OpId },
     /// A provider's worker thread.
     WorkerThread { thread: Tid },
     /// Machine-wide provider state held through a handle: the kernel closes it when
@@ -333,6 +389,21 @@ pub struct Signals {
     pub port_posted: bool,
     /// A blocked thread was released with the result.
     pub thread_released: bool,
+}
+
+/// What a blocked thread waits for: the edges of the wait-for graph
+/// (`loader.no_wait_under_loader_lock`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Waitee {
+    /// The process's loader lock, held by `holder` (`None`: the kernel).
+    LoaderLock { holder: Option<Tid> },
+    /// A provider's start-up/clean-up lock, held by `holder`.
+    ProviderLock {
+        provider: ProviderIx,
+        holder: Option<Tid>,
+    },
+    /// The exit of a thread.
+    ThreadExit { thread: Tid },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -423,6 +494,10 @@ pub enum EventKind {
         nth: u32,
     },
     ThreadKilled,
+    /// The thread blocks until `on` lets it go.
+    Waits {
+        on: Waitee,
+    },
     ProcessEnded {
         how: ProcessEnd,
     },

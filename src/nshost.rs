@@ -252,6 +252,7 @@ pub fn process_ended(cx: &Cx) {
     let (died, waiters) = {
         let mut world = cx.world.borrow_mut();
         let host = &mut world.nshost;
+        host.direct.retain(|(pid, _), _| *pid != cx.pid);
         let hosted: Vec<ProviderIx> = host
             .adverts
             .iter()

@@ -12,6 +12,7 @@ use crate::oracle::{self, Verdict};
 use crate::providers::{self, ModelInfo};
 use crate::scenario::{Ending, Scenario};
 use crate::world::{Cx, World, process};
+use crate::ws2::{self, WS2_32, Ws2Model};
 
 /// How to run a scenario.
 #[derive(Clone, Debug, Default)]
@@ -37,6 +38,10 @@ pub enum OptionError {
         model: String,
         kind: String,
     },
+    #[error(
+        "--provider-model gives ws2_32 the model `{0}`, which is not a registered ws2_32 model (see `ws2sim models`)"
+    )]
+    UnknownWs2Model(String),
 }
 
 /// A thread that waits forever at the end of a run.
@@ -90,6 +95,7 @@ pub struct Run {
     pub end: RunEnd,
     pub names: Names,
     pub models: Vec<&'static ModelInfo>,
+    pub ws2_model: &'static Ws2Model,
     /// The decisions of this run: replaying them reproduces it.
     pub schedule: Schedule,
     /// A replayed schedule that did not fit the run.
@@ -114,7 +120,7 @@ pub fn resolve_models(
     overrides: &[(String, String)],
 ) -> Result<Vec<&'static ModelInfo>, OptionError> {
     for (provider, _) in overrides {
-        if !scenario.providers.iter().any(|p| &p.name == provider) {
+        if provider != WS2_32 && !scenario.providers.iter().any(|p| &p.name == provider) {
             return Err(OptionError::UnknownProvider(provider.clone()));
         }
     }
@@ -136,8 +142,19 @@ pub fn resolve_models(
         .collect()
 }
 
+/// The ws2_32 model: `--provider-model ws2_32=MODEL`, or the conforming one.
+pub fn resolve_ws2_model(overrides: &[(String, String)]) -> Result<&'static Ws2Model, OptionError> {
+    let name = overrides
+        .iter()
+        .rev()
+        .find(|(p, _)| p == WS2_32)
+        .map_or("conforming", |(_, m)| m.as_str());
+    ws2::find_model(name).ok_or_else(|| OptionError::UnknownWs2Model(name.to_string()))
+}
+
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError> {
     let models = resolve_models(scenario, &options.models)?;
+    let ws2_model = resolve_ws2_model(&options.models)?;
     let seed = options.seed.unwrap_or(scenario.seed);
     let scenario = Rc::new(scenario.clone());
     let (scheduler, log, divergence): (Box<dyn sim::Scheduler>, _, _) = match &options.schedule {
@@ -156,7 +173,11 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
         time_max: scenario.budget.time_max,
     };
     let mut engine = Engine::new(scheduler, budget);
-    let world = Rc::new(RefCell::new(World::new(scenario.clone(), models.clone())));
+    let world = Rc::new(RefCell::new(World::new(
+        scenario.clone(),
+        models.clone(),
+        ws2_model,
+    )));
     let root = Cx {
         world: world.clone(),
         sim: engine.handle(),
@@ -230,6 +251,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
         end,
         names,
         models,
+        ws2_model,
         schedule: log.schedule(),
         divergence: divergence.and_then(|d| d.borrow().clone()),
         unfired_faults,

@@ -3,17 +3,20 @@
 
 use std::collections::BTreeMap;
 
-use super::{Facts, Report, final_cleanups};
+use super::{Facts, Report, final_cleanups, started_provider};
 use crate::event::*;
 use crate::run::RunEnd;
+use crate::scenario::ProviderKind;
 use crate::wsa::*;
 
 /// The error codes each SPI function documents (the seeds for WSPCleanup; Microsoft's
 /// SPI pages for the others). WSA_NOT_ENOUGH_MEMORY from WSPStartup is a model choice:
 /// it is how a provider reports the allocation failures `FailAlloc` injects.
-fn documented(call: &Call) -> &'static [u32] {
+fn documented(call: &Call, kind: ProviderKind) -> &'static [u32] {
     match call {
-        Call::WSPStartup { .. } => &[
+        // Seed 004: a SAN provider's WSPCleanup knows only these two.
+        Call::WSPCleanup { .. } if kind == ProviderKind::San => &[WSANOTINITIALISED, WSAENETDOWN],
+        Call::WSPStartup { .. } | Call::WSPStartupEx { .. } => &[
             WSASYSNOTREADY,
             WSAVERNOTSUPPORTED,
             WSAEINPROGRESS,
@@ -24,7 +27,10 @@ fn documented(call: &Call) -> &'static [u32] {
         ],
         // Seed 003 lists WSAEINVAL with a namespace provider's wording (erratum).
         Call::WSPCleanup { .. } => &[WSANOTINITIALISED, WSAENETDOWN, WSAEINVAL],
-        Call::WSPSend { .. } | Call::WSPRecv { .. } => &[
+        Call::WSPSend { .. }
+        | Call::WSPRecv { .. }
+        | Call::WSPConnect { .. }
+        | Call::WSPAccept { .. } => &[
             WSA_IO_PENDING,
             WSA_OPERATION_ABORTED,
             WSAEINTR,
@@ -84,15 +90,16 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
         let Some((_, call)) = facts.call_of(*id) else {
             continue;
         };
-        let Some(provider) = call.provider() else {
+        let Some(provider_ix) = call.provider() else {
             continue;
         };
+        let provider = provider_ix;
         report.exercised();
         let name = function_name(call);
         let provider = facts.provider(provider);
         match (*ret, *error) {
             (NO_ERROR, None) => {}
-            (SOCKET_ERROR, Some(code)) if documented(call).contains(&code) => {}
+            (SOCKET_ERROR, Some(code)) if documented(call, facts.kind(provider_ix)).contains(&code) => {}
             (SOCKET_ERROR, Some(code)) => report.violation(
                 facts,
                 index,
@@ -136,6 +143,12 @@ pub fn function_name(call: &Call) -> &'static str {
         Call::WSPCloseSocket { .. } => "WSPCloseSocket",
         Call::WSPAsyncSelect { .. } => "WSPAsyncSelect",
         Call::WSPEventSelect { .. } => "WSPEventSelect",
+        Call::ConnectEx { .. } => "ConnectEx",
+        Call::AcceptEx { .. } => "AcceptEx",
+        Call::WSPStartupEx { .. } => "WSPStartupEx",
+        Call::WSPConnect { .. } => "WSPConnect",
+        Call::WSPAccept { .. } => "WSPAccept",
+        Call::WPUCompleteOverlappedRequest { .. } => "WPUCompleteOverlappedRequest",
         Call::WSALookupServiceBegin { .. } => "WSALookupServiceBegin",
         Call::WSALookupServiceNext => "WSALookupServiceNext",
         Call::WSALookupServiceEnd => "WSALookupServiceEnd",
@@ -170,16 +183,16 @@ pub fn not_initialised(facts: &Facts, _: &RunEnd, report: &mut Report) {
     let mut starting: BTreeMap<(Pid, ProviderIx), u32> = BTreeMap::new();
     for (index, event) in facts.events.iter().enumerate() {
         match &event.kind {
-            EventKind::Call {
-                call: Call::WSPStartup { provider, .. },
-                ..
-            } => *starting.entry((event.process, *provider)).or_insert(0) += 1,
+            EventKind::Call { call, .. } if started_provider(call).is_some() => {
+                let provider = started_provider(call).unwrap_or_default();
+                *starting.entry((event.process, provider)).or_insert(0) += 1;
+            }
             EventKind::Return { id, ret, error, .. } => {
                 let Some((_, call)) = facts.call_of(*id) else {
                     continue;
                 };
                 match *call {
-                    Call::WSPStartup { provider, .. } => {
+                    Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. } => {
                         let key = (event.process, provider);
                         if let Some(n) = starting.get_mut(&key) {
                             *n = n.saturating_sub(1);
@@ -235,9 +248,13 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
         let EventKind::Return { id, ret, error, .. } = &event.kind else {
             continue;
         };
-        let Some((call_index, Call::WSPStartup { provider, .. })) = facts.call_of(*id) else {
+        let Some((call_index, call)) = facts.call_of(*id) else {
             continue;
         };
+        let Some(provider) = started_provider(call) else {
+            continue;
+        };
+        let provider = &provider;
         let restarted = finals
             .iter()
             .any(|f| f.process == event.process && f.provider == *provider && f.ret < call_index);

@@ -5,8 +5,11 @@
 //! provider author could get that one rule wrong. The registry below is the catalogue
 //! `ws2sim models` prints and `--provider-model` draws from.
 
+pub mod io;
+pub mod layered;
 pub mod namespace;
 pub mod nspv2;
+pub mod san;
 pub mod transport;
 
 use serde::Serialize;
@@ -35,6 +38,7 @@ pub struct ModelInfo {
 pub enum Defect {
     None,
     Transport(TransportDefect),
+    San(san::SanDefect),
     Namespace(NamespaceDefect),
 }
 
@@ -55,7 +59,7 @@ pub fn names(kind: ProviderKind) -> impl Iterator<Item = &'static str> {
 /// A direct `Spi` start: the thread holds a load reference for each start that worked
 /// (`start` says whether it did), as an SPI client would.
 pub(crate) async fn step_start(cx: &Cx, provider: ProviderIx, start: impl Future<Output = bool>) {
-    loader::load_library(cx, provider);
+    loader::load_library(cx, provider).await;
     if start.await {
         let mut world = cx.world.borrow_mut();
         *world.procs[cx.pid as usize]
@@ -63,7 +67,7 @@ pub(crate) async fn step_start(cx: &Cx, provider: ProviderIx, start: impl Future
             .entry(provider)
             .or_insert(0) += 1;
     } else {
-        loader::free_library(cx, provider);
+        loader::free_library(cx, provider).await;
     }
 }
 
@@ -74,9 +78,9 @@ pub(crate) async fn step_cleanup(
     provider: ProviderIx,
     cleanup: impl Future<Output = bool>,
 ) {
-    loader::load_library(cx, provider);
+    loader::load_library(cx, provider).await;
     let ended = cleanup.await;
-    loader::free_library(cx, provider);
+    loader::free_library(cx, provider).await;
     let held = {
         let mut world = cx.world.borrow_mut();
         let starts = world.procs[cx.pid as usize]
@@ -90,7 +94,7 @@ pub(crate) async fn step_cleanup(
         held
     };
     if held {
-        loader::free_library(cx, provider);
+        loader::free_library(cx, provider).await;
     }
 }
 
@@ -126,6 +130,22 @@ const fn ns_mutant(
 
 use NamespaceDefect as N;
 use TransportDefect as T;
+use san::SanDefect as S;
+
+const fn san_mutant(
+    name: &'static str,
+    breaks: &'static str,
+    defect: S,
+    about: &'static str,
+) -> ModelInfo {
+    ModelInfo {
+        name,
+        kind: ProviderKind::San,
+        breaks: Some(breaks),
+        about,
+        defect: Defect::San(defect),
+    }
+}
 
 pub static MODELS: &[ModelInfo] = &[
     ModelInfo {
@@ -202,10 +222,65 @@ pub static MODELS: &[ModelInfo] = &[
         "Remembers in its driver that a process cleaned up and refuses its next WSPStartup with WSASYSNOTREADY.",
     ),
     mutant(
+        "lsp_cleans_lower_once",
+        "lsp.lower_balanced",
+        T::LspCleansLowerOnce,
+        "A layered provider that calls WSPCleanup on the layer below once, however often it started it.",
+    ),
+    mutant(
+        "lsp_cleans_lower_early",
+        "lsp.lower_balanced",
+        T::LspCleansLowerEarly,
+        "A layered provider that passes each of its WSPCleanup calls down at once, instead of tearing the layer below down in its final cleanup.",
+    ),
+    mutant(
+        "lsp_cleans_lower_in_dllmain",
+        "loader.no_wait_under_loader_lock",
+        T::LspCleansLowerInDllMain,
+        "A layered provider that cleans the layer below up from DllMain(DLL_PROCESS_DETACH): under the loader lock it waits for the lower provider's worker, which needs that lock to exit.",
+    ),
+    mutant(
         "returns_plus_one_on_error",
         "spi.return_convention",
         T::ReturnsPlusOneOnError,
         "Returns 1 instead of SOCKET_ERROR (-1) when a call fails.",
+    ),
+    ModelInfo {
+        name: "conforming",
+        kind: ProviderKind::San,
+        breaks: None,
+        about: "Counts WSPStartupEx calls; at the last WSPCleanup releases each pending operation's memory, then completes it through WPUCompleteOverlappedRequest with WSA_OPERATION_ABORTED, posts no notification, resets open sockets.",
+        defect: Defect::None,
+    },
+    san_mutant(
+        "san_returns_einval",
+        "san.cleanup.no_einval",
+        S::ReturnsEinval,
+        "Answers a WSPCleanup with no WSPStartupEx behind it with WSAEINVAL instead of WSANOTINITIALISED.",
+    ),
+    san_mutant(
+        "san_completes_before_free",
+        "san.cleanup.free_before_complete",
+        S::CompletesBeforeFree,
+        "Completes each aborted operation first and releases its memory afterwards.",
+    ),
+    san_mutant(
+        "san_posts_fd_accept_on_cleanup",
+        "san.cleanup.no_notifications",
+        S::PostsFdAcceptOnCleanup,
+        "Posts FD_ACCEPT for each pending accept it cancels at the final cleanup.",
+    ),
+    san_mutant(
+        "san_cancels_without_upcall",
+        "san.cleanup.complete_via_upcall",
+        S::CancelsWithoutUpcall,
+        "Drops pending operations at the final cleanup without completing them through WPUCompleteOverlappedRequest.",
+    ),
+    san_mutant(
+        "san_cleanup_on_first_call",
+        "san.cleanup.refcount",
+        S::CleanupOnFirstCall,
+        "Does the actual cleanup on every WSPCleanup, ignoring the WSPStartupEx calls still outstanding.",
     ),
     ModelInfo {
         name: "conforming",

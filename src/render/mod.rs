@@ -1,6 +1,7 @@
 //! Views of a run. Nothing renders while simulating; nothing simulates while rendering.
 
 pub mod json;
+pub mod mermaid;
 pub mod text;
 
 use crate::event::*;
@@ -48,11 +49,44 @@ impl<'r> Labels<'r> {
         }
     }
 
+    fn client_note(&self, client: Client) -> String {
+        match client {
+            Client::Ws2 => String::new(),
+            Client::Step => " [direct SPI call]".to_string(),
+            Client::Layer(provider) => format!(" [from {}]", self.provider(provider)),
+            Client::Switch(provider) => {
+                format!(" [from the switch in {}]", self.provider(provider))
+            }
+        }
+    }
+
     pub fn call(&self, process: Pid, call: &Call) -> String {
         let name = function_name(call);
         let socket = |s: &SocketHandle| self.socket(process, *s);
         match call {
             Call::WSAStartup { version } => format!("{name}({}.{})", version.0, version.1),
+            Call::ConnectEx { socket: s, mode } | Call::AcceptEx { socket: s, mode } => {
+                format!("{name}({}, {})", socket(s), mode_name(*mode))
+            }
+            Call::WSPConnect {
+                provider,
+                socket: s,
+            }
+            | Call::WSPAccept {
+                provider,
+                socket: s,
+            } => {
+                format!("{}!{name}({})", self.provider(*provider), socket(s))
+            }
+            Call::WPUCompleteOverlappedRequest {
+                provider,
+                op,
+                status,
+            } => format!(
+                "{}: upcall {name}(#{op}, {} ({status}))",
+                self.provider(*provider),
+                crate::wsa::error_name(*status)
+            ),
             Call::WSACleanup => format!("{name}()"),
             Call::WSASocket { entry } => format!("{name}(entry {entry})"),
             Call::WSASend {
@@ -70,15 +104,25 @@ impl<'r> Labels<'r> {
             | Call::WSAEventSelect { socket: s, events } => {
                 format!("{name}({}, {})", socket(s), fd_names(*events))
             }
-            Call::WSPStartup { provider, client } => format!(
-                "{}!{name}(){}",
+            Call::WSPStartup {
+                provider,
+                client,
+                entry,
+            }
+            | Call::WSPStartupEx {
+                provider,
+                client,
+                entry,
+            } => format!(
+                "{}!{name}({}){}",
                 self.provider(*provider),
-                client_note(*client)
+                entry.map_or(String::new(), |e| format!("entry {e}")),
+                self.client_note(*client)
             ),
             Call::WSPCleanup { provider, client } => format!(
                 "{}!{name}(&errno){}",
                 self.provider(*provider),
-                client_note(*client)
+                self.client_note(*client)
             ),
             Call::WSPSocket { provider, entry } => {
                 format!("{}!{name}(entry {entry})", self.provider(*provider))
@@ -163,7 +207,7 @@ impl<'r> Labels<'r> {
                 "{}(&{}'s id, &NSP_ROUTINE){}",
                 dll(provider),
                 self.provider(*provider),
-                client_note(*client)
+                self.client_note(*client)
             ),
             Call::NSPCleanup {
                 provider,
@@ -174,7 +218,7 @@ impl<'r> Labels<'r> {
                     ProviderId::Own => format!("&{}'s id", self.provider(*provider)),
                     ProviderId::Other => "&another provider's id".to_string(),
                 };
-                format!("{}({id}){}", dll(provider), client_note(*client))
+                format!("{}({id}){}", dll(provider), self.client_note(*client))
             }
             Call::NSPLookupServiceBegin {
                 provider,
@@ -196,7 +240,7 @@ impl<'r> Labels<'r> {
                 "{}({}, &arg){}",
                 dll(provider),
                 client(session_of),
-                client_note(*by)
+                self.client_note(*by)
             ),
             Call::NSPv2Cleanup {
                 provider,
@@ -214,7 +258,7 @@ impl<'r> Labels<'r> {
                 dll(provider),
                 client(session_of),
                 session_arg(*arg),
-                client_note(*by)
+                self.client_note(*by)
             ),
             Call::NSPv2LookupServiceBegin {
                 provider,
@@ -255,13 +299,6 @@ pub fn session_arg(arg: SessionArg) -> String {
         "NULL".to_string()
     } else {
         format!("0x{arg:x}")
-    }
-}
-
-fn client_note(client: Client) -> &'static str {
-    match client {
-        Client::Ws2 => "",
-        Client::Step => " [direct SPI call]",
     }
 }
 

@@ -40,6 +40,13 @@ pub fn render(scenario: &Scenario, run: &Run, path: &str) -> String {
             provider.name, provider.kind, model.name
         );
     }
+    if let Some(breaks) = run.ws2_model.breaks {
+        let _ = writeln!(
+            out,
+            "ws2_32 model {} (a mutant: breaks {breaks})",
+            run.ws2_model.name
+        );
+    }
     let nspv2 = scenario.catalog.iter().any(|entry| {
         matches!(
             entry,
@@ -85,6 +92,22 @@ pub fn render(scenario: &Scenario, run: &Run, path: &str) -> String {
     out.push('\n');
     verdict(&mut out, scenario, run, path);
     out
+}
+
+/// One event other than a call or a return, as plain text: its line without the time
+/// and the thread, for other views.
+pub fn describe(run: &Run, labels: &Labels, event: &Event) -> String {
+    if matches!(
+        event.kind,
+        EventKind::Call { .. } | EventKind::Return { .. }
+    ) {
+        return String::new();
+    }
+    match line(run, labels, 0, event) {
+        Some((text, Some(result))) => format!("{text} {result}"),
+        Some((text, None)) => text,
+        None => String::new(),
+    }
 }
 
 /// The text and the result column of one event; `None` for a folded return.
@@ -320,6 +343,32 @@ fn line(
             Some("[access violation: the process dies]".to_string()),
         ),
         EventKind::ThreadKilled => ("thread killed".to_string(), None),
+        EventKind::Waits { on } => {
+            let holder = |holder: &Option<Tid>| match holder {
+                Some(tid) => labels.thread(event.process, *tid).to_string(),
+                None => "the kernel".to_string(),
+            };
+            let text = match on {
+                Waitee::LoaderLock { holder: h } => {
+                    format!("waits for the loader lock (held by {})", holder(h))
+                }
+                Waitee::ProviderLock {
+                    provider,
+                    holder: h,
+                } => {
+                    format!(
+                        "waits for {}'s start-up/clean-up lock (held by {})",
+                        labels.provider(*provider),
+                        holder(h)
+                    )
+                }
+                Waitee::ThreadExit { thread } => format!(
+                    "waits for thread {} to exit",
+                    labels.thread(event.process, *thread)
+                ),
+            };
+            (text, None)
+        }
         EventKind::ProcessEnded { how } => {
             let how = match how {
                 ProcessEnd::Returned => "its threads finished (ExitProcess)",
@@ -394,10 +443,7 @@ fn result(labels: &Labels, process: Pid, kind: &EventKind) -> String {
 }
 
 fn op_name(kind: OpKind, op: OpId) -> String {
-    match kind {
-        OpKind::Send => format!("send#{op}"),
-        OpKind::Recv => format!("recv#{op}"),
-    }
+    kind.label(op)
 }
 
 fn notify_name(notify: Notify) -> &'static str {
@@ -443,6 +489,8 @@ fn resource_name(what: Resource) -> String {
         Resource::WorkerThread { .. } => "worker thread".to_string(),
         Resource::MachineRegistration => "machine-wide registration".to_string(),
         Resource::SharedCount => "shared-memory attach count".to_string(),
+        Resource::SanEndpoint { socket } => format!("SAN endpoint 0x{socket:x}"),
+        Resource::OpMemory { op } => format!("memory of operation #{op}"),
         Resource::SessionMemory { .. } => "session block".to_string(),
     }
 }
@@ -498,9 +546,14 @@ fn verdict(out: &mut String, scenario: &Scenario, run: &Run, path: &str) {
             ),
             None => format!("{}/-", run.names.processes[violation.process as usize]),
         };
+        let source = if seeds.is_empty() {
+            "a model choice (no seed document)".to_string()
+        } else {
+            format!("seed document {seeds}")
+        };
         let _ = writeln!(
             out,
-            "\nviolation of {} at #{} (t={} {who}), seed document {seeds}:\n  {}",
+            "\nviolation of {} at #{} (t={} {who}), {source}:\n  {}",
             violation.contract, violation.event, violation.time, violation.message
         );
     }

@@ -89,6 +89,8 @@ pub enum ProviderKind {
     Transport,
     /// A namespace provider; its catalog entries say whether it is version 1 or 2.
     Namespace,
+    /// A SAN service provider, reached only through the Winsock switch (seed 004).
+    San,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -168,7 +170,13 @@ pub enum Step {
     /// WSACleanup.
     Cleanup,
     /// WSASocket on a catalog entry; `name` is how later steps refer to the socket.
-    Socket { name: String, entry: u32 },
+    /// `via: San("name")` routes it through the Winsock switch to a SAN provider.
+    Socket {
+        name: String,
+        entry: u32,
+        #[serde(default)]
+        via: Route,
+    },
     /// WSASend of `bytes` bytes.
     Send {
         socket: String,
@@ -181,6 +189,22 @@ pub enum Step {
     },
     /// WSARecv.
     Recv {
+        socket: String,
+        #[serde(default)]
+        mode: IoMode,
+        #[serde(default)]
+        completes: Completion,
+    },
+    /// ConnectEx: completes normally with FD_CONNECT to a registered socket.
+    Connect {
+        socket: String,
+        #[serde(default)]
+        mode: IoMode,
+        #[serde(default)]
+        completes: Completion,
+    },
+    /// AcceptEx on a listening socket: completes normally with FD_ACCEPT.
+    Accept {
         socket: String,
         #[serde(default)]
         mode: IoMode,
@@ -217,6 +241,15 @@ pub enum Step {
     Advertise { provider: String },
     /// WSAUnadvertiseProvider: the host stops serving `provider`.
     Unadvertise { provider: String },
+}
+
+/// Where a socket goes: the catalog entry's own provider chain, or a SAN provider
+/// behind the switch that lives in the base TCP provider (SPEC section 3).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum Route {
+    #[default]
+    Catalog,
+    San(String),
 }
 
 fn default_bytes() -> u32 {
@@ -275,6 +308,8 @@ pub enum FdEvent {
 pub enum SpiCall {
     WSPStartup,
     WSPCleanup,
+    /// A SAN provider's start-up, as the switch calls it (seed 004).
+    WSPStartupEx,
     /// NSPStartup with the provider's own id (seed 002).
     NSPStartup,
     /// NSPCleanup with the provider's own id or another one (seed 002: WSAEINVAL).

@@ -93,6 +93,7 @@ fn function(call: SpiCall) -> &'static str {
     match call {
         SpiCall::WSPStartup => "WSPStartup",
         SpiCall::WSPCleanup => "WSPCleanup",
+        SpiCall::WSPStartupEx => "WSPStartupEx",
         SpiCall::NSPStartup => "NSPStartup",
         SpiCall::NSPCleanup { .. } => "NSPCleanup",
         SpiCall::NSPv2Startup => "NSPv2Startup",
@@ -114,11 +115,12 @@ fn describe(names: &Names<'_>, provider: &Provider) -> String {
 }
 
 /// Why `call` can never reach `provider` (a declared one), if it cannot: WSP calls go
-/// to transport providers, NSP calls to V1 and NSPv2 calls to V2 namespace providers.
+/// to transport and SAN providers, NSP calls to V1 and NSPv2 calls to V2 namespace
+/// providers.
 pub(super) fn call_mismatch(names: &Names<'_>, provider: &str, call: SpiCall) -> Option<String> {
     let declared = names.providers.get(provider)?;
     let wanted = match call {
-        SpiCall::WSPStartup | SpiCall::WSPCleanup => None,
+        SpiCall::WSPStartup | SpiCall::WSPCleanup | SpiCall::WSPStartupEx => None,
         SpiCall::NSPStartup | SpiCall::NSPCleanup { .. } => Some(NspVersion::V1),
         SpiCall::NSPv2Startup | SpiCall::NSPv2Cleanup | SpiCall::NSPv2ClientSessionRundown => {
             Some(NspVersion::V2)
@@ -132,8 +134,8 @@ pub(super) fn call_mismatch(names: &Names<'_>, provider: &str, call: SpiCall) ->
     };
     let (fits, meant_for) = match wanted {
         None => (
-            declared.kind == ProviderKind::Transport,
-            "transport providers",
+            declared.kind != ProviderKind::Namespace,
+            "transport and SAN providers",
         ),
         Some(v) => (
             declared.kind == ProviderKind::Namespace && has_version(v),

@@ -23,6 +23,16 @@ const USAGE: &[(Family, &str, &str)] = &[
     (Family::Step, "Socket", "Socket(name: \"s\", entry: 1001)"),
     (
         Family::Step,
+        "Connect",
+        "Connect(socket: \"s\", mode: Overlapped(Event), completes: Latency)",
+    ),
+    (
+        Family::Step,
+        "Accept",
+        "Accept(socket: \"s\", mode: Overlapped(Event), completes: Never)",
+    ),
+    (
+        Family::Step,
         "Send",
         "Send(socket: \"s\", bytes: 100, mode: Blocking, completes: Latency)",
     ),
@@ -136,7 +146,8 @@ pub(crate) fn family_of(path: &str) -> Family {
 /// struct variants, so validation does; SPEC section 6: unknown fields are errors).
 pub(crate) fn step_fields(variant: &str) -> Option<&'static [&'static str]> {
     Some(match variant {
-        "Socket" => &["name", "entry"],
+        "Socket" => &["name", "entry", "via"],
+        "Connect" | "Accept" => &["socket", "mode", "completes"],
         "Send" => &["socket", "bytes", "mode", "completes"],
         "Recv" => &["socket", "mode", "completes"],
         "Close" => &["socket", "how"],

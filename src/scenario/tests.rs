@@ -16,6 +16,7 @@ fn all_steps() -> Vec<Step> {
         Step::Socket {
             name: s(),
             entry: 1001,
+            via: Route::Catalog,
         },
         Step::Send {
             socket: s(),
@@ -57,6 +58,16 @@ fn all_steps() -> Vec<Step> {
             provider: "mailnsp".to_string(),
             call: SpiCall::NSPv2ClientSessionRundown,
         },
+        Step::Connect {
+            socket: s(),
+            mode: IoMode::Overlapped(Notify::Event),
+            completes: Completion::Latency,
+        },
+        Step::Accept {
+            socket: s(),
+            mode: IoMode::Blocking,
+            completes: Completion::Never,
+        },
         Step::Lookup {
             namespace: 12,
             name: "www.example.com".to_string(),
@@ -85,9 +96,11 @@ fn step_index(step: &Step) -> usize {
         Step::Exit => 10,
         Step::Crash => 11,
         Step::Spi { .. } => 12,
-        Step::Lookup { .. } => 13,
-        Step::Advertise { .. } => 14,
-        Step::Unadvertise { .. } => 15,
+        Step::Connect { .. } => 13,
+        Step::Accept { .. } => 14,
+        Step::Lookup { .. } => 15,
+        Step::Advertise { .. } => 16,
+        Step::Unadvertise { .. } => 17,
     }
 }
 
@@ -187,7 +200,7 @@ fn scenario() -> Scenario {
 fn samples_cover_every_variant() {
     let mut steps: Vec<usize> = all_steps().iter().map(step_index).collect();
     steps.dedup();
-    assert_eq!(steps, (0..=15).collect::<Vec<_>>());
+    assert_eq!(steps, (0..=17).collect::<Vec<_>>());
     let faults: Vec<usize> = all_faults().iter().map(fault_index).collect();
     assert_eq!(faults, vec![0, 1, 2]);
 }

@@ -59,8 +59,12 @@ pub struct Instance {
     pub stop_worker: bool,
     /// A thread in WSPCleanup waiting for the worker to exit.
     pub worker_joiner: Option<TaskId>,
+    /// WSPStartup calls this (layered) provider made on each layer below it.
+    pub lower: BTreeMap<ProviderIx, u32>,
+    /// WSPStartupEx calls the switch in this (TCP) provider made on each SAN provider.
+    pub switch: BTreeMap<ProviderIx, u32>,
     /// The critical section around WSPStartup/WSPCleanup: holder and waiters (FIFO).
-    pub lock_holder: Option<TaskId>,
+    pub lock_holder: Option<(TaskId, Option<Tid>)>,
     pub lock_waiters: Vec<TaskId>,
 }
 
@@ -77,6 +81,9 @@ pub struct Proc {
     /// holds a load reference, as an SPI client would.
     pub step_starts: BTreeMap<ProviderIx, u32>,
     pub next_handle: SocketHandle,
+    /// The loader lock: holding task, its thread, recursion depth; and who waits.
+    pub loader_lock: Option<(TaskId, Option<Tid>, u32)>,
+    pub loader_waiters: Vec<TaskId>,
 }
 
 /// A provider's state outside any process.
@@ -100,8 +107,10 @@ pub struct World {
     pub machine: Vec<Machine>,
     pub ledger: Ledger,
     pub ops: Vec<Op>,
-    /// Catalog entry id → providing provider.
-    pub entries: BTreeMap<u32, ProviderIx>,
+    pub catalog: crate::catalog::Catalog,
+    /// Each provider's position in the catalog (its first entry), for cleanup order.
+    pub catalog_rank: Vec<usize>,
+    pub ws2_model: &'static crate::ws2::Ws2Model,
     /// Allocation attempts per (provider, call), for `FailAlloc` faults.
     pub alloc_counts: BTreeMap<(ProviderIx, SpiCall), u32>,
     pub fired_faults: Vec<usize>,
@@ -112,19 +121,28 @@ pub struct World {
 }
 
 impl World {
-    pub fn new(scenario: Rc<Scenario>, models: Vec<&'static ModelInfo>) -> Self {
-        let entries = scenario
-            .catalog
+    pub fn new(
+        scenario: Rc<Scenario>,
+        models: Vec<&'static ModelInfo>,
+        ws2_model: &'static crate::ws2::Ws2Model,
+    ) -> Self {
+        let catalog_rank = scenario
+            .providers
             .iter()
-            .filter_map(|entry| match entry {
-                crate::scenario::CatalogEntry::Transport { id, provider, .. } => scenario
-                    .providers
+            .map(|provider| {
+                scenario
+                    .catalog
                     .iter()
-                    .position(|p| &p.name == provider)
-                    .map(|ix| (*id, ix as ProviderIx)),
-                crate::scenario::CatalogEntry::Namespace { .. } => None,
+                    .position(|entry| match entry {
+                        crate::scenario::CatalogEntry::Transport { provider: p, .. }
+                        | crate::scenario::CatalogEntry::Namespace { provider: p, .. } => {
+                            *p == provider.name
+                        }
+                    })
+                    .unwrap_or(usize::MAX)
             })
             .collect();
+        let catalog = crate::catalog::Catalog::new(&scenario);
         let procs = scenario
             .processes
             .iter()
@@ -149,6 +167,8 @@ impl World {
                 sockets: BTreeMap::new(),
                 step_starts: BTreeMap::new(),
                 next_handle: 0x100,
+                loader_lock: None,
+                loader_waiters: Vec::new(),
             })
             .collect();
         let machine = scenario
@@ -167,7 +187,9 @@ impl World {
             machine,
             ledger: Ledger::default(),
             ops: Vec::new(),
-            entries,
+            catalog,
+            catalog_rank,
+            ws2_model,
             alloc_counts: BTreeMap::new(),
             fired_faults: Vec::new(),
             socket_names: Vec::new(),
@@ -178,14 +200,14 @@ impl World {
     pub fn transport_defect(&self, provider: ProviderIx) -> Option<TransportDefect> {
         match self.models[provider as usize].defect {
             Defect::Transport(defect) => Some(defect),
-            Defect::None | Defect::Namespace(_) => None,
+            _ => None,
         }
     }
 
     pub fn namespace_defect(&self, provider: ProviderIx) -> Option<NamespaceDefect> {
         match self.models[provider as usize].defect {
             Defect::Namespace(defect) => Some(defect),
-            Defect::None | Defect::Transport(_) => None,
+            _ => None,
         }
     }
 
@@ -261,6 +283,12 @@ impl Cx {
     /// A point where the scheduler may run another thread.
     pub async fn yield_point(&self) {
         self.sim.yield_now().await;
+    }
+
+    /// Blocks on something the wait-for graph tracks: records a `Waits` event first.
+    pub async fn wait_on(&self, on: Waitee, why: impl FnOnce() -> String) {
+        self.emit(EventKind::Waits { on });
+        self.wait(why).await;
     }
 
     /// Blocks the thread until another task unparks it; `why` names what it waits for.

@@ -3,7 +3,7 @@
 
 use crate::event::*;
 use crate::providers::{namespace, nspv2, transport};
-use crate::scenario::{Fault, SpiCall, Step};
+use crate::scenario::{Fault, Route, SpiCall, Step};
 use crate::world::Cx;
 use crate::ws2;
 
@@ -64,7 +64,23 @@ async fn run_step(cx: &Cx, step: &Step) {
         Step::Startup => ws2::startup(cx, (2, 2)).await,
         Step::StartupVersion(major, minor) => ws2::startup(cx, (*major, *minor)).await,
         Step::Cleanup => ws2::cleanup(cx).await,
-        Step::Socket { name, entry } => ws2::socket(cx, name, *entry).await,
+        Step::Socket { name, entry, via } => {
+            let san = match via {
+                Route::Catalog => None,
+                Route::San(san) => provider_index(cx, san),
+            };
+            ws2::socket(cx, name, *entry, san).await
+        }
+        Step::Connect {
+            socket,
+            mode,
+            completes,
+        } => ws2::connect_or_accept(cx, socket, OpKind::Connect, *mode, *completes).await,
+        Step::Accept {
+            socket,
+            mode,
+            completes,
+        } => ws2::connect_or_accept(cx, socket, OpKind::Accept, *mode, *completes).await,
         Step::Send {
             socket,
             bytes,
@@ -97,7 +113,7 @@ async fn run_step(cx: &Cx, step: &Step) {
                 return;
             };
             match call {
-                SpiCall::WSPStartup | SpiCall::WSPCleanup => {
+                SpiCall::WSPStartup | SpiCall::WSPStartupEx | SpiCall::WSPCleanup => {
                     transport::spi_step(cx, provider, *call).await
                 }
                 SpiCall::NSPStartup | SpiCall::NSPCleanup { .. } => {
@@ -188,7 +204,7 @@ pub fn end_process(cx: &Cx, how: ProcessEnd) {
     crate::nshost::process_ended(cx);
     if how != ProcessEnd::Crash {
         for provider in loaded {
-            transport::dll_main(cx, provider, DllReason::ProcessDetach { terminating: true });
+            transport::dll_main_event(cx, provider, DllReason::ProcessDetach { terminating: true });
         }
     }
     cx.reclaim_process();

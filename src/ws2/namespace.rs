@@ -149,7 +149,7 @@ async fn ensure_started(cx: &Cx, provider: ProviderIx) -> bool {
     if !lock_loading(cx, |ws2| ws2.nsp_started.contains_key(&provider)).await {
         return true;
     }
-    loader::load_library(cx, provider);
+    loader::load_library(cx, provider).await;
     let started = nsp_startup(cx, provider, Client::Ws2).await == NO_ERROR;
     if started {
         cx.world.borrow_mut().procs[cx.pid as usize]
@@ -159,7 +159,7 @@ async fn ensure_started(cx: &Cx, provider: ProviderIx) -> bool {
     }
     unlock_loading(cx);
     if !started {
-        loader::free_library(cx, provider);
+        loader::free_library(cx, provider).await;
     }
     started
 }
@@ -179,7 +179,7 @@ pub async fn final_cleanup(cx: &Cx) {
         for _ in 0..starts {
             nsp_cleanup(cx, provider, Client::Ws2, ProviderId::Own).await;
         }
-        loader::free_library(cx, provider);
+        loader::free_library(cx, provider).await;
     }
     nshost::end_sessions(cx).await;
     for provider in nshost::hosted_by(cx) {
@@ -190,7 +190,7 @@ pub async fn final_cleanup(cx: &Cx) {
 /// An `Advertise` step: the host loads the provider's DLL and hands ws2_32 its
 /// NSPV2_ROUTINE table; the three lookup routines are required (WSAEINVAL without them).
 pub async fn advertise(cx: &Cx, provider: ProviderIx) {
-    loader::load_library(cx, provider);
+    loader::load_library(cx, provider).await;
     let null_routines = nspv2::null_routines(cx, provider);
     let required_missing = null_routines.iter().any(|routine| !routine.optional());
     let id = cx.call(Call::WSAAdvertiseProvider {
@@ -206,7 +206,7 @@ pub async fn advertise(cx: &Cx, provider: ProviderIx) {
     };
     if let Some(code) = error {
         cx.ret(id, SOCKET_ERROR, Some(code), Detail::None);
-        loader::free_library(cx, provider);
+        loader::free_library(cx, provider).await;
         return;
     }
     nshost::advertise(cx, provider);
@@ -230,5 +230,5 @@ pub async fn unadvertise(cx: &Cx, provider: ProviderIx) {
     }
     nshost::withdraw(cx, provider).await;
     cx.ret(id, NO_ERROR, None, Detail::None);
-    loader::free_library(cx, provider);
+    loader::free_library(cx, provider).await;
 }
