@@ -48,19 +48,6 @@ fn providers_of(world: &World, namespace: u32, version: NspVersion) -> Vec<Provi
     found
 }
 
-/// Where a provider's first namespace entry is in the catalog (clean-up order).
-fn catalog_position(world: &World, provider: ProviderIx) -> usize {
-    let name = world.provider_name(provider);
-    world
-        .scenario
-        .catalog
-        .iter()
-        .position(
-            |entry| matches!(entry, CatalogEntry::Namespace { provider, .. } if provider == name),
-        )
-        .unwrap_or(usize::MAX)
-}
-
 /// A `Lookup` step: WSALookupServiceBegin, Next and End. Begin starts every enabled v1
 /// provider of the namespace (once per process) and asks the host of every enabled v2
 /// one; when none serves, WSASERVICE_NOT_FOUND.
@@ -172,7 +159,7 @@ pub async fn final_cleanup(cx: &Cx) {
         let mut world = cx.world.borrow_mut();
         let taken = std::mem::take(&mut world.procs[cx.pid as usize].ws2.nsp_started);
         let mut started: Vec<_> = taken.into_iter().collect();
-        started.sort_by_key(|(provider, _)| catalog_position(&world, *provider));
+        started.sort_by_key(|(provider, _)| world.catalog_rank[*provider as usize]);
         started
     };
     for (provider, starts) in started {
