@@ -63,6 +63,8 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
         format: ListFormat,
     },
+    /// Print the scenario's transport catalog as Graphviz DOT (layered edges point down).
+    Graph { file: PathBuf },
     /// Explain a contract: its rule, seed document, source sentence, model choices and
     /// errata. Without an id, list the contracts.
     Explain { id: Option<String> },
@@ -72,6 +74,8 @@ pub enum Command {
 pub enum Format {
     Text,
     Json,
+    /// A Mermaid sequence diagram.
+    Mermaid,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -139,6 +143,16 @@ pub fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
+        Command::Graph { file } => match load(&file) {
+            Ok(scenario) => {
+                let catalog = crate::catalog::Catalog::new(&scenario);
+                let providers: Vec<String> =
+                    scenario.providers.iter().map(|p| p.name.clone()).collect();
+                print(&catalog.to_dot(&scenario.name, &providers));
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
         Command::Models { format } => {
             print(&models(format));
             ExitCode::SUCCESS
@@ -192,6 +206,7 @@ fn run_file(file: &Path, options: &RunOptions, format: Format) -> ExitCode {
     let text = match format {
         Format::Text => render::text::render(&scenario, &run, &file.display().to_string()),
         Format::Json => render::json::render(&scenario, &run),
+        Format::Mermaid => render::mermaid::render(&scenario, &run),
     };
     print(&text);
     if run.matches_expectation(&scenario) {
@@ -201,29 +216,54 @@ fn run_file(file: &Path, options: &RunOptions, format: Format) -> ExitCode {
     }
 }
 
+/// One row of `ws2sim models`: a provider model, or a model of ws2_32 itself.
+#[derive(serde::Serialize)]
+struct ModelRow {
+    name: &'static str,
+    kind: String,
+    breaks: Option<&'static str>,
+    about: &'static str,
+}
+
+fn model_rows() -> Vec<ModelRow> {
+    let providers = MODELS.iter().map(|m| ModelRow {
+        name: m.name,
+        kind: format!("{:?}", m.kind),
+        breaks: m.breaks,
+        about: m.about,
+    });
+    let ws2 = crate::ws2::WS2_MODELS.iter().map(|m| ModelRow {
+        name: m.name,
+        kind: crate::ws2::WS2_32.to_string(),
+        breaks: m.breaks,
+        about: m.about,
+    });
+    providers.chain(ws2).collect()
+}
+
 pub fn models(format: ListFormat) -> String {
+    let rows = model_rows();
     match format {
         ListFormat::Json => {
-            let mut text = serde_json::to_string_pretty(MODELS).unwrap_or_default();
+            let mut text = serde_json::to_string_pretty(&rows).unwrap_or_default();
             text.push('\n');
             text
         }
         ListFormat::Text => {
             let mut text = String::new();
-            let width = MODELS.iter().map(|m| m.name.len()).max().unwrap_or(0);
-            for model in MODELS {
-                let breaks = model
+            let width = rows.iter().map(|m| m.name.len()).max().unwrap_or(0);
+            for row in &rows {
+                let breaks = row
                     .breaks
                     .map_or("conforming".to_string(), |c| format!("breaks {c}"));
                 text.push_str(&format!(
                     "{:<10} {:<width$}  {breaks}\n{:<10} {:<width$}  {}\n",
-                    format!("{:?}", model.kind),
-                    model.name,
-                    "",
-                    "",
-                    model.about
+                    row.kind, row.name, "", "", row.about
                 ));
             }
+            text.push_str(
+                "\nSwap a model for one run with --provider-model NAME=MODEL (NAME `ws2_32` for ws2_32 itself).\n",
+            );
             text
         }
     }
@@ -271,8 +311,8 @@ pub fn explain(contract: &contract::Contract) -> String {
             text.push_str(&format!("  - {erratum}\n"));
         }
     }
-    let mutants: Vec<_> = MODELS
-        .iter()
+    let mutants: Vec<_> = model_rows()
+        .into_iter()
         .filter(|m| m.breaks == Some(contract.id))
         .map(|m| m.name)
         .collect();

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::scenario::{CloseHow, IoMode};
+use crate::scenario::{CloseHow, IoMode, ProviderId};
 
 /// Index of a process in the scenario.
 pub type Pid = u16;
@@ -33,18 +33,37 @@ pub struct Event {
 }
 
 /// Who made an SPI call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum Client {
     /// The ws2_32 model, on behalf of an API call.
     Ws2,
     /// A scenario step (`Spi(...)`): the thread acts as an SPI client itself.
     Step,
+    /// A layered provider, as the SPI client of the layer below it.
+    Layer(ProviderIx),
+    /// The Winsock switch inside this base TCP provider, as a SAN provider's client.
+    Switch(ProviderIx),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum OpKind {
     Send,
     Recv,
+    Connect,
+    Accept,
+}
+
+impl OpKind {
+    /// `recv#3`: how traces and messages name an operation.
+    pub fn label(self, op: OpId) -> String {
+        let kind = match self {
+            OpKind::Send => "send",
+            OpKind::Recv => "recv",
+            OpKind::Connect => "connect",
+            OpKind::Accept => "accept",
+        };
+        format!("{kind}#{op}")
+    }
 }
 
 /// An API or SPI call, with its arguments.
@@ -67,6 +86,14 @@ pub enum Call {
         socket: SocketHandle,
         mode: IoMode,
     },
+    ConnectEx {
+        socket: SocketHandle,
+        mode: IoMode,
+    },
+    AcceptEx {
+        socket: SocketHandle,
+        mode: IoMode,
+    },
     #[serde(rename = "closesocket")]
     CloseSocket {
         socket: SocketHandle,
@@ -83,10 +110,32 @@ pub enum Call {
     WSPStartup {
         provider: ProviderIx,
         client: Client,
+        /// The catalog entry (protocol info) it is started for; `None` from a `Spi` step.
+        entry: Option<u32>,
     },
     WSPCleanup {
         provider: ProviderIx,
         client: Client,
+    },
+    /// A SAN provider's start-up by the switch (seed 004), with the TCP entry it serves.
+    WSPStartupEx {
+        provider: ProviderIx,
+        client: Client,
+        entry: Option<u32>,
+    },
+    WSPConnect {
+        provider: ProviderIx,
+        socket: SocketHandle,
+    },
+    WSPAccept {
+        provider: ProviderIx,
+        socket: SocketHandle,
+    },
+    /// The upcall a SAN provider completes an overlapped operation with (seed 004).
+    WPUCompleteOverlappedRequest {
+        provider: ProviderIx,
+        op: OpId,
+        status: u32,
     },
     WSPSocket {
         provider: ProviderIx,
@@ -116,6 +165,106 @@ pub enum Call {
         socket: SocketHandle,
         events: u32,
     },
+    WSALookupServiceBegin {
+        namespace: u32,
+        name: String,
+    },
+    WSALookupServiceNext,
+    WSALookupServiceEnd,
+    /// The host hands ws2_32 the provider's NSPV2_ROUTINE table; `null_routines` are the
+    /// entries it left NULL (what ws2_32 can see of the table).
+    WSAAdvertiseProvider {
+        provider: ProviderIx,
+        null_routines: Vec<NspV2Routine>,
+    },
+    WSAUnadvertiseProvider {
+        provider: ProviderIx,
+    },
+    NSPStartup {
+        provider: ProviderIx,
+        client: Client,
+    },
+    NSPCleanup {
+        provider: ProviderIx,
+        client: Client,
+        provider_id: ProviderId,
+    },
+    NSPLookupServiceBegin {
+        provider: ProviderIx,
+        namespace: u32,
+        name: String,
+    },
+    NSPLookupServiceNext {
+        provider: ProviderIx,
+    },
+    NSPLookupServiceEnd {
+        provider: ProviderIx,
+    },
+    /// NSPv2 calls run in the host process; `session_of` is the client process whose
+    /// session the call is about.
+    NSPv2Startup {
+        provider: ProviderIx,
+        client: Client,
+        session_of: Pid,
+    },
+    NSPv2Cleanup {
+        provider: ProviderIx,
+        client: Client,
+        session_of: Pid,
+        arg: SessionArg,
+    },
+    NSPv2ClientSessionRundown {
+        provider: ProviderIx,
+        client: Client,
+        session_of: Pid,
+        arg: SessionArg,
+    },
+    NSPv2LookupServiceBegin {
+        provider: ProviderIx,
+        session_of: Pid,
+        arg: SessionArg,
+        namespace: u32,
+        name: String,
+    },
+    NSPv2LookupServiceNextEx {
+        provider: ProviderIx,
+        session_of: Pid,
+        arg: SessionArg,
+    },
+    NSPv2LookupServiceEnd {
+        provider: ProviderIx,
+        session_of: Pid,
+        arg: SessionArg,
+    },
+}
+
+/// A client session argument (`pvClientSessionArg`): an address in the host, 0 for NULL.
+pub type SessionArg = u64;
+
+/// The entries of an NSPV2_ROUTINE table (seeds 000, 001).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum NspV2Routine {
+    NSPv2Startup,
+    NSPv2Cleanup,
+    NSPv2LookupServiceBegin,
+    NSPv2LookupServiceNextEx,
+    NSPv2LookupServiceEnd,
+    NSPv2SetServiceEx,
+    NSPv2ClientSessionRundown,
+}
+
+impl NspV2Routine {
+    /// Startup, Cleanup and ClientSessionRundown are optional (seeds 000, 001); the three
+    /// lookup routines are required (SPEC section 3). SetServiceEx, which ws2sim never
+    /// calls, counts as optional.
+    pub fn optional(self) -> bool {
+        !matches!(
+            self,
+            NspV2Routine::NSPv2LookupServiceBegin
+                | NspV2Routine::NSPv2LookupServiceNextEx
+                | NspV2Routine::NSPv2LookupServiceEnd
+        )
+    }
 }
 
 impl Call {
@@ -124,12 +273,26 @@ impl Call {
         match *self {
             Call::WSPStartup { provider, .. }
             | Call::WSPCleanup { provider, .. }
+            | Call::WSPStartupEx { provider, .. }
+            | Call::WSPConnect { provider, .. }
+            | Call::WSPAccept { provider, .. }
             | Call::WSPSocket { provider, .. }
             | Call::WSPSend { provider, .. }
             | Call::WSPRecv { provider, .. }
             | Call::WSPCloseSocket { provider, .. }
             | Call::WSPAsyncSelect { provider, .. }
-            | Call::WSPEventSelect { provider, .. } => Some(provider),
+            | Call::WSPEventSelect { provider, .. }
+            | Call::NSPStartup { provider, .. }
+            | Call::NSPCleanup { provider, .. }
+            | Call::NSPLookupServiceBegin { provider, .. }
+            | Call::NSPLookupServiceNext { provider }
+            | Call::NSPLookupServiceEnd { provider }
+            | Call::NSPv2Startup { provider, .. }
+            | Call::NSPv2Cleanup { provider, .. }
+            | Call::NSPv2ClientSessionRundown { provider, .. }
+            | Call::NSPv2LookupServiceBegin { provider, .. }
+            | Call::NSPv2LookupServiceNextEx { provider, .. }
+            | Call::NSPv2LookupServiceEnd { provider, .. } => Some(provider),
             _ => None,
         }
     }
@@ -155,6 +318,12 @@ pub enum Detail {
     Bytes { bytes: u32 },
     /// The operation is pending (WSA_IO_PENDING).
     Pending { op: OpId },
+    /// NSPv2Startup: the session argument it handed back, and the provider's count.
+    Session {
+        arg: SessionArg,
+        before: u32,
+        after: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -172,6 +341,10 @@ pub enum Resource {
     InstanceMemory,
     /// A kernel socket (the part of the stack that stays loaded).
     KernelSocket { socket: SocketHandle },
+    /// A SAN provider's endpoint for a socket (its registration with the SAN hardware).
+    SanEndpoint { socket: SocketHandle },
+    /// Memory a SAN provider holds for one pending operation.
+    OpMemory { op: OpId },
     /// A provider's worker thread.
     WorkerThread { thread: Tid },
     /// Machine-wide provider state held through a handle: the kernel closes it when
@@ -179,6 +352,8 @@ pub enum Resource {
     MachineRegistration,
     /// Machine-wide provider state in shared memory: nothing closes it but the provider.
     SharedCount,
+    /// What an NSPv2 provider allocated in its host for one client's session.
+    SessionMemory { client: Pid },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -214,6 +389,21 @@ pub struct Signals {
     pub port_posted: bool,
     /// A blocked thread was released with the result.
     pub thread_released: bool,
+}
+
+/// What a blocked thread waits for: the edges of the wait-for graph
+/// (`loader.no_wait_under_loader_lock`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Waitee {
+    /// The process's loader lock, held by `holder` (`None`: the kernel).
+    LoaderLock { holder: Option<Tid> },
+    /// A provider's start-up/clean-up lock, held by `holder`.
+    ProviderLock {
+        provider: ProviderIx,
+        holder: Option<Tid>,
+    },
+    /// The exit of a thread.
+    ThreadExit { thread: Tid },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -304,7 +494,35 @@ pub enum EventKind {
         nth: u32,
     },
     ThreadKilled,
+    /// The thread blocks until `on` lets it go.
+    Waits {
+        on: Waitee,
+    },
     ProcessEnded {
         how: ProcessEnd,
+    },
+    /// The NSPv2 host refuses a client's lookup before any NSPv2 call
+    /// (`nspv2.os_namespace`: only NS_EMAIL on Vista and Server 2008).
+    HostRefused {
+        provider: ProviderIx,
+        session_of: Pid,
+        namespace: u32,
+    },
+    /// A process that ends holds a session with an NSPv2 provider: its host is told to
+    /// run the session down (SPEC section 3, model choice).
+    RundownRequested {
+        provider: ProviderIx,
+        host: Pid,
+    },
+    /// A session dies with its host process: no NSPv2 call ends it.
+    SessionDied {
+        provider: ProviderIx,
+        session_of: Pid,
+    },
+    /// ws2_32 in the host called a NULL entry of the NSPV2_ROUTINE table: an access
+    /// violation that ends the host.
+    NullRoutineCalled {
+        provider: ProviderIx,
+        routine: NspV2Routine,
     },
 }

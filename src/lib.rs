@@ -4,15 +4,18 @@
 //! Data flows one way: scenario file → [`scenario::Scenario`] → [`world::World`] driven
 //! by `sim::Engine` → a stream of [`event::Event`]s → the [`oracle`] and the renderers.
 
+pub mod catalog;
 pub mod cli;
 pub mod contract;
 pub mod event;
 pub mod explore;
+pub mod nshost;
 pub mod oracle;
 pub mod providers;
 pub mod render;
 pub mod run;
 pub mod scenario;
+pub mod switch;
 pub mod world;
 pub mod ws2;
 pub mod wsa;

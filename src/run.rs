@@ -12,6 +12,7 @@ use crate::oracle::{self, Verdict};
 use crate::providers::{self, ModelInfo};
 use crate::scenario::{Ending, Scenario};
 use crate::world::{Cx, World, process};
+use crate::ws2::{self, WS2_32, Ws2Model};
 
 /// How to run a scenario.
 #[derive(Clone, Debug, Default)]
@@ -37,6 +38,10 @@ pub enum OptionError {
         model: String,
         kind: String,
     },
+    #[error(
+        "--provider-model gives ws2_32 the model `{0}`, which is not a registered ws2_32 model (see `ws2sim models`)"
+    )]
+    UnknownWs2Model(String),
 }
 
 /// A thread that waits forever at the end of a run.
@@ -90,6 +95,7 @@ pub struct Run {
     pub end: RunEnd,
     pub names: Names,
     pub models: Vec<&'static ModelInfo>,
+    pub ws2_model: &'static Ws2Model,
     /// The `--provider-model` overrides the run was made with, for its replay command.
     pub model_overrides: Vec<(String, String)>,
     /// The decisions of this run: replaying them reproduces it.
@@ -116,7 +122,7 @@ pub fn resolve_models(
     overrides: &[(String, String)],
 ) -> Result<Vec<&'static ModelInfo>, OptionError> {
     for (provider, _) in overrides {
-        if !scenario.providers.iter().any(|p| &p.name == provider) {
+        if provider != WS2_32 && !scenario.providers.iter().any(|p| &p.name == provider) {
             return Err(OptionError::UnknownProvider(provider.clone()));
         }
     }
@@ -138,6 +144,16 @@ pub fn resolve_models(
         .collect()
 }
 
+/// The ws2_32 model: `--provider-model ws2_32=MODEL`, or the conforming one.
+pub fn resolve_ws2_model(overrides: &[(String, String)]) -> Result<&'static Ws2Model, OptionError> {
+    let name = overrides
+        .iter()
+        .rev()
+        .find(|(p, _)| p == WS2_32)
+        .map_or("conforming", |(_, m)| m.as_str());
+    ws2::find_model(name).ok_or_else(|| OptionError::UnknownWs2Model(name.to_string()))
+}
+
 /// A world driven to its end by the engine: what [`run`] and the explorer share.
 pub struct Simulated {
     pub world: World,
@@ -151,6 +167,7 @@ pub struct Simulated {
 pub fn simulate(
     scenario: &Rc<Scenario>,
     models: &[&'static ModelInfo],
+    ws2_model: &'static Ws2Model,
     scheduler: Box<dyn sim::Scheduler>,
     mut events: Vec<Event>,
 ) -> Simulated {
@@ -159,7 +176,7 @@ pub fn simulate(
         time_max: scenario.budget.time_max,
     };
     let mut engine = Engine::new(scheduler, budget);
-    let mut world = World::new(scenario.clone(), models.to_vec());
+    let mut world = World::new(scenario.clone(), models.to_vec(), ws2_model);
     events.clear();
     world.events = events;
     let world = Rc::new(RefCell::new(world));
@@ -209,9 +226,8 @@ pub fn run_end(world: &World, outcome: &Outcome) -> RunEnd {
                             thread: tid as Tid,
                             waiting_for: t
                                 .waiting_for
-                                .as_deref()
-                                .unwrap_or("nothing it can name")
-                                .to_string(),
+                                .clone()
+                                .unwrap_or_else(|| "nothing it can name".to_string()),
                         })
                 })
                 .collect();
@@ -234,6 +250,7 @@ pub fn run_end(world: &World, outcome: &Outcome) -> RunEnd {
 
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError> {
     let models = resolve_models(scenario, &options.models)?;
+    let ws2_model = resolve_ws2_model(&options.models)?;
     let seed = options.seed.unwrap_or(scenario.seed);
     let scenario = Rc::new(scenario.clone());
     let (scheduler, log, divergence): (Box<dyn sim::Scheduler>, _, _) = match &options.schedule {
@@ -251,16 +268,14 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
         mut world,
         outcome,
         steps,
-    } = simulate(&scenario, &models, scheduler, Vec::new());
+    } = simulate(&scenario, &models, ws2_model, scheduler, Vec::new());
     let end = run_end(&world, &outcome);
     let names = Names {
         processes: scenario.processes.iter().map(|p| p.name.clone()).collect(),
-        threads: (0..world.procs.len())
-            .map(|pid| {
-                (0..world.procs[pid].threads.len())
-                    .map(|tid| world.thread_name(pid as Pid, tid as Tid))
-                    .collect()
-            })
+        threads: world
+            .procs
+            .iter()
+            .map(|p| p.threads.iter().map(|t| t.name.clone()).collect())
             .collect(),
         providers: scenario.providers.iter().map(|p| p.name.clone()).collect(),
         sockets: world.socket_names.clone(),
@@ -274,6 +289,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
         end,
         names,
         models,
+        ws2_model,
         model_overrides: options.models.clone(),
         schedule: log.schedule(),
         divergence: divergence.and_then(|d| d.borrow().clone()),

@@ -1,17 +1,59 @@
 //! The ws2_32.dll model (SPEC section 3): WSAStartup/WSACleanup counting, lazy loading
 //! of providers on first use, and the final WSACleanup that cleans up and unloads every
-//! provider the process started.
+//! provider the process started. `namespace` holds the namespace functions.
+
+pub mod namespace;
 
 use crate::event::*;
-use crate::providers::transport;
+use crate::providers::{io, transport};
 use crate::scenario::{CloseHow, Completion, FdEvent, IoMode};
-use crate::world::Cx;
 use crate::world::kernel::SockState;
 use crate::world::loader;
+use crate::world::{Cx, Ws2State};
 use crate::wsa::*;
 
 /// The handle shown for a socket name the process does not hold.
 pub const INVALID_SOCKET: SocketHandle = u32::MAX;
+
+/// The name `--provider-model` uses for the ws2_32 model itself.
+pub const WS2_32: &str = "ws2_32";
+
+/// A model of ws2_32 itself: the conforming one, or one with a defect, so that the
+/// checks on ws2_32's own behaviour (`ws2.balanced`) have a mutant too.
+#[derive(Debug, serde::Serialize)]
+pub struct Ws2Model {
+    pub name: &'static str,
+    pub breaks: Option<&'static str>,
+    pub about: &'static str,
+    #[serde(skip)]
+    pub defect: Option<Ws2Defect>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ws2Defect {
+    /// At the final WSACleanup, cleans up only the first provider it started and just
+    /// unloads the others.
+    CleansUpFirstProviderOnly,
+}
+
+pub static WS2_MODELS: &[Ws2Model] = &[
+    Ws2Model {
+        name: "conforming",
+        breaks: None,
+        about: "Calls WSPCleanup once per WSPStartup on every provider it started, in catalog order, then FreeLibrary.",
+        defect: None,
+    },
+    Ws2Model {
+        name: "cleans_up_first_provider_only",
+        breaks: Some("ws2.balanced"),
+        about: "At the final WSACleanup, calls WSPCleanup on the first provider it started and only unloads the others.",
+        defect: Some(Ws2Defect::CleansUpFirstProviderOnly),
+    },
+];
+
+pub fn find_model(name: &str) -> Option<&'static Ws2Model> {
+    WS2_MODELS.iter().find(|model| model.name == name)
+}
 
 pub async fn startup(cx: &Cx, version: (u8, u8)) {
     let id = cx.call(Call::WSAStartup { version });
@@ -60,31 +102,29 @@ pub async fn cleanup(cx: &Cx) {
                 .iter()
                 .map(|(p, n)| (*p, *n))
                 .collect();
-            started.sort_by_key(|(provider, _)| {
-                world
-                    .entries
-                    .iter()
-                    .filter(|(_, p)| **p == *provider)
-                    .map(|(id, _)| *id)
-                    .min()
-            });
+            started.sort_by_key(|(provider, _)| world.catalog_rank[*provider as usize]);
             started
         };
-        for (provider, starts) in started {
+        let defect = cx.world.borrow().ws2_model.defect;
+        for (index, (provider, starts)) in started.into_iter().enumerate() {
+            let skip = index > 0 && defect == Some(Ws2Defect::CleansUpFirstProviderOnly);
             for _ in 0..starts {
-                transport::wsp_cleanup(cx, provider, Client::Ws2).await;
+                if !skip {
+                    transport::wsp_cleanup(cx, provider, Client::Ws2).await;
+                }
             }
             cx.world.borrow_mut().procs[cx.pid as usize]
                 .ws2
                 .started
                 .remove(&provider);
-            loader::free_library(cx, provider);
+            loader::free_library(cx, provider).await;
         }
         // The handles the application held are gone with the providers.
         cx.world.borrow_mut().procs[cx.pid as usize]
             .ws2
             .names
             .clear();
+        namespace::final_cleanup(cx).await;
     }
     let detail = Detail::Count {
         before,
@@ -94,73 +134,90 @@ pub async fn cleanup(cx: &Cx) {
     cx.ret(id, NO_ERROR, None, detail);
 }
 
-fn initialised(cx: &Cx) -> bool {
+pub(crate) fn initialised(cx: &Cx) -> bool {
     cx.world.borrow().procs[cx.pid as usize].ws2.startup_count > 0
 }
 
-/// Loads and starts `provider` in this process unless ws2_32 already did; false when
-/// its WSPStartup failed (the DLL is unloaded again, nothing is left behind).
-async fn ensure_started(cx: &Cx, provider: ProviderIx) -> bool {
+/// Takes ws2_32's provider-loading lock (one thread of a process loads and starts a
+/// provider at a time); false, without the lock, when `started` says there is nothing
+/// left to do.
+pub(crate) async fn lock_loading(cx: &Cx, started: impl Fn(&Ws2State) -> bool) -> bool {
     loop {
         let busy = {
             let mut world = cx.world.borrow_mut();
             let ws2 = &mut world.procs[cx.pid as usize].ws2;
-            if ws2.started.contains_key(&provider) {
-                return true;
+            if started(ws2) {
+                return false;
             }
-            match ws2.loading {
-                Some(_) => {
-                    ws2.loading_waiters.push(cx.sim.current());
-                    true
-                }
-                None => {
-                    ws2.loading = Some(provider);
-                    false
-                }
+            if ws2.loading {
+                ws2.loading_waiters.push(cx.sim.current());
             }
+            std::mem::replace(&mut ws2.loading, true)
         };
         if !busy {
-            break;
+            return true;
         }
-        // Another thread of the process is loading a provider: ws2_32 serialises that.
-        cx.wait(|| "ws2_32's provider-loading lock".into()).await;
+        cx.wait(|| "ws2_32's provider-loading lock".to_string())
+            .await;
     }
-    loader::load_library(cx, provider);
-    let (ret, _) = transport::wsp_startup(cx, provider, Client::Ws2).await;
+}
+
+pub(crate) fn unlock_loading(cx: &Cx) {
     let waiters = {
         let mut world = cx.world.borrow_mut();
         let ws2 = &mut world.procs[cx.pid as usize].ws2;
-        ws2.loading = None;
-        if ret == NO_ERROR {
-            ws2.started.insert(provider, 1);
-        }
+        ws2.loading = false;
         std::mem::take(&mut ws2.loading_waiters)
     };
     for task in waiters {
         cx.sim.unpark(task);
     }
+}
+
+/// Loads and starts `provider` in this process unless ws2_32 already did; false when
+/// its WSPStartup failed (the DLL is unloaded again, nothing is left behind).
+async fn ensure_started(cx: &Cx, provider: ProviderIx, entry: u32) -> bool {
+    if !lock_loading(cx, |ws2| ws2.started.contains_key(&provider)).await {
+        return true;
+    }
+    loader::load_library(cx, provider).await;
+    let (ret, _) = transport::wsp_startup(cx, provider, Client::Ws2, Some(entry)).await;
+    if ret == NO_ERROR {
+        cx.world.borrow_mut().procs[cx.pid as usize]
+            .ws2
+            .started
+            .insert(provider, 1);
+    }
+    unlock_loading(cx);
     if ret != NO_ERROR {
-        loader::free_library(cx, provider);
+        loader::free_library(cx, provider).await;
     }
     ret == NO_ERROR
 }
 
-pub async fn socket(cx: &Cx, name: &str, entry: u32) {
+/// WSASocket; `san` routes the socket through the switch to that SAN provider.
+pub async fn socket(cx: &Cx, name: &str, entry: u32, san: Option<ProviderIx>) {
     let id = cx.call(Call::WSASocket { entry });
     if !initialised(cx) {
         cx.ret(id, SOCKET_ERROR, Some(WSANOTINITIALISED), Detail::None);
         return;
     }
-    let provider = cx.world.borrow().entries.get(&entry).copied();
+    let provider = cx.world.borrow().catalog.entry(entry).map(|e| e.provider);
     let Some(provider) = provider else {
         cx.ret(id, SOCKET_ERROR, Some(WSAEINVAL), Detail::None);
         return;
     };
-    if !ensure_started(cx, provider).await {
+    if !ensure_started(cx, provider, entry).await {
         cx.ret(id, SOCKET_ERROR, Some(WSAEPROVIDERFAILEDINIT), Detail::None);
         return;
     }
-    let handle = transport::wsp_socket(cx, provider, entry).await;
+    let handle = match transport::wsp_socket(cx, provider, entry, san).await {
+        Ok(handle) => handle,
+        Err(error) => {
+            cx.ret(id, SOCKET_ERROR, Some(error), Detail::None);
+            return;
+        }
+    };
     {
         let mut world = cx.world.borrow_mut();
         let names = &mut world.procs[cx.pid as usize].ws2.names;
@@ -209,8 +266,7 @@ pub async fn send(cx: &Cx, name: &str, bytes: u32, mode: IoMode, completes: Comp
     let Some(provider) = prologue(cx, id, provider) else {
         return;
     };
-    let (ret, error, detail) =
-        transport::wsp_send(cx, provider, socket, bytes, mode, completes).await;
+    let (ret, error, detail) = io::wsp_send(cx, provider, socket, bytes, mode, completes).await;
     cx.ret(id, ret, error, detail);
 }
 
@@ -220,7 +276,29 @@ pub async fn recv(cx: &Cx, name: &str, mode: IoMode, completes: Completion) {
     let Some(provider) = prologue(cx, id, provider) else {
         return;
     };
-    let (ret, error, detail) = transport::wsp_recv(cx, provider, socket, mode, completes).await;
+    let (ret, error, detail) = io::wsp_recv(cx, provider, socket, mode, completes).await;
+    cx.ret(id, ret, error, detail);
+}
+
+/// ConnectEx or AcceptEx on a socket.
+pub async fn connect_or_accept(
+    cx: &Cx,
+    name: &str,
+    kind: OpKind,
+    mode: IoMode,
+    completes: Completion,
+) {
+    let (socket, provider) = resolve(cx, name);
+    let call = match kind {
+        OpKind::Accept => Call::AcceptEx { socket, mode },
+        _ => Call::ConnectEx { socket, mode },
+    };
+    let id = cx.call(call);
+    let Some(provider) = prologue(cx, id, provider) else {
+        return;
+    };
+    let (ret, error, detail) =
+        io::wsp_connect_or_accept(cx, provider, socket, kind, mode, completes).await;
     cx.ret(id, ret, error, detail);
 }
 
@@ -230,7 +308,7 @@ pub async fn close(cx: &Cx, name: &str, how: CloseHow) {
     let Some(provider) = prologue(cx, id, provider) else {
         return;
     };
-    transport::wsp_close_socket(cx, provider, socket, how).await;
+    io::wsp_close_socket(cx, provider, socket, how).await;
     cx.world.borrow_mut().procs[cx.pid as usize]
         .ws2
         .names
@@ -264,6 +342,6 @@ pub async fn select(cx: &Cx, name: &str, events: &[FdEvent], via: NotifyVia) {
     let Some(provider) = prologue(cx, id, provider) else {
         return;
     };
-    transport::wsp_select(cx, provider, socket, mask, via).await;
+    io::wsp_select(cx, provider, socket, mask, via).await;
     cx.ret(id, NO_ERROR, None, Detail::None);
 }

@@ -7,6 +7,7 @@ mod common;
 use ws2sim::providers::{MODELS, ModelInfo};
 use ws2sim::run::{RunOptions, run};
 use ws2sim::scenario::Scenario;
+use ws2sim::ws2::{WS2_32, WS2_MODELS};
 
 const CONFORMING_SEEDS: u64 = 200;
 const MUTANT_SEEDS: u64 = 100;
@@ -59,6 +60,32 @@ fn conforming_models_are_never_flagged() {
     assert!(runs >= 200);
 }
 
+/// The other conforming models of a kind (a namespace provider without the optional
+/// NSPv2 routines) are never flagged either, on every scenario with that kind.
+#[test]
+fn conforming_variants_are_never_flagged() {
+    let scenarios = common::shipped();
+    let variants = MODELS
+        .iter()
+        .filter(|m| m.breaks.is_none() && !std::ptr::eq(*m, conforming(m.kind)));
+    for model in variants {
+        for (name, scenario) in &scenarios {
+            if !scenario.providers.iter().any(|p| p.kind == model.kind) {
+                continue;
+            }
+            for seed in 0..CONFORMING_SEEDS {
+                let outcome = run(scenario, &with_model(scenario, model, seed)).expect("valid");
+                assert!(
+                    outcome.verdict.violations.is_empty(),
+                    "{name} with {} and seed {seed} was flagged: {:#?}",
+                    model.name,
+                    outcome.verdict.violations
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn every_mutant_is_caught_by_a_shipped_scenario() {
     let scenarios = common::shipped();
@@ -90,13 +117,38 @@ fn every_mutant_is_caught_by_a_shipped_scenario() {
 }
 
 #[test]
+fn every_ws2_32_mutant_is_caught_by_a_shipped_scenario() {
+    let scenarios = common::shipped();
+    for model in WS2_MODELS.iter().filter(|m| m.breaks.is_some()) {
+        let contract = model.breaks.expect("a mutant");
+        let options = |seed| RunOptions {
+            seed: Some(seed),
+            schedule: None,
+            models: vec![(WS2_32.to_string(), model.name.to_string())],
+        };
+        let caught = scenarios.iter().any(|(_, scenario)| {
+            (0..MUTANT_SEEDS).any(|seed| {
+                run(scenario, &options(seed))
+                    .is_ok_and(|outcome| outcome.verdict.violated().contains(&contract))
+            })
+        });
+        assert!(
+            caught,
+            "no shipped scenario catches ws2_32 model {}",
+            model.name
+        );
+    }
+}
+
+#[test]
 fn every_checked_contract_has_a_mutant() {
     for contract in ws2sim::contract::CONTRACTS {
-        if !ws2sim::oracle::is_checked(contract) || contract.id == "ws2.balanced" {
+        if !ws2sim::oracle::is_checked(contract) {
             continue;
         }
+        let ws2_mutant = WS2_MODELS.iter().any(|m| m.breaks == Some(contract.id));
         assert!(
-            MODELS.iter().any(|m| m.breaks == Some(contract.id)),
+            ws2_mutant || MODELS.iter().any(|m| m.breaks == Some(contract.id)),
             "{} is checked but no mutant breaks it",
             contract.id
         );

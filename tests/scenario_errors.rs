@@ -38,6 +38,8 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("unknown_model", Kind::Invalid, 10, 55),
     ("unknown_contract", Kind::Invalid, 28, 33),
     ("several_errors", Kind::Invalid, 7, 14),
+    ("advertise_not_nspv2", Kind::Invalid, 18, 37),
+    ("nsp_call_on_transport", Kind::Invalid, 11, 29),
 ];
 
 fn snapshot(name: &str, text: &str) {

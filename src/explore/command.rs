@@ -6,7 +6,14 @@ use std::process::ExitCode;
 
 use super::shard::{self, ShardDoc};
 use super::{ExploreOptions, Shard, Strategy};
-use crate::cli::{Format, fail, load, parse_assignment, print};
+use crate::cli::{fail, load, parse_assignment, print};
+
+/// How `explore` and `merge` print their report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
 
 /// Search a scenario's schedules for a contract violation; shrink the first one found.
 #[derive(clap::Args, Debug)]

@@ -132,6 +132,7 @@ fn plan(
     };
     let pct_steps = if pct { Some(probe()?) } else { None };
     run::resolve_models(scenario, &options.models)?;
+    run::resolve_ws2_model(&options.models)?;
     let plan = Plan {
         strategy: options.strategy,
         seed,

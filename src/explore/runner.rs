@@ -13,6 +13,7 @@ use crate::oracle;
 use crate::providers::ModelInfo;
 use crate::run::{self, OptionError, Run, RunEnd, RunOptions};
 use crate::scenario::Scenario;
+use crate::ws2::Ws2Model;
 
 /// What a sweep keeps of one run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +47,7 @@ pub struct Divergence {
 pub struct Explorer {
     scenario: Rc<Scenario>,
     models: Vec<&'static ModelInfo>,
+    ws2_model: &'static Ws2Model,
     overrides: Vec<(String, String)>,
     events: Vec<Event>,
     /// The second run's events, under `--check-determinism`.
@@ -56,6 +58,7 @@ impl Explorer {
     pub fn new(scenario: &Scenario, overrides: &[(String, String)]) -> Result<Self, OptionError> {
         Ok(Self {
             models: run::resolve_models(scenario, overrides)?,
+            ws2_model: run::resolve_ws2_model(overrides)?,
             scenario: Rc::new(scenario.clone()),
             overrides: overrides.to_vec(),
             events: Vec::new(),
@@ -101,7 +104,13 @@ impl Explorer {
     }
 
     fn simulate(&self, scheduler: Box<dyn Scheduler>, events: Vec<Event>) -> (Summary, Vec<Event>) {
-        let mut simulated = run::simulate(&self.scenario, &self.models, scheduler, events);
+        let mut simulated = run::simulate(
+            &self.scenario,
+            &self.models,
+            self.ws2_model,
+            scheduler,
+            events,
+        );
         let end = run::run_end(&simulated.world, &simulated.outcome);
         let verdict = oracle::check(&simulated.world, &end);
         let events = std::mem::take(&mut simulated.world.events);
@@ -202,7 +211,10 @@ mod tests {
     use super::*;
 
     fn lesson() -> Scenario {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/teach/racy-refcount.ron");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/teach/racy-refcount.ron"
+        );
         crate::scenario::load_file(std::path::Path::new(path)).expect("loads")
     }
 
@@ -219,10 +231,13 @@ mod tests {
             Box::new(sim::RandomScheduler::new(seed))
         });
         let divergence = parted.expect_err("the runs part");
-        let first = explorer.run(|| Box::new(sim::RandomScheduler::new(1)));
+        explorer.run(|| Box::new(sim::RandomScheduler::new(1)));
         let again = explorer.events.clone();
         explorer.run(|| Box::new(sim::RandomScheduler::new(2)));
-        assert_eq!(first_difference(&again, &explorer.events), Some(divergence.event));
+        assert_eq!(
+            first_difference(&again, &explorer.events),
+            Some(divergence.event)
+        );
         assert_ne!(divergence.first, divergence.second);
     }
 

@@ -5,7 +5,7 @@ use super::small::{SmallMap, SmallSet};
 use super::{Facts, FinalCleanup, Report, final_cleanups};
 use crate::event::*;
 use crate::run::RunEnd;
-use crate::scenario::IoMode;
+use crate::scenario::{IoMode, ProviderKind};
 use crate::wsa::*;
 
 /// Resources that belong to a provider's per-process instance: what "the actual
@@ -24,12 +24,24 @@ fn describe(what: Resource) -> String {
         Resource::SharedCount => "its shared-memory attach count".to_string(),
         Resource::KernelSocket { socket } => format!("kernel socket 0x{socket:x}"),
         Resource::WorkerThread { .. } => "its worker thread".to_string(),
+        Resource::SanEndpoint { socket } => format!("its SAN endpoint for socket 0x{socket:x}"),
+        Resource::OpMemory { op } => format!("the memory of operation #{op}"),
+        Resource::SessionMemory { .. } => "a client session's block".to_string(),
     }
 }
 
 /// `wsp.cleanup.refcount`: only the WSPCleanup that matches the last outstanding
 /// WSPStartup releases the instance's resources, and it releases all of them.
 pub fn refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    refcount_of(facts, ProviderKind::Transport, report);
+}
+
+/// `san.cleanup.refcount`: the same counting for WSPStartupEx / WSPCleanup (seed 004).
+pub fn san_refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    refcount_of(facts, ProviderKind::San, report);
+}
+
+fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
     let mut outstanding: SmallMap<(Pid, ProviderIx), u32> = SmallMap::new();
     let mut live: SmallMap<ResourceId, (Pid, ProviderIx, Resource)> = SmallMap::new();
     // Open WSPCleanup calls: call id → (provider, what it released so far).
@@ -71,7 +83,10 @@ pub fn refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     continue;
                 };
                 match *call {
-                    Call::WSPStartup { provider, .. } if *ret == NO_ERROR => {
+                    _ if call.provider().is_some_and(|p| facts.kind(p) != kind) => {}
+                    Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. }
+                        if *ret == NO_ERROR =>
+                    {
                         *outstanding.entry((event.process, provider)).or_insert(0) += 1;
                     }
                     Call::WSPCleanup { provider, .. } => {
@@ -131,8 +146,16 @@ pub fn refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
     }
 }
 
+/// The final cleanups of transport providers (SAN providers cancel another way).
+fn transport_finals(facts: &Facts) -> Vec<FinalCleanup> {
+    final_cleanups(facts)
+        .into_iter()
+        .filter(|f| facts.kind(f.provider) == ProviderKind::Transport)
+        .collect()
+}
+
 /// Operations of a process on a provider that are under way at event `at`.
-fn pending_at(
+pub(super) fn pending_at(
     facts: &Facts,
     process: Pid,
     provider: ProviderIx,
@@ -179,21 +202,18 @@ fn completion(facts: &Facts, op: OpId, from: usize, to: usize) -> Option<(u32, S
 }
 
 fn op_name(kind: OpKind, op: OpId) -> String {
-    match kind {
-        OpKind::Send => format!("send#{op}"),
-        OpKind::Recv => format!("recv#{op}"),
-    }
+    kind.label(op)
 }
 
 /// `wsp.cleanup.cancel_silently`: during the final cleanup no notification is posted
 /// and no event object signalled; blocked calls are released.
 pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    for &FinalCleanup {
+    for FinalCleanup {
         call,
         ret,
         process,
         provider,
-    } in final_cleanups(facts)
+    } in transport_finals(facts)
     {
         let name = facts.provider(provider);
         let registered = facts.events[..call].iter().any(|e| {
@@ -251,7 +271,7 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// `wsp.cleanup.overlapped_aborted`: pending overlapped operations end with
 /// WSA_OPERATION_ABORTED, no event set, no completion routine run.
 pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    for f in final_cleanups(facts) {
+    for f in transport_finals(facts) {
         let name = facts.provider(f.provider);
         for (op, mode, kind) in pending_at(facts, f.process, f.provider, f.call) {
             if mode == IoMode::Blocking {
@@ -297,22 +317,20 @@ pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// kernel sockets released before it returns.
 pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
     for f in final_cleanups(facts) {
+        // The provider's own sockets: the kernel sockets it created (a layered
+        // provider passes its chain's sockets through, so they are the base's).
         let mut open: SmallSet<SocketHandle> = SmallSet::new();
         for event in &facts.events[..f.call] {
             if event.process != f.process {
                 continue;
             }
             match &event.kind {
-                EventKind::Return {
-                    id,
-                    detail: Detail::Socket { handle },
+                EventKind::Acquire {
+                    provider,
+                    what: Resource::KernelSocket { socket } | Resource::SanEndpoint { socket },
                     ..
-                } => {
-                    if let Some((_, Call::WSPSocket { provider, .. })) = facts.call_of(*id)
-                        && *provider == f.provider
-                    {
-                        open.insert(*handle);
-                    }
+                } if *provider == f.provider => {
+                    open.insert(*socket);
                 }
                 EventKind::Call {
                     call: Call::WSPCloseSocket { socket, .. },
@@ -332,7 +350,7 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 .iter()
                 .any(|e| matches!(e.kind, EventKind::SocketReset { socket: s, .. } if s == socket));
             let released = window.iter().any(|e| {
-                matches!(e.kind, EventKind::Release { what: Resource::KernelSocket { socket: s }, .. } if s == socket)
+                matches!(e.kind, EventKind::Release { what: Resource::KernelSocket { socket: s } | Resource::SanEndpoint { socket: s }, .. } if s == socket)
             });
             if !(reset && released) {
                 report.violation(

@@ -213,6 +213,7 @@ pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     Call::WSPStartup {
                         provider,
                         client: Client::Ws2,
+                        ..
                     } if *ret == 0 => *balance.entry((event.process, provider)).or_insert(0) += 1,
                     Call::WSPCleanup {
                         provider,

@@ -3,7 +3,10 @@
 //! None of them trusts what a provider says about itself (its refcount detail).
 
 mod cleanup;
+mod layering;
 mod lifetime;
+mod namespace;
+mod san;
 mod small;
 pub mod spi;
 
@@ -118,6 +121,10 @@ impl<'w> Facts<'w> {
         *self.returns.get(id as usize)?
     }
 
+    pub fn kind(&self, provider: ProviderIx) -> crate::scenario::ProviderKind {
+        self.world.scenario.providers[provider as usize].kind
+    }
+
     pub fn provider(&self, provider: ProviderIx) -> &str {
         self.world.provider_name(provider)
     }
@@ -180,6 +187,11 @@ fn checker(id: &str) -> Option<Checker> {
     Some(match id {
         "spi.return_convention" => spi::return_convention,
         "wsp.cleanup.refcount" => cleanup::refcount,
+        "san.cleanup.refcount" => cleanup::san_refcount,
+        "san.cleanup.complete_via_upcall" => san::complete_via_upcall,
+        "san.cleanup.free_before_complete" => san::free_before_complete,
+        "san.cleanup.no_notifications" => san::no_notifications,
+        "san.cleanup.no_einval" => san::no_einval,
         "wsp.cleanup.not_initialised" => spi::not_initialised,
         "wsp.cleanup.cancel_silently" => cleanup::cancel_silently,
         "wsp.cleanup.overlapped_aborted" => cleanup::overlapped_aborted,
@@ -188,7 +200,17 @@ fn checker(id: &str) -> Option<Checker> {
         "wsp.cleanup.unload_ready" => cleanup::unload_ready,
         "wsp.crash_tolerant" => lifetime::crash_tolerant,
         "wsp.cleanup.restartable" => spi::restartable,
+        "nsp.cleanup.refcount" => namespace::refcount,
+        "nsp.cleanup.invalid_provider" => namespace::invalid_provider,
+        "nsp.cleanup.unload_ready" => namespace::unload_ready,
+        "nspv2.session.same_arg" => namespace::same_arg,
+        "nspv2.session.startup_first" => namespace::startup_first,
+        "nspv2.session.ends_once" => namespace::ends_once,
+        "nspv2.optional_stub" => namespace::optional_stub,
+        "nspv2.os_namespace" => namespace::os_namespace,
         "loader.no_code_after_unload" => lifetime::no_code_after_unload,
+        "lsp.lower_balanced" => layering::lower_balanced,
+        "loader.no_wait_under_loader_lock" => layering::no_wait_under_loader_lock,
         "ws2.balanced" => lifetime::ws2_balanced,
         _ => return None,
     })
@@ -226,6 +248,14 @@ pub fn check(world: &World, end: &RunEnd) -> Verdict {
     Verdict { checks, violations }
 }
 
+/// The provider a WSPStartup or WSPStartupEx call starts.
+pub fn started_provider(call: &Call) -> Option<ProviderIx> {
+    match *call {
+        Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. } => Some(provider),
+        _ => None,
+    }
+}
+
 /// The final cleanups of each (process, provider): every successful WSPCleanup return
 /// after which no WSPStartup is outstanding, counted at the SPI boundary.
 #[derive(Clone, Copy)]
@@ -236,8 +266,11 @@ pub struct FinalCleanup {
     pub provider: ProviderIx,
 }
 
-pub fn final_cleanups<'f>(facts: &'f Facts) -> &'f [FinalCleanup] {
-    facts.finals.get_or_init(|| find_final_cleanups(facts))
+pub fn final_cleanups(facts: &Facts) -> Vec<FinalCleanup> {
+    facts
+        .finals
+        .get_or_init(|| find_final_cleanups(facts))
+        .clone()
 }
 
 fn find_final_cleanups(facts: &Facts) -> Vec<FinalCleanup> {
@@ -250,7 +283,7 @@ fn find_final_cleanups(facts: &Facts) -> Vec<FinalCleanup> {
                     continue;
                 };
                 match *call {
-                    Call::WSPStartup { provider, .. } => {
+                    Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. } => {
                         *outstanding.entry((event.process, provider)).or_insert(0) += 1;
                     }
                     Call::WSPCleanup { provider, .. } => {

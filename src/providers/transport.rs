@@ -3,9 +3,12 @@
 //! count where a defect makes that racy, and before cancelling operations.
 
 use crate::event::*;
-use crate::scenario::{CloseHow, Completion, IoMode, SpiCall};
+use crate::providers::layered;
+use crate::providers::san::{self, SanDefect};
+use crate::scenario::{IoMode, SpiCall};
+use crate::switch;
 use crate::world::Cx;
-use crate::world::kernel::{OpState, SockState, sockets_in};
+use crate::world::kernel::{SockState, sockets_in};
 use crate::world::loader;
 use crate::wsa::*;
 
@@ -36,16 +39,23 @@ pub enum TransportDefect {
     NotRestartable,
     /// Returns 1 instead of SOCKET_ERROR (-1) on failure.
     ReturnsPlusOneOnError,
+    /// A layered provider that cleans each lower layer once, however often it started it.
+    LspCleansLowerOnce,
+    /// A layered provider that cleans the lower layer on each of its own WSPCleanup calls.
+    LspCleansLowerEarly,
+    /// A layered provider that cleans the lower layer from DllMain(DLL_PROCESS_DETACH),
+    /// under the loader lock.
+    LspCleansLowerInDllMain,
 }
 
 use TransportDefect as D;
 
-fn has(cx: &Cx, provider: ProviderIx, defect: TransportDefect) -> bool {
+pub(crate) fn has(cx: &Cx, provider: ProviderIx, defect: TransportDefect) -> bool {
     cx.world.borrow().transport_defect(provider) == Some(defect)
 }
 
 /// The value a failing call returns: SOCKET_ERROR, unless the model gets that wrong.
-fn failure(cx: &Cx, provider: ProviderIx) -> i32 {
+pub(crate) fn failure(cx: &Cx, provider: ProviderIx) -> i32 {
     if has(cx, provider, D::ReturnsPlusOneOnError) {
         1
     } else {
@@ -53,7 +63,7 @@ fn failure(cx: &Cx, provider: ProviderIx) -> i32 {
     }
 }
 
-fn refcount(cx: &Cx, provider: ProviderIx) -> u32 {
+pub(crate) fn refcount(cx: &Cx, provider: ProviderIx) -> u32 {
     let world = cx.world.borrow();
     world.procs[cx.pid as usize]
         .instances
@@ -61,7 +71,7 @@ fn refcount(cx: &Cx, provider: ProviderIx) -> u32 {
         .map_or(0, |instance| instance.refcount)
 }
 
-fn set_refcount(cx: &Cx, provider: ProviderIx, value: u32) {
+pub(crate) fn set_refcount(cx: &Cx, provider: ProviderIx, value: u32) {
     let mut world = cx.world.borrow_mut();
     if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
         instance.refcount = value;
@@ -70,38 +80,39 @@ fn set_refcount(cx: &Cx, provider: ProviderIx, value: u32) {
 
 /// Enters the provider's critical section around start-up and clean-up (a
 /// CRITICAL_SECTION in the DLL). The `racy_refcount` defect has none.
-async fn lock(cx: &Cx, provider: ProviderIx) {
+pub(crate) async fn lock(cx: &Cx, provider: ProviderIx) {
     if has(cx, provider, D::RacyRefcount) {
         return;
     }
     let me = cx.sim.current();
     loop {
-        let free = {
+        let held_by = {
             let mut world = cx.world.borrow_mut();
             let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) else {
                 return;
             };
             match instance.lock_holder {
                 None => {
-                    instance.lock_holder = Some(me);
-                    true
+                    instance.lock_holder = Some((me, cx.tid));
+                    return;
                 }
-                Some(holder) if holder == me => true,
-                Some(_) => {
+                Some((holder, _)) if holder == me => return,
+                Some((_, holder)) => {
                     instance.lock_waiters.push(me);
-                    false
+                    holder
                 }
             }
         };
-        if free {
-            return;
-        }
-        cx.wait(|| "the provider's start-up/clean-up lock".into())
+        let on = Waitee::ProviderLock {
+            provider,
+            holder: held_by,
+        };
+        cx.wait_on(on, || "the provider's start-up/clean-up lock".to_string())
             .await;
     }
 }
 
-fn unlock(cx: &Cx, provider: ProviderIx) {
+pub(crate) fn unlock(cx: &Cx, provider: ProviderIx) {
     let next = {
         let mut world = cx.world.borrow_mut();
         let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) else {
@@ -119,53 +130,79 @@ fn unlock(cx: &Cx, provider: ProviderIx) {
 /// for each WSPStartup it made (and a temporary one around each call).
 pub async fn spi_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
     match call {
-        SpiCall::WSPStartup => {
-            loader::load_library(cx, provider);
-            let (ret, _) = wsp_startup(cx, provider, Client::Step).await;
-            if ret == NO_ERROR {
-                let mut world = cx.world.borrow_mut();
-                *world.procs[cx.pid as usize]
-                    .step_starts
-                    .entry(provider)
-                    .or_insert(0) += 1;
-            } else {
-                loader::free_library(cx, provider);
-            }
+        SpiCall::WSPStartup | SpiCall::WSPStartupEx => {
+            let start = async {
+                let (ret, _) = if call == SpiCall::WSPStartupEx {
+                    wsp_startup_ex(cx, provider, Client::Step, None).await
+                } else {
+                    wsp_startup(cx, provider, Client::Step, None).await
+                };
+                ret == NO_ERROR
+            };
+            super::step_start(cx, provider, start).await;
         }
         SpiCall::WSPCleanup => {
-            loader::load_library(cx, provider);
-            let (ret, _) = wsp_cleanup(cx, provider, Client::Step).await;
-            loader::free_library(cx, provider);
-            let held = {
-                let mut world = cx.world.borrow_mut();
-                let starts = world.procs[cx.pid as usize]
-                    .step_starts
-                    .entry(provider)
-                    .or_insert(0);
-                let held = ret == NO_ERROR && *starts > 0;
-                if held {
-                    *starts -= 1;
-                }
-                held
-            };
-            if held {
-                loader::free_library(cx, provider);
-            }
+            let cleanup = async { wsp_cleanup(cx, provider, Client::Step).await.0 == NO_ERROR };
+            super::step_cleanup(cx, provider, cleanup).await;
         }
+        _ => {}
     }
 }
 
-pub async fn wsp_startup(cx: &Cx, provider: ProviderIx, client: Client) -> (i32, Option<u32>) {
-    let id = cx.call(Call::WSPStartup { provider, client });
+/// WSPStartup, for the catalog `entry` ws2_32 or an upper layer chose (`None` from a
+/// `Spi` step): a layered provider starts the next layer of that chain first.
+pub async fn wsp_startup(
+    cx: &Cx,
+    provider: ProviderIx,
+    client: Client,
+    entry: Option<u32>,
+) -> (i32, Option<u32>) {
+    let call = Call::WSPStartup {
+        provider,
+        client,
+        entry,
+    };
+    start(cx, provider, call, entry, SpiCall::WSPStartup).await
+}
+
+/// WSPStartupEx: how the switch starts a SAN provider (seed 004); the same start-up,
+/// counted the same way.
+pub async fn wsp_startup_ex(
+    cx: &Cx,
+    provider: ProviderIx,
+    client: Client,
+    entry: Option<u32>,
+) -> (i32, Option<u32>) {
+    let call = Call::WSPStartupEx {
+        provider,
+        client,
+        entry,
+    };
+    start(cx, provider, call, entry, SpiCall::WSPStartupEx).await
+}
+
+async fn start(
+    cx: &Cx,
+    provider: ProviderIx,
+    call: Call,
+    entry: Option<u32>,
+    which: SpiCall,
+) -> (i32, Option<u32>) {
+    let id = cx.call(call);
     cx.yield_point().await;
     lock(cx, provider).await;
-    let (ret, error, detail) = startup_body(cx, provider).await;
+    let (ret, error, detail) = startup_body(cx, provider, entry, which).await;
     unlock(cx, provider);
     cx.ret(id, ret, error, detail);
     (ret, error)
 }
 
-async fn startup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detail) {
+async fn startup_body(
+    cx: &Cx,
+    provider: ProviderIx,
+    entry: Option<u32>,
+    which: SpiCall,
+) -> (i32, Option<u32>, Detail) {
     let refused = has(cx, provider, D::NotRestartable)
         && cx.world.borrow().machine[provider as usize]
             .refuses
@@ -173,12 +210,18 @@ async fn startup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detai
     if refused {
         return (failure(cx, provider), Some(WSASYSNOTREADY), Detail::None);
     }
+    if let Some(entry) = entry
+        && let Err(error) = layered::start_lower(cx, provider, entry).await
+    {
+        return (failure(cx, provider), Some(error), Detail::None);
+    }
     let before = refcount(cx, provider);
     if has(cx, provider, D::RacyRefcount) {
         cx.yield_point().await;
     }
     if before == 0 {
-        if !cx.try_alloc(provider, SpiCall::WSPStartup) {
+        if !cx.try_alloc(provider, which) {
+            layered::unwind_lower(cx, provider, entry).await;
             return (
                 failure(cx, provider),
                 Some(WSA_NOT_ENOUGH_MEMORY),
@@ -204,33 +247,25 @@ fn initialise(cx: &Cx, provider: ProviderIx) {
     } else {
         cx.acquire(provider, Resource::MachineRegistration)
     };
-    let tid = {
-        let mut world = cx.world.borrow_mut();
-        let threads = &mut world.procs[cx.pid as usize].threads;
-        threads.push(crate::world::ThreadState {
-            name: crate::world::ThreadName::Worker(provider),
-            task: None,
-            depth: 0,
-            app: false,
-            finished: false,
-            waiting_for: None,
-        });
-        (threads.len() - 1) as Tid
-    };
-    let worker = Cx {
-        tid: Some(tid),
-        ..cx.clone()
-    };
-    let thread = cx.acquire(provider, Resource::WorkerThread { thread: tid });
-    let task = cx
-        .sim
-        .spawn(async move { worker_thread(&worker, provider, thread).await });
+    start_worker(cx, provider);
     let mut world = cx.world.borrow_mut();
-    let process = &mut world.procs[cx.pid as usize];
-    process.threads[tid as usize].task = Some(task);
-    if let Some(instance) = process.instances.get_mut(&provider) {
+    if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
         instance.memory = Some(memory);
         instance.machine = Some(machine);
+    }
+}
+
+/// Starts the provider's worker thread (`<provider>.worker`) in this process.
+pub(crate) fn start_worker(cx: &Cx, provider: ProviderIx) {
+    let name = format!("{}.worker", cx.world.borrow().provider_name(provider));
+    let worker = cx.add_thread(name);
+    let tid = worker.tid.unwrap_or_default();
+    let thread = cx.acquire(provider, Resource::WorkerThread { thread: tid });
+    let task = worker
+        .clone()
+        .start(async move { worker_thread(&worker, provider, thread).await });
+    let mut world = cx.world.borrow_mut();
+    if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
         instance.worker = Some((tid, task));
         instance.stop_worker = false;
     }
@@ -249,12 +284,13 @@ async fn worker_thread(cx: &Cx, provider: ProviderIx, thread: ResourceId) {
         if stop {
             break;
         }
-        cx.wait(|| "its provider's stop request".into()).await;
+        cx.wait(|| "its provider's stop request".to_string()).await;
     }
     cx.emit(EventKind::ProviderCode {
         provider,
         what: "worker thread exits",
     });
+    loader::thread_detach(cx).await;
     cx.release(thread, ReleasedBy::Provider);
     let joiner = {
         let mut world = cx.world.borrow_mut();
@@ -288,17 +324,28 @@ async fn cleanup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detai
         if has(cx, provider, D::CleanupWithoutStartupSucceeds) {
             return (NO_ERROR, None, Detail::None);
         }
-        return (failure(cx, provider), Some(WSANOTINITIALISED), Detail::None);
+        // Seed 004: a SAN provider answers WSANOTINITIALISED, never WSAEINVAL.
+        let error = if san::has(cx, provider, SanDefect::ReturnsEinval) {
+            WSAEINVAL
+        } else {
+            WSANOTINITIALISED
+        };
+        return (failure(cx, provider), Some(error), Detail::None);
     }
     if has(cx, provider, D::RacyRefcount) {
         cx.yield_point().await;
     }
     let mut after = before - 1;
-    let actual = after == 0 || has(cx, provider, D::CleanupOnFirstCall);
+    let actual = after == 0
+        || has(cx, provider, D::CleanupOnFirstCall)
+        || san::has(cx, provider, SanDefect::CleanupOnFirstCall);
     if actual {
         after = 0;
     }
     set_refcount(cx, provider, after);
+    if has(cx, provider, D::LspCleansLowerEarly) {
+        layered::clean_lower(cx, provider, layered::Share::OnePerLayer).await;
+    }
     if actual {
         actual_cleanup(cx, provider).await;
     }
@@ -314,6 +361,9 @@ async fn cleanup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detai
 /// leave closed sockets' data to the kernel, stop the worker, free everything.
 async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
     cx.yield_point().await;
+    if san::is_san(cx, provider) {
+        san::cancel_pending(cx, provider).await;
+    }
     let notify_aborts = has(cx, provider, D::RunsCompletionRoutineOnAbort);
     for op in cx.pending_ops(provider, None) {
         let blocking = matches!(cx.world.borrow().ops[op as usize].mode, IoMode::Blocking);
@@ -324,6 +374,8 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
         };
         cx.complete_op(op, status, notify_aborts);
     }
+    // The switch inside a TCP provider cleans up the SAN providers it started.
+    switch::cleanup(cx, provider).await;
     let open = sockets_in(&cx.world.borrow(), cx.pid, provider, SockState::Open);
     for socket in open {
         let (select, kernel) = {
@@ -357,7 +409,18 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
             cx.discard_data(socket, ReleasedBy::Provider);
         }
     }
-    stop_worker(cx, provider).await;
+    let wait = !has(cx, provider, D::ReturnsBeforeWorkerExits);
+    stop_worker(cx, provider, wait).await;
+    // A layered provider tears down the layer below inside its own final cleanup, as
+    // many WSPCleanup calls as it made WSPStartup calls there (SPEC section 3).
+    match () {
+        _ if has(cx, provider, D::LspCleansLowerInDllMain) => {}
+        _ if has(cx, provider, D::LspCleansLowerOnce) => {
+            layered::clean_lower(cx, provider, layered::Share::OnePerLayer).await;
+            layered::forget_lower(cx, provider);
+        }
+        _ => layered::clean_lower(cx, provider, layered::Share::All).await,
+    }
     let (memory, machine) = {
         let mut world = cx.world.borrow_mut();
         let instance = world.procs[cx.pid as usize].instances.get_mut(&provider);
@@ -373,8 +436,8 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
     }
 }
 
-async fn stop_worker(cx: &Cx, provider: ProviderIx) {
-    let wait = !has(cx, provider, D::ReturnsBeforeWorkerExits);
+/// Tells the worker to stop and, when `wait`, waits until it has exited.
+pub(crate) async fn stop_worker(cx: &Cx, provider: ProviderIx, wait: bool) {
     let worker = {
         let mut world = cx.world.borrow_mut();
         let me = cx.sim.current();
@@ -388,22 +451,33 @@ async fn stop_worker(cx: &Cx, provider: ProviderIx) {
             worker
         })
     };
-    let Some((_, task)) = worker else {
+    let Some((thread, task)) = worker else {
         return;
     };
     cx.sim.unpark(task);
     if wait && cx.sim.is_alive(task) {
-        cx.wait(|| "its provider's worker thread to exit".into())
+        let on = Waitee::ThreadExit { thread };
+        cx.wait_on(on, || "its provider's worker thread to exit".to_string())
             .await;
     }
 }
 
-/// DllMain. The conforming model does nothing heavy here, as DllMain must not.
-pub fn dll_main(cx: &Cx, provider: ProviderIx, reason: DllReason) {
+/// DllMain's event alone: what a process that is terminating runs.
+pub fn dll_main_event(cx: &Cx, provider: ProviderIx, reason: DllReason) {
     cx.emit(EventKind::DllMain { provider, reason });
-    let deferred = reason == DllReason::ProcessDetach { terminating: false }
-        && has(cx, provider, D::DefersFreeToThreadpool);
-    if deferred {
+}
+
+/// DllMain, under the loader lock. The conforming model does nothing heavy here, as
+/// DllMain must not.
+pub async fn dll_main(cx: &Cx, provider: ProviderIx, reason: DllReason) {
+    dll_main_event(cx, provider, reason);
+    if reason != (DllReason::ProcessDetach { terminating: false }) {
+        return;
+    }
+    if has(cx, provider, D::LspCleansLowerInDllMain) {
+        Box::pin(layered::clean_lower(cx, provider, layered::Share::All)).await;
+    }
+    if has(cx, provider, D::DefersFreeToThreadpool) {
         let pool = cx.kernel();
         let at = cx.now() + 1;
         cx.sim.spawn_at(at, async move {
@@ -417,143 +491,40 @@ pub fn dll_main(cx: &Cx, provider: ProviderIx, reason: DllReason) {
     }
 }
 
-pub async fn wsp_socket(cx: &Cx, provider: ProviderIx, entry: u32) -> SocketHandle {
+/// WSPSocket. A layered provider passes the call down its chain and hands back the
+/// base provider's socket (model choice: layers do not wrap handles).
+pub async fn wsp_socket(
+    cx: &Cx,
+    provider: ProviderIx,
+    entry: u32,
+    san: Option<ProviderIx>,
+) -> Result<SocketHandle, u32> {
     let id = cx.call(Call::WSPSocket { provider, entry });
     cx.yield_point().await;
-    let handle = cx.open_socket(provider, entry);
+    let below = if san::is_san(cx, provider) {
+        layered::Below::Base
+    } else {
+        layered::socket_below(cx, provider, entry, san).await
+    };
+    let handle = match below {
+        layered::Below::Base if san.is_some() && !san::is_san(cx, provider) => {
+            match switch::socket(cx, provider, san.unwrap_or(provider), entry).await {
+                Ok(handle) => handle,
+                Err(error) => {
+                    let ret = failure(cx, provider);
+                    cx.ret(id, ret, Some(error), Detail::None);
+                    return Err(error);
+                }
+            }
+        }
+        layered::Below::Base => cx.open_socket(provider, entry),
+        layered::Below::Socket(handle) => handle,
+        layered::Below::Failed(error) => {
+            let ret = failure(cx, provider);
+            cx.ret(id, ret, Some(error), Detail::None);
+            return Err(error);
+        }
+    };
     cx.ret(id, NO_ERROR, None, Detail::Socket { handle });
-    handle
-}
-
-/// Waits for a blocking operation and turns its result into a return.
-async fn finish_blocking(cx: &Cx, op: OpId) -> (i32, Option<u32>, Detail) {
-    cx.wait(|| {
-        let world = cx.world.borrow();
-        let op_state = &world.ops[op as usize];
-        let kind = match op_state.kind {
-            OpKind::Send => "send",
-            OpKind::Recv => "recv",
-        };
-        format!("{kind}#{op} on socket 0x{:x}", op_state.socket).into()
-    })
-    .await;
-    match cx.op_result(op) {
-        OpState::Done { status: 0, bytes } => (NO_ERROR, None, Detail::Bytes { bytes }),
-        OpState::Done { status, .. } => (SOCKET_ERROR, Some(status), Detail::None),
-        OpState::Pending => (SOCKET_ERROR, Some(WSAEINTR), Detail::None),
-    }
-}
-
-pub async fn wsp_send(
-    cx: &Cx,
-    provider: ProviderIx,
-    socket: SocketHandle,
-    bytes: u32,
-    mode: IoMode,
-    completes: Completion,
-) -> (i32, Option<u32>, Detail) {
-    let id = cx.call(Call::WSPSend {
-        provider,
-        socket,
-        bytes,
-    });
-    cx.yield_point().await;
-    let delay = cx.latency(completes);
-    let result = match (mode, delay) {
-        // Buffered: the data is handed to the kernel socket, which sends it later.
-        (IoMode::Blocking, Some(delay)) => {
-            cx.queue_data(socket, bytes, delay);
-            (NO_ERROR, None, Detail::Bytes { bytes })
-        }
-        (IoMode::Blocking, None) => {
-            let op = cx.start_op(provider, socket, OpKind::Send, mode, bytes, None);
-            finish_blocking(cx, op).await
-        }
-        (IoMode::Overlapped(_), delay) => {
-            let op = cx.start_op(provider, socket, OpKind::Send, mode, bytes, delay);
-            (SOCKET_ERROR, Some(WSA_IO_PENDING), Detail::Pending { op })
-        }
-    };
-    cx.ret(id, result.0, result.1, result.2.clone());
-    result
-}
-
-pub async fn wsp_recv(
-    cx: &Cx,
-    provider: ProviderIx,
-    socket: SocketHandle,
-    mode: IoMode,
-    completes: Completion,
-) -> (i32, Option<u32>, Detail) {
-    let id = cx.call(Call::WSPRecv { provider, socket });
-    cx.yield_point().await;
-    let delay = cx.latency(completes);
-    let op = cx.start_op(provider, socket, OpKind::Recv, mode, 100, delay);
-    let result = match mode {
-        IoMode::Blocking => finish_blocking(cx, op).await,
-        IoMode::Overlapped(_) => (SOCKET_ERROR, Some(WSA_IO_PENDING), Detail::Pending { op }),
-    };
-    cx.ret(id, result.0, result.1, result.2.clone());
-    result
-}
-
-pub async fn wsp_close_socket(cx: &Cx, provider: ProviderIx, socket: SocketHandle, how: CloseHow) {
-    let id = cx.call(Call::WSPCloseSocket {
-        provider,
-        socket,
-        how,
-    });
-    cx.yield_point().await;
-    // closesocket aborts the socket's outstanding I/O, notifying as usual.
-    for op in cx.pending_ops(provider, Some(socket)) {
-        cx.complete_op(op, WSA_OPERATION_ABORTED, true);
-    }
-    let kernel = {
-        let mut world = cx.world.borrow_mut();
-        let sock = world.procs[cx.pid as usize].sockets.get_mut(&socket);
-        sock.map(|sock| {
-            sock.state = match how {
-                CloseHow::Graceful => SockState::Closed,
-                CloseHow::Abortive => SockState::Reset,
-            };
-            sock.kernel
-        })
-    };
-    if how == CloseHow::Abortive {
-        cx.discard_data(socket, ReleasedBy::Provider);
-    }
-    if let Some(kernel) = kernel {
-        cx.release(kernel, ReleasedBy::Provider);
-    }
-    cx.ret(id, NO_ERROR, None, Detail::None);
-}
-
-pub async fn wsp_select(
-    cx: &Cx,
-    provider: ProviderIx,
-    socket: SocketHandle,
-    events: u32,
-    via: NotifyVia,
-) {
-    let call = match via {
-        NotifyVia::Message => Call::WSPAsyncSelect {
-            provider,
-            socket,
-            events,
-        },
-        NotifyVia::EventObject => Call::WSPEventSelect {
-            provider,
-            socket,
-            events,
-        },
-    };
-    let id = cx.call(call);
-    cx.yield_point().await;
-    if let Some(sock) = cx.world.borrow_mut().procs[cx.pid as usize]
-        .sockets
-        .get_mut(&socket)
-    {
-        sock.select = Some((events, via));
-    }
-    cx.ret(id, NO_ERROR, None, Detail::None);
+    Ok(handle)
 }

@@ -1,11 +1,61 @@
-//! LoadLibrary / FreeLibrary counts per process and DLL (SPEC section 2). DllMain runs
-//! when the count leaves or reaches zero; once it is zero the DLL's globals are gone.
+//! The loader (SPEC section 2): LoadLibrary / FreeLibrary counts per process and DLL,
+//! and the loader lock that DllMain runs under. Once a count is zero the DLL's globals
+//! are gone. Threads that exit take the loader lock too (DLL_THREAD_DETACH), which is
+//! what makes waiting for a thread from inside DllMain a deadlock.
 
 use crate::event::*;
 use crate::providers::transport;
 use crate::world::{Cx, Instance};
 
-pub fn load_library(cx: &Cx, provider: ProviderIx) {
+/// Takes the process's loader lock (recursive, like the real one).
+pub async fn lock(cx: &Cx) {
+    let me = cx.sim.current();
+    loop {
+        let holder = {
+            let mut world = cx.world.borrow_mut();
+            let process = &mut world.procs[cx.pid as usize];
+            match &mut process.loader_lock {
+                None => {
+                    process.loader_lock = Some((me, cx.tid, 1));
+                    return;
+                }
+                Some((task, _, depth)) if *task == me => {
+                    *depth += 1;
+                    return;
+                }
+                Some((_, holder, _)) => {
+                    let holder = *holder;
+                    process.loader_waiters.push(me);
+                    holder
+                }
+            }
+        };
+        let on = Waitee::LoaderLock { holder };
+        cx.wait_on(on, || "the loader lock".to_string()).await;
+    }
+}
+
+pub fn unlock(cx: &Cx) {
+    let waiters = {
+        let mut world = cx.world.borrow_mut();
+        let process = &mut world.procs[cx.pid as usize];
+        match &mut process.loader_lock {
+            Some((_, _, depth)) if *depth > 1 => {
+                *depth -= 1;
+                return;
+            }
+            _ => process.loader_lock = None,
+        }
+        std::mem::take(&mut process.loader_waiters)
+    };
+    // Every waiter tries again; one wins, the others wait anew.
+    for task in waiters {
+        cx.sim.unpark(task);
+    }
+}
+
+pub async fn load_library(cx: &Cx, provider: ProviderIx) {
+    lock(cx).await;
     let count = {
         let mut world = cx.world.borrow_mut();
         let process = &mut world.procs[cx.pid as usize];
@@ -18,24 +68,31 @@ pub fn load_library(cx: &Cx, provider: ProviderIx) {
     };
     cx.emit(EventKind::LoadLibrary { provider, count });
     if count == 1 {
-        transport::dll_main(cx, provider, DllReason::ProcessAttach);
+        transport::dll_main(cx, provider, DllReason::ProcessAttach).await;
     }
+    unlock(cx);
 }
 
-pub fn free_library(cx: &Cx, provider: ProviderIx) {
-    let count = {
-        let world = cx.world.borrow();
-        world.procs[cx.pid as usize].loaded.get(&provider).copied()
-    };
+pub async fn free_library(cx: &Cx, provider: ProviderIx) {
+    let count = cx.world.borrow().procs[cx.pid as usize]
+        .loaded
+        .get(&provider)
+        .copied();
+    if !count.is_some_and(|count| count > 0) {
+        return;
+    }
+    lock(cx).await;
+    let count = cx.world.borrow().procs[cx.pid as usize]
+        .loaded
+        .get(&provider)
+        .copied();
     let Some(count) = count.filter(|count| *count > 0) else {
+        unlock(cx);
         return;
     };
     if count == 1 {
-        transport::dll_main(
-            cx,
-            provider,
-            DllReason::ProcessDetach { terminating: false },
-        );
+        let reason = DllReason::ProcessDetach { terminating: false };
+        transport::dll_main(cx, provider, reason).await;
     }
     {
         let mut world = cx.world.borrow_mut();
@@ -49,6 +106,13 @@ pub fn free_library(cx: &Cx, provider: ProviderIx) {
         provider,
         count: count - 1,
     });
+    unlock(cx);
+}
+
+/// A thread's exit: the loader calls DllMain(DLL_THREAD_DETACH) under the loader lock.
+pub async fn thread_detach(cx: &Cx) {
+    lock(cx).await;
+    unlock(cx);
 }
 
 /// Whether the provider's DLL is loaded in the process.

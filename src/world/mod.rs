@@ -9,7 +9,6 @@ pub mod kernel;
 pub mod loader;
 pub mod process;
 
-use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -17,30 +16,21 @@ use std::rc::Rc;
 use sim::{Handle, TaskId};
 
 use crate::event::*;
-use crate::providers::{Defect, ModelInfo, TransportDefect};
+use crate::nshost::NsHost;
+use crate::providers::{Defect, ModelInfo, NamespaceDefect, TransportDefect};
 use crate::scenario::{Scenario, SpiCall};
 use kernel::{Ledger, Op, Sock};
 
 /// A thread of a process: one of the scenario's, or a provider's worker.
 pub struct ThreadState {
-    pub name: ThreadName,
+    pub name: String,
     pub task: Option<TaskId>,
     pub depth: u8,
     /// A scenario thread (the process ends when all of these are done).
     pub app: bool,
     pub finished: bool,
     /// What the thread waits for while it is parked, for deadlock reports.
-    pub waiting_for: Option<Cow<'static, str>>,
-}
-
-/// Whose thread it is; [`World::thread_name`] spells it out for traces. (Names are
-/// not built while simulating: a sweep makes millions of runs and shows one.)
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ThreadName {
-    /// The scenario's thread of this index in its process.
-    Scenario(u16),
-    /// The worker thread of this provider.
-    Worker(ProviderIx),
+    pub waiting_for: Option<String>,
 }
 
 /// The ws2_32 model's state in one process (SPEC section 3).
@@ -49,8 +39,10 @@ pub struct Ws2State {
     pub startup_count: u32,
     /// WSPStartup calls ws2_32 made and has not yet matched with WSPCleanup, per provider.
     pub started: BTreeMap<ProviderIx, u32>,
-    /// A provider ws2_32 is loading and starting; other threads wait for it.
-    pub loading: Option<ProviderIx>,
+    /// NSPStartup calls ws2_32 made on version-1 namespace providers, per provider.
+    pub nsp_started: BTreeMap<ProviderIx, u32>,
+    /// ws2_32 is loading and starting a provider; other threads wait for it.
+    pub loading: bool,
     pub loading_waiters: Vec<TaskId>,
     /// The socket handles the application holds, by scenario name.
     pub names: BTreeMap<String, SocketHandle>,
@@ -67,8 +59,12 @@ pub struct Instance {
     pub stop_worker: bool,
     /// A thread in WSPCleanup waiting for the worker to exit.
     pub worker_joiner: Option<TaskId>,
+    /// WSPStartup calls this (layered) provider made on each layer below it.
+    pub lower: BTreeMap<ProviderIx, u32>,
+    /// WSPStartupEx calls the switch in this (TCP) provider made on each SAN provider.
+    pub switch: BTreeMap<ProviderIx, u32>,
     /// The critical section around WSPStartup/WSPCleanup: holder and waiters (FIFO).
-    pub lock_holder: Option<TaskId>,
+    pub lock_holder: Option<(TaskId, Option<Tid>)>,
     pub lock_waiters: Vec<TaskId>,
 }
 
@@ -85,6 +81,9 @@ pub struct Proc {
     /// holds a load reference, as an SPI client would.
     pub step_starts: BTreeMap<ProviderIx, u32>,
     pub next_handle: SocketHandle,
+    /// The loader lock: holding task, its thread, recursion depth; and who waits.
+    pub loader_lock: Option<(TaskId, Option<Tid>, u32)>,
+    pub loader_waiters: Vec<TaskId>,
 }
 
 /// A provider's state outside any process.
@@ -108,28 +107,42 @@ pub struct World {
     pub machine: Vec<Machine>,
     pub ledger: Ledger,
     pub ops: Vec<Op>,
-    /// Catalog entry id → providing provider.
-    pub entries: BTreeMap<u32, ProviderIx>,
+    pub catalog: crate::catalog::Catalog,
+    /// Each provider's position in the catalog (its first entry), for cleanup order.
+    pub catalog_rank: Vec<usize>,
+    pub ws2_model: &'static crate::ws2::Ws2Model,
     /// Allocation attempts per (provider, call), for `FailAlloc` faults.
     pub alloc_counts: BTreeMap<(ProviderIx, SpiCall), u32>,
     pub fired_faults: Vec<usize>,
     /// (process, handle) → the scenario's name for the socket, for traces.
     pub socket_names: Vec<((Pid, SocketHandle), String)>,
+    /// The NSPv2 hosts and their client sessions.
+    pub nshost: NsHost,
 }
 
 impl World {
-    pub fn new(scenario: Rc<Scenario>, models: Vec<&'static ModelInfo>) -> Self {
-        let entries = scenario
-            .catalog
+    pub fn new(
+        scenario: Rc<Scenario>,
+        models: Vec<&'static ModelInfo>,
+        ws2_model: &'static crate::ws2::Ws2Model,
+    ) -> Self {
+        let catalog_rank = scenario
+            .providers
             .iter()
-            .filter_map(|entry| match entry {
-                crate::scenario::CatalogEntry::Transport { id, provider, .. } => scenario
-                    .providers
+            .map(|provider| {
+                scenario
+                    .catalog
                     .iter()
-                    .position(|p| &p.name == provider)
-                    .map(|ix| (*id, ix as ProviderIx)),
+                    .position(|entry| match entry {
+                        crate::scenario::CatalogEntry::Transport { provider: p, .. }
+                        | crate::scenario::CatalogEntry::Namespace { provider: p, .. } => {
+                            *p == provider.name
+                        }
+                    })
+                    .unwrap_or(usize::MAX)
             })
             .collect();
+        let catalog = crate::catalog::Catalog::new(&scenario);
         let procs = scenario
             .processes
             .iter()
@@ -139,9 +152,8 @@ impl World {
                 threads: process
                     .threads
                     .iter()
-                    .enumerate()
-                    .map(|(tid, _)| ThreadState {
-                        name: ThreadName::Scenario(tid as u16),
+                    .map(|thread| ThreadState {
+                        name: thread.name.clone(),
                         task: None,
                         depth: 0,
                         app: true,
@@ -155,6 +167,8 @@ impl World {
                 sockets: BTreeMap::new(),
                 step_starts: BTreeMap::new(),
                 next_handle: 0x100,
+                loader_lock: None,
+                loader_waiters: Vec::new(),
             })
             .collect();
         let machine = scenario
@@ -173,32 +187,32 @@ impl World {
             machine,
             ledger: Ledger::default(),
             ops: Vec::new(),
-            entries,
+            catalog,
+            catalog_rank,
+            ws2_model,
             alloc_counts: BTreeMap::new(),
             fired_faults: Vec::new(),
             socket_names: Vec::new(),
+            nshost: NsHost::default(),
         }
     }
 
     pub fn transport_defect(&self, provider: ProviderIx) -> Option<TransportDefect> {
         match self.models[provider as usize].defect {
             Defect::Transport(defect) => Some(defect),
-            Defect::None => None,
+            _ => None,
+        }
+    }
+
+    pub fn namespace_defect(&self, provider: ProviderIx) -> Option<NamespaceDefect> {
+        match self.models[provider as usize].defect {
+            Defect::Namespace(defect) => Some(defect),
+            _ => None,
         }
     }
 
     pub fn provider_name(&self, provider: ProviderIx) -> &str {
         &self.scenario.providers[provider as usize].name
-    }
-
-    pub fn thread_name(&self, pid: Pid, tid: Tid) -> String {
-        match self.procs[pid as usize].threads[tid as usize].name {
-            ThreadName::Scenario(index) => self.scenario.processes[pid as usize].threads
-                [index as usize]
-                .name
-                .clone(),
-            ThreadName::Worker(provider) => format!("{}.worker", self.provider_name(provider)),
-        }
     }
 }
 
@@ -271,8 +285,14 @@ impl Cx {
         self.sim.yield_now().await;
     }
 
+    /// Blocks on something the wait-for graph tracks: records a `Waits` event first.
+    pub async fn wait_on(&self, on: Waitee, why: impl FnOnce() -> String) {
+        self.emit(EventKind::Waits { on });
+        self.wait(why).await;
+    }
+
     /// Blocks the thread until another task unparks it; `why` names what it waits for.
-    pub async fn wait(&self, why: impl FnOnce() -> Cow<'static, str>) {
+    pub async fn wait(&self, why: impl FnOnce() -> String) {
         if let Some(tid) = self.tid {
             self.world.borrow_mut().procs[self.pid as usize].threads[tid as usize].waiting_for =
                 Some(why());
@@ -286,6 +306,38 @@ impl Cx {
 
     pub fn alive(&self) -> bool {
         self.world.borrow().procs[self.pid as usize].alive
+    }
+
+    /// A new thread of this process that is not one of the scenario's (a provider's
+    /// worker, an NSPv2 host's RPC thread); run it with [`Cx::start`].
+    pub fn add_thread(&self, name: String) -> Cx {
+        let tid = {
+            let mut world = self.world.borrow_mut();
+            let threads = &mut world.procs[self.pid as usize].threads;
+            threads.push(ThreadState {
+                name,
+                task: None,
+                depth: 0,
+                app: false,
+                finished: false,
+                waiting_for: None,
+            });
+            (threads.len() - 1) as Tid
+        };
+        Cx {
+            tid: Some(tid),
+            ..self.clone()
+        }
+    }
+
+    /// Runs `future` as this context's thread.
+    pub fn start(self, future: impl Future<Output = ()> + 'static) -> TaskId {
+        let task = self.sim.spawn(future);
+        if let Some(tid) = self.tid {
+            self.world.borrow_mut().procs[self.pid as usize].threads[tid as usize].task =
+                Some(task);
+        }
+        task
     }
 }
 

@@ -1,0 +1,206 @@
+//! Checkers of layered providers and the loader: `lsp.lower_balanced` and
+//! `loader.no_wait_under_loader_lock`.
+
+use petgraph::algo::kosaraju_scc;
+use petgraph::graphmap::DiGraphMap;
+
+use super::small::{SmallMap, SmallSet};
+use super::{Facts, Report, final_cleanups};
+use crate::event::*;
+use crate::run::RunEnd;
+use crate::wsa::NO_ERROR;
+
+/// `lsp.lower_balanced`: a layered provider cleans up each layer below as often as it
+/// started it, and only inside its own final WSPCleanup.
+pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    let finals = final_cleanups(facts);
+    // A WSPStartup of the upper layer that failed may unwind the layer below it.
+    let failed_startups: Vec<(Pid, ProviderIx, usize, usize)> = facts
+        .events
+        .iter()
+        .enumerate()
+        .filter_map(|(index, event)| match &event.kind {
+            EventKind::Return { id, ret, .. } if *ret != NO_ERROR => match facts.call_of(*id)? {
+                (call, Call::WSPStartup { provider, .. }) => {
+                    Some((event.process, *provider, call, index))
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    let window = |pid: Pid, upper: ProviderIx, index: usize| {
+        let inside = |(p, u, from, to): (Pid, ProviderIx, usize, usize)| {
+            p == pid && u == upper && from < index && index < to
+        };
+        finals
+            .iter()
+            .any(|f| inside((f.process, f.provider, f.call, f.ret)))
+            || failed_startups.iter().any(|w| inside(*w))
+    };
+    let final_returns: SmallMap<usize, (Pid, ProviderIx)> = finals
+        .iter()
+        .map(|f| (f.ret, (f.process, f.provider)))
+        .collect();
+    // (process, upper layer, lower layer) → WSPStartup calls not yet matched.
+    let mut open: SmallMap<(Pid, ProviderIx, ProviderIx), u32> = SmallMap::new();
+    for (index, event) in facts.events.iter().enumerate() {
+        match &event.kind {
+            EventKind::Call {
+                call:
+                    Call::WSPCleanup {
+                        provider: lower,
+                        client: Client::Layer(upper),
+                    },
+                ..
+            } => {
+                report.exercised();
+                if !window(event.process, *upper, index) {
+                    report.violation(
+                        facts,
+                        index,
+                        format!(
+                            "{} called {}!WSPCleanup outside its own final WSPCleanup: a layered provider tears the layer below down in its final cleanup, not earlier",
+                            facts.provider(*upper),
+                            facts.provider(*lower)
+                        ),
+                    );
+                }
+            }
+            EventKind::Return { id, ret, .. } => {
+                if let Some((_, call)) = facts.call_of(*id) {
+                    match *call {
+                        Call::WSPStartup {
+                            provider: lower,
+                            client: Client::Layer(upper),
+                            ..
+                        } if *ret == NO_ERROR => {
+                            *open.entry((event.process, upper, lower)).or_insert(0) += 1;
+                        }
+                        Call::WSPCleanup {
+                            provider: lower,
+                            client: Client::Layer(upper),
+                        } if *ret == NO_ERROR => {
+                            if let Some(count) = open.get_mut(&(event.process, upper, lower)) {
+                                *count = count.saturating_sub(1);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                let Some(&(pid, upper)) = final_returns.get(&index) else {
+                    continue;
+                };
+                for ((_, _, lower), count) in open
+                    .iter()
+                    .filter(|((p, u, _), count)| (*p, *u) == (pid, upper) && **count > 0)
+                {
+                    report.violation(
+                        facts,
+                        index,
+                        format!(
+                            "the final {}!WSPCleanup returned with {count} of its WSPStartup call(s) on {} not matched by WSPCleanup",
+                            facts.provider(upper),
+                            facts.provider(*lower)
+                        ),
+                    );
+                }
+            }
+            EventKind::ProcessEnded { .. } => open.retain(|(pid, _, _), _| *pid != event.process),
+            _ => {}
+        }
+    }
+}
+
+/// The thread a wait is for, if it is a thread of the process.
+fn target(on: &Waitee) -> Option<Tid> {
+    match *on {
+        Waitee::LoaderLock { holder } | Waitee::ProviderLock { holder, .. } => holder,
+        Waitee::ThreadExit { thread } => Some(thread),
+    }
+}
+
+/// `loader.no_wait_under_loader_lock`: no cycle of waits goes through the loader lock.
+pub fn no_wait_under_loader_lock(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    // The wait each thread is in: set by a `Waits` event, ended by its next event.
+    let mut waiting: SmallMap<(Pid, Tid), Waitee> = SmallMap::new();
+    let mut reported: SmallSet<Vec<Tid>> = SmallSet::new();
+    for (index, event) in facts.events.iter().enumerate() {
+        if let EventKind::ProcessEnded { .. } = event.kind {
+            waiting.retain(|(pid, _), _| *pid != event.process);
+            continue;
+        }
+        if let EventKind::FreeLibrary { count: 0, .. } = event.kind {
+            report.exercised();
+        }
+        let Some(tid) = event.thread else {
+            continue;
+        };
+        let EventKind::Waits { on } = event.kind else {
+            waiting.remove(&(event.process, tid));
+            continue;
+        };
+        waiting.insert((event.process, tid), on);
+        let mut graph: DiGraphMap<Tid, Waitee> = DiGraphMap::new();
+        for ((pid, from), on) in &waiting {
+            if let (true, Some(to)) = (*pid == event.process, target(on)) {
+                graph.add_edge(*from, to, *on);
+            }
+        }
+        let Some(cycle) = kosaraju_scc(&graph)
+            .into_iter()
+            .find(|scc| scc.contains(&tid) && (scc.len() > 1 || graph.contains_edge(tid, tid)))
+        else {
+            continue;
+        };
+        let through_loader = cycle.iter().any(|from| {
+            graph
+                .edges(*from)
+                .any(|(_, _, on)| matches!(on, Waitee::LoaderLock { .. }))
+        });
+        let mut key = cycle.clone();
+        key.sort_unstable();
+        if !through_loader || !reported.insert(key) {
+            continue;
+        }
+        report.violation(
+            facts,
+            index,
+            describe_cycle(facts, event.process, tid, &graph),
+        );
+    }
+}
+
+/// "a waits for b to exit; b waits for the loader lock, held by a".
+fn describe_cycle(facts: &Facts, pid: Pid, start: Tid, graph: &DiGraphMap<Tid, Waitee>) -> String {
+    let name = |tid: Tid| {
+        let threads = &facts.world.procs[pid as usize].threads;
+        let thread = threads.get(tid as usize).map_or("?", |t| t.name.as_str());
+        format!("{}/{thread}", facts.process(pid))
+    };
+    let mut parts = Vec::new();
+    let mut at = start;
+    for _ in 0..graph.node_count() {
+        let Some((_, next, on)) = graph.edges(at).next() else {
+            break;
+        };
+        let what = match on {
+            Waitee::LoaderLock { .. } => format!("the loader lock, held by {}", name(next)),
+            Waitee::ProviderLock { provider, .. } => format!(
+                "{}'s start-up/clean-up lock, held by {}",
+                facts.provider(*provider),
+                name(next)
+            ),
+            Waitee::ThreadExit { .. } => format!("{} to exit", name(next)),
+        };
+        parts.push(format!("{} waits for {what}", name(at)));
+        at = next;
+        if at == start {
+            break;
+        }
+    }
+    format!(
+        "deadlock through the loader lock: {}; a cleanup path must not wait under the loader lock for a thread that needs it",
+        parts.join("; ")
+    )
+}

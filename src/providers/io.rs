@@ -1,0 +1,175 @@
+//! The transport model's socket calls: WSPSend, WSPRecv, WSPCloseSocket and the
+//! notification registrations. Layered providers pass sockets through (see `layered`),
+//! so these run in the base provider.
+
+use crate::event::*;
+use crate::scenario::{CloseHow, Completion, IoMode};
+use crate::world::Cx;
+use crate::world::kernel::{OpState, SockState};
+use crate::wsa::*;
+
+/// Waits for a blocking operation and turns its result into a return.
+async fn finish_blocking(cx: &Cx, op: OpId) -> (i32, Option<u32>, Detail) {
+    cx.wait(|| {
+        let world = cx.world.borrow();
+        let op_state = &world.ops[op as usize];
+        let kind = match op_state.kind {
+            OpKind::Send => "send",
+            OpKind::Recv => "recv",
+            OpKind::Connect => "connect",
+            OpKind::Accept => "accept",
+        };
+        format!("{kind}#{op} on socket 0x{:x}", op_state.socket)
+    })
+    .await;
+    match cx.op_result(op) {
+        OpState::Done { status: 0, bytes } => (NO_ERROR, None, Detail::Bytes { bytes }),
+        OpState::Done { status, .. } => (SOCKET_ERROR, Some(status), Detail::None),
+        OpState::Pending => (SOCKET_ERROR, Some(WSAEINTR), Detail::None),
+    }
+}
+
+pub async fn wsp_send(
+    cx: &Cx,
+    provider: ProviderIx,
+    socket: SocketHandle,
+    bytes: u32,
+    mode: IoMode,
+    completes: Completion,
+) -> (i32, Option<u32>, Detail) {
+    let id = cx.call(Call::WSPSend {
+        provider,
+        socket,
+        bytes,
+    });
+    cx.yield_point().await;
+    let delay = cx.latency(completes);
+    let result = match (mode, delay) {
+        // Buffered: the data is handed to the kernel socket, which sends it later.
+        (IoMode::Blocking, Some(delay)) => {
+            cx.queue_data(socket, bytes, delay);
+            (NO_ERROR, None, Detail::Bytes { bytes })
+        }
+        (IoMode::Blocking, None) => {
+            let op = cx.start_op(provider, socket, OpKind::Send, mode, bytes, None);
+            finish_blocking(cx, op).await
+        }
+        (IoMode::Overlapped(_), delay) => {
+            let op = cx.start_op(provider, socket, OpKind::Send, mode, bytes, delay);
+            (SOCKET_ERROR, Some(WSA_IO_PENDING), Detail::Pending { op })
+        }
+    };
+    cx.ret(id, result.0, result.1, result.2.clone());
+    result
+}
+
+pub async fn wsp_recv(
+    cx: &Cx,
+    provider: ProviderIx,
+    socket: SocketHandle,
+    mode: IoMode,
+    completes: Completion,
+) -> (i32, Option<u32>, Detail) {
+    let call = Call::WSPRecv { provider, socket };
+    operation(cx, call, provider, socket, OpKind::Recv, mode, completes).await
+}
+
+/// WSPConnect (as ConnectEx would reach it) or WSPAccept (AcceptEx).
+pub async fn wsp_connect_or_accept(
+    cx: &Cx,
+    provider: ProviderIx,
+    socket: SocketHandle,
+    kind: OpKind,
+    mode: IoMode,
+    completes: Completion,
+) -> (i32, Option<u32>, Detail) {
+    let call = match kind {
+        OpKind::Accept => Call::WSPAccept { provider, socket },
+        _ => Call::WSPConnect { provider, socket },
+    };
+    operation(cx, call, provider, socket, kind, mode, completes).await
+}
+
+/// An operation that completes on the network's time: blocking, or pending overlapped.
+async fn operation(
+    cx: &Cx,
+    call: Call,
+    provider: ProviderIx,
+    socket: SocketHandle,
+    kind: OpKind,
+    mode: IoMode,
+    completes: Completion,
+) -> (i32, Option<u32>, Detail) {
+    let id = cx.call(call);
+    cx.yield_point().await;
+    let delay = cx.latency(completes);
+    let bytes = if kind == OpKind::Recv { 100 } else { 0 };
+    let op = cx.start_op(provider, socket, kind, mode, bytes, delay);
+    let result = match mode {
+        IoMode::Blocking => finish_blocking(cx, op).await,
+        IoMode::Overlapped(_) => (SOCKET_ERROR, Some(WSA_IO_PENDING), Detail::Pending { op }),
+    };
+    cx.ret(id, result.0, result.1, result.2.clone());
+    result
+}
+
+pub async fn wsp_close_socket(cx: &Cx, provider: ProviderIx, socket: SocketHandle, how: CloseHow) {
+    let id = cx.call(Call::WSPCloseSocket {
+        provider,
+        socket,
+        how,
+    });
+    cx.yield_point().await;
+    // closesocket aborts the socket's outstanding I/O, notifying as usual.
+    for op in cx.pending_ops(provider, Some(socket)) {
+        cx.complete_op(op, WSA_OPERATION_ABORTED, true);
+    }
+    let kernel = {
+        let mut world = cx.world.borrow_mut();
+        let sock = world.procs[cx.pid as usize].sockets.get_mut(&socket);
+        sock.map(|sock| {
+            sock.state = match how {
+                CloseHow::Graceful => SockState::Closed,
+                CloseHow::Abortive => SockState::Reset,
+            };
+            sock.kernel
+        })
+    };
+    if how == CloseHow::Abortive {
+        cx.discard_data(socket, ReleasedBy::Provider);
+    }
+    if let Some(kernel) = kernel {
+        cx.release(kernel, ReleasedBy::Provider);
+    }
+    cx.ret(id, NO_ERROR, None, Detail::None);
+}
+
+pub async fn wsp_select(
+    cx: &Cx,
+    provider: ProviderIx,
+    socket: SocketHandle,
+    events: u32,
+    via: NotifyVia,
+) {
+    let call = match via {
+        NotifyVia::Message => Call::WSPAsyncSelect {
+            provider,
+            socket,
+            events,
+        },
+        NotifyVia::EventObject => Call::WSPEventSelect {
+            provider,
+            socket,
+            events,
+        },
+    };
+    let id = cx.call(call);
+    cx.yield_point().await;
+    if let Some(sock) = cx.world.borrow_mut().procs[cx.pid as usize]
+        .sockets
+        .get_mut(&socket)
+    {
+        sock.select = Some((events, via));
+    }
+    cx.ret(id, NO_ERROR, None, Detail::None);
+}

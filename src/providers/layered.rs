@@ -1,0 +1,138 @@
+//! What makes a transport provider a layered one (an LSP): it is an SPI client of the
+//! layer below in its protocol chain (SPEC section 3). It starts that layer inside its
+//! own WSPStartup (one lower WSPStartup per own WSPStartup, passing the chain on, or
+//! the base entry itself when the next layer is the base), or lazily on the first
+//! WSPSocket of another chain; and it makes as many WSPCleanup calls there as it made
+//! WSPStartup calls, inside its own final cleanup (`lsp.lower_balanced`).
+
+use crate::event::*;
+use crate::providers::transport;
+use crate::world::Cx;
+use crate::world::loader;
+use crate::wsa::*;
+
+/// How much of the lower layers a clean-up tears down.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Share {
+    /// Every WSPStartup made there.
+    All,
+    /// One WSPStartup per lower layer.
+    OnePerLayer,
+}
+
+/// What a layered WSPSocket got from below.
+pub enum Below {
+    /// This provider is the base of the chain: it makes the socket itself.
+    Base,
+    Socket(SocketHandle),
+    Failed(u32),
+}
+
+fn next_layer(cx: &Cx, provider: ProviderIx, entry: u32) -> Option<(u32, ProviderIx)> {
+    cx.world.borrow().catalog.below(entry, provider)
+}
+
+fn lower_starts(cx: &Cx, provider: ProviderIx, lower: ProviderIx) -> u32 {
+    let world = cx.world.borrow();
+    let instance = world.procs[cx.pid as usize].instances.get(&provider);
+    instance
+        .and_then(|i| i.lower.get(&lower).copied())
+        .unwrap_or(0)
+}
+
+/// Loads and starts the layer below `provider` in `entry`'s chain, if there is one.
+pub async fn start_lower(cx: &Cx, provider: ProviderIx, entry: u32) -> Result<(), u32> {
+    let Some((next, lower)) = next_layer(cx, provider, entry) else {
+        return Ok(());
+    };
+    loader::load_library(cx, lower).await;
+    let client = Client::Layer(provider);
+    let (ret, error) = Box::pin(transport::wsp_startup(cx, lower, client, Some(next))).await;
+    if ret != NO_ERROR {
+        loader::free_library(cx, lower).await;
+        return Err(error.unwrap_or(WSASYSNOTREADY));
+    }
+    let mut world = cx.world.borrow_mut();
+    if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
+        *instance.lower.entry(lower).or_insert(0) += 1;
+    }
+    Ok(())
+}
+
+/// Undoes the lower start of a WSPStartup that then failed itself: the layers above a
+/// failure unwind, and nothing is left started or loaded.
+pub async fn unwind_lower(cx: &Cx, provider: ProviderIx, entry: Option<u32>) {
+    let Some((_, lower)) = entry.and_then(|entry| next_layer(cx, provider, entry)) else {
+        return;
+    };
+    if lower_starts(cx, provider, lower) == 0 {
+        return;
+    }
+    {
+        let mut world = cx.world.borrow_mut();
+        if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider)
+            && let Some(count) = instance.lower.get_mut(&lower)
+        {
+            *count -= 1;
+        }
+    }
+    Box::pin(transport::wsp_cleanup(cx, lower, Client::Layer(provider))).await;
+    loader::free_library(cx, lower).await;
+}
+
+/// Cleans up the layers below: a WSPCleanup and a FreeLibrary per WSPStartup made there
+/// (`Share::All`), or one per layer.
+pub async fn clean_lower(cx: &Cx, provider: ProviderIx, share: Share) {
+    let plan: Vec<(ProviderIx, u32)> = {
+        let mut world = cx.world.borrow_mut();
+        let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) else {
+            return;
+        };
+        instance
+            .lower
+            .iter_mut()
+            .filter(|(_, count)| **count > 0)
+            .map(|(lower, count)| {
+                let taken = if share == Share::All { *count } else { 1 };
+                *count -= taken;
+                (*lower, taken)
+            })
+            .collect()
+    };
+    for (lower, count) in plan {
+        for _ in 0..count {
+            Box::pin(transport::wsp_cleanup(cx, lower, Client::Layer(provider))).await;
+            loader::free_library(cx, lower).await;
+        }
+    }
+}
+
+/// Forgets the lower layers still started (a defect: their clean-ups never come).
+pub fn forget_lower(cx: &Cx, provider: ProviderIx) {
+    let mut world = cx.world.borrow_mut();
+    if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
+        instance.lower.clear();
+    }
+}
+
+/// WSPSocket of a layered provider: down the chain, starting the next layer lazily if
+/// this instance has not started it yet (a chain other than the one it started for).
+pub async fn socket_below(
+    cx: &Cx,
+    provider: ProviderIx,
+    entry: u32,
+    san: Option<ProviderIx>,
+) -> Below {
+    let Some((next, lower)) = next_layer(cx, provider, entry) else {
+        return Below::Base;
+    };
+    if lower_starts(cx, provider, lower) == 0
+        && let Err(error) = start_lower(cx, provider, entry).await
+    {
+        return Below::Failed(error);
+    }
+    match Box::pin(transport::wsp_socket(cx, lower, next, san)).await {
+        Ok(handle) => Below::Socket(handle),
+        Err(error) => Below::Failed(error),
+    }
+}

@@ -1,0 +1,200 @@
+//! The command line as a user meets it: exit codes (0 matched, 1 did not, 2 bad input),
+//! the JSON document's fields, and positioned errors on stderr.
+
+use std::process::{Command, Output};
+
+fn ws2sim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_matching_run_exits_0_and_ends_with_a_replay_command() {
+    let out = ws2sim(&["run", "scenarios/teach/two-startups-two-cleanups.ron"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let last = text.lines().last().unwrap_or_default();
+    assert!(last.starts_with("seed 7 · "), "{last}");
+    assert!(
+        last.contains(
+            "replay: ws2sim replay scenarios/teach/two-startups-two-cleanups.ron --schedule s1"
+        ),
+        "{last}"
+    );
+}
+
+#[test]
+fn a_mutant_that_breaks_an_unexpected_contract_exits_1() {
+    let out = ws2sim(&[
+        "run",
+        "scenarios/contracts/lingering-data.ron",
+        "--provider-model",
+        "msafd=drops_lingering_data",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("violation of wsp.cleanup.lingering_data_sent"),
+        "{text}"
+    );
+    assert!(text.contains("the run DOES NOT match it"), "{text}");
+}
+
+#[test]
+fn json_has_the_documented_fields() {
+    let out = ws2sim(&[
+        "run",
+        "scenarios/contracts/unload-ready.ron",
+        "--format",
+        "json",
+        "--provider-model",
+        "msafd=returns_before_worker_exits",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("valid JSON");
+    for field in ["scenario", "seed", "events", "violations", "verdict"] {
+        assert!(document.get(field).is_some(), "missing `{field}`");
+    }
+    let violation = &document["violations"][0];
+    for field in ["contract", "time", "process", "thread", "message"] {
+        assert!(violation.get(field).is_some(), "violation lacks `{field}`");
+    }
+    assert_eq!(violation["contract"], "wsp.cleanup.unload_ready");
+    assert_eq!(violation["process"], "app");
+    assert!(document["events"].as_array().is_some_and(|e| !e.is_empty()));
+}
+
+#[test]
+fn replay_reproduces_a_run_byte_for_byte() {
+    let first = stdout(&ws2sim(&[
+        "run",
+        "scenarios/contracts/refcount-concurrent-clients.ron",
+        "--seed",
+        "5",
+    ]));
+    let token = first
+        .lines()
+        .last()
+        .and_then(|line| line.split("--schedule ").nth(1))
+        .expect("a replay command")
+        .to_string();
+    let replayed = ws2sim(&[
+        "replay",
+        "scenarios/contracts/refcount-concurrent-clients.ron",
+        "--schedule",
+        &token,
+    ]);
+    assert_eq!(replayed.status.code(), Some(0));
+    // The header names the seed of the run; the events and the verdict are the same.
+    let body = |text: &str| text.lines().skip(1).collect::<Vec<_>>().join("\n");
+    let replayed = stdout(&replayed);
+    assert_eq!(
+        body(&first).replace("seed 5 ·", "seed 0 ·"),
+        body(&replayed)
+    );
+}
+
+#[test]
+fn a_broken_file_is_reported_with_its_position_and_exit_2() {
+    let out = ws2sim(&["check", "tests/bad/dangling_socket.ron"]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = stderr(&out);
+    assert!(
+        text.contains("tests/bad/dangling_socket.ron:21:30"),
+        "{text}"
+    );
+    assert!(text.contains("did you mean `data`?"), "{text}");
+    let out = ws2sim(&["run", "tests/bad/syntax_error.ron"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &[
+            "run",
+            "scenarios/contracts/lingering-data.ron",
+            "--provider-model",
+            "nobody=conforming",
+        ][..],
+        &[
+            "run",
+            "scenarios/contracts/lingering-data.ron",
+            "--provider-model",
+            "msafd=no_such_model",
+        ],
+        &[
+            "run",
+            "scenarios/contracts/lingering-data.ron",
+            "--provider-model",
+            "msafd",
+        ],
+        &[
+            "replay",
+            "scenarios/contracts/lingering-data.ron",
+            "--schedule",
+            "garbage",
+        ],
+        &["explain", "no.such.contract"],
+        &["run", "does/not/exist.ron"],
+        &["frobnicate"],
+    ] {
+        let out = ws2sim(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).is_empty(), "{args:?} says nothing");
+    }
+}
+
+#[test]
+fn models_and_explain_list_what_exists() {
+    let out = ws2sim(&["models", "--format", "json"]);
+    let models: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("valid JSON");
+    let names: Vec<&str> = models
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|m| m["name"].as_str())
+        .collect();
+    assert!(names.contains(&"racy_refcount"));
+    assert!(names.contains(&"cleans_up_first_provider_only"));
+    let out = ws2sim(&["explain", "wsp.cleanup.lingering_data_sent"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("003"));
+    let out = ws2sim(&["explain", "spi.return_convention"]);
+    assert!(stdout(&out).contains("Errata"), "{}", stdout(&out));
+}
+
+#[test]
+fn mermaid_is_a_sequence_diagram_of_the_run() {
+    let out = ws2sim(&[
+        "run",
+        "scenarios/teach/lsp-over-tcp.ron",
+        "--format",
+        "mermaid",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.lines().nth(1) == Some("sequenceDiagram"), "{text}");
+    // The LSP starts the base provider: an arrow from the LSP's DLL to the base's.
+    assert!(
+        text.contains("app_lsp->>app_msafd: msafd!WSPStartup(entry 1001) [from lsp]"),
+        "{text}"
+    );
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!("mermaid_lsp_over_tcp", text));
+}

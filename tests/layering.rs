@@ -1,0 +1,139 @@
+//! Layered providers: start-up and clean-up run top-down, a failed start-up in the
+//! middle of a chain leaves nothing behind, and `ws2sim graph` emits DOT that Graphviz
+//! accepts.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use ws2sim::catalog::Catalog;
+use ws2sim::event::{Call, Detail, EventKind};
+use ws2sim::run::{Run, RunOptions, run};
+use ws2sim::scenario::Scenario;
+
+fn shipped(name: &str) -> Scenario {
+    common::shipped()
+        .into_iter()
+        .find(|(path, _)| path.ends_with(name))
+        .map(|(_, scenario)| scenario)
+        .unwrap_or_else(|| panic!("{name} is shipped"))
+}
+
+/// The providers' names in the order their `call` events happen.
+fn order(outcome: &Run, scenario: &Scenario, cleanup: bool) -> Vec<String> {
+    outcome
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Call {
+                call: Call::WSPStartup { provider, .. },
+                ..
+            } if !cleanup => Some(*provider),
+            EventKind::Call {
+                call: Call::WSPCleanup { provider, .. },
+                ..
+            } if cleanup => Some(*provider),
+            _ => None,
+        })
+        .map(|p| scenario.providers[p as usize].name.clone())
+        .collect()
+}
+
+#[test]
+fn start_up_and_clean_up_run_top_down() {
+    let scenario = shipped("lsp-over-tcp.ron");
+    let outcome = run(&scenario, &RunOptions::default()).expect("valid");
+    assert_eq!(order(&outcome, &scenario, false), ["lsp", "msafd"]);
+    assert_eq!(order(&outcome, &scenario, true), ["lsp", "msafd"]);
+
+    let scenario = shipped("two-lsps-stacked.ron");
+    let outcome = run(&scenario, &RunOptions::default()).expect("valid");
+    // ws2_32 starts `outer` (which starts `inner`, which starts msafd), then `inner`
+    // for the second chain (which starts msafd once more).
+    assert_eq!(
+        order(&outcome, &scenario, false),
+        ["outer", "inner", "msafd", "inner", "msafd"]
+    );
+    assert!(outcome.verdict.violations.is_empty());
+}
+
+#[test]
+fn a_failed_start_up_mid_chain_leaves_nothing_loaded_or_allocated() {
+    let scenario = shipped("failed-startup-mid-chain.ron");
+    let outcome = run(&scenario, &RunOptions::default()).expect("valid");
+    let mut loaded: BTreeMap<(u16, u16), u32> = BTreeMap::new();
+    let mut live: BTreeMap<u32, u16> = BTreeMap::new();
+    let mut failures = 0;
+    for event in &outcome.events {
+        match &event.kind {
+            EventKind::LoadLibrary { provider, count }
+            | EventKind::FreeLibrary { provider, count } => {
+                loaded.insert((event.process, *provider), *count);
+            }
+            EventKind::Acquire { resource, .. } => {
+                live.insert(*resource, event.process);
+            }
+            EventKind::Release { resource, .. } => {
+                live.remove(resource);
+            }
+            EventKind::Return {
+                ret: -1,
+                error: Some(10106),
+                detail: Detail::None,
+                ..
+            } => {
+                failures += 1;
+                assert!(
+                    loaded
+                        .iter()
+                        .all(|((p, _), n)| *p != event.process || *n == 0),
+                    "a DLL stayed loaded after a failed start-up: {loaded:?}"
+                );
+                assert!(
+                    live.values().all(|p| *p != event.process),
+                    "a resource stayed allocated after a failed start-up"
+                );
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(failures, 2, "both processes see one WSAEPROVIDERFAILEDINIT");
+    assert!(outcome.verdict.violations.is_empty());
+}
+
+#[test]
+fn graph_is_stable_dot_that_graphviz_renders() {
+    let scenario = shipped("two-lsps-stacked.ron");
+    let providers: Vec<String> = scenario.providers.iter().map(|p| p.name.clone()).collect();
+    let dot = Catalog::new(&scenario).to_dot(&scenario.name, &providers);
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!("graph_two_lsps_stacked", dot));
+
+    let Ok(mut child) = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    else {
+        eprintln!("Graphviz `dot` is not installed: rendering not tried");
+        return;
+    };
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(dot.as_bytes())
+        .expect("dot reads");
+    let output = child.wait_with_output().expect("dot runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("<svg"));
+}
