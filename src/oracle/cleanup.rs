@@ -42,6 +42,16 @@ pub fn san_refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
 }
 
 fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
+    // No provider of this kind: no call to count (a sweep checks every run).
+    if !facts
+        .world
+        .scenario
+        .providers
+        .iter()
+        .any(|p| p.kind == kind)
+    {
+        return;
+    }
     let mut outstanding: SmallMap<(Pid, ProviderIx), u32> = SmallMap::new();
     let mut live: SmallMap<ResourceId, (Pid, ProviderIx, Resource)> = SmallMap::new();
     // Open WSPCleanup calls: call id → (provider, what it released so far).

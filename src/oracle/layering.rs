@@ -141,6 +141,15 @@ pub fn no_wait_under_loader_lock(facts: &Facts, _: &RunEnd, report: &mut Report)
             continue;
         };
         waiting.insert((event.process, tid), on);
+        // Only a cycle with a loader-lock edge is reported: without such a wait in the
+        // process there is none, and no graph to build (this runs on every run a sweep
+        // makes).
+        let loader_waits = waiting
+            .iter()
+            .any(|((pid, _), on)| *pid == event.process && matches!(on, Waitee::LoaderLock { .. }));
+        if !loader_waits {
+            continue;
+        }
         let mut graph: DiGraphMap<Tid, Waitee> = DiGraphMap::new();
         for ((pid, from), on) in &waiting {
             if let (true, Some(to)) = (*pid == event.process, target(on)) {
