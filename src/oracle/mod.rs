@@ -221,16 +221,66 @@ pub fn is_checked(contract: &Contract) -> bool {
     checker(contract.id).is_some()
 }
 
+/// What a scenario must have for a family of contracts to apply at all. A checker
+/// whose family the scenario lacks cannot be exercised, so it is not run (exploration
+/// runs the oracle on every schedule).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    Nothing,
+    Namespace,
+    San,
+    Layered,
+}
+
+fn needs(id: &str) -> Needs {
+    if id.starts_with("nsp") {
+        Needs::Namespace
+    } else if id.starts_with("san.") {
+        Needs::San
+    } else if id == "lsp.lower_balanced" {
+        Needs::Layered
+    } else {
+        Needs::Nothing
+    }
+}
+
+/// The checkers in contract-table order, resolved once.
+fn checkers() -> &'static [(&'static str, Checker, Needs)] {
+    static CHECKERS: std::sync::OnceLock<Vec<(&'static str, Checker, Needs)>> =
+        std::sync::OnceLock::new();
+    CHECKERS.get_or_init(|| {
+        CONTRACTS
+            .iter()
+            .filter_map(|c| checker(c.id).map(|f| (c.id, f, needs(c.id))))
+            .collect()
+    })
+}
+
 pub fn check(world: &World, end: &RunEnd) -> Verdict {
     let facts = Facts::new(world);
+    let scenario = &world.scenario;
+    let has_kind = |kind| scenario.providers.iter().any(|p| p.kind == kind);
+    let applies = |needs: Needs| match needs {
+        Needs::Nothing => true,
+        Needs::Namespace => has_kind(crate::scenario::ProviderKind::Namespace),
+        Needs::San => has_kind(crate::scenario::ProviderKind::San),
+        Needs::Layered => scenario.catalog.iter().any(|entry| {
+            matches!(
+                entry,
+                crate::scenario::CatalogEntry::Transport {
+                    chain: crate::scenario::Chain::Layered(_),
+                    ..
+                }
+            )
+        }),
+    };
     let mut checks = Vec::with_capacity(CONTRACTS.len());
     let mut violations = Vec::new();
-    for contract in CONTRACTS {
-        let Some(checker) = checker(contract.id) else {
-            continue;
-        };
-        let mut report = Report::new(contract.id);
-        checker(&facts, end, &mut report);
+    for &(id, checker, needs) in checkers() {
+        let mut report = Report::new(id);
+        if applies(needs) {
+            checker(&facts, end, &mut report);
+        }
         let status = if !report.violations.is_empty() {
             Status::Violated
         } else if report.exercised {
@@ -239,7 +289,7 @@ pub fn check(world: &World, end: &RunEnd) -> Verdict {
             Status::NotExercised
         };
         checks.push(Check {
-            contract: contract.id,
+            contract: id,
             status,
         });
         violations.extend(report.violations);
