@@ -19,6 +19,7 @@ fn generated(processes: usize, threads: usize, rounds: usize) -> Scenario {
             Step::Socket {
                 name: socket.clone(),
                 entry: 1001,
+                via: Route::Catalog,
             },
             Step::Send {
                 socket: socket.clone(),

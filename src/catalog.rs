@@ -34,7 +34,10 @@ impl Catalog {
                 provider,
                 protocol,
                 chain,
-            } = entry;
+            } = entry
+            else {
+                continue;
+            };
             let Some(provider) = scenario.providers.iter().position(|p| &p.name == provider) else {
                 continue;
             };

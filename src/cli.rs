@@ -57,6 +57,11 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Search a scenario's schedules for a contract violation, shrink the first one
+    /// found and print its replay command.
+    Explore(crate::explore::command::ExploreArgs),
+    /// Join the shard documents of one sweep into the report of the whole sweep.
+    Merge(crate::explore::command::MergeArgs),
     /// Validate scenario files without running them.
     Check {
         #[arg(required = true)]
@@ -103,6 +108,8 @@ impl From<BudgetArgs> for BudgetOverride {
 pub enum Format {
     Text,
     Json,
+    /// A Mermaid sequence diagram.
+    Mermaid,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -111,7 +118,7 @@ pub enum ListFormat {
     Json,
 }
 
-fn parse_assignment(text: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_assignment(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((name, model)) if !name.is_empty() && !model.is_empty() => {
             Ok((name.to_string(), model.to_string()))
@@ -120,7 +127,7 @@ fn parse_assignment(text: &str) -> Result<(String, String), String> {
     }
 }
 
-const BAD_INPUT: u8 = 2;
+pub(crate) const BAD_INPUT: u8 = 2;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -160,6 +167,8 @@ pub fn main() -> ExitCode {
             }
             Err(error) => fail(&format!("--schedule: {error}")),
         },
+        Command::Explore(args) => crate::explore::command::explore(&args),
+        Command::Merge(args) => crate::explore::command::merge(&args),
         Command::Check { files } => {
             let mut bad = false;
             for file in &files {
@@ -204,17 +213,17 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn print(text: &str) {
+pub(crate) fn print(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
 }
 
-fn fail(message: &str) -> ExitCode {
+pub(crate) fn fail(message: &str) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(BAD_INPUT)
 }
 
-fn load(file: &Path) -> Result<Scenario, ExitCode> {
+pub(crate) fn load(file: &Path) -> Result<Scenario, ExitCode> {
     scenario::load_file(file).map_err(|error| {
         if std::io::stderr().is_terminal() {
             eprintln!("{:?}", miette::Report::new(error));
@@ -237,6 +246,7 @@ fn run_file(file: &Path, options: &RunOptions, format: Format, output: Option<&P
     let text = match format {
         Format::Text => render::text::render(&scenario, &run, &file.display().to_string()),
         Format::Json => render::json::render(&scenario, &run),
+        Format::Mermaid => render::mermaid::render(&scenario, &run),
     };
     match output {
         None => print(&text),

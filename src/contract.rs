@@ -158,6 +158,135 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
+        id: "san.cleanup.refcount",
+        rule: "N successful WSPStartupEx calls from the switch need N WSPCleanup calls; the SAN provider counts its open instances and only the last WSPCleanup does the actual cleanup.",
+        seeds: &[SanWspCleanup],
+        source: "004: \"The SAN service provider must keep an internal reference count of the number of its open instances. [...] Only the final WSPCleanup call does the actual cleanup\"",
+        model_choice: None,
+        errata: &[],
+    },
+    Contract {
+        id: "san.cleanup.complete_via_upcall",
+        rule: "At the final cleanup, each pending operation is completed through WPUCompleteOverlappedRequest with WSA_OPERATION_ABORTED.",
+        seeds: &[SanWspCleanup],
+        source: "004: \"A SAN service provider calls the WPUCompleteOverlappedRequest function to complete the overlapped operation [...] and also passes the WSA_OPERATION_ABORTED error code\"",
+        model_choice: Some(
+            "WPUCompleteOverlappedRequest completes the operation the way its caller asked: it sets the event, posts to the completion port, or queues the completion routine.",
+        ),
+        errata: &[],
+    },
+    Contract {
+        id: "san.cleanup.free_before_complete",
+        rule: "The memory tied to an operation is released before that operation is completed.",
+        seeds: &[SanWspCleanup],
+        source: "004: \"Before calling the WPUCompleteOverlappedRequest function to cancel an overlapped operation, the SAN service provider should release any memory associated with that operation.\"",
+        model_choice: None,
+        errata: &[],
+    },
+    Contract {
+        id: "san.cleanup.no_notifications",
+        rule: "During cleanup no network-event notification (FD_ACCEPT, FD_CONNECT, ...) is posted, neither as a window message nor by signalling a WSAEventSelect event object. The completion made through WPUCompleteOverlappedRequest is not such a notification; contrast wsp.cleanup.overlapped_aborted, where a transport provider sets no event at all.",
+        seeds: &[SanWspCleanup],
+        source: "004: \"During cleanup, the SAN service provider does not signal event objects to post notification messages.\"",
+        model_choice: None,
+        errata: &[],
+    },
+    Contract {
+        id: "san.cleanup.no_einval",
+        rule: "A SAN provider's WSPCleanup never returns WSAEINVAL (only WSANOTINITIALISED or WSAENETDOWN).",
+        seeds: &[SanWspCleanup],
+        source: "004: \"Note that a SAN service provider does not support the WSAEINVAL error code for WSPCleanup.\"",
+        model_choice: None,
+        errata: &[
+            "003 lists WSAEINVAL for a transport provider's WSPCleanup (with a namespace provider's wording); 004 rules it out for SAN providers. ws2sim applies each list to its kind.",
+        ],
+    },
+    Contract {
+        id: "nsp.cleanup.refcount",
+        rule: "N successful NSPStartup calls need N NSPCleanup calls; only the last deregisters the provider and frees what it allocated; earlier ones only decrement. An NSPCleanup with no NSPStartup behind it fails.",
+        seeds: &[NspCleanup],
+        source: "002: \"It is permissible to make more than one NSPStartup call. However, for each NSPStartup call, a corresponding NSPCleanup call must also be issued. Only the final NSPCleanup for the service provider does the actual cleanup; the preceding calls decrement an internal reference count in the service provider.\"",
+        model_choice: Some(
+            "ws2_32 starts each version-1 provider of a namespace once per process, lazily, at the first Lookup there (NSPStartup with the provider's id and an NSP_ROUTINE table), and calls NSPCleanup at the process's final WSACleanup, after the transport providers (SPEC section 3). The seed names no code for an NSPCleanup with nothing started; the conforming model fails it with WSAEINVAL, the documented code that fits.",
+        ),
+        errata: &[],
+    },
+    Contract {
+        id: "nsp.cleanup.invalid_provider",
+        rule: "NSPCleanup with a provider id the provider does not manage fails with SOCKET_ERROR and WSAEINVAL (set through WSASetLastError).",
+        seeds: &[NspCleanup],
+        source: "002: \"WSAEINVAL: The lpProviderId parameter does not specify a valid provider.\"",
+        model_choice: Some(
+            "ws2_32 always passes the provider's own id; a scenario tries another one with `Spi(provider: ..., call: NSPCleanup(provider_id: Other))`.",
+        ),
+        errata: &[],
+    },
+    Contract {
+        id: "nsp.cleanup.unload_ready",
+        rule: "NSPCleanup does not return until the DLL can be unloaded: no thread or callback of the provider is left to run.",
+        seeds: &[NspCleanup],
+        source: "002: \"This function should not return until the namespace service provider DLL can be unloaded from memory.\"",
+        model_choice: Some(
+            "The version-1 models keep a cache thread (`<provider>.worker`), which the last NSPCleanup must stop and wait for.",
+        ),
+        errata: &[],
+    },
+    Contract {
+        id: "nspv2.session.same_arg",
+        rule: "NSPv2Cleanup and NSPv2ClientSessionRundown carry the session argument that NSPv2Startup handed back for that client.",
+        seeds: &[NspV2Cleanup, NspV2ClientSessionRundown],
+        source: "000: \"If a value was specified for the client session argument in the call to the NSPv2Startup function, then this same client session argument can be passed in the pvClientSessionArg parameter to the NSPv2Cleanup function\"; 001: \"then this same client session argument is passed in the pvClientSessionArg parameter to the NSPv2ClientSessionRundown function.\"",
+        model_choice: Some(
+            "The process that advertises a provider (WSAAdvertiseProvider) is the provider author's own service: it keeps one session per client process in its session table and makes the NSPv2 calls, so a provider model includes its host and can get this wrong. A NULL argument (from an NSPv2Startup stub) is passed on as NULL.",
+        ),
+        errata: &[],
+    },
+    Contract {
+        id: "nspv2.session.startup_first",
+        rule: "NSPv2Cleanup needs a successful NSPv2Startup for that session before it; the counting rule of nsp.cleanup.refcount holds per provider: only the last session end frees the provider's state.",
+        seeds: &[NspV2Cleanup],
+        source: "000: \"The NSPv2Startup function must be called successfully before calling the NSPv2Cleanup function. It is permissible to make more than one NSPv2Startup call. However, for each NSPv2Startup call, a corresponding NSPv2Cleanup call must also be issued. Only the final NSPv2Cleanup for the service provider does the actual cleanup\"",
+        model_choice: Some(
+            "An NSPv2Startup stub's WSAEOPNOTSUPP opens the session with a NULL argument (the routine is optional, 000). A rundown ends a session as its cleanup would, so it counts down the provider's count too.",
+        ),
+        errata: &[],
+    },
+    Contract {
+        id: "nspv2.session.ends_once",
+        rule: "Every client session ends exactly once, by NSPv2Cleanup or NSPv2ClientSessionRundown (or with its host), and its argument is not used after it ended.",
+        seeds: &[NspV2Cleanup, NspV2ClientSessionRundown],
+        source: "000: \"notifies a namespace service provider version-2 (NSPv2) provider that a client session has terminated\"; 001: \"notifies a namespace service provider version-2 (NSPv2) provider that the client session is terminating.\"",
+        model_choice: Some(
+            "SPEC section 3, after WSAAdvertiseProvider: each client process gets one session, opened by NSPv2Startup in the host at its first lookup. Its final WSACleanup ends it with NSPv2Cleanup; a client that ends without that (its threads return, ExitProcess, TerminateProcess) is run down with NSPv2ClientSessionRundown; WSAUnadvertiseProvider (or the host's final WSACleanup) runs down the sessions left; a host that ends takes its sessions with it, with no call, and clients' lookups then fail with WSASERVICE_NOT_FOUND. A host that outlives a client by a tick must have run its session down.",
+        ),
+        errata: &[],
+    },
+    Contract {
+        id: "nspv2.optional_stub",
+        rule: "NSPv2Startup, NSPv2Cleanup and NSPv2ClientSessionRundown are optional: an unimplemented one is reached through a stub that returns WSAEOPNOTSUPP, never through a NULL entry of the NSPV2_ROUTINE table. The three lookup routines are required.",
+        seeds: &[NspV2Cleanup, NspV2ClientSessionRundown],
+        source: "000 (and 001 for NSPv2ClientSessionRundown): \"If the NSPv2Cleanup function isn't implemented, then calls to that function should be intercepted by a stub function that returns WSAEOPNOTSUPP. The NSPv2 function pointer to the unimplemented NSPv2Cleanup function in the NSPV2_ROUTINE structure should point be to the stub function.\"",
+        model_choice: Some(
+            "ws2_32 checks only the three lookup routines (WSAAdvertiseProvider fails with WSAEINVAL without them) and calls the others through the table as given: a NULL entry is an access violation that ends the host, and every session dies with it.",
+        ),
+        errata: &[
+            "001 says WSAEOPNOTSUPP \"can also be returned if the specified dwControlCode is an unrecognized command\": NSPv2ClientSessionRundown has no dwControlCode parameter (a sentence copied from another NSPv2 page).",
+            "Both pages say the pointer \"should point be to the stub function\" (sic).",
+        ],
+    },
+    Contract {
+        id: "nspv2.os_namespace",
+        rule: "On Vista and Windows Server 2008, NSPv2 providers serve only NS_EMAIL (37): the host refuses a lookup in any other namespace.",
+        seeds: &[NspV2Cleanup, NspV2ClientSessionRundown],
+        source: "000: \"On Windows Vista and Windows Server 2008, the NSPv2Cleanup function can only be used for operations on NS_EMAIL namespace providers.\" (001 says the same of NSPv2ClientSessionRundown.)",
+        model_choice: Some(
+            "The host enforces it (it is the provider's own service, see nspv2.session.same_arg): it refuses a client's lookup in another namespace before any NSPv2 call, and that provider does not serve the lookup (WSASERVICE_NOT_FOUND when no other does).",
+        ),
+        errata: &[
+            "001's metadata (req.product) names \"Windows XP Professional x64 Edition or 64-bit editions of Windows Server 2003\", while the page and its other metadata say Vista and Server 2008 and later; ws2sim follows the page.",
+        ],
+    },
+    Contract {
         id: "lsp.lower_balanced",
         rule: "A layered provider, as an SPI client of the layer below, makes exactly as many WSPCleanup calls there as it made WSPStartup calls, and makes them in its own final cleanup, not earlier.",
         seeds: &[WspCleanup],

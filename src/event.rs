@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::scenario::{CloseHow, IoMode};
+use crate::scenario::{CloseHow, IoMode, ProviderId};
 
 /// Index of a process in the scenario.
 pub type Pid = u16;
@@ -20,7 +20,7 @@ pub type ResourceId = u32;
 /// An overlapped or blocking operation.
 pub type OpId = u32;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Event {
     pub time: u64,
     pub process: Pid,
@@ -33,7 +33,7 @@ pub struct Event {
 }
 
 /// Who made an SPI call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum Client {
     /// The ws2_32 model, on behalf of an API call.
     Ws2,
@@ -41,16 +41,33 @@ pub enum Client {
     Step,
     /// A layered provider, as the SPI client of the layer below it.
     Layer(ProviderIx),
+    /// The Winsock switch inside this base TCP provider, as a SAN provider's client.
+    Switch(ProviderIx),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum OpKind {
     Send,
     Recv,
+    Connect,
+    Accept,
+}
+
+impl OpKind {
+    /// `recv#3`: how traces and messages name an operation.
+    pub fn label(self, op: OpId) -> String {
+        let kind = match self {
+            OpKind::Send => "send",
+            OpKind::Recv => "recv",
+            OpKind::Connect => "connect",
+            OpKind::Accept => "accept",
+        };
+        format!("{kind}#{op}")
+    }
 }
 
 /// An API or SPI call, with its arguments.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "function")]
 pub enum Call {
     WSAStartup {
@@ -66,6 +83,14 @@ pub enum Call {
         mode: IoMode,
     },
     WSARecv {
+        socket: SocketHandle,
+        mode: IoMode,
+    },
+    ConnectEx {
+        socket: SocketHandle,
+        mode: IoMode,
+    },
+    AcceptEx {
         socket: SocketHandle,
         mode: IoMode,
     },
@@ -91,6 +116,26 @@ pub enum Call {
     WSPCleanup {
         provider: ProviderIx,
         client: Client,
+    },
+    /// A SAN provider's start-up by the switch (seed 004), with the TCP entry it serves.
+    WSPStartupEx {
+        provider: ProviderIx,
+        client: Client,
+        entry: Option<u32>,
+    },
+    WSPConnect {
+        provider: ProviderIx,
+        socket: SocketHandle,
+    },
+    WSPAccept {
+        provider: ProviderIx,
+        socket: SocketHandle,
+    },
+    /// The upcall a SAN provider completes an overlapped operation with (seed 004).
+    WPUCompleteOverlappedRequest {
+        provider: ProviderIx,
+        op: OpId,
+        status: u32,
     },
     WSPSocket {
         provider: ProviderIx,
@@ -120,6 +165,106 @@ pub enum Call {
         socket: SocketHandle,
         events: u32,
     },
+    WSALookupServiceBegin {
+        namespace: u32,
+        name: String,
+    },
+    WSALookupServiceNext,
+    WSALookupServiceEnd,
+    /// The host hands ws2_32 the provider's NSPV2_ROUTINE table; `null_routines` are the
+    /// entries it left NULL (what ws2_32 can see of the table).
+    WSAAdvertiseProvider {
+        provider: ProviderIx,
+        null_routines: Vec<NspV2Routine>,
+    },
+    WSAUnadvertiseProvider {
+        provider: ProviderIx,
+    },
+    NSPStartup {
+        provider: ProviderIx,
+        client: Client,
+    },
+    NSPCleanup {
+        provider: ProviderIx,
+        client: Client,
+        provider_id: ProviderId,
+    },
+    NSPLookupServiceBegin {
+        provider: ProviderIx,
+        namespace: u32,
+        name: String,
+    },
+    NSPLookupServiceNext {
+        provider: ProviderIx,
+    },
+    NSPLookupServiceEnd {
+        provider: ProviderIx,
+    },
+    /// NSPv2 calls run in the host process; `session_of` is the client process whose
+    /// session the call is about.
+    NSPv2Startup {
+        provider: ProviderIx,
+        client: Client,
+        session_of: Pid,
+    },
+    NSPv2Cleanup {
+        provider: ProviderIx,
+        client: Client,
+        session_of: Pid,
+        arg: SessionArg,
+    },
+    NSPv2ClientSessionRundown {
+        provider: ProviderIx,
+        client: Client,
+        session_of: Pid,
+        arg: SessionArg,
+    },
+    NSPv2LookupServiceBegin {
+        provider: ProviderIx,
+        session_of: Pid,
+        arg: SessionArg,
+        namespace: u32,
+        name: String,
+    },
+    NSPv2LookupServiceNextEx {
+        provider: ProviderIx,
+        session_of: Pid,
+        arg: SessionArg,
+    },
+    NSPv2LookupServiceEnd {
+        provider: ProviderIx,
+        session_of: Pid,
+        arg: SessionArg,
+    },
+}
+
+/// A client session argument (`pvClientSessionArg`): an address in the host, 0 for NULL.
+pub type SessionArg = u64;
+
+/// The entries of an NSPV2_ROUTINE table (seeds 000, 001).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum NspV2Routine {
+    NSPv2Startup,
+    NSPv2Cleanup,
+    NSPv2LookupServiceBegin,
+    NSPv2LookupServiceNextEx,
+    NSPv2LookupServiceEnd,
+    NSPv2SetServiceEx,
+    NSPv2ClientSessionRundown,
+}
+
+impl NspV2Routine {
+    /// Startup, Cleanup and ClientSessionRundown are optional (seeds 000, 001); the three
+    /// lookup routines are required (SPEC section 3). SetServiceEx, which ws2sim never
+    /// calls, counts as optional.
+    pub fn optional(self) -> bool {
+        !matches!(
+            self,
+            NspV2Routine::NSPv2LookupServiceBegin
+                | NspV2Routine::NSPv2LookupServiceNextEx
+                | NspV2Routine::NSPv2LookupServiceEnd
+        )
+    }
 }
 
 impl Call {
@@ -128,19 +273,33 @@ impl Call {
         match *self {
             Call::WSPStartup { provider, .. }
             | Call::WSPCleanup { provider, .. }
+            | Call::WSPStartupEx { provider, .. }
+            | Call::WSPConnect { provider, .. }
+            | Call::WSPAccept { provider, .. }
             | Call::WSPSocket { provider, .. }
             | Call::WSPSend { provider, .. }
             | Call::WSPRecv { provider, .. }
             | Call::WSPCloseSocket { provider, .. }
             | Call::WSPAsyncSelect { provider, .. }
-            | Call::WSPEventSelect { provider, .. } => Some(provider),
+            | Call::WSPEventSelect { provider, .. }
+            | Call::NSPStartup { provider, .. }
+            | Call::NSPCleanup { provider, .. }
+            | Call::NSPLookupServiceBegin { provider, .. }
+            | Call::NSPLookupServiceNext { provider }
+            | Call::NSPLookupServiceEnd { provider }
+            | Call::NSPv2Startup { provider, .. }
+            | Call::NSPv2Cleanup { provider, .. }
+            | Call::NSPv2ClientSessionRundown { provider, .. }
+            | Call::NSPv2LookupServiceBegin { provider, .. }
+            | Call::NSPv2LookupServiceNextEx { provider, .. }
+            | Call::NSPv2LookupServiceEnd { provider, .. } => Some(provider),
             _ => None,
         }
     }
 }
 
 /// What a return adds to its value, shown in brackets in the text trace.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "detail")]
 pub enum Detail {
     #[default]
@@ -159,9 +318,15 @@ pub enum Detail {
     Bytes { bytes: u32 },
     /// The operation is pending (WSA_IO_PENDING).
     Pending { op: OpId },
+    /// NSPv2Startup: the session argument it handed back, and the provider's count.
+    Session {
+        arg: SessionArg,
+        before: u32,
+        after: u32,
+    },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum DllReason {
     ProcessAttach,
     /// `terminating`: the process is exiting (lpReserved non-null).
@@ -170,12 +335,16 @@ pub enum DllReason {
     },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Resource {
     /// Memory a provider allocated for its per-process instance.
     InstanceMemory,
     /// A kernel socket (the part of the stack that stays loaded).
     KernelSocket { socket: SocketHandle },
+    /// A SAN provider's endpoint for a socket (its registration with the SAN hardware).
+    SanEndpoint { socket: SocketHandle },
+    /// Memory a SAN provider holds for one pending operation.
+    OpMemory { op: OpId },
     /// A provider's worker thread.
     WorkerThread { thread: Tid },
     /// Machine-wide provider state held through a handle: the kernel closes it when
@@ -183,16 +352,18 @@ pub enum Resource {
     MachineRegistration,
     /// Machine-wide provider state in shared memory: nothing closes it but the provider.
     SharedCount,
+    /// What an NSPv2 provider allocated in its host for one client's session.
+    SessionMemory { client: Pid },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum ReleasedBy {
     Provider,
     /// The kernel, reclaiming a process that ended.
     Kernel,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum ProcessEnd {
     /// Its threads ran out of steps (as returning from main: ExitProcess).
     Returned,
@@ -202,7 +373,7 @@ pub enum ProcessEnd {
     Crash,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum NotifyVia {
     /// A window message (WSAAsyncSelect).
     Message,
@@ -211,7 +382,7 @@ pub enum NotifyVia {
 }
 
 /// How an operation's completion was reported.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Signals {
     pub event_set: bool,
     pub routine_run: bool,
@@ -222,7 +393,7 @@ pub struct Signals {
 
 /// What a blocked thread waits for: the edges of the wait-for graph
 /// (`loader.no_wait_under_loader_lock`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Waitee {
     /// The process's loader lock, held by `holder` (`None`: the kernel).
     LoaderLock { holder: Option<Tid> },
@@ -235,7 +406,7 @@ pub enum Waitee {
     ThreadExit { thread: Tid },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "event")]
 pub enum EventKind {
     Call {
@@ -329,5 +500,29 @@ pub enum EventKind {
     },
     ProcessEnded {
         how: ProcessEnd,
+    },
+    /// The NSPv2 host refuses a client's lookup before any NSPv2 call
+    /// (`nspv2.os_namespace`: only NS_EMAIL on Vista and Server 2008).
+    HostRefused {
+        provider: ProviderIx,
+        session_of: Pid,
+        namespace: u32,
+    },
+    /// A process that ends holds a session with an NSPv2 provider: its host is told to
+    /// run the session down (SPEC section 3, model choice).
+    RundownRequested {
+        provider: ProviderIx,
+        host: Pid,
+    },
+    /// A session dies with its host process: no NSPv2 call ends it.
+    SessionDied {
+        provider: ProviderIx,
+        session_of: Pid,
+    },
+    /// ws2_32 in the host called a NULL entry of the NSPV2_ROUTINE table: an access
+    /// violation that ends the host.
+    NullRoutineCalled {
+        provider: ProviderIx,
+        routine: NspV2Routine,
     },
 }

@@ -144,6 +144,8 @@ pub struct Run {
     pub names: Names,
     pub models: Vec<&'static ModelInfo>,
     pub ws2_model: &'static Ws2Model,
+    /// The `--provider-model` overrides the run was made with, for its replay command.
+    pub model_overrides: Vec<(String, String)>,
     /// The decisions of this run: replaying them reproduces it.
     pub schedule: Schedule,
     /// A replayed schedule that did not fit the run.
@@ -200,34 +202,32 @@ pub fn resolve_ws2_model(overrides: &[(String, String)]) -> Result<&'static Ws2M
     ws2::find_model(name).ok_or_else(|| OptionError::UnknownWs2Model(name.to_string()))
 }
 
-pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError> {
-    let models = resolve_models(scenario, &options.models)?;
-    let ws2_model = resolve_ws2_model(&options.models)?;
-    let seed = options.seed.unwrap_or(scenario.seed);
-    let mut scenario = scenario.clone();
-    scenario.budget = options.budget.apply(scenario.budget)?;
-    let scenario = Rc::new(scenario);
-    let (scheduler, log, divergence): (Box<dyn sim::Scheduler>, _, _) = match &options.schedule {
-        Some(schedule) => {
-            let (replay, divergence) = ReplayScheduler::new(schedule);
-            let (recorder, log) = Recorder::new(replay);
-            (Box::new(recorder), log, Some(divergence))
-        }
-        None => {
-            let (recorder, log) = Recorder::new(RandomScheduler::new(seed));
-            (Box::new(recorder), log, None)
-        }
-    };
+/// A world driven to its end by the engine: what [`run`] and the explorer share.
+pub struct Simulated {
+    pub world: World,
+    pub outcome: Outcome,
+    pub steps: u64,
+}
+
+/// Builds the world, drives it under `scheduler` until nothing can run or a budget is
+/// reached, and hands it back. `events` is the buffer to record into (emptied first),
+/// so that a sweep of many runs reuses one.
+pub fn simulate(
+    scenario: &Rc<Scenario>,
+    models: &[&'static ModelInfo],
+    ws2_model: &'static Ws2Model,
+    scheduler: Box<dyn sim::Scheduler>,
+    mut events: Vec<Event>,
+) -> Simulated {
     let budget = Budget {
         steps_max: scenario.budget.steps_max,
         time_max: scenario.budget.time_max,
     };
     let mut engine = Engine::new(scheduler, budget);
-    let world = Rc::new(RefCell::new(World::new(
-        scenario.clone(),
-        models.clone(),
-        ws2_model,
-    )));
+    let mut world = World::new(scenario.clone(), models.to_vec(), ws2_model);
+    events.clear();
+    world.events = events;
+    let world = Rc::new(RefCell::new(world));
     let root = Cx {
         world: world.clone(),
         sim: engine.handle(),
@@ -239,12 +239,24 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
     let steps = engine.steps();
     drop(root);
     drop(engine);
-    let mut world = world.borrow_mut();
+    let world = match Rc::try_unwrap(world) {
+        Ok(world) => world.into_inner(),
+        Err(_) => unreachable!("every task, and with it every Cx, ended with the engine"),
+    };
+    Simulated {
+        world,
+        outcome,
+        steps,
+    }
+}
 
-    let end = match outcome {
+/// How a simulated run ended, in the scenario's terms.
+pub fn run_end(world: &World, outcome: &Outcome) -> RunEnd {
+    let budget = &world.scenario.budget;
+    match outcome {
         _ if world.events_exhausted => RunEnd::BudgetExhausted {
             budget: "events_max",
-            limit: scenario.budget.events_max,
+            limit: budget.events_max,
         },
         Outcome::Quiescent { .. } | Outcome::Halted => {
             let stuck: Vec<Stuck> = world
@@ -277,13 +289,39 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
         }
         Outcome::StepsExhausted { steps } => RunEnd::BudgetExhausted {
             budget: "steps_max",
-            limit: steps,
+            limit: *steps,
         },
         Outcome::TimeExhausted { .. } => RunEnd::BudgetExhausted {
             budget: "time_max",
-            limit: scenario.budget.time_max,
+            limit: budget.time_max,
         },
+    }
+}
+
+pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError> {
+    let models = resolve_models(scenario, &options.models)?;
+    let ws2_model = resolve_ws2_model(&options.models)?;
+    let seed = options.seed.unwrap_or(scenario.seed);
+    let mut scenario = scenario.clone();
+    scenario.budget = options.budget.apply(scenario.budget)?;
+    let scenario = Rc::new(scenario);
+    let (scheduler, log, divergence): (Box<dyn sim::Scheduler>, _, _) = match &options.schedule {
+        Some(schedule) => {
+            let (replay, divergence) = ReplayScheduler::new(schedule);
+            let (recorder, log) = Recorder::new(replay);
+            (Box::new(recorder), log, Some(divergence))
+        }
+        None => {
+            let (recorder, log) = Recorder::new(RandomScheduler::new(seed));
+            (Box::new(recorder), log, None)
+        }
     };
+    let Simulated {
+        mut world,
+        outcome,
+        steps,
+    } = simulate(&scenario, &models, ws2_model, scheduler, Vec::new());
+    let end = run_end(&world, &outcome);
     let names = Names {
         processes: scenario.processes.iter().map(|p| p.name.clone()).collect(),
         threads: world
@@ -304,6 +342,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
         names,
         models,
         ws2_model,
+        model_overrides: options.models.clone(),
         schedule: log.schedule(),
         divergence: divergence.and_then(|d| d.borrow().clone()),
         unfired_faults,

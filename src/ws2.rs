@@ -1,13 +1,15 @@
 //! The ws2_32.dll model (SPEC section 3): WSAStartup/WSACleanup counting, lazy loading
 //! of providers on first use, and the final WSACleanup that cleans up and unloads every
-//! provider the process started.
+//! provider the process started. `namespace` holds the namespace functions.
+
+pub mod namespace;
 
 use crate::event::*;
 use crate::providers::{io, transport};
 use crate::scenario::{CloseHow, Completion, FdEvent, IoMode};
-use crate::world::Cx;
 use crate::world::kernel::SockState;
 use crate::world::loader;
+use crate::world::{Cx, Ws2State};
 use crate::wsa::*;
 
 /// The handle shown for a socket name the process does not hold.
@@ -95,13 +97,14 @@ pub async fn cleanup(cx: &Cx) {
         // now on: another thread may start Winsock again while it runs (its WSAStartup
         // and its own final WSACleanup must not see them). Catalog order: providers by
         // the position of their first catalog entry.
-        let started: Vec<(ProviderIx, u32)> = {
+        let (started, nsp_started) = {
             let mut world = cx.world.borrow_mut();
             let ws2 = &mut world.procs[cx.pid as usize].ws2;
             ws2.names.clear();
+            let nsp_started = std::mem::take(&mut ws2.nsp_started);
             let mut started: Vec<_> = std::mem::take(&mut ws2.started).into_iter().collect();
             started.sort_by_key(|(provider, _)| world.catalog_rank[*provider as usize]);
-            started
+            (started, nsp_started)
         };
         let defect = cx.world.borrow().ws2_model.defect;
         for (index, (provider, starts)) in started.into_iter().enumerate() {
@@ -113,6 +116,7 @@ pub async fn cleanup(cx: &Cx) {
             }
             loader::free_library(cx, provider).await;
         }
+        namespace::final_cleanup(cx, nsp_started).await;
     }
     let detail = Detail::Count {
         before,
@@ -122,59 +126,69 @@ pub async fn cleanup(cx: &Cx) {
     cx.ret(id, NO_ERROR, None, detail);
 }
 
-fn initialised(cx: &Cx) -> bool {
+pub(crate) fn initialised(cx: &Cx) -> bool {
     cx.world.borrow().procs[cx.pid as usize].ws2.startup_count > 0
 }
 
-/// Loads and starts `provider` in this process unless ws2_32 already did; false when
-/// its WSPStartup failed (the DLL is unloaded again, nothing is left behind).
-async fn ensure_started(cx: &Cx, provider: ProviderIx, entry: u32) -> bool {
+/// Takes ws2_32's provider-loading lock (one thread of a process loads and starts a
+/// provider at a time); false, without the lock, when `started` says there is nothing
+/// left to do.
+pub(crate) async fn lock_loading(cx: &Cx, started: impl Fn(&Ws2State) -> bool) -> bool {
     loop {
         let busy = {
             let mut world = cx.world.borrow_mut();
             let ws2 = &mut world.procs[cx.pid as usize].ws2;
-            if ws2.started.contains_key(&provider) {
-                return true;
+            if started(ws2) {
+                return false;
             }
-            match ws2.loading {
-                Some(_) => {
-                    ws2.loading_waiters.push(cx.sim.current());
-                    true
-                }
-                None => {
-                    ws2.loading = Some(provider);
-                    false
-                }
+            if ws2.loading {
+                ws2.loading_waiters.push(cx.sim.current());
             }
+            std::mem::replace(&mut ws2.loading, true)
         };
         if !busy {
-            break;
+            return true;
         }
-        // Another thread of the process is loading a provider: ws2_32 serialises that.
         cx.wait(|| "ws2_32's provider-loading lock".to_string())
             .await;
     }
-    loader::load_library(cx, provider).await;
-    let (ret, _) = transport::wsp_startup(cx, provider, Client::Ws2, Some(entry)).await;
+}
+
+pub(crate) fn unlock_loading(cx: &Cx) {
     let waiters = {
         let mut world = cx.world.borrow_mut();
         let ws2 = &mut world.procs[cx.pid as usize].ws2;
-        ws2.loading = None;
-        if ret == NO_ERROR {
-            ws2.started.insert(provider, 1);
-        }
+        ws2.loading = false;
         std::mem::take(&mut ws2.loading_waiters)
     };
     for task in waiters {
         cx.sim.unpark(task);
     }
+}
+
+/// Loads and starts `provider` in this process unless ws2_32 already did; false when
+/// its WSPStartup failed (the DLL is unloaded again, nothing is left behind).
+async fn ensure_started(cx: &Cx, provider: ProviderIx, entry: u32) -> bool {
+    if !lock_loading(cx, |ws2| ws2.started.contains_key(&provider)).await {
+        return true;
+    }
+    loader::load_library(cx, provider).await;
+    let (ret, _) = transport::wsp_startup(cx, provider, Client::Ws2, Some(entry)).await;
+    if ret == NO_ERROR {
+        cx.world.borrow_mut().procs[cx.pid as usize]
+            .ws2
+            .started
+            .insert(provider, 1);
+    }
+    unlock_loading(cx);
     if ret != NO_ERROR {
         loader::free_library(cx, provider).await;
     }
     ret == NO_ERROR
 }
 
-pub async fn socket(cx: &Cx, name: &str, entry: u32) {
+/// WSASocket; `san` routes the socket through the switch to that SAN provider.
+pub async fn socket(cx: &Cx, name: &str, entry: u32, san: Option<ProviderIx>) {
     let id = cx.call(Call::WSASocket { entry });
     if !initialised(cx) {
         cx.ret(id, SOCKET_ERROR, Some(WSANOTINITIALISED), Detail::None);
@@ -189,7 +203,7 @@ pub async fn socket(cx: &Cx, name: &str, entry: u32) {
         cx.ret(id, SOCKET_ERROR, Some(WSAEPROVIDERFAILEDINIT), Detail::None);
         return;
     }
-    let handle = match transport::wsp_socket(cx, provider, entry).await {
+    let handle = match transport::wsp_socket(cx, provider, entry, san).await {
         Ok(handle) => handle,
         Err(error) => {
             cx.ret(id, SOCKET_ERROR, Some(error), Detail::None);
@@ -255,6 +269,28 @@ pub async fn recv(cx: &Cx, name: &str, mode: IoMode, completes: Completion) {
         return;
     };
     let (ret, error, detail) = io::wsp_recv(cx, provider, socket, mode, completes).await;
+    cx.ret(id, ret, error, detail);
+}
+
+/// ConnectEx or AcceptEx on a socket.
+pub async fn connect_or_accept(
+    cx: &Cx,
+    name: &str,
+    kind: OpKind,
+    mode: IoMode,
+    completes: Completion,
+) {
+    let (socket, provider) = resolve(cx, name);
+    let call = match kind {
+        OpKind::Accept => Call::AcceptEx { socket, mode },
+        _ => Call::ConnectEx { socket, mode },
+    };
+    let id = cx.call(call);
+    let Some(provider) = prologue(cx, id, provider) else {
+        return;
+    };
+    let (ret, error, detail) =
+        io::wsp_connect_or_accept(cx, provider, socket, kind, mode, completes).await;
     cx.ret(id, ret, error, detail);
 }
 

@@ -25,6 +25,19 @@ pub const WSASERVICE_NOT_FOUND: u32 = 10108;
 pub const WSA_E_NO_MORE: u32 = 10110;
 pub const WSA_E_CANCELLED: u32 = 10111;
 
+/// Namespaces (SPEC section 11).
+pub const NS_DNS: u32 = 12;
+pub const NS_EMAIL: u32 = 37;
+
+/// `NS_DNS (12)`, or `namespace 99` for a namespace without a symbolic name here.
+pub fn namespace_name(namespace: u32) -> String {
+    match namespace {
+        NS_DNS => format!("NS_DNS ({namespace})"),
+        NS_EMAIL => format!("NS_EMAIL ({namespace})"),
+        _ => format!("namespace {namespace}"),
+    }
+}
+
 pub const FD_READ: u32 = 0x01;
 pub const FD_WRITE: u32 = 0x02;
 pub const FD_OOB: u32 = 0x04;

@@ -171,3 +171,25 @@ fn models_and_explain_list_what_exists() {
     let out = ws2sim(&["explain", "spi.return_convention"]);
     assert!(stdout(&out).contains("Errata"), "{}", stdout(&out));
 }
+
+#[test]
+fn mermaid_is_a_sequence_diagram_of_the_run() {
+    let out = ws2sim(&[
+        "run",
+        "scenarios/teach/lsp-over-tcp.ron",
+        "--format",
+        "mermaid",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.lines().nth(1) == Some("sequenceDiagram"), "{text}");
+    // The LSP starts the base provider: an arrow from the LSP's DLL to the base's.
+    assert!(
+        text.contains("app_lsp->>app_msafd: msafd!WSPStartup(entry 1001) [from lsp]"),
+        "{text}"
+    );
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!("mermaid_lsp_over_tcp", text));
+}

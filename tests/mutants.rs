@@ -61,6 +61,32 @@ fn conforming_models_are_never_flagged() {
     assert!(runs >= 200);
 }
 
+/// The other conforming models of a kind (a namespace provider without the optional
+/// NSPv2 routines) are never flagged either, on every scenario with that kind.
+#[test]
+fn conforming_variants_are_never_flagged() {
+    let scenarios = common::shipped();
+    let variants = MODELS
+        .iter()
+        .filter(|m| m.breaks.is_none() && !std::ptr::eq(*m, conforming(m.kind)));
+    for model in variants {
+        for (name, scenario) in &scenarios {
+            if !scenario.providers.iter().any(|p| p.kind == model.kind) {
+                continue;
+            }
+            for seed in 0..CONFORMING_SEEDS {
+                let outcome = run(scenario, &with_model(scenario, model, seed)).expect("valid");
+                assert!(
+                    outcome.verdict.violations.is_empty(),
+                    "{name} with {} and seed {seed} was flagged: {:#?}",
+                    model.name,
+                    outcome.verdict.violations
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn every_mutant_is_caught_by_a_shipped_scenario() {
     let scenarios = common::shipped();

@@ -8,7 +8,7 @@
 //!
 //! Two kinds of run are checked for determinism, budget and replay only (see
 //! `common/props.rs`): the known race of a WSASocket with the final WSACleanup, and a
-//! `Spi` step cleaning up a start-up it did not make.
+//! `Spi` step ending a start-up or session it did not make.
 //!
 //! Default cases (1,000 scenarios × 3 seeds, 10,000 damaged files, 64 through the binary)
 //! take about 10 s in the debug profile on two cores; `PROPTEST_CASES=N` sets all three
@@ -35,7 +35,7 @@ fn cases(default: u32) -> u32 {
 }
 
 fn config(default: u32) -> Config {
-    // Failing cases are kept in `tests/properties.proptest-regressions`, tried first.
+    // Failing cases are kept in `tests/properties.regressions`, tried first.
     Config {
         cases: cases(default),
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),

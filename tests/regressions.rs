@@ -89,6 +89,16 @@ const CASES: &[(&str, &[u64], &str)] = &[
         MANY,
         "p0!WSPCleanup(&errno)                              ...\n#21 t=8 a0/-          complete recv#0",
     ),
+    (
+        "san-startup-fails-in-socket.ron",
+        &[0],
+        "p0!WSPSocket(entry 1000)                           -> SOCKET_ERROR, WSAENETDOWN (10050)",
+    ),
+    (
+        "san-close-aborts-pending.ron",
+        &[0],
+        "ledger - memory of operation #0 #7               [san0, released by the provider]",
+    ),
 ];
 
 fn load(file: &str) -> Scenario {

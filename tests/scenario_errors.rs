@@ -43,6 +43,8 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("chain_unknown_entry", Kind::Invalid, 14, 83),
     ("duplicate_provider", Kind::Invalid, 10, 24),
     ("budget_zero", Kind::Invalid, 8, 31),
+    ("advertise_not_nspv2", Kind::Invalid, 18, 37),
+    ("nsp_call_on_transport", Kind::Invalid, 11, 29),
 ];
 
 fn snapshot(name: &str, text: &str) {

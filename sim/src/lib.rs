@@ -10,6 +10,9 @@
 //! This crate knows nothing of what it simulates: the world lives in the futures.
 
 mod engine;
+mod exhaustive;
+mod guided;
+mod pct;
 mod random;
 mod record;
 mod replay;
@@ -17,6 +20,9 @@ mod schedule;
 mod scheduler;
 
 pub use engine::{Budget, Engine, Handle, Outcome, TaskId, Tick};
+pub use exhaustive::{Dfs, children};
+pub use guided::{Choice, ChoiceKind, Guide, GuidedScheduler, preemptions};
+pub use pct::PctScheduler;
 pub use random::RandomScheduler;
 pub use record::{RecordLog, Recorder};
 pub use replay::ReplayScheduler;

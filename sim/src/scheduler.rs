@@ -27,3 +27,14 @@ pub fn below(bound: u64, mut next: impl FnMut() -> u64) -> u64 {
         }
     }
 }
+
+/// A boxed scheduler is a scheduler, so wrappers like [`crate::Recorder`] take any.
+impl<S: Scheduler + ?Sized> Scheduler for Box<S> {
+    fn pick(&mut self, runnable: &[TaskId], last: Option<TaskId>) -> usize {
+        (**self).pick(runnable, last)
+    }
+
+    fn draw(&mut self, bound: u64) -> u64 {
+        (**self).draw(bound)
+    }
+}

@@ -1,12 +1,11 @@
 //! Checkers of what a transport provider's WSPCleanup does (seed 003): reference
 //! counting, and what the final cleanup must do before it returns.
 
-use std::collections::{BTreeMap, BTreeSet};
-
+use super::small::{SmallMap, SmallSet};
 use super::{Facts, FinalCleanup, Report, final_cleanups};
 use crate::event::*;
 use crate::run::RunEnd;
-use crate::scenario::IoMode;
+use crate::scenario::{IoMode, ProviderKind};
 use crate::wsa::*;
 
 /// Resources that belong to a provider's per-process instance: what "the actual
@@ -25,17 +24,39 @@ fn describe(what: Resource) -> String {
         Resource::SharedCount => "its shared-memory attach count".to_string(),
         Resource::KernelSocket { socket } => format!("kernel socket 0x{socket:x}"),
         Resource::WorkerThread { .. } => "its worker thread".to_string(),
+        Resource::SanEndpoint { socket } => format!("its SAN endpoint for socket 0x{socket:x}"),
+        Resource::OpMemory { op } => format!("the memory of operation #{op}"),
+        Resource::SessionMemory { .. } => "a client session's block".to_string(),
     }
 }
 
 /// `wsp.cleanup.refcount`: only the WSPCleanup that matches the last outstanding
 /// WSPStartup releases the instance's resources, and it releases all of them.
 pub fn refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    let mut outstanding: BTreeMap<(Pid, ProviderIx), u32> = BTreeMap::new();
-    let mut live: BTreeMap<ResourceId, (Pid, ProviderIx, Resource)> = BTreeMap::new();
+    refcount_of(facts, ProviderKind::Transport, report);
+}
+
+/// `san.cleanup.refcount`: the same counting for WSPStartupEx / WSPCleanup (seed 004).
+pub fn san_refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    refcount_of(facts, ProviderKind::San, report);
+}
+
+fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
+    // No provider of this kind: no call to count (a sweep checks every run).
+    if !facts
+        .world
+        .scenario
+        .providers
+        .iter()
+        .any(|p| p.kind == kind)
+    {
+        return;
+    }
+    let mut outstanding: SmallMap<(Pid, ProviderIx), u32> = SmallMap::new();
+    let mut live: SmallMap<ResourceId, (Pid, ProviderIx, Resource)> = SmallMap::new();
     // Open WSPCleanup calls: call id → (provider, what it released so far).
-    let mut open: BTreeMap<u32, (ProviderIx, Vec<Resource>)> = BTreeMap::new();
-    let mut open_by_thread: BTreeMap<(Pid, Option<Tid>), Vec<u32>> = BTreeMap::new();
+    let mut open: SmallMap<u32, (ProviderIx, Vec<Resource>)> = SmallMap::new();
+    let mut open_by_thread: SmallMap<(Pid, Option<Tid>), Vec<u32>> = SmallMap::new();
     for (index, event) in facts.events.iter().enumerate() {
         let thread = (event.process, event.thread);
         match &event.kind {
@@ -72,7 +93,10 @@ pub fn refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     continue;
                 };
                 match *call {
-                    Call::WSPStartup { provider, .. } if *ret == NO_ERROR => {
+                    _ if call.provider().is_some_and(|p| facts.kind(p) != kind) => {}
+                    Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. }
+                        if *ret == NO_ERROR =>
+                    {
                         *outstanding.entry((event.process, provider)).or_insert(0) += 1;
                     }
                     Call::WSPCleanup { provider, .. } => {
@@ -132,17 +156,25 @@ pub fn refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
     }
 }
 
+/// The final cleanups of transport providers (SAN providers cancel another way).
+fn transport_finals(facts: &Facts) -> Vec<FinalCleanup> {
+    final_cleanups(facts)
+        .into_iter()
+        .filter(|f| facts.kind(f.provider) == ProviderKind::Transport)
+        .collect()
+}
+
 /// Operations of a process on a provider that are under way at event `at`, except
 /// those on a socket whose WSPCloseSocket began before `at`: that call aborts them (and
 /// notifies as usual), not the clean-up.
-fn pending_at(
+pub(super) fn pending_at(
     facts: &Facts,
     process: Pid,
     provider: ProviderIx,
     at: usize,
 ) -> Vec<(OpId, IoMode, OpKind)> {
-    let mut pending: BTreeMap<OpId, (IoMode, OpKind, SocketHandle)> = BTreeMap::new();
-    let mut closing: BTreeSet<SocketHandle> = BTreeSet::new();
+    let mut pending: SmallMap<OpId, (IoMode, OpKind, SocketHandle)> = SmallMap::new();
+    let mut closing: SmallSet<SocketHandle> = SmallSet::new();
     for event in &facts.events[..at] {
         match event.kind {
             EventKind::OpStarted {
@@ -169,8 +201,8 @@ fn pending_at(
         }
     }
     pending
-        .into_iter()
-        .map(|(op, (mode, kind, _))| (op, mode, kind))
+        .iter()
+        .map(|(op, (mode, kind, _))| (*op, *mode, *kind))
         .collect()
 }
 
@@ -223,10 +255,7 @@ fn completion(facts: &Facts, op: OpId, from: usize, to: usize) -> Option<(u32, S
 }
 
 fn op_name(kind: OpKind, op: OpId) -> String {
-    match kind {
-        OpKind::Send => format!("send#{op}"),
-        OpKind::Recv => format!("recv#{op}"),
-    }
+    kind.label(op)
 }
 
 /// `wsp.cleanup.cancel_silently`: during the final cleanup no notification is posted
@@ -237,7 +266,7 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
         ret,
         process,
         provider,
-    } in final_cleanups(facts)
+    } in transport_finals(facts)
     {
         let name = facts.provider(provider);
         let registered = facts.events[..call].iter().any(|e| {
@@ -295,7 +324,7 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// `wsp.cleanup.overlapped_aborted`: pending overlapped operations end with
 /// WSA_OPERATION_ABORTED, no event set, no completion routine run.
 pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    for f in final_cleanups(facts) {
+    for f in transport_finals(facts) {
         let name = facts.provider(f.provider);
         for (op, mode, kind) in pending_at(facts, f.process, f.provider, f.call) {
             if mode == IoMode::Blocking {
@@ -348,7 +377,7 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
     for f in final_cleanups(facts) {
         // The provider's own sockets: the kernel sockets it created (a layered
         // provider passes its chain's sockets through, so they are the base's).
-        let mut open: BTreeSet<SocketHandle> = BTreeSet::new();
+        let mut open: SmallSet<SocketHandle> = SmallSet::new();
         for event in &facts.events[..f.call] {
             if event.process != f.process {
                 continue;
@@ -356,7 +385,7 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
             match &event.kind {
                 EventKind::Acquire {
                     provider,
-                    what: Resource::KernelSocket { socket },
+                    what: Resource::KernelSocket { socket } | Resource::SanEndpoint { socket },
                     ..
                 } if *provider == f.provider => {
                     open.insert(*socket);
@@ -379,7 +408,7 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 .iter()
                 .any(|e| matches!(e.kind, EventKind::SocketReset { socket: s, .. } if s == socket));
             let released = window.iter().any(|e| {
-                matches!(e.kind, EventKind::Release { what: Resource::KernelSocket { socket: s }, .. } if s == socket)
+                matches!(e.kind, EventKind::Release { what: Resource::KernelSocket { socket: s } | Resource::SanEndpoint { socket: s }, .. } if s == socket)
             });
             // Another thread may close the socket while the clean-up runs: then it is
             // freed by that WSPCloseSocket, not reset.
@@ -407,7 +436,7 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
 pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
     for f in final_cleanups(facts) {
         report.exercised();
-        let mut threads: BTreeSet<ResourceId> = BTreeSet::new();
+        let mut threads: SmallSet<ResourceId> = SmallSet::new();
         for event in &facts.events[..=f.ret] {
             if event.process != f.process {
                 continue;

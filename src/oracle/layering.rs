@@ -1,11 +1,10 @@
 //! Checkers of layered providers and the loader: `lsp.lower_balanced` and
 //! `loader.no_wait_under_loader_lock`.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use petgraph::algo::kosaraju_scc;
 use petgraph::graphmap::DiGraphMap;
 
+use super::small::{SmallMap, SmallSet};
 use super::{Facts, Report, final_cleanups};
 use crate::event::*;
 use crate::run::RunEnd;
@@ -41,12 +40,12 @@ pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
             || failed_startups.iter().any(|w| inside(*w))
             || cut_short.iter().any(|w| inside(*w))
     };
-    let final_returns: BTreeMap<usize, (Pid, ProviderIx)> = finals
+    let final_returns: SmallMap<usize, (Pid, ProviderIx)> = finals
         .iter()
         .map(|f| (f.ret, (f.process, f.provider)))
         .collect();
     // (process, upper layer, lower layer) → WSPStartup calls not yet matched.
-    let mut open: BTreeMap<(Pid, ProviderIx, ProviderIx), u32> = BTreeMap::new();
+    let mut open: SmallMap<(Pid, ProviderIx, ProviderIx), u32> = SmallMap::new();
     for (index, event) in facts.events.iter().enumerate() {
         match &event.kind {
             EventKind::Call {
@@ -165,8 +164,8 @@ fn target(on: &Waitee) -> Option<Tid> {
 /// `loader.no_wait_under_loader_lock`: no cycle of waits goes through the loader lock.
 pub fn no_wait_under_loader_lock(facts: &Facts, _: &RunEnd, report: &mut Report) {
     // The wait each thread is in: set by a `Waits` event, ended by its next event.
-    let mut waiting: BTreeMap<(Pid, Tid), Waitee> = BTreeMap::new();
-    let mut reported: BTreeSet<Vec<Tid>> = BTreeSet::new();
+    let mut waiting: SmallMap<(Pid, Tid), Waitee> = SmallMap::new();
+    let mut reported: SmallSet<Vec<Tid>> = SmallSet::new();
     for (index, event) in facts.events.iter().enumerate() {
         if let EventKind::ProcessEnded { .. } = event.kind {
             waiting.retain(|(pid, _), _| *pid != event.process);
@@ -183,6 +182,15 @@ pub fn no_wait_under_loader_lock(facts: &Facts, _: &RunEnd, report: &mut Report)
             continue;
         };
         waiting.insert((event.process, tid), on);
+        // Only a cycle with a loader-lock edge is reported: without such a wait in the
+        // process there is none, and no graph to build (this runs on every run a sweep
+        // makes).
+        let loader_waits = waiting
+            .iter()
+            .any(|((pid, _), on)| *pid == event.process && matches!(on, Waitee::LoaderLock { .. }));
+        if !loader_waits {
+            continue;
+        }
         let mut graph: DiGraphMap<Tid, Waitee> = DiGraphMap::new();
         for ((pid, from), on) in &waiting {
             if let (true, Some(to)) = (*pid == event.process, target(on)) {

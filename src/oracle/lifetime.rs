@@ -1,8 +1,7 @@
 //! Checkers of what outlives a call or a process: lingering data, machine-wide state
 //! after a crash, code after unload, and the ws2_32 model's own balance.
 
-use std::collections::{BTreeMap, BTreeSet};
-
+use super::small::{SmallMap, SmallSet};
 use super::{Facts, Report};
 use crate::event::*;
 use crate::run::RunEnd;
@@ -11,11 +10,11 @@ use crate::scenario::CloseHow;
 /// `wsp.cleanup.lingering_data_sent`: data queued on a gracefully closed socket is
 /// delivered; no provider discards it.
 pub fn lingering_data_sent(facts: &Facts, end: &RunEnd, report: &mut Report) {
-    let mut closed: BTreeSet<(Pid, SocketHandle)> = BTreeSet::new();
+    let mut closed: SmallSet<(Pid, SocketHandle)> = SmallSet::new();
     // Bytes queued and not yet delivered on gracefully closed sockets (u64: several
     // sends of up to u32::MAX bytes each must not overflow).
-    let mut queued: BTreeMap<(Pid, SocketHandle), u64> = BTreeMap::new();
-    let mut last_close: BTreeMap<(Pid, SocketHandle), usize> = BTreeMap::new();
+    let mut queued: SmallMap<(Pid, SocketHandle), u64> = SmallMap::new();
+    let mut last_close: SmallMap<(Pid, SocketHandle), usize> = SmallMap::new();
     for (index, event) in facts.events.iter().enumerate() {
         let key = |socket| (event.process, socket);
         match event.kind {
@@ -86,8 +85,8 @@ pub fn lingering_data_sent(facts: &Facts, end: &RunEnd, report: &mut Report) {
 /// `wsp.crash_tolerant`: once the run is over, no machine-wide provider state is held
 /// for a process that ended.
 pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    let mut live: BTreeMap<ResourceId, (Pid, ProviderIx, Resource)> = BTreeMap::new();
-    let mut ended: BTreeMap<Pid, usize> = BTreeMap::new();
+    let mut live: SmallMap<ResourceId, (Pid, ProviderIx, Resource)> = SmallMap::new();
+    let mut ended: SmallMap<Pid, usize> = SmallMap::new();
     for (index, event) in facts.events.iter().enumerate() {
         match event.kind {
             EventKind::Acquire {
@@ -132,8 +131,8 @@ pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// `loader.no_code_after_unload`: no provider code (an SPI call, a worker, a
 /// callback) runs in a process where the DLL's load count is zero.
 pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    let mut loaded: BTreeMap<(Pid, ProviderIx), u32> = BTreeMap::new();
-    let mut unloaded_once: BTreeSet<(Pid, ProviderIx)> = BTreeSet::new();
+    let mut loaded: SmallMap<(Pid, ProviderIx), u32> = SmallMap::new();
+    let mut unloaded_once: SmallSet<(Pid, ProviderIx)> = SmallSet::new();
     for (index, event) in facts.events.iter().enumerate() {
         let runs = match &event.kind {
             EventKind::LoadLibrary { provider, count }
@@ -149,17 +148,20 @@ pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 loaded.retain(|(pid, _), _| *pid != event.process);
                 None
             }
-            EventKind::ProviderCode { provider, what } => Some((*provider, what.to_string())),
-            EventKind::Call { call, .. } => call
-                .provider()
-                .map(|p| (p, format!("{}()", super::spi::function_name(call)))),
+            EventKind::ProviderCode { provider, .. } => Some(*provider),
+            EventKind::Call { call, .. } => call.provider(),
             _ => None,
         };
-        let Some((provider, what)) = runs else {
+        let Some(provider) = runs else {
             continue;
         };
         let count = loaded.get(&(event.process, provider)).copied().unwrap_or(0);
         if count == 0 {
+            let what = match &event.kind {
+                EventKind::ProviderCode { what, .. } => what.to_string(),
+                EventKind::Call { call, .. } => format!("{}()", super::spi::function_name(call)),
+                _ => String::new(),
+            };
             let when = if unloaded_once.contains(&(event.process, provider)) {
                 "after the DLL was unloaded"
             } else {
@@ -184,11 +186,11 @@ pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// those made later, by a thread that started Winsock again meanwhile, belong to the
 /// next final WSACleanup, and each WSPCleanup counts for the WSACleanup its thread is in.
 pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    type Counts = BTreeMap<ProviderIx, i64>;
+    type Counts = SmallMap<ProviderIx, i64>;
     // Start-ups not yet owned by a final WSACleanup, per process.
-    let mut balance: BTreeMap<Pid, Counts> = BTreeMap::new();
+    let mut balance: SmallMap<Pid, Counts> = SmallMap::new();
     // Final WSACleanup calls under way: call id -> (process, thread, what they own).
-    let mut owned: BTreeMap<u32, (Pid, Option<Tid>, Counts)> = BTreeMap::new();
+    let mut owned: SmallMap<u32, (Pid, Option<Tid>, Counts)> = SmallMap::new();
     for (index, event) in facts.events.iter().enumerate() {
         let pid = event.process;
         match &event.kind {
@@ -232,7 +234,8 @@ pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
                         client: Client::Ws2,
                     } => {
                         let within = owned
-                            .values_mut()
+                            .iter_mut()
+                            .map(|(_, value)| value)
                             .find(|(p, t, _)| *p == pid && *t == event.thread)
                             .map(|(_, _, counts)| counts);
                         let counts = match within {

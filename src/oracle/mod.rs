@@ -5,6 +5,9 @@
 mod cleanup;
 mod layering;
 mod lifetime;
+mod namespace;
+mod san;
+mod small;
 pub mod spi;
 
 use serde::Serialize;
@@ -75,6 +78,8 @@ pub struct Facts<'w> {
     pub calls: Vec<Option<usize>>,
     /// Call id → index of its `Return` event.
     pub returns: Vec<Option<usize>>,
+    /// The final cleanups, found once for every checker that needs them.
+    finals: std::cell::OnceCell<Vec<FinalCleanup>>,
 }
 
 impl<'w> Facts<'w> {
@@ -99,6 +104,7 @@ impl<'w> Facts<'w> {
             events,
             calls,
             returns,
+            finals: std::cell::OnceCell::new(),
         }
     }
 
@@ -113,6 +119,10 @@ impl<'w> Facts<'w> {
 
     pub fn return_index(&self, id: u32) -> Option<usize> {
         *self.returns.get(id as usize)?
+    }
+
+    pub fn kind(&self, provider: ProviderIx) -> crate::scenario::ProviderKind {
+        self.world.scenario.providers[provider as usize].kind
     }
 
     pub fn provider(&self, provider: ProviderIx) -> &str {
@@ -177,6 +187,11 @@ fn checker(id: &str) -> Option<Checker> {
     Some(match id {
         "spi.return_convention" => spi::return_convention,
         "wsp.cleanup.refcount" => cleanup::refcount,
+        "san.cleanup.refcount" => cleanup::san_refcount,
+        "san.cleanup.complete_via_upcall" => san::complete_via_upcall,
+        "san.cleanup.free_before_complete" => san::free_before_complete,
+        "san.cleanup.no_notifications" => san::no_notifications,
+        "san.cleanup.no_einval" => san::no_einval,
         "wsp.cleanup.not_initialised" => spi::not_initialised,
         "wsp.cleanup.cancel_silently" => cleanup::cancel_silently,
         "wsp.cleanup.overlapped_aborted" => cleanup::overlapped_aborted,
@@ -185,6 +200,14 @@ fn checker(id: &str) -> Option<Checker> {
         "wsp.cleanup.unload_ready" => cleanup::unload_ready,
         "wsp.crash_tolerant" => lifetime::crash_tolerant,
         "wsp.cleanup.restartable" => spi::restartable,
+        "nsp.cleanup.refcount" => namespace::refcount,
+        "nsp.cleanup.invalid_provider" => namespace::invalid_provider,
+        "nsp.cleanup.unload_ready" => namespace::unload_ready,
+        "nspv2.session.same_arg" => namespace::same_arg,
+        "nspv2.session.startup_first" => namespace::startup_first,
+        "nspv2.session.ends_once" => namespace::ends_once,
+        "nspv2.optional_stub" => namespace::optional_stub,
+        "nspv2.os_namespace" => namespace::os_namespace,
         "loader.no_code_after_unload" => lifetime::no_code_after_unload,
         "lsp.lower_balanced" => layering::lower_balanced,
         "loader.no_wait_under_loader_lock" => layering::no_wait_under_loader_lock,
@@ -198,16 +221,66 @@ pub fn is_checked(contract: &Contract) -> bool {
     checker(contract.id).is_some()
 }
 
+/// What a scenario must have for a family of contracts to apply at all. A checker
+/// whose family the scenario lacks cannot be exercised, so it is not run (exploration
+/// runs the oracle on every schedule).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    Nothing,
+    Namespace,
+    San,
+    Layered,
+}
+
+fn needs(id: &str) -> Needs {
+    if id.starts_with("nsp") {
+        Needs::Namespace
+    } else if id.starts_with("san.") {
+        Needs::San
+    } else if id == "lsp.lower_balanced" {
+        Needs::Layered
+    } else {
+        Needs::Nothing
+    }
+}
+
+/// The checkers in contract-table order, resolved once.
+fn checkers() -> &'static [(&'static str, Checker, Needs)] {
+    static CHECKERS: std::sync::OnceLock<Vec<(&'static str, Checker, Needs)>> =
+        std::sync::OnceLock::new();
+    CHECKERS.get_or_init(|| {
+        CONTRACTS
+            .iter()
+            .filter_map(|c| checker(c.id).map(|f| (c.id, f, needs(c.id))))
+            .collect()
+    })
+}
+
 pub fn check(world: &World, end: &RunEnd) -> Verdict {
     let facts = Facts::new(world);
-    let mut checks = Vec::new();
+    let scenario = &world.scenario;
+    let has_kind = |kind| scenario.providers.iter().any(|p| p.kind == kind);
+    let applies = |needs: Needs| match needs {
+        Needs::Nothing => true,
+        Needs::Namespace => has_kind(crate::scenario::ProviderKind::Namespace),
+        Needs::San => has_kind(crate::scenario::ProviderKind::San),
+        Needs::Layered => scenario.catalog.iter().any(|entry| {
+            matches!(
+                entry,
+                crate::scenario::CatalogEntry::Transport {
+                    chain: crate::scenario::Chain::Layered(_),
+                    ..
+                }
+            )
+        }),
+    };
+    let mut checks = Vec::with_capacity(CONTRACTS.len());
     let mut violations = Vec::new();
-    for contract in CONTRACTS {
-        let Some(checker) = checker(contract.id) else {
-            continue;
-        };
-        let mut report = Report::new(contract.id);
-        checker(&facts, end, &mut report);
+    for &(id, checker, needs) in checkers() {
+        let mut report = Report::new(id);
+        if applies(needs) {
+            checker(&facts, end, &mut report);
+        }
         let status = if !report.violations.is_empty() {
             Status::Violated
         } else if report.exercised {
@@ -216,7 +289,7 @@ pub fn check(world: &World, end: &RunEnd) -> Verdict {
             Status::NotExercised
         };
         checks.push(Check {
-            contract: contract.id,
+            contract: id,
             status,
         });
         violations.extend(report.violations);
@@ -225,8 +298,17 @@ pub fn check(world: &World, end: &RunEnd) -> Verdict {
     Verdict { checks, violations }
 }
 
+/// The provider a WSPStartup or WSPStartupEx call starts.
+pub fn started_provider(call: &Call) -> Option<ProviderIx> {
+    match *call {
+        Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. } => Some(provider),
+        _ => None,
+    }
+}
+
 /// The final cleanups of each (process, provider): every successful WSPCleanup return
 /// after which no WSPStartup is outstanding, counted at the SPI boundary.
+#[derive(Clone, Copy)]
 pub struct FinalCleanup {
     pub call: usize,
     pub ret: usize,
@@ -235,7 +317,14 @@ pub struct FinalCleanup {
 }
 
 pub fn final_cleanups(facts: &Facts) -> Vec<FinalCleanup> {
-    let mut outstanding: std::collections::BTreeMap<(Pid, ProviderIx), u32> = Default::default();
+    facts
+        .finals
+        .get_or_init(|| find_final_cleanups(facts))
+        .clone()
+}
+
+fn find_final_cleanups(facts: &Facts) -> Vec<FinalCleanup> {
+    let mut outstanding: small::SmallMap<(Pid, ProviderIx), u32> = Default::default();
     let mut finals = Vec::new();
     for (index, event) in facts.events.iter().enumerate() {
         match &event.kind {
@@ -244,7 +333,7 @@ pub fn final_cleanups(facts: &Facts) -> Vec<FinalCleanup> {
                     continue;
                 };
                 match *call {
-                    Call::WSPStartup { provider, .. } => {
+                    Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. } => {
                         *outstanding.entry((event.process, provider)).or_insert(0) += 1;
                     }
                     Call::WSPCleanup { provider, .. } => {

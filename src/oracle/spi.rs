@@ -1,19 +1,21 @@
 //! Checkers of what SPI calls return: the return convention, WSANOTINITIALISED, and
 //! starting again after a final cleanup.
 
-use std::collections::BTreeMap;
-
-use super::{Facts, Report, final_cleanups};
+use super::small::SmallMap;
+use super::{Facts, Report, final_cleanups, started_provider};
 use crate::event::*;
 use crate::run::RunEnd;
+use crate::scenario::ProviderKind;
 use crate::wsa::*;
 
 /// The error codes each SPI function documents (the seeds for WSPCleanup; Microsoft's
 /// SPI pages for the others). WSA_NOT_ENOUGH_MEMORY from WSPStartup is a model choice:
 /// it is how a provider reports the allocation failures `FailAlloc` injects.
-fn documented(call: &Call) -> &'static [u32] {
+fn documented(call: &Call, kind: ProviderKind) -> &'static [u32] {
     match call {
-        Call::WSPStartup { .. } => &[
+        // Seed 004: a SAN provider's WSPCleanup knows only these two.
+        Call::WSPCleanup { .. } if kind == ProviderKind::San => &[WSANOTINITIALISED, WSAENETDOWN],
+        Call::WSPStartup { .. } | Call::WSPStartupEx { .. } => &[
             WSASYSNOTREADY,
             WSAVERNOTSUPPORTED,
             WSAEINPROGRESS,
@@ -24,7 +26,10 @@ fn documented(call: &Call) -> &'static [u32] {
         ],
         // Seed 003 lists WSAEINVAL with a namespace provider's wording (erratum).
         Call::WSPCleanup { .. } => &[WSANOTINITIALISED, WSAENETDOWN, WSAEINVAL],
-        Call::WSPSend { .. } | Call::WSPRecv { .. } => &[
+        Call::WSPSend { .. }
+        | Call::WSPRecv { .. }
+        | Call::WSPConnect { .. }
+        | Call::WSPAccept { .. } => &[
             WSA_IO_PENDING,
             WSA_OPERATION_ABORTED,
             WSAEINTR,
@@ -37,6 +42,40 @@ fn documented(call: &Call) -> &'static [u32] {
         | Call::WSPCloseSocket { .. }
         | Call::WSPAsyncSelect { .. }
         | Call::WSPEventSelect { .. } => &[WSAENETDOWN, WSAENOTSOCK, WSAEINPROGRESS, WSAEINVAL],
+        // Seed 002. WSA_NOT_ENOUGH_MEMORY from NSPStartup is the `FailAlloc` model choice
+        // above; the other NSPStartup codes are Microsoft's NSPStartup page.
+        Call::NSPCleanup { .. } => &[WSA_NOT_ENOUGH_MEMORY, WSAEINVAL, WSAEOPNOTSUPP],
+        Call::NSPStartup { .. } => &[
+            WSA_NOT_ENOUGH_MEMORY,
+            WSAEINVAL,
+            WSAEOPNOTSUPP,
+            WSASYSNOTREADY,
+            WSAVERNOTSUPPORTED,
+            WSAEPROVIDERFAILEDINIT,
+            WSAEINVALIDPROCTABLE,
+        ],
+        // Seeds 000 and 001 (the same list on both pages; NSPv2Startup shares it).
+        Call::NSPv2Startup { .. }
+        | Call::NSPv2Cleanup { .. }
+        | Call::NSPv2ClientSessionRundown { .. } => &[
+            WSA_NOT_ENOUGH_MEMORY,
+            WSAEACCES,
+            WSAEINVAL,
+            WSAEOPNOTSUPP,
+            WSASERVICE_NOT_FOUND,
+        ],
+        Call::NSPLookupServiceBegin { .. }
+        | Call::NSPLookupServiceNext { .. }
+        | Call::NSPLookupServiceEnd { .. }
+        | Call::NSPv2LookupServiceBegin { .. }
+        | Call::NSPv2LookupServiceNextEx { .. }
+        | Call::NSPv2LookupServiceEnd { .. } => &[
+            WSA_NOT_ENOUGH_MEMORY,
+            WSAEINVAL,
+            WSASERVICE_NOT_FOUND,
+            WSA_E_NO_MORE,
+            WSA_E_CANCELLED,
+        ],
         _ => &[],
     }
 }
@@ -50,15 +89,16 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
         let Some((_, call)) = facts.call_of(*id) else {
             continue;
         };
-        let Some(provider) = call.provider() else {
+        let Some(provider_ix) = call.provider() else {
             continue;
         };
+        let provider = provider_ix;
         report.exercised();
         let name = function_name(call);
         let provider = facts.provider(provider);
         match (*ret, *error) {
             (NO_ERROR, None) => {}
-            (SOCKET_ERROR, Some(code)) if documented(call).contains(&code) => {}
+            (SOCKET_ERROR, Some(code)) if documented(call, facts.kind(provider_ix)).contains(&code) => {}
             (SOCKET_ERROR, Some(code)) => report.violation(
                 facts,
                 index,
@@ -102,26 +142,56 @@ pub fn function_name(call: &Call) -> &'static str {
         Call::WSPCloseSocket { .. } => "WSPCloseSocket",
         Call::WSPAsyncSelect { .. } => "WSPAsyncSelect",
         Call::WSPEventSelect { .. } => "WSPEventSelect",
+        Call::ConnectEx { .. } => "ConnectEx",
+        Call::AcceptEx { .. } => "AcceptEx",
+        Call::WSPStartupEx { .. } => "WSPStartupEx",
+        Call::WSPConnect { .. } => "WSPConnect",
+        Call::WSPAccept { .. } => "WSPAccept",
+        Call::WPUCompleteOverlappedRequest { .. } => "WPUCompleteOverlappedRequest",
+        Call::WSALookupServiceBegin { .. } => "WSALookupServiceBegin",
+        Call::WSALookupServiceNext => "WSALookupServiceNext",
+        Call::WSALookupServiceEnd => "WSALookupServiceEnd",
+        Call::WSAAdvertiseProvider { .. } => "WSAAdvertiseProvider",
+        Call::WSAUnadvertiseProvider { .. } => "WSAUnadvertiseProvider",
+        Call::NSPStartup { .. } => "NSPStartup",
+        Call::NSPCleanup { .. } => "NSPCleanup",
+        Call::NSPLookupServiceBegin { .. } => "NSPLookupServiceBegin",
+        Call::NSPLookupServiceNext { .. } => "NSPLookupServiceNext",
+        Call::NSPLookupServiceEnd { .. } => "NSPLookupServiceEnd",
+        Call::NSPv2Startup { .. } => "NSPv2Startup",
+        Call::NSPv2Cleanup { .. } => "NSPv2Cleanup",
+        Call::NSPv2ClientSessionRundown { .. } => "NSPv2ClientSessionRundown",
+        Call::NSPv2LookupServiceBegin { .. } => "NSPv2LookupServiceBegin",
+        Call::NSPv2LookupServiceNextEx { .. } => "NSPv2LookupServiceNextEx",
+        Call::NSPv2LookupServiceEnd { .. } => "NSPv2LookupServiceEnd",
+    }
+}
+
+/// "-1 with WSAEINVAL (10022)", or the bare value when no code was set.
+pub(super) fn returned(ret: i32, error: Option<u32>) -> String {
+    match error {
+        Some(code) => format!("{ret} with {} ({code})", error_name(code)),
+        None => format!("{ret}"),
     }
 }
 
 /// `wsp.cleanup.not_initialised`: a WSPCleanup with no successful WSPStartup
 /// outstanding (and none in flight) fails with WSANOTINITIALISED.
 pub fn not_initialised(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    let mut outstanding: BTreeMap<(Pid, ProviderIx), u32> = BTreeMap::new();
-    let mut starting: BTreeMap<(Pid, ProviderIx), u32> = BTreeMap::new();
+    let mut outstanding: SmallMap<(Pid, ProviderIx), u32> = SmallMap::new();
+    let mut starting: SmallMap<(Pid, ProviderIx), u32> = SmallMap::new();
     for (index, event) in facts.events.iter().enumerate() {
         match &event.kind {
-            EventKind::Call {
-                call: Call::WSPStartup { provider, .. },
-                ..
-            } => *starting.entry((event.process, *provider)).or_insert(0) += 1,
+            EventKind::Call { call, .. } if started_provider(call).is_some() => {
+                let provider = started_provider(call).unwrap_or_default();
+                *starting.entry((event.process, provider)).or_insert(0) += 1;
+            }
             EventKind::Return { id, ret, error, .. } => {
                 let Some((_, call)) = facts.call_of(*id) else {
                     continue;
                 };
                 match *call {
-                    Call::WSPStartup { provider, .. } => {
+                    Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. } => {
                         let key = (event.process, provider);
                         if let Some(n) = starting.get_mut(&key) {
                             *n = n.saturating_sub(1);
@@ -145,10 +215,7 @@ pub fn not_initialised(facts: &Facts, _: &RunEnd, report: &mut Report) {
                         }
                         report.exercised();
                         if *ret != SOCKET_ERROR || *error != Some(WSANOTINITIALISED) {
-                            let got = match error {
-                                Some(code) => format!("{ret} with {} ({code})", error_name(*code)),
-                                None => format!("{ret}"),
-                            };
+                            let got = returned(*ret, *error);
                             report.violation(
                                 facts,
                                 index,
@@ -180,9 +247,13 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
         let EventKind::Return { id, ret, error, .. } = &event.kind else {
             continue;
         };
-        let Some((call_index, Call::WSPStartup { provider, .. })) = facts.call_of(*id) else {
+        let Some((call_index, call)) = facts.call_of(*id) else {
             continue;
         };
+        let Some(provider) = started_provider(call) else {
+            continue;
+        };
+        let provider = &provider;
         let restarted = finals
             .iter()
             .any(|f| f.process == event.process && f.provider == *provider && f.ret < call_index);

@@ -117,7 +117,12 @@ pub fn forget_lower(cx: &Cx, provider: ProviderIx) {
 
 /// WSPSocket of a layered provider: down the chain, starting the next layer lazily if
 /// this instance has not started it yet (a chain other than the one it started for).
-pub async fn socket_below(cx: &Cx, provider: ProviderIx, entry: u32) -> Below {
+pub async fn socket_below(
+    cx: &Cx,
+    provider: ProviderIx,
+    entry: u32,
+    san: Option<ProviderIx>,
+) -> Below {
     let Some((next, lower)) = next_layer(cx, provider, entry) else {
         return Below::Base;
     };
@@ -126,7 +131,7 @@ pub async fn socket_below(cx: &Cx, provider: ProviderIx, entry: u32) -> Below {
     {
         return Below::Failed(error);
     }
-    match Box::pin(transport::wsp_socket(cx, lower, next)).await {
+    match Box::pin(transport::wsp_socket(cx, lower, next, san)).await {
         Ok(handle) => Below::Socket(handle),
         Err(error) => Below::Failed(error),
     }

@@ -7,11 +7,18 @@
 
 pub mod io;
 pub mod layered;
+pub mod namespace;
+pub mod nspv2;
+pub mod san;
 pub mod transport;
 
 use serde::Serialize;
 
+use crate::event::ProviderIx;
 use crate::scenario::ProviderKind;
+use crate::world::Cx;
+use crate::world::loader;
+pub use namespace::NamespaceDefect;
 pub use transport::TransportDefect;
 
 /// A registered model.
@@ -31,6 +38,8 @@ pub struct ModelInfo {
 pub enum Defect {
     None,
     Transport(TransportDefect),
+    San(san::SanDefect),
+    Namespace(NamespaceDefect),
 }
 
 pub fn find(kind: ProviderKind, name: &str) -> Option<&'static ModelInfo> {
@@ -45,6 +54,48 @@ pub fn names(kind: ProviderKind) -> impl Iterator<Item = &'static str> {
         .iter()
         .filter(move |model| model.kind == kind)
         .map(|model| model.name)
+}
+
+/// A direct `Spi` start: the thread holds a load reference for each start that worked
+/// (`start` says whether it did), as an SPI client would.
+pub(crate) async fn step_start(cx: &Cx, provider: ProviderIx, start: impl Future<Output = bool>) {
+    loader::load_library(cx, provider).await;
+    if start.await {
+        let mut world = cx.world.borrow_mut();
+        *world.procs[cx.pid as usize]
+            .step_starts
+            .entry(provider)
+            .or_insert(0) += 1;
+    } else {
+        loader::free_library(cx, provider).await;
+    }
+}
+
+/// A direct `Spi` clean-up: a temporary load reference around the call, and the start's
+/// reference given back when `cleanup` says it ended one.
+pub(crate) async fn step_cleanup(
+    cx: &Cx,
+    provider: ProviderIx,
+    cleanup: impl Future<Output = bool>,
+) {
+    loader::load_library(cx, provider).await;
+    let ended = cleanup.await;
+    loader::free_library(cx, provider).await;
+    let held = {
+        let mut world = cx.world.borrow_mut();
+        let starts = world.procs[cx.pid as usize]
+            .step_starts
+            .entry(provider)
+            .or_insert(0);
+        let held = ended && *starts > 0;
+        if held {
+            *starts -= 1;
+        }
+        held
+    };
+    if held {
+        loader::free_library(cx, provider).await;
+    }
 }
 
 const fn mutant(
@@ -62,7 +113,39 @@ const fn mutant(
     }
 }
 
+const fn ns_mutant(
+    name: &'static str,
+    breaks: &'static str,
+    defect: NamespaceDefect,
+    about: &'static str,
+) -> ModelInfo {
+    ModelInfo {
+        name,
+        kind: ProviderKind::Namespace,
+        breaks: Some(breaks),
+        about,
+        defect: Defect::Namespace(defect),
+    }
+}
+
+use NamespaceDefect as N;
 use TransportDefect as T;
+use san::SanDefect as S;
+
+const fn san_mutant(
+    name: &'static str,
+    breaks: &'static str,
+    defect: S,
+    about: &'static str,
+) -> ModelInfo {
+    ModelInfo {
+        name,
+        kind: ProviderKind::San,
+        breaks: Some(breaks),
+        about,
+        defect: Defect::San(defect),
+    }
+}
 
 pub static MODELS: &[ModelInfo] = &[
     ModelInfo {
@@ -161,5 +244,110 @@ pub static MODELS: &[ModelInfo] = &[
         "spi.return_convention",
         T::ReturnsPlusOneOnError,
         "Returns 1 instead of SOCKET_ERROR (-1) when a call fails.",
+    ),
+    ModelInfo {
+        name: "conforming",
+        kind: ProviderKind::San,
+        breaks: None,
+        about: "Counts WSPStartupEx calls; at the last WSPCleanup releases each pending operation's memory, then completes it through WPUCompleteOverlappedRequest with WSA_OPERATION_ABORTED, posts no notification, resets open sockets.",
+        defect: Defect::None,
+    },
+    san_mutant(
+        "san_returns_einval",
+        "san.cleanup.no_einval",
+        S::ReturnsEinval,
+        "Answers a WSPCleanup with no WSPStartupEx behind it with WSAEINVAL instead of WSANOTINITIALISED.",
+    ),
+    san_mutant(
+        "san_completes_before_free",
+        "san.cleanup.free_before_complete",
+        S::CompletesBeforeFree,
+        "Completes each aborted operation first and releases its memory afterwards.",
+    ),
+    san_mutant(
+        "san_posts_fd_accept_on_cleanup",
+        "san.cleanup.no_notifications",
+        S::PostsFdAcceptOnCleanup,
+        "Posts FD_ACCEPT for each pending accept it cancels at the final cleanup.",
+    ),
+    san_mutant(
+        "san_cancels_without_upcall",
+        "san.cleanup.complete_via_upcall",
+        S::CancelsWithoutUpcall,
+        "Drops pending operations at the final cleanup without completing them through WPUCompleteOverlappedRequest.",
+    ),
+    san_mutant(
+        "san_cleanup_on_first_call",
+        "san.cleanup.refcount",
+        S::CleanupOnFirstCall,
+        "Does the actual cleanup on every WSPCleanup, ignoring the WSPStartupEx calls still outstanding.",
+    ),
+    ModelInfo {
+        name: "conforming",
+        kind: ProviderKind::Namespace,
+        breaks: None,
+        about: "V1: counts NSPStartup calls under a lock, refuses an NSPCleanup for a provider id it does not manage (WSAEINVAL), deregisters and stops its cache thread on the last NSPCleanup only. V2: implements the optional NSPv2Startup/Cleanup/ClientSessionRundown (a session block per client, its address as the session argument); its host keeps one session per client and serves only NS_EMAIL on Vista and Server 2008.",
+        defect: Defect::None,
+    },
+    ModelInfo {
+        name: "conforming_minimal",
+        kind: ProviderKind::Namespace,
+        breaks: None,
+        about: "As `conforming`, but a V2 provider without the optional routines: NSPv2Startup, NSPv2Cleanup and NSPv2ClientSessionRundown are stubs that return WSAEOPNOTSUPP, and every session argument is NULL.",
+        defect: Defect::Namespace(N::OmitsOptionalRoutines),
+    },
+    ns_mutant(
+        "nsp_cleanup_on_first_call",
+        "nsp.cleanup.refcount",
+        N::CleanupOnFirstCall,
+        "Deregisters and frees on every NSPCleanup (and every NSPv2 session end), ignoring the starts still outstanding.",
+    ),
+    ns_mutant(
+        "nsp_accepts_any_provider_id",
+        "nsp.cleanup.invalid_provider",
+        N::AcceptsAnyProviderId,
+        "Never looks at lpProviderId: an NSPCleanup for a provider it does not manage succeeds and counts down.",
+    ),
+    ns_mutant(
+        "nsp_returns_before_worker_exits",
+        "nsp.cleanup.unload_ready",
+        N::ReturnsBeforeWorkerExits,
+        "Tells its cache thread to stop at the last NSPCleanup and returns without waiting; the thread then runs in an unloaded DLL.",
+    ),
+    ns_mutant(
+        "forgets_session_arg",
+        "nspv2.session.same_arg",
+        N::ForgetsSessionArg,
+        "Its host does not keep the argument NSPv2Startup handed back: NSPv2Cleanup and NSPv2ClientSessionRundown get NULL.",
+    ),
+    ns_mutant(
+        "nspv2_cleanup_without_startup",
+        "nspv2.session.startup_first",
+        N::CleanupWithoutStartup,
+        "Its host keeps a client's session even when NSPv2Startup failed, so the client's WSACleanup sends NSPv2Cleanup for a session that never started.",
+    ),
+    ns_mutant(
+        "double_rundown",
+        "nspv2.session.ends_once",
+        N::DoubleRundown,
+        "Its host leaves a session in its table after NSPv2Cleanup, so a client that cleaned up and then exits is run down as well.",
+    ),
+    ns_mutant(
+        "null_optional_entry",
+        "nspv2.optional_stub",
+        N::NullOptionalEntry,
+        "Like `conforming_minimal`, but leaves the NSPv2ClientSessionRundown entry of NSPV2_ROUTINE NULL instead of pointing it at a stub.",
+    ),
+    ns_mutant(
+        "serves_any_namespace_on_vista",
+        "nspv2.os_namespace",
+        N::ServesAnyNamespaceOnVista,
+        "Its host serves lookups in every namespace on Vista and Server 2008, not only NS_EMAIL.",
+    ),
+    ns_mutant(
+        "returns_plus_one_on_error",
+        "spi.return_convention",
+        N::ReturnsPlusOneOnError,
+        "Returns 1 instead of SOCKET_ERROR (-1) when an NSP call fails (the value seed 000 prints).",
     ),
 ];

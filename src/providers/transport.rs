@@ -4,7 +4,9 @@
 
 use crate::event::*;
 use crate::providers::layered;
+use crate::providers::san::{self, SanDefect};
 use crate::scenario::{IoMode, SpiCall};
+use crate::switch;
 use crate::world::Cx;
 use crate::world::kernel::{SockState, sockets_in};
 use crate::world::loader;
@@ -61,7 +63,7 @@ pub(crate) fn failure(cx: &Cx, provider: ProviderIx) -> i32 {
     }
 }
 
-fn refcount(cx: &Cx, provider: ProviderIx) -> u32 {
+pub(crate) fn refcount(cx: &Cx, provider: ProviderIx) -> u32 {
     let world = cx.world.borrow();
     world.procs[cx.pid as usize]
         .instances
@@ -69,7 +71,7 @@ fn refcount(cx: &Cx, provider: ProviderIx) -> u32 {
         .map_or(0, |instance| instance.refcount)
 }
 
-fn set_refcount(cx: &Cx, provider: ProviderIx, value: u32) {
+pub(crate) fn set_refcount(cx: &Cx, provider: ProviderIx, value: u32) {
     let mut world = cx.world.borrow_mut();
     if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
         instance.refcount = value;
@@ -78,7 +80,7 @@ fn set_refcount(cx: &Cx, provider: ProviderIx, value: u32) {
 
 /// Enters the provider's critical section around start-up and clean-up (a
 /// CRITICAL_SECTION in the DLL). The `racy_refcount` defect has none.
-async fn lock(cx: &Cx, provider: ProviderIx) {
+pub(crate) async fn lock(cx: &Cx, provider: ProviderIx) {
     if has(cx, provider, D::RacyRefcount) {
         return;
     }
@@ -117,7 +119,7 @@ async fn lock(cx: &Cx, provider: ProviderIx) {
     }
 }
 
-fn unlock(cx: &Cx, provider: ProviderIx) {
+pub(crate) fn unlock(cx: &Cx, provider: ProviderIx) {
     let next = {
         let mut world = cx.world.borrow_mut();
         let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) else {
@@ -135,39 +137,22 @@ fn unlock(cx: &Cx, provider: ProviderIx) {
 /// for each WSPStartup it made (and a temporary one around each call).
 pub async fn spi_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
     match call {
-        SpiCall::WSPStartup => {
-            loader::load_library(cx, provider).await;
-            let (ret, _) = wsp_startup(cx, provider, Client::Step, None).await;
-            if ret == NO_ERROR {
-                let mut world = cx.world.borrow_mut();
-                *world.procs[cx.pid as usize]
-                    .step_starts
-                    .entry(provider)
-                    .or_insert(0) += 1;
-            } else {
-                loader::free_library(cx, provider).await;
-            }
+        SpiCall::WSPStartup | SpiCall::WSPStartupEx => {
+            let start = async {
+                let (ret, _) = if call == SpiCall::WSPStartupEx {
+                    wsp_startup_ex(cx, provider, Client::Step, None).await
+                } else {
+                    wsp_startup(cx, provider, Client::Step, None).await
+                };
+                ret == NO_ERROR
+            };
+            super::step_start(cx, provider, start).await;
         }
         SpiCall::WSPCleanup => {
-            loader::load_library(cx, provider).await;
-            let (ret, _) = wsp_cleanup(cx, provider, Client::Step).await;
-            loader::free_library(cx, provider).await;
-            let held = {
-                let mut world = cx.world.borrow_mut();
-                let starts = world.procs[cx.pid as usize]
-                    .step_starts
-                    .entry(provider)
-                    .or_insert(0);
-                let held = ret == NO_ERROR && *starts > 0;
-                if held {
-                    *starts -= 1;
-                }
-                held
-            };
-            if held {
-                loader::free_library(cx, provider).await;
-            }
+            let cleanup = async { wsp_cleanup(cx, provider, Client::Step).await.0 == NO_ERROR };
+            super::step_cleanup(cx, provider, cleanup).await;
         }
+        _ => {}
     }
 }
 
@@ -179,14 +164,41 @@ pub async fn wsp_startup(
     client: Client,
     entry: Option<u32>,
 ) -> (i32, Option<u32>) {
-    let id = cx.call(Call::WSPStartup {
+    let call = Call::WSPStartup {
         provider,
         client,
         entry,
-    });
+    };
+    start(cx, provider, call, entry, SpiCall::WSPStartup).await
+}
+
+/// WSPStartupEx: how the switch starts a SAN provider (seed 004); the same start-up,
+/// counted the same way.
+pub async fn wsp_startup_ex(
+    cx: &Cx,
+    provider: ProviderIx,
+    client: Client,
+    entry: Option<u32>,
+) -> (i32, Option<u32>) {
+    let call = Call::WSPStartupEx {
+        provider,
+        client,
+        entry,
+    };
+    start(cx, provider, call, entry, SpiCall::WSPStartupEx).await
+}
+
+async fn start(
+    cx: &Cx,
+    provider: ProviderIx,
+    call: Call,
+    entry: Option<u32>,
+    which: SpiCall,
+) -> (i32, Option<u32>) {
+    let id = cx.call(call);
     cx.yield_point().await;
     lock(cx, provider).await;
-    let (ret, error, detail) = startup_body(cx, provider, entry).await;
+    let (ret, error, detail) = startup_body(cx, provider, entry, which).await;
     unlock(cx, provider);
     cx.ret(id, ret, error, detail);
     (ret, error)
@@ -196,6 +208,7 @@ async fn startup_body(
     cx: &Cx,
     provider: ProviderIx,
     entry: Option<u32>,
+    which: SpiCall,
 ) -> (i32, Option<u32>, Detail) {
     let refused = has(cx, provider, D::NotRestartable)
         && cx.world.borrow().machine[provider as usize]
@@ -214,7 +227,7 @@ async fn startup_body(
         cx.yield_point().await;
     }
     if before == 0 {
-        if !cx.try_alloc(provider, SpiCall::WSPStartup) {
+        if !cx.try_alloc(provider, which) {
             layered::unwind_lower(cx, provider, entry).await;
             return (
                 failure(cx, provider),
@@ -241,34 +254,25 @@ fn initialise(cx: &Cx, provider: ProviderIx) {
     } else {
         cx.acquire(provider, Resource::MachineRegistration)
     };
-    let tid = {
-        let mut world = cx.world.borrow_mut();
-        let name = format!("{}.worker", world.provider_name(provider));
-        let threads = &mut world.procs[cx.pid as usize].threads;
-        threads.push(crate::world::ThreadState {
-            name,
-            task: None,
-            depth: 0,
-            app: false,
-            finished: false,
-            waiting_for: None,
-        });
-        (threads.len() - 1) as Tid
-    };
-    let worker = Cx {
-        tid: Some(tid),
-        ..cx.clone()
-    };
-    let thread = cx.acquire(provider, Resource::WorkerThread { thread: tid });
-    let task = cx
-        .sim
-        .spawn(async move { worker_thread(&worker, provider, thread).await });
+    start_worker(cx, provider);
     let mut world = cx.world.borrow_mut();
-    let process = &mut world.procs[cx.pid as usize];
-    process.threads[tid as usize].task = Some(task);
-    if let Some(instance) = process.instances.get_mut(&provider) {
+    if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
         instance.memory = Some(memory);
         instance.machine = Some(machine);
+    }
+}
+
+/// Starts the provider's worker thread (`<provider>.worker`) in this process.
+pub(crate) fn start_worker(cx: &Cx, provider: ProviderIx) {
+    let name = format!("{}.worker", cx.world.borrow().provider_name(provider));
+    let worker = cx.add_thread(name);
+    let tid = worker.tid.unwrap_or_default();
+    let thread = cx.acquire(provider, Resource::WorkerThread { thread: tid });
+    let task = worker
+        .clone()
+        .start(async move { worker_thread(&worker, provider, thread).await });
+    let mut world = cx.world.borrow_mut();
+    if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
         instance.worker = Some((tid, task));
         instance.stop_worker = false;
     }
@@ -334,13 +338,21 @@ async fn cleanup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detai
         if has(cx, provider, D::CleanupWithoutStartupSucceeds) {
             return (NO_ERROR, None, Detail::None);
         }
-        return (failure(cx, provider), Some(WSANOTINITIALISED), Detail::None);
+        // Seed 004: a SAN provider answers WSANOTINITIALISED, never WSAEINVAL.
+        let error = if san::has(cx, provider, SanDefect::ReturnsEinval) {
+            WSAEINVAL
+        } else {
+            WSANOTINITIALISED
+        };
+        return (failure(cx, provider), Some(error), Detail::None);
     }
     if has(cx, provider, D::RacyRefcount) {
         cx.yield_point().await;
     }
     let mut after = before - 1;
-    let actual = after == 0 || has(cx, provider, D::CleanupOnFirstCall);
+    let actual = after == 0
+        || has(cx, provider, D::CleanupOnFirstCall)
+        || san::has(cx, provider, SanDefect::CleanupOnFirstCall);
     if actual {
         after = 0;
     }
@@ -363,6 +375,9 @@ async fn cleanup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detai
 /// leave closed sockets' data to the kernel, stop the worker, free everything.
 async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
     cx.yield_point().await;
+    if san::is_san(cx, provider) {
+        san::cancel_pending(cx, provider).await;
+    }
     let notify_aborts = has(cx, provider, D::RunsCompletionRoutineOnAbort);
     for op in cx.pending_ops(provider, None) {
         let blocking = matches!(cx.world.borrow().ops[op as usize].mode, IoMode::Blocking);
@@ -373,6 +388,8 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
         };
         cx.complete_op(op, status, notify_aborts);
     }
+    // The switch inside a TCP provider cleans up the SAN providers it started.
+    switch::cleanup(cx, provider).await;
     let open = sockets_in(&cx.world.borrow(), cx.pid, provider, SockState::Open);
     for socket in open {
         let (select, kernel) = {
@@ -406,7 +423,8 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
             cx.discard_data(socket, ReleasedBy::Provider);
         }
     }
-    stop_worker(cx, provider).await;
+    let wait = !has(cx, provider, D::ReturnsBeforeWorkerExits);
+    stop_worker(cx, provider, wait).await;
     // A layered provider tears down the layer below inside its own final cleanup, as
     // many WSPCleanup calls as it made WSPStartup calls there (SPEC section 3).
     match () {
@@ -432,8 +450,8 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
     }
 }
 
-async fn stop_worker(cx: &Cx, provider: ProviderIx) {
-    let wait = !has(cx, provider, D::ReturnsBeforeWorkerExits);
+/// Tells the worker to stop and, when `wait`, waits until it has exited.
+pub(crate) async fn stop_worker(cx: &Cx, provider: ProviderIx, wait: bool) {
     let worker = {
         let mut world = cx.world.borrow_mut();
         let me = cx.sim.current();
@@ -496,10 +514,30 @@ pub async fn dll_main(cx: &Cx, provider: ProviderIx, reason: DllReason) {
 
 /// WSPSocket. A layered provider passes the call down its chain and hands back the
 /// base provider's socket (model choice: layers do not wrap handles).
-pub async fn wsp_socket(cx: &Cx, provider: ProviderIx, entry: u32) -> Result<SocketHandle, u32> {
+pub async fn wsp_socket(
+    cx: &Cx,
+    provider: ProviderIx,
+    entry: u32,
+    san: Option<ProviderIx>,
+) -> Result<SocketHandle, u32> {
     let id = cx.call(Call::WSPSocket { provider, entry });
     cx.yield_point().await;
-    let handle = match layered::socket_below(cx, provider, entry).await {
+    let below = if san::is_san(cx, provider) {
+        layered::Below::Base
+    } else {
+        layered::socket_below(cx, provider, entry, san).await
+    };
+    let handle = match below {
+        layered::Below::Base if san.is_some() && !san::is_san(cx, provider) => {
+            match switch::socket(cx, provider, san.unwrap_or(provider), entry).await {
+                Ok(handle) => handle,
+                Err(error) => {
+                    let ret = failure(cx, provider);
+                    cx.ret(id, ret, Some(error), Detail::None);
+                    return Err(error);
+                }
+            }
+        }
         layered::Below::Base => cx.open_socket(provider, entry),
         layered::Below::Socket(handle) => handle,
         layered::Below::Failed(error) => {

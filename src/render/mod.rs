@@ -1,13 +1,14 @@
 //! Views of a run. Nothing renders while simulating; nothing simulates while rendering.
 
 pub mod json;
+pub mod mermaid;
 pub mod text;
 
 use crate::event::*;
 use crate::oracle::spi::function_name;
 use crate::run::Run;
-use crate::scenario::{CloseHow, IoMode};
-use crate::wsa::fd_names;
+use crate::scenario::{CloseHow, IoMode, ProviderId};
+use crate::wsa::{fd_names, namespace_name};
 
 /// Names for the ids events carry.
 pub struct Labels<'r> {
@@ -53,6 +54,9 @@ impl<'r> Labels<'r> {
             Client::Ws2 => String::new(),
             Client::Step => " [direct SPI call]".to_string(),
             Client::Layer(provider) => format!(" [from {}]", self.provider(provider)),
+            Client::Switch(provider) => {
+                format!(" [from the switch in {}]", self.provider(provider))
+            }
         }
     }
 
@@ -61,6 +65,28 @@ impl<'r> Labels<'r> {
         let socket = |s: &SocketHandle| self.socket(process, *s);
         match call {
             Call::WSAStartup { version } => format!("{name}({}.{})", version.0, version.1),
+            Call::ConnectEx { socket: s, mode } | Call::AcceptEx { socket: s, mode } => {
+                format!("{name}({}, {})", socket(s), mode_name(*mode))
+            }
+            Call::WSPConnect {
+                provider,
+                socket: s,
+            }
+            | Call::WSPAccept {
+                provider,
+                socket: s,
+            } => {
+                format!("{}!{name}({})", self.provider(*provider), socket(s))
+            }
+            Call::WPUCompleteOverlappedRequest {
+                provider,
+                op,
+                status,
+            } => format!(
+                "{}: upcall {name}(#{op}, {} ({status}))",
+                self.provider(*provider),
+                crate::wsa::error_name(*status)
+            ),
             Call::WSACleanup => format!("{name}()"),
             Call::WSASocket { entry } => format!("{name}(entry {entry})"),
             Call::WSASend {
@@ -79,6 +105,11 @@ impl<'r> Labels<'r> {
                 format!("{name}({}, {})", socket(s), fd_names(*events))
             }
             Call::WSPStartup {
+                provider,
+                client,
+                entry,
+            }
+            | Call::WSPStartupEx {
                 provider,
                 client,
                 entry,
@@ -138,7 +169,136 @@ impl<'r> Labels<'r> {
                     fd_names(*events)
                 )
             }
+            _ => self.namespace_call(name, call),
         }
+    }
+
+    /// The namespace calls (seeds 000, 001, 002).
+    fn namespace_call(&self, name: &str, call: &Call) -> String {
+        let client = |pid: &Pid| format!("client {}", self.run.names.processes[*pid as usize]);
+        let dll = |provider: &ProviderIx| format!("{}!{name}", self.provider(*provider));
+        match call {
+            Call::WSALookupServiceBegin {
+                namespace,
+                name: wanted,
+            } => format!("{name}({}, \"{wanted}\")", namespace_name(*namespace)),
+            Call::WSAAdvertiseProvider {
+                provider,
+                null_routines,
+            } => {
+                let table = if null_routines.is_empty() {
+                    "every entry set".to_string()
+                } else {
+                    let null: Vec<String> = null_routines
+                        .iter()
+                        .map(|r| format!("{r:?} NULL"))
+                        .collect();
+                    null.join(", ")
+                };
+                format!(
+                    "{name}({}, NSPV2_ROUTINE: {table})",
+                    self.provider(*provider)
+                )
+            }
+            Call::WSAUnadvertiseProvider { provider } => {
+                format!("{name}({})", self.provider(*provider))
+            }
+            Call::NSPStartup { provider, client } => format!(
+                "{}(&{}'s id, &NSP_ROUTINE){}",
+                dll(provider),
+                self.provider(*provider),
+                self.client_note(*client)
+            ),
+            Call::NSPCleanup {
+                provider,
+                client,
+                provider_id,
+            } => {
+                let id = match provider_id {
+                    ProviderId::Own => format!("&{}'s id", self.provider(*provider)),
+                    ProviderId::Other => "&another provider's id".to_string(),
+                };
+                format!("{}({id}){}", dll(provider), self.client_note(*client))
+            }
+            Call::NSPLookupServiceBegin {
+                provider,
+                namespace,
+                name: wanted,
+            } => format!(
+                "{}({}, \"{wanted}\")",
+                dll(provider),
+                namespace_name(*namespace)
+            ),
+            Call::NSPLookupServiceNext { provider } | Call::NSPLookupServiceEnd { provider } => {
+                format!("{}()", dll(provider))
+            }
+            Call::NSPv2Startup {
+                provider,
+                client: by,
+                session_of,
+            } => format!(
+                "{}({}, &arg){}",
+                dll(provider),
+                client(session_of),
+                self.client_note(*by)
+            ),
+            Call::NSPv2Cleanup {
+                provider,
+                client: by,
+                session_of,
+                arg,
+            }
+            | Call::NSPv2ClientSessionRundown {
+                provider,
+                client: by,
+                session_of,
+                arg,
+            } => format!(
+                "{}({}, arg {}){}",
+                dll(provider),
+                client(session_of),
+                session_arg(*arg),
+                self.client_note(*by)
+            ),
+            Call::NSPv2LookupServiceBegin {
+                provider,
+                session_of,
+                arg,
+                namespace,
+                name: wanted,
+            } => format!(
+                "{}({}, arg {}, {}, \"{wanted}\")",
+                dll(provider),
+                client(session_of),
+                session_arg(*arg),
+                namespace_name(*namespace)
+            ),
+            Call::NSPv2LookupServiceNextEx {
+                provider,
+                session_of,
+                arg,
+            }
+            | Call::NSPv2LookupServiceEnd {
+                provider,
+                session_of,
+                arg,
+            } => format!(
+                "{}({}, arg {})",
+                dll(provider),
+                client(session_of),
+                session_arg(*arg)
+            ),
+            _ => format!("{name}()"),
+        }
+    }
+}
+
+/// A session argument as traces show it: its address, or NULL.
+pub fn session_arg(arg: SessionArg) -> String {
+    if arg == 0 {
+        "NULL".to_string()
+    } else {
+        format!("0x{arg:x}")
     }
 }
 

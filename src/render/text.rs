@@ -8,12 +8,18 @@ use crate::contract;
 use crate::event::*;
 use crate::oracle::Status;
 use crate::run::{Run, RunEnd};
-use crate::scenario::{IoMode, Notify, Scenario};
-use crate::wsa::{error_name, fd_names};
+use crate::scenario::{CatalogEntry, IoMode, Notify, NspVersion, Scenario};
+use crate::wsa::{error_name, fd_names, namespace_name};
 
-use super::Labels;
+use super::{Labels, session_arg};
 
 const CALL_WIDTH: usize = 52;
+
+/// SPEC section 3's model choice for NSPv2, shown above traces that use it.
+const NSPV2_NOTE: &str = "model choice (SPEC section 3, `ws2sim explain nspv2.session.ends_once`): an NSPv2 \
+provider runs in the process that advertises it; each client process gets one session, \
+opened by NSPv2Startup at its first lookup and ended once: by NSPv2Cleanup at its final \
+WSACleanup, or by NSPv2ClientSessionRundown when it ends without one.\n";
 
 pub fn render(scenario: &Scenario, run: &Run, path: &str) -> String {
     let labels = Labels::new(run);
@@ -40,6 +46,18 @@ pub fn render(scenario: &Scenario, run: &Run, path: &str) -> String {
             "ws2_32 model {} (a mutant: breaks {breaks})",
             run.ws2_model.name
         );
+    }
+    let nspv2 = scenario.catalog.iter().any(|entry| {
+        matches!(
+            entry,
+            CatalogEntry::Namespace {
+                version: NspVersion::V2,
+                ..
+            }
+        )
+    });
+    if nspv2 {
+        out.push_str(NSPV2_NOTE);
     }
     out.push('\n');
 
@@ -74,6 +92,22 @@ pub fn render(scenario: &Scenario, run: &Run, path: &str) -> String {
     out.push('\n');
     verdict(&mut out, scenario, run, path);
     out
+}
+
+/// One event other than a call or a return, as plain text: its line without the time
+/// and the thread, for other views.
+pub fn describe(run: &Run, labels: &Labels, event: &Event) -> String {
+    if matches!(
+        event.kind,
+        EventKind::Call { .. } | EventKind::Return { .. }
+    ) {
+        return String::new();
+    }
+    match line(run, labels, 0, event) {
+        Some((text, Some(result))) => format!("{text} {result}"),
+        Some((text, None)) => text,
+        None => String::new(),
+    }
 }
 
 /// The text and the result column of one event; `None` for a folded return.
@@ -267,6 +301,47 @@ fn line(
             format!("{} allocation #{nth} fails", labels.provider(*provider)),
             Some("[FailAlloc fault]".to_string()),
         ),
+        EventKind::HostRefused {
+            provider,
+            session_of,
+            namespace,
+        } => (
+            format!(
+                "{} host refuses {}'s lookup in {}",
+                labels.provider(*provider),
+                run.names.processes[*session_of as usize],
+                namespace_name(*namespace)
+            ),
+            Some("[only NS_EMAIL on Vista and Server 2008]".to_string()),
+        ),
+        EventKind::RundownRequested { provider, host } => (
+            format!(
+                "the process ends with a session on {}",
+                labels.provider(*provider)
+            ),
+            Some(format!(
+                "[its host {} runs it down]",
+                run.names.processes[*host as usize]
+            )),
+        ),
+        EventKind::SessionDied {
+            provider,
+            session_of,
+        } => (
+            format!(
+                "{}'s session on {} dies with the host",
+                run.names.processes[*session_of as usize],
+                labels.provider(*provider)
+            ),
+            Some("[no NSPv2 call ends it]".to_string()),
+        ),
+        EventKind::NullRoutineCalled { provider, routine } => (
+            format!(
+                "{}!{routine:?} is a NULL entry of NSPV2_ROUTINE",
+                labels.provider(*provider)
+            ),
+            Some("[access violation: the process dies]".to_string()),
+        ),
         EventKind::ThreadKilled => ("thread killed".to_string(), None),
         EventKind::Waits { on } => {
             let holder = |holder: &Option<Tid>| match holder {
@@ -358,16 +433,17 @@ fn result(labels: &Labels, process: Pid, kind: &EventKind) -> String {
             }
         ),
         Detail::Bytes { bytes } => format!(" [{bytes} bytes]"),
+        Detail::Session { arg, before, after } => format!(
+            " [session arg {}, refcount {before}->{after}]",
+            session_arg(*arg)
+        ),
         Detail::Pending { op } => format!(" [operation #{op} pending]"),
     };
     format!("{value}{note}")
 }
 
 fn op_name(kind: OpKind, op: OpId) -> String {
-    match kind {
-        OpKind::Send => format!("send#{op}"),
-        OpKind::Recv => format!("recv#{op}"),
-    }
+    kind.label(op)
 }
 
 fn notify_name(notify: Notify) -> &'static str {
@@ -413,6 +489,9 @@ fn resource_name(what: Resource) -> String {
         Resource::WorkerThread { .. } => "worker thread".to_string(),
         Resource::MachineRegistration => "machine-wide registration".to_string(),
         Resource::SharedCount => "shared-memory attach count".to_string(),
+        Resource::SanEndpoint { socket } => format!("SAN endpoint 0x{socket:x}"),
+        Resource::OpMemory { op } => format!("memory of operation #{op}"),
+        Resource::SessionMemory { .. } => "session block".to_string(),
     }
 }
 
@@ -531,9 +610,22 @@ fn verdict(out: &mut String, scenario: &Scenario, run: &Run, path: &str) {
     );
     let _ = writeln!(
         out,
-        "seed {} · {} decisions · replay: ws2sim replay {path} --schedule {}",
+        "seed {} · {} decisions · replay: {}",
         run.seed,
         run.schedule.len(),
-        run.schedule.to_token()
+        replay_command(path, &run.schedule, &run.model_overrides)
     );
+}
+
+/// The command that replays a schedule, with the `--provider-model` overrides it needs.
+pub fn replay_command(
+    path: &str,
+    schedule: &sim::Schedule,
+    overrides: &[(String, String)],
+) -> String {
+    let mut command = format!("ws2sim replay {path} --schedule {}", schedule.to_token());
+    for (provider, model) in overrides {
+        let _ = write!(command, " --provider-model {provider}={model}");
+    }
+    command
 }

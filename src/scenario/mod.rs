@@ -7,6 +7,7 @@ mod chain;
 mod error;
 pub mod locate;
 pub mod model;
+mod namespace;
 mod schema;
 mod steps;
 mod syntax;

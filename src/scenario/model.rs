@@ -87,6 +87,10 @@ fn conforming() -> String {
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ProviderKind {
     Transport,
+    /// A namespace provider; its catalog entries say whether it is version 1 or 2.
+    Namespace,
+    /// A SAN service provider, reached only through the Winsock switch (seed 004).
+    San,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -100,6 +104,29 @@ pub enum CatalogEntry {
         #[serde(default)]
         chain: Chain,
     },
+    /// A namespace catalog entry (WSCInstallNameSpace): `provider` serves `namespace`
+    /// (NS_DNS = 12, NS_EMAIL = 37, others by number) as an NSP (`V1`) or NSPv2 (`V2`)
+    /// provider. A disabled entry is skipped by lookups.
+    Namespace {
+        provider: String,
+        namespace: u32,
+        version: NspVersion,
+        #[serde(default = "enabled")]
+        enabled: bool,
+    },
+}
+
+fn enabled() -> bool {
+    true
+}
+
+/// The namespace provider interface a catalog entry uses.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NspVersion {
+    /// NSPStartup/NSPCleanup, loaded into each process that looks up (seed 002).
+    V1,
+    /// NSPv2, running in a host process that advertises it (seeds 000, 001).
+    V2,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
@@ -145,7 +172,13 @@ pub enum Step {
     /// WSASocket on a catalog entry; `name` is how later steps refer to the socket.
     /// Naming a socket again is allowed and rebinds the name to the new socket (a retry
     /// after a failed WSASocket, as `failed-startup.ron` does); the old one stays open.
-    Socket { name: String, entry: u32 },
+    /// `via: San("name")` routes it through the Winsock switch to a SAN provider.
+    Socket {
+        name: String,
+        entry: u32,
+        #[serde(default)]
+        via: Route,
+    },
     /// WSASend of `bytes` bytes.
     Send {
         socket: String,
@@ -158,6 +191,22 @@ pub enum Step {
     },
     /// WSARecv.
     Recv {
+        socket: String,
+        #[serde(default)]
+        mode: IoMode,
+        #[serde(default)]
+        completes: Completion,
+    },
+    /// ConnectEx: completes normally with FD_CONNECT to a registered socket.
+    Connect {
+        socket: String,
+        #[serde(default)]
+        mode: IoMode,
+        #[serde(default)]
+        completes: Completion,
+    },
+    /// AcceptEx on a listening socket: completes normally with FD_ACCEPT.
+    Accept {
         socket: String,
         #[serde(default)]
         mode: IoMode,
@@ -188,13 +237,28 @@ pub enum Step {
     Crash,
     /// A direct SPI call: the thread acts as an SPI client (as ws2_32 or an LSP would).
     Spi { provider: String, call: SpiCall },
+    /// WSALookupServiceBegin/Next/End for `name` in `namespace` (NS_DNS = 12, NS_EMAIL = 37).
+    Lookup { namespace: u32, name: String },
+    /// The thread's process becomes the NSPv2 host of `provider` (WSAAdvertiseProvider).
+    Advertise { provider: String },
+    /// WSAUnadvertiseProvider: the host stops serving `provider`.
+    Unadvertise { provider: String },
+}
+
+/// Where a socket goes: the catalog entry's own provider chain, or a SAN provider
+/// behind the switch that lives in the base TCP provider (SPEC section 3).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum Route {
+    #[default]
+    Catalog,
+    San(String),
 }
 
 fn default_bytes() -> u32 {
     100
 }
 
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, Hash)]
 pub enum IoMode {
     /// The thread waits until the call completes or is cancelled.
     #[default]
@@ -203,7 +267,7 @@ pub enum IoMode {
     Overlapped(Notify),
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
 pub enum Notify {
     /// The WSAOVERLAPPED's event object is set.
     Event,
@@ -224,7 +288,7 @@ pub enum Completion {
     Never,
 }
 
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, Hash)]
 pub enum CloseHow {
     #[default]
     Graceful,
@@ -242,9 +306,33 @@ pub enum FdEvent {
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(deny_unknown_fields)]
 pub enum SpiCall {
     WSPStartup,
     WSPCleanup,
+    /// A SAN provider's start-up, as the switch calls it (seed 004).
+    WSPStartupEx,
+    /// NSPStartup with the provider's own id (seed 002).
+    NSPStartup,
+    /// NSPCleanup with the provider's own id or another one (seed 002: WSAEINVAL).
+    NSPCleanup {
+        provider_id: ProviderId,
+    },
+    /// NSPv2Startup: the thread acts as an NSPv2 host and keeps the session argument.
+    NSPv2Startup,
+    /// NSPv2Cleanup with the argument of the thread's last NSPv2Startup (seed 000).
+    NSPv2Cleanup,
+    /// NSPv2ClientSessionRundown with the argument of the last NSPv2Startup (seed 001).
+    NSPv2ClientSessionRundown,
+}
+
+/// The `lpProviderId` an `NSPCleanup` step passes.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProviderId {
+    /// The GUID of the provider called: the one it manages.
+    Own,
+    /// A GUID the provider does not manage.
+    Other,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]

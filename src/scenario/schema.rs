@@ -23,6 +23,16 @@ const USAGE: &[(Family, &str, &str)] = &[
     (Family::Step, "Socket", "Socket(name: \"s\", entry: 1001)"),
     (
         Family::Step,
+        "Connect",
+        "Connect(socket: \"s\", mode: Overlapped(Event), completes: Latency)",
+    ),
+    (
+        Family::Step,
+        "Accept",
+        "Accept(socket: \"s\", mode: Overlapped(Event), completes: Never)",
+    ),
+    (
+        Family::Step,
         "Send",
         "Send(socket: \"s\", bytes: 100, mode: Blocking, completes: Latency)",
     ),
@@ -50,6 +60,21 @@ const USAGE: &[(Family, &str, &str)] = &[
         "Spi",
         "Spi(provider: \"msafd\", call: WSPStartup)",
     ),
+    (
+        Family::Step,
+        "Lookup",
+        "Lookup(namespace: 12, name: \"www.example.com\")",
+    ),
+    (
+        Family::Step,
+        "Advertise",
+        "Advertise(provider: \"mailnsp\")",
+    ),
+    (
+        Family::Step,
+        "Unadvertise",
+        "Unadvertise(provider: \"mailnsp\")",
+    ),
     (Family::Fault, "Crash", "Crash(process: \"app\", at: 40)"),
     (Family::Fault, "Exit", "Exit(process: \"app\", at: 40)"),
     (
@@ -62,7 +87,13 @@ const USAGE: &[(Family, &str, &str)] = &[
         "Transport",
         "Transport(id: 1001, provider: \"msafd\", protocol: Tcp, chain: Base)",
     ),
+    (
+        Family::Catalog,
+        "Namespace",
+        "Namespace(provider: \"dnsnsp\", namespace: 12, version: V1, enabled: true)",
+    ),
     (Family::Catalog, "Layered", "Layered([1010, 1001])"),
+    (Family::Other, "NSPCleanup", "NSPCleanup(provider_id: Own)"),
     (Family::Other, "Overlapped", "Overlapped(Event)"),
     (Family::Other, "After", "After(ticks)"),
     (
@@ -115,12 +146,15 @@ pub(crate) fn family_of(path: &str) -> Family {
 /// struct variants, so validation does; SPEC section 6: unknown fields are errors).
 pub(crate) fn step_fields(variant: &str) -> Option<&'static [&'static str]> {
     Some(match variant {
-        "Socket" => &["name", "entry"],
+        "Socket" => &["name", "entry", "via"],
+        "Connect" | "Accept" => &["socket", "mode", "completes"],
         "Send" => &["socket", "bytes", "mode", "completes"],
         "Recv" => &["socket", "mode", "completes"],
         "Close" => &["socket", "how"],
         "AsyncSelect" | "EventSelect" => &["socket", "events"],
         "Spi" => &["provider", "call"],
+        "Lookup" => &["namespace", "name"],
+        "Advertise" | "Unadvertise" => &["provider"],
         _ => return None,
     })
 }
@@ -138,6 +172,7 @@ pub(crate) fn fault_fields(variant: &str) -> Option<&'static [&'static str]> {
 pub(crate) fn catalog_fields(variant: &str) -> Option<&'static [&'static str]> {
     match variant {
         "Transport" => Some(&["id", "provider", "protocol", "chain"]),
+        "Namespace" => Some(&["provider", "namespace", "version", "enabled"]),
         _ => None,
     }
 }

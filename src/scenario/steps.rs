@@ -188,7 +188,30 @@ fn step_refs(c: &mut Checker<'_>, ctx: &Ctx<'_>, step: &Step, path: Path) {
     };
     let name = step_name(step);
     match step {
-        Step::Socket { entry, .. } => {
+        Step::Socket { entry, via, .. } => {
+            if let Route::San(san) = via
+                && !ctx
+                    .sc
+                    .providers
+                    .iter()
+                    .any(|p| p.name == *san && p.kind == ProviderKind::San)
+            {
+                let sans = ctx
+                    .sc
+                    .providers
+                    .iter()
+                    .filter(|p| p.kind == ProviderKind::San)
+                    .map(|p| p.name.as_str());
+                c.at(
+                    &field("via"),
+                    format!(
+                        "`Socket` routes through the switch to `{san}`, which is not a \
+                         provider of kind `San`"
+                    ),
+                    "unknown SAN provider",
+                    Some(suggest(san, "SAN providers", sans)),
+                );
+            }
             if !ctx.names.catalog.contains_key(entry) {
                 let ids: Vec<String> = ctx.names.catalog.keys().map(u32::to_string).collect();
                 let help = if ids.is_empty() {
@@ -215,6 +238,8 @@ fn step_refs(c: &mut Checker<'_>, ctx: &Ctx<'_>, step: &Step, path: Path) {
         }
         Step::Send { socket, .. }
         | Step::Recv { socket, .. }
+        | Step::Connect { socket, .. }
+        | Step::Accept { socket, .. }
         | Step::Close { socket, .. }
         | Step::AsyncSelect { socket, .. }
         | Step::EventSelect { socket, .. } => {
@@ -241,7 +266,7 @@ fn step_refs(c: &mut Checker<'_>, ctx: &Ctx<'_>, step: &Step, path: Path) {
                 );
             }
         }
-        Step::Spi { provider, .. } => {
+        Step::Spi { provider, call } => {
             if !ctx.names.providers.contains_key(provider.as_str()) {
                 c.at(
                     &field("provider"),
@@ -252,14 +277,25 @@ fn step_refs(c: &mut Checker<'_>, ctx: &Ctx<'_>, step: &Step, path: Path) {
                     "unknown provider",
                     Some(suggest(provider, "providers", provider_names(ctx.sc))),
                 );
+            } else if let Some(why) = super::namespace::call_mismatch(ctx.names, provider, *call) {
+                c.at(
+                    &field("call"),
+                    format!("`Spi` cannot make this call: {why}"),
+                    "wrong kind of call",
+                    None,
+                );
             }
+        }
+        Step::Advertise { provider } | Step::Unadvertise { provider } => {
+            super::namespace::advertised(c, ctx.sc, ctx.names, name, provider, field("provider"));
         }
         Step::Startup
         | Step::StartupVersion(..)
         | Step::Cleanup
         | Step::Sleep(_)
         | Step::Exit
-        | Step::Crash => {}
+        | Step::Crash
+        | Step::Lookup { .. } => {}
     }
 }
 
@@ -302,6 +338,8 @@ pub fn step_name(step: &Step) -> &'static str {
         Step::StartupVersion(..) => "StartupVersion",
         Step::Cleanup => "Cleanup",
         Step::Socket { .. } => "Socket",
+        Step::Connect { .. } => "Connect",
+        Step::Accept { .. } => "Accept",
         Step::Send { .. } => "Send",
         Step::Recv { .. } => "Recv",
         Step::Close { .. } => "Close",
@@ -311,5 +349,8 @@ pub fn step_name(step: &Step) -> &'static str {
         Step::Exit => "Exit",
         Step::Crash => "Crash",
         Step::Spi { .. } => "Spi",
+        Step::Lookup { .. } => "Lookup",
+        Step::Advertise { .. } => "Advertise",
+        Step::Unadvertise { .. } => "Unadvertise",
     }
 }

@@ -16,6 +16,7 @@ fn all_steps() -> Vec<Step> {
         Step::Socket {
             name: s(),
             entry: 1001,
+            via: Route::Catalog,
         },
         Step::Send {
             socket: s(),
@@ -47,6 +48,36 @@ fn all_steps() -> Vec<Step> {
             provider: "msafd".to_string(),
             call: SpiCall::WSPCleanup,
         },
+        Step::Spi {
+            provider: "dnsnsp".to_string(),
+            call: SpiCall::NSPCleanup {
+                provider_id: ProviderId::Other,
+            },
+        },
+        Step::Spi {
+            provider: "mailnsp".to_string(),
+            call: SpiCall::NSPv2ClientSessionRundown,
+        },
+        Step::Connect {
+            socket: s(),
+            mode: IoMode::Overlapped(Notify::Event),
+            completes: Completion::Latency,
+        },
+        Step::Accept {
+            socket: s(),
+            mode: IoMode::Blocking,
+            completes: Completion::Never,
+        },
+        Step::Lookup {
+            namespace: 12,
+            name: "www.example.com".to_string(),
+        },
+        Step::Advertise {
+            provider: "mailnsp".to_string(),
+        },
+        Step::Unadvertise {
+            provider: "mailnsp".to_string(),
+        },
     ]
 }
 
@@ -65,6 +96,11 @@ fn step_index(step: &Step) -> usize {
         Step::Exit => 10,
         Step::Crash => 11,
         Step::Spi { .. } => 12,
+        Step::Connect { .. } => 13,
+        Step::Accept { .. } => 14,
+        Step::Lookup { .. } => 15,
+        Step::Advertise { .. } => 16,
+        Step::Unadvertise { .. } => 17,
     }
 }
 
@@ -102,11 +138,23 @@ fn scenario() -> Scenario {
         seed: 3,
         latency: (2, 9),
         budget: Budget::default(),
-        providers: vec![Provider {
-            name: "msafd".to_string(),
-            kind: ProviderKind::Transport,
-            model: "conforming".to_string(),
-        }],
+        providers: vec![
+            Provider {
+                name: "msafd".to_string(),
+                kind: ProviderKind::Transport,
+                model: "conforming".to_string(),
+            },
+            Provider {
+                name: "dnsnsp".to_string(),
+                kind: ProviderKind::Namespace,
+                model: "conforming".to_string(),
+            },
+            Provider {
+                name: "mailnsp".to_string(),
+                kind: ProviderKind::Namespace,
+                model: "conforming_minimal".to_string(),
+            },
+        ],
         catalog: vec![
             CatalogEntry::Transport {
                 id: 1001,
@@ -119,6 +167,18 @@ fn scenario() -> Scenario {
                 provider: "msafd".to_string(),
                 protocol: Protocol::Tcp,
                 chain: Chain::Layered(vec![1010, 1001]),
+            },
+            CatalogEntry::Namespace {
+                provider: "dnsnsp".to_string(),
+                namespace: 12,
+                version: NspVersion::V1,
+                enabled: true,
+            },
+            CatalogEntry::Namespace {
+                provider: "mailnsp".to_string(),
+                namespace: 37,
+                version: NspVersion::V2,
+                enabled: false,
             },
         ],
         processes: vec![Process {
@@ -140,7 +200,7 @@ fn scenario() -> Scenario {
 fn samples_cover_every_variant() {
     let mut steps: Vec<usize> = all_steps().iter().map(step_index).collect();
     steps.dedup();
-    assert_eq!(steps, (0..=12).collect::<Vec<_>>());
+    assert_eq!(steps, (0..=17).collect::<Vec<_>>());
     let faults: Vec<usize> = all_faults().iter().map(fault_index).collect();
     assert_eq!(faults, vec![0, 1, 2]);
 }
@@ -162,46 +222,38 @@ fn every_step_and_fault_round_trips() {
     }
 }
 
+/// The field names of the struct variant RON `text` holds, in order.
+fn field_names(text: &str) -> Vec<&str> {
+    let index = Index::new(text);
+    let fields = index.top().map(|t| index.fields(t)).unwrap_or_default();
+    fields.into_iter().map(|(name, _)| name).collect()
+}
+
 /// The field tables of `schema` are what serde writes for each struct variant.
 #[test]
 fn field_tables_match_the_model() {
     for step in all_steps() {
         let text = ron::to_string(&step).unwrap_or_default();
-        let index = Index::new(&text);
-        let names: Vec<&str> = index
-            .top()
-            .map(|t| index.fields(t))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(name, _)| name)
-            .collect();
+        let names = field_names(&text);
         let table = schema::step_fields(step_name(&step)).unwrap_or(&[]);
         assert_eq!(names, table, "{text}");
     }
     for fault in all_faults() {
         let text = ron::to_string(&fault).unwrap_or_default();
-        let index = Index::new(&text);
-        let names: Vec<&str> = index
-            .top()
-            .map(|t| index.fields(t))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(name, _)| name)
-            .collect();
+        let names = field_names(&text);
         let name = text.split('(').next().unwrap_or("");
         assert_eq!(names, schema::fault_fields(name).unwrap_or(&[]), "{text}");
     }
-    let entry = scenario().catalog.remove(0);
-    let text = ron::to_string(&entry).unwrap_or_default();
-    let index = Index::new(&text);
-    let names: Vec<&str> = index
-        .top()
-        .map(|t| index.fields(t))
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(name, _)| name)
-        .collect();
-    assert_eq!(names, schema::catalog_fields("Transport").unwrap_or(&[]));
+    for entry in scenario().catalog {
+        let text = ron::to_string(&entry).unwrap_or_default();
+        let names = field_names(&text);
+        let variant = text.split('(').next().unwrap_or("");
+        assert_eq!(
+            names,
+            schema::catalog_fields(variant).unwrap_or(&[]),
+            "{text}"
+        );
+    }
 }
 
 /// Every step's usage line parses as that step (the messages show valid RON).

@@ -44,6 +44,8 @@ pub(super) struct Names<'a> {
     pub(super) providers: BTreeMap<&'a str, &'a Provider>,
     pub(super) processes: BTreeSet<&'a str>,
     pub(super) catalog: BTreeMap<u32, (Protocol, &'a Chain)>,
+    /// The namespace versions each provider's catalog entries give it.
+    pub(super) versions: BTreeMap<&'a str, BTreeSet<NspVersion>>,
 }
 
 impl<'a> Names<'a> {
@@ -52,18 +54,28 @@ impl<'a> Names<'a> {
             providers: BTreeMap::new(),
             processes: sc.processes.iter().map(|p| p.name.as_str()).collect(),
             catalog: BTreeMap::new(),
+            versions: BTreeMap::new(),
         };
         for p in &sc.providers {
             names.providers.entry(p.name.as_str()).or_insert(p);
         }
-        for CatalogEntry::Transport {
-            id,
-            protocol,
-            chain,
-            ..
-        } in &sc.catalog
-        {
-            names.catalog.entry(*id).or_insert((*protocol, chain));
+        for entry in &sc.catalog {
+            match entry {
+                CatalogEntry::Transport {
+                    id,
+                    protocol,
+                    chain,
+                    ..
+                } => {
+                    names.catalog.entry(*id).or_insert((*protocol, chain));
+                }
+                CatalogEntry::Namespace {
+                    provider, version, ..
+                } => {
+                    let versions = names.versions.entry(provider.as_str()).or_default();
+                    versions.insert(*version);
+                }
+            }
         }
         names
     }
@@ -338,10 +350,14 @@ fn catalog(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
         schema::catalog_fields,
     );
     let mut ids: BTreeMap<u32, usize> = BTreeMap::new();
-    for (i, CatalogEntry::Transport { id, provider, .. }) in sc.catalog.iter().enumerate() {
+    for (i, entry) in sc.catalog.iter().enumerate() {
         if c.full() {
             return;
         }
+        let CatalogEntry::Transport { id, provider, .. } = entry else {
+            super::namespace::catalog_entry(c, sc, names, i);
+            continue;
+        };
         if let Some(&first) = ids.get(id) {
             let line = c.line_of(&[Field("catalog"), At(first), Field("id")]);
             c.at(
@@ -379,19 +395,19 @@ fn catalog(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
             Some(_) => {}
         }
     }
-    for (
-        i,
-        CatalogEntry::Transport {
+    for (i, entry) in sc.catalog.iter().enumerate() {
+        if c.full() {
+            return;
+        }
+        let CatalogEntry::Transport {
             id,
             chain,
             protocol,
             ..
-        },
-    ) in sc.catalog.iter().enumerate()
-    {
-        if c.full() {
-            return;
-        }
+        } = entry
+        else {
+            continue;
+        };
         if let Chain::Layered(list) = chain {
             layered_chain(c, names, i, (*id, *protocol), list);
         }
@@ -401,6 +417,7 @@ fn catalog(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
 fn variant_of_entry(entry: &CatalogEntry) -> &'static str {
     match entry {
         CatalogEntry::Transport { .. } => "Transport",
+        CatalogEntry::Namespace { .. } => "Namespace",
     }
 }
 
@@ -427,7 +444,19 @@ fn faults(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
                     );
                 }
             }
-            Fault::FailAlloc { provider, nth, .. } => {
+            Fault::FailAlloc {
+                provider,
+                nth,
+                call,
+            } => {
+                if let Some(why) = super::namespace::call_mismatch(names, provider, *call) {
+                    c.at(
+                        &field("call"),
+                        format!("fault `FailAlloc` can never fire: {why}"),
+                        "wrong kind of call",
+                        None,
+                    );
+                }
                 if !names.providers.contains_key(provider.as_str()) {
                     c.at(
                         &field("provider"),

@@ -55,6 +55,8 @@ pub struct Op {
     pub state: OpState,
     /// The blocked thread, for a blocking call.
     pub waiter: Option<sim::TaskId>,
+    /// The memory a SAN provider holds for the operation.
+    pub memory: Option<ResourceId>,
 }
 
 impl Cx {
@@ -134,7 +136,14 @@ impl Cx {
             process.next_handle += 4;
             handle
         };
-        let kernel = self.acquire(provider, Resource::KernelSocket { socket: handle });
+        let san = self.world.borrow().scenario.providers[provider as usize].kind
+            == crate::scenario::ProviderKind::San;
+        let what = if san {
+            Resource::SanEndpoint { socket: handle }
+        } else {
+            Resource::KernelSocket { socket: handle }
+        };
+        let kernel = self.acquire(provider, what);
         self.world.borrow_mut().procs[self.pid as usize]
             .sockets
             .insert(
@@ -243,6 +252,7 @@ impl Cx {
                 bytes,
                 state: OpState::Pending,
                 waiter,
+                memory: None,
             });
             (world.ops.len() - 1) as OpId
         };
@@ -253,6 +263,12 @@ impl Cx {
             provider,
             mode,
         });
+        let san = self.world.borrow().scenario.providers[provider as usize].kind
+            == crate::scenario::ProviderKind::San;
+        if san {
+            let memory = self.acquire(provider, Resource::OpMemory { op });
+            self.world.borrow_mut().ops[op as usize].memory = Some(memory);
+        }
         if let Some(delay) = delay {
             let cx = self.kernel();
             let at = self.now().saturating_add(delay);
@@ -269,6 +285,11 @@ impl Cx {
     /// notification (event, routine, port) is delivered; a blocked thread is released
     /// either way.
     pub fn complete_op(&self, op: OpId, status: u32, notify: bool) {
+        // A normal completion gives the operation's memory back first.
+        let memory = self.world.borrow().ops[op as usize].memory;
+        if let (Some(memory), 0) = (memory, status) {
+            self.release(memory, ReleasedBy::Provider);
+        }
         let (socket, kind, provider, mode, bytes, waiter) = {
             let mut world = self.world.borrow_mut();
             let op_state = &mut world.ops[op as usize];
@@ -313,6 +334,26 @@ impl Cx {
                 socket,
                 bytes,
                 dll_loaded: loaded,
+            });
+        }
+        // A connect or accept that completes normally is a network event too.
+        let fd = match kind {
+            OpKind::Connect => crate::wsa::FD_CONNECT,
+            OpKind::Accept => crate::wsa::FD_ACCEPT,
+            _ => 0,
+        };
+        let select = self.world.borrow().procs[self.pid as usize]
+            .sockets
+            .get(&socket)
+            .and_then(|sock| sock.select);
+        if let (0, Some((mask, via))) = (status, select)
+            && mask & fd != 0
+        {
+            self.emit(EventKind::Notification {
+                provider,
+                socket,
+                fd,
+                via,
             });
         }
         if let Some(task) = waiter {

@@ -16,7 +16,8 @@ use std::rc::Rc;
 use sim::{Handle, TaskId};
 
 use crate::event::*;
-use crate::providers::{Defect, ModelInfo, TransportDefect};
+use crate::nshost::NsHost;
+use crate::providers::{Defect, ModelInfo, NamespaceDefect, TransportDefect};
 use crate::scenario::{Scenario, SpiCall};
 use kernel::{Ledger, Op, Sock};
 
@@ -38,8 +39,10 @@ pub struct Ws2State {
     pub startup_count: u32,
     /// WSPStartup calls ws2_32 made and has not yet matched with WSPCleanup, per provider.
     pub started: BTreeMap<ProviderIx, u32>,
-    /// A provider ws2_32 is loading and starting; other threads wait for it.
-    pub loading: Option<ProviderIx>,
+    /// NSPStartup calls ws2_32 made on version-1 namespace providers, per provider.
+    pub nsp_started: BTreeMap<ProviderIx, u32>,
+    /// ws2_32 is loading and starting a provider; other threads wait for it.
+    pub loading: bool,
     pub loading_waiters: Vec<TaskId>,
     /// The socket handles the application holds, by scenario name.
     pub names: BTreeMap<String, SocketHandle>,
@@ -58,6 +61,8 @@ pub struct Instance {
     pub worker_joiner: Option<TaskId>,
     /// WSPStartup calls this (layered) provider made on each layer below it.
     pub lower: BTreeMap<ProviderIx, u32>,
+    /// WSPStartupEx calls the switch in this (TCP) provider made on each SAN provider.
+    pub switch: BTreeMap<ProviderIx, u32>,
     /// The critical section around WSPStartup/WSPCleanup: holder and waiters (FIFO).
     pub lock_holder: Option<(TaskId, Option<Tid>)>,
     pub lock_waiters: Vec<TaskId>,
@@ -111,6 +116,8 @@ pub struct World {
     pub fired_faults: Vec<usize>,
     /// (process, handle) → the scenario's name for the socket, for traces.
     pub socket_names: Vec<((Pid, SocketHandle), String)>,
+    /// The NSPv2 hosts and their client sessions.
+    pub nshost: NsHost,
 }
 
 impl World {
@@ -127,7 +134,8 @@ impl World {
                     .catalog
                     .iter()
                     .position(|entry| match entry {
-                        crate::scenario::CatalogEntry::Transport { provider: p, .. } => {
+                        crate::scenario::CatalogEntry::Transport { provider: p, .. }
+                        | crate::scenario::CatalogEntry::Namespace { provider: p, .. } => {
                             *p == provider.name
                         }
                     })
@@ -185,13 +193,21 @@ impl World {
             alloc_counts: BTreeMap::new(),
             fired_faults: Vec::new(),
             socket_names: Vec::new(),
+            nshost: NsHost::default(),
         }
     }
 
     pub fn transport_defect(&self, provider: ProviderIx) -> Option<TransportDefect> {
         match self.models[provider as usize].defect {
             Defect::Transport(defect) => Some(defect),
-            Defect::None => None,
+            _ => None,
+        }
+    }
+
+    pub fn namespace_defect(&self, provider: ProviderIx) -> Option<NamespaceDefect> {
+        match self.models[provider as usize].defect {
+            Defect::Namespace(defect) => Some(defect),
+            _ => None,
         }
     }
 
@@ -303,6 +319,38 @@ impl Cx {
 
     pub fn alive(&self) -> bool {
         self.world.borrow().procs[self.pid as usize].alive
+    }
+
+    /// A new thread of this process that is not one of the scenario's (a provider's
+    /// worker, an NSPv2 host's RPC thread); run it with [`Cx::start`].
+    pub fn add_thread(&self, name: String) -> Cx {
+        let tid = {
+            let mut world = self.world.borrow_mut();
+            let threads = &mut world.procs[self.pid as usize].threads;
+            threads.push(ThreadState {
+                name,
+                task: None,
+                depth: 0,
+                app: false,
+                finished: false,
+                waiting_for: None,
+            });
+            (threads.len() - 1) as Tid
+        };
+        Cx {
+            tid: Some(tid),
+            ..self.clone()
+        }
+    }
+
+    /// Runs `future` as this context's thread.
+    pub fn start(self, future: impl Future<Output = ()> + 'static) -> TaskId {
+        let task = self.sim.spawn(future);
+        if let Some(tid) = self.tid {
+            self.world.borrow_mut().procs[self.pid as usize].threads[tid as usize].task =
+                Some(task);
+        }
+        task
     }
 }
 

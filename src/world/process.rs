@@ -2,8 +2,8 @@
 //! returning (its threads ran out of steps), ExitProcess, TerminateProcess.
 
 use crate::event::*;
-use crate::providers::transport;
-use crate::scenario::{Fault, Step};
+use crate::providers::{namespace, nspv2, transport};
+use crate::scenario::{Fault, Route, SpiCall, Step};
 use crate::world::Cx;
 use crate::ws2;
 
@@ -64,7 +64,23 @@ async fn run_step(cx: &Cx, step: &Step) {
         Step::Startup => ws2::startup(cx, (2, 2)).await,
         Step::StartupVersion(major, minor) => ws2::startup(cx, (*major, *minor)).await,
         Step::Cleanup => ws2::cleanup(cx).await,
-        Step::Socket { name, entry } => ws2::socket(cx, name, *entry).await,
+        Step::Socket { name, entry, via } => {
+            let san = match via {
+                Route::Catalog => None,
+                Route::San(san) => provider_index(cx, san),
+            };
+            ws2::socket(cx, name, *entry, san).await
+        }
+        Step::Connect {
+            socket,
+            mode,
+            completes,
+        } => ws2::connect_or_accept(cx, socket, OpKind::Connect, *mode, *completes).await,
+        Step::Accept {
+            socket,
+            mode,
+            completes,
+        } => ws2::connect_or_accept(cx, socket, OpKind::Accept, *mode, *completes).await,
         Step::Send {
             socket,
             bytes,
@@ -93,18 +109,39 @@ async fn run_step(cx: &Cx, step: &Step) {
             std::future::pending::<()>().await
         }
         Step::Spi { provider, call } => {
-            let index = cx
-                .world
-                .borrow()
-                .scenario
-                .providers
-                .iter()
-                .position(|p| &p.name == provider);
-            if let Some(index) = index {
-                transport::spi_step(cx, index as ProviderIx, *call).await;
+            let Some(provider) = provider_index(cx, provider) else {
+                return;
+            };
+            match call {
+                SpiCall::WSPStartup | SpiCall::WSPStartupEx | SpiCall::WSPCleanup => {
+                    transport::spi_step(cx, provider, *call).await
+                }
+                SpiCall::NSPStartup | SpiCall::NSPCleanup { .. } => {
+                    namespace::spi_step(cx, provider, *call).await
+                }
+                SpiCall::NSPv2Startup
+                | SpiCall::NSPv2Cleanup
+                | SpiCall::NSPv2ClientSessionRundown => nspv2::spi_step(cx, provider, *call).await,
+            }
+        }
+        Step::Lookup { namespace, name } => ws2::namespace::lookup(cx, *namespace, name).await,
+        Step::Advertise { provider } | Step::Unadvertise { provider } => {
+            let Some(provider) = provider_index(cx, provider) else {
+                return;
+            };
+            if let Step::Advertise { .. } = step {
+                ws2::namespace::advertise(cx, provider).await
+            } else {
+                ws2::namespace::unadvertise(cx, provider).await
             }
         }
     }
+}
+
+fn provider_index(cx: &Cx, name: &str) -> Option<ProviderIx> {
+    let world = cx.world.borrow();
+    let index = world.scenario.providers.iter().position(|p| p.name == name);
+    index.map(|index| index as ProviderIx)
 }
 
 /// A scenario thread ran out of steps; the last one to do so ends the process.
@@ -163,6 +200,8 @@ pub fn end_process(cx: &Cx, how: ProcessEnd) {
             victim.emit(EventKind::ThreadKilled);
         }
     }
+    // NSPv2: the process's sessions are run down, or die with it if it is a host.
+    crate::nshost::process_ended(cx);
     if how != ProcessEnd::Crash {
         for provider in loaded {
             transport::dll_main_event(cx, provider, DllReason::ProcessDetach { terminating: true });

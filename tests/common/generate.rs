@@ -1,10 +1,12 @@
 //! Random *valid* scenarios for the property tests and the soak (issue 7): 1 to 4
-//! processes of 1 to 3 threads, every step and fault kind, 1 to 3 transport providers,
-//! all `conforming`, base catalog entries and sometimes layered chains.
+//! processes of 1 to 3 threads, every step and fault kind, 1 to 3 conforming transport
+//! providers with base catalog entries and sometimes layered chains, and sometimes a
+//! SAN provider behind the switch, a V1 (DNS) and a V2 (e-mail) namespace provider.
 //!
 //! proptest draws a [`Shape`] (indices, not names); [`Shape::build`] turns it into a
 //! scenario that validates: socket steps only name sockets their own process creates,
-//! faults only name declared processes and providers (SPEC section 6).
+//! SPI calls fit their provider's kind, faults name declared processes and providers
+//! (SPEC section 6).
 #![allow(dead_code)]
 
 use proptest::collection::vec;
@@ -13,7 +15,15 @@ use proptest::sample::subsequence;
 
 use ws2sim::scenario::*;
 
-/// A step before names are resolved: `sock` and `provider` are indices.
+/// The socket operations that take a mode and a completion.
+#[derive(Clone, Copy, Debug)]
+pub enum Io {
+    Recv,
+    Connect,
+    Accept,
+}
+
+/// A step before names are resolved: `sock`, `provider`, `call` are indices.
 #[derive(Clone, Debug)]
 pub enum RawStep {
     Startup,
@@ -22,6 +32,7 @@ pub enum RawStep {
     Socket {
         sock: usize,
         entry: usize,
+        san: bool,
     },
     Send {
         sock: usize,
@@ -29,7 +40,8 @@ pub enum RawStep {
         mode: IoMode,
         completes: Completion,
     },
-    Recv {
+    Io {
+        io: Io,
         sock: usize,
         mode: IoMode,
         completes: Completion,
@@ -38,11 +50,8 @@ pub enum RawStep {
         sock: usize,
         how: CloseHow,
     },
-    AsyncSelect {
-        sock: usize,
-        events: Vec<FdEvent>,
-    },
-    EventSelect {
+    Select {
+        message: bool,
         sock: usize,
         events: Vec<FdEvent>,
     },
@@ -51,7 +60,14 @@ pub enum RawStep {
     Crash,
     Spi {
         provider: usize,
-        call: SpiCall,
+        call: usize,
+    },
+    Lookup {
+        namespace: usize,
+        name: u8,
+    },
+    Advertise {
+        withdraw: bool,
     },
 }
 
@@ -67,7 +83,7 @@ pub enum RawFault {
     },
     FailAlloc {
         provider: usize,
-        call: SpiCall,
+        call: usize,
         nth: u32,
     },
 }
@@ -76,7 +92,7 @@ pub enum RawFault {
 #[derive(Clone, Copy, Debug)]
 pub enum Layering {
     None,
-    /// The last provider is an LSP: `Layered([lsp, base])`.
+    /// The last transport provider is an LSP: `Layered([lsp, base])`.
     One,
     /// With three providers: two LSPs stacked, `Layered([outer, inner, base])`.
     Two,
@@ -85,11 +101,16 @@ pub enum Layering {
 #[derive(Clone, Debug)]
 pub struct Shape {
     pub seed: u64,
+    pub os: Os,
     pub latency: (u64, u64),
-    pub providers: usize,
+    pub transports: usize,
     pub layering: Layering,
-    /// Per provider: whether a base provider also has a UDP entry.
+    /// Per transport provider: whether a base provider also has a UDP entry.
     pub udp: Vec<bool>,
+    /// Whether there is a SAN provider, a V1 and a V2 namespace provider.
+    pub san: bool,
+    pub v1: bool,
+    pub v2: bool,
     pub processes: Vec<Vec<Vec<RawStep>>>,
     pub faults: Vec<RawFault>,
 }
@@ -99,6 +120,11 @@ const SOCKETS: usize = 3;
 const STEPS_PER_THREAD_MAX: usize = 8;
 /// Small times keep every run far inside the default `time_max`.
 const TICKS_MAX: u64 = 30;
+/// NS_DNS (the V1 provider's), NS_EMAIL (the V2 provider's), and one nobody serves.
+const NAMESPACES: [u32; 3] = [12, 37, 99];
+const SAN: &str = "san0";
+const NS_V1: &str = "ns1";
+const NS_V2: &str = "ns2";
 
 fn mode() -> impl Strategy<Value = IoMode> {
     prop_oneof![
@@ -122,10 +148,6 @@ fn events() -> impl Strategy<Value = Vec<FdEvent>> {
     subsequence(vec![Read, Write, Oob, Accept, Connect, Close], 1..=6)
 }
 
-fn spi_call() -> impl Strategy<Value = SpiCall> {
-    prop_oneof![Just(SpiCall::WSPStartup), Just(SpiCall::WSPCleanup)]
-}
-
 fn step() -> impl Strategy<Value = RawStep> {
     let sock = 0..SOCKETS;
     let version = prop_oneof![
@@ -135,26 +157,35 @@ fn step() -> impl Strategy<Value = RawStep> {
         Just((2, 3)),
         Just((3, 0))
     ];
+    let io = prop_oneof![
+        3 => Just(Io::Recv),
+        1 => Just(Io::Connect),
+        1 => Just(Io::Accept),
+    ];
     prop_oneof![
         5 => Just(RawStep::Startup),
         1 => version.prop_map(|(a, b)| RawStep::StartupVersion(a, b)),
         4 => Just(RawStep::Cleanup),
-        5 => (sock.clone(), 0..8usize).prop_map(|(sock, entry)| RawStep::Socket { sock, entry }),
+        5 => (sock.clone(), 0..8usize, prop::bool::weighted(0.2))
+            .prop_map(|(sock, entry, san)| RawStep::Socket { sock, entry, san }),
         3 => (sock.clone(), 1..5_000u32, mode(), completes()).prop_map(
             |(sock, bytes, mode, completes)| RawStep::Send { sock, bytes, mode, completes }
         ),
-        3 => (sock.clone(), mode(), completes())
-            .prop_map(|(sock, mode, completes)| RawStep::Recv { sock, mode, completes }),
+        4 => (io, sock.clone(), mode(), completes())
+            .prop_map(|(io, sock, mode, completes)| RawStep::Io { io, sock, mode, completes }),
         2 => (sock.clone(), any::<bool>()).prop_map(|(sock, abortive)| RawStep::Close {
             sock,
             how: if abortive { CloseHow::Abortive } else { CloseHow::Graceful },
         }),
-        1 => (sock.clone(), events()).prop_map(|(sock, events)| RawStep::AsyncSelect { sock, events }),
-        1 => (sock, events()).prop_map(|(sock, events)| RawStep::EventSelect { sock, events }),
+        2 => (any::<bool>(), sock, events())
+            .prop_map(|(message, sock, events)| RawStep::Select { message, sock, events }),
         2 => (0..=TICKS_MAX).prop_map(RawStep::Sleep),
         1 => Just(RawStep::Exit),
         1 => Just(RawStep::Crash),
-        2 => (0..3usize, spi_call()).prop_map(|(provider, call)| RawStep::Spi { provider, call }),
+        2 => (0..8usize, 0..4usize).prop_map(|(provider, call)| RawStep::Spi { provider, call }),
+        2 => (0..NAMESPACES.len(), any::<u8>())
+            .prop_map(|(namespace, name)| RawStep::Lookup { namespace, name }),
+        1 => any::<bool>().prop_map(|withdraw| RawStep::Advertise { withdraw }),
     ]
 }
 
@@ -162,7 +193,7 @@ fn fault() -> impl Strategy<Value = RawFault> {
     prop_oneof![
         (0..4usize, 0..=3 * TICKS_MAX).prop_map(|(process, at)| RawFault::Crash { process, at }),
         (0..4usize, 0..=3 * TICKS_MAX).prop_map(|(process, at)| RawFault::Exit { process, at }),
-        (0..3usize, spi_call(), 1..=3u32).prop_map(|(provider, call, nth)| RawFault::FailAlloc {
+        (0..8usize, 0..4usize, 1..=3u32).prop_map(|(provider, call, nth)| RawFault::FailAlloc {
             provider,
             call,
             nth
@@ -178,24 +209,35 @@ pub fn shape() -> impl Strategy<Value = Shape> {
         2 => Just(Layering::One),
         1 => Just(Layering::Two),
     ];
+    let os = prop_oneof![
+        Just(Os::Vista),
+        Just(Os::Server2008),
+        Just(Os::Win7),
+        Just(Os::Win10),
+        Just(Os::Win11)
+    ];
+    let kinds = vec(prop::bool::weighted(0.3), 3);
     (
-        any::<u64>(),
-        (0..5u64, 0..20u64),
-        1..=3usize,
-        layering,
-        vec(any::<bool>(), 3),
+        (any::<u64>(), os, (0..5u64, 0..20u64)),
+        (1..=3usize, layering, vec(any::<bool>(), 3), kinds),
         vec(process, 1..=4),
         vec(fault(), 0..=2),
     )
         .prop_map(
-            |(seed, (low, spread), providers, layering, udp, processes, faults)| Shape {
-                seed,
-                latency: (low, low + spread),
-                providers,
-                layering,
-                udp,
-                processes,
-                faults,
+            |((seed, os, (low, spread)), (transports, layering, udp, kinds), processes, faults)| {
+                Shape {
+                    seed,
+                    os,
+                    latency: (low, low + spread),
+                    transports,
+                    layering,
+                    udp,
+                    san: kinds.first().copied().unwrap_or(false),
+                    v1: kinds.get(1).copied().unwrap_or(false),
+                    v2: kinds.get(2).copied().unwrap_or(false),
+                    processes,
+                    faults,
+                }
             },
         )
 }
@@ -205,85 +247,151 @@ pub fn scenario() -> impl Strategy<Value = Scenario> {
     shape().prop_map(|shape| shape.build())
 }
 
+/// What building a process needs to resolve indices into names.
+struct Names {
+    /// Every provider and its kind, transports first.
+    providers: Vec<(String, ProviderKind)>,
+    /// Transport catalog ids.
+    ids: Vec<u32>,
+    san: bool,
+    v2: bool,
+}
+
+impl Names {
+    /// The SPI calls that fit provider `name` (validation refuses the others).
+    fn calls(&self, name: &str, kind: ProviderKind) -> Vec<SpiCall> {
+        use SpiCall::*;
+        match kind {
+            ProviderKind::Transport => vec![WSPStartup, WSPCleanup],
+            ProviderKind::San => vec![WSPStartupEx, WSPCleanup],
+            ProviderKind::Namespace if name == NS_V1 => vec![
+                NSPStartup,
+                NSPCleanup {
+                    provider_id: ProviderId::Own,
+                },
+                NSPCleanup {
+                    provider_id: ProviderId::Other,
+                },
+            ],
+            ProviderKind::Namespace => vec![NSPv2Startup, NSPv2Cleanup, NSPv2ClientSessionRundown],
+        }
+    }
+
+    /// Provider `provider` (an index) and one of its calls (an index).
+    fn call(&self, provider: usize, call: usize) -> (String, SpiCall) {
+        let (name, kind) = &self.providers[provider % self.providers.len()];
+        let calls = self.calls(name, *kind);
+        (name.clone(), calls[call % calls.len()])
+    }
+}
+
 impl Shape {
-    /// Layered providers, counted from the last one.
+    /// Layered providers, counted from the last transport provider.
     fn layered(&self) -> usize {
         match self.layering {
             Layering::None => 0,
-            Layering::One => usize::from(self.providers >= 2),
-            Layering::Two => (self.providers - 1).min(2),
+            Layering::One => usize::from(self.transports >= 2),
+            Layering::Two => (self.transports - 1).min(2),
         }
     }
 
     pub fn build(&self) -> Scenario {
-        let names: Vec<String> = (0..self.providers).map(|i| format!("p{i}")).collect();
-        let layered = self.layered();
-        let bases = self.providers - layered;
+        let mut providers: Vec<(String, ProviderKind)> = (0..self.transports)
+            .map(|i| (format!("p{i}"), ProviderKind::Transport))
+            .collect();
+        let bases = self.transports - self.layered();
         let mut catalog = Vec::new();
-        for (i, name) in names.iter().enumerate().take(bases) {
+        for (i, (name, _)) in providers.iter().enumerate().take(bases) {
             let id = 1000 + 10 * i as u32;
-            catalog.push(entry(id, name, Protocol::Tcp, Chain::Base));
+            catalog.push(transport(id, name, Protocol::Tcp, Chain::Base));
             if self.udp.get(i).copied().unwrap_or(false) {
-                catalog.push(entry(id + 1, name, Protocol::Udp, Chain::Base));
+                catalog.push(transport(id + 1, name, Protocol::Udp, Chain::Base));
             }
         }
         // Each LSP layers over the chain below it, ending on p0's TCP entry.
         let mut chain = vec![1000];
-        for (k, name) in names.iter().enumerate().skip(bases) {
+        for (k, (name, _)) in providers.iter().enumerate().skip(bases) {
             let id = 2000 + 10 * k as u32;
             chain.insert(0, id);
-            catalog.push(entry(
-                id,
-                name,
-                Protocol::Tcp,
-                Chain::Layered(chain.clone()),
-            ));
+            let layered = Chain::Layered(chain.clone());
+            catalog.push(transport(id, name, Protocol::Tcp, layered));
         }
         let ids: Vec<u32> = catalog
             .iter()
-            .map(|CatalogEntry::Transport { id, .. }| *id)
+            .filter_map(|e| match e {
+                CatalogEntry::Transport { id, .. } => Some(*id),
+                CatalogEntry::Namespace { .. } => None,
+            })
             .collect();
-        let processes = self
+        if self.san {
+            providers.push((SAN.to_string(), ProviderKind::San));
+        }
+        for (present, name, namespace, version) in [
+            (self.v1, NS_V1, NAMESPACES[0], NspVersion::V1),
+            (self.v2, NS_V2, NAMESPACES[1], NspVersion::V2),
+        ] {
+            if present {
+                providers.push((name.to_string(), ProviderKind::Namespace));
+                catalog.push(CatalogEntry::Namespace {
+                    provider: name.to_string(),
+                    namespace,
+                    version,
+                    enabled: true,
+                });
+            }
+        }
+        let names = Names {
+            providers,
+            ids,
+            san: self.san,
+            v2: self.v2,
+        };
+        let processes: Vec<Process> = self
             .processes
             .iter()
             .enumerate()
-            .map(|(p, threads)| build_process(p, threads, &ids, &names))
-            .collect::<Vec<_>>();
+            .map(|(p, threads)| build_process(p, threads, &names))
+            .collect();
+        let process = |i: usize| format!("a{}", i % processes.len());
         let faults = self
             .faults
             .iter()
             .map(|f| match *f {
-                RawFault::Crash { process, at } => Fault::Crash {
-                    process: format!("a{}", process % processes.len()),
+                RawFault::Crash { process: p, at } => Fault::Crash {
+                    process: process(p),
                     at,
                 },
-                RawFault::Exit { process, at } => Fault::Exit {
-                    process: format!("a{}", process % processes.len()),
+                RawFault::Exit { process: p, at } => Fault::Exit {
+                    process: process(p),
                     at,
                 },
                 RawFault::FailAlloc {
                     provider,
                     call,
                     nth,
-                } => Fault::FailAlloc {
-                    provider: names[provider % names.len()].clone(),
-                    call,
-                    nth,
-                },
+                } => {
+                    let (provider, call) = names.call(provider, call);
+                    Fault::FailAlloc {
+                        provider,
+                        call,
+                        nth,
+                    }
+                }
             })
             .collect();
         Scenario {
             name: "generated".to_string(),
             about: "A random valid scenario (tests/common/generate.rs).".to_string(),
-            os: Os::Win10,
+            os: self.os,
             seed: self.seed,
             latency: self.latency,
             budget: Budget::default(),
             providers: names
+                .providers
                 .iter()
-                .map(|name| Provider {
+                .map(|(name, kind)| Provider {
                     name: name.clone(),
-                    kind: ProviderKind::Transport,
+                    kind: *kind,
                     model: "conforming".to_string(),
                 })
                 .collect(),
@@ -295,7 +403,7 @@ impl Shape {
     }
 }
 
-fn entry(id: u32, provider: &str, protocol: Protocol, chain: Chain) -> CatalogEntry {
+fn transport(id: u32, provider: &str, protocol: Protocol, chain: Chain) -> CatalogEntry {
     CatalogEntry::Transport {
         id,
         provider: provider.to_string(),
@@ -304,9 +412,9 @@ fn entry(id: u32, provider: &str, protocol: Protocol, chain: Chain) -> CatalogEn
     }
 }
 
-/// A process's threads, with socket indices resolved to the sockets the process
-/// creates; a step on a socket the process never creates becomes `Sleep(1)`.
-fn build_process(p: usize, threads: &[Vec<RawStep>], ids: &[u32], names: &[String]) -> Process {
+/// A process's threads, with indices resolved: a socket step names a socket the process
+/// creates (or becomes `Sleep(1)` if it creates none); `Advertise` needs the V2 provider.
+fn build_process(p: usize, threads: &[Vec<RawStep>], names: &Names) -> Process {
     let created: Vec<usize> = {
         let mut created: Vec<usize> = threads
             .iter()
@@ -321,13 +429,12 @@ fn build_process(p: usize, threads: &[Vec<RawStep>], ids: &[u32], names: &[Strin
         created
     };
     let socket = |sock: usize| -> Option<String> {
-        created
-            .contains(&sock)
-            .then(|| format!("s{sock}"))
-            .or_else(|| {
-                let pick = created.get(sock % created.len().max(1))?;
-                Some(format!("s{pick}"))
-            })
+        let pick = if created.contains(&sock) {
+            sock
+        } else {
+            *created.get(sock % created.len().max(1))?
+        };
+        Some(format!("s{pick}"))
     };
     let step = |raw: &RawStep| -> Step {
         let on = |sock: usize, make: &dyn Fn(String) -> Step| match socket(sock) {
@@ -338,9 +445,14 @@ fn build_process(p: usize, threads: &[Vec<RawStep>], ids: &[u32], names: &[Strin
             RawStep::Startup => Step::Startup,
             RawStep::StartupVersion(a, b) => Step::StartupVersion(*a, *b),
             RawStep::Cleanup => Step::Cleanup,
-            RawStep::Socket { sock, entry } => Step::Socket {
+            RawStep::Socket { sock, entry, san } => Step::Socket {
                 name: format!("s{sock}"),
-                entry: ids[entry % ids.len()],
+                entry: names.ids[entry % names.ids.len()],
+                via: if *san && names.san {
+                    Route::San(SAN.to_string())
+                } else {
+                    Route::Catalog
+                },
             },
             RawStep::Send {
                 sock,
@@ -353,30 +465,61 @@ fn build_process(p: usize, threads: &[Vec<RawStep>], ids: &[u32], names: &[Strin
                 mode: *mode,
                 completes: *completes,
             }),
-            RawStep::Recv {
+            RawStep::Io {
+                io,
                 sock,
                 mode,
                 completes,
-            } => on(*sock, &|socket| Step::Recv {
-                socket,
-                mode: *mode,
-                completes: *completes,
+            } => on(*sock, &|socket| {
+                let (mode, completes) = (*mode, *completes);
+                match io {
+                    Io::Recv => Step::Recv {
+                        socket,
+                        mode,
+                        completes,
+                    },
+                    Io::Connect => Step::Connect {
+                        socket,
+                        mode,
+                        completes,
+                    },
+                    Io::Accept => Step::Accept {
+                        socket,
+                        mode,
+                        completes,
+                    },
+                }
             }),
             RawStep::Close { sock, how } => on(*sock, &|socket| Step::Close { socket, how: *how }),
-            RawStep::AsyncSelect { sock, events } => on(*sock, &|socket| Step::AsyncSelect {
-                socket,
-                events: events.clone(),
-            }),
-            RawStep::EventSelect { sock, events } => on(*sock, &|socket| Step::EventSelect {
-                socket,
-                events: events.clone(),
+            RawStep::Select {
+                message,
+                sock,
+                events,
+            } => on(*sock, &|socket| {
+                let events = events.clone();
+                if *message {
+                    Step::AsyncSelect { socket, events }
+                } else {
+                    Step::EventSelect { socket, events }
+                }
             }),
             RawStep::Sleep(ticks) => Step::Sleep(*ticks),
             RawStep::Exit => Step::Exit,
             RawStep::Crash => Step::Crash,
-            RawStep::Spi { provider, call } => Step::Spi {
-                provider: names[provider % names.len()].clone(),
-                call: *call,
+            RawStep::Spi { provider, call } => {
+                let (provider, call) = names.call(*provider, *call);
+                Step::Spi { provider, call }
+            }
+            RawStep::Lookup { namespace, name } => Step::Lookup {
+                namespace: NAMESPACES[namespace % NAMESPACES.len()],
+                name: format!("host{name}.example.com"),
+            },
+            RawStep::Advertise { .. } if !names.v2 => Step::Sleep(1),
+            RawStep::Advertise { withdraw: false } => Step::Advertise {
+                provider: NS_V2.to_string(),
+            },
+            RawStep::Advertise { withdraw: true } => Step::Unadvertise {
+                provider: NS_V2.to_string(),
             },
         }
     };

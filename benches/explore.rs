@@ -1,0 +1,104 @@
+//! `cargo bench --bench explore`: schedules per second of `explore` on two SPI clients
+//! calling WSPStartup then WSPCleanup directly on one provider (the scenario of issue
+//! 8). The oracle checks every run; a passing run keeps only its end-state hash.
+//! Throughput is divan's items/s, an item being one schedule.
+
+use divan::counter::ItemsCount;
+use ws2sim::explore::{ExploreOptions, Strategy, explore};
+use ws2sim::scenario::*;
+
+fn main() {
+    divan::main();
+}
+
+/// Schedules per sample of the sampled sweeps.
+const RUNS: u64 = 20_000;
+
+/// Two threads of one process, each `Spi(WSPStartup)` then `Spi(WSPCleanup)` on msafd.
+fn two_spi_clients(model: &str) -> Scenario {
+    let client = |name: &str| Thread {
+        name: name.into(),
+        steps: [SpiCall::WSPStartup, SpiCall::WSPCleanup]
+            .into_iter()
+            .map(|call| Step::Spi {
+                provider: "msafd".into(),
+                call,
+            })
+            .collect(),
+    };
+    Scenario {
+        name: "two-spi-clients".into(),
+        about: "benchmark: two SPI clients start and clean up one provider".into(),
+        os: Os::Win10,
+        seed: 1,
+        latency: (1, 10),
+        budget: Budget::default(),
+        providers: vec![Provider {
+            name: "msafd".into(),
+            kind: ProviderKind::Transport,
+            model: model.into(),
+        }],
+        catalog: vec![CatalogEntry::Transport {
+            id: 1001,
+            provider: "msafd".into(),
+            protocol: Protocol::Tcp,
+            chain: Chain::Base,
+        }],
+        processes: vec![Process {
+            name: "app".into(),
+            threads: vec![client("client-a"), client("client-b")],
+        }],
+        faults: vec![],
+        expect: Expect::default(),
+    }
+}
+
+fn sweep(bencher: divan::Bencher, model: &str, options: ExploreOptions) {
+    let scenario = two_spi_clients(model);
+    let schedules = explore(&scenario, "bench.ron", &options)
+        .expect("valid")
+        .schedules;
+    bencher
+        .counter(ItemsCount::new(schedules))
+        .bench(|| explore(divan::black_box(&scenario), "bench.ron", &options));
+}
+
+#[divan::bench(args = ["conforming", "racy_refcount"], sample_count = 10, sample_size = 1)]
+fn random_jobs_1(bencher: divan::Bencher, model: &str) {
+    let options = ExploreOptions {
+        runs: Some(RUNS),
+        ..ExploreOptions::default()
+    };
+    sweep(bencher, model, options);
+}
+
+#[divan::bench(args = ["conforming", "racy_refcount"], sample_count = 10, sample_size = 1)]
+fn random_jobs_2(bencher: divan::Bencher, model: &str) {
+    let options = ExploreOptions {
+        runs: Some(RUNS),
+        jobs: 2,
+        ..ExploreOptions::default()
+    };
+    sweep(bencher, model, options);
+}
+
+#[divan::bench(args = ["conforming"], sample_count = 10, sample_size = 1)]
+fn pct_jobs_1(bencher: divan::Bencher, model: &str) {
+    let options = ExploreOptions {
+        strategy: Strategy::Pct,
+        runs: Some(RUNS),
+        ..ExploreOptions::default()
+    };
+    sweep(bencher, model, options);
+}
+
+/// The whole unbounded space of the conforming model (every interleaving).
+#[divan::bench(args = ["conforming"], sample_count = 10, sample_size = 1)]
+fn exhaustive_unbounded_jobs_1(bencher: divan::Bencher, model: &str) {
+    let options = ExploreOptions {
+        strategy: Strategy::Exhaustive,
+        preemptions: Some(None),
+        ..ExploreOptions::default()
+    };
+    sweep(bencher, model, options);
+}

@@ -1,0 +1,180 @@
+//! Bounded-exhaustive search by re-execution, as in iterative context bounding: every
+//! schedule with at most `bound` preemptions, depth first. A run follows a prefix of
+//! decisions and then the default option at each later one ([`GuidedScheduler`]); its
+//! trail says what else was possible, and the next prefix is the deepest decision
+//! that still has an untried option within the bound.
+//!
+//! Options of a decision are tried in a fixed order: the default first (the last task
+//! goes on; a draw at its minimum), then the others by index. Draws are enumerated like
+//! task choices but are never preemptions. The search order is therefore a pure
+//! function of the runs, and a search can be split into subtrees ([`children`]) that,
+//! searched one after the other, visit the same schedules in the same order.
+//!
+//! [`GuidedScheduler`]: crate::GuidedScheduler
+
+use crate::guided::Choice;
+
+/// Depth-first search of the schedules under one root prefix.
+pub struct Dfs {
+    /// Decisions above this depth belong to the root and are never changed.
+    root_len: usize,
+    bound: Option<u32>,
+    next: Option<Vec<u64>>,
+}
+
+impl Dfs {
+    /// Searches every schedule that begins with `root` and has at most `bound`
+    /// preemptions (`None`: unbounded).
+    pub fn new(root: Vec<u64>, bound: Option<u32>) -> Self {
+        Self {
+            root_len: root.len(),
+            bound,
+            next: Some(root),
+        }
+    }
+
+    /// The prefix of the next run, or `None` when the search is over.
+    pub fn next_prefix(&self) -> Option<&[u64]> {
+        self.next.as_deref()
+    }
+
+    /// Takes the trail of the run made with [`Dfs::next_prefix`] and moves to the next
+    /// schedule: the deepest decision below the root with an option left to try.
+    pub fn advance(&mut self, trail: &[Choice]) {
+        let mut used = Vec::with_capacity(trail.len());
+        let mut count = 0;
+        for choice in trail {
+            used.push(count);
+            count += u32::from(choice.is_preemption());
+        }
+        self.next = (self.root_len..trail.len()).rev().find_map(|at| {
+            let option = next_option(&trail[at], trail[at].chosen, used[at], self.bound)?;
+            let mut prefix: Vec<u64> = trail[..at].iter().map(|c| c.chosen).collect();
+            prefix.push(option);
+            Some(prefix)
+        });
+    }
+}
+
+/// The option after `current` in search order (default first, then by index) that
+/// keeps the preemptions within `bound`, given `used` before this decision.
+fn next_option(choice: &Choice, current: u64, used: u32, bound: Option<u32>) -> Option<u64> {
+    let default = choice.default_option();
+    let start = if current == default { 0 } else { current + 1 };
+    (start..choice.options)
+        .filter(|&option| option != default)
+        .find(|&option| !choice.preempts(option) || bound.is_none_or(|b| used < b))
+}
+
+/// The subtrees below `prefix`, in search order: one per allowed option of the decision
+/// at depth `prefix.len()`, read from the trail of a run that followed `prefix`.
+/// `None` when that run made no further decision (the prefix is a whole schedule).
+pub fn children(prefix: &[u64], trail: &[Choice], bound: Option<u32>) -> Option<Vec<Vec<u64>>> {
+    let choice = trail.get(prefix.len())?;
+    let used = crate::guided::preemptions(&trail[..prefix.len()]);
+    let mut options = vec![choice.default_option()];
+    let mut current = choice.default_option();
+    while let Some(option) = next_option(choice, current, used, bound) {
+        options.push(option);
+        current = option;
+    }
+    Some(
+        options
+            .into_iter()
+            .map(|option| {
+                let mut child = prefix.to_vec();
+                child.push(option);
+                child
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::BTreeSet;
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::{Budget, Engine, Guide, GuidedScheduler};
+
+    /// Two tasks of `steps` yields each; the run's result is the order of their polls.
+    fn run(guide: &Rc<RefCell<Guide>>, prefix: &[u64], steps: usize) -> Vec<u8> {
+        guide.borrow_mut().start(prefix);
+        let mut engine = Engine::new(
+            Box::new(GuidedScheduler::new(guide.clone())),
+            Budget::default(),
+        );
+        let log = Rc::new(RefCell::new(Vec::new()));
+        for name in [0u8, 1] {
+            let (log, handle) = (log.clone(), engine.handle());
+            engine.handle().spawn(async move {
+                for _ in 0..steps {
+                    log.borrow_mut().push(name);
+                    handle.yield_now().await;
+                }
+                log.borrow_mut().push(name);
+            });
+        }
+        engine.run();
+        let order = log.borrow().clone();
+        order
+    }
+
+    fn search(root: Vec<u64>, bound: Option<u32>, steps: usize) -> Vec<Vec<u8>> {
+        let guide = Rc::new(RefCell::new(Guide::default()));
+        let mut dfs = Dfs::new(root, bound);
+        let mut seen = Vec::new();
+        while let Some(prefix) = dfs.next_prefix().map(<[u64]>::to_vec) {
+            seen.push(run(&guide, &prefix, steps));
+            let trail = guide.borrow().trail.clone();
+            dfs.advance(&trail);
+        }
+        seen
+    }
+
+    #[test]
+    fn unbounded_search_visits_every_interleaving_once() {
+        // Two tasks of three polls each (three yields, then the end): C(6,3) = 20.
+        let all = search(vec![], None, 2);
+        let distinct: BTreeSet<_> = all.iter().cloned().collect();
+        assert_eq!(all.len(), distinct.len(), "no schedule twice");
+        assert_eq!(all.len(), 20);
+    }
+
+    #[test]
+    fn the_bound_limits_preemptions() {
+        let none = search(vec![], Some(0), 2);
+        // No preemption: whichever task starts runs to its end.
+        assert_eq!(none.len(), 2);
+        let one = search(vec![], Some(1), 2);
+        assert!(one.len() > none.len() && one.len() < 20);
+        assert!(none.iter().all(|order| one.contains(order)));
+    }
+
+    #[test]
+    fn subtrees_searched_in_order_are_the_whole_search() {
+        let whole = search(vec![], Some(2), 3);
+        let guide = Rc::new(RefCell::new(Guide::default()));
+        let mut frontier = vec![vec![]];
+        for _ in 0..3 {
+            let mut next = Vec::new();
+            for prefix in frontier {
+                run(&guide, &prefix, 3);
+                let trail = guide.borrow().trail.clone();
+                match children(&prefix, &trail, Some(2)) {
+                    Some(kids) => next.extend(kids),
+                    None => next.push(prefix),
+                }
+            }
+            frontier = next;
+        }
+        assert!(frontier.len() > 2);
+        let pieced: Vec<_> = frontier
+            .into_iter()
+            .flat_map(|root| search(root, Some(2), 3))
+            .collect();
+        assert_eq!(pieced, whole);
+    }
+}

@@ -1,0 +1,165 @@
+//! `ws2sim explore` and `ws2sim merge` on the command line (SPEC section 9). Exit codes:
+//! 0 no violation found, 1 one was (or a schedule ran differently twice), 2 bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::shard::{self, ShardDoc};
+use super::{ExploreOptions, Shard, Strategy};
+use crate::cli::{fail, load, parse_assignment, print};
+
+/// How `explore` and `merge` print their report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Search a scenario's schedules for a contract violation; shrink the first one found.
+#[derive(clap::Args, Debug)]
+pub struct ExploreArgs {
+    /// The scenario file (RON).
+    pub file: PathBuf,
+    #[arg(long, value_enum, default_value_t = Strategy::Random)]
+    pub strategy: Strategy,
+    /// At most this many schedules [default: 10000; exhaustive: 1000000].
+    #[arg(long)]
+    pub runs: Option<u64>,
+    /// Exhaustive: at most K preemptions per schedule, or `unbounded` [default: 2].
+    #[arg(long, value_name = "K")]
+    pub preemptions: Option<String>,
+    /// PCT: the bug depth D (D-1 priority change points) [default: 3].
+    #[arg(long, value_name = "D")]
+    pub depth: Option<u32>,
+    /// Threads to run schedules on; the report does not depend on it.
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Explore part K of N of the sweep and write a shard document for `ws2sim merge`.
+    #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
+    /// Seed of the random and PCT schedulers (default: the scenario's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// `text`, or `json` (with `--shard`: the shard document).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Swap a provider's model for the sweep: NAME=MODEL (repeatable).
+    #[arg(long = "provider-model", value_name = "NAME=MODEL", value_parser = parse_assignment)]
+    pub provider_model: Vec<(String, String)>,
+    /// Run every schedule twice and fail at the first event where the runs part.
+    #[arg(long)]
+    pub check_determinism: bool,
+}
+
+/// Join the shard documents of one sweep (`explore --shard K/N --format json`) into
+/// the report one machine would have printed.
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+fn options(args: &ExploreArgs) -> Result<ExploreOptions, String> {
+    let exhaustive = args.strategy == Strategy::Exhaustive;
+    if args.preemptions.is_some() && !exhaustive {
+        return Err("--preemptions bounds --strategy exhaustive only".to_string());
+    }
+    if args.depth.is_some() && args.strategy != Strategy::Pct {
+        return Err("--depth is the depth of --strategy pct only".to_string());
+    }
+    if args.depth == Some(0) {
+        return Err("--depth must be at least 1".to_string());
+    }
+    if args.runs == Some(0) {
+        return Err("--runs must be at least 1".to_string());
+    }
+    if args.jobs == 0 {
+        return Err("--jobs must be at least 1".to_string());
+    }
+    if args.shard.is_some() && args.format == Some(Format::Text) {
+        return Err("--shard writes a JSON shard document for `ws2sim merge`".to_string());
+    }
+    let preemptions = match args.preemptions.as_deref() {
+        None => None,
+        Some("unbounded") => Some(None),
+        Some(k) => Some(Some(k.parse::<u32>().map_err(|_| {
+            format!("--preemptions takes a number or `unbounded`, not `{k}`")
+        })?)),
+    };
+    Ok(ExploreOptions {
+        strategy: args.strategy,
+        seed: args.seed,
+        runs: args.runs,
+        preemptions,
+        depth: args.depth,
+        jobs: args.jobs,
+        shard: args.shard.unwrap_or(Shard::WHOLE),
+        models: args.provider_model.clone(),
+        check_determinism: args.check_determinism,
+        progress: true,
+    })
+}
+
+fn exit(passed: bool) -> ExitCode {
+    if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+pub fn explore(args: &ExploreArgs) -> ExitCode {
+    let options = match options(args) {
+        Ok(options) => options,
+        Err(message) => return fail(&message),
+    };
+    let scenario = match load(&args.file) {
+        Ok(scenario) => scenario,
+        Err(code) => return code,
+    };
+    let file = args.file.display().to_string();
+    if args.shard.is_some() {
+        return match super::explore_shard(&scenario, &file, &options) {
+            Ok(doc) => {
+                print(&doc.to_json());
+                exit(doc.passed())
+            }
+            Err(error) => fail(&error.to_string()),
+        };
+    }
+    match super::explore(&scenario, &file, &options) {
+        Ok(report) => {
+            match args.format.unwrap_or(Format::Text) {
+                Format::Text => print(&report.to_text()),
+                Format::Json => print(&report.to_json()),
+            }
+            exit(report.passed())
+        }
+        Err(error) => fail(&error.to_string()),
+    }
+}
+
+fn read_doc(path: &Path) -> Result<ShardDoc, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}: not a shard document of `ws2sim explore --shard K/N --format json`: {e}",
+            path.display()
+        )
+    })
+}
+
+pub fn merge(args: &MergeArgs) -> ExitCode {
+    let docs: Result<Vec<ShardDoc>, String> = args.files.iter().map(|f| read_doc(f)).collect();
+    let report = match docs.and_then(shard::merge) {
+        Ok(report) => report,
+        Err(message) => return fail(&message),
+    };
+    match args.format {
+        Format::Text => print(&report.to_text()),
+        Format::Json => print(&report.to_json()),
+    }
+    exit(report.passed())
+}

@@ -1,0 +1,251 @@
+//! `ws2sim explore`: search a scenario's schedules for a contract violation, shrink the
+//! first one found and print a replay command (SPEC sections 8 and 9).
+//!
+//! - `runner`: the lean path, one run per schedule with the oracle, nothing rendered;
+//! - `sweep`: which schedules (random, PCT, exhaustive), jobs and shards;
+//! - `tally`: what a sweep counts, combined exactly across jobs and shards;
+//! - `shrink`: the failing schedule made small;
+//! - `report`: the report as data and text; `shard`: shard documents and `merge`;
+//! - `command`: the command-line glue.
+
+pub mod command;
+pub mod progress;
+pub mod report;
+pub mod runner;
+pub mod shard;
+pub mod shrink;
+pub mod sweep;
+pub mod tally;
+
+use serde::{Deserialize, Serialize};
+use sim::{ReplayScheduler, Schedule};
+
+use crate::render;
+use crate::run::{self, OptionError, RunOptions};
+use crate::scenario::Scenario;
+use progress::Progress;
+use report::{Failure, Header, Report};
+use runner::Explorer;
+use shard::ShardDoc;
+use sweep::Plan;
+
+/// Schedules a random or PCT sweep runs unless `--runs` says otherwise.
+pub const RUNS_DEFAULT: u64 = 10_000;
+/// The cap of an exhaustive search unless `--runs` says otherwise.
+pub const EXHAUSTIVE_RUNS_DEFAULT: u64 = 1_000_000;
+/// The preemption bound of an exhaustive search unless `--preemptions` says otherwise.
+pub const PREEMPTIONS_DEFAULT: u32 = 2;
+/// The PCT depth unless `--depth` says otherwise.
+pub const DEPTH_DEFAULT: u32 = 3;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    Random,
+    Pct,
+    Exhaustive,
+}
+
+/// A part `index` of `count` (1-based, as batch systems number array jobs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    pub const WHOLE: Shard = Shard { index: 1, count: 1 };
+
+    /// Whether run (or unit) `i` of the sweep belongs to this shard.
+    pub fn owns(&self, i: u64) -> bool {
+        i % self.count == self.index - 1
+    }
+
+    /// `K/N` with `1 <= K <= N`.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let bad = || format!("expected K/N with 1 <= K <= N (as 2/8), got `{text}`");
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count): (u64, u64) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// How to explore.
+#[derive(Clone, Debug)]
+pub struct ExploreOptions {
+    pub strategy: Strategy,
+    /// Overrides the scenario's seed.
+    pub seed: Option<u64>,
+    pub runs: Option<u64>,
+    /// Exhaustive: `Some(None)` is unbounded.
+    pub preemptions: Option<Option<u32>>,
+    pub depth: Option<u32>,
+    pub jobs: usize,
+    pub shard: Shard,
+    pub models: Vec<(String, String)>,
+    pub check_determinism: bool,
+    /// Show a progress bar when stderr is a terminal.
+    pub progress: bool,
+}
+
+impl Default for ExploreOptions {
+    fn default() -> Self {
+        Self {
+            strategy: Strategy::Random,
+            seed: None,
+            runs: None,
+            preemptions: None,
+            depth: None,
+            jobs: 1,
+            shard: Shard::WHOLE,
+            models: Vec::new(),
+            check_determinism: false,
+            progress: false,
+        }
+    }
+}
+
+/// The plan and the header of a sweep. PCT draws its change points among as many
+/// steps as the scenario's own seeded run makes decisions.
+fn plan(
+    scenario: &Scenario,
+    file: &str,
+    options: &ExploreOptions,
+    for_merge: bool,
+) -> Result<(Plan, Header), OptionError> {
+    let seed = options.seed.unwrap_or(scenario.seed);
+    let exhaustive = options.strategy == Strategy::Exhaustive;
+    let pct = options.strategy == Strategy::Pct;
+    let probe = || -> Result<u64, OptionError> {
+        let run_options = RunOptions {
+            seed: Some(seed),
+            schedule: None,
+            models: options.models.clone(),
+            ..RunOptions::default()
+        };
+        Ok(run::run(scenario, &run_options)?.schedule.len() as u64)
+    };
+    let pct_steps = if pct { Some(probe()?) } else { None };
+    run::resolve_models(scenario, &options.models)?;
+    run::resolve_ws2_model(&options.models)?;
+    let plan = Plan {
+        strategy: options.strategy,
+        seed,
+        runs: options.runs.unwrap_or(if exhaustive {
+            EXHAUSTIVE_RUNS_DEFAULT
+        } else {
+            RUNS_DEFAULT
+        }),
+        preemptions: options.preemptions.unwrap_or(Some(PREEMPTIONS_DEFAULT)),
+        depth: options.depth.unwrap_or(DEPTH_DEFAULT),
+        pct_steps: pct_steps.unwrap_or(1),
+        shard: options.shard,
+        jobs: options.jobs.max(1),
+        check_determinism: options.check_determinism,
+        models: options.models.clone(),
+        for_merge,
+    };
+    let header = Header {
+        scenario: scenario.name.clone(),
+        file: file.to_string(),
+        strategy: plan.strategy,
+        seed: if exhaustive { 0 } else { seed },
+        runs: plan.runs,
+        preemptions: if exhaustive { plan.preemptions } else { None },
+        depth: pct.then_some(plan.depth),
+        pct_steps,
+        models: plan.models.clone(),
+        check_determinism: plan.check_determinism,
+    };
+    Ok((plan, header))
+}
+
+fn sweep(scenario: &Scenario, plan: &Plan, show_progress: bool) -> sweep::Swept {
+    let progress = if show_progress {
+        Progress::new(plan.runs)
+    } else {
+        Progress::hidden()
+    };
+    let swept = match plan.strategy {
+        Strategy::Exhaustive => sweep::exhaustive(scenario, plan, &progress),
+        Strategy::Random | Strategy::Pct => sweep::sampled(scenario, plan, &progress),
+    };
+    progress.finish();
+    swept
+}
+
+/// Explores the whole sweep on this machine.
+pub fn explore(
+    scenario: &Scenario,
+    file: &str,
+    options: &ExploreOptions,
+) -> Result<Report, OptionError> {
+    let options = ExploreOptions {
+        shard: Shard::WHOLE,
+        ..options.clone()
+    };
+    let (plan, header) = plan(scenario, file, &options, false)?;
+    let swept = sweep(scenario, &plan, options.progress);
+    let failure = match (swept.tally.first_failure, &swept.failure) {
+        (Some(run), Some(decisions)) => Some(describe(scenario, &header, decisions, run)),
+        _ => None,
+    };
+    Ok(Report::new(header, swept.tally, swept.cut, failure))
+}
+
+/// Explores one shard of the sweep, for `merge`.
+pub fn explore_shard(
+    scenario: &Scenario,
+    file: &str,
+    options: &ExploreOptions,
+) -> Result<ShardDoc, OptionError> {
+    let (plan, header) = plan(scenario, file, options, true)?;
+    let swept = sweep(scenario, &plan, options.progress);
+    let describe_one = |decisions: &[u64], run: u64| describe(scenario, &header, decisions, run);
+    Ok(ShardDoc::new(
+        header.clone(),
+        options.shard,
+        swept,
+        describe_one,
+    ))
+}
+
+/// Shrinks a failing schedule and describes it: contract, sizes, trace, replay.
+fn describe(scenario: &Scenario, header: &Header, decisions: &[u64], run: u64) -> Failure {
+    let mut explorer = Explorer::new(scenario, &header.models)
+        .expect("the overrides were checked before the sweep");
+    let original = Schedule::new(decisions.to_vec());
+    let first = explorer.run(|| Box::new(ReplayScheduler::new(&original).0));
+    let contract = first
+        .violation
+        .expect("the first failing schedule fails when replayed");
+    let shrunk = shrink::shrink(&mut explorer, decisions, contract)
+        .expect("the failing schedule violates its own first contract");
+    let schedule = Schedule::new(shrunk.decisions);
+    let shown = explorer.full_run(&schedule);
+    let violation = shown
+        .verdict
+        .violations
+        .iter()
+        .find(|v| v.contract == contract)
+        .expect("the shrunk schedule still violates the contract");
+    Failure {
+        run,
+        contract: contract.to_string(),
+        event: violation.event,
+        message: violation.message.clone(),
+        original: shrunk.original,
+        shrunk: shrunk.shrunk,
+        candidates: shrunk.candidates,
+        original_schedule: original.to_token(),
+        schedule: schedule.to_token(),
+        replay: render::text::replay_command(&header.file, &schedule, &header.models),
+        trace: render::text::render(scenario, &shown, &header.file),
+    }
+}

@@ -1,0 +1,238 @@
+//! The report of a sweep, as data (JSON) and as text. It holds nothing that depends on
+//! how the sweep was run (jobs, shards, time), so one machine and a merge of shards
+//! print the same bytes.
+
+use std::fmt::Write;
+
+use serde::{Deserialize, Serialize};
+
+use super::Strategy;
+use super::runner::Divergence;
+use super::shrink::Size;
+use super::tally::Tally;
+
+/// What decides a sweep's schedules: equal headers, the same sweep.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    pub scenario: String,
+    /// The scenario file as given on the command line (replay commands name it).
+    pub file: String,
+    pub strategy: Strategy,
+    pub seed: u64,
+    /// At most this many schedules.
+    pub runs: u64,
+    /// Exhaustive: the preemption bound (`None`: unbounded).
+    pub preemptions: Option<u32>,
+    /// PCT: the depth, and the number of steps its change points are drawn among.
+    pub depth: Option<u32>,
+    pub pct_steps: Option<u64>,
+    /// `--provider-model` overrides.
+    pub models: Vec<(String, String)>,
+    pub check_determinism: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Coverage {
+    /// Random or PCT: a sample, which may repeat schedules.
+    Sampled,
+    /// Exhaustive: every schedule within the bound was run.
+    Complete,
+    /// Exhaustive: `--runs` stopped the search first.
+    CutShort,
+}
+
+/// The first failing schedule, shrunk.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// Index of the failing schedule in the sweep.
+    pub run: u64,
+    pub contract: String,
+    /// The violation in the shrunk run: its event and message.
+    pub event: usize,
+    pub message: String,
+    pub original: Size,
+    pub shrunk: Size,
+    /// Candidate runs shrinking made.
+    pub candidates: u64,
+    pub original_schedule: String,
+    pub schedule: String,
+    pub replay: String,
+    /// The shrunk run's text trace.
+    pub trace: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunDivergence {
+    pub run: u64,
+    #[serde(flatten)]
+    pub divergence: Divergence,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    #[serde(flatten)]
+    pub header: Header,
+    pub schedules: u64,
+    pub distinct_end_states: u64,
+    pub failing: u64,
+    /// Each violated contract and the first schedule that violated it.
+    pub contracts: Vec<(String, u64)>,
+    pub coverage: Coverage,
+    pub failure: Option<Failure>,
+    pub divergence: Option<RunDivergence>,
+}
+
+impl Report {
+    pub fn new(header: Header, tally: Tally, cut: bool, failure: Option<Failure>) -> Self {
+        let coverage = match (header.strategy, cut) {
+            (Strategy::Exhaustive, false) => Coverage::Complete,
+            (Strategy::Exhaustive, true) => Coverage::CutShort,
+            _ => Coverage::Sampled,
+        };
+        Self {
+            header,
+            schedules: tally.schedules,
+            distinct_end_states: tally.end_states.len() as u64,
+            failing: tally.failing,
+            contracts: tally.contracts.into_iter().collect(),
+            coverage,
+            failure,
+            divergence: tally
+                .divergence
+                .map(|(run, divergence)| RunDivergence { run, divergence }),
+        }
+    }
+
+    /// Whether the sweep found nothing wrong.
+    pub fn passed(&self) -> bool {
+        self.failing == 0 && self.divergence.is_none()
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let h = &self.header;
+        let _ = writeln!(out, "ws2sim explore · {} · {}", h.scenario, h.file);
+        let _ = writeln!(out, "strategy: {}", strategy_line(h));
+        if !h.models.is_empty() {
+            let models: Vec<String> = h.models.iter().map(|(p, m)| format!("{p}={m}")).collect();
+            let _ = writeln!(out, "models: {}", models.join(", "));
+        }
+        let _ = writeln!(
+            out,
+            "schedules: {} · distinct end states: {} · failing: {}",
+            self.schedules, self.distinct_end_states, self.failing
+        );
+        let _ = writeln!(out, "coverage: {}", self.coverage_line());
+        if h.check_determinism {
+            let verdict = match &self.divergence {
+                None => "every schedule ran twice to the same events".to_string(),
+                Some(d) => format!(
+                    "NOT deterministic: schedule #{} ran twice and the runs part at event #{}\n  first:  {}\n  second: {}",
+                    d.run, d.divergence.event, d.divergence.first, d.divergence.second
+                ),
+            };
+            let _ = writeln!(out, "determinism: {verdict}");
+        }
+        for (contract, run) in &self.contracts {
+            let _ = writeln!(out, "violated: {contract} (first in schedule #{run})");
+        }
+        match &self.failure {
+            None if self.failing == 0 => {
+                let _ = writeln!(out, "\nno violation found");
+            }
+            None => {}
+            Some(failure) => failure_text(&mut out, failure),
+        }
+        out
+    }
+
+    fn coverage_line(&self) -> String {
+        let bound = match self.header.preemptions {
+            Some(1) => "at most 1 preemption".to_string(),
+            Some(k) => format!("at most {k} preemptions"),
+            None => "any number of preemptions".to_string(),
+        };
+        match self.coverage {
+            Coverage::Sampled => format!(
+                "sampled: {} schedules drawn at random (they may repeat); `--strategy exhaustive` covers a space",
+                self.schedules
+            ),
+            Coverage::Complete => format!(
+                "complete: every schedule with {bound} (random draws enumerated) was run, {} in all",
+                self.schedules
+            ),
+            Coverage::CutShort => format!(
+                "NOT complete: --runs {} stopped the search of schedules with {bound} before its end",
+                self.header.runs
+            ),
+        }
+    }
+}
+
+fn strategy_line(h: &Header) -> String {
+    match h.strategy {
+        Strategy::Random => format!(
+            "random · seed {} · runs 0..{} (run i: ChaCha8 keyed by the seed, stream i)",
+            h.seed, h.runs
+        ),
+        Strategy::Pct => format!(
+            "pct · depth {} · change points among {} steps · seed {} · runs 0..{}",
+            h.depth.unwrap_or(0),
+            h.pct_steps.unwrap_or(0),
+            h.seed,
+            h.runs
+        ),
+        Strategy::Exhaustive => {
+            let bound = h
+                .preemptions
+                .map_or("unbounded".to_string(), |k| k.to_string());
+            format!(
+                "exhaustive · preemption bound {bound} · at most {} schedules",
+                h.runs
+            )
+        }
+    }
+}
+
+fn size_text(size: &Size) -> String {
+    let plural = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{}, {}, {}, {}",
+        plural(u64::from(size.preemptions), "preemption"),
+        plural(size.deviations, "deviation"),
+        plural(size.decisions, "decision"),
+        plural(size.steps, "step")
+    )
+}
+
+fn failure_text(out: &mut String, failure: &Failure) {
+    let _ = writeln!(
+        out,
+        "\nfirst failure: schedule #{} violates {}",
+        failure.run, failure.contract
+    );
+    let _ = writeln!(
+        out,
+        "  original: {}\n            {}",
+        size_text(&failure.original),
+        failure.original_schedule
+    );
+    let _ = writeln!(
+        out,
+        "  shrunk:   {} ({} candidates tried)\n            {}",
+        size_text(&failure.shrunk),
+        failure.candidates,
+        failure.schedule
+    );
+    let _ = writeln!(out, "  event #{}: {}", failure.event, failure.message);
+    let _ = writeln!(out, "\nshrunk trace:\n");
+    out.push_str(&failure.trace);
+    let _ = writeln!(out, "\nreplay: {}", failure.replay);
+}

@@ -1,0 +1,260 @@
+//! The lean path of a sweep (SPEC section 8): one run per schedule, the oracle on every
+//! run, and nothing kept of a passing run but a hash of how it ended. The scenario is
+//! shared, the models resolved once and the event buffer reused; text is rendered only
+//! for the one failure a report shows, through [`run::run`].
+
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
+
+use sim::{Schedule, Scheduler};
+
+use crate::event::Event;
+use crate::oracle;
+use crate::providers::ModelInfo;
+use crate::run::{self, OptionError, Run, RunEnd, RunOptions};
+use crate::scenario::Scenario;
+use crate::ws2::Ws2Model;
+
+/// What a sweep keeps of one run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    /// A hash of the whole event stream and the ending: equal end states, equal hashes.
+    pub end_state: u64,
+    /// The contract of the first violation, in event order.
+    pub violation: Option<&'static str>,
+    /// Every contract the run violated (empty when it passed).
+    pub violated: Vec<&'static str>,
+    /// Polls of the engine.
+    pub steps: u64,
+}
+
+impl Summary {
+    pub fn failed(&self) -> bool {
+        self.violation.is_some()
+    }
+}
+
+/// Two runs of one schedule that did not produce the same events.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Divergence {
+    /// Index of the first event where the two runs part.
+    pub event: usize,
+    pub first: String,
+    pub second: String,
+}
+
+/// Runs schedules of one scenario, one after another, on one thread.
+pub struct Explorer {
+    scenario: Rc<Scenario>,
+    models: Vec<&'static ModelInfo>,
+    ws2_model: &'static Ws2Model,
+    overrides: Vec<(String, String)>,
+    events: Vec<Event>,
+    /// The second run's events, under `--check-determinism`.
+    again: Vec<Event>,
+}
+
+impl Explorer {
+    pub fn new(scenario: &Scenario, overrides: &[(String, String)]) -> Result<Self, OptionError> {
+        Ok(Self {
+            models: run::resolve_models(scenario, overrides)?,
+            ws2_model: run::resolve_ws2_model(overrides)?,
+            scenario: Rc::new(scenario.clone()),
+            overrides: overrides.to_vec(),
+            events: Vec::new(),
+            again: Vec::new(),
+        })
+    }
+
+    /// One run under the scheduler `make` builds.
+    pub fn run(&mut self, make: impl FnOnce() -> Box<dyn Scheduler>) -> Summary {
+        let events = std::mem::take(&mut self.events);
+        let (summary, events) = self.simulate(make(), events);
+        self.events = events;
+        summary
+    }
+
+    /// Runs the schedule twice (`make` is called once per run) and compares the event
+    /// streams: `Err` names the first event where they part.
+    pub fn run_twice(
+        &mut self,
+        mut make: impl FnMut() -> Box<dyn Scheduler>,
+    ) -> Result<Summary, Divergence> {
+        let summary = self.run(&mut make);
+        let again = std::mem::take(&mut self.again);
+        let (_, again) = self.simulate(make(), again);
+        self.again = again;
+        match first_difference(&self.events, &self.again) {
+            None => Ok(summary),
+            Some(event) => {
+                let show = |events: &[Event]| {
+                    events
+                        .get(event)
+                        .map_or("(no event: the run ended)".to_string(), |e| {
+                            format!("{e:?}")
+                        })
+                };
+                Err(Divergence {
+                    event,
+                    first: show(&self.events),
+                    second: show(&self.again),
+                })
+            }
+        }
+    }
+
+    fn simulate(&self, scheduler: Box<dyn Scheduler>, events: Vec<Event>) -> (Summary, Vec<Event>) {
+        let mut simulated = run::simulate(
+            &self.scenario,
+            &self.models,
+            self.ws2_model,
+            scheduler,
+            events,
+        );
+        let end = run::run_end(&simulated.world, &simulated.outcome);
+        let verdict = oracle::check(&simulated.world, &end);
+        let events = std::mem::take(&mut simulated.world.events);
+        let summary = Summary {
+            end_state: end_state(&events, &end),
+            violation: verdict.violations.first().map(|v| v.contract),
+            violated: if verdict.violations.is_empty() {
+                Vec::new()
+            } else {
+                verdict.violated()
+            },
+            steps: simulated.steps,
+        };
+        (summary, events)
+    }
+
+    /// The full run of a recorded schedule, with names and verdict, for rendering.
+    pub fn full_run(&self, schedule: &Schedule) -> Run {
+        let options = RunOptions {
+            seed: None,
+            schedule: Some(schedule.clone()),
+            models: self.overrides.clone(),
+            ..RunOptions::default()
+        };
+        run::run(&self.scenario, &options).expect("the overrides were checked by Explorer::new")
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+}
+
+/// The index of the first event where two streams differ (a missing event counts).
+pub fn first_difference(a: &[Event], b: &[Event]) -> Option<usize> {
+    let common = a.iter().zip(b).position(|(x, y)| x != y);
+    common.or((a.len() != b.len()).then(|| a.len().min(b.len())))
+}
+
+/// A hash of a run's end state: its whole event stream and how it ended.
+fn end_state(events: &[Event], end: &RunEnd) -> u64 {
+    let mut hasher = StateHasher(0x243f_6a88_85a3_08d3);
+    events.hash(&mut hasher);
+    std::mem::discriminant(&end.ending()).hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A small, fixed hasher: the same events give the same hash in every process of the
+/// same binary (shards compare hashes), unlike std's randomly keyed one.
+struct StateHasher(u64);
+
+impl StateHasher {
+    #[inline]
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0 ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 ^= self.0 >> 29;
+    }
+}
+
+impl Hasher for StateHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.mix(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u8(&mut self, value: u8) {
+        self.mix(u64::from(value));
+    }
+    fn write_u16(&mut self, value: u16) {
+        self.mix(u64::from(value));
+    }
+    fn write_u32(&mut self, value: u32) {
+        self.mix(u64::from(value));
+    }
+    fn write_u64(&mut self, value: u64) {
+        self.mix(value);
+    }
+    fn write_usize(&mut self, value: usize) {
+        self.mix(value as u64);
+    }
+    fn write_isize(&mut self, value: isize) {
+        self.mix(value as u64);
+    }
+    fn write_i32(&mut self, value: i32) {
+        self.mix(value as u32 as u64);
+    }
+    fn finish(&self) -> u64 {
+        // splitmix64's finaliser, so that near streams land far apart.
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lesson() -> Scenario {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/teach/racy-refcount.ron"
+        );
+        crate::scenario::load_file(std::path::Path::new(path)).expect("loads")
+    }
+
+    #[test]
+    fn two_runs_that_part_are_reported_at_the_first_differing_event() {
+        let mut explorer = Explorer::new(&lesson(), &[]).expect("valid");
+        let same = explorer.run_twice(|| Box::new(sim::RandomScheduler::new(4)));
+        assert!(same.is_ok());
+        // A scheduler that changes between the two runs stands in for a world that
+        // is not deterministic.
+        let mut seed = 0;
+        let parted = explorer.run_twice(|| {
+            seed += 1;
+            Box::new(sim::RandomScheduler::new(seed))
+        });
+        let divergence = parted.expect_err("the runs part");
+        explorer.run(|| Box::new(sim::RandomScheduler::new(1)));
+        let again = explorer.events.clone();
+        explorer.run(|| Box::new(sim::RandomScheduler::new(2)));
+        assert_eq!(
+            first_difference(&again, &explorer.events),
+            Some(divergence.event)
+        );
+        assert_ne!(divergence.first, divergence.second);
+    }
+
+    #[test]
+    fn equal_runs_hash_equal_and_others_mostly_not() {
+        let mut explorer = Explorer::new(&lesson(), &[]).expect("valid");
+        let a = explorer.run(|| Box::new(sim::RandomScheduler::new(3)));
+        let b = explorer.run(|| Box::new(sim::RandomScheduler::new(3)));
+        assert_eq!(a, b);
+        let states: std::collections::BTreeSet<u64> = (0..40)
+            .map(|seed| {
+                explorer
+                    .run(|| Box::new(sim::RandomScheduler::new(seed)))
+                    .end_state
+            })
+            .collect();
+        assert!(states.len() > 5);
+    }
+}

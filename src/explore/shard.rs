@@ -1,0 +1,156 @@
+//! Shards (SPEC section 8): `explore --shard K/N --format json` writes a shard document;
+//! `merge` checks that the documents are the N parts of one sweep and joins them into
+//! the report one machine would have printed.
+//!
+//! A random or PCT shard holds a tally of its runs, whose indices are global. An
+//! exhaustive shard holds a log per unit, searched up to the whole cap, since only the
+//! merge knows where the cap falls; the merge joins the units in search order.
+
+use serde::{Deserialize, Serialize};
+
+use super::report::{Failure, Header, Report};
+use super::sweep::{Swept, join_units};
+use super::tally::{Tally, UnitLog};
+use super::{Shard, Strategy};
+
+/// The version of the shard document format.
+pub const FORMAT: &str = "ws2sim-explore-shard/1";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardDoc {
+    pub format: String,
+    pub header: Header,
+    pub shard: Shard,
+    /// Random and PCT: the shard's runs.
+    pub tally: Tally,
+    /// Exhaustive: how many units the search has, and the logs of this shard's units.
+    pub units_total: u64,
+    pub units: Vec<UnitLog>,
+    /// The shard's first failure, shrunk.
+    pub failure: Option<Failure>,
+    /// Exhaustive: where that failure is (unit, index within it); its global index is
+    /// known only to the merge.
+    pub failure_at: Option<(u64, u64)>,
+}
+
+impl ShardDoc {
+    pub fn new(
+        header: Header,
+        shard: Shard,
+        swept: Swept,
+        describe: impl Fn(&[u64], u64) -> Failure,
+    ) -> Self {
+        let (failure, failure_at) = match header.strategy {
+            Strategy::Exhaustive => {
+                let first = swept.units.iter().find_map(|log| {
+                    let (index, decisions) = log.first_failure.as_ref()?;
+                    Some((log.unit, *index, decisions))
+                });
+                match first {
+                    Some((unit, index, decisions)) => {
+                        (Some(describe(decisions, index)), Some((unit, index)))
+                    }
+                    None => (None, None),
+                }
+            }
+            Strategy::Random | Strategy::Pct => {
+                let failure = swept
+                    .tally
+                    .first_failure
+                    .zip(swept.failure.as_ref())
+                    .map(|(run, decisions)| describe(decisions, run));
+                (failure, None)
+            }
+        };
+        Self {
+            format: FORMAT.to_string(),
+            header,
+            shard,
+            tally: swept.tally,
+            units_total: swept.units_total,
+            units: swept.units,
+            failure,
+            failure_at,
+        }
+    }
+
+    /// Whether this part of the sweep found nothing wrong.
+    pub fn passed(&self) -> bool {
+        let diverged = self.tally.divergence.is_some()
+            || self.units.iter().any(|log| log.divergence.is_some());
+        self.failure.is_none() && !diverged
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
+
+/// Joins the shard documents of one sweep into its report.
+pub fn merge(docs: Vec<ShardDoc>) -> Result<Report, String> {
+    let Some(first) = docs.first() else {
+        return Err("no shard document to merge".to_string());
+    };
+    let header = first.header.clone();
+    let count = first.shard.count;
+    let mut seen = vec![false; count as usize];
+    for doc in &docs {
+        if doc.format != FORMAT {
+            return Err(format!(
+                "a document has format `{}`, not `{FORMAT}`",
+                doc.format
+            ));
+        }
+        if doc.header != header || doc.shard.count != count {
+            return Err(format!(
+                "shard {}/{} comes from another sweep (scenario, file, strategy, seed, runs, bounds, models or shard count differ)",
+                doc.shard.index, doc.shard.count
+            ));
+        }
+        let slot = &mut seen[(doc.shard.index - 1) as usize];
+        if *slot {
+            return Err(format!("shard {}/{count} is given twice", doc.shard.index));
+        }
+        *slot = true;
+    }
+    let missing: Vec<String> = (1..=count)
+        .filter(|k| !seen[(*k - 1) as usize])
+        .map(|k| format!("{k}/{count}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!("missing shard(s): {}", missing.join(", ")));
+    }
+    if header.strategy != Strategy::Exhaustive {
+        let tally = docs
+            .iter()
+            .fold(Tally::default(), |all, doc| all.absorb(doc.tally.clone()));
+        let failure = docs
+            .iter()
+            .filter_map(|doc| doc.failure.clone())
+            .find(|failure| Some(failure.run) == tally.first_failure);
+        return Ok(Report::new(header, tally, false, failure));
+    }
+    let mut logs: Vec<&UnitLog> = docs.iter().flat_map(|doc| &doc.units).collect();
+    logs.sort_by_key(|log| log.unit);
+    let in_order = logs.iter().enumerate().all(|(i, log)| log.unit == i as u64);
+    if !in_order || logs.len() as u64 != first.units_total {
+        return Err(format!(
+            "the shards hold {} unit logs, not the search's {} units once each",
+            logs.len(),
+            first.units_total
+        ));
+    }
+    let logs: Vec<UnitLog> = logs.into_iter().cloned().collect();
+    let (tally, _, cut) = join_units(&logs, header.runs);
+    // Global index of a unit's first schedule: the schedules of the units before it.
+    let offset = |unit: u64| -> u64 { logs[..unit as usize].iter().map(|l| l.schedules).sum() };
+    let failure = docs.iter().find_map(|doc| {
+        let (unit, index) = doc.failure_at?;
+        let run = offset(unit) + index;
+        let failure = doc.failure.clone()?;
+        (Some(run) == tally.first_failure).then_some(Failure { run, ..failure })
+    });
+    Ok(Report::new(header, tally, cut, failure))
+}

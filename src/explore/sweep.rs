@@ -1,0 +1,297 @@
+//! Running a sweep: which schedules, on how many threads, in what parts (SPEC section 8).
+//!
+//! - random and PCT: run `i` (for `i` in `0..runs`) is a function of the seed and `i`
+//!   alone; runs are made in chunks of consecutive indices, on any thread, and their
+//!   tallies summed.
+//! - exhaustive: the search tree is first cut into subtrees (units) by expanding its
+//!   top levels; units, searched in order, are the whole search in search order. A
+//!   window of units is searched in parallel, then joined in order.
+//! - a shard `K/N` takes runs (random, PCT) or units (exhaustive) whose index is
+//!   `K-1` modulo `N`.
+//!
+//! Each rayon worker builds its own [`Explorer`]: a run's world (`Rc`, `RefCell`)
+//! never leaves the thread it started on.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use rayon::prelude::*;
+use sim::{Dfs, Guide, GuidedScheduler, PctScheduler, RandomScheduler, Scheduler, children};
+
+use super::progress::Progress;
+use super::runner::{Divergence, Explorer, Summary};
+use super::tally::{Combiner, Tally, UnitLog};
+use super::{Shard, Strategy};
+use crate::scenario::Scenario;
+
+/// Runs of a random or PCT sweep made as one piece of work.
+const CHUNK_RUNS: u64 = 2048;
+/// The exhaustive search is cut into at least this many units, when the tree allows.
+const UNITS_MIN: usize = 64;
+/// ... expanding at most this many levels of its top.
+const UNIT_LEVELS_MAX: usize = 32;
+/// Units searched at once, per job.
+const UNITS_PER_JOB: usize = 4;
+
+/// Everything that decides which schedules a sweep runs.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub strategy: Strategy,
+    pub seed: u64,
+    /// At most this many schedules.
+    pub runs: u64,
+    /// Exhaustive: at most this many preemptions per schedule (`None`: unbounded).
+    pub preemptions: Option<u32>,
+    /// PCT: the bug depth searched for.
+    pub depth: u32,
+    /// PCT: the number of steps change points are drawn among.
+    pub pct_steps: u64,
+    pub shard: Shard,
+    pub jobs: usize,
+    pub check_determinism: bool,
+    pub models: Vec<(String, String)>,
+    /// Exhaustive: keep every unit's log for a shard document instead of joining them.
+    pub for_merge: bool,
+}
+
+/// What a sweep found, before shrinking.
+pub struct Swept {
+    pub tally: Tally,
+    /// Exhaustive only: the unit logs (for a shard) and whether the cap cut the search.
+    pub units: Vec<UnitLog>,
+    pub units_total: u64,
+    pub cut: bool,
+    /// The decisions of the first failing schedule.
+    pub failure: Option<Vec<u64>>,
+}
+
+impl Plan {
+    fn explorer(&self, scenario: &Scenario) -> Explorer {
+        Explorer::new(scenario, &self.models).expect("the overrides were checked before the sweep")
+    }
+
+    fn scheduler(&self, run: u64) -> Box<dyn Scheduler> {
+        match self.strategy {
+            Strategy::Pct => Box::new(PctScheduler::for_run(
+                self.seed,
+                run,
+                self.depth,
+                self.pct_steps,
+            )),
+            Strategy::Random | Strategy::Exhaustive => {
+                Box::new(RandomScheduler::for_run(self.seed, run))
+            }
+        }
+    }
+
+    /// A pool of `jobs` threads; parallel iterators run inside it, never in rayon's
+    /// global pool (which would take every core even for `--jobs 1`).
+    fn pool(&self) -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(self.jobs.max(1))
+            .thread_name(|index| format!("ws2sim-explore-{index}"))
+            .build()
+            .expect("a thread pool can be built")
+    }
+}
+
+/// One run, twice under `--check-determinism`.
+fn run_one(
+    explorer: &mut Explorer,
+    check: bool,
+    make: impl FnMut() -> Box<dyn Scheduler>,
+) -> Result<Summary, (Summary, Divergence)> {
+    if !check {
+        return Ok(explorer.run(make));
+    }
+    let mut make = make;
+    explorer.run_twice(&mut make).map_err(|divergence| {
+        let summary = explorer.run(make);
+        (summary, divergence)
+    })
+}
+
+/// A random or PCT sweep: runs `0..plan.runs` that belong to the shard.
+pub fn sampled(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swept {
+    let chunks: Vec<u64> = (0..plan.runs.div_ceil(CHUNK_RUNS)).collect();
+    let chunk = |explorer: &mut Explorer, index: u64| {
+        let mut tally = Tally::default();
+        let end = ((index + 1) * CHUNK_RUNS).min(plan.runs);
+        for run in (index * CHUNK_RUNS..end).filter(|run| plan.shard.owns(*run)) {
+            match run_one(explorer, plan.check_determinism, || plan.scheduler(run)) {
+                Ok(summary) => tally.record(run, &summary),
+                Err((summary, divergence)) => {
+                    tally.record(run, &summary);
+                    tally.diverged(run, divergence);
+                }
+            }
+        }
+        progress.advance(tally.schedules, tally.failing);
+        tally
+    };
+    let tally = plan.pool().install(|| {
+        chunks
+            .into_par_iter()
+            .map_init(|| plan.explorer(scenario), chunk)
+            .reduce(Tally::default, Tally::absorb)
+    });
+    let failure = tally
+        .first_failure
+        .map(|run| recorded(&mut plan.explorer(scenario), plan.scheduler(run)));
+    Swept {
+        tally,
+        units: Vec::new(),
+        units_total: 0,
+        cut: false,
+        failure,
+    }
+}
+
+/// The decisions a scheduler makes in one run.
+fn recorded(explorer: &mut Explorer, scheduler: Box<dyn Scheduler>) -> Vec<u64> {
+    let (recorder, log) = sim::Recorder::new(scheduler);
+    explorer.run(|| Box::new(recorder));
+    log.schedule().decisions().to_vec()
+}
+
+/// The units of an exhaustive search, in search order.
+fn units(explorer: &mut Explorer, guide: &Rc<RefCell<Guide>>, bound: Option<u32>) -> Vec<Vec<u64>> {
+    let mut units: Vec<Vec<u64>> = vec![Vec::new()];
+    for _ in 0..UNIT_LEVELS_MAX {
+        if units.len() >= UNITS_MIN {
+            break;
+        }
+        let mut deeper = false;
+        let mut next = Vec::with_capacity(units.len() * 2);
+        for prefix in units {
+            guide.borrow_mut().start(&prefix);
+            explorer.run(|| Box::new(GuidedScheduler::new(guide.clone())));
+            match children(&prefix, &guide.borrow().trail, bound) {
+                Some(kids) => {
+                    deeper = true;
+                    next.extend(kids);
+                }
+                None => next.push(prefix),
+            }
+        }
+        units = next;
+        if !deeper {
+            break;
+        }
+    }
+    units
+}
+
+/// Searches one unit, up to `cap` schedules.
+fn search_unit(
+    explorer: &mut Explorer,
+    guide: &Rc<RefCell<Guide>>,
+    plan: &Plan,
+    unit: u64,
+    root: &[u64],
+    cap: u64,
+) -> UnitLog {
+    let mut log = UnitLog::new(unit);
+    let mut dfs = Dfs::new(root.to_vec(), plan.preemptions);
+    log.complete = true;
+    while let Some(prefix) = dfs.next_prefix() {
+        if log.schedules >= cap {
+            log.complete = false;
+            break;
+        }
+        let make = || {
+            guide.borrow_mut().start(prefix);
+            Box::new(GuidedScheduler::new(guide.clone())) as Box<dyn Scheduler>
+        };
+        let index = log.schedules;
+        let decisions = || guide.borrow().decisions();
+        match run_one(explorer, plan.check_determinism, make) {
+            Ok(summary) => log.record(&summary, decisions),
+            Err((summary, divergence)) => {
+                log.record(&summary, decisions);
+                if log.divergence.is_none() {
+                    log.divergence = Some((index, divergence));
+                }
+            }
+        }
+        dfs.advance(&guide.borrow().trail);
+    }
+    log
+}
+
+/// An exhaustive search: every unit in one process, or a shard's units.
+pub fn exhaustive(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swept {
+    let mut explorer = plan.explorer(scenario);
+    let guide = Rc::new(RefCell::new(Guide::default()));
+    let roots = units(&mut explorer, &guide, plan.preemptions);
+    let units_total = roots.len() as u64;
+    let owned: Vec<(u64, &Vec<u64>)> = (0..units_total)
+        .filter(|unit| plan.shard.owns(*unit))
+        .map(|unit| (unit, &roots[unit as usize]))
+        .collect();
+    let window = plan.jobs.max(1) * UNITS_PER_JOB;
+    let pool = plan.pool();
+    let search = |cap: u64, part: &[(u64, &Vec<u64>)]| -> Vec<UnitLog> {
+        let logs: Vec<UnitLog> = pool.install(|| {
+            part.par_iter()
+                .map_init(
+                    || {
+                        (
+                            plan.explorer(scenario),
+                            Rc::new(RefCell::new(Guide::default())),
+                        )
+                    },
+                    |(explorer, guide), (unit, root)| {
+                        search_unit(explorer, guide, plan, *unit, root, cap)
+                    },
+                )
+                .collect()
+        });
+        for log in &logs {
+            let failing = log.failing.iter().map(|(_, length)| length).sum();
+            progress.advance(log.schedules, failing);
+        }
+        logs
+    };
+    if plan.for_merge {
+        // A shard cannot know how many schedules the units of other shards hold, so it
+        // searches each of its units up to the whole cap; `merge` makes the cut.
+        let units = owned
+            .chunks(window)
+            .flat_map(|part| search(plan.runs, part))
+            .collect();
+        return Swept {
+            tally: Tally::default(),
+            units,
+            units_total,
+            cut: false,
+            failure: None,
+        };
+    }
+    let mut combiner = Combiner::new(plan.runs);
+    for part in owned.chunks(window) {
+        if combiner.remaining() == 0 {
+            combiner.cut = true;
+            break;
+        }
+        for log in search(combiner.remaining(), part) {
+            combiner.add(&log);
+        }
+    }
+    Swept {
+        tally: combiner.tally,
+        units: Vec::new(),
+        units_total,
+        cut: combiner.cut,
+        failure: combiner.failure,
+    }
+}
+
+/// Joins a shard's or several shards' unit logs, in unit order, under the cap.
+pub fn join_units(logs: &[UnitLog], cap: u64) -> (Tally, Option<Vec<u64>>, bool) {
+    let mut combiner = Combiner::new(cap);
+    for log in logs {
+        combiner.add(log);
+    }
+    (combiner.tally, combiner.failure, combiner.cut)
+}

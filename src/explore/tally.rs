@@ -1,0 +1,272 @@
+//! What a sweep counts, in two shapes that combine exactly, whatever the number of jobs
+//! or shards (SPEC section 8):
+//! - a [`Tally`] of runs known by their global index (random, PCT): sums, unions and
+//!   minima, so the order in which parts are combined does not matter;
+//! - a [`UnitLog`] per subtree of an exhaustive search, whose global indices are known
+//!   only once the subtrees before it are counted: it keeps what a cut inside it needs
+//!   (first index of each end state and contract, the failing indices as ranges).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::runner::{Divergence, Summary};
+
+/// Counts over runs with known global indices.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    pub schedules: u64,
+    /// Schedules with at least one violation.
+    pub failing: u64,
+    /// Hashes of the distinct end states.
+    pub end_states: BTreeSet<u64>,
+    /// Each violated contract and the first run that violated it.
+    pub contracts: BTreeMap<String, u64>,
+    /// The first failing run.
+    pub first_failure: Option<u64>,
+    /// The first run whose two executions differed (`--check-determinism`).
+    pub divergence: Option<(u64, Divergence)>,
+}
+
+impl Tally {
+    pub fn record(&mut self, run: u64, summary: &Summary) {
+        self.schedules += 1;
+        self.end_states.insert(summary.end_state);
+        if !summary.failed() {
+            return;
+        }
+        self.failing += 1;
+        self.first_failure = Some(self.first_failure.map_or(run, |first| first.min(run)));
+        for contract in &summary.violated {
+            note_first(&mut self.contracts, contract, run);
+        }
+    }
+
+    pub fn diverged(&mut self, run: u64, divergence: Divergence) {
+        if self
+            .divergence
+            .as_ref()
+            .is_none_or(|(first, _)| run < *first)
+        {
+            self.divergence = Some((run, divergence));
+        }
+    }
+
+    /// Adds another part of the same sweep (commutative and associative).
+    pub fn absorb(mut self, other: Tally) -> Tally {
+        self.schedules += other.schedules;
+        self.failing += other.failing;
+        self.end_states.extend(other.end_states);
+        for (contract, run) in other.contracts {
+            note_first(&mut self.contracts, &contract, run);
+        }
+        self.first_failure = match (self.first_failure, other.first_failure) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some((run, divergence)) = other.divergence {
+            self.diverged(run, divergence);
+        }
+        self
+    }
+}
+
+fn note_first(contracts: &mut BTreeMap<String, u64>, contract: &str, run: u64) {
+    match contracts.get_mut(contract) {
+        Some(first) => *first = (*first).min(run),
+        None => {
+            contracts.insert(contract.to_string(), run);
+        }
+    }
+}
+
+/// One subtree of an exhaustive search, searched up to a cap.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitLog {
+    /// The subtree's place in search order.
+    pub unit: u64,
+    pub schedules: u64,
+    /// Whether the subtree was searched to its end (not stopped by the cap).
+    pub complete: bool,
+    /// Each distinct end state and the first index (within the unit) that reached it.
+    pub end_states: BTreeMap<u64, u64>,
+    /// Failing indices within the unit, as `(start, length)` ranges.
+    pub failing: Vec<(u64, u64)>,
+    pub contracts: BTreeMap<String, u64>,
+    /// The first failing index within the unit, and its decisions.
+    pub first_failure: Option<(u64, Vec<u64>)>,
+    pub divergence: Option<(u64, Divergence)>,
+}
+
+impl UnitLog {
+    pub fn new(unit: u64) -> Self {
+        Self {
+            unit,
+            ..Self::default()
+        }
+    }
+
+    pub fn record(&mut self, summary: &Summary, decisions: impl FnOnce() -> Vec<u64>) {
+        let index = self.schedules;
+        self.schedules += 1;
+        self.end_states.entry(summary.end_state).or_insert(index);
+        if !summary.failed() {
+            return;
+        }
+        match self.failing.last_mut() {
+            Some((start, length)) if *start + *length == index => *length += 1,
+            _ => self.failing.push((index, 1)),
+        }
+        for contract in &summary.violated {
+            note_first(&mut self.contracts, contract, index);
+        }
+        if self.first_failure.is_none() {
+            self.first_failure = Some((index, decisions()));
+        }
+    }
+
+    /// The unit's first `keep` schedules as a tally, with indices shifted by `offset`
+    /// (the number of schedules of the units before it).
+    pub fn tally(&self, keep: u64, offset: u64) -> Tally {
+        let failing = self
+            .failing
+            .iter()
+            .map(|&(start, length)| keep.saturating_sub(start).min(length))
+            .sum();
+        Tally {
+            schedules: keep.min(self.schedules),
+            failing,
+            end_states: self
+                .end_states
+                .iter()
+                .filter(|(_, first)| **first < keep)
+                .map(|(state, _)| *state)
+                .collect(),
+            contracts: self
+                .contracts
+                .iter()
+                .filter(|(_, first)| **first < keep)
+                .map(|(contract, first)| (contract.clone(), first + offset))
+                .collect(),
+            first_failure: self
+                .first_failure
+                .as_ref()
+                .filter(|(first, _)| *first < keep)
+                .map(|(first, _)| first + offset),
+            divergence: self
+                .divergence
+                .clone()
+                .filter(|(run, _)| *run < keep)
+                .map(|(run, divergence)| (run + offset, divergence)),
+        }
+    }
+}
+
+/// Joins unit logs in search order into the tally of the first `cap` schedules.
+pub struct Combiner {
+    remaining: u64,
+    pub tally: Tally,
+    /// The first failure's decisions.
+    pub failure: Option<Vec<u64>>,
+    /// Whether the cap left schedules unsearched.
+    pub cut: bool,
+}
+
+impl Combiner {
+    pub fn new(cap: u64) -> Self {
+        Self {
+            remaining: cap,
+            tally: Tally::default(),
+            failure: None,
+            cut: false,
+        }
+    }
+
+    /// The cap still open: how many schedules the next units may add.
+    pub fn remaining(&self) -> u64 {
+        self.remaining
+    }
+
+    /// Adds the next unit in search order.
+    pub fn add(&mut self, log: &UnitLog) {
+        if self.remaining == 0 {
+            self.cut = true;
+            return;
+        }
+        let keep = log.schedules.min(self.remaining);
+        let part = log.tally(keep, self.tally.schedules);
+        if self.failure.is_none() && part.first_failure.is_some() {
+            self.failure = log.first_failure.as_ref().map(|(_, d)| d.clone());
+        }
+        self.cut |= keep < log.schedules || !log.complete;
+        self.remaining -= keep;
+        self.tally = std::mem::take(&mut self.tally).absorb(part);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(state: u64, fails: bool) -> Summary {
+        Summary {
+            end_state: state,
+            violation: fails.then_some("wsp.cleanup.refcount"),
+            violated: if fails {
+                vec!["wsp.cleanup.refcount"]
+            } else {
+                vec![]
+            },
+            steps: 1,
+        }
+    }
+
+    #[test]
+    fn a_cut_unit_counts_only_what_lies_before_the_cut() {
+        let mut log = UnitLog::new(0);
+        for (state, fails) in [(1, false), (2, true), (2, true), (3, false), (4, true)] {
+            log.record(&summary(state, fails), || vec![9]);
+        }
+        log.complete = true;
+        assert_eq!(log.failing, vec![(1, 2), (4, 1)]);
+        let part = log.tally(3, 10);
+        assert_eq!(part.schedules, 3);
+        assert_eq!(part.failing, 2);
+        assert_eq!(part.end_states, BTreeSet::from([1, 2]));
+        assert_eq!(part.first_failure, Some(11));
+        assert_eq!(part.tally_contract(), Some(11));
+        assert_eq!(log.tally(1, 0).failing, 0);
+    }
+
+    #[test]
+    fn combining_in_order_stops_at_the_cap() {
+        let mut logs = Vec::new();
+        for unit in 0..3 {
+            let mut log = UnitLog::new(unit);
+            for i in 0..4 {
+                log.record(&summary(unit * 10 + i, unit == 2), || vec![unit]);
+            }
+            log.complete = true;
+            logs.push(log);
+        }
+        let mut all = Combiner::new(u64::MAX);
+        logs.iter().for_each(|log| all.add(log));
+        assert!(!all.cut);
+        assert_eq!(all.tally.schedules, 12);
+        assert_eq!(all.tally.first_failure, Some(8));
+        assert_eq!(all.failure, Some(vec![2]));
+
+        let mut capped = Combiner::new(6);
+        logs.iter().for_each(|log| capped.add(log));
+        assert!(capped.cut);
+        assert_eq!(capped.tally.schedules, 6);
+        assert_eq!(capped.tally.first_failure, None);
+        assert_eq!(capped.failure, None);
+    }
+
+    impl Tally {
+        fn tally_contract(&self) -> Option<u64> {
+            self.contracts.get("wsp.cleanup.refcount").copied()
+        }
+    }
+}

@@ -1,0 +1,477 @@
+//! The NSPv2 host and its client sessions (SPEC section 3, **model choice**, after
+//! WSAAdvertiseProvider; seeds 000 and 001).
+//!
+//! A process that advertises a provider becomes its host: an RPC thread there
+//! (`<provider>.rpc`) serves the requests of client processes one at a time and runs
+//! the provider's NSPv2 routines. Each client process gets one session, opened by
+//! NSPv2Startup at its first lookup; the host keeps the session argument in its session
+//! table and passes it to NSPv2Cleanup (the client's final WSACleanup) or to
+//! NSPv2ClientSessionRundown (the client ended without it, or the host withdrew the
+//! provider). A host that ends takes its sessions with it; clients' lookups then fail
+//! with WSASERVICE_NOT_FOUND.
+//!
+//! The host is the provider author's own service, so its session table and dispatch
+//! are part of the provider's model: host defects (`forgets_session_arg`,
+//! `double_rundown`, ...) live here.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use sim::TaskId;
+
+use crate::event::*;
+use crate::providers::namespace::{NamespaceDefect as D, has, simple_call};
+use crate::providers::nspv2::{self, SessionEnd};
+use crate::scenario::Os;
+use crate::world::Cx;
+use crate::wsa::*;
+
+/// What a client hears back from the host: a return value and an error code.
+pub type Reply = (i32, Option<u32>);
+
+/// The answer when no host serves the provider (SPEC section 3).
+pub const NOT_FOUND: Reply = (SOCKET_ERROR, Some(WSASERVICE_NOT_FOUND));
+
+/// Every advertised provider and the replies not yet collected.
+#[derive(Default)]
+pub struct NsHost {
+    adverts: BTreeMap<ProviderIx, Advert>,
+    replies: BTreeMap<u32, Reply>,
+    next_request: u32,
+    /// Session arguments of direct `Spi` NSPv2Startup calls, per (process, provider):
+    /// the thread acting as a host keeps them to pass them on.
+    pub direct: BTreeMap<(Pid, ProviderIx), Vec<SessionArg>>,
+}
+
+/// One advertised provider.
+struct Advert {
+    host: Pid,
+    rpc: TaskId,
+    /// WSAUnadvertiseProvider was called: no new requests.
+    withdrawn: bool,
+    queue: VecDeque<Request>,
+    /// The request the RPC thread is serving: its id and waiting client.
+    in_flight: Option<(u32, Option<TaskId>)>,
+    /// The host's session table: client process → session argument.
+    sessions: BTreeMap<Pid, SessionArg>,
+    /// The thread waiting in WSAUnadvertiseProvider for the RPC thread to stop.
+    stopper: Option<TaskId>,
+}
+
+struct Request {
+    id: u32,
+    client: Pid,
+    waiter: Option<TaskId>,
+    ask: Ask,
+}
+
+/// What a client (or the host itself) asks the RPC thread to do.
+pub enum Ask {
+    Begin { namespace: u32, name: String },
+    Next,
+    End,
+    Cleanup(SessionArg),
+    Rundown(SessionArg),
+    Stop,
+}
+
+impl NsHost {
+    /// Queues a request for the RPC thread of `provider`, if it has one.
+    fn push(&mut self, provider: ProviderIx, client: Pid, waiter: Option<TaskId>, ask: Ask) {
+        let id = self.next_request;
+        if let Some(advert) = self.adverts.get_mut(&provider) {
+            advert.queue.push_back(Request {
+                id,
+                client,
+                waiter,
+                ask,
+            });
+            self.next_request += 1;
+        }
+    }
+
+    fn rpc(&self, provider: ProviderIx) -> Option<TaskId> {
+        self.adverts.get(&provider).map(|advert| advert.rpc)
+    }
+}
+
+/// Whether a host serves `provider` (advertised and not withdrawn).
+pub fn serving(cx: &Cx, provider: ProviderIx) -> bool {
+    let world = cx.world.borrow();
+    world
+        .nshost
+        .adverts
+        .get(&provider)
+        .is_some_and(|advert| !advert.withdrawn)
+}
+
+/// Whether this process hosts `provider` and still serves it.
+pub fn hosted_here(cx: &Cx, provider: ProviderIx) -> bool {
+    let world = cx.world.borrow();
+    world
+        .nshost
+        .adverts
+        .get(&provider)
+        .is_some_and(|advert| advert.host == cx.pid && !advert.withdrawn)
+}
+
+/// The providers this process hosts and still serves.
+pub fn hosted_by(cx: &Cx) -> Vec<ProviderIx> {
+    let world = cx.world.borrow();
+    let adverts = world.nshost.adverts.iter();
+    adverts
+        .filter(|(_, advert)| advert.host == cx.pid && !advert.withdrawn)
+        .map(|(provider, _)| *provider)
+        .collect()
+}
+
+/// Makes this process the host of `provider` (WSAAdvertiseProvider succeeded): starts
+/// its RPC thread.
+pub fn advertise(cx: &Cx, provider: ProviderIx) {
+    let name = format!("{}.rpc", cx.world.borrow().provider_name(provider));
+    let rpc = cx.add_thread(name);
+    let task = rpc
+        .clone()
+        .start(async move { serve(&rpc, provider).await });
+    cx.world.borrow_mut().nshost.adverts.insert(
+        provider,
+        Advert {
+            host: cx.pid,
+            rpc: task,
+            withdrawn: false,
+            queue: VecDeque::new(),
+            in_flight: None,
+            sessions: BTreeMap::new(),
+            stopper: None,
+        },
+    );
+}
+
+/// Sends a client's request to the host of `provider` and waits for the answer.
+pub async fn ask(cx: &Cx, provider: ProviderIx, ask: Ask) -> Reply {
+    let me = cx.sim.current();
+    let sent = {
+        let mut world = cx.world.borrow_mut();
+        let host = &mut world.nshost;
+        let serves = host.adverts.get(&provider).is_some_and(|a| !a.withdrawn);
+        let id = host.next_request;
+        if serves {
+            host.push(provider, cx.pid, Some(me), ask);
+        }
+        host.rpc(provider).filter(|_| serves).map(|rpc| (id, rpc))
+    };
+    let Some((id, rpc)) = sent else {
+        return NOT_FOUND;
+    };
+    cx.sim.unpark(rpc);
+    wait_reply(cx, provider, id).await
+}
+
+async fn wait_reply(cx: &Cx, provider: ProviderIx, id: u32) -> Reply {
+    loop {
+        let reply = cx.world.borrow_mut().nshost.replies.remove(&id);
+        if let Some(reply) = reply {
+            return reply;
+        }
+        cx.wait(|| {
+            let world = cx.world.borrow();
+            format!("the NSPv2 host of {}", world.provider_name(provider))
+        })
+        .await;
+    }
+}
+
+/// The client's final WSACleanup: each of its sessions ends with NSPv2Cleanup, and the
+/// client waits for the host to have sent it (SPEC section 3).
+pub async fn end_sessions(cx: &Cx) {
+    let mine: Vec<(ProviderIx, SessionArg)> = {
+        let world = cx.world.borrow();
+        let adverts = world.nshost.adverts.iter();
+        adverts
+            .filter_map(|(provider, advert)| advert.sessions.get(&cx.pid).map(|a| (*provider, *a)))
+            .collect()
+    };
+    let me = cx.sim.current();
+    for (provider, arg) in mine {
+        let keep = has(cx, provider, D::DoubleRundown);
+        let sent = {
+            let mut world = cx.world.borrow_mut();
+            let host = &mut world.nshost;
+            let id = host.next_request;
+            let advert = host.adverts.get_mut(&provider);
+            let open = advert.is_some_and(|advert| {
+                let open = advert.sessions.contains_key(&cx.pid);
+                if !keep {
+                    advert.sessions.remove(&cx.pid);
+                }
+                open
+            });
+            if open {
+                host.push(provider, cx.pid, Some(me), Ask::Cleanup(arg));
+            }
+            host.rpc(provider).filter(|_| open).map(|rpc| (id, rpc))
+        };
+        if let Some((id, rpc)) = sent {
+            cx.sim.unpark(rpc);
+            wait_reply(cx, provider, id).await;
+        }
+    }
+}
+
+/// WSAUnadvertiseProvider (or the host's final WSACleanup): the sessions left are run
+/// down, then the RPC thread stops; returns once it has.
+pub async fn withdraw(cx: &Cx, provider: ProviderIx) {
+    let me = cx.sim.current();
+    let rpc = {
+        let mut world = cx.world.borrow_mut();
+        let host = &mut world.nshost;
+        let Some(advert) = host.adverts.get_mut(&provider) else {
+            return;
+        };
+        advert.withdrawn = true;
+        advert.stopper = Some(me);
+        let sessions = std::mem::take(&mut advert.sessions);
+        for (client, arg) in sessions {
+            host.push(provider, client, None, Ask::Rundown(arg));
+        }
+        host.push(provider, cx.pid, None, Ask::Stop);
+        host.rpc(provider)
+    };
+    let Some(rpc) = rpc else {
+        return;
+    };
+    cx.sim.unpark(rpc);
+    while cx.world.borrow().nshost.adverts.contains_key(&provider) {
+        cx.wait(|| "its NSPv2 RPC thread to stop".to_string()).await;
+    }
+}
+
+/// A process ended (any way; `world::process::end_process`). As a host, its sessions die
+/// with it and the clients waiting for it are answered; as a client, each host it had
+/// a session with runs that session down (SPEC section 3).
+pub fn process_ended(cx: &Cx) {
+    let (died, waiters) = {
+        let mut world = cx.world.borrow_mut();
+        let host = &mut world.nshost;
+        host.direct.retain(|(pid, _), _| *pid != cx.pid);
+        let hosted: Vec<ProviderIx> = host
+            .adverts
+            .iter()
+            .filter(|(_, advert)| advert.host == cx.pid)
+            .map(|(provider, _)| *provider)
+            .collect();
+        let mut died = Vec::new();
+        let mut waiters = Vec::new();
+        for provider in hosted {
+            let Some(advert) = host.adverts.remove(&provider) else {
+                continue;
+            };
+            died.extend(advert.sessions.keys().map(|client| (provider, *client)));
+            let queued = advert.queue.iter().map(|r| (r.id, r.waiter));
+            for (id, waiter) in queued.chain(advert.in_flight) {
+                if let Some(waiter) = waiter {
+                    host.replies.insert(id, NOT_FOUND);
+                    waiters.push(waiter);
+                }
+            }
+            waiters.extend(advert.stopper);
+        }
+        (died, waiters)
+    };
+    for (provider, session_of) in died {
+        cx.kernel().emit(EventKind::SessionDied {
+            provider,
+            session_of,
+        });
+    }
+    for waiter in waiters {
+        cx.sim.unpark(waiter);
+    }
+    let orphaned: Vec<(ProviderIx, Pid, SessionArg)> = {
+        let mut world = cx.world.borrow_mut();
+        let adverts = world.nshost.adverts.iter_mut();
+        adverts
+            .filter_map(|(provider, advert)| {
+                let arg = advert.sessions.remove(&cx.pid)?;
+                Some((*provider, advert.host, arg))
+            })
+            .collect()
+    };
+    for (provider, host, arg) in orphaned {
+        cx.kernel()
+            .emit(EventKind::RundownRequested { provider, host });
+        let rpc = {
+            let mut world = cx.world.borrow_mut();
+            world.nshost.push(provider, cx.pid, None, Ask::Rundown(arg));
+            world.nshost.rpc(provider)
+        };
+        if let Some(rpc) = rpc {
+            cx.sim.unpark(rpc);
+        }
+    }
+}
+
+/// The RPC thread: serves the queue, one request at a time, until told to stop.
+async fn serve(cx: &Cx, provider: ProviderIx) {
+    loop {
+        let next = {
+            let mut world = cx.world.borrow_mut();
+            let Some(advert) = world.nshost.adverts.get_mut(&provider) else {
+                return;
+            };
+            let next = advert.queue.pop_front();
+            advert.in_flight = next.as_ref().map(|r| (r.id, r.waiter));
+            next
+        };
+        let Some(request) = next else {
+            cx.wait(|| "requests from NSPv2 clients".to_string()).await;
+            continue;
+        };
+        if let Ask::Stop = request.ask {
+            stop(cx, provider);
+            return;
+        }
+        // `None`: a NULL routine ended the host under this request.
+        let Some(reply) = handle(cx, provider, &request).await else {
+            return;
+        };
+        let mut world = cx.world.borrow_mut();
+        if let Some(advert) = world.nshost.adverts.get_mut(&provider) {
+            advert.in_flight = None;
+        }
+        if let Some(waiter) = request.waiter {
+            world.nshost.replies.insert(request.id, reply);
+            drop(world);
+            cx.sim.unpark(waiter);
+        }
+    }
+}
+
+fn stop(cx: &Cx, provider: ProviderIx) {
+    let stopper = {
+        let mut world = cx.world.borrow_mut();
+        if let Some(tid) = cx.tid {
+            world.procs[cx.pid as usize].threads[tid as usize].finished = true;
+        }
+        let advert = world.nshost.adverts.remove(&provider);
+        advert.and_then(|advert| advert.stopper)
+    };
+    if let Some(stopper) = stopper {
+        cx.sim.unpark(stopper);
+    }
+}
+
+async fn handle(cx: &Cx, provider: ProviderIx, request: &Request) -> Option<Reply> {
+    let client = request.client;
+    match &request.ask {
+        Ask::Begin { namespace, name } => begin(cx, provider, client, *namespace, name).await,
+        Ask::Next | Ask::End => {
+            let Some(arg) = session(cx, provider, client) else {
+                return Some(NOT_FOUND);
+            };
+            let call = if let Ask::Next = request.ask {
+                Call::NSPv2LookupServiceNextEx {
+                    provider,
+                    session_of: client,
+                    arg,
+                }
+            } else {
+                Call::NSPv2LookupServiceEnd {
+                    provider,
+                    session_of: client,
+                    arg,
+                }
+            };
+            Some((simple_call(cx, call).await, None))
+        }
+        Ask::Cleanup(arg) => end(cx, provider, SessionEnd::Cleanup, client, *arg).await,
+        Ask::Rundown(arg) => end(cx, provider, SessionEnd::Rundown, client, *arg).await,
+        Ask::Stop => Some((NO_ERROR, None)),
+    }
+}
+
+fn session(cx: &Cx, provider: ProviderIx, client: Pid) -> Option<SessionArg> {
+    let world = cx.world.borrow();
+    let advert = world.nshost.adverts.get(&provider)?;
+    advert.sessions.get(&client).copied()
+}
+
+/// NSPv2 serves only NS_EMAIL on Vista and Server 2008 (seeds 000, 001).
+fn only_email(cx: &Cx) -> bool {
+    matches!(cx.world.borrow().scenario.os, Os::Vista | Os::Server2008)
+}
+
+async fn begin(
+    cx: &Cx,
+    provider: ProviderIx,
+    client: Pid,
+    namespace: u32,
+    name: &str,
+) -> Option<Reply> {
+    let alive = cx.world.borrow().procs[client as usize].alive;
+    if !alive || !serving(cx, provider) {
+        return Some(NOT_FOUND);
+    }
+    // `nspv2.os_namespace`: the host refuses before any NSPv2 call.
+    if only_email(cx) && namespace != NS_EMAIL && !has(cx, provider, D::ServesAnyNamespaceOnVista) {
+        cx.emit(EventKind::HostRefused {
+            provider,
+            session_of: client,
+            namespace,
+        });
+        return Some(NOT_FOUND);
+    }
+    let arg = match session(cx, provider, client) {
+        Some(arg) => arg,
+        None => match open_session(cx, provider, client).await? {
+            Some(arg) => arg,
+            None => return Some(NOT_FOUND),
+        },
+    };
+    let call = Call::NSPv2LookupServiceBegin {
+        provider,
+        session_of: client,
+        arg,
+        namespace,
+        name: name.to_string(),
+    };
+    Some((simple_call(cx, call).await, None))
+}
+
+/// NSPv2Startup for a client's first lookup: `Some(None)` when no session opened,
+/// `None` when a NULL routine ended the host.
+async fn open_session(cx: &Cx, provider: ProviderIx, client: Pid) -> Option<Option<SessionArg>> {
+    let started = nspv2::startup(cx, provider, Client::Ws2, client).await?;
+    let keep = started.opened() || has(cx, provider, D::CleanupWithoutStartup);
+    if !keep {
+        return Some(None);
+    }
+    let alive = cx.world.borrow().procs[client as usize].alive;
+    if !alive {
+        // The client ended while its session was opening: run it down at once.
+        if started.opened() {
+            end(cx, provider, SessionEnd::Rundown, client, started.arg).await?;
+        }
+        return Some(None);
+    }
+    let mut world = cx.world.borrow_mut();
+    if let Some(advert) = world.nshost.adverts.get_mut(&provider) {
+        advert.sessions.insert(client, started.arg);
+    }
+    Some(started.opened().then_some(started.arg))
+}
+
+async fn end(
+    cx: &Cx,
+    provider: ProviderIx,
+    how: SessionEnd,
+    client: Pid,
+    arg: SessionArg,
+) -> Option<Reply> {
+    let passed = if has(cx, provider, D::ForgetsSessionArg) {
+        0
+    } else {
+        arg
+    };
+    let ret = nspv2::end_session(cx, provider, how, (Client::Ws2, client), passed).await?;
+    Some((ret, None))
+}

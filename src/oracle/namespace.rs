@@ -1,0 +1,559 @@
+//! Checkers of the namespace contracts (seeds 000, 001, 002). Like the others, they read
+//! only events: calls and returns at the SPI boundary (the session argument NSPv2Startup
+//! hands back, the one NSPv2Cleanup receives), the ledger, and process ends.
+
+use super::small::SmallMap;
+use super::{Facts, Report};
+use crate::event::*;
+use crate::render::session_arg;
+use crate::run::RunEnd;
+use crate::scenario::{Os, ProviderId};
+use crate::wsa::*;
+
+/// The two counting families: NSPStartup/NSPCleanup (002) and NSPv2Startup/session ends
+/// (000: "the counting rule holds per provider").
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Family {
+    V1,
+    V2,
+}
+
+impl Family {
+    fn starts(self, call: &Call) -> Option<ProviderIx> {
+        match (self, call) {
+            (Family::V1, Call::NSPStartup { provider, .. })
+            | (Family::V2, Call::NSPv2Startup { provider, .. }) => Some(*provider),
+            _ => None,
+        }
+    }
+
+    /// A call that counts down; NSPCleanup with another provider's id is not one.
+    fn ends(self, call: &Call) -> Option<ProviderIx> {
+        match (self, call) {
+            (
+                Family::V1,
+                Call::NSPCleanup {
+                    provider,
+                    provider_id: ProviderId::Own,
+                    ..
+                },
+            )
+            | (Family::V2, Call::NSPv2Cleanup { provider, .. })
+            | (Family::V2, Call::NSPv2ClientSessionRundown { provider, .. }) => Some(*provider),
+            _ => None,
+        }
+    }
+
+    /// What the provider allocates for the process (or host) as a whole.
+    fn provider_state(self, what: Resource) -> bool {
+        match self {
+            Family::V1 => matches!(
+                what,
+                Resource::InstanceMemory | Resource::MachineRegistration
+            ),
+            Family::V2 => what == Resource::InstanceMemory,
+        }
+    }
+}
+
+/// A successful counted end: its call and return events and the starts still
+/// outstanding after it.
+struct End {
+    call: usize,
+    ret: usize,
+    process: Pid,
+    provider: ProviderIx,
+    left: u32,
+}
+
+/// Counts starts and ends per (process, provider) at the boundary; reports an end that
+/// succeeds with nothing started, and returns the counted ends.
+fn counted_ends(facts: &Facts, family: Family, report: &mut Report) -> Vec<End> {
+    let mut outstanding: SmallMap<(Pid, ProviderIx), u32> = SmallMap::new();
+    let mut ends = Vec::new();
+    for (index, event) in facts.events.iter().enumerate() {
+        let (id, ret) = match &event.kind {
+            EventKind::Return { id, ret, .. } => (*id, *ret),
+            EventKind::ProcessEnded { .. } => {
+                outstanding.retain(|(pid, _), _| *pid != event.process);
+                continue;
+            }
+            _ => continue,
+        };
+        let Some((call_index, call)) = facts.call_of(id) else {
+            continue;
+        };
+        if let Some(provider) = family.starts(call).filter(|_| ret == NO_ERROR) {
+            *outstanding.entry((event.process, provider)).or_insert(0) += 1;
+        }
+        let Some(provider) = family.ends(call) else {
+            continue;
+        };
+        let count = outstanding.entry((event.process, provider)).or_insert(0);
+        if *count == 0 {
+            report.exercised();
+            if ret == NO_ERROR {
+                report.violation(
+                    facts,
+                    index,
+                    format!(
+                        "{}!{} in {} succeeded with no start outstanding: it must fail",
+                        facts.provider(provider),
+                        super::spi::function_name(call),
+                        facts.process(event.process)
+                    ),
+                );
+            }
+        } else if ret == NO_ERROR {
+            *count -= 1;
+            ends.push(End {
+                call: call_index,
+                ret: index,
+                process: event.process,
+                provider,
+                left: *count,
+            });
+        }
+    }
+    ends
+}
+
+/// The resources of `provider` in `process` that `keep` selects and that are live just
+/// after event `at`.
+fn live_at(
+    facts: &Facts,
+    (process, provider): (Pid, ProviderIx),
+    at: usize,
+    keep: impl Fn(Resource) -> bool,
+) -> Vec<Resource> {
+    let mut live: SmallMap<ResourceId, Resource> = SmallMap::new();
+    for event in facts.events[..=at].iter().filter(|e| e.process == process) {
+        match event.kind {
+            EventKind::Acquire {
+                resource,
+                provider: p,
+                what,
+            } if p == provider && keep(what) => {
+                live.insert(resource, what);
+            }
+            EventKind::Release { resource, .. } => {
+                live.remove(&resource);
+            }
+            EventKind::ProcessEnded { .. } => live.clear(),
+            _ => {}
+        }
+    }
+    live.into_values().collect()
+}
+
+/// The counting rule: an end that leaves starts outstanding releases none of the
+/// provider's state; the last one releases all of it.
+fn counting(facts: &Facts, family: Family, report: &mut Report) {
+    for end in counted_ends(facts, family, report) {
+        report.exercised();
+        let name = facts.provider(end.provider);
+        let function = match &facts.events[end.call].kind {
+            EventKind::Call { call, .. } => super::spi::function_name(call),
+            _ => "cleanup",
+        };
+        let thread = facts.events[end.call].thread;
+        let released = facts.events[end.call..=end.ret].iter().any(|e| {
+            e.thread == thread
+                && e.process == end.process
+                && matches!(e.kind, EventKind::Release { provider, what, by: ReleasedBy::Provider, .. }
+                    if provider == end.provider && family.provider_state(what))
+        });
+        let process = facts.process(end.process);
+        if end.left > 0 && released {
+            report.violation(
+                facts,
+                end.ret,
+                format!(
+                    "{name}!{function} freed the provider's state in {process} although {} start(s) still need their end: only the last one may do the actual cleanup",
+                    end.left
+                ),
+            );
+        }
+        let held = live_at(facts, (end.process, end.provider), end.ret, |what| {
+            family.provider_state(what)
+        });
+        if end.left == 0 && !held.is_empty() {
+            report.violation(
+                facts,
+                end.ret,
+                format!(
+                    "the last {name}!{function} in {process} returned with the provider's state still held: it must deregister and free it"
+                ),
+            );
+        }
+    }
+}
+
+/// `nsp.cleanup.refcount` (seed 002).
+pub fn refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    counting(facts, Family::V1, report);
+}
+
+/// `nsp.cleanup.invalid_provider` (seed 002): an NSPCleanup for a provider id the
+/// provider does not manage fails with WSAEINVAL. (That it returns SOCKET_ERROR rather
+/// than another failure value is `spi.return_convention`'s business.)
+pub fn invalid_provider(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    for (index, event) in facts.events.iter().enumerate() {
+        let EventKind::Return { id, ret, error, .. } = &event.kind else {
+            continue;
+        };
+        let Some((
+            _,
+            Call::NSPCleanup {
+                provider,
+                provider_id: ProviderId::Other,
+                ..
+            },
+        )) = facts.call_of(*id)
+        else {
+            continue;
+        };
+        report.exercised();
+        if *ret == NO_ERROR || *error != Some(WSAEINVAL) {
+            let got = super::spi::returned(*ret, *error);
+            report.violation(
+                facts,
+                index,
+                format!(
+                    "{}!NSPCleanup was given a provider id it does not manage; it must fail with WSAEINVAL (10022), it returned {got}",
+                    facts.provider(*provider)
+                ),
+            );
+        }
+    }
+}
+
+/// `nsp.cleanup.unload_ready` (seed 002): when the last NSPCleanup returns, none of the
+/// provider's threads is left in the process.
+pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    let mut ignored = Report::new("nsp.cleanup.refcount");
+    for end in counted_ends(facts, Family::V1, &mut ignored) {
+        if end.left > 0 {
+            continue;
+        }
+        report.exercised();
+        let threads = live_at(facts, (end.process, end.provider), end.ret, |what| {
+            matches!(what, Resource::WorkerThread { .. })
+        });
+        if !threads.is_empty() {
+            report.violation(
+                facts,
+                end.ret,
+                format!(
+                    "the last {}!NSPCleanup in {} returned while its thread was still running: it must not return until the DLL can be unloaded",
+                    facts.provider(end.provider),
+                    facts.process(end.process)
+                ),
+            );
+        }
+    }
+}
+
+/// A client session: (host process, provider, client process, who called).
+type SessionKey = (Pid, ProviderIx, Pid, Client);
+
+#[derive(Default)]
+struct Session {
+    /// The arguments of the starts not yet ended (one for a host's session; a stack for
+    /// a thread that calls NSPv2Startup directly several times).
+    open: Vec<SessionArg>,
+    /// The event that last ended one.
+    ended_at: Option<usize>,
+}
+
+/// Which session contract a walk reports on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SessionRule {
+    SameArg,
+    StartupFirst,
+    EndsOnce,
+}
+
+fn session_key(process: Pid, call: &Call) -> Option<SessionKey> {
+    match *call {
+        Call::NSPv2Startup {
+            provider,
+            client,
+            session_of,
+        }
+        | Call::NSPv2Cleanup {
+            provider,
+            client,
+            session_of,
+            ..
+        }
+        | Call::NSPv2ClientSessionRundown {
+            provider,
+            client,
+            session_of,
+            ..
+        } => Some((process, provider, session_of, client)),
+        Call::NSPv2LookupServiceBegin {
+            provider,
+            session_of,
+            ..
+        }
+        | Call::NSPv2LookupServiceNextEx {
+            provider,
+            session_of,
+            ..
+        }
+        | Call::NSPv2LookupServiceEnd {
+            provider,
+            session_of,
+            ..
+        } => Some((process, provider, session_of, Client::Ws2)),
+        _ => None,
+    }
+}
+
+/// Follows every client session from NSPv2Startup to its end and reports what `rule`
+/// is about.
+fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
+    let mut table: SmallMap<SessionKey, Session> = SmallMap::new();
+    let mut ended: SmallMap<Pid, u64> = SmallMap::new();
+    for (index, event) in facts.events.iter().enumerate() {
+        match &event.kind {
+            EventKind::Return {
+                id,
+                ret,
+                error,
+                detail,
+            } => {
+                let Some((_, call @ Call::NSPv2Startup { .. })) = facts.call_of(*id) else {
+                    continue;
+                };
+                let opened = *ret == NO_ERROR || *error == Some(WSAEOPNOTSUPP);
+                if let (Some(key), true) = (session_key(event.process, call), opened) {
+                    let arg = match detail {
+                        Detail::Session { arg, .. } => *arg,
+                        _ => 0,
+                    };
+                    table.entry(key).or_default().open.push(arg);
+                }
+            }
+            EventKind::Call { call, .. } => {
+                let Some(key) = session_key(event.process, call) else {
+                    continue;
+                };
+                let session = table.entry(key).or_default();
+                session_call(facts, index, call, session, rule, report);
+            }
+            EventKind::ProcessEnded { .. } => {
+                ended.insert(event.process, event.time);
+                let died = table.iter_mut().filter(|(key, _)| key.0 == event.process);
+                for (key, session) in died {
+                    if session.open.is_empty() {
+                        continue;
+                    }
+                    let client_ended = ended.get(&key.2).filter(|t| **t < event.time);
+                    if rule == SessionRule::EndsOnce {
+                        report.exercised();
+                        if let Some(t) = client_ended.filter(|_| key.3 == Client::Ws2) {
+                            report.violation(
+                                facts,
+                                index,
+                                format!(
+                                    "{} ended at t={t} and its session on {} was never run down, although the host lived on until t={}",
+                                    facts.process(key.2),
+                                    facts.provider(key.1),
+                                    event.time
+                                ),
+                            );
+                        }
+                    }
+                    session.open.clear();
+                    session.ended_at = Some(index);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// One NSPv2 call on a session, checked against what the session went through.
+fn session_call(
+    facts: &Facts,
+    index: usize,
+    call: &Call,
+    session: &mut Session,
+    rule: SessionRule,
+    report: &mut Report,
+) {
+    let (provider, client, arg, cleanup) = match *call {
+        Call::NSPv2Cleanup {
+            provider,
+            session_of,
+            arg,
+            ..
+        } => (provider, session_of, arg, true),
+        Call::NSPv2ClientSessionRundown {
+            provider,
+            session_of,
+            arg,
+            ..
+        } => (provider, session_of, arg, false),
+        Call::NSPv2LookupServiceBegin { .. }
+        | Call::NSPv2LookupServiceNextEx { .. }
+        | Call::NSPv2LookupServiceEnd { .. } => {
+            if let (true, Some(at), SessionRule::EndsOnce) =
+                (session.open.is_empty(), session.ended_at, rule)
+            {
+                report.violation(
+                    facts,
+                    index,
+                    format!(
+                        "{} runs a lookup on a session that already ended (at #{at}): a session's argument is not used after its end",
+                        super::spi::function_name(call)
+                    ),
+                );
+            }
+            return;
+        }
+        _ => return,
+    };
+    let name = format!(
+        "{}!{}",
+        facts.provider(provider),
+        super::spi::function_name(call)
+    );
+    let whose = format!("{}'s session", facts.process(client));
+    if rule == SessionRule::StartupFirst && cleanup {
+        report.exercised();
+    }
+    let Some(opened) = session.open.pop() else {
+        let message = match (session.ended_at, cleanup, rule) {
+            (Some(at), _, SessionRule::EndsOnce) => Some(format!(
+                "{name} ends {whose}, which already ended at #{at}: a session ends exactly once"
+            )),
+            (None, false, SessionRule::EndsOnce) => Some(format!(
+                "{name} runs down {whose}, which no NSPv2Startup opened"
+            )),
+            (None, true, SessionRule::StartupFirst) => Some(format!(
+                "{name} for {whose}, which no successful NSPv2Startup opened: NSPv2Startup must succeed first"
+            )),
+            _ => None,
+        };
+        if let Some(message) = message {
+            report.violation(facts, index, message);
+        }
+        session.ended_at = Some(index);
+        return;
+    };
+    session.ended_at = Some(index);
+    match rule {
+        SessionRule::EndsOnce => report.exercised(),
+        SessionRule::SameArg => {
+            report.exercised();
+            if arg != opened {
+                report.violation(
+                    facts,
+                    index,
+                    format!(
+                        "{name} got the session argument {} for {whose}, but NSPv2Startup handed back {}",
+                        session_arg(arg),
+                        session_arg(opened)
+                    ),
+                );
+            }
+        }
+        SessionRule::StartupFirst => {}
+    }
+}
+
+/// `nspv2.session.same_arg` (seeds 000, 001).
+pub fn same_arg(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    sessions(facts, SessionRule::SameArg, report);
+}
+
+/// `nspv2.session.startup_first` (seed 000): no NSPv2Cleanup without its NSPv2Startup,
+/// and the counting rule per provider.
+pub fn startup_first(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    sessions(facts, SessionRule::StartupFirst, report);
+    counting(facts, Family::V2, report);
+}
+
+/// `nspv2.session.ends_once` (seeds 000, 001).
+pub fn ends_once(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    sessions(facts, SessionRule::EndsOnce, report);
+}
+
+/// `nspv2.optional_stub` (seeds 000, 001): no NULL optional entry in the table a host
+/// hands WSAAdvertiseProvider, and no call through one.
+pub fn optional_stub(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    for (index, event) in facts.events.iter().enumerate() {
+        match &event.kind {
+            EventKind::Call {
+                call:
+                    Call::WSAAdvertiseProvider {
+                        provider,
+                        null_routines,
+                    },
+                ..
+            } => {
+                report.exercised();
+                for routine in null_routines.iter().filter(|r| r.optional()) {
+                    report.violation(
+                        facts,
+                        index,
+                        format!(
+                            "{}'s NSPV2_ROUTINE table has a NULL {routine:?} entry: an unimplemented optional routine must point at a stub that returns WSAEOPNOTSUPP",
+                            facts.provider(*provider)
+                        ),
+                    );
+                }
+            }
+            EventKind::NullRoutineCalled { provider, routine } => report.violation(
+                facts,
+                index,
+                format!(
+                    "{} was reached through a NULL {routine:?} entry: the host crashed",
+                    facts.provider(*provider)
+                ),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// `nspv2.os_namespace` (seeds 000, 001): on Vista and Server 2008, no NSPv2 lookup in
+/// a namespace other than NS_EMAIL.
+pub fn os_namespace(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    let os = facts.world.scenario.os;
+    if !matches!(os, Os::Vista | Os::Server2008) {
+        return;
+    }
+    for (index, event) in facts.events.iter().enumerate() {
+        match &event.kind {
+            EventKind::HostRefused { .. } => report.exercised(),
+            EventKind::Call {
+                call:
+                    Call::NSPv2LookupServiceBegin {
+                        provider,
+                        namespace,
+                        ..
+                    },
+                ..
+            } => {
+                report.exercised();
+                if *namespace != NS_EMAIL {
+                    report.violation(
+                        facts,
+                        index,
+                        format!(
+                            "{} served a lookup in {} on {os:?}, where NSPv2 serves only NS_EMAIL (37)",
+                            facts.provider(*provider),
+                            namespace_name(*namespace)
+                        ),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}

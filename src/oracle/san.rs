@@ -1,0 +1,169 @@
+//! Checkers of a SAN provider's WSPCleanup (seed 004).
+
+use super::cleanup::pending_at;
+use super::{Facts, Report, final_cleanups};
+use crate::event::*;
+use crate::run::RunEnd;
+use crate::scenario::ProviderKind;
+use crate::wsa::*;
+
+fn san_finals(facts: &Facts) -> Vec<super::FinalCleanup> {
+    final_cleanups(facts)
+        .into_iter()
+        .filter(|f| facts.kind(f.provider) == ProviderKind::San)
+        .collect()
+}
+
+/// The index of the `OpCompleted` of `op` in `from..=to`.
+fn completed_at(facts: &Facts, op: OpId, from: usize, to: usize) -> Option<(usize, u32)> {
+    (from..=to).find_map(|i| match facts.events[i].kind {
+        EventKind::OpCompleted { op: o, status, .. } if o == op => Some((i, status)),
+        _ => None,
+    })
+}
+
+/// Whether event `index` lies inside a WPUCompleteOverlappedRequest upcall for `op`.
+fn inside_upcall(facts: &Facts, op: OpId, index: usize) -> bool {
+    facts.events[..index]
+        .iter()
+        .enumerate()
+        .rev()
+        .any(|(at, event)| {
+            let EventKind::Call {
+                id,
+                call: Call::WPUCompleteOverlappedRequest { op: o, .. },
+            } = &event.kind
+            else {
+                return false;
+            };
+            *o == op && at < index && facts.return_index(*id).is_none_or(|ret| index < ret)
+        })
+}
+
+/// `san.cleanup.complete_via_upcall`: every operation pending at the final cleanup is
+/// completed through WPUCompleteOverlappedRequest with WSA_OPERATION_ABORTED.
+pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    for f in san_finals(facts) {
+        for (op, _, kind) in pending_at(facts, f.process, f.provider, f.call) {
+            report.exercised();
+            let what = kind.label(op);
+            let name = facts.provider(f.provider);
+            match completed_at(facts, op, f.call, f.ret) {
+                None => report.violation(
+                    facts,
+                    f.ret,
+                    format!("the pending {what} was not completed when the final {name}!WSPCleanup returned: each pending operation must be completed through WPUCompleteOverlappedRequest with WSA_OPERATION_ABORTED"),
+                ),
+                Some((at, status)) if status != WSA_OPERATION_ABORTED => report.violation(
+                    facts,
+                    at,
+                    format!("{name} completed the pending {what} with {} ({status}) at its final cleanup, not WSA_OPERATION_ABORTED (995)", error_name(status)),
+                ),
+                Some((at, _)) if !inside_upcall(facts, op, at) => report.violation(
+                    facts,
+                    at,
+                    format!("{name} cancelled the pending {what} without WPUCompleteOverlappedRequest: the switch is never told the operation ended"),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+/// `san.cleanup.free_before_complete`: an aborted operation's memory is released
+/// before the operation is completed.
+pub fn free_before_complete(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    for (index, event) in facts.events.iter().enumerate() {
+        let EventKind::OpCompleted {
+            op,
+            provider,
+            status,
+            kind,
+            ..
+        } = event.kind
+        else {
+            continue;
+        };
+        if status == NO_ERROR as u32 || facts.kind(provider) != ProviderKind::San {
+            continue;
+        }
+        report.exercised();
+        let released = |range: &[Event]| {
+            range.iter().any(|e| {
+                matches!(e.kind, EventKind::Release { what: Resource::OpMemory { op: o }, .. } if o == op)
+            })
+        };
+        if !released(&facts.events[..index]) {
+            let later = if released(&facts.events[index..]) {
+                "released only after it"
+            } else {
+                "never released"
+            };
+            report.violation(
+                facts,
+                index,
+                format!(
+                    "{} completed the aborted {} while its memory was still held ({later}): the memory of an operation is released before the operation is completed",
+                    facts.provider(provider),
+                    kind.label(op)
+                ),
+            );
+        }
+    }
+}
+
+/// `san.cleanup.no_notifications`: no FD_* notification during a SAN final cleanup.
+pub fn no_notifications(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    for f in san_finals(facts) {
+        report.exercised();
+        for index in f.call..=f.ret {
+            let event = &facts.events[index];
+            if let EventKind::Notification {
+                provider,
+                socket,
+                fd,
+                ..
+            } = event.kind
+                && provider == f.provider
+                && event.process == f.process
+            {
+                report.violation(
+                    facts,
+                    index,
+                    format!(
+                        "{} posted {} for socket {} during its final cleanup: a SAN provider posts no notification while it cleans up",
+                        facts.provider(provider),
+                        fd_names(fd),
+                        facts.socket(f.process, socket)
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// `san.cleanup.no_einval`: a SAN provider's WSPCleanup never fails with WSAEINVAL.
+pub fn no_einval(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    for (index, event) in facts.events.iter().enumerate() {
+        let EventKind::Return { id, error, .. } = &event.kind else {
+            continue;
+        };
+        let Some((_, Call::WSPCleanup { provider, .. })) = facts.call_of(*id) else {
+            continue;
+        };
+        if facts.kind(*provider) != ProviderKind::San {
+            continue;
+        }
+        report.exercised();
+        if *error == Some(WSAEINVAL) {
+            report.violation(
+                facts,
+                index,
+                format!(
+                    "{}!WSPCleanup failed with WSAEINVAL (10022), which a SAN provider does not support: its errors are WSANOTINITIALISED and WSAENETDOWN",
+                    facts.provider(*provider)
+                ),
+            );
+        }
+    }
+}

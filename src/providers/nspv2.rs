@@ -1,0 +1,280 @@
+//! The namespace provider model, version 2 (seeds 000 NSPv2Cleanup, 001
+//! NSPv2ClientSessionRundown): the routines of the NSPV2_ROUTINE table, run in the
+//! process that hosts the provider (`nshost.rs` decides when they are called).
+//!
+//! `conforming` implements the optional NSPv2Startup, NSPv2Cleanup and
+//! NSPv2ClientSessionRundown: a session block per client (its address is the session
+//! argument) and a provider state counted across sessions. `conforming_minimal` points
+//! those entries at stubs that return WSAEOPNOTSUPP.
+
+use super::namespace::{NamespaceDefect as D, count_down, counted, fail, has};
+use crate::event::*;
+use crate::providers::transport::{lock, refcount, set_refcount, unlock};
+use crate::scenario::SpiCall;
+use crate::world::Cx;
+use crate::world::process::end_process;
+use crate::wsa::*;
+
+/// Session blocks sit at `SESSION_BASE + 0x10 × ledger id` in the host: the argument is
+/// an address, and the provider finds its block from it.
+const SESSION_BASE: SessionArg = 0x5000;
+
+/// The NULL entries of the NSPV2_ROUTINE table the model gives its host.
+pub fn null_routines(cx: &Cx, provider: ProviderIx) -> Vec<NspV2Routine> {
+    if has(cx, provider, D::NullOptionalEntry) {
+        vec![NspV2Routine::NSPv2ClientSessionRundown]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Whether the model implements `routine` (an unimplemented one is a stub or NULL).
+fn implemented(cx: &Cx, provider: ProviderIx, routine: NspV2Routine) -> bool {
+    !routine.optional()
+        || !(has(cx, provider, D::OmitsOptionalRoutines) || has(cx, provider, D::NullOptionalEntry))
+}
+
+/// Runs an entry of the table: its body under the provider's lock, or the stub that
+/// returns WSAEOPNOTSUPP when the model does not implement it (seeds 000, 001).
+async fn run_routine(
+    cx: &Cx,
+    provider: ProviderIx,
+    routine: NspV2Routine,
+    body: impl FnOnce() -> (i32, Option<u32>, Detail),
+) -> (i32, Option<u32>, Detail) {
+    cx.yield_point().await;
+    if !implemented(cx, provider, routine) {
+        return fail(cx, provider, WSAEOPNOTSUPP);
+    }
+    lock(cx, provider).await;
+    let result = body();
+    unlock(cx, provider);
+    result
+}
+
+/// Calling a NULL table entry: an access violation in the calling process, which ends
+/// it (`nspv2.optional_stub`). The caller stops at once.
+fn call_null(cx: &Cx, provider: ProviderIx, routine: NspV2Routine) -> bool {
+    if !null_routines(cx, provider).contains(&routine) {
+        return false;
+    }
+    cx.emit(EventKind::NullRoutineCalled { provider, routine });
+    end_process(cx, ProcessEnd::Crash);
+    true
+}
+
+/// What NSPv2Startup gave: its return, error code, and the session argument.
+pub struct Started {
+    pub ret: i32,
+    pub error: Option<u32>,
+    pub arg: SessionArg,
+}
+
+impl Started {
+    /// Whether the client now has a session: a success, or the stub of a provider
+    /// without NSPv2Startup (seed 000: the routine is optional), whose argument is NULL.
+    pub fn opened(&self) -> bool {
+        self.ret == NO_ERROR || self.error == Some(WSAEOPNOTSUPP)
+    }
+}
+
+/// NSPv2Startup(lpProviderId, ppvClientSessionArg) for `session_of`'s session; `None`
+/// when the entry was NULL and the calling process died.
+pub async fn startup(
+    cx: &Cx,
+    provider: ProviderIx,
+    client: Client,
+    session_of: Pid,
+) -> Option<Started> {
+    if call_null(cx, provider, NspV2Routine::NSPv2Startup) {
+        return None;
+    }
+    let id = cx.call(Call::NSPv2Startup {
+        provider,
+        client,
+        session_of,
+    });
+    let (ret, error, detail) = run_routine(cx, provider, NspV2Routine::NSPv2Startup, || {
+        startup_body(cx, provider, session_of)
+    })
+    .await;
+    let arg = match detail {
+        Detail::Session { arg, .. } => arg,
+        _ => 0,
+    };
+    cx.ret(id, ret, error, detail);
+    Some(Started { ret, error, arg })
+}
+
+fn startup_body(cx: &Cx, provider: ProviderIx, session_of: Pid) -> (i32, Option<u32>, Detail) {
+    if !cx.try_alloc(provider, SpiCall::NSPv2Startup) {
+        return fail(cx, provider, WSA_NOT_ENOUGH_MEMORY);
+    }
+    let before = refcount(cx, provider);
+    if before == 0 {
+        let state = cx.acquire(provider, Resource::InstanceMemory);
+        let mut world = cx.world.borrow_mut();
+        if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
+            instance.memory = Some(state);
+        }
+    }
+    let block = cx.acquire(provider, Resource::SessionMemory { client: session_of });
+    set_refcount(cx, provider, before + 1);
+    let detail = Detail::Session {
+        arg: SESSION_BASE + 0x10 * SessionArg::from(block),
+        before,
+        after: before + 1,
+    };
+    (NO_ERROR, None, detail)
+}
+
+/// How a session ends: the client's final WSACleanup, or its rundown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionEnd {
+    Cleanup,
+    Rundown,
+}
+
+/// NSPv2Cleanup or NSPv2ClientSessionRundown(lpProviderId, pvClientSessionArg); `None`
+/// when the entry was NULL and the calling process died.
+pub async fn end_session(
+    cx: &Cx,
+    provider: ProviderIx,
+    how: SessionEnd,
+    (client, session_of): (Client, Pid),
+    arg: SessionArg,
+) -> Option<i32> {
+    let (routine, call) = match how {
+        SessionEnd::Cleanup => (
+            NspV2Routine::NSPv2Cleanup,
+            Call::NSPv2Cleanup {
+                provider,
+                client,
+                session_of,
+                arg,
+            },
+        ),
+        SessionEnd::Rundown => (
+            NspV2Routine::NSPv2ClientSessionRundown,
+            Call::NSPv2ClientSessionRundown {
+                provider,
+                client,
+                session_of,
+                arg,
+            },
+        ),
+    };
+    if call_null(cx, provider, routine) {
+        return None;
+    }
+    let id = cx.call(call);
+    let (ret, error, detail) =
+        run_routine(cx, provider, routine, || end_body(cx, provider, arg)).await;
+    cx.ret(id, ret, error, detail);
+    Some(ret)
+}
+
+/// Frees the session block `arg` points at; the last session end frees the provider
+/// state (000: "Only the final NSPv2Cleanup for the service provider does the actual
+/// cleanup"). A rundown ends a session as its cleanup would (SPEC section 3).
+fn end_body(cx: &Cx, provider: ProviderIx, arg: SessionArg) -> (i32, Option<u32>, Detail) {
+    let before = refcount(cx, provider);
+    let Some(block) = session_block(cx, provider, arg).filter(|_| before > 0) else {
+        // 000/001: WSAEINVAL, "One or more parameters were invalid, or missing".
+        return fail(cx, provider, WSAEINVAL);
+    };
+    cx.release(block, ReleasedBy::Provider);
+    let (after, actual) = count_down(cx, provider, before);
+    if actual {
+        let state = {
+            let mut world = cx.world.borrow_mut();
+            let instance = world.procs[cx.pid as usize].instances.get_mut(&provider);
+            instance.and_then(|i| i.memory.take())
+        };
+        if let Some(state) = state {
+            cx.release(state, ReleasedBy::Provider);
+        }
+    }
+    counted(before, after, actual)
+}
+
+/// The live session block of this provider in this process that `arg` points at.
+fn session_block(cx: &Cx, provider: ProviderIx, arg: SessionArg) -> Option<ResourceId> {
+    let offset = arg.checked_sub(SESSION_BASE)?;
+    if offset % 0x10 != 0 {
+        return None;
+    }
+    let block = ResourceId::try_from(offset / 0x10).ok()?;
+    let world = cx.world.borrow();
+    let entry = world.ledger.entries.get(block as usize)?;
+    let valid = entry.live
+        && entry.owner == cx.pid
+        && entry.provider == provider
+        && matches!(entry.what, Resource::SessionMemory { .. });
+    valid.then_some(block)
+}
+
+/// A `Spi` step with an NSPv2 call: the thread acts as the provider's host for its own
+/// process, keeping the session arguments its NSPv2Startup calls handed back.
+pub async fn spi_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
+    let key = (cx.pid, provider);
+    let how = match call {
+        SpiCall::NSPv2Startup => {
+            let start = async {
+                let Some(started) = startup(cx, provider, Client::Step, cx.pid).await else {
+                    return std::future::pending().await;
+                };
+                if started.opened() {
+                    let mut world = cx.world.borrow_mut();
+                    world
+                        .nshost
+                        .direct
+                        .entry(key)
+                        .or_default()
+                        .push(started.arg);
+                }
+                started.opened()
+            };
+            return super::step_start(cx, provider, start).await;
+        }
+        SpiCall::NSPv2Cleanup => SessionEnd::Cleanup,
+        SpiCall::NSPv2ClientSessionRundown => SessionEnd::Rundown,
+        _ => return,
+    };
+    let cleanup = async {
+        let popped = {
+            let mut world = cx.world.borrow_mut();
+            world.nshost.direct.get_mut(&key).and_then(Vec::pop)
+        };
+        let arg = popped.unwrap_or(0);
+        let client = (Client::Step, cx.pid);
+        if end_session(cx, provider, how, client, arg).await.is_none() {
+            return std::future::pending().await;
+        }
+        popped.is_some()
+    };
+    super::step_cleanup(cx, provider, cleanup).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::event::NspV2Routine as R;
+
+    /// WSAAdvertiseProvider refuses a table without the lookup routines (WSAEINVAL);
+    /// the three others may be stubs (seeds 000, 001).
+    #[test]
+    fn only_the_lookup_routines_are_required() {
+        let required = [
+            R::NSPv2LookupServiceBegin,
+            R::NSPv2LookupServiceNextEx,
+            R::NSPv2LookupServiceEnd,
+        ];
+        let optional = [
+            R::NSPv2Startup,
+            R::NSPv2Cleanup,
+            R::NSPv2ClientSessionRundown,
+        ];
+        assert!(required.iter().all(|r| !r.optional()));
+        assert!(optional.iter().all(|r| r.optional()));
+    }
+}

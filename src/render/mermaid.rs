@@ -1,0 +1,111 @@
+//! `--format mermaid`: the run as a Mermaid sequence diagram a person can paste into a
+//! Markdown file. Threads call ws2_32, ws2_32 (or a layer, or the switch) calls
+//! providers; everything else is a note on the thread where it happened.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use crate::event::*;
+use crate::run::Run;
+use crate::scenario::Scenario;
+
+use super::Labels;
+
+/// A Mermaid participant id (letters, digits, underscores).
+fn id(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+fn clean(text: &str) -> String {
+    // `#` starts an entity code and `;` ends a message: write both as entity codes.
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '#' => out.push_str("#35;"),
+            ';' => out.push_str("#59;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn render(scenario: &Scenario, run: &Run) -> String {
+    let labels = Labels::new(run);
+    let mut participants: Vec<(String, String)> = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut add = |key: String, label: String, list: &mut Vec<(String, String)>| {
+        if seen.insert(key.clone()) {
+            list.push((key, label));
+        }
+    };
+    let mut lines = Vec::new();
+    // Each thread's open calls: the participant each one went to.
+    let mut stacks: BTreeMap<(Pid, Option<Tid>), Vec<String>> = BTreeMap::new();
+    for event in &run.events {
+        let thread = id(&labels.who(event));
+        add(thread.clone(), labels.who(event), &mut participants);
+        let process = &run.names.processes[event.process as usize];
+        let stack = stacks.entry((event.process, event.thread)).or_default();
+        match &event.kind {
+            EventKind::Call { call, .. } => {
+                let from = stack.last().cloned().unwrap_or_else(|| thread.clone());
+                let (to, label) = match call.provider() {
+                    Some(provider) => {
+                        let name = labels.provider(provider);
+                        (
+                            id(&format!("{process}_{name}")),
+                            format!("{process}: {name}.dll"),
+                        )
+                    }
+                    None => (
+                        id(&format!("{process}_ws2_32")),
+                        format!("{process}: ws2_32.dll"),
+                    ),
+                };
+                add(to.clone(), label, &mut participants);
+                let text = clean(&labels.call(event.process, call));
+                if from == to {
+                    lines.push(format!("    Note over {from}: {text}"));
+                } else {
+                    lines.push(format!("    {from}->>{to}: {text}"));
+                }
+                stack.push(to);
+            }
+            EventKind::Return { ret, error, .. } => {
+                let Some(to) = stack.pop() else {
+                    continue;
+                };
+                let from = stack.last().cloned().unwrap_or_else(|| thread.clone());
+                let value = match error {
+                    Some(code) => format!("{ret}, {} ({code})", crate::wsa::error_name(*code)),
+                    None => ret.to_string(),
+                };
+                if from != to {
+                    lines.push(format!("    {to}-->>{from}: {}", clean(&value)));
+                }
+            }
+            EventKind::Acquire { .. } | EventKind::Release { .. } => {}
+            _ => {
+                let text = super::text::describe(run, &labels, event);
+                lines.push(format!(
+                    "    Note over {thread}: t={} {}",
+                    event.time,
+                    clean(&text)
+                ));
+            }
+        }
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "%% ws2sim: {} (seed {})", scenario.name, run.seed);
+    out.push_str("sequenceDiagram\n");
+    for (key, label) in &participants {
+        let _ = writeln!(out, "    participant {key} as {}", clean(label));
+    }
+    for line in lines {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}

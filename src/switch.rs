@@ -1,0 +1,62 @@
+//! The Winsock switch (SPEC section 3, seed 004). It lives inside the base TCP
+//! provider: a socket created `via: San(NAME)` is routed to that SAN provider; the
+//! switch calls WSPStartupEx (passing the TCP provider's protocol info) on first use in
+//! the process, and, inside the TCP provider's final WSPCleanup, one WSPCleanup per
+//! WSPStartupEx.
+
+use crate::event::*;
+use crate::providers::transport;
+use crate::world::Cx;
+use crate::world::loader;
+use crate::wsa::*;
+
+/// A SAN socket for the TCP provider `base`, on `entry` (its protocol info).
+pub async fn socket(
+    cx: &Cx,
+    base: ProviderIx,
+    san: ProviderIx,
+    entry: u32,
+) -> Result<SocketHandle, u32> {
+    let started = {
+        let world = cx.world.borrow();
+        let instance = world.procs[cx.pid as usize].instances.get(&base);
+        instance
+            .and_then(|i| i.switch.get(&san).copied())
+            .unwrap_or(0)
+    };
+    if started == 0 {
+        loader::load_library(cx, san).await;
+        let client = Client::Switch(base);
+        let (ret, _) = Box::pin(transport::wsp_startup_ex(cx, san, client, Some(entry))).await;
+        if ret != NO_ERROR {
+            loader::free_library(cx, san).await;
+            // WSPSocket reports it with a code WSPSocket documents (model choice): the
+            // SAN path is down. WSPStartupEx's own code (WSA_NOT_ENOUGH_MEMORY, ...) is
+            // not one (`spi.return_convention`; found by the property tests).
+            return Err(WSAENETDOWN);
+        }
+        let mut world = cx.world.borrow_mut();
+        if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&base) {
+            *instance.switch.entry(san).or_insert(0) += 1;
+        }
+    }
+    Box::pin(transport::wsp_socket(cx, san, entry, None)).await
+}
+
+/// Inside the TCP provider's final cleanup: one WSPCleanup (and FreeLibrary) per
+/// WSPStartupEx the switch made.
+pub async fn cleanup(cx: &Cx, base: ProviderIx) {
+    let started: Vec<(ProviderIx, u32)> = {
+        let mut world = cx.world.borrow_mut();
+        match world.procs[cx.pid as usize].instances.get_mut(&base) {
+            Some(instance) => std::mem::take(&mut instance.switch).into_iter().collect(),
+            None => return,
+        }
+    };
+    for (san, count) in started {
+        for _ in 0..count {
+            Box::pin(transport::wsp_cleanup(cx, san, Client::Switch(base))).await;
+            loader::free_library(cx, san).await;
+        }
+    }
+}

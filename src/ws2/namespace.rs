@@ -1,0 +1,223 @@
+//! ws2_32's namespace functions (SPEC section 3): WSALookupServiceBegin/Next/End over
+//! version-1 providers (loaded lazily into the process) and NSPv2 providers (through
+//! their host, `nshost`), WSAAdvertiseProvider / WSAUnadvertiseProvider, and the
+//! namespace part of a process's final WSACleanup.
+
+use std::collections::BTreeMap;
+
+use crate::event::*;
+use crate::nshost::{self, Ask};
+use crate::providers::namespace::{nsp_cleanup, nsp_startup, simple_call};
+use crate::providers::nspv2;
+use crate::scenario::{CatalogEntry, NspVersion, ProviderId};
+use crate::world::{Cx, World, loader};
+use crate::wsa::*;
+
+use super::{initialised, lock_loading, unlock_loading};
+
+/// A provider that took part in a lookup.
+#[derive(Clone, Copy)]
+enum Served {
+    V1(ProviderIx),
+    V2(ProviderIx),
+}
+
+/// The enabled providers of `namespace` of one version, in catalog order.
+fn providers_of(world: &World, namespace: u32, version: NspVersion) -> Vec<ProviderIx> {
+    let mut found: Vec<ProviderIx> = Vec::new();
+    for entry in &world.scenario.catalog {
+        let CatalogEntry::Namespace {
+            provider,
+            namespace: ns,
+            version: v,
+            enabled: true,
+        } = entry
+        else {
+            continue;
+        };
+        let index = world
+            .scenario
+            .providers
+            .iter()
+            .position(|p| &p.name == provider);
+        if let Some(index) = index.filter(|_| *ns == namespace && *v == version) {
+            let index = index as ProviderIx;
+            if !found.contains(&index) {
+                found.push(index);
+            }
+        }
+    }
+    found
+}
+
+/// A `Lookup` step: WSALookupServiceBegin, Next and End. Begin starts every enabled v1
+/// provider of the namespace (once per process) and asks the host of every enabled v2
+/// one; when none serves, WSASERVICE_NOT_FOUND.
+pub async fn lookup(cx: &Cx, namespace: u32, name: &str) {
+    let id = cx.call(Call::WSALookupServiceBegin {
+        namespace,
+        name: name.to_string(),
+    });
+    if !initialised(cx) {
+        cx.ret(id, SOCKET_ERROR, Some(WSANOTINITIALISED), Detail::None);
+        return;
+    }
+    let (v1, v2) = {
+        let world = cx.world.borrow();
+        (
+            providers_of(&world, namespace, NspVersion::V1),
+            providers_of(&world, namespace, NspVersion::V2),
+        )
+    };
+    let mut served = Vec::new();
+    for provider in v1 {
+        if !ensure_started(cx, provider).await {
+            continue;
+        }
+        let call = Call::NSPLookupServiceBegin {
+            provider,
+            namespace,
+            name: name.to_string(),
+        };
+        if simple_call(cx, call).await == NO_ERROR {
+            served.push(Served::V1(provider));
+        }
+    }
+    for provider in v2 {
+        let ask = Ask::Begin {
+            namespace,
+            name: name.to_string(),
+        };
+        if nshost::ask(cx, provider, ask).await.0 == NO_ERROR {
+            served.push(Served::V2(provider));
+        }
+    }
+    if served.is_empty() {
+        cx.ret(id, SOCKET_ERROR, Some(WSASERVICE_NOT_FOUND), Detail::None);
+        return;
+    }
+    cx.ret(id, NO_ERROR, None, Detail::None);
+    for next in [true, false] {
+        let id = cx.call(if next {
+            Call::WSALookupServiceNext
+        } else {
+            Call::WSALookupServiceEnd
+        });
+        // Another thread's final WSACleanup may have come in between.
+        if !initialised(cx) {
+            cx.ret(id, SOCKET_ERROR, Some(WSANOTINITIALISED), Detail::None);
+            return;
+        }
+        let mut answered = false;
+        for provider in &served {
+            let ret = match *provider {
+                Served::V1(provider) if next => {
+                    simple_call(cx, Call::NSPLookupServiceNext { provider }).await
+                }
+                Served::V1(provider) => {
+                    simple_call(cx, Call::NSPLookupServiceEnd { provider }).await
+                }
+                Served::V2(provider) => {
+                    let ask = if next { Ask::Next } else { Ask::End };
+                    nshost::ask(cx, provider, ask).await.0
+                }
+            };
+            answered |= ret == NO_ERROR;
+        }
+        // An NSPv2 host that ended since Begin took its session along (SPEC section 3).
+        if answered {
+            cx.ret(id, NO_ERROR, None, Detail::None);
+        } else {
+            cx.ret(id, SOCKET_ERROR, Some(WSASERVICE_NOT_FOUND), Detail::None);
+        }
+    }
+}
+
+/// Loads `provider` and calls NSPStartup unless ws2_32 already did in this process.
+async fn ensure_started(cx: &Cx, provider: ProviderIx) -> bool {
+    if !lock_loading(cx, |ws2| ws2.nsp_started.contains_key(&provider)).await {
+        return true;
+    }
+    loader::load_library(cx, provider).await;
+    let started = nsp_startup(cx, provider, Client::Ws2).await == NO_ERROR;
+    if started {
+        cx.world.borrow_mut().procs[cx.pid as usize]
+            .ws2
+            .nsp_started
+            .insert(provider, 1);
+    }
+    unlock_loading(cx);
+    if !started {
+        loader::free_library(cx, provider).await;
+    }
+    started
+}
+
+/// The namespace part of the final WSACleanup (SPEC section 3), after the transport
+/// providers: NSPCleanup and FreeLibrary for each v1 provider, NSPv2Cleanup for each
+/// session; a host's advertisements end too (model choice: as WSAUnadvertiseProvider).
+/// `taken`: the v1 providers started, taken from ws2_32's state when the count reached 0.
+pub async fn final_cleanup(cx: &Cx, taken: BTreeMap<ProviderIx, u32>) {
+    let started: Vec<(ProviderIx, u32)> = {
+        let world = cx.world.borrow();
+        let mut started: Vec<_> = taken.into_iter().collect();
+        started.sort_by_key(|(provider, _)| world.catalog_rank[*provider as usize]);
+        started
+    };
+    for (provider, starts) in started {
+        for _ in 0..starts {
+            nsp_cleanup(cx, provider, Client::Ws2, ProviderId::Own).await;
+        }
+        loader::free_library(cx, provider).await;
+    }
+    nshost::end_sessions(cx).await;
+    for provider in nshost::hosted_by(cx) {
+        nshost::withdraw(cx, provider).await;
+    }
+}
+
+/// An `Advertise` step: the host loads the provider's DLL and hands ws2_32 its
+/// NSPV2_ROUTINE table; the three lookup routines are required (WSAEINVAL without them).
+pub async fn advertise(cx: &Cx, provider: ProviderIx) {
+    loader::load_library(cx, provider).await;
+    let null_routines = nspv2::null_routines(cx, provider);
+    let required_missing = null_routines.iter().any(|routine| !routine.optional());
+    let id = cx.call(Call::WSAAdvertiseProvider {
+        provider,
+        null_routines,
+    });
+    let error = if !initialised(cx) {
+        Some(WSANOTINITIALISED)
+    } else if required_missing || nshost::serving(cx, provider) {
+        Some(WSAEINVAL)
+    } else {
+        None
+    };
+    if let Some(code) = error {
+        cx.ret(id, SOCKET_ERROR, Some(code), Detail::None);
+        loader::free_library(cx, provider).await;
+        return;
+    }
+    nshost::advertise(cx, provider);
+    cx.ret(id, NO_ERROR, None, Detail::None);
+}
+
+/// An `Unadvertise` step: the sessions left are run down, the RPC thread stops, and the
+/// host unloads the DLL.
+pub async fn unadvertise(cx: &Cx, provider: ProviderIx) {
+    let id = cx.call(Call::WSAUnadvertiseProvider { provider });
+    let error = if !initialised(cx) {
+        Some(WSANOTINITIALISED)
+    } else if !nshost::hosted_here(cx, provider) {
+        Some(WSAEINVAL)
+    } else {
+        None
+    };
+    if let Some(code) = error {
+        cx.ret(id, SOCKET_ERROR, Some(code), Detail::None);
+        return;
+    }
+    nshost::withdraw(cx, provider).await;
+    cx.ret(id, NO_ERROR, None, Detail::None);
+    loader::free_library(cx, provider).await;
+}
