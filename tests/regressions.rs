@@ -99,6 +99,11 @@ const CASES: &[(&str, &[u64], &str)] = &[
         &[0],
         "ledger - memory of operation #0 #7               [san0, released by the provider]",
     ),
+    (
+        "san-completion-races-cleanup.ron",
+        MANY,
+        "#33 t=7 a0/-            complete recv#0",
+    ),
 ];
 
 fn load(file: &str) -> Scenario {

@@ -209,7 +209,7 @@ pub(super) fn pending_at(
 /// Whether `op` ended within `from..=to` inside a WSPCloseSocket of its own socket (by
 /// the closing thread): closesocket aborts the socket's operations and notifies as
 /// usual, even while another thread's WSPCleanup runs.
-fn aborted_by_closesocket(facts: &Facts, op: OpId, from: usize, to: usize) -> bool {
+pub(super) fn aborted_by_closesocket(facts: &Facts, op: OpId, from: usize, to: usize) -> bool {
     let Some(at) = (from..=to)
         .find(|&i| matches!(facts.events[i].kind, EventKind::OpCompleted { op: o, .. } if o == op))
     else {
@@ -232,7 +232,7 @@ fn aborted_by_closesocket(facts: &Facts, op: OpId, from: usize, to: usize) -> bo
 
 /// Whether `op` completed normally within `from..=to`, by the network (no thread) on
 /// its own time: it raced the clean-up and won, before the provider could cancel it.
-fn completed_by_network(facts: &Facts, op: OpId, from: usize, to: usize) -> bool {
+pub(super) fn completed_by_network(facts: &Facts, op: OpId, from: usize, to: usize) -> bool {
     facts.events[from..=to].iter().any(|e| {
         e.thread.is_none()
             && matches!(e.kind, EventKind::OpCompleted { op: o, status: 0, .. } if o == op)

@@ -1,6 +1,6 @@
 //! Checkers of a SAN provider's WSPCleanup (seed 004).
 
-use super::cleanup::pending_at;
+use super::cleanup::{aborted_by_closesocket, completed_by_network, pending_at};
 use super::{Facts, Report, final_cleanups};
 use crate::event::*;
 use crate::run::RunEnd;
@@ -46,6 +46,13 @@ pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
     for f in san_finals(facts) {
         for (op, _, kind) in pending_at(facts, f.process, f.provider, f.call) {
             report.exercised();
+            // Not the clean-up's to cancel: the network finished it first, or a
+            // closesocket under way aborted it.
+            if completed_by_network(facts, op, f.call, f.ret)
+                || aborted_by_closesocket(facts, op, f.call, f.ret)
+            {
+                continue;
+            }
             let what = kind.label(op);
             let name = facts.provider(f.provider);
             match completed_at(facts, op, f.call, f.ret) {
