@@ -3,6 +3,7 @@
 pub mod json;
 pub mod mermaid;
 pub mod text;
+pub mod verdict;
 
 use crate::event::*;
 use crate::oracle::spi::function_name;

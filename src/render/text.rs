@@ -4,10 +4,8 @@
 
 use std::fmt::Write;
 
-use crate::contract;
 use crate::event::*;
-use crate::oracle::Status;
-use crate::run::{Run, RunEnd};
+use crate::run::Run;
 use crate::scenario::{CatalogEntry, IoMode, Notify, NspVersion, Scenario};
 use crate::wsa::{error_name, fd_names, namespace_name};
 
@@ -90,7 +88,7 @@ pub fn render(scenario: &Scenario, run: &Run, path: &str) -> String {
         out.push('\n');
     }
     out.push('\n');
-    verdict(&mut out, scenario, run, path);
+    super::verdict::render(&mut out, scenario, run, path);
     out
 }
 
@@ -493,128 +491,6 @@ fn resource_name(what: Resource) -> String {
         Resource::OpMemory { op } => format!("memory of operation #{op}"),
         Resource::SessionMemory { .. } => "session block".to_string(),
     }
-}
-
-fn verdict(out: &mut String, scenario: &Scenario, run: &Run, path: &str) {
-    let violated = run
-        .verdict
-        .checks
-        .iter()
-        .filter(|c| c.status == Status::Violated)
-        .count();
-    let held = run
-        .verdict
-        .checks
-        .iter()
-        .filter(|c| c.status == Status::Held)
-        .count();
-    let idle = run.verdict.checks.len() - violated - held;
-    let _ = writeln!(
-        out,
-        "contracts: {violated} violated, {held} held, {idle} not exercised"
-    );
-    let width = run
-        .verdict
-        .checks
-        .iter()
-        .map(|c| c.contract.len())
-        .max()
-        .unwrap_or(0);
-    for check in &run.verdict.checks {
-        let status = match check.status {
-            Status::Held => "held",
-            Status::Violated => "VIOLATED",
-            Status::NotExercised => "not exercised",
-        };
-        let _ = writeln!(out, "  {:<width$}  {status}", check.contract);
-    }
-    for violation in &run.verdict.violations {
-        let seeds = contract::find(violation.contract)
-            .map(|c| {
-                c.seeds
-                    .iter()
-                    .map(|s| s.number())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default();
-        let who = match violation.thread {
-            Some(tid) => format!(
-                "{}/{}",
-                run.names.processes[violation.process as usize],
-                run.names.threads[violation.process as usize][tid as usize]
-            ),
-            None => format!("{}/-", run.names.processes[violation.process as usize]),
-        };
-        let source = if seeds.is_empty() {
-            "a model choice (no seed document)".to_string()
-        } else {
-            format!("seed document {seeds}")
-        };
-        let _ = writeln!(
-            out,
-            "\nviolation of {} at #{} (t={} {who}), {source}:\n  {}",
-            violation.contract, violation.event, violation.time, violation.message
-        );
-    }
-    out.push('\n');
-    let ending = match &run.end {
-        RunEnd::Completed => "completed".to_string(),
-        RunEnd::Deadlock { stuck } => {
-            let mut text = "deadlock: these threads wait forever:".to_string();
-            for s in stuck {
-                let _ = write!(
-                    text,
-                    "\n  {}/{} waits for {}",
-                    run.names.processes[s.process as usize],
-                    run.names.threads[s.process as usize][s.thread as usize],
-                    s.waiting_for
-                );
-            }
-            text
-        }
-        RunEnd::BudgetExhausted { budget, limit } => {
-            format!(
-                "budget exhausted after {} events (livelock?): {budget} = {limit} reached; \
-                 raise it with --{} or the scenario's `budget`",
-                run.events.len(),
-                budget.replace('_', "-")
-            )
-        }
-    };
-    let _ = writeln!(out, "run: {ending}");
-    for index in &run.unfired_faults {
-        let _ = writeln!(
-            out,
-            "note: fault #{index} ({:?}) never fired",
-            scenario.faults[*index]
-        );
-    }
-    if let Some(divergence) = &run.divergence {
-        let _ = writeln!(out, "note: the schedule did not fit this run: {divergence}");
-    }
-    let expected = if scenario.expect.violations.is_empty() {
-        "no violation".to_string()
-    } else {
-        scenario.expect.violations.join(", ")
-    };
-    let verdict = if run.matches_expectation(scenario) {
-        "matches"
-    } else {
-        "DOES NOT match"
-    };
-    let _ = writeln!(
-        out,
-        "expect: {expected}, {:?} ending; the run {verdict} it",
-        scenario.expect.ending
-    );
-    let _ = writeln!(
-        out,
-        "seed {} · {} decisions · replay: {}",
-        run.seed,
-        run.schedule.len(),
-        replay_command(path, &run.schedule, &run.model_overrides)
-    );
 }
 
 /// The command that replays a schedule, with the `--provider-model` overrides it needs.
