@@ -3,8 +3,6 @@
 //! This file holds only the glob-driven test: insta's `glob!` shares one failure
 //! collector per test binary.
 
-use std::path::Path;
-
 use ws2sim::run::{RunOptions, run};
 use ws2sim::{render, scenario};
 
@@ -17,7 +15,7 @@ fn trace() {
     settings.bind(|| {
         insta::glob!("../scenarios", "**/*.ron", |path| {
             let relative = path
-                .strip_prefix(Path::new(env!("CARGO_MANIFEST_DIR")))
+                .strip_prefix(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
                 .unwrap_or(path)
                 .display()
                 .to_string();
