@@ -22,6 +22,34 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// What `run` and `replay` take alike.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Swap a provider's model for this run: NAME=MODEL (repeatable).
+    #[arg(long = "provider-model", value_name = "NAME=MODEL", value_parser = parse_assignment)]
+    provider_model: Vec<(String, String)>,
+    #[command(flatten)]
+    budget: BudgetArgs,
+    /// Write the trace to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+impl RunArgs {
+    /// Runs `file` with these arguments and the seed or schedule given.
+    fn run(self, file: &Path, seed: Option<u64>, schedule: Option<sim::Schedule>) -> ExitCode {
+        let options = RunOptions {
+            seed,
+            schedule,
+            models: self.provider_model,
+            budget: self.budget.into(),
+        };
+        run_file(file, &options, self.format, self.output.as_deref())
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run a scenario once and print its trace and verdict.
@@ -31,16 +59,8 @@ pub enum Command {
         /// Seed of the scheduler (default: the scenario's `seed`).
         #[arg(long)]
         seed: Option<u64>,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        /// Swap a provider's model for this run: NAME=MODEL (repeatable).
-        #[arg(long = "provider-model", value_name = "NAME=MODEL", value_parser = parse_assignment)]
-        provider_model: Vec<(String, String)>,
         #[command(flatten)]
-        budget: BudgetArgs,
-        /// Write the trace to FILE (atomically) instead of standard output.
-        #[arg(long, value_name = "FILE")]
-        output: Option<PathBuf>,
+        shared: RunArgs,
     },
     /// Replay a run exactly from the schedule token another run printed.
     Replay {
@@ -48,14 +68,8 @@ pub enum Command {
         /// The token from a run's last line (`s1...`).
         #[arg(long)]
         schedule: String,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        #[arg(long = "provider-model", value_name = "NAME=MODEL", value_parser = parse_assignment)]
-        provider_model: Vec<(String, String)>,
         #[command(flatten)]
-        budget: BudgetArgs,
-        #[arg(long, value_name = "FILE")]
-        output: Option<PathBuf>,
+        shared: RunArgs,
     },
     /// Search a scenario's schedules for a contract violation, shrink the first one
     /// found and print its replay command.
@@ -132,39 +146,13 @@ pub(crate) const BAD_INPUT: u8 = 2;
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run {
-            file,
-            seed,
-            format,
-            provider_model,
-            budget,
-            output,
-        } => {
-            let options = RunOptions {
-                seed,
-                schedule: None,
-                models: provider_model,
-                budget: budget.into(),
-            };
-            run_file(&file, &options, format, output.as_deref())
-        }
+        Command::Run { file, seed, shared } => shared.run(&file, seed, None),
         Command::Replay {
             file,
             schedule,
-            format,
-            provider_model,
-            budget,
-            output,
+            shared,
         } => match sim::Schedule::from_token(&schedule) {
-            Ok(schedule) => {
-                let options = RunOptions {
-                    seed: None,
-                    schedule: Some(schedule),
-                    models: provider_model,
-                    budget: budget.into(),
-                };
-                run_file(&file, &options, format, output.as_deref())
-            }
+            Ok(schedule) => shared.run(&file, None, Some(schedule)),
             Err(error) => fail(&format!("--schedule: {error}")),
         },
         Command::Explore(args) => crate::explore::command::explore(&args),

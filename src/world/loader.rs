@@ -118,12 +118,3 @@ pub async fn thread_detach(cx: &Cx) {
     lock(cx).await;
     unlock(cx);
 }
-
-/// Whether the provider's DLL is loaded in the process.
-pub fn is_loaded(cx: &Cx, provider: ProviderIx) -> bool {
-    cx.world.borrow().procs[cx.pid as usize]
-        .loaded
-        .get(&provider)
-        .copied()
-        > Some(0)
-}
