@@ -22,7 +22,7 @@ use crate::event::*;
 use crate::providers::namespace::{NamespaceDefect as D, has, simple_call};
 use crate::providers::nspv2::{self, SessionEnd};
 use crate::scenario::Os;
-use crate::world::Cx;
+use crate::world::{Cx, ThreadName, WaitFor};
 use crate::wsa::*;
 
 /// What a client hears back from the host: a return value and an error code.
@@ -127,8 +127,7 @@ pub fn hosted_by(cx: &Cx) -> Vec<ProviderIx> {
 /// Makes this process the host of `provider` (WSAAdvertiseProvider succeeded): starts
 /// its RPC thread.
 pub fn advertise(cx: &Cx, provider: ProviderIx) {
-    let name = format!("{}.rpc", cx.world.borrow().provider_name(provider));
-    let rpc = cx.add_thread(name);
+    let rpc = cx.add_thread(ThreadName::Rpc(provider));
     let task = rpc
         .clone()
         .start(async move { serve(&rpc, provider).await });
@@ -172,11 +171,7 @@ async fn wait_reply(cx: &Cx, provider: ProviderIx, id: u32) -> Reply {
         if let Some(reply) = reply {
             return reply;
         }
-        cx.wait(|| {
-            let world = cx.world.borrow();
-            format!("the NSPv2 host of {}", world.provider_name(provider))
-        })
-        .await;
+        cx.wait(WaitFor::NsHostReply { provider }).await;
     }
 }
 
@@ -241,7 +236,7 @@ pub async fn withdraw(cx: &Cx, provider: ProviderIx) {
     };
     cx.sim.unpark(rpc);
     while cx.world.borrow().nshost.adverts.contains_key(&provider) {
-        cx.wait(|| "its NSPv2 RPC thread to stop".to_string()).await;
+        cx.wait(WaitFor::NsRpcStop).await;
     }
 }
 
@@ -323,7 +318,7 @@ async fn serve(cx: &Cx, provider: ProviderIx) {
             next
         };
         let Some(request) = next else {
-            cx.wait(|| "requests from NSPv2 clients".to_string()).await;
+            cx.wait(WaitFor::NsClientRequests).await;
             continue;
         };
         if let Ask::Stop = request.ask {

@@ -274,10 +274,10 @@ pub fn run_end(world: &World, outcome: &Outcome) -> RunEnd {
                         .map(move |(tid, t)| Stuck {
                             process: pid as Pid,
                             thread: tid as Tid,
-                            waiting_for: t
-                                .waiting_for
-                                .clone()
-                                .unwrap_or_else(|| "nothing it can name".to_string()),
+                            waiting_for: t.waiting_for.map_or_else(
+                                || "nothing it can name".to_string(),
+                                |why| why.describe(world, pid as Pid),
+                            ),
                         })
                 })
                 .collect();
@@ -327,7 +327,12 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
         threads: world
             .procs
             .iter()
-            .map(|p| p.threads.iter().map(|t| t.name.clone()).collect())
+            .enumerate()
+            .map(|(pid, p)| {
+                (0..p.threads.len())
+                    .map(|tid| world.thread_name(pid as Pid, tid as Tid))
+                    .collect()
+            })
             .collect(),
         providers: scenario.providers.iter().map(|p| p.name.clone()).collect(),
         sockets: world.socket_names.clone(),

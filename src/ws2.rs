@@ -9,7 +9,7 @@ use crate::providers::{io, transport};
 use crate::scenario::{CloseHow, Completion, FdEvent, IoMode};
 use crate::world::kernel::SockState;
 use crate::world::loader;
-use crate::world::{Cx, Ws2State};
+use crate::world::{Cx, WaitFor, Ws2State};
 use crate::wsa::*;
 
 /// The handle shown for a socket name the process does not hold.
@@ -149,8 +149,7 @@ pub(crate) async fn lock_loading(cx: &Cx, started: impl Fn(&Ws2State) -> bool) -
         if !busy {
             return true;
         }
-        cx.wait(|| "ws2_32's provider-loading lock".to_string())
-            .await;
+        cx.wait(WaitFor::Ws2Loading).await;
     }
 }
 

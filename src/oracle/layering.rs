@@ -224,8 +224,7 @@ pub fn no_wait_under_loader_lock(facts: &Facts, _: &RunEnd, report: &mut Report)
 /// "a waits for b to exit; b waits for the loader lock, held by a".
 fn describe_cycle(facts: &Facts, pid: Pid, start: Tid, graph: &DiGraphMap<Tid, Waitee>) -> String {
     let name = |tid: Tid| {
-        let threads = &facts.world.procs[pid as usize].threads;
-        let thread = threads.get(tid as usize).map_or("?", |t| t.name.as_str());
+        let thread = facts.world.thread_name(pid, tid);
         format!("{}/{thread}", facts.process(pid))
     };
     let mut parts = Vec::new();

@@ -4,32 +4,13 @@
 
 use crate::event::*;
 use crate::scenario::{CloseHow, Completion, IoMode};
-use crate::world::Cx;
 use crate::world::kernel::{OpState, SockState};
+use crate::world::{Cx, WaitFor};
 use crate::wsa::*;
 
 /// Waits for a blocking operation and turns its result into a return.
 async fn finish_blocking(cx: &Cx, op: OpId) -> (i32, Option<u32>, Detail) {
-    cx.wait(|| {
-        let world = cx.world.borrow();
-        let op_state = &world.ops[op as usize];
-        let kind = match op_state.kind {
-            OpKind::Send => "send",
-            OpKind::Recv => "recv",
-            OpKind::Connect => "connect",
-            OpKind::Accept => "accept",
-        };
-        let socket = op_state.socket;
-        match world
-            .socket_names
-            .iter()
-            .find(|(key, _)| *key == (cx.pid, socket))
-        {
-            Some((_, name)) => format!("{kind}#{op} on socket \"{name}\" (0x{socket:x})"),
-            None => format!("{kind}#{op} on socket 0x{socket:x}"),
-        }
-    })
-    .await;
+    cx.wait(WaitFor::Operation { op }).await;
     match cx.op_result(op) {
         OpState::Done { status: 0, bytes } => (NO_ERROR, None, Detail::Bytes { bytes }),
         OpState::Done { status, .. } => (SOCKET_ERROR, Some(status), Detail::None),

@@ -7,9 +7,9 @@ use crate::providers::layered;
 use crate::providers::san::{self, SanDefect};
 use crate::scenario::{IoMode, SpiCall};
 use crate::switch;
-use crate::world::Cx;
 use crate::world::kernel::{SockState, sockets_in};
 use crate::world::loader;
+use crate::world::{Cx, ThreadName, WaitFor};
 use crate::wsa::*;
 
 /// The one rule a transport mutant gets wrong (see the registry in `providers`).
@@ -107,15 +107,11 @@ pub(crate) async fn lock(cx: &Cx, provider: ProviderIx) {
             provider,
             holder: held_by,
         };
-        cx.wait_on(on, || {
-            let world = cx.world.borrow();
-            format!(
-                "{}'s start-up/clean-up lock, held by {}",
-                world.provider_name(provider),
-                world.thread_label(cx.pid, held_by)
-            )
-        })
-        .await;
+        let why = WaitFor::ProviderLock {
+            provider,
+            holder: held_by,
+        };
+        cx.wait_on(on, why).await;
     }
 }
 
@@ -264,8 +260,7 @@ fn initialise(cx: &Cx, provider: ProviderIx) {
 
 /// Starts the provider's worker thread (`<provider>.worker`) in this process.
 pub(crate) fn start_worker(cx: &Cx, provider: ProviderIx) {
-    let name = format!("{}.worker", cx.world.borrow().provider_name(provider));
-    let worker = cx.add_thread(name);
+    let worker = cx.add_thread(ThreadName::Worker(provider));
     let tid = worker.tid.unwrap_or_default();
     let thread = cx.acquire(provider, Resource::WorkerThread { thread: tid });
     let task = worker
@@ -291,14 +286,7 @@ async fn worker_thread(cx: &Cx, provider: ProviderIx, thread: ResourceId) {
         if stop {
             break;
         }
-        cx.wait(|| {
-            let world = cx.world.borrow();
-            format!(
-                "{}'s final WSPCleanup to ask it to exit",
-                world.provider_name(provider)
-            )
-        })
-        .await;
+        cx.wait(WaitFor::ExitRequest { provider }).await;
     }
     cx.emit(EventKind::ProviderCode {
         provider,
@@ -471,15 +459,8 @@ pub(crate) async fn stop_worker(cx: &Cx, provider: ProviderIx, wait: bool) {
     cx.sim.unpark(task);
     if wait && cx.sim.is_alive(task) {
         let on = Waitee::ThreadExit { thread };
-        cx.wait_on(on, || {
-            let world = cx.world.borrow();
-            format!(
-                "{}'s worker thread {} to exit",
-                world.provider_name(provider),
-                world.thread_label(cx.pid, Some(thread))
-            )
-        })
-        .await;
+        cx.wait_on(on, WaitFor::WorkerExit { provider, thread })
+            .await;
     }
 }
 

@@ -5,7 +5,7 @@
 
 use crate::event::*;
 use crate::providers::transport;
-use crate::world::{Cx, Instance};
+use crate::world::{Cx, Instance, WaitFor};
 
 /// Takes the process's loader lock (recursive, like the real one).
 pub async fn lock(cx: &Cx) {
@@ -31,11 +31,7 @@ pub async fn lock(cx: &Cx) {
             }
         };
         let on = Waitee::LoaderLock { holder };
-        cx.wait_on(on, || {
-            let holder = cx.world.borrow().thread_label(cx.pid, holder);
-            format!("the loader lock, held by {holder}")
-        })
-        .await;
+        cx.wait_on(on, WaitFor::LoaderLock { holder }).await;
     }
 }
 

@@ -23,14 +23,99 @@ use kernel::{Ledger, Op, Sock};
 
 /// A thread of a process: one of the scenario's, or a provider's worker.
 pub struct ThreadState {
-    pub name: String,
+    pub name: ThreadName,
     pub task: Option<TaskId>,
     pub depth: u8,
     /// A scenario thread (the process ends when all of these are done).
     pub app: bool,
     pub finished: bool,
     /// What the thread waits for while it is parked, for deadlock reports.
-    pub waiting_for: Option<String>,
+    pub waiting_for: Option<WaitFor>,
+}
+
+/// Who a thread is; its printed name comes from the scenario ([`World::thread_name`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadName {
+    /// The process's thread with this index in the scenario.
+    Scenario(usize),
+    /// A provider's worker thread: `<provider>.worker`.
+    Worker(ProviderIx),
+    /// An NSPv2 host's RPC thread: `<provider>.rpc`.
+    Rpc(ProviderIx),
+}
+
+/// What a parked thread waits for. Kept as data and named only when a deadlock report
+/// asks ([`WaitFor::describe`]), so that a sweep of many runs formats nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitFor {
+    /// A blocking operation to complete.
+    Operation { op: OpId },
+    /// The process's loader lock (`None`: held by the kernel).
+    LoaderLock { holder: Option<Tid> },
+    /// A provider's start-up/clean-up lock.
+    ProviderLock {
+        provider: ProviderIx,
+        holder: Option<Tid>,
+    },
+    /// A provider's worker thread to exit.
+    WorkerExit { provider: ProviderIx, thread: Tid },
+    /// A worker with nothing to do, until the final WSPCleanup asks it to exit.
+    ExitRequest { provider: ProviderIx },
+    /// The NSPv2 host of a provider to answer.
+    NsHostReply { provider: ProviderIx },
+    /// A host's NSPv2 RPC thread to stop.
+    NsRpcStop,
+    /// A host's RPC thread with no request to serve.
+    NsClientRequests,
+    /// ws2_32 loading and starting a provider on another thread.
+    Ws2Loading,
+}
+
+impl WaitFor {
+    /// The words a deadlock report uses, with the names of the world `pid` lives in.
+    pub fn describe(self, world: &World, pid: Pid) -> String {
+        match self {
+            WaitFor::Operation { op } => {
+                let op_state = &world.ops[op as usize];
+                let label = op_state.kind.label(op);
+                let socket = op_state.socket;
+                match world
+                    .socket_names
+                    .iter()
+                    .find(|(key, _)| *key == (pid, socket))
+                {
+                    Some((_, name)) => format!("{label} on socket \"{name}\" (0x{socket:x})"),
+                    None => format!("{label} on socket 0x{socket:x}"),
+                }
+            }
+            WaitFor::LoaderLock { holder } => {
+                format!(
+                    "the loader lock, held by {}",
+                    world.thread_label(pid, holder)
+                )
+            }
+            WaitFor::ProviderLock { provider, holder } => format!(
+                "{}'s start-up/clean-up lock, held by {}",
+                world.provider_name(provider),
+                world.thread_label(pid, holder)
+            ),
+            WaitFor::WorkerExit { provider, thread } => format!(
+                "{}'s worker thread {} to exit",
+                world.provider_name(provider),
+                world.thread_label(pid, Some(thread))
+            ),
+            WaitFor::ExitRequest { provider } => format!(
+                "{}'s final WSPCleanup to ask it to exit",
+                world.provider_name(provider)
+            ),
+            WaitFor::NsHostReply { provider } => {
+                format!("the NSPv2 host of {}", world.provider_name(provider))
+            }
+            WaitFor::NsRpcStop => "its NSPv2 RPC thread to stop".to_string(),
+            WaitFor::NsClientRequests => "requests from NSPv2 clients".to_string(),
+            WaitFor::Ws2Loading => "ws2_32's provider-loading lock".to_string(),
+        }
+    }
 }
 
 /// The ws2_32 model's state in one process (SPEC section 3).
@@ -152,8 +237,9 @@ impl World {
                 threads: process
                     .threads
                     .iter()
-                    .map(|thread| ThreadState {
-                        name: thread.name.clone(),
+                    .enumerate()
+                    .map(|(index, _)| ThreadState {
+                        name: ThreadName::Scenario(index),
                         task: None,
                         depth: 0,
                         app: true,
@@ -215,16 +301,32 @@ impl World {
         &self.scenario.providers[provider as usize].name
     }
 
+    /// The printed name of a thread.
+    pub fn thread_name(&self, pid: Pid, tid: Tid) -> String {
+        let Some(thread) = self
+            .procs
+            .get(pid as usize)
+            .and_then(|p| p.threads.get(tid as usize))
+        else {
+            return "?".to_string();
+        };
+        match thread.name {
+            ThreadName::Scenario(index) => self.scenario.processes[pid as usize].threads[index]
+                .name
+                .clone(),
+            ThreadName::Worker(provider) => format!("{}.worker", self.provider_name(provider)),
+            ThreadName::Rpc(provider) => format!("{}.rpc", self.provider_name(provider)),
+        }
+    }
+
     /// `process/thread` as traces name a thread (`process/-`: the kernel), for the
     /// deadlock report's "waits for ..." (SPEC section 10).
     pub fn thread_label(&self, pid: Pid, tid: Option<Tid>) -> String {
-        let process = self.procs.get(pid as usize);
-        let thread = tid.and_then(|tid| process?.threads.get(tid as usize));
         let process = self.scenario.processes.get(pid as usize);
         format!(
             "{}/{}",
             process.map_or("?", |p| p.name.as_str()),
-            thread.map_or("-", |t| t.name.as_str())
+            tid.map_or_else(|| "-".to_string(), |tid| self.thread_name(pid, tid))
         )
     }
 }
@@ -299,16 +401,16 @@ impl Cx {
     }
 
     /// Blocks on something the wait-for graph tracks: records a `Waits` event first.
-    pub async fn wait_on(&self, on: Waitee, why: impl FnOnce() -> String) {
+    pub async fn wait_on(&self, on: Waitee, why: WaitFor) {
         self.emit(EventKind::Waits { on });
         self.wait(why).await;
     }
 
-    /// Blocks the thread until another task unparks it; `why` names what it waits for.
-    pub async fn wait(&self, why: impl FnOnce() -> String) {
+    /// Blocks the thread until another task unparks it; `why` says what it waits for.
+    pub async fn wait(&self, why: WaitFor) {
         if let Some(tid) = self.tid {
             self.world.borrow_mut().procs[self.pid as usize].threads[tid as usize].waiting_for =
-                Some(why());
+                Some(why);
         }
         self.sim.park().await;
         if let Some(tid) = self.tid {
@@ -323,7 +425,7 @@ impl Cx {
 
     /// A new thread of this process that is not one of the scenario's (a provider's
     /// worker, an NSPv2 host's RPC thread); run it with [`Cx::start`].
-    pub fn add_thread(&self, name: String) -> Cx {
+    pub fn add_thread(&self, name: ThreadName) -> Cx {
         let tid = {
             let mut world = self.world.borrow_mut();
             let threads = &mut world.procs[self.pid as usize].threads;
