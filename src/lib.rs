@@ -16,6 +16,7 @@ pub mod providers;
 pub mod render;
 pub mod run;
 pub mod scenario;
+pub mod small;
 pub mod switch;
 pub mod world;
 pub mod ws2;

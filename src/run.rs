@@ -11,7 +11,7 @@ use crate::event::{Event, Pid, SocketHandle, Tid};
 use crate::oracle::{self, Verdict};
 use crate::providers::{self, ModelInfo};
 use crate::scenario::{self, Ending, Scenario};
-use crate::world::{Cx, World, process};
+use crate::world::{Cx, Shared, World, process};
 use crate::ws2::{self, WS2_32, Ws2Model};
 
 /// How to run a scenario.
@@ -213,18 +213,17 @@ pub struct Simulated {
 /// reached, and hands it back. `events` is the buffer to record into (emptied first),
 /// so that a sweep of many runs reuses one.
 pub fn simulate(
-    scenario: &Rc<Scenario>,
-    models: &[&'static ModelInfo],
-    ws2_model: &'static Ws2Model,
+    shared: &Shared,
     scheduler: Box<dyn sim::Scheduler>,
     mut events: Vec<Event>,
 ) -> Simulated {
+    let scenario = &shared.scenario;
     let budget = Budget {
         steps_max: scenario.budget.steps_max,
         time_max: scenario.budget.time_max,
     };
     let mut engine = Engine::new(scheduler, budget);
-    let mut world = World::new(scenario.clone(), models.to_vec(), ws2_model);
+    let mut world = World::new(shared);
     events.clear();
     world.events = events;
     let world = Rc::new(RefCell::new(world));
@@ -320,7 +319,11 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
         mut world,
         outcome,
         steps,
-    } = simulate(&scenario, &models, ws2_model, scheduler, Vec::new());
+    } = simulate(
+        &Shared::new(scenario.clone(), models.clone(), ws2_model),
+        scheduler,
+        Vec::new(),
+    );
     let end = run_end(&world, &outcome);
     let names = Names {
         processes: scenario.processes.iter().map(|p| p.name.clone()).collect(),

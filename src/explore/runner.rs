@@ -10,10 +10,9 @@ use sim::{Schedule, Scheduler};
 
 use crate::event::Event;
 use crate::oracle;
-use crate::providers::ModelInfo;
 use crate::run::{self, OptionError, Run, RunEnd, RunOptions};
 use crate::scenario::Scenario;
-use crate::ws2::Ws2Model;
+use crate::world::Shared;
 
 /// What a sweep keeps of one run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,9 +44,8 @@ pub struct Divergence {
 
 /// Runs schedules of one scenario, one after another, on one thread.
 pub struct Explorer {
-    scenario: Rc<Scenario>,
-    models: Vec<&'static ModelInfo>,
-    ws2_model: &'static Ws2Model,
+    /// The scenario, its resolved models and catalog, built once for every run.
+    shared: Shared,
     overrides: Vec<(String, String)>,
     events: Vec<Event>,
     /// The second run's events, under `--check-determinism`.
@@ -57,9 +55,11 @@ pub struct Explorer {
 impl Explorer {
     pub fn new(scenario: &Scenario, overrides: &[(String, String)]) -> Result<Self, OptionError> {
         Ok(Self {
-            models: run::resolve_models(scenario, overrides)?,
-            ws2_model: run::resolve_ws2_model(overrides)?,
-            scenario: Rc::new(scenario.clone()),
+            shared: Shared::new(
+                Rc::new(scenario.clone()),
+                run::resolve_models(scenario, overrides)?,
+                run::resolve_ws2_model(overrides)?,
+            ),
             overrides: overrides.to_vec(),
             events: Vec::new(),
             again: Vec::new(),
@@ -104,13 +104,7 @@ impl Explorer {
     }
 
     fn simulate(&self, scheduler: Box<dyn Scheduler>, events: Vec<Event>) -> (Summary, Vec<Event>) {
-        let mut simulated = run::simulate(
-            &self.scenario,
-            &self.models,
-            self.ws2_model,
-            scheduler,
-            events,
-        );
+        let mut simulated = run::simulate(&self.shared, scheduler, events);
         let end = run::run_end(&simulated.world, &simulated.outcome);
         let verdict = oracle::check(&simulated.world, &end);
         let events = std::mem::take(&mut simulated.world.events);
@@ -135,11 +129,12 @@ impl Explorer {
             models: self.overrides.clone(),
             ..RunOptions::default()
         };
-        run::run(&self.scenario, &options).expect("the overrides were checked by Explorer::new")
+        run::run(&self.shared.scenario, &options)
+            .expect("the overrides were checked by Explorer::new")
     }
 
     pub fn scenario(&self) -> &Scenario {
-        &self.scenario
+        &self.shared.scenario
     }
 }
 
@@ -151,21 +146,42 @@ pub fn first_difference(a: &[Event], b: &[Event]) -> Option<usize> {
 
 /// A hash of a run's end state: its whole event stream and how it ended.
 fn end_state(events: &[Event], end: &RunEnd) -> u64 {
-    let mut hasher = StateHasher(0x243f_6a88_85a3_08d3);
+    let mut hasher = StateHasher::default();
     events.hash(&mut hasher);
     std::mem::discriminant(&end.ending()).hash(&mut hasher);
     hasher.finish()
 }
 
 /// A small, fixed hasher: the same events give the same hash in every process of the
-/// same binary (shards compare hashes), unlike std's randomly keyed one.
-struct StateHasher(u64);
+/// same binary (shards compare hashes), unlike std's randomly keyed one. Each write is
+/// mixed into the lane written four writes before, so four mixes are in flight at once
+/// instead of each waiting for the last.
+struct StateHasher {
+    lanes: [u64; 4],
+    words: u64,
+}
+
+impl Default for StateHasher {
+    fn default() -> Self {
+        Self {
+            lanes: [
+                0x243f_6a88_85a3_08d3,
+                0x1319_8a2e_0370_7344,
+                0xa409_3822_299f_31d0,
+                0x082e_fa98_ec4e_6c89,
+            ],
+            words: 0,
+        }
+    }
+}
 
 impl StateHasher {
-    #[inline]
+    #[inline(always)]
     fn mix(&mut self, word: u64) {
-        self.0 = (self.0 ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        self.0 ^= self.0 >> 29;
+        let [a, b, c, d] = self.lanes;
+        let mixed = (a ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.lanes = [b, c, d, mixed ^ (mixed >> 29)];
+        self.words += 1;
     }
 }
 
@@ -196,11 +212,15 @@ impl Hasher for StateHasher {
         self.mix(value as u64);
     }
     fn write_i32(&mut self, value: i32) {
-        self.mix(value as u32 as u64);
+        self.mix(u64::from(value as u32));
     }
+    /// The lanes and the number of words, through splitmix64's finaliser, so that near
+    /// streams land far apart.
     fn finish(&self) -> u64 {
-        // splitmix64's finaliser, so that near streams land far apart.
-        let mut z = self.0;
+        let mut z = self.words;
+        for (lane, value) in self.lanes.iter().enumerate() {
+            z = (z ^ value.rotate_left(lane as u32 * 16)).wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
+        }
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)

@@ -1,11 +1,11 @@
 //! Checkers of what a transport provider's WSPCleanup does (seed 003): reference
 //! counting, and what the final cleanup must do before it returns.
 
-use super::small::{SmallMap, SmallSet};
 use super::{Facts, FinalCleanup, Report, final_cleanups};
 use crate::event::*;
 use crate::run::RunEnd;
 use crate::scenario::{IoMode, ProviderKind};
+use crate::small::{SmallMap, SmallSet};
 use crate::wsa::*;
 
 /// Resources that belong to a provider's per-process instance: what "the actual

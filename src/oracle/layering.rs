@@ -4,10 +4,10 @@
 use petgraph::algo::kosaraju_scc;
 use petgraph::graphmap::DiGraphMap;
 
-use super::small::{SmallMap, SmallSet};
 use super::{Facts, Report, final_cleanups};
 use crate::event::*;
 use crate::run::RunEnd;
+use crate::small::{SmallMap, SmallSet};
 use crate::wsa::NO_ERROR;
 
 /// `lsp.lower_balanced`: a layered provider cleans up each layer below as often as it

@@ -1,11 +1,11 @@
 //! Checkers of what outlives a call or a process: lingering data, machine-wide state
 //! after a crash, code after unload, and the ws2_32 model's own balance.
 
-use super::small::{SmallMap, SmallSet};
 use super::{Facts, Report};
 use crate::event::*;
 use crate::run::RunEnd;
 use crate::scenario::CloseHow;
+use crate::small::{SmallMap, SmallSet};
 
 /// `wsp.cleanup.lingering_data_sent`: data queued on a gracefully closed socket is
 /// delivered; no provider discards it.

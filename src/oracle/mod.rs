@@ -7,7 +7,6 @@ mod layering;
 mod lifetime;
 mod namespace;
 mod san;
-mod small;
 pub mod spi;
 
 use serde::Serialize;
@@ -324,7 +323,7 @@ pub fn final_cleanups(facts: &Facts) -> Vec<FinalCleanup> {
 }
 
 fn find_final_cleanups(facts: &Facts) -> Vec<FinalCleanup> {
-    let mut outstanding: small::SmallMap<(Pid, ProviderIx), u32> = Default::default();
+    let mut outstanding: crate::small::SmallMap<(Pid, ProviderIx), u32> = Default::default();
     let mut finals = Vec::new();
     for (index, event) in facts.events.iter().enumerate() {
         match &event.kind {

@@ -2,12 +2,12 @@
 //! only events: calls and returns at the SPI boundary (the session argument NSPv2Startup
 //! hands back, the one NSPv2Cleanup receives), the ledger, and process ends.
 
-use super::small::SmallMap;
 use super::{Facts, Report};
 use crate::event::*;
 use crate::render::session_arg;
 use crate::run::RunEnd;
 use crate::scenario::{Os, ProviderId};
+use crate::small::SmallMap;
 use crate::wsa::*;
 
 /// The two counting families: NSPStartup/NSPCleanup (002) and NSPv2Startup/session ends

@@ -1,11 +1,11 @@
 //! Checkers of what SPI calls return: the return convention, WSANOTINITIALISED, and
 //! starting again after a final cleanup.
 
-use super::small::SmallMap;
 use super::{Facts, Report, final_cleanups, started_provider};
 use crate::event::*;
 use crate::run::RunEnd;
 use crate::scenario::ProviderKind;
+use crate::small::SmallMap;
 use crate::wsa::*;
 
 /// The error codes each SPI function documents (the seeds for WSPCleanup; Microsoft's

@@ -10,7 +10,6 @@ pub mod loader;
 pub mod process;
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use sim::{Handle, TaskId};
@@ -19,6 +18,7 @@ use crate::event::*;
 use crate::nshost::NsHost;
 use crate::providers::{Defect, ModelInfo, NamespaceDefect, TransportDefect};
 use crate::scenario::{Scenario, SpiCall};
+use crate::small::SmallMap;
 use kernel::{Ledger, Op, Sock};
 
 /// A thread of a process: one of the scenario's, or a provider's worker.
@@ -123,14 +123,14 @@ impl WaitFor {
 pub struct Ws2State {
     pub startup_count: u32,
     /// WSPStartup calls ws2_32 made and has not yet matched with WSPCleanup, per provider.
-    pub started: BTreeMap<ProviderIx, u32>,
+    pub started: SmallMap<ProviderIx, u32>,
     /// NSPStartup calls ws2_32 made on version-1 namespace providers, per provider.
-    pub nsp_started: BTreeMap<ProviderIx, u32>,
+    pub nsp_started: SmallMap<ProviderIx, u32>,
     /// ws2_32 is loading and starting a provider; other threads wait for it.
     pub loading: bool,
     pub loading_waiters: Vec<TaskId>,
     /// The socket handles the application holds, by scenario name.
-    pub names: BTreeMap<String, SocketHandle>,
+    pub names: std::collections::BTreeMap<String, SocketHandle>,
 }
 
 /// A provider DLL's globals in one process: they exist while the DLL is loaded.
@@ -145,9 +145,9 @@ pub struct Instance {
     /// A thread in WSPCleanup waiting for the worker to exit.
     pub worker_joiner: Option<TaskId>,
     /// WSPStartup calls this (layered) provider made on each layer below it.
-    pub lower: BTreeMap<ProviderIx, u32>,
+    pub lower: SmallMap<ProviderIx, u32>,
     /// WSPStartupEx calls the switch in this (TCP) provider made on each SAN provider.
-    pub switch: BTreeMap<ProviderIx, u32>,
+    pub switch: SmallMap<ProviderIx, u32>,
     /// The critical section around WSPStartup/WSPCleanup: holder and waiters (FIFO).
     pub lock_holder: Option<(TaskId, Option<Tid>)>,
     pub lock_waiters: Vec<TaskId>,
@@ -159,12 +159,12 @@ pub struct Proc {
     pub threads: Vec<ThreadState>,
     pub ws2: Ws2State,
     /// LoadLibrary counts.
-    pub loaded: BTreeMap<ProviderIx, u32>,
-    pub instances: BTreeMap<ProviderIx, Instance>,
-    pub sockets: BTreeMap<SocketHandle, Sock>,
+    pub loaded: SmallMap<ProviderIx, u32>,
+    pub instances: SmallMap<ProviderIx, Instance>,
+    pub sockets: SmallMap<SocketHandle, Sock>,
     /// WSPStartup calls made by `Spi` steps and not yet cleaned up, per provider: each
     /// holds a load reference, as an SPI client would.
-    pub step_starts: BTreeMap<ProviderIx, u32>,
+    pub step_starts: SmallMap<ProviderIx, u32>,
     pub next_handle: SocketHandle,
     /// The loader lock: holding task, its thread, recursion depth; and who waits.
     pub loader_lock: Option<(TaskId, Option<Tid>, u32)>,
@@ -183,7 +183,7 @@ pub struct Machine {
 
 pub struct World {
     pub scenario: Rc<Scenario>,
-    pub models: Vec<&'static ModelInfo>,
+    pub models: Rc<[&'static ModelInfo]>,
     pub events: Vec<Event>,
     pub events_max: u64,
     pub events_exhausted: bool,
@@ -192,12 +192,12 @@ pub struct World {
     pub machine: Vec<Machine>,
     pub ledger: Ledger,
     pub ops: Vec<Op>,
-    pub catalog: crate::catalog::Catalog,
+    pub catalog: Rc<crate::catalog::Catalog>,
     /// Each provider's position in the catalog (its first entry), for cleanup order.
-    pub catalog_rank: Vec<usize>,
+    pub catalog_rank: Rc<[usize]>,
     pub ws2_model: &'static crate::ws2::Ws2Model,
     /// Allocation attempts per (provider, call), for `FailAlloc` faults.
-    pub alloc_counts: BTreeMap<(ProviderIx, SpiCall), u32>,
+    pub alloc_counts: SmallMap<(ProviderIx, SpiCall), u32>,
     pub fired_faults: Vec<usize>,
     /// (process, handle) → the scenario's name for the socket, for traces.
     pub socket_names: Vec<((Pid, SocketHandle), String)>,
@@ -205,7 +205,19 @@ pub struct World {
     pub nshost: NsHost,
 }
 
-impl World {
+/// What every run of one scenario shares, built once rather than for each run: the
+/// scenario, the resolved models and the catalog.
+#[derive(Clone)]
+pub struct Shared {
+    pub scenario: Rc<Scenario>,
+    pub models: Rc<[&'static ModelInfo]>,
+    pub ws2_model: &'static crate::ws2::Ws2Model,
+    pub catalog: Rc<crate::catalog::Catalog>,
+    /// Each provider's position in the catalog (its first entry), for cleanup order.
+    pub catalog_rank: Rc<[usize]>,
+}
+
+impl Shared {
     pub fn new(
         scenario: Rc<Scenario>,
         models: Vec<&'static ModelInfo>,
@@ -227,7 +239,19 @@ impl World {
                     .unwrap_or(usize::MAX)
             })
             .collect();
-        let catalog = crate::catalog::Catalog::new(&scenario);
+        Self {
+            catalog: Rc::new(crate::catalog::Catalog::new(&scenario)),
+            catalog_rank,
+            models: models.into(),
+            ws2_model,
+            scenario,
+        }
+    }
+}
+
+impl World {
+    pub fn new(shared: &Shared) -> Self {
+        let scenario = shared.scenario.clone();
         let procs = scenario
             .processes
             .iter()
@@ -248,10 +272,10 @@ impl World {
                     })
                     .collect(),
                 ws2: Ws2State::default(),
-                loaded: BTreeMap::new(),
-                instances: BTreeMap::new(),
-                sockets: BTreeMap::new(),
-                step_starts: BTreeMap::new(),
+                loaded: SmallMap::new(),
+                instances: SmallMap::new(),
+                sockets: SmallMap::new(),
+                step_starts: SmallMap::new(),
                 next_handle: 0x100,
                 loader_lock: None,
                 loader_waiters: Vec::new(),
@@ -265,7 +289,7 @@ impl World {
         Self {
             events_max: scenario.budget.events_max,
             scenario,
-            models,
+            models: shared.models.clone(),
             events: Vec::new(),
             events_exhausted: false,
             next_call: 0,
@@ -273,10 +297,10 @@ impl World {
             machine,
             ledger: Ledger::default(),
             ops: Vec::new(),
-            catalog,
-            catalog_rank,
-            ws2_model,
-            alloc_counts: BTreeMap::new(),
+            catalog: shared.catalog.clone(),
+            catalog_rank: shared.catalog_rank.clone(),
+            ws2_model: shared.ws2_model,
+            alloc_counts: SmallMap::new(),
             fired_faults: Vec::new(),
             socket_names: Vec::new(),
             nshost: NsHost::default(),
@@ -355,12 +379,14 @@ impl Cx {
     }
 
     /// Records an event at the thread's current depth.
+    #[inline]
     pub fn emit(&self, kind: EventKind) {
         let mut world = self.world.borrow_mut();
         emit_into(&mut world, &self.sim, self.pid, self.tid, kind);
     }
 
     /// Records a call and enters it; returns its id for [`Cx::ret`].
+    #[inline]
     pub fn call(&self, call: Call) -> u32 {
         let mut world = self.world.borrow_mut();
         let id = world.next_call;
@@ -380,6 +406,7 @@ impl Cx {
     }
 
     /// Leaves a call and records how it returned.
+    #[inline]
     pub fn ret(&self, id: u32, ret: i32, error: Option<u32>, detail: Detail) {
         let mut world = self.world.borrow_mut();
         if let Some(tid) = self.tid {
@@ -456,6 +483,7 @@ impl Cx {
     }
 }
 
+#[inline]
 pub fn emit_into(world: &mut World, sim: &Handle, pid: Pid, tid: Option<Tid>, kind: EventKind) {
     if world.events.len() as u64 >= world.events_max {
         if !world.events_exhausted {

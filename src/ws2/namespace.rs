@@ -3,7 +3,7 @@
 //! their host, `nshost`), WSAAdvertiseProvider / WSAUnadvertiseProvider, and the
 //! namespace part of a process's final WSACleanup.
 
-use std::collections::BTreeMap;
+use crate::small::SmallMap;
 
 use crate::event::*;
 use crate::nshost::{self, Ask};
@@ -157,7 +157,7 @@ async fn ensure_started(cx: &Cx, provider: ProviderIx) -> bool {
 /// providers: NSPCleanup and FreeLibrary for each v1 provider, NSPv2Cleanup for each
 /// session; a host's advertisements end too (model choice: as WSAUnadvertiseProvider).
 /// `taken`: the v1 providers started, taken from ws2_32's state when the count reached 0.
-pub async fn final_cleanup(cx: &Cx, taken: BTreeMap<ProviderIx, u32>) {
+pub async fn final_cleanup(cx: &Cx, taken: SmallMap<ProviderIx, u32>) {
     let started: Vec<(ProviderIx, u32)> = {
         let world = cx.world.borrow();
         let mut started: Vec<_> = taken.into_iter().collect();

@@ -1,20 +1,26 @@
-//! Small ordered maps and sets for the checkers. A run has a handful of processes,
-//! providers, calls and resources, so a sorted `Vec` does in one allocation and a few
-//! comparisons what a `BTreeMap` does with nodes to build, search and drop; `explore`
-//! checks every run of a sweep with them. Iteration is in key order, as with
-//! `BTreeMap`, so no checker's output changes.
+//! Small ordered maps and sets for the world and the checkers. A run has a handful of
+//! processes, providers, calls and resources, so a sorted array kept inline (spilling to
+//! the heap past `N` entries) does with no allocation and a few comparisons what a
+//! `BTreeMap` does with nodes to build, search and drop; `explore` makes and checks
+//! every run of a sweep with them. Iteration is in key order, as with `BTreeMap`, so no
+//! trace and no checker's output depends on which one is used.
 
 use std::ops::Index;
 
+use smallvec::SmallVec;
+
+/// Entries kept inline before a map spills to the heap.
+pub const INLINE: usize = 4;
+
 #[derive(Clone, Debug)]
-pub struct SmallMap<K, V> {
-    entries: Vec<(K, V)>,
+pub struct SmallMap<K, V, const N: usize = INLINE> {
+    entries: SmallVec<[(K, V); N]>,
 }
 
-impl<K, V> Default for SmallMap<K, V> {
+impl<K, V, const N: usize> Default for SmallMap<K, V, N> {
     fn default() -> Self {
         Self {
-            entries: Vec::new(),
+            entries: SmallVec::new(),
         }
     }
 }
@@ -23,7 +29,9 @@ impl<K: Ord, V> SmallMap<K, V> {
     pub fn new() -> Self {
         Self::default()
     }
+}
 
+impl<K: Ord, V, const N: usize> SmallMap<K, V, N> {
     fn find(&self, key: &K) -> Result<usize, usize> {
         self.entries.binary_search_by(|(k, _)| k.cmp(key))
     }
@@ -54,12 +62,12 @@ impl<K: Ord, V> SmallMap<K, V> {
         self.find(key).ok().map(|at| self.entries.remove(at).1)
     }
 
-    pub fn entry(&mut self, key: K) -> Entry<'_, K, V> {
+    pub fn entry(&mut self, key: K) -> Entry<'_, K, V, N> {
         Entry { map: self, key }
     }
 
     pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
-        self.entries.retain_mut(|(k, v)| keep(k, v));
+        self.entries.retain(|(k, v)| keep(k, v));
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
@@ -78,6 +86,14 @@ impl<K: Ord, V> SmallMap<K, V> {
         self.entries.into_iter().map(|(_, v)| v)
     }
 
+    pub fn keys(&self) -> impl Iterator<Item = &K> {
+        self.entries.iter().map(|(k, _)| k)
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.entries.iter_mut().map(|(_, v)| v)
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -91,10 +107,10 @@ impl<K: Ord, V> SmallMap<K, V> {
     }
 }
 
-impl<K: Ord, V> FromIterator<(K, V)> for SmallMap<K, V> {
+impl<K: Ord, V, const N: usize> FromIterator<(K, V)> for SmallMap<K, V, N> {
     /// Later entries of equal keys win, as in `BTreeMap`.
     fn from_iter<I: IntoIterator<Item = (K, V)>>(entries: I) -> Self {
-        let mut map = Self::new();
+        let mut map = Self::default();
         for (key, value) in entries {
             map.insert(key, value);
         }
@@ -102,22 +118,22 @@ impl<K: Ord, V> FromIterator<(K, V)> for SmallMap<K, V> {
     }
 }
 
-impl<K: Ord, V> Index<&K> for SmallMap<K, V> {
+impl<K: Ord, V, const N: usize> Index<&K> for SmallMap<K, V, N> {
     type Output = V;
     fn index(&self, key: &K) -> &V {
         self.get(key).expect("no entry for the key")
     }
 }
 
-impl<K, V> IntoIterator for SmallMap<K, V> {
+impl<K, V, const N: usize> IntoIterator for SmallMap<K, V, N> {
     type Item = (K, V);
-    type IntoIter = std::vec::IntoIter<(K, V)>;
+    type IntoIter = smallvec::IntoIter<[(K, V); N]>;
     fn into_iter(self) -> Self::IntoIter {
         self.entries.into_iter()
     }
 }
 
-impl<'m, K, V> IntoIterator for &'m SmallMap<K, V> {
+impl<'m, K, V, const N: usize> IntoIterator for &'m SmallMap<K, V, N> {
     type Item = (&'m K, &'m V);
     type IntoIter = std::iter::Map<std::slice::Iter<'m, (K, V)>, fn(&'m (K, V)) -> (&'m K, &'m V)>;
     fn into_iter(self) -> Self::IntoIter {
@@ -126,12 +142,12 @@ impl<'m, K, V> IntoIterator for &'m SmallMap<K, V> {
 }
 
 /// A place in a [`SmallMap`], as `BTreeMap::entry` gives.
-pub struct Entry<'m, K, V> {
-    map: &'m mut SmallMap<K, V>,
+pub struct Entry<'m, K, V, const N: usize> {
+    map: &'m mut SmallMap<K, V, N>,
     key: K,
 }
 
-impl<'m, K: Ord, V> Entry<'m, K, V> {
+impl<'m, K: Ord, V, const N: usize> Entry<'m, K, V, N> {
     pub fn or_insert(self, value: V) -> &'m mut V {
         let at = match self.map.find(&self.key) {
             Ok(at) => at,
@@ -191,7 +207,7 @@ impl<K: Ord> SmallSet<K> {
 
 impl<K> IntoIterator for SmallSet<K> {
     type Item = K;
-    type IntoIter = std::iter::Map<std::vec::IntoIter<(K, ())>, fn((K, ())) -> K>;
+    type IntoIter = std::iter::Map<smallvec::IntoIter<[(K, ()); INLINE]>, fn((K, ())) -> K>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter().map(|(k, ())| k)
     }
