@@ -157,11 +157,11 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
 }
 
 /// The final cleanups of transport providers (SAN providers cancel another way).
-fn transport_finals(facts: &Facts) -> Vec<FinalCleanup> {
+fn transport_finals<'f>(facts: &'f Facts) -> impl Iterator<Item = FinalCleanup> + 'f {
     final_cleanups(facts)
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|f| facts.kind(f.provider) == ProviderKind::Transport)
-        .collect()
 }
 
 /// Operations of a process on a provider that are under way at event `at`, except
@@ -374,7 +374,7 @@ pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// `wsp.cleanup.sockets_reset`: sockets open at the final cleanup are reset and their
 /// kernel sockets released before it returns.
 pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    for f in final_cleanups(facts) {
+    for &f in final_cleanups(facts) {
         // The provider's own sockets: the kernel sockets it created (a layered
         // provider passes its chain's sockets through, so they are the base's).
         let mut open: SmallSet<SocketHandle> = SmallSet::new();
@@ -434,7 +434,7 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// `wsp.cleanup.unload_ready`: when the final cleanup returns, none of the provider's
 /// threads is left to run code from the DLL about to be unloaded.
 pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    for f in final_cleanups(facts) {
+    for &f in final_cleanups(facts) {
         report.exercised();
         let mut threads: SmallSet<ResourceId> = SmallSet::new();
         for event in &facts.events[..=f.ret] {

@@ -79,14 +79,86 @@ pub struct Facts<'w> {
     pub returns: Vec<Option<usize>>,
     /// The final cleanups, found once for every checker that needs them.
     finals: std::cell::OnceCell<Vec<FinalCleanup>>,
+    /// The kinds of event the run had, for [`Triggers`].
+    seen: Triggers,
+}
+
+/// Kinds of event without which a checker can be neither exercised nor violated (each
+/// checker's reading of the events shows which it starts from): the run is scanned for
+/// them once, and a checker none of whose kinds happened is not run. A test holds every
+/// shipped scenario's verdict equal with and without this gate.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+struct Triggers(u8);
+
+impl Triggers {
+    /// No gate: the checker always runs.
+    const ALWAYS: Triggers = Triggers(0);
+    /// An operation started (pending overlapped or blocked).
+    const OP_STARTED: Triggers = Triggers(1);
+    /// A notification, or a WSPAsyncSelect/WSPEventSelect registration.
+    const NOTIFY: Triggers = Triggers(2);
+    /// A kernel socket or SAN endpoint acquired.
+    const SOCKET: Triggers = Triggers(4);
+    /// Data queued on, or discarded from, a socket.
+    const DATA: Triggers = Triggers(8);
+    /// A WSACleanup call.
+    const WSA_CLEANUP: Triggers = Triggers(16);
+
+    const fn or(self, other: Triggers) -> Triggers {
+        Triggers(self.0 | other.0)
+    }
+
+    fn of(event: &Event) -> Triggers {
+        match &event.kind {
+            EventKind::OpStarted { .. } => Triggers::OP_STARTED,
+            EventKind::Notification { .. }
+            | EventKind::Call {
+                call: Call::WSPAsyncSelect { .. } | Call::WSPEventSelect { .. },
+                ..
+            } => Triggers::NOTIFY,
+            EventKind::Acquire {
+                what: Resource::KernelSocket { .. } | Resource::SanEndpoint { .. },
+                ..
+            } => Triggers::SOCKET,
+            EventKind::DataQueued { .. } | EventKind::DataDiscarded { .. } => Triggers::DATA,
+            EventKind::Call {
+                call: Call::WSACleanup,
+                ..
+            } => Triggers::WSA_CLEANUP,
+            _ => Triggers::ALWAYS,
+        }
+    }
+
+    /// Whether a checker gated on `self` must run in a run that had `seen`.
+    fn met_by(self, seen: Triggers) -> bool {
+        self == Triggers::ALWAYS || self.0 & seen.0 != 0
+    }
+}
+
+/// The event kinds a checker starts from ([`Triggers`]); `ALWAYS` for the others.
+fn triggers(id: &str) -> Triggers {
+    match id {
+        // Exercised by a registration or a blocked call; violated by a notification or
+        // a blocked call left blocked.
+        "wsp.cleanup.cancel_silently" => Triggers::OP_STARTED.or(Triggers::NOTIFY),
+        "wsp.cleanup.overlapped_aborted" => Triggers::OP_STARTED,
+        "wsp.cleanup.sockets_reset" => Triggers::SOCKET,
+        "wsp.cleanup.lingering_data_sent" => Triggers::DATA,
+        "ws2.balanced" => Triggers::WSA_CLEANUP,
+        _ => Triggers::ALWAYS,
+    }
 }
 
 impl<'w> Facts<'w> {
     fn new(world: &'w World) -> Self {
         let events = &world.events[..];
-        let mut calls = Vec::new();
-        let mut returns = Vec::new();
+        // Call ids count up from 0, one per `Call` event, so no id reaches the number
+        // of events.
+        let mut calls = vec![None; events.len()];
+        let mut returns = vec![None; events.len()];
+        let mut seen = Triggers::ALWAYS;
         for (index, event) in events.iter().enumerate() {
+            seen = seen.or(Triggers::of(event));
             let (id, table) = match event.kind {
                 EventKind::Call { id, .. } => (id, &mut calls),
                 EventKind::Return { id, .. } => (id, &mut returns),
@@ -104,6 +176,7 @@ impl<'w> Facts<'w> {
             calls,
             returns,
             finals: std::cell::OnceCell::new(),
+            seen,
         }
     }
 
@@ -243,19 +316,38 @@ fn needs(id: &str) -> Needs {
     }
 }
 
+/// A checker, what the scenario must have for it to apply, and what the run must.
+struct Resolved {
+    id: &'static str,
+    checker: Checker,
+    needs: Needs,
+    triggers: Triggers,
+}
+
 /// The checkers in contract-table order, resolved once.
-fn checkers() -> &'static [(&'static str, Checker, Needs)] {
-    static CHECKERS: std::sync::OnceLock<Vec<(&'static str, Checker, Needs)>> =
-        std::sync::OnceLock::new();
+fn checkers() -> &'static [Resolved] {
+    static CHECKERS: std::sync::OnceLock<Vec<Resolved>> = std::sync::OnceLock::new();
     CHECKERS.get_or_init(|| {
         CONTRACTS
             .iter()
-            .filter_map(|c| checker(c.id).map(|f| (c.id, f, needs(c.id))))
+            .filter_map(|c| {
+                checker(c.id).map(|checker| Resolved {
+                    id: c.id,
+                    checker,
+                    needs: needs(c.id),
+                    triggers: triggers(c.id),
+                })
+            })
             .collect()
     })
 }
 
 pub fn check(world: &World, end: &RunEnd) -> Verdict {
+    check_gated(world, end, true)
+}
+
+/// The oracle, with or without the [`Triggers`] gate (the test of the gate runs both).
+fn check_gated(world: &World, end: &RunEnd, gate: bool) -> Verdict {
     let facts = Facts::new(world);
     let scenario = &world.scenario;
     let has_kind = |kind| scenario.providers.iter().any(|p| p.kind == kind);
@@ -275,10 +367,11 @@ pub fn check(world: &World, end: &RunEnd) -> Verdict {
     };
     let mut checks = Vec::with_capacity(CONTRACTS.len());
     let mut violations = Vec::new();
-    for &(id, checker, needs) in checkers() {
+    for resolved in checkers() {
+        let id = resolved.id;
         let mut report = Report::new(id);
-        if applies(needs) {
-            checker(&facts, end, &mut report);
+        if applies(resolved.needs) && (!gate || resolved.triggers.met_by(facts.seen)) {
+            (resolved.checker)(&facts, end, &mut report);
         }
         let status = if !report.violations.is_empty() {
             Status::Violated
@@ -291,7 +384,9 @@ pub fn check(world: &World, end: &RunEnd) -> Verdict {
             contract: id,
             status,
         });
-        violations.extend(report.violations);
+        if !report.violations.is_empty() {
+            violations.extend(report.violations);
+        }
     }
     violations.sort_by_key(|v| v.event);
     Verdict { checks, violations }
@@ -315,11 +410,8 @@ pub struct FinalCleanup {
     pub provider: ProviderIx,
 }
 
-pub fn final_cleanups(facts: &Facts) -> Vec<FinalCleanup> {
-    facts
-        .finals
-        .get_or_init(|| find_final_cleanups(facts))
-        .clone()
+pub fn final_cleanups<'f>(facts: &'f Facts) -> &'f [FinalCleanup] {
+    facts.finals.get_or_init(|| find_final_cleanups(facts))
 }
 
 fn find_final_cleanups(facts: &Facts) -> Vec<FinalCleanup> {
@@ -360,4 +452,86 @@ fn find_final_cleanups(facts: &Facts) -> Vec<FinalCleanup> {
         }
     }
     finals
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::providers::MODELS;
+    use crate::world::Shared;
+
+    fn ron_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("a folder").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                ron_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "ron") {
+                out.push(path);
+            }
+        }
+    }
+
+    fn outcome(verdict: &Verdict) -> (Vec<(&'static str, Status)>, Vec<Violation>) {
+        let checks = verdict
+            .checks
+            .iter()
+            .map(|c| (c.contract, c.status))
+            .collect();
+        (checks, verdict.violations.clone())
+    }
+
+    /// The gate skips only checkers that would have found nothing: on every shipped
+    /// scenario and regression, with every model of each provider's kind swapped in,
+    /// the verdict is the same with and without it.
+    #[test]
+    fn the_trigger_gate_never_changes_a_verdict() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        ron_files(&root.join("scenarios"), &mut files);
+        ron_files(&root.join("tests/regressions"), &mut files);
+        files.sort();
+        let mut runs = 0;
+        let mut skipped = 0;
+        for file in &files {
+            let scenario = Rc::new(crate::scenario::load_file(file).expect("loads"));
+            let ws2_model = crate::ws2::find_model("conforming").expect("registered");
+            for (index, provider) in scenario.providers.iter().enumerate() {
+                for model in MODELS.iter().filter(|m| m.kind == provider.kind) {
+                    let mut models =
+                        crate::run::resolve_models(&scenario, &[]).expect("valid models");
+                    models[index] = model;
+                    let shared = Shared::new(scenario.clone(), models, ws2_model);
+                    for seed in 0..6 {
+                        let scheduler = Box::new(sim::RandomScheduler::new(seed));
+                        let simulated = crate::run::simulate(&shared, scheduler, Vec::new());
+                        let end = crate::run::run_end(&simulated.world, &simulated.outcome);
+                        let gated = check_gated(&simulated.world, &end, true);
+                        let full = check_gated(&simulated.world, &end, false);
+                        assert_eq!(
+                            outcome(&gated),
+                            outcome(&full),
+                            "{} with {}={}, seed {seed}",
+                            file.display(),
+                            provider.name,
+                            model.name
+                        );
+                        runs += 1;
+                        let facts = Facts::new(&simulated.world);
+                        skipped += checkers()
+                            .iter()
+                            .filter(|c| !c.triggers.met_by(facts.seen))
+                            .count();
+                    }
+                }
+            }
+        }
+        // The gate was tried, and it did skip checkers.
+        assert!(
+            runs > 1_000 && skipped > runs,
+            "{runs} runs, {skipped} skips"
+        );
+    }
 }

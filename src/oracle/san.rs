@@ -7,11 +7,11 @@ use crate::run::RunEnd;
 use crate::scenario::ProviderKind;
 use crate::wsa::*;
 
-fn san_finals(facts: &Facts) -> Vec<super::FinalCleanup> {
+fn san_finals<'f>(facts: &'f Facts) -> impl Iterator<Item = super::FinalCleanup> + 'f {
     final_cleanups(facts)
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|f| facts.kind(f.provider) == ProviderKind::San)
-        .collect()
 }
 
 /// The index of the `OpCompleted` of `op` in `from..=to`.
