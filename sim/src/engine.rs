@@ -101,8 +101,9 @@ impl Engine {
         Self {
             core: Rc::new(Core {
                 now: Cell::new(0),
-                slots: RefCell::new(Vec::new()),
-                runnable: RefCell::new(Vec::new()),
+                // Room for a few tasks: most runs never grow these.
+                slots: RefCell::new(Vec::with_capacity(8)),
+                runnable: RefCell::new(Vec::with_capacity(8)),
                 timers: RefCell::new(BinaryHeap::new()),
                 timer_seq: Cell::new(0),
                 scheduler: RefCell::new(scheduler),

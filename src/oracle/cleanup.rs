@@ -5,6 +5,8 @@ use super::{Facts, FinalCleanup, Report, final_cleanups};
 use crate::event::*;
 use crate::run::RunEnd;
 use crate::scenario::{IoMode, ProviderKind};
+use smallvec::SmallVec;
+
 use crate::small::{SmallMap, SmallSet};
 use crate::wsa::*;
 
@@ -55,8 +57,8 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
     let mut outstanding: SmallMap<(Pid, ProviderIx), u32> = SmallMap::new();
     let mut live: SmallMap<ResourceId, (Pid, ProviderIx, Resource)> = SmallMap::new();
     // Open WSPCleanup calls: call id → (provider, what it released so far).
-    let mut open: SmallMap<u32, (ProviderIx, Vec<Resource>)> = SmallMap::new();
-    let mut open_by_thread: SmallMap<(Pid, Option<Tid>), Vec<u32>> = SmallMap::new();
+    let mut open: SmallMap<u32, (ProviderIx, SmallVec<[Resource; 4]>)> = SmallMap::new();
+    let mut open_by_thread: SmallMap<(Pid, Option<Tid>), SmallVec<[u32; 4]>> = SmallMap::new();
     for (index, event) in facts.events.iter().enumerate() {
         let thread = (event.process, event.thread);
         match &event.kind {
@@ -64,7 +66,7 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
                 id,
                 call: Call::WSPCleanup { provider, .. },
             } => {
-                open.insert(*id, (*provider, Vec::new()));
+                open.insert(*id, (*provider, SmallVec::new()));
                 open_by_thread.entry(thread).or_default().push(*id);
             }
             EventKind::Acquire {
@@ -82,7 +84,9 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
             } if instance_resource(*what) => {
                 live.remove(resource);
                 if *by == ReleasedBy::Provider {
-                    let calls = open_by_thread.get(&thread).map_or(&[][..], Vec::as_slice);
+                    let calls = open_by_thread
+                        .get(&thread)
+                        .map_or(&[][..], |c| c.as_slice());
                     if let Some(call) = calls.iter().rev().find(|c| open[c].0 == *provider) {
                         open.get_mut(call).expect("open").1.push(*what);
                     }

@@ -19,6 +19,14 @@ pub struct Ledger {
     pub entries: Vec<LedgerEntry>,
 }
 
+impl Ledger {
+    pub fn with_capacity(entries: usize) -> Self {
+        Self {
+            entries: Vec::with_capacity(entries),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SockState {
     Open,
@@ -108,10 +116,11 @@ impl Cx {
             let count = world.alloc_counts.entry((provider, call)).or_insert(0);
             *count += 1;
             let nth = *count;
-            let name = world.provider_name(provider).to_string();
-            let hit = world.scenario.faults.iter().position(|fault| {
+            let scenario = world.scenario.clone();
+            let name = world.provider_name(provider);
+            let hit = scenario.faults.iter().position(|fault| {
                 matches!(fault, Fault::FailAlloc { provider: p, call: c, nth: n }
-                    if *p == name && *c == call && *n == nth)
+                    if p == name && *c == call && *n == nth)
             });
             if let Some(index) = hit {
                 world.fired_faults.push(index);

@@ -258,19 +258,20 @@ impl World {
             .map(|process| Proc {
                 alive: true,
                 ended: None,
-                threads: process
-                    .threads
-                    .iter()
-                    .enumerate()
-                    .map(|(index, _)| ThreadState {
+                threads: {
+                    // Room for a worker thread per provider: no growth in a common run.
+                    let mut threads =
+                        Vec::with_capacity(process.threads.len() + scenario.providers.len());
+                    threads.extend((0..process.threads.len()).map(|index| ThreadState {
                         name: ThreadName::Scenario(index),
                         task: None,
                         depth: 0,
                         app: true,
                         finished: false,
                         waiting_for: None,
-                    })
-                    .collect(),
+                    }));
+                    threads
+                },
                 ws2: Ws2State::default(),
                 loaded: SmallMap::new(),
                 instances: SmallMap::new(),
@@ -295,7 +296,7 @@ impl World {
             next_call: 0,
             procs,
             machine,
-            ledger: Ledger::default(),
+            ledger: Ledger::with_capacity(4 * shared.scenario.providers.len()),
             ops: Vec::new(),
             catalog: shared.catalog.clone(),
             catalog_rank: shared.catalog_rank.clone(),
