@@ -370,7 +370,7 @@ fn check_gated(world: &World, end: &RunEnd, gate: bool) -> Verdict {
     for resolved in checkers() {
         let id = resolved.id;
         let mut report = Report::new(id);
-        if applies(resolved.needs) && (!gate || resolved.triggers.met_by(facts.seen)) {
+        if (!gate || resolved.triggers.met_by(facts.seen)) && applies(resolved.needs) {
             (resolved.checker)(&facts, end, &mut report);
         }
         let status = if !report.violations.is_empty() {
