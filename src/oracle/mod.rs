@@ -91,7 +91,7 @@ pub struct Facts<'w> {
 struct Triggers(u8);
 
 impl Triggers {
-    /// No gate: the checker always runs.
+    /// No gate: the checker always runs. As a run's kinds: none seen yet.
     const ALWAYS: Triggers = Triggers(0);
     /// An operation started (pending overlapped or blocked).
     const OP_STARTED: Triggers = Triggers(1);
@@ -206,15 +206,7 @@ impl<'w> Facts<'w> {
     }
 
     pub fn socket(&self, pid: Pid, handle: SocketHandle) -> String {
-        match self
-            .world
-            .socket_names
-            .iter()
-            .find(|(key, _)| *key == (pid, handle))
-        {
-            Some((_, name)) => format!("\"{name}\" (0x{handle:x})"),
-            None => format!("0x{handle:x}"),
-        }
+        self.world.socket_label(pid, handle)
     }
 }
 

@@ -36,8 +36,8 @@ pub struct ThreadState {
 /// Who a thread is; its printed name comes from the scenario ([`World::thread_name`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ThreadName {
-    /// The process's thread with this index in the scenario.
-    Scenario(usize),
+    /// One of the process's threads in the scenario (its index there is its tid).
+    Scenario,
     /// A provider's worker thread: `<provider>.worker`.
     Worker(ProviderIx),
     /// An NSPv2 host's RPC thread: `<provider>.rpc`.
@@ -77,16 +77,8 @@ impl WaitFor {
         match self {
             WaitFor::Operation { op } => {
                 let op_state = &world.ops[op as usize];
-                let label = op_state.kind.label(op);
-                let socket = op_state.socket;
-                match world
-                    .socket_names
-                    .iter()
-                    .find(|(key, _)| *key == (pid, socket))
-                {
-                    Some((_, name)) => format!("{label} on socket \"{name}\" (0x{socket:x})"),
-                    None => format!("{label} on socket 0x{socket:x}"),
-                }
+                let socket = world.socket_label(pid, op_state.socket);
+                format!("{} on socket {socket}", op_state.kind.label(op))
             }
             WaitFor::LoaderLock { holder } => {
                 format!(
@@ -262,8 +254,8 @@ impl World {
                     // Room for a worker thread per provider: no growth in a common run.
                     let mut threads =
                         Vec::with_capacity(process.threads.len() + scenario.providers.len());
-                    threads.extend((0..process.threads.len()).map(|index| ThreadState {
-                        name: ThreadName::Scenario(index),
+                    threads.extend((0..process.threads.len()).map(|_| ThreadState {
+                        name: ThreadName::Scenario,
                         task: None,
                         depth: 0,
                         app: true,
@@ -326,6 +318,19 @@ impl World {
         &self.scenario.providers[provider as usize].name
     }
 
+    /// A socket as traces and messages name it: `"name" (0x100)`, or `0x100` when the
+    /// scenario gave it no name.
+    pub fn socket_label(&self, pid: Pid, handle: SocketHandle) -> String {
+        match self
+            .socket_names
+            .iter()
+            .find(|(key, _)| *key == (pid, handle))
+        {
+            Some((_, name)) => format!("\"{name}\" (0x{handle:x})"),
+            None => format!("0x{handle:x}"),
+        }
+    }
+
     /// The printed name of a thread.
     pub fn thread_name(&self, pid: Pid, tid: Tid) -> String {
         let Some(thread) = self
@@ -336,7 +341,7 @@ impl World {
             return "?".to_string();
         };
         match thread.name {
-            ThreadName::Scenario(index) => self.scenario.processes[pid as usize].threads[index]
+            ThreadName::Scenario => self.scenario.processes[pid as usize].threads[tid as usize]
                 .name
                 .clone(),
             ThreadName::Worker(provider) => format!("{}.worker", self.provider_name(provider)),
