@@ -106,16 +106,12 @@ impl Explorer {
     fn simulate(&self, scheduler: Box<dyn Scheduler>, events: Vec<Event>) -> (Summary, Vec<Event>) {
         let mut simulated = run::simulate(&self.shared, scheduler, events);
         let end = run::run_end(&simulated.world, &simulated.outcome);
-        let verdict = oracle::check(&simulated.world, &end);
+        let outline = oracle::outline(&simulated.world, &end);
         let events = std::mem::take(&mut simulated.world.events);
         let summary = Summary {
             end_state: end_state(&events, &end),
-            violation: verdict.violations.first().map(|v| v.contract),
-            violated: if verdict.violations.is_empty() {
-                Vec::new()
-            } else {
-                verdict.violated()
-            },
+            violation: outline.first,
+            violated: outline.violated,
             steps: simulated.steps,
         };
         (summary, events)

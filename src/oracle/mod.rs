@@ -69,14 +69,15 @@ impl Verdict {
     }
 }
 
+/// No event: a call not (yet) returned.
+const NONE: u32 = u32::MAX;
+
 /// What the checkers share: the events, and each call's opening and closing events.
 pub struct Facts<'w> {
     pub world: &'w World,
     pub events: &'w [Event],
-    /// Call id → index of its `Call` event.
-    pub calls: Vec<Option<usize>>,
-    /// Call id → index of its `Return` event.
-    pub returns: Vec<Option<usize>>,
+    /// Call id → indices of its `Call` and `Return` events ([`NONE`] where missing).
+    ends: Vec<[u32; 2]>,
     /// The final cleanups, found once for every checker that needs them.
     finals: std::cell::OnceCell<Vec<FinalCleanup>>,
     /// The kinds of event the run had, for [`Triggers`].
@@ -152,29 +153,24 @@ fn triggers(id: &str) -> Triggers {
 impl<'w> Facts<'w> {
     fn new(world: &'w World) -> Self {
         let events = &world.events[..];
-        // Call ids count up from 0, one per `Call` event, so no id reaches the number
-        // of events.
-        let mut calls = vec![None; events.len()];
-        let mut returns = vec![None; events.len()];
+        // Call ids count up from 0, one per `Call` event.
+        let mut ends = vec![[NONE; 2]; world.calls_made() as usize];
         let mut seen = Triggers::ALWAYS;
         for (index, event) in events.iter().enumerate() {
             seen = seen.or(Triggers::of(event));
-            let (id, table) = match event.kind {
-                EventKind::Call { id, .. } => (id, &mut calls),
-                EventKind::Return { id, .. } => (id, &mut returns),
+            let (id, end) = match event.kind {
+                EventKind::Call { id, .. } => (id, 0),
+                EventKind::Return { id, .. } => (id, 1),
                 _ => continue,
             };
-            let id = id as usize;
-            if table.len() <= id {
-                table.resize(id + 1, None);
+            if let Some(ends) = ends.get_mut(id as usize) {
+                ends[end] = index as u32;
             }
-            table[id] = Some(index);
         }
         Self {
             world,
             events,
-            calls,
-            returns,
+            ends,
             finals: std::cell::OnceCell::new(),
             seen,
         }
@@ -182,15 +178,16 @@ impl<'w> Facts<'w> {
 
     /// The call a `Return` event closes.
     pub fn call_of(&self, id: u32) -> Option<(usize, &'w Call)> {
-        let index = (*self.calls.get(id as usize)?)?;
-        match &self.events[index].kind {
-            EventKind::Call { call, .. } => Some((index, call)),
+        let index = self.ends.get(id as usize)?[0];
+        match &self.events.get(index as usize)?.kind {
+            EventKind::Call { call, .. } => Some((index as usize, call)),
             _ => None,
         }
     }
 
     pub fn return_index(&self, id: u32) -> Option<usize> {
-        *self.returns.get(id as usize)?
+        let index = self.ends.get(id as usize)?[1];
+        (index != NONE).then_some(index as usize)
     }
 
     pub fn kind(&self, provider: ProviderIx) -> crate::scenario::ProviderKind {
@@ -340,6 +337,51 @@ pub fn check(world: &World, end: &RunEnd) -> Verdict {
 
 /// The oracle, with or without the [`Triggers`] gate (the test of the gate runs both).
 fn check_gated(world: &World, end: &RunEnd, gate: bool) -> Verdict {
+    let mut checks = Vec::with_capacity(CONTRACTS.len());
+    let mut violations = Vec::new();
+    judge(world, end, gate, |contract, status, found| {
+        checks.push(Check { contract, status });
+        violations.extend(found);
+    });
+    violations.sort_by_key(|v| v.event);
+    Verdict { checks, violations }
+}
+
+/// What a sweep keeps of a verdict: no table of every contract's status.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outline {
+    /// The contract of the first violation in event order (as [`Verdict::violations`]).
+    pub first: Option<&'static str>,
+    /// The distinct contracts violated, in table order (as [`Verdict::violated`]).
+    pub violated: Vec<&'static str>,
+}
+
+/// The oracle on every checker, as [`check`], keeping only the [`Outline`].
+pub fn outline(world: &World, end: &RunEnd) -> Outline {
+    let mut outline = Outline::default();
+    let mut first_event = usize::MAX;
+    judge(world, end, true, |contract, status, found| {
+        if status == Status::Violated {
+            outline.violated.push(contract);
+        }
+        // Strictly earlier only: a stable sort keeps the earlier checker's first.
+        if let Some(event) = found.iter().map(|v| v.event).min()
+            && event < first_event
+        {
+            first_event = event;
+            outline.first = Some(contract);
+        }
+    });
+    outline
+}
+
+/// Runs each checker in table order and hands `found` its status and violations.
+fn judge(
+    world: &World,
+    end: &RunEnd,
+    gate: bool,
+    mut found: impl FnMut(&'static str, Status, Vec<Violation>),
+) {
     let facts = Facts::new(world);
     let scenario = &world.scenario;
     let has_kind = |kind| scenario.providers.iter().any(|p| p.kind == kind);
@@ -357,11 +399,8 @@ fn check_gated(world: &World, end: &RunEnd, gate: bool) -> Verdict {
             )
         }),
     };
-    let mut checks = Vec::with_capacity(CONTRACTS.len());
-    let mut violations = Vec::new();
     for resolved in checkers() {
-        let id = resolved.id;
-        let mut report = Report::new(id);
+        let mut report = Report::new(resolved.id);
         if (!gate || resolved.triggers.met_by(facts.seen)) && applies(resolved.needs) {
             (resolved.checker)(&facts, end, &mut report);
         }
@@ -372,16 +411,8 @@ fn check_gated(world: &World, end: &RunEnd, gate: bool) -> Verdict {
         } else {
             Status::NotExercised
         };
-        checks.push(Check {
-            contract: id,
-            status,
-        });
-        if !report.violations.is_empty() {
-            violations.extend(report.violations);
-        }
+        found(resolved.id, status, report.violations);
     }
-    violations.sort_by_key(|v| v.event);
-    Verdict { checks, violations }
 }
 
 /// The provider a WSPStartup or WSPStartupEx call starts.
@@ -477,9 +508,9 @@ mod tests {
 
     /// The gate skips only checkers that would have found nothing: on every shipped
     /// scenario and regression, with every model of each provider's kind swapped in,
-    /// the verdict is the same with and without it.
+    /// the verdict is the same with and without it, and a sweep's outline agrees.
     #[test]
-    fn the_trigger_gate_never_changes_a_verdict() {
+    fn the_trigger_gate_and_the_outline_never_change_a_verdict() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut files = Vec::new();
         ron_files(&root.join("scenarios"), &mut files);
@@ -510,6 +541,10 @@ mod tests {
                             provider.name,
                             model.name
                         );
+                        // A sweep's outline says what the full verdict says.
+                        let outline = outline(&simulated.world, &end);
+                        assert_eq!(outline.first, full.violations.first().map(|v| v.contract));
+                        assert_eq!(outline.violated, full.violated());
                         runs += 1;
                         let facts = Facts::new(&simulated.world);
                         skipped += checkers()
