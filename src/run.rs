@@ -11,7 +11,7 @@ use crate::event::{Event, Pid, SocketHandle, Tid};
 use crate::oracle::{self, Verdict};
 use crate::providers::{self, ModelInfo};
 use crate::scenario::{self, Ending, Scenario};
-use crate::world::{Cx, Shared, World, process};
+use crate::world::{Cx, Room, Shared, World, process};
 use crate::ws2::{self, WS2_32, Ws2Model};
 
 /// How to run a scenario.
@@ -209,21 +209,52 @@ pub struct Simulated {
     pub steps: u64,
 }
 
+/// What one run of a sweep leaves to the next: the engine and the world's tables, to be
+/// reset rather than allocated again.
+#[derive(Default)]
+pub struct Reuse {
+    engine: Option<Engine>,
+    room: Room,
+}
+
+impl Reuse {
+    /// Takes back a world whose run is over (its events taken out first, if wanted).
+    pub fn give_back(&mut self, world: World) {
+        self.room = world.vacate();
+    }
+}
+
 /// Builds the world, drives it under `scheduler` until nothing can run or a budget is
-/// reached, and hands it back. `events` is the buffer to record into (emptied first),
-/// so that a sweep of many runs reuses one.
+/// reached, and hands it back. `events` is the buffer to record into (emptied first).
 pub fn simulate(
     shared: &Shared,
     scheduler: Box<dyn sim::Scheduler>,
+    events: Vec<Event>,
+) -> Simulated {
+    simulate_reusing(shared, scheduler, events, &mut Reuse::default())
+}
+
+/// [`simulate`] in what an earlier run left: a sweep of many runs reuses one engine,
+/// one event buffer and one set of world tables.
+pub fn simulate_reusing(
+    shared: &Shared,
+    scheduler: Box<dyn sim::Scheduler>,
     mut events: Vec<Event>,
+    reuse: &mut Reuse,
 ) -> Simulated {
     let scenario = &shared.scenario;
     let budget = Budget {
         steps_max: scenario.budget.steps_max,
         time_max: scenario.budget.time_max,
     };
-    let mut engine = Engine::new(scheduler, budget);
-    let mut world = World::new(shared);
+    let mut engine = match reuse.engine.take() {
+        Some(mut engine) => {
+            engine.reset(scheduler, budget);
+            engine
+        }
+        None => Engine::new(scheduler, budget),
+    };
+    let mut world = World::in_room(shared, std::mem::take(&mut reuse.room));
     events.clear();
     world.events = events;
     let world = Rc::new(RefCell::new(world));
@@ -237,10 +268,12 @@ pub fn simulate(
     let outcome = engine.run();
     let steps = engine.steps();
     drop(root);
-    drop(engine);
+    // Tasks still parked hold the world: they end with the run.
+    engine.drop_tasks();
+    reuse.engine = Some(engine);
     let world = match Rc::try_unwrap(world) {
         Ok(world) => world.into_inner(),
-        Err(_) => unreachable!("every task, and with it every Cx, ended with the engine"),
+        Err(_) => unreachable!("every task, and with it every Cx, ended with the run"),
     };
     Simulated {
         world,

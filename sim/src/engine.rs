@@ -191,11 +191,28 @@ impl Engine {
     }
 }
 
-impl Drop for Engine {
-    /// Tasks hold handles to the core, so the core would keep itself alive through them:
-    /// drop every unfinished task (outside the borrow, since their captures may be
-    /// anything) to break that cycle.
-    fn drop(&mut self) {
+impl Engine {
+    /// Makes the engine ready for a new run under `scheduler`, as [`Engine::new`] would,
+    /// but keeping the room its tables grew to (a sweep runs one engine many times).
+    /// Tasks left from the last run are dropped.
+    pub fn reset(&mut self, scheduler: Box<dyn Scheduler>, budget: Budget) {
+        self.drop_tasks();
+        let core = &*self.core;
+        core.now.set(0);
+        core.slots.borrow_mut().clear();
+        core.runnable.borrow_mut().clear();
+        core.timer_seq.set(0);
+        *core.scheduler.borrow_mut() = scheduler;
+        core.current.set(None);
+        core.kill_current.set(false);
+        core.halted.set(false);
+        core.steps.set(0);
+        self.budget = budget;
+    }
+
+    /// Drops every unfinished task (outside the borrow, since their captures may be
+    /// anything) and every timer: what the tasks held is free once a run is over.
+    pub fn drop_tasks(&mut self) {
         let futures: Vec<BoxedTask> = self
             .core
             .slots
@@ -205,6 +222,14 @@ impl Drop for Engine {
             .collect();
         drop(futures);
         self.core.timers.borrow_mut().clear();
+    }
+}
+
+impl Drop for Engine {
+    /// Tasks hold handles to the core, so the core would keep itself alive through them:
+    /// dropping them breaks that cycle.
+    fn drop(&mut self) {
+        self.drop_tasks();
     }
 }
 

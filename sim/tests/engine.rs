@@ -11,6 +11,10 @@ fn engine(seed: u64) -> Engine {
 
 /// Two tasks that each log their name at three yield points.
 fn interleaving(mut engine: Engine) -> (Vec<&'static str>, Outcome) {
+    interleave(&mut engine)
+}
+
+fn interleave(engine: &mut Engine) -> (Vec<&'static str>, Outcome) {
     let log = Rc::new(RefCell::new(Vec::new()));
     let handle = engine.handle();
     for name in ["a", "b"] {
@@ -213,5 +217,36 @@ fn draw_range_takes_the_whole_u64_range() {
     for (low, high) in [(0, u64::MAX), (1, u64::MAX), (u64::MAX, u64::MAX), (5, 5)] {
         let value = h.draw_range(low, high);
         assert!((low..=high).contains(&value), "{low}..={high}: {value}");
+    }
+}
+
+#[test]
+fn a_reset_engine_runs_as_a_new_one() {
+    // Leave every table dirty: a parked task, a pending timer, steps, time, a halt.
+    let mut engine = engine(5);
+    let token = Rc::new(());
+    let (h, t) = (engine.handle(), token.clone());
+    engine.handle().spawn(async move {
+        let _keep = t;
+        h.park().await;
+    });
+    let h = engine.handle();
+    engine.handle().spawn(async move {
+        h.sleep(3).await;
+        h.sleep(1_000).await;
+    });
+    let h = engine.handle();
+    engine.handle().spawn(async move {
+        h.sleep(4).await;
+        h.halt();
+    });
+    assert_eq!(engine.run(), Outcome::Halted);
+    for seed in 0..20 {
+        engine.reset(Box::new(RandomScheduler::new(seed)), Budget::default());
+        assert_eq!(Rc::strong_count(&token), 1, "the parked task was dropped");
+        let mut fresh = self::engine(seed);
+        assert_eq!(interleave(&mut engine), interleave(&mut fresh));
+        assert_eq!(engine.steps(), fresh.steps());
+        assert_eq!(engine.handle().now(), 0);
     }
 }

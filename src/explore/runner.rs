@@ -3,6 +3,7 @@
 //! shared, the models resolved once and the event buffer reused; text is rendered only
 //! for the one failure a report shows, through [`run::run`].
 
+use std::cell::RefCell;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
@@ -10,7 +11,7 @@ use sim::{Schedule, Scheduler};
 
 use crate::event::Event;
 use crate::oracle;
-use crate::run::{self, OptionError, Run, RunEnd, RunOptions};
+use crate::run::{self, OptionError, Reuse, Run, RunEnd, RunOptions};
 use crate::scenario::Scenario;
 use crate::world::Shared;
 
@@ -50,6 +51,8 @@ pub struct Explorer {
     events: Vec<Event>,
     /// The second run's events, under `--check-determinism`.
     again: Vec<Event>,
+    /// The engine and world tables of the last run, for the next.
+    reuse: RefCell<Reuse>,
 }
 
 impl Explorer {
@@ -63,6 +66,7 @@ impl Explorer {
             overrides: overrides.to_vec(),
             events: Vec::new(),
             again: Vec::new(),
+            reuse: RefCell::default(),
         })
     }
 
@@ -104,10 +108,12 @@ impl Explorer {
     }
 
     fn simulate(&self, scheduler: Box<dyn Scheduler>, events: Vec<Event>) -> (Summary, Vec<Event>) {
-        let mut simulated = run::simulate(&self.shared, scheduler, events);
+        let mut reuse = self.reuse.borrow_mut();
+        let mut simulated = run::simulate_reusing(&self.shared, scheduler, events, &mut reuse);
         let end = run::run_end(&simulated.world, &simulated.outcome);
         let outline = oracle::outline(&simulated.world, &end);
         let events = std::mem::take(&mut simulated.world.events);
+        reuse.give_back(simulated.world);
         let summary = Summary {
             end_state: end_state(&events, &end),
             violation: outline.first,
@@ -256,6 +262,42 @@ mod tests {
             Some(divergence.event)
         );
         assert_ne!(divergence.first, divergence.second);
+    }
+
+    /// A sweep's runs share an engine and the world's tables: every shipped scenario,
+    /// run seed after seed in one explorer, gives the events and summary a fresh one
+    /// gives (deadlocks, crashes and budgets leave the most behind).
+    #[test]
+    fn a_run_in_reused_tables_is_a_fresh_run() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut files: Vec<_> = ["contracts", "teach"]
+            .iter()
+            .flat_map(|dir| std::fs::read_dir(root.join(dir)).expect("a folder"))
+            .map(|entry| entry.expect("an entry").path())
+            .collect();
+        files.sort();
+        assert!(files.len() > 20);
+        for file in &files {
+            let scenario = crate::scenario::load_file(file).expect("loads");
+            let mut reused = Explorer::new(&scenario, &[]).expect("valid");
+            for seed in 0..8 {
+                let scheduler = || Box::new(sim::RandomScheduler::new(seed)) as _;
+                let summary = reused.run(scheduler);
+                let mut fresh = Explorer::new(&scenario, &[]).expect("valid");
+                assert_eq!(
+                    fresh.run(scheduler),
+                    summary,
+                    "{}, seed {seed}",
+                    file.display()
+                );
+                assert_eq!(
+                    fresh.events,
+                    reused.events,
+                    "{}, seed {seed}",
+                    file.display()
+                );
+            }
+        }
     }
 
     #[test]

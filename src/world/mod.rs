@@ -163,6 +163,36 @@ pub struct Proc {
     pub loader_waiters: Vec<TaskId>,
 }
 
+impl Proc {
+    /// A process at its start: `threads` scenario threads, and a thread table (given,
+    /// emptied here) with room for a worker thread per provider.
+    fn start(threads: usize, providers: usize, mut table: Vec<ThreadState>) -> Self {
+        table.clear();
+        table.reserve(threads + providers);
+        table.extend((0..threads).map(|_| ThreadState {
+            name: ThreadName::Scenario,
+            task: None,
+            depth: 0,
+            app: true,
+            finished: false,
+            waiting_for: None,
+        }));
+        Proc {
+            alive: true,
+            ended: None,
+            threads: table,
+            ws2: Ws2State::default(),
+            loaded: SmallMap::new(),
+            instances: SmallMap::new(),
+            sockets: SmallMap::new(),
+            step_starts: SmallMap::new(),
+            next_handle: 0x100,
+            loader_lock: None,
+            loader_waiters: Vec::new(),
+        }
+    }
+}
+
 /// A provider's state outside any process.
 #[derive(Default)]
 pub struct Machine {
@@ -241,44 +271,49 @@ impl Shared {
     }
 }
 
+/// The tables a finished run's world leaves to the next run of a sweep, with the room
+/// they grew to, so that a run in a sweep allocates none of them again.
+#[derive(Default)]
+pub struct Room {
+    /// The last run's processes: each is replaced, keeping its thread table.
+    procs: Vec<Proc>,
+    machine: Vec<Machine>,
+    ledger: Vec<kernel::LedgerEntry>,
+    ops: Vec<Op>,
+}
+
 impl World {
     pub fn new(shared: &Shared) -> Self {
+        Self::in_room(shared, Room::default())
+    }
+
+    /// A new world, as [`World::new`] makes it, built in the tables of `room`.
+    pub fn in_room(shared: &Shared, room: Room) -> Self {
+        let Room {
+            mut procs,
+            mut machine,
+            ledger,
+            mut ops,
+        } = room;
         let scenario = shared.scenario.clone();
-        let procs = scenario
-            .processes
-            .iter()
-            .map(|process| Proc {
-                alive: true,
-                ended: None,
-                threads: {
-                    // Room for a worker thread per provider: no growth in a common run.
-                    let mut threads =
-                        Vec::with_capacity(process.threads.len() + scenario.providers.len());
-                    threads.extend((0..process.threads.len()).map(|_| ThreadState {
-                        name: ThreadName::Scenario,
-                        task: None,
-                        depth: 0,
-                        app: true,
-                        finished: false,
-                        waiting_for: None,
-                    }));
-                    threads
-                },
-                ws2: Ws2State::default(),
-                loaded: SmallMap::new(),
-                instances: SmallMap::new(),
-                sockets: SmallMap::new(),
-                step_starts: SmallMap::new(),
-                next_handle: 0x100,
-                loader_lock: None,
-                loader_waiters: Vec::new(),
-            })
-            .collect();
-        let machine = scenario
-            .providers
-            .iter()
-            .map(|_| Machine::default())
-            .collect();
+        procs.truncate(scenario.processes.len());
+        for (pid, process) in scenario.processes.iter().enumerate() {
+            let threads = procs
+                .get_mut(pid)
+                .map(|last| std::mem::take(&mut last.threads))
+                .unwrap_or_default();
+            let proc = Proc::start(process.threads.len(), scenario.providers.len(), threads);
+            match procs.get_mut(pid) {
+                Some(last) => *last = proc,
+                None => procs.push(proc),
+            }
+        }
+        machine.clear();
+        machine.extend(scenario.providers.iter().map(|_| Machine::default()));
+        let mut ledger = Ledger { entries: ledger };
+        ledger.entries.clear();
+        ledger.entries.reserve(4 * scenario.providers.len());
+        ops.clear();
         Self {
             events_max: scenario.budget.events_max,
             scenario,
@@ -288,8 +323,8 @@ impl World {
             next_call: 0,
             procs,
             machine,
-            ledger: Ledger::with_capacity(4 * shared.scenario.providers.len()),
-            ops: Vec::new(),
+            ledger,
+            ops,
             catalog: shared.catalog.clone(),
             catalog_rank: shared.catalog_rank.clone(),
             ws2_model: shared.ws2_model,
@@ -297,6 +332,16 @@ impl World {
             fired_faults: Vec::new(),
             socket_names: Vec::new(),
             nshost: NsHost::default(),
+        }
+    }
+
+    /// Ends the world, leaving its tables to the next run (its events go elsewhere).
+    pub fn vacate(self) -> Room {
+        Room {
+            procs: self.procs,
+            machine: self.machine,
+            ledger: self.ledger.entries,
+            ops: self.ops,
         }
     }
 
