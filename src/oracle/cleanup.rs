@@ -54,7 +54,7 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
     {
         return;
     }
-    let mut outstanding: SmallMap<(Pid, ProviderIx), u32> = SmallMap::new();
+    let mut outstanding = facts.per_pair::<u32>();
     let mut live: SmallMap<ResourceId, (Pid, ProviderIx, Resource)> = SmallMap::new();
     // Open WSPCleanup calls: call id → (provider, what it released so far).
     let mut open: SmallMap<u32, (ProviderIx, SmallVec<[Resource; 4]>)> = SmallMap::new();
@@ -101,7 +101,7 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
                     Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. }
                         if *ret == NO_ERROR =>
                     {
-                        *outstanding.entry((event.process, provider)).or_insert(0) += 1;
+                        *outstanding.at(event.process, provider) += 1;
                     }
                     Call::WSPCleanup { provider, .. } => {
                         if let Some(calls) = open_by_thread.get_mut(&thread) {
@@ -109,7 +109,7 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
                         }
                         let released = open.remove(id).map(|(_, r)| r).unwrap_or_default();
                         let key = (event.process, provider);
-                        let count = outstanding.entry(key).or_insert(0);
+                        let count = outstanding.at(event.process, provider);
                         if *ret != NO_ERROR || *count == 0 {
                             continue;
                         }
@@ -151,7 +151,7 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
                 }
             }
             EventKind::ProcessEnded { .. } => {
-                outstanding.retain(|(pid, _), _| *pid != event.process);
+                outstanding.forget(event.process);
                 live.retain(|_, (pid, _, _)| *pid != event.process);
                 open_by_thread.retain(|(pid, _), _| *pid != event.process);
             }

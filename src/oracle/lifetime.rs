@@ -131,21 +131,21 @@ pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// `loader.no_code_after_unload`: no provider code (an SPI call, a worker, a
 /// callback) runs in a process where the DLL's load count is zero.
 pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    let mut loaded: SmallMap<(Pid, ProviderIx), u32> = SmallMap::new();
-    let mut unloaded_once: SmallSet<(Pid, ProviderIx)> = SmallSet::new();
+    let mut loaded = facts.per_pair::<u32>();
+    let mut unloaded_once = facts.per_pair::<bool>();
     for (index, event) in facts.events.iter().enumerate() {
         let runs = match &event.kind {
             EventKind::LoadLibrary { provider, count }
             | EventKind::FreeLibrary { provider, count } => {
-                loaded.insert((event.process, *provider), *count);
+                *loaded.at(event.process, *provider) = *count;
                 if *count == 0 {
-                    unloaded_once.insert((event.process, *provider));
+                    *unloaded_once.at(event.process, *provider) = true;
                     report.exercised();
                 }
                 None
             }
             EventKind::ProcessEnded { .. } => {
-                loaded.retain(|(pid, _), _| *pid != event.process);
+                loaded.forget(event.process);
                 None
             }
             EventKind::ProviderCode { provider, .. } => Some(*provider),
@@ -155,14 +155,14 @@ pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
         let Some(provider) = runs else {
             continue;
         };
-        let count = loaded.get(&(event.process, provider)).copied().unwrap_or(0);
+        let count = loaded.get(event.process, provider);
         if count == 0 {
             let what = match &event.kind {
                 EventKind::ProviderCode { what, .. } => what.to_string(),
                 EventKind::Call { call, .. } => format!("{}()", super::spi::function_name(call)),
                 _ => String::new(),
             };
-            let when = if unloaded_once.contains(&(event.process, provider)) {
+            let when = if unloaded_once.get(event.process, provider) {
                 "after the DLL was unloaded"
             } else {
                 "while the DLL was not loaded"

@@ -198,12 +198,53 @@ impl<'w> Facts<'w> {
         self.world.provider_name(provider)
     }
 
+    /// A [`PerPair`] table for this run's processes and providers.
+    pub fn per_pair<T: Copy + Default>(&self) -> PerPair<T> {
+        let scenario = &self.world.scenario;
+        PerPair::new(scenario.processes.len(), scenario.providers.len())
+    }
+
     pub fn process(&self, pid: Pid) -> &str {
         &self.world.scenario.processes[pid as usize].name
     }
 
     pub fn socket(&self, pid: Pid, handle: SocketHandle) -> String {
         self.world.socket_label(pid, handle)
+    }
+}
+
+/// A value for each (process, provider) pair, in a flat table indexed by both: what a
+/// checker counts per pair, found with no search (the value's default where unset).
+pub struct PerPair<T> {
+    providers: usize,
+    cells: smallvec::SmallVec<[T; 8]>,
+}
+
+impl<T: Copy + Default> PerPair<T> {
+    fn new(processes: usize, providers: usize) -> Self {
+        Self {
+            providers,
+            cells: smallvec::smallvec![T::default(); processes * providers],
+        }
+    }
+
+    fn index(&self, pid: Pid, provider: ProviderIx) -> usize {
+        pid as usize * self.providers + provider as usize
+    }
+
+    pub fn get(&self, pid: Pid, provider: ProviderIx) -> T {
+        self.cells[self.index(pid, provider)]
+    }
+
+    pub fn at(&mut self, pid: Pid, provider: ProviderIx) -> &mut T {
+        let index = self.index(pid, provider);
+        &mut self.cells[index]
+    }
+
+    /// Sets every value of a process back to the default (the process ended).
+    pub fn forget(&mut self, pid: Pid) {
+        let start = pid as usize * self.providers;
+        self.cells[start..start + self.providers].fill(T::default());
     }
 }
 
@@ -439,7 +480,7 @@ pub fn final_cleanups<'f>(facts: &'f Facts) -> &'f [FinalCleanup] {
 }
 
 fn find_final_cleanups(facts: &Facts) -> Vec<FinalCleanup> {
-    let mut outstanding: crate::small::SmallMap<(Pid, ProviderIx), u32> = Default::default();
+    let mut outstanding = facts.per_pair::<u32>();
     let mut finals = Vec::new();
     for (index, event) in facts.events.iter().enumerate() {
         match &event.kind {
@@ -449,10 +490,10 @@ fn find_final_cleanups(facts: &Facts) -> Vec<FinalCleanup> {
                 };
                 match *call {
                     Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. } => {
-                        *outstanding.entry((event.process, provider)).or_insert(0) += 1;
+                        *outstanding.at(event.process, provider) += 1;
                     }
                     Call::WSPCleanup { provider, .. } => {
-                        let count = outstanding.entry((event.process, provider)).or_insert(0);
+                        let count = outstanding.at(event.process, provider);
                         if *count == 0 {
                             continue;
                         }
@@ -470,7 +511,7 @@ fn find_final_cleanups(facts: &Facts) -> Vec<FinalCleanup> {
                 }
             }
             EventKind::ProcessEnded { .. } => {
-                outstanding.retain(|(pid, _), _| *pid != event.process);
+                outstanding.forget(event.process);
             }
             _ => {}
         }
@@ -505,6 +546,23 @@ mod tests {
             .map(|c| (c.contract, c.status))
             .collect();
         (checks, verdict.violations.clone())
+    }
+
+    #[test]
+    fn a_per_pair_table_keeps_each_pair_apart_and_forgets_a_process() {
+        let mut table = PerPair::<u32>::new(3, 2);
+        *table.at(0, 1) += 1;
+        *table.at(2, 0) = 7;
+        *table.at(1, 1) = 4;
+        assert_eq!(
+            (table.get(0, 0), table.get(0, 1), table.get(2, 0)),
+            (0, 1, 7)
+        );
+        table.forget(1);
+        assert_eq!(
+            (table.get(1, 1), table.get(0, 1), table.get(2, 0)),
+            (0, 1, 7)
+        );
     }
 
     /// The gate skips only checkers that would have found nothing: on every shipped

@@ -5,7 +5,6 @@ use super::{Facts, Report, final_cleanups, started_provider};
 use crate::event::*;
 use crate::run::RunEnd;
 use crate::scenario::ProviderKind;
-use crate::small::SmallMap;
 use crate::wsa::*;
 
 /// The error codes each SPI function documents (the seeds for WSPCleanup; Microsoft's
@@ -178,13 +177,13 @@ pub(super) fn returned(ret: i32, error: Option<u32>) -> String {
 /// `wsp.cleanup.not_initialised`: a WSPCleanup with no successful WSPStartup
 /// outstanding (and none in flight) fails with WSANOTINITIALISED.
 pub fn not_initialised(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    let mut outstanding: SmallMap<(Pid, ProviderIx), u32> = SmallMap::new();
-    let mut starting: SmallMap<(Pid, ProviderIx), u32> = SmallMap::new();
+    let mut outstanding = facts.per_pair::<u32>();
+    let mut starting = facts.per_pair::<u32>();
     for (index, event) in facts.events.iter().enumerate() {
         match &event.kind {
             EventKind::Call { call, .. } if started_provider(call).is_some() => {
                 let provider = started_provider(call).unwrap_or_default();
-                *starting.entry((event.process, provider)).or_insert(0) += 1;
+                *starting.at(event.process, provider) += 1;
             }
             EventKind::Return { id, ret, error, .. } => {
                 let Some((_, call)) = facts.call_of(*id) else {
@@ -192,18 +191,15 @@ pub fn not_initialised(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 };
                 match *call {
                     Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. } => {
-                        let key = (event.process, provider);
-                        if let Some(n) = starting.get_mut(&key) {
-                            *n = n.saturating_sub(1);
-                        }
+                        let n = starting.at(event.process, provider);
+                        *n = n.saturating_sub(1);
                         if *ret == NO_ERROR {
-                            *outstanding.entry(key).or_insert(0) += 1;
+                            *outstanding.at(event.process, provider) += 1;
                         }
                     }
                     Call::WSPCleanup { provider, .. } => {
-                        let key = (event.process, provider);
-                        let count = outstanding.entry(key).or_insert(0);
-                        let in_flight = starting.get(&key).copied().unwrap_or(0);
+                        let in_flight = starting.get(event.process, provider);
+                        let count = outstanding.at(event.process, provider);
                         if *count > 0 {
                             if *ret == NO_ERROR {
                                 *count -= 1;
@@ -231,8 +227,8 @@ pub fn not_initialised(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 }
             }
             EventKind::ProcessEnded { .. } => {
-                outstanding.retain(|(pid, _), _| *pid != event.process);
-                starting.retain(|(pid, _), _| *pid != event.process);
+                outstanding.forget(event.process);
+                starting.forget(event.process);
             }
             _ => {}
         }
