@@ -179,7 +179,8 @@ pub(super) fn pending_at(
 ) -> Vec<(OpId, IoMode, OpKind)> {
     let mut pending: SmallMap<OpId, (IoMode, OpKind, SocketHandle)> = SmallMap::new();
     let mut closing: SmallSet<SocketHandle> = SmallSet::new();
-    for event in &facts.events[..at] {
+    // An operation completes in its own process, so the process's events tell it all.
+    for (_, event) in facts.events_of(process, at) {
         match event.kind {
             EventKind::OpStarted {
                 op,
@@ -187,7 +188,7 @@ pub(super) fn pending_at(
                 mode,
                 kind,
                 socket,
-            } if p == provider && event.process == process && !closing.contains(&socket) => {
+            } if p == provider && !closing.contains(&socket) => {
                 pending.insert(op, (mode, kind, socket));
             }
             EventKind::OpCompleted { op, .. } => {
@@ -196,11 +197,11 @@ pub(super) fn pending_at(
             EventKind::Call {
                 call: Call::WSPCloseSocket { socket, .. },
                 ..
-            } if event.process == process => {
+            } => {
                 closing.insert(socket);
                 pending.retain(|_, (_, _, s)| *s != socket);
             }
-            EventKind::ProcessEnded { .. } if event.process == process => pending.clear(),
+            EventKind::ProcessEnded { .. } => pending.clear(),
             _ => {}
         }
     }
@@ -273,9 +274,8 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
     } in transport_finals(facts)
     {
         let name = facts.provider(provider);
-        let registered = facts.events[..call].iter().any(|e| {
-            e.process == process
-                && matches!(&e.kind, EventKind::Call { call: Call::WSPAsyncSelect { provider: p, .. } | Call::WSPEventSelect { provider: p, .. }, .. } if *p == provider)
+        let registered = facts.events_of(process, call).any(|(_, e)| {
+            matches!(&e.kind, EventKind::Call { call: Call::WSPAsyncSelect { provider: p, .. } | Call::WSPEventSelect { provider: p, .. }, .. } if *p == provider)
         });
         let blocked: Vec<_> = pending_at(facts, process, provider, call)
             .into_iter()
@@ -382,10 +382,7 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
         // The provider's own sockets: the kernel sockets it created (a layered
         // provider passes its chain's sockets through, so they are the base's).
         let mut open: SmallSet<SocketHandle> = SmallSet::new();
-        for event in &facts.events[..f.call] {
-            if event.process != f.process {
-                continue;
-            }
+        for (_, event) in facts.events_of(f.process, f.call) {
             match &event.kind {
                 EventKind::Acquire {
                     provider,
@@ -441,10 +438,7 @@ pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
     for &f in final_cleanups(facts) {
         report.exercised();
         let mut threads: SmallSet<ResourceId> = SmallSet::new();
-        for event in &facts.events[..=f.ret] {
-            if event.process != f.process {
-                continue;
-            }
+        for (_, event) in facts.events_of(f.process, f.ret + 1) {
             match event.kind {
                 EventKind::Acquire {
                     resource,

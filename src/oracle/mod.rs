@@ -80,6 +80,8 @@ pub struct Facts<'w> {
     ends: Vec<[u32; 2]>,
     /// The final cleanups, found once for every checker that needs them.
     finals: std::cell::OnceCell<Vec<FinalCleanup>>,
+    /// Each process's event indices, in order, built when first asked for.
+    by_process: std::cell::OnceCell<Vec<Vec<u32>>>,
     /// The kinds of event the run had, for [`Triggers`].
     seen: Triggers,
 }
@@ -172,6 +174,7 @@ impl<'w> Facts<'w> {
             events,
             ends,
             finals: std::cell::OnceCell::new(),
+            by_process: std::cell::OnceCell::new(),
             seen,
         }
     }
@@ -198,6 +201,34 @@ impl<'w> Facts<'w> {
         self.world.provider_name(provider)
     }
 
+    /// The events of process `pid` before index `end`, with their indices. With several
+    /// processes this walks an index of each one's events, so that checkers asking for
+    /// each final cleanup what happened before it do not rescan the whole run each time.
+    pub fn events_of(&self, pid: Pid, end: usize) -> EventsOf<'_, 'w> {
+        let end = end.min(self.events.len());
+        if self.world.scenario.processes.len() <= 1 {
+            return EventsOf::All {
+                events: self.events[..end].iter().enumerate(),
+                pid,
+            };
+        }
+        let by_process = self.by_process.get_or_init(|| {
+            let mut by_process = vec![Vec::new(); self.world.scenario.processes.len()];
+            for (index, event) in self.events.iter().enumerate() {
+                if let Some(own) = by_process.get_mut(event.process as usize) {
+                    own.push(index as u32);
+                }
+            }
+            by_process
+        });
+        let own = by_process.get(pid as usize).map_or(&[][..], |own| &own[..]);
+        let before = own.partition_point(|&index| (index as usize) < end);
+        EventsOf::Indexed {
+            indices: own[..before].iter(),
+            events: self.events,
+        }
+    }
+
     /// A [`PerPair`] table for this run's processes and providers.
     pub fn per_pair<T: Copy + Default>(&self) -> PerPair<T> {
         let scenario = &self.world.scenario;
@@ -210,6 +241,33 @@ impl<'w> Facts<'w> {
 
     pub fn socket(&self, pid: Pid, handle: SocketHandle) -> String {
         self.world.socket_label(pid, handle)
+    }
+}
+
+/// What [`Facts::events_of`] walks: the run's events filtered by process, or the
+/// process's own index.
+pub enum EventsOf<'f, 'w> {
+    All {
+        events: std::iter::Enumerate<std::slice::Iter<'w, Event>>,
+        pid: Pid,
+    },
+    Indexed {
+        indices: std::slice::Iter<'f, u32>,
+        events: &'w [Event],
+    },
+}
+
+impl<'w> Iterator for EventsOf<'_, 'w> {
+    type Item = (usize, &'w Event);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            EventsOf::All { events, pid } => events.find(|(_, event)| event.process == *pid),
+            EventsOf::Indexed { indices, events } => {
+                let index = *indices.next()? as usize;
+                Some((index, &events[index]))
+            }
+        }
     }
 }
 

@@ -263,7 +263,9 @@ impl Cx {
                 waiter,
                 memory: None,
             });
-            (world.ops.len() - 1) as OpId
+            let op = (world.ops.len() - 1) as OpId;
+            world.procs[self.pid as usize].ops.push(op);
+            op
         };
         self.emit(EventKind::OpStarted {
             op,
@@ -373,17 +375,16 @@ impl Cx {
     /// Pending operations of this process on `provider`, optionally on one socket.
     pub fn pending_ops(&self, provider: ProviderIx, socket: Option<SocketHandle>) -> Vec<OpId> {
         let world = self.world.borrow();
-        world
+        world.procs[self.pid as usize]
             .ops
             .iter()
-            .enumerate()
-            .filter(|(_, op)| {
-                op.pid == self.pid
-                    && op.provider == provider
+            .copied()
+            .filter(|&id| {
+                let op = &world.ops[id as usize];
+                op.provider == provider
                     && op.state == OpState::Pending
                     && socket.is_none_or(|s| s == op.socket)
             })
-            .map(|(index, _)| index as OpId)
             .collect()
     }
 

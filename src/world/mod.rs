@@ -161,6 +161,8 @@ pub struct Proc {
     /// The loader lock: holding task, its thread, recursion depth; and who waits.
     pub loader_lock: Option<(TaskId, Option<Tid>, u32)>,
     pub loader_waiters: Vec<TaskId>,
+    /// The process's operations (indices into `World::ops`), in the order they began.
+    pub ops: Vec<OpId>,
 }
 
 impl Proc {
@@ -189,6 +191,7 @@ impl Proc {
             next_handle: 0x100,
             loader_lock: None,
             loader_waiters: Vec::new(),
+            ops: Vec::new(),
         }
     }
 }
