@@ -606,6 +606,40 @@ mod tests {
         (checks, verdict.violations.clone())
     }
 
+    /// `events_of` is the run's events of one process before an index, by either walk.
+    #[test]
+    fn events_of_a_process_are_those_a_filtered_scan_finds() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        ron_files(&root.join("scenarios"), &mut files);
+        let mut several = 0;
+        for file in &files {
+            let scenario = Rc::new(crate::scenario::load_file(file).expect("loads"));
+            let models = crate::run::resolve_models(&scenario, &[]).expect("valid models");
+            let ws2_model = crate::ws2::find_model("conforming").expect("registered");
+            let shared = Shared::new(scenario.clone(), models, ws2_model);
+            let scheduler = Box::new(sim::RandomScheduler::new(1));
+            let world = crate::run::simulate(&shared, scheduler, Vec::new()).world;
+            let facts = Facts::new(&world);
+            several += usize::from(scenario.processes.len() > 1);
+            for pid in 0..scenario.processes.len() as Pid {
+                for end in [0, 1, world.events.len() / 2, world.events.len(), usize::MAX] {
+                    let walked: Vec<usize> = facts.events_of(pid, end).map(|(i, _)| i).collect();
+                    let scanned: Vec<usize> = (0..end.min(world.events.len()))
+                        .filter(|&i| world.events[i].process == pid)
+                        .collect();
+                    assert_eq!(
+                        walked,
+                        scanned,
+                        "{}, process {pid}, end {end}",
+                        file.display()
+                    );
+                }
+            }
+        }
+        assert!(several >= 3, "{several} scenarios with several processes");
+    }
+
     #[test]
     fn a_per_pair_table_keeps_each_pair_apart_and_forgets_a_process() {
         let mut table = PerPair::<u32>::new(3, 2);
