@@ -155,8 +155,9 @@ fn triggers(id: &str) -> Triggers {
 impl<'w> Facts<'w> {
     fn new(world: &'w World) -> Self {
         let events = &world.events[..];
-        // Call ids count up from 0, one per `Call` event.
-        let mut ends = vec![[NONE; 2]; world.calls_made() as usize];
+        // Call ids count up from 0, one per `Call` event, so no id reaches the number
+        // of events.
+        let mut ends = vec![[NONE; 2]; events.len()];
         let mut seen = Triggers::ALWAYS;
         for (index, event) in events.iter().enumerate() {
             seen = seen.or(Triggers::of(event));

@@ -362,11 +362,6 @@ impl World {
         }
     }
 
-    /// How many calls were made: the next call's id (ids count up from 0).
-    pub fn calls_made(&self) -> u32 {
-        self.next_call
-    }
-
     pub fn provider_name(&self, provider: ProviderIx) -> &str {
         &self.scenario.providers[provider as usize].name
     }
