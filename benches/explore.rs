@@ -1,11 +1,17 @@
 //! `cargo bench --bench explore`: schedules per second of `explore` on two SPI clients
 //! calling WSPStartup then WSPCleanup directly on one provider (the scenario of issue
 //! 8). The oracle checks every run; a passing run keeps only its end-state hash.
-//! Throughput is divan's items/s, an item being one schedule.
+//! Throughput is divan's items/s, an item being one schedule. `parts` splits a schedule's
+//! cost: the simulation alone, then with the oracle (a sweep adds the end-state hash and
+//! its tally).
+
+use std::rc::Rc;
 
 use divan::counter::ItemsCount;
 use ws2sim::explore::{ExploreOptions, Strategy, explore};
+use ws2sim::run::{Reuse, resolve_models, resolve_ws2_model, run_end, simulate_reusing};
 use ws2sim::scenario::*;
+use ws2sim::world::Shared;
 
 fn main() {
     divan::main();
@@ -101,4 +107,32 @@ fn exhaustive_unbounded_jobs_1(bencher: divan::Bencher, model: &str) {
         ..ExploreOptions::default()
     };
     sweep(bencher, model, options);
+}
+
+/// The random sweep of `random_jobs_1` without its hash and tally: `simulate` runs each
+/// schedule only; `simulate+oracle` also runs the oracle, as a sweep does.
+#[divan::bench(args = ["simulate", "simulate+oracle"], sample_count = 10, sample_size = 1)]
+fn parts(bencher: divan::Bencher, part: &str) {
+    let scenario = Rc::new(two_spi_clients("conforming"));
+    let models = resolve_models(&scenario, &[]).expect("valid");
+    let shared = Shared::new(scenario, models, resolve_ws2_model(&[]).expect("valid"));
+    let oracle = part == "simulate+oracle";
+    bencher.counter(ItemsCount::new(RUNS)).bench_local(|| {
+        let mut reuse = Reuse::default();
+        let mut events = Vec::new();
+        let mut violations = 0;
+        for run in 0..RUNS {
+            let scheduler = Box::new(sim::RandomScheduler::for_run(1, run));
+            let mut simulated = simulate_reusing(&shared, scheduler, events, &mut reuse);
+            if oracle {
+                let end = run_end(&simulated.world, &simulated.outcome);
+                violations += ws2sim::oracle::outline(&simulated.world, &end)
+                    .violated
+                    .len();
+            }
+            events = std::mem::take(&mut simulated.world.events);
+            reuse.give_back(simulated.world);
+        }
+        violations
+    });
 }
