@@ -5,7 +5,6 @@ use super::{Facts, FinalCleanup, Report, final_cleanups};
 use crate::event::*;
 use crate::run::RunEnd;
 use crate::scenario::{IoMode, ProviderKind};
-use smallvec::SmallVec;
 
 use crate::small::{SmallMap, SmallSet};
 use crate::wsa::*;
@@ -56,19 +55,8 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
     }
     let mut outstanding = facts.per_pair::<u32>();
     let mut live: SmallMap<ResourceId, (Pid, ProviderIx, Resource)> = SmallMap::new();
-    // Open WSPCleanup calls: call id → (provider, what it released so far).
-    let mut open: SmallMap<u32, (ProviderIx, SmallVec<[Resource; 4]>)> = SmallMap::new();
-    let mut open_by_thread: SmallMap<(Pid, Option<Tid>), SmallVec<[u32; 4]>> = SmallMap::new();
     for (index, event) in facts.events.iter().enumerate() {
-        let thread = (event.process, event.thread);
         match &event.kind {
-            EventKind::Call {
-                id,
-                call: Call::WSPCleanup { provider, .. },
-            } => {
-                open.insert(*id, (*provider, SmallVec::new()));
-                open_by_thread.entry(thread).or_default().push(*id);
-            }
             EventKind::Acquire {
                 resource,
                 provider,
@@ -76,24 +64,11 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
             } if instance_resource(*what) => {
                 live.insert(*resource, (event.process, *provider, *what));
             }
-            EventKind::Release {
-                resource,
-                provider,
-                what,
-                by,
-            } if instance_resource(*what) => {
+            EventKind::Release { resource, what, .. } if instance_resource(*what) => {
                 live.remove(resource);
-                if *by == ReleasedBy::Provider {
-                    let calls = open_by_thread
-                        .get(&thread)
-                        .map_or(&[][..], |c| c.as_slice());
-                    if let Some(call) = calls.iter().rev().find(|c| open[c].0 == *provider) {
-                        open.get_mut(call).expect("open").1.push(*what);
-                    }
-                }
             }
             EventKind::Return { id, ret, .. } => {
-                let Some((_, call)) = facts.call_of(*id) else {
+                let Some((call_index, call)) = facts.call_of(*id) else {
                     continue;
                 };
                 match *call {
@@ -104,37 +79,34 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
                         *outstanding.at(event.process, provider) += 1;
                     }
                     Call::WSPCleanup { provider, .. } => {
-                        if let Some(calls) = open_by_thread.get_mut(&thread) {
-                            calls.retain(|c| c != id);
-                        }
-                        let released = open.remove(id).map(|(_, r)| r).unwrap_or_default();
-                        let key = (event.process, provider);
                         let count = outstanding.at(event.process, provider);
                         if *ret != NO_ERROR || *count == 0 {
                             continue;
                         }
                         *count -= 1;
+                        let count = *count;
                         report.exercised();
                         let name = facts.provider(provider);
-                        if *count > 0 && !released.is_empty() {
+                        let released = (count > 0)
+                            .then(|| first_released(facts, call_index, index, provider))
+                            .flatten();
+                        if let Some(what) = released {
                             report.violation(
                                 facts,
                                 index,
                                 format!(
                                     "{name}!WSPCleanup released {} although {} WSPStartup call(s) in {} still need their WSPCleanup: only the last one may do the actual cleanup",
-                                    describe(released[0]),
+                                    describe(what),
                                     count,
                                     facts.process(event.process)
                                 ),
                             );
                         }
-                        if *count == 0 {
-                            let left: Vec<Resource> = live
+                        if count == 0 {
+                            let left = live
                                 .values()
-                                .filter(|(pid, p, _)| (*pid, *p) == key)
-                                .map(|(_, _, what)| *what)
-                                .collect();
-                            if let Some(what) = left.first() {
+                                .find(|(pid, p, _)| (*pid, *p) == (event.process, provider));
+                            if let Some((_, _, what)) = left {
                                 report.violation(
                                     facts,
                                     index,
@@ -153,11 +125,46 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
             EventKind::ProcessEnded { .. } => {
                 outstanding.forget(event.process);
                 live.retain(|_, (pid, _, _)| *pid != event.process);
-                open_by_thread.retain(|(pid, _), _| *pid != event.process);
             }
             _ => {}
         }
     }
+}
+
+/// The first instance resource the WSPCleanup call at event `call` (returning at `ret`)
+/// released itself: released by `provider`, on the call's thread, while no WSPCleanup
+/// of the same provider nested in it was open there (that one released it).
+fn first_released(
+    facts: &Facts,
+    call: usize,
+    ret: usize,
+    provider: ProviderIx,
+) -> Option<Resource> {
+    let thread = (facts.events[call].process, facts.events[call].thread);
+    let mut index = call + 1;
+    while index < ret {
+        let event = &facts.events[index];
+        index += 1;
+        if (event.process, event.thread) != thread {
+            continue;
+        }
+        match &event.kind {
+            EventKind::Call {
+                id,
+                call: Call::WSPCleanup { provider: p, .. },
+            } if *p == provider => {
+                index = facts.return_index(*id).map_or(ret, |nested| nested + 1);
+            }
+            EventKind::Release {
+                provider: p,
+                what,
+                by: ReleasedBy::Provider,
+                ..
+            } if *p == provider && instance_resource(*what) => return Some(*what),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The final cleanups of transport providers (SAN providers cancel another way).
