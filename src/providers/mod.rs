@@ -56,11 +56,17 @@ pub fn names(kind: ProviderKind) -> impl Iterator<Item = &'static str> {
         .map(|model| model.name)
 }
 
-/// A direct `Spi` start: the thread holds a load reference for each start that worked
-/// (`start` says whether it did), as an SPI client would.
-pub(crate) async fn step_start(cx: &Cx, provider: ProviderIx, start: impl Future<Output = bool>) {
+/// Before a direct `Spi` call: the thread loads the DLL, as an SPI client would. The
+/// call itself is made by the caller between this and [`step_started`] or
+/// [`step_ended`] (not passed in as a future, which would be copied at each level).
+pub(crate) async fn step_load(cx: &Cx, provider: ProviderIx) {
     loader::load_library(cx, provider).await;
-    if start.await {
+}
+
+/// After a direct `Spi` start: the thread keeps its load reference for a start that
+/// worked, and gives it back for one that failed.
+pub(crate) async fn step_started(cx: &Cx, provider: ProviderIx, worked: bool) {
+    if worked {
         let mut world = cx.world.borrow_mut();
         *world.procs[cx.pid as usize]
             .step_starts
@@ -71,15 +77,9 @@ pub(crate) async fn step_start(cx: &Cx, provider: ProviderIx, start: impl Future
     }
 }
 
-/// A direct `Spi` clean-up: a temporary load reference around the call, and the start's
-/// reference given back when `cleanup` says it ended one.
-pub(crate) async fn step_cleanup(
-    cx: &Cx,
-    provider: ProviderIx,
-    cleanup: impl Future<Output = bool>,
-) {
-    loader::load_library(cx, provider).await;
-    let ended = cleanup.await;
+/// After a direct `Spi` clean-up: the temporary load reference is given back, and the
+/// start's reference too when the clean-up `ended` one.
+pub(crate) async fn step_ended(cx: &Cx, provider: ProviderIx, ended: bool) {
     loader::free_library(cx, provider).await;
     let held = {
         let mut world = cx.world.borrow_mut();

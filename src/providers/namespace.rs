@@ -84,15 +84,15 @@ pub(crate) fn counted(before: u32, after: u32, actual_cleanup: bool) -> (i32, Op
 pub async fn spi_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
     match call {
         SpiCall::NSPStartup => {
-            let start = async { nsp_startup(cx, provider, Client::Step).await == NO_ERROR };
-            super::step_start(cx, provider, start).await;
+            super::step_load(cx, provider).await;
+            let worked = nsp_startup(cx, provider, Client::Step).await == NO_ERROR;
+            super::step_started(cx, provider, worked).await;
         }
         SpiCall::NSPCleanup { provider_id } => {
-            let cleanup = async {
-                nsp_cleanup(cx, provider, Client::Step, provider_id).await == NO_ERROR
-                    && provider_id == ProviderId::Own
-            };
-            super::step_cleanup(cx, provider, cleanup).await;
+            super::step_load(cx, provider).await;
+            let ended = nsp_cleanup(cx, provider, Client::Step, provider_id).await == NO_ERROR
+                && provider_id == ProviderId::Own;
+            super::step_ended(cx, provider, ended).await;
         }
         _ => {}
     }

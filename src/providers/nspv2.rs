@@ -220,40 +220,36 @@ pub async fn spi_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
     let key = (cx.pid, provider);
     let how = match call {
         SpiCall::NSPv2Startup => {
-            let start = async {
-                let Some(started) = startup(cx, provider, Client::Step, cx.pid).await else {
-                    return std::future::pending().await;
-                };
-                if started.opened() {
-                    let mut world = cx.world.borrow_mut();
-                    world
-                        .nshost
-                        .direct
-                        .entry(key)
-                        .or_default()
-                        .push(started.arg);
-                }
-                started.opened()
+            super::step_load(cx, provider).await;
+            let Some(started) = startup(cx, provider, Client::Step, cx.pid).await else {
+                return std::future::pending().await;
             };
-            return super::step_start(cx, provider, start).await;
+            if started.opened() {
+                let mut world = cx.world.borrow_mut();
+                world
+                    .nshost
+                    .direct
+                    .entry(key)
+                    .or_default()
+                    .push(started.arg);
+            }
+            return super::step_started(cx, provider, started.opened()).await;
         }
         SpiCall::NSPv2Cleanup => SessionEnd::Cleanup,
         SpiCall::NSPv2ClientSessionRundown => SessionEnd::Rundown,
         _ => return,
     };
-    let cleanup = async {
-        let popped = {
-            let mut world = cx.world.borrow_mut();
-            world.nshost.direct.get_mut(&key).and_then(Vec::pop)
-        };
-        let arg = popped.unwrap_or(0);
-        let client = (Client::Step, cx.pid);
-        if end_session(cx, provider, how, client, arg).await.is_none() {
-            return std::future::pending().await;
-        }
-        popped.is_some()
+    super::step_load(cx, provider).await;
+    let popped = {
+        let mut world = cx.world.borrow_mut();
+        world.nshost.direct.get_mut(&key).and_then(Vec::pop)
     };
-    super::step_cleanup(cx, provider, cleanup).await;
+    let arg = popped.unwrap_or(0);
+    let client = (Client::Step, cx.pid);
+    if end_session(cx, provider, how, client, arg).await.is_none() {
+        return std::future::pending().await;
+    }
+    super::step_ended(cx, provider, popped.is_some()).await;
 }
 
 #[cfg(test)]

@@ -134,19 +134,18 @@ pub(crate) fn unlock(cx: &Cx, provider: ProviderIx) {
 pub async fn spi_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
     match call {
         SpiCall::WSPStartup | SpiCall::WSPStartupEx => {
-            let start = async {
-                let (ret, _) = if call == SpiCall::WSPStartupEx {
-                    wsp_startup_ex(cx, provider, Client::Step, None).await
-                } else {
-                    wsp_startup(cx, provider, Client::Step, None).await
-                };
-                ret == NO_ERROR
+            super::step_load(cx, provider).await;
+            let (ret, _) = if call == SpiCall::WSPStartupEx {
+                wsp_startup_ex(cx, provider, Client::Step, None).await
+            } else {
+                wsp_startup(cx, provider, Client::Step, None).await
             };
-            super::step_start(cx, provider, start).await;
+            super::step_started(cx, provider, ret == NO_ERROR).await;
         }
         SpiCall::WSPCleanup => {
-            let cleanup = async { wsp_cleanup(cx, provider, Client::Step).await.0 == NO_ERROR };
-            super::step_cleanup(cx, provider, cleanup).await;
+            super::step_load(cx, provider).await;
+            let ended = wsp_cleanup(cx, provider, Client::Step).await.0 == NO_ERROR;
+            super::step_ended(cx, provider, ended).await;
         }
         _ => {}
     }
