@@ -3,7 +3,6 @@
 //! shared, the models resolved once and the event buffer reused; text is rendered only
 //! for the one failure a report shows, through [`run::run`].
 
-use std::cell::RefCell;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
@@ -52,7 +51,7 @@ pub struct Explorer {
     /// The second run's events, under `--check-determinism`.
     again: Vec<Event>,
     /// The engine and world tables of the last run, for the next.
-    reuse: RefCell<Reuse>,
+    reuse: Reuse,
 }
 
 impl Explorer {
@@ -66,7 +65,7 @@ impl Explorer {
             overrides: overrides.to_vec(),
             events: Vec::new(),
             again: Vec::new(),
-            reuse: RefCell::default(),
+            reuse: Reuse::default(),
         })
     }
 
@@ -107,13 +106,16 @@ impl Explorer {
         }
     }
 
-    fn simulate(&self, scheduler: Box<dyn Scheduler>, events: Vec<Event>) -> (Summary, Vec<Event>) {
-        let mut reuse = self.reuse.borrow_mut();
-        let mut simulated = run::simulate_reusing(&self.shared, scheduler, events, &mut reuse);
+    fn simulate(
+        &mut self,
+        scheduler: Box<dyn Scheduler>,
+        events: Vec<Event>,
+    ) -> (Summary, Vec<Event>) {
+        let mut simulated = run::simulate_reusing(&self.shared, scheduler, events, &mut self.reuse);
         let end = run::run_end(&simulated.world, &simulated.outcome);
         let outline = oracle::outline(&simulated.world, &end);
         let events = std::mem::take(&mut simulated.world.events);
-        reuse.give_back(simulated.world);
+        self.reuse.give_back(simulated.world);
         let summary = Summary {
             end_state: end_state(&events, &end),
             violation: outline.first,
