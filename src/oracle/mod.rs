@@ -106,6 +106,10 @@ impl Triggers {
     const DATA: Triggers = Triggers(8);
     /// A WSACleanup call.
     const WSA_CLEANUP: Triggers = Triggers(16);
+    /// A thread waited for the loader lock.
+    const LOADER_WAIT: Triggers = Triggers(32);
+    /// A DLL's load count reached 0.
+    const UNLOADED: Triggers = Triggers(64);
 
     const fn or(self, other: Triggers) -> Triggers {
         Triggers(self.0 | other.0)
@@ -128,6 +132,10 @@ impl Triggers {
                 call: Call::WSACleanup,
                 ..
             } => Triggers::WSA_CLEANUP,
+            EventKind::Waits {
+                on: Waitee::LoaderLock { .. },
+            } => Triggers::LOADER_WAIT,
+            EventKind::FreeLibrary { count: 0, .. } => Triggers::UNLOADED,
             _ => Triggers::ALWAYS,
         }
     }
@@ -178,6 +186,11 @@ impl<'w> Facts<'w> {
             by_process: std::cell::OnceCell::new(),
             seen,
         }
+    }
+
+    /// Whether the run had an event of one of these kinds.
+    fn saw(&self, kinds: Triggers) -> bool {
+        self.seen.0 & kinds.0 != 0
     }
 
     /// The call a `Return` event closes.
