@@ -1,22 +1,13 @@
 //! Checkers of what a transport provider's WSPCleanup does (seed 003): reference
 //! counting, and what the final cleanup must do before it returns.
 
-use super::{Facts, FinalCleanup, Report, final_cleanups};
+use super::{CleanupReturn, Facts, FinalCleanup, Report, instance_resource};
 use crate::event::*;
 use crate::run::RunEnd;
 use crate::scenario::{IoMode, ProviderKind};
 
 use crate::small::{SmallMap, SmallSet};
 use crate::wsa::*;
-
-/// Resources that belong to a provider's per-process instance: what "the actual
-/// cleanup" releases (seed 003: "free any resources allocated on behalf of" the client).
-fn instance_resource(what: Resource) -> bool {
-    matches!(
-        what,
-        Resource::InstanceMemory | Resource::MachineRegistration | Resource::SharedCount
-    )
-}
 
 fn describe(what: Resource) -> String {
     match what {
@@ -43,92 +34,73 @@ pub fn san_refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
 }
 
 fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
-    // No provider of this kind: no call to count (a sweep checks every run).
-    if !facts
-        .world
-        .scenario
-        .providers
-        .iter()
-        .any(|p| p.kind == kind)
-    {
-        return;
+    for c in facts.cleanup_returns() {
+        let EventKind::Return { ret, .. } = facts.events[c.ret].kind else {
+            continue;
+        };
+        if facts.kind(c.provider) != kind || ret != NO_ERROR || c.outstanding == 0 {
+            continue;
+        }
+        report.exercised();
+        let count = c.outstanding - 1;
+        let name = facts.provider(c.provider);
+        let released = (count > 0)
+            .then(|| first_released(facts, c.call, c.ret, c.provider))
+            .flatten();
+        if let Some(what) = released {
+            report.violation(
+                facts,
+                c.ret,
+                format!(
+                    "{name}!WSPCleanup released {} although {} WSPStartup call(s) in {} still need their WSPCleanup: only the last one may do the actual cleanup",
+                    describe(what),
+                    count,
+                    facts.process(c.process)
+                ),
+            );
+        }
+        if count == 0
+            && let Some(what) = still_held(facts, c)
+        {
+            report.violation(
+                facts,
+                c.ret,
+                format!(
+                    "the final {name}!WSPCleanup in {} returned with {} still held: the last WSPCleanup must release what the provider allocated for the client",
+                    facts.process(c.process),
+                    describe(what)
+                ),
+            );
+        }
     }
-    let mut outstanding = facts.per_pair::<u32>();
-    let mut live: SmallMap<ResourceId, (Pid, ProviderIx, Resource)> = SmallMap::new();
-    for (index, event) in facts.events.iter().enumerate() {
-        match &event.kind {
+}
+
+/// The first (lowest-numbered) instance resource of the provider the ledger still held
+/// for the process when a WSPCleanup returned: none when the reading counted none.
+fn still_held(facts: &Facts, cleanup: &CleanupReturn) -> Option<Resource> {
+    if cleanup.instance_held == 0 {
+        return None;
+    }
+    let mut live: SmallMap<ResourceId, Resource> = SmallMap::new();
+    for event in &facts.events[..cleanup.ret] {
+        match event.kind {
             EventKind::Acquire {
                 resource,
                 provider,
                 what,
-            } if instance_resource(*what) => {
-                live.insert(*resource, (event.process, *provider, *what));
+            } if (event.process, provider) == (cleanup.process, cleanup.provider)
+                && instance_resource(what) =>
+            {
+                live.insert(resource, what);
             }
-            EventKind::Release { resource, what, .. } if instance_resource(*what) => {
-                live.remove(resource);
+            EventKind::Release { resource, .. } => {
+                live.remove(&resource);
             }
-            EventKind::Return { id, ret, .. } => {
-                let Some((call_index, call)) = facts.call_of(*id) else {
-                    continue;
-                };
-                match *call {
-                    _ if call.provider().is_some_and(|p| facts.kind(p) != kind) => {}
-                    Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. }
-                        if *ret == NO_ERROR =>
-                    {
-                        *outstanding.at(event.process, provider) += 1;
-                    }
-                    Call::WSPCleanup { provider, .. } => {
-                        let count = outstanding.at(event.process, provider);
-                        if *ret != NO_ERROR || *count == 0 {
-                            continue;
-                        }
-                        *count -= 1;
-                        let count = *count;
-                        report.exercised();
-                        let name = facts.provider(provider);
-                        let released = (count > 0)
-                            .then(|| first_released(facts, call_index, index, provider))
-                            .flatten();
-                        if let Some(what) = released {
-                            report.violation(
-                                facts,
-                                index,
-                                format!(
-                                    "{name}!WSPCleanup released {} although {} WSPStartup call(s) in {} still need their WSPCleanup: only the last one may do the actual cleanup",
-                                    describe(what),
-                                    count,
-                                    facts.process(event.process)
-                                ),
-                            );
-                        }
-                        if count == 0 {
-                            let left = live
-                                .values()
-                                .find(|(pid, p, _)| (*pid, *p) == (event.process, provider));
-                            if let Some((_, _, what)) = left {
-                                report.violation(
-                                    facts,
-                                    index,
-                                    format!(
-                                        "the final {name}!WSPCleanup in {} returned with {} still held: the last WSPCleanup must release what the provider allocated for the client",
-                                        facts.process(event.process),
-                                        describe(*what)
-                                    ),
-                                );
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            EventKind::ProcessEnded { .. } => {
-                outstanding.forget(event.process);
-                live.retain(|_, (pid, _, _)| *pid != event.process);
-            }
+            EventKind::ProcessEnded { .. } if event.process == cleanup.process => live.clear(),
             _ => {}
         }
     }
+    live.values().next().copied()
 }
 
 /// The first instance resource the WSPCleanup call at event `call` (returning at `ret`)
@@ -169,7 +141,8 @@ fn first_released(
 
 /// The final cleanups of transport providers (SAN providers cancel another way).
 fn transport_finals<'f>(facts: &'f Facts) -> impl Iterator<Item = FinalCleanup> + 'f {
-    final_cleanups(facts)
+    facts
+        .final_cleanups()
         .iter()
         .copied()
         .filter(|f| facts.kind(f.provider) == ProviderKind::Transport)
@@ -278,6 +251,7 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
         ret,
         process,
         provider,
+        ..
     } in transport_finals(facts)
     {
         let name = facts.provider(provider);
@@ -385,7 +359,7 @@ pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// `wsp.cleanup.sockets_reset`: sockets open at the final cleanup are reset and their
 /// kernel sockets released before it returns.
 pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    for &f in final_cleanups(facts) {
+    for &f in facts.final_cleanups() {
         // The provider's own sockets: the kernel sockets it created (a layered
         // provider passes its chain's sockets through, so they are the base's).
         let mut open: SmallSet<SocketHandle> = SmallSet::new();
@@ -442,26 +416,9 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// `wsp.cleanup.unload_ready`: when the final cleanup returns, none of the provider's
 /// threads is left to run code from the DLL about to be unloaded.
 pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    for &f in final_cleanups(facts) {
+    for f in facts.final_cleanups() {
         report.exercised();
-        let mut threads: SmallSet<ResourceId> = SmallSet::new();
-        for (_, event) in facts.events_of(f.process, f.ret + 1) {
-            match event.kind {
-                EventKind::Acquire {
-                    resource,
-                    provider,
-                    what: Resource::WorkerThread { .. },
-                } if provider == f.provider => {
-                    threads.insert(resource);
-                }
-                EventKind::Release { resource, .. } => {
-                    threads.remove(&resource);
-                }
-                EventKind::ProcessEnded { .. } => threads.clear(),
-                _ => {}
-            }
-        }
-        if !threads.is_empty() {
+        if f.workers_running > 0 {
             report.violation(
                 facts,
                 f.ret,

@@ -4,7 +4,7 @@
 use petgraph::algo::kosaraju_scc;
 use petgraph::graphmap::DiGraphMap;
 
-use super::{Facts, Report, Triggers, final_cleanups};
+use super::{Facts, Report, Triggers};
 use crate::event::*;
 use crate::run::RunEnd;
 use crate::small::{SmallMap, SmallSet};
@@ -13,7 +13,7 @@ use crate::wsa::NO_ERROR;
 /// `lsp.lower_balanced`: a layered provider cleans up each layer below as often as it
 /// started it, and only inside its own final WSPCleanup.
 pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    let finals = final_cleanups(facts);
+    let finals = facts.final_cleanups();
     // A WSPStartup of the upper layer that failed may unwind the layer below it.
     let failed_startups: Vec<(Pid, ProviderIx, usize, usize)> = facts
         .events

@@ -1,7 +1,7 @@
 //! Checkers of what outlives a call or a process: lingering data, machine-wide state
 //! after a crash, code after unload, and the ws2_32 model's own balance.
 
-use super::{Facts, Report};
+use super::{Facts, Report, Triggers, machine_wide};
 use crate::event::*;
 use crate::run::RunEnd;
 use crate::scenario::CloseHow;
@@ -85,44 +85,25 @@ pub fn lingering_data_sent(facts: &Facts, end: &RunEnd, report: &mut Report) {
 /// `wsp.crash_tolerant`: once the run is over, no machine-wide provider state is held
 /// for a process that ended.
 pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    let mut live: SmallMap<ResourceId, (Pid, ProviderIx, Resource)> = SmallMap::new();
-    let mut ended: SmallMap<Pid, usize> = SmallMap::new();
-    for (index, event) in facts.events.iter().enumerate() {
-        match event.kind {
-            EventKind::Acquire {
-                resource,
-                provider,
-                what: what @ (Resource::MachineRegistration | Resource::SharedCount),
-            } => {
-                live.insert(resource, (event.process, provider, what));
-            }
-            EventKind::Release { resource, .. } => {
-                live.remove(&resource);
-            }
-            EventKind::ProcessEnded { .. } => {
-                if live.values().any(|(pid, _, _)| *pid == event.process) {
-                    report.exercised();
-                }
-                ended.insert(event.process, index);
-            }
-            _ => {}
-        }
+    let ends = facts.process_ends();
+    if ends.iter().any(|end| end.machine_state_held > 0) {
+        report.exercised();
     }
-    for (pid, provider, what) in live.values() {
-        let Some(&at) = ended.get(pid) else {
+    for held in facts.held_at_end().filter(|held| machine_wide(held.what)) {
+        let Some(end) = ends.iter().rev().find(|end| end.process == held.process) else {
             continue;
         };
-        let state = match what {
+        let state = match held.what {
             Resource::SharedCount => "its shared-memory attach count",
             _ => "its machine-wide registration",
         };
         report.violation(
             facts,
-            at,
+            end.event,
             format!(
                 "{} ended without WSPCleanup and {} still holds {state} for it: nothing will ever give it back",
-                facts.process(*pid),
-                facts.provider(*provider)
+                facts.process(held.process),
+                facts.provider(held.provider)
             ),
         );
     }
@@ -131,52 +112,30 @@ pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// `loader.no_code_after_unload`: no provider code (an SPI call, a worker, a
 /// callback) runs in a process where the DLL's load count is zero.
 pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    let mut loaded = facts.per_pair::<u32>();
-    let mut unloaded_once = facts.per_pair::<bool>();
-    for (index, event) in facts.events.iter().enumerate() {
-        let runs = match &event.kind {
-            EventKind::LoadLibrary { provider, count }
-            | EventKind::FreeLibrary { provider, count } => {
-                *loaded.at(event.process, *provider) = *count;
-                if *count == 0 {
-                    *unloaded_once.at(event.process, *provider) = true;
-                    report.exercised();
-                }
-                None
-            }
-            EventKind::ProcessEnded { .. } => {
-                loaded.forget(event.process);
-                None
-            }
-            EventKind::ProviderCode { provider, .. } => Some(*provider),
-            EventKind::Call { call, .. } => call.provider(),
-            _ => None,
+    if facts.saw(Triggers::UNLOADED) {
+        report.exercised();
+    }
+    for ran in facts.code_unloaded() {
+        let event = &facts.events[ran.event];
+        let what = match &event.kind {
+            EventKind::ProviderCode { what, .. } => what.to_string(),
+            EventKind::Call { call, .. } => format!("{}()", super::spi::function_name(call)),
+            _ => String::new(),
         };
-        let Some(provider) = runs else {
-            continue;
+        let when = if ran.after_unload {
+            "after the DLL was unloaded"
+        } else {
+            "while the DLL was not loaded"
         };
-        let count = loaded.get(event.process, provider);
-        if count == 0 {
-            let what = match &event.kind {
-                EventKind::ProviderCode { what, .. } => what.to_string(),
-                EventKind::Call { call, .. } => format!("{}()", super::spi::function_name(call)),
-                _ => String::new(),
-            };
-            let when = if unloaded_once.get(event.process, provider) {
-                "after the DLL was unloaded"
-            } else {
-                "while the DLL was not loaded"
-            };
-            report.violation(
-                facts,
-                index,
-                format!(
-                    "{}'s code ran in {} {when}: {what}",
-                    facts.provider(provider),
-                    facts.process(event.process)
-                ),
-            );
-        }
+        report.violation(
+            facts,
+            ran.event,
+            format!(
+                "{}'s code ran in {} {when}: {what}",
+                facts.provider(ran.provider),
+                facts.process(event.process)
+            ),
+        );
     }
 }
 

@@ -3,6 +3,7 @@
 //! None of them trusts what a provider says about itself (its refcount detail).
 
 mod cleanup;
+mod facts;
 mod layering;
 mod lifetime;
 mod namespace;
@@ -15,6 +16,10 @@ use crate::contract::{CONTRACTS, Contract};
 use crate::event::*;
 use crate::run::RunEnd;
 use crate::world::World;
+pub use facts::{
+    CleanupReturn, CodeUnloaded, EventsOf, Facts, FinalCleanup, Held, PerPair, ProcessEnd,
+    instance_resource, machine_wide, started_provider,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Violation {
@@ -69,23 +74,6 @@ impl Verdict {
     }
 }
 
-/// No event: a call not (yet) returned.
-const NONE: u32 = u32::MAX;
-
-/// What the checkers share: the events, and each call's opening and closing events.
-pub struct Facts<'w> {
-    pub world: &'w World,
-    pub events: &'w [Event],
-    /// Call id → indices of its `Call` and `Return` events ([`NONE`] where missing).
-    ends: Vec<[u32; 2]>,
-    /// The final cleanups, found once for every checker that needs them.
-    finals: std::cell::OnceCell<Vec<FinalCleanup>>,
-    /// Each process's event indices, in order, built when first asked for.
-    by_process: std::cell::OnceCell<Vec<Vec<u32>>>,
-    /// The kinds of event the run had, for [`Triggers`].
-    seen: Triggers,
-}
-
 /// Kinds of event without which a checker can be neither exercised nor violated (each
 /// checker's reading of the events shows which it starts from): the run is scanned for
 /// them once, and a checker none of whose kinds happened is not run. A test holds every
@@ -108,7 +96,7 @@ impl Triggers {
     const WSA_CLEANUP: Triggers = Triggers(16);
     /// A thread waited for the loader lock.
     const LOADER_WAIT: Triggers = Triggers(32);
-    /// A DLL's load count reached 0.
+    /// A load count of 0 was recorded (a DLL unloaded).
     const UNLOADED: Triggers = Triggers(64);
 
     const fn or(self, other: Triggers) -> Triggers {
@@ -135,7 +123,9 @@ impl Triggers {
             EventKind::Waits {
                 on: Waitee::LoaderLock { .. },
             } => Triggers::LOADER_WAIT,
-            EventKind::FreeLibrary { count: 0, .. } => Triggers::UNLOADED,
+            EventKind::FreeLibrary { count: 0, .. } | EventKind::LoadLibrary { count: 0, .. } => {
+                Triggers::UNLOADED
+            }
             _ => Triggers::ALWAYS,
         }
     }
@@ -157,166 +147,6 @@ fn triggers(id: &str) -> Triggers {
         "wsp.cleanup.lingering_data_sent" => Triggers::DATA,
         "ws2.balanced" => Triggers::WSA_CLEANUP,
         _ => Triggers::ALWAYS,
-    }
-}
-
-impl<'w> Facts<'w> {
-    fn new(world: &'w World) -> Self {
-        let events = &world.events[..];
-        // Call ids count up from 0, one per `Call` event, so no id reaches the number
-        // of events.
-        let mut ends = vec![[NONE; 2]; events.len()];
-        let mut seen = Triggers::ALWAYS;
-        for (index, event) in events.iter().enumerate() {
-            seen = seen.or(Triggers::of(event));
-            let (id, end) = match event.kind {
-                EventKind::Call { id, .. } => (id, 0),
-                EventKind::Return { id, .. } => (id, 1),
-                _ => continue,
-            };
-            if let Some(ends) = ends.get_mut(id as usize) {
-                ends[end] = index as u32;
-            }
-        }
-        Self {
-            world,
-            events,
-            ends,
-            finals: std::cell::OnceCell::new(),
-            by_process: std::cell::OnceCell::new(),
-            seen,
-        }
-    }
-
-    /// Whether the run had an event of one of these kinds.
-    fn saw(&self, kinds: Triggers) -> bool {
-        self.seen.0 & kinds.0 != 0
-    }
-
-    /// The call a `Return` event closes.
-    pub fn call_of(&self, id: u32) -> Option<(usize, &'w Call)> {
-        let index = self.ends.get(id as usize)?[0];
-        match &self.events.get(index as usize)?.kind {
-            EventKind::Call { call, .. } => Some((index as usize, call)),
-            _ => None,
-        }
-    }
-
-    pub fn return_index(&self, id: u32) -> Option<usize> {
-        let index = self.ends.get(id as usize)?[1];
-        (index != NONE).then_some(index as usize)
-    }
-
-    pub fn kind(&self, provider: ProviderIx) -> crate::scenario::ProviderKind {
-        self.world.scenario.providers[provider as usize].kind
-    }
-
-    pub fn provider(&self, provider: ProviderIx) -> &str {
-        self.world.provider_name(provider)
-    }
-
-    /// The events of process `pid` before index `end`, with their indices. With several
-    /// processes this walks an index of each one's events, so that checkers asking for
-    /// each final cleanup what happened before it do not rescan the whole run each time.
-    pub fn events_of(&self, pid: Pid, end: usize) -> EventsOf<'_, 'w> {
-        let end = end.min(self.events.len());
-        if self.world.scenario.processes.len() <= 1 {
-            return EventsOf::All {
-                events: self.events[..end].iter().enumerate(),
-                pid,
-            };
-        }
-        let by_process = self.by_process.get_or_init(|| {
-            let mut by_process = vec![Vec::new(); self.world.scenario.processes.len()];
-            for (index, event) in self.events.iter().enumerate() {
-                if let Some(own) = by_process.get_mut(event.process as usize) {
-                    own.push(index as u32);
-                }
-            }
-            by_process
-        });
-        let own = by_process.get(pid as usize).map_or(&[][..], |own| &own[..]);
-        let before = own.partition_point(|&index| (index as usize) < end);
-        EventsOf::Indexed {
-            indices: own[..before].iter(),
-            events: self.events,
-        }
-    }
-
-    /// A [`PerPair`] table for this run's processes and providers.
-    pub fn per_pair<T: Copy + Default>(&self) -> PerPair<T> {
-        let scenario = &self.world.scenario;
-        PerPair::new(scenario.processes.len(), scenario.providers.len())
-    }
-
-    pub fn process(&self, pid: Pid) -> &str {
-        &self.world.scenario.processes[pid as usize].name
-    }
-
-    pub fn socket(&self, pid: Pid, handle: SocketHandle) -> String {
-        self.world.socket_label(pid, handle)
-    }
-}
-
-/// What [`Facts::events_of`] walks: the run's events filtered by process, or the
-/// process's own index.
-pub enum EventsOf<'f, 'w> {
-    All {
-        events: std::iter::Enumerate<std::slice::Iter<'w, Event>>,
-        pid: Pid,
-    },
-    Indexed {
-        indices: std::slice::Iter<'f, u32>,
-        events: &'w [Event],
-    },
-}
-
-impl<'w> Iterator for EventsOf<'_, 'w> {
-    type Item = (usize, &'w Event);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        match self {
-            EventsOf::All { events, pid } => events.find(|(_, event)| event.process == *pid),
-            EventsOf::Indexed { indices, events } => {
-                let index = *indices.next()? as usize;
-                Some((index, &events[index]))
-            }
-        }
-    }
-}
-
-/// A value for each (process, provider) pair, in a flat table indexed by both: what a
-/// checker counts per pair, found with no search (the value's default where unset).
-pub struct PerPair<T> {
-    providers: usize,
-    cells: smallvec::SmallVec<[T; 8]>,
-}
-
-impl<T: Copy + Default> PerPair<T> {
-    fn new(processes: usize, providers: usize) -> Self {
-        Self {
-            providers,
-            cells: smallvec::smallvec![T::default(); processes * providers],
-        }
-    }
-
-    fn index(&self, pid: Pid, provider: ProviderIx) -> usize {
-        pid as usize * self.providers + provider as usize
-    }
-
-    pub fn get(&self, pid: Pid, provider: ProviderIx) -> T {
-        self.cells[self.index(pid, provider)]
-    }
-
-    pub fn at(&mut self, pid: Pid, provider: ProviderIx) -> &mut T {
-        let index = self.index(pid, provider);
-        &mut self.cells[index]
-    }
-
-    /// Sets every value of a process back to the default (the process ended).
-    pub fn forget(&mut self, pid: Pid) {
-        let start = pid as usize * self.providers;
-        self.cells[start..start + self.providers].fill(T::default());
     }
 }
 
@@ -527,68 +357,6 @@ fn judge(
         };
         found(resolved.id, status, &mut report.violations);
     }
-}
-
-/// The provider a WSPStartup or WSPStartupEx call starts.
-pub fn started_provider(call: &Call) -> Option<ProviderIx> {
-    match *call {
-        Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. } => Some(provider),
-        _ => None,
-    }
-}
-
-/// The final cleanups of each (process, provider): every successful WSPCleanup return
-/// after which no WSPStartup is outstanding, counted at the SPI boundary.
-#[derive(Clone, Copy)]
-pub struct FinalCleanup {
-    pub call: usize,
-    pub ret: usize,
-    pub process: Pid,
-    pub provider: ProviderIx,
-}
-
-pub fn final_cleanups<'f>(facts: &'f Facts) -> &'f [FinalCleanup] {
-    facts.finals.get_or_init(|| find_final_cleanups(facts))
-}
-
-fn find_final_cleanups(facts: &Facts) -> Vec<FinalCleanup> {
-    let mut outstanding = facts.per_pair::<u32>();
-    let mut finals = Vec::new();
-    for (index, event) in facts.events.iter().enumerate() {
-        match &event.kind {
-            EventKind::Return { id, ret: 0, .. } => {
-                let Some((call_index, call)) = facts.call_of(*id) else {
-                    continue;
-                };
-                match *call {
-                    Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. } => {
-                        *outstanding.at(event.process, provider) += 1;
-                    }
-                    Call::WSPCleanup { provider, .. } => {
-                        let count = outstanding.at(event.process, provider);
-                        if *count == 0 {
-                            continue;
-                        }
-                        *count -= 1;
-                        if *count == 0 {
-                            finals.push(FinalCleanup {
-                                call: call_index,
-                                ret: index,
-                                process: event.process,
-                                provider,
-                            });
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            EventKind::ProcessEnded { .. } => {
-                outstanding.forget(event.process);
-            }
-            _ => {}
-        }
-    }
-    finals
 }
 
 #[cfg(test)]

@@ -1,14 +1,15 @@
 //! Checkers of a SAN provider's WSPCleanup (seed 004).
 
 use super::cleanup::{aborted_by_closesocket, completed_by_network, pending_at};
-use super::{Facts, Report, final_cleanups};
+use super::{Facts, Report};
 use crate::event::*;
 use crate::run::RunEnd;
 use crate::scenario::ProviderKind;
 use crate::wsa::*;
 
 fn san_finals<'f>(facts: &'f Facts) -> impl Iterator<Item = super::FinalCleanup> + 'f {
-    final_cleanups(facts)
+    facts
+        .final_cleanups()
         .iter()
         .copied()
         .filter(|f| facts.kind(f.provider) == ProviderKind::San)

@@ -1,7 +1,7 @@
 //! Checkers of what SPI calls return: the return convention, WSANOTINITIALISED, and
 //! starting again after a final cleanup.
 
-use super::{Facts, Report, final_cleanups, started_provider};
+use super::{Facts, Report, started_provider};
 use crate::event::*;
 use crate::run::RunEnd;
 use crate::scenario::ProviderKind;
@@ -81,14 +81,14 @@ fn documented(call: &Call, kind: ProviderKind) -> &'static [u32] {
 
 /// `spi.return_convention`: 0 and no error, or SOCKET_ERROR (-1) and a documented code.
 pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    for (index, event) in facts.events.iter().enumerate() {
-        let EventKind::Return { id, ret, error, .. } = &event.kind else {
-            continue;
-        };
-        let Some((_, call)) = facts.call_of(*id) else {
+    for (call_index, index) in facts.returned_calls() {
+        let EventKind::Call { call, .. } = &facts.events[call_index].kind else {
             continue;
         };
         let Some(provider_ix) = call.provider() else {
+            continue;
+        };
+        let EventKind::Return { ret, error, .. } = &facts.events[index].kind else {
             continue;
         };
         let provider = provider_ix;
@@ -177,60 +177,25 @@ pub(super) fn returned(ret: i32, error: Option<u32>) -> String {
 /// `wsp.cleanup.not_initialised`: a WSPCleanup with no successful WSPStartup
 /// outstanding (and none in flight) fails with WSANOTINITIALISED.
 pub fn not_initialised(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    let mut outstanding = facts.per_pair::<u32>();
-    let mut starting = facts.per_pair::<u32>();
-    for (index, event) in facts.events.iter().enumerate() {
-        match &event.kind {
-            EventKind::Call { call, .. } if started_provider(call).is_some() => {
-                let provider = started_provider(call).unwrap_or_default();
-                *starting.at(event.process, provider) += 1;
-            }
-            EventKind::Return { id, ret, error, .. } => {
-                let Some((_, call)) = facts.call_of(*id) else {
-                    continue;
-                };
-                match *call {
-                    Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. } => {
-                        let n = starting.at(event.process, provider);
-                        *n = n.saturating_sub(1);
-                        if *ret == NO_ERROR {
-                            *outstanding.at(event.process, provider) += 1;
-                        }
-                    }
-                    Call::WSPCleanup { provider, .. } => {
-                        let in_flight = starting.get(event.process, provider);
-                        let count = outstanding.at(event.process, provider);
-                        if *count > 0 {
-                            if *ret == NO_ERROR {
-                                *count -= 1;
-                            }
-                            continue;
-                        }
-                        if in_flight > 0 {
-                            continue;
-                        }
-                        report.exercised();
-                        if *ret != SOCKET_ERROR || *error != Some(WSANOTINITIALISED) {
-                            let got = returned(*ret, *error);
-                            report.violation(
-                                facts,
-                                index,
-                                format!(
-                                    "{}!WSPCleanup in {} had no WSPStartup to match, so it must fail with WSANOTINITIALISED (10093); it returned {got}",
-                                    facts.provider(provider),
-                                    facts.process(event.process)
-                                ),
-                            );
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            EventKind::ProcessEnded { .. } => {
-                outstanding.forget(event.process);
-                starting.forget(event.process);
-            }
-            _ => {}
+    for c in facts.cleanup_returns() {
+        if c.outstanding > 0 || c.starting > 0 {
+            continue;
+        }
+        report.exercised();
+        let EventKind::Return { ret, error, .. } = facts.events[c.ret].kind else {
+            continue;
+        };
+        if ret != SOCKET_ERROR || error != Some(WSANOTINITIALISED) {
+            let got = returned(ret, error);
+            report.violation(
+                facts,
+                c.ret,
+                format!(
+                    "{}!WSPCleanup in {} had no WSPStartup to match, so it must fail with WSANOTINITIALISED (10093); it returned {got}",
+                    facts.provider(c.provider),
+                    facts.process(c.process)
+                ),
+            );
         }
     }
 }
@@ -238,15 +203,19 @@ pub fn not_initialised(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// `wsp.cleanup.restartable`: after a final cleanup, the next WSPStartup in the same
 /// process works (unless an injected allocation failure explains its failure).
 pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    let finals = final_cleanups(facts);
-    for (index, event) in facts.events.iter().enumerate() {
-        let EventKind::Return { id, ret, error, .. } = &event.kind else {
-            continue;
-        };
-        let Some((call_index, call)) = facts.call_of(*id) else {
+    let finals = facts.final_cleanups();
+    if finals.is_empty() {
+        return;
+    }
+    for (call_index, index) in facts.returned_calls() {
+        let EventKind::Call { call, .. } = &facts.events[call_index].kind else {
             continue;
         };
         let Some(provider) = started_provider(call) else {
+            continue;
+        };
+        let event = &facts.events[index];
+        let EventKind::Return { ret, error, .. } = &event.kind else {
             continue;
         };
         let provider = &provider;

@@ -1,0 +1,492 @@
+//! What the checkers share. [`Facts::new`] reads the run once and keeps what several
+//! checkers would otherwise each rebuild with a pass of their own: each call's two
+//! events, the SPI start-ups outstanding at each WSPCleanup return, the final cleanups,
+//! what the ledger still held for a provider then, and provider code that ran while its
+//! DLL was not loaded. Each checker still decides its own contract from these.
+
+use std::cell::OnceCell;
+
+use smallvec::SmallVec;
+
+use super::Triggers;
+use crate::event::*;
+use crate::world::World;
+use crate::wsa::NO_ERROR;
+
+/// No event: a call not (yet) returned.
+const NONE: u32 = u32::MAX;
+
+/// The final cleanup of a (process, provider): a successful WSPCleanup return after
+/// which no WSPStartup is outstanding, counted at the SPI boundary.
+#[derive(Clone, Copy)]
+pub struct FinalCleanup {
+    pub call: usize,
+    pub ret: usize,
+    pub process: Pid,
+    pub provider: ProviderIx,
+    /// Instance resources (memory, machine-wide state) the ledger still held for the
+    /// pair when the call returned.
+    pub instance_held: u32,
+    /// Worker threads of the provider in the process still running then.
+    pub workers_running: u32,
+}
+
+/// A WSPCleanup return, with the process's start-ups of that provider as they stood
+/// just before it.
+#[derive(Clone, Copy)]
+pub struct CleanupReturn {
+    pub call: usize,
+    pub ret: usize,
+    pub process: Pid,
+    pub provider: ProviderIx,
+    /// Successful WSPStartup/WSPStartupEx returns not yet matched by a successful
+    /// WSPCleanup (never below 0; forgotten when the process ends).
+    pub outstanding: u32,
+    /// WSPStartup/WSPStartupEx calls made and not yet returned.
+    pub starting: u32,
+    /// Instance resources the ledger held for the pair when the call returned.
+    pub instance_held: u32,
+}
+
+/// Provider code (an SPI call, or code the model marks as the provider's) that ran in
+/// a process where its DLL's load count was 0.
+#[derive(Clone, Copy)]
+pub struct CodeUnloaded {
+    pub event: usize,
+    pub provider: ProviderIx,
+    /// Whether the DLL had been loaded and unloaded before, rather than never loaded.
+    pub after_unload: bool,
+}
+
+/// A process's end (a `ProcessEnded` event).
+#[derive(Clone, Copy)]
+pub struct ProcessEnd {
+    pub event: usize,
+    pub process: Pid,
+    /// Machine-wide provider state (a registration, a shared count) the ledger still
+    /// held for the process when it ended.
+    pub machine_state_held: u32,
+}
+
+/// The events of a run and what one reading of them found.
+pub struct Facts<'w> {
+    pub world: &'w World,
+    pub events: &'w [Event],
+    /// Call id → indices of its `Call` and `Return` events ([`NONE`] where missing).
+    ends: Vec<[u32; 2]>,
+    finals: SmallVec<[FinalCleanup; 4]>,
+    cleanups: SmallVec<[CleanupReturn; 4]>,
+    code_unloaded: Vec<CodeUnloaded>,
+    process_ends: SmallVec<[ProcessEnd; 2]>,
+    /// By resource id (ids count up from 0 in acquisition order): what the ledger
+    /// handed out and, once the reading is over, still held at the end of the run.
+    held: SmallVec<[Option<Held>; 8]>,
+    /// Each process's event indices, in order, built when first asked for.
+    by_process: OnceCell<Vec<Vec<u32>>>,
+    /// The kinds of event the run had, for [`Triggers`].
+    pub(super) seen: Triggers,
+}
+
+/// A resource the ledger handed out, as the reading of the run tracks it.
+#[derive(Clone, Copy)]
+pub struct Held {
+    pub process: Pid,
+    pub provider: ProviderIx,
+    pub what: Resource,
+    /// Counted in its pair's tables: acquired, not released, and its process not ended
+    /// since (an ended process's counts are forgotten).
+    counted: bool,
+}
+
+/// What the reading keeps per (process, provider).
+#[derive(Clone, Copy, Default)]
+struct PairCounts {
+    outstanding: u32,
+    starting: u32,
+    instance_held: u32,
+    workers_running: u32,
+    loaded: u32,
+    unloaded_once: bool,
+}
+
+impl PairCounts {
+    /// What a process's end leaves: only whether the DLL was ever unloaded there.
+    fn forget(&mut self) {
+        *self = PairCounts {
+            unloaded_once: self.unloaded_once,
+            ..PairCounts::default()
+        };
+    }
+}
+
+/// The state of the reading.
+struct Reading {
+    pairs: PerPair<PairCounts>,
+}
+
+impl Reading {
+    fn count(&mut self, held: Held, up: bool) {
+        let pair = self.pairs.at(held.process, held.provider);
+        let n = match held.what {
+            what if instance_resource(what) => &mut pair.instance_held,
+            Resource::WorkerThread { .. } => &mut pair.workers_running,
+            _ => return,
+        };
+        *n = if up { *n + 1 } else { n.saturating_sub(1) };
+    }
+}
+
+/// Resources that belong to a provider's per-process instance: what "the actual
+/// cleanup" releases (seed 003: "free any resources allocated on behalf of" the client).
+pub fn instance_resource(what: Resource) -> bool {
+    matches!(
+        what,
+        Resource::InstanceMemory | Resource::MachineRegistration | Resource::SharedCount
+    )
+}
+
+/// Provider state that outlives a process: what a crash must not strand (seed 003).
+pub fn machine_wide(what: Resource) -> bool {
+    matches!(what, Resource::MachineRegistration | Resource::SharedCount)
+}
+
+/// The provider a WSPStartup or WSPStartupEx call starts.
+pub fn started_provider(call: &Call) -> Option<ProviderIx> {
+    match *call {
+        Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. } => Some(provider),
+        _ => None,
+    }
+}
+
+impl<'w> Facts<'w> {
+    pub(super) fn new(world: &'w World) -> Self {
+        let events = &world.events[..];
+        let (processes, providers) = (
+            world.scenario.processes.len(),
+            world.scenario.providers.len(),
+        );
+        let mut reading = Reading {
+            pairs: PerPair::new(processes, providers),
+        };
+        let mut facts = Self {
+            world,
+            events,
+            // Call ids count up from 0, one per `Call` event, so no id reaches the
+            // number of events.
+            ends: vec![[NONE; 2]; events.len()],
+            finals: SmallVec::new(),
+            cleanups: SmallVec::new(),
+            code_unloaded: Vec::new(),
+            process_ends: SmallVec::new(),
+            held: SmallVec::new(),
+            by_process: OnceCell::new(),
+            seen: Triggers::ALWAYS,
+        };
+        for (index, event) in events.iter().enumerate() {
+            facts.seen = facts.seen.or(Triggers::of(event));
+            facts.read(&mut reading, index, event);
+        }
+        facts
+    }
+
+    fn read(&mut self, reading: &mut Reading, index: usize, event: &Event) {
+        let process = event.process;
+        let code = match &event.kind {
+            EventKind::Call { id, call } => {
+                if let Some(ends) = self.ends.get_mut(*id as usize) {
+                    ends[0] = index as u32;
+                }
+                if let Some(provider) = started_provider(call) {
+                    reading.pairs.at(process, provider).starting += 1;
+                }
+                call.provider()
+            }
+            EventKind::Return { id, ret, .. } => {
+                self.returned(reading, index, event, *id, *ret);
+                None
+            }
+            EventKind::Acquire {
+                resource,
+                provider,
+                what,
+            } => {
+                let slot = *resource as usize;
+                if self.held.len() <= slot {
+                    self.held.resize(slot + 1, None);
+                }
+                let held = Held {
+                    process,
+                    provider: *provider,
+                    what: *what,
+                    counted: true,
+                };
+                self.held[slot] = Some(held);
+                reading.count(held, true);
+                None
+            }
+            EventKind::Release { resource, .. } => {
+                let held = self.held.get_mut(*resource as usize).and_then(Option::take);
+                if let Some(held) = held.filter(|held| held.counted) {
+                    reading.count(held, false);
+                }
+                None
+            }
+            EventKind::LoadLibrary { provider, count }
+            | EventKind::FreeLibrary { provider, count } => {
+                let pair = reading.pairs.at(process, *provider);
+                pair.loaded = *count;
+                pair.unloaded_once |= *count == 0;
+                None
+            }
+            EventKind::ProviderCode { provider, .. } => Some(*provider),
+            EventKind::ProcessEnded { .. } => {
+                reading.pairs.each_of(process, PairCounts::forget);
+                let mut machine_state_held = 0;
+                for held in self.held.iter_mut().flatten() {
+                    if held.process == process {
+                        held.counted = false;
+                        machine_state_held += u32::from(machine_wide(held.what));
+                    }
+                }
+                self.process_ends.push(ProcessEnd {
+                    event: index,
+                    process,
+                    machine_state_held,
+                });
+                None
+            }
+            _ => None,
+        };
+        if let Some(provider) = code {
+            let pair = reading.pairs.get(process, provider);
+            if pair.loaded == 0 {
+                self.code_unloaded.push(CodeUnloaded {
+                    event: index,
+                    provider,
+                    after_unload: pair.unloaded_once,
+                });
+            }
+        }
+    }
+
+    /// A `Return` event: the start-ups it settles, the cleanup it records.
+    fn returned(&mut self, reading: &mut Reading, index: usize, event: &Event, id: u32, ret: i32) {
+        let Some(ends) = self.ends.get_mut(id as usize) else {
+            return;
+        };
+        ends[1] = index as u32;
+        let Some((call_index, call)) = self.call_of(id) else {
+            return;
+        };
+        let process = event.process;
+        match *call {
+            Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. } => {
+                let pair = reading.pairs.at(process, provider);
+                pair.starting = pair.starting.saturating_sub(1);
+                if ret == NO_ERROR {
+                    pair.outstanding += 1;
+                }
+            }
+            Call::WSPCleanup { provider, .. } => {
+                let pair = reading.pairs.at(process, provider);
+                self.cleanups.push(CleanupReturn {
+                    call: call_index,
+                    ret: index,
+                    process,
+                    provider,
+                    outstanding: pair.outstanding,
+                    starting: pair.starting,
+                    instance_held: pair.instance_held,
+                });
+                if ret != NO_ERROR || pair.outstanding == 0 {
+                    return;
+                }
+                pair.outstanding -= 1;
+                if pair.outstanding == 0 {
+                    self.finals.push(FinalCleanup {
+                        call: call_index,
+                        ret: index,
+                        process,
+                        provider,
+                        instance_held: pair.instance_held,
+                        workers_running: pair.workers_running,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The call a `Return` event closes.
+    pub fn call_of(&self, id: u32) -> Option<(usize, &'w Call)> {
+        let index = self.ends.get(id as usize)?[0];
+        match &self.events.get(index as usize)?.kind {
+            EventKind::Call { call, .. } => Some((index as usize, call)),
+            _ => None,
+        }
+    }
+
+    pub fn return_index(&self, id: u32) -> Option<usize> {
+        let index = self.ends.get(id as usize)?[1];
+        (index != NONE).then_some(index as usize)
+    }
+
+    /// Every call that returned, as (call event, return event), in the order the calls
+    /// were made.
+    pub fn returned_calls(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.ends
+            .iter()
+            .take_while(|ends| ends[0] != NONE)
+            .filter(|ends| ends[1] != NONE)
+            .map(|ends| (ends[0] as usize, ends[1] as usize))
+    }
+
+    /// The final cleanups of each (process, provider), in event order.
+    pub fn final_cleanups(&self) -> &[FinalCleanup] {
+        &self.finals
+    }
+
+    /// Every WSPCleanup return, in event order.
+    pub fn cleanup_returns(&self) -> &[CleanupReturn] {
+        &self.cleanups
+    }
+
+    /// Provider code that ran while its DLL was not loaded, in event order.
+    pub fn code_unloaded(&self) -> &[CodeUnloaded] {
+        &self.code_unloaded
+    }
+
+    /// Every process's end, in event order.
+    pub fn process_ends(&self) -> &[ProcessEnd] {
+        &self.process_ends
+    }
+
+    /// What the ledger still held when the run was over, by resource id.
+    pub fn held_at_end(&self) -> impl Iterator<Item = &Held> {
+        self.held.iter().flatten()
+    }
+
+    /// Whether the run had an event of one of these kinds.
+    pub(super) fn saw(&self, kinds: Triggers) -> bool {
+        self.seen.0 & kinds.0 != 0
+    }
+
+    pub fn kind(&self, provider: ProviderIx) -> crate::scenario::ProviderKind {
+        self.world.scenario.providers[provider as usize].kind
+    }
+
+    pub fn provider(&self, provider: ProviderIx) -> &str {
+        self.world.provider_name(provider)
+    }
+
+    /// The events of process `pid` before index `end`, with their indices. With several
+    /// processes this walks an index of each one's events, so that checkers asking for
+    /// each final cleanup what happened before it do not rescan the whole run each time.
+    pub fn events_of(&self, pid: Pid, end: usize) -> EventsOf<'_, 'w> {
+        let end = end.min(self.events.len());
+        if self.world.scenario.processes.len() <= 1 {
+            return EventsOf::All {
+                events: self.events[..end].iter().enumerate(),
+                pid,
+            };
+        }
+        let by_process = self.by_process.get_or_init(|| {
+            let mut by_process = vec![Vec::new(); self.world.scenario.processes.len()];
+            for (index, event) in self.events.iter().enumerate() {
+                if let Some(own) = by_process.get_mut(event.process as usize) {
+                    own.push(index as u32);
+                }
+            }
+            by_process
+        });
+        let own = by_process.get(pid as usize).map_or(&[][..], |own| &own[..]);
+        let before = own.partition_point(|&index| (index as usize) < end);
+        EventsOf::Indexed {
+            indices: own[..before].iter(),
+            events: self.events,
+        }
+    }
+
+    /// A [`PerPair`] table for this run's processes and providers.
+    pub fn per_pair<T: Copy + Default>(&self) -> PerPair<T> {
+        let scenario = &self.world.scenario;
+        PerPair::new(scenario.processes.len(), scenario.providers.len())
+    }
+
+    pub fn process(&self, pid: Pid) -> &str {
+        &self.world.scenario.processes[pid as usize].name
+    }
+
+    pub fn socket(&self, pid: Pid, handle: SocketHandle) -> String {
+        self.world.socket_label(pid, handle)
+    }
+}
+
+/// What [`Facts::events_of`] walks: the run's events filtered by process, or the
+/// process's own index.
+pub enum EventsOf<'f, 'w> {
+    All {
+        events: std::iter::Enumerate<std::slice::Iter<'w, Event>>,
+        pid: Pid,
+    },
+    Indexed {
+        indices: std::slice::Iter<'f, u32>,
+        events: &'w [Event],
+    },
+}
+
+impl<'w> Iterator for EventsOf<'_, 'w> {
+    type Item = (usize, &'w Event);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            EventsOf::All { events, pid } => events.find(|(_, event)| event.process == *pid),
+            EventsOf::Indexed { indices, events } => {
+                let index = *indices.next()? as usize;
+                Some((index, &events[index]))
+            }
+        }
+    }
+}
+
+/// A value for each (process, provider) pair, in a flat table indexed by both: what a
+/// checker counts per pair, found with no search (the value's default where unset).
+pub struct PerPair<T> {
+    providers: usize,
+    cells: smallvec::SmallVec<[T; 8]>,
+}
+
+impl<T: Copy + Default> PerPair<T> {
+    pub(super) fn new(processes: usize, providers: usize) -> Self {
+        Self {
+            providers,
+            cells: smallvec::smallvec![T::default(); processes * providers],
+        }
+    }
+
+    fn index(&self, pid: Pid, provider: ProviderIx) -> usize {
+        pid as usize * self.providers + provider as usize
+    }
+
+    pub fn get(&self, pid: Pid, provider: ProviderIx) -> T {
+        self.cells[self.index(pid, provider)]
+    }
+
+    pub fn at(&mut self, pid: Pid, provider: ProviderIx) -> &mut T {
+        let index = self.index(pid, provider);
+        &mut self.cells[index]
+    }
+
+    /// Sets every value of a process back to the default (the process ended).
+    pub fn forget(&mut self, pid: Pid) {
+        self.each_of(pid, |value| *value = T::default());
+    }
+
+    /// Applies `change` to every value of a process.
+    pub fn each_of(&mut self, pid: Pid, change: impl FnMut(&mut T)) {
+        let start = pid as usize * self.providers;
+        self.cells[start..start + self.providers]
+            .iter_mut()
+            .for_each(change);
+    }
+}
