@@ -183,16 +183,18 @@ impl<'w> Facts<'w> {
             seen: Triggers::ALWAYS,
         };
         for (index, event) in events.iter().enumerate() {
-            facts.seen = facts.seen.or(Triggers::of(event));
             facts.read(&mut reading, index, event);
         }
         facts
     }
 
+    /// One event: its kind for [`Triggers`] (each arm adds what [`Triggers::of`] would,
+    /// so that the event is matched once), and what it changes in the counts.
     fn read(&mut self, reading: &mut Reading, index: usize, event: &Event) {
         let process = event.process;
         let code = match &event.kind {
             EventKind::Call { id, call } => {
+                self.seen = self.seen.or(Triggers::of_call(call));
                 if let Some(ends) = self.ends.get_mut(*id as usize) {
                     ends[0] = index as u32;
                 }
@@ -210,6 +212,7 @@ impl<'w> Facts<'w> {
                 provider,
                 what,
             } => {
+                self.seen = self.seen.or(Triggers::of_resource(*what));
                 let slot = *resource as usize;
                 if self.held.len() <= slot {
                     self.held.resize(slot + 1, None);
@@ -233,6 +236,7 @@ impl<'w> Facts<'w> {
             }
             EventKind::LoadLibrary { provider, count }
             | EventKind::FreeLibrary { provider, count } => {
+                self.seen = self.seen.or(Triggers::of_load_count(*count));
                 let pair = reading.pairs.at(process, *provider);
                 pair.loaded = *count;
                 pair.unloaded_once |= *count == 0;
@@ -255,7 +259,10 @@ impl<'w> Facts<'w> {
                 });
                 None
             }
-            _ => None,
+            _ => {
+                self.seen = self.seen.or(Triggers::of(event));
+                None
+            }
         };
         if let Some(provider) = code {
             let pair = reading.pairs.get(process, provider);

@@ -106,27 +106,40 @@ impl Triggers {
     fn of(event: &Event) -> Triggers {
         match &event.kind {
             EventKind::OpStarted { .. } => Triggers::OP_STARTED,
-            EventKind::Notification { .. }
-            | EventKind::Call {
-                call: Call::WSPAsyncSelect { .. } | Call::WSPEventSelect { .. },
-                ..
-            } => Triggers::NOTIFY,
-            EventKind::Acquire {
-                what: Resource::KernelSocket { .. } | Resource::SanEndpoint { .. },
-                ..
-            } => Triggers::SOCKET,
+            EventKind::Notification { .. } => Triggers::NOTIFY,
+            EventKind::Call { call, .. } => Triggers::of_call(call),
+            EventKind::Acquire { what, .. } => Triggers::of_resource(*what),
             EventKind::DataQueued { .. } | EventKind::DataDiscarded { .. } => Triggers::DATA,
-            EventKind::Call {
-                call: Call::WSACleanup,
-                ..
-            } => Triggers::WSA_CLEANUP,
             EventKind::Waits {
                 on: Waitee::LoaderLock { .. },
             } => Triggers::LOADER_WAIT,
-            EventKind::FreeLibrary { count: 0, .. } | EventKind::LoadLibrary { count: 0, .. } => {
-                Triggers::UNLOADED
+            EventKind::FreeLibrary { count, .. } | EventKind::LoadLibrary { count, .. } => {
+                Triggers::of_load_count(*count)
             }
             _ => Triggers::ALWAYS,
+        }
+    }
+
+    fn of_call(call: &Call) -> Triggers {
+        match call {
+            Call::WSPAsyncSelect { .. } | Call::WSPEventSelect { .. } => Triggers::NOTIFY,
+            Call::WSACleanup => Triggers::WSA_CLEANUP,
+            _ => Triggers::ALWAYS,
+        }
+    }
+
+    fn of_resource(what: Resource) -> Triggers {
+        match what {
+            Resource::KernelSocket { .. } | Resource::SanEndpoint { .. } => Triggers::SOCKET,
+            _ => Triggers::ALWAYS,
+        }
+    }
+
+    fn of_load_count(count: u32) -> Triggers {
+        if count == 0 {
+            Triggers::UNLOADED
+        } else {
+            Triggers::ALWAYS
         }
     }
 
@@ -480,6 +493,12 @@ mod tests {
                         assert_eq!(outline.violated, full.violated());
                         runs += 1;
                         let facts = Facts::new(&simulated.world);
+                        let kinds = simulated
+                            .world
+                            .events
+                            .iter()
+                            .fold(Triggers::ALWAYS, |seen, e| seen.or(Triggers::of(e)));
+                        assert!(facts.seen == kinds, "the reading's kinds are each event's");
                         skipped += checkers()
                             .iter()
                             .filter(|c| !c.triggers.met_by(facts.seen))
