@@ -342,19 +342,22 @@ fn judge(
     let facts = Facts::new(world);
     let scenario = &world.scenario;
     let has_kind = |kind| scenario.providers.iter().any(|p| p.kind == kind);
+    let namespace = has_kind(crate::scenario::ProviderKind::Namespace);
+    let san = has_kind(crate::scenario::ProviderKind::San);
+    let layered = scenario.catalog.iter().any(|entry| {
+        matches!(
+            entry,
+            crate::scenario::CatalogEntry::Transport {
+                chain: crate::scenario::Chain::Layered(_),
+                ..
+            }
+        )
+    });
     let applies = |needs: Needs| match needs {
         Needs::Nothing => true,
-        Needs::Namespace => has_kind(crate::scenario::ProviderKind::Namespace),
-        Needs::San => has_kind(crate::scenario::ProviderKind::San),
-        Needs::Layered => scenario.catalog.iter().any(|entry| {
-            matches!(
-                entry,
-                crate::scenario::CatalogEntry::Transport {
-                    chain: crate::scenario::Chain::Layered(_),
-                    ..
-                }
-            )
-        }),
+        Needs::Namespace => namespace,
+        Needs::San => san,
+        Needs::Layered => layered,
     };
     for resolved in checkers() {
         let mut report = Report::new(resolved.id);

@@ -166,9 +166,47 @@ pub struct Proc {
 }
 
 impl Proc {
-    /// A process at its start: `threads` scenario threads, and a thread table (given,
-    /// emptied here) with room for a worker thread per provider.
-    fn start(threads: usize, providers: usize, mut table: Vec<ThreadState>) -> Self {
+    /// A process at its start: `threads` scenario threads, and room in its thread table
+    /// for a worker thread per provider.
+    fn start(threads: usize, providers: usize) -> Self {
+        let mut proc = Proc {
+            alive: true,
+            ended: None,
+            threads: Vec::new(),
+            ws2: Ws2State::default(),
+            loaded: SmallMap::new(),
+            instances: SmallMap::new(),
+            sockets: SmallMap::new(),
+            step_starts: SmallMap::new(),
+            next_handle: 0x100,
+            loader_lock: None,
+            loader_waiters: Vec::new(),
+            ops: Vec::new(),
+        };
+        proc.restart(threads, providers);
+        proc
+    }
+
+    /// Makes a process of the last run the same process at its start, in place: its
+    /// tables keep their room (a sweep makes many runs).
+    fn restart(&mut self, threads: usize, providers: usize) {
+        // Every field, so that a new one cannot be forgotten here.
+        let Proc {
+            alive,
+            ended,
+            threads: table,
+            ws2,
+            loaded,
+            instances,
+            sockets,
+            step_starts,
+            next_handle,
+            loader_lock,
+            loader_waiters,
+            ops,
+        } = self;
+        *alive = true;
+        *ended = None;
         table.clear();
         table.reserve(threads + providers);
         table.extend((0..threads).map(|_| ThreadState {
@@ -179,20 +217,15 @@ impl Proc {
             finished: false,
             waiting_for: None,
         }));
-        Proc {
-            alive: true,
-            ended: None,
-            threads: table,
-            ws2: Ws2State::default(),
-            loaded: SmallMap::new(),
-            instances: SmallMap::new(),
-            sockets: SmallMap::new(),
-            step_starts: SmallMap::new(),
-            next_handle: 0x100,
-            loader_lock: None,
-            loader_waiters: Vec::new(),
-            ops: Vec::new(),
-        }
+        *ws2 = Ws2State::default();
+        loaded.clear();
+        instances.clear();
+        sockets.clear();
+        step_starts.clear();
+        *next_handle = 0x100;
+        *loader_lock = None;
+        loader_waiters.clear();
+        ops.clear();
     }
 }
 
@@ -301,14 +334,10 @@ impl World {
         let scenario = shared.scenario.clone();
         procs.truncate(scenario.processes.len());
         for (pid, process) in scenario.processes.iter().enumerate() {
-            let threads = procs
-                .get_mut(pid)
-                .map(|last| std::mem::take(&mut last.threads))
-                .unwrap_or_default();
-            let proc = Proc::start(process.threads.len(), scenario.providers.len(), threads);
+            let (threads, providers) = (process.threads.len(), scenario.providers.len());
             match procs.get_mut(pid) {
-                Some(last) => *last = proc,
-                None => procs.push(proc),
+                Some(last) => last.restart(threads, providers),
+                None => procs.push(Proc::start(threads, providers)),
             }
         }
         machine.clear();
