@@ -213,17 +213,22 @@ impl<'w> Facts<'w> {
                 what,
             } => {
                 self.seen = self.seen.or(Triggers::of_resource(*what));
-                let slot = *resource as usize;
-                if self.held.len() <= slot {
-                    self.held.resize(slot + 1, None);
-                }
                 let held = Held {
                     process,
                     provider: *provider,
                     what: *what,
                     counted: true,
                 };
-                self.held[slot] = Some(held);
+                // Ids come in order, so the table usually grows by this one.
+                let slot = *resource as usize;
+                if slot == self.held.len() {
+                    self.held.push(Some(held));
+                } else {
+                    if self.held.len() < slot {
+                        self.held.resize(slot + 1, None);
+                    }
+                    self.held[slot] = Some(held);
+                }
                 reading.count(held, true);
                 None
             }
