@@ -51,7 +51,7 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
             report.violation(
                 facts,
                 c.ret,
-                format!(
+                || format!(
                     "{name}!WSPCleanup released {} although {} WSPStartup call(s) in {} still need their WSPCleanup: only the last one may do the actual cleanup",
                     describe(what),
                     count,
@@ -65,7 +65,7 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
             report.violation(
                 facts,
                 c.ret,
-                format!(
+                || format!(
                     "the final {name}!WSPCleanup in {} returned with {} still held: the last WSPCleanup must release what the provider allocated for the client",
                     facts.process(c.process),
                     describe(what)
@@ -283,7 +283,7 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 report.violation(
                     facts,
                     index,
-                    format!(
+                    || format!(
                         "{name}!WSPCleanup {how} {} on socket {} during the final cleanup: pending calls must be cancelled without notification messages or event objects",
                         fd_names(fd),
                         facts.socket(process, socket)
@@ -296,7 +296,7 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 report.violation(
                     facts,
                     ret,
-                    format!(
+                    || format!(
                         "the blocking {} was still blocked when the final {name}!WSPCleanup returned: pending blocking calls of every thread must be cancelled",
                         op_name(kind, op)
                     ),
@@ -326,12 +326,12 @@ pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 None => report.violation(
                     facts,
                     f.ret,
-                    format!("the overlapped {what} was still pending when the final {name}!WSPCleanup returned; it must fail with WSA_OPERATION_ABORTED (995)"),
+                    || format!("the overlapped {what} was still pending when the final {name}!WSPCleanup returned; it must fail with WSA_OPERATION_ABORTED (995)"),
                 ),
                 Some((status, _)) if status != WSA_OPERATION_ABORTED => report.violation(
                     facts,
                     f.ret,
-                    format!("the overlapped {what} ended with {} ({status}) at the final {name}!WSPCleanup; it must fail with WSA_OPERATION_ABORTED (995)", error_name(status)),
+                    || format!("the overlapped {what} ended with {} ({status}) at the final {name}!WSPCleanup; it must fail with WSA_OPERATION_ABORTED (995)", error_name(status)),
                 ),
                 Some((_, signals)) if signals.event_set || signals.routine_run || signals.port_posted => {
                     let how = if signals.routine_run {
@@ -347,7 +347,7 @@ pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     report.violation(
                         facts,
                         at,
-                        format!("the overlapped {what} was aborted at the final {name}!WSPCleanup but {how}: aborted operations get neither an event nor a completion routine"),
+                        || format!("the overlapped {what} was aborted at the final {name}!WSPCleanup but {how}: aborted operations get neither an event nor a completion routine"),
                     );
                 }
                 Some(_) => {}
@@ -402,7 +402,7 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 report.violation(
                     facts,
                     f.ret,
-                    format!(
+                    || format!(
                         "socket {} was still open when the final {}!WSPCleanup returned: open sockets must be reset and freed as if WSPCloseSocket were called",
                         facts.socket(f.process, socket),
                         facts.provider(f.provider)
@@ -422,7 +422,7 @@ pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
             report.violation(
                 facts,
                 f.ret,
-                format!(
+                || format!(
                     "the final {}!WSPCleanup returned while its worker thread was still running: it must not return until the DLL can be unloaded",
                     facts.provider(f.provider)
                 ),

@@ -61,7 +61,7 @@ pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     report.violation(
                         facts,
                         index,
-                        format!(
+                        || format!(
                             "{} called {}!WSPCleanup outside its own final WSPCleanup: a layered provider tears the layer below down in its final cleanup, not earlier",
                             facts.provider(*upper),
                             facts.provider(*lower)
@@ -103,7 +103,7 @@ pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     report.violation(
                         facts,
                         index,
-                        format!(
+                        || format!(
                             "the final {}!WSPCleanup returned with {count} of its WSPStartup call(s) on {} not matched by WSPCleanup",
                             facts.provider(upper),
                             facts.provider(*lower)
@@ -217,11 +217,9 @@ pub fn no_wait_under_loader_lock(facts: &Facts, _: &RunEnd, report: &mut Report)
         if !through_loader || !reported.insert(key) {
             continue;
         }
-        report.violation(
-            facts,
-            index,
-            describe_cycle(facts, event.process, tid, &graph),
-        );
+        report.violation(facts, index, || {
+            describe_cycle(facts, event.process, tid, &graph)
+        });
     }
 }
 

@@ -55,7 +55,7 @@ pub fn lingering_data_sent(facts: &Facts, end: &RunEnd, report: &mut Report) {
                     report.violation(
                         facts,
                         index,
-                        format!(
+                        || format!(
                             "{bytes} bytes queued on socket {}, closed gracefully, were discarded by the provider: data of sockets already closed must still be sent",
                             facts.socket(event.process, socket)
                         ),
@@ -69,14 +69,12 @@ pub fn lingering_data_sent(facts: &Facts, end: &RunEnd, report: &mut Report) {
         for (key, left) in queued {
             if left > 0 && closed.contains(&key) {
                 let at = last_close.get(&key).copied().unwrap_or(0);
-                report.violation(
-                    facts,
-                    at,
+                report.violation(facts, at, || {
                     format!(
                         "{left} bytes queued on socket {}, closed gracefully, were never delivered",
                         facts.socket(key.0, key.1)
-                    ),
-                );
+                    )
+                });
             }
         }
     }
@@ -100,7 +98,7 @@ pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
         report.violation(
             facts,
             end.event,
-            format!(
+            || format!(
                 "{} ended without WSPCleanup and {} still holds {state} for it: nothing will ever give it back",
                 facts.process(held.process),
                 facts.provider(held.provider)
@@ -127,15 +125,13 @@ pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
         } else {
             "while the DLL was not loaded"
         };
-        report.violation(
-            facts,
-            ran.event,
+        report.violation(facts, ran.event, || {
             format!(
                 "{}'s code ran in {} {when}: {what}",
                 facts.provider(ran.provider),
                 facts.process(event.process)
-            ),
-        );
+            )
+        });
     }
 }
 
@@ -167,7 +163,7 @@ pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
                         report.violation(
                             facts,
                             index,
-                            format!(
+                            || format!(
                                 "{}'s final WSACleanup returned with {} WSPStartup call(s) of ws2_32 on {} not matched by WSPCleanup",
                                 facts.process(pid),
                                 n,

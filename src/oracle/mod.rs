@@ -168,14 +168,17 @@ pub struct Report {
     contract: &'static str,
     exercised: bool,
     violations: Vec<Violation>,
+    /// Whether violations get their messages (a sweep's outline does without them).
+    messages: bool,
 }
 
 impl Report {
-    fn new(contract: &'static str) -> Self {
+    fn new(contract: &'static str, messages: bool) -> Self {
         Self {
             contract,
             exercised: false,
             violations: Vec::new(),
+            messages,
         }
     }
 
@@ -183,8 +186,14 @@ impl Report {
         self.exercised = true;
     }
 
-    pub fn violation(&mut self, facts: &Facts, event: usize, message: String) {
+    /// A violation at `event`; `message` is written only if the verdict keeps messages.
+    pub fn violation(&mut self, facts: &Facts, event: usize, message: impl FnOnce() -> String) {
         self.exercised = true;
+        let message = if self.messages {
+            message()
+        } else {
+            String::new()
+        };
         let at = &facts.events[event.min(facts.events.len().saturating_sub(1))];
         self.violations.push(Violation {
             contract: self.contract,
@@ -295,7 +304,7 @@ pub fn check(world: &World, end: &RunEnd) -> Verdict {
 fn check_gated(world: &World, end: &RunEnd, gate: bool) -> Verdict {
     let mut checks = Vec::with_capacity(CONTRACTS.len());
     let mut violations = Vec::new();
-    judge(world, end, gate, |contract, status, found| {
+    judge(world, end, gate, true, |contract, status, found| {
         checks.push(Check { contract, status });
         violations.append(found);
     });
@@ -312,11 +321,12 @@ pub struct Outline {
     pub violated: Vec<&'static str>,
 }
 
-/// The oracle on every checker, as [`check`], keeping only the [`Outline`].
+/// The oracle on every checker, as [`check`], keeping only the [`Outline`] (so no
+/// violation's message is written).
 pub fn outline(world: &World, end: &RunEnd) -> Outline {
     let mut outline = Outline::default();
     let mut first_event = usize::MAX;
-    judge(world, end, true, |contract, status, found| {
+    judge(world, end, true, false, |contract, status, found| {
         if status == Status::Violated {
             outline.violated.push(contract);
         }
@@ -337,6 +347,7 @@ fn judge(
     world: &World,
     end: &RunEnd,
     gate: bool,
+    messages: bool,
     mut found: impl FnMut(&'static str, Status, &mut Vec<Violation>),
 ) {
     let facts = Facts::new(world);
@@ -360,7 +371,7 @@ fn judge(
         Needs::Layered => layered,
     };
     for resolved in checkers() {
-        let mut report = Report::new(resolved.id);
+        let mut report = Report::new(resolved.id, messages);
         if (!gate || resolved.triggers.met_by(facts.seen)) && applies(resolved.needs) {
             (resolved.checker)(&facts, end, &mut report);
         }

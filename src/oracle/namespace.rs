@@ -93,16 +93,14 @@ fn counted_ends(facts: &Facts, family: Family, report: &mut Report) -> Vec<End> 
         if *count == 0 {
             report.exercised();
             if ret == NO_ERROR {
-                report.violation(
-                    facts,
-                    index,
+                report.violation(facts, index, || {
                     format!(
                         "{}!{} in {} succeeded with no start outstanding: it must fail",
                         facts.provider(provider),
                         super::spi::function_name(call),
                         facts.process(event.process)
-                    ),
-                );
+                    )
+                });
             }
         } else if ret == NO_ERROR {
             *count -= 1;
@@ -168,7 +166,7 @@ fn counting(facts: &Facts, family: Family, report: &mut Report) {
             report.violation(
                 facts,
                 end.ret,
-                format!(
+                || format!(
                     "{name}!{function} freed the provider's state in {process} although {} start(s) still need their end: only the last one may do the actual cleanup",
                     end.left
                 ),
@@ -181,7 +179,7 @@ fn counting(facts: &Facts, family: Family, report: &mut Report) {
             report.violation(
                 facts,
                 end.ret,
-                format!(
+                || format!(
                     "the last {name}!{function} in {process} returned with the provider's state still held: it must deregister and free it"
                 ),
             );
@@ -219,7 +217,7 @@ pub fn invalid_provider(facts: &Facts, _: &RunEnd, report: &mut Report) {
             report.violation(
                 facts,
                 index,
-                format!(
+                || format!(
                     "{}!NSPCleanup was given a provider id it does not manage; it must fail with WSAEINVAL (10022), it returned {got}",
                     facts.provider(*provider)
                 ),
@@ -231,7 +229,7 @@ pub fn invalid_provider(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// `nsp.cleanup.unload_ready` (seed 002): when the last NSPCleanup returns, none of the
 /// provider's threads is left in the process.
 pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    let mut ignored = Report::new("nsp.cleanup.refcount");
+    let mut ignored = Report::new("nsp.cleanup.refcount", false);
     for end in counted_ends(facts, Family::V1, &mut ignored) {
         if end.left > 0 {
             continue;
@@ -244,7 +242,7 @@ pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
             report.violation(
                 facts,
                 end.ret,
-                format!(
+                || format!(
                     "the last {}!NSPCleanup in {} returned while its thread was still running: it must not return until the DLL can be unloaded",
                     facts.provider(end.provider),
                     facts.process(end.process)
@@ -358,7 +356,7 @@ fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                             report.violation(
                                 facts,
                                 index,
-                                format!(
+                                || format!(
                                     "{} ended at t={t} and its session on {} was never run down, although the host lived on until t={}",
                                     facts.process(key.2),
                                     facts.provider(key.1),
@@ -407,7 +405,7 @@ fn session_call(
                 report.violation(
                     facts,
                     index,
-                    format!(
+                    || format!(
                         "{} runs a lookup on a session that already ended (at #{at}): a session's argument is not used after its end",
                         super::spi::function_name(call)
                     ),
@@ -440,7 +438,7 @@ fn session_call(
             _ => None,
         };
         if let Some(message) = message {
-            report.violation(facts, index, message);
+            report.violation(facts, index, || message);
         }
         session.ended_at = Some(index);
         return;
@@ -454,7 +452,7 @@ fn session_call(
                 report.violation(
                     facts,
                     index,
-                    format!(
+                    || format!(
                         "{name} got the session argument {} for {whose}, but NSPv2Startup handed back {}",
                         session_arg(arg),
                         session_arg(opened)
@@ -501,21 +499,21 @@ pub fn optional_stub(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     report.violation(
                         facts,
                         index,
-                        format!(
+                        || format!(
                             "{}'s NSPV2_ROUTINE table has a NULL {routine:?} entry: an unimplemented optional routine must point at a stub that returns WSAEOPNOTSUPP",
                             facts.provider(*provider)
                         ),
                     );
                 }
             }
-            EventKind::NullRoutineCalled { provider, routine } => report.violation(
-                facts,
-                index,
-                format!(
-                    "{} was reached through a NULL {routine:?} entry: the host crashed",
-                    facts.provider(*provider)
-                ),
-            ),
+            EventKind::NullRoutineCalled { provider, routine } => {
+                report.violation(facts, index, || {
+                    format!(
+                        "{} was reached through a NULL {routine:?} entry: the host crashed",
+                        facts.provider(*provider)
+                    )
+                })
+            }
             _ => {}
         }
     }
@@ -545,7 +543,7 @@ pub fn os_namespace(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     report.violation(
                         facts,
                         index,
-                        format!(
+                        || format!(
                             "{} served a lookup in {} on {os:?}, where NSPv2 serves only NS_EMAIL (37)",
                             facts.provider(*provider),
                             namespace_name(*namespace)

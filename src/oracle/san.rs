@@ -60,17 +60,17 @@ pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 None => report.violation(
                     facts,
                     f.ret,
-                    format!("the pending {what} was not completed when the final {name}!WSPCleanup returned: each pending operation must be completed through WPUCompleteOverlappedRequest with WSA_OPERATION_ABORTED"),
+                    || format!("the pending {what} was not completed when the final {name}!WSPCleanup returned: each pending operation must be completed through WPUCompleteOverlappedRequest with WSA_OPERATION_ABORTED"),
                 ),
                 Some((at, status)) if status != WSA_OPERATION_ABORTED => report.violation(
                     facts,
                     at,
-                    format!("{name} completed the pending {what} with {} ({status}) at its final cleanup, not WSA_OPERATION_ABORTED (995)", error_name(status)),
+                    || format!("{name} completed the pending {what} with {} ({status}) at its final cleanup, not WSA_OPERATION_ABORTED (995)", error_name(status)),
                 ),
                 Some((at, _)) if !inside_upcall(facts, op, at) => report.violation(
                     facts,
                     at,
-                    format!("{name} cancelled the pending {what} without WPUCompleteOverlappedRequest: the switch is never told the operation ended"),
+                    || format!("{name} cancelled the pending {what} without WPUCompleteOverlappedRequest: the switch is never told the operation ended"),
                 ),
                 Some(_) => {}
             }
@@ -110,7 +110,7 @@ pub fn free_before_complete(facts: &Facts, _: &RunEnd, report: &mut Report) {
             report.violation(
                 facts,
                 index,
-                format!(
+                || format!(
                     "{} completed the aborted {} while its memory was still held ({later}): the memory of an operation is released before the operation is completed",
                     facts.provider(provider),
                     kind.label(op)
@@ -138,7 +138,7 @@ pub fn no_notifications(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 report.violation(
                     facts,
                     index,
-                    format!(
+                    || format!(
                         "{} posted {} for socket {} during its final cleanup: a SAN provider posts no notification while it cleans up",
                         facts.provider(provider),
                         fd_names(fd),
@@ -167,7 +167,7 @@ pub fn no_einval(facts: &Facts, _: &RunEnd, report: &mut Report) {
             report.violation(
                 facts,
                 index,
-                format!(
+                || format!(
                     "{}!WSPCleanup failed with WSAEINVAL (10022), which a SAN provider does not support: its errors are WSANOTINITIALISED and WSAENETDOWN",
                     facts.provider(*provider)
                 ),

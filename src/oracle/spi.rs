@@ -101,7 +101,7 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
             (SOCKET_ERROR, Some(code)) => report.violation(
                 facts,
                 index,
-                format!(
+                || format!(
                     "{provider}!{name} failed with {} ({code}), which {name} does not document",
                     error_name(code)
                 ),
@@ -109,7 +109,7 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
             (value, Some(code)) => report.violation(
                 facts,
                 index,
-                format!(
+                || format!(
                     "{provider}!{name} failed with {} ({code}) but returned {value}, not SOCKET_ERROR (-1)",
                     error_name(code)
                 ),
@@ -117,7 +117,7 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
             (value, None) => report.violation(
                 facts,
                 index,
-                format!("{provider}!{name} returned {value} without an error code"),
+                || format!("{provider}!{name} returned {value} without an error code"),
             ),
         }
     }
@@ -190,7 +190,7 @@ pub fn not_initialised(facts: &Facts, _: &RunEnd, report: &mut Report) {
             report.violation(
                 facts,
                 c.ret,
-                format!(
+                || format!(
                     "{}!WSPCleanup in {} had no WSPStartup to match, so it must fail with WSANOTINITIALISED (10093); it returned {got}",
                     facts.provider(c.provider),
                     facts.process(c.process)
@@ -243,7 +243,7 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
             report.violation(
                 facts,
                 index,
-                format!(
+                || format!(
                     "{}!WSPStartup in {} failed with {code} after the provider's final WSPCleanup; it must work like a fresh start",
                     facts.provider(*provider),
                     facts.process(event.process)
