@@ -343,11 +343,13 @@ pub fn outline(world: &World, end: &RunEnd) -> Outline {
 
 /// Runs each checker in table order and hands `found` its status and violations (lent,
 /// not moved: moving a just-filled `Vec` costs more than the rest of a passing check).
+/// Unless `full` (for a sweep's outline), violations have no message and the checkers
+/// that do not run are not reported at all.
 fn judge(
     world: &World,
     end: &RunEnd,
     gate: bool,
-    messages: bool,
+    full: bool,
     mut found: impl FnMut(&'static str, Status, &mut Vec<Violation>),
 ) {
     let facts = Facts::new(world);
@@ -371,8 +373,13 @@ fn judge(
         Needs::Layered => layered,
     };
     for resolved in checkers() {
-        let mut report = Report::new(resolved.id, messages);
-        if (!gate || resolved.triggers.met_by(facts.seen)) && applies(resolved.needs) {
+        let runs = (!gate || resolved.triggers.met_by(facts.seen)) && applies(resolved.needs);
+        // An outline lists only what was violated, and a checker not run violated nothing.
+        if !runs && !full {
+            continue;
+        }
+        let mut report = Report::new(resolved.id, full);
+        if runs {
             (resolved.checker)(&facts, end, &mut report);
         }
         let status = if !report.violations.is_empty() {
