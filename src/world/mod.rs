@@ -261,6 +261,8 @@ pub struct World {
     pub socket_names: Vec<((Pid, SocketHandle), String)>,
     /// The NSPv2 hosts and their client sessions.
     pub nshost: NsHost,
+    /// The provider each scenario step names ([`Shared::step_providers`]).
+    pub step_providers: Rc<StepProviders>,
 }
 
 /// What every run of one scenario shares, built once rather than for each run: the
@@ -273,6 +275,32 @@ pub struct Shared {
     pub catalog: Rc<crate::catalog::Catalog>,
     /// Each provider's position in the catalog (its first entry), for cleanup order.
     pub catalog_rank: Rc<[usize]>,
+    /// The provider each step names, by process, thread and step (see [`StepProviders`]).
+    pub step_providers: Rc<StepProviders>,
+}
+
+/// The provider each step of each thread names (a `Spi` step's, an advertised one, a
+/// SAN route's), found by name once for every run of the scenario.
+pub type StepProviders = Vec<Vec<Vec<Option<ProviderIx>>>>;
+
+fn step_providers(scenario: &Scenario) -> StepProviders {
+    let index = |name: &str| {
+        let found = scenario.providers.iter().position(|p| p.name == name);
+        found.map(|index| index as ProviderIx)
+    };
+    let named = |step: &crate::scenario::Step| match step {
+        crate::scenario::Step::Spi { provider, .. }
+        | crate::scenario::Step::Advertise { provider }
+        | crate::scenario::Step::Unadvertise { provider } => index(provider),
+        crate::scenario::Step::Socket {
+            via: crate::scenario::Route::San(san),
+            ..
+        } => index(san),
+        _ => None,
+    };
+    let steps = |thread: &crate::scenario::Thread| thread.steps.iter().map(named).collect();
+    let threads = |process: &crate::scenario::Process| process.threads.iter().map(steps).collect();
+    scenario.processes.iter().map(threads).collect()
 }
 
 impl Shared {
@@ -300,6 +328,7 @@ impl Shared {
         Self {
             catalog: Rc::new(crate::catalog::Catalog::new(&scenario)),
             catalog_rank,
+            step_providers: Rc::new(step_providers(&scenario)),
             models: models.into(),
             ws2_model,
             scenario,
@@ -359,6 +388,7 @@ impl World {
             ops,
             catalog: shared.catalog.clone(),
             catalog_rank: shared.catalog_rank.clone(),
+            step_providers: shared.step_providers.clone(),
             ws2_model: shared.ws2_model,
             alloc_counts: SmallMap::new(),
             fired_faults: Vec::new(),

@@ -9,7 +9,10 @@ use crate::ws2;
 
 /// Starts every scenario thread and arms every timed fault.
 pub fn spawn_all(root: &Cx) {
-    let scenario = root.world.borrow().scenario.clone();
+    let (scenario, named) = {
+        let world = root.world.borrow();
+        (world.scenario.clone(), world.step_providers.clone())
+    };
     for (pid, process) in scenario.processes.iter().enumerate() {
         for (tid, _) in process.threads.iter().enumerate() {
             let cx = Cx {
@@ -17,10 +20,10 @@ pub fn spawn_all(root: &Cx) {
                 tid: Some(tid as Tid),
                 ..root.clone()
             };
-            let scenario = scenario.clone();
+            let (scenario, named) = (scenario.clone(), named.clone());
             let task = root.sim.spawn(async move {
-                let steps = &scenario.processes[cx.pid as usize].threads[tid].steps;
-                run_thread(&cx, steps).await;
+                let steps = &scenario.processes[pid].threads[tid].steps;
+                run_thread(&cx, steps, &named[pid][tid]).await;
             });
             root.world.borrow_mut().procs[pid].threads[tid].task = Some(task);
         }
@@ -48,18 +51,19 @@ pub fn spawn_all(root: &Cx) {
     }
 }
 
-async fn run_thread(cx: &Cx, steps: &[Step]) {
-    for step in steps {
+/// Runs a thread's steps; `named[i]` is the provider step `i` names, if any.
+async fn run_thread(cx: &Cx, steps: &[Step], named: &[Option<ProviderIx>]) {
+    for (step, &provider) in steps.iter().zip(named) {
         cx.yield_point().await;
         if !cx.alive() {
             return;
         }
-        run_step(cx, step).await;
+        run_step(cx, step, provider).await;
     }
     thread_finished(cx);
 }
 
-async fn run_step(cx: &Cx, step: &Step) {
+async fn run_step(cx: &Cx, step: &Step, named: Option<ProviderIx>) {
     match step {
         Step::Startup => ws2::startup(cx, (2, 2)).await,
         Step::StartupVersion(major, minor) => ws2::startup(cx, (*major, *minor)).await,
@@ -67,7 +71,7 @@ async fn run_step(cx: &Cx, step: &Step) {
         Step::Socket { name, entry, via } => {
             let san = match via {
                 Route::Catalog => None,
-                Route::San(san) => provider_index(cx, san),
+                Route::San(_) => named,
             };
             ws2::socket(cx, name, *entry, san).await
         }
@@ -108,8 +112,8 @@ async fn run_step(cx: &Cx, step: &Step) {
             end_process(cx, ProcessEnd::Crash);
             std::future::pending::<()>().await
         }
-        Step::Spi { provider, call } => {
-            let Some(provider) = provider_index(cx, provider) else {
+        Step::Spi { call, .. } => {
+            let Some(provider) = named else {
                 return;
             };
             match call {
@@ -125,8 +129,8 @@ async fn run_step(cx: &Cx, step: &Step) {
             }
         }
         Step::Lookup { namespace, name } => ws2::namespace::lookup(cx, *namespace, name).await,
-        Step::Advertise { provider } | Step::Unadvertise { provider } => {
-            let Some(provider) = provider_index(cx, provider) else {
+        Step::Advertise { .. } | Step::Unadvertise { .. } => {
+            let Some(provider) = named else {
                 return;
             };
             if let Step::Advertise { .. } = step {
@@ -136,12 +140,6 @@ async fn run_step(cx: &Cx, step: &Step) {
             }
         }
     }
-}
-
-fn provider_index(cx: &Cx, name: &str) -> Option<ProviderIx> {
-    let world = cx.world.borrow();
-    let index = world.scenario.providers.iter().position(|p| p.name == name);
-    index.map(|index| index as ProviderIx)
 }
 
 /// A scenario thread ran out of steps; the last one to do so ends the process.
