@@ -90,10 +90,6 @@ impl<K: Ord, V, const N: usize> SmallMap<K, V, N> {
         self.entries.iter().map(|(k, _)| k)
     }
 
-    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
-        self.entries.iter_mut().map(|(_, v)| v)
-    }
-
     pub fn len(&self) -> usize {
         self.entries.len()
     }

@@ -1,8 +1,9 @@
 //! What the checkers share. [`Facts::new`] reads the run once and keeps what several
 //! checkers would otherwise each rebuild with a pass of their own: each call's two
 //! events, the SPI start-ups outstanding at each WSPCleanup return, the final cleanups,
-//! what the ledger still held for a provider then, and provider code that ran while its
-//! DLL was not loaded. Each checker still decides its own contract from these.
+//! what the ledger still held for a provider then, provider code that ran while its DLL
+//! was not loaded, process ends, and what was held when the run was over. Each checker
+//! still decides its own contract from these.
 
 use std::cell::OnceCell;
 
@@ -24,10 +25,7 @@ pub struct FinalCleanup {
     pub ret: usize,
     pub process: Pid,
     pub provider: ProviderIx,
-    /// Instance resources (memory, machine-wide state) the ledger still held for the
-    /// pair when the call returned.
-    pub instance_held: u32,
-    /// Worker threads of the provider in the process still running then.
+    /// Worker threads of the provider in the process still running when it returned.
     pub workers_running: u32,
 }
 
@@ -117,19 +115,13 @@ impl PairCounts {
             ..PairCounts::default()
         };
     }
-}
 
-/// The state of the reading.
-struct Reading {
-    pairs: PerPair<PairCounts>,
-}
-
-impl Reading {
-    fn count(&mut self, held: Held, up: bool) {
-        let pair = self.pairs.at(held.process, held.provider);
-        let n = match held.what {
-            what if instance_resource(what) => &mut pair.instance_held,
-            Resource::WorkerThread { .. } => &mut pair.workers_running,
+    /// A resource of the pair acquired (`up`) or released: counted if it is one of the
+    /// instance's or a worker thread.
+    fn count(&mut self, what: Resource, up: bool) {
+        let n = match what {
+            what if instance_resource(what) => &mut self.instance_held,
+            Resource::WorkerThread { .. } => &mut self.workers_running,
             _ => return,
         };
         *n = if up { *n + 1 } else { n.saturating_sub(1) };
@@ -165,9 +157,7 @@ impl<'w> Facts<'w> {
             world.scenario.processes.len(),
             world.scenario.providers.len(),
         );
-        let mut reading = Reading {
-            pairs: PerPair::new(processes, providers),
-        };
+        let mut pairs = PerPair::new(processes, providers);
         let mut facts = Self {
             world,
             events,
@@ -183,14 +173,14 @@ impl<'w> Facts<'w> {
             seen: Triggers::ALWAYS,
         };
         for (index, event) in events.iter().enumerate() {
-            facts.read(&mut reading, index, event);
+            facts.read(&mut pairs, index, event);
         }
         facts
     }
 
     /// One event: its kind for [`Triggers`] (each arm adds what [`Triggers::of`] would,
     /// so that the event is matched once), and what it changes in the counts.
-    fn read(&mut self, reading: &mut Reading, index: usize, event: &Event) {
+    fn read(&mut self, pairs: &mut PerPair<PairCounts>, index: usize, event: &Event) {
         let process = event.process;
         let code = match &event.kind {
             EventKind::Call { id, call } => {
@@ -199,12 +189,12 @@ impl<'w> Facts<'w> {
                     ends[0] = index as u32;
                 }
                 if let Some(provider) = started_provider(call) {
-                    reading.pairs.at(process, provider).starting += 1;
+                    pairs.at(process, provider).starting += 1;
                 }
                 call.provider()
             }
             EventKind::Return { id, ret, .. } => {
-                self.returned(reading, index, event, *id, *ret);
+                self.returned(pairs, index, event, *id, *ret);
                 None
             }
             EventKind::Acquire {
@@ -229,27 +219,29 @@ impl<'w> Facts<'w> {
                     }
                     self.held[slot] = Some(held);
                 }
-                reading.count(held, true);
+                pairs.at(process, *provider).count(*what, true);
                 None
             }
             EventKind::Release { resource, .. } => {
                 let held = self.held.get_mut(*resource as usize).and_then(Option::take);
                 if let Some(held) = held.filter(|held| held.counted) {
-                    reading.count(held, false);
+                    pairs
+                        .at(held.process, held.provider)
+                        .count(held.what, false);
                 }
                 None
             }
             EventKind::LoadLibrary { provider, count }
             | EventKind::FreeLibrary { provider, count } => {
                 self.seen = self.seen.or(Triggers::of_load_count(*count));
-                let pair = reading.pairs.at(process, *provider);
+                let pair = pairs.at(process, *provider);
                 pair.loaded = *count;
                 pair.unloaded_once |= *count == 0;
                 None
             }
             EventKind::ProviderCode { provider, .. } => Some(*provider),
             EventKind::ProcessEnded { .. } => {
-                reading.pairs.each_of(process, PairCounts::forget);
+                pairs.each_of(process, PairCounts::forget);
                 let mut machine_state_held = 0;
                 for held in self.held.iter_mut().flatten() {
                     if held.process == process {
@@ -270,7 +262,7 @@ impl<'w> Facts<'w> {
             }
         };
         if let Some(provider) = code {
-            let pair = reading.pairs.get(process, provider);
+            let pair = pairs.get(process, provider);
             if pair.loaded == 0 {
                 self.code_unloaded.push(CodeUnloaded {
                     event: index,
@@ -282,7 +274,14 @@ impl<'w> Facts<'w> {
     }
 
     /// A `Return` event: the start-ups it settles, the cleanup it records.
-    fn returned(&mut self, reading: &mut Reading, index: usize, event: &Event, id: u32, ret: i32) {
+    fn returned(
+        &mut self,
+        pairs: &mut PerPair<PairCounts>,
+        index: usize,
+        event: &Event,
+        id: u32,
+        ret: i32,
+    ) {
         let Some(ends) = self.ends.get_mut(id as usize) else {
             return;
         };
@@ -293,14 +292,14 @@ impl<'w> Facts<'w> {
         let process = event.process;
         match *call {
             Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. } => {
-                let pair = reading.pairs.at(process, provider);
+                let pair = pairs.at(process, provider);
                 pair.starting = pair.starting.saturating_sub(1);
                 if ret == NO_ERROR {
                     pair.outstanding += 1;
                 }
             }
             Call::WSPCleanup { provider, .. } => {
-                let pair = reading.pairs.at(process, provider);
+                let pair = pairs.at(process, provider);
                 self.cleanups.push(CleanupReturn {
                     call: call_index,
                     ret: index,
@@ -320,7 +319,6 @@ impl<'w> Facts<'w> {
                         ret: index,
                         process,
                         provider,
-                        instance_held: pair.instance_held,
                         workers_running: pair.workers_running,
                     });
                 }
@@ -419,12 +417,6 @@ impl<'w> Facts<'w> {
         }
     }
 
-    /// A [`PerPair`] table for this run's processes and providers.
-    pub fn per_pair<T: Copy + Default>(&self) -> PerPair<T> {
-        let scenario = &self.world.scenario;
-        PerPair::new(scenario.processes.len(), scenario.providers.len())
-    }
-
     pub fn process(&self, pid: Pid) -> &str {
         &self.world.scenario.processes[pid as usize].name
     }
@@ -489,11 +481,6 @@ impl<T: Copy + Default> PerPair<T> {
         &mut self.cells[index]
     }
 
-    /// Sets every value of a process back to the default (the process ended).
-    pub fn forget(&mut self, pid: Pid) {
-        self.each_of(pid, |value| *value = T::default());
-    }
-
     /// Applies `change` to every value of a process.
     pub fn each_of(&mut self, pid: Pid, change: impl FnMut(&mut T)) {
         let start = pid as usize * self.providers;
@@ -524,6 +511,12 @@ mod tests {
         simulate(&shared, scheduler, Vec::new()).world
     }
 
+    /// The instance resources held when the WSPCleanup returning at `ret` returned.
+    fn held_at(facts: &Facts, ret: usize) -> u32 {
+        let cleanup = facts.cleanup_returns().iter().find(|c| c.ret == ret);
+        cleanup.expect("a WSPCleanup return").instance_held
+    }
+
     /// The lost update of the racy-refcount lesson (`--seed 0`): client-b's WSPCleanup
     /// returns while client-a's start-up is also counted, so it is not the final one;
     /// client-a's later WSPCleanup is, with nothing left held.
@@ -540,7 +533,7 @@ mod tests {
         let finals: Vec<_> = facts
             .final_cleanups()
             .iter()
-            .map(|f| (f.ret, f.instance_held, f.workers_running))
+            .map(|f| (f.ret, held_at(&facts, f.ret), f.workers_running))
             .collect();
         assert_eq!(finals, [(22, 0, 0)]);
         assert_eq!(facts.returned_calls().count(), 4);
@@ -564,7 +557,7 @@ mod tests {
         let finals: Vec<_> = facts
             .final_cleanups()
             .iter()
-            .map(|f| (f.workers_running, f.instance_held))
+            .map(|f| (f.workers_running, held_at(&facts, f.ret)))
             .collect();
         assert_eq!(finals, [(1, 0)]);
         let ran = facts

@@ -466,7 +466,7 @@ mod tests {
             (table.get(0, 0), table.get(0, 1), table.get(2, 0)),
             (0, 1, 7)
         );
-        table.forget(1);
+        table.each_of(1, |value| *value = 0);
         assert_eq!(
             (table.get(1, 1), table.get(0, 1), table.get(2, 0)),
             (0, 1, 7)

@@ -266,7 +266,7 @@ pub struct World {
 }
 
 /// What every run of one scenario shares, built once rather than for each run: the
-/// scenario, the resolved models and the catalog.
+/// scenario, the resolved models, the catalog and the provider each step names.
 #[derive(Clone)]
 pub struct Shared {
     pub scenario: Rc<Scenario>,
@@ -340,7 +340,7 @@ impl Shared {
 /// they grew to, so that a run in a sweep allocates none of them again.
 #[derive(Default)]
 pub struct Room {
-    /// The last run's processes: each is replaced, keeping its thread table.
+    /// The last run's processes: each is restarted in place ([`Proc::restart`]).
     procs: Vec<Proc>,
     machine: Vec<Machine>,
     ledger: Vec<kernel::LedgerEntry>,
