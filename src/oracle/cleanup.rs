@@ -139,15 +139,6 @@ fn first_released(
     None
 }
 
-/// The final cleanups of transport providers (SAN providers cancel another way).
-fn transport_finals<'f>(facts: &'f Facts) -> impl Iterator<Item = FinalCleanup> + 'f {
-    facts
-        .final_cleanups()
-        .iter()
-        .copied()
-        .filter(|f| facts.kind(f.provider) == ProviderKind::Transport)
-}
-
 /// Operations of a process on a provider that are under way at event `at`, except
 /// those on a socket whose WSPCloseSocket began before `at`: that call aborts them (and
 /// notifies as usual), not the clean-up.
@@ -252,7 +243,7 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
         process,
         provider,
         ..
-    } in transport_finals(facts)
+    } in facts.finals_of(ProviderKind::Transport)
     {
         let name = facts.provider(provider);
         let registered = facts.events_of(process, call).any(|(_, e)| {
@@ -309,7 +300,7 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// `wsp.cleanup.overlapped_aborted`: pending overlapped operations end with
 /// WSA_OPERATION_ABORTED, no event set, no completion routine run.
 pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    for f in transport_finals(facts) {
+    for f in facts.finals_of(ProviderKind::Transport) {
         let name = facts.provider(f.provider);
         for (op, mode, kind) in pending_at(facts, f.process, f.provider, f.call) {
             if mode == IoMode::Blocking {

@@ -356,6 +356,18 @@ impl<'w> Facts<'w> {
         &self.finals
     }
 
+    /// The final cleanups of the providers of one kind (a transport and a SAN provider
+    /// cancel their operations differently).
+    pub fn finals_of(
+        &self,
+        kind: crate::scenario::ProviderKind,
+    ) -> impl Iterator<Item = FinalCleanup> + '_ {
+        self.finals
+            .iter()
+            .copied()
+            .filter(move |f| self.kind(f.provider) == kind)
+    }
+
     /// Every WSPCleanup return, in event order.
     pub fn cleanup_returns(&self) -> &[CleanupReturn] {
         &self.cleanups

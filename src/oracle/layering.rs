@@ -225,10 +225,7 @@ pub fn no_wait_under_loader_lock(facts: &Facts, _: &RunEnd, report: &mut Report)
 
 /// "a waits for b to exit; b waits for the loader lock, held by a".
 fn describe_cycle(facts: &Facts, pid: Pid, start: Tid, graph: &DiGraphMap<Tid, Waitee>) -> String {
-    let name = |tid: Tid| {
-        let thread = facts.world.thread_name(pid, tid);
-        format!("{}/{thread}", facts.process(pid))
-    };
+    let name = |tid: Tid| facts.world.thread_label(pid, Some(tid));
     let mut parts = Vec::new();
     let mut at = start;
     for _ in 0..graph.node_count() {

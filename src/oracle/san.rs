@@ -7,14 +7,6 @@ use crate::run::RunEnd;
 use crate::scenario::ProviderKind;
 use crate::wsa::*;
 
-fn san_finals<'f>(facts: &'f Facts) -> impl Iterator<Item = super::FinalCleanup> + 'f {
-    facts
-        .final_cleanups()
-        .iter()
-        .copied()
-        .filter(|f| facts.kind(f.provider) == ProviderKind::San)
-}
-
 /// The index of the `OpCompleted` of `op` in `from..=to`.
 fn completed_at(facts: &Facts, op: OpId, from: usize, to: usize) -> Option<(usize, u32)> {
     (from..=to).find_map(|i| match facts.events[i].kind {
@@ -44,7 +36,7 @@ fn inside_upcall(facts: &Facts, op: OpId, index: usize) -> bool {
 /// `san.cleanup.complete_via_upcall`: every operation pending at the final cleanup is
 /// completed through WPUCompleteOverlappedRequest with WSA_OPERATION_ABORTED.
 pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    for f in san_finals(facts) {
+    for f in facts.finals_of(ProviderKind::San) {
         for (op, _, kind) in pending_at(facts, f.process, f.provider, f.call) {
             report.exercised();
             // Not the clean-up's to cancel: the network finished it first, or a
@@ -122,7 +114,7 @@ pub fn free_before_complete(facts: &Facts, _: &RunEnd, report: &mut Report) {
 
 /// `san.cleanup.no_notifications`: no FD_* notification during a SAN final cleanup.
 pub fn no_notifications(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    for f in san_finals(facts) {
+    for f in facts.finals_of(ProviderKind::San) {
         report.exercised();
         for index in f.call..=f.ret {
             let event = &facts.events[index];

@@ -19,14 +19,6 @@ pub struct Ledger {
     pub entries: Vec<LedgerEntry>,
 }
 
-impl Ledger {
-    pub fn with_capacity(entries: usize) -> Self {
-        Self {
-            entries: Vec::with_capacity(entries),
-        }
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SockState {
     Open,
