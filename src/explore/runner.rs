@@ -22,7 +22,7 @@ pub struct Summary {
     /// The contract of the first violation, in event order.
     pub violation: Option<&'static str>,
     /// Every contract the run violated (empty when it passed).
-    pub violated: Vec<&'static str>,
+    pub violated: oracle::Violated,
     /// Polls of the engine.
     pub steps: u64,
 }

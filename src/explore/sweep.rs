@@ -20,7 +20,7 @@ use sim::{Dfs, Guide, GuidedScheduler, PctScheduler, RandomScheduler, Scheduler,
 
 use super::progress::Progress;
 use super::runner::{Divergence, Explorer, Summary};
-use super::tally::{Combiner, Tally, UnitLog};
+use super::tally::{Combiner, RecentStates, Tally, UnitLog};
 use super::{Shard, Strategy};
 use crate::scenario::Scenario;
 
@@ -116,12 +116,13 @@ pub fn sampled(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swept {
     let chunks: Vec<u64> = (0..plan.runs.div_ceil(CHUNK_RUNS)).collect();
     let chunk = |explorer: &mut Explorer, index: u64| {
         let mut tally = Tally::default();
+        let mut recent = RecentStates::new();
         let end = ((index + 1) * CHUNK_RUNS).min(plan.runs);
         for run in (index * CHUNK_RUNS..end).filter(|run| plan.shard.owns(*run)) {
             match run_one(explorer, plan.check_determinism, || plan.scheduler(run)) {
-                Ok(summary) => tally.record(run, &summary),
+                Ok(summary) => tally.record(run, &summary, &mut recent),
                 Err((summary, divergence)) => {
-                    tally.record(run, &summary);
+                    tally.record(run, &summary, &mut recent);
                     tally.diverged(run, divergence);
                 }
             }

@@ -29,9 +29,12 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn record(&mut self, run: u64, summary: &Summary) {
+    /// Counts one run; `recent` spares the set a search for an end state met lately.
+    pub fn record(&mut self, run: u64, summary: &Summary, recent: &mut RecentStates) {
         self.schedules += 1;
-        self.end_states.insert(summary.end_state);
+        if recent.is_new(summary.end_state) {
+            self.end_states.insert(summary.end_state);
+        }
         if !summary.failed() {
             return;
         }
@@ -68,6 +71,41 @@ impl Tally {
             self.diverged(run, divergence);
         }
         self
+    }
+}
+
+/// A direct-mapped cache of end states already put in a [`Tally`]'s set. Most runs of a
+/// long sweep end in a state met before, and one compare here is cheaper than a search
+/// of the set. A miss only costs that search, so the cache never changes a count.
+pub struct RecentStates {
+    slots: Vec<u64>,
+}
+
+impl RecentStates {
+    const SLOTS: usize = 1024;
+
+    pub fn new() -> Self {
+        // Slot `i` holds a hash whose low bits are `i`. It starts with `!i`, whose low
+        // bits are not `i` (the slot count is even), so no hash matches an empty slot.
+        Self {
+            slots: (0..Self::SLOTS as u64).map(|i| !i).collect(),
+        }
+    }
+
+    /// False when `state` is in the cache (so already in the set); otherwise caches it.
+    pub fn is_new(&mut self, state: u64) -> bool {
+        let slot = &mut self.slots[state as usize % Self::SLOTS];
+        if *slot == state {
+            return false;
+        }
+        *slot = state;
+        true
+    }
+}
+
+impl Default for RecentStates {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -213,12 +251,33 @@ mod tests {
             end_state: state,
             violation: fails.then_some("wsp.cleanup.refcount"),
             violated: if fails {
-                vec!["wsp.cleanup.refcount"]
+                smallvec::smallvec!["wsp.cleanup.refcount"]
             } else {
-                vec![]
+                smallvec::smallvec![]
             },
             steps: 1,
         }
+    }
+
+    #[test]
+    fn the_recent_states_cache_only_skips_a_state_it_holds() {
+        let mut recent = RecentStates::new();
+        // Every slot starts empty: no hash matches, whatever its low bits.
+        for state in [0, 1, 1023, u64::MAX, !1023, !0 ^ 1] {
+            assert!(recent.is_new(state), "{state:#x} met an empty slot");
+            assert!(!recent.is_new(state), "{state:#x} was just cached");
+        }
+        // 1024 shares slot 0 with 0 and evicts it: 0 is then a miss again.
+        assert!(recent.is_new(1024));
+        assert!(recent.is_new(0));
+        // So the tally's set is complete: 3000 states, met twice each, in two orders.
+        let mut tally = Tally::default();
+        let mut recent = RecentStates::new();
+        for state in (0..3000).chain((0..3000).rev()) {
+            tally.record(state, &summary(state * 7919, false), &mut recent);
+        }
+        assert_eq!(tally.end_states.len(), 3000);
+        assert_eq!(tally.schedules, 6000);
     }
 
     #[test]

@@ -167,18 +167,22 @@ fn triggers(id: &str) -> Triggers {
 pub struct Report {
     contract: &'static str,
     exercised: bool,
+    /// The earliest event of a violation found.
+    first: Option<usize>,
+    /// Every violation, with its message; only kept for a full verdict (a sweep's
+    /// outline needs no more than `first`).
     violations: Vec<Violation>,
-    /// Whether violations get their messages (a sweep's outline does without them).
-    messages: bool,
+    full: bool,
 }
 
 impl Report {
-    fn new(contract: &'static str, messages: bool) -> Self {
+    fn new(contract: &'static str, full: bool) -> Self {
         Self {
             contract,
             exercised: false,
+            first: None,
             violations: Vec::new(),
-            messages,
+            full,
         }
     }
 
@@ -186,14 +190,14 @@ impl Report {
         self.exercised = true;
     }
 
-    /// A violation at `event`; `message` is written only if the verdict keeps messages.
+    /// A violation at `event`; `message` is written only for a full verdict.
     pub fn violation(&mut self, facts: &Facts, event: usize, message: impl FnOnce() -> String) {
         self.exercised = true;
-        let message = if self.messages {
-            message()
-        } else {
-            String::new()
-        };
+        self.first = Some(self.first.map_or(event, |first| first.min(event)));
+        if !self.full {
+            return;
+        }
+        let message = message();
         let at = &facts.events[event.min(facts.events.len().saturating_sub(1))];
         self.violations.push(Violation {
             contract: self.contract,
@@ -304,9 +308,9 @@ pub fn check(world: &World, end: &RunEnd) -> Verdict {
 fn check_gated(world: &World, end: &RunEnd, gate: bool) -> Verdict {
     let mut checks = Vec::with_capacity(CONTRACTS.len());
     let mut violations = Vec::new();
-    judge(world, end, gate, true, |contract, status, found| {
+    judge(world, end, gate, true, |contract, status, report| {
         checks.push(Check { contract, status });
-        violations.append(found);
+        violations.append(&mut report.violations);
     });
     violations.sort_by_key(|v| v.event);
     Verdict { checks, violations }
@@ -318,20 +322,23 @@ pub struct Outline {
     /// The contract of the first violation in event order (as [`Verdict::violations`]).
     pub first: Option<&'static str>,
     /// The distinct contracts violated, in table order (as [`Verdict::violated`]).
-    pub violated: Vec<&'static str>,
+    pub violated: Violated,
 }
+
+/// Contract ids, without an allocation for the few a run violates at once.
+pub type Violated = smallvec::SmallVec<[&'static str; 4]>;
 
 /// The oracle on every checker, as [`check`], keeping only the [`Outline`] (so no
 /// violation's message is written).
 pub fn outline(world: &World, end: &RunEnd) -> Outline {
     let mut outline = Outline::default();
     let mut first_event = usize::MAX;
-    judge(world, end, true, false, |contract, status, found| {
+    judge(world, end, true, false, |contract, status, report| {
         if status == Status::Violated {
             outline.violated.push(contract);
         }
         // Strictly earlier only: a stable sort keeps the earlier checker's first.
-        if let Some(event) = found.iter().map(|v| v.event).min()
+        if let Some(event) = report.first
             && event < first_event
         {
             first_event = event;
@@ -341,16 +348,16 @@ pub fn outline(world: &World, end: &RunEnd) -> Outline {
     outline
 }
 
-/// Runs each checker in table order and hands `found` its status and violations (lent,
-/// not moved: moving a just-filled `Vec` costs more than the rest of a passing check).
-/// Unless `full` (for a sweep's outline), violations have no message and the checkers
-/// that do not run are not reported at all.
+/// Runs each checker in table order and hands `found` its status and report (lent, not
+/// moved: moving a just-filled `Vec` costs more than the rest of a passing check).
+/// Unless `full` (for a sweep's outline), the report keeps only its first violation's
+/// event, and the checkers that do not run are not reported at all.
 fn judge(
     world: &World,
     end: &RunEnd,
     gate: bool,
     full: bool,
-    mut found: impl FnMut(&'static str, Status, &mut Vec<Violation>),
+    mut found: impl FnMut(&'static str, Status, &mut Report),
 ) {
     let facts = Facts::new(world);
     let scenario = &world.scenario;
@@ -382,14 +389,14 @@ fn judge(
         if runs {
             (resolved.checker)(&facts, end, &mut report);
         }
-        let status = if !report.violations.is_empty() {
+        let status = if report.first.is_some() {
             Status::Violated
         } else if report.exercised {
             Status::Held
         } else {
             Status::NotExercised
         };
-        found(resolved.id, status, &mut report.violations);
+        found(resolved.id, status, &mut report);
     }
 }
 
@@ -511,7 +518,7 @@ mod tests {
                         // A sweep's outline says what the full verdict says.
                         let outline = outline(&simulated.world, &end);
                         assert_eq!(outline.first, full.violations.first().map(|v| v.contract));
-                        assert_eq!(outline.violated, full.violated());
+                        assert_eq!(outline.violated.to_vec(), full.violated());
                         runs += 1;
                         let facts = Facts::new(&simulated.world);
                         let kinds = simulated
