@@ -123,15 +123,13 @@ fn parts(bencher: divan::Bencher, part: &str) {
         let mut violations = 0;
         for run in 0..RUNS {
             let scheduler = Box::new(sim::RandomScheduler::for_run(1, run));
-            let mut simulated = simulate_reusing(&shared, scheduler, events, &mut reuse);
+            let ran = simulate_reusing(&shared, scheduler, events, &mut reuse);
+            let world = reuse.world();
             if oracle {
-                let end = run_end(&simulated.world, &simulated.outcome);
-                violations += ws2sim::oracle::outline(&simulated.world, &end)
-                    .violated
-                    .len();
+                let end = run_end(world, &ran.outcome);
+                violations += ws2sim::oracle::outline(world, &end).violated.len();
             }
-            events = std::mem::take(&mut simulated.world.events);
-            reuse.give_back(simulated.world);
+            events = std::mem::take(&mut world.events);
         }
         violations
     });

@@ -11,7 +11,7 @@ use crate::event::{Event, Pid, SocketHandle, Tid};
 use crate::oracle::{self, Verdict};
 use crate::providers::{self, ModelInfo};
 use crate::scenario::{self, Ending, Scenario};
-use crate::world::{Cx, Room, Shared, World, process};
+use crate::world::{Cx, Shared, World, process};
 use crate::ws2::{self, WS2_32, Ws2Model};
 
 /// How to run a scenario.
@@ -209,19 +209,40 @@ pub struct Simulated {
     pub steps: u64,
 }
 
-/// What one run of a sweep leaves to the next: the engine and the world's tables, to be
-/// reset rather than allocated again.
+/// What one run of a sweep leaves to the next: the engine and the world, to be reset
+/// rather than allocated again. The world of the last run stays here ([`Reuse::world`]).
 #[derive(Default)]
 pub struct Reuse {
     engine: Option<Engine>,
-    room: Room,
+    world: Option<Rc<RefCell<World>>>,
 }
 
 impl Reuse {
-    /// Takes back a world whose run is over (its events taken out first, if wanted).
-    pub fn give_back(&mut self, world: World) {
-        self.room = world.vacate();
+    /// The world of the last run.
+    ///
+    /// # Panics
+    /// Before the first run.
+    pub fn world(&mut self) -> &mut World {
+        let world = self.world.as_mut().expect("a run was made in this Reuse");
+        Rc::get_mut(world)
+            .expect("every task, and with it every Cx, ended with the run")
+            .get_mut()
     }
+
+    fn into_world(self) -> World {
+        let world = self.world.expect("a run was made in this Reuse");
+        match Rc::try_unwrap(world) {
+            Ok(world) => world.into_inner(),
+            Err(_) => unreachable!("every task, and with it every Cx, ended with the run"),
+        }
+    }
+}
+
+/// How a run made in a [`Reuse`] ended; its world is [`Reuse::world`].
+pub struct Ran {
+    pub outcome: Outcome,
+    /// Polls of the engine.
+    pub steps: u64,
 }
 
 /// Builds the world, drives it under `scheduler` until nothing can run or a budget is
@@ -231,17 +252,23 @@ pub fn simulate(
     scheduler: Box<dyn sim::Scheduler>,
     events: Vec<Event>,
 ) -> Simulated {
-    simulate_reusing(shared, scheduler, events, &mut Reuse::default())
+    let mut reuse = Reuse::default();
+    let Ran { outcome, steps } = simulate_reusing(shared, scheduler, events, &mut reuse);
+    Simulated {
+        world: reuse.into_world(),
+        outcome,
+        steps,
+    }
 }
 
-/// [`simulate`] in what an earlier run left: a sweep of many runs reuses one engine,
-/// one event buffer and one set of world tables.
+/// [`simulate`] in what an earlier run left: a sweep of many runs reuses one engine and
+/// one world, restarted in place ([`World::restart`]). The world stays in `reuse`.
 pub fn simulate_reusing(
     shared: &Shared,
     scheduler: Box<dyn sim::Scheduler>,
     mut events: Vec<Event>,
     reuse: &mut Reuse,
-) -> Simulated {
+) -> Ran {
     let scenario = &shared.scenario;
     let budget = Budget {
         steps_max: scenario.budget.steps_max,
@@ -254,10 +281,22 @@ pub fn simulate_reusing(
         }
         None => Engine::new(scheduler, budget),
     };
-    let mut world = World::in_room(shared, std::mem::take(&mut reuse.room));
     events.clear();
-    world.events = events;
-    let world = Rc::new(RefCell::new(world));
+    let world = match reuse.world.take() {
+        Some(mut last) => {
+            let world = Rc::get_mut(&mut last)
+                .expect("every task, and with it every Cx, ended with the run")
+                .get_mut();
+            world.restart(shared);
+            world.events = events;
+            last
+        }
+        None => {
+            let mut world = World::new(shared);
+            world.events = events;
+            Rc::new(RefCell::new(world))
+        }
+    };
     let root = Cx {
         world: world.clone(),
         sim: engine.handle(),
@@ -271,15 +310,8 @@ pub fn simulate_reusing(
     // Tasks still parked hold the world: they end with the run.
     engine.drop_tasks();
     reuse.engine = Some(engine);
-    let world = match Rc::try_unwrap(world) {
-        Ok(world) => world.into_inner(),
-        Err(_) => unreachable!("every task, and with it every Cx, ended with the run"),
-    };
-    Simulated {
-        world,
-        outcome,
-        steps,
-    }
+    reuse.world = Some(world);
+    Ran { outcome, steps }
 }
 
 /// How a simulated run ended, in the scenario's terms.

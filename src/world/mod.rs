@@ -336,31 +336,71 @@ impl Shared {
     }
 }
 
-/// The tables a finished run's world leaves to the next run of a sweep, with the room
-/// they grew to, so that a run in a sweep allocates none of them again.
-#[derive(Default)]
-pub struct Room {
-    /// The last run's processes: each is restarted in place ([`Proc::restart`]).
-    procs: Vec<Proc>,
-    machine: Vec<Machine>,
-    ledger: Vec<kernel::LedgerEntry>,
-    ops: Vec<Op>,
-}
-
 impl World {
     pub fn new(shared: &Shared) -> Self {
-        Self::in_room(shared, Room::default())
+        let mut world = Self {
+            scenario: shared.scenario.clone(),
+            models: shared.models.clone(),
+            events: Vec::new(),
+            events_max: 0,
+            events_exhausted: false,
+            next_call: 0,
+            procs: Vec::new(),
+            machine: Vec::new(),
+            ledger: Ledger {
+                entries: Vec::new(),
+            },
+            ops: Vec::new(),
+            catalog: shared.catalog.clone(),
+            catalog_rank: shared.catalog_rank.clone(),
+            step_providers: shared.step_providers.clone(),
+            ws2_model: shared.ws2_model,
+            alloc_counts: SmallMap::new(),
+            fired_faults: Vec::new(),
+            socket_names: Vec::new(),
+            nshost: NsHost::default(),
+        };
+        world.restart(shared);
+        world
     }
 
-    /// A new world, as [`World::new`] makes it, built in the tables of `room`.
-    pub fn in_room(shared: &Shared, room: Room) -> Self {
-        let Room {
-            mut procs,
-            mut machine,
+    /// Makes the world of a finished run the world [`World::new`] makes, in place: its
+    /// tables keep the room they grew to, so a run of a sweep allocates none of them
+    /// again. Its event buffer is emptied, not replaced.
+    pub fn restart(&mut self, shared: &Shared) {
+        // Every field, so that a new one cannot be forgotten here.
+        let World {
+            scenario,
+            models,
+            events,
+            events_max,
+            events_exhausted,
+            next_call,
+            procs,
+            machine,
             ledger,
-            mut ops,
-        } = room;
-        let scenario = shared.scenario.clone();
+            ops,
+            catalog,
+            catalog_rank,
+            ws2_model,
+            alloc_counts,
+            fired_faults,
+            socket_names,
+            nshost,
+            step_providers,
+        } = self;
+        if !Rc::ptr_eq(scenario, &shared.scenario) {
+            *scenario = shared.scenario.clone();
+            *models = shared.models.clone();
+            *catalog = shared.catalog.clone();
+            *catalog_rank = shared.catalog_rank.clone();
+            *step_providers = shared.step_providers.clone();
+        }
+        *ws2_model = shared.ws2_model;
+        events.clear();
+        *events_max = scenario.budget.events_max;
+        *events_exhausted = false;
+        *next_call = 0;
         procs.truncate(scenario.processes.len());
         for (pid, process) in scenario.processes.iter().enumerate() {
             let (threads, providers) = (process.threads.len(), scenario.providers.len());
@@ -371,40 +411,13 @@ impl World {
         }
         machine.clear();
         machine.extend(scenario.providers.iter().map(|_| Machine::default()));
-        let mut ledger = Ledger { entries: ledger };
         ledger.entries.clear();
         ledger.entries.reserve(4 * scenario.providers.len());
         ops.clear();
-        Self {
-            events_max: scenario.budget.events_max,
-            scenario,
-            models: shared.models.clone(),
-            events: Vec::new(),
-            events_exhausted: false,
-            next_call: 0,
-            procs,
-            machine,
-            ledger,
-            ops,
-            catalog: shared.catalog.clone(),
-            catalog_rank: shared.catalog_rank.clone(),
-            step_providers: shared.step_providers.clone(),
-            ws2_model: shared.ws2_model,
-            alloc_counts: SmallMap::new(),
-            fired_faults: Vec::new(),
-            socket_names: Vec::new(),
-            nshost: NsHost::default(),
-        }
-    }
-
-    /// Ends the world, leaving its tables to the next run (its events go elsewhere).
-    pub fn vacate(self) -> Room {
-        Room {
-            procs: self.procs,
-            machine: self.machine,
-            ledger: self.ledger.entries,
-            ops: self.ops,
-        }
+        alloc_counts.clear();
+        fired_faults.clear();
+        socket_names.clear();
+        *nshost = NsHost::default();
     }
 
     pub fn transport_defect(&self, provider: ProviderIx) -> Option<TransportDefect> {
