@@ -1,6 +1,8 @@
 //! Threads running their steps, and the ways a process ends (SPEC sections 2 and 3):
 //! returning (its threads ran out of steps), ExitProcess, TerminateProcess.
 
+use smallvec::SmallVec;
+
 use crate::event::*;
 use crate::providers::{namespace, nspv2, transport};
 use crate::scenario::{Fault, Route, SpiCall, Step};
@@ -169,14 +171,15 @@ pub fn end_process(cx: &Cx, how: ProcessEnd) {
         }
         process.alive = false;
         process.ended = Some(how);
-        let victims: Vec<(Tid, sim::TaskId)> = process
+        // Inline for the few threads and providers of a process: most runs end one.
+        let victims: SmallVec<[(Tid, sim::TaskId); 8]> = process
             .threads
             .iter()
             .enumerate()
             .filter(|(_, t)| !t.finished)
             .filter_map(|(tid, t)| t.task.map(|task| (tid as Tid, task)))
             .collect();
-        let loaded: Vec<ProviderIx> = process
+        let loaded: SmallVec<[ProviderIx; 8]> = process
             .loaded
             .iter()
             .filter(|(_, count)| **count > 0)
