@@ -16,6 +16,8 @@ pub mod providers;
 pub mod render;
 pub mod run;
 pub mod scenario;
+#[cfg(test)]
+mod shipped;
 pub mod small;
 pub mod switch;
 pub mod world;

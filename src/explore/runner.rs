@@ -3,14 +3,13 @@
 //! shared, the models resolved once and the event buffer reused; text is rendered only
 //! for the one failure a report shows, through [`run::run`].
 
-use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 use sim::{Schedule, Scheduler};
 
 use crate::event::Event;
 use crate::oracle;
-use crate::run::{self, OptionError, Reuse, Run, RunEnd, RunOptions};
+use crate::run::{self, OptionError, Reuse, Run, RunOptions};
 use crate::scenario::Scenario;
 use crate::world::Shared;
 
@@ -115,9 +114,12 @@ impl Explorer {
         let world = self.reuse.world();
         let end = run::run_end(world, &ran.outcome);
         let outline = oracle::outline(world, &end);
+        let end_state = world
+            .stream
+            .end_state(world.events.len(), std::mem::discriminant(&end.ending()));
         let events = std::mem::take(&mut world.events);
         let summary = Summary {
-            end_state: end_state(&events, &end),
+            end_state,
             violation: outline.first,
             violated: outline.violated,
             steps: ran.steps,
@@ -146,89 +148,6 @@ impl Explorer {
 pub fn first_difference(a: &[Event], b: &[Event]) -> Option<usize> {
     let common = a.iter().zip(b).position(|(x, y)| x != y);
     common.or((a.len() != b.len()).then(|| a.len().min(b.len())))
-}
-
-/// A hash of a run's end state: its whole event stream and how it ended.
-fn end_state(events: &[Event], end: &RunEnd) -> u64 {
-    let mut hasher = StateHasher::default();
-    events.hash(&mut hasher);
-    std::mem::discriminant(&end.ending()).hash(&mut hasher);
-    hasher.finish()
-}
-
-/// A small, fixed hasher: the same events give the same hash in every process of the
-/// same binary (shards compare hashes), unlike std's randomly keyed one. Each write is
-/// mixed into the lane written four writes before, so four mixes are in flight at once
-/// instead of each waiting for the last.
-struct StateHasher {
-    lanes: [u64; 4],
-    words: u64,
-}
-
-impl Default for StateHasher {
-    fn default() -> Self {
-        Self {
-            lanes: [
-                0x243f_6a88_85a3_08d3,
-                0x1319_8a2e_0370_7344,
-                0xa409_3822_299f_31d0,
-                0x082e_fa98_ec4e_6c89,
-            ],
-            words: 0,
-        }
-    }
-}
-
-impl StateHasher {
-    #[inline(always)]
-    fn mix(&mut self, word: u64) {
-        let [a, b, c, d] = self.lanes;
-        let mixed = (a ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        self.lanes = [b, c, d, mixed ^ (mixed >> 29)];
-        self.words += 1;
-    }
-}
-
-impl Hasher for StateHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.mix(u64::from_le_bytes(word));
-        }
-    }
-    fn write_u8(&mut self, value: u8) {
-        self.mix(u64::from(value));
-    }
-    fn write_u16(&mut self, value: u16) {
-        self.mix(u64::from(value));
-    }
-    fn write_u32(&mut self, value: u32) {
-        self.mix(u64::from(value));
-    }
-    fn write_u64(&mut self, value: u64) {
-        self.mix(value);
-    }
-    fn write_usize(&mut self, value: usize) {
-        self.mix(value as u64);
-    }
-    fn write_isize(&mut self, value: isize) {
-        self.mix(value as u64);
-    }
-    fn write_i32(&mut self, value: i32) {
-        self.mix(u64::from(value as u32));
-    }
-    /// The lanes and the number of words, through splitmix64's finaliser, so that near
-    /// streams land far apart.
-    fn finish(&self) -> u64 {
-        let mut z = self.words;
-        for (lane, value) in self.lanes.iter().enumerate() {
-            z = (z ^ value.rotate_left(lane as u32 * 16)).wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
-        }
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
 }
 
 #[cfg(test)]

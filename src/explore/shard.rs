@@ -13,8 +13,10 @@ use super::sweep::{Swept, join_units};
 use super::tally::{Tally, UnitLog};
 use super::{Shard, Strategy};
 
-/// The version of the shard document format.
-pub const FORMAT: &str = "ws2sim-explore-shard/1";
+/// The version of the shard document format. Version 2: end-state hashes are fed as
+/// events are recorded (`world::stream`), so a version 1 document's hashes would not
+/// match and its end states would be counted twice.
+pub const FORMAT: &str = "ws2sim-explore-shard/2";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardDoc {

@@ -402,23 +402,11 @@ fn judge(
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
     use std::rc::Rc;
 
     use super::*;
     use crate::providers::MODELS;
     use crate::world::Shared;
-
-    fn ron_files(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).expect("a folder").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                ron_files(&path, out);
-            } else if path.extension().is_some_and(|e| e == "ron") {
-                out.push(path);
-            }
-        }
-    }
 
     fn outcome(verdict: &Verdict) -> (Vec<(&'static str, Status)>, Vec<Violation>) {
         let checks = verdict
@@ -432,9 +420,7 @@ mod tests {
     /// `events_of` is the run's events of one process before an index, by either walk.
     #[test]
     fn events_of_a_process_are_those_a_filtered_scan_finds() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = Vec::new();
-        ron_files(&root.join("scenarios"), &mut files);
+        let files = crate::shipped::ron_files(&["scenarios"]);
         let mut several = 0;
         for file in &files {
             let scenario = Rc::new(crate::scenario::load_file(file).expect("loads"));
@@ -485,11 +471,7 @@ mod tests {
     /// the verdict is the same with and without it, and a sweep's outline agrees.
     #[test]
     fn the_trigger_gate_and_the_outline_never_change_a_verdict() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = Vec::new();
-        ron_files(&root.join("scenarios"), &mut files);
-        ron_files(&root.join("tests/regressions"), &mut files);
-        files.sort();
+        let files = crate::shipped::ron_files(&["scenarios", "tests/regressions"]);
         let mut runs = 0;
         let mut skipped = 0;
         for file in &files {

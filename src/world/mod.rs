@@ -8,8 +8,10 @@
 pub mod kernel;
 pub mod loader;
 pub mod process;
+pub mod stream;
 
 use std::cell::RefCell;
+use std::hash::Hash;
 use std::rc::Rc;
 
 use sim::{Handle, TaskId};
@@ -20,6 +22,7 @@ use crate::providers::{Defect, ModelInfo, NamespaceDefect, TransportDefect};
 use crate::scenario::{Scenario, SpiCall};
 use crate::small::SmallMap;
 use kernel::{Ledger, Op, Sock};
+use stream::StreamHash;
 
 /// A thread of a process: one of the scenario's, or a provider's worker.
 pub struct ThreadState {
@@ -263,6 +266,8 @@ pub struct World {
     pub nshost: NsHost,
     /// The provider each scenario step names ([`Shared::step_providers`]).
     pub step_providers: Rc<StepProviders>,
+    /// The hash of the events recorded so far ([`stream`]).
+    pub stream: StreamHash,
 }
 
 /// What every run of one scenario shares, built once rather than for each run: the
@@ -359,6 +364,7 @@ impl World {
             fired_faults: Vec::new(),
             socket_names: Vec::new(),
             nshost: NsHost::default(),
+            stream: StreamHash::default(),
         };
         world.restart(shared);
         world
@@ -388,6 +394,7 @@ impl World {
             socket_names,
             nshost,
             step_providers,
+            stream,
         } = self;
         if !Rc::ptr_eq(scenario, &shared.scenario) {
             *scenario = shared.scenario.clone();
@@ -398,6 +405,7 @@ impl World {
         }
         *ws2_model = shared.ws2_model;
         events.clear();
+        *stream = StreamHash::default();
         *events_max = scenario.budget.events_max;
         *events_exhausted = false;
         *next_call = 0;
@@ -504,26 +512,29 @@ impl Cx {
         self.sim.now()
     }
 
-    /// Records an event at the thread's current depth.
-    #[inline]
+    /// Records an event at the thread's current depth. Inlined, so that the kind is
+    /// hashed where it is built (see [`stream`]).
+    #[inline(always)]
     pub fn emit(&self, kind: EventKind) {
         let mut world = self.world.borrow_mut();
-        emit_into(&mut world, &self.sim, self.pid, self.tid, kind);
+        if world.events_full(&self.sim) {
+            return;
+        }
+        kind.hash(&mut world.stream);
+        record(&mut world, &self.sim, self.pid, self.tid, kind);
     }
 
     /// Records a call and enters it; returns its id for [`Cx::ret`].
-    #[inline]
+    #[inline(always)]
     pub fn call(&self, call: Call) -> u32 {
+        let id = {
+            let world = &mut self.world.borrow_mut();
+            let id = world.next_call;
+            world.next_call += 1;
+            id
+        };
+        self.emit(EventKind::Call { id, call });
         let mut world = self.world.borrow_mut();
-        let id = world.next_call;
-        world.next_call += 1;
-        emit_into(
-            &mut world,
-            &self.sim,
-            self.pid,
-            self.tid,
-            EventKind::Call { id, call },
-        );
         if let Some(tid) = self.tid {
             let thread = &mut world.procs[self.pid as usize].threads[tid as usize];
             thread.depth = thread.depth.saturating_add(1);
@@ -532,20 +543,19 @@ impl Cx {
     }
 
     /// Leaves a call and records how it returned.
-    #[inline]
+    #[inline(always)]
     pub fn ret(&self, id: u32, ret: i32, error: Option<u32>, detail: Detail) {
-        let mut world = self.world.borrow_mut();
         if let Some(tid) = self.tid {
+            let world = &mut self.world.borrow_mut();
             let thread = &mut world.procs[self.pid as usize].threads[tid as usize];
             thread.depth = thread.depth.saturating_sub(1);
         }
-        let kind = EventKind::Return {
+        self.emit(EventKind::Return {
             id,
             ret,
             error,
             detail,
-        };
-        emit_into(&mut world, &self.sim, self.pid, self.tid, kind);
+        });
     }
 
     /// A point where the scheduler may run another thread.
@@ -609,20 +619,30 @@ impl Cx {
     }
 }
 
-#[inline]
-pub fn emit_into(world: &mut World, sim: &Handle, pid: Pid, tid: Option<Tid>, kind: EventKind) {
-    if world.events.len() as u64 >= world.events_max {
-        if !world.events_exhausted {
-            world.events_exhausted = true;
+impl World {
+    /// Whether the event budget is spent; the first time it is, the run halts.
+    #[inline]
+    fn events_full(&mut self, sim: &Handle) -> bool {
+        if (self.events.len() as u64) < self.events_max {
+            return false;
+        }
+        if !self.events_exhausted {
+            self.events_exhausted = true;
             sim.halt();
         }
-        return;
+        true
     }
+}
+
+/// Appends an event whose kind the caller has hashed, hashing the rest of it.
+fn record(world: &mut World, sim: &Handle, pid: Pid, tid: Option<Tid>, kind: EventKind) {
     let depth = tid.map_or(0, |tid| {
         world.procs[pid as usize].threads[tid as usize].depth
     });
+    let time = sim.now();
+    world.stream.place(time, pid, tid, depth);
     world.events.push(Event {
-        time: sim.now(),
+        time,
         process: pid,
         thread: tid,
         depth,
