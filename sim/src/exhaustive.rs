@@ -118,8 +118,7 @@ mod tests {
             });
         }
         engine.run();
-        let order = log.borrow().clone();
-        order
+        log.borrow().clone()
     }
 
     fn search(root: Vec<u64>, bound: Option<u32>, steps: usize) -> Vec<Vec<u8>> {

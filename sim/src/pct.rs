@@ -111,8 +111,7 @@ mod tests {
             });
         }
         engine.run();
-        let order = log.borrow().clone();
-        order
+        log.borrow().clone()
     }
 
     #[test]

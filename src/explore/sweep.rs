@@ -95,19 +95,20 @@ impl Plan {
     }
 }
 
-/// One run, twice under `--check-determinism`.
+/// One run, twice under `--check-determinism` (`Err`: the two runs parted; boxed, as
+/// it is rare).
 fn run_one(
     explorer: &mut Explorer,
     check: bool,
     make: impl FnMut() -> Box<dyn Scheduler>,
-) -> Result<Summary, (Summary, Divergence)> {
+) -> Result<Summary, Box<(Summary, Divergence)>> {
     if !check {
         return Ok(explorer.run(make));
     }
     let mut make = make;
     explorer.run_twice(&mut make).map_err(|divergence| {
         let summary = explorer.run(make);
-        (summary, divergence)
+        Box::new((summary, divergence))
     })
 }
 
@@ -121,7 +122,8 @@ pub fn sampled(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swept {
         for run in (index * CHUNK_RUNS..end).filter(|run| plan.shard.owns(*run)) {
             match run_one(explorer, plan.check_determinism, || plan.scheduler(run)) {
                 Ok(summary) => tally.record(run, &summary, &mut recent),
-                Err((summary, divergence)) => {
+                Err(parted) => {
+                    let (summary, divergence) = *parted;
                     tally.record(run, &summary, &mut recent);
                     tally.diverged(run, divergence);
                 }
@@ -208,7 +210,8 @@ fn search_unit(
         let decisions = || guide.borrow().decisions();
         match run_one(explorer, plan.check_determinism, make) {
             Ok(summary) => log.record(&summary, decisions),
-            Err((summary, divergence)) => {
+            Err(parted) => {
+                let (summary, divergence) = *parted;
                 log.record(&summary, decisions);
                 if log.divergence.is_none() {
                     log.divergence = Some((index, divergence));

@@ -47,7 +47,7 @@ struct JsonVerdict<'a> {
     checks: &'a [Check],
 }
 
-fn thread_name<'a>(run: &'a Run, process: u16, thread: Option<u16>) -> Option<&'a str> {
+fn thread_name(run: &Run, process: u16, thread: Option<u16>) -> Option<&str> {
     thread.map(|tid| {
         run.names.threads[process as usize]
             .get(tid as usize)

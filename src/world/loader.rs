@@ -78,7 +78,7 @@ pub async fn free_library(cx: &Cx, provider: ProviderIx) {
         .loaded
         .get(&provider)
         .copied();
-    if !count.is_some_and(|count| count > 0) {
+    if count.is_none_or(|count| count == 0) {
         return;
     }
     lock(cx).await;
