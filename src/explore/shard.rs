@@ -13,10 +13,10 @@ use super::sweep::{Swept, join_units};
 use super::tally::{Tally, UnitLog};
 use super::{Shard, Strategy};
 
-/// The version of the shard document format. Version 2: end-state hashes are fed as
-/// events are recorded (`world::stream`), so a version 1 document's hashes would not
-/// match and its end states would be counted twice.
-pub const FORMAT: &str = "ws2sim-explore-shard/2";
+/// The version of the shard document format. It changes with the end-state hash too:
+/// documents whose hashes differ would count one end state twice. Version 3: the hash
+/// is fed as events are recorded, each kind by its own fields (`world::stream`).
+pub const FORMAT: &str = "ws2sim-explore-shard/3";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardDoc {

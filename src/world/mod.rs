@@ -11,7 +11,6 @@ pub mod process;
 pub mod stream;
 
 use std::cell::RefCell;
-use std::hash::Hash;
 use std::rc::Rc;
 
 use sim::{Handle, TaskId};
@@ -520,7 +519,7 @@ impl Cx {
         if world.events_full(&self.sim) {
             return;
         }
-        kind.hash(&mut world.stream);
+        world.stream.kind(&kind);
         record(&mut world, &self.sim, self.pid, self.tid, kind);
     }
 
