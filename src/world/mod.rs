@@ -395,13 +395,18 @@ impl World {
             step_providers,
             stream,
         } = self;
-        if !Rc::ptr_eq(scenario, &shared.scenario) {
-            *scenario = shared.scenario.clone();
-            *models = shared.models.clone();
-            *catalog = shared.catalog.clone();
-            *catalog_rank = shared.catalog_rank.clone();
-            *step_providers = shared.step_providers.clone();
+        // Each shared part is checked alone: another `Shared` may share the scenario
+        // and differ in its models.
+        fn share<T: ?Sized>(mine: &mut Rc<T>, shared: &Rc<T>) {
+            if !Rc::ptr_eq(mine, shared) {
+                *mine = shared.clone();
+            }
         }
+        share(scenario, &shared.scenario);
+        share(models, &shared.models);
+        share(catalog, &shared.catalog);
+        share(catalog_rank, &shared.catalog_rank);
+        share(step_providers, &shared.step_providers);
         *ws2_model = shared.ws2_model;
         events.clear();
         *stream = StreamHash::default();
