@@ -2,8 +2,8 @@
 //! calling WSPStartup then WSPCleanup directly on one provider (the scenario of issue
 //! 8). The oracle checks every run; a passing run keeps only its end-state hash.
 //! Throughput is divan's items/s, an item being one schedule. `parts` splits a schedule's
-//! cost: the simulation alone, then with the oracle (a sweep adds the end-state hash and
-//! its tally).
+//! cost: the simulation alone (the end-state hash included: the world feeds it as it
+//! records events), then with the oracle (a sweep adds its tally).
 
 use std::rc::Rc;
 
@@ -109,8 +109,9 @@ fn exhaustive_unbounded_jobs_1(bencher: divan::Bencher, model: &str) {
     sweep(bencher, model, options);
 }
 
-/// The random sweep of `random_jobs_1` without its hash and tally: `simulate` runs each
-/// schedule only; `simulate+oracle` also runs the oracle, as a sweep does.
+/// The random sweep of `random_jobs_1` without its tally: `simulate` runs each schedule
+/// only (with the end-state hash, fed as events are recorded); `simulate+oracle` also
+/// runs the oracle, as a sweep does.
 #[divan::bench(args = ["simulate", "simulate+oracle"], sample_count = 10, sample_size = 1)]
 fn parts(bencher: divan::Bencher, part: &str) {
     let scenario = Rc::new(two_spi_clients("conforming"));

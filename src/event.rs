@@ -20,7 +20,7 @@ pub type ResourceId = u32;
 /// An overlapped or blocking operation.
 pub type OpId = u32;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Event {
     pub time: u64,
     pub process: Pid,
@@ -406,7 +406,9 @@ pub enum Waitee {
     ThreadExit { thread: Tid },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+/// What happened. Its end-state hash is written by hand, variant by variant
+/// ([`crate::world::stream::StreamHash::kind`]), not derived.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "event")]
 pub enum EventKind {
     Call {

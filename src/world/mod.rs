@@ -532,34 +532,40 @@ impl Cx {
     #[inline(always)]
     pub fn call(&self, call: Call) -> u32 {
         let id = {
-            let world = &mut self.world.borrow_mut();
+            let mut world = self.world.borrow_mut();
             let id = world.next_call;
             world.next_call += 1;
             id
         };
         self.emit(EventKind::Call { id, call });
-        let mut world = self.world.borrow_mut();
-        if let Some(tid) = self.tid {
-            let thread = &mut world.procs[self.pid as usize].threads[tid as usize];
-            thread.depth = thread.depth.saturating_add(1);
-        }
+        self.nest(true);
         id
     }
 
     /// Leaves a call and records how it returned.
     #[inline(always)]
     pub fn ret(&self, id: u32, ret: i32, error: Option<u32>, detail: Detail) {
-        if let Some(tid) = self.tid {
-            let world = &mut self.world.borrow_mut();
-            let thread = &mut world.procs[self.pid as usize].threads[tid as usize];
-            thread.depth = thread.depth.saturating_sub(1);
-        }
+        self.nest(false);
         self.emit(EventKind::Return {
             id,
             ret,
             error,
             detail,
         });
+    }
+
+    /// Takes the thread one call deeper, or back out of one.
+    #[inline]
+    fn nest(&self, deeper: bool) {
+        if let Some(tid) = self.tid {
+            let mut world = self.world.borrow_mut();
+            let depth = &mut world.procs[self.pid as usize].threads[tid as usize].depth;
+            *depth = if deeper {
+                depth.saturating_add(1)
+            } else {
+                depth.saturating_sub(1)
+            };
+        }
     }
 
     /// A point where the scheduler may run another thread.
