@@ -2,6 +2,11 @@
 //! Events are data; the renderers (`render/`) and the oracle's checkers (`oracle/`)
 //! read them, and nothing else does.
 
+use std::collections::BTreeSet;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Mutex;
+
 use serde::Serialize;
 
 use crate::scenario::{CloseHow, IoMode, ProviderId};
@@ -20,7 +25,7 @@ pub type ResourceId = u32;
 /// An overlapped or blocking operation.
 pub type OpId = u32;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Event {
     pub time: u64,
     pub process: Pid,
@@ -67,7 +72,7 @@ impl OpKind {
 }
 
 /// An API or SPI call, with its arguments.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "function")]
 pub enum Call {
     WSAStartup {
@@ -167,7 +172,7 @@ pub enum Call {
     },
     WSALookupServiceBegin {
         namespace: u32,
-        name: String,
+        name: Name,
     },
     WSALookupServiceNext,
     WSALookupServiceEnd,
@@ -175,7 +180,7 @@ pub enum Call {
     /// entries it left NULL (what ws2_32 can see of the table).
     WSAAdvertiseProvider {
         provider: ProviderIx,
-        null_routines: Vec<NspV2Routine>,
+        null_routines: Routines,
     },
     WSAUnadvertiseProvider {
         provider: ProviderIx,
@@ -192,7 +197,7 @@ pub enum Call {
     NSPLookupServiceBegin {
         provider: ProviderIx,
         namespace: u32,
-        name: String,
+        name: Name,
     },
     NSPLookupServiceNext {
         provider: ProviderIx,
@@ -224,7 +229,7 @@ pub enum Call {
         session_of: Pid,
         arg: SessionArg,
         namespace: u32,
-        name: String,
+        name: Name,
     },
     NSPv2LookupServiceNextEx {
         provider: ProviderIx,
@@ -240,6 +245,46 @@ pub enum Call {
 
 /// A client session argument (`pvClientSessionArg`): an address in the host, 0 for NULL.
 pub type SessionArg = u64;
+
+/// A name a lookup asks for: the scenario's text, interned for the life of the process
+/// (a scenario has a few). It keeps events plain data (`Copy`), which a sweep needs: an
+/// event owning a `String` must be dropped if storing it fails, so it is assembled on
+/// the stack before it is stored, and copying it from there stalls on the fresh writes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Name(&'static str);
+
+impl Name {
+    /// The name with this text: the same one every time it is asked for.
+    pub fn intern(text: &str) -> Name {
+        static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+        let mut names = NAMES
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(&known) = names.get(text) {
+            return Name(known);
+        }
+        let leaked: &'static str = Box::leak(text.to_owned().into_boxed_str());
+        names.insert(leaked);
+        Name(leaked)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.0, f)
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
 
 /// The entries of an NSPV2_ROUTINE table (seeds 000, 001).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -264,6 +309,66 @@ impl NspV2Routine {
                 | NspV2Routine::NSPv2LookupServiceNextEx
                 | NspV2Routine::NSPv2LookupServiceEnd
         )
+    }
+}
+
+impl NspV2Routine {
+    /// Every entry, in table order.
+    pub const ALL: [NspV2Routine; 7] = [
+        NspV2Routine::NSPv2Startup,
+        NspV2Routine::NSPv2Cleanup,
+        NspV2Routine::NSPv2LookupServiceBegin,
+        NspV2Routine::NSPv2LookupServiceNextEx,
+        NspV2Routine::NSPv2LookupServiceEnd,
+        NspV2Routine::NSPv2SetServiceEx,
+        NspV2Routine::NSPv2ClientSessionRundown,
+    ];
+}
+
+/// A set of NSPV2_ROUTINE entries, listed in table order: a bit per entry, so that the
+/// events holding one stay plain data (see [`Name`]).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct Routines(u8);
+
+impl Routines {
+    pub fn with(self, routine: NspV2Routine) -> Routines {
+        Routines(self.0 | 1 << routine as u8)
+    }
+
+    pub fn contains(self, routine: NspV2Routine) -> bool {
+        self.0 & 1 << routine as u8 != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = NspV2Routine> {
+        NspV2Routine::ALL
+            .into_iter()
+            .filter(move |&routine| self.contains(routine))
+    }
+}
+
+impl fmt::Debug for Routines {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Hashed as the list of its entries, as when it was one.
+impl Hash for Routines {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_usize(self.iter().count());
+        for routine in self.iter() {
+            routine.hash(state);
+        }
+    }
+}
+
+impl Serialize for Routines {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
     }
 }
 
@@ -299,7 +404,7 @@ impl Call {
 }
 
 /// What a return adds to its value, shown in brackets in the text trace.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "detail")]
 pub enum Detail {
     #[default]
@@ -407,8 +512,9 @@ pub enum Waitee {
 }
 
 /// What happened. Its end-state hash is written by hand, variant by variant
-/// ([`crate::world::stream::StreamHash::kind`]), not derived.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// ([`crate::world::stream::StreamHash::kind`]), not derived. Plain data (`Copy`), so
+/// that [`crate::world::Cx::emit`] can write it straight into the trace (see [`Name`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "event")]
 pub enum EventKind {
     Call {
@@ -527,4 +633,56 @@ pub enum EventKind {
         provider: ProviderIx,
         routine: NspV2Routine,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use std::hash::BuildHasher;
+
+    use super::*;
+
+    /// A name interns to one copy of its text, and shows, hashes and serialises as the
+    /// `String` it replaced did.
+    #[test]
+    fn a_name_is_its_text() {
+        let text = "host7.example.com".to_string();
+        let (first, again) = (Name::intern(&text), Name::intern("host7.example.com"));
+        assert!(std::ptr::eq(first.as_str(), again.as_str()));
+        assert_ne!(Name::intern("host8.example.com"), first);
+        assert_eq!(format!("{first:?} {first}"), format!("{text:?} {text}"));
+        let hasher = std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default();
+        assert_eq!(hasher.hash_one(first), hasher.hash_one(&text));
+        let json = serde_json::to_string(&first).expect("serialises");
+        assert_eq!(json, serde_json::to_string(&text).expect("serialises"));
+    }
+
+    /// A set of routines lists, shows, hashes and serialises as the list of its entries
+    /// in table order, as the `Vec` it replaced did.
+    #[test]
+    fn a_routine_set_is_its_list() {
+        use NspV2Routine as R;
+        let list = vec![R::NSPv2Cleanup, R::NSPv2ClientSessionRundown];
+        let set = Routines::default()
+            .with(R::NSPv2ClientSessionRundown)
+            .with(R::NSPv2Cleanup);
+        assert_eq!(set.iter().collect::<Vec<_>>(), list);
+        assert!(set.contains(R::NSPv2Cleanup) && !set.contains(R::NSPv2Startup));
+        assert!(Routines::default().is_empty() && !set.is_empty());
+        assert_eq!(format!("{set:?}"), format!("{list:?}"));
+        let hasher = std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default();
+        assert_eq!(hasher.hash_one(set), hasher.hash_one(&list));
+        let json = serde_json::to_string(&set).expect("serialises");
+        assert_eq!(json, serde_json::to_string(&list).expect("serialises"));
+        // Each entry's bit is its place in the table.
+        assert!(
+            R::ALL
+                .iter()
+                .enumerate()
+                .all(|(place, &r)| r as usize == place)
+        );
+        let all = R::ALL
+            .iter()
+            .fold(Routines::default(), |set, &r| set.with(r));
+        assert_eq!(all.iter().collect::<Vec<_>>(), R::ALL);
+    }
 }

@@ -66,7 +66,7 @@ struct Request {
 
 /// What a client (or the host itself) asks the RPC thread to do.
 pub enum Ask {
-    Begin { namespace: u32, name: String },
+    Begin { namespace: u32, name: Name },
     Next,
     End,
     Cleanup(SessionArg),
@@ -358,7 +358,7 @@ fn stop(cx: &Cx, provider: ProviderIx) {
 async fn handle(cx: &Cx, provider: ProviderIx, request: &Request) -> Option<Reply> {
     let client = request.client;
     match &request.ask {
-        Ask::Begin { namespace, name } => begin(cx, provider, client, *namespace, name).await,
+        Ask::Begin { namespace, name } => begin(cx, provider, client, *namespace, *name).await,
         Ask::Next | Ask::End => {
             let Some(arg) = session(cx, provider, client) else {
                 return Some(NOT_FOUND);
@@ -400,7 +400,7 @@ async fn begin(
     provider: ProviderIx,
     client: Pid,
     namespace: u32,
-    name: &str,
+    name: Name,
 ) -> Option<Reply> {
     let alive = cx.world.borrow().procs[client as usize].alive;
     if !alive || !serving(cx, provider) {
@@ -427,7 +427,7 @@ async fn begin(
         session_of: client,
         arg,
         namespace,
-        name: name.to_string(),
+        name,
     };
     Some((simple_call(cx, call).await, None))
 }

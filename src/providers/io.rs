@@ -48,7 +48,7 @@ pub async fn wsp_send(
             (SOCKET_ERROR, Some(WSA_IO_PENDING), Detail::Pending { op })
         }
     };
-    cx.ret(id, result.0, result.1, result.2.clone());
+    cx.ret(id, result.0, result.1, result.2);
     result
 }
 
@@ -98,7 +98,7 @@ async fn operation(
         IoMode::Blocking => finish_blocking(cx, op).await,
         IoMode::Overlapped(_) => (SOCKET_ERROR, Some(WSA_IO_PENDING), Detail::Pending { op }),
     };
-    cx.ret(id, result.0, result.1, result.2.clone());
+    cx.ret(id, result.0, result.1, result.2);
     result
 }
 

@@ -20,11 +20,11 @@ use crate::wsa::*;
 const SESSION_BASE: SessionArg = 0x5000;
 
 /// The NULL entries of the NSPV2_ROUTINE table the model gives its host.
-pub fn null_routines(cx: &Cx, provider: ProviderIx) -> Vec<NspV2Routine> {
+pub fn null_routines(cx: &Cx, provider: ProviderIx) -> Routines {
     if has(cx, provider, D::NullOptionalEntry) {
-        vec![NspV2Routine::NSPv2ClientSessionRundown]
+        Routines::default().with(NspV2Routine::NSPv2ClientSessionRundown)
     } else {
-        Vec::new()
+        Routines::default()
     }
 }
 
@@ -55,7 +55,7 @@ async fn run_routine(
 /// Calling a NULL table entry: an access violation in the calling process, which ends
 /// it (`nspv2.optional_stub`). The caller stops at once.
 fn call_null(cx: &Cx, provider: ProviderIx, routine: NspV2Routine) -> bool {
-    if !null_routines(cx, provider).contains(&routine) {
+    if !null_routines(cx, provider).contains(routine) {
         return false;
     }
     cx.emit(EventKind::NullRoutineCalled { provider, routine });

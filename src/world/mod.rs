@@ -525,7 +525,17 @@ impl Cx {
             return;
         }
         world.stream.kind(&kind);
-        record(&mut world, &self.sim, self.pid, self.tid, kind);
+        let (time, depth) = place(&mut world, &self.sim, self.pid, self.tid);
+        // Pushed here, where the kind's fields are at hand, and plain data, the event is
+        // written into the buffer field by field. Pushed by a callee, it was assembled on
+        // the stack by narrow writes first, then copied in wide reads that stall on them.
+        world.events.push(Event {
+            time,
+            process: self.pid,
+            thread: self.tid,
+            depth,
+            kind,
+        });
     }
 
     /// Records a call and enters it; returns its id for [`Cx::ret`].
@@ -644,18 +654,13 @@ impl World {
     }
 }
 
-/// Appends an event whose kind the caller has hashed, hashing the rest of it.
-fn record(world: &mut World, sim: &Handle, pid: Pid, tid: Option<Tid>, kind: EventKind) {
+/// Where and when an event happens, for one whose kind the caller has hashed: its time
+/// and the thread's call depth, hashed in turn.
+fn place(world: &mut World, sim: &Handle, pid: Pid, tid: Option<Tid>) -> (u64, u8) {
     let depth = tid.map_or(0, |tid| {
         world.procs[pid as usize].threads[tid as usize].depth
     });
     let time = sim.now();
     world.stream.place(time, pid, tid, depth);
-    world.events.push(Event {
-        time,
-        process: pid,
-        thread: tid,
-        depth,
-        kind,
-    });
+    (time, depth)
 }

@@ -10,7 +10,9 @@ use crate::event::{Event, EventKind, Pid, ProviderIx, Tid};
 /// A small, fixed hasher: the same events give the same hash in every process of the
 /// same binary (shards compare hashes), unlike std's randomly keyed one. Each write is
 /// mixed into the lane written four writes before, so four mixes are in flight at once
-/// instead of each waiting for the last.
+/// instead of each waiting for the last. The lanes form a ring, `words` naming the next:
+/// moving them down on each write had the processor read two lanes in one piece right
+/// after writing them one by one, which stalls until those writes land.
 #[derive(Clone)]
 pub struct StreamHash {
     lanes: [u64; 4],
@@ -207,9 +209,9 @@ impl StreamHash {
 
     #[inline(always)]
     fn mix(&mut self, word: u64) {
-        let [a, b, c, d] = self.lanes;
-        let mixed = (a ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        self.lanes = [b, c, d, mixed ^ (mixed >> 29)];
+        let lane = &mut self.lanes[self.words as usize % 4];
+        let mixed = (*lane ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        *lane = mixed ^ (mixed >> 29);
         self.words += 1;
     }
 }
@@ -255,7 +257,9 @@ impl Hasher for StreamHash {
     /// streams land far apart.
     fn finish(&self) -> u64 {
         let mut z = self.words;
-        for (lane, value) in self.lanes.iter().enumerate() {
+        for lane in 0..4 {
+            // From the lane written longest ago, as when the lanes moved down.
+            let value = self.lanes[(self.words as usize + lane) % 4];
             z = (z ^ value.rotate_left(lane as u32 * 16)).wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
         }
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);

@@ -54,10 +54,8 @@ fn providers_of(world: &World, namespace: u32, version: NspVersion) -> Vec<Provi
 /// provider of the namespace (once per process) and asks the host of every enabled v2
 /// one; when none serves, WSASERVICE_NOT_FOUND.
 pub async fn lookup(cx: &Cx, namespace: u32, name: &str) {
-    let id = cx.call(Call::WSALookupServiceBegin {
-        namespace,
-        name: name.to_string(),
-    });
+    let name = Name::intern(name);
+    let id = cx.call(Call::WSALookupServiceBegin { namespace, name });
     if !initialised(cx) {
         cx.ret(id, SOCKET_ERROR, Some(WSANOTINITIALISED), Detail::None);
         return;
@@ -77,17 +75,14 @@ pub async fn lookup(cx: &Cx, namespace: u32, name: &str) {
         let call = Call::NSPLookupServiceBegin {
             provider,
             namespace,
-            name: name.to_string(),
+            name,
         };
         if simple_call(cx, call).await == NO_ERROR {
             served.push(Served::V1(provider));
         }
     }
     for provider in v2 {
-        let ask = Ask::Begin {
-            namespace,
-            name: name.to_string(),
-        };
+        let ask = Ask::Begin { namespace, name };
         if nshost::ask(cx, provider, ask).await.0 == NO_ERROR {
             served.push(Served::V2(provider));
         }
