@@ -21,7 +21,7 @@ use sim::TaskId;
 use crate::event::*;
 use crate::providers::namespace::{NamespaceDefect as D, has, simple_call};
 use crate::providers::nspv2::{self, SessionEnd};
-use crate::scenario::Os;
+use crate::scenario::{Name, Os};
 use crate::world::{Cx, ThreadName, WaitFor};
 use crate::wsa::*;
 

@@ -7,6 +7,7 @@ mod chain;
 mod error;
 pub mod locate;
 pub mod model;
+mod name;
 mod namespace;
 mod schema;
 mod steps;
@@ -23,6 +24,7 @@ use error::Problem;
 
 pub use error::{Located, ScenarioError};
 pub use model::*;
+pub use name::Name;
 pub use steps::step_name;
 pub use validate::{
     MAX_CATALOG_ENTRIES, MAX_EVENTS_BUDGET, MAX_PROCESSES, MAX_PROTOCOL_CHAIN, MAX_PROVIDERS,

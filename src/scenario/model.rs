@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Name;
+
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
@@ -238,7 +240,7 @@ pub enum Step {
     /// A direct SPI call: the thread acts as an SPI client (as ws2_32 or an LSP would).
     Spi { provider: String, call: SpiCall },
     /// WSALookupServiceBegin/Next/End for `name` in `namespace` (NS_DNS = 12, NS_EMAIL = 37).
-    Lookup { namespace: u32, name: String },
+    Lookup { namespace: u32, name: Name },
     /// The thread's process becomes the NSPv2 host of `provider` (WSAAdvertiseProvider).
     Advertise { provider: String },
     /// WSAUnadvertiseProvider: the host stops serving `provider`.

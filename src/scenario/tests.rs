@@ -70,7 +70,7 @@ fn all_steps() -> Vec<Step> {
         },
         Step::Lookup {
             namespace: 12,
-            name: "www.example.com".to_string(),
+            name: Name::intern("www.example.com"),
         },
         Step::Advertise {
             provider: "mailnsp".to_string(),

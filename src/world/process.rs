@@ -130,7 +130,7 @@ async fn run_step(cx: &Cx, step: &Step, named: Option<ProviderIx>) {
                 | SpiCall::NSPv2ClientSessionRundown => nspv2::spi_step(cx, provider, *call).await,
             }
         }
-        Step::Lookup { namespace, name } => ws2::namespace::lookup(cx, *namespace, name).await,
+        Step::Lookup { namespace, name } => ws2::namespace::lookup(cx, *namespace, *name).await,
         Step::Advertise { .. } | Step::Unadvertise { .. } => {
             let Some(provider) = named else {
                 return;

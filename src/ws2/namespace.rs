@@ -9,7 +9,7 @@ use crate::event::*;
 use crate::nshost::{self, Ask};
 use crate::providers::namespace::{nsp_cleanup, nsp_startup, simple_call};
 use crate::providers::nspv2;
-use crate::scenario::{CatalogEntry, NspVersion, ProviderId};
+use crate::scenario::{CatalogEntry, Name, NspVersion, ProviderId};
 use crate::world::{Cx, World, loader};
 use crate::wsa::*;
 
@@ -53,8 +53,7 @@ fn providers_of(world: &World, namespace: u32, version: NspVersion) -> Vec<Provi
 /// A `Lookup` step: WSALookupServiceBegin, Next and End. Begin starts every enabled v1
 /// provider of the namespace (once per process) and asks the host of every enabled v2
 /// one; when none serves, WSASERVICE_NOT_FOUND.
-pub async fn lookup(cx: &Cx, namespace: u32, name: &str) {
-    let name = Name::intern(name);
+pub async fn lookup(cx: &Cx, namespace: u32, name: Name) {
     let id = cx.call(Call::WSALookupServiceBegin { namespace, name });
     if !initialised(cx) {
         cx.ret(id, SOCKET_ERROR, Some(WSANOTINITIALISED), Detail::None);

@@ -512,7 +512,7 @@ fn build_process(p: usize, threads: &[Vec<RawStep>], names: &Names) -> Process {
             }
             RawStep::Lookup { namespace, name } => Step::Lookup {
                 namespace: NAMESPACES[namespace % NAMESPACES.len()],
-                name: format!("host{name}.example.com"),
+                name: Name::intern(&format!("host{name}.example.com")),
             },
             RawStep::Advertise { .. } if !names.v2 => Step::Sleep(1),
             RawStep::Advertise { withdraw: false } => Step::Advertise {
