@@ -268,9 +268,7 @@ impl NspV2Routine {
                 | NspV2Routine::NSPv2LookupServiceEnd
         )
     }
-}
 
-impl NspV2Routine {
     /// Every entry, in table order.
     pub const ALL: [NspV2Routine; 7] = [
         NspV2Routine::NSPv2Startup,

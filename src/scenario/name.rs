@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 /// (`Copy`), which a sweep needs: an event owning a `String` must be dropped if storing
 /// it fails, so it is assembled on the stack before it is stored, and copying it from
 /// there stalls on the fresh writes.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Name(&'static str);
 

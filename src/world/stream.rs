@@ -258,7 +258,8 @@ impl Hasher for StreamHash {
     fn finish(&self) -> u64 {
         let mut z = self.words;
         for lane in 0..4 {
-            // From the lane written longest ago, as when the lanes moved down.
+            // From the lane written longest ago: the order the lanes had when they moved
+            // down on each write, which keeps the hashes (and shard format 3) unchanged.
             let value = self.lanes[(self.words as usize + lane) % 4];
             z = (z ^ value.rotate_left(lane as u32 * 16)).wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
         }
