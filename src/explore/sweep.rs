@@ -251,18 +251,22 @@ pub fn exhaustive(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swep
                 )
                 .collect()
         });
-        for log in &logs {
-            let failing = log.failing.iter().map(|(_, length)| length).sum();
-            progress.advance(log.schedules, failing);
-        }
         logs
     };
     if plan.for_merge {
         // A shard cannot know how many schedules the units of other shards hold, so it
-        // searches each of its units up to the whole cap; `merge` makes the cut.
+        // searches each of its units up to the whole cap; `merge` makes the cut (and the
+        // bar stops at the cap).
         let units = owned
             .chunks(window)
-            .flat_map(|part| search(plan.runs, part))
+            .flat_map(|part| {
+                let logs = search(plan.runs, part);
+                for log in &logs {
+                    let failing = log.failing.iter().map(|(_, length)| length).sum();
+                    progress.advance(log.schedules, failing);
+                }
+                logs
+            })
             .collect();
         return Swept {
             tally: Tally::default(),
@@ -278,9 +282,16 @@ pub fn exhaustive(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swep
             combiner.cut = true;
             break;
         }
+        // Units run in parallel may search past the cap: the bar counts what the
+        // combiner keeps, as the report will.
+        let before = (combiner.tally.schedules, combiner.tally.failing);
         for log in search(combiner.remaining(), part) {
             combiner.add(&log);
         }
+        progress.advance(
+            combiner.tally.schedules - before.0,
+            combiner.tally.failing - before.1,
+        );
     }
     Swept {
         tally: combiner.tally,
