@@ -332,3 +332,25 @@ fn truncated_and_damaged_files_never_panic() {
         }
     }
 }
+
+/// Comments at the edges of a file: ron alone misreads a `//` comment that ends the
+/// file without a newline, and places an unclosed `/*` after its opening.
+#[test]
+fn comments_at_the_end_of_a_file_are_read_as_comments() {
+    let message = |text: &str| {
+        let err = scenario::load_str("input.ron", text).expect_err("refused");
+        (err.line_column(), err.messages().join("\n"))
+    };
+    for text in ["// only a comment", "  // only a comment\n", "/* a */ // b"] {
+        let (at, said) = message(text);
+        assert_eq!(at, Some((1, 1)), "{text:?}: {said}");
+        assert!(said.contains("the file holds only comments"), "{said}");
+    }
+    // Cut off inside a line comment: the same error as with the newline.
+    let cut = "Scenario(\n  name: \"x\", // With a comment cut";
+    assert_eq!(message(cut), message(&format!("{cut}\n")));
+    assert!(message(cut).1.contains("its closing bracket is missing"));
+    let (at, said) = message("Scenario(\n  name: \"x\", /* never closed\n");
+    assert_eq!(at, Some((2, 14)), "{said}");
+    assert!(said.contains("a `/*` comment is never closed"), "{said}");
+}

@@ -12,12 +12,9 @@ use miette::{
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     /// The file could not be read.
-    #[error("cannot read scenario file {path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The cause is in the message, not a `source`: a report would print it twice.
+    #[error("cannot read scenario file {path}: {cause}")]
+    Io { path: String, cause: std::io::Error },
     /// The file is over [`MAX_FILE_BYTES`](super::MAX_FILE_BYTES).
     #[error(
         "scenario file {path} is too large: {size} bytes, over the limit of {limit} bytes \

@@ -9,7 +9,7 @@ pub mod locate;
 pub mod model;
 mod name;
 mod namespace;
-mod schema;
+pub(crate) mod schema;
 mod steps;
 mod syntax;
 mod validate;
@@ -39,9 +39,9 @@ pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 /// messages (pass a relative path to keep reports machine-independent).
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     let shown = path.display().to_string();
-    let io = |source| ScenarioError::Io {
+    let io = |cause| ScenarioError::Io {
         path: shown.clone(),
-        source,
+        cause,
     };
     let file = std::fs::File::open(path).map_err(io)?;
     let too_large = |size| ScenarioError::TooLarge {
@@ -87,6 +87,15 @@ pub fn load_str(file_name: &str, text: &str) -> Result<Scenario, ScenarioError> 
             limit: MAX_FILE_BYTES,
         });
     }
+    // ron 0.12 misreads a `//` comment that ends the file without a newline (it reports
+    // the comment's words, or an early end): every file is read with one.
+    let with_newline;
+    let text = if text.is_empty() || text.ends_with('\n') {
+        text
+    } else {
+        with_newline = format!("{text}\n");
+        &with_newline
+    };
     let scenario: Scenario = ron::Options::default().from_str(text).map_err(|err| {
         ScenarioError::Syntax(Located::one(
             file_name,

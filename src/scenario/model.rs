@@ -352,6 +352,24 @@ pub enum Fault {
     },
 }
 
+/// A fault as a scenario writes it, e.g. `Crash(process: "app", at: 40)`.
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fault::Crash { process, at } => write!(f, "Crash(process: {process:?}, at: {at})"),
+            Fault::Exit { process, at } => write!(f, "Exit(process: {process:?}, at: {at})"),
+            Fault::FailAlloc {
+                provider,
+                call,
+                nth,
+            } => write!(
+                f,
+                "FailAlloc(provider: {provider:?}, call: {call:?}, nth: {nth})"
+            ),
+        }
+    }
+}
+
 /// What the run must show; `ws2sim run` exits 1 when the outcome differs.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]

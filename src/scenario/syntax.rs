@@ -132,9 +132,26 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
                 help,
             )
         }
-        Error::ExpectedNamedStructLike(name) if text.trim().is_empty() => p(
+        // ron's span starts after the `/*`: point at it.
+        Error::UnclosedBlockComment => {
+            let open = text
+                .get(..raw_start.min(text.len()))
+                .and_then(|before| before.rfind("/*"))
+                .unwrap_or(start);
+            p(
+                open..open + 2,
+                "a `/*` comment is never closed".to_string(),
+                "opened here",
+                Some("close it with `*/`".to_string()),
+            )
+        }
+        Error::ExpectedNamedStructLike(name) if skip_blank(text, 0) >= text.len() => p(
             0..0,
-            format!("the file is empty; expected a `{name}(...)`"),
+            if text.trim().is_empty() {
+                format!("the file is empty; expected a `{name}(...)`")
+            } else {
+                format!("the file holds only comments; expected a `{name}(...)`")
+            },
             "empty",
             Some(format!(
                 "a scenario starts `{name}(name: \"...\", about: \"...\", providers: [...], \

@@ -275,3 +275,16 @@ fn usage_lines_parse() {
         assert!(ron::from_str::<Fault>(usage).is_ok(), "{usage}");
     }
 }
+
+#[test]
+fn a_fault_displays_as_the_scenario_writes_it() {
+    assert_eq!(
+        all_faults()[0].to_string(),
+        r#"Crash(process: "app", at: 40)"#
+    );
+    for fault in all_faults() {
+        let text = fault.to_string();
+        let read: Fault = ron::from_str(&text).expect("a fault's text reads back");
+        assert_eq!(read, fault, "{text}");
+    }
+}
