@@ -16,7 +16,13 @@ use crate::scenario::{self, Scenario};
 /// A deterministic simulator of how Windows Sockets 2 loads, starts, runs down and
 /// cleans up its service providers, with a checker for every documented contract.
 #[derive(Parser, Debug)]
-#[command(name = "ws2sim", version, propagate_version = true)]
+#[command(
+    name = "ws2sim",
+    version,
+    propagate_version = true,
+    after_help = "Exit codes: 0 the outcome matched the scenario's `expect` (explore: no \
+                  violation found); 1 it did not; 2 bad input or usage."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -63,7 +69,11 @@ pub enum Command {
         shared: RunArgs,
     },
     /// Replay a run exactly from the schedule token another run printed.
+    ///
+    /// A token that does not fit the scenario (edited since, or another scenario's)
+    /// still prints the trace, with a note saying where it parted, and exits 2.
     Replay {
+        /// The scenario file the token was printed for.
         file: PathBuf,
         /// The token from a run's last line (`s1...`).
         #[arg(long)]
@@ -78,6 +88,7 @@ pub enum Command {
     Merge(crate::explore::command::MergeArgs),
     /// Validate scenario files without running them.
     Check {
+        /// The scenario files (RON).
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -87,10 +98,16 @@ pub enum Command {
         format: ListFormat,
     },
     /// Print the scenario's transport catalog as Graphviz DOT (layered edges point down).
-    Graph { file: PathBuf },
+    Graph {
+        /// The scenario file (RON).
+        file: PathBuf,
+    },
     /// Explain a contract: its rule, seed document, source sentence, model choices and
     /// errata. Without an id, list the contracts.
-    Explain { id: Option<String> },
+    Explain {
+        /// A contract id, e.g. `wsp.cleanup.refcount`.
+        id: Option<String>,
+    },
 }
 
 /// Limits of one run in place of the scenario's `budget` (SPEC section 10); each must be
@@ -195,7 +212,7 @@ pub fn main() -> ExitCode {
                     print(&explain(found));
                     ExitCode::SUCCESS
                 }
-                None => fail(&format!("no contract `{id}`; `ws2sim explain` lists them")),
+                None => fail(&unknown_contract(&id)),
             },
         },
     }
@@ -243,6 +260,13 @@ fn run_file(file: &Path, options: &RunOptions, format: Format, output: Option<&P
                 return fail(&error.to_string());
             }
         }
+    }
+    if let Some(divergence) = &run.divergence {
+        // The trace is printed, but it is not the run the token describes.
+        return fail(&format!(
+            "the schedule does not fit {}: {divergence}",
+            file.display()
+        ));
     }
     if run.matches_expectation(&scenario) {
         ExitCode::SUCCESS
@@ -304,21 +328,29 @@ pub fn models(format: ListFormat) -> String {
     }
 }
 
+/// The error for `explain ID` with no such contract, with the likeliest one meant.
+fn unknown_contract(id: &str) -> String {
+    let hint = scenario::schema::closest(id, CONTRACTS.iter().map(|c| c.id))
+        .map_or(String::new(), |near| format!("did you mean `{near}`? "));
+    format!("no contract `{id}`; {hint}`ws2sim explain` lists them")
+}
+
 pub fn explain_list() -> String {
     let width = CONTRACTS.iter().map(|c| c.id.len()).max().unwrap_or(0);
     let mut text = String::new();
     for contract in CONTRACTS {
         let seeds: Vec<_> = contract.seeds.iter().map(|s| s.number()).collect();
+        let source = if seeds.is_empty() {
+            "model choice (the seeds are silent)".to_string()
+        } else {
+            format!("seed {}", seeds.join(", "))
+        };
         let checked = if crate::oracle::is_checked(contract) {
             ""
         } else {
             "  (not checked yet)"
         };
-        text.push_str(&format!(
-            "{:<width$}  seed {}{checked}\n",
-            contract.id,
-            seeds.join(", ")
-        ));
+        text.push_str(&format!("{:<width$}  {source}{checked}\n", contract.id));
     }
     text
 }
@@ -349,7 +381,7 @@ pub fn explain(contract: &contract::Contract) -> String {
     let mutants: Vec<_> = model_rows()
         .into_iter()
         .filter(|m| m.breaks == Some(contract.id))
-        .map(|m| m.name)
+        .map(|m| format!("{} ({})", m.name, m.kind))
         .collect();
     if !mutants.is_empty() {
         text.push_str(&format!(

@@ -73,17 +73,21 @@ pub enum OptionError {
     #[error("--provider-model names provider `{0}`, which the scenario does not declare")]
     UnknownProvider(String),
     #[error(
-        "--provider-model gives provider `{provider}` the model `{model}`, which is not a registered {kind} model (see `ws2sim models`)"
+        "--provider-model gives provider `{provider}` the model `{model}`, which is not a registered {kind} model; {known}"
     )]
     UnknownModel {
         provider: String,
         model: String,
         kind: String,
+        /// The likeliest model meant, and the models of that kind.
+        known: String,
     },
     #[error(
-        "--provider-model gives ws2_32 the model `{0}`, which is not a registered ws2_32 model (see `ws2sim models`)"
+        "--provider-model gives ws2_32 the model `{model}`, which is not a registered ws2_32 model; {known}"
     )]
-    UnknownWs2Model(String),
+    UnknownWs2Model { model: String, known: String },
+    #[error("--provider-model names `{0}` more than once; give each provider one model")]
+    RepeatedOverride(String),
     #[error("{flag} is {value}; it must be between 1 and {limit}")]
     Budget {
         flag: &'static str,
@@ -138,7 +142,10 @@ impl Names {
 }
 
 pub struct Run {
+    /// The seed of the scheduler; a replayed run has none of its own (see `replayed`).
     pub seed: u64,
+    /// Whether a recorded schedule, not the seed, chose the run's decisions.
+    pub replayed: bool,
     pub events: Vec<Event>,
     pub end: RunEnd,
     pub names: Names,
@@ -146,6 +153,8 @@ pub struct Run {
     pub ws2_model: &'static Ws2Model,
     /// The `--provider-model` overrides the run was made with, for its replay command.
     pub model_overrides: Vec<(String, String)>,
+    /// The budget flags the run was made with, for its replay command.
+    pub budget_overrides: BudgetOverride,
     /// The decisions of this run: replaying them reproduces it.
     pub schedule: Schedule,
     /// A replayed schedule that did not fit the run.
@@ -169,7 +178,13 @@ pub fn resolve_models(
     scenario: &Scenario,
     overrides: &[(String, String)],
 ) -> Result<Vec<&'static ModelInfo>, OptionError> {
-    for (provider, _) in overrides {
+    for (index, (provider, _)) in overrides.iter().enumerate() {
+        if overrides[..index]
+            .iter()
+            .any(|(earlier, _)| earlier == provider)
+        {
+            return Err(OptionError::RepeatedOverride(provider.clone()));
+        }
         if provider != WS2_32 && !scenario.providers.iter().any(|p| &p.name == provider) {
             return Err(OptionError::UnknownProvider(provider.clone()));
         }
@@ -187,6 +202,7 @@ pub fn resolve_models(
                 provider: provider.name.clone(),
                 model: name.to_string(),
                 kind: format!("{:?}", provider.kind),
+                known: known_models(name, providers::names(provider.kind)),
             })
         })
         .collect()
@@ -199,7 +215,20 @@ pub fn resolve_ws2_model(overrides: &[(String, String)]) -> Result<&'static Ws2M
         .rev()
         .find(|(p, _)| p == WS2_32)
         .map_or("conforming", |(_, m)| m.as_str());
-    ws2::find_model(name).ok_or_else(|| OptionError::UnknownWs2Model(name.to_string()))
+    ws2::find_model(name).ok_or_else(|| OptionError::UnknownWs2Model {
+        model: name.to_string(),
+        known: known_models(name, ws2::WS2_MODELS.iter().map(|m| m.name)),
+    })
+}
+
+/// "did you mean `x`? the models are `a`, `b` or `c`", for an unknown model `name`.
+fn known_models<'a>(name: &str, names: impl Iterator<Item = &'a str> + Clone) -> String {
+    let hint = crate::scenario::schema::closest(name, names.clone())
+        .map_or(String::new(), |near| format!("did you mean `{near}`? "));
+    format!(
+        "{hint}the models are {}",
+        crate::scenario::schema::one_of(names, usize::MAX)
+    )
 }
 
 /// A world driven to its end by the engine: what [`run`] and the explorer share.
@@ -362,6 +391,21 @@ pub fn run_end(world: &World, outcome: &Outcome) -> RunEnd {
     }
 }
 
+/// A replayed schedule longer than the run it drove: its last decisions were not used.
+fn unused_decisions(given: Option<&Schedule>, used: &Schedule) -> Option<String> {
+    let given = given?;
+    (given.len() > used.len()).then(|| {
+        format!(
+            "the run ended after {}, and the schedule's last {} unused",
+            crate::render::counted(used.len() as u64, "decision"),
+            match given.len() - used.len() {
+                1 => "decision was".to_string(),
+                n => format!("{n} decisions were"),
+            }
+        )
+    })
+}
+
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError> {
     let models = resolve_models(scenario, &options.models)?;
     let ws2_model = resolve_ws2_model(&options.models)?;
@@ -406,18 +450,24 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
         sockets: world.socket_names.clone(),
     };
     let verdict = oracle::check(&world, &end);
+    let schedule = log.schedule();
+    let divergence = divergence
+        .and_then(|d| d.borrow().clone())
+        .or_else(|| unused_decisions(options.schedule.as_ref(), &schedule));
     let unfired_faults = (0..scenario.faults.len())
         .filter(|index| !world.fired_faults.contains(index))
         .collect();
     Ok(Run {
         seed,
+        replayed: options.schedule.is_some(),
         end,
         names,
         models,
         ws2_model,
         model_overrides: options.models.clone(),
-        schedule: log.schedule(),
-        divergence: divergence.and_then(|d| d.borrow().clone()),
+        budget_overrides: options.budget,
+        schedule,
+        divergence,
         unfired_faults,
         verdict,
         steps,

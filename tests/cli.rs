@@ -92,11 +92,13 @@ fn replay_reproduces_a_run_byte_for_byte() {
         &token,
     ]);
     assert_eq!(replayed.status.code(), Some(0));
-    // The header names the seed of the run; the events and the verdict are the same.
-    let body = |text: &str| text.lines().skip(1).collect::<Vec<_>>().join("\n");
+    // The header and the last line name what chose the decisions: the seed, or the
+    // replayed schedule. The events and the verdict are the same.
     let replayed = stdout(&replayed);
+    assert!(replayed.starts_with("ws2sim · refcount-concurrent-clients · replayed schedule ·"));
+    let body = |text: &str| text.lines().skip(1).collect::<Vec<_>>().join("\n");
     assert_eq!(
-        body(&first).replace("seed 5 ·", "seed 0 ·"),
+        body(&first).replace("seed 5 ·", "replayed schedule ·"),
         body(&replayed)
     );
 }

@@ -236,12 +236,12 @@ fn budget_flags_end_the_run_with_exit_code_1_or_0_when_expected() {
         ("--events-max=7", "events_max = 7"),
         ("--time-max=10", "time_max = 10"),
     ] {
-        for command in ["run", "replay"] {
-            let mut args = vec![command, busy.as_str(), flag];
-            if command == "replay" {
-                args.extend(["--schedule", "s1"]);
-            }
-            let out = ws2sim(&args);
+        // The run, then the replay command it prints, which carries the flag: without
+        // it the replay would run on past where the run stopped.
+        let mut args: Vec<String> = ["run", busy.as_str(), flag].map(String::from).to_vec();
+        for _ in ["run", "replay"] {
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = ws2sim(&refs);
             assert_eq!(
                 out.status.code(),
                 Some(1),
@@ -251,6 +251,14 @@ fn budget_flags_end_the_run_with_exit_code_1_or_0_when_expected() {
             let stdout = text(&out.stdout);
             assert!(stdout.contains("budget exhausted after "), "{stdout}");
             assert!(stdout.contains(&format!("(livelock?): {name} reached")));
+            assert!(!stdout.contains("did not fit"), "{stdout}");
+            let replay = stdout
+                .lines()
+                .last()
+                .and_then(|line| line.split("replay: ws2sim ").nth(1))
+                .expect("a replay command");
+            assert!(replay.ends_with(&flag.replace('=', " ")), "{replay}");
+            args = replay.split(' ').map(String::from).collect();
         }
         let out = ws2sim(&["run", &expects_it, flag]);
         assert_eq!(out.status.code(), Some(0), "{flag}: {}", text(&out.stdout));

@@ -34,7 +34,8 @@ pub struct ExploreArgs {
     /// Threads to run schedules on; the report does not depend on it.
     #[arg(long, default_value_t = 1)]
     pub jobs: usize,
-    /// Explore part K of N of the sweep and write a shard document for `ws2sim merge`.
+    /// Explore part K of N of the sweep and write a shard document (JSON) for
+    /// `ws2sim merge`.
     #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
     pub shard: Option<Shard>,
     /// Seed of the random and PCT schedulers (default: the scenario's `seed`).
@@ -55,6 +56,7 @@ pub struct ExploreArgs {
 /// the report one machine would have printed.
 #[derive(clap::Args, Debug)]
 pub struct MergeArgs {
+    /// The shard documents, one per shard, in any order.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -68,6 +70,12 @@ fn options(args: &ExploreArgs) -> Result<ExploreOptions, String> {
     }
     if args.depth.is_some() && args.strategy != Strategy::Pct {
         return Err("--depth is the depth of --strategy pct only".to_string());
+    }
+    if args.seed.is_some() && exhaustive {
+        return Err(
+            "--seed seeds --strategy random and pct; exhaustive enumerates every choice"
+                .to_string(),
+        );
     }
     if args.depth == Some(0) {
         return Err("--depth must be at least 1".to_string());
@@ -123,6 +131,15 @@ pub fn explore(args: &ExploreArgs) -> ExitCode {
     if args.shard.is_some() {
         return match super::explore_shard(&scenario, &file, &options) {
             Ok(doc) => {
+                if doc.tally.schedules == 0 && doc.units.is_empty() {
+                    // Not an error: a batch system may start more shards than a sweep
+                    // has parts, and `merge` still wants every shard's document.
+                    eprintln!(
+                        "note: shard {}/{} holds no schedule of this sweep (it has fewer runs \
+                         or subtrees than shards)",
+                        doc.shard.index, doc.shard.count
+                    );
+                }
                 print(&doc.to_json());
                 exit(doc.passed())
             }

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use sim::{ReplayScheduler, Schedule};
 
 use crate::render;
-use crate::run::{self, OptionError, RunOptions};
+use crate::run::{self, BudgetOverride, OptionError, RunOptions};
 use crate::scenario::Scenario;
 use progress::Progress;
 use report::{Failure, Header, Report};
@@ -245,7 +245,12 @@ fn describe(scenario: &Scenario, header: &Header, decisions: &[u64], run: u64) -
         candidates: shrunk.candidates,
         original_schedule: original.to_token(),
         schedule: schedule.to_token(),
-        replay: render::text::replay_command(&header.file, &schedule, &header.models),
+        replay: render::text::replay_command(
+            &header.file,
+            &schedule,
+            &header.models,
+            &BudgetOverride::default(),
+        ),
         trace: render::text::render(scenario, &shown, &header.file),
     }
 }

@@ -2,6 +2,7 @@
 //! how the sweep was run (jobs, shards, time), so one machine and a merge of shards
 //! print the same bytes.
 
+use crate::render::counted;
 use std::fmt::Write;
 
 use serde::{Deserialize, Serialize};
@@ -183,7 +184,7 @@ fn strategy_line(h: &Header) -> String {
             h.seed, h.runs
         ),
         Strategy::Pct => format!(
-            "pct · depth {} · change points among {} steps · seed {} · runs 0..{}",
+            "pct · depth {} · change points among {} decisions · seed {} · runs 0..{}",
             h.depth.unwrap_or(0),
             h.pct_steps.unwrap_or(0),
             h.seed,
@@ -192,23 +193,21 @@ fn strategy_line(h: &Header) -> String {
         Strategy::Exhaustive => {
             let bound = h
                 .preemptions
-                .map_or("unbounded".to_string(), |k| k.to_string());
-            format!(
-                "exhaustive · preemption bound {bound} · at most {} schedules",
-                h.runs
-            )
+                .map_or("no preemption bound".to_string(), |k| {
+                    format!("preemption bound {k}")
+                });
+            format!("exhaustive · {bound} · at most {} schedules", h.runs)
         }
     }
 }
 
 fn size_text(size: &Size) -> String {
-    let plural = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     format!(
         "{}, {}, {}, {}",
-        plural(u64::from(size.preemptions), "preemption"),
-        plural(size.deviations, "deviation"),
-        plural(size.decisions, "decision"),
-        plural(size.steps, "step")
+        counted(size.preemptions, "preemption"),
+        counted(size.deviations, "deviation"),
+        counted(size.decisions, "decision"),
+        counted(size.steps, "step")
     )
 }
 
@@ -226,10 +225,15 @@ fn failure_text(out: &mut String, failure: &Failure) {
     );
     let _ = writeln!(
         out,
-        "  shrunk:   {} ({} candidates tried)\n            {}",
+        "  shrunk:   {} ({} tried)\n            {}",
         size_text(&failure.shrunk),
-        failure.candidates,
+        counted(failure.candidates, "candidate"),
         failure.schedule
+    );
+    let _ = writeln!(
+        out,
+        "  (smaller: fewer preemptions, then fewer deviations from the default choice, \
+         then fewer decisions and steps)"
     );
     let _ = writeln!(out, "  event #{}: {}", failure.event, failure.message);
     let _ = writeln!(out, "\nshrunk trace:\n");

@@ -3,6 +3,7 @@
 
 use super::{CleanupReturn, Facts, FinalCleanup, Report, instance_resource};
 use crate::event::*;
+use crate::render::counted;
 use crate::run::RunEnd;
 use crate::scenario::{IoMode, ProviderKind};
 
@@ -52,10 +53,11 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
                 facts,
                 c.ret,
                 || format!(
-                    "{name}!WSPCleanup released {} although {} WSPStartup call(s) in {} still need their WSPCleanup: only the last one may do the actual cleanup",
+                    "{name}!WSPCleanup released {} although {} in {} still {} WSPCleanup: only the last one may do the actual cleanup",
                     describe(what),
-                    count,
-                    facts.process(c.process)
+                    counted(count, "WSPStartup call"),
+                    facts.process(c.process),
+                    if count == 1 { "needs its" } else { "need their" }
                 ),
             );
         }

@@ -104,7 +104,7 @@ pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
                         facts,
                         index,
                         || format!(
-                            "the final {}!WSPCleanup returned with {count} of its WSPStartup call(s) on {} not matched by WSPCleanup",
+                            "the final {}!WSPCleanup returned with {count} of its WSPStartup calls on {} not matched by WSPCleanup",
                             facts.provider(upper),
                             facts.provider(*lower)
                         ),

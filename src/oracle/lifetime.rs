@@ -3,6 +3,7 @@
 
 use super::{Facts, Report, Triggers, machine_wide};
 use crate::event::*;
+use crate::render::counted;
 use crate::run::RunEnd;
 use crate::scenario::CloseHow;
 use crate::small::{SmallMap, SmallSet};
@@ -164,9 +165,9 @@ pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
                             facts,
                             index,
                             || format!(
-                                "{}'s final WSACleanup returned with {} WSPStartup call(s) of ws2_32 on {} not matched by WSPCleanup",
+                                "{}'s final WSACleanup returned with {} of ws2_32 on {} not matched by WSPCleanup",
                                 facts.process(pid),
-                                n,
+                                counted(n, "WSPStartup call"),
                                 facts.provider(provider)
                             ),
                         );

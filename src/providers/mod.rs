@@ -49,7 +49,7 @@ pub fn find(kind: ProviderKind, name: &str) -> Option<&'static ModelInfo> {
 }
 
 /// The names registered for `kind`, in registry order.
-pub fn names(kind: ProviderKind) -> impl Iterator<Item = &'static str> {
+pub fn names(kind: ProviderKind) -> impl Iterator<Item = &'static str> + Clone {
     MODELS
         .iter()
         .filter(move |model| model.kind == kind)

@@ -13,6 +13,9 @@ struct Document<'a> {
     scenario: &'a str,
     seed: u64,
     schedule: String,
+    /// Why a replayed schedule did not fit the run (absent when it did).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schedule_note: Option<&'a str>,
     ending: &'a RunEnd,
     events: Vec<JsonEvent<'a>>,
     violations: Vec<JsonViolation<'a>>,
@@ -71,6 +74,7 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
         scenario: &scenario.name,
         seed: run.seed,
         schedule: run.schedule.to_token(),
+        schedule_note: run.divergence.as_deref(),
         ending: &run.end,
         events: run
             .events

@@ -43,7 +43,8 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
     let mut lines = Vec::new();
     // Each thread's open calls: the participant each one went to.
     let mut stacks: BTreeMap<(Pid, Option<Tid>), Vec<String>> = BTreeMap::new();
-    for event in &run.events {
+    let mut violations = run.verdict.violations.iter().peekable();
+    for (index, event) in run.events.iter().enumerate() {
         let thread = id(&labels.who(event));
         add(thread.clone(), labels.who(event), &mut participants);
         let process = &run.names.processes[event.process as usize];
@@ -96,9 +97,30 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
                 ));
             }
         }
+        // The oracle's violations, after the event each was found at (or the first one
+        // drawn after it: a `continue` above skips an event).
+        while let Some(violation) = violations.next_if(|v| v.event <= index) {
+            lines.push(format!(
+                "    Note over {thread}: violation of {} at #{}: {}",
+                violation.contract,
+                violation.event,
+                clean(&violation.message)
+            ));
+        }
     }
     let mut out = String::new();
-    let _ = writeln!(out, "%% ws2sim: {} (seed {})", scenario.name, run.seed);
+    let _ = writeln!(
+        out,
+        "%% ws2sim: {} ({})",
+        scenario.name,
+        super::text::origin(run)
+    );
+    if let Some(divergence) = &run.divergence {
+        let _ = writeln!(
+            out,
+            "%% note: the schedule did not fit this run: {divergence}"
+        );
+    }
     out.push_str("sequenceDiagram\n");
     for (key, label) in &participants {
         let _ = writeln!(out, "    participant {key} as {}", clean(label));

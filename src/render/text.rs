@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use crate::event::*;
-use crate::run::Run;
+use crate::run::{BudgetOverride, Run};
 use crate::scenario::{CatalogEntry, IoMode, Notify, NspVersion, Scenario};
 use crate::wsa::{error_name, fd_names, namespace_name};
 
@@ -24,8 +24,10 @@ pub fn render(scenario: &Scenario, run: &Run, path: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "ws2sim · {} · seed {} · {:?}",
-        scenario.name, run.seed, scenario.os
+        "ws2sim · {} · {} · {:?}",
+        scenario.name,
+        origin(run),
+        scenario.os
     );
     let _ = writeln!(out, "{}", scenario.about.trim());
     for (provider, model) in scenario.providers.iter().zip(&run.models) {
@@ -498,10 +500,31 @@ pub fn replay_command(
     path: &str,
     schedule: &sim::Schedule,
     overrides: &[(String, String)],
+    budget: &BudgetOverride,
 ) -> String {
     let mut command = format!("ws2sim replay {path} --schedule {}", schedule.to_token());
     for (provider, model) in overrides {
         let _ = write!(command, " --provider-model {provider}={model}");
     }
+    // A budget cuts a run short: the replay needs the same one to end where it did.
+    for (flag, value) in [
+        ("--steps-max", budget.steps_max),
+        ("--events-max", budget.events_max),
+        ("--time-max", budget.time_max),
+    ] {
+        if let Some(value) = value {
+            let _ = write!(command, " {flag} {value}");
+        }
+    }
     command
+}
+
+/// What chose a run's decisions, for its header and footer: its seed, or a schedule
+/// replayed (the scenario's seed played no part in it).
+pub fn origin(run: &Run) -> String {
+    if run.replayed {
+        "replayed schedule".to_string()
+    } else {
+        format!("seed {}", run.seed)
+    }
 }

@@ -99,7 +99,7 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str) {
     for index in &run.unfired_faults {
         let _ = writeln!(
             out,
-            "note: fault #{index} ({:?}) never fired",
+            "note: fault #{index} ({}) never fired",
             scenario.faults[*index]
         );
     }
@@ -123,9 +123,14 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str) {
     );
     let _ = writeln!(
         out,
-        "seed {} · {} decisions · replay: {}",
-        run.seed,
-        run.schedule.len(),
-        super::text::replay_command(path, &run.schedule, &run.model_overrides)
+        "{} · {} · replay: {}",
+        super::text::origin(run),
+        super::counted(run.schedule.len() as u64, "decision"),
+        super::text::replay_command(
+            path,
+            &run.schedule,
+            &run.model_overrides,
+            &run.budget_overrides
+        )
     );
 }
