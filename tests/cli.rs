@@ -195,3 +195,91 @@ fn mermaid_is_a_sequence_diagram_of_the_run() {
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| insta::assert_snapshot!("mermaid_lsp_over_tcp", text));
 }
+
+/// A replay token that does not fit the scenario prints its trace with a note, in every
+/// format, and exits 2: the run shown is not the one the token describes.
+#[test]
+fn a_token_that_does_not_fit_exits_2_and_says_why_in_every_format() {
+    let file = "scenarios/teach/racy-refcount.ron";
+    let token = stdout(&ws2sim(&["run", file]))
+        .lines()
+        .last()
+        .and_then(|line| line.split("--schedule ").nth(1))
+        .expect("a replay command")
+        .to_string();
+    let out = ws2sim(&["replay", file, "--schedule", &token]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The same decisions and a few more: the run ends with them unused.
+    let longer = format!("{token}aaaaaaaa");
+    for format in ["text", "json", "mermaid"] {
+        let out = ws2sim(&["replay", file, "--schedule", &longer, "--format", format]);
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        assert!(
+            stderr(&out).contains("error: the schedule does not fit"),
+            "{}",
+            stderr(&out)
+        );
+        let shown = stdout(&out);
+        assert!(shown.contains("decisions were unused"), "{format}: {shown}");
+    }
+    let out = ws2sim(&["replay", file, "--schedule", &longer, "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert!(document["schedule_note"].as_str().is_some(), "{document}");
+}
+
+#[test]
+fn mistaken_names_get_the_likeliest_meant() {
+    let file = "scenarios/teach/racy-refcount.ron";
+    let out = ws2sim(&["run", file, "--provider-model", "msafd=racy_refcnt"]);
+    assert_eq!(out.status.code(), Some(2));
+    let said = stderr(&out);
+    assert!(said.contains("did you mean `racy_refcount`?"), "{said}");
+    assert!(
+        said.contains("`leaks_open_sockets`"),
+        "lists the models: {said}"
+    );
+    let twice = [
+        "run",
+        file,
+        "--provider-model",
+        "msafd=conforming",
+        "--provider-model",
+        "msafd=racy_refcount",
+    ];
+    let out = ws2sim(&twice);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("more than once"), "{}", stderr(&out));
+    let out = ws2sim(&["explain", "wsp.cleanup.refcnt"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("did you mean `wsp.cleanup.refcount`?"));
+    let out = ws2sim(&["explain"]);
+    assert!(
+        stdout(&out).contains("loader.no_wait_under_loader_lock  model choice"),
+        "{}",
+        stdout(&out)
+    );
+    let out = ws2sim(&["explain", "spi.return_convention"]);
+    assert!(
+        stdout(&out).contains("returns_plus_one_on_error (Transport)"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn mermaid_shows_each_violation_where_it_was_found() {
+    let out = ws2sim(&[
+        "run",
+        "scenarios/teach/racy-refcount.ron",
+        "--seed",
+        "0",
+        "--format",
+        "mermaid",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("Note over app_client_b: violation of wsp.cleanup.refcount at #17:"),
+        "{text}"
+    );
+}

@@ -231,6 +231,8 @@ fn command_line_exit_codes() {
             "x",
         ],
         &["explore", LESSON, "--shard", "3/2"],
+        &["explore", LESSON, "--strategy", "exhaustive", "--seed", "5"],
+        &["explore", LESSON, "--shard", "1/2", "--format", "text"],
         &["explore", LESSON, "--provider-model", "nosuch=conforming"],
         &["merge", "Cargo.toml"],
     ] {
