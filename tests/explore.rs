@@ -96,6 +96,40 @@ fn exhaustive_covers_the_conforming_space_or_says_it_was_cut() {
     assert!(report.to_text().contains("NOT complete: --runs 20"));
 }
 
+/// A sweep that finds no violation still says how its schedules ended: in the blocking
+/// recv lesson every one deadlocks. The endings add up to the schedules, at every cut
+/// of an exhaustive search.
+#[test]
+fn the_report_counts_how_schedules_ended() {
+    use ws2sim::explore::report::EndingLine;
+    use ws2sim::scenario::Ending;
+    let file = "scenarios/teach/deadlock-blocking-recv.ron";
+    let report = explore(&load(file), file, &options(Strategy::Random, 50)).expect("valid");
+    assert!(report.passed());
+    assert_eq!(
+        report.endings,
+        [EndingLine {
+            ending: Ending::Deadlock,
+            schedules: 50,
+            first: 0
+        }]
+    );
+    assert!(
+        report
+            .to_text()
+            .contains("endings: 50 deadlock (first: schedule #0)")
+    );
+    let lesson = load(LESSON);
+    for runs in [1, 7, 40, 326] {
+        let mut bounded = options(Strategy::Exhaustive, runs);
+        bounded.preemptions = Some(Some(1));
+        let report = explore(&lesson, LESSON, &bounded).expect("valid");
+        let total: u64 = report.endings.iter().map(|line| line.schedules).sum();
+        assert_eq!(total, report.schedules, "--runs {runs}");
+        assert!(report.endings.iter().all(|line| line.first < runs));
+    }
+}
+
 #[test]
 fn exhaustive_finds_the_lost_update_within_one_preemption() {
     let lesson = load(LESSON);

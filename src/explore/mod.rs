@@ -9,6 +9,7 @@
 //! - `command`: the command-line glue.
 
 pub mod command;
+pub mod endings;
 pub mod progress;
 pub mod report;
 pub mod runner;

@@ -11,6 +11,7 @@ use super::Strategy;
 use super::runner::Divergence;
 use super::shrink::Size;
 use super::tally::Tally;
+use crate::scenario::Ending;
 
 /// What decides a sweep's schedules: equal headers, the same sweep.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +71,14 @@ pub struct RunDivergence {
     pub divergence: Divergence,
 }
 
+/// How many schedules ended one way, and the first of them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndingLine {
+    pub ending: Ending,
+    pub schedules: u64,
+    pub first: u64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     #[serde(flatten)]
@@ -77,6 +86,8 @@ pub struct Report {
     pub schedules: u64,
     pub distinct_end_states: u64,
     pub failing: u64,
+    /// Each way schedules ended (completed, deadlock, budget exhausted) that some did.
+    pub endings: Vec<EndingLine>,
     /// Each violated contract and the first schedule that violated it.
     pub contracts: Vec<(String, u64)>,
     pub coverage: Coverage,
@@ -96,6 +107,15 @@ impl Report {
             schedules: tally.schedules,
             distinct_end_states: tally.end_states.len() as u64,
             failing: tally.failing,
+            endings: tally
+                .endings
+                .seen()
+                .map(|(ending, count)| EndingLine {
+                    ending,
+                    schedules: count.schedules,
+                    first: count.first.unwrap_or(0),
+                })
+                .collect(),
             contracts: tally.contracts.into_iter().collect(),
             coverage,
             failure,
@@ -130,6 +150,7 @@ impl Report {
             "schedules: {} · distinct end states: {} · failing: {}",
             self.schedules, self.distinct_end_states, self.failing
         );
+        let _ = writeln!(out, "endings: {}", self.endings_line());
         let _ = writeln!(out, "coverage: {}", self.coverage_line());
         if h.check_determinism {
             let verdict = match &self.divergence {
@@ -152,6 +173,29 @@ impl Report {
             Some(failure) => failure_text(&mut out, failure),
         }
         out
+    }
+
+    fn endings_line(&self) -> String {
+        let lines: Vec<String> = self
+            .endings
+            .iter()
+            .map(|line| {
+                let name = match line.ending {
+                    Ending::Completed => "completed",
+                    Ending::Deadlock => "deadlock",
+                    Ending::BudgetExhausted => "budget exhausted",
+                };
+                format!(
+                    "{} {name} (first: schedule #{})",
+                    line.schedules, line.first
+                )
+            })
+            .collect();
+        if lines.is_empty() {
+            "none (no schedule ran)".to_string()
+        } else {
+            lines.join(" · ")
+        }
     }
 
     fn coverage_line(&self) -> String {

@@ -10,7 +10,7 @@ use sim::{Schedule, Scheduler};
 use crate::event::Event;
 use crate::oracle;
 use crate::run::{self, OptionError, Reuse, Run, RunOptions};
-use crate::scenario::Scenario;
+use crate::scenario::{Ending, Scenario};
 use crate::world::Shared;
 
 /// What a sweep keeps of one run.
@@ -24,6 +24,8 @@ pub struct Summary {
     pub violated: oracle::Violated,
     /// Polls of the engine.
     pub steps: u64,
+    /// How the run ended.
+    pub ending: Ending,
 }
 
 impl Summary {
@@ -123,6 +125,7 @@ impl Explorer {
             violation: outline.first,
             violated: outline.violated,
             steps: ran.steps,
+            ending: end.ending(),
         };
         (summary, events)
     }

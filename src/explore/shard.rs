@@ -16,7 +16,7 @@ use super::{Shard, Strategy};
 /// The version of the shard document format. It changes with the end-state hash too:
 /// documents whose hashes differ would count one end state twice. Version 3: the hash
 /// is fed as events are recorded, each kind by its own fields (`world::stream`).
-pub const FORMAT: &str = "ws2sim-explore-shard/3";
+pub const FORMAT: &str = "ws2sim-explore-shard/4";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardDoc {

@@ -4,12 +4,14 @@
 //!   minima, so the order in which parts are combined does not matter;
 //! - a [`UnitLog`] per subtree of an exhaustive search, whose global indices are known
 //!   only once the subtrees before it are counted: it keeps what a cut inside it needs
-//!   (first index of each end state and contract, the failing indices as ranges).
+//!   (first index of each end state and contract, the failing indices and the endings
+//!   other than completed as ranges).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::endings::{Endings, UnitEndings};
 use super::runner::{Divergence, Summary};
 
 /// Counts over runs with known global indices.
@@ -26,12 +28,15 @@ pub struct Tally {
     pub first_failure: Option<u64>,
     /// The first run whose two executions differed (`--check-determinism`).
     pub divergence: Option<(u64, Divergence)>,
+    /// How the runs ended.
+    pub endings: Endings,
 }
 
 impl Tally {
     /// Counts one run; `recent` spares the set a search for an end state met lately.
     pub fn record(&mut self, run: u64, summary: &Summary, recent: &mut RecentStates) {
         self.schedules += 1;
+        self.endings.record(run, summary.ending);
         if recent.is_new(summary.end_state) {
             self.end_states.insert(summary.end_state);
         }
@@ -59,6 +64,7 @@ impl Tally {
     pub fn absorb(mut self, other: Tally) -> Tally {
         self.schedules += other.schedules;
         self.failing += other.failing;
+        self.endings.absorb(&other.endings);
         self.end_states.extend(other.end_states);
         for (contract, run) in other.contracts {
             note_first(&mut self.contracts, &contract, run);
@@ -134,6 +140,7 @@ pub struct UnitLog {
     /// The first failing index within the unit, and its decisions.
     pub first_failure: Option<(u64, Vec<u64>)>,
     pub divergence: Option<(u64, Divergence)>,
+    pub endings: UnitEndings,
 }
 
 impl UnitLog {
@@ -147,6 +154,7 @@ impl UnitLog {
     pub fn record(&mut self, summary: &Summary, decisions: impl FnOnce() -> Vec<u64>) {
         let index = self.schedules;
         self.schedules += 1;
+        self.endings.record(index, summary.ending);
         self.end_states.entry(summary.end_state).or_insert(index);
         if !summary.failed() {
             return;
@@ -196,6 +204,7 @@ impl UnitLog {
                 .clone()
                 .filter(|(run, _)| *run < keep)
                 .map(|(run, divergence)| (run + offset, divergence)),
+            endings: self.endings.tally(self.schedules, keep, offset),
         }
     }
 }
@@ -256,6 +265,7 @@ mod tests {
                 smallvec::smallvec![]
             },
             steps: 1,
+            ending: crate::scenario::Ending::Completed,
         }
     }
 
