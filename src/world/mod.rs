@@ -40,7 +40,7 @@ pub struct ThreadState {
 pub enum ThreadName {
     /// One of the process's threads in the scenario (its index there is its tid).
     Scenario,
-    /// A provider's worker thread: `<provider>.worker`.
+    /// A provider's worker thread: `<provider>.worker` (`.worker#2` for a second one).
     Worker(ProviderIx),
     /// An NSPv2 host's RPC thread: `<provider>.rpc`.
     Rpc(ProviderIx),
@@ -93,11 +93,22 @@ impl WaitFor {
                 world.provider_name(provider),
                 world.thread_label(pid, holder)
             ),
-            WaitFor::WorkerExit { provider, thread } => format!(
-                "{}'s worker thread {} to exit",
-                world.provider_name(provider),
-                world.thread_label(pid, Some(thread))
-            ),
+            WaitFor::WorkerExit { provider, thread } => {
+                let exited = world.procs[pid as usize]
+                    .threads
+                    .get(thread as usize)
+                    .is_some_and(|t| t.finished);
+                format!(
+                    "{}'s worker thread {} to exit{}",
+                    world.provider_name(provider),
+                    world.thread_label(pid, Some(thread)),
+                    if exited {
+                        ", which has exited without waking it (a lost wake-up)"
+                    } else {
+                        ""
+                    }
+                )
+            }
             WaitFor::ExitRequest { provider } => format!(
                 "{}'s final WSPCleanup to ask it to exit",
                 world.provider_name(provider)
@@ -472,12 +483,25 @@ impl World {
         else {
             return "?".to_string();
         };
+        // A provider's second worker in a process (a restart, or a racy start) is
+        // `name#2`, so a trace tells the two apart.
+        let earlier = self.procs[pid as usize].threads[..tid as usize]
+            .iter()
+            .filter(|other| other.name == thread.name)
+            .count();
+        let nth = if earlier == 0 {
+            String::new()
+        } else {
+            format!("#{}", earlier + 1)
+        };
         match thread.name {
             ThreadName::Scenario => self.scenario.processes[pid as usize].threads[tid as usize]
                 .name
                 .clone(),
-            ThreadName::Worker(provider) => format!("{}.worker", self.provider_name(provider)),
-            ThreadName::Rpc(provider) => format!("{}.rpc", self.provider_name(provider)),
+            ThreadName::Worker(provider) => {
+                format!("{}.worker{nth}", self.provider_name(provider))
+            }
+            ThreadName::Rpc(provider) => format!("{}.rpc{nth}", self.provider_name(provider)),
         }
     }
 
