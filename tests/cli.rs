@@ -283,3 +283,31 @@ fn mermaid_shows_each_violation_where_it_was_found() {
         "{text}"
     );
 }
+
+/// JSON names processes and threads everywhere, the stuck threads of a deadlock too;
+/// explore's JSON lists violated contracts as objects.
+#[test]
+fn json_names_threads_and_lists_objects() {
+    let out = ws2sim(&[
+        "run",
+        "scenarios/teach/deadlock-blocking-recv.ron",
+        "--format",
+        "json",
+    ]);
+    let document: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let stuck = &document["ending"]["Deadlock"]["stuck"][0];
+    assert_eq!(stuck["process"], "app", "{document}");
+    assert_eq!(stuck["thread"], "main", "{document}");
+    let out = ws2sim(&[
+        "explore",
+        "scenarios/teach/racy-refcount.ron",
+        "--runs",
+        "20",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(report["contracts"][0]["contract"], "wsp.cleanup.refcount");
+    assert!(report["contracts"][0]["first"].is_u64(), "{report}");
+    assert!(report["endings"][0]["schedules"].is_u64(), "{report}");
+}

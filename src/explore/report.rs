@@ -71,6 +71,13 @@ pub struct RunDivergence {
     pub divergence: Divergence,
 }
 
+/// A contract some schedule violated, and the first schedule that did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContractLine {
+    pub contract: String,
+    pub first: u64,
+}
+
 /// How many schedules ended one way, and the first of them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndingLine {
@@ -89,7 +96,7 @@ pub struct Report {
     /// Each way schedules ended (completed, deadlock, budget exhausted) that some did.
     pub endings: Vec<EndingLine>,
     /// Each violated contract and the first schedule that violated it.
-    pub contracts: Vec<(String, u64)>,
+    pub contracts: Vec<ContractLine>,
     pub coverage: Coverage,
     pub failure: Option<Failure>,
     pub divergence: Option<RunDivergence>,
@@ -116,7 +123,11 @@ impl Report {
                     first: count.first.unwrap_or(0),
                 })
                 .collect(),
-            contracts: tally.contracts.into_iter().collect(),
+            contracts: tally
+                .contracts
+                .into_iter()
+                .map(|(contract, first)| ContractLine { contract, first })
+                .collect(),
             coverage,
             failure,
             divergence: tally
@@ -162,8 +173,8 @@ impl Report {
             };
             let _ = writeln!(out, "determinism: {verdict}");
         }
-        for (contract, run) in &self.contracts {
-            let _ = writeln!(out, "violated: {contract} (first in schedule #{run})");
+        for ContractLine { contract, first } in &self.contracts {
+            let _ = writeln!(out, "violated: {contract} (first in schedule #{first})");
         }
         match &self.failure {
             None if self.failing == 0 => {

@@ -16,10 +16,45 @@ struct Document<'a> {
     /// Why a replayed schedule did not fit the run (absent when it did).
     #[serde(skip_serializing_if = "Option::is_none")]
     schedule_note: Option<&'a str>,
-    ending: &'a RunEnd,
+    ending: JsonEnding<'a>,
     events: Vec<JsonEvent<'a>>,
     violations: Vec<JsonViolation<'a>>,
     verdict: JsonVerdict<'a>,
+}
+
+/// [`RunEnd`] with its stuck threads named, as events name theirs.
+#[derive(Serialize)]
+enum JsonEnding<'a> {
+    Completed,
+    Deadlock { stuck: Vec<JsonStuck<'a>> },
+    BudgetExhausted { budget: &'static str, limit: u64 },
+}
+
+#[derive(Serialize)]
+struct JsonStuck<'a> {
+    process: &'a str,
+    thread: Option<&'a str>,
+    waiting_for: &'a str,
+}
+
+fn json_ending(run: &Run) -> JsonEnding<'_> {
+    match &run.end {
+        RunEnd::Completed => JsonEnding::Completed,
+        RunEnd::Deadlock { stuck } => JsonEnding::Deadlock {
+            stuck: stuck
+                .iter()
+                .map(|s| JsonStuck {
+                    process: &run.names.processes[s.process as usize],
+                    thread: thread_name(run, s.process, Some(s.thread)),
+                    waiting_for: &s.waiting_for,
+                })
+                .collect(),
+        },
+        RunEnd::BudgetExhausted { budget, limit } => JsonEnding::BudgetExhausted {
+            budget,
+            limit: *limit,
+        },
+    }
 }
 
 #[derive(Serialize)]
@@ -75,7 +110,7 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
         seed: run.seed,
         schedule: run.schedule.to_token(),
         schedule_note: run.divergence.as_deref(),
-        ending: &run.end,
+        ending: json_ending(run),
         events: run
             .events
             .iter()
