@@ -311,3 +311,19 @@ fn json_names_threads_and_lists_objects() {
     assert!(report["contracts"][0]["first"].is_u64(), "{report}");
     assert!(report["endings"][0]["schedules"].is_u64(), "{report}");
 }
+
+/// Advice fits the case: a budget already at its largest is not to be raised; a graph
+/// with no transport entry says why it is empty.
+#[test]
+fn advice_fits_the_case() {
+    let out = ws2sim(&["run", "tests/regressions/extremes.ron"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("time_max = 1000000000000 reached; it is at its largest allowed value"),
+        "{text}"
+    );
+    let out = ws2sim(&["run", "tests/regressions/extremes.ron", "--time-max", "50"]);
+    assert!(stdout(&out).contains("raise it with --time-max"));
+    let out = ws2sim(&["graph", "scenarios/contracts/nsp-lookup-two-threads.ron"]);
+    assert!(stdout(&out).contains("// no transport entries"));
+}

@@ -87,11 +87,23 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str) {
             text
         }
         RunEnd::BudgetExhausted { budget, limit } => {
+            let most = match *budget {
+                "steps_max" => crate::scenario::MAX_STEPS_BUDGET,
+                "events_max" => crate::scenario::MAX_EVENTS_BUDGET,
+                _ => crate::scenario::MAX_TIME_BUDGET,
+            };
+            let advice = if *limit < most {
+                format!(
+                    "raise it with --{} or the scenario's `budget`",
+                    budget.replace('_', "-")
+                )
+            } else {
+                "it is at its largest allowed value".to_string()
+            };
             format!(
                 "budget exhausted after {} events (livelock?): {budget} = {limit} reached; \
-                 raise it with --{} or the scenario's `budget`",
+                 {advice}",
                 run.events.len(),
-                budget.replace('_', "-")
             )
         }
     };
