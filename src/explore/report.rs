@@ -25,7 +25,7 @@ pub struct Header {
     pub runs: u64,
     /// Exhaustive: the preemption bound (`None`: unbounded).
     pub preemptions: Option<u32>,
-    /// PCT: the depth, and the number of steps its change points are drawn among.
+    /// PCT: the depth, and the number of decisions its change points are drawn among.
     pub depth: Option<u32>,
     pub pct_steps: Option<u64>,
     /// `--provider-model` overrides.
