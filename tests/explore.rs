@@ -111,7 +111,8 @@ fn the_report_counts_how_schedules_ended() {
         [EndingLine {
             ending: Ending::Deadlock,
             schedules: 50,
-            first: 0
+            first: 0,
+            replay: Some(format!("ws2sim replay {file} --schedule s1ae")),
         }]
     );
     assert!(
@@ -128,6 +129,57 @@ fn the_report_counts_how_schedules_ended() {
         assert_eq!(total, report.schedules, "--runs {runs}");
         assert!(report.endings.iter().all(|line| line.first < runs));
     }
+}
+
+/// Each violated contract and each ending other than completed comes with a replay
+/// command for its first schedule, as it ran; replayed, it shows what it is named for.
+#[test]
+fn every_first_can_be_replayed() {
+    use ws2sim::scenario::Ending;
+    let lesson = load(LESSON);
+    let token = |replay: &Option<String>| -> sim::Schedule {
+        let command = replay.as_deref().expect("a replay command");
+        let token = command.split("--schedule ").nth(1).expect("a token");
+        sim::Schedule::from_token(token).expect("a valid token")
+    };
+    for strategy in [Strategy::Random, Strategy::Pct, Strategy::Exhaustive] {
+        let mut swept = options(strategy, 400);
+        if strategy == Strategy::Exhaustive {
+            swept.preemptions = Some(Some(1));
+        }
+        let report = explore(&lesson, LESSON, &swept).expect("valid");
+        assert!(report.contracts.len() >= 2, "{strategy:?}");
+        for line in &report.contracts {
+            let replayed = replay_run(&lesson, token(&line.replay));
+            assert!(
+                replayed
+                    .verdict
+                    .violations
+                    .iter()
+                    .any(|v| v.contract == line.contract),
+                "{strategy:?}: {}",
+                line.contract
+            );
+        }
+        for line in &report.endings {
+            if line.ending == Ending::Completed {
+                assert_eq!(line.replay, None);
+                continue;
+            }
+            let replayed = replay_run(&lesson, token(&line.replay));
+            assert_eq!(replayed.end.ending(), line.ending, "{strategy:?}");
+        }
+    }
+}
+
+fn replay_run(scenario: &Scenario, schedule: sim::Schedule) -> ws2sim::run::Run {
+    let options = RunOptions {
+        schedule: Some(schedule),
+        ..RunOptions::default()
+    };
+    let replayed = run(scenario, &options).expect("valid");
+    assert_eq!(replayed.divergence, None, "the token fits");
+    replayed
 }
 
 #[test]

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::Strategy;
 use super::runner::Divergence;
 use super::shrink::Size;
-use super::tally::Tally;
+use super::tally::{Shows, Tally};
+use crate::run::BudgetOverride;
 use crate::scenario::Ending;
 
 /// What decides a sweep's schedules: equal headers, the same sweep.
@@ -76,6 +77,8 @@ pub struct RunDivergence {
 pub struct ContractLine {
     pub contract: String,
     pub first: u64,
+    /// The command that replays that first schedule, as it ran (not shrunk).
+    pub replay: Option<String>,
 }
 
 /// How many schedules ended one way, and the first of them.
@@ -84,6 +87,8 @@ pub struct EndingLine {
     pub ending: Ending,
     pub schedules: u64,
     pub first: u64,
+    /// For an ending other than completed: the command that replays the first.
+    pub replay: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,25 +114,46 @@ impl Report {
             (Strategy::Exhaustive, true) => Coverage::CutShort,
             _ => Coverage::Sampled,
         };
+        let replay = |shows: &Shows| {
+            tally
+                .witnesses
+                .iter()
+                .find(|witness| witness.shows == *shows)
+                .map(|witness| {
+                    crate::render::text::replay_command(
+                        &header.file,
+                        &sim::Schedule::new(witness.decisions.clone()),
+                        &header.models,
+                        &BudgetOverride::default(),
+                    )
+                })
+        };
+        let endings = tally
+            .endings
+            .seen()
+            .map(|(ending, count)| EndingLine {
+                ending,
+                schedules: count.schedules,
+                first: count.first.unwrap_or(0),
+                replay: replay(&Shows::Ending(ending)),
+            })
+            .collect();
+        let contracts = tally
+            .contracts
+            .iter()
+            .map(|(contract, first)| ContractLine {
+                contract: contract.clone(),
+                first: *first,
+                replay: replay(&Shows::Contract(contract.clone())),
+            })
+            .collect();
         Self {
             header,
             schedules: tally.schedules,
             distinct_end_states: tally.end_states.len() as u64,
             failing: tally.failing,
-            endings: tally
-                .endings
-                .seen()
-                .map(|(ending, count)| EndingLine {
-                    ending,
-                    schedules: count.schedules,
-                    first: count.first.unwrap_or(0),
-                })
-                .collect(),
-            contracts: tally
-                .contracts
-                .into_iter()
-                .map(|(contract, first)| ContractLine { contract, first })
-                .collect(),
+            endings,
+            contracts,
             coverage,
             failure,
             divergence: tally
@@ -162,6 +188,14 @@ impl Report {
             self.schedules, self.distinct_end_states, self.failing
         );
         let _ = writeln!(out, "endings: {}", self.endings_line());
+        for line in self.endings.iter().filter(|line| line.replay.is_some()) {
+            let _ = writeln!(
+                out,
+                "  first {}: {}",
+                ending_name(line.ending),
+                line.replay.as_deref().unwrap_or_default()
+            );
+        }
         let _ = writeln!(out, "coverage: {}", self.coverage_line());
         if h.check_determinism {
             let verdict = match &self.divergence {
@@ -173,8 +207,16 @@ impl Report {
             };
             let _ = writeln!(out, "determinism: {verdict}");
         }
-        for ContractLine { contract, first } in &self.contracts {
+        for ContractLine {
+            contract,
+            first,
+            replay,
+        } in &self.contracts
+        {
             let _ = writeln!(out, "violated: {contract} (first in schedule #{first})");
+            if let Some(replay) = replay {
+                let _ = writeln!(out, "  as it ran: {replay}");
+            }
         }
         match &self.failure {
             None if self.failing == 0 => {
@@ -191,14 +233,11 @@ impl Report {
             .endings
             .iter()
             .map(|line| {
-                let name = match line.ending {
-                    Ending::Completed => "completed",
-                    Ending::Deadlock => "deadlock",
-                    Ending::BudgetExhausted => "budget exhausted",
-                };
                 format!(
-                    "{} {name} (first: schedule #{})",
-                    line.schedules, line.first
+                    "{} {} (first: schedule #{})",
+                    line.schedules,
+                    ending_name(line.ending),
+                    line.first
                 )
             })
             .collect();
@@ -253,6 +292,14 @@ fn strategy_line(h: &Header) -> String {
                 });
             format!("exhaustive · {bound} · at most {} schedules", h.runs)
         }
+    }
+}
+
+fn ending_name(ending: Ending) -> &'static str {
+    match ending {
+        Ending::Completed => "completed",
+        Ending::Deadlock => "deadlock",
+        Ending::BudgetExhausted => "budget exhausted",
     }
 }
 

@@ -20,7 +20,7 @@ use sim::{Dfs, Guide, GuidedScheduler, PctScheduler, RandomScheduler, Scheduler,
 
 use super::progress::Progress;
 use super::runner::{Divergence, Explorer, Summary};
-use super::tally::{Combiner, RecentStates, Tally, UnitLog};
+use super::tally::{Combiner, RecentStates, Tally, UnitLog, Witness, add_witness};
 use super::{Shard, Strategy};
 use crate::scenario::Scenario;
 
@@ -138,9 +138,23 @@ pub fn sampled(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swept {
             .map_init(|| plan.explorer(scenario), chunk)
             .reduce(Tally::default, Tally::absorb)
     });
+    let mut tally = tally;
+    let mut explorer = plan.explorer(scenario);
+    // Each first run again, recorded: the report gives a replay command for each.
+    for (shows, run) in tally.firsts() {
+        let decisions = recorded(&mut explorer, plan.scheduler(run));
+        add_witness(
+            &mut tally.witnesses,
+            Witness {
+                shows,
+                run,
+                decisions,
+            },
+        );
+    }
     let failure = tally
         .first_failure
-        .map(|run| recorded(&mut plan.explorer(scenario), plan.scheduler(run)));
+        .map(|run| recorded(&mut explorer, plan.scheduler(run)));
     Swept {
         tally,
         units: Vec::new(),

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::endings::{Endings, UnitEndings};
 use super::runner::{Divergence, Summary};
+use crate::scenario::Ending;
 
 /// Counts over runs with known global indices.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,9 +31,51 @@ pub struct Tally {
     pub divergence: Option<(u64, Divergence)>,
     /// How the runs ended.
     pub endings: Endings,
+    /// The first run that showed each violated contract and each ending other than
+    /// completed, with its decisions (sorted by what it shows, one each).
+    pub witnesses: Vec<Witness>,
+}
+
+/// What a witness shows.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Shows {
+    Contract(String),
+    Ending(Ending),
+}
+
+/// The first schedule that showed something, and its decisions, to replay it by.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Witness {
+    pub shows: Shows,
+    pub run: u64,
+    pub decisions: Vec<u64>,
+}
+
+/// Adds `witness` to `list` unless an earlier run already shows the same.
+pub fn add_witness(list: &mut Vec<Witness>, witness: Witness) {
+    match list.binary_search_by(|w| w.shows.cmp(&witness.shows)) {
+        Ok(at) if list[at].run <= witness.run => {}
+        Ok(at) => list[at] = witness,
+        Err(at) => list.insert(at, witness),
+    }
 }
 
 impl Tally {
+    /// What its witnesses must show: each violated contract and each ending other than
+    /// completed, with the first run that showed it.
+    pub fn firsts(&self) -> Vec<(Shows, u64)> {
+        let contracts = self
+            .contracts
+            .iter()
+            .map(|(contract, run)| (Shows::Contract(contract.clone()), *run));
+        let endings = self
+            .endings
+            .seen()
+            .filter(|(ending, _)| *ending != Ending::Completed)
+            .filter_map(|(ending, count)| Some((Shows::Ending(ending), count.first?)));
+        contracts.chain(endings).collect()
+    }
+
     /// Counts one run; `recent` spares the set a search for an end state met lately.
     pub fn record(&mut self, run: u64, summary: &Summary, recent: &mut RecentStates) {
         self.schedules += 1;
@@ -75,6 +118,9 @@ impl Tally {
         };
         if let Some((run, divergence)) = other.divergence {
             self.diverged(run, divergence);
+        }
+        for witness in other.witnesses {
+            add_witness(&mut self.witnesses, witness);
         }
         self
     }
@@ -141,6 +187,9 @@ pub struct UnitLog {
     pub first_failure: Option<(u64, Vec<u64>)>,
     pub divergence: Option<(u64, Divergence)>,
     pub endings: UnitEndings,
+    /// The first index in the unit that showed each contract and each ending other than
+    /// completed, with its decisions.
+    pub witnesses: Vec<(Shows, u64, Vec<u64>)>,
 }
 
 impl UnitLog {
@@ -151,10 +200,19 @@ impl UnitLog {
         }
     }
 
-    pub fn record(&mut self, summary: &Summary, decisions: impl FnOnce() -> Vec<u64>) {
+    pub fn record(&mut self, summary: &Summary, decisions: impl Fn() -> Vec<u64>) {
         let index = self.schedules;
         self.schedules += 1;
         self.endings.record(index, summary.ending);
+        let shows_ending = Shows::Ending(summary.ending);
+        if summary.ending != Ending::Completed
+            && !self
+                .witnesses
+                .iter()
+                .any(|(shows, ..)| *shows == shows_ending)
+        {
+            self.witnesses.push((shows_ending, index, decisions()));
+        }
         self.end_states.entry(summary.end_state).or_insert(index);
         if !summary.failed() {
             return;
@@ -164,6 +222,10 @@ impl UnitLog {
             _ => self.failing.push((index, 1)),
         }
         for contract in &summary.violated {
+            if !self.contracts.contains_key(*contract) {
+                let shows = Shows::Contract(contract.to_string());
+                self.witnesses.push((shows, index, decisions()));
+            }
             note_first(&mut self.contracts, contract, index);
         }
         if self.first_failure.is_none() {
@@ -205,6 +267,20 @@ impl UnitLog {
                 .filter(|(run, _)| *run < keep)
                 .map(|(run, divergence)| (run + offset, divergence)),
             endings: self.endings.tally(self.schedules, keep, offset),
+            witnesses: {
+                let mut witnesses = Vec::new();
+                for (shows, index, decisions) in &self.witnesses {
+                    if *index < keep {
+                        let witness = Witness {
+                            shows: shows.clone(),
+                            run: index + offset,
+                            decisions: decisions.clone(),
+                        };
+                        add_witness(&mut witnesses, witness);
+                    }
+                }
+                witnesses
+            },
         }
     }
 }

@@ -380,7 +380,7 @@ pub struct Expect {
     pub ending: Ending,
 }
 
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Ending {
     /// Every thread ran out of steps (or its process ended).
     #[default]
