@@ -65,9 +65,11 @@ pub struct UnitEndings {
 }
 
 impl UnitEndings {
-    pub fn record(&mut self, index: u64, ending: Ending) {
+    /// Counts schedule `index` of the unit; true when it is the unit's first to end
+    /// this way other than completed (a witness to keep).
+    pub fn record(&mut self, index: u64, ending: Ending) -> bool {
         let ranges = match ending {
-            Ending::Completed => return,
+            Ending::Completed => return false,
             Ending::Deadlock => &mut self.deadlock,
             Ending::BudgetExhausted => &mut self.budget,
         };
@@ -75,6 +77,7 @@ impl UnitEndings {
             Some((start, length)) if *start + *length == index => *length += 1,
             _ => ranges.push((index, 1)),
         }
+        ranges.len() == 1 && ranges[0].1 == 1
     }
 
     /// The endings of the unit's first `keep` of `schedules`, indices shifted by `offset`.

@@ -161,11 +161,16 @@ impl Default for RecentStates {
     }
 }
 
-fn note_first(contracts: &mut BTreeMap<String, u64>, contract: &str, run: u64) {
+/// Notes that `run` violated `contract`; true when no run had before.
+fn note_first(contracts: &mut BTreeMap<String, u64>, contract: &str, run: u64) -> bool {
     match contracts.get_mut(contract) {
-        Some(first) => *first = (*first).min(run),
+        Some(first) => {
+            *first = (*first).min(run);
+            false
+        }
         None => {
             contracts.insert(contract.to_string(), run);
+            true
         }
     }
 }
@@ -203,15 +208,9 @@ impl UnitLog {
     pub fn record(&mut self, summary: &Summary, decisions: impl Fn() -> Vec<u64>) {
         let index = self.schedules;
         self.schedules += 1;
-        self.endings.record(index, summary.ending);
-        let shows_ending = Shows::Ending(summary.ending);
-        if summary.ending != Ending::Completed
-            && !self
-                .witnesses
-                .iter()
-                .any(|(shows, ..)| *shows == shows_ending)
-        {
-            self.witnesses.push((shows_ending, index, decisions()));
+        if self.endings.record(index, summary.ending) {
+            let shows = Shows::Ending(summary.ending);
+            self.witnesses.push((shows, index, decisions()));
         }
         self.end_states.entry(summary.end_state).or_insert(index);
         if !summary.failed() {
@@ -222,11 +221,10 @@ impl UnitLog {
             _ => self.failing.push((index, 1)),
         }
         for contract in &summary.violated {
-            if !self.contracts.contains_key(*contract) {
+            if note_first(&mut self.contracts, contract, index) {
                 let shows = Shows::Contract(contract.to_string());
                 self.witnesses.push((shows, index, decisions()));
             }
-            note_first(&mut self.contracts, contract, index);
         }
         if self.first_failure.is_none() {
             self.first_failure = Some((index, decisions()));
