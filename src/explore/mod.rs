@@ -193,10 +193,11 @@ pub fn explore(
     };
     let (plan, header) = plan(scenario, file, &options, false)?;
     let swept = sweep(scenario, &plan, options.progress);
-    let failure = match (swept.tally.first_failure, &swept.failure) {
-        (Some(run), Some(decisions)) => Some(describe(scenario, &header, decisions, run)),
-        _ => None,
-    };
+    let failure = swept
+        .tally
+        .first_failure
+        .zip(swept.tally.failure_decisions())
+        .map(|(run, decisions)| describe(scenario, &header, decisions, run));
     Ok(Report::new(header, swept.tally, swept.cut, failure))
 }
 

@@ -44,10 +44,10 @@ impl ShardDoc {
     ) -> Self {
         let (failure, failure_at) = match header.strategy {
             Strategy::Exhaustive => {
-                let first = swept.units.iter().find_map(|log| {
-                    let (index, decisions) = log.first_failure.as_ref()?;
-                    Some((log.unit, *index, decisions))
-                });
+                let first = swept
+                    .units
+                    .iter()
+                    .find_map(|log| Some((log.unit, log.first_failure?, log.failure_decisions()?)));
                 match first {
                     Some((unit, index, decisions)) => {
                         (Some(describe(decisions, index)), Some((unit, index)))
@@ -59,7 +59,7 @@ impl ShardDoc {
                 let failure = swept
                     .tally
                     .first_failure
-                    .zip(swept.failure.as_ref())
+                    .zip(swept.tally.failure_decisions())
                     .map(|(run, decisions)| describe(decisions, run));
                 (failure, None)
             }
@@ -145,7 +145,7 @@ pub fn merge(docs: Vec<ShardDoc>) -> Result<Report, String> {
         ));
     }
     let logs: Vec<UnitLog> = logs.into_iter().cloned().collect();
-    let (tally, _, cut) = join_units(&logs, header.runs);
+    let (tally, cut) = join_units(&logs, header.runs);
     // Global index of a unit's first schedule: the schedules of the units before it.
     let offset = |unit: u64| -> u64 { logs[..unit as usize].iter().map(|l| l.schedules).sum() };
     let failure = docs.iter().find_map(|doc| {

@@ -61,8 +61,6 @@ pub struct Swept {
     pub units: Vec<UnitLog>,
     pub units_total: u64,
     pub cut: bool,
-    /// The decisions of the first failing schedule.
-    pub failure: Option<Vec<u64>>,
 }
 
 impl Plan {
@@ -152,15 +150,11 @@ pub fn sampled(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swept {
             },
         );
     }
-    let failure = tally
-        .first_failure
-        .map(|run| recorded(&mut explorer, plan.scheduler(run)));
     Swept {
         tally,
         units: Vec::new(),
         units_total: 0,
         cut: false,
-        failure,
     }
 }
 
@@ -287,7 +281,6 @@ pub fn exhaustive(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swep
             units,
             units_total,
             cut: false,
-            failure: None,
         };
     }
     let mut combiner = Combiner::new(plan.runs);
@@ -312,15 +305,14 @@ pub fn exhaustive(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swep
         units: Vec::new(),
         units_total,
         cut: combiner.cut,
-        failure: combiner.failure,
     }
 }
 
 /// Joins a shard's or several shards' unit logs, in unit order, under the cap.
-pub fn join_units(logs: &[UnitLog], cap: u64) -> (Tally, Option<Vec<u64>>, bool) {
+pub fn join_units(logs: &[UnitLog], cap: u64) -> (Tally, bool) {
     let mut combiner = Combiner::new(cap);
     for log in logs {
         combiner.add(log);
     }
-    (combiner.tally, combiner.failure, combiner.cut)
+    (combiner.tally, combiner.cut)
 }

@@ -51,6 +51,16 @@ pub struct Witness {
     pub decisions: Vec<u64>,
 }
 
+/// The decisions of run `first`, a failing one: its run is the first of each contract
+/// it violated, so a contract's witness holds them.
+fn failure_decisions(witnesses: &[Witness], first: Option<u64>) -> Option<&[u64]> {
+    let first = first?;
+    witnesses
+        .iter()
+        .find(|w| w.run == first && matches!(w.shows, Shows::Contract(_)))
+        .map(|w| w.decisions.as_slice())
+}
+
 /// Adds `witness` to `list` unless an earlier run already shows the same.
 pub fn add_witness(list: &mut Vec<Witness>, witness: Witness) {
     match list.binary_search_by(|w| w.shows.cmp(&witness.shows)) {
@@ -61,6 +71,11 @@ pub fn add_witness(list: &mut Vec<Witness>, witness: Witness) {
 }
 
 impl Tally {
+    /// The decisions of the first failing run, once the witnesses are in.
+    pub fn failure_decisions(&self) -> Option<&[u64]> {
+        failure_decisions(&self.witnesses, self.first_failure)
+    }
+
     /// What its witnesses must show: each violated contract and each ending other than
     /// completed, with the first run that showed it.
     pub fn firsts(&self) -> Vec<(Shows, u64)> {
@@ -188,13 +203,13 @@ pub struct UnitLog {
     /// Failing indices within the unit, as `(start, length)` ranges.
     pub failing: Vec<(u64, u64)>,
     pub contracts: BTreeMap<String, u64>,
-    /// The first failing index within the unit, and its decisions.
-    pub first_failure: Option<(u64, Vec<u64>)>,
+    /// The first failing index within the unit (its decisions are a witness's).
+    pub first_failure: Option<u64>,
     pub divergence: Option<(u64, Divergence)>,
     pub endings: UnitEndings,
     /// The first index in the unit that showed each contract and each ending other than
-    /// completed, with its decisions.
-    pub witnesses: Vec<(Shows, u64, Vec<u64>)>,
+    /// completed (as `run`), with its decisions.
+    pub witnesses: Vec<Witness>,
 }
 
 impl UnitLog {
@@ -205,12 +220,20 @@ impl UnitLog {
         }
     }
 
+    /// The decisions of the unit's first failing schedule.
+    pub fn failure_decisions(&self) -> Option<&[u64]> {
+        failure_decisions(&self.witnesses, self.first_failure)
+    }
+
     pub fn record(&mut self, summary: &Summary, decisions: impl Fn() -> Vec<u64>) {
         let index = self.schedules;
         self.schedules += 1;
         if self.endings.record(index, summary.ending) {
-            let shows = Shows::Ending(summary.ending);
-            self.witnesses.push((shows, index, decisions()));
+            self.witnesses.push(Witness {
+                shows: Shows::Ending(summary.ending),
+                run: index,
+                decisions: decisions(),
+            });
         }
         self.end_states.entry(summary.end_state).or_insert(index);
         if !summary.failed() {
@@ -222,13 +245,14 @@ impl UnitLog {
         }
         for contract in &summary.violated {
             if note_first(&mut self.contracts, contract, index) {
-                let shows = Shows::Contract(contract.to_string());
-                self.witnesses.push((shows, index, decisions()));
+                self.witnesses.push(Witness {
+                    shows: Shows::Contract(contract.to_string()),
+                    run: index,
+                    decisions: decisions(),
+                });
             }
         }
-        if self.first_failure.is_none() {
-            self.first_failure = Some((index, decisions()));
-        }
+        self.first_failure.get_or_insert(index);
     }
 
     /// The unit's first `keep` schedules as a tally, with indices shifted by `offset`
@@ -256,9 +280,8 @@ impl UnitLog {
                 .collect(),
             first_failure: self
                 .first_failure
-                .as_ref()
-                .filter(|(first, _)| *first < keep)
-                .map(|(first, _)| first + offset),
+                .filter(|first| *first < keep)
+                .map(|first| first + offset),
             divergence: self
                 .divergence
                 .clone()
@@ -267,15 +290,15 @@ impl UnitLog {
             endings: self.endings.tally(self.schedules, keep, offset),
             witnesses: {
                 let mut witnesses = Vec::new();
-                for (shows, index, decisions) in &self.witnesses {
-                    if *index < keep {
-                        let witness = Witness {
-                            shows: shows.clone(),
-                            run: index + offset,
-                            decisions: decisions.clone(),
-                        };
-                        add_witness(&mut witnesses, witness);
-                    }
+                for witness in self.witnesses.iter().filter(|w| w.run < keep) {
+                    let run = witness.run + offset;
+                    add_witness(
+                        &mut witnesses,
+                        Witness {
+                            run,
+                            ..witness.clone()
+                        },
+                    );
                 }
                 witnesses
             },
@@ -287,8 +310,6 @@ impl UnitLog {
 pub struct Combiner {
     remaining: u64,
     pub tally: Tally,
-    /// The first failure's decisions.
-    pub failure: Option<Vec<u64>>,
     /// Whether the cap left schedules unsearched.
     pub cut: bool,
 }
@@ -298,7 +319,6 @@ impl Combiner {
         Self {
             remaining: cap,
             tally: Tally::default(),
-            failure: None,
             cut: false,
         }
     }
@@ -316,9 +336,6 @@ impl Combiner {
         }
         let keep = log.schedules.min(self.remaining);
         let part = log.tally(keep, self.tally.schedules);
-        if self.failure.is_none() && part.first_failure.is_some() {
-            self.failure = log.first_failure.as_ref().map(|(_, d)| d.clone());
-        }
         self.cut |= keep < log.schedules || !log.complete;
         self.remaining -= keep;
         self.tally = std::mem::take(&mut self.tally).absorb(part);
@@ -397,14 +414,14 @@ mod tests {
         assert!(!all.cut);
         assert_eq!(all.tally.schedules, 12);
         assert_eq!(all.tally.first_failure, Some(8));
-        assert_eq!(all.failure, Some(vec![2]));
+        assert_eq!(all.tally.failure_decisions(), Some(&[2][..]));
 
         let mut capped = Combiner::new(6);
         logs.iter().for_each(|log| capped.add(log));
         assert!(capped.cut);
         assert_eq!(capped.tally.schedules, 6);
         assert_eq!(capped.tally.first_failure, None);
-        assert_eq!(capped.failure, None);
+        assert_eq!(capped.tally.failure_decisions(), None);
     }
 
     impl Tally {
