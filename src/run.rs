@@ -395,13 +395,12 @@ pub fn run_end(world: &World, outcome: &Outcome) -> RunEnd {
 fn unused_decisions(given: Option<&Schedule>, used: &Schedule) -> Option<String> {
     let given = given?;
     (given.len() > used.len()).then(|| {
+        let unused = given.len() - used.len();
         format!(
-            "the run ended after {}, and the schedule's last {} unused",
+            "the run ended after {}, and the schedule's last {} {} unused",
             crate::render::counted(used.len() as u64, "decision"),
-            match given.len() - used.len() {
-                1 => "decision was".to_string(),
-                n => format!("{n} decisions were"),
-            }
+            crate::render::counted(unused as u64, "decision"),
+            if unused == 1 { "was" } else { "were" }
         )
     })
 }

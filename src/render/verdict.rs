@@ -87,12 +87,8 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str) {
             text
         }
         RunEnd::BudgetExhausted { budget, limit } => {
-            let most = match *budget {
-                "steps_max" => crate::scenario::MAX_STEPS_BUDGET,
-                "events_max" => crate::scenario::MAX_EVENTS_BUDGET,
-                _ => crate::scenario::MAX_TIME_BUDGET,
-            };
-            let advice = if *limit < most {
+            let advice = if crate::scenario::budget_ceiling(budget).is_none_or(|most| *limit < most)
+            {
                 format!(
                     "raise it with --{} or the scenario's `budget`",
                     budget.replace('_', "-")

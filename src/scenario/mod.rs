@@ -29,7 +29,7 @@ pub use steps::step_name;
 pub use validate::{
     MAX_CATALOG_ENTRIES, MAX_EVENTS_BUDGET, MAX_PROCESSES, MAX_PROTOCOL_CHAIN, MAX_PROVIDERS,
     MAX_STEPS_BUDGET, MAX_STEPS_PER_THREAD, MAX_STEPS_TOTAL, MAX_THREADS_PER_PROCESS,
-    MAX_TIME_BUDGET,
+    MAX_TIME_BUDGET, budget_ceiling,
 };
 
 /// Largest scenario file accepted (SPEC section 10: an absurd size is an error).

@@ -24,6 +24,16 @@ pub const MAX_STEPS_BUDGET: u64 = 100_000_000;
 pub const MAX_EVENTS_BUDGET: u64 = 100_000_000;
 pub const MAX_TIME_BUDGET: u64 = 1_000_000_000_000;
 
+/// The largest value the budget field `name` (`steps_max`, ...) may take.
+pub fn budget_ceiling(name: &str) -> Option<u64> {
+    match name {
+        "steps_max" => Some(MAX_STEPS_BUDGET),
+        "events_max" => Some(MAX_EVENTS_BUDGET),
+        "time_max" => Some(MAX_TIME_BUDGET),
+        _ => None,
+    }
+}
+
 /// Problems kept per section of the file, and shown in one report.
 const PER_SECTION: usize = 100;
 const SHOWN: usize = 10;

@@ -42,7 +42,7 @@ pub enum ThreadName {
     Scenario,
     /// A provider's worker thread: `<provider>.worker` (`.worker#2` for a second one).
     Worker(ProviderIx),
-    /// An NSPv2 host's RPC thread: `<provider>.rpc`.
+    /// An NSPv2 host's RPC thread: `<provider>.rpc` (`.rpc#2` for a second one).
     Rpc(ProviderIx),
 }
 
@@ -485,23 +485,25 @@ impl World {
         };
         // A provider's second worker in a process (a restart, or a racy start) is
         // `name#2`, so a trace tells the two apart.
-        let earlier = self.procs[pid as usize].threads[..tid as usize]
-            .iter()
-            .filter(|other| other.name == thread.name)
-            .count();
-        let nth = if earlier == 0 {
-            String::new()
-        } else {
-            format!("#{}", earlier + 1)
+        let nth = || {
+            let earlier = self.procs[pid as usize].threads[..tid as usize]
+                .iter()
+                .filter(|other| other.name == thread.name)
+                .count();
+            if earlier == 0 {
+                String::new()
+            } else {
+                format!("#{}", earlier + 1)
+            }
         };
         match thread.name {
             ThreadName::Scenario => self.scenario.processes[pid as usize].threads[tid as usize]
                 .name
                 .clone(),
             ThreadName::Worker(provider) => {
-                format!("{}.worker{nth}", self.provider_name(provider))
+                format!("{}.worker{}", self.provider_name(provider), nth())
             }
-            ThreadName::Rpc(provider) => format!("{}.rpc{nth}", self.provider_name(provider)),
+            ThreadName::Rpc(provider) => format!("{}.rpc{}", self.provider_name(provider), nth()),
         }
     }
 
