@@ -72,6 +72,21 @@ fn explore_finds_the_lost_update_shrinks_it_and_the_replay_shows_it() {
             render::text::render(&lesson, &replayed, LESSON),
             failure.trace
         );
+        // The shrunk run starts a second worker, whose start took the first worker's
+        // joiner slot: client-a waits for a worker that exits without waking it.
+        assert!(
+            failure.trace.contains("app/msafd.worker#2"),
+            "{}",
+            failure.trace
+        );
+        assert!(
+            failure.trace.contains(
+                "app/client-a waits for msafd's worker thread app/msafd.worker to exit, \
+                 which has exited without waking it (a lost wake-up)"
+            ),
+            "{}",
+            failure.trace
+        );
     }
 }
 
