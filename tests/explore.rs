@@ -4,6 +4,8 @@
 //! small (the test profile does not optimise this crate); long ones are in
 //! `benches/explore.rs`.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -340,22 +342,18 @@ fn command_line_exit_codes() {
         assert_eq!(ws2sim(bad).0, 2, "{bad:?}");
     }
 
-    let dir = std::env::temp_dir().join(format!("ws2sim-merge-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let dir = common::Scratch::new("merge");
     let mut files = Vec::new();
     for k in 1..=2 {
         let shard = format!("{k}/2");
         let (code, json) = ws2sim(&["explore", LESSON, "--runs", "300", "--shard", &shard]);
         assert!(code == 0 || code == 1);
-        let file = dir.join(format!("shard-{k}.json"));
-        std::fs::write(&file, json).expect("written");
-        files.push(file.display().to_string());
+        files.push(dir.file(&format!("shard-{k}.json"), json));
     }
     let (_, single) = ws2sim(&["explore", LESSON, "--runs", "300"]);
     let (code, text) = ws2sim(&["merge", &files[0], &files[1]]);
     assert_eq!((code, text), (1, single));
     assert_eq!(ws2sim(&["merge", &files[0]]).0, 2, "a shard is missing");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The figures of issue 8 for the racy refcount lesson: schedules to the first failure

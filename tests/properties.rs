@@ -76,11 +76,9 @@ proptest! {
 
     #[test]
     fn damaged_files_exit_0_1_or_2_through_the_binary((name, bytes) in mutate::damaged()) {
-        let dir = std::env::temp_dir().join(format!("ws2sim-damaged-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let path = dir.join("damaged.ron");
-        std::fs::write(&path, &bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let shown = path.display().to_string();
+        // Removed when the case ends, whether it passes or not.
+        let dir = common::Scratch::new("damaged");
+        let shown = dir.file("damaged.ron", &bytes);
         let out = common::ws2sim(&["run", &shown, "--steps-max", "20000", "--events-max", "20000"]);
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         match out.status.code() {
@@ -92,7 +90,6 @@ proptest! {
             other => prop_assert!(false, "{name}: exit {other:?}:\n{stderr}"),
         }
         let check = common::ws2sim(&["check", &shown]);
-        let _ = std::fs::remove_file(&path);
         prop_assert_eq!(check.status.code() == Some(0), out.status.code() != Some(2));
     }
 }

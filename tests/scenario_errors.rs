@@ -1,6 +1,8 @@
 //! Bad scenario files (SPEC section 10): each gets an error at the right line and column,
 //! and its plain report is snapshotted in `snapshots/` (what users read).
 
+mod common;
+
 use std::path::Path;
 
 use ws2sim::scenario::{self, MAX_FILE_BYTES, ScenarioError};
@@ -118,9 +120,8 @@ fn several_errors_are_reported_in_document_order() {
 
 #[test]
 fn too_large_file_is_refused_before_reading() {
-    let dir = std::env::temp_dir().join(format!("ws2sim-scenario-{}", std::process::id()));
-    let _ = std::fs::create_dir_all(&dir);
-    let path = dir.join("too_large.ron");
+    let dir = common::Scratch::new("scenario");
+    let path = dir.0.join("too_large.ron");
     let file = std::fs::File::create(&path).expect("create temp file");
     // Sparse: no 4 MiB written to disk.
     file.set_len(MAX_FILE_BYTES + 1).expect("set length");
@@ -129,7 +130,6 @@ fn too_large_file_is_refused_before_reading() {
         Ok(_) => panic!("a file over the limit loaded"),
         Err(err) => err,
     };
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(err.line_column(), None);
     match &mut err {
         ScenarioError::TooLarge {
