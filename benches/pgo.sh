@@ -39,8 +39,9 @@ if [ -z "$profdata" ]; then
     exit 2
 fi
 
-# 1. An instrumented build. RUSTFLAGS replaces the build flags of any config file.
-RUSTFLAGS="-Cprofile-generate=$work/profiles" \
+# 1. An instrumented build. The flags are passed encoded, so that a folder name may hold
+# spaces; they replace RUSTFLAGS and the build flags of any config file.
+CARGO_ENCODED_RUSTFLAGS="-Cprofile-generate=$work/profiles" \
     cargo build --release --manifest-path "$root/Cargo.toml" --target-dir "$work/build"
 # Build scripts and proc macros wrote profiles of their own while building: drop them.
 rm -rf "$work/profiles"
@@ -58,7 +59,7 @@ done
 "$profdata" merge -o "$work/ws2sim.profdata" "$work/profiles"
 
 # 3. The optimised build, in a target folder of its own.
-RUSTFLAGS="-Cprofile-use=$work/ws2sim.profdata" \
+CARGO_ENCODED_RUSTFLAGS="-Cprofile-use=$work/ws2sim.profdata" \
     cargo build --release --manifest-path "$root/Cargo.toml" --target-dir "$out"
 echo "benches/pgo.sh: built $out/release/ws2sim" >&2
 
