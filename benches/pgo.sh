@@ -23,8 +23,9 @@ case "${1:-}" in
     ;;
 esac
 
-# Runs ws2sim; its exit codes 0 and 1 (a violation found) are both a finished run.
-sweep() {
+# Runs ws2sim to its end, output dropped: exit codes 0 and 1 (a violation found) both
+# mean a finished run; any other stops the script.
+run_to_end() {
     status=0
     "$@" >/dev/null || status=$?
     if [ "$status" -gt 1 ]; then
@@ -51,9 +52,9 @@ mkdir -p "$work/profiles"
 # profile is the program's ordinary work, not the one benchmark's.
 bin="$work/build/release/ws2sim"
 find "$root/scenarios" -name '*.ron' | sort | while read -r scenario; do
-    sweep "$bin" run "$scenario"
+    run_to_end "$bin" run "$scenario"
     for strategy in random pct exhaustive; do
-        sweep "$bin" explore "$scenario" --strategy "$strategy" --runs 5000 --jobs 1
+        run_to_end "$bin" explore "$scenario" --strategy "$strategy" --runs 5000 --jobs 1
     done
 done
 "$profdata" merge -o "$work/ws2sim.profdata" "$work/profiles"
@@ -71,11 +72,10 @@ if [ "${1:-}" = bench ]; then
     runs=1000000
     for round in 1 2 3; do
         for build in plain pgo; do
-            bin="$root/target/release/ws2sim"
-            [ "$build" = pgo ] && bin="$out/release/ws2sim"
+            if [ "$build" = pgo ]; then bin="$out/release/ws2sim"; else bin="$root/target/release/ws2sim"; fi
             for model in racy_refcount conforming; do
                 start=$(date +%s.%N)
-                sweep "$bin" explore "$lesson" --runs "$runs" --jobs 1 --provider-model "msafd=$model"
+                run_to_end "$bin" explore "$lesson" --runs "$runs" --jobs 1 --provider-model "msafd=$model"
                 end=$(date +%s.%N)
                 echo "$round $build $model $start $end" |
                     awk -v runs="$runs" '{ printf "round %s  %-7s  %-13s  %6.0fk schedules/s\n", $1, $2, $3, runs / ($5 - $4) / 1000 }'
