@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::contract::{self, CONTRACTS};
-use crate::providers::MODELS;
 use crate::render;
 use crate::run::{self, BudgetOverride, RunOptions};
 use crate::scenario::{self, Scenario};
@@ -275,56 +274,10 @@ fn run_file(file: &Path, options: &RunOptions, format: Format, output: Option<&P
     }
 }
 
-/// One row of `ws2sim models`: a provider model, or a model of ws2_32 itself.
-#[derive(serde::Serialize)]
-struct ModelRow {
-    name: &'static str,
-    kind: String,
-    breaks: Option<&'static str>,
-    about: &'static str,
-}
-
-fn model_rows() -> Vec<ModelRow> {
-    let providers = MODELS.iter().map(|m| ModelRow {
-        name: m.name,
-        kind: format!("{:?}", m.kind),
-        breaks: m.breaks,
-        about: m.about,
-    });
-    let ws2 = crate::ws2::WS2_MODELS.iter().map(|m| ModelRow {
-        name: m.name,
-        kind: crate::ws2::WS2_32.to_string(),
-        breaks: m.breaks,
-        about: m.about,
-    });
-    providers.chain(ws2).collect()
-}
-
 pub fn models(format: ListFormat) -> String {
-    let rows = model_rows();
     match format {
-        ListFormat::Json => {
-            let mut text = serde_json::to_string_pretty(&rows).unwrap_or_default();
-            text.push('\n');
-            text
-        }
-        ListFormat::Text => {
-            let mut text = String::new();
-            let width = rows.iter().map(|m| m.name.len()).max().unwrap_or(0);
-            for row in &rows {
-                let breaks = row
-                    .breaks
-                    .map_or("conforming".to_string(), |c| format!("breaks {c}"));
-                text.push_str(&format!(
-                    "{:<10} {:<width$}  {breaks}\n{:<10} {:<width$}  {}\n",
-                    row.kind, row.name, "", "", row.about
-                ));
-            }
-            text.push_str(
-                "\nSwap a model for one run with --provider-model NAME=MODEL (NAME `ws2_32` for ws2_32 itself).\n",
-            );
-            text
-        }
+        ListFormat::Json => crate::render::models::json(),
+        ListFormat::Text => crate::render::models::text(),
     }
 }
 
@@ -378,15 +331,18 @@ pub fn explain(contract: &contract::Contract) -> String {
             text.push_str(&format!("  - {erratum}\n"));
         }
     }
-    let mutants: Vec<_> = model_rows()
-        .into_iter()
-        .filter(|m| m.breaks == Some(contract.id))
-        .map(|m| format!("{} ({})", m.name, m.kind))
-        .collect();
+    let mutants = crate::render::models::mutants_of(contract.id);
     if !mutants.is_empty() {
         text.push_str(&format!(
             "\nMutants that break it: {}\n",
             mutants.join(", ")
+        ));
+    }
+    let knobs = crate::render::models::knobs_breaking(contract.id);
+    if !knobs.is_empty() {
+        text.push_str(&format!(
+            "Knob values that break it: {}\n",
+            knobs.join(", ")
         ));
     }
     text

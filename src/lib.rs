@@ -9,6 +9,7 @@ pub mod cli;
 pub mod contract;
 pub mod event;
 pub mod explore;
+pub mod models;
 pub mod nshost;
 pub mod oracle;
 pub mod output;

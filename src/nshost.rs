@@ -11,15 +11,15 @@
 //! with WSASERVICE_NOT_FOUND.
 //!
 //! The host is the provider author's own service, so its session table and dispatch
-//! are part of the provider's model: host defects (`forgets_session_arg`,
-//! `double_rundown`, ...) live here.
+//! are part of the provider's model: the `nspv2.host` knobs are read here.
 
 use std::collections::{BTreeMap, VecDeque};
 
 use sim::TaskId;
 
 use crate::event::*;
-use crate::providers::namespace::{NamespaceDefect as D, has, simple_call};
+use crate::models::behaviour::{EndedSession, FailedSession, OsNamespace, SessionArg as ArgKnob};
+use crate::providers::namespace::simple_call;
 use crate::providers::nspv2::{self, SessionEnd};
 use crate::scenario::{Name, Os};
 use crate::world::{Cx, ThreadName, WaitFor};
@@ -187,7 +187,7 @@ pub async fn end_sessions(cx: &Cx) {
     };
     let me = cx.sim.current();
     for (provider, arg) in mine {
-        let keep = has(cx, provider, D::DoubleRundown);
+        let keep = cx.behaviour(provider).nspv2.host.ended_session == EndedSession::Keep;
         let sent = {
             let mut world = cx.world.borrow_mut();
             let host = &mut world.nshost;
@@ -407,7 +407,8 @@ async fn begin(
         return Some(NOT_FOUND);
     }
     // `nspv2.os_namespace`: the host refuses before any NSPv2 call.
-    if only_email(cx) && namespace != NS_EMAIL && !has(cx, provider, D::ServesAnyNamespaceOnVista) {
+    let any = cx.behaviour(provider).nspv2.host.os_namespace == OsNamespace::Any;
+    if only_email(cx) && namespace != NS_EMAIL && !any {
         cx.emit(EventKind::HostRefused {
             provider,
             session_of: client,
@@ -436,7 +437,8 @@ async fn begin(
 /// `None` when a NULL routine ended the host.
 async fn open_session(cx: &Cx, provider: ProviderIx, client: Pid) -> Option<Option<SessionArg>> {
     let started = nspv2::startup(cx, provider, Client::Ws2, client).await?;
-    let keep = started.opened() || has(cx, provider, D::CleanupWithoutStartup);
+    let keep =
+        started.opened() || cx.behaviour(provider).nspv2.host.failed_session == FailedSession::Keep;
     if !keep {
         return Some(None);
     }
@@ -462,10 +464,9 @@ async fn end(
     client: Pid,
     arg: SessionArg,
 ) -> Option<Reply> {
-    let passed = if has(cx, provider, D::ForgetsSessionArg) {
-        0
-    } else {
-        arg
+    let passed = match cx.behaviour(provider).nspv2.host.session_arg {
+        ArgKnob::Pass => arg,
+        ArgKnob::PassNull => 0,
     };
     let ret = nspv2::end_session(cx, provider, how, (Client::Ws2, client), passed).await?;
     Some((ret, None))

@@ -8,8 +8,8 @@ use serde::Serialize;
 use sim::{Budget, Engine, Outcome, RandomScheduler, Recorder, ReplayScheduler, Schedule};
 
 use crate::event::{Event, Pid, SocketHandle, Tid};
+use crate::models::{self, Model};
 use crate::oracle::{self, Verdict};
-use crate::providers::{self, ModelInfo};
 use crate::scenario::{self, Ending, Scenario};
 use crate::world::{Cx, Shared, World, process};
 use crate::ws2::{self, WS2_32, Ws2Model};
@@ -149,7 +149,7 @@ pub struct Run {
     pub events: Vec<Event>,
     pub end: RunEnd,
     pub names: Names,
-    pub models: Vec<&'static ModelInfo>,
+    pub models: Vec<Model>,
     pub ws2_model: &'static Ws2Model,
     /// The `--provider-model` overrides the run was made with, for its replay command.
     pub model_overrides: Vec<(String, String)>,
@@ -173,11 +173,12 @@ impl Run {
     }
 }
 
-/// Resolves each provider's model, applying `--provider-model` overrides.
+/// Resolves each provider's model, applying `--provider-model` overrides. An override
+/// replaces the provider's model whole, its inline `set` included.
 pub fn resolve_models(
     scenario: &Scenario,
     overrides: &[(String, String)],
-) -> Result<Vec<&'static ModelInfo>, OptionError> {
+) -> Result<Vec<Model>, OptionError> {
     for (index, (provider, _)) in overrides.iter().enumerate() {
         if overrides[..index]
             .iter()
@@ -193,16 +194,19 @@ pub fn resolve_models(
         .providers
         .iter()
         .map(|provider| {
-            let name = overrides
-                .iter()
-                .rev()
-                .find(|(p, _)| *p == provider.name)
-                .map_or(provider.model.as_str(), |(_, m)| m.as_str());
-            providers::find(provider.kind, name).ok_or_else(|| OptionError::UnknownModel {
-                provider: provider.name.clone(),
-                model: name.to_string(),
-                kind: format!("{:?}", provider.kind),
-                known: known_models(name, providers::names(provider.kind)),
+            let chosen = overrides.iter().rev().find(|(p, _)| *p == provider.name);
+            let name = chosen.map_or(provider.model.as_str(), |(_, m)| m.as_str());
+            let model =
+                models::find(provider.kind, name).ok_or_else(|| OptionError::UnknownModel {
+                    provider: provider.name.clone(),
+                    model: name.to_string(),
+                    kind: format!("{:?}", provider.kind),
+                    known: known_models(name, models::names(provider.kind)),
+                })?;
+            let model = Model::from(model);
+            Ok(match chosen {
+                None if !provider.set.is_empty() => model.with(&provider.set),
+                _ => model,
             })
         })
         .collect()

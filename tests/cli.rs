@@ -159,7 +159,7 @@ fn usage_errors_exit_2() {
 fn models_and_explain_list_what_exists() {
     let out = ws2sim(&["models", "--format", "json"]);
     let models: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("valid JSON");
-    let names: Vec<&str> = models
+    let names: Vec<&str> = models["models"]
         .as_array()
         .expect("an array")
         .iter()

@@ -4,7 +4,7 @@
 
 mod common;
 
-use ws2sim::providers::{MODELS, ModelInfo};
+use ws2sim::models::{MODELS, ModelInfo};
 use ws2sim::run::{RunOptions, run};
 use ws2sim::scenario::Scenario;
 use ws2sim::ws2::{WS2_32, WS2_MODELS};
@@ -30,7 +30,7 @@ fn with_model(scenario: &Scenario, model: &ModelInfo, seed: u64) -> RunOptions {
 fn conforming(kind: ws2sim::scenario::ProviderKind) -> &'static ModelInfo {
     MODELS
         .iter()
-        .find(|m| m.kind == kind && m.breaks.is_none())
+        .find(|m| m.kind == kind && m.breaks().is_none())
         .expect("every kind has a conforming model")
 }
 
@@ -68,7 +68,7 @@ fn conforming_variants_are_never_flagged() {
     let scenarios = common::shipped();
     let variants = MODELS
         .iter()
-        .filter(|m| m.breaks.is_none() && !std::ptr::eq(*m, conforming(m.kind)));
+        .filter(|m| m.breaks().is_none() && !std::ptr::eq(*m, conforming(m.kind)));
     for model in variants {
         for (name, scenario) in &scenarios {
             if !scenario.providers.iter().any(|p| p.kind == model.kind) {
@@ -91,8 +91,8 @@ fn conforming_variants_are_never_flagged() {
 fn every_mutant_is_caught_by_a_shipped_scenario() {
     let scenarios = common::shipped();
     let mut missed = Vec::new();
-    for model in MODELS.iter().filter(|m| m.breaks.is_some()) {
-        let contract = model.breaks.expect("a mutant");
+    for model in MODELS.iter().filter(|m| m.breaks().is_some()) {
+        let contract = model.breaks().expect("a mutant");
         let caught = scenarios.iter().find_map(|(name, scenario)| {
             if !scenario.providers.iter().any(|p| p.kind == model.kind) {
                 return None;
@@ -150,7 +150,7 @@ fn every_checked_contract_has_a_mutant() {
         }
         let ws2_mutant = WS2_MODELS.iter().any(|m| m.breaks == Some(contract.id));
         assert!(
-            ws2_mutant || MODELS.iter().any(|m| m.breaks == Some(contract.id)),
+            ws2_mutant || MODELS.iter().any(|m| m.breaks() == Some(contract.id)),
             "{} is checked but no mutant breaks it",
             contract.id
         );

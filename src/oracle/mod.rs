@@ -405,7 +405,7 @@ mod tests {
     use std::rc::Rc;
 
     use super::*;
-    use crate::providers::MODELS;
+    use crate::models::MODELS;
     use crate::world::Shared;
 
     fn outcome(verdict: &Verdict) -> (Vec<(&'static str, Status)>, Vec<Violation>) {
@@ -481,7 +481,7 @@ mod tests {
                 for model in MODELS.iter().filter(|m| m.kind == provider.kind) {
                     let mut models =
                         crate::run::resolve_models(&scenario, &[]).expect("valid models");
-                    models[index] = model;
+                    models[index] = model.into();
                     let shared = Shared::new(scenario.clone(), models, ws2_model);
                     for seed in 0..6 {
                         let scheduler = Box::new(sim::RandomScheduler::new(seed));

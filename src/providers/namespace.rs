@@ -3,66 +3,28 @@
 //! provider's id and an NSP_ROUTINE table; NSPCleanup counts down, and the last one
 //! deregisters the provider and returns only when the DLL can be unloaded.
 //!
-//! The defects of the namespace kind (v1 and v2) are declared here; `nspv2.rs` holds
-//! the version-2 routines and `nshost.rs` the host that runs them.
+//! `nspv2.rs` holds the version-2 routines and `nshost.rs` the host that runs them.
 
 use crate::event::*;
+use crate::models::behaviour::{ActualCleanup, ProviderId as NspProviderId, Worker};
 use crate::providers::transport::{
-    lock, refcount, set_refcount, start_worker, stop_worker, unlock,
+    lock, racy_gap, refcount, set_refcount, start_worker, stop_worker, unlock,
 };
 use crate::scenario::{ProviderId, SpiCall};
 use crate::world::Cx;
 use crate::wsa::*;
 
-/// How a namespace model differs from `conforming`: one defect per mutant, plus the
-/// allowed variation of `conforming_minimal`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NamespaceDefect {
-    /// Not a defect (`conforming_minimal`): the optional NSPv2 routines are stubs that
-    /// return WSAEOPNOTSUPP (seeds 000, 001 allow it).
-    OmitsOptionalRoutines,
-    /// Does the actual cleanup on every NSPCleanup (and NSPv2 session end).
-    CleanupOnFirstCall,
-    /// NSPCleanup ignores `lpProviderId`.
-    AcceptsAnyProviderId,
-    /// The last NSPCleanup does not wait for the cache thread.
-    ReturnsBeforeWorkerExits,
-    /// The host passes NULL instead of the session argument.
-    ForgetsSessionArg,
-    /// The host keeps a session whose NSPv2Startup failed.
-    CleanupWithoutStartup,
-    /// The host keeps a session after its NSPv2Cleanup.
-    DoubleRundown,
-    /// The NSPv2ClientSessionRundown entry of NSPV2_ROUTINE is NULL, not a stub.
-    NullOptionalEntry,
-    /// The host serves every namespace on Vista and Server 2008.
-    ServesAnyNamespaceOnVista,
-    /// Returns 1 instead of SOCKET_ERROR (-1) on failure.
-    ReturnsPlusOneOnError,
-}
-
-use NamespaceDefect as D;
-
-pub(crate) fn has(cx: &Cx, provider: ProviderIx, defect: NamespaceDefect) -> bool {
-    cx.world.borrow().namespace_defect(provider) == Some(defect)
-}
-
 /// A failing NSP call's return value and code: SOCKET_ERROR, unless the model gets that
 /// wrong; the code goes through WSASetLastError (SPEC section 4, `spi.return_convention`).
 pub(crate) fn fail(cx: &Cx, provider: ProviderIx, code: u32) -> (i32, Option<u32>, Detail) {
-    let ret = if has(cx, provider, D::ReturnsPlusOneOnError) {
-        1
-    } else {
-        SOCKET_ERROR
-    };
-    (ret, Some(code), Detail::None)
+    (cx.behaviour(provider).failure(), Some(code), Detail::None)
 }
 
 /// One start or session end less: the new count, and whether this call does the actual
 /// cleanup (only the last one may, `nsp.cleanup.refcount`).
 pub(crate) fn count_down(cx: &Cx, provider: ProviderIx, before: u32) -> (u32, bool) {
     let mut after = before.saturating_sub(1);
-    let actual = after == 0 || has(cx, provider, D::CleanupOnFirstCall);
+    let actual = after == 0 || cx.behaviour(provider).actual_cleanup == ActualCleanup::OnEvery;
     if actual {
         after = 0;
     }
@@ -104,14 +66,15 @@ pub async fn nsp_startup(cx: &Cx, provider: ProviderIx, client: Client) -> i32 {
     let id = cx.call(Call::NSPStartup { provider, client });
     cx.yield_point().await;
     lock(cx, provider).await;
-    let (ret, error, detail) = startup_body(cx, provider);
+    let (ret, error, detail) = startup_body(cx, provider).await;
     unlock(cx, provider);
     cx.ret(id, ret, error, detail);
     ret
 }
 
-fn startup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detail) {
+async fn startup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detail) {
     let before = refcount(cx, provider);
+    racy_gap(cx, provider).await;
     if before == 0 {
         if !cx.try_alloc(provider, SpiCall::NSPStartup) {
             return fail(cx, provider, WSA_NOT_ENOUGH_MEMORY);
@@ -155,7 +118,8 @@ async fn cleanup_body(
     provider_id: ProviderId,
 ) -> (i32, Option<u32>, Detail) {
     // 002: WSAEINVAL, "The lpProviderId parameter does not specify a valid provider."
-    if provider_id == ProviderId::Other && !has(cx, provider, D::AcceptsAnyProviderId) {
+    let knobs = cx.behaviour(provider);
+    if provider_id == ProviderId::Other && knobs.nsp.provider_id == NspProviderId::Checked {
         return fail(cx, provider, WSAEINVAL);
     }
     let before = refcount(cx, provider);
@@ -163,13 +127,13 @@ async fn cleanup_body(
         // No NSPStartup behind it (002.5); WSAEINVAL is the documented code that fits.
         return fail(cx, provider, WSAEINVAL);
     }
+    racy_gap(cx, provider).await;
     let (after, actual) = count_down(cx, provider, before);
     if actual {
         // 002: "should not return until the namespace service provider DLL can be
         // unloaded from memory": the cache thread must be gone first.
         cx.yield_point().await;
-        let wait = !has(cx, provider, D::ReturnsBeforeWorkerExits);
-        stop_worker(cx, provider, wait).await;
+        stop_worker(cx, provider, knobs.final_cleanup.worker == Worker::Join).await;
         let (memory, registration) = {
             let mut world = cx.world.borrow_mut();
             let instance = world.procs[cx.pid as usize].instances.get_mut(&provider);

@@ -4,11 +4,12 @@
 //!
 //! `conforming` implements the optional NSPv2Startup, NSPv2Cleanup and
 //! NSPv2ClientSessionRundown: a session block per client (its address is the session
-//! argument) and a provider state counted across sessions. `conforming_minimal` points
-//! those entries at stubs that return WSAEOPNOTSUPP.
+//! argument) and a provider state counted across sessions. The `nspv2.routines` knobs
+//! point those entries at stubs that return WSAEOPNOTSUPP, or leave them NULL.
 
-use super::namespace::{NamespaceDefect as D, count_down, counted, fail, has};
+use super::namespace::{count_down, counted, fail};
 use crate::event::*;
+use crate::models::behaviour::Routine;
 use crate::providers::transport::{lock, refcount, set_refcount, unlock};
 use crate::scenario::SpiCall;
 use crate::world::Cx;
@@ -19,19 +20,29 @@ use crate::wsa::*;
 /// an address, and the provider finds its block from it.
 const SESSION_BASE: SessionArg = 0x5000;
 
+/// The model's entry for `routine` in its NSPV2_ROUTINE table: the lookup routines are
+/// always implemented; the optional ones as the `nspv2.routines` knobs say.
+fn entry(cx: &Cx, provider: ProviderIx, routine: NspV2Routine) -> Routine {
+    let routines = cx.behaviour(provider).nspv2.routines;
+    match routine {
+        NspV2Routine::NSPv2Startup => routines.startup,
+        NspV2Routine::NSPv2Cleanup => routines.cleanup,
+        NspV2Routine::NSPv2ClientSessionRundown => routines.rundown,
+        _ => Routine::Implemented,
+    }
+}
+
 /// The NULL entries of the NSPV2_ROUTINE table the model gives its host.
 pub fn null_routines(cx: &Cx, provider: ProviderIx) -> Routines {
-    if has(cx, provider, D::NullOptionalEntry) {
-        Routines::default().with(NspV2Routine::NSPv2ClientSessionRundown)
-    } else {
-        Routines::default()
-    }
+    NspV2Routine::ALL
+        .into_iter()
+        .filter(|routine| entry(cx, provider, *routine) == Routine::Null)
+        .fold(Routines::default(), Routines::with)
 }
 
 /// Whether the model implements `routine` (an unimplemented one is a stub or NULL).
 fn implemented(cx: &Cx, provider: ProviderIx, routine: NspV2Routine) -> bool {
-    !routine.optional()
-        || !(has(cx, provider, D::OmitsOptionalRoutines) || has(cx, provider, D::NullOptionalEntry))
+    entry(cx, provider, routine) == Routine::Implemented
 }
 
 /// Runs an entry of the table: its body under the provider's lock, or the stub that

@@ -5,32 +5,13 @@
 //! post no network-event notification meanwhile.
 
 use crate::event::*;
-use crate::providers::Defect;
+use crate::models::behaviour::SanCancel;
 use crate::scenario::ProviderKind;
 use crate::world::Cx;
 use crate::wsa::*;
 
-/// The one rule a SAN mutant gets wrong (see the registry in `providers`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SanDefect {
-    /// Answers a WSPCleanup with no WSPStartupEx behind it with WSAEINVAL.
-    ReturnsEinval,
-    /// Completes the aborted operation first and releases its memory afterwards.
-    CompletesBeforeFree,
-    /// Posts FD_ACCEPT for the pending accepts it cancels.
-    PostsFdAcceptOnCleanup,
-    /// Drops pending operations without completing them through the upcall.
-    CancelsWithoutUpcall,
-    /// Does the actual cleanup on every WSPCleanup, not only the last.
-    CleanupOnFirstCall,
-}
-
 pub fn is_san(cx: &Cx, provider: ProviderIx) -> bool {
     cx.world.borrow().scenario.providers[provider as usize].kind == ProviderKind::San
-}
-
-pub fn has(cx: &Cx, provider: ProviderIx, defect: SanDefect) -> bool {
-    cx.world.borrow().models[provider as usize].defect == Defect::San(defect)
 }
 
 /// WPUCompleteOverlappedRequest: the upcall completes the operation the way its
@@ -48,13 +29,14 @@ async fn complete_via_upcall(cx: &Cx, provider: ProviderIx, op: OpId, status: u3
 
 /// The final cleanup's cancellation of every pending operation (seed 004, steps 1-3).
 pub async fn cancel_pending(cx: &Cx, provider: ProviderIx) {
+    let knobs = cx.behaviour(provider).san;
     for op in cx.pending_ops(provider, None) {
         let (kind, socket, memory) = {
             let world = cx.world.borrow();
             let op = &world.ops[op as usize];
             (op.kind, op.socket, op.memory)
         };
-        if kind == OpKind::Accept && has(cx, provider, SanDefect::PostsFdAcceptOnCleanup) {
+        if kind == OpKind::Accept && knobs.post_fd_accept {
             let via = cx.world.borrow().procs[cx.pid as usize]
                 .sockets
                 .get(&socket)
@@ -72,15 +54,19 @@ pub async fn cancel_pending(cx: &Cx, provider: ProviderIx) {
                 cx.release(memory, ReleasedBy::Provider);
             }
         };
-        if has(cx, provider, SanDefect::CancelsWithoutUpcall) {
-            free(cx);
-            cx.complete_op(op, WSA_OPERATION_ABORTED, false);
-        } else if has(cx, provider, SanDefect::CompletesBeforeFree) {
-            complete_via_upcall(cx, provider, op, WSA_OPERATION_ABORTED).await;
-            free(cx);
-        } else {
-            free(cx);
-            complete_via_upcall(cx, provider, op, WSA_OPERATION_ABORTED).await;
+        match knobs.cancel {
+            SanCancel::FreeThenUpcall => {
+                free(cx);
+                complete_via_upcall(cx, provider, op, WSA_OPERATION_ABORTED).await;
+            }
+            SanCancel::UpcallThenFree => {
+                complete_via_upcall(cx, provider, op, WSA_OPERATION_ABORTED).await;
+                free(cx);
+            }
+            SanCancel::DropWithoutUpcall => {
+                free(cx);
+                cx.complete_op(op, WSA_OPERATION_ABORTED, false);
+            }
         }
     }
 }

@@ -3,8 +3,9 @@
 //! count where a defect makes that racy, and before cancelling operations.
 
 use crate::event::*;
+use crate::models::behaviour::*;
 use crate::providers::layered;
-use crate::providers::san::{self, SanDefect};
+use crate::providers::san;
 use crate::scenario::{IoMode, SpiCall};
 use crate::switch;
 use crate::world::kernel::{SockState, sockets_in};
@@ -12,55 +13,9 @@ use crate::world::loader;
 use crate::world::{Cx, ThreadName, WaitFor};
 use crate::wsa::*;
 
-/// The one rule a transport mutant gets wrong (see the registry in `providers`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TransportDefect {
-    /// Does the actual cleanup on every WSPCleanup, not only the last.
-    CleanupOnFirstCall,
-    /// Reads its reference count, yields, then writes it: concurrent calls lose updates.
-    RacyRefcount,
-    /// WSPCleanup without a WSPStartup returns success.
-    CleanupWithoutStartupSucceeds,
-    /// Posts FD_CLOSE (message or event object) for the sockets it resets at cleanup.
-    SignalsEventOnCleanup,
-    /// Aborted overlapped operations get their notification (routine, event, port).
-    RunsCompletionRoutineOnAbort,
-    /// Leaves open sockets open at the final cleanup.
-    LeaksOpenSockets,
-    /// Purges the data gracefully closed sockets still have queued.
-    DropsLingeringData,
-    /// Tells its worker thread to stop but does not wait for it.
-    ReturnsBeforeWorkerExits,
-    /// DllMain(DLL_PROCESS_DETACH) defers a free to a thread-pool callback in the DLL.
-    DefersFreeToThreadpool,
-    /// Keeps its attach count in shared memory, which a crash never decrements.
-    SharedCountNotCrashSafe,
-    /// Remembers in its driver that a process cleaned up, and refuses to start again.
-    NotRestartable,
-    /// Returns 1 instead of SOCKET_ERROR (-1) on failure.
-    ReturnsPlusOneOnError,
-    /// A layered provider that cleans each lower layer once, however often it started it.
-    LspCleansLowerOnce,
-    /// A layered provider that cleans the lower layer on each of its own WSPCleanup calls.
-    LspCleansLowerEarly,
-    /// A layered provider that cleans the lower layer from DllMain(DLL_PROCESS_DETACH),
-    /// under the loader lock.
-    LspCleansLowerInDllMain,
-}
-
-use TransportDefect as D;
-
-pub(crate) fn has(cx: &Cx, provider: ProviderIx, defect: TransportDefect) -> bool {
-    cx.world.borrow().transport_defect(provider) == Some(defect)
-}
-
 /// The value a failing call returns: SOCKET_ERROR, unless the model gets that wrong.
 pub(crate) fn failure(cx: &Cx, provider: ProviderIx) -> i32 {
-    if has(cx, provider, D::ReturnsPlusOneOnError) {
-        1
-    } else {
-        SOCKET_ERROR
-    }
+    cx.behaviour(provider).failure()
 }
 
 pub(crate) fn refcount(cx: &Cx, provider: ProviderIx) -> u32 {
@@ -79,9 +34,9 @@ pub(crate) fn set_refcount(cx: &Cx, provider: ProviderIx, value: u32) {
 }
 
 /// Enters the provider's critical section around start-up and clean-up (a
-/// CRITICAL_SECTION in the DLL). The `racy_refcount` defect has none.
+/// CRITICAL_SECTION in the DLL). A racy model (`refcount: Racy`) has none.
 pub(crate) async fn lock(cx: &Cx, provider: ProviderIx) {
-    if has(cx, provider, D::RacyRefcount) {
+    if cx.behaviour(provider).refcount == Refcount::Racy {
         return;
     }
     let me = cx.sim.current();
@@ -205,7 +160,7 @@ async fn startup_body(
     entry: Option<u32>,
     which: SpiCall,
 ) -> (i32, Option<u32>, Detail) {
-    let refused = has(cx, provider, D::NotRestartable)
+    let refused = cx.behaviour(provider).restart == Restart::RefuseAfterCleanup
         && cx.world.borrow().machine[provider as usize]
             .refuses
             .contains(&cx.pid);
@@ -218,9 +173,7 @@ async fn startup_body(
         return (failure(cx, provider), Some(error), Detail::None);
     }
     let before = refcount(cx, provider);
-    if has(cx, provider, D::RacyRefcount) {
-        cx.yield_point().await;
-    }
+    racy_gap(cx, provider).await;
     if before == 0 {
         if !cx.try_alloc(provider, which) {
             layered::unwind_lower(cx, provider, entry).await;
@@ -244,10 +197,9 @@ async fn startup_body(
 /// The first start in a process: instance memory, machine-wide state, a worker thread.
 fn initialise(cx: &Cx, provider: ProviderIx) {
     let memory = cx.acquire(provider, Resource::InstanceMemory);
-    let machine = if has(cx, provider, D::SharedCountNotCrashSafe) {
-        cx.acquire(provider, Resource::SharedCount)
-    } else {
-        cx.acquire(provider, Resource::MachineRegistration)
+    let machine = match cx.behaviour(provider).machine_state {
+        MachineState::SharedCount => cx.acquire(provider, Resource::SharedCount),
+        MachineState::Registration => cx.acquire(provider, Resource::MachineRegistration),
     };
     start_worker(cx, provider);
     let mut world = cx.world.borrow_mut();
@@ -321,30 +273,24 @@ pub async fn wsp_cleanup(cx: &Cx, provider: ProviderIx, client: Client) -> (i32,
 
 async fn cleanup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detail) {
     let before = refcount(cx, provider);
+    let behaviour = cx.behaviour(provider);
     if before == 0 {
-        if has(cx, provider, D::CleanupWithoutStartupSucceeds) {
-            return (NO_ERROR, None, Detail::None);
-        }
-        // Seed 004: a SAN provider answers WSANOTINITIALISED, never WSAEINVAL.
-        let error = if san::has(cx, provider, SanDefect::ReturnsEinval) {
-            WSAEINVAL
-        } else {
-            WSANOTINITIALISED
+        // Seeds 003, 004: WSANOTINITIALISED (a SAN provider never answers WSAEINVAL).
+        let error = match behaviour.not_started {
+            NotStarted::Succeed => return (NO_ERROR, None, Detail::None),
+            NotStarted::Einval => WSAEINVAL,
+            NotStarted::NotInitialised => WSANOTINITIALISED,
         };
-        return (failure(cx, provider), Some(error), Detail::None);
+        return (behaviour.failure(), Some(error), Detail::None);
     }
-    if has(cx, provider, D::RacyRefcount) {
-        cx.yield_point().await;
-    }
+    racy_gap(cx, provider).await;
     let mut after = before - 1;
-    let actual = after == 0
-        || has(cx, provider, D::CleanupOnFirstCall)
-        || san::has(cx, provider, SanDefect::CleanupOnFirstCall);
+    let actual = after == 0 || behaviour.actual_cleanup == ActualCleanup::OnEvery;
     if actual {
         after = 0;
     }
     set_refcount(cx, provider, after);
-    if has(cx, provider, D::LspCleansLowerEarly) {
+    if behaviour.lower == Lower::PassEachDown {
         layered::clean_lower(cx, provider, layered::Share::OnePerLayer).await;
     }
     if actual {
@@ -365,7 +311,8 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
     if san::is_san(cx, provider) {
         san::cancel_pending(cx, provider).await;
     }
-    let notify_aborts = has(cx, provider, D::RunsCompletionRoutineOnAbort);
+    let knobs = cx.behaviour(provider).final_cleanup;
+    let notify_aborts = knobs.overlapped == Overlapped::Complete;
     for op in cx.pending_ops(provider, None) {
         let blocking = matches!(cx.world.borrow().ops[op as usize].mode, IoMode::Blocking);
         let status = if blocking {
@@ -384,7 +331,7 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
             let sock = &world.procs[cx.pid as usize].sockets[&socket];
             (sock.select, sock.kernel)
         };
-        if let (Some((_, via)), true) = (select, has(cx, provider, D::SignalsEventOnCleanup)) {
+        if let (Some((_, via)), Pending::Notify) = (select, knobs.pending) {
             cx.emit(EventKind::Notification {
                 provider,
                 socket,
@@ -392,7 +339,7 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
                 via,
             });
         }
-        if has(cx, provider, D::LeaksOpenSockets) {
+        if knobs.open_sockets == OpenSockets::Leak {
             continue;
         }
         cx.world.borrow_mut().procs[cx.pid as usize]
@@ -404,36 +351,44 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
         cx.discard_data(socket, ReleasedBy::Provider);
         cx.release(kernel, ReleasedBy::Provider);
     }
-    if has(cx, provider, D::DropsLingeringData) {
+    if knobs.lingering == Lingering::Drop {
         let closed = sockets_in(&cx.world.borrow(), cx.pid, provider, SockState::Closed);
         for socket in closed {
             cx.discard_data(socket, ReleasedBy::Provider);
         }
     }
-    let wait = !has(cx, provider, D::ReturnsBeforeWorkerExits);
-    stop_worker(cx, provider, wait).await;
+    stop_worker(cx, provider, knobs.worker == Worker::Join).await;
     // A layered provider tears down the layer below inside its own final cleanup, as
     // many WSPCleanup calls as it made WSPStartup calls there (SPEC section 3).
-    match () {
-        _ if has(cx, provider, D::LspCleansLowerInDllMain) => {}
-        _ if has(cx, provider, D::LspCleansLowerOnce) => {
+    match cx.behaviour(provider).lower {
+        Lower::FromDllMain => {}
+        Lower::OncePerLayer => {
             layered::clean_lower(cx, provider, layered::Share::OnePerLayer).await;
             layered::forget_lower(cx, provider);
         }
-        _ => layered::clean_lower(cx, provider, layered::Share::All).await,
+        Lower::Balanced | Lower::PassEachDown => {
+            layered::clean_lower(cx, provider, layered::Share::All).await
+        }
     }
     let (memory, machine) = {
         let mut world = cx.world.borrow_mut();
         let instance = world.procs[cx.pid as usize].instances.get_mut(&provider);
         instance.map_or((None, None), |i| (i.memory.take(), i.machine.take()))
     };
-    if has(cx, provider, D::NotRestartable) {
+    if cx.behaviour(provider).restart == Restart::RefuseAfterCleanup {
         cx.world.borrow_mut().machine[provider as usize]
             .refuses
             .push(cx.pid);
     }
     for resource in [machine, memory].into_iter().flatten() {
         cx.release(resource, ReleasedBy::Provider);
+    }
+}
+
+/// A racy model (`refcount: Racy`) yields between reading its count and writing it.
+pub(crate) async fn racy_gap(cx: &Cx, provider: ProviderIx) {
+    if cx.behaviour(provider).refcount == Refcount::Racy {
+        cx.yield_point().await;
     }
 }
 
@@ -475,10 +430,11 @@ pub async fn dll_main(cx: &Cx, provider: ProviderIx, reason: DllReason) {
     if reason != (DllReason::ProcessDetach { terminating: false }) {
         return;
     }
-    if has(cx, provider, D::LspCleansLowerInDllMain) {
+    let behaviour = cx.behaviour(provider);
+    if behaviour.lower == Lower::FromDllMain {
         Box::pin(layered::clean_lower(cx, provider, layered::Share::All)).await;
     }
-    if has(cx, provider, D::DefersFreeToThreadpool) {
+    if behaviour.dll_detach == DllDetach::DeferFreeToThreadpool {
         let pool = cx.kernel();
         let at = cx.now() + 1;
         cx.sim.spawn_at(at, async move {

@@ -2,6 +2,7 @@
 
 pub mod json;
 pub mod mermaid;
+pub mod models;
 pub mod text;
 pub mod verdict;
 

@@ -31,9 +31,12 @@ pub fn render(scenario: &Scenario, run: &Run, path: &str) -> String {
     );
     let _ = writeln!(out, "{}", scenario.about.trim());
     for (provider, model) in scenario.providers.iter().zip(&run.models) {
-        let breaks = model
-            .breaks
-            .map_or(String::new(), |c| format!(" (a mutant: breaks {c})"));
+        let breaks = model.breaks();
+        let breaks = if breaks.is_empty() {
+            String::new()
+        } else {
+            format!(" (a mutant: breaks {})", breaks.join(", "))
+        };
         let _ = writeln!(
             out,
             "provider {} · {:?} · model {}{breaks}",

@@ -5,6 +5,7 @@
 
 mod chain;
 mod error;
+mod knobs;
 pub mod locate;
 pub mod model;
 mod name;

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Name;
+use crate::models::Set;
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -77,23 +78,19 @@ pub struct Provider {
     /// The DLL's name, as traces show it (`msafd!WSPCleanup`).
     pub name: String,
     pub kind: ProviderKind,
-    /// A name from the model registry (`ws2sim models`).
+    /// A built-in model (`ws2sim models`) or one from a model file the scenario lists.
     #[serde(default = "conforming")]
     pub model: String,
+    /// Knobs changed on top of `model`: `set: (final_cleanup: (lingering: Drop))`.
+    #[serde(default, skip_serializing_if = "Set::is_empty")]
+    pub set: Set,
 }
 
 fn conforming() -> String {
     "conforming".to_string()
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ProviderKind {
-    Transport,
-    /// A namespace provider; its catalog entries say whether it is version 1 or 2.
-    Namespace,
-    /// A SAN service provider, reached only through the Winsock switch (seed 004).
-    San,
-}
+pub use crate::models::ProviderKind;
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]

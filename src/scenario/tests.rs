@@ -143,16 +143,19 @@ fn scenario() -> Scenario {
                 name: "msafd".to_string(),
                 kind: ProviderKind::Transport,
                 model: "conforming".to_string(),
+                set: Default::default(),
             },
             Provider {
                 name: "dnsnsp".to_string(),
                 kind: ProviderKind::Namespace,
                 model: "conforming".to_string(),
+                set: Default::default(),
             },
             Provider {
                 name: "mailnsp".to_string(),
                 kind: ProviderKind::Namespace,
                 model: "conforming_minimal".to_string(),
+                set: Default::default(),
             },
         ],
         catalog: vec![

@@ -321,8 +321,10 @@ fn providers(c: &mut Checker<'_>, sc: &Scenario) {
         } else {
             seen.insert(p.name.as_str(), i);
         }
-        if crate::providers::find(p.kind, &p.model).is_none() {
-            let valid: Vec<&str> = crate::providers::names(p.kind).collect();
+        let whose = format!("provider `{}`", p.name);
+        super::knobs::check_set(c, &[path[0], path[1], Field("set")], p.kind, &p.set, &whose);
+        if crate::models::find(p.kind, &p.model).is_none() {
+            let valid: Vec<&str> = crate::models::names(p.kind).collect();
             let what = format!("{:?} models", p.kind);
             c.at(
                 &[path[0], path[1], Field("model")],

@@ -16,8 +16,8 @@ use std::rc::Rc;
 use sim::{Handle, TaskId};
 
 use crate::event::*;
+use crate::models::{Behaviour, Model};
 use crate::nshost::NsHost;
-use crate::providers::{Defect, ModelInfo, NamespaceDefect, TransportDefect};
 use crate::scenario::{Scenario, SpiCall};
 use crate::small::SmallMap;
 use kernel::{Ledger, Op, Sock};
@@ -246,15 +246,15 @@ impl Proc {
 #[derive(Default)]
 pub struct Machine {
     /// Processes whose final cleanup this provider remembered and refuses to start again
-    /// (the `not_restartable` defect).
+    /// (`restart: RefuseAfterCleanup`).
     pub refuses: Vec<Pid>,
-    /// The shared attach count of the `shared_count_not_crash_safe` defect.
+    /// The shared attach count of a model with `machine_state: SharedCount`.
     pub shared_count: Option<ResourceId>,
 }
 
 pub struct World {
     pub scenario: Rc<Scenario>,
-    pub models: Rc<[&'static ModelInfo]>,
+    pub models: Rc<[Model]>,
     pub events: Vec<Event>,
     pub events_max: u64,
     pub events_exhausted: bool,
@@ -285,7 +285,7 @@ pub struct World {
 #[derive(Clone)]
 pub struct Shared {
     pub scenario: Rc<Scenario>,
-    pub models: Rc<[&'static ModelInfo]>,
+    pub models: Rc<[Model]>,
     pub ws2_model: &'static crate::ws2::Ws2Model,
     pub catalog: Rc<crate::catalog::Catalog>,
     /// Each provider's position in the catalog (its first entry), for cleanup order.
@@ -321,7 +321,7 @@ fn step_providers(scenario: &Scenario) -> StepProviders {
 impl Shared {
     pub fn new(
         scenario: Rc<Scenario>,
-        models: Vec<&'static ModelInfo>,
+        models: Vec<Model>,
         ws2_model: &'static crate::ws2::Ws2Model,
     ) -> Self {
         let catalog_rank = scenario
@@ -443,18 +443,10 @@ impl World {
         *nshost = NsHost::default();
     }
 
-    pub fn transport_defect(&self, provider: ProviderIx) -> Option<TransportDefect> {
-        match self.models[provider as usize].defect {
-            Defect::Transport(defect) => Some(defect),
-            _ => None,
-        }
-    }
-
-    pub fn namespace_defect(&self, provider: ProviderIx) -> Option<NamespaceDefect> {
-        match self.models[provider as usize].defect {
-            Defect::Namespace(defect) => Some(defect),
-            _ => None,
-        }
+    /// The knobs of `provider`'s model.
+    #[inline]
+    pub fn behaviour(&self, provider: ProviderIx) -> &Behaviour {
+        &self.models[provider as usize].behaviour
     }
 
     pub fn provider_name(&self, provider: ProviderIx) -> &str {
@@ -626,6 +618,12 @@ impl Cx {
             self.world.borrow_mut().procs[self.pid as usize].threads[tid as usize].waiting_for =
                 None;
         }
+    }
+
+    /// The knobs of `provider`'s model (they do not change during a run).
+    #[inline]
+    pub fn behaviour(&self, provider: ProviderIx) -> Behaviour {
+        *self.world.borrow().behaviour(provider)
     }
 
     pub fn alive(&self) -> bool {

@@ -315,7 +315,7 @@ mod tests {
         let mut kinds: std::collections::BTreeMap<String, u64> = Default::default();
         for file in &crate::shipped::ron_files(&["scenarios", "tests/regressions"]) {
             let scenario = crate::scenario::load_file(file).expect("loads");
-            for (name, model) in crate::providers::MODELS.iter().flat_map(|m| {
+            for (name, model) in crate::models::MODELS.iter().flat_map(|m| {
                 let kind = m.kind;
                 scenario
                     .providers

@@ -393,6 +393,7 @@ impl Shape {
                     name: name.clone(),
                     kind: *kind,
                     model: "conforming".to_string(),
+                    set: Default::default(),
                 })
                 .collect(),
             catalog,

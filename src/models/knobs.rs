@@ -1,0 +1,291 @@
+//! The table of knobs: each knob's path as a model file writes it, its values, the
+//! provider kinds it applies to, and the contract each non-conforming value breaks.
+//! Models are compared, listed, set and checked through this table alone.
+
+use super::ProviderKind::{self, Namespace, San, Transport};
+use super::behaviour::*;
+
+/// One knob of [`Behaviour`].
+pub struct KnobInfo {
+    /// Its path in a model file's `set`: `refcount`, `final_cleanup.lingering`, ...
+    pub path: &'static str,
+    /// The kinds of provider it applies to; a model of another kind may not set it.
+    pub kinds: &'static [ProviderKind],
+    values: fn() -> &'static [&'static str],
+    get: fn(&Behaviour) -> usize,
+    set: fn(&mut Behaviour, usize),
+    /// The contract value `index` breaks in a provider of `kind`; `None`: it is
+    /// conforming too (an optional NSPv2 routine left as a stub).
+    breaks: fn(ProviderKind, usize) -> Option<&'static str>,
+}
+
+impl KnobInfo {
+    /// Its values; the first is the conforming one.
+    pub fn values(&self) -> &'static [&'static str] {
+        (self.values)()
+    }
+
+    /// The index of its value in `behaviour`.
+    pub fn get(&self, behaviour: &Behaviour) -> usize {
+        (self.get)(behaviour)
+    }
+
+    /// Its value in `behaviour`, as a model file spells it.
+    pub fn value_name(&self, behaviour: &Behaviour) -> &'static str {
+        self.values()[self.get(behaviour)]
+    }
+
+    /// Sets it to value `index` (ignored when out of range).
+    pub fn set(&self, behaviour: &mut Behaviour, index: usize) {
+        (self.set)(behaviour, index);
+    }
+
+    pub fn applies_to(&self, kind: ProviderKind) -> bool {
+        self.kinds.contains(&kind)
+    }
+
+    /// The contract value `index` breaks in a provider of `kind` (none for index 0).
+    pub fn breaks(&self, kind: ProviderKind, index: usize) -> Option<&'static str> {
+        if index == 0 {
+            None
+        } else {
+            (self.breaks)(kind, index)
+        }
+    }
+}
+
+fn names<K: Knob>(_: fn(&Behaviour) -> K) -> &'static [&'static str] {
+    K::NAMES
+}
+
+/// A row of the table for the knob at `$($field).+`.
+macro_rules! row {
+    ($path:literal, [$($kind:ident),+], $($field:ident).+, $breaks:expr) => {
+        KnobInfo {
+            path: $path,
+            kinds: &[$($kind),+],
+            values: || names(|b: &Behaviour| b.$($field).+),
+            get: |b| Knob::index(b.$($field).+),
+            set: |b, index| {
+                if let Some(value) = Knob::from_index(index) {
+                    b.$($field).+ = value;
+                }
+            },
+            breaks: $breaks,
+        }
+    };
+}
+
+/// The counting contract of each kind (seeds 002, 003, 004).
+fn counting(kind: ProviderKind, _: usize) -> Option<&'static str> {
+    Some(match kind {
+        Transport => "wsp.cleanup.refcount",
+        San => "san.cleanup.refcount",
+        Namespace => "nsp.cleanup.refcount",
+    })
+}
+
+fn unload_ready(kind: ProviderKind, _: usize) -> Option<&'static str> {
+    Some(match kind {
+        Namespace => "nsp.cleanup.unload_ready",
+        Transport | San => "wsp.cleanup.unload_ready",
+    })
+}
+
+/// Every knob, in the order of [`Behaviour`]'s fields.
+pub static KNOBS: &[KnobInfo] = &[
+    row!("refcount", [Transport, San, Namespace], refcount, counting),
+    row!(
+        "actual_cleanup",
+        [Transport, San, Namespace],
+        actual_cleanup,
+        counting
+    ),
+    row!(
+        "not_started",
+        [Transport, San],
+        not_started,
+        |kind, index| {
+            Some(match (kind, NotStarted::from_index(index)) {
+                (San, Some(NotStarted::Einval)) => "san.cleanup.no_einval",
+                _ => "wsp.cleanup.not_initialised",
+            })
+        }
+    ),
+    row!(
+        "failure_value",
+        [Transport, San, Namespace],
+        failure_value,
+        |_, _| { Some("spi.return_convention") }
+    ),
+    row!("restart", [Transport, San], restart, |_, _| Some(
+        "wsp.cleanup.restartable"
+    )),
+    row!("machine_state", [Transport, San], machine_state, |_, _| {
+        Some("wsp.crash_tolerant")
+    }),
+    row!(
+        "dll_detach",
+        [Transport, San, Namespace],
+        dll_detach,
+        |_, _| { Some("loader.no_code_after_unload") }
+    ),
+    row!(
+        "final_cleanup.pending",
+        [Transport, San],
+        final_cleanup.pending,
+        |kind, _| {
+            Some(match kind {
+                San => "san.cleanup.no_notifications",
+                _ => "wsp.cleanup.cancel_silently",
+            })
+        }
+    ),
+    row!(
+        "final_cleanup.overlapped",
+        [Transport],
+        final_cleanup.overlapped,
+        |_, _| { Some("wsp.cleanup.overlapped_aborted") }
+    ),
+    row!(
+        "final_cleanup.open_sockets",
+        [Transport, San],
+        final_cleanup.open_sockets,
+        |_, _| { Some("wsp.cleanup.sockets_reset") }
+    ),
+    row!(
+        "final_cleanup.lingering",
+        [Transport, San],
+        final_cleanup.lingering,
+        |_, _| { Some("wsp.cleanup.lingering_data_sent") }
+    ),
+    row!(
+        "final_cleanup.worker",
+        [Transport, San, Namespace],
+        final_cleanup.worker,
+        unload_ready
+    ),
+    row!("lower", [Transport], lower, |_, index| {
+        Some(match Lower::from_index(index) {
+            Some(Lower::FromDllMain) => "loader.no_wait_under_loader_lock",
+            _ => "lsp.lower_balanced",
+        })
+    }),
+    row!("san.cancel", [San], san.cancel, |_, index| {
+        Some(match SanCancel::from_index(index) {
+            Some(SanCancel::UpcallThenFree) => "san.cleanup.free_before_complete",
+            _ => "san.cleanup.complete_via_upcall",
+        })
+    }),
+    row!("san.post_fd_accept", [San], san.post_fd_accept, |_, _| {
+        Some("san.cleanup.no_notifications")
+    }),
+    row!("nsp.provider_id", [Namespace], nsp.provider_id, |_, _| {
+        Some("nsp.cleanup.invalid_provider")
+    }),
+    row!(
+        "nspv2.routines.startup",
+        [Namespace],
+        nspv2.routines.startup,
+        null_routine
+    ),
+    row!(
+        "nspv2.routines.cleanup",
+        [Namespace],
+        nspv2.routines.cleanup,
+        null_routine
+    ),
+    row!(
+        "nspv2.routines.rundown",
+        [Namespace],
+        nspv2.routines.rundown,
+        null_routine
+    ),
+    row!(
+        "nspv2.host.session_arg",
+        [Namespace],
+        nspv2.host.session_arg,
+        |_, _| { Some("nspv2.session.same_arg") }
+    ),
+    row!(
+        "nspv2.host.failed_session",
+        [Namespace],
+        nspv2.host.failed_session,
+        |_, _| { Some("nspv2.session.startup_first") }
+    ),
+    row!(
+        "nspv2.host.ended_session",
+        [Namespace],
+        nspv2.host.ended_session,
+        |_, _| { Some("nspv2.session.ends_once") }
+    ),
+    row!(
+        "nspv2.host.os_namespace",
+        [Namespace],
+        nspv2.host.os_namespace,
+        |_, _| { Some("nspv2.os_namespace") }
+    ),
+];
+
+/// A stub is allowed for an optional routine; a NULL entry is not (seeds 000, 001).
+fn null_routine(_: ProviderKind, index: usize) -> Option<&'static str> {
+    (Routine::from_index(index) == Some(Routine::Null)).then_some("nspv2.optional_stub")
+}
+
+/// The knob at `path`.
+pub fn knob(path: &str) -> Option<&'static KnobInfo> {
+    KNOBS.iter().find(|knob| knob.path == path)
+}
+
+/// The knobs where `behaviour` differs from `base`, with its value there.
+pub fn differences(
+    base: &Behaviour,
+    behaviour: &Behaviour,
+) -> impl Iterator<Item = (&'static KnobInfo, usize)> {
+    let (base, behaviour) = (*base, *behaviour);
+    KNOBS.iter().filter_map(move |knob| {
+        let value = knob.get(&behaviour);
+        (value != knob.get(&base)).then_some((knob, value))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_knob_sets_and_reads_back_each_value() {
+        for knob in KNOBS {
+            assert!(knob.values().len() >= 2, "{}", knob.path);
+            assert_eq!(knob.get(&Behaviour::CONFORMING), 0, "{}", knob.path);
+            for index in 0..knob.values().len() {
+                let mut behaviour = Behaviour::CONFORMING;
+                knob.set(&mut behaviour, index);
+                assert_eq!(knob.get(&behaviour), index, "{}", knob.path);
+                let changed: Vec<_> = differences(&Behaviour::CONFORMING, &behaviour)
+                    .map(|(k, _)| k.path)
+                    .collect();
+                let expected: &[&str] = if index == 0 { &[] } else { &[knob.path] };
+                assert_eq!(changed, expected, "a knob sets only itself");
+            }
+        }
+    }
+
+    #[test]
+    fn paths_are_unique() {
+        for (index, knob) in KNOBS.iter().enumerate() {
+            assert!(
+                KNOBS[..index].iter().all(|other| other.path != knob.path),
+                "{} twice",
+                knob.path
+            );
+        }
+    }
+
+    #[test]
+    fn only_a_null_routine_breaks_the_stub_rule() {
+        let knob = knob("nspv2.routines.rundown").expect("a knob");
+        assert_eq!(knob.breaks(Namespace, 1), None);
+        assert_eq!(knob.breaks(Namespace, 2), Some("nspv2.optional_stub"));
+    }
+}

@@ -1,0 +1,518 @@
+//! Provider models as data: the floor that the scenario format, the world and the
+//! providers all read, and that imports none of them.
+//!
+//! A model is a kind, a name, an `about` and a [`Behaviour`]: one knob per rule a
+//! provider can get right or wrong. The built-in registry ([`MODELS`]) holds one
+//! conforming model per kind and the mutants, each exactly one knob away from it; the
+//! contract a mutant breaks is derived from that knob ([`knobs::KNOBS`]). Model files
+//! ([`file`]) and a scenario's inline `set` describe other models the same way.
+
+pub mod behaviour;
+pub mod file;
+pub mod knobs;
+pub mod set;
+
+use serde::{Deserialize, Serialize};
+
+pub use behaviour::Behaviour;
+pub use file::ModelFile;
+pub use set::Set;
+
+use behaviour::*;
+
+/// What a provider is (SPEC section 2).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ProviderKind {
+    Transport,
+    /// A namespace provider; its catalog entries say whether it is version 1 or 2.
+    Namespace,
+    /// A SAN service provider, reached only through the Winsock switch (seed 004).
+    San,
+}
+
+/// A built-in model.
+#[derive(Debug)]
+pub struct ModelInfo {
+    pub name: &'static str,
+    pub kind: ProviderKind,
+    pub about: &'static str,
+    pub behaviour: Behaviour,
+}
+
+impl ModelInfo {
+    /// For a mutant: the contract its one knob breaks.
+    pub fn breaks(&self) -> Option<&'static str> {
+        breaks(self.kind, &self.behaviour).first().copied()
+    }
+
+    pub fn set(&self) -> Set {
+        Set::between(&Behaviour::CONFORMING, &self.behaviour)
+    }
+}
+
+/// A model as a run uses it: a built-in one, one from a model file, or either with a
+/// scenario's inline `set` on top.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    /// How traces name it: `racy_refcount`, `acme_tcp`, `conforming with (...)`.
+    pub name: String,
+    pub kind: ProviderKind,
+    pub about: String,
+    pub behaviour: Behaviour,
+}
+
+impl Model {
+    /// The contracts its knobs break, in knob order, without repeats.
+    pub fn breaks(&self) -> Vec<&'static str> {
+        breaks(self.kind, &self.behaviour)
+    }
+
+    /// This model with the knobs of `set` changed, named after both.
+    pub fn with(&self, set: &Set) -> Model {
+        Model {
+            name: format!("{} with {}", self.name, set.to_ron()),
+            kind: self.kind,
+            about: self.about.clone(),
+            behaviour: set.apply(self.behaviour),
+        }
+    }
+}
+
+impl From<&ModelInfo> for Model {
+    fn from(info: &ModelInfo) -> Self {
+        Model {
+            name: info.name.to_string(),
+            kind: info.kind,
+            about: info.about.to_string(),
+            behaviour: info.behaviour,
+        }
+    }
+}
+
+/// The contracts the knobs of `behaviour` break in a provider of `kind`.
+pub fn breaks(kind: ProviderKind, behaviour: &Behaviour) -> Vec<&'static str> {
+    let mut contracts = Vec::new();
+    for (knob, value) in knobs::differences(&Behaviour::CONFORMING, behaviour) {
+        if let Some(contract) = knob.breaks(kind, value)
+            && !contracts.contains(&contract)
+        {
+            contracts.push(contract);
+        }
+    }
+    contracts
+}
+
+pub fn find(kind: ProviderKind, name: &str) -> Option<&'static ModelInfo> {
+    MODELS
+        .iter()
+        .find(|model| model.kind == kind && model.name == name)
+}
+
+/// The names registered for `kind`, in registry order.
+pub fn names(kind: ProviderKind) -> impl Iterator<Item = &'static str> + Clone {
+    MODELS
+        .iter()
+        .filter(move |model| model.kind == kind)
+        .map(|model| model.name)
+}
+
+use ProviderKind::{Namespace, San as SanKind, Transport};
+
+const C: Behaviour = Behaviour::CONFORMING;
+const FINAL: FinalCleanup = C.final_cleanup;
+const HOST: Host = C.nspv2.host;
+
+const fn model(
+    kind: ProviderKind,
+    name: &'static str,
+    behaviour: Behaviour,
+    about: &'static str,
+) -> ModelInfo {
+    ModelInfo {
+        name,
+        kind,
+        about,
+        behaviour,
+    }
+}
+
+const fn final_cleanup(final_cleanup: FinalCleanup) -> Behaviour {
+    Behaviour { final_cleanup, ..C }
+}
+
+const fn san(san: San) -> Behaviour {
+    Behaviour { san, ..C }
+}
+
+const fn host(host: Host) -> Behaviour {
+    Behaviour {
+        nspv2: NspV2 {
+            host,
+            routines: C.nspv2.routines,
+        },
+        ..C
+    }
+}
+
+const fn routines(routines: Routines) -> Behaviour {
+    Behaviour {
+        nspv2: NspV2 {
+            routines,
+            host: HOST,
+        },
+        ..C
+    }
+}
+
+/// The built-in models: `ws2sim models` prints them, `--provider-model` and a scenario's
+/// `Provider(model: ...)` name them.
+pub static MODELS: &[ModelInfo] = &[
+    model(
+        Transport,
+        "conforming",
+        C,
+        "Counts WSPStartup calls atomically and cleans up on the last WSPCleanup only: cancels pending calls silently, resets open sockets, leaves closed sockets' data to the kernel, waits for its worker thread before returning.",
+    ),
+    model(
+        Transport,
+        "cleanup_on_first_call",
+        Behaviour {
+            actual_cleanup: ActualCleanup::OnEvery,
+            ..C
+        },
+        "Does the actual cleanup on every WSPCleanup, ignoring the WSPStartup calls still outstanding.",
+    ),
+    model(
+        Transport,
+        "racy_refcount",
+        Behaviour {
+            refcount: Refcount::Racy,
+            ..C
+        },
+        "Reads its reference count, yields, then writes it back: two SPI clients at once lose an update.",
+    ),
+    model(
+        Transport,
+        "cleanup_without_startup_succeeds",
+        Behaviour {
+            not_started: NotStarted::Succeed,
+            ..C
+        },
+        "Returns success from a WSPCleanup that no WSPStartup preceded.",
+    ),
+    model(
+        Transport,
+        "signals_event_on_cleanup",
+        final_cleanup(FinalCleanup {
+            pending: Pending::Notify,
+            ..FINAL
+        }),
+        "Posts FD_CLOSE (window message or event object) for each socket it resets at the final cleanup.",
+    ),
+    model(
+        Transport,
+        "runs_completion_routine_on_abort",
+        final_cleanup(FinalCleanup {
+            overlapped: Overlapped::Complete,
+            ..FINAL
+        }),
+        "Aborts pending overlapped operations with WSA_OPERATION_ABORTED but still runs their completion routine, sets their event or posts to their port.",
+    ),
+    model(
+        Transport,
+        "leaks_open_sockets",
+        final_cleanup(FinalCleanup {
+            open_sockets: OpenSockets::Leak,
+            ..FINAL
+        }),
+        "Leaves sockets that are still open at the final cleanup open.",
+    ),
+    model(
+        Transport,
+        "drops_lingering_data",
+        final_cleanup(FinalCleanup {
+            lingering: Lingering::Drop,
+            ..FINAL
+        }),
+        "Purges the data that gracefully closed sockets still have queued.",
+    ),
+    model(
+        Transport,
+        "returns_before_worker_exits",
+        final_cleanup(FinalCleanup {
+            worker: Worker::Detach,
+            ..FINAL
+        }),
+        "Tells its worker thread to stop and returns without waiting for it; the worker then runs in an unloaded DLL.",
+    ),
+    model(
+        Transport,
+        "defers_free_to_threadpool",
+        Behaviour {
+            dll_detach: DllDetach::DeferFreeToThreadpool,
+            ..C
+        },
+        "DllMain(DLL_PROCESS_DETACH) queues a thread-pool callback that lives in the DLL; it runs after the unload.",
+    ),
+    model(
+        Transport,
+        "shared_count_not_crash_safe",
+        Behaviour {
+            machine_state: MachineState::SharedCount,
+            ..C
+        },
+        "Keeps its attach count in shared memory: a process that crashes leaves it incremented for good.",
+    ),
+    model(
+        Transport,
+        "not_restartable",
+        Behaviour {
+            restart: Restart::RefuseAfterCleanup,
+            ..C
+        },
+        "Remembers in its driver that a process cleaned up and refuses its next WSPStartup with WSASYSNOTREADY.",
+    ),
+    model(
+        Transport,
+        "lsp_cleans_lower_once",
+        Behaviour {
+            lower: Lower::OncePerLayer,
+            ..C
+        },
+        "A layered provider that calls WSPCleanup on the layer below once, however often it started it.",
+    ),
+    model(
+        Transport,
+        "lsp_cleans_lower_early",
+        Behaviour {
+            lower: Lower::PassEachDown,
+            ..C
+        },
+        "A layered provider that passes each of its WSPCleanup calls down at once, instead of tearing the layer below down in its final cleanup.",
+    ),
+    model(
+        Transport,
+        "lsp_cleans_lower_in_dllmain",
+        Behaviour {
+            lower: Lower::FromDllMain,
+            ..C
+        },
+        "A layered provider that cleans the layer below up from DllMain(DLL_PROCESS_DETACH): under the loader lock it waits for the lower provider's worker, which needs that lock to exit.",
+    ),
+    model(
+        Transport,
+        "returns_plus_one_on_error",
+        Behaviour {
+            failure_value: FailureValue::PlusOne,
+            ..C
+        },
+        "Returns 1 instead of SOCKET_ERROR (-1) when a call fails.",
+    ),
+    model(
+        SanKind,
+        "conforming",
+        C,
+        "Counts WSPStartupEx calls; at the last WSPCleanup releases each pending operation's memory, then completes it through WPUCompleteOverlappedRequest with WSA_OPERATION_ABORTED, posts no notification, resets open sockets.",
+    ),
+    model(
+        SanKind,
+        "san_returns_einval",
+        Behaviour {
+            not_started: NotStarted::Einval,
+            ..C
+        },
+        "Answers a WSPCleanup with no WSPStartupEx behind it with WSAEINVAL instead of WSANOTINITIALISED.",
+    ),
+    model(
+        SanKind,
+        "san_completes_before_free",
+        san(San {
+            cancel: SanCancel::UpcallThenFree,
+            post_fd_accept: false,
+        }),
+        "Completes each aborted operation first and releases its memory afterwards.",
+    ),
+    model(
+        SanKind,
+        "san_posts_fd_accept_on_cleanup",
+        san(San {
+            cancel: SanCancel::FreeThenUpcall,
+            post_fd_accept: true,
+        }),
+        "Posts FD_ACCEPT for each pending accept it cancels at the final cleanup.",
+    ),
+    model(
+        SanKind,
+        "san_cancels_without_upcall",
+        san(San {
+            cancel: SanCancel::DropWithoutUpcall,
+            post_fd_accept: false,
+        }),
+        "Drops pending operations at the final cleanup without completing them through WPUCompleteOverlappedRequest.",
+    ),
+    model(
+        SanKind,
+        "san_cleanup_on_first_call",
+        Behaviour {
+            actual_cleanup: ActualCleanup::OnEvery,
+            ..C
+        },
+        "Does the actual cleanup on every WSPCleanup, ignoring the WSPStartupEx calls still outstanding.",
+    ),
+    model(
+        Namespace,
+        "conforming",
+        C,
+        "V1: counts NSPStartup calls under a lock, refuses an NSPCleanup for a provider id it does not manage (WSAEINVAL), deregisters and stops its cache thread on the last NSPCleanup only. V2: implements the optional NSPv2Startup/Cleanup/ClientSessionRundown (a session block per client, its address as the session argument); its host keeps one session per client and serves only NS_EMAIL on Vista and Server 2008.",
+    ),
+    model(
+        Namespace,
+        "conforming_minimal",
+        routines(Routines {
+            startup: Routine::Stub,
+            cleanup: Routine::Stub,
+            rundown: Routine::Stub,
+        }),
+        "As `conforming`, but a V2 provider without the optional routines: NSPv2Startup, NSPv2Cleanup and NSPv2ClientSessionRundown are stubs that return WSAEOPNOTSUPP, and every session argument is NULL.",
+    ),
+    model(
+        Namespace,
+        "nsp_cleanup_on_first_call",
+        Behaviour {
+            actual_cleanup: ActualCleanup::OnEvery,
+            ..C
+        },
+        "Deregisters and frees on every NSPCleanup (and every NSPv2 session end), ignoring the starts still outstanding.",
+    ),
+    model(
+        Namespace,
+        "nsp_accepts_any_provider_id",
+        Behaviour {
+            nsp: Nsp {
+                provider_id: ProviderId::Ignored,
+            },
+            ..C
+        },
+        "Never looks at lpProviderId: an NSPCleanup for a provider it does not manage succeeds and counts down.",
+    ),
+    model(
+        Namespace,
+        "nsp_returns_before_worker_exits",
+        final_cleanup(FinalCleanup {
+            worker: Worker::Detach,
+            ..FINAL
+        }),
+        "Tells its cache thread to stop at the last NSPCleanup and returns without waiting; the thread then runs in an unloaded DLL.",
+    ),
+    model(
+        Namespace,
+        "forgets_session_arg",
+        host(Host {
+            session_arg: SessionArg::PassNull,
+            ..HOST
+        }),
+        "Its host does not keep the argument NSPv2Startup handed back: NSPv2Cleanup and NSPv2ClientSessionRundown get NULL.",
+    ),
+    model(
+        Namespace,
+        "nspv2_cleanup_without_startup",
+        host(Host {
+            failed_session: FailedSession::Keep,
+            ..HOST
+        }),
+        "Its host keeps a client's session even when NSPv2Startup failed, so the client's WSACleanup sends NSPv2Cleanup for a session that never started.",
+    ),
+    model(
+        Namespace,
+        "double_rundown",
+        host(Host {
+            ended_session: EndedSession::Keep,
+            ..HOST
+        }),
+        "Its host leaves a session in its table after NSPv2Cleanup, so a client that cleaned up and then exits is run down as well.",
+    ),
+    model(
+        Namespace,
+        "null_optional_entry",
+        routines(Routines {
+            rundown: Routine::Null,
+            ..C.nspv2.routines
+        }),
+        "Leaves the NSPv2ClientSessionRundown entry of NSPV2_ROUTINE NULL instead of pointing it at a stub: a client that ends without WSACleanup crashes the host.",
+    ),
+    model(
+        Namespace,
+        "serves_any_namespace_on_vista",
+        host(Host {
+            os_namespace: OsNamespace::Any,
+            ..HOST
+        }),
+        "Its host serves lookups in every namespace on Vista and Server 2008, not only NS_EMAIL.",
+    ),
+    model(
+        Namespace,
+        "returns_plus_one_on_error",
+        Behaviour {
+            failure_value: FailureValue::PlusOne,
+            ..C
+        },
+        "Returns 1 instead of SOCKET_ERROR (-1) when an NSP call fails (the value seed 000 prints).",
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A mutant is exactly one knob away from conforming, and that knob applies to its
+    /// kind; another conforming model differs only in values that break nothing.
+    #[test]
+    fn every_mutant_is_one_knob_from_conforming() {
+        for model in MODELS {
+            let changed: Vec<_> =
+                knobs::differences(&Behaviour::CONFORMING, &model.behaviour).collect();
+            for (knob, _) in &changed {
+                assert!(
+                    knob.applies_to(model.kind),
+                    "{} sets {}, which does not apply to {:?}",
+                    model.name,
+                    knob.path,
+                    model.kind
+                );
+            }
+            match model.breaks() {
+                Some(_) => assert_eq!(changed.len(), 1, "{} is one knob away", model.name),
+                None => assert!(
+                    changed
+                        .iter()
+                        .all(|(knob, value)| knob.breaks(model.kind, *value).is_none()),
+                    "{}",
+                    model.name
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn names_are_unique_per_kind() {
+        for (index, model) in MODELS.iter().enumerate() {
+            assert!(
+                MODELS[..index]
+                    .iter()
+                    .all(|m| (m.kind, m.name) != (model.kind, model.name)),
+                "{:?} {} twice",
+                model.kind,
+                model.name
+            );
+        }
+    }
+
+    #[test]
+    fn each_kind_has_its_conforming_model_first() {
+        for kind in [Transport, SanKind, Namespace] {
+            let first = MODELS.iter().find(|m| m.kind == kind).expect("a model");
+            assert_eq!(first.name, "conforming");
+            assert_eq!(first.behaviour, Behaviour::CONFORMING);
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! `set: (...)`: the knobs a model file or a scenario's provider changes, and only
+//! those. Every field is optional; an unknown one is an error with its position.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::behaviour::*;
+use super::knobs::{KnobInfo, knob};
+
+/// A knob given in a file is written bare (`refcount: Racy`), not as `Some(Racy)`.
+fn given<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// Declares one level of `set`: a struct whose fields are optional knobs or groups.
+macro_rules! level {
+    ($(#[$doc:meta])* $name:ident as $spelt:literal { $($field:ident: $ty:ty),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+        #[serde(deny_unknown_fields, rename = $spelt)]
+        pub struct $name {
+            $(
+                #[serde(default, deserialize_with = "given", skip_serializing_if = "Option::is_none")]
+                pub $field: Option<$ty>,
+            )+
+        }
+    };
+}
+
+level! {
+    /// The knobs a model sets (`set: (refcount: Racy, final_cleanup: (lingering: Drop))`).
+    Set as "set" {
+        refcount: Refcount,
+        actual_cleanup: ActualCleanup,
+        not_started: NotStarted,
+        failure_value: FailureValue,
+        restart: Restart,
+        machine_state: MachineState,
+        dll_detach: DllDetach,
+        final_cleanup: FinalCleanupSet,
+        lower: Lower,
+        san: SanSet,
+        nsp: NspSet,
+        nspv2: NspV2Set,
+    }
+}
+
+level! {
+    FinalCleanupSet as "final_cleanup" {
+        pending: Pending,
+        overlapped: Overlapped,
+        open_sockets: OpenSockets,
+        lingering: Lingering,
+        worker: Worker,
+    }
+}
+
+level! {
+    SanSet as "san" { cancel: SanCancel, post_fd_accept: bool }
+}
+
+level! {
+    NspSet as "nsp" { provider_id: ProviderId }
+}
+
+level! {
+    NspV2Set as "nspv2" { routines: RoutinesSet, host: HostSet }
+}
+
+level! {
+    RoutinesSet as "routines" { startup: Routine, cleanup: Routine, rundown: Routine }
+}
+
+level! {
+    HostSet as "host" {
+        session_arg: SessionArg,
+        failed_session: FailedSession,
+        ended_session: EndedSession,
+        os_namespace: OsNamespace,
+    }
+}
+
+/// One knob a `set` gives: the knob, its value, and the path to it in the file.
+pub struct Given {
+    pub knob: &'static KnobInfo,
+    pub value: usize,
+}
+
+struct Collect(Vec<Given>);
+
+impl Collect {
+    fn put<K: Knob>(&mut self, path: &str, value: Option<K>) {
+        if let Some(value) = value {
+            let knob = knob(path).expect("every field of `set` is a knob of the table");
+            self.0.push(Given {
+                knob,
+                value: value.index(),
+            });
+        }
+    }
+}
+
+impl Set {
+    /// The knobs this `set` gives, in the order of the knob table.
+    pub fn given(&self) -> Vec<Given> {
+        let mut c = Collect(Vec::new());
+        c.put("refcount", self.refcount);
+        c.put("actual_cleanup", self.actual_cleanup);
+        c.put("not_started", self.not_started);
+        c.put("failure_value", self.failure_value);
+        c.put("restart", self.restart);
+        c.put("machine_state", self.machine_state);
+        c.put("dll_detach", self.dll_detach);
+        if let Some(f) = &self.final_cleanup {
+            c.put("final_cleanup.pending", f.pending);
+            c.put("final_cleanup.overlapped", f.overlapped);
+            c.put("final_cleanup.open_sockets", f.open_sockets);
+            c.put("final_cleanup.lingering", f.lingering);
+            c.put("final_cleanup.worker", f.worker);
+        }
+        c.put("lower", self.lower);
+        if let Some(s) = &self.san {
+            c.put("san.cancel", s.cancel);
+            c.put("san.post_fd_accept", s.post_fd_accept);
+        }
+        if let Some(n) = &self.nsp {
+            c.put("nsp.provider_id", n.provider_id);
+        }
+        if let Some(v2) = &self.nspv2 {
+            if let Some(r) = &v2.routines {
+                c.put("nspv2.routines.startup", r.startup);
+                c.put("nspv2.routines.cleanup", r.cleanup);
+                c.put("nspv2.routines.rundown", r.rundown);
+            }
+            if let Some(h) = &v2.host {
+                c.put("nspv2.host.session_arg", h.session_arg);
+                c.put("nspv2.host.failed_session", h.failed_session);
+                c.put("nspv2.host.ended_session", h.ended_session);
+                c.put("nspv2.host.os_namespace", h.os_namespace);
+            }
+        }
+        c.0
+    }
+
+    /// `base` with these knobs set.
+    pub fn apply(&self, base: Behaviour) -> Behaviour {
+        let mut behaviour = base;
+        for given in self.given() {
+            given.knob.set(&mut behaviour, given.value);
+        }
+        behaviour
+    }
+
+    /// The `set` that turns `base` into `behaviour`: the knobs that differ.
+    pub fn between(base: &Behaviour, behaviour: &Behaviour) -> Set {
+        let mut set = Set::default();
+        for (knob, value) in super::knobs::differences(base, behaviour) {
+            set.put(knob.path, knob.values()[value]);
+        }
+        set
+    }
+
+    /// Sets the knob at `path` to the value spelt `value` (both from the knob table).
+    fn put(&mut self, path: &str, value: &str) {
+        fn parse<K: Knob>(value: &str) -> Option<K> {
+            K::NAMES
+                .iter()
+                .position(|name| *name == value)
+                .and_then(K::from_index)
+        }
+        match path {
+            "refcount" => self.refcount = parse(value),
+            "actual_cleanup" => self.actual_cleanup = parse(value),
+            "not_started" => self.not_started = parse(value),
+            "failure_value" => self.failure_value = parse(value),
+            "restart" => self.restart = parse(value),
+            "machine_state" => self.machine_state = parse(value),
+            "dll_detach" => self.dll_detach = parse(value),
+            "final_cleanup.pending" => self.final_mut().pending = parse(value),
+            "final_cleanup.overlapped" => self.final_mut().overlapped = parse(value),
+            "final_cleanup.open_sockets" => self.final_mut().open_sockets = parse(value),
+            "final_cleanup.lingering" => self.final_mut().lingering = parse(value),
+            "final_cleanup.worker" => self.final_mut().worker = parse(value),
+            "lower" => self.lower = parse(value),
+            "san.cancel" => self.san_mut().cancel = parse(value),
+            "san.post_fd_accept" => self.san_mut().post_fd_accept = parse(value),
+            "nsp.provider_id" => {
+                self.nsp.get_or_insert_with(Default::default).provider_id = parse(value)
+            }
+            "nspv2.routines.startup" => self.routines_mut().startup = parse(value),
+            "nspv2.routines.cleanup" => self.routines_mut().cleanup = parse(value),
+            "nspv2.routines.rundown" => self.routines_mut().rundown = parse(value),
+            "nspv2.host.session_arg" => self.host_mut().session_arg = parse(value),
+            "nspv2.host.failed_session" => self.host_mut().failed_session = parse(value),
+            "nspv2.host.ended_session" => self.host_mut().ended_session = parse(value),
+            "nspv2.host.os_namespace" => self.host_mut().os_namespace = parse(value),
+            _ => unreachable!("`{path}` is not in the knob table"),
+        }
+    }
+
+    fn final_mut(&mut self) -> &mut FinalCleanupSet {
+        self.final_cleanup.get_or_insert_with(Default::default)
+    }
+
+    fn san_mut(&mut self) -> &mut SanSet {
+        self.san.get_or_insert_with(Default::default)
+    }
+
+    fn routines_mut(&mut self) -> &mut RoutinesSet {
+        let v2 = self.nspv2.get_or_insert_with(Default::default);
+        v2.routines.get_or_insert_with(Default::default)
+    }
+
+    fn host_mut(&mut self) -> &mut HostSet {
+        let v2 = self.nspv2.get_or_insert_with(Default::default);
+        v2.host.get_or_insert_with(Default::default)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.given().is_empty()
+    }
+
+    /// The set as a model file writes it: `(refcount: Racy, final_cleanup: (...))`.
+    pub fn to_ron(&self) -> String {
+        let given = self.given();
+        let items: Vec<(Vec<&str>, &str)> = given
+            .iter()
+            .map(|g| (g.knob.path.split('.').collect(), g.knob.values()[g.value]))
+            .collect();
+        let mut text = String::new();
+        write_level(&mut text, &items);
+        text
+    }
+}
+
+/// `(a: X, b: (c: Y))` for knobs given as paths, each group's members next to each
+/// other (the knob table keeps them so).
+fn write_level(out: &mut String, items: &[(Vec<&str>, &str)]) {
+    out.push('(');
+    let mut rest = items;
+    let mut first = true;
+    while let Some((path, value)) = rest.first() {
+        if !first {
+            out.push_str(", ");
+        }
+        first = false;
+        out.push_str(path[0]);
+        out.push_str(": ");
+        if path.len() == 1 {
+            out.push_str(value);
+            rest = &rest[1..];
+            continue;
+        }
+        let group = rest
+            .iter()
+            .take_while(|(other, _)| other.len() > 1 && other[0] == path[0])
+            .count();
+        let inner: Vec<(Vec<&str>, &str)> = rest[..group]
+            .iter()
+            .map(|(p, v)| (p[1..].to_vec(), *v))
+            .collect();
+        write_level(out, &inner);
+        rest = &rest[group..];
+    }
+    out.push(')');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::knobs::KNOBS;
+    use super::*;
+
+    /// Every knob of the table can be written in a `set`, read back, and applied.
+    #[test]
+    fn every_knob_round_trips_through_a_set() {
+        for knob in KNOBS {
+            for index in 1..knob.values().len() {
+                let mut behaviour = Behaviour::CONFORMING;
+                knob.set(&mut behaviour, index);
+                let set = Set::between(&Behaviour::CONFORMING, &behaviour);
+                let given = set.given();
+                assert_eq!(given.len(), 1, "{}", knob.path);
+                assert_eq!(given[0].knob.path, knob.path);
+                assert_eq!(set.apply(Behaviour::CONFORMING), behaviour);
+                let text = set.to_ron();
+                let read: Set = ron::from_str(&text).expect("reads back");
+                assert_eq!(read, set, "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_set_is_written_without_some() {
+        let text =
+            "(refcount: Racy, final_cleanup: (lingering: Drop), san: (post_fd_accept: true))";
+        let set: Set = ron::from_str(text).expect("parses");
+        assert_eq!(set.refcount, Some(Refcount::Racy));
+        assert_eq!(set.to_ron(), text);
+    }
+}

@@ -1,0 +1,156 @@
+//! `ws2sim models`: every built-in model with the knobs it sets, every model of ws2_32
+//! itself, and the table of knobs a model file may set.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::models::knobs::KNOBS;
+use crate::models::{MODELS, ProviderKind, Set};
+
+/// One row of the list: a provider model, or a model of ws2_32 itself.
+#[derive(Serialize)]
+struct ModelRow {
+    name: &'static str,
+    kind: String,
+    breaks: Option<&'static str>,
+    about: &'static str,
+    /// The knobs it sets, as a model file's `set` writes them (none for ws2_32).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    set: Option<Set>,
+}
+
+/// One knob: its path, the kinds it applies to, its values (the first conforming) and
+/// what each other value breaks in each kind.
+#[derive(Serialize)]
+struct KnobRow {
+    knob: &'static str,
+    kinds: Vec<ProviderKind>,
+    values: &'static [&'static str],
+    breaks: Vec<Breaks>,
+}
+
+#[derive(Serialize)]
+struct Breaks {
+    kind: ProviderKind,
+    value: &'static str,
+    contract: &'static str,
+}
+
+#[derive(Serialize)]
+struct Listing {
+    models: Vec<ModelRow>,
+    knobs: Vec<KnobRow>,
+}
+
+fn listing() -> Listing {
+    let providers = MODELS.iter().map(|m| ModelRow {
+        name: m.name,
+        kind: format!("{:?}", m.kind),
+        breaks: m.breaks(),
+        about: m.about,
+        set: Some(m.set()),
+    });
+    let ws2 = crate::ws2::WS2_MODELS.iter().map(|m| ModelRow {
+        name: m.name,
+        kind: crate::ws2::WS2_32.to_string(),
+        breaks: m.breaks,
+        about: m.about,
+        set: None,
+    });
+    let knobs = KNOBS.iter().map(|knob| KnobRow {
+        knob: knob.path,
+        kinds: knob.kinds.to_vec(),
+        values: knob.values(),
+        breaks: knob
+            .kinds
+            .iter()
+            .flat_map(|&kind| {
+                (1..knob.values().len()).filter_map(move |value| {
+                    let contract = knob.breaks(kind, value)?;
+                    let value = knob.values()[value];
+                    Some(Breaks {
+                        kind,
+                        value,
+                        contract,
+                    })
+                })
+            })
+            .collect(),
+    });
+    Listing {
+        models: providers.chain(ws2).collect(),
+        knobs: knobs.collect(),
+    }
+}
+
+/// The models that break `contract`: `racy_refcount (Transport)`.
+pub fn mutants_of(contract: &str) -> Vec<String> {
+    listing()
+        .models
+        .into_iter()
+        .filter(|m| m.breaks == Some(contract))
+        .map(|m| format!("{} ({})", m.name, m.kind))
+        .collect()
+}
+
+/// The knob values that break `contract`: `refcount: Racy (Transport)`.
+pub fn knobs_breaking(contract: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for knob in listing().knobs {
+        let mut values: Vec<(&str, Vec<String>)> = Vec::new();
+        for b in knob.breaks.iter().filter(|b| b.contract == contract) {
+            let kind = format!("{:?}", b.kind);
+            match values.iter_mut().find(|(value, _)| *value == b.value) {
+                Some((_, kinds)) => kinds.push(kind),
+                None => values.push((b.value, vec![kind])),
+            }
+        }
+        for (value, kinds) in values {
+            found.push(format!("{}: {value} ({})", knob.knob, kinds.join(", ")));
+        }
+    }
+    found
+}
+
+pub fn json() -> String {
+    let mut text = serde_json::to_string_pretty(&listing()).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+pub fn text() -> String {
+    let Listing { models, knobs } = listing();
+    let mut out = String::new();
+    let width = models.iter().map(|m| m.name.len()).max().unwrap_or(0);
+    let _ = writeln!(out, "{:<10} {:<width$}  contract", "kind", "model");
+    for row in &models {
+        let breaks = row
+            .breaks
+            .map_or("conforming".to_string(), |c| format!("breaks {c}"));
+        let _ = writeln!(out, "{:<10} {:<width$}  {breaks}", row.kind, row.name);
+        if let Some(set) = row.set.as_ref().filter(|set| !set.is_empty()) {
+            let _ = writeln!(out, "{:<10} {:<width$}  set: {}", "", "", set.to_ron());
+        }
+        let _ = writeln!(out, "{:<10} {:<width$}  {}", "", "", row.about);
+    }
+    out.push_str(
+        "\nKnobs a model file or a scenario's `set` may change (the first value is the conforming one):\n",
+    );
+    let width = knobs.iter().map(|k| k.knob.len()).max().unwrap_or(0);
+    let _ = writeln!(out, "{:<width$}  {:<27}  values", "knob", "kinds");
+    for knob in &knobs {
+        let kinds: Vec<String> = knob.kinds.iter().map(|k| format!("{k:?}")).collect();
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:<27}  {}",
+            knob.knob,
+            kinds.join(" "),
+            knob.values.join(" | ")
+        );
+    }
+    out.push_str(
+        "\nSwap a model for one run with --provider-model NAME=MODEL (NAME `ws2_32` for ws2_32 itself).\n",
+    );
+    out
+}
