@@ -1,0 +1,91 @@
+//! Every knob value that breaks a rule is caught: for each kind a knob applies to and
+//! each of its non-conforming values, some shipped scenario, with that one knob set on
+//! every provider of the kind (the rest conforming), reports the contract the knob
+//! table says it breaks, under `run`'s seeds or a bounded random `explore`.
+
+mod common;
+
+use ws2sim::explore::{ExploreOptions, explore};
+use ws2sim::models::knobs::KNOBS;
+use ws2sim::models::{Behaviour, ProviderKind, Set};
+use ws2sim::run::{RunOptions, run};
+use ws2sim::scenario::Scenario;
+
+const SEEDS: u64 = 60;
+const EXPLORE_RUNS: u64 = 3_000;
+
+/// `scenario` with every provider of `kind` conforming except for `behaviour`'s knobs.
+fn with_behaviour(scenario: &Scenario, kind: ProviderKind, behaviour: &Behaviour) -> Scenario {
+    let mut scenario = scenario.clone();
+    for provider in scenario.providers.iter_mut().filter(|p| p.kind == kind) {
+        provider.model = "conforming".to_string();
+        provider.set = Set::between(&Behaviour::CONFORMING, behaviour);
+    }
+    scenario
+}
+
+fn caught_by_run(scenario: &Scenario, contract: &str) -> Option<u64> {
+    (0..SEEDS).find(|&seed| {
+        let options = RunOptions {
+            seed: Some(seed),
+            ..RunOptions::default()
+        };
+        run(scenario, &options).is_ok_and(|outcome| outcome.verdict.violated().contains(&contract))
+    })
+}
+
+fn caught_by_explore(scenario: &Scenario, name: &str, contract: &str) -> bool {
+    let options = ExploreOptions {
+        runs: Some(EXPLORE_RUNS),
+        ..ExploreOptions::default()
+    };
+    explore(scenario, name, &options).is_ok_and(|report| {
+        report
+            .contracts
+            .iter()
+            .any(|line| line.contract == contract)
+    })
+}
+
+#[test]
+fn every_breaking_knob_value_is_caught_by_a_shipped_scenario() {
+    let scenarios = common::shipped();
+    let mut missed = Vec::new();
+    let mut checked = 0;
+    for knob in KNOBS {
+        for &kind in knob.kinds {
+            for value in 1..knob.values().len() {
+                let Some(contract) = knob.breaks(kind, value) else {
+                    continue;
+                };
+                checked += 1;
+                let mut behaviour = Behaviour::CONFORMING;
+                knob.set(&mut behaviour, value);
+                let candidates: Vec<(&String, Scenario)> = scenarios
+                    .iter()
+                    .filter(|(_, s)| s.providers.iter().any(|p| p.kind == kind))
+                    .map(|(name, s)| (name, with_behaviour(s, kind, &behaviour)))
+                    .collect();
+                let by_run = candidates.iter().find_map(|(name, scenario)| {
+                    caught_by_run(scenario, contract).map(|seed| format!("{name} (seed {seed})"))
+                });
+                let caught = by_run.or_else(|| {
+                    candidates.iter().find_map(|(name, scenario)| {
+                        caught_by_explore(scenario, name, contract)
+                            .then(|| format!("{name} (explore)"))
+                    })
+                });
+                let what = format!("{kind:?} {}: {}", knob.path, knob.values()[value]);
+                match caught {
+                    Some(by) => eprintln!("{what:<52} breaks {contract:<34} caught by {by}"),
+                    None => missed.push(format!("{what} (breaks {contract})")),
+                }
+            }
+        }
+    }
+    assert!(checked >= 40, "{checked} knob values checked");
+    assert!(
+        missed.is_empty(),
+        "knob values no shipped scenario catches: {missed:#?}"
+    );
+}
