@@ -32,7 +32,9 @@ pub struct Cli {
 pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Swap a provider's model for this run: NAME=MODEL (repeatable).
+    /// Swap a provider's model for this run: NAME=MODEL, where MODEL is a built-in model,
+    /// a model of a model file the scenario lists, or the path of a model file
+    /// (`msafd=models/acme.ron`). Repeatable.
     #[arg(long = "provider-model", value_name = "NAME=MODEL", value_parser = parse_assignment)]
     provider_model: Vec<(String, String)>,
     #[command(flatten)]
@@ -85,9 +87,9 @@ pub enum Command {
     Explore(crate::explore::command::ExploreArgs),
     /// Join the shard documents of one sweep into the report of the whole sweep.
     Merge(crate::explore::command::MergeArgs),
-    /// Validate scenario files without running them.
+    /// Validate scenario files and model files without running anything.
     Check {
-        /// The scenario files (RON).
+        /// The scenario files and model files (RON), told apart by their first word.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -176,9 +178,15 @@ pub fn main() -> ExitCode {
         Command::Check { files } => {
             let mut bad = false;
             for file in &files {
-                match load(file) {
-                    Ok(_) => println!("{}: ok", file.display()),
-                    Err(code) => bad = bad || code == ExitCode::from(BAD_INPUT),
+                match scenario::check_file(file) {
+                    Ok(scenario::Checked::Scenario(_)) => println!("{}: ok", file.display()),
+                    Ok(scenario::Checked::Model(loaded)) => println!(
+                        "{}: ok (model `{}`, {:?})",
+                        file.display(),
+                        loaded.model.name,
+                        loaded.model.kind
+                    ),
+                    Err(error) => bad = bad || report(error) == ExitCode::from(BAD_INPUT),
                 }
             }
             if bad {
@@ -228,18 +236,31 @@ pub(crate) fn fail(message: &str) -> ExitCode {
 }
 
 pub(crate) fn load(file: &Path) -> Result<Scenario, ExitCode> {
-    scenario::load_file(file).map_err(|error| {
-        if std::io::stderr().is_terminal() {
-            eprintln!("{:?}", miette::Report::new(error));
-        } else {
-            eprint!("{}", error.render_plain());
-        }
-        ExitCode::from(BAD_INPUT)
-    })
+    scenario::load_file(file).map_err(report)
+}
+
+/// Loads the scenario `file` and the model files `--provider-model` names.
+pub(crate) fn load_with_models(
+    file: &Path,
+    overrides: &[(String, String)],
+) -> Result<Scenario, ExitCode> {
+    let mut scenario = load(file)?;
+    scenario::attach_override_models(&mut scenario, overrides).map_err(report)?;
+    Ok(scenario)
+}
+
+/// Prints a file's error (miette's report on a terminal, plain text otherwise); exit 2.
+fn report(error: scenario::ScenarioError) -> ExitCode {
+    if std::io::stderr().is_terminal() {
+        eprintln!("{:?}", miette::Report::new(error));
+    } else {
+        eprint!("{}", error.render_plain());
+    }
+    ExitCode::from(BAD_INPUT)
 }
 
 fn run_file(file: &Path, options: &RunOptions, format: Format, output: Option<&Path>) -> ExitCode {
-    let scenario = match load(file) {
+    let scenario = match load_with_models(file, &options.models) {
         Ok(scenario) => scenario,
         Err(code) => return code,
     };

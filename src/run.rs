@@ -86,6 +86,19 @@ pub enum OptionError {
         "--provider-model gives ws2_32 the model `{model}`, which is not a registered ws2_32 model; {known}"
     )]
     UnknownWs2Model { model: String, known: String },
+    #[error(
+        "--provider-model gives provider `{provider}` (a {provider_kind} provider) the model `{model}`, which is a {model_kind} model"
+    )]
+    ModelKind {
+        provider: String,
+        provider_kind: String,
+        model: String,
+        model_kind: String,
+    },
+    #[error(
+        "model file {0} was not read into the scenario (scenario::attach_override_models reads the files --provider-model names)"
+    )]
+    ModelFileNotRead(String),
     #[error("--provider-model names `{0}` more than once; give each provider one model")]
     RepeatedOverride(String),
     #[error("{flag} is {value}; it must be between 1 and {limit}")]
@@ -196,20 +209,56 @@ pub fn resolve_models(
         .map(|provider| {
             let chosen = overrides.iter().rev().find(|(p, _)| *p == provider.name);
             let name = chosen.map_or(provider.model.as_str(), |(_, m)| m.as_str());
-            let model =
-                models::find(provider.kind, name).ok_or_else(|| OptionError::UnknownModel {
-                    provider: provider.name.clone(),
-                    model: name.to_string(),
-                    kind: format!("{:?}", provider.kind),
-                    known: known_models(name, models::names(provider.kind)),
-                })?;
-            let model = Model::from(model);
+            let model = find_model(scenario, provider, name)?;
             Ok(match chosen {
                 None if !provider.set.is_empty() => model.with(&provider.set),
                 _ => model,
             })
         })
         .collect()
+}
+
+/// The model `name` for `provider`: a built-in one, a model file's model by its name, or
+/// the model of the file `name` (a `--provider-model` path, read into the scenario by
+/// [`scenario::attach_override_models`]).
+fn find_model(
+    scenario: &Scenario,
+    provider: &scenario::Provider,
+    name: &str,
+) -> Result<Model, OptionError> {
+    if let Some(model) = models::find(provider.kind, name) {
+        return Ok(Model::from(model));
+    }
+    let from_file = if scenario::is_model_path(name) {
+        let file = scenario.model_files.iter().find(|f| f.path == name);
+        Some(file.ok_or_else(|| OptionError::ModelFileNotRead(name.to_string()))?)
+    } else {
+        scenario.model_files.iter().find(|f| f.model.name == name)
+    };
+    match from_file {
+        Some(file) if file.model.kind == provider.kind => Ok(file.model.clone()),
+        Some(file) => Err(OptionError::ModelKind {
+            provider: provider.name.clone(),
+            provider_kind: format!("{:?}", provider.kind),
+            model: name.to_string(),
+            model_kind: format!("{:?}", file.model.kind),
+        }),
+        None => {
+            let mut names: Vec<&str> = models::names(provider.kind).collect();
+            let files = scenario.model_files.iter();
+            names.extend(
+                files
+                    .filter(|f| f.model.kind == provider.kind)
+                    .map(|f| f.model.name.as_str()),
+            );
+            Err(OptionError::UnknownModel {
+                provider: provider.name.clone(),
+                model: name.to_string(),
+                kind: format!("{:?}", provider.kind),
+                known: known_models(name, names.into_iter()),
+            })
+        }
+    }
 }
 
 /// The ws2_32 model: `--provider-model ws2_32=MODEL`, or the conforming one.

@@ -390,3 +390,47 @@ fn figures_for_the_racy_refcount() {
         );
     }
 }
+
+/// A sweep whose model comes from a model file records the file's digest in its shards:
+/// shards made while the file said two different things are refused by `merge`.
+#[test]
+fn merge_refuses_shards_of_two_versions_of_a_model_file() {
+    let dir = common::Scratch::new("merge-model-file");
+    let model = |set: &str| {
+        format!("Model(name: \"mine\", kind: Transport, about: \"a test model\", set: ({set}))\n")
+    };
+    let path = dir.file("mine.ron", model("refcount: Racy"));
+    let flag = format!("msafd={path}");
+    let shard = |k: u64| {
+        let shard = format!("{k}/2");
+        let args = [
+            "explore",
+            LESSON,
+            "--runs",
+            "200",
+            "--shard",
+            &shard,
+            "--provider-model",
+            &flag,
+        ];
+        let (code, json) = ws2sim(&args);
+        assert!(code == 0 || code == 1, "{json}");
+        json
+    };
+    let first = dir.file("shard-1.json", shard(1));
+    let second = dir.file("shard-2.json", shard(2));
+    assert!(
+        std::fs::read_to_string(&first)
+            .expect("written")
+            .contains("\"digest\"")
+    );
+    let (code, _) = ws2sim(&["merge", &first, &second]);
+    assert_eq!(code, 1, "one version of the file: the racy count is found");
+    dir.file(
+        "mine.ron",
+        model("refcount: Racy, final_cleanup: (worker: Detach)"),
+    );
+    let changed = dir.file("shard-2.json", shard(2));
+    let (code, text) = ws2sim(&["merge", &first, &changed]);
+    assert_eq!(code, 2, "{text}");
+}

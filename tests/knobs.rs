@@ -89,3 +89,51 @@ fn every_breaking_knob_value_is_caught_by_a_shipped_scenario() {
         "knob values no shipped scenario catches: {missed:#?}"
     );
 }
+
+/// Every model file in `models/` reads cleanly, and each contract its knobs break is
+/// reported by some shipped scenario when the file is given with `--provider-model`.
+#[test]
+fn every_shipped_model_file_is_caught_by_a_shipped_scenario() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("models/ exists")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "ron"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 4, "{files:?}");
+    let scenarios = common::shipped();
+    for file in &files {
+        let path = file.display().to_string();
+        let loaded = ws2sim::scenario::load_model_file(file)
+            .unwrap_or_else(|error| panic!("{path} does not load: {error}"));
+        let model = &loaded.model;
+        assert!(!model.breaks().is_empty(), "{path} breaks nothing");
+        for contract in model.breaks() {
+            let caught = scenarios.iter().any(|(_, scenario)| {
+                let mut scenario = scenario.clone();
+                let overrides: Vec<(String, String)> = scenario
+                    .providers
+                    .iter()
+                    .filter(|p| p.kind == model.kind)
+                    .map(|p| (p.name.clone(), path.clone()))
+                    .collect();
+                if overrides.is_empty() {
+                    return false;
+                }
+                ws2sim::scenario::attach_override_models(&mut scenario, &overrides)
+                    .expect("the file loads");
+                (0..SEEDS).any(|seed| {
+                    let options = RunOptions {
+                        seed: Some(seed),
+                        models: overrides.clone(),
+                        ..RunOptions::default()
+                    };
+                    run(&scenario, &options).is_ok_and(|r| r.verdict.violated().contains(&contract))
+                })
+            });
+            assert!(caught, "{path}: no shipped scenario reports {contract}");
+        }
+    }
+}

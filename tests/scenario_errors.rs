@@ -1,4 +1,4 @@
-//! Bad scenario files (SPEC section 10): each gets an error at the right line and column,
+//! Bad scenario and model files (SPEC section 10): each gets an error at the right line and column,
 //! and its plain report is snapshotted in `snapshots/` (what users read).
 
 mod common;
@@ -47,6 +47,13 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("budget_zero", Kind::Invalid, 8, 31),
     ("advertise_not_nspv2", Kind::Invalid, 18, 37),
     ("nsp_call_on_transport", Kind::Invalid, 11, 29),
+    ("model_unknown_knob", Kind::Syntax, 5, 11),
+    ("model_bad_value", Kind::Syntax, 5, 38),
+    ("model_knob_for_other_kind", Kind::Invalid, 5, 41),
+    ("model_builtin_name", Kind::Invalid, 3, 11),
+    ("model_kind_mismatch", Kind::Invalid, 6, 65),
+    ("missing_model_file", Kind::Invalid, 5, 35),
+    ("inline_knob_for_other_kind", Kind::Invalid, 7, 64),
 ];
 
 fn snapshot(name: &str, text: &str) {
@@ -56,8 +63,9 @@ fn snapshot(name: &str, text: &str) {
     settings.bind(|| insta::assert_snapshot!(name.to_string(), text));
 }
 
+/// A fixture is a scenario file or a model file (`ws2sim check` takes both).
 fn load_error(path: &str) -> ScenarioError {
-    match scenario::load_file(Path::new(path)) {
+    match scenario::check_file(Path::new(path)) {
         Ok(_) => panic!("{path} loaded, but it is meant to be refused"),
         Err(err) => err,
     }

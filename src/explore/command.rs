@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use super::shard::{self, ShardDoc};
 use super::{ExploreOptions, Shard, Strategy};
-use crate::cli::{fail, load, parse_assignment, print};
+use crate::cli::{fail, load_with_models, parse_assignment, print};
 
 /// How `explore` and `merge` print their report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -123,7 +123,7 @@ pub fn explore(args: &ExploreArgs) -> ExitCode {
         Ok(options) => options,
         Err(message) => return fail(&message),
     };
-    let scenario = match load(&args.file) {
+    let scenario = match load_with_models(&args.file, &args.provider_model) {
         Ok(scenario) => scenario,
         Err(code) => return code,
     };

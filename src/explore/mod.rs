@@ -162,6 +162,14 @@ fn plan(
         depth: pct.then_some(plan.depth),
         pct_steps,
         models: plan.models.clone(),
+        model_files: scenario
+            .model_files
+            .iter()
+            .map(|f| report::ModelDigest {
+                file: f.path.clone(),
+                digest: f.digest.clone(),
+            })
+            .collect(),
         check_determinism: plan.check_determinism,
     };
     Ok((plan, header))

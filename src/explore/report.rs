@@ -31,7 +31,18 @@ pub struct Header {
     pub pct_steps: Option<u64>,
     /// `--provider-model` overrides.
     pub models: Vec<(String, String)>,
+    /// The model files the sweep's models come from (listed by the scenario or named by
+    /// `--provider-model`) and the digest of each: shards of one sweep agree on them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub model_files: Vec<ModelDigest>,
     pub check_determinism: bool,
+}
+
+/// A model file as a sweep read it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelDigest {
+    pub file: String,
+    pub digest: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,6 +192,14 @@ impl Report {
         if !h.models.is_empty() {
             let models: Vec<String> = h.models.iter().map(|(p, m)| format!("{p}={m}")).collect();
             let _ = writeln!(out, "models: {}", models.join(", "));
+        }
+        if !h.model_files.is_empty() {
+            let files: Vec<String> = h
+                .model_files
+                .iter()
+                .map(|f| format!("{} ({})", f.file, f.digest))
+                .collect();
+            let _ = writeln!(out, "model files: {}", files.join(", "));
         }
         let _ = writeln!(
             out,

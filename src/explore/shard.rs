@@ -107,7 +107,7 @@ pub fn merge(docs: Vec<ShardDoc>) -> Result<Report, String> {
         }
         if doc.header != header || doc.shard.count != count {
             return Err(format!(
-                "shard {}/{} comes from another sweep (scenario, file, strategy, seed, runs, bounds, models or shard count differ)",
+                "shard {}/{} comes from another sweep (scenario, file, strategy, seed, runs, bounds, models, model files or shard count differ)",
                 doc.shard.index, doc.shard.count
             ));
         }

@@ -31,3 +31,24 @@ impl ModelFile {
         }
     }
 }
+
+/// A model read from a file, with what identifies that file's contents.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadedModel {
+    /// The file as the scenario lists it, or as `--provider-model` gives it.
+    pub path: String,
+    /// [`digest`] of the file's text: shards of one sweep must agree on it.
+    pub digest: String,
+    pub model: Model,
+}
+
+/// A stable digest of a file's text (64-bit FNV-1a, in hex): the same bytes give the
+/// same digest on every machine and release.
+pub fn digest(text: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}

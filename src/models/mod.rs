@@ -15,7 +15,7 @@ pub mod set;
 use serde::{Deserialize, Serialize};
 
 pub use behaviour::Behaviour;
-pub use file::ModelFile;
+pub use file::{LoadedModel, ModelFile};
 pub use set::Set;
 
 use behaviour::*;

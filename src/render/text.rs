@@ -32,10 +32,11 @@ pub fn render(scenario: &Scenario, run: &Run, path: &str) -> String {
     let _ = writeln!(out, "{}", scenario.about.trim());
     for (provider, model) in scenario.providers.iter().zip(&run.models) {
         let breaks = model.breaks();
-        let breaks = if breaks.is_empty() {
-            String::new()
-        } else {
-            format!(" (a mutant: breaks {})", breaks.join(", "))
+        let built_in = crate::models::find(model.kind, &model.name).is_some();
+        let breaks = match (breaks.is_empty(), built_in) {
+            (true, _) => String::new(),
+            (false, true) => format!(" (a mutant: breaks {})", breaks.join(", ")),
+            (false, false) => format!(" (its knobs break {})", breaks.join(", ")),
         };
         let _ = writeln!(
             out,

@@ -21,6 +21,15 @@ pub enum ScenarioError {
          (4 MiB); a scenario describes a few processes, not a data set"
     )]
     TooLarge { path: String, size: u64, limit: u64 },
+    /// A model file could not be read.
+    #[error("cannot read model file {path}: {cause}")]
+    ModelIo { path: String, cause: std::io::Error },
+    /// A model file is over [`MAX_FILE_BYTES`](super::MAX_FILE_BYTES).
+    #[error(
+        "model file {path} is too large: {size} bytes, over the limit of {limit} bytes \
+         (4 MiB); a model file sets a few knobs"
+    )]
+    ModelTooLarge { path: String, size: u64, limit: u64 },
     /// The file is not UTF-8 text.
     #[error("{0}")]
     NotUtf8(Located),
@@ -176,7 +185,10 @@ impl ScenarioError {
             ScenarioError::NotUtf8(l) | ScenarioError::Syntax(l) | ScenarioError::Invalid(l) => {
                 Some(l)
             }
-            ScenarioError::Io { .. } | ScenarioError::TooLarge { .. } => None,
+            ScenarioError::Io { .. }
+            | ScenarioError::TooLarge { .. }
+            | ScenarioError::ModelIo { .. }
+            | ScenarioError::ModelTooLarge { .. } => None,
         }
     }
 
@@ -223,6 +235,8 @@ impl Diagnostic for ScenarioError {
         let code = match self {
             ScenarioError::Io { .. } => "scenario::io",
             ScenarioError::TooLarge { .. } => "scenario::too_large",
+            ScenarioError::ModelIo { .. } => "model::io",
+            ScenarioError::ModelTooLarge { .. } => "model::too_large",
             ScenarioError::NotUtf8(_) => "scenario::not_utf8",
             ScenarioError::Syntax(_) => "scenario::syntax",
             ScenarioError::Invalid(_) => "scenario::invalid",

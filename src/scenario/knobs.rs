@@ -13,6 +13,11 @@ pub(super) fn check_set(
     set: &Set,
     whose: &str,
 ) {
+    let noun = if whose.starts_with("model") {
+        "model"
+    } else {
+        "provider"
+    };
     for given in set.given() {
         let knob = given.knob;
         if knob.applies_to(kind) {
@@ -24,7 +29,7 @@ pub(super) fn check_set(
         c.at(
             &path,
             format!(
-                "knob `{}` does not apply to {whose}, a {kind:?} provider; it applies to {} \
+                "knob `{}` does not apply to {whose}, a {kind:?} {noun}; it applies to {} \
                  providers",
                 knob.path,
                 kinds.join(" and ")

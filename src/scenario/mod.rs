@@ -8,6 +8,7 @@ mod error;
 mod knobs;
 pub mod locate;
 pub mod model;
+mod model_file;
 mod name;
 mod namespace;
 pub(crate) mod schema;
@@ -25,6 +26,10 @@ use error::Problem;
 
 pub use error::{Located, ScenarioError};
 pub use model::*;
+pub use model_file::{
+    Checked, MAX_MODEL_FILES, attach_override_models, check_file, is_model_path, load_model_file,
+    load_model_str,
+};
 pub use name::Name;
 pub use steps::step_name;
 pub use validate::{
@@ -37,79 +42,110 @@ pub use validate::{
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Reads, parses and validates the scenario at `path`. The path is used as given in
-/// messages (pass a relative path to keep reports machine-independent).
+/// messages (pass a relative path to keep reports machine-independent). The model
+/// files the scenario lists are read relative to its folder.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     let shown = path.display().to_string();
-    let io = |cause| ScenarioError::Io {
-        path: shown.clone(),
-        cause,
+    let text = read_text(path, FileKind::Scenario)?;
+    load_in(&shown, &text, path.parent())
+}
+
+/// What a file read by [`read_text`] is, for its messages.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FileKind {
+    Scenario,
+    Model,
+}
+
+/// Reads a file of at most [`MAX_FILE_BYTES`] (refused before it is read when its size
+/// shows) that must be UTF-8.
+pub(crate) fn read_text(path: &Path, kind: FileKind) -> Result<String, ScenarioError> {
+    let shown = path.display().to_string();
+    let io = |cause| match kind {
+        FileKind::Scenario => ScenarioError::Io {
+            path: shown.clone(),
+            cause,
+        },
+        FileKind::Model => ScenarioError::ModelIo {
+            path: shown.clone(),
+            cause,
+        },
     };
     let file = std::fs::File::open(path).map_err(io)?;
-    let too_large = |size| ScenarioError::TooLarge {
-        path: shown.clone(),
-        size,
-        limit: MAX_FILE_BYTES,
-    };
     if let Ok(meta) = file.metadata()
         && meta.len() > MAX_FILE_BYTES
     {
-        return Err(too_large(meta.len()));
+        return Err(too_large(&shown, meta.len(), kind));
     }
     // The metadata may not tell (a pipe, a growing file): never read past the limit.
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(io)?;
-    load_bytes(&shown, bytes)
+    checked_text(&shown, bytes, kind)
+}
+
+fn too_large(shown: &str, size: u64, kind: FileKind) -> ScenarioError {
+    let (path, limit) = (shown.to_string(), MAX_FILE_BYTES);
+    match kind {
+        FileKind::Scenario => ScenarioError::TooLarge { path, size, limit },
+        FileKind::Model => ScenarioError::ModelTooLarge { path, size, limit },
+    }
+}
+
+/// A file's raw contents as text: over [`MAX_FILE_BYTES`] is refused, and bytes that
+/// are not UTF-8 get an error at the first bad one.
+fn checked_text(file_name: &str, bytes: Vec<u8>, kind: FileKind) -> Result<String, ScenarioError> {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(file_name, bytes.len() as u64, kind));
+    }
+    String::from_utf8(bytes)
+        .map_err(|err| not_utf8(file_name, err.as_bytes(), err.utf8_error(), kind))
 }
 
 /// Parses and validates a file's raw contents: over [`MAX_FILE_BYTES`] is refused, and
 /// bytes that are not UTF-8 get an error at the first bad one.
 pub fn load_bytes(file_name: &str, bytes: Vec<u8>) -> Result<Scenario, ScenarioError> {
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(ScenarioError::TooLarge {
-            path: file_name.to_string(),
-            size: bytes.len() as u64,
-            limit: MAX_FILE_BYTES,
-        });
-    }
-    match String::from_utf8(bytes) {
-        Ok(text) => load_str(file_name, &text),
-        Err(err) => Err(not_utf8(file_name, err.as_bytes(), err.utf8_error())),
-    }
+    let text = checked_text(file_name, bytes, FileKind::Scenario)?;
+    load_str(file_name, &text)
 }
 
 /// Parses and validates scenario `text`; `file_name` is what messages call the file.
+/// Model files it lists are read relative to the working directory.
 pub fn load_str(file_name: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    load_in(file_name, text, None)
+}
+
+/// [`load_str`] for a scenario in folder `dir` (`None`: the working directory).
+pub fn load_in(file_name: &str, text: &str, dir: Option<&Path>) -> Result<Scenario, ScenarioError> {
     if text.len() as u64 > MAX_FILE_BYTES {
-        return Err(ScenarioError::TooLarge {
-            path: file_name.to_string(),
-            size: text.len() as u64,
-            limit: MAX_FILE_BYTES,
-        });
+        return Err(too_large(file_name, text.len() as u64, FileKind::Scenario));
     }
-    // ron 0.12 misreads a `//` comment that ends the file without a newline (it reports
-    // the comment's words, or an early end): every file is read with one.
-    let with_newline;
-    let text = if text.is_empty() || text.ends_with('\n') {
-        text
-    } else {
-        with_newline = format!("{text}\n");
-        &with_newline
-    };
-    let scenario: Scenario = ron::Options::default().from_str(text).map_err(|err| {
+    let text = with_final_newline(text);
+    let mut scenario: Scenario = ron::Options::default().from_str(&text).map_err(|err| {
         ScenarioError::Syntax(Located::one(
             file_name,
-            text,
-            syntax::problem(file_name, text, &err),
+            &text,
+            syntax::problem(file_name, &text, &err),
         ))
     })?;
-    validate::validate(file_name, text, &scenario).map_err(ScenarioError::Invalid)?;
+    model_file::load_listed(file_name, &text, &mut scenario, dir)?;
+    validate::validate(file_name, &text, &scenario).map_err(ScenarioError::Invalid)?;
     Ok(scenario)
 }
 
+/// ron 0.12 misreads a `//` comment that ends the file without a newline (it reports
+/// the comment's words, or an early end): every file is read with one.
+fn with_final_newline(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_empty() || text.ends_with('\n') {
+        text.into()
+    } else {
+        format!("{text}\n").into()
+    }
+}
+
 /// The error for bytes that are not UTF-8, placed at the first bad byte.
-fn not_utf8(file: &str, bytes: &[u8], err: std::str::Utf8Error) -> ScenarioError {
+fn not_utf8(file: &str, bytes: &[u8], err: std::str::Utf8Error, kind: FileKind) -> ScenarioError {
     let text = String::from_utf8_lossy(bytes).into_owned();
     let at = err.valid_up_to();
     let bad: Vec<String> = bytes
@@ -123,10 +159,15 @@ fn not_utf8(file: &str, bytes: &[u8], err: std::str::Utf8Error) -> ScenarioError
         &text,
         at..at + '\u{FFFD}'.len_utf8(),
         format!(
-            "the file is not UTF-8 text: {} {} here is not valid UTF-8; a scenario file \
-             is UTF-8 text",
+            "the file is not UTF-8 text: {} {} here is not valid UTF-8; a {} file is \
+             UTF-8 text",
             if bad.len() == 1 { "byte" } else { "bytes" },
-            bad.join(" ")
+            bad.join(" "),
+            if kind == FileKind::Model {
+                "model"
+            } else {
+                "scenario"
+            }
         ),
         "not UTF-8",
         Some("re-save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)".to_string()),

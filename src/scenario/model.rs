@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Name;
-use crate::models::Set;
+use crate::models::{LoadedModel, Set};
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +26,13 @@ pub struct Scenario {
     pub latency: (u64, u64),
     #[serde(default)]
     pub budget: Budget,
+    /// Model files (RON) whose models `Provider(model: ...)` may name, relative to the
+    /// scenario file's folder.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<String>,
+    /// The models read from those files (and from `--provider-model` files), in order.
+    #[serde(skip)]
+    pub model_files: Vec<LoadedModel>,
     pub providers: Vec<Provider>,
     #[serde(default)]
     pub catalog: Vec<CatalogEntry>,

@@ -124,6 +124,14 @@ pub(crate) fn usage(family: Family, variant: &str) -> Option<&'static str> {
     of(Some(family)).or_else(|| of(None))
 }
 
+/// How `variant` of `family` itself is written; `None` if that family has no such variant.
+pub(crate) fn usage_in(family: Family, variant: &str) -> Option<&'static str> {
+    USAGE
+        .iter()
+        .find(|(fam, name, _)| *fam == family && *name == variant)
+        .map(|&(_, _, usage)| usage)
+}
+
 /// Whether `variant` of `family` is written bare (takes no arguments).
 pub(crate) fn is_unit(family: Family, variant: &str) -> bool {
     usage(family, variant).is_some_and(|u| u == variant)

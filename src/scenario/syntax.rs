@@ -343,7 +343,13 @@ fn generic(code: &Error, found: &str, at: &str) -> (String, Option<String>, &'st
 /// "did you mean `x`?", with how `x` is written when that is not obvious.
 fn did_you_mean(found: &str, expected: &[&str], family: Family) -> Option<String> {
     let best = super::schema::closest(found, expected.iter().copied())?;
-    Some(match usage(family, best).filter(|u| *u != best) {
+    // Outside steps, faults and the catalog a name means what its own family says: a
+    // provider's `kind: Transport` is not the catalog entry `Transport(...)`.
+    let written = match family {
+        Family::Other => super::schema::usage_in(family, best),
+        _ => usage(family, best),
+    };
+    Some(match written.filter(|u| *u != best) {
         Some(u) => format!("did you mean `{best}`? It is written `{u}`."),
         None => format!("did you mean `{best}`?"),
     })

@@ -138,6 +138,8 @@ fn scenario() -> Scenario {
         seed: 3,
         latency: (2, 9),
         budget: Budget::default(),
+        models: Vec::new(),
+        model_files: Vec::new(),
         providers: vec![
             Provider {
                 name: "msafd".to_string(),

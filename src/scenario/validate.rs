@@ -176,13 +176,7 @@ impl Checker<'_> {
 
 /// Checks `sc` (parsed from `text`); all problems, first in document order first.
 pub(crate) fn validate(file: &str, text: &str, sc: &Scenario) -> Result<(), Located> {
-    let mut c = Checker {
-        file,
-        index: Index::new(text),
-        problems: Vec::new(),
-        in_section: 0,
-        truncated: false,
-    };
+    let mut c = Checker::new(file, text);
     let names = Names::new(sc);
     settings(&mut c, sc);
     c.in_section = 0;
@@ -195,22 +189,39 @@ pub(crate) fn validate(file: &str, text: &str, sc: &Scenario) -> Result<(), Loca
     faults(&mut c, sc, &names);
     c.in_section = 0;
     expect(&mut c, sc);
-    if c.problems.is_empty() {
-        return Ok(());
+    c.finish()
+}
+
+impl<'a> Checker<'a> {
+    pub(super) fn new(file: &'a str, text: &'a str) -> Self {
+        Checker {
+            file,
+            index: Index::new(text),
+            problems: Vec::new(),
+            in_section: 0,
+            truncated: false,
+        }
     }
-    c.problems.sort_by_key(|p| p.span.start);
-    let hidden = c.problems.len().saturating_sub(SHOWN);
-    c.problems.truncate(SHOWN);
-    let omitted = match (hidden, c.truncated) {
-        (0, false) => None,
-        (n, false) => Some(Omitted(Some(n))),
-        (_, true) => Some(Omitted(None)),
-    };
-    Err(Located {
-        src: miette::NamedSource::new(file, text.to_string()),
-        problems: c.problems,
-        omitted,
-    })
+
+    /// Every problem found, first in document order first; `Ok` when there is none.
+    pub(super) fn finish(mut self) -> Result<(), Located> {
+        if self.problems.is_empty() {
+            return Ok(());
+        }
+        self.problems.sort_by_key(|p| p.span.start);
+        let hidden = self.problems.len().saturating_sub(SHOWN);
+        self.problems.truncate(SHOWN);
+        let omitted = match (hidden, self.truncated) {
+            (0, false) => None,
+            (n, false) => Some(Omitted(Some(n))),
+            (_, true) => Some(Omitted(None)),
+        };
+        Err(Located {
+            src: miette::NamedSource::new(self.file, self.index.text().to_string()),
+            problems: self.problems,
+            omitted,
+        })
+    }
 }
 
 /// `1_000_000`: numbers as RON accepts them, readable.
@@ -323,21 +334,46 @@ fn providers(c: &mut Checker<'_>, sc: &Scenario) {
         }
         let whose = format!("provider `{}`", p.name);
         super::knobs::check_set(c, &[path[0], path[1], Field("set")], p.kind, &p.set, &whose);
-        if crate::models::find(p.kind, &p.model).is_none() {
-            let valid: Vec<&str> = crate::models::names(p.kind).collect();
-            let what = format!("{:?} models", p.kind);
-            c.at(
+        let from_file = sc.model_files.iter().find(|f| f.model.name == p.model);
+        match (crate::models::find(p.kind, &p.model), from_file) {
+            (Some(_), _) => {}
+            (None, Some(file)) if file.model.kind != p.kind => c.at(
                 &[path[0], path[1], Field("model")],
                 format!(
-                    "provider `{}` uses model `{}`, which is not a registered {:?} model",
-                    p.name, p.model, p.kind
+                    "provider `{}` is a {:?} provider, but model `{}` (from {}) is a {:?} model",
+                    p.name, p.kind, p.model, file.path, file.model.kind
                 ),
-                "unknown model",
-                Some(format!(
-                    "{} (`ws2sim models` lists the models)",
-                    suggest(&p.model, &what, valid.iter().copied())
-                )),
-            );
+                "another kind",
+                Some("give the provider a model of its own kind".to_string()),
+            ),
+            (None, Some(_)) => {}
+            (None, None) => {
+                let files = sc
+                    .model_files
+                    .iter()
+                    .filter(|f| f.model.kind == p.kind)
+                    .map(|f| f.model.name.as_str());
+                let mut valid: Vec<&str> = crate::models::names(p.kind).collect();
+                valid.extend(files);
+                let what = format!("{:?} models", p.kind);
+                let files = if sc.model_files.is_empty() {
+                    ""
+                } else {
+                    " nor a model of the scenario's model files"
+                };
+                c.at(
+                    &[path[0], path[1], Field("model")],
+                    format!(
+                        "provider `{}` uses model `{}`, which is not a registered {:?} model{files}",
+                        p.name, p.model, p.kind
+                    ),
+                    "unknown model",
+                    Some(format!(
+                        "{} (`ws2sim models` lists the models)",
+                        suggest(&p.model, &what, valid.iter().copied())
+                    )),
+                );
+            }
         }
     }
 }

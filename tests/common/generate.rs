@@ -386,6 +386,8 @@ impl Shape {
             seed: self.seed,
             latency: self.latency,
             budget: Budget::default(),
+            models: Vec::new(),
+            model_files: Vec::new(),
             providers: names
                 .providers
                 .iter()

@@ -1,0 +1,215 @@
+//! Model files, read and checked the way scenario files are (file, line, column, a
+//! caret and did-you-mean), and the model files a scenario lists or `--provider-model`
+//! names.
+
+use std::path::{Path, PathBuf};
+
+use super::error::Located;
+use super::knobs::check_set;
+use super::locate::PathSeg::{Field, Index as At};
+use super::validate::Checker;
+use super::{FileKind, MAX_FILE_BYTES, Scenario, ScenarioError, read_text, syntax};
+use crate::models::file::digest;
+use crate::models::{LoadedModel, MODELS, ModelFile};
+
+/// Most model files one scenario lists.
+pub const MAX_MODEL_FILES: usize = 100;
+
+/// Reads, parses and checks the model file at `path`, named in messages as given.
+pub fn load_model_file(path: &Path) -> Result<LoadedModel, ScenarioError> {
+    let shown = path.display().to_string();
+    let text = read_text(path, FileKind::Model)?;
+    load_model_str(&shown, &text)
+}
+
+/// Parses and checks model file `text`; `file_name` is what messages call the file.
+pub fn load_model_str(file_name: &str, text: &str) -> Result<LoadedModel, ScenarioError> {
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(ScenarioError::ModelTooLarge {
+            path: file_name.to_string(),
+            size: text.len() as u64,
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    let text = super::with_final_newline(text);
+    let file: ModelFile = ron::Options::default().from_str(&text).map_err(|err| {
+        ScenarioError::Syntax(Located::one(
+            file_name,
+            &text,
+            syntax::problem(file_name, &text, &err),
+        ))
+    })?;
+    let mut c = Checker::new(file_name, &text);
+    check_name(&mut c, &file.name);
+    let whose = format!("model `{}`", file.name);
+    check_set(&mut c, &[Field("set")], file.kind, &file.set, &whose);
+    c.finish().map_err(ScenarioError::Invalid)?;
+    Ok(LoadedModel {
+        path: file_name.to_string(),
+        digest: digest(&text),
+        model: file.model(),
+    })
+}
+
+/// A model's name appears in traces and in commands: a plain word, and not the name of
+/// a built-in model, which it would hide.
+fn check_name(c: &mut Checker<'_>, name: &str) {
+    let plain = |ch: char| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.');
+    if name.is_empty() || name.len() > 64 || !name.chars().all(plain) {
+        c.at(
+            &[Field("name")],
+            format!(
+                "model name {name:?} is not a plain word: use 1 to 64 letters, digits, `_`, \
+                 `-` or `.`"
+            ),
+            "not a plain word",
+            Some("for example `acme_tcp`".to_string()),
+        );
+    } else if MODELS.iter().any(|m| m.name == name) {
+        c.at(
+            &[Field("name")],
+            format!(
+                "model name `{name}` is the name of a built-in model; a model file's model \
+                 needs a name of its own"
+            ),
+            "a built-in name",
+            Some(format!("for example `my_{name}`")),
+        );
+    }
+}
+
+/// Reads the model files `scenario` lists, relative to `dir` (the scenario's folder).
+/// A file that cannot be read is reported at its place in the list; a problem inside a
+/// model file is reported in that file.
+pub(super) fn load_listed(
+    file_name: &str,
+    text: &str,
+    scenario: &mut Scenario,
+    dir: Option<&Path>,
+) -> Result<(), ScenarioError> {
+    let mut c = Checker::new(file_name, text);
+    if scenario.models.len() > MAX_MODEL_FILES {
+        c.at(
+            &[Field("models")],
+            format!(
+                "too many model files: {}, the limit is {MAX_MODEL_FILES}",
+                scenario.models.len()
+            ),
+            "too many",
+            None,
+        );
+        return c.finish().map_err(ScenarioError::Invalid);
+    }
+    for (index, listed) in scenario.models.iter().enumerate() {
+        let path = dir.map_or_else(|| PathBuf::from(listed), |dir| dir.join(listed));
+        let at = [Field("models"), At(index)];
+        match load_model_file(&path) {
+            Ok(mut loaded) => {
+                loaded.path = listed.clone();
+                let twice = scenario
+                    .model_files
+                    .iter()
+                    .find(|f| f.model.name == loaded.model.name);
+                match twice {
+                    Some(first) => c.at(
+                        &at,
+                        format!(
+                            "model `{}` comes from two files: {} and {listed}",
+                            loaded.model.name, first.path
+                        ),
+                        "second definition",
+                        Some("rename the model in one of them".to_string()),
+                    ),
+                    None => scenario.model_files.push(loaded),
+                }
+            }
+            Err(ScenarioError::ModelIo { cause, .. }) => c.at(
+                &at,
+                format!("cannot read model file {}: {cause}", path.display()),
+                "cannot read",
+                Some("a model file's path is relative to the scenario's folder".to_string()),
+            ),
+            Err(error) => return Err(error),
+        }
+    }
+    c.finish().map_err(ScenarioError::Invalid)
+}
+
+/// Whether a `--provider-model` value names a model file rather than a model.
+pub fn is_model_path(value: &str) -> bool {
+    value.ends_with(".ron") || value.contains('/') || value.contains('\\')
+}
+
+/// Reads the model files `--provider-model` names (relative to the working directory)
+/// into `scenario`, so that a run or a sweep resolves them like the files it lists.
+pub fn attach_override_models(
+    scenario: &mut Scenario,
+    overrides: &[(String, String)],
+) -> Result<(), ScenarioError> {
+    for (_, value) in overrides {
+        if !is_model_path(value) || scenario.model_files.iter().any(|f| f.path == *value) {
+            continue;
+        }
+        let loaded = load_model_file(Path::new(value))?;
+        scenario.model_files.push(loaded);
+    }
+    Ok(())
+}
+
+/// What `ws2sim check` found in a file: a scenario, or a model file.
+pub enum Checked {
+    Scenario(Box<Scenario>),
+    Model(LoadedModel),
+}
+
+/// Reads and checks a scenario file or a model file, telling them apart by their first
+/// word (`Scenario(` or `Model(`).
+pub fn check_file(path: &Path) -> Result<Checked, ScenarioError> {
+    let shown = path.display().to_string();
+    let text = read_text(path, FileKind::Scenario)?;
+    if first_word(&text) == Some("Model") {
+        return load_model_str(&shown, &text).map(Checked::Model);
+    }
+    super::load_in(&shown, &text, path.parent()).map(|s| Checked::Scenario(Box::new(s)))
+}
+
+/// The first word of a RON document, past blanks and comments.
+fn first_word(text: &str) -> Option<&str> {
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start();
+        if let Some(after) = rest.strip_prefix("//") {
+            rest = after.split_once('\n').map_or("", |(_, next)| next);
+        } else if rest.starts_with("/*") {
+            let end = super::locate::skip_block_comment(rest.as_bytes(), 0);
+            rest = rest.get(end..)?;
+        } else if rest.starts_with("#!") {
+            rest = rest.split_once('\n').map_or("", |(_, next)| next);
+        } else {
+            break;
+        }
+    }
+    let end = rest
+        .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+        .unwrap_or(rest.len());
+    (end > 0).then(|| &rest[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_word;
+
+    #[test]
+    fn the_first_word_skips_comments_and_attributes() {
+        assert_eq!(
+            first_word("// a\n/* b */ Model(name: \"x\")"),
+            Some("Model")
+        );
+        assert_eq!(
+            first_word("#![enable(implicit_some)]\nScenario("),
+            Some("Scenario")
+        );
+        assert_eq!(first_word("/* unclosed"), None);
+        assert_eq!(first_word(""), None);
+    }
+}
