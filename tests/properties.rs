@@ -3,6 +3,8 @@
 //!   budget, text and JSON are the same across two runs, the schedule replays, no
 //!   contract is flagged, and the ledger and load counts are back to zero after each
 //!   final WSACleanup (`common/props.rs`);
+//! - random combinations of knobs on those scenarios' providers: no panic, the same
+//!   bytes twice, and the schedule replays;
 //! - random byte-level damage to the shipped scenarios: it loads and runs, or it is
 //!   refused with a positioned error; through the binary, exit code 0/1 or 2.
 //!
@@ -54,6 +56,48 @@ proptest! {
         let seeds = [sc.seed, SEEDS[0], SEEDS[1]];
         let mut tally = props::Tally::default();
         if let Err(failure) = props::check(&sc, &seeds, &mut tally) {
+            prop_assert!(false, "{}", failure);
+        }
+    }
+}
+
+/// Gives each provider of `scenario` knobs drawn from `draws` (any values of the knobs
+/// that apply to its kind, several at once), as an inline `set`.
+fn with_random_knobs(
+    mut scenario: ws2sim::scenario::Scenario,
+    draws: &[u32],
+) -> ws2sim::scenario::Scenario {
+    use ws2sim::models::knobs::KNOBS;
+    use ws2sim::models::{Behaviour, Set};
+    let mut draw = draws.iter().cycle();
+    for provider in &mut scenario.providers {
+        let mut behaviour = Behaviour::CONFORMING;
+        for knob in KNOBS.iter().filter(|k| k.applies_to(provider.kind)) {
+            let roll = *draw.next().unwrap_or(&0);
+            // About one knob in four leaves its conforming value.
+            if roll % 4 == 0 {
+                knob.set(
+                    &mut behaviour,
+                    1 + (roll as usize / 4) % (knob.values().len() - 1),
+                );
+            }
+        }
+        provider.set = Set::between(&Behaviour::CONFORMING, &behaviour);
+    }
+    scenario
+}
+
+proptest! {
+    #![proptest_config(config(300))]
+
+    /// Random combinations of knobs: no panic, the run ends, the same bytes twice, and
+    /// the recorded schedule replays it.
+    #[test]
+    fn random_knob_combinations_run_deterministically_and_replay(
+        sc in (generate::scenario(), proptest::collection::vec(any::<u32>(), 97))
+            .prop_map(|(sc, draws)| with_random_knobs(sc, &draws))
+    ) {
+        if let Err(failure) = props::check_deterministic(&sc, &[sc.seed, SEEDS[0]]) {
             prop_assert!(false, "{}", failure);
         }
     }

@@ -1,7 +1,7 @@
 //! `set: (...)`: the knobs a model file or a scenario's provider changes, and only
 //! those. Every field is optional; an unknown one is an error with its position.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::behaviour::*;
 use super::knobs::{KnobInfo, knob};
@@ -9,6 +9,14 @@ use super::knobs::{KnobInfo, knob};
 /// A knob given in a file is written bare (`refcount: Racy`), not as `Some(Racy)`.
 fn given<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
+}
+
+/// ... and written back the same way (a field that is `None` is skipped).
+fn write_given<S: Serializer, T: Serialize>(value: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => value.serialize(s),
+        None => s.serialize_none(),
+    }
 }
 
 /// Declares one level of `set`: a struct whose fields are optional knobs or groups.
@@ -19,7 +27,12 @@ macro_rules! level {
         #[serde(deny_unknown_fields, rename = $spelt)]
         pub struct $name {
             $(
-                #[serde(default, deserialize_with = "given", skip_serializing_if = "Option::is_none")]
+                #[serde(
+                    default,
+                    deserialize_with = "given",
+                    serialize_with = "write_given",
+                    skip_serializing_if = "Option::is_none"
+                )]
                 pub $field: Option<$ty>,
             )+
         }
@@ -284,6 +297,9 @@ mod tests {
                 let text = set.to_ron();
                 let read: Set = ron::from_str(&text).expect("reads back");
                 assert_eq!(read, set, "{text}");
+                let serialised = ron::to_string(&set).expect("serialises");
+                let read: Set = ron::from_str(&serialised).expect("reads back");
+                assert_eq!(read, set, "{serialised}");
             }
         }
     }

@@ -64,6 +64,44 @@ pub fn check(scenario: &Scenario, seeds: &[u64], tally: &mut Tally) -> Result<()
     Ok(())
 }
 
+/// What every run must do whatever its models: the scenario's RON loads back the same,
+/// and under each seed the run gives the same text and JSON twice and its recorded
+/// schedule replays it.
+pub fn check_deterministic(scenario: &Scenario, seeds: &[u64]) -> Result<(), String> {
+    let text = to_ron(scenario);
+    match scenario::load_str("generated.ron", &text) {
+        Ok(loaded) if loaded == *scenario => {}
+        Ok(_) => return Err(format!("the RON does not load back the same:\n{text}")),
+        Err(e) => return Err(format!("generated scenario invalid:\n{}", e.render_plain())),
+    }
+    for &seed in seeds {
+        let options = RunOptions {
+            seed: Some(seed),
+            ..RunOptions::default()
+        };
+        let fail = |what: &str| format!("seed {seed}: {what}\nscenario:\n{text}");
+        let first = run(scenario, &options).map_err(|e| fail(&e.to_string()))?;
+        let second = run(scenario, &options).map_err(|e| fail(&e.to_string()))?;
+        let trace = render::text::render(scenario, &first, "generated.ron");
+        if trace != render::text::render(scenario, &second, "generated.ron") {
+            return Err(fail("the text trace differs between two runs"));
+        }
+        let json = render::json::render(scenario, &first);
+        if json != render::json::render(scenario, &second) {
+            return Err(fail("the JSON differs between two runs"));
+        }
+        let replay = RunOptions {
+            schedule: Some(first.schedule.clone()),
+            ..options
+        };
+        let replayed = run(scenario, &replay).map_err(|e| fail(&e.to_string()))?;
+        if replayed.divergence.is_some() || render::json::render(scenario, &replayed) != json {
+            return Err(fail("the recorded schedule does not replay the run"));
+        }
+    }
+    Ok(())
+}
+
 /// Everything the property says about one scenario under one seed; `Err` says what broke.
 pub fn check_seed(scenario: &Scenario, seed: u64, tally: &mut Tally) -> Result<(), String> {
     let options = RunOptions {
