@@ -39,10 +39,13 @@ fn two_spi_clients(model: &str) -> Scenario {
         seed: 1,
         latency: (1, 10),
         budget: Budget::default(),
+        models: vec![],
+        model_files: vec![],
         providers: vec![Provider {
             name: "msafd".into(),
             kind: ProviderKind::Transport,
             model: model.into(),
+            set: Default::default(),
         }],
         catalog: vec![CatalogEntry::Transport {
             id: 1001,

@@ -50,10 +50,13 @@ fn generated(processes: usize, threads: usize, rounds: usize) -> Scenario {
             events_max: 100_000_000,
             time_max: 1_000_000_000,
         },
+        models: vec![],
+        model_files: vec![],
         providers: vec![Provider {
             name: "msafd".into(),
             kind: ProviderKind::Transport,
             model: "conforming".into(),
+            set: Default::default(),
         }],
         catalog: vec![CatalogEntry::Transport {
             id: 1001,

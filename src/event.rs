@@ -329,6 +329,50 @@ impl Serialize for Routines {
 }
 
 impl Call {
+    /// The function's name, as traces and messages print it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Call::WSAStartup { .. } => "WSAStartup",
+            Call::WSACleanup => "WSACleanup",
+            Call::WSASocket { .. } => "WSASocket",
+            Call::WSASend { .. } => "WSASend",
+            Call::WSARecv { .. } => "WSARecv",
+            Call::CloseSocket { .. } => "closesocket",
+            Call::WSAAsyncSelect { .. } => "WSAAsyncSelect",
+            Call::WSAEventSelect { .. } => "WSAEventSelect",
+            Call::WSPStartup { .. } => "WSPStartup",
+            Call::WSPCleanup { .. } => "WSPCleanup",
+            Call::WSPSocket { .. } => "WSPSocket",
+            Call::WSPSend { .. } => "WSPSend",
+            Call::WSPRecv { .. } => "WSPRecv",
+            Call::WSPCloseSocket { .. } => "WSPCloseSocket",
+            Call::WSPAsyncSelect { .. } => "WSPAsyncSelect",
+            Call::WSPEventSelect { .. } => "WSPEventSelect",
+            Call::ConnectEx { .. } => "ConnectEx",
+            Call::AcceptEx { .. } => "AcceptEx",
+            Call::WSPStartupEx { .. } => "WSPStartupEx",
+            Call::WSPConnect { .. } => "WSPConnect",
+            Call::WSPAccept { .. } => "WSPAccept",
+            Call::WPUCompleteOverlappedRequest { .. } => "WPUCompleteOverlappedRequest",
+            Call::WSALookupServiceBegin { .. } => "WSALookupServiceBegin",
+            Call::WSALookupServiceNext => "WSALookupServiceNext",
+            Call::WSALookupServiceEnd => "WSALookupServiceEnd",
+            Call::WSAAdvertiseProvider { .. } => "WSAAdvertiseProvider",
+            Call::WSAUnadvertiseProvider { .. } => "WSAUnadvertiseProvider",
+            Call::NSPStartup { .. } => "NSPStartup",
+            Call::NSPCleanup { .. } => "NSPCleanup",
+            Call::NSPLookupServiceBegin { .. } => "NSPLookupServiceBegin",
+            Call::NSPLookupServiceNext { .. } => "NSPLookupServiceNext",
+            Call::NSPLookupServiceEnd { .. } => "NSPLookupServiceEnd",
+            Call::NSPv2Startup { .. } => "NSPv2Startup",
+            Call::NSPv2Cleanup { .. } => "NSPv2Cleanup",
+            Call::NSPv2ClientSessionRundown { .. } => "NSPv2ClientSessionRundown",
+            Call::NSPv2LookupServiceBegin { .. } => "NSPv2LookupServiceBegin",
+            Call::NSPv2LookupServiceNextEx { .. } => "NSPv2LookupServiceNextEx",
+            Call::NSPv2LookupServiceEnd { .. } => "NSPv2LookupServiceEnd",
+        }
+    }
+
     /// The provider an SPI call goes to (`None` for API calls).
     pub fn provider(&self) -> Option<ProviderIx> {
         match *self {

@@ -21,6 +21,8 @@ pub mod scenario;
 mod shipped;
 pub mod small;
 pub mod switch;
+pub mod trace;
+pub mod words;
 pub mod world;
 pub mod ws2;
 pub mod wsa;

@@ -10,7 +10,8 @@ use sim::{Budget, Engine, Outcome, RandomScheduler, Recorder, ReplayScheduler, S
 use crate::event::{Event, Pid, SocketHandle, Tid};
 use crate::models::{self, Model};
 use crate::oracle::{self, Verdict};
-use crate::scenario::{self, Ending, Scenario};
+use crate::scenario::{self, Scenario};
+pub use crate::trace::{RunEnd, Stuck};
 use crate::world::{Cx, Shared, World, process};
 use crate::ws2::{self, WS2_32, Ws2Model};
 
@@ -107,32 +108,6 @@ pub enum OptionError {
         value: u64,
         limit: u64,
     },
-}
-
-/// A thread that waits forever at the end of a run.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Stuck {
-    pub process: Pid,
-    pub thread: Tid,
-    pub waiting_for: String,
-}
-
-/// How the run ended, in the scenario's terms.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub enum RunEnd {
-    Completed,
-    Deadlock { stuck: Vec<Stuck> },
-    BudgetExhausted { budget: &'static str, limit: u64 },
-}
-
-impl RunEnd {
-    pub fn ending(&self) -> Ending {
-        match self {
-            RunEnd::Completed => Ending::Completed,
-            RunEnd::Deadlock { .. } => Ending::Deadlock,
-            RunEnd::BudgetExhausted { .. } => Ending::BudgetExhausted,
-        }
-    }
 }
 
 /// Names to print events with.
@@ -451,8 +426,8 @@ fn unused_decisions(given: Option<&Schedule>, used: &Schedule) -> Option<String>
         let unused = given.len() - used.len();
         format!(
             "the run ended after {}, and the schedule's last {} {} unused",
-            crate::render::counted(used.len() as u64, "decision"),
-            crate::render::counted(unused as u64, "decision"),
+            crate::words::counted(used.len() as u64, "decision"),
+            crate::words::counted(unused as u64, "decision"),
             if unused == 1 { "was" } else { "were" }
         )
     })
@@ -501,7 +476,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
         providers: scenario.providers.iter().map(|p| p.name.clone()).collect(),
         sockets: world.socket_names.clone(),
     };
-    let verdict = oracle::check(&world, &end);
+    let verdict = oracle::check(&world.trace(), &end);
     let schedule = log.schedule();
     let divergence = divergence
         .and_then(|d| d.borrow().clone())

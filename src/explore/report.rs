@@ -2,7 +2,7 @@
 //! how the sweep was run (jobs, shards, time), so one machine and a merge of shards
 //! print the same bytes.
 
-use crate::render::counted;
+use crate::words::counted;
 use std::fmt::Write;
 
 use serde::{Deserialize, Serialize};

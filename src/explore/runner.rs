@@ -115,7 +115,7 @@ impl Explorer {
         let ran = run::simulate_reusing(&self.shared, scheduler, events, &mut self.reuse);
         let world = self.reuse.world();
         let end = run::run_end(world, &ran.outcome);
-        let outline = oracle::outline(world, &end);
+        let outline = oracle::outline(&world.trace(), &end);
         let end_state = world
             .stream
             .end_state(world.events.len(), std::mem::discriminant(&end.ending()));

@@ -3,9 +3,9 @@
 
 use super::{CleanupReturn, Facts, FinalCleanup, Report, instance_resource};
 use crate::event::*;
-use crate::render::counted;
-use crate::run::RunEnd;
 use crate::scenario::{IoMode, ProviderKind};
+use crate::trace::RunEnd;
+use crate::words::counted;
 
 use crate::small::{SmallMap, SmallSet};
 use crate::wsa::*;

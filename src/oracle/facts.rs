@@ -11,7 +11,7 @@ use smallvec::SmallVec;
 
 use super::Triggers;
 use crate::event::*;
-use crate::world::World;
+use crate::trace::Trace;
 use crate::wsa::NO_ERROR;
 
 /// No event: a call not (yet) returned.
@@ -68,7 +68,7 @@ pub struct ProcessEnd {
 
 /// The events of a run and what one reading of them found.
 pub struct Facts<'w> {
-    pub world: &'w World,
+    pub trace: Trace<'w>,
     pub events: &'w [Event],
     /// Call id → indices of its `Call` and `Return` events ([`NONE`] where missing).
     ends: Vec<[u32; 2]>,
@@ -151,15 +151,15 @@ pub fn started_provider(call: &Call) -> Option<ProviderIx> {
 }
 
 impl<'w> Facts<'w> {
-    pub(super) fn new(world: &'w World) -> Self {
-        let events = &world.events[..];
+    pub(super) fn new(trace: Trace<'w>) -> Self {
+        let events = trace.events;
         let (processes, providers) = (
-            world.scenario.processes.len(),
-            world.scenario.providers.len(),
+            trace.scenario.processes.len(),
+            trace.scenario.providers.len(),
         );
         let mut pairs = PerPair::new(processes, providers);
         let mut facts = Self {
-            world,
+            trace,
             events,
             // Call ids count up from 0, one per `Call` event, so no id reaches the
             // number of events.
@@ -394,11 +394,11 @@ impl<'w> Facts<'w> {
     }
 
     pub fn kind(&self, provider: ProviderIx) -> crate::scenario::ProviderKind {
-        self.world.scenario.providers[provider as usize].kind
+        self.trace.scenario.providers[provider as usize].kind
     }
 
     pub fn provider(&self, provider: ProviderIx) -> &str {
-        self.world.provider_name(provider)
+        &self.trace.scenario.providers[provider as usize].name
     }
 
     /// The events of process `pid` before index `end`, with their indices. With several
@@ -406,14 +406,14 @@ impl<'w> Facts<'w> {
     /// each final cleanup what happened before it do not rescan the whole run each time.
     pub fn events_of(&self, pid: Pid, end: usize) -> EventsOf<'_, 'w> {
         let end = end.min(self.events.len());
-        if self.world.scenario.processes.len() <= 1 {
+        if self.trace.scenario.processes.len() <= 1 {
             return EventsOf::All {
                 events: self.events[..end].iter().enumerate(),
                 pid,
             };
         }
         let by_process = self.by_process.get_or_init(|| {
-            let mut by_process = vec![Vec::new(); self.world.scenario.processes.len()];
+            let mut by_process = vec![Vec::new(); self.trace.scenario.processes.len()];
             for (index, event) in self.events.iter().enumerate() {
                 if let Some(own) = by_process.get_mut(event.process as usize) {
                     own.push(index as u32);
@@ -430,11 +430,11 @@ impl<'w> Facts<'w> {
     }
 
     pub fn process(&self, pid: Pid) -> &str {
-        &self.world.scenario.processes[pid as usize].name
+        &self.trace.scenario.processes[pid as usize].name
     }
 
     pub fn socket(&self, pid: Pid, handle: SocketHandle) -> String {
-        self.world.socket_label(pid, handle)
+        self.trace.labels.socket_label(pid, handle)
     }
 }
 
@@ -508,7 +508,7 @@ mod tests {
 
     use super::*;
     use crate::run::{resolve_models, simulate};
-    use crate::world::Shared;
+    use crate::world::{Shared, World};
 
     /// The run of a shipped scenario under `seed` (the scheduler `ws2sim run --seed`
     /// uses), with one provider model swapped in.
@@ -535,7 +535,7 @@ mod tests {
     #[test]
     fn the_reading_counts_the_start_ups_each_cleanup_return_finds() {
         let world = world_of("teach/racy-refcount.ron", ("msafd", "racy_refcount"), 0);
-        let facts = Facts::new(&world);
+        let facts = Facts::new(world.trace());
         let cleanups: Vec<_> = facts
             .cleanup_returns()
             .iter()
@@ -565,7 +565,7 @@ mod tests {
     fn the_reading_sees_a_worker_outlive_its_final_cleanup() {
         let model = ("msafd", "returns_before_worker_exits");
         let world = world_of("contracts/unload-ready.ron", model, 1);
-        let facts = Facts::new(&world);
+        let facts = Facts::new(world.trace());
         let finals: Vec<_> = facts
             .final_cleanups()
             .iter()
@@ -589,7 +589,7 @@ mod tests {
     fn the_reading_keeps_machine_wide_state_a_crash_stranded() {
         let model = ("msafd", "shared_count_not_crash_safe");
         let world = world_of("contracts/crash-tolerant.ron", model, 2);
-        let facts = Facts::new(&world);
+        let facts = Facts::new(world.trace());
         let victim = world
             .scenario
             .processes

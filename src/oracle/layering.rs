@@ -6,8 +6,8 @@ use petgraph::graphmap::DiGraphMap;
 
 use super::{Facts, Report, Triggers};
 use crate::event::*;
-use crate::run::RunEnd;
 use crate::small::{SmallMap, SmallSet};
+use crate::trace::RunEnd;
 use crate::wsa::NO_ERROR;
 
 /// `lsp.lower_balanced`: a layered provider cleans up each layer below as often as it
@@ -225,7 +225,7 @@ pub fn no_wait_under_loader_lock(facts: &Facts, _: &RunEnd, report: &mut Report)
 
 /// "a waits for b to exit; b waits for the loader lock, held by a".
 fn describe_cycle(facts: &Facts, pid: Pid, start: Tid, graph: &DiGraphMap<Tid, Waitee>) -> String {
-    let name = |tid: Tid| facts.world.thread_label(pid, Some(tid));
+    let name = |tid: Tid| facts.trace.labels.thread_label(pid, Some(tid));
     let mut parts = Vec::new();
     let mut at = start;
     for _ in 0..graph.node_count() {

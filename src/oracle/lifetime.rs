@@ -3,10 +3,10 @@
 
 use super::{Facts, Report, Triggers, machine_wide};
 use crate::event::*;
-use crate::render::counted;
-use crate::run::RunEnd;
 use crate::scenario::CloseHow;
 use crate::small::{SmallMap, SmallSet};
+use crate::trace::RunEnd;
+use crate::words::counted;
 
 /// `wsp.cleanup.lingering_data_sent`: data queued on a gracefully closed socket is
 /// delivered; no provider discards it.
@@ -118,7 +118,7 @@ pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
         let event = &facts.events[ran.event];
         let what = match &event.kind {
             EventKind::ProviderCode { what, .. } => what.to_string(),
-            EventKind::Call { call, .. } => format!("{}()", super::spi::function_name(call)),
+            EventKind::Call { call, .. } => format!("{}()", call.name()),
             _ => String::new(),
         };
         let when = if ran.after_unload {

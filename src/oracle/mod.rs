@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use crate::contract::{CONTRACTS, Contract};
 use crate::event::*;
-use crate::run::RunEnd;
-use crate::world::World;
+use crate::trace::RunEnd;
+use crate::trace::Trace;
 pub use facts::{
     CleanupReturn, CodeUnloaded, EventsOf, Facts, FinalCleanup, Held, PerPair, ProcessEnd,
     instance_resource, machine_wide, started_provider,
@@ -300,15 +300,15 @@ fn checkers() -> &'static [Resolved] {
     })
 }
 
-pub fn check(world: &World, end: &RunEnd) -> Verdict {
-    check_gated(world, end, true)
+pub fn check(trace: &Trace<'_>, end: &RunEnd) -> Verdict {
+    check_gated(trace, end, true)
 }
 
 /// The oracle, with or without the [`Triggers`] gate (the test of the gate runs both).
-fn check_gated(world: &World, end: &RunEnd, gate: bool) -> Verdict {
+fn check_gated(trace: &Trace<'_>, end: &RunEnd, gate: bool) -> Verdict {
     let mut checks = Vec::with_capacity(CONTRACTS.len());
     let mut violations = Vec::new();
-    judge(world, end, gate, true, |contract, status, report| {
+    judge(trace, end, gate, true, |contract, status, report| {
         checks.push(Check { contract, status });
         violations.append(&mut report.violations);
     });
@@ -330,10 +330,10 @@ pub type Violated = smallvec::SmallVec<[&'static str; 4]>;
 
 /// The oracle on every checker, as [`check`], keeping only the [`Outline`] (so no
 /// violation's message is written).
-pub fn outline(world: &World, end: &RunEnd) -> Outline {
+pub fn outline(trace: &Trace<'_>, end: &RunEnd) -> Outline {
     let mut outline = Outline::default();
     let mut first_event = usize::MAX;
-    judge(world, end, true, false, |contract, status, report| {
+    judge(trace, end, true, false, |contract, status, report| {
         if status == Status::Violated {
             outline.violated.push(contract);
         }
@@ -353,14 +353,14 @@ pub fn outline(world: &World, end: &RunEnd) -> Outline {
 /// Unless `full` (for a sweep's outline), the report keeps only its first violation's
 /// event, and the checkers that do not run are not reported at all.
 fn judge(
-    world: &World,
+    trace: &Trace<'_>,
     end: &RunEnd,
     gate: bool,
     full: bool,
     mut found: impl FnMut(&'static str, Status, &mut Report),
 ) {
-    let facts = Facts::new(world);
-    let scenario = &world.scenario;
+    let facts = Facts::new(*trace);
+    let scenario = trace.scenario;
     let has_kind = |kind| scenario.providers.iter().any(|p| p.kind == kind);
     let namespace = has_kind(crate::scenario::ProviderKind::Namespace);
     let san = has_kind(crate::scenario::ProviderKind::San);
@@ -429,7 +429,7 @@ mod tests {
             let shared = Shared::new(scenario.clone(), models, ws2_model);
             let scheduler = Box::new(sim::RandomScheduler::new(1));
             let world = crate::run::simulate(&shared, scheduler, Vec::new()).world;
-            let facts = Facts::new(&world);
+            let facts = Facts::new(world.trace());
             several += usize::from(scenario.processes.len() > 1);
             for pid in 0..scenario.processes.len() as Pid {
                 for end in [0, 1, world.events.len() / 2, world.events.len(), usize::MAX] {
@@ -487,8 +487,9 @@ mod tests {
                         let scheduler = Box::new(sim::RandomScheduler::new(seed));
                         let simulated = crate::run::simulate(&shared, scheduler, Vec::new());
                         let end = crate::run::run_end(&simulated.world, &simulated.outcome);
-                        let gated = check_gated(&simulated.world, &end, true);
-                        let full = check_gated(&simulated.world, &end, false);
+                        let trace = simulated.world.trace();
+                        let gated = check_gated(&trace, &end, true);
+                        let full = check_gated(&trace, &end, false);
                         assert_eq!(
                             outcome(&gated),
                             outcome(&full),
@@ -498,11 +499,11 @@ mod tests {
                             model.name
                         );
                         // A sweep's outline says what the full verdict says.
-                        let outline = outline(&simulated.world, &end);
+                        let outline = outline(&trace, &end);
                         assert_eq!(outline.first, full.violations.first().map(|v| v.contract));
                         assert_eq!(outline.violated.to_vec(), full.violated());
                         runs += 1;
-                        let facts = Facts::new(&simulated.world);
+                        let facts = Facts::new(simulated.world.trace());
                         let kinds = simulated
                             .world
                             .events

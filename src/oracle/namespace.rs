@@ -4,10 +4,10 @@
 
 use super::{Facts, Report};
 use crate::event::*;
-use crate::render::session_arg;
-use crate::run::RunEnd;
 use crate::scenario::{Os, ProviderId};
 use crate::small::SmallMap;
+use crate::trace::RunEnd;
+use crate::words::session_arg;
 use crate::wsa::*;
 
 /// The two counting families: NSPStartup/NSPCleanup (002) and NSPv2Startup/session ends
@@ -97,7 +97,7 @@ fn counted_ends(facts: &Facts, family: Family, report: &mut Report) -> Vec<End> 
                     format!(
                         "{}!{} in {} succeeded with no start outstanding: it must fail",
                         facts.provider(provider),
-                        super::spi::function_name(call),
+                        call.name(),
                         facts.process(event.process)
                     )
                 });
@@ -151,7 +151,7 @@ fn counting(facts: &Facts, family: Family, report: &mut Report) {
         report.exercised();
         let name = facts.provider(end.provider);
         let function = match &facts.events[end.call].kind {
-            EventKind::Call { call, .. } => super::spi::function_name(call),
+            EventKind::Call { call, .. } => call.name(),
             _ => "cleanup",
         };
         let thread = facts.events[end.call].thread;
@@ -407,7 +407,7 @@ fn session_call(
                     index,
                     || format!(
                         "{} runs a lookup on a session that already ended (at #{at}): a session's argument is not used after its end",
-                        super::spi::function_name(call)
+                        call.name()
                     ),
                 );
             }
@@ -415,11 +415,7 @@ fn session_call(
         }
         _ => return,
     };
-    let name = format!(
-        "{}!{}",
-        facts.provider(provider),
-        super::spi::function_name(call)
-    );
+    let name = format!("{}!{}", facts.provider(provider), call.name());
     let whose = format!("{}'s session", facts.process(client));
     if rule == SessionRule::StartupFirst && cleanup {
         report.exercised();
@@ -522,7 +518,7 @@ pub fn optional_stub(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// `nspv2.os_namespace` (seeds 000, 001): on Vista and Server 2008, no NSPv2 lookup in
 /// a namespace other than NS_EMAIL.
 pub fn os_namespace(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    let os = facts.world.scenario.os;
+    let os = facts.trace.scenario.os;
     if !matches!(os, Os::Vista | Os::Server2008) {
         return;
     }

@@ -3,8 +3,8 @@
 use super::cleanup::{aborted_by_closesocket, completed_by_network, pending_at};
 use super::{Facts, Report};
 use crate::event::*;
-use crate::run::RunEnd;
 use crate::scenario::ProviderKind;
+use crate::trace::RunEnd;
 use crate::wsa::*;
 
 /// The index of the `OpCompleted` of `op` in `from..=to`.

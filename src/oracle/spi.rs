@@ -3,8 +3,8 @@
 
 use super::{Facts, Report, started_provider};
 use crate::event::*;
-use crate::run::RunEnd;
 use crate::scenario::ProviderKind;
+use crate::trace::RunEnd;
 use crate::wsa::*;
 
 /// The error codes each SPI function documents (the seeds for WSPCleanup; Microsoft's
@@ -93,7 +93,7 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
         };
         let provider = provider_ix;
         report.exercised();
-        let name = function_name(call);
+        let name = call.name();
         let provider = facts.provider(provider);
         match (*ret, *error) {
             (NO_ERROR, None) => {}
@@ -120,49 +120,6 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 || format!("{provider}!{name} returned {value} without an error code"),
             ),
         }
-    }
-}
-
-pub fn function_name(call: &Call) -> &'static str {
-    match call {
-        Call::WSAStartup { .. } => "WSAStartup",
-        Call::WSACleanup => "WSACleanup",
-        Call::WSASocket { .. } => "WSASocket",
-        Call::WSASend { .. } => "WSASend",
-        Call::WSARecv { .. } => "WSARecv",
-        Call::CloseSocket { .. } => "closesocket",
-        Call::WSAAsyncSelect { .. } => "WSAAsyncSelect",
-        Call::WSAEventSelect { .. } => "WSAEventSelect",
-        Call::WSPStartup { .. } => "WSPStartup",
-        Call::WSPCleanup { .. } => "WSPCleanup",
-        Call::WSPSocket { .. } => "WSPSocket",
-        Call::WSPSend { .. } => "WSPSend",
-        Call::WSPRecv { .. } => "WSPRecv",
-        Call::WSPCloseSocket { .. } => "WSPCloseSocket",
-        Call::WSPAsyncSelect { .. } => "WSPAsyncSelect",
-        Call::WSPEventSelect { .. } => "WSPEventSelect",
-        Call::ConnectEx { .. } => "ConnectEx",
-        Call::AcceptEx { .. } => "AcceptEx",
-        Call::WSPStartupEx { .. } => "WSPStartupEx",
-        Call::WSPConnect { .. } => "WSPConnect",
-        Call::WSPAccept { .. } => "WSPAccept",
-        Call::WPUCompleteOverlappedRequest { .. } => "WPUCompleteOverlappedRequest",
-        Call::WSALookupServiceBegin { .. } => "WSALookupServiceBegin",
-        Call::WSALookupServiceNext => "WSALookupServiceNext",
-        Call::WSALookupServiceEnd => "WSALookupServiceEnd",
-        Call::WSAAdvertiseProvider { .. } => "WSAAdvertiseProvider",
-        Call::WSAUnadvertiseProvider { .. } => "WSAUnadvertiseProvider",
-        Call::NSPStartup { .. } => "NSPStartup",
-        Call::NSPCleanup { .. } => "NSPCleanup",
-        Call::NSPLookupServiceBegin { .. } => "NSPLookupServiceBegin",
-        Call::NSPLookupServiceNext { .. } => "NSPLookupServiceNext",
-        Call::NSPLookupServiceEnd { .. } => "NSPLookupServiceEnd",
-        Call::NSPv2Startup { .. } => "NSPv2Startup",
-        Call::NSPv2Cleanup { .. } => "NSPv2Cleanup",
-        Call::NSPv2ClientSessionRundown { .. } => "NSPv2ClientSessionRundown",
-        Call::NSPv2LookupServiceBegin { .. } => "NSPv2LookupServiceBegin",
-        Call::NSPv2LookupServiceNextEx { .. } => "NSPv2LookupServiceNextEx",
-        Call::NSPv2LookupServiceEnd { .. } => "NSPv2LookupServiceEnd",
     }
 }
 

@@ -7,9 +7,9 @@ pub mod text;
 pub mod verdict;
 
 use crate::event::*;
-use crate::oracle::spi::function_name;
 use crate::run::Run;
 use crate::scenario::{CloseHow, IoMode, ProviderId};
+pub use crate::words::{counted, session_arg};
 use crate::wsa::{fd_names, namespace_name};
 
 /// Names for the ids events carry.
@@ -63,7 +63,7 @@ impl<'r> Labels<'r> {
     }
 
     pub fn call(&self, process: Pid, call: &Call) -> String {
-        let name = function_name(call);
+        let name = call.name();
         let socket = |s: &SocketHandle| self.socket(process, *s);
         match call {
             Call::WSAStartup { version } => format!("{name}({}.{})", version.0, version.1),
@@ -292,21 +292,6 @@ impl<'r> Labels<'r> {
             ),
             _ => format!("{name}()"),
         }
-    }
-}
-
-/// `n` and the word, plural unless `n` is 1: "1 decision", "18 decisions".
-pub fn counted(n: impl Into<i128>, word: &str) -> String {
-    let n = n.into();
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
-}
-
-/// A session argument as traces show it: its address, or NULL.
-pub fn session_arg(arg: SessionArg) -> String {
-    if arg == 0 {
-        "NULL".to_string()
-    } else {
-        format!("0x{arg:x}")
     }
 }
 

@@ -20,6 +20,7 @@ use crate::models::{Behaviour, Model};
 use crate::nshost::NsHost;
 use crate::scenario::{Scenario, SpiCall};
 use crate::small::SmallMap;
+use crate::trace::{Labels, Trace};
 use kernel::{Ledger, Op, Sock};
 use stream::StreamHash;
 
@@ -466,6 +467,15 @@ impl World {
         }
     }
 
+    /// The run so far as the oracle reads it.
+    pub fn trace(&self) -> Trace<'_> {
+        Trace {
+            scenario: &self.scenario,
+            events: &self.events,
+            labels: self,
+        }
+    }
+
     /// The printed name of a thread.
     pub fn thread_name(&self, pid: Pid, tid: Tid) -> String {
         let Some(thread) = self
@@ -508,6 +518,16 @@ impl World {
             process.map_or("?", |p| p.name.as_str()),
             tid.map_or_else(|| "-".to_string(), |tid| self.thread_name(pid, tid))
         )
+    }
+}
+
+impl Labels for World {
+    fn thread_label(&self, pid: Pid, tid: Option<Tid>) -> String {
+        World::thread_label(self, pid, tid)
+    }
+
+    fn socket_label(&self, pid: Pid, handle: SocketHandle) -> String {
+        World::socket_label(self, pid, handle)
     }
 }
 
