@@ -15,84 +15,20 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use sim::TaskId;
-
 use crate::event::*;
 use crate::models::behaviour::{EndedSession, FailedSession, OsNamespace, SessionArg as ArgKnob};
 use crate::providers::namespace::simple_call;
 use crate::providers::nspv2::{self, SessionEnd};
 use crate::scenario::{Name, Os};
+use crate::world::hosts::{Advert, Request};
+pub use crate::world::hosts::{Ask, NsHost};
 use crate::world::{Cx, ThreadName, WaitFor};
 use crate::wsa::*;
 
-/// What a client hears back from the host: a return value and an error code.
-pub type Reply = (i32, Option<u32>);
+pub use crate::world::hosts::Reply;
 
 /// The answer when no host serves the provider (SPEC section 3).
 pub const NOT_FOUND: Reply = (SOCKET_ERROR, Some(WSASERVICE_NOT_FOUND));
-
-/// Every advertised provider and the replies not yet collected.
-#[derive(Default)]
-pub struct NsHost {
-    adverts: BTreeMap<ProviderIx, Advert>,
-    replies: BTreeMap<u32, Reply>,
-    next_request: u32,
-    /// Session arguments of direct `Spi` NSPv2Startup calls, per (process, provider):
-    /// the thread acting as a host keeps them to pass them on.
-    pub direct: BTreeMap<(Pid, ProviderIx), Vec<SessionArg>>,
-}
-
-/// One advertised provider.
-struct Advert {
-    host: Pid,
-    rpc: TaskId,
-    /// WSAUnadvertiseProvider was called: no new requests.
-    withdrawn: bool,
-    queue: VecDeque<Request>,
-    /// The request the RPC thread is serving: its id and waiting client.
-    in_flight: Option<(u32, Option<TaskId>)>,
-    /// The host's session table: client process → session argument.
-    sessions: BTreeMap<Pid, SessionArg>,
-    /// The thread waiting in WSAUnadvertiseProvider for the RPC thread to stop.
-    stopper: Option<TaskId>,
-}
-
-struct Request {
-    id: u32,
-    client: Pid,
-    waiter: Option<TaskId>,
-    ask: Ask,
-}
-
-/// What a client (or the host itself) asks the RPC thread to do.
-pub enum Ask {
-    Begin { namespace: u32, name: Name },
-    Next,
-    End,
-    Cleanup(SessionArg),
-    Rundown(SessionArg),
-    Stop,
-}
-
-impl NsHost {
-    /// Queues a request for the RPC thread of `provider`, if it has one.
-    fn push(&mut self, provider: ProviderIx, client: Pid, waiter: Option<TaskId>, ask: Ask) {
-        let id = self.next_request;
-        if let Some(advert) = self.adverts.get_mut(&provider) {
-            advert.queue.push_back(Request {
-                id,
-                client,
-                waiter,
-                ask,
-            });
-            self.next_request += 1;
-        }
-    }
-
-    fn rpc(&self, provider: ProviderIx) -> Option<TaskId> {
-        self.adverts.get(&provider).map(|advert| advert.rpc)
-    }
-}
 
 /// Whether a host serves `provider` (advertised and not withdrawn).
 pub fn serving(cx: &Cx, provider: ProviderIx) -> bool {

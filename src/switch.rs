@@ -5,9 +5,8 @@
 //! WSPStartupEx.
 
 use crate::event::*;
-use crate::providers::transport;
+use crate::providers::{self, transport};
 use crate::world::Cx;
-use crate::world::loader;
 use crate::wsa::*;
 
 /// A SAN socket for the TCP provider `base`, on `entry` (its protocol info).
@@ -25,11 +24,11 @@ pub async fn socket(
             .unwrap_or(0)
     };
     if started == 0 {
-        loader::load_library(cx, san).await;
+        providers::load_library(cx, san).await;
         let client = Client::Switch(base);
         let (ret, _) = Box::pin(transport::wsp_startup_ex(cx, san, client, Some(entry))).await;
         if ret != NO_ERROR {
-            loader::free_library(cx, san).await;
+            providers::free_library(cx, san).await;
             // WSPSocket reports it with a code WSPSocket documents (model choice): the
             // SAN path is down. WSPStartupEx's own code (WSA_NOT_ENOUGH_MEMORY, ...) is
             // not one (`spi.return_convention`; found by the property tests).
@@ -56,7 +55,7 @@ pub async fn cleanup(cx: &Cx, base: ProviderIx) {
     for (san, count) in started {
         for _ in 0..count {
             Box::pin(transport::wsp_cleanup(cx, san, Client::Switch(base))).await;
-            loader::free_library(cx, san).await;
+            providers::free_library(cx, san).await;
         }
     }
 }

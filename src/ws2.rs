@@ -5,55 +5,16 @@
 pub mod namespace;
 
 use crate::event::*;
-use crate::providers::{io, transport};
+use crate::providers::{self, io, transport};
 use crate::scenario::{CloseHow, Completion, FdEvent, IoMode};
 use crate::world::kernel::SockState;
-use crate::world::loader;
 use crate::world::{Cx, WaitFor, Ws2State};
 use crate::wsa::*;
 
 /// The handle shown for a socket name the process does not hold.
 pub const INVALID_SOCKET: SocketHandle = u32::MAX;
 
-/// The name `--provider-model` uses for the ws2_32 model itself.
-pub const WS2_32: &str = "ws2_32";
-
-/// A model of ws2_32 itself: the conforming one, or one with a defect, so that the
-/// checks on ws2_32's own behaviour (`ws2.balanced`) have a mutant too.
-#[derive(Debug, serde::Serialize)]
-pub struct Ws2Model {
-    pub name: &'static str,
-    pub breaks: Option<&'static str>,
-    pub about: &'static str,
-    #[serde(skip)]
-    pub defect: Option<Ws2Defect>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Ws2Defect {
-    /// At the final WSACleanup, cleans up only the first provider it started and just
-    /// unloads the others.
-    CleansUpFirstProviderOnly,
-}
-
-pub static WS2_MODELS: &[Ws2Model] = &[
-    Ws2Model {
-        name: "conforming",
-        breaks: None,
-        about: "Calls WSPCleanup once per WSPStartup on every provider it started, in catalog order, then FreeLibrary.",
-        defect: None,
-    },
-    Ws2Model {
-        name: "cleans_up_first_provider_only",
-        breaks: Some("ws2.balanced"),
-        about: "At the final WSACleanup, calls WSPCleanup on the first provider it started and only unloads the others.",
-        defect: Some(Ws2Defect::CleansUpFirstProviderOnly),
-    },
-];
-
-pub fn find_model(name: &str) -> Option<&'static Ws2Model> {
-    WS2_MODELS.iter().find(|model| model.name == name)
-}
+pub use crate::models::ws2::{WS2_32, WS2_MODELS, Ws2Defect, Ws2Model, find_model};
 
 pub async fn startup(cx: &Cx, version: (u8, u8)) {
     let id = cx.call(Call::WSAStartup { version });
@@ -114,7 +75,7 @@ pub async fn cleanup(cx: &Cx) {
                     transport::wsp_cleanup(cx, provider, Client::Ws2).await;
                 }
             }
-            loader::free_library(cx, provider).await;
+            providers::free_library(cx, provider).await;
         }
         namespace::final_cleanup(cx, nsp_started).await;
     }
@@ -171,7 +132,7 @@ async fn ensure_started(cx: &Cx, provider: ProviderIx, entry: u32) -> bool {
     if !lock_loading(cx, |ws2| ws2.started.contains_key(&provider)).await {
         return true;
     }
-    loader::load_library(cx, provider).await;
+    providers::load_library(cx, provider).await;
     let (ret, _) = transport::wsp_startup(cx, provider, Client::Ws2, Some(entry)).await;
     if ret == NO_ERROR {
         cx.world.borrow_mut().procs[cx.pid as usize]
@@ -181,7 +142,7 @@ async fn ensure_started(cx: &Cx, provider: ProviderIx, entry: u32) -> bool {
     }
     unlock_loading(cx);
     if ret != NO_ERROR {
-        loader::free_library(cx, provider).await;
+        providers::free_library(cx, provider).await;
     }
     ret == NO_ERROR
 }

@@ -11,6 +11,7 @@ pub mod behaviour;
 pub mod file;
 pub mod knobs;
 pub mod set;
+pub mod ws2;
 
 use serde::{Deserialize, Serialize};
 

@@ -8,7 +8,6 @@
 use crate::event::*;
 use crate::providers::transport;
 use crate::world::Cx;
-use crate::world::loader;
 use crate::wsa::*;
 
 /// How much of the lower layers a clean-up tears down.
@@ -45,11 +44,11 @@ pub async fn start_lower(cx: &Cx, provider: ProviderIx, entry: u32) -> Result<()
     let Some((next, lower)) = next_layer(cx, provider, entry) else {
         return Ok(());
     };
-    loader::load_library(cx, lower).await;
+    super::load_library(cx, lower).await;
     let client = Client::Layer(provider);
     let (ret, error) = Box::pin(transport::wsp_startup(cx, lower, client, Some(next))).await;
     if ret != NO_ERROR {
-        loader::free_library(cx, lower).await;
+        super::free_library(cx, lower).await;
         return Err(error.unwrap_or(WSASYSNOTREADY));
     }
     let mut world = cx.world.borrow_mut();
@@ -77,7 +76,7 @@ pub async fn unwind_lower(cx: &Cx, provider: ProviderIx, entry: Option<u32>) {
         }
     }
     Box::pin(transport::wsp_cleanup(cx, lower, Client::Layer(provider))).await;
-    loader::free_library(cx, lower).await;
+    super::free_library(cx, lower).await;
 }
 
 /// Cleans up the layers below: a WSPCleanup and a FreeLibrary per WSPStartup made there
@@ -102,7 +101,7 @@ pub async fn clean_lower(cx: &Cx, provider: ProviderIx, share: Share) {
     for (lower, count) in plan {
         for _ in 0..count {
             Box::pin(transport::wsp_cleanup(cx, lower, Client::Layer(provider))).await;
-            loader::free_library(cx, lower).await;
+            super::free_library(cx, lower).await;
         }
     }
 }

@@ -11,15 +11,37 @@ pub mod nspv2;
 pub mod san;
 pub mod transport;
 
-use crate::event::ProviderIx;
+use crate::event::{DllReason, ProviderIx};
 use crate::world::Cx;
 use crate::world::loader;
+
+/// LoadLibrary of a provider DLL: the loader counts it and, when this load brought the
+/// DLL in, the provider's DllMain(DLL_PROCESS_ATTACH) runs under the loader lock.
+pub async fn load_library(cx: &Cx, provider: ProviderIx) {
+    if loader::begin_load(cx, provider).await {
+        transport::dll_main(cx, provider, DllReason::ProcessAttach).await;
+    }
+    loader::unlock(cx);
+}
+
+/// FreeLibrary of a provider DLL: the last one runs its DllMain(DLL_PROCESS_DETACH)
+/// under the loader lock, and its code is gone afterwards.
+pub async fn free_library(cx: &Cx, provider: ProviderIx) {
+    let Some(count) = loader::begin_free(cx, provider).await else {
+        return;
+    };
+    if count == 1 {
+        let reason = DllReason::ProcessDetach { terminating: false };
+        transport::dll_main(cx, provider, reason).await;
+    }
+    loader::end_free(cx, provider, count);
+}
 
 /// Before a direct `Spi` call: the thread loads the DLL, as an SPI client would. The
 /// call itself is made by the caller between this and [`step_started`] or
 /// [`step_ended`] (not passed in as a future, which would be copied at each level).
 pub(crate) async fn step_load(cx: &Cx, provider: ProviderIx) {
-    loader::load_library(cx, provider).await;
+    load_library(cx, provider).await;
 }
 
 /// After a direct `Spi` start: the thread keeps its load reference for a start that
@@ -32,14 +54,14 @@ pub(crate) async fn step_started(cx: &Cx, provider: ProviderIx, worked: bool) {
             .entry(provider)
             .or_insert(0) += 1;
     } else {
-        loader::free_library(cx, provider).await;
+        free_library(cx, provider).await;
     }
 }
 
 /// After a direct `Spi` clean-up: the temporary load reference is given back, and the
 /// start's reference too when the clean-up `ended` one.
 pub(crate) async fn step_ended(cx: &Cx, provider: ProviderIx, ended: bool) {
-    loader::free_library(cx, provider).await;
+    free_library(cx, provider).await;
     let held = {
         let mut world = cx.world.borrow_mut();
         let starts = world.procs[cx.pid as usize]
@@ -53,6 +75,6 @@ pub(crate) async fn step_ended(cx: &Cx, provider: ProviderIx, ended: bool) {
         held
     };
     if held {
-        loader::free_library(cx, provider).await;
+        free_library(cx, provider).await;
     }
 }

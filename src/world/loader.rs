@@ -4,7 +4,6 @@
 //! what makes waiting for a thread from inside DllMain a deadlock.
 
 use crate::event::*;
-use crate::providers::transport;
 use crate::world::{Cx, Instance, WaitFor};
 
 /// Takes the process's loader lock (recursive, like the real one).
@@ -54,7 +53,10 @@ pub fn unlock(cx: &Cx) {
     }
 }
 
-pub async fn load_library(cx: &Cx, provider: ProviderIx) {
+/// LoadLibrary up to DllMain: takes the loader lock and counts the load. `true` when
+/// this load brought the DLL in: the caller runs DllMain(DLL_PROCESS_ATTACH), then
+/// [`unlock`]s. The loader runs no provider code itself.
+pub async fn begin_load(cx: &Cx, provider: ProviderIx) -> bool {
     lock(cx).await;
     let count = {
         let mut world = cx.world.borrow_mut();
@@ -67,33 +69,35 @@ pub async fn load_library(cx: &Cx, provider: ProviderIx) {
         *count
     };
     cx.emit(EventKind::LoadLibrary { provider, count });
-    if count == 1 {
-        transport::dll_main(cx, provider, DllReason::ProcessAttach).await;
-    }
-    unlock(cx);
+    count == 1
 }
 
-pub async fn free_library(cx: &Cx, provider: ProviderIx) {
+/// FreeLibrary up to DllMain: `None` when the DLL is not loaded (the lock is not
+/// held); otherwise its load count, with the loader lock held. At 1 the caller runs
+/// DllMain(DLL_PROCESS_DETACH); then [`end_free`].
+pub async fn begin_free(cx: &Cx, provider: ProviderIx) -> Option<u32> {
     let count = cx.world.borrow().procs[cx.pid as usize]
         .loaded
         .get(&provider)
         .copied();
     if count.is_none_or(|count| count == 0) {
-        return;
+        return None;
     }
     lock(cx).await;
     let count = cx.world.borrow().procs[cx.pid as usize]
         .loaded
         .get(&provider)
         .copied();
-    let Some(count) = count.filter(|count| *count > 0) else {
+    let count = count.filter(|count| *count > 0);
+    if count.is_none() {
         unlock(cx);
-        return;
-    };
-    if count == 1 {
-        let reason = DllReason::ProcessDetach { terminating: false };
-        transport::dll_main(cx, provider, reason).await;
     }
+    count
+}
+
+/// FreeLibrary after DllMain: one load less (the DLL's globals go with the last), and
+/// the loader lock given back.
+pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {
     {
         let mut world = cx.world.borrow_mut();
         let process = &mut world.procs[cx.pid as usize];

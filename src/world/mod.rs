@@ -5,6 +5,7 @@
 //! shared handle to the [`World`]. Code borrows the world only between awaits, never
 //! across one.
 
+pub mod hosts;
 pub mod kernel;
 pub mod loader;
 pub mod process;
@@ -17,7 +18,6 @@ use sim::{Handle, TaskId};
 
 use crate::event::*;
 use crate::models::{Behaviour, Model};
-use crate::nshost::NsHost;
 use crate::scenario::{Scenario, SpiCall};
 use crate::small::SmallMap;
 use crate::trace::{Labels, Trace};
@@ -267,14 +267,14 @@ pub struct World {
     pub catalog: Rc<crate::catalog::Catalog>,
     /// Each provider's position in the catalog (its first entry), for cleanup order.
     pub catalog_rank: Rc<[usize]>,
-    pub ws2_model: &'static crate::ws2::Ws2Model,
+    pub ws2_model: &'static crate::models::ws2::Ws2Model,
     /// Allocation attempts per (provider, call), for `FailAlloc` faults.
     pub alloc_counts: SmallMap<(ProviderIx, SpiCall), u32>,
     pub fired_faults: Vec<usize>,
     /// (process, handle) → the scenario's name for the socket, for traces.
     pub socket_names: Vec<((Pid, SocketHandle), String)>,
     /// The NSPv2 hosts and their client sessions.
-    pub nshost: NsHost,
+    pub nshost: hosts::NsHost,
     /// The provider each scenario step names ([`Shared::step_providers`]).
     pub step_providers: Rc<StepProviders>,
     /// The hash of the events recorded so far ([`stream`]).
@@ -287,7 +287,7 @@ pub struct World {
 pub struct Shared {
     pub scenario: Rc<Scenario>,
     pub models: Rc<[Model]>,
-    pub ws2_model: &'static crate::ws2::Ws2Model,
+    pub ws2_model: &'static crate::models::ws2::Ws2Model,
     pub catalog: Rc<crate::catalog::Catalog>,
     /// Each provider's position in the catalog (its first entry), for cleanup order.
     pub catalog_rank: Rc<[usize]>,
@@ -323,7 +323,7 @@ impl Shared {
     pub fn new(
         scenario: Rc<Scenario>,
         models: Vec<Model>,
-        ws2_model: &'static crate::ws2::Ws2Model,
+        ws2_model: &'static crate::models::ws2::Ws2Model,
     ) -> Self {
         let catalog_rank = scenario
             .providers
@@ -374,7 +374,7 @@ impl World {
             alloc_counts: SmallMap::new(),
             fired_faults: Vec::new(),
             socket_names: Vec::new(),
-            nshost: NsHost::default(),
+            nshost: hosts::NsHost::default(),
             stream: StreamHash::default(),
         };
         world.restart(shared);
@@ -441,7 +441,7 @@ impl World {
         alloc_counts.clear();
         fired_faults.clear();
         socket_names.clear();
-        *nshost = NsHost::default();
+        *nshost = hosts::NsHost::default();
     }
 
     /// The knobs of `provider`'s model.

@@ -8,9 +8,9 @@ use crate::small::SmallMap;
 use crate::event::*;
 use crate::nshost::{self, Ask};
 use crate::providers::namespace::{nsp_cleanup, nsp_startup, simple_call};
-use crate::providers::nspv2;
+use crate::providers::{self, nspv2};
 use crate::scenario::{CatalogEntry, Name, NspVersion, ProviderId};
-use crate::world::{Cx, World, loader};
+use crate::world::{Cx, World};
 use crate::wsa::*;
 
 use super::{initialised, lock_loading, unlock_loading};
@@ -132,7 +132,7 @@ async fn ensure_started(cx: &Cx, provider: ProviderIx) -> bool {
     if !lock_loading(cx, |ws2| ws2.nsp_started.contains_key(&provider)).await {
         return true;
     }
-    loader::load_library(cx, provider).await;
+    providers::load_library(cx, provider).await;
     let started = nsp_startup(cx, provider, Client::Ws2).await == NO_ERROR;
     if started {
         cx.world.borrow_mut().procs[cx.pid as usize]
@@ -142,7 +142,7 @@ async fn ensure_started(cx: &Cx, provider: ProviderIx) -> bool {
     }
     unlock_loading(cx);
     if !started {
-        loader::free_library(cx, provider).await;
+        providers::free_library(cx, provider).await;
     }
     started
 }
@@ -162,7 +162,7 @@ pub async fn final_cleanup(cx: &Cx, taken: SmallMap<ProviderIx, u32>) {
         for _ in 0..starts {
             nsp_cleanup(cx, provider, Client::Ws2, ProviderId::Own).await;
         }
-        loader::free_library(cx, provider).await;
+        providers::free_library(cx, provider).await;
     }
     nshost::end_sessions(cx).await;
     for provider in nshost::hosted_by(cx) {
@@ -173,7 +173,7 @@ pub async fn final_cleanup(cx: &Cx, taken: SmallMap<ProviderIx, u32>) {
 /// An `Advertise` step: the host loads the provider's DLL and hands ws2_32 its
 /// NSPV2_ROUTINE table; the three lookup routines are required (WSAEINVAL without them).
 pub async fn advertise(cx: &Cx, provider: ProviderIx) {
-    loader::load_library(cx, provider).await;
+    providers::load_library(cx, provider).await;
     let null_routines = nspv2::null_routines(cx, provider);
     let required_missing = null_routines.iter().any(|routine| !routine.optional());
     let id = cx.call(Call::WSAAdvertiseProvider {
@@ -189,7 +189,7 @@ pub async fn advertise(cx: &Cx, provider: ProviderIx) {
     };
     if let Some(code) = error {
         cx.ret(id, SOCKET_ERROR, Some(code), Detail::None);
-        loader::free_library(cx, provider).await;
+        providers::free_library(cx, provider).await;
         return;
     }
     nshost::advertise(cx, provider);
@@ -213,5 +213,5 @@ pub async fn unadvertise(cx: &Cx, provider: ProviderIx) {
     }
     nshost::withdraw(cx, provider).await;
     cx.ret(id, NO_ERROR, None, Detail::None);
-    loader::free_library(cx, provider).await;
+    providers::free_library(cx, provider).await;
 }

@@ -1,0 +1,43 @@
+//! Models of ws2_32 itself: the conforming one, and one with a defect, so that the check
+//! on ws2_32's own counting (`ws2.balanced`) has a mutant too. Data only, like the
+//! provider models; `ws2.rs` reads them.
+
+/// The name `--provider-model` uses for the ws2_32 model itself.
+pub const WS2_32: &str = "ws2_32";
+
+/// A model of ws2_32 itself: the conforming one, or one with a defect, so that the
+/// checks on ws2_32's own behaviour (`ws2.balanced`) have a mutant too.
+#[derive(Debug, serde::Serialize)]
+pub struct Ws2Model {
+    pub name: &'static str,
+    pub breaks: Option<&'static str>,
+    pub about: &'static str,
+    #[serde(skip)]
+    pub defect: Option<Ws2Defect>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ws2Defect {
+    /// At the final WSACleanup, cleans up only the first provider it started and just
+    /// unloads the others.
+    CleansUpFirstProviderOnly,
+}
+
+pub static WS2_MODELS: &[Ws2Model] = &[
+    Ws2Model {
+        name: "conforming",
+        breaks: None,
+        about: "Calls WSPCleanup once per WSPStartup on every provider it started, in catalog order, then FreeLibrary.",
+        defect: None,
+    },
+    Ws2Model {
+        name: "cleans_up_first_provider_only",
+        breaks: Some("ws2.balanced"),
+        about: "At the final WSACleanup, calls WSPCleanup on the first provider it started and only unloads the others.",
+        defect: Some(Ws2Defect::CleansUpFirstProviderOnly),
+    },
+];
+
+pub fn find_model(name: &str) -> Option<&'static Ws2Model> {
+    WS2_MODELS.iter().find(|model| model.name == name)
+}

@@ -1,0 +1,75 @@
+//! The NSPv2 hosts' tables, as data: the advertised providers, their request queues and
+//! session tables. `nshost.rs` runs the hosts; the world only keeps their state.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use sim::TaskId;
+
+use crate::event::*;
+use crate::scenario::Name;
+
+/// What a client hears back from the host: a return value and an error code.
+pub type Reply = (i32, Option<u32>);
+
+/// Every advertised provider and the replies not yet collected.
+#[derive(Default)]
+pub struct NsHost {
+    pub adverts: BTreeMap<ProviderIx, Advert>,
+    pub replies: BTreeMap<u32, Reply>,
+    pub next_request: u32,
+    /// Session arguments of direct `Spi` NSPv2Startup calls, per (process, provider):
+    /// the thread acting as a host keeps them to pass them on.
+    pub direct: BTreeMap<(Pid, ProviderIx), Vec<SessionArg>>,
+}
+
+/// One advertised provider.
+pub struct Advert {
+    pub host: Pid,
+    pub rpc: TaskId,
+    /// WSAUnadvertiseProvider was called: no new requests.
+    pub withdrawn: bool,
+    pub queue: VecDeque<Request>,
+    /// The request the RPC thread is serving: its id and waiting client.
+    pub in_flight: Option<(u32, Option<TaskId>)>,
+    /// The host's session table: client process → session argument.
+    pub sessions: BTreeMap<Pid, SessionArg>,
+    /// The thread waiting in WSAUnadvertiseProvider for the RPC thread to stop.
+    pub stopper: Option<TaskId>,
+}
+
+pub struct Request {
+    pub id: u32,
+    pub client: Pid,
+    pub waiter: Option<TaskId>,
+    pub ask: Ask,
+}
+
+/// What a client (or the host itself) asks the RPC thread to do.
+pub enum Ask {
+    Begin { namespace: u32, name: Name },
+    Next,
+    End,
+    Cleanup(SessionArg),
+    Rundown(SessionArg),
+    Stop,
+}
+
+impl NsHost {
+    /// Queues a request for the RPC thread of `provider`, if it has one.
+    pub fn push(&mut self, provider: ProviderIx, client: Pid, waiter: Option<TaskId>, ask: Ask) {
+        let id = self.next_request;
+        if let Some(advert) = self.adverts.get_mut(&provider) {
+            advert.queue.push_back(Request {
+                id,
+                client,
+                waiter,
+                ask,
+            });
+            self.next_request += 1;
+        }
+    }
+
+    pub fn rpc(&self, provider: ProviderIx) -> Option<TaskId> {
+        self.adverts.get(&provider).map(|advert| advert.rpc)
+    }
+}
