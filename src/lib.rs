@@ -20,6 +20,7 @@ pub mod scenario;
 #[cfg(test)]
 mod shipped;
 pub mod small;
+pub mod steps;
 pub mod switch;
 pub mod trace;
 pub mod words;

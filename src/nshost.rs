@@ -176,7 +176,14 @@ pub async fn withdraw(cx: &Cx, provider: ProviderIx) {
     }
 }
 
-/// A process ended (any way; `world::process::end_process`). As a host, its sessions die
+/// Ends a process (its threads ran out of steps, ExitProcess, TerminateProcess, or an
+/// access violation in the NSPv2 host): the world's part, with the hosts' reaction to
+/// it ([`process_ended`]) in its place.
+pub fn end_process(cx: &Cx, how: ProcessEnd) {
+    crate::world::process::end_process(cx, how, process_ended);
+}
+
+/// A process ended (any way; [`end_process`]). As a host, its sessions die
 /// with it and the clients waiting for it are answered; as a client, each host it had
 /// a session with runs that session down (SPEC section 3).
 pub fn process_ended(cx: &Cx) {
@@ -372,7 +379,10 @@ async fn begin(
 /// NSPv2Startup for a client's first lookup: `Some(None)` when no session opened,
 /// `None` when a NULL routine ended the host.
 async fn open_session(cx: &Cx, provider: ProviderIx, client: Pid) -> Option<Option<SessionArg>> {
-    let started = nspv2::startup(cx, provider, Client::Ws2, client).await?;
+    let Some(started) = nspv2::startup(cx, provider, Client::Ws2, client).await else {
+        end_process(cx, ProcessEnd::Crash);
+        return None;
+    };
     let keep =
         started.opened() || cx.behaviour(provider).nspv2.host.failed_session == FailedSession::Keep;
     if !keep {
@@ -404,6 +414,10 @@ async fn end(
         ArgKnob::Pass => arg,
         ArgKnob::PassNull => 0,
     };
-    let ret = nspv2::end_session(cx, provider, how, (Client::Ws2, client), passed).await?;
+    let Some(ret) = nspv2::end_session(cx, provider, how, (Client::Ws2, client), passed).await
+    else {
+        end_process(cx, ProcessEnd::Crash);
+        return None;
+    };
     Some((ret, None))
 }

@@ -12,7 +12,7 @@ use crate::models::{self, Model};
 use crate::oracle::{self, Verdict};
 use crate::scenario::{self, Scenario};
 pub use crate::trace::{RunEnd, Stuck};
-use crate::world::{Cx, Shared, World, process};
+use crate::world::{Cx, Shared, World};
 use crate::ws2::{self, WS2_32, Ws2Model};
 
 /// How to run a scenario.
@@ -360,7 +360,7 @@ pub fn simulate_reusing(
         pid: 0,
         tid: None,
     };
-    process::spawn_all(&root);
+    crate::steps::spawn_all(&root);
     let outcome = engine.run();
     let steps = engine.steps();
     drop(root);

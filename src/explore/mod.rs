@@ -6,9 +6,7 @@
 //! - `tally`: what a sweep counts, combined exactly across jobs and shards;
 //! - `shrink`: the failing schedule made small;
 //! - `report`: the report as data and text; `shard`: shard documents and `merge`;
-//! - `command`: the command-line glue.
 
-pub mod command;
 pub mod endings;
 pub mod progress;
 pub mod report;

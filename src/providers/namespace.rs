@@ -42,24 +42,6 @@ pub(crate) fn counted(before: u32, after: u32, actual_cleanup: bool) -> (i32, Op
     (NO_ERROR, None, detail)
 }
 
-/// A `Spi` step with an NSP call (the thread acts as ws2_32 would).
-pub async fn spi_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
-    match call {
-        SpiCall::NSPStartup => {
-            super::step_load(cx, provider).await;
-            let worked = nsp_startup(cx, provider, Client::Step).await == NO_ERROR;
-            super::step_started(cx, provider, worked).await;
-        }
-        SpiCall::NSPCleanup { provider_id } => {
-            super::step_load(cx, provider).await;
-            let ended = nsp_cleanup(cx, provider, Client::Step, provider_id).await == NO_ERROR
-                && provider_id == ProviderId::Own;
-            super::step_ended(cx, provider, ended).await;
-        }
-        _ => {}
-    }
-}
-
 /// NSPStartup(lpProviderId, lpnspRoutines): the first start in the process registers the
 /// provider and starts its cache thread.
 pub async fn nsp_startup(cx: &Cx, provider: ProviderIx, client: Client) -> i32 {

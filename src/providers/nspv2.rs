@@ -13,7 +13,6 @@ use crate::models::behaviour::Routine;
 use crate::providers::transport::{lock, refcount, set_refcount, unlock};
 use crate::scenario::SpiCall;
 use crate::world::Cx;
-use crate::world::process::end_process;
 use crate::wsa::*;
 
 /// Session blocks sit at `SESSION_BASE + 0x10 × ledger id` in the host: the argument is
@@ -63,14 +62,13 @@ async fn run_routine(
     result
 }
 
-/// Calling a NULL table entry: an access violation in the calling process, which ends
-/// it (`nspv2.optional_stub`). The caller stops at once.
+/// Calling a NULL table entry: an access violation in the calling process. The caller
+/// ends that process at once (`nspv2.optional_stub`) and goes no further.
 fn call_null(cx: &Cx, provider: ProviderIx, routine: NspV2Routine) -> bool {
     if !null_routines(cx, provider).contains(routine) {
         return false;
     }
     cx.emit(EventKind::NullRoutineCalled { provider, routine });
-    end_process(cx, ProcessEnd::Crash);
     true
 }
 
@@ -90,7 +88,7 @@ impl Started {
 }
 
 /// NSPv2Startup(lpProviderId, ppvClientSessionArg) for `session_of`'s session; `None`
-/// when the entry was NULL and the calling process died.
+/// when the entry was NULL: the caller ends its process.
 pub async fn startup(
     cx: &Cx,
     provider: ProviderIx,
@@ -147,7 +145,7 @@ pub enum SessionEnd {
 }
 
 /// NSPv2Cleanup or NSPv2ClientSessionRundown(lpProviderId, pvClientSessionArg); `None`
-/// when the entry was NULL and the calling process died.
+/// when the entry was NULL: the caller ends its process.
 pub async fn end_session(
     cx: &Cx,
     provider: ProviderIx,
@@ -223,44 +221,6 @@ fn session_block(cx: &Cx, provider: ProviderIx, arg: SessionArg) -> Option<Resou
         && entry.provider == provider
         && matches!(entry.what, Resource::SessionMemory { .. });
     valid.then_some(block)
-}
-
-/// A `Spi` step with an NSPv2 call: the thread acts as the provider's host for its own
-/// process, keeping the session arguments its NSPv2Startup calls handed back.
-pub async fn spi_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
-    let key = (cx.pid, provider);
-    let how = match call {
-        SpiCall::NSPv2Startup => {
-            super::step_load(cx, provider).await;
-            let Some(started) = startup(cx, provider, Client::Step, cx.pid).await else {
-                return std::future::pending().await;
-            };
-            if started.opened() {
-                let mut world = cx.world.borrow_mut();
-                world
-                    .nshost
-                    .direct
-                    .entry(key)
-                    .or_default()
-                    .push(started.arg);
-            }
-            return super::step_started(cx, provider, started.opened()).await;
-        }
-        SpiCall::NSPv2Cleanup => SessionEnd::Cleanup,
-        SpiCall::NSPv2ClientSessionRundown => SessionEnd::Rundown,
-        _ => return,
-    };
-    super::step_load(cx, provider).await;
-    let popped = {
-        let mut world = cx.world.borrow_mut();
-        world.nshost.direct.get_mut(&key).and_then(Vec::pop)
-    };
-    let arg = popped.unwrap_or(0);
-    let client = (Client::Step, cx.pid);
-    if end_session(cx, provider, how, client, arg).await.is_none() {
-        return std::future::pending().await;
-    }
-    super::step_ended(cx, provider, popped.is_some()).await;
 }
 
 #[cfg(test)]

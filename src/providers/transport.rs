@@ -84,28 +84,6 @@ pub(crate) fn unlock(cx: &Cx, provider: ProviderIx) {
     }
 }
 
-/// A `Spi(provider, call)` step: the thread is an SPI client, holding a load reference
-/// for each WSPStartup it made (and a temporary one around each call).
-pub async fn spi_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
-    match call {
-        SpiCall::WSPStartup | SpiCall::WSPStartupEx => {
-            super::step_load(cx, provider).await;
-            let (ret, _) = if call == SpiCall::WSPStartupEx {
-                wsp_startup_ex(cx, provider, Client::Step, None).await
-            } else {
-                wsp_startup(cx, provider, Client::Step, None).await
-            };
-            super::step_started(cx, provider, ret == NO_ERROR).await;
-        }
-        SpiCall::WSPCleanup => {
-            super::step_load(cx, provider).await;
-            let ended = wsp_cleanup(cx, provider, Client::Step).await.0 == NO_ERROR;
-            super::step_ended(cx, provider, ended).await;
-        }
-        _ => {}
-    }
-}
-
 /// WSPStartup, for the catalog `entry` ws2_32 or an upper layer chose (`None` from a
 /// `Spi` step): a layered provider starts the next layer of that chain first.
 pub async fn wsp_startup(

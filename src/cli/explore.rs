@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::shard::{self, ShardDoc};
-use super::{ExploreOptions, Shard, Strategy};
-use crate::cli::{fail, load_with_models, parse_assignment, print};
+use super::{fail, load_with_models, parse_assignment, print};
+use crate::explore::shard::{self, ShardDoc};
+use crate::explore::{ExploreOptions, Shard, Strategy};
 
 /// How `explore` and `merge` print their report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -129,7 +129,7 @@ pub fn explore(args: &ExploreArgs) -> ExitCode {
     };
     let file = args.file.display().to_string();
     if args.shard.is_some() {
-        return match super::explore_shard(&scenario, &file, &options) {
+        return match crate::explore::explore_shard(&scenario, &file, &options) {
             Ok(doc) => {
                 if doc.tally.schedules == 0 && doc.units.is_empty() {
                     // Not an error: a batch system may start more shards than a sweep
@@ -146,7 +146,7 @@ pub fn explore(args: &ExploreArgs) -> ExitCode {
             Err(error) => fail(&error.to_string()),
         };
     }
-    match super::explore(&scenario, &file, &options) {
+    match crate::explore::explore(&scenario, &file, &options) {
         Ok(report) => {
             match args.format.unwrap_or(Format::Text) {
                 Format::Text => print(&report.to_text()),

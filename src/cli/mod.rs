@@ -5,6 +5,8 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod explore;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::contract::{self, CONTRACTS};
@@ -84,9 +86,9 @@ pub enum Command {
     },
     /// Search a scenario's schedules for a contract violation, shrink the first one
     /// found and print its replay command.
-    Explore(crate::explore::command::ExploreArgs),
+    Explore(explore::ExploreArgs),
     /// Join the shard documents of one sweep into the report of the whole sweep.
-    Merge(crate::explore::command::MergeArgs),
+    Merge(explore::MergeArgs),
     /// Validate scenario files and model files without running anything.
     Check {
         /// The scenario files and model files (RON), told apart by their first word.
@@ -173,8 +175,8 @@ pub fn main() -> ExitCode {
             Ok(schedule) => shared.run(&file, None, Some(schedule)),
             Err(error) => fail(&format!("--schedule: {error}")),
         },
-        Command::Explore(args) => crate::explore::command::explore(&args),
-        Command::Merge(args) => crate::explore::command::merge(&args),
+        Command::Explore(args) => explore::explore(&args),
+        Command::Merge(args) => explore::merge(&args),
         Command::Check { files } => {
             let mut bad = false;
             for file in &files {

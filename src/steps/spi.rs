@@ -1,0 +1,142 @@
+//! `Spi(provider, call)` steps: the thread calls a provider directly, as an SPI client
+//! (ws2_32, an LSP or the switch) would, holding a load reference for each start-up it
+//! made and a temporary one around each call.
+
+use crate::event::*;
+use crate::nshost;
+use crate::providers::nspv2::SessionEnd;
+use crate::providers::{self, namespace, nspv2, transport};
+use crate::scenario::{ProviderId, SpiCall};
+use crate::world::Cx;
+use crate::wsa::*;
+
+/// A `Spi(provider, call)` step: the thread is an SPI client, holding a load reference
+/// for each WSPStartup it made (and a temporary one around each call).
+pub(super) async fn wsp_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
+    match call {
+        SpiCall::WSPStartup | SpiCall::WSPStartupEx => {
+            step_load(cx, provider).await;
+            let (ret, _) = if call == SpiCall::WSPStartupEx {
+                transport::wsp_startup_ex(cx, provider, Client::Step, None).await
+            } else {
+                transport::wsp_startup(cx, provider, Client::Step, None).await
+            };
+            step_started(cx, provider, ret == NO_ERROR).await;
+        }
+        SpiCall::WSPCleanup => {
+            step_load(cx, provider).await;
+            let ended = transport::wsp_cleanup(cx, provider, Client::Step).await.0 == NO_ERROR;
+            step_ended(cx, provider, ended).await;
+        }
+        _ => {}
+    }
+}
+
+/// A `Spi` step with an NSP call (the thread acts as ws2_32 would).
+pub(super) async fn nsp_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
+    match call {
+        SpiCall::NSPStartup => {
+            step_load(cx, provider).await;
+            let worked = namespace::nsp_startup(cx, provider, Client::Step).await == NO_ERROR;
+            step_started(cx, provider, worked).await;
+        }
+        SpiCall::NSPCleanup { provider_id } => {
+            step_load(cx, provider).await;
+            let ended = namespace::nsp_cleanup(cx, provider, Client::Step, provider_id).await
+                == NO_ERROR
+                && provider_id == ProviderId::Own;
+            step_ended(cx, provider, ended).await;
+        }
+        _ => {}
+    }
+}
+
+/// A `Spi` step with an NSPv2 call: the thread acts as the provider's host for its own
+/// process, keeping the session arguments its NSPv2Startup calls handed back.
+pub(super) async fn nspv2_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
+    let key = (cx.pid, provider);
+    let how = match call {
+        SpiCall::NSPv2Startup => {
+            step_load(cx, provider).await;
+            let Some(started) = nspv2::startup(cx, provider, Client::Step, cx.pid).await else {
+                return null_called(cx).await;
+            };
+            if started.opened() {
+                let mut world = cx.world.borrow_mut();
+                world
+                    .nshost
+                    .direct
+                    .entry(key)
+                    .or_default()
+                    .push(started.arg);
+            }
+            return step_started(cx, provider, started.opened()).await;
+        }
+        SpiCall::NSPv2Cleanup => SessionEnd::Cleanup,
+        SpiCall::NSPv2ClientSessionRundown => SessionEnd::Rundown,
+        _ => return,
+    };
+    step_load(cx, provider).await;
+    let popped = {
+        let mut world = cx.world.borrow_mut();
+        world.nshost.direct.get_mut(&key).and_then(Vec::pop)
+    };
+    let arg = popped.unwrap_or(0);
+    let client = (Client::Step, cx.pid);
+    if nspv2::end_session(cx, provider, how, client, arg)
+        .await
+        .is_none()
+    {
+        return null_called(cx).await;
+    }
+    step_ended(cx, provider, popped.is_some()).await;
+}
+
+/// The thread called a NULL entry of NSPV2_ROUTINE: an access violation ends its
+/// process (`nspv2.optional_stub`), and the thread never goes on.
+async fn null_called(cx: &Cx) {
+    nshost::end_process(cx, ProcessEnd::Crash);
+    std::future::pending().await
+}
+
+/// Before a direct `Spi` call: the thread loads the DLL, as an SPI client would. The
+/// call itself is made by the caller between this and [`step_started`] or
+/// [`step_ended`] (not passed in as a future, which would be copied at each level).
+async fn step_load(cx: &Cx, provider: ProviderIx) {
+    providers::load_library(cx, provider).await;
+}
+
+/// After a direct `Spi` start: the thread keeps its load reference for a start that
+/// worked, and gives it back for one that failed.
+async fn step_started(cx: &Cx, provider: ProviderIx, worked: bool) {
+    if worked {
+        let mut world = cx.world.borrow_mut();
+        *world.procs[cx.pid as usize]
+            .step_starts
+            .entry(provider)
+            .or_insert(0) += 1;
+    } else {
+        providers::free_library(cx, provider).await;
+    }
+}
+
+/// After a direct `Spi` clean-up: the temporary load reference is given back, and the
+/// start's reference too when the clean-up `ended` one.
+async fn step_ended(cx: &Cx, provider: ProviderIx, ended: bool) {
+    providers::free_library(cx, provider).await;
+    let held = {
+        let mut world = cx.world.borrow_mut();
+        let starts = world.procs[cx.pid as usize]
+            .step_starts
+            .entry(provider)
+            .or_insert(0);
+        let held = ended && *starts > 0;
+        if held {
+            *starts -= 1;
+        }
+        held
+    };
+    if held {
+        providers::free_library(cx, provider).await;
+    }
+}

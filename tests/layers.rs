@@ -1,0 +1,137 @@
+//! The imports follow the layers ARCHITECTURE.md draws: every `crate::` path in a
+//! module's code (comments and `#[cfg(test)]` code left out) names a module of a lower
+//! layer, or the module itself. So the import graph has no ring, the world runs no
+//! provider code, and the oracle reads a trace, not the world that made it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Each top-level module of `src/` and its layer; a module imports only from lower ones.
+/// `switch` lives inside the base TCP provider, so it shares the providers' layer and
+/// the two call each other.
+const LAYERS: &[(&str, u32)] = &[
+    ("wsa", 0),
+    ("small", 0),
+    ("contract", 0),
+    ("output", 0),
+    ("models", 1),
+    ("scenario", 2),
+    ("event", 3),
+    ("words", 4),
+    ("trace", 4),
+    ("catalog", 4),
+    ("world", 5),
+    ("oracle", 5),
+    ("providers", 6),
+    ("switch", 6),
+    ("nshost", 7),
+    ("ws2", 8),
+    ("steps", 9),
+    ("run", 10),
+    ("render", 11),
+    ("explore", 12),
+    ("cli", 13),
+    ("lib", 14),
+    ("main", 14),
+];
+
+/// Modules of one layer that may import each other.
+const PARTNERS: &[(&str, &str)] = &[("providers", "switch"), ("switch", "providers")];
+
+fn layer(module: &str) -> u32 {
+    LAYERS
+        .iter()
+        .find(|(name, _)| *name == module)
+        .map(|(_, layer)| *layer)
+        .unwrap_or_else(|| panic!("module `{module}` has no layer in LAYERS"))
+}
+
+/// The modules `code` names through `crate::`, outside comments and test code.
+fn imports(code: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in code.lines() {
+        let line = line.trim_start();
+        if line.starts_with("#[cfg(test)]") {
+            break;
+        }
+        if line.starts_with("//") {
+            continue;
+        }
+        let code = line.split("//").next().unwrap_or("");
+        let mut rest = code;
+        while let Some(at) = rest.find("crate::") {
+            let after = &rest[at + "crate::".len()..];
+            let name: String = after
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                found.push(name);
+            }
+            rest = after;
+        }
+    }
+    found
+}
+
+fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("src/ is readable").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_import_goes_to_a_lower_layer() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root, &mut files);
+    files.sort();
+    let mut edges: BTreeMap<(String, String), String> = BTreeMap::new();
+    for file in &files {
+        let relative = file.strip_prefix(&root).expect("under src/");
+        let first = relative.components().next().expect("a path");
+        let module = Path::new(first.as_os_str())
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("a UTF-8 name")
+            .to_string();
+        let code = std::fs::read_to_string(file).expect("readable");
+        for target in imports(&code) {
+            if target != module {
+                edges
+                    .entry((module.clone(), target))
+                    .or_insert_with(|| relative.display().to_string());
+            }
+        }
+    }
+    let wrong: Vec<String> = edges
+        .iter()
+        .filter(|((from, to), _)| {
+            layer(to) >= layer(from) && !PARTNERS.contains(&(from.as_str(), to.as_str()))
+        })
+        .map(|((from, to), file)| {
+            format!(
+                "{from} (layer {}) imports {to} (layer {}) in {file}",
+                layer(from),
+                layer(to)
+            )
+        })
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "imports against the layers:\n{}",
+        wrong.join("\n")
+    );
+    assert!(edges.len() > 40, "the scan found {} imports", edges.len());
+}
+
+#[test]
+fn the_scan_sees_imports_and_skips_comments_and_tests() {
+    let code = "use crate::world::Cx;\n// crate::run in a comment\nlet x = crate::oracle::check(); // crate::cli\n#[cfg(test)]\nuse crate::render;\n";
+    assert_eq!(imports(code), ["world", "oracle"]);
+}
