@@ -47,7 +47,7 @@ impl Seed {
 
 #[derive(Debug, Serialize)]
 pub struct Contract {
-    pub id: &'static str,
+    pub id: ContractId,
     pub rule: &'static str,
     pub seeds: &'static [Seed],
     /// The sentence of the seed the rule rests on (paraphrase where marked).
@@ -58,11 +58,131 @@ pub struct Contract {
     pub errata: &'static [&'static str],
 }
 
+/// A contract of the table, by name: the oracle's checkers, the knob table and the
+/// mutants refer to contracts through it, so a misspelt id does not compile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ContractId {
+    SpiReturnConvention,
+    WspCleanupRefcount,
+    WspCleanupNotInitialised,
+    WspCleanupCancelSilently,
+    WspCleanupOverlappedAborted,
+    WspCleanupSocketsReset,
+    WspCleanupLingeringDataSent,
+    WspCleanupUnloadReady,
+    WspCrashTolerant,
+    WspCleanupRestartable,
+    SanCleanupRefcount,
+    SanCleanupCompleteViaUpcall,
+    SanCleanupFreeBeforeComplete,
+    SanCleanupNoNotifications,
+    SanCleanupNoEinval,
+    NspCleanupRefcount,
+    NspCleanupInvalidProvider,
+    NspCleanupUnloadReady,
+    Nspv2SessionSameArg,
+    Nspv2SessionStartupFirst,
+    Nspv2SessionEndsOnce,
+    Nspv2OptionalStub,
+    Nspv2OsNamespace,
+    LspLowerBalanced,
+    LoaderNoCodeAfterUnload,
+    LoaderNoWaitUnderLoaderLock,
+    Ws2Balanced,
+}
+
+impl ContractId {
+    /// Every contract, in the table's order.
+    pub const ALL: [ContractId; 27] = [
+        ContractId::SpiReturnConvention,
+        ContractId::WspCleanupRefcount,
+        ContractId::WspCleanupNotInitialised,
+        ContractId::WspCleanupCancelSilently,
+        ContractId::WspCleanupOverlappedAborted,
+        ContractId::WspCleanupSocketsReset,
+        ContractId::WspCleanupLingeringDataSent,
+        ContractId::WspCleanupUnloadReady,
+        ContractId::WspCrashTolerant,
+        ContractId::WspCleanupRestartable,
+        ContractId::SanCleanupRefcount,
+        ContractId::SanCleanupCompleteViaUpcall,
+        ContractId::SanCleanupFreeBeforeComplete,
+        ContractId::SanCleanupNoNotifications,
+        ContractId::SanCleanupNoEinval,
+        ContractId::NspCleanupRefcount,
+        ContractId::NspCleanupInvalidProvider,
+        ContractId::NspCleanupUnloadReady,
+        ContractId::Nspv2SessionSameArg,
+        ContractId::Nspv2SessionStartupFirst,
+        ContractId::Nspv2SessionEndsOnce,
+        ContractId::Nspv2OptionalStub,
+        ContractId::Nspv2OsNamespace,
+        ContractId::LspLowerBalanced,
+        ContractId::LoaderNoCodeAfterUnload,
+        ContractId::LoaderNoWaitUnderLoaderLock,
+        ContractId::Ws2Balanced,
+    ];
+
+    /// The id as users write it (`wsp.cleanup.refcount`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContractId::SpiReturnConvention => "spi.return_convention",
+            ContractId::WspCleanupRefcount => "wsp.cleanup.refcount",
+            ContractId::WspCleanupNotInitialised => "wsp.cleanup.not_initialised",
+            ContractId::WspCleanupCancelSilently => "wsp.cleanup.cancel_silently",
+            ContractId::WspCleanupOverlappedAborted => "wsp.cleanup.overlapped_aborted",
+            ContractId::WspCleanupSocketsReset => "wsp.cleanup.sockets_reset",
+            ContractId::WspCleanupLingeringDataSent => "wsp.cleanup.lingering_data_sent",
+            ContractId::WspCleanupUnloadReady => "wsp.cleanup.unload_ready",
+            ContractId::WspCrashTolerant => "wsp.crash_tolerant",
+            ContractId::WspCleanupRestartable => "wsp.cleanup.restartable",
+            ContractId::SanCleanupRefcount => "san.cleanup.refcount",
+            ContractId::SanCleanupCompleteViaUpcall => "san.cleanup.complete_via_upcall",
+            ContractId::SanCleanupFreeBeforeComplete => "san.cleanup.free_before_complete",
+            ContractId::SanCleanupNoNotifications => "san.cleanup.no_notifications",
+            ContractId::SanCleanupNoEinval => "san.cleanup.no_einval",
+            ContractId::NspCleanupRefcount => "nsp.cleanup.refcount",
+            ContractId::NspCleanupInvalidProvider => "nsp.cleanup.invalid_provider",
+            ContractId::NspCleanupUnloadReady => "nsp.cleanup.unload_ready",
+            ContractId::Nspv2SessionSameArg => "nspv2.session.same_arg",
+            ContractId::Nspv2SessionStartupFirst => "nspv2.session.startup_first",
+            ContractId::Nspv2SessionEndsOnce => "nspv2.session.ends_once",
+            ContractId::Nspv2OptionalStub => "nspv2.optional_stub",
+            ContractId::Nspv2OsNamespace => "nspv2.os_namespace",
+            ContractId::LspLowerBalanced => "lsp.lower_balanced",
+            ContractId::LoaderNoCodeAfterUnload => "loader.no_code_after_unload",
+            ContractId::LoaderNoWaitUnderLoaderLock => "loader.no_wait_under_loader_lock",
+            ContractId::Ws2Balanced => "ws2.balanced",
+        }
+    }
+
+    pub fn parse(id: &str) -> Option<ContractId> {
+        ContractId::ALL.into_iter().find(|c| c.as_str() == id)
+    }
+
+    /// The contract's row of [`CONTRACTS`].
+    pub fn contract(self) -> &'static Contract {
+        &CONTRACTS[self as usize]
+    }
+}
+
+impl std::fmt::Display for ContractId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl Serialize for ContractId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 use Seed::*;
 
 pub const CONTRACTS: &[Contract] = &[
     Contract {
-        id: "spi.return_convention",
+        id: ContractId::SpiReturnConvention,
         rule: "Success returns NO_ERROR (0); failure returns SOCKET_ERROR (-1) and sets an error code the function documents: through lpErrno for WSP calls, through WSASetLastError for NSP calls.",
         seeds: &[
             NspV2Cleanup,
@@ -80,7 +200,7 @@ pub const CONTRACTS: &[Contract] = &[
         ],
     },
     Contract {
-        id: "wsp.cleanup.refcount",
+        id: ContractId::WspCleanupRefcount,
         rule: "N successful WSPStartup calls need N WSPCleanup calls; only the last does the actual cleanup (releases the provider's resources for the client); earlier ones only decrement.",
         seeds: &[WspCleanup],
         source: "003: \"Only the final LPWSPCleanup for the service provider does the actual cleanup; the preceding calls simply decrement an internal reference count in the Winsock service provider.\"",
@@ -88,7 +208,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "wsp.cleanup.not_initialised",
+        id: ContractId::WspCleanupNotInitialised,
         rule: "WSPCleanup with no outstanding successful WSPStartup (WSPStartupEx for SAN) fails with WSANOTINITIALISED.",
         seeds: &[WspCleanup, SanWspCleanup],
         source: "003: \"A successful WSPStartup call must occur before using this function.\" 004: \"Successful WSPStartupEx call did not occur before the WSPCleanup call.\"",
@@ -96,7 +216,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "wsp.cleanup.cancel_silently",
+        id: ContractId::WspCleanupCancelSilently,
         rule: "At the final cleanup, pending blocking and asynchronous calls of every thread of the process are cancelled without posting notification messages and without signalling event objects.",
         seeds: &[WspCleanup],
         source: "003: \"any pending blocking or asynchronous calls issued by any thread in this process are canceled without posting any notification messages or signaling any event objects.\"",
@@ -106,7 +226,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "wsp.cleanup.overlapped_aborted",
+        id: ContractId::WspCleanupOverlappedAborted,
         rule: "Pending overlapped send/recv operations fail with WSA_OPERATION_ABORTED; their event is not set and their completion routine is not invoked.",
         seeds: &[WspCleanup],
         source: "003: \"canceled without setting the event object or invoking the completion routine, if specified. In this case, the pending overlapped operations fail with the error status WSA_OPERATION_ABORTED.\"",
@@ -116,7 +236,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "wsp.cleanup.sockets_reset",
+        id: ContractId::WspCleanupSocketsReset,
         rule: "Sockets still open at the final cleanup are reset and freed as if WSPCloseSocket were called; their handles are invalid afterwards (WSAENOTSOCK).",
         seeds: &[WspCleanup, SanWspCleanup],
         source: "003: \"Any sockets open when LPWSPCleanup is called are reset and automatically deallocated as if LPWSPCloseSocket was called\"",
@@ -124,7 +244,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "wsp.cleanup.lingering_data_sent",
+        id: ContractId::WspCleanupLingeringDataSent,
         rule: "Sockets already closed with data still queued are not affected by the cleanup: that data is still delivered.",
         seeds: &[WspCleanup],
         source: "003: \"sockets that have been closed with LPWSPCloseSocket but still have pending data to be sent are not affected, but the pending data is still sent.\"",
@@ -132,7 +252,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "wsp.cleanup.unload_ready",
+        id: ContractId::WspCleanupUnloadReady,
         rule: "WSPCleanup does not return until the DLL can be unloaded: no worker thread, timer or callback of the provider is left to run, and data still to send is sent or handed to a part of the stack that stays loaded.",
         seeds: &[WspCleanup],
         source: "003: \"This function should not return until the service provider DLL is prepared to be unloaded from memory.\"",
@@ -140,7 +260,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "wsp.crash_tolerant",
+        id: ContractId::WspCrashTolerant,
         rule: "A process that ends without WSPCleanup must not break the provider for other processes nor leak the provider's machine-wide state.",
         seeds: &[WspCleanup],
         source: "003: \"A Winsock service provider must be prepared to deal with a process that terminates without invoking LPWSPCleanup\"",
@@ -150,7 +270,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "wsp.cleanup.restartable",
+        id: ContractId::WspCleanupRestartable,
         rule: "After the final cleanup, WSPStartup (WSPStartupEx for SAN) can be called again at once and works like a fresh start.",
         seeds: &[WspCleanup, SanWspCleanup],
         source: "003: \"A Winsock service provider must ensure that LPWSPCleanup leaves things in a state in which the Ws2_32.dll can immediately invoke WSPStartup to reestablish Winsock usage.\"",
@@ -158,7 +278,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "san.cleanup.refcount",
+        id: ContractId::SanCleanupRefcount,
         rule: "N successful WSPStartupEx calls from the switch need N WSPCleanup calls; the SAN provider counts its open instances and only the last WSPCleanup does the actual cleanup.",
         seeds: &[SanWspCleanup],
         source: "004: \"The SAN service provider must keep an internal reference count of the number of its open instances. [...] Only the final WSPCleanup call does the actual cleanup\"",
@@ -166,7 +286,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "san.cleanup.complete_via_upcall",
+        id: ContractId::SanCleanupCompleteViaUpcall,
         rule: "At the final cleanup, each pending operation is completed through WPUCompleteOverlappedRequest with WSA_OPERATION_ABORTED.",
         seeds: &[SanWspCleanup],
         source: "004: \"A SAN service provider calls the WPUCompleteOverlappedRequest function to complete the overlapped operation [...] and also passes the WSA_OPERATION_ABORTED error code\"",
@@ -176,7 +296,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "san.cleanup.free_before_complete",
+        id: ContractId::SanCleanupFreeBeforeComplete,
         rule: "The memory tied to an operation is released before that operation is completed.",
         seeds: &[SanWspCleanup],
         source: "004: \"Before calling the WPUCompleteOverlappedRequest function to cancel an overlapped operation, the SAN service provider should release any memory associated with that operation.\"",
@@ -184,7 +304,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "san.cleanup.no_notifications",
+        id: ContractId::SanCleanupNoNotifications,
         rule: "During cleanup no network-event notification (FD_ACCEPT, FD_CONNECT, ...) is posted, neither as a window message nor by signalling a WSAEventSelect event object. The completion made through WPUCompleteOverlappedRequest is not such a notification; contrast wsp.cleanup.overlapped_aborted, where a transport provider sets no event at all.",
         seeds: &[SanWspCleanup],
         source: "004: \"During cleanup, the SAN service provider does not signal event objects to post notification messages.\"",
@@ -192,7 +312,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "san.cleanup.no_einval",
+        id: ContractId::SanCleanupNoEinval,
         rule: "A SAN provider's WSPCleanup never returns WSAEINVAL (only WSANOTINITIALISED or WSAENETDOWN).",
         seeds: &[SanWspCleanup],
         source: "004: \"Note that a SAN service provider does not support the WSAEINVAL error code for WSPCleanup.\"",
@@ -202,7 +322,7 @@ pub const CONTRACTS: &[Contract] = &[
         ],
     },
     Contract {
-        id: "nsp.cleanup.refcount",
+        id: ContractId::NspCleanupRefcount,
         rule: "N successful NSPStartup calls need N NSPCleanup calls; only the last deregisters the provider and frees what it allocated; earlier ones only decrement. An NSPCleanup with no NSPStartup behind it fails.",
         seeds: &[NspCleanup],
         source: "002: \"It is permissible to make more than one NSPStartup call. However, for each NSPStartup call, a corresponding NSPCleanup call must also be issued. Only the final NSPCleanup for the service provider does the actual cleanup; the preceding calls decrement an internal reference count in the service provider.\"",
@@ -212,7 +332,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "nsp.cleanup.invalid_provider",
+        id: ContractId::NspCleanupInvalidProvider,
         rule: "NSPCleanup with a provider id the provider does not manage fails with SOCKET_ERROR and WSAEINVAL (set through WSASetLastError).",
         seeds: &[NspCleanup],
         source: "002: \"WSAEINVAL: The lpProviderId parameter does not specify a valid provider.\"",
@@ -222,7 +342,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "nsp.cleanup.unload_ready",
+        id: ContractId::NspCleanupUnloadReady,
         rule: "NSPCleanup does not return until the DLL can be unloaded: no thread or callback of the provider is left to run.",
         seeds: &[NspCleanup],
         source: "002: \"This function should not return until the namespace service provider DLL can be unloaded from memory.\"",
@@ -232,7 +352,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "nspv2.session.same_arg",
+        id: ContractId::Nspv2SessionSameArg,
         rule: "NSPv2Cleanup and NSPv2ClientSessionRundown carry the session argument that NSPv2Startup handed back for that client.",
         seeds: &[NspV2Cleanup, NspV2ClientSessionRundown],
         source: "000: \"If a value was specified for the client session argument in the call to the NSPv2Startup function, then this same client session argument can be passed in the pvClientSessionArg parameter to the NSPv2Cleanup function\"; 001: \"then this same client session argument is passed in the pvClientSessionArg parameter to the NSPv2ClientSessionRundown function.\"",
@@ -242,7 +362,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "nspv2.session.startup_first",
+        id: ContractId::Nspv2SessionStartupFirst,
         rule: "NSPv2Cleanup needs a successful NSPv2Startup for that session before it; the counting rule of nsp.cleanup.refcount holds per provider: only the last session end frees the provider's state.",
         seeds: &[NspV2Cleanup],
         source: "000: \"The NSPv2Startup function must be called successfully before calling the NSPv2Cleanup function. It is permissible to make more than one NSPv2Startup call. However, for each NSPv2Startup call, a corresponding NSPv2Cleanup call must also be issued. Only the final NSPv2Cleanup for the service provider does the actual cleanup\"",
@@ -252,7 +372,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "nspv2.session.ends_once",
+        id: ContractId::Nspv2SessionEndsOnce,
         rule: "Every client session ends exactly once, by NSPv2Cleanup or NSPv2ClientSessionRundown (or with its host), and its argument is not used after it ended.",
         seeds: &[NspV2Cleanup, NspV2ClientSessionRundown],
         source: "000: \"notifies a namespace service provider version-2 (NSPv2) provider that a client session has terminated\"; 001: \"notifies a namespace service provider version-2 (NSPv2) provider that the client session is terminating.\"",
@@ -262,7 +382,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "nspv2.optional_stub",
+        id: ContractId::Nspv2OptionalStub,
         rule: "NSPv2Startup, NSPv2Cleanup and NSPv2ClientSessionRundown are optional: an unimplemented one is reached through a stub that returns WSAEOPNOTSUPP, never through a NULL entry of the NSPV2_ROUTINE table. The three lookup routines are required.",
         seeds: &[NspV2Cleanup, NspV2ClientSessionRundown],
         source: "000 (and 001 for NSPv2ClientSessionRundown): \"If the NSPv2Cleanup function isn't implemented, then calls to that function should be intercepted by a stub function that returns WSAEOPNOTSUPP. The NSPv2 function pointer to the unimplemented NSPv2Cleanup function in the NSPV2_ROUTINE structure should point be to the stub function.\"",
@@ -275,7 +395,7 @@ pub const CONTRACTS: &[Contract] = &[
         ],
     },
     Contract {
-        id: "nspv2.os_namespace",
+        id: ContractId::Nspv2OsNamespace,
         rule: "On Vista and Windows Server 2008, NSPv2 providers serve only NS_EMAIL (37): the host refuses a lookup in any other namespace.",
         seeds: &[NspV2Cleanup, NspV2ClientSessionRundown],
         source: "000: \"On Windows Vista and Windows Server 2008, the NSPv2Cleanup function can only be used for operations on NS_EMAIL namespace providers.\" (001 says the same of NSPv2ClientSessionRundown.)",
@@ -287,7 +407,7 @@ pub const CONTRACTS: &[Contract] = &[
         ],
     },
     Contract {
-        id: "lsp.lower_balanced",
+        id: ContractId::LspLowerBalanced,
         rule: "A layered provider, as an SPI client of the layer below, makes exactly as many WSPCleanup calls there as it made WSPStartup calls, and makes them in its own final cleanup, not earlier.",
         seeds: &[WspCleanup],
         source: "003: \"For each WSPStartup call, a corresponding LPWSPCleanup call will also be issued. Only the final LPWSPCleanup for the service provider does the actual cleanup\" (the LSP is the \"SPI client\" of the layer below).",
@@ -297,7 +417,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "loader.no_code_after_unload",
+        id: ContractId::LoaderNoCodeAfterUnload,
         rule: "No provider code runs in a process after the DLL's load count there reached zero.",
         seeds: &[NspCleanup, WspCleanup],
         source: "003 and 002: the cleanup \"should not return until the service provider DLL is prepared to be unloaded from memory\"; once unloaded, the DLL's code is gone.",
@@ -305,7 +425,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "loader.no_wait_under_loader_lock",
+        id: ContractId::LoaderNoWaitUnderLoaderLock,
         rule: "No cleanup path waits, while holding the loader lock, for a thread that needs it: no cycle through the loader lock in the wait-for graph.",
         seeds: &[],
         source: "The seeds are silent; DllMain runs under the loader lock, and a thread that exits needs that lock for DLL_THREAD_DETACH, so waiting for one from DllMain cannot end.",
@@ -315,7 +435,7 @@ pub const CONTRACTS: &[Contract] = &[
         errata: &[],
     },
     Contract {
-        id: "ws2.balanced",
+        id: ContractId::Ws2Balanced,
         rule: "The ws2_32 model itself: at the end, every provider a process started got exactly as many cleanups as startups, unless the process ended without cleanup.",
         seeds: &[WspCleanup],
         source: "003: \"For each WSPStartup call, a corresponding LPWSPCleanup call will also be issued.\"",
@@ -325,11 +445,22 @@ pub const CONTRACTS: &[Contract] = &[
 ];
 
 pub fn find(id: &str) -> Option<&'static Contract> {
-    CONTRACTS.iter().find(|contract| contract.id == id)
+    ContractId::parse(id).map(ContractId::contract)
 }
 
 #[cfg(test)]
 mod tests {
+
+    /// One row per contract, in the order of [`ContractId::ALL`].
+    #[test]
+    fn the_table_has_one_row_per_contract_id() {
+        assert_eq!(CONTRACTS.len(), ContractId::ALL.len());
+        for (row, id) in CONTRACTS.iter().zip(ContractId::ALL) {
+            assert_eq!(row.id, id);
+            assert_eq!(ContractId::parse(id.as_str()), Some(id));
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -92,7 +92,7 @@ fn every_mutant_is_caught_by_a_shipped_scenario() {
     let scenarios = common::shipped();
     let mut missed = Vec::new();
     for model in MODELS.iter().filter(|m| m.breaks().is_some()) {
-        let contract = model.breaks().expect("a mutant");
+        let contract = model.breaks().expect("a mutant").as_str();
         let caught = scenarios.iter().find_map(|(name, scenario)| {
             if !scenario.providers.iter().any(|p| p.kind == model.kind) {
                 return None;
@@ -121,7 +121,7 @@ fn every_mutant_is_caught_by_a_shipped_scenario() {
 fn every_ws2_32_mutant_is_caught_by_a_shipped_scenario() {
     let scenarios = common::shipped();
     for model in WS2_MODELS.iter().filter(|m| m.breaks.is_some()) {
-        let contract = model.breaks.expect("a mutant");
+        let contract = model.breaks.expect("a mutant").as_str();
         let options = |seed| RunOptions {
             seed: Some(seed),
             schedule: None,

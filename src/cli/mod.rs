@@ -306,13 +306,17 @@ pub fn models(format: ListFormat) -> String {
 
 /// The error for `explain ID` with no such contract, with the likeliest one meant.
 fn unknown_contract(id: &str) -> String {
-    let hint = scenario::schema::closest(id, CONTRACTS.iter().map(|c| c.id))
+    let hint = scenario::schema::closest(id, CONTRACTS.iter().map(|c| c.id.as_str()))
         .map_or(String::new(), |near| format!("did you mean `{near}`? "));
     format!("no contract `{id}`; {hint}`ws2sim explain` lists them")
 }
 
 pub fn explain_list() -> String {
-    let width = CONTRACTS.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    let width = CONTRACTS
+        .iter()
+        .map(|c| c.id.as_str().len())
+        .max()
+        .unwrap_or(0);
     let mut text = String::new();
     for contract in CONTRACTS {
         let seeds: Vec<_> = contract.seeds.iter().map(|s| s.number()).collect();
@@ -354,14 +358,14 @@ pub fn explain(contract: &contract::Contract) -> String {
             text.push_str(&format!("  - {erratum}\n"));
         }
     }
-    let mutants = crate::render::models::mutants_of(contract.id);
+    let mutants = crate::render::models::mutants_of(contract.id.as_str());
     if !mutants.is_empty() {
         text.push_str(&format!(
             "\nMutants that break it: {}\n",
             mutants.join(", ")
         ));
     }
-    let knobs = crate::render::models::knobs_breaking(contract.id);
+    let knobs = crate::render::models::knobs_breaking(contract.id.as_str());
     if !knobs.is_empty() {
         text.push_str(&format!(
             "Knob values that break it: {}\n",

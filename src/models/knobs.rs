@@ -4,6 +4,7 @@
 
 use super::ProviderKind::{self, Namespace, San, Transport};
 use super::behaviour::*;
+use crate::contract::ContractId::{self, self as C};
 
 /// One knob of [`Behaviour`].
 pub struct KnobInfo {
@@ -16,7 +17,7 @@ pub struct KnobInfo {
     set: fn(&mut Behaviour, usize),
     /// The contract value `index` breaks in a provider of `kind`; `None`: it is
     /// conforming too (an optional NSPv2 routine left as a stub).
-    breaks: fn(ProviderKind, usize) -> Option<&'static str>,
+    breaks: fn(ProviderKind, usize) -> Option<ContractId>,
 }
 
 impl KnobInfo {
@@ -45,7 +46,7 @@ impl KnobInfo {
     }
 
     /// The contract value `index` breaks in a provider of `kind` (none for index 0).
-    pub fn breaks(&self, kind: ProviderKind, index: usize) -> Option<&'static str> {
+    pub fn breaks(&self, kind: ProviderKind, index: usize) -> Option<ContractId> {
         if index == 0 {
             None
         } else {
@@ -77,18 +78,18 @@ macro_rules! row {
 }
 
 /// The counting contract of each kind (seeds 002, 003, 004).
-fn counting(kind: ProviderKind, _: usize) -> Option<&'static str> {
+fn counting(kind: ProviderKind, _: usize) -> Option<ContractId> {
     Some(match kind {
-        Transport => "wsp.cleanup.refcount",
-        San => "san.cleanup.refcount",
-        Namespace => "nsp.cleanup.refcount",
+        Transport => C::WspCleanupRefcount,
+        San => C::SanCleanupRefcount,
+        Namespace => C::NspCleanupRefcount,
     })
 }
 
-fn unload_ready(kind: ProviderKind, _: usize) -> Option<&'static str> {
+fn unload_ready(kind: ProviderKind, _: usize) -> Option<ContractId> {
     Some(match kind {
-        Namespace => "nsp.cleanup.unload_ready",
-        Transport | San => "wsp.cleanup.unload_ready",
+        Namespace => C::NspCleanupUnloadReady,
+        Transport | San => C::WspCleanupUnloadReady,
     })
 }
 
@@ -109,8 +110,8 @@ pub static KNOBS: &[KnobInfo] = &[
         not_started,
         |kind, index| {
             Some(match (kind, NotStarted::from_index(index)) {
-                (San, Some(NotStarted::Einval)) => "san.cleanup.no_einval",
-                _ => "wsp.cleanup.not_initialised",
+                (San, Some(NotStarted::Einval)) => C::SanCleanupNoEinval,
+                _ => C::WspCleanupNotInitialised,
             })
         }
     ),
@@ -118,19 +119,19 @@ pub static KNOBS: &[KnobInfo] = &[
         "failure_value",
         [Transport, San, Namespace],
         failure_value,
-        |_, _| { Some("spi.return_convention") }
+        |_, _| { Some(C::SpiReturnConvention) }
     ),
     row!("restart", [Transport, San], restart, |_, _| Some(
-        "wsp.cleanup.restartable"
+        C::WspCleanupRestartable
     )),
     row!("machine_state", [Transport], machine_state, |_, _| {
-        Some("wsp.crash_tolerant")
+        Some(C::WspCrashTolerant)
     }),
     row!(
         "dll_detach",
         [Transport, San, Namespace],
         dll_detach,
-        |_, _| { Some("loader.no_code_after_unload") }
+        |_, _| { Some(C::LoaderNoCodeAfterUnload) }
     ),
     row!(
         "final_cleanup.pending",
@@ -138,8 +139,8 @@ pub static KNOBS: &[KnobInfo] = &[
         final_cleanup.pending,
         |kind, _| {
             Some(match kind {
-                San => "san.cleanup.no_notifications",
-                _ => "wsp.cleanup.cancel_silently",
+                San => C::SanCleanupNoNotifications,
+                _ => C::WspCleanupCancelSilently,
             })
         }
     ),
@@ -147,19 +148,19 @@ pub static KNOBS: &[KnobInfo] = &[
         "final_cleanup.overlapped",
         [Transport],
         final_cleanup.overlapped,
-        |_, _| { Some("wsp.cleanup.overlapped_aborted") }
+        |_, _| { Some(C::WspCleanupOverlappedAborted) }
     ),
     row!(
         "final_cleanup.open_sockets",
         [Transport, San],
         final_cleanup.open_sockets,
-        |_, _| { Some("wsp.cleanup.sockets_reset") }
+        |_, _| { Some(C::WspCleanupSocketsReset) }
     ),
     row!(
         "final_cleanup.lingering",
         [Transport],
         final_cleanup.lingering,
-        |_, _| { Some("wsp.cleanup.lingering_data_sent") }
+        |_, _| { Some(C::WspCleanupLingeringDataSent) }
     ),
     row!(
         "final_cleanup.worker",
@@ -169,21 +170,21 @@ pub static KNOBS: &[KnobInfo] = &[
     ),
     row!("lower", [Transport], lower, |_, index| {
         Some(match Lower::from_index(index) {
-            Some(Lower::FromDllMain) => "loader.no_wait_under_loader_lock",
-            _ => "lsp.lower_balanced",
+            Some(Lower::FromDllMain) => C::LoaderNoWaitUnderLoaderLock,
+            _ => C::LspLowerBalanced,
         })
     }),
     row!("san.cancel", [San], san.cancel, |_, index| {
         Some(match SanCancel::from_index(index) {
-            Some(SanCancel::UpcallThenFree) => "san.cleanup.free_before_complete",
-            _ => "san.cleanup.complete_via_upcall",
+            Some(SanCancel::UpcallThenFree) => C::SanCleanupFreeBeforeComplete,
+            _ => C::SanCleanupCompleteViaUpcall,
         })
     }),
     row!("san.post_fd_accept", [San], san.post_fd_accept, |_, _| {
-        Some("san.cleanup.no_notifications")
+        Some(C::SanCleanupNoNotifications)
     }),
     row!("nsp.provider_id", [Namespace], nsp.provider_id, |_, _| {
-        Some("nsp.cleanup.invalid_provider")
+        Some(C::NspCleanupInvalidProvider)
     }),
     row!(
         "nspv2.routines.startup",
@@ -207,31 +208,31 @@ pub static KNOBS: &[KnobInfo] = &[
         "nspv2.host.session_arg",
         [Namespace],
         nspv2.host.session_arg,
-        |_, _| { Some("nspv2.session.same_arg") }
+        |_, _| { Some(C::Nspv2SessionSameArg) }
     ),
     row!(
         "nspv2.host.failed_session",
         [Namespace],
         nspv2.host.failed_session,
-        |_, _| { Some("nspv2.session.startup_first") }
+        |_, _| { Some(C::Nspv2SessionStartupFirst) }
     ),
     row!(
         "nspv2.host.ended_session",
         [Namespace],
         nspv2.host.ended_session,
-        |_, _| { Some("nspv2.session.ends_once") }
+        |_, _| { Some(C::Nspv2SessionEndsOnce) }
     ),
     row!(
         "nspv2.host.os_namespace",
         [Namespace],
         nspv2.host.os_namespace,
-        |_, _| { Some("nspv2.os_namespace") }
+        |_, _| { Some(C::Nspv2OsNamespace) }
     ),
 ];
 
 /// A stub is allowed for an optional routine; a NULL entry is not (seeds 000, 001).
-fn null_routine(_: ProviderKind, index: usize) -> Option<&'static str> {
-    (Routine::from_index(index) == Some(Routine::Null)).then_some("nspv2.optional_stub")
+fn null_routine(_: ProviderKind, index: usize) -> Option<ContractId> {
+    (Routine::from_index(index) == Some(Routine::Null)).then_some(C::Nspv2OptionalStub)
 }
 
 /// The knob at `path`.
@@ -288,6 +289,6 @@ mod tests {
     fn only_a_null_routine_breaks_the_stub_rule() {
         let knob = knob("nspv2.routines.rundown").expect("a knob");
         assert_eq!(knob.breaks(Namespace, 1), None);
-        assert_eq!(knob.breaks(Namespace, 2), Some("nspv2.optional_stub"));
+        assert_eq!(knob.breaks(Namespace, 2), Some(C::Nspv2OptionalStub));
     }
 }

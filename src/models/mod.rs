@@ -15,6 +15,7 @@ pub mod ws2;
 
 use serde::{Deserialize, Serialize};
 
+use crate::contract::ContractId;
 pub use behaviour::Behaviour;
 pub use file::{LoadedModel, ModelFile};
 pub use set::Set;
@@ -42,7 +43,7 @@ pub struct ModelInfo {
 
 impl ModelInfo {
     /// For a mutant: the contract its one knob breaks.
-    pub fn breaks(&self) -> Option<&'static str> {
+    pub fn breaks(&self) -> Option<ContractId> {
         breaks(self.kind, &self.behaviour).first().copied()
     }
 
@@ -64,7 +65,7 @@ pub struct Model {
 
 impl Model {
     /// The contracts its knobs break, in knob order, without repeats.
-    pub fn breaks(&self) -> Vec<&'static str> {
+    pub fn breaks(&self) -> Vec<ContractId> {
         breaks(self.kind, &self.behaviour)
     }
 
@@ -91,7 +92,7 @@ impl From<&ModelInfo> for Model {
 }
 
 /// The contracts the knobs of `behaviour` break in a provider of `kind`.
-pub fn breaks(kind: ProviderKind, behaviour: &Behaviour) -> Vec<&'static str> {
+pub fn breaks(kind: ProviderKind, behaviour: &Behaviour) -> Vec<ContractId> {
     let mut contracts = Vec::new();
     for (knob, value) in knobs::differences(&Behaviour::CONFORMING, behaviour) {
         if let Some(contract) = knob.breaks(kind, value)

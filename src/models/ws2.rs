@@ -2,6 +2,8 @@
 //! on ws2_32's own counting (`ws2.balanced`) has a mutant too. Data only, like the
 //! provider models; `ws2.rs` reads them.
 
+use crate::contract::ContractId;
+
 /// The name `--provider-model` uses for the ws2_32 model itself.
 pub const WS2_32: &str = "ws2_32";
 
@@ -10,7 +12,7 @@ pub const WS2_32: &str = "ws2_32";
 #[derive(Debug, serde::Serialize)]
 pub struct Ws2Model {
     pub name: &'static str,
-    pub breaks: Option<&'static str>,
+    pub breaks: Option<ContractId>,
     pub about: &'static str,
     #[serde(skip)]
     pub defect: Option<Ws2Defect>,
@@ -32,7 +34,7 @@ pub static WS2_MODELS: &[Ws2Model] = &[
     },
     Ws2Model {
         name: "cleans_up_first_provider_only",
-        breaks: Some("ws2.balanced"),
+        breaks: Some(ContractId::Ws2Balanced),
         about: "At the final WSACleanup, calls WSPCleanup on the first provider it started and only unloads the others.",
         defect: Some(Ws2Defect::CleansUpFirstProviderOnly),
     },

@@ -12,7 +12,7 @@ pub mod spi;
 
 use serde::Serialize;
 
-use crate::contract::{CONTRACTS, Contract};
+use crate::contract::{CONTRACTS, Contract, ContractId};
 use crate::event::*;
 use crate::trace::RunEnd;
 use crate::trace::Trace;
@@ -149,20 +149,6 @@ impl Triggers {
     }
 }
 
-/// The event kinds a checker starts from ([`Triggers`]); `ALWAYS` for the others.
-fn triggers(id: &str) -> Triggers {
-    match id {
-        // Exercised by a registration or a blocked call; violated by a notification or
-        // a blocked call left blocked.
-        "wsp.cleanup.cancel_silently" => Triggers::OP_STARTED.or(Triggers::NOTIFY),
-        "wsp.cleanup.overlapped_aborted" => Triggers::OP_STARTED,
-        "wsp.cleanup.sockets_reset" => Triggers::SOCKET,
-        "wsp.cleanup.lingering_data_sent" => Triggers::DATA,
-        "ws2.balanced" => Triggers::WSA_CLEANUP,
-        _ => Triggers::ALWAYS,
-    }
-}
-
 /// Collects what one checker found.
 pub struct Report {
     contract: &'static str,
@@ -212,66 +198,81 @@ impl Report {
 
 type Checker = fn(&Facts, &RunEnd, &mut Report);
 
-/// The checker of each contract id; ids without one here are not checked yet.
-fn checker(id: &str) -> Option<Checker> {
-    Some(match id {
-        "spi.return_convention" => spi::return_convention,
-        "wsp.cleanup.refcount" => cleanup::refcount,
-        "san.cleanup.refcount" => cleanup::san_refcount,
-        "san.cleanup.complete_via_upcall" => san::complete_via_upcall,
-        "san.cleanup.free_before_complete" => san::free_before_complete,
-        "san.cleanup.no_notifications" => san::no_notifications,
-        "san.cleanup.no_einval" => san::no_einval,
-        "wsp.cleanup.not_initialised" => spi::not_initialised,
-        "wsp.cleanup.cancel_silently" => cleanup::cancel_silently,
-        "wsp.cleanup.overlapped_aborted" => cleanup::overlapped_aborted,
-        "wsp.cleanup.sockets_reset" => cleanup::sockets_reset,
-        "wsp.cleanup.lingering_data_sent" => lifetime::lingering_data_sent,
-        "wsp.cleanup.unload_ready" => cleanup::unload_ready,
-        "wsp.crash_tolerant" => lifetime::crash_tolerant,
-        "wsp.cleanup.restartable" => spi::restartable,
-        "nsp.cleanup.refcount" => namespace::refcount,
-        "nsp.cleanup.invalid_provider" => namespace::invalid_provider,
-        "nsp.cleanup.unload_ready" => namespace::unload_ready,
-        "nspv2.session.same_arg" => namespace::same_arg,
-        "nspv2.session.startup_first" => namespace::startup_first,
-        "nspv2.session.ends_once" => namespace::ends_once,
-        "nspv2.optional_stub" => namespace::optional_stub,
-        "nspv2.os_namespace" => namespace::os_namespace,
-        "loader.no_code_after_unload" => lifetime::no_code_after_unload,
-        "lsp.lower_balanced" => layering::lower_balanced,
-        "loader.no_wait_under_loader_lock" => layering::no_wait_under_loader_lock,
-        "ws2.balanced" => lifetime::ws2_balanced,
-        _ => return None,
-    })
+/// How the oracle checks one contract: its checker, what a scenario must have for it to
+/// apply at all, and the event kinds it starts from. A checker whose family the
+/// scenario lacks, or whose triggers the run never had, could find nothing, so it is
+/// not run (exploration runs the oracle on every schedule).
+struct Row {
+    checker: Checker,
+    needs: Needs,
+    triggers: Triggers,
 }
 
-/// Whether the oracle has a checker for a contract id.
+/// The oracle's row of each contract of the table (one arm per [`ContractId`]: a new
+/// contract does not compile without its checker).
+fn row(id: ContractId) -> Row {
+    use ContractId as C;
+    use Needs::{Layered, Namespace, Nothing, San};
+    let (checker, needs, triggers): (Checker, _, _) = match id {
+        C::SpiReturnConvention => (spi::return_convention, Nothing, Triggers::ALWAYS),
+        C::WspCleanupRefcount => (cleanup::refcount, Nothing, Triggers::ALWAYS),
+        C::WspCleanupNotInitialised => (spi::not_initialised, Nothing, Triggers::ALWAYS),
+        // Exercised by a registration or a blocked call; violated by a notification or
+        // a blocked call left blocked.
+        C::WspCleanupCancelSilently => (
+            cleanup::cancel_silently,
+            Nothing,
+            Triggers::OP_STARTED.or(Triggers::NOTIFY),
+        ),
+        C::WspCleanupOverlappedAborted => {
+            (cleanup::overlapped_aborted, Nothing, Triggers::OP_STARTED)
+        }
+        C::WspCleanupSocketsReset => (cleanup::sockets_reset, Nothing, Triggers::SOCKET),
+        C::WspCleanupLingeringDataSent => (lifetime::lingering_data_sent, Nothing, Triggers::DATA),
+        C::WspCleanupUnloadReady => (cleanup::unload_ready, Nothing, Triggers::ALWAYS),
+        C::WspCrashTolerant => (lifetime::crash_tolerant, Nothing, Triggers::ALWAYS),
+        C::WspCleanupRestartable => (spi::restartable, Nothing, Triggers::ALWAYS),
+        C::SanCleanupRefcount => (cleanup::san_refcount, San, Triggers::ALWAYS),
+        C::SanCleanupCompleteViaUpcall => (san::complete_via_upcall, San, Triggers::ALWAYS),
+        C::SanCleanupFreeBeforeComplete => (san::free_before_complete, San, Triggers::ALWAYS),
+        C::SanCleanupNoNotifications => (san::no_notifications, San, Triggers::ALWAYS),
+        C::SanCleanupNoEinval => (san::no_einval, San, Triggers::ALWAYS),
+        C::NspCleanupRefcount => (namespace::refcount, Namespace, Triggers::ALWAYS),
+        C::NspCleanupInvalidProvider => (namespace::invalid_provider, Namespace, Triggers::ALWAYS),
+        C::NspCleanupUnloadReady => (namespace::unload_ready, Namespace, Triggers::ALWAYS),
+        C::Nspv2SessionSameArg => (namespace::same_arg, Namespace, Triggers::ALWAYS),
+        C::Nspv2SessionStartupFirst => (namespace::startup_first, Namespace, Triggers::ALWAYS),
+        C::Nspv2SessionEndsOnce => (namespace::ends_once, Namespace, Triggers::ALWAYS),
+        C::Nspv2OptionalStub => (namespace::optional_stub, Namespace, Triggers::ALWAYS),
+        C::Nspv2OsNamespace => (namespace::os_namespace, Namespace, Triggers::ALWAYS),
+        C::LspLowerBalanced => (layering::lower_balanced, Layered, Triggers::ALWAYS),
+        C::LoaderNoCodeAfterUnload => (lifetime::no_code_after_unload, Nothing, Triggers::ALWAYS),
+        C::LoaderNoWaitUnderLoaderLock => (
+            layering::no_wait_under_loader_lock,
+            Nothing,
+            Triggers::ALWAYS,
+        ),
+        C::Ws2Balanced => (lifetime::ws2_balanced, Nothing, Triggers::WSA_CLEANUP),
+    };
+    Row {
+        checker,
+        needs,
+        triggers,
+    }
+}
+
+/// Whether the oracle has a checker for a contract (every one of the table has).
 pub fn is_checked(contract: &Contract) -> bool {
-    checker(contract.id).is_some()
+    ContractId::ALL.contains(&contract.id)
 }
 
-/// What a scenario must have for a family of contracts to apply at all. A checker
-/// whose family the scenario lacks cannot be exercised, so it is not run (exploration
-/// runs the oracle on every schedule).
+/// What a scenario must have for a family of contracts to apply at all.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Needs {
     Nothing,
     Namespace,
     San,
     Layered,
-}
-
-fn needs(id: &str) -> Needs {
-    if id.starts_with("nsp") {
-        Needs::Namespace
-    } else if id.starts_with("san.") {
-        Needs::San
-    } else if id == "lsp.lower_balanced" {
-        Needs::Layered
-    } else {
-        Needs::Nothing
-    }
 }
 
 /// A checker, what the scenario must have for it to apply, and what the run must.
@@ -286,15 +287,20 @@ struct Resolved {
 fn checkers() -> &'static [Resolved] {
     static CHECKERS: std::sync::OnceLock<Vec<Resolved>> = std::sync::OnceLock::new();
     CHECKERS.get_or_init(|| {
-        CONTRACTS
-            .iter()
-            .filter_map(|c| {
-                checker(c.id).map(|checker| Resolved {
-                    id: c.id,
+        ContractId::ALL
+            .into_iter()
+            .map(|id| {
+                let Row {
                     checker,
-                    needs: needs(c.id),
-                    triggers: triggers(c.id),
-                })
+                    needs,
+                    triggers,
+                } = row(id);
+                Resolved {
+                    id: id.as_str(),
+                    checker,
+                    needs,
+                    triggers,
+                }
             })
             .collect()
     })

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
+use crate::contract::ContractId;
 use crate::models::knobs::KNOBS;
 use crate::models::{MODELS, ProviderKind, Set};
 
@@ -47,14 +48,14 @@ fn listing() -> Listing {
     let providers = MODELS.iter().map(|m| ModelRow {
         name: m.name,
         kind: format!("{:?}", m.kind),
-        breaks: m.breaks(),
+        breaks: m.breaks().map(ContractId::as_str),
         about: m.about,
         set: Some(m.set()),
     });
     let ws2 = crate::ws2::WS2_MODELS.iter().map(|m| ModelRow {
         name: m.name,
         kind: crate::ws2::WS2_32.to_string(),
-        breaks: m.breaks,
+        breaks: m.breaks.map(ContractId::as_str),
         about: m.about,
         set: None,
     });
@@ -72,7 +73,7 @@ fn listing() -> Listing {
                     Some(Breaks {
                         kind,
                         value,
-                        contract,
+                        contract: contract.as_str(),
                     })
                 })
             })

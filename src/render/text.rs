@@ -31,7 +31,7 @@ pub fn render(scenario: &Scenario, run: &Run, path: &str) -> String {
     );
     let _ = writeln!(out, "{}", scenario.about.trim());
     for (provider, model) in scenario.providers.iter().zip(&run.models) {
-        let breaks = model.breaks();
+        let breaks: Vec<&str> = model.breaks().into_iter().map(|c| c.as_str()).collect();
         let built_in = crate::models::find(model.kind, &model.name).is_some();
         let breaks = match (breaks.is_empty(), built_in) {
             (true, _) => String::new(),

@@ -540,7 +540,7 @@ fn fault_name(f: &Fault) -> &'static str {
 }
 
 fn expect(c: &mut Checker<'_>, sc: &Scenario) {
-    let ids = || crate::contract::CONTRACTS.iter().map(|k| k.id);
+    let ids = || crate::contract::CONTRACTS.iter().map(|k| k.id.as_str());
     let mut seen = BTreeSet::new();
     for (i, v) in sc.expect.violations.iter().enumerate() {
         if c.full() {
