@@ -131,7 +131,7 @@ fn parts(bencher: divan::Bencher, part: &str) {
             let world = reuse.world();
             if oracle {
                 let end = run_end(world, &ran.outcome);
-                violations += ws2sim::oracle::outline(world, &end).violated.len();
+                violations += ws2sim::oracle::outline(&world.trace(), &end).violated.len();
             }
             events = std::mem::take(&mut world.events);
         }
