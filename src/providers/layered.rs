@@ -106,7 +106,7 @@ pub async fn clean_lower(cx: &Cx, provider: ProviderIx, share: Share) {
     }
 }
 
-/// Forgets the lower layers still started (a defect: their clean-ups never come).
+/// Forgets the lower layers still started (`lower: OncePerLayer`: their clean-ups never come).
 pub fn forget_lower(cx: &Cx, provider: ProviderIx) {
     let mut world = cx.world.borrow_mut();
     if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {

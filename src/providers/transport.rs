@@ -1,6 +1,6 @@
 //! The transport provider model (seed 003, LPWSPCleanup). Provider code yields to the
 //! scheduler on entry to every SPI call, between reading and writing its reference
-//! count where a defect makes that racy, and before cancelling operations.
+//! count where the model is racy (`refcount: Racy`), and before cancelling operations.
 
 use crate::event::*;
 use crate::models::behaviour::*;
