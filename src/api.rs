@@ -1,0 +1,298 @@
+//! The library's front door: load a scenario, choose each provider's model, run it or
+//! explore its schedules, and read what `ws2sim run` and `ws2sim explore` would print.
+//!
+//! ```
+//! use ws2sim::{Model, Sim};
+//!
+//! // The lingering-data lesson with a provider that drops a closed socket's data.
+//! let run = Sim::from_file("scenarios/contracts/lingering-data.ron")?
+//!     .provider("msafd", Model::knobs("(final_cleanup: (lingering: Drop))")?)
+//!     .run()?;
+//! assert_eq!(run.violated(), ["wsp.cleanup.lingering_data_sent"]);
+//! assert!(run.trace().contains("discard 4096 queued bytes"));
+//!
+//! // The same scenario with the conforming model holds every contract.
+//! let run = Sim::from_file("scenarios/contracts/lingering-data.ron")?.run()?;
+//! assert!(run.violated().is_empty());
+//! # Ok::<(), ws2sim::Error>(())
+//! ```
+#![warn(missing_docs)]
+
+use std::path::{Path, PathBuf};
+
+pub use crate::explore::Strategy;
+use crate::explore::report::Report;
+use crate::explore::{self, ExploreOptions};
+use crate::models::Set;
+use crate::oracle::Verdict;
+use crate::run::{self, BudgetOverride, OptionError, RunOptions};
+use crate::scenario::{self, Scenario, ScenarioError};
+
+/// Why a scenario could not be loaded, a model chosen, or a run made.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The scenario file, or a model file, was refused (its report names the file, line
+    /// and column; [`ScenarioError::render_plain`] prints it as the CLI does).
+    #[error("{}", .0.render_plain().trim_end())]
+    File(#[from] ScenarioError),
+    /// A model, budget or provider name that does not fit the scenario.
+    #[error(transparent)]
+    Options(#[from] OptionError),
+    /// A replay token that is not one (`s1...`).
+    #[error("schedule token: {0}")]
+    Schedule(String),
+    /// Knobs written as RON that do not parse as a `set`.
+    #[error("knobs {text}: {message}")]
+    Knobs {
+        /// The knobs as given.
+        text: String,
+        /// What ron said about them.
+        message: String,
+    },
+}
+
+/// A provider model to give a provider for a run: a built-in model by name, a model
+/// file, or knobs set on the conforming model.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Model {
+    /// A built-in model (`ws2sim models` lists them) or one from a model file the
+    /// scenario lists, by name.
+    Named(String),
+    /// The path of a model file (relative to the working directory).
+    File(PathBuf),
+    /// The conforming model with these knobs changed.
+    Knobs(Set),
+}
+
+impl Model {
+    /// A built-in model (or a model of the scenario's model files), by name.
+    pub fn named(name: &str) -> Model {
+        Model::Named(name.to_string())
+    }
+
+    /// The model of a model file.
+    pub fn file(path: impl AsRef<Path>) -> Model {
+        Model::File(path.as_ref().to_path_buf())
+    }
+
+    /// The conforming model with knobs written as a model file's `set` writes them:
+    /// `"(refcount: Racy, final_cleanup: (lingering: Drop))"`.
+    pub fn knobs(text: &str) -> Result<Model, Error> {
+        ron::from_str::<Set>(text)
+            .map(Model::Knobs)
+            .map_err(|error| Error::Knobs {
+                text: text.to_string(),
+                message: error.to_string(),
+            })
+    }
+}
+
+/// A scenario ready to run, with the models, seed, schedule and budgets chosen for it.
+#[derive(Clone, Debug)]
+pub struct Sim {
+    scenario: Scenario,
+    file: String,
+    choices: Vec<(String, Model)>,
+    options: RunOptions,
+}
+
+impl Sim {
+    /// Reads and checks the scenario file at `path` (and the model files it lists).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Sim, Error> {
+        let path = path.as_ref();
+        let scenario = scenario::load_file(path)?;
+        Ok(Sim::new(scenario, path.display().to_string()))
+    }
+
+    /// Reads and checks scenario `text`; `name` is what messages call the file.
+    pub fn from_str(name: &str, text: &str) -> Result<Sim, Error> {
+        let scenario = scenario::load_str(name, text)?;
+        Ok(Sim::new(scenario, name.to_string()))
+    }
+
+    fn new(scenario: Scenario, file: String) -> Sim {
+        Sim {
+            scenario,
+            file,
+            choices: Vec::new(),
+            options: RunOptions::default(),
+        }
+    }
+
+    /// The scenario as read.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// Gives `provider` (a provider of the scenario, or `ws2_32` for ws2_32 itself) the
+    /// model `model` for every run, in place of the scenario's own.
+    pub fn provider(mut self, provider: &str, model: Model) -> Sim {
+        self.choices.retain(|(name, _)| name != provider);
+        self.choices.push((provider.to_string(), model));
+        self
+    }
+
+    /// Seeds the scheduler (in place of the scenario's `seed`).
+    pub fn seed(mut self, seed: u64) -> Sim {
+        self.options.seed = Some(seed);
+        self
+    }
+
+    /// Replays the schedule of this token (`s1...`, as a run or an exploration gives it)
+    /// in place of drawing decisions from the seed.
+    pub fn replay(mut self, token: &str) -> Result<Sim, Error> {
+        let schedule =
+            sim::Schedule::from_token(token).map_err(|e| Error::Schedule(e.to_string()))?;
+        self.options.schedule = Some(schedule);
+        Ok(self)
+    }
+
+    /// Bounds each run (in place of the scenario's `budget`; `None` keeps its value).
+    pub fn budget(
+        mut self,
+        steps_max: Option<u64>,
+        events_max: Option<u64>,
+        time_max: Option<u64>,
+    ) -> Sim {
+        self.options.budget = BudgetOverride {
+            steps_max,
+            events_max,
+            time_max,
+        };
+        self
+    }
+
+    /// The scenario with the chosen models in place, and the overrides for them.
+    fn prepared(&self) -> Result<(Scenario, Vec<(String, String)>), Error> {
+        let mut scenario = self.scenario.clone();
+        let mut overrides = Vec::new();
+        for (provider, model) in &self.choices {
+            match model {
+                Model::Named(name) => overrides.push((provider.clone(), name.clone())),
+                Model::File(path) => {
+                    overrides.push((provider.clone(), path.display().to_string()));
+                }
+                Model::Knobs(set) => {
+                    let Some(declared) =
+                        scenario.providers.iter_mut().find(|p| p.name == *provider)
+                    else {
+                        return Err(OptionError::UnknownProvider(provider.clone()).into());
+                    };
+                    declared.model = "conforming".to_string();
+                    declared.set = set.clone();
+                }
+            }
+        }
+        scenario::attach_override_models(&mut scenario, &overrides)?;
+        Ok((scenario, overrides))
+    }
+
+    /// Runs the scenario once.
+    pub fn run(&self) -> Result<Ran, Error> {
+        let (scenario, models) = self.prepared()?;
+        let options = RunOptions {
+            models,
+            ..self.options.clone()
+        };
+        let run = run::run(&scenario, &options)?;
+        Ok(Ran {
+            scenario,
+            file: self.file.clone(),
+            run,
+        })
+    }
+
+    /// Explores up to `runs` schedules with `strategy` on `jobs` threads (the report is
+    /// the same for any number of jobs). The first failing schedule comes shrunk, with
+    /// a token [`Sim::replay`] takes.
+    pub fn explore(&self, strategy: Strategy, runs: u64, jobs: usize) -> Result<Explored, Error> {
+        let (scenario, models) = self.prepared()?;
+        let options = ExploreOptions {
+            strategy,
+            seed: self.options.seed,
+            runs: Some(runs),
+            jobs: jobs.max(1),
+            models,
+            ..ExploreOptions::default()
+        };
+        let report = explore::explore(&scenario, &self.file, &options)?;
+        Ok(Explored { report })
+    }
+}
+
+/// One run: its trace in each format, its verdict and its schedule.
+pub struct Ran {
+    scenario: Scenario,
+    file: String,
+    run: run::Run,
+}
+
+impl Ran {
+    /// The text trace and verdict, byte for byte what `ws2sim run` prints.
+    pub fn trace(&self) -> String {
+        crate::render::text::render(&self.scenario, &self.run, &self.file)
+    }
+
+    /// The run as one JSON document (`ws2sim run --format json`).
+    pub fn json(&self) -> String {
+        crate::render::json::render(&self.scenario, &self.run)
+    }
+
+    /// The run as a Mermaid sequence diagram (`ws2sim run --format mermaid`).
+    pub fn mermaid(&self) -> String {
+        crate::render::mermaid::render(&self.scenario, &self.run)
+    }
+
+    /// Every contract's status and each violation.
+    pub fn verdict(&self) -> &Verdict {
+        &self.run.verdict
+    }
+
+    /// The contracts the run violated, in the table's order.
+    pub fn violated(&self) -> Vec<&'static str> {
+        self.run.verdict.violated()
+    }
+
+    /// The token that replays this run exactly ([`Sim::replay`]).
+    pub fn schedule(&self) -> String {
+        self.run.schedule.to_token()
+    }
+
+    /// Whether the run shows what the scenario's `expect` says.
+    pub fn matches_expectation(&self) -> bool {
+        self.run.matches_expectation(&self.scenario)
+    }
+}
+
+/// An exploration's report.
+pub struct Explored {
+    report: Report,
+}
+
+impl Explored {
+    /// The report, byte for byte what `ws2sim explore` prints.
+    pub fn text(&self) -> String {
+        self.report.to_text()
+    }
+
+    /// The report as JSON (`ws2sim explore --format json`).
+    pub fn json(&self) -> String {
+        self.report.to_json()
+    }
+
+    /// The contracts some schedule violated, in the order the report lists them.
+    pub fn violated(&self) -> Vec<&str> {
+        let lines = self.report.contracts.iter();
+        lines.map(|line| line.contract.as_str()).collect()
+    }
+
+    /// The first failing schedule, shrunk, as a token [`Sim::replay`] takes.
+    pub fn failure(&self) -> Option<&str> {
+        self.report.failure.as_ref().map(|f| f.schedule.as_str())
+    }
+
+    /// How many schedules ran.
+    pub fn schedules(&self) -> u64 {
+        self.report.schedules
+    }
+}

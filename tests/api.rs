@@ -1,0 +1,97 @@
+//! The library's front door (`ws2sim::Sim`): what it prints is what the CLI prints, each
+//! way of choosing a model works, a run's token replays it, and bad choices are errors.
+
+mod common;
+
+use ws2sim::{Error, Model, Sim, Strategy};
+
+const LINGERING: &str = "scenarios/contracts/lingering-data.ron";
+const RACY: &str = "scenarios/teach/racy-refcount.ron";
+
+fn stdout(args: &[&str]) -> String {
+    String::from_utf8(common::ws2sim(args).stdout).expect("UTF-8")
+}
+
+#[test]
+fn a_run_prints_what_the_command_line_prints() {
+    let sim = Sim::from_file(LINGERING).expect("loads").seed(3);
+    let run = sim.run().expect("runs");
+    assert_eq!(run.trace(), stdout(&["run", LINGERING, "--seed", "3"]));
+    let json = stdout(&["run", LINGERING, "--seed", "3", "--format", "json"]);
+    assert_eq!(run.json(), json);
+    assert!(run.matches_expectation());
+    let file = Sim::from_file(LINGERING)
+        .expect("loads")
+        .provider("msafd", Model::file("models/acme-tcp.ron"))
+        .run()
+        .expect("runs");
+    let flag = "msafd=models/acme-tcp.ron";
+    let printed = stdout(&["run", LINGERING, "--provider-model", flag]);
+    assert_eq!(file.trace(), printed);
+}
+
+#[test]
+fn each_way_of_choosing_a_model_gives_that_model() {
+    let sim = Sim::from_file(LINGERING).expect("loads");
+    let named = sim
+        .clone()
+        .provider("msafd", Model::named("drops_lingering_data"));
+    let knobs = Model::knobs("(final_cleanup: (lingering: Drop))").expect("parses");
+    let knobbed = sim.clone().provider("msafd", knobs);
+    let lingering = ["wsp.cleanup.lingering_data_sent"];
+    assert_eq!(named.run().expect("runs").violated(), lingering);
+    assert_eq!(knobbed.run().expect("runs").violated(), lingering);
+    assert!(sim.run().expect("runs").violated().is_empty());
+}
+
+#[test]
+fn an_exploration_finds_the_race_and_its_token_replays_it() {
+    let sim = Sim::from_file(RACY).expect("loads");
+    let explored = sim.explore(Strategy::Random, 500, 2).expect("explores");
+    assert!(explored.violated().contains(&"wsp.cleanup.refcount"));
+    assert_eq!(explored.schedules(), 500);
+    let printed = stdout(&["explore", RACY, "--runs", "500"]);
+    assert_eq!(explored.text(), printed);
+    let token = explored.failure().expect("a failure");
+    let replayed = sim
+        .clone()
+        .replay(token)
+        .expect("a token")
+        .run()
+        .expect("runs");
+    assert!(replayed.violated().contains(&"wsp.cleanup.refcount"));
+    let again = sim
+        .replay(&replayed.schedule())
+        .expect("a token")
+        .run()
+        .expect("runs");
+    assert_eq!(again.trace(), replayed.trace());
+}
+
+#[test]
+fn bad_choices_are_errors_not_panics() {
+    let sim = Sim::from_file(LINGERING).expect("loads");
+    let unknown = sim
+        .clone()
+        .provider("nosuch", Model::named("conforming"))
+        .run();
+    assert!(matches!(unknown, Err(Error::Options(_))));
+    let model = sim
+        .clone()
+        .provider("msafd", Model::named("no_such_model"))
+        .run();
+    assert!(matches!(model, Err(Error::Options(_))));
+    let missing = sim
+        .clone()
+        .provider("msafd", Model::file("models/none.ron"))
+        .run();
+    assert!(matches!(missing, Err(Error::File(_))));
+    assert!(matches!(
+        Model::knobs("(refcont: Racy)"),
+        Err(Error::Knobs { .. })
+    ));
+    assert!(matches!(sim.clone().replay("x1"), Err(Error::Schedule(_))));
+    let text = "Scenario(name: \"x\")";
+    let refused = Sim::from_str("inline.ron", text).expect_err("refused");
+    assert!(refused.to_string().contains("inline.ron:1:"), "{refused}");
+}
