@@ -30,6 +30,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("run", 10),
     ("render", 11),
     ("explore", 12),
+    ("api", 13),
     ("cli", 13),
     ("lib", 14),
     ("main", 14),

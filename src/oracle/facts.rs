@@ -64,6 +64,10 @@ pub struct ProcessEnd {
     /// Machine-wide provider state (a registration, a shared count) the ledger still
     /// held for the process when it ended.
     pub machine_state_held: u32,
+    /// Machine-wide provider state the kernel reclaimed as the process ended (a
+    /// registration dies with its process): the provider coped with an end without
+    /// clean-up (`wsp.crash_tolerant` exercised).
+    pub machine_state_reclaimed: u32,
 }
 
 /// The events of a run and what one reading of them found.
@@ -83,6 +87,9 @@ pub struct Facts<'w> {
     by_process: OnceCell<Vec<Vec<u32>>>,
     /// The kinds of event the run had, for [`Triggers`].
     pub(super) seen: Triggers,
+    /// Machine-wide state the kernel reclaimed from the process now ending (its
+    /// releases come just before its `ProcessEnded`).
+    reclaimed: Option<(Pid, u32)>,
 }
 
 /// A resource the ledger handed out, as the reading of the run tracks it.
@@ -171,6 +178,7 @@ impl<'w> Facts<'w> {
             held: SmallVec::new(),
             by_process: OnceCell::new(),
             seen: Triggers::ALWAYS,
+            reclaimed: None,
         };
         for (index, event) in events.iter().enumerate() {
             facts.read(&mut pairs, index, event);
@@ -222,7 +230,15 @@ impl<'w> Facts<'w> {
                 pairs.at(process, *provider).count(*what, true);
                 None
             }
-            EventKind::Release { resource, .. } => {
+            EventKind::Release {
+                resource, what, by, ..
+            } => {
+                if *by == ReleasedBy::Kernel && machine_wide(*what) {
+                    self.reclaimed = match self.reclaimed {
+                        Some((pid, count)) if pid == process => Some((pid, count + 1)),
+                        _ => Some((process, 1)),
+                    };
+                }
                 let held = self.held.get_mut(*resource as usize).and_then(Option::take);
                 if let Some(held) = held.filter(|held| held.counted) {
                     pairs
@@ -249,10 +265,15 @@ impl<'w> Facts<'w> {
                         machine_state_held += u32::from(machine_wide(held.what));
                     }
                 }
+                let machine_state_reclaimed = match self.reclaimed.take() {
+                    Some((pid, count)) if pid == process => count,
+                    _ => 0,
+                };
                 self.process_ends.push(ProcessEnd {
                     event: index,
                     process,
                     machine_state_held,
+                    machine_state_reclaimed,
                 });
                 None
             }

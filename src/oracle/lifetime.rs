@@ -1,6 +1,7 @@
 //! Checkers of what outlives a call or a process: lingering data, machine-wide state
 //! after a crash, code after unload, and the ws2_32 model's own balance.
 
+use super::facts::ProcessEnd;
 use super::{Facts, Report, Triggers, machine_wide};
 use crate::event::*;
 use crate::scenario::CloseHow;
@@ -85,7 +86,10 @@ pub fn lingering_data_sent(facts: &Facts, end: &RunEnd, report: &mut Report) {
 /// for a process that ended.
 pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
     let ends = facts.process_ends();
-    if ends.iter().any(|end| end.machine_state_held > 0) {
+    // A process that ended while a provider kept machine-wide state for it exercises
+    // the rule, whether the kernel reclaimed that state (held) or not (violated).
+    let exercised = |end: &&ProcessEnd| end.machine_state_held + end.machine_state_reclaimed > 0;
+    if ends.iter().any(|end| exercised(&end)) {
         report.exercised();
     }
     for held in facts.held_at_end().filter(|held| machine_wide(held.what)) {
