@@ -54,6 +54,7 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("model_kind_mismatch", Kind::Invalid, 6, 65),
     ("missing_model_file", Kind::Invalid, 5, 35),
     ("inline_knob_for_other_kind", Kind::Invalid, 7, 64),
+    ("san_over_udp", Kind::Invalid, 15, 45),
 ];
 
 fn snapshot(name: &str, text: &str) {

@@ -212,6 +212,21 @@ fn step_refs(c: &mut Checker<'_>, ctx: &Ctx<'_>, step: &Step, path: Path) {
                     Some(suggest(san, "SAN providers", sans)),
                 );
             }
+            // Model choice: the switch lives in the base TCP provider (SPEC section 3),
+            // so only a TCP entry routes to a SAN provider.
+            if let (Route::San(san), Some((Protocol::Udp, _))) = (via, ctx.names.catalog.get(entry))
+            {
+                c.at(
+                    &field("via"),
+                    format!(
+                        "`Socket` routes a UDP socket (catalog entry {entry}) through the \
+                         switch to `{san}`; the switch lives in the TCP provider and serves \
+                         TCP sockets only (a model choice)"
+                    ),
+                    "UDP through the switch",
+                    Some("give the socket a Tcp catalog entry, or drop `via`".to_string()),
+                );
+            }
             if !ctx.names.catalog.contains_key(entry) {
                 let ids: Vec<String> = ctx.names.catalog.keys().map(u32::to_string).collect();
                 let help = if ids.is_empty() {

@@ -253,6 +253,8 @@ struct Names {
     providers: Vec<(String, ProviderKind)>,
     /// Transport catalog ids.
     ids: Vec<u32>,
+    /// Those of UDP entries (the switch routes only TCP sockets to a SAN provider).
+    udp: Vec<u32>,
     san: bool,
     v2: bool,
 }
@@ -340,9 +342,21 @@ impl Shape {
                 });
             }
         }
+        let udp = catalog
+            .iter()
+            .filter_map(|e| match e {
+                CatalogEntry::Transport {
+                    id,
+                    protocol: Protocol::Udp,
+                    ..
+                } => Some(*id),
+                _ => None,
+            })
+            .collect();
         let names = Names {
             providers,
             ids,
+            udp,
             san: self.san,
             v2: self.v2,
         };
@@ -448,15 +462,18 @@ fn build_process(p: usize, threads: &[Vec<RawStep>], names: &Names) -> Process {
             RawStep::Startup => Step::Startup,
             RawStep::StartupVersion(a, b) => Step::StartupVersion(*a, *b),
             RawStep::Cleanup => Step::Cleanup,
-            RawStep::Socket { sock, entry, san } => Step::Socket {
-                name: format!("s{sock}"),
-                entry: names.ids[entry % names.ids.len()],
-                via: if *san && names.san {
-                    Route::San(SAN.to_string())
-                } else {
-                    Route::Catalog
-                },
-            },
+            RawStep::Socket { sock, entry, san } => {
+                let entry = names.ids[entry % names.ids.len()];
+                Step::Socket {
+                    name: format!("s{sock}"),
+                    entry,
+                    via: if *san && names.san && !names.udp.contains(&entry) {
+                        Route::San(SAN.to_string())
+                    } else {
+                        Route::Catalog
+                    },
+                }
+            }
             RawStep::Send {
                 sock,
                 bytes,
