@@ -195,7 +195,10 @@ pub const CONTRACTS: &[Contract] = &[
         model_choice: None,
         errata: &[
             "000 prints SOCKET_ERROR as \"1\": a minus sign lost in rendering; the value is -1, as 001 and 002 print it.",
-            "003 lists a third error whose meaning is a namespace provider's (\"Provider identifier given to the name-space provider is not managed by the name-space provider\"): that is WSAEINVAL, copied from NSPCleanup. ws2sim accepts WSAEINVAL from a transport provider's WSPCleanup as documented, and forbids it for SAN providers (004).",
+            "003's error table has a third row whose meaning is a namespace provider's (\"Provider identifier given to the name-space provider is not managed by the name-space provider\"), out of place on a transport page. Microsoft's page names it WSAEINVAL; its wording is not 002's (\"The lpProviderId parameter does not specify a valid provider.\"). ws2sim accepts WSAEINVAL from a transport provider's WSPCleanup as documented, and forbids it for SAN providers (004).",
+            "001 prints SOCKET_ERROR as \"(â€“1)\": an en dash stored as UTF-8 and shown as Windows-1252; the value is -1.",
+            "003 says zero is returned \"if the operation has been successfully initiated\", the wording of an asynchronous call: WSPCleanup has finished when it returns.",
+            "WSAEACCES: 000 says the caller lacks the privileges to \"initialize\" the service, 001 to \"install\" it; one code, worded two ways.",
             "001: the SDK header declares NSPv2ClientSessionRundown as returning VOID, while the page documents NO_ERROR / SOCKET_ERROR; ws2sim checks the page's convention.",
         ],
     },
@@ -329,7 +332,9 @@ pub const CONTRACTS: &[Contract] = &[
         model_choice: Some(
             "ws2_32 starts each version-1 provider of a namespace once per process, lazily, at the first Lookup there (NSPStartup with the provider's id and an NSP_ROUTINE table), and calls NSPCleanup at the process's final WSACleanup, after the transport providers (SPEC section 3). The seed names no code for an NSPCleanup with nothing started; the conforming model fails it with WSAEINVAL, the documented code that fits.",
         ),
-        errata: &[],
+        errata: &[
+            "002 says NSPCleanup lets \"the transport service provider\" free the namespace provider's resources: the namespace provider itself is meant.",
+        ],
     },
     Contract {
         id: ContractId::NspCleanupInvalidProvider,
@@ -379,7 +384,9 @@ pub const CONTRACTS: &[Contract] = &[
         model_choice: Some(
             "SPEC section 3, after WSAAdvertiseProvider: each client process gets one session, opened by NSPv2Startup in the host at its first lookup. Its final WSACleanup ends it with NSPv2Cleanup; a client that ends without that (its threads return, ExitProcess, TerminateProcess) is run down with NSPv2ClientSessionRundown; WSAUnadvertiseProvider (or the host's final WSACleanup) runs down the sessions left; a host that ends takes its sessions with it, with no call, and clients' lookups then fail with WSASERVICE_NOT_FOUND. A host that outlives a client by a tick must have run its session down.",
         ),
-        errata: &[],
+        errata: &[
+            "001's metadata gives `req.typenames: SOCKADDR_INET, *PSOCKADDR_INET`, a structure the callback does not use.",
+        ],
     },
     Contract {
         id: ContractId::Nspv2OptionalStub,
