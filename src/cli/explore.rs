@@ -159,13 +159,34 @@ pub fn explore(args: &ExploreArgs) -> ExitCode {
 }
 
 fn read_doc(path: &Path) -> Result<ShardDoc, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| {
+    use std::io::Read;
+    let shown = path.display();
+    let file = std::fs::File::open(path).map_err(|e| format!("{shown}: {e}"))?;
+    let too_large = |size: u64| {
         format!(
-            "{}: not a shard document of `ws2sim explore --shard K/N --format json`: {e}",
-            path.display()
+            "{shown}: {size} bytes is over the limit of {} bytes for a shard document",
+            shard::MAX_DOC_BYTES
         )
-    })
+    };
+    if let Ok(meta) = file.metadata()
+        && meta.len() > shard::MAX_DOC_BYTES
+    {
+        return Err(too_large(meta.len()));
+    }
+    let mut text = String::new();
+    file.take(shard::MAX_DOC_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("{shown}: {e}"))?;
+    if text.len() as u64 > shard::MAX_DOC_BYTES {
+        return Err(too_large(text.len() as u64));
+    }
+    let doc: ShardDoc = serde_json::from_str(&text).map_err(|e| {
+        format!("{shown}: not a shard document of `ws2sim explore --shard K/N --format json`: {e}")
+    })?;
+    if doc.format == shard::FORMAT {
+        crate::explore::check::check(&doc).map_err(|why| format!("{shown}: {why}"))?;
+    }
+    Ok(doc)
 }
 
 pub fn merge(args: &MergeArgs) -> ExitCode {

@@ -18,6 +18,7 @@ fn slot(ending: Ending) -> usize {
 
 /// Schedules of one ending, and the first of them in sweep order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EndingCount {
     pub schedules: u64,
     pub first: Option<u64>,
@@ -47,6 +48,11 @@ impl Endings {
     }
 
     /// Each ending some schedule had, in the order completed, deadlock, budget.
+    /// Every ending with its count, those no schedule had included.
+    pub fn all(&self) -> impl Iterator<Item = (Ending, EndingCount)> + '_ {
+        ENDINGS.into_iter().zip(self.0)
+    }
+
     pub fn seen(&self) -> impl Iterator<Item = (Ending, EndingCount)> + '_ {
         ENDINGS
             .into_iter()
@@ -59,12 +65,18 @@ impl Endings {
 /// did not complete are kept, as `(start, length)` ranges, so the first `keep` of them
 /// can be counted when a cap cuts the unit.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UnitEndings {
     deadlock: Vec<(u64, u64)>,
     budget: Vec<(u64, u64)>,
 }
 
 impl UnitEndings {
+    /// The deadlocked and the budget-stopped schedules, as `(start, length)` ranges.
+    pub fn ranges(&self) -> (&[(u64, u64)], &[(u64, u64)]) {
+        (&self.deadlock, &self.budget)
+    }
+
     /// Counts schedule `index` of the unit; true when it is the unit's first to end
     /// this way other than completed (a witness to keep).
     pub fn record(&mut self, index: u64, ending: Ending) -> bool {

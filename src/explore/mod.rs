@@ -7,6 +7,7 @@
 //! - `shrink`: the failing schedule made small;
 //! - `report`: the report as data and text; `shard`: shard documents and `merge`;
 
+pub mod check;
 pub mod endings;
 pub mod progress;
 pub mod report;
@@ -47,6 +48,7 @@ pub enum Strategy {
 
 /// A part `index` of `count` (1-based, as batch systems number array jobs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Shard {
     pub index: u64,
     pub count: u64,
@@ -218,6 +220,7 @@ pub fn explore_shard(
     let describe_one = |decisions: &[u64], run: u64| describe(scenario, &header, decisions, run);
     Ok(ShardDoc::new(
         header.clone(),
+        shard::scenario_digest(scenario),
         options.shard,
         swept,
         describe_one,

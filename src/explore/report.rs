@@ -16,6 +16,7 @@ use crate::scenario::Ending;
 
 /// What decides a sweep's schedules: equal headers, the same sweep.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Header {
     pub scenario: String,
     /// The scenario file as given on the command line (replay commands name it).
@@ -40,6 +41,7 @@ pub struct Header {
 
 /// A model file as a sweep read it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ModelDigest {
     pub file: String,
     pub digest: String,
@@ -58,6 +60,7 @@ pub enum Coverage {
 
 /// The first failing schedule, shrunk.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Failure {
     /// Index of the failing schedule in the sweep.
     pub run: u64,
@@ -102,7 +105,7 @@ pub struct EndingLine {
     pub replay: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Report {
     #[serde(flatten)]
     pub header: Header,

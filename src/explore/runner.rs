@@ -36,6 +36,7 @@ impl Summary {
 
 /// Two runs of one schedule that did not produce the same events.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Divergence {
     /// Index of the first event where the two runs part.
     pub event: usize,

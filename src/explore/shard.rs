@@ -16,12 +16,20 @@ use super::{Shard, Strategy};
 /// The version of the shard document format. It changes with the end-state hash too:
 /// documents whose hashes differ would count one end state twice. Version 3: the hash
 /// is fed as events are recorded, each kind by its own fields (`world::stream`).
-pub const FORMAT: &str = "ws2sim-explore-shard/4";
+/// Version 5: the scenario's digest, and no unknown field anywhere.
+pub const FORMAT: &str = "ws2sim-explore-shard/5";
+
+/// Largest shard document `merge` reads (refused before it is read).
+pub const MAX_DOC_BYTES: u64 = 512 * 1024 * 1024;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ShardDoc {
     pub format: String,
     pub header: Header,
+    /// The digest of the scenario as read (its parsed contents): shards of two
+    /// versions of one file are not one sweep.
+    pub scenario_digest: String,
     pub shard: Shard,
     /// Random and PCT: the shard's runs.
     pub tally: Tally,
@@ -38,6 +46,7 @@ pub struct ShardDoc {
 impl ShardDoc {
     pub fn new(
         header: Header,
+        scenario_digest: String,
         shard: Shard,
         swept: Swept,
         describe: impl Fn(&[u64], u64) -> Failure,
@@ -67,6 +76,7 @@ impl ShardDoc {
         Self {
             format: FORMAT.to_string(),
             header,
+            scenario_digest,
             shard,
             tally: swept.tally,
             units_total: swept.units_total,
@@ -90,6 +100,12 @@ impl ShardDoc {
     }
 }
 
+/// The digest of a scenario's contents as read (comments and layout left out): two
+/// sweeps of one file agree on it unless the file changed what it says.
+pub fn scenario_digest(scenario: &crate::scenario::Scenario) -> String {
+    crate::models::file::digest(&ron::to_string(scenario).unwrap_or_default())
+}
+
 /// Joins the shard documents of one sweep into its report.
 pub fn merge(docs: Vec<ShardDoc>) -> Result<Report, String> {
     let Some(first) = docs.first() else {
@@ -97,7 +113,6 @@ pub fn merge(docs: Vec<ShardDoc>) -> Result<Report, String> {
     };
     let header = first.header.clone();
     let count = first.shard.count;
-    let mut seen = vec![false; count as usize];
     for doc in &docs {
         if doc.format != FORMAT {
             return Err(format!(
@@ -105,24 +120,42 @@ pub fn merge(docs: Vec<ShardDoc>) -> Result<Report, String> {
                 doc.format
             ));
         }
-        if doc.header != header || doc.shard.count != count {
+        super::check::check(doc)
+            .map_err(|why| format!("shard {}/{}: {why}", doc.shard.index, doc.shard.count))?;
+        if doc.header != header
+            || doc.shard.count != count
+            || doc.scenario_digest != first.scenario_digest
+        {
             return Err(format!(
-                "shard {}/{} comes from another sweep (scenario, file, strategy, seed, runs, bounds, models, model files or shard count differ)",
+                "shard {}/{} comes from another sweep (scenario contents, file, strategy, seed, runs, bounds, models, model files or shard count differ)",
                 doc.shard.index, doc.shard.count
             ));
         }
-        let slot = &mut seen[(doc.shard.index - 1) as usize];
-        if *slot {
-            return Err(format!("shard {}/{count} is given twice", doc.shard.index));
-        }
-        *slot = true;
     }
-    let missing: Vec<String> = (1..=count)
-        .filter(|k| !seen[(*k - 1) as usize])
-        .map(|k| format!("{k}/{count}"))
-        .collect();
-    if !missing.is_empty() {
-        return Err(format!("missing shard(s): {}", missing.join(", ")));
+    // Bounded by the documents given, not by a count a document states.
+    let mut seen: Vec<u64> = docs.iter().map(|doc| doc.shard.index).collect();
+    seen.sort_unstable();
+    if let Some(pair) = seen.windows(2).find(|pair| pair[0] == pair[1]) {
+        return Err(format!("shard {}/{count} is given twice", pair[0]));
+    }
+    if seen.len() as u64 != count {
+        let mut missing = Vec::new();
+        let mut given = seen.iter().peekable();
+        for k in 1..=count {
+            if given.next_if_eq(&&k).is_none() {
+                missing.push(format!("{k}/{count}"));
+                if missing.len() == 10 {
+                    break;
+                }
+            }
+        }
+        let more = count - seen.len() as u64 - missing.len() as u64;
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        return Err(format!("missing shard(s): {}{more}", missing.join(", ")));
     }
     if header.strategy != Strategy::Exhaustive {
         let tally = docs

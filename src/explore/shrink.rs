@@ -18,6 +18,7 @@ const CANDIDATES_MAX: u64 = 2_000;
 
 /// How large a schedule is, compared in this order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Size {
     pub preemptions: u32,
     /// Decisions that are not the default option.

@@ -17,6 +17,7 @@ use crate::scenario::Ending;
 
 /// Counts over runs with known global indices.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Tally {
     pub schedules: u64,
     /// Schedules with at least one violation.
@@ -45,6 +46,7 @@ pub enum Shows {
 
 /// The first schedule that showed something, and its decisions, to replay it by.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Witness {
     pub shows: Shows,
     pub run: u64,
@@ -192,6 +194,7 @@ fn note_first(contracts: &mut BTreeMap<String, u64>, contract: &str, run: u64) -
 
 /// One subtree of an exhaustive search, searched up to a cap.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UnitLog {
     /// The subtree's place in search order.
     pub unit: u64,

@@ -1,0 +1,318 @@
+//! What `merge` checks of a shard document before it trusts it: every field in range,
+//! and every count consistent with the header and with the others, so that a damaged
+//! or edited document is refused (naming the field) rather than merged into a report
+//! no sweep produced.
+
+use std::collections::BTreeSet;
+
+use super::shard::ShardDoc;
+use super::tally::{Shows, Tally, UnitLog, Witness};
+use super::{Shard, Strategy};
+use crate::contract::ContractId;
+use crate::scenario::Ending;
+
+/// Most schedules one sweep may make (`--runs`).
+pub const MAX_RUNS: u64 = 1_000_000_000_000;
+/// Most shards one sweep may be split into (`--shard K/N`).
+pub const MAX_SHARDS: u64 = 100_000;
+/// Most subtrees an exhaustive search may be split into.
+pub const MAX_UNITS: u64 = 10_000_000;
+
+fn fail<T>(field: &str, why: String) -> Result<T, String> {
+    Err(format!("field `{field}`: {why}"))
+}
+
+fn ensure(ok: bool, field: &str, why: impl FnOnce() -> String) -> Result<(), String> {
+    if ok { Ok(()) } else { fail(field, why()) }
+}
+
+/// How many of `total` runs (or units) shard `shard` owns.
+pub fn owned(total: u64, shard: Shard) -> u64 {
+    (total + shard.count - shard.index) / shard.count
+}
+
+/// Checks one document on its own; the message names the field that is wrong.
+pub fn check(doc: &ShardDoc) -> Result<(), String> {
+    let shard = doc.shard;
+    ensure(
+        (1..=MAX_SHARDS).contains(&shard.count),
+        "shard.count",
+        || format!("{} is not between 1 and {MAX_SHARDS}", shard.count),
+    )?;
+    ensure(
+        (1..=shard.count).contains(&shard.index),
+        "shard.index",
+        || {
+            format!(
+                "{} is not between 1 and the count, {}",
+                shard.index, shard.count
+            )
+        },
+    )?;
+    header(doc)?;
+    match doc.header.strategy {
+        Strategy::Random | Strategy::Pct => sampled(doc),
+        Strategy::Exhaustive => exhaustive(doc),
+    }
+}
+
+fn header(doc: &ShardDoc) -> Result<(), String> {
+    let h = &doc.header;
+    ensure((1..=MAX_RUNS).contains(&h.runs), "header.runs", || {
+        format!("{} is not between 1 and {MAX_RUNS}", h.runs)
+    })?;
+    let (preemptions, depth, pct) = (h.preemptions.is_some(), h.depth, h.pct_steps);
+    let fits = match h.strategy {
+        Strategy::Random => !preemptions && depth.is_none() && pct.is_none(),
+        Strategy::Pct => {
+            !preemptions && depth.is_some_and(|d| d >= 1) && pct.is_some_and(|s| s >= 1)
+        }
+        Strategy::Exhaustive => h.seed == 0 && depth.is_none() && pct.is_none(),
+    };
+    ensure(fits, "header.strategy", || {
+        format!(
+            "{:?} does not go with the header's seed, preemptions, depth and pct_steps",
+            h.strategy
+        )
+    })
+}
+
+/// A random or PCT shard: the runs it owns, each counted once.
+fn sampled(doc: &ShardDoc) -> Result<(), String> {
+    ensure(
+        doc.units.is_empty() && doc.units_total == 0 && doc.failure_at.is_none(),
+        "units",
+        || "a random or PCT shard holds no exhaustive units".to_string(),
+    )?;
+    let t = &doc.tally;
+    let expected = owned(doc.header.runs, doc.shard);
+    ensure(t.schedules == expected, "tally.schedules", || {
+        format!(
+            "{} is not the {expected} runs shard {}/{} owns of {}",
+            t.schedules, doc.shard.index, doc.shard.count, doc.header.runs
+        )
+    })?;
+    let mine = |run: u64| run < doc.header.runs && doc.shard.owns(run);
+    counts(t, &mine, "tally")?;
+    failure(doc, t.first_failure)
+}
+
+/// What a tally's counts must agree on; `mine` says which runs it may name.
+fn counts(t: &Tally, mine: &dyn Fn(u64) -> bool, at: &str) -> Result<(), String> {
+    ensure(t.failing <= t.schedules, &format!("{at}.failing"), || {
+        format!("{} is more than the {} schedules", t.failing, t.schedules)
+    })?;
+    let ended = t
+        .endings
+        .all()
+        .try_fold(0u64, |sum, (_, count)| sum.checked_add(count.schedules));
+    let firsts_mine = t.endings.all().all(|(_, count)| {
+        count.first.is_some() == (count.schedules > 0) && count.first.is_none_or(mine)
+    });
+    ensure(
+        ended == Some(t.schedules) && firsts_mine,
+        &format!("{at}.endings"),
+        || {
+            format!(
+                "they do not count the {} schedules, or name a run of another shard",
+                t.schedules
+            )
+        },
+    )?;
+    let states = t.end_states.len() as u64;
+    ensure(
+        states <= t.schedules && (states > 0) == (t.schedules > 0),
+        &format!("{at}.end_states"),
+        || format!("{states} distinct end states for {} schedules", t.schedules),
+    )?;
+    ensure(
+        t.first_failure.is_some() == (t.failing > 0) && t.first_failure.is_none_or(mine),
+        &format!("{at}.first_failure"),
+        || {
+            format!(
+                "{:?} does not fit {} failing schedules",
+                t.first_failure, t.failing
+            )
+        },
+    )?;
+    for (contract, first) in &t.contracts {
+        ensure(
+            ContractId::parse(contract).is_some(),
+            &format!("{at}.contracts"),
+            || format!("`{contract}` is not a contract of the table"),
+        )?;
+        ensure(
+            mine(*first) && t.first_failure.is_some_and(|f| f <= *first),
+            &format!("{at}.contracts"),
+            || format!("{contract}'s first run {first} is not a failing run of this shard"),
+        )?;
+    }
+    let earliest = t.contracts.values().min().copied();
+    ensure(
+        earliest == t.first_failure,
+        &format!("{at}.contracts"),
+        || "the earliest contract's first run is not the first failure".to_string(),
+    )?;
+    if let Some((run, _)) = &t.divergence {
+        ensure(mine(*run), &format!("{at}.divergence"), || {
+            format!("run {run} is not one of this shard's")
+        })?;
+    }
+    witnesses(&t.witnesses, &t.firsts(), &format!("{at}.witnesses"))
+}
+
+/// Each first (a contract, an ending other than completed) has one witness, of its run.
+fn witnesses(list: &[Witness], firsts: &[(Shows, u64)], at: &str) -> Result<(), String> {
+    let given: BTreeSet<(&Shows, u64)> = list.iter().map(|w| (&w.shows, w.run)).collect();
+    let wanted: BTreeSet<(&Shows, u64)> = firsts.iter().map(|(s, r)| (s, *r)).collect();
+    ensure(given == wanted && given.len() == list.len(), at, || {
+        format!(
+            "{} witnesses do not match the {} contracts and endings they stand for",
+            list.len(),
+            firsts.len()
+        )
+    })
+}
+
+/// The shrunk failure is the shard's first failing run, and one of its contracts.
+fn failure(doc: &ShardDoc, first: Option<u64>) -> Result<(), String> {
+    let described = doc.failure.as_ref().map(|f| f.run);
+    let expected = match doc.header.strategy {
+        Strategy::Exhaustive => doc.failure_at.map(|(_, index)| index),
+        _ => first,
+    };
+    ensure(described == expected, "failure.run", || {
+        format!("{described:?} is not the first failing schedule, {expected:?}")
+    })?;
+    if let Some(failure) = &doc.failure {
+        ensure(
+            ContractId::parse(&failure.contract).is_some(),
+            "failure.contract",
+            || format!("`{}` is not a contract of the table", failure.contract),
+        )?;
+    }
+    Ok(())
+}
+
+/// An exhaustive shard: a log for each unit it owns, each consistent in itself.
+fn exhaustive(doc: &ShardDoc) -> Result<(), String> {
+    ensure(doc.tally == Tally::default(), "tally", || {
+        "an exhaustive shard keeps its counts in its units".to_string()
+    })?;
+    ensure(
+        (1..=MAX_UNITS).contains(&doc.units_total),
+        "units_total",
+        || format!("{} is not between 1 and {MAX_UNITS}", doc.units_total),
+    )?;
+    let expected = owned(doc.units_total, doc.shard);
+    let ordered = doc.units.windows(2).all(|pair| pair[0].unit < pair[1].unit);
+    let owned_all = doc
+        .units
+        .iter()
+        .all(|log| log.unit < doc.units_total && doc.shard.owns(log.unit));
+    ensure(
+        ordered && owned_all && doc.units.len() as u64 == expected,
+        "units",
+        || {
+            format!(
+                "{} logs are not the {expected} units shard {}/{} owns of {}, each once, in order",
+                doc.units.len(),
+                doc.shard.index,
+                doc.shard.count,
+                doc.units_total
+            )
+        },
+    )?;
+    for log in &doc.units {
+        unit(log, doc.header.runs)?;
+    }
+    let first = doc
+        .units
+        .iter()
+        .find_map(|log| Some((log.unit, log.first_failure?)));
+    ensure(doc.failure_at == first, "failure_at", || {
+        format!(
+            "{:?} is not the first failing schedule, {first:?}",
+            doc.failure_at
+        )
+    })?;
+    failure(doc, None)
+}
+
+/// One unit's log: every index inside the unit, every range in order.
+fn unit(log: &UnitLog, cap: u64) -> Result<(), String> {
+    let at = |field: &str| format!("units[{}].{field}", log.unit);
+    let n = log.schedules;
+    ensure(n <= cap, &at("schedules"), || {
+        format!("{n} is more than the sweep's {cap} runs")
+    })?;
+    let inside = |index: u64| index < n;
+    ranges(&log.failing, n, &at("failing"))?;
+    ensure(
+        log.first_failure == log.failing.first().map(|(start, _)| *start),
+        &at("first_failure"),
+        || "it is not where the first failing range starts".to_string(),
+    )?;
+    let states = log.end_states.len() as u64;
+    ensure(
+        states <= n && (states > 0) == (n > 0) && log.end_states.values().all(|i| inside(*i)),
+        &at("end_states"),
+        || format!("{states} end states, or an index past the unit's {n} schedules"),
+    )?;
+    for (contract, first) in &log.contracts {
+        let failing = log
+            .failing
+            .iter()
+            .any(|(start, length)| (*start..start + length).contains(first));
+        ensure(
+            ContractId::parse(contract).is_some() && failing,
+            &at("contracts"),
+            || format!("`{contract}` at {first} is not a contract violated by a failing schedule"),
+        )?;
+    }
+    ensure(
+        log.contracts.is_empty() == log.failing.is_empty(),
+        &at("contracts"),
+        || "failing schedules and violated contracts do not go together".to_string(),
+    )?;
+    let (deadlock, budget) = log.endings.ranges();
+    ranges(deadlock, n, &at("endings"))?;
+    ranges(budget, n, &at("endings"))?;
+    if let Some((index, _)) = &log.divergence {
+        ensure(inside(*index), &at("divergence"), || {
+            format!("{index} is past the unit's {n} schedules")
+        })?;
+    }
+    let mut firsts: Vec<(Shows, u64)> = log
+        .contracts
+        .iter()
+        .map(|(contract, first)| (Shows::Contract(contract.clone()), *first))
+        .collect();
+    for (ending, list) in [
+        (Ending::Deadlock, deadlock),
+        (Ending::BudgetExhausted, budget),
+    ] {
+        if let Some((start, _)) = list.first() {
+            firsts.push((Shows::Ending(ending), *start));
+        }
+    }
+    witnesses(&log.witnesses, &firsts, &at("witnesses"))
+}
+
+/// `(start, length)` ranges: each non-empty, in order, apart, inside `0..n`.
+fn ranges(list: &[(u64, u64)], n: u64, at: &str) -> Result<(), String> {
+    let mut next = 0;
+    for (start, length) in list {
+        let end = start
+            .checked_add(*length)
+            .filter(|end| *length > 0 && *end <= n);
+        let Some(end) = end.filter(|_| *start >= next) else {
+            return fail(
+                at,
+                format!("range ({start}, {length}) is empty, out of order or past {n}"),
+            );
+        };
+        next = end + 1;
+    }
+    Ok(())
+}
