@@ -184,6 +184,11 @@ fn read_doc(path: &Path) -> Result<ShardDoc, String> {
         format!("{shown}: not a shard document of `ws2sim explore --shard K/N --format json`: {e}")
     })?;
     if doc.format == shard::FORMAT {
+        if !doc.intact() {
+            return Err(format!(
+                "{shown}: field `digest` does not match the document: it was changed after it was written"
+            ));
+        }
         crate::explore::check::check(&doc).map_err(|why| format!("{shown}: {why}"))?;
     }
     Ok(doc)

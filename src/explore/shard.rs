@@ -41,6 +41,9 @@ pub struct ShardDoc {
     /// Exhaustive: where that failure is (unit, index within it); its global index is
     /// known only to the merge.
     pub failure_at: Option<(u64, u64)>,
+    /// The digest of the document itself (this field empty): a document damaged or
+    /// edited after it was written no longer matches it.
+    pub digest: String,
 }
 
 impl ShardDoc {
@@ -83,7 +86,28 @@ impl ShardDoc {
             units: swept.units,
             failure,
             failure_at,
+            digest: String::new(),
         }
+        .sealed()
+    }
+
+    /// The digest of this document with its `digest` field empty.
+    fn content_digest(&self) -> String {
+        let unsealed = ShardDoc {
+            digest: String::new(),
+            ..self.clone()
+        };
+        crate::models::file::digest(&serde_json::to_string(&unsealed).unwrap_or_default())
+    }
+
+    fn sealed(mut self) -> Self {
+        self.digest = self.content_digest();
+        self
+    }
+
+    /// Whether the document is as it was written (its digest matches its contents).
+    pub fn intact(&self) -> bool {
+        self.digest == self.content_digest()
     }
 
     /// Whether this part of the sweep found nothing wrong.
@@ -120,8 +144,13 @@ pub fn merge(docs: Vec<ShardDoc>) -> Result<Report, String> {
                 doc.format
             ));
         }
-        super::check::check(doc)
-            .map_err(|why| format!("shard {}/{}: {why}", doc.shard.index, doc.shard.count))?;
+        let name = format!("shard {}/{}", doc.shard.index, doc.shard.count);
+        if !doc.intact() {
+            return Err(format!(
+                "{name}: field `digest` does not match the document: it was changed after it was written"
+            ));
+        }
+        super::check::check(doc).map_err(|why| format!("{name}: {why}"))?;
         if doc.header != header
             || doc.shard.count != count
             || doc.scenario_digest != first.scenario_digest

@@ -1,0 +1,225 @@
+//! Hostile shard documents: real shards of a sweep, then one field mutated at a time.
+//! `merge` either gives the report the real shards give, or refuses (the CLI's exit 2);
+//! it never panics and never prints a report no sweep produced.
+
+mod common;
+
+use proptest::prelude::*;
+use serde_json::Value;
+use ws2sim::explore::shard::{ShardDoc, merge};
+use ws2sim::explore::{ExploreOptions, Shard, Strategy, explore_shard};
+
+const LESSON: &str = "scenarios/teach/racy-refcount.ron";
+
+/// The two shards of a random and of an exhaustive sweep of the racy lesson, as JSON.
+fn sweeps() -> Vec<Vec<Value>> {
+    let scenario = ws2sim::scenario::load_file(std::path::Path::new(LESSON)).expect("loads");
+    let sweep = |strategy, runs| -> Vec<Value> {
+        (1..=2)
+            .map(|index| {
+                let options = ExploreOptions {
+                    strategy,
+                    runs: Some(runs),
+                    shard: Shard { index, count: 2 },
+                    ..ExploreOptions::default()
+                };
+                let doc = explore_shard(&scenario, LESSON, &options).expect("explores");
+                serde_json::from_str(&doc.to_json()).expect("JSON")
+            })
+            .collect()
+    };
+    vec![sweep(Strategy::Random, 60), sweep(Strategy::Exhaustive, 40)]
+}
+
+/// Every place in a JSON value, as a path of keys and indices.
+fn places(value: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    out.push(at.clone());
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                at.push(key.clone());
+                places(inner, at, out);
+                at.pop();
+            }
+        }
+        Value::Array(list) => {
+            for (index, inner) in list.iter().enumerate() {
+                at.push(index.to_string());
+                places(inner, at, out);
+                at.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn at_mut<'v>(value: &'v mut Value, path: &[String]) -> Option<&'v mut Value> {
+    path.iter().try_fold(value, |value, key| match value {
+        Value::Object(map) => map.get_mut(key),
+        Value::Array(list) => list.get_mut(key.parse::<usize>().ok()?),
+        _ => None,
+    })
+}
+
+/// One change to the value at a place: a number moved or replaced, a flag flipped, a
+/// string edited, an element dropped or doubled, a field dropped or added.
+fn mutate(value: &mut Value, how: u8, number: u64) {
+    match (value, how % 6) {
+        (Value::Number(n), 0) => *n = (n.as_u64().unwrap_or(0).wrapping_add(1)).into(),
+        (Value::Number(n), 1) => *n = number.into(),
+        (Value::Number(n), _) => *n = (n.as_u64().unwrap_or(1).wrapping_sub(1)).into(),
+        (Value::Bool(b), _) => *b = !*b,
+        (Value::String(s), _) => s.push('x'),
+        (Value::Array(list), 0 | 1) if !list.is_empty() => {
+            list.remove(number as usize % list.len());
+        }
+        (Value::Array(list), _) if !list.is_empty() => {
+            let copy = list[number as usize % list.len()].clone();
+            list.push(copy);
+        }
+        (Value::Object(map), 0) if !map.is_empty() => {
+            let key = map.keys().nth(number as usize % map.len()).cloned();
+            if let Some(key) = key {
+                map.remove(&key);
+            }
+        }
+        (Value::Object(map), _) => {
+            map.insert("unexpected".to_string(), Value::Bool(true));
+        }
+        (Value::Null, _) => {}
+        (other, _) => *other = Value::Null,
+    }
+}
+
+fn report(docs: &[Value]) -> Result<String, String> {
+    let docs: Result<Vec<ShardDoc>, String> = docs
+        .iter()
+        .map(|doc| serde_json::from_value(doc.clone()).map_err(|e| e.to_string()))
+        .collect();
+    merge(docs?).map(|report| report.to_json())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_mutated_shard_merges_to_the_same_report_or_is_refused(
+        sweep in 0usize..2,
+        which in 0usize..2,
+        place in any::<prop::sample::Index>(),
+        how in any::<u8>(),
+        number in prop_oneof![Just(0u64), Just(1), Just(u64::MAX), any::<u64>()],
+    ) {
+        static SWEEPS: std::sync::OnceLock<Vec<Vec<Value>>> = std::sync::OnceLock::new();
+        let docs = &SWEEPS.get_or_init(sweeps)[sweep];
+        let original = report(docs).expect("real shards merge");
+        let mut changed = docs.clone();
+        let mut all = Vec::new();
+        places(&changed[which], &mut Vec::new(), &mut all);
+        let path = place.get(&all).clone();
+        if let Some(value) = at_mut(&mut changed[which], &path) {
+            mutate(value, how, number);
+        }
+        if let Ok(merged) = report(&changed) {
+            prop_assert_eq!(merged, original, "mutated at {:?}", path);
+        }
+    }
+}
+
+/// A document edited and sealed again (its digest recomputed), as a deliberate forger
+/// would: the checks of its fields must still refuse what no sweep writes.
+fn resealed(mut doc: Value) -> ShardDoc {
+    doc["digest"] = Value::String(String::new());
+    let parsed: ShardDoc = serde_json::from_value(doc).expect("still a shard document");
+    let text = serde_json::to_string(&parsed).expect("JSON");
+    ShardDoc {
+        digest: ws2sim::models::file::digest(&text),
+        ..parsed
+    }
+}
+
+fn refused(edit: impl Fn(&mut Vec<Value>), field: &str) {
+    let mut docs = sweeps()[0].clone();
+    edit(&mut docs);
+    let docs: Vec<ShardDoc> = docs.into_iter().map(resealed).collect();
+    let why = merge(docs).expect_err("refused");
+    assert!(why.contains(field), "{field}: {why}");
+}
+
+#[test]
+fn edited_and_resealed_documents_are_refused_by_their_fields() {
+    refused(|d| d[0]["shard"]["count"] = 0.into(), "shard.count");
+    refused(|d| d[0]["shard"]["index"] = 0.into(), "shard.index");
+    refused(|d| d[0]["shard"]["index"] = 3.into(), "shard.index");
+    refused(|d| d[0]["shard"]["count"] = u64::MAX.into(), "shard.count");
+    refused(|d| d[0]["header"]["runs"] = 0.into(), "header.runs");
+    refused(
+        |d| d[0]["header"]["strategy"] = "pct".into(),
+        "header.strategy",
+    );
+    refused(|d| d[0]["tally"]["schedules"] = 0.into(), "tally.schedules");
+    refused(|d| d[0]["tally"]["failing"] = 31.into(), "tally.failing");
+    refused(
+        |d| d[0]["tally"]["first_failure"] = 1000.into(),
+        "tally.first_failure",
+    );
+    refused(|d| d[1]["scenario_digest"] = "0".into(), "another sweep");
+}
+
+/// A sweep of many shards with all but one missing is listed briefly, without an
+/// allocation sized by the count.
+#[test]
+fn missing_shards_are_listed_briefly() {
+    let scenario = ws2sim::scenario::load_file(std::path::Path::new(LESSON)).expect("loads");
+    let options = ExploreOptions {
+        runs: Some(60),
+        shard: Shard {
+            index: 1,
+            count: 100_000,
+        },
+        ..ExploreOptions::default()
+    };
+    let doc = explore_shard(&scenario, LESSON, &options).expect("explores");
+    let why = merge(vec![doc]).expect_err("refused");
+    assert!(
+        why.starts_with("missing shard(s): 2/100000, 3/100000") && why.ends_with("and 99989 more"),
+        "{why}"
+    );
+}
+
+#[test]
+fn an_unknown_field_anywhere_is_refused() {
+    let mut doc = sweeps()[0][0].clone();
+    doc["tally"]["endings"][0]["extra"] = Value::Bool(true);
+    assert!(serde_json::from_value::<ShardDoc>(doc).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// Whatever a forger writes and seals, merge answers without a panic.
+    #[test]
+    fn resealed_mutations_never_panic(
+        sweep in 0usize..2,
+        which in 0usize..2,
+        place in any::<prop::sample::Index>(),
+        how in any::<u8>(),
+        number in prop_oneof![Just(0u64), Just(1), Just(u64::MAX), any::<u64>()],
+    ) {
+        static SWEEPS: std::sync::OnceLock<Vec<Vec<Value>>> = std::sync::OnceLock::new();
+        let mut docs = SWEEPS.get_or_init(sweeps)[sweep].clone();
+        let mut all = Vec::new();
+        places(&docs[which], &mut Vec::new(), &mut all);
+        let path = place.get(&all).clone();
+        if let Some(value) = at_mut(&mut docs[which], &path) {
+            mutate(value, how, number);
+        }
+        let parsed: Result<Vec<ShardDoc>, _> = docs
+            .into_iter()
+            .map(|doc| serde_json::from_value::<ShardDoc>(doc.clone()).map(|_| resealed(doc)))
+            .collect();
+        if let Ok(parsed) = parsed {
+            let _ = merge(parsed);
+        }
+    }
+}
