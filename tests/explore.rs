@@ -337,6 +337,8 @@ fn command_line_exit_codes() {
         &["explore", LESSON, "--strategy", "exhaustive", "--seed", "5"],
         &["explore", LESSON, "--shard", "1/2", "--format", "text"],
         &["explore", LESSON, "--provider-model", "nosuch=conforming"],
+        &["explore", LESSON, "--runs", "1000000000001"],
+        &["explore", LESSON, "--shard", "1/100001"],
         &["merge", "Cargo.toml"],
     ] {
         assert_eq!(ws2sim(bad).0, 2, "{bad:?}");

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use super::{fail, load_with_models, parse_assignment, print};
 use crate::explore::shard::{self, ShardDoc};
-use crate::explore::{ExploreOptions, Shard, Strategy};
+use crate::explore::{ExploreOptions, Shard, Strategy, check};
 
 /// How `explore` and `merge` print their report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -22,7 +22,7 @@ pub struct ExploreArgs {
     pub file: PathBuf,
     #[arg(long, value_enum, default_value_t = Strategy::Random)]
     pub strategy: Strategy,
-    /// At most this many schedules [default: 10000; exhaustive: 1000000].
+    /// At most this many schedules, 1 to 10^12 [default: 10000; exhaustive: 1000000].
     #[arg(long)]
     pub runs: Option<u64>,
     /// Exhaustive: at most K preemptions per schedule, or `unbounded` [default: 2].
@@ -85,6 +85,23 @@ fn options(args: &ExploreArgs) -> Result<ExploreOptions, String> {
     }
     if args.jobs == 0 {
         return Err("--jobs must be at least 1".to_string());
+    }
+    if let Some(runs) = args.runs
+        && !(1..=check::MAX_RUNS).contains(&runs)
+    {
+        return Err(format!(
+            "--runs is {runs}; it must be between 1 and {}",
+            check::MAX_RUNS
+        ));
+    }
+    if let Some(shard) = args.shard
+        && shard.count > check::MAX_SHARDS
+    {
+        return Err(format!(
+            "--shard splits the sweep into {} parts; at most {} are allowed",
+            shard.count,
+            check::MAX_SHARDS
+        ));
     }
     if args.shard.is_some() && args.format == Some(Format::Text) {
         return Err("--shard writes a JSON shard document for `ws2sim merge`".to_string());
