@@ -55,6 +55,8 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("missing_model_file", Kind::Invalid, 5, 35),
     ("inline_knob_for_other_kind", Kind::Invalid, 7, 64),
     ("san_over_udp", Kind::Invalid, 15, 45),
+    ("name_control_char", Kind::Invalid, 8, 22),
+    ("name_too_long", Kind::Invalid, 7, 31),
 ];
 
 fn snapshot(name: &str, text: &str) {

@@ -18,6 +18,32 @@ fn id(text: &str) -> String {
         .collect()
 }
 
+/// Participant ids, one per name: two names that [`id`] writes alike (`a-b`, `a_b`)
+/// get `_2`, `_3` after the first, in the order they first appear.
+#[derive(Default)]
+struct Ids {
+    given: BTreeMap<String, String>,
+    used: BTreeSet<String>,
+}
+
+impl Ids {
+    fn of(&mut self, name: &str) -> String {
+        if let Some(known) = self.given.get(name) {
+            return known.clone();
+        }
+        let base = id(name);
+        let mut candidate = base.clone();
+        let mut n = 1;
+        while self.used.contains(&candidate) {
+            n += 1;
+            candidate = format!("{base}_{n}");
+        }
+        self.used.insert(candidate.clone());
+        self.given.insert(name.to_string(), candidate.clone());
+        candidate
+    }
+}
+
 fn clean(text: &str) -> String {
     // `#` starts an entity code and `;` ends a message: write both as entity codes.
     let mut out = String::with_capacity(text.len());
@@ -44,8 +70,9 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
     // Each thread's open calls: the participant each one went to.
     let mut stacks: BTreeMap<(Pid, Option<Tid>), Vec<String>> = BTreeMap::new();
     let mut violations = run.verdict.violations.iter().peekable();
+    let mut ids = Ids::default();
     for (index, event) in run.events.iter().enumerate() {
-        let thread = id(&labels.who(event));
+        let thread = ids.of(&labels.who(event));
         add(thread.clone(), labels.who(event), &mut participants);
         let process = &run.names.processes[event.process as usize];
         let stack = stacks.entry((event.process, event.thread)).or_default();
@@ -56,12 +83,12 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
                     Some(provider) => {
                         let name = labels.provider(provider);
                         (
-                            id(&format!("{process}_{name}")),
+                            ids.of(&format!("{process}_{name}")),
                             format!("{process}: {name}.dll"),
                         )
                     }
                     None => (
-                        id(&format!("{process}_ws2_32")),
+                        ids.of(&format!("{process}_ws2_32")),
                         format!("{process}: ws2_32.dll"),
                     ),
                 };
@@ -130,4 +157,19 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Ids;
+
+    /// Names Mermaid would write alike stay apart; a name keeps its id.
+    #[test]
+    fn names_written_alike_get_ids_of_their_own() {
+        let mut ids = Ids::default();
+        assert_eq!(ids.of("app-1/main"), "app_1_main");
+        assert_eq!(ids.of("app_1/main"), "app_1_main_2");
+        assert_eq!(ids.of("app 1/main"), "app_1_main_3");
+        assert_eq!(ids.of("app-1/main"), "app_1_main");
+    }
 }

@@ -14,6 +14,7 @@ mod namespace;
 pub(crate) mod schema;
 mod steps;
 mod syntax;
+mod text;
 mod validate;
 
 #[cfg(test)]
@@ -32,6 +33,7 @@ pub use model_file::{
 };
 pub use name::Name;
 pub use steps::step_name;
+pub use text::{MAX_NAME_CHARS, MAX_TEXT_CHARS};
 pub use validate::{
     MAX_CATALOG_ENTRIES, MAX_EVENTS_BUDGET, MAX_PROCESSES, MAX_PROTOCOL_CHAIN, MAX_PROVIDERS,
     MAX_STEPS_BUDGET, MAX_STEPS_PER_THREAD, MAX_STEPS_TOTAL, MAX_THREADS_PER_PROCESS,

@@ -178,6 +178,8 @@ impl Checker<'_> {
 pub(crate) fn validate(file: &str, text: &str, sc: &Scenario) -> Result<(), Located> {
     let mut c = Checker::new(file, text);
     let names = Names::new(sc);
+    super::text::names(&mut c, sc);
+    c.in_section = 0;
     settings(&mut c, sc);
     c.in_section = 0;
     providers(&mut c, sc);
