@@ -339,6 +339,16 @@ fn command_line_exit_codes() {
         &["explore", LESSON, "--provider-model", "nosuch=conforming"],
         &["explore", LESSON, "--runs", "1000000000001"],
         &["explore", LESSON, "--shard", "1/100001"],
+        &[
+            "explore",
+            LESSON,
+            "--strategy",
+            "pct",
+            "--depth",
+            "4294967295",
+        ],
+        &["explore", LESSON, "--jobs", "1025"],
+        &["explore", LESSON, "--jobs", "18446744073709551615"],
         &["merge", "Cargo.toml"],
     ] {
         assert_eq!(ws2sim(bad).0, 2, "{bad:?}");

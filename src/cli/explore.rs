@@ -28,10 +28,11 @@ pub struct ExploreArgs {
     /// Exhaustive: at most K preemptions per schedule, or `unbounded` [default: 2].
     #[arg(long, value_name = "K")]
     pub preemptions: Option<String>,
-    /// PCT: the bug depth D (D-1 priority change points) [default: 3].
+    /// PCT: the bug depth D, 1 to 1000 (D-1 priority change points) [default: 3].
     #[arg(long, value_name = "D")]
     pub depth: Option<u32>,
-    /// Threads to run schedules on; the report does not depend on it.
+    /// Threads to run schedules on, 1 to 1024 (at most four per core are started); the
+    /// report does not depend on it.
     #[arg(long, default_value_t = 1)]
     pub jobs: usize,
     /// Explore part K of N of the sweep and write a shard document (JSON) for
@@ -77,14 +78,21 @@ fn options(args: &ExploreArgs) -> Result<ExploreOptions, String> {
                 .to_string(),
         );
     }
-    if args.depth == Some(0) {
-        return Err("--depth must be at least 1".to_string());
+    if let Some(depth) = args.depth
+        && !(1..=MAX_DEPTH).contains(&depth)
+    {
+        return Err(format!(
+            "--depth is {depth}; it must be between 1 and {MAX_DEPTH}"
+        ));
     }
     if args.runs == Some(0) {
         return Err("--runs must be at least 1".to_string());
     }
-    if args.jobs == 0 {
-        return Err("--jobs must be at least 1".to_string());
+    if !(1..=MAX_JOBS).contains(&args.jobs) {
+        return Err(format!(
+            "--jobs is {}; it must be between 1 and {MAX_JOBS}",
+            args.jobs
+        ));
     }
     if let Some(runs) = args.runs
         && !(1..=check::MAX_RUNS).contains(&runs)
@@ -126,6 +134,12 @@ fn options(args: &ExploreArgs) -> Result<ExploreOptions, String> {
         progress: true,
     })
 }
+
+/// Largest PCT depth: each draws a change point, and a bug of depth 1,000 is beyond what
+/// a sweep can hope to find.
+const MAX_DEPTH: u32 = 1_000;
+/// Most `--jobs` accepted (the pool starts at most four threads per core).
+const MAX_JOBS: usize = 1_024;
 
 fn exit(passed: bool) -> ExitCode {
     if passed {

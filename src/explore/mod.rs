@@ -132,6 +132,19 @@ fn plan(
         };
         Ok(run::run(scenario, &run_options)?.schedule.len() as u64)
     };
+    let bound = |flag: &'static str, value: u64, limit: u64| {
+        if (1..=limit).contains(&value) {
+            Ok(())
+        } else {
+            Err(OptionError::Budget { flag, value, limit })
+        }
+    };
+    if let Some(runs) = options.runs {
+        bound("--runs", runs, check::MAX_RUNS)?;
+    }
+    if let Some(depth) = options.depth {
+        bound("--depth", u64::from(depth), 1_000)?;
+    }
     let pct_steps = if pct { Some(probe()?) } else { None };
     run::resolve_models(scenario, &options.models)?;
     run::resolve_ws2_model(&options.models)?;
@@ -147,7 +160,7 @@ fn plan(
         depth: options.depth.unwrap_or(DEPTH_DEFAULT),
         pct_steps: pct_steps.unwrap_or(1),
         shard: options.shard,
-        jobs: options.jobs.max(1),
+        jobs: options.jobs.clamp(1, 1_024),
         check_determinism: options.check_determinism,
         models: options.models.clone(),
         for_merge,

@@ -82,11 +82,13 @@ impl Plan {
         }
     }
 
-    /// A pool of `jobs` threads; parallel iterators run inside it, never in rayon's
-    /// global pool (which would take every core even for `--jobs 1`).
+    /// A pool of `jobs` threads, four per core at most (more only wait their turn);
+    /// parallel iterators run inside it, never in rayon's global pool (which would take
+    /// every core even for `--jobs 1`).
     fn pool(&self) -> rayon::ThreadPool {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         rayon::ThreadPoolBuilder::new()
-            .num_threads(self.jobs.max(1))
+            .num_threads(self.jobs.clamp(1, 4 * cores))
             .thread_name(|index| format!("ws2sim-explore-{index}"))
             .build()
             .expect("a thread pool can be built")
