@@ -327,3 +327,39 @@ fn advice_fits_the_case() {
     let out = ws2sim(&["graph", "scenarios/contracts/nsp-lookup-two-threads.ron"]);
     assert!(stdout(&out).contains("// no transport entries"));
 }
+
+/// Output is never lost silently: a full disk on standard output is an error (exit 2,
+/// one line on stderr) for every command that prints, never a panic or exit 0.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_standard_output_is_an_error() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return;
+    };
+    for args in [
+        &["models"][..],
+        &["explain"],
+        &["check", "scenarios/contracts/lingering-data.ron"],
+        &["run", "scenarios/contracts/lingering-data.ron"],
+        &["graph", "scenarios/contracts/two-lsps-stacked.ron"],
+        &[
+            "explore",
+            "scenarios/teach/racy-refcount.ron",
+            "--runs",
+            "50",
+        ],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(full.try_clone().expect("a second handle"))
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot write to standard output"),
+            "{args:?}: {stderr}"
+        );
+    }
+}

@@ -181,13 +181,15 @@ pub fn main() -> ExitCode {
             let mut bad = false;
             for file in &files {
                 match scenario::check_file(file) {
-                    Ok(scenario::Checked::Scenario(_)) => println!("{}: ok", file.display()),
-                    Ok(scenario::Checked::Model(loaded)) => println!(
-                        "{}: ok (model `{}`, {:?})",
+                    Ok(scenario::Checked::Scenario(_)) => {
+                        print(&format!("{}: ok\n", file.display()))
+                    }
+                    Ok(scenario::Checked::Model(loaded)) => print(&format!(
+                        "{}: ok (model `{}`, {:?})\n",
                         file.display(),
                         loaded.model.name,
                         loaded.model.kind
-                    ),
+                    )),
                     Err(error) => bad = bad || report(error) == ExitCode::from(BAD_INPUT),
                 }
             }
@@ -227,9 +229,18 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Writes to standard output. Output is never lost silently: a reader that closed the
+/// pipe ends the program quietly (exit 141, as a shell reports SIGPIPE), and any other
+/// failure (a full disk) ends it with a one-line message and exit 2.
 pub(crate) fn print(text: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
+    if let Err(error) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("error: cannot write to standard output: {error}");
+        std::process::exit(i32::from(BAD_INPUT));
+    }
 }
 
 pub(crate) fn fail(message: &str) -> ExitCode {
