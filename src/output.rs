@@ -14,6 +14,10 @@ use std::path::{Path, PathBuf};
 pub enum OutputError {
     #[error("--output {0} is the scenario file this run reads; refusing to overwrite it")]
     WouldOverwriteInput(String),
+    #[error(
+        "--output {path} exists and is {what}, not a regular file; ws2sim replaces only regular files"
+    )]
+    NotRegular { path: String, what: &'static str },
     #[error("--output {path}: {source}")]
     Io {
         path: String,
@@ -35,6 +39,24 @@ pub fn write_atomically(path: &Path, contents: &[u8], input: &Path) -> Result<()
     };
     if same_file(path, input) {
         return Err(OutputError::WouldOverwriteInput(shown));
+    }
+    // Renaming over a device node, a FIFO, a directory or a symbolic link would replace
+    // something ws2sim did not make (run as root, `--output /dev/null` would replace the
+    // device node).
+    if let Ok(meta) = fs::symlink_metadata(path) {
+        let kind = meta.file_type();
+        let what = if kind.is_symlink() {
+            Some("a symbolic link")
+        } else if kind.is_dir() {
+            Some("a directory")
+        } else if !kind.is_file() {
+            Some("a device, a FIFO or a socket")
+        } else {
+            None
+        };
+        if let Some(what) = what {
+            return Err(OutputError::NotRegular { path: shown, what });
+        }
     }
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
@@ -170,16 +192,58 @@ mod tests {
     fn a_failed_write_leaves_no_file_behind() {
         let dir = scratch("fail");
         let input = dir.join("s.ron");
-        // The destination is a directory: the rename fails after the text was written.
+        // The destination is a directory: refused before anything is written.
         let target = dir.join("taken");
         fs::create_dir_all(target.join("inside")).expect("dir");
         let error = write_atomically(&target, b"trace", &input);
-        assert!(matches!(error, Err(OutputError::Io { .. })), "{error:?}");
+        assert!(
+            matches!(error, Err(OutputError::NotRegular { .. })),
+            "{error:?}"
+        );
         assert!(target.join("inside").is_dir());
         assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
         // A directory that does not exist: nothing is created.
         let error = write_atomically(&dir.join("no/such/dir/t.txt"), b"x", &input);
         assert!(matches!(error, Err(OutputError::Io { .. })), "{error:?}");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// Only a regular file is ever replaced: a FIFO, a directory, a symbolic link (to
+    /// a file or to a FIFO) and a device node are refused and left as they were.
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_replaced() {
+        let dir = scratch("not-regular");
+        let input = dir.join("scenario.ron");
+        fs::write(&input, "x").expect("write");
+        let fifo = dir.join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        let regular = dir.join("regular.txt");
+        fs::write(&regular, "old").expect("write");
+        let link = dir.join("link");
+        std::os::unix::fs::symlink(&regular, &link).expect("symlink");
+        let mut targets = vec![dir.join("subdir"), link.clone(), PathBuf::from("/dev/null")];
+        fs::create_dir(&targets[0]).expect("mkdir");
+        if made.is_ok_and(|s| s.success()) {
+            targets.push(fifo);
+        }
+        for target in &targets {
+            let refused = write_atomically(target, b"new", &input);
+            assert!(
+                matches!(refused, Err(OutputError::NotRegular { .. })),
+                "{}: {refused:?}",
+                target.display()
+            );
+        }
+        assert!(
+            fs::symlink_metadata(&link)
+                .expect("still there")
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read_to_string(&regular).expect("read"), "old");
+        write_atomically(&regular, b"new", &input).expect("a regular file is replaced");
+        assert_eq!(fs::read_to_string(&regular).expect("read"), "new");
         let _ = fs::remove_dir_all(&dir);
     }
 }
