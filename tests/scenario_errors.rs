@@ -57,6 +57,7 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("san_over_udp", Kind::Invalid, 15, 45),
     ("name_control_char", Kind::Invalid, 8, 22),
     ("name_too_long", Kind::Invalid, 7, 31),
+    ("wspstartup_on_san", Kind::Invalid, 8, 39),
 ];
 
 fn snapshot(name: &str, text: &str) {

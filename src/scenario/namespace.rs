@@ -132,12 +132,22 @@ pub(super) fn call_mismatch(names: &Names<'_>, provider: &str, call: SpiCall) ->
             .get(provider)
             .is_some_and(|vs| vs.contains(&v))
     };
-    let (fits, meant_for) = match wanted {
-        None => (
+    let (fits, meant_for) = match (wanted, call) {
+        // Seed 004: the switch starts a SAN provider with WSPStartupEx, and only a SAN
+        // provider exports it; WSPCleanup ends either kind.
+        (None, SpiCall::WSPStartup) => (
+            declared.kind == ProviderKind::Transport,
+            "transport providers (a SAN provider is started with WSPStartupEx, seed 004)",
+        ),
+        (None, SpiCall::WSPStartupEx) => (
+            declared.kind == ProviderKind::San,
+            "SAN providers (the switch's start-up, seed 004)",
+        ),
+        (None, _) => (
             declared.kind != ProviderKind::Namespace,
             "transport and SAN providers",
         ),
-        Some(v) => (
+        (Some(v), _) => (
             declared.kind == ProviderKind::Namespace && has_version(v),
             if v == NspVersion::V1 {
                 "V1 namespace providers"
