@@ -61,6 +61,17 @@ knob! {
 }
 
 knob! {
+    /// What a WSPCleanup that is not the last does (seed 003: "the preceding calls simply
+    /// decrement an internal reference count").
+    EarlierCleanup {
+        /// Counts down, and nothing else.
+        Decrement,
+        /// Counts down and resets the process's open sockets, as the final one would.
+        ResetSockets,
+    }
+}
+
+knob! {
     /// The answer to a WSPCleanup with no WSPStartup (WSPStartupEx) behind it.
     NotStarted {
         /// SOCKET_ERROR with WSANOTINITIALISED (seeds 003, 004).
@@ -310,6 +321,7 @@ pub struct NspV2 {
 pub struct Behaviour {
     pub refcount: Refcount,
     pub actual_cleanup: ActualCleanup,
+    pub earlier_cleanup: EarlierCleanup,
     pub not_started: NotStarted,
     pub failure_value: FailureValue,
     pub restart: Restart,
@@ -327,6 +339,7 @@ impl Behaviour {
     pub const CONFORMING: Behaviour = Behaviour {
         refcount: Refcount::Locked,
         actual_cleanup: ActualCleanup::OnLast,
+        earlier_cleanup: EarlierCleanup::Decrement,
         not_started: NotStarted::NotInitialised,
         failure_value: FailureValue::SocketError,
         restart: Restart::Allowed,

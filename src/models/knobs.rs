@@ -105,6 +105,12 @@ pub static KNOBS: &[KnobInfo] = &[
         counting
     ),
     row!(
+        "earlier_cleanup",
+        [Transport, San],
+        earlier_cleanup,
+        counting
+    ),
+    row!(
         "not_started",
         [Transport, San],
         not_started,

@@ -44,6 +44,7 @@ level! {
     Set as "set" {
         refcount: Refcount,
         actual_cleanup: ActualCleanup,
+        earlier_cleanup: EarlierCleanup,
         not_started: NotStarted,
         failure_value: FailureValue,
         restart: Restart,
@@ -118,6 +119,7 @@ impl Set {
         let mut c = Collect(Vec::new());
         c.put("refcount", self.refcount);
         c.put("actual_cleanup", self.actual_cleanup);
+        c.put("earlier_cleanup", self.earlier_cleanup);
         c.put("not_started", self.not_started);
         c.put("failure_value", self.failure_value);
         c.put("restart", self.restart);
@@ -183,6 +185,7 @@ impl Set {
         match path {
             "refcount" => self.refcount = parse(value),
             "actual_cleanup" => self.actual_cleanup = parse(value),
+            "earlier_cleanup" => self.earlier_cleanup = parse(value),
             "not_started" => self.not_started = parse(value),
             "failure_value" => self.failure_value = parse(value),
             "restart" => self.restart = parse(value),

@@ -48,13 +48,18 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
         let released = (count > 0)
             .then(|| first_released(facts, c.call, c.ret, c.provider))
             .flatten();
-        if let Some(what) = released {
+        if let Some(done) = released {
+            let done = match done {
+                Cleaned::Released(what) => format!("released {}", describe(what)),
+                Cleaned::Reset(socket) => {
+                    format!("reset socket {}", facts.socket(c.process, socket))
+                }
+            };
             report.violation(
                 facts,
                 c.ret,
                 || format!(
-                    "{name}!WSPCleanup released {} although {} in {} still {} WSPCleanup: only the last one may do the actual cleanup",
-                    describe(what),
+                    "{name}!WSPCleanup {done} although {} in {} still {} WSPCleanup: only the last one may do the actual cleanup",
                     counted(count, "WSPStartup call"),
                     facts.process(c.process),
                     if count == 1 { "needs its" } else { "need their" }
@@ -105,15 +110,18 @@ fn still_held(facts: &Facts, cleanup: &CleanupReturn) -> Option<Resource> {
     live.values().next().copied()
 }
 
-/// The first instance resource the WSPCleanup call at event `call` (returning at `ret`)
-/// released itself: released by `provider`, on the call's thread, while no WSPCleanup
-/// of the same provider nested in it was open there (that one released it).
-fn first_released(
-    facts: &Facts,
-    call: usize,
-    ret: usize,
-    provider: ProviderIx,
-) -> Option<Resource> {
+/// What a WSPCleanup did that only the final one may (seed 003: "the preceding calls
+/// simply decrement an internal reference count").
+enum Cleaned {
+    Released(Resource),
+    Reset(SocketHandle),
+}
+
+/// The first thing the WSPCleanup call at event `call` (returning at `ret`) cleaned up
+/// itself: a resource released by `provider` or a socket it reset, on the call's
+/// thread, while no WSPCleanup of the same provider nested in it was open there (that
+/// one did it).
+fn first_released(facts: &Facts, call: usize, ret: usize, provider: ProviderIx) -> Option<Cleaned> {
     let thread = (facts.events[call].process, facts.events[call].thread);
     let mut index = call + 1;
     while index < ret {
@@ -134,7 +142,11 @@ fn first_released(
                 what,
                 by: ReleasedBy::Provider,
                 ..
-            } if *p == provider && instance_resource(*what) => return Some(*what),
+            } if *p == provider => return Some(Cleaned::Released(*what)),
+            EventKind::SocketReset {
+                provider: p,
+                socket,
+            } if *p == provider => return Some(Cleaned::Reset(*socket)),
             _ => {}
         }
     }

@@ -268,6 +268,9 @@ async fn cleanup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detai
         after = 0;
     }
     set_refcount(cx, provider, after);
+    if !actual && behaviour.earlier_cleanup == EarlierCleanup::ResetSockets {
+        reset_open_sockets(cx, provider);
+    }
     if behaviour.lower == Lower::PassEachDown {
         layered::clean_lower(cx, provider, layered::Share::OnePerLayer).await;
     }
@@ -302,33 +305,7 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
     }
     // The switch inside a TCP provider cleans up the SAN providers it started.
     switch::cleanup(cx, provider).await;
-    let open = sockets_in(&cx.world.borrow(), cx.pid, provider, SockState::Open);
-    for socket in open {
-        let (select, kernel) = {
-            let world = cx.world.borrow();
-            let sock = &world.procs[cx.pid as usize].sockets[&socket];
-            (sock.select, sock.kernel)
-        };
-        if let (Some((_, via)), Pending::Notify) = (select, knobs.pending) {
-            cx.emit(EventKind::Notification {
-                provider,
-                socket,
-                fd: FD_CLOSE,
-                via,
-            });
-        }
-        if knobs.open_sockets == OpenSockets::Leak {
-            continue;
-        }
-        cx.world.borrow_mut().procs[cx.pid as usize]
-            .sockets
-            .get_mut(&socket)
-            .expect("listed above")
-            .state = SockState::Reset;
-        cx.emit(EventKind::SocketReset { provider, socket });
-        cx.discard_data(socket, ReleasedBy::Provider);
-        cx.release(kernel, ReleasedBy::Provider);
-    }
+    reset_open_sockets(cx, provider);
     if knobs.lingering == Lingering::Drop {
         let closed = sockets_in(&cx.world.borrow(), cx.pid, provider, SockState::Closed);
         for socket in closed {
@@ -367,6 +344,39 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
 pub(crate) async fn racy_gap(cx: &Cx, provider: ProviderIx) {
     if cx.behaviour(provider).refcount == Refcount::Racy {
         cx.yield_point().await;
+    }
+}
+
+/// Resets the process's open sockets on this provider, as WSPCloseSocket would (seed
+/// 003); the `final_cleanup` knobs say whether it notifies, or leaves them open.
+fn reset_open_sockets(cx: &Cx, provider: ProviderIx) {
+    let knobs = cx.behaviour(provider).final_cleanup;
+    let open = sockets_in(&cx.world.borrow(), cx.pid, provider, SockState::Open);
+    for socket in open {
+        let (select, kernel) = {
+            let world = cx.world.borrow();
+            let sock = &world.procs[cx.pid as usize].sockets[&socket];
+            (sock.select, sock.kernel)
+        };
+        if let (Some((_, via)), Pending::Notify) = (select, knobs.pending) {
+            cx.emit(EventKind::Notification {
+                provider,
+                socket,
+                fd: FD_CLOSE,
+                via,
+            });
+        }
+        if knobs.open_sockets == OpenSockets::Leak {
+            continue;
+        }
+        cx.world.borrow_mut().procs[cx.pid as usize]
+            .sockets
+            .get_mut(&socket)
+            .expect("listed above")
+            .state = SockState::Reset;
+        cx.emit(EventKind::SocketReset { provider, socket });
+        cx.discard_data(socket, ReleasedBy::Provider);
+        cx.release(kernel, ReleasedBy::Provider);
     }
 }
 
