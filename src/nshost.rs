@@ -338,6 +338,32 @@ fn only_email(cx: &Cx) -> bool {
     matches!(cx.world.borrow().scenario.os, Os::Vista | Os::Server2008)
 }
 
+/// On Vista and Server 2008, whether a host keeping to the seeds refuses to run
+/// `provider`'s NSPv2 routines at all: it serves no NS_EMAIL namespace there (seeds 000,
+/// 001). `Some(namespace)`: refused, naming the namespace it serves.
+pub fn refuses_routines(cx: &Cx, provider: ProviderIx) -> Option<u32> {
+    if !only_email(cx) || cx.behaviour(provider).nspv2.host.os_namespace == OsNamespace::Any {
+        return None;
+    }
+    let world = cx.world.borrow();
+    let name = &world.scenario.providers[provider as usize].name;
+    let served: Vec<u32> = world
+        .scenario
+        .catalog
+        .iter()
+        .filter_map(|entry| match entry {
+            crate::scenario::CatalogEntry::Namespace {
+                provider: p,
+                namespace,
+                version: crate::scenario::NspVersion::V2,
+                ..
+            } if p == name => Some(*namespace),
+            _ => None,
+        })
+        .collect();
+    (!served.contains(&NS_EMAIL)).then(|| served.first().copied().unwrap_or(0))
+}
+
 async fn begin(
     cx: &Cx,
     provider: ProviderIx,

@@ -547,7 +547,47 @@ pub fn os_namespace(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     );
                 }
             }
+            EventKind::Call { call, .. } if routine_of_session(call) => {
+                let provider = call.provider().unwrap_or_default();
+                report.exercised();
+                if !serves_email(facts, provider) {
+                    report.violation(facts, index, || {
+                        format!(
+                            "{}'s {} ran on {os:?}, where NSPv2 routines run only for NS_EMAIL (37) providers",
+                            facts.provider(provider),
+                            call.name()
+                        )
+                    });
+                }
+            }
             _ => {}
         }
     }
+}
+
+/// NSPv2Startup, NSPv2Cleanup, NSPv2ClientSessionRundown: on Vista and Server 2008 the
+/// seeds (000, 001) name them for NS_EMAIL providers only.
+fn routine_of_session(call: &Call) -> bool {
+    matches!(
+        call,
+        Call::NSPv2Startup { .. }
+            | Call::NSPv2Cleanup { .. }
+            | Call::NSPv2ClientSessionRundown { .. }
+    )
+}
+
+/// Whether the catalog has `provider` serve NS_EMAIL as an NSPv2 provider.
+fn serves_email(facts: &Facts, provider: ProviderIx) -> bool {
+    let name = facts.provider(provider);
+    facts.trace.scenario.catalog.iter().any(|entry| {
+        matches!(
+            entry,
+            crate::scenario::CatalogEntry::Namespace {
+                provider: p,
+                namespace: NS_EMAIL,
+                version: crate::scenario::NspVersion::V2,
+                ..
+            } if p == name
+        )
+    })
 }

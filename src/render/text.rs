@@ -311,7 +311,7 @@ fn line(
             namespace,
         } => (
             format!(
-                "{} host refuses {}'s lookup in {}",
+                "{} host refuses to serve {} in {}",
                 labels.provider(*provider),
                 run.names.processes[*session_of as usize],
                 namespace_name(*namespace)

@@ -54,6 +54,16 @@ pub(super) async fn nsp_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
 /// A `Spi` step with an NSPv2 call: the thread acts as the provider's host for its own
 /// process, keeping the session arguments its NSPv2Startup calls handed back.
 pub(super) async fn nspv2_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
+    // The thread acts as the host: on Vista and Server 2008 it runs the routines of an
+    // NS_EMAIL provider only (`nspv2.os_namespace`).
+    if let Some(namespace) = nshost::refuses_routines(cx, provider) {
+        cx.emit(EventKind::HostRefused {
+            provider,
+            session_of: cx.pid,
+            namespace,
+        });
+        return;
+    }
     let key = (cx.pid, provider);
     let how = match call {
         SpiCall::NSPv2Startup => {
