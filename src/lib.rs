@@ -40,6 +40,7 @@
 
 mod api;
 pub mod catalog;
+pub mod choices;
 pub mod cli;
 pub mod contract;
 pub mod event;

@@ -172,6 +172,17 @@ fn models_and_explain_list_what_exists() {
     assert!(stdout(&out).contains("003"));
     let out = ws2sim(&["explain", "spi.return_convention"]);
     assert!(stdout(&out).contains("Errata"), "{}", stdout(&out));
+    let out = ws2sim(&["explain", "--model-choices"]);
+    assert_eq!(out.status.code(), Some(0));
+    for topic in [
+        "NSPv2 hosting",
+        "WSAEINTR",
+        "WSAENETDOWN",
+        "alertable",
+        "TCP catalog entry",
+    ] {
+        assert!(stdout(&out).contains(topic), "{topic}: {}", stdout(&out));
+    }
 }
 
 #[test]

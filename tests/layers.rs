@@ -13,6 +13,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("wsa", 0),
     ("small", 0),
     ("contract", 0),
+    ("choices", 0),
     ("output", 0),
     ("models", 1),
     ("scenario", 2),

@@ -110,6 +110,9 @@ pub enum Command {
     Explain {
         /// A contract id, e.g. `wsp.cleanup.refcount`.
         id: Option<String>,
+        /// List every place where ws2sim decides what the seed documents leave open.
+        #[arg(long, conflicts_with = "id")]
+        model_choices: bool,
     },
 }
 
@@ -213,7 +216,14 @@ pub fn main() -> ExitCode {
             print(&models(format));
             ExitCode::SUCCESS
         }
-        Command::Explain { id } => match id {
+        Command::Explain {
+            model_choices: true,
+            ..
+        } => {
+            print(&explain_choices());
+            ExitCode::SUCCESS
+        }
+        Command::Explain { id, .. } => match id {
             None => {
                 print(&explain_list());
                 ExitCode::SUCCESS
@@ -308,6 +318,16 @@ fn run_file(file: &Path, options: &RunOptions, format: Format, output: Option<&P
     }
 }
 
+/// `ws2sim explain --model-choices`: every model choice, topic first.
+fn explain_choices() -> String {
+    let mut text =
+        String::from("Where ws2sim decides what the seed documents leave open (model choices):\n");
+    for choice in crate::choices::MODEL_CHOICES {
+        text.push_str(&format!("\n{}\n  {}\n", choice.topic, choice.choice));
+    }
+    text
+}
+
 pub fn models(format: ListFormat) -> String {
     match format {
         ListFormat::Json => crate::render::models::json(),
@@ -343,6 +363,10 @@ pub fn explain_list() -> String {
         };
         text.push_str(&format!("{:<width$}  {source}{checked}\n", contract.id));
     }
+    text.push_str(
+        "\n`ws2sim explain ID` gives a contract's rule, source and errata; \
+         `ws2sim explain --model-choices` lists where ws2sim decides what the seeds leave open.\n",
+    );
     text
 }
 

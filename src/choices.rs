@@ -1,0 +1,71 @@
+//! Where ws2sim decides what the seed documents leave open: every model choice in one
+//! list, so that a reader can tell the documents from the simulator
+//! (`ws2sim explain --model-choices`). Contracts that rest on a choice say so in their
+//! own row of the contract table too.
+
+/// One place where the simulator, not a seed document, decides.
+pub struct ModelChoice {
+    /// What it is about.
+    pub topic: &'static str,
+    /// What ws2sim does there.
+    pub choice: &'static str,
+}
+
+pub const MODEL_CHOICES: &[ModelChoice] = &[
+    ModelChoice {
+        topic: "NSPv2 hosting",
+        choice: "An NSPv2 provider runs in the process that advertises it; each client process gets one session there, opened by NSPv2Startup at its first lookup and ended once, by NSPv2Cleanup at its final WSACleanup or by NSPv2ClientSessionRundown when it ends without one. A host's final WSACleanup ends its advertisements as WSAUnadvertiseProvider would.",
+    },
+    ModelChoice {
+        topic: "Layered sockets",
+        choice: "A layered provider passes sockets through: the application holds the base provider's handle, so send, receive and close reach the base provider directly.",
+    },
+    ModelChoice {
+        topic: "Direct SPI start-up of an LSP",
+        choice: "A `Spi` WSPStartup on a layered provider names no catalog entry, so it starts no layer below; the layer below starts with the LSP's first WSPSocket.",
+    },
+    ModelChoice {
+        topic: "The provider's lock",
+        choice: "The conforming transport model serialises WSPStartup and WSPCleanup with a lock (a critical section in the DLL); `refcount: Racy` has none.",
+    },
+    ModelChoice {
+        topic: "Cancelled blocking calls",
+        choice: "A blocking call cancelled by the final WSPCleanup returns SOCKET_ERROR with WSAEINTR, as one cancelled by WSACancelBlockingCall does; seed 003 names no code.",
+    },
+    ModelChoice {
+        topic: "Completion routines",
+        choice: "A completion routine runs when its operation completes, in the thread that issued it: there is no alertable wait.",
+    },
+    ModelChoice {
+        topic: "closesocket with I/O pending",
+        choice: "WSPCloseSocket aborts the socket's pending operations with WSA_OPERATION_ABORTED and notifies as a completion would (event, routine or port); only the final WSPCleanup cancels silently.",
+    },
+    ModelChoice {
+        topic: "Socket handles at the final WSACleanup",
+        choice: "ws2_32 drops the handles the application still holds without calling WSPCloseSocket; resetting those sockets is the provider's duty (`wsp.cleanup.sockets_reset`).",
+    },
+    ModelChoice {
+        topic: "The switch",
+        choice: "The Winsock switch lives in the base TCP provider: only a socket of a TCP catalog entry may be routed to a SAN provider, and the switch's WSPCleanup calls come inside the TCP provider's final WSPCleanup.",
+    },
+    ModelChoice {
+        topic: "A failed switch start-up",
+        choice: "When the switch cannot start a SAN provider, WSPSocket fails with WSAENETDOWN, a code WSPSocket documents, whatever WSPStartupEx returned.",
+    },
+    ModelChoice {
+        topic: "Failed allocations",
+        choice: "A `FailAlloc` fault makes the provider's start-up fail with WSA_NOT_ENOUGH_MEMORY.",
+    },
+    ModelChoice {
+        topic: "SAN providers' own state",
+        choice: "Seed 004 says nothing of a SAN provider's machine-wide state or of data left on its closed sockets: `machine_state` and `final_cleanup.lingering` are transport knobs only.",
+    },
+    ModelChoice {
+        topic: "A process that returns",
+        choice: "A process ends when all its scenario threads have run out of steps, as if its main returned: ExitProcess, DllMain(DLL_PROCESS_DETACH) with the terminating flag, no clean-up calls, then the kernel reclaims.",
+    },
+    ModelChoice {
+        topic: "The loader lock",
+        choice: "The loader lock is recursive and per process; LoadLibrary and FreeLibrary hold it around DllMain, and a thread's exit takes it (DLL_THREAD_DETACH), which is what makes waiting for a thread inside DllMain a deadlock.",
+    },
+];
