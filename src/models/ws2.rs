@@ -23,6 +23,9 @@ pub enum Ws2Defect {
     /// At the final WSACleanup, cleans up only the first provider it started and just
     /// unloads the others.
     CleansUpFirstProviderOnly,
+    /// At the final WSACleanup, unloads the version-1 namespace providers it started
+    /// without calling their NSPCleanup.
+    SkipsNspCleanup,
 }
 
 pub static WS2_MODELS: &[Ws2Model] = &[
@@ -37,6 +40,12 @@ pub static WS2_MODELS: &[Ws2Model] = &[
         breaks: Some(ContractId::Ws2Balanced),
         about: "At the final WSACleanup, calls WSPCleanup on the first provider it started and only unloads the others.",
         defect: Some(Ws2Defect::CleansUpFirstProviderOnly),
+    },
+    Ws2Model {
+        name: "skips_nsp_cleanup",
+        breaks: Some(ContractId::Ws2Balanced),
+        about: "At the final WSACleanup, unloads the namespace providers it started with NSPStartup without calling their NSPCleanup.",
+        defect: Some(Ws2Defect::SkipsNspCleanup),
     },
 ];
 

@@ -169,10 +169,11 @@ pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
                             facts,
                             index,
                             || format!(
-                                "{}'s final WSACleanup returned with {} of ws2_32 on {} not matched by WSPCleanup",
+                                "{}'s final WSACleanup returned with {} of ws2_32 on {} not matched by {}",
                                 facts.process(pid),
-                                counted(n, "WSPStartup call"),
-                                facts.provider(provider)
+                                counted(n, starts_of(facts, provider)),
+                                facts.provider(provider),
+                                cleanups_of(facts, provider)
                             ),
                         );
                     }
@@ -186,12 +187,21 @@ pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
                         provider,
                         client: Client::Ws2,
                         ..
+                    }
+                    | Call::NSPStartup {
+                        provider,
+                        client: Client::Ws2,
                     } if *ret == 0 => {
                         *balance.entry(pid).or_default().entry(provider).or_insert(0) += 1;
                     }
                     Call::WSPCleanup {
                         provider,
                         client: Client::Ws2,
+                    }
+                    | Call::NSPCleanup {
+                        provider,
+                        client: Client::Ws2,
+                        ..
                     } => {
                         let within = owned
                             .iter_mut()
@@ -213,6 +223,21 @@ pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
             }
             _ => {}
         }
+    }
+}
+
+/// The start-up ws2_32 makes on `provider`, and the clean-up that matches it.
+fn starts_of(facts: &Facts, provider: ProviderIx) -> &'static str {
+    match facts.kind(provider) {
+        crate::scenario::ProviderKind::Namespace => "NSPStartup call",
+        _ => "WSPStartup call",
+    }
+}
+
+fn cleanups_of(facts: &Facts, provider: ProviderIx) -> &'static str {
+    match facts.kind(provider) {
+        crate::scenario::ProviderKind::Namespace => "NSPCleanup",
+        _ => "WSPCleanup",
     }
 }
 

@@ -158,9 +158,12 @@ pub async fn final_cleanup(cx: &Cx, taken: SmallMap<ProviderIx, u32>) {
         started.sort_by_key(|(provider, _)| world.catalog_rank[*provider as usize]);
         started
     };
+    let skip = cx.world.borrow().ws2_model.defect == Some(crate::ws2::Ws2Defect::SkipsNspCleanup);
     for (provider, starts) in started {
         for _ in 0..starts {
-            nsp_cleanup(cx, provider, Client::Ws2, ProviderId::Own).await;
+            if !skip {
+                nsp_cleanup(cx, provider, Client::Ws2, ProviderId::Own).await;
+            }
         }
         providers::free_library(cx, provider).await;
     }
