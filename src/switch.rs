@@ -5,6 +5,7 @@
 //! WSPStartupEx.
 
 use crate::event::*;
+use crate::models::behaviour::SanSwitch;
 use crate::providers::{self, transport};
 use crate::world::Cx;
 use crate::wsa::*;
@@ -52,9 +53,12 @@ pub async fn cleanup(cx: &Cx, base: ProviderIx) {
             None => return,
         }
     };
+    let forgets = cx.behaviour(base).san_switch == SanSwitch::Forgets;
     for (san, count) in started {
         for _ in 0..count {
-            Box::pin(transport::wsp_cleanup(cx, san, Client::Switch(base))).await;
+            if !forgets {
+                Box::pin(transport::wsp_cleanup(cx, san, Client::Switch(base))).await;
+            }
             providers::free_library(cx, san).await;
         }
     }

@@ -186,6 +186,17 @@ knob! {
 }
 
 knob! {
+    /// What the switch inside a TCP provider does with the SAN providers it started, in
+    /// that provider's final WSPCleanup (seed 004: one WSPCleanup per WSPStartupEx).
+    SanSwitch {
+        /// One WSPCleanup per WSPStartupEx, then FreeLibrary.
+        CleansUp,
+        /// FreeLibrary alone: the SAN providers never hear WSPCleanup.
+        Forgets,
+    }
+}
+
+knob! {
     /// How a SAN provider ends each pending operation at the final clean-up (seed 004).
     SanCancel {
         /// Releases the operation's memory, then completes it through
@@ -329,6 +340,7 @@ pub struct Behaviour {
     pub dll_detach: DllDetach,
     pub final_cleanup: FinalCleanup,
     pub lower: Lower,
+    pub san_switch: SanSwitch,
     pub san: San,
     pub nsp: Nsp,
     pub nspv2: NspV2,
@@ -353,6 +365,7 @@ impl Behaviour {
             worker: Worker::Join,
         },
         lower: Lower::Balanced,
+        san_switch: SanSwitch::CleansUp,
         san: San {
             cancel: SanCancel::FreeThenUpcall,
             post_fd_accept: false,

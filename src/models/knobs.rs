@@ -180,6 +180,9 @@ pub static KNOBS: &[KnobInfo] = &[
             _ => C::LspLowerBalanced,
         })
     }),
+    row!("san_switch", [Transport], san_switch, |_, _| {
+        Some(C::Ws2Balanced)
+    }),
     row!("san.cancel", [San], san.cancel, |_, index| {
         Some(match SanCancel::from_index(index) {
             Some(SanCancel::UpcallThenFree) => C::SanCleanupFreeBeforeComplete,

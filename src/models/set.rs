@@ -52,6 +52,7 @@ level! {
         dll_detach: DllDetach,
         final_cleanup: FinalCleanupSet,
         lower: Lower,
+        san_switch: SanSwitch,
         san: SanSet,
         nsp: NspSet,
         nspv2: NspV2Set,
@@ -133,6 +134,7 @@ impl Set {
             c.put("final_cleanup.worker", f.worker);
         }
         c.put("lower", self.lower);
+        c.put("san_switch", self.san_switch);
         if let Some(s) = &self.san {
             c.put("san.cancel", s.cancel);
             c.put("san.post_fd_accept", s.post_fd_accept);
@@ -197,6 +199,7 @@ impl Set {
             "final_cleanup.lingering" => self.final_mut().lingering = parse(value),
             "final_cleanup.worker" => self.final_mut().worker = parse(value),
             "lower" => self.lower = parse(value),
+            "san_switch" => self.san_switch = parse(value),
             "san.cancel" => self.san_mut().cancel = parse(value),
             "san.post_fd_accept" => self.san_mut().post_fd_accept = parse(value),
             "nsp.provider_id" => {

@@ -145,7 +145,89 @@ pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// WSACleanup owns the start-ups made before it began (the count reached 0 at its call);
 /// those made later, by a thread that started Winsock again meanwhile, belong to the
 /// next final WSACleanup, and each WSPCleanup counts for the WSACleanup its thread is in.
-pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
+pub fn ws2_balanced(facts: &Facts, end: &RunEnd, report: &mut Report) {
+    ws2_counts(facts, end, report);
+    switch_balanced(facts, report);
+}
+
+/// The switch's half (seed 004: "For each WSPStartupEx call, the switch must issue a
+/// corresponding WSPCleanup call"): when a TCP provider's final WSPCleanup returns, the
+/// switch inside it has made one WSPCleanup per WSPStartupEx on each SAN provider.
+fn switch_balanced(facts: &Facts, report: &mut Report) {
+    // (process, TCP provider, SAN provider) -> start-ups not matched yet.
+    let mut open: SmallMap<(Pid, ProviderIx, ProviderIx), i64> = SmallMap::new();
+    for (index, event) in facts.events.iter().enumerate() {
+        let pid = event.process;
+        match &event.kind {
+            EventKind::Return {
+                id, ret, detail, ..
+            } => {
+                let Some((_, call)) = facts.call_of(*id) else {
+                    continue;
+                };
+                match *call {
+                    Call::WSPStartupEx {
+                        provider: san,
+                        client: Client::Switch(base),
+                        ..
+                    } if *ret == 0 => *open.entry((pid, base, san)).or_insert(0) += 1,
+                    Call::WSPCleanup {
+                        provider: san,
+                        client: Client::Switch(base),
+                    } => *open.entry((pid, base, san)).or_insert(0) -= 1,
+                    Call::WSPCleanup { provider: base, .. }
+                        if *ret == 0
+                            && matches!(
+                                detail,
+                                Detail::Refcount {
+                                    actual_cleanup: true,
+                                    ..
+                                }
+                            ) =>
+                    {
+                        let switched = open.iter().any(|((p, b, _), _)| (*p, *b) == (pid, base));
+                        if !switched {
+                            continue;
+                        }
+                        report.exercised();
+                        let left: Vec<(ProviderIx, i64)> = open
+                            .iter()
+                            .filter(|((p, b, _), n)| (*p, *b) == (pid, base) && **n != 0)
+                            .map(|((_, _, san), n)| (*san, *n))
+                            .collect();
+                        for (san, n) in left {
+                            open.insert((pid, base, san), 0);
+                            report.violation(facts, index, || {
+                                format!(
+                                    "{}'s final WSPCleanup in {} returned with {} of its switch on {} not matched by WSPCleanup",
+                                    facts.provider(base),
+                                    facts.process(pid),
+                                    counted(n, "WSPStartupEx call"),
+                                    facts.provider(san)
+                                )
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            EventKind::ProcessEnded { .. } => {
+                let gone: Vec<_> = open
+                    .iter()
+                    .map(|(k, _)| *k)
+                    .filter(|k| k.0 == pid)
+                    .collect();
+                for key in gone {
+                    open.remove(&key);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// ws2_32's own counts: each final WSACleanup matches the start-ups it owns.
+fn ws2_counts(facts: &Facts, _: &RunEnd, report: &mut Report) {
     type Counts = SmallMap<ProviderIx, i64>;
     // Start-ups not yet owned by a final WSACleanup, per process.
     let mut balance: SmallMap<Pid, Counts> = SmallMap::new();

@@ -252,7 +252,12 @@ fn row(id: ContractId) -> Row {
             Nothing,
             Triggers::ALWAYS,
         ),
-        C::Ws2Balanced => (lifetime::ws2_balanced, Nothing, Triggers::WSA_CLEANUP),
+        // A final WSACleanup, or the switch's SAN sockets (its start-ups come with one).
+        C::Ws2Balanced => (
+            lifetime::ws2_balanced,
+            Nothing,
+            Triggers::WSA_CLEANUP.or(Triggers::SOCKET),
+        ),
     };
     Row {
         checker,
