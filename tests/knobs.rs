@@ -137,3 +137,23 @@ fn every_shipped_model_file_is_caught_by_a_shipped_scenario() {
         }
     }
 }
+
+/// The README's table of knobs names each knob and every value it takes.
+#[test]
+fn the_readme_lists_every_knob_and_value() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    for knob in KNOBS {
+        let last = knob.path.rsplit('.').next().unwrap_or(knob.path);
+        let row = readme
+            .lines()
+            .filter(|line| line.starts_with("| `"))
+            .find(|line| line.contains(last) && knob.values().iter().all(|v| line.contains(v)));
+        assert!(
+            row.is_some(),
+            "README's knob table lacks {} ({:?})",
+            knob.path,
+            knob.values()
+        );
+    }
+}
