@@ -25,6 +25,11 @@ const MANY: &[u64] = &{
 /// interleaving the bug needed). Rare interleavings name the seed the soak found.
 const CASES: &[(&str, &[u64], &str)] = &[
     (
+        "san-op-during-cleanup.ron",
+        &[4, 17, 25, 26],
+        "upcall WPUCompleteOverlappedRequest(#3, WSA_OPERATION_ABORTED (995))",
+    ),
+    (
         "restart-during-cleanup.ron",
         MANY,
         "a0/t1         WSAStartup(2.2)                                      -> 0 [count 0->1]",

@@ -290,21 +290,20 @@ async fn cleanup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detai
 async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
     cx.yield_point().await;
     if san::is_san(cx, provider) {
-        san::cancel_pending(cx, provider).await;
+        // Model choice: once its final clean-up has begun, a SAN provider owns every
+        // pending operation, those issued while it cancels the others included (each
+        // upcall yields), and cancels each the same way (seed 004).
+        while !cx.pending_ops(provider, None).is_empty() {
+            san::cancel_pending(cx, provider).await;
+        }
     }
     let knobs = cx.behaviour(provider).final_cleanup;
-    let notify_aborts = knobs.overlapped == Overlapped::Complete;
-    for op in cx.pending_ops(provider, None) {
-        let blocking = matches!(cx.world.borrow().ops[op as usize].mode, IoMode::Blocking);
-        let status = if blocking {
-            WSAEINTR
-        } else {
-            WSA_OPERATION_ABORTED
-        };
-        cx.complete_op(op, status, notify_aborts);
-    }
+    abort_pending(cx, provider);
     // The switch inside a TCP provider cleans up the SAN providers it started.
     switch::cleanup(cx, provider).await;
+    // Operations issued while the switch cleaned up (it yields) are the provider's too:
+    // aborted the same way, before their sockets are reset (model choice).
+    abort_pending(cx, provider);
     reset_open_sockets(cx, provider);
     if knobs.lingering == Lingering::Drop {
         let closed = sockets_in(&cx.world.borrow(), cx.pid, provider, SockState::Closed);
@@ -344,6 +343,22 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
 pub(crate) async fn racy_gap(cx: &Cx, provider: ProviderIx) {
     if cx.behaviour(provider).refcount == Refcount::Racy {
         cx.yield_point().await;
+    }
+}
+
+/// Aborts the process's pending operations on this provider (seed 003): overlapped ones
+/// with WSA_OPERATION_ABORTED, blocking ones with WSAEINTR (model choice), notifying
+/// nobody unless `final_cleanup.overlapped` says otherwise.
+fn abort_pending(cx: &Cx, provider: ProviderIx) {
+    let notify_aborts = cx.behaviour(provider).final_cleanup.overlapped == Overlapped::Complete;
+    for op in cx.pending_ops(provider, None) {
+        let blocking = matches!(cx.world.borrow().ops[op as usize].mode, IoMode::Blocking);
+        let status = if blocking {
+            WSAEINTR
+        } else {
+            WSA_OPERATION_ABORTED
+        };
+        cx.complete_op(op, status, notify_aborts);
     }
 }
 
