@@ -33,6 +33,10 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
         choice: "A blocking call cancelled by the final WSPCleanup returns SOCKET_ERROR with WSAEINTR, as one cancelled by WSACancelBlockingCall does; seed 003 names no code.",
     },
     ModelChoice {
+        topic: "Operations issued during a final clean-up",
+        choice: "Once a provider's final WSPCleanup has begun, every pending operation is its to cancel, those issued while it runs included: a SAN provider frees each one's memory and completes it through WPUCompleteOverlappedRequest until none is left; a transport provider aborts those issued while its switch cleaned up before it resets their sockets.",
+    },
+    ModelChoice {
         topic: "Completion routines",
         choice: "A completion routine runs when its operation completes, in the thread that issued it: there is no alertable wait.",
     },
