@@ -44,15 +44,16 @@ pub async fn socket(
 }
 
 /// Inside the TCP provider's final cleanup: one WSPCleanup (and FreeLibrary) per
-/// WSPStartupEx the switch made.
-pub async fn cleanup(cx: &Cx, base: ProviderIx) {
+/// WSPStartupEx the switch made. Whether it had any to make (and so yielded).
+pub async fn cleanup(cx: &Cx, base: ProviderIx) -> bool {
     let started: Vec<(ProviderIx, u32)> = {
         let mut world = cx.world.borrow_mut();
         match world.procs[cx.pid as usize].instances.get_mut(&base) {
             Some(instance) => std::mem::take(&mut instance.switch).into_iter().collect(),
-            None => return,
+            None => return false,
         }
     };
+    let any = !started.is_empty();
     let forgets = cx.behaviour(base).san_switch == SanSwitch::Forgets;
     for (san, count) in started {
         for _ in 0..count {
@@ -62,4 +63,5 @@ pub async fn cleanup(cx: &Cx, base: ProviderIx) {
             providers::free_library(cx, san).await;
         }
     }
+    any
 }

@@ -49,22 +49,21 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
             .then(|| first_released(facts, c.call, c.ret, c.provider))
             .flatten();
         if let Some(done) = released {
-            let done = match done {
-                Cleaned::Released(what) => format!("released {}", describe(what)),
-                Cleaned::Reset(socket) => {
-                    format!("reset socket {}", facts.socket(c.process, socket))
-                }
-            };
-            report.violation(
-                facts,
-                c.ret,
-                || format!(
+            // Words are written only for a full verdict (a sweep's outline needs none).
+            report.violation(facts, c.ret, || {
+                let done = match done {
+                    Cleaned::Released(what) => format!("released {}", describe(what)),
+                    Cleaned::Reset(socket) => {
+                        format!("reset socket {}", facts.socket(c.process, socket))
+                    }
+                };
+                format!(
                     "{name}!WSPCleanup {done} although {} in {} still {} WSPCleanup: only the last one may do the actual cleanup",
                     counted(count, "WSPStartup call"),
                     facts.process(c.process),
                     if count == 1 { "needs its" } else { "need their" }
-                ),
-            );
+                )
+            });
         }
         if count == 0
             && let Some(what) = still_held(facts, c)

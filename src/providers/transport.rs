@@ -300,10 +300,11 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
     let knobs = cx.behaviour(provider).final_cleanup;
     abort_pending(cx, provider);
     // The switch inside a TCP provider cleans up the SAN providers it started.
-    switch::cleanup(cx, provider).await;
-    // Operations issued while the switch cleaned up (it yields) are the provider's too:
-    // aborted the same way, before their sockets are reset (model choice).
-    abort_pending(cx, provider);
+    if switch::cleanup(cx, provider).await {
+        // Operations issued while the switch cleaned up (it yields) are the provider's
+        // too: aborted the same way, before their sockets are reset (model choice).
+        abort_pending(cx, provider);
+    }
     reset_open_sockets(cx, provider);
     if knobs.lingering == Lingering::Drop {
         let closed = sockets_in(&cx.world.borrow(), cx.pid, provider, SockState::Closed);
