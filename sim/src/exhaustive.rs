@@ -56,9 +56,30 @@ impl Dfs {
     }
 }
 
+/// Most values of one draw a search tries: a draw over a wider range (a latency range
+/// of more ticks) is tried at this many evenly spaced values, its two ends included, so
+/// that no range a user writes makes one decision unbounded.
+pub const DRAW_VALUES_MAX: u64 = 64;
+
+/// The value a search tries `i`-th for a draw of `options` values (`i` below
+/// `DRAW_VALUES_MAX` when the range is wider).
+fn draw_value(options: u64, i: u64) -> u64 {
+    if options <= DRAW_VALUES_MAX {
+        return i;
+    }
+    let spread = u128::from(i) * u128::from(options - 1) / u128::from(DRAW_VALUES_MAX - 1);
+    spread as u64
+}
+
 /// The option after `current` in search order (default first, then by index) that
 /// keeps the preemptions within `bound`, given `used` before this decision.
 fn next_option(choice: &Choice, current: u64, used: u32, bound: Option<u32>) -> Option<u64> {
+    if choice.kind == crate::guided::ChoiceKind::Draw && choice.options > DRAW_VALUES_MAX {
+        // The tried values increase with their index, and the first is the default (0).
+        return (1..DRAW_VALUES_MAX)
+            .map(|i| draw_value(choice.options, i))
+            .find(|&value| value > current);
+    }
     let default = choice.default_option();
     let start = if current == default { 0 } else { current + 1 };
     (start..choice.options)
@@ -93,6 +114,31 @@ pub fn children(prefix: &[u64], trail: &[Choice], bound: Option<u32>) -> Option<
 #[cfg(test)]
 mod tests {
     use std::cell::RefCell;
+
+    /// A draw over a range of any width is tried at most `DRAW_VALUES_MAX` times, its
+    /// two ends included; a narrow range is tried at every value.
+    #[test]
+    fn a_wide_draw_is_sampled_and_a_narrow_one_enumerated() {
+        use crate::guided::{Choice, ChoiceKind};
+        let draw = |options| Choice {
+            kind: ChoiceKind::Draw,
+            options,
+            continues: None,
+            chosen: 0,
+        };
+        let values = |options| -> Vec<u64> {
+            let trail = [draw(options)];
+            let kids = super::children(&[], &trail, None).expect("a decision");
+            kids.into_iter().map(|child| child[0]).collect()
+        };
+        assert_eq!(values(20), (0..20).collect::<Vec<_>>());
+        let wide = values(u64::MAX);
+        assert_eq!(wide.len() as u64, super::DRAW_VALUES_MAX);
+        assert_eq!((wide[0], wide[wide.len() - 1]), (0, u64::MAX - 1));
+        assert!(wide.windows(2).all(|pair| pair[0] < pair[1]));
+        assert_eq!(values(65).len(), 64);
+    }
+
     use std::collections::BTreeSet;
     use std::rc::Rc;
 

@@ -20,7 +20,7 @@ mod schedule;
 mod scheduler;
 
 pub use engine::{Budget, Engine, Handle, Outcome, TaskId, Tick};
-pub use exhaustive::{Dfs, children};
+pub use exhaustive::{DRAW_VALUES_MAX, Dfs, children};
 pub use guided::{Choice, ChoiceKind, Guide, GuidedScheduler, preemptions};
 pub use pct::PctScheduler;
 pub use random::RandomScheduler;

@@ -282,8 +282,9 @@ impl Report {
                 self.schedules
             ),
             Coverage::Complete => format!(
-                "complete: every schedule with {bound} (random draws enumerated) was run, {} in all",
-                self.schedules
+                "complete: every schedule with {bound} (random draws enumerated, a range wider than {max} values at {max} evenly spaced values, its ends included) was run, {} in all",
+                self.schedules,
+                max = sim::DRAW_VALUES_MAX
             ),
             Coverage::CutShort => format!(
                 "NOT complete: --runs {} stopped the search of schedules with {bound} before its end",
