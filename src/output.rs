@@ -26,6 +26,25 @@ pub enum OutputError {
     },
 }
 
+/// The temporary file being written, if any: an interrupt (SIGINT, SIGTERM) removes it
+/// before the program ends ([`remove_pending`]).
+static PENDING: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+
+fn set_pending(temp: Option<PathBuf>) {
+    if let Ok(mut pending) = PENDING.lock() {
+        *pending = temp;
+    }
+}
+
+/// Removes the temporary file being written, if any (the CLI's interrupt handler).
+pub fn remove_pending() {
+    if let Ok(mut pending) = PENDING.lock()
+        && let Some(temp) = pending.take()
+    {
+        let _ = fs::remove_file(temp);
+    }
+}
+
 /// Tries of a fresh temporary name before giving up (another process may race us).
 const TEMP_TRIES_MAX: u32 = 16;
 
@@ -69,6 +88,7 @@ pub fn write_atomically(path: &Path, contents: &[u8], input: &Path) -> Result<()
         ))
     })?;
     let (temp, mut file) = create_temp(&dir, &name.to_string_lossy()).map_err(io)?;
+    set_pending(Some(temp.clone()));
     let written = file
         .write_all(contents)
         .and_then(|()| file.sync_all())
@@ -76,6 +96,7 @@ pub fn write_atomically(path: &Path, contents: &[u8], input: &Path) -> Result<()
             drop(file);
             fs::rename(&temp, path)
         });
+    set_pending(None);
     if let Err(error) = written {
         let _ = fs::remove_file(&temp);
         return Err(io(error));
@@ -244,6 +265,19 @@ mod tests {
         assert_eq!(fs::read_to_string(&regular).expect("read"), "old");
         write_atomically(&regular, b"new", &input).expect("a regular file is replaced");
         assert_eq!(fs::read_to_string(&regular).expect("read"), "new");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// The interrupt handler's half: the temporary file being written is removed.
+    #[test]
+    fn an_interrupt_removes_the_temporary_file_being_written() {
+        let dir = scratch("interrupt");
+        let temp = dir.join(".trace.txt.1-0.tmp");
+        fs::write(&temp, "half").expect("write");
+        set_pending(Some(temp.clone()));
+        remove_pending();
+        assert!(!temp.exists());
+        remove_pending();
         let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -374,3 +374,32 @@ fn a_full_standard_output_is_an_error() {
         );
     }
 }
+
+/// SIGINT ends a long sweep as a shell expects (exit 130), through the handler that
+/// removes a half-written `--output` file.
+#[cfg(unix)]
+#[test]
+fn an_interrupt_ends_the_program_with_130() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+        .args([
+            "explore",
+            "scenarios/stress/busy-machine.ron",
+            "--runs",
+            "100000000",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("starts");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    if !killed.is_ok_and(|s| s.success()) {
+        let _ = child.kill();
+        return;
+    }
+    let status = child.wait().expect("ends");
+    assert_eq!(status.code(), Some(130), "{status:?}");
+}

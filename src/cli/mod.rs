@@ -168,6 +168,12 @@ pub(crate) const BAD_INPUT: u8 = 2;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // An interrupt leaves no half-written temporary file of `--output` behind; it ends
+    // the program as the shell expects (128 + SIGINT).
+    let _ = ctrlc::set_handler(|| {
+        crate::output::remove_pending();
+        std::process::exit(130);
+    });
     match cli.command {
         Command::Run { file, seed, shared } => shared.run(&file, seed, None),
         Command::Replay {
