@@ -16,3 +16,32 @@ pub fn session_arg(arg: SessionArg) -> String {
         format!("0x{arg:x}")
     }
 }
+
+/// `text` as one word of a POSIX shell command: as it is when every character is safe
+/// there, otherwise in single quotes (a quote inside written `'\''`), so that a printed
+/// command pastes back whole.
+pub fn shell_word(text: &str) -> std::borrow::Cow<'_, str> {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        text.into()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''")).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn a_word_is_quoted_only_when_a_shell_would_split_or_expand_it() {
+        assert_eq!(
+            shell_word("scenarios/teach/racy-refcount.ron"),
+            "scenarios/teach/racy-refcount.ron"
+        );
+        assert_eq!(shell_word("my scenarios/a b.ron"), "'my scenarios/a b.ron'");
+        assert_eq!(shell_word("it's.ron"), "'it'\\''s.ron'");
+        assert_eq!(shell_word("$HOME.ron"), "'$HOME.ron'");
+        assert_eq!(shell_word(""), "''");
+    }
+}

@@ -403,3 +403,38 @@ fn an_interrupt_ends_the_program_with_130() {
     let status = child.wait().expect("ends");
     assert_eq!(status.code(), Some(130), "{status:?}");
 }
+
+/// A printed replay command pastes back into a shell whole, even for a path with a
+/// space and a quote in it.
+#[cfg(unix)]
+#[test]
+fn a_replay_command_for_an_awkward_path_runs_when_pasted() {
+    let dir = common::Scratch::new("awkward path");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/contracts/lingering-data.ron"
+    ))
+    .expect("readable");
+    let path = dir.file("it's a scenario.ron", text);
+    let out = ws2sim(&["run", &path]);
+    let printed = stdout(&out);
+    let command = printed
+        .lines()
+        .last()
+        .and_then(|line| line.split("replay: ").nth(1))
+        .expect("a replay command");
+    assert!(command.contains("'\\''"), "{command}");
+    let binary = env!("CARGO_BIN_EXE_ws2sim");
+    let pasted = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command.replacen("ws2sim", &ws2sim::words::shell_word(binary), 1))
+        .output()
+        .expect("sh runs");
+    assert_eq!(
+        pasted.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&pasted.stderr)
+    );
+    assert!(String::from_utf8_lossy(&pasted.stdout).contains("replayed schedule"));
+}

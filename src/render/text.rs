@@ -506,9 +506,18 @@ pub fn replay_command(
     overrides: &[(String, String)],
     budget: &BudgetOverride,
 ) -> String {
-    let mut command = format!("ws2sim replay {path} --schedule {}", schedule.to_token());
+    let mut command = format!(
+        "ws2sim replay {} --schedule {}",
+        crate::words::shell_word(path),
+        schedule.to_token()
+    );
     for (provider, model) in overrides {
-        let _ = write!(command, " --provider-model {provider}={model}");
+        let assignment = format!("{provider}={model}");
+        let _ = write!(
+            command,
+            " --provider-model {}",
+            crate::words::shell_word(&assignment)
+        );
     }
     // A budget cuts a run short: the replay needs the same one to end where it did.
     for (flag, value) in [
