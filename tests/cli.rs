@@ -438,3 +438,37 @@ fn a_replay_command_for_an_awkward_path_runs_when_pasted() {
     );
     assert!(String::from_utf8_lossy(&pasted.stdout).contains("replayed schedule"));
 }
+
+/// `check` takes folders: every `.ron` file under one is checked, each bad one reported.
+#[test]
+fn check_takes_a_folder() {
+    let out = ws2sim(&["check", "scenarios", "models"]);
+    assert_eq!(out.status.code(), Some(0));
+    let said = stdout(&out);
+    assert!(
+        said.contains("scenarios/teach/racy-refcount.ron: ok"),
+        "{said}"
+    );
+    assert!(
+        said.contains("models/acme-tcp.ron: ok (model `acme_tcp`, Transport)"),
+        "{said}"
+    );
+    let out = ws2sim(&["check", "tests/bad"]);
+    assert_eq!(out.status.code(), Some(2));
+    let errors = String::from_utf8_lossy(&out.stderr);
+    for fixture in [
+        "unknown_field.ron",
+        "name_too_long.ron",
+        "model_bad_value.ron",
+    ] {
+        assert!(
+            errors.contains(fixture),
+            "{fixture} not reported:\n{errors}"
+        );
+    }
+    assert_eq!(
+        ws2sim(&["check", "src"]).status.code(),
+        Some(2),
+        "no .ron file there"
+    );
+}

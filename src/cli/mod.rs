@@ -91,7 +91,8 @@ pub enum Command {
     Merge(explore::MergeArgs),
     /// Validate scenario files and model files without running anything.
     Check {
-        /// The scenario files and model files (RON), told apart by their first word.
+        /// The scenario files and model files (RON), told apart by their first word; a
+        /// folder stands for the `.ron` files under it.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -188,6 +189,10 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => explore::merge(&args),
         Command::Check { files } => {
             let mut bad = false;
+            let files = match ron_files(&files) {
+                Ok(files) => files,
+                Err(message) => return fail(&message),
+            };
             for file in &files {
                 match scenario::check_file(file) {
                     Ok(scenario::Checked::Scenario(_)) => {
@@ -199,7 +204,10 @@ pub fn main() -> ExitCode {
                         loaded.model.name,
                         loaded.model.kind
                     )),
-                    Err(error) => bad = bad || report(error) == ExitCode::from(BAD_INPUT),
+                    Err(error) => {
+                        report(error);
+                        bad = true;
+                    }
                 }
             }
             if bad {
@@ -276,6 +284,51 @@ pub(crate) fn load_with_models(
     let mut scenario = load(file)?;
     scenario::attach_override_models(&mut scenario, overrides).map_err(report)?;
     Ok(scenario)
+}
+
+/// The files `check` reads: each file named, and the `.ron` files under each folder
+/// named (sorted, folders walked to a bounded depth, symbolic links not followed).
+fn ron_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    const DEPTH_MAX: usize = 16;
+    const FILES_MAX: usize = 10_000;
+    fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), String> {
+        let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths {
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if meta.is_dir() && depth < DEPTH_MAX {
+                walk(&path, depth + 1, out)?;
+            } else if meta.is_file() && path.extension().is_some_and(|e| e == "ron") {
+                out.push(path);
+            }
+            if out.len() > FILES_MAX {
+                return Err(format!(
+                    "{}: more than {FILES_MAX} .ron files; check a smaller folder",
+                    dir.display()
+                ));
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    for path in given {
+        if path.is_dir() {
+            let before = files.len();
+            walk(path, 0, &mut files)?;
+            if files.len() == before {
+                return Err(format!(
+                    "{}: a folder with no .ron file in it",
+                    path.display()
+                ));
+            }
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
 }
 
 /// Prints a file's error (miette's report on a terminal, plain text otherwise); exit 2.
