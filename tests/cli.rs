@@ -472,3 +472,36 @@ fn check_takes_a_folder() {
         "no .ron file there"
     );
 }
+
+/// `run -` reads the scenario from standard input, named `-` in messages.
+#[test]
+fn run_reads_a_scenario_from_standard_input() {
+    use std::io::Write;
+    let text = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/contracts/lingering-data.ron"
+    ))
+    .expect("readable");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+        .args(["run", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    child
+        .stdin
+        .take()
+        .expect("a pipe")
+        .write_all(&text)
+        .expect("written");
+    let out = child.wait_with_output().expect("ends");
+    assert_eq!(out.status.code(), Some(0));
+    let from_file = ws2sim(&["run", "scenarios/contracts/lingering-data.ron"]);
+    let (piped, direct) = (stdout(&out), stdout(&from_file));
+    let events = |text: &str| text.lines().filter(|l| l.starts_with('#')).count();
+    assert_eq!(events(&piped), events(&direct));
+    assert!(
+        piped.contains("replay: ws2sim replay - --schedule"),
+        "{piped}"
+    );
+}

@@ -18,7 +18,7 @@ pub enum Format {
 /// Search a scenario's schedules for a contract violation; shrink the first one found.
 #[derive(clap::Args, Debug)]
 pub struct ExploreArgs {
-    /// The scenario file (RON).
+    /// The scenario file (RON); `-` reads it from standard input.
     pub file: PathBuf,
     #[arg(long, value_enum, default_value_t = Strategy::Random)]
     pub strategy: Strategy,

@@ -63,7 +63,7 @@ impl RunArgs {
 pub enum Command {
     /// Run a scenario once and print its trace and verdict.
     Run {
-        /// The scenario file (RON).
+        /// The scenario file (RON); `-` reads it from standard input.
         file: PathBuf,
         /// Seed of the scheduler (default: the scenario's `seed`).
         #[arg(long)]
@@ -103,7 +103,7 @@ pub enum Command {
     },
     /// Print the scenario's transport catalog as Graphviz DOT (layered edges point down).
     Graph {
-        /// The scenario file (RON).
+        /// The scenario file (RON); `-` reads it from standard input.
         file: PathBuf,
     },
     /// Explain a contract: its rule, seed document, source sentence, model choices and
@@ -273,7 +273,27 @@ pub(crate) fn fail(message: &str) -> ExitCode {
 }
 
 pub(crate) fn load(file: &Path) -> Result<Scenario, ExitCode> {
+    if file == Path::new("-") {
+        return load_stdin();
+    }
     scenario::load_file(file).map_err(report)
+}
+
+/// `-` for the scenario file: it is read from standard input (at most the size a file
+/// may have), and the model files it lists are read relative to the working directory.
+fn load_stdin() -> Result<Scenario, ExitCode> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let read = std::io::stdin()
+        .lock()
+        .take(scenario::MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes);
+    if let Err(error) = read {
+        return Err(fail(&format!(
+            "cannot read the scenario from standard input: {error}"
+        )));
+    }
+    scenario::load_bytes("-", bytes).map_err(report)
 }
 
 /// Loads the scenario `file` and the model files `--provider-model` names.
