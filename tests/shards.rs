@@ -99,6 +99,27 @@ fn report(docs: &[Value]) -> Result<String, String> {
     merge(docs?).map(|report| report.to_json())
 }
 
+/// The real shards of sweep `sweep` (computed once), and a copy with document `which`
+/// changed at one place (`place` among all of them), with that place's path.
+fn real_and_mutated(
+    sweep: usize,
+    which: usize,
+    place: prop::sample::Index,
+    how: u8,
+    number: u64,
+) -> (&'static [Value], Vec<Value>, Vec<String>) {
+    static SWEEPS: std::sync::OnceLock<Vec<Vec<Value>>> = std::sync::OnceLock::new();
+    let docs = &SWEEPS.get_or_init(sweeps)[sweep];
+    let mut changed = docs.clone();
+    let mut all = Vec::new();
+    places(&changed[which], &mut Vec::new(), &mut all);
+    let path = place.get(&all).clone();
+    if let Some(value) = at_mut(&mut changed[which], &path) {
+        mutate(value, how, number);
+    }
+    (docs, changed, path)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
@@ -110,16 +131,8 @@ proptest! {
         how in any::<u8>(),
         number in prop_oneof![Just(0u64), Just(1), Just(u64::MAX), any::<u64>()],
     ) {
-        static SWEEPS: std::sync::OnceLock<Vec<Vec<Value>>> = std::sync::OnceLock::new();
-        let docs = &SWEEPS.get_or_init(sweeps)[sweep];
+        let (docs, changed, path) = real_and_mutated(sweep, which, place, how, number);
         let original = report(docs).expect("real shards merge");
-        let mut changed = docs.clone();
-        let mut all = Vec::new();
-        places(&changed[which], &mut Vec::new(), &mut all);
-        let path = place.get(&all).clone();
-        if let Some(value) = at_mut(&mut changed[which], &path) {
-            mutate(value, how, number);
-        }
         if let Ok(merged) = report(&changed) {
             prop_assert_eq!(merged, original, "mutated at {:?}", path);
         }
@@ -206,14 +219,7 @@ proptest! {
         how in any::<u8>(),
         number in prop_oneof![Just(0u64), Just(1), Just(u64::MAX), any::<u64>()],
     ) {
-        static SWEEPS: std::sync::OnceLock<Vec<Vec<Value>>> = std::sync::OnceLock::new();
-        let mut docs = SWEEPS.get_or_init(sweeps)[sweep].clone();
-        let mut all = Vec::new();
-        places(&docs[which], &mut Vec::new(), &mut all);
-        let path = place.get(&all).clone();
-        if let Some(value) = at_mut(&mut docs[which], &path) {
-            mutate(value, how, number);
-        }
+        let (_, docs, _) = real_and_mutated(sweep, which, place, how, number);
         let parsed: Result<Vec<ShardDoc>, _> = docs
             .into_iter()
             .map(|doc| serde_json::from_value::<ShardDoc>(doc.clone()).map(|_| resealed(doc)))
