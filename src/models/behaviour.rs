@@ -111,6 +111,10 @@ knob! {
         Registration,
         /// An attach count in shared memory, which a crash leaves incremented for good.
         SharedCount,
+        /// A machine-wide lock taken at the first start in a process and given back at
+        /// its final clean-up: a process that ends without clean-up leaves it held, and
+        /// every other process's WSPStartup then fails with WSASYSNOTREADY.
+        ExclusiveLock,
     }
 }
 

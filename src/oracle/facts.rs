@@ -57,7 +57,7 @@ pub struct CodeUnloaded {
 }
 
 /// A process's end (a `ProcessEnded` event).
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct ProcessEnd {
     pub event: usize,
     pub process: Pid,
@@ -68,6 +68,8 @@ pub struct ProcessEnd {
     /// registration dies with its process): the provider coped with an end without
     /// clean-up (`wsp.crash_tolerant` exercised).
     pub machine_state_reclaimed: u32,
+    /// The providers that held or had that state for the process.
+    pub machine_providers: SmallVec<[ProviderIx; 2]>,
 }
 
 /// The events of a run and what one reading of them found.
@@ -89,7 +91,7 @@ pub struct Facts<'w> {
     pub(super) seen: Triggers,
     /// Machine-wide state the kernel reclaimed from the process now ending (its
     /// releases come just before its `ProcessEnded`).
-    reclaimed: Option<(Pid, u32)>,
+    reclaimed: Option<(Pid, u32, SmallVec<[ProviderIx; 2]>)>,
 }
 
 /// A resource the ledger handed out, as the reading of the run tracks it.
@@ -231,13 +233,21 @@ impl<'w> Facts<'w> {
                 None
             }
             EventKind::Release {
-                resource, what, by, ..
+                resource,
+                what,
+                by,
+                provider,
             } => {
                 if *by == ReleasedBy::Kernel && machine_wide(*what) {
-                    self.reclaimed = match self.reclaimed {
-                        Some((pid, count)) if pid == process => Some((pid, count + 1)),
-                        _ => Some((process, 1)),
-                    };
+                    match &mut self.reclaimed {
+                        Some((pid, count, providers)) if *pid == process => {
+                            *count += 1;
+                            if !providers.contains(provider) {
+                                providers.push(*provider);
+                            }
+                        }
+                        slot => *slot = Some((process, 1, SmallVec::from_elem(*provider, 1))),
+                    }
                 }
                 let held = self.held.get_mut(*resource as usize).and_then(Option::take);
                 if let Some(held) = held.filter(|held| held.counted) {
@@ -258,22 +268,28 @@ impl<'w> Facts<'w> {
             EventKind::ProviderCode { provider, .. } => Some(*provider),
             EventKind::ProcessEnded { .. } => {
                 pairs.each_of(process, PairCounts::forget);
+                let (machine_state_reclaimed, mut machine_providers) = match self.reclaimed.take() {
+                    Some((pid, count, providers)) if pid == process => (count, providers),
+                    _ => (0, SmallVec::new()),
+                };
                 let mut machine_state_held = 0;
                 for held in self.held.iter_mut().flatten() {
                     if held.process == process {
                         held.counted = false;
-                        machine_state_held += u32::from(machine_wide(held.what));
+                        if machine_wide(held.what) {
+                            machine_state_held += 1;
+                            if !machine_providers.contains(&held.provider) {
+                                machine_providers.push(held.provider);
+                            }
+                        }
                     }
                 }
-                let machine_state_reclaimed = match self.reclaimed.take() {
-                    Some((pid, count)) if pid == process => count,
-                    _ => 0,
-                };
                 self.process_ends.push(ProcessEnd {
                     event: index,
                     process,
                     machine_state_held,
                     machine_state_reclaimed,
+                    machine_providers,
                 });
                 None
             }

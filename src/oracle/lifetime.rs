@@ -8,6 +8,7 @@ use crate::scenario::CloseHow;
 use crate::small::{SmallMap, SmallSet};
 use crate::trace::RunEnd;
 use crate::words::counted;
+use crate::wsa::{NO_ERROR, WSASYSNOTREADY};
 
 /// `wsp.cleanup.lingering_data_sent`: data queued on a gracefully closed socket is
 /// delivered; no provider discards it.
@@ -109,6 +110,40 @@ pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 facts.provider(held.provider)
             ),
         );
+    }
+    // The other half: such a process must not keep the others from starting it.
+    if ends.iter().all(|end| end.machine_providers.is_empty()) {
+        return;
+    }
+    for (index, event) in facts.events.iter().enumerate() {
+        let EventKind::Return {
+            id,
+            ret,
+            error: Some(WSASYSNOTREADY),
+            ..
+        } = event.kind
+        else {
+            continue;
+        };
+        let Some((_, Call::WSPStartup { provider, .. })) = facts.call_of(id) else {
+            continue;
+        };
+        let provider = *provider;
+        let blamed = ends.iter().find(|end| {
+            end.event < index
+                && end.process != event.process
+                && end.machine_providers.contains(&provider)
+        });
+        if let (Some(end), true) = (blamed, ret != NO_ERROR) {
+            report.violation(facts, index, || {
+                format!(
+                    "{} refused {}'s WSPStartup (WSASYSNOTREADY) after {} ended without WSPCleanup: a process that ends without clean-up must not break the provider for the others",
+                    facts.provider(provider),
+                    facts.process(event.process),
+                    facts.process(end.process)
+                )
+            });
+        }
     }
 }
 

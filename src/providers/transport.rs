@@ -138,6 +138,9 @@ async fn startup_body(
     entry: Option<u32>,
     which: SpiCall,
 ) -> (i32, Option<u32>, Detail) {
+    if locked_elsewhere(cx, provider) {
+        return (failure(cx, provider), Some(WSASYSNOTREADY), Detail::None);
+    }
     let refused = cx.behaviour(provider).restart == Restart::RefuseAfterCleanup
         && cx.world.borrow().machine[provider as usize]
             .refuses
@@ -178,6 +181,10 @@ fn initialise(cx: &Cx, provider: ProviderIx) {
     let machine = match cx.behaviour(provider).machine_state {
         MachineState::SharedCount => cx.acquire(provider, Resource::SharedCount),
         MachineState::Registration => cx.acquire(provider, Resource::MachineRegistration),
+        MachineState::ExclusiveLock => {
+            cx.world.borrow_mut().machine[provider as usize].locked_by = Some(cx.pid);
+            cx.acquire(provider, Resource::MachineRegistration)
+        }
     };
     start_worker(cx, provider);
     let mut world = cx.world.borrow_mut();
@@ -185,6 +192,14 @@ fn initialise(cx: &Cx, provider: ProviderIx) {
         instance.memory = Some(memory);
         instance.machine = Some(machine);
     }
+}
+
+/// Whether another process holds the machine-wide lock of an `ExclusiveLock` model.
+fn locked_elsewhere(cx: &Cx, provider: ProviderIx) -> bool {
+    let world = cx.world.borrow();
+    world.machine[provider as usize]
+        .locked_by
+        .is_some_and(|holder| holder != cx.pid)
 }
 
 /// Starts the provider's worker thread (`<provider>.worker`) in this process.
@@ -330,6 +345,13 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
         let instance = world.procs[cx.pid as usize].instances.get_mut(&provider);
         instance.map_or((None, None), |i| (i.memory.take(), i.machine.take()))
     };
+    {
+        let mut world = cx.world.borrow_mut();
+        let machine = &mut world.machine[provider as usize];
+        if machine.locked_by == Some(cx.pid) {
+            machine.locked_by = None;
+        }
+    }
     if cx.behaviour(provider).restart == Restart::RefuseAfterCleanup {
         cx.world.borrow_mut().machine[provider as usize]
             .refuses

@@ -251,6 +251,9 @@ pub struct Machine {
     pub refuses: Vec<Pid>,
     /// The shared attach count of a model with `machine_state: SharedCount`.
     pub shared_count: Option<ResourceId>,
+    /// The process holding the machine-wide lock of a model with `machine_state:
+    /// ExclusiveLock` (a crash leaves it held).
+    pub locked_by: Option<Pid>,
 }
 
 pub struct World {
