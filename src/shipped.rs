@@ -22,3 +22,22 @@ pub fn ron_files(dirs: &[&str]) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+/// A run of `scenario` under `seed` (the scheduler `ws2sim run --seed` uses), its
+/// providers given the models `overrides` names (as `--provider-model` does), and how it
+/// ended. The unit tests of the layers below `run` (the world, the oracle) drive whole
+/// runs through here rather than import what sits above them.
+pub fn simulated(
+    scenario: &crate::scenario::Scenario,
+    overrides: &[(String, String)],
+    seed: u64,
+) -> (crate::world::World, crate::trace::RunEnd) {
+    let models = crate::run::resolve_models(scenario, overrides).expect("valid models");
+    let ws2_model = crate::run::resolve_ws2_model(overrides).expect("valid ws2_32 model");
+    let scenario = std::rc::Rc::new(scenario.clone());
+    let shared = crate::world::Shared::new(scenario, models, ws2_model);
+    let scheduler = Box::new(sim::RandomScheduler::new(seed));
+    let simulated = crate::run::simulate(&shared, scheduler, Vec::new());
+    let end = crate::run::run_end(&simulated.world, &simulated.outcome);
+    (simulated.world, end)
+}

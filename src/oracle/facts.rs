@@ -541,23 +541,16 @@ impl<T: Copy + Default> PerPair<T> {
 
 #[cfg(test)]
 mod tests {
-    use std::rc::Rc;
-
     use super::*;
-    use crate::run::{resolve_models, simulate};
-    use crate::world::{Shared, World};
 
-    /// The run of a shipped scenario under `seed` (the scheduler `ws2sim run --seed`
-    /// uses), with one provider model swapped in.
-    fn world_of(file: &str, model: (&str, &str), seed: u64) -> World {
+    /// `check`s the reading of a shipped scenario's run under `seed` (the scheduler
+    /// `ws2sim run --seed` uses), with one provider model swapped in.
+    fn reading(file: &str, model: (&str, &str), seed: u64, check: impl FnOnce(&Facts)) {
         let path = format!("{}/scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
-        let scenario = Rc::new(crate::scenario::load_file(path.as_ref()).expect("loads"));
+        let scenario = crate::scenario::load_file(path.as_ref()).expect("loads");
         let overrides = [(model.0.to_string(), model.1.to_string())];
-        let models = resolve_models(&scenario, &overrides).expect("a registered model");
-        let ws2_model = crate::ws2::find_model("conforming").expect("registered");
-        let shared = Shared::new(scenario, models, ws2_model);
-        let scheduler = Box::new(sim::RandomScheduler::new(seed));
-        simulate(&shared, scheduler, Vec::new()).world
+        let (world, _) = crate::shipped::simulated(&scenario, &overrides, seed);
+        check(&Facts::new(world.trace()));
     }
 
     /// The instance resources held when the WSPCleanup returning at `ret` returned.
@@ -571,29 +564,34 @@ mod tests {
     /// client-a's later WSPCleanup is, with nothing left held.
     #[test]
     fn the_reading_counts_the_start_ups_each_cleanup_return_finds() {
-        let world = world_of("teach/racy-refcount.ron", ("msafd", "racy_refcount"), 0);
-        let facts = Facts::new(world.trace());
-        let cleanups: Vec<_> = facts
-            .cleanup_returns()
-            .iter()
-            .map(|c| (c.call, c.ret, c.outstanding, c.starting, c.instance_held))
-            .collect();
-        assert_eq!(cleanups, [(10, 17, 2, 0, 0), (21, 22, 1, 0, 0)]);
-        let finals: Vec<_> = facts
-            .final_cleanups()
-            .iter()
-            .map(|f| (f.ret, held_at(&facts, f.ret), f.workers_running))
-            .collect();
-        assert_eq!(finals, [(22, 0, 0)]);
-        assert_eq!(facts.returned_calls().count(), 4);
-        assert!(facts.code_unloaded().is_empty());
-        let ends: Vec<_> = facts
-            .process_ends()
-            .iter()
-            .map(|e| (e.event, e.machine_state_held))
-            .collect();
-        assert_eq!(ends, [(26, 0)]);
-        assert!(facts.saw(Triggers::UNLOADED));
+        reading(
+            "teach/racy-refcount.ron",
+            ("msafd", "racy_refcount"),
+            0,
+            |facts| {
+                let cleanups: Vec<_> = facts
+                    .cleanup_returns()
+                    .iter()
+                    .map(|c| (c.call, c.ret, c.outstanding, c.starting, c.instance_held))
+                    .collect();
+                assert_eq!(cleanups, [(10, 17, 2, 0, 0), (21, 22, 1, 0, 0)]);
+                let finals: Vec<_> = facts
+                    .final_cleanups()
+                    .iter()
+                    .map(|f| (f.ret, held_at(facts, f.ret), f.workers_running))
+                    .collect();
+                assert_eq!(finals, [(22, 0, 0)]);
+                assert_eq!(facts.returned_calls().count(), 4);
+                assert!(facts.code_unloaded().is_empty());
+                let ends: Vec<_> = facts
+                    .process_ends()
+                    .iter()
+                    .map(|e| (e.event, e.machine_state_held))
+                    .collect();
+                assert_eq!(ends, [(26, 0)]);
+                assert!(facts.saw(Triggers::UNLOADED));
+            },
+        );
     }
 
     /// A final cleanup that returns before its worker exits: the worker is counted as
@@ -601,23 +599,23 @@ mod tests {
     #[test]
     fn the_reading_sees_a_worker_outlive_its_final_cleanup() {
         let model = ("msafd", "returns_before_worker_exits");
-        let world = world_of("contracts/unload-ready.ron", model, 1);
-        let facts = Facts::new(world.trace());
-        let finals: Vec<_> = facts
-            .final_cleanups()
-            .iter()
-            .map(|f| (f.workers_running, held_at(&facts, f.ret)))
-            .collect();
-        assert_eq!(finals, [(1, 0)]);
-        let ran = facts
-            .code_unloaded()
-            .first()
-            .expect("the worker ran unloaded");
-        assert!(ran.after_unload);
-        assert!(matches!(
-            facts.events[ran.event].kind,
-            EventKind::ProviderCode { .. }
-        ));
+        reading("contracts/unload-ready.ron", model, 1, |facts| {
+            let finals: Vec<_> = facts
+                .final_cleanups()
+                .iter()
+                .map(|f| (f.workers_running, held_at(facts, f.ret)))
+                .collect();
+            assert_eq!(finals, [(1, 0)]);
+            let ran = facts
+                .code_unloaded()
+                .first()
+                .expect("the worker ran unloaded");
+            assert!(ran.after_unload);
+            assert!(matches!(
+                facts.events[ran.event].kind,
+                EventKind::ProviderCode { .. }
+            ));
+        });
     }
 
     /// A process that crashes holding a shared count: its end says so, and the count is
@@ -625,25 +623,26 @@ mod tests {
     #[test]
     fn the_reading_keeps_machine_wide_state_a_crash_stranded() {
         let model = ("msafd", "shared_count_not_crash_safe");
-        let world = world_of("contracts/crash-tolerant.ron", model, 2);
-        let facts = Facts::new(world.trace());
-        let victim = world
-            .scenario
-            .processes
-            .iter()
-            .position(|p| p.name == "victim")
-            .expect("a victim") as Pid;
-        let ends: Vec<_> = facts
-            .process_ends()
-            .iter()
-            .map(|e| (e.process, e.machine_state_held))
-            .collect();
-        assert!(ends.contains(&(victim, 1)), "{:?}", ends);
-        let stranded: Vec<_> = facts
-            .held_at_end()
-            .filter(|held| machine_wide(held.what))
-            .map(|held| (held.process, held.what))
-            .collect();
-        assert_eq!(stranded, [(victim, Resource::SharedCount)]);
+        reading("contracts/crash-tolerant.ron", model, 2, |facts| {
+            let victim = facts
+                .trace
+                .scenario
+                .processes
+                .iter()
+                .position(|p| p.name == "victim")
+                .expect("a victim") as Pid;
+            let ends: Vec<_> = facts
+                .process_ends()
+                .iter()
+                .map(|e| (e.process, e.machine_state_held))
+                .collect();
+            assert!(ends.contains(&(victim, 1)), "{:?}", ends);
+            let stranded: Vec<_> = facts
+                .held_at_end()
+                .filter(|held| machine_wide(held.what))
+                .map(|held| (held.process, held.what))
+                .collect();
+            assert_eq!(stranded, [(victim, Resource::SharedCount)]);
+        });
     }
 }

@@ -413,11 +413,9 @@ fn judge(
 
 #[cfg(test)]
 mod tests {
-    use std::rc::Rc;
-
     use super::*;
     use crate::models::MODELS;
-    use crate::world::Shared;
+    use crate::shipped::simulated;
 
     fn outcome(verdict: &Verdict) -> (Vec<(&'static str, Status)>, Vec<Violation>) {
         let checks = verdict
@@ -434,19 +432,17 @@ mod tests {
         let files = crate::shipped::ron_files(&["scenarios"]);
         let mut several = 0;
         for file in &files {
-            let scenario = Rc::new(crate::scenario::load_file(file).expect("loads"));
-            let models = crate::run::resolve_models(&scenario, &[]).expect("valid models");
-            let ws2_model = crate::ws2::find_model("conforming").expect("registered");
-            let shared = Shared::new(scenario.clone(), models, ws2_model);
-            let scheduler = Box::new(sim::RandomScheduler::new(1));
-            let world = crate::run::simulate(&shared, scheduler, Vec::new()).world;
-            let facts = Facts::new(world.trace());
+            let scenario = crate::scenario::load_file(file).expect("loads");
+            let (world, _) = simulated(&scenario, &[], 1);
+            let trace = world.trace();
+            let facts = Facts::new(trace);
+            let events = trace.events;
             several += usize::from(scenario.processes.len() > 1);
             for pid in 0..scenario.processes.len() as Pid {
-                for end in [0, 1, world.events.len() / 2, world.events.len(), usize::MAX] {
+                for end in [0, 1, events.len() / 2, events.len(), usize::MAX] {
                     let walked: Vec<usize> = facts.events_of(pid, end).map(|(i, _)| i).collect();
-                    let scanned: Vec<usize> = (0..end.min(world.events.len()))
-                        .filter(|&i| world.events[i].process == pid)
+                    let scanned: Vec<usize> = (0..end.min(events.len()))
+                        .filter(|&i| events[i].process == pid)
                         .collect();
                     assert_eq!(
                         walked,
@@ -486,19 +482,13 @@ mod tests {
         let mut runs = 0;
         let mut skipped = 0;
         for file in &files {
-            let scenario = Rc::new(crate::scenario::load_file(file).expect("loads"));
-            let ws2_model = crate::ws2::find_model("conforming").expect("registered");
-            for (index, provider) in scenario.providers.iter().enumerate() {
+            let scenario = crate::scenario::load_file(file).expect("loads");
+            for provider in &scenario.providers {
                 for model in MODELS.iter().filter(|m| m.kind == provider.kind) {
-                    let mut models =
-                        crate::run::resolve_models(&scenario, &[]).expect("valid models");
-                    models[index] = model.into();
-                    let shared = Shared::new(scenario.clone(), models, ws2_model);
+                    let overrides = [(provider.name.clone(), model.name.to_string())];
                     for seed in 0..6 {
-                        let scheduler = Box::new(sim::RandomScheduler::new(seed));
-                        let simulated = crate::run::simulate(&shared, scheduler, Vec::new());
-                        let end = crate::run::run_end(&simulated.world, &simulated.outcome);
-                        let trace = simulated.world.trace();
+                        let (world, end) = simulated(&scenario, &overrides, seed);
+                        let trace = world.trace();
                         let gated = check_gated(&trace, &end, true);
                         let full = check_gated(&trace, &end, false);
                         assert_eq!(
@@ -514,9 +504,8 @@ mod tests {
                         assert_eq!(outline.first, full.violations.first().map(|v| v.contract));
                         assert_eq!(outline.violated.to_vec(), full.violated());
                         runs += 1;
-                        let facts = Facts::new(simulated.world.trace());
-                        let kinds = simulated
-                            .world
+                        let facts = Facts::new(trace);
+                        let kinds = trace
                             .events
                             .iter()
                             .fold(Triggers::ALWAYS, |seen, e| seen.or(Triggers::of(e)));

@@ -271,10 +271,8 @@ impl Hasher for StreamHash {
 
 #[cfg(test)]
 mod tests {
-    use std::rc::Rc;
-
     use super::*;
-    use crate::world::Shared;
+    use crate::shipped::simulated;
 
     /// The hash fed while a run records its events is the hash of the events it recorded,
     /// for every shipped scenario and regression, whole and cut short by a small event
@@ -288,12 +286,8 @@ mod tests {
                 if let Some(max) = events_max {
                     scenario.budget.events_max = max;
                 }
-                let models = crate::run::resolve_models(&scenario, &[]).expect("valid");
-                let ws2_model = crate::ws2::find_model("conforming").expect("registered");
-                let shared = Shared::new(Rc::new(scenario), models, ws2_model);
                 for seed in 0..4 {
-                    let scheduler = Box::new(sim::RandomScheduler::new(seed));
-                    let world = crate::run::simulate(&shared, scheduler, Vec::new()).world;
+                    let (world, _) = simulated(&scenario, &[], seed);
                     cut += usize::from(world.events_exhausted);
                     assert_eq!(
                         StreamHash::of(&world.events).finish(),
@@ -323,13 +317,9 @@ mod tests {
                     .filter(move |p| p.kind == kind)
                     .map(move |p| (p.name.clone(), m.name.to_string()))
             }) {
-                let models =
-                    crate::run::resolve_models(&scenario, &[(name, model)]).expect("valid");
-                let ws2_model = crate::ws2::find_model("conforming").expect("registered");
-                let shared = Shared::new(Rc::new(scenario.clone()), models, ws2_model);
+                let overrides = [(name, model)];
                 for seed in 0..3 {
-                    let scheduler = Box::new(sim::RandomScheduler::new(seed));
-                    let world = crate::run::simulate(&shared, scheduler, Vec::new()).world;
+                    let (world, _) = simulated(&scenario, &overrides, seed);
                     for event in &world.events {
                         let mut hash = StreamHash::default();
                         hash.kind(&event.kind);
