@@ -3,7 +3,7 @@
 //! and no control character (a newline, a NUL, an escape sequence would break or
 //! forge a line of output).
 
-use super::locate::PathSeg::{Field, Index as At};
+use super::locate::PathSeg::{self, Field, Index as At};
 use super::validate::Checker;
 use super::{Scenario, Step};
 
@@ -13,17 +13,39 @@ pub const MAX_NAME_CHARS: usize = 64;
 pub const MAX_TEXT_CHARS: usize = 255;
 const MAX_ABOUT_CHARS: usize = 2_000;
 
-/// Checks the name or text at `path`: at most `limit` characters, and no control
-/// character other than the line breaks and tabs `multiline` text may hold.
-fn check(
-    c: &mut Checker<'_>,
-    path: &[super::locate::PathSeg<'_>],
-    text: &str,
-    what: &str,
+/// What a checked string is: how a message names it, its longest length in characters,
+/// and whether it may break lines (only `about` may, with line breaks and tabs).
+#[derive(Clone, Copy)]
+struct Rule {
+    what: &'static str,
     limit: usize,
     multiline: bool,
-) {
-    let chars = text.chars().count();
+}
+
+const fn name(what: &'static str) -> Rule {
+    Rule {
+        what,
+        limit: MAX_NAME_CHARS,
+        multiline: false,
+    }
+}
+
+const fn text(what: &'static str) -> Rule {
+    Rule {
+        what,
+        limit: MAX_TEXT_CHARS,
+        multiline: false,
+    }
+}
+
+/// Checks the string at `path` against `rule`.
+fn check(c: &mut Checker<'_>, path: &[PathSeg<'_>], value: &str, rule: Rule) {
+    let Rule {
+        what,
+        limit,
+        multiline,
+    } = rule;
+    let chars = value.chars().count();
     if chars > limit {
         c.at(
             path,
@@ -34,7 +56,7 @@ fn check(
         return;
     }
     let allowed = |ch: char| multiline && matches!(ch, '\n' | '\t');
-    if let Some(bad) = text.chars().find(|ch| ch.is_control() && !allowed(*ch)) {
+    if let Some(bad) = value.chars().find(|ch| ch.is_control() && !allowed(*ch)) {
         c.at(
             path,
             format!(
@@ -50,71 +72,43 @@ fn check(
 
 /// Every name and text of the scenario.
 pub(super) fn names(c: &mut Checker<'_>, sc: &Scenario) {
-    check(
-        c,
-        &[Field("name")],
-        &sc.name,
-        "the scenario's name",
-        MAX_TEXT_CHARS,
-        false,
-    );
-    check(
-        c,
-        &[Field("about")],
-        &sc.about,
-        "`about`",
-        MAX_ABOUT_CHARS,
-        true,
-    );
+    let about = Rule {
+        what: "`about`",
+        limit: MAX_ABOUT_CHARS,
+        multiline: true,
+    };
+    check(c, &[Field("name")], &sc.name, text("the scenario's name"));
+    check(c, &[Field("about")], &sc.about, about);
     for (i, p) in sc.providers.iter().enumerate() {
         let path = [Field("providers"), At(i), Field("name")];
-        check(
-            c,
-            &path,
-            &p.name,
-            "a provider's name",
-            MAX_NAME_CHARS,
-            false,
-        );
+        check(c, &path, &p.name, name("a provider's name"));
     }
     for (i, process) in sc.processes.iter().enumerate() {
-        let path = [Field("processes"), At(i), Field("name")];
+        let at = vec![Field("processes"), At(i)];
+        let within = |more: &[PathSeg<'static>]| [at.as_slice(), more].concat();
         check(
             c,
-            &path,
+            &within(&[Field("name")]),
             &process.name,
-            "a process's name",
-            MAX_NAME_CHARS,
-            false,
+            name("a process's name"),
         );
         for (j, thread) in process.threads.iter().enumerate() {
-            let at = [Field("processes"), At(i), Field("threads"), At(j)];
-            let path = [at[0], at[1], at[2], at[3], Field("name")];
-            check(
-                c,
-                &path,
-                &thread.name,
-                "a thread's name",
-                MAX_NAME_CHARS,
-                false,
-            );
+            let path = within(&[Field("threads"), At(j), Field("name")]);
+            check(c, &path, &thread.name, name("a thread's name"));
             for (k, step) in thread.steps.iter().enumerate() {
-                let step_at = [at[0], at[1], at[2], at[3], Field("steps"), At(k)];
-                let (text, what, limit) = match step {
-                    Step::Socket { name, .. } => (name.as_str(), "a socket's name", MAX_NAME_CHARS),
-                    Step::Lookup { name, .. } => (name.as_str(), "a lookup's name", MAX_TEXT_CHARS),
+                let (value, rule) = match step {
+                    Step::Socket { name: n, .. } => (n.as_str(), name("a socket's name")),
+                    Step::Lookup { name: n, .. } => (n.as_str(), text("a lookup's name")),
                     _ => continue,
                 };
-                let path = [
-                    step_at[0],
-                    step_at[1],
-                    step_at[2],
-                    step_at[3],
-                    step_at[4],
-                    step_at[5],
+                let path = within(&[
+                    Field("threads"),
+                    At(j),
+                    Field("steps"),
+                    At(k),
                     Field("name"),
-                ];
-                check(c, &path, text, what, limit, false);
+                ]);
+                check(c, &path, value, rule);
                 if c.full() {
                     return;
                 }
