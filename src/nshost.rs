@@ -347,20 +347,7 @@ pub fn refuses_routines(cx: &Cx, provider: ProviderIx) -> Option<u32> {
     }
     let world = cx.world.borrow();
     let name = &world.scenario.providers[provider as usize].name;
-    let served: Vec<u32> = world
-        .scenario
-        .catalog
-        .iter()
-        .filter_map(|entry| match entry {
-            crate::scenario::CatalogEntry::Namespace {
-                provider: p,
-                namespace,
-                version: crate::scenario::NspVersion::V2,
-                ..
-            } if p == name => Some(*namespace),
-            _ => None,
-        })
-        .collect();
+    let served: Vec<u32> = world.scenario.nspv2_namespaces(name).collect();
     (!served.contains(&NS_EMAIL)).then(|| served.first().copied().unwrap_or(0))
 }
 

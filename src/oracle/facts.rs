@@ -64,11 +64,9 @@ pub struct ProcessEnd {
     /// Machine-wide provider state (a registration, a shared count) the ledger still
     /// held for the process when it ended.
     pub machine_state_held: u32,
-    /// Machine-wide provider state the kernel reclaimed as the process ended (a
-    /// registration dies with its process): the provider coped with an end without
-    /// clean-up (`wsp.crash_tolerant` exercised).
-    pub machine_state_reclaimed: u32,
-    /// The providers that held or had that state for the process.
+    /// The providers that kept machine-wide state for the process when it ended: held
+    /// still, or reclaimed by the kernel as it ended (a registration dies with its
+    /// process). Not empty: the process ended with the provider started.
     pub machine_providers: SmallVec<[ProviderIx; 2]>,
 }
 
@@ -89,9 +87,9 @@ pub struct Facts<'w> {
     by_process: OnceCell<Vec<Vec<u32>>>,
     /// The kinds of event the run had, for [`Triggers`].
     pub(super) seen: Triggers,
-    /// Machine-wide state the kernel reclaimed from the process now ending (its
-    /// releases come just before its `ProcessEnded`).
-    reclaimed: Option<(Pid, u32, SmallVec<[ProviderIx; 2]>)>,
+    /// The providers whose machine-wide state the kernel reclaimed from the process now
+    /// ending (its releases come just before its `ProcessEnded`).
+    reclaimed: Option<(Pid, SmallVec<[ProviderIx; 2]>)>,
 }
 
 /// A resource the ledger handed out, as the reading of the run tracks it.
@@ -240,13 +238,12 @@ impl<'w> Facts<'w> {
             } => {
                 if *by == ReleasedBy::Kernel && machine_wide(*what) {
                     match &mut self.reclaimed {
-                        Some((pid, count, providers)) if *pid == process => {
-                            *count += 1;
+                        Some((pid, providers)) if *pid == process => {
                             if !providers.contains(provider) {
                                 providers.push(*provider);
                             }
                         }
-                        slot => *slot = Some((process, 1, SmallVec::from_elem(*provider, 1))),
+                        slot => *slot = Some((process, SmallVec::from_elem(*provider, 1))),
                     }
                 }
                 let held = self.held.get_mut(*resource as usize).and_then(Option::take);
@@ -268,9 +265,9 @@ impl<'w> Facts<'w> {
             EventKind::ProviderCode { provider, .. } => Some(*provider),
             EventKind::ProcessEnded { .. } => {
                 pairs.each_of(process, PairCounts::forget);
-                let (machine_state_reclaimed, mut machine_providers) = match self.reclaimed.take() {
-                    Some((pid, count, providers)) if pid == process => (count, providers),
-                    _ => (0, SmallVec::new()),
+                let mut machine_providers = match self.reclaimed.take() {
+                    Some((pid, providers)) if pid == process => providers,
+                    _ => SmallVec::new(),
                 };
                 let mut machine_state_held = 0;
                 for held in self.held.iter_mut().flatten() {
@@ -288,7 +285,6 @@ impl<'w> Facts<'w> {
                     event: index,
                     process,
                     machine_state_held,
-                    machine_state_reclaimed,
                     machine_providers,
                 });
                 None

@@ -1,7 +1,6 @@
 //! Checkers of what outlives a call or a process: lingering data, machine-wide state
 //! after a crash, code after unload, and the ws2_32 model's own balance.
 
-use super::facts::ProcessEnd;
 use super::{Facts, Report, Triggers, machine_wide};
 use crate::event::*;
 use crate::scenario::CloseHow;
@@ -89,10 +88,10 @@ pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
     let ends = facts.process_ends();
     // A process that ended while a provider kept machine-wide state for it exercises
     // the rule, whether the kernel reclaimed that state (held) or not (violated).
-    let exercised = |end: &&ProcessEnd| end.machine_state_held + end.machine_state_reclaimed > 0;
-    if ends.iter().any(|end| exercised(&end)) {
-        report.exercised();
+    if ends.iter().all(|end| end.machine_providers.is_empty()) {
+        return;
     }
+    report.exercised();
     for held in facts.held_at_end().filter(|held| machine_wide(held.what)) {
         let Some(end) = ends.iter().rev().find(|end| end.process == held.process) else {
             continue;
@@ -112,9 +111,6 @@ pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
         );
     }
     // The other half: such a process must not keep the others from starting it.
-    if ends.iter().all(|end| end.machine_providers.is_empty()) {
-        return;
-    }
     for (index, event) in facts.events.iter().enumerate() {
         let EventKind::Return {
             id,
@@ -125,6 +121,9 @@ pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
         else {
             continue;
         };
+        if ret == NO_ERROR {
+            continue;
+        }
         let Some((_, Call::WSPStartup { provider, .. })) = facts.call_of(id) else {
             continue;
         };
@@ -134,7 +133,7 @@ pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 && end.process != event.process
                 && end.machine_providers.contains(&provider)
         });
-        if let (Some(end), true) = (blamed, ret != NO_ERROR) {
+        if let Some(end) = blamed {
             report.violation(facts, index, || {
                 format!(
                     "{} refused {}'s WSPStartup (WSASYSNOTREADY) after {} ended without WSPCleanup: a process that ends without clean-up must not break the provider for the others",
@@ -180,8 +179,8 @@ pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// WSACleanup owns the start-ups made before it began (the count reached 0 at its call);
 /// those made later, by a thread that started Winsock again meanwhile, belong to the
 /// next final WSACleanup, and each WSPCleanup counts for the WSACleanup its thread is in.
-pub fn ws2_balanced(facts: &Facts, end: &RunEnd, report: &mut Report) {
-    ws2_counts(facts, end, report);
+pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    ws2_counts(facts, report);
     switch_balanced(facts, report);
 }
 
@@ -262,7 +261,7 @@ fn switch_balanced(facts: &Facts, report: &mut Report) {
 }
 
 /// ws2_32's own counts: each final WSACleanup matches the start-ups it owns.
-fn ws2_counts(facts: &Facts, _: &RunEnd, report: &mut Report) {
+fn ws2_counts(facts: &Facts, report: &mut Report) {
     type Counts = SmallMap<ProviderIx, i64>;
     // Start-ups not yet owned by a final WSACleanup, per process.
     let mut balance: SmallMap<Pid, Counts> = SmallMap::new();

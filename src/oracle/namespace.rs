@@ -550,7 +550,13 @@ pub fn os_namespace(facts: &Facts, _: &RunEnd, report: &mut Report) {
             EventKind::Call { call, .. } if routine_of_session(call) => {
                 let provider = call.provider().unwrap_or_default();
                 report.exercised();
-                if !serves_email(facts, provider) {
+                let name = facts.provider(provider);
+                if !facts
+                    .trace
+                    .scenario
+                    .nspv2_namespaces(name)
+                    .any(|ns| ns == NS_EMAIL)
+                {
                     report.violation(facts, index, || {
                         format!(
                             "{}'s {} ran on {os:?}, where NSPv2 routines run only for NS_EMAIL (37) providers",
@@ -574,20 +580,4 @@ fn routine_of_session(call: &Call) -> bool {
             | Call::NSPv2Cleanup { .. }
             | Call::NSPv2ClientSessionRundown { .. }
     )
-}
-
-/// Whether the catalog has `provider` serve NS_EMAIL as an NSPv2 provider.
-fn serves_email(facts: &Facts, provider: ProviderIx) -> bool {
-    let name = facts.provider(provider);
-    facts.trace.scenario.catalog.iter().any(|entry| {
-        matches!(
-            entry,
-            crate::scenario::CatalogEntry::Namespace {
-                provider: p,
-                namespace: NS_EMAIL,
-                version: crate::scenario::NspVersion::V2,
-                ..
-            } if p == name
-        )
-    })
 }

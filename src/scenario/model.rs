@@ -43,6 +43,21 @@ pub struct Scenario {
     pub expect: Expect,
 }
 
+impl Scenario {
+    /// The namespaces `provider` serves as an NSPv2 provider (its `V2` catalog entries).
+    pub fn nspv2_namespaces<'a>(&'a self, provider: &'a str) -> impl Iterator<Item = u32> + 'a {
+        self.catalog.iter().filter_map(move |entry| match entry {
+            CatalogEntry::Namespace {
+                provider: p,
+                namespace,
+                version: NspVersion::V2,
+                ..
+            } if p == provider => Some(*namespace),
+            _ => None,
+        })
+    }
+}
+
 fn default_latency() -> (u64, u64) {
     (1, 10)
 }
