@@ -167,71 +167,13 @@ impl Set {
         behaviour
     }
 
-    /// The `set` that turns `base` into `behaviour`: the knobs that differ.
+    /// The `set` that turns `base` into `behaviour`: the knobs that differ, written as a
+    /// model file writes them and read back, so that the knob table alone says where
+    /// each knob goes.
     pub fn between(base: &Behaviour, behaviour: &Behaviour) -> Set {
-        let mut set = Set::default();
-        for (knob, value) in super::knobs::differences(base, behaviour) {
-            set.put(knob.path, knob.values()[value]);
-        }
-        set
-    }
-
-    /// Sets the knob at `path` to the value spelt `value` (both from the knob table).
-    fn put(&mut self, path: &str, value: &str) {
-        fn parse<K: Knob>(value: &str) -> Option<K> {
-            K::NAMES
-                .iter()
-                .position(|name| *name == value)
-                .and_then(K::from_index)
-        }
-        match path {
-            "refcount" => self.refcount = parse(value),
-            "actual_cleanup" => self.actual_cleanup = parse(value),
-            "earlier_cleanup" => self.earlier_cleanup = parse(value),
-            "not_started" => self.not_started = parse(value),
-            "failure_value" => self.failure_value = parse(value),
-            "restart" => self.restart = parse(value),
-            "machine_state" => self.machine_state = parse(value),
-            "dll_detach" => self.dll_detach = parse(value),
-            "final_cleanup.pending" => self.final_mut().pending = parse(value),
-            "final_cleanup.overlapped" => self.final_mut().overlapped = parse(value),
-            "final_cleanup.open_sockets" => self.final_mut().open_sockets = parse(value),
-            "final_cleanup.lingering" => self.final_mut().lingering = parse(value),
-            "final_cleanup.worker" => self.final_mut().worker = parse(value),
-            "lower" => self.lower = parse(value),
-            "san_switch" => self.san_switch = parse(value),
-            "san.cancel" => self.san_mut().cancel = parse(value),
-            "san.post_fd_accept" => self.san_mut().post_fd_accept = parse(value),
-            "nsp.provider_id" => {
-                self.nsp.get_or_insert_with(Default::default).provider_id = parse(value)
-            }
-            "nspv2.routines.startup" => self.routines_mut().startup = parse(value),
-            "nspv2.routines.cleanup" => self.routines_mut().cleanup = parse(value),
-            "nspv2.routines.rundown" => self.routines_mut().rundown = parse(value),
-            "nspv2.host.session_arg" => self.host_mut().session_arg = parse(value),
-            "nspv2.host.failed_session" => self.host_mut().failed_session = parse(value),
-            "nspv2.host.ended_session" => self.host_mut().ended_session = parse(value),
-            "nspv2.host.os_namespace" => self.host_mut().os_namespace = parse(value),
-            _ => unreachable!("`{path}` is not in the knob table"),
-        }
-    }
-
-    fn final_mut(&mut self) -> &mut FinalCleanupSet {
-        self.final_cleanup.get_or_insert_with(Default::default)
-    }
-
-    fn san_mut(&mut self) -> &mut SanSet {
-        self.san.get_or_insert_with(Default::default)
-    }
-
-    fn routines_mut(&mut self) -> &mut RoutinesSet {
-        let v2 = self.nspv2.get_or_insert_with(Default::default);
-        v2.routines.get_or_insert_with(Default::default)
-    }
-
-    fn host_mut(&mut self) -> &mut HostSet {
-        let v2 = self.nspv2.get_or_insert_with(Default::default);
-        v2.host.get_or_insert_with(Default::default)
+        let differences = super::knobs::differences(base, behaviour);
+        let text = ron_of(differences.map(|(knob, value)| (knob.path, knob.values()[value])));
+        ron::from_str(&text).expect("the knob table's paths and values are those of `set`")
     }
 
     pub fn is_empty(&self) -> bool {
@@ -240,15 +182,22 @@ impl Set {
 
     /// The set as a model file writes it: `(refcount: Racy, final_cleanup: (...))`.
     pub fn to_ron(&self) -> String {
-        let given = self.given();
-        let items: Vec<(Vec<&str>, &str)> = given
-            .iter()
-            .map(|g| (g.knob.path.split('.').collect(), g.knob.values()[g.value]))
-            .collect();
-        let mut text = String::new();
-        write_level(&mut text, &items);
-        text
+        ron_of(
+            self.given()
+                .iter()
+                .map(|g| (g.knob.path, g.knob.values()[g.value])),
+        )
     }
+}
+
+/// A `set` in RON for knobs given as (path, value), in the knob table's order.
+fn ron_of<'a>(given: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let items: Vec<(Vec<&str>, &str)> = given
+        .map(|(path, value)| (path.split('.').collect(), value))
+        .collect();
+    let mut text = String::new();
+    write_level(&mut text, &items);
+    text
 }
 
 /// `(a: X, b: (c: Y))` for knobs given as paths, each group's members next to each
