@@ -48,15 +48,20 @@ pub fn to_ron(scenario: &Scenario) -> String {
         .unwrap_or_else(|e| format!("<cannot print: {e}>"))
 }
 
+/// The scenario as RON, after checking that it loads back to the same value.
+fn loads_back(scenario: &Scenario) -> Result<String, String> {
+    let text = to_ron(scenario);
+    match scenario::load_str("generated.ron", &text) {
+        Ok(loaded) if loaded == *scenario => Ok(text),
+        Ok(_) => Err(format!("the RON does not load back the same:\n{text}")),
+        Err(e) => Err(format!("generated scenario invalid:\n{}", e.render_plain())),
+    }
+}
+
 /// Checks `scenario` under each seed; the first failure names the seed and shows the
 /// scenario as RON (save it, then `ws2sim run FILE --seed N`).
 pub fn check(scenario: &Scenario, seeds: &[u64], tally: &mut Tally) -> Result<(), String> {
-    let text = to_ron(scenario);
-    match scenario::load_str("generated.ron", &text) {
-        Ok(loaded) if loaded == *scenario => {}
-        Ok(_) => return Err(format!("the RON does not load back the same:\n{text}")),
-        Err(e) => return Err(format!("generated scenario invalid:\n{}", e.render_plain())),
-    }
+    let text = loads_back(scenario)?;
     for &seed in seeds {
         check_seed(scenario, seed, tally)
             .map_err(|e| format!("seed {seed}: {e}\nscenario:\n{text}"))?;
@@ -68,42 +73,17 @@ pub fn check(scenario: &Scenario, seeds: &[u64], tally: &mut Tally) -> Result<()
 /// and under each seed the run gives the same text and JSON twice and its recorded
 /// schedule replays it.
 pub fn check_deterministic(scenario: &Scenario, seeds: &[u64]) -> Result<(), String> {
-    let text = to_ron(scenario);
-    match scenario::load_str("generated.ron", &text) {
-        Ok(loaded) if loaded == *scenario => {}
-        Ok(_) => return Err(format!("the RON does not load back the same:\n{text}")),
-        Err(e) => return Err(format!("generated scenario invalid:\n{}", e.render_plain())),
-    }
+    let text = loads_back(scenario)?;
     for &seed in seeds {
-        let options = RunOptions {
-            seed: Some(seed),
-            ..RunOptions::default()
-        };
-        let fail = |what: &str| format!("seed {seed}: {what}\nscenario:\n{text}");
-        let first = run(scenario, &options).map_err(|e| fail(&e.to_string()))?;
-        let second = run(scenario, &options).map_err(|e| fail(&e.to_string()))?;
-        let trace = render::text::render(scenario, &first, "generated.ron");
-        if trace != render::text::render(scenario, &second, "generated.ron") {
-            return Err(fail("the text trace differs between two runs"));
-        }
-        let json = render::json::render(scenario, &first);
-        if json != render::json::render(scenario, &second) {
-            return Err(fail("the JSON differs between two runs"));
-        }
-        let replay = RunOptions {
-            schedule: Some(first.schedule.clone()),
-            ..options
-        };
-        let replayed = run(scenario, &replay).map_err(|e| fail(&e.to_string()))?;
-        if replayed.divergence.is_some() || render::json::render(scenario, &replayed) != json {
-            return Err(fail("the recorded schedule does not replay the run"));
-        }
+        deterministic_run(scenario, seed)
+            .map_err(|e| format!("seed {seed}: {e}\nscenario:\n{text}"))?;
     }
     Ok(())
 }
 
-/// Everything the property says about one scenario under one seed; `Err` says what broke.
-pub fn check_seed(scenario: &Scenario, seed: u64, tally: &mut Tally) -> Result<(), String> {
+/// The run of `scenario` under `seed`, after checking that a second run gives the same
+/// text and JSON and that its recorded schedule replays it.
+fn deterministic_run(scenario: &Scenario, seed: u64) -> Result<Run, String> {
     let options = RunOptions {
         seed: Some(seed),
         ..RunOptions::default()
@@ -111,15 +91,6 @@ pub fn check_seed(scenario: &Scenario, seed: u64, tally: &mut Tally) -> Result<(
     let refused = |e: ws2sim::run::OptionError| format!("options refused: {e}");
     let first = run(scenario, &options).map_err(refused)?;
     let second = run(scenario, &options).map_err(refused)?;
-    tally.runs += 1;
-    tally.events += first.events.len() as u64;
-    match &first.end {
-        RunEnd::BudgetExhausted { budget, limit } => {
-            return Err(format!("budget {budget} = {limit} exhausted"));
-        }
-        RunEnd::Deadlock { .. } => tally.deadlocks += 1,
-        RunEnd::Completed => {}
-    }
     let text = render::text::render(scenario, &first, "generated.ron");
     if text != render::text::render(scenario, &second, "generated.ron") {
         return Err("the text trace differs between two runs".to_string());
@@ -136,6 +107,21 @@ pub fn check_seed(scenario: &Scenario, seed: u64, tally: &mut Tally) -> Result<(
     if replayed.divergence.is_some() || render::json::render(scenario, &replayed) != json {
         return Err("the recorded schedule does not replay the run".to_string());
     }
+    Ok(first)
+}
+
+/// Everything the property says about one scenario under one seed; `Err` says what broke.
+pub fn check_seed(scenario: &Scenario, seed: u64, tally: &mut Tally) -> Result<(), String> {
+    let first = deterministic_run(scenario, seed)?;
+    tally.runs += 1;
+    tally.events += first.events.len() as u64;
+    match &first.end {
+        RunEnd::BudgetExhausted { budget, limit } => {
+            return Err(format!("budget {budget} = {limit} exhausted"));
+        }
+        RunEnd::Deadlock { .. } => tally.deadlocks += 1,
+        RunEnd::Completed => {}
+    }
     if !racing_cleanups(&first).is_empty() {
         tally.races_skipped += 1;
         return Ok(());
@@ -145,12 +131,16 @@ pub fn check_seed(scenario: &Scenario, seed: u64, tally: &mut Tally) -> Result<(
         return Ok(());
     }
     if let Some(v) = first.verdict.violations.first() {
+        let text = render::text::render(scenario, &first, "generated.ron");
         return Err(format!(
             "a conforming model was flagged: {} at #{}: {}\n{text}",
             v.contract, v.event, v.message
         ));
     }
-    ledger_balanced(&first, tally).map_err(|e| format!("{e}\n{text}"))
+    ledger_balanced(&first, tally).map_err(|e| {
+        let text = render::text::render(scenario, &first, "generated.ron");
+        format!("{e}\n{text}")
+    })
 }
 
 /// Whether a `Spi` step broke the SPI's rule for clients: one clean-up per start-up of
