@@ -157,3 +157,80 @@ fn the_readme_lists_every_knob_and_value() {
         );
     }
 }
+
+/// A contract checked in parts is broken, part by part, by the mistake each part is for:
+/// each part's message shows that part (not another) caught it.
+#[test]
+fn each_part_of_a_contract_checked_in_parts_catches_its_own_mistake() {
+    use ws2sim::{Model, Sim};
+    let knobs = |text: &str| Model::knobs(text).expect("knobs");
+    let cases = [
+        (
+            "scenarios/contracts/nspv2-vista-dns.ron",
+            "dnsv2",
+            Model::named("serves_any_namespace_on_vista"),
+            "served a lookup in NS_DNS",
+        ),
+        (
+            "scenarios/contracts/nspv2-vista-direct-calls.ron",
+            "dirnsp",
+            Model::named("serves_any_namespace_on_vista"),
+            "NSPv2Startup ran on Vista",
+        ),
+        (
+            "scenarios/contracts/crash-tolerant.ron",
+            "msafd",
+            Model::named("shared_count_not_crash_safe"),
+            "still holds its shared-memory attach count",
+        ),
+        (
+            "scenarios/contracts/crash-then-start.ron",
+            "msafd",
+            knobs("(machine_state: ExclusiveLock)"),
+            "refused latecomer's WSPStartup",
+        ),
+        (
+            "scenarios/contracts/two-providers.ron",
+            "ws2_32",
+            Model::named("cleans_up_first_provider_only"),
+            "WSPStartup call of ws2_32 on udpprov not matched by WSPCleanup",
+        ),
+        (
+            "scenarios/teach/dns-lookup-lazy-start.ron",
+            "ws2_32",
+            Model::named("skips_nsp_cleanup"),
+            "not matched by NSPCleanup",
+        ),
+        (
+            "scenarios/contracts/san-cleanup.ron",
+            "msafd",
+            knobs("(san_switch: Forgets)"),
+            "of its switch on sandrv not matched by WSPCleanup",
+        ),
+        (
+            "scenarios/contracts/san-earlier-cleanup.ron",
+            "sandrv",
+            knobs("(earlier_cleanup: ResetSockets)"),
+            "reset socket",
+        ),
+    ];
+    for (file, provider, model, shown) in cases {
+        let sim = Sim::from_file(file).expect("loads");
+        let caught = (0..SEEDS).any(|seed| {
+            let run = sim
+                .clone()
+                .provider(provider, model.clone())
+                .seed(seed)
+                .run();
+            let run = run.expect("runs");
+            run.verdict()
+                .violations
+                .iter()
+                .any(|v| v.message.contains(shown))
+        });
+        assert!(
+            caught,
+            "{file} with {provider}={model:?}: no violation shows `{shown}`"
+        );
+    }
+}
