@@ -214,20 +214,16 @@ fn read_doc(path: &Path) -> Result<ShardDoc, String> {
     let doc: ShardDoc = serde_json::from_str(&text).map_err(|e| {
         format!("{shown}: not a shard document of `ws2sim explore --shard K/N --format json`: {e}")
     })?;
-    if doc.format == shard::FORMAT {
-        if !doc.intact() {
-            return Err(format!(
-                "{shown}: field `digest` does not match the document: it was changed after it was written"
-            ));
-        }
-        crate::explore::check::check(&doc).map_err(|why| format!("{shown}: {why}"))?;
-    }
     Ok(doc)
 }
 
 pub fn merge(args: &MergeArgs) -> ExitCode {
-    let docs: Result<Vec<ShardDoc>, String> = args.files.iter().map(|f| read_doc(f)).collect();
-    let report = match docs.and_then(shard::merge) {
+    let docs: Result<Vec<(String, ShardDoc)>, String> = args
+        .files
+        .iter()
+        .map(|f| Ok((f.display().to_string(), read_doc(f)?)))
+        .collect();
+    let report = match docs.and_then(shard::merge_named) {
         Ok(report) => report,
         Err(message) => return fail(&message),
     };

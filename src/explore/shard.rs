@@ -132,25 +132,39 @@ pub fn scenario_digest(scenario: &crate::scenario::Scenario) -> String {
 
 /// Joins the shard documents of one sweep into its report.
 pub fn merge(docs: Vec<ShardDoc>) -> Result<Report, String> {
-    let Some(first) = docs.first() else {
-        return Err("no shard document to merge".to_string());
-    };
-    let header = first.header.clone();
-    let count = first.shard.count;
-    for doc in &docs {
+    let named = docs
+        .into_iter()
+        .map(|doc| {
+            (
+                format!("shard {}/{}", doc.shard.index, doc.shard.count),
+                doc,
+            )
+        })
+        .collect();
+    merge_named(named)
+}
+
+/// [`merge`], with the name each document goes by in messages (its file, from the CLI).
+/// Each document is checked once, here, before it is trusted.
+pub fn merge_named(named: Vec<(String, ShardDoc)>) -> Result<Report, String> {
+    for (name, doc) in &named {
         if doc.format != FORMAT {
-            return Err(format!(
-                "a document has format `{}`, not `{FORMAT}`",
-                doc.format
-            ));
+            return Err(format!("{name}: format `{}`, not `{FORMAT}`", doc.format));
         }
-        let name = format!("shard {}/{}", doc.shard.index, doc.shard.count);
         if !doc.intact() {
             return Err(format!(
                 "{name}: field `digest` does not match the document: it was changed after it was written"
             ));
         }
         super::check::check(doc).map_err(|why| format!("{name}: {why}"))?;
+    }
+    let docs: Vec<ShardDoc> = named.into_iter().map(|(_, doc)| doc).collect();
+    let Some(first) = docs.first() else {
+        return Err("no shard document to merge".to_string());
+    };
+    let header = first.header.clone();
+    let count = first.shard.count;
+    for doc in &docs {
         if doc.header != header
             || doc.shard.count != count
             || doc.scenario_digest != first.scenario_digest
