@@ -30,42 +30,51 @@ async fn complete_via_upcall(cx: &Cx, provider: ProviderIx, op: OpId, status: u3
 /// The final cleanup's cancellation of every pending operation (seed 004, steps 1-3).
 pub async fn cancel_pending(cx: &Cx, provider: ProviderIx) {
     let knobs = cx.behaviour(provider).san;
-    for op in cx.pending_ops(provider, None) {
-        let (kind, socket, memory) = {
-            let world = cx.world.borrow();
-            let op = &world.ops[op as usize];
-            (op.kind, op.socket, op.memory)
-        };
-        if kind == OpKind::Accept && knobs.post_fd_accept {
-            let via = cx.world.borrow().procs[cx.pid as usize]
-                .sockets
-                .get(&socket)
-                .and_then(|sock| sock.select)
-                .map_or(NotifyVia::Message, |(_, via)| via);
-            cx.emit(EventKind::Notification {
-                provider,
-                socket,
-                fd: FD_ACCEPT,
-                via,
-            });
+    // Model choice: once its final clean-up has begun, the provider owns every pending
+    // operation, those issued while it cancels the others included (each upcall
+    // yields), and cancels each the same way.
+    loop {
+        let pending = cx.pending_ops(provider, None);
+        if pending.is_empty() {
+            return;
         }
-        let free = |cx: &Cx| {
-            if let Some(memory) = memory {
-                cx.release(memory, ReleasedBy::Provider);
+        for op in pending {
+            let (kind, socket, memory) = {
+                let world = cx.world.borrow();
+                let op = &world.ops[op as usize];
+                (op.kind, op.socket, op.memory)
+            };
+            if kind == OpKind::Accept && knobs.post_fd_accept {
+                let via = cx.world.borrow().procs[cx.pid as usize]
+                    .sockets
+                    .get(&socket)
+                    .and_then(|sock| sock.select)
+                    .map_or(NotifyVia::Message, |(_, via)| via);
+                cx.emit(EventKind::Notification {
+                    provider,
+                    socket,
+                    fd: FD_ACCEPT,
+                    via,
+                });
             }
-        };
-        match knobs.cancel {
-            SanCancel::FreeThenUpcall => {
-                free(cx);
-                complete_via_upcall(cx, provider, op, WSA_OPERATION_ABORTED).await;
-            }
-            SanCancel::UpcallThenFree => {
-                complete_via_upcall(cx, provider, op, WSA_OPERATION_ABORTED).await;
-                free(cx);
-            }
-            SanCancel::DropWithoutUpcall => {
-                free(cx);
-                cx.complete_op(op, WSA_OPERATION_ABORTED, false);
+            let free = |cx: &Cx| {
+                if let Some(memory) = memory {
+                    cx.release(memory, ReleasedBy::Provider);
+                }
+            };
+            match knobs.cancel {
+                SanCancel::FreeThenUpcall => {
+                    free(cx);
+                    complete_via_upcall(cx, provider, op, WSA_OPERATION_ABORTED).await;
+                }
+                SanCancel::UpcallThenFree => {
+                    complete_via_upcall(cx, provider, op, WSA_OPERATION_ABORTED).await;
+                    free(cx);
+                }
+                SanCancel::DropWithoutUpcall => {
+                    free(cx);
+                    cx.complete_op(op, WSA_OPERATION_ABORTED, false);
+                }
             }
         }
     }

@@ -305,12 +305,7 @@ async fn cleanup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detai
 async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
     cx.yield_point().await;
     if san::is_san(cx, provider) {
-        // Model choice: once its final clean-up has begun, a SAN provider owns every
-        // pending operation, those issued while it cancels the others included (each
-        // upcall yields), and cancels each the same way (seed 004).
-        while !cx.pending_ops(provider, None).is_empty() {
-            san::cancel_pending(cx, provider).await;
-        }
+        san::cancel_pending(cx, provider).await;
     }
     let knobs = cx.behaviour(provider).final_cleanup;
     abort_pending(cx, provider);
