@@ -12,7 +12,7 @@ use smallvec::SmallVec;
 use super::Triggers;
 use crate::event::*;
 use crate::trace::Trace;
-use crate::wsa::NO_ERROR;
+use crate::wsa::{NO_ERROR, WSASYSNOTREADY};
 
 /// No event: a call not (yet) returned.
 const NONE: u32 = u32::MAX;
@@ -90,6 +90,8 @@ pub struct Facts<'w> {
     /// The providers whose machine-wide state the kernel reclaimed from the process now
     /// ending (its releases come just before its `ProcessEnded`).
     reclaimed: Option<(Pid, SmallVec<[ProviderIx; 2]>)>,
+    /// Start-ups the provider refused with WSASYSNOTREADY: (their return, the provider).
+    refused_starts: SmallVec<[(usize, ProviderIx); 2]>,
 }
 
 /// A resource the ledger handed out, as the reading of the run tracks it.
@@ -179,6 +181,7 @@ impl<'w> Facts<'w> {
             by_process: OnceCell::new(),
             seen: Triggers::ALWAYS,
             reclaimed: None,
+            refused_starts: SmallVec::new(),
         };
         for (index, event) in events.iter().enumerate() {
             facts.read(&mut pairs, index, event);
@@ -329,6 +332,15 @@ impl<'w> Facts<'w> {
                 pair.starting = pair.starting.saturating_sub(1);
                 if ret == NO_ERROR {
                     pair.outstanding += 1;
+                } else if let (
+                    Call::WSPStartup { .. },
+                    EventKind::Return {
+                        error: Some(WSASYSNOTREADY),
+                        ..
+                    },
+                ) = (call, &event.kind)
+                {
+                    self.refused_starts.push((index, provider));
                 }
             }
             Call::WSPCleanup { provider, .. } => {
@@ -382,6 +394,11 @@ impl<'w> Facts<'w> {
             .take_while(|ends| ends[0] != NONE)
             .filter(|ends| ends[1] != NONE)
             .map(|ends| (ends[0] as usize, ends[1] as usize))
+    }
+
+    /// Start-ups a provider refused with WSASYSNOTREADY: (their return, the provider).
+    pub fn refused_starts(&self) -> &[(usize, ProviderIx)] {
+        &self.refused_starts
     }
 
     /// The final cleanups of each (process, provider), in event order.

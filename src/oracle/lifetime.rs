@@ -7,7 +7,6 @@ use crate::scenario::CloseHow;
 use crate::small::{SmallMap, SmallSet};
 use crate::trace::RunEnd;
 use crate::words::counted;
-use crate::wsa::{NO_ERROR, WSASYSNOTREADY};
 
 /// `wsp.cleanup.lingering_data_sent`: data queued on a gracefully closed socket is
 /// delivered; no provider discards it.
@@ -111,34 +110,17 @@ pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
         );
     }
     // The other half: such a process must not keep the others from starting it.
-    for (index, event) in facts.events.iter().enumerate() {
-        let EventKind::Return {
-            id,
-            ret,
-            error: Some(WSASYSNOTREADY),
-            ..
-        } = event.kind
-        else {
-            continue;
-        };
-        if ret == NO_ERROR {
-            continue;
-        }
-        let Some((_, Call::WSPStartup { provider, .. })) = facts.call_of(id) else {
-            continue;
-        };
-        let provider = *provider;
+    for &(index, provider) in facts.refused_starts() {
+        let refused = facts.events[index].process;
         let blamed = ends.iter().find(|end| {
-            end.event < index
-                && end.process != event.process
-                && end.machine_providers.contains(&provider)
+            end.event < index && end.process != refused && end.machine_providers.contains(&provider)
         });
         if let Some(end) = blamed {
             report.violation(facts, index, || {
                 format!(
                     "{} refused {}'s WSPStartup (WSASYSNOTREADY) after {} ended without WSPCleanup: a process that ends without clean-up must not break the provider for the others",
                     facts.provider(provider),
-                    facts.process(event.process),
+                    facts.process(refused),
                     facts.process(end.process)
                 )
             });
