@@ -23,8 +23,9 @@ use std::path::{Path, PathBuf};
 pub use crate::explore::Strategy;
 use crate::explore::report::Report;
 use crate::explore::{self, ExploreOptions};
-use crate::models::Set;
+use crate::models::{self, Code, Set};
 use crate::oracle::Verdict;
+use crate::providers::custom::{self, Transport};
 use crate::run::{self, BudgetOverride, OptionError, RunOptions};
 use crate::scenario::{self, Scenario, ScenarioError};
 
@@ -41,6 +42,21 @@ pub enum Error {
     /// A replay token that is not one (`s1...`).
     #[error("schedule token: {0}")]
     Schedule(String),
+    /// A model written in Rust given to a provider it cannot model.
+    #[error(
+        "provider `{provider}` is a {kind} provider; a Transport model in Rust models transport and SAN providers"
+    )]
+    CodeKind {
+        /// The provider.
+        provider: String,
+        /// Its kind.
+        kind: String,
+    },
+    /// A model written in Rust named like another model (or not named at all).
+    #[error(
+        "a model written in Rust may not be called `{0}`: another model has that name (or it is empty)"
+    )]
+    CodeName(String),
     /// Knobs written as RON that do not parse as a `set`.
     #[error("knobs {text}: {message}")]
     Knobs {
@@ -62,6 +78,14 @@ pub enum Model {
     File(PathBuf),
     /// The conforming model with these knobs changed.
     Knobs(Set),
+    /// A transport or SAN provider written in Rust ([`Transport`]), by the name traces
+    /// give its model.
+    Code {
+        /// The model's name.
+        name: String,
+        /// The provider's routines.
+        code: Code,
+    },
 }
 
 impl Model {
@@ -73,6 +97,16 @@ impl Model {
     /// The model of a model file.
     pub fn file(path: impl AsRef<Path>) -> Model {
         Model::File(path.as_ref().to_path_buf())
+    }
+
+    /// A transport or SAN provider written in Rust: `provider`'s routines, and the
+    /// conforming knobs for everything they leave to ws2sim. `name` is what traces call
+    /// the model; it must not be the name of a built-in model or of a model file.
+    pub fn code(name: &str, provider: impl Transport) -> Model {
+        Model::Code {
+            name: name.to_string(),
+            code: custom::transport_code(provider),
+        }
     }
 
     /// The conforming model with knobs written as a model file's `set` writes them:
@@ -181,6 +215,10 @@ impl Sim {
                     declared.model = "conforming".to_string();
                     declared.set = set.clone();
                 }
+                Model::Code { name, code } => {
+                    attach_code(&mut scenario, provider, name, code)?;
+                    overrides.push((provider.clone(), name.clone()));
+                }
             }
         }
         scenario::attach_override_models(&mut scenario, &overrides)?;
@@ -218,6 +256,50 @@ impl Sim {
         let report = explore::explore(&scenario, &self.file, &options)?;
         Ok(Explored { report })
     }
+}
+
+/// Gives `scenario` the code model `name` for `provider`, refusing a provider it cannot
+/// model and a name another model already has.
+fn attach_code(
+    scenario: &mut Scenario,
+    provider: &str,
+    name: &str,
+    code: &Code,
+) -> Result<(), Error> {
+    let Some(declared) = scenario.providers.iter().find(|p| p.name == provider) else {
+        return Err(OptionError::UnknownProvider(provider.to_string()).into());
+    };
+    let kind = declared.kind;
+    if !custom::models_kind(kind) {
+        return Err(Error::CodeKind {
+            provider: provider.to_string(),
+            kind: format!("{kind:?}"),
+        });
+    }
+    let taken = models::MODELS.iter().any(|m| m.name == name)
+        || scenario.model_files.iter().any(|f| f.model.name == name)
+        || scenario
+            .code_models
+            .iter()
+            .any(|m| m.name == name && m.code.as_ref() != Some(code));
+    if taken || name.is_empty() {
+        return Err(Error::CodeName(name.to_string()));
+    }
+    // One model in Rust may serve transport and SAN providers alike: one entry each.
+    if !scenario
+        .code_models
+        .iter()
+        .any(|m| m.name == name && m.kind == kind)
+    {
+        scenario.code_models.push(models::Model {
+            name: name.to_string(),
+            kind,
+            about: "a provider written in Rust".to_string(),
+            behaviour: models::Behaviour::CONFORMING,
+            code: Some(code.clone()),
+        });
+    }
+    Ok(())
 }
 
 /// One run: its trace in each format, its verdict and its schedule.

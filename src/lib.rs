@@ -65,3 +65,7 @@ pub mod ws2;
 pub mod wsa;
 
 pub use api::{Error, Explored, Model, Ran, Sim, Strategy};
+/// Transport providers written in Rust: [`Transport`], its handle [`Spi`], and the
+/// conforming routines its default methods run.
+pub use providers::custom as spi;
+pub use spi::{Reply, Spi, Transport};

@@ -204,6 +204,18 @@ fn find_model(
     if let Some(model) = models::find(provider.kind, name) {
         return Ok(Model::from(model));
     }
+    let code = scenario.code_models.iter().filter(|m| m.name == name);
+    if let Some(model) = code.clone().find(|m| m.kind == provider.kind) {
+        return Ok(model.clone());
+    }
+    if let Some(model) = code.clone().next() {
+        return Err(OptionError::ModelKind {
+            provider: provider.name.clone(),
+            provider_kind: format!("{:?}", provider.kind),
+            model: name.to_string(),
+            model_kind: format!("{:?}", model.kind),
+        });
+    }
     let from_file = if scenario::is_model_path(name) {
         let file = scenario.model_files.iter().find(|f| f.path == name);
         Some(file.ok_or_else(|| OptionError::ModelFileNotRead(name.to_string()))?)

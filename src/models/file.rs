@@ -28,6 +28,7 @@ impl ModelFile {
             kind: self.kind,
             about: self.about.clone(),
             behaviour: self.set.apply(Behaviour::CONFORMING),
+            code: None,
         }
     }
 }

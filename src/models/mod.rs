@@ -13,6 +13,9 @@ pub mod knobs;
 pub mod set;
 pub mod ws2;
 
+use std::any::Any;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::contract::ContractId;
@@ -61,6 +64,27 @@ pub struct Model {
     pub kind: ProviderKind,
     pub about: String,
     pub behaviour: Behaviour,
+    /// Provider routines written in Rust by a library user, in place of the built-in
+    /// code; the knobs (conforming) still govern everything the code does not replace.
+    pub code: Option<Code>,
+}
+
+/// Provider code a library user wrote in Rust, type-erased so that the data floor
+/// can carry it; the providers' layer knows what is inside.
+#[derive(Clone)]
+pub struct Code(pub Arc<dyn Any + Send + Sync>);
+
+impl std::fmt::Debug for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Code(..)")
+    }
+}
+
+/// Two models' code is the same when it is the same object.
+impl PartialEq for Code {
+    fn eq(&self, other: &Code) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl Model {
@@ -76,6 +100,7 @@ impl Model {
             kind: self.kind,
             about: self.about.clone(),
             behaviour: set.apply(self.behaviour),
+            code: self.code.clone(),
         }
     }
 }
@@ -87,6 +112,7 @@ impl From<&ModelInfo> for Model {
             kind: info.kind,
             about: info.about.to_string(),
             behaviour: info.behaviour,
+            code: None,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! where a provider author can get a rule wrong, it reads the model's knob for that
 //! decision point (`models::Behaviour`). The models themselves are data (`models`).
 
+pub mod custom;
 pub mod io;
 pub mod layered;
 pub mod namespace;

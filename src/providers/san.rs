@@ -16,7 +16,7 @@ pub fn is_san(cx: &Cx, provider: ProviderIx) -> bool {
 
 /// WPUCompleteOverlappedRequest: the upcall completes the operation the way its
 /// caller asked (event set, or packet posted to its port; a routine is queued).
-async fn complete_via_upcall(cx: &Cx, provider: ProviderIx, op: OpId, status: u32) {
+pub(crate) async fn complete_via_upcall(cx: &Cx, provider: ProviderIx, op: OpId, status: u32) {
     cx.yield_point().await;
     let id = cx.call(Call::WPUCompleteOverlappedRequest {
         provider,

@@ -4,6 +4,7 @@
 
 use crate::event::*;
 use crate::models::behaviour::*;
+use crate::providers::custom;
 use crate::providers::layered;
 use crate::providers::san;
 use crate::scenario::{IoMode, SpiCall};
@@ -39,6 +40,11 @@ pub(crate) async fn lock(cx: &Cx, provider: ProviderIx) {
     if cx.behaviour(provider).refcount == Refcount::Racy {
         return;
     }
+    enter_section(cx, provider).await;
+}
+
+/// Enters the provider's critical section, whatever its knobs say.
+pub(crate) async fn enter_section(cx: &Cx, provider: ProviderIx) {
     let me = cx.sim.current();
     loop {
         let held_by = {
@@ -125,9 +131,14 @@ async fn start(
 ) -> (i32, Option<u32>) {
     let id = cx.call(call);
     cx.yield_point().await;
-    lock(cx, provider).await;
-    let (ret, error, detail) = startup_body(cx, provider, entry, which).await;
-    unlock(cx, provider);
+    let (ret, error, detail) = if custom::has_code(cx, provider) {
+        custom::run_routine(cx, provider, entry, which).await
+    } else {
+        lock(cx, provider).await;
+        let reply = startup_body(cx, provider, entry, which).await;
+        unlock(cx, provider);
+        reply
+    };
     cx.ret(id, ret, error, detail);
     (ret, error)
 }
@@ -257,9 +268,14 @@ async fn worker_thread(cx: &Cx, provider: ProviderIx, thread: ResourceId) {
 pub async fn wsp_cleanup(cx: &Cx, provider: ProviderIx, client: Client) -> (i32, Option<u32>) {
     let id = cx.call(Call::WSPCleanup { provider, client });
     cx.yield_point().await;
-    lock(cx, provider).await;
-    let (ret, error, detail) = cleanup_body(cx, provider).await;
-    unlock(cx, provider);
+    let (ret, error, detail) = if custom::has_code(cx, provider) {
+        custom::run_routine(cx, provider, None, SpiCall::WSPCleanup).await
+    } else {
+        lock(cx, provider).await;
+        let reply = cleanup_body(cx, provider).await;
+        unlock(cx, provider);
+        reply
+    };
     cx.ret(id, ret, error, detail);
     (ret, error)
 }
@@ -448,6 +464,9 @@ pub fn dll_main_event(cx: &Cx, provider: ProviderIx, reason: DllReason) {
 /// DllMain must not.
 pub async fn dll_main(cx: &Cx, provider: ProviderIx, reason: DllReason) {
     dll_main_event(cx, provider, reason);
+    if custom::has_code(cx, provider) {
+        return Box::pin(custom::run_dll_main(cx, provider, reason)).await;
+    }
     if reason != (DllReason::ProcessDetach { terminating: false }) {
         return;
     }

@@ -33,6 +33,10 @@ pub struct Scenario {
     /// The models read from those files (and from `--provider-model` files), in order.
     #[serde(skip)]
     pub model_files: Vec<LoadedModel>,
+    /// Models a library user wrote in Rust and gave this scenario by name
+    /// (`ws2sim::Model::code`): `Provider(model: ...)` and overrides may name them.
+    #[serde(skip)]
+    pub code_models: Vec<crate::models::Model>,
     pub providers: Vec<Provider>,
     #[serde(default)]
     pub catalog: Vec<CatalogEntry>,

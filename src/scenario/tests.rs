@@ -140,6 +140,7 @@ fn scenario() -> Scenario {
         budget: Budget::default(),
         models: Vec::new(),
         model_files: Vec::new(),
+        code_models: Vec::new(),
         providers: vec![
             Provider {
                 name: "msafd".to_string(),

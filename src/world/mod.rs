@@ -157,6 +157,9 @@ pub struct Instance {
     /// The critical section around WSPStartup/WSPCleanup: holder and waiters (FIFO).
     pub lock_holder: Option<(TaskId, Option<Tid>)>,
     pub lock_waiters: Vec<TaskId>,
+    /// The globals of a provider written in Rust (`Spi::with`), one value per type:
+    /// made on first use after the DLL loads, dropped with the instance when it unloads.
+    pub globals: Vec<Rc<RefCell<dyn std::any::Any>>>,
 }
 
 pub struct Proc {

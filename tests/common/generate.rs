@@ -402,6 +402,7 @@ impl Shape {
             budget: Budget::default(),
             models: Vec::new(),
             model_files: Vec::new(),
+            code_models: Vec::new(),
             providers: names
                 .providers
                 .iter()

@@ -1,0 +1,368 @@
+//! Transport providers written in Rust through `ws2sim::Transport`: the trait's
+//! defaults give the built-in conforming model's traces byte for byte, and mutants
+//! written through the handle give their built-in twins' traces, so each is caught
+//! exactly as its twin is.
+
+mod common;
+
+use ws2sim::scenario::ProviderKind;
+use ws2sim::spi::DllReason;
+use ws2sim::spi::conforming::{self, Globals};
+use ws2sim::wsa::*;
+use ws2sim::{Error, Model, Reply, Sim, Spi, Transport};
+
+const SEEDS: [u64; 3] = [0, 1, 7];
+
+/// Every routine left to the trait's defaults.
+struct Plain;
+impl Transport for Plain {}
+
+/// `racy_refcount`: no lock, and a yield between reading the count and writing it.
+struct Racy;
+impl Transport for Racy {
+    async fn startup(&self, spi: &Spi<'_>) -> Reply {
+        if let Err(error) = spi.start_lower().await {
+            return Reply::fail(error);
+        }
+        let before = spi.with(|g: &mut Globals| g.refcount);
+        spi.yield_now().await;
+        if before == 0
+            && let Err(reply) = conforming::initialise(spi).await
+        {
+            return reply;
+        }
+        spi.with(|g: &mut Globals| g.refcount = before + 1);
+        Reply::ok().counted(before, before + 1, false)
+    }
+
+    async fn cleanup(&self, spi: &Spi<'_>) -> Reply {
+        let before = spi.with(|g: &mut Globals| g.refcount);
+        if before == 0 {
+            return Reply::fail(WSANOTINITIALISED);
+        }
+        spi.yield_now().await;
+        spi.with(|g: &mut Globals| g.refcount = before - 1);
+        if before == 1 {
+            conforming::final_cleanup(spi).await;
+        }
+        Reply::ok().counted(before, before - 1, before == 1)
+    }
+}
+
+/// `cleanup_on_first_call` and `san_cleanup_on_first_call`.
+struct CleansUpEveryTime;
+impl Transport for CleansUpEveryTime {
+    async fn cleanup(&self, spi: &Spi<'_>) -> Reply {
+        spi.lock().await;
+        let before = spi.with(|g: &mut Globals| std::mem::take(&mut g.refcount));
+        if before > 0 {
+            conforming::final_cleanup(spi).await;
+        }
+        spi.unlock();
+        match before {
+            0 => Reply::fail(WSANOTINITIALISED),
+            _ => Reply::ok().counted(before, 0, true),
+        }
+    }
+}
+
+/// `san_returns_einval`: WSAEINVAL for a clean-up with no start-up behind it.
+struct Einval;
+impl Transport for Einval {
+    async fn cleanup(&self, spi: &Spi<'_>) -> Reply {
+        let started = spi.with(|g: &mut Globals| g.refcount > 0);
+        if !started {
+            spi.lock().await;
+            spi.unlock();
+            return Reply::fail(WSAEINVAL);
+        }
+        conforming::cleanup(spi).await
+    }
+}
+
+/// What one of the final clean-up mutants below does differently.
+#[derive(Clone, Copy, PartialEq)]
+enum Slip {
+    LeaveSocketsOpen,
+    DropLingeringData,
+    ReturnBeforeWorkerExits,
+    CompleteBeforeFree,
+}
+
+/// A final clean-up with one slip; WSPStartup and the counting stay conforming.
+struct FinalCleanup(Slip);
+impl Transport for FinalCleanup {
+    async fn cleanup(&self, spi: &Spi<'_>) -> Reply {
+        spi.lock().await;
+        let before = spi.with(|g: &mut Globals| g.refcount);
+        if before == 0 {
+            spi.unlock();
+            return Reply::fail(WSANOTINITIALISED);
+        }
+        spi.with(|g: &mut Globals| g.refcount = before - 1);
+        if before == 1 {
+            self.final_cleanup(spi).await;
+        }
+        spi.unlock();
+        Reply::ok().counted(before, before - 1, before == 1)
+    }
+}
+
+impl FinalCleanup {
+    async fn final_cleanup(&self, spi: &Spi<'_>) {
+        spi.yield_now().await;
+        if spi.is_san() {
+            loop {
+                let pending = spi.pending();
+                if pending.is_empty() {
+                    break;
+                }
+                for operation in pending {
+                    let free = || operation.memory.map(|held| spi.release(held));
+                    if self.0 != Slip::CompleteBeforeFree {
+                        free();
+                    }
+                    spi.upcall_complete(operation.op, WSA_OPERATION_ABORTED)
+                        .await;
+                    if self.0 == Slip::CompleteBeforeFree {
+                        free();
+                    }
+                }
+            }
+        }
+        conforming::abort_pending(spi);
+        if spi.clean_up_switch().await {
+            conforming::abort_pending(spi);
+        }
+        if self.0 != Slip::LeaveSocketsOpen {
+            for socket in spi.open_sockets() {
+                spi.reset(socket);
+            }
+        }
+        if self.0 == Slip::DropLingeringData {
+            for socket in spi.closed_sockets() {
+                spi.discard(socket);
+            }
+        }
+        spi.stop_worker(self.0 != Slip::ReturnBeforeWorkerExits)
+            .await;
+        spi.clean_lower().await;
+        conforming::free(spi);
+    }
+}
+
+/// `defers_free_to_threadpool`: DllMain(DLL_PROCESS_DETACH) queues work that lives in
+/// the DLL.
+struct DefersFree;
+impl Transport for DefersFree {
+    async fn dll_main(&self, spi: &Spi<'_>, reason: DllReason) {
+        if reason == (DllReason::ProcessDetach { terminating: false }) {
+            spi.defer_to_thread_pool("thread-pool callback (deferred free)");
+        }
+    }
+}
+
+/// The text trace of `file` with every provider of `kinds` given `model`, with the
+/// model's name written `shown`.
+fn trace(file: &str, kinds: &[ProviderKind], model: &Model, seed: u64, shown: &str) -> String {
+    let mut sim = Sim::from_file(file).expect("a shipped scenario loads");
+    let providers: Vec<String> = sim
+        .scenario()
+        .providers
+        .iter()
+        .filter(|p| kinds.contains(&p.kind))
+        .map(|p| p.name.clone())
+        .collect();
+    for provider in providers {
+        sim = sim.provider(&provider, model.clone());
+    }
+    let run = sim.seed(seed).run().expect("the run is made");
+    let text = match model {
+        Model::Code { name, .. } => run.trace().replace(name.as_str(), shown),
+        _ => run.trace(),
+    };
+    // The header says a built-in mutant is one and what it breaks; code has no such
+    // label, and the header is naming, not behaviour.
+    let lines = text.lines().filter(|line| !line.starts_with("provider "));
+    lines.collect::<Vec<_>>().join("\n")
+}
+
+/// Whether `file` has a provider of one of `kinds`.
+fn has_kind(file: &str, kinds: &[ProviderKind]) -> bool {
+    let sim = Sim::from_file(file).expect("a shipped scenario loads");
+    sim.scenario()
+        .providers
+        .iter()
+        .any(|p| kinds.contains(&p.kind))
+}
+
+fn shipped_files() -> Vec<String> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let files = common::shipped().into_iter().map(|(name, _)| name);
+    files.map(|name| format!("{root}/{name}")).collect()
+}
+
+/// `code` and the built-in model `twin` give the same bytes on every shipped scenario
+/// with a provider of `kinds`, for each seed; returns how many runs were compared.
+fn same_as(twin: &str, kinds: &[ProviderKind], code: Model) -> usize {
+    let mut compared = 0;
+    for file in shipped_files() {
+        if !has_kind(&file, kinds) {
+            continue;
+        }
+        for seed in SEEDS {
+            let built_in = trace(&file, kinds, &Model::named(twin), seed, twin);
+            let written = trace(&file, kinds, &code, seed, twin);
+            if built_in != written {
+                let (line, (a, b)) = built_in
+                    .lines()
+                    .zip(written.lines())
+                    .enumerate()
+                    .find(|(_, (a, b))| a != b)
+                    .unwrap_or((0, ("(a shorter trace)", "")));
+                panic!("{file} seed {seed}: line {line} differs:\n built-in {a}\n in Rust  {b}");
+            }
+            compared += 1;
+        }
+    }
+    compared
+}
+
+/// The name of each mutant written in Rust below (one run has one).
+const IN_RUST: &str = "twin_written_in_rust";
+
+const TRANSPORT: &[ProviderKind] = &[ProviderKind::Transport];
+const SAN: &[ProviderKind] = &[ProviderKind::San];
+
+#[test]
+fn the_defaults_are_the_conforming_model_byte_for_byte() {
+    let code = Model::code("conforming_in_rust", Plain);
+    let both = &[ProviderKind::Transport, ProviderKind::San];
+    assert!(same_as("conforming", both, code) >= 60);
+}
+
+/// A built-in mutant's name, the kinds it is given to, and its twin written in Rust.
+fn twin(
+    name: &'static str,
+    kinds: &'static [ProviderKind],
+    code: impl Transport,
+) -> (&'static str, &'static [ProviderKind], Model) {
+    (name, kinds, Model::code(IN_RUST, code))
+}
+
+#[test]
+fn mutants_written_in_rust_match_their_built_in_twins() {
+    use Slip::*;
+    let slip = FinalCleanup;
+    let twins = [
+        twin("racy_refcount", TRANSPORT, Racy),
+        twin("cleanup_on_first_call", TRANSPORT, CleansUpEveryTime),
+        twin("san_cleanup_on_first_call", SAN, CleansUpEveryTime),
+        twin("san_returns_einval", SAN, Einval),
+        twin("leaks_open_sockets", TRANSPORT, slip(LeaveSocketsOpen)),
+        twin("drops_lingering_data", TRANSPORT, slip(DropLingeringData)),
+        twin(
+            "returns_before_worker_exits",
+            TRANSPORT,
+            slip(ReturnBeforeWorkerExits),
+        ),
+        twin("san_completes_before_free", SAN, slip(CompleteBeforeFree)),
+        twin("defers_free_to_threadpool", TRANSPORT, DefersFree),
+    ];
+    for (twin, kinds, code) in twins {
+        assert!(same_as(twin, kinds, code) > 0, "{twin}: nothing compared");
+    }
+}
+
+#[test]
+fn a_rust_model_is_caught_through_the_library() {
+    let file = format!(
+        "{}/scenarios/contracts/lingering-data.ron",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let drops = Model::code("acme", FinalCleanup(Slip::DropLingeringData));
+    let run = Sim::from_file(&file)
+        .unwrap()
+        .provider("msafd", drops)
+        .run()
+        .unwrap();
+    assert_eq!(run.violated(), ["wsp.cleanup.lingering_data_sent"]);
+    assert!(
+        run.trace()
+            .contains("provider msafd · Transport · model acme")
+    );
+}
+
+#[test]
+fn a_rust_model_needs_a_transport_provider_and_a_name_of_its_own() {
+    let file = format!(
+        "{}/scenarios/teach/dns-lookup-lazy-start.ron",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let sim = Sim::from_file(&file).unwrap();
+    let namespace = sim
+        .scenario()
+        .providers
+        .iter()
+        .find(|p| p.kind == ProviderKind::Namespace);
+    let namespace = namespace
+        .expect("the lesson has a namespace provider")
+        .name
+        .clone();
+    let error = sim
+        .clone()
+        .provider(&namespace, Model::code("mine", Plain))
+        .run();
+    assert!(
+        matches!(error, Err(Error::CodeKind { .. })),
+        "{:?}",
+        error.err()
+    );
+    let transport = sim
+        .scenario()
+        .providers
+        .iter()
+        .find(|p| p.kind == ProviderKind::Transport);
+    let transport = transport.expect("and a transport provider").name.clone();
+    for name in ["conforming", "racy_refcount", ""] {
+        let error = sim
+            .clone()
+            .provider(&transport, Model::code(name, Plain))
+            .run();
+        assert!(
+            matches!(error, Err(Error::CodeName(_))),
+            "{name}: {:?}",
+            error.err()
+        );
+    }
+    let error = sim
+        .clone()
+        .provider("nobody", Model::code("mine", Plain))
+        .run();
+    assert!(error.is_err());
+}
+
+#[test]
+fn exploring_a_rust_model_finds_its_race_and_the_shrunk_schedule_replays() {
+    let file = format!(
+        "{}/scenarios/teach/racy-refcount.ron",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let sim = Sim::from_file(&file).unwrap();
+    let fixed = sim.clone().provider("msafd", Model::code("acme", Plain));
+    let explored = fixed.explore(ws2sim::Strategy::Random, 500, 2).unwrap();
+    assert!(explored.violated().is_empty(), "{}", explored.text());
+    let racy = sim.provider("msafd", Model::code("acme", Racy));
+    let explored = racy.explore(ws2sim::Strategy::Random, 500, 2).unwrap();
+    assert!(explored.violated().contains(&"wsp.cleanup.refcount"));
+    assert_eq!(
+        explored.text(),
+        racy.explore(ws2sim::Strategy::Random, 500, 1)
+            .unwrap()
+            .text(),
+        "jobs do not change the report"
+    );
+    let token = explored.failure().expect("a failing schedule");
+    let replayed = racy.clone().replay(token).unwrap().run().unwrap();
+    assert!(replayed.violated().contains(&"wsp.cleanup.refcount"));
+}
