@@ -33,6 +33,15 @@
 //! Pin a trace in your own crate's tests with insta: `insta::assert_snapshot!(run.trace())`.
 //! The same scenario, models, seed and binary give the same bytes on any machine.
 //!
+//! # Your own provider, in Rust
+//!
+//! Where knobs cannot say what your provider does, write its WSPStartup, WSPCleanup and
+//! DllMain against [`Transport`] and give it to a provider with [`Model::code`]. Each
+//! method you leave out is the conforming provider's ([`spi::conforming`]); your code
+//! works through the [`Spi`] handle, and the oracle judges what it does. The [`spi`]
+//! module's page has a whole example; `examples/acme-provider/` in the repository is a
+//! crate that pins its provider's traces with insta and explores it for a race.
+//!
 //! # How it is built
 //!
 //! Data flows one way: scenario file → [`scenario::Scenario`] → [`world::World`] driven

@@ -7,7 +7,44 @@
 //! oracle sees as events (a yield, a ledger entry, a worker, a socket reset, a
 //! completion, a call to the layer below). ws2sim records the call and its return
 //! around the routine, so the oracle keeps judging the boundary, not the provider's
-//! account of itself.
+//! account of itself. Another thread can run only where a routine `.await`s: put
+//! [`Spi::yield_now`] where the real code could be preempted between a read and the
+//! write that depends on it.
+//!
+//! ```
+//! use ws2sim::spi::conforming::{self, Globals};
+//! use ws2sim::wsa::WSANOTINITIALISED;
+//! use ws2sim::{Model, Reply, Sim, Spi, Strategy, Transport};
+//!
+//! /// WSPCleanup written out; WSPStartup and DllMain are the conforming ones, and the
+//! /// count lives in the conforming provider's globals (made per process when the DLL
+//! /// loads, dropped when it unloads), which the default WSPStartup keeps.
+//! struct AcmeTcp;
+//!
+//! impl Transport for AcmeTcp {
+//!     async fn cleanup(&self, spi: &Spi<'_>) -> Reply {
+//!         spi.lock().await;
+//!         let before = spi.with(|g: &mut Globals| g.refcount);
+//!         let reply = if before == 0 {
+//!             Reply::fail(WSANOTINITIALISED)
+//!         } else {
+//!             spi.with(|g: &mut Globals| g.refcount = before - 1);
+//!             if before == 1 {
+//!                 conforming::final_cleanup(spi).await;
+//!             }
+//!             Reply::ok().counted(before, before - 1, before == 1)
+//!         };
+//!         spi.unlock();
+//!         reply
+//!     }
+//! }
+//!
+//! let sim = Sim::from_file("scenarios/teach/racy-refcount.ron")?
+//!     .provider("msafd", Model::code("acme_tcp", AcmeTcp));
+//! assert!(sim.run()?.trace().contains("model acme_tcp"));
+//! assert!(sim.explore(Strategy::Random, 1_000, 1)?.violated().is_empty());
+//! # Ok::<(), ws2sim::Error>(())
+//! ```
 #![warn(missing_docs)]
 
 use std::any::Any;
