@@ -41,6 +41,7 @@ fn two_spi_clients(model: &str) -> Scenario {
         budget: Budget::default(),
         models: vec![],
         model_files: vec![],
+        code_models: vec![],
         providers: vec![Provider {
             name: "msafd".into(),
             kind: ProviderKind::Transport,

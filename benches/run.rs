@@ -52,6 +52,7 @@ fn generated(processes: usize, threads: usize, rounds: usize) -> Scenario {
         },
         models: vec![],
         model_files: vec![],
+        code_models: vec![],
         providers: vec![Provider {
             name: "msafd".into(),
             kind: ProviderKind::Transport,

@@ -212,17 +212,19 @@ impl Spi<'_> {
         let cell = {
             let mut world = self.cx.world.borrow_mut();
             let process = &mut world.procs[self.cx.pid as usize];
-            process.instances.get_mut(&self.provider).map(|instance| {
-                let found = instance.globals.iter().find(|g| g.borrow().is::<G>());
-                match found {
-                    Some(cell) => cell.clone(),
-                    None => {
-                        let cell: Rc<RefCell<dyn Any>> = Rc::new(RefCell::new(G::default()));
-                        instance.globals.push(cell.clone());
-                        cell
-                    }
+            let loaded = process.instances.get(&self.provider).is_some();
+            let mine = |(owner, cell): &&(ProviderIx, Rc<RefCell<dyn Any>>)| {
+                *owner == self.provider && cell.borrow().is::<G>()
+            };
+            match process.globals.iter().find(mine) {
+                Some((_, cell)) => Some(cell.clone()),
+                None if loaded => {
+                    let cell: Rc<RefCell<dyn Any>> = Rc::new(RefCell::new(G::default()));
+                    process.globals.push((self.provider, cell.clone()));
+                    Some(cell)
                 }
-            })
+                None => None,
+            }
         };
         match cell {
             Some(cell) => {
@@ -568,7 +570,8 @@ pub mod conforming {
 /// What ws2sim keeps of a user's provider: the trait object behind a [`Code`].
 struct TransportCode(Box<dyn Erased>);
 
-type Routine<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+/// A routine's future, boxed.
+pub(crate) type Routine<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// [`Transport`] with its futures boxed, so that one model type can hold any provider.
 trait Erased: Send + Sync {
@@ -609,13 +612,25 @@ fn code_of(cx: &Cx, provider: ProviderIx) -> Option<Arc<TransportCode>> {
 }
 
 /// Whether `provider`'s model is user code (checked before taking the slower path).
-#[inline]
+#[inline(always)]
 pub(crate) fn has_code(cx: &Cx, provider: ProviderIx) -> bool {
     cx.world.borrow().models[provider as usize].code.is_some()
 }
 
-/// Runs the user's start-up or clean-up routine (`call` says which).
-pub(crate) async fn run_routine(
+/// The user's start-up or clean-up routine (`call` says which), boxed and out of line:
+/// the built-in path's futures stay as small as they were.
+#[cold]
+#[inline(never)]
+pub(crate) fn routine(
+    cx: &Cx,
+    provider: ProviderIx,
+    entry: Option<u32>,
+    call: SpiCall,
+) -> Routine<'_, (i32, Option<u32>, Detail)> {
+    Box::pin(run_routine(cx, provider, entry, call))
+}
+
+async fn run_routine(
     cx: &Cx,
     provider: ProviderIx,
     entry: Option<u32>,
@@ -637,8 +652,14 @@ pub(crate) async fn run_routine(
     (reply.ret, reply.error, reply.detail())
 }
 
-/// Runs the user's DllMain.
-pub(crate) async fn run_dll_main(cx: &Cx, provider: ProviderIx, reason: event::DllReason) {
+/// The user's DllMain, boxed and out of line.
+#[cold]
+#[inline(never)]
+pub(crate) fn dll_main(cx: &Cx, provider: ProviderIx, reason: DllReason) -> Routine<'_, ()> {
+    Box::pin(run_dll_main(cx, provider, reason))
+}
+
+async fn run_dll_main(cx: &Cx, provider: ProviderIx, reason: event::DllReason) {
     let Some(code) = code_of(cx, provider) else {
         return;
     };

@@ -36,15 +36,22 @@ pub(crate) fn set_refcount(cx: &Cx, provider: ProviderIx, value: u32) {
 
 /// Enters the provider's critical section around start-up and clean-up (a
 /// CRITICAL_SECTION in the DLL). A racy model (`refcount: Racy`) has none.
-pub(crate) async fn lock(cx: &Cx, provider: ProviderIx) {
-    if cx.behaviour(provider).refcount == Refcount::Racy {
-        return;
-    }
-    enter_section(cx, provider).await;
+pub(crate) fn lock(cx: &Cx, provider: ProviderIx) -> impl Future<Output = ()> {
+    let racy = cx.behaviour(provider).refcount == Refcount::Racy;
+    section(cx, provider, racy)
 }
 
 /// Enters the provider's critical section, whatever its knobs say.
-pub(crate) async fn enter_section(cx: &Cx, provider: ProviderIx) {
+pub(crate) fn enter_section(cx: &Cx, provider: ProviderIx) -> impl Future<Output = ()> {
+    section(cx, provider, false)
+}
+
+/// The critical section's entry: one future either way (no extra layer to poll), and
+/// nothing to enter when `skip`.
+async fn section(cx: &Cx, provider: ProviderIx, skip: bool) {
+    if skip {
+        return;
+    }
     let me = cx.sim.current();
     loop {
         let held_by = {
@@ -92,34 +99,35 @@ pub(crate) fn unlock(cx: &Cx, provider: ProviderIx) {
 
 /// WSPStartup, for the catalog `entry` ws2_32 or an upper layer chose (`None` from a
 /// `Spi` step): a layered provider starts the next layer of that chain first.
-pub async fn wsp_startup(
+/// (The start-up's own future, not one wrapped around it: a layer less to poll.)
+pub fn wsp_startup(
     cx: &Cx,
     provider: ProviderIx,
     client: Client,
     entry: Option<u32>,
-) -> (i32, Option<u32>) {
+) -> impl Future<Output = (i32, Option<u32>)> + '_ {
     let call = Call::WSPStartup {
         provider,
         client,
         entry,
     };
-    start(cx, provider, call, entry, SpiCall::WSPStartup).await
+    start(cx, provider, call, entry, SpiCall::WSPStartup)
 }
 
 /// WSPStartupEx: how the switch starts a SAN provider (seed 004); the same start-up,
 /// counted the same way.
-pub async fn wsp_startup_ex(
+pub fn wsp_startup_ex(
     cx: &Cx,
     provider: ProviderIx,
     client: Client,
     entry: Option<u32>,
-) -> (i32, Option<u32>) {
+) -> impl Future<Output = (i32, Option<u32>)> + '_ {
     let call = Call::WSPStartupEx {
         provider,
         client,
         entry,
     };
-    start(cx, provider, call, entry, SpiCall::WSPStartupEx).await
+    start(cx, provider, call, entry, SpiCall::WSPStartupEx)
 }
 
 async fn start(
@@ -132,7 +140,7 @@ async fn start(
     let id = cx.call(call);
     cx.yield_point().await;
     let (ret, error, detail) = if custom::has_code(cx, provider) {
-        custom::run_routine(cx, provider, entry, which).await
+        custom::routine(cx, provider, entry, which).await
     } else {
         lock(cx, provider).await;
         let reply = startup_body(cx, provider, entry, which).await;
@@ -269,7 +277,7 @@ pub async fn wsp_cleanup(cx: &Cx, provider: ProviderIx, client: Client) -> (i32,
     let id = cx.call(Call::WSPCleanup { provider, client });
     cx.yield_point().await;
     let (ret, error, detail) = if custom::has_code(cx, provider) {
-        custom::run_routine(cx, provider, None, SpiCall::WSPCleanup).await
+        custom::routine(cx, provider, None, SpiCall::WSPCleanup).await
     } else {
         lock(cx, provider).await;
         let reply = cleanup_body(cx, provider).await;
@@ -465,7 +473,7 @@ pub fn dll_main_event(cx: &Cx, provider: ProviderIx, reason: DllReason) {
 pub async fn dll_main(cx: &Cx, provider: ProviderIx, reason: DllReason) {
     dll_main_event(cx, provider, reason);
     if custom::has_code(cx, provider) {
-        return Box::pin(custom::run_dll_main(cx, provider, reason)).await;
+        return custom::dll_main(cx, provider, reason).await;
     }
     if reason != (DllReason::ProcessDetach { terminating: false }) {
         return;

@@ -112,8 +112,9 @@ async fn null_called(cx: &Cx) {
 /// Before a direct `Spi` call: the thread loads the DLL, as an SPI client would. The
 /// call itself is made by the caller between this and [`step_started`] or
 /// [`step_ended`] (not passed in as a future, which would be copied at each level).
-async fn step_load(cx: &Cx, provider: ProviderIx) {
-    providers::load_library(cx, provider).await;
+/// The loader's own future, not one wrapped around it: a layer less to poll.
+fn step_load(cx: &Cx, provider: ProviderIx) -> impl Future<Output = ()> + '_ {
+    providers::load_library(cx, provider)
 }
 
 /// After a direct `Spi` start: the thread keeps its load reference for a start that

@@ -104,6 +104,7 @@ pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {
         process.loaded.insert(provider, count - 1);
         if count == 1 {
             process.instances.remove(&provider);
+            process.globals.retain(|(owner, _)| *owner != provider);
         }
     }
     cx.emit(EventKind::FreeLibrary {

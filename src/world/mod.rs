@@ -157,9 +157,6 @@ pub struct Instance {
     /// The critical section around WSPStartup/WSPCleanup: holder and waiters (FIFO).
     pub lock_holder: Option<(TaskId, Option<Tid>)>,
     pub lock_waiters: Vec<TaskId>,
-    /// The globals of a provider written in Rust (`Spi::with`), one value per type:
-    /// made on first use after the DLL loads, dropped with the instance when it unloads.
-    pub globals: Vec<Rc<RefCell<dyn std::any::Any>>>,
 }
 
 pub struct Proc {
@@ -170,6 +167,10 @@ pub struct Proc {
     /// LoadLibrary counts.
     pub loaded: SmallMap<ProviderIx, u32>,
     pub instances: SmallMap<ProviderIx, Instance>,
+    /// The globals of providers written in Rust (`Spi::with`), one value per provider
+    /// and type: made on first use after the DLL loads, dropped when it unloads. Kept
+    /// here rather than in `Instance`, which the built-in models copy about.
+    pub globals: Vec<(ProviderIx, Rc<RefCell<dyn std::any::Any>>)>,
     pub sockets: SmallMap<SocketHandle, Sock>,
     /// WSPStartup calls made by `Spi` steps and not yet cleaned up, per provider: each
     /// holds a load reference, as an SPI client would.
@@ -193,6 +194,7 @@ impl Proc {
             ws2: Ws2State::default(),
             loaded: SmallMap::new(),
             instances: SmallMap::new(),
+            globals: Vec::new(),
             sockets: SmallMap::new(),
             step_starts: SmallMap::new(),
             next_handle: 0x100,
@@ -215,6 +217,7 @@ impl Proc {
             ws2,
             loaded,
             instances,
+            globals,
             sockets,
             step_starts,
             next_handle,
@@ -237,6 +240,7 @@ impl Proc {
         *ws2 = Ws2State::default();
         loaded.clear();
         instances.clear();
+        globals.clear();
         sockets.clear();
         step_starts.clear();
         *next_handle = 0x100;
@@ -622,9 +626,11 @@ impl Cx {
         }
     }
 
-    /// A point where the scheduler may run another thread.
-    pub async fn yield_point(&self) {
-        self.sim.yield_now().await;
+    /// A point where the scheduler may run another thread (the engine's own future:
+    /// no layer of ours to poll around it).
+    #[inline]
+    pub fn yield_point(&self) -> impl Future<Output = ()> + use<> {
+        self.sim.yield_now()
     }
 
     /// Blocks on something the wait-for graph tracks: records a `Waits` event first.

@@ -64,6 +64,7 @@ pub fn end_process(cx: &Cx, how: ProcessEnd, hosts: impl FnOnce(&Cx)) {
         let process = &mut world.procs[cx.pid as usize];
         process.loaded.clear();
         process.instances.clear();
+        process.globals.clear();
         process.ws2 = Default::default();
         for thread in &mut process.threads {
             thread.depth = 0;
