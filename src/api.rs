@@ -340,6 +340,18 @@ impl Ran {
         self.run.schedule.to_token()
     }
 
+    /// When provider code written in Rust panicked (the run stopped there): which
+    /// provider, in which routine, and the panic's message.
+    pub fn panic(&self) -> Option<String> {
+        match &self.run.end {
+            crate::trace::RunEnd::Panicked(panic) => Some(format!(
+                "{}!{}: {}",
+                self.run.names.providers[panic.provider as usize], panic.routine, panic.message
+            )),
+            _ => None,
+        }
+    }
+
     /// Whether the run shows what the scenario's `expect` says.
     pub fn matches_expectation(&self) -> bool {
         self.run.matches_expectation(&self.scenario)
@@ -366,6 +378,12 @@ impl Explored {
     pub fn violated(&self) -> Vec<&str> {
         let lines = self.report.contracts.iter();
         lines.map(|line| line.contract.as_str()).collect()
+    }
+
+    /// Whether the sweep found nothing wrong: no contract violated, no provider
+    /// written in Rust panicked, every schedule replayed the same.
+    pub fn passed(&self) -> bool {
+        self.report.passed()
     }
 
     /// The first failing schedule, shrunk, as a token [`Sim::replay`] takes.

@@ -386,6 +386,9 @@ pub fn simulate_reusing(
 /// How a simulated run ended, in the scenario's terms.
 pub fn run_end(world: &World, outcome: &Outcome) -> RunEnd {
     let budget = &world.scenario.budget;
+    if let Some(panic) = &world.panic {
+        return RunEnd::Panicked(panic.clone());
+    }
     match outcome {
         _ if world.events_exhausted => RunEnd::BudgetExhausted {
             budget: "events_max",

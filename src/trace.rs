@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::event::{Event, Pid, SocketHandle, Tid};
+use crate::event::{Event, Pid, ProviderIx, SocketHandle, Tid};
 use crate::scenario::{Ending, Scenario};
 
 /// The names an event's indices stand for, looked up only when a message is written
@@ -36,8 +36,25 @@ pub struct Stuck {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum RunEnd {
     Completed,
-    Deadlock { stuck: Vec<Stuck> },
-    BudgetExhausted { budget: &'static str, limit: u64 },
+    Deadlock {
+        stuck: Vec<Stuck>,
+    },
+    BudgetExhausted {
+        budget: &'static str,
+        limit: u64,
+    },
+    /// A provider written in Rust panicked: the run stopped there.
+    Panicked(Panic),
+}
+
+/// Where provider code written in Rust panicked, and what it said.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Panic {
+    pub provider: ProviderIx,
+    /// The SPI routine it was in (`WSPCleanup`, `DllMain`).
+    pub routine: &'static str,
+    /// The panic's message and where in the user's source it was raised.
+    pub message: String,
 }
 
 impl RunEnd {
@@ -46,6 +63,7 @@ impl RunEnd {
             RunEnd::Completed => Ending::Completed,
             RunEnd::Deadlock { .. } => Ending::Deadlock,
             RunEnd::BudgetExhausted { .. } => Ending::BudgetExhausted,
+            RunEnd::Panicked(_) => Ending::Panicked,
         }
     }
 }

@@ -366,3 +366,47 @@ fn exploring_a_rust_model_finds_its_race_and_the_shrunk_schedule_replays() {
     let replayed = racy.clone().replay(token).unwrap().run().unwrap();
     assert!(replayed.violated().contains(&"wsp.cleanup.refcount"));
 }
+
+/// A provider whose final clean-up panics.
+struct Panics;
+impl Transport for Panics {
+    async fn cleanup(&self, spi: &Spi<'_>) -> Reply {
+        let left = spi.with(|g: &mut Globals| g.refcount);
+        if left == 1 {
+            panic!("acme: the last clean-up found {left} start-up");
+        }
+        conforming::cleanup(spi).await
+    }
+}
+
+#[test]
+fn a_panic_in_a_rust_model_ends_its_run_and_fails_the_sweep_without_ending_it() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let lingering = format!("{root}/scenarios/contracts/lingering-data.ron");
+    let sim = Sim::from_file(&lingering).unwrap();
+    let run = sim
+        .provider("msafd", Model::code("acme", Panics))
+        .run()
+        .unwrap();
+    let panic = run.panic().expect("the run says it panicked");
+    assert!(
+        panic.starts_with("msafd!WSPCleanup: acme: the last clean-up found 1 start-up (at tests"),
+        "{panic}"
+    );
+    assert!(
+        run.trace()
+            .contains("run: panicked: msafd's WSPCleanup (written in Rust)")
+    );
+    assert!(run.json().contains("\"Panicked\""));
+
+    let lesson = format!("{root}/scenarios/teach/racy-refcount.ron");
+    let sim = Sim::from_file(&lesson).unwrap();
+    let sim = sim.provider("msafd", Model::code("acme", Panics));
+    let explored = sim.explore(ws2sim::Strategy::Random, 300, 2).unwrap();
+    assert!(!explored.passed());
+    assert_eq!(explored.schedules(), 300, "every schedule ran");
+    assert!(explored.text().contains("panicked (first: schedule #"));
+    assert!(explored.text().contains("first panicked: ws2sim replay"));
+    let one_job = sim.explore(ws2sim::Strategy::Random, 300, 1).unwrap();
+    assert_eq!(explored.text(), one_job.text());
+}

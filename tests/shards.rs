@@ -179,6 +179,19 @@ fn edited_and_resealed_documents_are_refused_by_their_fields() {
     refused(|d| d[1]["scenario_digest"] = "0".into(), "another sweep");
 }
 
+/// A schedule of an exhaustive unit ends one way: a unit whose endings overlap (here
+/// deadlocked and panicked at once) is refused, not counted twice.
+#[test]
+fn a_unit_whose_endings_overlap_is_refused() {
+    let mut docs = sweeps()[1].clone();
+    let endings = &mut docs[0]["units"][0]["endings"];
+    let deadlocked = endings["deadlock"].clone();
+    endings["panicked"] = deadlocked;
+    let docs: Vec<ShardDoc> = docs.into_iter().map(resealed).collect();
+    let why = merge(docs).expect_err("refused");
+    assert!(why.contains("ends two ways"), "{why}");
+}
+
 /// A sweep of many shards with all but one missing is listed briefly, without an
 /// allocation sized by the count.
 #[test]

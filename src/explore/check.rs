@@ -9,7 +9,6 @@ use super::shard::ShardDoc;
 use super::tally::{Shows, Tally, UnitLog, Witness};
 use super::{Shard, Strategy};
 use crate::contract::ContractId;
-use crate::scenario::Ending;
 
 /// Most schedules one sweep may make (`--runs`).
 pub const MAX_RUNS: u64 = 1_000_000_000_000;
@@ -275,9 +274,22 @@ fn unit(log: &UnitLog, cap: u64) -> Result<(), String> {
         &at("contracts"),
         || "failing schedules and violated contracts do not go together".to_string(),
     )?;
-    let (deadlock, budget) = log.endings.ranges();
-    ranges(deadlock, n, &at("endings"))?;
-    ranges(budget, n, &at("endings"))?;
+    let endings = log.endings.ranges();
+    for (_, list) in endings {
+        ranges(list, n, &at("endings"))?;
+    }
+    // A schedule ends one way: the endings' ranges do not overlap.
+    let mut all: Vec<(u64, u64)> = endings
+        .iter()
+        .flat_map(|(_, list)| list.iter().copied())
+        .collect();
+    all.sort_unstable();
+    for pair in all.windows(2) {
+        let ((start, length), (next, _)) = (pair[0], pair[1]);
+        ensure(start + length <= next, &at("endings"), || {
+            format!("schedule {next} ends two ways")
+        })?;
+    }
     if let Some((index, _)) = &log.divergence {
         ensure(inside(*index), &at("divergence"), || {
             format!("{index} is past the unit's {n} schedules")
@@ -288,10 +300,7 @@ fn unit(log: &UnitLog, cap: u64) -> Result<(), String> {
         .iter()
         .map(|(contract, first)| (Shows::Contract(contract.clone()), *first))
         .collect();
-    for (ending, list) in [
-        (Ending::Deadlock, deadlock),
-        (Ending::BudgetExhausted, budget),
-    ] {
+    for (ending, list) in endings {
         if let Some((start, _)) = list.first() {
             firsts.push((Shows::Ending(ending), *start));
         }

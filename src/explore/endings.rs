@@ -6,13 +6,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::scenario::Ending;
 
-const ENDINGS: [Ending; 3] = [Ending::Completed, Ending::Deadlock, Ending::BudgetExhausted];
+const ENDINGS: [Ending; 4] = [
+    Ending::Completed,
+    Ending::Deadlock,
+    Ending::BudgetExhausted,
+    Ending::Panicked,
+];
 
 fn slot(ending: Ending) -> usize {
     match ending {
         Ending::Completed => 0,
         Ending::Deadlock => 1,
         Ending::BudgetExhausted => 2,
+        Ending::Panicked => 3,
     }
 }
 
@@ -26,7 +32,7 @@ pub struct EndingCount {
 
 /// The endings of a part of a sweep.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Endings([EndingCount; 3]);
+pub struct Endings([EndingCount; 4]);
 
 impl Endings {
     /// Counts schedule `run`, which ended in `ending`.
@@ -69,12 +75,18 @@ impl Endings {
 pub struct UnitEndings {
     deadlock: Vec<(u64, u64)>,
     budget: Vec<(u64, u64)>,
+    panicked: Vec<(u64, u64)>,
 }
 
 impl UnitEndings {
-    /// The deadlocked and the budget-stopped schedules, as `(start, length)` ranges.
-    pub fn ranges(&self) -> (&[(u64, u64)], &[(u64, u64)]) {
-        (&self.deadlock, &self.budget)
+    /// The deadlocked, the budget-stopped and the panicked schedules, as
+    /// `(start, length)` ranges.
+    pub fn ranges(&self) -> [(Ending, &[(u64, u64)]); 3] {
+        [
+            (Ending::Deadlock, &self.deadlock),
+            (Ending::BudgetExhausted, &self.budget),
+            (Ending::Panicked, &self.panicked),
+        ]
     }
 
     /// Counts schedule `index` of the unit; true when it is the unit's first to end
@@ -84,6 +96,7 @@ impl UnitEndings {
             Ending::Completed => return false,
             Ending::Deadlock => &mut self.deadlock,
             Ending::BudgetExhausted => &mut self.budget,
+            Ending::Panicked => &mut self.panicked,
         };
         match ranges.last_mut() {
             Some((start, length)) if *start + *length == index => *length += 1,
@@ -108,10 +121,16 @@ impl UnitEndings {
         };
         let deadlock = part(&self.deadlock);
         let budget = part(&self.budget);
+        let panicked = part(&self.panicked);
         // A completed schedule is any index in no range: the first is the first gap.
         let mut first_completed = 0;
-        let mut starts: Vec<(u64, u64)> =
-            self.deadlock.iter().chain(&self.budget).copied().collect();
+        let mut starts: Vec<(u64, u64)> = self
+            .deadlock
+            .iter()
+            .chain(&self.budget)
+            .chain(&self.panicked)
+            .copied()
+            .collect();
         starts.sort_unstable();
         for (start, length) in starts {
             if start == first_completed {
@@ -119,10 +138,10 @@ impl UnitEndings {
             }
         }
         let completed = EndingCount {
-            schedules: keep - deadlock.schedules - budget.schedules,
+            schedules: keep - deadlock.schedules - budget.schedules - panicked.schedules,
             first: (first_completed < keep).then_some(first_completed + offset),
         };
-        Endings([completed, deadlock, budget])
+        Endings([completed, deadlock, budget, panicked])
     }
 }
 

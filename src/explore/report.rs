@@ -176,9 +176,14 @@ impl Report {
         }
     }
 
-    /// Whether the sweep found nothing wrong.
+    /// Whether the sweep found nothing wrong (a provider written in Rust that panicked
+    /// is something wrong).
     pub fn passed(&self) -> bool {
-        self.failing == 0 && self.divergence.is_none()
+        let panicked = self
+            .endings
+            .iter()
+            .any(|line| line.ending == Ending::Panicked);
+        self.failing == 0 && self.divergence.is_none() && !panicked
     }
 
     pub fn to_json(&self) -> String {
@@ -323,6 +328,7 @@ fn ending_name(ending: Ending) -> &'static str {
         Ending::Completed => "completed",
         Ending::Deadlock => "deadlock",
         Ending::BudgetExhausted => "budget exhausted",
+        Ending::Panicked => "panicked",
     }
 }
 

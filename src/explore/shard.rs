@@ -17,7 +17,7 @@ use super::{Shard, Strategy};
 /// documents whose hashes differ would count one end state twice. Version 3: the hash
 /// is fed as events are recorded, each kind by its own fields (`world::stream`).
 /// Version 5: the scenario's digest, and no unknown field anywhere.
-pub const FORMAT: &str = "ws2sim-explore-shard/5";
+pub const FORMAT: &str = "ws2sim-explore-shard/6";
 
 /// Largest shard document `merge` reads (refused before it is read).
 pub const MAX_DOC_BYTES: u64 = 512 * 1024 * 1024;

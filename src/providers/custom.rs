@@ -53,12 +53,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::Poll;
 
-use crate::event::{self, *};
+use crate::event::*;
 use crate::models::{Code, ProviderKind};
 use crate::providers::{layered, san, transport};
 use crate::scenario::{IoMode, SpiCall};
 use crate::switch;
+use crate::trace::Panic;
 use crate::world::Cx;
 use crate::world::kernel::{SockState, sockets_in};
 use crate::wsa::*;
@@ -568,35 +570,42 @@ pub mod conforming {
 }
 
 /// What ws2sim keeps of a user's provider: the trait object behind a [`Code`].
-struct TransportCode(Box<dyn Erased>);
+struct TransportCode(Arc<dyn Erased>);
 
 /// A routine's future, boxed.
 pub(crate) type Routine<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
-/// [`Transport`] with its futures boxed, so that one model type can hold any provider.
+/// [`Transport`] with each routine's future boxed (one allocation per call, with the
+/// handle and the provider inside), so that one model type can hold any provider.
 trait Erased: Send + Sync {
-    fn startup<'a>(&'a self, spi: &'a Spi<'a>) -> Routine<'a, Reply>;
-    fn cleanup<'a>(&'a self, spi: &'a Spi<'a>) -> Routine<'a, Reply>;
-    fn dll_main<'a>(&'a self, spi: &'a Spi<'a>, reason: DllReason) -> Routine<'a, ()>;
+    fn startup<'a>(self: Arc<Self>, spi: Spi<'a>) -> Routine<'a, Reply>;
+    fn cleanup<'a>(self: Arc<Self>, spi: Spi<'a>) -> Routine<'a, Reply>;
+    fn dll_main<'a>(self: Arc<Self>, spi: Spi<'a>, reason: DllReason) -> Routine<'a, ()>;
 }
 
 impl<T: Transport> Erased for T {
-    fn startup<'a>(&'a self, spi: &'a Spi<'a>) -> Routine<'a, Reply> {
-        Box::pin(Transport::startup(self, spi))
+    fn startup<'a>(self: Arc<Self>, spi: Spi<'a>) -> Routine<'a, Reply> {
+        let (cx, provider) = (spi.cx, spi.provider);
+        let routine = async move { Transport::startup(&*self, &spi).await };
+        Box::pin(guarded(cx, provider, "WSPStartup", routine))
     }
 
-    fn cleanup<'a>(&'a self, spi: &'a Spi<'a>) -> Routine<'a, Reply> {
-        Box::pin(Transport::cleanup(self, spi))
+    fn cleanup<'a>(self: Arc<Self>, spi: Spi<'a>) -> Routine<'a, Reply> {
+        let (cx, provider) = (spi.cx, spi.provider);
+        let routine = async move { Transport::cleanup(&*self, &spi).await };
+        Box::pin(guarded(cx, provider, "WSPCleanup", routine))
     }
 
-    fn dll_main<'a>(&'a self, spi: &'a Spi<'a>, reason: DllReason) -> Routine<'a, ()> {
-        Box::pin(Transport::dll_main(self, spi, reason))
+    fn dll_main<'a>(self: Arc<Self>, spi: Spi<'a>, reason: DllReason) -> Routine<'a, ()> {
+        let (cx, provider) = (spi.cx, spi.provider);
+        let routine = async move { Transport::dll_main(&*self, &spi, reason).await };
+        Box::pin(guarded(cx, provider, "DllMain", routine))
     }
 }
 
 /// `provider` as model code.
 pub fn transport_code(provider: impl Transport) -> Code {
-    Code(Arc::new(TransportCode(Box::new(provider))))
+    Code(Arc::new(TransportCode(Arc::new(provider))))
 }
 
 /// Whether `kind` is a kind [`Transport`] code can model.
@@ -604,17 +613,34 @@ pub fn models_kind(kind: ProviderKind) -> bool {
     matches!(kind, ProviderKind::Transport | ProviderKind::San)
 }
 
-/// The user code of `provider`'s model, when it has some.
-fn code_of(cx: &Cx, provider: ProviderIx) -> Option<Arc<TransportCode>> {
-    let world = cx.world.borrow();
-    let code = world.models[provider as usize].code.as_ref()?;
-    code.0.clone().downcast::<TransportCode>().ok()
-}
-
 /// Whether `provider`'s model is user code (checked before taking the slower path).
 #[inline(always)]
 pub(crate) fn has_code(cx: &Cx, provider: ProviderIx) -> bool {
     cx.world.borrow().models[provider as usize].code.is_some()
+}
+
+/// The user code of `provider`'s model, and the handle for one call of it.
+fn code_of(
+    cx: &Cx,
+    provider: ProviderIx,
+    entry: Option<u32>,
+    call: SpiCall,
+) -> (Arc<dyn Erased>, Spi<'_>) {
+    let code = {
+        let world = cx.world.borrow();
+        let code = world.models[provider as usize].code.as_ref();
+        let code = code.and_then(|code| code.0.downcast_ref::<TransportCode>());
+        code.expect("a model with code holds Transport code")
+            .0
+            .clone()
+    };
+    let spi = Spi {
+        cx,
+        provider,
+        entry,
+        call,
+    };
+    (code, spi)
 }
 
 /// The user's start-up or clean-up routine (`call` says which), boxed and out of line:
@@ -626,48 +652,113 @@ pub(crate) fn routine(
     provider: ProviderIx,
     entry: Option<u32>,
     call: SpiCall,
-) -> Routine<'_, (i32, Option<u32>, Detail)> {
-    Box::pin(run_routine(cx, provider, entry, call))
-}
-
-async fn run_routine(
-    cx: &Cx,
-    provider: ProviderIx,
-    entry: Option<u32>,
-    call: SpiCall,
-) -> (i32, Option<u32>, Detail) {
-    let Some(code) = code_of(cx, provider) else {
-        return (SOCKET_ERROR, Some(WSASYSNOTREADY), Detail::None);
+) -> impl Future<Output = (i32, Option<u32>, Detail)> + '_ {
+    let (code, spi) = code_of(cx, provider, entry, call);
+    let routine = match call {
+        SpiCall::WSPCleanup => code.cleanup(spi),
+        _ => code.startup(spi),
     };
-    let spi = Spi {
-        cx,
-        provider,
-        entry,
-        call,
-    };
-    let reply = match call {
-        SpiCall::WSPCleanup => code.0.cleanup(&spi).await,
-        _ => code.0.startup(&spi).await,
-    };
-    (reply.ret, reply.error, reply.detail())
+    async move {
+        let reply = routine.await;
+        (reply.ret, reply.error, reply.detail())
+    }
 }
 
 /// The user's DllMain, boxed and out of line.
 #[cold]
 #[inline(never)]
 pub(crate) fn dll_main(cx: &Cx, provider: ProviderIx, reason: DllReason) -> Routine<'_, ()> {
-    Box::pin(run_dll_main(cx, provider, reason))
+    let (code, spi) = code_of(cx, provider, None, SpiCall::WSPStartup);
+    code.dll_main(spi, reason)
 }
 
-async fn run_dll_main(cx: &Cx, provider: ProviderIx, reason: event::DllReason) {
-    let Some(code) = code_of(cx, provider) else {
-        return;
-    };
-    let spi = Spi {
-        cx,
-        provider,
-        entry: None,
-        call: SpiCall::WSPStartup,
-    };
-    code.0.dll_main(&spi, reason).await;
+/// A user's routine, polled so that a panic in it ends the run as that model's failure
+/// (`RunEnd::Panicked`, with the schedule that led there) rather than unwinding
+/// through the engine and the sweep.
+async fn guarded<F: Future>(
+    cx: &Cx,
+    provider: ProviderIx,
+    routine: &'static str,
+    inner: F,
+) -> F::Output {
+    let mut inner = std::pin::pin!(inner);
+    std::future::poll_fn(
+        move |context| match panics::caught(|| inner.as_mut().poll(context)) {
+            Ok(poll) => poll,
+            Err(message) => {
+                let panic = Panic {
+                    provider,
+                    routine,
+                    message,
+                };
+                cx.world.borrow_mut().panic.get_or_insert(panic);
+                cx.sim.halt();
+                Poll::Pending
+            }
+        },
+    )
+    .await
+}
+
+/// Panics in a user's routine: caught where they are raised, their message kept, and
+/// not printed (a sweep may raise one in every schedule). Panics anywhere else go to
+/// the hook that was there before.
+mod panics {
+    use std::cell::{Cell, RefCell};
+    use std::panic::{self, AssertUnwindSafe};
+    use std::sync::Once;
+
+    /// The most of a panic's message a report keeps, in bytes.
+    const MESSAGE_MAX: usize = 500;
+
+    thread_local! {
+        static GUARDING: Cell<bool> = const { Cell::new(false) };
+        static CAUGHT: RefCell<Option<String>> = const { RefCell::new(None) };
+    }
+
+    fn install_hook() {
+        static HOOK: Once = Once::new();
+        HOOK.call_once(|| {
+            let previous = panic::take_hook();
+            panic::set_hook(Box::new(move |info| {
+                if !GUARDING.get() {
+                    return previous(info);
+                }
+                let payload = info.payload();
+                let text = payload
+                    .downcast_ref::<&str>()
+                    .copied()
+                    .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+                    .unwrap_or("a panic without a message");
+                let place = info.location().map_or(String::new(), |at| {
+                    format!(" (at {}:{})", at.file(), at.line())
+                });
+                CAUGHT.set(Some(format!("{}{place}", shorten(text))));
+            }));
+        });
+    }
+
+    fn shorten(text: &str) -> String {
+        if text.len() <= MESSAGE_MAX {
+            return text.to_string();
+        }
+        let mut end = MESSAGE_MAX;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}...", &text[..end])
+    }
+
+    /// Runs `f`; a panic in it comes back as its message.
+    pub(super) fn caught<R>(f: impl FnOnce() -> R) -> Result<R, String> {
+        install_hook();
+        let outer = GUARDING.replace(true);
+        let result = panic::catch_unwind(AssertUnwindSafe(f));
+        GUARDING.set(outer);
+        result.map_err(|_| {
+            CAUGHT
+                .take()
+                .unwrap_or_else(|| "a panic without a message".to_string())
+        })
+    }
 }

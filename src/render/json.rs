@@ -26,8 +26,18 @@ struct Document<'a> {
 #[derive(Serialize)]
 enum JsonEnding<'a> {
     Completed,
-    Deadlock { stuck: Vec<JsonStuck<'a>> },
-    BudgetExhausted { budget: &'static str, limit: u64 },
+    Deadlock {
+        stuck: Vec<JsonStuck<'a>>,
+    },
+    BudgetExhausted {
+        budget: &'static str,
+        limit: u64,
+    },
+    Panicked {
+        provider: &'a str,
+        routine: &'static str,
+        message: &'a str,
+    },
 }
 
 #[derive(Serialize)]
@@ -53,6 +63,11 @@ fn json_ending(run: &Run) -> JsonEnding<'_> {
         RunEnd::BudgetExhausted { budget, limit } => JsonEnding::BudgetExhausted {
             budget,
             limit: *limit,
+        },
+        RunEnd::Panicked(panic) => JsonEnding::Panicked {
+            provider: &run.names.providers[panic.provider as usize],
+            routine: panic.routine,
+            message: &panic.message,
         },
     }
 }

@@ -412,4 +412,6 @@ pub enum Ending {
     Deadlock,
     /// A budget ran out.
     BudgetExhausted,
+    /// Provider code written in Rust (a library user's model) panicked.
+    Panicked,
 }

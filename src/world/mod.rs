@@ -269,6 +269,8 @@ pub struct World {
     pub events: Vec<Event>,
     pub events_max: u64,
     pub events_exhausted: bool,
+    /// Provider code written in Rust that panicked: the run halted there.
+    pub panic: Option<crate::trace::Panic>,
     next_call: u32,
     pub procs: Vec<Proc>,
     pub machine: Vec<Machine>,
@@ -370,6 +372,7 @@ impl World {
             events: Vec::new(),
             events_max: 0,
             events_exhausted: false,
+            panic: None,
             next_call: 0,
             procs: Vec::new(),
             machine: Vec::new(),
@@ -402,6 +405,7 @@ impl World {
             events,
             events_max,
             events_exhausted,
+            panic,
             next_call,
             procs,
             machine,
@@ -434,6 +438,7 @@ impl World {
         *stream = StreamHash::default();
         *events_max = scenario.budget.events_max;
         *events_exhausted = false;
+        *panic = None;
         *next_call = 0;
         procs.truncate(scenario.processes.len());
         for (pid, process) in scenario.processes.iter().enumerate() {

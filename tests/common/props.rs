@@ -121,6 +121,9 @@ pub fn check_seed(scenario: &Scenario, seed: u64, tally: &mut Tally) -> Result<(
         }
         RunEnd::Deadlock { .. } => tally.deadlocks += 1,
         RunEnd::Completed => {}
+        RunEnd::Panicked(panic) => {
+            return Err(format!("built-in code panicked: {}", panic.message));
+        }
     }
     if !racing_cleanups(&first).is_empty() {
         tally.races_skipped += 1;
