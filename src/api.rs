@@ -57,6 +57,19 @@ pub enum Error {
         "a model written in Rust may not be called `{0}`: another model has that name (or it is empty)"
     )]
     CodeName(String),
+    /// Provider code that is not deterministic: the same schedule, run twice, gave
+    /// other events ([`Sim::check_determinism`]).
+    #[error(
+        "provider code is not deterministic: schedule {schedule} ran twice and the runs part here\n  first:  {first}\n  second: {second}\n(state kept outside `Spi::with` carries from one run to the next: a static, a thread-local, a HashMap's order, the clock)"
+    )]
+    Nondeterministic {
+        /// The schedule, as a token [`Sim::replay`] takes.
+        schedule: String,
+        /// The first run's line where they part.
+        first: String,
+        /// The second run's line there.
+        second: String,
+    },
     /// Knobs written as RON that do not parse as a `set`.
     #[error("knobs {text}: {message}")]
     Knobs {
@@ -128,6 +141,8 @@ pub struct Sim {
     file: String,
     choices: Vec<(String, Model)>,
     options: RunOptions,
+    /// Whether to run each schedule twice and compare; `None`: when a model is code.
+    check_determinism: Option<bool>,
 }
 
 impl Sim {
@@ -150,6 +165,7 @@ impl Sim {
             file,
             choices: Vec::new(),
             options: RunOptions::default(),
+            check_determinism: None,
         }
     }
 
@@ -179,6 +195,24 @@ impl Sim {
             sim::Schedule::from_token(token).map_err(|e| Error::Schedule(e.to_string()))?;
         self.options.schedule = Some(schedule);
         Ok(self)
+    }
+
+    /// Whether [`Sim::run`] and [`Sim::explore`] run each schedule a second time and
+    /// compare the events, to catch provider code that is not deterministic (state
+    /// kept in a `static` that carries from run to run, a `HashMap`'s order, the
+    /// clock). On by default when a provider's model is code ([`Model::code`]), off
+    /// otherwise (the built-in models are deterministic); the check doubles the work.
+    pub fn check_determinism(mut self, on: bool) -> Sim {
+        self.check_determinism = Some(on);
+        self
+    }
+
+    fn checks_determinism(&self) -> bool {
+        let code = self
+            .choices
+            .iter()
+            .any(|(_, m)| matches!(m, Model::Code { .. }));
+        self.check_determinism.unwrap_or(code)
     }
 
     /// Bounds each run (in place of the scenario's `budget`; `None` keeps its value).
@@ -233,6 +267,21 @@ impl Sim {
             ..self.options.clone()
         };
         let run = run::run(&scenario, &options)?;
+        if self.checks_determinism() {
+            let again = RunOptions {
+                schedule: Some(run.schedule.clone()),
+                ..options
+            };
+            let again = run::run(&scenario, &again)?;
+            if run.events != again.events || run.end != again.end {
+                let (first, second) = parting(&scenario, &run, &again);
+                return Err(Error::Nondeterministic {
+                    schedule: run.schedule.to_token(),
+                    first,
+                    second,
+                });
+            }
+        }
         Ok(Ran {
             scenario,
             file: self.file.clone(),
@@ -251,11 +300,33 @@ impl Sim {
             runs: Some(runs),
             jobs: jobs.max(1),
             models,
+            check_determinism: self.checks_determinism(),
             ..ExploreOptions::default()
         };
         let report = explore::explore(&scenario, &self.file, &options)?;
         Ok(Explored { report })
     }
+}
+
+/// The first line where the text traces of two runs of one schedule differ (the
+/// header aside: one was seeded, the other replayed).
+fn parting(scenario: &Scenario, first: &run::Run, second: &run::Run) -> (String, String) {
+    let text = |run: &run::Run| crate::render::text::render(scenario, run, "");
+    let (a, b) = (text(first), text(second));
+    let events = |text: &str| -> Vec<String> {
+        let lines = text.lines().skip_while(|line| !line.starts_with('#'));
+        lines.map(str::to_string).collect()
+    };
+    let (a, b) = (events(&a), events(&b));
+    let at = a.iter().zip(&b).position(|(x, y)| x != y);
+    let at = at.unwrap_or(a.len().min(b.len()));
+    let line = |lines: &[String]| {
+        lines
+            .get(at)
+            .cloned()
+            .unwrap_or_else(|| "(the run ended here)".to_string())
+    };
+    (line(&a), line(&b))
 }
 
 /// Gives `scenario` the code model `name` for `provider`, refusing a provider it cannot

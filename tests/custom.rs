@@ -410,3 +410,56 @@ fn a_panic_in_a_rust_model_ends_its_run_and_fails_the_sweep_without_ending_it() 
     let one_job = sim.explore(ws2sim::Strategy::Random, 300, 1).unwrap();
     assert_eq!(explored.text(), one_job.text());
 }
+
+/// Counts every final clean-up in a static, which outlives the run (unlike the DLL's
+/// globals): every other run, it frees its memory before its machine-wide state.
+struct CarriesState;
+static FINAL_CLEANUPS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+impl Transport for CarriesState {
+    async fn cleanup(&self, spi: &Spi<'_>) -> Reply {
+        let before = spi.with(|g: &mut Globals| g.refcount);
+        if before != 1 {
+            return conforming::cleanup(spi).await;
+        }
+        spi.with(|g: &mut Globals| g.refcount = 0);
+        let odd = FINAL_CLEANUPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 2 == 1;
+        if odd {
+            let memory = spi.with(|g: &mut Globals| g.memory.take());
+            memory.map(|held| spi.release(held));
+        }
+        conforming::final_cleanup(spi).await;
+        Reply::ok().counted(1, 0, true)
+    }
+}
+
+#[test]
+fn code_that_is_not_deterministic_is_caught_unless_the_check_is_off() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let file = format!("{root}/scenarios/contracts/lingering-data.ron");
+    let sim = Sim::from_file(&file).unwrap();
+    let sim = sim.provider("msafd", Model::code("acme", CarriesState));
+    let error = sim
+        .run()
+        .err()
+        .expect("the second run parts from the first");
+    let Error::Nondeterministic { first, second, .. } = &error else {
+        panic!("{error}");
+    };
+    assert_ne!(first, second);
+    assert!(error.to_string().contains("not deterministic"), "{error}");
+    assert!(sim.clone().check_determinism(false).run().is_ok());
+
+    let explored = sim.explore(ws2sim::Strategy::Random, 20, 1).unwrap();
+    assert!(explored.text().contains("determinism: NOT deterministic"));
+    assert!(!explored.passed());
+    let plain = Sim::from_file(&file)
+        .unwrap()
+        .provider("msafd", Model::code("acme", Plain));
+    let explored = plain.explore(ws2sim::Strategy::Random, 20, 1).unwrap();
+    assert!(
+        explored
+            .text()
+            .contains("determinism: every schedule ran twice")
+    );
+    assert!(plain.run().is_ok());
+}
