@@ -7,7 +7,7 @@ use std::fmt::Write;
 use crate::event::*;
 use crate::run::{BudgetOverride, Run};
 use crate::scenario::{CatalogEntry, IoMode, Notify, NspVersion, Scenario};
-use crate::wsa::{error_name, fd_names, namespace_name};
+use crate::wsa::{WSAEINTR, error_name, fd_names, namespace_name};
 
 use super::{Labels, session_arg};
 
@@ -210,10 +210,11 @@ fn line(
             ..
         } => {
             let verb = if *status == 0 { "complete" } else { "abort" };
-            let outcome = if *status == 0 {
-                format!("-> {bytes} bytes")
-            } else {
-                format!("-> {} ({status})", error_name(*status))
+            let outcome = match *status {
+                0 => format!("-> {bytes} bytes"),
+                // The code is ws2sim's choice (`ws2sim explain --model-choices`).
+                WSAEINTR => format!("-> WSAEINTR ({status}; model choice: seed 003 names no code)"),
+                _ => format!("-> {} ({status})", error_name(*status)),
             };
             (
                 format!(
