@@ -47,29 +47,51 @@
 //! Data flows one way: scenario file → [`scenario::Scenario`] → [`world::World`] driven
 //! by `sim::Engine` → a stream of [`event::Event`]s → the [`oracle`] and the renderers.
 
+#![warn(missing_docs)]
+
 mod api;
+#[doc(hidden)]
 pub mod catalog;
+#[doc(hidden)]
 pub mod choices;
+#[doc(hidden)]
 pub mod cli;
+#[doc(hidden)]
 pub mod contract;
+#[doc(hidden)]
 pub mod event;
+#[doc(hidden)]
 pub mod explore;
+#[doc(hidden)]
 pub mod models;
+#[doc(hidden)]
 pub mod nshost;
+#[doc(hidden)]
 pub mod oracle;
+#[doc(hidden)]
 pub mod output;
+#[doc(hidden)]
 pub mod providers;
+#[doc(hidden)]
 pub mod render;
+#[doc(hidden)]
 pub mod run;
 pub mod scenario;
 #[cfg(test)]
 mod shipped;
+#[doc(hidden)]
 pub mod small;
+#[doc(hidden)]
 pub mod steps;
+#[doc(hidden)]
 pub mod switch;
+#[doc(hidden)]
 pub mod trace;
+#[doc(hidden)]
 pub mod words;
+#[doc(hidden)]
 pub mod world;
+#[doc(hidden)]
 pub mod ws2;
 pub mod wsa;
 

@@ -1,32 +1,56 @@
 //! Winsock constants (SPEC section 11) and their symbolic names.
 
+/// Success: what a call returns when it works.
 pub const NO_ERROR: i32 = 0;
+/// Failure: what a call returns when it fails; the error code is reported separately.
 pub const SOCKET_ERROR: i32 = -1;
 
+/// Not enough memory: how a provider reports a failed allocation.
 pub const WSA_NOT_ENOUGH_MEMORY: u32 = 8;
+/// The overlapped operation was aborted (e.g. by a cleanup or a close).
 pub const WSA_OPERATION_ABORTED: u32 = 995;
+/// An overlapped operation started and will complete later.
 pub const WSA_IO_PENDING: u32 = 997;
+/// A blocking call was interrupted: it was cancelled.
 pub const WSAEINTR: u32 = 10004;
+/// Access denied.
 pub const WSAEACCES: u32 = 10013;
+/// A pointer argument is not a valid address.
 pub const WSAEFAULT: u32 = 10014;
+/// An invalid argument.
 pub const WSAEINVAL: u32 = 10022;
+/// A blocking call is already in progress.
 pub const WSAEINPROGRESS: u32 = 10036;
+/// The handle is not a socket (or no longer is one).
 pub const WSAENOTSOCK: u32 = 10038;
+/// The operation is not supported.
 pub const WSAEOPNOTSUPP: u32 = 10045;
+/// The network is down.
 pub const WSAENETDOWN: u32 = 10050;
+/// The connection was reset.
 pub const WSAECONNRESET: u32 = 10054;
+/// Too many processes are using Winsock at once.
 pub const WSAEPROCLIM: u32 = 10067;
+/// The network subsystem is not ready.
 pub const WSASYSNOTREADY: u32 = 10091;
+/// The Winsock version asked for is not supported.
 pub const WSAVERNOTSUPPORTED: u32 = 10092;
+/// No successful WSAStartup (or WSPStartup) came before the call.
 pub const WSANOTINITIALISED: u32 = 10093;
+/// A provider handed back an invalid or incomplete procedure table.
 pub const WSAEINVALIDPROCTABLE: u32 = 10104;
+/// A provider failed to initialise: its DLL did not load or its start-up failed.
 pub const WSAEPROVIDERFAILEDINIT: u32 = 10106;
+/// The service was not found in the namespace (or no provider serves it).
 pub const WSASERVICE_NOT_FOUND: u32 = 10108;
+/// A lookup has no more results.
 pub const WSA_E_NO_MORE: u32 = 10110;
+/// A lookup was cancelled (WSALookupServiceEnd) while a call was still running.
 pub const WSA_E_CANCELLED: u32 = 10111;
 
 /// Namespaces (SPEC section 11).
 pub const NS_DNS: u32 = 12;
+/// The e-mail namespace: the only one NSPv2 providers may serve on Vista and Server 2008.
 pub const NS_EMAIL: u32 = 37;
 
 /// `NS_DNS (12)`, or `namespace 99` for a namespace without a symbolic name here.
@@ -38,11 +62,17 @@ pub fn namespace_name(namespace: u32) -> String {
     }
 }
 
+/// Network event bit: data can be read.
 pub const FD_READ: u32 = 0x01;
+/// Network event bit: data can be sent.
 pub const FD_WRITE: u32 = 0x02;
+/// Network event bit: out-of-band data can be read.
 pub const FD_OOB: u32 = 0x04;
+/// Network event bit: a connection is waiting to be accepted.
 pub const FD_ACCEPT: u32 = 0x08;
+/// Network event bit: a connection attempt completed.
 pub const FD_CONNECT: u32 = 0x10;
+/// Network event bit: the connection was closed.
 pub const FD_CLOSE: u32 = 0x20;
 
 /// The symbolic name of an error code, for traces.

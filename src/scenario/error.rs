@@ -14,22 +14,46 @@ pub enum ScenarioError {
     /// The file could not be read.
     /// The cause is in the message, not a `source`: a report would print it twice.
     #[error("cannot read scenario file {path}: {cause}")]
-    Io { path: String, cause: std::io::Error },
+    Io {
+        /// The file's path, as given.
+        path: String,
+        /// Why reading failed.
+        cause: std::io::Error,
+    },
     /// The file is over [`MAX_FILE_BYTES`](super::MAX_FILE_BYTES).
     #[error(
         "scenario file {path} is too large: {size} bytes, over the limit of {limit} bytes \
          (4 MiB); a scenario describes a few processes, not a data set"
     )]
-    TooLarge { path: String, size: u64, limit: u64 },
+    TooLarge {
+        /// The file's path, as given.
+        path: String,
+        /// Its size in bytes, as far as it was read (reading stops past the limit).
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// A model file could not be read.
     #[error("cannot read model file {path}: {cause}")]
-    ModelIo { path: String, cause: std::io::Error },
+    ModelIo {
+        /// The file's path, as given.
+        path: String,
+        /// Why reading failed.
+        cause: std::io::Error,
+    },
     /// A model file is over [`MAX_FILE_BYTES`](super::MAX_FILE_BYTES).
     #[error(
         "model file {path} is too large: {size} bytes, over the limit of {limit} bytes \
          (4 MiB); a model file sets a few knobs"
     )]
-    ModelTooLarge { path: String, size: u64, limit: u64 },
+    ModelTooLarge {
+        /// The file's path, as given.
+        path: String,
+        /// Its size in bytes, as far as it was read (reading stops past the limit).
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// The file is not UTF-8 text.
     #[error("{0}")]
     NotUtf8(Located),

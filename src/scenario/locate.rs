@@ -37,6 +37,7 @@ pub enum Shape {
 /// One value of the document.
 #[derive(Clone, Debug)]
 pub struct Node {
+    /// Whether it is bracketed (and how) or an atom.
     pub shape: Shape,
     /// The whole value, name and closing delimiter included.
     pub span: Range<usize>,
@@ -354,10 +355,12 @@ impl<'t> Index<'t> {
         Index { text, nodes }
     }
 
+    /// The text that was indexed.
     pub fn text(&self) -> &'t str {
         self.text
     }
 
+    /// Node `id`, if there is one.
     pub fn node(&self, id: usize) -> Option<&Node> {
         self.nodes.get(id)
     }

@@ -10,12 +10,15 @@ use serde::{Deserialize, Serialize};
 use super::Name;
 use crate::models::{LoadedModel, Set};
 
+/// A whole scenario: the host, providers, catalog, processes, faults and expected outcome.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    /// The scenario's name, as reports show it.
     pub name: String,
     /// One or two sentences: what the scenario shows.
     pub about: String,
+    /// The Windows version of the host (default `Win10`).
     #[serde(default)]
     pub os: Os,
     /// Seed of the scheduler (`--seed` overrides it).
@@ -24,6 +27,7 @@ pub struct Scenario {
     /// Network latency in ticks, drawn uniformly in `min..=max` for each completion.
     #[serde(default = "default_latency")]
     pub latency: (u64, u64),
+    /// Limits on one run (defaults in [`Budget`]).
     #[serde(default)]
     pub budget: Budget,
     /// Model files (RON) whose models `Provider(model: ...)` may name, relative to the
@@ -37,12 +41,17 @@ pub struct Scenario {
     /// (`ws2sim::Model::code`): `Provider(model: ...)` and overrides may name them.
     #[serde(skip)]
     pub code_models: Vec<crate::models::Model>,
+    /// The provider DLLs the scenario uses; each name is declared once.
     pub providers: Vec<Provider>,
+    /// The Winsock catalog: transport and namespace entries.
     #[serde(default)]
     pub catalog: Vec<CatalogEntry>,
+    /// The processes that run, at least one.
     pub processes: Vec<Process>,
+    /// Crashes, exits and failed allocations forced on the run (default none).
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// What the run must show (default: no violation, and a `Completed` ending).
     #[serde(default)]
     pub expect: Expect,
 }
@@ -66,13 +75,19 @@ fn default_latency() -> (u64, u64) {
     (1, 10)
 }
 
+/// The Windows version of the simulated host. It matters for NSPv2 providers.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 pub enum Os {
+    /// Windows Vista: NSPv2 providers may serve only NS_EMAIL.
     Vista,
+    /// Windows Server 2008: NSPv2 providers may serve only NS_EMAIL.
     Server2008,
+    /// Windows 7.
     Win7,
+    /// Windows 10 (the default).
     #[default]
     Win10,
+    /// Windows 11.
     Win11,
 }
 
@@ -98,11 +113,13 @@ impl Default for Budget {
     }
 }
 
+/// A provider DLL the scenario declares, with the model that plays it.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Provider {
     /// The DLL's name, as traces show it (`msafd!WSPCleanup`).
     pub name: String,
+    /// Which SPI it implements: `Transport`, `Namespace` or `San`.
     pub kind: ProviderKind,
     /// A built-in model (`ws2sim models`) or one from a model file the scenario lists.
     #[serde(default = "conforming")]
@@ -118,14 +135,19 @@ fn conforming() -> String {
 
 pub use crate::models::ProviderKind;
 
+/// One entry of the Winsock catalog.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub enum CatalogEntry {
     /// A transport catalog entry (a WSAPROTOCOL_INFO in the real catalog).
     Transport {
+        /// The entry's id, unique in the catalog; `Socket` steps and chains use it.
         id: u32,
+        /// The transport provider behind the entry, by name.
         provider: String,
+        /// The protocol the entry offers.
         protocol: Protocol,
+        /// `Base` (the default), or the protocol chain of a layered entry.
         #[serde(default)]
         chain: Chain,
     },
@@ -133,9 +155,13 @@ pub enum CatalogEntry {
     /// (NS_DNS = 12, NS_EMAIL = 37, others by number) as an NSP (`V1`) or NSPv2 (`V2`)
     /// provider. A disabled entry is skipped by lookups.
     Namespace {
+        /// The namespace provider, by name.
         provider: String,
+        /// The namespace's number.
         namespace: u32,
+        /// Whether the provider serves it as an NSP (`V1`) or an NSPv2 (`V2`) provider.
         version: NspVersion,
+        /// Whether lookups use the entry (default `true`).
         #[serde(default = "enabled")]
         enabled: bool,
     },
@@ -154,12 +180,16 @@ pub enum NspVersion {
     V2,
 }
 
+/// The protocol of a transport catalog entry.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Protocol {
+    /// TCP.
     Tcp,
+    /// UDP.
     Udp,
 }
 
+/// Where a transport entry sits: a base entry, or the top of a protocol chain.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 pub enum Chain {
     /// A base provider: the bottom of every chain.
@@ -169,17 +199,23 @@ pub enum Chain {
     Layered(Vec<u32>),
 }
 
+/// A simulated process and its threads.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Process {
+    /// The process's name, unique in the scenario; faults and traces use it.
     pub name: String,
+    /// Its threads, at least one; they run concurrently.
     pub threads: Vec<Thread>,
 }
 
+/// A thread of a process and the steps it runs.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Thread {
+    /// The thread's name, unique within its process; traces show it.
     pub name: String,
+    /// What the thread does, in order.
     pub steps: Vec<Step>,
 }
 
@@ -199,59 +235,81 @@ pub enum Step {
     /// after a failed WSASocket, as `failed-startup.ron` does); the old one stays open.
     /// `via: San("name")` routes it through the Winsock switch to a SAN provider.
     Socket {
+        /// The name later steps of the process use for the socket.
         name: String,
+        /// The id of the catalog entry the socket is made from.
         entry: u32,
+        /// Through the entry's own chain (the default) or to a SAN provider.
         #[serde(default)]
         via: Route,
     },
     /// WSASend of `bytes` bytes.
     Send {
+        /// The socket, by the name a `Socket` step of this process gave it.
         socket: String,
+        /// How many bytes to send (default 100).
         #[serde(default = "default_bytes")]
         bytes: u32,
+        /// Blocking (the default) or overlapped.
         #[serde(default)]
         mode: IoMode,
+        /// When the send completes (default: after a latency from the scenario's range).
         #[serde(default)]
         completes: Completion,
     },
     /// WSARecv.
     Recv {
+        /// The socket, by the name a `Socket` step of this process gave it.
         socket: String,
+        /// Blocking (the default) or overlapped.
         #[serde(default)]
         mode: IoMode,
+        /// When the receive completes (default: after a latency from the scenario's range).
         #[serde(default)]
         completes: Completion,
     },
     /// ConnectEx: completes normally with FD_CONNECT to a registered socket.
     Connect {
+        /// The socket, by the name a `Socket` step of this process gave it.
         socket: String,
+        /// Blocking (the default) or overlapped.
         #[serde(default)]
         mode: IoMode,
+        /// When the connect completes (default: after a latency from the scenario's range).
         #[serde(default)]
         completes: Completion,
     },
     /// AcceptEx on a listening socket: completes normally with FD_ACCEPT.
     Accept {
+        /// The socket, by the name a `Socket` step of this process gave it.
         socket: String,
+        /// Blocking (the default) or overlapped.
         #[serde(default)]
         mode: IoMode,
+        /// When the accept completes (default: after a latency from the scenario's range).
         #[serde(default)]
         completes: Completion,
     },
     /// closesocket: `Graceful` (the default) lets queued data drain; `Abortive` resets.
     Close {
+        /// The socket, by the name a `Socket` step of this process gave it.
         socket: String,
+        /// `Graceful` (the default) or `Abortive`.
         #[serde(default)]
         how: CloseHow,
     },
     /// WSAAsyncSelect: the provider posts FD_* notification messages to a window.
     AsyncSelect {
+        /// The socket, by the name a `Socket` step of this process gave it.
         socket: String,
+        /// The network events to be told about.
         events: Vec<FdEvent>,
     },
     /// WSAEventSelect: the provider signals an event object on FD_* network events.
     EventSelect {
+        /// The socket, by the name a `Socket` step of this process gave it.
         socket: String,
+        /// The network events to be told about.
         events: Vec<FdEvent>,
     },
     /// Waits this many ticks of virtual time.
@@ -261,21 +319,39 @@ pub enum Step {
     /// TerminateProcess: no DllMain, no cleanup; only the kernel reclaims.
     Crash,
     /// A direct SPI call: the thread acts as an SPI client (as ws2_32 or an LSP would).
-    Spi { provider: String, call: SpiCall },
+    Spi {
+        /// The provider called, by name.
+        provider: String,
+        /// The SPI function called.
+        call: SpiCall,
+    },
     /// WSALookupServiceBegin/Next/End for `name` in `namespace` (NS_DNS = 12, NS_EMAIL = 37).
-    Lookup { namespace: u32, name: Name },
+    Lookup {
+        /// The namespace's number.
+        namespace: u32,
+        /// The name looked up.
+        name: Name,
+    },
     /// The thread's process becomes the NSPv2 host of `provider` (WSAAdvertiseProvider).
-    Advertise { provider: String },
+    Advertise {
+        /// The NSPv2 provider to host, by name.
+        provider: String,
+    },
     /// WSAUnadvertiseProvider: the host stops serving `provider`.
-    Unadvertise { provider: String },
+    Unadvertise {
+        /// The NSPv2 provider to stop hosting, by name.
+        provider: String,
+    },
 }
 
 /// Where a socket goes: the catalog entry's own provider chain, or a SAN provider
 /// behind the switch that lives in the base TCP provider (SPEC section 3).
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 pub enum Route {
+    /// The provider chain of the socket's catalog entry (the default).
     #[default]
     Catalog,
+    /// The SAN provider of this name, through the switch.
     San(String),
 }
 
@@ -283,6 +359,7 @@ fn default_bytes() -> u32 {
     100
 }
 
+/// How an I/O step waits for its outcome.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, Hash)]
 pub enum IoMode {
     /// The thread waits until the call completes or is cancelled.
@@ -292,6 +369,7 @@ pub enum IoMode {
     Overlapped(Notify),
 }
 
+/// How an overlapped call reports that it completed.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
 pub enum Notify {
     /// The WSAOVERLAPPED's event object is set.
@@ -302,6 +380,7 @@ pub enum Notify {
     Port,
 }
 
+/// When an operation completes, unless it is cancelled first.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 pub enum Completion {
     /// After a latency drawn from the scenario's `latency` range.
@@ -313,27 +392,40 @@ pub enum Completion {
     Never,
 }
 
+/// How a `Close` step closes its socket.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, Hash)]
 pub enum CloseHow {
+    /// Data still queued keeps draining after the close (the default).
     #[default]
     Graceful,
+    /// The connection is reset and data still queued is dropped.
     Abortive,
 }
 
+/// A network event a select step asks to be told about (one FD_* bit).
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FdEvent {
+    /// FD_READ: data can be read.
     Read,
+    /// FD_WRITE: data can be sent.
     Write,
+    /// FD_OOB: out-of-band data can be read.
     Oob,
+    /// FD_ACCEPT: a connection is waiting to be accepted.
     Accept,
+    /// FD_CONNECT: a connection attempt completed.
     Connect,
+    /// FD_CLOSE: the connection was closed.
     Close,
 }
 
+/// An SPI function, as a `Spi` step calls it or a `FailAlloc` fault names it.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(deny_unknown_fields)]
 pub enum SpiCall {
+    /// A transport provider's start-up, as ws2_32 or a layered provider calls it.
     WSPStartup,
+    /// WSPCleanup on a transport or SAN provider (seeds 003, 004).
     WSPCleanup,
     /// A SAN provider's start-up, as the switch calls it (seed 004).
     WSPStartupEx,
@@ -341,6 +433,7 @@ pub enum SpiCall {
     NSPStartup,
     /// NSPCleanup with the provider's own id or another one (seed 002: WSAEINVAL).
     NSPCleanup {
+        /// Which provider id the call passes.
         provider_id: ProviderId,
     },
     /// NSPv2Startup: the thread acts as an NSPv2 host and keeps the session argument.
@@ -360,17 +453,31 @@ pub enum ProviderId {
     Other,
 }
 
+/// Something forced on a run from outside its steps.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub enum Fault {
     /// TerminateProcess at virtual time `at`.
-    Crash { process: String, at: u64 },
+    Crash {
+        /// The process to end, by name.
+        process: String,
+        /// When, in ticks of virtual time.
+        at: u64,
+    },
     /// ExitProcess at virtual time `at`.
-    Exit { process: String, at: u64 },
+    Exit {
+        /// The process to end, by name.
+        process: String,
+        /// When, in ticks of virtual time.
+        at: u64,
+    },
     /// The provider's `nth` allocation inside `call` fails (counted across processes).
     FailAlloc {
+        /// The provider whose allocation fails, by name.
         provider: String,
+        /// The SPI call whose allocations are counted.
         call: SpiCall,
+        /// Which allocation fails, counted from 1.
         nth: u32,
     },
 }
@@ -403,6 +510,7 @@ pub struct Expect {
     pub ending: Ending,
 }
 
+/// How a run ended, or must end (`expect.ending`).
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Ending {
     /// Every thread ran out of steps (or its process ended).

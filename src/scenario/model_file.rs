@@ -158,7 +158,9 @@ pub fn attach_override_models(
 
 /// What `ws2sim check` found in a file: a scenario, or a model file.
 pub enum Checked {
+    /// A scenario file that passed every check.
     Scenario(Box<Scenario>),
+    /// A model file that passed every check.
     Model(LoadedModel),
 }
 

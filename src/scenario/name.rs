@@ -30,6 +30,7 @@ impl Name {
         Name(leaked)
     }
 
+    /// The name's text.
     pub fn as_str(self) -> &'static str {
         self.0
     }

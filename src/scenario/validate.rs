@@ -13,15 +13,23 @@ use super::*;
 
 /// Most entries in a protocol chain (MAX_PROTOCOL_CHAIN in ws2spi.h).
 pub const MAX_PROTOCOL_CHAIN: usize = 7;
+/// Most processes in a scenario.
 pub const MAX_PROCESSES: usize = 256;
+/// Most threads in one process.
 pub const MAX_THREADS_PER_PROCESS: usize = 64;
+/// Most steps in one thread.
 pub const MAX_STEPS_PER_THREAD: usize = 10_000;
+/// Most steps in a scenario, all threads together.
 pub const MAX_STEPS_TOTAL: usize = 200_000;
+/// Most providers a scenario declares.
 pub const MAX_PROVIDERS: usize = 1_000;
+/// Most catalog entries, transport and namespace ones together.
 pub const MAX_CATALOG_ENTRIES: usize = 1_000;
 /// Budgets an absurd size is refused beyond (SPEC section 10).
 pub const MAX_STEPS_BUDGET: u64 = 100_000_000;
+/// Largest `budget.events_max`.
 pub const MAX_EVENTS_BUDGET: u64 = 100_000_000;
+/// Largest `budget.time_max`, in ticks.
 pub const MAX_TIME_BUDGET: u64 = 1_000_000_000_000;
 
 /// The largest value the budget field `name` (`steps_max`, ...) may take.
