@@ -110,6 +110,7 @@ impl Transport for FinalCleanup {
 
 impl FinalCleanup {
     async fn final_cleanup(&self, spi: &Spi<'_>) {
+        spi.begin_final_cleanup();
         spi.yield_now().await;
         if spi.is_san() {
             loop {

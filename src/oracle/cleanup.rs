@@ -279,6 +279,9 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
             } = event.kind
                 && p == provider
                 && event.process == process
+                // The network's own completions (no thread) came before the clean-up
+                // began: from then on, they wait until it returns.
+                && event.thread.is_some()
             {
                 let how = match via {
                     NotifyVia::Message => "posted the notification message",

@@ -36,6 +36,7 @@ fn inside_upcall(facts: &Facts, op: OpId, index: usize) -> bool {
 /// `san.cleanup.complete_via_upcall`: every operation pending at the final cleanup is
 /// completed through WPUCompleteOverlappedRequest with WSA_OPERATION_ABORTED.
 pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    completed_once(facts, report);
     for f in facts.finals_of(ProviderKind::San) {
         for (op, _, kind) in pending_at(facts, f.process, f.provider, f.call) {
             report.exercised();
@@ -70,44 +71,80 @@ pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
     }
 }
 
-/// `san.cleanup.free_before_complete`: an aborted operation's memory is released
-/// before the operation is completed.
+/// `san.cleanup.free_before_complete`: an operation's memory is released before the
+/// operation is completed, whether it is aborted or completes normally.
 pub fn free_before_complete(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    // The operations whose memory was released so far, in one pass over the run.
+    let mut released: Vec<OpId> = Vec::new();
     for (index, event) in facts.events.iter().enumerate() {
-        let EventKind::OpCompleted {
-            op,
-            provider,
-            status,
-            kind,
-            ..
-        } = event.kind
-        else {
-            continue;
+        let (op, provider, status, kind) = match event.kind {
+            EventKind::Release {
+                what: Resource::OpMemory { op },
+                ..
+            } => {
+                released.push(op);
+                continue;
+            }
+            EventKind::OpCompleted {
+                op,
+                provider,
+                status,
+                kind,
+                ..
+            } => (op, provider, status, kind),
+            _ => continue,
         };
-        if status == NO_ERROR as u32 || facts.kind(provider) != ProviderKind::San {
+        if facts.kind(provider) != ProviderKind::San {
             continue;
         }
         report.exercised();
-        let released = |range: &[Event]| {
-            range.iter().any(|e| {
+        if !released.contains(&op) {
+            let later = facts.events[index..].iter().any(|e| {
                 matches!(e.kind, EventKind::Release { what: Resource::OpMemory { op: o }, .. } if o == op)
-            })
-        };
-        if !released(&facts.events[..index]) {
-            let later = if released(&facts.events[index..]) {
+            });
+            let later = if later {
                 "released only after it"
             } else {
                 "never released"
+            };
+            let how = if status == NO_ERROR as u32 {
+                "completed"
+            } else {
+                "aborted"
             };
             report.violation(
                 facts,
                 index,
                 || format!(
-                    "{} completed the aborted {} while its memory was still held ({later}): the memory of an operation is released before the operation is completed",
+                    "{} {how} the {} while its memory was still held ({later}): the memory of an operation is released before the operation is completed",
                     facts.provider(provider),
                     kind.label(op)
                 ),
             );
+        }
+    }
+}
+
+/// The upcall completes an operation still pending: one the network completed, or a
+/// clean-up already aborted, is never completed a second time (model choice: once the
+/// final clean-up begins, the provider owns every pending operation).
+fn completed_once(facts: &Facts, report: &mut Report) {
+    let mut completed: Vec<OpId> = Vec::new();
+    for (index, event) in facts.events.iter().enumerate() {
+        match event.kind {
+            EventKind::OpCompleted { op, .. } => completed.push(op),
+            EventKind::Call {
+                call: Call::WPUCompleteOverlappedRequest { provider, op, .. },
+                ..
+            } if completed.contains(&op) => report.violation(
+                facts,
+                index,
+                || format!(
+                    "{} completed operation #{op} through WPUCompleteOverlappedRequest after it had already completed: an operation is completed once",
+                    facts.provider(provider)
+                ),
+            ),
+            _ => {}
         }
     }
 }
@@ -126,6 +163,9 @@ pub fn no_notifications(facts: &Facts, _: &RunEnd, report: &mut Report) {
             } = event.kind
                 && provider == f.provider
                 && event.process == f.process
+                // The network's own completions (no thread) came before the clean-up
+                // began: from then on, they wait until it returns.
+                && event.thread.is_some()
             {
                 report.violation(
                     facts,

@@ -237,6 +237,14 @@ impl Spi<'_> {
         }
     }
 
+    /// The final clean-up begins: from now until this WSPCleanup returns it owns every
+    /// pending operation, and the network completes none of them meanwhile (it waits,
+    /// then finds each aborted, or completes one issued after the clean-up's last
+    /// pass). Model choice: an operation is completed or aborted, never both.
+    pub fn begin_final_cleanup(&self) {
+        self.cx.begin_cleanup(self.provider);
+    }
+
     /// A point where the scheduler may run another thread.
     pub async fn yield_now(&self) {
         self.cx.yield_point().await;
@@ -526,6 +534,7 @@ pub mod conforming {
     /// the switch clean up its SAN providers, reset open sockets, leave closed sockets'
     /// data to the kernel, join the worker, clean up the layer below, free everything.
     pub async fn final_cleanup(spi: &Spi<'_>) {
+        spi.begin_final_cleanup();
         spi.yield_now().await;
         if spi.is_san() {
             cancel_by_upcall(spi).await;

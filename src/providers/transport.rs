@@ -284,6 +284,7 @@ pub async fn wsp_cleanup(cx: &Cx, provider: ProviderIx, client: Client) -> (i32,
         unlock(cx, provider);
         reply
     };
+    cx.end_cleanup(provider);
     cx.ret(id, ret, error, detail);
     (ret, error)
 }
@@ -327,6 +328,7 @@ async fn cleanup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detai
 /// The final cleanup (seed 003): cancel pending calls silently, reset open sockets,
 /// leave closed sockets' data to the kernel, stop the worker, free everything.
 async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
+    cx.begin_cleanup(provider);
     cx.yield_point().await;
     if san::is_san(cx, provider) {
         san::cancel_pending(cx, provider).await;

@@ -276,12 +276,59 @@ impl Cx {
             let cx = self.kernel();
             let at = self.now().saturating_add(delay);
             self.sim.spawn_at(at, async move {
+                while cx.alive() && cx.wait_for_cleanup(provider) {
+                    cx.sim.park().await;
+                }
                 if cx.alive() {
                     cx.complete_op(op, 0, true);
                 }
             });
         }
         op
+    }
+
+    /// Whether a final clean-up of `provider` in this process owns its pending
+    /// operations now; if so, the calling network task is queued to be woken when the
+    /// clean-up returns (it parks next).
+    fn wait_for_cleanup(&self, provider: ProviderIx) -> bool {
+        let me = self.sim.current();
+        let mut world = self.world.borrow_mut();
+        let instance = world.procs[self.pid as usize].instances.get_mut(&provider);
+        match instance {
+            Some(instance) if instance.cleanup_owns_pending => {
+                instance.completions_waiting.push(me);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A final clean-up of `provider` begins: it owns the process's pending
+    /// operations on it until [`Cx::end_cleanup`].
+    pub fn begin_cleanup(&self, provider: ProviderIx) {
+        let mut world = self.world.borrow_mut();
+        if let Some(instance) = world.procs[self.pid as usize].instances.get_mut(&provider) {
+            instance.cleanup_owns_pending = true;
+        }
+    }
+
+    /// The final clean-up is over: the network completions that waited go on (each
+    /// finds its operation aborted, or completes one issued meanwhile).
+    pub fn end_cleanup(&self, provider: ProviderIx) {
+        let waiting = {
+            let mut world = self.world.borrow_mut();
+            let instance = world.procs[self.pid as usize].instances.get_mut(&provider);
+            match instance {
+                Some(instance) if instance.cleanup_owns_pending => {
+                    instance.cleanup_owns_pending = false;
+                    std::mem::take(&mut instance.completions_waiting)
+                }
+                _ => return,
+            }
+        };
+        for task in waiting {
+            self.sim.unpark(task);
+        }
     }
 
     /// Completes a pending operation with `status`. `notify` says whether its

@@ -157,6 +157,12 @@ pub struct Instance {
     /// The critical section around WSPStartup/WSPCleanup: holder and waiters (FIFO).
     pub lock_holder: Option<(TaskId, Option<Tid>)>,
     pub lock_waiters: Vec<TaskId>,
+    /// A final clean-up is under way: it owns every pending operation, and a network
+    /// completion of one waits (`completions_waiting`) until the clean-up returns, by
+    /// when the operation was aborted or is still the network's to complete (model
+    /// choice: an operation is completed or aborted, never both).
+    pub cleanup_owns_pending: bool,
+    pub completions_waiting: Vec<TaskId>,
 }
 
 pub struct Proc {
