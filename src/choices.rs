@@ -37,6 +37,10 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
         choice: "Once a provider's final WSPCleanup has begun, every pending operation is its to cancel, those issued while it runs included: a SAN provider frees each one's memory and completes it through WPUCompleteOverlappedRequest until none is left; a transport provider aborts those issued while its switch cleaned up before it resets their sockets.",
     },
     ModelChoice {
+        topic: "The network and a final clean-up",
+        choice: "An operation is completed or aborted, never both. One the network completes before the provider's final clean-up begins (the WSPCleanup that brings the count to zero) is the network's, notifications included; from then until that WSPCleanup returns the network completes none of the provider's operations in the process: each waits, then finds its operation aborted, or completes one issued after the clean-up's last pass.",
+    },
+    ModelChoice {
         topic: "Completion routines",
         choice: "A completion routine runs when its operation completes, in the thread that issued it: there is no alertable wait.",
     },

@@ -87,6 +87,7 @@ enum Slip {
     DropLingeringData,
     ReturnBeforeWorkerExits,
     CompleteBeforeFree,
+    CompleteTwice,
 }
 
 /// A final clean-up with one slip; WSPStartup and the counting stay conforming.
@@ -125,6 +126,10 @@ impl FinalCleanup {
                     }
                     spi.upcall_complete(operation.op, WSA_OPERATION_ABORTED)
                         .await;
+                    if self.0 == Slip::CompleteTwice {
+                        spi.upcall_complete(operation.op, WSA_OPERATION_ABORTED)
+                            .await;
+                    }
                     if self.0 == Slip::CompleteBeforeFree {
                         free();
                     }
@@ -463,4 +468,27 @@ fn code_that_is_not_deterministic_is_caught_unless_the_check_is_off() {
             .contains("determinism: every schedule ran twice")
     );
     assert!(plain.run().is_ok());
+}
+
+#[test]
+fn a_san_provider_that_completes_an_operation_twice_is_caught() {
+    let file = format!(
+        "{}/scenarios/contracts/san-cleanup.ron",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let twice = Model::code("acme_san", FinalCleanup(Slip::CompleteTwice));
+    let run = Sim::from_file(&file)
+        .unwrap()
+        .provider("sandrv", twice)
+        .run()
+        .unwrap();
+    assert_eq!(run.violated(), ["san.cleanup.complete_via_upcall"]);
+    assert!(
+        run.trace()
+            .contains("after it had already completed: an operation is completed once")
+    );
+    let run = Sim::from_file(&file)
+        .unwrap()
+        .provider("sandrv", Model::code("acme_san", Plain));
+    assert!(run.run().unwrap().violated().is_empty());
 }

@@ -25,6 +25,16 @@ const MANY: &[u64] = &{
 /// interleaving the bug needed). Rare interleavings name the seed the soak found.
 const CASES: &[(&str, &[u64], &str)] = &[
     (
+        "connect-completes-as-cleanup-begins.ron",
+        &[1],
+        "msafd!WSPCleanup(&errno)                           ...\n#25 t=3 app/-             complete connect#0",
+    ),
+    (
+        "san-connect-completes-as-cleanup-begins.ron",
+        &[3],
+        "[from the switch in msafd] ...\n#44 t=3 app/-              ledger - memory of operation #0 #7                   [sandrv, released by the provider]\n#45 t=3 app/-              complete connect#0",
+    ),
+    (
         "san-op-during-cleanup.ron",
         &[4, 17, 25, 26],
         "upcall WPUCompleteOverlappedRequest(#3, WSA_OPERATION_ABORTED (995))",
@@ -139,6 +149,33 @@ fn every_regression_runs_clean_and_reaches_its_interleaving() {
             seen |= trace.contains(shape);
         }
         assert!(seen, "{file}: no seed reached `{shape}`");
+    }
+}
+
+/// A network completion at the tick a final clean-up begins, under every schedule with
+/// at most one preemption: the operation ends once, and the provider is not blamed for
+/// the network's notification (both were reported before the clean-up owned its
+/// pending operations).
+#[test]
+fn completions_racing_a_final_cleanup_are_clean_under_every_schedule() {
+    use ws2sim::explore::{ExploreOptions, Strategy, explore};
+    for file in [
+        "connect-completes-as-cleanup-begins.ron",
+        "san-connect-completes-as-cleanup-begins.ron",
+    ] {
+        let options = ExploreOptions {
+            strategy: Strategy::Exhaustive,
+            preemptions: Some(Some(1)),
+            runs: Some(100_000),
+            ..ExploreOptions::default()
+        };
+        let report = explore(&load(file), file, &options).expect("explores");
+        assert!(report.passed(), "{}", report.to_text());
+        assert!(
+            report.schedules > 20,
+            "{file}: {} schedules",
+            report.schedules
+        );
     }
 }
 
