@@ -25,7 +25,7 @@ use crate::explore::report::Report;
 use crate::explore::{self, ExploreOptions};
 use crate::models::{self, Code, Set};
 use crate::oracle::Verdict;
-use crate::providers::custom::{self, Transport};
+use crate::providers::custom::{self, Namespace, Transport};
 use crate::run::{self, BudgetOverride, OptionError, RunOptions};
 use crate::scenario::{self, Scenario, ScenarioError};
 
@@ -42,9 +42,9 @@ pub enum Error {
     /// A replay token that is not one (`s1...`).
     #[error("schedule token: {0}")]
     Schedule(String),
-    /// A model written in Rust given to a provider it cannot model.
+    /// A model written in Rust given to a provider of a kind its trait does not model.
     #[error(
-        "provider `{provider}` is a {kind} provider; a Transport model in Rust models transport and SAN providers"
+        "provider `{provider}` is a {kind} provider: a model written against Transport serves transport and SAN providers, one written against Namespace serves namespace providers"
     )]
     CodeKind {
         /// The provider.
@@ -91,7 +91,7 @@ pub enum Model {
     File(PathBuf),
     /// The conforming model with these knobs changed.
     Knobs(Set),
-    /// A transport or SAN provider written in Rust ([`Transport`]), by the name traces
+    /// A provider written in Rust ([`Transport`] or [`Namespace`]), by the name traces
     /// give its model.
     Code {
         /// The model's name.
@@ -119,6 +119,16 @@ impl Model {
         Model::Code {
             name: name.to_string(),
             code: custom::transport_code(provider),
+        }
+    }
+
+    /// A namespace provider (NSP or NSPv2) written in Rust: `provider`'s routines, and
+    /// the conforming knobs for everything they leave to ws2sim (the NSPV2_ROUTINE
+    /// table's entries are all implemented). `name` as for [`Model::code`].
+    pub fn namespace(name: &str, provider: impl Namespace) -> Model {
+        Model::Code {
+            name: name.to_string(),
+            code: custom::namespace_code(provider),
         }
     }
 
@@ -341,7 +351,7 @@ fn attach_code(
         return Err(OptionError::UnknownProvider(provider.to_string()).into());
     };
     let kind = declared.kind;
-    if !custom::models_kind(kind) {
+    if !custom::models_kind(code, kind) {
         return Err(Error::CodeKind {
             provider: provider.to_string(),
             kind: format!("{kind:?}"),

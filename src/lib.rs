@@ -36,7 +36,8 @@
 //! # Your own provider, in Rust
 //!
 //! Where knobs cannot say what your provider does, write its WSPStartup, WSPCleanup and
-//! DllMain against [`Transport`] and give it to a provider with [`Model::code`]. Each
+//! DllMain against [`Transport`] and give it to a provider with [`Model::code`] (a
+//! namespace provider: [`Namespace`] and [`Model::namespace`]). Each
 //! method you leave out is the conforming provider's ([`spi::conforming`]); your code
 //! works through the [`Spi`] handle, and the oracle judges what it does. The [`spi`]
 //! module's page has a whole example; `examples/acme-provider/` in the repository is a
@@ -96,7 +97,7 @@ pub mod ws2;
 pub mod wsa;
 
 pub use api::{Error, Explored, Model, Ran, Sim, Strategy};
-/// Transport providers written in Rust: [`Transport`], its handle [`Spi`], and the
-/// conforming routines its default methods run.
+/// Providers written in Rust: [`Transport`] and [`Namespace`], their handle [`Spi`],
+/// and the conforming routines their default methods run.
 pub use providers::custom as spi;
-pub use spi::{Reply, Spi, Transport};
+pub use spi::{Namespace, Reply, Spi, Transport};

@@ -7,9 +7,10 @@ mod common;
 
 use ws2sim::scenario::ProviderKind;
 use ws2sim::spi::DllReason;
+use ws2sim::spi::SessionArg;
 use ws2sim::spi::conforming::{self, Globals};
 use ws2sim::wsa::*;
-use ws2sim::{Error, Model, Reply, Sim, Spi, Transport};
+use ws2sim::{Error, Model, Namespace, Reply, Sim, Spi, Transport};
 
 const SEEDS: [u64; 3] = [0, 1, 7];
 
@@ -491,4 +492,125 @@ fn a_san_provider_that_completes_an_operation_twice_is_caught() {
         .unwrap()
         .provider("sandrv", Model::code("acme_san", Plain));
     assert!(run.run().unwrap().violated().is_empty());
+}
+
+/// Every namespace routine left to the trait's defaults.
+struct PlainNamespace;
+impl Namespace for PlainNamespace {}
+
+/// `nsp_cleanup_on_first_call`: every NSPCleanup (and every NSPv2 session end) does the
+/// actual clean-up.
+struct NspEveryTime;
+impl Namespace for NspEveryTime {
+    async fn nsp_cleanup(&self, spi: &Spi<'_>) -> Reply {
+        spi.lock().await;
+        let before = spi.with(|g: &mut Globals| g.refcount);
+        let reply = if !spi.own_provider_id() || before == 0 {
+            Reply::fail(WSAEINVAL)
+        } else {
+            spi.with(|g: &mut Globals| g.refcount = 0);
+            spi.yield_now().await;
+            spi.stop_worker(true).await;
+            conforming::free(spi);
+            Reply::ok().counted(before, 0, true)
+        };
+        spi.unlock();
+        reply
+    }
+
+    async fn nspv2_cleanup(&self, spi: &Spi<'_>, arg: SessionArg) -> Reply {
+        self.end(spi, arg).await
+    }
+
+    async fn nspv2_rundown(&self, spi: &Spi<'_>, arg: SessionArg) -> Reply {
+        self.end(spi, arg).await
+    }
+}
+
+impl NspEveryTime {
+    async fn end(&self, spi: &Spi<'_>, arg: SessionArg) -> Reply {
+        spi.lock().await;
+        let before = spi.with(|g: &mut Globals| g.refcount);
+        let reply = match spi.session_at(arg).filter(|_| before > 0) {
+            None => Reply::fail(WSAEINVAL),
+            Some(block) => {
+                spi.release(block);
+                let state = spi.with(|g: &mut Globals| {
+                    g.refcount = 0;
+                    g.memory.take()
+                });
+                state.map(|held| spi.release(held));
+                Reply::ok().counted(before, 0, true)
+            }
+        };
+        spi.unlock();
+        reply
+    }
+}
+
+/// `nsp_accepts_any_provider_id`: NSPCleanup ignores the id it is given.
+struct AnyProviderId;
+impl Namespace for AnyProviderId {
+    async fn nsp_cleanup(&self, spi: &Spi<'_>) -> Reply {
+        spi.lock().await;
+        let before = spi.with(|g: &mut Globals| g.refcount);
+        let reply = if before == 0 {
+            Reply::fail(WSAEINVAL)
+        } else {
+            spi.with(|g: &mut Globals| g.refcount = before - 1);
+            if before == 1 {
+                spi.yield_now().await;
+                spi.stop_worker(true).await;
+                conforming::free(spi);
+            }
+            Reply::ok().counted(before, before - 1, before == 1)
+        };
+        spi.unlock();
+        reply
+    }
+}
+
+/// `conforming_minimal`: the optional NSPv2 routines are stubs (seeds 000, 001).
+struct Minimal;
+impl Namespace for Minimal {
+    async fn nspv2_startup(&self, _: &Spi<'_>) -> Reply {
+        Reply::fail(WSAEOPNOTSUPP)
+    }
+
+    async fn nspv2_cleanup(&self, _: &Spi<'_>, _: SessionArg) -> Reply {
+        Reply::fail(WSAEOPNOTSUPP)
+    }
+
+    async fn nspv2_rundown(&self, _: &Spi<'_>, _: SessionArg) -> Reply {
+        Reply::fail(WSAEOPNOTSUPP)
+    }
+}
+
+const NAMESPACE: &[ProviderKind] = &[ProviderKind::Namespace];
+
+#[test]
+fn the_namespace_defaults_are_the_conforming_model_byte_for_byte() {
+    let code = Model::namespace("conforming_in_rust", PlainNamespace);
+    assert!(same_as("conforming", NAMESPACE, code) >= 30);
+}
+
+#[test]
+fn namespace_mutants_written_in_rust_match_their_built_in_twins() {
+    let twins = [
+        (
+            "nsp_cleanup_on_first_call",
+            Model::namespace(IN_RUST, NspEveryTime),
+        ),
+        (
+            "nsp_accepts_any_provider_id",
+            Model::namespace(IN_RUST, AnyProviderId),
+        ),
+        ("conforming_minimal", Model::namespace(IN_RUST, Minimal)),
+    ];
+    for (twin, code) in twins {
+        assert!(
+            same_as(twin, NAMESPACE, code) > 0,
+            "{twin}: nothing compared"
+        );
+    }
 }

@@ -7,6 +7,7 @@
 
 use crate::event::*;
 use crate::models::behaviour::{ActualCleanup, ProviderId as NspProviderId, Worker};
+use crate::providers::custom;
 use crate::providers::transport::{
     lock, racy_gap, refcount, set_refcount, start_worker, stop_worker, unlock,
 };
@@ -47,9 +48,14 @@ pub(crate) fn counted(before: u32, after: u32, actual_cleanup: bool) -> (i32, Op
 pub async fn nsp_startup(cx: &Cx, provider: ProviderIx, client: Client) -> i32 {
     let id = cx.call(Call::NSPStartup { provider, client });
     cx.yield_point().await;
-    lock(cx, provider).await;
-    let (ret, error, detail) = startup_body(cx, provider).await;
-    unlock(cx, provider);
+    let (ret, error, detail) = if custom::has_code(cx, provider) {
+        custom::namespace_routine(cx, provider, SpiCall::NSPStartup, None, None).await
+    } else {
+        lock(cx, provider).await;
+        let reply = startup_body(cx, provider).await;
+        unlock(cx, provider);
+        reply
+    };
     cx.ret(id, ret, error, detail);
     ret
 }
@@ -87,9 +93,15 @@ pub async fn nsp_cleanup(
         provider_id,
     });
     cx.yield_point().await;
-    lock(cx, provider).await;
-    let (ret, error, detail) = cleanup_body(cx, provider, provider_id).await;
-    unlock(cx, provider);
+    let (ret, error, detail) = if custom::has_code(cx, provider) {
+        let call = SpiCall::NSPCleanup { provider_id };
+        custom::namespace_routine(cx, provider, call, Some(provider_id), None).await
+    } else {
+        lock(cx, provider).await;
+        let reply = cleanup_body(cx, provider, provider_id).await;
+        unlock(cx, provider);
+        reply
+    };
     cx.ret(id, ret, error, detail);
     ret
 }

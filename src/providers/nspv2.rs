@@ -10,6 +10,7 @@
 use super::namespace::{count_down, counted, fail};
 use crate::event::*;
 use crate::models::behaviour::Routine;
+use crate::providers::custom;
 use crate::providers::transport::{lock, refcount, set_refcount, unlock};
 use crate::scenario::SpiCall;
 use crate::world::Cx;
@@ -49,12 +50,20 @@ fn implemented(cx: &Cx, provider: ProviderIx, routine: NspV2Routine) -> bool {
 async fn run_routine(
     cx: &Cx,
     provider: ProviderIx,
-    routine: NspV2Routine,
+    (routine, session): (NspV2Routine, (Pid, SessionArg)),
     body: impl FnOnce() -> (i32, Option<u32>, Detail),
 ) -> (i32, Option<u32>, Detail) {
     cx.yield_point().await;
     if !implemented(cx, provider, routine) {
         return fail(cx, provider, WSAEOPNOTSUPP);
+    }
+    if custom::has_code(cx, provider) {
+        let call = match routine {
+            NspV2Routine::NSPv2Startup => SpiCall::NSPv2Startup,
+            NspV2Routine::NSPv2Cleanup => SpiCall::NSPv2Cleanup,
+            _ => SpiCall::NSPv2ClientSessionRundown,
+        };
+        return custom::namespace_routine(cx, provider, call, None, Some(session)).await;
     }
     lock(cx, provider).await;
     let result = body();
@@ -103,7 +112,8 @@ pub async fn startup(
         client,
         session_of,
     });
-    let (ret, error, detail) = run_routine(cx, provider, NspV2Routine::NSPv2Startup, || {
+    let routine = (NspV2Routine::NSPv2Startup, (session_of, 0));
+    let (ret, error, detail) = run_routine(cx, provider, routine, || {
         startup_body(cx, provider, session_of)
     })
     .await;
@@ -130,7 +140,7 @@ fn startup_body(cx: &Cx, provider: ProviderIx, session_of: Pid) -> (i32, Option<
     let block = cx.acquire(provider, Resource::SessionMemory { client: session_of });
     set_refcount(cx, provider, before + 1);
     let detail = Detail::Session {
-        arg: SESSION_BASE + 0x10 * SessionArg::from(block),
+        arg: session_arg(block),
         before,
         after: before + 1,
     };
@@ -177,6 +187,7 @@ pub async fn end_session(
         return None;
     }
     let id = cx.call(call);
+    let routine = (routine, (session_of, arg));
     let (ret, error, detail) =
         run_routine(cx, provider, routine, || end_body(cx, provider, arg)).await;
     cx.ret(id, ret, error, detail);
@@ -207,8 +218,13 @@ fn end_body(cx: &Cx, provider: ProviderIx, arg: SessionArg) -> (i32, Option<u32>
     counted(before, after, actual)
 }
 
+/// The session argument of the session block `block`: its address in the host.
+pub(crate) fn session_arg(block: ResourceId) -> SessionArg {
+    SESSION_BASE + 0x10 * SessionArg::from(block)
+}
+
 /// The live session block of this provider in this process that `arg` points at.
-fn session_block(cx: &Cx, provider: ProviderIx, arg: SessionArg) -> Option<ResourceId> {
+pub(crate) fn session_block(cx: &Cx, provider: ProviderIx, arg: SessionArg) -> Option<ResourceId> {
     let offset = arg.checked_sub(SESSION_BASE)?;
     if offset % 0x10 != 0 {
         return None;

@@ -1,5 +1,5 @@
 //! The step runner: each scenario thread runs its steps through the ws2_32 model (API
-//! steps) or straight into a provider (`Spi` steps, in [`spi`]); timed faults end
+//! steps) or straight into a provider (`Spi` steps, in `spi.rs`); timed faults end
 //! processes. It sits above the ws2 model, the namespace host and the providers.
 
 mod spi;

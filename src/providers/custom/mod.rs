@@ -1,6 +1,7 @@
-//! Transport providers written in Rust by a library user: the [`Transport`] trait, the
-//! [`Spi`] handle its routines work through, and [`conforming`], the built-in
-//! behaviour as handle operations (the trait's default methods).
+//! Providers written in Rust by a library user: the [`Transport`] trait (transport,
+//! layered and SAN providers) and the [`Namespace`] trait (NSP and NSPv2 providers),
+//! the [`Spi`] handle their routines work through, and [`conforming`], the built-in
+//! behaviour as handle operations (the traits' default methods).
 //!
 //! A routine reaches the simulated machine only through its handle. Each operation
 //! either touches the provider's own globals ([`Spi::with`]) or does one thing the
@@ -47,52 +48,26 @@
 //! ```
 #![warn(missing_docs)]
 
+mod code;
+pub mod conforming;
+mod traits;
+
 use std::any::Any;
 use std::cell::RefCell;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
-use std::task::Poll;
 
 use crate::event::*;
-use crate::models::{Code, ProviderKind};
 use crate::providers::{layered, san, transport};
-use crate::scenario::{IoMode, SpiCall};
+use crate::scenario::{IoMode, ProviderId, SpiCall};
 use crate::switch;
-use crate::trace::Panic;
 use crate::world::Cx;
 use crate::world::kernel::{SockState, sockets_in};
 use crate::wsa::*;
 
-pub use crate::event::DllReason;
-
-/// A transport provider (a base, a layered or a SAN provider) written in Rust. Each
-/// default method is the conforming provider of the seeds, written with the handle's
-/// operations (see [`conforming`]): override only the routines yours does differently.
-///
-/// ws2sim records each call and its return, and yields once on entry (SPEC section 2);
-/// the routine does the rest. The model's knobs stay conforming for everything this
-/// trait does not cover (WSPSocket, send, receive, close).
-#[allow(async_fn_in_trait)]
-pub trait Transport: Send + Sync + 'static {
-    /// WSPStartup, or WSPStartupEx when the switch starts a SAN provider.
-    async fn startup(&self, spi: &Spi<'_>) -> Reply {
-        conforming::startup(spi).await
-    }
-
-    /// WSPCleanup.
-    async fn cleanup(&self, spi: &Spi<'_>) -> Reply {
-        conforming::cleanup(spi).await
-    }
-
-    /// DllMain, under the loader lock, when the DLL is loaded (DLL_PROCESS_ATTACH) and
-    /// when FreeLibrary unloads it (DLL_PROCESS_DETACH, not terminating). The conforming
-    /// provider does nothing heavy here, as DllMain must not.
-    async fn dll_main(&self, spi: &Spi<'_>, reason: DllReason) {
-        let _ = (spi, reason);
-    }
-}
+pub use crate::event::{DllReason, SessionArg};
+pub(crate) use code::{dll_main, has_code, namespace_routine, routine};
+pub use code::{models_kind, namespace_code, transport_code};
+pub use traits::{Namespace, Transport};
 
 /// How an SPI routine returned: its value, its error code, and, for start-up and
 /// clean-up, the reference count the provider kept (the trace shows it; no checker
@@ -102,6 +77,7 @@ pub struct Reply {
     ret: i32,
     error: Option<u32>,
     count: Option<(u32, u32, bool)>,
+    session: Option<(SessionArg, u32, u32)>,
 }
 
 impl Reply {
@@ -121,6 +97,7 @@ impl Reply {
             ret,
             error,
             count: None,
+            session: None,
         }
     }
 
@@ -133,7 +110,19 @@ impl Reply {
         }
     }
 
+    /// NSPv2Startup: the session's argument (what the host passes to the session's
+    /// NSPv2Cleanup or NSPv2ClientSessionRundown) and the provider's count of sessions.
+    pub fn session(self, arg: SessionArg, before: u32, after: u32) -> Reply {
+        Reply {
+            session: Some((arg, before, after)),
+            ..self
+        }
+    }
+
     fn detail(self) -> Detail {
+        if let Some((arg, before, after)) = self.session {
+            return Detail::Session { arg, before, after };
+        }
         match self.count {
             Some((before, after, actual_cleanup)) => Detail::Refcount {
                 before,
@@ -193,6 +182,10 @@ pub struct Spi<'a> {
     provider: ProviderIx,
     entry: Option<u32>,
     call: SpiCall,
+    /// NSPCleanup: the provider id it was given.
+    provider_id: Option<ProviderId>,
+    /// NSPv2: the client process whose session this call is about.
+    session_of: Option<Pid>,
 }
 
 impl Spi<'_> {
@@ -429,6 +422,42 @@ impl Spi<'_> {
         switch::cleanup(self.cx, self.provider).await
     }
 
+    /// One allocation attempt: false when the scenario makes it fail (a `FailAlloc`
+    /// fault on this routine). [`Spi::allocate`] is this and the instance's memory.
+    pub fn may_allocate(&self) -> bool {
+        self.cx.try_alloc(self.provider, self.call)
+    }
+
+    /// Takes the instance's memory without an allocation attempt that may fail.
+    pub fn instance_memory(&self) -> Held {
+        self.acquire(Resource::InstanceMemory)
+    }
+
+    /// NSPCleanup: whether `lpProviderId` names this provider (seed 002: another id is
+    /// WSAEINVAL). Always true for other routines.
+    pub fn own_provider_id(&self) -> bool {
+        self.provider_id != Some(ProviderId::Other)
+    }
+
+    /// NSPv2: the client process whose session this call opens or ends.
+    pub fn session_client(&self) -> Option<Pid> {
+        self.session_of
+    }
+
+    /// NSPv2Startup: a session block for the client, in the host, and the argument that
+    /// points at it (an address the provider finds its block from).
+    pub fn session_memory(&self) -> (Held, SessionArg) {
+        let client = self.session_of.unwrap_or(self.cx.pid);
+        let block = self.acquire(Resource::SessionMemory { client });
+        (block, crate::providers::nspv2::session_arg(block.0))
+    }
+
+    /// NSPv2Cleanup and NSPv2ClientSessionRundown: the live session block of this
+    /// provider in this process that `arg` points at, if any.
+    pub fn session_at(&self, arg: SessionArg) -> Option<Held> {
+        crate::providers::nspv2::session_block(self.cx, self.provider, arg).map(Held)
+    }
+
     /// Hands `what` to a thread-pool thread that runs it one tick later, after this
     /// call returns (and, from DllMain, perhaps after the DLL is gone).
     pub fn defer_to_thread_pool(&self, what: &'static str) {
@@ -440,334 +469,5 @@ impl Spi<'_> {
                 pool.emit(EventKind::ProviderCode { provider, what });
             }
         });
-    }
-}
-
-/// The conforming transport provider of seeds 003 and 004, written with the handle's
-/// operations: what [`Transport`]'s default methods run. Call these from your own
-/// routines to change one step and keep the rest.
-pub mod conforming {
-    use super::*;
-
-    /// The conforming provider's globals.
-    #[derive(Debug, Default)]
-    pub struct Globals {
-        /// WSPStartup calls not yet matched by a WSPCleanup.
-        pub refcount: u32,
-        /// The instance's memory.
-        pub memory: Option<Held>,
-        /// The machine-wide state it registered.
-        pub machine: Option<Held>,
-    }
-
-    /// WSPStartup under the provider's lock: start the layer below, and on the first
-    /// start allocate, register machine-wide state and start the worker.
-    pub async fn startup(spi: &Spi<'_>) -> Reply {
-        spi.lock().await;
-        let reply = startup_locked(spi).await;
-        spi.unlock();
-        reply
-    }
-
-    async fn startup_locked(spi: &Spi<'_>) -> Reply {
-        if let Err(error) = spi.start_lower().await {
-            return Reply::fail(error);
-        }
-        let before = spi.with(|g: &mut Globals| g.refcount);
-        if before == 0
-            && let Err(reply) = initialise(spi).await
-        {
-            return reply;
-        }
-        spi.with(|g: &mut Globals| g.refcount = before + 1);
-        Reply::ok().counted(before, before + 1, false)
-    }
-
-    /// The first start-up in a process: the instance's memory (or, when that fails,
-    /// the layer below unwound and WSA_NOT_ENOUGH_MEMORY), machine-wide state, the
-    /// worker thread.
-    pub async fn initialise(spi: &Spi<'_>) -> Result<(), Reply> {
-        let Some(memory) = spi.allocate() else {
-            spi.unwind_lower().await;
-            return Err(Reply::fail(WSA_NOT_ENOUGH_MEMORY));
-        };
-        let machine = spi.register_machine_state();
-        spi.start_worker();
-        spi.with(|g: &mut Globals| {
-            g.memory = Some(memory);
-            g.machine = Some(machine);
-        });
-        Ok(())
-    }
-
-    /// Frees what [`initialise`] took, machine-wide state first.
-    pub fn free(spi: &Spi<'_>) {
-        let (memory, machine) = spi.with(|g: &mut Globals| (g.memory.take(), g.machine.take()));
-        for held in [machine, memory].into_iter().flatten() {
-            spi.release(held);
-        }
-    }
-
-    /// WSPCleanup under the provider's lock (seed 003): WSANOTINITIALISED without a
-    /// start-up to match; the call matching the last start-up does the actual clean-up.
-    pub async fn cleanup(spi: &Spi<'_>) -> Reply {
-        spi.lock().await;
-        let reply = cleanup_locked(spi).await;
-        spi.unlock();
-        reply
-    }
-
-    async fn cleanup_locked(spi: &Spi<'_>) -> Reply {
-        let before = spi.with(|g: &mut Globals| g.refcount);
-        if before == 0 {
-            return Reply::fail(WSANOTINITIALISED);
-        }
-        let after = before - 1;
-        spi.with(|g: &mut Globals| g.refcount = after);
-        if after == 0 {
-            final_cleanup(spi).await;
-        }
-        Reply::ok().counted(before, after, after == 0)
-    }
-
-    /// The actual clean-up (seeds 003, 004): cancel pending operations silently, let
-    /// the switch clean up its SAN providers, reset open sockets, leave closed sockets'
-    /// data to the kernel, join the worker, clean up the layer below, free everything.
-    pub async fn final_cleanup(spi: &Spi<'_>) {
-        spi.begin_final_cleanup();
-        spi.yield_now().await;
-        if spi.is_san() {
-            cancel_by_upcall(spi).await;
-        }
-        abort_pending(spi);
-        if spi.clean_up_switch().await {
-            abort_pending(spi);
-        }
-        for socket in spi.open_sockets() {
-            spi.reset(socket);
-        }
-        spi.stop_worker(true).await;
-        spi.clean_lower().await;
-        free(spi);
-    }
-
-    /// Aborts every pending operation and tells nobody (seed 003).
-    pub fn abort_pending(spi: &Spi<'_>) {
-        for pending in spi.pending() {
-            spi.complete(pending.op, pending.abort_status(), false);
-        }
-    }
-
-    /// A SAN provider's cancellation (seed 004): for each pending operation, free its
-    /// memory, then complete it with WSA_OPERATION_ABORTED through the upcall; again
-    /// until none is left (each upcall yields, and more may be issued meanwhile).
-    pub async fn cancel_by_upcall(spi: &Spi<'_>) {
-        loop {
-            let pending = spi.pending();
-            if pending.is_empty() {
-                return;
-            }
-            for operation in pending {
-                if let Some(memory) = operation.memory {
-                    spi.release(memory);
-                }
-                spi.upcall_complete(operation.op, WSA_OPERATION_ABORTED)
-                    .await;
-            }
-        }
-    }
-}
-
-/// What ws2sim keeps of a user's provider: the trait object behind a [`Code`].
-struct TransportCode(Arc<dyn Erased>);
-
-/// A routine's future, boxed.
-pub(crate) type Routine<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
-
-/// [`Transport`] with each routine's future boxed (one allocation per call, with the
-/// handle and the provider inside), so that one model type can hold any provider.
-trait Erased: Send + Sync {
-    fn startup<'a>(self: Arc<Self>, spi: Spi<'a>) -> Routine<'a, Reply>;
-    fn cleanup<'a>(self: Arc<Self>, spi: Spi<'a>) -> Routine<'a, Reply>;
-    fn dll_main<'a>(self: Arc<Self>, spi: Spi<'a>, reason: DllReason) -> Routine<'a, ()>;
-}
-
-impl<T: Transport> Erased for T {
-    fn startup<'a>(self: Arc<Self>, spi: Spi<'a>) -> Routine<'a, Reply> {
-        let (cx, provider) = (spi.cx, spi.provider);
-        let routine = async move { Transport::startup(&*self, &spi).await };
-        Box::pin(guarded(cx, provider, "WSPStartup", routine))
-    }
-
-    fn cleanup<'a>(self: Arc<Self>, spi: Spi<'a>) -> Routine<'a, Reply> {
-        let (cx, provider) = (spi.cx, spi.provider);
-        let routine = async move { Transport::cleanup(&*self, &spi).await };
-        Box::pin(guarded(cx, provider, "WSPCleanup", routine))
-    }
-
-    fn dll_main<'a>(self: Arc<Self>, spi: Spi<'a>, reason: DllReason) -> Routine<'a, ()> {
-        let (cx, provider) = (spi.cx, spi.provider);
-        let routine = async move { Transport::dll_main(&*self, &spi, reason).await };
-        Box::pin(guarded(cx, provider, "DllMain", routine))
-    }
-}
-
-/// `provider` as model code.
-pub fn transport_code(provider: impl Transport) -> Code {
-    Code(Arc::new(TransportCode(Arc::new(provider))))
-}
-
-/// Whether `kind` is a kind [`Transport`] code can model.
-pub fn models_kind(kind: ProviderKind) -> bool {
-    matches!(kind, ProviderKind::Transport | ProviderKind::San)
-}
-
-/// Whether `provider`'s model is user code (checked before taking the slower path).
-#[inline(always)]
-pub(crate) fn has_code(cx: &Cx, provider: ProviderIx) -> bool {
-    cx.world.borrow().models[provider as usize].code.is_some()
-}
-
-/// The user code of `provider`'s model, and the handle for one call of it.
-fn code_of(
-    cx: &Cx,
-    provider: ProviderIx,
-    entry: Option<u32>,
-    call: SpiCall,
-) -> (Arc<dyn Erased>, Spi<'_>) {
-    let code = {
-        let world = cx.world.borrow();
-        let code = world.models[provider as usize].code.as_ref();
-        let code = code.and_then(|code| code.0.downcast_ref::<TransportCode>());
-        code.expect("a model with code holds Transport code")
-            .0
-            .clone()
-    };
-    let spi = Spi {
-        cx,
-        provider,
-        entry,
-        call,
-    };
-    (code, spi)
-}
-
-/// The user's start-up or clean-up routine (`call` says which), boxed and out of line:
-/// the built-in path's futures stay as small as they were.
-#[cold]
-#[inline(never)]
-pub(crate) fn routine(
-    cx: &Cx,
-    provider: ProviderIx,
-    entry: Option<u32>,
-    call: SpiCall,
-) -> impl Future<Output = (i32, Option<u32>, Detail)> + '_ {
-    let (code, spi) = code_of(cx, provider, entry, call);
-    let routine = match call {
-        SpiCall::WSPCleanup => code.cleanup(spi),
-        _ => code.startup(spi),
-    };
-    async move {
-        let reply = routine.await;
-        (reply.ret, reply.error, reply.detail())
-    }
-}
-
-/// The user's DllMain, boxed and out of line.
-#[cold]
-#[inline(never)]
-pub(crate) fn dll_main(cx: &Cx, provider: ProviderIx, reason: DllReason) -> Routine<'_, ()> {
-    let (code, spi) = code_of(cx, provider, None, SpiCall::WSPStartup);
-    code.dll_main(spi, reason)
-}
-
-/// A user's routine, polled so that a panic in it ends the run as that model's failure
-/// (`RunEnd::Panicked`, with the schedule that led there) rather than unwinding
-/// through the engine and the sweep.
-async fn guarded<F: Future>(
-    cx: &Cx,
-    provider: ProviderIx,
-    routine: &'static str,
-    inner: F,
-) -> F::Output {
-    let mut inner = std::pin::pin!(inner);
-    std::future::poll_fn(
-        move |context| match panics::caught(|| inner.as_mut().poll(context)) {
-            Ok(poll) => poll,
-            Err(message) => {
-                let panic = Panic {
-                    provider,
-                    routine,
-                    message,
-                };
-                cx.world.borrow_mut().panic.get_or_insert(panic);
-                cx.sim.halt();
-                Poll::Pending
-            }
-        },
-    )
-    .await
-}
-
-/// Panics in a user's routine: caught where they are raised, their message kept, and
-/// not printed (a sweep may raise one in every schedule). Panics anywhere else go to
-/// the hook that was there before.
-mod panics {
-    use std::cell::{Cell, RefCell};
-    use std::panic::{self, AssertUnwindSafe};
-    use std::sync::Once;
-
-    /// The most of a panic's message a report keeps, in bytes.
-    const MESSAGE_MAX: usize = 500;
-
-    thread_local! {
-        static GUARDING: Cell<bool> = const { Cell::new(false) };
-        static CAUGHT: RefCell<Option<String>> = const { RefCell::new(None) };
-    }
-
-    fn install_hook() {
-        static HOOK: Once = Once::new();
-        HOOK.call_once(|| {
-            let previous = panic::take_hook();
-            panic::set_hook(Box::new(move |info| {
-                if !GUARDING.get() {
-                    return previous(info);
-                }
-                let payload = info.payload();
-                let text = payload
-                    .downcast_ref::<&str>()
-                    .copied()
-                    .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-                    .unwrap_or("a panic without a message");
-                let place = info.location().map_or(String::new(), |at| {
-                    format!(" (at {}:{})", at.file(), at.line())
-                });
-                CAUGHT.set(Some(format!("{}{place}", shorten(text))));
-            }));
-        });
-    }
-
-    fn shorten(text: &str) -> String {
-        if text.len() <= MESSAGE_MAX {
-            return text.to_string();
-        }
-        let mut end = MESSAGE_MAX;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        format!("{}...", &text[..end])
-    }
-
-    /// Runs `f`; a panic in it comes back as its message.
-    pub(super) fn caught<R>(f: impl FnOnce() -> R) -> Result<R, String> {
-        install_hook();
-        let outer = GUARDING.replace(true);
-        let result = panic::catch_unwind(AssertUnwindSafe(f));
-        GUARDING.set(outer);
-        result.map_err(|_| {
-            CAUGHT
-                .take()
-                .unwrap_or_else(|| "a panic without a message".to_string())
-        })
     }
 }
