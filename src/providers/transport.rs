@@ -277,14 +277,23 @@ pub async fn wsp_cleanup(cx: &Cx, provider: ProviderIx, client: Client) -> (i32,
     let id = cx.call(Call::WSPCleanup { provider, client });
     cx.yield_point().await;
     let (ret, error, detail) = if custom::has_code(cx, provider) {
-        custom::routine(cx, provider, None, SpiCall::WSPCleanup).await
+        let reply = custom::routine(cx, provider, None, SpiCall::WSPCleanup).await;
+        cx.end_cleanup(provider);
+        reply
     } else {
         lock(cx, provider).await;
         let reply = cleanup_body(cx, provider).await;
         unlock(cx, provider);
+        // Only an actual clean-up began to own the pending operations.
+        if let Detail::Refcount {
+            actual_cleanup: true,
+            ..
+        } = reply.2
+        {
+            cx.end_cleanup(provider);
+        }
         reply
     };
-    cx.end_cleanup(provider);
     cx.ret(id, ret, error, detail);
     (ret, error)
 }
