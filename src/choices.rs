@@ -14,7 +14,7 @@ pub struct ModelChoice {
 pub const MODEL_CHOICES: &[ModelChoice] = &[
     ModelChoice {
         topic: "NSPv2 hosting",
-        choice: "An NSPv2 provider runs in the process that advertises it; each client process gets one session there, opened by NSPv2Startup at its first lookup and ended once, by NSPv2Cleanup at its final WSACleanup or by NSPv2ClientSessionRundown when it ends without one. A host's final WSACleanup ends its advertisements as WSAUnadvertiseProvider would.",
+        choice: "An NSPv2 provider runs in the process that advertises it; each client process gets one session there, opened by NSPv2Startup at its first lookup and ended once, by NSPv2Cleanup at its final WSACleanup or by NSPv2ClientSessionRundown when it ends without one. A host's final WSACleanup ends its advertisements as WSAUnadvertiseProvider would; a session that opens while its host withdraws the provider is run down at once, like the others.",
     },
     ModelChoice {
         topic: "Layered sockets",

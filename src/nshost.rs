@@ -402,8 +402,10 @@ async fn open_session(cx: &Cx, provider: ProviderIx, client: Pid) -> Option<Opti
         return Some(None);
     }
     let alive = cx.world.borrow().procs[client as usize].alive;
-    if !alive {
-        // The client ended while its session was opening: run it down at once.
+    if !alive || !serving(cx, provider) {
+        // The client ended, or the provider was unadvertised (its sessions run down
+        // then, this one not yet among them), while the session was opening: run it
+        // down at once, so that it ends once like every other (seed 000).
         if started.opened() {
             end(cx, provider, SessionEnd::Rundown, client, started.arg).await?;
         }

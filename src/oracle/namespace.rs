@@ -323,8 +323,21 @@ fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                 error,
                 detail,
             } => {
-                let Some((_, call @ Call::NSPv2Startup { .. })) = facts.call_of(*id) else {
-                    continue;
+                let call = match facts.call_of(*id) {
+                    Some((_, call @ Call::NSPv2Startup { .. })) => call,
+                    Some((_, Call::WSAUnadvertiseProvider { provider, .. }))
+                        if *ret == NO_ERROR =>
+                    {
+                        withdrawn(facts, index, &mut table, Some(*provider), rule, report);
+                        continue;
+                    }
+                    Some((_, Call::WSACleanup))
+                        if matches!(detail, Detail::Count { last: true, .. }) =>
+                    {
+                        withdrawn(facts, index, &mut table, None, rule, report);
+                        continue;
+                    }
+                    _ => continue,
                 };
                 let opened = *ret == NO_ERROR || *error == Some(WSAEOPNOTSUPP);
                 if let (Some(key), true) = (session_key(event.process, call), opened) {
@@ -371,6 +384,43 @@ fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
             }
             _ => {}
         }
+    }
+}
+
+/// The host of event `index` withdrew `provider` (WSAUnadvertiseProvider), or every
+/// provider it hosts (its final WSACleanup): by then each of their sessions has ended
+/// (run down if need be), one opened while the host withdrew included (seed 000:
+/// every NSPv2Startup has its end).
+fn withdrawn(
+    facts: &Facts,
+    index: usize,
+    table: &mut SmallMap<SessionKey, Session>,
+    provider: Option<ProviderIx>,
+    rule: SessionRule,
+    report: &mut Report,
+) {
+    let host = facts.events[index].process;
+    let theirs = table.iter_mut().filter(|(key, _)| {
+        key.0 == host && key.3 == Client::Ws2 && provider.is_none_or(|p| p == key.1)
+    });
+    for (key, session) in theirs {
+        if rule != SessionRule::EndsOnce {
+            continue;
+        }
+        report.exercised();
+        if session.open.is_empty() {
+            continue;
+        }
+        report.violation(facts, index, || {
+            format!(
+                "{}'s session on {} was still open when {} stopped hosting it: every session ends, run down when its provider is unadvertised",
+                facts.process(key.2),
+                facts.provider(key.1),
+                facts.process(host)
+            )
+        });
+        session.open.clear();
+        session.ended_at = Some(index);
     }
 }
 
