@@ -80,14 +80,18 @@ pub enum Call {
     WSASocket {
         entry: u32,
     },
+    /// WSASend, or WSASendTo on a datagram (UDP) socket.
     WSASend {
         socket: SocketHandle,
         bytes: u32,
         mode: IoMode,
+        datagram: bool,
     },
+    /// WSARecv, or WSARecvFrom on a datagram (UDP) socket.
     WSARecv {
         socket: SocketHandle,
         mode: IoMode,
+        datagram: bool,
     },
     ConnectEx {
         socket: SocketHandle,
@@ -144,14 +148,18 @@ pub enum Call {
         provider: ProviderIx,
         entry: u32,
     },
+    /// WSPSend, or WSPSendTo on a datagram (UDP) socket (seed 003 names both).
     WSPSend {
         provider: ProviderIx,
         socket: SocketHandle,
         bytes: u32,
+        datagram: bool,
     },
+    /// WSPRecv, or WSPRecvFrom on a datagram (UDP) socket.
     WSPRecv {
         provider: ProviderIx,
         socket: SocketHandle,
+        datagram: bool,
     },
     WSPCloseSocket {
         provider: ProviderIx,
@@ -335,16 +343,28 @@ impl Call {
             Call::WSAStartup { .. } => "WSAStartup",
             Call::WSACleanup => "WSACleanup",
             Call::WSASocket { .. } => "WSASocket",
-            Call::WSASend { .. } => "WSASend",
-            Call::WSARecv { .. } => "WSARecv",
+            Call::WSASend {
+                datagram: false, ..
+            } => "WSASend",
+            Call::WSASend { datagram: true, .. } => "WSASendTo",
+            Call::WSARecv {
+                datagram: false, ..
+            } => "WSARecv",
+            Call::WSARecv { datagram: true, .. } => "WSARecvFrom",
             Call::CloseSocket { .. } => "closesocket",
             Call::WSAAsyncSelect { .. } => "WSAAsyncSelect",
             Call::WSAEventSelect { .. } => "WSAEventSelect",
             Call::WSPStartup { .. } => "WSPStartup",
             Call::WSPCleanup { .. } => "WSPCleanup",
             Call::WSPSocket { .. } => "WSPSocket",
-            Call::WSPSend { .. } => "WSPSend",
-            Call::WSPRecv { .. } => "WSPRecv",
+            Call::WSPSend {
+                datagram: false, ..
+            } => "WSPSend",
+            Call::WSPSend { datagram: true, .. } => "WSPSendTo",
+            Call::WSPRecv {
+                datagram: false, ..
+            } => "WSPRecv",
+            Call::WSPRecv { datagram: true, .. } => "WSPRecvFrom",
             Call::WSPCloseSocket { .. } => "WSPCloseSocket",
             Call::WSPAsyncSelect { .. } => "WSPAsyncSelect",
             Call::WSPEventSelect { .. } => "WSPEventSelect",

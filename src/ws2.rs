@@ -214,6 +214,7 @@ pub async fn send(cx: &Cx, name: &str, bytes: u32, mode: IoMode, completes: Comp
         socket,
         bytes,
         mode,
+        datagram: cx.datagram(socket),
     });
     let Some(provider) = prologue(cx, id, provider) else {
         return;
@@ -224,7 +225,12 @@ pub async fn send(cx: &Cx, name: &str, bytes: u32, mode: IoMode, completes: Comp
 
 pub async fn recv(cx: &Cx, name: &str, mode: IoMode, completes: Completion) {
     let (socket, provider) = resolve(cx, name);
-    let id = cx.call(Call::WSARecv { socket, mode });
+    let datagram = cx.datagram(socket);
+    let id = cx.call(Call::WSARecv {
+        socket,
+        mode,
+        datagram,
+    });
     let Some(provider) = prologue(cx, id, provider) else {
         return;
     };

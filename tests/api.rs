@@ -95,3 +95,29 @@ fn bad_choices_are_errors_not_panics() {
     let refused = Sim::from_str("inline.ron", text).expect_err("refused");
     assert!(refused.to_string().contains("inline.ron:1:"), "{refused}");
 }
+
+/// Seed 003 names WSPSendTo and WSPRecvFrom among the calls the final clean-up cancels:
+/// on a UDP socket the application's sends and receives reach the provider as those,
+/// and a provider that runs their completion routines on abort is caught there too.
+#[test]
+fn datagram_sockets_send_to_and_receive_from() {
+    let file = "scenarios/contracts/udp-cleanup-cancels-pending.ron";
+    let run = Sim::from_file(file).unwrap().run().unwrap();
+    let trace = run.trace();
+    for call in [
+        "WSARecvFrom(u=0x100",
+        "msafd!WSPRecvFrom(u=0x100)",
+        "msafd!WSPSendTo(u=0x100",
+    ] {
+        assert!(trace.contains(call), "{call}:\n{trace}");
+    }
+    assert!(!trace.contains("WSPSend(") && !trace.contains("WSPRecv("));
+    assert!(run.violated().is_empty());
+    let mutant = Model::named("runs_completion_routine_on_abort");
+    let run = Sim::from_file(file)
+        .unwrap()
+        .provider("msafd", mutant)
+        .run()
+        .unwrap();
+    assert_eq!(run.violated(), ["wsp.cleanup.overlapped_aborted"]);
+}

@@ -30,6 +30,7 @@ pub async fn wsp_send(
         provider,
         socket,
         bytes,
+        datagram: cx.datagram(socket),
     });
     cx.yield_point().await;
     let delay = cx.latency(completes);
@@ -59,7 +60,12 @@ pub async fn wsp_recv(
     mode: IoMode,
     completes: Completion,
 ) -> (i32, Option<u32>, Detail) {
-    let call = Call::WSPRecv { provider, socket };
+    let datagram = cx.datagram(socket);
+    let call = Call::WSPRecv {
+        provider,
+        socket,
+        datagram,
+    };
     operation(cx, call, provider, socket, OpKind::Recv, mode, completes).await
 }
 

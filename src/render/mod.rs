@@ -95,8 +95,11 @@ impl<'r> Labels<'r> {
                 socket: s,
                 bytes,
                 mode,
+                ..
             } => format!("{name}({}, {bytes} bytes, {})", socket(s), mode_name(*mode)),
-            Call::WSARecv { socket: s, mode } => {
+            Call::WSARecv {
+                socket: s, mode, ..
+            } => {
                 format!("{name}({}, {})", socket(s), mode_name(*mode))
             }
             Call::CloseSocket { socket: s, how } => {
@@ -133,6 +136,7 @@ impl<'r> Labels<'r> {
                 provider,
                 socket: s,
                 bytes,
+                ..
             } => format!(
                 "{}!{name}({}, {bytes} bytes)",
                 self.provider(*provider),
@@ -141,6 +145,7 @@ impl<'r> Labels<'r> {
             Call::WSPRecv {
                 provider,
                 socket: s,
+                ..
             } => format!("{}!{name}({})", self.provider(*provider), socket(s)),
             Call::WSPCloseSocket {
                 provider,

@@ -128,6 +128,15 @@ impl Cx {
         }
     }
 
+    /// Whether `socket` is a datagram socket (made on a UDP catalog entry): its sends and
+    /// receives are WSPSendTo and WSPRecvFrom.
+    pub fn datagram(&self, socket: SocketHandle) -> bool {
+        let world = self.world.borrow();
+        let sock = world.procs[self.pid as usize].sockets.get(&socket);
+        let entry = sock.and_then(|sock| world.catalog.entry(sock.entry));
+        entry.is_some_and(|entry| entry.protocol == crate::scenario::Protocol::Udp)
+    }
+
     /// Creates a kernel socket for a new provider socket and returns its handle.
     pub fn open_socket(&self, provider: ProviderIx, entry: u32) -> SocketHandle {
         let handle = {
