@@ -121,3 +121,27 @@ fn datagram_sockets_send_to_and_receive_from() {
         .unwrap();
     assert_eq!(run.violated(), ["wsp.cleanup.overlapped_aborted"]);
 }
+
+/// Seed 002's WSAEOPNOTSUPP: a V1 provider that keeps nothing in a process may leave
+/// NSPCleanup unimplemented (its stub answers WSAEOPNOTSUPP); one that allocated in
+/// NSPStartup and answers the same is caught, since nothing frees what it holds.
+#[test]
+fn an_unimplemented_nspcleanup_is_allowed_only_with_nothing_to_free() {
+    let file = "scenarios/contracts/nsp-without-cleanup.ron";
+    let run = Sim::from_file(file).unwrap().run().unwrap();
+    assert!(run.violated().is_empty());
+    assert!(run.trace().contains(
+        "hostsnsp!NSPCleanup(&hostsnsp's id)                -> SOCKET_ERROR, WSAEOPNOTSUPP (10045)"
+    ));
+    let stub = Model::named("nsp_cleanup_stub_keeps_state");
+    let run = Sim::from_file(file)
+        .unwrap()
+        .provider("hostsnsp", stub)
+        .run()
+        .unwrap();
+    assert_eq!(run.violated(), ["nsp.cleanup.unload_ready"]);
+    assert!(
+        run.trace()
+            .contains("answered WSAEOPNOTSUPP (not implemented) while the provider still held")
+    );
+}

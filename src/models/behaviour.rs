@@ -234,6 +234,22 @@ knob! {
 }
 
 knob! {
+    /// A version-1 provider's NSPCleanup (seed 002: WSAEOPNOTSUPP "if the namespace
+    /// provider does not implement this function").
+    NspCleanup {
+        /// Implemented: counts down, and the last one deregisters and frees.
+        Implemented,
+        /// Not implemented, and nothing to clean up: NSPStartup keeps no state in the
+        /// process (no memory, registration or thread), and NSPCleanup is a stub that
+        /// returns WSAEOPNOTSUPP (allowed; a model choice for what such a provider is).
+        Stateless,
+        /// A stub that returns WSAEOPNOTSUPP, although NSPStartup allocated, registered
+        /// and started its cache thread: nothing ever frees them.
+        Stub,
+    }
+}
+
+knob! {
     /// An optional entry of the NSPV2_ROUTINE table (seeds 000, 001).
     Routine {
         Implemented,
@@ -305,6 +321,7 @@ pub struct San {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Nsp {
     pub provider_id: ProviderId,
+    pub cleanup: NspCleanup,
 }
 
 /// The optional entries of the NSPV2_ROUTINE table.
@@ -376,6 +393,7 @@ impl Behaviour {
         },
         nsp: Nsp {
             provider_id: ProviderId::Checked,
+            cleanup: NspCleanup::Implemented,
         },
         nspv2: NspV2 {
             routines: Routines {

@@ -195,6 +195,10 @@ pub static KNOBS: &[KnobInfo] = &[
     row!("nsp.provider_id", [Namespace], nsp.provider_id, |_, _| {
         Some(C::NspCleanupInvalidProvider)
     }),
+    row!("nsp.cleanup", [Namespace], nsp.cleanup, |_, index| {
+        (NspCleanup::from_index(index) == Some(NspCleanup::Stub))
+            .then_some(C::NspCleanupUnloadReady)
+    }),
     row!(
         "nspv2.routines.startup",
         [Namespace],

@@ -418,10 +418,35 @@ pub static MODELS: &[ModelInfo] = &[
         Behaviour {
             nsp: Nsp {
                 provider_id: ProviderId::Ignored,
+                ..C.nsp
             },
             ..C
         },
         "Never looks at lpProviderId: an NSPCleanup for a provider it does not manage succeeds and counts down.",
+    ),
+    model(
+        Namespace,
+        "nsp_without_cleanup",
+        Behaviour {
+            nsp: Nsp {
+                cleanup: NspCleanup::Stateless,
+                ..C.nsp
+            },
+            ..C
+        },
+        "A V1 provider that keeps nothing in a process (no memory, registration or cache thread) and so implements no NSPCleanup: its entry is a stub that returns WSAEOPNOTSUPP, as seed 002 allows.",
+    ),
+    model(
+        Namespace,
+        "nsp_cleanup_stub_keeps_state",
+        Behaviour {
+            nsp: Nsp {
+                cleanup: NspCleanup::Stub,
+                ..C.nsp
+            },
+            ..C
+        },
+        "Its NSPCleanup is a stub that returns WSAEOPNOTSUPP, although NSPStartup allocated, registered the provider and started a cache thread: nothing frees them, and the DLL is unloaded under the thread.",
     ),
     model(
         Namespace,

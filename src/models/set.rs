@@ -74,7 +74,7 @@ level! {
 }
 
 level! {
-    NspSet as "nsp" { provider_id: ProviderId }
+    NspSet as "nsp" { provider_id: ProviderId, cleanup: NspCleanup }
 }
 
 level! {
@@ -141,6 +141,7 @@ impl Set {
         }
         if let Some(n) = &self.nsp {
             c.put("nsp.provider_id", n.provider_id);
+            c.put("nsp.cleanup", n.cleanup);
         }
         if let Some(v2) = &self.nspv2 {
             if let Some(r) = &v2.routines {

@@ -10,7 +10,7 @@ use crate::words::counted;
 use crate::small::{SmallMap, SmallSet};
 use crate::wsa::*;
 
-fn describe(what: Resource) -> String {
+pub(super) fn describe(what: Resource) -> String {
     match what {
         Resource::InstanceMemory => "its instance memory".to_string(),
         Resource::MachineRegistration => "its machine-wide registration".to_string(),

@@ -193,7 +193,8 @@ pub fn refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
 }
 
 /// `nsp.cleanup.invalid_provider` (seed 002): an NSPCleanup for a provider id the
-/// provider does not manage fails with WSAEINVAL. (That it returns SOCKET_ERROR rather
+/// provider does not manage fails with WSAEINVAL (or with WSAEOPNOTSUPP, from a provider
+/// that implements no NSPCleanup at all). (That it returns SOCKET_ERROR rather
 /// than another failure value is `spi.return_convention`'s business.)
 pub fn invalid_provider(facts: &Facts, _: &RunEnd, report: &mut Report) {
     for (index, event) in facts.events.iter().enumerate() {
@@ -212,7 +213,10 @@ pub fn invalid_provider(facts: &Facts, _: &RunEnd, report: &mut Report) {
             continue;
         };
         report.exercised();
-        if *ret == NO_ERROR || *error != Some(WSAEINVAL) {
+        // A provider that implements no NSPCleanup answers every call with its stub's
+        // WSAEOPNOTSUPP (seed 002), this one included: it fails, as it must.
+        let failed = matches!(error, Some(WSAEINVAL | WSAEOPNOTSUPP));
+        if *ret == NO_ERROR || !failed {
             let got = super::spi::returned(*ret, *error);
             report.violation(
                 facts,
@@ -227,8 +231,11 @@ pub fn invalid_provider(facts: &Facts, _: &RunEnd, report: &mut Report) {
 }
 
 /// `nsp.cleanup.unload_ready` (seed 002): when the last NSPCleanup returns, none of the
-/// provider's threads is left in the process.
+/// provider's threads is left in the process; and an NSPCleanup that answers
+/// WSAEOPNOTSUPP (the provider implements none) comes from a provider that holds
+/// nothing in the process, since nothing else would free it.
 pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    unimplemented_cleanup(facts, report);
     let mut ignored = Report::new("nsp.cleanup.refcount", false);
     for end in counted_ends(facts, Family::V1, &mut ignored) {
         if end.left > 0 {
@@ -248,6 +255,36 @@ pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     facts.process(end.process)
                 ),
             );
+        }
+    }
+}
+
+/// Each NSPCleanup that returned WSAEOPNOTSUPP, against what its provider still held in
+/// the process then.
+fn unimplemented_cleanup(facts: &Facts, report: &mut Report) {
+    for (index, event) in facts.events.iter().enumerate() {
+        let EventKind::Return {
+            id,
+            error: Some(WSAEOPNOTSUPP),
+            ..
+        } = event.kind
+        else {
+            continue;
+        };
+        let Some((_, Call::NSPCleanup { provider, .. })) = facts.call_of(id) else {
+            continue;
+        };
+        report.exercised();
+        let held = live_at(facts, (event.process, *provider), index, |_| true);
+        if let Some(what) = held.first() {
+            report.violation(facts, index, || {
+                format!(
+                    "{}!NSPCleanup in {} answered WSAEOPNOTSUPP (not implemented) while the provider still held {} there: a provider that keeps anything in a process must implement NSPCleanup and free it there",
+                    facts.provider(*provider),
+                    facts.process(event.process),
+                    super::cleanup::describe(*what)
+                )
+            });
         }
     }
 }

@@ -6,7 +6,7 @@
 //! `nspv2.rs` holds the version-2 routines and `nshost.rs` the host that runs them.
 
 use crate::event::*;
-use crate::models::behaviour::{ActualCleanup, ProviderId as NspProviderId, Worker};
+use crate::models::behaviour::{ActualCleanup, NspCleanup, ProviderId as NspProviderId, Worker};
 use crate::providers::custom;
 use crate::providers::transport::{
     lock, racy_gap, refcount, set_refcount, start_worker, stop_worker, unlock,
@@ -63,7 +63,9 @@ pub async fn nsp_startup(cx: &Cx, provider: ProviderIx, client: Client) -> i32 {
 async fn startup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detail) {
     let before = refcount(cx, provider);
     racy_gap(cx, provider).await;
-    if before == 0 {
+    // A provider without NSPCleanup keeps nothing in the process (`nsp.cleanup`).
+    let stateless = cx.behaviour(provider).nsp.cleanup == NspCleanup::Stateless;
+    if before == 0 && !stateless {
         if !cx.try_alloc(provider, SpiCall::NSPStartup) {
             return fail(cx, provider, WSA_NOT_ENOUGH_MEMORY);
         }
@@ -93,7 +95,10 @@ pub async fn nsp_cleanup(
         provider_id,
     });
     cx.yield_point().await;
-    let (ret, error, detail) = if custom::has_code(cx, provider) {
+    let (ret, error, detail) = if cx.behaviour(provider).nsp.cleanup != NspCleanup::Implemented {
+        // 002: WSAEOPNOTSUPP "if the namespace provider does not implement this function".
+        fail(cx, provider, WSAEOPNOTSUPP)
+    } else if custom::has_code(cx, provider) {
         let call = SpiCall::NSPCleanup { provider_id };
         custom::namespace_routine(cx, provider, call, Some(provider_id), None).await
     } else {
