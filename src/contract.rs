@@ -330,7 +330,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[NspCleanup],
         source: "002: \"It is permissible to make more than one NSPStartup call. However, for each NSPStartup call, a corresponding NSPCleanup call must also be issued. Only the final NSPCleanup for the service provider does the actual cleanup; the preceding calls decrement an internal reference count in the service provider.\"",
         model_choice: Some(
-            "ws2_32 starts each version-1 provider of a namespace once per process, lazily, at the first Lookup there (NSPStartup with the provider's id and an NSP_ROUTINE table), and calls NSPCleanup at the process's final WSACleanup, after the transport providers (SPEC section 3). The seed names no code for an NSPCleanup with nothing started; the conforming model fails it with WSAEINVAL, the documented code that fits.",
+            "ws2_32 starts each version-1 provider of a namespace once per process, lazily, at the first Lookup there (NSPStartup with the provider's id and an NSP_ROUTINE table), and calls NSPCleanup at the process's final WSACleanup, after the transport providers. The seed names no code for an NSPCleanup with nothing started; the conforming model fails it with WSAEINVAL, the documented code that fits.",
         ),
         errata: &[
             "002 says NSPCleanup lets \"the transport service provider\" free the namespace provider's resources: the namespace provider itself is meant.",
@@ -382,7 +382,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[NspV2Cleanup, NspV2ClientSessionRundown],
         source: "000: \"notifies a namespace service provider version-2 (NSPv2) provider that a client session has terminated\"; 001: \"notifies a namespace service provider version-2 (NSPv2) provider that the client session is terminating.\"",
         model_choice: Some(
-            "SPEC section 3, after WSAAdvertiseProvider: each client process gets one session, opened by NSPv2Startup in the host at its first lookup. Its final WSACleanup ends it with NSPv2Cleanup; a client that ends without that (its threads return, ExitProcess, TerminateProcess) is run down with NSPv2ClientSessionRundown; WSAUnadvertiseProvider (or the host's final WSACleanup) runs down the sessions left; a host that ends takes its sessions with it, with no call, and clients' lookups then fail with WSASERVICE_NOT_FOUND. A host that outlives a client by a tick must have run its session down.",
+            "After WSAAdvertiseProvider, each client process gets one session, opened by NSPv2Startup in the host at its first lookup. Its final WSACleanup ends it with NSPv2Cleanup; a client that ends without that (its threads return, ExitProcess, TerminateProcess) is run down with NSPv2ClientSessionRundown; WSAUnadvertiseProvider (or the host's final WSACleanup) runs down the sessions left; a host that ends takes its sessions with it, with no call, and clients' lookups then fail with WSASERVICE_NOT_FOUND. A host that outlives a client by a tick must have run its session down.",
         ),
         errata: &[
             "001's metadata gives `req.typenames: SOCKADDR_INET, *PSOCKADDR_INET`, a structure the callback does not use.",

@@ -13,8 +13,8 @@ use super::{Labels, session_arg};
 
 const CALL_WIDTH: usize = 52;
 
-/// SPEC section 3's model choice for NSPv2, shown above traces that use it.
-const NSPV2_NOTE: &str = "model choice (SPEC section 3, `ws2sim explain nspv2.session.ends_once`): an NSPv2 \
+/// The model choice for NSPv2 hosting, shown above traces that use it.
+const NSPV2_NOTE: &str = "model choice (`ws2sim explain --model-choices`, `ws2sim explain nspv2.session.ends_once`): an NSPv2 \
 provider runs in the process that advertises it; each client process gets one session, \
 opened by NSPv2Startup at its first lookup and ended once: by NSPv2Cleanup at its final \
 WSACleanup, or by NSPv2ClientSessionRundown when it ends without one.\n";
