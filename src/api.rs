@@ -52,9 +52,10 @@ pub enum Error {
         /// Its kind.
         kind: String,
     },
-    /// A model written in Rust named like another model (or not named at all).
+    /// A model written in Rust named like another model, or with a name traces cannot
+    /// print (empty, too long, a control character).
     #[error(
-        "a model written in Rust may not be called `{0}`: another model has that name (or it is empty)"
+        "a model written in Rust may not be called {0:?}: its name must be new (no built-in model or model file has it), 1 to 64 characters, with no control character"
     )]
     CodeName(String),
     /// Provider code that is not deterministic: the same schedule, run twice, gave
@@ -363,7 +364,11 @@ fn attach_code(
             .code_models
             .iter()
             .any(|m| m.name == name && m.code.as_ref() != Some(code));
-    if taken || name.is_empty() {
+    // The name is printed into traces and terminals, as a scenario's names are.
+    let chars = name.chars().count();
+    let printable = (1..=crate::scenario::MAX_NAME_CHARS).contains(&chars)
+        && !name.chars().any(char::is_control);
+    if taken || !printable {
         return Err(Error::CodeName(name.to_string()));
     }
     // One model in Rust may serve transport and SAN providers alike: one entry each.

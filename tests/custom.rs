@@ -331,7 +331,15 @@ fn a_rust_model_needs_a_transport_provider_and_a_name_of_its_own() {
         .iter()
         .find(|p| p.kind == ProviderKind::Transport);
     let transport = transport.expect("and a transport provider").name.clone();
-    for name in ["conforming", "racy_refcount", ""] {
+    let long = "x".repeat(65);
+    for name in [
+        "conforming",
+        "racy_refcount",
+        "",
+        "two\nlines",
+        "\u{1b}[31mred",
+        &long,
+    ] {
         let error = sim
             .clone()
             .provider(&transport, Model::code(name, Plain))
