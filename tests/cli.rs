@@ -118,6 +118,24 @@ fn a_broken_file_is_reported_with_its_position_and_exit_2() {
     assert!(stdout(&out).is_empty());
 }
 
+/// A file that is plainly not a scenario (a README, a Cargo.toml) is told so, at its
+/// first word, rather than with the parse error of its first character.
+#[test]
+fn a_file_that_is_not_a_scenario_is_told_so() {
+    for file in ["README.md", "Cargo.toml"] {
+        let out = ws2sim(&["check", file]);
+        assert_eq!(out.status.code(), Some(2));
+        let text = stderr(&out);
+        assert!(
+            text.contains(&format!("{file}:1:1: {file} is not a ws2sim scenario")),
+            "{text}"
+        );
+        assert!(text.contains("starts with `Scenario(`"), "{text}");
+    }
+    let out = ws2sim(&["check", "scenarios/teach/racy-refcount.ron"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
 #[test]
 fn usage_errors_exit_2() {
     for args in [

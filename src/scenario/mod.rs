@@ -124,6 +124,11 @@ pub fn load_in(file_name: &str, text: &str, dir: Option<&Path>) -> Result<Scenar
         return Err(too_large(file_name, text.len() as u64, FileKind::Scenario));
     }
     let text = with_final_newline(text);
+    if let Some(problem) = syntax::not_a_scenario(file_name, &text) {
+        return Err(ScenarioError::Syntax(Located::one(
+            file_name, &text, problem,
+        )));
+    }
     let mut scenario: Scenario = ron::Options::default().from_str(&text).map_err(|err| {
         ScenarioError::Syntax(Located::one(
             file_name,

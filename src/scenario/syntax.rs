@@ -8,6 +8,55 @@ use super::error::{Problem, byte_offset};
 use super::locate::{Index, Shape, skip_block_comment};
 use super::schema::{Family, family_of, is_unit, one_of, usage};
 
+/// A file that is plainly not a scenario (a README, a Cargo.toml): its first word is
+/// not `Scenario`, nor the start of any RON value a scenario can be. Said once, at
+/// that word, instead of the parse error its first character would give.
+pub(crate) fn not_a_scenario(file: &str, text: &str) -> Option<Problem> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    // Past blanks and comments to the first token.
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1).copied()) {
+            (b' ' | b'\t' | b'\r' | b'\n', _) => i += 1,
+            (b'/', Some(b'/')) => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            (b'/', Some(b'*')) => i = skip_block_comment(bytes, i),
+            _ => break,
+        }
+    }
+    let rest = text.get(i..)?;
+    let word_end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let word = &rest[..word_end];
+    // What a scenario (or, for `check`, a model file) may start with: a named or an
+    // unnamed struct, or a RON attribute such as `#![enable(implicit_some)]`.
+    let plausible =
+        matches!(word, "Scenario" | "Model") || rest.starts_with('(') || rest.starts_with("#![");
+    if plausible || rest.is_empty() {
+        return None;
+    }
+    let shown = if word.is_empty() {
+        token_len(text, i)
+    } else {
+        word.len()
+    };
+    Some(Problem::new(
+        file,
+        text,
+        i..i + shown,
+        format!(
+            "{file} is not a ws2sim scenario: a scenario is a RON file that starts with `Scenario(` \
+             (after any comments)"
+        ),
+        "not `Scenario(`",
+        Some("see the files in scenarios/ for examples; `ws2sim check` also reads model files, which start with `Model(`".to_string()),
+    ))
+}
+
 /// The problem for a ron error in `text`.
 pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
     let raw_start = byte_offset(text, err.span.start.line, err.span.start.col);
