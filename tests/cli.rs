@@ -130,7 +130,7 @@ fn a_file_that_is_not_a_scenario_is_told_so() {
             text.contains(&format!("{file}:1:1: {file} is not a ws2sim scenario")),
             "{text}"
         );
-        assert!(text.contains("starts with `Scenario(`"), "{text}");
+        assert!(text.contains("`Scenario(`"), "{text}");
     }
     let out = ws2sim(&["check", "scenarios/teach/racy-refcount.ron"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
