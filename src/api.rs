@@ -477,6 +477,18 @@ impl Explored {
         self.report.failure.as_ref().map(|f| f.schedule.as_str())
     }
 
+    /// The first schedule in which provider code written in Rust panicked, as a token
+    /// [`Sim::replay`] takes (the run it replays ends with [`Ran::panic`]).
+    pub fn panicked(&self) -> Option<String> {
+        let line = self.report.endings.iter();
+        let line = line.filter(|line| line.ending == crate::scenario::Ending::Panicked);
+        let command = line.filter_map(|line| line.replay.as_deref()).next()?;
+        // The replay command this crate wrote: `... --schedule TOKEN ...`.
+        let mut words = command.split_whitespace();
+        words.find(|word| *word == "--schedule")?;
+        words.next().map(str::to_string)
+    }
+
     /// How many schedules ran.
     pub fn schedules(&self) -> u64 {
         self.report.schedules

@@ -424,6 +424,15 @@ fn a_panic_in_a_rust_model_ends_its_run_and_fails_the_sweep_without_ending_it() 
     assert!(explored.text().contains("first panicked: ws2sim replay"));
     let one_job = sim.explore(ws2sim::Strategy::Random, 300, 1).unwrap();
     assert_eq!(explored.text(), one_job.text());
+    let token = explored
+        .panicked()
+        .expect("the first schedule that panicked");
+    let replayed = sim.clone().replay(&token).unwrap().run().unwrap();
+    assert!(
+        replayed
+            .panic()
+            .is_some_and(|p| p.starts_with("msafd!WSPCleanup: acme:"))
+    );
 }
 
 /// Counts every final clean-up in a static, which outlives the run (unlike the DLL's
