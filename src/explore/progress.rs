@@ -76,18 +76,16 @@ fn failing_message(failing: u64) -> String {
 
 fn bar(total: u64) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    // The bar takes what the terminal's width leaves after the counts (about 50
+    // characters at a million schedules), so the line fits an 80-column terminal.
     let style = ProgressStyle::with_template(
-        "{bar:30} {human_pos}/{human_len} schedules · {rate} · {msg} · {elapsed}",
+        "{wide_bar} {human_pos}/{human_len} · {rate} · {msg} · {elapsed}",
     )
     .map(|style| {
         style.with_key(
             "rate",
             |state: &ProgressState, out: &mut dyn std::fmt::Write| {
-                let _ = write!(
-                    out,
-                    "{} schedules/s",
-                    HumanCount(state.per_sec().round() as u64)
-                );
+                let _ = write!(out, "{}/s", HumanCount(state.per_sec().round() as u64));
             },
         )
     })
