@@ -7,6 +7,25 @@ use crate::scenario::ProviderKind;
 use crate::trace::RunEnd;
 use crate::wsa::*;
 
+/// A mark per operation, by id: ids are dense (an operation's index in the run), so a
+/// pass over the run asks "marked yet?" in constant time, not by a search.
+#[derive(Default)]
+struct OpMarks(Vec<bool>);
+
+impl OpMarks {
+    fn mark(&mut self, op: OpId) {
+        let at = op as usize;
+        if self.0.len() <= at {
+            self.0.resize(at + 1, false);
+        }
+        self.0[at] = true;
+    }
+
+    fn has(&self, op: OpId) -> bool {
+        self.0.get(op as usize).copied().unwrap_or(false)
+    }
+}
+
 /// The index of the `OpCompleted` of `op` in `from..=to`.
 fn completed_at(facts: &Facts, op: OpId, from: usize, to: usize) -> Option<(usize, u32)> {
     (from..=to).find_map(|i| match facts.events[i].kind {
@@ -75,14 +94,14 @@ pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// operation is completed, whether it is aborted or completes normally.
 pub fn free_before_complete(facts: &Facts, _: &RunEnd, report: &mut Report) {
     // The operations whose memory was released so far, in one pass over the run.
-    let mut released: Vec<OpId> = Vec::new();
+    let mut released = OpMarks::default();
     for (index, event) in facts.events.iter().enumerate() {
         let (op, provider, status, kind) = match event.kind {
             EventKind::Release {
                 what: Resource::OpMemory { op },
                 ..
             } => {
-                released.push(op);
+                released.mark(op);
                 continue;
             }
             EventKind::OpCompleted {
@@ -98,7 +117,7 @@ pub fn free_before_complete(facts: &Facts, _: &RunEnd, report: &mut Report) {
             continue;
         }
         report.exercised();
-        if !released.contains(&op) {
+        if !released.has(op) {
             let later = facts.events[index..].iter().any(|e| {
                 matches!(e.kind, EventKind::Release { what: Resource::OpMemory { op: o }, .. } if o == op)
             });
@@ -129,14 +148,14 @@ pub fn free_before_complete(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// clean-up already aborted, is never completed a second time (model choice: once the
 /// final clean-up begins, the provider owns every pending operation).
 fn completed_once(facts: &Facts, report: &mut Report) {
-    let mut completed: Vec<OpId> = Vec::new();
+    let mut completed = OpMarks::default();
     for (index, event) in facts.events.iter().enumerate() {
         match event.kind {
-            EventKind::OpCompleted { op, .. } => completed.push(op),
+            EventKind::OpCompleted { op, .. } => completed.mark(op),
             EventKind::Call {
                 call: Call::WPUCompleteOverlappedRequest { provider, op, .. },
                 ..
-            } if completed.contains(&op) => report.violation(
+            } if completed.has(op) => report.violation(
                 facts,
                 index,
                 || format!(
