@@ -483,10 +483,11 @@ impl Explored {
         let line = self.report.endings.iter();
         let line = line.filter(|line| line.ending == crate::scenario::Ending::Panicked);
         let command = line.filter_map(|line| line.replay.as_deref()).next()?;
-        // The replay command this crate wrote: `... --schedule TOKEN ...`.
-        let mut words = command.split_whitespace();
-        words.find(|word| *word == "--schedule")?;
-        words.next().map(str::to_string)
+        // The replay command this crate wrote: `ws2sim replay FILE --schedule TOKEN ...`.
+        // The last `--schedule` is the flag (a file may be called so, too).
+        let words: Vec<&str> = command.split_whitespace().collect();
+        let flag = words.iter().rposition(|word| *word == "--schedule")?;
+        words.get(flag + 1).map(|token| token.to_string())
     }
 
     /// How many schedules ran.
