@@ -565,23 +565,13 @@ impl NspEveryTime {
     }
 }
 
-/// `nsp_accepts_any_provider_id`: NSPCleanup ignores the id it is given.
+/// `nsp_accepts_any_provider_id`: NSPCleanup ignores the id it is given (the
+/// conforming count-down without the check before it).
 struct AnyProviderId;
 impl Namespace for AnyProviderId {
     async fn nsp_cleanup(&self, spi: &Spi<'_>) -> Reply {
         spi.lock().await;
-        let before = spi.with(|g: &mut Globals| g.refcount);
-        let reply = if before == 0 {
-            Reply::fail(WSAEINVAL)
-        } else {
-            spi.with(|g: &mut Globals| g.refcount = before - 1);
-            if before == 1 {
-                spi.yield_now().await;
-                spi.stop_worker(true).await;
-                conforming::free(spi);
-            }
-            Reply::ok().counted(before, before - 1, before == 1)
-        };
+        let reply = conforming::nsp_count_down(spi).await;
         spi.unlock();
         reply
     }

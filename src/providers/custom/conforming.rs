@@ -166,20 +166,29 @@ pub async fn nsp_startup(spi: &Spi<'_>) -> Reply {
 /// returns only when the DLL can be unloaded.
 pub async fn nsp_cleanup(spi: &Spi<'_>) -> Reply {
     spi.lock().await;
-    let before = spi.with(|g: &mut Globals| g.refcount);
-    let reply = if !spi.own_provider_id() || before == 0 {
-        Reply::fail(WSAEINVAL)
+    let reply = if spi.own_provider_id() {
+        nsp_count_down(spi).await
     } else {
-        spi.with(|g: &mut Globals| g.refcount = before - 1);
-        if before == 1 {
-            spi.yield_now().await;
-            spi.stop_worker(true).await;
-            free(spi);
-        }
-        Reply::ok().counted(before, before - 1, before == 1)
+        Reply::fail(WSAEINVAL)
     };
     spi.unlock();
     reply
+}
+
+/// NSPCleanup's work once its provider id is accepted, under the lock the caller holds:
+/// WSAEINVAL without a start-up to match; the last one stops the cache thread and frees.
+pub async fn nsp_count_down(spi: &Spi<'_>) -> Reply {
+    let before = spi.with(|g: &mut Globals| g.refcount);
+    if before == 0 {
+        return Reply::fail(WSAEINVAL);
+    }
+    spi.with(|g: &mut Globals| g.refcount = before - 1);
+    if before == 1 {
+        spi.yield_now().await;
+        spi.stop_worker(true).await;
+        free(spi);
+    }
+    Reply::ok().counted(before, before - 1, before == 1)
 }
 
 /// NSPv2Startup under the provider's lock (seeds 000, 001): a session block for the
