@@ -16,7 +16,9 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::event::*;
-use crate::models::behaviour::{EndedSession, FailedSession, OsNamespace, SessionArg as ArgKnob};
+use crate::models::behaviour::{
+    EndedSession, FailedSession, OsNamespace, SessionArg as ArgKnob, Withdrawing,
+};
 use crate::providers::namespace::simple_call;
 use crate::providers::nspv2::{self, SessionEnd};
 use crate::scenario::{Name, Os};
@@ -402,7 +404,9 @@ async fn open_session(cx: &Cx, provider: ProviderIx, client: Pid) -> Option<Opti
         return Some(None);
     }
     let alive = cx.world.borrow().procs[client as usize].alive;
-    if !alive || !serving(cx, provider) {
+    let withdrawn = !serving(cx, provider)
+        && cx.behaviour(provider).nspv2.host.withdrawing == Withdrawing::RunDown;
+    if !alive || withdrawn {
         // The client ended, or the provider was unadvertised (its sessions run down
         // then, this one not yet among them), while the session was opening: run it
         // down at once, so that it ends once like every other (seed 000).

@@ -25,11 +25,6 @@ const MANY: &[u64] = &{
 /// interleaving the bug needed). Rare interleavings name the seed the soak found.
 const CASES: &[(&str, &[u64], &str)] = &[
     (
-        "session-opens-as-host-withdraws.ron",
-        &[1],
-        "refcount 0->1]\n#24 t=4 mailhost/mailnsp.rpc#2  mailnsp!NSPv2ClientSessionRundown(client reader, arg 0x5010)",
-    ),
-    (
         "connect-completes-as-cleanup-begins.ron",
         &[1],
         "msafd!WSPCleanup(&errno)                           ...\n#25 t=3 app/-             complete connect#0",
@@ -187,19 +182,41 @@ fn completions_racing_a_final_cleanup_are_clean_under_every_schedule() {
 /// A session that opens while its host withdraws the provider (WSAUnadvertiseProvider,
 /// or the host's final WSACleanup) is run down like the others: 3,000 random schedules
 /// (every schedule with one preemption, 21,750 of them, is clean too: `ws2sim explore
-/// tests/regressions/session-opens-as-host-withdraws.ron --strategy exhaustive
-/// --preemptions 1`).
+/// scenarios/contracts/nspv2-session-opens-as-host-withdraws.ron --strategy exhaustive
+/// --preemptions 1`), and seed 1 shows that interleaving. The host that forgets such a
+/// session is caught.
 #[test]
 fn a_session_opened_while_its_host_withdraws_ends_once() {
     use ws2sim::explore::{ExploreOptions, Strategy, explore};
-    let file = "session-opens-as-host-withdraws.ron";
+    let file = "scenarios/contracts/nspv2-session-opens-as-host-withdraws.ron";
+    let scenario = scenario::load_file(Path::new(file)).expect("loads");
     let options = ExploreOptions {
         strategy: Strategy::Random,
         runs: Some(3_000),
         ..ExploreOptions::default()
     };
-    let report = explore(&load(file), file, &options).expect("explores");
+    let report = explore(&scenario, file, &options).expect("explores");
     assert!(report.passed(), "{}", report.to_text());
+    let trace = render::text::render(&scenario, &run_seed(&scenario, 1), file);
+    assert!(trace.contains("refcount 0->1]\n#24 t=4 mailhost/mailnsp.rpc#2  mailnsp!NSPv2ClientSessionRundown(client reader, arg 0x5010)"), "{trace}");
+    let forgets = ExploreOptions {
+        models: vec![(
+            "mailnsp".into(),
+            "forgets_session_opened_while_withdrawing".into(),
+        )],
+        ..options
+    };
+    let report = explore(&scenario, file, &forgets).expect("explores");
+    let violated: Vec<&str> = report
+        .contracts
+        .iter()
+        .map(|c| c.contract.as_str())
+        .collect();
+    assert!(
+        violated.contains(&"nspv2.session.ends_once"),
+        "{}",
+        report.to_text()
+    );
 }
 
 /// Each final WSACleanup cleans what it owns: one WSPCleanup of p0 per WSPStartup.

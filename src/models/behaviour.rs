@@ -291,6 +291,17 @@ knob! {
 }
 
 knob! {
+    /// What the NSPv2 host does with a session that opens while it withdraws the provider
+    /// (seed 000: every NSPv2Startup has its end).
+    Withdrawing {
+        /// Runs it down at once, like the sessions it already had.
+        RunDown,
+        /// Files it in a table nobody runs down any more.
+        Forget,
+    }
+}
+
+knob! {
     /// Which namespaces the NSPv2 host serves on Vista and Server 2008 (seeds 000, 001).
     OsNamespace {
         /// Only NS_EMAIL there.
@@ -338,6 +349,7 @@ pub struct Host {
     pub session_arg: SessionArg,
     pub failed_session: FailedSession,
     pub ended_session: EndedSession,
+    pub withdrawing: Withdrawing,
     pub os_namespace: OsNamespace,
 }
 
@@ -405,6 +417,7 @@ impl Behaviour {
                 session_arg: SessionArg::Pass,
                 failed_session: FailedSession::Close,
                 ended_session: EndedSession::Remove,
+                withdrawing: Withdrawing::RunDown,
                 os_namespace: OsNamespace::EmailOnlyOnVista,
             },
         },

@@ -236,6 +236,12 @@ pub static KNOBS: &[KnobInfo] = &[
         |_, _| { Some(C::Nspv2SessionEndsOnce) }
     ),
     row!(
+        "nspv2.host.withdrawing",
+        [Namespace],
+        nspv2.host.withdrawing,
+        |_, _| { Some(C::Nspv2SessionEndsOnce) }
+    ),
+    row!(
         "nspv2.host.os_namespace",
         [Namespace],
         nspv2.host.os_namespace,

@@ -486,6 +486,15 @@ pub static MODELS: &[ModelInfo] = &[
     ),
     model(
         Namespace,
+        "forgets_session_opened_while_withdrawing",
+        host(Host {
+            withdrawing: Withdrawing::Forget,
+            ..HOST
+        }),
+        "Its host files a session that opens while it withdraws the provider in a table it no longer runs down: that session never ends.",
+    ),
+    model(
+        Namespace,
         "null_optional_entry",
         routines(Routines {
             rundown: Routine::Null,

@@ -90,6 +90,7 @@ level! {
         session_arg: SessionArg,
         failed_session: FailedSession,
         ended_session: EndedSession,
+        withdrawing: Withdrawing,
         os_namespace: OsNamespace,
     }
 }
@@ -153,6 +154,7 @@ impl Set {
                 c.put("nspv2.host.session_arg", h.session_arg);
                 c.put("nspv2.host.failed_session", h.failed_session);
                 c.put("nspv2.host.ended_session", h.ended_session);
+                c.put("nspv2.host.withdrawing", h.withdrawing);
                 c.put("nspv2.host.os_namespace", h.os_namespace);
             }
         }
