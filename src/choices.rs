@@ -41,6 +41,10 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
         choice: "An operation is completed or aborted, never both. One the network completes before the provider's final clean-up begins (the WSPCleanup that brings the count to zero) is the network's, notifications included; from then until that WSPCleanup returns the network completes none of the provider's operations in the process: each waits, then finds its operation aborted, or completes one issued after the clean-up's last pass.",
     },
     ModelChoice {
+        topic: "API calls racing the final WSACleanup",
+        choice: "A call that passed its \"initialised\" check before another thread's final WSACleanup began runs on. ws2_32 keeps every provider DLL of the process loaded while such a call is under way (the trace says \"stays loaded\"; the last call to return unloads it), and the call starts nothing more: a provider it started (WSPStartup, NSPStartup, or the switch's WSPStartupEx) after the clean-up began it cleans up again itself, and it fails with WSANOTINITIALISED. A provider refuses socket calls once its last start-up is cleaned up, and new sockets once its final WSPCleanup has begun, with WSAENETDOWN (no SPI socket function documents WSANOTINITIALISED); a lookup handle made before a final WSACleanup is refused with WSA_INVALID_HANDLE after Winsock starts again.",
+    },
+    ModelChoice {
         topic: "Completion routines",
         choice: "A completion routine runs when its operation completes, in the thread that issued it: there is no alertable wait.",
     },

@@ -443,10 +443,12 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::Ws2Balanced,
-        rule: "The ws2_32 model itself: when a process's final WSACleanup returns, every transport provider it started got as many WSPCleanup calls as WSPStartup calls, and every version-1 namespace provider as many NSPCleanup calls as NSPStartup calls, unless the process ended without cleanup; and when a TCP provider's final WSPCleanup returns, the switch inside it has made one WSPCleanup per WSPStartupEx on each SAN provider.",
+        rule: "The ws2_32 model itself: when a process's final WSACleanup returns, every transport provider it started got as many WSPCleanup calls as WSPStartup calls, and every version-1 namespace provider as many NSPCleanup calls as NSPStartup calls, unless the process ended without cleanup; a start-up an API call made after another thread's final WSACleanup began is cleaned up by that call before it returns (model choice: nobody else would); and when a TCP provider's final WSPCleanup returns, the switch inside it has made one WSPCleanup per WSPStartupEx on each SAN provider.",
         seeds: &[NspCleanup, WspCleanup, SanWspCleanup],
         source: "003: \"For each WSPStartup call, a corresponding LPWSPCleanup call will also be issued.\" 002: \"for each NSPStartup call, a corresponding NSPCleanup call must also be issued.\" 004: \"For each WSPStartupEx call, the switch must issue a corresponding WSPCleanup call.\"",
-        model_choice: None,
+        model_choice: Some(
+            "An API call that began before another thread's final WSACleanup and starts a provider after it began cleans that start-up up again itself, and fails with WSANOTINITIALISED.",
+        ),
         errata: &[],
     },
 ];

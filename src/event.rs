@@ -393,6 +393,30 @@ impl Call {
         }
     }
 
+    /// Whether this is an application's call to ws2_32 (a scenario step's) other than
+    /// WSAStartup and WSACleanup: not an SPI call (one with a provider), nor the upcall.
+    pub fn is_api(&self) -> bool {
+        match self {
+            Call::WSASocket { .. }
+            | Call::WSASend { .. }
+            | Call::WSARecv { .. }
+            | Call::ConnectEx { .. }
+            | Call::AcceptEx { .. }
+            | Call::CloseSocket { .. }
+            | Call::WSAAsyncSelect { .. }
+            | Call::WSAEventSelect { .. }
+            | Call::WSALookupServiceBegin { .. }
+            | Call::WSALookupServiceNext
+            | Call::WSALookupServiceEnd
+            | Call::WSAAdvertiseProvider { .. }
+            | Call::WSAUnadvertiseProvider { .. } => true,
+            Call::WSAStartup { .. }
+            | Call::WSACleanup
+            | Call::WPUCompleteOverlappedRequest { .. } => false,
+            _ => self.provider().is_none(),
+        }
+    }
+
     /// The provider an SPI call goes to (`None` for API calls).
     pub fn provider(&self) -> Option<ProviderIx> {
         match *self {
@@ -652,6 +676,13 @@ pub enum EventKind {
     NullRoutineCalled {
         provider: ProviderIx,
         routine: NspV2Routine,
+    },
+    /// The final WSACleanup cleaned `provider` up but leaves its DLL loaded while
+    /// `calls` API calls of the process are under way: the last of them to return
+    /// unloads it (model choice).
+    UnloadDeferred {
+        provider: ProviderIx,
+        calls: u32,
     },
 }
 

@@ -35,6 +35,14 @@ pub async fn socket(
             // not one (`spi.return_convention`; found by the property tests).
             return Err(WSAENETDOWN);
         }
+        // The TCP provider's final clean-up began while the SAN provider started: the
+        // switch's clean-up may have passed already, so the switch undoes this start
+        // itself and the socket is refused as the clean-up's others are (model choice).
+        if !cx.takes_calls(base, true) {
+            Box::pin(transport::wsp_cleanup(cx, san, client)).await;
+            providers::free_library(cx, san).await;
+            return Err(WSAENETDOWN);
+        }
         let mut world = cx.world.borrow_mut();
         if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&base) {
             *instance.switch.entry(san).or_insert(0) += 1;

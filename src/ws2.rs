@@ -61,6 +61,7 @@ pub async fn cleanup(cx: &Cx) {
         let (started, nsp_started) = {
             let mut world = cx.world.borrow_mut();
             let ws2 = &mut world.procs[cx.pid as usize].ws2;
+            ws2.generation = ws2.generation.wrapping_add(1);
             ws2.names.clear();
             let nsp_started = std::mem::take(&mut ws2.nsp_started);
             let mut started: Vec<_> = std::mem::take(&mut ws2.started).into_iter().collect();
@@ -75,7 +76,7 @@ pub async fn cleanup(cx: &Cx) {
                     transport::wsp_cleanup(cx, provider, Client::Ws2).await;
                 }
             }
-            providers::free_library(cx, provider).await;
+            unload(cx, provider).await;
         }
         namespace::final_cleanup(cx, nsp_started).await;
     }
@@ -87,8 +88,74 @@ pub async fn cleanup(cx: &Cx) {
     cx.ret(id, NO_ERROR, None, detail);
 }
 
-pub(crate) fn initialised(cx: &Cx) -> bool {
-    cx.world.borrow().procs[cx.pid as usize].ws2.startup_count > 0
+/// Begins API call `id` (any but WSAStartup and WSACleanup): it fails with
+/// WSANOTINITIALISED (returned here) unless Winsock is started in the process; else it
+/// is under way until [`leave`], and its generation is returned.
+///
+/// Model choice (ws2_32 keeps a provider object alive while a call holds a reference
+/// to it): a call under way keeps every provider DLL of the process loaded
+/// ([`unload`]), and one whose generation changed (another thread's final WSACleanup
+/// began meanwhile) starts nothing more: it fails with WSANOTINITIALISED ([`current`]).
+pub(crate) fn enter(cx: &Cx, id: u32) -> Option<u32> {
+    let generation = {
+        let mut world = cx.world.borrow_mut();
+        let ws2 = &mut world.procs[cx.pid as usize].ws2;
+        (ws2.startup_count > 0).then(|| {
+            ws2.calls_under_way += 1;
+            ws2.generation
+        })
+    };
+    if generation.is_none() {
+        cx.ret(id, SOCKET_ERROR, Some(WSANOTINITIALISED), Detail::None);
+    }
+    generation
+}
+
+/// Ends API call `id` with its result; the last call under way unloads the providers a
+/// final WSACleanup left loaded for it.
+pub(crate) async fn leave(cx: &Cx, id: u32, ret: i32, error: Option<u32>, detail: Detail) {
+    let unloads = {
+        let mut world = cx.world.borrow_mut();
+        let ws2 = &mut world.procs[cx.pid as usize].ws2;
+        ws2.calls_under_way = ws2.calls_under_way.saturating_sub(1);
+        if ws2.calls_under_way == 0 {
+            std::mem::take(&mut ws2.unloads_waiting)
+        } else {
+            Vec::new()
+        }
+    };
+    for provider in unloads {
+        providers::free_library(cx, provider).await;
+    }
+    cx.ret(id, ret, error, detail);
+}
+
+/// Whether no final WSACleanup began since the call of `generation` did.
+pub(crate) fn current(cx: &Cx, generation: u32) -> bool {
+    cx.world.borrow().procs[cx.pid as usize].ws2.generation == generation
+}
+
+/// The mutant ws2_32 model that keeps what a call started too late.
+pub(crate) fn keeps_late_startups(cx: &Cx) -> bool {
+    cx.world.borrow().ws2_model.defect == Some(Ws2Defect::KeepsLateStartups)
+}
+
+/// The final WSACleanup's FreeLibrary of a provider it cleaned up: now, or, while API
+/// calls of the process are under way, by the last of them to return (model choice).
+pub(crate) async fn unload(cx: &Cx, provider: ProviderIx) {
+    let calls = {
+        let mut world = cx.world.borrow_mut();
+        let ws2 = &mut world.procs[cx.pid as usize].ws2;
+        if ws2.calls_under_way > 0 {
+            ws2.unloads_waiting.push(provider);
+        }
+        ws2.calls_under_way
+    };
+    if calls > 0 {
+        cx.emit(EventKind::UnloadDeferred { provider, calls });
+    } else {
+        providers::free_library(cx, provider).await;
+    }
 }
 
 /// Takes ws2_32's provider-loading lock (one thread of a process loads and starts a
@@ -126,59 +193,86 @@ pub(crate) fn unlock_loading(cx: &Cx) {
     }
 }
 
-/// Loads and starts `provider` in this process unless ws2_32 already did; false when
-/// its WSPStartup failed (the DLL is unloaded again, nothing is left behind).
-async fn ensure_started(cx: &Cx, provider: ProviderIx, entry: u32) -> bool {
+/// Loads and starts `provider` in this process unless ws2_32 already did. Fails with
+/// WSAEPROVIDERFAILEDINIT when its WSPStartup failed, and with WSANOTINITIALISED when a
+/// final WSACleanup began since the call of `generation` did (a start-up that
+/// succeeded meanwhile is undone: nobody would clean it up). Either way the DLL is
+/// unloaded again and nothing is left behind.
+async fn ensure_started(
+    cx: &Cx,
+    provider: ProviderIx,
+    entry: u32,
+    generation: u32,
+) -> Result<(), u32> {
     if !lock_loading(cx, |ws2| ws2.started.contains_key(&provider)).await {
-        return true;
+        return Ok(());
+    }
+    if !current(cx, generation) {
+        unlock_loading(cx);
+        return Err(WSANOTINITIALISED);
     }
     providers::load_library(cx, provider).await;
     let (ret, _) = transport::wsp_startup(cx, provider, Client::Ws2, Some(entry)).await;
-    if ret == NO_ERROR {
+    let kept = ret == NO_ERROR && (current(cx, generation) || keeps_late_startups(cx));
+    if kept {
         cx.world.borrow_mut().procs[cx.pid as usize]
             .ws2
             .started
             .insert(provider, 1);
     }
     unlock_loading(cx);
-    if ret != NO_ERROR {
-        providers::free_library(cx, provider).await;
+    if kept {
+        return Ok(());
     }
-    ret == NO_ERROR
+    if ret == NO_ERROR {
+        transport::wsp_cleanup(cx, provider, Client::Ws2).await;
+    }
+    providers::free_library(cx, provider).await;
+    Err(if ret == NO_ERROR {
+        WSANOTINITIALISED
+    } else {
+        WSAEPROVIDERFAILEDINIT
+    })
 }
 
 /// WSASocket; `san` routes the socket through the switch to that SAN provider.
 pub async fn socket(cx: &Cx, name: &str, entry: u32, san: Option<ProviderIx>) {
     let id = cx.call(Call::WSASocket { entry });
-    if !initialised(cx) {
-        cx.ret(id, SOCKET_ERROR, Some(WSANOTINITIALISED), Detail::None);
+    let Some(generation) = enter(cx, id) else {
         return;
-    }
+    };
+    let (ret, error, detail) = match make_socket(cx, name, entry, san, generation).await {
+        Ok(handle) => (NO_ERROR, None, Detail::Socket { handle }),
+        Err(error) => (SOCKET_ERROR, Some(error), Detail::None),
+    };
+    leave(cx, id, ret, error, detail).await;
+}
+
+async fn make_socket(
+    cx: &Cx,
+    name: &str,
+    entry: u32,
+    san: Option<ProviderIx>,
+    generation: u32,
+) -> Result<SocketHandle, u32> {
     let provider = cx.world.borrow().catalog.entry(entry).map(|e| e.provider);
-    let Some(provider) = provider else {
-        cx.ret(id, SOCKET_ERROR, Some(WSAEINVAL), Detail::None);
-        return;
-    };
-    if !ensure_started(cx, provider, entry).await {
-        cx.ret(id, SOCKET_ERROR, Some(WSAEPROVIDERFAILEDINIT), Detail::None);
-        return;
+    let provider = provider.ok_or(WSAEINVAL)?;
+    ensure_started(cx, provider, entry, generation).await?;
+    let made = transport::wsp_socket(cx, provider, entry, san).await;
+    // A final WSACleanup began meanwhile: the call lost the race (model choice). A
+    // socket made before it began is the clean-up's (the provider's final WSPCleanup
+    // resets it, and ws2_32 forgot its handles); one asked for later was refused.
+    if !current(cx, generation) {
+        return Err(WSANOTINITIALISED);
     }
-    let handle = match transport::wsp_socket(cx, provider, entry, san).await {
-        Ok(handle) => handle,
-        Err(error) => {
-            cx.ret(id, SOCKET_ERROR, Some(error), Detail::None);
-            return;
-        }
-    };
-    {
-        let mut world = cx.world.borrow_mut();
-        let names = &mut world.procs[cx.pid as usize].ws2.names;
-        names.insert(name.to_string(), handle);
-        world
-            .socket_names
-            .push(((cx.pid, handle), name.to_string()));
-    }
-    cx.ret(id, 0, None, Detail::Socket { handle });
+    let handle = made?;
+    let mut world = cx.world.borrow_mut();
+    let names = &mut world.procs[cx.pid as usize].ws2.names;
+    names.insert(name.to_string(), handle);
+    world
+        .socket_names
+        .push(((cx.pid, handle), name.to_string()));
+    Ok(handle)
 }
 
 /// The handle and provider behind a socket name, if the process holds it open.
@@ -196,14 +290,12 @@ fn resolve(cx: &Cx, name: &str) -> (SocketHandle, Option<ProviderIx>) {
     (handle, provider)
 }
 
-/// Checks initialisation and the socket; returns the provider or ends the call.
-fn prologue(cx: &Cx, id: u32, provider: Option<ProviderIx>) -> Option<ProviderIx> {
-    if !initialised(cx) {
-        cx.ret(id, SOCKET_ERROR, Some(WSANOTINITIALISED), Detail::None);
-        return None;
-    }
+/// Begins a call on a socket ([`enter`]) and checks the socket; returns its provider,
+/// or ends the call.
+async fn prologue(cx: &Cx, id: u32, provider: Option<ProviderIx>) -> Option<ProviderIx> {
+    enter(cx, id)?;
     if provider.is_none() {
-        cx.ret(id, SOCKET_ERROR, Some(WSAENOTSOCK), Detail::None);
+        leave(cx, id, SOCKET_ERROR, Some(WSAENOTSOCK), Detail::None).await;
     }
     provider
 }
@@ -216,11 +308,11 @@ pub async fn send(cx: &Cx, name: &str, bytes: u32, mode: IoMode, completes: Comp
         mode,
         datagram: cx.datagram(socket),
     });
-    let Some(provider) = prologue(cx, id, provider) else {
+    let Some(provider) = prologue(cx, id, provider).await else {
         return;
     };
     let (ret, error, detail) = io::wsp_send(cx, provider, socket, bytes, mode, completes).await;
-    cx.ret(id, ret, error, detail);
+    leave(cx, id, ret, error, detail).await;
 }
 
 pub async fn recv(cx: &Cx, name: &str, mode: IoMode, completes: Completion) {
@@ -231,11 +323,11 @@ pub async fn recv(cx: &Cx, name: &str, mode: IoMode, completes: Completion) {
         mode,
         datagram,
     });
-    let Some(provider) = prologue(cx, id, provider) else {
+    let Some(provider) = prologue(cx, id, provider).await else {
         return;
     };
     let (ret, error, detail) = io::wsp_recv(cx, provider, socket, mode, completes).await;
-    cx.ret(id, ret, error, detail);
+    leave(cx, id, ret, error, detail).await;
 }
 
 /// ConnectEx or AcceptEx on a socket.
@@ -252,18 +344,18 @@ pub async fn connect_or_accept(
         _ => Call::ConnectEx { socket, mode },
     };
     let id = cx.call(call);
-    let Some(provider) = prologue(cx, id, provider) else {
+    let Some(provider) = prologue(cx, id, provider).await else {
         return;
     };
     let (ret, error, detail) =
         io::wsp_connect_or_accept(cx, provider, socket, kind, mode, completes).await;
-    cx.ret(id, ret, error, detail);
+    leave(cx, id, ret, error, detail).await;
 }
 
 pub async fn close(cx: &Cx, name: &str, how: CloseHow) {
     let (socket, provider) = resolve(cx, name);
     let id = cx.call(Call::CloseSocket { socket, how });
-    let Some(provider) = prologue(cx, id, provider) else {
+    let Some(provider) = prologue(cx, id, provider).await else {
         return;
     };
     let (ret, error) = io::wsp_close_socket(cx, provider, socket, how).await;
@@ -274,7 +366,7 @@ pub async fn close(cx: &Cx, name: &str, how: CloseHow) {
         names.remove(name);
     }
     drop(world);
-    cx.ret(id, ret, error, Detail::None);
+    leave(cx, id, ret, error, Detail::None).await;
 }
 
 pub async fn select(cx: &Cx, name: &str, events: &[FdEvent], via: NotifyVia) {
@@ -300,9 +392,11 @@ pub async fn select(cx: &Cx, name: &str, events: &[FdEvent], via: NotifyVia) {
         },
     };
     let id = cx.call(call);
-    let Some(provider) = prologue(cx, id, provider) else {
+    let Some(provider) = prologue(cx, id, provider).await else {
         return;
     };
-    io::wsp_select(cx, provider, socket, mask, via).await;
-    cx.ret(id, NO_ERROR, None, Detail::None);
+    match io::wsp_select(cx, provider, socket, mask, via).await {
+        None => leave(cx, id, NO_ERROR, None, Detail::None).await,
+        Some(error) => leave(cx, id, SOCKET_ERROR, Some(error), Detail::None).await,
+    }
 }

@@ -5,6 +5,8 @@ pub const NO_ERROR: i32 = 0;
 /// Failure: what a call returns when it fails; the error code is reported separately.
 pub const SOCKET_ERROR: i32 = -1;
 
+/// The handle is invalid: a lookup handle a final WSACleanup forgot.
+pub const WSA_INVALID_HANDLE: u32 = 6;
 /// Not enough memory: how a provider reports a failed allocation.
 pub const WSA_NOT_ENOUGH_MEMORY: u32 = 8;
 /// The overlapped operation was aborted (e.g. by a cleanup or a close).
@@ -79,6 +81,7 @@ pub const FD_CLOSE: u32 = 0x20;
 pub fn error_name(code: u32) -> &'static str {
     match code {
         0 => "NO_ERROR",
+        WSA_INVALID_HANDLE => "WSA_INVALID_HANDLE",
         WSA_NOT_ENOUGH_MEMORY => "WSA_NOT_ENOUGH_MEMORY",
         WSA_OPERATION_ABORTED => "WSA_OPERATION_ABORTED",
         WSA_IO_PENDING => "WSA_IO_PENDING",

@@ -8,9 +8,8 @@
 //! - random byte-level damage to the shipped scenarios: it loads and runs, or it is
 //!   refused with a positioned error; through the binary, exit code 0/1 or 2.
 //!
-//! Two kinds of run are checked for determinism, budget and replay only (see
-//! `common/props.rs`): the known race of a WSASocket with the final WSACleanup, and a
-//! `Spi` step ending a start-up or session it did not make.
+//! One kind of run is checked for determinism, budget and replay only (see
+//! `common/props.rs`): a `Spi` step ending a start-up or session it did not make.
 //!
 //! Default cases (1,000 scenarios × 3 seeds, 10,000 damaged files, 64 through the binary)
 //! take about 10 s in the debug profile on two cores; `PROPTEST_CASES=N` sets all three

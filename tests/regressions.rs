@@ -119,6 +119,21 @@ const CASES: &[(&str, &[u64], &str)] = &[
         MANY,
         "#33 t=7 a0/-            complete recv#0",
     ),
+    (
+        "socket-outlives-final-cleanup.ron",
+        &[19],
+        "msafd.dll stays loaded: 1 API call under way",
+    ),
+    (
+        "lookup-after-restart.ron",
+        &[546],
+        "WSALookupServiceEnd()                                -> SOCKET_ERROR, WSA_INVALID_HANDLE (6)",
+    ),
+    (
+        "switch-starts-as-tcp-cleans-up.ron",
+        &[9],
+        "<- msafd!WSPSocket (#17)                           -> SOCKET_ERROR, WSAENETDOWN (10050)",
+    ),
 ];
 
 fn load(file: &str) -> Scenario {

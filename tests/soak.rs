@@ -99,15 +99,14 @@ fn report(start: Instant, covered: u64, damaged: u64, tally: &props::Tally) {
     let seconds = start.elapsed().as_secs_f64().max(0.001);
     println!(
         "soak: {:.0} s · {covered} scenarios ({:.0}/s) · {} runs · {} events · {} deadlocks · \
-         {} ledger checks · skipped: {} runs with the known race of an API call and the final WSACleanup, {} with a `Spi` step \
-         ending what it had not started · {damaged} damaged files",
+         {} ledger checks · skipped: {} runs with a `Spi` step ending what it had not started · \
+         {damaged} damaged files",
         seconds,
         covered as f64 / seconds,
         tally.runs,
         tally.events,
         tally.deadlocks,
         tally.ledger_checks,
-        tally.races_skipped,
         tally.misuse_skipped,
     );
 }

@@ -26,6 +26,9 @@ pub enum Ws2Defect {
     /// At the final WSACleanup, unloads the version-1 namespace providers it started
     /// without calling their NSPCleanup.
     SkipsNspCleanup,
+    /// Keeps a provider an API call started after another thread's final WSACleanup
+    /// began, instead of cleaning it up again.
+    KeepsLateStartups,
 }
 
 pub static WS2_MODELS: &[Ws2Model] = &[
@@ -46,6 +49,12 @@ pub static WS2_MODELS: &[Ws2Model] = &[
         breaks: Some(ContractId::Ws2Balanced),
         about: "At the final WSACleanup, unloads the namespace providers it started with NSPStartup without calling their NSPCleanup.",
         defect: Some(Ws2Defect::SkipsNspCleanup),
+    },
+    Ws2Model {
+        name: "keeps_late_startups",
+        breaks: Some(ContractId::Ws2Balanced),
+        about: "Keeps a provider that a WSASocket or a lookup started after another thread's final WSACleanup began, which nobody then cleans up.",
+        defect: Some(Ws2Defect::KeepsLateStartups),
     },
 ];
 

@@ -170,6 +170,7 @@ pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// corresponding WSPCleanup call"): when a TCP provider's final WSPCleanup returns, the
 /// switch inside it has made one WSPCleanup per WSPStartupEx on each SAN provider.
 fn switch_balanced(facts: &Facts, report: &mut Report) {
+    let undone = undone_by_the_switch(facts);
     // (process, TCP provider, SAN provider) -> start-ups not matched yet.
     let mut open: SmallMap<(Pid, ProviderIx, ProviderIx), i64> = SmallMap::new();
     for (index, event) in facts.events.iter().enumerate() {
@@ -178,9 +179,12 @@ fn switch_balanced(facts: &Facts, report: &mut Report) {
             EventKind::Return {
                 id, ret, detail, ..
             } => {
-                let Some((_, call)) = facts.call_of(*id) else {
+                let Some((call_index, call)) = facts.call_of(*id) else {
                     continue;
                 };
+                if undone.contains(&call_index) {
+                    continue;
+                }
                 match *call {
                     Call::WSPStartupEx {
                         provider: san,
@@ -242,13 +246,83 @@ fn switch_balanced(facts: &Facts, report: &mut Report) {
     }
 }
 
-/// ws2_32's own counts: each final WSACleanup matches the start-ups it owns.
+/// The call events (indices) of the switch's start-ups it undid itself, with those
+/// undoing WSPCleanup calls: a WSPCleanup by the switch made by a thread in WSPSocket
+/// rather than in its provider's WSPCleanup undoes the last start-up that thread made
+/// there (model choice: the switch's start-up raced its provider's final clean-up).
+/// Neither is the final clean-up's to match.
+fn undone_by_the_switch(facts: &Facts) -> SmallSet<usize> {
+    let mut undone = SmallSet::new();
+    // Per thread: the calls under way (call index, call), innermost last.
+    let mut stacks: SmallMap<(Pid, Option<Tid>), Vec<(usize, &Call)>> = SmallMap::new();
+    // Per thread, TCP and SAN provider: the call index of the last start-up made.
+    let mut last: SmallMap<(Pid, Option<Tid>, ProviderIx, ProviderIx), usize> = SmallMap::new();
+    for (index, event) in facts.events.iter().enumerate() {
+        let thread = (event.process, event.thread);
+        match &event.kind {
+            EventKind::Call { call, .. } => {
+                let stack = stacks.entry(thread).or_default();
+                if let Call::WSPCleanup {
+                    provider: san,
+                    client: Client::Switch(base),
+                } = *call
+                {
+                    let in_cleanup = stack.iter().any(
+                        |(_, c)| matches!(c, Call::WSPCleanup { provider, .. } if *provider == base),
+                    );
+                    let key = (event.process, event.thread, base, san);
+                    if !in_cleanup && let Some(start) = last.remove(&key) {
+                        undone.insert(start);
+                        undone.insert(index);
+                    }
+                }
+                stack.push((index, call));
+            }
+            EventKind::Return { id, ret, .. } => {
+                let Some((call_index, call)) = facts.call_of(*id) else {
+                    continue;
+                };
+                if let Some(stack) = stacks.get_mut(&thread)
+                    && stack.last().is_some_and(|(i, _)| *i == call_index)
+                {
+                    stack.pop();
+                }
+                if let Call::WSPStartupEx {
+                    provider: san,
+                    client: Client::Switch(base),
+                    ..
+                } = *call
+                    && *ret == 0
+                {
+                    last.insert((event.process, event.thread, base, san), call_index);
+                }
+            }
+            _ => {}
+        }
+    }
+    undone
+}
+
+/// An API call under way on a thread: its id, the process's generation when it began
+/// (how many final WSACleanup calls had begun), and the start-ups it made after
+/// another thread's final WSACleanup began, which are its own to undo.
+struct ApiCall {
+    id: u32,
+    generation: u32,
+    late: i64,
+}
+
+/// ws2_32's own counts: each final WSACleanup matches the start-ups it owns, and an API
+/// call that started a provider after a final WSACleanup began cleans it up itself
+/// before it returns (model choice: nobody else would).
 fn ws2_counts(facts: &Facts, report: &mut Report) {
     type Counts = SmallMap<ProviderIx, i64>;
     // Start-ups not yet owned by a final WSACleanup, per process.
     let mut balance: SmallMap<Pid, Counts> = SmallMap::new();
     // Final WSACleanup calls under way: call id -> (process, thread, what they own).
     let mut owned: SmallMap<u32, (Pid, Option<Tid>, Counts)> = SmallMap::new();
+    let mut generation: SmallMap<Pid, u32> = SmallMap::new();
+    let mut api: SmallMap<(Pid, Option<Tid>), ApiCall> = SmallMap::new();
     for (index, event) in facts.events.iter().enumerate() {
         let pid = event.process;
         match &event.kind {
@@ -258,8 +332,37 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
             } if is_final_cleanup(facts, *id) => {
                 let counts = balance.remove(&pid).unwrap_or_default();
                 owned.insert(*id, (pid, event.thread, counts));
+                let n = generation.entry(pid).or_insert(0);
+                *n = n.wrapping_add(1);
+            }
+            EventKind::Call { id, call } if event.depth == 0 && call.is_api() => {
+                let generation = generation.get(&pid).copied().unwrap_or(0);
+                let id = *id;
+                api.insert(
+                    (pid, event.thread),
+                    ApiCall {
+                        id,
+                        generation,
+                        late: 0,
+                    },
+                );
             }
             EventKind::Return { id, ret, .. } => {
+                let key = (pid, event.thread);
+                if api.get(&key).is_some_and(|call| call.id == *id) {
+                    let late = api.remove(&key).map_or(0, |call| call.late);
+                    if late != 0 {
+                        let name = facts.call_of(*id).map_or("", |(_, call)| call.name());
+                        report.violation(facts, index, || {
+                            format!(
+                                "{name} in {} returned with {} that ws2_32 made after another thread's final WSACleanup began and did not undo: nobody will clean it up",
+                                facts.process(pid),
+                                counted(late, "start-up")
+                            )
+                        });
+                    }
+                    continue;
+                }
                 if let Some((_, _, counts)) = owned.remove(id) {
                     report.exercised();
                     for (provider, n) in counts.into_iter().filter(|(_, n)| *n != 0) {
@@ -290,7 +393,11 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
                         provider,
                         client: Client::Ws2,
                     } if *ret == 0 => {
-                        *balance.entry(pid).or_default().entry(provider).or_insert(0) += 1;
+                        let now = generation.get(&pid).copied().unwrap_or(0);
+                        match api.get_mut(&(pid, event.thread)) {
+                            Some(call) if call.generation != now => call.late += 1,
+                            _ => *balance.entry(pid).or_default().entry(provider).or_insert(0) += 1,
+                        }
                     }
                     Call::WSPCleanup {
                         provider,
@@ -306,6 +413,14 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
                             .map(|(_, value)| value)
                             .find(|(p, t, _)| *p == pid && *t == event.thread)
                             .map(|(_, _, counts)| counts);
+                        if within.is_none()
+                            && let Some(call) = api
+                                .get_mut(&(pid, event.thread))
+                                .filter(|call| call.late > 0)
+                        {
+                            call.late -= 1;
+                            continue;
+                        }
                         let counts = match within {
                             Some(counts) => counts,
                             None => balance.entry(pid).or_default(),
@@ -318,6 +433,7 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
             EventKind::ProcessEnded { .. } => {
                 balance.remove(&pid);
                 owned.retain(|_, (p, _, _)| *p != pid);
+                api.retain(|(p, _), _| *p != pid);
             }
             _ => {}
         }

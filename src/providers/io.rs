@@ -8,6 +8,22 @@ use crate::world::kernel::{OpState, SockState};
 use crate::world::{Cx, WaitFor};
 use crate::wsa::*;
 
+/// Why the provider refuses a call on `socket` now, if it does (model choice): once its
+/// last start-up is cleaned up (`Cx::takes_calls`), WSAENETDOWN, the code every SPI
+/// socket function documents (none documents WSANOTINITIALISED); WSAENOTSOCK for a
+/// socket closed or reset meanwhile (by another thread, or by the final clean-up that
+/// ran while this call was on its way).
+fn refuses(cx: &Cx, provider: ProviderIx, socket: SocketHandle) -> Option<u32> {
+    if !cx.takes_calls(provider, false) {
+        return Some(WSAENETDOWN);
+    }
+    let open = cx.world.borrow().procs[cx.pid as usize]
+        .sockets
+        .get(&socket)
+        .is_some_and(|sock| sock.state == SockState::Open);
+    (!open).then_some(WSAENOTSOCK)
+}
+
 /// Waits for a blocking operation and turns its result into a return.
 async fn finish_blocking(cx: &Cx, op: OpId) -> (i32, Option<u32>, Detail) {
     cx.wait(WaitFor::Operation { op }).await;
@@ -33,6 +49,10 @@ pub async fn wsp_send(
         datagram: cx.datagram(socket),
     });
     cx.yield_point().await;
+    if let Some(error) = refuses(cx, provider, socket) {
+        cx.ret(id, SOCKET_ERROR, Some(error), Detail::None);
+        return (SOCKET_ERROR, Some(error), Detail::None);
+    }
     let delay = cx.latency(completes);
     let result = match (mode, delay) {
         // Buffered: the data is handed to the kernel socket, which sends it later.
@@ -97,6 +117,10 @@ async fn operation(
 ) -> (i32, Option<u32>, Detail) {
     let id = cx.call(call);
     cx.yield_point().await;
+    if let Some(error) = refuses(cx, provider, socket) {
+        cx.ret(id, SOCKET_ERROR, Some(error), Detail::None);
+        return (SOCKET_ERROR, Some(error), Detail::None);
+    }
     let delay = cx.latency(completes);
     let bytes = if kind == OpKind::Recv { 100 } else { 0 };
     let op = cx.start_op(provider, socket, kind, mode, bytes, delay);
@@ -167,7 +191,7 @@ pub async fn wsp_select(
     socket: SocketHandle,
     events: u32,
     via: NotifyVia,
-) {
+) -> Option<u32> {
     let call = match via {
         NotifyVia::Message => Call::WSPAsyncSelect {
             provider,
@@ -182,6 +206,10 @@ pub async fn wsp_select(
     };
     let id = cx.call(call);
     cx.yield_point().await;
+    if let Some(error) = refuses(cx, provider, socket) {
+        cx.ret(id, SOCKET_ERROR, Some(error), Detail::None);
+        return Some(error);
+    }
     if let Some(sock) = cx.world.borrow_mut().procs[cx.pid as usize]
         .sockets
         .get_mut(&socket)
@@ -189,4 +217,5 @@ pub async fn wsp_select(
         sock.select = Some((events, via));
     }
     cx.ret(id, NO_ERROR, None, Detail::None);
+    None
 }

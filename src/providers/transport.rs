@@ -147,6 +147,9 @@ async fn start(
         unlock(cx, provider);
         reply
     };
+    if ret == NO_ERROR {
+        cx.count_start(provider, true);
+    }
     cx.ret(id, ret, error, detail);
     (ret, error)
 }
@@ -294,6 +297,9 @@ pub async fn wsp_cleanup(cx: &Cx, provider: ProviderIx, client: Client) -> (i32,
         }
         reply
     };
+    if ret == NO_ERROR {
+        cx.count_start(provider, false);
+    }
     cx.ret(id, ret, error, detail);
     (ret, error)
 }
@@ -517,6 +523,13 @@ pub async fn wsp_socket(
 ) -> Result<SocketHandle, u32> {
     let id = cx.call(Call::WSPSocket { provider, entry });
     cx.yield_point().await;
+    // No new socket once the provider's final clean-up began (it would outlive it):
+    // WSAENETDOWN, as for the other socket calls (`io::refuses`; model choice).
+    if !cx.takes_calls(provider, true) {
+        let ret = failure(cx, provider);
+        cx.ret(id, ret, Some(WSAENETDOWN), Detail::None);
+        return Err(WSAENETDOWN);
+    }
     let below = if san::is_san(cx, provider) {
         layered::Below::Base
     } else {

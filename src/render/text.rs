@@ -347,6 +347,14 @@ fn line(
             ),
             Some("[access violation: the process dies]".to_string()),
         ),
+        EventKind::UnloadDeferred { provider, calls } => (
+            format!(
+                "{}.dll stays loaded: {calls} API call{} under way",
+                labels.provider(*provider),
+                if *calls == 1 { "" } else { "s" }
+            ),
+            Some("[the last to return unloads it; model choice]".to_string()),
+        ),
         EventKind::ThreadKilled => ("thread killed".to_string(), None),
         EventKind::Waits { on } => {
             let holder = |holder: &Option<Tid>| match holder {

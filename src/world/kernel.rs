@@ -312,6 +312,35 @@ impl Cx {
         }
     }
 
+    /// Counts a start-up (`up`) or clean-up of `provider` here that succeeded
+    /// (`Instance::started`).
+    pub fn count_start(&self, provider: ProviderIx, up: bool) {
+        let mut world = self.world.borrow_mut();
+        if let Some(instance) = world.procs[self.pid as usize].instances.get_mut(&provider) {
+            instance.started = if up {
+                instance.started.saturating_add(1)
+            } else {
+                instance.started.saturating_sub(1)
+            };
+        }
+    }
+
+    /// Whether `provider` takes a socket call in this process now: not once its last
+    /// start-up is cleaned up (model choice). While its final clean-up runs it makes no
+    /// new socket (`new_socket`) but takes an operation, which that clean-up then
+    /// cancels with the others.
+    pub fn takes_calls(&self, provider: ProviderIx, new_socket: bool) -> bool {
+        let world = self.world.borrow();
+        let instance = world.procs[self.pid as usize].instances.get(&provider);
+        instance.is_some_and(|i| {
+            if new_socket {
+                i.started > 0 && !i.cleanup_owns_pending
+            } else {
+                i.started > 0 || i.cleanup_owns_pending
+            }
+        })
+    }
+
     /// A final clean-up of `provider` begins: it owns the process's pending
     /// operations on it until [`Cx::end_cleanup`].
     pub fn begin_cleanup(&self, provider: ProviderIx) {

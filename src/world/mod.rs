@@ -137,6 +137,14 @@ pub struct Ws2State {
     pub loading_waiters: Vec<TaskId>,
     /// The socket handles the application holds, by scenario name.
     pub names: std::collections::BTreeMap<String, SocketHandle>,
+    /// Bumped when a final WSACleanup begins: a call under way that began before finds
+    /// it changed, and starts nothing more (model choice, `ws2::enter`).
+    pub generation: u32,
+    /// API calls of this process past their "initialised" check and not yet returned.
+    pub calls_under_way: u32,
+    /// Providers a final WSACleanup cleaned up and left loaded for the calls under way:
+    /// the last of them to return unloads them (model choice, `ws2::unload`).
+    pub unloads_waiting: Vec<ProviderIx>,
 }
 
 /// A provider DLL's globals in one process: they exist while the DLL is loaded.
@@ -163,6 +171,10 @@ pub struct Instance {
     /// choice: an operation is completed or aborted, never both).
     pub cleanup_owns_pending: bool,
     pub completions_waiting: Vec<TaskId>,
+    /// WSPStartup and WSPStartupEx calls that succeeded here less the WSPCleanup calls
+    /// that succeeded, as ws2sim counts the calls' returns (whatever the model keeps):
+    /// the provider takes socket calls while it is above 0 (`Cx::takes_calls`).
+    pub started: u32,
 }
 
 pub struct Proc {

@@ -181,6 +181,7 @@ impl StreamHash {
                 self.mix(22 | u64::from(*provider) << 8);
                 routine.hash(self);
             }
+            K::UnloadDeferred { provider, calls } => self.pair(23, *provider, *calls),
         }
     }
 

@@ -13,7 +13,7 @@ use crate::scenario::{CatalogEntry, Name, NspVersion, ProviderId};
 use crate::world::{Cx, World};
 use crate::wsa::*;
 
-use super::{initialised, lock_loading, unlock_loading};
+use super::{current, enter, leave, lock_loading, unlock_loading};
 
 /// A provider that took part in a lookup.
 #[derive(Clone, Copy)]
@@ -55,10 +55,9 @@ fn providers_of(world: &World, namespace: u32, version: NspVersion) -> Vec<Provi
 /// one; when none serves, WSASERVICE_NOT_FOUND.
 pub async fn lookup(cx: &Cx, namespace: u32, name: Name) {
     let id = cx.call(Call::WSALookupServiceBegin { namespace, name });
-    if !initialised(cx) {
-        cx.ret(id, SOCKET_ERROR, Some(WSANOTINITIALISED), Detail::None);
+    let Some(generation) = enter(cx, id) else {
         return;
-    }
+    };
     let (v1, v2) = {
         let world = cx.world.borrow();
         (
@@ -68,7 +67,7 @@ pub async fn lookup(cx: &Cx, namespace: u32, name: Name) {
     };
     let mut served = Vec::new();
     for provider in v1 {
-        if !ensure_started(cx, provider).await {
+        if !ensure_started(cx, provider, generation).await {
             continue;
         }
         let call = Call::NSPLookupServiceBegin {
@@ -86,20 +85,33 @@ pub async fn lookup(cx: &Cx, namespace: u32, name: Name) {
             served.push(Served::V2(provider));
         }
     }
-    if served.is_empty() {
-        cx.ret(id, SOCKET_ERROR, Some(WSASERVICE_NOT_FOUND), Detail::None);
+    // A final WSACleanup that began meanwhile cleaned up what served (model choice).
+    let error = if !current(cx, generation) {
+        Some(WSANOTINITIALISED)
+    } else if served.is_empty() {
+        Some(WSASERVICE_NOT_FOUND)
+    } else {
+        None
+    };
+    if let Some(error) = error {
+        leave(cx, id, SOCKET_ERROR, Some(error), Detail::None).await;
         return;
     }
-    cx.ret(id, NO_ERROR, None, Detail::None);
+    leave(cx, id, NO_ERROR, None, Detail::None).await;
     for next in [true, false] {
         let id = cx.call(if next {
             Call::WSALookupServiceNext
         } else {
             Call::WSALookupServiceEnd
         });
-        // Another thread's final WSACleanup may have come in between.
-        if !initialised(cx) {
-            cx.ret(id, SOCKET_ERROR, Some(WSANOTINITIALISED), Detail::None);
+        // Another thread's final WSACleanup may have come in between: Winsock is not
+        // started, or was started again and the lookup handle is one the clean-up forgot
+        // (model choice: its providers may be unloaded).
+        let Some(now) = enter(cx, id) else {
+            return;
+        };
+        if now != generation {
+            leave(cx, id, SOCKET_ERROR, Some(WSA_INVALID_HANDLE), Detail::None).await;
             return;
         }
         let mut answered = false;
@@ -120,31 +132,49 @@ pub async fn lookup(cx: &Cx, namespace: u32, name: Name) {
         }
         // An NSPv2 host that ended since Begin took its session along (SPEC section 3).
         if answered {
-            cx.ret(id, NO_ERROR, None, Detail::None);
+            leave(cx, id, NO_ERROR, None, Detail::None).await;
         } else {
-            cx.ret(id, SOCKET_ERROR, Some(WSASERVICE_NOT_FOUND), Detail::None);
+            leave(
+                cx,
+                id,
+                SOCKET_ERROR,
+                Some(WSASERVICE_NOT_FOUND),
+                Detail::None,
+            )
+            .await;
         }
     }
 }
 
-/// Loads `provider` and calls NSPStartup unless ws2_32 already did in this process.
-async fn ensure_started(cx: &Cx, provider: ProviderIx) -> bool {
+/// Loads `provider` and calls NSPStartup unless ws2_32 already did in this process;
+/// false when NSPStartup failed, or when a final WSACleanup began since the call of
+/// `generation` did (a start-up that succeeded meanwhile is undone, as for transport
+/// providers: nobody would clean it up).
+async fn ensure_started(cx: &Cx, provider: ProviderIx, generation: u32) -> bool {
     if !lock_loading(cx, |ws2| ws2.nsp_started.contains_key(&provider)).await {
         return true;
     }
+    if !current(cx, generation) {
+        unlock_loading(cx);
+        return false;
+    }
     providers::load_library(cx, provider).await;
     let started = nsp_startup(cx, provider, Client::Ws2).await == NO_ERROR;
-    if started {
+    let kept = started && (current(cx, generation) || super::keeps_late_startups(cx));
+    if kept {
         cx.world.borrow_mut().procs[cx.pid as usize]
             .ws2
             .nsp_started
             .insert(provider, 1);
     }
     unlock_loading(cx);
-    if !started {
+    if started && !kept {
+        nsp_cleanup(cx, provider, Client::Ws2, ProviderId::Own).await;
+    }
+    if !kept {
         providers::free_library(cx, provider).await;
     }
-    started
+    kept
 }
 
 /// The namespace part of the final WSACleanup (SPEC section 3), after the transport
@@ -165,7 +195,7 @@ pub async fn final_cleanup(cx: &Cx, taken: SmallMap<ProviderIx, u32>) {
                 nsp_cleanup(cx, provider, Client::Ws2, ProviderId::Own).await;
             }
         }
-        providers::free_library(cx, provider).await;
+        super::unload(cx, provider).await;
     }
     nshost::end_sessions(cx).await;
     for provider in nshost::hosted_by(cx) {
@@ -183,38 +213,31 @@ pub async fn advertise(cx: &Cx, provider: ProviderIx) {
         provider,
         null_routines,
     });
-    let error = if !initialised(cx) {
-        Some(WSANOTINITIALISED)
-    } else if required_missing || nshost::serving(cx, provider) {
-        Some(WSAEINVAL)
-    } else {
-        None
-    };
-    if let Some(code) = error {
-        cx.ret(id, SOCKET_ERROR, Some(code), Detail::None);
+    if enter(cx, id).is_none() {
+        providers::free_library(cx, provider).await;
+        return;
+    }
+    if required_missing || nshost::serving(cx, provider) {
+        leave(cx, id, SOCKET_ERROR, Some(WSAEINVAL), Detail::None).await;
         providers::free_library(cx, provider).await;
         return;
     }
     nshost::advertise(cx, provider);
-    cx.ret(id, NO_ERROR, None, Detail::None);
+    leave(cx, id, NO_ERROR, None, Detail::None).await;
 }
 
 /// An `Unadvertise` step: the sessions left are run down, the RPC thread stops, and the
 /// host unloads the DLL.
 pub async fn unadvertise(cx: &Cx, provider: ProviderIx) {
     let id = cx.call(Call::WSAUnadvertiseProvider { provider });
-    let error = if !initialised(cx) {
-        Some(WSANOTINITIALISED)
-    } else if !nshost::hosted_here(cx, provider) {
-        Some(WSAEINVAL)
-    } else {
-        None
-    };
-    if let Some(code) = error {
-        cx.ret(id, SOCKET_ERROR, Some(code), Detail::None);
+    if enter(cx, id).is_none() {
+        return;
+    }
+    if !nshost::hosted_here(cx, provider) {
+        leave(cx, id, SOCKET_ERROR, Some(WSAEINVAL), Detail::None).await;
         return;
     }
     nshost::withdraw(cx, provider).await;
-    cx.ret(id, NO_ERROR, None, Detail::None);
+    leave(cx, id, NO_ERROR, None, Detail::None).await;
     providers::free_library(cx, provider).await;
 }

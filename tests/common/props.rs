@@ -1,20 +1,10 @@
 //! What must hold for every valid scenario with conforming models (issue 7), checked on
 //! one run: shared by `tests/properties.rs` and the ignored soak in `tests/soak.rs`.
 //!
-//! KNOWN GAP, skipped explicitly (see [`racing_cleanups`]): an API call of one thread
-//! that passed its "initialised" check before another thread's final WSACleanup began
-//! runs on while that clean-up runs. A WSASocket may start a provider the clean-up does
-//! not see (left started after the count reached 0: `ws2.balanced`) or create its
-//! socket on a provider being cleaned up (a later call on it runs unloaded code:
-//! `loader.no_code_after_unload`); a WSASend on a SAN socket may start an operation whose
-//! memory nobody frees; a lookup's Next or End may reach a V1 provider the clean-up
-//! unloaded (after a new WSAStartup, its stale handle is not refused). In an NSPv2 host,
-//! a client's session opened while the host's final WSACleanup runs outlives it and the
-//! client's end runs nothing down (`nspv2.session.ends_once`). How calls racing the final
-//! WSACleanup end is a decision for the ws2_32 and namespace models (real ws2_32 keeps a
-//! provider alive while a call holds a reference to it, and invalidates handles);
-//! until it is made, a run showing such a race is checked for determinism, budget and
-//! replay only.
+//! API calls racing another thread's final WSACleanup are checked like any other run
+//! (issue 20): ws2_32 keeps provider DLLs loaded while its calls are under way, and a
+//! call that lost the race starts nothing (`ws2::enter`). The ledger check therefore
+//! waits, after a final WSACleanup, for the API calls under way then to return.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,9 +22,6 @@ pub struct Tally {
     pub deadlocks: u64,
     /// Final clean-ups whose ledger was checked.
     pub ledger_checks: u64,
-    /// Runs that showed the known race of an API call with the final WSACleanup (contract and ledger
-    /// checks skipped).
-    pub races_skipped: u64,
     /// Runs where a `Spi` step ended a start-up or session it had not made (contract
     /// and ledger checks skipped, see [`spi_client_misbehaved`]).
     pub misuse_skipped: u64,
@@ -124,10 +111,6 @@ pub fn check_seed(scenario: &Scenario, seed: u64, tally: &mut Tally) -> Result<(
         RunEnd::Panicked(panic) => {
             return Err(format!("built-in code panicked: {}", panic.message));
         }
-    }
-    if !racing_cleanups(&first).is_empty() {
-        tally.races_skipped += 1;
-        return Ok(());
     }
     if spi_client_misbehaved(&first) {
         tally.misuse_skipped += 1;
@@ -242,37 +225,6 @@ pub fn spi_client_misbehaved(run: &Run) -> bool {
     false
 }
 
-/// The WSACleanup calls (by call id) made while an API call, or an NSPv2Startup in an
-/// NSPv2 host, of the same process was under way: the known race of the module comment.
-pub fn racing_cleanups(run: &Run) -> BTreeSet<u32> {
-    let mut under_way: BTreeMap<u32, Pid> = BTreeMap::new();
-    let mut racing = BTreeSet::new();
-    for event in &run.events {
-        match &event.kind {
-            // Any API call; and in an NSPv2 host, a client's session being opened
-            // (NSPv2Startup runs in the host process), which races the host's own final
-            // WSACleanup the same way.
-            EventKind::Call { id, call }
-                if is_api(call) || matches!(call, Call::NSPv2Startup { .. }) =>
-            {
-                under_way.insert(*id, event.process);
-            }
-            EventKind::Call {
-                id,
-                call: Call::WSACleanup,
-            } if under_way.values().any(|p| *p == event.process) => {
-                racing.insert(*id);
-            }
-            EventKind::Return { id, .. } => {
-                under_way.remove(id);
-            }
-            EventKind::ProcessEnded { .. } => under_way.retain(|_, p| *p != event.process),
-            _ => {}
-        }
-    }
-    racing
-}
-
 /// For every process whose final WSACleanup returned (count 1 -> 0) while no `Spi`
 /// step of it held a provider DLL (a direct call under way, or a start-up not yet
 /// cleaned up), no other WSACleanup of it was still running, no WSAStartup of it
@@ -291,6 +243,11 @@ pub fn ledger_balanced(run: &Run, tally: &mut Tally) -> Result<(), String> {
     // clean-up still runs, what it cleans up is not yet released.
     let mut cleanups: BTreeMap<u32, Pid> = BTreeMap::new();
     let mut restarted: BTreeSet<u32> = BTreeSet::new();
+    // API calls under way per process, and the final clean-ups whose check waits for
+    // them: ws2_32 leaves the unloads to the last of those calls (process -> the
+    // clean-up's event index).
+    let mut under_way: BTreeMap<Pid, u32> = BTreeMap::new();
+    let mut waiting: BTreeMap<Pid, usize> = BTreeMap::new();
     for (index, event) in run.events.iter().enumerate() {
         let pid = event.process;
         match &event.kind {
@@ -312,11 +269,16 @@ pub fn ledger_balanced(run: &Run, tally: &mut Tally) -> Result<(), String> {
             EventKind::ProcessEnded { .. } => {
                 spi_loads.remove(&pid);
                 cleanups.retain(|_, p| *p != pid);
+                under_way.remove(&pid);
+                waiting.remove(&pid);
             }
             EventKind::Call { id, call } => {
                 calls.insert(*id, call);
                 if *call == Call::WSACleanup {
                     cleanups.insert(*id, pid);
+                }
+                if call.is_api() {
+                    *under_way.entry(pid).or_insert(0) += 1;
                 }
             }
             EventKind::Return {
@@ -327,18 +289,33 @@ pub fn ledger_balanced(run: &Run, tally: &mut Tally) -> Result<(), String> {
                 };
                 cleanups.remove(id);
                 let other_cleanup = cleanups.values().any(|p| *p == pid);
-                // Winsock started again while a final clean-up ran: what the new start
-                // loads is not that clean-up's to release.
+                // Winsock started again while a final clean-up ran, or before the calls
+                // it waited for returned: what the new start loads is not that
+                // clean-up's to release.
                 if is_startup(call) && *ret == 0 {
                     restarted.extend(cleanups.iter().filter(|(_, p)| **p == pid).map(|(c, _)| *c));
+                    waiting.remove(&pid);
                 }
+                let calls_left = if call.is_api() {
+                    let n = under_way.entry(pid).or_insert(0);
+                    *n = n.saturating_sub(1);
+                    *n
+                } else {
+                    under_way.get(&pid).copied().unwrap_or(0)
+                };
                 let held = spi_loads.get(&pid).copied().unwrap_or(0);
                 let last = matches!(detail, Detail::Count { last: true, .. });
                 let checked = *call == Call::WSACleanup && *ret == 0 && last;
                 let skip = other_cleanup || restarted.contains(id);
-                if !checked || held != 0 || skip {
+                if checked && held == 0 && !skip {
+                    waiting.insert(pid, index);
+                }
+                if calls_left > 0 || spi_loads.get(&pid).copied().unwrap_or(0) != 0 {
                     continue;
                 }
+                let Some(cleanup) = waiting.remove(&pid) else {
+                    continue;
+                };
                 tally.ledger_checks += 1;
                 let held: Vec<_> = live.iter().filter(|r| owner.get(r) == Some(&pid)).collect();
                 let dlls: Vec<_> = loaded
@@ -347,8 +324,9 @@ pub fn ledger_balanced(run: &Run, tally: &mut Tally) -> Result<(), String> {
                     .collect();
                 if !held.is_empty() || !dlls.is_empty() {
                     return Err(format!(
-                        "after the final WSACleanup of process {pid} (#{index}): resources \
-                         still held {held:?}, (process, provider) DLLs still loaded {dlls:?}"
+                        "after the final WSACleanup of process {pid} (#{cleanup}) and the API \
+                         calls under way then (#{index}): resources still held {held:?}, \
+                         (process, provider) DLLs still loaded {dlls:?}"
                     ));
                 }
             }
@@ -360,49 +338,4 @@ pub fn ledger_balanced(run: &Run, tally: &mut Tally) -> Result<(), String> {
 
 fn is_startup(call: &Call) -> bool {
     matches!(call, Call::WSAStartup { .. })
-}
-
-/// Whether `call` is an API call (ws2_32's, made by a scenario step) other than
-/// WSAStartup and WSACleanup. Every variant is named, so that a new call is sorted here.
-fn is_api(call: &Call) -> bool {
-    match call {
-        Call::WSASocket { .. }
-        | Call::WSASend { .. }
-        | Call::WSARecv { .. }
-        | Call::ConnectEx { .. }
-        | Call::AcceptEx { .. }
-        | Call::CloseSocket { .. }
-        | Call::WSAAsyncSelect { .. }
-        | Call::WSAEventSelect { .. }
-        | Call::WSALookupServiceBegin { .. }
-        | Call::WSALookupServiceNext
-        | Call::WSALookupServiceEnd
-        | Call::WSAAdvertiseProvider { .. }
-        | Call::WSAUnadvertiseProvider { .. } => true,
-        Call::WSAStartup { .. }
-        | Call::WSACleanup
-        | Call::WSPStartup { .. }
-        | Call::WSPCleanup { .. }
-        | Call::WSPStartupEx { .. }
-        | Call::WSPConnect { .. }
-        | Call::WSPAccept { .. }
-        | Call::WPUCompleteOverlappedRequest { .. }
-        | Call::WSPSocket { .. }
-        | Call::WSPSend { .. }
-        | Call::WSPRecv { .. }
-        | Call::WSPCloseSocket { .. }
-        | Call::WSPAsyncSelect { .. }
-        | Call::WSPEventSelect { .. }
-        | Call::NSPStartup { .. }
-        | Call::NSPCleanup { .. }
-        | Call::NSPLookupServiceBegin { .. }
-        | Call::NSPLookupServiceNext { .. }
-        | Call::NSPLookupServiceEnd { .. }
-        | Call::NSPv2Startup { .. }
-        | Call::NSPv2Cleanup { .. }
-        | Call::NSPv2ClientSessionRundown { .. }
-        | Call::NSPv2LookupServiceBegin { .. }
-        | Call::NSPv2LookupServiceNextEx { .. }
-        | Call::NSPv2LookupServiceEnd { .. } => false,
-    }
 }
