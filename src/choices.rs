@@ -45,6 +45,10 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
         choice: "A call that passed its \"initialised\" check before another thread's final WSACleanup began runs on. ws2_32 keeps every provider DLL of the process loaded while such a call is under way (the trace says \"stays loaded\"; the last call to return unloads it), and the call starts nothing more: a provider it started (WSPStartup, NSPStartup, or the switch's WSPStartupEx) after the clean-up began it cleans up again itself, and it fails with WSANOTINITIALISED. A provider refuses socket calls once its last start-up is cleaned up, and new sockets once its final WSPCleanup has begun, with WSAENETDOWN (no SPI socket function documents WSANOTINITIALISED); a lookup handle made before a final WSACleanup is refused with WSA_INVALID_HANDLE after Winsock starts again.",
     },
     ModelChoice {
+        topic: "Direct SPI calls that end what they did not start",
+        choice: "A provider cannot tell its SPI clients apart (WSPCleanup and NSPCleanup name none): a `Spi` WSPCleanup or NSPCleanup with no start-up of its own outstanding counts down what another client (ws2_32, a layer) started, and what that client meets afterwards is checked as usual. An NSPv2Cleanup or NSPv2ClientSessionRundown for a session the process never opened passes an argument the provider does not know: it answers WSAEINVAL, and the step is flagged under the NSPv2 session contracts as the client that broke the rule.",
+    },
+    ModelChoice {
         topic: "Completion routines",
         choice: "A completion routine runs when its operation completes, in the thread that issued it: there is no alertable wait.",
     },

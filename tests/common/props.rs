@@ -22,9 +22,9 @@ pub struct Tally {
     pub deadlocks: u64,
     /// Final clean-ups whose ledger was checked.
     pub ledger_checks: u64,
-    /// Runs where a `Spi` step ended a start-up or session it had not made (contract
-    /// and ledger checks skipped, see [`spi_client_misbehaved`]).
-    pub misuse_skipped: u64,
+    /// Runs where a `Spi` step ended a session it had not opened and was flagged for
+    /// it, as the client that broke the rule (see [`client_flagged`]).
+    pub client_flags: u64,
 }
 
 /// The scenario as a user would write it: RON that loads back to the same value.
@@ -112,11 +112,21 @@ pub fn check_seed(scenario: &Scenario, seed: u64, tally: &mut Tally) -> Result<(
             return Err(format!("built-in code panicked: {}", panic.message));
         }
     }
-    if spi_client_misbehaved(&first) {
-        tally.misuse_skipped += 1;
-        return Ok(());
+    let (client, model): (Vec<_>, Vec<_>) = first
+        .verdict
+        .violations
+        .iter()
+        .partition(|v| client_flagged(&first, v));
+    if !client.is_empty() {
+        if !spi_client_misbehaved(&first) {
+            return Err(format!(
+                "{} flagged a `Spi` step that broke no client rule",
+                client[0].contract
+            ));
+        }
+        tally.client_flags += 1;
     }
-    if let Some(v) = first.verdict.violations.first() {
+    if let Some(v) = model.first() {
         let text = render::text::render(scenario, &first, "generated.ron");
         return Err(format!(
             "a conforming model was flagged: {} at #{}: {}\n{text}",
@@ -129,13 +139,41 @@ pub fn check_seed(scenario: &Scenario, seed: u64, tally: &mut Tally) -> Result<(
     })
 }
 
+/// Whether violation `v` is the client's: a `Spi` step's NSPv2Cleanup or rundown of a
+/// session its process never opened, flagged under the NSPv2 session contracts (seed
+/// 000: "The NSPv2Startup function must be called successfully before calling the
+/// NSPv2Cleanup function"). The provider answers WSAEINVAL and is not blamed.
+pub fn client_flagged(run: &Run, v: &ws2sim::oracle::Violation) -> bool {
+    let session_rule = matches!(
+        v.contract,
+        "nspv2.session.startup_first" | "nspv2.session.ends_once"
+    );
+    let step_call = |call: &Call| {
+        matches!(
+            call,
+            Call::NSPv2Cleanup {
+                client: Client::Step,
+                ..
+            } | Call::NSPv2ClientSessionRundown {
+                client: Client::Step,
+                ..
+            }
+        )
+    };
+    session_rule
+        && match run.events.get(v.event).map(|e| &e.kind) {
+            Some(EventKind::Call { call, .. }) => step_call(call),
+            _ => false,
+        }
+}
+
 /// Whether a `Spi` step broke the SPI's rule for clients: one clean-up per start-up of
 /// its own. A WSPCleanup or NSPCleanup that worked with no start-up of that step's
-/// process to match took another client's count (ws2_32's, an LSP's), and the provider
-/// then cleaned up under that client; an NSPv2Cleanup or rundown with no session of its
-/// own ends one it did not open. The provider is blameless (the oracle may flag the
-/// client's call, or what the other client meets afterwards), so the run is checked for
-/// determinism, budget and replay only.
+/// process to match took another client's count (ws2_32's, an LSP's): the provider
+/// cannot tell its clients apart, so it counts down (model choice), and what the other
+/// client meets afterwards is checked like any run. An NSPv2Cleanup or rundown with no
+/// session of its own ends one it did not open: the provider answers WSAEINVAL and the
+/// oracle flags the step ([`client_flagged`]).
 pub fn spi_client_misbehaved(run: &Run) -> bool {
     // (process, provider, family) -> start-ups made by `Spi` steps and not yet ended.
     let mut starts: BTreeMap<(Pid, ProviderIx, u8), u32> = BTreeMap::new();
