@@ -62,6 +62,10 @@ pub struct MergeArgs {
     pub files: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// The scenario file the sweep explored [default: the file its shards name]. Merge
+    /// checks that its contents are the ones swept, and replays the failure it reports.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
 }
 
 fn options(args: &ExploreArgs) -> Result<ExploreOptions, String> {
@@ -223,13 +227,50 @@ pub fn merge(args: &MergeArgs) -> ExitCode {
         .iter()
         .map(|f| Ok((f.display().to_string(), read_doc(f)?)))
         .collect();
-    let report = match docs.and_then(shard::merge_named) {
-        Ok(report) => report,
+    let (report, digest) = match docs.and_then(|docs| {
+        let digest = docs.first().map(|(_, doc)| doc.scenario_digest.clone());
+        Ok((shard::merge_named(docs)?, digest.unwrap_or_default()))
+    }) {
+        Ok(merged) => merged,
         Err(message) => return fail(&message),
     };
+    if let Err(code) = verify(args, &report, &digest) {
+        return code;
+    }
     match args.format {
         Format::Text => print(&report.to_text()),
         Format::Json => print(&report.to_json()),
     }
     exit(report.passed())
+}
+
+/// The merged report's scenario, read again here: its contents must be the ones the
+/// shards swept, and the failure the report shows must be what its schedule gives.
+fn verify(
+    args: &MergeArgs,
+    report: &crate::explore::report::Report,
+    digest: &str,
+) -> Result<(), ExitCode> {
+    let header = &report.header;
+    let path = match &args.scenario {
+        Some(path) => path.clone(),
+        None if header.file == "-" => {
+            return Err(fail(
+                "the shards explored a scenario read from standard input: name its file with --scenario FILE",
+            ));
+        }
+        None => PathBuf::from(&header.file),
+    };
+    let scenario = load_with_models(&path, &header.models)?;
+    if shard::scenario_digest(&scenario) != digest {
+        return Err(fail(&format!(
+            "{}: not the scenario the shards swept (field `scenario_digest` differs from its contents)",
+            path.display()
+        )));
+    }
+    if let Some(failure) = &report.failure {
+        crate::explore::verify_failure(&scenario, header, failure)
+            .map_err(|why| fail(&format!("the shard that reports the failure: {why}")))?;
+    }
+    Ok(())
 }

@@ -240,6 +240,42 @@ pub fn explore_shard(
     ))
 }
 
+/// Checks a sweep's reported failure against `scenario` as read here (`merge` trusts no
+/// document): its first failing schedule replays exactly, violates a contract, and
+/// shrinking it again gives the same failure, trace and replay command included.
+pub fn verify_failure(
+    scenario: &Scenario,
+    header: &Header,
+    failure: &Failure,
+) -> Result<(), String> {
+    let original = Schedule::from_token(&failure.original_schedule)
+        .map_err(|e| format!("field `failure.original_schedule` is not a schedule: {e}"))?;
+    let mut explorer = Explorer::new(scenario, &header.models).map_err(|e| e.to_string())?;
+    let (scheduler, divergence) = ReplayScheduler::new(&original);
+    let first = explorer.run(move || Box::new(scheduler));
+    let diverged = divergence.borrow().clone();
+    if let Some(why) = diverged {
+        return Err(format!(
+            "field `failure.original_schedule` does not replay on this scenario ({why})"
+        ));
+    }
+    if first.violation.is_none() {
+        return Err(
+            "field `failure.original_schedule` replays to no violation of this scenario"
+                .to_string(),
+        );
+    }
+    let again = describe(scenario, header, original.decisions(), failure.run);
+    if again != *failure {
+        return Err(format!(
+            "field `failure` is not what its schedule gives here: replayed and shrunk, it \
+             violates {} at #{} (the document says {} at #{})",
+            again.contract, again.event, failure.contract, failure.event
+        ));
+    }
+    Ok(())
+}
+
 /// Shrinks a failing schedule and describes it: contract, sizes, trace, replay.
 fn describe(scenario: &Scenario, header: &Header, decisions: &[u64], run: u64) -> Failure {
     let mut explorer = Explorer::new(scenario, &header.models)
