@@ -508,7 +508,8 @@ pub enum Resource {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum ReleasedBy {
     Provider,
-    /// The kernel, reclaiming a process that ended.
+    /// The kernel: reclaiming a process that ended, or losing data in flight when the
+    /// network fails.
     Kernel,
 }
 
@@ -677,6 +678,8 @@ pub enum EventKind {
         provider: ProviderIx,
         routine: NspV2Routine,
     },
+    /// The machine's network subsystem fails (a `NetDown` fault), seen in this process.
+    NetworkDown,
     /// The final WSACleanup cleaned `provider` up but leaves its DLL loaded while
     /// `calls` API calls of the process are under way: the last of them to return
     /// unloads it (model choice).

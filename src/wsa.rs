@@ -77,6 +77,13 @@ pub const FD_CONNECT: u32 = 0x10;
 /// Network event bit: the connection was closed.
 pub const FD_CLOSE: u32 = 0x20;
 
+/// Whether a WSPCleanup that returned `ret` with `error` counted down: it worked, or it
+/// reported WSAENETDOWN after doing its work (model choice: the network subsystem
+/// failed, a `NetDown` fault; seeds 003 and 004 document the code).
+pub fn cleanup_counted(ret: i32, error: Option<u32>) -> bool {
+    ret == NO_ERROR || error == Some(WSAENETDOWN)
+}
+
 /// The symbolic name of an error code, for traces.
 pub fn error_name(code: u32) -> &'static str {
     match code {

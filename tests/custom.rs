@@ -22,6 +22,9 @@ impl Transport for Plain {}
 struct Racy;
 impl Transport for Racy {
     async fn startup(&self, spi: &Spi<'_>) -> Reply {
+        if spi.network_down() {
+            return Reply::fail(WSASYSNOTREADY);
+        }
         if let Err(error) = spi.start_lower().await {
             return Reply::fail(error);
         }
@@ -46,7 +49,7 @@ impl Transport for Racy {
         if before == 1 {
             conforming::final_cleanup(spi).await;
         }
-        Reply::ok().counted(before, before - 1, before == 1)
+        conforming::cleaned_up(spi, before, before - 1)
     }
 }
 
@@ -62,7 +65,7 @@ impl Transport for CleansUpEveryTime {
         spi.unlock();
         match before {
             0 => Reply::fail(WSANOTINITIALISED),
-            _ => Reply::ok().counted(before, 0, true),
+            _ => conforming::cleaned_up(spi, before, 0),
         }
     }
 }
@@ -106,7 +109,7 @@ impl Transport for FinalCleanup {
             self.final_cleanup(spi).await;
         }
         spi.unlock();
-        Reply::ok().counted(before, before - 1, before == 1)
+        conforming::cleaned_up(spi, before, before - 1)
     }
 }
 
@@ -452,7 +455,7 @@ impl Transport for CarriesState {
             memory.map(|held| spi.release(held));
         }
         conforming::final_cleanup(spi).await;
-        Reply::ok().counted(1, 0, true)
+        conforming::cleaned_up(spi, 1, 0)
     }
 }
 

@@ -36,10 +36,10 @@ pub fn san_refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
 
 fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
     for c in facts.cleanup_returns() {
-        let EventKind::Return { ret, .. } = facts.events[c.ret].kind else {
+        let EventKind::Return { ret, error, .. } = facts.events[c.ret].kind else {
             continue;
         };
-        if facts.kind(c.provider) != kind || ret != NO_ERROR || c.outstanding == 0 {
+        if facts.kind(c.provider) != kind || !cleanup_counted(ret, error) || c.outstanding == 0 {
             continue;
         }
         report.exercised();

@@ -12,7 +12,7 @@ use smallvec::SmallVec;
 use super::Triggers;
 use crate::event::*;
 use crate::trace::Trace;
-use crate::wsa::{NO_ERROR, WSASYSNOTREADY};
+use crate::wsa::{NO_ERROR, WSASYSNOTREADY, cleanup_counted};
 
 /// No event: a call not (yet) returned.
 const NONE: u32 = u32::MAX;
@@ -91,7 +91,10 @@ pub struct Facts<'w> {
     /// ending (its releases come just before its `ProcessEnded`).
     reclaimed: Option<(Pid, SmallVec<[ProviderIx; 2]>)>,
     /// Start-ups the provider refused with WSASYSNOTREADY: (their return, the provider).
+    /// Those after the network failed (a `NetDown` fault) are not counted: the network
+    /// explains them.
     refused_starts: SmallVec<[(usize, ProviderIx); 2]>,
+    net_down: bool,
 }
 
 /// A resource the ledger handed out, as the reading of the run tracks it.
@@ -182,6 +185,7 @@ impl<'w> Facts<'w> {
             seen: Triggers::ALWAYS,
             reclaimed: None,
             refused_starts: SmallVec::new(),
+            net_down: false,
         };
         for (index, event) in events.iter().enumerate() {
             facts.read(&mut pairs, index, event);
@@ -206,6 +210,10 @@ impl<'w> Facts<'w> {
             }
             EventKind::Return { id, ret, .. } => {
                 self.returned(pairs, index, event, *id, *ret);
+                None
+            }
+            EventKind::NetworkDown => {
+                self.net_down = true;
                 None
             }
             EventKind::Acquire {
@@ -339,6 +347,7 @@ impl<'w> Facts<'w> {
                         ..
                     },
                 ) = (call, &event.kind)
+                    && !self.net_down
                 {
                     self.refused_starts.push((index, provider));
                 }
@@ -354,7 +363,11 @@ impl<'w> Facts<'w> {
                     starting: pair.starting,
                     instance_held: pair.instance_held,
                 });
-                if ret != NO_ERROR || pair.outstanding == 0 {
+                let error = match event.kind {
+                    EventKind::Return { error, .. } => error,
+                    _ => None,
+                };
+                if !cleanup_counted(ret, error) || pair.outstanding == 0 {
                     return;
                 }
                 pair.outstanding -= 1;

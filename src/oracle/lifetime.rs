@@ -177,7 +177,10 @@ fn switch_balanced(facts: &Facts, report: &mut Report) {
         let pid = event.process;
         match &event.kind {
             EventKind::Return {
-                id, ret, detail, ..
+                id,
+                ret,
+                error,
+                detail,
             } => {
                 let Some((call_index, call)) = facts.call_of(*id) else {
                     continue;
@@ -196,7 +199,7 @@ fn switch_balanced(facts: &Facts, report: &mut Report) {
                         client: Client::Switch(base),
                     } => *open.entry((pid, base, san)).or_insert(0) -= 1,
                     Call::WSPCleanup { provider: base, .. }
-                        if *ret == 0
+                        if crate::wsa::cleanup_counted(*ret, *error)
                             && matches!(
                                 detail,
                                 Detail::Refcount {

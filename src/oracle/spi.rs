@@ -158,7 +158,8 @@ pub fn not_initialised(facts: &Facts, _: &RunEnd, report: &mut Report) {
 }
 
 /// `wsp.cleanup.restartable`: after a final cleanup, the next WSPStartup in the same
-/// process works (unless an injected allocation failure explains its failure).
+/// process works (unless an injected allocation failure or a failed network explains
+/// its failure).
 pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
     let finals = facts.final_cleanups();
     if finals.is_empty() {
@@ -193,7 +194,12 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 && e.thread == event.thread
                 && matches!(e.kind, EventKind::AllocFailed { .. })
         });
-        if !injected {
+        // So does a network that failed (a `NetDown` fault): WSASYSNOTREADY.
+        let net_down = *error == Some(WSASYSNOTREADY)
+            && facts.events[..index]
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::NetworkDown));
+        if !injected && !net_down {
             let code = error.map_or("no error code".to_string(), |c| {
                 format!("{} ({c})", error_name(c))
             });

@@ -8,13 +8,14 @@ use crate::world::kernel::{OpState, SockState};
 use crate::world::{Cx, WaitFor};
 use crate::wsa::*;
 
-/// Why the provider refuses a call on `socket` now, if it does (model choice): once its
-/// last start-up is cleaned up (`Cx::takes_calls`), WSAENETDOWN, the code every SPI
-/// socket function documents (none documents WSANOTINITIALISED); WSAENOTSOCK for a
+/// Why the provider refuses a call on `socket` now, if it does (model choice): once the
+/// network subsystem has failed (`NetDown`) or its last start-up is cleaned up
+/// (`Cx::takes_calls`), WSAENETDOWN, the code every SPI socket function documents (none
+/// documents WSANOTINITIALISED); WSAENOTSOCK for a
 /// socket closed or reset meanwhile (by another thread, or by the final clean-up that
 /// ran while this call was on its way).
 fn refuses(cx: &Cx, provider: ProviderIx, socket: SocketHandle) -> Option<u32> {
-    if !cx.takes_calls(provider, false) {
+    if cx.net_down() || !cx.takes_calls(provider, false) {
         return Some(WSAENETDOWN);
     }
     let open = cx.world.borrow().procs[cx.pid as usize]

@@ -160,7 +160,8 @@ async fn startup_body(
     entry: Option<u32>,
     which: SpiCall,
 ) -> (i32, Option<u32>, Detail) {
-    if locked_elsewhere(cx, provider) {
+    // WSPStartup's page: "the underlying network subsystem is not ready".
+    if locked_elsewhere(cx, provider) || cx.net_down() {
         return (failure(cx, provider), Some(WSASYSNOTREADY), Detail::None);
     }
     let refused = cx.behaviour(provider).restart == Restart::RefuseAfterCleanup
@@ -297,7 +298,7 @@ pub async fn wsp_cleanup(cx: &Cx, provider: ProviderIx, client: Client) -> (i32,
         }
         reply
     };
-    if ret == NO_ERROR {
+    if cleanup_counted(ret, error) {
         cx.count_start(provider, false);
     }
     cx.ret(id, ret, error, detail);
@@ -337,6 +338,12 @@ async fn cleanup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detai
         after,
         actual_cleanup: actual,
     };
+    // Seeds 003 and 004: WSAENETDOWN, "The network subsystem has failed". Model choice:
+    // the clean-up still counts down and frees what it holds; the code tells the
+    // client the network went down.
+    if cx.net_down() {
+        return (behaviour.failure(), Some(WSAENETDOWN), detail);
+    }
     (NO_ERROR, None, detail)
 }
 
@@ -525,7 +532,7 @@ pub async fn wsp_socket(
     cx.yield_point().await;
     // No new socket once the provider's final clean-up began (it would outlive it):
     // WSAENETDOWN, as for the other socket calls (`io::refuses`; model choice).
-    if !cx.takes_calls(provider, true) {
+    if cx.net_down() || !cx.takes_calls(provider, true) {
         let ret = failure(cx, provider);
         cx.ret(id, ret, Some(WSAENETDOWN), Detail::None);
         return Err(WSAENETDOWN);

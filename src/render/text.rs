@@ -355,6 +355,10 @@ fn line(
             ),
             Some("[the last to return unloads it; model choice]".to_string()),
         ),
+        EventKind::NetworkDown => (
+            "the network subsystem fails".to_string(),
+            Some("[NetDown fault]".to_string()),
+        ),
         EventKind::ThreadKilled => ("thread killed".to_string(), None),
         EventKind::Waits { on } => {
             let holder = |holder: &Option<Tid>| match holder {

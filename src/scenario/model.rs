@@ -471,6 +471,13 @@ pub enum Fault {
         /// When, in ticks of virtual time.
         at: u64,
     },
+    /// The machine's network subsystem fails at virtual time `at` and stays down:
+    /// pending operations fail with WSAENETDOWN, data in flight is lost, and transport
+    /// and SAN providers refuse what needs the network (model choice).
+    NetDown {
+        /// When, in ticks of virtual time.
+        at: u64,
+    },
     /// The provider's `nth` allocation inside `call` fails (counted across processes).
     FailAlloc {
         /// The provider whose allocation fails, by name.
@@ -488,6 +495,7 @@ impl std::fmt::Display for Fault {
         match self {
             Fault::Crash { process, at } => write!(f, "Crash(process: {process:?}, at: {at})"),
             Fault::Exit { process, at } => write!(f, "Exit(process: {process:?}, at: {at})"),
+            Fault::NetDown { at } => write!(f, "NetDown(at: {at})"),
             Fault::FailAlloc {
                 provider,
                 call,

@@ -77,6 +77,7 @@ const USAGE: &[(Family, &str, &str)] = &[
     ),
     (Family::Fault, "Crash", "Crash(process: \"app\", at: 40)"),
     (Family::Fault, "Exit", "Exit(process: \"app\", at: 40)"),
+    (Family::Fault, "NetDown", "NetDown(at: 40)"),
     (
         Family::Fault,
         "FailAlloc",
@@ -171,6 +172,7 @@ pub(crate) fn step_fields(variant: &str) -> Option<&'static [&'static str]> {
 pub(crate) fn fault_fields(variant: &str) -> Option<&'static [&'static str]> {
     Some(match variant {
         "Crash" | "Exit" => &["process", "at"],
+        "NetDown" => &["at"],
         "FailAlloc" => &["provider", "call", "nth"],
         _ => return None,
     })

@@ -119,6 +119,7 @@ fn all_faults() -> Vec<Fault> {
             call: SpiCall::WSPStartup,
             nth: 2,
         },
+        Fault::NetDown { at: 42 },
     ]
 }
 
@@ -127,6 +128,7 @@ fn fault_index(fault: &Fault) -> usize {
         Fault::Crash { .. } => 0,
         Fault::Exit { .. } => 1,
         Fault::FailAlloc { .. } => 2,
+        Fault::NetDown { .. } => 3,
     }
 }
 
@@ -208,7 +210,7 @@ fn samples_cover_every_variant() {
     steps.dedup();
     assert_eq!(steps, (0..=17).collect::<Vec<_>>());
     let faults: Vec<usize> = all_faults().iter().map(fault_index).collect();
-    assert_eq!(faults, vec![0, 1, 2]);
+    assert_eq!(faults, vec![0, 1, 2, 3]);
 }
 
 #[test]

@@ -502,6 +502,7 @@ fn faults(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
                     );
                 }
             }
+            Fault::NetDown { .. } => {}
             Fault::FailAlloc {
                 provider,
                 nth,
@@ -545,6 +546,7 @@ fn fault_name(f: &Fault) -> &'static str {
     match f {
         Fault::Crash { .. } => "Crash",
         Fault::Exit { .. } => "Exit",
+        Fault::NetDown { .. } => "NetDown",
         Fault::FailAlloc { .. } => "FailAlloc",
     }
 }

@@ -35,6 +35,14 @@ pub fn spawn_all(root: &Cx) {
         let (process, at, how) = match fault {
             Fault::Crash { process, at } => (process, *at, ProcessEnd::Crash),
             Fault::Exit { process, at } => (process, *at, ProcessEnd::Exit),
+            Fault::NetDown { at } => {
+                let cx = root.clone();
+                root.sim.spawn_at(*at, async move {
+                    cx.world.borrow_mut().fired_faults.push(index);
+                    cx.network_down();
+                });
+                continue;
+            }
             Fault::FailAlloc { .. } => continue,
         };
         let Some(pid) = scenario.processes.iter().position(|p| &p.name == process) else {

@@ -6,6 +6,7 @@
 use crate::event::*;
 use crate::scenario::{Completion, Fault, IoMode, Notify, SpiCall};
 use crate::world::{Cx, World};
+use crate::wsa::WSAENETDOWN;
 
 pub struct LedgerEntry {
     pub owner: Pid,
@@ -310,6 +311,60 @@ impl Cx {
             }
             _ => false,
         }
+    }
+
+    /// A `NetDown` fault: the machine's network subsystem fails for good (model
+    /// choice). In every live process, data in flight is lost and each pending
+    /// operation completes with WSAENETDOWN, notified as a completion is (a SAN
+    /// operation's memory given back first); one that a final clean-up owns now waits
+    /// for that clean-up, as the network's completions do.
+    pub fn network_down(&self) {
+        self.world.borrow_mut().net_down = true;
+        let processes = self.world.borrow().procs.len();
+        for pid in 0..processes {
+            let cx = Cx {
+                pid: pid as Pid,
+                tid: None,
+                ..self.clone()
+            };
+            if !cx.alive() {
+                continue;
+            }
+            cx.emit(EventKind::NetworkDown);
+            let (sockets, ops): (Vec<SocketHandle>, Vec<OpId>) = {
+                let world = cx.world.borrow();
+                let process = &world.procs[pid];
+                let pending = |op: &&OpId| world.ops[**op as usize].state == OpState::Pending;
+                (
+                    process.sockets.iter().map(|(handle, _)| *handle).collect(),
+                    process.ops.iter().filter(pending).copied().collect(),
+                )
+            };
+            for socket in sockets {
+                cx.discard_data(socket, ReleasedBy::Kernel);
+            }
+            for op in ops {
+                let cx = cx.clone();
+                let provider = cx.world.borrow().ops[op as usize].provider;
+                self.sim.spawn(async move {
+                    while cx.alive() && cx.wait_for_cleanup(provider) {
+                        cx.sim.park().await;
+                    }
+                    if cx.alive() && cx.op_result(op) == OpState::Pending {
+                        let memory = cx.world.borrow_mut().ops[op as usize].memory.take();
+                        if let Some(memory) = memory {
+                            cx.release(memory, ReleasedBy::Provider);
+                        }
+                        cx.complete_op(op, WSAENETDOWN, true);
+                    }
+                });
+            }
+        }
+    }
+
+    /// Whether the machine's network subsystem has failed (a `NetDown` fault).
+    pub fn net_down(&self) -> bool {
+        self.world.borrow().net_down
     }
 
     /// Counts a start-up (`up`) or clean-up of `provider` here that succeeded

@@ -301,6 +301,8 @@ pub struct World {
     /// Allocation attempts per (provider, call), for `FailAlloc` faults.
     pub alloc_counts: SmallMap<(ProviderIx, SpiCall), u32>,
     pub fired_faults: Vec<usize>,
+    /// A `NetDown` fault fired: the machine's network subsystem has failed.
+    pub net_down: bool,
     /// (process, handle) → the scenario's name for the socket, for traces.
     pub socket_names: Vec<((Pid, SocketHandle), String)>,
     /// The NSPv2 hosts and their client sessions.
@@ -404,6 +406,7 @@ impl World {
             ws2_model: shared.ws2_model,
             alloc_counts: SmallMap::new(),
             fired_faults: Vec::new(),
+            net_down: false,
             socket_names: Vec::new(),
             nshost: hosts::NsHost::default(),
             stream: StreamHash::default(),
@@ -434,6 +437,7 @@ impl World {
             ws2_model,
             alloc_counts,
             fired_faults,
+            net_down,
             socket_names,
             nshost,
             step_providers,
@@ -473,6 +477,7 @@ impl World {
         ops.clear();
         alloc_counts.clear();
         fired_faults.clear();
+        *net_down = false;
         socket_names.clear();
         *nshost = hosts::NsHost::default();
     }

@@ -182,6 +182,7 @@ impl StreamHash {
                 routine.hash(self);
             }
             K::UnloadDeferred { provider, calls } => self.pair(23, *provider, *calls),
+            K::NetworkDown => self.mix(24),
         }
     }
 

@@ -81,6 +81,9 @@ pub enum RawFault {
         process: usize,
         at: u64,
     },
+    NetDown {
+        at: u64,
+    },
     FailAlloc {
         provider: usize,
         call: usize,
@@ -193,6 +196,7 @@ fn fault() -> impl Strategy<Value = RawFault> {
     prop_oneof![
         (0..4usize, 0..=3 * TICKS_MAX).prop_map(|(process, at)| RawFault::Crash { process, at }),
         (0..4usize, 0..=3 * TICKS_MAX).prop_map(|(process, at)| RawFault::Exit { process, at }),
+        (0..=3 * TICKS_MAX).prop_map(|at| RawFault::NetDown { at }),
         (0..8usize, 0..4usize, 1..=3u32).prop_map(|(provider, call, nth)| RawFault::FailAlloc {
             provider,
             call,
@@ -379,6 +383,7 @@ impl Shape {
                     process: process(p),
                     at,
                 },
+                RawFault::NetDown { at } => Fault::NetDown { at },
                 RawFault::FailAlloc {
                     provider,
                     call,

@@ -251,8 +251,17 @@ pub fn spi_client_misbehaved(run: &Run) -> bool {
             }) => (*provider, 2, false),
             _ => continue,
         };
+        let error = match &event.kind {
+            EventKind::Return { error, .. } => *error,
+            _ => None,
+        };
+        let worked = if start || family != 0 {
+            ret == 0
+        } else {
+            ws2sim::wsa::cleanup_counted(ret, error)
+        };
         let count = starts.entry((pid, provider, family)).or_insert(0);
-        match (start, ret == 0) {
+        match (start, worked) {
             (true, true) => *count += 1,
             (false, true) if *count == 0 => return true,
             (false, _) if family == 2 => {}

@@ -26,6 +26,10 @@ pub async fn startup(spi: &Spi<'_>) -> Reply {
 }
 
 async fn startup_locked(spi: &Spi<'_>) -> Reply {
+    // WSPStartup's page: "the underlying network subsystem is not ready".
+    if spi.network_down() {
+        return Reply::fail(WSASYSNOTREADY);
+    }
     if let Err(error) = spi.start_lower().await {
         return Reply::fail(error);
     }
@@ -83,7 +87,19 @@ async fn cleanup_locked(spi: &Spi<'_>) -> Reply {
     if after == 0 {
         final_cleanup(spi).await;
     }
-    Reply::ok().counted(before, after, after == 0)
+    cleaned_up(spi, before, after)
+}
+
+/// The reply of a WSPCleanup that counted down from `before` to `after` (the actual
+/// clean-up when `after` is 0): success, or, once the network subsystem has failed,
+/// WSAENETDOWN (seeds 003 and 004), the work done all the same.
+pub fn cleaned_up(spi: &Spi<'_>, before: u32, after: u32) -> Reply {
+    let reply = if spi.network_down() {
+        Reply::fail(WSAENETDOWN)
+    } else {
+        Reply::ok()
+    };
+    reply.counted(before, after, after == 0)
 }
 
 /// The actual clean-up (seeds 003, 004): cancel pending operations silently, let

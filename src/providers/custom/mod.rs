@@ -194,6 +194,13 @@ impl Spi<'_> {
         san::is_san(self.cx, self.provider)
     }
 
+    /// Whether the machine's network subsystem has failed (a `NetDown` fault): the
+    /// conforming provider then refuses WSPStartup with WSASYSNOTREADY and reports
+    /// WSAENETDOWN from a WSPCleanup that still did its work.
+    pub fn network_down(&self) -> bool {
+        self.cx.net_down()
+    }
+
     /// The catalog entry the caller started the provider for, when it named one.
     pub fn entry(&self) -> Option<u32> {
         self.entry
