@@ -105,6 +105,9 @@ pub struct EndingLine {
     pub replay: Option<String>,
 }
 
+/// The version of the explore and merge report's layout (`--format json`).
+pub const FORMAT: &str = "ws2sim-explore/1";
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Report {
     #[serde(flatten)]
@@ -187,7 +190,18 @@ impl Report {
     }
 
     pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        /// The report with the version of its layout first.
+        #[derive(Serialize)]
+        struct Versioned<'a> {
+            format: &'static str,
+            #[serde(flatten)]
+            report: &'a Report,
+        }
+        let versioned = Versioned {
+            format: FORMAT,
+            report: self,
+        };
+        let mut text = serde_json::to_string_pretty(&versioned).unwrap_or_default();
         text.push('\n');
         text
     }

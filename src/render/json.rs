@@ -10,9 +10,16 @@ use crate::scenario::Scenario;
 
 #[derive(Serialize)]
 struct Document<'a> {
+    /// The version of this document's layout.
+    format: &'static str,
     scenario: &'a str,
-    seed: u64,
+    /// The seed that drew the run's decisions; absent for a replayed schedule, which
+    /// the seed played no part in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
     schedule: String,
+    /// The providers by index: events name a provider by its place in this list.
+    providers: &'a [String],
     /// Why a replayed schedule did not fit the run (absent when it did).
     #[serde(skip_serializing_if = "Option::is_none")]
     schedule_note: Option<&'a str>,
@@ -119,10 +126,15 @@ fn json_event<'a>(run: &'a Run, index: usize, e: &'a Event) -> JsonEvent<'a> {
     }
 }
 
+/// The version of the run document's layout (`run --format json`, `replay`).
+pub const FORMAT: &str = "ws2sim-run/1";
+
 pub fn render(scenario: &Scenario, run: &Run) -> String {
     let document = Document {
+        format: FORMAT,
         scenario: &scenario.name,
-        seed: run.seed,
+        seed: (!run.replayed).then_some(run.seed),
+        providers: &run.names.providers,
         schedule: run.schedule.to_token(),
         schedule_note: run.divergence.as_deref(),
         ending: json_ending(run),
