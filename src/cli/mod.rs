@@ -114,6 +114,10 @@ pub enum Command {
         /// List every place where ws2sim decides what the seed documents leave open.
         #[arg(long, conflicts_with = "id")]
         model_choices: bool,
+        /// Print the scenario format reference (docs/scenario-format.md): every field,
+        /// step, fault and value, with defaults and limits.
+        #[arg(long, conflicts_with_all = ["id", "model_choices"])]
+        format: bool,
     },
 }
 
@@ -235,6 +239,10 @@ pub fn main() -> ExitCode {
             ..
         } => {
             print(&explain_choices());
+            ExitCode::SUCCESS
+        }
+        Command::Explain { format: true, .. } => {
+            print(crate::scenario::FORMAT_REFERENCE);
             ExitCode::SUCCESS
         }
         Command::Explain { id, .. } => match id {

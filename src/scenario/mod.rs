@@ -25,6 +25,10 @@ use std::path::Path;
 
 use error::Problem;
 
+/// The scenario format reference (`docs/scenario-format.md`, `ws2sim explain --format`):
+/// a test checks that it names every field, step, fault and value of the format.
+pub const FORMAT_REFERENCE: &str = include_str!("../../docs/scenario-format.md");
+
 pub use error::{Located, ScenarioError};
 pub use model::*;
 pub use model_file::{

@@ -296,3 +296,64 @@ fn a_fault_displays_as_the_scenario_writes_it() {
         assert_eq!(read, fault, "{text}");
     }
 }
+
+/// Whether `doc` has `word` as a whole word.
+fn names(doc: &str, word: &str) -> bool {
+    let part = |c: char| c.is_alphanumeric() || c == '_';
+    doc.match_indices(word).any(|(at, _)| {
+        let before = doc[..at].chars().next_back();
+        let after = doc[at + word.len()..].chars().next();
+        !before.is_some_and(part) && !after.is_some_and(part)
+    })
+}
+
+/// The format reference names every field, step, fault, catalog entry and value that
+/// the scenario holding every step and fault writes, so that it cannot drift from the
+/// format (issue 23).
+#[test]
+fn the_format_reference_names_every_field_and_variant() {
+    let config = ron::ser::PrettyConfig::new().struct_names(true);
+    let text = ron::Options::default()
+        .to_string_pretty(&scenario(), config)
+        .unwrap_or_default();
+    // The words of the RON outside its strings: field names and variant names.
+    let mut words = std::collections::BTreeSet::new();
+    let mut quoted = false;
+    let mut word = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c == '"' {
+            quoted = !quoted;
+        }
+        if !quoted && (c.is_alphanumeric() || c == '_') {
+            word.push(c);
+        } else if !word.is_empty() {
+            if word.starts_with(|c: char| c.is_alphabetic()) {
+                words.insert(std::mem::take(&mut word));
+            }
+            word.clear();
+        }
+    }
+    assert!(words.len() > 40, "{words:?}");
+    for sample in ["completes", "NetDown", "Overlapped", "events_max", "ending"] {
+        assert!(words.contains(sample), "{sample} is not among {words:?}");
+    }
+    let missing: Vec<_> = words
+        .iter()
+        .filter(|w| !names(FORMAT_REFERENCE, w))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/scenario-format.md does not name {missing:?}"
+    );
+    let (steps, faults) = (all_steps(), all_faults());
+    let variants = steps
+        .iter()
+        .map(|s| step_name(s).to_string())
+        .chain(faults.iter().map(|f| {
+            let text = ron::to_string(f).unwrap_or_default();
+            text.split('(').next().unwrap_or("").to_string()
+        }));
+    for variant in variants {
+        assert!(names(FORMAT_REFERENCE, &variant), "{variant}");
+    }
+}
