@@ -130,6 +130,11 @@ const CASES: &[(&str, &[u64], &str)] = &[
         "WSALookupServiceEnd()                                -> SOCKET_ERROR, WSA_INVALID_HANDLE (6)",
     ),
     (
+        "netdown-as-cleanup-begins.ron",
+        &[101_123],
+        "abort recv#0 s2=0x104                                -> WSAENETDOWN (10050), event set",
+    ),
+    (
         "switch-starts-as-tcp-cleans-up.ron",
         &[9],
         "<- msafd!WSPSocket (#17)                           -> SOCKET_ERROR, WSAENETDOWN (10050)",

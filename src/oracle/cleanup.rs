@@ -219,12 +219,14 @@ pub(super) fn aborted_by_closesocket(facts: &Facts, op: OpId, from: usize, to: u
     })
 }
 
-/// Whether `op` completed normally within `from..=to`, by the network (no thread) on
-/// its own time: it raced the clean-up and won, before the provider could cancel it.
+/// Whether `op` completed within `from..=to` by the network (no thread) on its own
+/// time, normally or with WSAENETDOWN as the network failed (`NetDown`): it raced the
+/// clean-up and won, before the provider could cancel it.
 pub(super) fn completed_by_network(facts: &Facts, op: OpId, from: usize, to: usize) -> bool {
     facts.events[from..=to].iter().any(|e| {
         e.thread.is_none()
-            && matches!(e.kind, EventKind::OpCompleted { op: o, status: 0, .. } if o == op)
+            && matches!(e.kind, EventKind::OpCompleted { op: o, status, .. }
+                if o == op && (status == 0 || status == WSAENETDOWN))
     })
 }
 
