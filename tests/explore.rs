@@ -368,9 +368,34 @@ fn command_line_exit_codes() {
     assert_eq!(ws2sim(&["merge", &files[0]]).0, 2, "a shard is missing");
 }
 
+/// A shard document edited by `edit` and sealed again, as a forger would: its digest
+/// matches its contents.
+fn resealed(doc: &str, edit: impl Fn(&mut serde_json::Value)) -> String {
+    let mut value: serde_json::Value = serde_json::from_str(doc).expect("JSON");
+    edit(&mut value);
+    value["digest"] = "".into();
+    let parsed: ShardDoc = serde_json::from_value(value).expect("a shard document");
+    let digest = ws2sim::models::file::digest(&serde_json::to_string(&parsed).expect("JSON"));
+    serde_json::to_string(&ShardDoc { digest, ..parsed }).expect("JSON")
+}
+
+/// `merge FILES... [ARGS]`: its exit code and standard error.
+fn merge_files(files: &[String], args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+        .arg("merge")
+        .args(files)
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code(), stderr)
+}
+
 /// `merge` reads the swept scenario again (issue 22): a failure a forger wrote and
-/// sealed, a scenario whose contents changed, and a sweep of standard input with no
-/// `--scenario` are refused (exit 2), naming the field or the file.
+/// sealed, a scenario whose contents changed, a document naming a device, and a sweep
+/// of standard input with no `--scenario` are refused (exit 2), naming the field or the
+/// file.
 #[test]
 fn merge_replays_the_failure_it_reports() {
     let dir = common::Scratch::new("merge-witness");
@@ -386,81 +411,54 @@ fn merge_replays_the_failure_it_reports() {
         assert!(code == 0 || code == 1);
         json
     };
-    let (first, second) = (shard(1), shard(2));
-    let (failing, other) = (&first, &second);
-    // Sealed again after the edit, as a forger would: the document's digest matches.
-    // Both shards are edited where they hold a failure: the report shows one of them.
-    let forged = |doc: &str, edit: &dyn Fn(&mut serde_json::Value)| {
-        let mut doc: serde_json::Value = serde_json::from_str(doc).expect("JSON");
-        if !doc["failure"].is_null() {
-            edit(&mut doc);
-        }
-        doc["digest"] = "".into();
-        let parsed: ShardDoc = serde_json::from_value(doc).expect("a shard document");
-        let digest = ws2sim::models::file::digest(&serde_json::to_string(&parsed).expect("JSON"));
-        serde_json::to_string(&ShardDoc { digest, ..parsed }).expect("JSON")
+    let docs = [shard(1), shard(2)];
+    // Both documents are edited the same way: the report shows the failure of one.
+    let both = |name: &str, edit: &dyn Fn(&mut serde_json::Value)| -> Vec<String> {
+        docs.iter()
+            .enumerate()
+            .map(|(k, doc)| dir.file(&format!("{name}-{k}.json"), resealed(doc, edit)))
+            .collect()
     };
-    let good = dir.file("good.json", failing);
-    let rest = dir.file("rest.json", other);
-    assert_eq!(
-        ws2sim(&["merge", &good, &rest]).0,
-        1,
-        "the real shards merge"
-    );
-    for (name, edit) in [
+    let real = both("real", &|_| {});
+    assert_eq!(merge_files(&real, &[]).0, Some(1), "the real shards merge");
+    let failure = |field: &'static str, value: &'static str| {
+        move |d: &mut serde_json::Value| {
+            if !d["failure"].is_null() {
+                d["failure"][field] = value.into();
+            }
+        }
+    };
+    for (name, field, value) in [
         (
-            "message.json",
-            Box::new(|d: &mut serde_json::Value| {
-                d["failure"]["message"] = "a conforming provider did nothing wrong".into()
-            }) as Box<dyn Fn(&mut serde_json::Value)>,
+            "message",
+            "message",
+            "a conforming provider did nothing wrong",
         ),
-        (
-            "trace.json",
-            Box::new(|d: &mut serde_json::Value| d["failure"]["trace"] = "nothing".into()),
-        ),
-        (
-            "schedule.json",
-            Box::new(|d: &mut serde_json::Value| d["failure"]["original_schedule"] = "s1a".into()),
-        ),
+        ("trace", "trace", "nothing"),
+        ("schedule", "original_schedule", "s1a"),
     ] {
-        let path = dir.file(name, forged(failing, &*edit));
-        let rest = dir.file(&format!("rest-{name}"), forged(other, &*edit));
-        let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))
-            .args(["merge", &path, &rest])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("runs");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        let (code, stderr) = merge_files(&both(name, &failure(field, value)), &[]);
+        assert_eq!(code, Some(2), "{name}: {stderr}");
         assert!(stderr.contains("field `failure"), "{name}: {stderr}");
     }
-    let other_scenario = "scenarios/teach/two-startups-two-cleanups.ron";
-    let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))
-        .args(["merge", &good, &rest, "--scenario", other_scenario])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not the scenario the shards swept"));
-    let stdin = |doc: &str| {
-        let mut value: serde_json::Value = serde_json::from_str(doc).expect("JSON");
-        value["header"]["file"] = "-".into();
-        value["digest"] = "".into();
-        let parsed: ShardDoc = serde_json::from_value(value).expect("a shard document");
-        let digest = ws2sim::models::file::digest(&serde_json::to_string(&parsed).expect("JSON"));
-        serde_json::to_string(&ShardDoc { digest, ..parsed }).expect("JSON")
-    };
-    let (a, b) = (
-        dir.file("a.json", stdin(failing)),
-        dir.file("b.json", stdin(other)),
+    let other = [
+        "--scenario",
+        "scenarios/teach/two-startups-two-cleanups.ron",
+    ];
+    let (code, stderr) = merge_files(&real, &other);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("not the scenario the shards swept"),
+        "{stderr}"
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))
-        .args(["merge", &a, &b])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--scenario FILE"));
+    let named =
+        |file: &'static str| move |d: &mut serde_json::Value| d["header"]["file"] = file.into();
+    let (code, stderr) = merge_files(&both("device", &named("/dev/zero")), &[]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("not a readable regular file"), "{stderr}");
+    let (code, stderr) = merge_files(&both("stdin", &named("-")), &[]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("--scenario FILE"), "{stderr}");
 }
 
 /// The figures of issue 8 for the racy refcount lesson: schedules to the first failure

@@ -261,6 +261,14 @@ fn verify(
         }
         None => PathBuf::from(&header.file),
     };
+    // The path comes from a document: only a regular file is read (a FIFO or a
+    // device named there could block or never end).
+    if !std::fs::metadata(&path).is_ok_and(|meta| meta.is_file()) {
+        return Err(fail(&format!(
+            "{}: the scenario the shards name is not a readable regular file here; name it with --scenario FILE",
+            path.display()
+        )));
+    }
     let scenario = load_with_models(&path, &header.models)?;
     if shard::scenario_digest(&scenario) != digest {
         return Err(fail(&format!(
