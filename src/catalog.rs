@@ -1,4 +1,4 @@
-//! The transport catalog as a graph (SPEC section 2): one node per catalog entry, an
+//! The transport catalog as a graph: one node per catalog entry, an
 //! edge from each layer of a protocol chain to the next one down. Validation (in
 //! `scenario`) has already checked that chains end in a base entry and do not repeat.
 

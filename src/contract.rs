@@ -1,9 +1,10 @@
-//! The contract table of SPEC section 4: every rule the oracle checks, the seed document
+//! The contract table: every rule the oracle checks, the seed document
 //! it comes from, and the errata a reader of that document should know about.
 
 use serde::Serialize;
 
-/// The five seed documents (`../shared/seeds/`).
+/// The five seed documents: Microsoft's pages for the five clean-up routines, numbered
+/// 000 to 004 in this project.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum Seed {
     /// 000: LPNSPV2CLEANUP.
@@ -19,15 +20,34 @@ pub enum Seed {
 }
 
 impl Seed {
-    pub fn file(self) -> &'static str {
+    /// Where the document is published.
+    pub fn page(self) -> &'static str {
         match self {
-            Seed::NspV2Cleanup => "000_1bce7683d43a0f40.txt",
-            Seed::NspV2ClientSessionRundown => "001_96250fa513868d54.txt",
-            Seed::NspCleanup => "002_cfb2cd40094f3839.txt",
-            Seed::WspCleanup => "003_b8310ab147042313.txt",
-            Seed::SanWspCleanup => "004_50f36f1bfee22138.txt",
+            Seed::NspV2Cleanup => {
+                "https://learn.microsoft.com/en-us/windows/win32/api/ws2spi/nc-ws2spi-lpnspv2cleanup"
+            }
+            Seed::NspV2ClientSessionRundown => {
+                "https://learn.microsoft.com/en-us/windows/win32/api/ws2spi/nc-ws2spi-lpnspv2clientsessionrundown"
+            }
+            Seed::NspCleanup => {
+                "https://learn.microsoft.com/en-us/windows/win32/api/ws2spi/nc-ws2spi-lpnspcleanup"
+            }
+            Seed::WspCleanup => {
+                "https://learn.microsoft.com/en-us/windows/win32/api/ws2spi/nc-ws2spi-lpwspcleanup"
+            }
+            Seed::SanWspCleanup => {
+                "https://learn.microsoft.com/en-us/previous-versions/windows/hardware/network/ff566270(v=vs.85)"
+            }
         }
     }
+
+    pub const ALL: [Seed; 5] = [
+        Seed::NspV2Cleanup,
+        Seed::NspV2ClientSessionRundown,
+        Seed::NspCleanup,
+        Seed::WspCleanup,
+        Seed::SanWspCleanup,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -41,7 +61,13 @@ impl Seed {
 
     /// The short number the docs use ("003").
     pub fn number(self) -> &'static str {
-        &self.file()[..3]
+        match self {
+            Seed::NspV2Cleanup => "000",
+            Seed::NspV2ClientSessionRundown => "001",
+            Seed::NspCleanup => "002",
+            Seed::WspCleanup => "003",
+            Seed::SanWspCleanup => "004",
+        }
     }
 }
 

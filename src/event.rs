@@ -266,7 +266,7 @@ pub enum NspV2Routine {
 
 impl NspV2Routine {
     /// Startup, Cleanup and ClientSessionRundown are optional (seeds 000, 001); the three
-    /// lookup routines are required (SPEC section 3). SetServiceEx, which ws2sim never
+    /// lookup routines are required. SetServiceEx, which ws2sim never
     /// calls, counts as optional.
     pub fn optional(self) -> bool {
         !matches!(
@@ -662,7 +662,7 @@ pub enum EventKind {
         namespace: u32,
     },
     /// A process that ends holds a session with an NSPv2 provider: its host is told to
-    /// run the session down (SPEC section 3, model choice).
+    /// run the session down (model choice).
     RundownRequested {
         provider: ProviderIx,
         host: Pid,

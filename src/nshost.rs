@@ -1,4 +1,4 @@
-//! The NSPv2 host and its client sessions (SPEC section 3, **model choice**, after
+//! The NSPv2 host and its client sessions (**model choice**, after
 //! WSAAdvertiseProvider; seeds 000 and 001).
 //!
 //! A process that advertises a provider becomes its host: an RPC thread there
@@ -29,7 +29,7 @@ use crate::wsa::*;
 
 pub use crate::world::hosts::Reply;
 
-/// The answer when no host serves the provider (SPEC section 3).
+/// The answer when no host serves the provider.
 pub const NOT_FOUND: Reply = (SOCKET_ERROR, Some(WSASERVICE_NOT_FOUND));
 
 /// Whether a host serves `provider` (advertised and not withdrawn).
@@ -114,7 +114,7 @@ async fn wait_reply(cx: &Cx, provider: ProviderIx, id: u32) -> Reply {
 }
 
 /// The client's final WSACleanup: each of its sessions ends with NSPv2Cleanup, and the
-/// client waits for the host to have sent it (SPEC section 3).
+/// client waits for the host to have sent it.
 pub async fn end_sessions(cx: &Cx) {
     let mine: Vec<(ProviderIx, SessionArg)> = {
         let world = cx.world.borrow();
@@ -187,7 +187,7 @@ pub fn end_process(cx: &Cx, how: ProcessEnd) {
 
 /// A process ended (any way; [`end_process`]). As a host, its sessions die
 /// with it and the clients waiting for it are answered; as a client, each host it had
-/// a session with runs that session down (SPEC section 3).
+/// a session with runs that session down.
 pub fn process_ended(cx: &Cx) {
     let (died, waiters) = {
         let mut world = cx.world.borrow_mut();

@@ -1,5 +1,5 @@
 //! Files the CLI writes (`--output`): never half-written, never over the scenario it
-//! read (issue 7, SPEC section 10).
+//! read (issue 7).
 //!
 //! The text goes to a temporary file in the destination's own directory, is flushed to
 //! disk, then renamed over the destination: a reader sees the old file or the new one,

@@ -28,7 +28,7 @@ pub struct RunOptions {
     pub budget: BudgetOverride,
 }
 
-/// Limits given on the command line in place of the scenario's `budget` (SPEC section 10).
+/// Limits given on the command line in place of the scenario's `budget`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BudgetOverride {
     pub steps_max: Option<u64>,
@@ -405,7 +405,7 @@ pub fn run_end(world: &World, outcome: &Outcome) -> RunEnd {
                         .iter()
                         .enumerate()
                         // Every thread that waits: the scenario's, and the providers'
-                        // workers, which may close the cycle (SPEC section 10).
+                        // workers, which may close the cycle.
                         .filter(|(_, t)| !t.finished && (t.app || t.waiting_for.is_some()))
                         .map(move |(tid, t)| Stuck {
                             process: pid as Pid,

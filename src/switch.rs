@@ -1,4 +1,4 @@
-//! The Winsock switch (SPEC section 3, seed 004). It lives inside the base TCP
+//! The Winsock switch (seed 004). It lives inside the base TCP
 //! provider: a socket created `via: San(NAME)` is routed to that SAN provider; the
 //! switch calls WSPStartupEx (passing the TCP provider's protocol info) on first use in
 //! the process, and, inside the TCP provider's final WSPCleanup, one WSPCleanup per

@@ -1,4 +1,4 @@
-//! The ws2_32.dll model (SPEC section 3): WSAStartup/WSACleanup counting, lazy loading
+//! The ws2_32.dll model: WSAStartup/WSACleanup counting, lazy loading
 //! of providers on first use, and the final WSACleanup that cleans up and unloads every
 //! provider the process started. `namespace` holds the namespace functions.
 

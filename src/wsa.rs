@@ -1,4 +1,4 @@
-//! Winsock constants (SPEC section 11) and their symbolic names.
+//! Winsock constants and their symbolic names.
 
 /// Success: what a call returns when it works.
 pub const NO_ERROR: i32 = 0;
@@ -50,7 +50,7 @@ pub const WSA_E_NO_MORE: u32 = 10110;
 /// A lookup was cancelled (WSALookupServiceEnd) while a call was still running.
 pub const WSA_E_CANCELLED: u32 = 10111;
 
-/// Namespaces (SPEC section 11).
+/// Namespaces.
 pub const NS_DNS: u32 = 12;
 /// The e-mail namespace: the only one NSPv2 providers may serve on Vista and Server 2008.
 pub const NS_EMAIL: u32 = 37;

@@ -59,9 +59,20 @@ fn json_has_the_documented_fields() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     let document: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("valid JSON");
-    for field in ["scenario", "seed", "events", "violations", "verdict"] {
+    for field in [
+        "format",
+        "scenario",
+        "seed",
+        "schedule",
+        "providers",
+        "events",
+        "violations",
+        "verdict",
+    ] {
         assert!(document.get(field).is_some(), "missing `{field}`");
     }
+    assert_eq!(document["format"], "ws2sim-run/1");
+    assert_eq!(document["providers"][0], "msafd");
     let violation = &document["violations"][0];
     for field in ["contract", "time", "process", "thread", "message"] {
         assert!(violation.get(field).is_some(), "violation lacks `{field}`");
@@ -170,6 +181,33 @@ fn usage_errors_exit_2() {
         let out = ws2sim(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(!stderr(&out).is_empty(), "{args:?} says nothing");
+    }
+}
+
+/// A trace lists the contracts the run exercised, and every one with `--contracts all`;
+/// a violation cites its seed document by title, and no explanation names a file
+/// outside the repository (issue 23).
+#[test]
+fn traces_list_exercised_contracts_and_cite_documents_by_title() {
+    let file = "scenarios/contracts/unload-ready.ron";
+    let mutant = ["--provider-model", "msafd=returns_before_worker_exits"];
+    let short = stdout(&ws2sim(&[&["run", file][..], &mutant].concat()));
+    assert!(short.contains("(`--contracts all` lists them)"), "{short}");
+    assert!(!short.contains("  not exercised"), "{short}");
+    assert!(short.contains("wsp.cleanup.unload_ready          VIOLATED"), "{short}");
+    assert!(short.contains("\"LPWSPCLEANUP callback function (ws2spi.h)\""), "{short}");
+    let all = stdout(&ws2sim(&[&["run", file, "--contracts", "all"][..], &mutant].concat()));
+    let listed = all.lines().filter(|l| l.ends_with("not exercised")).count();
+    assert!(listed > 10, "{all}");
+    let mut texts = vec![stdout(&ws2sim(&["explain"])), short, all];
+    texts.push(stdout(&ws2sim(&["explain", "--model-choices"])));
+    for contract in ws2sim::contract::CONTRACTS {
+        texts.push(stdout(&ws2sim(&["explain", contract.id.as_str()])));
+    }
+    for text in &texts {
+        for outside in ["shared/", "SPEC", "seeds/0"] {
+            assert!(!text.contains(outside), "`{outside}` in:\n{text}");
+        }
     }
 }
 

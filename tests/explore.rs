@@ -1,4 +1,4 @@
-//! `explore` and `merge` (SPEC section 8): the racy refcount lesson is found, shrunk and
+//! `explore` and `merge`: the racy refcount lesson is found, shrunk and
 //! replayed; an exhaustive search of the conforming model covers its space; jobs and
 //! shards do not change the report; the command line's exit codes. Sweeps here are
 //! small (the test profile does not optimise this crate); long ones are in

@@ -1,4 +1,4 @@
-//! Property tests (issue 7, SPEC section 10), on stable with proptest:
+//! Property tests (issue 7), on stable with proptest:
 //! - random *valid* scenarios with conforming models: no panic, the run ends within its
 //!   budget, text and JSON are the same across two runs, the schedule replays, no
 //!   contract is flagged, and the ledger and load counts are back to zero after each

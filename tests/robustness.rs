@@ -1,4 +1,4 @@
-//! Every run ends, and says how (SPEC section 10, issue 7): each budget ends a run with
+//! Every run ends, and says how (issue 7): each budget ends a run with
 //! "budget exhausted after N events (livelock?)" and exit code 1; a deadlock names every
 //! blocked thread and what it waits for; `--output` writes whole files only.
 

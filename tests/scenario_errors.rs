@@ -1,4 +1,4 @@
-//! Bad scenario and model files (SPEC section 10): each gets an error at the right line and column,
+//! Bad scenario and model files: each gets an error at the right line and column,
 //! and its plain report is snapshotted in `snapshots/` (what users read).
 
 mod common;
@@ -244,7 +244,7 @@ fn limits_are_refused_with_a_clear_message() {
     );
 }
 
-/// Size limits (SPEC section 10) are one class of error too: snapshot one of them.
+/// Size limits are one class of error too: snapshot one of them.
 #[test]
 fn too_many_threads_is_refused_at_the_list() {
     let threads: Vec<String> = (0..=scenario::MAX_THREADS_PER_PROCESS)
@@ -268,7 +268,7 @@ fn too_many_threads_is_refused_at_the_list() {
     snapshot("error_too_many_threads", &report);
 }
 
-const VALID: &str = r#"// The SPEC section 6 sketch, in the model's syntax.
+const VALID: &str = r#"// A sketch of every part of the format.
 Scenario(
     name: "two-startups-two-cleanups",
     about: "Only the last WSACleanup tears the provider down.",
@@ -327,7 +327,7 @@ fn valid_scenario_loads() {
 }
 
 /// Every truncation of a valid file, and the file with any one character removed, gives
-/// a result and never a panic (SPEC section 10).
+/// a result and never a panic.
 #[test]
 fn truncated_and_damaged_files_never_panic() {
     let cuts = VALID.char_indices().map(|(i, _)| i);

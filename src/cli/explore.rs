@@ -1,4 +1,4 @@
-//! `ws2sim explore` and `ws2sim merge` on the command line (SPEC section 9). Exit codes:
+//! `ws2sim explore` and `ws2sim merge` on the command line. Exit codes:
 //! 0 no violation found, 1 one was (or a schedule ran differently twice), 2 bad input.
 
 use std::path::{Path, PathBuf};

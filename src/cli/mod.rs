@@ -1,4 +1,4 @@
-//! The command line (SPEC section 9). Exit codes: 0 the outcome matched `expect`,
+//! The command line. Exit codes: 0 the outcome matched `expect`,
 //! 1 it did not, 2 bad input or usage.
 
 use std::io::{IsTerminal, Write};
@@ -44,6 +44,9 @@ pub struct RunArgs {
     /// Write the trace to FILE (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Which contracts the text trace lists: those the run exercised, or all of them.
+    #[arg(long, value_enum, default_value_t = render::text::Contracts::Exercised)]
+    contracts: render::text::Contracts,
 }
 
 impl RunArgs {
@@ -55,7 +58,13 @@ impl RunArgs {
             models: self.provider_model,
             budget: self.budget.into(),
         };
-        run_file(file, &options, self.format, self.output.as_deref())
+        run_file(
+            file,
+            &options,
+            self.format,
+            self.output.as_deref(),
+            self.contracts,
+        )
     }
 }
 
@@ -121,7 +130,7 @@ pub enum Command {
     },
 }
 
-/// Limits of one run in place of the scenario's `budget` (SPEC section 10); each must be
+/// Limits of one run in place of the scenario's `budget`; each must be
 /// between 1 and the same maximum the scenario's `budget` is checked against.
 #[derive(Args, Clone, Copy, Debug, Default)]
 pub struct BudgetArgs {
@@ -369,7 +378,13 @@ fn report(error: scenario::ScenarioError) -> ExitCode {
     ExitCode::from(BAD_INPUT)
 }
 
-fn run_file(file: &Path, options: &RunOptions, format: Format, output: Option<&Path>) -> ExitCode {
+fn run_file(
+    file: &Path,
+    options: &RunOptions,
+    format: Format,
+    output: Option<&Path>,
+    contracts: render::text::Contracts,
+) -> ExitCode {
     let scenario = match load_with_models(file, &options.models) {
         Ok(scenario) => scenario,
         Err(code) => return code,
@@ -379,7 +394,10 @@ fn run_file(file: &Path, options: &RunOptions, format: Format, output: Option<&P
         Err(error) => return fail(&error.to_string()),
     };
     let text = match format {
-        Format::Text => render::text::render(&scenario, &run, &file.display().to_string()),
+        Format::Text => {
+            let path = file.display().to_string();
+            render::text::render_listing(&scenario, &run, &path, contracts)
+        }
         Format::Json => render::json::render(&scenario, &run),
         Format::Mermaid => render::mermaid::render(&scenario, &run),
     };
@@ -450,6 +468,15 @@ pub fn explain_list() -> String {
         };
         text.push_str(&format!("{:<width$}  {source}{checked}\n", contract.id));
     }
+    text.push_str("\nThe seed documents:\n");
+    for seed in contract::Seed::ALL {
+        text.push_str(&format!(
+            "  {}  {}\n       {}\n",
+            seed.number(),
+            seed.title(),
+            seed.page()
+        ));
+    }
     text.push_str(
         "\n`ws2sim explain ID` gives a contract's rule, source and errata; \
          `ws2sim explain --model-choices` lists where ws2sim decides what the seeds leave open.\n",
@@ -462,10 +489,10 @@ pub fn explain(contract: &contract::Contract) -> String {
     text.push_str("Source:\n");
     for seed in contract.seeds {
         text.push_str(&format!(
-            "  {} — {} (shared/seeds/{})\n",
+            "  {} — {}, {}\n",
             seed.number(),
             seed.title(),
-            seed.file()
+            seed.page()
         ));
     }
     text.push_str(&format!("  {}\n", contract.source));

@@ -1,5 +1,5 @@
 //! `ws2sim explore`: search a scenario's schedules for a contract violation, shrink the
-//! first one found and print a replay command (SPEC sections 8 and 9).
+//! first one found and print a replay command.
 //!
 //! - `runner`: the lean path, one run per schedule with the oracle, nothing rendered;
 //! - `sweep`: which schedules (random, PCT, exhaustive), jobs and shards;

@@ -1,4 +1,4 @@
-//! The lean path of a sweep (SPEC section 8): one run per schedule, the oracle on every
+//! The lean path of a sweep: one run per schedule, the oracle on every
 //! run, and nothing kept of a passing run but a hash of how it ended. The scenario is
 //! shared, the models resolved once and the event buffer reused; text is rendered only
 //! for the one failure a report shows, through [`run::run`].

@@ -1,4 +1,4 @@
-//! Shards (SPEC section 8): `explore --shard K/N --format json` writes a shard document;
+//! Shards: `explore --shard K/N --format json` writes a shard document;
 //! `merge` checks that the documents are the N parts of one sweep and joins them into
 //! the report one machine would have printed.
 //!

@@ -1,4 +1,4 @@
-//! Shrinking a failing schedule (SPEC section 8): fewer preemptions first, then fewer
+//! Shrinking a failing schedule: fewer preemptions first, then fewer
 //! decisions that differ from the default (the last task going on, a draw at its
 //! minimum), then fewer decisions and steps. A candidate is a prefix of decisions
 //! followed by default decisions; it is kept when it still violates the same contract

@@ -1,4 +1,4 @@
-//! Running a sweep: which schedules, on how many threads, in what parts (SPEC section 8).
+//! Running a sweep: which schedules, on how many threads, in what parts.
 //!
 //! - random and PCT: run `i` (for `i` in `0..runs`) is a function of the seed and `i`
 //!   alone; runs are made in chunks of consecutive indices, on any thread, and their

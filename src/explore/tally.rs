@@ -1,5 +1,5 @@
 //! What a sweep counts, in two shapes that combine exactly, whatever the number of jobs
-//! or shards (SPEC section 8):
+//! or shards:
 //! - a [`Tally`] of runs known by their global index (random, PCT): sums, unions and
 //!   minima, so the order in which parts are combined does not matter;
 //! - a [`UnitLog`] per subtree of an exhaustive search, whose global indices are known

@@ -176,7 +176,7 @@ knob! {
 }
 
 knob! {
-    /// How a layered provider cleans up the layer below (SPEC section 3).
+    /// How a layered provider cleans up the layer below.
     Lower {
         /// One WSPCleanup per WSPStartup it made there, in its own final clean-up.
         Balanced,

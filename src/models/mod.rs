@@ -25,7 +25,7 @@ pub use set::Set;
 
 use behaviour::*;
 
-/// What a provider is (SPEC section 2).
+/// What a provider is.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ProviderKind {
     Transport,

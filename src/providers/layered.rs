@@ -1,5 +1,5 @@
 //! What makes a transport provider a layered one (an LSP): it is an SPI client of the
-//! layer below in its protocol chain (SPEC section 3). It starts that layer inside its
+//! layer below in its protocol chain. It starts that layer inside its
 //! own WSPStartup (one lower WSPStartup per own WSPStartup, passing the chain on, or
 //! the base entry itself when the next layer is the base), or lazily on the first
 //! WSPSocket of another chain; and it makes as many WSPCleanup calls there as it made

@@ -16,7 +16,7 @@ use crate::world::Cx;
 use crate::wsa::*;
 
 /// A failing NSP call's return value and code: SOCKET_ERROR, unless the model gets that
-/// wrong; the code goes through WSASetLastError (SPEC section 4, `spi.return_convention`).
+/// wrong; the code goes through WSASetLastError (`spi.return_convention`).
 pub(crate) fn fail(cx: &Cx, provider: ProviderIx, code: u32) -> (i32, Option<u32>, Detail) {
     (cx.behaviour(provider).failure(), Some(code), Detail::None)
 }

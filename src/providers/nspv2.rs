@@ -196,7 +196,7 @@ pub async fn end_session(
 
 /// Frees the session block `arg` points at; the last session end frees the provider
 /// state (000: "Only the final NSPv2Cleanup for the service provider does the actual
-/// cleanup"). A rundown ends a session as its cleanup would (SPEC section 3).
+/// cleanup"). A rundown ends a session as its cleanup would.
 fn end_body(cx: &Cx, provider: ProviderIx, arg: SessionArg) -> (i32, Option<u32>, Detail) {
     let before = refcount(cx, provider);
     let Some(block) = session_block(cx, provider, arg).filter(|_| before > 0) else {

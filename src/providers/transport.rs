@@ -372,7 +372,7 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
     }
     stop_worker(cx, provider, knobs.worker == Worker::Join).await;
     // A layered provider tears down the layer below inside its own final cleanup, as
-    // many WSPCleanup calls as it made WSPStartup calls there (SPEC section 3).
+    // many WSPCleanup calls as it made WSPStartup calls there.
     match cx.behaviour(provider).lower {
         Lower::FromDllMain => {}
         Lower::OncePerLayer => {

@@ -1,5 +1,5 @@
 //! `--format json`: one JSON document with the scenario, seed, events, violations and
-//! verdict (SPEC section 9). Processes and threads are given by name.
+//! verdict. Processes and threads are given by name.
 
 use serde::Serialize;
 

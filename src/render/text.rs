@@ -1,4 +1,4 @@
-//! The text trace (SPEC section 7): one line per event, stable and diff-friendly.
+//! The text trace: one line per event, stable and diff-friendly.
 //! A call's line shows its result when nothing of another thread happened before it
 //! returned; otherwise the line ends in `...` and a `<-` line shows the return.
 
@@ -19,7 +19,15 @@ provider runs in the process that advertises it; each client process gets one se
 opened by NSPv2Startup at its first lookup and ended once: by NSPv2Cleanup at its final \
 WSACleanup, or by NSPv2ClientSessionRundown when it ends without one.\n";
 
+/// The text trace, listing the contracts the run exercised.
+pub use super::verdict::Contracts;
+
 pub fn render(scenario: &Scenario, run: &Run, path: &str) -> String {
+    render_listing(scenario, run, path, Contracts::Exercised)
+}
+
+/// The text trace, listing the contracts `contracts` says.
+pub fn render_listing(scenario: &Scenario, run: &Run, path: &str, contracts: Contracts) -> String {
     let labels = Labels::new(run);
     let mut out = String::new();
     let _ = writeln!(
@@ -94,7 +102,7 @@ pub fn render(scenario: &Scenario, run: &Run, path: &str) -> String {
         out.push('\n');
     }
     out.push('\n');
-    super::verdict::render(&mut out, scenario, run, path);
+    super::verdict::render(&mut out, scenario, run, path, contracts);
     out
 }
 

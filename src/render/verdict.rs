@@ -8,7 +8,17 @@ use crate::oracle::Status;
 use crate::run::{Run, RunEnd};
 use crate::scenario::Scenario;
 
-pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str) {
+/// Which contracts a text trace lists, one line each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Contracts {
+    /// Those the run violated or held; a count stands for the others.
+    #[default]
+    Exercised,
+    /// Every contract, those the run did not exercise too.
+    All,
+}
+
+pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str, list: Contracts) {
     let violated = run
         .verdict
         .checks
@@ -22,9 +32,14 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str) {
         .filter(|c| c.status == Status::Held)
         .count();
     let idle = run.verdict.checks.len() - violated - held;
+    let hint = if list == Contracts::Exercised && idle > 0 {
+        " (`--contracts all` lists them)"
+    } else {
+        ""
+    };
     let _ = writeln!(
         out,
-        "contracts: {violated} violated, {held} held, {idle} not exercised"
+        "contracts: {violated} violated, {held} held, {idle} not exercised{hint}"
     );
     let width = run
         .verdict
@@ -34,6 +49,9 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str) {
         .max()
         .unwrap_or(0);
     for check in &run.verdict.checks {
+        if list == Contracts::Exercised && check.status == Status::NotExercised {
+            continue;
+        }
         let status = match check.status {
             Status::Held => "held",
             Status::Violated => "VIOLATED",
@@ -46,7 +64,7 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str) {
             .map(|c| {
                 c.seeds
                     .iter()
-                    .map(|s| s.number())
+                    .map(|s| format!("\"{}\"", s.title()))
                     .collect::<Vec<_>>()
                     .join(", ")
             })
@@ -59,15 +77,16 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str) {
             ),
             None => format!("{}/-", run.names.processes[violation.process as usize]),
         };
+        let id = violation.contract;
         let source = if seeds.is_empty() {
-            "a model choice (no seed document)".to_string()
+            format!("a model choice: no seed document states this rule (`ws2sim explain {id}`)")
         } else {
-            format!("seed document {seeds}")
+            format!("the rule comes from {seeds} (`ws2sim explain {id}` quotes it)")
         };
         let _ = writeln!(
             out,
-            "\nviolation of {} at #{} (t={} {who}), {source}:\n  {}",
-            violation.contract, violation.event, violation.time, violation.message
+            "\nviolation of {id} at #{} (t={} {who}):\n  {}\n  {source}",
+            violation.event, violation.time, violation.message
         );
     }
     out.push('\n');

@@ -1,4 +1,4 @@
-//! Protocol chains of layered catalog entries (SPEC section 6).
+//! Protocol chains of layered catalog entries.
 
 use std::collections::BTreeSet;
 
@@ -8,7 +8,7 @@ use super::validate::{Checker, MAX_PROTOCOL_CHAIN, Names, Path};
 use super::{Chain, Protocol};
 
 /// `Chain::Layered`: this entry first, a base entry of the same protocol last, every id
-/// in the catalog, none twice (a cycle), at most MAX_PROTOCOL_CHAIN (SPEC section 6).
+/// in the catalog, none twice (a cycle), at most MAX_PROTOCOL_CHAIN.
 pub(super) fn layered_chain(
     c: &mut Checker<'_>,
     names: &Names<'_>,

@@ -1,5 +1,5 @@
 //! The error a scenario file gets: one paragraph naming the file, line and column
-//! (SPEC section 10), rendered by miette without colour.
+//!, rendered by miette without colour.
 
 use std::fmt;
 use std::ops::Range;

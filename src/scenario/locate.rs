@@ -1,5 +1,5 @@
 //! A lenient index of a RON document's structure, to put line and column on errors that
-//! serde cannot place (SPEC section 10: every error names its line and column).
+//! serde cannot place (every error names its line and column).
 //!
 //! ron reports spans for syntax errors only. Validation works on the parsed
 //! [`Scenario`](super::Scenario) and names what it blames with a path such as

@@ -1,4 +1,4 @@
-//! Scenario files: the format ([`model`]), loading and validation (SPEC sections 6, 10).
+//! Scenario files: the format ([`model`]), loading and validation (10).
 //!
 //! [`load_file`] and [`load_str`] return a [`Scenario`] that passed every check, or a
 //! [`ScenarioError`] naming the file, line and column of the (first) problem.
@@ -44,7 +44,7 @@ pub use validate::{
     MAX_TIME_BUDGET, budget_ceiling,
 };
 
-/// Largest scenario file accepted (SPEC section 10: an absurd size is an error).
+/// Largest scenario file accepted (an absurd size is an error).
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Reads, parses and validates the scenario at `path`. The path is used as given in

@@ -1,5 +1,5 @@
 //! The scenario file format (RON), as serde types. Every struct refuses unknown fields.
-//! SPEC section 6 sketches it; this module is the reference.
+//! This module is the reference; `docs/scenario-format.md` describes it for users.
 //!
 //! Steps without parameters are unit variants (`Startup`, `Cleanup`, `Exit`, `Crash`);
 //! steps with parameters always take parentheses, and their optional fields have the
@@ -345,7 +345,7 @@ pub enum Step {
 }
 
 /// Where a socket goes: the catalog entry's own provider chain, or a SAN provider
-/// behind the switch that lives in the base TCP provider (SPEC section 3).
+/// behind the switch that lives in the base TCP provider.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 pub enum Route {
     /// The provider chain of the socket's catalog entry (the default).

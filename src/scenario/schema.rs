@@ -152,7 +152,7 @@ pub(crate) fn family_of(path: &str) -> Family {
 }
 
 /// The fields of a step's struct variant (serde's enums do not refuse unknown fields of
-/// struct variants, so validation does; SPEC section 6: unknown fields are errors).
+/// struct variants, so validation does: unknown fields are errors).
 pub(crate) fn step_fields(variant: &str) -> Option<&'static [&'static str]> {
     Some(match variant {
         "Socket" => &["name", "entry", "via"],

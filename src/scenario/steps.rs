@@ -1,5 +1,5 @@
 //! Validation of `processes`: names, sizes, and the names each step refers to
-//! (SPEC section 6: a step naming an unknown socket or provider is an error).
+//! (a step naming an unknown socket or provider is an error).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -212,7 +212,7 @@ fn step_refs(c: &mut Checker<'_>, ctx: &Ctx<'_>, step: &Step, path: Path) {
                     Some(suggest(san, "SAN providers", sans)),
                 );
             }
-            // Model choice: the switch lives in the base TCP provider (SPEC section 3),
+            // Model choice: the switch lives in the base TCP provider,
             // so only a TCP entry routes to a SAN provider.
             if let (Route::San(san), Some((Protocol::Udp, _))) = (via, ctx.names.catalog.get(entry))
             {

@@ -273,7 +273,7 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
             )
         }
         // `at: -5`: ron points past the sign and calls `5` out of range; every number in a
-        // scenario is unsigned (SPEC section 10: a negative time is an error).
+        // scenario is unsigned (a negative time is an error).
         Error::IntegerOutOfBounds if text.get(..start).unwrap_or("").trim_end().ends_with('-') => {
             let sign = text.get(..start).unwrap_or("").trim_end().len() - 1;
             let number = text.get(start..end).unwrap_or("");

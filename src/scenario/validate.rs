@@ -1,4 +1,4 @@
-//! The rules a parsed scenario must follow beyond its types (SPEC sections 6 and 10),
+//! The rules a parsed scenario must follow beyond its types,
 //! each problem placed at its line and column with [`locate`](super::locate).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,7 +25,7 @@ pub const MAX_STEPS_TOTAL: usize = 200_000;
 pub const MAX_PROVIDERS: usize = 1_000;
 /// Most catalog entries, transport and namespace ones together.
 pub const MAX_CATALOG_ENTRIES: usize = 1_000;
-/// Budgets an absurd size is refused beyond (SPEC section 10).
+/// Budgets an absurd size is refused beyond.
 pub const MAX_STEPS_BUDGET: u64 = 100_000_000;
 /// Largest `budget.events_max`.
 pub const MAX_EVENTS_BUDGET: u64 = 100_000_000;
@@ -142,7 +142,7 @@ impl Checker<'_> {
     }
 
     /// Reports fields of the struct variants under the list at `list` that `fields_of`
-    /// does not know (serde ignores them silently; SPEC section 6 refuses them).
+    /// does not know (serde ignores them silently; the format refuses them).
     pub(super) fn unknown_fields(
         &mut self,
         list: &[PathSeg<'_>],

@@ -1,6 +1,6 @@
 //! The simulated kernel: the ledger of every resource a provider holds, kernel sockets
 //! and the data they drain, and operations completing on the network's time.
-//! Providers take and release resources only through here (SPEC section 2), so the
+//! Providers take and release resources only through here, so the
 //! oracle can read what really happened from the `Acquire`/`Release` events.
 
 use crate::event::*;
@@ -102,7 +102,7 @@ impl Cx {
     }
 
     /// One allocation attempt by `provider` inside `call`; false when a `FailAlloc`
-    /// fault makes it fail (counted across processes, SPEC section 6).
+    /// fault makes it fail (counted across processes).
     pub fn try_alloc(&self, provider: ProviderIx, call: SpiCall) -> bool {
         let failed = {
             let mut world = self.world.borrow_mut();

@@ -1,4 +1,4 @@
-//! The loader (SPEC section 2): LoadLibrary / FreeLibrary counts per process and DLL,
+//! The loader: LoadLibrary / FreeLibrary counts per process and DLL,
 //! and the loader lock that DllMain runs under. Once a count is zero the DLL's globals
 //! are gone. Threads that exit take the loader lock too (DLL_THREAD_DETACH), which is
 //! what makes waiting for a thread from inside DllMain a deadlock.

@@ -124,7 +124,7 @@ impl WaitFor {
     }
 }
 
-/// The ws2_32 model's state in one process (SPEC section 3).
+/// The ws2_32 model's state in one process.
 #[derive(Default)]
 pub struct Ws2State {
     pub startup_count: u32,
@@ -548,7 +548,7 @@ impl World {
     }
 
     /// `process/thread` as traces name a thread (`process/-`: the kernel), for the
-    /// deadlock report's "waits for ..." (SPEC section 10).
+    /// deadlock report's "waits for ...".
     pub fn thread_label(&self, pid: Pid, tid: Option<Tid>) -> String {
         let process = self.scenario.processes.get(pid as usize);
         format!(

@@ -1,4 +1,4 @@
-//! How a process ends, as the kernel sees it (SPEC sections 2 and 3): its threads are
+//! How a process ends, as the kernel sees it: its threads are
 //! killed, DllMain learns it is terminating, and the kernel reclaims what it held.
 //! The step runner (`steps`) decides when.
 
@@ -9,7 +9,7 @@ use crate::world::Cx;
 
 /// Ends the process: kills its other threads; `hosts` reacts for the NSPv2 hosts (its
 /// sessions are run down, or die with it); on a clean exit, DLL_PROCESS_DETACH with the
-/// terminating flag (no cleanup calls: ws2_32 makes none, SPEC section 3); then the
+/// terminating flag (no cleanup calls: ws2_32 makes none); then the
 /// kernel reclaims what the process held.
 pub fn end_process(cx: &Cx, how: ProcessEnd, hosts: impl FnOnce(&Cx)) {
     let (victims, loaded) = {

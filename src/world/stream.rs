@@ -1,4 +1,4 @@
-//! The end-state hash of a run (SPEC section 8: a sweep counts distinct end states). The
+//! The end-state hash of a run (a sweep counts distinct end states). The
 //! world feeds each event to it as the event is recorded ([`crate::world::Cx::emit`]),
 //! where the event's kind is known: hashing the finished stream afterwards had to find
 //! each kind again, and those jumps cost a sweep more than the hashing itself.

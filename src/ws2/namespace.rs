@@ -1,4 +1,4 @@
-//! ws2_32's namespace functions (SPEC section 3): WSALookupServiceBegin/Next/End over
+//! ws2_32's namespace functions: WSALookupServiceBegin/Next/End over
 //! version-1 providers (loaded lazily into the process) and NSPv2 providers (through
 //! their host, `nshost`), WSAAdvertiseProvider / WSAUnadvertiseProvider, and the
 //! namespace part of a process's final WSACleanup.
@@ -130,7 +130,7 @@ pub async fn lookup(cx: &Cx, namespace: u32, name: Name) {
             };
             answered |= ret == NO_ERROR;
         }
-        // An NSPv2 host that ended since Begin took its session along (SPEC section 3).
+        // An NSPv2 host that ended since Begin took its session along.
         if answered {
             leave(cx, id, NO_ERROR, None, Detail::None).await;
         } else {
@@ -177,7 +177,7 @@ async fn ensure_started(cx: &Cx, provider: ProviderIx, generation: u32) -> bool 
     kept
 }
 
-/// The namespace part of the final WSACleanup (SPEC section 3), after the transport
+/// The namespace part of the final WSACleanup, after the transport
 /// providers: NSPCleanup and FreeLibrary for each v1 provider, NSPv2Cleanup for each
 /// session; a host's advertisements end too (model choice: as WSAUnadvertiseProvider).
 /// `taken`: the v1 providers started, taken from ws2_32's state when the count reached 0.

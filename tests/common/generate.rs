@@ -6,7 +6,7 @@
 //! proptest draws a [`Shape`] (indices, not names); [`Shape::build`] turns it into a
 //! scenario that validates: socket steps only name sockets their own process creates,
 //! SPI calls fit their provider's kind, faults name declared processes and providers
-//! (SPEC section 6).
+//!.
 #![allow(dead_code)]
 
 use proptest::collection::vec;

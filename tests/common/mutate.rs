@@ -122,7 +122,7 @@ pub const MUTANT_BUDGET: BudgetOverride = BudgetOverride {
 };
 
 /// A damaged file either loads and runs (within small budgets) and renders, or is
-/// refused with a positioned error naming the file (SPEC section 10). A panic anywhere
+/// refused with a positioned error naming the file. A panic anywhere
 /// fails the caller.
 pub fn check_damaged(name: &str, bytes: Vec<u8>) -> Result<(), String> {
     match scenario::load_bytes("damaged.ron", bytes) {

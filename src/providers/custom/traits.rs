@@ -7,7 +7,7 @@ use super::{DllReason, Reply, SessionArg, Spi, conforming};
 /// default method is the conforming provider of the seeds, written with the handle's
 /// operations (see [`conforming`]): override only the routines yours does differently.
 ///
-/// ws2sim records each call and its return, and yields once on entry (SPEC section 2);
+/// ws2sim records each call and its return, and yields once on entry;
 /// the routine does the rest. The model's knobs stay conforming for everything this
 /// trait does not cover (WSPSocket, send, receive, close).
 #[allow(async_fn_in_trait)]
