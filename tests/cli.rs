@@ -194,9 +194,17 @@ fn traces_list_exercised_contracts_and_cite_documents_by_title() {
     let short = stdout(&ws2sim(&[&["run", file][..], &mutant].concat()));
     assert!(short.contains("(`--contracts all` lists them)"), "{short}");
     assert!(!short.contains("  not exercised"), "{short}");
-    assert!(short.contains("wsp.cleanup.unload_ready          VIOLATED"), "{short}");
-    assert!(short.contains("\"LPWSPCLEANUP callback function (ws2spi.h)\""), "{short}");
-    let all = stdout(&ws2sim(&[&["run", file, "--contracts", "all"][..], &mutant].concat()));
+    assert!(
+        short.contains("wsp.cleanup.unload_ready          VIOLATED"),
+        "{short}"
+    );
+    assert!(
+        short.contains("\"LPWSPCLEANUP callback function (ws2spi.h)\""),
+        "{short}"
+    );
+    let all = stdout(&ws2sim(
+        &[&["run", file, "--contracts", "all"][..], &mutant].concat(),
+    ));
     let listed = all.lines().filter(|l| l.ends_with("not exercised")).count();
     assert!(listed > 10, "{all}");
     let mut texts = vec![stdout(&ws2sim(&["explain"])), short, all];

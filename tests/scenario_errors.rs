@@ -366,3 +366,22 @@ fn comments_at_the_end_of_a_file_are_read_as_comments() {
     assert_eq!(at, Some((2, 14)), "{said}");
     assert!(said.contains("a `/*` comment is never closed"), "{said}");
 }
+
+/// `via: "sandrv"` is answered with the form that works, `San("sandrv")`, and that form
+/// loads (issue 23: the old hint, a bare name, led to a second error).
+#[test]
+fn a_quoted_via_is_answered_with_the_san_form() {
+    let file = |via: &str| {
+        format!(
+            r#"Scenario(name: "x", about: "y",
+  providers: [Provider(name: "msafd", kind: Transport), Provider(name: "sandrv", kind: San)],
+  catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+  processes: [Process(name: "a", threads: [Thread(name: "t", steps: [
+    Startup, Socket(name: "s", entry: 1001, via: {via})])])])"#
+        )
+    };
+    let err = scenario::load_str("via.ron", &file("\"sandrv\"")).expect_err("refused");
+    let text = err.render_plain();
+    assert!(text.contains(r#"`San("sandrv")`"#), "{text}");
+    assert!(scenario::load_str("via.ron", &file(r#"San("sandrv")"#)).is_ok());
+}

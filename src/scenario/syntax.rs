@@ -331,6 +331,14 @@ fn generic(code: &Error, found: &str, at: &str) -> (String, Option<String>, &'st
         Error::ExpectedNamedStructLike(_) => Some("`(`"),
         _ => None,
     };
+    // `via` takes a variant that holds a string: a bare provider name is not one.
+    if matches!(code, Error::ExpectedIdentifier) && at.contains(".via`") {
+        let want = "`Catalog` or `San(\"PROVIDER\")`";
+        let help = quoted.then(|| {
+            format!("a socket routed to a SAN provider names it inside `San(...)`: `San({found})`")
+        });
+        return (format!("expected {want}{at}, found `{found}`"), help, want);
+    }
     if let Some(want) = want {
         let help = match code {
             Error::ExpectedIdentifier if quoted => Some(format!(
