@@ -569,3 +569,25 @@ fn run_reads_a_scenario_from_standard_input() {
         "{piped}"
     );
 }
+
+/// Shell completions and the manual page come from the same command definition as
+/// `--help` (issue 23).
+#[test]
+fn completions_and_the_manual_page_are_generated() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = ws2sim(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = stdout(&out);
+        for word in ["ws2sim", "explore", "provider-model", "contracts"] {
+            assert!(script.contains(word), "{shell} lacks {word}");
+        }
+    }
+    assert_eq!(ws2sim(&["completions", "tcsh"]).status.code(), Some(2));
+    let out = ws2sim(&["man"]);
+    assert_eq!(out.status.code(), Some(0));
+    let page = stdout(&out);
+    assert!(page.contains(".TH ws2sim 1"), "{page}");
+    for command in ["run", "replay", "explore", "merge", "check", "explain"] {
+        assert!(page.contains(command), "the page lacks {command}");
+    }
+}

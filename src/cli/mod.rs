@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 mod explore;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::contract::{self, CONTRACTS};
 use crate::render;
@@ -128,6 +128,11 @@ pub enum Command {
         #[arg(long, conflicts_with_all = ["id", "model_choices"])]
         format: bool,
     },
+    /// Print a completion script for SHELL (e.g. `ws2sim completions bash >
+    /// ~/.local/share/bash-completion/completions/ws2sim`).
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff), e.g. `ws2sim man > ws2sim.1 && man ./ws2sim.1`.
+    Man,
 }
 
 /// Limits of one run in place of the scenario's `budget`; each must be
@@ -227,6 +232,22 @@ pub fn main() -> ExitCode {
                 ExitCode::from(BAD_INPUT)
             } else {
                 ExitCode::SUCCESS
+            }
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ws2sim", &mut script);
+            print(&String::from_utf8_lossy(&script));
+            ExitCode::SUCCESS
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+                Ok(()) => {
+                    print(&String::from_utf8_lossy(&page));
+                    ExitCode::SUCCESS
+                }
+                Err(error) => fail(&format!("cannot render the manual page: {error}")),
             }
         }
         Command::Graph { file } => match load(&file) {
