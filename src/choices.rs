@@ -89,28 +89,3 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
         choice: "The loader lock is recursive and per process; LoadLibrary and FreeLibrary hold it around DllMain, and a thread's exit takes it (DLL_THREAD_DETACH), which is what makes waiting for a thread inside DllMain a deadlock.",
     },
 ];
-
-#[cfg(test)]
-mod tests {
-    /// `docs/model.md` holds every model choice and every contract's model choice,
-    /// word for word, so that the repository's own page cannot drift from the
-    /// simulator (issue 23).
-    #[test]
-    fn the_model_page_holds_every_choice() {
-        let page = include_str!("../docs/model.md");
-        for choice in super::MODEL_CHOICES {
-            assert!(
-                page.contains(&format!("## {}", choice.topic)),
-                "{}",
-                choice.topic
-            );
-            assert!(page.contains(choice.choice), "{}", choice.topic);
-        }
-        for contract in crate::contract::CONTRACTS {
-            if let Some(choice) = contract.model_choice {
-                let line = format!("- `{}`: {choice}", contract.id);
-                assert!(page.contains(&line), "{}", contract.id);
-            }
-        }
-    }
-}

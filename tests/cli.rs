@@ -290,7 +290,7 @@ fn a_token_that_does_not_fit_exits_2_and_says_why_in_every_format() {
         let out = ws2sim(&["replay", file, "--schedule", &longer, "--format", format]);
         assert_eq!(out.status.code(), Some(2), "{format}");
         assert!(
-            stderr(&out).contains("error: the schedule does not fit"),
+            stderr(&out).contains("× the schedule does not fit"),
             "{}",
             stderr(&out)
         );
@@ -589,5 +589,54 @@ fn completions_and_the_manual_page_are_generated() {
     assert!(page.contains(".TH ws2sim 1"), "{page}");
     for command in ["run", "replay", "explore", "merge", "check", "explain"] {
         assert!(page.contains(command), "the page lacks {command}");
+    }
+}
+
+/// `docs/model.md` holds every model choice and every contract's model choice, word for
+/// word, so that the repository's own page cannot drift from the simulator (issue 23).
+#[test]
+fn the_model_page_holds_every_choice() {
+    let page = include_str!("../docs/model.md");
+    for choice in ws2sim::choices::MODEL_CHOICES {
+        assert!(
+            page.contains(&format!("## {}", choice.topic)),
+            "{}",
+            choice.topic
+        );
+        assert!(page.contains(choice.choice), "{}", choice.topic);
+    }
+    for contract in ws2sim::contract::CONTRACTS {
+        if let Some(choice) = contract.model_choice {
+            let line = format!("- `{}`: {choice}", contract.id);
+            assert!(page.contains(&line), "{}", contract.id);
+        }
+    }
+}
+
+/// Every error has one style: a usage error clap finds, a bad flag value ws2sim finds and
+/// a missing file all print miette's report (without colour off a terminal), exit 2.
+#[test]
+fn every_error_has_one_style() {
+    for args in [
+        &["completions", "tcsh"][..],
+        &["run"][..],
+        &[
+            "explore",
+            "scenarios/teach/racy-refcount.ron",
+            "--jobs",
+            "0",
+        ][..],
+        &["run", "no/such/file.ron"][..],
+    ] {
+        let out = ws2sim(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        let code = err.lines().next().unwrap_or("");
+        assert!(
+            code.contains("::") && !code.contains(' '),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("\n  × "), "{args:?}: {err}");
+        assert!(!err.contains("error:"), "{args:?}: {err}");
     }
 }

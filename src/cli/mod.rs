@@ -186,7 +186,10 @@ pub(crate) fn parse_assignment(text: &str) -> Result<(String, String), String> {
 pub(crate) const BAD_INPUT: u8 = 2;
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(error),
+    };
     // An interrupt leaves no half-written temporary file of `--output` behind; it ends
     // the program as the shell expects (128 + SIGINT).
     let _ = ctrlc::set_handler(|| {
@@ -306,7 +309,51 @@ pub(crate) fn print(text: &str) {
 }
 
 pub(crate) fn fail(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
+    diagnostic("ws2sim::input", message, None);
+    ExitCode::from(BAD_INPUT)
+}
+
+/// Prints an error in the one style every error of ws2sim has, a scenario file's
+/// included: miette's report (without colour off a terminal).
+fn diagnostic(code: &str, message: &str, help: Option<&str>) {
+    let mut report = miette::MietteDiagnostic::new(message).with_code(code);
+    if let Some(help) = help {
+        report = report.with_help(help);
+    }
+    if std::io::stderr().is_terminal() {
+        eprintln!("{:?}", miette::Report::new(report));
+    } else {
+        // Unwrapped: a message without a source to point at is read by scripts too.
+        eprint!("{}", scenario::error::render_plain(&report, 100_000));
+    }
+}
+
+/// A command line clap refuses: the same style as every other error (exit 2); `--help`
+/// and `--version` print as usual (exit 0).
+fn usage_error(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = error.print();
+        return if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            ExitCode::from(BAD_INPUT)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    let text = error.render().to_string();
+    let text = text.trim_end();
+    let text = text.strip_prefix("error: ").unwrap_or(text);
+    // clap's first paragraph is the error; what follows (usage, hints) is help.
+    let (message, help) = match text.split_once("\n\n") {
+        Some((message, help)) => (message.trim_end(), Some(help.trim())),
+        None => (text, None),
+    };
+    diagnostic("ws2sim::usage", message, help);
     ExitCode::from(BAD_INPUT)
 }
 

@@ -237,21 +237,28 @@ impl ScenarioError {
     /// The full report as plain text: no colour, no terminal-dependent width, the same
     /// bytes on every machine. The CLI prints it when stderr is not a terminal.
     pub fn render_plain(&self) -> String {
-        let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
-            .with_width(100)
-            .with_links(false);
-        let mut out = String::new();
-        if handler.render_report(&mut out, self).is_err() {
-            out = self.to_string();
-        }
-        let mut plain: String = out
-            .lines()
-            .map(|l| l.trim_end().to_string() + "\n")
-            .collect();
-        plain.truncate(plain.trim_end().len());
-        plain.push('\n');
-        plain
+        render_plain(self, 100)
     }
+}
+
+/// Any diagnostic of ws2sim as text without colour or links, lines wrapped at `width`
+/// columns: how errors read off a terminal (on one, miette's own report), one style
+/// for all.
+pub fn render_plain(diagnostic: &dyn Diagnostic, width: usize) -> String {
+    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+        .with_width(width)
+        .with_links(false);
+    let mut out = String::new();
+    if handler.render_report(&mut out, diagnostic).is_err() {
+        out = diagnostic.to_string();
+    }
+    let mut plain: String = out
+        .lines()
+        .map(|l| l.trim_end().to_string() + "\n")
+        .collect();
+    plain.truncate(plain.trim_end().len());
+    plain.push('\n');
+    plain
 }
 
 impl Diagnostic for ScenarioError {

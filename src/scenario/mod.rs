@@ -4,7 +4,7 @@
 //! [`ScenarioError`] naming the file, line and column of the (first) problem.
 
 mod chain;
-mod error;
+pub(crate) mod error;
 mod knobs;
 pub mod locate;
 pub mod model;
