@@ -640,3 +640,74 @@ fn every_error_has_one_style() {
         assert!(!err.contains("error:"), "{args:?}: {err}");
     }
 }
+
+/// The commands README.md shows, each cut at the end of its code span or at the two
+/// spaces before a description; those with a placeholder (`FILE`, `N`, `[...]`, `|`, a
+/// shell variable or a redirection) are templates, not commands.
+fn readme_commands() -> Vec<Vec<String>> {
+    let readme = include_str!("../README.md");
+    let mut commands = Vec::new();
+    for line in readme.lines() {
+        for prefix in ["ws2sim ", "cargo run --release -- "] {
+            let mut rest = line;
+            while let Some(at) = rest.find(prefix) {
+                let before = &rest[..at];
+                let inline = before.ends_with('`');
+                let starts = before.trim_start_matches("$ ").trim().is_empty();
+                let tail = &rest[at + prefix.len()..];
+                rest = tail;
+                if !inline && !starts {
+                    continue;
+                }
+                let end = if inline {
+                    tail.find('`')
+                } else {
+                    tail.find("  ")
+                };
+                let text = &tail[..end.unwrap_or(tail.len())];
+                let words: Vec<String> = text.split_whitespace().map(str::to_string).collect();
+                let template = words.iter().any(|w| {
+                    w.chars().any(|c| "|[]$>*.·".contains(c)) && !w.contains('/')
+                        || w.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+                        || w.contains("...")
+                        || w.contains('$')
+                });
+                // A bare command name in prose (`ws2sim explore` finds it) names the
+                // command; only those complete without an argument are commands.
+                let named_only =
+                    words.len() == 1 && !["explain", "models", "man"].contains(&words[0].as_str());
+                if !words.is_empty() && !template && !named_only {
+                    commands.push(words);
+                }
+            }
+        }
+    }
+    commands
+}
+
+/// Every command README.md shows runs: it exits 0 or 1 (a run that did not match its
+/// `expect`, a sweep that found a violation), never 2 (issue 23).
+#[test]
+fn the_readme_commands_run() {
+    let commands = readme_commands();
+    assert!(commands.len() >= 10, "{commands:?}");
+    for runnable in [
+        &["run", "scenarios/contracts/lingering-data.ron"][..],
+        &["explore", "scenarios/teach/racy-refcount.ron"][..],
+        &["explain", "--model-choices"][..],
+    ] {
+        assert!(
+            commands.iter().any(|c| c == runnable),
+            "{runnable:?} not found"
+        );
+    }
+    for words in &commands {
+        let args: Vec<&str> = words.iter().map(String::as_str).collect();
+        let out = ws2sim(&args);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
