@@ -1,6 +1,6 @@
 //! The JSON documents validate against their schemas in `docs/schemas/` (issue 23):
-//! every shipped scenario's run, a replayed run, and the reports of random and
-//! exhaustive sweeps and of a merge. The schemas use a small part of JSON Schema (draft
+//! every shipped scenario's run, a replayed run, the reports of random and exhaustive
+//! sweeps, their shard documents and their merge. The schemas use a small part of JSON Schema (draft
 //! 2020-12), which `Validator` implements; a keyword it does not know fails the test,
 //! so a schema cannot claim what is never checked.
 
@@ -83,11 +83,17 @@ impl Validator<'_> {
             }
             "additionalProperties" => {
                 let known = schema.get("properties").and_then(Value::as_object);
-                if let (Some(object), Value::Bool(false)) = (value.as_object(), rule) {
-                    for name in object.keys() {
-                        if !known.is_some_and(|k| k.contains_key(name)) {
-                            out.push(format!("{at}: unexpected field `{name}`"));
-                        }
+                let Some(object) = value.as_object() else {
+                    return;
+                };
+                let others = object
+                    .iter()
+                    .filter(|(name, _)| !known.is_some_and(|k| k.contains_key(*name)));
+                for (name, field) in others {
+                    match rule {
+                        Value::Bool(false) => out.push(format!("{at}: unexpected field `{name}`")),
+                        Value::Object(_) => self.errors(rule, field, &format!("{at}.{name}"), out),
+                        _ => out.push(format!("{at}: additionalProperties is {rule}")),
                     }
                 }
             }
@@ -125,12 +131,16 @@ impl Validator<'_> {
                 }
             }
             "$ref" => {
-                let target = rule
+                // `#/pointer` in this schema, or `FILE#/pointer` in another of docs/schemas.
+                let (file, pointer) = rule
                     .as_str()
-                    .and_then(|r| r.strip_prefix("#/$defs/"))
-                    .and_then(|name| self.root["$defs"].get(name));
-                match target {
-                    Some(target) => self.errors(target, value, at, out),
+                    .unwrap_or("")
+                    .split_once('#')
+                    .unwrap_or(("", ""));
+                let other = (!file.is_empty()).then(|| schema_file(file));
+                let root = other.as_ref().unwrap_or(self.root);
+                match root.pointer(pointer) {
+                    Some(target) => Validator { root }.errors(target, value, at, out),
                     None => out.push(format!("{at}: cannot resolve {rule}")),
                 }
             }
@@ -153,7 +163,7 @@ fn is_type(value: &Value, name: &str) -> bool {
     }
 }
 
-fn schema(name: &str) -> Value {
+fn schema_file(name: &str) -> Value {
     let path = format!("{}/docs/schemas/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -169,7 +179,7 @@ fn validates(schema: &Value, document: &str, what: &str) {
 
 #[test]
 fn every_run_document_validates() {
-    let schema = schema("run.schema.json");
+    let schema = schema_file("run.schema.json");
     let mut kinds = std::collections::BTreeSet::new();
     for (name, scenario) in common::shipped() {
         let outcome = run(&scenario, &RunOptions::default()).expect("valid");
@@ -197,8 +207,9 @@ fn every_run_document_validates() {
 }
 
 #[test]
-fn sweep_and_merge_reports_validate() {
-    let schema = schema("explore.schema.json");
+fn sweep_shard_and_merge_documents_validate() {
+    let schema = schema_file("explore.schema.json");
+    let shard_schema = schema_file("shard.schema.json");
     let lesson = "scenarios/teach/racy-refcount.ron";
     let scenario = ws2sim::scenario::load_file(std::path::Path::new(lesson)).expect("loads");
     for (strategy, runs) in [(Strategy::Random, 300), (Strategy::Exhaustive, 200)] {
@@ -209,7 +220,7 @@ fn sweep_and_merge_reports_validate() {
         };
         let report = explore(&scenario, lesson, &options).expect("explores");
         validates(&schema, &report.to_json(), &format!("{strategy:?}"));
-        let docs = (1..=2)
+        let docs: Vec<_> = (1..=2)
             .map(|index| {
                 let part = ExploreOptions {
                     shard: Shard { index, count: 2 },
@@ -218,6 +229,19 @@ fn sweep_and_merge_reports_validate() {
                 explore_shard(&scenario, lesson, &part).expect("explores")
             })
             .collect();
+        for doc in &docs {
+            let what = format!("shard of {strategy:?}");
+            validates(&shard_schema, &doc.to_json(), &what);
+            // A field the layout does not have, deep inside, is caught.
+            let mut odd: Value = serde_json::from_str(&doc.to_json()).expect("JSON");
+            odd["tally"]["extra"] = 1.into();
+            let mut errors = Vec::new();
+            Validator {
+                root: &shard_schema,
+            }
+            .errors(&shard_schema, &odd, "$", &mut errors);
+            assert_eq!(errors, ["$.tally: unexpected field `extra`"], "{what}");
+        }
         let merged = shard::merge(docs).expect("merges");
         validates(&schema, &merged.to_json(), &format!("merged {strategy:?}"));
     }
