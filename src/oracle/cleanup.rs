@@ -161,10 +161,38 @@ pub(super) fn pending_at(
     provider: ProviderIx,
     at: usize,
 ) -> Vec<(OpId, IoMode, OpKind)> {
+    owned_by(facts, process, provider, at, at)
+}
+
+/// The operations the final clean-up between events `call` and `ret` owns: those
+/// pending when it began ([`pending_at`]) and those issued while it ran (model choice:
+/// every pending operation is a final clean-up's to cancel, those issued meanwhile
+/// included).
+pub(super) fn owned_by_cleanup(
+    facts: &Facts,
+    process: Pid,
+    provider: ProviderIx,
+    call: usize,
+    ret: usize,
+) -> Vec<(OpId, IoMode, OpKind)> {
+    owned_by(facts, process, provider, call, ret)
+}
+
+/// Operations started before `until` and not completed before `at` (`at <= until`).
+fn owned_by(
+    facts: &Facts,
+    process: Pid,
+    provider: ProviderIx,
+    at: usize,
+    until: usize,
+) -> Vec<(OpId, IoMode, OpKind)> {
     let mut pending: SmallMap<OpId, (IoMode, OpKind, SocketHandle)> = SmallMap::new();
     let mut closing: SmallSet<SocketHandle> = SmallSet::new();
     // An operation completes in its own process, so the process's events tell it all.
-    for (_, event) in facts.events_of(process, at) {
+    for (index, event) in facts.events_of(process, until) {
+        if index >= at && !matches!(event.kind, EventKind::OpStarted { .. }) {
+            continue;
+        }
         match event.kind {
             EventKind::OpStarted {
                 op,
@@ -320,7 +348,7 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
 pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
     for f in facts.finals_of(ProviderKind::Transport) {
         let name = facts.provider(f.provider);
-        for (op, mode, kind) in pending_at(facts, f.process, f.provider, f.call) {
+        for (op, mode, kind) in owned_by_cleanup(facts, f.process, f.provider, f.call, f.ret) {
             if mode == IoMode::Blocking {
                 continue;
             }

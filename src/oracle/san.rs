@@ -1,6 +1,6 @@
 //! Checkers of a SAN provider's WSPCleanup (seed 004).
 
-use super::cleanup::{aborted_by_closesocket, completed_by_network, pending_at};
+use super::cleanup::{aborted_by_closesocket, completed_by_network, owned_by_cleanup};
 use super::{Facts, Report};
 use crate::event::*;
 use crate::scenario::ProviderKind;
@@ -57,7 +57,7 @@ fn inside_upcall(facts: &Facts, op: OpId, index: usize) -> bool {
 pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
     completed_once(facts, report);
     for f in facts.finals_of(ProviderKind::San) {
-        for (op, _, kind) in pending_at(facts, f.process, f.provider, f.call) {
+        for (op, _, kind) in owned_by_cleanup(facts, f.process, f.provider, f.call, f.ret) {
             report.exercised();
             // Not the clean-up's to cancel: the network finished it first, or a
             // closesocket under way aborted it.
