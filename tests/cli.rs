@@ -711,3 +711,38 @@ fn the_readme_commands_run() {
         );
     }
 }
+
+/// `ws2sim diff` shows where a mutant parts from the conforming model, and each verdict
+/// (issue 24 item 4, as text); two identical runs are the same (exit 0).
+#[test]
+fn diff_shows_where_two_runs_part() {
+    let file = "scenarios/contracts/lingering-data.ron";
+    let out = ws2sim(&[
+        "diff",
+        file,
+        "--against-model",
+        "msafd=drops_lingering_data",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("B: seed 5, msafd=drops_lingering_data"),
+        "{text}"
+    );
+    assert!(text.contains("part at event #39:"), "{text}");
+    assert!(text.contains("discard 4096 queued bytes"), "{text}");
+    let b = text.split("verdict of B:").nth(1).expect("B's verdict");
+    assert!(
+        b.contains("wsp.cleanup.lingering_data_sent   VIOLATED"),
+        "{text}"
+    );
+    let out = ws2sim(&["diff", file]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("the runs are the same"));
+    let lesson = "scenarios/teach/racy-refcount.ron";
+    let out = ws2sim(&["diff", lesson, "--seed", "1", "--against-seed", "0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("B: seed 0"));
+    let out = ws2sim(&["diff", lesson, "--against-schedule", "not-a-token"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod diff;
 mod explore;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
@@ -98,6 +99,9 @@ pub enum Command {
     Explore(explore::ExploreArgs),
     /// Join the shard documents of one sweep into the report of the whole sweep.
     Merge(explore::MergeArgs),
+    /// Compare two runs of a scenario (two seeds or schedules, or a model against a
+    /// mutant): the events they share, where they part, and each verdict.
+    Diff(diff::DiffArgs),
     /// Validate scenario files and model files without running anything.
     Check {
         /// The scenario files and model files (RON), told apart by their first word; a
@@ -208,6 +212,7 @@ pub fn main() -> ExitCode {
         },
         Command::Explore(args) => explore::explore(&args),
         Command::Merge(args) => explore::merge(&args),
+        Command::Diff(args) => diff::diff(&args),
         Command::Check { files } => {
             let mut bad = false;
             let files = match ron_files(&files) {

@@ -1,0 +1,167 @@
+//! `ws2sim diff`: two runs of one scenario side by side (two seeds or schedules, or a
+//! model against another), and the event where they part: the quickest way to see
+//! what a mutant does differently. Exit codes: 0 the runs are the same, 1 they part,
+//! 2 bad input.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::{fail, load_with_models, parse_assignment, print};
+use crate::render;
+use crate::run::{self, RunOptions};
+
+/// Compare two runs of a scenario: where their traces part, and each verdict.
+#[derive(clap::Args, Debug)]
+pub struct DiffArgs {
+    /// The scenario file (RON); `-` reads it from standard input.
+    pub file: PathBuf,
+    /// Run A's seed (default: the scenario's `seed`).
+    #[arg(long, conflicts_with = "schedule")]
+    pub seed: Option<u64>,
+    /// Run A replays this schedule token instead.
+    #[arg(long)]
+    pub schedule: Option<String>,
+    /// Run A's model swaps: NAME=MODEL (repeatable); run B has them too.
+    #[arg(long = "provider-model", value_name = "NAME=MODEL", value_parser = parse_assignment)]
+    pub provider_model: Vec<(String, String)>,
+    /// Run B's seed (default: run A's seed or schedule).
+    #[arg(long, conflicts_with = "against_schedule")]
+    pub against_seed: Option<u64>,
+    /// Run B replays this schedule token.
+    #[arg(long)]
+    pub against_schedule: Option<String>,
+    /// Run B's model swaps, over run A's: NAME=MODEL (repeatable), e.g. a mutant.
+    #[arg(long = "against-model", value_name = "NAME=MODEL", value_parser = parse_assignment)]
+    pub against_model: Vec<(String, String)>,
+    /// Event lines of each run shown after the point where they part.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub context: u32,
+}
+
+fn schedule(token: Option<&str>, flag: &str) -> Result<Option<sim::Schedule>, String> {
+    token
+        .map(|t| sim::Schedule::from_token(t).map_err(|e| format!("{flag}: {e}")))
+        .transpose()
+}
+
+pub fn diff(args: &DiffArgs) -> ExitCode {
+    let mut overrides = args.provider_model.clone();
+    overrides.extend(args.against_model.iter().cloned());
+    let scenario = match load_with_models(&args.file, &overrides) {
+        Ok(scenario) => scenario,
+        Err(code) => return code,
+    };
+    let (a_schedule, b_schedule) = match (
+        schedule(args.schedule.as_deref(), "--schedule"),
+        schedule(args.against_schedule.as_deref(), "--against-schedule"),
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(why), _) | (_, Err(why)) => return fail(&why),
+    };
+    let a = RunOptions {
+        seed: args.seed,
+        schedule: a_schedule,
+        models: args.provider_model.clone(),
+        ..RunOptions::default()
+    };
+    // B is A with what the `--against` flags change.
+    let mut b_models = args.provider_model.clone();
+    for (provider, model) in &args.against_model {
+        b_models.retain(|(p, _)| p != provider);
+        b_models.push((provider.clone(), model.clone()));
+    }
+    let b = RunOptions {
+        seed: args.against_seed.or(args.seed),
+        schedule: match (&b_schedule, args.against_seed) {
+            (Some(s), _) => Some(s.clone()),
+            (None, Some(_)) => None,
+            (None, None) => a.schedule.clone(),
+        },
+        models: b_models,
+        ..RunOptions::default()
+    };
+    let (run_a, run_b) = match (run::run(&scenario, &a), run::run(&scenario, &b)) {
+        (Ok(run_a), Ok(run_b)) => (run_a, run_b),
+        (Err(error), _) | (_, Err(error)) => return fail(&error.to_string()),
+    };
+    let path = args.file.display().to_string();
+    let text_a = render::text::render(&scenario, &run_a, &path);
+    let text_b = render::text::render(&scenario, &run_b, &path);
+    let (report, same) = compare(
+        &text_a,
+        &text_b,
+        (&describe(&run_a, &a), &describe(&run_b, &b)),
+        args.context as usize,
+    );
+    print(&format!(
+        "ws2sim diff · {} · {path}\n{report}",
+        scenario.name
+    ));
+    if same {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// What chose a run's decisions and which models it swapped.
+fn describe(run: &run::Run, options: &RunOptions) -> String {
+    let mut text = render::text::origin(run);
+    for (provider, model) in &options.models {
+        let _ = write!(text, ", {provider}={model}");
+    }
+    text
+}
+
+/// The two traces compared: the events they share, the first where they part, up to
+/// `context` events of each after it, and each verdict; and whether they are the same.
+fn compare(a: &str, b: &str, (name_a, name_b): (&str, &str), context: usize) -> (String, bool) {
+    let events = |text: &'_ str| -> Vec<String> {
+        text.lines()
+            .filter(|line| line.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    };
+    let verdict = |text: &str| -> String {
+        text.lines()
+            .skip_while(|line| !line.starts_with("contracts:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (events_a, events_b) = (events(a), events(b));
+    let shared = events_a
+        .iter()
+        .zip(&events_b)
+        .take_while(|(x, y)| x == y)
+        .count();
+    let mut out = format!("A: {name_a}\nB: {name_b}\n\n");
+    let same = shared == events_a.len() && shared == events_b.len();
+    // The event number a trace line starts with (`#41 t=...`).
+    let number = |line: Option<&String>| -> String {
+        line.and_then(|l| l[1..].split_whitespace().next())
+            .map_or_else(|| "the end".to_string(), |n| format!("event #{n}"))
+    };
+    if same {
+        let _ = writeln!(out, "the runs are the same: {shared} trace lines");
+    } else {
+        let at = number(events_a.get(shared).or(events_b.get(shared)));
+        let _ = writeln!(
+            out,
+            "the runs share their first {shared} trace lines and part at {at}:"
+        );
+        for (name, side) in [("A", &events_a), ("B", &events_b)] {
+            let rest = &side[shared.min(side.len())..];
+            let _ = writeln!(out, "\n{name} ({} trace lines from there)", rest.len());
+            for line in rest.iter().take(context) {
+                let _ = writeln!(out, "  {line}");
+            }
+            if rest.len() > context {
+                let _ = writeln!(out, "  ... {} more", rest.len() - context);
+            }
+        }
+    }
+    let _ = writeln!(out, "\nverdict of A:\n{}", verdict(a));
+    let _ = writeln!(out, "\nverdict of B:\n{}", verdict(b));
+    (out, same)
+}
