@@ -746,3 +746,25 @@ fn diff_shows_where_two_runs_part() {
     let out = ws2sim(&["diff", lesson, "--against-schedule", "not-a-token"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `ws2sim lesson` lists the guided path, `lesson N` prints one lesson with its answers
+/// folded, `--answers` unfolds them (issue 24 item 3).
+#[test]
+fn lessons_print_in_the_terminal() {
+    let list = stdout(&ws2sim(&["lesson"]));
+    assert!(list.contains("  1. Two start-ups, two clean-ups"), "{list}");
+    assert!(list.contains(" 12. "), "{list}");
+    let one = stdout(&ws2sim(&["lesson", "1"]));
+    assert!(one.contains("ws2sim run scenarios/teach/two-startups-two-cleanups.ron"));
+    assert!(
+        one.contains("(answer: `ws2sim lesson 1 --answers`)"),
+        "{one}"
+    );
+    assert!(
+        !one.contains("```answer") && !one.contains("<details>"),
+        "{one}"
+    );
+    let answered = stdout(&ws2sim(&["lesson", "1", "--answers"]));
+    assert!(answered.contains("```answer") && !answered.contains("<details>"));
+    assert_eq!(ws2sim(&["lesson", "99"]).status.code(), Some(2));
+}

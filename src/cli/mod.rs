@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 mod diff;
 mod explore;
+mod lesson;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
@@ -102,6 +103,9 @@ pub enum Command {
     /// Compare two runs of a scenario (two seeds or schedules, or a model against a
     /// mutant): the events they share, where they part, and each verdict.
     Diff(diff::DiffArgs),
+    /// Print the guided lessons (docs/lessons.md): the list, or lesson N with what to
+    /// look for, the seed sentence it teaches, a question and exercises.
+    Lesson(lesson::LessonArgs),
     /// Validate scenario files and model files without running anything.
     Check {
         /// The scenario files and model files (RON), told apart by their first word; a
@@ -213,6 +217,7 @@ pub fn main() -> ExitCode {
         Command::Explore(args) => explore::explore(&args),
         Command::Merge(args) => explore::merge(&args),
         Command::Diff(args) => diff::diff(&args),
+        Command::Lesson(args) => lesson::lesson(&args),
         Command::Check { files } => {
             let mut bad = false;
             let files = match ron_files(&files) {
