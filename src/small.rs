@@ -199,6 +199,11 @@ impl<K: Ord> SmallSet<K> {
     pub fn clear(&mut self) {
         self.0.clear();
     }
+
+    /// The keys in order.
+    pub fn iter(&self) -> impl Iterator<Item = &K> {
+        self.0.keys()
+    }
 }
 
 impl<K> IntoIterator for SmallSet<K> {

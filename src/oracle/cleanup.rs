@@ -396,55 +396,98 @@ pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// `wsp.cleanup.sockets_reset`: sockets open at the final cleanup are reset and their
 /// kernel sockets released before it returns.
 pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    for &f in facts.final_cleanups() {
-        // The provider's own sockets: the kernel sockets it created (a layered
-        // provider passes its chain's sockets through, so they are the base's).
-        let mut open: SmallSet<SocketHandle> = SmallSet::new();
-        for (_, event) in facts.events_of(f.process, f.call) {
-            match &event.kind {
-                EventKind::Acquire {
-                    provider,
-                    what: Resource::KernelSocket { socket } | Resource::SanEndpoint { socket },
-                    ..
-                } if *provider == f.provider => {
-                    open.insert(*socket);
+    let finals = facts.final_cleanups();
+    if finals.is_empty() {
+        return;
+    }
+    // One pass over the run (issue 21: no rescan of history per clean-up). The
+    // provider's own sockets are the kernel sockets it created (a layered provider
+    // passes its chain's sockets through, so they are the base's).
+    let mut open: SmallMap<(Pid, ProviderIx), SmallSet<SocketHandle>> = SmallMap::new();
+    // The final clean-ups under way: (its place in `finals`, the sockets open when it
+    // began, each with whether it was reset, released or closed by another thread).
+    let mut under_way: Vec<(usize, Vec<(SocketHandle, [bool; 3])>)> = Vec::new();
+    let mut next = 0;
+    let mut order: Vec<usize> = (0..finals.len()).collect();
+    order.sort_by_key(|&k| finals[k].call);
+    for (index, event) in facts.events.iter().enumerate() {
+        let pid = event.process;
+        while let Some(&k) = order.get(next).filter(|&&k| finals[k].call == index) {
+            next += 1;
+            let f = &finals[k];
+            let sockets = open
+                .get(&(f.process, f.provider))
+                .map_or(Vec::new(), |set| {
+                    set.iter().map(|&socket| (socket, [false; 3])).collect()
+                });
+            under_way.push((k, sockets));
+        }
+        // What the event does to a socket of its process: 0 reset, 1 released, 2 a
+        // WSPCloseSocket began.
+        let touched = match &event.kind {
+            EventKind::Acquire {
+                provider,
+                what: Resource::KernelSocket { socket } | Resource::SanEndpoint { socket },
+                ..
+            } => {
+                open.entry((pid, *provider)).or_default().insert(*socket);
+                None
+            }
+            EventKind::SocketReset { socket, .. } => Some((*socket, 0)),
+            EventKind::Release {
+                what: Resource::KernelSocket { socket } | Resource::SanEndpoint { socket },
+                ..
+            } => Some((*socket, 1)),
+            EventKind::Call {
+                call: Call::WSPCloseSocket { socket, .. },
+                ..
+            } => Some((*socket, 2)),
+            EventKind::ProcessEnded { .. } => {
+                for (_, set) in open.iter_mut().filter(|((p, _), _)| *p == pid) {
+                    set.clear();
                 }
-                EventKind::Call {
-                    call: Call::WSPCloseSocket { socket, .. },
-                    ..
+                None
+            }
+            _ => None,
+        };
+        if let Some((socket, what)) = touched {
+            if what != 1 {
+                for (_, set) in open.iter_mut().filter(|((p, _), _)| *p == pid) {
+                    set.remove(&socket);
                 }
-                | EventKind::SocketReset { socket, .. } => {
-                    open.remove(socket);
+            }
+            for (k, sockets) in &mut under_way {
+                if finals[*k].process != pid {
+                    continue;
                 }
-                EventKind::ProcessEnded { .. } => open.clear(),
-                _ => {}
+                for (_, marks) in sockets.iter_mut().filter(|(s, _)| *s == socket) {
+                    marks[what] = true;
+                }
             }
         }
-        for socket in open {
-            report.exercised();
-            let window = &facts.events[f.call..=f.ret];
-            let reset = window
-                .iter()
-                .any(|e| matches!(e.kind, EventKind::SocketReset { socket: s, .. } if s == socket));
-            let released = window.iter().any(|e| {
-                matches!(e.kind, EventKind::Release { what: Resource::KernelSocket { socket: s } | Resource::SanEndpoint { socket: s }, .. } if s == socket)
-            });
-            // Another thread may close the socket while the clean-up runs: then it is
-            // freed by that WSPCloseSocket, not reset.
-            let closed = window.iter().any(|e| {
-                e.process == f.process
-                    && matches!(e.kind, EventKind::Call { call: Call::WSPCloseSocket { socket: s, .. }, .. } if s == socket)
-            });
-            if !((reset || closed) && released) {
-                report.violation(
-                    facts,
-                    f.ret,
-                    || format!(
-                        "socket {} was still open when the final {}!WSPCleanup returned: open sockets must be reset and freed as if WSPCloseSocket were called",
-                        facts.socket(f.process, socket),
-                        facts.provider(f.provider)
-                    ),
-                );
+        // The clean-ups that return here: every socket open when they began was reset
+        // (or closed by another thread meanwhile, which frees it instead) and released.
+        let mut k = 0;
+        while k < under_way.len() {
+            let f = &finals[under_way[k].0];
+            if f.ret != index {
+                k += 1;
+                continue;
+            }
+            let (_, sockets) = under_way.swap_remove(k);
+            for (socket, [reset, released, closed]) in sockets {
+                report.exercised();
+                if !((reset || closed) && released) {
+                    report.violation(
+                        facts,
+                        f.ret,
+                        || format!(
+                            "socket {} was still open when the final {}!WSPCleanup returned: open sockets must be reset and freed as if WSPCloseSocket were called",
+                            facts.socket(f.process, socket),
+                            facts.provider(f.provider)
+                        ),
+                    );
+                }
             }
         }
     }
