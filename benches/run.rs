@@ -81,9 +81,8 @@ fn generated(processes: usize, threads: usize, rounds: usize) -> Scenario {
     }
 }
 
-#[divan::bench(args = [(4, 4, 10), (16, 8, 20)])]
-fn run_generated(bencher: divan::Bencher, (processes, threads, rounds): (usize, usize, usize)) {
-    let scenario = generated(processes, threads, rounds);
+/// Runs `scenario` once per sample, counting its events.
+fn bench_run(bencher: divan::Bencher, scenario: Scenario) {
     let events = run(&scenario, &RunOptions::default())
         .expect("valid")
         .events
@@ -91,4 +90,22 @@ fn run_generated(bencher: divan::Bencher, (processes, threads, rounds): (usize, 
     bencher
         .counter(ItemsCount::new(events))
         .bench(|| run(divan::black_box(&scenario), &RunOptions::default()));
+}
+
+#[divan::bench(args = [(4, 4, 10), (16, 8, 20)])]
+fn run_generated(bencher: divan::Bencher, (processes, threads, rounds): (usize, usize, usize)) {
+    bench_run(bencher, generated(processes, threads, rounds));
+}
+
+/// Issue 21: time per event as a run grows, 1x to 64x the processes (one thread of 4
+/// rounds each), and 1x to 64x the rounds of one thread. Flat is the goal: a checker
+/// that rescans history per event or per call shows here as a rising time per event.
+#[divan::bench(args = [1, 4, 16, 64])]
+fn per_event_as_processes_grow(bencher: divan::Bencher, scale: usize) {
+    bench_run(bencher, generated(scale, 1, 4));
+}
+
+#[divan::bench(args = [1, 4, 16, 64])]
+fn per_event_as_steps_grow(bencher: divan::Bencher, scale: usize) {
+    bench_run(bencher, generated(1, 1, 4 * scale));
 }
