@@ -1,6 +1,7 @@
 //! Checkers of what a transport provider's WSPCleanup does (seed 003): reference
 //! counting, and what the final cleanup must do before it returns.
 
+use super::facts::{OpInfo, OwnedOps};
 use super::{CleanupReturn, Facts, FinalCleanup, Report, instance_resource};
 use crate::event::*;
 use crate::scenario::{IoMode, ProviderKind};
@@ -152,75 +153,111 @@ fn first_released(facts: &Facts, call: usize, ret: usize, provider: ProviderIx) 
     None
 }
 
-/// Operations of a process on a provider that are under way at event `at`, except
-/// those on a socket whose WSPCloseSocket began before `at`: that call aborts them (and
+/// The operations of the final clean-up called at event `call` pending then, except
+/// those on a socket whose WSPCloseSocket began before: that call aborts them (and
 /// notifies as usual), not the clean-up.
-pub(super) fn pending_at(
-    facts: &Facts,
-    process: Pid,
-    provider: ProviderIx,
-    at: usize,
-) -> Vec<(OpId, IoMode, OpKind)> {
-    owned_by(facts, process, provider, at, at)
+pub(super) fn pending_at(facts: &Facts, call: usize) -> Vec<OpInfo> {
+    owned(facts, call).map_or(Vec::new(), |o| o.at_call.clone())
 }
 
-/// The operations the final clean-up between events `call` and `ret` owns: those
-/// pending when it began ([`pending_at`]) and those issued while it ran (model choice:
-/// every pending operation is a final clean-up's to cancel, those issued meanwhile
-/// included).
-pub(super) fn owned_by_cleanup(
-    facts: &Facts,
-    process: Pid,
-    provider: ProviderIx,
-    call: usize,
-    ret: usize,
-) -> Vec<(OpId, IoMode, OpKind)> {
-    owned_by(facts, process, provider, call, ret)
+/// The operations the final clean-up called at event `call` owns: those pending when
+/// it began ([`pending_at`]) and those issued while it ran (model choice: every pending
+/// operation is a final clean-up's to cancel, those issued meanwhile included).
+pub(super) fn owned_by_cleanup(facts: &Facts, call: usize) -> Vec<OpInfo> {
+    let Some(o) = owned(facts, call) else {
+        return Vec::new();
+    };
+    let mut all: Vec<OpInfo> = o.at_call.iter().chain(&o.during).copied().collect();
+    all.sort_by_key(|(op, _, _)| *op);
+    all.dedup_by_key(|(op, _, _)| *op);
+    all
 }
 
-/// Operations started before `until` and not completed before `at` (`at <= until`).
-fn owned_by(
-    facts: &Facts,
-    process: Pid,
-    provider: ProviderIx,
-    at: usize,
-    until: usize,
-) -> Vec<(OpId, IoMode, OpKind)> {
-    let mut pending: SmallMap<OpId, (IoMode, OpKind, SocketHandle)> = SmallMap::new();
-    let mut closing: SmallSet<SocketHandle> = SmallSet::new();
-    // An operation completes in its own process, so the process's events tell it all.
-    for (index, event) in facts.events_of(process, until) {
-        if index >= at && !matches!(event.kind, EventKind::OpStarted { .. }) {
-            continue;
+fn owned<'f>(facts: &'f Facts, call: usize) -> Option<&'f OwnedOps> {
+    let all = facts.owned.get_or_init(|| owned_ops(facts));
+    let at = all.binary_search_by_key(&call, |(c, _)| *c).ok()?;
+    Some(&all[at].1)
+}
+
+/// What every final clean-up owns, in one pass over the run (issue 21: no rescan of a
+/// process's history per clean-up), sorted by the clean-up's call.
+fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
+    /// A process's operations under way, and the sockets a WSPCloseSocket was called on.
+    #[derive(Default)]
+    struct Process {
+        pending: SmallMap<OpId, (ProviderIx, IoMode, OpKind, SocketHandle)>,
+        closing: SmallSet<SocketHandle>,
+    }
+    let finals = facts.final_cleanups();
+    let mut order: Vec<&FinalCleanup> = finals.iter().collect();
+    order.sort_by_key(|f| f.call);
+    let mut found: Vec<(usize, OwnedOps)> = Vec::new();
+    let mut processes: SmallMap<Pid, Process> = SmallMap::new();
+    // Clean-ups under way: their place in `found`, process, provider, return, and the
+    // sockets being closed when they began.
+    let mut under_way: Vec<(usize, Pid, ProviderIx, usize, SmallSet<SocketHandle>)> = Vec::new();
+    let mut next = 0;
+    for (index, event) in facts.events.iter().enumerate() {
+        under_way.retain(|(_, _, _, ret, _)| *ret > index);
+        while let Some(f) = order.get(next).filter(|f| f.call == index) {
+            next += 1;
+            let process = processes.entry(f.process).or_default();
+            let at_call = process
+                .pending
+                .iter()
+                .filter(|(_, (p, ..))| *p == f.provider)
+                .map(|(op, (_, mode, kind, _))| (*op, *mode, *kind))
+                .collect();
+            under_way.push((
+                found.len(),
+                f.process,
+                f.provider,
+                f.ret,
+                process.closing.clone(),
+            ));
+            found.push((
+                f.call,
+                OwnedOps {
+                    at_call,
+                    during: Vec::new(),
+                },
+            ));
         }
+        let pid = event.process;
+        let process = processes.entry(pid).or_default();
         match event.kind {
             EventKind::OpStarted {
                 op,
-                provider: p,
+                provider,
                 mode,
                 kind,
                 socket,
-            } if p == provider && !closing.contains(&socket) => {
-                pending.insert(op, (mode, kind, socket));
+            } => {
+                for (at, p, owner, _, closing) in &under_way {
+                    if *p == pid && *owner == provider && !closing.contains(&socket) {
+                        found[*at].1.during.push((op, mode, kind));
+                    }
+                }
+                if !process.closing.contains(&socket) {
+                    process.pending.insert(op, (provider, mode, kind, socket));
+                }
             }
             EventKind::OpCompleted { op, .. } => {
-                pending.remove(&op);
+                process.pending.remove(&op);
             }
             EventKind::Call {
                 call: Call::WSPCloseSocket { socket, .. },
                 ..
             } => {
-                closing.insert(socket);
-                pending.retain(|_, (_, _, s)| *s != socket);
+                process.closing.insert(socket);
+                process.pending.retain(|_, (_, _, _, s)| *s != socket);
             }
-            EventKind::ProcessEnded { .. } => pending.clear(),
+            EventKind::ProcessEnded { .. } => process.pending.clear(),
             _ => {}
         }
     }
-    pending
-        .iter()
-        .map(|(op, (mode, kind, _))| (*op, *mode, *kind))
-        .collect()
+    found.sort_by_key(|(call, _)| *call);
+    found
 }
 
 /// Whether `op` ended within `from..=to` inside a WSPCloseSocket of its own socket (by
@@ -292,7 +329,7 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
         let registered = facts.events_of(process, call).any(|(_, e)| {
             matches!(&e.kind, EventKind::Call { call: Call::WSPAsyncSelect { provider: p, .. } | Call::WSPEventSelect { provider: p, .. }, .. } if *p == provider)
         });
-        let blocked: Vec<_> = pending_at(facts, process, provider, call)
+        let blocked: Vec<_> = pending_at(facts, call)
             .into_iter()
             .filter(|(_, mode, _)| *mode == IoMode::Blocking)
             .collect();
@@ -348,7 +385,7 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
 pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
     for f in facts.finals_of(ProviderKind::Transport) {
         let name = facts.provider(f.provider);
-        for (op, mode, kind) in owned_by_cleanup(facts, f.process, f.provider, f.call, f.ret) {
+        for (op, mode, kind) in owned_by_cleanup(facts, f.call) {
             if mode == IoMode::Blocking {
                 continue;
             }

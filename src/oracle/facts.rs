@@ -70,6 +70,17 @@ pub struct ProcessEnd {
     pub machine_providers: SmallVec<[ProviderIx; 2]>,
 }
 
+/// An operation: its id, mode and kind.
+pub type OpInfo = (OpId, crate::scenario::IoMode, OpKind);
+
+/// The operations of a final clean-up's provider in its process that it owns: those
+/// pending when it began, and those issued while it ran.
+#[derive(Default)]
+pub struct OwnedOps {
+    pub at_call: Vec<OpInfo>,
+    pub during: Vec<OpInfo>,
+}
+
 /// The events of a run and what one reading of them found.
 pub struct Facts<'w> {
     pub trace: Trace<'w>,
@@ -85,6 +96,9 @@ pub struct Facts<'w> {
     held: SmallVec<[Option<Held>; 8]>,
     /// Each process's event indices, in order, built when first asked for.
     by_process: OnceCell<Vec<Vec<u32>>>,
+    /// The operations each final clean-up owns, by the index of its call
+    /// (`cleanup::owned_ops`): built once, on first use.
+    pub(super) owned: OnceCell<Vec<(usize, OwnedOps)>>,
     /// The kinds of event the run had, for [`Triggers`].
     pub(super) seen: Triggers,
     /// The providers whose machine-wide state the kernel reclaimed from the process now
@@ -182,6 +196,7 @@ impl<'w> Facts<'w> {
             process_ends: SmallVec::new(),
             held: SmallVec::new(),
             by_process: OnceCell::new(),
+            owned: OnceCell::new(),
             seen: Triggers::ALWAYS,
             reclaimed: None,
             refused_starts: SmallVec::new(),

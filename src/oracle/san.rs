@@ -57,7 +57,7 @@ fn inside_upcall(facts: &Facts, op: OpId, index: usize) -> bool {
 pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
     completed_once(facts, report);
     for f in facts.finals_of(ProviderKind::San) {
-        for (op, _, kind) in owned_by_cleanup(facts, f.process, f.provider, f.call, f.ret) {
+        for (op, _, kind) in owned_by_cleanup(facts, f.call) {
             report.exercised();
             // Not the clean-up's to cancel: the network finished it first, or a
             // closesocket under way aborted it.
