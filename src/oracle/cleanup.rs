@@ -187,6 +187,8 @@ fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
     struct Process {
         pending: SmallMap<OpId, (ProviderIx, IoMode, OpKind, SocketHandle)>,
         closing: SmallSet<SocketHandle>,
+        /// Providers the process registered for notifications on.
+        registered: SmallSet<ProviderIx>,
     }
     let finals = facts.final_cleanups();
     let mut order: Vec<&FinalCleanup> = finals.iter().collect();
@@ -220,6 +222,7 @@ fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
                 OwnedOps {
                     at_call,
                     during: Vec::new(),
+                    registered: process.registered.contains(&f.provider),
                 },
             ));
         }
@@ -251,6 +254,12 @@ fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
             } => {
                 process.closing.insert(socket);
                 process.pending.retain(|_, (_, _, _, s)| *s != socket);
+            }
+            EventKind::Call {
+                call: Call::WSPAsyncSelect { provider, .. } | Call::WSPEventSelect { provider, .. },
+                ..
+            } => {
+                process.registered.insert(provider);
             }
             EventKind::ProcessEnded { .. } => process.pending.clear(),
             _ => {}
@@ -326,9 +335,7 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
     } in facts.finals_of(ProviderKind::Transport)
     {
         let name = facts.provider(provider);
-        let registered = facts.events_of(process, call).any(|(_, e)| {
-            matches!(&e.kind, EventKind::Call { call: Call::WSPAsyncSelect { provider: p, .. } | Call::WSPEventSelect { provider: p, .. }, .. } if *p == provider)
-        });
+        let registered = owned(facts, call).is_some_and(|o| o.registered);
         let blocked: Vec<_> = pending_at(facts, call)
             .into_iter()
             .filter(|(_, mode, _)| *mode == IoMode::Blocking)

@@ -79,6 +79,9 @@ pub type OpInfo = (OpId, crate::scenario::IoMode, OpKind);
 pub struct OwnedOps {
     pub at_call: Vec<OpInfo>,
     pub during: Vec<OpInfo>,
+    /// Whether the process registered for notifications on the provider's sockets
+    /// (WSPAsyncSelect, WSPEventSelect) before the clean-up began.
+    pub registered: bool,
 }
 
 /// The events of a run and what one reading of them found.
