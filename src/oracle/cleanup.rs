@@ -447,7 +447,7 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
     // One pass over the run (issue 21: no rescan of history per clean-up). The
     // provider's own sockets are the kernel sockets it created (a layered provider
     // passes its chain's sockets through, so they are the base's).
-    let mut open: SmallMap<(Pid, ProviderIx), SmallSet<SocketHandle>> = SmallMap::new();
+    let mut open: SmallMap<Pid, SmallMap<ProviderIx, SmallSet<SocketHandle>>> = SmallMap::new();
     // The final clean-ups under way: (its place in `finals`, the sockets open when it
     // began, each with whether it was reset, released or closed by another thread).
     let mut under_way: Vec<(usize, Vec<(SocketHandle, [bool; 3])>)> = Vec::new();
@@ -459,11 +459,10 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
         while let Some(&k) = order.get(next).filter(|&&k| finals[k].call == index) {
             next += 1;
             let f = &finals[k];
-            let sockets = open
-                .get(&(f.process, f.provider))
-                .map_or(Vec::new(), |set| {
-                    set.iter().map(|&socket| (socket, [false; 3])).collect()
-                });
+            let set = open.get(&f.process).and_then(|own| own.get(&f.provider));
+            let sockets = set.map_or(Vec::new(), |set| {
+                set.iter().map(|&socket| (socket, [false; 3])).collect()
+            });
             under_way.push((k, sockets));
         }
         // What the event does to a socket of its process: 0 reset, 1 released, 2 a
@@ -474,7 +473,8 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 what: Resource::KernelSocket { socket } | Resource::SanEndpoint { socket },
                 ..
             } => {
-                open.entry((pid, *provider)).or_default().insert(*socket);
+                let own = open.entry(pid).or_default();
+                own.entry(*provider).or_default().insert(*socket);
                 None
             }
             EventKind::SocketReset { socket, .. } => Some((*socket, 0)),
@@ -487,16 +487,14 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 ..
             } => Some((*socket, 2)),
             EventKind::ProcessEnded { .. } => {
-                for (_, set) in open.iter_mut().filter(|((p, _), _)| *p == pid) {
-                    set.clear();
-                }
+                open.remove(&pid);
                 None
             }
             _ => None,
         };
         if let Some((socket, what)) = touched {
-            if what != 1 {
-                for (_, set) in open.iter_mut().filter(|((p, _), _)| *p == pid) {
+            if let Some(own) = open.get_mut(&pid).filter(|_| what != 1) {
+                for (_, set) in own.iter_mut() {
                     set.remove(&socket);
                 }
             }

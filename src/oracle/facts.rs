@@ -111,7 +111,8 @@ pub struct Facts<'w> {
     /// Those after the network failed (a `NetDown` fault) are not counted: the network
     /// explains them.
     refused_starts: SmallVec<[(usize, ProviderIx); 2]>,
-    net_down: bool,
+    /// The first `NetworkDown` event: from there the network explains failures.
+    network_down: Option<usize>,
 }
 
 /// A resource the ledger handed out, as the reading of the run tracks it.
@@ -203,7 +204,7 @@ impl<'w> Facts<'w> {
             seen: Triggers::ALWAYS,
             reclaimed: None,
             refused_starts: SmallVec::new(),
-            net_down: false,
+            network_down: None,
         };
         for (index, event) in events.iter().enumerate() {
             facts.read(&mut pairs, index, event);
@@ -231,7 +232,7 @@ impl<'w> Facts<'w> {
                 None
             }
             EventKind::NetworkDown => {
-                self.net_down = true;
+                self.network_down.get_or_insert(index);
                 None
             }
             EventKind::Acquire {
@@ -365,7 +366,7 @@ impl<'w> Facts<'w> {
                         ..
                     },
                 ) = (call, &event.kind)
-                    && !self.net_down
+                    && self.network_down.is_none()
                 {
                     self.refused_starts.push((index, provider));
                 }
@@ -447,6 +448,11 @@ impl<'w> Facts<'w> {
             .iter()
             .copied()
             .filter(move |f| self.kind(f.provider) == kind)
+    }
+
+    /// Whether the network subsystem had failed (a `NetDown` fault) before event `index`.
+    pub fn network_down_before(&self, index: usize) -> bool {
+        self.network_down.is_some_and(|at| at < index)
     }
 
     /// Every WSPCleanup return, in event order.

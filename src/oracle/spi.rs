@@ -195,10 +195,7 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 && matches!(e.kind, EventKind::AllocFailed { .. })
         });
         // So does a network that failed (a `NetDown` fault): WSASYSNOTREADY.
-        let net_down = *error == Some(WSASYSNOTREADY)
-            && facts.events[..index]
-                .iter()
-                .any(|e| matches!(e.kind, EventKind::NetworkDown));
+        let net_down = *error == Some(WSASYSNOTREADY) && facts.network_down_before(index);
         if !injected && !net_down {
             let code = error.map_or("no error code".to_string(), |c| {
                 format!("{} ({c})", error_name(c))

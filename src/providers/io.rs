@@ -15,7 +15,7 @@ use crate::wsa::*;
 /// socket closed or reset meanwhile (by another thread, or by the final clean-up that
 /// ran while this call was on its way).
 fn refuses(cx: &Cx, provider: ProviderIx, socket: SocketHandle) -> Option<u32> {
-    if cx.net_down() || !cx.takes_calls(provider, false) {
+    if !cx.takes_calls(provider, false) {
         return Some(WSAENETDOWN);
     }
     let open = cx.world.borrow().procs[cx.pid as usize]

@@ -532,7 +532,7 @@ pub async fn wsp_socket(
     cx.yield_point().await;
     // No new socket once the provider's final clean-up began (it would outlive it):
     // WSAENETDOWN, as for the other socket calls (`io::refuses`; model choice).
-    if cx.net_down() || !cx.takes_calls(provider, true) {
+    if !cx.takes_calls(provider, true) {
         let ret = failure(cx, provider);
         cx.ret(id, ret, Some(WSAENETDOWN), Detail::None);
         return Err(WSAENETDOWN);

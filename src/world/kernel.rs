@@ -380,20 +380,22 @@ impl Cx {
         }
     }
 
-    /// Whether `provider` takes a socket call in this process now: not once its last
-    /// start-up is cleaned up (model choice). While its final clean-up runs it makes no
-    /// new socket (`new_socket`) but takes an operation, which that clean-up then
-    /// cancels with the others.
+    /// Whether `provider` takes a socket call in this process now: not once the
+    /// network subsystem has failed (`NetDown`), nor once its last start-up is cleaned
+    /// up (model choice). While its final clean-up runs it makes no new socket
+    /// (`new_socket`) but takes an operation, which that clean-up then cancels with
+    /// the others.
     pub fn takes_calls(&self, provider: ProviderIx, new_socket: bool) -> bool {
         let world = self.world.borrow();
         let instance = world.procs[self.pid as usize].instances.get(&provider);
-        instance.is_some_and(|i| {
-            if new_socket {
-                i.started > 0 && !i.cleanup_owns_pending
-            } else {
-                i.started > 0 || i.cleanup_owns_pending
-            }
-        })
+        !world.net_down
+            && instance.is_some_and(|i| {
+                if new_socket {
+                    i.started > 0 && !i.cleanup_owns_pending
+                } else {
+                    i.started > 0 || i.cleanup_owns_pending
+                }
+            })
     }
 
     /// A final clean-up of `provider` begins: it owns the process's pending

@@ -363,7 +363,7 @@ pub fn ledger_balanced(run: &Run, tally: &mut Tally) -> Result<(), String> {
                 if checked && held == 0 && !skip {
                     waiting.insert(pid, index);
                 }
-                if calls_left > 0 || spi_loads.get(&pid).copied().unwrap_or(0) != 0 {
+                if calls_left > 0 || held != 0 {
                     continue;
                 }
                 let Some(cleanup) = waiting.remove(&pid) else {
