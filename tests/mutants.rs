@@ -156,3 +156,32 @@ fn every_checked_contract_has_a_mutant() {
         );
     }
 }
+
+/// The cleanup checkers' half for operations issued while a final clean-up runs (the
+/// model choice makes them that clean-up's to cancel): a mutant that notifies such an
+/// aborted operation is caught there, and the conforming model is not.
+#[test]
+fn an_operation_issued_during_the_final_cleanup_is_checked() {
+    let path = "scenarios/teach/cleanup-races-overlapped-recv.ron";
+    let scenario = ws2sim::scenario::load_file(std::path::Path::new(path)).expect("loads");
+    let violated = |models: Vec<(String, String)>| -> Vec<&'static str> {
+        let options = RunOptions {
+            seed: Some(15),
+            models,
+            ..RunOptions::default()
+        };
+        let outcome = run(&scenario, &options).expect("valid");
+        outcome
+            .verdict
+            .violations
+            .iter()
+            .map(|v| v.contract)
+            .collect()
+    };
+    let mutant = vec![(
+        "msafd".to_string(),
+        "runs_completion_routine_on_abort".to_string(),
+    )];
+    assert_eq!(violated(mutant), ["wsp.cleanup.overlapped_aborted"]);
+    assert!(violated(Vec::new()).is_empty());
+}
