@@ -12,14 +12,19 @@ use std::path::{Path, PathBuf};
 /// Why an output file was not written.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
-    #[error("--output {0} is the scenario file this run reads; refusing to overwrite it")]
-    WouldOverwriteInput(String),
+    #[error("{flag} {path} is the scenario file this run reads; refusing to overwrite it")]
+    WouldOverwriteInput { flag: &'static str, path: String },
     #[error(
-        "--output {path} exists and is {what}, not a regular file; ws2sim replaces only regular files"
+        "{flag} {path} exists and is {what}, not a regular file; ws2sim replaces only regular files"
     )]
-    NotRegular { path: String, what: &'static str },
-    #[error("--output {path}: {source}")]
+    NotRegular {
+        flag: &'static str,
+        path: String,
+        what: &'static str,
+    },
+    #[error("{flag} {path}: {source}")]
     Io {
+        flag: &'static str,
         path: String,
         #[source]
         source: std::io::Error,
@@ -49,15 +54,22 @@ pub fn remove_pending() {
 const TEMP_TRIES_MAX: u32 = 16;
 
 /// Writes `contents` to `path` atomically; refuses when `path` is `input` (the same file
-/// by any spelling: `./a/../x.ron`, a symbolic link, a hard link).
-pub fn write_atomically(path: &Path, contents: &[u8], input: &Path) -> Result<(), OutputError> {
+/// by any spelling: `./a/../x.ron`, a symbolic link, a hard link). `flag` names the
+/// option that gave the path, for the error.
+pub fn write_atomically(
+    flag: &'static str,
+    path: &Path,
+    contents: &[u8],
+    input: &Path,
+) -> Result<(), OutputError> {
     let shown = path.display().to_string();
     let io = |source| OutputError::Io {
+        flag,
         path: shown.clone(),
         source,
     };
     if same_file(path, input) {
-        return Err(OutputError::WouldOverwriteInput(shown));
+        return Err(OutputError::WouldOverwriteInput { flag, path: shown });
     }
     // Renaming over a device node, a FIFO, a directory or a symbolic link would replace
     // something ws2sim did not make (run as root, `--output /dev/null` would replace the
@@ -74,7 +86,11 @@ pub fn write_atomically(path: &Path, contents: &[u8], input: &Path) -> Result<()
             None
         };
         if let Some(what) = what {
-            return Err(OutputError::NotRegular { path: shown, what });
+            return Err(OutputError::NotRegular {
+                flag,
+                path: shown,
+                what,
+            });
         }
     }
     let dir = match path.parent() {
@@ -175,8 +191,8 @@ mod tests {
         let out = dir.join("trace.txt");
         let input = dir.join("s.ron");
         fs::write(&input, "scenario").expect("write");
-        write_atomically(&out, b"first, longer text", &input).expect("written");
-        write_atomically(&out, b"second", &input).expect("replaced");
+        write_atomically("--output", &out, b"first, longer text", &input).expect("written");
+        write_atomically("--output", &out, b"second", &input).expect("replaced");
         assert_eq!(fs::read_to_string(&out).expect("read"), "second");
         assert!(leftovers(&dir).is_empty());
         let _ = fs::remove_dir_all(&dir);
@@ -199,9 +215,9 @@ mod tests {
             names.extend([link, hard]);
         }
         for name in names {
-            let error = write_atomically(&name, b"trace", &input);
+            let error = write_atomically("--output", &name, b"trace", &input);
             assert!(
-                matches!(error, Err(OutputError::WouldOverwriteInput(_))),
+                matches!(error, Err(OutputError::WouldOverwriteInput { .. })),
                 "{name:?}: {error:?}"
             );
         }
@@ -216,7 +232,7 @@ mod tests {
         // The destination is a directory: refused before anything is written.
         let target = dir.join("taken");
         fs::create_dir_all(target.join("inside")).expect("dir");
-        let error = write_atomically(&target, b"trace", &input);
+        let error = write_atomically("--output", &target, b"trace", &input);
         assert!(
             matches!(error, Err(OutputError::NotRegular { .. })),
             "{error:?}"
@@ -224,7 +240,7 @@ mod tests {
         assert!(target.join("inside").is_dir());
         assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
         // A directory that does not exist: nothing is created.
-        let error = write_atomically(&dir.join("no/such/dir/t.txt"), b"x", &input);
+        let error = write_atomically("--output", &dir.join("no/such/dir/t.txt"), b"x", &input);
         assert!(matches!(error, Err(OutputError::Io { .. })), "{error:?}");
         let _ = fs::remove_dir_all(&dir);
     }
@@ -249,7 +265,7 @@ mod tests {
             targets.push(fifo);
         }
         for target in &targets {
-            let refused = write_atomically(target, b"new", &input);
+            let refused = write_atomically("--output", target, b"new", &input);
             assert!(
                 matches!(refused, Err(OutputError::NotRegular { .. })),
                 "{}: {refused:?}",
@@ -263,7 +279,7 @@ mod tests {
                 .is_symlink()
         );
         assert_eq!(fs::read_to_string(&regular).expect("read"), "old");
-        write_atomically(&regular, b"new", &input).expect("a regular file is replaced");
+        write_atomically("--output", &regular, b"new", &input).expect("a regular file is replaced");
         assert_eq!(fs::read_to_string(&regular).expect("read"), "new");
         let _ = fs::remove_dir_all(&dir);
     }

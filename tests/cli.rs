@@ -286,7 +286,7 @@ fn a_token_that_does_not_fit_exits_2_and_says_why_in_every_format() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // The same decisions and a few more: the run ends with them unused.
     let longer = format!("{token}aaaaaaaa");
-    for format in ["text", "json", "mermaid"] {
+    for format in ["text", "json", "mermaid", "html"] {
         let out = ws2sim(&["replay", file, "--schedule", &longer, "--format", format]);
         assert_eq!(out.status.code(), Some(2), "{format}");
         assert!(

@@ -34,9 +34,23 @@ pub struct DiffArgs {
     /// Run B's model swaps, over run A's: NAME=MODEL (repeatable), e.g. a mutant.
     #[arg(long = "against-model", value_name = "NAME=MODEL", value_parser = parse_assignment)]
     pub against_model: Vec<(String, String)>,
-    /// Event lines of each run shown after the point where they part.
+    /// Event lines of each run shown after the point where they part (text).
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub context: u32,
+    /// `text`, or `html`: one self-contained page with both timelines side by side and
+    /// every row from the first where they part marked.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// Write the comparison to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// How `diff` prints its comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Html,
 }
 
 fn schedule(token: Option<&str>, flag: &str) -> Result<Option<sim::Schedule>, String> {
@@ -86,18 +100,32 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
         (Err(error), _) | (_, Err(error)) => return fail(&error.to_string()),
     };
     let path = args.file.display().to_string();
-    let text_a = render::text::render(&scenario, &run_a, &path);
-    let text_b = render::text::render(&scenario, &run_b, &path);
-    let (report, same) = compare(
-        &text_a,
-        &text_b,
-        (&describe(&run_a, &a), &describe(&run_b, &b)),
-        args.context as usize,
-    );
-    print(&format!(
-        "ws2sim diff · {} · {path}\n{report}",
-        scenario.name
-    ));
+    let (name_a, name_b) = (describe(&run_a, &a), describe(&run_b, &b));
+    let (report, same) = match args.format {
+        DiffFormat::Text => {
+            let text_a = render::text::render(&scenario, &run_a, &path);
+            let text_b = render::text::render(&scenario, &run_b, &path);
+            let (report, same) =
+                compare(&text_a, &text_b, (&name_a, &name_b), args.context as usize);
+            let report = format!("ws2sim diff · {} · {path}\n{report}", scenario.name);
+            (report, same)
+        }
+        DiffFormat::Html => {
+            let page =
+                render::html::diff::render(&scenario, &path, (&name_a, &run_a), (&name_b, &run_b));
+            (page, render::html::diff::parting(&run_a, &run_b).is_none())
+        }
+    };
+    match &args.output {
+        None => print(&report),
+        Some(output) => {
+            if let Err(error) =
+                crate::output::write_atomically("--output", output, report.as_bytes(), &args.file)
+            {
+                return fail(&error.to_string());
+            }
+        }
+    }
     if same {
         ExitCode::SUCCESS
     } else {

@@ -51,6 +51,10 @@ pub struct ExploreArgs {
     /// Run every schedule twice and fail at the first event where the runs part.
     #[arg(long)]
     pub check_determinism: bool,
+    /// Also write the shrunk failure, if one is found, as a self-contained page
+    /// (the `run --format html` page of its replay) to FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "shard")]
+    pub html: Option<PathBuf>,
 }
 
 /// Join the shard documents of one sweep (`explore --shard K/N --format json`) into
@@ -66,6 +70,10 @@ pub struct MergeArgs {
     /// checks that its contents are the ones swept, and replays the failure it reports.
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
+    /// Also write the shrunk failure, if the sweep found one, as a self-contained page
+    /// to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 fn options(args: &ExploreArgs) -> Result<ExploreOptions, String> {
@@ -183,6 +191,12 @@ pub fn explore(args: &ExploreArgs) -> ExitCode {
     }
     match crate::explore::explore(&scenario, &file, &options) {
         Ok(report) => {
+            if let Some(page) = &args.html
+                && let Err(code) =
+                    write_failure_page(&scenario, &args.file, &args.provider_model, &report, page)
+            {
+                return code;
+            }
             match args.format.unwrap_or(Format::Text) {
                 Format::Text => print(&report.to_text()),
                 Format::Json => print(&report.to_json()),
@@ -191,6 +205,35 @@ pub fn explore(args: &ExploreArgs) -> ExitCode {
         }
         Err(error) => fail(&error.to_string()),
     }
+}
+
+/// `--html FILE`: the page of the report's shrunk failure, replayed from its schedule;
+/// nothing is written when the sweep found none.
+fn write_failure_page(
+    scenario: &crate::scenario::Scenario,
+    file: &Path,
+    models: &[(String, String)],
+    report: &crate::explore::report::Report,
+    page: &Path,
+) -> Result<(), ExitCode> {
+    let Some(failure) = &report.failure else {
+        eprintln!(
+            "note: no failure was found, so --html {} was not written",
+            page.display()
+        );
+        return Ok(());
+    };
+    let schedule = sim::Schedule::from_token(&failure.schedule)
+        .map_err(|e| fail(&format!("the shrunk failure's schedule: {e}")))?;
+    let options = crate::run::RunOptions {
+        schedule: Some(schedule),
+        models: models.to_vec(),
+        ..crate::run::RunOptions::default()
+    };
+    let run = crate::run::run(scenario, &options).map_err(|e| fail(&e.to_string()))?;
+    let text = crate::render::html::render(scenario, &run, &file.display().to_string());
+    crate::output::write_atomically("--html", page, text.as_bytes(), file)
+        .map_err(|e| fail(&e.to_string()))
 }
 
 fn read_doc(path: &Path) -> Result<ShardDoc, String> {
@@ -234,7 +277,14 @@ pub fn merge(args: &MergeArgs) -> ExitCode {
         Ok(merged) => merged,
         Err(message) => return fail(&message),
     };
-    if let Err(code) = verify(args, &report, &digest) {
+    let (scenario, path) = match verify(args, &report, &digest) {
+        Ok(read) => read,
+        Err(code) => return code,
+    };
+    if let Some(page) = &args.html
+        && let Err(code) =
+            write_failure_page(&scenario, &path, &report.header.models, &report, page)
+    {
         return code;
     }
     match args.format {
@@ -250,7 +300,7 @@ fn verify(
     args: &MergeArgs,
     report: &crate::explore::report::Report,
     digest: &str,
-) -> Result<(), ExitCode> {
+) -> Result<(crate::scenario::Scenario, PathBuf), ExitCode> {
     let header = &report.header;
     let path = match &args.scenario {
         Some(path) => path.clone(),
@@ -280,5 +330,5 @@ fn verify(
         crate::explore::verify_failure(&scenario, header, failure)
             .map_err(|why| fail(&format!("the shard that reports the failure: {why}")))?;
     }
-    Ok(())
+    Ok((scenario, path))
 }

@@ -174,6 +174,10 @@ pub enum Format {
     Json,
     /// A Mermaid sequence diagram.
     Mermaid,
+    /// One self-contained page (inline style, script and SVG): a lane per thread, calls
+    /// as nested spans, waits as arrows, each violation at its event. Open it in a
+    /// browser; it fetches nothing.
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -478,11 +482,14 @@ fn run_file(
         }
         Format::Json => render::json::render(&scenario, &run),
         Format::Mermaid => render::mermaid::render(&scenario, &run),
+        Format::Html => render::html::render(&scenario, &run, &file.display().to_string()),
     };
     match output {
         None => print(&text),
         Some(path) => {
-            if let Err(error) = crate::output::write_atomically(path, text.as_bytes(), file) {
+            if let Err(error) =
+                crate::output::write_atomically("--output", path, text.as_bytes(), file)
+            {
                 return fail(&error.to_string());
             }
         }

@@ -1,5 +1,6 @@
 //! Views of a run. Nothing renders while simulating; nothing simulates while rendering.
 
+pub mod html;
 pub mod json;
 pub mod mermaid;
 pub mod models;

@@ -38,38 +38,11 @@ pub fn render_listing(scenario: &Scenario, run: &Run, path: &str, contracts: Con
         scenario.os
     );
     let _ = writeln!(out, "{}", scenario.about.trim());
-    for (provider, model) in scenario.providers.iter().zip(&run.models) {
-        let breaks: Vec<&str> = model.breaks().into_iter().map(|c| c.as_str()).collect();
-        let built_in = crate::models::find(model.kind, &model.name).is_some();
-        let breaks = match (breaks.is_empty(), built_in) {
-            (true, _) => String::new(),
-            (false, true) => format!(" (a mutant: breaks {})", breaks.join(", ")),
-            (false, false) => format!(" (its knobs break {})", breaks.join(", ")),
-        };
-        let _ = writeln!(
-            out,
-            "provider {} · {:?} · model {}{breaks}",
-            provider.name, provider.kind, model.name
-        );
+    for line in model_lines(scenario, run) {
+        let _ = writeln!(out, "{line}");
     }
-    if let Some(breaks) = run.ws2_model.breaks {
-        let _ = writeln!(
-            out,
-            "ws2_32 model {} (a mutant: breaks {breaks})",
-            run.ws2_model.name
-        );
-    }
-    let nspv2 = scenario.catalog.iter().any(|entry| {
-        matches!(
-            entry,
-            CatalogEntry::Namespace {
-                version: NspVersion::V2,
-                ..
-            }
-        )
-    });
-    if nspv2 {
-        out.push_str(NSPV2_NOTE);
+    if let Some(note) = nspv2_note(scenario) {
+        out.push_str(note);
     }
     out.push('\n');
 
@@ -106,6 +79,50 @@ pub fn render_listing(scenario: &Scenario, run: &Run, path: &str, contracts: Con
     out
 }
 
+/// A line per provider (its kind, its model and what the model breaks), and one for a
+/// ws2_32 mutant.
+pub fn model_lines(scenario: &Scenario, run: &Run) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (provider, model) in scenario.providers.iter().zip(&run.models) {
+        let breaks: Vec<&str> = model.breaks().into_iter().map(|c| c.as_str()).collect();
+        let built_in = crate::models::find(model.kind, &model.name).is_some();
+        let breaks = match (breaks.is_empty(), built_in) {
+            (true, _) => String::new(),
+            (false, true) => format!(" (a mutant: breaks {})", breaks.join(", ")),
+            (false, false) => format!(" (its knobs break {})", breaks.join(", ")),
+        };
+        lines.push(format!(
+            "provider {} · {:?} · model {}{breaks}",
+            provider.name, provider.kind, model.name
+        ));
+    }
+    if let Some(breaks) = run.ws2_model.breaks {
+        lines.push(format!(
+            "ws2_32 model {} (a mutant: breaks {breaks})",
+            run.ws2_model.name
+        ));
+    }
+    lines
+}
+
+/// Whether the scenario's catalog holds an NSPv2 provider, and the note on how ws2sim
+/// hosts one if so.
+pub fn nspv2_note(scenario: &Scenario) -> Option<&'static str> {
+    scenario
+        .catalog
+        .iter()
+        .any(|entry| {
+            matches!(
+                entry,
+                CatalogEntry::Namespace {
+                    version: NspVersion::V2,
+                    ..
+                }
+            )
+        })
+        .then_some(NSPV2_NOTE)
+}
+
 /// One event other than a call or a return, as plain text: its line without the time
 /// and the thread, for other views.
 pub fn describe(run: &Run, labels: &Labels, event: &Event) -> String {
@@ -120,6 +137,40 @@ pub fn describe(run: &Run, labels: &Labels, event: &Event) -> String {
         Some((text, None)) => text,
         None => String::new(),
     }
+}
+
+/// One event as a row of its own, for views that give every event a row (HTML): a
+/// call without its result, a return as `<- name (#call) result`, the rest as
+/// [`describe`] gives them. `call_at` is the index of a return's call.
+pub fn row(run: &Run, labels: &Labels, event: &Event, call_at: Option<usize>) -> String {
+    match &event.kind {
+        EventKind::Call { call, .. } => labels.call(event.process, call),
+        EventKind::Return { .. } => call_at
+            .and_then(|at| return_line(run, labels, event, at))
+            .map_or_else(
+                || format!("<- {}", result(labels, event.process, &event.kind)),
+                |(text, result)| format!("{text} {}", result.unwrap_or_default()),
+            ),
+        _ => describe(run, labels, event),
+    }
+}
+
+/// A return's line: the name of its call (the event at `call_at`) and its result.
+fn return_line(
+    run: &Run,
+    labels: &Labels,
+    event: &Event,
+    call_at: usize,
+) -> Option<(String, Option<String>)> {
+    let EventKind::Call { call, .. } = &run.events.get(call_at)?.kind else {
+        return None;
+    };
+    let name = labels.call(event.process, call);
+    let name = name.split('(').next().unwrap_or_default();
+    Some((
+        format!("<- {name} (#{call_at})"),
+        Some(result(labels, event.process, &event.kind)),
+    ))
 }
 
 /// The text and the result column of one event; `None` for a folded return.
@@ -149,15 +200,7 @@ fn line(
             if !interleaved(events, call_at, index) {
                 return None;
             }
-            let EventKind::Call { call, .. } = &events[call_at].kind else {
-                return None;
-            };
-            let name = labels.call(event.process, call);
-            let name = name.split('(').next().unwrap_or_default();
-            (
-                format!("<- {name} (#{call_at})"),
-                Some(result(labels, event.process, &event.kind)),
-            )
+            return_line(run, labels, event, call_at)?
         }
         EventKind::LoadLibrary { provider, count } => (
             format!("LoadLibrary({}.dll)", labels.provider(*provider)),

@@ -1,0 +1,76 @@
+//! `ws2sim diff --format html`: two runs of one scenario side by side, each as its
+//! timeline, with the rows from the first where they part marked in both.
+
+use maud::html;
+
+use crate::run::Run;
+use crate::scenario::Scenario;
+
+use super::super::Labels;
+use super::{Part, controls, detail_panel, glossary, page, timeline};
+
+/// The first row where the runs' events differ (time, thread or words), or `None`
+/// when they are the same.
+pub fn parting(a: &Run, b: &Run) -> Option<usize> {
+    let rows = |run: &Run| -> Vec<(u64, String, String)> {
+        let labels = Labels::new(run);
+        let lines = timeline::lines(run, &labels);
+        run.events
+            .iter()
+            .zip(lines)
+            .map(|(e, line)| (e.time, labels.who(e), line))
+            .collect()
+    };
+    let (rows_a, rows_b) = (rows(a), rows(b));
+    let shared = rows_a
+        .iter()
+        .zip(&rows_b)
+        .take_while(|(x, y)| x == y)
+        .count();
+    (shared < rows_a.len() || shared < rows_b.len()).then_some(shared)
+}
+
+/// The page: `a` and `b` are each a run and the words that say what made it.
+pub fn render(scenario: &Scenario, path: &str, a: (&str, &Run), b: (&str, &Run)) -> String {
+    let at = parting(a.1, b.1);
+    let part_a = Part::new(scenario, a.1, path, "a", at);
+    let part_b = Part::new(scenario, b.1, path, "b", at);
+    let mut contracts = part_a.contracts.clone();
+    contracts.extend(part_b.contracts.iter().copied());
+    let title = format!("ws2sim diff · {}", scenario.name);
+    let summary = match at {
+        None => format!("The runs are the same: {} events.", a.1.events.len()),
+        Some(row) => format!(
+            "The runs share their first {row} events and part at event #{row} (marked, and \
+             every row after it numbered in orange)."
+        ),
+    };
+    page(
+        &title,
+        html! {
+            header {
+                h1 { (title) }
+                p.mono { "A: " (a.0) br; "B: " (b.0) }
+                p { (summary) }
+                p.about { (scenario.about.trim()) }
+            }
+            (controls())
+            div.work {
+                div.runs {
+                    @for (name, part) in [("A", &part_a), ("B", &part_b)] {
+                        div.run {
+                            h2 { "Run " (name) }
+                            (part.violations())
+                            div.scroll { (part.timeline) }
+                            pre.verdict { (part.verdict) }
+                        }
+                    }
+                }
+                (detail_panel())
+            }
+            (glossary(&[("A", a.1), ("B", b.1)], &contracts))
+            (part_a.templates)
+            (part_b.templates)
+        },
+    )
+}

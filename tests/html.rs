@@ -1,0 +1,209 @@
+//! `--format html` (issue 24): one self-contained page per run, the same bytes for the
+//! same run, snapshotted for two lessons; its lanes, rows, violations and event details
+//! are those of the run; text from a scenario is escaped; `diff --format html` marks
+//! where two runs part; `explore --html` writes the shrunk failure's page.
+
+mod common;
+
+use common::{Scratch, ws2sim};
+use ws2sim::render::html;
+use ws2sim::run::{Run, RunOptions, run};
+use ws2sim::scenario::{self, Scenario};
+
+fn lesson(name: &str) -> (String, Scenario) {
+    let path = format!("scenarios/teach/{name}.ron");
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&path);
+    let scenario = scenario::load_file(&file).expect("the lesson loads");
+    (path, scenario)
+}
+
+fn page(name: &str) -> (Scenario, Run, String) {
+    let (path, scenario) = lesson(name);
+    let outcome = run(&scenario, &RunOptions::default()).expect("valid options");
+    let text = html::render(&scenario, &outcome, &path);
+    (scenario, outcome, text)
+}
+
+fn count(text: &str, needle: &str) -> usize {
+    text.matches(needle).count()
+}
+
+#[test]
+fn two_lessons_are_snapshotted_and_their_pages_are_the_same_bytes_every_time() {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    for name in ["two-startups-two-cleanups", "dllmain-deadlock"] {
+        let (_, _, first) = page(name);
+        let (_, _, again) = page(name);
+        assert_eq!(first, again, "{name}: two runs gave two pages");
+        settings.bind(|| insta::assert_snapshot!(format!("html_{name}"), first));
+    }
+}
+
+/// Nothing on the page is fetched: no external script, style, image or font.
+#[test]
+fn the_page_fetches_nothing() {
+    let (_, _, text) = page("dllmain-deadlock");
+    for fetch in [
+        "<link", " src=", "@import", "url(http", "url(//", "<img", "<iframe",
+    ] {
+        assert!(!text.contains(fetch), "the page fetches: {fetch}");
+    }
+    assert_eq!(
+        count(&text, "<script>"),
+        1,
+        "one inline script, no script src"
+    );
+    assert_eq!(count(&text, "<style>"), 1, "one inline style");
+    assert!(text.starts_with("<!DOCTYPE html>"));
+}
+
+/// A lane per thread that has events, a row per event, each violation at its event with
+/// its contract, and a detail for every event.
+#[test]
+fn lanes_rows_violations_and_details_are_the_runs() {
+    let (_, outcome, text) = page("dllmain-deadlock");
+    let mut lanes: Vec<(u16, Option<u16>)> = outcome
+        .events
+        .iter()
+        .map(|e| (e.process, e.thread))
+        .collect();
+    lanes.sort_unstable();
+    lanes.dedup();
+    assert_eq!(count(&text, "<text class=\"thread\""), lanes.len());
+    let rows = count(&text, "<g class=\"row\"") + count(&text, "<g class=\"row ");
+    assert_eq!(rows, outcome.events.len());
+    for index in 0..outcome.events.len() {
+        assert!(
+            text.contains(&format!("<template id=\"d{index}\">")),
+            "#{index}"
+        );
+    }
+    assert!(!outcome.verdict.violations.is_empty(), "the lesson fails");
+    let mut rows: Vec<usize> = outcome.verdict.violations.iter().map(|v| v.event).collect();
+    rows.dedup();
+    assert_eq!(count(&text, " violation\" id=\"e"), rows.len());
+    for violation in &outcome.verdict.violations {
+        let row = format!("id=\"e{}\"", violation.event);
+        assert!(text.contains(&row), "{row}");
+        // Its contract's rule and seed sentence are on the page.
+        let contract = ws2sim::contract::find(violation.contract).expect("a contract");
+        assert!(text.contains(&format!("id=\"c-{}\"", violation.contract)));
+        assert!(text.contains(&escape(contract.rule)), "{}", contract.rule);
+        assert!(
+            text.contains(&escape(contract.source)),
+            "{}",
+            contract.source
+        );
+    }
+    // The wait that never ends is drawn as one.
+    assert!(text.contains("class=\"wait stuck\""));
+}
+
+/// What `maud` writes for text: the page holds a scenario's words only escaped.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[test]
+fn text_from_the_scenario_is_escaped() {
+    let (path, mut scenario) = lesson("two-startups-two-cleanups");
+    scenario.about = "<script>alert(1)</script> & \"quotes\"".to_string();
+    let outcome = run(&scenario, &RunOptions::default()).expect("runs");
+    let text = html::render(&scenario, &outcome, &path);
+    assert!(!text.contains("<script>alert(1)"));
+    assert!(text.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;"));
+}
+
+#[test]
+fn diff_marks_the_row_where_two_runs_part_in_both() {
+    let (path, scenario) = lesson("lsp-over-tcp");
+    let a = run(&scenario, &RunOptions::default()).expect("runs");
+    let b = run(
+        &scenario,
+        &RunOptions {
+            models: vec![("lsp".to_string(), "lsp_cleans_lower_early".to_string())],
+            ..RunOptions::default()
+        },
+    )
+    .expect("runs");
+    let at = html::diff::parting(&a, &b).expect("the mutant runs differently");
+    assert!(html::diff::parting(&a, &a).is_none());
+    let text = html::diff::render(&scenario, &path, ("seed 0", &a), ("mutant", &b));
+    for prefix in ["a", "b"] {
+        assert!(
+            text.contains(&format!("parted parting\" id=\"{prefix}e{at}\"")),
+            "{prefix}e{at}"
+        );
+    }
+    assert_eq!(count(&text, "<svg class=\"timeline\""), 2);
+    assert!(text.contains(&format!("part at event #{at}")));
+}
+
+#[test]
+fn the_command_line_writes_pages() {
+    let scratch = Scratch::new("html-cli");
+    let target = scratch.0.join("run.html").display().to_string();
+    let file = "scenarios/teach/racy-refcount.ron";
+    let out = ws2sim(&["run", file, "--format", "html", "--output", &target]);
+    assert_eq!(out.status.code(), Some(0));
+    let written = std::fs::read_to_string(&target).expect("written");
+    assert!(written.contains("<title>ws2sim · racy-refcount</title>"));
+
+    // explore --html: the shrunk failure's page, the same as replaying its schedule.
+    let failure = scratch.0.join("failure.html").display().to_string();
+    let out = ws2sim(&["explore", file, "--runs", "3000", "--html", &failure]);
+    assert_eq!(out.status.code(), Some(1), "the lesson's race is found");
+    let report = String::from_utf8_lossy(&out.stdout).to_string();
+    let token = report
+        .lines()
+        .rev()
+        .find_map(|line| line.split("--schedule ").nth(1))
+        .expect("a replay command");
+    let replayed = ws2sim(&["replay", file, "--schedule", token, "--format", "html"]);
+    let page = std::fs::read_to_string(&failure).expect("written");
+    assert_eq!(page, String::from_utf8_lossy(&replayed.stdout));
+    assert!(page.contains(" violation\" id=\"e"));
+
+    // No failure, no page; a page over the scenario or beside a shard is refused.
+    let none = scratch.0.join("none.html");
+    let out = ws2sim(&[
+        "explore",
+        "scenarios/teach/two-startups-two-cleanups.ron",
+        "--runs",
+        "20",
+        "--html",
+        &none.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!none.exists());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("was not written"));
+    let out = ws2sim(&["explore", file, "--runs", "3000", "--html", file]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = ws2sim(&["explore", file, "--shard", "1/2", "--html", &target]);
+    assert_eq!(out.status.code(), Some(2));
+
+    // diff --format html: exit 1 when the runs part, 0 when they do not.
+    let out = ws2sim(&[
+        "diff",
+        "scenarios/teach/lsp-over-tcp.ron",
+        "--against-model",
+        "lsp=lsp_cleans_lower_early",
+        "--format",
+        "html",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("<h2>Run B</h2>"));
+    let out = ws2sim(&[
+        "diff",
+        "scenarios/teach/lsp-over-tcp.ron",
+        "--format",
+        "html",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+}
