@@ -170,6 +170,23 @@ fn the_command_line_writes_pages() {
     assert_eq!(page, String::from_utf8_lossy(&replayed.stdout));
     assert!(page.contains(" violation\" id=\"e"));
 
+    // merge --html: the same page from the sweep's shard documents.
+    let mut shards = Vec::new();
+    for part in ["1/2", "2/2"] {
+        let out = ws2sim(&["explore", file, "--runs", "3000", "--shard", part]);
+        let name = format!("shard-{}.json", &part[..1]);
+        shards.push(scratch.file(&name, &out.stdout));
+    }
+    let merged = scratch.0.join("merged.html").display().to_string();
+    let out = ws2sim(&["merge", &shards[0], &shards[1], "--html", &merged]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&merged).expect("written"), page);
+
     // No failure, no page; a page over the scenario or beside a shard is refused.
     let none = scratch.0.join("none.html");
     let out = ws2sim(&[

@@ -248,6 +248,13 @@ fn waits(run: &Run, layout: &Layout) -> Vec<Wait> {
             })
             .ok()
     };
+    // Where each operation completed (its first completion).
+    let mut completed: BTreeMap<OpId, usize> = BTreeMap::new();
+    for (row, event) in events.iter().enumerate() {
+        if let EventKind::OpCompleted { op, .. } = event.kind {
+            completed.entry(op).or_insert(row);
+        }
+    }
     let mut found = Vec::new();
     for (row, event) in events.iter().enumerate() {
         let lane = layout.lane_of[row];
@@ -262,10 +269,10 @@ fn waits(run: &Run, layout: &Layout) -> Vec<Wait> {
                 op,
                 mode: IoMode::Blocking,
                 ..
-            } => events[row..]
-                .iter()
-                .position(|e| matches!(e.kind, EventKind::OpCompleted { op: o, .. } if o == op))
-                .map(|at| layout.lane_of[row + at]),
+            } => completed
+                .get(&op)
+                .filter(|at| **at > row)
+                .map(|at| layout.lane_of[*at]),
             _ => continue,
         };
         let until = next_in_lane(lane, row);
