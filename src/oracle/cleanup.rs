@@ -194,25 +194,35 @@ fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
     let mut order: Vec<&FinalCleanup> = finals.iter().collect();
     order.sort_by_key(|f| f.call);
     let mut found: Vec<(usize, OwnedOps)> = Vec::new();
-    let mut processes: SmallMap<Pid, Process> = SmallMap::new();
-    // Clean-ups under way: their place in `found`, process, provider, return, and the
-    // sockets being closed when they began.
-    let mut under_way: Vec<(usize, Pid, ProviderIx, usize, SmallSet<SocketHandle>)> = Vec::new();
+    // Kept per process, so that an event touches only its own process's entries.
+    let count = facts.trace.scenario.processes.len();
+    let mut processes: Vec<Process> = (0..count).map(|_| Process::default()).collect();
+    // Clean-ups under way in each process: their place in `found`, provider, return,
+    // and the sockets being closed when they began.
+    type UnderWay = Vec<(usize, ProviderIx, usize, SmallSet<SocketHandle>)>;
+    let mut under_way: Vec<UnderWay> = (0..count).map(|_| Vec::new()).collect();
     let mut next = 0;
     for (index, event) in facts.events.iter().enumerate() {
-        under_way.retain(|(_, _, _, ret, _)| *ret > index);
+        let pid = event.process as usize;
+        if pid >= count {
+            continue;
+        }
+        // A clean-up's return is an event of its process: one that has returned is
+        // dropped at the next event of that process, before any other can see it.
+        under_way[pid].retain(|(_, _, ret, _)| *ret > index);
         while let Some(f) = order.get(next).filter(|f| f.call == index) {
             next += 1;
-            let process = processes.entry(f.process).or_default();
+            let Some(process) = processes.get(f.process as usize) else {
+                continue;
+            };
             let at_call = process
                 .pending
                 .iter()
                 .filter(|(_, (p, ..))| *p == f.provider)
                 .map(|(op, (_, mode, kind, _))| (*op, *mode, *kind))
                 .collect();
-            under_way.push((
+            under_way[f.process as usize].push((
                 found.len(),
-                f.process,
                 f.provider,
                 f.ret,
                 process.closing.clone(),
@@ -226,8 +236,7 @@ fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
                 },
             ));
         }
-        let pid = event.process;
-        let process = processes.entry(pid).or_default();
+        let process = &mut processes[pid];
         match event.kind {
             EventKind::OpStarted {
                 op,
@@ -236,8 +245,8 @@ fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
                 kind,
                 socket,
             } => {
-                for (at, p, owner, _, closing) in &under_way {
-                    if *p == pid && *owner == provider && !closing.contains(&socket) {
+                for (at, owner, _, closing) in &under_way[pid] {
+                    if *owner == provider && !closing.contains(&socket) {
                         found[*at].1.during.push((op, mode, kind));
                     }
                 }
@@ -343,8 +352,7 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
         if registered || !blocked.is_empty() {
             report.exercised();
         }
-        for index in call..=ret {
-            let event = &facts.events[index];
+        for (index, event) in facts.events_of_between(process, call, ret + 1) {
             if let EventKind::Notification {
                 provider: p,
                 socket,
@@ -352,7 +360,6 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 via,
             } = event.kind
                 && p == provider
-                && event.process == process
                 // The network's own completions (no thread) came before the clean-up
                 // began: from then on, they wait until it returns.
                 && event.thread.is_some()
@@ -447,23 +454,35 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
     // One pass over the run (issue 21: no rescan of history per clean-up). The
     // provider's own sockets are the kernel sockets it created (a layered provider
     // passes its chain's sockets through, so they are the base's).
-    let mut open: SmallMap<Pid, SmallMap<ProviderIx, SmallSet<SocketHandle>>> = SmallMap::new();
-    // The final clean-ups under way: (its place in `finals`, the sockets open when it
-    // began, each with whether it was reset, released or closed by another thread).
-    let mut under_way: Vec<(usize, Vec<(SocketHandle, [bool; 3])>)> = Vec::new();
+    // Kept per process, so that an event touches only its own process's entries.
+    let processes = facts.trace.scenario.processes.len();
+    let mut open: Vec<SmallMap<ProviderIx, SmallSet<SocketHandle>>> =
+        (0..processes).map(|_| SmallMap::new()).collect();
+    // The final clean-ups under way in each process: (its place in `finals`, the
+    // sockets open when it began, each with whether it was reset, released or closed by
+    // another thread).
+    type UnderWay = Vec<(usize, Vec<(SocketHandle, [bool; 3])>)>;
+    let mut under_way: Vec<UnderWay> = (0..processes).map(|_| Vec::new()).collect();
     let mut next = 0;
     let mut order: Vec<usize> = (0..finals.len()).collect();
     order.sort_by_key(|&k| finals[k].call);
     for (index, event) in facts.events.iter().enumerate() {
-        let pid = event.process;
+        let pid = event.process as usize;
+        if pid >= processes {
+            continue;
+        }
         while let Some(&k) = order.get(next).filter(|&&k| finals[k].call == index) {
             next += 1;
             let f = &finals[k];
-            let set = open.get(&f.process).and_then(|own| own.get(&f.provider));
+            let set = open
+                .get(f.process as usize)
+                .and_then(|own| own.get(&f.provider));
             let sockets = set.map_or(Vec::new(), |set| {
                 set.iter().map(|&socket| (socket, [false; 3])).collect()
             });
-            under_way.push((k, sockets));
+            if let Some(list) = under_way.get_mut(f.process as usize) {
+                list.push((k, sockets));
+            }
         }
         // What the event does to a socket of its process: 0 reset, 1 released, 2 a
         // WSPCloseSocket began.
@@ -473,8 +492,7 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 what: Resource::KernelSocket { socket } | Resource::SanEndpoint { socket },
                 ..
             } => {
-                let own = open.entry(pid).or_default();
-                own.entry(*provider).or_default().insert(*socket);
+                open[pid].entry(*provider).or_default().insert(*socket);
                 None
             }
             EventKind::SocketReset { socket, .. } => Some((*socket, 0)),
@@ -487,21 +505,19 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 ..
             } => Some((*socket, 2)),
             EventKind::ProcessEnded { .. } => {
-                open.remove(&pid);
+                open[pid] = SmallMap::new();
                 None
             }
             _ => None,
         };
+        let under_way = &mut under_way[pid];
         if let Some((socket, what)) = touched {
-            if let Some(own) = open.get_mut(&pid).filter(|_| what != 1) {
-                for (_, set) in own.iter_mut() {
+            if what != 1 {
+                for (_, set) in open[pid].iter_mut() {
                     set.remove(&socket);
                 }
             }
-            for (k, sockets) in &mut under_way {
-                if finals[*k].process != pid {
-                    continue;
-                }
+            for (_, sockets) in under_way.iter_mut() {
                 for (_, marks) in sockets.iter_mut().filter(|(s, _)| *s == socket) {
                     marks[what] = true;
                 }

@@ -492,10 +492,18 @@ impl<'w> Facts<'w> {
     /// processes this walks an index of each one's events, so that checkers asking for
     /// each final cleanup what happened before it do not rescan the whole run each time.
     pub fn events_of(&self, pid: Pid, end: usize) -> EventsOf<'_, 'w> {
+        self.events_of_between(pid, 0, end)
+    }
+
+    /// The events of process `pid` from index `start` to before `end`, with their
+    /// indices: what happened in the process while a call ran, found without walking
+    /// the other processes' events of that stretch.
+    pub fn events_of_between(&self, pid: Pid, start: usize, end: usize) -> EventsOf<'_, 'w> {
         let end = end.min(self.events.len());
+        let start = start.min(end);
         if self.trace.scenario.processes.len() <= 1 {
             return EventsOf::All {
-                events: self.events[..end].iter().enumerate(),
+                events: self.events[..end].iter().enumerate().skip(start),
                 pid,
             };
         }
@@ -510,8 +518,9 @@ impl<'w> Facts<'w> {
         });
         let own = by_process.get(pid as usize).map_or(&[][..], |own| &own[..]);
         let before = own.partition_point(|&index| (index as usize) < end);
+        let from = own[..before].partition_point(|&index| (index as usize) < start);
         EventsOf::Indexed {
-            indices: own[..before].iter(),
+            indices: own[from..before].iter(),
             events: self.events,
         }
     }
@@ -529,7 +538,7 @@ impl<'w> Facts<'w> {
 /// process's own index.
 pub enum EventsOf<'f, 'w> {
     All {
-        events: std::iter::Enumerate<std::slice::Iter<'w, Event>>,
+        events: std::iter::Skip<std::iter::Enumerate<std::slice::Iter<'w, Event>>>,
         pid: Pid,
     },
     Indexed {

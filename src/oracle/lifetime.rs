@@ -320,29 +320,45 @@ struct ApiCall {
 /// before it returns (model choice: nobody else would).
 fn ws2_counts(facts: &Facts, report: &mut Report) {
     type Counts = SmallMap<ProviderIx, i64>;
-    // Start-ups not yet owned by a final WSACleanup, per process.
-    let mut balance: SmallMap<Pid, Counts> = SmallMap::new();
-    // Final WSACleanup calls under way: call id -> (process, thread, what they own).
-    let mut owned: SmallMap<u32, (Pid, Option<Tid>, Counts)> = SmallMap::new();
-    let mut generation: SmallMap<Pid, u32> = SmallMap::new();
-    let mut api: SmallMap<(Pid, Option<Tid>), ApiCall> = SmallMap::new();
+    // Everything is kept per process (indexed by it), so that an event touches only its
+    // own process's entries.
+    #[derive(Default)]
+    struct Process {
+        /// Start-ups not yet owned by a final WSACleanup.
+        balance: Counts,
+        /// Final WSACleanup calls under way: call id -> (thread, what they own).
+        owned: SmallMap<u32, (Option<Tid>, Counts)>,
+        generation: u32,
+        /// The API call under way in each thread.
+        api: SmallMap<Option<Tid>, ApiCall>,
+    }
+    let count = facts.trace.scenario.processes.len();
+    let mut processes: Vec<Process> = (0..count).map(|_| Process::default()).collect();
     for (index, event) in facts.events.iter().enumerate() {
         let pid = event.process;
+        let Some(Process {
+            balance,
+            owned,
+            generation,
+            api,
+        }) = processes.get_mut(pid as usize)
+        else {
+            continue;
+        };
         match &event.kind {
             EventKind::Call {
                 id,
                 call: Call::WSACleanup,
             } if is_final_cleanup(facts, *id) => {
-                let counts = balance.remove(&pid).unwrap_or_default();
-                owned.insert(*id, (pid, event.thread, counts));
-                let n = generation.entry(pid).or_insert(0);
-                *n = n.wrapping_add(1);
+                let counts = std::mem::take(balance);
+                owned.insert(*id, (event.thread, counts));
+                *generation = generation.wrapping_add(1);
             }
             EventKind::Call { id, call } if event.depth == 0 && call.is_api() => {
-                let generation = generation.get(&pid).copied().unwrap_or(0);
+                let generation = *generation;
                 let id = *id;
                 api.insert(
-                    (pid, event.thread),
+                    event.thread,
                     ApiCall {
                         id,
                         generation,
@@ -351,7 +367,7 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
                 );
             }
             EventKind::Return { id, ret, .. } => {
-                let key = (pid, event.thread);
+                let key = event.thread;
                 if api.get(&key).is_some_and(|call| call.id == *id) {
                     let late = api.remove(&key).map_or(0, |call| call.late);
                     if late != 0 {
@@ -366,7 +382,7 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
                     }
                     continue;
                 }
-                if let Some((_, _, counts)) = owned.remove(id) {
+                if let Some((_, counts)) = owned.remove(id) {
                     report.exercised();
                     for (provider, n) in counts.into_iter().filter(|(_, n)| *n != 0) {
                         report.violation(
@@ -396,10 +412,10 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
                         provider,
                         client: Client::Ws2,
                     } if *ret == 0 => {
-                        let now = generation.get(&pid).copied().unwrap_or(0);
-                        match api.get_mut(&(pid, event.thread)) {
+                        let now = *generation;
+                        match api.get_mut(&event.thread) {
                             Some(call) if call.generation != now => call.late += 1,
-                            _ => *balance.entry(pid).or_default().entry(provider).or_insert(0) += 1,
+                            _ => *balance.entry(provider).or_insert(0) += 1,
                         }
                     }
                     Call::WSPCleanup {
@@ -414,19 +430,18 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
                         let within = owned
                             .iter_mut()
                             .map(|(_, value)| value)
-                            .find(|(p, t, _)| *p == pid && *t == event.thread)
-                            .map(|(_, _, counts)| counts);
+                            .find(|(t, _)| *t == event.thread)
+                            .map(|(_, counts)| counts);
                         if within.is_none()
-                            && let Some(call) = api
-                                .get_mut(&(pid, event.thread))
-                                .filter(|call| call.late > 0)
+                            && let Some(call) =
+                                api.get_mut(&event.thread).filter(|call| call.late > 0)
                         {
                             call.late -= 1;
                             continue;
                         }
                         let counts = match within {
                             Some(counts) => counts,
-                            None => balance.entry(pid).or_default(),
+                            None => balance,
                         };
                         *counts.entry(provider).or_insert(0) -= 1;
                     }
@@ -434,9 +449,9 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
                 }
             }
             EventKind::ProcessEnded { .. } => {
-                balance.remove(&pid);
-                owned.retain(|_, (p, _, _)| *p != pid);
-                api.retain(|(p, _), _| *p != pid);
+                *balance = Counts::new();
+                *owned = SmallMap::new();
+                *api = SmallMap::new();
             }
             _ => {}
         }

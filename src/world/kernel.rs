@@ -72,6 +72,7 @@ impl Cx {
                 what,
                 live: true,
             });
+            world.procs[self.pid as usize].resources.push(resource);
             resource
         };
         self.emit(EventKind::Acquire {
@@ -533,14 +534,14 @@ impl Cx {
     pub fn reclaim_process(&self) {
         let live: Vec<(ResourceId, Resource)> = {
             let world = self.world.borrow();
-            world
-                .ledger
-                .entries
+            let entries = &world.ledger.entries;
+            world.procs[self.pid as usize]
+                .resources
                 .iter()
-                .enumerate()
+                .map(|&resource| (resource, &entries[resource as usize]))
                 .filter(|(_, e)| e.owner == self.pid && e.live)
                 .filter(|(_, e)| e.what != Resource::SharedCount)
-                .map(|(index, e)| (index as ResourceId, e.what))
+                .map(|(resource, e)| (resource, e.what))
                 .collect()
         };
         for (resource, what) in live {
@@ -550,9 +551,11 @@ impl Cx {
             self.release(resource, ReleasedBy::Kernel);
         }
         let mut world = self.world.borrow_mut();
+        let world = &mut *world;
         let pid = self.pid;
-        for op in world.ops.iter_mut().filter(|op| op.pid == pid) {
-            if op.state == OpState::Pending {
+        for &op in &world.procs[pid as usize].ops {
+            let op = &mut world.ops[op as usize];
+            if op.pid == pid && op.state == OpState::Pending {
                 op.state = OpState::Done {
                     status: WSAEINTR_KILLED,
                     bytes: 0,

@@ -199,6 +199,9 @@ pub struct Proc {
     pub loader_waiters: Vec<TaskId>,
     /// The process's operations (indices into `World::ops`), in the order they began.
     pub ops: Vec<OpId>,
+    /// The ledger entries the process took, in the order it took them: what the kernel
+    /// reclaims when it ends, found without walking the other processes' entries.
+    pub resources: Vec<ResourceId>,
 }
 
 impl Proc {
@@ -219,6 +222,7 @@ impl Proc {
             loader_lock: None,
             loader_waiters: Vec::new(),
             ops: Vec::new(),
+            resources: Vec::new(),
         };
         proc.restart(threads, providers);
         proc
@@ -242,6 +246,7 @@ impl Proc {
             loader_lock,
             loader_waiters,
             ops,
+            resources,
         } = self;
         *alive = true;
         *ended = None;
@@ -265,6 +270,7 @@ impl Proc {
         *loader_lock = None;
         loader_waiters.clear();
         ops.clear();
+        resources.clear();
     }
 }
 
