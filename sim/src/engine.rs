@@ -67,6 +67,8 @@ struct Slot {
     /// Timer sequence number of the task's live timer: a fired timer that does not
     /// match is stale (the task was killed, or woken another way).
     timer: Option<u64>,
+    /// The object every poll of the task touches (its process, say), for footprints.
+    home: Option<u64>,
 }
 
 struct Core {
@@ -82,6 +84,10 @@ struct Core {
     kill_current: Cell<bool>,
     halted: Cell<bool>,
     steps: Cell<u64>,
+    /// Decisions asked of the scheduler so far (picks and draws).
+    decisions: Cell<u64>,
+    /// Each poll's footprint, when a partial-order search asked for them.
+    footprints: RefCell<Option<crate::footprint::StepLog>>,
 }
 
 /// Owns a run: spawn tasks through its [`Handle`], then [`Engine::run`] it once.
@@ -111,6 +117,8 @@ impl Engine {
                 kill_current: Cell::new(false),
                 halted: Cell::new(false),
                 steps: Cell::new(0),
+                decisions: Cell::new(0),
+                footprints: RefCell::new(None),
             }),
             budget,
         }
@@ -154,17 +162,23 @@ impl Engine {
                     steps: core.steps.get(),
                 };
             }
-            let task = {
+            let (task, decision) = {
                 let runnable = core.runnable.borrow();
                 if runnable.len() == 1 {
-                    runnable[0]
+                    (runnable[0], None)
                 } else {
+                    let decision = core.decisions.get();
+                    core.decisions.set(decision + 1);
                     let index = core.scheduler.borrow_mut().pick(&runnable, last);
-                    runnable[index.min(runnable.len() - 1)]
+                    (runnable[index.min(runnable.len() - 1)], Some(decision))
                 }
             };
             core.steps.set(core.steps.get() + 1);
             last = Some(task);
+            if let Some(log) = core.footprints.borrow_mut().as_mut() {
+                let home = core.slots.borrow()[task.0 as usize].home;
+                log.begin(task, decision, &core.runnable.borrow(), home);
+            }
 
             let mut future = core.slots.borrow_mut()[task.0 as usize]
                 .future
@@ -207,7 +221,27 @@ impl Engine {
         core.kill_current.set(false);
         core.halted.set(false);
         core.steps.set(0);
+        core.decisions.set(0);
+        if let Some(log) = core.footprints.borrow_mut().as_mut() {
+            log.clear();
+        }
         self.budget = budget;
+    }
+
+    /// Records each poll's footprint from now on (or stops): which task ran, at which
+    /// decision, what was runnable, and the objects it touched ([`Handle::touch`]).
+    pub fn record_footprints(&mut self, on: bool) {
+        let mut log = self.core.footprints.borrow_mut();
+        match (on, log.is_some()) {
+            (true, false) => *log = Some(crate::footprint::StepLog::default()),
+            (false, true) => *log = None,
+            _ => {}
+        }
+    }
+
+    /// The footprints of the last run, if recorded.
+    pub fn footprints(&self) -> std::cell::Ref<'_, Option<crate::footprint::StepLog>> {
+        self.core.footprints.borrow()
     }
 
     /// Drops every unfinished task (outside the borrow, since their captures may be
@@ -366,12 +400,42 @@ impl Handle {
             permit: false,
             woken: false,
             timer: None,
+            home: None,
         });
+        drop(slots);
+        // The spawner made the task: its first poll comes after this one.
+        self.touch(crate::footprint::task_object(task), true);
         task
+    }
+
+    /// Names the object every poll of `task` touches (a process, for a world whose tasks
+    /// belong to processes): steps of tasks with different homes that touch nothing
+    /// else in common are independent.
+    pub fn set_home(&self, task: TaskId, home: u64) {
+        if let Some(slot) = self.core.slots.borrow_mut().get_mut(task.0 as usize) {
+            slot.home = Some(home);
+        }
+    }
+
+    /// Records that the task being polled read (`write` false) or changed `object`, for
+    /// a partial-order search: two steps of different tasks that touch a common object,
+    /// one of them changing it, may not be swapped. Does nothing unless footprints are
+    /// recorded ([`Engine::record_footprints`]).
+    pub fn touch(&self, object: u64, write: bool) {
+        if let Some(log) = self.core.footprints.borrow_mut().as_mut() {
+            log.touch(object, write);
+        }
+    }
+
+    /// Whether footprints are being recorded: a world may skip working out what it
+    /// would touch.
+    pub fn recording(&self) -> bool {
+        self.core.footprints.borrow().is_some()
     }
 
     /// Ends a task. A task that kills itself runs on until its next await, then ends.
     pub fn kill(&self, task: TaskId) {
+        self.touch(crate::footprint::task_object(task), true);
         if self.core.current.get() == Some(task) {
             self.core.kill_current.set(true);
             return;
@@ -382,6 +446,7 @@ impl Handle {
     }
 
     pub fn is_alive(&self, task: TaskId) -> bool {
+        self.touch(crate::footprint::task_object(task), false);
         self.core
             .slots
             .borrow()
@@ -391,6 +456,7 @@ impl Handle {
 
     /// Wakes a parked task; if it has not parked yet, its next park returns at once.
     pub fn unpark(&self, task: TaskId) {
+        self.touch(crate::footprint::task_object(task), true);
         let state = match self.core.slots.borrow().get(task.0 as usize) {
             Some(slot) => slot.state,
             None => return,
@@ -434,6 +500,7 @@ impl Handle {
         if bound <= 1 {
             return 0;
         }
+        self.core.decisions.set(self.core.decisions.get() + 1);
         self.core.scheduler.borrow_mut().draw(bound).min(bound - 1)
     }
 

@@ -63,7 +63,7 @@ pub const DRAW_VALUES_MAX: u64 = 64;
 
 /// The value a search tries `i`-th for a draw of `options` values (`i` below
 /// `DRAW_VALUES_MAX` when the range is wider).
-fn draw_value(options: u64, i: u64) -> u64 {
+pub(crate) fn draw_value(options: u64, i: u64) -> u64 {
     if options <= DRAW_VALUES_MAX {
         return i;
     }

@@ -9,8 +9,10 @@
 //!
 //! This crate knows nothing of what it simulates: the world lives in the futures.
 
+mod dpor;
 mod engine;
 mod exhaustive;
+pub mod footprint;
 mod guided;
 mod pct;
 mod random;
@@ -19,6 +21,7 @@ mod replay;
 mod schedule;
 mod scheduler;
 
+pub use dpor::Dpor;
 pub use engine::{Budget, Engine, Handle, Outcome, TaskId, Tick};
 pub use exhaustive::{DRAW_VALUES_MAX, Dfs, children};
 pub use guided::{Choice, ChoiceKind, Guide, GuidedScheduler, preemptions};

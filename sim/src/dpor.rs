@@ -1,0 +1,291 @@
+//! Exhaustive search with dynamic partial-order reduction: one schedule per class of
+//! interleavings that differ only in the order of independent steps, instead of every
+//! interleaving. It is the algorithm of Flanagan and Godefroid (POPL 2005) run by
+//! re-execution, as [`crate::Dfs`] runs the plain search: a run follows a prefix and
+//! then the default option at each later decision; its steps' footprints
+//! ([`crate::footprint`]) say which steps race (touch a common object, one changing
+//! it, with no order between them); for each race, the decision before the earlier
+//! step gets the later step's task to try as well (or every task runnable there, when
+//! that task was not). Only those options are tried at a decision; draws are tried at
+//! every value, as the plain search tries them.
+//!
+//! Soundness rests on the footprints: a step must name every object it reads or
+//! changes that another task's step could also touch. A world that names nothing but
+//! its tasks' homes gets the reduction its homes allow and no more.
+//!
+//! With a preemption bound, an option the bound forbids is not tried, as in the plain
+//! bounded search; the combination is not complete even within the bound (a race's
+//! reversal can need a preemption the bound took away where another ordering of the
+//! same class would not have).
+
+use std::collections::BTreeSet;
+
+use crate::exhaustive::{DRAW_VALUES_MAX, draw_value};
+use crate::footprint::StepLog;
+use crate::guided::{Choice, ChoiceKind};
+
+/// One decision of the current path: what it could do, what it did and must still do.
+#[derive(Clone, Debug)]
+struct Frame {
+    choice: Choice,
+    /// Options to try here.
+    backtrack: BTreeSet<u64>,
+    /// Options tried here.
+    done: BTreeSet<u64>,
+}
+
+/// Depth-first search with partial-order reduction under one root prefix.
+pub struct Dpor {
+    root_len: usize,
+    bound: Option<u32>,
+    frames: Vec<Frame>,
+    next: Option<Vec<u64>>,
+}
+
+impl Dpor {
+    /// Searches the schedules that begin with `root`, one per class of equivalent
+    /// interleavings, within `bound` preemptions (`None`: unbounded).
+    pub fn new(root: Vec<u64>, bound: Option<u32>) -> Self {
+        Self {
+            root_len: root.len(),
+            bound,
+            frames: Vec::new(),
+            next: Some(root),
+        }
+    }
+
+    /// The prefix of the next run, or `None` when the search is over.
+    pub fn next_prefix(&self) -> Option<&[u64]> {
+        self.next.as_deref()
+    }
+
+    /// Takes the trail and the footprints of the run made with [`Dpor::next_prefix`]
+    /// and moves to the next schedule to try.
+    pub fn advance(&mut self, trail: &[Choice], log: &StepLog) {
+        // The decisions this run made below the ones already on the path.
+        for (depth, choice) in trail.iter().enumerate().skip(self.frames.len()) {
+            let mut backtrack = BTreeSet::from([choice.chosen]);
+            if choice.kind == ChoiceKind::Draw && depth >= self.root_len {
+                backtrack.extend(draw_values(choice.options));
+            }
+            self.frames.push(Frame {
+                choice: *choice,
+                backtrack,
+                done: BTreeSet::from([choice.chosen]),
+            });
+        }
+        self.frames.truncate(trail.len());
+        // Each race asks the decision before its earlier step to try the later step's
+        // task too.
+        let mut used = Vec::with_capacity(trail.len());
+        let mut count = 0;
+        for choice in trail {
+            used.push(count);
+            count += u32::from(choice.is_preemption());
+        }
+        for (earlier, later) in log.races() {
+            let step = &log.steps[earlier];
+            let Some(depth) = step.decision.map(|d| d as usize) else {
+                continue;
+            };
+            if depth < self.root_len || depth >= self.frames.len() {
+                continue;
+            }
+            let wanted = log.steps[later].task;
+            let options: Vec<u64> = match step.runnable.binary_search(&wanted) {
+                Ok(at) => vec![at as u64],
+                Err(_) => (0..step.runnable.len() as u64).collect(),
+            };
+            let frame = &mut self.frames[depth];
+            for option in options {
+                if !frame.choice.preempts(option) || self.bound.is_none_or(|b| used[depth] < b) {
+                    frame.backtrack.insert(option);
+                }
+            }
+        }
+        // The deepest decision with an option left to try.
+        self.next = None;
+        for depth in (self.root_len..self.frames.len()).rev() {
+            let frame = &mut self.frames[depth];
+            let Some(&option) = frame.backtrack.difference(&frame.done).next() else {
+                continue;
+            };
+            frame.done.insert(option);
+            frame.choice.chosen = option;
+            let prefix: Vec<u64> = self.frames[..=depth]
+                .iter()
+                .map(|f| f.choice.chosen)
+                .collect();
+            self.frames.truncate(depth + 1);
+            self.next = Some(prefix);
+            return;
+        }
+    }
+}
+
+/// The values a search tries for a draw of `options` values.
+fn draw_values(options: u64) -> Vec<u64> {
+    if options <= DRAW_VALUES_MAX {
+        (0..options).collect()
+    } else {
+        (0..DRAW_VALUES_MAX).map(|i| draw_value(options, i)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::BTreeSet;
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::{Budget, Dfs, Engine, Guide, GuidedScheduler};
+
+    /// What a toy task does at each step: touch object `o` (write: append its name to
+    /// `o`'s list; read: look at the list's length and remember it), park until woken,
+    /// wake another task, draw a value, or sleep.
+    #[derive(Clone, Copy, Debug)]
+    enum Op {
+        Write(u64),
+        Read(u64),
+        Park,
+        Wake(usize),
+        Draw,
+        Sleep(u64),
+    }
+
+    /// The state a run ends in: each object's list, what each read saw, and the draws.
+    type End = (Vec<Vec<u8>>, Vec<(u8, usize)>, Vec<u64>);
+
+    fn run(guide: &Rc<RefCell<Guide>>, prefix: &[u64], program: &[Vec<Op>]) -> (End, StepLog) {
+        guide.borrow_mut().start(prefix);
+        let mut engine = Engine::new(
+            Box::new(GuidedScheduler::new(guide.clone())),
+            Budget::default(),
+        );
+        engine.record_footprints(true);
+        let state = Rc::new(RefCell::new((vec![Vec::new(); 4], Vec::new(), Vec::new())));
+        let tasks = Rc::new(RefCell::new(Vec::new()));
+        for (name, ops) in program.iter().enumerate() {
+            let (state, handle, ops, all) =
+                (state.clone(), engine.handle(), ops.clone(), tasks.clone());
+            let task = engine.handle().spawn(async move {
+                for op in ops {
+                    match op {
+                        Op::Write(o) => {
+                            handle.touch(o, true);
+                            state.borrow_mut().0[o as usize].push(name as u8);
+                        }
+                        Op::Read(o) => {
+                            handle.touch(o, false);
+                            let seen = state.borrow().0[o as usize].len();
+                            state.borrow_mut().1.push((name as u8, seen));
+                        }
+                        Op::Park => handle.park().await,
+                        Op::Wake(other) => {
+                            let task = all.borrow()[other];
+                            handle.unpark(task);
+                        }
+                        Op::Draw => {
+                            let value = handle.draw(3);
+                            state.borrow_mut().2.push(value);
+                        }
+                        Op::Sleep(ticks) => handle.sleep(ticks).await,
+                    }
+                    handle.yield_now().await;
+                }
+            });
+            tasks.borrow_mut().push(task);
+        }
+        engine.run();
+        let log = engine.footprints().clone().expect("recorded");
+        let mut end = state.borrow().clone();
+        // Draw values are part of the state; the order in which reads happened is not.
+        end.1.sort_unstable();
+        (end, log)
+    }
+
+    fn plain(program: &[Vec<Op>]) -> (BTreeSet<End>, usize) {
+        let guide = Rc::new(RefCell::new(Guide::default()));
+        let mut dfs = Dfs::new(vec![], None);
+        let (mut ends, mut runs) = (BTreeSet::new(), 0);
+        while let Some(prefix) = dfs.next_prefix().map(<[u64]>::to_vec) {
+            ends.insert(run(&guide, &prefix, program).0);
+            runs += 1;
+            let trail = guide.borrow().trail.clone();
+            dfs.advance(&trail);
+        }
+        (ends, runs)
+    }
+
+    fn reduced(program: &[Vec<Op>]) -> (BTreeSet<End>, usize) {
+        let guide = Rc::new(RefCell::new(Guide::default()));
+        let mut dpor = Dpor::new(vec![], None);
+        let (mut ends, mut runs) = (BTreeSet::new(), 0);
+        while let Some(prefix) = dpor.next_prefix().map(<[u64]>::to_vec) {
+            let (end, log) = run(&guide, &prefix, program);
+            ends.insert(end);
+            runs += 1;
+            let trail = guide.borrow().trail.clone();
+            dpor.advance(&trail, &log);
+        }
+        (ends, runs)
+    }
+
+    #[test]
+    fn independent_tasks_need_one_schedule() {
+        let program = vec![
+            vec![Op::Write(0), Op::Write(0), Op::Write(0)],
+            vec![Op::Write(1), Op::Write(1), Op::Write(1)],
+            vec![Op::Write(2), Op::Write(2)],
+        ];
+        let (ends, runs) = reduced(&program);
+        assert_eq!(ends, plain(&program).0);
+        assert_eq!(runs, 1);
+    }
+
+    #[test]
+    fn readers_of_one_object_are_independent_and_a_writer_is_not() {
+        let readers = vec![vec![Op::Read(0), Op::Read(0)], vec![Op::Read(0)]];
+        assert_eq!(reduced(&readers).1, 1);
+        let mixed = vec![vec![Op::Write(0), Op::Read(1)], vec![Op::Read(0), Op::Write(1)]];
+        let (ends, runs) = reduced(&mixed);
+        let (all, plain_runs) = plain(&mixed);
+        assert_eq!(ends, all);
+        assert!(runs < plain_runs && runs >= all.len(), "{runs} of {plain_runs}");
+    }
+
+    /// Small random programs: the reduced search reaches every end state the plain one
+    /// does, in no more runs.
+    #[test]
+    fn the_reduced_search_reaches_every_end_state() {
+        let mut seed = 0x5eed_u64;
+        let mut next = |bound: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % bound
+        };
+        for _ in 0..150 {
+            let tasks = 2 + next(2) as usize;
+            let program: Vec<Vec<Op>> = (0..tasks)
+                .map(|me| {
+                    (0..1 + next(3))
+                        .map(|_| match next(9) {
+                            0..=2 => Op::Write(next(3)),
+                            3..=4 => Op::Read(next(3)),
+                            5 => Op::Wake((me + 1) % tasks),
+                            6 => Op::Park,
+                            7 => Op::Draw,
+                            _ => Op::Sleep(1 + next(2)),
+                        })
+                        .collect()
+                })
+                .collect();
+            let (all, plain_runs) = plain(&program);
+            let (ends, runs) = reduced(&program);
+            assert_eq!(ends, all, "{program:?}");
+            assert!(runs <= plain_runs, "{program:?}: {runs} > {plain_runs}");
+        }
+    }
+}
