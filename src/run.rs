@@ -284,9 +284,21 @@ pub struct Simulated {
 pub struct Reuse {
     engine: Option<Engine>,
     world: Option<Rc<RefCell<World>>>,
+    /// Whether runs record their steps' footprints (partial-order reduction).
+    footprints: bool,
 }
 
 impl Reuse {
+    /// Runs made from now on record their steps' footprints ([`Reuse::footprints`]).
+    pub fn record_footprints(&mut self) {
+        self.footprints = true;
+    }
+
+    /// The footprints of the last run's steps, when recorded.
+    pub fn footprints(&self) -> Option<std::cell::Ref<'_, Option<sim::footprint::StepLog>>> {
+        self.engine.as_ref().map(Engine::footprints)
+    }
+
     /// The world of the last run.
     ///
     /// # Panics
@@ -350,6 +362,7 @@ pub fn simulate_reusing(
         }
         None => Engine::new(scheduler, budget),
     };
+    engine.record_footprints(reuse.footprints);
     events.clear();
     let world = match reuse.world.take() {
         Some(mut last) => {

@@ -212,10 +212,19 @@ fn sweep_shard_and_merge_documents_validate() {
     let shard_schema = schema_file("shard.schema.json");
     let lesson = "scenarios/teach/racy-refcount.ron";
     let scenario = ws2sim::scenario::load_file(std::path::Path::new(lesson)).expect("loads");
-    for (strategy, runs) in [(Strategy::Random, 300), (Strategy::Exhaustive, 200)] {
+    for (strategy, runs, reduction) in [
+        (Strategy::Random, 300, None),
+        (Strategy::Exhaustive, 200, None),
+        (
+            Strategy::Exhaustive,
+            200,
+            Some(ws2sim::explore::Reduction::Dpor),
+        ),
+    ] {
         let options = ExploreOptions {
             strategy,
             runs: Some(runs),
+            reduction,
             ..ExploreOptions::default()
         };
         let report = explore(&scenario, lesson, &options).expect("explores");

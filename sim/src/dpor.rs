@@ -128,7 +128,9 @@ fn draw_values(options: u64) -> Vec<u64> {
     if options <= DRAW_VALUES_MAX {
         (0..options).collect()
     } else {
-        (0..DRAW_VALUES_MAX).map(|i| draw_value(options, i)).collect()
+        (0..DRAW_VALUES_MAX)
+            .map(|i| draw_value(options, i))
+            .collect()
     }
 }
 
@@ -248,11 +250,17 @@ mod tests {
     fn readers_of_one_object_are_independent_and_a_writer_is_not() {
         let readers = vec![vec![Op::Read(0), Op::Read(0)], vec![Op::Read(0)]];
         assert_eq!(reduced(&readers).1, 1);
-        let mixed = vec![vec![Op::Write(0), Op::Read(1)], vec![Op::Read(0), Op::Write(1)]];
+        let mixed = vec![
+            vec![Op::Write(0), Op::Read(1)],
+            vec![Op::Read(0), Op::Write(1)],
+        ];
         let (ends, runs) = reduced(&mixed);
         let (all, plain_runs) = plain(&mixed);
         assert_eq!(ends, all);
-        assert!(runs < plain_runs && runs >= all.len(), "{runs} of {plain_runs}");
+        assert!(
+            runs < plain_runs && runs >= all.len(),
+            "{runs} of {plain_runs}"
+        );
     }
 
     /// Small random programs: the reduced search reaches every end state the plain one

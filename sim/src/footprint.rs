@@ -84,7 +84,12 @@ impl StepLog {
     /// and does not happen before it. Each race is `(earlier, later)`, as step indices.
     pub fn races(&self) -> Vec<(usize, usize)> {
         use std::collections::BTreeMap;
-        let tasks = self.steps.iter().map(|s| s.task.0 as usize + 1).max().unwrap_or(0);
+        let tasks = self
+            .steps
+            .iter()
+            .map(|s| s.task.0 as usize + 1)
+            .max()
+            .unwrap_or(0);
         // A clock per step: for each task, the index + 1 of its latest step known to
         // happen before (0: none).
         let mut clocks: Vec<Vec<u32>> = Vec::with_capacity(self.steps.len());
@@ -97,6 +102,17 @@ impl StepLog {
             let mut clock = task_clock[me].clone();
             let mut latest: Option<usize> = None;
             let mut joins: Vec<usize> = Vec::new();
+            let own = task_object(step.task);
+            // A step that spawned or woke this task while it could not run enabled
+            // this step, and everything before it happened before this step too.
+            if let Some((Some(j), _)) = objects.get(&own)
+                && self.steps[*j].task != step.task
+                && !self.steps[*j].runnable.contains(&step.task)
+            {
+                for (mine, theirs) in clock.iter_mut().zip(&clocks[*j]) {
+                    *mine = (*mine).max(*theirs);
+                }
+            }
             for &(object, write) in self.footprint(index) {
                 let (last_write, reads) = objects.entry(object).or_default();
                 let mut earlier: Vec<usize> = last_write.iter().copied().collect();

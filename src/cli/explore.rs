@@ -28,6 +28,11 @@ pub struct ExploreArgs {
     /// Exhaustive: at most K preemptions per schedule, or `unbounded` [default: 2].
     #[arg(long, value_name = "K")]
     pub preemptions: Option<String>,
+    /// Exhaustive: run one schedule per class of schedules that differ only in the
+    /// order of independent steps (steps of different processes touching nothing in
+    /// common). Complete without a preemption bound; with one it may miss a class.
+    #[arg(long, value_enum)]
+    pub reduction: Option<crate::explore::Reduction>,
     /// PCT: the bug depth D, 1 to 1000 (D-1 priority change points) [default: 3].
     #[arg(long, value_name = "D")]
     pub depth: Option<u32>,
@@ -80,6 +85,9 @@ fn options(args: &ExploreArgs) -> Result<ExploreOptions, String> {
     let exhaustive = args.strategy == Strategy::Exhaustive;
     if args.preemptions.is_some() && !exhaustive {
         return Err("--preemptions bounds --strategy exhaustive only".to_string());
+    }
+    if args.reduction.is_some() && !exhaustive {
+        return Err("--reduction reduces --strategy exhaustive only".to_string());
     }
     if args.depth.is_some() && args.strategy != Strategy::Pct {
         return Err("--depth is the depth of --strategy pct only".to_string());
@@ -138,6 +146,7 @@ fn options(args: &ExploreArgs) -> Result<ExploreOptions, String> {
         seed: args.seed,
         runs: args.runs,
         preemptions,
+        reduction: args.reduction,
         depth: args.depth,
         jobs: args.jobs,
         shard: args.shard.unwrap_or(Shard::WHOLE),

@@ -46,6 +46,16 @@ pub enum Strategy {
     Exhaustive,
 }
 
+/// How an exhaustive search cuts down the interleavings it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Reduction {
+    /// Dynamic partial-order reduction: one schedule per class of interleavings that
+    /// differ only in the order of steps of different processes touching nothing in
+    /// common (`sim::Dpor`).
+    Dpor,
+}
+
 /// A part `index` of `count` (1-based, as batch systems number array jobs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -86,6 +96,8 @@ pub struct ExploreOptions {
     pub runs: Option<u64>,
     /// Exhaustive: `Some(None)` is unbounded.
     pub preemptions: Option<Option<u32>>,
+    /// Exhaustive: the partial-order reduction, if any.
+    pub reduction: Option<Reduction>,
     pub depth: Option<u32>,
     pub jobs: usize,
     pub shard: Shard,
@@ -102,6 +114,7 @@ impl Default for ExploreOptions {
             seed: None,
             runs: None,
             preemptions: None,
+            reduction: None,
             depth: None,
             jobs: 1,
             shard: Shard::WHOLE,
@@ -157,6 +170,7 @@ fn plan(
             RUNS_DEFAULT
         }),
         preemptions: options.preemptions.unwrap_or(Some(PREEMPTIONS_DEFAULT)),
+        reduction: options.reduction.filter(|_| exhaustive),
         depth: options.depth.unwrap_or(DEPTH_DEFAULT),
         pct_steps: pct_steps.unwrap_or(1),
         shard: options.shard,
@@ -172,6 +186,7 @@ fn plan(
         seed: if exhaustive { 0 } else { seed },
         runs: plan.runs,
         preemptions: if exhaustive { plan.preemptions } else { None },
+        reduction: plan.reduction,
         depth: pct.then_some(plan.depth),
         pct_steps,
         models: plan.models.clone(),

@@ -27,6 +27,9 @@ pub struct Header {
     pub runs: u64,
     /// Exhaustive: the preemption bound (`None`: unbounded).
     pub preemptions: Option<u32>,
+    /// Exhaustive: the partial-order reduction, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduction: Option<super::Reduction>,
     /// PCT: the depth, and the number of decisions its change points are drawn among.
     pub depth: Option<u32>,
     pub pct_steps: Option<u64>,
@@ -300,6 +303,15 @@ impl Report {
                 "sampled: {} schedules drawn at random (they may repeat); `--strategy exhaustive` covers a space",
                 self.schedules
             ),
+            Coverage::Complete if self.header.reduction.is_some() => format!(
+                "complete up to the order of independent steps: one schedule of every class of schedules with {bound} that differ only in the order of steps touching nothing in common (partial-order reduction{}; random draws enumerated as without it) was run, {} in all",
+                if self.header.preemptions.is_some() {
+                    ", which with a preemption bound may miss a class the bound lets through"
+                } else {
+                    ""
+                },
+                self.schedules,
+            ),
             Coverage::Complete => format!(
                 "complete: every schedule with {bound} (random draws enumerated, a range wider than {max} values at {max} evenly spaced values, its ends included) was run, {} in all",
                 self.schedules,
@@ -332,7 +344,15 @@ fn strategy_line(h: &Header) -> String {
                 .map_or("no preemption bound".to_string(), |k| {
                     format!("preemption bound {k}")
                 });
-            format!("exhaustive · {bound} · at most {} schedules", h.runs)
+            let reduction = if h.reduction.is_some() {
+                " · partial-order reduction (dpor)"
+            } else {
+                ""
+            };
+            format!(
+                "exhaustive · {bound}{reduction} · at most {} schedules",
+                h.runs
+            )
         }
     }
 }

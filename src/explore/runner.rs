@@ -71,6 +71,17 @@ impl Explorer {
         })
     }
 
+    /// Runs made from now on record their steps' footprints, for a partial-order
+    /// search ([`Explorer::footprints`]).
+    pub fn record_footprints(&mut self) {
+        self.reuse.record_footprints();
+    }
+
+    /// The footprints of the last run's steps, when recorded.
+    pub fn footprints(&self) -> Option<std::cell::Ref<'_, Option<sim::footprint::StepLog>>> {
+        self.reuse.footprints()
+    }
+
     /// One run under the scheduler `make` builds.
     pub fn run(&mut self, make: impl FnOnce() -> Box<dyn Scheduler>) -> Summary {
         let events = std::mem::take(&mut self.events);

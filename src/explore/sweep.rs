@@ -42,6 +42,8 @@ pub struct Plan {
     pub runs: u64,
     /// Exhaustive: at most this many preemptions per schedule (`None`: unbounded).
     pub preemptions: Option<u32>,
+    /// Exhaustive: the partial-order reduction, if any.
+    pub reduction: Option<super::Reduction>,
     /// PCT: the bug depth searched for.
     pub depth: u32,
     /// PCT: the number of steps change points are drawn among.
@@ -205,9 +207,15 @@ fn search_unit(
     cap: u64,
 ) -> UnitLog {
     let mut log = UnitLog::new(unit);
-    let mut dfs = Dfs::new(root.to_vec(), plan.preemptions);
+    let mut search = match plan.reduction {
+        None => Search::Plain(Dfs::new(root.to_vec(), plan.preemptions)),
+        Some(super::Reduction::Dpor) => {
+            explorer.record_footprints();
+            Search::Dpor(sim::Dpor::new(root.to_vec(), plan.preemptions))
+        }
+    };
     log.complete = true;
-    while let Some(prefix) = dfs.next_prefix() {
+    while let Some(prefix) = search.next_prefix() {
         if log.schedules >= cap {
             log.complete = false;
             break;
@@ -228,9 +236,37 @@ fn search_unit(
                 }
             }
         }
-        dfs.advance(&guide.borrow().trail);
+        search.advance(&guide.borrow().trail, explorer);
     }
     log
+}
+
+/// The depth-first search of a unit: every schedule, or one per class of equivalent
+/// interleavings.
+enum Search {
+    Plain(Dfs),
+    Dpor(sim::Dpor),
+}
+
+impl Search {
+    fn next_prefix(&self) -> Option<&[u64]> {
+        match self {
+            Search::Plain(dfs) => dfs.next_prefix(),
+            Search::Dpor(dpor) => dpor.next_prefix(),
+        }
+    }
+
+    fn advance(&mut self, trail: &[sim::Choice], explorer: &Explorer) {
+        match self {
+            Search::Plain(dfs) => dfs.advance(trail),
+            Search::Dpor(dpor) => {
+                let log = explorer.footprints();
+                let empty = sim::footprint::StepLog::default();
+                let steps = log.as_ref().and_then(|log| log.as_ref()).unwrap_or(&empty);
+                dpor.advance(trail, steps);
+            }
+        }
+    }
 }
 
 /// An exhaustive search: every unit in one process, or a shard's units.

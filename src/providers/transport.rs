@@ -165,6 +165,7 @@ async fn startup_body(
         return (failure(cx, provider), Some(WSASYSNOTREADY), Detail::None);
     }
     let refused = cx.behaviour(provider).restart == Restart::RefuseAfterCleanup
+        && machine_state(cx, provider, false)
         && cx.world.borrow().machine[provider as usize]
             .refuses
             .contains(&cx.pid);
@@ -205,6 +206,7 @@ fn initialise(cx: &Cx, provider: ProviderIx) {
         MachineState::SharedCount => cx.acquire(provider, Resource::SharedCount),
         MachineState::Registration => cx.acquire(provider, Resource::MachineRegistration),
         MachineState::ExclusiveLock => {
+            machine_state(cx, provider, true);
             cx.world.borrow_mut().machine[provider as usize].locked_by = Some(cx.pid);
             cx.acquire(provider, Resource::MachineRegistration)
         }
@@ -217,8 +219,16 @@ fn initialise(cx: &Cx, provider: ProviderIx) {
     }
 }
 
+/// Records that this step reads (or changes) `provider`'s state outside any process;
+/// true, to chain in a condition.
+fn machine_state(cx: &Cx, provider: ProviderIx, write: bool) -> bool {
+    cx.touch(crate::world::object::machine(provider), write);
+    true
+}
+
 /// Whether another process holds the machine-wide lock of an `ExclusiveLock` model.
 fn locked_elsewhere(cx: &Cx, provider: ProviderIx) -> bool {
+    machine_state(cx, provider, false);
     let world = cx.world.borrow();
     world.machine[provider as usize]
         .locked_by
@@ -389,13 +399,16 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
         instance.map_or((None, None), |i| (i.memory.take(), i.machine.take()))
     };
     {
+        machine_state(cx, provider, false);
         let mut world = cx.world.borrow_mut();
         let machine = &mut world.machine[provider as usize];
         if machine.locked_by == Some(cx.pid) {
+            machine_state(cx, provider, true);
             machine.locked_by = None;
         }
     }
     if cx.behaviour(provider).restart == Restart::RefuseAfterCleanup {
+        machine_state(cx, provider, true);
         cx.world.borrow_mut().machine[provider as usize]
             .refuses
             .push(cx.pid);
@@ -509,7 +522,7 @@ pub async fn dll_main(cx: &Cx, provider: ProviderIx, reason: DllReason) {
     if behaviour.dll_detach == DllDetach::DeferFreeToThreadpool {
         let pool = cx.kernel();
         let at = cx.now() + 1;
-        cx.sim.spawn_at(at, async move {
+        cx.spawn_at(at, async move {
             if pool.alive() {
                 pool.emit(EventKind::ProviderCode {
                     provider,

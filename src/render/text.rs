@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use crate::event::*;
 use crate::run::{BudgetOverride, Run};
-use crate::scenario::{CatalogEntry, IoMode, Notify, NspVersion, Scenario};
+use crate::scenario::{IoMode, Notify, Scenario};
 use crate::wsa::{WSAEINTR, error_name, fd_names, namespace_name};
 
 use super::{Labels, session_arg};
@@ -108,19 +108,7 @@ pub fn model_lines(scenario: &Scenario, run: &Run) -> Vec<String> {
 /// Whether the scenario's catalog holds an NSPv2 provider, and the note on how ws2sim
 /// hosts one if so.
 pub fn nspv2_note(scenario: &Scenario) -> Option<&'static str> {
-    scenario
-        .catalog
-        .iter()
-        .any(|entry| {
-            matches!(
-                entry,
-                CatalogEntry::Namespace {
-                    version: NspVersion::V2,
-                    ..
-                }
-            )
-        })
-        .then_some(NSPV2_NOTE)
+    scenario.has_nspv2().then_some(NSPV2_NOTE)
 }
 
 /// One event other than a call or a return, as plain text: its line without the time

@@ -57,6 +57,19 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// Whether the catalog has an NSPv2 provider (a `V2` namespace entry).
+    pub fn has_nspv2(&self) -> bool {
+        self.catalog.iter().any(|entry| {
+            matches!(
+                entry,
+                CatalogEntry::Namespace {
+                    version: NspVersion::V2,
+                    ..
+                }
+            )
+        })
+    }
+
     /// The namespaces `provider` serves as an NSPv2 provider (its `V2` catalog entries).
     pub fn nspv2_namespaces<'a>(&'a self, provider: &'a str) -> impl Iterator<Item = u32> + 'a {
         self.catalog.iter().filter_map(move |entry| match entry {

@@ -24,7 +24,7 @@ pub fn spawn_all(root: &Cx) {
                 ..root.clone()
             };
             let (scenario, named) = (scenario.clone(), named.clone());
-            let task = root.sim.spawn(async move {
+            let task = cx.clone().spawn(async move {
                 let steps = &scenario.processes[pid].threads[tid].steps;
                 run_thread(&cx, steps, &named[pid][tid]).await;
             });
@@ -37,10 +37,12 @@ pub fn spawn_all(root: &Cx) {
             Fault::Exit { process, at } => (process, *at, ProcessEnd::Exit),
             Fault::NetDown { at } => {
                 let cx = root.clone();
-                root.sim.spawn_at(*at, async move {
+                let task = root.sim.spawn_at(*at, async move {
                     cx.world.borrow_mut().fired_faults.push(index);
                     cx.network_down();
                 });
+                // It touches every process (`Cx::network_down` says which).
+                root.sim.set_home(task, crate::world::object::NETWORK);
                 continue;
             }
             Fault::FailAlloc { .. } => continue,
@@ -53,7 +55,7 @@ pub fn spawn_all(root: &Cx) {
             tid: None,
             ..root.clone()
         };
-        root.sim.spawn_at(at, async move {
+        cx.clone().spawn_at(at, async move {
             if cx.alive() {
                 cx.world.borrow_mut().fired_faults.push(index);
                 nshost::end_process(&cx, how);

@@ -112,6 +112,15 @@ impl Cx {
             let nth = *count;
             let scenario = world.scenario.clone();
             let name = world.provider_name(provider);
+            // The count matters only where a fault names the provider: only there do
+            // two processes' allocations depend on each other's order.
+            let counted = scenario
+                .faults
+                .iter()
+                .any(|fault| matches!(fault, Fault::FailAlloc { provider: p, .. } if p == name));
+            if counted {
+                self.touch(super::object::allocations(provider), true);
+            }
             let hit = scenario.faults.iter().position(|fault| {
                 matches!(fault, Fault::FailAlloc { provider: p, call: c, nth: n }
                     if p == name && *c == call && *n == nth)
@@ -201,7 +210,7 @@ impl Cx {
         self.emit(EventKind::DataQueued { socket, bytes });
         let cx = self.kernel();
         let at = self.now().saturating_add(delay);
-        self.sim.spawn_at(at, async move {
+        self.spawn_at(at, async move {
             let delivered = {
                 let mut world = cx.world.borrow_mut();
                 let process = &mut world.procs[cx.pid as usize];
@@ -286,7 +295,7 @@ impl Cx {
         if let Some(delay) = delay {
             let cx = self.kernel();
             let at = self.now().saturating_add(delay);
-            self.sim.spawn_at(at, async move {
+            self.spawn_at(at, async move {
                 while cx.alive() && cx.wait_for_cleanup(provider) {
                     cx.sim.park().await;
                 }
@@ -320,6 +329,7 @@ impl Cx {
     /// operation's memory given back first); one that a final clean-up owns now waits
     /// for that clean-up, as the network's completions do.
     pub fn network_down(&self) {
+        self.touch(super::object::NETWORK, true);
         self.world.borrow_mut().net_down = true;
         let processes = self.world.borrow().procs.len();
         for pid in 0..processes {
@@ -328,6 +338,7 @@ impl Cx {
                 tid: None,
                 ..self.clone()
             };
+            cx.touch(super::object::process(cx.pid), true);
             if !cx.alive() {
                 continue;
             }
@@ -347,7 +358,7 @@ impl Cx {
             for op in ops {
                 let cx = cx.clone();
                 let provider = cx.world.borrow().ops[op as usize].provider;
-                self.sim.spawn(async move {
+                cx.clone().spawn(async move {
                     while cx.alive() && cx.wait_for_cleanup(provider) {
                         cx.sim.park().await;
                     }
@@ -365,6 +376,7 @@ impl Cx {
 
     /// Whether the machine's network subsystem has failed (a `NetDown` fault).
     pub fn net_down(&self) -> bool {
+        self.touch(super::object::NETWORK, false);
         self.world.borrow().net_down
     }
 
@@ -387,6 +399,7 @@ impl Cx {
     /// (`new_socket`) but takes an operation, which that clean-up then cancels with
     /// the others.
     pub fn takes_calls(&self, provider: ProviderIx, new_socket: bool) -> bool {
+        self.touch(super::object::NETWORK, false);
         let world = self.world.borrow();
         let instance = world.procs[self.pid as usize].instances.get(&provider);
         !world.net_down

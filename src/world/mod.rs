@@ -575,6 +575,36 @@ impl Labels for World {
     }
 }
 
+/// What steps of different processes can both touch, named for partial-order
+/// reduction (`explore --strategy exhaustive --reduction dpor`): two steps that touch no
+/// common object (a task's own process is one) may run in either order with the same
+/// outcome. Everything a process keeps for itself is its process's object; these are
+/// the rest.
+pub mod object {
+    use crate::event::{Pid, ProviderIx};
+
+    /// A process: what it keeps for itself, and every task of it (their home).
+    pub fn process(pid: Pid) -> u64 {
+        u64::from(pid)
+    }
+
+    /// The NSPv2 hosts: adverts, sessions, requests and replies between processes.
+    pub const NSPV2_HOSTS: u64 = 1 << 40;
+
+    /// Whether the machine's network subsystem has failed (`NetDown`).
+    pub const NETWORK: u64 = 2 << 40;
+
+    /// A transport provider's state outside any process (`machine_state`).
+    pub fn machine(provider: ProviderIx) -> u64 {
+        3 << 40 | u64::from(provider)
+    }
+
+    /// A provider's allocations, counted across processes for `FailAlloc` faults.
+    pub fn allocations(provider: ProviderIx) -> u64 {
+        4 << 40 | u64::from(provider)
+    }
+}
+
 /// What a task knows about itself: the world, the engine, its process and thread.
 #[derive(Clone)]
 pub struct Cx {
@@ -586,6 +616,37 @@ pub struct Cx {
 }
 
 impl Cx {
+    /// Records that this step read (`write` false) or changed `object` (see [`object`]).
+    pub fn touch(&self, object: u64, write: bool) {
+        self.sim.touch(object, write);
+    }
+
+    /// Starts a task of this process (see [`Cx::home`]), runnable at once.
+    pub fn spawn(&self, future: impl Future<Output = ()> + 'static) -> sim::TaskId {
+        let task = self.sim.spawn(future);
+        self.sim.set_home(task, self.home());
+        task
+    }
+
+    /// Starts a task of this process that becomes runnable at virtual time `at`.
+    pub fn spawn_at(&self, at: u64, future: impl Future<Output = ()> + 'static) -> sim::TaskId {
+        let task = self.sim.spawn_at(at, future);
+        self.sim.set_home(task, self.home());
+        task
+    }
+
+    /// The object every step of this process's tasks touches: the process; or, where
+    /// the catalog has an NSPv2 provider, whose hosts tie processes together through
+    /// requests, sessions and replies, one object for every process, so that a
+    /// partial-order search reorders nothing there.
+    fn home(&self) -> u64 {
+        if self.sim.recording() && self.world.borrow().scenario.has_nspv2() {
+            object::NSPV2_HOSTS
+        } else {
+            object::process(self.pid)
+        }
+    }
+
     /// The same process, acting as the kernel (no thread).
     pub fn kernel(&self) -> Cx {
         Cx {
@@ -602,6 +663,7 @@ impl Cx {
     /// hashed where it is built (see [`stream`]).
     #[inline(always)]
     pub fn emit(&self, kind: EventKind) {
+        self.touch(object::process(self.pid), true);
         let mut world = self.world.borrow_mut();
         if world.events_full(&self.sim) {
             return;
@@ -693,6 +755,7 @@ impl Cx {
     }
 
     pub fn alive(&self) -> bool {
+        self.touch(object::process(self.pid), false);
         self.world.borrow().procs[self.pid as usize].alive
     }
 
@@ -720,7 +783,7 @@ impl Cx {
 
     /// Runs `future` as this context's thread.
     pub fn start(self, future: impl Future<Output = ()> + 'static) -> TaskId {
-        let task = self.sim.spawn(future);
+        let task = self.spawn(future);
         if let Some(tid) = self.tid {
             self.world.borrow_mut().procs[self.pid as usize].threads[tid as usize].task =
                 Some(task);

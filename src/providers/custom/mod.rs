@@ -471,7 +471,7 @@ impl Spi<'_> {
         let pool = self.cx.kernel();
         let provider = self.provider;
         let at = self.cx.now() + 1;
-        self.cx.sim.spawn_at(at, async move {
+        self.cx.spawn_at(at, async move {
             if pool.alive() {
                 pool.emit(EventKind::ProviderCode { provider, what });
             }

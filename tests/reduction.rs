@@ -1,0 +1,250 @@
+//! Partial-order reduction (`explore --strategy exhaustive --reduction dpor`, issue 21):
+//! the reduced search finds exactly the violated contracts and endings the plain
+//! search finds, in no more schedules: on every shipped scenario and regression whose
+//! whole space is small, on a scenario of two processes with mutants that break a
+//! contract across the crash of one of them, and on small scenarios of two processes
+//! tied together by machine-wide state, faults and the network. Shards and jobs give
+//! the reduced report one machine gives.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use ws2sim::explore::report::{Coverage, Report};
+use ws2sim::explore::{ExploreOptions, Reduction, Shard, Strategy, explore, shard};
+use ws2sim::scenario::{self, Scenario};
+
+fn search(
+    scenario: &Scenario,
+    models: &[(String, String)],
+    bound: Option<u32>,
+    runs: u64,
+    reduction: Option<Reduction>,
+) -> Report {
+    let options = ExploreOptions {
+        strategy: Strategy::Exhaustive,
+        runs: Some(runs),
+        preemptions: Some(bound),
+        reduction,
+        models: models.to_vec(),
+        ..ExploreOptions::default()
+    };
+    explore(scenario, "scenario.ron", &options).expect("explores")
+}
+
+/// What a search found: its violated contracts and its endings.
+fn found(report: &Report) -> (BTreeSet<String>, BTreeSet<String>) {
+    (
+        report
+            .contracts
+            .iter()
+            .map(|c| c.contract.clone())
+            .collect(),
+        report
+            .endings
+            .iter()
+            .map(|e| format!("{:?}", e.ending))
+            .collect(),
+    )
+}
+
+/// Runs both searches and compares them; `None` when the plain one does not complete
+/// within `runs`. Returns the two sizes and what was found.
+fn compare(
+    name: &str,
+    scenario: &Scenario,
+    models: &[(String, String)],
+    bound: Option<u32>,
+    runs: u64,
+) -> Option<(u64, u64, BTreeSet<String>)> {
+    let plain = search(scenario, models, bound, runs, None);
+    if plain.coverage != Coverage::Complete {
+        return None;
+    }
+    let reduced = search(scenario, models, bound, runs, Some(Reduction::Dpor));
+    assert_eq!(reduced.coverage, Coverage::Complete, "{name} {models:?}");
+    assert_eq!(found(&reduced), found(&plain), "{name} {models:?}");
+    assert!(
+        reduced.schedules <= plain.schedules,
+        "{name} {models:?}: {} > {}",
+        reduced.schedules,
+        plain.schedules
+    );
+    Some((plain.schedules, reduced.schedules, found(&plain).0))
+}
+
+fn load(relative: &str) -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+    scenario::load_file(&path).expect("loads")
+}
+
+/// Every shipped scenario and regression whose whole space (any number of
+/// preemptions) is at most a few hundred schedules.
+#[test]
+fn small_spaces_of_every_scenario_agree() {
+    let mut all = common::shipped();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("the folder")
+        .map(|entry| entry.expect("an entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "ron"))
+        .collect();
+    files.sort();
+    for path in files {
+        all.push((
+            path.display().to_string(),
+            scenario::load_file(&path).expect("loads"),
+        ));
+    }
+    let mut compared = 0;
+    let mut violated = 0;
+    for (name, scenario) in &all {
+        if let Some((_, _, contracts)) = compare(name, scenario, &[], None, 200) {
+            compared += 1;
+            violated += usize::from(!contracts.is_empty());
+        }
+    }
+    assert!(compared >= 15, "{compared} scenarios compared");
+    assert!(violated >= 1, "{violated} of them with a violation");
+}
+
+/// Two processes, one of which crashes while the other starts the same provider: the
+/// mutants that break a contract there are found by both searches, unbounded.
+#[test]
+fn a_crash_beside_another_process_agrees_with_mutants() {
+    let scenario = load("scenarios/contracts/crash-then-start.ron");
+    let mut smaller = 0;
+    for model in [
+        "conforming",
+        "shared_count_not_crash_safe",
+        "leaks_open_sockets",
+    ] {
+        let models = [("msafd".to_string(), model.to_string())];
+        let (plain, reduced, contracts) =
+            compare(model, &scenario, &models, None, 20_000).expect("the plain search completes");
+        assert_eq!(
+            contracts.is_empty(),
+            model == "conforming",
+            "{model}: {contracts:?}"
+        );
+        smaller += usize::from(reduced < plain);
+    }
+    assert_eq!(smaller, 3, "the reduction cut every one of these spaces");
+}
+
+/// Two processes of one thread each, tied by what they share: a provider's
+/// machine-wide state, a fault counted across processes, the network failing.
+fn two_processes(set: &str, faults: &str, steps: &str) -> Scenario {
+    let text = format!(
+        r#"Scenario(
+    name: "two-processes", about: "two processes share a provider", seed: 1,
+    providers: [Provider(name: "msafd", kind: Transport{set})],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [
+        Process(name: "a", threads: [Thread(name: "t", steps: [{steps}])]),
+        Process(name: "b", threads: [Thread(name: "t", steps: [{steps}])]),
+    ],
+    faults: [{faults}],
+)"#
+    );
+    scenario::load_str("two-processes.ron", &text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+#[test]
+fn processes_tied_by_shared_state_agree() {
+    let plain_steps = "Startup, Socket(name: \"s\", entry: 1001), Cleanup";
+    let cases = [
+        ("", "", plain_steps, vec![]),
+        (
+            ", set: (machine_state: ExclusiveLock)",
+            "",
+            plain_steps,
+            vec![],
+        ),
+        (
+            ", set: (restart: RefuseAfterCleanup)",
+            "",
+            "Startup, Cleanup, Startup, Cleanup",
+            vec![],
+        ),
+        (
+            ", set: (machine_state: SharedCount)",
+            "Crash(process: \"a\", at: 0)",
+            plain_steps,
+            vec![],
+        ),
+        (
+            "",
+            "FailAlloc(provider: \"msafd\", call: WSPStartup, nth: 2)",
+            plain_steps,
+            vec![],
+        ),
+        (
+            "",
+            "NetDown(at: 0)",
+            "Startup, Socket(name: \"s\", entry: 1001), Recv(socket: \"s\", mode: Overlapped(Event), completes: Never), Cleanup",
+            vec![],
+        ),
+        (
+            "",
+            "",
+            plain_steps,
+            vec![("msafd".to_string(), "not_restartable".to_string())],
+        ),
+    ];
+    let mut smaller = Vec::new();
+    for (set, faults, steps, models) in &cases {
+        let scenario = two_processes(set, faults, steps);
+        let name = format!("{set} {faults} {steps} {models:?}");
+        let (plain, reduced, _) = compare(&name, &scenario, models, Some(1), 5_000)
+            .unwrap_or_else(|| panic!("{name}: the plain search does not complete"));
+        if reduced < plain {
+            smaller.push(name);
+        }
+    }
+    assert!(
+        smaller.len() >= 4,
+        "only these spaces were cut: {smaller:?}"
+    );
+}
+
+/// The reduced search of a scenario of two processes, cut into shards or run on two
+/// jobs, gives the report one machine gives.
+#[test]
+fn shards_and_jobs_give_the_reduced_report() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/contracts/crash-then-start.ron"
+    );
+    let scenario = scenario::load_file(Path::new(file)).expect("loads");
+    let options = ExploreOptions {
+        strategy: Strategy::Exhaustive,
+        preemptions: Some(Some(2)),
+        reduction: Some(Reduction::Dpor),
+        ..ExploreOptions::default()
+    };
+    let whole = explore(&scenario, file, &options).expect("explores");
+    assert!(whole.to_text().contains("partial-order reduction"));
+    let jobs = explore(
+        &scenario,
+        file,
+        &ExploreOptions {
+            jobs: 2,
+            ..options.clone()
+        },
+    )
+    .expect("explores");
+    assert_eq!(jobs.to_json(), whole.to_json());
+    let docs: Vec<_> = (1..=3)
+        .map(|index| {
+            let part = ExploreOptions {
+                shard: Shard { index, count: 3 },
+                ..options.clone()
+            };
+            ws2sim::explore::explore_shard(&scenario, file, &part).expect("explores")
+        })
+        .collect();
+    let merged = shard::merge(docs).expect("merges");
+    assert_eq!(merged.to_json(), whole.to_json());
+}
