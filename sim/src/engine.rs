@@ -67,8 +67,6 @@ struct Slot {
     /// Timer sequence number of the task's live timer: a fired timer that does not
     /// match is stale (the task was killed, or woken another way).
     timer: Option<u64>,
-    /// The object every poll of the task touches (its process, say), for footprints.
-    home: Option<u64>,
 }
 
 struct Core {
@@ -88,6 +86,10 @@ struct Core {
     decisions: Cell<u64>,
     /// Each poll's footprint, when a partial-order search asked for them.
     footprints: RefCell<Option<crate::footprint::StepLog>>,
+    /// Whether `footprints` is being kept: one load on the path of every run.
+    recording: Cell<bool>,
+    /// While recording: the object every poll of each task touches (its home).
+    homes: RefCell<Vec<Option<u64>>>,
 }
 
 /// Owns a run: spawn tasks through its [`Handle`], then [`Engine::run`] it once.
@@ -119,6 +121,8 @@ impl Engine {
                 steps: Cell::new(0),
                 decisions: Cell::new(0),
                 footprints: RefCell::new(None),
+                recording: Cell::new(false),
+                homes: RefCell::new(Vec::new()),
             }),
             budget,
         }
@@ -168,15 +172,19 @@ impl Engine {
                     (runnable[0], None)
                 } else {
                     let decision = core.decisions.get();
-                    core.decisions.set(decision + 1);
+                    if core.recording.get() {
+                        core.decisions.set(decision + 1);
+                    }
                     let index = core.scheduler.borrow_mut().pick(&runnable, last);
                     (runnable[index.min(runnable.len() - 1)], Some(decision))
                 }
             };
             core.steps.set(core.steps.get() + 1);
             last = Some(task);
-            if let Some(log) = core.footprints.borrow_mut().as_mut() {
-                let home = core.slots.borrow()[task.0 as usize].home;
+            if core.recording.get()
+                && let Some(log) = core.footprints.borrow_mut().as_mut()
+            {
+                let home = core.homes.borrow().get(task.0 as usize).copied().flatten();
                 log.begin(task, decision, &core.runnable.borrow(), home);
             }
 
@@ -222,6 +230,7 @@ impl Engine {
         core.halted.set(false);
         core.steps.set(0);
         core.decisions.set(0);
+        core.homes.borrow_mut().clear();
         if let Some(log) = core.footprints.borrow_mut().as_mut() {
             log.clear();
         }
@@ -231,6 +240,7 @@ impl Engine {
     /// Records each poll's footprint from now on (or stops): which task ran, at which
     /// decision, what was runnable, and the objects it touched ([`Handle::touch`]).
     pub fn record_footprints(&mut self, on: bool) {
+        self.core.recording.set(on);
         let mut log = self.core.footprints.borrow_mut();
         match (on, log.is_some()) {
             (true, false) => *log = Some(crate::footprint::StepLog::default()),
@@ -400,7 +410,6 @@ impl Handle {
             permit: false,
             woken: false,
             timer: None,
-            home: None,
         });
         drop(slots);
         // The spawner made the task: its first poll comes after this one.
@@ -412,16 +421,30 @@ impl Handle {
     /// belong to processes): steps of tasks with different homes that touch nothing
     /// else in common are independent.
     pub fn set_home(&self, task: TaskId, home: u64) {
-        if let Some(slot) = self.core.slots.borrow_mut().get_mut(task.0 as usize) {
-            slot.home = Some(home);
+        if !self.core.recording.get() {
+            return;
         }
+        let mut homes = self.core.homes.borrow_mut();
+        let at = task.0 as usize;
+        if homes.len() <= at {
+            homes.resize(at + 1, None);
+        }
+        homes[at] = Some(home);
     }
 
     /// Records that the task being polled read (`write` false) or changed `object`, for
     /// a partial-order search: two steps of different tasks that touch a common object,
     /// one of them changing it, may not be swapped. Does nothing unless footprints are
     /// recorded ([`Engine::record_footprints`]).
+    #[inline]
     pub fn touch(&self, object: u64, write: bool) {
+        if self.core.recording.get() {
+            self.record_touch(object, write);
+        }
+    }
+
+    #[cold]
+    fn record_touch(&self, object: u64, write: bool) {
         if let Some(log) = self.core.footprints.borrow_mut().as_mut() {
             log.touch(object, write);
         }
@@ -429,8 +452,9 @@ impl Handle {
 
     /// Whether footprints are being recorded: a world may skip working out what it
     /// would touch.
+    #[inline]
     pub fn recording(&self) -> bool {
-        self.core.footprints.borrow().is_some()
+        self.core.recording.get()
     }
 
     /// Ends a task. A task that kills itself runs on until its next await, then ends.
@@ -500,7 +524,9 @@ impl Handle {
         if bound <= 1 {
             return 0;
         }
-        self.core.decisions.set(self.core.decisions.get() + 1);
+        if self.core.recording.get() {
+            self.core.decisions.set(self.core.decisions.get() + 1);
+        }
         self.core.scheduler.borrow_mut().draw(bound).min(bound - 1)
     }
 

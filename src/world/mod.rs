@@ -606,6 +606,8 @@ pub mod object {
 }
 
 /// What a task knows about itself: the world, the engine, its process and thread.
+/// Every step of a task touches its process (its home, [`Cx::spawn`]); a step that
+/// makes a `Cx` for another process must [`Cx::touch`] that process itself.
 #[derive(Clone)]
 pub struct Cx {
     pub world: Rc<RefCell<World>>,
@@ -617,6 +619,7 @@ pub struct Cx {
 
 impl Cx {
     /// Records that this step read (`write` false) or changed `object` (see [`object`]).
+    #[inline]
     pub fn touch(&self, object: u64, write: bool) {
         self.sim.touch(object, write);
     }
@@ -624,14 +627,18 @@ impl Cx {
     /// Starts a task of this process (see [`Cx::home`]), runnable at once.
     pub fn spawn(&self, future: impl Future<Output = ()> + 'static) -> sim::TaskId {
         let task = self.sim.spawn(future);
-        self.sim.set_home(task, self.home());
+        if self.sim.recording() {
+            self.sim.set_home(task, self.home());
+        }
         task
     }
 
     /// Starts a task of this process that becomes runnable at virtual time `at`.
     pub fn spawn_at(&self, at: u64, future: impl Future<Output = ()> + 'static) -> sim::TaskId {
         let task = self.sim.spawn_at(at, future);
-        self.sim.set_home(task, self.home());
+        if self.sim.recording() {
+            self.sim.set_home(task, self.home());
+        }
         task
     }
 
@@ -640,7 +647,7 @@ impl Cx {
     /// requests, sessions and replies, one object for every process, so that a
     /// partial-order search reorders nothing there.
     fn home(&self) -> u64 {
-        if self.sim.recording() && self.world.borrow().scenario.has_nspv2() {
+        if self.world.borrow().scenario.has_nspv2() {
             object::NSPV2_HOSTS
         } else {
             object::process(self.pid)
@@ -663,7 +670,6 @@ impl Cx {
     /// hashed where it is built (see [`stream`]).
     #[inline(always)]
     pub fn emit(&self, kind: EventKind) {
-        self.touch(object::process(self.pid), true);
         let mut world = self.world.borrow_mut();
         if world.events_full(&self.sim) {
             return;
@@ -755,7 +761,6 @@ impl Cx {
     }
 
     pub fn alive(&self) -> bool {
-        self.touch(object::process(self.pid), false);
         self.world.borrow().procs[self.pid as usize].alive
     }
 
