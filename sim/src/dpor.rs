@@ -83,7 +83,7 @@ impl Dpor {
             used.push(count);
             count += u32::from(choice.is_preemption());
         }
-        for (earlier, later) in log.races() {
+        for (earlier, wanted) in log.races() {
             let step = &log.steps[earlier];
             let Some(depth) = step.decision.map(|d| d as usize) else {
                 continue;
@@ -91,7 +91,6 @@ impl Dpor {
             if depth < self.root_len || depth >= self.frames.len() {
                 continue;
             }
-            let wanted = log.steps[later].task;
             let options: Vec<u64> = match step.runnable.binary_search(&wanted) {
                 Ok(at) => vec![at as u64],
                 Err(_) => (0..step.runnable.len() as u64).collect(),
@@ -154,6 +153,7 @@ mod tests {
         Wake(usize),
         Draw,
         Sleep(u64),
+        Kill(usize),
     }
 
     /// The state a run ends in: each object's list, what each read saw, and the draws.
@@ -193,6 +193,10 @@ mod tests {
                             state.borrow_mut().2.push(value);
                         }
                         Op::Sleep(ticks) => handle.sleep(ticks).await,
+                        Op::Kill(other) => {
+                            let task = all.borrow()[other];
+                            handle.kill(task);
+                        }
                     }
                     handle.yield_now().await;
                 }
@@ -274,17 +278,18 @@ mod tests {
                 .wrapping_add(1_442_695_040_888_963_407);
             (seed >> 33) % bound
         };
-        for _ in 0..150 {
+        for _ in 0..100 {
             let tasks = 2 + next(2) as usize;
             let program: Vec<Vec<Op>> = (0..tasks)
                 .map(|me| {
                     (0..1 + next(3))
-                        .map(|_| match next(9) {
+                        .map(|_| match next(10) {
                             0..=2 => Op::Write(next(3)),
                             3..=4 => Op::Read(next(3)),
                             5 => Op::Wake((me + 1) % tasks),
                             6 => Op::Park,
                             7 => Op::Draw,
+                            8 => Op::Kill((me + 1) % tasks),
                             _ => Op::Sleep(1 + next(2)),
                         })
                         .collect()

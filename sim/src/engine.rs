@@ -147,6 +147,7 @@ impl Engine {
         let mut last: Option<TaskId> = None;
         loop {
             if core.halted.get() {
+                core.left_runnable();
                 return Outcome::Halted;
             }
             if core.runnable.borrow().is_empty() {
@@ -162,6 +163,7 @@ impl Engine {
                 continue;
             }
             if core.steps.get() >= self.budget.steps_max {
+                core.left_runnable();
                 return Outcome::StepsExhausted {
                     steps: core.steps.get(),
                 };
@@ -278,6 +280,28 @@ impl Drop for Engine {
 }
 
 impl Core {
+    /// Records, for footprints, a task whose next step will never run although it could
+    /// (killed while runnable, or runnable when the run stopped).
+    fn never_ran(&self, task: TaskId) {
+        if !self.recording.get() {
+            return;
+        }
+        let home = self.homes.borrow().get(task.0 as usize).copied().flatten();
+        if let Some(log) = self.footprints.borrow_mut().as_mut() {
+            log.never_ran(task, home);
+        }
+    }
+
+    /// The run stops with tasks still runnable: their next steps never run.
+    fn left_runnable(&self) {
+        if self.recording.get() {
+            let runnable = self.runnable.borrow().clone();
+            for task in runnable {
+                self.never_ran(task);
+            }
+        }
+    }
+
     fn set_state(&self, task: TaskId, state: State) {
         let previous = {
             let mut slots = self.slots.borrow_mut();
@@ -465,6 +489,10 @@ impl Handle {
             return;
         }
         if self.is_alive(task) {
+            let runnable = self.core.slots.borrow()[task.0 as usize].state == State::Runnable;
+            if runnable {
+                self.core.never_ran(task);
+            }
             self.core.finish(task);
         }
     }

@@ -30,12 +30,22 @@ pub struct StepLog {
     pub steps: Vec<Step>,
     /// (object, whether it was changed), step after step.
     pub accesses: Vec<(u64, bool)>,
+    /// Tasks whose next step could have run but never did (killed while runnable, or
+    /// runnable when the run stopped): the number of steps made before, the task and
+    /// its home. Their races are found as if that step ran there.
+    pub never_ran: Vec<(usize, TaskId, Option<u64>)>,
 }
 
 impl StepLog {
     pub fn clear(&mut self) {
         self.steps.clear();
         self.accesses.clear();
+        self.never_ran.clear();
+    }
+
+    /// `task` could have run a step now, and never will.
+    pub(crate) fn never_ran(&mut self, task: TaskId, home: Option<u64>) {
+        self.never_ran.push((self.steps.len(), task, home));
     }
 
     /// A poll of `task` begins.
@@ -81,13 +91,17 @@ impl StepLog {
     /// The races of the run, as the classic algorithm of Flanagan and Godefroid (POPL
     /// 2005) finds them with vector clocks: for each step, the latest earlier step of
     /// another task that conflicts with it (a common object, one of them changing it)
-    /// and does not happen before it. Each race is `(earlier, later)`, as step indices.
-    pub fn races(&self) -> Vec<(usize, usize)> {
+    /// and does not happen before it. A step that never ran ([`StepLog::never_ran`])
+    /// races as if it had run where it could have, touching its task and its home. Each
+    /// race is the earlier step's index and the later step's task.
+    pub fn races(&self) -> Vec<(usize, TaskId)> {
         use std::collections::BTreeMap;
         let tasks = self
             .steps
             .iter()
-            .map(|s| s.task.0 as usize + 1)
+            .map(|s| s.task)
+            .chain(self.never_ran.iter().map(|(_, task, _)| *task))
+            .map(|task| task.0 as usize + 1)
             .max()
             .unwrap_or(0);
         // A clock per step: for each task, the index + 1 of its latest step known to
@@ -97,29 +111,35 @@ impl StepLog {
         // Per object: the last step that changed it, and the steps that read it since.
         let mut objects: BTreeMap<u64, (Option<usize>, Vec<usize>)> = BTreeMap::new();
         let mut races = Vec::new();
-        for (index, step) in self.steps.iter().enumerate() {
-            let me = step.task.0 as usize;
+        let mut never_ran = self.never_ran.iter().peekable();
+        // The clock `task` starts a step with, and the steps it conflicts with through
+        // `footprint`: the latest that races with it, and every one to join.
+        let start = |task: TaskId,
+                     footprint: &[(u64, bool)],
+                     clocks: &[Vec<u32>],
+                     task_clock: &[Vec<u32>],
+                     objects: &BTreeMap<u64, (Option<usize>, Vec<usize>)>|
+         -> (Vec<u32>, Option<usize>, Vec<usize>) {
+            let me = task.0 as usize;
             let mut clock = task_clock[me].clone();
-            let mut latest: Option<usize> = None;
-            let mut joins: Vec<usize> = Vec::new();
-            let own = task_object(step.task);
-            // A step that spawned or woke this task while it could not run enabled
-            // this step, and everything before it happened before this step too.
-            if let Some((Some(j), _)) = objects.get(&own)
-                && self.steps[*j].task != step.task
-                && !self.steps[*j].runnable.contains(&step.task)
+            // A step that spawned or woke this task while it could not run enabled this
+            // step, and everything before it happened before this step too.
+            if let Some((Some(j), _)) = objects.get(&task_object(task))
+                && self.steps[*j].task != task
+                && !self.steps[*j].runnable.contains(&task)
             {
                 for (mine, theirs) in clock.iter_mut().zip(&clocks[*j]) {
                     *mine = (*mine).max(*theirs);
                 }
             }
-            for &(object, write) in self.footprint(index) {
-                let (last_write, reads) = objects.entry(object).or_default();
-                let mut earlier: Vec<usize> = last_write.iter().copied().collect();
-                if write {
-                    earlier.extend(reads.iter().copied());
-                }
-                for j in earlier {
+            let mut latest: Option<usize> = None;
+            let mut joins: Vec<usize> = Vec::new();
+            for &(object, write) in footprint {
+                let Some((last_write, reads)) = objects.get(&object) else {
+                    continue;
+                };
+                let readers = if write { &reads[..] } else { &[][..] };
+                for &j in last_write.iter().chain(readers) {
                     let other = self.steps[j].task.0 as usize;
                     if other != me && (clock[other] as usize) <= j {
                         latest = latest.max(Some(j));
@@ -127,13 +147,30 @@ impl StepLog {
                     joins.push(j);
                 }
             }
+            (clock, latest, joins)
+        };
+        for index in 0..=self.steps.len() {
+            // The steps that could have run before this one and never did.
+            while let Some((_, task, home)) = never_ran.next_if(|(at, ..)| *at == index) {
+                let mut footprint = vec![(task_object(*task), true)];
+                footprint.extend(home.map(|home| (home, true)));
+                let (_, latest, _) = start(*task, &footprint, &clocks, &task_clock, &objects);
+                races.extend(latest.map(|j| (j, *task)));
+            }
+            let Some(step) = self.steps.get(index) else {
+                break;
+            };
+            let me = step.task.0 as usize;
+            let footprint = self.footprint(index);
+            let (mut clock, latest, joins) =
+                start(step.task, footprint, &clocks, &task_clock, &objects);
             for j in joins {
                 for (mine, theirs) in clock.iter_mut().zip(&clocks[j]) {
                     *mine = (*mine).max(*theirs);
                 }
             }
             clock[me] = index as u32 + 1;
-            for &(object, write) in self.footprint(index) {
+            for &(object, write) in footprint {
                 let (last_write, reads) = objects.entry(object).or_default();
                 if write {
                     *last_write = Some(index);
@@ -142,9 +179,7 @@ impl StepLog {
                     reads.push(index);
                 }
             }
-            if let Some(j) = latest {
-                races.push((j, index));
-            }
+            races.extend(latest.map(|j| (j, step.task)));
             task_clock[me] = clock.clone();
             clocks.push(clock);
         }
