@@ -91,9 +91,10 @@ impl Dpor {
             if depth < self.root_len || depth >= self.frames.len() {
                 continue;
             }
-            let options: Vec<u64> = match step.runnable.binary_search(&wanted) {
+            let runnable = log.runnable_at(earlier);
+            let options: Vec<u64> = match runnable.binary_search(&wanted) {
                 Ok(at) => vec![at as u64],
-                Err(_) => (0..step.runnable.len() as u64).collect(),
+                Err(_) => (0..runnable.len() as u64).collect(),
             };
             let frame = &mut self.frames[depth];
             for option in options {

@@ -19,8 +19,8 @@ pub fn task_object(task: TaskId) -> u64 {
 pub struct Step {
     pub task: TaskId,
     pub decision: Option<u64>,
-    /// The runnable tasks, sorted, when a decision chose this step (empty otherwise).
-    pub runnable: Vec<TaskId>,
+    /// Where the runnable tasks lie in [`StepLog::runnable`] (see [`StepLog::runnable_at`]).
+    runnable: std::ops::Range<usize>,
     accesses: std::ops::Range<usize>,
 }
 
@@ -30,6 +30,8 @@ pub struct StepLog {
     pub steps: Vec<Step>,
     /// (object, whether it was changed), step after step.
     pub accesses: Vec<(u64, bool)>,
+    /// The runnable tasks of the steps a decision chose, step after step.
+    runnable: Vec<TaskId>,
     /// Tasks whose next step could have run but never did (killed while runnable, or
     /// runnable when the run stopped): the number of steps made before, the task and
     /// its home. Their races are found as if that step ran there.
@@ -40,6 +42,7 @@ impl StepLog {
     pub fn clear(&mut self) {
         self.steps.clear();
         self.accesses.clear();
+        self.runnable.clear();
         self.never_ran.clear();
     }
 
@@ -57,14 +60,14 @@ impl StepLog {
         home: Option<u64>,
     ) {
         let at = self.accesses.len();
+        let from = self.runnable.len();
+        if decision.is_some() {
+            self.runnable.extend_from_slice(runnable);
+        }
         self.steps.push(Step {
             task,
             decision,
-            runnable: if decision.is_some() {
-                runnable.to_vec()
-            } else {
-                Vec::new()
-            },
+            runnable: from..self.runnable.len(),
             accesses: at..at,
         });
         self.touch(task_object(task), true);
@@ -81,6 +84,12 @@ impl StepLog {
         };
         self.accesses.push((object, write));
         step.accesses.end = self.accesses.len();
+    }
+
+    /// The runnable tasks, sorted, when a decision chose step `index` (empty when it
+    /// was the only one).
+    pub fn runnable_at(&self, index: usize) -> &[TaskId] {
+        &self.runnable[self.steps[index].runnable.clone()]
     }
 
     /// What step `index` touched.
@@ -104,36 +113,41 @@ impl StepLog {
             .map(|task| task.0 as usize + 1)
             .max()
             .unwrap_or(0);
-        // A clock per step: for each task, the index + 1 of its latest step known to
-        // happen before (0: none).
-        let mut clocks: Vec<Vec<u32>> = Vec::with_capacity(self.steps.len());
-        let mut task_clock: Vec<Vec<u32>> = vec![vec![0; tasks]; tasks];
+        // A clock per step, `tasks` entries each, in one buffer: for each task, the
+        // index + 1 of its latest step known to happen before (0: none).
+        let mut clocks: Vec<u32> = Vec::with_capacity(self.steps.len() * tasks);
+        let mut task_clock: Vec<u32> = vec![0; tasks * tasks];
         // Per object: the last step that changed it, and the steps that read it since.
         let mut objects: BTreeMap<u64, (Option<usize>, Vec<usize>)> = BTreeMap::new();
         let mut races = Vec::new();
         let mut never_ran = self.never_ran.iter().peekable();
-        // The clock `task` starts a step with, and the steps it conflicts with through
-        // `footprint`: the latest that races with it, and every one to join.
+        let mut clock = vec![0u32; tasks];
+        let join = |clock: &mut [u32], clocks: &[u32], j: usize| {
+            for (mine, theirs) in clock.iter_mut().zip(&clocks[j * tasks..(j + 1) * tasks]) {
+                *mine = (*mine).max(*theirs);
+            }
+        };
+        // Starts `clock` as `task`'s, joined with the step that enabled it if any, and
+        // returns the latest earlier step that races with a step touching `footprint`.
         let start = |task: TaskId,
                      footprint: &[(u64, bool)],
-                     clocks: &[Vec<u32>],
-                     task_clock: &[Vec<u32>],
+                     clock: &mut Vec<u32>,
+                     clocks: &[u32],
+                     task_clock: &[u32],
                      objects: &BTreeMap<u64, (Option<usize>, Vec<usize>)>|
-         -> (Vec<u32>, Option<usize>, Vec<usize>) {
+         -> Option<usize> {
             let me = task.0 as usize;
-            let mut clock = task_clock[me].clone();
+            clock.clear();
+            clock.extend_from_slice(&task_clock[me * tasks..(me + 1) * tasks]);
             // A step that spawned or woke this task while it could not run enabled this
             // step, and everything before it happened before this step too.
             if let Some((Some(j), _)) = objects.get(&task_object(task))
                 && self.steps[*j].task != task
-                && !self.steps[*j].runnable.contains(&task)
+                && !self.runnable_at(*j).contains(&task)
             {
-                for (mine, theirs) in clock.iter_mut().zip(&clocks[*j]) {
-                    *mine = (*mine).max(*theirs);
-                }
+                join(clock, clocks, *j);
             }
             let mut latest: Option<usize> = None;
-            let mut joins: Vec<usize> = Vec::new();
             for &(object, write) in footprint {
                 let Some((last_write, reads)) = objects.get(&object) else {
                     continue;
@@ -144,17 +158,23 @@ impl StepLog {
                     if other != me && (clock[other] as usize) <= j {
                         latest = latest.max(Some(j));
                     }
-                    joins.push(j);
                 }
             }
-            (clock, latest, joins)
+            latest
         };
         for index in 0..=self.steps.len() {
             // The steps that could have run before this one and never did.
             while let Some((_, task, home)) = never_ran.next_if(|(at, ..)| *at == index) {
                 let mut footprint = vec![(task_object(*task), true)];
                 footprint.extend(home.map(|home| (home, true)));
-                let (_, latest, _) = start(*task, &footprint, &clocks, &task_clock, &objects);
+                let latest = start(
+                    *task,
+                    &footprint,
+                    &mut clock,
+                    &clocks,
+                    &task_clock,
+                    &objects,
+                );
                 races.extend(latest.map(|j| (j, *task)));
             }
             let Some(step) = self.steps.get(index) else {
@@ -162,11 +182,21 @@ impl StepLog {
             };
             let me = step.task.0 as usize;
             let footprint = self.footprint(index);
-            let (mut clock, latest, joins) =
-                start(step.task, footprint, &clocks, &task_clock, &objects);
-            for j in joins {
-                for (mine, theirs) in clock.iter_mut().zip(&clocks[j]) {
-                    *mine = (*mine).max(*theirs);
+            let latest = start(
+                step.task,
+                footprint,
+                &mut clock,
+                &clocks,
+                &task_clock,
+                &objects,
+            );
+            // Every conflicting earlier step happens before this one.
+            for &(object, write) in footprint {
+                if let Some((last_write, reads)) = objects.get(&object) {
+                    let readers = if write { &reads[..] } else { &[][..] };
+                    for &j in last_write.iter().chain(readers) {
+                        join(&mut clock, &clocks, j);
+                    }
                 }
             }
             clock[me] = index as u32 + 1;
@@ -180,8 +210,8 @@ impl StepLog {
                 }
             }
             races.extend(latest.map(|j| (j, step.task)));
-            task_clock[me] = clock.clone();
-            clocks.push(clock);
+            task_clock[me * tasks..(me + 1) * tasks].copy_from_slice(&clock);
+            clocks.extend_from_slice(&clock);
         }
         races
     }
