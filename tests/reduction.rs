@@ -265,3 +265,30 @@ fn shards_and_jobs_give_the_reduced_report() {
     let merged = shard::merge(docs).expect("merges");
     assert_eq!(merged.to_json(), whole.to_json());
 }
+
+/// `--reduction` reduces the exhaustive search only: with another strategy it is a
+/// usage error (exit 2), and the reduced report says which reduction ran.
+#[test]
+fn the_flag_is_for_the_exhaustive_search() {
+    let file = "scenarios/contracts/crash-then-start.ron";
+    let out = common::ws2sim(&["explore", file, "--reduction", "dpor"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("--reduction reduces --strategy exhaustive only")
+    );
+    let out = common::ws2sim(&[
+        "explore",
+        file,
+        "--strategy",
+        "exhaustive",
+        "--preemptions",
+        "1",
+        "--reduction",
+        "dpor",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"reduction\": \"dpor\""));
+}

@@ -24,6 +24,11 @@ use crate::exhaustive::{DRAW_VALUES_MAX, draw_value};
 use crate::footprint::StepLog;
 use crate::guided::{Choice, ChoiceKind};
 
+/// The largest run whose races are analysed: 2^24 clock entries (a clock per step, an
+/// entry per task; 64 MiB). A larger run (a scenario of many threads and a large step
+/// budget) tries every option at each of its decisions instead.
+pub const CLOCK_ENTRIES_MAX: usize = 1 << 24;
+
 /// One decision of the current path: what it could do, what it did and must still do.
 #[derive(Clone, Debug)]
 struct Frame {
@@ -38,6 +43,8 @@ struct Frame {
 pub struct Dpor {
     root_len: usize,
     bound: Option<u32>,
+    /// Largest run analysed for races, in clock entries ([`CLOCK_ENTRIES_MAX`]).
+    clocks_max: usize,
     frames: Vec<Frame>,
     next: Option<Vec<u64>>,
 }
@@ -49,6 +56,7 @@ impl Dpor {
         Self {
             root_len: root.len(),
             bound,
+            clocks_max: CLOCK_ENTRIES_MAX,
             frames: Vec::new(),
             next: Some(root),
         }
@@ -57,6 +65,13 @@ impl Dpor {
     /// The prefix of the next run, or `None` when the search is over.
     pub fn next_prefix(&self) -> Option<&[u64]> {
         self.next.as_deref()
+    }
+
+    /// Sets the largest run analysed for races, in clock entries (tests use a small
+    /// one to exercise what a larger run does).
+    pub fn with_clocks_max(mut self, entries: usize) -> Self {
+        self.clocks_max = entries;
+        self
     }
 
     /// Takes the trail and the footprints of the run made with [`Dpor::next_prefix`]
@@ -83,7 +98,28 @@ impl Dpor {
             used.push(count);
             count += u32::from(choice.is_preemption());
         }
-        for (earlier, wanted) in log.races() {
+        if log.clock_entries() > self.clocks_max {
+            // Too large a run to analyse within the memory allowed: every option of
+            // every decision is tried, as the plain search tries them (sound, no
+            // reduction for this run).
+            for (depth, frame) in self.frames.iter_mut().enumerate().skip(self.root_len) {
+                if frame.choice.kind == ChoiceKind::Pick {
+                    for option in 0..frame.choice.options {
+                        if !frame.choice.preempts(option)
+                            || self.bound.is_none_or(|b| used[depth] < b)
+                        {
+                            frame.backtrack.insert(option);
+                        }
+                    }
+                }
+            }
+        }
+        let races = if log.clock_entries() > self.clocks_max {
+            Vec::new()
+        } else {
+            log.races()
+        };
+        for (earlier, wanted) in races {
             let step = &log.steps[earlier];
             let Some(depth) = step.decision.map(|d| d as usize) else {
                 continue;
@@ -237,6 +273,26 @@ mod tests {
             dpor.advance(&trail, &log);
         }
         (ends, runs)
+    }
+
+    /// A run too large to analyse is searched as the plain search would: every option.
+    #[test]
+    fn a_run_too_large_to_analyse_tries_every_option() {
+        let program = vec![
+            vec![Op::Write(0), Op::Write(0)],
+            vec![Op::Write(1), Op::Write(1)],
+        ];
+        let guide = Rc::new(RefCell::new(Guide::default()));
+        let mut dpor = Dpor::new(vec![], None).with_clocks_max(0);
+        let mut runs = 0;
+        while let Some(prefix) = dpor.next_prefix().map(<[u64]>::to_vec) {
+            let (_, log) = run(&guide, &prefix, &program);
+            runs += 1;
+            let trail = guide.borrow().trail.clone();
+            dpor.advance(&trail, &log);
+        }
+        assert_eq!(runs, plain(&program).1);
+        assert_eq!(reduced(&program).1, 1);
     }
 
     #[test]

@@ -86,6 +86,23 @@ impl StepLog {
         step.accesses.end = self.accesses.len();
     }
 
+    /// The number of task ids the run used (one more than the largest).
+    pub fn tasks(&self) -> usize {
+        self.steps
+            .iter()
+            .map(|s| s.task)
+            .chain(self.never_ran.iter().map(|(_, task, _)| *task))
+            .map(|task| task.0 as usize + 1)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Entries of the vector clocks [`StepLog::races`] keeps (a clock per step, an
+    /// entry per task): its memory is four bytes each.
+    pub fn clock_entries(&self) -> usize {
+        self.steps.len().saturating_mul(self.tasks())
+    }
+
     /// The runnable tasks, sorted, when a decision chose step `index` (empty when it
     /// was the only one).
     pub fn runnable_at(&self, index: usize) -> &[TaskId] {
@@ -105,14 +122,7 @@ impl StepLog {
     /// race is the earlier step's index and the later step's task.
     pub fn races(&self) -> Vec<(usize, TaskId)> {
         use std::collections::BTreeMap;
-        let tasks = self
-            .steps
-            .iter()
-            .map(|s| s.task)
-            .chain(self.never_ran.iter().map(|(_, task, _)| *task))
-            .map(|task| task.0 as usize + 1)
-            .max()
-            .unwrap_or(0);
+        let tasks = self.tasks();
         // A clock per step, `tasks` entries each, in one buffer: for each task, the
         // index + 1 of its latest step known to happen before (0: none).
         let mut clocks: Vec<u32> = Vec::with_capacity(self.steps.len() * tasks);
