@@ -194,13 +194,12 @@ fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
     let mut order: Vec<&FinalCleanup> = finals.iter().collect();
     order.sort_by_key(|f| f.call);
     let mut found: Vec<(usize, OwnedOps)> = Vec::new();
-    // Kept per process, so that an event touches only its own process's entries.
-    let count = facts.trace.scenario.processes.len();
-    let mut processes: Vec<Process> = (0..count).map(|_| Process::default()).collect();
+    let mut processes: Vec<Process> = facts.per_process();
+    let count = processes.len();
     // Clean-ups under way in each process: their place in `found`, provider, return,
     // and the sockets being closed when they began.
     type UnderWay = Vec<(usize, ProviderIx, usize, SmallSet<SocketHandle>)>;
-    let mut under_way: Vec<UnderWay> = (0..count).map(|_| Vec::new()).collect();
+    let mut under_way: Vec<UnderWay> = facts.per_process();
     let mut next = 0;
     for (index, event) in facts.events.iter().enumerate() {
         let pid = event.process as usize;
@@ -454,15 +453,13 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
     // One pass over the run (issue 21: no rescan of history per clean-up). The
     // provider's own sockets are the kernel sockets it created (a layered provider
     // passes its chain's sockets through, so they are the base's).
-    // Kept per process, so that an event touches only its own process's entries.
-    let processes = facts.trace.scenario.processes.len();
-    let mut open: Vec<SmallMap<ProviderIx, SmallSet<SocketHandle>>> =
-        (0..processes).map(|_| SmallMap::new()).collect();
+    let mut open: Vec<SmallMap<ProviderIx, SmallSet<SocketHandle>>> = facts.per_process();
+    let processes = open.len();
     // The final clean-ups under way in each process: (its place in `finals`, the
     // sockets open when it began, each with whether it was reset, released or closed by
     // another thread).
     type UnderWay = Vec<(usize, Vec<(SocketHandle, [bool; 3])>)>;
-    let mut under_way: Vec<UnderWay> = (0..processes).map(|_| Vec::new()).collect();
+    let mut under_way: Vec<UnderWay> = facts.per_process();
     let mut next = 0;
     let mut order: Vec<usize> = (0..finals.len()).collect();
     order.sort_by_key(|&k| finals[k].call);

@@ -450,6 +450,14 @@ impl<'w> Facts<'w> {
             .filter(move |f| self.kind(f.provider) == kind)
     }
 
+    /// A value for each process of the scenario, each its type's default: the state a
+    /// one-pass checker keeps per process, so that an event touches only its own.
+    pub fn per_process<T: Default>(&self) -> Vec<T> {
+        std::iter::repeat_with(T::default)
+            .take(self.trace.scenario.processes.len())
+            .collect()
+    }
+
     /// Whether the network subsystem had failed (a `NetDown` fault) before event `index`.
     pub fn network_down_before(&self, index: usize) -> bool {
         self.network_down.is_some_and(|at| at < index)

@@ -332,8 +332,7 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
         /// The API call under way in each thread.
         api: SmallMap<Option<Tid>, ApiCall>,
     }
-    let count = facts.trace.scenario.processes.len();
-    let mut processes: Vec<Process> = (0..count).map(|_| Process::default()).collect();
+    let mut processes: Vec<Process> = facts.per_process();
     for (index, event) in facts.events.iter().enumerate() {
         let pid = event.process;
         let Some(Process {

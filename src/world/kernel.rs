@@ -114,11 +114,12 @@ impl Cx {
             let name = world.provider_name(provider);
             // The count matters only where a fault names the provider: only there do
             // two processes' allocations depend on each other's order.
-            let counted = scenario
-                .faults
-                .iter()
-                .any(|fault| matches!(fault, Fault::FailAlloc { provider: p, .. } if p == name));
-            if counted {
+            if self.sim.recording()
+                && scenario
+                    .faults
+                    .iter()
+                    .any(|fault| matches!(fault, Fault::FailAlloc { provider: p, .. } if p == name))
+            {
                 self.touch(super::object::allocations(provider), true);
             }
             let hit = scenario.faults.iter().position(|fault| {
@@ -552,8 +553,7 @@ impl Cx {
                 .resources
                 .iter()
                 .map(|&resource| (resource, &entries[resource as usize]))
-                .filter(|(_, e)| e.owner == self.pid && e.live)
-                .filter(|(_, e)| e.what != Resource::SharedCount)
+                .filter(|(_, e)| e.live && e.what != Resource::SharedCount)
                 .map(|(resource, e)| (resource, e.what))
                 .collect()
         };
@@ -568,7 +568,7 @@ impl Cx {
         let pid = self.pid;
         for &op in &world.procs[pid as usize].ops {
             let op = &mut world.ops[op as usize];
-            if op.pid == pid && op.state == OpState::Pending {
+            if op.state == OpState::Pending {
                 op.state = OpState::Done {
                     status: WSAEINTR_KILLED,
                     bytes: 0,
