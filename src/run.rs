@@ -295,8 +295,8 @@ impl Reuse {
     }
 
     /// The footprints of the last run's steps, when recorded.
-    pub fn footprints(&self) -> Option<std::cell::Ref<'_, Option<sim::footprint::StepLog>>> {
-        self.engine.as_ref().map(Engine::footprints)
+    pub fn footprints(&self) -> Option<std::cell::Ref<'_, sim::footprint::StepLog>> {
+        self.engine.as_ref().and_then(Engine::footprints)
     }
 
     /// The world of the last run.

@@ -82,7 +82,8 @@ struct Core {
     kill_current: Cell<bool>,
     halted: Cell<bool>,
     steps: Cell<u64>,
-    /// Decisions asked of the scheduler so far (picks and draws).
+    /// While recording: decisions asked of the scheduler so far (picks and draws), the
+    /// index in the trail of the next one.
     decisions: Cell<u64>,
     /// Each poll's footprint, when a partial-order search asked for them.
     footprints: RefCell<Option<crate::footprint::StepLog>>,
@@ -252,8 +253,8 @@ impl Engine {
     }
 
     /// The footprints of the last run, if recorded.
-    pub fn footprints(&self) -> std::cell::Ref<'_, Option<crate::footprint::StepLog>> {
-        self.core.footprints.borrow()
+    pub fn footprints(&self) -> Option<std::cell::Ref<'_, crate::footprint::StepLog>> {
+        std::cell::Ref::filter_map(self.core.footprints.borrow(), Option::as_ref).ok()
     }
 
     /// Drops every unfinished task (outside the borrow, since their captures may be

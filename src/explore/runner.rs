@@ -78,7 +78,7 @@ impl Explorer {
     }
 
     /// The footprints of the last run's steps, when recorded.
-    pub fn footprints(&self) -> Option<std::cell::Ref<'_, Option<sim::footprint::StepLog>>> {
+    pub fn footprints(&self) -> Option<std::cell::Ref<'_, sim::footprint::StepLog>> {
         self.reuse.footprints()
     }
 

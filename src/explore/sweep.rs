@@ -260,10 +260,11 @@ impl Search {
         match self {
             Search::Plain(dfs) => dfs.advance(trail),
             Search::Dpor(dpor) => {
-                let log = explorer.footprints();
-                let empty = sim::footprint::StepLog::default();
-                let steps = log.as_ref().and_then(|log| log.as_ref()).unwrap_or(&empty);
-                dpor.advance(trail, steps);
+                // An empty log would show no race and prune unsoundly: it is a bug.
+                let log = explorer
+                    .footprints()
+                    .expect("a reduced search records the footprints of its runs");
+                dpor.advance(trail, &log);
             }
         }
     }
