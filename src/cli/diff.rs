@@ -111,9 +111,10 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
             (report, same)
         }
         DiffFormat::Html => {
-            let page =
-                render::html::diff::render(&scenario, &path, (&name_a, &run_a), (&name_b, &run_b));
-            (page, render::html::diff::parting(&run_a, &run_b).is_none())
+            let at = render::html::diff::parting(&run_a, &run_b);
+            let (a, b) = ((name_a.as_str(), &run_a), (name_b.as_str(), &run_b));
+            let page = render::html::diff::render_parting(&scenario, &path, a, b, at);
+            (page, at.is_none())
         }
     };
     match &args.output {

@@ -14,7 +14,7 @@ use super::{Part, controls, detail_panel, glossary, page, timeline};
 pub fn parting(a: &Run, b: &Run) -> Option<usize> {
     let rows = |run: &Run| -> Vec<(u64, String, String)> {
         let labels = Labels::new(run);
-        let lines = timeline::lines(run, &labels);
+        let lines = timeline::lines(run, &labels, &timeline::pairs(&run.events));
         run.events
             .iter()
             .zip(lines)
@@ -32,7 +32,17 @@ pub fn parting(a: &Run, b: &Run) -> Option<usize> {
 
 /// The page: `a` and `b` are each a run and the words that say what made it.
 pub fn render(scenario: &Scenario, path: &str, a: (&str, &Run), b: (&str, &Run)) -> String {
-    let at = parting(a.1, b.1);
+    render_parting(scenario, path, a, b, parting(a.1, b.1))
+}
+
+/// The page, given where the runs part ([`parting`]).
+pub fn render_parting(
+    scenario: &Scenario,
+    path: &str,
+    a: (&str, &Run),
+    b: (&str, &Run),
+    at: Option<usize>,
+) -> String {
     let part_a = Part::new(scenario, a.1, path, "a", at);
     let part_b = Part::new(scenario, b.1, path, "b", at);
     let mut contracts = part_a.contracts.clone();

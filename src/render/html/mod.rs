@@ -135,29 +135,36 @@ impl<'r> Part<'r> {
         parts_at: Option<usize>,
     ) -> Part<'r> {
         let labels = Labels::new(run);
-        let lines = timeline::lines(run, &labels);
+        let pairs = timeline::pairs(&run.events);
+        let lines = timeline::lines(run, &labels, &pairs);
         let mut at: BTreeMap<usize, Vec<&Violation>> = BTreeMap::new();
         for violation in &run.verdict.violations {
             at.entry(violation.event).or_default().push(violation);
         }
         let options = timeline::Options { prefix, parts_at };
-        let svg = timeline::render(run, &labels, &lines, &at, &options);
-        let calls = timeline::calls(run);
-        let mut contracts = BTreeSet::new();
-        let templates = html! {
-            @for (row, event) in run.events.iter().enumerate() {
-                @let call = calls[row].and_then(|c| match &run.events[c].kind {
+        let svg = timeline::render(run, &labels, &lines, &pairs, &at, &options);
+        // Each event's contracts: those its kind bears on and those violated at it.
+        let bearing: Vec<Vec<ContractId>> = run
+            .events
+            .iter()
+            .enumerate()
+            .map(|(row, event)| {
+                let call = pairs.call_of[row].and_then(|c| match &run.events[c].kind {
                     crate::event::EventKind::Call { call, .. } => Some(call),
                     _ => None,
                 });
-                @let mut bears = bears::bears_on(scenario, event, call);
+                let mut bears = bears::bears_on(scenario, event, call);
+                let violated = at.get(&row).into_iter().flatten();
+                bears.extend(violated.filter_map(|v| ContractId::parse(v.contract)));
+                bears.sort();
+                bears.dedup();
+                bears
+            })
+            .collect();
+        let mut contracts: BTreeSet<ContractId> = bearing.iter().flatten().copied().collect();
+        let templates = html! {
+            @for ((row, event), bears) in run.events.iter().enumerate().zip(&bearing) {
                 @let violated = at.get(&row).map_or(&[][..], Vec::as_slice);
-                @let _ = {
-                    bears.extend(violated.iter().filter_map(|v| ContractId::parse(v.contract)));
-                    bears.sort();
-                    bears.dedup();
-                    contracts.extend(bears.iter().copied());
-                };
                 template id={(prefix) "d" (row)} {
                     h3 { "#" (row) " · t=" (event.time) " · " (labels.who(event)) }
                     p.mono { (lines[row]) }
@@ -169,7 +176,7 @@ impl<'r> Part<'r> {
                         p { "None directly." }
                     }
                     ul {
-                        @for id in &bears {
+                        @for id in bears {
                             li data-contract=(id.as_str()) {
                                 a.id href={"#c-" (id.as_str())} { (id.as_str()) } " "
                                 (status(run, *id))

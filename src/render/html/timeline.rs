@@ -126,8 +126,16 @@ impl Layout {
     }
 }
 
-/// For each return, the index of its call; for each call, the index of its return.
-fn pairs(events: &[Event]) -> (Vec<Option<usize>>, BTreeMap<usize, usize>) {
+/// Calls and their returns, by row.
+pub struct Pairs {
+    /// For each row, the row of its call if it is a return.
+    pub call_of: Vec<Option<usize>>,
+    /// For each call that returned, the row of its return.
+    pub return_of: BTreeMap<usize, usize>,
+}
+
+/// Pairs each return with its call, in one pass.
+pub fn pairs(events: &[Event]) -> Pairs {
     let mut open: BTreeMap<u32, usize> = BTreeMap::new();
     let mut call_of = vec![None; events.len()];
     let mut return_of = BTreeMap::new();
@@ -145,22 +153,16 @@ fn pairs(events: &[Event]) -> (Vec<Option<usize>>, BTreeMap<usize, usize>) {
             _ => {}
         }
     }
-    (call_of, return_of)
+    Pairs { call_of, return_of }
 }
 
 /// Each row's text, as the text trace words it (a call without its result).
-pub fn lines(run: &Run, labels: &Labels) -> Vec<String> {
-    let (call_of, _) = pairs(&run.events);
+pub fn lines(run: &Run, labels: &Labels, pairs: &Pairs) -> Vec<String> {
     run.events
         .iter()
-        .zip(&call_of)
+        .zip(&pairs.call_of)
         .map(|(event, call)| text::row(run, labels, event, *call))
         .collect()
-}
-
-/// For each return, the index of its call.
-pub fn calls(run: &Run) -> Vec<Option<usize>> {
-    pairs(&run.events).0
 }
 
 fn span_class(call: &Call) -> &'static str {
@@ -322,11 +324,12 @@ pub fn render(
     run: &Run,
     labels: &Labels,
     lines: &[String],
+    pairs: &Pairs,
     violations: &BTreeMap<usize, Vec<&Violation>>,
     options: &Options,
 ) -> Markup {
     let layout = Layout::new(run, lines, violations);
-    let (_, return_of) = pairs(&run.events);
+    let return_of = &pairs.return_of;
     let last_row = run.events.len().saturating_sub(1);
     let prefix = options.prefix;
     let half = ROW / 2;
