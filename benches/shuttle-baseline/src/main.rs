@@ -2,8 +2,10 @@
 //! shuttle on the bare race (two threads, each a read-then-write increment and then a
 //! read-then-write decrement of one counter) and of `ws2sim explore` on its equivalent,
 //! the racy-refcount lesson (two SPI clients calling WSPStartup then WSPCleanup directly
-//! on one provider), with the lesson's racy_refcount model and with the conforming one.
-//! Rounds alternate the three, so a machine whose speed drifts treats them alike.
+//! on one provider), with the lesson's racy_refcount model and with the conforming one;
+//! each tool's random scheduler, then each tool's PCT scheduler at the same depth (3,
+//! ws2sim's default). Rounds alternate them, so a machine whose speed drifts treats them
+//! alike.
 //!
 //! Usage: shuttle-baseline [SCHEDULES [ROUNDS]] (defaults: 1000000 schedules, 5 rounds).
 //! Run it on one core: `taskset -c 1 target/release/shuttle-baseline`.
@@ -12,10 +14,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use shuttle::scheduler::{DfsScheduler, RandomScheduler};
+use shuttle::scheduler::{DfsScheduler, PctScheduler, RandomScheduler};
 use shuttle::sync::atomic::AtomicUsize;
 use shuttle::{Config, Runner};
-use ws2sim::explore::{ExploreOptions, explore};
+use ws2sim::explore::{DEPTH_DEFAULT, ExploreOptions, Strategy, explore};
 
 /// Each load and each store is a point where shuttle may switch threads.
 fn racy_counter() {
@@ -38,16 +40,26 @@ fn racy_counter() {
     std::hint::black_box(counter.load(Ordering::SeqCst));
 }
 
-/// Schedules per second of shuttle's random scheduler.
-fn shuttle_random(schedules: usize) -> f64 {
-    let runner = Runner::new(RandomScheduler::new_from_seed(1, schedules), Config::new());
+/// Schedules per second of shuttle's random scheduler, or of its PCT scheduler at
+/// ws2sim's default depth.
+fn shuttle_rate(schedules: usize, strategy: Strategy) -> f64 {
     let start = Instant::now();
-    let ran = runner.run(racy_counter);
+    let ran = match strategy {
+        Strategy::Pct => {
+            let depth = DEPTH_DEFAULT as usize;
+            let scheduler = PctScheduler::new_from_seed(1, depth, schedules);
+            Runner::new(scheduler, Config::new()).run(racy_counter)
+        }
+        _ => {
+            let scheduler = RandomScheduler::new_from_seed(1, schedules);
+            Runner::new(scheduler, Config::new()).run(racy_counter)
+        }
+    };
     ran as f64 / start.elapsed().as_secs_f64()
 }
 
-/// Schedules per second of `ws2sim explore` (random, one job) on the lesson.
-fn ws2sim_random(schedules: u64, model: &str) -> f64 {
+/// Schedules per second of `ws2sim explore` (random or PCT, one job) on the lesson.
+fn ws2sim_rate(schedules: u64, model: &str, strategy: Strategy) -> f64 {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../scenarios/teach/racy-refcount.ron"
@@ -55,6 +67,7 @@ fn ws2sim_random(schedules: u64, model: &str) -> f64 {
     let scenario = ws2sim::scenario::load_file(std::path::Path::new(path)).expect("loads");
     let options = ExploreOptions {
         runs: Some(schedules),
+        strategy,
         models: vec![("msafd".to_string(), model.to_string())],
         ..ExploreOptions::default()
     };
@@ -75,13 +88,15 @@ fn main() {
     println!("shuttle 0.9.9: the race's whole space (DFS, no bound) is {dfs} schedules");
     println!("schedules per second, {schedules} schedules a measurement:");
     for round in 1..=rounds {
-        let shuttle = shuttle_random(schedules as usize);
-        let racy = ws2sim_random(schedules, "racy_refcount");
-        let conforming = ws2sim_random(schedules, "conforming");
-        println!(
-            "round {round}: shuttle {shuttle:.0} · ws2sim racy_refcount {racy:.0} ({:.2}×) · ws2sim conforming {conforming:.0} ({:.2}×)",
-            racy / shuttle,
-            conforming / shuttle
-        );
+        for (name, strategy) in [("random", Strategy::Random), ("pct", Strategy::Pct)] {
+            let shuttle = shuttle_rate(schedules as usize, strategy);
+            let racy = ws2sim_rate(schedules, "racy_refcount", strategy);
+            let conforming = ws2sim_rate(schedules, "conforming", strategy);
+            println!(
+                "round {round} {name}: shuttle {shuttle:.0} · ws2sim racy_refcount {racy:.0} ({:.2}×) · ws2sim conforming {conforming:.0} ({:.2}×)",
+                racy / shuttle,
+                conforming / shuttle
+            );
+        }
     }
 }
