@@ -1,5 +1,5 @@
 //! `cargo bench --bench run`: one `run` of a generated scenario (many processes ×
-//! threads × steps), reported as events per second.
+//! threads × steps, or many namespace providers), reported as events per second.
 
 use divan::counter::ItemsCount;
 use ws2sim::run::{RunOptions, run};
@@ -108,4 +108,42 @@ fn per_event_as_processes_grow(bencher: divan::Bencher, scale: usize) {
 #[divan::bench(args = [1, 4, 16, 64])]
 fn per_event_as_steps_grow(bencher: divan::Bencher, scale: usize) {
     bench_run(bencher, generated(1, 1, 4 * scale));
+}
+
+/// `providers` version-1 namespace providers, one per namespace, and one thread that
+/// looks up 400 names, each in the next namespace in turn.
+fn namespaces(providers: usize) -> Scenario {
+    let mut scenario = generated(1, 1, 0);
+    scenario.providers = (0..providers)
+        .map(|n| Provider {
+            name: format!("ns{n}"),
+            kind: ProviderKind::Namespace,
+            model: "conforming".into(),
+            set: Default::default(),
+        })
+        .collect();
+    scenario.catalog = (0..providers)
+        .map(|n| CatalogEntry::Namespace {
+            provider: format!("ns{n}"),
+            namespace: 100 + n as u32,
+            version: NspVersion::V1,
+            enabled: true,
+        })
+        .collect();
+    let lookups = (0..400).map(|k| Step::Lookup {
+        namespace: 100 + (k % providers) as u32,
+        name: Name::intern(&format!("host{k}")),
+    });
+    let steps = std::iter::once(Step::Startup)
+        .chain(lookups)
+        .chain(std::iter::once(Step::Cleanup));
+    scenario.processes[0].threads[0].steps = steps.collect();
+    scenario
+}
+
+/// Time per event as the catalog grows from 1 to 1,000 namespace providers (the same
+/// 400 lookups): a lookup that walks the whole catalog per provider shows here.
+#[divan::bench(args = [1, 10, 100, 1000])]
+fn per_event_as_namespace_providers_grow(bencher: divan::Bencher, providers: usize) {
+    bench_run(bencher, namespaces(providers));
 }

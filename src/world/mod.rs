@@ -315,6 +315,8 @@ pub struct World {
     pub nshost: hosts::NsHost,
     /// The provider each scenario step names ([`Shared::step_providers`]).
     pub step_providers: Rc<StepProviders>,
+    /// The enabled providers of each namespace ([`Shared::namespace_providers`]).
+    pub namespace_providers: Rc<NamespaceProviders>,
     /// The hash of the events recorded so far ([`stream`]).
     pub stream: StreamHash,
 }
@@ -331,6 +333,42 @@ pub struct Shared {
     pub catalog_rank: Rc<[usize]>,
     /// The provider each step names, by process, thread and step (see [`StepProviders`]).
     pub step_providers: Rc<StepProviders>,
+    /// The enabled providers of each namespace (see [`NamespaceProviders`]).
+    pub namespace_providers: Rc<NamespaceProviders>,
+}
+
+/// The enabled namespace providers of each namespace and interface version, in catalog
+/// order, each once: whom a lookup asks, found once for every run of the scenario.
+pub type NamespaceProviders =
+    std::collections::BTreeMap<(u32, crate::scenario::NspVersion), Vec<ProviderIx>>;
+
+/// Each provider's index, by name.
+fn provider_names(scenario: &Scenario) -> std::collections::BTreeMap<&str, ProviderIx> {
+    let named = scenario.providers.iter().enumerate();
+    named
+        .map(|(index, provider)| (provider.name.as_str(), index as ProviderIx))
+        .collect()
+}
+
+fn namespace_providers(scenario: &Scenario) -> NamespaceProviders {
+    let names = provider_names(scenario);
+    let mut table = NamespaceProviders::new();
+    for entry in &scenario.catalog {
+        if let crate::scenario::CatalogEntry::Namespace {
+            provider,
+            namespace,
+            version,
+            enabled: true,
+        } = entry
+            && let Some(&index) = names.get(provider.as_str())
+        {
+            let found = table.entry((*namespace, *version)).or_default();
+            if !found.contains(&index) {
+                found.push(index);
+            }
+        }
+    }
+    table
 }
 
 /// The provider each step of each thread names (a `Spi` step's, an advertised one, a
@@ -338,10 +376,8 @@ pub struct Shared {
 pub type StepProviders = Vec<Vec<Vec<Option<ProviderIx>>>>;
 
 fn step_providers(scenario: &Scenario) -> StepProviders {
-    let index = |name: &str| {
-        let found = scenario.providers.iter().position(|p| p.name == name);
-        found.map(|index| index as ProviderIx)
-    };
+    let names = provider_names(scenario);
+    let index = |name: &str| names.get(name).copied();
     let named = |step: &crate::scenario::Step| match step {
         crate::scenario::Step::Spi { provider, .. }
         | crate::scenario::Step::Advertise { provider }
@@ -383,6 +419,7 @@ impl Shared {
             catalog: Rc::new(crate::catalog::Catalog::new(&scenario)),
             catalog_rank,
             step_providers: Rc::new(step_providers(&scenario)),
+            namespace_providers: Rc::new(namespace_providers(&scenario)),
             models: models.into(),
             ws2_model,
             scenario,
@@ -409,6 +446,7 @@ impl World {
             catalog: shared.catalog.clone(),
             catalog_rank: shared.catalog_rank.clone(),
             step_providers: shared.step_providers.clone(),
+            namespace_providers: shared.namespace_providers.clone(),
             ws2_model: shared.ws2_model,
             alloc_counts: SmallMap::new(),
             fired_faults: Vec::new(),
@@ -447,6 +485,7 @@ impl World {
             socket_names,
             nshost,
             step_providers,
+            namespace_providers,
             stream,
         } = self;
         // Each shared part is checked alone: another `Shared` may share the scenario
@@ -461,6 +500,7 @@ impl World {
         share(catalog, &shared.catalog);
         share(catalog_rank, &shared.catalog_rank);
         share(step_providers, &shared.step_providers);
+        share(namespace_providers, &shared.namespace_providers);
         *ws2_model = shared.ws2_model;
         events.clear();
         *stream = StreamHash::default();

@@ -9,7 +9,7 @@ use crate::event::*;
 use crate::nshost::{self, Ask};
 use crate::providers::namespace::{nsp_cleanup, nsp_startup, simple_call};
 use crate::providers::{self, nspv2};
-use crate::scenario::{CatalogEntry, Name, NspVersion, ProviderId};
+use crate::scenario::{Name, NspVersion, ProviderId};
 use crate::world::{Cx, World};
 use crate::wsa::*;
 
@@ -24,30 +24,11 @@ enum Served {
 
 /// The enabled providers of `namespace` of one version, in catalog order.
 fn providers_of(world: &World, namespace: u32, version: NspVersion) -> Vec<ProviderIx> {
-    let mut found: Vec<ProviderIx> = Vec::new();
-    for entry in &world.scenario.catalog {
-        let CatalogEntry::Namespace {
-            provider,
-            namespace: ns,
-            version: v,
-            enabled: true,
-        } = entry
-        else {
-            continue;
-        };
-        let index = world
-            .scenario
-            .providers
-            .iter()
-            .position(|p| &p.name == provider);
-        if let Some(index) = index.filter(|_| *ns == namespace && *v == version) {
-            let index = index as ProviderIx;
-            if !found.contains(&index) {
-                found.push(index);
-            }
-        }
-    }
-    found
+    let table = &world.namespace_providers;
+    table
+        .get(&(namespace, version))
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// A `Lookup` step: WSALookupServiceBegin, Next and End. Begin starts every enabled v1
