@@ -2,6 +2,8 @@
 //! only events: calls and returns at the SPI boundary (the session argument NSPv2Startup
 //! hands back, the one NSPv2Cleanup receives), the ledger, and process ends.
 
+use std::collections::BTreeMap;
+
 use super::{Facts, Report};
 use crate::event::*;
 use crate::scenario::{Os, ProviderId};
@@ -116,38 +118,73 @@ fn counted_ends(facts: &Facts, family: Family, report: &mut Report) -> Vec<End> 
     ends
 }
 
-/// The resources of `provider` in `process` that `keep` selects and that are live just
-/// after event `at`.
-fn live_at(
-    facts: &Facts,
-    (process, provider): (Pid, ProviderIx),
-    at: usize,
-    keep: impl Fn(Resource) -> bool,
-) -> Vec<Resource> {
-    let mut live: SmallMap<ResourceId, Resource> = SmallMap::new();
-    for event in facts.events[..=at].iter().filter(|e| e.process == process) {
+/// What the provider of each query held in its process right after the query's event
+/// (`(at, process, provider)`), found in one pass over the events for all of them:
+/// looking from the first event again for each query made the checkers quadratic in a
+/// run with many providers. Each answer lists the resources in the order they were
+/// taken.
+fn live_at(facts: &Facts, queries: &[(usize, Pid, ProviderIx)]) -> Vec<Vec<Resource>> {
+    let mut order: Vec<usize> = (0..queries.len()).collect();
+    order.sort_by_key(|&query| queries[query].0);
+    let mut answers: Vec<Vec<Resource>> = vec![Vec::new(); queries.len()];
+    let mut live: BTreeMap<(Pid, ProviderIx), SmallMap<ResourceId, Resource>> = BTreeMap::new();
+    let mut owner: BTreeMap<ResourceId, ProviderIx> = BTreeMap::new();
+    let mut pending = order.into_iter().peekable();
+    for (index, event) in facts.events.iter().enumerate() {
+        if pending.peek().is_none() {
+            break;
+        }
         match event.kind {
             EventKind::Acquire {
                 resource,
-                provider: p,
+                provider,
                 what,
-            } if p == provider && keep(what) => {
-                live.insert(resource, what);
+            } => {
+                let held = live.entry((event.process, provider)).or_default();
+                held.insert(resource, what);
+                owner.insert(resource, provider);
             }
             EventKind::Release { resource, .. } => {
-                live.remove(&resource);
+                if let Some(provider) = owner.get(&resource)
+                    && let Some(held) = live.get_mut(&(event.process, *provider))
+                {
+                    held.remove(&resource);
+                }
             }
-            EventKind::ProcessEnded { .. } => live.clear(),
+            EventKind::ProcessEnded { .. } => {
+                let process = event.process;
+                let mine = live.range_mut((process, ProviderIx::MIN)..=(process, ProviderIx::MAX));
+                for (_, held) in mine {
+                    *held = SmallMap::new();
+                }
+            }
             _ => {}
         }
+        while let Some(query) = pending.next_if(|&query| queries[query].0 == index) {
+            let (_, process, provider) = queries[query];
+            if let Some(held) = live.get(&(process, provider)) {
+                answers[query] = held.iter().map(|(_, what)| *what).collect();
+            }
+        }
     }
-    live.into_values().collect()
+    answers
+}
+
+/// Each end with what its provider still held in its process when it returned.
+fn held_at_returns(facts: &Facts, ends: Vec<End>) -> impl Iterator<Item = (End, Vec<Resource>)> {
+    let queries: Vec<_> = ends
+        .iter()
+        .map(|e| (e.ret, e.process, e.provider))
+        .collect();
+    let live = live_at(facts, &queries);
+    ends.into_iter().zip(live)
 }
 
 /// The counting rule: an end that leaves starts outstanding releases none of the
 /// provider's state; the last one releases all of it.
 fn counting(facts: &Facts, family: Family, report: &mut Report) {
-    for end in counted_ends(facts, family, report) {
+    let ends = counted_ends(facts, family, report);
+    for (end, live) in held_at_returns(facts, ends) {
         report.exercised();
         let name = facts.provider(end.provider);
         let function = match &facts.events[end.call].kind {
@@ -172,10 +209,8 @@ fn counting(facts: &Facts, family: Family, report: &mut Report) {
                 ),
             );
         }
-        let held = live_at(facts, (end.process, end.provider), end.ret, |what| {
-            family.provider_state(what)
-        });
-        if end.left == 0 && !held.is_empty() {
+        let held = live.iter().any(|what| family.provider_state(*what));
+        if end.left == 0 && held {
             report.violation(
                 facts,
                 end.ret,
@@ -237,15 +272,12 @@ pub fn invalid_provider(facts: &Facts, _: &RunEnd, report: &mut Report) {
 pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
     unimplemented_cleanup(facts, report);
     let mut ignored = Report::new("nsp.cleanup.refcount", false);
-    for end in counted_ends(facts, Family::V1, &mut ignored) {
-        if end.left > 0 {
-            continue;
-        }
+    let mut ends = counted_ends(facts, Family::V1, &mut ignored);
+    ends.retain(|end| end.left == 0);
+    for (end, live) in held_at_returns(facts, ends) {
         report.exercised();
-        let threads = live_at(facts, (end.process, end.provider), end.ret, |what| {
-            matches!(what, Resource::WorkerThread { .. })
-        });
-        if !threads.is_empty() {
+        let thread = |what: &Resource| matches!(what, Resource::WorkerThread { .. });
+        if live.iter().any(thread) {
             report.violation(
                 facts,
                 end.ret,
@@ -262,6 +294,7 @@ pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// Each NSPCleanup that returned WSAEOPNOTSUPP, against what its provider still held in
 /// the process then.
 fn unimplemented_cleanup(facts: &Facts, report: &mut Report) {
+    let mut answered = Vec::new();
     for (index, event) in facts.events.iter().enumerate() {
         let EventKind::Return {
             id,
@@ -274,14 +307,17 @@ fn unimplemented_cleanup(facts: &Facts, report: &mut Report) {
         let Some((_, Call::NSPCleanup { provider, .. })) = facts.call_of(id) else {
             continue;
         };
+        answered.push((index, event.process, *provider));
+    }
+    let live = live_at(facts, &answered);
+    for (&(index, process, provider), held) in answered.iter().zip(live) {
         report.exercised();
-        let held = live_at(facts, (event.process, *provider), index, |_| true);
         if let Some(what) = held.first() {
             report.violation(facts, index, || {
                 format!(
                     "{}!NSPCleanup in {} answered WSAEOPNOTSUPP (not implemented) while the provider still held {} there: a provider that keeps anything in a process must implement NSPCleanup and free it there",
-                    facts.provider(*provider),
-                    facts.process(event.process),
+                    facts.provider(provider),
+                    facts.process(process),
                     super::cleanup::describe(*what)
                 )
             });
