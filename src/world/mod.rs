@@ -342,12 +342,16 @@ pub struct Shared {
 pub type NamespaceProviders =
     std::collections::BTreeMap<(u32, crate::scenario::NspVersion), Vec<ProviderIx>>;
 
-/// Each provider's index, by name.
+/// Each provider's index, by name (the first, should a scenario built in Rust and not
+/// validated name two alike).
 fn provider_names(scenario: &Scenario) -> std::collections::BTreeMap<&str, ProviderIx> {
-    let named = scenario.providers.iter().enumerate();
-    named
-        .map(|(index, provider)| (provider.name.as_str(), index as ProviderIx))
-        .collect()
+    let mut names = std::collections::BTreeMap::new();
+    for (index, provider) in scenario.providers.iter().enumerate() {
+        names
+            .entry(provider.name.as_str())
+            .or_insert(index as ProviderIx);
+    }
+    names
 }
 
 fn namespace_providers(scenario: &Scenario) -> NamespaceProviders {
