@@ -28,6 +28,7 @@ pub struct Catalog {
 impl Catalog {
     pub fn new(scenario: &Scenario) -> Self {
         let mut catalog = Catalog::default();
+        let names = scenario.provider_names();
         for entry in &scenario.catalog {
             let CatalogEntry::Transport {
                 id,
@@ -38,7 +39,7 @@ impl Catalog {
             else {
                 continue;
             };
-            let Some(provider) = scenario.providers.iter().position(|p| &p.name == provider) else {
+            let Some(&provider) = names.get(provider.as_str()) else {
                 continue;
             };
             let chain = match chain {

@@ -57,6 +57,16 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// Each provider's index in `providers`, by name (the first, should a scenario built
+    /// in Rust and not validated name two alike).
+    pub fn provider_names(&self) -> std::collections::BTreeMap<&str, usize> {
+        let mut names = std::collections::BTreeMap::new();
+        for (index, provider) in self.providers.iter().enumerate() {
+            names.entry(provider.name.as_str()).or_insert(index);
+        }
+        names
+    }
+
     /// Whether the catalog has an NSPv2 provider (a `V2` namespace entry).
     pub fn has_nspv2(&self) -> bool {
         self.catalog.iter().any(|entry| {

@@ -342,20 +342,8 @@ pub struct Shared {
 pub type NamespaceProviders =
     std::collections::BTreeMap<(u32, crate::scenario::NspVersion), Vec<ProviderIx>>;
 
-/// Each provider's index, by name (the first, should a scenario built in Rust and not
-/// validated name two alike).
-fn provider_names(scenario: &Scenario) -> std::collections::BTreeMap<&str, ProviderIx> {
-    let mut names = std::collections::BTreeMap::new();
-    for (index, provider) in scenario.providers.iter().enumerate() {
-        names
-            .entry(provider.name.as_str())
-            .or_insert(index as ProviderIx);
-    }
-    names
-}
-
 fn namespace_providers(scenario: &Scenario) -> NamespaceProviders {
-    let names = provider_names(scenario);
+    let names = scenario.provider_names();
     let mut table = NamespaceProviders::new();
     for entry in &scenario.catalog {
         if let crate::scenario::CatalogEntry::Namespace {
@@ -366,6 +354,7 @@ fn namespace_providers(scenario: &Scenario) -> NamespaceProviders {
         } = entry
             && let Some(&index) = names.get(provider.as_str())
         {
+            let index = index as ProviderIx;
             let found = table.entry((*namespace, *version)).or_default();
             if !found.contains(&index) {
                 found.push(index);
@@ -380,8 +369,8 @@ fn namespace_providers(scenario: &Scenario) -> NamespaceProviders {
 pub type StepProviders = Vec<Vec<Vec<Option<ProviderIx>>>>;
 
 fn step_providers(scenario: &Scenario) -> StepProviders {
-    let names = provider_names(scenario);
-    let index = |name: &str| names.get(name).copied();
+    let names = scenario.provider_names();
+    let index = |name: &str| names.get(name).map(|&index| index as ProviderIx);
     let named = |step: &crate::scenario::Step| match step {
         crate::scenario::Step::Spi { provider, .. }
         | crate::scenario::Step::Advertise { provider }
@@ -403,20 +392,19 @@ impl Shared {
         models: Vec<Model>,
         ws2_model: &'static crate::models::ws2::Ws2Model,
     ) -> Self {
+        // The first catalog entry naming each provider name, found in one walk.
+        let mut first_entry: std::collections::BTreeMap<&str, usize> = Default::default();
+        for (position, entry) in scenario.catalog.iter().enumerate() {
+            let (crate::scenario::CatalogEntry::Transport { provider, .. }
+            | crate::scenario::CatalogEntry::Namespace { provider, .. }) = entry;
+            first_entry.entry(provider.as_str()).or_insert(position);
+        }
         let catalog_rank = scenario
             .providers
             .iter()
             .map(|provider| {
-                scenario
-                    .catalog
-                    .iter()
-                    .position(|entry| match entry {
-                        crate::scenario::CatalogEntry::Transport { provider: p, .. }
-                        | crate::scenario::CatalogEntry::Namespace { provider: p, .. } => {
-                            *p == provider.name
-                        }
-                    })
-                    .unwrap_or(usize::MAX)
+                let first = first_entry.get(provider.name.as_str());
+                first.copied().unwrap_or(usize::MAX)
             })
             .collect();
         Self {
