@@ -134,7 +134,8 @@ fn diff_marks_the_row_where_two_runs_part_in_both() {
     .expect("runs");
     let at = html::diff::parting(&a, &b).expect("the mutant runs differently");
     assert!(html::diff::parting(&a, &a).is_none());
-    let text = html::diff::render(&scenario, &path, ("seed 0", &a), ("mutant", &b));
+    let parts = (("seed 0", &a), ("mutant", &b));
+    let text = html::diff::render(&scenario, &path, parts.0, parts.1, Some(at));
     for prefix in ["a", "b"] {
         assert!(
             text.contains(&format!("parted parting\" id=\"{prefix}e{at}\"")),

@@ -113,7 +113,7 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
         DiffFormat::Html => {
             let at = render::html::diff::parting(&run_a, &run_b);
             let (a, b) = ((name_a.as_str(), &run_a), (name_b.as_str(), &run_b));
-            let page = render::html::diff::render_parting(&scenario, &path, a, b, at);
+            let page = render::html::diff::render(&scenario, &path, a, b, at);
             (page, at.is_none())
         }
     };

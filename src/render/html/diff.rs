@@ -30,13 +30,9 @@ pub fn parting(a: &Run, b: &Run) -> Option<usize> {
     (shared < rows_a.len() || shared < rows_b.len()).then_some(shared)
 }
 
-/// The page: `a` and `b` are each a run and the words that say what made it.
-pub fn render(scenario: &Scenario, path: &str, a: (&str, &Run), b: (&str, &Run)) -> String {
-    render_parting(scenario, path, a, b, parting(a.1, b.1))
-}
-
-/// The page, given where the runs part ([`parting`]).
-pub fn render_parting(
+/// The page: `a` and `b` are each a run and the words that say what made it; `at` is
+/// where they part ([`parting`]).
+pub fn render(
     scenario: &Scenario,
     path: &str,
     a: (&str, &Run),
