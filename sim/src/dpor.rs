@@ -98,26 +98,27 @@ impl Dpor {
             used.push(count);
             count += u32::from(choice.is_preemption());
         }
-        if log.clock_entries() > self.clocks_max {
+        // Whether the bound lets decision `depth` take `option`.
+        let bound = self.bound;
+        let allowed = |frame: &Frame, depth: usize, option: u64| {
+            !frame.choice.preempts(option) || bound.is_none_or(|b| used[depth] < b)
+        };
+        let races = if log.clock_entries() <= self.clocks_max {
+            log.races()
+        } else {
             // Too large a run to analyse within the memory allowed: every option of
             // every decision is tried, as the plain search tries them (sound, no
             // reduction for this run).
             for (depth, frame) in self.frames.iter_mut().enumerate().skip(self.root_len) {
                 if frame.choice.kind == ChoiceKind::Pick {
                     for option in 0..frame.choice.options {
-                        if !frame.choice.preempts(option)
-                            || self.bound.is_none_or(|b| used[depth] < b)
-                        {
+                        if allowed(frame, depth, option) {
                             frame.backtrack.insert(option);
                         }
                     }
                 }
             }
-        }
-        let races = if log.clock_entries() > self.clocks_max {
             Vec::new()
-        } else {
-            log.races()
         };
         for (earlier, wanted) in races {
             let step = &log.steps[earlier];
@@ -134,7 +135,7 @@ impl Dpor {
             };
             let frame = &mut self.frames[depth];
             for option in options {
-                if !frame.choice.preempts(option) || self.bound.is_none_or(|b| used[depth] < b) {
+                if allowed(frame, depth, option) {
                     frame.backtrack.insert(option);
                 }
             }
