@@ -1,6 +1,7 @@
 //! The transport catalog as a graph: one node per catalog entry, an
 //! edge from each layer of a protocol chain to the next one down. Validation (in
-//! `scenario`) has already checked that chains end in a base entry and do not repeat.
+//! `scenario`) has already checked that chains end in a base entry and that no
+//! entry or provider stands twice in one.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;

@@ -27,8 +27,17 @@ pub enum Below {
     Failed(u32),
 }
 
+/// The layer below `provider` in `entry`'s chain, and the entry to hand it: the chain
+/// itself again (passed on, as the layers above did), or the base entry's own when the
+/// next layer is the base.
 fn next_layer(cx: &Cx, provider: ProviderIx, entry: u32) -> Option<(u32, ProviderIx)> {
-    cx.world.borrow().catalog.below(entry, provider)
+    let world = cx.world.borrow();
+    let (next, lower) = world.catalog.below(entry, provider)?;
+    let is_base = world
+        .catalog
+        .entry(next)
+        .is_some_and(|e| e.chain.len() <= 1);
+    Some((if is_base { next } else { entry }, lower))
 }
 
 fn lower_starts(cx: &Cx, provider: ProviderIx, lower: ProviderIx) -> u32 {

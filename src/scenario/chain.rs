@@ -27,7 +27,7 @@ pub(super) fn layered_chain(
         let bases: Vec<String> = names
             .catalog
             .iter()
-            .filter(|(_, (p, chain))| *p == protocol && matches!(chain, Chain::Base))
+            .filter(|(_, (p, chain, _))| *p == protocol && matches!(chain, Chain::Base))
             .map(|(id, _)| id.to_string())
             .collect();
         bases_help_text(protocol, &bases)
@@ -104,8 +104,9 @@ pub(super) fn layered_chain(
     if list.iter().position(|&x| x == last) != Some(last_k) {
         return; // a cycle, already reported
     }
+    middle_links(c, names, (id, protocol), list, &elem);
     match names.catalog.get(&last) {
-        Some((_, Chain::Layered(_))) => c.at(
+        Some((_, Chain::Layered(_), _)) => c.at(
             &elem(last_k),
             format!(
                 "the chain of entry {id} ends with entry {last}, which is layered; a chain ends \
@@ -114,7 +115,7 @@ pub(super) fn layered_chain(
             "not a base entry",
             Some(bases_help()),
         ),
-        Some((p, Chain::Base)) if *p != protocol => c.at(
+        Some((p, Chain::Base, _)) if *p != protocol => c.at(
             &elem(last_k),
             format!(
                 "the chain of entry {id} ({protocol:?}) ends with base entry {last}, which is \
@@ -124,6 +125,66 @@ pub(super) fn layered_chain(
             Some(bases_help()),
         ),
         _ => {}
+    }
+}
+
+/// The layers of a chain: a layered provider passes the chain on and finds the layer
+/// below itself by where its provider stands in it, so every entry but the last is a
+/// layered entry of the chain's protocol, and no provider stands in it twice (the layer
+/// below it would be itself again). The entries' own chains play no part.
+fn middle_links(
+    c: &mut Checker<'_>,
+    names: &Names<'_>,
+    (id, protocol): (u32, Protocol),
+    list: &[u32],
+    elem: &dyn Fn(usize) -> Path,
+) {
+    let mut providers: Vec<(&str, u32)> = Vec::new();
+    for (k, &link) in list.iter().enumerate() {
+        if c.full() {
+            return;
+        }
+        let Some(&(p, chain, provider)) = names.catalog.get(&link) else {
+            continue;
+        };
+        if let Some(&(_, earlier)) = providers.iter().find(|(name, _)| *name == provider) {
+            c.at(
+                &elem(k),
+                format!(
+                    "provider `{provider}` stands twice in the chain of entry {id} (entries \
+                     {earlier} and {link}): a layered provider finds the layer below it by \
+                     where it stands in the chain, so each provider stands in it once"
+                ),
+                "provider twice",
+                None,
+            );
+            continue;
+        }
+        providers.push((provider, link));
+        if k + 1 == list.len() || k == 0 {
+            continue;
+        }
+        if matches!(chain, Chain::Base) {
+            c.at(
+                &elem(k),
+                format!(
+                    "the chain of entry {id} names base entry {link} before its end; every \
+                     entry of a chain but the last is a layered one"
+                ),
+                "base entry inside a chain",
+                None,
+            );
+        } else if p != protocol {
+            c.at(
+                &elem(k),
+                format!(
+                    "the chain of entry {id} ({protocol:?}) names entry {link}, which is \
+                     {p:?}; a chain stays within one protocol"
+                ),
+                "other protocol",
+                None,
+            );
+        }
     }
 }
 

@@ -214,7 +214,8 @@ fn step_refs(c: &mut Checker<'_>, ctx: &Ctx<'_>, step: &Step, path: Path) {
             }
             // Model choice: the switch lives in the base TCP provider,
             // so only a TCP entry routes to a SAN provider.
-            if let (Route::San(san), Some((Protocol::Udp, _))) = (via, ctx.names.catalog.get(entry))
+            if let (Route::San(san), Some((Protocol::Udp, ..))) =
+                (via, ctx.names.catalog.get(entry))
             {
                 c.at(
                     &field("via"),

@@ -151,6 +151,12 @@ fn scenario() -> Scenario {
                 set: Default::default(),
             },
             Provider {
+                name: "lsp".to_string(),
+                kind: ProviderKind::Transport,
+                model: "conforming".to_string(),
+                set: Default::default(),
+            },
+            Provider {
                 name: "dnsnsp".to_string(),
                 kind: ProviderKind::Namespace,
                 model: "conforming".to_string(),
@@ -172,7 +178,7 @@ fn scenario() -> Scenario {
             },
             CatalogEntry::Transport {
                 id: 1010,
-                provider: "msafd".to_string(),
+                provider: "lsp".to_string(),
                 protocol: Protocol::Tcp,
                 chain: Chain::Layered(vec![1010, 1001]),
             },

@@ -61,7 +61,8 @@ pub(super) struct Checker<'a> {
 pub(super) struct Names<'a> {
     pub(super) providers: BTreeMap<&'a str, &'a Provider>,
     pub(super) processes: BTreeSet<&'a str>,
-    pub(super) catalog: BTreeMap<u32, (Protocol, &'a Chain)>,
+    /// Transport entries by id: protocol, chain and provider name.
+    pub(super) catalog: BTreeMap<u32, (Protocol, &'a Chain, &'a str)>,
     /// The namespace versions each provider's catalog entries give it.
     pub(super) versions: BTreeMap<&'a str, BTreeSet<NspVersion>>,
 }
@@ -83,9 +84,10 @@ impl<'a> Names<'a> {
                     id,
                     protocol,
                     chain,
-                    ..
+                    provider,
                 } => {
-                    names.catalog.entry(*id).or_insert((*protocol, chain));
+                    let entry = (*protocol, chain, provider.as_str());
+                    names.catalog.entry(*id).or_insert(entry);
                 }
                 CatalogEntry::Namespace {
                     provider, version, ..
