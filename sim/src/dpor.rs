@@ -35,6 +35,9 @@ struct Frame {
     choice: Choice,
     /// Options to try here.
     backtrack: BTreeSet<u64>,
+    /// Every option the bound allows is to be tried here too (kept as a flag, not as a
+    /// set of them all: a decision among thousands of tasks, many times over).
+    every: bool,
     /// Options tried here.
     done: BTreeSet<u64>,
 }
@@ -86,6 +89,7 @@ impl Dpor {
             self.frames.push(Frame {
                 choice: *choice,
                 backtrack,
+                every: false,
                 done: BTreeSet::from([choice.chosen]),
             });
         }
@@ -103,20 +107,14 @@ impl Dpor {
         let allowed = |frame: &Frame, depth: usize, option: u64| {
             !frame.choice.preempts(option) || bound.is_none_or(|b| used[depth] < b)
         };
-        let races = if log.clock_entries() <= self.clocks_max {
+        let races = if log.analysable() && log.clock_entries() <= self.clocks_max {
             log.races()
         } else {
             // Too large a run to analyse within the memory allowed: every option of
             // every decision is tried, as the plain search tries them (sound, no
             // reduction for this run).
-            for (depth, frame) in self.frames.iter_mut().enumerate().skip(self.root_len) {
-                if frame.choice.kind == ChoiceKind::Pick {
-                    for option in 0..frame.choice.options {
-                        if allowed(frame, depth, option) {
-                            frame.backtrack.insert(option);
-                        }
-                    }
-                }
+            for frame in self.frames.iter_mut().skip(self.root_len) {
+                frame.every |= frame.choice.kind == ChoiceKind::Pick;
             }
             Vec::new()
         };
@@ -128,23 +126,27 @@ impl Dpor {
             if depth < self.root_len || depth >= self.frames.len() {
                 continue;
             }
-            let runnable = log.runnable_at(earlier);
-            let options: Vec<u64> = match runnable.binary_search(&wanted) {
-                Ok(at) => vec![at as u64],
-                Err(_) => (0..runnable.len() as u64).collect(),
-            };
             let frame = &mut self.frames[depth];
-            for option in options {
-                if allowed(frame, depth, option) {
-                    frame.backtrack.insert(option);
+            match log.runnable_at(earlier).binary_search(&wanted) {
+                Ok(at) if allowed(frame, depth, at as u64) => {
+                    frame.backtrack.insert(at as u64);
                 }
+                Ok(_) => {}
+                Err(_) => frame.every = true,
             }
         }
         // The deepest decision with an option left to try.
         self.next = None;
         for depth in (self.root_len..self.frames.len()).rev() {
             let frame = &mut self.frames[depth];
-            let Some(&option) = frame.backtrack.difference(&frame.done).next() else {
+            let listed = frame.backtrack.difference(&frame.done).next().copied();
+            // With `every`, the first allowed option not tried yet: the options tried
+            // are few (each took a run), so this walk is short.
+            let any = || {
+                (0..frame.choice.options)
+                    .find(|&o| !frame.done.contains(&o) && allowed(frame, depth, o))
+            };
+            let Some(option) = listed.or_else(|| frame.every.then(any).flatten()) else {
                 continue;
             };
             frame.done.insert(option);
@@ -260,8 +262,12 @@ mod tests {
     }
 
     fn plain(program: &[Vec<Op>]) -> (BTreeSet<End>, usize) {
+        plain_within(program, None)
+    }
+
+    fn plain_within(program: &[Vec<Op>], bound: Option<u32>) -> (BTreeSet<End>, usize) {
         let guide = Rc::new(RefCell::new(Guide::default()));
-        let mut dfs = Dfs::new(vec![], None);
+        let mut dfs = Dfs::new(vec![], bound);
         let (mut ends, mut runs) = (BTreeSet::new(), 0);
         while let Some(prefix) = dfs.next_prefix().map(<[u64]>::to_vec) {
             ends.insert(run(&guide, &prefix, program).0);
@@ -299,6 +305,16 @@ mod tests {
         let unanalysed = reduced_by(&program, Dpor::new(vec![], None).with_clocks_max(0));
         assert_eq!(unanalysed, plain(&program));
         assert_eq!(reduced(&program).1, 1);
+        // Within a preemption bound, every option the bound allows, as the plain search.
+        let three = vec![
+            vec![Op::Write(0), Op::Write(0)],
+            vec![Op::Write(1), Op::Write(1)],
+            vec![Op::Write(2)],
+        ];
+        for bound in [0, 1] {
+            let dpor = Dpor::new(vec![], Some(bound)).with_clocks_max(0);
+            assert_eq!(reduced_by(&three, dpor), plain_within(&three, Some(bound)));
+        }
     }
 
     #[test]

@@ -8,6 +8,10 @@
 
 use crate::engine::TaskId;
 
+/// The most runnable-task entries a log keeps over a run (64 MiB): a run of thousands
+/// of tasks and many decisions would otherwise keep every decision's whole list.
+pub const RUNNABLE_MAX: usize = 1 << 24;
+
 /// The object that stands for a task.
 pub fn task_object(task: TaskId) -> u64 {
     1 << 63 | u64::from(task.0)
@@ -32,6 +36,9 @@ pub struct StepLog {
     pub accesses: Vec<(u64, bool)>,
     /// The runnable tasks of the steps a decision chose, step after step.
     runnable: Vec<TaskId>,
+    /// The runnable lists grew past [`RUNNABLE_MAX`] and were no longer kept: the run
+    /// is not analysed for races ([`StepLog::analysable`]).
+    overflowed: bool,
     /// Tasks whose next step could have run but never did (killed while runnable, or
     /// runnable when the run stopped): the number of steps made before, the task and
     /// its home. Their races are found as if that step ran there.
@@ -44,6 +51,12 @@ impl StepLog {
         self.accesses.clear();
         self.runnable.clear();
         self.never_ran.clear();
+        self.overflowed = false;
+    }
+
+    /// Whether the log kept what the race analysis needs (see [`RUNNABLE_MAX`]).
+    pub fn analysable(&self) -> bool {
+        !self.overflowed
     }
 
     /// `task` could have run a step now, and never will.
@@ -61,8 +74,13 @@ impl StepLog {
     ) {
         let at = self.accesses.len();
         let from = self.runnable.len();
-        if decision.is_some() {
-            self.runnable.extend_from_slice(runnable);
+        if decision.is_some() && !self.overflowed {
+            if self.runnable.len() + runnable.len() > RUNNABLE_MAX {
+                self.overflowed = true;
+                self.runnable = Vec::new();
+            } else {
+                self.runnable.extend_from_slice(runnable);
+            }
         }
         self.steps.push(Step {
             task,
@@ -100,13 +118,16 @@ impl StepLog {
     /// Entries of the vector clocks [`StepLog::races`] keeps (a clock per step, an
     /// entry per task): its memory is four bytes each.
     pub fn clock_entries(&self) -> usize {
-        self.steps.len().saturating_mul(self.tasks())
+        // A clock per task as well: `races` keeps each task's latest one.
+        let tasks = self.tasks();
+        self.steps.len().max(tasks).saturating_mul(tasks)
     }
 
     /// The runnable tasks, sorted, when a decision chose step `index` (empty when it
     /// was the only one).
     pub fn runnable_at(&self, index: usize) -> &[TaskId] {
-        &self.runnable[self.steps[index].runnable.clone()]
+        let range = self.steps[index].runnable.clone();
+        self.runnable.get(range).unwrap_or(&[])
     }
 
     /// What step `index` touched.
@@ -224,5 +245,27 @@ impl StepLog {
             clocks.extend_from_slice(&clock);
         }
         races
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A log whose runnable lists outgrow [`RUNNABLE_MAX`] stops keeping them and says
+    /// it cannot be analysed, rather than growing with decisions × tasks.
+    #[test]
+    fn runnable_lists_past_the_cap_are_dropped() {
+        let mut log = StepLog::default();
+        let many = vec![TaskId(1); RUNNABLE_MAX / 2 + 1];
+        log.begin(TaskId(0), Some(0), &many, None);
+        assert!(log.analysable());
+        assert_eq!(log.runnable_at(0).len(), many.len());
+        log.begin(TaskId(1), Some(1), &many, None);
+        assert!(!log.analysable());
+        assert!(log.runnable_at(0).is_empty() && log.runnable_at(1).is_empty());
+        assert_eq!(log.runnable.capacity(), 0);
+        log.clear();
+        assert!(log.analysable());
     }
 }

@@ -116,7 +116,8 @@ fn run_one(
 
 /// A random or PCT sweep: runs `0..plan.runs` that belong to the shard.
 pub fn sampled(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swept {
-    let chunks: Vec<u64> = (0..plan.runs.div_ceil(CHUNK_RUNS)).collect();
+    // A range, not a list of the chunks: `--runs` may ask for up to 10^12.
+    let chunks = 0..plan.runs.div_ceil(CHUNK_RUNS);
     let chunk = |explorer: &mut Explorer, index: u64| {
         let mut tally = Tally::default();
         let mut recent = RecentStates::new();
