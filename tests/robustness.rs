@@ -270,3 +270,34 @@ fn output_writes_the_trace_and_never_the_scenario() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(dir.names(), ["busy.ron", "taken", "trace.txt"]);
 }
+
+/// A model file a scenario names must be a regular file: a FIFO (opening one waits for
+/// a writer) or a directory is refused at once with exit code 2.
+#[test]
+fn a_model_file_that_is_not_a_regular_file_is_refused_without_waiting() {
+    let dir = Scratch::new("model-fifo");
+    let fifo = dir.0.join("model.ron");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|status| status.success()) {
+        return; // no mkfifo here: the directory case below still runs elsewhere
+    }
+    std::fs::create_dir(dir.0.join("folder.ron")).expect("dir");
+    for model in ["model.ron", "folder.ron"] {
+        let scenario = format!(
+            "Scenario(name: \"m\", about: \"a model file that is not a file\", models: [\"{model}\"],\n\
+             providers: [Provider(name: \"msafd\", kind: Transport)],\n\
+             catalog: [Transport(id: 1001, provider: \"msafd\", protocol: Tcp)],\n\
+             processes: [Process(name: \"app\", threads: [Thread(name: \"t\", steps: [Startup, Cleanup])])])\n"
+        );
+        let path = dir.file("s.ron", scenario);
+        for command in ["check", "run"] {
+            let out = ws2sim(&[command, &path]);
+            assert_eq!(out.status.code(), Some(2), "{model} {command}");
+            assert!(
+                text(&out.stderr).contains("not a regular file"),
+                "{}",
+                text(&out.stderr)
+            );
+        }
+    }
+}

@@ -77,6 +77,15 @@ pub(crate) fn read_text(path: &Path, kind: FileKind) -> Result<String, ScenarioE
             cause,
         },
     };
+    // A model file's path comes from a file, not from the user's command line: only a
+    // regular file is opened there (opening a FIFO would wait for a writer forever).
+    if kind == FileKind::Model
+        && let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        let what = std::io::Error::other("not a regular file (a directory, a FIFO or a device)");
+        return Err(io(what));
+    }
     let file = std::fs::File::open(path).map_err(io)?;
     if let Ok(meta) = file.metadata()
         && meta.len() > MAX_FILE_BYTES
