@@ -38,6 +38,7 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("chain_cycle", Kind::Invalid, 14, 89),
     ("chain_non_base", Kind::Invalid, 15, 83),
     ("chain_provider_twice", Kind::Invalid, 16, 83),
+    ("provider_named_ws2_32", Kind::Invalid, 7, 24),
     ("chain_middle_base", Kind::Invalid, 16, 83),
     ("chain_middle_protocol", Kind::Invalid, 17, 83),
     ("unknown_model", Kind::Invalid, 10, 55),

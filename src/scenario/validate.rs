@@ -344,6 +344,18 @@ fn providers(c: &mut Checker<'_>, sc: &Scenario) {
         } else {
             seen.insert(p.name.as_str(), i);
         }
+        if p.name == crate::models::ws2::WS2_32 {
+            c.at(
+                &[Field("providers"), At(i), Field("name")],
+                format!(
+                    "`{}` names ws2_32 itself (`--provider-model {}=MODEL` swaps its model), \
+                     so no provider may take that name",
+                    p.name, p.name
+                ),
+                "reserved name",
+                Some("give the provider another name".to_string()),
+            );
+        }
         let whose = format!("provider `{}`", p.name);
         super::knobs::check_set(c, &[path[0], path[1], Field("set")], p.kind, &p.set, &whose);
         let from_file = sc.model_files.iter().find(|f| f.model.name == p.model);
