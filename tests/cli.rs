@@ -745,6 +745,22 @@ fn diff_shows_where_two_runs_part() {
     assert!(stdout(&out).contains("B: seed 0"));
     let out = ws2sim(&["diff", lesson, "--against-schedule", "not-a-token"]);
     assert_eq!(out.status.code(), Some(2));
+    // A token that reads but does not fit the scenario: refused, as `replay` refuses it,
+    // with no diff of a run it does not describe.
+    let misfit = format!("s1{}", "a".repeat(65));
+    for flags in [
+        ["--schedule", misfit.as_str(), "--against-seed", "0"],
+        ["--against-schedule", misfit.as_str(), "--seed", "0"],
+    ] {
+        let out = ws2sim(&[&["diff", lesson][..], &flags[..]].concat());
+        assert_eq!(out.status.code(), Some(2), "{flags:?}");
+        assert!(out.stdout.is_empty(), "{flags:?}");
+        let why = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            why.contains(&format!("{}: the schedule does not fit", flags[0])),
+            "{why}"
+        );
+    }
 }
 
 /// `ws2sim lesson` lists the guided path, `lesson N` prints one lesson with its answers

@@ -99,6 +99,21 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
         (Ok(run_a), Ok(run_b)) => (run_a, run_b),
         (Err(error), _) | (_, Err(error)) => return fail(&error.to_string()),
     };
+    // A token that does not fit the scenario gives a run it does not describe: no diff
+    // of that (as `replay` refuses it).
+    for (run, flag) in [(&run_a, "--schedule"), (&run_b, "--against-schedule")] {
+        if let Some(divergence) = &run.divergence {
+            let flag = if b_schedule.is_none() {
+                "--schedule"
+            } else {
+                flag
+            };
+            let file = args.file.display();
+            return fail(&format!(
+                "{flag}: the schedule does not fit {file}: {divergence}"
+            ));
+        }
+    }
     let path = args.file.display().to_string();
     let (name_a, name_b) = (describe(&run_a, &a), describe(&run_b, &b));
     let (report, same) = match args.format {
@@ -120,8 +135,9 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
     match &args.output {
         None => print(&report),
         Some(output) => {
+            let inputs = super::scenario_inputs(&args.file, &scenario);
             if let Err(error) =
-                crate::output::write_atomically("--output", output, report.as_bytes(), &args.file)
+                crate::output::write_atomically("--output", output, report.as_bytes(), &inputs)
             {
                 return fail(&error.to_string());
             }
