@@ -187,15 +187,20 @@ pub(crate) fn catalog_fields(variant: &str) -> Option<&'static [&'static str]> {
     }
 }
 
-/// The candidate closest to `wanted` (case-insensitive Damerau-Levenshtein), if close
-/// enough to be a likely misspelling. Ties go to the earlier candidate.
+/// The most candidates [`closest`] weighs: a file of tens of thousands of names with a
+/// misspelling on every line would otherwise be refused only after minutes.
+pub(crate) const CLOSEST_CANDIDATES_MAX: usize = 2_000;
+
+/// The candidate closest to `wanted` (case-insensitive Damerau-Levenshtein) among the
+/// first [`CLOSEST_CANDIDATES_MAX`], if close enough to be a likely misspelling. Ties
+/// go to the earlier candidate.
 pub(crate) fn closest<'a>(
     wanted: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let wanted_lower = wanted.to_lowercase();
     let mut best: Option<(f64, &'a str)> = None;
-    for candidate in candidates {
+    for candidate in candidates.into_iter().take(CLOSEST_CANDIDATES_MAX) {
         let score =
             strsim::normalized_damerau_levenshtein(&wanted_lower, &candidate.to_lowercase());
         if score >= 0.5 && best.is_none_or(|(b, _)| score > b) {
