@@ -1,5 +1,6 @@
-//! Files the CLI writes (`--output`): never half-written, never over the scenario it
-//! read (issue 7).
+//! Files the CLI writes (`--output`, `--html`): never half-written, never over a file
+//! the command reads (the scenario, its model files, shard documents), never over a
+//! file ws2sim did not write (issue 7).
 //!
 //! The text goes to a temporary file in the destination's own directory, is flushed to
 //! disk, then renamed over the destination: a reader sees the old file or the new one,
@@ -12,8 +13,17 @@ use std::path::{Path, PathBuf};
 /// Why an output file was not written.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
-    #[error("{flag} {path} is the scenario file this run reads; refusing to overwrite it")]
-    WouldOverwriteInput { flag: &'static str, path: String },
+    #[error("{flag} {path} is {what} this command reads; refusing to overwrite it")]
+    WouldOverwriteInput {
+        flag: &'static str,
+        path: String,
+        what: &'static str,
+    },
+    #[error(
+        "{flag} {path} exists and was not written by ws2sim; refusing to replace it (remove it \
+         or choose another path)"
+    )]
+    NotOurs { flag: &'static str, path: String },
     #[error(
         "{flag} {path} exists and is {what}, not a regular file; ws2sim replaces only regular files"
     )]
@@ -53,14 +63,22 @@ pub fn remove_pending() {
 /// Tries of a fresh temporary name before giving up (another process may race us).
 const TEMP_TRIES_MAX: u32 = 16;
 
-/// Writes `contents` to `path` atomically; refuses when `path` is `input` (the same file
-/// by any spelling: `./a/../x.ron`, a symbolic link, a hard link). `flag` names the
-/// option that gave the path, for the error.
+/// A file the command reads, and what it is for messages ("the scenario file").
+pub type Input = (PathBuf, &'static str);
+
+/// What ws2sim writes names itself within its first bytes (a trace's `ws2sim ·` line, a
+/// document's `"format": "ws2sim-…"`, a page's generator tag, a diagram's comment).
+const SIGNATURE_WITHIN: u64 = 1024;
+
+/// Writes `contents` to `path` atomically; refuses when `path` is one of `inputs` (the
+/// same file by any spelling: `./a/../x.ron`, a symbolic link, a hard link), and when
+/// it is a non-empty file that ws2sim did not write. `flag` names the option that gave
+/// the path, for the error.
 pub fn write_atomically(
     flag: &'static str,
     path: &Path,
     contents: &[u8],
-    input: &Path,
+    inputs: &[Input],
 ) -> Result<(), OutputError> {
     let shown = path.display().to_string();
     let io = |source| OutputError::Io {
@@ -68,8 +86,12 @@ pub fn write_atomically(
         path: shown.clone(),
         source,
     };
-    if same_file(path, input) {
-        return Err(OutputError::WouldOverwriteInput { flag, path: shown });
+    if let Some(&(_, what)) = inputs.iter().find(|(input, _)| same_file(path, input)) {
+        return Err(OutputError::WouldOverwriteInput {
+            flag,
+            path: shown,
+            what,
+        });
     }
     // Renaming over a device node, a FIFO, a directory or a symbolic link would replace
     // something ws2sim did not make (run as root, `--output /dev/null` would replace the
@@ -91,6 +113,9 @@ pub fn write_atomically(
                 path: shown,
                 what,
             });
+        }
+        if meta.len() > 0 && !written_by_ws2sim(path) {
+            return Err(OutputError::NotOurs { flag, path: shown });
         }
     }
     let dir = match path.parent() {
@@ -118,6 +143,14 @@ pub fn write_atomically(
         return Err(io(error));
     }
     Ok(())
+}
+
+/// Whether the file's first bytes name ws2sim (see [`SIGNATURE_WITHIN`]).
+fn written_by_ws2sim(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let read = File::open(path).and_then(|file| file.take(SIGNATURE_WITHIN).read_to_end(&mut head));
+    read.is_ok() && head.windows(6).any(|w| w == b"ws2sim")
 }
 
 /// A new file `.NAME.PID-N.tmp` next to the destination (`create_new`: never an
@@ -191,9 +224,21 @@ mod tests {
         let out = dir.join("trace.txt");
         let input = dir.join("s.ron");
         fs::write(&input, "scenario").expect("write");
-        write_atomically("--output", &out, b"first, longer text", &input).expect("written");
-        write_atomically("--output", &out, b"second", &input).expect("replaced");
-        assert_eq!(fs::read_to_string(&out).expect("read"), "second");
+        write_atomically(
+            "--output",
+            &out,
+            b"ws2sim: first, longer text",
+            &[(input.clone(), "the scenario file")],
+        )
+        .expect("written");
+        write_atomically(
+            "--output",
+            &out,
+            b"ws2sim: second",
+            &[(input.clone(), "the scenario file")],
+        )
+        .expect("replaced");
+        assert_eq!(fs::read_to_string(&out).expect("read"), "ws2sim: second");
         assert!(leftovers(&dir).is_empty());
         let _ = fs::remove_dir_all(&dir);
     }
@@ -215,7 +260,12 @@ mod tests {
             names.extend([link, hard]);
         }
         for name in names {
-            let error = write_atomically("--output", &name, b"trace", &input);
+            let error = write_atomically(
+                "--output",
+                &name,
+                b"trace",
+                &[(input.clone(), "the scenario file")],
+            );
             assert!(
                 matches!(error, Err(OutputError::WouldOverwriteInput { .. })),
                 "{name:?}: {error:?}"
@@ -232,7 +282,12 @@ mod tests {
         // The destination is a directory: refused before anything is written.
         let target = dir.join("taken");
         fs::create_dir_all(target.join("inside")).expect("dir");
-        let error = write_atomically("--output", &target, b"trace", &input);
+        let error = write_atomically(
+            "--output",
+            &target,
+            b"trace",
+            &[(input.clone(), "the scenario file")],
+        );
         assert!(
             matches!(error, Err(OutputError::NotRegular { .. })),
             "{error:?}"
@@ -240,7 +295,7 @@ mod tests {
         assert!(target.join("inside").is_dir());
         assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
         // A directory that does not exist: nothing is created.
-        let error = write_atomically("--output", &dir.join("no/such/dir/t.txt"), b"x", &input);
+        let error = write_atomically("--output", &dir.join("no/such/dir/t.txt"), b"x", &[]);
         assert!(matches!(error, Err(OutputError::Io { .. })), "{error:?}");
         let _ = fs::remove_dir_all(&dir);
     }
@@ -265,7 +320,12 @@ mod tests {
             targets.push(fifo);
         }
         for target in &targets {
-            let refused = write_atomically("--output", target, b"new", &input);
+            let refused = write_atomically(
+                "--output",
+                target,
+                b"new",
+                &[(input.clone(), "the scenario")],
+            );
             assert!(
                 matches!(refused, Err(OutputError::NotRegular { .. })),
                 "{}: {refused:?}",
@@ -279,8 +339,18 @@ mod tests {
                 .is_symlink()
         );
         assert_eq!(fs::read_to_string(&regular).expect("read"), "old");
-        write_atomically("--output", &regular, b"new", &input).expect("a regular file is replaced");
-        assert_eq!(fs::read_to_string(&regular).expect("read"), "new");
+        // A regular file is replaced once ws2sim wrote it, not before (it holds "old").
+        let refused = write_atomically("--output", &regular, b"new", &[]);
+        assert!(
+            matches!(refused, Err(OutputError::NotOurs { .. })),
+            "{refused:?}"
+        );
+        assert_eq!(fs::read_to_string(&regular).expect("read"), "old");
+        for ours in ["", "ws2sim \u{b7} a trace"] {
+            fs::write(&regular, ours).expect("write");
+            write_atomically("--output", &regular, b"new", &[]).expect("replaced");
+            assert_eq!(fs::read_to_string(&regular).expect("read"), "new");
+        }
         let _ = fs::remove_dir_all(&dir);
     }
 

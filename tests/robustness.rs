@@ -301,3 +301,32 @@ fn a_model_file_that_is_not_a_regular_file_is_refused_without_waiting() {
         }
     }
 }
+
+/// `--output` never replaces a file the run reads (a model file the scenario lists) nor
+/// a file ws2sim did not write; an empty file, or one ws2sim wrote, is replaced.
+#[test]
+fn output_replaces_only_what_ws2sim_wrote() {
+    let dir = Scratch::new("output-inputs");
+    let (scenario, model_path, model) = dir.own_model_lesson();
+    let notes = dir.file("notes.txt", "my notes\n");
+    for (target, why) in [
+        (&model_path, "is a model file this command reads"),
+        (&notes, "was not written by ws2sim"),
+    ] {
+        let out = ws2sim(&["run", &scenario, "--output", target]);
+        assert_eq!(out.status.code(), Some(2), "{target}");
+        assert!(text(&out.stderr).contains(why), "{}", text(&out.stderr));
+    }
+    assert_eq!(std::fs::read_to_string(&model_path).expect("read"), model);
+    assert_eq!(std::fs::read_to_string(&notes).expect("read"), "my notes\n");
+    let empty = dir.file("trace.txt", "");
+    for format in ["text", "json", "mermaid", "html"] {
+        let out = ws2sim(&["run", &scenario, "--format", format, "--output", &empty]);
+        assert_ne!(
+            out.status.code(),
+            Some(2),
+            "{format}: {}",
+            text(&out.stderr)
+        );
+    }
+}

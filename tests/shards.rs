@@ -242,3 +242,74 @@ proptest! {
         }
     }
 }
+
+/// `merge` reads the scenario and its model files again and replays every witness:
+/// shards sealed again after an edit of the scenario's name or of a witness, or made
+/// from another version of a model file, are refused; and `--html` never replaces a
+/// shard document it reads.
+#[test]
+fn merge_checks_names_witnesses_and_model_files_against_the_files_read_here() {
+    let dir = common::Scratch::new("merge-inputs");
+    let (scenario, model_path, model) = dir.own_model_lesson();
+    let shard = |k: u32| {
+        let spec = format!("{k}/2");
+        let args = ["explore", &scenario, "--runs", "300", "--shard", &spec];
+        let out = common::ws2sim(&[&args[..], &["--format", "json"]].concat());
+        serde_json::from_slice::<Value>(&out.stdout).expect("a shard document")
+    };
+    let docs = [shard(1), shard(2)];
+    let write = |docs: &[Value]| -> Vec<String> {
+        docs.iter()
+            .enumerate()
+            .map(|(i, doc)| {
+                let sealed = serde_json::to_string(&resealed(doc.clone())).expect("JSON");
+                dir.file(&format!("p{i}.json"), sealed)
+            })
+            .collect()
+    };
+    let merged = |paths: &[String], extra: &[&str]| {
+        let args: Vec<&str> = paths.iter().map(String::as_str).collect();
+        common::ws2sim(&[&["merge"][..], &args, extra].concat())
+    };
+    let paths = write(&docs);
+    assert_eq!(
+        merged(&paths, &[]).status.code(),
+        Some(1),
+        "the sweep fails"
+    );
+    // --html over a shard document it reads: refused, the document left as it was.
+    let before = std::fs::read(&paths[0]).expect("read");
+    let out = merged(&paths, &["--html", &paths[0]]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a shard document this command reads"));
+    assert_eq!(std::fs::read(&paths[0]).expect("read"), before);
+    let refused = |edit: &dyn Fn(&mut [Value]), why: &str| {
+        let mut edited = docs.clone();
+        edit(&mut edited);
+        let out = merged(&write(&edited), &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{why}: {stderr}");
+        assert!(stderr.contains(why), "{why}: {stderr}");
+    };
+    refused(
+        &|d| {
+            d.iter_mut()
+                .for_each(|d| d["header"]["scenario"] = "other".into())
+        },
+        "field `scenario` is not the name",
+    );
+    let witness = |d: &mut [Value]| {
+        for doc in d {
+            let decisions = &mut doc["tally"]["witnesses"][1]["decisions"];
+            // Decisions no run of the scenario makes: the command would not replay.
+            let wrong = vec![99; decisions.as_array().map_or(0, Vec::len)];
+            *decisions = wrong.into();
+        }
+    };
+    refused(&witness, "does not give here what the report says");
+    std::fs::write(&model_path, format!("{model}// edited\n")).expect("edit the model file");
+    refused(
+        &|_| {},
+        "the model files read here are not the ones the shards swept",
+    );
+}

@@ -201,8 +201,14 @@ pub fn explore(args: &ExploreArgs) -> ExitCode {
     match crate::explore::explore(&scenario, &file, &options) {
         Ok(report) => {
             if let Some(page) = &args.html
-                && let Err(code) =
-                    write_failure_page(&scenario, &args.file, &args.provider_model, &report, page)
+                && let Err(code) = write_failure_page(
+                    &scenario,
+                    &args.file,
+                    &args.provider_model,
+                    &report,
+                    page,
+                    &[],
+                )
             {
                 return code;
             }
@@ -224,6 +230,7 @@ fn write_failure_page(
     models: &[(String, String)],
     report: &crate::explore::report::Report,
     page: &Path,
+    shards: &[PathBuf],
 ) -> Result<(), ExitCode> {
     let Some(failure) = &report.failure else {
         eprintln!(
@@ -241,7 +248,13 @@ fn write_failure_page(
     };
     let run = crate::run::run(scenario, &options).map_err(|e| fail(&e.to_string()))?;
     let text = crate::render::html::render(scenario, &run, &file.display().to_string());
-    crate::output::write_atomically("--html", page, text.as_bytes(), file)
+    let mut inputs = super::scenario_inputs(file, scenario);
+    inputs.extend(
+        shards
+            .iter()
+            .map(|shard| (shard.clone(), "a shard document")),
+    );
+    crate::output::write_atomically("--html", page, text.as_bytes(), &inputs)
         .map_err(|e| fail(&e.to_string()))
 }
 
@@ -291,8 +304,14 @@ pub fn merge(args: &MergeArgs) -> ExitCode {
         Err(code) => return code,
     };
     if let Some(page) = &args.html
-        && let Err(code) =
-            write_failure_page(&scenario, &path, &report.header.models, &report, page)
+        && let Err(code) = write_failure_page(
+            &scenario,
+            &path,
+            &report.header.models,
+            &report,
+            page,
+            &args.files,
+        )
     {
         return code;
     }
@@ -339,5 +358,7 @@ fn verify(
         crate::explore::verify_failure(&scenario, header, failure)
             .map_err(|why| fail(&format!("the shard that reports the failure: {why}")))?;
     }
+    crate::explore::verify_merged(&scenario, report)
+        .map_err(|why| fail(&format!("the shards and {}: {why}", path.display())))?;
     Ok((scenario, path))
 }

@@ -405,6 +405,20 @@ pub(crate) fn load_with_models(
     Ok(scenario)
 }
 
+/// The files a command that loaded `scenario` from `file` reads: the scenario and the
+/// model files it lists (found in its folder) or `--provider-model` named (found from
+/// the working directory; both spellings are kept, a match on either refuses).
+pub(crate) fn scenario_inputs(file: &Path, scenario: &Scenario) -> Vec<crate::output::Input> {
+    let mut inputs = vec![(file.to_path_buf(), "the scenario file")];
+    let folder = file.parent().unwrap_or(Path::new(""));
+    for model in &scenario.model_files {
+        let listed = Path::new(&model.path);
+        inputs.push((folder.join(listed), "a model file"));
+        inputs.push((listed.to_path_buf(), "a model file"));
+    }
+    inputs
+}
+
 /// The files `check` reads: each file named, and the `.ron` files under each folder
 /// named (sorted, folders walked to a bounded depth, symbolic links not followed).
 fn ron_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
@@ -487,8 +501,9 @@ fn run_file(
     match output {
         None => print(&text),
         Some(path) => {
+            let inputs = scenario_inputs(file, &scenario);
             if let Err(error) =
-                crate::output::write_atomically("--output", path, text.as_bytes(), file)
+                crate::output::write_atomically("--output", path, text.as_bytes(), &inputs)
             {
                 return fail(&error.to_string());
             }

@@ -291,6 +291,51 @@ pub fn verify_failure(
     Ok(())
 }
 
+/// Checks a merged report against `scenario` as read here, beyond its failure: the
+/// model files are the ones the shards swept (their digests), the scenario is the one
+/// the report names, and each replay command the report prints gives what it shows
+/// (that ending, or a violation of that contract).
+pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String> {
+    let header = &report.header;
+    if header.scenario != scenario.name {
+        return Err("field `scenario` is not the name of the scenario read here".to_string());
+    }
+    let read: Vec<(&str, &str)> = scenario
+        .model_files
+        .iter()
+        .map(|f| (f.path.as_str(), f.digest.as_str()))
+        .collect();
+    let swept: Vec<(&str, &str)> = header
+        .model_files
+        .iter()
+        .map(|f| (f.file.as_str(), f.digest.as_str()))
+        .collect();
+    if read != swept {
+        return Err(
+            "the model files read here are not the ones the shards swept (field \
+             `model_files`: a file changed, or another one is named)"
+                .to_string(),
+        );
+    }
+    let mut explorer = Explorer::new(scenario, &header.models).map_err(|e| e.to_string())?;
+    for witness in &report.witnesses {
+        let schedule = Schedule::new(witness.decisions.clone());
+        let (scheduler, divergence) = ReplayScheduler::new(&schedule);
+        let run = explorer.run(move || Box::new(scheduler));
+        let shows = match &witness.shows {
+            tally::Shows::Ending(ending) => run.ending == *ending,
+            tally::Shows::Contract(contract) => run.violated.contains(&contract.as_str()),
+        };
+        if divergence.borrow().is_some() || !shows {
+            return Err(format!(
+                "the schedule of run {} does not give here what the report says it shows ({:?})",
+                witness.run, witness.shows
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Shrinks a failing schedule and describes it: contract, sizes, trace, replay.
 fn describe(scenario: &Scenario, header: &Header, decisions: &[u64], run: u64) -> Failure {
     let mut explorer = Explorer::new(scenario, &header.models)

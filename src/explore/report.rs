@@ -125,6 +125,10 @@ pub struct Report {
     pub coverage: Coverage,
     pub failure: Option<Failure>,
     pub divergence: Option<RunDivergence>,
+    /// The schedules the replay commands above give (`merge` replays each, trusting
+    /// no document).
+    #[serde(skip)]
+    pub witnesses: Vec<crate::explore::tally::Witness>,
 }
 
 impl Report {
@@ -179,6 +183,7 @@ impl Report {
             divergence: tally
                 .divergence
                 .map(|(run, divergence)| RunDivergence { run, divergence }),
+            witnesses: tally.witnesses,
         }
     }
 

@@ -67,6 +67,20 @@ impl Scratch {
         path.display().to_string()
     }
 
+    /// The own-provider-model lesson and its model file, copied here side by side:
+    /// (the scenario's path, the model file's path, the model file's text).
+    pub fn own_model_lesson(&self) -> (String, String, String) {
+        let lesson = "scenarios/teach/own-provider-model.ron";
+        let own = std::fs::read_to_string(lesson).expect("lesson");
+        let scenario = self.file(
+            "s.ron",
+            own.replace("../../models/acme-tcp.ron", "acme.ron"),
+        );
+        let model = std::fs::read_to_string("models/acme-tcp.ron").expect("model");
+        let model_path = self.file("acme.ron", &model);
+        (scenario, model_path, model)
+    }
+
     pub fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(&self.0)
             .expect("readable")
