@@ -21,6 +21,14 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
         choice: "A layered provider passes sockets through: the application holds the base provider's handle, so send, receive and close reach the base provider directly.",
     },
     ModelChoice {
+        topic: "Protocol chains",
+        choice: "A layered provider passes the chain it was handed on to the layer below, and a layer finds the next one down by where its provider stands in that chain; the base is handed its own entry. The entries in between are layered entries of the chain's protocol whose own chains play no part, and no provider stands twice in one chain.",
+    },
+    ModelChoice {
+        topic: "A failed lower start-up in WSPSocket",
+        choice: "When a layered provider's WSPSocket starts the layer below itself (a chain other than the one it started for) and that start-up fails, WSPSocket fails with WSAENETDOWN, a code WSPSocket documents, whatever the lower WSPStartup returned.",
+    },
+    ModelChoice {
         topic: "Direct SPI start-up of an LSP",
         choice: "A `Spi` WSPStartup on a layered provider names no catalog entry, so it starts no layer below; the layer below starts with the LSP's first WSPSocket.",
     },

@@ -95,6 +95,11 @@ const CASES: &[(&str, &[u64], &str)] = &[
         "<- p0!WSPCloseSocket (#22)                         -> SOCKET_ERROR, WSAENOTSOCK (10038)",
     ),
     (
+        "lsp-lazy-lower-start-fails.ron",
+        &[0],
+        "lsp!WSPSocket(entry 1011)                          -> SOCKET_ERROR, WSAENETDOWN (10050)",
+    ),
+    (
         "chains-cross.ron",
         &[0],
         "inner!WSPStartup(entry 1020) [from outer]        -> 0 [refcount 0->1]\n#9  t=0 app/main          . . . LoadLibrary(msafd.dll)",

@@ -134,10 +134,11 @@ pub async fn socket_below(
     let Some((next, lower)) = next_layer(cx, provider, entry) else {
         return Below::Base;
     };
-    if lower_starts(cx, provider, lower) == 0
-        && let Err(error) = start_lower(cx, provider, entry).await
-    {
-        return Below::Failed(error);
+    // The lower start-up's own code (WSA_NOT_ENOUGH_MEMORY, ...) is not one WSPSocket
+    // documents (`spi.return_convention`): WSAENETDOWN, as the switch answers (model
+    // choice "A failed lower start-up in WSPSocket").
+    if lower_starts(cx, provider, lower) == 0 && start_lower(cx, provider, entry).await.is_err() {
+        return Below::Failed(WSAENETDOWN);
     }
     match Box::pin(transport::wsp_socket(cx, lower, next, san)).await {
         Ok(handle) => Below::Socket(handle),
