@@ -559,7 +559,7 @@ fn session_call(
         if let Some(message) = message {
             report.violation(facts, index, || message);
         }
-        session.ended_at = Some(index);
+        // Nothing ended here: a session that was never opened has no end to point at.
         return;
     };
     session.ended_at = Some(index);
