@@ -185,3 +185,63 @@ fn an_operation_issued_during_the_final_cleanup_is_checked() {
     assert_eq!(violated(mutant), ["wsp.cleanup.overlapped_aborted"]);
     assert!(violated(Vec::new()).is_empty());
 }
+
+/// A session's ends are described by what happened to it: ending a session that no
+/// NSPv2Startup opened does not make it "already ended" there, so a later rundown of it
+/// is reported as one of a session never opened.
+#[test]
+fn an_end_of_a_session_never_opened_is_not_its_end() {
+    let text = r#"Scenario(name: "ends", about: "Ends of a session never opened.",
+        providers: [Provider(name: "mailnsp", kind: Namespace)],
+        catalog: [Namespace(provider: "mailnsp", namespace: 37, version: V2)],
+        processes: [Process(name: "host", threads: [Thread(name: "main", steps: [
+            Spi(provider: "mailnsp", call: NSPv2Cleanup),
+            Spi(provider: "mailnsp", call: NSPv2ClientSessionRundown),
+        ])])])"#;
+    let scenario = ws2sim::scenario::load_str("ends.ron", text).expect("valid");
+    let outcome = run(&scenario, &RunOptions::default()).expect("runs");
+    let ends_once: Vec<&str> = outcome
+        .verdict
+        .violations
+        .iter()
+        .filter(|v| v.contract == "nspv2.session.ends_once")
+        .map(|v| v.message.as_str())
+        .collect();
+    assert_eq!(ends_once.len(), 1, "{ends_once:?}");
+    assert!(
+        ends_once[0].contains("which no NSPv2Startup opened"),
+        "{ends_once:?}"
+    );
+    assert!(!ends_once[0].contains("already ended"), "{ends_once:?}");
+}
+
+/// Each violation the text trace reports "at #N" points at a line the trace shows: a
+/// return printed on its call's line is named by the call's number (every mutant on
+/// every shipped scenario of its kind, seed 0).
+#[test]
+fn every_violation_points_at_a_line_the_trace_shows() {
+    for (name, scenario) in common::shipped() {
+        for model in MODELS.iter().filter(|m| m.breaks().is_some()) {
+            if !scenario.providers.iter().any(|p| p.kind == model.kind) {
+                continue;
+            }
+            let Ok(outcome) = run(&scenario, &with_model(&scenario, model, 0)) else {
+                continue;
+            };
+            let text = ws2sim::render::text::render(&scenario, &outcome, &name);
+            for line in text.lines().filter(|l| l.starts_with("violation of ")) {
+                let number = line
+                    .split(" at #")
+                    .nth(1)
+                    .and_then(|rest| rest.split(' ').next())
+                    .expect("a violation names its event");
+                let shown = format!("#{number} ");
+                assert!(
+                    text.lines().any(|l| l.starts_with(&shown)),
+                    "{name} with {}: {line}",
+                    model.name
+                );
+            }
+        }
+    }
+}

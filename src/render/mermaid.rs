@@ -130,7 +130,7 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
             lines.push(format!(
                 "    Note over {thread}: violation of {} at #{}: {}",
                 violation.contract,
-                violation.event,
+                super::text::shown_at(&run.events, violation.event),
                 clean(&violation.message)
             ));
         }

@@ -443,6 +443,21 @@ fn find_return(events: &[Event], from: usize, id: u32) -> Option<usize> {
         .map(|offset| from + offset)
 }
 
+/// The number the trace shows for event `index`: a return printed on its call's line
+/// (no other thread's event between them) is shown at its call.
+pub(crate) fn shown_at(events: &[Event], index: usize) -> usize {
+    let Some(EventKind::Return { id, .. }) = events.get(index).map(|e| &e.kind) else {
+        return index;
+    };
+    let call = events[..index]
+        .iter()
+        .rposition(|e| matches!(e.kind, EventKind::Call { id: c, .. } if c == *id));
+    match call {
+        Some(at) if !interleaved(events, at, index) => at,
+        _ => index,
+    }
+}
+
 /// Whether another thread's event lies between a call and its return.
 fn interleaved(events: &[Event], call: usize, ret: usize) -> bool {
     let owner = (events[call].process, events[call].thread);

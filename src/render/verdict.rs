@@ -60,7 +60,8 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str, list
         let _ = writeln!(out, "  {:<width$}  {status}", check.contract);
     }
     for violation in &run.verdict.violations {
-        let seeds = contract::find(violation.contract)
+        let found = contract::find(violation.contract);
+        let seeds = found
             .map(|c| {
                 c.seeds
                     .iter()
@@ -69,6 +70,8 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str, list
                     .join(", ")
             })
             .unwrap_or_default();
+        // A rule that fills a silence of the seeds with a model choice says so.
+        let choice = found.is_some_and(|c| c.model_choice.is_some());
         let who = match violation.thread {
             Some(tid) => format!(
                 "{}/{}",
@@ -80,13 +83,20 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str, list
         let id = violation.contract;
         let source = if seeds.is_empty() {
             format!("a model choice: no seed document states this rule (`ws2sim explain {id}`)")
+        } else if choice {
+            format!(
+                "the rule comes from {seeds}, with a model choice where they are silent \
+                 (`ws2sim explain {id}` quotes both)"
+            )
         } else {
             format!("the rule comes from {seeds} (`ws2sim explain {id}` quotes it)")
         };
         let _ = writeln!(
             out,
             "\nviolation of {id} at #{} (t={} {who}):\n  {}\n  {source}",
-            violation.event, violation.time, violation.message
+            super::text::shown_at(&run.events, violation.event),
+            violation.time,
+            violation.message
         );
     }
     out.push('\n');
