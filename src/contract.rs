@@ -416,9 +416,9 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::Nspv2OptionalStub,
-        rule: "NSPv2Startup, NSPv2Cleanup and NSPv2ClientSessionRundown are optional: an unimplemented one is reached through a stub that returns WSAEOPNOTSUPP, never through a NULL entry of the NSPV2_ROUTINE table. The three lookup routines are required.",
+        rule: "NSPv2Startup, NSPv2Cleanup and NSPv2ClientSessionRundown are optional: an unimplemented one is reached through a stub that returns WSAEOPNOTSUPP, never through a NULL entry of the NSPV2_ROUTINE table, and only a provider that does not need it leaves one out (a session end answered WSAEOPNOTSUPP leaves no block of that session behind). The three lookup routines are required.",
         seeds: &[NspV2Cleanup, NspV2ClientSessionRundown],
-        source: "000 (and 001 for NSPv2ClientSessionRundown): \"If the NSPv2Cleanup function isn't implemented, then calls to that function should be intercepted by a stub function that returns WSAEOPNOTSUPP. The NSPv2 function pointer to the unimplemented NSPv2Cleanup function in the NSPV2_ROUTINE structure should point be to the stub function.\"",
+        source: "000 (and 001 for NSPv2ClientSessionRundown): \"If the NSPv2Cleanup function isn't implemented, then calls to that function should be intercepted by a stub function that returns WSAEOPNOTSUPP. The NSPv2 function pointer to the unimplemented NSPv2Cleanup function in the NSPV2_ROUTINE structure should point be to the stub function.\" 000: \"The NSPv2Startup, NSPv2ClientSessionRundown, and NSPv2Cleanup functions are optional, dependent on the requirements of the NSPv2 provider.\"",
         model_choice: Some(
             "ws2_32 checks only the three lookup routines (WSAAdvertiseProvider fails with WSAEINVAL without them) and calls the others through the table as given: a NULL entry is an access violation that ends the host, and every session dies with it.",
         ),

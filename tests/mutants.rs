@@ -245,3 +245,28 @@ fn every_violation_points_at_a_line_the_trace_shows() {
         }
     }
 }
+
+/// `nspv2.optional_stub`'s second half: stubs for the routines that end a session are
+/// caught when the provider's NSPv2Startup keeps a block per session, and not when it
+/// frees it there (conforming) or keeps nothing (`conforming_minimal`).
+#[test]
+fn a_stubbed_session_end_is_caught_only_where_the_session_keeps_memory() {
+    let path = "scenarios/contracts/nspv2-stub-end-keeps-session.ron";
+    let scenario = ws2sim::scenario::load_file(std::path::Path::new(path)).expect("loads");
+    for seed in 0..20 {
+        let violated = |model: Option<&str>| {
+            let options = RunOptions {
+                seed: Some(seed),
+                models: model
+                    .map(|m| vec![("mailnsp".to_string(), m.to_string())])
+                    .unwrap_or_default(),
+                ..RunOptions::default()
+            };
+            run(&scenario, &options).expect("runs").verdict.violated()
+        };
+        assert_eq!(violated(None), ["nspv2.optional_stub"], "seed {seed}");
+        for model in ["conforming", "conforming_minimal"] {
+            assert!(violated(Some(model)).is_empty(), "{model} seed {seed}");
+        }
+    }
+}

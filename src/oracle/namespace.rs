@@ -603,8 +603,63 @@ pub fn ends_once(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// `nspv2.optional_stub` (seeds 000, 001): no NULL optional entry in the table a host
 /// hands WSAAdvertiseProvider, and no call through one.
 pub fn optional_stub(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    // Session blocks held: by (host, provider, client), and which key each block has.
+    let mut blocks: BTreeMap<(Pid, ProviderIx, Pid), u32> = BTreeMap::new();
+    let mut block_key: BTreeMap<ResourceId, (Pid, ProviderIx, Pid)> = BTreeMap::new();
     for (index, event) in facts.events.iter().enumerate() {
         match &event.kind {
+            EventKind::Acquire {
+                resource,
+                provider,
+                what: Resource::SessionMemory { client },
+            } => {
+                let key = (event.process, *provider, *client);
+                *blocks.entry(key).or_default() += 1;
+                block_key.insert(*resource, key);
+            }
+            EventKind::Release { resource, .. } => {
+                if let Some(key) = block_key.remove(resource)
+                    && let Some(count) = blocks.get_mut(&key)
+                {
+                    *count = count.saturating_sub(1);
+                }
+            }
+            EventKind::Return {
+                id,
+                error: Some(WSAEOPNOTSUPP),
+                ..
+            } => {
+                let Some((_, call)) = facts.call_of(*id) else {
+                    continue;
+                };
+                let (Call::NSPv2Cleanup {
+                    provider,
+                    session_of,
+                    ..
+                }
+                | Call::NSPv2ClientSessionRundown {
+                    provider,
+                    session_of,
+                    ..
+                }) = call
+                else {
+                    continue;
+                };
+                // 000: the routines are optional "dependent on the requirements of the
+                // NSPv2 provider": one that keeps memory for a session needs its end.
+                report.exercised();
+                let key = (event.process, *provider, *session_of);
+                if blocks.get(&key).is_some_and(|&n| n > 0) {
+                    report.violation(facts, index, || {
+                        format!(
+                            "{}!{} for {}'s session answered WSAEOPNOTSUPP (not implemented) while the provider still held that session's block: a provider whose NSPv2Startup keeps memory for a session must implement the routines that end it and free it there",
+                            facts.provider(*provider),
+                            call.name(),
+                            facts.process(*session_of)
+                        )
+                    });
+                }
+            }
             EventKind::Call {
                 call:
                     Call::WSAAdvertiseProvider {
