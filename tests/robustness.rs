@@ -330,3 +330,19 @@ fn output_replaces_only_what_ws2sim_wrote() {
         );
     }
 }
+
+/// A byte-order mark before the text, as Windows editors often write one, is not part
+/// of the scenario or of a model file: both read as they would without it.
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let dir = Scratch::new("bom");
+    let (scenario, model_path, model) = dir.own_model_lesson();
+    let bom = |text: String| [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat();
+    let lesson = std::fs::read_to_string(&scenario).expect("read");
+    std::fs::write(&scenario, bom(lesson)).expect("write");
+    std::fs::write(&model_path, bom(model)).expect("write");
+    let out = ws2sim(&["check", &scenario]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = ws2sim(&["run", &scenario, "--format", "json"]);
+    assert_ne!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
