@@ -39,6 +39,7 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("chain_non_base", Kind::Invalid, 15, 83),
     ("chain_provider_twice", Kind::Invalid, 16, 83),
     ("provider_named_ws2_32", Kind::Invalid, 7, 24),
+    ("name_bidi_override", Kind::Invalid, 9, 23),
     ("chain_middle_base", Kind::Invalid, 16, 83),
     ("chain_middle_protocol", Kind::Invalid, 17, 83),
     ("unknown_model", Kind::Invalid, 10, 55),

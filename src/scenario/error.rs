@@ -139,7 +139,7 @@ impl Located {
     /// A single problem in `text`.
     pub(crate) fn one(file: &str, text: &str, problem: Problem) -> Located {
         Located {
-            src: NamedSource::new(file, text.to_string()),
+            src: NamedSource::new(file, super::text::quotable(text)),
             problems: vec![problem],
             omitted: None,
         }

@@ -67,7 +67,54 @@ fn check(c: &mut Checker<'_>, path: &[PathSeg<'_>], value: &str, rule: Rule) {
             "control character",
             Some("remove it (write a visible character instead)".to_string()),
         );
+    } else if let Some(bad) = value.chars().find(|ch| hides_text(*ch)) {
+        c.at(
+            path,
+            format!(
+                "{what} holds U+{:04X}, a character that is invisible or turns the direction \
+                 of the text after it; a printed name would not show what it is",
+                u32::from(bad)
+            ),
+            "invisible character",
+            Some("remove it".to_string()),
+        );
     }
+}
+
+/// The file's text as an error report quotes it: each control character (but line
+/// ends and tabs) and each character [`hides_text`] becomes a visible one of the same
+/// length in UTF-8 (`?`, `¿` or U+FFFD), so that the quote moves nothing on the
+/// terminal and every offset into the text still holds.
+pub(crate) fn quotable(text: &str) -> String {
+    text.chars()
+        .map(|ch| match ch {
+            '\n' | '\r' | '\t' => ch,
+            _ if ch.is_control() || hides_text(ch) => match ch.len_utf8() {
+                1 => '?',
+                2 => '\u{BF}',
+                _ => '\u{FFFD}',
+            },
+            _ => ch,
+        })
+        .collect()
+}
+
+/// Format and separator characters that print as nothing or reorder what follows them
+/// (zero-width spaces and joiners, direction marks, embeddings, overrides and isolates,
+/// line and paragraph separators, the byte-order mark inside a text).
+pub(crate) fn hides_text(ch: char) -> bool {
+    matches!(
+        ch,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
 }
 
 /// Every name and text of the scenario.
@@ -113,6 +160,24 @@ pub(super) fn names(c: &mut Checker<'_>, sc: &Scenario) {
                     return;
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod quoting {
+    use super::quotable;
+
+    /// The quote of a text shows no control or hiding character and keeps every byte
+    /// offset (error spans point into it).
+    #[test]
+    fn quoted_text_hides_nothing_and_keeps_its_offsets() {
+        let text = "a\u{1b}[31m b\u{202e}c d\u{ad}e f\u{200b}g\n\th";
+        let quoted = quotable(text);
+        assert_eq!(quoted.len(), text.len());
+        assert_eq!(quoted, "a?[31m b\u{fffd}c d\u{bf}e f\u{fffd}g\n\th");
+        for (i, _) in text.char_indices() {
+            assert!(quoted.is_char_boundary(i));
         }
     }
 }

@@ -229,7 +229,7 @@ impl<'a> Checker<'a> {
             (_, true) => Some(Omitted(None)),
         };
         Err(Located {
-            src: miette::NamedSource::new(self.file, self.index.text().to_string()),
+            src: miette::NamedSource::new(self.file, super::text::quotable(self.index.text())),
             problems: self.problems,
             omitted,
         })
