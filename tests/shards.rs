@@ -177,6 +177,20 @@ fn edited_and_resealed_documents_are_refused_by_their_fields() {
         "tally.first_failure",
     );
     refused(|d| d[1]["scenario_digest"] = "0".into(), "another sweep");
+    // A reduction only an exhaustive search makes, and a PCT depth past the limit.
+    refused(
+        |d| d[0]["header"]["reduction"] = "dpor".into(),
+        "header.strategy",
+    );
+    refused(
+        |d| {
+            let header = &mut d[0]["header"];
+            header["strategy"] = "pct".into();
+            header["depth"] = 1_000_000.into();
+            header["pct_steps"] = 10.into();
+        },
+        "header.strategy",
+    );
 }
 
 /// A schedule of an exhaustive unit ends one way: a unit whose endings overlap (here

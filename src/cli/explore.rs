@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use super::{fail, load_with_models, parse_assignment, print};
 use crate::explore::shard::{self, ShardDoc};
-use crate::explore::{ExploreOptions, Shard, Strategy, check};
+use crate::explore::{DEPTH_MAX, ExploreOptions, Shard, Strategy, check};
 
 /// How `explore` and `merge` print their report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -99,10 +99,10 @@ fn options(args: &ExploreArgs) -> Result<ExploreOptions, String> {
         );
     }
     if let Some(depth) = args.depth
-        && !(1..=MAX_DEPTH).contains(&depth)
+        && !(1..=DEPTH_MAX).contains(&depth)
     {
         return Err(format!(
-            "--depth is {depth}; it must be between 1 and {MAX_DEPTH}"
+            "--depth is {depth}; it must be between 1 and {DEPTH_MAX}"
         ));
     }
     if args.runs == Some(0) {
@@ -158,7 +158,6 @@ fn options(args: &ExploreArgs) -> Result<ExploreOptions, String> {
 
 /// Largest PCT depth: each draws a change point, and a bug of depth 1,000 is beyond what
 /// a sweep can hope to find.
-const MAX_DEPTH: u32 = 1_000;
 /// Most `--jobs` accepted (the pool starts at most four threads per core).
 const MAX_JOBS: usize = 1_024;
 

@@ -61,16 +61,19 @@ fn header(doc: &ShardDoc) -> Result<(), String> {
         format!("{} is not between 1 and {MAX_RUNS}", h.runs)
     })?;
     let (preemptions, depth, pct) = (h.preemptions.is_some(), h.depth, h.pct_steps);
+    let reduced = h.reduction.is_some();
     let fits = match h.strategy {
-        Strategy::Random => !preemptions && depth.is_none() && pct.is_none(),
+        Strategy::Random => !preemptions && !reduced && depth.is_none() && pct.is_none(),
         Strategy::Pct => {
-            !preemptions && depth.is_some_and(|d| d >= 1) && pct.is_some_and(|s| s >= 1)
+            let depth_ok = depth.is_some_and(|d| (1..=super::DEPTH_MAX).contains(&d));
+            !preemptions && !reduced && depth_ok && pct.is_some_and(|s| s >= 1)
         }
         Strategy::Exhaustive => h.seed == 0 && depth.is_none() && pct.is_none(),
     };
     ensure(fits, "header.strategy", || {
         format!(
-            "{:?} does not go with the header's seed, preemptions, depth and pct_steps",
+            "{:?} does not go with the header's seed, preemptions, reduction, depth and \
+             pct_steps",
             h.strategy
         )
     })

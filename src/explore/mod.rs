@@ -37,6 +37,8 @@ pub const EXHAUSTIVE_RUNS_DEFAULT: u64 = 1_000_000;
 pub const PREEMPTIONS_DEFAULT: u32 = 2;
 /// The PCT depth unless `--depth` says otherwise.
 pub const DEPTH_DEFAULT: u32 = 3;
+/// The largest PCT depth a sweep takes (`--depth`; a shard header saying more is refused).
+pub const DEPTH_MAX: u32 = 1_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -156,7 +158,7 @@ fn plan(
         bound("--runs", runs, check::MAX_RUNS)?;
     }
     if let Some(depth) = options.depth {
-        bound("--depth", u64::from(depth), 1_000)?;
+        bound("--depth", u64::from(depth), u64::from(DEPTH_MAX))?;
     }
     let pct_steps = if pct { Some(probe()?) } else { None };
     run::resolve_models(scenario, &options.models)?;
