@@ -346,3 +346,33 @@ fn a_byte_order_mark_is_skipped() {
     let out = ws2sim(&["run", &scenario, "--format", "json"]);
     assert_ne!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
+
+/// An empty model file is told what a model file starts with (not a scenario's
+/// fields); help written to a full disk is an error like any other output (exit 2).
+#[test]
+fn empty_model_files_and_help_on_a_full_disk() {
+    let dir = Scratch::new("empty-model");
+    let model = dir.file("empty.ron", "");
+    let out = ws2sim(&["check", &model]);
+    assert_eq!(out.status.code(), Some(2));
+    let _ = text(&out.stderr);
+    let scenario = dir.file(
+        "s.ron",
+        "Scenario(name: \"e\", about: \"x\", models: [\"empty.ron\"],\n\
+         providers: [Provider(name: \"msafd\", kind: Transport)],\n\
+         catalog: [Transport(id: 1001, provider: \"msafd\", protocol: Tcp)],\n\
+         processes: [Process(name: \"a\", threads: [Thread(name: \"t\", steps: [Startup])])])\n",
+    );
+    let out = ws2sim(&["check", &scenario]);
+    assert_eq!(out.status.code(), Some(2));
+    let why = text(&out.stderr);
+    assert!(why.contains("a model file starts `Model("), "{why}");
+    if let Ok(full) = std::fs::File::options().write(true).open("/dev/full") {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+            .arg("--help")
+            .stdout(full)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    }
+}

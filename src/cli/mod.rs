@@ -352,7 +352,14 @@ fn usage_error(error: clap::Error) -> ExitCode {
             | ErrorKind::DisplayVersion
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     ) {
-        let _ = error.print();
+        // Help asked for goes to standard output, written as every other output is (a
+        // full disk is an error, exit 2); on a terminal, clap's own colours.
+        let asked = error.kind() != ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand;
+        if asked && !std::io::stdout().is_terminal() {
+            print(&error.render().to_string());
+        } else {
+            let _ = error.print();
+        }
         return if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
             ExitCode::from(BAD_INPUT)
         } else {

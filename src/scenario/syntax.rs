@@ -202,10 +202,16 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
                 format!("the file holds only comments; expected a `{name}(...)`")
             },
             "empty",
-            Some(format!(
-                "a scenario starts `{name}(name: \"...\", about: \"...\", providers: [...], \
-                 processes: [...])`"
-            )),
+            Some(if *name == "Model" {
+                "a model file starts `Model(name: \"...\", kind: Transport, about: \"...\", \
+                 set: (...))`"
+                    .to_string()
+            } else {
+                format!(
+                    "a scenario starts `{name}(name: \"...\", about: \"...\", providers: \
+                     [...], processes: [...])`"
+                )
+            }),
         ),
         Error::ExpectedDifferentStructName { expected, found } => p(
             start..end,
