@@ -270,3 +270,50 @@ fn a_stubbed_session_end_is_caught_only_where_the_session_keeps_memory() {
         }
     }
 }
+
+/// Violations about a SAN provider's start-up name the call seed 004 says the switch
+/// makes, WSPStartupEx: a restart refused after the final clean-up, and a WSPCleanup
+/// with no start-up to match.
+#[test]
+fn san_start_up_violations_name_wsp_startup_ex() {
+    let san = |steps: &str, set: &str| {
+        format!(
+            "Scenario(name: \"san\", about: \"x\",\n\
+             providers: [Provider(name: \"msafd\", kind: Transport), Provider(name: \"sandrv\", kind: San{set})],\n\
+             catalog: [Transport(id: 1001, provider: \"msafd\", protocol: Tcp)],\n\
+             processes: [Process(name: \"app\", threads: [Thread(name: \"main\", steps: [{steps}])])])\n"
+        )
+    };
+    let restart = san(
+        "Startup, Socket(name: \"s\", entry: 1001, via: San(\"sandrv\")), Cleanup, \
+         Startup, Socket(name: \"t\", entry: 1001, via: San(\"sandrv\")), Cleanup",
+        ", set: (restart: RefuseAfterCleanup)",
+    );
+    let unmatched = san("Spi(provider: \"sandrv\", call: WSPCleanup)", "");
+    for (text, models, wanted) in [
+        (restart, vec![], "sandrv!WSPStartupEx in app failed"),
+        (
+            unmatched,
+            vec![("sandrv".to_string(), "san_returns_einval".to_string())],
+            "had no WSPStartupEx to match",
+        ),
+    ] {
+        let scenario = ws2sim::scenario::load_str("san.ron", &text).expect("valid");
+        let options = RunOptions {
+            models,
+            ..RunOptions::default()
+        };
+        let outcome = run(&scenario, &options).expect("runs");
+        let messages: Vec<&str> = outcome
+            .verdict
+            .violations
+            .iter()
+            .map(|v| v.message.as_str())
+            .collect();
+        assert!(messages.iter().any(|m| m.contains(wanted)), "{messages:?}");
+        assert!(
+            !messages.iter().any(|m| m.contains("WSPStartup ")),
+            "{messages:?}"
+        );
+    }
+}

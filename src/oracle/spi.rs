@@ -144,11 +144,16 @@ pub fn not_initialised(facts: &Facts, _: &RunEnd, report: &mut Report) {
         };
         if ret != SOCKET_ERROR || error != Some(WSANOTINITIALISED) {
             let got = returned(ret, error);
+            // Seed 004: a SAN provider is started with WSPStartupEx.
+            let start = match facts.kind(c.provider) {
+                ProviderKind::San => "WSPStartupEx",
+                _ => "WSPStartup",
+            };
             report.violation(
                 facts,
                 c.ret,
                 || format!(
-                    "{}!WSPCleanup in {} had no WSPStartup to match, so it must fail with WSANOTINITIALISED (10093); it returned {got}",
+                    "{}!WSPCleanup in {} had no {start} to match, so it must fail with WSANOTINITIALISED (10093); it returned {got}",
                     facts.provider(c.provider),
                     facts.process(c.process)
                 ),
@@ -204,8 +209,9 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 facts,
                 index,
                 || format!(
-                    "{}!WSPStartup in {} failed with {code} after the provider's final WSPCleanup; it must work like a fresh start",
+                    "{}!{} in {} failed with {code} after the provider's final WSPCleanup; it must work like a fresh start",
                     facts.provider(*provider),
+                    call.name(),
                     facts.process(event.process)
                 ),
             );
