@@ -256,11 +256,11 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::WspCleanupOverlappedAborted,
-        rule: "Pending overlapped send/recv operations fail with WSA_OPERATION_ABORTED; their event is not set and their completion routine is not invoked.",
+        rule: "Pending overlapped operations (sends and receives; connects and accepts as a model choice) fail with WSA_OPERATION_ABORTED; their event is not set and their completion routine is not invoked.",
         seeds: &[WspCleanup],
         source: "003: \"canceled without setting the event object or invoking the completion routine, if specified. In this case, the pending overlapped operations fail with the error status WSA_OPERATION_ABORTED.\"",
         model_choice: Some(
-            "An operation whose notification is an I/O completion port gets no packet either: the seed names events and routines, and a port packet is the same kind of notification.",
+            "An operation whose notification is an I/O completion port gets no packet either: the seed names events and routines, and a port packet is the same kind of notification. Overlapped connects and accepts, which the seed does not name (it names sends and receives), are held to the same: WSA_OPERATION_ABORTED, no notification.",
         ),
         errata: &[],
     },
@@ -329,7 +329,9 @@ pub const CONTRACTS: &[Contract] = &[
         rule: "The memory tied to an operation is released before that operation is completed.",
         seeds: &[SanWspCleanup],
         source: "004: \"Before calling the WPUCompleteOverlappedRequest function to cancel an overlapped operation, the SAN service provider should release any memory associated with that operation.\"",
-        model_choice: None,
+        model_choice: Some(
+            "The seed asks this of an operation cancelled by the final WSPCleanup; ws2sim asks it of every completion of a SAN operation (a normal one, an abort by closesocket), since memory released after the completion is in use when its caller already owns the result.",
+        ),
         errata: &[],
     },
     Contract {
