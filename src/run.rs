@@ -440,6 +440,9 @@ pub fn run_end(world: &World, outcome: &Outcome) -> RunEnd {
             budget: "steps_max",
             limit: *steps,
         },
+        // Every process has ended: what waits past time_max is only a fault with nothing
+        // left to act on (it never fires), not a run cut short.
+        Outcome::TimeExhausted { .. } if world.procs.iter().all(|p| !p.alive) => RunEnd::Completed,
         Outcome::TimeExhausted { .. } => RunEnd::BudgetExhausted {
             budget: "time_max",
             limit: budget.time_max,

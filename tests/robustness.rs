@@ -182,6 +182,12 @@ fn a_deadlock_names_every_blocked_thread_and_what_it_waits_for() {
 
 // ---- the command line ----
 
+/// The command's standard error says `what`.
+fn refused_saying(out: &std::process::Output, what: &str) {
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(what), "{stderr}");
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -293,11 +299,7 @@ fn a_model_file_that_is_not_a_regular_file_is_refused_without_waiting() {
         for command in ["check", "run"] {
             let out = ws2sim(&[command, &path]);
             assert_eq!(out.status.code(), Some(2), "{model} {command}");
-            assert!(
-                text(&out.stderr).contains("not a regular file"),
-                "{}",
-                text(&out.stderr)
-            );
+            refused_saying(&out, "not a regular file");
         }
     }
 }
@@ -375,4 +377,73 @@ fn empty_model_files_and_help_on_a_full_disk() {
             .expect("runs");
         assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     }
+}
+
+/// A fault timed after every process has ended never fires, and does not turn the run
+/// into one cut short by `time_max` (it ended, exit 0, with a note).
+#[test]
+fn a_fault_after_every_process_ended_leaves_the_run_complete() {
+    let dir = Scratch::new("late-fault");
+    for fault in [
+        "Crash(process: \"app\", at: 2000000)",
+        "NetDown(at: 18446744073709551615)",
+    ] {
+        let scenario = dir.file(
+            "s.ron",
+            format!(
+                "Scenario(name: \"late\", about: \"x\",\n\
+                 providers: [Provider(name: \"msafd\", kind: Transport)],\n\
+                 catalog: [Transport(id: 1001, provider: \"msafd\", protocol: Tcp)],\n\
+                 processes: [Process(name: \"app\", threads: [Thread(name: \"main\", steps: [Startup, Cleanup])])],\n\
+                 faults: [{fault}])\n"
+            ),
+        );
+        let out = ws2sim(&["run", &scenario]);
+        let printed = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{fault}: {printed}");
+        assert!(printed.contains("run: completed"), "{printed}");
+        assert!(printed.contains("never fired"), "{printed}");
+    }
+}
+
+/// `check` on a folder nested deeper than it walks refuses (exit 2) rather than
+/// reporting the folder checked with part of it skipped.
+#[test]
+fn check_refuses_a_folder_nested_past_its_depth() {
+    let dir = Scratch::new("deep-check");
+    let mut deep = dir.0.clone();
+    for level in 0..20 {
+        deep = deep.join(format!("d{level}"));
+    }
+    std::fs::create_dir_all(&deep).expect("dirs");
+    std::fs::write(deep.join("bad.ron"), "garbage").expect("write");
+    let out = ws2sim(&["check", &dir.0.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    refused_saying(&out, "nest deeper than");
+}
+
+/// A run of more events than a page shows gets no HTML page: exit 2 and a message,
+/// not a page of gigabytes.
+#[test]
+fn a_run_too_long_for_a_page_is_refused() {
+    let dir = Scratch::new("big-page");
+    let steps = vec!["Startup, Cleanup"; 2_000].join(", ");
+    let threads: Vec<String> = (0..40)
+        .map(|t| format!("Thread(name: \"t{t}\", steps: [{steps}])"))
+        .collect();
+    let scenario = dir.file(
+        "big.ron",
+        format!(
+            "Scenario(name: \"big\", about: \"x\",\n\
+             budget: Budget(steps_max: 100000000, events_max: 100000000, time_max: 1000000000),\n\
+             providers: [Provider(name: \"msafd\", kind: Transport)],\n\
+             catalog: [Transport(id: 1001, provider: \"msafd\", protocol: Tcp)],\n\
+             processes: [Process(name: \"app\", threads: [{}])])\n",
+            threads.join(", ")
+        ),
+    );
+    let out = ws2sim(&["run", &scenario, "--format", "html"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    refused_saying(&out, "an HTML page shows at most");
+    assert!(out.stdout.is_empty());
 }

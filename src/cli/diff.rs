@@ -126,6 +126,12 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
             (report, same)
         }
         DiffFormat::Html => {
+            if let Some(why) = [&run_a, &run_b]
+                .into_iter()
+                .find_map(render::html::too_large)
+            {
+                return fail(&why);
+            }
             let at = render::html::diff::parting(&run_a, &run_b);
             let (a, b) = ((name_a.as_str(), &run_a), (name_b.as_str(), &run_b));
             let page = render::html::diff::render(&scenario, &path, a, b, at);

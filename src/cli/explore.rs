@@ -246,6 +246,9 @@ fn write_failure_page(
         ..crate::run::RunOptions::default()
     };
     let run = crate::run::run(scenario, &options).map_err(|e| fail(&e.to_string()))?;
+    if let Some(why) = crate::render::html::too_large(&run) {
+        return Err(fail(&why));
+    }
     let text = crate::render::html::render(scenario, &run, &file.display().to_string());
     let mut inputs = super::scenario_inputs(file, scenario);
     inputs.extend(

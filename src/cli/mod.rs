@@ -439,7 +439,13 @@ fn ron_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
             let Ok(meta) = std::fs::symlink_metadata(&path) else {
                 continue;
             };
-            if meta.is_dir() && depth < DEPTH_MAX {
+            if meta.is_dir() && depth >= DEPTH_MAX {
+                // Skipping it would report the folder checked when part of it was not.
+                return Err(format!(
+                    "{}: folders nest deeper than {DEPTH_MAX} levels here; check a folder further down",
+                    path.display()
+                ));
+            } else if meta.is_dir() {
                 walk(&path, depth + 1, out)?;
             } else if meta.is_file() && path.extension().is_some_and(|e| e == "ron") {
                 out.push(path);
@@ -496,6 +502,11 @@ fn run_file(
         Ok(run) => run,
         Err(error) => return fail(&error.to_string()),
     };
+    if format == Format::Html
+        && let Some(why) = render::html::too_large(&run)
+    {
+        return fail(&why);
+    }
     let text = match format {
         Format::Text => {
             let path = file.display().to_string();

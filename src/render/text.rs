@@ -54,8 +54,9 @@ pub fn render_listing(scenario: &Scenario, run: &Run, path: &str, contracts: Con
         .max()
         .unwrap_or(0);
     let index_width = events.len().to_string().len();
+    let pairs = Pairs::new(events);
     for (index, event) in events.iter().enumerate() {
-        let Some((text, result)) = line(run, &labels, index, event) else {
+        let Some((text, result)) = line(run, &labels, &pairs, index, event) else {
             continue;
         };
         let indent = ". ".repeat(event.depth as usize);
@@ -120,7 +121,7 @@ pub fn describe(run: &Run, labels: &Labels, event: &Event) -> String {
     ) {
         return String::new();
     }
-    match line(run, labels, 0, event) {
+    match line(run, labels, &Pairs::default(), 0, event) {
         Some((text, Some(result))) => format!("{text} {result}"),
         Some((text, None)) => text,
         None => String::new(),
@@ -165,15 +166,16 @@ fn return_line(
 fn line(
     run: &Run,
     labels: &Labels,
+    pairs: &Pairs,
     index: usize,
     event: &Event,
 ) -> Option<(String, Option<String>)> {
     let events = &run.events;
     Some(match &event.kind {
-        EventKind::Call { id, call } => {
+        EventKind::Call { call, .. } => {
             let text = labels.call(event.process, call);
-            let result = match find_return(events, index, *id) {
-                Some(at) if !interleaved(events, index, at) => {
+            let result = match pairs.partner(index) {
+                Some(at) if !pairs.interleaved(index, at) => {
                     result(labels, event.process, &events[at].kind)
                 }
                 Some(_) => "...".to_string(),
@@ -181,11 +183,9 @@ fn line(
             };
             (text, Some(result))
         }
-        EventKind::Return { id, .. } => {
-            let call_at = events[..index]
-                .iter()
-                .rposition(|e| matches!(e.kind, EventKind::Call { id: c, .. } if c == *id))?;
-            if !interleaved(events, call_at, index) {
+        EventKind::Return { .. } => {
+            let call_at = pairs.partner(index)?;
+            if !pairs.interleaved(call_at, index) {
                 return None;
             }
             return_line(run, labels, event, call_at)?
@@ -436,11 +436,44 @@ fn line(
     })
 }
 
-fn find_return(events: &[Event], from: usize, id: u32) -> Option<usize> {
-    events[from..]
-        .iter()
-        .position(|e| matches!(e.kind, EventKind::Return { id: r, .. } if r == id))
-        .map(|offset| from + offset)
+/// Each call's return and each return's call (as the page pairs them), and where each
+/// stretch of one thread's events ends: found in one pass, so that no line of a long
+/// trace looks along it for its partner (that made a trace of thousands of threads
+/// quadratic).
+#[derive(Default)]
+struct Pairs {
+    calls: super::html::timeline::Pairs,
+    /// By event: the first later event of another thread (or the number of events).
+    stretch_end: Vec<u32>,
+}
+
+impl Pairs {
+    fn new(events: &[Event]) -> Pairs {
+        let owner = |e: &Event| (e.process, e.thread);
+        let mut stretch_end = vec![events.len() as u32; events.len()];
+        for k in (0..events.len().saturating_sub(1)).rev() {
+            stretch_end[k] = if owner(&events[k + 1]) == owner(&events[k]) {
+                stretch_end[k + 1]
+            } else {
+                k as u32 + 1
+            };
+        }
+        Pairs {
+            calls: super::html::timeline::pairs(events),
+            stretch_end,
+        }
+    }
+
+    /// A call's return, or a return's call.
+    fn partner(&self, index: usize) -> Option<usize> {
+        let call = self.calls.call_of.get(index).copied().flatten();
+        call.or_else(|| self.calls.return_of.get(&index).copied())
+    }
+
+    /// Whether another thread's event lies between a call and its return.
+    fn interleaved(&self, call: usize, ret: usize) -> bool {
+        (self.stretch_end[call] as usize) < ret
+    }
 }
 
 /// The number the trace shows for event `index`: a return printed on its call's line
@@ -452,18 +485,17 @@ pub(crate) fn shown_at(events: &[Event], index: usize) -> usize {
     let call = events[..index]
         .iter()
         .rposition(|e| matches!(e.kind, EventKind::Call { id: c, .. } if c == *id));
+    let owner = |e: &Event| (e.process, e.thread);
     match call {
-        Some(at) if !interleaved(events, at, index) => at,
+        Some(at)
+            if events[at + 1..index]
+                .iter()
+                .all(|e| owner(e) == owner(&events[at])) =>
+        {
+            at
+        }
         _ => index,
     }
-}
-
-/// Whether another thread's event lies between a call and its return.
-fn interleaved(events: &[Event], call: usize, ret: usize) -> bool {
-    let owner = (events[call].process, events[call].thread);
-    events[call + 1..ret]
-        .iter()
-        .any(|e| (e.process, e.thread) != owner)
 }
 
 fn result(labels: &Labels, process: Pid, kind: &EventKind) -> String {

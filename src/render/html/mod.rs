@@ -9,7 +9,7 @@
 
 mod bears;
 pub mod diff;
-mod timeline;
+pub(crate) mod timeline;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -26,6 +26,20 @@ use super::verdict::Contracts;
 
 const STYLE: &str = include_str!("page.css");
 const SCRIPT: &str = include_str!("page.js");
+
+/// The most events a page shows: each is a row of the timeline and of the table, so a
+/// run of millions of events would make a page of gigabytes no browser opens.
+pub const PAGE_EVENTS_MAX: usize = 200_000;
+
+/// Why a run gets no page, if it has more events than [`PAGE_EVENTS_MAX`].
+pub fn too_large(run: &Run) -> Option<String> {
+    let events = run.events.len();
+    (events > PAGE_EVENTS_MAX).then(|| {
+        format!(
+            "the run has {events} events; an HTML page shows at most {PAGE_EVENTS_MAX} (use --format text or json)"
+        )
+    })
+}
 
 /// The page of one run; `path` is the scenario's path as the replay command shows it.
 pub fn render(scenario: &Scenario, run: &Run, path: &str) -> String {

@@ -127,6 +127,7 @@ impl Layout {
 }
 
 /// Calls and their returns, by row.
+#[derive(Default)]
 pub struct Pairs {
     /// For each row, the row of its call if it is a return.
     pub call_of: Vec<Option<usize>>,
