@@ -138,7 +138,14 @@ fn options(args: &ExploreArgs) -> Result<ExploreOptions, String> {
         None => None,
         Some("unbounded") => Some(None),
         Some(k) => Some(Some(k.parse::<u32>().map_err(|_| {
-            format!("--preemptions takes a number or `unbounded`, not `{k}`")
+            if k.parse::<u128>().is_ok() {
+                format!(
+                    "--preemptions is {k}; it must be at most {} (or `unbounded`)",
+                    u32::MAX
+                )
+            } else {
+                format!("--preemptions takes a number or `unbounded`, not `{k}`")
+            }
         })?)),
     };
     Ok(ExploreOptions {
