@@ -101,13 +101,13 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
     };
     // A token that does not fit the scenario gives a run it does not describe: no diff
     // of that (as `replay` refuses it).
-    for (run, flag) in [(&run_a, "--schedule"), (&run_b, "--against-schedule")] {
+    // B replays A's token unless --against-schedule gave its own.
+    let b_flag = match b_schedule {
+        Some(_) => "--against-schedule",
+        None => "--schedule",
+    };
+    for (run, flag) in [(&run_a, "--schedule"), (&run_b, b_flag)] {
         if let Some(divergence) = &run.divergence {
-            let flag = if b_schedule.is_none() {
-                "--schedule"
-            } else {
-                flag
-            };
             let file = args.file.display();
             return fail(&format!(
                 "{flag}: the schedule does not fit {file}: {divergence}"

@@ -163,8 +163,6 @@ fn options(args: &ExploreArgs) -> Result<ExploreOptions, String> {
     })
 }
 
-/// Largest PCT depth: each draws a change point, and a bug of depth 1,000 is beyond what
-/// a sweep can hope to find.
 /// Most `--jobs` accepted (the pool starts at most four threads per core).
 const MAX_JOBS: usize = 1_024;
 

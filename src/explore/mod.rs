@@ -37,7 +37,9 @@ pub const EXHAUSTIVE_RUNS_DEFAULT: u64 = 1_000_000;
 pub const PREEMPTIONS_DEFAULT: u32 = 2;
 /// The PCT depth unless `--depth` says otherwise.
 pub const DEPTH_DEFAULT: u32 = 3;
-/// The largest PCT depth a sweep takes (`--depth`; a shard header saying more is refused).
+/// The largest PCT depth a sweep takes (`--depth`; a shard header saying more is
+/// refused): each draws a change point, and a bug of depth 1,000 is beyond what a sweep
+/// can hope to find.
 pub const DEPTH_MAX: u32 = 1_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -268,14 +270,9 @@ pub fn verify_failure(
     let original = Schedule::from_token(&failure.original_schedule)
         .map_err(|e| format!("field `failure.original_schedule` is not a schedule: {e}"))?;
     let mut explorer = Explorer::new(scenario, &header.models).map_err(|e| e.to_string())?;
-    let (scheduler, divergence) = ReplayScheduler::new(&original);
-    let first = explorer.run(move || Box::new(scheduler));
-    let diverged = divergence.borrow().clone();
-    if let Some(why) = diverged {
-        return Err(format!(
-            "field `failure.original_schedule` does not replay on this scenario ({why})"
-        ));
-    }
+    let first = replayed(&mut explorer, &original).map_err(|why| {
+        format!("field `failure.original_schedule` does not replay on this scenario ({why})")
+    })?;
     if first.violation.is_none() {
         return Err(
             "field `failure.original_schedule` replays to no violation of this scenario"
@@ -322,13 +319,11 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
     let mut explorer = Explorer::new(scenario, &header.models).map_err(|e| e.to_string())?;
     for witness in &report.witnesses {
         let schedule = Schedule::new(witness.decisions.clone());
-        let (scheduler, divergence) = ReplayScheduler::new(&schedule);
-        let run = explorer.run(move || Box::new(scheduler));
-        let shows = match &witness.shows {
+        let shows = replayed(&mut explorer, &schedule).is_ok_and(|run| match &witness.shows {
             tally::Shows::Ending(ending) => run.ending == *ending,
             tally::Shows::Contract(contract) => run.violated.contains(&contract.as_str()),
-        };
-        if divergence.borrow().is_some() || !shows {
+        });
+        if !shows {
             return Err(format!(
                 "the schedule of run {} does not give here what the report says it shows ({:?})",
                 witness.run, witness.shows
@@ -336,6 +331,16 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
         }
     }
     Ok(())
+}
+
+/// One run of `schedule` exactly as it is written, or why it does not fit the scenario.
+fn replayed(explorer: &mut Explorer, schedule: &Schedule) -> Result<runner::Summary, String> {
+    let (scheduler, divergence) = ReplayScheduler::new(schedule);
+    let run = explorer.run(move || Box::new(scheduler));
+    match divergence.borrow().clone() {
+        Some(why) => Err(why.to_string()),
+        None => Ok(run),
+    }
 }
 
 /// Shrinks a failing schedule and describes it: contract, sizes, trace, replay.

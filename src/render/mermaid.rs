@@ -70,6 +70,7 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
     // Each thread's open calls: the participant each one went to.
     let mut stacks: BTreeMap<(Pid, Option<Tid>), Vec<String>> = BTreeMap::new();
     let mut violations = run.verdict.violations.iter().peekable();
+    let pairs = (!run.verdict.violations.is_empty()).then(|| super::text::Pairs::new(&run.events));
     let mut ids = Ids::default();
     for (index, event) in run.events.iter().enumerate() {
         let thread = ids.of(&labels.who(event));
@@ -130,7 +131,9 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
             lines.push(format!(
                 "    Note over {thread}: violation of {} at #{}: {}",
                 violation.contract,
-                super::text::shown_at(&run.events, violation.event),
+                pairs
+                    .as_ref()
+                    .map_or(violation.event, |p| p.shown_at(violation.event)),
                 clean(&violation.message)
             ));
         }

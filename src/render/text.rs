@@ -441,14 +441,14 @@ fn line(
 /// trace looks along it for its partner (that made a trace of thousands of threads
 /// quadratic).
 #[derive(Default)]
-struct Pairs {
+pub(crate) struct Pairs {
     calls: super::html::timeline::Pairs,
     /// By event: the first later event of another thread (or the number of events).
     stretch_end: Vec<u32>,
 }
 
 impl Pairs {
-    fn new(events: &[Event]) -> Pairs {
+    pub(crate) fn new(events: &[Event]) -> Pairs {
         let owner = |e: &Event| (e.process, e.thread);
         let mut stretch_end = vec![events.len() as u32; events.len()];
         for k in (0..events.len().saturating_sub(1)).rev() {
@@ -474,27 +474,14 @@ impl Pairs {
     fn interleaved(&self, call: usize, ret: usize) -> bool {
         (self.stretch_end[call] as usize) < ret
     }
-}
 
-/// The number the trace shows for event `index`: a return printed on its call's line
-/// (no other thread's event between them) is shown at its call.
-pub(crate) fn shown_at(events: &[Event], index: usize) -> usize {
-    let Some(EventKind::Return { id, .. }) = events.get(index).map(|e| &e.kind) else {
-        return index;
-    };
-    let call = events[..index]
-        .iter()
-        .rposition(|e| matches!(e.kind, EventKind::Call { id: c, .. } if c == *id));
-    let owner = |e: &Event| (e.process, e.thread);
-    match call {
-        Some(at)
-            if events[at + 1..index]
-                .iter()
-                .all(|e| owner(e) == owner(&events[at])) =>
-        {
-            at
+    /// The number the trace shows for event `index`: a return printed on its call's
+    /// line (no other thread's event between them) is shown at its call.
+    pub(crate) fn shown_at(&self, index: usize) -> usize {
+        match self.calls.call_of.get(index).copied().flatten() {
+            Some(call) if !self.interleaved(call, index) => call,
+            _ => index,
         }
-        _ => index,
     }
 }
 

@@ -59,6 +59,8 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str, list
         };
         let _ = writeln!(out, "  {:<width$}  {status}", check.contract);
     }
+    // Built only when there is a violation to place on a line of the trace.
+    let pairs = (!run.verdict.violations.is_empty()).then(|| super::text::Pairs::new(&run.events));
     for violation in &run.verdict.violations {
         let found = contract::find(violation.contract);
         let seeds = found
@@ -94,7 +96,9 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str, list
         let _ = writeln!(
             out,
             "\nviolation of {id} at #{} (t={} {who}):\n  {}\n  {source}",
-            super::text::shown_at(&run.events, violation.event),
+            pairs
+                .as_ref()
+                .map_or(violation.event, |p| p.shown_at(violation.event)),
             violation.time,
             violation.message
         );

@@ -116,11 +116,10 @@ fn checked_text(file_name: &str, bytes: Vec<u8>, kind: FileKind) -> Result<Strin
     }
     // A byte-order mark, as some Windows editors write first, is not part of the text.
     const BOM: &[u8] = "\u{feff}".as_bytes();
-    let bytes = if bytes.starts_with(BOM) {
-        bytes[BOM.len()..].to_vec()
-    } else {
-        bytes
-    };
+    let mut bytes = bytes;
+    if bytes.starts_with(BOM) {
+        bytes.drain(..BOM.len());
+    }
     String::from_utf8(bytes)
         .map_err(|err| not_utf8(file_name, err.as_bytes(), err.utf8_error(), kind))
 }
