@@ -65,9 +65,10 @@ fn compare(
     let reduced = search(scenario, models, bound, runs, Some(Reduction::Dpor));
     assert_eq!(reduced.coverage, Coverage::Complete, "{name} {models:?}");
     assert_eq!(found(&reduced), found(&plain), "{name} {models:?}");
-    if scenario.processes.len() == 1 && bound.is_none() {
-        // Every step of one process touches that process: no two are independent, so
-        // the reduced search must run every schedule and reach every end state.
+    if ws2sim::world::object::one_home(scenario) {
+        // Every step touches one home: nothing can be reordered, so the plain search
+        // runs in place of the reduced one and the report names no reduction.
+        assert_eq!(reduced.header.reduction, None, "{name}");
         assert_eq!(
             (reduced.schedules, reduced.distinct_end_states),
             (plain.schedules, plain.distinct_end_states),
@@ -291,4 +292,30 @@ fn the_flag_is_for_the_exhaustive_search() {
     ]);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"reduction\": \"dpor\""));
+}
+
+/// Where nothing can be reordered (one process), the plain search runs in place of
+/// the reduced one: a note says so and the report names no reduction.
+#[test]
+fn one_process_runs_the_plain_search_and_says_so() {
+    let out = common::ws2sim(&[
+        "explore",
+        "scenarios/teach/racy-refcount.ron",
+        "--strategy",
+        "exhaustive",
+        "--preemptions",
+        "1",
+        "--reduction",
+        "dpor",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--reduction dpor has nothing to reorder here")
+            && stderr.contains("there is one process"),
+        "{stderr}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("\"reduction\""));
 }

@@ -31,6 +31,8 @@ pub struct ExploreArgs {
     /// Exhaustive: run one schedule per class of schedules that differ only in the
     /// order of independent steps (steps of different processes touching nothing in
     /// common). Complete without a preemption bound; with one it may miss a class.
+    /// With one process, or an NSPv2 provider tying processes together, nothing is
+    /// independent and the plain search runs instead.
     #[arg(long, value_enum)]
     pub reduction: Option<crate::explore::Reduction>,
     /// PCT: the bug depth D, 1 to 1000 (D-1 priority change points) [default: 3].
@@ -184,6 +186,18 @@ pub fn explore(args: &ExploreArgs) -> ExitCode {
         Err(code) => return code,
     };
     let file = args.file.display().to_string();
+    if args.reduction.is_some() && crate::world::object::one_home(&scenario) {
+        eprintln!(
+            "note: --reduction dpor has nothing to reorder here (every step of every thread \
+             touches its process, and {}), so the plain search runs: the same schedules, \
+             without the cost of finding races",
+            if scenario.processes.len() <= 1 {
+                "there is one process"
+            } else {
+                "an NSPv2 provider's hosts tie the processes together"
+            }
+        );
+    }
     if args.shard.is_some() {
         return match crate::explore::explore_shard(&scenario, &file, &options) {
             Ok(doc) => {

@@ -174,7 +174,9 @@ fn plan(
             RUNS_DEFAULT
         }),
         preemptions: options.preemptions.unwrap_or(Some(PREEMPTIONS_DEFAULT)),
-        reduction: options.reduction.filter(|_| exhaustive),
+        reduction: options
+            .reduction
+            .filter(|_| exhaustive && !crate::world::object::one_home(scenario)),
         depth: options.depth.unwrap_or(DEPTH_DEFAULT),
         pct_steps: pct_steps.unwrap_or(1),
         shard: options.shard,

@@ -209,11 +209,11 @@ fn search_unit(
 ) -> UnitLog {
     let mut log = UnitLog::new(unit);
     let mut search = match plan.reduction {
-        None => Search::Plain(Dfs::new(root.to_vec(), plan.preemptions)),
         Some(super::Reduction::Dpor) => {
             explorer.record_footprints();
             Search::Dpor(sim::Dpor::new(root.to_vec(), plan.preemptions))
         }
+        None => Search::Plain(Dfs::new(root.to_vec(), plan.preemptions)),
     };
     log.complete = true;
     while let Some(prefix) = search.next_prefix() {

@@ -339,7 +339,7 @@ impl Cx {
                 tid: None,
                 ..self.clone()
             };
-            cx.touch(super::object::process(cx.pid), true);
+            cx.touch(cx.home(), true);
             if !cx.alive() {
                 continue;
             }

@@ -635,6 +635,15 @@ pub mod object {
     pub fn allocations(provider: ProviderIx) -> u64 {
         4 << 40 | u64::from(provider)
     }
+
+    /// Whether every task of `scenario` has the same home (one process, or an NSPv2
+    /// provider in the catalog: see [`Cx::home`](super::Cx)): then any two steps of
+    /// different tasks touch a common object, nothing can be reordered, and a
+    /// partial-order search would run every schedule the plain search runs, at a
+    /// higher cost.
+    pub fn one_home(scenario: &crate::scenario::Scenario) -> bool {
+        scenario.processes.len() <= 1 || scenario.has_nspv2()
+    }
 }
 
 /// What a task knows about itself: the world, the engine, its process and thread.
