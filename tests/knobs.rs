@@ -234,3 +234,92 @@ fn each_part_of_a_contract_checked_in_parts_catches_its_own_mistake() {
         );
     }
 }
+
+/// A WSPCleanup that is not the last one only counts down (seeds 003 and 004): what it
+/// does beyond that is caught whatever the final clean-up's knobs say (a final clean-up
+/// that leaks open sockets once hid an earlier one resetting them), and a notification
+/// it posts is caught like a reset or a release.
+#[test]
+fn an_earlier_cleanups_mistake_is_caught_whatever_the_final_cleanup_does() {
+    use ws2sim::{Model, Sim};
+    const SPI_CLIENT: &str = r#"Scenario(
+        name: "earlier-cleanup-with-open-socket",
+        about: "An SPI client's WSPStartup and WSPCleanup while the application's socket is open.",
+        providers: [Provider(name: "msafd", kind: Transport)],
+        catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+        processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+            Startup,
+            Socket(name: "s", entry: 1001),
+            EventSelect(socket: "s", events: [Read, Close]),
+            Spi(provider: "msafd", call: WSPStartup),
+            Spi(provider: "msafd", call: WSPCleanup),
+            Send(socket: "s", bytes: 100),
+            Close(socket: "s"),
+            Cleanup,
+        ])])],
+    )"#;
+    let transport = Sim::from_str("earlier.ron", SPI_CLIENT).expect("loads");
+    let san = Sim::from_file("scenarios/contracts/san-earlier-cleanup.ron").expect("loads");
+    let shown = |sim: &Sim, provider: &str, knobs: &str, contract: &str, shown: &str| {
+        let model = Model::knobs(knobs).expect("knobs");
+        (0..SEEDS).any(|seed| {
+            let run = sim
+                .clone()
+                .provider(provider, model.clone())
+                .seed(seed)
+                .run()
+                .expect("runs");
+            run.verdict()
+                .violations
+                .iter()
+                .any(|v| v.contract == contract && v.message.contains(shown))
+        })
+    };
+    let mut finals = 0;
+    for knob in KNOBS
+        .iter()
+        .filter(|k| k.path.starts_with("final_cleanup."))
+    {
+        let field = &knob.path["final_cleanup.".len()..];
+        for value in &knob.values()[1..] {
+            finals += 1;
+            let knobs =
+                format!("(earlier_cleanup: ResetSockets, final_cleanup: ({field}: {value}))");
+            assert!(
+                shown(
+                    &transport,
+                    "msafd",
+                    &knobs,
+                    "wsp.cleanup.refcount",
+                    "reset socket"
+                ),
+                "transport {knobs}"
+            );
+            assert!(
+                shown(
+                    &san,
+                    "sandrv",
+                    &knobs,
+                    "san.cleanup.refcount",
+                    "reset socket"
+                ),
+                "SAN {knobs}"
+            );
+        }
+    }
+    assert!(finals >= 4, "{finals} final clean-up knob values");
+    assert!(shown(
+        &transport,
+        "msafd",
+        "(actual_cleanup: OnEvery, final_cleanup: (pending: Notify))",
+        "wsp.cleanup.refcount",
+        "posted FD_CLOSE for socket",
+    ));
+    assert!(shown(
+        &san,
+        "sandrv",
+        "(earlier_cleanup: ResetSockets)",
+        "san.cleanup.refcount",
+        "1 WSPStartupEx call in app still needs its WSPCleanup",
+    ));
+}

@@ -66,7 +66,8 @@ knob! {
     EarlierCleanup {
         /// Counts down, and nothing else.
         Decrement,
-        /// Counts down and resets the process's open sockets, as the final one would.
+        /// Counts down and resets the process's open sockets, silently, whatever the
+        /// `final_cleanup` knobs say the final one does.
         ResetSockets,
     }
 }

@@ -57,10 +57,18 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
                     Cleaned::Reset(socket) => {
                         format!("reset socket {}", facts.socket(c.process, socket))
                     }
+                    Cleaned::Notified(socket, fd) => format!(
+                        "posted {} for socket {}",
+                        fd_names(fd),
+                        facts.socket(c.process, socket)
+                    ),
                 };
                 format!(
                     "{name}!WSPCleanup {done} although {} in {} still {} WSPCleanup: only the last one may do the actual cleanup",
-                    counted(count, "WSPStartup call"),
+                    counted(count, match kind {
+                        ProviderKind::San => "WSPStartupEx call",
+                        _ => "WSPStartup call",
+                    }),
                     facts.process(c.process),
                     if count == 1 { "needs its" } else { "need their" }
                 )
@@ -110,16 +118,17 @@ fn still_held(facts: &Facts, cleanup: &CleanupReturn) -> Option<Resource> {
     live.values().next().copied()
 }
 
-/// What a WSPCleanup did that only the final one may (seed 003: "the preceding calls
-/// simply decrement an internal reference count").
+/// What a WSPCleanup did that only the final one may (seeds 003 and 004: "the preceding
+/// calls simply decrement an internal reference count").
 enum Cleaned {
     Released(Resource),
     Reset(SocketHandle),
+    Notified(SocketHandle, u32),
 }
 
-/// The first thing the WSPCleanup call at event `call` (returning at `ret`) cleaned up
-/// itself: a resource released by `provider` or a socket it reset, on the call's
-/// thread, while no WSPCleanup of the same provider nested in it was open there (that
+/// The first thing the WSPCleanup call at event `call` (returning at `ret`) did beyond
+/// counting down: a resource released by `provider`, a socket it reset or a
+/// notification it posted, on the call's thread, while no WSPCleanup of the same provider nested in it was open there (that
 /// one did it).
 fn first_released(facts: &Facts, call: usize, ret: usize, provider: ProviderIx) -> Option<Cleaned> {
     let thread = (facts.events[call].process, facts.events[call].thread);
@@ -147,6 +156,12 @@ fn first_released(facts: &Facts, call: usize, ret: usize, provider: ProviderIx) 
                 provider: p,
                 socket,
             } if *p == provider => return Some(Cleaned::Reset(*socket)),
+            EventKind::Notification {
+                provider: p,
+                socket,
+                fd,
+                ..
+            } if *p == provider => return Some(Cleaned::Notified(*socket, *fd)),
             _ => {}
         }
     }

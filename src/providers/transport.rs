@@ -335,7 +335,9 @@ async fn cleanup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detai
     }
     set_refcount(cx, provider, after);
     if !actual && behaviour.earlier_cleanup == EarlierCleanup::ResetSockets {
-        reset_open_sockets(cx, provider);
+        // The defect is this clean-up's own: what the final one would do with the
+        // sockets (`final_cleanup`) does not change it.
+        reset_open_sockets(cx, provider, Pending::CancelSilently, OpenSockets::Reset);
     }
     if behaviour.lower == Lower::PassEachDown {
         layered::clean_lower(cx, provider, layered::Share::OnePerLayer).await;
@@ -373,7 +375,7 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
         // too: aborted the same way, before their sockets are reset (model choice).
         abort_pending(cx, provider);
     }
-    reset_open_sockets(cx, provider);
+    reset_open_sockets(cx, provider, knobs.pending, knobs.open_sockets);
     if knobs.lingering == Lingering::Drop {
         let closed = sockets_in(&cx.world.borrow(), cx.pid, provider, SockState::Closed);
         for socket in closed {
@@ -442,17 +444,16 @@ fn abort_pending(cx: &Cx, provider: ProviderIx) {
 }
 
 /// Resets the process's open sockets on this provider, as WSPCloseSocket would (seed
-/// 003); the `final_cleanup` knobs say whether it notifies, or leaves them open.
-fn reset_open_sockets(cx: &Cx, provider: ProviderIx) {
-    let knobs = cx.behaviour(provider).final_cleanup;
-    let open = sockets_in(&cx.world.borrow(), cx.pid, provider, SockState::Open);
-    for socket in open {
+/// 003), posting FD_CLOSE where `pending` says so, or leaves them open (`Leak`).
+fn reset_open_sockets(cx: &Cx, provider: ProviderIx, pending: Pending, open: OpenSockets) {
+    let sockets = sockets_in(&cx.world.borrow(), cx.pid, provider, SockState::Open);
+    for socket in sockets {
         let (select, kernel) = {
             let world = cx.world.borrow();
             let sock = &world.procs[cx.pid as usize].sockets[&socket];
             (sock.select, sock.kernel)
         };
-        if let (Some((_, via)), Pending::Notify) = (select, knobs.pending) {
+        if let (Some((_, via)), Pending::Notify) = (select, pending) {
             cx.emit(EventKind::Notification {
                 provider,
                 socket,
@@ -460,7 +461,7 @@ fn reset_open_sockets(cx: &Cx, provider: ProviderIx) {
                 via,
             });
         }
-        if knobs.open_sockets == OpenSockets::Leak {
+        if open == OpenSockets::Leak {
             continue;
         }
         cx.world.borrow_mut().procs[cx.pid as usize]
