@@ -8,7 +8,7 @@ use serde::Serialize;
 use sim::{Budget, Engine, Outcome, RandomScheduler, Recorder, ReplayScheduler, Schedule};
 
 use crate::event::{Event, Pid, SocketHandle, Tid};
-use crate::models::{self, Model};
+use crate::models::{self, Model, ProviderKind};
 use crate::oracle::{self, Verdict};
 use crate::scenario::{self, Scenario};
 pub use crate::trace::{RunEnd, Stuck};
@@ -95,6 +95,17 @@ pub enum OptionError {
         provider_kind: String,
         model: String,
         model_kind: String,
+    },
+    #[error(
+        "provider `{provider}` is a {} namespace provider, and its model `{model}` sets `{knob}`, a knob of {version} namespace providers only: it would change nothing (`ws2sim models` lists the knobs of each)",
+        versions.join(" and ")
+    )]
+    KnobVersion {
+        provider: String,
+        versions: Vec<String>,
+        model: String,
+        knob: &'static str,
+        version: String,
     },
     #[error(
         "model file {0} was not read into the scenario (scenario::attach_override_models reads the files --provider-model names)"
@@ -185,10 +196,25 @@ pub fn resolve_models(
             let chosen = overrides.iter().rev().find(|(p, _)| *p == provider.name);
             let name = chosen.map_or(provider.model.as_str(), |(_, m)| m.as_str());
             let model = find_model(scenario, provider, name)?;
-            Ok(match chosen {
+            let model = match chosen {
                 None if !provider.set.is_empty() => model.with(&provider.set),
                 _ => model,
-            })
+            };
+            if provider.kind == ProviderKind::Namespace {
+                let versions = scenario.nsp_versions(&provider.name);
+                if let Some((knob, version)) =
+                    models::knobs::foreign_to_versions(&model.behaviour, &versions)
+                {
+                    return Err(OptionError::KnobVersion {
+                        provider: provider.name.clone(),
+                        versions: versions.iter().map(|v| format!("{v:?}")).collect(),
+                        model: model.name.clone(),
+                        knob: knob.path,
+                        version: format!("{version:?}"),
+                    });
+                }
+            }
+            Ok(model)
         })
         .collect()
 }

@@ -323,3 +323,103 @@ fn an_earlier_cleanups_mistake_is_caught_whatever_the_final_cleanup_does() {
         "1 WSPStartupEx call in app still needs its WSPCleanup",
     ));
 }
+
+/// Two threads of an NSPv2 provider's host run its session routines at once.
+const NSPV2_TWO_HOST_THREADS: &str = r#"Scenario(
+    name: "nspv2-two-host-threads",
+    about: "Two threads of the host run NSPv2Startup and NSPv2Cleanup of one provider at once.",
+    providers: [Provider(name: "mailnsp", kind: Namespace)],
+    catalog: [Namespace(provider: "mailnsp", namespace: 37, version: V2)],
+    processes: [Process(name: "host", threads: [
+        Thread(name: "a", steps: [
+            Spi(provider: "mailnsp", call: NSPv2Startup),
+            Spi(provider: "mailnsp", call: NSPv2Cleanup),
+        ]),
+        Thread(name: "b", steps: [
+            Spi(provider: "mailnsp", call: NSPv2Startup),
+            Spi(provider: "mailnsp", call: NSPv2Cleanup),
+        ]),
+    ])],
+)"#;
+
+/// A knob of one namespace interface on a provider of the other would change nothing
+/// (V1's `nsp` knobs and cache thread, V2's `nspv2` routines and host): it is refused,
+/// from a model file or `--provider-model` (at the run) and from an inline `set` (at the
+/// line and column of the knob), while the knobs of both interfaces act on an NSPv2
+/// provider, its counting judged by `nspv2.session.startup_first`.
+#[test]
+fn a_namespace_knob_of_the_other_version_is_refused_and_shared_ones_act() {
+    use ws2sim::explore::Strategy;
+    use ws2sim::{Model, Sim};
+    let v2 = Sim::from_str("v2.ron", NSPV2_TWO_HOST_THREADS).expect("loads");
+    for knobs in [
+        "(nsp: (cleanup: Stub))",
+        "(nsp: (provider_id: Ignored))",
+        "(final_cleanup: (worker: Detach))",
+    ] {
+        let model = Model::knobs(knobs).expect("knobs");
+        let refused = v2.clone().provider("mailnsp", model).run();
+        let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            message.contains("is a V2 namespace provider")
+                && message.contains("a knob of V1 namespace providers only"),
+            "{knobs}: {message}"
+        );
+    }
+    let inline = NSPV2_TWO_HOST_THREADS.replace(
+        r#"kind: Namespace)"#,
+        r#"kind: Namespace, set: (nsp: (cleanup: Stub)))"#,
+    );
+    let error = ws2sim::scenario::load_str("inline.ron", &inline)
+        .err()
+        .expect("refused")
+        .render_plain();
+    assert!(
+        error.contains("inline.ron:4:")
+            && error.contains("knob `nsp.cleanup` is for V1 namespace providers only"),
+        "{error}"
+    );
+    let v1 = Sim::from_file("scenarios/contracts/nsp-lookup-two-threads.ron").expect("loads");
+    let v1_provider = v1.scenario().providers[0].name.clone();
+    let model = Model::knobs("(nspv2: (host: (session_arg: PassNull)))").expect("knobs");
+    let message = v1
+        .provider(&v1_provider, model)
+        .run()
+        .err()
+        .map(|e| e.to_string());
+    assert!(
+        message
+            .as_deref()
+            .is_some_and(|m| m.contains("a knob of V2 namespace providers only")),
+        "{message:?}"
+    );
+    let racy = Model::knobs("(refcount: Racy)").expect("knobs");
+    let trace = v2
+        .clone()
+        .provider("mailnsp", racy)
+        .run()
+        .expect("runs")
+        .trace();
+    assert!(
+        trace.contains("(its knobs break nspv2.session.startup_first)"),
+        "{trace}"
+    );
+    // The shared knobs act on an NSPv2 provider, and its conforming model is not flagged.
+    let explored = |sim: Sim| {
+        sim.explore(Strategy::Exhaustive, 10_000, 1)
+            .expect("explores")
+            .violated()
+            .into_iter()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(explored(v2.clone()), Vec::<String>::new());
+    for knobs in ["(refcount: Racy)", "(actual_cleanup: OnEvery)"] {
+        let model = Model::knobs(knobs).expect("knobs");
+        assert!(
+            explored(v2.clone().provider("mailnsp", model))
+                .contains(&"nspv2.session.startup_first".to_string()),
+            "{knobs}"
+        );
+    }
+}

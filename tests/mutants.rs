@@ -12,7 +12,15 @@ use ws2sim::ws2::{WS2_32, WS2_MODELS};
 const CONFORMING_SEEDS: u64 = 200;
 const MUTANT_SEEDS: u64 = 100;
 
-/// Gives every provider of the model's kind that model.
+/// Whether `provider` may take `model`: of its kind, and for a namespace provider with
+/// no knob of the version its catalog entries do not give it (that is refused).
+fn fits(scenario: &Scenario, provider: &ws2sim::scenario::Provider, model: &ModelInfo) -> bool {
+    let versions = scenario.nsp_versions(&provider.name);
+    provider.kind == model.kind
+        && ws2sim::models::knobs::foreign_to_versions(&model.behaviour, &versions).is_none()
+}
+
+/// Gives every provider the model fits that model.
 fn with_model(scenario: &Scenario, model: &ModelInfo, seed: u64) -> RunOptions {
     RunOptions {
         seed: Some(seed),
@@ -20,7 +28,7 @@ fn with_model(scenario: &Scenario, model: &ModelInfo, seed: u64) -> RunOptions {
         models: scenario
             .providers
             .iter()
-            .filter(|p| p.kind == model.kind)
+            .filter(|p| fits(scenario, p, model))
             .map(|p| (p.name.clone(), model.name.to_string()))
             .collect(),
         ..RunOptions::default()
@@ -90,7 +98,7 @@ fn conforming_variants_are_never_flagged() {
         .filter(|m| m.breaks().is_none() && !std::ptr::eq(*m, conforming(m.kind)));
     for model in variants {
         for (name, scenario) in &scenarios {
-            if !scenario.providers.iter().any(|p| p.kind == model.kind) {
+            if !scenario.providers.iter().any(|p| fits(scenario, p, model)) {
                 continue;
             }
             for seed in 0..CONFORMING_SEEDS {
@@ -113,7 +121,7 @@ fn every_mutant_is_caught_by_a_shipped_scenario() {
     for model in MODELS.iter().filter(|m| m.breaks().is_some()) {
         let contract = model.breaks().expect("a mutant").as_str();
         let caught = scenarios.iter().find_map(|(name, scenario)| {
-            if !scenario.providers.iter().any(|p| p.kind == model.kind) {
+            if !scenario.providers.iter().any(|p| fits(scenario, p, model)) {
                 return None;
             }
             (0..MUTANT_SEEDS).find_map(|seed| {
@@ -227,7 +235,7 @@ fn an_end_of_a_session_never_opened_is_not_its_end() {
 fn every_violation_points_at_a_line_the_trace_shows() {
     for (name, scenario) in common::shipped() {
         for model in MODELS.iter().filter(|m| m.breaks().is_some()) {
-            if !scenario.providers.iter().any(|p| p.kind == model.kind) {
+            if !scenario.providers.iter().any(|p| fits(&scenario, p, model)) {
                 continue;
             }
             let Ok(outcome) = run(&scenario, &with_model(&scenario, model, 0)) else {

@@ -62,7 +62,8 @@ proptest! {
 }
 
 /// Gives each provider of `scenario` knobs drawn from `draws` (any values of the knobs
-/// that apply to its kind, several at once), as an inline `set`.
+/// that apply to its kind and, for a namespace provider, to the versions its catalog
+/// entries give it, several at once), as an inline `set`.
 fn with_random_knobs(
     mut scenario: ws2sim::scenario::Scenario,
     draws: &[u32],
@@ -70,9 +71,19 @@ fn with_random_knobs(
     use ws2sim::models::knobs::KNOBS;
     use ws2sim::models::{Behaviour, Set};
     let mut draw = draws.iter().cycle();
-    for provider in &mut scenario.providers {
+    let versions: Vec<_> = scenario
+        .providers
+        .iter()
+        .map(|p| scenario.nsp_versions(&p.name))
+        .collect();
+    for (provider, versions) in scenario.providers.iter_mut().zip(versions) {
         let mut behaviour = Behaviour::CONFORMING;
-        for knob in KNOBS.iter().filter(|k| k.applies_to(provider.kind)) {
+        let fitting = KNOBS.iter().filter(|k| {
+            k.applies_to(provider.kind)
+                && (versions.is_empty()
+                    || k.namespace_version().is_none_or(|v| versions.contains(&v)))
+        });
+        for knob in fitting {
             let roll = *draw.next().unwrap_or(&0);
             // About one knob in four leaves its conforming value.
             if roll % 4 == 0 {

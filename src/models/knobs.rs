@@ -2,6 +2,7 @@
 //! provider kinds it applies to, and the contract each non-conforming value breaks.
 //! Models are compared, listed, set and checked through this table alone.
 
+use super::NspVersion;
 use super::ProviderKind::{self, Namespace, San, Transport};
 use super::behaviour::*;
 use crate::contract::ContractId::{self, self as C};
@@ -43,6 +44,20 @@ impl KnobInfo {
 
     pub fn applies_to(&self, kind: ProviderKind) -> bool {
         self.kinds.contains(&kind)
+    }
+
+    /// For a namespace provider, the one interface whose routines the knob shapes:
+    /// `nsp.*` and the cache thread's `final_cleanup.worker` are NSPStartup/NSPCleanup's
+    /// (V1, seed 002), `nspv2.*` the NSPV2_ROUTINE table's (V2, seeds 000, 001); `None`
+    /// for a knob of both.
+    pub fn namespace_version(&self) -> Option<NspVersion> {
+        if self.path.starts_with("nspv2.") {
+            Some(NspVersion::V2)
+        } else if self.path.starts_with("nsp.") || self.path == "final_cleanup.worker" {
+            Some(NspVersion::V1)
+        } else {
+            None
+        }
     }
 
     /// The contract value `index` breaks in a provider of `kind` (none for index 0).
@@ -257,6 +272,22 @@ fn null_routine(_: ProviderKind, index: usize) -> Option<ContractId> {
 /// The knob at `path`.
 pub fn knob(path: &str) -> Option<&'static KnobInfo> {
     KNOBS.iter().find(|knob| knob.path == path)
+}
+
+/// The first knob `behaviour` sets (differs from conforming) that a namespace provider
+/// of `versions` (those its catalog entries give it; none: not yet known) does not
+/// have, with the version it is for: it would change nothing there.
+pub fn foreign_to_versions(
+    behaviour: &Behaviour,
+    versions: &[NspVersion],
+) -> Option<(&'static KnobInfo, NspVersion)> {
+    if versions.is_empty() {
+        return None;
+    }
+    differences(&Behaviour::CONFORMING, behaviour).find_map(|(knob, _)| {
+        let version = knob.namespace_version()?;
+        (!versions.contains(&version)).then_some((knob, version))
+    })
 }
 
 /// The knobs where `behaviour` differs from `base`, with its value there.

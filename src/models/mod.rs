@@ -35,6 +35,15 @@ pub enum ProviderKind {
     San,
 }
 
+/// The namespace provider interface a catalog entry uses.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NspVersion {
+    /// NSPStartup/NSPCleanup, loaded into each process that looks up (seed 002).
+    V1,
+    /// NSPv2, running in a host process that advertises it (seeds 000, 001).
+    V2,
+}
+
 /// A built-in model.
 #[derive(Debug)]
 pub struct ModelInfo {
@@ -115,6 +124,40 @@ impl From<&ModelInfo> for Model {
             code: None,
         }
     }
+}
+
+/// The contracts the knobs of `behaviour` break in a provider of `kind` whose namespace
+/// catalog entries give it `versions` (none: not a namespace provider, or not known).
+/// An NSPv2 provider's counting is judged by `nspv2.session.startup_first` (seed 000:
+/// "Only the final NSPv2Cleanup ... does the actual cleanup"), a V1 one's by
+/// `nsp.cleanup.refcount`.
+pub fn breaks_as(
+    kind: ProviderKind,
+    versions: &[NspVersion],
+    behaviour: &Behaviour,
+) -> Vec<ContractId> {
+    let mut contracts = Vec::new();
+    for contract in breaks(kind, behaviour) {
+        let judged_by: &[ContractId] = match contract {
+            ContractId::NspCleanupRefcount if versions.contains(&NspVersion::V2) => {
+                if versions.contains(&NspVersion::V1) {
+                    &[
+                        ContractId::NspCleanupRefcount,
+                        ContractId::Nspv2SessionStartupFirst,
+                    ]
+                } else {
+                    &[ContractId::Nspv2SessionStartupFirst]
+                }
+            }
+            _ => std::slice::from_ref(&contract),
+        };
+        for contract in judged_by {
+            if !contracts.contains(contract) {
+                contracts.push(*contract);
+            }
+        }
+    }
+    contracts
 }
 
 /// The contracts the knobs of `behaviour` break in a provider of `kind`.

@@ -484,7 +484,10 @@ mod tests {
         for file in &files {
             let scenario = crate::scenario::load_file(file).expect("loads");
             for provider in &scenario.providers {
-                for model in MODELS.iter().filter(|m| m.kind == provider.kind) {
+                let fitting = MODELS
+                    .iter()
+                    .filter(|m| crate::shipped::fits(&scenario, provider, m));
+                for model in fitting {
                     let overrides = [(provider.name.clone(), model.name.to_string())];
                     for seed in 0..6 {
                         let (world, end) = simulated(&scenario, &overrides, seed);

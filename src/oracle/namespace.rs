@@ -204,8 +204,9 @@ fn counting(facts: &Facts, family: Family, report: &mut Report) {
                 facts,
                 end.ret,
                 || format!(
-                    "{name}!{function} freed the provider's state in {process} although {} start(s) still need their end: only the last one may do the actual cleanup",
-                    end.left
+                    "{name}!{function} freed the provider's state in {process} although {} still {} end: only the last one may do the actual cleanup",
+                    crate::words::counted(end.left, "start"),
+                    if end.left == 1 { "needs its" } else { "need their" }
                 ),
             );
         }

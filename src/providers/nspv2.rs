@@ -11,7 +11,7 @@ use super::namespace::{count_down, counted, fail};
 use crate::event::*;
 use crate::models::behaviour::Routine;
 use crate::providers::custom;
-use crate::providers::transport::{lock, refcount, set_refcount, unlock};
+use crate::providers::transport::{lock, racy_gap, refcount, set_refcount, unlock};
 use crate::scenario::SpiCall;
 use crate::world::Cx;
 use crate::wsa::*;
@@ -51,7 +51,7 @@ async fn run_routine(
     cx: &Cx,
     provider: ProviderIx,
     (routine, session): (NspV2Routine, (Pid, SessionArg)),
-    body: impl FnOnce() -> (i32, Option<u32>, Detail),
+    body: impl Future<Output = (i32, Option<u32>, Detail)>,
 ) -> (i32, Option<u32>, Detail) {
     cx.yield_point().await;
     if !implemented(cx, provider, routine) {
@@ -66,7 +66,7 @@ async fn run_routine(
         return custom::namespace_routine(cx, provider, call, None, Some(session)).await;
     }
     lock(cx, provider).await;
-    let result = body();
+    let result = body.await;
     unlock(cx, provider);
     result
 }
@@ -113,10 +113,8 @@ pub async fn startup(
         session_of,
     });
     let routine = (NspV2Routine::NSPv2Startup, (session_of, 0));
-    let (ret, error, detail) = run_routine(cx, provider, routine, || {
-        startup_body(cx, provider, session_of)
-    })
-    .await;
+    let body = startup_body(cx, provider, session_of);
+    let (ret, error, detail) = run_routine(cx, provider, routine, body).await;
     let arg = match detail {
         Detail::Session { arg, .. } => arg,
         _ => 0,
@@ -125,11 +123,16 @@ pub async fn startup(
     Some(Started { ret, error, arg })
 }
 
-fn startup_body(cx: &Cx, provider: ProviderIx, session_of: Pid) -> (i32, Option<u32>, Detail) {
+async fn startup_body(
+    cx: &Cx,
+    provider: ProviderIx,
+    session_of: Pid,
+) -> (i32, Option<u32>, Detail) {
     if !cx.try_alloc(provider, SpiCall::NSPv2Startup) {
         return fail(cx, provider, WSA_NOT_ENOUGH_MEMORY);
     }
     let before = refcount(cx, provider);
+    racy_gap(cx, provider).await;
     if before == 0 {
         let state = cx.acquire(provider, Resource::InstanceMemory);
         let mut world = cx.world.borrow_mut();
@@ -188,8 +191,8 @@ pub async fn end_session(
     }
     let id = cx.call(call);
     let routine = (routine, (session_of, arg));
-    let (ret, error, detail) =
-        run_routine(cx, provider, routine, || end_body(cx, provider, arg)).await;
+    let body = end_body(cx, provider, arg);
+    let (ret, error, detail) = run_routine(cx, provider, routine, body).await;
     cx.ret(id, ret, error, detail);
     Some(ret)
 }
@@ -197,13 +200,14 @@ pub async fn end_session(
 /// Frees the session block `arg` points at; the last session end frees the provider
 /// state (000: "Only the final NSPv2Cleanup for the service provider does the actual
 /// cleanup"). A rundown ends a session as its cleanup would.
-fn end_body(cx: &Cx, provider: ProviderIx, arg: SessionArg) -> (i32, Option<u32>, Detail) {
+async fn end_body(cx: &Cx, provider: ProviderIx, arg: SessionArg) -> (i32, Option<u32>, Detail) {
     let before = refcount(cx, provider);
     let Some(block) = session_block(cx, provider, arg).filter(|_| before > 0) else {
         // 000/001: WSAEINVAL, "One or more parameters were invalid, or missing".
         return fail(cx, provider, WSAEINVAL);
     };
     cx.release(block, ReleasedBy::Provider);
+    racy_gap(cx, provider).await;
     let (after, actual) = count_down(cx, provider, before);
     if actual {
         let state = {

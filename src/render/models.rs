@@ -27,6 +27,9 @@ struct ModelRow {
 struct KnobRow {
     knob: &'static str,
     kinds: Vec<ProviderKind>,
+    /// For a namespace provider, the one interface the knob is for (V1 or V2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace_version: Option<crate::models::NspVersion>,
     values: &'static [&'static str],
     breaks: Vec<Breaks>,
 }
@@ -62,6 +65,7 @@ fn listing() -> Listing {
     let knobs = KNOBS.iter().map(|knob| KnobRow {
         knob: knob.path,
         kinds: knob.kinds.to_vec(),
+        namespace_version: knob.namespace_version(),
         values: knob.values(),
         breaks: knob
             .kinds
@@ -141,7 +145,14 @@ pub fn text() -> String {
     let width = knobs.iter().map(|k| k.knob.len()).max().unwrap_or(0);
     let _ = writeln!(out, "{:<width$}  {:<27}  values", "knob", "kinds");
     for knob in &knobs {
-        let kinds: Vec<String> = knob.kinds.iter().map(|k| format!("{k:?}")).collect();
+        let kinds: Vec<String> = knob
+            .kinds
+            .iter()
+            .map(|k| match (k, knob.namespace_version) {
+                (ProviderKind::Namespace, Some(version)) => format!("Namespace({version:?})"),
+                _ => format!("{k:?}"),
+            })
+            .collect();
         let _ = writeln!(
             out,
             "{:<width$}  {:<27}  {}",

@@ -85,7 +85,11 @@ pub fn render_listing(scenario: &Scenario, run: &Run, path: &str, contracts: Con
 pub fn model_lines(scenario: &Scenario, run: &Run) -> Vec<String> {
     let mut lines = Vec::new();
     for (provider, model) in scenario.providers.iter().zip(&run.models) {
-        let breaks: Vec<&str> = model.breaks().into_iter().map(|c| c.as_str()).collect();
+        let versions = scenario.nsp_versions(&provider.name);
+        let breaks: Vec<&str> = crate::models::breaks_as(model.kind, &versions, &model.behaviour)
+            .into_iter()
+            .map(|c| c.as_str())
+            .collect();
         let built_in = crate::models::find(model.kind, &model.name).is_some();
         let breaks = match (breaks.is_empty(), built_in) {
             (true, _) => String::new(),

@@ -80,6 +80,26 @@ impl Scenario {
         })
     }
 
+    /// The interfaces `provider`'s namespace catalog entries give it (V1, V2 or both),
+    /// in order; none for a provider without one.
+    pub fn nsp_versions(&self, provider: &str) -> Vec<NspVersion> {
+        let mut versions: Vec<NspVersion> = self
+            .catalog
+            .iter()
+            .filter_map(|entry| match entry {
+                CatalogEntry::Namespace {
+                    provider: p,
+                    version,
+                    ..
+                } if p == provider => Some(*version),
+                _ => None,
+            })
+            .collect();
+        versions.sort();
+        versions.dedup();
+        versions
+    }
+
     /// The namespaces `provider` serves as an NSPv2 provider (its `V2` catalog entries).
     pub fn nspv2_namespaces<'a>(&'a self, provider: &'a str) -> impl Iterator<Item = u32> + 'a {
         self.catalog.iter().filter_map(move |entry| match entry {
@@ -194,14 +214,7 @@ fn enabled() -> bool {
     true
 }
 
-/// The namespace provider interface a catalog entry uses.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
-pub enum NspVersion {
-    /// NSPStartup/NSPCleanup, loaded into each process that looks up (seed 002).
-    V1,
-    /// NSPv2, running in a host process that advertises it (seeds 000, 001).
-    V2,
-}
+pub use crate::models::NspVersion;
 
 /// The protocol of a transport catalog entry.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]

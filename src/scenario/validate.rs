@@ -358,7 +358,33 @@ fn providers(c: &mut Checker<'_>, sc: &Scenario) {
         }
         let whose = format!("provider `{}`", p.name);
         super::knobs::check_set(c, &[path[0], path[1], Field("set")], p.kind, &p.set, &whose);
+        let versions = sc.nsp_versions(&p.name);
+        if p.kind == ProviderKind::Namespace {
+            let at = [path[0], path[1], Field("set")];
+            super::knobs::check_versions(c, &at, &versions, &p.set, &whose);
+        }
         let from_file = sc.model_files.iter().find(|f| f.model.name == p.model);
+        let behaviour = crate::models::find(p.kind, &p.model)
+            .map(|m| m.behaviour)
+            .or(from_file
+                .filter(|f| f.model.kind == p.kind)
+                .map(|f| f.model.behaviour));
+        if let Some((knob, version)) = behaviour
+            .filter(|_| p.kind == ProviderKind::Namespace)
+            .and_then(|b| crate::models::knobs::foreign_to_versions(&b, &versions))
+        {
+            c.at(
+                &[path[0], path[1], Field("model")],
+                format!(
+                    "model `{}` sets knob `{}`, which {}",
+                    p.model,
+                    knob.path,
+                    super::knobs::foreign_knob(&whose, &versions, version)
+                ),
+                "not for this version",
+                Some("give the provider a model of its namespace version".to_string()),
+            );
+        }
         match (crate::models::find(p.kind, &p.model), from_file) {
             (Some(_), _) => {}
             (None, Some(file)) if file.model.kind != p.kind => c.at(

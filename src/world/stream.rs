@@ -312,11 +312,11 @@ mod tests {
         for file in &crate::shipped::ron_files(&["scenarios", "tests/regressions"]) {
             let scenario = crate::scenario::load_file(file).expect("loads");
             for (name, model) in crate::models::MODELS.iter().flat_map(|m| {
-                let kind = m.kind;
+                let scenario = &scenario;
                 scenario
                     .providers
                     .iter()
-                    .filter(move |p| p.kind == kind)
+                    .filter(move |p| crate::shipped::fits(scenario, p, m))
                     .map(move |p| (p.name.clone(), m.name.to_string()))
             }) {
                 let overrides = [(name, model)];
