@@ -539,3 +539,56 @@ fn merge_refuses_shards_of_two_versions_of_a_model_file() {
     let (code, text) = ws2sim(&["merge", &first, &changed]);
     assert_eq!(code, 2, "{text}");
 }
+
+/// `merge --scenario FILE` reads the scenario at FILE, so its replay commands (and the
+/// failure's trace) name FILE, not the path the shards recorded, which may not lead to
+/// the scenario where the merge runs; without `--scenario` they name the recorded path.
+#[test]
+fn merge_names_the_scenario_file_it_read() {
+    let dir = common::Scratch::new("merge-renamed");
+    let docs: Vec<String> = (1..=2)
+        .map(|k| {
+            let (code, json) = ws2sim(&[
+                "explore",
+                LESSON,
+                "--runs",
+                "120",
+                "--shard",
+                &format!("{k}/2"),
+            ]);
+            assert!(code == 0 || code == 1);
+            dir.file(&format!("shard-{k}.json"), json)
+        })
+        .collect();
+    let lesson = std::fs::read_to_string(LESSON).expect("the lesson");
+    let copy = dir.file("copy of the lesson.ron", lesson);
+    let merged = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+            .arg("merge")
+            .args(&docs)
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let renamed = merged(&["--scenario", &copy]);
+    let replays: Vec<&str> = renamed
+        .lines()
+        .filter_map(|line| line.split_once("ws2sim replay ").map(|(_, rest)| rest))
+        .collect();
+    assert!(replays.len() >= 3, "{renamed}");
+    let quoted = format!("'{copy}'");
+    assert!(
+        replays.iter().all(|r| r.starts_with(&quoted)),
+        "{replays:#?}"
+    );
+    let recorded = merged(&[]);
+    assert!(!recorded.contains(&copy));
+    assert_eq!(
+        recorded.replace(LESSON, "FILE"),
+        renamed.replace(&quoted, "FILE").replace(&copy, "FILE"),
+        "only the scenario's name differs"
+    );
+}

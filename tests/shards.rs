@@ -168,7 +168,7 @@ fn edited_and_resealed_documents_are_refused_by_their_fields() {
     refused(|d| d[0]["header"]["runs"] = 0.into(), "header.runs");
     refused(
         |d| d[0]["header"]["strategy"] = "pct".into(),
-        "header.strategy",
+        "header.depth",
     );
     refused(|d| d[0]["tally"]["schedules"] = 0.into(), "tally.schedules");
     refused(|d| d[0]["tally"]["failing"] = 31.into(), "tally.failing");
@@ -180,7 +180,7 @@ fn edited_and_resealed_documents_are_refused_by_their_fields() {
     // A reduction only an exhaustive search makes, and a PCT depth past the limit.
     refused(
         |d| d[0]["header"]["reduction"] = "dpor".into(),
-        "header.strategy",
+        "header.reduction",
     );
     refused(
         |d| {
@@ -189,8 +189,52 @@ fn edited_and_resealed_documents_are_refused_by_their_fields() {
             header["depth"] = 1_000_000.into();
             header["pct_steps"] = 10.into();
         },
-        "header.strategy",
+        "header.depth",
     );
+    refused(
+        |d| {
+            let header = &mut d[0]["header"];
+            header["strategy"] = "pct".into();
+            header["depth"] = 3.into();
+        },
+        "header.pct_steps",
+    );
+}
+
+/// PCT draws its change points among the decisions of the scenario's own seeded run;
+/// a scenario of one thread makes none, and its shards (`pct_steps: 0`) still merge
+/// into the report one machine gives.
+#[test]
+fn a_pct_sweep_that_makes_no_decision_shards_and_merges() {
+    let text = r#"Scenario(
+        name: "one-thread",
+        about: "One thread starts and cleans up Winsock.",
+        providers: [Provider(name: "msafd", kind: Transport)],
+        catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+        processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+            Startup,
+            Cleanup,
+        ])])],
+    )"#;
+    let scenario = ws2sim::scenario::load_str("one.ron", text).expect("loads");
+    let options = |shard| ExploreOptions {
+        strategy: Strategy::Pct,
+        runs: Some(20),
+        shard,
+        ..ExploreOptions::default()
+    };
+    let docs: Vec<ShardDoc> = (1..=2)
+        .map(|index| {
+            let doc = explore_shard(&scenario, "one.ron", &options(Shard { index, count: 2 }))
+                .expect("explores");
+            assert_eq!(doc.header.pct_steps, Some(0));
+            doc
+        })
+        .collect();
+    let merged = merge(docs).expect("merges");
+    let whole =
+        ws2sim::explore::explore(&scenario, "one.ron", &options(Shard::WHOLE)).expect("explores");
+    assert_eq!(merged.to_json(), whole.to_json());
 }
 
 /// A schedule of an exhaustive unit ends one way: a unit whose endings overlap (here

@@ -74,7 +74,8 @@ pub struct MergeArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// The scenario file the sweep explored [default: the file its shards name]. Merge
-    /// checks that its contents are the ones swept, and replays the failure it reports.
+    /// checks that its contents are the ones swept, and replays the failure it reports;
+    /// the report's replay commands name it.
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
     /// Also write the shrunk failure, if the sweep found one, as a self-contained page
@@ -324,6 +325,8 @@ pub fn merge(args: &MergeArgs) -> ExitCode {
         Ok(read) => read,
         Err(code) => return code,
     };
+    let mut report = report;
+    crate::explore::name_scenario_file(&scenario, &mut report, &path.display().to_string());
     if let Some(page) = &args.html
         && let Err(code) = write_failure_page(
             &scenario,

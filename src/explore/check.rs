@@ -60,22 +60,46 @@ fn header(doc: &ShardDoc) -> Result<(), String> {
     ensure((1..=MAX_RUNS).contains(&h.runs), "header.runs", || {
         format!("{} is not between 1 and {MAX_RUNS}", h.runs)
     })?;
-    let (preemptions, depth, pct) = (h.preemptions.is_some(), h.depth, h.pct_steps);
-    let reduced = h.reduction.is_some();
-    let fits = match h.strategy {
-        Strategy::Random => !preemptions && !reduced && depth.is_none() && pct.is_none(),
-        Strategy::Pct => {
-            let depth_ok = depth.is_some_and(|d| (1..=super::DEPTH_MAX).contains(&d));
-            !preemptions && !reduced && depth_ok && pct.is_some_and(|s| s >= 1)
-        }
-        Strategy::Exhaustive => h.seed == 0 && depth.is_none() && pct.is_none(),
-    };
-    ensure(fits, "header.strategy", || {
+    let exhaustive = h.strategy == Strategy::Exhaustive;
+    let pct = h.strategy == Strategy::Pct;
+    let named = |what: &str| format!("{:?} takes no {what}", h.strategy);
+    ensure(
+        exhaustive || h.preemptions.is_none(),
+        "header.preemptions",
+        || named("preemption bound"),
+    )?;
+    ensure(
+        exhaustive || h.reduction.is_none(),
+        "header.reduction",
+        || named("reduction"),
+    )?;
+    ensure(!exhaustive || h.seed == 0, "header.seed", || {
         format!(
-            "{:?} does not go with the header's seed, preemptions, reduction, depth and \
-             pct_steps",
-            h.strategy
+            "{} is not 0: an exhaustive search draws nothing at random",
+            h.seed
         )
+    })?;
+    ensure(
+        if pct {
+            h.depth.is_some_and(|d| (1..=super::DEPTH_MAX).contains(&d))
+        } else {
+            h.depth.is_none()
+        },
+        "header.depth",
+        || match h.depth {
+            Some(d) if pct => format!("{d} is not between 1 and {}", super::DEPTH_MAX),
+            None => "PCT needs its depth".to_string(),
+            Some(_) => named("depth"),
+        },
+    )?;
+    // PCT's change points fall among the decisions of the scenario's own seeded run,
+    // which may make none (one thread): 0 is a count like any other.
+    ensure(pct == h.pct_steps.is_some(), "header.pct_steps", || {
+        if pct {
+            "PCT needs the number of decisions its change points fall among".to_string()
+        } else {
+            named("pct_steps")
+        }
     })
 }
 

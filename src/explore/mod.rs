@@ -292,6 +292,24 @@ pub fn verify_failure(
     Ok(())
 }
 
+/// The merged report of a sweep of `scenario`, its replay commands (and its failure's
+/// trace) naming the scenario `file` as `merge --scenario` read it, in place of the path
+/// the shards recorded, which may not lead to it here. Call it once the report is
+/// verified.
+pub fn name_scenario_file(scenario: &Scenario, report: &mut Report, file: &str) {
+    if report.header.file == file {
+        return;
+    }
+    report.header.file = file.to_string();
+    report.write_replays();
+    if let Some(failure) = &report.failure
+        && let Ok(original) = Schedule::from_token(&failure.original_schedule)
+    {
+        let renamed = describe(scenario, &report.header, original.decisions(), failure.run);
+        report.failure = Some(renamed);
+    }
+}
+
 /// Checks a merged report against `scenario` as read here, beyond its failure: the
 /// model files are the ones the shards swept (their digests), the scenario is the one
 /// the report names, and each replay command the report prints gives what it shows

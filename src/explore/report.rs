@@ -138,20 +138,6 @@ impl Report {
             (Strategy::Exhaustive, true) => Coverage::CutShort,
             _ => Coverage::Sampled,
         };
-        let replay = |shows: &Shows| {
-            tally
-                .witnesses
-                .iter()
-                .find(|witness| witness.shows == *shows)
-                .map(|witness| {
-                    crate::render::text::replay_command(
-                        &header.file,
-                        &sim::Schedule::new(witness.decisions.clone()),
-                        &header.models,
-                        &BudgetOverride::default(),
-                    )
-                })
-        };
         let endings = tally
             .endings
             .seen()
@@ -159,7 +145,7 @@ impl Report {
                 ending,
                 schedules: count.schedules,
                 first: count.first.unwrap_or(0),
-                replay: replay(&Shows::Ending(ending)),
+                replay: None,
             })
             .collect();
         let contracts = tally
@@ -168,10 +154,10 @@ impl Report {
             .map(|(contract, first)| ContractLine {
                 contract: contract.clone(),
                 first: *first,
-                replay: replay(&Shows::Contract(contract.clone())),
+                replay: None,
             })
             .collect();
-        Self {
+        let mut report = Self {
             header,
             schedules: tally.schedules,
             distinct_end_states: tally.end_states.len() as u64,
@@ -184,6 +170,33 @@ impl Report {
                 .divergence
                 .map(|(run, divergence)| RunDivergence { run, divergence }),
             witnesses: tally.witnesses,
+        };
+        report.write_replays();
+        report
+    }
+
+    /// Writes each ending's and contract's replay command from its witness, naming the
+    /// scenario `header.file`.
+    pub fn write_replays(&mut self) {
+        let (header, witnesses) = (&self.header, &self.witnesses);
+        let replay = |shows: &Shows| {
+            witnesses
+                .iter()
+                .find(|witness| witness.shows == *shows)
+                .map(|witness| {
+                    crate::render::text::replay_command(
+                        &header.file,
+                        &sim::Schedule::new(witness.decisions.clone()),
+                        &header.models,
+                        &BudgetOverride::default(),
+                    )
+                })
+        };
+        for line in &mut self.endings {
+            line.replay = replay(&Shows::Ending(line.ending));
+        }
+        for line in &mut self.contracts {
+            line.replay = replay(&Shows::Contract(line.contract.clone()));
         }
     }
 
