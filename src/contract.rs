@@ -218,7 +218,9 @@ pub const CONTRACTS: &[Contract] = &[
             SanWspCleanup,
         ],
         source: "003: \"The return value is zero if the operation has been successfully initiated. Otherwise, the value SOCKET_ERROR is returned, and a specific error number is available in lpErrno.\"",
-        model_choice: None,
+        model_choice: Some(
+            "The seeds document the convention for the clean-up routines (WSPCleanup, NSPCleanup, NSPv2Cleanup, NSPv2ClientSessionRundown). ws2sim holds every SPI routine it models to it: the start-ups (WSPStartup, WSPStartupEx, NSPStartup, NSPv2Startup), the socket calls and the lookups, each with the error codes Microsoft's page for it lists, and WSA_NOT_ENOUGH_MEMORY from a start-up whose allocation a `FailAlloc` fault failed.",
+        ),
         errata: &[
             "000 prints SOCKET_ERROR as \"1\": a minus sign lost in rendering; the value is -1, as 001 and 002 print it.",
             "003's error table has a third row whose meaning is a namespace provider's (\"Provider identifier given to the name-space provider is not managed by the name-space provider\"), out of place on a transport page. Microsoft's page names it WSAEINVAL; its wording is not 002's (\"The lpProviderId parameter does not specify a valid provider.\"). ws2sim accepts WSAEINVAL from a transport provider's WSPCleanup as documented, and forbids it for SAN providers (004).",
@@ -285,7 +287,9 @@ pub const CONTRACTS: &[Contract] = &[
         rule: "WSPCleanup does not return until the DLL can be unloaded: no worker thread, timer or callback of the provider is left to run, and data still to send is sent or handed to a part of the stack that stays loaded.",
         seeds: &[WspCleanup],
         source: "003: \"This function should not return until the service provider DLL is prepared to be unloaded from memory.\"",
-        model_choice: None,
+        model_choice: Some(
+            "Seed 004 says nothing of unloading a SAN provider: ws2sim holds a SAN provider's final WSPCleanup to the same rule (its worker thread gone before it returns), since its DLL is unloaded like any other provider's.",
+        ),
         errata: &[],
     },
     Contract {

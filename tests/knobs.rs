@@ -423,3 +423,22 @@ fn a_namespace_knob_of_the_other_version_is_refused_and_shared_ones_act() {
         );
     }
 }
+
+/// One mistake, one contract: a WSPCleanup with no WSPStartup behind it that fails with
+/// WSANOTINITIALISED but returns 1 breaks the return convention only
+/// (`spi.return_convention`); `wsp.cleanup.not_initialised` judges the code, and holds.
+#[test]
+fn a_wrong_failure_value_is_judged_once() {
+    use ws2sim::{Model, Sim};
+    let sim = Sim::from_file("scenarios/contracts/cleanup-too-many.ron").expect("loads");
+    let model = Model::knobs("(failure_value: PlusOne)").expect("knobs");
+    let run = sim.provider("msafd", model).seed(0).run().expect("runs");
+    assert_eq!(run.violated(), vec!["spi.return_convention"]);
+    assert!(
+        run.verdict().violations.iter().any(|v| v
+            .message
+            .contains("failed with WSANOTINITIALISED (10093) but returned 1")),
+        "{:#?}",
+        run.verdict().violations
+    );
+}

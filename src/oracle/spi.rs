@@ -132,7 +132,9 @@ pub(super) fn returned(ret: i32, error: Option<u32>) -> String {
 }
 
 /// `wsp.cleanup.not_initialised`: a WSPCleanup with no successful WSPStartup
-/// outstanding (and none in flight) fails with WSANOTINITIALISED.
+/// outstanding (and none in flight) fails with WSANOTINITIALISED. Which value it fails
+/// with is `spi.return_convention`'s to judge, so a failure returning another value
+/// than SOCKET_ERROR is reported once, there.
 pub fn not_initialised(facts: &Facts, _: &RunEnd, report: &mut Report) {
     for c in facts.cleanup_returns() {
         if c.outstanding > 0 || c.starting > 0 {
@@ -142,7 +144,7 @@ pub fn not_initialised(facts: &Facts, _: &RunEnd, report: &mut Report) {
         let EventKind::Return { ret, error, .. } = facts.events[c.ret].kind else {
             continue;
         };
-        if ret != SOCKET_ERROR || error != Some(WSANOTINITIALISED) {
+        if ret == NO_ERROR || error != Some(WSANOTINITIALISED) {
             let got = returned(ret, error);
             // Seed 004: a SAN provider is started with WSPStartupEx.
             let start = match facts.kind(c.provider) {
