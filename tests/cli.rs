@@ -759,7 +759,7 @@ fn diff_shows_where_two_runs_part() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("it must be at most 4294967295"));
     // A token that reads but does not fit the scenario: refused, as `replay` refuses it,
     // with no diff of a run it does not describe.
-    let misfit = format!("s1{}", "a".repeat(65));
+    let misfit = format!("s1{}", "a".repeat(64));
     for flags in [
         ["--schedule", misfit.as_str(), "--against-seed", "0"],
         ["--against-schedule", misfit.as_str(), "--seed", "0"],

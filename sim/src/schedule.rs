@@ -17,6 +17,12 @@ pub enum TokenError {
     Character(usize),
     /// The token ends in the middle of a number.
     Truncated,
+    /// A number of the token does not fit in 64 bits.
+    Overflow,
+    /// The token is not as ws2sim writes it: characters past its last number, or a
+    /// number written with more characters than it needs. It would name a schedule
+    /// another token already names.
+    NotCanonical,
 }
 
 impl fmt::Display for TokenError {
@@ -30,6 +36,14 @@ impl fmt::Display for TokenError {
                 )
             }
             TokenError::Truncated => write!(f, "the schedule token is cut short"),
+            TokenError::Overflow => {
+                write!(f, "a number in the schedule token does not fit in 64 bits")
+            }
+            TokenError::NotCanonical => write!(
+                f,
+                "the schedule token is not one ws2sim writes (characters past its last \
+                 number, or a number padded with zeros); copy the token whole"
+            ),
         }
     }
 }
@@ -105,15 +119,24 @@ impl Schedule {
                 bytes.push((buffer >> bits) as u8);
             }
         }
+        // The encoder pads the last byte's bits with fewer than 5 zero bits.
+        if bits >= 5 || buffer & ((1 << bits) - 1) != 0 {
+            return Err(TokenError::NotCanonical);
+        }
         let mut decisions = Vec::new();
         let mut value: u64 = 0;
         let mut shift = 0;
         let mut open = false;
         for byte in bytes {
-            if shift >= 64 {
-                return Err(TokenError::Truncated);
+            let low = u64::from(byte & 0x7f);
+            if shift > 63 || (shift == 63 && (low > 1 || byte & 0x80 != 0)) {
+                return Err(TokenError::Overflow);
             }
-            value |= u64::from(byte & 0x7f) << shift;
+            // A number's last byte is never a zero after others: that is padding.
+            if shift > 0 && byte == 0 {
+                return Err(TokenError::NotCanonical);
+            }
+            value |= low << shift;
             if byte & 0x80 != 0 {
                 shift += 7;
                 open = true;
@@ -134,6 +157,42 @@ impl Schedule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A token is read only as ws2sim writes it: one token per schedule.
+    #[test]
+    fn only_the_written_token_is_read() {
+        let token = Schedule::new(vec![1, 0, 2, 300, u64::MAX]).to_token();
+        for extra in ["a", "b", "q", "aaa"] {
+            assert_eq!(
+                Schedule::from_token(&format!("{token}{extra}")),
+                Err(TokenError::NotCanonical),
+                "{token}{extra}"
+            );
+        }
+        // 0 written as two bytes (0x80 0x00), and 2^64 (ten bytes).
+        assert_eq!(
+            Schedule::from_token("s1qaaa"),
+            Err(TokenError::NotCanonical)
+        );
+        let over = Schedule::new(vec![u64::MAX]).to_token();
+        let mut bytes = vec![0xffu8; 9];
+        bytes.push(0x02);
+        let mut wider = String::from("s1");
+        let (mut buffer, mut bits) = (0u32, 0);
+        for byte in bytes {
+            buffer = (buffer << 8) | u32::from(byte);
+            bits += 8;
+            while bits >= 5 {
+                bits -= 5;
+                wider.push(ALPHABET[((buffer >> bits) & 31) as usize] as char);
+            }
+        }
+        if bits > 0 {
+            wider.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
+        }
+        assert_ne!(wider, over);
+        assert_eq!(Schedule::from_token(&wider), Err(TokenError::Overflow));
+    }
 
     #[test]
     fn tokens_round_trip() {
