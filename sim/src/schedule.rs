@@ -53,6 +53,26 @@ impl std::error::Error for TokenError {}
 const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 const PREFIX: &str = "s1";
 
+/// The token of `bytes`: the prefix, then 5 bits per character, the last one's spare
+/// bits zero.
+fn token_of(bytes: &[u8]) -> String {
+    let mut token = String::from(PREFIX);
+    let mut buffer: u32 = 0;
+    let mut bits = 0;
+    for &byte in bytes {
+        buffer = (buffer << 8) | u32::from(byte);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            token.push(ALPHABET[((buffer >> bits) & 31) as usize] as char);
+        }
+    }
+    if bits > 0 {
+        token.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
+    }
+    token
+}
+
 impl Schedule {
     pub fn new(decisions: Vec<u64>) -> Self {
         Self { decisions }
@@ -85,21 +105,7 @@ impl Schedule {
                 bytes.push(low | 0x80);
             }
         }
-        let mut token = String::from(PREFIX);
-        let mut buffer: u32 = 0;
-        let mut bits = 0;
-        for byte in bytes {
-            buffer = (buffer << 8) | u32::from(byte);
-            bits += 8;
-            while bits >= 5 {
-                bits -= 5;
-                token.push(ALPHABET[((buffer >> bits) & 31) as usize] as char);
-            }
-        }
-        if bits > 0 {
-            token.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
-        }
-        token
+        token_of(&bytes)
     }
 
     pub fn from_token(token: &str) -> Result<Self, TokenError> {
@@ -177,19 +183,7 @@ mod tests {
         let over = Schedule::new(vec![u64::MAX]).to_token();
         let mut bytes = vec![0xffu8; 9];
         bytes.push(0x02);
-        let mut wider = String::from("s1");
-        let (mut buffer, mut bits) = (0u32, 0);
-        for byte in bytes {
-            buffer = (buffer << 8) | u32::from(byte);
-            bits += 8;
-            while bits >= 5 {
-                bits -= 5;
-                wider.push(ALPHABET[((buffer >> bits) & 31) as usize] as char);
-            }
-        }
-        if bits > 0 {
-            wider.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
-        }
+        let wider = token_of(&bytes);
         assert_ne!(wider, over);
         assert_eq!(Schedule::from_token(&wider), Err(TokenError::Overflow));
     }
