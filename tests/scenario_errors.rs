@@ -63,6 +63,8 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("name_control_char", Kind::Invalid, 8, 22),
     ("name_too_long", Kind::Invalid, 7, 31),
     ("wspstartup_on_san", Kind::Invalid, 8, 39),
+    ("knob_value_number", Kind::Syntax, 5, 35),
+    ("nsp_knob_on_nspv2", Kind::Invalid, 7, 73),
 ];
 
 fn snapshot(name: &str, text: &str) {

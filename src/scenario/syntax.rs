@@ -293,6 +293,33 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
                 Some(format!("write a number from 0, e.g. `{number}`")),
             )
         }
+        // `refcount: 1`: a number (or another word ron cannot read as a name) where a
+        // named value belongs; ron's own message suggests a raw identifier.
+        Error::SuggestRawIdentifier(word) => {
+            let path_text = path.to_string();
+            let knob = path_text
+                .split_once("set.")
+                .and_then(|(_, knob)| crate::models::knobs::knob(knob));
+            let (message, help) = match knob {
+                Some(knob) => (
+                    format!(
+                        "knob `{}` takes one of {}{at}, not `{word}`",
+                        knob.path,
+                        knob.values().join(", ")
+                    ),
+                    Some(format!(
+                        "write e.g. `{}: {}`",
+                        knob.path.rsplit('.').next().unwrap_or(knob.path),
+                        knob.values()[0]
+                    )),
+                ),
+                None => (
+                    format!("expected a name{at}, found `{word}`"),
+                    Some("docs/scenario-format.md lists the values each field takes".to_string()),
+                ),
+            };
+            p(start..end, message, "expected a name", help)
+        }
         Error::TrailingCharacters => p(
             start..end,
             "unexpected text after the end of the scenario; a file holds one `Scenario(...)` \
