@@ -451,7 +451,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[WspCleanup],
         source: "003: \"For each WSPStartup call, a corresponding LPWSPCleanup call will also be issued. Only the final LPWSPCleanup for the service provider does the actual cleanup\" (the LSP is the \"SPI client\" of the layer below).",
         model_choice: Some(
-            "The conforming layered model starts the layer below once per WSPStartup of its own (or lazily on the first WSPSocket of another chain) and tears all of those down inside its own final WSPCleanup.",
+            "The conforming layered model starts the layer below once per WSPStartup of its own (or lazily on the first WSPSocket of another chain) and tears all of those down inside its own final WSPCleanup. The seed asks for one WSPCleanup per WSPStartup and says nothing of when they come: that they come in the layer's own final cleanup, not earlier, is ws2sim's reading, so a layer that passes each of its WSPCleanup calls down at once (`lower: PassEachDown`, the mutant lsp_cleans_lower_early) is flagged by this reading, not by the seed's words.",
         ),
         errata: &[],
     },
