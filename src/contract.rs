@@ -358,7 +358,7 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::NspCleanupRefcount,
-        rule: "N successful NSPStartup calls need N NSPCleanup calls; only the last deregisters the provider and frees what it allocated; earlier ones only decrement. An NSPCleanup with no NSPStartup behind it fails.",
+        rule: "N successful NSPStartup calls need N NSPCleanup calls; only the last deregisters the provider and frees what it allocated; earlier ones only decrement.",
         seeds: &[NspCleanup],
         source: "002: \"It is permissible to make more than one NSPStartup call. However, for each NSPStartup call, a corresponding NSPCleanup call must also be issued. Only the final NSPCleanup for the service provider does the actual cleanup; the preceding calls decrement an internal reference count in the service provider.\"",
         model_choice: Some(

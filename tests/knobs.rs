@@ -442,3 +442,44 @@ fn a_wrong_failure_value_is_judged_once() {
         run.verdict().violations
     );
 }
+
+/// One mistake, one contract: a SAN provider that answers a WSPCleanup with no
+/// WSPStartupEx behind it with WSAEINVAL is reported by `san.cleanup.no_einval` (seed
+/// 004 names that code), not also by the return convention or `not_initialised`.
+#[test]
+fn a_san_providers_einval_is_judged_once() {
+    use ws2sim::models::ProviderKind;
+    use ws2sim::{Model, Sim};
+    let mut caught = 0;
+    for (name, scenario) in common::shipped() {
+        let sans: Vec<String> = scenario
+            .providers
+            .iter()
+            .filter(|p| p.kind == ProviderKind::San)
+            .map(|p| p.name.clone())
+            .collect();
+        if sans.is_empty() {
+            continue;
+        }
+        let path = format!("{}/{name}", env!("CARGO_MANIFEST_DIR"));
+        let Ok(mut sim) = Sim::from_file(&path) else {
+            continue;
+        };
+        for san in &sans {
+            sim = sim.provider(san, Model::named("san_returns_einval"));
+        }
+        for seed in 0..20 {
+            let run = sim.clone().seed(seed).run().expect("runs");
+            let violated = run.violated();
+            if violated.contains(&"san.cleanup.no_einval") {
+                caught += 1;
+                assert!(
+                    !violated.contains(&"spi.return_convention")
+                        && !violated.contains(&"wsp.cleanup.not_initialised"),
+                    "{name} seed {seed}: {violated:?}"
+                );
+            }
+        }
+    }
+    assert!(caught > 0, "no shipped scenario shows the mistake");
+}
