@@ -387,6 +387,7 @@ fn a_fault_after_every_process_ended_leaves_the_run_complete() {
     for fault in [
         "Crash(process: \"app\", at: 2000000)",
         "NetDown(at: 18446744073709551615)",
+        "NetDown(at: 100000)",
     ] {
         let scenario = dir.file(
             "s.ron",

@@ -65,6 +65,7 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("wspstartup_on_san", Kind::Invalid, 8, 39),
     ("knob_value_number", Kind::Syntax, 5, 35),
     ("nsp_knob_on_nspv2", Kind::Invalid, 7, 73),
+    ("failalloc_twice", Kind::Invalid, 12, 9),
 ];
 
 fn snapshot(name: &str, text: &str) {

@@ -89,7 +89,7 @@ pub(super) fn catalog_entry(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_
     }
 }
 
-fn function(call: SpiCall) -> &'static str {
+pub(super) fn function(call: SpiCall) -> &'static str {
     match call {
         SpiCall::WSPStartup => "WSPStartup",
         SpiCall::WSPCleanup => "WSPCleanup",

@@ -577,6 +577,19 @@ fn faults(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
                         None,
                     );
                 }
+                if let Some(first) = sc.faults[..i].iter().position(|f| f == fault) {
+                    let line = c.line_of(&[Field("faults"), At(first)]);
+                    c.at(
+                        &[Field("faults"), At(i)],
+                        format!(
+                            "fault #{i} repeats fault #{first} (line {line}): {provider}'s \
+                             allocation {nth} inside {} fails once, so this one could never fire",
+                            super::namespace::function(*call)
+                        ),
+                        "repeated",
+                        Some("remove it, or make it fail another allocation (`nth`)".to_string()),
+                    );
+                }
             }
         }
     }

@@ -38,7 +38,12 @@ pub fn spawn_all(root: &Cx) {
             Fault::NetDown { at } => {
                 let cx = root.clone();
                 let task = root.sim.spawn_at(*at, async move {
-                    cx.world.borrow_mut().fired_faults.push(index);
+                    // After every process has ended it fails nobody: it never fired.
+                    let mut world = cx.world.borrow_mut();
+                    if world.procs.iter().any(|p| p.alive) {
+                        world.fired_faults.push(index);
+                    }
+                    drop(world);
                     cx.network_down();
                 });
                 // It touches every process (`Cx::network_down` says which).

@@ -371,7 +371,7 @@ impl Shape {
             .map(|(p, threads)| build_process(p, threads, &names))
             .collect();
         let process = |i: usize| format!("a{}", i % processes.len());
-        let faults = self
+        let faults: Vec<Fault> = self
             .faults
             .iter()
             .map(|f| match *f {
@@ -398,6 +398,18 @@ impl Shape {
                 }
             })
             .collect();
+        // The same allocation failed twice is refused (the second could never fire).
+        let mut faults = faults;
+        let mut kept = 0;
+        for i in 0..faults.len() {
+            let repeat =
+                matches!(faults[i], Fault::FailAlloc { .. }) && faults[..kept].contains(&faults[i]);
+            if !repeat {
+                faults.swap(kept, i);
+                kept += 1;
+            }
+        }
+        faults.truncate(kept);
         Scenario {
             name: "generated".to_string(),
             about: "A random valid scenario (tests/common/generate.rs).".to_string(),
