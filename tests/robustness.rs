@@ -448,3 +448,28 @@ fn a_run_too_long_for_a_page_is_refused() {
     refused_saying(&out, "an HTML page shows at most");
     assert!(out.stdout.is_empty());
 }
+
+/// An argument of 100,000 characters (a contract id, a scenario path, a seed) is
+/// refused (exit 2) with a message that quotes it clipped, not whole.
+#[test]
+fn a_giant_argument_is_quoted_clipped() {
+    let giant = "x".repeat(100_000);
+    let lesson = "scenarios/teach/racy-refcount.ron";
+    for args in [
+        vec!["explain", giant.as_str()],
+        vec!["run", giant.as_str()],
+        vec!["run", lesson, "--seed", giant.as_str()],
+    ] {
+        let out = ws2sim(&args);
+        assert_eq!(out.status.code(), Some(2), "{:?}", args[0]);
+        assert!(
+            out.stderr.len() < 10_000,
+            "{} bytes for {:?}",
+            out.stderr.len(),
+            &args[..args.len().min(3)]
+                .iter()
+                .map(|a| a.len())
+                .collect::<Vec<_>>()
+        );
+    }
+}

@@ -330,9 +330,12 @@ pub(crate) fn fail(message: &str) -> ExitCode {
 /// Prints an error in the one style every error of ws2sim has, a scenario file's
 /// included: miette's report (without colour off a terminal).
 fn diagnostic(code: &str, message: &str, help: Option<&str>) {
-    let mut report = miette::MietteDiagnostic::new(message).with_code(code);
+    // Messages echo what the user typed: a giant argument is clipped, not printed
+    // whole (past the longest path a system takes).
+    let clip = |text: &str| crate::scenario::error::clip_words_past(text, 4_096);
+    let mut report = miette::MietteDiagnostic::new(clip(message)).with_code(code);
     if let Some(help) = help {
-        report = report.with_help(help);
+        report = report.with_help(clip(help));
     }
     if std::io::stderr().is_terminal() {
         eprintln!("{:?}", miette::Report::new(report));

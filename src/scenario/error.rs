@@ -329,12 +329,18 @@ pub(crate) fn byte_offset(text: &str, line: usize, column: usize) -> usize {
     start + within
 }
 
-/// Shortens words (names from the file) past 80 chars, so a giant name cannot flood
-/// the report.
+/// Shortens words past 80 characters (names from a file), so that a giant one cannot
+/// flood a report.
 fn clip_words(text: &str) -> String {
+    clip_words_past(text, 80)
+}
+
+/// Shortens each word of `text` longer than `limit` characters to its first three
+/// quarters and `...`.
+pub fn clip_words_past(text: &str, limit: usize) -> String {
     let words = text.split(' ').map(|word| {
-        if word.chars().nth(80).is_some() {
-            let short: String = word.chars().take(60).collect();
+        if word.chars().nth(limit).is_some() {
+            let short: String = word.chars().take(limit * 3 / 4).collect();
             format!("{short}...")
         } else {
             word.to_string()

@@ -66,7 +66,8 @@ pub(crate) enum FileKind {
 /// Reads a file of at most [`MAX_FILE_BYTES`] (refused before it is read when its size
 /// shows) that must be UTF-8.
 pub(crate) fn read_text(path: &Path, kind: FileKind) -> Result<String, ScenarioError> {
-    let shown = path.display().to_string();
+    // A path no system takes (longer than any) is shown clipped in the message.
+    let shown = error::clip_words_past(&path.display().to_string(), 4_096);
     let io = |cause| match kind {
         FileKind::Scenario => ScenarioError::Io {
             path: shown.clone(),
