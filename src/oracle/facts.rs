@@ -97,6 +97,9 @@ pub struct Facts<'w> {
     /// By resource id (ids count up from 0 in acquisition order): what the ledger
     /// handed out and, once the reading is over, still held at the end of the run.
     held: SmallVec<[Option<Held>; 8]>,
+    /// The resources each process acquired (ids into `held`), so that its end visits
+    /// its own and not every other process's (issue 21: no rescan per process end).
+    held_by: Vec<Vec<u32>>,
     /// Each process's event indices, in order, built when first asked for.
     by_process: OnceCell<Vec<Vec<u32>>>,
     /// The operations each final clean-up owns, by the index of its call
@@ -199,6 +202,7 @@ impl<'w> Facts<'w> {
             code_unloaded: Vec::new(),
             process_ends: SmallVec::new(),
             held: SmallVec::new(),
+            held_by: vec![Vec::new(); processes],
             by_process: OnceCell::new(),
             owned: OnceCell::new(),
             seen: Triggers::ALWAYS,
@@ -257,6 +261,9 @@ impl<'w> Facts<'w> {
                     }
                     self.held[slot] = Some(held);
                 }
+                if let Some(own) = self.held_by.get_mut(process as usize) {
+                    own.push(*resource);
+                }
                 pairs.at(process, *provider).count(*what, true);
                 None
             }
@@ -300,7 +307,19 @@ impl<'w> Facts<'w> {
                     _ => SmallVec::new(),
                 };
                 let mut machine_state_held = 0;
-                for held in self.held.iter_mut().flatten() {
+                // In the order of their ids, as a walk of the whole table would visit them.
+                let own = match self.held_by.get_mut(process as usize) {
+                    Some(own) => {
+                        own.sort_unstable();
+                        own.dedup();
+                        &own[..]
+                    }
+                    None => &[],
+                };
+                for &id in own {
+                    let Some(Some(held)) = self.held.get_mut(id as usize) else {
+                        continue;
+                    };
                     if held.process == process {
                         held.counted = false;
                         if machine_wide(held.what) {

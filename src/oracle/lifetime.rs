@@ -256,15 +256,24 @@ fn switch_balanced(facts: &Facts, report: &mut Report) {
 /// Neither is the final clean-up's to match.
 fn undone_by_the_switch(facts: &Facts) -> SmallSet<usize> {
     let mut undone = SmallSet::new();
-    // Per thread: the calls under way (call index, call), innermost last.
-    let mut stacks: SmallMap<(Pid, Option<Tid>), Vec<(usize, &Call)>> = SmallMap::new();
+    // Without a SAN provider the switch starts nothing.
+    let san = (0..facts.trace.scenario.providers.len())
+        .any(|p| facts.kind(p as ProviderIx) == crate::scenario::ProviderKind::San);
+    if !san {
+        return undone;
+    }
+    // Per process, then thread: the calls under way (call index, call), innermost last.
+    type Stacks<'f> = SmallMap<Option<Tid>, Vec<(usize, &'f Call)>>;
+    let mut stacks: Vec<Stacks<'_>> = facts.per_process();
     // Per thread, TCP and SAN provider: the call index of the last start-up made.
     let mut last: SmallMap<(Pid, Option<Tid>, ProviderIx, ProviderIx), usize> = SmallMap::new();
     for (index, event) in facts.events.iter().enumerate() {
-        let thread = (event.process, event.thread);
+        let Some(stacks) = stacks.get_mut(event.process as usize) else {
+            continue;
+        };
         match &event.kind {
             EventKind::Call { call, .. } => {
-                let stack = stacks.entry(thread).or_default();
+                let stack = stacks.entry(event.thread).or_default();
                 if let Call::WSPCleanup {
                     provider: san,
                     client: Client::Switch(base),
@@ -285,7 +294,7 @@ fn undone_by_the_switch(facts: &Facts) -> SmallSet<usize> {
                 let Some((call_index, call)) = facts.call_of(*id) else {
                     continue;
                 };
-                if let Some(stack) = stacks.get_mut(&thread)
+                if let Some(stack) = stacks.get_mut(&event.thread)
                     && stack.last().is_some_and(|(i, _)| *i == call_index)
                 {
                     stack.pop();

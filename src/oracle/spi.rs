@@ -178,6 +178,14 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
     if finals.is_empty() {
         return;
     }
+    // The first final clean-up's return of each (process, provider): one lookup per
+    // start-up, not a walk of every final clean-up (issue 21).
+    let mut first_final: crate::small::SmallMap<(Pid, ProviderIx), usize> =
+        crate::small::SmallMap::new();
+    for f in finals.iter() {
+        let ret = first_final.entry((f.process, f.provider)).or_insert(f.ret);
+        *ret = (*ret).min(f.ret);
+    }
     for (call_index, index) in facts.returned_calls() {
         let EventKind::Call { call, .. } = &facts.events[call_index].kind else {
             continue;
@@ -190,9 +198,9 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
             continue;
         };
         let provider = &provider;
-        let restarted = finals
-            .iter()
-            .any(|f| f.process == event.process && f.provider == *provider && f.ret < call_index);
+        let restarted = first_final
+            .get(&(event.process, *provider))
+            .is_some_and(|&ret| ret < call_index);
         if !restarted {
             continue;
         }
