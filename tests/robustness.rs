@@ -449,14 +449,18 @@ fn a_run_too_long_for_a_page_is_refused() {
     assert!(out.stdout.is_empty());
 }
 
-/// An argument of 100,000 characters (a contract id, a scenario path, a seed) is
-/// refused (exit 2) with a message that quotes it clipped, not whole.
+/// An argument of 100,000 characters (a contract id, a scenario path, a seed, one of
+/// many short words) is refused (exit 2) with a message that quotes it clipped, not
+/// whole.
 #[test]
 fn a_giant_argument_is_quoted_clipped() {
     let giant = "x".repeat(100_000);
+    let spaced = "x ".repeat(60_000);
     let lesson = "scenarios/teach/racy-refcount.ron";
     for args in [
         vec!["explain", giant.as_str()],
+        vec!["explain", spaced.as_str()],
+        vec!["run", lesson, "--provider-model", spaced.as_str()],
         vec!["run", giant.as_str()],
         vec!["run", lesson, "--seed", giant.as_str()],
     ] {

@@ -66,6 +66,7 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("knob_value_number", Kind::Syntax, 5, 35),
     ("nsp_knob_on_nspv2", Kind::Invalid, 7, 73),
     ("failalloc_twice", Kind::Invalid, 12, 9),
+    ("netdown_twice", Kind::Invalid, 12, 9),
 ];
 
 fn snapshot(name: &str, text: &str) {

@@ -332,7 +332,18 @@ pub(crate) fn fail(message: &str) -> ExitCode {
 fn diagnostic(code: &str, message: &str, help: Option<&str>) {
     // Messages echo what the user typed: a giant argument is clipped, not printed
     // whole (past the longest path a system takes).
-    let clip = |text: &str| crate::scenario::error::clip_words_past(text, 4_096);
+    let clip = |text: &str| {
+        let text = crate::scenario::error::clip_words_past(text, 4_096);
+        // Many words of an argument clip as a whole message.
+        match text.char_indices().nth(8_192) {
+            Some((cut, _)) => format!(
+                "{}... ({} more characters not shown)",
+                &text[..cut],
+                text[cut..].chars().count()
+            ),
+            None => text,
+        }
+    };
     let mut report = miette::MietteDiagnostic::new(clip(message)).with_code(code);
     if let Some(help) = help {
         report = report.with_help(clip(help));

@@ -542,7 +542,25 @@ fn faults(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
                     );
                 }
             }
-            Fault::NetDown { .. } => {}
+            Fault::NetDown { .. } => {
+                // Model choice: the network fails once, for good.
+                let earlier = sc.faults[..i]
+                    .iter()
+                    .position(|f| matches!(f, Fault::NetDown { .. }));
+                if let Some(first) = earlier {
+                    let line = c.line_of(&[Field("faults"), At(first)]);
+                    c.at(
+                        &[Field("faults"), At(i)],
+                        format!(
+                            "fault #{i} repeats the `NetDown` of fault #{first} (line {line}): \
+                             the network fails once, for good, so a second failure could \
+                             change nothing"
+                        ),
+                        "repeated",
+                        Some("keep the one at the time you want the network to fail".to_string()),
+                    );
+                }
+            }
             Fault::FailAlloc {
                 provider,
                 nth,

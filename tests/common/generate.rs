@@ -398,12 +398,18 @@ impl Shape {
                 }
             })
             .collect();
-        // The same allocation failed twice is refused (the second could never fire).
+        // The same allocation failed twice, or the network failed twice, is refused
+        // (the second could never fire).
         let mut faults = faults;
         let mut kept = 0;
         for i in 0..faults.len() {
-            let repeat =
-                matches!(faults[i], Fault::FailAlloc { .. }) && faults[..kept].contains(&faults[i]);
+            let repeat = match faults[i] {
+                Fault::FailAlloc { .. } => faults[..kept].contains(&faults[i]),
+                Fault::NetDown { .. } => faults[..kept]
+                    .iter()
+                    .any(|f| matches!(f, Fault::NetDown { .. })),
+                _ => false,
+            };
             if !repeat {
                 faults.swap(kept, i);
                 kept += 1;
