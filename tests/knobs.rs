@@ -7,21 +7,39 @@ mod common;
 
 use ws2sim::explore::{ExploreOptions, explore};
 use ws2sim::models::knobs::KNOBS;
-use ws2sim::models::{Behaviour, ProviderKind, Set};
+use ws2sim::models::{Behaviour, NspVersion, ProviderKind, Set};
 use ws2sim::run::{RunOptions, run};
 use ws2sim::scenario::Scenario;
 
 const SEEDS: u64 = 60;
 const EXPLORE_RUNS: u64 = 3_000;
 
-/// `scenario` with every provider of `kind` conforming except for `behaviour`'s knobs.
+/// `scenario` with every provider of `kind` conforming except for `behaviour`'s knobs
+/// (a namespace provider only where they fit its version: the others are refused).
 fn with_behaviour(scenario: &Scenario, kind: ProviderKind, behaviour: &Behaviour) -> Scenario {
     let mut scenario = scenario.clone();
-    for provider in scenario.providers.iter_mut().filter(|p| p.kind == kind) {
+    let fits: Vec<bool> = scenario
+        .providers
+        .iter()
+        .map(|p| {
+            let versions = scenario.nsp_versions(&p.name);
+            p.kind == kind
+                && ws2sim::models::knobs::foreign_to_versions(behaviour, &versions).is_none()
+        })
+        .collect();
+    for (provider, _) in scenario.providers.iter_mut().zip(fits).filter(|(_, f)| *f) {
         provider.model = "conforming".to_string();
         provider.set = Set::between(&Behaviour::CONFORMING, behaviour);
     }
     scenario
+}
+
+/// Whether `scenario` has a provider of `kind` that serves namespace `version` (any,
+/// for `None` or another kind).
+fn serves(scenario: &Scenario, kind: ProviderKind, version: Option<NspVersion>) -> bool {
+    scenario.providers.iter().any(|p| {
+        p.kind == kind && version.is_none_or(|v| scenario.nsp_versions(&p.name).contains(&v))
+    })
 }
 
 fn caught_by_run(scenario: &Scenario, contract: &str) -> Option<u64> {
@@ -54,16 +72,19 @@ fn every_breaking_knob_value_is_caught_by_a_shipped_scenario() {
     let mut checked = 0;
     for knob in KNOBS {
         for &kind in knob.kinds {
-            for value in 1..knob.values().len() {
-                let Some(contract) = knob.breaks(kind, value).map(|c| c.as_str()) else {
-                    continue;
-                };
+            // A namespace knob whose contract depends on the version is caught in each.
+            let judged = (1..knob.values().len()).flat_map(|value| {
+                ws2sim::models::breaks_by_version(knob, kind, value)
+                    .into_iter()
+                    .map(move |(version, contract)| (value, version, contract.as_str()))
+            });
+            for (value, version, contract) in judged {
                 checked += 1;
                 let mut behaviour = Behaviour::CONFORMING;
                 knob.set(&mut behaviour, value);
                 let candidates: Vec<(&String, Scenario)> = scenarios
                     .iter()
-                    .filter(|(_, s)| s.providers.iter().any(|p| p.kind == kind))
+                    .filter(|(_, s)| serves(s, kind, version))
                     .map(|(name, s)| (name, with_behaviour(s, kind, &behaviour)))
                     .collect();
                 let by_run = candidates.iter().find_map(|(name, scenario)| {
@@ -75,7 +96,8 @@ fn every_breaking_knob_value_is_caught_by_a_shipped_scenario() {
                             .then(|| format!("{name} (explore)"))
                     })
                 });
-                let what = format!("{kind:?} {}: {}", knob.path, knob.values()[value]);
+                let version = version.map_or(String::new(), |v| format!(" {v:?}"));
+                let what = format!("{kind:?}{version} {}: {}", knob.path, knob.values()[value]);
                 match caught {
                     Some(by) => eprintln!("{what:<52} breaks {contract:<34} caught by {by}"),
                     None => missed.push(format!("{what} (breaks {contract})")),

@@ -160,6 +160,37 @@ pub fn breaks_as(
     contracts
 }
 
+/// What value `value` of `knob` breaks in a provider of `kind`, by namespace version
+/// where that decides the contract (counting: `nsp.cleanup.refcount` for V1,
+/// `nspv2.session.startup_first` for V2): `(None, contract)` when the version does not
+/// matter or the knob is of one version only (then `Some` of it); nothing for a
+/// conforming value.
+pub fn breaks_by_version(
+    knob: &knobs::KnobInfo,
+    kind: ProviderKind,
+    value: usize,
+) -> Vec<(Option<NspVersion>, ContractId)> {
+    let Some(contract) = knob.breaks(kind, value) else {
+        return Vec::new();
+    };
+    if kind != ProviderKind::Namespace {
+        return vec![(None, contract)];
+    }
+    if let Some(version) = knob.namespace_version() {
+        return vec![(Some(version), contract)];
+    }
+    let mut behaviour = Behaviour::CONFORMING;
+    knob.set(&mut behaviour, value);
+    let by_version = [NspVersion::V1, NspVersion::V2].map(|version| {
+        let judged = breaks_as(kind, &[version], &behaviour);
+        (Some(version), judged.first().copied().unwrap_or(contract))
+    });
+    if by_version[0].1 == by_version[1].1 {
+        return vec![(None, contract)];
+    }
+    by_version.to_vec()
+}
+
 /// The contracts the knobs of `behaviour` break in a provider of `kind`.
 pub fn breaks(kind: ProviderKind, behaviour: &Behaviour) -> Vec<ContractId> {
     let mut contracts = Vec::new();

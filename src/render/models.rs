@@ -6,8 +6,8 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::contract::ContractId;
-use crate::models::knobs::KNOBS;
-use crate::models::{MODELS, ProviderKind, Set};
+use crate::models::knobs::{KNOBS, KnobInfo};
+use crate::models::{MODELS, NspVersion, ProviderKind, Set};
 
 /// One row of the list: a provider model, or a model of ws2_32 itself.
 #[derive(Serialize)]
@@ -37,8 +37,25 @@ struct KnobRow {
 #[derive(Serialize)]
 struct Breaks {
     kind: ProviderKind,
+    /// For a namespace provider whose version decides the contract: that version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<NspVersion>,
     value: &'static str,
     contract: &'static str,
+}
+
+/// What value `value` of `knob` breaks in a provider of `kind`: a row per namespace
+/// version where the version decides the contract.
+fn breaks_rows(knob: &'static KnobInfo, kind: ProviderKind, value: usize) -> Vec<Breaks> {
+    crate::models::breaks_by_version(knob, kind, value)
+        .into_iter()
+        .map(|(version, contract)| Breaks {
+            kind,
+            version,
+            value: knob.values()[value],
+            contract: contract.as_str(),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -71,15 +88,7 @@ fn listing() -> Listing {
             .kinds
             .iter()
             .flat_map(|&kind| {
-                (1..knob.values().len()).filter_map(move |value| {
-                    let contract = knob.breaks(kind, value)?;
-                    let value = knob.values()[value];
-                    Some(Breaks {
-                        kind,
-                        value,
-                        contract: contract.as_str(),
-                    })
-                })
+                (1..knob.values().len()).flat_map(move |value| breaks_rows(knob, kind, value))
             })
             .collect(),
     });
@@ -105,7 +114,10 @@ pub fn knobs_breaking(contract: &str) -> Vec<String> {
     for knob in listing().knobs {
         let mut values: Vec<(&str, Vec<String>)> = Vec::new();
         for b in knob.breaks.iter().filter(|b| b.contract == contract) {
-            let kind = format!("{:?}", b.kind);
+            let kind = match b.version {
+                Some(version) => format!("{:?} {version:?}", b.kind),
+                None => format!("{:?}", b.kind),
+            };
             match values.iter_mut().find(|(value, _)| *value == b.value) {
                 Some((_, kinds)) => kinds.push(kind),
                 None => values.push((b.value, vec![kind])),
