@@ -505,3 +505,59 @@ fn a_san_providers_einval_is_judged_once() {
     }
     assert!(caught > 0, "no shipped scenario shows the mistake");
 }
+
+/// A trace's header claims only the contracts a provider's knobs can break where it
+/// sits, and names the knobs that change nothing there: `lower` on a provider with no
+/// layered entry, `san_switch` with no SAN provider, `nsp.provider_id` behind an
+/// NSPCleanup that is not implemented.
+#[test]
+fn the_header_names_knobs_that_change_nothing_here() {
+    use ws2sim::{Model, Sim};
+    let header = |file: &str, provider: &str, knobs: &str| {
+        let model = Model::knobs(knobs).expect("knobs");
+        let run = Sim::from_file(file)
+            .expect("loads")
+            .provider(provider, model)
+            .run()
+            .expect("runs");
+        let trace = run.trace();
+        let line = trace
+            .lines()
+            .find(|l| l.starts_with(&format!("provider {provider} ")))
+            .expect("a provider line")
+            .to_string();
+        // What the header does not claim is never reported either.
+        (line, run.violated())
+    };
+    let (line, violated) = header(
+        "scenarios/contracts/two-providers.ron",
+        "msafd",
+        "(lower: FromDllMain, san_switch: Forgets)",
+    );
+    assert!(!line.contains("break"), "{line}");
+    assert!(
+        line.contains("no effect here: lower: not a layered provider; san_switch: no SAN provider"),
+        "{line}"
+    );
+    assert!(violated.is_empty(), "{violated:?}");
+    let (line, _) = header(
+        "scenarios/contracts/nsp-cleanup-wrong-provider-id.ron",
+        "dnsnsp",
+        "(nsp: (cleanup: Stub, provider_id: Ignored))",
+    );
+    assert!(
+        line.contains("(its knobs break nsp.cleanup.unload_ready)")
+            && line.contains("nsp.provider_id: its NSPCleanup is not implemented"),
+        "{line}"
+    );
+    // Where they act, they are claimed.
+    let (line, _) = header(
+        "scenarios/contracts/two-lsps-stacked.ron",
+        "outer",
+        "(lower: OncePerLayer)",
+    );
+    assert!(
+        line.contains("(its knobs break lsp.lower_balanced)") && !line.contains("no effect"),
+        "{line}"
+    );
+}

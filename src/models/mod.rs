@@ -160,6 +160,60 @@ pub fn breaks_as(
     contracts
 }
 
+/// Where a provider sits in a scenario, as far as its knobs care.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Place {
+    /// It owns a layered catalog entry (a protocol chain): `lower` acts on it.
+    pub layered: bool,
+    /// The scenario has a SAN provider for the switch inside it to start: `san_switch`
+    /// acts on it.
+    pub switch: bool,
+}
+
+/// Why the non-conforming knob `knob` of `behaviour` changes nothing for a provider of
+/// `kind` at `place`, if it does not: a knob of a role the provider does not have, or
+/// one another knob leaves no way to act.
+pub fn inert(
+    knob: &knobs::KnobInfo,
+    kind: ProviderKind,
+    place: Place,
+    behaviour: &Behaviour,
+) -> Option<&'static str> {
+    let nsp_cleanup = behaviour.nsp.cleanup;
+    match knob.path {
+        "lower" if !place.layered => Some("not a layered provider"),
+        "san_switch" if !place.switch => Some("no SAN provider for its switch"),
+        "nsp.provider_id" if nsp_cleanup != NspCleanup::Implemented => {
+            Some("its NSPCleanup is not implemented, so no id is checked")
+        }
+        "final_cleanup.worker"
+            if kind == ProviderKind::Namespace && nsp_cleanup == NspCleanup::Stateless =>
+        {
+            Some("a stateless provider starts no cache thread")
+        }
+        _ => None,
+    }
+}
+
+/// The contracts `behaviour` breaks in a provider of `kind` serving `versions` at
+/// `place`, leaving out the knobs that change nothing there (returned with why).
+pub fn breaks_at(
+    kind: ProviderKind,
+    versions: &[NspVersion],
+    place: Place,
+    behaviour: &Behaviour,
+) -> (Vec<ContractId>, Vec<(&'static str, &'static str)>) {
+    let mut acting = Behaviour::CONFORMING;
+    let mut idle = Vec::new();
+    for (knob, value) in knobs::differences(&Behaviour::CONFORMING, behaviour) {
+        match inert(knob, kind, place, behaviour) {
+            Some(why) => idle.push((knob.path, why)),
+            None => knob.set(&mut acting, value),
+        }
+    }
+    (breaks_as(kind, versions, &acting), idle)
+}
+
 /// What value `value` of `knob` breaks in a provider of `kind`, by namespace version
 /// where that decides the contract (counting: `nsp.cleanup.refcount` for V1,
 /// `nspv2.session.startup_first` for V2): `(None, contract)` when the version does not

@@ -86,16 +86,23 @@ pub fn model_lines(scenario: &Scenario, run: &Run) -> Vec<String> {
     let mut lines = Vec::new();
     for (provider, model) in scenario.providers.iter().zip(&run.models) {
         let versions = scenario.nsp_versions(&provider.name);
-        let breaks: Vec<&str> = crate::models::breaks_as(model.kind, &versions, &model.behaviour)
-            .into_iter()
-            .map(|c| c.as_str())
-            .collect();
+        let place = scenario.place(&provider.name);
+        let (breaks, idle) =
+            crate::models::breaks_at(model.kind, &versions, place, &model.behaviour);
+        let breaks: Vec<&str> = breaks.into_iter().map(|c| c.as_str()).collect();
         let built_in = crate::models::find(model.kind, &model.name).is_some();
-        let breaks = match (breaks.is_empty(), built_in) {
+        let mut breaks = match (breaks.is_empty(), built_in) {
             (true, _) => String::new(),
             (false, true) => format!(" (a mutant: breaks {})", breaks.join(", ")),
             (false, false) => format!(" (its knobs break {})", breaks.join(", ")),
         };
+        if !idle.is_empty() {
+            let idle: Vec<String> = idle
+                .iter()
+                .map(|(knob, why)| format!("{knob}: {why}"))
+                .collect();
+            breaks.push_str(&format!(" (no effect here: {})", idle.join("; ")));
+        }
         lines.push(format!(
             "provider {} · {:?} · model {}{breaks}",
             provider.name, provider.kind, model.name

@@ -80,6 +80,27 @@ impl Scenario {
         })
     }
 
+    /// Where `provider` sits, as far as its knobs care: whether it owns a layered entry,
+    /// and whether there is a SAN provider for a switch inside it to start.
+    pub fn place(&self, provider: &str) -> crate::models::Place {
+        crate::models::Place {
+            layered: self.catalog.iter().any(|entry| {
+                matches!(
+                    entry,
+                    CatalogEntry::Transport {
+                        provider: p,
+                        chain: Chain::Layered(_),
+                        ..
+                    } if p == provider
+                )
+            }),
+            switch: self
+                .providers
+                .iter()
+                .any(|p| p.kind == crate::models::ProviderKind::San),
+        }
+    }
+
     /// The interfaces `provider`'s namespace catalog entries give it (V1, V2 or both),
     /// in order; none for a provider without one.
     pub fn nsp_versions(&self, provider: &str) -> Vec<NspVersion> {
