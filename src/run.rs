@@ -189,6 +189,7 @@ pub fn resolve_models(
             return Err(OptionError::UnknownProvider(provider.clone()));
         }
     }
+    let all_versions = scenario.nsp_versions_all();
     scenario
         .providers
         .iter()
@@ -201,7 +202,10 @@ pub fn resolve_models(
                 _ => model,
             };
             if provider.kind == ProviderKind::Namespace {
-                let versions = scenario.nsp_versions(&provider.name);
+                let versions = all_versions
+                    .get(provider.name.as_str())
+                    .cloned()
+                    .unwrap_or_default();
                 if let Some((knob, version)) =
                     models::knobs::foreign_to_versions(&model.behaviour, &versions)
                 {

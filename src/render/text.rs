@@ -84,11 +84,16 @@ pub fn render_listing(scenario: &Scenario, run: &Run, path: &str, contracts: Con
 /// ws2_32 mutant.
 pub fn model_lines(scenario: &Scenario, run: &Run) -> Vec<String> {
     let mut lines = Vec::new();
+    let (all_versions, places) = (scenario.nsp_versions_all(), scenario.places());
     for (provider, model) in scenario.providers.iter().zip(&run.models) {
-        let versions = scenario.nsp_versions(&provider.name);
-        let place = scenario.place(&provider.name);
+        let versions = all_versions.get(provider.name.as_str());
+        let versions = versions.map_or(&[][..], |v| &v[..]);
+        let place = places
+            .get(provider.name.as_str())
+            .copied()
+            .unwrap_or_default();
         let (breaks, idle) =
-            crate::models::breaks_at(model.kind, &versions, place, &model.behaviour);
+            crate::models::breaks_at(model.kind, versions, place, &model.behaviour);
         let breaks: Vec<&str> = breaks.into_iter().map(|c| c.as_str()).collect();
         let built_in = crate::models::find(model.kind, &model.name).is_some();
         let mut breaks = match (breaks.is_empty(), built_in) {

@@ -80,25 +80,57 @@ impl Scenario {
         })
     }
 
-    /// Where `provider` sits, as far as its knobs care: whether it owns a layered entry,
-    /// and whether there is a SAN provider for a switch inside it to start.
-    pub fn place(&self, provider: &str) -> crate::models::Place {
-        crate::models::Place {
-            layered: self.catalog.iter().any(|entry| {
-                matches!(
-                    entry,
-                    CatalogEntry::Transport {
-                        provider: p,
-                        chain: Chain::Layered(_),
-                        ..
-                    } if p == provider
-                )
-            }),
-            switch: self
-                .providers
-                .iter()
-                .any(|p| p.kind == crate::models::ProviderKind::San),
+    /// Where each provider sits, as far as its knobs care (by name, in one pass over
+    /// the catalog): whether it owns a layered entry, and whether there is a SAN
+    /// provider for a switch inside it to start.
+    pub fn places(&self) -> std::collections::BTreeMap<&str, crate::models::Place> {
+        let switch = self
+            .providers
+            .iter()
+            .any(|p| p.kind == crate::models::ProviderKind::San);
+        let mut places: std::collections::BTreeMap<&str, crate::models::Place> = self
+            .providers
+            .iter()
+            .map(|p| {
+                let place = crate::models::Place {
+                    layered: false,
+                    switch,
+                };
+                (p.name.as_str(), place)
+            })
+            .collect();
+        for entry in &self.catalog {
+            if let CatalogEntry::Transport {
+                provider,
+                chain: Chain::Layered(_),
+                ..
+            } = entry
+                && let Some(place) = places.get_mut(provider.as_str())
+            {
+                place.layered = true;
+            }
         }
+        places
+    }
+
+    /// The interfaces each provider's namespace catalog entries give it (V1, V2 or
+    /// both, in order), by name, in one pass over the catalog; a provider without one
+    /// is absent.
+    pub fn nsp_versions_all(&self) -> std::collections::BTreeMap<&str, Vec<NspVersion>> {
+        let mut all: std::collections::BTreeMap<&str, Vec<NspVersion>> = Default::default();
+        for entry in &self.catalog {
+            if let CatalogEntry::Namespace {
+                provider, version, ..
+            } = entry
+            {
+                let versions = all.entry(provider.as_str()).or_default();
+                if !versions.contains(version) {
+                    versions.push(*version);
+                    versions.sort();
+                }
+            }
+        }
+        all
     }
 
     /// The interfaces `provider`'s namespace catalog entries give it (V1, V2 or both),

@@ -324,6 +324,7 @@ fn providers(c: &mut Checker<'_>, sc: &Scenario) {
         );
     }
     let mut seen = BTreeMap::new();
+    let all_versions = sc.nsp_versions_all();
     for (i, p) in sc.providers.iter().enumerate() {
         if c.full() {
             return;
@@ -358,7 +359,10 @@ fn providers(c: &mut Checker<'_>, sc: &Scenario) {
         }
         let whose = format!("provider `{}`", p.name);
         super::knobs::check_set(c, &[path[0], path[1], Field("set")], p.kind, &p.set, &whose);
-        let versions = sc.nsp_versions(&p.name);
+        let versions = all_versions
+            .get(p.name.as_str())
+            .cloned()
+            .unwrap_or_default();
         if p.kind == ProviderKind::Namespace {
             let at = [path[0], path[1], Field("set")];
             super::knobs::check_versions(c, &at, &versions, &p.set, &whose);
