@@ -302,12 +302,31 @@ pub fn name_scenario_file(scenario: &Scenario, report: &mut Report, file: &str) 
     }
     report.header.file = file.to_string();
     report.write_replays();
-    if let Some(failure) = &report.failure
-        && let Ok(original) = Schedule::from_token(&failure.original_schedule)
+    // The failure is verified: only its replay command and trace name the file, so its
+    // shrunk schedule is run once more, not shrunk again.
+    if let Some(failure) = &mut report.failure
+        && let Ok(schedule) = Schedule::from_token(&failure.schedule)
+        && let Ok(explorer) = Explorer::new(scenario, &report.header.models)
     {
-        let renamed = describe(scenario, &report.header, original.decisions(), failure.run);
-        report.failure = Some(renamed);
+        let shown = explorer.full_run(&schedule);
+        (failure.replay, failure.trace) = shown_as(scenario, &report.header, &schedule, &shown);
     }
+}
+
+/// A failing run's replay command and text trace, naming the scenario `header.file`.
+fn shown_as(
+    scenario: &Scenario,
+    header: &Header,
+    schedule: &Schedule,
+    shown: &crate::run::Run,
+) -> (String, String) {
+    let replay = render::text::replay_command(
+        &header.file,
+        schedule,
+        &header.models,
+        &BudgetOverride::default(),
+    );
+    (replay, render::text::render(scenario, shown, &header.file))
 }
 
 /// Checks a merged report against `scenario` as read here, beyond its failure: the
@@ -382,6 +401,7 @@ fn describe(scenario: &Scenario, header: &Header, decisions: &[u64], run: u64) -
         .iter()
         .find(|v| v.contract == contract)
         .expect("the shrunk schedule still violates the contract");
+    let (replay, trace) = shown_as(scenario, header, &schedule, &shown);
     Failure {
         run,
         contract: contract.to_string(),
@@ -392,12 +412,7 @@ fn describe(scenario: &Scenario, header: &Header, decisions: &[u64], run: u64) -
         candidates: shrunk.candidates,
         original_schedule: original.to_token(),
         schedule: schedule.to_token(),
-        replay: render::text::replay_command(
-            &header.file,
-            &schedule,
-            &header.models,
-            &BudgetOverride::default(),
-        ),
-        trace: render::text::render(scenario, &shown, &header.file),
+        replay,
+        trace,
     }
 }
