@@ -204,10 +204,9 @@ pub fn resolve_models(
             if provider.kind == ProviderKind::Namespace {
                 let versions = all_versions
                     .get(provider.name.as_str())
-                    .cloned()
-                    .unwrap_or_default();
+                    .map_or(&[][..], Vec::as_slice);
                 if let Some((knob, version)) =
-                    models::knobs::foreign_to_versions(&model.behaviour, &versions)
+                    models::knobs::foreign_to_versions(&model.behaviour, versions)
                 {
                     return Err(OptionError::KnobVersion {
                         provider: provider.name.clone(),

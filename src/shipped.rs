@@ -23,21 +23,6 @@ pub fn ron_files(dirs: &[&str]) -> Vec<PathBuf> {
     files
 }
 
-/// Whether the built-in `model` may be given to `provider` of `scenario`: one of its
-/// kind, and for a namespace provider no knob of the version it does not serve.
-pub fn fits(
-    scenario: &crate::scenario::Scenario,
-    provider: &crate::scenario::Provider,
-    model: &crate::models::ModelInfo,
-) -> bool {
-    model.kind == provider.kind
-        && crate::models::knobs::foreign_to_versions(
-            &model.behaviour,
-            &scenario.nsp_versions(&provider.name),
-        )
-        .is_none()
-}
-
 /// A run of `scenario` under `seed` (the scheduler `ws2sim run --seed` uses), its
 /// providers given the models `overrides` names (as `--provider-model` does), and how it
 /// ended. The unit tests of the layers below `run` (the world, the oracle) drive whole

@@ -21,11 +21,7 @@ fn with_behaviour(scenario: &Scenario, kind: ProviderKind, behaviour: &Behaviour
     let fits: Vec<bool> = scenario
         .providers
         .iter()
-        .map(|p| {
-            let versions = scenario.nsp_versions(&p.name);
-            p.kind == kind
-                && ws2sim::models::knobs::foreign_to_versions(behaviour, &versions).is_none()
-        })
+        .map(|p| scenario.fits(p, kind, behaviour))
         .collect();
     for (provider, _) in scenario.providers.iter_mut().zip(fits).filter(|(_, f)| *f) {
         provider.model = "conforming".to_string();
@@ -549,6 +545,20 @@ fn the_header_names_knobs_that_change_nothing_here() {
         line.contains("(its knobs break nsp.cleanup.unload_ready)")
             && line.contains("nsp.provider_id: its NSPCleanup is not implemented"),
         "{line}"
+    );
+    let (line, violated) = header(
+        "scenarios/contracts/nsp-cleanup-wrong-provider-id.ron",
+        "dnsnsp",
+        "(nsp: (cleanup: Stateless), final_cleanup: (worker: Detach))",
+    );
+    assert!(
+        !line.contains("break")
+            && line.contains("final_cleanup.worker: a stateless provider starts no cache thread"),
+        "{line}"
+    );
+    assert!(
+        !violated.contains(&"nsp.cleanup.unload_ready"),
+        "{violated:?}"
     );
     // Where they act, they are claimed.
     let (line, _) = header(

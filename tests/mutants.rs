@@ -15,9 +15,7 @@ const MUTANT_SEEDS: u64 = 100;
 /// Whether `provider` may take `model`: of its kind, and for a namespace provider with
 /// no knob of the version its catalog entries do not give it (that is refused).
 fn fits(scenario: &Scenario, provider: &ws2sim::scenario::Provider, model: &ModelInfo) -> bool {
-    let versions = scenario.nsp_versions(&provider.name);
-    provider.kind == model.kind
-        && ws2sim::models::knobs::foreign_to_versions(&model.behaviour, &versions).is_none()
+    scenario.fits(provider, model.kind, &model.behaviour)
 }
 
 /// Gives every provider the model fits that model.

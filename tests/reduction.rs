@@ -278,7 +278,14 @@ fn the_flag_is_for_the_exhaustive_search() {
         String::from_utf8_lossy(&out.stderr)
             .contains("--reduction reduces --strategy exhaustive only")
     );
-    let out = common::ws2sim(&[
+    let out = reduced_at_one_preemption(file);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"reduction\": \"dpor\""));
+}
+
+/// `explore FILE --strategy exhaustive --preemptions 1 --reduction dpor --format json`.
+fn reduced_at_one_preemption(file: &str) -> std::process::Output {
+    common::ws2sim(&[
         "explore",
         file,
         "--strategy",
@@ -289,33 +296,33 @@ fn the_flag_is_for_the_exhaustive_search() {
         "dpor",
         "--format",
         "json",
-    ]);
-    assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("\"reduction\": \"dpor\""));
+    ])
 }
 
-/// Where nothing can be reordered (one process), the plain search runs in place of
-/// the reduced one: a note says so and the report names no reduction.
+/// Where nothing can be reordered (one process, or processes tied by an NSPv2
+/// provider's hosts), the plain search runs in place of the reduced one: a note says
+/// why and the report names no reduction.
 #[test]
-fn one_process_runs_the_plain_search_and_says_so() {
-    let out = common::ws2sim(&[
-        "explore",
-        "scenarios/teach/racy-refcount.ron",
-        "--strategy",
-        "exhaustive",
-        "--preemptions",
-        "1",
-        "--reduction",
-        "dpor",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("--reduction dpor has nothing to reorder here")
-            && stderr.contains("there is one process"),
-        "{stderr}"
-    );
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("\"reduction\""));
+fn one_home_runs_the_plain_search_and_says_so() {
+    for (file, why, code) in [
+        (
+            "scenarios/teach/racy-refcount.ron",
+            "there is one process",
+            1,
+        ),
+        (
+            "scenarios/contracts/nspv2-email-three-clients.ron",
+            "an NSPv2 provider's hosts tie the processes together",
+            0,
+        ),
+    ] {
+        let out = reduced_at_one_preemption(file);
+        assert_eq!(out.status.code(), Some(code), "{file}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("--reduction dpor has nothing to reorder here") && stderr.contains(why),
+            "{file}: {stderr}"
+        );
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("\"reduction\""));
+    }
 }

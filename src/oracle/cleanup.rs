@@ -128,8 +128,8 @@ enum Cleaned {
 
 /// The first thing the WSPCleanup call at event `call` (returning at `ret`) did beyond
 /// counting down: a resource released by `provider`, a socket it reset or a
-/// notification it posted, on the call's thread, while no WSPCleanup of the same provider nested in it was open there (that
-/// one did it).
+/// notification it posted, on the call's thread, while no WSPCleanup of the same
+/// provider nested in it was open there (that one did it).
 fn first_released(facts: &Facts, call: usize, ret: usize, provider: ProviderIx) -> Option<Cleaned> {
     let thread = (facts.events[call].process, facts.events[call].thread);
     let mut index = call + 1;

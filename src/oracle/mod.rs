@@ -486,7 +486,7 @@ mod tests {
             for provider in &scenario.providers {
                 let fitting = MODELS
                     .iter()
-                    .filter(|m| crate::shipped::fits(&scenario, provider, m));
+                    .filter(|m| scenario.fits(provider, m.kind, &m.behaviour));
                 for model in fitting {
                     let overrides = [(provider.name.clone(), model.name.to_string())];
                     for seed in 0..6 {

@@ -86,8 +86,9 @@ pub fn model_lines(scenario: &Scenario, run: &Run) -> Vec<String> {
     let mut lines = Vec::new();
     let (all_versions, places) = (scenario.nsp_versions_all(), scenario.places());
     for (provider, model) in scenario.providers.iter().zip(&run.models) {
-        let versions = all_versions.get(provider.name.as_str());
-        let versions = versions.map_or(&[][..], |v| &v[..]);
+        let versions = all_versions
+            .get(provider.name.as_str())
+            .map_or(&[][..], Vec::as_slice);
         let place = places
             .get(provider.name.as_str())
             .copied()

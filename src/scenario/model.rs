@@ -133,24 +133,27 @@ impl Scenario {
         all
     }
 
+    /// Whether a model of `kind` whose knobs are `behaviour` may be given to `provider`:
+    /// one of the provider's kind that sets no knob of a namespace version its catalog
+    /// entries do not give it (that is refused: it would change nothing).
+    pub fn fits(
+        &self,
+        provider: &Provider,
+        kind: crate::models::ProviderKind,
+        behaviour: &crate::models::Behaviour,
+    ) -> bool {
+        provider.kind == kind
+            && crate::models::knobs::foreign_to_versions(
+                behaviour,
+                &self.nsp_versions(&provider.name),
+            )
+            .is_none()
+    }
+
     /// The interfaces `provider`'s namespace catalog entries give it (V1, V2 or both),
     /// in order; none for a provider without one.
     pub fn nsp_versions(&self, provider: &str) -> Vec<NspVersion> {
-        let mut versions: Vec<NspVersion> = self
-            .catalog
-            .iter()
-            .filter_map(|entry| match entry {
-                CatalogEntry::Namespace {
-                    provider: p,
-                    version,
-                    ..
-                } if p == provider => Some(*version),
-                _ => None,
-            })
-            .collect();
-        versions.sort();
-        versions.dedup();
-        versions
+        self.nsp_versions_all().remove(provider).unwrap_or_default()
     }
 
     /// The namespaces `provider` serves as an NSPv2 provider (its `V2` catalog entries).

@@ -361,11 +361,10 @@ fn providers(c: &mut Checker<'_>, sc: &Scenario) {
         super::knobs::check_set(c, &[path[0], path[1], Field("set")], p.kind, &p.set, &whose);
         let versions = all_versions
             .get(p.name.as_str())
-            .cloned()
-            .unwrap_or_default();
+            .map_or(&[][..], Vec::as_slice);
         if p.kind == ProviderKind::Namespace {
             let at = [path[0], path[1], Field("set")];
-            super::knobs::check_versions(c, &at, &versions, &p.set, &whose);
+            super::knobs::check_versions(c, &at, versions, &p.set, &whose);
         }
         let from_file = sc.model_files.iter().find(|f| f.model.name == p.model);
         let behaviour = crate::models::find(p.kind, &p.model)
@@ -375,7 +374,7 @@ fn providers(c: &mut Checker<'_>, sc: &Scenario) {
                 .map(|f| f.model.behaviour));
         if let Some((knob, version)) = behaviour
             .filter(|_| p.kind == ProviderKind::Namespace)
-            .and_then(|b| crate::models::knobs::foreign_to_versions(&b, &versions))
+            .and_then(|b| crate::models::knobs::foreign_to_versions(&b, versions))
         {
             c.at(
                 &[path[0], path[1], Field("model")],
@@ -383,7 +382,7 @@ fn providers(c: &mut Checker<'_>, sc: &Scenario) {
                     "model `{}` sets knob `{}`, which {}",
                     p.model,
                     knob.path,
-                    super::knobs::foreign_knob(&whose, &versions, version)
+                    super::knobs::foreign_knob(&whose, versions, version)
                 ),
                 "not for this version",
                 Some("give the provider a model of its namespace version".to_string()),

@@ -316,7 +316,7 @@ mod tests {
                 scenario
                     .providers
                     .iter()
-                    .filter(move |p| crate::shipped::fits(scenario, p, m))
+                    .filter(move |p| scenario.fits(p, m.kind, &m.behaviour))
                     .map(move |p| (p.name.clone(), m.name.to_string()))
             }) {
                 let overrides = [(name, model)];
