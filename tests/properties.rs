@@ -61,43 +61,6 @@ proptest! {
     }
 }
 
-/// Gives each provider of `scenario` knobs drawn from `draws` (any values of the knobs
-/// that apply to its kind and, for a namespace provider, to the versions its catalog
-/// entries give it, several at once), as an inline `set`.
-fn with_random_knobs(
-    mut scenario: ws2sim::scenario::Scenario,
-    draws: &[u32],
-) -> ws2sim::scenario::Scenario {
-    use ws2sim::models::knobs::KNOBS;
-    use ws2sim::models::{Behaviour, Set};
-    let mut draw = draws.iter().cycle();
-    let versions: Vec<_> = scenario
-        .providers
-        .iter()
-        .map(|p| scenario.nsp_versions(&p.name))
-        .collect();
-    for (provider, versions) in scenario.providers.iter_mut().zip(versions) {
-        let mut behaviour = Behaviour::CONFORMING;
-        let fitting = KNOBS.iter().filter(|k| {
-            k.applies_to(provider.kind)
-                && (versions.is_empty()
-                    || k.namespace_version().is_none_or(|v| versions.contains(&v)))
-        });
-        for knob in fitting {
-            let roll = *draw.next().unwrap_or(&0);
-            // About one knob in four leaves its conforming value.
-            if roll % 4 == 0 {
-                knob.set(
-                    &mut behaviour,
-                    1 + (roll as usize / 4) % (knob.values().len() - 1),
-                );
-            }
-        }
-        provider.set = Set::between(&Behaviour::CONFORMING, &behaviour);
-    }
-    scenario
-}
-
 proptest! {
     #![proptest_config(config(300))]
 
@@ -106,7 +69,7 @@ proptest! {
     #[test]
     fn random_knob_combinations_run_deterministically_and_replay(
         sc in (generate::scenario(), proptest::collection::vec(any::<u32>(), 97))
-            .prop_map(|(sc, draws)| with_random_knobs(sc, &draws))
+            .prop_map(|(sc, draws)| generate::with_random_knobs(sc, &draws))
     ) {
         if let Err(failure) = props::check_deterministic(&sc, &[sc.seed, SEEDS[0]]) {
             prop_assert!(false, "{}", failure);

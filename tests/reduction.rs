@@ -326,3 +326,62 @@ fn one_home_runs_the_plain_search_and_says_so() {
         assert!(!String::from_utf8_lossy(&out.stdout).contains("\"reduction\""));
     }
 }
+
+#[path = "common/generate.rs"]
+mod generate;
+
+/// `name` from the environment if set, else `default`.
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+use proptest::prelude::*;
+use proptest::strategy::Strategy as _;
+
+/// Generated scenarios of two to four processes of few steps each, without an NSPv2
+/// provider (whose hosts tie every process together: nothing to reorder).
+fn several_processes() -> impl proptest::strategy::Strategy<Value = Scenario> {
+    generate::shape().prop_map(|mut shape| {
+        shape.v2 = false;
+        if shape.processes.len() < 2 {
+            shape.processes.push(shape.processes[0].clone());
+        }
+        for thread in shape.processes.iter_mut().flatten() {
+            thread.truncate(3);
+        }
+        let scenario = shape.build();
+        assert!(!ws2sim::world::object::one_home(&scenario));
+        scenario
+    })
+}
+
+proptest! {
+    // Few cases by default, and small spaces: `REDUCTION_CASES=N REDUCTION_RUNS=M cargo
+    // test --release --test reduction generated` searches further.
+    #![proptest_config(ProptestConfig {
+        cases: setting("REDUCTION_CASES", 12) as u32,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Generated scenarios of several processes (every step and fault kind, layered
+    /// chains, a SAN and a V1 namespace provider) with random knobs: wherever the
+    /// plain search covers the whole space within the runs allowed, the reduced one
+    /// finds the same violated contracts and endings.
+    #[test]
+    fn generated_scenarios_of_several_processes_agree(
+        sc in (several_processes(), proptest::collection::vec(any::<u32>(), 97))
+            .prop_map(|(sc, draws)| generate::with_random_knobs(sc, &draws))
+    ) {
+        {
+            let text = ron::ser::to_string_pretty(&sc, ron::ser::PrettyConfig::default()).expect("prints");
+            let runs = setting("REDUCTION_RUNS", 300);
+            if let Some((plain, reduced, _)) = compare(&text, &sc, &[], None, runs) {
+                eprintln!("compared: {plain} -> {reduced}");
+            }
+        }
+    }
+}

@@ -246,6 +246,43 @@ pub fn shape() -> impl Strategy<Value = Shape> {
         )
 }
 
+/// Gives each provider of `scenario` knobs drawn from `draws` (any values of the knobs
+/// that apply to its kind and, for a namespace provider, to the versions its catalog
+/// entries give it, several at once), as an inline `set`.
+pub fn with_random_knobs(
+    mut scenario: ws2sim::scenario::Scenario,
+    draws: &[u32],
+) -> ws2sim::scenario::Scenario {
+    use ws2sim::models::knobs::KNOBS;
+    use ws2sim::models::{Behaviour, Set};
+    let mut draw = draws.iter().cycle();
+    let versions: Vec<_> = scenario
+        .providers
+        .iter()
+        .map(|p| scenario.nsp_versions(&p.name))
+        .collect();
+    for (provider, versions) in scenario.providers.iter_mut().zip(versions) {
+        let mut behaviour = Behaviour::CONFORMING;
+        let fitting = KNOBS.iter().filter(|k| {
+            k.applies_to(provider.kind)
+                && (versions.is_empty()
+                    || k.namespace_version().is_none_or(|v| versions.contains(&v)))
+        });
+        for knob in fitting {
+            let roll = *draw.next().unwrap_or(&0);
+            // About one knob in four leaves its conforming value.
+            if roll % 4 == 0 {
+                knob.set(
+                    &mut behaviour,
+                    1 + (roll as usize / 4) % (knob.values().len() - 1),
+                );
+            }
+        }
+        provider.set = Set::between(&Behaviour::CONFORMING, &behaviour);
+    }
+    scenario
+}
+
 /// A generated scenario that passes validation.
 pub fn scenario() -> impl Strategy<Value = Scenario> {
     shape().prop_map(|shape| shape.build())
