@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::{fail, load_with_models, parse_assignment, print};
+use super::{fail, load_with_models, load_with_models_in, parse_assignment, print};
 use crate::explore::shard::{self, ShardDoc};
 use crate::explore::{DEPTH_MAX, ExploreOptions, Shard, Strategy, check};
 
@@ -75,7 +75,9 @@ pub struct MergeArgs {
     pub format: Format,
     /// The scenario file the sweep explored [default: the file its shards name]. Merge
     /// checks that its contents are the ones swept, and replays the failure it reports;
-    /// the report's replay commands name it.
+    /// the report's replay commands name it. When FILE ends with the relative path the
+    /// shards recorded, relative `--provider-model` files are read from the directory
+    /// that path leaves (where the sweep ran).
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
     /// Also write the shrunk failure, if the sweep found one, as a self-contained page
@@ -321,11 +323,18 @@ pub fn merge(args: &MergeArgs) -> ExitCode {
         Ok(merged) => merged,
         Err(message) => return fail(&message),
     };
-    let (scenario, path) = match verify(args, &report, &digest) {
-        Ok(read) => read,
+    let dir = args
+        .scenario
+        .as_deref()
+        .and_then(|given| sweep_dir(given, &report.header.file));
+    let (mut scenario, path, read) = match verify(args, &report, &digest, dir.as_deref()) {
+        Ok(verified) => verified,
         Err(code) => return code,
     };
     let mut report = report;
+    if let Some(dir) = &dir {
+        name_model_files(&mut scenario, &mut report.header, &read, dir);
+    }
     crate::explore::name_scenario_file(&scenario, &mut report, &path.display().to_string());
     if let Some(page) = &args.html
         && let Err(code) = write_failure_page(
@@ -352,7 +361,8 @@ fn verify(
     args: &MergeArgs,
     report: &crate::explore::report::Report,
     digest: &str,
-) -> Result<(crate::scenario::Scenario, PathBuf), ExitCode> {
+    dir: Option<&Path>,
+) -> Result<(crate::scenario::Scenario, PathBuf, Vec<String>), ExitCode> {
     let header = &report.header;
     let path = match &args.scenario {
         Some(path) => path.clone(),
@@ -371,7 +381,7 @@ fn verify(
             path.display()
         )));
     }
-    let scenario = load_with_models(&path, &header.models)?;
+    let (scenario, read) = load_with_models_in(&path, &header.models, dir)?;
     if shard::scenario_digest(&scenario) != digest {
         return Err(fail(&format!(
             "{}: not the scenario the shards swept (field `scenario_digest` differs from its contents)",
@@ -384,5 +394,53 @@ fn verify(
     }
     crate::explore::verify_merged(&scenario, report)
         .map_err(|why| fail(&format!("the shards and {}: {why}", path.display())))?;
-    Ok((scenario, path))
+    Ok((scenario, path, read))
+}
+
+/// The directory the sweep ran in, seen from here, when `--scenario` names the file by
+/// a path that ends with the relative path the shards recorded (`../main/x/s.ron` for
+/// `x/s.ron`: `../main`): the `--provider-model` files the shards name by relative
+/// paths were typed from there.
+fn sweep_dir(given: &Path, recorded: &str) -> Option<PathBuf> {
+    let recorded = Path::new(recorded);
+    if recorded.is_absolute() || recorded == Path::new("-") || given == recorded {
+        return None;
+    }
+    if !given.ends_with(recorded) {
+        return None;
+    }
+    let keep = given.components().count() - recorded.components().count();
+    let dir: PathBuf = given.components().take(keep).collect();
+    Some(if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    })
+}
+
+/// Renames the model files in `read` (typed relative to `dir`) as they are found from
+/// here, in the scenario and the report, so that its replay commands work here.
+fn name_model_files(
+    scenario: &mut crate::scenario::Scenario,
+    header: &mut crate::explore::report::Header,
+    read: &[String],
+    dir: &Path,
+) {
+    let renamed = |name: &mut String| {
+        if read.contains(name) {
+            *name = dir.join(name.as_str()).display().to_string();
+        }
+    };
+    scenario
+        .model_files
+        .iter_mut()
+        .for_each(|f| renamed(&mut f.path));
+    header
+        .model_files
+        .iter_mut()
+        .for_each(|f| renamed(&mut f.file));
+    header
+        .models
+        .iter_mut()
+        .for_each(|(_, model)| renamed(model));
 }

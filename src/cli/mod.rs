@@ -421,9 +421,21 @@ pub(crate) fn load_with_models(
     file: &Path,
     overrides: &[(String, String)],
 ) -> Result<Scenario, ExitCode> {
+    load_with_models_in(file, overrides, None).map(|(scenario, _)| scenario)
+}
+
+/// [`load_with_models`], reading relative `--provider-model` files from `dir` when
+/// given (see [`scenario::attach_override_models_in`]); also returns the names of the
+/// model files read that way.
+pub(crate) fn load_with_models_in(
+    file: &Path,
+    overrides: &[(String, String)],
+    dir: Option<&Path>,
+) -> Result<(Scenario, Vec<String>), ExitCode> {
     let mut scenario = load(file)?;
-    scenario::attach_override_models(&mut scenario, overrides).map_err(report)?;
-    Ok(scenario)
+    let read =
+        scenario::attach_override_models_in(&mut scenario, overrides, dir).map_err(report)?;
+    Ok((scenario, read))
 }
 
 /// The files a command that loaded `scenario` from `file` reads: the scenario and the

@@ -32,8 +32,8 @@ pub const FORMAT_REFERENCE: &str = include_str!("../../docs/scenario-format.md")
 pub use error::{Located, ScenarioError};
 pub use model::*;
 pub use model_file::{
-    Checked, MAX_MODEL_FILES, attach_override_models, check_file, is_model_path, load_model_file,
-    load_model_str,
+    Checked, MAX_MODEL_FILES, attach_override_models, attach_override_models_in, check_file,
+    is_model_path, load_model_file, load_model_str,
 };
 pub use name::Name;
 pub use steps::step_name;

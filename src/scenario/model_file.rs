@@ -146,14 +146,32 @@ pub fn attach_override_models(
     scenario: &mut Scenario,
     overrides: &[(String, String)],
 ) -> Result<(), ScenarioError> {
+    attach_override_models_in(scenario, overrides, None).map(|_| ())
+}
+
+/// [`attach_override_models`] for a command run in another directory than the one
+/// the override paths were typed in: a relative path is read from `dir` (when given),
+/// and kept under the name it was typed with. Returns the names of the files read.
+pub fn attach_override_models_in(
+    scenario: &mut Scenario,
+    overrides: &[(String, String)],
+    dir: Option<&Path>,
+) -> Result<Vec<String>, ScenarioError> {
+    let mut read = Vec::new();
     for (_, value) in overrides {
         if !is_model_path(value) || scenario.model_files.iter().any(|f| f.path == *value) {
             continue;
         }
-        let loaded = load_model_file(Path::new(value))?;
+        let typed = Path::new(value);
+        let mut loaded = match dir {
+            Some(dir) if typed.is_relative() => load_model_file(&dir.join(typed))?,
+            _ => load_model_file(typed)?,
+        };
+        loaded.path = value.clone();
         scenario.model_files.push(loaded);
+        read.push(value.clone());
     }
-    Ok(())
+    Ok(read)
 }
 
 /// What `ws2sim check` found in a file: a scenario, or a model file.

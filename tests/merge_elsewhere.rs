@@ -1,0 +1,87 @@
+//! `merge` run in another directory than the sweep: the scenario is named with
+//! `--scenario`, and the `--provider-model` files the shards name by paths relative to
+//! the sweep's directory are found from it, so the report is the one a merge there
+//! gives, its replay commands naming the files as they are found from here.
+
+mod common;
+
+use std::process::Command;
+
+const LESSON: &str = "scenarios/teach/racy-refcount.ron";
+const MODEL: &str = "models/acme-tcp.ron";
+
+/// `ws2sim ARGS` in `dir`: exit code and standard output.
+fn ws2sim_in(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn merge_elsewhere_finds_the_model_files_of_the_sweep() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let elsewhere = common::Scratch::new("merge-elsewhere");
+    let model = format!("msafd={MODEL}");
+    let docs: Vec<String> = (1..=2)
+        .map(|k| {
+            let shard = format!("{k}/2");
+            let (code, json) = ws2sim_in(
+                root,
+                &[
+                    "explore",
+                    LESSON,
+                    "--runs",
+                    "120",
+                    "--provider-model",
+                    &model,
+                    "--shard",
+                    &shard,
+                ],
+            );
+            assert!(matches!(code, Some(0 | 1)), "{json}");
+            elsewhere.file(&format!("shard-{k}.json"), json)
+        })
+        .collect();
+    let merge = |dir: &std::path::Path, extra: &[&str]| {
+        let mut args = vec!["merge"];
+        args.extend(docs.iter().map(String::as_str));
+        args.extend_from_slice(extra);
+        ws2sim_in(dir, &args)
+    };
+    let (code, here) = merge(root, &[]);
+    assert_eq!(code, Some(1), "{here}");
+    let lesson = root.join(LESSON).display().to_string();
+    let (code, there) = merge(&elsewhere.0, &["--scenario", &lesson]);
+    assert_eq!(code, Some(1), "{there}");
+    let prefix = format!("{}/", root.display());
+    assert_eq!(there.replace(&prefix, ""), here, "only the paths differ");
+    assert!(there.contains(&format!("msafd={}", root.join(MODEL).display())));
+    // Its replay commands run from where the merge ran.
+    let replays: Vec<&str> = there
+        .lines()
+        .filter_map(|line| line.split_once("ws2sim replay ").map(|(_, rest)| rest))
+        .collect();
+    assert!(replays.len() >= 2, "{there}");
+    for replay in replays {
+        let args: Vec<&str> = std::iter::once("replay")
+            .chain(replay.split_whitespace())
+            .collect();
+        let (code, text) = ws2sim_in(&elsewhere.0, &args);
+        assert_eq!(code, Some(1), "{replay}: {text}");
+    }
+    // A copy of the scenario does not say where the sweep ran: the model file is not
+    // found, and the merge is refused.
+    let copy = elsewhere.file(
+        "copy.ron",
+        std::fs::read_to_string(root.join(LESSON)).expect("the lesson"),
+    );
+    let (code, _) = merge(&elsewhere.0, &["--scenario", &copy]);
+    assert_eq!(code, Some(2));
+}
