@@ -402,15 +402,27 @@ fn verify(
 /// `x/s.ron`: `../main`): the `--provider-model` files the shards name by relative
 /// paths were typed from there.
 fn sweep_dir(given: &Path, recorded: &str) -> Option<PathBuf> {
-    let recorded = Path::new(recorded);
-    if recorded.is_absolute() || recorded == Path::new("-") || given == recorded {
+    use std::path::Component;
+    if recorded == "-" || Path::new(recorded).is_absolute() {
         return None;
     }
-    if !given.ends_with(recorded) {
+    // `./x/s.ron` was typed in the same directory as `x/s.ron`.
+    let recorded: PathBuf = Path::new(recorded)
+        .components()
+        .filter(|c| *c != Component::CurDir)
+        .collect();
+    let given_plain: PathBuf = given
+        .components()
+        .filter(|c| *c != Component::CurDir)
+        .collect();
+    if recorded.as_os_str().is_empty() || given_plain == recorded {
         return None;
     }
-    let keep = given.components().count() - recorded.components().count();
-    let dir: PathBuf = given.components().take(keep).collect();
+    if !given_plain.ends_with(&recorded) {
+        return None;
+    }
+    let keep = given_plain.components().count() - recorded.components().count();
+    let dir: PathBuf = given_plain.components().take(keep).collect();
     Some(if dir.as_os_str().is_empty() {
         PathBuf::from(".")
     } else {
@@ -443,4 +455,36 @@ fn name_model_files(
         .models
         .iter_mut()
         .for_each(|(_, model)| renamed(model));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The directory a sweep ran in is what `--scenario` leaves once the recorded path
+    /// is taken off its end (`.` components aside); otherwise there is none to find.
+    #[test]
+    fn the_sweep_directory_is_what_the_recorded_path_leaves() {
+        let dir = |given: &str, recorded: &str| sweep_dir(Path::new(given), recorded);
+        assert_eq!(
+            dir("/w/main/scenarios/x.ron", "scenarios/x.ron"),
+            Some(PathBuf::from("/w/main"))
+        );
+        assert_eq!(
+            dir("../main/./scenarios/x.ron", "./scenarios/x.ron"),
+            Some(PathBuf::from("../main"))
+        );
+        assert_eq!(dir("main/x.ron", "x.ron"), Some(PathBuf::from("main")));
+        for (given, recorded) in [
+            ("scenarios/x.ron", "scenarios/x.ron"),
+            ("./scenarios/x.ron", "scenarios/x.ron"),
+            ("copy.ron", "scenarios/x.ron"),
+            ("/w/other-x.ron", "x.ron"),
+            ("/w/x.ron", "-"),
+            ("/w/x.ron", "/w/x.ron"),
+            ("/w/x.ron", "."),
+        ] {
+            assert_eq!(dir(given, recorded), None, "{given} {recorded}");
+        }
+    }
 }
