@@ -122,7 +122,8 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
             let text_b = render::text::render(&scenario, &run_b, &path);
             let (report, same) =
                 compare(&text_a, &text_b, (&name_a, &name_b), args.context as usize);
-            let report = format!("ws2sim diff · {} · {path}\n{report}", scenario.name);
+            let shown = crate::scenario::escape_controls(&path);
+            let report = format!("ws2sim diff · {} · {shown}\n{report}", scenario.name);
             (report, same)
         }
         DiffFormat::Html => {

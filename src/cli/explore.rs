@@ -256,7 +256,7 @@ fn write_failure_page(
     let Some(failure) = &report.failure else {
         eprintln!(
             "note: no failure was found, so --html {} was not written",
-            page.display()
+            super::shown(page)
         );
         return Ok(());
     };

@@ -230,12 +230,10 @@ pub fn main() -> ExitCode {
             };
             for file in &files {
                 match scenario::check_file(file) {
-                    Ok(scenario::Checked::Scenario(_)) => {
-                        print(&format!("{}: ok\n", file.display()))
-                    }
+                    Ok(scenario::Checked::Scenario(_)) => print(&format!("{}: ok\n", shown(file))),
                     Ok(scenario::Checked::Model(loaded)) => print(&format!(
                         "{}: ok (model `{}`, {:?})\n",
-                        file.display(),
+                        shown(file),
                         loaded.model.name,
                         loaded.model.kind
                     )),
@@ -322,6 +320,11 @@ pub(crate) fn print(text: &str) {
     }
 }
 
+/// A path as output shows it (see [`scenario::escape_controls`]).
+pub(crate) fn shown(path: &Path) -> String {
+    scenario::escape_controls(&path.display().to_string()).into_owned()
+}
+
 pub(crate) fn fail(message: &str) -> ExitCode {
     diagnostic("ws2sim::input", message, None);
     ExitCode::from(BAD_INPUT)
@@ -344,9 +347,10 @@ fn diagnostic(code: &str, message: &str, help: Option<&str>) {
             None => text,
         }
     };
-    let mut report = miette::MietteDiagnostic::new(clip(message)).with_code(code);
+    let shown = |text: &str| scenario::error::escape_controls(&clip(text)).into_owned();
+    let mut report = miette::MietteDiagnostic::new(shown(message)).with_code(code);
     if let Some(help) = help {
-        report = report.with_help(clip(help));
+        report = report.with_help(shown(help));
     }
     if std::io::stderr().is_terminal() {
         eprintln!("{:?}", miette::Report::new(report));
@@ -505,10 +509,12 @@ fn ron_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 
 /// Prints a file's error (miette's report on a terminal, plain text otherwise); exit 2.
 fn report(error: scenario::ScenarioError) -> ExitCode {
+    // Messages echo paths and values typed: their control characters are escaped.
+    let error = scenario::error::Escaped(error);
     if std::io::stderr().is_terminal() {
         eprintln!("{:?}", miette::Report::new(error));
     } else {
-        eprint!("{}", error.render_plain());
+        eprint!("{}", scenario::error::render_plain(&error, 100));
     }
     ExitCode::from(BAD_INPUT)
 }

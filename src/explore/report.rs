@@ -230,7 +230,8 @@ impl Report {
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         let h = &self.header;
-        let _ = writeln!(out, "ws2sim explore · {} · {}", h.scenario, h.file);
+        let file = crate::scenario::escape_controls(&h.file);
+        let _ = writeln!(out, "ws2sim explore · {} · {file}", h.scenario);
         let _ = writeln!(out, "strategy: {}", strategy_line(h));
         if !h.models.is_empty() {
             let models: Vec<String> = h.models.iter().map(|(p, m)| format!("{p}={m}")).collect();

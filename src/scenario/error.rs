@@ -139,7 +139,7 @@ impl Located {
     /// A single problem in `text`.
     pub(crate) fn one(file: &str, text: &str, problem: Problem) -> Located {
         Located {
-            src: NamedSource::new(file, super::text::quotable(text)),
+            src: NamedSource::new(escape_controls(file), super::text::quotable(text)),
             problems: vec![problem],
             omitted: None,
         }
@@ -354,4 +354,71 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
         i -= 1;
     }
     i
+}
+
+/// `text` with its control characters other than line breaks, and the characters that
+/// hide or reorder text, written as escapes (`\u{1b}`): a message that echoes a path
+/// typed or a field of a document cannot drive the terminal it is printed on.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| (c.is_control() && c != '\n') || super::text::hides_text(c);
+    if !text.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if hidden(c) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A diagnostic printed with its message and help passed through [`escape_controls`]
+/// (its source snippet is escaped where the file is read).
+#[derive(Debug)]
+pub struct Escaped<D>(pub D);
+
+impl<D: Diagnostic> fmt::Display for Escaped<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&escape_controls(&self.0.to_string()))
+    }
+}
+
+impl<D: Diagnostic> std::error::Error for Escaped<D> {}
+
+impl<D: Diagnostic> Diagnostic for Escaped<D> {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.0.code()
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        self.0.severity()
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        let help = self.0.help()?.to_string();
+        Some(Box::new(escape_controls(&help).into_owned()))
+    }
+
+    fn url<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.0.url()
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.0.source_code()
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.0.labels()
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        self.0.related()
+    }
+
+    fn diagnostic_source(&self) -> Option<&dyn Diagnostic> {
+        self.0.diagnostic_source()
+    }
 }

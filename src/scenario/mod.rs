@@ -29,7 +29,7 @@ use error::Problem;
 /// a test checks that it names every field, step, fault and value of the format.
 pub const FORMAT_REFERENCE: &str = include_str!("../../docs/scenario-format.md");
 
-pub use error::{Located, ScenarioError};
+pub use error::{Located, ScenarioError, escape_controls};
 pub use model::*;
 pub use model_file::{
     Checked, MAX_MODEL_FILES, attach_override_models, attach_override_models_in, check_file,
@@ -37,7 +37,7 @@ pub use model_file::{
 };
 pub use name::Name;
 pub use steps::step_name;
-pub use text::{MAX_NAME_CHARS, MAX_TEXT_CHARS};
+pub use text::{MAX_NAME_CHARS, MAX_TEXT_CHARS, hides_text};
 pub use validate::{
     MAX_CATALOG_ENTRIES, MAX_EVENTS_BUDGET, MAX_PROCESSES, MAX_PROTOCOL_CHAIN, MAX_PROVIDERS,
     MAX_STEPS_BUDGET, MAX_STEPS_PER_THREAD, MAX_STEPS_TOTAL, MAX_THREADS_PER_PROCESS,

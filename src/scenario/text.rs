@@ -102,7 +102,7 @@ pub(crate) fn quotable(text: &str) -> String {
 /// Format and separator characters that print as nothing or reorder what follows them
 /// (zero-width spaces and joiners, direction marks, embeddings, overrides and isolates,
 /// line and paragraph separators, the byte-order mark inside a text).
-pub(crate) fn hides_text(ch: char) -> bool {
+pub fn hides_text(ch: char) -> bool {
     matches!(
         ch,
         '\u{00AD}'

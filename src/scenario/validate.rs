@@ -229,7 +229,10 @@ impl<'a> Checker<'a> {
             (_, true) => Some(Omitted(None)),
         };
         Err(Located {
-            src: miette::NamedSource::new(self.file, super::text::quotable(self.index.text())),
+            src: miette::NamedSource::new(
+                super::error::escape_controls(self.file),
+                super::text::quotable(self.index.text()),
+            ),
             problems: self.problems,
             omitted,
         })
