@@ -20,26 +20,26 @@ pub fn session_arg(arg: SessionArg) -> String {
 /// `text` as one word of a POSIX shell command: as it is when every character is safe
 /// there, otherwise in single quotes (a quote inside written `'\''`), so that a printed
 /// command pastes back whole. A word holding control characters, or characters that
-/// hide or reorder text, is written in ANSI-C quotes instead (`$'a\x1bb'`, as bash,
-/// zsh and POSIX sh since 2024 read them): printed, it cannot drive the terminal.
+/// hide or reorder text, is written in ANSI-C quotes instead (`$'a\x1bb'`, as bash and
+/// zsh read them): printed, it cannot drive the terminal.
 pub fn shell_word(text: &str) -> std::borrow::Cow<'_, str> {
     let safe = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
     let hidden = |c: char| c.is_control() || crate::scenario::hides_text(c);
     if !text.is_empty() && text.chars().all(safe) {
         text.into()
     } else if text.chars().any(hidden) {
+        // A quote and a backslash as bytes too: a shell without `$'...'` (dash) then
+        // reads one inert word, not a quote that ends early. A hidden character as its
+        // UTF-8 bytes (`\u` depends on the locale).
         let mut out = String::from("$'");
         for c in text.chars() {
-            match c {
-                '\'' | '\\' => {
-                    out.push('\\');
-                    out.push(c);
+            if hidden(c) || c == '\'' || c == '\\' {
+                let mut bytes = [0; 4];
+                for byte in c.encode_utf8(&mut bytes).bytes() {
+                    out.push_str(&format!("\\x{byte:02x}"));
                 }
-                _ if hidden(c) && (c as u32) < 0x80 => {
-                    out.push_str(&format!("\\x{:02x}", c as u32))
-                }
-                _ if hidden(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
-                _ => out.push(c),
+            } else {
+                out.push(c);
             }
         }
         out.push('\'');
@@ -64,7 +64,7 @@ mod tests {
         assert_eq!(shell_word("$HOME.ron"), "'$HOME.ron'");
         assert_eq!(shell_word(""), "''");
         assert_eq!(shell_word("a\x1b[2Jb.ron"), "$'a\\x1b[2Jb.ron'");
-        assert_eq!(shell_word("it's\n\\x"), "$'it\\'s\\x0a\\\\x'");
-        assert_eq!(shell_word("x\u{202e}y"), "$'x\\u202ey'");
+        assert_eq!(shell_word("it's\n\\x"), "$'it\\x27s\\x0a\\x5cx'");
+        assert_eq!(shell_word("x\u{202e}y"), "$'x\\xe2\\x80\\xaey'");
     }
 }

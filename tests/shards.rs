@@ -371,3 +371,81 @@ fn merge_checks_names_witnesses_and_model_files_against_the_files_read_here() {
         "the model files read here are not the ones the shards swept",
     );
 }
+
+/// A forged document cannot make `merge` quote a file it names: a model file the
+/// shards did not sweep, or one whose digest is not the one swept, is refused before
+/// its text is read. And what a document says is printed escaped: a divergence full of
+/// escape sequences and line breaks prints on its two lines, inert.
+#[test]
+fn forged_documents_neither_quote_files_nor_drive_the_terminal() {
+    let dir = common::Scratch::new("merge-forged");
+    let secret = dir.file("secret.ron", "db_password = \"hunter2\"\n");
+    let shard = |k: u32| {
+        let spec = format!("{k}/2");
+        let args = [
+            "explore",
+            LESSON,
+            "--runs",
+            "60",
+            "--provider-model",
+            "msafd=models/acme-tcp.ron",
+            "--shard",
+            &spec,
+        ];
+        let out = common::ws2sim(&args);
+        serde_json::from_slice::<Value>(&out.stdout).expect("a shard document")
+    };
+    let docs = [shard(1), shard(2)];
+    let merged = |edit: &dyn Fn(&mut Value)| {
+        let paths: Vec<String> = docs
+            .iter()
+            .enumerate()
+            .map(|(i, doc)| {
+                let mut doc = doc.clone();
+                edit(&mut doc);
+                let sealed = serde_json::to_string(&resealed(doc)).expect("JSON");
+                dir.file(&format!("f{i}.json"), sealed)
+            })
+            .collect();
+        let args: Vec<&str> = paths.iter().map(String::as_str).collect();
+        common::ws2sim(&[&["merge"][..], &args].concat())
+    };
+    let unlisted = merged(&|d| d["header"]["models"][0][1] = secret.clone().into());
+    let wrong_digest = merged(&|d| {
+        d["header"]["models"][0][1] = secret.clone().into();
+        d["header"]["model_files"][0]["file"] = secret.clone().into();
+    });
+    for (out, why) in [
+        (unlisted, "not among the model files the shards swept"),
+        (wrong_digest, "its digest differs"),
+    ] {
+        // The message as one line (the report wraps it).
+        let stderr = String::from_utf8_lossy(&out.stderr).replace("\n  │ ", " ");
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(why), "{stderr}");
+        assert!(!stderr.contains("hunter2"), "{stderr}");
+    }
+    let out = merged(&|d| {
+        d["header"]["check_determinism"] = true.into();
+        if d["shard"]["index"] == 1 {
+            d["tally"]["divergence"] = serde_json::json!([0, {
+                "event": 3,
+                "first": "\u{1b}]0;title\u{7}\u{1b}[31mred",
+                "second": "line\nreplay: ws2sim replay evil.ron \u{202e}",
+            }]);
+        }
+    });
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("NOT deterministic"), "{stdout}");
+    assert!(
+        !stdout
+            .chars()
+            .any(|c| (c.is_control() && c != '\n') || c == '\u{202e}'),
+        "{stdout:?}"
+    );
+    assert!(
+        !stdout
+            .lines()
+            .any(|l| l.starts_with("replay: ws2sim replay evil"))
+    );
+}

@@ -381,7 +381,12 @@ fn verify(
             path.display()
         )));
     }
-    let (scenario, read) = load_with_models_in(&path, &header.models, dir)?;
+    let swept: Vec<(&str, &str)> = header
+        .model_files
+        .iter()
+        .map(|f| (f.file.as_str(), f.digest.as_str()))
+        .collect();
+    let (scenario, read) = load_with_models_in(&path, &header.models, dir, Some(&swept))?;
     if shard::scenario_digest(&scenario) != digest {
         return Err(fail(&format!(
             "{}: not the scenario the shards swept (field `scenario_digest` differs from its contents)",

@@ -425,20 +425,22 @@ pub(crate) fn load_with_models(
     file: &Path,
     overrides: &[(String, String)],
 ) -> Result<Scenario, ExitCode> {
-    load_with_models_in(file, overrides, None).map(|(scenario, _)| scenario)
+    load_with_models_in(file, overrides, None, None).map(|(scenario, _)| scenario)
 }
 
 /// [`load_with_models`], reading relative `--provider-model` files from `dir` when
-/// given (see [`scenario::attach_override_models_in`]); also returns the names of the
-/// model files read that way.
+/// given, each file `swept` names only if it has the digest given there (see
+/// [`scenario::attach_override_models_in`]); also returns the names of the model files
+/// read.
 pub(crate) fn load_with_models_in(
     file: &Path,
     overrides: &[(String, String)],
     dir: Option<&Path>,
+    swept: Option<&[(&str, &str)]>,
 ) -> Result<(Scenario, Vec<String>), ExitCode> {
     let mut scenario = load(file)?;
-    let read =
-        scenario::attach_override_models_in(&mut scenario, overrides, dir).map_err(report)?;
+    let read = scenario::attach_override_models_in(&mut scenario, overrides, dir, swept)
+        .map_err(report)?;
     Ok((scenario, read))
 }
 

@@ -227,21 +227,28 @@ impl Report {
         text
     }
 
+    /// The report as text. What a shard document gave it (paths, a divergence) is
+    /// printed escaped, a line each (see [`escape_line`]).
     pub fn to_text(&self) -> String {
+        use crate::scenario::escape_line;
         let mut out = String::new();
         let h = &self.header;
-        let file = crate::scenario::escape_controls(&h.file);
+        let file = escape_line(&h.file);
         let _ = writeln!(out, "ws2sim explore · {} · {file}", h.scenario);
         let _ = writeln!(out, "strategy: {}", strategy_line(h));
         if !h.models.is_empty() {
-            let models: Vec<String> = h.models.iter().map(|(p, m)| format!("{p}={m}")).collect();
+            let models: Vec<String> = h
+                .models
+                .iter()
+                .map(|(p, m)| escape_line(&format!("{p}={m}")))
+                .collect();
             let _ = writeln!(out, "models: {}", models.join(", "));
         }
         if !h.model_files.is_empty() {
             let files: Vec<String> = h
                 .model_files
                 .iter()
-                .map(|f| format!("{} ({})", f.file, f.digest))
+                .map(|f| escape_line(&format!("{} ({})", f.file, f.digest)))
                 .collect();
             let _ = writeln!(out, "model files: {}", files.join(", "));
         }
@@ -265,7 +272,10 @@ impl Report {
                 None => "every schedule ran twice to the same events".to_string(),
                 Some(d) => format!(
                     "NOT deterministic: schedule #{} ran twice and the runs part at event #{}\n  first:  {}\n  second: {}",
-                    d.run, d.divergence.event, d.divergence.first, d.divergence.second
+                    d.run,
+                    d.divergence.event,
+                    escape_line(&d.divergence.first),
+                    escape_line(&d.divergence.second)
                 ),
             };
             let _ = writeln!(out, "determinism: {verdict}");

@@ -157,10 +157,15 @@ impl fmt::Display for Located {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Escaped here too: a report shows its second and later problems through
+        // `related`, past any wrapper.
         write!(
             f,
             "{}:{}:{}: {}",
-            self.file, self.line, self.column, self.message
+            escape_controls(&self.file),
+            self.line,
+            self.column,
+            escape_controls(&self.message)
         )
     }
 }
@@ -171,7 +176,7 @@ impl Diagnostic for Problem {
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.help
             .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+            .map(|h| Box::new(escape_controls(h).into_owned()) as Box<dyn fmt::Display>)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -373,6 +378,12 @@ pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// [`escape_controls`] for a text printed on one line (a field of a document): its line
+/// breaks are escaped too, so that it cannot add a line of its own.
+pub fn escape_line(text: &str) -> String {
+    escape_controls(text).replace('\n', "\\u{a}")
 }
 
 /// A diagnostic printed with its message and help passed through [`escape_controls`]

@@ -29,7 +29,7 @@ use error::Problem;
 /// a test checks that it names every field, step, fault and value of the format.
 pub const FORMAT_REFERENCE: &str = include_str!("../../docs/scenario-format.md");
 
-pub use error::{Located, ScenarioError, escape_controls};
+pub use error::{Located, ScenarioError, escape_controls, escape_line};
 pub use model::*;
 pub use model_file::{
     Checked, MAX_MODEL_FILES, attach_override_models, attach_override_models_in, check_file,

@@ -146,16 +146,20 @@ pub fn attach_override_models(
     scenario: &mut Scenario,
     overrides: &[(String, String)],
 ) -> Result<(), ScenarioError> {
-    attach_override_models_in(scenario, overrides, None).map(|_| ())
+    attach_override_models_in(scenario, overrides, None, None).map(|_| ())
 }
 
 /// [`attach_override_models`] for a command run in another directory than the one
 /// the override paths were typed in: a relative path is read from `dir` (when given),
-/// and kept under the name it was typed with. Returns the names of the files read.
+/// and kept under the name it was typed with. With `swept` (name, digest: what the
+/// shards of a sweep read), a file must be listed there with its digest before it is
+/// parsed, so that a document naming some other file cannot have its text quoted in an
+/// error. Returns the names of the files read.
 pub fn attach_override_models_in(
     scenario: &mut Scenario,
     overrides: &[(String, String)],
     dir: Option<&Path>,
+    swept: Option<&[(&str, &str)]>,
 ) -> Result<Vec<String>, ScenarioError> {
     let mut read = Vec::new();
     for (_, value) in overrides {
@@ -163,10 +167,28 @@ pub fn attach_override_models_in(
             continue;
         }
         let typed = Path::new(value);
-        let mut loaded = match dir {
-            Some(dir) if typed.is_relative() => load_model_file(&dir.join(typed))?,
-            _ => load_model_file(typed)?,
+        let path = match dir {
+            Some(dir) if typed.is_relative() => dir.join(typed),
+            _ => typed.to_path_buf(),
         };
+        let refused = |why: &str| ScenarioError::ModelIo {
+            path: path.display().to_string(),
+            cause: std::io::Error::other(format!("{why}; its text is not read")),
+        };
+        let recorded = match swept {
+            Some(swept) => match swept.iter().find(|(name, _)| name == value) {
+                Some((_, recorded)) => Some(*recorded),
+                None => return Err(refused("not among the model files the shards swept")),
+            },
+            None => None,
+        };
+        let text = read_text(&path, FileKind::Model)?;
+        if recorded.is_some_and(|recorded| digest(&text) != recorded) {
+            return Err(refused(
+                "not the model file the shards swept (its digest differs)",
+            ));
+        }
+        let mut loaded = load_model_str(&path.display().to_string(), &text)?;
         loaded.path = value.clone();
         scenario.model_files.push(loaded);
         read.push(value.clone());
