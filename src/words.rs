@@ -24,7 +24,7 @@ pub fn session_arg(arg: SessionArg) -> String {
 /// zsh read them): printed, it cannot drive the terminal.
 pub fn shell_word(text: &str) -> std::borrow::Cow<'_, str> {
     let safe = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
-    let hidden = |c: char| c.is_control() || crate::scenario::hides_text(c);
+    let hidden = crate::scenario::unprintable;
     if !text.is_empty() && text.chars().all(safe) {
         text.into()
     } else if text.chars().any(hidden) {

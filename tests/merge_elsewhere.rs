@@ -5,19 +5,12 @@
 
 mod common;
 
-use std::process::Command;
-
 const LESSON: &str = "scenarios/teach/racy-refcount.ron";
 const MODEL: &str = "models/acme-tcp.ron";
 
 /// `ws2sim ARGS` in `dir`: exit code and standard output.
 fn ws2sim_in(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("runs");
+    let out = common::ws2sim_in(dir, args);
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -9,14 +9,9 @@ use std::process::Command;
 
 use common::Scratch;
 
-/// Runs the binary; its exit code and both outputs.
+/// Runs the binary in the crate's root: its exit code and both outputs.
 fn ws2sim(args: &[&std::ffi::OsStr]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("runs");
+    let out = common::ws2sim_in(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), args);
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -63,6 +58,19 @@ fn paths_and_values_with_control_characters_are_echoed_escaped() {
         assert_inert(&stdout);
         assert_inert(&stderr);
     }
+    // A file with two problems: the second is printed as the first is.
+    let two = dir.file(
+        "two.ron",
+        lesson.replacen(
+            "Scenario(",
+            r#"Scenario(models: ["\u{1b}]0;a\u{7}.ron", "\u{1b}[31mb.ron"],"#,
+            1,
+        ),
+    );
+    let (code, _, stderr) = ws2sim(&[os("check"), os(&two)]);
+    assert_eq!(code, Some(2));
+    assert_inert(&stderr);
+    assert!(stderr.contains("\\u{1b}[31mb.ron"), "{stderr}");
     // A value typed.
     let (code, _, stderr) = ws2sim(&[
         os("explore"),

@@ -511,12 +511,10 @@ fn ron_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 
 /// Prints a file's error (miette's report on a terminal, plain text otherwise); exit 2.
 fn report(error: scenario::ScenarioError) -> ExitCode {
-    // Messages echo paths and values typed: their control characters are escaped.
-    let error = scenario::error::Escaped(error);
     if std::io::stderr().is_terminal() {
         eprintln!("{:?}", miette::Report::new(error));
     } else {
-        eprint!("{}", scenario::error::render_plain(&error, 100));
+        eprint!("{}", error.render_plain());
     }
     ExitCode::from(BAD_INPUT)
 }

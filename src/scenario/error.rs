@@ -8,12 +8,13 @@ use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
 };
 
-/// Why a scenario file was refused.
+/// Why a scenario file was refused. Printed, it echoes paths and the file's text with
+/// their control characters escaped ([`escape_controls`]).
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     /// The file could not be read.
     /// The cause is in the message, not a `source`: a report would print it twice.
-    #[error("cannot read scenario file {path}: {cause}")]
+    #[error("cannot read scenario file {}: {cause}", escape_controls(.path))]
     Io {
         /// The file's path, as given.
         path: String,
@@ -22,8 +23,9 @@ pub enum ScenarioError {
     },
     /// The file is over [`MAX_FILE_BYTES`](super::MAX_FILE_BYTES).
     #[error(
-        "scenario file {path} is too large: {size} bytes, over the limit of {limit} bytes \
-         (4 MiB); a scenario describes a few processes, not a data set"
+        "scenario file {} is too large: {size} bytes, over the limit of {limit} bytes \
+         (4 MiB); a scenario describes a few processes, not a data set",
+        escape_controls(.path)
     )]
     TooLarge {
         /// The file's path, as given.
@@ -34,7 +36,7 @@ pub enum ScenarioError {
         limit: u64,
     },
     /// A model file could not be read.
-    #[error("cannot read model file {path}: {cause}")]
+    #[error("cannot read model file {}: {cause}", escape_controls(.path))]
     ModelIo {
         /// The file's path, as given.
         path: String,
@@ -43,8 +45,9 @@ pub enum ScenarioError {
     },
     /// A model file is over [`MAX_FILE_BYTES`](super::MAX_FILE_BYTES).
     #[error(
-        "model file {path} is too large: {size} bytes, over the limit of {limit} bytes \
-         (4 MiB); a model file sets a few knobs"
+        "model file {} is too large: {size} bytes, over the limit of {limit} bytes \
+         (4 MiB); a model file sets a few knobs",
+        escape_controls(.path)
     )]
     ModelTooLarge {
         /// The file's path, as given.
@@ -157,8 +160,6 @@ impl fmt::Display for Located {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Escaped here too: a report shows its second and later problems through
-        // `related`, past any wrapper.
         write!(
             f,
             "{}:{}:{}: {}",
@@ -184,7 +185,7 @@ impl Diagnostic for Problem {
             return None;
         }
         let label = LabeledSpan::new_primary_with_span(
-            Some(self.label.clone()),
+            Some(escape_controls(&self.label).into_owned()),
             self.span.start..self.span.end,
         );
         Some(Box::new(std::iter::once(label)))
@@ -365,14 +366,14 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 /// hide or reorder text, written as escapes (`\u{1b}`): a message that echoes a path
 /// typed or a field of a document cannot drive the terminal it is printed on.
 pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
-    let hidden = |c: char| (c.is_control() && c != '\n') || super::text::hides_text(c);
+    let hidden = |c: char| c != '\n' && super::text::unprintable(c);
     if !text.chars().any(hidden) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         if hidden(c) {
-            out.push_str(&c.escape_unicode().to_string());
+            out.extend(c.escape_unicode());
         } else {
             out.push(c);
         }
@@ -384,52 +385,4 @@ pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
 /// breaks are escaped too, so that it cannot add a line of its own.
 pub fn escape_line(text: &str) -> String {
     escape_controls(text).replace('\n', "\\u{a}")
-}
-
-/// A diagnostic printed with its message and help passed through [`escape_controls`]
-/// (its source snippet is escaped where the file is read).
-#[derive(Debug)]
-pub struct Escaped<D>(pub D);
-
-impl<D: Diagnostic> fmt::Display for Escaped<D> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&escape_controls(&self.0.to_string()))
-    }
-}
-
-impl<D: Diagnostic> std::error::Error for Escaped<D> {}
-
-impl<D: Diagnostic> Diagnostic for Escaped<D> {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.0.code()
-    }
-
-    fn severity(&self) -> Option<miette::Severity> {
-        self.0.severity()
-    }
-
-    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        let help = self.0.help()?.to_string();
-        Some(Box::new(escape_controls(&help).into_owned()))
-    }
-
-    fn url<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.0.url()
-    }
-
-    fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.0.source_code()
-    }
-
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        self.0.labels()
-    }
-
-    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
-        self.0.related()
-    }
-
-    fn diagnostic_source(&self) -> Option<&dyn Diagnostic> {
-        self.0.diagnostic_source()
-    }
 }

@@ -37,7 +37,7 @@ pub use model_file::{
 };
 pub use name::Name;
 pub use steps::step_name;
-pub use text::{MAX_NAME_CHARS, MAX_TEXT_CHARS, hides_text};
+pub use text::{MAX_NAME_CHARS, MAX_TEXT_CHARS, unprintable};
 pub use validate::{
     MAX_CATALOG_ENTRIES, MAX_EVENTS_BUDGET, MAX_PROCESSES, MAX_PROTOCOL_CHAIN, MAX_PROVIDERS,
     MAX_STEPS_BUDGET, MAX_STEPS_PER_THREAD, MAX_STEPS_TOTAL, MAX_THREADS_PER_PROCESS,

@@ -89,7 +89,7 @@ pub(crate) fn quotable(text: &str) -> String {
     text.chars()
         .map(|ch| match ch {
             '\n' | '\r' | '\t' => ch,
-            _ if ch.is_control() || hides_text(ch) => match ch.len_utf8() {
+            _ if unprintable(ch) => match ch.len_utf8() {
                 1 => '?',
                 2 => '\u{BF}',
                 _ => '\u{FFFD}',
@@ -99,10 +99,16 @@ pub(crate) fn quotable(text: &str) -> String {
         .collect()
 }
 
+/// Whether printing `ch` could drive a terminal or hide text: a control character, or
+/// one of [`hides_text`].
+pub fn unprintable(ch: char) -> bool {
+    ch.is_control() || hides_text(ch)
+}
+
 /// Format and separator characters that print as nothing or reorder what follows them
 /// (zero-width spaces and joiners, direction marks, embeddings, overrides and isolates,
 /// line and paragraph separators, the byte-order mark inside a text).
-pub fn hides_text(ch: char) -> bool {
+pub(crate) fn hides_text(ch: char) -> bool {
     matches!(
         ch,
         '\u{00AD}'

@@ -42,9 +42,14 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// Runs the `ws2sim` binary in the crate's root, without colour.
 pub fn ws2sim(args: &[&str]) -> std::process::Output {
+    ws2sim_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+/// Runs the `ws2sim` binary in `dir`, without colour (arguments need not be UTF-8).
+pub fn ws2sim_in(dir: &Path, args: &[impl AsRef<std::ffi::OsStr>]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_ws2sim"))
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(dir)
         .env("NO_COLOR", "1")
         .output()
         .expect("the binary runs")
