@@ -413,6 +413,7 @@ pub fn simulate_reusing(
         sim: engine.handle(),
         pid: 0,
         tid: None,
+        recording: reuse.footprints,
     };
     crate::steps::spawn_all(&root);
     let outcome = engine.run();

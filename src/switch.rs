@@ -8,6 +8,7 @@ use crate::event::*;
 use crate::models::behaviour::SanSwitch;
 use crate::providers::{self, transport};
 use crate::world::Cx;
+use crate::world::object::Part;
 use crate::wsa::*;
 
 /// A SAN socket for the TCP provider `base`, on `entry` (its protocol info).
@@ -17,6 +18,7 @@ pub async fn socket(
     san: ProviderIx,
     entry: u32,
 ) -> Result<SocketHandle, u32> {
+    cx.touch_instance(base, Part::Count, false);
     let started = {
         let world = cx.world.borrow();
         let instance = world.procs[cx.pid as usize].instances.get(&base);
@@ -43,6 +45,7 @@ pub async fn socket(
             providers::free_library(cx, san).await;
             return Err(WSAENETDOWN);
         }
+        cx.touch_instance(base, Part::Count, true);
         let mut world = cx.world.borrow_mut();
         if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&base) {
             *instance.switch.entry(san).or_insert(0) += 1;
@@ -54,6 +57,7 @@ pub async fn socket(
 /// Inside the TCP provider's final cleanup: one WSPCleanup (and FreeLibrary) per
 /// WSPStartupEx the switch made. Whether it had any to make (and so yielded).
 pub async fn cleanup(cx: &Cx, base: ProviderIx) -> bool {
+    cx.touch_instance(base, Part::Count, true);
     let started: Vec<(ProviderIx, u32)> = {
         let mut world = cx.world.borrow_mut();
         match world.procs[cx.pid as usize].instances.get_mut(&base) {

@@ -90,9 +90,8 @@ fn load(relative: &str) -> Scenario {
 }
 
 /// Every shipped scenario and regression whose whole space (any number of
-/// preemptions) is at most a few hundred schedules; and the racy lesson's first
-/// thousands, where a provider's worker is killed as its process ends while it could
-/// still run (the race of a step that never ran).
+/// preemptions) is at most a few hundred schedules; and the racy lesson's space within
+/// two preemptions, reduced inside its one process.
 #[test]
 fn small_spaces_of_every_scenario_agree() {
     let mut all = common::shipped();
@@ -119,12 +118,15 @@ fn small_spaces_of_every_scenario_agree() {
     }
     assert!(compared >= 15, "{compared} scenarios compared");
     assert!(violated >= 1, "{violated} of them with a violation");
-    // A one-process space cut at the same place is the same prefix of the same search.
+    // The lesson's threads name what they touch inside their process: its whole
+    // space within two preemptions, where its worker is killed as the process ends
+    // while it could still run (the race of a step that never ran).
     let lesson = load("scenarios/teach/racy-refcount.ron");
-    let plain = search(&lesson, &[], None, 3_000, None);
-    let reduced = search(&lesson, &[], None, 3_000, Some(Reduction::Dpor));
-    assert_eq!(plain.distinct_end_states, reduced.distinct_end_states);
-    assert_eq!(found(&plain), found(&reduced));
+    assert!(ws2sim::world::object::fine_grained(&lesson));
+    let (plain, reduced, contracts) =
+        compare("lesson", &lesson, &[], Some(2), 5_000).expect("complete");
+    assert!(contracts.len() >= 2, "{contracts:?}");
+    assert!(reduced * 5 <= plain, "{reduced} of {plain}");
 }
 
 /// Two processes, one of which crashes while the other starts the same provider: the
@@ -306,9 +308,9 @@ fn reduced_at_one_preemption(file: &str) -> std::process::Output {
 fn one_home_runs_the_plain_search_and_says_so() {
     for (file, why, code) in [
         (
-            "scenarios/teach/racy-refcount.ron",
-            "there is one process",
-            1,
+            "scenarios/contracts/failed-startup.ron",
+            "there is one process; so far only threads",
+            0,
         ),
         (
             "scenarios/contracts/nspv2-email-three-clients.ron",
@@ -363,6 +365,40 @@ fn several_processes() -> impl proptest::strategy::Strategy<Value = Scenario> {
     })
 }
 
+/// Generated scenarios whose threads name what they touch inside their process
+/// ([`ws2sim::world::object::fine_grained`]): one or two processes of one or two
+/// threads (two at least in all), each making one or two direct `WSPStartup` or
+/// `WSPCleanup` calls to the transport providers (layered ones too), without faults.
+fn fine_grained_threads() -> impl proptest::strategy::Strategy<Value = Scenario> {
+    use proptest::collection::vec;
+    let call = (0..8usize, 0..2usize)
+        .prop_map(|(provider, call)| generate::RawStep::Spi { provider, call });
+    let thread = vec(call, 1..=2);
+    let processes = vec(vec(thread, 1..=2), 1..=2).prop_filter("two threads at least", |p| {
+        p.iter().map(Vec::len).sum::<usize>() >= 2
+    });
+    (generate::shape(), processes).prop_map(|(mut shape, processes)| {
+        (shape.san, shape.v1, shape.v2) = (false, false, false);
+        shape.faults.clear();
+        shape.processes = processes;
+        let scenario = shape.build();
+        assert!(ws2sim::world::object::fine_grained(&scenario));
+        scenario
+    })
+}
+
+/// Compares the two searches on a generated scenario, named by its text, wherever the
+/// plain one covers the whole space within `REDUCTION_RUNS` schedules (2,500).
+fn compare_generated(scenario: &Scenario) {
+    let text =
+        ron::ser::to_string_pretty(scenario, ron::ser::PrettyConfig::default()).expect("prints");
+    let runs = setting("REDUCTION_RUNS", 2_500);
+    match compare(&text, scenario, &[], None, runs) {
+        Some((plain, reduced, _)) => eprintln!("compared: {plain} -> {reduced}"),
+        None => eprintln!("not compared: over {runs} schedules"),
+    }
+}
+
 proptest! {
     // Few cases by default, and small spaces: `REDUCTION_CASES=N REDUCTION_RUNS=M
     // REDUCTION_STEPS=S cargo test --release --test reduction generated` searches further.
@@ -381,11 +417,17 @@ proptest! {
         sc in (several_processes(), proptest::collection::vec(any::<u32>(), 97))
             .prop_map(|(sc, draws)| generate::with_random_knobs(sc, &draws))
     ) {
-        let text = ron::ser::to_string_pretty(&sc, ron::ser::PrettyConfig::default()).expect("prints");
-        let runs = setting("REDUCTION_RUNS", 2_500);
-        match compare(&text, &sc, &[], None, runs) {
-            Some((plain, reduced, _)) => eprintln!("compared: {plain} -> {reduced}"),
-            None => eprintln!("not compared: over {runs} schedules"),
-        }
+        compare_generated(&sc);
+    }
+
+    /// Generated scenarios whose threads are told apart inside their process, with
+    /// random knobs (racy counts, workers, DllMain, machine state, restarts): the
+    /// reduced search finds what the plain one finds, wherever that is complete.
+    #[test]
+    fn generated_threads_of_one_process_agree(
+        sc in (fine_grained_threads(), proptest::collection::vec(any::<u32>(), 97))
+            .prop_map(|(sc, draws)| generate::with_random_knobs(sc, &draws))
+    ) {
+        compare_generated(&sc);
     }
 }

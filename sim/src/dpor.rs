@@ -1,28 +1,40 @@
 //! Exhaustive search with dynamic partial-order reduction: one schedule per class of
 //! interleavings that differ only in the order of independent steps, instead of every
-//! interleaving. It is the algorithm of Flanagan and Godefroid (POPL 2005) run by
-//! re-execution, as [`crate::Dfs`] runs the plain search: a run follows a prefix and
-//! then the default option at each later decision; its steps' footprints
-//! ([`crate::footprint`]) say which steps race (touch a common object, one changing
-//! it, with no order between them); for each race, the decision before the earlier
-//! step gets the later step's task to try as well (or every task runnable there, when
-//! that task was not). Only those options are tried at a decision; draws are tried at
-//! every value, as the plain search tries them.
+//! interleaving. It is source-set DPOR with sleep sets (Abdulla, Aronis, Jonsson and
+//! Sagonas, POPL 2014) run by re-execution, as [`crate::Dfs`] runs the plain search:
+//! a run follows a prefix, then takes at each later decision the default option, or
+//! the first task not asleep ([`crate::Guide::start_sleeping`]). Its steps'
+//! footprints ([`crate::footprint`]) give its races ([`crate::races`]); for each, the
+//! decision before the earlier step must try a task that can begin the race's
+//! reversal, unless one it tries or one asleep there already can. A task tried at a
+//! decision sleeps in that decision's later branches until a step conflicting with
+//! its own runs. Draws are tried at every value, as the plain search tries them.
+//!
+//! A task killed while it could run (or left runnable when the run stopped) races as
+//! if its next step had run where it could have; its reversal tries that task, as
+//! the classic algorithm of Flanagan and Godefroid (POPL 2005) does, or every task
+//! where it sleeps. Sleeping there covers its running there, but not the steps of
+//! others it would have met had it lived (the random programs of the tests found one
+//! such class missed).
 //!
 //! Soundness rests on the footprints: a step must name every object it reads or
 //! changes that another task's step could also touch. A world that names nothing but
 //! its tasks' homes gets the reduction its homes allow and no more.
 //!
 //! With a preemption bound, an option the bound forbids is not tried, as in the plain
-//! bounded search; the combination is not complete even within the bound (a race's
-//! reversal can need a preemption the bound took away where another ordering of the
-//! same class would not have).
+//! bounded search, and a run past its prefix avoids a sleeping task only by a
+//! preemption the bound allows; the combination is not complete even within the bound
+//! (a race's reversal can need a preemption the bound took away where another
+//! ordering of the same class would not have).
 
 use std::collections::BTreeSet;
+use std::rc::Rc;
 
+use crate::engine::TaskId;
 use crate::exhaustive::{DRAW_VALUES_MAX, draw_value};
 use crate::footprint::StepLog;
-use crate::guided::{Choice, ChoiceKind};
+use crate::guided::{Choice, ChoiceKind, Sleep, Sleeper};
+use crate::races::{Later, Races};
 
 /// The largest run whose races are analysed: 2^24 clock entries (a clock per step, an
 /// entry per task; 64 MiB). A larger run (a scenario of many threads and a large step
@@ -33,6 +45,8 @@ pub const CLOCK_ENTRIES_MAX: usize = 1 << 24;
 #[derive(Clone, Debug)]
 struct Frame {
     choice: Choice,
+    /// For a pick: the runnable tasks, in the order of the options.
+    runnable: Vec<TaskId>,
     /// Options to try here.
     backtrack: BTreeSet<u64>,
     /// Every option the bound allows is to be tried here too (kept as a flag, not as a
@@ -40,6 +54,18 @@ struct Frame {
     every: bool,
     /// Options tried here.
     done: BTreeSet<u64>,
+    /// The tasks asleep when the search reached this decision: not tried here.
+    asleep: Vec<Sleeper>,
+    /// The tasks tried here, with what their steps touched: asleep in the later
+    /// branches of this decision.
+    explored: Vec<Sleeper>,
+}
+
+impl Frame {
+    fn sleeps(&self, option: u64) -> bool {
+        let task = self.runnable.get(option as usize);
+        task.is_some_and(|task| self.asleep.iter().any(|s| s.task == *task))
+    }
 }
 
 /// Depth-first search with partial-order reduction under one root prefix.
@@ -50,6 +76,8 @@ pub struct Dpor {
     clocks_max: usize,
     frames: Vec<Frame>,
     next: Option<Vec<u64>>,
+    /// The tasks asleep once the next run's prefix is taken.
+    next_asleep: Vec<Sleeper>,
 }
 
 impl Dpor {
@@ -62,12 +90,24 @@ impl Dpor {
             clocks_max: CLOCK_ENTRIES_MAX,
             frames: Vec::new(),
             next: Some(root),
+            next_asleep: Vec::new(),
         }
     }
 
     /// The prefix of the next run, or `None` when the search is over.
     pub fn next_prefix(&self) -> Option<&[u64]> {
         self.next.as_deref()
+    }
+
+    /// The tasks asleep once the next run's prefix is taken: the run is to keep sleep
+    /// sets from there ([`crate::Guide::start_sleeping`]).
+    pub fn next_asleep(&self) -> &[Sleeper] {
+        &self.next_asleep
+    }
+
+    /// The preemption bound, which a run's sleep sets honour too.
+    pub fn bound(&self) -> Option<u32> {
+        self.bound
     }
 
     /// Sets the largest run analysed for races, in clock entries (tests use a small
@@ -77,25 +117,58 @@ impl Dpor {
         self
     }
 
-    /// Takes the trail and the footprints of the run made with [`Dpor::next_prefix`]
-    /// and moves to the next schedule to try.
-    pub fn advance(&mut self, trail: &[Choice], log: &StepLog) {
+    /// Takes the trail, the footprints and the sleep sets of the run made with
+    /// [`Dpor::next_prefix`] and [`Dpor::next_asleep`], and moves to the next schedule
+    /// to try.
+    pub fn advance(&mut self, trail: &[Choice], log: &StepLog, sleep: &Sleep) {
+        // The step each decision chose, where it was a pick.
+        let mut step_of = vec![None; trail.len()];
+        for (index, step) in log.steps.iter().enumerate() {
+            if let Some(slot) = step.decision.and_then(|d| step_of.get_mut(d as usize)) {
+                *slot = Some(index);
+            }
+        }
+        let mut arrivals = sleep.arrivals.iter().peekable();
         // The decisions this run made below the ones already on the path.
-        for (depth, choice) in trail.iter().enumerate().skip(self.frames.len()) {
+        for (depth, choice) in trail.iter().enumerate() {
+            let asleep = arrivals.next_if(|(d, _)| *d == depth).map(|(_, a)| a);
+            if depth < self.frames.len() {
+                continue;
+            }
             let mut backtrack = BTreeSet::from([choice.chosen]);
             if choice.kind == ChoiceKind::Draw && depth >= self.root_len {
                 backtrack.extend(draw_values(choice.options));
             }
+            let runnable = match (choice.kind, step_of[depth]) {
+                (ChoiceKind::Pick, Some(step)) => log.runnable_at(step).to_vec(),
+                _ => Vec::new(),
+            };
             self.frames.push(Frame {
                 choice: *choice,
+                runnable,
                 backtrack,
                 every: false,
                 done: BTreeSet::from([choice.chosen]),
+                asleep: asleep.cloned().unwrap_or_default(),
+                explored: Vec::new(),
             });
         }
         self.frames.truncate(trail.len());
-        // Each race asks the decision before its earlier step to try the later step's
-        // task too.
+        // Each task tried at a decision sleeps in that decision's later branches.
+        for (depth, frame) in self.frames.iter_mut().enumerate() {
+            let Some(step) = step_of[depth] else {
+                continue;
+            };
+            let task = log.steps[step].task;
+            if frame.choice.kind == ChoiceKind::Pick
+                && !frame.explored.iter().any(|s| s.task == task)
+            {
+                frame.explored.push(Sleeper {
+                    task,
+                    footprint: Rc::from(log.footprint(step)),
+                });
+            }
+        }
         let mut used = Vec::with_capacity(trail.len());
         let mut count = 0;
         for choice in trail {
@@ -107,8 +180,14 @@ impl Dpor {
         let allowed = |frame: &Frame, depth: usize, option: u64| {
             !frame.choice.preempts(option) || bound.is_none_or(|b| used[depth] < b)
         };
-        let races = if log.analysable() && log.clock_entries() <= self.clocks_max {
-            log.races()
+        if log.analysable() && log.clock_entries() <= self.clocks_max {
+            // A run that met a decision where every task slept repeats a covered
+            // class from there: its later steps are not analysed.
+            let upto = sleep
+                .blocked
+                .and_then(|depth| step_of.get(depth).copied().flatten())
+                .unwrap_or(log.steps.len());
+            self.reverse_races(&Races::of(log, upto), log, &allowed);
         } else {
             // Too large a run to analyse within the memory allowed: every option of
             // every decision is tried, as the plain search tries them (sound, no
@@ -116,41 +195,27 @@ impl Dpor {
             for frame in self.frames.iter_mut().skip(self.root_len) {
                 frame.every |= frame.choice.kind == ChoiceKind::Pick;
             }
-            Vec::new()
-        };
-        for (earlier, wanted) in races {
-            let step = &log.steps[earlier];
-            let Some(depth) = step.decision.map(|d| d as usize) else {
-                continue;
-            };
-            if depth < self.root_len || depth >= self.frames.len() {
-                continue;
-            }
-            let frame = &mut self.frames[depth];
-            match log.runnable_at(earlier).binary_search(&wanted) {
-                Ok(at) if allowed(frame, depth, at as u64) => {
-                    frame.backtrack.insert(at as u64);
-                }
-                Ok(_) => {}
-                Err(_) => frame.every = true,
-            }
         }
         // The deepest decision with an option left to try.
         self.next = None;
         for depth in (self.root_len..self.frames.len()).rev() {
             let frame = &mut self.frames[depth];
-            let listed = frame.backtrack.difference(&frame.done).next().copied();
+            let wanted = |o: &u64| !frame.done.contains(o) && !frame.sleeps(*o);
+            let listed = frame.backtrack.iter().copied().find(wanted);
             // With `every`, the first allowed option not tried yet: the options tried
             // are few (each took a run), so this walk is short.
-            let any = || {
-                (0..frame.choice.options)
-                    .find(|&o| !frame.done.contains(&o) && allowed(frame, depth, o))
-            };
+            let any =
+                || (0..frame.choice.options).find(|&o| wanted(&o) && allowed(frame, depth, o));
             let Some(option) = listed.or_else(|| frame.every.then(any).flatten()) else {
                 continue;
             };
             frame.done.insert(option);
             frame.choice.chosen = option;
+            self.next_asleep.clear();
+            if frame.choice.kind == ChoiceKind::Pick {
+                let asleep = frame.asleep.iter().chain(&frame.explored);
+                self.next_asleep.extend(asleep.cloned());
+            }
             let prefix: Vec<u64> = self.frames[..=depth]
                 .iter()
                 .map(|f| f.choice.chosen)
@@ -158,6 +223,81 @@ impl Dpor {
             self.frames.truncate(depth + 1);
             self.next = Some(prefix);
             return;
+        }
+    }
+
+    /// For each race, makes sure the decision before its earlier step tries a task
+    /// that can begin the race's reversal (source-set DPOR), unless one it tries, or
+    /// one asleep there, already can. Where no such task could run there, every task
+    /// is tried (sound, no reduction at that decision).
+    fn reverse_races(
+        &mut self,
+        races: &Races,
+        log: &StepLog,
+        allowed: &impl Fn(&Frame, usize, u64) -> bool,
+    ) {
+        for race in &races.races {
+            let Some(depth) = log.steps[race.earlier].decision.map(|d| d as usize) else {
+                continue;
+            };
+            if depth < self.root_len || depth >= self.frames.len() {
+                continue;
+            }
+            let frame = &mut self.frames[depth];
+            if frame.every {
+                continue;
+            }
+            if let Later::NeverRan(_) = race.later {
+                // A task killed while runnable (or left runnable): its next step might
+                // have raced with steps it never lived to see. Trying it here, as the
+                // classic algorithm does, leads on to those; where it sleeps here
+                // (and so would not be tried), every task is tried instead.
+                let wanted = races.later_task(race);
+                let option = frame.runnable.binary_search(&wanted).ok().map(|o| o as u64);
+                match option {
+                    Some(o) if frame.backtrack.contains(&o) => {}
+                    Some(o) if !frame.sleeps(o) && allowed(frame, depth, o) => {
+                        frame.backtrack.insert(o);
+                    }
+                    Some(o) if !allowed(frame, depth, o) => {}
+                    _ => frame.every = true,
+                }
+                continue;
+            }
+            let initial = |task: TaskId| races.initial(race, task);
+            let tried = frame
+                .backtrack
+                .iter()
+                .filter_map(|&o| frame.runnable.get(o as usize));
+            let covered = tried
+                .chain(frame.asleep.iter().map(|s| &s.task))
+                .any(|task| initial(*task));
+            if covered {
+                continue;
+            }
+            let wanted = races.later_task(race);
+            let preferred = frame
+                .runnable
+                .binary_search(&wanted)
+                .ok()
+                .map(|o| o as u64)
+                .filter(|&o| initial(wanted) && allowed(frame, depth, o));
+            let initials = || {
+                let runnable = frame.runnable.iter().enumerate();
+                runnable
+                    .filter(|(_, task)| initial(**task))
+                    .map(|(o, _)| o as u64)
+            };
+            let other = || initials().find(|&o| allowed(frame, depth, o));
+            match preferred.or_else(other) {
+                Some(option) => {
+                    frame.backtrack.insert(option);
+                }
+                None if initials().next().is_none() => frame.every = true,
+                // Only the bound forbids the reversal: the bounded search is not
+                // complete (see the module's documentation).
+                None => {}
+            }
         }
     }
 }
@@ -203,6 +343,10 @@ mod tests {
 
     fn run(guide: &Rc<RefCell<Guide>>, prefix: &[u64], program: &[Vec<Op>]) -> (End, StepLog) {
         guide.borrow_mut().start(prefix);
+        run_started(guide, program)
+    }
+
+    fn run_started(guide: &Rc<RefCell<Guide>>, program: &[Vec<Op>]) -> (End, StepLog) {
         let mut engine = Engine::new(
             Box::new(GuidedScheduler::new(guide.clone())),
             Budget::default(),
@@ -286,11 +430,15 @@ mod tests {
         let guide = Rc::new(RefCell::new(Guide::default()));
         let (mut ends, mut runs) = (BTreeSet::new(), 0);
         while let Some(prefix) = dpor.next_prefix().map(<[u64]>::to_vec) {
-            let (end, log) = run(&guide, &prefix, program);
+            let asleep = dpor.next_asleep().to_vec();
+            guide
+                .borrow_mut()
+                .start_sleeping(&prefix, &asleep, dpor.bound());
+            let (end, log) = run_started(&guide, program);
             ends.insert(end);
             runs += 1;
-            let trail = guide.borrow().trail.clone();
-            dpor.advance(&trail, &log);
+            let guide = guide.borrow();
+            dpor.advance(&guide.trail, &log, &guide.sleep);
         }
         (ends, runs)
     }
@@ -302,8 +450,11 @@ mod tests {
             vec![Op::Write(0), Op::Write(0)],
             vec![Op::Write(1), Op::Write(1)],
         ];
+        // Sleep sets, which need no analysis, still spare runs of covered classes.
         let unanalysed = reduced_by(&program, Dpor::new(vec![], None).with_clocks_max(0));
-        assert_eq!(unanalysed, plain(&program));
+        let (all, plain_runs) = plain(&program);
+        assert_eq!(unanalysed.0, all);
+        assert!(unanalysed.1 <= plain_runs);
         assert_eq!(reduced(&program).1, 1);
         // Within a preemption bound, every option the bound allows, as the plain search.
         let three = vec![
@@ -313,7 +464,10 @@ mod tests {
         ];
         for bound in [0, 1] {
             let dpor = Dpor::new(vec![], Some(bound)).with_clocks_max(0);
-            assert_eq!(reduced_by(&three, dpor), plain_within(&three, Some(bound)));
+            let (ends, runs) = reduced_by(&three, dpor);
+            let (all, plain_runs) = plain_within(&three, Some(bound));
+            assert_eq!(ends, all);
+            assert!(runs <= plain_runs);
         }
     }
 
@@ -344,6 +498,89 @@ mod tests {
             runs < plain_runs && runs >= all.len(),
             "{runs} of {plain_runs}"
         );
+    }
+
+    /// The classes of a run: its steps, named by task and rank in the task, and which
+    /// of every two conflicting steps came first.
+    fn class_of(log: &StepLog) -> Vec<(u32, usize, u32, usize)> {
+        let mut rank = std::collections::BTreeMap::new();
+        let names: Vec<(u32, usize)> = log
+            .steps
+            .iter()
+            .map(|step| {
+                let nth = rank.entry(step.task.0).or_insert(0);
+                *nth += 1;
+                (step.task.0, *nth)
+            })
+            .collect();
+        let mut class = Vec::new();
+        for i in 0..log.steps.len() {
+            for j in i + 1..log.steps.len() {
+                let conflict = log
+                    .footprint(i)
+                    .iter()
+                    .any(|&(o, w)| log.footprint(j).iter().any(|&(p, v)| o == p && (w || v)));
+                if conflict && log.steps[i].task != log.steps[j].task {
+                    class.push((names[i].0, names[i].1, names[j].0, names[j].1));
+                }
+            }
+        }
+        class.sort_unstable();
+        class
+    }
+
+    /// The number of classes of a program's schedules, by the plain search.
+    fn classes(program: &[Vec<Op>]) -> usize {
+        let guide = Rc::new(RefCell::new(Guide::default()));
+        let mut dfs = Dfs::new(vec![], None);
+        let mut classes = BTreeSet::new();
+        while let Some(prefix) = dfs.next_prefix().map(<[u64]>::to_vec) {
+            classes.insert(class_of(&run(&guide, &prefix, program).1));
+            let trail = guide.borrow().trail.clone();
+            dfs.advance(&trail);
+        }
+        classes.len()
+    }
+
+    /// A task that sleeps where another kills it: the classes where it would have run
+    /// after a third task's step it conflicts with must still be searched.
+    #[test]
+    fn a_task_killed_in_its_sleep_still_meets_what_it_would_have_met() {
+        let program = vec![
+            vec![Op::Kill(1)],
+            vec![Op::Write(2), Op::Write(0), Op::Read(0)],
+            vec![Op::Write(0), Op::Read(2), Op::Kill(0)],
+        ];
+        let (ends, runs) = reduced(&program);
+        let (all, plain_runs) = plain(&program);
+        assert_eq!(ends, all, "missing {:?}", all.difference(&ends));
+        assert!(runs < plain_runs, "{runs} of {plain_runs}");
+    }
+
+    /// Programs of reads and writes: the reduced search runs one schedule per class.
+    #[test]
+    fn one_run_per_class() {
+        let programs = [
+            vec![
+                vec![Op::Write(0), Op::Write(1), Op::Write(0)],
+                vec![Op::Write(1), Op::Write(0)],
+                vec![Op::Read(0), Op::Write(2)],
+            ],
+            vec![
+                vec![Op::Read(0), Op::Write(0), Op::Read(1), Op::Write(1)],
+                vec![Op::Read(0), Op::Write(0), Op::Read(1), Op::Write(1)],
+            ],
+            vec![
+                vec![Op::Write(0), Op::Write(1)],
+                vec![Op::Write(1), Op::Write(2)],
+                vec![Op::Write(2), Op::Write(0)],
+            ],
+        ];
+        for program in programs {
+            let (ends, runs) = reduced(&program);
+            assert_eq!(ends, plain(&program).0);
+            assert_eq!(runs, classes(&program), "{program:?}");
+        }
     }
 
     /// Small random programs: the reduced search reaches every end state the plain one

@@ -212,6 +212,14 @@ impl Engine {
                     core.slots.borrow_mut()[task.0 as usize].future = Some(future);
                 }
             }
+            if core.recording.get()
+                && let Some(log) = core.footprints.borrow().as_ref()
+                && let Some(index) = log.steps.len().checked_sub(1)
+            {
+                core.scheduler
+                    .borrow_mut()
+                    .stepped(task, log.footprint(index));
+            }
         }
     }
 }

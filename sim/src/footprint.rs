@@ -118,7 +118,7 @@ impl StepLog {
     /// Entries of the vector clocks [`StepLog::races`] keeps (a clock per step, an
     /// entry per task): its memory is four bytes each.
     pub fn clock_entries(&self) -> usize {
-        // A clock per task as well: `races` keeps each task's latest one.
+        // A clock per task as well: the race analysis keeps each task's latest one.
         let tasks = self.tasks();
         self.steps.len().max(tasks).saturating_mul(tasks)
     }
@@ -133,118 +133,6 @@ impl StepLog {
     /// What step `index` touched.
     pub fn footprint(&self, index: usize) -> &[(u64, bool)] {
         &self.accesses[self.steps[index].accesses.clone()]
-    }
-
-    /// The races of the run, as the classic algorithm of Flanagan and Godefroid (POPL
-    /// 2005) finds them with vector clocks: for each step, the latest earlier step of
-    /// another task that conflicts with it (a common object, one of them changing it)
-    /// and does not happen before it. A step that never ran ([`StepLog::never_ran`])
-    /// races as if it had run where it could have, touching its task and its home. Each
-    /// race is the earlier step's index and the later step's task.
-    pub fn races(&self) -> Vec<(usize, TaskId)> {
-        use std::collections::BTreeMap;
-        let tasks = self.tasks();
-        // A clock per step, `tasks` entries each, in one buffer: for each task, the
-        // index + 1 of its latest step known to happen before (0: none).
-        let mut clocks: Vec<u32> = Vec::with_capacity(self.steps.len() * tasks);
-        let mut task_clock: Vec<u32> = vec![0; tasks * tasks];
-        // Per object: the last step that changed it, and the steps that read it since.
-        let mut objects: BTreeMap<u64, (Option<usize>, Vec<usize>)> = BTreeMap::new();
-        let mut races = Vec::new();
-        let mut never_ran = self.never_ran.iter().peekable();
-        let mut clock = vec![0u32; tasks];
-        let join = |clock: &mut [u32], clocks: &[u32], j: usize| {
-            for (mine, theirs) in clock.iter_mut().zip(&clocks[j * tasks..(j + 1) * tasks]) {
-                *mine = (*mine).max(*theirs);
-            }
-        };
-        // Starts `clock` as `task`'s, joined with the step that enabled it if any, and
-        // returns the latest earlier step that races with a step touching `footprint`.
-        let start = |task: TaskId,
-                     footprint: &[(u64, bool)],
-                     clock: &mut Vec<u32>,
-                     clocks: &[u32],
-                     task_clock: &[u32],
-                     objects: &BTreeMap<u64, (Option<usize>, Vec<usize>)>|
-         -> Option<usize> {
-            let me = task.0 as usize;
-            clock.clear();
-            clock.extend_from_slice(&task_clock[me * tasks..(me + 1) * tasks]);
-            // A step that spawned or woke this task while it could not run enabled this
-            // step, and everything before it happened before this step too.
-            if let Some((Some(j), _)) = objects.get(&task_object(task))
-                && self.steps[*j].task != task
-                && !self.runnable_at(*j).contains(&task)
-            {
-                join(clock, clocks, *j);
-            }
-            let mut latest: Option<usize> = None;
-            for &(object, write) in footprint {
-                let Some((last_write, reads)) = objects.get(&object) else {
-                    continue;
-                };
-                let readers = if write { &reads[..] } else { &[][..] };
-                for &j in last_write.iter().chain(readers) {
-                    let other = self.steps[j].task.0 as usize;
-                    if other != me && (clock[other] as usize) <= j {
-                        latest = latest.max(Some(j));
-                    }
-                }
-            }
-            latest
-        };
-        for index in 0..=self.steps.len() {
-            // The steps that could have run before this one and never did.
-            while let Some((_, task, home)) = never_ran.next_if(|(at, ..)| *at == index) {
-                let mut footprint = vec![(task_object(*task), true)];
-                footprint.extend(home.map(|home| (home, true)));
-                let latest = start(
-                    *task,
-                    &footprint,
-                    &mut clock,
-                    &clocks,
-                    &task_clock,
-                    &objects,
-                );
-                races.extend(latest.map(|j| (j, *task)));
-            }
-            let Some(step) = self.steps.get(index) else {
-                break;
-            };
-            let me = step.task.0 as usize;
-            let footprint = self.footprint(index);
-            let latest = start(
-                step.task,
-                footprint,
-                &mut clock,
-                &clocks,
-                &task_clock,
-                &objects,
-            );
-            // Every conflicting earlier step happens before this one.
-            for &(object, write) in footprint {
-                if let Some((last_write, reads)) = objects.get(&object) {
-                    let readers = if write { &reads[..] } else { &[][..] };
-                    for &j in last_write.iter().chain(readers) {
-                        join(&mut clock, &clocks, j);
-                    }
-                }
-            }
-            clock[me] = index as u32 + 1;
-            for &(object, write) in footprint {
-                let (last_write, reads) = objects.entry(object).or_default();
-                if write {
-                    *last_write = Some(index);
-                    reads.clear();
-                } else if reads.last() != Some(&index) {
-                    reads.push(index);
-                }
-            }
-            races.extend(latest.map(|j| (j, step.task)));
-            task_clock[me * tasks..(me + 1) * tasks].copy_from_slice(&clock);
-            clocks.extend_from_slice(&clock);
-        }
-        races
     }
 }
 

@@ -62,6 +62,52 @@ pub struct Guide {
     /// Set when a prefix decision named an option the run did not have (it was
     /// replaced by the default option).
     pub misfit: bool,
+    /// The sleep sets of a run of the reduced search ([`Guide::start_sleeping`]).
+    pub sleep: Sleep,
+}
+
+/// A task the reduced search put to sleep: every class of schedules in which it takes
+/// its next step now was covered already, and stays covered until a step that
+/// conflicts with that next step runs. `footprint` is what that step touched when the
+/// search tried it.
+#[derive(Clone, Debug)]
+pub struct Sleeper {
+    pub task: TaskId,
+    pub footprint: Rc<[(u64, bool)]>,
+}
+
+impl Sleeper {
+    /// Whether a step that touched `footprint` conflicts with this task's next step:
+    /// an object in common, one of them changing it.
+    pub fn wakes(&self, footprint: &[(u64, bool)]) -> bool {
+        self.footprint.iter().any(|&(object, write)| {
+            footprint
+                .iter()
+                .any(|&(other, changes)| other == object && (write || changes))
+        })
+    }
+}
+
+/// Sleep sets over one run (Godefroid's sleep sets, as source-set DPOR keeps them):
+/// set at the prefix's last decision, narrowed after every step to the tasks it does
+/// not wake, and honoured at every decision past the prefix, where the run takes an
+/// awake task.
+#[derive(Default)]
+pub struct Sleep {
+    on: bool,
+    /// The set that holds once the prefix's last decision is taken.
+    initial: Vec<Sleeper>,
+    now: Vec<Sleeper>,
+    /// Whether `now` holds yet (the prefix's last decision is taken).
+    live: bool,
+    bound: Option<u32>,
+    preemptions: u32,
+    /// The tasks asleep at each pick past the prefix, by decision.
+    pub arrivals: Vec<(usize, Vec<Sleeper>)>,
+    /// The first decision past the prefix where every runnable task slept (or every
+    /// awake one was beyond the preemption bound): the run from there on repeats a
+    /// class already covered.
+    pub blocked: Option<usize>,
 }
 
 impl Guide {
@@ -71,6 +117,24 @@ impl Guide {
         self.prefix.extend_from_slice(prefix);
         self.trail.clear();
         self.misfit = false;
+        self.sleep.on = false;
+        self.sleep.arrivals.clear();
+        self.sleep.blocked = None;
+    }
+
+    /// Gets ready for a run that follows `prefix` with `asleep` asleep once its last
+    /// decision is taken, and keeps sleep sets from there on, taking no preemption
+    /// past `bound` to avoid a sleeping task.
+    pub fn start_sleeping(&mut self, prefix: &[u64], asleep: &[Sleeper], bound: Option<u32>) {
+        self.start(prefix);
+        let sleep = &mut self.sleep;
+        sleep.on = true;
+        sleep.initial.clear();
+        sleep.initial.extend_from_slice(asleep);
+        sleep.now.clear();
+        sleep.live = prefix.is_empty();
+        sleep.bound = bound;
+        sleep.preemptions = 0;
     }
 
     /// The decisions of the last run, as a schedule would hold them.
@@ -91,15 +155,23 @@ impl GuidedScheduler {
         Self { guide }
     }
 
-    fn decide(&mut self, kind: ChoiceKind, options: u64, continues: Option<u64>) -> u64 {
+    fn decide(
+        &mut self,
+        kind: ChoiceKind,
+        options: u64,
+        continues: Option<u64>,
+        runnable: &[TaskId],
+    ) -> u64 {
         let mut guide = self.guide.borrow_mut();
+        let guide = &mut *guide;
         let mut choice = Choice {
             kind,
             options,
             continues,
             chosen: 0,
         };
-        choice.chosen = match guide.prefix.get(guide.trail.len()) {
+        let depth = guide.trail.len();
+        choice.chosen = match guide.prefix.get(depth) {
             Some(&wanted) if wanted < options => wanted,
             Some(_) => {
                 guide.misfit = true;
@@ -107,8 +179,44 @@ impl GuidedScheduler {
             }
             None => choice.default_option(),
         };
+        let sleep = &mut guide.sleep;
+        if sleep.on {
+            if depth >= guide.prefix.len() && kind == ChoiceKind::Pick {
+                sleep.arrivals.push((depth, sleep.now.clone()));
+                choice.chosen = sleep.awake(&choice, runnable).unwrap_or_else(|| {
+                    sleep.blocked.get_or_insert(depth);
+                    choice.chosen
+                });
+            }
+            if depth + 1 == guide.prefix.len() {
+                sleep.now.clear();
+                if kind == ChoiceKind::Pick {
+                    sleep.now.extend_from_slice(&sleep.initial);
+                }
+                sleep.live = true;
+            }
+            sleep.preemptions += u32::from(choice.is_preemption());
+        }
         guide.trail.push(choice);
         choice.chosen
+    }
+}
+
+impl Sleep {
+    /// The option to take at a pick past the prefix: the default one if its task is
+    /// awake, else the first awake task the bound allows; `None` when there is none.
+    fn awake(&self, choice: &Choice, runnable: &[TaskId]) -> Option<u64> {
+        let asleep = |option: u64| {
+            let task = runnable[option as usize];
+            self.now.iter().any(|sleeper| sleeper.task == task)
+        };
+        if !asleep(choice.chosen) {
+            return Some(choice.chosen);
+        }
+        let allowed = |option: u64| {
+            !choice.preempts(option) || self.bound.is_none_or(|b| self.preemptions < b)
+        };
+        (0..choice.options).find(|&option| !asleep(option) && allowed(option))
     }
 }
 
@@ -117,10 +225,19 @@ impl Scheduler for GuidedScheduler {
         let continues = last
             .and_then(|last| runnable.binary_search(&last).ok())
             .map(|index| index as u64);
-        self.decide(ChoiceKind::Pick, runnable.len() as u64, continues) as usize
+        let options = runnable.len() as u64;
+        self.decide(ChoiceKind::Pick, options, continues, runnable) as usize
     }
 
     fn draw(&mut self, bound: u64) -> u64 {
-        self.decide(ChoiceKind::Draw, bound, None)
+        self.decide(ChoiceKind::Draw, bound, None, &[])
+    }
+
+    fn stepped(&mut self, _task: TaskId, footprint: &[(u64, bool)]) {
+        let mut guide = self.guide.borrow_mut();
+        let sleep = &mut guide.sleep;
+        if sleep.on && sleep.live {
+            sleep.now.retain(|sleeper| !sleeper.wakes(footprint));
+        }
     }
 }

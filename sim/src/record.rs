@@ -47,4 +47,8 @@ impl<S: Scheduler> Scheduler for Recorder<S> {
         self.log.0.borrow_mut().push(value);
         value
     }
+
+    fn stepped(&mut self, task: TaskId, footprint: &[(u64, bool)]) {
+        self.inner.stepped(task, footprint)
+    }
 }

@@ -12,6 +12,10 @@ pub trait Scheduler {
 
     /// Draws a value in `0..bound` (`bound >= 2`).
     fn draw(&mut self, bound: u64) -> u64;
+
+    /// `task` made a step that touched `footprint` (called after each step, only while
+    /// footprints are recorded: see [`crate::Engine::record_footprints`]).
+    fn stepped(&mut self, _task: TaskId, _footprint: &[(u64, bool)]) {}
 }
 
 /// Maps a uniformly random `u64` into `0..bound` without bias (Lemire's method with
@@ -36,5 +40,9 @@ impl<S: Scheduler + ?Sized> Scheduler for Box<S> {
 
     fn draw(&mut self, bound: u64) -> u64 {
         (**self).draw(bound)
+    }
+
+    fn stepped(&mut self, task: TaskId, footprint: &[(u64, bool)]) {
+        (**self).stepped(task, footprint)
     }
 }

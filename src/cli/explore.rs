@@ -195,7 +195,9 @@ pub fn explore(args: &ExploreArgs) -> ExitCode {
              touches its process, and {}), so the plain search runs: the same schedules, \
              without the cost of finding races",
             if scenario.processes.len() <= 1 {
-                "there is one process"
+                "there is one process; so far only threads that make nothing but direct \
+                 WSPStartup and WSPCleanup calls to transport providers, without faults, \
+                 name finer objects"
             } else {
                 "an NSPv2 provider's hosts tie the processes together"
             }

@@ -222,7 +222,7 @@ fn search_unit(
             break;
         }
         let make = || {
-            guide.borrow_mut().start(prefix);
+            search.start(&mut guide.borrow_mut(), prefix);
             Box::new(GuidedScheduler::new(guide.clone())) as Box<dyn Scheduler>
         };
         let index = log.schedules;
@@ -237,7 +237,7 @@ fn search_unit(
                 }
             }
         }
-        search.advance(&guide.borrow().trail, explorer);
+        search.advance(&guide.borrow(), explorer);
     }
     log
 }
@@ -257,7 +257,16 @@ impl Search {
         }
     }
 
-    fn advance(&mut self, trail: &[sim::Choice], explorer: &Explorer) {
+    /// Gets `guide` ready for the run at [`Search::next_prefix`].
+    fn start(&self, guide: &mut Guide, prefix: &[u64]) {
+        match self {
+            Search::Plain(_) => guide.start(prefix),
+            Search::Dpor(dpor) => guide.start_sleeping(prefix, dpor.next_asleep(), dpor.bound()),
+        }
+    }
+
+    fn advance(&mut self, guide: &Guide, explorer: &Explorer) {
+        let (trail, sleep) = (&guide.trail[..], &guide.sleep);
         match self {
             Search::Plain(dfs) => dfs.advance(trail),
             Search::Dpor(dpor) => {
@@ -265,7 +274,7 @@ impl Search {
                 let log = explorer
                     .footprints()
                     .expect("a reduced search records the footprints of its runs");
-                dpor.advance(trail, &log);
+                dpor.advance(trail, &log, sleep);
             }
         }
     }
@@ -275,7 +284,13 @@ impl Search {
 pub fn exhaustive(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swept {
     let mut explorer = plan.explorer(scenario);
     let guide = Rc::new(RefCell::new(Guide::default()));
-    let roots = units(&mut explorer, &guide, plan.preemptions);
+    // The reduced search runs as one unit: its reduction comes from races it finds as
+    // it goes, which a split fixed in advance would cut at the top (each unit searches
+    // below a prefix of its own, and every prefix of the split is a schedule's start).
+    let roots = match plan.reduction {
+        Some(super::Reduction::Dpor) => vec![Vec::new()],
+        None => units(&mut explorer, &guide, plan.preemptions),
+    };
     let units_total = roots.len() as u64;
     let owned: Vec<(u64, &Vec<u64>)> = (0..units_total)
         .filter(|unit| plan.shard.owns(*unit))

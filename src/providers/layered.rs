@@ -8,6 +8,7 @@
 use crate::event::*;
 use crate::providers::transport;
 use crate::world::Cx;
+use crate::world::object::Part;
 use crate::wsa::*;
 
 /// How much of the lower layers a clean-up tears down.
@@ -41,6 +42,7 @@ fn next_layer(cx: &Cx, provider: ProviderIx, entry: u32) -> Option<(u32, Provide
 }
 
 fn lower_starts(cx: &Cx, provider: ProviderIx, lower: ProviderIx) -> u32 {
+    cx.touch_instance(provider, Part::Count, false);
     let world = cx.world.borrow();
     let instance = world.procs[cx.pid as usize].instances.get(&provider);
     instance
@@ -60,6 +62,7 @@ pub async fn start_lower(cx: &Cx, provider: ProviderIx, entry: u32) -> Result<()
         super::free_library(cx, lower).await;
         return Err(error.unwrap_or(WSASYSNOTREADY));
     }
+    cx.touch_instance(provider, Part::Count, true);
     let mut world = cx.world.borrow_mut();
     if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
         *instance.lower.entry(lower).or_insert(0) += 1;
@@ -76,6 +79,7 @@ pub async fn unwind_lower(cx: &Cx, provider: ProviderIx, entry: Option<u32>) {
     if lower_starts(cx, provider, lower) == 0 {
         return;
     }
+    cx.touch_instance(provider, Part::Count, true);
     {
         let mut world = cx.world.borrow_mut();
         if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider)
@@ -91,6 +95,7 @@ pub async fn unwind_lower(cx: &Cx, provider: ProviderIx, entry: Option<u32>) {
 /// Cleans up the layers below: a WSPCleanup and a FreeLibrary per WSPStartup made there
 /// (`Share::All`), or one per layer.
 pub async fn clean_lower(cx: &Cx, provider: ProviderIx, share: Share) {
+    cx.touch_instance(provider, Part::Count, true);
     let plan: Vec<(ProviderIx, u32)> = {
         let mut world = cx.world.borrow_mut();
         let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) else {
@@ -117,6 +122,7 @@ pub async fn clean_lower(cx: &Cx, provider: ProviderIx, share: Share) {
 
 /// Forgets the lower layers still started (`lower: OncePerLayer`: their clean-ups never come).
 pub fn forget_lower(cx: &Cx, provider: ProviderIx) {
+    cx.touch_instance(provider, Part::Count, true);
     let mut world = cx.world.borrow_mut();
     if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
         instance.lower.clear();

@@ -11,6 +11,7 @@ use crate::scenario::{IoMode, SpiCall};
 use crate::switch;
 use crate::world::kernel::{SockState, sockets_in};
 use crate::world::loader;
+use crate::world::object::{self, Part};
 use crate::world::{Cx, ThreadName, WaitFor};
 use crate::wsa::*;
 
@@ -20,6 +21,7 @@ pub(crate) fn failure(cx: &Cx, provider: ProviderIx) -> i32 {
 }
 
 pub(crate) fn refcount(cx: &Cx, provider: ProviderIx) -> u32 {
+    cx.touch_instance(provider, Part::Count, false);
     let world = cx.world.borrow();
     world.procs[cx.pid as usize]
         .instances
@@ -28,6 +30,7 @@ pub(crate) fn refcount(cx: &Cx, provider: ProviderIx) -> u32 {
 }
 
 pub(crate) fn set_refcount(cx: &Cx, provider: ProviderIx, value: u32) {
+    cx.touch_instance(provider, Part::Count, true);
     let mut world = cx.world.borrow_mut();
     if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
         instance.refcount = value;
@@ -54,6 +57,7 @@ async fn section(cx: &Cx, provider: ProviderIx, skip: bool) {
     }
     let me = cx.sim.current();
     loop {
+        cx.touch_instance(provider, Part::Section, true);
         let held_by = {
             let mut world = cx.world.borrow_mut();
             let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) else {
@@ -84,6 +88,7 @@ async fn section(cx: &Cx, provider: ProviderIx, skip: bool) {
 }
 
 pub(crate) fn unlock(cx: &Cx, provider: ProviderIx) {
+    cx.touch_instance(provider, Part::Section, true);
     let next = {
         let mut world = cx.world.borrow_mut();
         let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) else {
@@ -212,6 +217,7 @@ fn initialise(cx: &Cx, provider: ProviderIx) {
         }
     };
     start_worker(cx, provider);
+    cx.touch_instance(provider, Part::Count, true);
     let mut world = cx.world.borrow_mut();
     if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
         instance.memory = Some(memory);
@@ -243,6 +249,7 @@ pub(crate) fn start_worker(cx: &Cx, provider: ProviderIx) {
     let task = worker
         .clone()
         .start(async move { worker_thread(&worker, provider, thread).await });
+    cx.touch_instance(provider, Part::Worker, true);
     let mut world = cx.world.borrow_mut();
     if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
         instance.worker = Some((tid, task));
@@ -253,6 +260,7 @@ pub(crate) fn start_worker(cx: &Cx, provider: ProviderIx) {
 /// The provider's worker: waits for the stop request, then exits.
 async fn worker_thread(cx: &Cx, provider: ProviderIx, thread: ResourceId) {
     loop {
+        cx.touch_instance(provider, Part::Worker, false);
         let stop = {
             let world = cx.world.borrow();
             world.procs[cx.pid as usize]
@@ -271,6 +279,8 @@ async fn worker_thread(cx: &Cx, provider: ProviderIx, thread: ResourceId) {
     });
     loader::thread_detach(cx).await;
     cx.release(thread, ReleasedBy::Provider);
+    cx.touch(object::threads(cx.pid), true);
+    cx.touch_instance(provider, Part::Worker, true);
     let joiner = {
         let mut world = cx.world.borrow_mut();
         let process = &mut world.procs[cx.pid as usize];
@@ -377,6 +387,7 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
     }
     reset_open_sockets(cx, provider, knobs.pending, knobs.open_sockets);
     if knobs.lingering == Lingering::Drop {
+        cx.touch(object::process(cx.pid), false);
         let closed = sockets_in(&cx.world.borrow(), cx.pid, provider, SockState::Closed);
         for socket in closed {
             cx.discard_data(socket, ReleasedBy::Provider);
@@ -395,6 +406,7 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
             layered::clean_lower(cx, provider, layered::Share::All).await
         }
     }
+    cx.touch_instance(provider, Part::Count, true);
     let (memory, machine) = {
         let mut world = cx.world.borrow_mut();
         let instance = world.procs[cx.pid as usize].instances.get_mut(&provider);
@@ -446,6 +458,7 @@ fn abort_pending(cx: &Cx, provider: ProviderIx) {
 /// Resets the process's open sockets on this provider, as WSPCloseSocket would (seed
 /// 003), posting FD_CLOSE where `pending` says so, or leaves them open (`Leak`).
 fn reset_open_sockets(cx: &Cx, provider: ProviderIx, pending: Pending, open: OpenSockets) {
+    cx.touch(object::process(cx.pid), false);
     let sockets = sockets_in(&cx.world.borrow(), cx.pid, provider, SockState::Open);
     for socket in sockets {
         let (select, kernel) = {
@@ -477,6 +490,7 @@ fn reset_open_sockets(cx: &Cx, provider: ProviderIx, pending: Pending, open: Ope
 
 /// Tells the worker to stop and, when `wait`, waits until it has exited.
 pub(crate) async fn stop_worker(cx: &Cx, provider: ProviderIx, wait: bool) {
+    cx.touch_instance(provider, Part::Worker, true);
     let worker = {
         let mut world = cx.world.borrow_mut();
         let me = cx.sim.current();
@@ -521,9 +535,10 @@ pub async fn dll_main(cx: &Cx, provider: ProviderIx, reason: DllReason) {
         Box::pin(layered::clean_lower(cx, provider, layered::Share::All)).await;
     }
     if behaviour.dll_detach == DllDetach::DeferFreeToThreadpool {
+        // Work of the kernel's thread pool: its home is the whole process.
         let pool = cx.kernel();
         let at = cx.now() + 1;
-        cx.spawn_at(at, async move {
+        pool.clone().spawn_at(at, async move {
             if pool.alive() {
                 pool.emit(EventKind::ProviderCode {
                     provider,

@@ -7,7 +7,7 @@ use crate::nshost;
 use crate::providers::nspv2::SessionEnd;
 use crate::providers::{self, namespace, nspv2, transport};
 use crate::scenario::{ProviderId, SpiCall};
-use crate::world::Cx;
+use crate::world::{Cx, object};
 use crate::wsa::*;
 
 /// A `Spi(provider, call)` step: the thread is an SPI client, holding a load reference
@@ -121,6 +121,7 @@ fn step_load(cx: &Cx, provider: ProviderIx) -> impl Future<Output = ()> + '_ {
 /// worked, and gives it back for one that failed.
 async fn step_started(cx: &Cx, provider: ProviderIx, worked: bool) {
     if worked {
+        cx.touch(object::load_count(cx.pid, provider), true);
         let mut world = cx.world.borrow_mut();
         *world.procs[cx.pid as usize]
             .step_starts
@@ -135,6 +136,7 @@ async fn step_started(cx: &Cx, provider: ProviderIx, worked: bool) {
 /// start's reference too when the clean-up `ended` one.
 async fn step_ended(cx: &Cx, provider: ProviderIx, ended: bool) {
     providers::free_library(cx, provider).await;
+    cx.touch(object::load_count(cx.pid, provider), true);
     let held = {
         let mut world = cx.world.borrow_mut();
         let starts = world.procs[cx.pid as usize]

@@ -5,6 +5,7 @@
 
 use crate::event::*;
 use crate::scenario::{Completion, Fault, IoMode, Notify, SpiCall};
+use crate::world::object::{self, Part};
 use crate::world::{Cx, World};
 use crate::wsa::WSAENETDOWN;
 
@@ -114,7 +115,7 @@ impl Cx {
             let name = world.provider_name(provider);
             // The count matters only where a fault names the provider: only there do
             // two processes' allocations depend on each other's order.
-            if self.sim.recording()
+            if self.recording
                 && scenario
                     .faults
                     .iter()
@@ -384,6 +385,7 @@ impl Cx {
     /// Counts a start-up (`up`) or clean-up of `provider` here that succeeded
     /// (`Instance::started`).
     pub fn count_start(&self, provider: ProviderIx, up: bool) {
+        self.touch_instance(provider, Part::Started, true);
         let mut world = self.world.borrow_mut();
         if let Some(instance) = world.procs[self.pid as usize].instances.get_mut(&provider) {
             instance.started = if up {
@@ -401,6 +403,7 @@ impl Cx {
     /// the others.
     pub fn takes_calls(&self, provider: ProviderIx, new_socket: bool) -> bool {
         self.touch(super::object::NETWORK, false);
+        self.touch_instance(provider, Part::Started, false);
         let world = self.world.borrow();
         let instance = world.procs[self.pid as usize].instances.get(&provider);
         !world.net_down
@@ -416,6 +419,7 @@ impl Cx {
     /// A final clean-up of `provider` begins: it owns the process's pending
     /// operations on it until [`Cx::end_cleanup`].
     pub fn begin_cleanup(&self, provider: ProviderIx) {
+        self.touch_instance(provider, Part::Started, true);
         let mut world = self.world.borrow_mut();
         if let Some(instance) = world.procs[self.pid as usize].instances.get_mut(&provider) {
             instance.cleanup_owns_pending = true;
@@ -425,6 +429,7 @@ impl Cx {
     /// The final clean-up is over: the network completions that waited go on (each
     /// finds its operation aborted, or completes one issued meanwhile).
     pub fn end_cleanup(&self, provider: ProviderIx) {
+        self.touch_instance(provider, Part::Started, true);
         let waiting = {
             let mut world = self.world.borrow_mut();
             let instance = world.procs[self.pid as usize].instances.get_mut(&provider);
@@ -523,6 +528,7 @@ impl Cx {
 
     /// Pending operations of this process on `provider`, optionally on one socket.
     pub fn pending_ops(&self, provider: ProviderIx, socket: Option<SocketHandle>) -> Vec<OpId> {
+        self.touch(object::process(self.pid), false);
         let world = self.world.borrow();
         world.procs[self.pid as usize]
             .ops
@@ -553,6 +559,7 @@ impl Cx {
                 .resources
                 .iter()
                 .map(|&resource| (resource, &entries[resource as usize]))
+                .inspect(|(resource, _)| self.touch(object::resource(*resource), false))
                 .filter(|(_, e)| e.live && e.what != Resource::SharedCount)
                 .map(|(resource, e)| (resource, e.what))
                 .collect()

@@ -4,12 +4,23 @@
 //! what makes waiting for a thread from inside DllMain a deadlock.
 
 use crate::event::*;
+use crate::world::object::{self, PARTS};
 use crate::world::{Cx, Instance, WaitFor};
+
+/// The DLL's globals come or go: every part of its instance changes.
+fn touch_instance(cx: &Cx, provider: ProviderIx) {
+    if cx.recording {
+        for part in PARTS {
+            cx.touch_instance(provider, part, true);
+        }
+    }
+}
 
 /// Takes the process's loader lock (recursive, like the real one).
 pub async fn lock(cx: &Cx) {
     let me = cx.sim.current();
     loop {
+        cx.touch(object::loader_lock(cx.pid), true);
         let holder = {
             let mut world = cx.world.borrow_mut();
             let process = &mut world.procs[cx.pid as usize];
@@ -35,6 +46,7 @@ pub async fn lock(cx: &Cx) {
 }
 
 pub fn unlock(cx: &Cx) {
+    cx.touch(object::loader_lock(cx.pid), true);
     let waiters = {
         let mut world = cx.world.borrow_mut();
         let process = &mut world.procs[cx.pid as usize];
@@ -58,6 +70,7 @@ pub fn unlock(cx: &Cx) {
 /// [`unlock`]s. The loader runs no provider code itself.
 pub async fn begin_load(cx: &Cx, provider: ProviderIx) -> bool {
     lock(cx).await;
+    cx.touch(object::load_count(cx.pid, provider), true);
     let count = {
         let mut world = cx.world.borrow_mut();
         let process = &mut world.procs[cx.pid as usize];
@@ -68,6 +81,9 @@ pub async fn begin_load(cx: &Cx, provider: ProviderIx) -> bool {
         }
         *count
     };
+    if count == 1 {
+        touch_instance(cx, provider);
+    }
     cx.emit(EventKind::LoadLibrary { provider, count });
     count == 1
 }
@@ -76,6 +92,7 @@ pub async fn begin_load(cx: &Cx, provider: ProviderIx) -> bool {
 /// held); otherwise its load count, with the loader lock held. At 1 the caller runs
 /// DllMain(DLL_PROCESS_DETACH); then [`end_free`].
 pub async fn begin_free(cx: &Cx, provider: ProviderIx) -> Option<u32> {
+    cx.touch(object::load_count(cx.pid, provider), false);
     let count = cx.world.borrow().procs[cx.pid as usize]
         .loaded
         .get(&provider)
@@ -84,6 +101,7 @@ pub async fn begin_free(cx: &Cx, provider: ProviderIx) -> Option<u32> {
         return None;
     }
     lock(cx).await;
+    cx.touch(object::load_count(cx.pid, provider), false);
     let count = cx.world.borrow().procs[cx.pid as usize]
         .loaded
         .get(&provider)
@@ -98,6 +116,10 @@ pub async fn begin_free(cx: &Cx, provider: ProviderIx) -> Option<u32> {
 /// FreeLibrary after DllMain: one load less (the DLL's globals go with the last), and
 /// the loader lock given back.
 pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {
+    cx.touch(object::load_count(cx.pid, provider), true);
+    if count == 1 {
+        touch_instance(cx, provider);
+    }
     {
         let mut world = cx.world.borrow_mut();
         let process = &mut world.procs[cx.pid as usize];

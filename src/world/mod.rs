@@ -8,6 +8,7 @@
 pub mod hosts;
 pub mod kernel;
 pub mod loader;
+pub mod object;
 pub mod process;
 pub mod stream;
 
@@ -319,6 +320,11 @@ pub struct World {
     pub namespace_providers: Rc<NamespaceProviders>,
     /// The hash of the events recorded so far ([`stream`]).
     pub stream: StreamHash,
+    /// What a task's home is ([`Shared::homes`]).
+    pub homes: object::Homes,
+    /// The provider of each call so far, by id, kept only while footprints are
+    /// recorded: what a return touches ([`Cx::ret`]).
+    call_providers: Vec<Option<ProviderIx>>,
 }
 
 /// What every run of one scenario shares, built once rather than for each run: the
@@ -335,6 +341,8 @@ pub struct Shared {
     pub step_providers: Rc<StepProviders>,
     /// The enabled providers of each namespace (see [`NamespaceProviders`]).
     pub namespace_providers: Rc<NamespaceProviders>,
+    /// What a task's home is, for partial-order reduction ([`object::Homes`]).
+    pub homes: object::Homes,
 }
 
 /// The enabled namespace providers of each namespace and interface version, in catalog
@@ -412,6 +420,7 @@ impl Shared {
             catalog_rank,
             step_providers: Rc::new(step_providers(&scenario)),
             namespace_providers: Rc::new(namespace_providers(&scenario)),
+            homes: object::Homes::of(&scenario),
             models: models.into(),
             ws2_model,
             scenario,
@@ -446,6 +455,8 @@ impl World {
             socket_names: Vec::new(),
             nshost: hosts::NsHost::default(),
             stream: StreamHash::default(),
+            homes: shared.homes,
+            call_providers: Vec::new(),
         };
         world.restart(shared);
         world
@@ -479,6 +490,8 @@ impl World {
             step_providers,
             namespace_providers,
             stream,
+            homes,
+            call_providers,
         } = self;
         // Each shared part is checked alone: another `Shared` may share the scenario
         // and differ in its models.
@@ -494,6 +507,8 @@ impl World {
         share(step_providers, &shared.step_providers);
         share(namespace_providers, &shared.namespace_providers);
         *ws2_model = shared.ws2_model;
+        *homes = shared.homes;
+        call_providers.clear();
         events.clear();
         *stream = StreamHash::default();
         *events_max = scenario.budget.events_max;
@@ -607,45 +622,6 @@ impl Labels for World {
     }
 }
 
-/// What steps of different processes can both touch, named for partial-order
-/// reduction (`explore --strategy exhaustive --reduction dpor`): two steps that touch no
-/// common object (a task's own process is one) may run in either order with the same
-/// outcome. Everything a process keeps for itself is its process's object; these are
-/// the rest.
-pub mod object {
-    use crate::event::{Pid, ProviderIx};
-
-    /// A process: what it keeps for itself, and every task of it (their home).
-    pub fn process(pid: Pid) -> u64 {
-        u64::from(pid)
-    }
-
-    /// The NSPv2 hosts: adverts, sessions, requests and replies between processes.
-    pub const NSPV2_HOSTS: u64 = 1 << 40;
-
-    /// Whether the machine's network subsystem has failed (`NetDown`).
-    pub const NETWORK: u64 = 2 << 40;
-
-    /// A transport provider's state outside any process (`machine_state`).
-    pub fn machine(provider: ProviderIx) -> u64 {
-        3 << 40 | u64::from(provider)
-    }
-
-    /// A provider's allocations, counted across processes for `FailAlloc` faults.
-    pub fn allocations(provider: ProviderIx) -> u64 {
-        4 << 40 | u64::from(provider)
-    }
-
-    /// Whether every task of `scenario` has the same home (one process, or an NSPv2
-    /// provider in the catalog: see [`Cx::home`](super::Cx)): then any two steps of
-    /// different tasks touch a common object, nothing can be reordered, and a
-    /// partial-order search would run every schedule the plain search runs, at a
-    /// higher cost.
-    pub fn one_home(scenario: &crate::scenario::Scenario) -> bool {
-        scenario.processes.len() <= 1 || scenario.has_nspv2()
-    }
-}
-
 /// What a task knows about itself: the world, the engine, its process and thread.
 /// Every step of a task touches its process (its home, [`Cx::spawn`]); a step that
 /// makes a `Cx` for another process must [`Cx::touch`] that process itself.
@@ -656,19 +632,30 @@ pub struct Cx {
     pub pid: Pid,
     /// `None` for work the kernel or the network does for the process.
     pub tid: Option<Tid>,
+    /// Whether the engine records footprints, as it said when the run began: what the
+    /// world touches is worked out only then ([`Cx::touch`]).
+    pub recording: bool,
 }
 
 impl Cx {
     /// Records that this step read (`write` false) or changed `object` (see [`object`]).
     #[inline]
     pub fn touch(&self, object: u64, write: bool) {
-        self.sim.touch(object, write);
+        if self.recording {
+            record_touch(&self.sim, object, write);
+        }
+    }
+
+    /// Records that this step read or changed a part of `provider`'s instance here.
+    #[inline]
+    pub fn touch_instance(&self, provider: ProviderIx, part: object::Part, write: bool) {
+        self.touch(object::instance(self.pid, provider, part), write);
     }
 
     /// Starts a task of this process (see [`Cx::home`]), runnable at once.
     pub fn spawn(&self, future: impl Future<Output = ()> + 'static) -> sim::TaskId {
         let task = self.sim.spawn(future);
-        if self.sim.recording() {
+        if self.recording {
             self.sim.set_home(task, self.home());
         }
         task
@@ -677,22 +664,15 @@ impl Cx {
     /// Starts a task of this process that becomes runnable at virtual time `at`.
     pub fn spawn_at(&self, at: u64, future: impl Future<Output = ()> + 'static) -> sim::TaskId {
         let task = self.sim.spawn_at(at, future);
-        if self.sim.recording() {
+        if self.recording {
             self.sim.set_home(task, self.home());
         }
         task
     }
 
-    /// The object every step of this process's tasks touches: the process; or, where
-    /// the catalog has an NSPv2 provider, whose hosts tie processes together through
-    /// requests, sessions and replies, one object for every process, so that a
-    /// partial-order search reorders nothing there.
+    /// The object every step of this context's tasks touches ([`object::Homes`]).
     fn home(&self) -> u64 {
-        if self.world.borrow().scenario.has_nspv2() {
-            object::NSPV2_HOSTS
-        } else {
-            object::process(self.pid)
-        }
+        self.world.borrow().homes.home(self.pid, self.tid)
     }
 
     /// The same process, acting as the kernel (no thread).
@@ -711,6 +691,9 @@ impl Cx {
     /// hashed where it is built (see [`stream`]).
     #[inline(always)]
     pub fn emit(&self, kind: EventKind) {
+        if self.recording {
+            self.touch_event(&kind);
+        }
         let mut world = self.world.borrow_mut();
         if world.events_full(&self.sim) {
             return;
@@ -736,6 +719,9 @@ impl Cx {
             let mut world = self.world.borrow_mut();
             let id = world.next_call;
             world.next_call += 1;
+            if self.recording {
+                world.call_providers.push(call.provider());
+            }
             id
         };
         self.emit(EventKind::Call { id, call });
@@ -753,6 +739,62 @@ impl Cx {
             error,
             detail,
         });
+    }
+
+    /// Names what recording `kind` touches, for partial-order reduction: the objects
+    /// the oracle's verdicts read it with, so that two events it compares are never
+    /// reordered. A provider's code reads whether its DLL is mapped (the oracle looks
+    /// for code run unmapped); entering a call or taking or giving back a resource
+    /// adds to the counts a return is checked against, and a return changes them
+    /// ([`object::calls`]); a load count changes with each load. Any other kind
+    /// touches its whole process: none occurs where threads are
+    /// [`object::fine_grained`].
+    #[cold]
+    fn touch_event(&self, kind: &EventKind) {
+        let pid = self.pid;
+        let code = |provider| self.touch(object::mapped(pid, provider), false);
+        match *kind {
+            EventKind::Call { call, .. } => match call.provider() {
+                Some(provider) => {
+                    code(provider);
+                    self.touch(object::calls(pid, provider), false);
+                }
+                None => self.touch(object::process(pid), true),
+            },
+            EventKind::Return { id, .. } => {
+                let provider = self.world.borrow().call_providers.get(id as usize).copied();
+                match provider.flatten() {
+                    Some(provider) => {
+                        code(provider);
+                        self.touch(object::calls(pid, provider), true);
+                    }
+                    None => self.touch(object::process(pid), true),
+                }
+            }
+            EventKind::LoadLibrary { provider, count }
+            | EventKind::FreeLibrary { provider, count } => {
+                self.touch(object::load_count(pid, provider), true);
+                let edge = matches!(kind, EventKind::LoadLibrary { .. }) && count == 1;
+                if edge || count == 0 {
+                    self.touch(object::mapped(pid, provider), true);
+                }
+            }
+            EventKind::DllMain { provider, .. } | EventKind::ProviderCode { provider, .. } => {
+                code(provider)
+            }
+            EventKind::Acquire {
+                resource, provider, ..
+            }
+            | EventKind::Release {
+                resource, provider, ..
+            } => {
+                self.touch(object::calls(pid, provider), false);
+                self.touch(object::resource(resource), true);
+            }
+            // The thread's own: what it waits for is written by whoever holds it.
+            EventKind::Waits { .. } => {}
+            _ => self.touch(object::process(pid), true),
+        }
     }
 
     /// Takes the thread one call deeper, or back out of one.
@@ -802,12 +844,14 @@ impl Cx {
     }
 
     pub fn alive(&self) -> bool {
+        self.touch(object::process(self.pid), false);
         self.world.borrow().procs[self.pid as usize].alive
     }
 
     /// A new thread of this process that is not one of the scenario's (a provider's
     /// worker, an NSPv2 host's RPC thread); run it with [`Cx::start`].
     pub fn add_thread(&self, name: ThreadName) -> Cx {
+        self.touch(object::threads(self.pid), true);
         let tid = {
             let mut world = self.world.borrow_mut();
             let threads = &mut world.procs[self.pid as usize].threads;
@@ -831,6 +875,7 @@ impl Cx {
     pub fn start(self, future: impl Future<Output = ()> + 'static) -> TaskId {
         let task = self.spawn(future);
         if let Some(tid) = self.tid {
+            self.touch(object::threads(self.pid), true);
             self.world.borrow_mut().procs[self.pid as usize].threads[tid as usize].task =
                 Some(task);
         }
@@ -851,6 +896,13 @@ impl World {
         }
         true
     }
+}
+
+/// Out of the way of a run that records nothing (most runs): a sweep's steps stay small.
+#[cold]
+#[inline(never)]
+fn record_touch(sim: &Handle, object: u64, write: bool) {
+    sim.touch(object, write);
 }
 
 /// Where and when an event happens, for one whose kind the caller has hashed: its time

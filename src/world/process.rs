@@ -5,13 +5,15 @@
 use smallvec::SmallVec;
 
 use crate::event::*;
-use crate::world::Cx;
+use crate::world::{Cx, object};
 
 /// Ends the process: kills its other threads; `hosts` reacts for the NSPv2 hosts (its
 /// sessions are run down, or die with it); on a clean exit, DLL_PROCESS_DETACH with the
 /// terminating flag (no cleanup calls: ws2_32 makes none); then the
 /// kernel reclaims what the process held.
 pub fn end_process(cx: &Cx, how: ProcessEnd, hosts: impl FnOnce(&Cx)) {
+    cx.touch(object::process(cx.pid), true);
+    cx.touch(object::threads(cx.pid), true);
     let (victims, loaded) = {
         let mut world = cx.world.borrow_mut();
         let process = &mut world.procs[cx.pid as usize];
@@ -36,6 +38,16 @@ pub fn end_process(cx: &Cx, how: ProcessEnd, hosts: impl FnOnce(&Cx)) {
             .collect();
         (victims, loaded)
     };
+    // Every DLL still loaded goes, with its globals.
+    if cx.recording {
+        for &provider in &loaded {
+            cx.touch(object::load_count(cx.pid, provider), true);
+            cx.touch(object::mapped(cx.pid, provider), true);
+            for part in object::PARTS {
+                cx.touch_instance(provider, part, true);
+            }
+        }
+    }
     let me = cx.tid;
     for (tid, task) in victims {
         if Some(tid) == me {

@@ -1,0 +1,175 @@
+//! What steps can both touch, named for partial-order reduction (`explore --strategy
+//! exhaustive --reduction dpor`): two steps of different tasks that touch no common
+//! object, or only read the ones they share, may run in either order with the same
+//! outcome.
+//!
+//! Every step touches its task's home ([`home`]). Where a scenario's threads are
+//! [`fine_grained`], a thread's home is the thread itself, and each step names the
+//! parts of its process it reads or changes: the loader lock, a DLL's load count, the
+//! parts of a provider's instance, the start-ups the oracle counts. Otherwise a
+//! task's home is its whole process, and only what processes share is named.
+
+use crate::event::{Pid, ProviderIx, ResourceId, Tid};
+use crate::scenario::{Scenario, SpiCall, Step};
+
+/// A process: what it keeps for itself that no finer object names (whether it is
+/// alive), and the home of its tasks where they are not [`fine_grained`].
+pub fn process(pid: Pid) -> u64 {
+    u64::from(pid)
+}
+
+/// The NSPv2 hosts: adverts, sessions, requests and replies between processes.
+pub const NSPV2_HOSTS: u64 = 1 << 40;
+
+/// Whether the machine's network subsystem has failed (`NetDown`).
+pub const NETWORK: u64 = 2 << 40;
+
+/// A transport provider's state outside any process (`machine_state`).
+pub fn machine(provider: ProviderIx) -> u64 {
+    3 << 40 | u64::from(provider)
+}
+
+/// A provider's allocations, counted across processes for `FailAlloc` faults.
+pub fn allocations(provider: ProviderIx) -> u64 {
+    4 << 40 | u64::from(provider)
+}
+
+fn in_process(kind: u64, pid: Pid, low: u16) -> u64 {
+    kind << 40 | u64::from(pid) << 16 | u64::from(low)
+}
+
+/// A thread of a process: its home where the scenario is [`fine_grained`].
+pub fn thread(pid: Pid, tid: Tid) -> u64 {
+    in_process(5, pid, tid)
+}
+
+/// A process's loader lock.
+pub fn loader_lock(pid: Pid) -> u64 {
+    in_process(6, pid, 0)
+}
+
+/// A DLL's load count in a process (and the `Spi` steps' start-ups that hold loads).
+pub fn load_count(pid: Pid, provider: ProviderIx) -> u64 {
+    in_process(7, pid, provider)
+}
+
+/// Whether a DLL is mapped in a process: changed where its load count leaves or
+/// reaches 0, read by every event of its code (the oracle looks for code that ran
+/// unmapped).
+pub fn mapped(pid: Pid, provider: ProviderIx) -> u64 {
+    in_process(8, pid, provider)
+}
+
+/// A part of a provider DLL's globals in a process ([`crate::world::Instance`]).
+#[derive(Clone, Copy)]
+pub enum Part {
+    /// The reference count and what the first start-up took (memory, machine state,
+    /// the layers below).
+    Count = 9,
+    /// The critical section around start-up and clean-up.
+    Section = 10,
+    /// The worker thread, its stop request and who waits for it.
+    Worker = 11,
+    /// Start-ups that succeeded as ws2sim counts them, and a final clean-up's claim on
+    /// pending operations.
+    Started = 12,
+}
+
+/// Every part of an instance: the DLL's globals come and go together.
+pub const PARTS: [Part; 4] = [Part::Count, Part::Section, Part::Worker, Part::Started];
+
+/// One part of `provider`'s instance in a process.
+pub fn instance(pid: Pid, provider: ProviderIx, part: Part) -> u64 {
+    in_process(part as u64, pid, provider)
+}
+
+/// What the oracle counts of a provider's calls in a process: start-ups entered and
+/// returned, resources held. Entering a call or taking a resource adds to a count,
+/// and such steps commute (each reads this object); a return, which the oracle
+/// checks against the counts, changes it.
+pub fn calls(pid: Pid, provider: ProviderIx) -> u64 {
+    in_process(13, pid, provider)
+}
+
+/// A process's thread table: which threads exist and which have finished (the last
+/// scenario thread to finish ends the process).
+pub fn threads(pid: Pid) -> u64 {
+    in_process(14, pid, 0)
+}
+
+/// A kernel ledger entry.
+pub fn resource(resource: ResourceId) -> u64 {
+    15 << 40 | u64::from(resource)
+}
+
+/// What a task's home is (the object every step of it touches), the same for every
+/// run of a scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Homes {
+    /// One object for every process: the catalog has an NSPv2 provider, whose hosts
+    /// tie processes together through requests, sessions and replies.
+    Hosts,
+    /// A task's process.
+    Processes,
+    /// A task's thread ([`fine_grained`]); work the kernel does for a process (no
+    /// thread) touches the whole process.
+    Threads,
+}
+
+impl Homes {
+    pub fn of(scenario: &Scenario) -> Self {
+        if scenario.has_nspv2() {
+            Homes::Hosts
+        } else if fine_grained(scenario) {
+            Homes::Threads
+        } else {
+            Homes::Processes
+        }
+    }
+
+    /// The home of a task of process `pid` and thread `tid`.
+    pub fn home(self, pid: Pid, tid: Option<Tid>) -> u64 {
+        match (self, tid) {
+            (Homes::Hosts, _) => NSPV2_HOSTS,
+            (Homes::Threads, Some(tid)) => thread(pid, tid),
+            _ => process(pid),
+        }
+    }
+}
+
+/// Whether the steps of a scenario's threads name what they touch inside their
+/// process, so that steps of threads of one process can be reordered too. So far only
+/// scenarios whose every step is a direct `WSPStartup` or `WSPCleanup` call on a
+/// transport provider with a built-in model, without faults: the code those steps
+/// reach (the loader, the transport provider, its worker, the end of a process) names
+/// what it touches. Elsewhere a task's home is its process.
+pub fn fine_grained(scenario: &Scenario) -> bool {
+    let transport = |name: &str| {
+        scenario.providers.iter().any(|provider| {
+            provider.name == name && provider.kind == crate::models::ProviderKind::Transport
+        })
+    };
+    scenario.faults.is_empty()
+        && scenario.code_models.is_empty()
+        && !scenario.has_nspv2()
+        && scenario
+            .processes
+            .iter()
+            .flat_map(|process| &process.threads)
+            .flat_map(|thread| &thread.steps)
+            .all(|step| match step {
+                Step::Spi { provider, call } => {
+                    matches!(call, SpiCall::WSPStartup | SpiCall::WSPCleanup) && transport(provider)
+                }
+                _ => false,
+            })
+}
+
+/// Whether a partial-order search would reorder nothing in `scenario`: every task
+/// shares one home (one process whose threads are not [`fine_grained`], or an NSPv2
+/// provider in the catalog), so any two steps of different tasks touch a common
+/// object, and the search would run every schedule the plain one runs, at a higher
+/// cost.
+pub fn one_home(scenario: &Scenario) -> bool {
+    scenario.has_nspv2() || (scenario.processes.len() <= 1 && !fine_grained(scenario))
+}
