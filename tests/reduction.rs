@@ -367,8 +367,9 @@ fn several_processes() -> impl proptest::strategy::Strategy<Value = Scenario> {
 
 /// Generated scenarios whose threads name what they touch inside their process
 /// ([`ws2sim::world::object::fine_grained`]): one or two processes of one or two
-/// threads (two at least in all), each making one or two direct `WSPStartup` or
-/// `WSPCleanup` calls to the transport providers (layered ones too), without faults.
+/// threads (two at least in all), each making one or two direct start-up or
+/// `WSPCleanup` calls to the transport providers (layered ones too) or a SAN
+/// provider, without faults.
 fn fine_grained_threads() -> impl proptest::strategy::Strategy<Value = Scenario> {
     use proptest::collection::vec;
     let call = (0..8usize, 0..2usize)
@@ -378,7 +379,7 @@ fn fine_grained_threads() -> impl proptest::strategy::Strategy<Value = Scenario>
         p.iter().map(Vec::len).sum::<usize>() >= 2
     });
     (generate::shape(), processes).prop_map(|(mut shape, processes)| {
-        (shape.san, shape.v1, shape.v2) = (false, false, false);
+        (shape.v1, shape.v2) = (false, false);
         shape.faults.clear();
         shape.processes = processes;
         let scenario = shape.build();

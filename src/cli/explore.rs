@@ -29,10 +29,14 @@ pub struct ExploreArgs {
     #[arg(long, value_name = "K")]
     pub preemptions: Option<String>,
     /// Exhaustive: run one schedule per class of schedules that differ only in the
-    /// order of independent steps (steps of different processes touching nothing in
-    /// common). Complete without a preemption bound; with one it may miss a class.
-    /// With one process, or an NSPv2 provider tying processes together, nothing is
-    /// independent and the plain search runs instead.
+    /// order of independent steps (steps of different threads touching nothing in
+    /// common: of different processes; of one process too where its threads make only
+    /// direct start-up and WSPCleanup calls to transport and SAN providers, without
+    /// faults).
+    /// Complete without a preemption bound; with one it may miss a class. It runs on
+    /// one thread whatever --jobs says. Where nothing is independent (one process whose
+    /// threads do more, or an NSPv2 provider tying processes together) the plain search
+    /// runs instead.
     #[arg(long, value_enum)]
     pub reduction: Option<crate::explore::Reduction>,
     /// PCT: the bug depth D, 1 to 1000 (D-1 priority change points) [default: 3].
@@ -196,7 +200,7 @@ pub fn explore(args: &ExploreArgs) -> ExitCode {
              without the cost of finding races",
             if scenario.processes.len() <= 1 {
                 "there is one process; so far only threads that make nothing but direct \
-                 WSPStartup and WSPCleanup calls to transport providers, without faults, \
+                 start-up and WSPCleanup calls to transport and SAN providers, without faults, \
                  name finer objects"
             } else {
                 "an NSPv2 provider's hosts tie the processes together"

@@ -55,8 +55,8 @@ pub enum Strategy {
 #[serde(rename_all = "lowercase")]
 pub enum Reduction {
     /// Dynamic partial-order reduction: one schedule per class of interleavings that
-    /// differ only in the order of steps of different processes touching nothing in
-    /// common (`sim::Dpor`).
+    /// differ only in the order of steps of different threads touching nothing in
+    /// common (`sim::Dpor`; which steps are told apart: `world::object::Homes`).
     Dpor,
 }
 

@@ -139,15 +139,15 @@ impl Homes {
 
 /// Whether the steps of a scenario's threads name what they touch inside their
 /// process, so that steps of threads of one process can be reordered too. So far only
-/// scenarios whose every step is a direct `WSPStartup` or `WSPCleanup` call on a
-/// transport provider with a built-in model, without faults: the code those steps
-/// reach (the loader, the transport provider, its worker, the end of a process) names
-/// what it touches. Elsewhere a task's home is its process.
+/// scenarios whose every step is a direct `WSPStartup`, `WSPStartupEx` or `WSPCleanup`
+/// call on a transport or SAN provider with a built-in model, without faults: the code
+/// those steps reach (the loader, the provider, its worker, the end of a process)
+/// names what it touches. Elsewhere a task's home is its process.
 pub fn fine_grained(scenario: &Scenario) -> bool {
-    let transport = |name: &str| {
-        scenario.providers.iter().any(|provider| {
-            provider.name == name && provider.kind == crate::models::ProviderKind::Transport
-        })
+    use crate::models::ProviderKind;
+    let kind = |name: &str| {
+        let provider = scenario.providers.iter().find(|p| p.name == name);
+        provider.map(|provider| provider.kind)
     };
     scenario.faults.is_empty()
         && scenario.code_models.is_empty()
@@ -158,9 +158,15 @@ pub fn fine_grained(scenario: &Scenario) -> bool {
             .flat_map(|process| &process.threads)
             .flat_map(|thread| &thread.steps)
             .all(|step| match step {
-                Step::Spi { provider, call } => {
-                    matches!(call, SpiCall::WSPStartup | SpiCall::WSPCleanup) && transport(provider)
-                }
+                Step::Spi { provider, call } => match kind(provider) {
+                    Some(ProviderKind::Transport) => {
+                        matches!(call, SpiCall::WSPStartup | SpiCall::WSPCleanup)
+                    }
+                    Some(ProviderKind::San) => {
+                        matches!(call, SpiCall::WSPStartupEx | SpiCall::WSPCleanup)
+                    }
+                    _ => false,
+                },
                 _ => false,
             })
 }
