@@ -91,7 +91,7 @@ fn load(relative: &str) -> Scenario {
 
 /// Every shipped scenario and regression whose whole space (any number of
 /// preemptions) is at most a few hundred schedules; and the racy lesson's space within
-/// two preemptions, reduced inside its one process.
+/// one preemption, reduced inside its one process.
 #[test]
 fn small_spaces_of_every_scenario_agree() {
     let mut all = common::shipped();
@@ -119,12 +119,12 @@ fn small_spaces_of_every_scenario_agree() {
     assert!(compared >= 15, "{compared} scenarios compared");
     assert!(violated >= 1, "{violated} of them with a violation");
     // The lesson's threads name what they touch inside their process: its whole
-    // space within two preemptions, where its worker is killed as the process ends
+    // space within one preemption, where its worker is killed as the process ends
     // while it could still run (the race of a step that never ran).
     let lesson = load("scenarios/teach/racy-refcount.ron");
     assert!(ws2sim::world::object::fine_grained(&lesson));
     let (plain, reduced, contracts) =
-        compare("lesson", &lesson, &[], Some(2), 5_000).expect("complete");
+        compare("lesson", &lesson, &[], Some(1), 1_000).expect("complete");
     assert!(contracts.len() >= 2, "{contracts:?}");
     assert!(reduced * 5 <= plain, "{reduced} of {plain}");
 }
@@ -367,16 +367,17 @@ fn several_processes() -> impl proptest::strategy::Strategy<Value = Scenario> {
 
 /// Generated scenarios whose threads name what they touch inside their process
 /// ([`ws2sim::world::object::fine_grained`]): one or two processes of one or two
-/// threads (two at least in all), each making one or two direct start-up or
-/// `WSPCleanup` calls to the transport providers (layered ones too) or a SAN
-/// provider, without faults.
+/// threads (two or three in all), each making up to `REDUCTION_THREAD_STEPS` (1) direct
+/// start-up or `WSPCleanup` calls to the transport providers (layered ones too) or a
+/// SAN provider, without faults.
 fn fine_grained_threads() -> impl proptest::strategy::Strategy<Value = Scenario> {
     use proptest::collection::vec;
+    let steps = setting("REDUCTION_THREAD_STEPS", 1).max(1) as usize;
     let call = (0..8usize, 0..2usize)
         .prop_map(|(provider, call)| generate::RawStep::Spi { provider, call });
-    let thread = vec(call, 1..=2);
-    let processes = vec(vec(thread, 1..=2), 1..=2).prop_filter("two threads at least", |p| {
-        p.iter().map(Vec::len).sum::<usize>() >= 2
+    let thread = vec(call, 1..=steps);
+    let processes = vec(vec(thread, 1..=2), 1..=2).prop_filter("two or three threads", |p| {
+        (2..=3).contains(&p.iter().map(Vec::len).sum::<usize>())
     });
     (generate::shape(), processes).prop_map(|(mut shape, processes)| {
         (shape.v1, shape.v2) = (false, false);
