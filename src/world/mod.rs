@@ -623,8 +623,10 @@ impl Labels for World {
 }
 
 /// What a task knows about itself: the world, the engine, its process and thread.
-/// Every step of a task touches its process (its home, [`Cx::spawn`]); a step that
-/// makes a `Cx` for another process must [`Cx::touch`] that process itself.
+/// Every step of a task touches its home ([`object::Homes`]: its process, or its
+/// thread where the scenario is [`object::fine_grained`], whose steps name the parts of
+/// their process they touch); a step that makes a `Cx` for another process must
+/// [`Cx::touch`] that process itself.
 #[derive(Clone)]
 pub struct Cx {
     pub world: Rc<RefCell<World>>,
