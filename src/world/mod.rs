@@ -748,9 +748,10 @@ impl Cx {
     /// reordered. A provider's code reads whether its DLL is mapped (the oracle looks
     /// for code run unmapped); entering a call or taking or giving back a resource
     /// adds to the counts a return is checked against, and a return changes them
-    /// ([`object::calls`]); a load count changes with each load. Any other kind
-    /// touches its whole process: none occurs where threads are
-    /// [`object::fine_grained`].
+    /// ([`object::calls`]); a load count changes with each load; a thread's wait is
+    /// its own. Any other kind touches its whole process: where threads are
+    /// [`object::fine_grained`] only a process's end and its killed threads occur
+    /// among those, in the step that ends the process (which touches it anyway).
     #[cold]
     fn touch_event(&self, kind: &EventKind) {
         let pid = self.pid;
