@@ -516,10 +516,7 @@ mod tests {
         let mut class = Vec::new();
         for i in 0..log.steps.len() {
             for j in i + 1..log.steps.len() {
-                let conflict = log
-                    .footprint(i)
-                    .iter()
-                    .any(|&(o, w)| log.footprint(j).iter().any(|&(p, v)| o == p && (w || v)));
+                let conflict = crate::footprint::conflict(log.footprint(i), log.footprint(j));
                 if conflict && log.steps[i].task != log.steps[j].task {
                     class.push((names[i].0, names[i].1, names[j].0, names[j].1));
                 }

@@ -12,6 +12,15 @@ use crate::engine::TaskId;
 /// of tasks and many decisions would otherwise keep every decision's whole list.
 pub const RUNNABLE_MAX: usize = 1 << 24;
 
+/// Whether two steps that touched `a` and `b` conflict: an object in common, one of
+/// them changing it.
+pub fn conflict(a: &[(u64, bool)], b: &[(u64, bool)]) -> bool {
+    a.iter().any(|&(object, write)| {
+        b.iter()
+            .any(|&(other, changes)| other == object && (write || changes))
+    })
+}
+
 /// The object that stands for a task.
 pub fn task_object(task: TaskId) -> u64 {
     1 << 63 | u64::from(task.0)

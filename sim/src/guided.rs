@@ -80,11 +80,7 @@ impl Sleeper {
     /// Whether a step that touched `footprint` conflicts with this task's next step:
     /// an object in common, one of them changing it.
     pub fn wakes(&self, footprint: &[(u64, bool)]) -> bool {
-        self.footprint.iter().any(|&(object, write)| {
-            footprint
-                .iter()
-                .any(|&(other, changes)| other == object && (write || changes))
-        })
+        crate::footprint::conflict(&self.footprint, footprint)
     }
 }
 
@@ -97,11 +93,10 @@ pub struct Sleep {
     on: bool,
     /// The set that holds once the prefix's last decision is taken.
     initial: Vec<Sleeper>,
+    /// The set now, once the prefix's last decision is taken (before, the run follows
+    /// its prefix and nothing sleeps).
     now: Vec<Sleeper>,
-    /// Whether `now` holds yet (the prefix's last decision is taken).
-    live: bool,
     bound: Option<u32>,
-    preemptions: u32,
     /// The tasks asleep at each pick past the prefix, by decision.
     pub arrivals: Vec<(usize, Vec<Sleeper>)>,
     /// The first decision past the prefix where every runnable task slept (or every
@@ -132,9 +127,7 @@ impl Guide {
         sleep.initial.clear();
         sleep.initial.extend_from_slice(asleep);
         sleep.now.clear();
-        sleep.live = prefix.is_empty();
         sleep.bound = bound;
-        sleep.preemptions = 0;
     }
 
     /// The decisions of the last run, as a schedule would hold them.
@@ -183,7 +176,8 @@ impl GuidedScheduler {
         if sleep.on {
             if depth >= guide.prefix.len() && kind == ChoiceKind::Pick {
                 sleep.arrivals.push((depth, sleep.now.clone()));
-                choice.chosen = sleep.awake(&choice, runnable).unwrap_or_else(|| {
+                let trail = &guide.trail;
+                choice.chosen = sleep.awake(&choice, runnable, trail).unwrap_or_else(|| {
                     sleep.blocked.get_or_insert(depth);
                     choice.chosen
                 });
@@ -193,9 +187,7 @@ impl GuidedScheduler {
                 if kind == ChoiceKind::Pick {
                     sleep.now.extend_from_slice(&sleep.initial);
                 }
-                sleep.live = true;
             }
-            sleep.preemptions += u32::from(choice.is_preemption());
         }
         guide.trail.push(choice);
         choice.chosen
@@ -204,8 +196,9 @@ impl GuidedScheduler {
 
 impl Sleep {
     /// The option to take at a pick past the prefix: the default one if its task is
-    /// awake, else the first awake task the bound allows; `None` when there is none.
-    fn awake(&self, choice: &Choice, runnable: &[TaskId]) -> Option<u64> {
+    /// awake, else the first awake task the bound allows (`trail`: the decisions so
+    /// far); `None` when there is none.
+    fn awake(&self, choice: &Choice, runnable: &[TaskId], trail: &[Choice]) -> Option<u64> {
         let asleep = |option: u64| {
             let task = runnable[option as usize];
             self.now.iter().any(|sleeper| sleeper.task == task)
@@ -213,9 +206,8 @@ impl Sleep {
         if !asleep(choice.chosen) {
             return Some(choice.chosen);
         }
-        let allowed = |option: u64| {
-            !choice.preempts(option) || self.bound.is_none_or(|b| self.preemptions < b)
-        };
+        let used = preemptions(trail);
+        let allowed = |option: u64| !choice.preempts(option) || self.bound.is_none_or(|b| used < b);
         (0..choice.options).find(|&option| !asleep(option) && allowed(option))
     }
 }
@@ -235,8 +227,9 @@ impl Scheduler for GuidedScheduler {
 
     fn stepped(&mut self, _task: TaskId, footprint: &[(u64, bool)]) {
         let mut guide = self.guide.borrow_mut();
+        let past_prefix = guide.trail.len() >= guide.prefix.len();
         let sleep = &mut guide.sleep;
-        if sleep.on && sleep.live {
+        if sleep.on && past_prefix {
             sleep.now.retain(|sleeper| !sleeper.wakes(footprint));
         }
     }

@@ -190,8 +190,17 @@ impl Races {
         }
         found.sort_unstable();
         found.dedup();
-        let all = found.clone();
-        found.retain(|&j| !all.iter().any(|&k| k > j && self.before(j, self.clock(k))));
+        // From the latest down, kept at the end: one that happens before a later one
+        // kept also happens before any that one happens before (clocks are transitive).
+        let mut kept = found.len();
+        for at in (0..found.len()).rev() {
+            let j = found[at];
+            if !found[kept..].iter().any(|&k| self.before(j, self.clock(k))) {
+                kept -= 1;
+                found[kept] = j;
+            }
+        }
+        found.drain(..kept);
     }
 
     /// Joins into `clock` every earlier step the footprint conflicts with.

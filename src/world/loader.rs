@@ -4,17 +4,8 @@
 //! what makes waiting for a thread from inside DllMain a deadlock.
 
 use crate::event::*;
-use crate::world::object::{self, PARTS};
+use crate::world::object;
 use crate::world::{Cx, Instance, WaitFor};
-
-/// The DLL's globals come or go: every part of its instance changes.
-fn touch_instance(cx: &Cx, provider: ProviderIx) {
-    if cx.recording {
-        for part in PARTS {
-            cx.touch_instance(provider, part, true);
-        }
-    }
-}
 
 /// Takes the process's loader lock (recursive, like the real one).
 pub async fn lock(cx: &Cx) {
@@ -82,7 +73,7 @@ pub async fn begin_load(cx: &Cx, provider: ProviderIx) -> bool {
         *count
     };
     if count == 1 {
-        touch_instance(cx, provider);
+        cx.touch_globals(provider);
     }
     cx.emit(EventKind::LoadLibrary { provider, count });
     count == 1
@@ -118,7 +109,7 @@ pub async fn begin_free(cx: &Cx, provider: ProviderIx) -> Option<u32> {
 pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {
     cx.touch(object::load_count(cx.pid, provider), true);
     if count == 1 {
-        touch_instance(cx, provider);
+        cx.touch_globals(provider);
     }
     {
         let mut world = cx.world.borrow_mut();

@@ -654,6 +654,16 @@ impl Cx {
         self.touch(object::instance(self.pid, provider, part), write);
     }
 
+    /// Records that `provider`'s DLL globals here come or go: every part of its
+    /// instance changes.
+    pub fn touch_globals(&self, provider: ProviderIx) {
+        if self.recording {
+            for part in object::PARTS {
+                self.touch_instance(provider, part, true);
+            }
+        }
+    }
+
     /// Starts a task of this process (see [`Cx::home`]), runnable at once.
     pub fn spawn(&self, future: impl Future<Output = ()> + 'static) -> sim::TaskId {
         let task = self.sim.spawn(future);

@@ -3,7 +3,7 @@
 //! object, or only read the ones they share, may run in either order with the same
 //! outcome.
 //!
-//! Every step touches its task's home ([`home`]). Where a scenario's threads are
+//! Every step touches its task's home ([`Homes`]). Where a scenario's threads are
 //! [`fine_grained`], a thread's home is the thread itself, and each step names the
 //! parts of its process it reads or changes: the loader lock, a DLL's load count, the
 //! parts of a provider's instance, the start-ups the oracle counts. Otherwise a

@@ -43,9 +43,7 @@ pub fn end_process(cx: &Cx, how: ProcessEnd, hosts: impl FnOnce(&Cx)) {
         for &provider in &loaded {
             cx.touch(object::load_count(cx.pid, provider), true);
             cx.touch(object::mapped(cx.pid, provider), true);
-            for part in object::PARTS {
-                cx.touch_instance(provider, part, true);
-            }
+            cx.touch_globals(provider);
         }
     }
     let me = cx.tid;
