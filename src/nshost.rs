@@ -7,13 +7,15 @@
 //! NSPv2Startup at its first lookup; the host keeps the session argument in its session
 //! table and passes it to NSPv2Cleanup (the client's final WSACleanup) or to
 //! NSPv2ClientSessionRundown (the client ended without it, or the host withdrew the
-//! provider). A host that ends takes its sessions with it; clients' lookups then fail
+//! provider). Requests are served in the order they came: a session stays in the table
+//! until the RPC thread runs its end, so the requests queued before that end are
+//! served on it, and a lookup queued after it opens the client's next session. A host that ends takes its sessions with it; clients' lookups then fail
 //! with WSASERVICE_NOT_FOUND.
 //!
 //! The host is the provider author's own service, so its session table and dispatch
 //! are part of the provider's model: the `nspv2.host` knobs are read here.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::event::*;
 use crate::models::behaviour::{
@@ -78,6 +80,7 @@ pub fn advertise(cx: &Cx, provider: ProviderIx) {
             queue: VecDeque::new(),
             in_flight: None,
             sessions: BTreeMap::new(),
+            ending: BTreeSet::new(),
             stopper: None,
         },
     );
@@ -120,6 +123,7 @@ pub async fn end_sessions(cx: &Cx) {
         let world = cx.world.borrow();
         let adverts = world.nshost.adverts.iter();
         adverts
+            .filter(|(_, advert)| !advert.ending.contains(&cx.pid))
             .filter_map(|(provider, advert)| advert.sessions.get(&cx.pid).map(|a| (*provider, *a)))
             .collect()
     };
@@ -132,9 +136,10 @@ pub async fn end_sessions(cx: &Cx) {
             let id = host.next_request;
             let advert = host.adverts.get_mut(&provider);
             let open = advert.is_some_and(|advert| {
-                let open = advert.sessions.contains_key(&cx.pid);
-                if !keep {
-                    advert.sessions.remove(&cx.pid);
+                let open =
+                    advert.sessions.get(&cx.pid) == Some(&arg) && !advert.ending.contains(&cx.pid);
+                if open && !keep {
+                    advert.ending.insert(cx.pid);
                 }
                 open
             });
@@ -162,8 +167,14 @@ pub async fn withdraw(cx: &Cx, provider: ProviderIx) {
         };
         advert.withdrawn = true;
         advert.stopper = Some(me);
-        let sessions = std::mem::take(&mut advert.sessions);
-        for (client, arg) in sessions {
+        let open: Vec<(Pid, SessionArg)> = advert
+            .sessions
+            .iter()
+            .filter(|(client, _)| !advert.ending.contains(client))
+            .map(|(client, arg)| (*client, *arg))
+            .collect();
+        advert.ending.extend(open.iter().map(|(client, _)| *client));
+        for (client, arg) in open {
             host.push(provider, client, None, Ask::Rundown(arg));
         }
         host.push(provider, cx.pid, None, Ask::Stop);
@@ -231,8 +242,11 @@ pub fn process_ended(cx: &Cx) {
         let adverts = world.nshost.adverts.iter_mut();
         adverts
             .filter_map(|(provider, advert)| {
-                let arg = advert.sessions.remove(&cx.pid)?;
-                Some((*provider, advert.host, arg))
+                let arg = *advert.sessions.get(&cx.pid)?;
+                advert
+                    .ending
+                    .insert(cx.pid)
+                    .then_some((*provider, advert.host, arg))
             })
             .collect()
     };
@@ -305,7 +319,8 @@ async fn handle(cx: &Cx, provider: ProviderIx, request: &Request) -> Option<Repl
     match &request.ask {
         Ask::Begin { namespace, name } => begin(cx, provider, client, *namespace, *name).await,
         Ask::Next | Ask::End => {
-            let Some(arg) = session(cx, provider, client) else {
+            let alive = cx.world.borrow().procs[client as usize].alive;
+            let Some(arg) = session(cx, provider, client).filter(|_| alive) else {
                 return Some(NOT_FOUND);
             };
             let call = if let Ask::Next = request.ask {
@@ -323,9 +338,31 @@ async fn handle(cx: &Cx, provider: ProviderIx, request: &Request) -> Option<Repl
             };
             Some((simple_call(cx, call).await, None))
         }
-        Ask::Cleanup(arg) => end(cx, provider, SessionEnd::Cleanup, client, *arg).await,
-        Ask::Rundown(arg) => end(cx, provider, SessionEnd::Rundown, client, *arg).await,
+        Ask::Cleanup(arg) => {
+            let keep = cx.behaviour(provider).nspv2.host.ended_session == EndedSession::Keep;
+            if !keep {
+                close(cx, provider, client, *arg);
+            }
+            end(cx, provider, SessionEnd::Cleanup, client, *arg).await
+        }
+        Ask::Rundown(arg) => {
+            close(cx, provider, client, *arg);
+            end(cx, provider, SessionEnd::Rundown, client, *arg).await
+        }
         Ask::Stop => Some((NO_ERROR, None)),
+    }
+}
+
+/// The RPC thread comes to the end of `client`'s session `arg`: it leaves the table
+/// (a later lookup of that client opens another).
+fn close(cx: &Cx, provider: ProviderIx, client: Pid, arg: SessionArg) {
+    let mut world = cx.world.borrow_mut();
+    let Some(advert) = world.nshost.adverts.get_mut(&provider) else {
+        return;
+    };
+    if advert.sessions.get(&client) == Some(&arg) {
+        advert.sessions.remove(&client);
+        advert.ending.remove(&client);
     }
 }
 

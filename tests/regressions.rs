@@ -145,6 +145,11 @@ const CASES: &[(&str, &[u64], &str)] = &[
         "abort recv#0 s2=0x104                                -> WSAENETDOWN (10050), event set",
     ),
     (
+        "nspv2-lookup-races-final-cleanup.ron",
+        &[95],
+        "c1/main           WSACleanup()                                         ...\n#26 t=1 host/mailnsp.rpc  mailnsp!NSPv2LookupServiceBegin(client c1, arg 0x5010, NS_EMAIL (37), \"z@example.com\") -> 0",
+    ),
+    (
         "switch-starts-as-tcp-cleans-up.ron",
         &[9],
         "<- msafd!WSPSocket (#17)                           -> SOCKET_ERROR, WSAENETDOWN (10050)",
@@ -292,4 +297,24 @@ fn every_file_has_a_case() {
     cases.push("extremes.ron".to_string());
     cases.sort();
     assert_eq!(files, cases);
+}
+
+/// A lookup queued at an NSPv2 host just before its client's final WSACleanup is served
+/// on the client's open session, and that session ends once with its own argument:
+/// 3,000 random and 3,000 PCT schedules (each set had two or three failing schedules
+/// when the host dropped the session as the clean-up was asked for; every schedule
+/// with one preemption, 126,631 of them, is clean now and had 311 failing then).
+#[test]
+fn a_lookup_queued_before_the_final_cleanup_uses_the_open_session() {
+    use ws2sim::explore::{ExploreOptions, Strategy, explore};
+    let file = "nspv2-lookup-races-final-cleanup.ron";
+    for strategy in [Strategy::Random, Strategy::Pct] {
+        let options = ExploreOptions {
+            strategy,
+            runs: Some(3_000),
+            ..ExploreOptions::default()
+        };
+        let report = explore(&load(file), file, &options).expect("explores");
+        assert!(report.passed(), "{}", report.to_text());
+    }
 }

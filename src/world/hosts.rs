@@ -1,7 +1,7 @@
 //! The NSPv2 hosts' tables, as data: the advertised providers, their request queues and
 //! session tables. `nshost.rs` runs the hosts; the world only keeps their state.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use sim::TaskId;
 
@@ -31,8 +31,13 @@ pub struct Advert {
     pub queue: VecDeque<Request>,
     /// The request the RPC thread is serving: its id and waiting client.
     pub in_flight: Option<(u32, Option<TaskId>)>,
-    /// The host's session table: client process → session argument.
+    /// The host's session table: client process → session argument. A session stays
+    /// until the RPC thread runs its end, so the requests queued before that end are
+    /// served on it, in the order they came.
     pub sessions: BTreeMap<Pid, SessionArg>,
+    /// The clients whose session's end (NSPv2Cleanup or NSPv2ClientSessionRundown) is
+    /// queued: nothing queues another end for it.
+    pub ending: BTreeSet<Pid>,
     /// The thread waiting in WSAUnadvertiseProvider for the RPC thread to stop.
     pub stopper: Option<TaskId>,
 }
