@@ -66,8 +66,21 @@ const TEMP_TRIES_MAX: u32 = 16;
 /// A file the command reads, and what it is for messages ("the scenario file").
 pub type Input = (PathBuf, &'static str);
 
-/// What ws2sim writes names itself within its first bytes (a trace's `ws2sim ·` line, a
-/// document's `"format": "ws2sim-…"`, a page's generator tag, a diagram's comment).
+/// What ws2sim writes begins by naming itself: a trace's `ws2sim ·` line, a comparison's
+/// `ws2sim diff ·` line, a document's `"format": "ws2sim-…"` first field, a diagram's
+/// `%% ws2sim:` comment, a page's generator tag (within its first [`SIGNATURE_WITHIN`]
+/// bytes). Merely containing the word is not enough: a scenario, a README or a source
+/// file that mentions ws2sim is not ours to replace.
+const SIGNATURES: &[&[u8]] = &[
+    "ws2sim \u{b7} ".as_bytes(),
+    "ws2sim diff \u{b7} ".as_bytes(),
+    b"{\n  \"format\": \"ws2sim-",
+    b"%% ws2sim: ",
+];
+
+/// A page ws2sim wrote: this doctype first, and its generator tag soon after.
+const PAGE_START: &[u8] = b"<!DOCTYPE html>";
+const PAGE_GENERATOR: &[u8] = b"<meta name=\"generator\" content=\"ws2sim\">";
 const SIGNATURE_WITHIN: u64 = 1024;
 
 /// Writes `contents` to `path` atomically; refuses when `path` is one of `inputs` (the
@@ -145,12 +158,22 @@ pub fn write_atomically(
     Ok(())
 }
 
-/// Whether the file's first bytes name ws2sim (see [`SIGNATURE_WITHIN`]).
+/// Whether the file begins as ws2sim's outputs begin (see [`SIGNATURES`]).
 fn written_by_ws2sim(path: &Path) -> bool {
     use std::io::Read;
     let mut head = Vec::new();
     let read = File::open(path).and_then(|file| file.take(SIGNATURE_WITHIN).read_to_end(&mut head));
-    read.is_ok() && head.windows(6).any(|w| w == b"ws2sim")
+    read.is_ok() && begins_as_ours(&head)
+}
+
+fn begins_as_ours(head: &[u8]) -> bool {
+    let page = head.starts_with(PAGE_START)
+        && head
+            .windows(PAGE_GENERATOR.len())
+            .any(|window| window == PAGE_GENERATOR);
+    page || SIGNATURES
+        .iter()
+        .any(|signature| head.starts_with(signature))
 }
 
 /// A new file `.NAME.PID-N.tmp` next to the destination (`create_new`: never an
@@ -227,18 +250,18 @@ mod tests {
         write_atomically(
             "--output",
             &out,
-            b"ws2sim: first, longer text",
+            b"ws2sim \xc2\xb7 first, longer text",
             &[(input.clone(), "the scenario file")],
         )
         .expect("written");
         write_atomically(
             "--output",
             &out,
-            b"ws2sim: second",
+            "ws2sim \u{b7} second".as_bytes(),
             &[(input.clone(), "the scenario file")],
         )
         .expect("replaced");
-        assert_eq!(fs::read_to_string(&out).expect("read"), "ws2sim: second");
+        assert_eq!(fs::read_to_string(&out).expect("read"), "ws2sim \u{b7} second");
         assert!(leftovers(&dir).is_empty());
         let _ = fs::remove_dir_all(&dir);
     }
@@ -346,6 +369,22 @@ mod tests {
             "{refused:?}"
         );
         assert_eq!(fs::read_to_string(&regular).expect("read"), "old");
+        // Files that only mention ws2sim are not its output.
+        for theirs in [
+            "// explore it with ws2sim explore\nScenario(",
+            "# ws2sim\n",
+            "[package]\nname = \"ws2sim\"\n",
+            "<!DOCTYPE html><p>made with ws2sim</p>",
+            "{\"format\": \"mine\", \"about\": \"ws2sim-like\"}",
+        ] {
+            fs::write(&regular, theirs).expect("write");
+            let refused = write_atomically("--output", &regular, b"new", &[]);
+            assert!(
+                matches!(refused, Err(OutputError::NotOurs { .. })),
+                "{theirs}: {refused:?}"
+            );
+            assert_eq!(fs::read_to_string(&regular).expect("read"), theirs);
+        }
         for ours in ["", "ws2sim \u{b7} a trace"] {
             fs::write(&regular, ours).expect("write");
             write_atomically("--output", &regular, b"new", &[]).expect("replaced");

@@ -321,15 +321,45 @@ fn output_replaces_only_what_ws2sim_wrote() {
     }
     assert_eq!(std::fs::read_to_string(&model_path).expect("read"), model);
     assert_eq!(std::fs::read_to_string(&notes).expect("read"), "my notes\n");
-    let empty = dir.file("trace.txt", "");
+    // A file that only mentions ws2sim is not its output: a scenario, a README.
+    let lesson = std::fs::read_to_string("scenarios/teach/racy-refcount.ron").expect("read");
+    let readme = std::fs::read_to_string("README.md").expect("read");
+    for (name, theirs) in [("lesson.ron", &lesson), ("README.md", &readme)] {
+        let target = dir.file(name, theirs.clone());
+        let out = ws2sim(&["run", &scenario, "--output", &target]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert!(text(&out.stderr).contains("was not written by ws2sim"));
+        assert_eq!(&std::fs::read_to_string(&target).expect("read"), theirs);
+    }
+    // What ws2sim wrote, in every format, it replaces (twice: over an empty file, then
+    // over its own output).
     for format in ["text", "json", "mermaid", "html"] {
-        let out = ws2sim(&["run", &scenario, "--format", format, "--output", &empty]);
-        assert_ne!(
-            out.status.code(),
-            Some(2),
-            "{format}: {}",
-            text(&out.stderr)
-        );
+        let target = dir.file(&format!("trace.{format}"), "");
+        for _ in 0..2 {
+            let out = ws2sim(&["run", &scenario, "--format", format, "--output", &target]);
+            assert_ne!(
+                out.status.code(),
+                Some(2),
+                "{format}: {}",
+                text(&out.stderr)
+            );
+            assert!(std::fs::metadata(&target).expect("written").len() > 0);
+        }
+    }
+    for format in ["text", "html"] {
+        let target = dir.file(&format!("diff.{format}"), "");
+        for _ in 0..2 {
+            let args = ["diff", &scenario, "--against-seed", "2", "--format", format];
+            let out = ws2sim(&[&args[..], &["--output", &target]].concat());
+            assert_ne!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        }
+    }
+    let page = dir.file("failure.html", "");
+    for _ in 0..2 {
+        let lesson = "scenarios/teach/racy-refcount.ron";
+        let out = ws2sim(&["explore", lesson, "--runs", "20", "--html", &page]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert!(std::fs::metadata(&page).expect("written").len() > 0);
     }
 }
 
