@@ -78,6 +78,13 @@ pub struct Dpor {
     next: Option<Vec<u64>>,
     /// The tasks asleep once the next run's prefix is taken.
     next_asleep: Vec<Sleeper>,
+    /// The race analysis, kept from run to run: a run shares its steps up to where it
+    /// parts from the one before, and only the later steps are analysed again.
+    races: Races,
+    /// The decision at which the next run parts from the last.
+    branch: Option<usize>,
+    /// Tests: analyse every run from its start, as a check on the kept analysis.
+    fresh: bool,
 }
 
 impl Dpor {
@@ -91,6 +98,9 @@ impl Dpor {
             frames: Vec::new(),
             next: Some(root),
             next_asleep: Vec::new(),
+            races: Races::default(),
+            branch: None,
+            fresh: false,
         }
     }
 
@@ -114,6 +124,14 @@ impl Dpor {
     /// one to exercise what a larger run does).
     pub fn with_clocks_max(mut self, entries: usize) -> Self {
         self.clocks_max = entries;
+        self
+    }
+
+    /// Analyses every run from its start instead of keeping what it shares with the
+    /// run before (tests check that both search the same schedules).
+    #[cfg(test)]
+    fn with_fresh_analysis(mut self) -> Self {
+        self.fresh = true;
         self
     }
 
@@ -187,8 +205,22 @@ impl Dpor {
                 .blocked
                 .and_then(|depth| step_of.get(depth).copied().flatten())
                 .unwrap_or(log.steps.len());
-            self.reverse_races(&Races::of(log, upto), log, &allowed);
+            // The races among the steps this run shares with the one before were
+            // reversed then (the decisions they reverse at are the same, and what a
+            // reversal adds is added once): only the new ones are.
+            let mut races = std::mem::take(&mut self.races);
+            let parted = self.parted(trail, &step_of);
+            let first_new = races.update(log, upto, parted);
+            #[cfg(test)]
+            assert!(
+                races.agrees(&Races::of(log, upto)),
+                "the kept analysis is the whole one"
+            );
+            self.reverse_races(&races, first_new, log, &allowed);
+            self.races = races;
         } else {
+            // The next run is analysed from its start.
+            self.races = Races::default();
             // Too large a run to analyse within the memory allowed: every option of
             // every decision is tried, as the plain search tries them (sound, no
             // reduction for this run).
@@ -222,21 +254,43 @@ impl Dpor {
                 .collect();
             self.frames.truncate(depth + 1);
             self.next = Some(prefix);
+            self.branch = Some(depth);
             return;
         }
     }
 
-    /// For each race, makes sure the decision before its earlier step tries a task
-    /// that can begin the race's reversal (source-set DPOR), unless one it tries, or
-    /// one asleep there, already can. Where no such task could run there, every task
-    /// is tried (sound, no reduction at that decision).
+    /// How many steps of this run came before the decision where it parted from the
+    /// last one (none for the first run): only those can be shared with it. A pick
+    /// parts at the step it chose. A draw parts inside a step that began after the
+    /// latest pick before it, so the steps before that pick's step are kept.
+    fn parted(&self, trail: &[Choice], step_of: &[Option<usize>]) -> usize {
+        let Some(depth) = self.branch.filter(|_| !self.fresh) else {
+            return 0;
+        };
+        match trail.get(depth).map(|choice| choice.kind) {
+            Some(ChoiceKind::Pick) => step_of[depth].unwrap_or(0),
+            Some(ChoiceKind::Draw) => step_of[..depth]
+                .iter()
+                .flatten()
+                .last()
+                .copied()
+                .unwrap_or(0),
+            None => 0,
+        }
+    }
+
+    /// For each race from `first` on, makes sure the decision before its earlier step
+    /// tries a task that can begin the race's reversal (source-set DPOR), unless one it
+    /// tries, or one asleep there, already can. Where no such task could run there,
+    /// every task is tried (sound, no reduction at that decision).
     fn reverse_races(
         &mut self,
         races: &Races,
+        first: usize,
         log: &StepLog,
         allowed: &impl Fn(&Frame, usize, u64) -> bool,
     ) {
-        for race in &races.races {
+        for race in &races.races[first..] {
             let Some(depth) = log.steps[race.earlier].decision.map(|d| d as usize) else {
                 continue;
             };
@@ -471,6 +525,20 @@ mod tests {
         }
     }
 
+    /// Runs that take different values at a draw make the same steps after it here:
+    /// the races among those steps are still reversed at the decisions of each run.
+    #[test]
+    fn races_after_a_draw_are_reversed_for_every_value() {
+        let program = vec![
+            vec![Op::Draw, Op::Write(0), Op::Write(1)],
+            vec![Op::Write(1), Op::Write(0)],
+        ];
+        let fresh = Dpor::new(vec![], None).with_fresh_analysis();
+        let (ends, runs) = reduced(&program);
+        assert_eq!(ends, plain(&program).0);
+        assert_eq!((ends, runs), reduced_by(&program, fresh));
+    }
+
     #[test]
     fn independent_tasks_need_one_schedule() {
         let program = vec![
@@ -581,7 +649,8 @@ mod tests {
     }
 
     /// Small random programs: the reduced search reaches every end state the plain one
-    /// does, in no more runs. `DPOR_PROGRAMS` and `DPOR_SEED` search further (a release
+    /// does, in no more runs, and in the same runs whether it keeps its analysis of the
+    /// steps runs share or not. `DPOR_PROGRAMS` and `DPOR_SEED` search further (a release
     /// build searches thousands a minute).
     #[test]
     fn the_reduced_search_reaches_every_end_state() {
@@ -631,6 +700,9 @@ mod tests {
             let (ends, runs) = reduced(&program);
             assert_eq!(ends, all, "{program:?}");
             assert!(runs <= plain_runs, "{program:?}: {runs} > {plain_runs}");
+            // Keeping the analysis of the steps runs share changes nothing.
+            let fresh = Dpor::new(vec![], None).with_fresh_analysis();
+            assert_eq!(reduced_by(&program, fresh), (ends, runs), "{program:?}");
         }
     }
 }
