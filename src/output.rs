@@ -261,7 +261,10 @@ mod tests {
             &[(input.clone(), "the scenario file")],
         )
         .expect("replaced");
-        assert_eq!(fs::read_to_string(&out).expect("read"), "ws2sim \u{b7} second");
+        assert_eq!(
+            fs::read_to_string(&out).expect("read"),
+            "ws2sim \u{b7} second"
+        );
         assert!(leftovers(&dir).is_empty());
         let _ = fs::remove_dir_all(&dir);
     }

@@ -301,7 +301,8 @@ proptest! {
     }
 }
 
-/// `merge` reads the scenario and its model files again and replays every witness:
+/// `merge` reads the scenario and its model files again and checks every witness (a
+/// random sweep's must be the schedule its seed draws for its run):
 /// shards sealed again after an edit of the scenario's name or of a witness, or made
 /// from another version of a model file, are refused; and `--html` never replaces a
 /// shard document it reads.
@@ -364,7 +365,7 @@ fn merge_checks_names_witnesses_and_model_files_against_the_files_read_here() {
             *decisions = wrong.into();
         }
     };
-    refused(&witness, "does not give here what the report says");
+    refused(&witness, "is not the one seed 1 draws for it");
     std::fs::write(&model_path, format!("{model}// edited\n")).expect("edit the model file");
     refused(
         &|_| {},
@@ -425,6 +426,34 @@ fn forged_documents_neither_quote_files_nor_drive_the_terminal() {
         assert!(stderr.contains(why), "{stderr}");
         assert!(!stderr.contains("hunter2"), "{stderr}");
     }
+    // The scenario a document names is read, but not quoted when it is no scenario.
+    let named = merged(&|d| d["header"]["file"] = secret.clone().into());
+    let stderr = String::from_utf8_lossy(&named.stderr).replace("\n  │ ", " ");
+    assert_eq!(named.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("does not load as a scenario"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    // A random sweep's schedules are its seed's: one given for another run is refused.
+    let relabelled = merged(&|d| {
+        let witnesses = d["tally"]["witnesses"].as_array_mut().expect("witnesses");
+        if witnesses.len() >= 2 {
+            let other = witnesses[1]["decisions"].clone();
+            witnesses[0]["decisions"] = other;
+        }
+    });
+    let stderr = String::from_utf8_lossy(&relabelled.stderr);
+    assert_eq!(relabelled.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is not the one seed 1 draws"), "{stderr}");
+    // A divergence is a repeat that parted: without --check-determinism there is none.
+    let unasked = merged(&|d| {
+        if d["shard"]["index"] == 1 {
+            d["tally"]["divergence"] = serde_json::json!([0, {
+                "event": 3, "first": "a", "second": "b",
+            }]);
+        }
+    });
+    let stderr = String::from_utf8_lossy(&unasked.stderr);
+    assert_eq!(unasked.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("field `divergence`"), "{stderr}");
     let out = merged(&|d| {
         d["header"]["check_determinism"] = true.into();
         if d["shard"]["index"] == 1 {

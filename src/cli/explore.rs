@@ -387,6 +387,14 @@ fn verify(
             path.display()
         )));
     }
+    // Nor is its text quoted: a file a forged document names (a secret, say) that is
+    // no scenario is refused without a line of it.
+    if args.scenario.is_none() && crate::scenario::load_file(&path).is_err() {
+        return Err(fail(&format!(
+            "{}: the file the shards name does not load as a scenario (its errors are not shown: the path comes from a document); name the scenario with --scenario FILE",
+            path.display()
+        )));
+    }
     let swept: Vec<(&str, &str)> = header
         .model_files
         .iter()

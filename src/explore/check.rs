@@ -49,6 +49,14 @@ pub fn check(doc: &ShardDoc) -> Result<(), String> {
         },
     )?;
     header(doc)?;
+    // Runs are made twice, and can part, only under `--check-determinism`.
+    let diverged =
+        doc.tally.divergence.is_some() || doc.units.iter().any(|unit| unit.divergence.is_some());
+    ensure(
+        doc.header.check_determinism || !diverged,
+        "divergence",
+        || "without --check-determinism each run is made once: none can part".to_string(),
+    )?;
     match doc.header.strategy {
         Strategy::Random | Strategy::Pct => sampled(doc),
         Strategy::Exhaustive => exhaustive(doc),

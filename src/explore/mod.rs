@@ -281,6 +281,14 @@ pub fn verify_failure(
                 .to_string(),
         );
     }
+    if let Some(drawn) = drawn(&mut explorer, header, failure.run)
+        && drawn != original.decisions()
+    {
+        return Err(format!(
+            "field `failure.original_schedule` is not the schedule seed {} draws for run {}",
+            header.seed, failure.run
+        ));
+    }
     let again = describe(scenario, header, original.decisions(), failure.run);
     if again != *failure {
         return Err(format!(
@@ -357,6 +365,14 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
     }
     let mut explorer = Explorer::new(scenario, &header.models).map_err(|e| e.to_string())?;
     for witness in &report.witnesses {
+        if let Some(drawn) = drawn(&mut explorer, header, witness.run)
+            && drawn != witness.decisions
+        {
+            return Err(format!(
+                "the schedule given for run {} is not the one seed {} draws for it",
+                witness.run, header.seed
+            ));
+        }
         let schedule = Schedule::new(witness.decisions.clone());
         let shows = replayed(&mut explorer, &schedule).is_ok_and(|run| match &witness.shows {
             tally::Shows::Ending(ending) => run.ending == *ending,
@@ -370,6 +386,22 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
         }
     }
     Ok(())
+}
+
+/// The decisions of run `run` of a random or PCT sweep with this header: a function of
+/// its seed and the run's index alone (`None` for an exhaustive search).
+fn drawn(explorer: &mut Explorer, header: &Header, run: u64) -> Option<Vec<u64>> {
+    let scheduler: Box<dyn sim::Scheduler> = match header.strategy {
+        Strategy::Random => Box::new(sim::RandomScheduler::for_run(header.seed, run)),
+        Strategy::Pct => Box::new(sim::PctScheduler::for_run(
+            header.seed,
+            run,
+            header.depth?,
+            header.pct_steps?,
+        )),
+        Strategy::Exhaustive => return None,
+    };
+    Some(sweep::recorded(explorer, scheduler))
 }
 
 /// One run of `schedule` exactly as it is written, or why it does not fit the scenario.

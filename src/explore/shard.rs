@@ -46,6 +46,22 @@ pub struct ShardDoc {
     pub digest: String,
 }
 
+/// A [`ShardDoc`] by reference, serialised as the document itself with its `digest`
+/// field empty (the same fields, in the same order).
+#[derive(Serialize)]
+struct Unsealed<'a> {
+    format: &'a str,
+    header: &'a Header,
+    scenario_digest: &'a str,
+    shard: &'a Shard,
+    tally: &'a Tally,
+    units_total: u64,
+    units: &'a [UnitLog],
+    failure: &'a Option<Failure>,
+    failure_at: &'a Option<(u64, u64)>,
+    digest: &'a str,
+}
+
 impl ShardDoc {
     pub fn new(
         header: Header,
@@ -91,13 +107,25 @@ impl ShardDoc {
         .sealed()
     }
 
-    /// The digest of this document with its `digest` field empty.
+    /// The digest of this document with its `digest` field empty, serialised straight
+    /// into the digest (a document may be hundreds of megabytes: it is not copied).
     fn content_digest(&self) -> String {
-        let unsealed = ShardDoc {
-            digest: String::new(),
-            ..self.clone()
+        let unsealed = Unsealed {
+            format: &self.format,
+            header: &self.header,
+            scenario_digest: &self.scenario_digest,
+            shard: &self.shard,
+            tally: &self.tally,
+            units_total: self.units_total,
+            units: &self.units,
+            failure: &self.failure,
+            failure_at: &self.failure_at,
+            digest: "",
         };
-        crate::models::file::digest(&serde_json::to_string(&unsealed).unwrap_or_default())
+        let mut digest = crate::models::file::Digest::default();
+        // Writing to a digest cannot fail, and the document's types always serialise.
+        let _ = serde_json::to_writer(&mut digest, &unsealed);
+        digest.finish()
     }
 
     fn sealed(mut self) -> Self {

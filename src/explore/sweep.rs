@@ -164,7 +164,7 @@ pub fn sampled(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swept {
 }
 
 /// The decisions a scheduler makes in one run.
-fn recorded(explorer: &mut Explorer, scheduler: Box<dyn Scheduler>) -> Vec<u64> {
+pub(super) fn recorded(explorer: &mut Explorer, scheduler: Box<dyn Scheduler>) -> Vec<u64> {
     let (recorder, log) = sim::Recorder::new(scheduler);
     explorer.run(|| Box::new(recorder));
     log.schedule().decisions().to_vec()
