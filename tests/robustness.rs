@@ -304,6 +304,33 @@ fn a_model_file_that_is_not_a_regular_file_is_refused_without_waiting() {
     }
 }
 
+/// A FIFO named on the command line (a named pipe, or a shell's `<(command)`) is read
+/// while a process writes it; with none writing, the scenario and a shard document are
+/// refused within a second (exit 2), never waited for.
+#[test]
+fn a_fifo_is_read_while_written_and_refused_without_a_writer() {
+    let dir = Scratch::new("fifo");
+    let fifo = dir.0.join("scenario.ron");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|status| status.success()) {
+        return; // no mkfifo here
+    }
+    let path = fifo.display().to_string();
+    for command in ["run", "check", "merge"] {
+        let out = ws2sim(&[command, &path]);
+        // The message as one line (the report wraps it).
+        let stderr = text(&out.stderr).replace("\n  \u{2502} ", " ");
+        assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
+        assert!(stderr.contains("no process had open for writing"), "{stderr}");
+    }
+    let lesson = std::fs::read_to_string("scenarios/teach/racy-refcount.ron").expect("read");
+    let writer = std::thread::spawn(move || std::fs::write(&fifo, lesson));
+    let out = ws2sim(&["run", &path]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("ws2sim \u{b7} racy-refcount"));
+    writer.join().expect("the writer ends").expect("written");
+}
+
 /// `--output` never replaces a file the run reads (a model file the scenario lists) nor
 /// a file ws2sim did not write; an empty file, or one ws2sim wrote, is replaced.
 #[test]

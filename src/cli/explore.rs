@@ -289,28 +289,16 @@ fn write_failure_page(
 }
 
 fn read_doc(path: &Path) -> Result<ShardDoc, String> {
-    use std::io::Read;
+    use crate::scenario::{Limited, read_limited};
     let shown = path.display();
-    let file = std::fs::File::open(path).map_err(|e| format!("{shown}: {e}"))?;
-    let too_large = |size: u64| {
-        format!(
+    let bytes = read_limited(path, shard::MAX_DOC_BYTES).map_err(|error| match error {
+        Limited::TooLarge(size) => format!(
             "{shown}: {size} bytes is over the limit of {} bytes for a shard document",
             shard::MAX_DOC_BYTES
-        )
-    };
-    if let Ok(meta) = file.metadata()
-        && meta.len() > shard::MAX_DOC_BYTES
-    {
-        return Err(too_large(meta.len()));
-    }
-    let mut text = String::new();
-    file.take(shard::MAX_DOC_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| format!("{shown}: {e}"))?;
-    if text.len() as u64 > shard::MAX_DOC_BYTES {
-        return Err(too_large(text.len() as u64));
-    }
-    let doc: ShardDoc = serde_json::from_str(&text).map_err(|e| {
+        ),
+        Limited::Io(e) => format!("{shown}: {e}"),
+    })?;
+    let doc: ShardDoc = serde_json::from_slice(&bytes).map_err(|e| {
         format!("{shown}: not a shard document of `ws2sim explore --shard K/N --format json`: {e}")
     })?;
     Ok(doc)

@@ -87,18 +87,101 @@ pub(crate) fn read_text(path: &Path, kind: FileKind) -> Result<String, ScenarioE
         let what = std::io::Error::other("not a regular file (a directory, a FIFO or a device)");
         return Err(io(what));
     }
-    let file = std::fs::File::open(path).map_err(io)?;
+    let bytes = read_limited(path, MAX_FILE_BYTES).map_err(|error| match error {
+        Limited::TooLarge(size) => too_large(&shown, size, kind),
+        Limited::Io(cause) => io(cause),
+    })?;
+    checked_text(&shown, bytes, kind)
+}
+
+/// Why [`read_limited`] read nothing.
+pub enum Limited {
+    /// Over the limit: its size, or the limit + 1 when only reading it told.
+    TooLarge(u64),
+    /// It could not be opened or read.
+    Io(std::io::Error),
+}
+
+/// Reads a whole file of at most `limit` bytes (refused before it is read when its size
+/// shows). A FIFO (a named pipe, or a shell's `<(command)`) is read only while a writer
+/// has it open: with none, it is an error at once, never a wait for one.
+pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, Limited> {
+    let (file, fifo) = open_without_waiting(path).map_err(Limited::Io)?;
     if let Ok(meta) = file.metadata()
-        && meta.len() > MAX_FILE_BYTES
+        && meta.len() > limit
     {
-        return Err(too_large(&shown, meta.len(), kind));
+        return Err(Limited::TooLarge(meta.len()));
     }
     // The metadata may not tell (a pipe, a growing file): never read past the limit.
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    checked_text(&shown, bytes, kind)
+    let mut reader = WaitingReader {
+        file,
+        fifo,
+        read_any: false,
+        waited_ms: 0,
+    }
+    .take(limit + 1);
+    reader.read_to_end(&mut bytes).map_err(Limited::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(Limited::TooLarge(bytes.len() as u64));
+    }
+    if fifo && bytes.is_empty() {
+        let why = "a FIFO that no process had open for writing: nothing to read";
+        return Err(Limited::Io(std::io::Error::other(why)));
+    }
+    Ok(bytes)
+}
+
+/// Opens `path` to read, and says whether it is a FIFO. A FIFO is opened without
+/// waiting for a writer (the open would wait forever for one that never comes): with
+/// none, reading it ends at once.
+fn open_without_waiting(path: &Path) -> std::io::Result<(std::fs::File, bool)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+        if std::fs::metadata(path).is_ok_and(|meta| meta.file_type().is_fifo()) {
+            let file = std::fs::File::options()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(path)?;
+            return Ok((file, true));
+        }
+    }
+    Ok((std::fs::File::open(path)?, false))
+}
+
+/// How long a FIFO with no writer is given for one to open it (`ws2sim run f & cat s
+/// > f` starts both at once).
+const FIFO_WRITER_WAIT_MS: u32 = 1_000;
+
+/// Reads a file opened without blocking as if it blocked: while a FIFO's writer has
+/// written nothing yet, it waits a little and tries again; a FIFO no writer has opened
+/// reads as ended, which counts only once [`FIFO_WRITER_WAIT_MS`] have passed.
+struct WaitingReader {
+    file: std::fs::File,
+    fifo: bool,
+    read_any: bool,
+    waited_ms: u32,
+}
+
+impl Read for WaitingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            match self.file.read(buf) {
+                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                Ok(0) if self.fifo && !self.read_any && self.waited_ms < FIFO_WRITER_WAIT_MS => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                    self.waited_ms += 10;
+                }
+                other => {
+                    self.read_any |= other.as_ref().is_ok_and(|n| *n > 0);
+                    return other;
+                }
+            }
+        }
+    }
 }
 
 fn too_large(shown: &str, size: u64, kind: FileKind) -> ScenarioError {
