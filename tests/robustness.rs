@@ -321,7 +321,10 @@ fn a_fifo_is_read_while_written_and_refused_without_a_writer() {
         // The message as one line (the report wraps it).
         let stderr = text(&out.stderr).replace("\n  \u{2502} ", " ");
         assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
-        assert!(stderr.contains("no process had open for writing"), "{stderr}");
+        assert!(
+            stderr.contains("no process had open for writing"),
+            "{stderr}"
+        );
     }
     let lesson = std::fs::read_to_string("scenarios/teach/racy-refcount.ron").expect("read");
     let writer = std::thread::spawn(move || std::fs::write(&fifo, lesson));
