@@ -394,3 +394,25 @@ fn a_quoted_via_is_answered_with_the_san_form() {
     assert!(text.contains(r#"`San("sandrv")`"#), "{text}");
     assert!(scenario::load_str("via.ron", &file(r#"San("sandrv")"#)).is_ok());
 }
+
+/// One column per error: the headline's, in characters. A line with letters of more
+/// than one byte before the error does not get a second, byte-counted column in the
+/// excerpt's header.
+#[test]
+fn the_column_is_given_once_in_characters() {
+    let text = "Scenario(name: \"col\", about: \"x\", providers: [],\n    processes: [Process(name: \"\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\", threads: [Thread(name: \"t\", steps: [Sleep(-1)])])],\n)\n";
+    let error = scenario::load_bytes("col.ron", text.as_bytes().to_vec()).expect_err("refused");
+    let column = text
+        .lines()
+        .nth(1)
+        .expect("line 2")
+        .chars()
+        .position(|c| c == '-');
+    assert_eq!(error.line_column(), Some((2, column.expect("a minus") + 1)));
+    let plain = error.render_plain();
+    assert!(
+        plain.contains(&format!("col.ron:2:{}:", column.expect("a minus") + 1)),
+        "{plain}"
+    );
+    assert!(plain.contains("\u{256d}\u{2500}[col.ron]\n"), "{plain}");
+}

@@ -512,7 +512,7 @@ fn ron_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 /// Prints a file's error (miette's report on a terminal, plain text otherwise); exit 2.
 fn report(error: scenario::ScenarioError) -> ExitCode {
     if std::io::stderr().is_terminal() {
-        eprintln!("{:?}", miette::Report::new(error));
+        eprintln!("{}", scenario::error::render_terminal(&error));
     } else {
         eprint!("{}", error.render_plain());
     }

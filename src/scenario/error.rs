@@ -253,7 +253,8 @@ impl ScenarioError {
 pub fn render_plain(diagnostic: &dyn Diagnostic, width: usize) -> String {
     let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
         .with_width(width)
-        .with_links(false);
+        .with_links(false)
+        .without_primary_span_start();
     let mut out = String::new();
     if handler.render_report(&mut out, diagnostic).is_err() {
         out = diagnostic.to_string();
@@ -265,6 +266,20 @@ pub fn render_plain(diagnostic: &dyn Diagnostic, width: usize) -> String {
     plain.truncate(plain.trim_end().len());
     plain.push('\n');
     plain
+}
+
+/// A diagnostic as a terminal shows it: miette's report in the terminal's colours
+/// (none under `NO_COLOR`). Like [`render_plain`], the excerpt's header names only the
+/// file: the line and column are the headline's, counted in characters (miette would
+/// count the column in bytes).
+pub fn render_terminal(diagnostic: &dyn Diagnostic) -> String {
+    let handler =
+        GraphicalReportHandler::new_themed(GraphicalTheme::default()).without_primary_span_start();
+    let mut out = String::new();
+    if handler.render_report(&mut out, diagnostic).is_err() {
+        out = diagnostic.to_string();
+    }
+    out
 }
 
 impl Diagnostic for ScenarioError {
