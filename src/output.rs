@@ -62,6 +62,9 @@ pub fn remove_pending() {
 
 /// Tries of a fresh temporary name before giving up (another process may race us).
 const TEMP_TRIES_MAX: u32 = 16;
+/// The most of the destination's name a temporary name repeats: with its dot, process
+/// id and suffix it stays within the 255 bytes a file name may have.
+const TEMP_NAME_BYTES_MAX: usize = 200;
 
 /// A file the command reads, and what it is for messages ("the scenario file").
 pub type Input = (PathBuf, &'static str);
@@ -180,6 +183,12 @@ fn begins_as_ours(head: &[u8]) -> bool {
 /// existing file).
 fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, File)> {
     let pid = std::process::id();
+    // A file name may be 255 bytes long: the temporary one keeps a part of a long name.
+    let mut kept = name.len().min(TEMP_NAME_BYTES_MAX);
+    while !name.is_char_boundary(kept) {
+        kept -= 1;
+    }
+    let name = &name[..kept];
     let mut last = None;
     for n in 0..TEMP_TRIES_MAX {
         let temp = dir.join(format!(".{name}.{pid}-{n}.tmp"));
@@ -393,6 +402,20 @@ mod tests {
             write_atomically("--output", &regular, b"new", &[]).expect("replaced");
             assert_eq!(fs::read_to_string(&regular).expect("read"), "new");
         }
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// A destination whose name is nearly as long as a name may be is written too (the
+    /// temporary name beside it is cut to fit).
+    #[test]
+    fn a_name_of_255_bytes_is_written() {
+        let dir = scratch("long-name");
+        let name = format!("{}.txt", "\u{e9}".repeat(125));
+        assert_eq!(name.len(), 254);
+        let out = dir.join(&name);
+        write_atomically("--output", &out, b"text", &[]).expect("written");
+        assert_eq!(fs::read_to_string(&out).expect("read"), "text");
+        assert!(leftovers(&dir).is_empty());
         let _ = fs::remove_dir_all(&dir);
     }
 

@@ -30,6 +30,43 @@ fn a_matching_run_exits_0_and_ends_with_a_replay_command() {
     );
 }
 
+/// A scenario file whose name begins with `-` (given after `--`) is named `./-x.ron` in
+/// the printed replay command, which would otherwise read it as an option; `-` itself
+/// (standard input) stays as it is.
+#[test]
+fn a_replay_command_never_names_a_file_as_an_option() {
+    use ws2sim::render::text::replay_command;
+    let schedule = sim::Schedule::new(vec![1, 0]);
+    let budget = ws2sim::run::BudgetOverride::default();
+    let command = replay_command("-x.ron", &schedule, &[], &budget);
+    assert!(
+        command.starts_with("ws2sim replay ./-x.ron --schedule "),
+        "{command}"
+    );
+    let command = replay_command("-", &schedule, &[], &budget);
+    assert!(
+        command.starts_with("ws2sim replay - --schedule "),
+        "{command}"
+    );
+    let dir = common::Scratch::new("dash-name");
+    let lesson = std::fs::read_to_string("scenarios/teach/two-startups-two-cleanups.ron");
+    dir.file("-x.ron", lesson.expect("read"));
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+            .args(args)
+            .current_dir(&dir.0)
+            .output()
+            .expect("runs")
+    };
+    let out = run(&["run", "--", "-x.ron"]);
+    let text = stdout(&out);
+    let replay = text.lines().last().and_then(|l| l.split("replay: ").nth(1));
+    let words: Vec<&str> = replay.expect("a replay command").split(' ').collect();
+    assert_eq!(words[..3], ["ws2sim", "replay", "./-x.ron"]);
+    let again = run(&words[1..]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+}
+
 #[test]
 fn a_mutant_that_breaks_an_unexpected_contract_exits_1() {
     let out = ws2sim(&[

@@ -609,9 +609,15 @@ pub fn replay_command(
     overrides: &[(String, String)],
     budget: &BudgetOverride,
 ) -> String {
+    // A file whose name begins with `-` would be read as an option: `./-x.ron`.
+    let path = match path {
+        "-" => path.to_string(),
+        _ if path.starts_with('-') => format!("./{path}"),
+        _ => path.to_string(),
+    };
     let mut command = format!(
         "ws2sim replay {} --schedule {}",
-        crate::words::shell_word(path),
+        crate::words::shell_word(&path),
         schedule.to_token()
     );
     for (provider, model) in overrides {
