@@ -199,6 +199,11 @@ fn edited_and_resealed_documents_are_refused_by_their_fields() {
         },
         "header.pct_steps",
     );
+    // A part says it dropped end states only once it keeps as many as it may.
+    refused(
+        |d| d[0]["tally"]["end_states_capped"] = true.into(),
+        "tally.end_states",
+    );
 }
 
 /// PCT draws its change points among the decisions of the scenario's own seeded run;

@@ -117,6 +117,10 @@ pub struct Report {
     pub header: Header,
     pub schedules: u64,
     pub distinct_end_states: u64,
+    /// The sweep met more distinct end states than it counts
+    /// ([`crate::explore::tally::END_STATES_MAX`]): `distinct_end_states` is a lower
+    /// bound.
+    pub distinct_end_states_capped: bool,
     pub failing: u64,
     /// Each way schedules ended (completed, deadlock, budget exhausted) that some did.
     pub endings: Vec<EndingLine>,
@@ -161,6 +165,7 @@ impl Report {
             header,
             schedules: tally.schedules,
             distinct_end_states: tally.end_states.len() as u64,
+            distinct_end_states_capped: tally.end_states_capped,
             failing: tally.failing,
             endings,
             contracts,
@@ -252,9 +257,14 @@ impl Report {
                 .collect();
             let _ = writeln!(out, "model files: {}", files.join(", "));
         }
+        let or_more = if self.distinct_end_states_capped {
+            " or more (counting stops there)"
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
-            "schedules: {} · distinct end states: {} · failing: {}",
+            "schedules: {} · distinct end states: {}{or_more} · failing: {}",
             self.schedules, self.distinct_end_states, self.failing
         );
         let _ = writeln!(out, "endings: {}", self.endings_line());

@@ -15,6 +15,19 @@ use super::endings::{Endings, UnitEndings};
 use super::runner::{Divergence, Summary};
 use crate::scenario::Ending;
 
+/// The most distinct end states a tally or a unit log keeps (the smallest hashes): a
+/// sweep of many runs that nearly all end apart would otherwise hold one per run (a
+/// shard document too). Past it, the count is a lower bound and the report says so.
+#[cfg(not(test))]
+pub const END_STATES_MAX: usize = 1 << 22;
+/// Small in unit tests, to reach it.
+#[cfg(test)]
+pub const END_STATES_MAX: usize = 4096;
+
+fn is_false(value: &bool) -> bool {
+    !value
+}
+
 /// Counts over runs with known global indices.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,8 +35,13 @@ pub struct Tally {
     pub schedules: u64,
     /// Schedules with at least one violation.
     pub failing: u64,
-    /// Hashes of the distinct end states.
+    /// Hashes of the distinct end states: all of them, or the [`END_STATES_MAX`]
+    /// smallest (whatever the order runs and parts came in).
     pub end_states: BTreeSet<u64>,
+    /// More distinct end states were met than [`END_STATES_MAX`]: `end_states` holds
+    /// the smallest.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub end_states_capped: bool,
     /// Each violated contract and the first run that violated it.
     pub contracts: BTreeMap<String, u64>,
     /// The first failing run.
@@ -99,6 +117,7 @@ impl Tally {
         self.endings.record(run, summary.ending);
         if recent.is_new(summary.end_state) {
             self.end_states.insert(summary.end_state);
+            self.keep_end_states();
         }
         if !summary.failed() {
             return;
@@ -107,6 +126,15 @@ impl Tally {
         self.first_failure = Some(self.first_failure.map_or(run, |first| first.min(run)));
         for contract in &summary.violated {
             note_first(&mut self.contracts, contract, run);
+        }
+    }
+
+    /// Keeps the [`END_STATES_MAX`] smallest end states (a state dropped is larger than
+    /// all of them, and stays out: those kept only get smaller).
+    fn keep_end_states(&mut self) {
+        while self.end_states.len() > END_STATES_MAX {
+            self.end_states.pop_last();
+            self.end_states_capped = true;
         }
     }
 
@@ -126,6 +154,8 @@ impl Tally {
         self.failing += other.failing;
         self.endings.absorb(&other.endings);
         self.end_states.extend(other.end_states);
+        self.end_states_capped |= other.end_states_capped;
+        self.keep_end_states();
         for (contract, run) in other.contracts {
             note_first(&mut self.contracts, &contract, run);
         }
@@ -201,8 +231,12 @@ pub struct UnitLog {
     pub schedules: u64,
     /// Whether the subtree was searched to its end (not stopped by the cap).
     pub complete: bool,
-    /// Each distinct end state and the first index (within the unit) that reached it.
+    /// Each distinct end state and the first index (within the unit) that reached it:
+    /// all of them, or the [`END_STATES_MAX`] smallest.
     pub end_states: BTreeMap<u64, u64>,
+    /// More distinct end states were met than [`END_STATES_MAX`].
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub end_states_capped: bool,
     /// Failing indices within the unit, as `(start, length)` ranges.
     pub failing: Vec<(u64, u64)>,
     pub contracts: BTreeMap<String, u64>,
@@ -239,6 +273,10 @@ impl UnitLog {
             });
         }
         self.end_states.entry(summary.end_state).or_insert(index);
+        if self.end_states.len() > END_STATES_MAX {
+            self.end_states.pop_last();
+            self.end_states_capped = true;
+        }
         if !summary.failed() {
             return;
         }
@@ -275,6 +313,8 @@ impl UnitLog {
                 .filter(|(_, first)| **first < keep)
                 .map(|(state, _)| *state)
                 .collect(),
+            // A capped unit may have dropped states its first `keep` schedules met.
+            end_states_capped: self.end_states_capped,
             contracts: self
                 .contracts
                 .iter()
@@ -361,6 +401,53 @@ mod tests {
             steps: 1,
             ending: crate::scenario::Ending::Completed,
         }
+    }
+
+    /// Past the cap a tally keeps the smallest end states and says it dropped some:
+    /// the same ones in whatever order runs and parts come, so the count is one lower
+    /// bound for any number of jobs or shards.
+    #[test]
+    fn past_the_cap_the_smallest_end_states_are_kept_in_any_order() {
+        let states: Vec<u64> = (0..10_000u64)
+            .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+            .collect();
+        let part = |runs: &[u64]| {
+            let mut tally = Tally::default();
+            let mut recent = RecentStates::new();
+            for (run, state) in runs.iter().enumerate() {
+                tally.record(run as u64, &summary(*state, false), &mut recent);
+            }
+            tally
+        };
+        let whole = part(&states);
+        let mut smallest = states.clone();
+        smallest.sort_unstable();
+        smallest.truncate(END_STATES_MAX);
+        assert!(whole.end_states_capped);
+        assert_eq!(
+            whole.end_states.iter().copied().collect::<Vec<_>>(),
+            smallest
+        );
+        let reversed: Vec<u64> = states.iter().rev().copied().collect();
+        let (a, b) = reversed.split_at(7_000);
+        let joined = part(b).absorb(part(a));
+        assert_eq!(joined.end_states, whole.end_states);
+        assert!(joined.end_states_capped);
+        // Below the cap nothing is dropped, and nothing is said.
+        let few = part(&states[..END_STATES_MAX]);
+        assert_eq!(few.end_states.len(), END_STATES_MAX);
+        assert!(!few.end_states_capped);
+        // A unit log keeps as a tally does, and its tally says it dropped some.
+        let mut unit = UnitLog::new(0);
+        for state in &states {
+            unit.record(&summary(*state, false), Vec::new);
+        }
+        assert!(unit.end_states_capped);
+        assert_eq!(
+            unit.end_states.keys().copied().collect::<Vec<_>>(),
+            smallest
+        );
+        assert!(unit.tally(10, 0).end_states_capped);
     }
 
     #[test]
