@@ -14,7 +14,11 @@ pub struct ModelChoice {
 pub const MODEL_CHOICES: &[ModelChoice] = &[
     ModelChoice {
         topic: "NSPv2 hosting",
-        choice: "An NSPv2 provider runs in the process that advertises it; each client process gets one session there, opened by NSPv2Startup at its first lookup and ended once, by NSPv2Cleanup at its final WSACleanup or by NSPv2ClientSessionRundown when it ends without one. A host's final WSACleanup ends its advertisements as WSAUnadvertiseProvider would; a session that opens while its host withdraws the provider is run down at once, like the others.",
+        choice: "An NSPv2 provider runs in the process that advertises it; each client process gets one session there, opened by NSPv2Startup at its first lookup and ended once, by NSPv2Cleanup at its final WSACleanup or by NSPv2ClientSessionRundown when it ends without one. A host's final WSACleanup ends its advertisements as WSAUnadvertiseProvider would; a session that opens while its host withdraws the provider is run down at once, like the others. The host serves its requests in the order they came, and a session stays in its table until the host runs its end: a lookup asked for just before the final WSACleanup is served on the open session.",
+    },
+    ModelChoice {
+        topic: "WSAStartup versions",
+        choice: "WSAStartup accepts the versions 2.0 to 2.2 and fails any other with WSAVERNOTSUPPORTED. Windows also accepts 1.x and answers a request above 2.2 with 2.2; no clean-up rule depends on the version, so scenarios keep to the three that matter.",
     },
     ModelChoice {
         topic: "Layered sockets",

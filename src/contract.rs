@@ -426,7 +426,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[NspV2Cleanup, NspV2ClientSessionRundown],
         source: "000 (and 001 for NSPv2ClientSessionRundown): \"If the NSPv2Cleanup function isn't implemented, then calls to that function should be intercepted by a stub function that returns WSAEOPNOTSUPP. The NSPv2 function pointer to the unimplemented NSPv2Cleanup function in the NSPV2_ROUTINE structure should point be to the stub function.\" 000: \"The NSPv2Startup, NSPv2ClientSessionRundown, and NSPv2Cleanup functions are optional, dependent on the requirements of the NSPv2 provider.\"",
         model_choice: Some(
-            "ws2_32 checks only the three lookup routines (WSAAdvertiseProvider fails with WSAEINVAL without them) and calls the others through the table as given: a NULL entry is an access violation that ends the host, and every session dies with it.",
+            "ws2_32 checks only the three lookup routines (WSAAdvertiseProvider fails with WSAEINVAL without them) and calls the others through the table as given: a NULL entry is an access violation that ends the host, and every session dies with it. Which provider \"requires\" an optional routine (000: optional, \"dependent on the requirements of the NSPv2 provider\") is read as: one whose NSPv2Startup keeps a block for a session requires the routines that end that session, as nothing else would free it.",
         ),
         errata: &[
             "001 says WSAEOPNOTSUPP \"can also be returned if the specified dwControlCode is an unrecognized command\": NSPv2ClientSessionRundown has no dwControlCode parameter (a sentence copied from another NSPv2 page).",
