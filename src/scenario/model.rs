@@ -530,9 +530,10 @@ pub enum SpiCall {
     },
     /// NSPv2Startup: the thread acts as an NSPv2 host and keeps the session argument.
     NSPv2Startup,
-    /// NSPv2Cleanup with the argument of the thread's last NSPv2Startup (seed 000).
+    /// NSPv2Cleanup with the argument of the process's latest `Spi` NSPv2Startup on that
+    /// provider not yet ended by such a step, NULL when none is left (seed 000).
     NSPv2Cleanup,
-    /// NSPv2ClientSessionRundown with the argument of the last NSPv2Startup (seed 001).
+    /// NSPv2ClientSessionRundown with an argument taken as for NSPv2Cleanup (seed 001).
     NSPv2ClientSessionRundown,
 }
 
