@@ -416,3 +416,21 @@ fn the_column_is_given_once_in_characters() {
     );
     assert!(plain.contains("\u{256d}\u{2500}[col.ron]\n"), "{plain}");
 }
+
+/// Lines that end in a `\r` alone (old Mac files) are lines too: the error is placed and
+/// quoted as in the same file with `\n` (a `\r` printed raw would move the cursor back).
+#[test]
+fn a_file_whose_lines_end_in_a_return_alone_is_placed_by_its_lines() {
+    let text = "Scenario(\n    name: \"cr\",\n    about: \"x\",\n    providers: [],\n    processes: [Process(name: \"a\", threads: [Thread(name: \"t\", steps: [Sleep(-1)])])],\n)\n";
+    let unix = scenario::load_bytes("cr.ron", text.as_bytes().to_vec()).expect_err("refused");
+    let mac = text.replace('\n', "\r");
+    let old = scenario::load_bytes("cr.ron", mac.into_bytes()).expect_err("refused");
+    assert_eq!(old.line_column(), unix.line_column());
+    assert_eq!(old.line_column().map(|(line, _)| line), Some(5));
+    let plain = old.render_plain();
+    assert!(
+        plain.contains(" 5 \u{2502}     processes: [Process("),
+        "{plain}"
+    );
+    assert!(!plain.contains('\r'), "{plain:?}");
+}

@@ -118,12 +118,9 @@ impl Problem {
                     .map_or(0, |l| l.trim_end().len());
         }
         let (line, column) = line_column(text, start);
-        let line_start = text
-            .get(..start)
-            .and_then(|s| s.rfind('\n'))
-            .map_or(0, |i| i + 1);
+        let line_start = text.get(..start).map_or(0, start_of_last_line);
         let line_text = text.get(line_start..).unwrap_or("");
-        let line_text = line_text.split('\n').next().unwrap_or("");
+        let line_text = line_text.split(['\n', '\r']).next().unwrap_or("");
         let snippet = line_text.chars().nth(MAX_SNIPPET_LINE).is_none();
         Problem {
             file: file.to_string(),
@@ -323,13 +320,25 @@ impl Diagnostic for ScenarioError {
     }
 }
 
-/// 1-based line and column (in chars, as ron counts them) of byte `offset`.
+/// 1-based line and column (in chars) of byte `offset`. Lines end at `\n`, `\r\n`, or a
+/// `\r` alone (old Mac files), as the report's excerpt shows them.
 pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset).unwrap_or(text);
-    let line = 1 + before.bytes().filter(|&b| b == b'\n').count();
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let bytes = before.as_bytes();
+    let lone_returns = bytes
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\r' && text.as_bytes().get(i + 1) != Some(&b'\n'))
+        .count();
+    let line = 1 + bytes.iter().filter(|&&b| b == b'\n').count() + lone_returns;
+    let line_start = start_of_last_line(before);
     let column = 1 + before.get(line_start..).map_or(0, |s| s.chars().count());
     (line, column)
+}
+
+/// Where the last line of `text` begins (after its last `\n` or `\r`).
+fn start_of_last_line(text: &str) -> usize {
+    text.rfind(['\n', '\r']).map_or(0, |i| i + 1)
 }
 
 /// Byte offset of a 1-based line and char column (clamped to the text).

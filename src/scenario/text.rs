@@ -86,17 +86,27 @@ fn check(c: &mut Checker<'_>, path: &[PathSeg<'_>], value: &str, rule: Rule) {
 /// length in UTF-8 (`?`, `¿` or U+FFFD), so that the quote moves nothing on the
 /// terminal and every offset into the text still holds.
 pub(crate) fn quotable(text: &str) -> String {
-    text.chars()
-        .map(|ch| match ch {
-            '\n' | '\r' | '\t' => ch,
-            _ if unprintable(ch) => match ch.len_utf8() {
-                1 => '?',
-                2 => '\u{BF}',
-                _ => '\u{FFFD}',
-            },
-            _ => ch,
+    let mut chars = text.chars().peekable();
+    std::iter::from_fn(|| {
+        let ch = chars.next()?;
+        // A `\r` alone ends a line (old Mac files): printed, it would move the cursor back
+        // over the line instead.
+        Some(if ch == '\r' && chars.peek() != Some(&'\n') {
+            '\n'
+        } else {
+            ch
         })
-        .collect()
+    })
+    .map(|ch| match ch {
+        '\n' | '\r' | '\t' => ch,
+        _ if unprintable(ch) => match ch.len_utf8() {
+            1 => '?',
+            2 => '\u{BF}',
+            _ => '\u{FFFD}',
+        },
+        _ => ch,
+    })
+    .collect()
 }
 
 /// Whether printing `ch` could drive a terminal or hide text: a control character, or
