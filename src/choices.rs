@@ -14,7 +14,7 @@ pub struct ModelChoice {
 pub const MODEL_CHOICES: &[ModelChoice] = &[
     ModelChoice {
         topic: "NSPv2 hosting",
-        choice: "An NSPv2 provider runs in the process that advertises it; each client process gets one session there, opened by NSPv2Startup at its first lookup and ended once, by NSPv2Cleanup at its final WSACleanup or by NSPv2ClientSessionRundown when it ends without one. A host's final WSACleanup ends its advertisements as WSAUnadvertiseProvider would; a session that opens while its host withdraws the provider is run down at once, like the others. The host serves its requests in the order they came, and a session stays in its table until the host runs its end: a lookup asked for just before the final WSACleanup is served on the open session.",
+        choice: "An NSPv2 provider runs in the process that advertises it; each client process gets one session there, opened by NSPv2Startup at its first lookup and ended once, by NSPv2Cleanup at its final WSACleanup or by NSPv2ClientSessionRundown when it ends without one. A host's final WSACleanup ends its advertisements as WSAUnadvertiseProvider would; a session that opens while its host withdraws the provider is run down at once, like the others. The host serves its requests in the order they came, and a session stays in its table until the host runs its end: a lookup asked for just before the final WSACleanup is served on the open session. A final WSACleanup ends the sessions and advertisements there were when its count reached 0, not those of a WSAStartup another thread made meanwhile; and a provider whose withdrawal is still under way is still advertised (WSAAdvertiseProvider fails with WSAEINVAL until it is over).",
     },
     ModelChoice {
         topic: "WSAStartup versions",
@@ -66,7 +66,7 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
     },
     ModelChoice {
         topic: "closesocket with I/O pending",
-        choice: "WSPCloseSocket aborts the socket's pending operations with WSA_OPERATION_ABORTED and notifies as a completion would (event, routine or port); only the final WSPCleanup cancels silently.",
+        choice: "WSPCloseSocket aborts the socket's pending operations with WSA_OPERATION_ABORTED and notifies as a completion would (event, routine or port); only the final WSPCleanup cancels silently. Once a SAN provider's final WSPCleanup has begun, WSPCloseSocket leaves the pending operations to it.",
     },
     ModelChoice {
         topic: "Socket handles at the final WSACleanup",

@@ -44,6 +44,11 @@ pub fn serving(cx: &Cx, provider: ProviderIx) -> bool {
         .is_some_and(|advert| !advert.withdrawn)
 }
 
+/// Whether `provider` is advertised at all: served, or still being withdrawn.
+pub fn advertised(cx: &Cx, provider: ProviderIx) -> bool {
+    cx.world.borrow().nshost.adverts.contains_key(&provider)
+}
+
 /// Whether this process hosts `provider` and still serves it.
 pub fn hosted_here(cx: &Cx, provider: ProviderIx) -> bool {
     let world = cx.world.borrow();
@@ -52,6 +57,33 @@ pub fn hosted_here(cx: &Cx, provider: ProviderIx) -> bool {
         .adverts
         .get(&provider)
         .is_some_and(|advert| advert.host == cx.pid && !advert.withdrawn)
+}
+
+/// What a final WSACleanup of this process ends, taken when its count reaches 0: the
+/// advertisements it hosts and still serves (each known by its RPC thread: one made
+/// later, after another WSAStartup, is not this clean-up's), and its client sessions.
+pub struct Owned {
+    adverts: Vec<(ProviderIx, sim::TaskId)>,
+    sessions: Vec<(ProviderIx, SessionArg)>,
+}
+
+/// Takes what a final WSACleanup beginning now ends ([`Owned`]).
+pub fn owned_by_final_cleanup(cx: &Cx) -> Owned {
+    let world = cx.world.borrow();
+    let adverts = world.nshost.adverts.iter();
+    let hosted = adverts
+        .clone()
+        .filter(|(_, advert)| advert.host == cx.pid && !advert.withdrawn)
+        .map(|(provider, advert)| (*provider, advert.rpc))
+        .collect();
+    let sessions = adverts
+        .filter(|(_, advert)| !advert.ending.contains(&cx.pid))
+        .filter_map(|(provider, advert)| advert.sessions.get(&cx.pid).map(|a| (*provider, *a)))
+        .collect();
+    Owned {
+        adverts: hosted,
+        sessions,
+    }
 }
 
 /// The providers this process hosts and still serves.
@@ -117,16 +149,24 @@ async fn wait_reply(cx: &Cx, provider: ProviderIx, id: u32) -> Reply {
 }
 
 /// The client's final WSACleanup: each of its sessions ends with NSPv2Cleanup, and the
-/// client waits for the host to have sent it.
-pub async fn end_sessions(cx: &Cx) {
-    let mine: Vec<(ProviderIx, SessionArg)> = {
-        let world = cx.world.borrow();
-        let adverts = world.nshost.adverts.iter();
-        adverts
-            .filter(|(_, advert)| !advert.ending.contains(&cx.pid))
-            .filter_map(|(provider, advert)| advert.sessions.get(&cx.pid).map(|a| (*provider, *a)))
-            .collect()
-    };
+/// client waits for the host to have sent it; then, as a host, its advertisements end
+/// as WSAUnadvertiseProvider would end them (model choice). Only what it took as its
+/// count reached 0 ([`owned_by_final_cleanup`]), and what is still the same then.
+pub async fn final_cleanup(cx: &Cx, owned: Owned) {
+    end_sessions(cx, owned.sessions).await;
+    for (provider, rpc) in owned.adverts {
+        let same = {
+            let world = cx.world.borrow();
+            let advert = world.nshost.adverts.get(&provider);
+            advert.is_some_and(|advert| advert.rpc == rpc && !advert.withdrawn)
+        };
+        if same {
+            withdraw(cx, provider).await;
+        }
+    }
+}
+
+async fn end_sessions(cx: &Cx, mine: Vec<(ProviderIx, SessionArg)>) {
     let me = cx.sim.current();
     for (provider, arg) in mine {
         let keep = cx.behaviour(provider).nspv2.host.ended_session == EndedSession::Keep;
@@ -184,7 +224,17 @@ pub async fn withdraw(cx: &Cx, provider: ProviderIx) {
         return;
     };
     cx.sim.unpark(rpc);
-    while cx.world.borrow().nshost.adverts.contains_key(&provider) {
+    // Until this advertisement's RPC thread has stopped: another thread may advertise
+    // the provider again as soon as it has.
+    let ours = |cx: &Cx| {
+        let world = cx.world.borrow();
+        world
+            .nshost
+            .adverts
+            .get(&provider)
+            .is_some_and(|advert| advert.rpc == rpc)
+    };
+    while ours(cx) {
         cx.wait(WaitFor::NsRpcStop).await;
     }
 }

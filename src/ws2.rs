@@ -58,6 +58,7 @@ pub async fn cleanup(cx: &Cx) {
         // now on: another thread may start Winsock again while it runs (its WSAStartup
         // and its own final WSACleanup must not see them). Catalog order: providers by
         // the position of their first catalog entry.
+        let hosted = crate::nshost::owned_by_final_cleanup(cx);
         let (started, nsp_started) = {
             let mut world = cx.world.borrow_mut();
             let ws2 = &mut world.procs[cx.pid as usize].ws2;
@@ -78,7 +79,7 @@ pub async fn cleanup(cx: &Cx) {
             }
             unload(cx, provider).await;
         }
-        namespace::final_cleanup(cx, nsp_started).await;
+        namespace::final_cleanup(cx, nsp_started, hosted).await;
     }
     let detail = Detail::Count {
         before,

@@ -379,6 +379,27 @@ fn session_key(process: Pid, call: &Call) -> Option<SessionKey> {
 fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
     let mut table: SmallMap<SessionKey, Session> = SmallMap::new();
     let mut ended: SmallMap<Pid, u64> = SmallMap::new();
+    // A host's final WSACleanup takes the advertisements it ends when its count
+    // reaches 0, as its call begins: one made later, after another thread's WSAStartup,
+    // is a later clean-up's. So the calls of final clean-ups are found first, and each
+    // host's advertisements followed from WSAAdvertiseProvider to what ends them.
+    let final_cleanups: SmallMap<usize, ()> = facts
+        .events
+        .iter()
+        .filter_map(|event| match &event.kind {
+            EventKind::Return {
+                id,
+                detail: Detail::Count { last: true, .. },
+                ..
+            } => match facts.call_of(*id) {
+                Some((call, Call::WSACleanup)) => Some((call, ())),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    let mut advertised: SmallMap<(Pid, ProviderIx), ()> = SmallMap::new();
+    let mut taken: SmallMap<usize, Vec<ProviderIx>> = SmallMap::new();
     for (index, event) in facts.events.iter().enumerate() {
         match &event.kind {
             EventKind::Return {
@@ -389,16 +410,23 @@ fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
             } => {
                 let call = match facts.call_of(*id) {
                     Some((_, call @ Call::NSPv2Startup { .. })) => call,
+                    Some((_, Call::WSAAdvertiseProvider { provider, .. })) if *ret == NO_ERROR => {
+                        advertised.insert((event.process, *provider), ());
+                        continue;
+                    }
                     Some((_, Call::WSAUnadvertiseProvider { provider, .. }))
                         if *ret == NO_ERROR =>
                     {
-                        withdrawn(facts, index, &mut table, Some(*provider), rule, report);
+                        advertised.remove(&(event.process, *provider));
+                        withdrawn(facts, index, &mut table, *provider, rule, report);
                         continue;
                     }
-                    Some((_, Call::WSACleanup))
+                    Some((call, Call::WSACleanup))
                         if matches!(detail, Detail::Count { last: true, .. }) =>
                     {
-                        withdrawn(facts, index, &mut table, None, rule, report);
+                        for provider in taken.remove(&call).unwrap_or_default() {
+                            withdrawn(facts, index, &mut table, provider, rule, report);
+                        }
                         continue;
                     }
                     _ => continue,
@@ -413,6 +441,18 @@ fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                 }
             }
             EventKind::Call { call, .. } => {
+                if final_cleanups.contains_key(&index) {
+                    let host = event.process;
+                    let mine: Vec<(Pid, ProviderIx)> = advertised
+                        .iter()
+                        .map(|(key, _)| *key)
+                        .filter(|(pid, _)| *pid == host)
+                        .collect();
+                    for key in &mine {
+                        advertised.remove(key);
+                    }
+                    taken.insert(index, mine.into_iter().map(|(_, p)| p).collect());
+                }
                 let Some(key) = session_key(event.process, call) else {
                     continue;
                 };
@@ -451,22 +491,22 @@ fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
     }
 }
 
-/// The host of event `index` withdrew `provider` (WSAUnadvertiseProvider), or every
-/// provider it hosts (its final WSACleanup): by then each of their sessions has ended
-/// (run down if need be), one opened while the host withdrew included (seed 000:
-/// every NSPv2Startup has its end).
+/// The host of event `index` withdrew `provider` (WSAUnadvertiseProvider, or its final
+/// WSACleanup for each provider it took): by then each of its sessions has ended (run
+/// down if need be), one opened while the host withdrew included (seed 000: every
+/// NSPv2Startup has its end).
 fn withdrawn(
     facts: &Facts,
     index: usize,
     table: &mut SmallMap<SessionKey, Session>,
-    provider: Option<ProviderIx>,
+    provider: ProviderIx,
     rule: SessionRule,
     report: &mut Report,
 ) {
     let host = facts.events[index].process;
-    let theirs = table.iter_mut().filter(|(key, _)| {
-        key.0 == host && key.3 == Client::Ws2 && provider.is_none_or(|p| p == key.1)
-    });
+    let theirs = table
+        .iter_mut()
+        .filter(|(key, _)| key.0 == host && key.3 == Client::Ws2 && provider == key.1);
     for (key, session) in theirs {
         if rule != SessionRule::EndsOnce {
             continue;

@@ -416,6 +416,15 @@ impl Cx {
             })
     }
 
+    /// Whether a final clean-up of `provider` in this process owns its pending
+    /// operations now ([`Cx::begin_cleanup`]).
+    pub fn cleanup_owns(&self, provider: ProviderIx) -> bool {
+        self.touch_instance(provider, Part::Started, false);
+        let world = self.world.borrow();
+        let instance = world.procs[self.pid as usize].instances.get(&provider);
+        instance.is_some_and(|i| i.cleanup_owns_pending)
+    }
+
     /// A final clean-up of `provider` begins: it owns the process's pending
     /// operations on it until [`Cx::end_cleanup`].
     pub fn begin_cleanup(&self, provider: ProviderIx) {

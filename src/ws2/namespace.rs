@@ -162,7 +162,7 @@ async fn ensure_started(cx: &Cx, provider: ProviderIx, generation: u32) -> bool 
 /// providers: NSPCleanup and FreeLibrary for each v1 provider, NSPv2Cleanup for each
 /// session; a host's advertisements end too (model choice: as WSAUnadvertiseProvider).
 /// `taken`: the v1 providers started, taken from ws2_32's state when the count reached 0.
-pub async fn final_cleanup(cx: &Cx, taken: SmallMap<ProviderIx, u32>) {
+pub async fn final_cleanup(cx: &Cx, taken: SmallMap<ProviderIx, u32>, hosted: nshost::Owned) {
     let started: Vec<(ProviderIx, u32)> = {
         let world = cx.world.borrow();
         let mut started: Vec<_> = taken.into_iter().collect();
@@ -178,10 +178,7 @@ pub async fn final_cleanup(cx: &Cx, taken: SmallMap<ProviderIx, u32>) {
         }
         super::unload(cx, provider).await;
     }
-    nshost::end_sessions(cx).await;
-    for provider in nshost::hosted_by(cx) {
-        nshost::withdraw(cx, provider).await;
-    }
+    nshost::final_cleanup(cx, hosted).await;
 }
 
 /// An `Advertise` step: the host loads the provider's DLL and hands ws2_32 its
@@ -198,7 +195,10 @@ pub async fn advertise(cx: &Cx, provider: ProviderIx) {
         providers::free_library(cx, provider).await;
         return;
     }
-    if required_missing || nshost::serving(cx, provider) {
+    // A provider whose withdrawal is still under way (another thread's
+    // WSAUnadvertiseProvider or final WSACleanup) is still advertised: its sessions are
+    // being run down and its RPC thread has not stopped (model choice).
+    if required_missing || nshost::advertised(cx, provider) {
         leave(cx, id, SOCKET_ERROR, Some(WSAEINVAL), Detail::None).await;
         providers::free_library(cx, provider).await;
         return;
