@@ -86,16 +86,6 @@ pub fn owned_by_final_cleanup(cx: &Cx) -> Owned {
     }
 }
 
-/// The providers this process hosts and still serves.
-pub fn hosted_by(cx: &Cx) -> Vec<ProviderIx> {
-    let world = cx.world.borrow();
-    let adverts = world.nshost.adverts.iter();
-    adverts
-        .filter(|(_, advert)| advert.host == cx.pid && !advert.withdrawn)
-        .map(|(provider, _)| *provider)
-        .collect()
-}
-
 /// Makes this process the host of `provider` (WSAAdvertiseProvider succeeded): starts
 /// its RPC thread.
 pub fn advertise(cx: &Cx, provider: ProviderIx) {
