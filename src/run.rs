@@ -471,13 +471,27 @@ pub fn run_end(world: &World, outcome: &Outcome) -> RunEnd {
             limit: *steps,
         },
         // Every process has ended: what waits past time_max is only a fault with nothing
-        // left to act on (it never fires), not a run cut short.
-        Outcome::TimeExhausted { .. } if world.procs.iter().all(|p| !p.alive) => RunEnd::Completed,
+        // left to act on (it never fires), not a run cut short; unless the network still
+        // has data to deliver (closed sockets' lingering data, whose delivery
+        // `wsp.cleanup.lingering_data_sent` looks for), which the budget cut off.
+        Outcome::TimeExhausted { .. }
+            if world.procs.iter().all(|p| !p.alive) && !deliveries_pending(world) =>
+        {
+            RunEnd::Completed
+        }
         Outcome::TimeExhausted { .. } => RunEnd::BudgetExhausted {
             budget: "time_max",
             limit: budget.time_max,
         },
     }
+}
+
+/// Whether the network still holds data in flight to some socket.
+fn deliveries_pending(world: &crate::world::World) -> bool {
+    let sockets = world.procs.iter().flat_map(|p| p.sockets.iter());
+    sockets
+        .into_iter()
+        .any(|(_, sock)| !sock.in_flight.is_empty())
 }
 
 /// A replayed schedule longer than the run it drove: its last decisions were not used.

@@ -833,3 +833,32 @@ fn lessons_print_in_the_terminal() {
     assert!(answered.contains("```answer") && !answered.contains("<details>"));
     assert_eq!(ws2sim(&["lesson", "99"]).status.code(), Some(2));
 }
+
+/// `diff` refuses two models for one provider in run B, as `--provider-model` does, and
+/// shows a model file's path escaped, never as raw terminal codes.
+#[test]
+fn diff_refuses_a_provider_swapped_twice_and_escapes_model_paths() {
+    let lesson = "scenarios/teach/racy-refcount.ron";
+    let twice = [
+        "diff",
+        lesson,
+        "--against-model",
+        "msafd=conforming",
+        "--against-model",
+        "msafd=racy_refcount",
+    ];
+    let out = ws2sim(&twice);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("more than once"), "{}", stderr(&out));
+    let dir = common::Scratch::new("diff-escape");
+    let model = std::fs::read_to_string("models/acme-tcp.ron").expect("a model file");
+    let path = dir.file("g\u{1b}[32mood.ron", model);
+    let swap = format!("msafd={path}");
+    let out = ws2sim(&["diff", lesson, "--against-model", &swap]);
+    assert!(!stdout(&out).contains('\u{1b}'), "{:?}", stdout(&out));
+    assert!(
+        stdout(&out).contains("\\u{1b}[32mood.ron"),
+        "{}",
+        stdout(&out)
+    );
+}

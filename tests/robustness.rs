@@ -537,3 +537,41 @@ fn a_giant_argument_is_quoted_clipped() {
         );
     }
 }
+
+/// A `time_max` that cuts off the network's delivery of a closed socket's lingering
+/// data, after every process has ended, is a budget cut, not a completed run that
+/// lost the data: the conforming provider is not blamed (`wsp.cleanup.lingering_data_sent`).
+#[test]
+fn a_time_budget_that_cuts_off_a_delivery_is_a_budget_cut() {
+    let text = r#"Scenario(
+        name: "late-delivery",
+        about: "Lingering data is due after the time budget.",
+        budget: Budget(time_max: 5),
+        latency: (6, 6),
+        providers: [Provider(name: "msafd", kind: Transport)],
+        catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+        processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+            Startup, Socket(name: "s", entry: 1001), Send(socket: "s", bytes: 10),
+            Close(socket: "s"), Cleanup,
+        ])])],
+    )"#;
+    let scenario = scenario::load_str("late.ron", text).expect("loads");
+    let cut = run(&scenario, &RunOptions::default()).expect("runs");
+    assert!(
+        matches!(
+            cut.end,
+            RunEnd::BudgetExhausted {
+                budget: "time_max",
+                ..
+            }
+        ),
+        "{:?}",
+        cut.end
+    );
+    assert!(cut.verdict.violations.is_empty());
+    let mut roomy = scenario.clone();
+    roomy.budget.time_max = 100;
+    let whole = run(&roomy, &RunOptions::default()).expect("runs");
+    assert_eq!(whole.end, RunEnd::Completed);
+    assert!(whole.verdict.violations.is_empty());
+}

@@ -60,6 +60,16 @@ fn schedule(token: Option<&str>, flag: &str) -> Result<Option<sim::Schedule>, St
 }
 
 pub fn diff(args: &DiffArgs) -> ExitCode {
+    // Run B swaps each provider once: a second `--against-model` for one would
+    // silently replace the first.
+    let mut named: Vec<&str> = args.against_model.iter().map(|(p, _)| p.as_str()).collect();
+    named.sort_unstable();
+    if let Some(pair) = named.windows(2).find(|pair| pair[0] == pair[1]) {
+        let twice = crate::scenario::escape_line(pair[0]);
+        return fail(&format!(
+            "--against-model names `{twice}` more than once: give each provider one model"
+        ));
+    }
     let mut overrides = args.provider_model.clone();
     overrides.extend(args.against_model.iter().cloned());
     let scenario = match load_with_models(&args.file, &overrides) {
@@ -161,7 +171,9 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
 fn describe(run: &run::Run, options: &RunOptions) -> String {
     let mut text = render::text::origin(run);
     for (provider, model) in &options.models {
-        let _ = write!(text, ", {provider}={model}");
+        // A model file's path is the user's text: shown escaped, as everywhere else.
+        let swap = crate::scenario::escape_line(&format!("{provider}={model}"));
+        let _ = write!(text, ", {swap}");
     }
     text
 }
