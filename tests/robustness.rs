@@ -575,3 +575,26 @@ fn a_time_budget_that_cuts_off_a_delivery_is_a_budget_cut() {
     assert_eq!(whole.end, RunEnd::Completed);
     assert!(whole.verdict.violations.is_empty());
 }
+
+/// A model file's `about` is held to a scenario's rule: at most 2,000 characters (each
+/// provider using the model kept its own copy: 1,000 providers and a 4 MB `about`
+/// took 8 GB), and no character that could drive the terminal.
+#[test]
+fn a_model_files_about_is_bounded_and_printable() {
+    let dir = Scratch::new("model-about");
+    for (about, why) in [
+        ("x".repeat(2_001), "the limit is 2000"),
+        ("a\u{1b}[2Jb".to_string(), "control character"),
+    ] {
+        let text = format!("Model(name: \"m\", kind: Transport, about: \"{about}\")\n");
+        let path = dir.file("m.ron", text);
+        let out = ws2sim(&["check", &path]);
+        let stderr = text_of(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(why), "{stderr}");
+    }
+}
+
+fn text_of(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).replace("\n  \u{2502} ", " ")
+}

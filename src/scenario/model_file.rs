@@ -41,6 +41,7 @@ pub fn load_model_str(file_name: &str, text: &str) -> Result<LoadedModel, Scenar
     })?;
     let mut c = Checker::new(file_name, &text);
     check_name(&mut c, &file.name);
+    super::text::model_about(&mut c, &file.about);
     let whose = format!("model `{}`", file.name);
     check_set(&mut c, &[Field("set")], file.kind, &file.set, &whose);
     c.finish().map_err(ScenarioError::Invalid)?;

@@ -143,6 +143,16 @@ pub(crate) fn hides_text(ch: char) -> bool {
     )
 }
 
+/// A model file's `about`: as long as a scenario's may be, and printable.
+pub(super) fn model_about(c: &mut Checker<'_>, about: &str) {
+    let rule = Rule {
+        what: "a model's `about`",
+        limit: MAX_ABOUT_CHARS,
+        multiline: true,
+    };
+    check(c, &[Field("about")], about, rule);
+}
+
 /// Every name and text of the scenario.
 pub(super) fn names(c: &mut Checker<'_>, sc: &Scenario) {
     let about = Rule {
