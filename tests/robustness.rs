@@ -192,6 +192,17 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// An error report as one line (the report wraps a long message).
+fn one_line(bytes: &[u8]) -> String {
+    text(bytes).replace("\n  \u{2502} ", " ")
+}
+
+/// Makes a FIFO at `path`; false where the system has no `mkfifo`.
+fn mkfifo(path: &Path) -> bool {
+    let made = std::process::Command::new("mkfifo").arg(path).status();
+    made.is_ok_and(|status| status.success())
+}
+
 #[test]
 fn budget_flags_end_the_run_with_exit_code_1_or_0_when_expected() {
     let dir = Scratch::new("budget");
@@ -283,8 +294,7 @@ fn output_writes_the_trace_and_never_the_scenario() {
 fn a_model_file_that_is_not_a_regular_file_is_refused_without_waiting() {
     let dir = Scratch::new("model-fifo");
     let fifo = dir.0.join("model.ron");
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-    if !made.is_ok_and(|status| status.success()) {
+    if !mkfifo(&fifo) {
         return; // no mkfifo here: the directory case below still runs elsewhere
     }
     std::fs::create_dir(dir.0.join("folder.ron")).expect("dir");
@@ -311,15 +321,14 @@ fn a_model_file_that_is_not_a_regular_file_is_refused_without_waiting() {
 fn a_fifo_is_read_while_written_and_refused_without_a_writer() {
     let dir = Scratch::new("fifo");
     let fifo = dir.0.join("scenario.ron");
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-    if !made.is_ok_and(|status| status.success()) {
+    if !mkfifo(&fifo) {
         return; // no mkfifo here
     }
     let path = fifo.display().to_string();
     for command in ["run", "check", "merge"] {
         let out = ws2sim(&[command, &path]);
         // The message as one line (the report wraps it).
-        let stderr = text(&out.stderr).replace("\n  \u{2502} ", " ");
+        let stderr = one_line(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
         assert!(
             stderr.contains("no process had open for writing"),
@@ -589,12 +598,8 @@ fn a_model_files_about_is_bounded_and_printable() {
         let text = format!("Model(name: \"m\", kind: Transport, about: \"{about}\")\n");
         let path = dir.file("m.ron", text);
         let out = ws2sim(&["check", &path]);
-        let stderr = text_of(&out.stderr);
+        let stderr = one_line(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert!(stderr.contains(why), "{stderr}");
     }
-}
-
-fn text_of(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).replace("\n  \u{2502} ", " ")
 }

@@ -526,7 +526,11 @@ mod tests {
     }
 
     /// Runs that take different values at a draw make the same steps after it here:
-    /// the races among those steps are still reversed at the decisions of each run.
+    /// the races among those steps are still reversed at the decisions of each run,
+    /// with or without the analysis kept from run to run. (This program does not reach
+    /// the case where a kept analysis skipped them, a run sharing steps past the draw
+    /// with the run before; `crash-tolerant`'s reduced count, compared with a fresh
+    /// analysis's, did: 99,280 schedules instead of 115,600.)
     #[test]
     fn races_after_a_draw_are_reversed_for_every_value() {
         let program = vec![

@@ -132,11 +132,10 @@ fn sampled(doc: &ShardDoc) -> Result<(), String> {
 }
 
 /// A part keeps at most [`END_STATES_MAX`] end states, and all of them until it has met
-/// more (`at` ends with the dot before the field, or is the part's name).
-fn end_states_kept(states: u64, capped: bool, at: &str) -> Result<(), String> {
-    let field = format!("{}.end_states", at.trim_end_matches('.'));
+/// more; `field` names its `end_states`.
+fn end_states_kept(states: u64, capped: bool, field: &str) -> Result<(), String> {
     let max = END_STATES_MAX as u64;
-    ensure(states <= max && (!capped || states == max), &field, || {
+    ensure(states <= max && (!capped || states == max), field, || {
         format!(
             "{states} kept, capped {capped}: a part keeps all end states up to {max}, then the {max} smallest"
         )
@@ -171,7 +170,7 @@ fn counts(t: &Tally, mine: &dyn Fn(u64) -> bool, at: &str) -> Result<(), String>
         &format!("{at}.end_states"),
         || format!("{states} distinct end states for {} schedules", t.schedules),
     )?;
-    end_states_kept(states, t.end_states_capped, at)?;
+    end_states_kept(states, t.end_states_capped, &format!("{at}.end_states"))?;
     ensure(
         t.first_failure.is_some() == (t.failing > 0) && t.first_failure.is_none_or(mine),
         &format!("{at}.first_failure"),
@@ -306,7 +305,7 @@ fn unit(log: &UnitLog, cap: u64) -> Result<(), String> {
         &at("end_states"),
         || format!("{states} end states, or an index past the unit's {n} schedules"),
     )?;
-    end_states_kept(states, log.end_states_capped, &at(""))?;
+    end_states_kept(states, log.end_states_capped, &at("end_states"))?;
     for (contract, first) in &log.contracts {
         let failing = log
             .failing
