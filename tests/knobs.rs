@@ -504,8 +504,9 @@ fn a_san_providers_einval_is_judged_once() {
 
 /// A trace's header claims only the contracts a provider's knobs can break where it
 /// sits, and names the knobs that change nothing there: `lower` on a provider with no
-/// layered entry, `san_switch` with no SAN provider, `nsp.provider_id` behind an
-/// NSPCleanup that is not implemented.
+/// layered entry, `san_switch` with no SAN provider, `nsp.provider_id` and (for a
+/// version-1 provider) `actual_cleanup` behind an NSPCleanup that is not implemented,
+/// the NSPv2 host's session knobs behind an NSPv2Startup that is not implemented.
 #[test]
 fn the_header_names_knobs_that_change_nothing_here() {
     use ws2sim::{Model, Sim};
@@ -560,6 +561,31 @@ fn the_header_names_knobs_that_change_nothing_here() {
         !violated.contains(&"nsp.cleanup.unload_ready"),
         "{violated:?}"
     );
+    // A V1 NSPCleanup that is not implemented never counts down; a stub or NULL
+    // NSPv2Startup hands back NULL and never fails.
+    let (line, violated) = header(
+        "scenarios/contracts/nsp-cleanup-wrong-provider-id.ron",
+        "dnsnsp",
+        "(nsp: (cleanup: Stateless), actual_cleanup: OnEvery)",
+    );
+    assert!(
+        !line.contains("break")
+            && line.contains("actual_cleanup: its NSPCleanup is not implemented"),
+        "{line}"
+    );
+    assert!(violated.is_empty(), "{violated:?}");
+    let (line, violated) = header(
+        "scenarios/contracts/nspv2-startup-fails.ron",
+        "mailnsp",
+        "(nspv2: (routines: (startup: Stub), host: (session_arg: PassNull, failed_session: Keep)))",
+    );
+    assert!(
+        !line.contains("break")
+            && line.contains("nspv2.host.session_arg: its NSPv2Startup is not implemented")
+            && line.contains("nspv2.host.failed_session: its NSPv2Startup is not implemented"),
+        "{line}"
+    );
+    assert!(violated.is_empty(), "{violated:?}");
     // Where they act, they are claimed.
     let (line, _) = header(
         "scenarios/contracts/two-lsps-stacked.ron",

@@ -168,6 +168,8 @@ pub struct Place {
     /// The scenario has a SAN provider for the switch inside it to start: `san_switch`
     /// acts on it.
     pub switch: bool,
+    /// It owns a version-2 namespace catalog entry: NSPv2 session ends count it down.
+    pub nspv2: bool,
 }
 
 /// Why the non-conforming knob `knob` of `behaviour` changes nothing for a provider of
@@ -180,6 +182,7 @@ pub fn inert(
     behaviour: &Behaviour,
 ) -> Option<&'static str> {
     let nsp_cleanup = behaviour.nsp.cleanup;
+    let startup = behaviour.nspv2.routines.startup;
     match knob.path {
         "lower" if !place.layered => Some("not a layered provider"),
         "san_switch" if !place.switch => Some("no SAN provider for its switch"),
@@ -190,6 +193,19 @@ pub fn inert(
             if kind == ProviderKind::Namespace && nsp_cleanup == NspCleanup::Stateless =>
         {
             Some("a stateless provider starts no cache thread")
+        }
+        "actual_cleanup"
+            if kind == ProviderKind::Namespace
+                && nsp_cleanup != NspCleanup::Implemented
+                && !place.nspv2 =>
+        {
+            Some("its NSPCleanup is not implemented, so no call counts down")
+        }
+        "nspv2.host.session_arg" if startup != Routine::Implemented => {
+            Some("its NSPv2Startup is not implemented, so every session's argument is NULL")
+        }
+        "nspv2.host.failed_session" if startup != Routine::Implemented => {
+            Some("its NSPv2Startup is not implemented, so no start-up fails")
         }
         _ => None,
     }

@@ -95,19 +95,32 @@ impl Scenario {
                 let place = crate::models::Place {
                     layered: false,
                     switch,
+                    nspv2: false,
                 };
                 (p.name.as_str(), place)
             })
             .collect();
         for entry in &self.catalog {
-            if let CatalogEntry::Transport {
-                provider,
-                chain: Chain::Layered(_),
-                ..
-            } = entry
-                && let Some(place) = places.get_mut(provider.as_str())
-            {
-                place.layered = true;
+            match entry {
+                CatalogEntry::Transport {
+                    provider,
+                    chain: Chain::Layered(_),
+                    ..
+                } => {
+                    if let Some(place) = places.get_mut(provider.as_str()) {
+                        place.layered = true;
+                    }
+                }
+                CatalogEntry::Namespace {
+                    provider,
+                    version: NspVersion::V2,
+                    ..
+                } => {
+                    if let Some(place) = places.get_mut(provider.as_str()) {
+                        place.nspv2 = true;
+                    }
+                }
+                _ => {}
             }
         }
         places
