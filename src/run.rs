@@ -553,9 +553,12 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
     };
     let verdict = oracle::check(&world.trace(), &end);
     let schedule = log.schedule();
+    // A budget that cut the run left the rest of the token unread: the run is what the
+    // token describes as far as it went, and its verdict says where it was cut.
+    let cut = matches!(end, RunEnd::BudgetExhausted { .. });
     let divergence = divergence
         .and_then(|d| d.borrow().clone())
-        .or_else(|| unused_decisions(options.schedule.as_ref(), &schedule));
+        .or_else(|| (!cut).then(|| unused_decisions(options.schedule.as_ref(), &schedule))?);
     let unfired_faults = (0..scenario.faults.len())
         .filter(|index| !world.fired_faults.contains(index))
         .collect();

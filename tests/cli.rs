@@ -339,6 +339,33 @@ fn a_token_that_does_not_fit_exits_2_and_says_why_in_every_format() {
     assert!(document["schedule_note"].as_str().is_some(), "{document}");
 }
 
+/// A budget that cuts a replay short leaves the rest of the token unread: the run is
+/// reported as cut (exit 1 against an `expect` of a completed run), not the token as
+/// unfitting.
+#[test]
+fn a_budget_that_cuts_a_replay_is_not_blamed_on_the_token() {
+    let file = "scenarios/teach/racy-refcount.ron";
+    let token = stdout(&ws2sim(&["run", file]))
+        .lines()
+        .last()
+        .and_then(|line| line.split("--schedule ").nth(1))
+        .expect("a replay command")
+        .to_string();
+    let out = ws2sim(&["replay", file, "--schedule", &token, "--steps-max", "5"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let shown = stdout(&out);
+    assert!(
+        shown.contains("run: budget exhausted") && shown.contains("steps_max = 5 reached"),
+        "{shown}"
+    );
+    assert!(!shown.contains("did not fit"), "{shown}");
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    // A token that does not fit is still refused when the budget is not what ended it.
+    let longer = format!("{token}aaaaaaaa");
+    let out = ws2sim(&["replay", file, "--schedule", &longer, "--steps-max", "1000"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
 #[test]
 fn mistaken_names_get_the_likeliest_meant() {
     let file = "scenarios/teach/racy-refcount.ron";
