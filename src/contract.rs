@@ -459,7 +459,7 @@ pub const CONTRACTS: &[Contract] = &[
         id: ContractId::LoaderNoCodeAfterUnload,
         rule: "No provider code runs in a process after the DLL's load count there reached zero.",
         seeds: &[NspCleanup, WspCleanup],
-        source: "003 and 002: the cleanup \"should not return until the service provider DLL is prepared to be unloaded from memory\"; once unloaded, the DLL's code is gone.",
+        source: "003: WSPCleanup \"should not return until the service provider DLL is prepared to be unloaded from memory\"; 002: NSPCleanup \"should not return until the namespace service provider DLL can be unloaded from memory\". Once unloaded, the DLL's code is gone: no call into it, no return out of it.",
         model_choice: None,
         errata: &[],
     },

@@ -680,7 +680,8 @@ pub enum EventKind {
     },
     /// The machine's network subsystem fails (a `NetDown` fault), seen in this process.
     NetworkDown,
-    /// The final WSACleanup cleaned `provider` up but leaves its DLL loaded while
+    /// A clean-up is done with `provider` (ws2_32's final WSACleanup, a layered
+    /// provider's or the switch's final WSPCleanup) but leaves its DLL loaded while
     /// `calls` API calls of the process are under way: the last of them to return
     /// unloads it (model choice).
     UnloadDeferred {

@@ -72,7 +72,7 @@ pub async fn cleanup(cx: &Cx, base: ProviderIx) -> bool {
             if !forgets {
                 Box::pin(transport::wsp_cleanup(cx, san, Client::Switch(base))).await;
             }
-            providers::free_library(cx, san).await;
+            providers::unload(cx, san).await;
         }
     }
     any

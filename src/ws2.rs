@@ -8,7 +8,7 @@ use crate::event::*;
 use crate::providers::{self, io, transport};
 use crate::scenario::{CloseHow, Completion, FdEvent, IoMode};
 use crate::world::kernel::SockState;
-use crate::world::{Cx, WaitFor, Ws2State};
+use crate::world::{Cx, WaitFor, Ws2State, loader};
 use crate::wsa::*;
 
 /// The handle shown for a socket name the process does not hold.
@@ -95,17 +95,17 @@ pub async fn cleanup(cx: &Cx) {
 ///
 /// Model choice (ws2_32 keeps a provider object alive while a call holds a reference
 /// to it): a call under way keeps every provider DLL of the process loaded
-/// ([`unload`]), and one whose generation changed (another thread's final WSACleanup
+/// (`providers::unload`), and one whose generation changed (another thread's final WSACleanup
 /// began meanwhile) starts nothing more: it fails with WSANOTINITIALISED ([`current`]).
 pub(crate) fn enter(cx: &Cx, id: u32) -> Option<u32> {
     let generation = {
-        let mut world = cx.world.borrow_mut();
-        let ws2 = &mut world.procs[cx.pid as usize].ws2;
-        (ws2.startup_count > 0).then(|| {
-            ws2.calls_under_way += 1;
-            ws2.generation
-        })
+        let world = cx.world.borrow();
+        let ws2 = &world.procs[cx.pid as usize].ws2;
+        (ws2.startup_count > 0).then_some(ws2.generation)
     };
+    if generation.is_some() {
+        loader::hold(cx);
+    }
     if generation.is_none() {
         cx.ret(id, SOCKET_ERROR, Some(WSANOTINITIALISED), Detail::None);
     }
@@ -113,22 +113,22 @@ pub(crate) fn enter(cx: &Cx, id: u32) -> Option<u32> {
 }
 
 /// Ends API call `id` with its result; the last call under way unloads the providers a
-/// final WSACleanup left loaded for it.
+/// clean-up left loaded for it (`providers::unload`).
 pub(crate) async fn leave(cx: &Cx, id: u32, ret: i32, error: Option<u32>, detail: Detail) {
-    let unloads = {
-        let mut world = cx.world.borrow_mut();
-        let ws2 = &mut world.procs[cx.pid as usize].ws2;
-        ws2.calls_under_way = ws2.calls_under_way.saturating_sub(1);
-        if ws2.calls_under_way == 0 {
-            std::mem::take(&mut ws2.unloads_waiting)
-        } else {
-            Vec::new()
-        }
-    };
-    for provider in unloads {
+    for provider in loader::let_go(cx) {
         providers::free_library(cx, provider).await;
     }
     cx.ret(id, ret, error, detail);
+}
+
+/// The final WSACleanup's FreeLibrary of a provider it cleaned up: deferred while API
+/// calls are under way (`providers::unload`), unless the model is `unloads_under_calls`.
+pub(crate) async fn unload(cx: &Cx, provider: ProviderIx) {
+    if cx.world.borrow().ws2_model.defect == Some(Ws2Defect::UnloadsUnderCalls) {
+        providers::free_library(cx, provider).await;
+    } else {
+        providers::unload(cx, provider).await;
+    }
 }
 
 /// Whether no final WSACleanup began since the call of `generation` did.
@@ -139,24 +139,6 @@ pub(crate) fn current(cx: &Cx, generation: u32) -> bool {
 /// The mutant ws2_32 model that keeps what a call started too late.
 pub(crate) fn keeps_late_startups(cx: &Cx) -> bool {
     cx.world.borrow().ws2_model.defect == Some(Ws2Defect::KeepsLateStartups)
-}
-
-/// The final WSACleanup's FreeLibrary of a provider it cleaned up: now, or, while API
-/// calls of the process are under way, by the last of them to return (model choice).
-pub(crate) async fn unload(cx: &Cx, provider: ProviderIx) {
-    let calls = {
-        let mut world = cx.world.borrow_mut();
-        let ws2 = &mut world.procs[cx.pid as usize].ws2;
-        if ws2.calls_under_way > 0 {
-            ws2.unloads_waiting.push(provider);
-        }
-        ws2.calls_under_way
-    };
-    if calls > 0 {
-        cx.emit(EventKind::UnloadDeferred { provider, calls });
-    } else {
-        providers::free_library(cx, provider).await;
-    }
 }
 
 /// Takes ws2_32's provider-loading lock (one thread of a process loads and starts a

@@ -1,5 +1,6 @@
-//! Models of ws2_32 itself: the conforming one, and one with a defect, so that the check
-//! on ws2_32's own counting (`ws2.balanced`) has a mutant too. Data only, like the
+//! Models of ws2_32 itself: the conforming one, and ones with a defect, so that the
+//! checks on ws2_32's own counting (`ws2.balanced`) and unloading
+//! (`loader.no_code_after_unload`) have mutants too. Data only, like the
 //! provider models; `ws2.rs` reads them.
 
 use crate::contract::ContractId;
@@ -8,7 +9,7 @@ use crate::contract::ContractId;
 pub const WS2_32: &str = "ws2_32";
 
 /// A model of ws2_32 itself: the conforming one, or one with a defect, so that the
-/// checks on ws2_32's own behaviour (`ws2.balanced`) have a mutant too.
+/// checks on ws2_32's own behaviour have mutants too.
 #[derive(Debug, serde::Serialize)]
 pub struct Ws2Model {
     pub name: &'static str,
@@ -29,6 +30,9 @@ pub enum Ws2Defect {
     /// Keeps a provider an API call started after another thread's final WSACleanup
     /// began, instead of cleaning it up again.
     KeepsLateStartups,
+    /// At the final WSACleanup, unloads each provider at once, while API calls of the
+    /// process may still be inside it.
+    UnloadsUnderCalls,
 }
 
 pub static WS2_MODELS: &[Ws2Model] = &[
@@ -55,6 +59,12 @@ pub static WS2_MODELS: &[Ws2Model] = &[
         breaks: Some(ContractId::Ws2Balanced),
         about: "Keeps a provider that a WSASocket or a lookup started after another thread's final WSACleanup began, which nobody then cleans up.",
         defect: Some(Ws2Defect::KeepsLateStartups),
+    },
+    Ws2Model {
+        name: "unloads_under_calls",
+        breaks: Some(ContractId::LoaderNoCodeAfterUnload),
+        about: "At the final WSACleanup, unloads each provider it cleaned up at once, although another thread's API call may still be inside it (a blocked recv released by the clean-up, say), which then returns into unloaded code.",
+        defect: Some(Ws2Defect::UnloadsUnderCalls),
     },
 ];
 

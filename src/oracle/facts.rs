@@ -233,7 +233,8 @@ impl<'w> Facts<'w> {
             }
             EventKind::Return { id, ret, .. } => {
                 self.returned(pairs, index, event, *id, *ret);
-                None
+                // A thread returning out of an SPI routine runs that provider's code.
+                self.call_of(*id).and_then(|(_, call)| call.provider())
             }
             EventKind::NetworkDown => {
                 self.network_down.get_or_insert(index);

@@ -128,8 +128,8 @@ pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
     }
 }
 
-/// `loader.no_code_after_unload`: no provider code (an SPI call, a worker, a
-/// callback) runs in a process where the DLL's load count is zero.
+/// `loader.no_code_after_unload`: no provider code (an SPI call or the return out of
+/// one, a worker, a callback) runs in a process where the DLL's load count is zero.
 pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
     if facts.saw(Triggers::UNLOADED) {
         report.exercised();
@@ -139,6 +139,10 @@ pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
         let what = match &event.kind {
             EventKind::ProviderCode { what, .. } => what.to_string(),
             EventKind::Call { call, .. } => format!("{}()", call.name()),
+            EventKind::Return { id, .. } => match facts.call_of(*id) {
+                Some((_, call)) => format!("the return from {}()", call.name()),
+                None => String::new(),
+            },
             _ => String::new(),
         };
         let when = if ran.after_unload {

@@ -115,7 +115,7 @@ pub async fn clean_lower(cx: &Cx, provider: ProviderIx, share: Share) {
     for (lower, count) in plan {
         for _ in 0..count {
             Box::pin(transport::wsp_cleanup(cx, lower, Client::Layer(provider))).await;
-            super::free_library(cx, lower).await;
+            super::unload(cx, lower).await;
         }
     }
 }

@@ -12,7 +12,7 @@ pub mod nspv2;
 pub mod san;
 pub mod transport;
 
-use crate::event::{DllReason, ProviderIx};
+use crate::event::{DllReason, EventKind, ProviderIx};
 use crate::world::Cx;
 use crate::world::loader;
 
@@ -36,4 +36,15 @@ pub async fn free_library(cx: &Cx, provider: ProviderIx) {
         transport::dll_main(cx, provider, reason).await;
     }
     loader::end_free(cx, provider, count);
+}
+
+/// The FreeLibrary of a provider a clean-up is done with (ws2_32's at the final
+/// WSACleanup, a layered provider's of the layer below, the switch's of a SAN provider):
+/// now, or, while API calls of the process are under way, by the last of them to return
+/// (model choice: a call under way holds every provider DLL of the process).
+pub async fn unload(cx: &Cx, provider: ProviderIx) {
+    match loader::defer_unload(cx, provider) {
+        Some(calls) => cx.emit(EventKind::UnloadDeferred { provider, calls }),
+        None => free_library(cx, provider).await,
+    }
 }

@@ -127,6 +127,38 @@ pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {
     unlock(cx);
 }
 
+/// An API call of the process passes ws2_32's "initialised" check: until it returns it
+/// holds every provider DLL of the process loaded (model choice: ws2_32 keeps a provider
+/// alive while a call holds a reference to it, and the call holds the chain below).
+pub fn hold(cx: &Cx) {
+    cx.world.borrow_mut().procs[cx.pid as usize].calls_under_way += 1;
+}
+
+/// An API call returns: when it was the last under way, the providers whose unload
+/// waited for it ([`defer_unload`]), to unload now.
+pub fn let_go(cx: &Cx) -> Vec<ProviderIx> {
+    let mut world = cx.world.borrow_mut();
+    let process = &mut world.procs[cx.pid as usize];
+    process.calls_under_way = process.calls_under_way.saturating_sub(1);
+    if process.calls_under_way == 0 {
+        std::mem::take(&mut process.unloads_waiting)
+    } else {
+        Vec::new()
+    }
+}
+
+/// Keeps `provider` loaded while API calls of the process are under way: the number of
+/// them when it did (the last to return unloads it), `None` when none is.
+pub fn defer_unload(cx: &Cx, provider: ProviderIx) -> Option<u32> {
+    let mut world = cx.world.borrow_mut();
+    let process = &mut world.procs[cx.pid as usize];
+    let calls = process.calls_under_way;
+    (calls > 0).then(|| {
+        process.unloads_waiting.push(provider);
+        calls
+    })
+}
+
 /// A thread's exit: the loader calls DllMain(DLL_THREAD_DETACH) under the loader lock.
 pub async fn thread_detach(cx: &Cx) {
     lock(cx).await;

@@ -141,11 +141,6 @@ pub struct Ws2State {
     /// Bumped when a final WSACleanup begins: a call under way that began before finds
     /// it changed, and starts nothing more (model choice, `ws2::enter`).
     pub generation: u32,
-    /// API calls of this process past their "initialised" check and not yet returned.
-    pub calls_under_way: u32,
-    /// Providers a final WSACleanup cleaned up and left loaded for the calls under way:
-    /// the last of them to return unloads them (model choice, `ws2::unload`).
-    pub unloads_waiting: Vec<ProviderIx>,
 }
 
 /// A provider DLL's globals in one process: they exist while the DLL is loaded.
@@ -198,6 +193,12 @@ pub struct Proc {
     /// The loader lock: holding task, its thread, recursion depth; and who waits.
     pub loader_lock: Option<(TaskId, Option<Tid>, u32)>,
     pub loader_waiters: Vec<TaskId>,
+    /// API calls of this process past ws2_32's "initialised" check and not yet
+    /// returned: each holds every provider DLL of the process loaded (`loader::hold`).
+    pub calls_under_way: u32,
+    /// Providers a clean-up was done with and left loaded for the calls under way: the
+    /// last of them to return unloads them (model choice, `providers::unload`).
+    pub unloads_waiting: Vec<ProviderIx>,
     /// The process's operations (indices into `World::ops`), in the order they began.
     pub ops: Vec<OpId>,
     /// The ledger entries the process took, in the order it took them: what the kernel
@@ -222,6 +223,8 @@ impl Proc {
             next_handle: 0x100,
             loader_lock: None,
             loader_waiters: Vec::new(),
+            calls_under_way: 0,
+            unloads_waiting: Vec::new(),
             ops: Vec::new(),
             resources: Vec::new(),
         };
@@ -246,6 +249,8 @@ impl Proc {
             next_handle,
             loader_lock,
             loader_waiters,
+            calls_under_way,
+            unloads_waiting,
             ops,
             resources,
         } = self;
@@ -270,6 +275,8 @@ impl Proc {
         *next_handle = 0x100;
         *loader_lock = None;
         loader_waiters.clear();
+        *calls_under_way = 0;
+        unloads_waiting.clear();
         ops.clear();
         resources.clear();
     }
