@@ -433,3 +433,30 @@ proptest! {
         compare_generated(&sc);
     }
 }
+
+/// Runs a budget cut short are a limit of the reduction: the reduced report's coverage
+/// line says how many there were and that the plain search covers them; without such
+/// runs it says nothing of them.
+#[test]
+fn the_reduced_coverage_line_counts_runs_a_budget_cut() {
+    let mut scenario = load("scenarios/teach/racy-refcount.ron");
+    let whole = search(&scenario, &[], None, 1_000_000, Some(Reduction::Dpor));
+    assert!(
+        !whole.to_text().contains("cut short"),
+        "{}",
+        whole.to_text()
+    );
+    scenario.budget.steps_max = 7;
+    let cut = search(&scenario, &[], None, 1_000_000, Some(Reduction::Dpor));
+    assert!(matches!(cut.coverage, Coverage::Complete));
+    let text = cut.to_text();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("coverage:"))
+        .expect("a coverage line");
+    assert!(
+        line.contains("cut short by a budget or a panic")
+            && line.contains("the plain search (no --reduction) covers those"),
+        "{line}"
+    );
+}

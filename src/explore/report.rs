@@ -331,6 +331,24 @@ impl Report {
         }
     }
 
+    /// For the reduced search: runs a budget or a panic cut short are a limit of the
+    /// reduction (orders it treats as one stop at different places), said with the count.
+    fn cut_runs_caveat(&self) -> String {
+        let cut: u64 = self
+            .endings
+            .iter()
+            .filter(|line| matches!(line.ending, Ending::BudgetExhausted | Ending::Panicked))
+            .map(|line| line.schedules)
+            .sum();
+        if cut == 0 {
+            return String::new();
+        }
+        format!(
+            "; but {} cut short by a budget or a panic, and unless the cut was time_max the reduction may miss what only another order's cut shows: the plain search (no --reduction) covers those",
+            counted(cut, "run")
+        )
+    }
+
     fn coverage_line(&self) -> String {
         let bound = match self.header.preemptions {
             Some(1) => "at most 1 preemption".to_string(),
@@ -343,13 +361,14 @@ impl Report {
                 self.schedules
             ),
             Coverage::Complete if self.header.reduction.is_some() => format!(
-                "complete up to the order of independent steps: one schedule of every class of schedules with {bound} that differ only in the order of steps touching nothing in common (partial-order reduction{}; random draws enumerated as without it) was run, {} in all",
+                "complete up to the order of independent steps: one schedule of every class of schedules with {bound} that differ only in the order of steps touching nothing in common (partial-order reduction{}; random draws enumerated as without it) was run, {} in all{}",
                 if self.header.preemptions.is_some() {
                     ", which with a preemption bound may miss a class the bound lets through"
                 } else {
                     ""
                 },
                 self.schedules,
+                self.cut_runs_caveat(),
             ),
             Coverage::Complete => format!(
                 "complete: every schedule with {bound} (random draws enumerated, a range wider than {max} values at {max} evenly spaced values, its ends included) was run, {} in all",
