@@ -179,6 +179,12 @@ fn a_lesson_page_renders_in_headless_chromium() {
         "rows close up"
     );
 
+    // A malformed escape in the address selects nothing and stops nothing.
+    let (dom, log) = headless(&browser, &profile, &["--dump-dom"], &format!("{url}#%E0"));
+    let body = tag(&dom, "<body");
+    assert!(body.contains("data-ready=\"yes\""), "{body}\n{log}");
+    assert!(!log.contains("Uncaught"), "{log}");
+
     // A screenshot of what a learner sees first.
     let shot = scratch.0.join("dllmain-deadlock.png");
     let (_, log) = headless(

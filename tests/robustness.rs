@@ -603,3 +603,80 @@ fn a_model_files_about_is_bounded_and_printable() {
         assert!(stderr.contains(why), "{stderr}");
     }
 }
+
+/// Names that would print alike are refused: a space at either end (`main ` printed as
+/// `main`), and a space other than U+0020 (a no-break space prints as a plain one). A
+/// scenario path that is not UTF-8 is refused too: the replay command and shard
+/// documents name the file, and a lossy name would be another file.
+#[test]
+fn names_that_print_alike_and_paths_ws2sim_cannot_name_are_refused() {
+    let dir = Scratch::new("look-alike");
+    let lesson = std::fs::read_to_string("scenarios/teach/racy-refcount.ron").expect("reads");
+    for (name, why) in [
+        ("client-a ", "begins or ends with a space"),
+        (" client-a", "begins or ends with a space"),
+        ("client\u{a0}a", "U+00A0, a space other than U+0020"),
+        ("client\u{3000}a", "U+3000, a space other than U+0020"),
+    ] {
+        let text = lesson.replace("\"client-a\"", &format!("\"{name}\""));
+        let path = dir.file("alike.ron", text);
+        let out = ws2sim(&["check", &path]);
+        let stderr = one_line(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(why), "{stderr}");
+    }
+    let inner = lesson.replace("\"client-a\"", "\"client a\"");
+    let out = ws2sim(&["check", &dir.file("inner.ron", inner)]);
+    assert_eq!(out.status.code(), Some(0), "{}", one_line(&out.stderr));
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let name = std::ffi::OsStr::from_bytes(b"bad\xffname.ron");
+        let path = dir.0.join(name);
+        std::fs::write(&path, &lesson).expect("writes");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+            .arg("run")
+            .arg(&path)
+            .output()
+            .expect("runs");
+        let stderr = one_line(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("not valid UTF-8"), "{stderr}");
+    }
+}
+
+/// A standard error that cannot be written (`2>/dev/full`) loses the message but not
+/// the exit code: never a panic (101). A file size limit makes `--output` fail with an
+/// error (exit 2) instead of killing the program, and leaves no temporary file.
+#[cfg(target_os = "linux")]
+#[test]
+fn unwritable_stderr_and_a_file_size_limit_are_errors_not_crashes() {
+    let full = || std::fs::OpenOptions::new().write(true).open("/dev/full");
+    let Ok(sink) = full() else {
+        return;
+    };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+        .args(["run", "no-such-file.ron"])
+        .stderr(sink)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let dir = Scratch::new("fsize");
+    let target = dir.0.join("out.txt");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -f 1; exec \"$0\" run scenarios/teach/racy-refcount.ron --output {}",
+            target.display()
+        ))
+        .arg(env!("CARGO_BIN_EXE_ws2sim"))
+        .output()
+        .expect("runs");
+    let stderr = one_line(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(&dir.0)
+        .expect("lists")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

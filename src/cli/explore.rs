@@ -194,7 +194,7 @@ pub fn explore(args: &ExploreArgs) -> ExitCode {
     };
     let file = args.file.display().to_string();
     if args.reduction.is_some() && crate::world::object::one_home(&scenario) {
-        eprintln!(
+        say!(
             "note: --reduction dpor has nothing to reorder here (every step of every thread \
              touches its process, and {}), so the plain search runs: the same schedules, \
              without the cost of finding races",
@@ -213,10 +213,11 @@ pub fn explore(args: &ExploreArgs) -> ExitCode {
                 if doc.tally.schedules == 0 && doc.units.is_empty() {
                     // Not an error: a batch system may start more shards than a sweep
                     // has parts, and `merge` still wants every shard's document.
-                    eprintln!(
+                    say!(
                         "note: shard {}/{} holds no schedule of this sweep (it has fewer runs \
                          or subtrees than shards)",
-                        doc.shard.index, doc.shard.count
+                        doc.shard.index,
+                        doc.shard.count
                     );
                 }
                 print(&doc.to_json());
@@ -260,7 +261,7 @@ fn write_failure_page(
     shards: &[PathBuf],
 ) -> Result<(), ExitCode> {
     let Some(failure) = &report.failure else {
-        eprintln!(
+        say!(
             "note: no failure was found, so --html {} was not written",
             super::shown(page)
         );

@@ -5,6 +5,23 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// `eprintln!` that never panics: a message to a standard error that cannot be written
+/// (a full disk, `2>/dev/full`) is lost, and the exit code still says what happened.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `eprint!` that never panics (see `say!`).
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod diff;
 mod explore;
 mod lesson;
@@ -202,6 +219,14 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(error),
     };
+    // A file size limit (`ulimit -f`) makes a write fail with EFBIG instead of killing
+    // the program: `--output` reports it (exit 2) and removes its temporary file.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN runs no handler code, and no
+    // other thread exists yet.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     // An interrupt leaves no half-written temporary file of `--output` behind; it ends
     // the program as the shell expects (128 + SIGINT).
     let _ = ctrlc::set_handler(|| {
@@ -315,7 +340,7 @@ pub(crate) fn print(text: &str) {
         if error.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(141);
         }
-        eprintln!("error: cannot write to standard output: {error}");
+        say!("error: cannot write to standard output: {error}");
         std::process::exit(i32::from(BAD_INPUT));
     }
 }
@@ -353,10 +378,10 @@ fn diagnostic(code: &str, message: &str, help: Option<&str>) {
         report = report.with_help(shown(help));
     }
     if std::io::stderr().is_terminal() {
-        eprintln!("{:?}", miette::Report::new(report));
+        say!("{:?}", miette::Report::new(report));
     } else {
         // Unwrapped: a message without a source to point at is read by scripts too.
-        eprint!("{}", scenario::error::render_plain(&report, 100_000));
+        say_raw!("{}", scenario::error::render_plain(&report, 100_000));
     }
 }
 
@@ -512,9 +537,9 @@ fn ron_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 /// Prints a file's error (miette's report on a terminal, plain text otherwise); exit 2.
 fn report(error: scenario::ScenarioError) -> ExitCode {
     if std::io::stderr().is_terminal() {
-        eprintln!("{}", scenario::error::render_terminal(&error));
+        say!("{}", scenario::error::render_terminal(&error));
     } else {
-        eprint!("{}", error.render_plain());
+        say_raw!("{}", error.render_plain());
     }
     ExitCode::from(BAD_INPUT)
 }

@@ -78,6 +78,14 @@ pub(crate) fn read_text(path: &Path, kind: FileKind) -> Result<String, ScenarioE
             cause,
         },
     };
+    // The path is named again in the replay commands and documents ws2sim prints: one it
+    // cannot write exactly would name another file.
+    if path.to_str().is_none() {
+        let what = std::io::Error::other(
+            "the path is not valid UTF-8, and ws2sim names the file in the replay commands and documents it prints: rename the file",
+        );
+        return Err(io(what));
+    }
     // A model file's path comes from a file, not from the user's command line: only a
     // regular file is opened there (opening a FIFO would wait for a writer forever).
     if kind == FileKind::Model

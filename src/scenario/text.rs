@@ -67,6 +67,27 @@ fn check(c: &mut Checker<'_>, path: &[PathSeg<'_>], value: &str, rule: Rule) {
             "control character",
             Some("remove it (write a visible character instead)".to_string()),
         );
+    } else if let Some(bad) = value
+        .chars()
+        .find(|ch| !multiline && ch.is_whitespace() && *ch != ' ')
+    {
+        c.at(
+            path,
+            format!(
+                "{what} holds U+{:04X}, a space other than U+0020 that prints like one; two \
+                 names would print alike",
+                u32::from(bad)
+            ),
+            "look-alike space",
+            Some("write a plain space (U+0020) instead".to_string()),
+        );
+    } else if !multiline && (value.starts_with(' ') || value.ends_with(' ')) {
+        c.at(
+            path,
+            format!("{what} begins or ends with a space, which a printed name does not show"),
+            "space at an end",
+            Some("remove it".to_string()),
+        );
     } else if let Some(bad) = value.chars().find(|ch| hides_text(*ch)) {
         c.at(
             path,

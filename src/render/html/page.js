@@ -79,7 +79,9 @@
     });
   });
   function fromHash() {
-    var id = decodeURIComponent(location.hash.slice(1));
+    var id;
+    // A malformed escape in the address ("#%") selects nothing rather than stopping the page.
+    try { id = decodeURIComponent(location.hash.slice(1)); } catch (e) { return; }
     if (id && select(id)) document.getElementById(id).scrollIntoView({ block: "center" });
   }
   window.addEventListener("hashchange", fromHash);
