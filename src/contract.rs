@@ -394,7 +394,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[NspV2Cleanup, NspV2ClientSessionRundown],
         source: "000: \"If a value was specified for the client session argument in the call to the NSPv2Startup function, then this same client session argument can be passed in the pvClientSessionArg parameter to the NSPv2Cleanup function\"; 001: \"then this same client session argument is passed in the pvClientSessionArg parameter to the NSPv2ClientSessionRundown function.\"",
         model_choice: Some(
-            "The process that advertises a provider (WSAAdvertiseProvider) is the provider author's own service: it keeps one session per client process in its session table and makes the NSPv2 calls, so a provider model includes its host and can get this wrong. A NULL argument (from an NSPv2Startup stub) is passed on as NULL.",
+            "The process that advertises a provider (WSAAdvertiseProvider) is the provider author's own service: it keeps one session per client process in its session table and makes the NSPv2 calls, so a provider model includes its host and can get this wrong. A NULL argument (from an NSPv2Startup stub) is passed on as NULL. Seed 000 says the argument \"can be passed\" to NSPv2Cleanup; ws2sim reads that as what the host does, as seed 001 says it \"is passed\" to NSPv2ClientSessionRundown: a host that passes NULL instead leaves the provider no way to find what it stored for the session.",
         ),
         errata: &[],
     },

@@ -680,3 +680,17 @@ fn unwritable_stderr_and_a_file_size_limit_are_errors_not_crashes() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// A model file's model may not take a built-in name: a provider model's, a ws2_32
+/// model's, or `ws2_32` itself (a header naming it would read as the built-in).
+#[test]
+fn a_model_file_may_not_take_a_built_in_name() {
+    let dir = Scratch::new("model-name");
+    for name in ["racy_refcount", "keeps_late_startups", "ws2_32"] {
+        let text = format!("Model(name: \"{name}\", kind: Transport)\n");
+        let out = ws2sim(&["check", &dir.file("m.ron", text)]);
+        let stderr = one_line(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains("the name of a built-in model"), "{stderr}");
+    }
+}

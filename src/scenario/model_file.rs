@@ -66,7 +66,10 @@ fn check_name(c: &mut Checker<'_>, name: &str) {
             "not a plain word",
             Some("for example `acme_tcp`".to_string()),
         );
-    } else if MODELS.iter().any(|m| m.name == name) {
+    } else if MODELS.iter().any(|m| m.name == name)
+        || crate::models::ws2::WS2_MODELS.iter().any(|m| m.name == name)
+        || name == crate::models::ws2::WS2_32
+    {
         c.at(
             &[Field("name")],
             format!(
