@@ -889,3 +889,32 @@ fn diff_refuses_a_provider_swapped_twice_and_escapes_model_paths() {
         stdout(&out)
     );
 }
+
+/// A flag that would change nothing is refused, not ignored: `--contracts` with a
+/// format other than text, `diff --context` with the html page.
+#[test]
+fn flags_that_would_change_nothing_are_refused() {
+    let file = "scenarios/teach/racy-refcount.ron";
+    for format in ["json", "mermaid", "html"] {
+        let out = ws2sim(&["run", file, "--format", format, "--contracts", "all"]);
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        assert!(stderr(&out).contains("--contracts chooses what the text trace lists"));
+    }
+    let out = ws2sim(&["run", file, "--contracts", "all"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("not exercised"));
+    let out = ws2sim(&[
+        "diff",
+        file,
+        "--against-seed",
+        "0",
+        "--format",
+        "html",
+        "--context",
+        "5",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--context sets the text comparison's length"));
+    let out = ws2sim(&["diff", file, "--against-seed", "0", "--context", "5"]);
+    assert_ne!(out.status.code(), Some(2), "{}", stderr(&out));
+}

@@ -34,9 +34,10 @@ pub struct DiffArgs {
     /// Run B's model swaps, over run A's: NAME=MODEL (repeatable), e.g. a mutant.
     #[arg(long = "against-model", value_name = "NAME=MODEL", value_parser = parse_assignment)]
     pub against_model: Vec<(String, String)>,
-    /// Event lines of each run shown after the point where they part (text).
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub context: u32,
+    /// Event lines of each run shown after the point where they part (default 20). For
+    /// `--format text` only: the page shows both runs whole.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub context: Option<u32>,
     /// `text`, or `html`: one self-contained page with both timelines side by side and
     /// every row from the first where they part marked.
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
@@ -69,6 +70,12 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
         return fail(&format!(
             "--against-model names `{twice}` more than once: give each provider one model"
         ));
+    }
+    if args.context.is_some() && args.format == DiffFormat::Html {
+        // A flag that would change nothing is refused rather than ignored.
+        return fail(
+            "--context sets the text comparison's length; the html page shows both runs whole",
+        );
     }
     let mut overrides = args.provider_model.clone();
     overrides.extend(args.against_model.iter().cloned());
@@ -130,8 +137,12 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
         DiffFormat::Text => {
             let text_a = render::text::render(&scenario, &run_a, &path);
             let text_b = render::text::render(&scenario, &run_b, &path);
-            let (report, same) =
-                compare(&text_a, &text_b, (&name_a, &name_b), args.context as usize);
+            let (report, same) = compare(
+                &text_a,
+                &text_b,
+                (&name_a, &name_b),
+                args.context.unwrap_or(20) as usize,
+            );
             let shown = crate::scenario::escape_controls(&path);
             let report = format!("ws2sim diff · {} · {shown}\n{report}", scenario.name);
             (report, same)

@@ -63,14 +63,22 @@ pub struct RunArgs {
     /// Write the trace to FILE (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Which contracts the text trace lists: those the run exercised, or all of them.
-    #[arg(long, value_enum, default_value_t = render::text::Contracts::Exercised)]
-    contracts: render::text::Contracts,
+    /// Which contracts the text trace lists: those the run exercised (the default), or
+    /// all of them. For `--format text` only: JSON and HTML give every contract.
+    #[arg(long, value_enum)]
+    contracts: Option<render::text::Contracts>,
 }
 
 impl RunArgs {
     /// Runs `file` with these arguments and the seed or schedule given.
     fn run(self, file: &Path, seed: Option<u64>, schedule: Option<sim::Schedule>) -> ExitCode {
+        if self.contracts.is_some() && self.format != Format::Text {
+            // A flag that would change nothing is refused rather than ignored.
+            return fail(
+                "--contracts chooses what the text trace lists; it does nothing with --format \
+                 json, mermaid or html (JSON and HTML give every contract)",
+            );
+        }
         let options = RunOptions {
             seed,
             schedule,
@@ -82,7 +90,7 @@ impl RunArgs {
             &options,
             self.format,
             self.output.as_deref(),
-            self.contracts,
+            self.contracts.unwrap_or(render::text::Contracts::Exercised),
         )
     }
 }

@@ -67,7 +67,9 @@ fn check_name(c: &mut Checker<'_>, name: &str) {
             Some("for example `acme_tcp`".to_string()),
         );
     } else if MODELS.iter().any(|m| m.name == name)
-        || crate::models::ws2::WS2_MODELS.iter().any(|m| m.name == name)
+        || crate::models::ws2::WS2_MODELS
+            .iter()
+            .any(|m| m.name == name)
         || name == crate::models::ws2::WS2_32
     {
         c.at(
