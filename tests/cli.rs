@@ -918,3 +918,63 @@ fn flags_that_would_change_nothing_are_refused() {
     let out = ws2sim(&["diff", file, "--against-seed", "0", "--context", "5"]);
     assert_ne!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+/// Run B replays run A's token under other models: ending before the token does is
+/// still the token's run (a mutant's extra yields are decisions the conforming model
+/// never makes), and a decision B cannot take is refused, blaming neither flag alone.
+#[test]
+fn run_b_may_end_before_the_token_it_inherits() {
+    let file = "scenarios/teach/racy-refcount.ron";
+    let token = |args: &[&str]| {
+        stdout(&ws2sim(args))
+            .lines()
+            .last()
+            .and_then(|line| line.split("--schedule ").nth(1))
+            .and_then(|rest| rest.split(' ').next())
+            .expect("a replay command")
+            .to_string()
+    };
+    let racy = token(&["run", file, "--seed", "0"]);
+    let out = ws2sim(&[
+        "diff",
+        file,
+        "--schedule",
+        &racy,
+        "--against-model",
+        "msafd=conforming",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("B: replayed schedule, msafd=conforming"));
+    let plain = token(&[
+        "run",
+        file,
+        "--provider-model",
+        "msafd=conforming",
+        "--seed",
+        "3",
+    ]);
+    let out = ws2sim(&[
+        "diff",
+        file,
+        "--provider-model",
+        "msafd=conforming",
+        "--schedule",
+        &plain,
+        "--against-model",
+        "msafd=racy_refcount",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("run B replays the token --schedule gave run A"),
+        "{}",
+        stderr(&out)
+    );
+    // A model only run B is given is named by its own flag.
+    let out = ws2sim(&["diff", file, "--against-model", "msafd=no_such_model"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--against-model gives provider `msafd` the model `no_such_model`"),
+        "{}",
+        stderr(&out)
+    );
+}

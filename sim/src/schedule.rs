@@ -13,7 +13,8 @@ pub struct Schedule {
 pub enum TokenError {
     /// The token does not start with the version prefix `s1`.
     Prefix,
-    /// A character outside the token alphabet, at this byte offset.
+    /// A character outside the token alphabet, at this position (the first is 1; what
+    /// comes before it is ASCII, so bytes and characters count alike).
     Character(usize),
     /// The token ends in the middle of a number.
     Truncated,
@@ -117,7 +118,7 @@ impl Schedule {
             let value = ALPHABET
                 .iter()
                 .position(|&a| a == character)
-                .ok_or(TokenError::Character(offset + PREFIX.len()))?;
+                .ok_or(TokenError::Character(offset + PREFIX.len() + 1))?;
             buffer = (buffer << 5) | value as u32;
             bits += 5;
             if bits >= 8 {
@@ -206,7 +207,7 @@ mod tests {
     #[test]
     fn bad_tokens_are_refused() {
         assert_eq!(Schedule::from_token("x1abc"), Err(TokenError::Prefix));
-        assert_eq!(Schedule::from_token("s1ab!"), Err(TokenError::Character(4)));
+        assert_eq!(Schedule::from_token("s1ab!"), Err(TokenError::Character(5)));
         // A single continuation byte (0x80) and nothing after it.
         assert_eq!(Schedule::from_token("s1qa"), Err(TokenError::Truncated));
     }

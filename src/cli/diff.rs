@@ -114,7 +114,12 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
     };
     let (run_a, run_b) = match (run::run(&scenario, &a), run::run(&scenario, &b)) {
         (Ok(run_a), Ok(run_b)) => (run_a, run_b),
-        (Err(error), _) | (_, Err(error)) => return fail(&error.to_string()),
+        (Err(error), _) => return fail(&error.to_string()),
+        // Run A took the same options but B's models: the flag at fault is B's.
+        (Ok(_), Err(error)) => {
+            let said = error.to_string();
+            return fail(&said.replacen("--provider-model", "--against-model", 1));
+        }
     };
     // A token that does not fit the scenario gives a run it does not describe: no diff
     // of that (as `replay` refuses it).
@@ -123,9 +128,27 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
         Some(_) => "--against-schedule",
         None => "--schedule",
     };
+    // Run B replays A's token under other models, which may end the run before the
+    // token does (a mutant's extra yield is a decision the model never makes): every
+    // decision B made is still the token's, so its run is the token's as far as it went.
+    let b_took_a_prefix = b_flag == "--schedule"
+        && b.schedule
+            .as_ref()
+            .is_some_and(|token| token.decisions().starts_with(run_b.schedule.decisions()));
     for (run, flag) in [(&run_a, "--schedule"), (&run_b, b_flag)] {
+        if std::ptr::eq(run, &run_b) && b_took_a_prefix {
+            continue;
+        }
         if let Some(divergence) = &run.divergence {
             let file = args.file.display();
+            if flag == "--schedule" && std::ptr::eq(run, &run_b) {
+                // The token fit run A: run B's own models took it elsewhere.
+                return fail(&format!(
+                    "run B replays the token --schedule gave run A, and its models make it \
+                     part from it in {file}: {divergence}; give run B a token of its own with \
+                     --against-schedule, or compare seeds"
+                ));
+            }
             return fail(&format!(
                 "{flag}: the schedule does not fit {file}: {divergence}"
             ));
