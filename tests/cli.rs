@@ -978,3 +978,58 @@ fn run_b_may_end_before_the_token_it_inherits() {
         stderr(&out)
     );
 }
+
+/// A token longer than a command line takes (Linux refuses an argument over 128 KiB) is
+/// printed piped in through the shell's printf builtin, and `--schedule -` reads it from
+/// standard input: the printed command replays the run.
+#[test]
+fn a_token_too_long_for_an_argument_is_piped_in() {
+    use std::io::Write as _;
+    let dir = common::Scratch::new("long-token");
+    let sends = vec!["Send(socket: \"s\", bytes: 1)"; 4_000].join(", ");
+    let threads: Vec<String> = (0..4)
+        .map(|i| {
+            format!(
+                "Thread(name: \"t{i}\", steps: [Startup, Socket(name: \"s\", entry: 1001), {sends}, Cleanup])"
+            )
+        })
+        .collect();
+    let text = format!(
+        "Scenario(name: \"long\", about: \"A long token.\", \
+         providers: [Provider(name: \"msafd\", kind: Transport)], \
+         catalog: [Transport(id: 1001, provider: \"msafd\", protocol: Tcp)], \
+         processes: [Process(name: \"app\", threads: [{}])])\n",
+        threads.join(", ")
+    );
+    let file = dir.file("long.ron", text);
+    let out = ws2sim(&["run", &file]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let shown = stdout(&out);
+    let last = shown.lines().last().expect("a last line");
+    let piped = last.split("replay: printf '%s\\n' ").nth(1).expect("piped");
+    let (token, rest) = piped.split_once(' ').expect("a token, then the command");
+    assert!(token.len() > 100_000, "{}", token.len());
+    assert!(rest.ends_with("--schedule -"), "{rest}");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+        .args(["replay", &file, "--schedule", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut input = child.stdin.take().expect("stdin");
+    let line = format!("{token}\n");
+    let writer = std::thread::spawn(move || input.write_all(line.as_bytes()));
+    let replayed = child.wait_with_output().expect("runs");
+    writer.join().expect("joined").expect("written");
+    assert_eq!(replayed.status.code(), Some(0));
+    let events = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(events(&stdout(&replayed)), events(&shown));
+    let out = ws2sim(&["replay", "-", "--schedule", "-"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot both be read from standard input"));
+}

@@ -114,7 +114,8 @@ pub enum Command {
     Replay {
         /// The scenario file the token was printed for.
         file: PathBuf,
-        /// The token from a run's last line (`s1...`).
+        /// The token from a run's last line (`s1...`); `-` reads it from standard input
+        /// (a token longer than a command line takes, as a long run prints it).
         #[arg(long)]
         schedule: String,
         #[command(flatten)]
@@ -247,10 +248,24 @@ pub fn main() -> ExitCode {
             file,
             schedule,
             shared,
-        } => match sim::Schedule::from_token(&schedule) {
-            Ok(schedule) => shared.run(&file, None, Some(schedule)),
-            Err(error) => fail(&format!("--schedule: {error}")),
-        },
+        } => {
+            let token = match schedule.as_str() {
+                "-" if file == Path::new("-") => {
+                    return fail(
+                        "the scenario and the schedule cannot both be read from standard input",
+                    );
+                }
+                "-" => match token_from_stdin() {
+                    Ok(token) => token,
+                    Err(code) => return code,
+                },
+                _ => schedule,
+            };
+            match sim::Schedule::from_token(&token) {
+                Ok(schedule) => shared.run(&file, None, Some(schedule)),
+                Err(error) => fail(&format!("--schedule: {error}")),
+            }
+        }
         Command::Explore(args) => explore::explore(&args),
         Command::Merge(args) => explore::merge(&args),
         Command::Diff(args) => diff::diff(&args),
@@ -451,6 +466,29 @@ fn load_stdin() -> Result<Scenario, ExitCode> {
         )));
     }
     scenario::load_bytes("-", bytes).map_err(report)
+}
+
+/// `--schedule -`: the token from standard input, its line end trimmed; at most 256 MiB
+/// are read (a run of the largest budget prints a token of about 230 MB).
+fn token_from_stdin() -> Result<String, ExitCode> {
+    use std::io::Read;
+    let limit: u64 = 256 << 20;
+    let mut token = String::new();
+    let read = std::io::stdin()
+        .lock()
+        .take(limit + 1)
+        .read_to_string(&mut token);
+    if let Err(error) = read {
+        return Err(fail(&format!(
+            "--schedule -: cannot read the token from standard input: {error}"
+        )));
+    }
+    if token.len() as u64 > limit {
+        return Err(fail(&format!(
+            "--schedule -: standard input holds more than {limit} bytes, more than any token"
+        )));
+    }
+    Ok(token.trim_end_matches(['\n', '\r']).to_string())
 }
 
 /// Loads the scenario `file` and the model files `--provider-model` names.

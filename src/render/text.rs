@@ -602,6 +602,9 @@ fn resource_name(what: Resource) -> String {
     }
 }
 
+/// The longest token a replay command passes as an argument.
+pub const TOKEN_ARGUMENT_MAX: usize = 100_000;
+
 /// The command that replays a schedule, with the `--provider-model` overrides it needs.
 pub fn replay_command(
     path: &str,
@@ -615,11 +618,20 @@ pub fn replay_command(
         _ if path.starts_with('-') => format!("./{path}"),
         _ => path.to_string(),
     };
-    let mut command = format!(
-        "ws2sim replay {} --schedule {}",
-        crate::words::shell_word(&path),
-        schedule.to_token()
-    );
+    let token = schedule.to_token();
+    // Linux takes no single argument over 128 KiB: a longer token is piped in through
+    // the shell's own printf (a builtin, which no such limit binds).
+    let mut command = if token.len() > TOKEN_ARGUMENT_MAX && path != "-" {
+        format!(
+            "printf '%s\\n' {token} | ws2sim replay {} --schedule -",
+            crate::words::shell_word(&path)
+        )
+    } else {
+        format!(
+            "ws2sim replay {} --schedule {token}",
+            crate::words::shell_word(&path)
+        )
+    };
     for (provider, model) in overrides {
         let assignment = format!("{provider}={model}");
         let _ = write!(
