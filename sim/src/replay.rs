@@ -38,7 +38,8 @@ impl ReplayScheduler {
                 if slot.is_none() {
                     *slot = Some(match found {
                         Some(value) => format!(
-                            "decision {position} of the schedule is {value}, but the {what} has only {bound} options"
+                            "decision {} of the schedule (counting from 1) is {value}, but the {what} has only {bound} options",
+                            position + 1
                         ),
                         None => format!(
                             "the schedule ends after {} decisions, but the run needed a {what} more",
