@@ -455,7 +455,7 @@ fn the_reduced_coverage_line_counts_runs_a_budget_cut() {
         .find(|l| l.starts_with("coverage:"))
         .expect("a coverage line");
     assert!(
-        line.contains("cut short by a budget or a panic")
+        line.contains("1 run ended by a budget or a panic")
             && line.contains("the plain search (no --reduction) covers those"),
         "{line}"
     );

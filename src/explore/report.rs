@@ -333,6 +333,7 @@ impl Report {
 
     /// For the reduced search: runs a budget or a panic cut short are a limit of the
     /// reduction (orders it treats as one stop at different places), said with the count.
+    /// The endings do not tell a `time_max` cut, which is no limit, from the others.
     fn cut_runs_caveat(&self) -> String {
         let cut: u64 = self
             .endings
@@ -344,7 +345,7 @@ impl Report {
             return String::new();
         }
         format!(
-            "; but {} cut short by a budget or a panic, and unless the cut was time_max the reduction may miss what only another order's cut shows: the plain search (no --reduction) covers those",
+            "; {} ended by a budget or a panic, though, and where steps_max, events_max or a panic ended them (time_max cuts every order alike) the reduction may have missed what only another order's cut shows: the plain search (no --reduction) covers those",
             counted(cut, "run")
         )
     }
