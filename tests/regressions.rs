@@ -165,6 +165,11 @@ const CASES: &[(&str, &[u64], &str)] = &[
         "<- closesocket (#29)                                 -> 0\n#37 t=1 app/main           . . . ledger - memory of operation #0 #7",
     ),
     (
+        "nspv2-readvertise-during-unadvertise.ron",
+        &[1126],
+        "NSPv2LookupServiceBegin(client c2, arg 0x5030, NS_EMAIL (37), \"f\") ...\n#42 t=2 host/main           <- WSAUnadvertiseProvider (#28)",
+    ),
+    (
         "san-recv-outlives-final-cleanup.ron",
         &[7],
         "sandrv.dll stays loaded: 1 API call under way",
@@ -335,16 +340,19 @@ fn a_lookup_queued_before_the_final_cleanup_uses_the_open_session() {
 }
 
 /// Winsock started again while a final WSACleanup runs, by a host of an NSPv2 provider
-/// or beside one, and a SAN socket closed while the SAN provider's final clean-up
-/// cancels its operation: 3,000 random and 3,000 PCT schedules of each are clean and
-/// end. Before the fixes: the restarting host had 275 failing and 783 deadlocked random
-/// schedules (200 and 254 PCT); the re-advertising one, 14 deadlocked random ones; the
+/// or beside one; a provider advertised again while another host thread's
+/// WSAUnadvertiseProvider is under way; and a SAN socket closed while the SAN provider's
+/// final clean-up cancels its operation: 3,000 random and 3,000 PCT schedules of each
+/// are clean and end. Before the fixes: the restarting host had 275 failing and 783
+/// deadlocked random schedules (200 and 254 PCT); the re-advertising one, 14 deadlocked
+/// random ones; the re-advertise during an unadvertise, 6 failing random and 1 PCT; the
 /// SAN close, 14 failing random ones.
 #[test]
 fn restarts_and_closes_during_a_final_cleanup_are_clean() {
     for file in [
         "nspv2-host-restarts-during-final-cleanup.ron",
         "nspv2-readvertise-during-final-cleanup.ron",
+        "nspv2-readvertise-during-unadvertise.ron",
         "san-close-during-final-cleanup.ron",
     ] {
         clean_and_ended(file);

@@ -326,6 +326,10 @@ struct Session {
     open: Vec<SessionArg>,
     /// The event that last ended one.
     ended_at: Option<usize>,
+    /// Which of its host's advertisements of the provider it opened under (the count of
+    /// successful WSAAdvertiseProvider calls there by then): a withdrawal ends only the
+    /// advertisement there was when it began, not one another host thread made since.
+    advert: u32,
 }
 
 /// Which session contract a walk reports on.
@@ -399,7 +403,11 @@ fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
         })
         .collect();
     let mut advertised: SmallMap<(Pid, ProviderIx), ()> = SmallMap::new();
-    let mut taken: SmallMap<usize, Vec<ProviderIx>> = SmallMap::new();
+    // Per (host, provider): how many advertisements there have been; and per withdrawal
+    // (the index of its call), the last of them when it began.
+    let mut adverts: SmallMap<(Pid, ProviderIx), u32> = SmallMap::new();
+    let mut unadvertising: SmallMap<usize, u32> = SmallMap::new();
+    let mut taken: SmallMap<usize, Vec<(ProviderIx, u32)>> = SmallMap::new();
     for (index, event) in facts.events.iter().enumerate() {
         match &event.kind {
             EventKind::Return {
@@ -412,20 +420,23 @@ fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     Some((_, call @ Call::NSPv2Startup { .. })) => call,
                     Some((_, Call::WSAAdvertiseProvider { provider, .. })) if *ret == NO_ERROR => {
                         advertised.insert((event.process, *provider), ());
+                        *adverts.entry((event.process, *provider)).or_insert(0) += 1;
                         continue;
                     }
-                    Some((_, Call::WSAUnadvertiseProvider { provider, .. }))
+                    Some((call, Call::WSAUnadvertiseProvider { provider, .. }))
                         if *ret == NO_ERROR =>
                     {
                         advertised.remove(&(event.process, *provider));
-                        withdrawn(facts, index, &mut table, *provider, rule, report);
+                        let upto = unadvertising.remove(&call).unwrap_or(u32::MAX);
+                        let ended = (*provider, upto);
+                        withdrawn(facts, index, &mut table, ended, rule, report);
                         continue;
                     }
                     Some((call, Call::WSACleanup))
                         if matches!(detail, Detail::Count { last: true, .. }) =>
                     {
-                        for provider in taken.remove(&call).unwrap_or_default() {
-                            withdrawn(facts, index, &mut table, provider, rule, report);
+                        for ended in taken.remove(&call).unwrap_or_default() {
+                            withdrawn(facts, index, &mut table, ended, rule, report);
                         }
                         continue;
                     }
@@ -437,10 +448,17 @@ fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                         Detail::Session { arg, .. } => *arg,
                         _ => 0,
                     };
-                    table.entry(key).or_default().open.push(arg);
+                    let advert = adverts.get(&(key.0, key.1)).copied().unwrap_or(0);
+                    let session = table.entry(key).or_default();
+                    session.open.push(arg);
+                    session.advert = advert;
                 }
             }
             EventKind::Call { call, .. } => {
+                if let Call::WSAUnadvertiseProvider { provider, .. } = call {
+                    let last = adverts.get(&(event.process, *provider)).copied();
+                    unadvertising.insert(index, last.unwrap_or(0));
+                }
                 if final_cleanups.contains_key(&index) {
                     let host = event.process;
                     let mine: Vec<(Pid, ProviderIx)> = advertised
@@ -451,7 +469,11 @@ fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     for key in &mine {
                         advertised.remove(key);
                     }
-                    taken.insert(index, mine.into_iter().map(|(_, p)| p).collect());
+                    let ended = mine.into_iter().map(|key| {
+                        let last = adverts.get(&key).copied().unwrap_or(0);
+                        (key.1, last)
+                    });
+                    taken.insert(index, ended.collect());
                 }
                 let Some(key) = session_key(event.process, call) else {
                     continue;
@@ -492,21 +514,22 @@ fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
 }
 
 /// The host of event `index` withdrew `provider` (WSAUnadvertiseProvider, or its final
-/// WSACleanup for each provider it took): by then each of its sessions has ended (run
-/// down if need be), one opened while the host withdrew included (seed 000: every
-/// NSPv2Startup has its end).
+/// WSACleanup for each provider it took): by then each session of the advertisements up
+/// to `upto` has ended (run down if need be), one opened while the host withdrew
+/// included (seed 000: every NSPv2Startup has its end). A session of an advertisement
+/// another host thread made since the withdrawal began is not the withdrawal's.
 fn withdrawn(
     facts: &Facts,
     index: usize,
     table: &mut SmallMap<SessionKey, Session>,
-    provider: ProviderIx,
+    (provider, upto): (ProviderIx, u32),
     rule: SessionRule,
     report: &mut Report,
 ) {
     let host = facts.events[index].process;
-    let theirs = table
-        .iter_mut()
-        .filter(|(key, _)| key.0 == host && key.3 == Client::Ws2 && provider == key.1);
+    let theirs = table.iter_mut().filter(|(key, session)| {
+        key.0 == host && key.3 == Client::Ws2 && provider == key.1 && session.advert <= upto
+    });
     for (key, session) in theirs {
         if rule != SessionRule::EndsOnce {
             continue;
