@@ -170,6 +170,16 @@ const CASES: &[(&str, &[u64], &str)] = &[
         "NSPv2LookupServiceBegin(client c2, arg 0x5030, NS_EMAIL (37), \"f\") ...\n#42 t=2 host/main           <- WSAUnadvertiseProvider (#28)",
     ),
     (
+        "nsp-lookup-overtaken-by-cleanup.ron",
+        &[132],
+        "<- dnsnsp!NSPLookupServiceNext (#20)               -> SOCKET_ERROR, WSA_E_CANCELLED (10111)",
+    ),
+    (
+        "nsp-lookup-after-direct-cleanup.ron",
+        &[0],
+        "dnsnsp!NSPLookupServiceBegin(NS_DNS (12), \"b\")     -> SOCKET_ERROR, WSAEINVAL (10022)",
+    ),
+    (
         "san-recv-outlives-final-cleanup.ron",
         &[7],
         "sandrv.dll stays loaded: 1 API call under way",

@@ -49,7 +49,9 @@ pub async fn nsp_startup(cx: &Cx, provider: ProviderIx, client: Client) -> i32 {
     let id = cx.call(Call::NSPStartup { provider, client });
     cx.yield_point().await;
     let (ret, error, detail) = if custom::has_code(cx, provider) {
-        custom::namespace_routine(cx, provider, SpiCall::NSPStartup, None, None).await
+        let reply = custom::namespace_routine(cx, provider, SpiCall::NSPStartup, None, None).await;
+        mirror_count(cx, provider, &reply.2);
+        reply
     } else {
         lock(cx, provider).await;
         let reply = startup_body(cx, provider).await;
@@ -100,7 +102,9 @@ pub async fn nsp_cleanup(
         fail(cx, provider, WSAEOPNOTSUPP)
     } else if custom::has_code(cx, provider) {
         let call = SpiCall::NSPCleanup { provider_id };
-        custom::namespace_routine(cx, provider, call, Some(provider_id), None).await
+        let reply = custom::namespace_routine(cx, provider, call, Some(provider_id), None).await;
+        mirror_count(cx, provider, &reply.2);
+        reply
     } else {
         lock(cx, provider).await;
         let reply = cleanup_body(cx, provider, provider_id).await;
@@ -143,6 +147,33 @@ async fn cleanup_body(
         }
     }
     counted(before, after, actual)
+}
+
+/// A provider written in Rust keeps its own count: the one its start-up or clean-up
+/// reports is kept where [`lookup_call`] reads the built-in models' count.
+fn mirror_count(cx: &Cx, provider: ProviderIx, detail: &Detail) {
+    if let Detail::Refcount { after, .. } = detail {
+        set_refcount(cx, provider, *after);
+    }
+}
+
+/// A version-1 lookup routine (NSPLookupServiceBegin, Next, End): it works on the
+/// provider's state in the process, so it fails once the last start-up there is cleaned
+/// up (model choice): with WSAEINVAL when none was left as it began, with
+/// WSA_E_CANCELLED when the final NSPCleanup freed it while the routine ran.
+pub async fn lookup_call(cx: &Cx, provider: ProviderIx, call: Call) -> i32 {
+    let id = cx.call(call);
+    let began_started = refcount(cx, provider) > 0;
+    cx.yield_point().await;
+    let (ret, error, detail) = if refcount(cx, provider) > 0 {
+        (NO_ERROR, None, Detail::None)
+    } else if began_started {
+        fail(cx, provider, WSA_E_CANCELLED)
+    } else {
+        fail(cx, provider, WSAEINVAL)
+    };
+    cx.ret(id, ret, error, detail);
+    ret
 }
 
 /// An NSP or NSPv2 call that does its work at once and succeeds (the lookup routines).

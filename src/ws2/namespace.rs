@@ -7,7 +7,7 @@ use crate::small::SmallMap;
 
 use crate::event::*;
 use crate::nshost::{self, Ask};
-use crate::providers::namespace::{nsp_cleanup, nsp_startup, simple_call};
+use crate::providers::namespace::{lookup_call, nsp_cleanup, nsp_startup};
 use crate::providers::{self, nspv2};
 use crate::scenario::{Name, NspVersion, ProviderId};
 use crate::world::{Cx, World};
@@ -56,7 +56,7 @@ pub async fn lookup(cx: &Cx, namespace: u32, name: Name) {
             namespace,
             name,
         };
-        if simple_call(cx, call).await == NO_ERROR {
+        if lookup_call(cx, provider, call).await == NO_ERROR {
             served.push(Served::V1(provider));
         }
     }
@@ -99,10 +99,10 @@ pub async fn lookup(cx: &Cx, namespace: u32, name: Name) {
         for provider in &served {
             let ret = match *provider {
                 Served::V1(provider) if next => {
-                    simple_call(cx, Call::NSPLookupServiceNext { provider }).await
+                    lookup_call(cx, provider, Call::NSPLookupServiceNext { provider }).await
                 }
                 Served::V1(provider) => {
-                    simple_call(cx, Call::NSPLookupServiceEnd { provider }).await
+                    lookup_call(cx, provider, Call::NSPLookupServiceEnd { provider }).await
                 }
                 Served::V2(provider) => {
                     let ask = if next { Ask::Next } else { Ask::End };
