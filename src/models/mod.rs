@@ -478,7 +478,7 @@ pub static MODELS: &[ModelInfo] = &[
             failure_value: FailureValue::PlusOne,
             ..C
         },
-        "Returns 1 instead of SOCKET_ERROR (-1) when a call fails.",
+        "Returns 1 instead of SOCKET_ERROR (-1) when its WSPStartup, WSPCleanup or WSPSocket fails (ws2sim's other socket calls keep SOCKET_ERROR).",
     ),
     model(
         SanKind,
