@@ -17,9 +17,17 @@ pub fn bears_on(scenario: &Scenario, event: &Event, call: Option<&Call>) -> Vec<
             .map(|p| p.kind)
             .unwrap_or(ProviderKind::Transport)
     };
+    // A call into a provider, and the return out of it, run that provider's code.
+    let in_provider = |call: &Call| {
+        let mut found = of_call(call, &kind_of);
+        if call.provider().is_some() {
+            found.push(C::LoaderNoCodeAfterUnload);
+        }
+        found
+    };
     let mut found: Vec<C> = match &event.kind {
-        EventKind::Call { call, .. } => of_call(call, &kind_of),
-        EventKind::Return { .. } => call.map(|c| of_call(c, &kind_of)).unwrap_or_default(),
+        EventKind::Call { call, .. } => in_provider(call),
+        EventKind::Return { .. } => call.map(in_provider).unwrap_or_default(),
         EventKind::LoadLibrary { provider, .. } | EventKind::FreeLibrary { provider, .. } => {
             vec![C::LoaderNoCodeAfterUnload, unload_ready(kind_of(*provider))]
         }
