@@ -681,12 +681,18 @@ fn unwritable_stderr_and_a_file_size_limit_are_errors_not_crashes() {
     assert!(left.is_empty(), "{left:?}");
 }
 
-/// A model file's model may not take a built-in name: a provider model's, a ws2_32
-/// model's, or `ws2_32` itself (a header naming it would read as the built-in).
+/// A model file's model may not take a built-in name, in any case: a provider model's,
+/// a ws2_32 model's, or `ws2_32` itself (a header naming it would read as the built-in).
 #[test]
 fn a_model_file_may_not_take_a_built_in_name() {
     let dir = Scratch::new("model-name");
-    for name in ["racy_refcount", "keeps_late_startups", "ws2_32"] {
+    for name in [
+        "racy_refcount",
+        "keeps_late_startups",
+        "ws2_32",
+        "WS2_32",
+        "Racy_Refcount",
+    ] {
         let text = format!("Model(name: \"{name}\", kind: Transport)\n");
         let out = ws2sim(&["check", &dir.file("m.ron", text)]);
         let stderr = one_line(&out.stderr);

@@ -53,7 +53,7 @@ pub fn load_model_str(file_name: &str, text: &str) -> Result<LoadedModel, Scenar
 }
 
 /// A model's name appears in traces and in commands: a plain word, and not the name of
-/// a built-in model, which it would hide.
+/// a built-in model in any case, which it would hide or pass for.
 fn check_name(c: &mut Checker<'_>, name: &str) {
     let plain = |ch: char| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.');
     if name.is_empty() || name.len() > 64 || !name.chars().all(plain) {
@@ -66,11 +66,11 @@ fn check_name(c: &mut Checker<'_>, name: &str) {
             "not a plain word",
             Some("for example `acme_tcp`".to_string()),
         );
-    } else if MODELS.iter().any(|m| m.name == name)
+    } else if MODELS.iter().any(|m| m.name.eq_ignore_ascii_case(name))
         || crate::models::ws2::WS2_MODELS
             .iter()
-            .any(|m| m.name == name)
-        || name == crate::models::ws2::WS2_32
+            .any(|m| m.name.eq_ignore_ascii_case(name))
+        || name.eq_ignore_ascii_case(crate::models::ws2::WS2_32)
     {
         c.at(
             &[Field("name")],
