@@ -180,6 +180,11 @@ const CASES: &[(&str, &[u64], &str)] = &[
         "dnsnsp!NSPLookupServiceBegin(NS_DNS (12), \"b\")     -> SOCKET_ERROR, WSAEINVAL (10022)",
     ),
     (
+        "lsp-socket-races-final-cleanup.ron",
+        &[5],
+        "app/main          . . FreeLibrary(msafd.dll)                           [load count 1->0, unloaded]",
+    ),
+    (
         "san-recv-outlives-final-cleanup.ron",
         &[7],
         "sandrv.dll stays loaded: 1 API call under way",

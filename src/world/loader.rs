@@ -131,7 +131,9 @@ pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {
 /// holds every provider DLL of the process loaded (model choice: ws2_32 keeps a provider
 /// alive while a call holds a reference to it, and the call holds the chain below).
 pub fn hold(cx: &Cx) {
-    cx.world.borrow_mut().procs[cx.pid as usize].calls_under_way += 1;
+    cx.world.borrow_mut().procs[cx.pid as usize]
+        .calls_under_way
+        .push(cx.tid);
 }
 
 /// An API call returns: when it was the last under way, the providers whose unload
@@ -139,23 +141,26 @@ pub fn hold(cx: &Cx) {
 pub fn let_go(cx: &Cx) -> Vec<ProviderIx> {
     let mut world = cx.world.borrow_mut();
     let process = &mut world.procs[cx.pid as usize];
-    process.calls_under_way = process.calls_under_way.saturating_sub(1);
-    if process.calls_under_way == 0 {
+    if let Some(at) = process.calls_under_way.iter().position(|t| *t == cx.tid) {
+        process.calls_under_way.swap_remove(at);
+    }
+    if process.calls_under_way.is_empty() {
         std::mem::take(&mut process.unloads_waiting)
     } else {
         Vec::new()
     }
 }
 
-/// Keeps `provider` loaded while API calls of the process are under way: the number of
-/// them when it did (the last to return unloads it), `None` when none is.
+/// Keeps `provider` loaded while API calls of other threads of the process are under way
+/// (the calling thread runs no code of a DLL it unloads): the number of calls under way
+/// when it did (the last to return unloads it), `None` when no other thread has one.
 pub fn defer_unload(cx: &Cx, provider: ProviderIx) -> Option<u32> {
     let mut world = cx.world.borrow_mut();
     let process = &mut world.procs[cx.pid as usize];
-    let calls = process.calls_under_way;
-    (calls > 0).then(|| {
+    let others = process.calls_under_way.iter().any(|t| *t != cx.tid);
+    others.then(|| {
         process.unloads_waiting.push(provider);
-        calls
+        process.calls_under_way.len() as u32
     })
 }
 

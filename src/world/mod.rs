@@ -193,9 +193,10 @@ pub struct Proc {
     /// The loader lock: holding task, its thread, recursion depth; and who waits.
     pub loader_lock: Option<(TaskId, Option<Tid>, u32)>,
     pub loader_waiters: Vec<TaskId>,
-    /// API calls of this process past ws2_32's "initialised" check and not yet
-    /// returned: each holds every provider DLL of the process loaded (`loader::hold`).
-    pub calls_under_way: u32,
+    /// The threads of this process's API calls past ws2_32's "initialised" check and
+    /// not yet returned, one entry per call: each holds every provider DLL of the process
+    /// loaded (`loader::hold`).
+    pub calls_under_way: Vec<Option<Tid>>,
     /// Providers a clean-up was done with and left loaded for the calls under way: the
     /// last of them to return unloads them (model choice, `providers::unload`).
     pub unloads_waiting: Vec<ProviderIx>,
@@ -223,7 +224,7 @@ impl Proc {
             next_handle: 0x100,
             loader_lock: None,
             loader_waiters: Vec::new(),
-            calls_under_way: 0,
+            calls_under_way: Vec::new(),
             unloads_waiting: Vec::new(),
             ops: Vec::new(),
             resources: Vec::new(),
@@ -275,7 +276,7 @@ impl Proc {
         *next_handle = 0x100;
         *loader_lock = None;
         loader_waiters.clear();
-        *calls_under_way = 0;
+        calls_under_way.clear();
         unloads_waiting.clear();
         ops.clear();
         resources.clear();

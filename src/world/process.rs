@@ -73,7 +73,7 @@ pub fn end_process(cx: &Cx, how: ProcessEnd, hosts: impl FnOnce(&Cx)) {
         let mut world = cx.world.borrow_mut();
         let process = &mut world.procs[cx.pid as usize];
         process.loaded.clear();
-        process.calls_under_way = 0;
+        process.calls_under_way.clear();
         process.unloads_waiting.clear();
         process.instances.clear();
         process.globals.clear();
