@@ -1037,3 +1037,22 @@ fn a_token_too_long_for_an_argument_is_piped_in() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("cannot both be read from standard input"));
 }
+
+/// clap drops control characters from a value it echoes in a usage error: the error
+/// then names each argument that held one, escaped, so the message does not seem to
+/// quote a value the user did not type.
+#[test]
+fn a_usage_error_names_arguments_with_control_characters_escaped() {
+    let out = ws2sim(&[
+        "run",
+        "scenarios/teach/racy-refcount.ron",
+        "--format",
+        "\u{1b}[2J",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let said = stderr(&out);
+    assert!(
+        said.contains("argument 4: `\\u{1b}[2J`") && !said.contains('\u{1b}'),
+        "{said}"
+    );
+}

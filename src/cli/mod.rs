@@ -440,7 +440,26 @@ fn usage_error(error: clap::Error) -> ExitCode {
         Some((message, help)) => (message.trim_end(), Some(help.trim())),
         None => (text, None),
     };
-    diagnostic("ws2sim::usage", message, help);
+    // clap drops control characters from the value it echoes, so the message may quote
+    // a value the user did not type: name each such argument, escaped.
+    let unprintable: Vec<String> = std::env::args_os()
+        .enumerate()
+        .skip(1)
+        .filter_map(|(at, arg)| {
+            let arg = arg.to_string_lossy();
+            let escaped = scenario::escape_controls(&arg);
+            matches!(escaped, std::borrow::Cow::Owned(_)).then(|| format!("{at}: `{escaped}`"))
+        })
+        .collect();
+    let help = match (help, unprintable.is_empty()) {
+        (help, true) => help.map(str::to_string),
+        (help, false) => Some(format!(
+            "{}the command line holds characters the message above cannot show; argument {}",
+            help.map_or(String::new(), |h| format!("{h}\n")),
+            unprintable.join(", argument ")
+        )),
+    };
+    diagnostic("ws2sim::usage", message, help.as_deref());
     ExitCode::from(BAD_INPUT)
 }
 
