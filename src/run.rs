@@ -488,10 +488,8 @@ pub fn run_end(world: &World, outcome: &Outcome) -> RunEnd {
 
 /// Whether the network still holds data in flight to some socket.
 fn deliveries_pending(world: &crate::world::World) -> bool {
-    let sockets = world.procs.iter().flat_map(|p| p.sockets.iter());
-    sockets
-        .into_iter()
-        .any(|(_, sock)| !sock.in_flight.is_empty())
+    let mut sockets = world.procs.iter().flat_map(|p| p.sockets.iter());
+    sockets.any(|(_, sock)| !sock.in_flight.is_empty())
 }
 
 /// A replayed schedule longer than the run it drove: its last decisions were not used.
@@ -556,9 +554,13 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
     // A budget that cut the run left the rest of the token unread: the run is what the
     // token describes as far as it went, and its verdict says where it was cut.
     let cut = matches!(end, RunEnd::BudgetExhausted { .. });
-    let divergence = divergence
-        .and_then(|d| d.borrow().clone())
-        .or_else(|| (!cut).then(|| unused_decisions(options.schedule.as_ref(), &schedule))?);
+    let divergence = divergence.and_then(|d| d.borrow().clone()).or_else(|| {
+        if cut {
+            None
+        } else {
+            unused_decisions(options.schedule.as_ref(), &schedule)
+        }
+    });
     let unfired_faults = (0..scenario.faults.len())
         .filter(|index| !world.fired_faults.contains(index))
         .collect();

@@ -95,19 +95,18 @@ pub async fn cleanup(cx: &Cx) {
 ///
 /// Model choice (ws2_32 keeps a provider object alive while a call holds a reference
 /// to it): a call under way keeps every provider DLL of the process loaded
-/// (`providers::unload`), and one whose generation changed (another thread's final WSACleanup
-/// began meanwhile) starts nothing more: it fails with WSANOTINITIALISED ([`current`]).
+/// (`providers::unload`), and one whose generation changed (another thread's final
+/// WSACleanup began meanwhile) starts nothing more: it fails with WSANOTINITIALISED
+/// ([`current`]).
 pub(crate) fn enter(cx: &Cx, id: u32) -> Option<u32> {
     let generation = {
         let world = cx.world.borrow();
         let ws2 = &world.procs[cx.pid as usize].ws2;
         (ws2.startup_count > 0).then_some(ws2.generation)
     };
-    if generation.is_some() {
-        loader::hold(cx);
-    }
-    if generation.is_none() {
-        cx.ret(id, SOCKET_ERROR, Some(WSANOTINITIALISED), Detail::None);
+    match generation {
+        Some(_) => loader::hold(cx),
+        None => cx.ret(id, SOCKET_ERROR, Some(WSANOTINITIALISED), Detail::None),
     }
     generation
 }

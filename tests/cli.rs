@@ -15,6 +15,16 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// The schedule token of the replay command on the last line of `text`, a run's trace.
+fn replay_token(text: &str) -> String {
+    text.lines()
+        .last()
+        .and_then(|line| line.split("--schedule ").nth(1))
+        .and_then(|rest| rest.split(' ').next())
+        .expect("a replay command")
+        .to_string()
+}
+
 #[test]
 fn a_matching_run_exits_0_and_ends_with_a_replay_command() {
     let out = ws2sim(&["run", "scenarios/teach/two-startups-two-cleanups.ron"]);
@@ -127,12 +137,7 @@ fn replay_reproduces_a_run_byte_for_byte() {
         "--seed",
         "5",
     ]));
-    let token = first
-        .lines()
-        .last()
-        .and_then(|line| line.split("--schedule ").nth(1))
-        .expect("a replay command")
-        .to_string();
+    let token = replay_token(&first);
     let replayed = ws2sim(&[
         "replay",
         "scenarios/contracts/refcount-concurrent-clients.ron",
@@ -313,12 +318,7 @@ fn mermaid_is_a_sequence_diagram_of_the_run() {
 #[test]
 fn a_token_that_does_not_fit_exits_2_and_says_why_in_every_format() {
     let file = "scenarios/teach/racy-refcount.ron";
-    let token = stdout(&ws2sim(&["run", file]))
-        .lines()
-        .last()
-        .and_then(|line| line.split("--schedule ").nth(1))
-        .expect("a replay command")
-        .to_string();
+    let token = replay_token(&stdout(&ws2sim(&["run", file])));
     let out = ws2sim(&["replay", file, "--schedule", &token]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // The same decisions and a few more: the run ends with them unused.
@@ -345,12 +345,7 @@ fn a_token_that_does_not_fit_exits_2_and_says_why_in_every_format() {
 #[test]
 fn a_budget_that_cuts_a_replay_is_not_blamed_on_the_token() {
     let file = "scenarios/teach/racy-refcount.ron";
-    let token = stdout(&ws2sim(&["run", file]))
-        .lines()
-        .last()
-        .and_then(|line| line.split("--schedule ").nth(1))
-        .expect("a replay command")
-        .to_string();
+    let token = replay_token(&stdout(&ws2sim(&["run", file])));
     let out = ws2sim(&["replay", file, "--schedule", &token, "--steps-max", "5"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let shown = stdout(&out);
@@ -925,15 +920,7 @@ fn flags_that_would_change_nothing_are_refused() {
 #[test]
 fn run_b_is_refused_a_token_its_models_do_not_fit() {
     let file = "scenarios/teach/racy-refcount.ron";
-    let token = |args: &[&str]| {
-        stdout(&ws2sim(args))
-            .lines()
-            .last()
-            .and_then(|line| line.split("--schedule ").nth(1))
-            .and_then(|rest| rest.split(' ').next())
-            .expect("a replay command")
-            .to_string()
-    };
+    let token = |args: &[&str]| replay_token(&stdout(&ws2sim(args)));
     let racy = token(&["run", file, "--seed", "0"]);
     let out = ws2sim(&[
         "diff",

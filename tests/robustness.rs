@@ -596,11 +596,7 @@ fn a_model_files_about_is_bounded_and_printable() {
         ("a\u{1b}[2Jb".to_string(), "control character"),
     ] {
         let text = format!("Model(name: \"m\", kind: Transport, about: \"{about}\")\n");
-        let path = dir.file("m.ron", text);
-        let out = ws2sim(&["check", &path]);
-        let stderr = one_line(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{stderr}");
-        assert!(stderr.contains(why), "{stderr}");
+        check_refuses(&dir.file("m.ron", text), why);
     }
 }
 
@@ -619,11 +615,7 @@ fn names_that_print_alike_and_paths_ws2sim_cannot_name_are_refused() {
         ("client\u{3000}a", "U+3000, a space other than U+0020"),
     ] {
         let text = lesson.replace("\"client-a\"", &format!("\"{name}\""));
-        let path = dir.file("alike.ron", text);
-        let out = ws2sim(&["check", &path]);
-        let stderr = one_line(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{stderr}");
-        assert!(stderr.contains(why), "{stderr}");
+        check_refuses(&dir.file("alike.ron", text), why);
     }
     let inner = lesson.replace("\"client-a\"", "\"client a\"");
     let out = ws2sim(&["check", &dir.file("inner.ron", inner)]);
@@ -694,9 +686,14 @@ fn a_model_file_may_not_take_a_built_in_name() {
         "Racy_Refcount",
     ] {
         let text = format!("Model(name: \"{name}\", kind: Transport)\n");
-        let out = ws2sim(&["check", &dir.file("m.ron", text)]);
-        let stderr = one_line(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
-        assert!(stderr.contains("the name of a built-in model"), "{stderr}");
+        check_refuses(&dir.file("m.ron", text), "the name of a built-in model");
     }
+}
+
+/// `ws2sim check` refuses the file at `path` (exit 2) with an error that says `why`.
+fn check_refuses(path: &str, why: &str) {
+    let out = ws2sim(&["check", path]);
+    let stderr = one_line(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{path}: {stderr}");
+    assert!(stderr.contains(why), "{stderr}");
 }

@@ -402,10 +402,10 @@ fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
             _ => None,
         })
         .collect();
-    let mut advertised: SmallMap<(Pid, ProviderIx), ()> = SmallMap::new();
-    // Per (host, provider): how many advertisements there have been; and per withdrawal
-    // (the index of its call), the last of them when it began.
-    let mut adverts: SmallMap<(Pid, ProviderIx), u32> = SmallMap::new();
+    // Per (host, provider): how many advertisements there have been, and whether the
+    // last is still up; and per withdrawal (the index of its call), the last of them when
+    // it began.
+    let mut adverts: SmallMap<(Pid, ProviderIx), (u32, bool)> = SmallMap::new();
     let mut unadvertising: SmallMap<usize, u32> = SmallMap::new();
     let mut taken: SmallMap<usize, Vec<(ProviderIx, u32)>> = SmallMap::new();
     for (index, event) in facts.events.iter().enumerate() {
@@ -419,14 +419,16 @@ fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                 let call = match facts.call_of(*id) {
                     Some((_, call @ Call::NSPv2Startup { .. })) => call,
                     Some((_, Call::WSAAdvertiseProvider { provider, .. })) if *ret == NO_ERROR => {
-                        advertised.insert((event.process, *provider), ());
-                        *adverts.entry((event.process, *provider)).or_insert(0) += 1;
+                        let advert = adverts.entry((event.process, *provider)).or_default();
+                        *advert = (advert.0 + 1, true);
                         continue;
                     }
                     Some((call, Call::WSAUnadvertiseProvider { provider, .. }))
                         if *ret == NO_ERROR =>
                     {
-                        advertised.remove(&(event.process, *provider));
+                        if let Some(advert) = adverts.get_mut(&(event.process, *provider)) {
+                            advert.1 = false;
+                        }
                         let upto = unadvertising.remove(&call).unwrap_or(u32::MAX);
                         let ended = (*provider, upto);
                         withdrawn(facts, index, &mut table, ended, rule, report);
@@ -448,7 +450,7 @@ fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                         Detail::Session { arg, .. } => *arg,
                         _ => 0,
                     };
-                    let advert = adverts.get(&(key.0, key.1)).copied().unwrap_or(0);
+                    let advert = adverts.get(&(key.0, key.1)).map_or(0, |a| a.0);
                     let session = table.entry(key).or_default();
                     session.open.push(arg);
                     session.advert = advert;
@@ -456,24 +458,19 @@ fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
             }
             EventKind::Call { call, .. } => {
                 if let Call::WSAUnadvertiseProvider { provider, .. } = call {
-                    let last = adverts.get(&(event.process, *provider)).copied();
-                    unadvertising.insert(index, last.unwrap_or(0));
+                    let last = adverts.get(&(event.process, *provider)).map_or(0, |a| a.0);
+                    unadvertising.insert(index, last);
                 }
                 if final_cleanups.contains_key(&index) {
                     let host = event.process;
-                    let mine: Vec<(Pid, ProviderIx)> = advertised
-                        .iter()
-                        .map(|(key, _)| *key)
-                        .filter(|(pid, _)| *pid == host)
-                        .collect();
-                    for key in &mine {
-                        advertised.remove(key);
-                    }
-                    let ended = mine.into_iter().map(|key| {
-                        let last = adverts.get(&key).copied().unwrap_or(0);
-                        (key.1, last)
-                    });
-                    taken.insert(index, ended.collect());
+                    let mine = adverts
+                        .iter_mut()
+                        .filter(|((pid, _), (_, up))| *pid == host && *up)
+                        .map(|((_, provider), advert)| {
+                            advert.1 = false;
+                            (*provider, advert.0)
+                        });
+                    taken.insert(index, mine.collect());
                 }
                 let Some(key) = session_key(event.process, call) else {
                     continue;
