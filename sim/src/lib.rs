@@ -14,6 +14,7 @@ mod engine;
 mod exhaustive;
 pub mod footprint;
 mod guided;
+pub mod memo;
 mod pct;
 pub mod races;
 mod random;

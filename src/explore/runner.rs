@@ -5,6 +5,9 @@
 
 use std::rc::Rc;
 
+use std::cell::RefCell;
+
+use sim::memo::{Memo, Resume, RunLog};
 use sim::{Schedule, Scheduler};
 
 use crate::event::Event;
@@ -54,7 +57,16 @@ pub struct Explorer {
     again: Vec<Event>,
     /// The engine and world of the last run, for the next.
     reuse: Reuse,
+    /// What the runs made so far came to, by their decisions ([`Explorer::run_remembered`]).
+    memo: Memo<Summary>,
+    run_log: Rc<RefCell<RunLog>>,
 }
+
+/// The questions and ends an explorer's memo holds at most: 16 bytes each, and a
+/// [`Summary`] (112 bytes) for each end, so at most 64 MiB with the room its tables
+/// grow by; a full memo of the racy-refcount lesson's runs takes about 10 MB. A larger
+/// memo saves no more time there: its walks miss the caches.
+const MEMO_NODES_MAX: usize = 1 << 18;
 
 impl Explorer {
     pub fn new(scenario: &Scenario, overrides: &[(String, String)]) -> Result<Self, OptionError> {
@@ -68,6 +80,8 @@ impl Explorer {
             events: Vec::new(),
             again: Vec::new(),
             reuse: Reuse::default(),
+            memo: Memo::new(MEMO_NODES_MAX),
+            run_log: Rc::default(),
         })
     }
 
@@ -87,6 +101,22 @@ impl Explorer {
         let events = std::mem::take(&mut self.events);
         let (summary, events) = self.simulate(make(), events);
         self.events = events;
+        summary
+    }
+
+    /// One run under `scheduler`, or what it came to when a run with the same
+    /// decisions was made before by this explorer (a run is a function of its
+    /// decisions: a sweep of a small space meets the same schedules again and again).
+    pub fn run_remembered(&mut self, mut scheduler: Box<dyn Scheduler>) -> Summary {
+        if let Some(known) = self
+            .memo
+            .walk(&mut *scheduler, &mut self.run_log.borrow_mut())
+        {
+            return known.clone();
+        }
+        let resume = Resume::new(scheduler, self.run_log.clone());
+        let summary = self.run(|| Box::new(resume));
+        self.memo.remember(&self.run_log.borrow(), summary.clone());
         summary
     }
 
@@ -175,6 +205,47 @@ mod tests {
             "/scenarios/teach/racy-refcount.ron"
         );
         crate::scenario::load_file(std::path::Path::new(path)).expect("loads")
+    }
+
+    fn shipped(name: &str) -> Scenario {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
+        crate::scenario::load_file(&path).expect("loads")
+    }
+
+    /// Every run a memo answers is what simulating it gives, for picks (the lesson,
+    /// where PCT meets its schedules again and again) and draws (a latency range).
+    #[test]
+    fn a_remembered_run_is_the_run_simulated() {
+        for (file, runs) in [
+            ("scenarios/teach/racy-refcount.ron", 3000),
+            ("scenarios/contracts/lingering-data.ron", 600),
+        ] {
+            let scenario = shipped(file);
+            for pct in [false, true] {
+                let scheduler = |run| -> Box<dyn Scheduler> {
+                    if pct {
+                        Box::new(sim::PctScheduler::for_run(1, run, 3, 20))
+                    } else {
+                        Box::new(sim::RandomScheduler::for_run(1, run))
+                    }
+                };
+                let mut plain = Explorer::new(&scenario, &[]).expect("valid");
+                let mut remembering = Explorer::new(&scenario, &[]).expect("valid");
+                for run in 0..runs {
+                    let simulated = plain.run(|| scheduler(run));
+                    let answered = remembering.run_remembered(scheduler(run));
+                    assert_eq!(answered, simulated, "{file}, pct {pct}, run {run}");
+                }
+                let remembered = remembering.memo.runs();
+                assert!(remembered > 0, "{file}: the memo kept runs");
+                if pct && file.contains("racy-refcount") {
+                    assert!(
+                        remembered < runs as usize / 2,
+                        "{file}: {remembered} runs made"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

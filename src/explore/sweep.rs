@@ -97,6 +97,19 @@ impl Plan {
     }
 }
 
+/// One run of a random or PCT sweep: remembered by its decisions, unless
+/// `--check-determinism` asks for every run to be made twice.
+fn run_sampled(
+    explorer: &mut Explorer,
+    check: bool,
+    mut make: impl FnMut() -> Box<dyn Scheduler>,
+) -> Result<Summary, Box<(Summary, Divergence)>> {
+    if check {
+        return run_one(explorer, check, make);
+    }
+    Ok(explorer.run_remembered(make()))
+}
+
 /// One run, twice under `--check-determinism` (`Err`: the two runs parted; boxed, as
 /// it is rare).
 fn run_one(
@@ -123,7 +136,7 @@ pub fn sampled(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swept {
         let mut recent = RecentStates::new();
         let end = ((index + 1) * CHUNK_RUNS).min(plan.runs);
         for run in (index * CHUNK_RUNS..end).filter(|run| plan.shard.owns(*run)) {
-            match run_one(explorer, plan.check_determinism, || plan.scheduler(run)) {
+            match run_sampled(explorer, plan.check_determinism, || plan.scheduler(run)) {
                 Ok(summary) => tally.record(run, &summary, &mut recent),
                 Err(parted) => {
                     let (summary, divergence) = *parted;

@@ -1,0 +1,429 @@
+//! Runs remembered by their decisions, so a sweep that meets a schedule again need not
+//! simulate it.
+//!
+//! A run is a pure function of its scheduler's answers, and each question the engine
+//! asks (which of these runnable tasks goes next, a draw below this bound) is a function
+//! of the answers before it. A [`Memo`] keeps a trie of the questions of the runs made
+//! so far, each edge an answer, each leaf what its run came to. A scheduler can then
+//! walk the trie, answering the questions of its run as the engine would ask them,
+//! without the engine: it reaches a leaf (a run made before) or a question nobody has
+//! answered that way yet, and the run is simulated from there by [`Resume`], which
+//! hands the engine the answers already given and then lets the scheduler go on.
+//!
+//! The walk asks the scheduler exactly what the engine would have asked, so the
+//! scheduler's state and every later answer are as they would be without the memo.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use crate::engine::TaskId;
+use crate::scheduler::Scheduler;
+
+/// No node.
+const NONE: u32 = u32::MAX;
+/// Marks [`Node::at`] as a run's end: the rest is the index of its result.
+const END: u32 = 1 << 31;
+
+/// A trie of runs, answered at its leaves by an `R`; it stops growing at `nodes_max`.
+///
+/// Nodes are 16 bytes and questions are kept once however many nodes ask them, so that
+/// a memo of the size a sweep is given stays in the processor's caches: a walk is a
+/// chain of dependent loads, and a memo too large for them costs more than it saves.
+pub struct Memo<R> {
+    nodes: Vec<Node>,
+    questions: Vec<Question>,
+    /// The questions by a hash of them.
+    known: BTreeMap<u64, Vec<u32>>,
+    results: Vec<R>,
+    nodes_max: usize,
+}
+
+#[derive(Clone, Copy)]
+struct Node {
+    /// The answer on the edge from the parent.
+    answer: u32,
+    first_child: u32,
+    next_sibling: u32,
+    /// The question asked here (an index into `questions`), or `END | result`.
+    at: u32,
+}
+
+/// A question the engine asks its scheduler.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Question {
+    /// Which of `runnable` goes next, `last` polled just before.
+    Pick {
+        runnable: Vec<TaskId>,
+        last: Option<TaskId>,
+    },
+    /// A value below `bound`.
+    Draw { bound: u64 },
+}
+
+/// One question of a run and the answer it got, as [`Resume`] logs them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Asked {
+    /// A pick among `tasks[start..start + len]` of the log.
+    Pick {
+        start: usize,
+        len: usize,
+        last: Option<TaskId>,
+        answer: u64,
+    },
+    Draw {
+        bound: u64,
+        answer: u64,
+    },
+}
+
+impl Asked {
+    fn answer(&self) -> u64 {
+        match *self {
+            Asked::Pick { answer, .. } | Asked::Draw { answer, .. } => answer,
+        }
+    }
+}
+
+impl<R> Memo<R> {
+    /// An empty memo that holds at most `nodes_max` questions and ends.
+    pub fn new(nodes_max: usize) -> Self {
+        Self {
+            nodes: Vec::new(),
+            questions: Vec::new(),
+            known: BTreeMap::new(),
+            results: Vec::new(),
+            nodes_max: nodes_max.min(END as usize),
+        }
+    }
+
+    /// Runs remembered.
+    pub fn runs(&self) -> usize {
+        self.results.len()
+    }
+
+    /// Answers, with `scheduler`, the questions of the run it would make, as far as the
+    /// trie knows them: what the run came to when it was made before; otherwise `None`,
+    /// and `log` holds the answers given, for [`Resume`] to make the run.
+    pub fn walk(&self, scheduler: &mut dyn Scheduler, log: &mut RunLog) -> Option<&R> {
+        log.clear();
+        if self.nodes.is_empty() {
+            return None;
+        }
+        let mut node = 0;
+        loop {
+            let at = self.nodes[node].at;
+            if at & END != 0 {
+                return Some(&self.results[(at & !END) as usize]);
+            }
+            let answer = match &self.questions[at as usize] {
+                Question::Pick { runnable, last } => scheduler.pick(runnable, *last) as u64,
+                Question::Draw { bound } => scheduler.draw(*bound),
+            };
+            log.given.push(answer);
+            node = self.child(node, answer)?;
+        }
+    }
+
+    fn child(&self, node: usize, answer: u64) -> Option<usize> {
+        let mut child = self.nodes[node].first_child;
+        while child != NONE {
+            let at = &self.nodes[child as usize];
+            if u64::from(at.answer) == answer {
+                return Some(child as usize);
+            }
+            child = at.next_sibling;
+        }
+        None
+    }
+
+    /// Remembers the run `resume` made and what it came to. Returns false, keeping
+    /// nothing, when the memo is full, an answer is too large to keep, or the run asked
+    /// other questions than a run with the same answers did before (a world that is
+    /// not deterministic).
+    pub fn remember(&mut self, resume: &RunLog, result: R) -> bool {
+        let fits = self.nodes.len() + resume.asked.len() < self.nodes_max
+            && self.results.len() < END as usize
+            && resume
+                .asked
+                .iter()
+                .all(|asked| asked.answer() < u64::from(NONE));
+        if !fits {
+            return false;
+        }
+        // Where the run leaves the trie (nothing is changed before it).
+        let mut node = None;
+        let mut depth = 0;
+        while depth <= resume.asked.len() {
+            let answer = depth.checked_sub(1).map(|up| resume.asked[up].answer());
+            let next = match (node, answer) {
+                (None, _) => (!self.nodes.is_empty()).then_some(0),
+                (Some(parent), Some(answer)) => self.child(parent, answer),
+                (Some(_), None) => unreachable!("only the root has no answer"),
+            };
+            let Some(next) = next else { break };
+            let at = self.nodes[next].at;
+            let same = match resume.asked.get(depth) {
+                Some(asked) => at & END == 0 && resume.asks(asked, &self.questions[at as usize]),
+                None => false,
+            };
+            if !same {
+                // The same answers led to another question, or to an end.
+                return false;
+            }
+            node = Some(next);
+            depth += 1;
+        }
+        for asked in &resume.asked[depth..] {
+            let question = self.question(resume, asked);
+            let answer = depth
+                .checked_sub(1)
+                .map_or(0, |up| resume.asked[up].answer());
+            node = Some(self.add(node, answer, question));
+            depth += 1;
+        }
+        let answer = depth
+            .checked_sub(1)
+            .map_or(0, |up| resume.asked[up].answer());
+        let end = END | self.results.len() as u32;
+        self.add(node, answer, end);
+        self.results.push(result);
+        true
+    }
+
+    /// The index of the question `asked`, kept once.
+    fn question(&mut self, resume: &RunLog, asked: &Asked) -> u32 {
+        let same = self.known.entry(resume.hash(asked)).or_default();
+        if let Some(&index) = same
+            .iter()
+            .find(|&&index| resume.asks(asked, &self.questions[index as usize]))
+        {
+            return index;
+        }
+        let index = self.questions.len() as u32;
+        same.push(index);
+        self.questions.push(resume.question(asked));
+        index
+    }
+
+    /// A new child of `parent` (the root when `None`) along `answer`, holding `at`.
+    fn add(&mut self, parent: Option<usize>, answer: u64, at: u32) -> usize {
+        let index = self.nodes.len() as u32;
+        let next_sibling = match parent {
+            Some(parent) => std::mem::replace(&mut self.nodes[parent].first_child, index),
+            None => NONE,
+        };
+        self.nodes.push(Node {
+            answer: answer as u32,
+            first_child: NONE,
+            next_sibling,
+            at,
+        });
+        index as usize
+    }
+}
+
+/// One run's answers: those a walk gave, then every question the run asked and its
+/// answer, logged by [`Resume`].
+#[derive(Clone, Default)]
+pub struct RunLog {
+    given: Vec<u64>,
+    asked: Vec<Asked>,
+    tasks: Vec<TaskId>,
+}
+
+impl RunLog {
+    /// A hash of the question `asked` (FNV-1a over its words).
+    fn hash(&self, asked: &Asked) -> u64 {
+        let words: &mut dyn Iterator<Item = u64> = match *asked {
+            Asked::Pick {
+                start, len, last, ..
+            } => &mut std::iter::once(last.map_or(0, |task| u64::from(task.0) + 1)).chain(
+                self.tasks[start..start + len]
+                    .iter()
+                    .map(|task| u64::from(task.0)),
+            ),
+            Asked::Draw { bound, .. } => {
+                &mut std::iter::once(u64::MAX).chain(std::iter::once(bound))
+            }
+        };
+        words.fold(0xcbf2_9ce4_8422_2325, |hash, word| {
+            (hash ^ word).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    }
+
+    /// Whether `asked` is `question`.
+    fn asks(&self, asked: &Asked, question: &Question) -> bool {
+        match (asked, question) {
+            (
+                &Asked::Pick {
+                    start, len, last, ..
+                },
+                Question::Pick {
+                    runnable,
+                    last: asked_last,
+                },
+            ) => last == *asked_last && self.tasks[start..start + len] == runnable[..],
+            (&Asked::Draw { bound, .. }, Question::Draw { bound: asked }) => bound == *asked,
+            _ => false,
+        }
+    }
+
+    fn question(&self, asked: &Asked) -> Question {
+        match *asked {
+            Asked::Pick {
+                start, len, last, ..
+            } => Question::Pick {
+                runnable: self.tasks[start..start + len].to_vec(),
+                last,
+            },
+            Asked::Draw { bound, .. } => Question::Draw { bound },
+        }
+    }
+
+    fn clear(&mut self) {
+        self.given.clear();
+        self.asked.clear();
+        self.tasks.clear();
+    }
+}
+
+/// A scheduler that gives the engine the answers a walk gave (already made by the
+/// scheduler it wraps), then asks the scheduler; it logs every question and answer
+/// for [`Memo::remember`].
+pub struct Resume<S> {
+    inner: S,
+    given: usize,
+    log: Rc<RefCell<RunLog>>,
+}
+
+impl<S: Scheduler> Resume<S> {
+    /// `log` holds a walk's answers; read it once the run is over.
+    pub fn new(inner: S, log: Rc<RefCell<RunLog>>) -> Self {
+        Self {
+            inner,
+            given: 0,
+            log,
+        }
+    }
+
+    fn next_given(&mut self) -> Option<u64> {
+        let answer = self.log.borrow().given.get(self.given).copied();
+        self.given += 1;
+        answer
+    }
+}
+
+impl<S: Scheduler> Scheduler for Resume<S> {
+    fn pick(&mut self, runnable: &[TaskId], last: Option<TaskId>) -> usize {
+        let answer = match self.next_given() {
+            Some(answer) => answer as usize,
+            None => self.inner.pick(runnable, last),
+        };
+        let mut log = self.log.borrow_mut();
+        let start = log.tasks.len();
+        log.tasks.extend_from_slice(runnable);
+        log.asked.push(Asked::Pick {
+            start,
+            len: runnable.len(),
+            last,
+            answer: answer as u64,
+        });
+        answer
+    }
+
+    fn draw(&mut self, bound: u64) -> u64 {
+        let answer = match self.next_given() {
+            Some(answer) => answer,
+            None => self.inner.draw(bound),
+        };
+        self.log
+            .borrow_mut()
+            .asked
+            .push(Asked::Draw { bound, answer });
+        answer
+    }
+
+    fn stepped(&mut self, task: TaskId, footprint: &[(u64, bool)]) {
+        self.inner.stepped(task, footprint)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::random::RandomScheduler;
+
+    /// A stand-in for a run: three questions whose shape depends on earlier answers,
+    /// and a result that is the answers' sum.
+    fn simulate(scheduler: &mut dyn Scheduler) -> u64 {
+        let tasks = [TaskId(0), TaskId(1), TaskId(2)];
+        let first = scheduler.pick(&tasks[..2], None) as u64;
+        let second = scheduler.draw(3 + first);
+        let third = scheduler.pick(&tasks[..2 + (second % 2) as usize], Some(TaskId(1))) as u64;
+        first * 100 + second * 10 + third
+    }
+
+    #[test]
+    fn a_memoised_sweep_gives_each_run_what_simulating_it_gives() {
+        let mut memo = Memo::new(1 << 16);
+        let log = Rc::new(RefCell::new(RunLog::default()));
+        let mut simulated = 0;
+        for run in 0..500 {
+            let mut plain = RandomScheduler::for_run(7, run);
+            let expected = simulate(&mut plain);
+            let mut scheduler = RandomScheduler::for_run(7, run);
+            let known = memo.walk(&mut scheduler, &mut log.borrow_mut()).copied();
+            let got = match known {
+                Some(result) => result,
+                None => {
+                    simulated += 1;
+                    let mut resume = Resume::new(scheduler, log.clone());
+                    let result = simulate(&mut resume);
+                    assert!(memo.remember(&log.borrow(), result));
+                    result
+                }
+            };
+            assert_eq!(got, expected, "run {run}");
+        }
+        // The stand-in has 17 runs: each is simulated once at most.
+        assert!(simulated <= 17, "{simulated} runs simulated");
+        assert_eq!(memo.runs(), simulated);
+    }
+
+    /// Walks `memo` with run `seed`'s scheduler and, when the run is new, makes it.
+    fn walk_or_make(memo: &Memo<u64>, seed: u64, log: &Rc<RefCell<RunLog>>) -> Option<u64> {
+        let mut scheduler = RandomScheduler::new(seed);
+        let known = memo.walk(&mut scheduler, &mut log.borrow_mut()).copied();
+        known.or_else(|| {
+            simulate(&mut Resume::new(scheduler, log.clone()));
+            None
+        })
+    }
+
+    #[test]
+    fn a_full_memo_keeps_nothing_more_and_a_different_question_is_refused() {
+        let log = Rc::new(RefCell::new(RunLog::default()));
+        let mut memo = Memo::new(4);
+        assert_eq!(walk_or_make(&memo, 1, &log), None);
+        assert!(memo.remember(&log.borrow(), 1));
+        assert_eq!(walk_or_make(&memo, 1, &log), Some(1), "remembered");
+        // Seeds 1 and 2 make different runs.
+        assert_eq!(walk_or_make(&memo, 2, &log), None);
+        assert!(!memo.remember(&log.borrow(), 2), "no room");
+
+        let mut memo = Memo::new(64);
+        assert_eq!(walk_or_make(&memo, 1, &log), None);
+        assert!(memo.remember(&log.borrow(), 1));
+        // The same answers to another first question: a world that is not deterministic.
+        let mut changed = log.borrow().clone();
+        if let Some(Asked::Pick { last, .. }) = changed.asked.first_mut() {
+            *last = Some(TaskId(0));
+        }
+        assert!(!memo.remember(&changed, 3));
+        assert_eq!(memo.runs(), 1);
+    }
+}
