@@ -121,6 +121,7 @@ impl<R> Memo<R> {
                 Question::Draw { bound } => scheduler.draw(*bound),
             };
             log.given.push(answer);
+            log.left = Some(node);
             node = self.child(node, answer)?;
         }
     }
@@ -152,28 +153,9 @@ impl<R> Memo<R> {
             return false;
         }
         // Where the run leaves the trie (nothing is changed before it).
-        let mut node = None;
-        let mut depth = 0;
-        while depth <= resume.asked.len() {
-            let answer = depth.checked_sub(1).map(|up| resume.asked[up].answer());
-            let next = match (node, answer) {
-                (None, _) => (!self.nodes.is_empty()).then_some(0),
-                (Some(parent), Some(answer)) => self.child(parent, answer),
-                (Some(_), None) => unreachable!("only the root has no answer"),
-            };
-            let Some(next) = next else { break };
-            let at = self.nodes[next].at;
-            let same = match resume.asked.get(depth) {
-                Some(asked) => at & END == 0 && resume.asks(asked, &self.questions[at as usize]),
-                None => false,
-            };
-            if !same {
-                // The same answers led to another question, or to an end.
-                return false;
-            }
-            node = Some(next);
-            depth += 1;
-        }
+        let Some((mut node, mut depth)) = self.leaves_at(resume) else {
+            return false;
+        };
         for asked in &resume.asked[depth..] {
             let question = self.question(resume, asked);
             let answer = depth
@@ -189,6 +171,54 @@ impl<R> Memo<R> {
         self.add(node, answer, end);
         self.results.push(result);
         true
+    }
+
+    /// The node a run left the trie at and the number of its questions the trie holds;
+    /// `None` when the same answers led the trie to another question or to an end.
+    /// Where the walk before the run says, only that node is checked (all of them in a
+    /// debug build), not the whole way down again.
+    fn leaves_at(&self, resume: &RunLog) -> Option<(Option<usize>, usize)> {
+        let given = resume.given.len();
+        if let Some(left) = resume.left
+            && let Some(asked) = given.checked_sub(1).and_then(|at| resume.asked.get(at))
+            && left < self.nodes.len()
+            && self.child(left, asked.answer()).is_none()
+        {
+            let at = self.nodes[left].at;
+            let same = at & END == 0 && resume.asks(asked, &self.questions[at as usize]);
+            debug_assert_eq!(
+                self.walk_down(resume),
+                same.then_some((Some(left), given)),
+                "a walk's node is where the run left the trie"
+            );
+            return same.then_some((Some(left), given));
+        }
+        self.walk_down(resume)
+    }
+
+    /// [`Memo::leaves_at`], checking every question on the way down.
+    fn walk_down(&self, resume: &RunLog) -> Option<(Option<usize>, usize)> {
+        let mut node = None;
+        let mut depth = 0;
+        while depth <= resume.asked.len() {
+            let next = match node {
+                None => (!self.nodes.is_empty()).then_some(0),
+                Some(parent) => self.child(parent, resume.asked[depth - 1].answer()),
+            };
+            let Some(next) = next else { break };
+            let at = self.nodes[next].at;
+            let same = match resume.asked.get(depth) {
+                Some(asked) => at & END == 0 && resume.asks(asked, &self.questions[at as usize]),
+                None => false,
+            };
+            if !same {
+                // The same answers led to another question, or to an end.
+                return None;
+            }
+            node = Some(next);
+            depth += 1;
+        }
+        Some((node, depth))
     }
 
     /// The index of the question `asked`, kept once.
@@ -228,6 +258,8 @@ impl<R> Memo<R> {
 #[derive(Clone, Default)]
 pub struct RunLog {
     given: Vec<u64>,
+    /// The node the walk left the trie at, if it entered it.
+    left: Option<usize>,
     asked: Vec<Asked>,
     tasks: Vec<TaskId>,
 }
@@ -283,6 +315,7 @@ impl RunLog {
 
     fn clear(&mut self) {
         self.given.clear();
+        self.left = None;
         self.asked.clear();
         self.tasks.clear();
     }

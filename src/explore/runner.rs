@@ -14,6 +14,7 @@ use crate::event::Event;
 use crate::oracle;
 use crate::run::{self, OptionError, Reuse, Run, RunOptions};
 use crate::scenario::{Ending, Scenario};
+use crate::trace::{RunEnd, Trace};
 use crate::world::Shared;
 
 /// What a sweep keeps of one run.
@@ -60,6 +61,7 @@ pub struct Explorer {
     /// What the runs made so far came to, by their decisions ([`Explorer::run_remembered`]).
     memo: Memo<Summary>,
     run_log: Rc<RefCell<RunLog>>,
+    verdicts: Verdicts,
 }
 
 /// The questions and ends an explorer's memo holds at most: 16 bytes each, and a
@@ -82,6 +84,7 @@ impl Explorer {
             reuse: Reuse::default(),
             memo: Memo::new(MEMO_NODES_MAX),
             run_log: Rc::default(),
+            verdicts: Verdicts::default(),
         })
     }
 
@@ -157,10 +160,10 @@ impl Explorer {
         let ran = run::simulate_reusing(&self.shared, scheduler, events, &mut self.reuse);
         let world = self.reuse.world();
         let end = run::run_end(world, &ran.outcome);
-        let outline = oracle::outline(&world.trace(), &end);
         let end_state = world
             .stream
             .end_state(world.events.len(), std::mem::discriminant(&end.ending()));
+        let outline = self.verdicts.outline(end_state, &world.trace(), &end);
         let events = std::mem::take(&mut world.events);
         let summary = Summary {
             end_state,
@@ -186,6 +189,57 @@ impl Explorer {
 
     pub fn scenario(&self) -> &Scenario {
         &self.shared.scenario
+    }
+}
+
+/// The oracle's verdicts on the events of runs that completed, by their end-state hash:
+/// runs of a sweep often end in the same events by different schedules, and the oracle
+/// reads nothing else of a run (the scenario is the explorer's own). A verdict is
+/// reused only for the very same events, so a hash collision costs an oracle run, not
+/// a wrong verdict.
+#[derive(Default)]
+struct Verdicts {
+    /// Direct-mapped by end-state hash; a new verdict takes its slot's place.
+    slots: Vec<Option<Kept>>,
+}
+
+struct Kept {
+    end_state: u64,
+    events: Vec<Event>,
+    outline: oracle::Outline,
+}
+
+impl Verdicts {
+    const SLOTS: usize = 4096;
+    /// Runs with more events are not kept (at most 4096 * 512 events in all).
+    const EVENTS_MAX: usize = 512;
+
+    /// The oracle's outline of the run whose events `trace` holds.
+    fn outline(&mut self, end_state: u64, trace: &Trace<'_>, end: &RunEnd) -> oracle::Outline {
+        if !matches!(end, RunEnd::Completed) || trace.events.len() > Self::EVENTS_MAX {
+            return oracle::outline(trace, end);
+        }
+        if self.slots.is_empty() {
+            self.slots.resize_with(Self::SLOTS, || None);
+        }
+        let slot = &mut self.slots[end_state as usize % Self::SLOTS];
+        if let Some(kept) = slot
+            && kept.end_state == end_state
+            && kept.events == trace.events
+        {
+            return kept.outline.clone();
+        }
+        let outline = oracle::outline(trace, end);
+        let kept = slot.get_or_insert_with(|| Kept {
+            end_state,
+            events: Vec::new(),
+            outline: oracle::Outline::default(),
+        });
+        kept.end_state = end_state;
+        kept.events.clear();
+        kept.events.extend_from_slice(trace.events);
+        kept.outline = outline.clone();
+        outline
     }
 }
 
@@ -245,6 +299,45 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// A verdict kept for a run's events is the oracle's on them, and runs that end in
+    /// the same events are common enough for the verdicts to be kept and met again.
+    #[test]
+    fn a_kept_verdict_is_the_oracles() {
+        for file in [
+            "scenarios/teach/racy-refcount.ron",
+            "scenarios/contracts/lingering-data.ron",
+        ] {
+            let mut explorer = Explorer::new(&shipped(file), &[]).expect("valid");
+            let mut states = std::collections::BTreeSet::new();
+            let runs = 2000;
+            for run in 0..runs {
+                let summary = explorer.run(|| Box::new(sim::RandomScheduler::for_run(3, run)));
+                states.insert(summary.end_state);
+                let world = explorer.reuse.world();
+                let trace = Trace {
+                    scenario: &world.scenario,
+                    events: &explorer.events,
+                    labels: &*world,
+                };
+                let end = match summary.ending {
+                    Ending::Completed => RunEnd::Completed,
+                    _ => continue,
+                };
+                let outline = oracle::outline(&trace, &end);
+                assert_eq!(
+                    (summary.violation, &summary.violated),
+                    (outline.first, &outline.violated),
+                    "{file}, run {run}"
+                );
+            }
+            assert!(
+                states.len() < runs as usize / 2,
+                "{file}: {} end states",
+                states.len()
+            );
         }
     }
 
