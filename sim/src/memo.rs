@@ -25,7 +25,10 @@ const NONE: u32 = u32::MAX;
 /// Marks [`Node::at`] as a run's end: the rest is the index of its result.
 const END: u32 = 1 << 31;
 
-/// A trie of runs, answered at its leaves by an `R`; it stops growing at `nodes_max`.
+/// A trie of runs, answered at its leaves by an `R`; it stops growing at `nodes_max`
+/// nodes, or at [`TASKS_PER_NODE`] times as many tasks in the runnable lists of its
+/// questions. A run's log is bounded alike: a run too long to be kept stops being
+/// logged.
 ///
 /// Nodes are 16 bytes and questions are kept once however many nodes ask them, so that
 /// a memo of the size a sweep is given stays in the processor's caches: a walk is a
@@ -37,7 +40,12 @@ pub struct Memo<R> {
     known: BTreeMap<u64, Vec<u32>>,
     results: Vec<R>,
     nodes_max: usize,
+    /// Tasks in the runnable lists of `questions`.
+    tasks: usize,
 }
+
+/// Tasks a memo's questions may list, per node it may hold.
+pub const TASKS_PER_NODE: usize = 4;
 
 #[derive(Clone, Copy)]
 struct Node {
@@ -94,6 +102,7 @@ impl<R> Memo<R> {
             known: BTreeMap::new(),
             results: Vec::new(),
             nodes_max: nodes_max.min(END as usize),
+            tasks: 0,
         }
     }
 
@@ -107,6 +116,8 @@ impl<R> Memo<R> {
     /// and `log` holds the answers given, for [`Resume`] to make the run.
     pub fn walk(&self, scheduler: &mut dyn Scheduler, log: &mut RunLog) -> Option<&R> {
         log.clear();
+        log.room = self.nodes_max.saturating_sub(self.nodes.len());
+        log.task_room = (self.nodes_max * TASKS_PER_NODE).saturating_sub(self.tasks);
         if self.nodes.is_empty() {
             return None;
         }
@@ -143,7 +154,9 @@ impl<R> Memo<R> {
     /// other questions than a run with the same answers did before (a world that is
     /// not deterministic).
     pub fn remember(&mut self, resume: &RunLog, result: R) -> bool {
-        let fits = self.nodes.len() + resume.asked.len() < self.nodes_max
+        let fits = !resume.overflowed
+            && self.nodes.len() + resume.asked.len() < self.nodes_max
+            && self.tasks + resume.tasks.len() <= self.nodes_max * TASKS_PER_NODE
             && self.results.len() < END as usize
             && resume
                 .asked
@@ -232,7 +245,11 @@ impl<R> Memo<R> {
         }
         let index = self.questions.len() as u32;
         same.push(index);
-        self.questions.push(resume.question(asked));
+        let question = resume.question(asked);
+        if let Question::Pick { runnable, .. } = &question {
+            self.tasks += runnable.len();
+        }
+        self.questions.push(question);
         index
     }
 
@@ -260,6 +277,11 @@ pub struct RunLog {
     given: Vec<u64>,
     /// The node the walk left the trie at, if it entered it.
     left: Option<usize>,
+    /// Questions, and tasks of their runnable lists, the memo has room for.
+    room: usize,
+    task_room: usize,
+    /// The run asked more than there is room for: its log was dropped.
+    overflowed: bool,
     asked: Vec<Asked>,
     tasks: Vec<TaskId>,
 }
@@ -313,9 +335,25 @@ impl RunLog {
         }
     }
 
+    /// Whether one more question, listing `tasks` tasks, is to be logged; past the
+    /// memo's room, the log is dropped instead.
+    fn logs(&mut self, tasks: usize) -> bool {
+        if self.overflowed {
+            return false;
+        }
+        if self.asked.len() < self.room && self.tasks.len() + tasks <= self.task_room {
+            return true;
+        }
+        self.overflowed = true;
+        self.asked = Vec::new();
+        self.tasks = Vec::new();
+        false
+    }
+
     fn clear(&mut self) {
         self.given.clear();
         self.left = None;
+        self.overflowed = false;
         self.asked.clear();
         self.tasks.clear();
     }
@@ -354,6 +392,9 @@ impl<S: Scheduler> Scheduler for Resume<S> {
             None => self.inner.pick(runnable, last),
         };
         let mut log = self.log.borrow_mut();
+        if !log.logs(runnable.len()) {
+            return answer;
+        }
         let start = log.tasks.len();
         log.tasks.extend_from_slice(runnable);
         log.asked.push(Asked::Pick {
@@ -370,10 +411,10 @@ impl<S: Scheduler> Scheduler for Resume<S> {
             Some(answer) => answer,
             None => self.inner.draw(bound),
         };
-        self.log
-            .borrow_mut()
-            .asked
-            .push(Asked::Draw { bound, answer });
+        let mut log = self.log.borrow_mut();
+        if log.logs(0) {
+            log.asked.push(Asked::Draw { bound, answer });
+        }
         answer
     }
 
@@ -458,5 +499,22 @@ mod tests {
         }
         assert!(!memo.remember(&changed, 3));
         assert_eq!(memo.runs(), 1);
+    }
+
+    #[test]
+    fn a_run_longer_than_the_room_left_is_not_logged() {
+        let log = Rc::new(RefCell::new(RunLog::default()));
+        // Room for two questions; the stand-in asks three.
+        let mut memo = Memo::new(2);
+        assert_eq!(walk_or_make(&memo, 1, &log), None);
+        assert!(log.borrow().overflowed);
+        assert!(log.borrow().asked.is_empty() && log.borrow().tasks.is_empty());
+        assert!(!memo.remember(&log.borrow(), 1));
+        // Room for the questions but not the tasks of their runnable lists.
+        let mut memo = Memo::new(5);
+        memo.tasks = 5 * TASKS_PER_NODE - 3;
+        assert_eq!(walk_or_make(&memo, 1, &log), None);
+        assert!(log.borrow().overflowed);
+        assert!(!memo.remember(&log.borrow(), 1));
     }
 }

@@ -211,8 +211,8 @@ struct Kept {
 
 impl Verdicts {
     const SLOTS: usize = 4096;
-    /// Runs with more events are not kept (at most 4096 * 512 events in all).
-    const EVENTS_MAX: usize = 512;
+    /// Runs with more events are not kept: at most 4096 * 64 events in all (16 MiB).
+    const EVENTS_MAX: usize = 64;
 
     /// The oracle's outline of the run whose events `trace` holds.
     fn outline(&mut self, end_state: u64, trace: &Trace<'_>, end: &RunEnd) -> oracle::Outline {
