@@ -12,6 +12,8 @@
 //!
 //! The walk asks the scheduler exactly what the engine would have asked, so the
 //! scheduler's state and every later answer are as they would be without the memo.
+//! That holds for a deterministic world only: checking that is the caller's (a sweep
+//! under `--check-determinism` makes no use of a memo).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -24,15 +26,18 @@ use crate::scheduler::Scheduler;
 const NONE: u32 = u32::MAX;
 /// Marks [`Node::at`] as a run's end: the rest is the index of its result.
 const END: u32 = 1 << 31;
+/// A run with a question of more options (runnable tasks, or a draw's bound) is not
+/// kept: its answers seldom come again, and a walk scans a node's children one by one.
+pub const OPTIONS_MAX: u64 = 64;
 
-/// A trie of runs, answered at its leaves by an `R`; it stops growing at `nodes_max`
-/// nodes, or at [`TASKS_PER_NODE`] times as many tasks in the runnable lists of its
-/// questions. A run's log is bounded alike: a run too long to be kept stops being
+/// A trie of runs, answered at its leaves by an `R`; it holds fewer than `nodes_max`
+/// nodes, and questions whose runnable lists name at most [`TASKS_PER_NODE`] times as
+/// many tasks. A run's log is bounded alike: a run too long to be kept stops being
 /// logged.
 ///
-/// Nodes are 16 bytes and questions are kept once however many nodes ask them, so that
-/// a memo of the size a sweep is given stays in the processor's caches: a walk is a
-/// chain of dependent loads, and a memo too large for them costs more than it saves.
+/// Nodes are 16 bytes and questions are kept once however many nodes ask them: a walk
+/// is a chain of dependent loads, and the fewer of them miss the processor's caches,
+/// the more a memo saves.
 pub struct Memo<R> {
     nodes: Vec<Node>,
     questions: Vec<Question>,
@@ -56,6 +61,8 @@ struct Node {
     /// The question asked here (an index into `questions`), or `END | result`.
     at: u32,
 }
+
+const _: () = assert!(std::mem::size_of::<Node>() == 16);
 
 /// A question the engine asks its scheduler.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -116,6 +123,7 @@ impl<R> Memo<R> {
     /// and `log` holds the answers given, for [`Resume`] to make the run.
     pub fn walk(&self, scheduler: &mut dyn Scheduler, log: &mut RunLog) -> Option<&R> {
         log.clear();
+        log.walked = true;
         log.room = self.nodes_max.saturating_sub(self.nodes.len());
         log.task_room = (self.nodes_max * TASKS_PER_NODE).saturating_sub(self.tasks);
         if self.nodes.is_empty() {
@@ -150,11 +158,13 @@ impl<R> Memo<R> {
     }
 
     /// Remembers the run `resume` made and what it came to. Returns false, keeping
-    /// nothing, when the memo is full, an answer is too large to keep, or the run asked
-    /// other questions than a run with the same answers did before (a world that is
-    /// not deterministic).
+    /// nothing, when the memo is full, a question has more than [`OPTIONS_MAX`]
+    /// options, or the run asked another question where it left the trie than a run
+    /// with the same answers did before (a world that is not deterministic; only that
+    /// question is compared, as the walk was led by the others).
     pub fn remember(&mut self, resume: &RunLog, result: R) -> bool {
         let fits = !resume.overflowed
+            && !resume.wide
             && self.nodes.len() + resume.asked.len() < self.nodes_max
             && self.tasks + resume.tasks.len() <= self.nodes_max * TASKS_PER_NODE
             && self.results.len() < END as usize
@@ -199,12 +209,15 @@ impl<R> Memo<R> {
         {
             let at = self.nodes[left].at;
             let same = at & END == 0 && resume.asks(asked, &self.questions[at as usize]);
-            debug_assert_eq!(
-                self.walk_down(resume),
-                same.then_some((Some(left), given)),
+            let leaves = same.then_some((Some(left), given));
+            // In a deterministic world the whole way down agrees (a world that is not
+            // may differ higher up: that is not this check's to find).
+            debug_assert!(
+                self.walk_down(resume)
+                    .is_none_or(|down| Some(down) == leaves),
                 "a walk's node is where the run left the trie"
             );
-            return same.then_some((Some(left), given));
+            return leaves;
         }
         self.walk_down(resume)
     }
@@ -282,6 +295,10 @@ pub struct RunLog {
     task_room: usize,
     /// The run asked more than there is room for: its log was dropped.
     overflowed: bool,
+    /// A question had more than [`OPTIONS_MAX`] options.
+    wide: bool,
+    /// A walk made this log ready for a [`Resume`], and none has taken it yet.
+    walked: bool,
     asked: Vec<Asked>,
     tasks: Vec<TaskId>,
 }
@@ -335,9 +352,10 @@ impl RunLog {
         }
     }
 
-    /// Whether one more question, listing `tasks` tasks, is to be logged; past the
-    /// memo's room, the log is dropped instead.
-    fn logs(&mut self, tasks: usize) -> bool {
+    /// Whether one more question of `options` options, listing `tasks` tasks, is to be
+    /// logged; past the memo's room, the log is dropped instead.
+    fn logs(&mut self, options: u64, tasks: usize) -> bool {
+        self.wide |= options > OPTIONS_MAX;
         if self.overflowed {
             return false;
         }
@@ -354,6 +372,7 @@ impl RunLog {
         self.given.clear();
         self.left = None;
         self.overflowed = false;
+        self.wide = false;
         self.asked.clear();
         self.tasks.clear();
     }
@@ -369,8 +388,14 @@ pub struct Resume<S> {
 }
 
 impl<S: Scheduler> Resume<S> {
-    /// `log` holds a walk's answers; read it once the run is over.
+    /// `log` holds the answers of the walk just made with `inner`; read it once the
+    /// run is over.
+    ///
+    /// # Panics
+    /// If no walk made `log` ready since the last `Resume` took it.
     pub fn new(inner: S, log: Rc<RefCell<RunLog>>) -> Self {
+        let walked = std::mem::take(&mut log.borrow_mut().walked);
+        assert!(walked, "a Resume follows a walk that filled its log");
         Self {
             inner,
             given: 0,
@@ -392,7 +417,7 @@ impl<S: Scheduler> Scheduler for Resume<S> {
             None => self.inner.pick(runnable, last),
         };
         let mut log = self.log.borrow_mut();
-        if !log.logs(runnable.len()) {
+        if !log.logs(runnable.len() as u64, runnable.len()) {
             return answer;
         }
         let start = log.tasks.len();
@@ -412,7 +437,7 @@ impl<S: Scheduler> Scheduler for Resume<S> {
             None => self.inner.draw(bound),
         };
         let mut log = self.log.borrow_mut();
-        if log.logs(0) {
+        if log.logs(bound, 0) {
             log.asked.push(Asked::Draw { bound, answer });
         }
         answer
@@ -499,6 +524,36 @@ mod tests {
         }
         assert!(!memo.remember(&changed, 3));
         assert_eq!(memo.runs(), 1);
+    }
+
+    #[test]
+    fn a_run_with_a_wide_question_is_not_kept() {
+        let log = Rc::new(RefCell::new(RunLog::default()));
+        let mut memo = Memo::new(64);
+        let mut scheduler = RandomScheduler::new(1);
+        assert!(memo.walk(&mut scheduler, &mut log.borrow_mut()).is_none());
+        let mut resume = Resume::new(scheduler, log.clone());
+        resume.draw(OPTIONS_MAX);
+        assert!(memo.remember(&log.borrow(), 1), "as many options as may be");
+        let mut scheduler = RandomScheduler::new(2);
+        assert!(memo.walk(&mut scheduler, &mut log.borrow_mut()).is_none());
+        let mut resume = Resume::new(scheduler, log.clone());
+        resume.draw(OPTIONS_MAX + 1);
+        assert!(!memo.remember(&log.borrow(), 2), "one more");
+        assert_eq!(memo.runs(), 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "a Resume follows a walk")]
+    fn a_resume_needs_a_fresh_walk() {
+        let log = Rc::new(RefCell::new(RunLog::default()));
+        let memo = Memo::<u64>::new(64);
+        assert!(
+            memo.walk(&mut RandomScheduler::new(1), &mut log.borrow_mut())
+                .is_none()
+        );
+        let _first = Resume::new(RandomScheduler::new(1), log.clone());
+        let _second = Resume::new(RandomScheduler::new(1), log.clone());
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! The lean path of a sweep: one run per schedule, the oracle on every
 //! run, and nothing kept of a passing run but a hash of how it ended. The scenario is
 //! shared, the models resolved once and the event buffer reused; text is rendered only
-//! for the one failure a report shows, through [`run::run`].
-
-use std::rc::Rc;
+//! for the one failure a report shows, through [`run::run`]. A random or PCT run met
+//! again is answered from a memo of the runs made, and the oracle's verdicts on runs
+//! that ended in the same events are reused.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use sim::memo::{Memo, Resume, RunLog};
 use sim::{Schedule, Scheduler};
@@ -61,14 +62,28 @@ pub struct Explorer {
     /// What the runs made so far came to, by their decisions ([`Explorer::run_remembered`]).
     memo: Memo<Summary>,
     run_log: Rc<RefCell<RunLog>>,
+    /// How the memo fares in the current window of runs; `None` once it is given up.
+    memo_window: Option<MemoWindow>,
     verdicts: Verdicts,
 }
 
-/// The questions and ends an explorer's memo holds at most: 16 bytes each, and a
-/// [`Summary`] (112 bytes) for each end, so at most 64 MiB with the room its tables
-/// grow by; a full memo of the racy-refcount lesson's runs takes about 10 MB. A larger
-/// memo saves no more time there: its walks miss the caches.
+/// The questions and ends an explorer's memo holds at most: 16 bytes a node, a
+/// [`Summary`] (112 bytes) for each end, the questions (4 tasks a node at most) and one
+/// run's log (40 bytes a question): at most about 100 MiB with the room its tables grow
+/// by; a full memo of the racy-refcount lesson's runs takes about 10 MB. A larger memo
+/// saves no more time there: its walks miss the caches.
 const MEMO_NODES_MAX: usize = 1 << 18;
+
+/// Runs an explorer's memo is judged over: when it answered fewer than one in 16 of
+/// them and kept none, it can only cost, and the explorer stops walking it.
+const MEMO_WINDOW: u32 = 4096;
+
+#[derive(Clone, Copy, Default)]
+struct MemoWindow {
+    walks: u32,
+    answered: u32,
+    kept: u32,
+}
 
 impl Explorer {
     pub fn new(scenario: &Scenario, overrides: &[(String, String)]) -> Result<Self, OptionError> {
@@ -84,6 +99,7 @@ impl Explorer {
             reuse: Reuse::default(),
             memo: Memo::new(MEMO_NODES_MAX),
             run_log: Rc::default(),
+            memo_window: Some(MemoWindow::default()),
             verdicts: Verdicts::default(),
         })
     }
@@ -111,15 +127,31 @@ impl Explorer {
     /// decisions was made before by this explorer (a run is a function of its
     /// decisions: a sweep of a small space meets the same schedules again and again).
     pub fn run_remembered(&mut self, mut scheduler: Box<dyn Scheduler>) -> Summary {
+        let Some(window) = &mut self.memo_window else {
+            return self.run(|| scheduler);
+        };
+        if window.walks == MEMO_WINDOW {
+            if window.answered < MEMO_WINDOW / 16 && window.kept == 0 {
+                self.memo_window = None;
+                return self.run(|| scheduler);
+            }
+            *window = MemoWindow::default();
+        }
+        window.walks += 1;
         if let Some(known) = self
             .memo
             .walk(&mut *scheduler, &mut self.run_log.borrow_mut())
         {
+            window.answered += 1;
             return known.clone();
         }
         let resume = Resume::new(scheduler, self.run_log.clone());
         let summary = self.run(|| Box::new(resume));
-        self.memo.remember(&self.run_log.borrow(), summary.clone());
+        if self.memo.remember(&self.run_log.borrow(), summary.clone())
+            && let Some(window) = &mut self.memo_window
+        {
+            window.kept += 1;
+        }
         summary
     }
 
@@ -201,6 +233,8 @@ impl Explorer {
 struct Verdicts {
     /// Direct-mapped by end-state hash; a new verdict takes its slot's place.
     slots: Vec<Option<Kept>>,
+    /// Verdicts reused.
+    reused: u64,
 }
 
 struct Kept {
@@ -227,6 +261,7 @@ impl Verdicts {
             && kept.end_state == end_state
             && kept.events == trace.events
         {
+            self.reused += 1;
             return kept.outline.clone();
         }
         let outline = oracle::outline(trace, end);
@@ -237,6 +272,8 @@ impl Verdicts {
         });
         kept.end_state = end_state;
         kept.events.clear();
+        // Exactly: a slot never holds room for more than EVENTS_MAX events.
+        kept.events.reserve_exact(trace.events.len());
         kept.events.extend_from_slice(trace.events);
         kept.outline = outline.clone();
         outline
@@ -300,6 +337,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A memo that neither answers nor learns (every run draws a latency among a
+    /// million values: too many options to keep) is given up after one window, and
+    /// the runs are the same.
+    #[test]
+    fn a_memo_that_cannot_help_is_given_up() {
+        let mut scenario = shipped("scenarios/contracts/lingering-data.ron");
+        scenario.latency = (0, 1_000_000);
+        let mut plain = Explorer::new(&scenario, &[]).expect("valid");
+        let mut remembering = Explorer::new(&scenario, &[]).expect("valid");
+        for run in 0..u64::from(MEMO_WINDOW) + 2 {
+            let scheduler =
+                || -> Box<dyn Scheduler> { Box::new(sim::RandomScheduler::for_run(5, run)) };
+            let simulated = plain.run(scheduler);
+            assert_eq!(
+                remembering.run_remembered(scheduler()),
+                simulated,
+                "run {run}"
+            );
+        }
+        assert_eq!(remembering.memo.runs(), 0);
+        assert!(remembering.memo_window.is_none(), "given up");
     }
 
     /// A verdict kept for a run's events is the oracle's on them, and runs that end in
