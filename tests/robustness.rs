@@ -492,6 +492,37 @@ fn check_refuses_a_folder_nested_past_its_depth() {
     refused_saying(&out, "nest deeper than");
 }
 
+/// `check` on a folder checks the files its symbolic links name (a broken one is an
+/// error, not skipped) and names each link to a folder, which it does not follow.
+#[test]
+fn check_follows_links_to_files_and_names_links_to_folders() {
+    let dir = Scratch::new("links-check");
+    let sub = dir.0.join("sub");
+    let linked = dir.0.join("linked");
+    std::fs::create_dir_all(&sub).expect("dirs");
+    std::fs::create_dir_all(&linked).expect("dirs");
+    let lesson = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/teach/racy-refcount.ron"
+    );
+    std::fs::copy(lesson, sub.join("a.ron")).expect("copy");
+    std::os::unix::fs::symlink(sub.join("a.ron"), linked.join("file.ron")).expect("link");
+    std::os::unix::fs::symlink(&sub, linked.join("folder")).expect("link");
+    let shown = linked.display().to_string();
+    let out = ws2sim(&["check", &shown]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("file.ron: ok"));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("folder: a symbolic link to a folder, not followed"),
+        "{said}"
+    );
+    std::os::unix::fs::symlink(dir.0.join("nowhere.ron"), linked.join("broken.ron")).expect("link");
+    let out = ws2sim(&["check", &shown]);
+    assert_eq!(out.status.code(), Some(2));
+    refused_saying(&out, "broken.ron");
+}
+
 /// A run of more events than a page shows gets no HTML page: exit 2 and a message,
 /// not a page of gigabytes.
 #[test]

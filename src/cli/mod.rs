@@ -135,7 +135,8 @@ pub enum Command {
     /// Validate scenario files and model files without running anything.
     Check {
         /// The scenario files and model files (RON), told apart by their first word; a
-        /// folder stands for the `.ron` files under it.
+        /// folder stands for the `.ron` files under it, 16 levels down at most (a
+        /// symbolic link to a file is checked, one to a folder is named, not followed).
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -272,10 +273,16 @@ pub fn main() -> ExitCode {
         Command::Lesson(args) => lesson::lesson(&args),
         Command::Check { files } => {
             let mut bad = false;
-            let files = match ron_files(&files) {
-                Ok(files) => files,
+            let (files, folder_links) = match ron_files(&files) {
+                Ok(found) => found,
                 Err(message) => return fail(&message),
             };
+            for link in &folder_links {
+                say!(
+                    "note: {}: a symbolic link to a folder, not followed: check the folder itself",
+                    shown(link)
+                );
+            }
             for file in &files {
                 match scenario::check_file(file) {
                     Ok(scenario::Checked::Scenario(_)) => print(&format!("{}: ok\n", shown(file))),
@@ -549,11 +556,14 @@ pub(crate) fn scenario_inputs(file: &Path, scenario: &Scenario) -> Vec<crate::ou
 }
 
 /// The files `check` reads: each file named, and the `.ron` files under each folder
-/// named (sorted, folders walked to a bounded depth, symbolic links not followed).
-fn ron_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+/// named (sorted, folders walked to a bounded depth); and the symbolic links to folders
+/// found, which are not followed (a link may lead back up).
+type Found = (Vec<PathBuf>, Vec<PathBuf>);
+
+fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
     const DEPTH_MAX: usize = 16;
     const FILES_MAX: usize = 10_000;
-    fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    fn walk(dir: &Path, depth: usize, found: &mut Found) -> Result<(), String> {
         let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
@@ -561,18 +571,27 @@ fn ron_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
             let Ok(meta) = std::fs::symlink_metadata(&path) else {
                 continue;
             };
-            if meta.is_dir() && depth >= DEPTH_MAX {
+            let ron = path.extension().is_some_and(|e| e == "ron");
+            if meta.is_symlink() {
+                // A broken link named .ron is checked too: reading it says what is wrong.
+                match std::fs::metadata(&path) {
+                    Ok(target) if target.is_dir() => found.1.push(path),
+                    Ok(target) if target.is_file() && ron => found.0.push(path),
+                    Err(_) if ron => found.0.push(path),
+                    _ => {}
+                }
+            } else if meta.is_dir() && depth >= DEPTH_MAX {
                 // Skipping it would report the folder checked when part of it was not.
                 return Err(format!(
                     "{}: folders nest deeper than {DEPTH_MAX} levels here; check a folder further down",
                     path.display()
                 ));
             } else if meta.is_dir() {
-                walk(&path, depth + 1, out)?;
-            } else if meta.is_file() && path.extension().is_some_and(|e| e == "ron") {
-                out.push(path);
+                walk(&path, depth + 1, found)?;
+            } else if meta.is_file() && ron {
+                found.0.push(path);
             }
-            if out.len() > FILES_MAX {
+            if found.0.len() > FILES_MAX {
                 return Err(format!(
                     "{}: more than {FILES_MAX} .ron files; check a smaller folder",
                     dir.display()
@@ -581,22 +600,22 @@ fn ron_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         }
         Ok(())
     }
-    let mut files = Vec::new();
+    let mut found = Found::default();
     for path in given {
         if path.is_dir() {
-            let before = files.len();
-            walk(path, 0, &mut files)?;
-            if files.len() == before {
+            let before = found.0.len();
+            walk(path, 0, &mut found)?;
+            if found.0.len() == before {
                 return Err(format!(
                     "{}: a folder with no .ron file in it",
                     path.display()
                 ));
             }
         } else {
-            files.push(path.clone());
+            found.0.push(path.clone());
         }
     }
-    Ok(files)
+    Ok(found)
 }
 
 /// Prints a file's error (miette's report on a terminal, plain text otherwise); exit 2.
