@@ -229,6 +229,24 @@ fn more_jobs_give_the_same_report() {
     }
 }
 
+/// Schedules counted from the memo give the report simulating every one gives: PCT
+/// meets the lesson's schedules again and again, random now and then.
+#[test]
+fn remembered_schedules_give_the_same_report() {
+    let lesson = load(LESSON);
+    for one in [
+        options(Strategy::Random, 3_000),
+        options(Strategy::Pct, 3_000),
+    ] {
+        let every = ExploreOptions {
+            simulate_every_run: true,
+            ..one.clone()
+        };
+        let remembered = explore(&lesson, LESSON, &one).expect("valid");
+        assert_eq!(explore(&lesson, LESSON, &every).expect("valid"), remembered);
+    }
+}
+
 fn merged(scenario: &Scenario, file: &str, options: &ExploreOptions, count: u64) -> ShardDoc {
     let docs: Vec<ShardDoc> = (1..=count)
         .map(|index| {

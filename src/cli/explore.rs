@@ -168,6 +168,7 @@ fn options(args: &ExploreArgs) -> Result<ExploreOptions, String> {
         shard: args.shard.unwrap_or(Shard::WHOLE),
         models: args.provider_model.clone(),
         check_determinism: args.check_determinism,
+        simulate_every_run: false,
         progress: true,
     })
 }

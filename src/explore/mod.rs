@@ -107,6 +107,10 @@ pub struct ExploreOptions {
     pub shard: Shard,
     pub models: Vec<(String, String)>,
     pub check_determinism: bool,
+    /// Random, PCT: simulate every schedule, even one the sweep made before (by
+    /// default a schedule met again is counted from memory): the same report, for
+    /// measuring what simulating costs.
+    pub simulate_every_run: bool,
     /// Show a progress bar when stderr is a terminal.
     pub progress: bool,
 }
@@ -124,6 +128,7 @@ impl Default for ExploreOptions {
             shard: Shard::WHOLE,
             models: Vec::new(),
             check_determinism: false,
+            simulate_every_run: false,
             progress: false,
         }
     }
@@ -182,6 +187,7 @@ fn plan(
         shard: options.shard,
         jobs: options.jobs.clamp(1, 1_024),
         check_determinism: options.check_determinism,
+        remember: !options.simulate_every_run,
         models: options.models.clone(),
         for_merge,
     };

@@ -51,6 +51,8 @@ pub struct Plan {
     pub shard: Shard,
     pub jobs: usize,
     pub check_determinism: bool,
+    /// Random, PCT: count a schedule met again from the explorer's memo.
+    pub remember: bool,
     pub models: Vec<(String, String)>,
     /// Exhaustive: keep every unit's log for a shard document instead of joining them.
     pub for_merge: bool,
@@ -98,14 +100,15 @@ impl Plan {
 }
 
 /// One run of a random or PCT sweep: remembered by its decisions, unless
-/// `--check-determinism` asks for every run to be made twice.
+/// `--check-determinism` asks for every run to be made twice or the plan for every
+/// run to be simulated.
 fn run_sampled(
     explorer: &mut Explorer,
-    check: bool,
+    plan: &Plan,
     mut make: impl FnMut() -> Box<dyn Scheduler>,
 ) -> Result<Summary, Box<(Summary, Divergence)>> {
-    if check {
-        return run_one(explorer, check, make);
+    if plan.check_determinism || !plan.remember {
+        return run_one(explorer, plan.check_determinism, make);
     }
     Ok(explorer.run_remembered(make()))
 }
@@ -136,7 +139,7 @@ pub fn sampled(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swept {
         let mut recent = RecentStates::new();
         let end = ((index + 1) * CHUNK_RUNS).min(plan.runs);
         for run in (index * CHUNK_RUNS..end).filter(|run| plan.shard.owns(*run)) {
-            match run_sampled(explorer, plan.check_determinism, || plan.scheduler(run)) {
+            match run_sampled(explorer, plan, || plan.scheduler(run)) {
                 Ok(summary) => tally.record(run, &summary, &mut recent),
                 Err(parted) => {
                     let (summary, divergence) = *parted;
