@@ -141,6 +141,8 @@ impl<R> Memo<R> {
             };
             log.given.push(answer);
             log.left = Some(node);
+            // Only the questions from here on are new to the trie: the log starts here.
+            log.first = log.given.len() - 1;
             node = self.child(node, answer)?;
         }
     }
@@ -158,10 +160,8 @@ impl<R> Memo<R> {
     }
 
     /// Remembers the run `resume` made and what it came to. Returns false, keeping
-    /// nothing, when the memo is full, a question has more than [`OPTIONS_MAX`]
-    /// options, or the run asked another question where it left the trie than a run
-    /// with the same answers did before (a world that is not deterministic; only that
-    /// question is compared, as the walk was led by the others).
+    /// nothing, when the memo is full, a new question has more than [`OPTIONS_MAX`]
+    /// options, or [`Memo::leaves_at`] finds no place for it.
     pub fn remember(&mut self, resume: &RunLog, result: R) -> bool {
         let fits = !resume.overflowed
             && !resume.wide
@@ -176,75 +176,38 @@ impl<R> Memo<R> {
             return false;
         }
         // Where the run leaves the trie (nothing is changed before it).
-        let Some((mut node, mut depth)) = self.leaves_at(resume) else {
+        let Some((mut node, mut answer, from)) = self.leaves_at(resume) else {
             return false;
         };
-        for asked in &resume.asked[depth..] {
+        for asked in &resume.asked[from..] {
             let question = self.question(resume, asked);
-            let answer = depth
-                .checked_sub(1)
-                .map_or(0, |up| resume.asked[up].answer());
             node = Some(self.add(node, answer, question));
-            depth += 1;
+            answer = asked.answer();
         }
-        let answer = depth
-            .checked_sub(1)
-            .map_or(0, |up| resume.asked[up].answer());
         let end = END | self.results.len() as u32;
         self.add(node, answer, end);
         self.results.push(result);
         true
     }
 
-    /// The node a run left the trie at and the number of its questions the trie holds;
-    /// `None` when the same answers led the trie to another question or to an end.
-    /// Where the walk before the run says, only that node is checked (all of them in a
-    /// debug build), not the whole way down again.
-    fn leaves_at(&self, resume: &RunLog) -> Option<(Option<usize>, usize)> {
-        let given = resume.given.len();
-        if let Some(left) = resume.left
-            && let Some(asked) = given.checked_sub(1).and_then(|at| resume.asked.get(at))
-            && left < self.nodes.len()
-            && self.child(left, asked.answer()).is_none()
-        {
-            let at = self.nodes[left].at;
-            let same = at & END == 0 && resume.asks(asked, &self.questions[at as usize]);
-            let leaves = same.then_some((Some(left), given));
-            // In a deterministic world the whole way down agrees (a world that is not
-            // may differ higher up: that is not this check's to find).
-            debug_assert!(
-                self.walk_down(resume)
-                    .is_none_or(|down| Some(down) == leaves),
-                "a walk's node is where the run left the trie"
-            );
-            return leaves;
+    /// Where the run `resume` logged leaves the trie: the node it leaves (`None`: the
+    /// trie is empty), the answer it gave there, and the first of its logged questions
+    /// the trie does not hold. `None` when the same answers led the trie to another
+    /// question (a world that is not deterministic: only the question where the run
+    /// leaves is compared, as the walk was led by the others) or when the trie has
+    /// changed since the walk.
+    fn leaves_at(&self, resume: &RunLog) -> Option<(Option<usize>, u64, usize)> {
+        let Some(left) = resume.left else {
+            // The walk found the trie empty: the log holds every question.
+            return self.nodes.is_empty().then_some((None, 0, 0));
+        };
+        let asked = resume.asked.first()?;
+        if left >= self.nodes.len() || self.child(left, asked.answer()).is_some() {
+            return None;
         }
-        self.walk_down(resume)
-    }
-
-    /// [`Memo::leaves_at`], checking every question on the way down.
-    fn walk_down(&self, resume: &RunLog) -> Option<(Option<usize>, usize)> {
-        let mut node = None;
-        let mut depth = 0;
-        while depth <= resume.asked.len() {
-            let next = match node {
-                None => (!self.nodes.is_empty()).then_some(0),
-                Some(parent) => self.child(parent, resume.asked[depth - 1].answer()),
-            };
-            let Some(next) = next else { break };
-            let at = self.nodes[next].at;
-            let same = match resume.asked.get(depth) {
-                Some(asked) => at & END == 0 && resume.asks(asked, &self.questions[at as usize]),
-                None => false,
-            };
-            if !same {
-                // The same answers led to another question, or to an end.
-                return None;
-            }
-            node = Some(next);
-            depth += 1;
-        }
-        Some((node, depth))
+        let at = self.nodes[left].at;
+        let same = at & END == 0 && resume.asks(asked, &self.questions[at as usize]);
+        same.then_some((Some(left), asked.answer(), 1))
     }
 
     /// The index of the question `asked`, kept once.
@@ -290,6 +253,9 @@ pub struct RunLog {
     given: Vec<u64>,
     /// The node the walk left the trie at, if it entered it.
     left: Option<usize>,
+    /// The run's question `asked[0]` is (the one asked at `left`): those before it
+    /// are the trie's, and not logged.
+    first: usize,
     /// Questions, and tasks of their runnable lists, the memo has room for.
     room: usize,
     task_room: usize,
@@ -371,6 +337,7 @@ impl RunLog {
     fn clear(&mut self) {
         self.given.clear();
         self.left = None;
+        self.first = 0;
         self.overflowed = false;
         self.wide = false;
         self.asked.clear();
@@ -383,7 +350,10 @@ impl RunLog {
 /// for [`Memo::remember`].
 pub struct Resume<S> {
     inner: S,
+    /// Questions asked so far.
     given: usize,
+    /// The first question to log ([`RunLog::first`]).
+    first: usize,
     log: Rc<RefCell<RunLog>>,
 }
 
@@ -394,30 +364,38 @@ impl<S: Scheduler> Resume<S> {
     /// # Panics
     /// If no walk made `log` ready since the last `Resume` took it.
     pub fn new(inner: S, log: Rc<RefCell<RunLog>>) -> Self {
-        let walked = std::mem::take(&mut log.borrow_mut().walked);
+        let (walked, first) = {
+            let mut log = log.borrow_mut();
+            (std::mem::take(&mut log.walked), log.first)
+        };
         assert!(walked, "a Resume follows a walk that filled its log");
         Self {
             inner,
             given: 0,
+            first,
             log,
         }
     }
 
-    fn next_given(&mut self) -> Option<u64> {
+    /// The walk's answer to the next question, if it gave one; and whether the
+    /// question is to be logged.
+    fn next_given(&mut self) -> (Option<u64>, bool) {
         let answer = self.log.borrow().given.get(self.given).copied();
+        let logged = self.given >= self.first;
         self.given += 1;
-        answer
+        (answer, logged)
     }
 }
 
 impl<S: Scheduler> Scheduler for Resume<S> {
     fn pick(&mut self, runnable: &[TaskId], last: Option<TaskId>) -> usize {
-        let answer = match self.next_given() {
+        let (given, logged) = self.next_given();
+        let answer = match given {
             Some(answer) => answer as usize,
             None => self.inner.pick(runnable, last),
         };
         let mut log = self.log.borrow_mut();
-        if !log.logs(runnable.len() as u64, runnable.len()) {
+        if !logged || !log.logs(runnable.len() as u64, runnable.len()) {
             return answer;
         }
         let start = log.tasks.len();
@@ -432,12 +410,13 @@ impl<S: Scheduler> Scheduler for Resume<S> {
     }
 
     fn draw(&mut self, bound: u64) -> u64 {
-        let answer = match self.next_given() {
+        let (given, logged) = self.next_given();
+        let answer = match given {
             Some(answer) => answer,
             None => self.inner.draw(bound),
         };
         let mut log = self.log.borrow_mut();
-        if log.logs(bound, 0) {
+        if logged && log.logs(bound, 0) {
             log.asked.push(Asked::Draw { bound, answer });
         }
         answer
