@@ -74,6 +74,10 @@ pub struct Explorer {
 /// saves no more time there: its walks miss the caches.
 const MEMO_NODES_MAX: usize = 1 << 18;
 
+// The bounds above and in `Verdicts` count on these sizes.
+const _: () = assert!(std::mem::size_of::<Summary>() <= 112);
+const _: () = assert!(std::mem::size_of::<Event>() <= 64);
+
 /// Runs an explorer's memo is judged over: when it answered fewer than one in 16 of
 /// them and kept none, it can only cost, and the explorer stops walking it.
 const MEMO_WINDOW: u32 = 4096;
