@@ -65,7 +65,7 @@ struct Node {
 const _: () = assert!(std::mem::size_of::<Node>() == 16);
 
 /// A question the engine asks its scheduler.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Question {
     /// Which of `runnable` goes next, `last` polled just before.
     Pick {
@@ -77,7 +77,7 @@ enum Question {
 }
 
 /// One question of a run and the answer it got, as [`Resume`] logs them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 enum Asked {
     /// A pick among `tasks[start..start + len]` of the log.
     Pick {
@@ -101,7 +101,7 @@ impl Asked {
 }
 
 impl<R> Memo<R> {
-    /// An empty memo that holds at most `nodes_max` questions and ends.
+    /// An empty memo that holds fewer than `nodes_max` questions and ends.
     pub fn new(nodes_max: usize) -> Self {
         Self {
             nodes: Vec::new(),
@@ -141,8 +141,6 @@ impl<R> Memo<R> {
             };
             log.given.push(answer);
             log.left = Some(node);
-            // Only the questions from here on are new to the trie: the log starts here.
-            log.first = log.given.len() - 1;
             node = self.child(node, answer)?;
         }
     }
@@ -251,11 +249,9 @@ impl<R> Memo<R> {
 #[derive(Clone, Default)]
 pub struct RunLog {
     given: Vec<u64>,
-    /// The node the walk left the trie at, if it entered it.
+    /// The node the walk left the trie at, if it entered it: the question asked there
+    /// is the walk's last, and `asked[0]` (those before it are the trie's, not logged).
     left: Option<usize>,
-    /// The run's question `asked[0]` is (the one asked at `left`): those before it
-    /// are the trie's, and not logged.
-    first: usize,
     /// Questions, and tasks of their runnable lists, the memo has room for.
     room: usize,
     task_room: usize,
@@ -337,7 +333,6 @@ impl RunLog {
     fn clear(&mut self) {
         self.given.clear();
         self.left = None;
-        self.first = 0;
         self.overflowed = false;
         self.wide = false;
         self.asked.clear();
@@ -352,7 +347,7 @@ pub struct Resume<S> {
     inner: S,
     /// Questions asked so far.
     given: usize,
-    /// The first question to log ([`RunLog::first`]).
+    /// The first question to log: the walk's last (see [`RunLog::left`]).
     first: usize,
     log: Rc<RefCell<RunLog>>,
 }
@@ -366,7 +361,10 @@ impl<S: Scheduler> Resume<S> {
     pub fn new(inner: S, log: Rc<RefCell<RunLog>>) -> Self {
         let (walked, first) = {
             let mut log = log.borrow_mut();
-            (std::mem::take(&mut log.walked), log.first)
+            (
+                std::mem::take(&mut log.walked),
+                log.given.len().saturating_sub(1),
+            )
         };
         assert!(walked, "a Resume follows a walk that filled its log");
         Self {
@@ -436,7 +434,7 @@ mod tests {
     use crate::random::RandomScheduler;
 
     /// A stand-in for a run: three questions whose shape depends on earlier answers,
-    /// and a result that is the answers' sum.
+    /// and a result made of the answers.
     fn simulate(scheduler: &mut dyn Scheduler) -> u64 {
         let tasks = [TaskId(0), TaskId(1), TaskId(2)];
         let first = scheduler.pick(&tasks[..2], None) as u64;

@@ -273,7 +273,10 @@ pub fn main() -> ExitCode {
         Command::Lesson(args) => lesson::lesson(&args),
         Command::Check { files } => {
             let mut bad = false;
-            let (files, folder_links) = match ron_files(&files) {
+            let Found {
+                files,
+                folder_links,
+            } = match ron_files(&files) {
                 Ok(found) => found,
                 Err(message) => return fail(&message),
             };
@@ -555,11 +558,16 @@ pub(crate) fn scenario_inputs(file: &Path, scenario: &Scenario) -> Vec<crate::ou
     inputs
 }
 
-/// The files `check` reads: each file named, and the `.ron` files under each folder
-/// named (sorted, folders walked to a bounded depth); and the symbolic links to folders
-/// found, which are not followed (a link may lead back up).
-type Found = (Vec<PathBuf>, Vec<PathBuf>);
+/// What `check` finds in the paths it is given.
+#[derive(Default)]
+struct Found {
+    /// Each file named, and the `.ron` files under each folder named (sorted).
+    files: Vec<PathBuf>,
+    /// The symbolic links to folders under them, not followed (a link may lead back up).
+    folder_links: Vec<PathBuf>,
+}
 
+/// The files `check` reads, folders walked to a bounded depth.
 fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
     const DEPTH_MAX: usize = 16;
     const FILES_MAX: usize = 10_000;
@@ -575,9 +583,9 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
             if meta.is_symlink() {
                 // A broken link named .ron is checked too: reading it says what is wrong.
                 match std::fs::metadata(&path) {
-                    Ok(target) if target.is_dir() => found.1.push(path),
-                    Ok(target) if target.is_file() && ron => found.0.push(path),
-                    Err(_) if ron => found.0.push(path),
+                    Ok(target) if target.is_dir() => found.folder_links.push(path),
+                    Ok(target) if target.is_file() && ron => found.files.push(path),
+                    Err(_) if ron => found.files.push(path),
                     _ => {}
                 }
             } else if meta.is_dir() && depth >= DEPTH_MAX {
@@ -589,9 +597,9 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
             } else if meta.is_dir() {
                 walk(&path, depth + 1, found)?;
             } else if meta.is_file() && ron {
-                found.0.push(path);
+                found.files.push(path);
             }
-            if found.0.len() > FILES_MAX {
+            if found.files.len() > FILES_MAX {
                 return Err(format!(
                     "{}: more than {FILES_MAX} .ron files; check a smaller folder",
                     dir.display()
@@ -603,16 +611,16 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
     let mut found = Found::default();
     for path in given {
         if path.is_dir() {
-            let before = found.0.len();
+            let before = found.files.len();
             walk(path, 0, &mut found)?;
-            if found.0.len() == before {
+            if found.files.len() == before {
                 return Err(format!(
                     "{}: a folder with no .ron file in it",
                     path.display()
                 ));
             }
         } else {
-            found.0.push(path.clone());
+            found.files.push(path.clone());
         }
     }
     Ok(found)

@@ -137,6 +137,8 @@ impl Explorer {
         if window.walks == MEMO_WINDOW {
             if window.answered < MEMO_WINDOW / 16 && window.kept == 0 {
                 self.memo_window = None;
+                // Its room goes back too.
+                self.memo = Memo::new(0);
                 return self.run(|| scheduler);
             }
             *window = MemoWindow::default();
@@ -294,17 +296,14 @@ pub fn first_difference(a: &[Event], b: &[Event]) -> Option<usize> {
 mod tests {
     use super::*;
 
-    fn lesson() -> Scenario {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/scenarios/teach/racy-refcount.ron"
-        );
-        crate::scenario::load_file(std::path::Path::new(path)).expect("loads")
-    }
-
+    /// A scenario of the repository, by its path there.
     fn shipped(name: &str) -> Scenario {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
         crate::scenario::load_file(&path).expect("loads")
+    }
+
+    fn lesson() -> Scenario {
+        shipped("scenarios/teach/racy-refcount.ron")
     }
 
     /// Every run a memo answers is what simulating it gives, for picks (the lesson,
@@ -402,6 +401,7 @@ mod tests {
                 "{file}: {} end states",
                 states.len()
             );
+            assert!(explorer.verdicts.reused > 0, "{file}: verdicts were reused");
         }
     }
 
