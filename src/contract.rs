@@ -358,11 +358,11 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::NspCleanupRefcount,
-        rule: "N successful NSPStartup calls need N NSPCleanup calls; only the last deregisters the provider and frees what it allocated; earlier ones only decrement.",
+        rule: "N successful NSPStartup calls need N NSPCleanup calls; only the last deregisters the provider and frees what it allocated; earlier ones only decrement. A client's NSPCleanup with no successful NSPStartup of its own left to match is the client's error.",
         seeds: &[NspCleanup],
         source: "002: \"It is permissible to make more than one NSPStartup call. However, for each NSPStartup call, a corresponding NSPCleanup call must also be issued. Only the final NSPCleanup for the service provider does the actual cleanup; the preceding calls decrement an internal reference count in the service provider.\"",
         model_choice: Some(
-            "ws2_32 starts each version-1 provider of a namespace once per process, lazily, at the first Lookup there (NSPStartup with the provider's id and an NSP_ROUTINE table), and calls NSPCleanup at the process's final WSACleanup, after the transport providers. The seed names no code for an NSPCleanup with nothing started; the conforming model fails it with WSAEINVAL, the documented code that fits.",
+            "ws2_32 starts each version-1 provider of a namespace once per process, lazily, at the first Lookup there (NSPStartup with the provider's id and an NSP_ROUTINE table), and calls NSPCleanup at the process's final WSACleanup, after the transport providers. The seed names no code for an NSPCleanup with nothing started; the conforming model fails it with WSAEINVAL, the documented code that fits. The provider cannot tell its clients apart: an NSPCleanup that takes another client's start-up counts down (the caller is flagged). A client is ws2_32, a layer, or a process's direct SPI calls (`Spi` steps) taken together.",
         ),
         errata: &[
             "002 says NSPCleanup lets \"the transport service provider\" free the namespace provider's resources: the namespace provider itself is meant.",
@@ -457,7 +457,7 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::LoaderNoCodeAfterUnload,
-        rule: "No provider code runs in a process after the DLL's load count there reached zero.",
+        rule: "No provider code runs in a process after the DLL's load count there reached zero, nor after the image it belongs to was unloaded: a callback or worker of an image unloaded since does not run in the image loaded again.",
         seeds: &[NspCleanup, WspCleanup],
         source: "003: WSPCleanup \"should not return until the service provider DLL is prepared to be unloaded from memory\"; 002: NSPCleanup \"should not return until the namespace service provider DLL can be unloaded from memory\". Once unloaded, the DLL's code is gone: no call into it, no return out of it.",
         model_choice: None,

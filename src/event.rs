@@ -588,6 +588,10 @@ pub enum EventKind {
     ProviderCode {
         provider: ProviderIx,
         what: &'static str,
+        /// The image of the DLL this code belongs to: 1 for the process's first load
+        /// of it, 2 once it was unloaded and loaded again, and so on. Code of an image
+        /// unloaded since runs in no DLL, whatever the load count says now.
+        image: u32,
     },
     /// An operation is under way (a pending overlapped one, or a blocked call).
     OpStarted {

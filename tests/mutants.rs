@@ -320,3 +320,104 @@ fn san_start_up_violations_name_wsp_startup_ex() {
         );
     }
 }
+
+/// Seed 003's unload, then an immediate restart: the DLL loaded again is a new image, so
+/// code of the old one (a callback it queued, the return out of a call it was in) is
+/// caught although the load count is back above 0. Both processes of the scenario
+/// restart; the conforming models are not flagged.
+#[test]
+fn code_of_an_image_unloaded_before_a_reload_is_caught() {
+    let path = "scenarios/contracts/reload-after-cleanup.ron";
+    let scenario = ws2sim::scenario::load_file(std::path::Path::new(path)).expect("loads");
+    let messages = |models: Vec<(String, String)>| {
+        let options = RunOptions {
+            seed: Some(0),
+            models,
+            ..RunOptions::default()
+        };
+        let outcome = run(&scenario, &options).expect("runs");
+        outcome
+            .verdict
+            .violations
+            .iter()
+            .map(|v| format!("{}: {}", v.contract, v.message))
+            .collect::<Vec<_>>()
+    };
+    let model = |provider: &str, model: &str| vec![(provider.to_string(), model.to_string())];
+    assert!(messages(Vec::new()).is_empty());
+    let callback = messages(model("msafd", "defers_free_to_threadpool"));
+    assert_eq!(callback.len(), 1, "{callback:?}");
+    assert!(
+        callback[0].starts_with(
+            "loader.no_code_after_unload: msafd's code ran in restarter after the image of the \
+             DLL it belongs to was unloaded (the DLL loaded again since is a new image): \
+             thread-pool callback"
+        ),
+        "{callback:?}"
+    );
+    let returned = messages(model(WS2_32, "unloads_under_calls"));
+    assert!(
+        returned.iter().any(|m| m.starts_with(
+            "loader.no_code_after_unload: msafd's code ran in app after the image of the DLL it \
+             belongs to was unloaded (the DLL loaded again since is a new image): the return \
+             from WSPRecv()"
+        )),
+        "{returned:?}"
+    );
+    for seed in 0..16 {
+        assert!(violated(&scenario, seed, None).is_empty(), "seed {seed}");
+    }
+}
+
+/// Seed 002: "The NSPStartup function must be called successfully before using any
+/// namespace providers ... for each NSPStartup call, a corresponding NSPCleanup call must
+/// also be issued." An NSPCleanup whose caller has no NSPStartup of its own left to
+/// match is flagged at that call, under `nsp.cleanup.refcount`, whatever the provider
+/// answers; one that names another provider's id is not a clean-up of this provider.
+#[test]
+fn an_nspcleanup_with_no_startup_of_its_callers_is_flagged() {
+    let scenario = |steps: &str| {
+        let text = format!(
+            r#"Scenario(name: "n", about: "a",
+                providers: [Provider(name: "dnsnsp", kind: Namespace)],
+                catalog: [Namespace(provider: "dnsnsp", namespace: 12, version: V1)],
+                processes: [Process(name: "app", threads: [Thread(name: "main", steps: [{steps}])])])"#
+        );
+        ws2sim::scenario::load_str("n.ron", &text).expect("valid")
+    };
+    let flagged = |steps: &str| {
+        let scenario = scenario(steps);
+        let outcome = run(&scenario, &RunOptions::default()).expect("runs");
+        outcome
+            .verdict
+            .violations
+            .iter()
+            .map(|v| (v.contract, outcome.events[v.event].kind.clone()))
+            .map(|(contract, kind)| match kind {
+                ws2sim::event::EventKind::Call { call, .. } => {
+                    format!("{contract} at {}", call.name())
+                }
+                _ => format!("{contract} elsewhere"),
+            })
+            .collect::<Vec<_>>()
+    };
+    let own = r#"Spi(provider: "dnsnsp", call: NSPCleanup(provider_id: Own))"#;
+    let start = r#"Spi(provider: "dnsnsp", call: NSPStartup)"#;
+    // Nothing started at all.
+    assert_eq!(flagged(own), ["nsp.cleanup.refcount at NSPCleanup"]);
+    // One start-up of its own, one clean-up: clean; a second clean-up is one too many.
+    assert!(flagged(&format!("{start}, {own}")).is_empty());
+    assert_eq!(
+        flagged(&format!("{start}, {own}, {own}")),
+        ["nsp.cleanup.refcount at NSPCleanup"]
+    );
+    // ws2_32's start-up (a lookup's) is not the direct caller's to end.
+    assert_eq!(
+        flagged(&format!(
+            r#"Startup, Lookup(namespace: 12, name: "x"), {own}, Cleanup"#
+        )),
+        ["nsp.cleanup.refcount at NSPCleanup"]
+    );
+    // Another provider's id: WSAEINVAL, and no clean-up of this provider.
+    assert!(flagged(r#"Spi(provider: "dnsnsp", call: NSPCleanup(provider_id: Other))"#).is_empty());
+}

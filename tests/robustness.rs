@@ -178,6 +178,26 @@ fn a_deadlock_names_every_blocked_thread_and_what_it_waits_for() {
         ),
         "{text}"
     );
+    // A version-1 namespace provider's thread is stopped by its NSPCleanup (seed 002).
+    let scenario = scenario::load_str(
+        "d.ron",
+        r#"Scenario(name: "d", about: "a",
+            providers: [Provider(name: "dnsnsp", kind: Namespace), Provider(name: "msafd", kind: Transport)],
+            catalog: [Namespace(provider: "dnsnsp", namespace: 12, version: V1), Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+            processes: [Process(name: "app", threads: [Thread(name: "a", steps: [
+                Startup, Lookup(namespace: 12, name: "x"), Socket(name: "s", entry: 1001),
+                Recv(socket: "s", completes: Never)])])])"#,
+    )
+    .expect("valid");
+    let outcome = run(&scenario, &RunOptions::default()).expect("valid");
+    let text = render::text::render(&scenario, &outcome, "d.ron");
+    assert!(
+        text.contains(
+            "  app/dnsnsp.worker waits for dnsnsp's final NSPCleanup to ask it to exit\n  \
+             app/msafd.worker waits for msafd's final WSPCleanup to ask it to exit\n"
+        ),
+        "{text}"
+    );
 }
 
 // ---- the command line ----

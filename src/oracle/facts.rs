@@ -47,13 +47,17 @@ pub struct CleanupReturn {
 }
 
 /// Provider code (an SPI call, or code the model marks as the provider's) that ran in
-/// a process where its DLL's load count was 0.
+/// a process where its DLL's load count was 0, or that belongs to an image of the DLL
+/// unloaded since (a callback queued before an unload, run after the DLL was loaded
+/// again: a new image, not the one the code was in).
 #[derive(Clone, Copy)]
 pub struct CodeUnloaded {
     pub event: usize,
     pub provider: ProviderIx,
     /// Whether the DLL had been loaded and unloaded before, rather than never loaded.
     pub after_unload: bool,
+    /// Whether the DLL was loaded again since the code's image was unloaded.
+    pub reloaded: bool,
 }
 
 /// A process's end (a `ProcessEnded` event).
@@ -88,8 +92,9 @@ pub struct OwnedOps {
 pub struct Facts<'w> {
     pub trace: Trace<'w>,
     pub events: &'w [Event],
-    /// Call id → indices of its `Call` and `Return` events ([`NONE`] where missing).
-    ends: Vec<[u32; 2]>,
+    /// Call id → indices of its `Call` and `Return` events ([`NONE`] where missing),
+    /// and the image of the called provider's DLL the call entered.
+    ends: Vec<[u32; 3]>,
     finals: SmallVec<[FinalCleanup; 4]>,
     cleanups: SmallVec<[CleanupReturn; 4]>,
     code_unloaded: Vec<CodeUnloaded>,
@@ -138,13 +143,17 @@ struct PairCounts {
     workers_running: u32,
     loaded: u32,
     unloaded_once: bool,
+    /// The number of the DLL's current image: how many times it was brought in.
+    image: u32,
 }
 
 impl PairCounts {
-    /// What a process's end leaves: only whether the DLL was ever unloaded there.
+    /// What a process's end leaves: only whether the DLL was ever unloaded there, and
+    /// its image.
     fn forget(&mut self) {
         *self = PairCounts {
             unloaded_once: self.unloaded_once,
+            image: self.image,
             ..PairCounts::default()
         };
     }
@@ -196,7 +205,7 @@ impl<'w> Facts<'w> {
             events,
             // Call ids count up from 0, one per `Call` event, so no id reaches the
             // number of events.
-            ends: vec![[NONE; 2]; events.len()],
+            ends: vec![[NONE; 3]; events.len()],
             finals: SmallVec::new(),
             cleanups: SmallVec::new(),
             code_unloaded: Vec::new(),
@@ -223,18 +232,24 @@ impl<'w> Facts<'w> {
         let code = match &event.kind {
             EventKind::Call { id, call } => {
                 self.seen = self.seen.or(Triggers::of_call(call));
+                let provider = call.provider();
                 if let Some(ends) = self.ends.get_mut(*id as usize) {
                     ends[0] = index as u32;
+                    ends[2] = provider.map_or(0, |p| pairs.get(process, p).image);
                 }
                 if let Some(provider) = started_provider(call) {
                     pairs.at(process, provider).starting += 1;
                 }
-                call.provider()
+                provider.map(|provider| (provider, None))
             }
             EventKind::Return { id, ret, .. } => {
                 self.returned(pairs, index, event, *id, *ret);
-                // A thread returning out of an SPI routine runs that provider's code.
-                self.call_of(*id).and_then(|(_, call)| call.provider())
+                // A thread returning out of an SPI routine runs that provider's code,
+                // in the image it entered.
+                let image = self.ends.get(*id as usize).map(|ends| ends[2]);
+                self.call_of(*id)
+                    .and_then(|(_, call)| call.provider())
+                    .map(|provider| (provider, image))
             }
             EventKind::NetworkDown => {
                 self.network_down.get_or_insert(index);
@@ -296,11 +311,16 @@ impl<'w> Facts<'w> {
             | EventKind::FreeLibrary { provider, count } => {
                 self.seen = self.seen.or(Triggers::of_load_count(*count));
                 let pair = pairs.at(process, *provider);
+                if matches!(event.kind, EventKind::LoadLibrary { count: 1, .. }) {
+                    pair.image += 1;
+                }
                 pair.loaded = *count;
                 pair.unloaded_once |= *count == 0;
                 None
             }
-            EventKind::ProviderCode { provider, .. } => Some(*provider),
+            EventKind::ProviderCode {
+                provider, image, ..
+            } => Some((*provider, Some(*image))),
             EventKind::ProcessEnded { .. } => {
                 pairs.each_of(process, PairCounts::forget);
                 let mut machine_providers = match self.reclaimed.take() {
@@ -344,13 +364,17 @@ impl<'w> Facts<'w> {
                 None
             }
         };
-        if let Some(provider) = code {
+        // `image`: the image the code belongs to, where it is not simply the current one.
+        if let Some((provider, image)) = code {
             let pair = pairs.get(process, provider);
-            if pair.loaded == 0 {
+            let stale = |image| image != 0 && image != pair.image;
+            let reloaded = pair.loaded > 0 && image.is_some_and(stale);
+            if pair.loaded == 0 || reloaded {
                 self.code_unloaded.push(CodeUnloaded {
                     event: index,
                     provider,
                     after_unload: pair.unloaded_once,
+                    reloaded,
                 });
             }
         }

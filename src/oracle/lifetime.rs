@@ -129,7 +129,8 @@ pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
 }
 
 /// `loader.no_code_after_unload`: no provider code (an SPI call or the return out of
-/// one, a worker, a callback) runs in a process where the DLL's load count is zero.
+/// one, a worker, a callback) runs in a process where the DLL's load count is zero, or
+/// after the image it belongs to was unloaded (the DLL loaded again is another image).
 pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
     if facts.saw(Triggers::UNLOADED) {
         report.exercised();
@@ -145,7 +146,10 @@ pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
             },
             _ => String::new(),
         };
-        let when = if ran.after_unload {
+        let when = if ran.reloaded {
+            "after the image of the DLL it belongs to was unloaded (the DLL loaded again \
+             since is a new image)"
+        } else if ran.after_unload {
             "after the DLL was unloaded"
         } else {
             "while the DLL was not loaded"

@@ -217,6 +217,57 @@ fn counting(facts: &Facts, family: Family, report: &mut Report) {
 /// `nsp.cleanup.refcount` (seed 002).
 pub fn refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
     counting(facts, Family::V1, report);
+    cleanup_after_own_startup(facts, report);
+}
+
+/// The caller's half of seed 002: "The NSPStartup function must be called successfully
+/// before using any namespace providers ... for each NSPStartup call, a corresponding
+/// NSPCleanup call must also be issued". An NSPCleanup of the provider's own id from a
+/// client with no successful NSPStartup of its own left to match is the client's error,
+/// whatever the provider answers. A client is ws2_32, a layer, or a process's direct
+/// SPI calls taken together; its count is per process and dies with it.
+fn cleanup_after_own_startup(facts: &Facts, report: &mut Report) {
+    let mut starts: SmallMap<(Pid, ProviderIx, Client), u32> = SmallMap::new();
+    for (index, event) in facts.events.iter().enumerate() {
+        let pid = event.process;
+        match &event.kind {
+            EventKind::Call {
+                call:
+                    Call::NSPCleanup {
+                        provider,
+                        client,
+                        provider_id: ProviderId::Own,
+                    },
+                ..
+            } => {
+                report.exercised();
+                match starts.get_mut(&(pid, *provider, *client)) {
+                    Some(left) if *left > 0 => *left -= 1,
+                    _ => report.violation(facts, index, || {
+                        let caller = match client {
+                            Client::Ws2 => "ws2_32".to_string(),
+                            Client::Step => "a direct SPI call".to_string(),
+                            Client::Layer(layer) | Client::Switch(layer) => {
+                                format!("the provider {}", facts.provider(*layer))
+                            }
+                        };
+                        format!(
+                            "{}!NSPCleanup from {caller} in {} matches no successful NSPStartup of that caller's: NSPStartup must succeed first, and each NSPCleanup matches one",
+                            facts.provider(*provider),
+                            facts.process(pid)
+                        )
+                    }),
+                }
+            }
+            EventKind::Return { id, ret: 0, .. } => {
+                if let Some((_, Call::NSPStartup { provider, client })) = facts.call_of(*id) {
+                    *starts.entry((pid, *provider, *client)).or_insert(0) += 1;
+                }
+            }
+            EventKind::ProcessEnded { .. } => starts.retain(|(p, _, _), _| *p != pid),
+            _ => {}
+        }
+    }
 }
 
 /// `nsp.cleanup.invalid_provider` (seed 002): an NSPCleanup for a provider id the

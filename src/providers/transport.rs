@@ -246,9 +246,10 @@ pub(crate) fn start_worker(cx: &Cx, provider: ProviderIx) {
     let worker = cx.add_thread(ThreadName::Worker(provider));
     let tid = worker.tid.unwrap_or_default();
     let thread = cx.acquire(provider, Resource::WorkerThread { thread: tid });
+    let image = cx.image(provider);
     let task = worker
         .clone()
-        .start(async move { worker_thread(&worker, provider, thread).await });
+        .start(async move { worker_thread(&worker, provider, thread, image).await });
     cx.touch_instance(provider, Part::Worker, true);
     let mut world = cx.world.borrow_mut();
     if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
@@ -258,7 +259,7 @@ pub(crate) fn start_worker(cx: &Cx, provider: ProviderIx) {
 }
 
 /// The provider's worker: waits for the stop request, then exits.
-async fn worker_thread(cx: &Cx, provider: ProviderIx, thread: ResourceId) {
+async fn worker_thread(cx: &Cx, provider: ProviderIx, thread: ResourceId, image: u32) {
     loop {
         cx.touch_instance(provider, Part::Worker, false);
         let stop = {
@@ -276,6 +277,7 @@ async fn worker_thread(cx: &Cx, provider: ProviderIx, thread: ResourceId) {
     cx.emit(EventKind::ProviderCode {
         provider,
         what: "worker thread exits",
+        image,
     });
     loader::thread_detach(cx).await;
     cx.release(thread, ReleasedBy::Provider);
@@ -538,11 +540,14 @@ pub async fn dll_main(cx: &Cx, provider: ProviderIx, reason: DllReason) {
         // Work of the kernel's thread pool: its home is the whole process.
         let pool = cx.kernel();
         let at = cx.now() + 1;
+        // The callback is the code of the image now being unloaded.
+        let image = cx.image(provider);
         pool.clone().spawn_at(at, async move {
             if pool.alive() {
                 pool.emit(EventKind::ProviderCode {
                     provider,
                     what: "thread-pool callback (deferred free)",
+                    image,
                 });
             }
         });

@@ -231,7 +231,7 @@ fn line(
                 None,
             )
         }
-        EventKind::ProviderCode { provider, what } => {
+        EventKind::ProviderCode { provider, what, .. } => {
             (format!("{} code: {what}", labels.provider(*provider)), None)
         }
         EventKind::OpStarted {

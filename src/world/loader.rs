@@ -69,6 +69,7 @@ pub async fn begin_load(cx: &Cx, provider: ProviderIx) -> bool {
         *count += 1;
         if *count == 1 {
             process.instances.insert(provider, Instance::default());
+            *process.images.entry(provider).or_insert(0) += 1;
         }
         *count
     };

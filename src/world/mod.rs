@@ -112,8 +112,12 @@ impl WaitFor {
                 )
             }
             WaitFor::ExitRequest { provider } => format!(
-                "{}'s final WSPCleanup to ask it to exit",
-                world.provider_name(provider)
+                "{}'s final {} to ask it to exit",
+                world.provider_name(provider),
+                match world.scenario.providers[provider as usize].kind {
+                    crate::scenario::ProviderKind::Namespace => "NSPCleanup",
+                    _ => "WSPCleanup",
+                }
             ),
             WaitFor::NsHostReply { provider } => {
                 format!("the NSPv2 host of {}", world.provider_name(provider))
@@ -180,6 +184,9 @@ pub struct Proc {
     pub ws2: Ws2State,
     /// LoadLibrary counts.
     pub loaded: SmallMap<ProviderIx, u32>,
+    /// How many times each DLL was brought in: the number of its current image (see
+    /// `EventKind::ProviderCode`).
+    pub images: SmallMap<ProviderIx, u32>,
     pub instances: SmallMap<ProviderIx, Instance>,
     /// The globals of providers written in Rust (`Spi::with`), one value per provider
     /// and type: made on first use after the DLL loads, dropped when it unloads. Kept
@@ -217,6 +224,7 @@ impl Proc {
             threads: Vec::new(),
             ws2: Ws2State::default(),
             loaded: SmallMap::new(),
+            images: SmallMap::new(),
             instances: SmallMap::new(),
             globals: Vec::new(),
             sockets: SmallMap::new(),
@@ -243,6 +251,7 @@ impl Proc {
             threads: table,
             ws2,
             loaded,
+            images,
             instances,
             globals,
             sockets,
@@ -269,6 +278,7 @@ impl Proc {
         }));
         *ws2 = Ws2State::default();
         loaded.clear();
+        images.clear();
         instances.clear();
         globals.clear();
         sockets.clear();
@@ -862,6 +872,15 @@ impl Cx {
     #[inline]
     pub fn behaviour(&self, provider: ProviderIx) -> Behaviour {
         *self.world.borrow().behaviour(provider)
+    }
+
+    /// The number of `provider`'s current image here (0: never loaded), which the code
+    /// a provider leaves behind (a worker, a callback) names as its own.
+    pub fn image(&self, provider: ProviderIx) -> u32 {
+        self.touch(object::mapped(self.pid, provider), false);
+        let world = self.world.borrow();
+        let images = &world.procs[self.pid as usize].images;
+        images.get(&provider).copied().unwrap_or(0)
     }
 
     pub fn alive(&self) -> bool {

@@ -75,8 +75,12 @@ impl StreamHash {
                 self.mix(4 | u64::from(*provider) << 8);
                 reason.hash(self);
             }
-            K::ProviderCode { provider, what } => {
-                self.mix(5 | u64::from(*provider) << 8);
+            K::ProviderCode {
+                provider,
+                what,
+                image,
+            } => {
+                self.mix(5 | u64::from(*provider) << 8 | u64::from(*image) << 32);
                 what.hash(self);
             }
             K::OpStarted {

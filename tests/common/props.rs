@@ -148,38 +148,42 @@ pub fn check_seed(scenario: &Scenario, seed: u64, tally: &mut Tally) -> Result<(
 /// Whether violation `v` is the client's: a `Spi` step's NSPv2Cleanup or rundown of a
 /// session its process never opened, flagged under the NSPv2 session contracts (seed
 /// 000: "The NSPv2Startup function must be called successfully before calling the
-/// NSPv2Cleanup function"). The provider answers WSAEINVAL and is not blamed.
+/// NSPv2Cleanup function"), or its NSPCleanup with no NSPStartup of its own left to
+/// match, flagged under `nsp.cleanup.refcount` (seed 002). The provider answers
+/// WSAEINVAL, or counts down another client's start-up, and is not blamed.
 pub fn client_flagged(run: &Run, v: &ws2sim::oracle::Violation) -> bool {
-    let session_rule = matches!(
-        v.contract,
-        "nspv2.session.startup_first" | "nspv2.session.ends_once"
-    );
-    let step_call = |call: &Call| {
-        matches!(
-            call,
-            Call::NSPv2Cleanup {
-                client: Client::Step,
-                ..
-            } | Call::NSPv2ClientSessionRundown {
-                client: Client::Step,
-                ..
-            }
-        )
-    };
-    session_rule
-        && match run.events.get(v.event).map(|e| &e.kind) {
-            Some(EventKind::Call { call, .. }) => step_call(call),
-            _ => false,
+    let step_call = |call: &Call| match call {
+        Call::NSPv2Cleanup {
+            client: Client::Step,
+            ..
         }
+        | Call::NSPv2ClientSessionRundown {
+            client: Client::Step,
+            ..
+        } => matches!(
+            v.contract,
+            "nspv2.session.startup_first" | "nspv2.session.ends_once"
+        ),
+        Call::NSPCleanup {
+            client: Client::Step,
+            provider_id: ProviderId::Own,
+            ..
+        } => v.contract == "nsp.cleanup.refcount",
+        _ => false,
+    };
+    match run.events.get(v.event).map(|e| &e.kind) {
+        Some(EventKind::Call { call, .. }) => step_call(call),
+        _ => false,
+    }
 }
 
 /// Whether a `Spi` step broke the SPI's rule for clients: one clean-up per start-up of
-/// its own. A WSPCleanup or NSPCleanup that worked with no start-up of that step's
-/// process to match took another client's count (ws2_32's, an LSP's): the provider
-/// cannot tell its clients apart, so it counts down (model choice), and what the other
-/// client meets afterwards is checked like any run. An NSPv2Cleanup or rundown with no
-/// session of its own ends one it did not open: the provider answers WSAEINVAL and the
-/// oracle flags the step ([`client_flagged`]).
+/// its own. A WSPCleanup that worked with no start-up of that step's process to match
+/// took another client's count (ws2_32's, an LSP's): the provider cannot tell its
+/// clients apart, so it counts down (model choice), and what the other client meets
+/// afterwards is checked like any run. An NSPCleanup with no NSPStartup of its own, or
+/// an NSPv2Cleanup or rundown with no session of its own, breaks the rule when called,
+/// and the oracle flags the step ([`client_flagged`]).
 pub fn spi_client_misbehaved(run: &Run) -> bool {
     // (process, provider, family) -> start-ups made by `Spi` steps and not yet ended.
     let mut starts: BTreeMap<(Pid, ProviderIx, u8), u32> = BTreeMap::new();
@@ -189,20 +193,29 @@ pub fn spi_client_misbehaved(run: &Run) -> bool {
         let (id, ret) = match &event.kind {
             EventKind::Call { id, call } => {
                 calls.insert(*id, call);
-                // A session end with no session of its own breaks the rule when called
-                // (and ends the session then: two ends of one session break it too).
-                if let Call::NSPv2Cleanup {
-                    provider,
-                    client: Client::Step,
-                    ..
-                }
-                | Call::NSPv2ClientSessionRundown {
-                    provider,
-                    client: Client::Step,
-                    ..
-                } = call
-                {
-                    match starts.get_mut(&(pid, *provider, 2)) {
+                // A session end with no session of its own, or an NSPCleanup with no
+                // NSPStartup of its own, breaks the rule when called (and counts down
+                // then: two ends of one start-up break it too).
+                let family = match call {
+                    Call::NSPv2Cleanup {
+                        provider,
+                        client: Client::Step,
+                        ..
+                    }
+                    | Call::NSPv2ClientSessionRundown {
+                        provider,
+                        client: Client::Step,
+                        ..
+                    } => Some((*provider, 2)),
+                    Call::NSPCleanup {
+                        provider,
+                        client: Client::Step,
+                        provider_id: ProviderId::Own,
+                    } => Some((*provider, 1)),
+                    _ => None,
+                };
+                if let Some((provider, family)) = family {
+                    match starts.get_mut(&(pid, provider, family)) {
                         Some(n) if *n > 0 => *n -= 1,
                         _ => return true,
                     }
@@ -270,7 +283,7 @@ pub fn spi_client_misbehaved(run: &Run) -> bool {
         match (start, worked) {
             (true, true) => *count += 1,
             (false, true) if *count == 0 => return true,
-            (false, _) if family == 2 => {}
+            (false, _) if family != 0 => {}
             (false, true) => *count -= 1,
             _ => {}
         }

@@ -471,9 +471,14 @@ impl Spi<'_> {
         let pool = self.cx.kernel();
         let provider = self.provider;
         let at = self.cx.now() + 1;
+        let image = self.cx.image(provider);
         self.cx.spawn_at(at, async move {
             if pool.alive() {
-                pool.emit(EventKind::ProviderCode { provider, what });
+                pool.emit(EventKind::ProviderCode {
+                    provider,
+                    what,
+                    image,
+                });
             }
         });
     }
