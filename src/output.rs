@@ -96,12 +96,45 @@ pub fn write_atomically(
     contents: &[u8],
     inputs: &[Input],
 ) -> Result<(), OutputError> {
+    check_target(flag, path, inputs)?;
     let shown = path.display().to_string();
     let io = |source| OutputError::Io {
         flag,
         path: shown.clone(),
         source,
     };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().ok_or_else(|| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a file name",
+        ))
+    })?;
+    let (temp, mut file) = create_temp(&dir, &name.to_string_lossy()).map_err(io)?;
+    set_pending(Some(temp.clone()));
+    let written = file
+        .write_all(contents)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| {
+            drop(file);
+            fs::rename(&temp, path)
+        });
+    set_pending(None);
+    if let Err(error) = written {
+        let _ = fs::remove_file(&temp);
+        return Err(io(error));
+    }
+    Ok(())
+}
+
+/// The checks [`write_atomically`] makes before it writes anything. A command that
+/// works long before it writes (a sweep) makes them first too, so that a target it
+/// would refuse is refused at once, not after the work.
+pub fn check_target(flag: &'static str, path: &Path, inputs: &[Input]) -> Result<(), OutputError> {
+    let shown = path.display().to_string();
     if let Some(&(_, what)) = inputs.iter().find(|(input, _)| same_file(path, input)) {
         return Err(OutputError::WouldOverwriteInput {
             flag,
@@ -135,28 +168,16 @@ pub fn write_atomically(
         }
     }
     let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
     };
-    let name = path.file_name().ok_or_else(|| {
-        io(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a file name",
-        ))
-    })?;
-    let (temp, mut file) = create_temp(&dir, &name.to_string_lossy()).map_err(io)?;
-    set_pending(Some(temp.clone()));
-    let written = file
-        .write_all(contents)
-        .and_then(|()| file.sync_all())
-        .and_then(|()| {
-            drop(file);
-            fs::rename(&temp, path)
+    if !dir.is_dir() {
+        let missing = std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder");
+        return Err(OutputError::Io {
+            flag,
+            path: shown,
+            source: missing,
         });
-    set_pending(None);
-    if let Err(error) = written {
-        let _ = fs::remove_file(&temp);
-        return Err(io(error));
     }
     Ok(())
 }

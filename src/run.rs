@@ -493,7 +493,7 @@ fn deliveries_pending(world: &crate::world::World) -> bool {
 }
 
 /// A replayed schedule longer than the run it drove: its last decisions were not used.
-fn unused_decisions(given: Option<&Schedule>, used: &Schedule) -> Option<String> {
+pub(crate) fn unused_decisions(given: Option<&Schedule>, used: &Schedule) -> Option<String> {
     let given = given?;
     (given.len() > used.len()).then(|| {
         let unused = given.len() - used.len();

@@ -205,6 +205,24 @@ fn the_command_line_writes_pages() {
     assert_eq!(out.status.code(), Some(2));
     let out = ws2sim(&["explore", file, "--shard", "1/2", "--html", &target]);
     assert_eq!(out.status.code(), Some(2));
+    // A target no page could be written to is refused before the sweep, whether or not
+    // it would find a failure: a folder, a device, a path in no folder.
+    let passing = "scenarios/teach/two-startups-two-cleanups.ron";
+    let nowhere = scratch.0.join("no-such-folder/page.html");
+    let nowhere = nowhere.display().to_string();
+    let dir = scratch.0.display().to_string();
+    for (scenario, target, why) in [
+        (passing, dir.as_str(), "is a directory"),
+        (passing, "/dev/full", "a device"),
+        (file, dir.as_str(), "is a directory"),
+        (file, nowhere.as_str(), "no such folder"),
+    ] {
+        let out = ws2sim(&["explore", scenario, "--runs", "20", "--html", target]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{target}: {stderr}");
+        assert!(stderr.contains(why), "{target}: {stderr}");
+        assert!(out.stdout.is_empty(), "{target}: no report is printed");
+    }
 
     // diff --format html: exit 1 when the runs part, 0 when they do not.
     let out = ws2sim(&[

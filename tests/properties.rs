@@ -9,8 +9,10 @@
 //!   refused with a positioned error; through the binary, exit code 0/1 or 2.
 //!
 //! No run is skipped. A `Spi` step that ends a session it never opened is flagged
-//! under the NSPv2 session contracts, as the client that broke the rule; that flag is
-//! expected (`common/props.rs`), every other check still applies to the run.
+//! under the NSPv2 session contracts, and one that makes an NSPCleanup with no
+//! NSPStartup of its own under `nsp.cleanup.refcount`, as the client that broke the
+//! rule; that flag is expected (`common/props.rs`), every other check still applies
+//! to the run.
 //!
 //! Default cases (1,000 scenarios × 3 seeds, 10,000 damaged files, 64 through the binary)
 //! take about 10 s in the debug profile on two cores; `PROPTEST_CASES=N` sets all three

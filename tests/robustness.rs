@@ -541,6 +541,20 @@ fn check_follows_links_to_files_and_names_links_to_folders() {
     let out = ws2sim(&["check", &shown]);
     assert_eq!(out.status.code(), Some(2));
     refused_saying(&out, "broken.ron");
+    // Entries named .ron that are no regular file were skipped in silence, and a folder
+    // of nothing else was called one with no .ron file in it.
+    let odd = dir.0.join("odd");
+    std::fs::create_dir_all(&odd).expect("dirs");
+    std::os::unix::fs::symlink("/dev/zero", odd.join("zero.ron")).expect("link");
+    let out = ws2sim(&["check", &odd.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    refused_saying(&out, "zero.ron");
+    if mkfifo(&odd.join("fifo.ron")) {
+        std::fs::remove_file(odd.join("zero.ron")).expect("remove");
+        let out = ws2sim(&["check", &odd.display().to_string()]);
+        assert_eq!(out.status.code(), Some(2));
+        refused_saying(&out, "fifo.ron");
+    }
 }
 
 /// A run of more events than a page shows gets no HTML page: exit 2 and a message,
@@ -664,10 +678,43 @@ fn names_that_print_alike_and_paths_ws2sim_cannot_name_are_refused() {
         (" client-a", "begins or ends with a space"),
         ("client\u{a0}a", "U+00A0, a space other than U+0020"),
         ("client\u{3000}a", "U+3000, a space other than U+0020"),
+        // What traces print between names: a thread `a/b` of `p` would print as thread
+        // `b` of process `p/a`; `-` and `msafd.worker` as the kernel and a provider.
+        ("", "a thread's name is empty"),
+        ("app/b", "holds `/`"),
+        ("-", "the work the kernel does"),
+        ("msafd.worker", "reads as a provider's own thread"),
+        ("msafd.worker#2", "reads as a provider's own thread"),
+        ("msafd.rpc", "reads as a provider's own thread"),
+        // Blank as printed: the Braille blank and format characters.
+        ("client\u{2800}a", "invisible"),
+        ("client\u{600}a", "invisible"),
+        ("client\u{13430}a", "invisible"),
     ] {
         let text = lesson.replace("\"client-a\"", &format!("\"{name}\""));
         check_refuses(&dir.file("alike.ron", text), why);
     }
+    // A provider is named as its DLL, whose name Windows reads without regard to case;
+    // and `--provider-model NAME=MODEL` must be able to name it.
+    for (name, why) in [
+        ("MSAFD", "declared twice"),
+        ("WS2_32", "names ws2_32 itself"),
+        ("a=b", "holds `=`"),
+        ("", "a provider's name is empty"),
+    ] {
+        let twice = format!(
+            "Provider(name: \"msafd\", kind: Transport, model: \"racy_refcount\"), \
+             Provider(name: \"{name}\", kind: Transport)"
+        );
+        let text = lesson.replace(
+            "Provider(name: \"msafd\", kind: Transport, model: \"racy_refcount\")",
+            &twice,
+        );
+        check_refuses(&dir.file("providers.ron", text), why);
+    }
+    let ok = lesson.replace("\"client-a\"", "\"client.a#2\"");
+    let out = ws2sim(&["check", &dir.file("dotted.ron", ok)]);
+    assert_eq!(out.status.code(), Some(0), "{}", one_line(&out.stderr));
     let inner = lesson.replace("\"client-a\"", "\"client a\"");
     let out = ws2sim(&["check", &dir.file("inner.ron", inner)]);
     assert_eq!(out.status.code(), Some(0), "{}", one_line(&out.stderr));
@@ -739,6 +786,11 @@ fn a_model_file_may_not_take_a_built_in_name() {
         let text = format!("Model(name: \"{name}\", kind: Transport)\n");
         check_refuses(&dir.file("m.ron", text), "the name of a built-in model");
     }
+    // A name ending in `.ron` reads as a model file's path where a provider names it:
+    // `check` passed such a file while `run` failed with no position, or ran another
+    // file's model.
+    let text = "Model(name: \"acme.ron\", kind: Transport)\n";
+    check_refuses(&dir.file("m.ron", text), "ends in `.ron`");
 }
 
 /// `ws2sim check` refuses the file at `path` (exit 2) with an error that says `why`.

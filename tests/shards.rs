@@ -378,6 +378,67 @@ fn merge_checks_names_witnesses_and_model_files_against_the_files_read_here() {
     );
 }
 
+/// An exhaustive shard's witness or failure whose schedule holds decisions past the end
+/// of its run is refused: the replay command the report would print with it fails.
+#[test]
+fn a_schedule_with_decisions_its_run_does_not_use_is_refused() {
+    let dir = common::Scratch::new("merge-unused");
+    let shard = |k: u32| {
+        let spec = format!("{k}/2");
+        let args = [
+            "explore",
+            LESSON,
+            "--strategy",
+            "exhaustive",
+            "--runs",
+            "40",
+            "--shard",
+            &spec,
+            "--format",
+            "json",
+        ];
+        let out = common::ws2sim(&args);
+        serde_json::from_slice::<Value>(&out.stdout).expect("a shard document")
+    };
+    let docs = [shard(1), shard(2)];
+    let merged = |docs: &[Value]| {
+        let paths: Vec<String> = docs
+            .iter()
+            .enumerate()
+            .map(|(i, doc)| {
+                let sealed = serde_json::to_string(&resealed(doc.clone())).expect("JSON");
+                dir.file(&format!("u{i}.json"), sealed)
+            })
+            .collect();
+        let args: Vec<&str> = paths.iter().map(String::as_str).collect();
+        common::ws2sim(&[&["merge"][..], &args].concat())
+    };
+    assert_eq!(merged(&docs).status.code(), Some(1), "the sweep fails");
+    let padded = |decisions: &mut Value| {
+        let list = decisions.as_array_mut().expect("decisions");
+        list.extend(std::iter::repeat_n(Value::from(0), 1000));
+    };
+    let mut witness = docs.clone();
+    padded(&mut witness[0]["units"][0]["witnesses"][0]["decisions"]);
+    let mut original = docs.clone();
+    let token = original[0]["failure"]["original_schedule"]
+        .as_str()
+        .expect("a token")
+        .to_string();
+    let mut decisions = sim::Schedule::from_token(&token)
+        .expect("a schedule")
+        .decisions()
+        .to_vec();
+    decisions.extend([0; 1000]);
+    original[0]["failure"]["original_schedule"] = sim::Schedule::new(decisions).to_token().into();
+    for (edited, what) in [(witness, "witness"), (original, "original schedule")] {
+        let out = merged(&edited);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
+        assert!(stderr.contains("were unused"), "{what}: {stderr}");
+    }
+}
+
 /// A forged document cannot make `merge` quote a file it names: a model file the
 /// shards did not sweep, or one whose digest is not the one swept, is refused before
 /// its text is read. And what a document says is printed escaped: a divergence full of

@@ -99,7 +99,7 @@ fn report(start: Instant, covered: u64, damaged: u64, tally: &props::Tally) {
     let seconds = start.elapsed().as_secs_f64().max(0.001);
     println!(
         "soak: {:.0} s · {covered} scenarios ({:.0}/s) · {} runs · {} events · {} deadlocks · \
-         {} ledger checks · {} runs flagging a `Spi` step that ended a session it had not opened · \
+         {} ledger checks · {} runs flagging a `Spi` step that ended what it had not started · \
          {damaged} damaged files",
         seconds,
         covered as f64 / seconds,

@@ -194,6 +194,13 @@ pub fn explore(args: &ExploreArgs) -> ExitCode {
         Err(code) => return code,
     };
     let file = args.file.display().to_string();
+    // A page the sweep could not write is refused before the sweep, not after it.
+    if let Some(page) = &args.html {
+        let inputs = super::scenario_inputs(&args.file, &scenario);
+        if let Err(error) = crate::output::check_target("--html", page, &inputs) {
+            return fail(&error.to_string());
+        }
+    }
     if args.reduction.is_some() && crate::world::object::one_home(&scenario) {
         say!(
             "note: --reduction dpor has nothing to reorder here (every step of every thread \
@@ -290,16 +297,28 @@ fn write_failure_page(
         .map_err(|e| fail(&e.to_string()))
 }
 
-fn read_doc(path: &Path) -> Result<ShardDoc, String> {
+/// The most bytes the next shard document may have, `read` bytes of them read before.
+fn doc_limit(read: u64) -> u64 {
+    shard::MAX_DOC_BYTES.min(shard::MAX_MERGE_BYTES.saturating_sub(read))
+}
+
+/// Reads and parses one shard document; `read` counts the bytes of those read before
+/// it, which together stay within [`shard::MAX_MERGE_BYTES`].
+fn read_doc(path: &Path, read: &mut u64) -> Result<ShardDoc, String> {
     use crate::scenario::{Limited, read_limited};
     let shown = path.display();
-    let bytes = read_limited(path, shard::MAX_DOC_BYTES).map_err(|error| match error {
-        Limited::TooLarge(size) => format!(
+    let bytes = read_limited(path, doc_limit(*read)).map_err(|error| match error {
+        Limited::TooLarge(size) if size > shard::MAX_DOC_BYTES => format!(
             "{shown}: {size} bytes is over the limit of {} bytes for a shard document",
             shard::MAX_DOC_BYTES
         ),
+        Limited::TooLarge(_) => format!(
+            "{shown}: with the documents before it, over the limit of {} bytes of shard documents for one merge",
+            shard::MAX_MERGE_BYTES
+        ),
         Limited::Io(e) => format!("{shown}: {e}"),
     })?;
+    *read += bytes.len() as u64;
     let doc: ShardDoc = serde_json::from_slice(&bytes).map_err(|e| {
         format!("{shown}: not a shard document of `ws2sim explore --shard K/N --format json`: {e}")
     })?;
@@ -307,10 +326,23 @@ fn read_doc(path: &Path) -> Result<ShardDoc, String> {
 }
 
 pub fn merge(args: &MergeArgs) -> ExitCode {
+    // A page that could not be written is refused before the documents are read and
+    // checked (the scenario, read later, is checked again when the page is written).
+    if let Some(page) = &args.html {
+        let shards: Vec<crate::output::Input> = args
+            .files
+            .iter()
+            .map(|shard| (shard.clone(), "a shard document"))
+            .collect();
+        if let Err(error) = crate::output::check_target("--html", page, &shards) {
+            return fail(&error.to_string());
+        }
+    }
+    let mut read = 0;
     let docs: Result<Vec<(String, ShardDoc)>, String> = args
         .files
         .iter()
-        .map(|f| Ok((f.display().to_string(), read_doc(f)?)))
+        .map(|f| Ok((f.display().to_string(), read_doc(f, &mut read)?)))
         .collect();
     let (report, digest) = match docs.and_then(|docs| {
         let digest = docs.first().map(|(_, doc)| doc.scenario_digest.clone());
@@ -469,6 +501,16 @@ fn name_model_files(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each document is bounded, and so are all of them together: two documents just
+    /// under the limit each are not read whole (parsing them took gigabytes).
+    #[test]
+    fn the_documents_of_a_merge_are_bounded_together() {
+        assert_eq!(doc_limit(0), shard::MAX_DOC_BYTES);
+        assert_eq!(doc_limit(shard::MAX_MERGE_BYTES - 10), 10);
+        assert_eq!(doc_limit(shard::MAX_MERGE_BYTES), 0);
+        assert_eq!(doc_limit(u64::MAX), 0);
+    }
 
     /// The directory a sweep ran in is what `--scenario` leaves once the recorded path
     /// is taken off its end (`.` components aside); otherwise there is none to find.

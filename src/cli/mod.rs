@@ -580,12 +580,12 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
                 continue;
             };
             let ron = path.extension().is_some_and(|e| e == "ron");
+            // Whatever else is named .ron (a broken link, a FIFO, a device, a link to
+            // one) is checked too: reading it says what is wrong with it.
             if meta.is_symlink() {
-                // A broken link named .ron is checked too: reading it says what is wrong.
                 match std::fs::metadata(&path) {
                     Ok(target) if target.is_dir() => found.folder_links.push(path),
-                    Ok(target) if target.is_file() && ron => found.files.push(path),
-                    Err(_) if ron => found.files.push(path),
+                    _ if ron => found.files.push(path),
                     _ => {}
                 }
             } else if meta.is_dir() && depth >= DEPTH_MAX {
@@ -596,7 +596,7 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
                 ));
             } else if meta.is_dir() {
                 walk(&path, depth + 1, found)?;
-            } else if meta.is_file() && ron {
+            } else if ron {
                 found.files.push(path);
             }
             if found.files.len() > FILES_MAX {

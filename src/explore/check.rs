@@ -176,8 +176,9 @@ fn counts(t: &Tally, mine: &dyn Fn(u64) -> bool, at: &str) -> Result<(), String>
         &format!("{at}.first_failure"),
         || {
             format!(
-                "{:?} does not fit {} failing schedules",
-                t.first_failure, t.failing
+                "{} does not fit {} failing schedules",
+                shown(t.first_failure),
+                t.failing
             )
         },
     )?;
@@ -220,6 +221,11 @@ fn witnesses(list: &[Witness], firsts: &[(Shows, u64)], at: &str) -> Result<(), 
     })
 }
 
+/// An index a document gives, or its absence, as a message says it.
+fn shown<T: std::fmt::Display>(index: Option<T>) -> String {
+    index.map_or_else(|| "none".to_string(), |index| index.to_string())
+}
+
 /// The shrunk failure is the shard's first failing run, and one of its contracts.
 fn failure(doc: &ShardDoc, first: Option<u64>) -> Result<(), String> {
     let described = doc.failure.as_ref().map(|f| f.run);
@@ -228,7 +234,11 @@ fn failure(doc: &ShardDoc, first: Option<u64>) -> Result<(), String> {
         _ => first,
     };
     ensure(described == expected, "failure.run", || {
-        format!("{described:?} is not the first failing schedule, {expected:?}")
+        format!(
+            "{} is not the first failing schedule, {}",
+            shown(described),
+            shown(expected)
+        )
     })?;
     if let Some(failure) = &doc.failure {
         ensure(
@@ -277,9 +287,13 @@ fn exhaustive(doc: &ShardDoc) -> Result<(), String> {
         .iter()
         .find_map(|log| Some((log.unit, log.first_failure?)));
     ensure(doc.failure_at == first, "failure_at", || {
+        let at = |place: Option<(u64, u64)>| {
+            place.map(|(unit, index)| format!("unit {unit}, index {index}"))
+        };
         format!(
-            "{:?} is not the first failing schedule, {first:?}",
-            doc.failure_at
+            "{} is not the first failing schedule, {}",
+            shown(at(doc.failure_at)),
+            shown(at(first))
         )
     })?;
     failure(doc, None)

@@ -380,14 +380,25 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
             ));
         }
         let schedule = Schedule::new(witness.decisions.clone());
-        let shows = replayed(&mut explorer, &schedule).is_ok_and(|run| match &witness.shows {
-            tally::Shows::Ending(ending) => run.ending == *ending,
-            tally::Shows::Contract(contract) => run.violated.contains(&contract.as_str()),
-        });
+        let run = replayed(&mut explorer, &schedule).map_err(|why| {
+            format!(
+                "the schedule given for run {} does not replay here: {why}",
+                witness.run
+            )
+        })?;
+        let (shows, what) = match &witness.shows {
+            tally::Shows::Ending(ending) => {
+                (run.ending == *ending, format!("the ending {ending:?}"))
+            }
+            tally::Shows::Contract(contract) => (
+                run.violated.contains(&contract.as_str()),
+                format!("a violation of {contract}"),
+            ),
+        };
         if !shows {
             return Err(format!(
-                "the schedule of run {} does not give here what the report says it shows ({:?})",
-                witness.run, witness.shows
+                "the schedule of run {} does not give here what the report says it shows: {what}",
+                witness.run
             ));
         }
     }
@@ -410,12 +421,18 @@ fn drawn(explorer: &mut Explorer, header: &Header, run: u64) -> Option<Vec<u64>>
     Some(sweep::recorded(explorer, scheduler))
 }
 
-/// One run of `schedule` exactly as it is written, or why it does not fit the scenario.
+/// One run of `schedule` exactly as it is written, or why it does not fit the scenario:
+/// a decision that does not fit, or decisions left over when the run ended (a replay
+/// command printed with them would be refused).
 fn replayed(explorer: &mut Explorer, schedule: &Schedule) -> Result<runner::Summary, String> {
     let (scheduler, divergence) = ReplayScheduler::new(schedule);
-    let run = explorer.run(move || Box::new(scheduler));
-    match divergence.borrow().clone() {
-        Some(why) => Err(why.to_string()),
+    let (recorder, log) = sim::Recorder::new(scheduler);
+    let run = explorer.run(move || Box::new(recorder));
+    if let Some(why) = divergence.borrow().clone() {
+        return Err(why);
+    }
+    match crate::run::unused_decisions(Some(schedule), &log.schedule()) {
+        Some(why) => Err(why),
         None => Ok(run),
     }
 }

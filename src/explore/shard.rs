@@ -22,6 +22,11 @@ pub const FORMAT: &str = "ws2sim-explore-shard/6";
 /// Largest shard document `merge` reads (refused before it is read).
 pub const MAX_DOC_BYTES: u64 = 512 * 1024 * 1024;
 
+/// Most bytes of shard documents one `merge` reads, all of them together: a parsed
+/// document takes several times its size in memory, and every one is kept until the
+/// merge is done.
+pub const MAX_MERGE_BYTES: u64 = 512 * 1024 * 1024;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ShardDoc {

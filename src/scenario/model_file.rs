@@ -66,6 +66,16 @@ fn check_name(c: &mut Checker<'_>, name: &str) {
             "not a plain word",
             Some("for example `acme_tcp`".to_string()),
         );
+    } else if is_model_path(name) {
+        c.at(
+            &[Field("name")],
+            format!(
+                "model name `{name}` ends in `.ron`: where a scenario or --provider-model \
+                 names it, it would read as the path of a model file"
+            ),
+            "reads as a path",
+            Some(format!("for example `{}`", name.trim_end_matches(".ron"))),
+        );
     } else if MODELS.iter().any(|m| m.name.eq_ignore_ascii_case(name))
         || crate::models::ws2::WS2_MODELS
             .iter()
@@ -107,6 +117,16 @@ pub(super) fn load_listed(
         return c.finish().map_err(ScenarioError::Invalid);
     }
     for (index, listed) in scenario.models.iter().enumerate() {
+        if let Some(first) = scenario.models[..index].iter().position(|l| l == listed) {
+            let line = c.line_of(&[Field("models"), At(first)]);
+            c.at(
+                &[Field("models"), At(index)],
+                format!("model file {listed} is listed twice (first on line {line})"),
+                "listed again",
+                Some("remove one of them".to_string()),
+            );
+            continue;
+        }
         let path = dir.map_or_else(|| PathBuf::from(listed), |dir| dir.join(listed));
         let at = [Field("models"), At(index)];
         match load_model_file(&path) {
@@ -232,7 +252,9 @@ fn first_word(text: &str) -> Option<&str> {
             let end = super::locate::skip_block_comment(rest.as_bytes(), 0);
             rest = rest.get(end..)?;
         } else if rest.starts_with("#!") {
-            rest = rest.split_once('\n').map_or("", |(_, next)| next);
+            // An attribute (`#![enable(implicit_some)]`) ends at its bracket, perhaps with
+            // the document's first word on the same line.
+            rest = rest.split_once(']').map_or("", |(_, next)| next);
         } else {
             break;
         }
@@ -256,6 +278,10 @@ mod tests {
         assert_eq!(
             first_word("#![enable(implicit_some)]\nScenario("),
             Some("Scenario")
+        );
+        assert_eq!(
+            first_word("#![enable(implicit_some)] Model(name: \"q\")"),
+            Some("Model")
         );
         assert_eq!(first_word("/* unclosed"), None);
         assert_eq!(first_word(""), None);

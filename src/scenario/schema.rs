@@ -191,16 +191,35 @@ pub(crate) fn catalog_fields(variant: &str) -> Option<&'static [&'static str]> {
 /// misspelling on every line would otherwise be refused only after minutes.
 pub(crate) const CLOSEST_CANDIDATES_MAX: usize = 2_000;
 
+/// The longest name [`closest`] compares: a comparison costs the product of the two
+/// lengths, and no declared name is longer than this many characters
+/// ([`super::MAX_NAME_CHARS`] for names; ids, models and keys are shorter still).
+pub(crate) const CLOSEST_CHARS_MAX: usize = 128;
+
 /// The candidate closest to `wanted` (case-insensitive Damerau-Levenshtein) among the
 /// first [`CLOSEST_CANDIDATES_MAX`], if close enough to be a likely misspelling. Ties
-/// go to the earlier candidate.
+/// go to the earlier candidate. A name longer than [`CLOSEST_CHARS_MAX`] characters is
+/// nobody's misspelling; a candidate of such a length, or more than twice as long or
+/// short as `wanted`, cannot score 0.5 and is not compared.
 pub(crate) fn closest<'a>(
     wanted: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    let chars = wanted.chars().count();
+    if chars > CLOSEST_CHARS_MAX {
+        return None;
+    }
     let wanted_lower = wanted.to_lowercase();
     let mut best: Option<(f64, &'a str)> = None;
     for candidate in candidates.into_iter().take(CLOSEST_CANDIDATES_MAX) {
+        // Bytes bound characters from above: count the characters only when needed.
+        if candidate.len() > 4 * CLOSEST_CHARS_MAX {
+            continue;
+        }
+        let other = candidate.chars().count();
+        if other > CLOSEST_CHARS_MAX || other > 2 * chars || chars > 2 * other {
+            continue;
+        }
         let score =
             strsim::normalized_damerau_levenshtein(&wanted_lower, &candidate.to_lowercase());
         if score >= 0.5 && best.is_none_or(|(b, _)| score > b) {
@@ -252,6 +271,19 @@ mod tests {
         assert_eq!(one_of(["a", "b", "c"], 2), "`a`, `b` and 1 more");
         assert_eq!(one_of([], 2), "none");
         assert_eq!(one_of(["a", "b", "a"], 5), "`a` or `b`");
+    }
+
+    /// A long unknown name costs no comparison (it took minutes against a thousand
+    /// providers), and lengths that cannot score are skipped without changing the
+    /// answer.
+    #[test]
+    fn long_names_are_not_compared() {
+        let long = "q".repeat(100_000);
+        let candidates = vec!["p".repeat(64); CLOSEST_CANDIDATES_MAX];
+        assert_eq!(closest(&long, candidates.iter().map(String::as_str)), None);
+        assert_eq!(closest("q", [long.as_str()]), None);
+        assert_eq!(closest("ab", ["abcd", "abcde"]), Some("abcd"));
+        assert_eq!(closest("abcd", ["ab", "a"]), Some("ab"));
     }
 
     #[test]

@@ -138,26 +138,37 @@ pub fn unprintable(ch: char) -> bool {
 
 /// Format and separator characters that print as nothing or reorder what follows them
 /// (zero-width spaces and joiners, direction marks, embeddings, overrides and isolates,
-/// line and paragraph separators, the byte-order mark inside a text), and the other
-/// characters Unicode lets a terminal show as nothing (its default-ignorable code
-/// points: fillers, variation selectors, the combining grapheme joiner, tags).
+/// line and paragraph separators, the byte-order mark inside a text, the other format
+/// characters: number signs and marks that join what follows, Egyptian format
+/// controls), the other characters Unicode lets a terminal show as nothing (its
+/// default-ignorable code points: fillers, variation selectors, the combining grapheme
+/// joiner, tags), and the blank Braille pattern.
 pub(crate) fn hides_text(ch: char) -> bool {
     matches!(
         ch,
         '\u{00AD}'
             | '\u{034F}'
+            | '\u{0600}'..='\u{0605}'
             | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
             | '\u{115F}'..='\u{1160}'
             | '\u{17B4}'..='\u{17B5}'
             | '\u{180B}'..='\u{180F}'
             | '\u{200B}'..='\u{200F}'
             | '\u{2028}'..='\u{202E}'
             | '\u{2060}'..='\u{206F}'
+            | '\u{2800}'
             | '\u{3164}'
             | '\u{FE00}'..='\u{FE0F}'
             | '\u{FEFF}'
             | '\u{FFA0}'
             | '\u{FFF0}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1345F}'
             | '\u{1BCA0}'..='\u{1BCA3}'
             | '\u{1D173}'..='\u{1D17A}'
             | '\u{E0000}'..='\u{E0FFF}'
@@ -174,6 +185,48 @@ pub(super) fn model_about(c: &mut Checker<'_>, about: &str) {
     check(c, &[Field("about")], about, rule);
 }
 
+/// What traces join names with: a thread prints as `process/thread`, the kernel's work
+/// as `process/-`, a provider's threads as `provider.worker` (`.worker#2`, `.rpc`). A
+/// name that is empty or holds a joint would print like another: `p/q` and `r` as `p`
+/// and `q/r`, a thread `msafd.worker` as msafd's worker.
+fn check_label(c: &mut Checker<'_>, path: &[PathSeg<'_>], value: &str, what: &str, thread: bool) {
+    let provider_thread = |name: &str| {
+        let name = name.rsplit_once('#').map_or(name, |(head, nth)| {
+            let numbered = !nth.is_empty() && nth.chars().all(|ch| ch.is_ascii_digit());
+            if numbered { head } else { name }
+        });
+        name.ends_with(".worker") || name.ends_with(".rpc")
+    };
+    let problem = if value.is_empty() {
+        Some(format!(
+            "{what} is empty; a trace would print nothing for it"
+        ))
+    } else if thread && value.contains('/') {
+        Some(format!(
+            "{what} `{value}` holds `/`, which traces print between a process and its thread"
+        ))
+    } else if thread && value == "-" {
+        Some(format!(
+            "{what} is `-`, which traces print for the work the kernel does for a process"
+        ))
+    } else if what == "a thread's name" && provider_thread(value) {
+        Some(format!(
+            "{what} `{value}` reads as a provider's own thread (`provider.worker`, \
+             `provider.rpc`), which traces print so"
+        ))
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        c.at(
+            path,
+            problem,
+            "prints like another",
+            Some("give it another name".to_string()),
+        );
+    }
+}
+
 /// Every name and text of the scenario.
 pub(super) fn names(c: &mut Checker<'_>, sc: &Scenario) {
     let about = Rule {
@@ -186,6 +239,7 @@ pub(super) fn names(c: &mut Checker<'_>, sc: &Scenario) {
     for (i, p) in sc.providers.iter().enumerate() {
         let path = [Field("providers"), At(i), Field("name")];
         check(c, &path, &p.name, name("a provider's name"));
+        check_label(c, &path, &p.name, "a provider's name", false);
     }
     for (i, process) in sc.processes.iter().enumerate() {
         let at = vec![Field("processes"), At(i)];
@@ -196,12 +250,25 @@ pub(super) fn names(c: &mut Checker<'_>, sc: &Scenario) {
             &process.name,
             name("a process's name"),
         );
+        let process_name = within(&[Field("name")]);
+        check_label(c, &process_name, &process.name, "a process's name", true);
         for (j, thread) in process.threads.iter().enumerate() {
             let path = within(&[Field("threads"), At(j), Field("name")]);
             check(c, &path, &thread.name, name("a thread's name"));
+            check_label(c, &path, &thread.name, "a thread's name", true);
             for (k, step) in thread.steps.iter().enumerate() {
                 let (value, rule) = match step {
-                    Step::Socket { name: n, .. } => (n.as_str(), name("a socket's name")),
+                    Step::Socket { name: n, .. } => {
+                        let at = within(&[
+                            Field("threads"),
+                            At(j),
+                            Field("steps"),
+                            At(k),
+                            Field("name"),
+                        ]);
+                        check_label(c, &at, n, "a socket's name", false);
+                        (n.as_str(), name("a socket's name"))
+                    }
                     Step::Lookup { name: n, .. } => (n.as_str(), text("a lookup's name")),
                     _ => continue,
                 };

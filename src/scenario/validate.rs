@@ -333,28 +333,44 @@ fn providers(c: &mut Checker<'_>, sc: &Scenario) {
             return;
         }
         let path = [Field("providers"), At(i)];
-        if let Some(&first) = seen.get(p.name.as_str()) {
+        // Windows names DLLs without regard to case: `msafd` and `MSAFD` are one DLL.
+        if let Some(&first) = seen.get(p.name.to_lowercase().as_str()) {
             let line = c.line_of(&[Field("providers"), At(first), Field("name")]);
             c.at(
                 &[Field("providers"), At(i), Field("name")],
                 format!(
                     "provider `{}` is declared twice (first on line {line}); provider names \
-                     must be unique (steps and catalog entries refer to providers by name)",
+                     must be unique, in any case (steps and catalog entries refer to \
+                     providers by name, and a provider's DLL is named after it)",
                     p.name
                 ),
                 "second declaration",
                 Some("rename or remove one of them".to_string()),
             );
         } else {
-            seen.insert(p.name.as_str(), i);
+            seen.insert(p.name.to_lowercase(), i);
         }
-        if p.name == crate::models::ws2::WS2_32 {
+        if p.name.contains('=') {
             c.at(
                 &[Field("providers"), At(i), Field("name")],
                 format!(
-                    "`{}` names ws2_32 itself (`--provider-model {}=MODEL` swaps its model), \
-                     so no provider may take that name",
-                    p.name, p.name
+                    "provider name `{}` holds `=`, so `--provider-model NAME=MODEL` could not \
+                     name it",
+                    p.name
+                ),
+                "holds `=`",
+                Some("give the provider another name".to_string()),
+            );
+        }
+        if p.name.eq_ignore_ascii_case(crate::models::ws2::WS2_32) {
+            c.at(
+                &[Field("providers"), At(i), Field("name")],
+                format!(
+                    "`{}` names ws2_32 itself (a DLL's name is read without regard to case, \
+                     and `--provider-model {}=MODEL` swaps its model), so no provider may \
+                     take that name",
+                    p.name,
+                    crate::models::ws2::WS2_32
                 ),
                 "reserved name",
                 Some("give the provider another name".to_string()),

@@ -22,8 +22,9 @@ pub struct Tally {
     pub deadlocks: u64,
     /// Final clean-ups whose ledger was checked.
     pub ledger_checks: u64,
-    /// Runs where a `Spi` step ended a session it had not opened and was flagged for
-    /// it, as the client that broke the rule (see [`client_flagged`]).
+    /// Runs where a `Spi` step ended a session it had not opened, or made an NSPCleanup
+    /// with no NSPStartup of its own, and was flagged for it, as the client that broke
+    /// the rule (see [`client_flagged`]).
     pub client_flags: u64,
 }
 
