@@ -99,6 +99,19 @@ fn check(c: &mut Checker<'_>, path: &[PathSeg<'_>], value: &str, rule: Rule) {
             "invisible character",
             Some("remove it".to_string()),
         );
+    } else if !multiline && !unicode_normalization::is_nfc(value) {
+        // `é` is one character, or `e` and a combining accent: the two print alike.
+        use unicode_normalization::UnicodeNormalization;
+        let composed: String = value.nfc().collect();
+        c.at(
+            path,
+            format!(
+                "{what} is not in Unicode's composed form (NFC): written composed, the same \
+                 name is other characters that print alike"
+            ),
+            "not composed",
+            Some(format!("write it composed: `{composed}`")),
+        );
     }
 }
 
