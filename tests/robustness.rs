@@ -802,3 +802,15 @@ fn check_refuses(path: &str, why: &str) {
     assert_eq!(out.status.code(), Some(2), "{path}: {stderr}");
     assert!(stderr.contains(why), "{stderr}");
 }
+
+/// Messages say what the file is: a model file with text after its `Model(...)` is not
+/// called a scenario, and a file whose lines end with a carriage return alone is told
+/// so instead of "only comments" beside a snippet of several lines.
+#[test]
+fn syntax_messages_fit_the_file() {
+    let dir = Scratch::new("syntax-messages");
+    let model = "Model(name: \"q\", kind: Transport)\0";
+    check_refuses(&dir.file("m.ron", model), "after the end of the document");
+    let old_mac = "// a scenario\rScenario(name: \"x\", about: \"a\")\r";
+    check_refuses(&dir.file("cr.ron", old_mac), "carriage return alone");
+}

@@ -198,6 +198,15 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
             0..0,
             if text.trim().is_empty() {
                 format!("the file is empty; expected a `{name}(...)`")
+            } else if let body = text.trim_end_matches('\n')
+                && body.contains('\r')
+                && !body.contains('\n')
+            {
+                format!(
+                    "the file's lines end with a carriage return alone, which RON does not \
+                     read as a line end: its first `//` comment runs to the end of the file; \
+                     expected a `{name}(...)` (convert the line ends to LF or CRLF)"
+                )
             } else {
                 format!("the file holds only comments; expected a `{name}(...)`")
             },
@@ -322,8 +331,8 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
         }
         Error::TrailingCharacters => p(
             start..end,
-            "unexpected text after the end of the scenario; a file holds one `Scenario(...)` \
-             and nothing after it"
+            "unexpected text after the end of the document; a file holds one `Scenario(...)` \
+             or `Model(...)` and nothing after it"
                 .to_string(),
             "unexpected",
             None,
