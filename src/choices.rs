@@ -58,7 +58,7 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
     },
     ModelChoice {
         topic: "Direct SPI calls that end what they did not start",
-        choice: "A provider cannot tell its SPI clients apart (WSPCleanup and NSPCleanup name none): a `Spi` WSPCleanup or NSPCleanup with no start-up of its own outstanding counts down what another client (ws2_32, a layer) started, and what that client meets afterwards is checked as usual. An NSPv2Cleanup or NSPv2ClientSessionRundown for a session the process never opened passes an argument the provider does not know: it answers WSAEINVAL, and the step is flagged under the NSPv2 session contracts as the client that broke the rule.",
+        choice: "A provider cannot tell its SPI clients apart (WSPCleanup and NSPCleanup name none): a `Spi` WSPCleanup or NSPCleanup with no start-up of its own outstanding counts down what another client (ws2_32, a layer) started, and what that client meets afterwards is checked as usual. The NSPCleanup is flagged under `nsp.cleanup.refcount` as the caller's error (seed 002, FIDELITY 002.5); the WSPCleanup is not (seed 003's rule for it is the provider's answer, WSANOTINITIALISED, when nothing at all is started). An NSPv2Cleanup or NSPv2ClientSessionRundown for a session the process never opened passes an argument the provider does not know: it answers WSAEINVAL, and the step is flagged under the NSPv2 session contracts as the client that broke the rule.",
     },
     ModelChoice {
         topic: "Completion routines",

@@ -421,3 +421,59 @@ fn an_nspcleanup_with_no_startup_of_its_callers_is_flagged() {
     // Another provider's id: WSAEINVAL, and no clean-up of this provider.
     assert!(flagged(r#"Spi(provider: "dnsnsp", call: NSPCleanup(provider_id: Other))"#).is_empty());
 }
+
+/// The loader-lock deadlock of `lsp_cleans_lower_in_dllmain` in each of two processes is
+/// reported in each: thread ids are per process, and the two cycles were taken for one.
+#[test]
+fn the_same_deadlock_in_two_processes_is_reported_twice() {
+    let process = |name: &str| {
+        format!(
+            r#"Process(name: "{name}", threads: [Thread(name: "main", steps: [Startup, Socket(name: "s", entry: 1010), Cleanup])])"#
+        )
+    };
+    let text = format!(
+        r#"Scenario(name: "d", about: "a",
+            providers: [Provider(name: "msafd", kind: Transport),
+                Provider(name: "lsp", kind: Transport, model: "lsp_cleans_lower_in_dllmain")],
+            catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp),
+                Transport(id: 1010, provider: "lsp", protocol: Tcp, chain: Layered([1010, 1001]))],
+            processes: [{}, {}])"#,
+        process("app1"),
+        process("app2")
+    );
+    let scenario = ws2sim::scenario::load_str("d.ron", &text).expect("valid");
+    let outcome = run(&scenario, &RunOptions::default()).expect("runs");
+    let mut processes: Vec<u32> = outcome
+        .verdict
+        .violations
+        .iter()
+        .filter(|v| v.contract == "loader.no_wait_under_loader_lock")
+        .map(|v| outcome.events[v.event].process as u32)
+        .collect();
+    processes.sort_unstable();
+    assert_eq!(processes, [0, 1]);
+}
+
+/// `wsp.crash_tolerant` is seed 003's rule for Winsock providers: a namespace provider's
+/// registration, left by a process that crashed, neither exercises nor breaks it.
+#[test]
+fn a_namespace_provider_is_not_held_to_the_transport_crash_rule() {
+    let text = r#"Scenario(name: "n", about: "a",
+        providers: [Provider(name: "dnsnsp", kind: Namespace)],
+        catalog: [Namespace(provider: "dnsnsp", namespace: 12, version: V1)],
+        processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+            Startup, Lookup(namespace: 12, name: "x"), Crash])])])"#;
+    let scenario = ws2sim::scenario::load_str("n.ron", text).expect("valid");
+    let outcome = run(&scenario, &RunOptions::default()).expect("runs");
+    let status = outcome
+        .verdict
+        .checks
+        .iter()
+        .find(|check| check.contract == "wsp.crash_tolerant")
+        .map(|check| check.status);
+    assert!(
+        matches!(status, None | Some(ws2sim::oracle::Status::NotExercised)),
+        "{status:?}"
+    );
+    assert!(outcome.verdict.violations.is_empty());
+}

@@ -347,6 +347,10 @@ fn merge_checks_names_witnesses_and_model_files_against_the_files_read_here() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("a shard document this command reads"));
     assert_eq!(std::fs::read(&paths[0]).expect("read"), before);
+    // A --scenario that is no regular file is named as the flag's, not as the shards'.
+    let out = merged(&paths, &["--scenario", "/dev/null"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--scenario names no regular file"));
     let refused = |edit: &dyn Fn(&mut [Value]), why: &str| {
         let mut edited = docs.clone();
         edit(&mut edited);

@@ -404,10 +404,14 @@ fn verify(
     // The path comes from a document: only a regular file is read (a FIFO or a
     // device named there could block or never end).
     if !std::fs::metadata(&path).is_ok_and(|meta| meta.is_file()) {
-        return Err(fail(&format!(
-            "{}: the scenario the shards name is not a readable regular file here; name it with --scenario FILE",
-            path.display()
-        )));
+        let why = if args.scenario.is_some() {
+            "--scenario names no regular file here (the scenario is read again, so not \
+             standard input, a FIFO or a device)"
+        } else {
+            "the scenario the shards name is not a readable regular file here; name it with \
+             --scenario FILE"
+        };
+        return Err(fail(&format!("{}: {why}", path.display())));
     }
     // Nor is its text quoted: a file a forged document names (a secret, say) that is
     // no scenario is refused without a line of it.

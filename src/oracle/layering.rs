@@ -172,7 +172,9 @@ pub fn no_wait_under_loader_lock(facts: &Facts, _: &RunEnd, report: &mut Report)
     }
     // The wait each thread is in: set by a `Waits` event, ended by its next event.
     let mut waiting: SmallMap<(Pid, Tid), Waitee> = SmallMap::new();
-    let mut reported: SmallSet<Vec<Tid>> = SmallSet::new();
+    // A cycle by its process and sorted threads: thread ids are per process, and two
+    // processes may each deadlock the same way.
+    let mut reported: SmallSet<(Pid, Vec<Tid>)> = SmallSet::new();
     for (index, event) in facts.events.iter().enumerate() {
         if let EventKind::ProcessEnded { .. } = event.kind {
             waiting.retain(|(pid, _), _| *pid != event.process);
@@ -214,7 +216,7 @@ pub fn no_wait_under_loader_lock(facts: &Facts, _: &RunEnd, report: &mut Report)
         });
         let mut key = cycle.clone();
         key.sort_unstable();
-        if !through_loader || !reported.insert(key) {
+        if !through_loader || !reported.insert((event.process, key)) {
             continue;
         }
         report.violation(facts, index, || {

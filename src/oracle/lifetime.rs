@@ -3,7 +3,7 @@
 
 use super::{Facts, Report, Triggers, machine_wide};
 use crate::event::*;
-use crate::scenario::CloseHow;
+use crate::scenario::{CloseHow, ProviderKind};
 use crate::small::{SmallMap, SmallSet};
 use crate::trace::RunEnd;
 use crate::words::counted;
@@ -85,13 +85,21 @@ pub fn lingering_data_sent(facts: &Facts, end: &RunEnd, report: &mut Report) {
 /// for a process that ended.
 pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
     let ends = facts.process_ends();
+    // Seed 003's rule is a Winsock (transport or SAN) provider's: a namespace
+    // provider's registration is not its business.
+    let winsock = |provider: ProviderIx| facts.kind(provider) != ProviderKind::Namespace;
     // A process that ended while a provider kept machine-wide state for it exercises
     // the rule, whether the kernel reclaimed that state (held) or not (violated).
-    if ends.iter().all(|end| end.machine_providers.is_empty()) {
+    if !ends
+        .iter()
+        .any(|end| end.machine_providers.iter().any(|p| winsock(*p)))
+    {
         return;
     }
     report.exercised();
-    for held in facts.held_at_end().filter(|held| machine_wide(held.what)) {
+    let stranded =
+        |held: &&crate::oracle::facts::Held| machine_wide(held.what) && winsock(held.provider);
+    for held in facts.held_at_end().filter(stranded) {
         let Some(end) = ends.iter().rev().find(|end| end.process == held.process) else {
             continue;
         };

@@ -206,9 +206,17 @@ fn counting(facts: &Facts, family: Family, report: &mut Report) {
             report.violation(
                 facts,
                 end.ret,
-                || format!(
-                    "the last {name}!{function} in {process} returned with the provider's state still held: it must deregister and free it"
-                ),
+                || {
+                    // Seed 002: NSPCleanup "deregisters" the provider; seed 000: the last
+                    // NSPv2Cleanup frees what the provider holds.
+                    let what = match family {
+                        Family::V1 => "deregister and free it",
+                        Family::V2 => "free it",
+                    };
+                    format!(
+                        "the last {name}!{function} in {process} returned with the provider's state still held: it must {what}"
+                    )
+                },
             );
         }
     }
