@@ -296,50 +296,52 @@ fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
 /// the closing thread): closesocket aborts the socket's operations and notifies as
 /// usual, even while another thread's WSPCleanup runs.
 pub(super) fn aborted_by_closesocket(facts: &Facts, op: OpId, from: usize, to: usize) -> bool {
-    let Some(at) = (from..=to)
-        .find(|&i| matches!(facts.events[i].kind, EventKind::OpCompleted { op: o, .. } if o == op))
-    else {
+    let Some(at) = completed_within(facts, op, from, to) else {
         return false;
     };
     let done = &facts.events[at];
     let EventKind::OpCompleted { socket, .. } = done.kind else {
         return false;
     };
-    facts.events[..at].iter().rev().any(|e| match e.kind {
-        EventKind::Call {
-            id,
-            call: Call::WSPCloseSocket { socket: s, .. },
-        } if s == socket && e.process == done.process && e.thread == done.thread => {
-            facts.return_index(id).is_none_or(|ret| ret > at)
-        }
-        _ => false,
+    let closes = facts.closes_of(done.process, done.thread, socket);
+    closes.iter().take_while(|&&call| call < at).any(|&call| {
+        let EventKind::Call { id, .. } = facts.events[call].kind else {
+            return false;
+        };
+        facts.return_index(id).is_none_or(|ret| ret > at)
     })
+}
+
+/// The first `OpCompleted` of `op` within `from..=to`, from the index of completions.
+fn completed_within(facts: &Facts, op: OpId, from: usize, to: usize) -> Option<usize> {
+    let all = facts.completions_of(op);
+    let first = all.partition_point(|&at| at < from);
+    all.get(first).copied().filter(|&at| at <= to)
 }
 
 /// Whether `op` completed within `from..=to` by the network (no thread) on its own
 /// time, normally or with WSAENETDOWN as the network failed (`NetDown`): it raced the
 /// clean-up and won, before the provider could cancel it.
 pub(super) fn completed_by_network(facts: &Facts, op: OpId, from: usize, to: usize) -> bool {
-    facts.events[from..=to].iter().any(|e| {
+    let all = facts.completions_of(op);
+    let first = all.partition_point(|&at| at < from);
+    all[first..].iter().take_while(|&&at| at <= to).any(|&at| {
+        let e = &facts.events[at];
         e.thread.is_none()
-            && matches!(e.kind, EventKind::OpCompleted { op: o, status, .. }
-                if o == op && (status == 0 || status == WSAENETDOWN))
+            && matches!(e.kind, EventKind::OpCompleted { status, .. }
+                if status == 0 || status == WSAENETDOWN)
     })
 }
 
 /// The `OpCompleted` of `op` within `from..=to`, if any.
 fn completion(facts: &Facts, op: OpId, from: usize, to: usize) -> Option<(u32, Signals)> {
-    facts.events[from..=to]
-        .iter()
-        .find_map(|event| match event.kind {
-            EventKind::OpCompleted {
-                op: o,
-                status,
-                signals,
-                ..
-            } if o == op => Some((status, signals)),
-            _ => None,
-        })
+    let at = completed_within(facts, op, from, to)?;
+    match facts.events[at].kind {
+        EventKind::OpCompleted {
+            status, signals, ..
+        } => Some((status, signals)),
+        _ => None,
+    }
 }
 
 fn op_name(kind: OpKind, op: OpId) -> String {

@@ -6,6 +6,7 @@
 //! still decides its own contract from these.
 
 use std::cell::OnceCell;
+use std::collections::BTreeMap;
 
 use smallvec::SmallVec;
 
@@ -88,6 +89,14 @@ pub struct OwnedOps {
     pub registered: bool,
 }
 
+/// The indices of the `OpCompleted` events of each operation, and of the
+/// WSPCloseSocket calls of each (process, thread, socket), in event order.
+#[derive(Default)]
+struct OpIndex {
+    completed: BTreeMap<OpId, Vec<usize>>,
+    closes: BTreeMap<(Pid, Option<Tid>, SocketHandle), Vec<usize>>,
+}
+
 /// The events of a run and what one reading of them found.
 pub struct Facts<'w> {
     pub trace: Trace<'w>,
@@ -110,6 +119,10 @@ pub struct Facts<'w> {
     /// The operations each final clean-up owns, by the index of its call
     /// (`cleanup::owned_ops`): built once, on first use.
     pub(super) owned: OnceCell<Vec<(usize, OwnedOps)>>,
+    /// Where each operation completed, and each thread's WSPCloseSocket calls by
+    /// socket: built once, on first use, so that the clean-up checkers look up what
+    /// they asked of the whole history for each operation (issue 21).
+    op_index: OnceCell<OpIndex>,
     /// The kinds of event the run had, for [`Triggers`].
     pub(super) seen: Triggers,
     /// The providers whose machine-wide state the kernel reclaimed from the process now
@@ -214,6 +227,7 @@ impl<'w> Facts<'w> {
             held_by: vec![Vec::new(); processes],
             by_process: OnceCell::new(),
             owned: OnceCell::new(),
+            op_index: OnceCell::new(),
             seen: Triggers::ALWAYS,
             reclaimed: None,
             refused_starts: SmallVec::new(),
@@ -515,6 +529,44 @@ impl<'w> Facts<'w> {
     /// Provider code that ran while its DLL was not loaded, in event order.
     pub fn code_unloaded(&self) -> &[CodeUnloaded] {
         &self.code_unloaded
+    }
+
+    fn op_index(&self) -> &OpIndex {
+        self.op_index.get_or_init(|| {
+            let mut index = OpIndex::default();
+            for (at, event) in self.events.iter().enumerate() {
+                match event.kind {
+                    EventKind::OpCompleted { op, .. } => {
+                        index.completed.entry(op).or_default().push(at)
+                    }
+                    EventKind::Call {
+                        call: Call::WSPCloseSocket { socket, .. },
+                        ..
+                    } => index
+                        .closes
+                        .entry((event.process, event.thread, socket))
+                        .or_default()
+                        .push(at),
+                    _ => {}
+                }
+            }
+            index
+        })
+    }
+
+    /// The indices of `op`'s `OpCompleted` events, in event order.
+    pub fn completions_of(&self, op: OpId) -> &[usize] {
+        self.op_index()
+            .completed
+            .get(&op)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The indices of the WSPCloseSocket calls `thread` of `process` made on `socket`,
+    /// in event order.
+    pub fn closes_of(&self, process: Pid, thread: Option<Tid>, socket: SocketHandle) -> &[usize] {
+        let key = (process, thread, socket);
+        self.op_index().closes.get(&key).map_or(&[], Vec::as_slice)
     }
 
     /// Every process's end, in event order.
