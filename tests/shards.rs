@@ -151,6 +151,30 @@ fn resealed(mut doc: Value) -> ShardDoc {
     }
 }
 
+/// The two shards of `ws2sim explore ARGS --shard K/2 --format json`, as JSON.
+fn two_shards(args: &[&str]) -> Vec<Value> {
+    (1..=2)
+        .map(|k| {
+            let spec = format!("{k}/2");
+            let flags = ["--shard", spec.as_str(), "--format", "json"];
+            let out = common::ws2sim(&[args, &flags[..]].concat());
+            serde_json::from_slice::<Value>(&out.stdout).expect("a shard document")
+        })
+        .collect()
+}
+
+/// Writes `docs`, each resealed, into `dir` as `{stem}0.json`, `{stem}1.json`, ...; their
+/// paths.
+fn write_resealed(dir: &common::Scratch, stem: &str, docs: &[Value]) -> Vec<String> {
+    docs.iter()
+        .enumerate()
+        .map(|(i, doc)| {
+            let sealed = serde_json::to_string(&resealed(doc.clone())).expect("JSON");
+            dir.file(&format!("{stem}{i}.json"), sealed)
+        })
+        .collect()
+}
+
 fn refused(edit: impl Fn(&mut Vec<Value>), field: &str) {
     let mut docs = sweeps()[0].clone();
     edit(&mut docs);
@@ -315,22 +339,8 @@ proptest! {
 fn merge_checks_names_witnesses_and_model_files_against_the_files_read_here() {
     let dir = common::Scratch::new("merge-inputs");
     let (scenario, model_path, model) = dir.own_model_lesson();
-    let shard = |k: u32| {
-        let spec = format!("{k}/2");
-        let args = ["explore", &scenario, "--runs", "300", "--shard", &spec];
-        let out = common::ws2sim(&[&args[..], &["--format", "json"]].concat());
-        serde_json::from_slice::<Value>(&out.stdout).expect("a shard document")
-    };
-    let docs = [shard(1), shard(2)];
-    let write = |docs: &[Value]| -> Vec<String> {
-        docs.iter()
-            .enumerate()
-            .map(|(i, doc)| {
-                let sealed = serde_json::to_string(&resealed(doc.clone())).expect("JSON");
-                dir.file(&format!("p{i}.json"), sealed)
-            })
-            .collect()
-    };
+    let docs = two_shards(&["explore", &scenario, "--runs", "300"]);
+    let write = |docs: &[Value]| write_resealed(&dir, "p", docs);
     let merged = |paths: &[String], extra: &[&str]| {
         let args: Vec<&str> = paths.iter().map(String::as_str).collect();
         common::ws2sim(&[&["merge"][..], &args, extra].concat())
@@ -387,33 +397,17 @@ fn merge_checks_names_witnesses_and_model_files_against_the_files_read_here() {
 #[test]
 fn a_schedule_with_decisions_its_run_does_not_use_is_refused() {
     let dir = common::Scratch::new("merge-unused");
-    let shard = |k: u32| {
-        let spec = format!("{k}/2");
-        let args = [
-            "explore",
-            LESSON,
-            "--strategy",
-            "exhaustive",
-            "--runs",
-            "40",
-            "--shard",
-            &spec,
-            "--format",
-            "json",
-        ];
-        let out = common::ws2sim(&args);
-        serde_json::from_slice::<Value>(&out.stdout).expect("a shard document")
-    };
-    let docs = [shard(1), shard(2)];
+    let args = [
+        "explore",
+        LESSON,
+        "--strategy",
+        "exhaustive",
+        "--runs",
+        "40",
+    ];
+    let docs = two_shards(&args);
     let merged = |docs: &[Value]| {
-        let paths: Vec<String> = docs
-            .iter()
-            .enumerate()
-            .map(|(i, doc)| {
-                let sealed = serde_json::to_string(&resealed(doc.clone())).expect("JSON");
-                dir.file(&format!("u{i}.json"), sealed)
-            })
-            .collect();
+        let paths = write_resealed(&dir, "u", docs);
         let args: Vec<&str> = paths.iter().map(String::as_str).collect();
         common::ws2sim(&[&["merge"][..], &args].concat())
     };
@@ -451,22 +445,14 @@ fn a_schedule_with_decisions_its_run_does_not_use_is_refused() {
 fn forged_documents_neither_quote_files_nor_drive_the_terminal() {
     let dir = common::Scratch::new("merge-forged");
     let secret = dir.file("secret.ron", "db_password = \"hunter2\"\n");
-    let shard = |k: u32| {
-        let spec = format!("{k}/2");
-        let args = [
-            "explore",
-            LESSON,
-            "--runs",
-            "60",
-            "--provider-model",
-            "msafd=models/acme-tcp.ron",
-            "--shard",
-            &spec,
-        ];
-        let out = common::ws2sim(&args);
-        serde_json::from_slice::<Value>(&out.stdout).expect("a shard document")
-    };
-    let docs = [shard(1), shard(2)];
+    let docs = two_shards(&[
+        "explore",
+        LESSON,
+        "--runs",
+        "60",
+        "--provider-model",
+        "msafd=models/acme-tcp.ron",
+    ]);
     let merged = |edit: &dyn Fn(&mut Value)| {
         let paths: Vec<String> = docs
             .iter()

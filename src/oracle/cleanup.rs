@@ -312,20 +312,24 @@ pub(super) fn aborted_by_closesocket(facts: &Facts, op: OpId, from: usize, to: u
     })
 }
 
-/// The first `OpCompleted` of `op` within `from..=to`, from the index of completions.
-fn completed_within(facts: &Facts, op: OpId, from: usize, to: usize) -> Option<usize> {
+/// The `OpCompleted` events of `op` within `from..=to`, from the index of completions.
+fn completions_within<'f>(facts: &'f Facts, op: OpId, from: usize, to: usize) -> &'f [usize] {
     let all = facts.completions_of(op);
     let first = all.partition_point(|&at| at < from);
-    all.get(first).copied().filter(|&at| at <= to)
+    let past = all.partition_point(|&at| at <= to);
+    &all[first..past.max(first)]
+}
+
+/// The first `OpCompleted` of `op` within `from..=to`.
+fn completed_within(facts: &Facts, op: OpId, from: usize, to: usize) -> Option<usize> {
+    completions_within(facts, op, from, to).first().copied()
 }
 
 /// Whether `op` completed within `from..=to` by the network (no thread) on its own
 /// time, normally or with WSAENETDOWN as the network failed (`NetDown`): it raced the
 /// clean-up and won, before the provider could cancel it.
 pub(super) fn completed_by_network(facts: &Facts, op: OpId, from: usize, to: usize) -> bool {
-    let all = facts.completions_of(op);
-    let first = all.partition_point(|&at| at < from);
-    all[first..].iter().take_while(|&&at| at <= to).any(|&at| {
+    completions_within(facts, op, from, to).iter().any(|&at| {
         let e = &facts.events[at];
         e.thread.is_none()
             && matches!(e.kind, EventKind::OpCompleted { status, .. }

@@ -198,11 +198,25 @@ pub(super) fn model_about(c: &mut Checker<'_>, about: &str) {
     check(c, &[Field("about")], about, rule);
 }
 
-/// What traces join names with: a thread prints as `process/thread`, the kernel's work
-/// as `process/-`, a provider's threads as `provider.worker` (`.worker#2`, `.rpc`). A
-/// name that is empty or holds a joint would print like another: `p/q` and `r` as `p`
-/// and `q/r`, a thread `msafd.worker` as msafd's worker.
-fn check_label(c: &mut Checker<'_>, path: &[PathSeg<'_>], value: &str, what: &str, thread: bool) {
+/// The names traces print joined to others: a thread as `process/thread`, the kernel's
+/// work as `process/-`, a provider's threads as `provider.worker` (`.worker#2`, `.rpc`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Label {
+    Provider,
+    Process,
+    Thread,
+    Socket,
+}
+
+/// A name that is empty or holds a joint would print like another: `p/q` and `r` as
+/// `p` and `q/r`, a thread `msafd.worker` as msafd's worker.
+fn check_label(c: &mut Checker<'_>, path: &[PathSeg<'_>], value: &str, label: Label) {
+    let what = match label {
+        Label::Provider => "a provider's name",
+        Label::Process => "a process's name",
+        Label::Thread => "a thread's name",
+        Label::Socket => "a socket's name",
+    };
     let provider_thread = |name: &str| {
         let name = name.rsplit_once('#').map_or(name, |(head, nth)| {
             let numbered = !nth.is_empty() && nth.chars().all(|ch| ch.is_ascii_digit());
@@ -210,34 +224,27 @@ fn check_label(c: &mut Checker<'_>, path: &[PathSeg<'_>], value: &str, what: &st
         });
         name.ends_with(".worker") || name.ends_with(".rpc")
     };
+    let joined = matches!(label, Label::Process | Label::Thread);
     let problem = if value.is_empty() {
-        Some(format!(
-            "{what} is empty; a trace would print nothing for it"
-        ))
-    } else if thread && value.contains('/') {
-        Some(format!(
-            "{what} `{value}` holds `/`, which traces print between a process and its thread"
-        ))
-    } else if thread && value == "-" {
-        Some(format!(
-            "{what} is `-`, which traces print for the work the kernel does for a process"
-        ))
-    } else if what == "a thread's name" && provider_thread(value) {
-        Some(format!(
+        format!("{what} is empty; a trace would print nothing for it")
+    } else if joined && value.contains('/') {
+        format!("{what} `{value}` holds `/`, which traces print between a process and its thread")
+    } else if label == Label::Thread && value == "-" {
+        format!("{what} is `-`, which traces print for the work the kernel does for a process")
+    } else if label == Label::Thread && provider_thread(value) {
+        format!(
             "{what} `{value}` reads as a provider's own thread (`provider.worker`, \
              `provider.rpc`), which traces print so"
-        ))
+        )
     } else {
-        None
+        return;
     };
-    if let Some(problem) = problem {
-        c.at(
-            path,
-            problem,
-            "prints like another",
-            Some("give it another name".to_string()),
-        );
-    }
+    c.at(
+        path,
+        problem,
+        "prints like another",
+        Some("give it another name".to_string()),
+    );
 }
 
 /// Every name and text of the scenario.
@@ -252,7 +259,7 @@ pub(super) fn names(c: &mut Checker<'_>, sc: &Scenario) {
     for (i, p) in sc.providers.iter().enumerate() {
         let path = [Field("providers"), At(i), Field("name")];
         check(c, &path, &p.name, name("a provider's name"));
-        check_label(c, &path, &p.name, "a provider's name", false);
+        check_label(c, &path, &p.name, Label::Provider);
     }
     for (i, process) in sc.processes.iter().enumerate() {
         let at = vec![Field("processes"), At(i)];
@@ -263,25 +270,14 @@ pub(super) fn names(c: &mut Checker<'_>, sc: &Scenario) {
             &process.name,
             name("a process's name"),
         );
-        let process_name = within(&[Field("name")]);
-        check_label(c, &process_name, &process.name, "a process's name", true);
+        check_label(c, &within(&[Field("name")]), &process.name, Label::Process);
         for (j, thread) in process.threads.iter().enumerate() {
             let path = within(&[Field("threads"), At(j), Field("name")]);
             check(c, &path, &thread.name, name("a thread's name"));
-            check_label(c, &path, &thread.name, "a thread's name", true);
+            check_label(c, &path, &thread.name, Label::Thread);
             for (k, step) in thread.steps.iter().enumerate() {
                 let (value, rule) = match step {
-                    Step::Socket { name: n, .. } => {
-                        let at = within(&[
-                            Field("threads"),
-                            At(j),
-                            Field("steps"),
-                            At(k),
-                            Field("name"),
-                        ]);
-                        check_label(c, &at, n, "a socket's name", false);
-                        (n.as_str(), name("a socket's name"))
-                    }
+                    Step::Socket { name: n, .. } => (n.as_str(), name("a socket's name")),
                     Step::Lookup { name: n, .. } => (n.as_str(), text("a lookup's name")),
                     _ => continue,
                 };
@@ -293,6 +289,9 @@ pub(super) fn names(c: &mut Checker<'_>, sc: &Scenario) {
                     Field("name"),
                 ]);
                 check(c, &path, value, rule);
+                if matches!(step, Step::Socket { .. }) {
+                    check_label(c, &path, value, Label::Socket);
+                }
                 if c.full() {
                     return;
                 }
