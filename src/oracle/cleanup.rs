@@ -303,34 +303,37 @@ pub(super) fn aborted_by_closesocket(facts: &Facts, op: OpId, from: usize, to: u
     let EventKind::OpCompleted { socket, .. } = done.kind else {
         return false;
     };
-    let closes = facts.closes_of(done.process, done.thread, socket);
-    closes.iter().take_while(|&&call| call < at).any(|&call| {
-        let EventKind::Call { id, .. } = facts.events[call].kind else {
-            return false;
-        };
-        facts.return_index(id).is_none_or(|ret| ret > at)
-    })
+    let closes = facts.ops().closes.of((done.process, done.thread, socket));
+    any_under_way(facts, closes, at)
 }
 
-/// The `OpCompleted` events of `op` within `from..=to`, from the index of completions.
-fn completions_within<'f>(facts: &'f Facts, op: OpId, from: usize, to: usize) -> &'f [usize] {
-    let all = facts.completions_of(op);
-    let first = all.partition_point(|&at| at < from);
-    let past = all.partition_point(|&at| at <= to);
-    &all[first..past.max(first)]
+/// Whether one of `calls` (indices of `Call` events, in order) began before event
+/// `index` and had not returned by then.
+pub(super) fn any_under_way(facts: &Facts, calls: &[u32], index: usize) -> bool {
+    calls
+        .iter()
+        .take_while(|&&call| (call as usize) < index)
+        .any(|&call| {
+            let EventKind::Call { id, .. } = facts.events[call as usize].kind else {
+                return false;
+            };
+            facts.return_index(id).is_none_or(|ret| ret > index)
+        })
 }
 
 /// The first `OpCompleted` of `op` within `from..=to`.
-fn completed_within(facts: &Facts, op: OpId, from: usize, to: usize) -> Option<usize> {
-    completions_within(facts, op, from, to).first().copied()
+pub(super) fn completed_within(facts: &Facts, op: OpId, from: usize, to: usize) -> Option<usize> {
+    let at = facts.ops().completed.within(op, from, to).first()?;
+    Some(*at as usize)
 }
 
 /// Whether `op` completed within `from..=to` by the network (no thread) on its own
 /// time, normally or with WSAENETDOWN as the network failed (`NetDown`): it raced the
 /// clean-up and won, before the provider could cancel it.
 pub(super) fn completed_by_network(facts: &Facts, op: OpId, from: usize, to: usize) -> bool {
-    completions_within(facts, op, from, to).iter().any(|&at| {
-        let e = &facts.events[at];
+    let completions = facts.ops().completed.within(op, from, to);
+    completions.iter().any(|&at| {
+        let e = &facts.events[at as usize];
         e.thread.is_none()
             && matches!(e.kind, EventKind::OpCompleted { status, .. }
                 if status == 0 || status == WSAENETDOWN)

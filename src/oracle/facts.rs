@@ -6,11 +6,11 @@
 //! still decides its own contract from these.
 
 use std::cell::OnceCell;
-use std::collections::BTreeMap;
 
 use smallvec::SmallVec;
 
 use super::Triggers;
+use super::op_index::OpIndex;
 use crate::event::*;
 use crate::trace::Trace;
 use crate::wsa::{NO_ERROR, WSASYSNOTREADY, cleanup_counted};
@@ -87,14 +87,6 @@ pub struct OwnedOps {
     /// Whether the process registered for notifications on the provider's sockets
     /// (WSPAsyncSelect, WSPEventSelect) before the clean-up began.
     pub registered: bool,
-}
-
-/// The indices of the `OpCompleted` events of each operation, and of the
-/// WSPCloseSocket calls of each (process, thread, socket), in event order.
-#[derive(Default)]
-struct OpIndex {
-    completed: BTreeMap<OpId, Vec<usize>>,
-    closes: BTreeMap<(Pid, Option<Tid>, SocketHandle), Vec<usize>>,
 }
 
 /// The events of a run and what one reading of them found.
@@ -531,42 +523,10 @@ impl<'w> Facts<'w> {
         &self.code_unloaded
     }
 
-    fn op_index(&self) -> &OpIndex {
-        self.op_index.get_or_init(|| {
-            let mut index = OpIndex::default();
-            for (at, event) in self.events.iter().enumerate() {
-                match event.kind {
-                    EventKind::OpCompleted { op, .. } => {
-                        index.completed.entry(op).or_default().push(at)
-                    }
-                    EventKind::Call {
-                        call: Call::WSPCloseSocket { socket, .. },
-                        ..
-                    } => index
-                        .closes
-                        .entry((event.process, event.thread, socket))
-                        .or_default()
-                        .push(at),
-                    _ => {}
-                }
-            }
-            index
-        })
-    }
-
-    /// The indices of `op`'s `OpCompleted` events, in event order.
-    pub fn completions_of(&self, op: OpId) -> &[usize] {
-        self.op_index()
-            .completed
-            .get(&op)
-            .map_or(&[], Vec::as_slice)
-    }
-
-    /// The indices of the WSPCloseSocket calls `thread` of `process` made on `socket`,
-    /// in event order.
-    pub fn closes_of(&self, process: Pid, thread: Option<Tid>, socket: SocketHandle) -> &[usize] {
-        let key = (process, thread, socket);
-        self.op_index().closes.get(&key).map_or(&[], Vec::as_slice)
+    /// Where each operation's events are (completions, upcalls, the release of its
+    /// memory) and each thread's WSPCloseSocket calls: built on first use.
+    pub(super) fn ops(&self) -> &OpIndex {
+        self.op_index.get_or_init(|| OpIndex::new(self.events))
     }
 
     /// Every process's end, in event order.

@@ -7,6 +7,7 @@ mod facts;
 mod layering;
 mod lifetime;
 mod namespace;
+mod op_index;
 mod san;
 pub mod spi;
 

@@ -1,6 +1,8 @@
 //! Checkers of a SAN provider's WSPCleanup (seed 004).
 
-use super::cleanup::{aborted_by_closesocket, completed_by_network, owned_by_cleanup};
+use super::cleanup::{
+    aborted_by_closesocket, any_under_way, completed_by_network, completed_within, owned_by_cleanup,
+};
 use super::{Facts, Report};
 use crate::event::*;
 use crate::scenario::ProviderKind;
@@ -26,30 +28,18 @@ impl OpMarks {
     }
 }
 
-/// The index of the `OpCompleted` of `op` in `from..=to`.
+/// The first `OpCompleted` of `op` in `from..=to`, and its status.
 fn completed_at(facts: &Facts, op: OpId, from: usize, to: usize) -> Option<(usize, u32)> {
-    (from..=to).find_map(|i| match facts.events[i].kind {
-        EventKind::OpCompleted { op: o, status, .. } if o == op => Some((i, status)),
+    let at = completed_within(facts, op, from, to)?;
+    match facts.events[at].kind {
+        EventKind::OpCompleted { status, .. } => Some((at, status)),
         _ => None,
-    })
+    }
 }
 
 /// Whether event `index` lies inside a WPUCompleteOverlappedRequest upcall for `op`.
 fn inside_upcall(facts: &Facts, op: OpId, index: usize) -> bool {
-    facts.events[..index]
-        .iter()
-        .enumerate()
-        .rev()
-        .any(|(at, event)| {
-            let EventKind::Call {
-                id,
-                call: Call::WPUCompleteOverlappedRequest { op: o, .. },
-            } = &event.kind
-            else {
-                return false;
-            };
-            *o == op && at < index && facts.return_index(*id).is_none_or(|ret| index < ret)
-        })
+    any_under_way(facts, facts.ops().upcalls.of(op), index)
 }
 
 /// `san.cleanup.complete_via_upcall`: every operation pending at the final cleanup is
@@ -118,9 +108,12 @@ pub fn free_before_complete(facts: &Facts, _: &RunEnd, report: &mut Report) {
         }
         report.exercised();
         if !released.has(op) {
-            let later = facts.events[index..].iter().any(|e| {
-                matches!(e.kind, EventKind::Release { what: Resource::OpMemory { op: o }, .. } if o == op)
-            });
+            let later = facts
+                .ops()
+                .released
+                .of(op)
+                .last()
+                .is_some_and(|&at| at as usize > index);
             let later = if later {
                 "released only after it"
             } else {
