@@ -70,7 +70,8 @@ const TEMP_NAME_BYTES_MAX: usize = 200;
 pub type Input = (PathBuf, &'static str);
 
 /// What ws2sim writes begins by naming itself: a trace's `ws2sim ·` line, a comparison's
-/// `ws2sim diff ·` line, a document's `"format": "ws2sim-…"` first field, a diagram's
+/// `ws2sim diff ·` line, a document's `"format": "ws2sim-…"` first field (pretty or
+/// compact, as a shard document is), a diagram's
 /// `%% ws2sim:` comment, a page's generator tag (within its first [`SIGNATURE_WITHIN`]
 /// bytes). Merely containing the word is not enough: a scenario, a README or a source
 /// file that mentions ws2sim is not ours to replace.
@@ -78,6 +79,8 @@ const SIGNATURES: &[&[u8]] = &[
     "ws2sim \u{b7} ".as_bytes(),
     "ws2sim diff \u{b7} ".as_bytes(),
     b"{\n  \"format\": \"ws2sim-",
+    // A shard document: compact JSON, one line.
+    b"{\"format\":\"ws2sim-",
     b"%% ws2sim: ",
 ];
 
@@ -418,7 +421,8 @@ mod tests {
             );
             assert_eq!(fs::read_to_string(&regular).expect("read"), theirs);
         }
-        for ours in ["", "ws2sim \u{b7} a trace"] {
+        let shard = "{\"format\":\"ws2sim-shard-1\",\"header\":{}}\n";
+        for ours in ["", "ws2sim \u{b7} a trace", shard] {
             fs::write(&regular, ours).expect("write");
             write_atomically("--output", &regular, b"new", &[]).expect("replaced");
             assert_eq!(fs::read_to_string(&regular).expect("read"), "new");

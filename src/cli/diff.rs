@@ -83,6 +83,12 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
         Ok(scenario) => scenario,
         Err(code) => return code,
     };
+    let inputs = super::scenario_inputs(&args.file, &scenario);
+    if let Some(output) = &args.output
+        && let Err(error) = crate::output::check_target("--output", output, &inputs)
+    {
+        return fail(&error.to_string());
+    }
     let (a_schedule, b_schedule) = match (
         schedule(args.schedule.as_deref(), "--schedule"),
         schedule(args.against_schedule.as_deref(), "--against-schedule"),
@@ -178,7 +184,6 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
     match &args.output {
         None => print(&report),
         Some(output) => {
-            let inputs = super::scenario_inputs(&args.file, &scenario);
             if let Err(error) =
                 crate::output::write_atomically("--output", output, report.as_bytes(), &inputs)
             {

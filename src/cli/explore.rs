@@ -236,25 +236,36 @@ pub fn explore(args: &ExploreArgs) -> ExitCode {
     }
     match crate::explore::explore(&scenario, &file, &options) {
         Ok(report) => {
-            if let Some(page) = &args.html
-                && let Err(code) = write_failure_page(
+            let page = args.html.as_deref().map(|page| {
+                let written = write_failure_page(
                     &scenario,
                     &args.file,
                     &args.provider_model,
                     &report,
                     page,
                     &[],
-                )
-            {
-                return code;
-            }
+                );
+                (page, written)
+            });
             match args.format.unwrap_or(Format::Text) {
                 Format::Text => print(&report.to_text()),
                 Format::Json => print(&report.to_json()),
             }
-            exit(report.passed())
+            page_then_exit(page, report.passed())
         }
         Err(error) => fail(&error.to_string()),
+    }
+}
+
+/// The exit once the report is printed: a page that could not be written is an error
+/// (exit 2), said after the report, which a finished sweep never withholds.
+fn page_then_exit(page: Option<(&Path, Result<(), String>)>, passed: bool) -> ExitCode {
+    match page {
+        Some((page, Err(why))) => fail(&format!(
+            "{why}; the report was printed, but --html {} was not written",
+            super::shown(page)
+        )),
+        _ => exit(passed),
     }
 }
 
@@ -267,7 +278,7 @@ fn write_failure_page(
     report: &crate::explore::report::Report,
     page: &Path,
     shards: &[PathBuf],
-) -> Result<(), ExitCode> {
+) -> Result<(), String> {
     let Some(failure) = &report.failure else {
         say!(
             "note: no failure was found, so --html {} was not written",
@@ -276,15 +287,15 @@ fn write_failure_page(
         return Ok(());
     };
     let schedule = sim::Schedule::from_token(&failure.schedule)
-        .map_err(|e| fail(&format!("the shrunk failure's schedule: {e}")))?;
+        .map_err(|e| format!("the shrunk failure's schedule: {e}"))?;
     let options = crate::run::RunOptions {
         schedule: Some(schedule),
         models: models.to_vec(),
         ..crate::run::RunOptions::default()
     };
-    let run = crate::run::run(scenario, &options).map_err(|e| fail(&e.to_string()))?;
+    let run = crate::run::run(scenario, &options).map_err(|e| e.to_string())?;
     if let Some(why) = crate::render::html::too_large(&run) {
-        return Err(fail(&why));
+        return Err(why);
     }
     let text = crate::render::html::render(scenario, &run, &file.display().to_string());
     let mut inputs = super::scenario_inputs(file, scenario);
@@ -294,7 +305,7 @@ fn write_failure_page(
             .map(|shard| (shard.clone(), "a shard document")),
     );
     crate::output::write_atomically("--html", page, text.as_bytes(), &inputs)
-        .map_err(|e| fail(&e.to_string()))
+        .map_err(|e| e.to_string())
 }
 
 /// The most bytes the next shard document may have, `read` bytes of them read before.
@@ -364,23 +375,16 @@ pub fn merge(args: &MergeArgs) -> ExitCode {
         name_model_files(&mut scenario, &mut report.header, &read, dir);
     }
     crate::explore::name_scenario_file(&scenario, &mut report, &path.display().to_string());
-    if let Some(page) = &args.html
-        && let Err(code) = write_failure_page(
-            &scenario,
-            &path,
-            &report.header.models,
-            &report,
-            page,
-            &args.files,
-        )
-    {
-        return code;
-    }
+    let page = args.html.as_deref().map(|page| {
+        let models = &report.header.models;
+        let written = write_failure_page(&scenario, &path, models, &report, page, &args.files);
+        (page, written)
+    });
     match args.format {
         Format::Text => print(&report.to_text()),
         Format::Json => print(&report.to_json()),
     }
-    exit(report.passed())
+    page_then_exit(page, report.passed())
 }
 
 /// The merged report's scenario, read again here: its contents must be the ones the

@@ -647,6 +647,13 @@ fn run_file(
         Ok(scenario) => scenario,
         Err(code) => return code,
     };
+    // A target that would be refused is refused before the run, not after it.
+    let inputs = scenario_inputs(file, &scenario);
+    if let Some(path) = output
+        && let Err(error) = crate::output::check_target("--output", path, &inputs)
+    {
+        return fail(&error.to_string());
+    }
     let run = match run::run(&scenario, options) {
         Ok(run) => run,
         Err(error) => return fail(&error.to_string()),
@@ -668,7 +675,6 @@ fn run_file(
     match output {
         None => print(&text),
         Some(path) => {
-            let inputs = scenario_inputs(file, &scenario);
             if let Err(error) =
                 crate::output::write_atomically("--output", path, text.as_bytes(), &inputs)
             {
