@@ -100,4 +100,8 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
         topic: "The loader lock",
         choice: "The loader lock is recursive and per process; LoadLibrary and FreeLibrary hold it around DllMain, and a thread's exit takes it (DLL_THREAD_DETACH), which is what makes waiting for a thread inside DllMain a deadlock.",
     },
+    ModelChoice {
+        topic: "A DLL unloaded before its clean-up",
+        choice: "A faulty caller may unload a provider's DLL while WSPStartup calls it made there are still unmatched. What that copy of the provider kept goes with it: a copy loaded later counts its own start-ups from zero, knows neither the old copy's sockets nor its operations, and its own last WSPCleanup is its final one. The caller that left the start-ups unmatched is flagged (`ws2.balanced`, `lsp.lower_balanced`); what the old copy held stays in the ledger until the process ends, and its worker thread, if it runs again, runs in an unloaded image (`loader.no_code_after_unload`).",
+    },
 ];

@@ -235,12 +235,14 @@ pub const CONTRACTS: &[Contract] = &[
         rule: "N successful WSPStartup calls need N WSPCleanup calls; only the last does the actual cleanup (releases the provider's resources for the client); earlier ones only decrement.",
         seeds: &[WspCleanup],
         source: "003: \"Only the final LPWSPCleanup for the service provider does the actual cleanup; the preceding calls simply decrement an internal reference count in the Winsock service provider.\"",
-        model_choice: None,
+        model_choice: Some(
+            "Calls that overlap are matched in the order they return: a WSPCleanup is the final one when its return leaves no successful WSPStartup of the process unmatched, and a WSPCleanup still under way has matched nothing yet. A provider that lets a start-up in while its final clean-up runs (a racy count) is therefore flagged at the clean-up that returns while the other is still under way.",
+        ),
         errata: &[],
     },
     Contract {
         id: ContractId::WspCleanupNotInitialised,
-        rule: "WSPCleanup with no outstanding successful WSPStartup (WSPStartupEx for SAN) fails with WSANOTINITIALISED.",
+        rule: "WSPCleanup with no outstanding successful WSPStartup (WSPStartupEx for SAN) fails with WSANOTINITIALISED. A SAN provider that answers WSAEINVAL there is reported once, under san.cleanup.no_einval.",
         seeds: &[WspCleanup, SanWspCleanup],
         source: "003: \"A successful WSPStartup call must occur before using this function.\" 004: \"Successful WSPStartupEx call did not occur before the WSPCleanup call.\"",
         model_choice: None,
@@ -271,7 +273,9 @@ pub const CONTRACTS: &[Contract] = &[
         rule: "Sockets still open at the final cleanup are reset and freed as if WSPCloseSocket were called; their handles are invalid afterwards (WSAENOTSOCK).",
         seeds: &[WspCleanup, SanWspCleanup],
         source: "003: \"Any sockets open when LPWSPCleanup is called are reset and automatically deallocated as if LPWSPCloseSocket was called\"",
-        model_choice: None,
+        model_choice: Some(
+            "\"Reset\" is read as an abortive close: a socket still open at the final clean-up loses the data still queued on it, as a closesocket with a zero linger time would drop it. A socket the application closed gracefully before keeps its queued data (`wsp.cleanup.lingering_data_sent`).",
+        ),
         errata: &[],
     },
     Contract {

@@ -477,3 +477,43 @@ fn a_namespace_provider_is_not_held_to_the_transport_crash_rule() {
     );
     assert!(outcome.verdict.violations.is_empty());
 }
+
+/// Seed 003: "Only the final LPWSPCleanup for the service provider does the actual
+/// cleanup". When ws2_32 unloads a provider without its WSPCleanup (a ws2_32 mutant)
+/// and the DLL is loaded again, the new copy starts from nothing: its own first
+/// WSPStartup and last WSPCleanup are a pair, the sockets and the worker the old copy
+/// left are not its own, and only ws2_32 is blamed (with the old copy's worker running
+/// in an unloaded image, which is what it does).
+#[test]
+fn a_copy_loaded_again_answers_only_for_itself() {
+    let text = r#"Scenario(
+        name: "reload", about: "r",
+        providers: [
+            Provider(name: "msafd", kind: Transport), Provider(name: "inner", kind: Transport),
+            Provider(name: "outer", kind: Transport), Provider(name: "second", kind: Transport),
+        ],
+        catalog: [
+            Transport(id: 1001, provider: "msafd", protocol: Tcp),
+            Transport(id: 1010, provider: "inner", protocol: Tcp, chain: Layered([1010, 1001])),
+            Transport(id: 1020, provider: "outer", protocol: Tcp, chain: Layered([1020, 1010, 1001])),
+            Transport(id: 2001, provider: "second", protocol: Udp),
+        ],
+        processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+            Startup, Socket(name: "a", entry: 1001), Socket(name: "b", entry: 1020),
+            Socket(name: "c", entry: 2001), Cleanup,
+            Startup, Socket(name: "b2", entry: 1020), Socket(name: "c2", entry: 2001), Cleanup,
+        ])])],
+    )"#;
+    let scenario = ws2sim::scenario::load_str("reload.ron", text).expect("valid");
+    let skipped = Some((WS2_32, "cleans_up_first_provider_only"));
+    for seed in 0..48 {
+        assert!(violated(&scenario, seed, None).is_empty(), "seed {seed}");
+        let found = violated(&scenario, seed, skipped);
+        assert!(found.contains(&"ws2.balanced"), "seed {seed}: {found:?}");
+        let others: Vec<_> = found
+            .iter()
+            .filter(|c| !["ws2.balanced", "loader.no_code_after_unload"].contains(c))
+            .collect();
+        assert!(others.is_empty(), "seed {seed}: {found:?}");
+    }
+}

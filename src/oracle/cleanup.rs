@@ -63,8 +63,18 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
                         facts.socket(c.process, socket)
                     ),
                 };
+                // A clean-up under way has matched nothing yet: calls are matched in
+                // the order they return (model choice), and saying so keeps the count
+                // from reading as a WSPCleanup never made.
+                let under_way = match c.ending {
+                    0 => String::new(),
+                    n => format!(
+                        " ({} begun and not returned when this one returned; calls count in the order they return)",
+                        counted(n, "other WSPCleanup call")
+                    ),
+                };
                 format!(
-                    "{name}!WSPCleanup {done} although {} in {} still {} WSPCleanup: only the last one may do the actual cleanup",
+                    "{name}!WSPCleanup {done} although {} in {} still {} WSPCleanup{under_way}: only the last one may do the actual cleanup",
                     counted(count, match kind {
                         ProviderKind::San => "WSPStartupEx call",
                         _ => "WSPStartup call",
@@ -527,6 +537,12 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
             } => Some((*socket, 2)),
             EventKind::ProcessEnded { .. } => {
                 open[pid] = SmallMap::new();
+                None
+            }
+            // The sockets an unloaded copy of the provider left open are no later
+            // copy's to reset.
+            EventKind::FreeLibrary { provider, count: 0 } => {
+                open[pid].remove(provider);
                 None
             }
             _ => None,

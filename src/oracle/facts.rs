@@ -43,6 +43,9 @@ pub struct CleanupReturn {
     pub outstanding: u32,
     /// WSPStartup/WSPStartupEx calls made and not yet returned.
     pub starting: u32,
+    /// Other WSPCleanup calls of the pair begun and not yet returned: they match no
+    /// start-up until they return (calls are matched in the order they return).
+    pub ending: u32,
     /// Instance resources the ledger held for the pair when the call returned.
     pub instance_held: u32,
 }
@@ -144,6 +147,7 @@ pub struct Held {
 struct PairCounts {
     outstanding: u32,
     starting: u32,
+    ending: u32,
     instance_held: u32,
     workers_running: u32,
     loaded: u32,
@@ -246,6 +250,9 @@ impl<'w> Facts<'w> {
                 if let Some(provider) = started_provider(call) {
                     pairs.at(process, provider).starting += 1;
                 }
+                if let Call::WSPCleanup { provider, .. } = call {
+                    pairs.at(process, *provider).ending += 1;
+                }
                 provider.map(|provider| (provider, None))
             }
             EventKind::Return { id, ret, .. } => {
@@ -322,6 +329,17 @@ impl<'w> Facts<'w> {
                 }
                 pair.loaded = *count;
                 pair.unloaded_once |= *count == 0;
+                if *count == 0 {
+                    // The copy that counted these start-ups and held these resources is
+                    // gone; a copy loaded later counts its own from 0 (seed 003: its
+                    // final WSPCleanup matches its own first WSPStartup). Whoever left
+                    // them behind is flagged by the balance contracts and, for what the
+                    // ledger still holds, when the process ends.
+                    pair.outstanding = 0;
+                    pair.instance_held = 0;
+                    pair.workers_running = 0;
+                    self.uncount(process, *provider);
+                }
                 None
             }
             EventKind::ProviderCode {
@@ -423,6 +441,7 @@ impl<'w> Facts<'w> {
             }
             Call::WSPCleanup { provider, .. } => {
                 let pair = pairs.at(process, provider);
+                pair.ending = pair.ending.saturating_sub(1);
                 self.cleanups.push(CleanupReturn {
                     call: call_index,
                     ret: index,
@@ -430,6 +449,7 @@ impl<'w> Facts<'w> {
                     provider,
                     outstanding: pair.outstanding,
                     starting: pair.starting,
+                    ending: pair.ending,
                     instance_held: pair.instance_held,
                 });
                 let error = match event.kind {
@@ -451,6 +471,22 @@ impl<'w> Facts<'w> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Stops counting in its pair what `process` holds of `provider` (its DLL was
+    /// unloaded): a later release must not take from a later copy's counts.
+    fn uncount(&mut self, process: Pid, provider: ProviderIx) {
+        let own = self
+            .held_by
+            .get(process as usize)
+            .map_or(&[][..], Vec::as_slice);
+        for &id in own {
+            if let Some(Some(held)) = self.held.get_mut(id as usize)
+                && held.provider == provider
+            {
+                held.counted = false;
+            }
         }
     }
 

@@ -112,6 +112,11 @@ pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 }
             }
             EventKind::ProcessEnded { .. } => open.retain(|(pid, _, _), _| *pid != event.process),
+            // An unloaded layer's start-ups below went with it: a copy loaded later
+            // answers for its own (its unloader is flagged by `ws2.balanced`).
+            EventKind::FreeLibrary { provider, count: 0 } => {
+                open.retain(|&(pid, upper, _), _| (pid, upper) != (event.process, *provider))
+            }
             _ => {}
         }
     }

@@ -260,9 +260,12 @@ pub(crate) fn start_worker(cx: &Cx, provider: ProviderIx) {
 
 /// The provider's worker: waits for the stop request, then exits.
 async fn worker_thread(cx: &Cx, provider: ProviderIx, thread: ResourceId, image: u32) {
+    // A worker whose DLL image was unloaded under it (no final WSPCleanup stopped it)
+    // has no instance left: what a copy loaded since keeps is not its own.
+    let own = || cx.image(provider) == image;
     loop {
         cx.touch_instance(provider, Part::Worker, false);
-        let stop = {
+        let stop = !own() || {
             let world = cx.world.borrow();
             world.procs[cx.pid as usize]
                 .instances
@@ -283,16 +286,15 @@ async fn worker_thread(cx: &Cx, provider: ProviderIx, thread: ResourceId, image:
     cx.release(thread, ReleasedBy::Provider);
     cx.touch(object::threads(cx.pid), true);
     cx.touch_instance(provider, Part::Worker, true);
+    let own = own();
     let joiner = {
         let mut world = cx.world.borrow_mut();
         let process = &mut world.procs[cx.pid as usize];
         if let Some(tid) = cx.tid {
             process.threads[tid as usize].finished = true;
         }
-        process
-            .instances
-            .get_mut(&provider)
-            .and_then(|instance| instance.worker_joiner.take())
+        let instance = process.instances.get_mut(&provider).filter(|_| own);
+        instance.and_then(|instance| instance.worker_joiner.take())
     };
     if let Some(task) = joiner {
         cx.sim.unpark(task);

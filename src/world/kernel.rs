@@ -38,6 +38,10 @@ pub struct Sock {
     /// Bytes queued and not yet delivered, by delivery.
     pub in_flight: Vec<(u32, u32)>,
     next_delivery: u32,
+    /// The provider's DLL was unloaded with this socket still its own (no clean-up
+    /// reset it): the copy of the provider that made it is gone, and a copy loaded
+    /// later neither knows it nor its operations.
+    pub orphaned: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,6 +183,7 @@ impl Cx {
                     select: None,
                     in_flight: Vec::new(),
                     next_delivery: 0,
+                    orphaned: false,
                 },
             );
         handle
@@ -545,9 +550,11 @@ impl Cx {
             .copied()
             .filter(|&id| {
                 let op = &world.ops[id as usize];
+                let sockets = &world.procs[self.pid as usize].sockets;
                 op.provider == provider
                     && op.state == OpState::Pending
                     && socket.is_none_or(|s| s == op.socket)
+                    && sockets.get(&op.socket).is_none_or(|sock| !sock.orphaned)
             })
             .collect()
     }
@@ -607,7 +614,7 @@ pub fn sockets_in(
     world.procs[pid as usize]
         .sockets
         .iter()
-        .filter(|(_, s)| s.provider == provider && s.state == state)
+        .filter(|(_, s)| s.provider == provider && s.state == state && !s.orphaned)
         .map(|(h, _)| *h)
         .collect()
 }

@@ -111,6 +111,7 @@ pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {
     cx.touch(object::load_count(cx.pid, provider), true);
     if count == 1 {
         cx.touch_globals(provider);
+        cx.touch(object::process(cx.pid), true);
     }
     {
         let mut world = cx.world.borrow_mut();
@@ -119,6 +120,10 @@ pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {
         if count == 1 {
             process.instances.remove(&provider);
             process.globals.retain(|(owner, _)| *owner != provider);
+            // What the unloaded copy kept of its sockets goes with it.
+            for (_, sock) in process.sockets.iter_mut() {
+                sock.orphaned |= sock.provider == provider;
+            }
         }
     }
     cx.emit(EventKind::FreeLibrary {
