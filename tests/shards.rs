@@ -176,7 +176,12 @@ fn write_resealed(dir: &common::Scratch, stem: &str, docs: &[Value]) -> Vec<Stri
 }
 
 fn refused(edit: impl Fn(&mut Vec<Value>), field: &str) {
-    let mut docs = sweeps()[0].clone();
+    refused_in(0, edit, field);
+}
+
+/// [`refused`], for the sweep `sweeps()[which]` (0 random, 1 exhaustive).
+fn refused_in(which: usize, edit: impl Fn(&mut Vec<Value>), field: &str) {
+    let mut docs = sweeps()[which].clone();
     edit(&mut docs);
     let docs: Vec<ShardDoc> = docs.into_iter().map(resealed).collect();
     let why = merge(docs).expect_err("refused");
@@ -200,7 +205,10 @@ fn edited_and_resealed_documents_are_refused_by_their_fields() {
         |d| d[0]["tally"]["first_failure"] = 1000.into(),
         "tally.first_failure",
     );
-    refused(|d| d[1]["scenario_digest"] = "0".into(), "another sweep");
+    refused(
+        |d| d[1]["scenario_digest"] = "0".into(),
+        "not shards of one sweep",
+    );
     // A reduction only an exhaustive search makes, and a PCT depth past the limit.
     refused(
         |d| d[0]["header"]["reduction"] = "dpor".into(),
@@ -228,6 +236,48 @@ fn edited_and_resealed_documents_are_refused_by_their_fields() {
         |d| d[0]["tally"]["end_states_capped"] = true.into(),
         "tally.end_states",
     );
+}
+
+/// An exhaustive shard searches no more of its units than the cut could reach: its
+/// units hold at most `--runs` schedules for each unit it searches side by side (four
+/// per job, each of which may reach the cap, as in one process), whatever their number
+/// (34 here, 40 schedules each before the fix). The shards must
+/// agree on how many units the search has, and a unit stopped before the cut falls in it
+/// is refused, not joined to the units after it.
+#[test]
+fn exhaustive_shards_stay_within_the_runs_and_agree_on_their_units() {
+    for doc in &sweeps()[1] {
+        let units = doc["units"].as_array().expect("units");
+        let schedules: u64 = units.iter().map(|u| u["schedules"].as_u64().unwrap()).sum();
+        assert!(units.len() > 4 && schedules <= 40 * 4, "{schedules}");
+    }
+    refused_in(
+        1,
+        |d| {
+            let total = d[1]["units_total"].as_u64().unwrap();
+            d[1]["units_total"] = (total + 1).into();
+        },
+        "units differ",
+    );
+    // A whole search (a cap it does not reach), one unit of which claims it stopped.
+    let scenario = ws2sim::scenario::load_file(std::path::Path::new(LESSON)).expect("loads");
+    let mut docs: Vec<Value> = (1..=2)
+        .map(|index| {
+            let options = ExploreOptions {
+                strategy: Strategy::Exhaustive,
+                runs: Some(100_000),
+                shard: Shard { index, count: 2 },
+                ..ExploreOptions::default()
+            };
+            let doc = explore_shard(&scenario, LESSON, &options).expect("explores");
+            serde_json::from_str(&doc.to_json()).expect("JSON")
+        })
+        .collect();
+    let whole: Vec<ShardDoc> = docs.iter().cloned().map(resealed).collect();
+    assert!(merge(whole).is_ok());
+    docs[0]["units"][0]["complete"] = false.into();
+    let why = merge(docs.into_iter().map(resealed).collect()).expect_err("refused");
+    assert!(why.contains("unit 0 was stopped after"), "{why}");
 }
 
 /// PCT draws its change points among the decisions of the scenario's own seeded run;

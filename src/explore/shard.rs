@@ -191,29 +191,36 @@ pub fn merge_named(named: Vec<(String, ShardDoc)>) -> Result<Report, String> {
         }
         super::check::check(doc).map_err(|why| format!("{name}: {why}"))?;
     }
-    let docs: Vec<ShardDoc> = named.into_iter().map(|(_, doc)| doc).collect();
-    let Some(first) = docs.first() else {
+    let Some((first_name, first)) = named.first() else {
         return Err("no shard document to merge".to_string());
     };
     let header = first.header.clone();
     let count = first.shard.count;
-    for doc in &docs {
+    for (name, doc) in &named {
         if doc.header != header
             || doc.shard.count != count
             || doc.scenario_digest != first.scenario_digest
+            || doc.units_total != first.units_total
         {
+            // Either may be the odd one out: both are named.
             return Err(format!(
-                "shard {}/{} comes from another sweep (scenario contents, file, strategy, seed, runs, bounds, models, model files or shard count differ)",
-                doc.shard.index, doc.shard.count
+                "{name} and {first_name} are not shards of one sweep (scenario contents, file, strategy, seed, runs, bounds, models, model files, shard count or the search's units differ)"
             ));
         }
     }
     // Bounded by the documents given, not by a count a document states.
-    let mut seen: Vec<u64> = docs.iter().map(|doc| doc.shard.index).collect();
+    let mut seen: Vec<(u64, &str)> = named
+        .iter()
+        .map(|(name, doc)| (doc.shard.index, name.as_str()))
+        .collect();
     seen.sort_unstable();
-    if let Some(pair) = seen.windows(2).find(|pair| pair[0] == pair[1]) {
-        return Err(format!("shard {}/{count} is given twice", pair[0]));
+    if let Some(pair) = seen.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+        return Err(format!(
+            "shard {}/{count} is given twice: {} and {}",
+            pair[0].0, pair[0].1, pair[1].1
+        ));
     }
+    let seen: Vec<u64> = seen.into_iter().map(|(index, _)| index).collect();
     if seen.len() as u64 != count {
         let mut missing = Vec::new();
         let mut given = seen.iter().peekable();
@@ -233,6 +240,8 @@ pub fn merge_named(named: Vec<(String, ShardDoc)>) -> Result<Report, String> {
         };
         return Err(format!("missing shard(s): {}{more}", missing.join(", ")));
     }
+    let docs: Vec<ShardDoc> = named.into_iter().map(|(_, doc)| doc).collect();
+    let first = &docs[0];
     if header.strategy != Strategy::Exhaustive {
         let tally = docs
             .iter()
@@ -254,7 +263,7 @@ pub fn merge_named(named: Vec<(String, ShardDoc)>) -> Result<Report, String> {
         ));
     }
     let logs: Vec<UnitLog> = logs.into_iter().cloned().collect();
-    let (tally, cut) = join_units(&logs, header.runs);
+    let (tally, cut) = join_units(&logs, header.runs)?;
     // Global index of a unit's first schedule: the schedules of the units before it.
     let offset = |unit: u64| -> u64 { logs[..unit as usize].iter().map(|l| l.schedules).sum() };
     let failure = docs.iter().find_map(|doc| {

@@ -333,20 +333,28 @@ pub fn exhaustive(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swep
         logs
     };
     if plan.for_merge {
-        // A shard cannot know how many schedules the units of other shards hold, so it
-        // searches each of its units up to the whole cap; `merge` makes the cut (and the
-        // bar stops at the cap).
-        let units = owned
-            .chunks(window)
-            .flat_map(|part| {
-                let logs = search(plan.runs, part);
-                for log in &logs {
-                    let failing = log.failing.iter().map(|(_, length)| length).sum();
-                    progress.advance(log.schedules, failing);
-                }
-                logs
-            })
-            .collect();
+        // A shard cannot know how many schedules the units of other shards hold, but each
+        // holds at least one, and its own units before count in full: no unit needs more
+        // than what is left of the cap after those, and `merge` makes the exact cut. A
+        // unit past any possible cut gets an empty log, stopped before it began (the bar
+        // stops at the cap).
+        let mut units: Vec<UnitLog> = Vec::with_capacity(owned.len());
+        for part in owned.chunks(window) {
+            let own_before: u64 = units.iter().map(|log| log.schedules).sum();
+            let (first_unit, _) = part[0];
+            let others_before = first_unit - units.len() as u64;
+            let cap = plan.runs.saturating_sub(own_before + others_before);
+            if cap == 0 {
+                units.extend(part.iter().map(|&(unit, _)| UnitLog::new(unit)));
+                continue;
+            }
+            let logs = search(cap, part);
+            for log in &logs {
+                let failing = log.failing.iter().map(|(_, length)| length).sum();
+                progress.advance(log.schedules, failing);
+            }
+            units.extend(logs);
+        }
         return Swept {
             tally: Tally::default(),
             units,
@@ -379,11 +387,21 @@ pub fn exhaustive(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swep
     }
 }
 
-/// Joins a shard's or several shards' unit logs, in unit order, under the cap.
-pub fn join_units(logs: &[UnitLog], cap: u64) -> (Tally, bool) {
+/// Joins the shards' unit logs, in unit order, under the cap. A unit its shard stopped
+/// short must reach at least as far as the cut falls in it: one that stops earlier would
+/// leave a gap the search in one process would not have.
+pub fn join_units(logs: &[UnitLog], cap: u64) -> Result<(Tally, bool), String> {
     let mut combiner = Combiner::new(cap);
     for log in logs {
+        if !log.complete && log.schedules < combiner.remaining() {
+            return Err(format!(
+                "unit {} was stopped after {} schedules, before the {} the search reaches there",
+                log.unit,
+                log.schedules,
+                combiner.remaining()
+            ));
+        }
         combiner.add(log);
     }
-    (combiner.tally, combiner.cut)
+    Ok((combiner.tally, combiner.cut))
 }
