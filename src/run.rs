@@ -127,16 +127,16 @@ pub struct Names {
     pub processes: Vec<String>,
     pub threads: Vec<Vec<String>>,
     pub providers: Vec<String>,
-    /// (process, handle) → the scenario's name for the socket.
+    /// (process, handle) → the scenario's name for the socket, in key order.
     pub sockets: Vec<((Pid, SocketHandle), String)>,
 }
 
 impl Names {
     pub fn socket(&self, process: Pid, handle: SocketHandle) -> Option<&str> {
-        self.sockets
-            .iter()
-            .find(|(key, _)| *key == (process, handle))
-            .map(|(_, name)| name.as_str())
+        let at = self
+            .sockets
+            .binary_search_by_key(&(process, handle), |(key, _)| *key);
+        at.ok().map(|at| self.sockets[at].1.as_str())
     }
 }
 

@@ -251,9 +251,12 @@ async fn make_socket(
     let mut world = cx.world.borrow_mut();
     let names = &mut world.procs[cx.pid as usize].ws2.names;
     names.insert(name.to_string(), handle);
-    world
-        .socket_names
-        .push(((cx.pid, handle), name.to_string()));
+    // Kept in key order, so that a label is found by halving, not by a walk (a run may
+    // name 100,000 sockets); the first name a handle was given stays its label.
+    let names = &mut world.socket_names;
+    if let Err(at) = names.binary_search_by_key(&(cx.pid, handle), |(key, _)| *key) {
+        names.insert(at, ((cx.pid, handle), name.to_string()));
+    }
     Ok(handle)
 }
 

@@ -8,6 +8,8 @@ use crate::scenario::{IoMode, ProviderKind};
 use crate::trace::RunEnd;
 use crate::words::counted;
 
+use std::collections::BTreeSet;
+
 use crate::small::{SmallMap, SmallSet};
 use crate::wsa::*;
 
@@ -487,7 +489,9 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
     // One pass over the run (issue 21: no rescan of history per clean-up). The
     // provider's own sockets are the kernel sockets it created (a layered provider
     // passes its chain's sockets through, so they are the base's).
-    let mut open: Vec<SmallMap<ProviderIx, SmallSet<SocketHandle>>> = facts.per_process();
+    // A tree, not a sorted array: a final clean-up may reset 100,000 sockets, and each
+    // removal from the front of an array moves the rest.
+    let mut open: Vec<SmallMap<ProviderIx, BTreeSet<SocketHandle>>> = facts.per_process();
     let processes = open.len();
     // The final clean-ups under way in each process: (its place in `finals`, the
     // sockets open when it began, each with whether it was reset, released or closed by
@@ -554,9 +558,10 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     set.remove(&socket);
                 }
             }
+            // Each list is in socket order (it was read from an ordered set).
             for (_, sockets) in under_way.iter_mut() {
-                for (_, marks) in sockets.iter_mut().filter(|(s, _)| *s == socket) {
-                    marks[what] = true;
+                if let Ok(at) = sockets.binary_search_by_key(&socket, |(s, _)| *s) {
+                    sockets[at].1[what] = true;
                 }
             }
         }

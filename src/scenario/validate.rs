@@ -545,6 +545,8 @@ fn faults(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
     let variants: Vec<&str> = sc.faults.iter().map(fault_name).collect();
     c.unknown_fields(&[Field("faults")], &variants, "fault", schema::fault_fields);
     let process_names = || sc.processes.iter().map(|p| p.name.as_str());
+    let mut allocs: std::collections::BTreeMap<(&str, SpiCall, u32), usize> =
+        std::collections::BTreeMap::new();
     for (i, fault) in sc.faults.iter().enumerate() {
         if c.full() {
             return;
@@ -617,7 +619,10 @@ fn faults(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
                         None,
                     );
                 }
-                if let Some(first) = sc.faults[..i].iter().position(|f| f == fault) {
+                // The first fault of each (provider, call, nth), looked up, not searched
+                // for (a file may hold tens of thousands of faults).
+                let first = *allocs.entry((provider.as_str(), *call, *nth)).or_insert(i);
+                if first != i {
                     let line = c.line_of(&[Field("faults"), At(first)]);
                     c.at(
                         &[Field("faults"), At(i)],

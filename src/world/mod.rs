@@ -328,7 +328,7 @@ pub struct World {
     pub fired_faults: Vec<usize>,
     /// A `NetDown` fault fired: the machine's network subsystem has failed.
     pub net_down: bool,
-    /// (process, handle) → the scenario's name for the socket, for traces.
+    /// (process, handle) → the scenario's name for the socket, for traces, in key order.
     pub socket_names: Vec<((Pid, SocketHandle), String)>,
     /// The NSPv2 hosts and their client sessions.
     pub nshost: hosts::NsHost,
@@ -566,13 +566,13 @@ impl World {
     /// A socket as traces and messages name it: `"name" (0x100)`, or `0x100` when the
     /// scenario gave it no name.
     pub fn socket_label(&self, pid: Pid, handle: SocketHandle) -> String {
-        match self
-            .socket_names
-            .iter()
-            .find(|(key, _)| *key == (pid, handle))
+        let names = &self.socket_names;
+        match names
+            .binary_search_by_key(&(pid, handle), |(key, _)| *key)
+            .map(|at| &names[at])
         {
-            Some((_, name)) => format!("\"{name}\" (0x{handle:x})"),
-            None => format!("0x{handle:x}"),
+            Ok((_, name)) => format!("\"{name}\" (0x{handle:x})"),
+            Err(_) => format!("0x{handle:x}"),
         }
     }
 
