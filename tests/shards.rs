@@ -489,8 +489,8 @@ fn a_schedule_with_decisions_its_run_does_not_use_is_refused() {
 
 /// A forged document cannot make `merge` quote a file it names: a model file the
 /// shards did not sweep, or one whose digest is not the one swept, is refused before
-/// its text is read. And what a document says is printed escaped: a divergence full of
-/// escape sequences and line breaks prints on its two lines, inert.
+/// its text is read. And a divergence full of escape sequences and line breaks is
+/// refused (its run, made twice again, does not part) without echoing its text.
 #[test]
 fn forged_documents_neither_quote_files_nor_drive_the_terminal() {
     let dir = common::Scratch::new("merge-forged");
@@ -570,17 +570,58 @@ fn forged_documents_neither_quote_files_nor_drive_the_terminal() {
             }]);
         }
     });
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("NOT deterministic"), "{stdout}");
+    // Run twice again here, run 0 does not part: the claim is refused, and nothing of
+    // its text reaches the terminal.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("gives the same events twice"), "{stderr}");
+    assert!(out.stdout.is_empty());
     assert!(
-        !stdout
+        !stderr
             .chars()
             .any(|c| (c.is_control() && c != '\n') || c == '\u{202e}'),
-        "{stdout:?}"
+        "{stderr:?}"
     );
+    assert!(!stderr.contains("evil"), "{stderr}");
+}
+
+/// What the scenario read again settles is checked, not printed as the document says
+/// it: the decisions PCT drew its change points among, and a run said to part from
+/// itself under `--check-determinism` (run twice again here).
+#[test]
+fn forged_pct_steps_and_divergences_are_refused() {
+    let dir = common::Scratch::new("merge-claims");
+    let merged = |stem: &str, docs: &[Value]| {
+        let paths = write_resealed(&dir, stem, docs);
+        let args: Vec<&str> = paths.iter().map(String::as_str).collect();
+        common::ws2sim(&[&["merge"][..], &args].concat())
+    };
+    let pct = two_shards(&["explore", LESSON, "--strategy", "pct", "--runs", "40"]);
+    assert_ne!(merged("p", &pct).status.code(), Some(2));
+    let mut forged = pct.clone();
+    for doc in &mut forged {
+        doc["header"]["pct_steps"] = 999.into();
+    }
+    let out = merged("q", &forged);
+    let stderr = String::from_utf8_lossy(&out.stderr).replace("\n  │ ", " ");
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        !stdout
-            .lines()
-            .any(|l| l.starts_with("replay: ws2sim replay evil"))
+        stderr.contains("field `pct_steps` says the seeded run makes 999"),
+        "{stderr}"
+    );
+
+    let passing = "scenarios/contracts/two-providers.ron";
+    let checked = two_shards(&["explore", passing, "--runs", "30", "--check-determinism"]);
+    assert_eq!(merged("c", &checked).status.code(), Some(0));
+    let mut forged = checked.clone();
+    forged[0]["tally"]["divergence"] = serde_json::json!([0, {
+        "event": 5, "first": "a", "second": "b",
+    }]);
+    let out = merged("d", &forged);
+    let stderr = String::from_utf8_lossy(&out.stderr).replace("\n  │ ", " ");
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("run 0 gives the same events twice here"),
+        "{stderr}"
     );
 }

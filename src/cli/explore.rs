@@ -437,6 +437,8 @@ fn verify(
             path.display()
         )));
     }
+    crate::explore::verify_claims(&scenario, report)
+        .map_err(|why| fail(&format!("the shards and {}: {why}", path.display())))?;
     if let Some(failure) = &report.failure {
         crate::explore::verify_failure(&scenario, header, failure)
             .map_err(|why| fail(&format!("the shard that reports the failure: {why}")))?;

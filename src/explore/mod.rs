@@ -145,15 +145,7 @@ fn plan(
     let seed = options.seed.unwrap_or(scenario.seed);
     let exhaustive = options.strategy == Strategy::Exhaustive;
     let pct = options.strategy == Strategy::Pct;
-    let probe = || -> Result<u64, OptionError> {
-        let run_options = RunOptions {
-            seed: Some(seed),
-            schedule: None,
-            models: options.models.clone(),
-            ..RunOptions::default()
-        };
-        Ok(run::run(scenario, &run_options)?.schedule.len() as u64)
-    };
+    let probe = || seeded_decisions(scenario, seed, &options.models);
     let bound = |flag: &'static str, value: u64, limit: u64| {
         if (1..=limit).contains(&value) {
             Ok(())
@@ -403,6 +395,59 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
         }
     }
     Ok(())
+}
+
+/// How many decisions the scenario's own run under `seed` makes: PCT draws its change
+/// points among them.
+fn seeded_decisions(
+    scenario: &Scenario,
+    seed: u64,
+    models: &[(String, String)],
+) -> Result<u64, OptionError> {
+    let run_options = RunOptions {
+        seed: Some(seed),
+        schedule: None,
+        models: models.to_vec(),
+        ..RunOptions::default()
+    };
+    Ok(run::run(scenario, &run_options)?.schedule.len() as u64)
+}
+
+/// What a merged report says about the sweep that the scenario read here can settle: the
+/// decisions PCT drew its change points among, and a run said to part from itself (one
+/// of a random or PCT sweep is run twice again; an exhaustive run's decisions are not
+/// kept, so its claim is taken as the shards' checks left it).
+pub fn verify_claims(scenario: &Scenario, report: &Report) -> Result<(), String> {
+    let header = &report.header;
+    let explorer = &mut Explorer::new(scenario, &header.models).map_err(|e| e.to_string())?;
+    if let Some(steps) = header.pct_steps {
+        let here =
+            seeded_decisions(scenario, header.seed, &header.models).map_err(|e| e.to_string())?;
+        if here != steps {
+            return Err(format!(
+                "field `pct_steps` says the seeded run makes {steps} decisions; here it makes {here}"
+            ));
+        }
+    }
+    let Some(claim) = &report.divergence else {
+        return Ok(());
+    };
+    let Some(decisions) = drawn(explorer, header, claim.run) else {
+        return Ok(());
+    };
+    let schedule = Schedule::new(decisions);
+    let parted = explorer.run_twice(|| Box::new(ReplayScheduler::new(&schedule).0));
+    match parted {
+        Ok(_) => Err(format!(
+            "field `divergence`: run {} gives the same events twice here",
+            claim.run
+        )),
+        Err(divergence) if divergence != claim.divergence => Err(format!(
+            "field `divergence`: run {} parts from itself at #{} here, not as the document says (#{})",
+            claim.run, divergence.event, claim.divergence.event
+        )),
+        Err(_) => Ok(()),
+    }
 }
 
 /// The decisions of run `run` of a random or PCT sweep with this header: a function of
