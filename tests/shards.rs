@@ -596,18 +596,21 @@ fn forged_pct_steps_and_divergences_are_refused() {
         let args: Vec<&str> = paths.iter().map(String::as_str).collect();
         common::ws2sim(&[&["merge"][..], &args].concat())
     };
+    // Exit 2, and the message (as one line) says why.
+    let refused = |out: std::process::Output, why: &str| {
+        let stderr = String::from_utf8_lossy(&out.stderr).replace("\n  │ ", " ");
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(why), "{stderr}");
+    };
     let pct = two_shards(&["explore", LESSON, "--strategy", "pct", "--runs", "40"]);
     assert_ne!(merged("p", &pct).status.code(), Some(2));
     let mut forged = pct.clone();
     for doc in &mut forged {
         doc["header"]["pct_steps"] = 999.into();
     }
-    let out = merged("q", &forged);
-    let stderr = String::from_utf8_lossy(&out.stderr).replace("\n  │ ", " ");
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("field `pct_steps` says the seeded run makes 999"),
-        "{stderr}"
+    refused(
+        merged("q", &forged),
+        "field `pct_steps` says the seeded run makes 999",
     );
 
     let passing = "scenarios/contracts/two-providers.ron";
@@ -617,11 +620,8 @@ fn forged_pct_steps_and_divergences_are_refused() {
     forged[0]["tally"]["divergence"] = serde_json::json!([0, {
         "event": 5, "first": "a", "second": "b",
     }]);
-    let out = merged("d", &forged);
-    let stderr = String::from_utf8_lossy(&out.stderr).replace("\n  │ ", " ");
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("run 0 gives the same events twice here"),
-        "{stderr}"
+    refused(
+        merged("d", &forged),
+        "run 0 gives the same events twice here",
     );
 }
