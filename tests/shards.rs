@@ -586,8 +586,8 @@ fn forged_documents_neither_quote_files_nor_drive_the_terminal() {
 }
 
 /// What the scenario read again settles is checked, not printed as the document says
-/// it: the decisions PCT drew its change points among, and a run said to part from
-/// itself under `--check-determinism` (run twice again here).
+/// it: the decisions PCT drew its change points among, a run said to part from itself
+/// under `--check-determinism` (run twice again here), and each field of the failure.
 #[test]
 fn forged_pct_steps_and_divergences_are_refused() {
     let dir = common::Scratch::new("merge-claims");
@@ -624,4 +624,12 @@ fn forged_pct_steps_and_divergences_are_refused() {
         merged("d", &forged),
         "run 0 gives the same events twice here",
     );
+
+    // A failure edited in one field is refused by that field's name.
+    let mut forged = two_shards(&["explore", LESSON, "--runs", "40"]);
+    let failing = forged.iter_mut().filter(|d| !d["failure"].is_null());
+    for doc in failing {
+        doc["failure"]["message"] = "edited".into();
+    }
+    refused(merged("m", &forged), "field `failure.message` is not what");
 }

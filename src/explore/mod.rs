@@ -290,12 +290,41 @@ pub fn verify_failure(
     let again = describe(scenario, header, original.decisions(), failure.run);
     if again != *failure {
         return Err(format!(
-            "field `failure` is not what its schedule gives here: replayed and shrunk, it \
+            "field `failure{}` is not what its schedule gives here: replayed and shrunk, it \
              violates {} at #{} (the document says {} at #{})",
-            again.contract, again.event, failure.contract, failure.event
+            differing_field(&again, failure),
+            again.contract,
+            again.event,
+            failure.contract,
+            failure.event
         ));
     }
     Ok(())
+}
+
+/// The first field in which a document's failure differs from the one made here
+/// (`.message`), or nothing.
+fn differing_field(here: &Failure, given: &Failure) -> &'static str {
+    let fields: [(&str, bool); 11] = [
+        (".run", here.run == given.run),
+        (".contract", here.contract == given.contract),
+        (".event", here.event == given.event),
+        (".message", here.message == given.message),
+        (".original", here.original == given.original),
+        (".shrunk", here.shrunk == given.shrunk),
+        (".candidates", here.candidates == given.candidates),
+        (
+            ".original_schedule",
+            here.original_schedule == given.original_schedule,
+        ),
+        (".schedule", here.schedule == given.schedule),
+        (".replay", here.replay == given.replay),
+        (".trace", here.trace == given.trace),
+    ];
+    fields
+        .iter()
+        .find(|(_, same)| !same)
+        .map_or("", |(name, _)| name)
 }
 
 /// The merged report of a sweep of `scenario`, its replay commands (and its failure's
