@@ -45,12 +45,16 @@ impl Ids {
 }
 
 fn clean(text: &str) -> String {
-    // `#` starts an entity code and `;` ends a message: write both as entity codes.
+    // `#` starts an entity code and `;` ends a message, `<` may start a tag (`<br>` is a
+    // line break) and `&` an HTML entity: write each as an entity code, so that a name
+    // shows as written.
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '#' => out.push_str("#35;"),
             ';' => out.push_str("#59;"),
+            '<' => out.push_str("#60;"),
+            '&' => out.push_str("#38;"),
             _ => out.push(c),
         }
     }
@@ -164,7 +168,15 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::Ids;
+    use super::{Ids, clean};
+
+    /// A name that holds markup shows as written: no line break, tag or entity.
+    #[test]
+    fn markup_in_names_is_written_as_entity_codes() {
+        assert_eq!(clean("t<br>x"), "t#60;br>x");
+        assert_eq!(clean("a&amp;b"), "a#38;amp#59;b");
+        assert_eq!(clean("#1; done"), "#35;1#59; done");
+    }
 
     /// Names Mermaid would write alike stay apart; a name keeps its id.
     #[test]
