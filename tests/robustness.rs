@@ -690,8 +690,13 @@ fn names_that_print_alike_and_paths_ws2sim_cannot_name_are_refused() {
         ("client\u{2800}a", "invisible"),
         ("client\u{600}a", "invisible"),
         ("client\u{13430}a", "invisible"),
-        // `é` as `e` and a combining accent prints as the composed `é`.
-        ("cli\u{65}\u{301}nt-a", "composed form"),
+        // `é` as `e` and a combining accent prints as the composed `é`; a ligature and
+        // full-width letters print as the letters they stand for.
+        ("cli\u{65}\u{301}nt-a", "normal form NFKC"),
+        ("client-\u{FB01}", "normal form NFKC"),
+        ("\u{FF43}lient-a", "normal form NFKC"),
+        // Cyrillic `а` among Latin letters.
+        ("client-\u{430}", "mixes Latin and Cyrillic letters"),
     ] {
         let text = lesson.replace("\"client-a\"", &format!("\"{name}\""));
         check_refuses(&dir.file("alike.ron", text), why);

@@ -99,20 +99,46 @@ fn check(c: &mut Checker<'_>, path: &[PathSeg<'_>], value: &str, rule: Rule) {
             "invisible character",
             Some("remove it".to_string()),
         );
-    } else if !multiline && !unicode_normalization::is_nfc(value) {
-        // `é` is one character, or `e` and a combining accent: the two print alike.
+    } else if !multiline && !unicode_normalization::is_nfkc(value) {
+        // `é` is one character, or `e` and a combining accent; `ﬁ` is one character, or
+        // `f` and `i`: each pair prints alike.
         use unicode_normalization::UnicodeNormalization;
-        let composed: String = value.nfc().collect();
+        let composed: String = value.nfkc().collect();
         c.at(
             path,
             format!(
-                "{what} is not in Unicode's composed form (NFC): written composed, the same \
-                 name is other characters that print alike"
+                "{what} is not in Unicode's normal form NFKC (a letter and a combining accent, \
+                 a ligature, a full-width or styled letter): written so, the same name is \
+                 other characters that print alike"
             ),
-            "not composed",
-            Some(format!("write it composed: `{composed}`")),
+            "not normalized",
+            Some(format!("write it `{composed}`")),
+        );
+    } else if let Some((a, b)) = (!multiline).then(|| mixed_scripts(value)).flatten() {
+        c.at(
+            path,
+            format!(
+                "{what} mixes {a} and {b} letters, some of which print alike (Latin `a`, \
+                 Cyrillic `а`): a name in one script cannot pass for another"
+            ),
+            "mixed scripts",
+            Some(format!("write it in {a} letters or in {b} letters")),
         );
     }
+}
+
+/// The first two of the Latin, Greek and Cyrillic scripts a name mixes: their letters
+/// hold look-alikes of each other.
+fn mixed_scripts(value: &str) -> Option<(&'static str, &'static str)> {
+    let script = |ch: char| match ch {
+        'a'..='z' | 'A'..='Z' | '\u{C0}'..='\u{24F}' if ch.is_alphabetic() => Some("Latin"),
+        '\u{370}'..='\u{3FF}' if ch.is_alphabetic() => Some("Greek"),
+        '\u{400}'..='\u{52F}' if ch.is_alphabetic() => Some("Cyrillic"),
+        _ => None,
+    };
+    let mut scripts = value.chars().filter_map(script);
+    let first = scripts.next()?;
+    scripts.find(|s| *s != first).map(|other| (first, other))
 }
 
 /// The file's text as an error report quotes it: each control character (but line
