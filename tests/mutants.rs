@@ -481,9 +481,9 @@ fn a_namespace_provider_is_not_held_to_the_transport_crash_rule() {
 /// Seed 003: "Only the final LPWSPCleanup for the service provider does the actual
 /// cleanup". When ws2_32 unloads a provider without its WSPCleanup (a ws2_32 mutant)
 /// and the DLL is loaded again, the new copy starts from nothing: its own first
-/// WSPStartup and last WSPCleanup are a pair, the sockets and the worker the old copy
-/// left are not its own, and only ws2_32 is blamed (with the old copy's worker running
-/// in an unloaded image, which is what it does).
+/// WSPStartup and last WSPCleanup are a pair, the sockets, pending operations and the
+/// worker the old copy left are not its own, and only ws2_32 is blamed (with the old
+/// copy's worker running in an unloaded image, which is what it does).
 #[test]
 fn a_copy_loaded_again_answers_only_for_itself() {
     let text = r#"Scenario(
@@ -500,7 +500,8 @@ fn a_copy_loaded_again_answers_only_for_itself() {
         ],
         processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
             Startup, Socket(name: "a", entry: 1001), Socket(name: "b", entry: 1020),
-            Socket(name: "c", entry: 2001), Cleanup,
+            Socket(name: "c", entry: 2001),
+            Recv(socket: "c", mode: Overlapped(Event), completes: Never), Cleanup,
             Startup, Socket(name: "b2", entry: 1020), Socket(name: "c2", entry: 2001), Cleanup,
         ])])],
     )"#;

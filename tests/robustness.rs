@@ -701,6 +701,17 @@ fn names_that_print_alike_and_paths_ws2sim_cannot_name_are_refused() {
         let text = lesson.replace("\"client-a\"", &format!("\"{name}\""));
         check_refuses(&dir.file("alike.ron", text), why);
     }
+    // Units beside Latin letters are no second script; written NFKC (Greek mu, omega).
+    for name in ["\u{3BC}s-client", "10k\u{3A9}-client", "caf\u{E9}-client"] {
+        let text = lesson.replace("\"client-a\"", &format!("\"{name}\""));
+        let out = ws2sim(&["check", &dir.file("fine.ron", text)]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     // A provider is named as its DLL, whose name Windows reads without regard to case;
     // and `--provider-model NAME=MODEL` must be able to name it.
     for (name, why) in [

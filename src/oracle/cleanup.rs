@@ -124,6 +124,12 @@ fn still_held(facts: &Facts, cleanup: &CleanupReturn) -> Option<Resource> {
                 live.remove(&resource);
             }
             EventKind::ProcessEnded { .. } if event.process == cleanup.process => live.clear(),
+            // An unloaded copy's leaks are not the copy loaded since.
+            EventKind::FreeLibrary { provider, count: 0 }
+                if (event.process, provider) == (cleanup.process, cleanup.provider) =>
+            {
+                live.clear()
+            }
             _ => {}
         }
     }
@@ -297,6 +303,12 @@ fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
                 process.registered.insert(provider);
             }
             EventKind::ProcessEnded { .. } => process.pending.clear(),
+            // What an unloaded copy of the provider had pending is no later copy's (the
+            // model choice "A DLL unloaded before its clean-up").
+            EventKind::FreeLibrary { provider, count: 0 } => {
+                process.pending.retain(|_, (owner, ..)| *owner != provider);
+                process.registered.remove(&provider);
+            }
             _ => {}
         }
     }

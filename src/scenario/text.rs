@@ -130,7 +130,10 @@ fn check(c: &mut Checker<'_>, path: &[PathSeg<'_>], value: &str, rule: Rule) {
 /// The first two of the Latin, Greek and Cyrillic scripts a name mixes: their letters
 /// hold look-alikes of each other.
 fn mixed_scripts(value: &str) -> Option<(&'static str, &'static str)> {
+    // µ and Ω read as units (micro, ohm) beside Latin letters; NFKC writes them as the
+    // Greek letters, which are therefore no script of their own here.
     let script = |ch: char| match ch {
+        '\u{3BC}' | '\u{3A9}' => None,
         'a'..='z' | 'A'..='Z' | '\u{C0}'..='\u{24F}' if ch.is_alphabetic() => Some("Latin"),
         '\u{370}'..='\u{3FF}' if ch.is_alphabetic() => Some("Greek"),
         '\u{400}'..='\u{52F}' if ch.is_alphabetic() => Some("Cyrillic"),

@@ -111,7 +111,9 @@ pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {
     cx.touch(object::load_count(cx.pid, provider), true);
     if count == 1 {
         cx.touch_globals(provider);
+        // The copy's sockets are orphaned, and its counts go with it.
         cx.touch(object::process(cx.pid), true);
+        cx.touch(object::calls(cx.pid, provider), true);
     }
     {
         let mut world = cx.world.borrow_mut();
