@@ -258,3 +258,49 @@ fn the_command_line_writes_pages() {
     ]);
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// A run too large for a page is refused with the formats the command has: `diff` has
+/// no `--format json`, so it is not advised there.
+#[test]
+fn a_page_too_large_advises_only_formats_the_command_has() {
+    let scratch = Scratch::new("html-large");
+    let threads: Vec<String> = (0..8)
+        .map(|t| {
+            let recv = format!(
+                "Recv(socket: \"s{t}\", mode: Overlapped(Event), completes: Never)"
+            );
+            let recvs = vec![recv; 4_300].join(",");
+            format!(
+                "Thread(name: \"t{t}\", steps: [Startup, Socket(name: \"s{t}\", entry: 1), {recvs}, Cleanup])"
+            )
+        })
+        .collect();
+    let text = format!(
+        "Scenario(name: \"big\", about: \"a\", \
+         providers: [Provider(name: \"msafd\", kind: Transport)], \
+         catalog: [Transport(id: 1, provider: \"msafd\", protocol: Tcp)], \
+         processes: [Process(name: \"p\", threads: [{}])], \
+         budget: Budget(steps_max: 1000000, events_max: 1000000))",
+        threads.join(",")
+    );
+    let file = scratch.file("big.ron", text);
+    let out = ws2sim(&[
+        "diff",
+        &file,
+        "--seed",
+        "1",
+        "--against-seed",
+        "2",
+        "--format",
+        "html",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("an HTML page shows at most 200000 (use --format text)"),
+        "{stderr}"
+    );
+    let out = ws2sim(&["run", &file, "--format", "html"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("(use --format text or json)"), "{stderr}");
+}

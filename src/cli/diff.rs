@@ -171,7 +171,7 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
         DiffFormat::Html => {
             if let Some(why) = [&run_a, &run_b]
                 .into_iter()
-                .find_map(render::html::too_large)
+                .find_map(|run| render::html::too_large(run, "use --format text"))
             {
                 return fail(&why);
             }

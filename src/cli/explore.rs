@@ -294,7 +294,8 @@ fn write_failure_page(
         ..crate::run::RunOptions::default()
     };
     let run = crate::run::run(scenario, &options).map_err(|e| e.to_string())?;
-    if let Some(why) = crate::render::html::too_large(&run) {
+    let instead = "replay the failure with --format text or json";
+    if let Some(why) = crate::render::html::too_large(&run, instead) {
         return Err(why);
     }
     let text = crate::render::html::render(scenario, &run, &file.display().to_string());

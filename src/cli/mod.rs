@@ -659,7 +659,7 @@ fn run_file(
         Err(error) => return fail(&error.to_string()),
     };
     if format == Format::Html
-        && let Some(why) = render::html::too_large(&run)
+        && let Some(why) = render::html::too_large(&run, "use --format text or json")
     {
         return fail(&why);
     }

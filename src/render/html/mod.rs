@@ -32,11 +32,11 @@ const SCRIPT: &str = include_str!("page.js");
 pub const PAGE_EVENTS_MAX: usize = 200_000;
 
 /// Why a run gets no page, if it has more events than [`PAGE_EVENTS_MAX`].
-pub fn too_large(run: &Run) -> Option<String> {
+pub fn too_large(run: &Run, instead: &str) -> Option<String> {
     let events = run.events.len();
     (events > PAGE_EVENTS_MAX).then(|| {
         format!(
-            "the run has {events} events; an HTML page shows at most {PAGE_EVENTS_MAX} (use --format text or json)"
+            "the run has {events} events; an HTML page shows at most {PAGE_EVENTS_MAX} ({instead})"
         )
     })
 }
