@@ -4,7 +4,7 @@
 
 use crate::event::*;
 use crate::scenario::{CloseHow, Completion, IoMode};
-use crate::world::kernel::{OpState, SockState};
+use crate::world::kernel::{OpState, Sock, SockState};
 use crate::world::{Cx, WaitFor};
 use crate::wsa::*;
 
@@ -21,7 +21,7 @@ fn refuses(cx: &Cx, provider: ProviderIx, socket: SocketHandle) -> Option<u32> {
     let open = cx.world.borrow().procs[cx.pid as usize]
         .sockets
         .get(&socket)
-        .is_some_and(|sock| sock.state == SockState::Open && !sock.orphaned);
+        .is_some_and(Sock::open);
     (!open).then_some(WSAENOTSOCK)
 }
 
@@ -150,7 +150,7 @@ pub async fn wsp_close_socket(
     let open = cx.world.borrow().procs[cx.pid as usize]
         .sockets
         .get(&socket)
-        .is_some_and(|sock| sock.state == SockState::Open && !sock.orphaned);
+        .is_some_and(Sock::open);
     if !open {
         cx.ret(id, SOCKET_ERROR, Some(WSAENOTSOCK), Detail::None);
         return (SOCKET_ERROR, Some(WSAENOTSOCK));

@@ -44,6 +44,13 @@ pub struct Sock {
     pub orphaned: bool,
 }
 
+impl Sock {
+    /// Open, and the copy of its provider that made it still loaded: one socket calls reach.
+    pub fn open(&self) -> bool {
+        self.state == SockState::Open && !self.orphaned
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OpState {
     Pending,

@@ -382,7 +382,7 @@ impl Spi<'_> {
             let Some(sock) = sockets.get_mut(&socket.0) else {
                 return;
             };
-            if sock.state != SockState::Open || sock.orphaned {
+            if !sock.open() {
                 return;
             }
             sock.state = SockState::Reset;
