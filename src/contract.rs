@@ -232,11 +232,11 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::WspCleanupRefcount,
-        rule: "N successful WSPStartup calls need N WSPCleanup calls; only the last does the actual cleanup (releases the provider's resources for the client); earlier ones only decrement.",
+        rule: "N successful WSPStartup calls need N WSPCleanup calls; only the last does the actual cleanup (releases the provider's resources for the client); earlier ones only decrement. The client's half: a direct SPI client makes a WSPCleanup only for a WSPStartup of its own, never one that counts down another client's start-up.",
         seeds: &[WspCleanup],
-        source: "003: \"Only the final LPWSPCleanup for the service provider does the actual cleanup; the preceding calls simply decrement an internal reference count in the Winsock service provider.\"",
+        source: "003: \"The Windows Sockets 2 SPI client is required to perform a successful WSPStartup call before it can use Winsock service providers. [...] Only the final LPWSPCleanup for the service provider does the actual cleanup; the preceding calls simply decrement an internal reference count in the Winsock service provider.\"",
         model_choice: Some(
-            "Calls that overlap are matched in the order they return: a WSPCleanup is the final one when its return leaves no successful WSPStartup of the process unmatched, and a WSPCleanup still under way has matched nothing yet. A provider that lets a start-up in while its final clean-up runs (a racy count) is therefore flagged at the clean-up that returns while the other is still under way.",
+            "Calls that overlap are matched in the order they return: a WSPCleanup is the final one when its return leaves no successful WSPStartup of the process unmatched, and a WSPCleanup still under way has matched nothing yet. A provider that lets a start-up in while its final clean-up runs (a racy count) is therefore flagged at the clean-up that returns while the other is still under way. A direct WSPCleanup (a `Spi` step) with nothing at all started in the process is not the caller's error here: seed 003 documents the provider's answer to it (`wsp.cleanup.not_initialised`).",
         ),
         errata: &[],
     },
@@ -316,10 +316,12 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::SanCleanupRefcount,
-        rule: "N successful WSPStartupEx calls from the switch need N WSPCleanup calls; the SAN provider counts its open instances and only the last WSPCleanup does the actual cleanup.",
+        rule: "N successful WSPStartupEx calls from the switch need N WSPCleanup calls; the SAN provider counts its open instances and only the last WSPCleanup does the actual cleanup. The client's half: a direct SPI client playing the switch makes a WSPCleanup only for a WSPStartupEx of its own, never one that counts down the switch's.",
         seeds: &[SanWspCleanup],
-        source: "004: \"The SAN service provider must keep an internal reference count of the number of its open instances. [...] Only the final WSPCleanup call does the actual cleanup\"",
-        model_choice: None,
+        source: "004: \"For each WSPStartupEx call, the switch must issue a corresponding WSPCleanup call. The SAN service provider must keep an internal reference count of the number of its open instances. [...] Only the final WSPCleanup call does the actual cleanup\"",
+        model_choice: Some(
+            "A direct WSPCleanup (a `Spi` step) with nothing at all started in the process is not the caller's error here: seed 004 documents the provider's answer to it (`wsp.cleanup.not_initialised`).",
+        ),
         errata: &[],
     },
     Contract {
@@ -328,7 +330,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[SanWspCleanup],
         source: "004: \"A SAN service provider calls the WPUCompleteOverlappedRequest function to complete the overlapped operation [...] and also passes the WSA_OPERATION_ABORTED error code\"",
         model_choice: Some(
-            "WPUCompleteOverlappedRequest completes the operation the way its caller asked: it sets the event, posts to the completion port, or queues the completion routine.",
+            "The switch passes every call it forwards to a SAN provider as an overlapped request of its own (004: \"a pending call that the switch initiated or forwarded\"), so each pending call, a blocking one too, is completed through WPUCompleteOverlappedRequest; the client is then told as it asked: its event set, its completion port posted, its blocked thread released, or its completion routine run. The SDK page of WPUCompleteOverlappedRequest, which 004 points to, says the upcall itself signals an event or posts to a port and never queues an APC: a completion routine is the switch's to queue, once the upcall has completed its request.",
         ),
         errata: &[],
     },
@@ -404,11 +406,11 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::Nspv2SessionStartupFirst,
-        rule: "NSPv2Cleanup needs a successful NSPv2Startup for that session before it; the counting rule of nsp.cleanup.refcount holds per provider: only the last session end frees the provider's state.",
+        rule: "NSPv2Cleanup needs a successful NSPv2Startup for that session before it; the counting rule of nsp.cleanup.refcount holds per provider: only the last session end (an NSPv2Cleanup, or a rundown standing in for one: model choice) frees the provider's state.",
         seeds: &[NspV2Cleanup],
         source: "000: \"The NSPv2Startup function must be called successfully before calling the NSPv2Cleanup function. It is permissible to make more than one NSPv2Startup call. However, for each NSPv2Startup call, a corresponding NSPv2Cleanup call must also be issued. Only the final NSPv2Cleanup for the service provider does the actual cleanup\"",
         model_choice: Some(
-            "An NSPv2Startup stub's WSAEOPNOTSUPP opens the session with a NULL argument (the routine is optional, 000). A rundown ends a session as its cleanup would, so it counts down the provider's count too.",
+            "An NSPv2Startup stub's WSAEOPNOTSUPP opens the session with a NULL argument (the routine is optional, 000). Seed 000 gives the actual cleanup to the final NSPv2Cleanup, and seed 001 says nothing of counting; but a client that ends without clean-up never sends its NSPv2Cleanup, and its session is run down instead (001: the session \"is terminating\"). The model lets that rundown stand in for the NSPv2Cleanup that will not come: it counts the provider's count down, and the last session end, cleanup or rundown, does the actual cleanup. A session run down and then cleaned up ends twice (`nspv2.session.ends_once`).",
         ),
         errata: &[],
     },
@@ -418,7 +420,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[NspV2Cleanup, NspV2ClientSessionRundown],
         source: "000: \"notifies a namespace service provider version-2 (NSPv2) provider that a client session has terminated\"; 001: \"notifies a namespace service provider version-2 (NSPv2) provider that the client session is terminating.\"",
         model_choice: Some(
-            "After WSAAdvertiseProvider, each client process gets one session, opened by NSPv2Startup in the host at its first lookup. Its final WSACleanup ends it with NSPv2Cleanup; a client that ends without that (its threads return, ExitProcess, TerminateProcess) is run down with NSPv2ClientSessionRundown; WSAUnadvertiseProvider (or the host's final WSACleanup) runs down the sessions left; a host that ends takes its sessions with it, with no call, and clients' lookups then fail with WSASERVICE_NOT_FOUND. A host that outlives a client by a tick must have run its session down.",
+            "After WSAAdvertiseProvider, each client process has one session at a time, opened by NSPv2Startup in the host at its first lookup (again after a final WSACleanup ended the last one: seed 000, NSPv2Startup \"is called each time a new client process begins using namespace provider\"). Its final WSACleanup ends it with NSPv2Cleanup; a client that ends without that (its threads return, ExitProcess, TerminateProcess) is run down with NSPv2ClientSessionRundown; WSAUnadvertiseProvider (or the host's final WSACleanup) runs down the sessions left; a host that ends takes its sessions with it, with no call, and clients' lookups then fail with WSASERVICE_NOT_FOUND. A host that outlives a client by a tick must have run its session down.",
         ),
         errata: &[
             "001's metadata gives `req.typenames: SOCKADDR_INET, *PSOCKADDR_INET`, a structure the callback does not use.",
@@ -479,7 +481,7 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::Ws2Balanced,
-        rule: "The ws2_32 model itself: when a process's final WSACleanup returns, every transport provider it started got as many WSPCleanup calls as WSPStartup calls, and every version-1 namespace provider as many NSPCleanup calls as NSPStartup calls, unless the process ended without cleanup; a start-up an API call made after another thread's final WSACleanup began is cleaned up by that call before it returns (model choice: nobody else would); and when a TCP provider's final WSPCleanup returns, the switch inside it has made one WSPCleanup per WSPStartupEx on each SAN provider.",
+        rule: "ws2_32 and the Winsock switch as SPI clients (the switch lives in the base TCP provider, so a TCP provider's model can break this through its switch): when a process's final WSACleanup returns, every transport provider it started got as many WSPCleanup calls as WSPStartup calls, and every version-1 namespace provider as many NSPCleanup calls as NSPStartup calls, unless the process ended without cleanup; a start-up an API call made after another thread's final WSACleanup began is cleaned up by that call before it returns (model choice: nobody else would); and when a TCP provider's final WSPCleanup returns, the switch inside it has made one WSPCleanup per WSPStartupEx on each SAN provider.",
         seeds: &[NspCleanup, WspCleanup, SanWspCleanup],
         source: "003: \"For each WSPStartup call, a corresponding LPWSPCleanup call will also be issued.\" 002: \"for each NSPStartup call, a corresponding NSPCleanup call must also be issued.\" 004: \"For each WSPStartupEx call, the switch must issue a corresponding WSPCleanup call.\"",
         model_choice: Some(

@@ -3,8 +3,8 @@
 //!
 //! A process that advertises a provider becomes its host: an RPC thread there
 //! (`<provider>.rpc`) serves the requests of client processes one at a time and runs
-//! the provider's NSPv2 routines. Each client process gets one session, opened by
-//! NSPv2Startup at its first lookup; the host keeps the session argument in its session
+//! the provider's NSPv2 routines. Each client process has one session at a time, opened by
+//! NSPv2Startup at its first lookup (again after a final WSACleanup ended the last one); the host keeps the session argument in its session
 //! table and passes it to NSPv2Cleanup (the client's final WSACleanup) or to
 //! NSPv2ClientSessionRundown (the client ended without it, or the host withdrew the
 //! provider). Requests are served in the order they came: a session stays in the table

@@ -422,6 +422,71 @@ fn an_nspcleanup_with_no_startup_of_its_callers_is_flagged() {
     assert!(flagged(r#"Spi(provider: "dnsnsp", call: NSPCleanup(provider_id: Other))"#).is_empty());
 }
 
+/// The caller's half of seeds 003 and 004 for WSPCleanup: a direct WSPCleanup that
+/// matches no start-up of its own and counts down ws2_32's (or the switch's) is flagged
+/// at that call, under the provider's counting contract. With nothing started at all it
+/// is not: the provider's documented answer, WSANOTINITIALISED, is the rule there.
+#[test]
+fn a_direct_wspcleanup_that_ends_another_clients_start_up_is_flagged() {
+    let flagged = |steps: &str| {
+        let text = format!(
+            r#"Scenario(name: "w", about: "a",
+                providers: [Provider(name: "msafd", kind: Transport), Provider(name: "sandrv", kind: San)],
+                catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+                processes: [Process(name: "app", threads: [Thread(name: "main", steps: [{steps}])])])"#
+        );
+        let scenario = ws2sim::scenario::load_str("w.ron", &text).expect("valid");
+        let outcome = run(&scenario, &RunOptions::default()).expect("runs");
+        outcome
+            .verdict
+            .violations
+            .iter()
+            .map(|v| match &outcome.events[v.event].kind {
+                ws2sim::event::EventKind::Call { call, .. } => {
+                    format!("{} at {}", v.contract, call.name())
+                }
+                _ => format!("{} elsewhere", v.contract),
+            })
+            .collect::<Vec<_>>()
+    };
+    let clean = |p: &str| format!(r#"Spi(provider: "{p}", call: WSPCleanup)"#);
+    // Nothing started: WSANOTINITIALISED, and no one to blame.
+    assert!(flagged(&clean("msafd")).is_empty());
+    assert!(flagged(&clean("sandrv")).is_empty());
+    // Its own start-ups, matched one for one; a second clean-up with nothing left.
+    let start = r#"Spi(provider: "msafd", call: WSPStartup)"#;
+    assert!(
+        flagged(&format!(
+            "{start}, {start}, {}, {}",
+            clean("msafd"),
+            clean("msafd")
+        ))
+        .is_empty()
+    );
+    assert!(flagged(&format!("{start}, {}, {}", clean("msafd"), clean("msafd"))).is_empty());
+    // ws2_32's start-up (a socket's) is not the direct caller's to end.
+    assert_eq!(
+        flagged(&format!(
+            r#"Startup, Socket(name: "s", entry: 1001), {}, Cleanup"#,
+            clean("msafd")
+        )),
+        ["wsp.cleanup.refcount at WSPCleanup"]
+    );
+    // Nor the switch's start-up of a SAN provider; one of its own it may end.
+    let san_socket = r#"Startup, Socket(name: "s", entry: 1001, via: San("sandrv"))"#;
+    assert_eq!(
+        flagged(&format!("{san_socket}, {}, Cleanup", clean("sandrv"))),
+        ["san.cleanup.refcount at WSPCleanup"]
+    );
+    assert!(
+        flagged(&format!(
+            r#"{san_socket}, Spi(provider: "sandrv", call: WSPStartupEx), {}, Cleanup"#,
+            clean("sandrv")
+        ))
+        .is_empty()
+    );
+}
+
 /// The loader-lock deadlock of `lsp_cleans_lower_in_dllmain` in each of two processes is
 /// reported in each: thread ids are per process, and the two cycles were taken for one.
 #[test]

@@ -10,8 +10,9 @@
 //!
 //! No run is skipped. A `Spi` step that ends a session it never opened is flagged
 //! under the NSPv2 session contracts, and one that makes an NSPCleanup with no
-//! NSPStartup of its own under `nsp.cleanup.refcount`, as the client that broke the
-//! rule; that flag is expected (`common/props.rs`), every other check still applies
+//! NSPStartup of its own under `nsp.cleanup.refcount` (a WSPCleanup that counts down
+//! another client's start-up under `wsp.cleanup.refcount` or `san.cleanup.refcount`),
+//! as the client that broke the rule; that flag is expected (`common/props.rs`), every other check still applies
 //! to the run.
 //!
 //! Default cases (1,000 scenarios × 3 seeds, 10,000 damaged files, 64 through the binary)

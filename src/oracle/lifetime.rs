@@ -238,7 +238,7 @@ fn switch_balanced(facts: &Facts, report: &mut Report) {
                             open.insert((pid, base, san), 0);
                             report.violation(facts, index, || {
                                 format!(
-                                    "{}'s final WSPCleanup in {} returned with {} of its switch on {} not matched by WSPCleanup",
+                                    "{}'s final WSPCleanup in {} returned with {} of its switch on {} not matched by WSPCleanup: the switch inside the TCP provider must issue one WSPCleanup per WSPStartupEx (seed 004)",
                                     facts.provider(base),
                                     facts.process(pid),
                                     counted(n, "WSPStartupEx call"),

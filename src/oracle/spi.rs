@@ -234,3 +234,89 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
         }
     }
 }
+
+/// The caller's half of seed 003 (and of 004 for the switch): "The Windows Sockets 2 SPI
+/// client is required to perform a successful WSPStartup call before it can use Winsock
+/// service providers", one WSPCleanup per WSPStartup. A provider cannot tell its clients
+/// apart, so a direct SPI WSPCleanup (`Spi` steps) with no start-up of its own left to
+/// match counts down one another client (ws2_32, a layer, the switch) still needs, and
+/// is flagged as the caller's error under the provider's counting contract. With nothing
+/// started in the process the call is left alone: seed 003 documents the provider's
+/// answer to it, WSANOTINITIALISED (`wsp.cleanup.not_initialised`). ws2_32's, a layer's
+/// and the switch's own counts are `ws2.balanced` and `lsp.lower_balanced`.
+pub(super) fn direct_cleanup_started_first(facts: &Facts, kind: ProviderKind, report: &mut Report) {
+    // (process, provider) -> (start-ups of the process's direct SPI calls, of anyone)
+    // not counted down yet; a count is per process and per image of the DLL.
+    let mut open: crate::small::SmallMap<(Pid, ProviderIx), (u32, u32)> =
+        crate::small::SmallMap::new();
+    for (index, event) in facts.events.iter().enumerate() {
+        let pid = event.process;
+        match &event.kind {
+            EventKind::Return { id, ret: 0, .. } => {
+                let Some((_, call)) = facts.call_of(*id) else {
+                    continue;
+                };
+                let Some(provider) = started_provider(call) else {
+                    continue;
+                };
+                if facts.kind(provider) != kind {
+                    continue;
+                }
+                let counts = open.entry((pid, provider)).or_insert((0, 0));
+                counts.1 += 1;
+                if matches!(
+                    call,
+                    Call::WSPStartup {
+                        client: Client::Step,
+                        ..
+                    } | Call::WSPStartupEx {
+                        client: Client::Step,
+                        ..
+                    }
+                ) {
+                    counts.0 += 1;
+                }
+            }
+            EventKind::Call {
+                call: Call::WSPCleanup { provider, client },
+                ..
+            } if facts.kind(*provider) == kind => {
+                let counts = open.entry((pid, *provider)).or_insert((0, 0));
+                if *client != Client::Step {
+                    counts.1 = counts.1.saturating_sub(1);
+                    continue;
+                }
+                if counts.1 > 0 {
+                    report.exercised();
+                }
+                if counts.0 > 0 {
+                    counts.0 -= 1;
+                } else if counts.1 > 0 {
+                    let others = counts.1;
+                    report.violation(facts, index, || {
+                        let start = match kind {
+                            ProviderKind::San => "WSPStartupEx",
+                            _ => "WSPStartup",
+                        };
+                        format!(
+                            "{}!WSPCleanup from a direct SPI call in {} matches no successful {start} of that caller's: it counts down {} (ws2_32, a layer, the switch) made there and still {}; an SPI client must start the provider before it uses it, and each WSPCleanup matches one of its own {start} calls",
+                            facts.provider(*provider),
+                            facts.process(pid),
+                            match others {
+                                1 => format!("the {start} call another SPI client"),
+                                n => format!("one of the {n} {start} calls other SPI clients"),
+                            },
+                            if others == 1 { "needs" } else { "need" }
+                        )
+                    });
+                }
+                counts.1 = counts.1.saturating_sub(1);
+            }
+            EventKind::FreeLibrary { provider, count: 0 } => {
+                open.remove(&(pid, *provider));
+            }
+            EventKind::ProcessEnded { .. } => open.retain(|(p, _), _| *p != pid),
+            _ => {}
+        }
+    }
+}

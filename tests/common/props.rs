@@ -150,8 +150,10 @@ pub fn check_seed(scenario: &Scenario, seed: u64, tally: &mut Tally) -> Result<(
 /// session its process never opened, flagged under the NSPv2 session contracts (seed
 /// 000: "The NSPv2Startup function must be called successfully before calling the
 /// NSPv2Cleanup function"), or its NSPCleanup with no NSPStartup of its own left to
-/// match, flagged under `nsp.cleanup.refcount` (seed 002). The provider answers
-/// WSAEINVAL, or counts down another client's start-up, and is not blamed.
+/// match, flagged under `nsp.cleanup.refcount` (seed 002), or its WSPCleanup that
+/// counts down another client's start-up, flagged under `wsp.cleanup.refcount` or
+/// `san.cleanup.refcount` (seeds 003, 004). The provider answers WSAEINVAL, or counts
+/// down another client's start-up, and is not blamed.
 pub fn client_flagged(run: &Run, v: &ws2sim::oracle::Violation) -> bool {
     let step_call = |call: &Call| match call {
         Call::NSPv2Cleanup {
@@ -170,6 +172,10 @@ pub fn client_flagged(run: &Run, v: &ws2sim::oracle::Violation) -> bool {
             provider_id: ProviderId::Own,
             ..
         } => v.contract == "nsp.cleanup.refcount",
+        Call::WSPCleanup {
+            client: Client::Step,
+            ..
+        } => matches!(v.contract, "wsp.cleanup.refcount" | "san.cleanup.refcount"),
         _ => false,
     };
     match run.events.get(v.event).map(|e| &e.kind) {
@@ -179,12 +185,11 @@ pub fn client_flagged(run: &Run, v: &ws2sim::oracle::Violation) -> bool {
 }
 
 /// Whether a `Spi` step broke the SPI's rule for clients: one clean-up per start-up of
-/// its own. A WSPCleanup that worked with no start-up of that step's process to match
-/// took another client's count (ws2_32's, an LSP's): the provider cannot tell its
-/// clients apart, so it counts down (model choice), and what the other client meets
-/// afterwards is checked like any run. An NSPCleanup with no NSPStartup of its own, or
-/// an NSPv2Cleanup or rundown with no session of its own, breaks the rule when called,
-/// and the oracle flags the step ([`client_flagged`]).
+/// its own. A WSPCleanup, an NSPCleanup or an NSPv2Cleanup or rundown with no start-up
+/// (session) of its own left breaks the rule when called, and the oracle flags the step
+/// ([`client_flagged`]); a WSPCleanup only where it counts down another client's
+/// start-up, which the provider cannot tell from its own (model choice): what that
+/// client meets afterwards is checked like any run.
 pub fn spi_client_misbehaved(run: &Run) -> bool {
     // (process, provider, family) -> start-ups made by `Spi` steps and not yet ended.
     let mut starts: BTreeMap<(Pid, ProviderIx, u8), u32> = BTreeMap::new();
@@ -213,6 +218,12 @@ pub fn spi_client_misbehaved(run: &Run) -> bool {
                         client: Client::Step,
                         provider_id: ProviderId::Own,
                     } => Some((*provider, 1)),
+                    // So does a WSPCleanup, where it counts down another client's
+                    // start-up (the oracle's part of the rule).
+                    Call::WSPCleanup {
+                        provider,
+                        client: Client::Step,
+                    } => Some((*provider, 0)),
                     _ => None,
                 };
                 if let Some((provider, family)) = family {
@@ -241,10 +252,6 @@ pub fn spi_client_misbehaved(run: &Run) -> bool {
                 client: Client::Step,
                 ..
             }) => (*provider, 0, true),
-            Some(Call::WSPCleanup {
-                provider,
-                client: Client::Step,
-            }) => (*provider, 0, false),
             Some(Call::NSPStartup {
                 provider,
                 client: Client::Step,
