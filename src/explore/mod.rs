@@ -7,6 +7,7 @@
 //! - `shrink`: the failing schedule made small;
 //! - `report`: the report as data and text; `shard`: shard documents and `merge`;
 
+mod bounded;
 pub mod check;
 pub mod endings;
 pub mod progress;

@@ -34,10 +34,15 @@ pub struct Header {
     pub depth: Option<u32>,
     pub pct_steps: Option<u64>,
     /// `--provider-model` overrides.
+    #[serde(deserialize_with = "super::bounded::models")]
     pub models: Vec<(String, String)>,
     /// The model files the sweep's models come from (listed by the scenario or named by
     /// `--provider-model`) and the digest of each: shards of one sweep agree on them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "super::bounded::model_files"
+    )]
     pub model_files: Vec<ModelDigest>,
     pub check_determinism: bool,
 }

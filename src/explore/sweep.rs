@@ -89,13 +89,40 @@ impl Plan {
     /// A pool of `jobs` threads, four per core at most (more only wait their turn);
     /// parallel iterators run inside it, never in rayon's global pool (which would take
     /// every core even for `--jobs 1`).
-    fn pool(&self) -> rayon::ThreadPool {
+    fn pool(&self) -> Workers {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        rayon::ThreadPoolBuilder::new()
+        let built = rayon::ThreadPoolBuilder::new()
             .num_threads(self.jobs.clamp(1, 4 * cores))
             .thread_name(|index| format!("ws2sim-explore-{index}"))
-            .build()
-            .expect("a thread pool can be built")
+            .build();
+        match built {
+            Ok(pool) => Workers(Some(pool)),
+            Err(_) => {
+                // No thread could be started (a limit on processes, or on memory): the
+                // sweep runs on this thread alone, which the report does not depend on.
+                // Made a one-thread global pool whose only worker is this thread, the
+                // parallel iterators then start no thread either. (An error means it is
+                // one already.)
+                let _ = rayon::ThreadPoolBuilder::new()
+                    .num_threads(1)
+                    .use_current_thread()
+                    .build_global();
+                Workers(None)
+            }
+        }
+    }
+}
+
+/// Where a sweep's parallel iterators run: a pool of their own, or, when no thread
+/// could be started, the calling thread.
+struct Workers(Option<rayon::ThreadPool>);
+
+impl Workers {
+    fn install<R: Send>(&self, work: impl FnOnce() -> R + Send) -> R {
+        match &self.0 {
+            Some(pool) => pool.install(work),
+            None => work(),
+        }
     }
 }
 

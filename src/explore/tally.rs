@@ -37,12 +37,14 @@ pub struct Tally {
     pub failing: u64,
     /// Hashes of the distinct end states: all of them, or the [`END_STATES_MAX`]
     /// smallest (whatever the order runs and parts came in).
+    #[serde(deserialize_with = "super::bounded::end_state_set")]
     pub end_states: BTreeSet<u64>,
     /// More distinct end states were met than [`END_STATES_MAX`]: `end_states` holds
     /// the smallest.
     #[serde(default, skip_serializing_if = "is_false")]
     pub end_states_capped: bool,
     /// Each violated contract and the first run that violated it.
+    #[serde(deserialize_with = "super::bounded::contracts")]
     pub contracts: BTreeMap<String, u64>,
     /// The first failing run.
     pub first_failure: Option<u64>,
@@ -52,6 +54,7 @@ pub struct Tally {
     pub endings: Endings,
     /// The first run that showed each violated contract and each ending other than
     /// completed, with its decisions (sorted by what it shows, one each).
+    #[serde(deserialize_with = "super::bounded::witnesses")]
     pub witnesses: Vec<Witness>,
 }
 
@@ -233,12 +236,14 @@ pub struct UnitLog {
     pub complete: bool,
     /// Each distinct end state and the first index (within the unit) that reached it:
     /// all of them, or the [`END_STATES_MAX`] smallest.
+    #[serde(deserialize_with = "super::bounded::end_state_map")]
     pub end_states: BTreeMap<u64, u64>,
     /// More distinct end states were met than [`END_STATES_MAX`].
     #[serde(default, skip_serializing_if = "is_false")]
     pub end_states_capped: bool,
     /// Failing indices within the unit, as `(start, length)` ranges.
     pub failing: Vec<(u64, u64)>,
+    #[serde(deserialize_with = "super::bounded::contracts")]
     pub contracts: BTreeMap<String, u64>,
     /// The first failing index within the unit (its decisions are a witness's).
     pub first_failure: Option<u64>,
@@ -246,6 +251,7 @@ pub struct UnitLog {
     pub endings: UnitEndings,
     /// The first index in the unit that showed each contract and each ending other than
     /// completed (as `run`), with its decisions.
+    #[serde(deserialize_with = "super::bounded::witnesses")]
     pub witnesses: Vec<Witness>,
 }
 

@@ -18,17 +18,27 @@ fn id(text: &str) -> String {
         .collect()
 }
 
-/// Participant ids, one per name: two names that [`id`] writes alike (`a-b`, `a_b`)
+/// Who a participant is: a thread (by its label), or a DLL in a process (`None`:
+/// ws2_32). Keyed by what it is, not by its name: process `p_q` with provider `r` and
+/// process `p` with provider `q_r` are two lifelines.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Who {
+    Thread(String),
+    Dll(Pid, Option<ProviderIx>),
+}
+
+/// Participant ids, one per participant: two that [`id`] writes alike (`a-b`, `a_b`)
 /// get `_2`, `_3` after the first, in the order they first appear.
 #[derive(Default)]
 struct Ids {
-    given: BTreeMap<String, String>,
+    given: BTreeMap<Who, String>,
     used: BTreeSet<String>,
 }
 
 impl Ids {
-    fn of(&mut self, name: &str) -> String {
-        if let Some(known) = self.given.get(name) {
+    /// The id of `who`, made from `name` the first time.
+    fn of(&mut self, who: Who, name: &str) -> String {
+        if let Some(known) = self.given.get(&who) {
             return known.clone();
         }
         let base = id(name);
@@ -39,7 +49,7 @@ impl Ids {
             candidate = format!("{base}_{n}");
         }
         self.used.insert(candidate.clone());
-        self.given.insert(name.to_string(), candidate.clone());
+        self.given.insert(who, candidate.clone());
         candidate
     }
 }
@@ -77,7 +87,7 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
     let pairs = (!run.verdict.violations.is_empty()).then(|| super::text::Pairs::new(&run.events));
     let mut ids = Ids::default();
     for (index, event) in run.events.iter().enumerate() {
-        let thread = ids.of(&labels.who(event));
+        let thread = ids.of(Who::Thread(labels.who(event)), &labels.who(event));
         add(thread.clone(), labels.who(event), &mut participants);
         let process = &run.names.processes[event.process as usize];
         let stack = stacks.entry((event.process, event.thread)).or_default();
@@ -88,12 +98,15 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
                     Some(provider) => {
                         let name = labels.provider(provider);
                         (
-                            ids.of(&format!("{process}_{name}")),
+                            ids.of(
+                                Who::Dll(event.process, Some(provider)),
+                                &format!("{process}_{name}"),
+                            ),
                             format!("{process}: {name}.dll"),
                         )
                     }
                     None => (
-                        ids.of(&format!("{process}_ws2_32")),
+                        ids.of(Who::Dll(event.process, None), &format!("{process}_ws2_32")),
                         format!("{process}: ws2_32.dll"),
                     ),
                 };
@@ -168,7 +181,7 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Ids, clean};
+    use super::{Ids, Who, clean};
 
     /// A name that holds markup shows as written: no line break, tag or entity.
     #[test]
@@ -182,9 +195,22 @@ mod tests {
     #[test]
     fn names_written_alike_get_ids_of_their_own() {
         let mut ids = Ids::default();
-        assert_eq!(ids.of("app-1/main"), "app_1_main");
-        assert_eq!(ids.of("app_1/main"), "app_1_main_2");
-        assert_eq!(ids.of("app 1/main"), "app_1_main_3");
-        assert_eq!(ids.of("app-1/main"), "app_1_main");
+        let mut thread = |name: &str| ids.of(Who::Thread(name.to_string()), name);
+        assert_eq!(thread("app-1/main"), "app_1_main");
+        assert_eq!(thread("app_1/main"), "app_1_main_2");
+        assert_eq!(thread("app 1/main"), "app_1_main_3");
+        assert_eq!(thread("app-1/main"), "app_1_main");
+    }
+
+    /// Process `p` with provider `q_r` and process `p_q` with provider `r` name their
+    /// DLLs alike, and are two lifelines all the same.
+    #[test]
+    fn dlls_named_alike_in_two_processes_are_two_lifelines() {
+        let mut ids = Ids::default();
+        assert_eq!(ids.of(Who::Dll(0, Some(1)), "p_q_r"), "p_q_r");
+        assert_eq!(ids.of(Who::Dll(1, Some(0)), "p_q_r"), "p_q_r_2");
+        assert_eq!(ids.of(Who::Dll(0, Some(1)), "p_q_r"), "p_q_r");
+        assert_eq!(ids.of(Who::Dll(2, None), "p_ws2_32"), "p_ws2_32");
+        assert_eq!(ids.of(Who::Dll(3, Some(0)), "p_ws2_32"), "p_ws2_32_2");
     }
 }

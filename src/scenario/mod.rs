@@ -140,22 +140,71 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, Limited> {
     Ok(bytes)
 }
 
-/// Opens `path` to read, and says whether it is a FIFO. A FIFO is opened without
-/// waiting for a writer (the open would wait forever for one that never comes): with
-/// none, reading it ends at once.
+/// Opens `path` to read, and says whether it is a FIFO. Every file is opened without
+/// waiting: a FIFO's open would wait forever for a writer that never comes (with none,
+/// reading it ends at once), and a terminal or a device that has nothing to give is an
+/// error, not a wait. A file of the kernel's (procfs, sysfs and their like) is refused
+/// before it is opened: reading one may never end (`/proc/kmsg`) or take what it reads
+/// from others, and none is a scenario, a model or a shard.
 fn open_without_waiting(path: &Path) -> std::io::Result<(std::fs::File, bool)> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-        if std::fs::metadata(path).is_ok_and(|meta| meta.file_type().is_fifo()) {
-            let file = std::fs::File::options()
-                .read(true)
-                .custom_flags(libc::O_NONBLOCK)
-                .open(path)?;
-            return Ok((file, true));
+        let fifo = std::fs::metadata(path).is_ok_and(|meta| meta.file_type().is_fifo());
+        if !fifo && kernel_file(path) {
+            return Err(std::io::Error::other(
+                "a file of the kernel's (under /proc, /sys or the like): ws2sim reads no such file",
+            ));
+        }
+        let file = std::fs::File::options()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)?;
+        Ok((file, fifo))
+    }
+    #[cfg(not(unix))]
+    Ok((std::fs::File::open(path)?, false))
+}
+
+/// Whether `path` lies on one of Linux's pseudo file systems, whose files the kernel
+/// makes up as they are read.
+#[cfg(unix)]
+fn kernel_file(path: &Path) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        const KERNEL_FILE_SYSTEMS: [u32; 11] = [
+            0x9fa0,      // procfs
+            0x6265_6572, // sysfs
+            0x6462_6720, // debugfs
+            0x7472_6163, // tracefs
+            0x7365_6373, // securityfs
+            0x6265_6570, // configfs
+            0xde5e_81e4, // efivarfs
+            0x6165_676c, // pstore
+            0xcafe_4a11, // bpf
+            0x0027_e0eb, // cgroup
+            0x6367_7270, // cgroup2
+        ];
+        let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+            return false;
+        };
+        let mut stat = std::mem::MaybeUninit::<libc::statfs>::uninit();
+        // SAFETY: `c_path` is a NUL-terminated path and `stat` is room for the answer,
+        // read only once statfs said it wrote it.
+        let known = unsafe { libc::statfs(c_path.as_ptr(), stat.as_mut_ptr()) } == 0;
+        known && {
+            // SAFETY: statfs returned 0, so it filled `stat`.
+            // The magic numbers are 32 bits wide, whatever the width of the field.
+            let kind = unsafe { stat.assume_init() }.f_type as u32;
+            KERNEL_FILE_SYSTEMS.contains(&kind)
         }
     }
-    Ok((std::fs::File::open(path)?, false))
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = path;
+        false
+    }
 }
 
 /// How long a FIFO with no writer is given for one to open it (`ws2sim run f & cat s
@@ -176,6 +225,11 @@ impl Read for WaitingReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         loop {
             match self.file.read(buf) {
+                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock && !self.fifo => {
+                    return Err(std::io::Error::other(
+                        "reading it would wait for input (a terminal or a device): ws2sim reads only what is there",
+                    ));
+                }
                 Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
                     std::thread::sleep(std::time::Duration::from_millis(2));
                 }

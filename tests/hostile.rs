@@ -1,0 +1,223 @@
+//! Hostile input the fourth probe found (session 23): files of the kernel's that never
+//! end or take what they read, a machine that will not start a thread, and names that
+//! draw two lifelines as one. Each gets a clear refusal (exit 2) or the same report as
+//! anywhere else, never a hang, a panic or a wrong picture.
+
+mod common;
+
+use common::{Scratch, ws2sim};
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// An error report as one line (the report wraps a long message).
+fn one_line(bytes: &[u8]) -> String {
+    text(bytes).replace("\n  \u{2502} ", " ")
+}
+
+/// A scenario with one transport provider, listing `models`.
+fn scenario_with_models(models: &str) -> String {
+    format!(
+        "Scenario(name: \"k\", about: \"a model file of the kernel's\", models: [{models}],\n\
+         providers: [Provider(name: \"msafd\", kind: Transport)],\n\
+         catalog: [Transport(id: 1001, provider: \"msafd\", protocol: Tcp)],\n\
+         processes: [Process(name: \"app\", threads: [Thread(name: \"t\", steps: [Startup, Cleanup])])])\n"
+    )
+}
+
+/// `/proc/kmsg` is a regular file of size 0 whose read waits for the kernel's next
+/// message (and takes it from the log); `/proc/version` reads fine but is no input
+/// either. Neither is opened, wherever it is named: the command line, a scenario's
+/// `models`, a `--provider-model` file.
+#[cfg(target_os = "linux")]
+#[test]
+fn files_of_the_kernels_are_refused_before_they_are_read() {
+    let dir = Scratch::new("kernel-files");
+    let kernel = "a file of the kernel's";
+    for file in ["/proc/kmsg", "/proc/version", "/sys/kernel/uevent_seqnum"] {
+        for args in [
+            vec!["run", file],
+            vec!["check", file],
+            vec![
+                "run",
+                "scenarios/teach/racy-refcount.ron",
+                "--provider-model",
+                &format!("msafd={file}"),
+            ],
+        ] {
+            let out = ws2sim(&args);
+            assert_eq!(out.status.code(), Some(2), "{args:?}");
+            assert!(
+                text(&out.stderr).contains(kernel),
+                "{args:?}: {}",
+                text(&out.stderr)
+            );
+        }
+        let listed = dir.file("s.ron", scenario_with_models(&format!("\"{file}\"")));
+        let out = ws2sim(&["check", &listed]);
+        assert_eq!(out.status.code(), Some(2), "{file} in models");
+        assert!(
+            one_line(&out.stderr).contains(kernel),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    // What a shell hands over stays readable: a pipe, and standard input by its path.
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "cat scenarios/teach/racy-refcount.ron | {} check /dev/stdin",
+            env!("CARGO_BIN_EXE_ws2sim")
+        ))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("sh runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+/// Where no thread can be started (here: a user allowed one process, as a container
+/// may be), `explore` runs its sweep on its own thread and prints the report
+/// it prints anywhere, whatever `--jobs` asks. Needs root (to become another user) and
+/// `setpriv` and `bash`; elsewhere it says so and checks nothing.
+#[cfg(target_os = "linux")]
+#[test]
+fn explore_sweeps_on_its_own_thread_where_none_can_be_started() {
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| text(&out.stdout).trim() == "0");
+    let found = |tool: &str| {
+        std::process::Command::new(tool)
+            .arg("--help")
+            .output()
+            .is_ok_and(|out| out.status.success())
+    };
+    if !root || !found("setpriv") || !found("bash") {
+        eprintln!("skipped: needs root, setpriv and bash to run as a user with a process limit");
+        return;
+    }
+    let binary = env!("CARGO_BIN_EXE_ws2sim");
+    let lesson = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/teach/racy-refcount.ron"
+    );
+    for strategy in ["random", "exhaustive"] {
+        let sweep = format!("explore {lesson} --runs 300 --strategy {strategy}");
+        let free = ws2sim(&sweep.split(' ').chain(["--jobs", "2"]).collect::<Vec<_>>());
+        assert_eq!(free.status.code(), Some(1), "{}", text(&free.stderr));
+        for jobs in ["1", "4"] {
+            let limited = std::process::Command::new("setpriv")
+                .args([
+                    "--reuid=65534",
+                    "--regid=65534",
+                    "--clear-groups",
+                    "bash",
+                    "-c",
+                ])
+                .arg(format!(
+                    "ulimit -u 1 && exec {binary} {sweep} --jobs {jobs}"
+                ))
+                .env("NO_COLOR", "1")
+                .current_dir("/")
+                .output()
+                .expect("setpriv runs");
+            assert_eq!(
+                limited.status.code(),
+                Some(1),
+                "{strategy} --jobs {jobs}: {}",
+                text(&limited.stderr)
+            );
+            assert_eq!(
+                text(&limited.stdout),
+                text(&free.stdout),
+                "{strategy} --jobs {jobs}"
+            );
+        }
+    }
+}
+
+/// Process `p` with provider `q_r` and process `p_q` with provider `r` name their DLLs
+/// alike; the diagram still draws each call to its own DLL's lifeline.
+#[test]
+fn mermaid_draws_dlls_named_alike_on_lifelines_of_their_own() {
+    let dir = Scratch::new("mermaid-alike");
+    let scenario = dir.file(
+        "m.ron",
+        "Scenario(name: \"m\", about: \"two DLLs named alike\",\n\
+         providers: [Provider(name: \"q_r\", kind: Transport), Provider(name: \"r\", kind: Transport)],\n\
+         catalog: [Transport(id: 1, provider: \"q_r\", protocol: Tcp), Transport(id: 2, provider: \"r\", protocol: Udp)],\n\
+         processes: [\n\
+           Process(name: \"p\", threads: [Thread(name: \"t\", steps: [Startup, Socket(name: \"s\", entry: 1), Cleanup])]),\n\
+           Process(name: \"p_q\", threads: [Thread(name: \"t\", steps: [Sleep(5), Startup, Socket(name: \"s\", entry: 2), Cleanup])]),\n\
+         ])\n",
+    );
+    let out = ws2sim(&["run", &scenario, "--format", "mermaid"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let diagram = text(&out.stdout);
+    let participant = |label: &str| {
+        diagram
+            .lines()
+            .find_map(|line| {
+                let rest = line.trim().strip_prefix("participant ")?;
+                let (id, shown) = rest.split_once(" as ")?;
+                (shown == label).then(|| id.to_string())
+            })
+            .unwrap_or_else(|| panic!("no participant {label}:\n{diagram}"))
+    };
+    let (mine, theirs) = (participant("p: q_r.dll"), participant("p_q: r.dll"));
+    assert_ne!(mine, theirs, "{diagram}");
+    // Each process's start-up goes to its own DLL.
+    assert!(
+        diagram.contains(&format!("->>{mine}: q_r!WSPStartup")),
+        "{diagram}"
+    );
+    assert!(
+        diagram.contains(&format!("->>{theirs}: r!WSPStartup")),
+        "{diagram}"
+    );
+}
+
+/// A shard document whose lists are longer than any sweep writes (here two thousand
+/// provider models, or a hundred violated contracts) is refused as it is read,
+/// before its strings are all built: a forged one of a few hundred megabytes took
+/// gigabytes, then aborted.
+#[test]
+fn shard_documents_with_lists_longer_than_a_sweep_writes_are_refused() {
+    let dir = Scratch::new("long-lists");
+    let out = ws2sim(&[
+        "explore",
+        "scenarios/teach/racy-refcount.ron",
+        "--runs",
+        "50",
+        "--shard",
+        "1/2",
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a shard document");
+    let edits: [(&str, fn(&mut serde_json::Value)); 2] = [
+        ("provider models", |doc| {
+            let pair = serde_json::json!(["msafd", "conforming"]);
+            doc["header"]["models"] = serde_json::Value::Array(vec![pair; 2000]);
+        }),
+        ("contracts", |doc| {
+            let many: serde_json::Map<String, serde_json::Value> = (0..100)
+                .map(|i| (format!("c{i}"), serde_json::json!(1)))
+                .collect();
+            doc["tally"]["contracts"] = serde_json::Value::Object(many);
+        }),
+    ];
+    for (what, edit) in edits {
+        let mut forged = doc.clone();
+        edit(&mut forged);
+        let path = dir.file("forged.json", forged.to_string());
+        let out = ws2sim(&["merge", &path, &path]);
+        assert_eq!(out.status.code(), Some(2), "{what}");
+        let said = one_line(&out.stderr);
+        assert!(
+            said.contains(&format!("{what}: no sweep writes that many")),
+            "{what}: {said}"
+        );
+    }
+}
