@@ -140,6 +140,9 @@ pub struct Held {
     /// Counted in its pair's tables: acquired, not released, and its process not ended
     /// since (an ended process's counts are forgotten).
     counted: bool,
+    /// The pair's [`PairCounts::unloads`] when it was acquired: once the DLL is unloaded
+    /// it no longer counts in the pair (a copy loaded later counts its own).
+    unloads: u32,
 }
 
 /// What the reading keeps per (process, provider).
@@ -154,6 +157,9 @@ struct PairCounts {
     unloaded_once: bool,
     /// The number of the DLL's current image: how many times it was brought in.
     image: u32,
+    /// How many times the DLL's load count fell to 0: what was acquired before the
+    /// last of those no longer counts (compared, not walked, at each unload).
+    unloads: u32,
 }
 
 impl PairCounts {
@@ -163,6 +169,7 @@ impl PairCounts {
         *self = PairCounts {
             unloaded_once: self.unloaded_once,
             image: self.image,
+            unloads: self.unloads,
             ..PairCounts::default()
         };
     }
@@ -279,6 +286,7 @@ impl<'w> Facts<'w> {
                     provider: *provider,
                     what: *what,
                     counted: true,
+                    unloads: pairs.at(process, *provider).unloads,
                 };
                 // Ids come in order, so the table usually grows by this one.
                 let slot = *resource as usize;
@@ -314,9 +322,10 @@ impl<'w> Facts<'w> {
                 }
                 let held = self.held.get_mut(*resource as usize).and_then(Option::take);
                 if let Some(held) = held.filter(|held| held.counted) {
-                    pairs
-                        .at(held.process, held.provider)
-                        .count(held.what, false);
+                    let pair = pairs.at(held.process, held.provider);
+                    if held.unloads == pair.unloads {
+                        pair.count(held.what, false);
+                    }
                 }
                 None
             }
@@ -338,7 +347,7 @@ impl<'w> Facts<'w> {
                     pair.outstanding = 0;
                     pair.instance_held = 0;
                     pair.workers_running = 0;
-                    self.uncount(process, *provider);
+                    pair.unloads += 1;
                 }
                 None
             }
@@ -471,22 +480,6 @@ impl<'w> Facts<'w> {
                 }
             }
             _ => {}
-        }
-    }
-
-    /// Stops counting in its pair what `process` holds of `provider` (its DLL was
-    /// unloaded): a later release must not take from a later copy's counts.
-    fn uncount(&mut self, process: Pid, provider: ProviderIx) {
-        let own = self
-            .held_by
-            .get(process as usize)
-            .map_or(&[][..], Vec::as_slice);
-        for &id in own {
-            if let Some(Some(held)) = self.held.get_mut(id as usize)
-                && held.provider == provider
-            {
-                held.counted = false;
-            }
         }
     }
 

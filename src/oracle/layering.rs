@@ -6,6 +6,8 @@ use petgraph::graphmap::DiGraphMap;
 
 use super::{Facts, Report, Triggers};
 use crate::event::*;
+use std::collections::BTreeMap;
+
 use crate::small::{SmallMap, SmallSet};
 use crate::trace::RunEnd;
 use crate::wsa::NO_ERROR;
@@ -29,23 +31,49 @@ pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
             _ => None,
         })
         .collect();
-    let cut_short = cut_short(facts);
+    // Where each layer may call WSPCleanup below: inside its final clean-ups, its
+    // failed start-ups and its calls cut short, found by halving (issue 21: a walk of
+    // them all per call grew with the square of the run).
+    let mut windows: BTreeMap<(Pid, ProviderIx), Windows> = BTreeMap::new();
+    let spans = finals
+        .iter()
+        .map(|f| (f.process, f.provider, f.call, f.ret))
+        .chain(failed_startups)
+        .chain(cut_short(facts));
+    for (pid, upper, from, to) in spans {
+        windows
+            .entry((pid, upper))
+            .or_default()
+            .spans
+            .push((from, to));
+    }
+    for layer in windows.values_mut() {
+        layer.sort();
+    }
     let window = |pid: Pid, upper: ProviderIx, index: usize| {
-        let inside = |(p, u, from, to): (Pid, ProviderIx, usize, usize)| {
-            p == pid && u == upper && from < index && index < to
-        };
-        finals
-            .iter()
-            .any(|f| inside((f.process, f.provider, f.call, f.ret)))
-            || failed_startups.iter().any(|w| inside(*w))
-            || cut_short.iter().any(|w| inside(*w))
+        windows
+            .get(&(pid, upper))
+            .is_some_and(|layer| layer.inside(index))
     };
-    let final_returns: SmallMap<usize, (Pid, ProviderIx)> = finals
+    let final_returns: BTreeMap<usize, (Pid, ProviderIx)> = finals
         .iter()
         .map(|f| (f.ret, (f.process, f.provider)))
         .collect();
     // (process, upper layer, lower layer) → WSPStartup calls not yet matched.
-    let mut open: SmallMap<(Pid, ProviderIx, ProviderIx), u32> = SmallMap::new();
+    let mut open: BTreeMap<(Pid, ProviderIx, ProviderIx), u32> = BTreeMap::new();
+    // Forgets the entries of `pid` (and of `upper` only, if given).
+    let forget = |open: &mut BTreeMap<(Pid, ProviderIx, ProviderIx), u32>,
+                  pid: Pid,
+                  upper: Option<ProviderIx>| {
+        let (low, high) = match upper {
+            Some(upper) => ((pid, upper, 0), (pid, upper, ProviderIx::MAX)),
+            None => ((pid, 0, 0), (pid, ProviderIx::MAX, ProviderIx::MAX)),
+        };
+        let keys: Vec<_> = open.range(low..=high).map(|(key, _)| *key).collect();
+        for key in keys {
+            open.remove(&key);
+        }
+    };
     for (index, event) in facts.events.iter().enumerate() {
         match &event.kind {
             EventKind::Call {
@@ -96,10 +124,8 @@ pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 let Some(&(pid, upper)) = final_returns.get(&index) else {
                     continue;
                 };
-                for ((_, _, lower), count) in open
-                    .iter()
-                    .filter(|((p, u, _), count)| (*p, *u) == (pid, upper) && **count > 0)
-                {
+                let layer = open.range((pid, upper, 0)..=(pid, upper, ProviderIx::MAX));
+                for ((_, _, lower), count) in layer.filter(|(_, count)| **count > 0) {
                     report.violation(
                         facts,
                         index,
@@ -111,14 +137,44 @@ pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     );
                 }
             }
-            EventKind::ProcessEnded { .. } => open.retain(|(pid, _, _), _| *pid != event.process),
+            EventKind::ProcessEnded { .. } => forget(&mut open, event.process, None),
             // An unloaded layer's start-ups below went with it: a copy loaded later
             // answers for its own (its unloader is flagged by `ws2.balanced`).
             EventKind::FreeLibrary { provider, count: 0 } => {
-                open.retain(|&(pid, upper, _), _| (pid, upper) != (event.process, *provider))
+                forget(&mut open, event.process, Some(*provider))
             }
             _ => {}
         }
+    }
+}
+
+/// The spans (call, end) of one layer in one process inside which it may clean the
+/// layer below up, sorted by their start, with the furthest end reached so far.
+#[derive(Default)]
+struct Windows {
+    spans: Vec<(usize, usize)>,
+    reach: Vec<usize>,
+}
+
+impl Windows {
+    fn sort(&mut self) {
+        self.spans.sort_unstable();
+        let mut furthest = 0;
+        self.reach = self
+            .spans
+            .iter()
+            .map(|&(_, to)| {
+                furthest = furthest.max(to);
+                furthest
+            })
+            .collect();
+    }
+
+    /// Whether `index` lies strictly inside one of the spans: of those that start
+    /// before it, one ends after it.
+    fn inside(&self, index: usize) -> bool {
+        let before = self.spans.partition_point(|&(from, _)| from < index);
+        before > 0 && self.reach[before - 1] > index
     }
 }
 

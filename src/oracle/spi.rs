@@ -179,9 +179,10 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
         return;
     }
     // The first final clean-up's return of each (process, provider): one lookup per
-    // start-up, not a walk of every final clean-up (issue 21).
-    let mut first_final: crate::small::SmallMap<(Pid, ProviderIx), usize> =
-        crate::small::SmallMap::new();
+    // start-up, not a walk of every final clean-up (issue 21), in a map that grows
+    // with the pairs without shifting them.
+    let mut first_final: std::collections::BTreeMap<(Pid, ProviderIx), usize> =
+        std::collections::BTreeMap::new();
     for f in finals.iter() {
         let ret = first_final.entry((f.process, f.provider)).or_insert(f.ret);
         *ret = (*ret).min(f.ret);
@@ -247,8 +248,10 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
 pub(super) fn direct_cleanup_started_first(facts: &Facts, kind: ProviderKind, report: &mut Report) {
     // (process, provider) -> (start-ups of the process's direct SPI calls, of anyone)
     // not counted down yet; a count is per process and per image of the DLL.
-    let mut open: crate::small::SmallMap<(Pid, ProviderIx), (u32, u32)> =
-        crate::small::SmallMap::new();
+    // A map that grows with the run's pairs: a sorted array would shift them at each
+    // new one.
+    let mut open: std::collections::BTreeMap<(Pid, ProviderIx), (u32, u32)> =
+        std::collections::BTreeMap::new();
     for (index, event) in facts.events.iter().enumerate() {
         let pid = event.process;
         match &event.kind {
