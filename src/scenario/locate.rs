@@ -70,101 +70,117 @@ enum Tok {
     Other,
 }
 
-/// Splits `text` into tokens with byte spans; comments and whitespace are dropped.
-fn tokenize(text: &str) -> Vec<(Tok, Range<usize>)> {
-    let bytes = text.as_bytes();
-    let mut toks = Vec::new();
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let start = i;
-        let at = |k: usize| bytes.get(k).copied().unwrap_or(0);
-        let tok = match b {
-            b' ' | b'\t' | b'\n' | b'\r' => {
-                i += 1;
-                continue;
-            }
-            b'/' if at(i + 1) == b'/' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
+/// Values nested deeper than this are left out of the index (ron refuses a document
+/// nested past 128 levels anyway): a file of four million `(` made as many nodes.
+const MAX_DEPTH: usize = 256;
+
+/// Splits `text` into tokens with byte spans, one at a time (a file of small tokens
+/// was held whole as a list three times its size); comments and whitespace are dropped.
+struct Tokens<'t> {
+    text: &'t str,
+    i: usize,
+}
+
+impl Iterator for Tokens<'_> {
+    type Item = (Tok, Range<usize>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let text = self.text;
+        let bytes = text.as_bytes();
+        let mut i = self.i;
+        while let Some(&b) = bytes.get(i) {
+            let start = i;
+            let at = |k: usize| bytes.get(k).copied().unwrap_or(0);
+            let tok = match b {
+                b' ' | b'\t' | b'\n' | b'\r' => {
                     i += 1;
+                    continue;
                 }
-                continue;
-            }
-            b'/' if at(i + 1) == b'*' => {
-                i = skip_block_comment(bytes, i);
-                continue;
-            }
-            b'"' => {
-                i = skip_quoted(bytes, i + 1, b'"');
-                Tok::Literal
-            }
-            b'\'' => {
-                i = skip_quoted(bytes, i + 1, b'\'');
-                Tok::Literal
-            }
-            b'r' | b'b' if raw_or_byte_literal(bytes, i).is_some() => {
-                i = raw_or_byte_literal(bytes, i).unwrap_or(i + 1);
-                Tok::Literal
-            }
-            b'(' | b'[' | b'{' => {
-                i += 1;
-                Tok::Open(b)
-            }
-            b')' | b']' | b'}' => {
-                i += 1;
-                Tok::Close(b)
-            }
-            b',' => {
-                i += 1;
-                Tok::Comma
-            }
-            b':' => {
-                i += 1;
-                Tok::Colon
-            }
-            b'#' => {
-                i += 1;
-                Tok::Hash
-            }
-            b'0'..=b'9' | b'-' | b'+' | b'.' => {
-                i += 1;
-                while let Some(&c) = bytes.get(i) {
-                    let exponent_sign = (c == b'-' || c == b'+')
-                        && matches!(bytes.get(i - 1), Some(b'e' | b'E'))
-                        && !text.get(start..i).is_some_and(|n| n.starts_with("0x"));
-                    if c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || exponent_sign {
+                b'/' if at(i + 1) == b'/' => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
                         i += 1;
-                    } else {
-                        break;
                     }
+                    continue;
                 }
-                Tok::Literal
-            }
-            c if c == b'_' || c.is_ascii_alphabetic() || c >= 0x80 => {
-                // Raw identifiers (`r#name`) come here too: `r` then `#`.
-                if c == b'r' && at(i + 1) == b'#' {
-                    i += 2;
+                b'/' if at(i + 1) == b'*' => {
+                    i = skip_block_comment(bytes, i);
+                    continue;
                 }
-                while let Some(&c) = bytes.get(i) {
-                    if c == b'_' || c.is_ascii_alphanumeric() || c >= 0x80 {
-                        i += 1;
-                    } else {
-                        break;
+                b'"' => {
+                    i = skip_quoted(bytes, i + 1, b'"');
+                    Tok::Literal
+                }
+                b'\'' => {
+                    i = skip_quoted(bytes, i + 1, b'\'');
+                    Tok::Literal
+                }
+                b'r' | b'b' if raw_or_byte_literal(bytes, i).is_some() => {
+                    i = raw_or_byte_literal(bytes, i).unwrap_or(i + 1);
+                    Tok::Literal
+                }
+                b'(' | b'[' | b'{' => {
+                    i += 1;
+                    Tok::Open(b)
+                }
+                b')' | b']' | b'}' => {
+                    i += 1;
+                    Tok::Close(b)
+                }
+                b',' => {
+                    i += 1;
+                    Tok::Comma
+                }
+                b':' => {
+                    i += 1;
+                    Tok::Colon
+                }
+                b'#' => {
+                    i += 1;
+                    Tok::Hash
+                }
+                b'0'..=b'9' | b'-' | b'+' | b'.' => {
+                    i += 1;
+                    while let Some(&c) = bytes.get(i) {
+                        let exponent_sign = (c == b'-' || c == b'+')
+                            && matches!(bytes.get(i - 1), Some(b'e' | b'E'))
+                            && !text.get(start..i).is_some_and(|n| n.starts_with("0x"));
+                        if c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || exponent_sign {
+                            i += 1;
+                        } else {
+                            break;
+                        }
                     }
+                    Tok::Literal
                 }
-                Tok::Ident
-            }
-            _ => {
-                // Step over one whole char so spans stay on char boundaries.
-                i += text
-                    .get(i..)
-                    .and_then(|r| r.chars().next())
-                    .map_or(1, char::len_utf8);
-                Tok::Other
-            }
-        };
-        toks.push((tok, start..i.min(bytes.len())));
+                c if c == b'_' || c.is_ascii_alphabetic() || c >= 0x80 => {
+                    // Raw identifiers (`r#name`) come here too: `r` then `#`.
+                    if c == b'r' && at(i + 1) == b'#' {
+                        i += 2;
+                    }
+                    while let Some(&c) = bytes.get(i) {
+                        if c == b'_' || c.is_ascii_alphanumeric() || c >= 0x80 {
+                            i += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    Tok::Ident
+                }
+                _ => {
+                    // Step over one whole char so spans stay on char boundaries.
+                    i += text
+                        .get(i..)
+                        .and_then(|r| r.chars().next())
+                        .map_or(1, char::len_utf8);
+                    Tok::Other
+                }
+            };
+            self.i = i;
+            return Some((tok, start..i.min(bytes.len())));
+        }
+        self.i = i;
+        None
     }
-    toks
 }
 
 /// `bytes[i..]` starts with `/*`; returns the index after the matching `*/` (comments
@@ -245,7 +261,7 @@ fn raw_or_byte_literal(bytes: &[u8], mut i: usize) -> Option<usize> {
 impl<'t> Index<'t> {
     /// Indexes `text`. Never fails; see the module comment.
     pub fn new(text: &'t str) -> Self {
-        let toks = tokenize(text);
+        let mut toks = Tokens { text, i: 0 }.peekable();
         let mut nodes = vec![Node {
             shape: Shape::Parens,
             span: 0..text.len(),
@@ -258,21 +274,28 @@ impl<'t> Index<'t> {
         let mut stack: Vec<(usize, u8)> = vec![(0, 0)];
         // A field name or map key waiting for its value.
         let mut pending_key: Option<Range<usize>> = None;
-        let mut k = 0;
-        while let Some((tok, span)) = toks.get(k).cloned() {
-            k += 1;
-            let next = toks.get(k).map(|t| t.0);
+        // Brackets open past [`MAX_DEPTH`], whose contents are left out.
+        let mut too_deep = 0usize;
+        while let Some((tok, span)) = toks.next() {
+            if too_deep > 0 {
+                match tok {
+                    Tok::Open(_) => too_deep += 1,
+                    Tok::Close(_) => too_deep -= 1,
+                    _ => {}
+                }
+                continue;
+            }
+            let next = toks.peek().map(|t| t.0);
             let (parent, _) = stack.last().copied().unwrap_or((0, 0));
             match tok {
                 Tok::Hash => {
                     // `#![enable(...)]`: skip the attribute's bracket group.
-                    if toks.get(k).and_then(|t| text.get(t.1.clone())) == Some("!") {
-                        k += 1;
+                    if toks.peek().and_then(|t| text.get(t.1.clone())) == Some("!") {
+                        toks.next();
                     }
-                    if toks.get(k).map(|t| t.0) == Some(Tok::Open(b'[')) {
+                    if toks.peek().map(|t| t.0) == Some(Tok::Open(b'[')) {
                         let mut depth = 0usize;
-                        while let Some((t, _)) = toks.get(k) {
-                            k += 1;
+                        for (t, _) in toks.by_ref() {
                             match t {
                                 Tok::Open(_) => depth += 1,
                                 Tok::Close(_) => depth = depth.saturating_sub(1),
@@ -286,7 +309,17 @@ impl<'t> Index<'t> {
                 }
                 Tok::Ident if next == Some(Tok::Colon) && nodes[parent].shape == Shape::Parens => {
                     pending_key = Some(span);
-                    k += 1;
+                    toks.next();
+                }
+                Tok::Ident | Tok::Open(_)
+                    if stack.len() > MAX_DEPTH
+                        && (tok != Tok::Ident || next == Some(Tok::Open(b'('))) =>
+                {
+                    if tok == Tok::Ident {
+                        toks.next();
+                    }
+                    too_deep = 1;
+                    pending_key = None;
                 }
                 Tok::Colon => {
                     // In a map, the last child was a key: it becomes the next value's key.
@@ -312,7 +345,7 @@ impl<'t> Index<'t> {
                     if tok == Tok::Ident && next == Some(Tok::Open(b'(')) {
                         node.name = Some(span.clone());
                         open = Some(b'(');
-                        k += 1;
+                        toks.next();
                     }
                     node.closed = open.is_none();
                     node.shape = match open {
@@ -514,6 +547,34 @@ Scenario(
         ]),
     ],
 )"##;
+
+    /// Brackets nested past [`MAX_DEPTH`] make no nodes: a file of a million `(` (or
+    /// of `Foo(` calls) is indexed in a few hundred, and what follows them still is.
+    #[test]
+    fn values_nested_too_deep_are_left_out() {
+        for open in ["(", "[", "{", "Foo("] {
+            let text = format!("Scenario(deep: {}, name: \"n\")", open.repeat(1_000_000));
+            let index = Index::new(&text);
+            assert!(
+                index.nodes.len() <= MAX_DEPTH + 2,
+                "{open}: {}",
+                index.nodes.len()
+            );
+            let closed = format!(
+                "Scenario(deep: {}{}, name: \"n\")",
+                open.repeat(1000),
+                (if open == "[" {
+                    "]"
+                } else if open == "{" {
+                    "}"
+                } else {
+                    ")"
+                })
+                .repeat(1000)
+            );
+            assert_eq!(at(&closed, &[Field("name")]), "\"n\"", "{open}");
+        }
+    }
 
     #[test]
     fn resolves_fields_indices_and_tuples() {
