@@ -221,3 +221,61 @@ fn shard_documents_with_lists_longer_than_a_sweep_writes_are_refused() {
         );
     }
 }
+
+/// Two names that print alike but are other characters (Cyrillic `арр` beside Latin
+/// `app`; Armenian `օ` in `fօo` beside `foo`) are refused where a trace shows them side
+/// by side; the same name twice where it may be (a thread `main` in each process), and
+/// plain ASCII names a font may draw alike (`l0`, `lO`), are not.
+#[test]
+fn names_that_print_like_another_are_refused() {
+    let dir = Scratch::new("look-alikes");
+    let scenario = |providers: [&str; 2], processes: [&str; 2]| {
+        format!(
+            "Scenario(name: \"a\", about: \"look-alikes\",\n\
+             providers: [Provider(name: \"{}\", kind: Transport), Provider(name: \"{}\", kind: Transport)],\n\
+             catalog: [Transport(id: 1, provider: \"{}\", protocol: Tcp), Transport(id: 2, provider: \"{}\", protocol: Udp)],\n\
+             processes: [\n\
+               Process(name: \"{}\", threads: [Thread(name: \"main\", steps: [Startup, Cleanup])]),\n\
+               Process(name: \"{}\", threads: [Thread(name: \"main\", steps: [Startup, Cleanup])]),\n\
+             ])\n",
+            providers[0], providers[1], providers[0], providers[1], processes[0], processes[1]
+        )
+    };
+    for (providers, processes, refused) in [
+        (
+            ["msafd", "tcpip"],
+            ["app", "\u{0430}\u{0440}\u{0440}"],
+            Some(("\u{0430}\u{0440}\u{0440}", "app")),
+        ),
+        (
+            ["foo", "f\u{0585}o"],
+            ["a", "b"],
+            Some(("f\u{0585}o", "foo")),
+        ),
+        (["l0", "lO"], ["p1", "pl"], None),
+        (
+            ["msafd", "tcpip"],
+            ["app", "\u{0431}\u{0435}\u{0442}\u{0430}"],
+            None,
+        ),
+    ] {
+        let path = dir.file("s.ron", scenario(providers, processes));
+        let out = ws2sim(&["check", &path]);
+        match refused {
+            Some((name, like)) => {
+                assert_eq!(out.status.code(), Some(2), "{providers:?} {processes:?}");
+                let said = one_line(&out.stderr);
+                assert!(
+                    said.contains(&format!("`{name}` prints like `{like}`")),
+                    "{said}"
+                );
+            }
+            None => assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{providers:?} {processes:?}: {}",
+                text(&out.stderr)
+            ),
+        }
+    }
+}

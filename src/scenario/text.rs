@@ -278,6 +278,72 @@ fn check_label(c: &mut Checker<'_>, path: &[PathSeg<'_>], value: &str, label: La
 
 /// Every name and text of the scenario.
 pub(super) fn names(c: &mut Checker<'_>, sc: &Scenario) {
+    let mut alike = LookAlikes::default();
+    names_one_by_one(c, sc, &mut alike);
+    if !c.full() {
+        alike.report(c);
+    }
+}
+
+/// Names printed in the same places: a trace shows process and provider names side
+/// by side, and a thread's or a socket's beside others of its process.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kin {
+    Process,
+    Provider,
+    Thread(usize),
+    Socket(usize),
+}
+
+/// Names that print alike though they differ: their skeletons (Unicode's UTS #39, which
+/// maps Cyrillic `а` and Latin `a` to one letter) are equal, and one of them is not
+/// plain ASCII (`l0` beside `lO` is the author's own, visible choice).
+#[derive(Default)]
+struct LookAlikes {
+    first: std::collections::BTreeMap<(Kin, String), (String, Vec<PathSeg<'static>>)>,
+    found: Vec<(Vec<PathSeg<'static>>, String, String, Vec<PathSeg<'static>>)>,
+}
+
+impl LookAlikes {
+    fn add(&mut self, kin: Kin, path: &[PathSeg<'static>], name: &str) {
+        let skeleton: String = unicode_security::confusable_detection::skeleton(name).collect();
+        let key = (kin, skeleton);
+        match self.first.get(&key) {
+            Some((earlier, at)) if earlier != name && !(earlier.is_ascii() && name.is_ascii()) => {
+                self.found
+                    .push((path.to_vec(), name.to_string(), earlier.clone(), at.clone()));
+            }
+            Some(_) => {}
+            None => {
+                self.first.insert(key, (name.to_string(), path.to_vec()));
+            }
+        }
+    }
+
+    fn report(self, c: &mut Checker<'_>) {
+        for (path, name, earlier, at) in self.found {
+            let (name, earlier) = (quotable(&name), quotable(&earlier));
+            let line = c.line_of(&at);
+            c.at(
+                &path,
+                format!(
+                    "`{name}` prints like `{earlier}` (line {line}) but is other characters \
+                     (letters of another script that look the same): a trace would show the \
+                     two names as one"
+                ),
+                "looks like another name",
+                Some(format!(
+                    "name it apart from `{earlier}`, in letters that look different"
+                )),
+            );
+            if c.full() {
+                return;
+            }
+        }
+    }
+}
+
+fn names_one_by_one(c: &mut Checker<'_>, sc: &Scenario, alike: &mut LookAlikes) {
     let about = Rule {
         what: "`about`",
         limit: MAX_ABOUT_CHARS,
@@ -289,6 +355,7 @@ pub(super) fn names(c: &mut Checker<'_>, sc: &Scenario) {
         let path = [Field("providers"), At(i), Field("name")];
         check(c, &path, &p.name, name("a provider's name"));
         check_label(c, &path, &p.name, Label::Provider);
+        alike.add(Kin::Provider, &path, &p.name);
     }
     for (i, process) in sc.processes.iter().enumerate() {
         let at = vec![Field("processes"), At(i)];
@@ -300,10 +367,12 @@ pub(super) fn names(c: &mut Checker<'_>, sc: &Scenario) {
             name("a process's name"),
         );
         check_label(c, &within(&[Field("name")]), &process.name, Label::Process);
+        alike.add(Kin::Process, &within(&[Field("name")]), &process.name);
         for (j, thread) in process.threads.iter().enumerate() {
             let path = within(&[Field("threads"), At(j), Field("name")]);
             check(c, &path, &thread.name, name("a thread's name"));
             check_label(c, &path, &thread.name, Label::Thread);
+            alike.add(Kin::Thread(i), &path, &thread.name);
             for (k, step) in thread.steps.iter().enumerate() {
                 let (value, rule) = match step {
                     Step::Socket { name: n, .. } => (n.as_str(), name("a socket's name")),
@@ -320,6 +389,7 @@ pub(super) fn names(c: &mut Checker<'_>, sc: &Scenario) {
                 check(c, &path, value, rule);
                 if matches!(step, Step::Socket { .. }) {
                     check_label(c, &path, value, Label::Socket);
+                    alike.add(Kin::Socket(i), &path, value);
                 }
                 if c.full() {
                     return;
