@@ -2,15 +2,16 @@
 //! WSAAdvertiseProvider; seeds 000 and 001).
 //!
 //! A process that advertises a provider becomes its host: an RPC thread there
-//! (`<provider>.rpc`) serves the requests of client processes one at a time and runs
-//! the provider's NSPv2 routines. Each client process has one session at a time, opened by
-//! NSPv2Startup at its first lookup (again after a final WSACleanup ended the last one); the host keeps the session argument in its session
-//! table and passes it to NSPv2Cleanup (the client's final WSACleanup) or to
-//! NSPv2ClientSessionRundown (the client ended without it, or the host withdrew the
-//! provider). Requests are served in the order they came: a session stays in the table
-//! until the RPC thread runs its end, so the requests queued before that end are
-//! served on it, and a lookup queued after it opens the client's next session. A host that ends takes its sessions with it; clients' lookups then fail
-//! with WSASERVICE_NOT_FOUND.
+//! (`<provider>.rpc`) serves the requests of client processes one at a time and runs the
+//! provider's NSPv2 routines. Each client process has one session at a time, opened by
+//! NSPv2Startup at its first lookup (again after a final WSACleanup ended the last one);
+//! the host keeps the session argument in its session table and passes it to NSPv2Cleanup
+//! (the client's final WSACleanup) or to NSPv2ClientSessionRundown (the client ended
+//! without it, or the host withdrew the provider). Requests are served in the order they
+//! came: a session stays in the table until the RPC thread runs its end, so the requests
+//! queued before that end are served on it, and a lookup queued after it opens the
+//! client's next session. A host that ends takes its sessions with it; clients' lookups
+//! then fail with WSASERVICE_NOT_FOUND.
 //!
 //! The host is the provider author's own service, so its session table and dispatch
 //! are part of the provider's model: the `nspv2.host` knobs are read here.
@@ -103,7 +104,7 @@ pub fn advertise(cx: &Cx, provider: ProviderIx) {
             in_flight: None,
             sessions: BTreeMap::new(),
             ending: BTreeSet::new(),
-            stopper: None,
+            stoppers: Vec::new(),
         },
     );
 }
@@ -145,13 +146,26 @@ async fn wait_reply(cx: &Cx, provider: ProviderIx, id: u32) -> Reply {
 pub async fn final_cleanup(cx: &Cx, owned: Owned) {
     end_sessions(cx, owned.sessions).await;
     for (provider, rpc) in owned.adverts {
-        let same = {
+        let withdrawn = {
             let world = cx.world.borrow();
             let advert = world.nshost.adverts.get(&provider);
-            advert.is_some_and(|advert| advert.rpc == rpc && !advert.withdrawn)
+            advert
+                .filter(|advert| advert.rpc == rpc)
+                .map(|advert| advert.withdrawn)
         };
-        if same {
-            withdraw(cx, provider).await;
+        match withdrawn {
+            Some(false) => withdraw(cx, provider).await,
+            // Another thread withdraws it meanwhile (its WSAUnadvertiseProvider, or the
+            // final WSACleanup of a WSAStartup made since this one's count reached 0):
+            // it is this clean-up's all the same, which returns only once it has ended.
+            Some(true) => {
+                let me = cx.sim.current();
+                if let Some(advert) = cx.world.borrow_mut().nshost.adverts.get_mut(&provider) {
+                    advert.stoppers.push(me);
+                }
+                until_stopped(cx, provider, rpc).await;
+            }
+            None => {}
         }
     }
 }
@@ -196,7 +210,7 @@ pub async fn withdraw(cx: &Cx, provider: ProviderIx) {
             return;
         };
         advert.withdrawn = true;
-        advert.stopper = Some(me);
+        advert.stoppers.push(me);
         let open: Vec<(Pid, SessionArg)> = advert
             .sessions
             .iter()
@@ -214,8 +228,12 @@ pub async fn withdraw(cx: &Cx, provider: ProviderIx) {
         return;
     };
     cx.sim.unpark(rpc);
-    // Until this advertisement's RPC thread has stopped: another thread may advertise
-    // the provider again as soon as it has.
+    until_stopped(cx, provider, rpc).await;
+}
+
+/// Waits until the RPC thread `rpc` of `provider`'s advertisement has stopped: another
+/// thread may advertise the provider again as soon as it has.
+async fn until_stopped(cx: &Cx, provider: ProviderIx, rpc: sim::TaskId) {
     let ours = |cx: &Cx| {
         let world = cx.world.borrow();
         world
@@ -264,7 +282,7 @@ pub fn process_ended(cx: &Cx) {
                     waiters.push(waiter);
                 }
             }
-            waiters.extend(advert.stopper);
+            waiters.extend(advert.stoppers);
         }
         (died, waiters)
     };
@@ -341,15 +359,15 @@ async fn serve(cx: &Cx, provider: ProviderIx) {
 }
 
 fn stop(cx: &Cx, provider: ProviderIx) {
-    let stopper = {
+    let stoppers = {
         let mut world = cx.world.borrow_mut();
         if let Some(tid) = cx.tid {
             world.procs[cx.pid as usize].threads[tid as usize].finished = true;
         }
         let advert = world.nshost.adverts.remove(&provider);
-        advert.and_then(|advert| advert.stopper)
+        advert.map(|advert| advert.stoppers).unwrap_or_default()
     };
-    if let Some(stopper) = stopper {
+    for stopper in stoppers {
         cx.sim.unpark(stopper);
     }
 }

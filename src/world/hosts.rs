@@ -38,8 +38,10 @@ pub struct Advert {
     /// The clients whose session's end (NSPv2Cleanup or NSPv2ClientSessionRundown) is
     /// queued: nothing queues another end for it.
     pub ending: BTreeSet<Pid>,
-    /// The thread waiting in WSAUnadvertiseProvider for the RPC thread to stop.
-    pub stopper: Option<TaskId>,
+    /// The threads waiting for the RPC thread to stop: the one withdrawing the provider
+    /// (WSAUnadvertiseProvider, or a final WSACleanup), and any final WSACleanup that
+    /// took the advertisement too and so returns only once it has ended.
+    pub stoppers: Vec<TaskId>,
 }
 
 pub struct Request {
