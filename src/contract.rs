@@ -330,7 +330,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[SanWspCleanup],
         source: "004: \"A SAN service provider calls the WPUCompleteOverlappedRequest function to complete the overlapped operation [...] and also passes the WSA_OPERATION_ABORTED error code\"",
         model_choice: Some(
-            "The switch passes every call it forwards to a SAN provider as an overlapped request of its own (004: \"a pending call that the switch initiated or forwarded\"), so each pending call, a blocking one too, is completed through WPUCompleteOverlappedRequest; the client is then told as it asked: its event set, its completion port posted, its blocked thread released, or its completion routine run. The SDK page of WPUCompleteOverlappedRequest, which 004 points to, says the upcall itself signals an event or posts to a port and never queues an APC: a completion routine is the switch's to queue, once the upcall has completed its request.",
+            "The switch passes every call it forwards to a SAN provider as an overlapped request of its own (004: \"a pending call that the switch initiated or forwarded\"), so each pending call, a blocking one too, is completed through WPUCompleteOverlappedRequest; the client is then told as it asked: its event set, its completion port posted, its blocked thread released, or its completion routine run. The SDK page of WPUCompleteOverlappedRequest, which 004 points to, says the upcall itself signals an event or posts to a port and never queues an APC: a completion routine is the switch's to run once the upcall has completed its request, and the trace shows it inside the upcall's completion, as part of what the upcall brings about.",
         ),
         errata: &[],
     },

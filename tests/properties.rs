@@ -8,12 +8,12 @@
 //! - random byte-level damage to the shipped scenarios: it loads and runs, or it is
 //!   refused with a positioned error; through the binary, exit code 0/1 or 2.
 //!
-//! No run is skipped. A `Spi` step that ends a session it never opened is flagged
-//! under the NSPv2 session contracts, and one that makes an NSPCleanup with no
-//! NSPStartup of its own under `nsp.cleanup.refcount` (a WSPCleanup that counts down
-//! another client's start-up under `wsp.cleanup.refcount` or `san.cleanup.refcount`),
-//! as the client that broke the rule; that flag is expected (`common/props.rs`), every other check still applies
-//! to the run.
+//! No run is skipped. A `Spi` step that ends a session it never opened is flagged under
+//! the NSPv2 session contracts, and one that makes an NSPCleanup with no NSPStartup of
+//! its own under `nsp.cleanup.refcount` (a WSPCleanup that counts down another client's
+//! start-up under `wsp.cleanup.refcount` or `san.cleanup.refcount`), as the client that
+//! broke the rule; that flag is expected (`common/props.rs`), every other check still
+//! applies to the run.
 //!
 //! Default cases (1,000 scenarios × 3 seeds, 10,000 damaged files, 64 through the binary)
 //! take about 10 s in the debug profile on two cores; `PROPTEST_CASES=N` sets all three

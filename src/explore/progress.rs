@@ -92,7 +92,14 @@ fn bar(total: u64) -> ProgressBar {
     .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar.set_message(failing_message(0));
-    bar.enable_steady_tick(Duration::from_millis(200));
+    // The steady tick is a thread of its own, which indicatif cannot do without: where
+    // none can be started (a limit on processes), the bar is drawn as the counts move.
+    let thread_starts = std::thread::Builder::new()
+        .spawn(|| {})
+        .is_ok_and(|probe| probe.join().is_ok());
+    if thread_starts {
+        bar.enable_steady_tick(Duration::from_millis(200));
+    }
     bar
 }
 

@@ -101,8 +101,8 @@ impl Plan {
                 // No thread could be started (a limit on processes, or on memory): the
                 // sweep runs on this thread alone, which the report does not depend on.
                 // Made a one-thread global pool whose only worker is this thread, the
-                // parallel iterators then start no thread either. (An error means it is
-                // one already.)
+                // parallel iterators then start no thread either. (An error means a
+                // global pool exists already: ws2sim makes none but this one.)
                 let _ = rayon::ThreadPoolBuilder::new()
                     .num_threads(1)
                     .use_current_thread()

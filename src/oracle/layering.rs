@@ -1,13 +1,13 @@
 //! Checkers of layered providers and the loader: `lsp.lower_balanced` and
 //! `loader.no_wait_under_loader_lock`.
 
+use std::collections::BTreeMap;
+
 use petgraph::algo::kosaraju_scc;
 use petgraph::graphmap::DiGraphMap;
 
 use super::{Facts, Report, Triggers};
 use crate::event::*;
-use std::collections::BTreeMap;
-
 use crate::small::{SmallMap, SmallSet};
 use crate::trace::RunEnd;
 use crate::wsa::NO_ERROR;

@@ -1,6 +1,8 @@
 //! Checkers of what SPI calls return: the return convention, WSANOTINITIALISED, and
 //! starting again after a final cleanup.
 
+use std::collections::BTreeMap;
+
 use super::{Facts, Report, started_provider};
 use crate::event::*;
 use crate::scenario::ProviderKind;
@@ -181,8 +183,7 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
     // The first final clean-up's return of each (process, provider): one lookup per
     // start-up, not a walk of every final clean-up (issue 21), in a map that grows
     // with the pairs without shifting them.
-    let mut first_final: std::collections::BTreeMap<(Pid, ProviderIx), usize> =
-        std::collections::BTreeMap::new();
+    let mut first_final: BTreeMap<(Pid, ProviderIx), usize> = BTreeMap::new();
     for f in finals.iter() {
         let ret = first_final.entry((f.process, f.provider)).or_insert(f.ret);
         *ret = (*ret).min(f.ret);
@@ -246,74 +247,74 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// answer to it, WSANOTINITIALISED (`wsp.cleanup.not_initialised`). ws2_32's, a layer's
 /// and the switch's own counts are `ws2.balanced` and `lsp.lower_balanced`.
 pub(super) fn direct_cleanup_started_first(facts: &Facts, kind: ProviderKind, report: &mut Report) {
-    // (process, provider) -> (start-ups of the process's direct SPI calls, of anyone)
-    // not counted down yet; a count is per process and per image of the DLL.
-    // A map that grows with the run's pairs: a sorted array would shift them at each
-    // new one.
-    let mut open: std::collections::BTreeMap<(Pid, ProviderIx), (u32, u32)> =
-        std::collections::BTreeMap::new();
-    for (index, event) in facts.events.iter().enumerate() {
+    let start = match kind {
+        ProviderKind::San => "WSPStartupEx",
+        _ => "WSPStartup",
+    };
+    // (process, provider) -> start-ups not counted down yet: the process's direct SPI
+    // calls', and the other clients'. Counted as the calls return (the order the
+    // provider's lock let them through: `wsp.cleanup.refcount` matches calls so), per
+    // process and per image of the DLL, in a map that grows with the run's pairs
+    // without shifting them.
+    let mut open: BTreeMap<(Pid, ProviderIx), (u32, u32)> = BTreeMap::new();
+    for event in facts.events {
         let pid = event.process;
         match &event.kind {
-            EventKind::Return { id, ret: 0, .. } => {
-                let Some((_, call)) = facts.call_of(*id) else {
+            EventKind::Return { id, ret, error, .. } => {
+                let Some((call_index, call)) = facts.call_of(*id) else {
                     continue;
                 };
-                let Some(provider) = started_provider(call) else {
-                    continue;
+                let (provider, client, starts) = match *call {
+                    Call::WSPStartup {
+                        provider, client, ..
+                    }
+                    | Call::WSPStartupEx {
+                        provider, client, ..
+                    } if *ret == NO_ERROR => (provider, client, true),
+                    // A clean-up the provider did not count (WSANOTINITIALISED: nothing
+                    // was started) ended no one's start-up.
+                    Call::WSPCleanup { provider, client } if cleanup_counted(*ret, *error) => {
+                        (provider, client, false)
+                    }
+                    _ => continue,
                 };
                 if facts.kind(provider) != kind {
                     continue;
                 }
-                let counts = open.entry((pid, provider)).or_insert((0, 0));
-                counts.1 += 1;
-                if matches!(
-                    call,
-                    Call::WSPStartup {
-                        client: Client::Step,
-                        ..
-                    } | Call::WSPStartupEx {
-                        client: Client::Step,
-                        ..
+                let (own, others) = open.entry((pid, provider)).or_insert((0, 0));
+                match (starts, client == Client::Step) {
+                    (true, true) => *own += 1,
+                    (true, false) => *others += 1,
+                    // Another client's clean-up: its own start-up, or, when it has none
+                    // left, the direct calls' (which is that client's error, not theirs).
+                    (false, false) if *others > 0 => *others -= 1,
+                    (false, false) => *own = own.saturating_sub(1),
+                    (false, true) => {
+                        if *own + *others > 0 {
+                            report.exercised();
+                        }
+                        if *own > 0 {
+                            *own -= 1;
+                            continue;
+                        }
+                        if *others == 0 {
+                            continue;
+                        }
+                        let left = *others;
+                        *others -= 1;
+                        report.violation(facts, call_index, || {
+                            format!(
+                                "{}!WSPCleanup from a direct SPI call in {} matches no successful {start} of that caller's: it counted down {} (ws2_32, a layer, the switch) made there and still needed; an SPI client must start the provider before it uses it, and each WSPCleanup matches one of its own {start} calls",
+                                facts.provider(provider),
+                                facts.process(pid),
+                                match left {
+                                    1 => format!("the {start} call another SPI client"),
+                                    n => format!("one of the {n} {start} calls other SPI clients"),
+                                },
+                            )
+                        });
                     }
-                ) {
-                    counts.0 += 1;
                 }
-            }
-            EventKind::Call {
-                call: Call::WSPCleanup { provider, client },
-                ..
-            } if facts.kind(*provider) == kind => {
-                let counts = open.entry((pid, *provider)).or_insert((0, 0));
-                if *client != Client::Step {
-                    counts.1 = counts.1.saturating_sub(1);
-                    continue;
-                }
-                if counts.1 > 0 {
-                    report.exercised();
-                }
-                if counts.0 > 0 {
-                    counts.0 -= 1;
-                } else if counts.1 > 0 {
-                    let others = counts.1;
-                    report.violation(facts, index, || {
-                        let start = match kind {
-                            ProviderKind::San => "WSPStartupEx",
-                            _ => "WSPStartup",
-                        };
-                        format!(
-                            "{}!WSPCleanup from a direct SPI call in {} matches no successful {start} of that caller's: it counts down {} (ws2_32, a layer, the switch) made there and still {}; an SPI client must start the provider before it uses it, and each WSPCleanup matches one of its own {start} calls",
-                            facts.provider(*provider),
-                            facts.process(pid),
-                            match others {
-                                1 => format!("the {start} call another SPI client"),
-                                n => format!("one of the {n} {start} calls other SPI clients"),
-                            },
-                            if others == 1 { "needs" } else { "need" }
-                        )
-                    });
-                }
-                counts.1 = counts.1.saturating_sub(1);
             }
             EventKind::FreeLibrary { provider, count: 0 } => {
                 open.remove(&(pid, *provider));

@@ -14,8 +14,10 @@ pub fn is_san(cx: &Cx, provider: ProviderIx) -> bool {
     cx.world.borrow().scenario.providers[provider as usize].kind == ProviderKind::San
 }
 
-/// WPUCompleteOverlappedRequest: the upcall completes the operation the way its
-/// caller asked (event set, or packet posted to its port; a routine is queued).
+/// WPUCompleteOverlappedRequest: the upcall completes the switch's request, and with it
+/// the client's operation the way the client asked (its event set, a packet posted to
+/// its port, its blocked thread released; a completion routine, which the upcall itself
+/// never queues, is the switch's to run, shown inside the upcall's completion).
 pub(crate) async fn complete_via_upcall(cx: &Cx, provider: ProviderIx, op: OpId, status: u32) {
     cx.yield_point().await;
     let id = cx.call(Call::WPUCompleteOverlappedRequest {

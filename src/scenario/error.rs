@@ -57,6 +57,23 @@ pub enum ScenarioError {
         /// The limit in bytes.
         limit: u64,
     },
+    /// A `--provider-model` file names its model as another model file does: two models
+    /// of one name would print alike in traces and reports.
+    #[error(
+        "model file {} names its model `{}`, as {} does: two models of one name would print \
+         alike in traces and reports; rename one of them",
+        escape_controls(.path),
+        escape_controls(.name),
+        escape_controls(.first)
+    )]
+    ModelNameTaken {
+        /// The `--provider-model` file's path, as given.
+        path: String,
+        /// The model's name.
+        name: String,
+        /// The model file that named it first.
+        first: String,
+    },
     /// The file is not UTF-8 text.
     #[error("{0}")]
     NotUtf8(Located),
@@ -215,7 +232,8 @@ impl ScenarioError {
             ScenarioError::Io { .. }
             | ScenarioError::TooLarge { .. }
             | ScenarioError::ModelIo { .. }
-            | ScenarioError::ModelTooLarge { .. } => None,
+            | ScenarioError::ModelTooLarge { .. }
+            | ScenarioError::ModelNameTaken { .. } => None,
         }
     }
 
@@ -286,6 +304,7 @@ impl Diagnostic for ScenarioError {
             ScenarioError::TooLarge { .. } => "scenario::too_large",
             ScenarioError::ModelIo { .. } => "model::io",
             ScenarioError::ModelTooLarge { .. } => "model::too_large",
+            ScenarioError::ModelNameTaken { .. } => "model::name_taken",
             ScenarioError::NotUtf8(_) => "scenario::not_utf8",
             ScenarioError::Syntax(_) => "scenario::syntax",
             ScenarioError::Invalid(_) => "scenario::invalid",

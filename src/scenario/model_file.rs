@@ -216,6 +216,17 @@ pub fn attach_override_models_in(
         }
         let mut loaded = load_model_str(&path.display().to_string(), &text)?;
         loaded.path = value.clone();
+        let taken = scenario
+            .model_files
+            .iter()
+            .find(|f| f.model.name == loaded.model.name);
+        if let Some(first) = taken {
+            return Err(ScenarioError::ModelNameTaken {
+                path: value.clone(),
+                name: loaded.model.name.to_string(),
+                first: first.path.clone(),
+            });
+        }
         scenario.model_files.push(loaded);
         read.push(value.clone());
     }

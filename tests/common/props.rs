@@ -185,11 +185,13 @@ pub fn client_flagged(run: &Run, v: &ws2sim::oracle::Violation) -> bool {
 }
 
 /// Whether a `Spi` step broke the SPI's rule for clients: one clean-up per start-up of
-/// its own. A WSPCleanup, an NSPCleanup or an NSPv2Cleanup or rundown with no start-up
-/// (session) of its own left breaks the rule when called, and the oracle flags the step
-/// ([`client_flagged`]); a WSPCleanup only where it counts down another client's
-/// start-up, which the provider cannot tell from its own (model choice): what that
-/// client meets afterwards is checked like any run.
+/// its own. An NSPCleanup, or an NSPv2Cleanup or rundown, with no start-up (session) of
+/// its own left breaks the rule when called; a WSPCleanup that the provider counted
+/// down (it returned) with no start-up of that step's process to match, when it returns.
+/// The oracle flags the step ([`client_flagged`]): a WSPCleanup only where it took
+/// another client's count (ws2_32's, an LSP's, the switch's), which the provider cannot
+/// tell from its own (model choice); what that client meets afterwards is checked like
+/// any run.
 pub fn spi_client_misbehaved(run: &Run) -> bool {
     // (process, provider, family) -> start-ups made by `Spi` steps and not yet ended.
     let mut starts: BTreeMap<(Pid, ProviderIx, u8), u32> = BTreeMap::new();
@@ -218,12 +220,6 @@ pub fn spi_client_misbehaved(run: &Run) -> bool {
                         client: Client::Step,
                         provider_id: ProviderId::Own,
                     } => Some((*provider, 1)),
-                    // So does a WSPCleanup, where it counts down another client's
-                    // start-up (the oracle's part of the rule).
-                    Call::WSPCleanup {
-                        provider,
-                        client: Client::Step,
-                    } => Some((*provider, 0)),
                     _ => None,
                 };
                 if let Some((provider, family)) = family {
@@ -252,6 +248,10 @@ pub fn spi_client_misbehaved(run: &Run) -> bool {
                 client: Client::Step,
                 ..
             }) => (*provider, 0, true),
+            Some(Call::WSPCleanup {
+                provider,
+                client: Client::Step,
+            }) => (*provider, 0, false),
             Some(Call::NSPStartup {
                 provider,
                 client: Client::Step,
