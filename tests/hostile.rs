@@ -279,3 +279,35 @@ fn names_that_print_like_another_are_refused() {
         }
     }
 }
+
+/// A `--provider-model` file whose model has the name of a model the scenario's own
+/// files give (two different `acme`) is refused: the trace's header would name two
+/// providers' models alike though their knobs differ.
+#[test]
+fn an_override_model_named_like_a_listed_one_is_refused() {
+    let dir = Scratch::new("model-names");
+    dir.file(
+        "a.ron",
+        "Model(name: \"acme\", kind: Transport, set: (final_cleanup: (lingering: Drop)))\n",
+    );
+    dir.file("a2.ron", "Model(name: \"acme\", kind: Transport)\n");
+    let scenario = dir.file(
+        "s.ron",
+        "Scenario(name: \"x\", about: \"two models named acme\", models: [\"a.ron\"],\n\
+         providers: [Provider(name: \"msafd\", kind: Transport), Provider(name: \"other\", kind: Transport, model: \"acme\")],\n\
+         catalog: [Transport(id: 1, provider: \"msafd\", protocol: Tcp), Transport(id: 2, provider: \"other\", protocol: Udp)],\n\
+         processes: [Process(name: \"app\", threads: [Thread(name: \"t\", steps: [Startup, Cleanup])])])\n",
+    );
+    let overrides = format!("msafd={}", dir.0.join("a2.ron").display());
+    let out = ws2sim(&["run", &scenario, "--provider-model", &overrides]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let said = one_line(&out.stderr);
+    assert!(
+        said.contains("names its model `acme`, as a.ron does"),
+        "{said}"
+    );
+    // Under a name of its own it is taken.
+    dir.file("a2.ron", "Model(name: \"acme2\", kind: Transport)\n");
+    let out = ws2sim(&["run", &scenario, "--provider-model", &overrides]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
