@@ -30,13 +30,17 @@ pub(super) fn describe(what: Resource) -> String {
 /// WSPStartup releases the instance's resources, and it releases all of them.
 pub fn refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
     refcount_of(facts, ProviderKind::Transport, report);
-    super::spi::direct_cleanup_started_first(facts, ProviderKind::Transport, report);
+    if facts.saw(super::Triggers::DIRECT_CLEANUP) {
+        super::spi::direct_cleanup_started_first(facts, ProviderKind::Transport, report);
+    }
 }
 
 /// `san.cleanup.refcount`: the same counting for WSPStartupEx / WSPCleanup (seed 004).
 pub fn san_refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
     refcount_of(facts, ProviderKind::San, report);
-    super::spi::direct_cleanup_started_first(facts, ProviderKind::San, report);
+    if facts.saw(super::Triggers::DIRECT_CLEANUP) {
+        super::spi::direct_cleanup_started_first(facts, ProviderKind::San, report);
+    }
 }
 
 fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {

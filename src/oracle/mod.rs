@@ -99,6 +99,8 @@ impl Triggers {
     const LOADER_WAIT: Triggers = Triggers(32);
     /// A load count of 0 was recorded (a DLL unloaded).
     const UNLOADED: Triggers = Triggers(64);
+    /// A direct SPI WSPCleanup (a `Spi` step's).
+    const DIRECT_CLEANUP: Triggers = Triggers(128);
 
     const fn or(self, other: Triggers) -> Triggers {
         Triggers(self.0 | other.0)
@@ -125,6 +127,10 @@ impl Triggers {
         match call {
             Call::WSPAsyncSelect { .. } | Call::WSPEventSelect { .. } => Triggers::NOTIFY,
             Call::WSACleanup => Triggers::WSA_CLEANUP,
+            Call::WSPCleanup {
+                client: Client::Step,
+                ..
+            } => Triggers::DIRECT_CLEANUP,
             _ => Triggers::ALWAYS,
         }
     }
