@@ -5,16 +5,7 @@
 
 mod common;
 
-use common::{Scratch, ws2sim};
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// An error report as one line (the report wraps a long message).
-fn one_line(bytes: &[u8]) -> String {
-    text(bytes).replace("\n  \u{2502} ", " ")
-}
+use common::{Scratch, one_line, text, ws2sim};
 
 /// A scenario with one transport provider, listing `models`.
 fn scenario_with_models(models: &str) -> String {

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Scratch, ws2sim};
+use common::{Scratch, one_line, text, ws2sim};
 
 use ws2sim::render;
 use ws2sim::run::{BudgetOverride, RunEnd, RunOptions, Stuck, run};
@@ -206,15 +206,6 @@ fn a_deadlock_names_every_blocked_thread_and_what_it_waits_for() {
 fn refused_saying(out: &std::process::Output, what: &str) {
     let stderr = text(&out.stderr);
     assert!(stderr.contains(what), "{stderr}");
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// An error report as one line (the report wraps a long message).
-fn one_line(bytes: &[u8]) -> String {
-    text(bytes).replace("\n  \u{2502} ", " ")
 }
 
 /// Makes a FIFO at `path`; false where the system has no `mkfifo`.

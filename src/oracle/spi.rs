@@ -240,12 +240,12 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// The caller's half of seed 003 (and of 004 for the switch): "The Windows Sockets 2 SPI
 /// client is required to perform a successful WSPStartup call before it can use Winsock
 /// service providers", one WSPCleanup per WSPStartup. A provider cannot tell its clients
-/// apart, so a direct SPI WSPCleanup (`Spi` steps) with no start-up of its own left to
-/// match counts down one another client (ws2_32, a layer, the switch) still needs, and
-/// is flagged as the caller's error under the provider's counting contract. With nothing
-/// started in the process the call is left alone: seed 003 documents the provider's
-/// answer to it, WSANOTINITIALISED (`wsp.cleanup.not_initialised`). ws2_32's, a layer's
-/// and the switch's own counts are `ws2.balanced` and `lsp.lower_balanced`.
+/// apart, so a direct SPI WSPCleanup (`Spi` steps) that the provider counted with no
+/// start-up of the caller's own left to match has ended a start-up another client
+/// (ws2_32, a layer, the switch) still needs: it is flagged as the caller's error under
+/// the provider's counting contract. A call the provider did not count (nothing was
+/// started: WSANOTINITIALISED, `wsp.cleanup.not_initialised`) is left alone. ws2_32's, a
+/// layer's and the switch's own counts are `ws2.balanced` and `lsp.lower_balanced`.
 pub(super) fn direct_cleanup_started_first(facts: &Facts, kind: ProviderKind, report: &mut Report) {
     let start = match kind {
         ProviderKind::San => "WSPStartupEx",

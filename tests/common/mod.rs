@@ -40,6 +40,16 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// A command's output as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// An error report as one line (the report wraps a long message).
+pub fn one_line(bytes: &[u8]) -> String {
+    text(bytes).replace("\n  \u{2502} ", " ")
+}
+
 /// Runs the `ws2sim` binary in the crate's root, without colour.
 pub fn ws2sim(args: &[&str]) -> std::process::Output {
     ws2sim_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
