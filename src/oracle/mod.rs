@@ -9,6 +9,7 @@ mod lifetime;
 mod namespace;
 mod op_index;
 mod san;
+mod sessions;
 pub mod spi;
 
 use serde::Serialize;

@@ -1,0 +1,327 @@
+//! The NSPv2 session contracts (seeds 000, 001): every client session followed from its
+//! NSPv2Startup to its NSPv2Cleanup or NSPv2ClientSessionRundown, and what each
+//! session call passed.
+
+use super::{Facts, Report};
+use crate::event::*;
+use crate::small::SmallMap;
+use crate::words::session_arg;
+use crate::wsa::*;
+
+/// A client session: (host process, provider, client process, who called).
+type SessionKey = (Pid, ProviderIx, Pid, Client);
+
+#[derive(Default)]
+struct Session {
+    /// The arguments of the starts not yet ended (one for a host's session; a stack for
+    /// a thread that calls NSPv2Startup directly several times).
+    open: Vec<SessionArg>,
+    /// The event that last ended one.
+    ended_at: Option<usize>,
+    /// Which of its host's advertisements of the provider it opened under (the count of
+    /// successful WSAAdvertiseProvider calls there by then): a withdrawal ends only the
+    /// advertisement there was when it began, not one another host thread made since.
+    advert: u32,
+}
+
+/// Which session contract a walk reports on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum SessionRule {
+    SameArg,
+    StartupFirst,
+    EndsOnce,
+}
+
+fn session_key(process: Pid, call: &Call) -> Option<SessionKey> {
+    match *call {
+        Call::NSPv2Startup {
+            provider,
+            client,
+            session_of,
+        }
+        | Call::NSPv2Cleanup {
+            provider,
+            client,
+            session_of,
+            ..
+        }
+        | Call::NSPv2ClientSessionRundown {
+            provider,
+            client,
+            session_of,
+            ..
+        } => Some((process, provider, session_of, client)),
+        Call::NSPv2LookupServiceBegin {
+            provider,
+            session_of,
+            ..
+        }
+        | Call::NSPv2LookupServiceNextEx {
+            provider,
+            session_of,
+            ..
+        }
+        | Call::NSPv2LookupServiceEnd {
+            provider,
+            session_of,
+            ..
+        } => Some((process, provider, session_of, Client::Ws2)),
+        _ => None,
+    }
+}
+
+/// Follows every client session from NSPv2Startup to its end and reports what `rule`
+/// is about.
+pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
+    let mut table: SmallMap<SessionKey, Session> = SmallMap::new();
+    let mut ended: SmallMap<Pid, u64> = SmallMap::new();
+    // A host's final WSACleanup takes the advertisements it ends when its count
+    // reaches 0, as its call begins: one made later, after another thread's WSAStartup,
+    // is a later clean-up's. So the calls of final clean-ups are found first, and each
+    // host's advertisements followed from WSAAdvertiseProvider to what ends them.
+    let final_cleanups: SmallMap<usize, ()> = facts
+        .events
+        .iter()
+        .filter_map(|event| match &event.kind {
+            EventKind::Return {
+                id,
+                detail: Detail::Count { last: true, .. },
+                ..
+            } => match facts.call_of(*id) {
+                Some((call, Call::WSACleanup)) => Some((call, ())),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    // Per (host, provider): how many advertisements there have been, and whether the
+    // last is still up; and per withdrawal (the index of its call), the last of them when
+    // it began.
+    let mut adverts: SmallMap<(Pid, ProviderIx), (u32, bool)> = SmallMap::new();
+    let mut unadvertising: SmallMap<usize, u32> = SmallMap::new();
+    let mut taken: SmallMap<usize, Vec<(ProviderIx, u32)>> = SmallMap::new();
+    for (index, event) in facts.events.iter().enumerate() {
+        match &event.kind {
+            EventKind::Return {
+                id,
+                ret,
+                error,
+                detail,
+            } => {
+                let call = match facts.call_of(*id) {
+                    Some((_, call @ Call::NSPv2Startup { .. })) => call,
+                    Some((_, Call::WSAAdvertiseProvider { provider, .. })) if *ret == NO_ERROR => {
+                        let advert = adverts.entry((event.process, *provider)).or_default();
+                        *advert = (advert.0 + 1, true);
+                        continue;
+                    }
+                    Some((call, Call::WSAUnadvertiseProvider { provider, .. }))
+                        if *ret == NO_ERROR =>
+                    {
+                        if let Some(advert) = adverts.get_mut(&(event.process, *provider)) {
+                            advert.1 = false;
+                        }
+                        let upto = unadvertising.remove(&call).unwrap_or(u32::MAX);
+                        let ended = (*provider, upto);
+                        withdrawn(facts, index, &mut table, ended, rule, report);
+                        continue;
+                    }
+                    Some((call, Call::WSACleanup))
+                        if matches!(detail, Detail::Count { last: true, .. }) =>
+                    {
+                        for ended in taken.remove(&call).unwrap_or_default() {
+                            withdrawn(facts, index, &mut table, ended, rule, report);
+                        }
+                        continue;
+                    }
+                    _ => continue,
+                };
+                let opened = *ret == NO_ERROR || *error == Some(WSAEOPNOTSUPP);
+                if let (Some(key), true) = (session_key(event.process, call), opened) {
+                    let arg = match detail {
+                        Detail::Session { arg, .. } => *arg,
+                        _ => 0,
+                    };
+                    let advert = adverts.get(&(key.0, key.1)).map_or(0, |a| a.0);
+                    let session = table.entry(key).or_default();
+                    session.open.push(arg);
+                    session.advert = advert;
+                }
+            }
+            EventKind::Call { call, .. } => {
+                if let Call::WSAUnadvertiseProvider { provider, .. } = call {
+                    let last = adverts.get(&(event.process, *provider)).map_or(0, |a| a.0);
+                    unadvertising.insert(index, last);
+                }
+                if final_cleanups.contains_key(&index) {
+                    let host = event.process;
+                    let mine = adverts
+                        .iter_mut()
+                        .filter(|((pid, _), (_, up))| *pid == host && *up)
+                        .map(|((_, provider), advert)| {
+                            advert.1 = false;
+                            (*provider, advert.0)
+                        });
+                    taken.insert(index, mine.collect());
+                }
+                let Some(key) = session_key(event.process, call) else {
+                    continue;
+                };
+                let session = table.entry(key).or_default();
+                session_call(facts, index, call, session, rule, report);
+            }
+            EventKind::ProcessEnded { .. } => {
+                ended.insert(event.process, event.time);
+                let died = table.iter_mut().filter(|(key, _)| key.0 == event.process);
+                for (key, session) in died {
+                    if session.open.is_empty() {
+                        continue;
+                    }
+                    let client_ended = ended.get(&key.2).filter(|t| **t < event.time);
+                    if rule == SessionRule::EndsOnce {
+                        report.exercised();
+                        if let Some(t) = client_ended.filter(|_| key.3 == Client::Ws2) {
+                            report.violation(
+                                facts,
+                                index,
+                                || format!(
+                                    "{} ended at t={t} and its session on {} was never run down, although the host lived on until t={}",
+                                    facts.process(key.2),
+                                    facts.provider(key.1),
+                                    event.time
+                                ),
+                            );
+                        }
+                    }
+                    session.open.clear();
+                    session.ended_at = Some(index);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The host of event `index` withdrew `provider` (WSAUnadvertiseProvider, or its final
+/// WSACleanup for each provider it took): by then each session of the advertisements up
+/// to `upto` has ended (run down if need be), one opened while the host withdrew
+/// included (seed 000: every NSPv2Startup has its end). A session of an advertisement
+/// another host thread made since the withdrawal began is not the withdrawal's.
+fn withdrawn(
+    facts: &Facts,
+    index: usize,
+    table: &mut SmallMap<SessionKey, Session>,
+    (provider, upto): (ProviderIx, u32),
+    rule: SessionRule,
+    report: &mut Report,
+) {
+    let host = facts.events[index].process;
+    let theirs = table.iter_mut().filter(|(key, session)| {
+        key.0 == host && key.3 == Client::Ws2 && provider == key.1 && session.advert <= upto
+    });
+    for (key, session) in theirs {
+        if rule != SessionRule::EndsOnce {
+            continue;
+        }
+        report.exercised();
+        if session.open.is_empty() {
+            continue;
+        }
+        report.violation(facts, index, || {
+            format!(
+                "{}'s session on {} was still open when {} stopped hosting it: every session ends, run down when its provider is unadvertised",
+                facts.process(key.2),
+                facts.provider(key.1),
+                facts.process(host)
+            )
+        });
+        session.open.clear();
+        session.ended_at = Some(index);
+    }
+}
+
+/// One NSPv2 call on a session, checked against what the session went through.
+fn session_call(
+    facts: &Facts,
+    index: usize,
+    call: &Call,
+    session: &mut Session,
+    rule: SessionRule,
+    report: &mut Report,
+) {
+    let (provider, client, arg, cleanup) = match *call {
+        Call::NSPv2Cleanup {
+            provider,
+            session_of,
+            arg,
+            ..
+        } => (provider, session_of, arg, true),
+        Call::NSPv2ClientSessionRundown {
+            provider,
+            session_of,
+            arg,
+            ..
+        } => (provider, session_of, arg, false),
+        Call::NSPv2LookupServiceBegin { .. }
+        | Call::NSPv2LookupServiceNextEx { .. }
+        | Call::NSPv2LookupServiceEnd { .. } => {
+            if let (true, Some(at), SessionRule::EndsOnce) =
+                (session.open.is_empty(), session.ended_at, rule)
+            {
+                report.violation(
+                    facts,
+                    index,
+                    || format!(
+                        "{} runs a lookup on a session that already ended (at #{at}): a session's argument is not used after its end",
+                        call.name()
+                    ),
+                );
+            }
+            return;
+        }
+        _ => return,
+    };
+    let name = format!("{}!{}", facts.provider(provider), call.name());
+    let whose = format!("{}'s session", facts.process(client));
+    if rule == SessionRule::StartupFirst && cleanup {
+        report.exercised();
+    }
+    let Some(opened) = session.open.pop() else {
+        let message = match (session.ended_at, cleanup, rule) {
+            (Some(at), _, SessionRule::EndsOnce) => Some(format!(
+                "{name} ends {whose}, which already ended at #{at}: a session ends exactly once"
+            )),
+            (None, false, SessionRule::EndsOnce) => Some(format!(
+                "{name} runs down {whose}, which no NSPv2Startup opened"
+            )),
+            (None, true, SessionRule::StartupFirst) => Some(format!(
+                "{name} for {whose}, which no successful NSPv2Startup opened: NSPv2Startup must succeed first"
+            )),
+            _ => None,
+        };
+        if let Some(message) = message {
+            report.violation(facts, index, || message);
+        }
+        // Nothing ended here: a session that was never opened has no end to point at.
+        return;
+    };
+    session.ended_at = Some(index);
+    match rule {
+        SessionRule::EndsOnce => report.exercised(),
+        SessionRule::SameArg => {
+            report.exercised();
+            if arg != opened {
+                report.violation(
+                    facts,
+                    index,
+                    || format!(
+                        "{name} got the session argument {} for {whose}, but NSPv2Startup handed back {}",
+                        session_arg(arg),
+                        session_arg(opened)
+                    ),
+                );
+            }
+        }
+        SessionRule::StartupFirst => {}
+    }
+}
