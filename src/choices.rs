@@ -30,7 +30,7 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
     },
     ModelChoice {
         topic: "A failed lower start-up in WSPSocket",
-        choice: "When a layered provider's WSPSocket starts the layer below itself (a chain other than the one it started for) and that start-up fails, WSPSocket fails with WSAENETDOWN, a code WSPSocket documents, whatever the lower WSPStartup returned.",
+        choice: "When a layered provider's WSPSocket starts the layer below itself (a chain other than the one it started for) and that start-up fails, WSPSocket fails with WSAENETDOWN, a code WSPSocket documents, whatever the lower WSPStartup returned. That start-up runs under the provider's lock, as its WSPStartup and WSPCleanup do: a final WSPCleanup that comes after it tears it down with the others, and once the final WSPCleanup has begun, WSPSocket starts nothing below and fails with WSAENETDOWN.",
     },
     ModelChoice {
         topic: "Direct SPI start-up of an LSP",

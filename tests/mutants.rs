@@ -583,3 +583,37 @@ fn a_copy_loaded_again_answers_only_for_itself() {
         assert!(others.is_empty(), "seed {seed}: {found:?}");
     }
 }
+
+/// A copy of a namespace provider loaded after the old one was unloaded counts its own
+/// starts from zero (model choice "A DLL unloaded before its clean-up"). Here a stubbed
+/// NSPv2ClientSessionRundown leaves a session open, and the `Spi` steps unload the DLL
+/// under it: only the stub is flagged, not the new copy's last NSPv2Cleanup.
+#[test]
+fn a_namespace_copy_loaded_again_counts_its_own_starts() {
+    let text = r#"Scenario(
+        name: "reload", about: "r",
+        providers: [Provider(name: "mailnsp", kind: Namespace,
+            set: (nspv2: (routines: (rundown: Stub))))],
+        catalog: [Namespace(provider: "mailnsp", namespace: 37, version: V2)],
+        processes: [Process(name: "host", threads: [Thread(name: "main", steps: [
+            Spi(provider: "mailnsp", call: NSPv2Startup),
+            Spi(provider: "mailnsp", call: NSPv2Startup),
+            Spi(provider: "mailnsp", call: NSPv2Cleanup),
+            Spi(provider: "mailnsp", call: NSPv2ClientSessionRundown),
+            Spi(provider: "mailnsp", call: NSPv2Startup),
+            Spi(provider: "mailnsp", call: NSPv2Cleanup),
+        ])])],
+    )"#;
+    let scenario = ws2sim::scenario::load_str("reload.ron", text).expect("valid");
+    let outcome = run(&scenario, &RunOptions::default()).expect("runs");
+    let unloaded = outcome.events.iter().any(|e| {
+        matches!(
+            e.kind,
+            ws2sim::event::EventKind::FreeLibrary { count: 0, .. }
+        )
+    });
+    assert!(unloaded, "the DLL is unloaded between the two copies");
+    let mut found = violated(&scenario, 0, None);
+    found.dedup();
+    assert_eq!(found, ["nspv2.optional_stub"]);
+}

@@ -101,6 +101,11 @@ const CASES: &[(&str, &[u64], &str)] = &[
         "lsp!WSPSocket(entry 1011)                          -> SOCKET_ERROR, WSAENETDOWN (10050)",
     ),
     (
+        "lsp-lazy-lower-races-final-cleanup.ron",
+        &[14, 46],
+        "app/main            . . waits for lspa's start-up/clean-up lock (held by t2)",
+    ),
+    (
         "chains-cross.ron",
         &[0],
         "inner!WSPStartup(entry 1020) [from outer]        -> 0 [refcount 0->1]\n#9  t=0 app/main          . . . LoadLibrary(msafd.dll)",
@@ -430,6 +435,18 @@ fn a_released_call_returns_before_its_dll_unloads() {
     ] {
         clean_and_ended(file);
     }
+}
+
+/// An LSP's WSPSocket that starts a layer below while another thread's final WSACleanup
+/// cleans the LSP up: the start runs under the LSP's lock, so the final clean-up tears
+/// it down too. 3,000 random and 3,000 PCT schedules are clean and end; without the
+/// lock, 36 random and 6 PCT schedules of them left msafd started
+/// (`lsp.lower_balanced`), and every one of the 2,724,480 unbounded schedules is clean
+/// now (`ws2sim explore FILE --strategy exhaustive --preemptions unbounded --runs
+/// 3000000`).
+#[test]
+fn a_lazy_lower_start_racing_the_final_cleanup_is_torn_down() {
+    clean_and_ended("lsp-lazy-lower-races-final-cleanup.ron");
 }
 
 /// 3,000 random and 3,000 PCT schedules of `file` violate nothing and all complete.

@@ -79,6 +79,12 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
                 outstanding.retain(|(pid, _), _| *pid != event.process);
                 continue;
             }
+            // A copy loaded later counts its own starts from zero (model choice "A DLL
+            // unloaded before its clean-up").
+            EventKind::FreeLibrary { provider, count: 0 } => {
+                outstanding.remove(&(event.process, *provider));
+                continue;
+            }
             _ => continue,
         };
         let Some((call_index, call)) = facts.call_of(id) else {
@@ -147,6 +153,10 @@ fn live_at(facts: &Facts, queries: &[(usize, Pid, ProviderIx)]) -> Vec<Vec<Resou
                 for (_, held) in mine {
                     *held = SmallMap::new();
                 }
+            }
+            // An unloaded copy's leaks are not the copy loaded since.
+            EventKind::FreeLibrary { provider, count: 0 } => {
+                live.remove(&(event.process, provider));
             }
             _ => {}
         }
@@ -272,6 +282,10 @@ fn cleanup_after_own_startup(facts: &Facts, report: &mut Report) {
                 }
             }
             EventKind::ProcessEnded { .. } => starts.retain(|(p, _, _), _| *p != pid),
+            // A start made on a copy since unloaded licenses no clean-up of a later one.
+            EventKind::FreeLibrary { provider, count: 0 } => {
+                starts.retain(|(p, q, _), _| (*p, *q) != (pid, *provider))
+            }
             _ => {}
         }
     }

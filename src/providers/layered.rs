@@ -143,8 +143,23 @@ pub async fn socket_below(
     // The lower start-up's own code (WSA_NOT_ENOUGH_MEMORY, ...) is not one WSPSocket
     // documents (`spi.return_convention`): WSAENETDOWN, as the switch answers (model
     // choice "A failed lower start-up in WSPSocket").
-    if lower_starts(cx, provider, lower) == 0 && start_lower(cx, provider, entry).await.is_err() {
-        return Below::Failed(WSAENETDOWN);
+    if lower_starts(cx, provider, lower) == 0 {
+        // Under the provider's lock, as its start-up and clean-up are: a final
+        // clean-up either comes after and tears this start down with the others
+        // (`lsp.lower_balanced`), or came first, and then nothing is started (model
+        // choice "A failed lower start-up in WSPSocket").
+        transport::lock(cx, provider).await;
+        let started = if !cx.takes_calls(provider, true) {
+            Err(WSAENETDOWN)
+        } else if lower_starts(cx, provider, lower) == 0 {
+            start_lower(cx, provider, entry).await
+        } else {
+            Ok(())
+        };
+        transport::unlock(cx, provider);
+        if started.is_err() {
+            return Below::Failed(WSAENETDOWN);
+        }
     }
     match Box::pin(transport::wsp_socket(cx, lower, next, san)).await {
         Ok(handle) => Below::Socket(handle),
