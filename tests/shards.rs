@@ -209,6 +209,11 @@ fn edited_and_resealed_documents_are_refused_by_their_fields() {
         |d| d[1]["scenario_digest"] = "0".into(),
         "not shards of one sweep",
     );
+    // Shards of another build ran another simulator: refused, whichever shard it is.
+    refused(
+        |d| d[1]["build"] = "0123456789abcdef".into(),
+        "written by another build of ws2sim",
+    );
     // A reduction only an exhaustive search makes, and a PCT depth past the limit.
     refused(
         |d| d[0]["header"]["reduction"] = "dpor".into(),

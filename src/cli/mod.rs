@@ -38,7 +38,7 @@ use crate::scenario::{self, Scenario};
 #[derive(Parser, Debug)]
 #[command(
     name = "ws2sim",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (build ", env!("WS2SIM_BUILD"), ")"),
     propagate_version = true,
     after_help = "Exit codes: 0 the outcome matched the scenario's `expect` (explore: no \
                   violation found); 1 it did not; 2 bad input or usage."

@@ -16,8 +16,14 @@ use super::{Shard, Strategy};
 /// The version of the shard document format. It changes with the end-state hash too:
 /// documents whose hashes differ would count one end state twice. Version 3: the hash
 /// is fed as events are recorded, each kind by its own fields (`world::stream`).
-/// Version 5: the scenario's digest, and no unknown field anywhere.
-pub const FORMAT: &str = "ws2sim-explore-shard/6";
+/// Version 5: the scenario's digest, and no unknown field anywhere. Version 7: the
+/// build that wrote it.
+pub const FORMAT: &str = "ws2sim-explore-shard/7";
+
+/// This build of ws2sim: a digest of the sources that decide what a run does (made by
+/// `build.rs`). Shards written by another build ran another simulator, whose counts a
+/// merge here could not check against its own replays.
+pub const BUILD: &str = env!("WS2SIM_BUILD");
 
 /// Largest shard document `merge` reads (refused before it is read).
 pub const MAX_DOC_BYTES: u64 = 512 * 1024 * 1024;
@@ -31,6 +37,8 @@ pub const MAX_MERGE_BYTES: u64 = 512 * 1024 * 1024;
 #[serde(deny_unknown_fields)]
 pub struct ShardDoc {
     pub format: String,
+    /// The build that wrote the document ([`BUILD`]).
+    pub build: String,
     pub header: Header,
     /// The digest of the scenario as read (its parsed contents): shards of two
     /// versions of one file are not one sweep.
@@ -56,6 +64,7 @@ pub struct ShardDoc {
 #[derive(Serialize)]
 struct Unsealed<'a> {
     format: &'a str,
+    build: &'a str,
     header: &'a Header,
     scenario_digest: &'a str,
     shard: &'a Shard,
@@ -99,6 +108,7 @@ impl ShardDoc {
         };
         Self {
             format: FORMAT.to_string(),
+            build: BUILD.to_string(),
             header,
             scenario_digest,
             shard,
@@ -117,6 +127,7 @@ impl ShardDoc {
     fn content_digest(&self) -> String {
         let unsealed = Unsealed {
             format: &self.format,
+            build: &self.build,
             header: &self.header,
             scenario_digest: &self.scenario_digest,
             shard: &self.shard,
@@ -183,6 +194,11 @@ pub fn merge_named(named: Vec<(String, ShardDoc)>) -> Result<Report, String> {
     for (name, doc) in &named {
         if doc.format != FORMAT {
             return Err(format!("{name}: format `{}`, not `{FORMAT}`", doc.format));
+        }
+        if doc.build != BUILD {
+            return Err(format!(
+                "{name}: written by another build of ws2sim than this one (build {BUILD}, as `ws2sim --version` says): write the shards and merge them with one build"
+            ));
         }
         if !doc.intact() {
             return Err(format!(
