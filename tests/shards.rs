@@ -245,7 +245,7 @@ fn edited_and_resealed_documents_are_refused_by_their_fields() {
 
 /// An exhaustive shard searches no more of its units than the cut could reach: its
 /// units hold at most `--runs` schedules for each unit it searches side by side (four
-/// per job, each of which may reach the cap, as in one process), whatever their number
+/// per thread, each of which may reach the cap, as in one process), whatever their number
 /// (34 here, 40 schedules each before the fix). The shards must
 /// agree on how many units the search has, and a unit stopped before the cut falls in it
 /// is refused, not joined to the units after it.
@@ -283,6 +283,32 @@ fn exhaustive_shards_stay_within_the_runs_and_agree_on_their_units() {
     docs[0]["units"][0]["complete"] = false.into();
     let why = merge(docs.into_iter().map(resealed).collect()).expect_err("refused");
     assert!(why.contains("unit 0 was stopped after"), "{why}");
+}
+
+/// `--jobs` does not multiply the work of an exhaustive shard: units searched side by
+/// side are a few per thread started (not per job asked for), and never more than the
+/// cap, so 1,024 jobs with `--runs 3` search at most 3 units of at most 3 schedules each
+/// (every one of the lesson's 64 or more units, 3 schedules each, before).
+#[test]
+fn exhaustive_work_stays_within_the_runs_whatever_the_jobs() {
+    let scenario = ws2sim::scenario::load_file(std::path::Path::new(LESSON)).expect("loads");
+    for jobs in [1, 1024] {
+        let options = ExploreOptions {
+            strategy: Strategy::Exhaustive,
+            runs: Some(3),
+            jobs,
+            shard: Shard { index: 1, count: 1 },
+            ..ExploreOptions::default()
+        };
+        let doc = explore_shard(&scenario, LESSON, &options).expect("explores");
+        let searched: u64 = doc.units.iter().map(|unit| unit.schedules).sum();
+        assert!(doc.units.len() > 4, "{} units", doc.units.len());
+        assert!(
+            searched <= 3 * 3,
+            "jobs {jobs}: {searched} schedules searched"
+        );
+        assert!(merge(vec![doc]).is_ok());
+    }
 }
 
 /// PCT draws its change points among the decisions of the scenario's own seeded run;

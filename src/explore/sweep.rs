@@ -30,7 +30,7 @@ const CHUNK_RUNS: u64 = 2048;
 const UNITS_MIN: usize = 64;
 /// ... expanding at most this many levels of its top.
 const UNIT_LEVELS_MAX: usize = 32;
-/// Units searched at once, per job.
+/// Units searched at once, per thread of the pool.
 const UNITS_PER_JOB: usize = 4;
 
 /// Everything that decides which schedules a sweep runs.
@@ -118,6 +118,13 @@ impl Plan {
 struct Workers(Option<rayon::ThreadPool>);
 
 impl Workers {
+    /// The threads the sweep's work runs on.
+    fn threads(&self) -> usize {
+        self.0
+            .as_ref()
+            .map_or(1, rayon::ThreadPool::current_num_threads)
+    }
+
     fn install<R: Send>(&self, work: impl FnOnce() -> R + Send) -> R {
         match &self.0 {
             Some(pool) => pool.install(work),
@@ -339,8 +346,16 @@ pub fn exhaustive(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swep
         .filter(|unit| plan.shard.owns(*unit))
         .map(|unit| (unit, &roots[unit as usize]))
         .collect();
-    let window = plan.jobs.max(1) * UNITS_PER_JOB;
     let pool = plan.pool();
+    // Units searched side by side, each of which may reach the cap: a few per thread
+    // started (not per job asked for: more only wait their turn), and never more than
+    // the cap, so that the schedules run stay within the cap times the threads.
+    let window = |cap: u64| {
+        let per_threads = pool.threads() * UNITS_PER_JOB;
+        per_threads
+            .min(usize::try_from(cap).unwrap_or(usize::MAX))
+            .max(1)
+    };
     let search = |cap: u64, part: &[(u64, &Vec<u64>)]| -> Vec<UnitLog> {
         let logs: Vec<UnitLog> = pool.install(|| {
             part.par_iter()
@@ -366,15 +381,17 @@ pub fn exhaustive(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swep
         // unit past any possible cut gets an empty log, stopped before it began (the bar
         // stops at the cap).
         let mut units: Vec<UnitLog> = Vec::with_capacity(owned.len());
-        for part in owned.chunks(window) {
+        let mut rest = &owned[..];
+        while let Some(&(first_unit, _)) = rest.first() {
             let own_before: u64 = units.iter().map(|log| log.schedules).sum();
-            let (first_unit, _) = part[0];
             let others_before = first_unit - units.len() as u64;
             let cap = plan.runs.saturating_sub(own_before + others_before);
             if cap == 0 {
-                units.extend(part.iter().map(|&(unit, _)| UnitLog::new(unit)));
-                continue;
+                units.extend(rest.iter().map(|&(unit, _)| UnitLog::new(unit)));
+                break;
             }
+            let (part, after) = rest.split_at(window(cap).min(rest.len()));
+            rest = after;
             let logs = search(cap, part);
             for log in &logs {
                 let failing = log.failing.iter().map(|(_, length)| length).sum();
@@ -390,11 +407,14 @@ pub fn exhaustive(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swep
         };
     }
     let mut combiner = Combiner::new(plan.runs);
-    for part in owned.chunks(window) {
+    let mut rest = &owned[..];
+    while !rest.is_empty() {
         if combiner.remaining() == 0 {
             combiner.cut = true;
             break;
         }
+        let (part, after) = rest.split_at(window(combiner.remaining()).min(rest.len()));
+        rest = after;
         // Units run in parallel may search past the cap: the bar counts what the
         // combiner keeps, as the report will.
         let before = (combiner.tally.schedules, combiner.tally.failing);
