@@ -74,7 +74,7 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
     },
     ModelChoice {
         topic: "The switch",
-        choice: "The Winsock switch lives in the base TCP provider: only a socket of a TCP catalog entry may be routed to a SAN provider, and the switch's WSPCleanup calls come inside the TCP provider's final WSPCleanup.",
+        choice: "The Winsock switch lives in the base TCP provider: only a socket of a TCP catalog entry may be routed to a SAN provider, and the switch's WSPCleanup calls come inside the TCP provider's final WSPCleanup. The switch leaves the sockets it routed to the SAN provider's final WSPCleanup (seed 004: \"Any sockets that are open during a final WSPCleanup call are reset\"). Seed 004 names the switch as a SAN provider's only client; where a process has another (a `Spi` step's WSPStartupEx, or the switch of a second TCP provider), the switch's WSPCleanup may not be the final one, and the sockets it routed then stay open, their operations pending, past the TCP provider's final WSPCleanup, until the last client's clean-up resets them. No contract is checked there: the seeds do not say what a switch owes a SAN provider it shares.",
     },
     ModelChoice {
         topic: "A failed switch start-up",
