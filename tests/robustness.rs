@@ -561,7 +561,7 @@ fn a_run_too_long_for_a_page_is_refused() {
         "big.ron",
         format!(
             "Scenario(name: \"big\", about: \"x\",\n\
-             budget: Budget(steps_max: 100000000, events_max: 100000000, time_max: 1000000000),\n\
+             budget: Budget(steps_max: 100000000, events_max: 10000000, time_max: 1000000000),\n\
              providers: [Provider(name: \"msafd\", kind: Transport)],\n\
              catalog: [Transport(id: 1001, provider: \"msafd\", protocol: Tcp)],\n\
              processes: [Process(name: \"app\", threads: [{}])])\n",

@@ -27,8 +27,10 @@ pub const MAX_PROVIDERS: usize = 1_000;
 pub const MAX_CATALOG_ENTRIES: usize = 1_000;
 /// Budgets an absurd size is refused beyond.
 pub const MAX_STEPS_BUDGET: u64 = 100_000_000;
-/// Largest `budget.events_max`.
-pub const MAX_EVENTS_BUDGET: u64 = 100_000_000;
+/// Largest `budget.events_max`: a run keeps its events, and its trace is rendered
+/// whole, about 200 bytes an event as text and 400 as JSON (4 GB at this limit); at
+/// ten times as many a legal run could exhaust a machine's memory and abort.
+pub const MAX_EVENTS_BUDGET: u64 = 10_000_000;
 /// Largest `budget.time_max`, in ticks.
 pub const MAX_TIME_BUDGET: u64 = 1_000_000_000_000;
 
