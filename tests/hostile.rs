@@ -302,3 +302,90 @@ fn an_override_model_named_like_a_listed_one_is_refused() {
     let out = ws2sim(&["run", &scenario, "--provider-model", &overrides]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+/// `ws2sim` with `input` on its standard input.
+fn ws2sim_fed(args: &[&str], input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut stdin = child.stdin.take().expect("a pipe");
+    // A command that refuses early may not read it all: a broken pipe is its answer.
+    let _ = stdin.write_all(input);
+    drop(stdin);
+    child.wait_with_output().expect("ends")
+}
+
+/// `-` means standard input wherever a file is read (`check`, `merge`, as for `run`)
+/// and standard output for `--output`: the fifth probe found that `check -` and
+/// `merge -` looked for a file named `-`, and `--output -` made one. Standard input is
+/// read once: `-` given twice is refused.
+#[test]
+fn a_dash_is_standard_input_or_output_everywhere() {
+    const LESSON: &str = "scenarios/teach/racy-refcount.ron";
+    let dir = Scratch::new("dash");
+    let scenario = std::fs::read(LESSON).expect("readable");
+    let out = ws2sim_fed(&["check", "-"], &scenario);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "-: ok\n");
+    let model = std::fs::read("models/acme-tcp.ron").expect("readable");
+    let out = ws2sim_fed(&["check", "-"], &model);
+    assert!(
+        text(&out.stdout).starts_with("-: ok (model"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = ws2sim_fed(&["check", "-"], b"garbage\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("-:1:1"), "{}", text(&out.stderr));
+    // A shard document from standard input merges as from its file.
+    let shards: Vec<String> = (1..=2)
+        .map(|k| {
+            let spec = format!("{k}/2");
+            let args = [
+                "explore", LESSON, "--runs", "200", "--shard", &spec, "--format", "json",
+            ];
+            dir.file(&format!("s{k}.json"), ws2sim(&args).stdout)
+        })
+        .collect();
+    let from_files = ws2sim(&["merge", &shards[0], &shards[1]]);
+    let first = std::fs::read(&shards[0]).expect("written");
+    let from_stdin = ws2sim_fed(&["merge", "-", &shards[1]], &first);
+    assert_eq!(from_stdin.status, from_files.status);
+    assert_eq!(text(&from_stdin.stdout), text(&from_files.stdout));
+    for args in [&["check", "-", "-"][..], &["merge", "-", "-"][..]] {
+        let out = ws2sim_fed(args, &first);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).contains("given more than once"),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    // `--output -` prints, and makes no file named `-`.
+    let lesson = std::fs::canonicalize(LESSON).expect("exists");
+    let lesson = lesson.display().to_string();
+    let printed = common::ws2sim_in(&dir.0, &["run", &lesson, "--output", "-"]);
+    let plain = ws2sim(&["run", LESSON]);
+    assert_eq!(printed.status, plain.status);
+    assert_eq!(
+        text(&printed.stdout)
+            .lines()
+            .filter(|l| l.starts_with('#'))
+            .count(),
+        text(&plain.stdout)
+            .lines()
+            .filter(|l| l.starts_with('#'))
+            .count()
+    );
+    assert!(
+        !dir.names().iter().any(|name| name == "-"),
+        "{:?}",
+        dir.names()
+    );
+}

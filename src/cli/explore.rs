@@ -72,7 +72,8 @@ pub struct ExploreArgs {
 /// the report one machine would have printed.
 #[derive(clap::Args, Debug)]
 pub struct MergeArgs {
-    /// The shard documents, one per shard, in any order.
+    /// The shard documents, one per shard, in any order; `-` reads one from standard
+    /// input.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -319,7 +320,19 @@ fn doc_limit(read: u64) -> u64 {
 fn read_doc(path: &Path, read: &mut u64) -> Result<ShardDoc, String> {
     use crate::scenario::{Limited, read_limited};
     let shown = path.display();
-    let bytes = read_limited(path, doc_limit(*read)).map_err(|error| match error {
+    let limit = doc_limit(*read);
+    let bytes = if path == Path::new("-") {
+        // Standard input: read up to the limit, and one byte more tells it is over.
+        crate::scenario::read_stdin_limited(limit)
+            .map_err(Limited::Io)
+            .and_then(|bytes| match bytes.len() as u64 {
+                size if size > limit => Err(Limited::TooLarge(size)),
+                _ => Ok(bytes),
+            })
+    } else {
+        read_limited(path, limit)
+    };
+    let bytes = bytes.map_err(|error| match error {
         Limited::TooLarge(size) if size > shard::MAX_DOC_BYTES => format!(
             "{shown}: {size} bytes is over the limit of {} bytes for a shard document",
             shard::MAX_DOC_BYTES
@@ -349,6 +362,15 @@ pub fn merge(args: &MergeArgs) -> ExitCode {
         if let Err(error) = crate::output::check_target("--html", page, &shards) {
             return fail(&error.to_string());
         }
+    }
+    if args
+        .files
+        .iter()
+        .filter(|f| f.as_path() == Path::new("-"))
+        .count()
+        > 1
+    {
+        return fail("`-` (standard input) is given more than once: it can be read once");
     }
     let mut read = 0;
     let docs: Result<Vec<(String, ShardDoc)>, String> = args

@@ -60,7 +60,8 @@ pub struct RunArgs {
     provider_model: Vec<(String, String)>,
     #[command(flatten)]
     budget: BudgetArgs,
-    /// Write the trace to FILE (atomically) instead of standard output.
+    /// Write the trace to FILE (atomically) instead of standard output (`-`: standard
+    /// output).
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Which contracts the text trace lists: those the run exercised (the default), or
@@ -79,6 +80,8 @@ impl RunArgs {
                  json, mermaid or html (JSON and HTML give every contract)",
             );
         }
+        // `--output -` is standard output, as `-` is standard input for a file.
+        let output = self.output.filter(|path| path.as_path() != Path::new("-"));
         let options = RunOptions {
             seed,
             schedule,
@@ -89,7 +92,7 @@ impl RunArgs {
             file,
             &options,
             self.format,
-            self.output.as_deref(),
+            output.as_deref(),
             self.contracts.unwrap_or(render::text::Contracts::Exercised),
         )
     }
@@ -136,7 +139,8 @@ pub enum Command {
     Check {
         /// The scenario files and model files (RON), told apart by their first word; a
         /// folder stands for the `.ron` files under it, 16 levels down at most (a
-        /// symbolic link to a file is checked, one to a folder is named, not followed).
+        /// symbolic link to a file is checked, one to a folder is named, not followed);
+        /// `-` reads one from standard input.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -286,8 +290,29 @@ pub fn main() -> ExitCode {
                     shown(link)
                 );
             }
+            if files
+                .iter()
+                .filter(|f| f.as_path() == Path::new("-"))
+                .count()
+                > 1
+            {
+                return fail("`-` (standard input) is given more than once: it can be read once");
+            }
             for file in &files {
-                match scenario::check_file(file) {
+                let checked = if file.as_path() == Path::new("-") {
+                    match scenario::read_stdin_limited(scenario::MAX_FILE_BYTES) {
+                        Ok(bytes) => scenario::check_bytes("-", bytes),
+                        Err(error) => {
+                            // Reported as any error is; the other files are still checked.
+                            let _ = fail(&format!("cannot read standard input: {error}"));
+                            bad = true;
+                            continue;
+                        }
+                    }
+                } else {
+                    scenario::check_file(file)
+                };
+                match checked {
                     Ok(scenario::Checked::Scenario(_)) => print(&format!("{}: ok\n", shown(file))),
                     Ok(scenario::Checked::Model(loaded)) => print(&format!(
                         "{}: ok (model `{}`, {:?})\n",
@@ -483,18 +508,12 @@ pub(crate) fn load(file: &Path) -> Result<Scenario, ExitCode> {
 /// `-` for the scenario file: it is read from standard input (at most the size a file
 /// may have), and the model files it lists are read relative to the working directory.
 fn load_stdin() -> Result<Scenario, ExitCode> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    let read = std::io::stdin()
-        .lock()
-        .take(scenario::MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes);
-    if let Err(error) = read {
-        return Err(fail(&format!(
+    match scenario::read_stdin_limited(scenario::MAX_FILE_BYTES) {
+        Ok(bytes) => scenario::load_bytes("-", bytes).map_err(report),
+        Err(error) => Err(fail(&format!(
             "cannot read the scenario from standard input: {error}"
-        )));
+        ))),
     }
-    scenario::load_bytes("-", bytes).map_err(report)
 }
 
 /// `--schedule -`: the token from standard input, its line end trimmed; at most 256 MiB

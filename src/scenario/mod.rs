@@ -32,8 +32,8 @@ pub const FORMAT_REFERENCE: &str = include_str!("../../docs/scenario-format.md")
 pub use error::{Located, ScenarioError, escape_controls, escape_line};
 pub use model::*;
 pub use model_file::{
-    Checked, MAX_MODEL_FILES, attach_override_models, attach_override_models_in, check_file,
-    is_model_path, load_model_file, load_model_str,
+    Checked, MAX_MODEL_FILES, attach_override_models, attach_override_models_in, check_bytes,
+    check_file, is_model_path, load_model_file, load_model_str,
 };
 pub use name::Name;
 pub use steps::step_name;
@@ -137,6 +137,15 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, Limited> {
         let why = "a FIFO that no process had open for writing: nothing to read";
         return Err(Limited::Io(std::io::Error::other(why)));
     }
+    Ok(bytes)
+}
+
+/// Reads standard input (`-` for a file) to its end, or to `limit` + 1 bytes: more than
+/// `limit` is the caller's to refuse.
+pub fn read_stdin_limited(limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let mut reader = std::io::stdin().lock().take(limit + 1);
+    reader.read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
@@ -256,7 +265,11 @@ fn too_large(shown: &str, size: u64, kind: FileKind) -> ScenarioError {
 
 /// A file's raw contents as text: over [`MAX_FILE_BYTES`] is refused, and bytes that
 /// are not UTF-8 get an error at the first bad one.
-fn checked_text(file_name: &str, bytes: Vec<u8>, kind: FileKind) -> Result<String, ScenarioError> {
+pub(crate) fn checked_text(
+    file_name: &str,
+    bytes: Vec<u8>,
+    kind: FileKind,
+) -> Result<String, ScenarioError> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(too_large(file_name, bytes.len() as u64, kind));
     }

@@ -252,6 +252,16 @@ pub fn check_file(path: &Path) -> Result<Checked, ScenarioError> {
     super::load_in(&shown, &text, path.parent()).map(|s| Checked::Scenario(Box::new(s)))
 }
 
+/// [`check_file`] for a file's bytes read elsewhere (standard input, named `-`): the
+/// model files a scenario lists are read relative to the working directory.
+pub fn check_bytes(file_name: &str, bytes: Vec<u8>) -> Result<Checked, ScenarioError> {
+    let text = super::checked_text(file_name, bytes, FileKind::Scenario)?;
+    if first_word(&text) == Some("Model") {
+        return load_model_str(file_name, &text).map(Checked::Model);
+    }
+    super::load_in(file_name, &text, None).map(|s| Checked::Scenario(Box::new(s)))
+}
+
 /// The first word of a RON document, past blanks and comments.
 fn first_word(text: &str) -> Option<&str> {
     let mut rest = text;
