@@ -17,6 +17,7 @@ enum Kind {
 /// (fixture in `tests/bad/`, kind, line, column of the spot the error must point at).
 const CASES: &[(&str, Kind, usize, usize)] = &[
     ("syntax_error", Kind::Syntax, 21, 17),
+    ("empty_name", Kind::Invalid, 4, 11),
     ("unknown_field", Kind::Syntax, 6, 5),
     ("missing_field", Kind::Syntax, 20, 17),
     ("wrong_type", Kind::Syntax, 20, 45),

@@ -351,6 +351,30 @@ fn names_one_by_one(c: &mut Checker<'_>, sc: &Scenario, alike: &mut LookAlikes) 
     };
     check(c, &[Field("name")], &sc.name, text("the scenario's name"));
     check(c, &[Field("about")], &sc.about, about);
+    // Every report opens with the name, and pages and lessons show `about` under it.
+    for (field, value, what, fix) in [
+        (
+            "name",
+            &sc.name,
+            "the scenario's name",
+            "give the scenario a name",
+        ),
+        (
+            "about",
+            &sc.about,
+            "`about`",
+            "say in a sentence what the scenario shows",
+        ),
+    ] {
+        if value.trim().is_empty() {
+            c.at(
+                &[Field(field)],
+                format!("{what} is empty; reports print it at their head"),
+                "empty",
+                Some(fix.to_string()),
+            );
+        }
+    }
     for (i, p) in sc.providers.iter().enumerate() {
         let path = [Field("providers"), At(i), Field("name")];
         check(c, &path, &p.name, name("a provider's name"));
