@@ -457,7 +457,7 @@ pub fn optional_stub(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 if blocks.get(&key).is_some_and(|&n| n > 0) {
                     report.violation(facts, index, || {
                         format!(
-                            "{}!{} for {}'s session answered WSAEOPNOTSUPP (not implemented) while the provider still held that session's block: a provider whose NSPv2Startup keeps memory for a session must implement the routines that end it and free it there",
+                            "{}!{} for {}'s session answered WSAEOPNOTSUPP (not implemented) while the provider still held that session's block, which nothing frees now: the seeds make these routines optional as the provider requires, and ws2sim reads that as required of a provider whose NSPv2Startup keeps memory for a session",
                             facts.provider(*provider),
                             call.name(),
                             facts.process(*session_of)
