@@ -389,3 +389,23 @@ fn a_dash_is_standard_input_or_output_everywhere() {
         dir.names()
     );
 }
+
+/// A device is refused before it is opened (opening one may act on it: a watchdog
+/// starts counting down), wherever a file is read: the fifth probe found them opened,
+/// then refused.
+#[cfg(unix)]
+#[test]
+fn devices_are_refused_unopened() {
+    let device = "a device or a socket, not a file";
+    for file in ["/dev/null", "/dev/zero"] {
+        for args in [vec!["run", file], vec!["check", file], vec!["merge", file]] {
+            let out = ws2sim(&args);
+            assert_eq!(out.status.code(), Some(2), "{args:?}");
+            assert!(
+                one_line(&out.stderr).contains(device),
+                "{args:?}: {}",
+                text(&out.stderr)
+            );
+        }
+    }
+}

@@ -149,8 +149,8 @@ pub fn read_stdin_limited(limit: u64) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Opens `path` to read, and says whether it is a FIFO. Every file is opened without
-/// waiting: a FIFO's open would wait forever for a writer that never comes (with none,
+/// Opens `path` to read, and says whether it is a FIFO; a device or a socket is refused
+/// unopened. Every file is opened without waiting: a FIFO's open would wait forever for a writer that never comes (with none,
 /// reading it ends at once), and a terminal or a device that has nothing to give is an
 /// error, not a wait. A file of the kernel's (procfs, sysfs and their like) is refused
 /// before it is opened: reading one may never end (`/proc/kmsg`) or take what it reads
@@ -159,7 +159,18 @@ fn open_without_waiting(path: &Path) -> std::io::Result<(std::fs::File, bool)> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-        let fifo = std::fs::metadata(path).is_ok_and(|meta| meta.file_type().is_fifo());
+        let kind = std::fs::metadata(path).map(|meta| meta.file_type());
+        let fifo = kind.as_ref().is_ok_and(FileTypeExt::is_fifo);
+        // Opening a device may act on it (a watchdog starts counting down, a tape
+        // rewinds): none is opened.
+        let device = |kind: &std::fs::FileType| {
+            kind.is_char_device() || kind.is_block_device() || kind.is_socket()
+        };
+        if kind.as_ref().is_ok_and(device) {
+            return Err(std::io::Error::other(
+                "a device or a socket, not a file: ws2sim opens none (opening a device may act on it)",
+            ));
+        }
         if !fifo && kernel_file(path) {
             return Err(std::io::Error::other(
                 "a file of the kernel's (under /proc, /sys or the like): ws2sim reads no such file",
