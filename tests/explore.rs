@@ -610,3 +610,42 @@ fn merge_names_the_scenario_file_it_read() {
         "only the scenario's name differs"
     );
 }
+
+/// The report's summary names the failing event by the number its own shrunk trace
+/// shows: a return printed on its call's line is shown at the call (JSON's `event` is
+/// the return's index). The fifth consistency review found `event #11` above a trace
+/// whose violation line says `#8`, in 100 of 459 failure reports.
+#[test]
+fn the_failure_summary_numbers_the_event_as_its_trace_does() {
+    let cases = [
+        (LESSON, "returns_before_worker_exits"),
+        (
+            "scenarios/contracts/cleanup-too-many.ron",
+            "cleanup_without_startup_succeeds",
+        ),
+    ];
+    for (file, model) in cases {
+        let scenario = scenario::load_file(Path::new(file)).expect("loads");
+        let options = ExploreOptions {
+            models: vec![("msafd".to_string(), model.to_string())],
+            ..ExploreOptions::default()
+        };
+        let report = explore(&scenario, file, &options).expect("explores");
+        let failure = report.failure.as_ref().expect("the mutant is caught");
+        assert_ne!(
+            failure.event, failure.trace_event,
+            "{file}: a call and return on one line"
+        );
+        let at = format!(
+            "violation of {} at #{} ",
+            failure.contract, failure.trace_event
+        );
+        assert!(
+            failure.trace.contains(&at),
+            "{file}: {at}\n{}",
+            failure.trace
+        );
+        let summary = format!("  event #{}: ", failure.trace_event);
+        assert!(report.to_text().contains(&summary), "{file}");
+    }
+}

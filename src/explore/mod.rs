@@ -306,10 +306,11 @@ pub fn verify_failure(
 /// The first field in which a document's failure differs from the one made here
 /// (`.message`), or nothing.
 fn differing_field(here: &Failure, given: &Failure) -> &'static str {
-    let fields: [(&str, bool); 11] = [
+    let fields: [(&str, bool); 12] = [
         (".run", here.run == given.run),
         (".contract", here.contract == given.contract),
         (".event", here.event == given.event),
+        (".trace_event", here.trace_event == given.trace_event),
         (".message", here.message == given.message),
         (".original", here.original == given.original),
         (".shrunk", here.shrunk == given.shrunk),
@@ -540,6 +541,7 @@ fn describe(scenario: &Scenario, header: &Header, decisions: &[u64], run: u64) -
         run,
         contract: contract.to_string(),
         event: violation.event,
+        trace_event: crate::render::text::Pairs::new(&shown.events).shown_at(violation.event),
         message: violation.message.clone(),
         original: shrunk.original,
         shrunk: shrunk.shrunk,

@@ -75,6 +75,9 @@ pub struct Failure {
     pub contract: String,
     /// The violation in the shrunk run: its event and message.
     pub event: usize,
+    /// The number the text trace shows for that event: a return printed on its call's
+    /// line is shown at its call.
+    pub trace_event: usize,
     pub message: String,
     pub original: Size,
     pub shrunk: Size,
@@ -114,7 +117,7 @@ pub struct EndingLine {
 }
 
 /// The version of the explore and merge report's layout (`--format json`).
-pub const FORMAT: &str = "ws2sim-explore/1";
+pub const FORMAT: &str = "ws2sim-explore/2";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Report {
@@ -464,7 +467,7 @@ fn failure_text(out: &mut String, failure: &Failure) {
         "  (smaller: fewer preemptions, then fewer deviations from the default choice, \
          then fewer decisions and steps)"
     );
-    let _ = writeln!(out, "  event #{}: {}", failure.event, failure.message);
+    let _ = writeln!(out, "  event #{}: {}", failure.trace_event, failure.message);
     let _ = writeln!(out, "\nshrunk trace:\n");
     out.push_str(&failure.trace);
     let _ = writeln!(out, "\nreplay: {}", failure.replay);

@@ -17,7 +17,7 @@ use super::{Shard, Strategy};
 /// documents whose hashes differ would count one end state twice. Version 3: the hash
 /// is fed as events are recorded, each kind by its own fields (`world::stream`).
 /// Version 5: the scenario's digest, and no unknown field anywhere. Version 7: the
-/// build that wrote it.
+/// build that wrote it, and the failure's event as the text trace numbers it.
 pub const FORMAT: &str = "ws2sim-explore-shard/7";
 
 /// This build of ws2sim: a digest of the sources that decide what a run does (made by
