@@ -24,8 +24,13 @@ fn main() {
     let mut digest = Fnv::default();
     for file in &files {
         let relative = file.strip_prefix(&root).unwrap_or(file);
+        // Joined by `/` on every system, so that one tree gives one digest anywhere.
+        let parts: Vec<_> = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect();
         let bytes = std::fs::read(file).expect("a source file reads");
-        digest.feed(relative.to_string_lossy().as_bytes());
+        digest.feed(parts.join("/").as_bytes());
         digest.feed(&(bytes.len() as u64).to_le_bytes());
         digest.feed(&bytes);
     }

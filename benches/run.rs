@@ -47,7 +47,7 @@ fn generated(processes: usize, threads: usize, rounds: usize) -> Scenario {
         latency: (1, 20),
         budget: Budget {
             steps_max: 100_000_000,
-            events_max: 100_000_000,
+            events_max: 10_000_000,
             time_max: 1_000_000_000,
         },
         models: vec![],

@@ -102,6 +102,6 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
     },
     ModelChoice {
         topic: "A DLL unloaded before its clean-up",
-        choice: "A faulty caller may unload a provider's DLL while WSPStartup calls it made there are still unmatched. What that copy of the provider kept goes with it: a copy loaded later counts its own start-ups from zero, knows neither the old copy's sockets nor its operations, and its own last WSPCleanup is its final one. The caller that left the start-ups unmatched is flagged (`ws2.balanced`, `lsp.lower_balanced`); what the old copy held stays in the ledger until the process ends, and its worker thread, if it runs again, runs in an unloaded image (`loader.no_code_after_unload`).",
+        choice: "A faulty caller may unload a provider's DLL while start-up calls it made there (WSPStartup, NSPStartup, NSPv2Startup) are still unmatched. What that copy of the provider kept goes with it: a copy loaded later counts its own start-ups (and NSPv2 sessions) from zero, knows neither the old copy's sockets nor its operations, and its own last WSPCleanup is its final one. The caller that left the start-ups unmatched is flagged where it is ws2_32 or a layer (`ws2.balanced`, `lsp.lower_balanced`), not where it is a `Spi` step; what the old copy held stays in the ledger until the process ends, and its worker thread, if it runs again, runs in an unloaded image (`loader.no_code_after_unload`).",
     },
 ];

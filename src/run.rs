@@ -38,28 +38,35 @@ pub struct BudgetOverride {
 
 impl BudgetOverride {
     /// `budget` with the overrides applied, each checked against the same range as the
-    /// scenario's own `budget` (1 up to `MAX_*_BUDGET`).
+    /// scenario's own `budget` (1 up to `MAX_*_BUDGET`). The scenario's own values are
+    /// checked too: a file's were when it loaded, but one built in code was not.
     pub fn apply(&self, budget: scenario::Budget) -> Result<scenario::Budget, OptionError> {
-        let check = |flag: &'static str, value: Option<u64>, default: u64, limit: u64| match value {
-            None => Ok(default),
-            Some(value) if (1..=limit).contains(&value) => Ok(value),
-            Some(value) => Err(OptionError::Budget { flag, value, limit }),
+        let check = |flags: [&'static str; 2], value: Option<u64>, own: u64, limit: u64| {
+            let (flag, value) = match value {
+                Some(value) => (flags[0], value),
+                None => (flags[1], own),
+            };
+            if (1..=limit).contains(&value) {
+                Ok(value)
+            } else {
+                Err(OptionError::Budget { flag, value, limit })
+            }
         };
         Ok(scenario::Budget {
             steps_max: check(
-                "--steps-max",
+                ["--steps-max", "budget.steps_max"],
                 self.steps_max,
                 budget.steps_max,
                 scenario::MAX_STEPS_BUDGET,
             )?,
             events_max: check(
-                "--events-max",
+                ["--events-max", "budget.events_max"],
                 self.events_max,
                 budget.events_max,
                 scenario::MAX_EVENTS_BUDGET,
             )?,
             time_max: check(
-                "--time-max",
+                ["--time-max", "budget.time_max"],
                 self.time_max,
                 budget.time_max,
                 scenario::MAX_TIME_BUDGET,

@@ -1043,3 +1043,18 @@ fn a_usage_error_names_arguments_with_control_characters_escaped() {
         "{said}"
     );
 }
+
+/// `--version` names the build, as shard documents do: two binaries of one version
+/// but other sources tell themselves apart.
+#[test]
+fn the_version_names_the_build() {
+    let out = ws2sim(&["--version"]);
+    let shown = stdout(&out);
+    let build = shown
+        .trim_end()
+        .strip_prefix(concat!("ws2sim ", env!("CARGO_PKG_VERSION"), " (build "))
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert_eq!(build, ws2sim::explore::shard::BUILD);
+    assert!(build.len() == 16 && build.bytes().all(|b| b.is_ascii_hexdigit()));
+}

@@ -383,6 +383,16 @@ fn a_dash_is_standard_input_or_output_everywhere() {
             .filter(|l| l.starts_with('#'))
             .count()
     );
+    let diffed = common::ws2sim_in(
+        &dir.0,
+        &["diff", &lesson, "--against-seed", "1", "--output", "-"],
+    );
+    let diffed_out = text(&diffed.stdout);
+    assert!(
+        diffed_out.starts_with("ws2sim diff"),
+        "{}",
+        text(&diffed.stderr)
+    );
     assert!(
         !dir.names().iter().any(|name| name == "-"),
         "{:?}",

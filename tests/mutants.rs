@@ -616,4 +616,28 @@ fn a_namespace_copy_loaded_again_counts_its_own_starts() {
     let mut found = violated(&scenario, 0, None);
     found.dedup();
     assert_eq!(found, ["nspv2.optional_stub"]);
+    // The old copy's session went with it: an NSPv2Cleanup of it on the new copy ends
+    // no session there (the caller's error), rather than one that ended twice.
+    let stale = text
+        .replace(
+            r#"Spi(provider: "mailnsp", call: NSPv2Startup),
+            Spi(provider: "mailnsp", call: NSPv2Cleanup),
+        ])"#,
+            r#"Spi(provider: "mailnsp", call: NSPv2Cleanup),
+        ])"#,
+        )
+        .replace(
+            r#"Spi(provider: "mailnsp", call: NSPv2Startup),
+            Spi(provider: "mailnsp", call: NSPv2Startup),
+            Spi(provider: "mailnsp", call: NSPv2Cleanup),"#,
+            r#"Spi(provider: "mailnsp", call: NSPv2Startup),"#,
+        );
+    let stale = ws2sim::scenario::load_str("stale.ron", &stale).expect("valid");
+    let mut found = violated(&stale, 0, None);
+    found.sort_unstable();
+    found.dedup();
+    assert_eq!(
+        found,
+        ["nspv2.optional_stub", "nspv2.session.startup_first"]
+    );
 }

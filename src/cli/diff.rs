@@ -42,7 +42,8 @@ pub struct DiffArgs {
     /// every row from the first where they part marked.
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,
-    /// Write the comparison to FILE (atomically) instead of standard output.
+    /// Write the comparison to FILE (atomically) instead of standard output (`-`:
+    /// standard output).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -84,7 +85,8 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
         Err(code) => return code,
     };
     let inputs = super::scenario_inputs(&args.file, &scenario);
-    if let Some(output) = &args.output
+    let output = super::output_file(args.output.as_deref());
+    if let Some(output) = output
         && let Err(error) = crate::output::check_target("--output", output, &inputs)
     {
         return fail(&error.to_string());
@@ -181,7 +183,7 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
             (page, at.is_none())
         }
     };
-    match &args.output {
+    match output {
         None => print(&report),
         Some(output) => {
             if let Err(error) =

@@ -363,14 +363,8 @@ pub fn merge(args: &MergeArgs) -> ExitCode {
             return fail(&error.to_string());
         }
     }
-    if args
-        .files
-        .iter()
-        .filter(|f| f.as_path() == Path::new("-"))
-        .count()
-        > 1
-    {
-        return fail("`-` (standard input) is given more than once: it can be read once");
+    if let Err(code) = super::stdin_once(&args.files) {
+        return code;
     }
     let mut read = 0;
     let docs: Result<Vec<(String, ShardDoc)>, String> = args

@@ -80,8 +80,7 @@ impl RunArgs {
                  json, mermaid or html (JSON and HTML give every contract)",
             );
         }
-        // `--output -` is standard output, as `-` is standard input for a file.
-        let output = self.output.filter(|path| path.as_path() != Path::new("-"));
+        let output = output_file(self.output.as_deref());
         let options = RunOptions {
             seed,
             schedule,
@@ -92,7 +91,7 @@ impl RunArgs {
             file,
             &options,
             self.format,
-            output.as_deref(),
+            output,
             self.contracts.unwrap_or(render::text::Contracts::Exercised),
         )
     }
@@ -290,13 +289,8 @@ pub fn main() -> ExitCode {
                     shown(link)
                 );
             }
-            if files
-                .iter()
-                .filter(|f| f.as_path() == Path::new("-"))
-                .count()
-                > 1
-            {
-                return fail("`-` (standard input) is given more than once: it can be read once");
+            if let Err(code) = stdin_once(&files) {
+                return code;
             }
             for file in &files {
                 let checked = if file.as_path() == Path::new("-") {
@@ -498,6 +492,27 @@ fn usage_error(error: clap::Error) -> ExitCode {
     ExitCode::from(BAD_INPUT)
 }
 
+/// `--output FILE`, or `None` for standard output: `-` is standard output, as it is
+/// standard input where a file is read.
+pub(crate) fn output_file(output: Option<&Path>) -> Option<&Path> {
+    output.filter(|path| *path != Path::new("-"))
+}
+
+/// Refuses `-` (standard input) named more than once: it can be read once.
+pub(crate) fn stdin_once(files: &[PathBuf]) -> Result<(), ExitCode> {
+    if files
+        .iter()
+        .filter(|f| f.as_path() == Path::new("-"))
+        .count()
+        > 1
+    {
+        return Err(fail(
+            "`-` (standard input) is given more than once: it can be read once",
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn load(file: &Path) -> Result<Scenario, ExitCode> {
     if file == Path::new("-") {
         return load_stdin();
@@ -629,7 +644,8 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
     }
     let mut found = Found::default();
     for path in given {
-        if path.is_dir() {
+        // `-` is standard input, even where a folder has that name.
+        if path.is_dir() && path.as_path() != Path::new("-") {
             let before = found.files.len();
             walk(path, 0, &mut found)?;
             if found.files.len() == before {

@@ -135,6 +135,9 @@ pub struct Report {
     /// Each violated contract and the first schedule that violated it.
     pub contracts: Vec<ContractLine>,
     pub coverage: Coverage,
+    /// What the text report says of the coverage: `coverage` and the limits it leaves
+    /// out (a reduction's, with a preemption bound or runs a budget cut).
+    pub coverage_detail: String,
     pub failure: Option<Failure>,
     pub divergence: Option<RunDivergence>,
     /// The schedules the replay commands above give (`merge` replays each, trusting
@@ -178,12 +181,14 @@ impl Report {
             endings,
             contracts,
             coverage,
+            coverage_detail: String::new(),
             failure,
             divergence: tally
                 .divergence
                 .map(|(run, divergence)| RunDivergence { run, divergence }),
             witnesses: tally.witnesses,
         };
+        report.coverage_detail = report.coverage_line();
         report.write_replays();
         report
     }

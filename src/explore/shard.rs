@@ -195,14 +195,14 @@ pub fn merge_named(named: Vec<(String, ShardDoc)>) -> Result<Report, String> {
         if doc.format != FORMAT {
             return Err(format!("{name}: format `{}`, not `{FORMAT}`", doc.format));
         }
-        if doc.build != BUILD {
-            return Err(format!(
-                "{name}: written by another build of ws2sim than this one (build {BUILD}, as `ws2sim --version` says): write the shards and merge them with one build"
-            ));
-        }
         if !doc.intact() {
             return Err(format!(
                 "{name}: field `digest` does not match the document: it was changed after it was written"
+            ));
+        }
+        if doc.build != BUILD {
+            return Err(format!(
+                "{name}: written by another build of ws2sim than this one (build {BUILD}, as `ws2sim --version` says): write the shards and merge them with one build"
             ));
         }
         super::check::check(doc).map_err(|why| format!("{name}: {why}"))?;

@@ -31,7 +31,7 @@ const UNITS_MIN: usize = 64;
 /// ... expanding at most this many levels of its top.
 const UNIT_LEVELS_MAX: usize = 32;
 /// Units searched at once, per thread of the pool.
-const UNITS_PER_JOB: usize = 4;
+const UNITS_PER_THREAD: usize = 4;
 
 /// Everything that decides which schedules a sweep runs.
 #[derive(Clone, Debug)]
@@ -349,9 +349,9 @@ pub fn exhaustive(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swep
     let pool = plan.pool();
     // Units searched side by side, each of which may reach the cap: a few per thread
     // started (not per job asked for: more only wait their turn), and never more than
-    // the cap, so that the schedules run stay within the cap times the threads.
+    // the cap, so that a window runs at most min(4 x threads, cap) x cap schedules.
     let window = |cap: u64| {
-        let per_threads = pool.threads() * UNITS_PER_JOB;
+        let per_threads = pool.threads() * UNITS_PER_THREAD;
         per_threads
             .min(usize::try_from(cap).unwrap_or(usize::MAX))
             .max(1)

@@ -197,6 +197,12 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     session.ended_at = Some(index);
                 }
             }
+            // An unloaded copy's sessions went with it: a copy loaded later has only its
+            // own (model choice "A DLL unloaded before its clean-up").
+            EventKind::FreeLibrary { provider, count: 0 } => {
+                let copy = (event.process, *provider);
+                table.retain(|key, _| (key.0, key.1) != copy);
+            }
             _ => {}
         }
     }

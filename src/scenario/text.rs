@@ -369,7 +369,7 @@ fn names_one_by_one(c: &mut Checker<'_>, sc: &Scenario, alike: &mut LookAlikes) 
         if value.trim().is_empty() {
             c.at(
                 &[Field(field)],
-                format!("{what} is empty; reports print it at their head"),
+                format!("{what} is empty or blank; reports print it at their head"),
                 "empty",
                 Some(fix.to_string()),
             );
