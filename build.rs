@@ -37,12 +37,16 @@ fn main() {
     println!("cargo::rustc-env=WS2SIM_BUILD={:016x}", digest.0);
 }
 
-/// Every file under `path` (or `path` itself), leaving out nothing but what is missing.
+/// `path` itself, or the Rust files under it: an editor's swap file or a stray `.orig`
+/// beside them does not make another build.
 fn collect(path: &Path, files: &mut Vec<PathBuf>) {
     if path.is_dir() {
         let entries = std::fs::read_dir(path).expect("a source folder reads");
         for entry in entries {
-            collect(&entry.expect("a folder entry reads").path(), files);
+            let entry = entry.expect("a folder entry reads").path();
+            if entry.is_dir() || entry.extension().is_some_and(|e| e == "rs") {
+                collect(&entry, files);
+            }
         }
     } else if path.is_file() {
         files.push(path.to_path_buf());
