@@ -22,6 +22,7 @@ macro_rules! say_raw {
     }};
 }
 
+mod check;
 mod diff;
 mod explore;
 mod lesson;
@@ -274,58 +275,7 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => explore::merge(&args),
         Command::Diff(args) => diff::diff(&args),
         Command::Lesson(args) => lesson::lesson(&args),
-        Command::Check { files } => {
-            let mut bad = false;
-            let Found {
-                files,
-                folder_links,
-            } = match ron_files(&files) {
-                Ok(found) => found,
-                Err(message) => return fail(&message),
-            };
-            for link in &folder_links {
-                say!(
-                    "note: {}: a symbolic link to a folder, not followed: check the folder itself",
-                    shown(link)
-                );
-            }
-            if let Err(code) = stdin_once(&files) {
-                return code;
-            }
-            for file in &files {
-                let checked = if file.as_path() == Path::new("-") {
-                    match scenario::read_stdin_limited(scenario::MAX_FILE_BYTES) {
-                        Ok(bytes) => scenario::check_bytes("-", bytes),
-                        Err(error) => {
-                            // Reported as any error is; the other files are still checked.
-                            let _ = fail(&format!("cannot read standard input: {error}"));
-                            bad = true;
-                            continue;
-                        }
-                    }
-                } else {
-                    scenario::check_file(file)
-                };
-                match checked {
-                    Ok(scenario::Checked::Scenario(_)) => print(&format!("{}: ok\n", shown(file))),
-                    Ok(scenario::Checked::Model(loaded)) => print(&format!(
-                        "{}: ok (model `{}`, {:?})\n",
-                        shown(file),
-                        loaded.model.name,
-                        loaded.model.kind
-                    )),
-                    Err(error) => {
-                        report(error);
-                        bad = true;
-                    }
-                }
-            }
-            if bad {
-                ExitCode::from(BAD_INPUT)
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
+        Command::Check { files } => check::check(&files),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "ws2sim", &mut script);
@@ -590,75 +540,6 @@ pub(crate) fn scenario_inputs(file: &Path, scenario: &Scenario) -> Vec<crate::ou
         inputs.push((listed.to_path_buf(), "a model file"));
     }
     inputs
-}
-
-/// What `check` finds in the paths it is given.
-#[derive(Default)]
-struct Found {
-    /// Each file named, and the `.ron` files under each folder named (sorted).
-    files: Vec<PathBuf>,
-    /// The symbolic links to folders under them, not followed (a link may lead back up).
-    folder_links: Vec<PathBuf>,
-}
-
-/// The files `check` reads, folders walked to a bounded depth.
-fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
-    const DEPTH_MAX: usize = 16;
-    const FILES_MAX: usize = 10_000;
-    fn walk(dir: &Path, depth: usize, found: &mut Found) -> Result<(), String> {
-        let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for path in paths {
-            let Ok(meta) = std::fs::symlink_metadata(&path) else {
-                continue;
-            };
-            let ron = path.extension().is_some_and(|e| e == "ron");
-            // Whatever else is named .ron (a broken link, a FIFO, a device, a link to
-            // one) is checked too: reading it says what is wrong with it.
-            if meta.is_symlink() {
-                match std::fs::metadata(&path) {
-                    Ok(target) if target.is_dir() => found.folder_links.push(path),
-                    _ if ron => found.files.push(path),
-                    _ => {}
-                }
-            } else if meta.is_dir() && depth >= DEPTH_MAX {
-                // Skipping it would report the folder checked when part of it was not.
-                return Err(format!(
-                    "{}: folders nest deeper than {DEPTH_MAX} levels here; check a folder further down",
-                    path.display()
-                ));
-            } else if meta.is_dir() {
-                walk(&path, depth + 1, found)?;
-            } else if ron {
-                found.files.push(path);
-            }
-            if found.files.len() > FILES_MAX {
-                return Err(format!(
-                    "{}: more than {FILES_MAX} .ron files; check a smaller folder",
-                    dir.display()
-                ));
-            }
-        }
-        Ok(())
-    }
-    let mut found = Found::default();
-    for path in given {
-        // `-` is standard input, even where a folder has that name.
-        if path.is_dir() && path.as_path() != Path::new("-") {
-            let before = found.files.len();
-            walk(path, 0, &mut found)?;
-            if found.files.len() == before {
-                return Err(format!(
-                    "{}: a folder with no .ron file in it",
-                    path.display()
-                ));
-            }
-        } else {
-            found.files.push(path.clone());
-        }
-    }
-    Ok(found)
 }
 
 /// Prints a file's error (miette's report on a terminal, plain text otherwise); exit 2.
