@@ -61,8 +61,9 @@ pub fn hosted_here(cx: &Cx, provider: ProviderIx) -> bool {
 }
 
 /// What a final WSACleanup of this process ends, taken when its count reaches 0: the
-/// advertisements it hosts and still serves (each known by its RPC thread: one made
-/// later, after another WSAStartup, is not this clean-up's), and its client sessions.
+/// advertisements it hosts, one another thread is withdrawing included (each known by
+/// its RPC thread: one made later, after another WSAStartup, is not this clean-up's),
+/// and its client sessions.
 pub struct Owned {
     adverts: Vec<(ProviderIx, sim::TaskId)>,
     sessions: Vec<(ProviderIx, SessionArg)>,
@@ -72,9 +73,11 @@ pub struct Owned {
 pub fn owned_by_final_cleanup(cx: &Cx) -> Owned {
     let world = cx.world.borrow();
     let adverts = world.nshost.adverts.iter();
+    // One another thread is withdrawing is still advertised until its RPC thread stops
+    // (model choice "NSPv2 hosting"): this clean-up waits for that too.
     let hosted = adverts
         .clone()
-        .filter(|(_, advert)| advert.host == cx.pid && !advert.withdrawn)
+        .filter(|(_, advert)| advert.host == cx.pid)
         .map(|(provider, advert)| (*provider, advert.rpc))
         .collect();
     let sessions = adverts
