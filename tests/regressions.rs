@@ -236,12 +236,7 @@ fn a_host_cleanup_waits_for_a_withdrawal_under_way() {
     assert!(report.passed(), "{}", report.to_text());
     assert_eq!(report.coverage, ws2sim::explore::report::Coverage::Complete);
     assert!(report.schedules > 6_000, "{}", report.schedules);
-    let unusual = report
-        .endings
-        .iter()
-        .filter(|line| line.ending != ws2sim::scenario::Ending::Completed)
-        .count();
-    assert_eq!(unusual, 0, "{}", report.to_text());
+    all_completed(&report, file);
 }
 
 /// Whether `v` flags a scenario's direct NSPCleanup that no NSPStartup of its own
@@ -493,11 +488,16 @@ fn clean_and_ended(file: &str) {
         };
         let report = explore(&load(file), file, &options).expect("explores");
         assert!(report.passed(), "{}", report.to_text());
-        let unusual = report
-            .endings
-            .iter()
-            .filter(|line| line.ending != ws2sim::scenario::Ending::Completed)
-            .count();
-        assert_eq!(unusual, 0, "{file}: {}", report.to_text());
+        all_completed(&report, file);
     }
+}
+
+/// Every schedule of `report` completed (no deadlock, no budget ran out).
+fn all_completed(report: &ws2sim::explore::report::Report, file: &str) {
+    let unusual = report
+        .endings
+        .iter()
+        .filter(|line| line.ending != ws2sim::scenario::Ending::Completed)
+        .count();
+    assert_eq!(unusual, 0, "{file}: {}", report.to_text());
 }
