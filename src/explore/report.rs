@@ -289,7 +289,7 @@ impl Report {
                 line.replay.as_deref().unwrap_or_default()
             );
         }
-        let _ = writeln!(out, "coverage: {}", self.coverage_line());
+        let _ = writeln!(out, "coverage: {}", self.coverage_detail);
         if h.check_determinism {
             let verdict = match &self.divergence {
                 None => "every schedule ran twice to the same events".to_string(),

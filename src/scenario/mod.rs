@@ -152,9 +152,10 @@ pub fn read_stdin_limited(limit: u64) -> std::io::Result<Vec<u8>> {
 /// Opens `path` to read, and says whether it is a FIFO; a device or a socket is refused
 /// unopened. Every file is opened without waiting: a FIFO's open would wait forever
 /// for a writer that never comes (with none, reading it ends at once), and a file with
-/// nothing to give is an error, not a wait. A file of the kernel's (procfs, sysfs and their like) is refused
-/// before it is opened: reading one may never end (`/proc/kmsg`) or take what it reads
-/// from others, and none is a scenario, a model or a shard.
+/// nothing to give is an error, not a wait. A file of the kernel's (procfs, sysfs and
+/// their like) is refused before it is opened: reading one may never end
+/// (`/proc/kmsg`) or take what it reads from others, and none is a scenario, a model
+/// or a shard.
 fn open_without_waiting(path: &Path) -> std::io::Result<(std::fs::File, bool)> {
     #[cfg(unix)]
     {

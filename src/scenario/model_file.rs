@@ -244,22 +244,23 @@ pub enum Checked {
 /// Reads and checks a scenario file or a model file, telling them apart by their first
 /// word (`Scenario(` or `Model(`).
 pub fn check_file(path: &Path) -> Result<Checked, ScenarioError> {
-    let shown = path.display().to_string();
     let text = read_text(path, FileKind::Scenario)?;
-    if first_word(&text) == Some("Model") {
-        return load_model_str(&shown, &text).map(Checked::Model);
-    }
-    super::load_in(&shown, &text, path.parent()).map(|s| Checked::Scenario(Box::new(s)))
+    check_text(&path.display().to_string(), &text, path.parent())
 }
 
 /// [`check_file`] for a file's bytes read elsewhere (standard input, named `-`): the
 /// model files a scenario lists are read relative to the working directory.
 pub fn check_bytes(file_name: &str, bytes: Vec<u8>) -> Result<Checked, ScenarioError> {
     let text = super::checked_text(file_name, bytes, FileKind::Scenario)?;
-    if first_word(&text) == Some("Model") {
-        return load_model_str(file_name, &text).map(Checked::Model);
+    check_text(file_name, &text, None)
+}
+
+/// A model file or a scenario (in folder `dir`), told apart by its first word.
+fn check_text(shown: &str, text: &str, dir: Option<&Path>) -> Result<Checked, ScenarioError> {
+    if first_word(text) == Some("Model") {
+        return load_model_str(shown, text).map(Checked::Model);
     }
-    super::load_in(file_name, &text, None).map(|s| Checked::Scenario(Box::new(s)))
+    super::load_in(shown, text, dir).map(|s| Checked::Scenario(Box::new(s)))
 }
 
 /// The first word of a RON document, past blanks and comments.
