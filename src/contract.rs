@@ -254,7 +254,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[WspCleanup],
         source: "003: \"any pending blocking or asynchronous calls issued by any thread in this process are canceled without posting any notification messages or signaling any event objects.\"",
         model_choice: Some(
-            "A cancelled blocking call returns SOCKET_ERROR with WSAEINTR, as a blocking call cancelled by WSACancelBlockingCall does; the seed names no code.",
+            "A cancelled blocking call returns SOCKET_ERROR with WSAEINTR, as a blocking call cancelled by WSACancelBlockingCall does; the seed names no code. A WSAAsyncSelect or WSAEventSelect registration still in force is read as a pending asynchronous call: the final cleanup ends it with no message posted and no event set for it.",
         ),
         errata: &[],
     },
@@ -346,10 +346,12 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::SanCleanupNoNotifications,
-        rule: "During cleanup no network-event notification (FD_ACCEPT, FD_CONNECT, ...) is posted, neither as a window message nor by signalling a WSAEventSelect event object. The completion made through WPUCompleteOverlappedRequest is not such a notification; contrast wsp.cleanup.overlapped_aborted, where a transport provider sets no event at all.",
+        rule: "During cleanup no network-event notification (FD_ACCEPT, FD_CONNECT, ...) is posted, neither as a window message nor by signalling a WSAEventSelect event object.",
         seeds: &[SanWspCleanup],
         source: "004: \"During cleanup, the SAN service provider does not signal event objects to post notification messages.\"",
-        model_choice: None,
+        model_choice: Some(
+            "The seed's examples are network events (FD_ACCEPT, FD_CONNECT), and the same page has every pending call completed through WPUCompleteOverlappedRequest, which, its SDK page says, signals the overlapped operation's event: ws2sim reads \"event objects\" here as WSAEventSelect's, so the upcall's completion, event included, is not such a notification. Contrast wsp.cleanup.overlapped_aborted, where a transport provider sets no event at all.",
+        ),
         errata: &[],
     },
     Contract {
@@ -410,17 +412,17 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[NspV2Cleanup],
         source: "000: \"The NSPv2Startup function must be called successfully before calling the NSPv2Cleanup function. It is permissible to make more than one NSPv2Startup call. However, for each NSPv2Startup call, a corresponding NSPv2Cleanup call must also be issued. Only the final NSPv2Cleanup for the service provider does the actual cleanup\"",
         model_choice: Some(
-            "An NSPv2Startup stub's WSAEOPNOTSUPP opens the session with a NULL argument (the routine is optional, 000). Seed 000 gives the actual cleanup to the final NSPv2Cleanup, and seed 001 says nothing of counting; but a client that ends without clean-up never sends its NSPv2Cleanup, and its session is run down instead (001: the session \"is terminating\"). The model lets that rundown stand in for the NSPv2Cleanup that will not come: it counts the provider's count down, and the last session end, cleanup or rundown, does the actual cleanup. A session run down and then cleaned up ends twice (`nspv2.session.ends_once`).",
+            "An NSPv2Startup stub's WSAEOPNOTSUPP opens the session with a NULL argument (the routine is optional, 000). This departs from the letter of 000, for which only a successful NSPv2Startup comes before NSPv2Cleanup: read literally, a provider that implements NSPv2Cleanup but not NSPv2Startup would never have a session ended, which would make the start-up not optional for it. Seed 000 gives the actual cleanup to the final NSPv2Cleanup, and seed 001 says nothing of counting; but a client that ends without clean-up never sends its NSPv2Cleanup, and its session is run down instead (001: the session \"is terminating\"). The model lets that rundown stand in for the NSPv2Cleanup that will not come: it counts the provider's count down, and the last session end, cleanup or rundown, does the actual cleanup. A session run down and then cleaned up ends twice (`nspv2.session.ends_once`).",
         ),
         errata: &[],
     },
     Contract {
         id: ContractId::Nspv2SessionEndsOnce,
-        rule: "Every client session ends exactly once, by NSPv2Cleanup or NSPv2ClientSessionRundown (or with its host), and its argument is not used after it ended.",
+        rule: "Every client session ends once, by NSPv2Cleanup or NSPv2ClientSessionRundown (or with its host), and its argument is not used after it ended. The seeds name the two calls that tell a provider a session ended; that a session is told only once, and when each call comes, is ws2sim's reading (model choice).",
         seeds: &[NspV2Cleanup, NspV2ClientSessionRundown],
         source: "000: \"notifies a namespace service provider version-2 (NSPv2) provider that a client session has terminated\"; 001: \"notifies a namespace service provider version-2 (NSPv2) provider that the client session is terminating.\"",
         model_choice: Some(
-            "After WSAAdvertiseProvider, each client process has one session at a time, opened by NSPv2Startup in the host at its first lookup (again after a final WSACleanup ended the last one: seed 000, NSPv2Startup \"is called each time a new client process begins using namespace provider\"). Its final WSACleanup ends it with NSPv2Cleanup; a client that ends without that (its threads return, ExitProcess, TerminateProcess) is run down with NSPv2ClientSessionRundown; WSAUnadvertiseProvider (or the host's final WSACleanup) runs down the sessions left; a host that ends takes its sessions with it, with no call, and clients' lookups then fail with WSASERVICE_NOT_FOUND. A host that outlives a client by a tick must have run its session down.",
+            "After WSAAdvertiseProvider, each client process has one session at a time, opened by NSPv2Startup in the host at its first lookup (again after a final WSACleanup ended the last one: seed 000, NSPv2Startup \"is called each time a new client process begins using namespace provider\"). Its final WSACleanup ends it with NSPv2Cleanup; a client that ends without that (its threads return, ExitProcess, TerminateProcess) is run down with NSPv2ClientSessionRundown; WSAUnadvertiseProvider (or the host's final WSACleanup) runs down the sessions left; a host that ends takes its sessions with it, with no call, and clients' lookups then fail with WSASERVICE_NOT_FOUND. A host that outlives a client by a tick must have run its session down. Neither seed says a session cannot be told of its end twice, nor that a withdrawal runs sessions down: ws2sim holds that a session ends once because NSPv2Cleanup lets the provider \"free any of namespace provider resources that were allocated for the client session\" (000), after which a second end would hand it an argument it may have freed.",
         ),
         errata: &[
             "001's metadata gives `req.typenames: SOCKADDR_INET, *PSOCKADDR_INET`, a structure the callback does not use.",
@@ -441,11 +443,11 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::Nspv2OsNamespace,
-        rule: "On Vista and Windows Server 2008, NSPv2 providers serve only NS_EMAIL (37): the host refuses a lookup in any other namespace.",
+        rule: "On Vista and Windows Server 2008, NSPv2 providers serve only NS_EMAIL (37): the host refuses a lookup in any other namespace. The seeds say it of NSPv2Cleanup and NSPv2ClientSessionRundown; ws2sim extends it to NSPv2Startup and the lookups (model choice).",
         seeds: &[NspV2Cleanup, NspV2ClientSessionRundown],
         source: "000: \"On Windows Vista and Windows Server 2008, the NSPv2Cleanup function can only be used for operations on NS_EMAIL namespace providers.\" (001 says the same of NSPv2ClientSessionRundown.)",
         model_choice: Some(
-            "The host enforces it (it is the provider's own service, see nspv2.session.same_arg): it refuses a client's lookup in another namespace before any NSPv2 call, and that provider does not serve the lookup (WSASERVICE_NOT_FOUND when no other does).",
+            "The seeds restrict only the two session-end routines; a session that could open but never end would break nspv2.session.ends_once, so ws2sim reads the restriction as one on the whole NSPv2 provider, NSPv2Startup and the lookups included. The host enforces it (it is the provider's own service, see nspv2.session.same_arg): it refuses a client's lookup in another namespace before any NSPv2 call, and that provider does not serve the lookup (WSASERVICE_NOT_FOUND when no other does).",
         ),
         errata: &[
             "001's metadata (req.product) names \"Windows XP Professional x64 Edition or 64-bit editions of Windows Server 2003\", while the page and its other metadata say Vista and Server 2008 and later; ws2sim follows the page.",
@@ -453,11 +455,11 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::LspLowerBalanced,
-        rule: "A layered provider, as an SPI client of the layer below, makes exactly as many WSPCleanup calls there as it made WSPStartup calls, and makes them in its own final cleanup, not earlier.",
+        rule: "A layered provider, as an SPI client of the layer below, makes exactly as many WSPCleanup calls there as it made WSPStartup calls, and makes them in its own final cleanup, not before it or after it.",
         seeds: &[WspCleanup],
         source: "003: \"For each WSPStartup call, a corresponding LPWSPCleanup call will also be issued. Only the final LPWSPCleanup for the service provider does the actual cleanup\" (the LSP is the \"SPI client\" of the layer below).",
         model_choice: Some(
-            "The conforming layered model starts the layer below once per WSPStartup of its own (or lazily on the first WSPSocket of another chain) and tears all of those down inside its own final WSPCleanup. The seed asks for one WSPCleanup per WSPStartup and says nothing of when they come: that they come in the layer's own final cleanup, not earlier, is ws2sim's reading, so a layer that passes each of its WSPCleanup calls down at once (`lower: PassEachDown`, the mutant lsp_cleans_lower_early) is flagged by this reading, not by the seed's words.",
+            "The conforming layered model starts the layer below once per WSPStartup of its own (or lazily on the first WSPSocket of another chain) and tears all of those down inside its own final WSPCleanup. The seed asks for one WSPCleanup per WSPStartup and says nothing of when they come: that they come in the layer's own final cleanup, not before it or after it, is ws2sim's reading, so a layer that passes each of its WSPCleanup calls down at once (`lower: PassEachDown`, the mutant lsp_cleans_lower_early) is flagged by this reading, not by the seed's words.",
         ),
         errata: &[],
     },

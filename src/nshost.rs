@@ -433,7 +433,8 @@ fn session(cx: &Cx, provider: ProviderIx, client: Pid) -> Option<SessionArg> {
     advert.sessions.get(&client).copied()
 }
 
-/// NSPv2 serves only NS_EMAIL on Vista and Server 2008 (seeds 000, 001).
+/// NSPv2 serves only NS_EMAIL on Vista and Server 2008: seeds 000 and 001 say it of the
+/// session-end routines, ws2sim of the whole provider (`nspv2.os_namespace`).
 fn only_email(cx: &Cx) -> bool {
     matches!(cx.world.borrow().scenario.os, Os::Vista | Os::Server2008)
 }

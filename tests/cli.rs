@@ -261,6 +261,49 @@ fn traces_list_exercised_contracts_and_cite_documents_by_title() {
     }
 }
 
+/// A contract drawn from the transport and the SAN WSPCleanup pages cites, for a
+/// transport provider's violation, the transport page only; a SAN provider's, the SAN
+/// page only.
+#[test]
+fn a_violation_cites_the_page_for_its_provider_kind() {
+    let footer = |out: &Output| {
+        stdout(out)
+            .lines()
+            .filter(|l| l.starts_with("  the rule comes from"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let transport = ws2sim(&[
+        "run",
+        "scenarios/teach/two-startups-two-cleanups.ron",
+        "--provider-model",
+        "msafd=leaks_open_sockets",
+    ]);
+    let cited = footer(&transport);
+    assert_eq!(cited.len(), 1, "{}", stdout(&transport));
+    assert!(cited[0].contains("\"LPWSPCLEANUP callback function (ws2spi.h)\""));
+    assert!(!cited[0].contains("SAN service provider"), "{}", cited[0]);
+    assert!(
+        cited[0].contains("where the page is silent"),
+        "{}",
+        cited[0]
+    );
+    let scratch = common::Scratch::new("cites-san");
+    let shipped = std::fs::read_to_string("scenarios/contracts/san-cleanup.ron").unwrap();
+    let leaky = shipped.replace(
+        "Provider(name: \"sandrv\", kind: San)",
+        "Provider(name: \"sandrv\", kind: San, set: (final_cleanup: (open_sockets: Leak)))",
+    );
+    assert_ne!(leaky, shipped);
+    let san = ws2sim(&["run", &scratch.file("leaky.ron", leaky)]);
+    let cited = footer(&san);
+    assert!(!cited.is_empty(), "{}", stdout(&san));
+    for line in &cited {
+        assert!(line.contains("\"WSPCleanup function (SAN service provider)\""));
+        assert!(!line.contains("LPWSPCLEANUP"), "{line}");
+    }
+}
+
 #[test]
 fn models_and_explain_list_what_exists() {
     let out = ws2sim(&["models", "--format", "json"]);

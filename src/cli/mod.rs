@@ -56,7 +56,7 @@ pub struct RunArgs {
     format: Format,
     /// Swap a provider's model for this run: NAME=MODEL, where MODEL is a built-in model,
     /// a model of a model file the scenario lists, or the path of a model file
-    /// (`msafd=models/acme.ron`). Repeatable.
+    /// (`msafd=models/acme-tcp.ron`). Repeatable.
     #[arg(long = "provider-model", value_name = "NAME=MODEL", value_parser = parse_assignment)]
     provider_model: Vec<(String, String)>,
     #[command(flatten)]
@@ -687,7 +687,7 @@ pub fn explain(contract: &contract::Contract) -> String {
     text.push_str(&format!("  {}\n", contract.source));
     if let Some(choice) = contract.model_choice {
         text.push_str(&format!(
-            "\nModel choice (the seeds are silent here):\n  {choice}\n"
+            "\nModel choice (ws2sim's reading, not the seeds' words):\n  {choice}\n"
         ));
     }
     if !contract.errata.is_empty() {

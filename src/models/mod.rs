@@ -535,7 +535,7 @@ pub static MODELS: &[ModelInfo] = &[
         Namespace,
         "conforming",
         C,
-        "V1: counts NSPStartup calls under a lock, refuses an NSPCleanup for a provider id it does not manage (WSAEINVAL), deregisters and stops its cache thread on the last NSPCleanup only. V2: implements the optional NSPv2Startup/Cleanup/ClientSessionRundown (a session block per client, its address as the session argument); its host keeps one session per client and serves only NS_EMAIL on Vista and Server 2008.",
+        "V1: counts NSPStartup calls under a lock, refuses an NSPCleanup for a provider id it does not manage (WSAEINVAL), deregisters and stops its cache thread on the last NSPCleanup only. V2: implements the optional NSPv2Startup/Cleanup/ClientSessionRundown (a session block per client, its address as the session argument); its host keeps one session per client and serves only NS_EMAIL on Vista and Server 2008 (the seeds say it of the session-end routines; ws2sim of the whole provider).",
     ),
     model(
         Namespace,

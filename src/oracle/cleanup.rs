@@ -621,7 +621,7 @@ pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 facts,
                 f.ret,
                 || format!(
-                    "the final {}!WSPCleanup returned while its worker thread was still running: it must not return until the DLL can be unloaded",
+                    "the final {}!WSPCleanup returned while its worker thread was still running: it should not return until the DLL can be unloaded (003)",
                     facts.provider(f.provider)
                 ),
             );

@@ -90,7 +90,7 @@ pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
                         facts,
                         index,
                         || format!(
-                            "{} called {}!WSPCleanup outside its own final WSPCleanup: a layered provider tears the layer below down in its final cleanup, not earlier",
+                            "{} called {}!WSPCleanup outside its own final WSPCleanup: a layered provider tears the layer below down in its own final cleanup, neither before it nor after it (ws2sim's reading)",
                             facts.provider(*upper),
                             facts.provider(*lower)
                         ),

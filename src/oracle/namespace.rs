@@ -345,7 +345,7 @@ pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 facts,
                 end.ret,
                 || format!(
-                    "the last {}!NSPCleanup in {} returned while its thread was still running: it must not return until the DLL can be unloaded",
+                    "the last {}!NSPCleanup in {} returned while its thread was still running: it should not return until the DLL can be unloaded (002)",
                     facts.provider(end.provider),
                     facts.process(end.process)
                 ),
@@ -378,7 +378,7 @@ fn unimplemented_cleanup(facts: &Facts, report: &mut Report) {
         if let Some(what) = held.first() {
             report.violation(facts, index, || {
                 format!(
-                    "{}!NSPCleanup in {} answered WSAEOPNOTSUPP (not implemented) while the provider still held {} there: a provider that keeps anything in a process must implement NSPCleanup and free it there",
+                    "{}!NSPCleanup in {} answered WSAEOPNOTSUPP (not implemented) while the provider still held {} there: ws2sim reads 002 as: a provider that keeps anything in a process implements NSPCleanup to free it there",
                     facts.provider(provider),
                     facts.process(process),
                     super::cleanup::describe(*what)
@@ -479,7 +479,7 @@ pub fn optional_stub(facts: &Facts, _: &RunEnd, report: &mut Report) {
                         facts,
                         index,
                         || format!(
-                            "{}'s NSPV2_ROUTINE table has a NULL {routine:?} entry: an unimplemented optional routine must point at a stub that returns WSAEOPNOTSUPP",
+                            "{}'s NSPV2_ROUTINE table has a NULL {routine:?} entry: the entry of an unimplemented optional routine should point at a stub that returns WSAEOPNOTSUPP (000, 001)",
                             facts.provider(*provider)
                         ),
                     );
@@ -523,7 +523,7 @@ pub fn os_namespace(facts: &Facts, _: &RunEnd, report: &mut Report) {
                         facts,
                         index,
                         || format!(
-                            "{} served a lookup in {} on {os:?}, where NSPv2 serves only NS_EMAIL (37)",
+                            "{} served a lookup in {} on {os:?}, where NSPv2 serves only NS_EMAIL (37) (the seeds say it of the session-end routines; ws2sim of the whole provider)",
                             facts.provider(*provider),
                             namespace_name(*namespace)
                         ),
@@ -542,7 +542,7 @@ pub fn os_namespace(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 {
                     report.violation(facts, index, || {
                         format!(
-                            "{}'s {} ran on {os:?}, where NSPv2 routines run only for NS_EMAIL (37) providers",
+                            "{}'s {} ran on {os:?}, where an NSPv2 provider serves only NS_EMAIL (37) (the seeds say it of the session-end routines; ws2sim of them all)",
                             facts.provider(provider),
                             call.name()
                         )
@@ -555,7 +555,7 @@ pub fn os_namespace(facts: &Facts, _: &RunEnd, report: &mut Report) {
 }
 
 /// NSPv2Startup, NSPv2Cleanup, NSPv2ClientSessionRundown: on Vista and Server 2008 the
-/// seeds (000, 001) name them for NS_EMAIL providers only.
+/// seeds (000, 001) limit the last two to NS_EMAIL providers; ws2sim the first too.
 fn routine_of_session(call: &Call) -> bool {
     matches!(
         call,

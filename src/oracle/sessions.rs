@@ -295,7 +295,7 @@ fn session_call(
     let Some(opened) = session.open.pop() else {
         let message = match (session.ended_at, cleanup, rule) {
             (Some(at), _, SessionRule::EndsOnce) => Some(format!(
-                "{name} ends {whose}, which already ended at #{at}: a session ends exactly once"
+                "{name} ends {whose}, which already ended at #{at}: a session ends once (ws2sim's reading of 000 and 001)"
             )),
             (None, false, SessionRule::EndsOnce) => Some(format!(
                 "{name} runs down {whose}, which no NSPv2Startup opened"

@@ -487,6 +487,11 @@ impl Pairs {
         call.or_else(|| self.calls.return_of.get(&index).copied())
     }
 
+    /// The call a return answers.
+    pub(crate) fn call_of(&self, index: usize) -> Option<usize> {
+        self.calls.call_of.get(index).copied().flatten()
+    }
+
     /// Whether another thread's event lies between a call and its return.
     fn interleaved(&self, call: usize, ret: usize) -> bool {
         (self.stretch_end[call] as usize) < ret

@@ -3,7 +3,9 @@
 
 use std::fmt::Write;
 
-use crate::contract;
+use crate::contract::{self, Seed};
+use crate::event::EventKind;
+use crate::models::ProviderKind;
 use crate::oracle::Status;
 use crate::run::{Run, RunEnd};
 use crate::scenario::Scenario;
@@ -65,7 +67,7 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str, list
         let found = contract::find(violation.contract);
         let seeds = found
             .map(|c| {
-                c.seeds
+                seeds_for(run, pairs.as_ref(), violation.event, c.seeds)
                     .iter()
                     .map(|s| format!("\"{}\"", s.title()))
                     .collect::<Vec<_>>()
@@ -86,8 +88,13 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str, list
         let source = if seeds.is_empty() {
             format!("a model choice: no seed document states this rule (`ws2sim explain {id}`)")
         } else if choice {
+            let where_ = if seeds.contains("\", \"") {
+                "the pages are silent or leave"
+            } else {
+                "the page is silent or leaves"
+            };
             format!(
-                "the rule comes from {seeds}, with a model choice where they are silent \
+                "the rule comes from {seeds}, with ws2sim's reading where {where_} room \
                  (`ws2sim explain {id}` quotes both)"
             )
         } else {
@@ -178,4 +185,45 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str, list
             &run.budget_overrides
         )
     );
+}
+
+/// The seeds of a contract that speak of the provider a violation is about: a contract
+/// drawn from several pages (the transport and the SAN WSPCleanup, say) cites only the
+/// page for that provider's kind. All of them when the event names no provider or none
+/// of them is for its kind.
+fn seeds_for(
+    run: &Run,
+    pairs: Option<&super::text::Pairs>,
+    event: usize,
+    seeds: &'static [Seed],
+) -> Vec<Seed> {
+    let call_at = |index: usize| match run.events.get(index).map(|e| &e.kind) {
+        Some(EventKind::Call { call, .. }) => Some(call),
+        _ => None,
+    };
+    let call = call_at(event).or_else(|| call_at(pairs?.call_of(event)?));
+    let Some((call, kind)) = call.and_then(|call| {
+        let model = run.models.get(call.provider()? as usize)?;
+        Some((call, model.kind))
+    }) else {
+        return seeds.to_vec();
+    };
+    let pages: &[Seed] = match kind {
+        ProviderKind::Transport => &[Seed::WspCleanup],
+        ProviderKind::San => &[Seed::SanWspCleanup],
+        ProviderKind::Namespace if call.name().starts_with("NSPv2") => {
+            &[Seed::NspV2Cleanup, Seed::NspV2ClientSessionRundown]
+        }
+        ProviderKind::Namespace => &[Seed::NspCleanup],
+    };
+    let narrowed: Vec<Seed> = seeds
+        .iter()
+        .copied()
+        .filter(|s| pages.contains(s))
+        .collect();
+    if narrowed.is_empty() {
+        seeds.to_vec()
+    } else {
+        narrowed
+    }
 }
