@@ -1,5 +1,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::engine::TaskId;
 use crate::schedule::Schedule;
@@ -9,7 +10,7 @@ use crate::scheduler::Scheduler;
 /// does not exist (the scenario or the binary changed), it notes the divergence and
 /// falls back to the first option, so the run still ends.
 pub struct ReplayScheduler {
-    decisions: Vec<u64>,
+    decisions: Arc<[u64]>,
     next: usize,
     divergence: Rc<RefCell<Option<String>>>,
 }
@@ -20,7 +21,7 @@ impl ReplayScheduler {
         let divergence = Rc::new(RefCell::new(None));
         (
             Self {
-                decisions: schedule.decisions().to_vec(),
+                decisions: schedule.shared(),
                 next: 0,
                 divergence: divergence.clone(),
             },

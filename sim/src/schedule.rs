@@ -1,11 +1,14 @@
 use std::fmt;
+use std::sync::Arc;
 
 /// Every decision of one run, in order: task choices (an index into the runnable list)
 /// and random draws. Replaying the same decisions over the same scenario and binary
 /// reproduces the run exactly.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Schedule {
-    decisions: Vec<u64>,
+    /// Shared: a replay reads them where they are, a schedule read from a long token
+    /// being the largest thing a command holds.
+    decisions: Arc<[u64]>,
 }
 
 /// Why a schedule token could not be read.
@@ -76,7 +79,14 @@ fn token_of(bytes: &[u8]) -> String {
 
 impl Schedule {
     pub fn new(decisions: Vec<u64>) -> Self {
-        Self { decisions }
+        Self {
+            decisions: decisions.into(),
+        }
+    }
+
+    /// The decisions, shared with this schedule rather than copied.
+    pub fn shared(&self) -> Arc<[u64]> {
+        self.decisions.clone()
     }
 
     pub fn decisions(&self) -> &[u64] {
@@ -94,7 +104,7 @@ impl Schedule {
     /// A short printable token: `s1` then the decisions as LEB128 varints in base32.
     pub fn to_token(&self) -> String {
         let mut bytes = Vec::with_capacity(self.decisions.len());
-        for &decision in &self.decisions {
+        for &decision in self.decisions.iter() {
             let mut value = decision;
             loop {
                 let low = (value & 0x7f) as u8;
@@ -111,53 +121,62 @@ impl Schedule {
 
     pub fn from_token(token: &str) -> Result<Self, TokenError> {
         let body = token.strip_prefix(PREFIX).ok_or(TokenError::Prefix)?;
-        let mut bytes = Vec::with_capacity(body.len() * 5 / 8);
-        let mut buffer: u32 = 0;
-        let mut bits = 0;
-        for (offset, character) in body.bytes().enumerate() {
-            let value = ALPHABET
-                .iter()
-                .position(|&a| a == character)
-                .ok_or(TokenError::Character(offset + PREFIX.len() + 1))?;
-            buffer = (buffer << 5) | value as u32;
-            bits += 5;
-            if bits >= 8 {
-                bits -= 8;
-                bytes.push((buffer >> bits) as u8);
+        // First pass: check the characters and count the numbers (bytes without their
+        // high bit), so that the second fills a list of exactly that length: a token
+        // may be hundreds of megabytes.
+        let mut count = 0;
+        let tail = token_bytes(body, |byte| {
+            if byte & 0x80 == 0 {
+                count += 1;
             }
-        }
+        })?;
         // The encoder pads the last byte's bits with fewer than 5 zero bits.
+        let (buffer, bits) = tail;
         if bits >= 5 || buffer & ((1 << bits) - 1) != 0 {
             return Err(TokenError::NotCanonical);
         }
-        let mut decisions = Vec::new();
+        // Made at its final size and filled in place: a `Vec` turned into an `Arc<[u64]>`
+        // would be copied, twice the memory at the peak.
+        let mut shared: Arc<[u64]> = std::iter::repeat_n(0, count).collect();
+        let decisions = Arc::get_mut(&mut shared).expect("not shared yet");
+        let mut filled = 0;
         let mut value: u64 = 0;
         let mut shift = 0;
         let mut open = false;
-        for byte in bytes {
+        let mut wrong = None;
+        token_bytes(body, |byte| {
+            if wrong.is_some() {
+                return;
+            }
             let low = u64::from(byte & 0x7f);
             if shift > 63 || (shift == 63 && (low > 1 || byte & 0x80 != 0)) {
-                return Err(TokenError::Overflow);
+                wrong = Some(TokenError::Overflow);
+                return;
             }
             // A number's last byte is never a zero after others: that is padding.
             if shift > 0 && byte == 0 {
-                return Err(TokenError::NotCanonical);
+                wrong = Some(TokenError::NotCanonical);
+                return;
             }
             value |= low << shift;
             if byte & 0x80 != 0 {
                 shift += 7;
                 open = true;
             } else {
-                decisions.push(value);
+                decisions[filled] = value;
+                filled += 1;
                 value = 0;
                 shift = 0;
                 open = false;
             }
+        })?;
+        if let Some(wrong) = wrong {
+            return Err(wrong);
         }
         if open {
             return Err(TokenError::Truncated);
         }
-        Ok(Self { decisions })
+        Ok(Self { decisions: shared })
     }
 }
 
@@ -211,4 +230,25 @@ mod tests {
         // A single continuation byte (0x80) and nothing after it.
         assert_eq!(Schedule::from_token("s1qa"), Err(TokenError::Truncated));
     }
+}
+
+/// Calls `each` with every byte the base32 `body` of a token encodes, in order; returns
+/// the bits left over (the buffer and how many of its low bits are unused), or the
+/// position of a character outside the alphabet.
+fn token_bytes(body: &str, mut each: impl FnMut(u8)) -> Result<(u32, u32), TokenError> {
+    let mut buffer: u32 = 0;
+    let mut bits = 0;
+    for (offset, character) in body.bytes().enumerate() {
+        let value = ALPHABET
+            .iter()
+            .position(|&a| a == character)
+            .ok_or(TokenError::Character(offset + PREFIX.len() + 1))?;
+        buffer = ((buffer << 5) | value as u32) & 0xfff;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            each((buffer >> bits) as u8);
+        }
+    }
+    Ok((buffer, bits))
 }
