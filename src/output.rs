@@ -32,6 +32,8 @@ pub enum OutputError {
         path: String,
         what: &'static str,
     },
+    #[error("{flag} -: standard output carries this command's report; give {flag} a file name")]
+    Dash { flag: &'static str },
     #[error("{flag} {path}: {source}")]
     Io {
         flag: &'static str,
@@ -116,11 +118,17 @@ pub fn write_atomically(
             "not a file name",
         ))
     })?;
+    // A file ws2sim wrote before keeps the permissions its owner gave it since.
+    let kept = fs::metadata(path).ok().map(|meta| meta.permissions());
     let (temp, mut file) = create_temp(&dir, &name.to_string_lossy()).map_err(io)?;
     set_pending(Some(temp.clone()));
     let written = file
         .write_all(contents)
         .and_then(|()| file.sync_all())
+        .and_then(|()| match kept {
+            Some(permissions) => file.set_permissions(permissions),
+            None => Ok(()),
+        })
         .and_then(|()| {
             drop(file);
             fs::rename(&temp, path)
@@ -137,6 +145,10 @@ pub fn write_atomically(
 /// works long before it writes (a sweep) makes them first too, so that a target it
 /// would refuse is refused at once, not after the work.
 pub fn check_target(flag: &'static str, path: &Path, inputs: &[Input]) -> Result<(), OutputError> {
+    // A command that takes `-` for standard output says so before it gets here.
+    if path == Path::new("-") {
+        return Err(OutputError::Dash { flag });
+    }
     let shown = path.display().to_string();
     if let Some(&(_, what)) = inputs.iter().find(|(input, _)| same_file(path, input)) {
         return Err(OutputError::WouldOverwriteInput {

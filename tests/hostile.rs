@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Scratch, one_line, text, ws2sim};
+use common::{Scratch, one_line, text, ws2sim, ws2sim_in};
 
 /// A scenario with one transport provider, listing `models`.
 fn scenario_with_models(models: &str) -> String {
@@ -301,6 +301,90 @@ fn an_override_model_named_like_a_listed_one_is_refused() {
     dir.file("a2.ron", "Model(name: \"acme2\", kind: Transport)\n");
     let out = ws2sim(&["run", &scenario, "--provider-model", &overrides]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+/// One model file under two names is one model: a scenario that lists it twice is told
+/// so (not that two files define one model), and a `--provider-model` path to a file
+/// the scenario lists under another name is taken.
+#[test]
+fn one_model_file_under_two_names_is_one_model() {
+    let dir = Scratch::new("model-twice");
+    let (lesson, _, _) = dir.own_model_lesson();
+    let twice = std::fs::read_to_string(&lesson).unwrap().replace(
+        "models: [\"acme.ron\"]",
+        "models: [\"acme.ron\", \"./acme.ron\"]",
+    );
+    let scenario = dir.file("twice.ron", twice);
+    let out = ws2sim(&["check", &scenario]);
+    assert_eq!(out.status.code(), Some(2));
+    let said = one_line(&out.stderr);
+    assert!(
+        said.contains("model file ./acme.ron has the text of acme.ron"),
+        "{said}"
+    );
+    assert!(!said.contains("rename"), "{said}");
+    let plain = ws2sim(&["run", &lesson]);
+    let model = dir.0.join("acme.ron").display().to_string();
+    let named = ws2sim(&[
+        "run",
+        &lesson,
+        "--provider-model",
+        &format!("msafd={model}"),
+    ]);
+    assert_eq!(
+        named.status.code(),
+        plain.status.code(),
+        "{}",
+        text(&named.stderr)
+    );
+    // The same trace; only the replay command on the last line names the override.
+    let body = |out: &std::process::Output| {
+        let all = text(&out.stdout);
+        let lines: Vec<String> = all.lines().map(str::to_string).collect();
+        lines[..lines.len() - 1].to_vec()
+    };
+    assert_eq!(body(&named), body(&plain));
+}
+
+/// `--html -` is refused where standard output carries the report, and makes no file
+/// named `-`; `--output` over a trace ws2sim wrote keeps that file's permissions.
+#[test]
+fn html_dash_is_refused_and_output_keeps_permissions() {
+    let dir = Scratch::new("html-dash");
+    let lesson = std::fs::read_to_string("scenarios/teach/racy-refcount.ron").unwrap();
+    let scenario = dir.file("racy.ron", lesson);
+    let out = ws2sim_in(
+        &dir.0,
+        &["explore", "racy.ron", "--runs", "20", "--html", "-"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("--html -: standard output carries"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!dir.0.join("-").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let target = dir.0.join("trace.txt").display().to_string();
+        assert_ne!(
+            ws2sim(&["run", &scenario, "--output", &target])
+                .status
+                .code(),
+            Some(2)
+        );
+        let private = std::fs::Permissions::from_mode(0o600);
+        std::fs::set_permissions(&target, private).unwrap();
+        assert_ne!(
+            ws2sim(&["run", &scenario, "--output", &target])
+                .status
+                .code(),
+            Some(2)
+        );
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
 }
 
 /// `ws2sim` with `input` on its standard input.

@@ -346,7 +346,26 @@ fn a_fifo_is_read_while_written_and_refused_without_a_writer() {
             "{stderr}"
         );
     }
+    // Found by a folder walk, FIFOs are not opened at all: refused at once, each named,
+    // and the folder's files still checked.
     let lesson = std::fs::read_to_string("scenarios/teach/racy-refcount.ron").expect("read");
+    let folder = dir.0.join("walked");
+    std::fs::create_dir(&folder).expect("folder");
+    for name in ["a.ron", "b.ron", "c.ron"] {
+        assert!(mkfifo(&folder.join(name)));
+    }
+    std::fs::write(folder.join("d.ron"), &lesson).expect("write");
+    let out = ws2sim(&["check", &folder.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = one_line(&out.stderr);
+    assert_eq!(stderr.matches("not a regular file").count(), 3, "{stderr}");
+    assert!(
+        text(&out.stdout).contains("d.ron: ok"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Not opened: opening one with no writer is refused with another message.
+    assert!(!stderr.contains("no process had open"), "{stderr}");
     let writer = std::thread::spawn(move || std::fs::write(&fifo, lesson));
     let out = ws2sim(&["run", &path]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

@@ -13,6 +13,7 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
     let Found {
         files,
         folder_links,
+        not_regular,
     } = match ron_files(files) {
         Ok(found) => found,
         Err(message) => return fail(&message),
@@ -25,6 +26,14 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
     }
     if let Err(code) = stdin_once(&files) {
         return code;
+    }
+    for (path, what) in &not_regular {
+        let _ = fail(&format!(
+            "{}: {what}, not a regular file: a folder is walked for files only, so it is \
+             not opened (name it alone to have it read)",
+            shown(path)
+        ));
+        bad = true;
     }
     for file in &files {
         let checked = if file.as_path() == Path::new("-") {
@@ -68,6 +77,9 @@ struct Found {
     files: Vec<PathBuf>,
     /// The symbolic links to folders under them, not followed (a link may lead back up).
     folder_links: Vec<PathBuf>,
+    /// The `.ron` names under them that are not files (a FIFO, a device, a socket, or a
+    /// link to one), with what each is: opening one may wait for a writer, or act.
+    not_regular: Vec<(PathBuf, &'static str)>,
 }
 
 /// The files `check` reads, folders walked to a bounded depth.
@@ -83,11 +95,13 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
                 continue;
             };
             let ron = path.extension().is_some_and(|e| e == "ron");
-            // Whatever else is named .ron (a broken link, a FIFO, a device, a link to
-            // one) is checked too: reading it says what is wrong with it.
+            // A broken link named .ron is checked too: reading it says what is wrong.
             if meta.is_symlink() {
                 match std::fs::metadata(&path) {
                     Ok(target) if target.is_dir() => found.folder_links.push(path),
+                    Ok(target) if ron && !target.is_file() => found
+                        .not_regular
+                        .push((path, "a link to a FIFO, a device or a socket")),
                     _ if ron => found.files.push(path),
                     _ => {}
                 }
@@ -99,10 +113,14 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
                 ));
             } else if meta.is_dir() {
                 walk(&path, depth + 1, found)?;
+            } else if ron && !meta.is_file() {
+                found
+                    .not_regular
+                    .push((path, "a FIFO, a device or a socket"));
             } else if ron {
                 found.files.push(path);
             }
-            if found.files.len() > FILES_MAX {
+            if found.files.len() + found.not_regular.len() > FILES_MAX {
                 return Err(format!(
                     "{}: more than {FILES_MAX} .ron files; check a smaller folder",
                     dir.display()
@@ -115,9 +133,9 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
     for path in given {
         // `-` is standard input, even where a folder has that name.
         if path.is_dir() && path.as_path() != Path::new("-") {
-            let before = found.files.len();
+            let before = found.files.len() + found.not_regular.len();
             walk(path, 0, &mut found)?;
-            if found.files.len() == before {
+            if found.files.len() + found.not_regular.len() == before {
                 return Err(format!(
                     "{}: a folder with no .ron file in it",
                     path.display()

@@ -139,8 +139,9 @@ pub enum Command {
     Check {
         /// The scenario files and model files (RON), told apart by their first word; a
         /// folder stands for the `.ron` files under it, 16 levels down at most (a
-        /// symbolic link to a file is checked, one to a folder is named, not followed);
-        /// `-` reads one from standard input.
+        /// symbolic link to a file is checked, one to a folder is named, not followed; a
+        /// FIFO, device or socket found there is refused without being opened); `-`
+        /// reads one from standard input.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -501,7 +502,10 @@ fn token_from_stdin() -> Result<String, ExitCode> {
             "--schedule -: standard input holds more than {limit} bytes, more than any token"
         )));
     }
-    Ok(token.trim_end_matches(['\n', '\r']).to_string())
+    // Trimmed in place: a token may be hundreds of megabytes.
+    let kept = token.trim_end_matches(['\n', '\r']).len();
+    token.truncate(kept);
+    Ok(token)
 }
 
 /// Loads the scenario `file` and the model files `--provider-model` names.

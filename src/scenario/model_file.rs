@@ -137,6 +137,17 @@ pub(super) fn load_listed(
                     .iter()
                     .find(|f| f.model.name == loaded.model.name);
                 match twice {
+                    // One file under two names (`a.ron`, `./a.ron`, a link), or a copy.
+                    Some(first) if first.digest == loaded.digest => c.at(
+                        &at,
+                        format!(
+                            "model file {listed} has the text of {}, listed before it: the \
+                             same model file twice",
+                            first.path
+                        ),
+                        "listed again",
+                        Some("remove one of them".to_string()),
+                    ),
                     Some(first) => c.at(
                         &at,
                         format!(
@@ -220,7 +231,11 @@ pub fn attach_override_models_in(
             .model_files
             .iter()
             .find(|f| f.model.name == loaded.model.name);
-        if let Some(first) = taken {
+        // The scenario lists the same file under another name (or a copy of it): the
+        // same model, which the override may name by either path.
+        if let Some(first) = taken
+            && first.digest != loaded.digest
+        {
             return Err(ScenarioError::ModelNameTaken {
                 path: value.clone(),
                 name: loaded.model.name.to_string(),
