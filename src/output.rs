@@ -101,6 +101,16 @@ pub fn write_atomically(
     contents: &[u8],
     inputs: &[Input],
 ) -> Result<(), OutputError> {
+    write_atomically_with(flag, path, inputs, |file| file.write_all(contents))
+}
+
+/// [`write_atomically`] of what `write` writes, as it writes it (through a buffer).
+pub fn write_atomically_with(
+    flag: &'static str,
+    path: &Path,
+    inputs: &[Input],
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), OutputError> {
     check_target(flag, path, inputs)?;
     let shown = path.display().to_string();
     let io = |source| OutputError::Io {
@@ -120,16 +130,17 @@ pub fn write_atomically(
     })?;
     // A file ws2sim wrote before keeps the permissions its owner gave it since.
     let kept = fs::metadata(path).ok().map(|meta| meta.permissions());
-    let (temp, mut file) = create_temp(&dir, &name.to_string_lossy()).map_err(io)?;
+    let (temp, file) = create_temp(&dir, &name.to_string_lossy()).map_err(io)?;
     set_pending(Some(temp.clone()));
-    let written = file
-        .write_all(contents)
-        .and_then(|()| file.sync_all())
-        .and_then(|()| match kept {
-            Some(permissions) => file.set_permissions(permissions),
-            None => Ok(()),
+    let mut buffered = std::io::BufWriter::new(file);
+    let written = write(&mut buffered)
+        .and_then(|()| buffered.into_inner().map_err(|e| e.into_error()))
+        .and_then(|file| file.sync_all().map(|()| file))
+        .and_then(|file| match kept {
+            Some(permissions) => file.set_permissions(permissions).map(|()| file),
+            None => Ok(file),
         })
-        .and_then(|()| {
+        .and_then(|file| {
             drop(file);
             fs::rename(&temp, path)
         });

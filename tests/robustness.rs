@@ -591,6 +591,11 @@ fn a_run_too_long_for_a_page_is_refused() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     refused_saying(&out, "an HTML page shows at most");
     assert!(out.stdout.is_empty());
+    // A Mermaid diagram of as many messages is refused the same way.
+    let out = ws2sim(&["run", &scenario, "--format", "mermaid"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    refused_saying(&out, "a Mermaid diagram shows at most");
+    assert!(out.stdout.is_empty());
 }
 
 /// An argument of 100,000 characters (a contract id, a scenario path, a seed, one of

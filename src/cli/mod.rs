@@ -338,8 +338,13 @@ pub fn main() -> ExitCode {
 /// pipe ends the program quietly (exit 141, as a shell reports SIGPIPE), and any other
 /// failure (a full disk) ends it with a one-line message and exit 2.
 pub(crate) fn print(text: &str) {
-    let mut out = std::io::stdout().lock();
-    if let Err(error) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    print_with(|out| out.write_all(text.as_bytes()));
+}
+
+/// [`print`] of what `write` writes, as it writes it (through a buffer).
+pub(crate) fn print_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if let Err(error) = write(&mut out).and_then(|()| out.flush()) {
         if error.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(141);
         }
@@ -578,25 +583,31 @@ fn run_file(
         Ok(run) => run,
         Err(error) => return fail(&error.to_string()),
     };
-    if format == Format::Html
-        && let Some(why) = render::html::too_large(&run, "use --format text or json")
-    {
+    let instead = "use --format text or json";
+    let too_large = match format {
+        Format::Html => render::html::too_large(&run, instead),
+        // A diagram of as many messages is past what any Mermaid renderer draws.
+        Format::Mermaid => render::html::too_large(&run, instead)
+            .map(|why| why.replace("an HTML page", "a Mermaid diagram")),
+        Format::Text | Format::Json => None,
+    };
+    if let Some(why) = too_large {
         return fail(&why);
     }
-    let text = match format {
-        Format::Text => {
-            let path = file.display().to_string();
-            render::text::render_listing(&scenario, &run, &path, contracts)
-        }
-        Format::Json => render::json::render(&scenario, &run),
-        Format::Mermaid => render::mermaid::render(&scenario, &run),
-        Format::Html => render::html::render(&scenario, &run, &file.display().to_string()),
+    let path = file.display().to_string();
+    // Text and JSON are written as they are made: a run at the top of its budget has
+    // millions of events, and its trace whole would take gigabytes more.
+    let write = |out: &mut dyn Write| match format {
+        Format::Text => render::text::render_listing_into(out, &scenario, &run, &path, contracts),
+        Format::Json => render::json::render_into(out, &scenario, &run),
+        Format::Mermaid => out.write_all(render::mermaid::render(&scenario, &run).as_bytes()),
+        Format::Html => out.write_all(render::html::render(&scenario, &run, &path).as_bytes()),
     };
     match output {
-        None => print(&text),
-        Some(path) => {
+        None => print_with(write),
+        Some(target) => {
             if let Err(error) =
-                crate::output::write_atomically("--output", path, text.as_bytes(), &inputs)
+                crate::output::write_atomically_with("--output", target, &inputs, write)
             {
                 return fail(&error.to_string());
             }

@@ -24,7 +24,7 @@ struct Document<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     schedule_note: Option<&'a str>,
     ending: JsonEnding<'a>,
-    events: Vec<JsonEvent<'a>>,
+    events: Events<'a>,
     violations: Vec<JsonViolation<'a>>,
     verdict: JsonVerdict<'a>,
 }
@@ -79,6 +79,22 @@ fn json_ending(run: &Run) -> JsonEnding<'_> {
     }
 }
 
+/// The run's events, each made into its JSON form as it is written: a run may have
+/// millions, and their JSON forms all at once would take several times their room.
+struct Events<'a>(&'a Run);
+
+impl Serialize for Events<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let run = self.0;
+        serializer.collect_seq(
+            run.events
+                .iter()
+                .enumerate()
+                .map(|(index, e)| json_event(run, index, e)),
+        )
+    }
+}
+
 #[derive(Serialize)]
 struct JsonEvent<'a> {
     index: usize,
@@ -130,6 +146,18 @@ fn json_event<'a>(run: &'a Run, index: usize, e: &'a Event) -> JsonEvent<'a> {
 pub const FORMAT: &str = "ws2sim-run/1";
 
 pub fn render(scenario: &Scenario, run: &Run) -> String {
+    let mut bytes = Vec::new();
+    // Writing to memory fails only if serialising does, which these types never do.
+    let _ = render_into(&mut bytes, scenario, run);
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// [`render`] written to `out` as it is made, not held whole.
+pub fn render_into(
+    out: &mut dyn std::io::Write,
+    scenario: &Scenario,
+    run: &Run,
+) -> std::io::Result<()> {
     let document = Document {
         format: FORMAT,
         scenario: &scenario.name,
@@ -138,12 +166,7 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
         schedule: run.schedule.to_token(),
         schedule_note: run.divergence.as_deref(),
         ending: json_ending(run),
-        events: run
-            .events
-            .iter()
-            .enumerate()
-            .map(|(index, e)| json_event(run, index, e))
-            .collect(),
+        events: Events(run),
         violations: run
             .verdict
             .violations
@@ -163,8 +186,6 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
             checks: &run.verdict.checks,
         },
     };
-    let mut text = serde_json::to_string_pretty(&document)
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    text.push('\n');
-    text
+    serde_json::to_writer_pretty(&mut *out, &document).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
 }

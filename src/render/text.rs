@@ -28,6 +28,24 @@ pub fn render(scenario: &Scenario, run: &Run, path: &str) -> String {
 
 /// The text trace, listing the contracts `contracts` says.
 pub fn render_listing(scenario: &Scenario, run: &Run, path: &str, contracts: Contracts) -> String {
+    let mut bytes = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = render_listing_into(&mut bytes, scenario, run, path, contracts);
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// How much of a trace is kept before it is written out: a run may have millions of
+/// events, and their trace whole would take gigabytes.
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// [`render_listing`] written to `sink` a chunk at a time, not held whole.
+pub fn render_listing_into(
+    sink: &mut dyn std::io::Write,
+    scenario: &Scenario,
+    run: &Run,
+    path: &str,
+    contracts: Contracts,
+) -> std::io::Result<()> {
     let labels = Labels::new(run);
     let mut out = String::new();
     let _ = writeln!(
@@ -74,10 +92,14 @@ pub fn render_listing(scenario: &Scenario, run: &Run, path: &str, contracts: Con
         }
         out.push_str(row.trim_end());
         out.push('\n');
+        if out.len() >= CHUNK_BYTES {
+            sink.write_all(out.as_bytes())?;
+            out.clear();
+        }
     }
     out.push('\n');
     super::verdict::render(&mut out, scenario, run, path, contracts);
-    out
+    sink.write_all(out.as_bytes())
 }
 
 /// A line per provider (its kind, its model and what the model breaks), and one for a
