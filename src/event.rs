@@ -692,6 +692,15 @@ pub enum EventKind {
         provider: ProviderIx,
         calls: u32,
     },
+    /// The switch in TCP provider `provider` is done with SAN provider `san`, which
+    /// another client still holds, so `sockets` sockets the switch routed there stay
+    /// open past `provider`'s final WSPCleanup: nothing checks them (model choice
+    /// "The switch").
+    RoutedSocketsLeftOpen {
+        provider: ProviderIx,
+        san: ProviderIx,
+        sockets: u32,
+    },
 }
 
 #[cfg(test)]

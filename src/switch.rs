@@ -74,6 +74,36 @@ pub async fn cleanup(cx: &Cx, base: ProviderIx) -> bool {
             }
             providers::unload(cx, san).await;
         }
+        // Another client of the SAN provider (a `Spi` step, another TCP provider's
+        // switch) keeps it started: the final WSPCleanup that resets its sockets is not
+        // this one, and the sockets this switch routed outlive the TCP provider. The
+        // trace says so (model choice "The switch").
+        let left = routed_open(cx, base, san);
+        if !forgets && left > 0 {
+            cx.emit(EventKind::RoutedSocketsLeftOpen {
+                provider: base,
+                san,
+                sockets: left,
+            });
+        }
     }
     any
+}
+
+/// The open sockets of the process on `san` that the switch in `base` routed there
+/// (made on one of `base`'s catalog entries).
+fn routed_open(cx: &Cx, base: ProviderIx, san: ProviderIx) -> u32 {
+    let world = cx.world.borrow();
+    let routed = world.procs[cx.pid as usize]
+        .sockets
+        .iter()
+        .filter(|(_, sock)| sock.provider == san && sock.open())
+        .filter(|(_, sock)| {
+            world
+                .catalog
+                .entry(sock.entry)
+                .is_some_and(|entry| entry.provider == base)
+        })
+        .count();
+    u32::try_from(routed).unwrap_or(u32::MAX)
 }

@@ -26,6 +26,11 @@ const MANY: &[u64] = &{
 /// interleaving the bug needed). Rare interleavings name the seed the soak found.
 const CASES: &[(&str, &[u64], &str)] = &[
     (
+        "two-switches-share-a-san-provider.ron",
+        &[0],
+        "1 socket the switch in msafd routed to sandrv stays open: sandrv has another client [not reset, not checked; model choice]",
+    ),
+    (
         "connect-completes-as-cleanup-begins.ron",
         &[1],
         "msafd!WSPCleanup(&errno)                           ...\n#25 t=3 app/-             complete connect#0",

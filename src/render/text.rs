@@ -433,6 +433,21 @@ fn line(
             ),
             Some("[the last to return unloads it; model choice]".to_string()),
         ),
+        EventKind::RoutedSocketsLeftOpen {
+            provider,
+            san,
+            sockets,
+        } => (
+            format!(
+                "{sockets} socket{} the switch in {} routed to {} stay{} open: {} has another client",
+                if *sockets == 1 { "" } else { "s" },
+                labels.provider(*provider),
+                labels.provider(*san),
+                if *sockets == 1 { "s" } else { "" },
+                labels.provider(*san)
+            ),
+            Some("[not reset, not checked; model choice]".to_string()),
+        ),
         EventKind::NetworkDown => (
             "the network subsystem fails".to_string(),
             Some("[NetDown fault]".to_string()),

@@ -187,6 +187,14 @@ impl StreamHash {
             }
             K::UnloadDeferred { provider, calls } => self.pair(23, *provider, *calls),
             K::NetworkDown => self.mix(24),
+            K::RoutedSocketsLeftOpen {
+                provider,
+                san,
+                sockets,
+            } => {
+                self.pair(25, *provider, *sockets);
+                self.mix(u64::from(*san));
+            }
         }
     }
 

@@ -70,9 +70,10 @@ pub fn bears_on(scenario: &Scenario, event: &Event, call: Option<&Call>) -> Vec<
         }
         EventKind::NullRoutineCalled { .. } => vec![C::Nspv2OptionalStub],
         EventKind::UnloadDeferred { .. } => vec![C::LoaderNoCodeAfterUnload, C::Ws2Balanced],
-        EventKind::OpStarted { .. } | EventKind::DataQueued { .. } | EventKind::NetworkDown => {
-            Vec::new()
-        }
+        EventKind::OpStarted { .. }
+        | EventKind::DataQueued { .. }
+        | EventKind::NetworkDown
+        | EventKind::RoutedSocketsLeftOpen { .. } => Vec::new(),
     };
     found.sort();
     found.dedup();

@@ -200,6 +200,7 @@ fn mark(kind: &EventKind) -> Option<(&'static str, &'static str)> {
         EventKind::OpCompleted { .. } => ("mk op aborted", CIRCLE),
         EventKind::Notification { .. } => ("mk notify", DIAMOND),
         EventKind::SocketReset { .. } => ("mk reset", CROSS),
+        EventKind::RoutedSocketsLeftOpen { .. } => ("mk reset", SQUARE),
         EventKind::DataQueued { .. }
         | EventKind::DataDelivered { .. }
         | EventKind::DataDiscarded { .. } => ("mk data", DOT),
