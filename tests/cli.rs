@@ -304,6 +304,29 @@ fn a_violation_cites_the_page_for_its_provider_kind() {
     }
 }
 
+/// Names in wide characters (CJK takes two terminal columns a character) keep the
+/// trace's columns in line: every line's call starts at the same column.
+#[test]
+fn wide_names_keep_the_columns_in_line() {
+    let scratch = common::Scratch::new("wide-names");
+    let lesson = std::fs::read_to_string("scenarios/teach/two-startups-two-cleanups.ron").unwrap();
+    let wide = lesson.replace("name: \"main\"", "name: \"日本語日本語日本語\"");
+    assert_ne!(wide, lesson);
+    let out = ws2sim(&["run", &scratch.file("wide.ron", wide)]);
+    let trace = stdout(&out);
+    let starts: std::collections::BTreeSet<usize> = trace
+        .lines()
+        .filter(|l| l.starts_with('#'))
+        .map(|l| {
+            let who = l.split_whitespace().nth(2).expect("a thread");
+            let end = l.find(who).expect("its place") + who.len();
+            let spaces = l[end..].len() - l[end..].trim_start().len();
+            unicode_width::UnicodeWidthStr::width(&l[..end]) + spaces
+        })
+        .collect();
+    assert_eq!(starts.len(), 1, "{trace}");
+}
+
 #[test]
 fn models_and_explain_list_what_exists() {
     let out = ws2sim(&["models", "--format", "json"]);

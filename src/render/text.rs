@@ -68,7 +68,7 @@ pub fn render_listing_into(
     let time_width = events.last().map_or(1, |e| e.time.to_string().len());
     let who_width = events
         .iter()
-        .map(|e| labels.who(e).len())
+        .map(|e| columns(&labels.who(e)))
         .max()
         .unwrap_or(0);
     let index_width = events.len().to_string().len();
@@ -80,13 +80,13 @@ pub fn render_listing_into(
         let indent = ". ".repeat(event.depth as usize);
         let body = format!("{indent}{text}");
         let mut row = format!(
-            "#{index:<index_width$} t={:<time_width$} {:<who_width$}  ",
+            "#{index:<index_width$} t={:<time_width$} {}  ",
             event.time,
-            labels.who(event)
+            padded(&labels.who(event), who_width)
         );
         match result {
             Some(result) => {
-                let _ = write!(row, "{body:<CALL_WIDTH$} {result}");
+                let _ = write!(row, "{} {result}", padded(&body, CALL_WIDTH));
             }
             None => row.push_str(&body),
         }
@@ -703,4 +703,20 @@ pub fn origin(run: &Run) -> String {
     } else {
         format!("seed {}", run.seed)
     }
+}
+
+/// How many terminal columns `text` takes: a wide character (CJK, say) takes two.
+fn columns(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// `text` with spaces after it to `width` terminal columns, so that columns after it
+/// line up whatever characters names are written in.
+fn padded(text: &str, width: usize) -> String {
+    let mut out = text.to_string();
+    out.extend(std::iter::repeat_n(
+        ' ',
+        width.saturating_sub(columns(text)),
+    ));
+    out
 }
