@@ -255,7 +255,7 @@ impl Sim {
                     let Some(declared) =
                         scenario.providers.iter_mut().find(|p| p.name == *provider)
                     else {
-                        return Err(OptionError::UnknownProvider(provider.clone()).into());
+                        return Err(OptionError::unknown_provider(&scenario, provider).into());
                     };
                     declared.model = "conforming".to_string();
                     declared.set = set.clone();
@@ -349,7 +349,7 @@ fn attach_code(
     code: &Code,
 ) -> Result<(), Error> {
     let Some(declared) = scenario.providers.iter().find(|p| p.name == provider) else {
-        return Err(OptionError::UnknownProvider(provider.to_string()).into());
+        return Err(OptionError::unknown_provider(scenario, provider).into());
     };
     let kind = declared.kind;
     if !custom::models_kind(code, kind) {

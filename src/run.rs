@@ -75,11 +75,25 @@ impl BudgetOverride {
     }
 }
 
+impl OptionError {
+    /// A provider the scenario does not declare, with the likeliest one meant (or the
+    /// ones there are).
+    pub fn unknown_provider(scenario: &Scenario, provider: &str) -> Self {
+        let declared = scenario.providers.iter().map(|p| p.name.as_str());
+        OptionError::UnknownProvider {
+            provider: provider.to_string(),
+            hint: crate::scenario::schema::suggest(provider, "providers", declared),
+        }
+    }
+}
+
 /// Why options could not be applied to a scenario.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum OptionError {
-    #[error("--provider-model names provider `{0}`, which the scenario does not declare")]
-    UnknownProvider(String),
+    #[error(
+        "--provider-model names provider `{provider}`, which the scenario does not declare; {hint}"
+    )]
+    UnknownProvider { provider: String, hint: String },
     #[error(
         "--provider-model gives provider `{provider}` the model `{model}`, which is not a registered {kind} model; {known}"
     )]
@@ -193,7 +207,7 @@ pub fn resolve_models(
             return Err(OptionError::RepeatedOverride(provider.clone()));
         }
         if provider != WS2_32 && !scenario.providers.iter().any(|p| &p.name == provider) {
-            return Err(OptionError::UnknownProvider(provider.clone()));
+            return Err(OptionError::unknown_provider(scenario, provider));
         }
     }
     let all_versions = scenario.nsp_versions_all();

@@ -449,6 +449,13 @@ fn mistaken_names_get_the_likeliest_meant() {
     let out = ws2sim(&twice);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("more than once"), "{}", stderr(&out));
+    let out = ws2sim(&["run", file, "--provider-model", "MSAFD=conforming"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("did you mean `msafd`?"),
+        "{}",
+        stderr(&out)
+    );
     let out = ws2sim(&["explain", "wsp.cleanup.refcnt"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("did you mean `wsp.cleanup.refcount`?"));
