@@ -703,6 +703,42 @@ pub enum EventKind {
     },
 }
 
+impl EventKind {
+    /// The provider an event other than a call or a return is about (for the SAN
+    /// sockets a switch leaves open, the TCP provider the switch lives in).
+    pub fn provider(&self) -> Option<ProviderIx> {
+        use EventKind as K;
+        match *self {
+            K::LoadLibrary { provider, .. }
+            | K::FreeLibrary { provider, .. }
+            | K::DllMain { provider, .. }
+            | K::ProviderCode { provider, .. }
+            | K::OpStarted { provider, .. }
+            | K::OpCompleted { provider, .. }
+            | K::Notification { provider, .. }
+            | K::SocketReset { provider, .. }
+            | K::Acquire { provider, .. }
+            | K::Release { provider, .. }
+            | K::AllocFailed { provider, .. }
+            | K::HostRefused { provider, .. }
+            | K::RundownRequested { provider, .. }
+            | K::SessionDied { provider, .. }
+            | K::NullRoutineCalled { provider, .. }
+            | K::UnloadDeferred { provider, .. }
+            | K::RoutedSocketsLeftOpen { provider, .. } => Some(provider),
+            K::Call { .. }
+            | K::Return { .. }
+            | K::DataQueued { .. }
+            | K::DataDelivered { .. }
+            | K::DataDiscarded { .. }
+            | K::ThreadKilled
+            | K::Waits { .. }
+            | K::ProcessEnded { .. }
+            | K::NetworkDown => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::hash::BuildHasher;

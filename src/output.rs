@@ -132,18 +132,22 @@ pub fn write_atomically_with(
     let kept = fs::metadata(path).ok().map(|meta| meta.permissions());
     let (temp, file) = create_temp(&dir, &name.to_string_lossy()).map_err(io)?;
     set_pending(Some(temp.clone()));
-    let mut buffered = std::io::BufWriter::new(file);
-    let written = write(&mut buffered)
-        .and_then(|()| buffered.into_inner().map_err(|e| e.into_error()))
-        .and_then(|file| file.sync_all().map(|()| file))
-        .and_then(|file| match kept {
-            Some(permissions) => file.set_permissions(permissions).map(|()| file),
-            None => Ok(file),
-        })
-        .and_then(|file| {
-            drop(file);
-            fs::rename(&temp, path)
-        });
+    // The permissions go on before anything is written: a private trace is never
+    // readable by others, not even while it is being written.
+    let written = match kept {
+        Some(permissions) => file.set_permissions(permissions),
+        None => Ok(()),
+    }
+    .and_then(|()| {
+        let mut buffered = std::io::BufWriter::new(file);
+        write(&mut buffered)?;
+        buffered.into_inner().map_err(|e| e.into_error())
+    })
+    .and_then(|file| file.sync_all().map(|()| file))
+    .and_then(|file| {
+        drop(file);
+        fs::rename(&temp, path)
+    });
     set_pending(None);
     if let Err(error) = written {
         let _ = fs::remove_file(&temp);

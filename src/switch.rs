@@ -8,7 +8,7 @@ use crate::event::*;
 use crate::models::behaviour::SanSwitch;
 use crate::providers::{self, transport};
 use crate::world::Cx;
-use crate::world::object::Part;
+use crate::world::object::{self, Part};
 use crate::wsa::*;
 
 /// A SAN socket for the TCP provider `base`, on `entry` (its protocol info).
@@ -93,6 +93,8 @@ pub async fn cleanup(cx: &Cx, base: ProviderIx) -> bool {
 /// The open sockets of the process on `san` that the switch in `base` routed there
 /// (made on one of `base`'s catalog entries).
 fn routed_open(cx: &Cx, base: ProviderIx, san: ProviderIx) -> u32 {
+    // The process's sockets: what every step that opens, closes or resets one touches.
+    cx.touch(object::process(cx.pid), false);
     let world = cx.world.borrow();
     let routed = world.procs[cx.pid as usize]
         .sockets

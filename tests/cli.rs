@@ -302,6 +302,57 @@ fn a_violation_cites_the_page_for_its_provider_kind() {
         assert!(line.contains("\"WSPCleanup function (SAN service provider)\""));
         assert!(!line.contains("LPWSPCLEANUP"), "{line}");
     }
+    // Code that ran after an unload names its provider in an event that is no call: the
+    // transport page, not the NSPCleanup page the contract also cites.
+    let late = ws2sim(&[
+        "run",
+        "scenarios/contracts/unload-ready.ron",
+        "--provider-model",
+        "msafd=returns_before_worker_exits",
+    ]);
+    let cited = footer(&late);
+    assert_eq!(cited.len(), 2, "{}", stdout(&late));
+    assert!(!cited[1].contains("LPNSPCLEANUP"), "{}", cited[1]);
+    // A rule of the SPI client (here the switch in the TCP provider, seed 004) is not
+    // narrowed to the page of the provider it is reported at.
+    let forgets = shipped.replace(
+        "Provider(name: \"msafd\", kind: Transport)",
+        "Provider(name: \"msafd\", kind: Transport, set: (san_switch: Forgets))",
+    );
+    let out = ws2sim(&["run", &scratch.file("forgets.ron", forgets)]);
+    let cited = footer(&out);
+    assert_eq!(cited.len(), 1, "{}", stdout(&out));
+    assert!(cited[0].contains("SAN service provider"), "{}", cited[0]);
+}
+
+/// The trace's note where sockets a switch routed outlive the TCP provider's final
+/// clean-up: its fields in JSON, and none where the switch's clean-up is the SAN
+/// provider's final one.
+#[test]
+fn routed_sockets_left_open_are_an_event_of_their_own() {
+    let file = "tests/regressions/two-switches-share-a-san-provider.ron";
+    let out = ws2sim(&["run", file, "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let left: Vec<&serde_json::Value> = doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "RoutedSocketsLeftOpen")
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    let providers = doc["providers"].as_array().unwrap();
+    let name = |field: &str| providers[left[0][field].as_u64().unwrap() as usize].clone();
+    assert_eq!(name("provider"), "msafd");
+    assert_eq!(name("san"), "sandrv");
+    assert_eq!(left[0]["sockets"], 2);
+    let text = stdout(&ws2sim(&["run", file]));
+    assert!(text.contains("2 sockets the switch in msafd routed to sandrv stay open"));
+    let lesson = stdout(&ws2sim(&[
+        "run",
+        "scenarios/teach/transport-vs-san-cleanup.ron",
+    ]));
+    assert!(lesson.contains("[from the switch in msafd]"), "{lesson}");
+    assert!(!lesson.contains("stay open"), "{lesson}");
 }
 
 /// Names in wide characters (CJK takes two terminal columns a character) keep the

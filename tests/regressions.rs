@@ -28,7 +28,7 @@ const CASES: &[(&str, &[u64], &str)] = &[
     (
         "two-switches-share-a-san-provider.ron",
         &[0],
-        "1 socket the switch in msafd routed to sandrv stays open: sandrv has another client [not reset, not checked; model choice]",
+        "2 sockets the switch in msafd routed to sandrv stay open: sandrv has another client [not reset, not checked; model choice]",
     ),
     (
         "connect-completes-as-cleanup-begins.ron",

@@ -180,6 +180,27 @@ impl Schedule {
     }
 }
 
+/// Calls `each` with every byte the base32 `body` of a token encodes, in order; returns
+/// the bits left over (the buffer and how many of its low bits are unused), or the
+/// position of a character outside the alphabet.
+fn token_bytes(body: &str, mut each: impl FnMut(u8)) -> Result<(u32, u32), TokenError> {
+    let mut buffer: u32 = 0;
+    let mut bits = 0;
+    for (offset, character) in body.bytes().enumerate() {
+        let value = ALPHABET
+            .iter()
+            .position(|&a| a == character)
+            .ok_or(TokenError::Character(offset + PREFIX.len() + 1))?;
+        buffer = ((buffer << 5) | value as u32) & 0xfff;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            each((buffer >> bits) as u8);
+        }
+    }
+    Ok((buffer, bits))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,25 +251,4 @@ mod tests {
         // A single continuation byte (0x80) and nothing after it.
         assert_eq!(Schedule::from_token("s1qa"), Err(TokenError::Truncated));
     }
-}
-
-/// Calls `each` with every byte the base32 `body` of a token encodes, in order; returns
-/// the bits left over (the buffer and how many of its low bits are unused), or the
-/// position of a character outside the alphabet.
-fn token_bytes(body: &str, mut each: impl FnMut(u8)) -> Result<(u32, u32), TokenError> {
-    let mut buffer: u32 = 0;
-    let mut bits = 0;
-    for (offset, character) in body.bytes().enumerate() {
-        let value = ALPHABET
-            .iter()
-            .position(|&a| a == character)
-            .ok_or(TokenError::Character(offset + PREFIX.len() + 1))?;
-        buffer = ((buffer << 5) | value as u32) & 0xfff;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            each((buffer >> bits) as u8);
-        }
-    }
-    Ok((buffer, bits))
 }

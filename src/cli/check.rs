@@ -28,9 +28,15 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
         return code;
     }
     for (path, what) in &not_regular {
+        // A FIFO named alone is read while a process writes it; nothing else is read.
+        let alone = if what.ends_with("FIFO") {
+            " (name it alone to have it read as a writer fills it)"
+        } else {
+            ""
+        };
         let _ = fail(&format!(
             "{}: {what}, not a regular file: a folder is walked for files only, so it is \
-             not opened (name it alone to have it read)",
+             not opened{alone}",
             shown(path)
         ));
         bad = true;
@@ -99,9 +105,14 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
             if meta.is_symlink() {
                 match std::fs::metadata(&path) {
                     Ok(target) if target.is_dir() => found.folder_links.push(path),
-                    Ok(target) if ron && !target.is_file() => found
-                        .not_regular
-                        .push((path, "a link to a FIFO, a device or a socket")),
+                    Ok(target) if ron && !target.is_file() => {
+                        let what = match kind_of(&target) {
+                            "a FIFO" => "a link to a FIFO",
+                            "a device" => "a link to a device",
+                            _ => "a link to a socket",
+                        };
+                        found.not_regular.push((path, what));
+                    }
                     _ if ron => found.files.push(path),
                     _ => {}
                 }
@@ -114,9 +125,7 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
             } else if meta.is_dir() {
                 walk(&path, depth + 1, found)?;
             } else if ron && !meta.is_file() {
-                found
-                    .not_regular
-                    .push((path, "a FIFO, a device or a socket"));
+                found.not_regular.push((path, kind_of(&meta)));
             } else if ron {
                 found.files.push(path);
             }
@@ -146,4 +155,21 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
         }
     }
     Ok(found)
+}
+
+/// What a file that is neither a regular file nor a folder is.
+fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = meta.file_type();
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+    }
+    let _ = meta;
+    "a socket"
 }

@@ -587,8 +587,7 @@ fn run_file(
     let too_large = match format {
         Format::Html => render::html::too_large(&run, instead),
         // A diagram of as many messages is past what any Mermaid renderer draws.
-        Format::Mermaid => render::html::too_large(&run, instead)
-            .map(|why| why.replace("an HTML page", "a Mermaid diagram")),
+        Format::Mermaid => render::html::too_large_for_a(&run, "a Mermaid diagram", instead),
         Format::Text | Format::Json => None,
     };
     if let Some(why) = too_large {
@@ -702,7 +701,7 @@ pub fn explain(contract: &contract::Contract) -> String {
     text.push_str(&format!("  {}\n", contract.source));
     if let Some(choice) = contract.model_choice {
         text.push_str(&format!(
-            "\nModel choice (ws2sim's reading, not the seeds' words):\n  {choice}\n"
+            "\nModel choice (ws2sim's reading where the seeds are silent or leave room):\n  {choice}\n"
         ));
     }
     if !contract.errata.is_empty() {

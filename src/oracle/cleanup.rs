@@ -620,10 +620,18 @@ pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
             report.violation(
                 facts,
                 f.ret,
-                || format!(
-                    "the final {}!WSPCleanup returned while its worker thread was still running: it should not return until the DLL can be unloaded (003)",
-                    facts.provider(f.provider)
-                ),
+                || {
+                    // Seed 004 says nothing of unloading: for a SAN provider the rule
+                    // is 003's, held by ws2sim's reading.
+                    let whose = match facts.kind(f.provider) {
+                        ProviderKind::San => "003, which ws2sim holds SAN providers to",
+                        _ => "003",
+                    };
+                    format!(
+                        "the final {}!WSPCleanup returned while its worker thread was still running: it should not return until the DLL can be unloaded ({whose})",
+                        facts.provider(f.provider)
+                    )
+                },
             );
         }
     }

@@ -520,8 +520,8 @@ impl Pairs {
 
     /// A call's return, or a return's call.
     fn partner(&self, index: usize) -> Option<usize> {
-        let call = self.calls.call_of.get(index).copied().flatten();
-        call.or_else(|| self.calls.return_of.get(&index).copied())
+        self.call_of(index)
+            .or_else(|| self.calls.return_of.get(&index).copied())
     }
 
     /// The call a return answers.
@@ -537,7 +537,7 @@ impl Pairs {
     /// The number the trace shows for event `index`: a return printed on its call's
     /// line (no other thread's event between them) is shown at its call.
     pub(crate) fn shown_at(&self, index: usize) -> usize {
-        match self.calls.call_of.get(index).copied().flatten() {
+        match self.call_of(index) {
             Some(call) if !self.interleaved(call, index) => call,
             _ => index,
         }

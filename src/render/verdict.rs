@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use crate::contract::{self, Seed};
 use crate::event::EventKind;
-use crate::models::ProviderKind;
+use crate::models::{NspVersion, ProviderKind};
 use crate::oracle::Status;
 use crate::run::{Run, RunEnd};
 use crate::scenario::Scenario;
@@ -65,15 +65,14 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str, list
     let pairs = (!run.verdict.violations.is_empty()).then(|| super::text::Pairs::new(&run.events));
     for violation in &run.verdict.violations {
         let found = contract::find(violation.contract);
-        let seeds = found
-            .map(|c| {
-                seeds_for(run, pairs.as_ref(), violation.event, c.seeds)
-                    .iter()
-                    .map(|s| format!("\"{}\"", s.title()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default();
+        let cited = found.map_or_else(Vec::new, |c| {
+            seeds_for(scenario, run, pairs.as_ref(), violation.event, c)
+        });
+        let seeds = cited
+            .iter()
+            .map(|s| format!("\"{}\"", s.title()))
+            .collect::<Vec<_>>()
+            .join(", ");
         // A rule that fills a silence of the seeds with a model choice says so.
         let choice = found.is_some_and(|c| c.model_choice.is_some());
         let who = match violation.thread {
@@ -88,13 +87,13 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str, list
         let source = if seeds.is_empty() {
             format!("a model choice: no seed document states this rule (`ws2sim explain {id}`)")
         } else if choice {
-            let where_ = if seeds.contains("\", \"") {
+            let silence = if cited.len() > 1 {
                 "the pages are silent or leave"
             } else {
                 "the page is silent or leaves"
             };
             format!(
-                "the rule comes from {seeds}, with ws2sim's reading where {where_} room \
+                "the rule comes from {seeds}, with ws2sim's reading where {silence} room \
                  (`ws2sim explain {id}` quotes both)"
             )
         } else {
@@ -189,32 +188,55 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str, list
 
 /// The seeds of a contract that speak of the provider a violation is about: a contract
 /// drawn from several pages (the transport and the SAN WSPCleanup, say) cites only the
-/// page for that provider's kind. All of them when the event names no provider or none
-/// of them is for its kind.
+/// page for that provider's kind, and for a namespace provider its version's. All of
+/// them when the event names no provider, or none of them is for its kind, or the rule
+/// is one of the SPI client (`ws2.balanced`: ws2_32's and the switch's), whose event
+/// names the provider it calls from, not the page it breaks.
 fn seeds_for(
+    scenario: &Scenario,
     run: &Run,
     pairs: Option<&super::text::Pairs>,
     event: usize,
-    seeds: &'static [Seed],
+    found: &contract::Contract,
 ) -> Vec<Seed> {
+    let seeds = found.seeds;
+    if found.id == contract::ContractId::Ws2Balanced {
+        return seeds.to_vec();
+    }
     let call_at = |index: usize| match run.events.get(index).map(|e| &e.kind) {
         Some(EventKind::Call { call, .. }) => Some(call),
         _ => None,
     };
     let call = call_at(event).or_else(|| call_at(pairs?.call_of(event)?));
-    let Some((call, kind)) = call.and_then(|call| {
-        let model = run.models.get(call.provider()? as usize)?;
-        Some((call, model.kind))
-    }) else {
+    let provider = match call {
+        Some(call) => call.provider(),
+        None => run.events.get(event).and_then(|e| e.kind.provider()),
+    };
+    let Some(model) = provider.and_then(|p| run.models.get(p as usize)) else {
         return seeds.to_vec();
     };
-    let pages: &[Seed] = match kind {
+    let versions = provider
+        .and_then(|p| run.names.providers.get(p as usize))
+        .and_then(|name| scenario.nsp_versions_all().get(name.as_str()).cloned())
+        .unwrap_or_default();
+    let v2 = match call {
+        Some(call) => call.name().starts_with("NSPv2"),
+        None => versions == [NspVersion::V2],
+    };
+    let v1 = match call {
+        Some(call) => call.name().starts_with("NSP") && !v2,
+        None => versions == [NspVersion::V1],
+    };
+    let pages: &[Seed] = match model.kind {
         ProviderKind::Transport => &[Seed::WspCleanup],
         ProviderKind::San => &[Seed::SanWspCleanup],
-        ProviderKind::Namespace if call.name().starts_with("NSPv2") => {
-            &[Seed::NspV2Cleanup, Seed::NspV2ClientSessionRundown]
-        }
-        ProviderKind::Namespace => &[Seed::NspCleanup],
+        ProviderKind::Namespace if v2 => &[Seed::NspV2Cleanup, Seed::NspV2ClientSessionRundown],
+        ProviderKind::Namespace if v1 => &[Seed::NspCleanup],
+        ProviderKind::Namespace => &[
+            Seed::NspCleanup,
+            Seed::NspV2Cleanup,
+            Seed::NspV2ClientSessionRundown,
+        ],
     };
     let narrowed: Vec<Seed> = seeds
         .iter()

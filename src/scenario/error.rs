@@ -187,10 +187,13 @@ impl fmt::Display for Problem {
 
 impl std::error::Error for Problem {}
 
+/// The kind of a scenario or model file that breaks the format's rules.
+const INVALID: &str = "scenario::invalid";
+
 impl Diagnostic for Problem {
     /// Each problem of a report heads with its kind, as the first one does.
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new("scenario::invalid"))
+        Some(Box::new(INVALID))
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
@@ -312,7 +315,7 @@ impl Diagnostic for ScenarioError {
             ScenarioError::ModelNameTaken { .. } => "model::name_taken",
             ScenarioError::NotUtf8(_) => "scenario::not_utf8",
             ScenarioError::Syntax(_) => "scenario::syntax",
-            ScenarioError::Invalid(_) => "scenario::invalid",
+            ScenarioError::Invalid(_) => INVALID,
         };
         Some(Box::new(code))
     }

@@ -33,11 +33,15 @@ pub const PAGE_EVENTS_MAX: usize = 200_000;
 
 /// Why a run gets no page, if it has more events than [`PAGE_EVENTS_MAX`].
 pub fn too_large(run: &Run, instead: &str) -> Option<String> {
+    too_large_for_a(run, "an HTML page", instead)
+}
+
+/// Why a run gets no `view` (a page, a diagram) of every event, if it has more events
+/// than [`PAGE_EVENTS_MAX`].
+pub fn too_large_for_a(run: &Run, view: &str, instead: &str) -> Option<String> {
     let events = run.events.len();
     (events > PAGE_EVENTS_MAX).then(|| {
-        format!(
-            "the run has {events} events; an HTML page shows at most {PAGE_EVENTS_MAX} ({instead})"
-        )
+        format!("the run has {events} events; {view} shows at most {PAGE_EVENTS_MAX} ({instead})")
     })
 }
 

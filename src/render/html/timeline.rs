@@ -200,7 +200,8 @@ fn mark(kind: &EventKind) -> Option<(&'static str, &'static str)> {
         EventKind::OpCompleted { .. } => ("mk op aborted", CIRCLE),
         EventKind::Notification { .. } => ("mk notify", DIAMOND),
         EventKind::SocketReset { .. } => ("mk reset", CROSS),
-        EventKind::RoutedSocketsLeftOpen { .. } => ("mk reset", SQUARE),
+        // Neutral: nothing is reset, and nothing is checked (model choice).
+        EventKind::RoutedSocketsLeftOpen { .. } => ("mk note", SQUARE),
         EventKind::DataQueued { .. }
         | EventKind::DataDelivered { .. }
         | EventKind::DataDiscarded { .. } => ("mk data", DOT),
