@@ -2,6 +2,7 @@
 
 pub mod html;
 pub mod json;
+pub mod lines;
 pub mod mermaid;
 pub mod models;
 pub mod text;
