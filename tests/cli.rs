@@ -599,6 +599,12 @@ fn a_full_standard_output_is_an_error() {
         &["explain"],
         &["check", "scenarios/contracts/lingering-data.ron"],
         &["run", "scenarios/contracts/lingering-data.ron"],
+        &[
+            "run",
+            "scenarios/contracts/lingering-data.ron",
+            "--format",
+            "json",
+        ],
         &["graph", "scenarios/contracts/two-lsps-stacked.ron"],
         &[
             "explore",
