@@ -79,7 +79,11 @@ impl OptionError {
     /// A provider the scenario does not declare, with the likeliest one meant (or the
     /// ones there are).
     pub fn unknown_provider(scenario: &Scenario, provider: &str) -> Self {
-        let declared = scenario.providers.iter().map(|p| p.name.as_str());
+        let declared = scenario
+            .providers
+            .iter()
+            .map(|p| p.name.as_str())
+            .chain([WS2_32]);
         OptionError::UnknownProvider {
             provider: provider.to_string(),
             hint: crate::scenario::schema::suggest(provider, "providers", declared),

@@ -78,8 +78,12 @@ pub async fn cleanup(cx: &Cx, base: ProviderIx) -> bool {
         // switch) keeps it started: the final WSPCleanup that resets its sockets is not
         // this one, and the sockets this switch routed outlive the TCP provider. The
         // trace says so (model choice "The switch").
-        let left = routed_open(cx, base, san);
-        if !forgets && left > 0 {
+        let left = if forgets {
+            0
+        } else {
+            routed_open(cx, base, san)
+        };
+        if left > 0 {
             cx.emit(EventKind::RoutedSocketsLeftOpen {
                 provider: base,
                 san,

@@ -27,17 +27,23 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
     if let Err(code) = stdin_once(&files) {
         return code;
     }
-    for (path, what) in &not_regular {
+    for odd in &not_regular {
         // A FIFO named alone is read while a process writes it; nothing else is read.
-        let alone = if what.ends_with("FIFO") {
+        let alone = if odd.kind == NotAFile::Fifo {
             " (name it alone to have it read as a writer fills it)"
         } else {
             ""
         };
+        let what = odd.kind.name();
+        let what = if odd.linked {
+            format!("a link to {what}")
+        } else {
+            what.to_string()
+        };
         let _ = fail(&format!(
             "{}: {what}, not a regular file: a folder is walked for files only, so it is \
              not opened{alone}",
-            shown(path)
+            shown(&odd.path)
         ));
         bad = true;
     }
@@ -83,9 +89,57 @@ struct Found {
     files: Vec<PathBuf>,
     /// The symbolic links to folders under them, not followed (a link may lead back up).
     folder_links: Vec<PathBuf>,
-    /// The `.ron` names under them that are not files (a FIFO, a device, a socket, or a
-    /// link to one), with what each is: opening one may wait for a writer, or act.
-    not_regular: Vec<(PathBuf, &'static str)>,
+    /// The `.ron` names under them that are not files: opening one may wait for a
+    /// writer, or act.
+    not_regular: Vec<NotRegular>,
+}
+
+impl Found {
+    /// The `.ron` names found, files or not.
+    fn ron_names(&self) -> usize {
+        self.files.len() + self.not_regular.len()
+    }
+}
+
+/// A `.ron` name a folder walk found that is not a file, or a link to one that is not.
+struct NotRegular {
+    path: PathBuf,
+    kind: NotAFile,
+    linked: bool,
+}
+
+/// What a name that is neither a regular file nor a folder stands for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NotAFile {
+    Fifo,
+    Device,
+    Socket,
+}
+
+impl NotAFile {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            let kind = meta.file_type();
+            if kind.is_fifo() {
+                return NotAFile::Fifo;
+            }
+            if kind.is_char_device() || kind.is_block_device() {
+                return NotAFile::Device;
+            }
+        }
+        let _ = meta;
+        NotAFile::Socket
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            NotAFile::Fifo => "a FIFO",
+            NotAFile::Device => "a device",
+            NotAFile::Socket => "a socket",
+        }
+    }
 }
 
 /// The files `check` reads, folders walked to a bounded depth.
@@ -106,12 +160,11 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
                 match std::fs::metadata(&path) {
                     Ok(target) if target.is_dir() => found.folder_links.push(path),
                     Ok(target) if ron && !target.is_file() => {
-                        let what = match kind_of(&target) {
-                            "a FIFO" => "a link to a FIFO",
-                            "a device" => "a link to a device",
-                            _ => "a link to a socket",
-                        };
-                        found.not_regular.push((path, what));
+                        found.not_regular.push(NotRegular {
+                            path,
+                            kind: NotAFile::of(&target),
+                            linked: true,
+                        });
                     }
                     _ if ron => found.files.push(path),
                     _ => {}
@@ -125,11 +178,15 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
             } else if meta.is_dir() {
                 walk(&path, depth + 1, found)?;
             } else if ron && !meta.is_file() {
-                found.not_regular.push((path, kind_of(&meta)));
+                found.not_regular.push(NotRegular {
+                    path,
+                    kind: NotAFile::of(&meta),
+                    linked: false,
+                });
             } else if ron {
                 found.files.push(path);
             }
-            if found.files.len() + found.not_regular.len() > FILES_MAX {
+            if found.ron_names() > FILES_MAX {
                 return Err(format!(
                     "{}: more than {FILES_MAX} .ron files; check a smaller folder",
                     dir.display()
@@ -142,9 +199,9 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
     for path in given {
         // `-` is standard input, even where a folder has that name.
         if path.is_dir() && path.as_path() != Path::new("-") {
-            let before = found.files.len() + found.not_regular.len();
+            let before = found.ron_names();
             walk(path, 0, &mut found)?;
-            if found.files.len() + found.not_regular.len() == before {
+            if found.ron_names() == before {
                 return Err(format!(
                     "{}: a folder with no .ron file in it",
                     path.display()
@@ -155,21 +212,4 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
         }
     }
     Ok(found)
-}
-
-/// What a file that is neither a regular file nor a folder is.
-fn kind_of(meta: &std::fs::Metadata) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        let kind = meta.file_type();
-        if kind.is_fifo() {
-            return "a FIFO";
-        }
-        if kind.is_char_device() || kind.is_block_device() {
-            return "a device";
-        }
-    }
-    let _ = meta;
-    "a socket"
 }

@@ -47,6 +47,15 @@ pub fn render_listing_into(
     path: &str,
     contracts: Contracts,
 ) -> std::io::Result<()> {
+    render_in_chunks(sink, (scenario, run, path, contracts), CHUNK_BYTES)
+}
+
+/// [`render_listing_into`], written out whenever `chunk` bytes or more are waiting.
+fn render_in_chunks(
+    sink: &mut dyn std::io::Write,
+    (scenario, run, path, contracts): (&Scenario, &Run, &str, Contracts),
+    chunk: usize,
+) -> std::io::Result<()> {
     let labels = Labels::new(run);
     let mut out = String::new();
     let _ = writeln!(
@@ -80,20 +89,19 @@ pub fn render_listing_into(
         };
         let indent = ". ".repeat(event.depth as usize);
         let body = format!("{indent}{text}");
-        let mut row = format!(
-            "#{index:<index_width$} t={:<time_width$} {}  ",
-            event.time,
-            padded(&labels.who(event), who_width)
-        );
+        let mut row = format!("#{index:<index_width$} t={:<time_width$} ", event.time);
+        push_padded(&mut row, &labels.who(event), who_width);
+        row.push_str("  ");
         match result {
             Some(result) => {
-                let _ = write!(row, "{} {result}", padded(&body, CALL_WIDTH));
+                push_padded(&mut row, &body, CALL_WIDTH);
+                let _ = write!(row, " {result}");
             }
             None => row.push_str(&body),
         }
         out.push_str(row.trim_end());
         out.push('\n');
-        if out.len() >= CHUNK_BYTES {
+        if out.len() >= chunk {
             sink.write_all(out.as_bytes())?;
             out.clear();
         }
@@ -272,13 +280,33 @@ fn columns(text: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(text)
 }
 
-/// `text` with spaces after it to `width` terminal columns, so that columns after it
-/// line up whatever characters names are written in.
-fn padded(text: &str, width: usize) -> String {
-    let mut out = text.to_string();
+/// Appends `text` to `out` with spaces after it to `width` terminal columns, so that
+/// columns after it line up whatever characters names are written in.
+fn push_padded(out: &mut String, text: &str, width: usize) {
+    out.push_str(text);
     out.extend(std::iter::repeat_n(
         ' ',
         width.saturating_sub(columns(text)),
     ));
-    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A trace written a line at a time is the trace written whole, for every shipped
+    /// scenario and regression: no chunk is lost, doubled or cut.
+    #[test]
+    fn a_trace_in_chunks_is_the_trace_whole() {
+        for file in &crate::shipped::ron_files(&["scenarios", "tests/regressions"]) {
+            let scenario = crate::scenario::load_file(file).expect("loads");
+            let run = crate::run::run(&scenario, &crate::run::RunOptions::default()).expect("runs");
+            let parts = (&scenario, &run, "x.ron", Contracts::All);
+            let (mut whole, mut lines) = (Vec::new(), Vec::new());
+            render_in_chunks(&mut whole, parts, usize::MAX).expect("written");
+            render_in_chunks(&mut lines, parts, 1).expect("written");
+            assert!(whole.len() > 1_000, "{}", file.display());
+            assert_eq!(whole, lines, "{}", file.display());
+        }
+    }
 }

@@ -215,23 +215,28 @@ fn seeds_for(
     let Some(model) = provider.and_then(|p| run.models.get(p as usize)) else {
         return seeds.to_vec();
     };
-    let versions = provider
-        .and_then(|p| run.names.providers.get(p as usize))
-        .and_then(|name| scenario.nsp_versions_all().get(name.as_str()).cloned())
-        .unwrap_or_default();
-    let v2 = match call {
-        Some(call) => call.name().starts_with("NSPv2"),
-        None => versions == [NspVersion::V2],
-    };
-    let v1 = match call {
-        Some(call) => call.name().starts_with("NSP") && !v2,
-        None => versions == [NspVersion::V1],
+    // A namespace provider's version: its call's, else its catalog entries' if one.
+    let version = match call {
+        Some(call) if call.name().starts_with("NSPv2") => Some(NspVersion::V2),
+        Some(call) if call.name().starts_with("NSP") => Some(NspVersion::V1),
+        Some(_) => None,
+        None if model.kind != ProviderKind::Namespace => None,
+        None => provider
+            .and_then(|p| run.names.providers.get(p as usize))
+            .and_then(
+                |name| match scenario.nsp_versions_all().get(name.as_str()) {
+                    Some(versions) if versions.len() == 1 => Some(versions[0]),
+                    _ => None,
+                },
+            ),
     };
     let pages: &[Seed] = match model.kind {
         ProviderKind::Transport => &[Seed::WspCleanup],
         ProviderKind::San => &[Seed::SanWspCleanup],
-        ProviderKind::Namespace if v2 => &[Seed::NspV2Cleanup, Seed::NspV2ClientSessionRundown],
-        ProviderKind::Namespace if v1 => &[Seed::NspCleanup],
+        ProviderKind::Namespace if version == Some(NspVersion::V2) => {
+            &[Seed::NspV2Cleanup, Seed::NspV2ClientSessionRundown]
+        }
+        ProviderKind::Namespace if version == Some(NspVersion::V1) => &[Seed::NspCleanup],
         ProviderKind::Namespace => &[
             Seed::NspCleanup,
             Seed::NspV2Cleanup,
