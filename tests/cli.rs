@@ -226,6 +226,49 @@ fn usage_errors_exit_2() {
     }
 }
 
+/// A number flag's error names its range, whether the value is negative, zero, past the
+/// range or past what any integer holds.
+#[test]
+fn a_bad_number_names_the_range() {
+    let lesson = "scenarios/teach/racy-refcount.ron";
+    for (args, range) in [
+        (
+            &["explore", lesson, "--runs", "99999999999999999999999"][..],
+            "1 to 1000000000000",
+        ),
+        (&["explore", lesson, "--runs", "0"], "1 to 1000000000000"),
+        (&["explore", lesson, "--runs", "-3"], "1 to 1000000000000"),
+        (
+            &["explore", lesson, "--jobs", "99999999999999999999"],
+            "1 to 1024",
+        ),
+        (
+            &["explore", lesson, "--strategy", "pct", "--depth", "1001"],
+            "1 to 1000",
+        ),
+        (
+            &["explore", lesson, "--seed", "-1"],
+            "0 to 18446744073709551615",
+        ),
+        (
+            &["run", lesson, "--seed", "18446744073709551616"],
+            "0 to 18446744073709551615",
+        ),
+        (&["run", lesson, "--steps-max", "-4"], "1 to 100000000"),
+        (
+            &["diff", lesson, "--against-seed", "2", "--context", "0"],
+            "1 to 10000",
+        ),
+    ] {
+        let out = ws2sim(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let said = stderr(&out);
+        assert!(
+            said.contains(&format!("expected a whole number from {range}")),
+            "{args:?}: {said}"
+        );
+    }
+}
 /// A trace lists the contracts the run exercised, and every one with `--contracts all`;
 /// a violation cites its seed document by title, and no explanation names a file
 /// outside the repository (issue 23).

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::{fail, load_with_models, parse_assignment, print};
+use super::{fail, load_with_models, parse_assignment, print, whole_number};
 use crate::render;
 use crate::run::{self, RunOptions};
 
@@ -17,7 +17,12 @@ pub struct DiffArgs {
     /// The scenario file (RON); `-` reads it from standard input.
     pub file: PathBuf,
     /// Run A's seed (default: the scenario's `seed`).
-    #[arg(long, conflicts_with = "schedule")]
+    #[arg(
+        long,
+        conflicts_with = "schedule",
+        allow_negative_numbers = true,
+        value_parser = whole_number::<u64>(0, u64::MAX),
+    )]
     pub seed: Option<u64>,
     /// Run A replays this schedule token instead.
     #[arg(long)]
@@ -26,7 +31,12 @@ pub struct DiffArgs {
     #[arg(long = "provider-model", value_name = "NAME=MODEL", value_parser = parse_assignment)]
     pub provider_model: Vec<(String, String)>,
     /// Run B's seed (default: run A's seed or schedule).
-    #[arg(long, conflicts_with = "against_schedule")]
+    #[arg(
+        long,
+        conflicts_with = "against_schedule",
+        allow_negative_numbers = true,
+        value_parser = whole_number::<u64>(0, u64::MAX),
+    )]
     pub against_seed: Option<u64>,
     /// Run B replays this schedule token.
     #[arg(long)]
@@ -36,7 +46,7 @@ pub struct DiffArgs {
     pub against_model: Vec<(String, String)>,
     /// Event lines of each run shown after the point where they part (default 20). For
     /// `--format text` only: the page shows both runs whole.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole_number::<u32>(1, 10_000))]
     pub context: Option<u32>,
     /// `text`, or `html`: one self-contained page with both timelines side by side and
     /// every row from the first where they part marked.

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::{fail, load_with_models, load_with_models_in, parse_assignment, print};
+use super::{fail, load_with_models, load_with_models_in, parse_assignment, print, whole_number};
 use crate::explore::shard::{self, ShardDoc};
 use crate::explore::{DEPTH_MAX, ExploreOptions, Shard, Strategy, check};
 
@@ -23,10 +23,14 @@ pub struct ExploreArgs {
     #[arg(long, value_enum, default_value_t = Strategy::Random)]
     pub strategy: Strategy,
     /// At most this many schedules, 1 to 10^12 [default: 10000; exhaustive: 1000000].
-    #[arg(long)]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_parser = whole_number::<u64>(1, check::MAX_RUNS),
+    )]
     pub runs: Option<u64>,
     /// Exhaustive: at most K preemptions per schedule, or `unbounded` [default: 2].
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
     pub preemptions: Option<String>,
     /// Exhaustive: run one schedule per class of schedules that differ only in the
     /// order of independent steps (steps of different threads touching nothing in
@@ -40,18 +44,28 @@ pub struct ExploreArgs {
     #[arg(long, value_enum)]
     pub reduction: Option<crate::explore::Reduction>,
     /// PCT: the bug depth D, 1 to 1000 (D-1 priority change points) [default: 3].
-    #[arg(long, value_name = "D")]
+    #[arg(
+        long,
+        value_name = "D",
+        allow_negative_numbers = true,
+        value_parser = whole_number::<u32>(1, DEPTH_MAX as u64),
+    )]
     pub depth: Option<u32>,
     /// Threads to run schedules on, 1 to 1024 (at most four per core are started); the
     /// report does not depend on it.
-    #[arg(long, default_value_t = 1)]
+    #[arg(
+        long,
+        default_value_t = 1,
+        allow_negative_numbers = true,
+        value_parser = whole_number::<usize>(1, MAX_JOBS as u64),
+    )]
     pub jobs: usize,
     /// Explore part K of N of the sweep and write a shard document (JSON) for
     /// `ws2sim merge`.
     #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
     pub shard: Option<Shard>,
     /// Seed of the random and PCT schedulers (default: the scenario's `seed`).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole_number::<u64>(0, u64::MAX))]
     pub seed: Option<u64>,
     /// `text`, or `json` (with `--shard`: the shard document).
     #[arg(long, value_enum)]
@@ -107,30 +121,6 @@ fn options(args: &ExploreArgs) -> Result<ExploreOptions, String> {
             "--seed seeds --strategy random and pct; exhaustive enumerates every choice"
                 .to_string(),
         );
-    }
-    if let Some(depth) = args.depth
-        && !(1..=DEPTH_MAX).contains(&depth)
-    {
-        return Err(format!(
-            "--depth is {depth}; it must be between 1 and {DEPTH_MAX}"
-        ));
-    }
-    if args.runs == Some(0) {
-        return Err("--runs must be at least 1".to_string());
-    }
-    if !(1..=MAX_JOBS).contains(&args.jobs) {
-        return Err(format!(
-            "--jobs is {}; it must be between 1 and {MAX_JOBS}",
-            args.jobs
-        ));
-    }
-    if let Some(runs) = args.runs
-        && !(1..=check::MAX_RUNS).contains(&runs)
-    {
-        return Err(format!(
-            "--runs is {runs}; it must be between 1 and {}",
-            check::MAX_RUNS
-        ));
     }
     if let Some(shard) = args.shard
         && shard.count > check::MAX_SHARDS

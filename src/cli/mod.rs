@@ -108,7 +108,7 @@ pub enum Command {
         /// The scenario file (RON); `-` reads it from standard input.
         file: PathBuf,
         /// Seed of the scheduler (default: the scenario's `seed`).
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true, value_parser = whole_number::<u64>(0, u64::MAX))]
         seed: Option<u64>,
         #[command(flatten)]
         shared: RunArgs,
@@ -183,13 +183,28 @@ pub enum Command {
 #[derive(Args, Clone, Copy, Debug, Default)]
 pub struct BudgetArgs {
     /// Most scheduler steps (default: the scenario's `budget.steps_max`).
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        value_parser = whole_number::<u64>(1, crate::scenario::MAX_STEPS_BUDGET),
+    )]
     steps_max: Option<u64>,
     /// Most trace events (default: the scenario's `budget.events_max`).
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        value_parser = whole_number::<u64>(1, crate::scenario::MAX_EVENTS_BUDGET),
+    )]
     events_max: Option<u64>,
     /// Most ticks of virtual time (default: the scenario's `budget.time_max`).
-    #[arg(long, value_name = "TICKS", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "TICKS",
+        allow_negative_numbers = true,
+        value_parser = whole_number::<u64>(1, crate::scenario::MAX_TIME_BUDGET),
+    )]
     time_max: Option<u64>,
 }
 
@@ -227,6 +242,25 @@ pub(crate) fn parse_assignment(text: &str) -> Result<(String, String), String> {
             Ok((name.to_string(), model.to_string()))
         }
         _ => Err(format!("expected NAME=MODEL, got `{text}`")),
+    }
+}
+
+/// A value parser for a whole number from `lo` to `hi` that names the range when the
+/// text is not one (clap's own says "invalid digit found in string" of `-4`, and
+/// "number too large to fit in target type" of a long number).
+pub(crate) fn whole_number<T>(
+    lo: u64,
+    hi: u64,
+) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
+where
+    T: TryFrom<u64>,
+{
+    move |text: &str| {
+        text.parse::<u64>()
+            .ok()
+            .filter(|number| (lo..=hi).contains(number))
+            .and_then(|number| T::try_from(number).ok())
+            .ok_or_else(|| format!("expected a whole number from {lo} to {hi}"))
     }
 }
 
