@@ -306,7 +306,7 @@ fn traces_list_exercised_contracts_and_cite_documents_by_title() {
 
 /// A contract drawn from the transport and the SAN WSPCleanup pages cites, for a
 /// transport provider's violation, the transport page only; a SAN provider's, the SAN
-/// page only.
+/// page only; and `ws2.balanced`, the page of the client that broke it.
 #[test]
 fn a_violation_cites_the_page_for_its_provider_kind() {
     let footer = |out: &Output| {
@@ -366,6 +366,32 @@ fn a_violation_cites_the_page_for_its_provider_kind() {
     let cited = footer(&out);
     assert_eq!(cited.len(), 1, "{}", stdout(&out));
     assert!(cited[0].contains("SAN service provider"), "{}", cited[0]);
+    assert!(!cited[0].contains("LPWSPCLEANUP"), "{}", cited[0]);
+    // ws2_32's own imbalance cites the page of the call it failed to match: WSPCleanup
+    // for a transport provider, NSPCleanup for a namespace provider.
+    for (file, model, page, not) in [
+        (
+            "scenarios/contracts/chains-share-base.ron",
+            "ws2_32=cleans_up_first_provider_only",
+            "\"LPWSPCLEANUP callback function (ws2spi.h)\"",
+            "NSPCLEANUP",
+        ),
+        (
+            "scenarios/teach/dns-lookup-lazy-start.ron",
+            "ws2_32=skips_nsp_cleanup",
+            "\"LPNSPCLEANUP callback function\"",
+            "WSPCLEANUP",
+        ),
+    ] {
+        let out = ws2sim(&["run", file, "--provider-model", model]);
+        let cited = footer(&out);
+        assert!(!cited.is_empty(), "{}", stdout(&out));
+        for line in &cited {
+            assert!(line.contains(page), "{file}: {line}");
+            assert!(!line.contains(not), "{file}: {line}");
+            assert!(!line.contains("SAN service provider"), "{file}: {line}");
+        }
+    }
 }
 
 /// The trace's note where sockets a switch routed outlive the TCP provider's final

@@ -597,3 +597,63 @@ fn the_header_names_knobs_that_change_nothing_here() {
         "{line}"
     );
 }
+
+/// One mistake, one contract: a provider that refuses a process's WSPStartup after that
+/// process's own final WSPCleanup breaks `wsp.cleanup.restartable` only, though another
+/// process ended before without WSPCleanup: app's first WSPStartup worked after that
+/// end, so what the ended process left is not what refuses app later. Where that end
+/// comes later, between app's first WSPStartup and its refused one, it may be the cause
+/// (an `ExclusiveLock` provider's refusal looks the same), and `wsp.crash_tolerant` is
+/// reported beside it.
+#[test]
+fn a_refusal_after_its_own_cleanup_is_not_blamed_on_an_ended_process() {
+    use ws2sim::explore::Strategy;
+    use ws2sim::{Model, Sim};
+    let scenario = |pause: u32| {
+        format!(
+            r#"Scenario(
+    name: "refusal-after-own-cleanup",
+    about: "another process ends without clean-up while app starts, cleans up and starts again",
+    providers: [Provider(name: "msafd", kind: Transport)],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [
+        Process(name: "ended", threads: [
+            Thread(name: "main", steps: [Startup, Socket(name: "c", entry: 1001), Sleep({pause}), Crash]),
+        ]),
+        Process(name: "app", threads: [
+            Thread(name: "main", steps: [
+                Sleep(10),
+                Startup, Socket(name: "a", entry: 1001), Cleanup, Sleep(20),
+                Startup, Socket(name: "b", entry: 1001), Cleanup,
+            ]),
+        ]),
+    ],
+)"#
+        )
+    };
+    let refuses = Model::knobs("(restart: RefuseAfterCleanup)").expect("knobs");
+    for (pause, violated) in [
+        (1, vec!["wsp.cleanup.restartable"]),
+        (25, vec!["wsp.crash_tolerant", "wsp.cleanup.restartable"]),
+    ] {
+        let sim = Sim::from_str("refusal.ron", &scenario(pause))
+            .expect("loads")
+            .provider("msafd", refuses.clone());
+        let explored = sim
+            .explore(Strategy::Exhaustive, 10_000, 1)
+            .expect("explores");
+        let mut found = explored.violated();
+        found.sort();
+        let mut expected = violated.clone();
+        expected.sort();
+        assert_eq!(found, expected, "ended process pauses {pause}");
+        // The conforming provider is flagged by neither.
+        let conforming = Sim::from_str("refusal.ron", &scenario(pause)).expect("loads");
+        assert!(
+            conforming
+                .explore(Strategy::Exhaustive, 10_000, 1)
+                .expect("explores")
+                .passed()
+        );
+    }
+}

@@ -1,12 +1,15 @@
 //! Checkers of what outlives a call or a process: lingering data, machine-wide state
 //! after a crash, code after unload, and the ws2_32 model's own balance.
 
+use super::facts::started_provider;
 use super::{Facts, Report, Triggers, machine_wide};
+use crate::contract::Seed;
 use crate::event::*;
 use crate::scenario::{CloseHow, ProviderKind};
 use crate::small::{SmallMap, SmallSet};
 use crate::trace::RunEnd;
 use crate::words::counted;
+use crate::wsa::NO_ERROR;
 
 /// `wsp.cleanup.lingering_data_sent`: data queued on a gracefully closed socket is
 /// delivered; no provider discards it.
@@ -111,22 +114,41 @@ pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
             facts,
             end.event,
             || format!(
-                "{} ended without WSPCleanup and {} still holds {state} for it: nothing will ever give it back",
+                "{} ended with {} still started (no final WSPCleanup returned), and the provider still holds {state} for it: nothing will ever give it back",
                 facts.process(held.process),
                 facts.provider(held.provider)
             ),
         );
     }
-    // The other half: such a process must not keep the others from starting it.
+    // The other half: such a process must not keep the others from starting it. What
+    // an ended process left behind no longer changes, so a start-up the refused process
+    // made there since that end shows that what it left does not refuse this process: a
+    // later refusal has another cause (its own final clean-up: `wsp.cleanup.restartable`).
+    let started_since = |process: Pid, provider: ProviderIx, since: usize, until: usize| {
+        facts
+            .events_of_between(process, since, until)
+            .any(|(_, event)| match &event.kind {
+                EventKind::Return { id, ret, .. } => {
+                    *ret == NO_ERROR
+                        && facts
+                            .call_of(*id)
+                            .is_some_and(|(_, call)| started_provider(call) == Some(provider))
+                }
+                _ => false,
+            })
+    };
     for &(index, provider) in facts.refused_starts() {
         let refused = facts.events[index].process;
         let blamed = ends.iter().find(|end| {
-            end.event < index && end.process != refused && end.machine_providers.contains(&provider)
+            end.event < index
+                && end.process != refused
+                && end.machine_providers.contains(&provider)
+                && !started_since(refused, provider, end.event, index)
         });
         if let Some(end) = blamed {
             report.violation(facts, index, || {
                 format!(
-                    "{} refused {}'s WSPStartup (WSASYSNOTREADY) after {} ended without WSPCleanup: a process that ends without clean-up must not break the provider for the others",
+                    "{} refused {}'s WSPStartup (WSASYSNOTREADY) after {} ended with it still started (no final WSPCleanup returned): a process that ends without clean-up must not break the provider for the others",
                     facts.provider(provider),
                     facts.process(refused),
                     facts.process(end.process)
@@ -236,7 +258,7 @@ fn switch_balanced(facts: &Facts, report: &mut Report) {
                             .collect();
                         for (san, n) in left {
                             open.insert((pid, base, san), 0);
-                            report.violation(facts, index, || {
+                            report.violation_of_page(facts, index, Seed::SanWspCleanup, || {
                                 format!(
                                     "{}'s final WSPCleanup in {} returned with {} of its switch on {} not matched by WSPCleanup: the switch inside the TCP provider must issue one WSPCleanup per WSPStartupEx (seed 004)",
                                     facts.provider(base),
@@ -409,9 +431,14 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
                 if let Some((_, counts)) = owned.remove(id) {
                     report.exercised();
                     for (provider, n) in counts.into_iter().filter(|(_, n)| *n != 0) {
-                        report.violation(
+                        let page = match facts.kind(provider) {
+                            crate::scenario::ProviderKind::Namespace => Seed::NspCleanup,
+                            _ => Seed::WspCleanup,
+                        };
+                        report.violation_of_page(
                             facts,
                             index,
+                            page,
                             || format!(
                                 "{}'s final WSACleanup returned with {} of ws2_32 on {} not matched by {}",
                                 facts.process(pid),

@@ -32,6 +32,11 @@ pub struct Violation {
     pub process: Pid,
     pub thread: Option<Tid>,
     pub message: String,
+    /// The one page of the contract's seeds this violation breaks, where the checker
+    /// knows it better than the event's provider tells (`ws2.balanced`: ws2_32 and the
+    /// switch as SPI clients each break their own page).
+    #[serde(skip)]
+    pub page: Option<crate::contract::Seed>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -186,6 +191,27 @@ impl Report {
 
     /// A violation at `event`; `message` is written only for a full verdict.
     pub fn violation(&mut self, facts: &Facts, event: usize, message: impl FnOnce() -> String) {
+        self.violation_of(facts, event, None, message);
+    }
+
+    /// A violation at `event` of one page of the contract's seeds.
+    pub fn violation_of_page(
+        &mut self,
+        facts: &Facts,
+        event: usize,
+        page: crate::contract::Seed,
+        message: impl FnOnce() -> String,
+    ) {
+        self.violation_of(facts, event, Some(page), message);
+    }
+
+    fn violation_of(
+        &mut self,
+        facts: &Facts,
+        event: usize,
+        page: Option<crate::contract::Seed>,
+        message: impl FnOnce() -> String,
+    ) {
         self.exercised = true;
         self.first = Some(self.first.map_or(event, |first| first.min(event)));
         if !self.full {
@@ -200,6 +226,7 @@ impl Report {
             process: at.process,
             thread: at.thread,
             message,
+            page,
         });
     }
 }

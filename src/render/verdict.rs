@@ -66,7 +66,14 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str, list
     for violation in &run.verdict.violations {
         let found = contract::find(violation.contract);
         let cited = found.map_or_else(Vec::new, |c| {
-            seeds_for(scenario, run, pairs.as_ref(), violation.event, c)
+            seeds_for(
+                scenario,
+                run,
+                pairs.as_ref(),
+                violation.event,
+                violation.page,
+                c,
+            )
         });
         let seeds = cited
             .iter()
@@ -186,20 +193,26 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str, list
     );
 }
 
-/// The seeds of a contract that speak of the provider a violation is about: a contract
-/// drawn from several pages (the transport and the SAN WSPCleanup, say) cites only the
+/// The seeds of a contract that speak of the provider a violation is about: the page
+/// its checker named (`ws2.balanced` names the page of the client that broke it:
+/// ws2_32 the transport or the NSPCleanup page, the switch the SAN one); else, for a
+/// contract drawn from several pages (the transport and the SAN WSPCleanup, say), the
 /// page for that provider's kind, and for a namespace provider its version's. All of
 /// them when the event names no provider, or none of them is for its kind, or the rule
-/// is one of the SPI client (`ws2.balanced`: ws2_32's and the switch's), whose event
-/// names the provider it calls from, not the page it breaks.
+/// is one of an SPI client whose checker named no page (its event names the provider
+/// it calls from, not the page it breaks).
 fn seeds_for(
     scenario: &Scenario,
     run: &Run,
     pairs: Option<&super::text::Pairs>,
     event: usize,
+    page: Option<Seed>,
     found: &contract::Contract,
 ) -> Vec<Seed> {
     let seeds = found.seeds;
+    if let Some(page) = page {
+        return vec![page];
+    }
     if found.id == contract::ContractId::Ws2Balanced {
         return seeds.to_vec();
     }
