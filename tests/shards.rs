@@ -664,3 +664,106 @@ fn forged_pct_steps_and_divergences_are_refused() {
     }
     refused(merged("m", &forged), "field `failure.message` is not what");
 }
+
+/// Documents forged so that every schedule they give replays to what they say it shows
+/// are still refused where the replays and the search itself contradict them: two
+/// schedules for one run, a schedule of a bounded search past its bound, a run that
+/// violates a contract the report does not list, and a count of units the search does
+/// not have.
+#[test]
+fn forged_reports_whose_schedules_replay_are_refused() {
+    let dir = common::Scratch::new("merge-forged");
+    let shard = |args: &[&str]| {
+        let out = common::ws2sim(&[&["explore", LESSON][..], args, &["--format", "json"]].concat());
+        serde_json::from_slice::<Value>(&out.stdout).expect("a shard document")
+    };
+    let merged = |docs: &[Value]| {
+        let paths = write_resealed(&dir, "f", docs);
+        let args: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let out = common::ws2sim(&[&["merge"][..], &args].concat());
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let bounded = |k: &str| {
+        shard(&[
+            "--strategy",
+            "exhaustive",
+            "--preemptions",
+            "0",
+            "--shard",
+            k,
+        ])
+    };
+    let exhaustive = vec![bounded("1/2"), bounded("2/2")];
+    assert_eq!(merged(&exhaustive).0, Some(1), "the sweep fails");
+    // A random run's failure, with preemptions, as the bounded search's first.
+    let random = shard(&["--runs", "50", "--shard", "1/1"]);
+    let wild = random["failure"]["original_schedule"].clone();
+    let mut forged = exhaustive.clone();
+    forged[0]["failure"]["original_schedule"] = wild.clone();
+    let (code, why) = merged(&forged);
+    assert_eq!(code, Some(2), "{why}");
+    assert!(why.contains("more than the search's bound of 0"), "{why}");
+    // ... or as the witness of the contract the search's own failure (run 0) violates.
+    let token = wild.as_str().expect("a token");
+    let decisions = sim::Schedule::from_token(token)
+        .expect("a schedule")
+        .decisions()
+        .to_vec();
+    let mut forged = exhaustive.clone();
+    let witnesses = forged[0]["units"][0]["witnesses"]
+        .as_array_mut()
+        .expect("witnesses");
+    let witness = witnesses
+        .iter_mut()
+        .find(|w| w["shows"].get("Contract").is_some())
+        .expect("a contract's witness");
+    witness["decisions"] = decisions.into();
+    let (code, why) = merged(&forged);
+    assert_eq!(code, Some(2), "{why}");
+    assert!(
+        why.contains("two different schedules are given for run 0"),
+        "{why}"
+    );
+    // The bounded search of one unit, clean: the search has 16.
+    let mut forged = vec![bounded("1/1")];
+    let doc = &mut forged[0];
+    doc["units_total"] = 1.into();
+    let units = doc["units"].as_array_mut().expect("units");
+    units.truncate(1);
+    let unit = &mut units[0];
+    unit["failing"] = serde_json::json!([]);
+    unit["contracts"] = serde_json::json!({});
+    unit["first_failure"] = Value::Null;
+    unit["witnesses"] = serde_json::json!([]);
+    unit["endings"] = serde_json::json!({"deadlock": [], "budget": [], "panicked": []});
+    doc["failure"] = Value::Null;
+    doc["failure_at"] = Value::Null;
+    let (code, why) = merged(&forged);
+    assert_eq!(code, Some(2), "{why}");
+    assert!(
+        why.contains("field `units_total` says the search has 1 unit;"),
+        "{why}"
+    );
+    // A random sweep told as clean, keeping a witness of an ending whose run fails.
+    let mut forged = vec![random];
+    let tally = &mut forged[0]["tally"];
+    tally["failing"] = 0.into();
+    tally["contracts"] = serde_json::json!({});
+    tally["first_failure"] = Value::Null;
+    let kept: Vec<Value> = tally["witnesses"]
+        .as_array()
+        .expect("witnesses")
+        .iter()
+        .filter(|w| w["shows"].get("Ending").is_some())
+        .cloned()
+        .collect();
+    assert!(!kept.is_empty());
+    tally["witnesses"] = kept.into();
+    forged[0]["failure"] = Value::Null;
+    let (code, why) = merged(&forged);
+    assert_eq!(code, Some(2), "{why}");
+    assert!(why.contains("which the report does not list"), "{why}");
+}

@@ -18,6 +18,8 @@ pub mod shrink;
 pub mod sweep;
 pub mod tally;
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use sim::{ReplayScheduler, Schedule};
 
@@ -239,7 +241,10 @@ pub fn explore(
         .first_failure
         .zip(swept.tally.failure_decisions())
         .map(|(run, decisions)| describe(scenario, &header, decisions, run));
-    Ok(Report::new(header, swept.tally, swept.cut, failure))
+    let exhaustive = header.strategy == Strategy::Exhaustive;
+    let mut report = Report::new(header, swept.tally, swept.cut, failure);
+    report.units_total = exhaustive.then_some(swept.units_total);
+    Ok(report)
 }
 
 /// Explores one shard of the sweep, for `merge`.
@@ -287,6 +292,17 @@ pub fn verify_failure(
             "field `failure.original_schedule` is not the schedule seed {} draws for run {}",
             header.seed, failure.run
         ));
+    }
+    if header.strategy == Strategy::Exhaustive
+        && let Some(bound) = header.preemptions
+    {
+        let preemptions = shrink::preemptions_of(&mut explorer, original.decisions());
+        if preemptions > bound {
+            return Err(format!(
+                "field `failure.original_schedule` makes {preemptions} preemptions, more than \
+                 the search's bound of {bound}"
+            ));
+        }
     }
     let again = describe(scenario, header, original.decisions(), failure.run);
     if again != *failure {
@@ -393,6 +409,23 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
         );
     }
     let mut explorer = Explorer::new(scenario, &header.models).map_err(|e| e.to_string())?;
+    // One run, one schedule: the failure's and each witness's must agree.
+    let mut given: BTreeMap<u64, &[u64]> = BTreeMap::new();
+    let failure_schedule = match &report.failure {
+        Some(failure) => Some((
+            failure.run,
+            Schedule::from_token(&failure.original_schedule)
+                .map_err(|e| format!("field `failure.original_schedule`: {e}"))?,
+        )),
+        None => None,
+    };
+    if let Some((run, schedule)) = &failure_schedule {
+        given.insert(*run, schedule.decisions());
+    }
+    let bound = match header.strategy {
+        Strategy::Exhaustive => header.preemptions,
+        _ => None,
+    };
     for witness in &report.witnesses {
         if let Some(drawn) = drawn(&mut explorer, header, witness.run)
             && drawn != witness.decisions
@@ -423,6 +456,42 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
                 "the schedule of run {} does not give here what the report says it shows: {what}",
                 witness.run
             ));
+        }
+        // What else the run violates, the report lists, first at this run or before.
+        for contract in run.violated.iter() {
+            let listed = report
+                .contracts
+                .iter()
+                .find(|line| line.contract == *contract);
+            if !listed.is_some_and(|line| line.first <= witness.run) {
+                return Err(format!(
+                    "the schedule of run {} violates {contract} here, which the report {}",
+                    witness.run,
+                    match listed {
+                        Some(line) => format!("says schedule #{} violated first", line.first),
+                        None => "does not list".to_string(),
+                    }
+                ));
+            }
+        }
+        if given
+            .insert(witness.run, &witness.decisions)
+            .is_some_and(|other| other != witness.decisions.as_slice())
+        {
+            return Err(format!(
+                "two different schedules are given for run {}",
+                witness.run
+            ));
+        }
+        if let Some(bound) = bound {
+            let preemptions = shrink::preemptions_of(&mut explorer, &witness.decisions);
+            if preemptions > bound {
+                return Err(format!(
+                    "the schedule given for run {} makes {preemptions} preemptions, more than the \
+                     search's bound of {bound}",
+                    witness.run
+                ));
+            }
         }
     }
     Ok(())
@@ -457,6 +526,15 @@ pub fn verify_claims(scenario: &Scenario, report: &Report) -> Result<(), String>
         if here != steps {
             return Err(format!(
                 "field `pct_steps` says the seeded run makes {steps} decisions; here it makes {here}"
+            ));
+        }
+    }
+    if let Some(stated) = report.units_total {
+        let here = sweep::units_total(scenario, header)?;
+        if here != stated {
+            return Err(format!(
+                "field `units_total` says the search has {}; here it has {here}",
+                crate::words::counted(stated, "unit")
             ));
         }
     }

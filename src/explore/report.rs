@@ -144,6 +144,10 @@ pub struct Report {
     /// no document).
     #[serde(skip)]
     pub witnesses: Vec<crate::explore::tally::Witness>,
+    /// Exhaustive: the units the search was cut into (as merged, the number the shards
+    /// state, which `merge` checks by cutting the search again).
+    #[serde(skip)]
+    pub units_total: Option<u64>,
 }
 
 impl Report {
@@ -187,6 +191,7 @@ impl Report {
                 .divergence
                 .map(|(run, divergence)| RunDivergence { run, divergence }),
             witnesses: tally.witnesses,
+            units_total: None,
         };
         report.coverage_detail = report.coverage_line();
         report.write_replays();

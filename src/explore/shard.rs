@@ -288,5 +288,7 @@ pub fn merge_named(named: Vec<(String, ShardDoc)>) -> Result<Report, String> {
         let failure = doc.failure.clone()?;
         (Some(run) == tally.first_failure).then_some(Failure { run, ..failure })
     });
-    Ok(Report::new(header, tally, cut, failure))
+    let mut report = Report::new(header, tally, cut, failure);
+    report.units_total = Some(first.units_total);
+    Ok(report)
 }

@@ -28,6 +28,16 @@ pub struct Size {
     pub steps: u64,
 }
 
+/// The preemptions of the run `decisions` give (a bounded search's schedules make at
+/// most its bound).
+pub fn preemptions_of(explorer: &mut Explorer, decisions: &[u64]) -> u32 {
+    let guide = Rc::new(RefCell::new(Guide::default()));
+    guide.borrow_mut().start(decisions);
+    let guided = guide.clone();
+    explorer.run(move || Box::new(GuidedScheduler::new(guided)));
+    sim::preemptions(&guide.borrow().trail)
+}
+
 /// A shrunk schedule and what shrinking it took.
 pub struct Shrunk {
     pub original: Size,

@@ -330,17 +330,37 @@ impl Search {
     }
 }
 
+/// The units of an exhaustive search under `bound`, reduced or not.
+fn roots(
+    explorer: &mut Explorer,
+    guide: &Rc<RefCell<Guide>>,
+    bound: Option<u32>,
+    reduction: Option<super::Reduction>,
+) -> Vec<Vec<u64>> {
+    // The reduced search runs as one unit: its reduction comes from races it finds as
+    // it goes, which a split fixed in advance would cut at the top (each unit searches
+    // below a prefix of its own, and every prefix of the split is a schedule's start).
+    match reduction {
+        Some(super::Reduction::Dpor) => vec![Vec::new()],
+        None => units(explorer, guide, bound),
+    }
+}
+
+/// How many units the exhaustive search of `scenario` under `header` has: a merge
+/// checks the number its shards state.
+pub fn units_total(scenario: &Scenario, header: &super::report::Header) -> Result<u64, String> {
+    let mut explorer =
+        Explorer::new(scenario, &header.models).map_err(|error| error.to_string())?;
+    let guide = Rc::new(RefCell::new(Guide::default()));
+    let roots = roots(&mut explorer, &guide, header.preemptions, header.reduction);
+    Ok(roots.len() as u64)
+}
+
 /// An exhaustive search: every unit in one process, or a shard's units.
 pub fn exhaustive(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swept {
     let mut explorer = plan.explorer(scenario);
     let guide = Rc::new(RefCell::new(Guide::default()));
-    // The reduced search runs as one unit: its reduction comes from races it finds as
-    // it goes, which a split fixed in advance would cut at the top (each unit searches
-    // below a prefix of its own, and every prefix of the split is a schedule's start).
-    let roots = match plan.reduction {
-        Some(super::Reduction::Dpor) => vec![Vec::new()],
-        None => units(&mut explorer, &guide, plan.preemptions),
-    };
+    let roots = roots(&mut explorer, &guide, plan.preemptions, plan.reduction);
     let units_total = roots.len() as u64;
     let owned: Vec<(u64, &Vec<u64>)> = (0..units_total)
         .filter(|unit| plan.shard.owns(*unit))
