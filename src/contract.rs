@@ -223,7 +223,7 @@ pub const CONTRACTS: &[Contract] = &[
         ),
         errata: &[
             "000 prints SOCKET_ERROR as \"1\": a minus sign lost in rendering; the value is -1, as 001 and 002 print it.",
-            "003's error table has a third row whose meaning is a namespace provider's (\"Provider identifier given to the name-space provider is not managed by the name-space provider\"), out of place on a transport page. Microsoft's page names it WSAEINVAL; its wording is not 002's (\"The lpProviderId parameter does not specify a valid provider.\"). ws2sim accepts WSAEINVAL from a transport provider's WSPCleanup as documented, and forbids it for SAN providers (004).",
+            "003's error table has a third row whose meaning is a namespace provider's (\"Provider identifier given to the name-space provider is not managed by the name-space provider\"), out of place on a transport page. Microsoft's page names it WSAEINVAL; its wording is not 002's (\"The lpProviderId parameter does not specify a valid provider.\"). ws2sim keeps WSAEINVAL among the codes a transport provider's WSPCleanup may fail with (spi.return_convention), so it accepts it only from a WSPCleanup that has a WSPStartup of its process behind it (which no built-in model fails; provider code written in Rust may): with none behind it, 003's first row decides, and anything but WSANOTINITIALISED is wsp.cleanup.not_initialised's. A SAN provider's WSAEINVAL is refused everywhere (004), under san.cleanup.no_einval.",
             "001 prints SOCKET_ERROR as \"(â€“1)\": an en dash stored as UTF-8 and shown as Windows-1252; the value is -1.",
             "003 says zero is returned \"if the operation has been successfully initiated\", the wording of an asynchronous call: WSPCleanup has finished when it returns.",
             "WSAEACCES: 000 says the caller lacks the privileges to \"initialize\" the service, 001 to \"install\" it; one code, worded two ways.",
@@ -245,7 +245,9 @@ pub const CONTRACTS: &[Contract] = &[
         rule: "WSPCleanup with no outstanding successful WSPStartup (WSPStartupEx for SAN) fails with WSANOTINITIALISED. A SAN provider that answers WSAEINVAL there is reported once, under san.cleanup.no_einval.",
         seeds: &[WspCleanup, SanWspCleanup],
         source: "003: \"A successful WSPStartup call must occur before using this function.\" 004: \"Successful WSPStartupEx call did not occur before the WSPCleanup call.\"",
-        model_choice: None,
+        model_choice: Some(
+            "003's table lists WSAEINVAL too, with a namespace provider's meaning (an erratum, `ws2sim explain spi.return_convention`): nothing on the page ties it to a WSPCleanup with no WSPStartup behind it, so there the row that names that case decides, for a transport provider as for a SAN one.",
+        ),
         errata: &[],
     },
     Contract {
@@ -361,7 +363,7 @@ pub const CONTRACTS: &[Contract] = &[
         source: "004: \"Note that a SAN service provider does not support the WSAEINVAL error code for WSPCleanup.\"",
         model_choice: None,
         errata: &[
-            "003 lists WSAEINVAL for a transport provider's WSPCleanup (with a namespace provider's wording); 004 rules it out for SAN providers. ws2sim applies each list to its kind.",
+            "003 lists WSAEINVAL for a transport provider's WSPCleanup (with a namespace provider's wording); 004 rules it out for SAN providers. ws2sim applies each list to its kind: a transport provider may fail a WSPCleanup that has a WSPStartup behind it with WSAEINVAL, never one with none behind it (WSANOTINITIALISED, wsp.cleanup.not_initialised); a SAN provider never.",
         ],
     },
     Contract {

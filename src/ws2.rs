@@ -97,7 +97,8 @@ pub async fn cleanup(cx: &Cx) {
 /// to it): a call under way keeps every provider DLL of the process loaded
 /// (`providers::unload`), and one whose generation changed (another thread's final
 /// WSACleanup began meanwhile) starts nothing more: it fails with WSANOTINITIALISED
-/// ([`current`]).
+/// ([`current`]), whether it started a provider or not; what it made before is the
+/// clean-up's.
 pub(crate) fn enter(cx: &Cx, id: u32) -> Option<u32> {
     let generation = {
         let world = cx.world.borrow();

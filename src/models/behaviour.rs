@@ -77,7 +77,10 @@ knob! {
     NotStarted {
         /// SOCKET_ERROR with WSANOTINITIALISED (seeds 003, 004).
         NotInitialised,
-        /// SOCKET_ERROR with WSAEINVAL (the erratum of seed 003; seed 004 forbids it).
+        /// SOCKET_ERROR with WSAEINVAL: 003 lists the code for WSPCleanup (with a
+        /// namespace provider's meaning), but not for this case, which its first row
+        /// gives WSANOTINITIALISED (`wsp.cleanup.not_initialised`); 004 forbids the code
+        /// outright (`san.cleanup.no_einval`).
         Einval,
         /// NO_ERROR, as if there were something to clean up.
         Succeed,

@@ -66,7 +66,12 @@ pub async fn lookup(cx: &Cx, namespace: u32, name: Name) {
             served.push(Served::V2(provider));
         }
     }
-    // A final WSACleanup that began meanwhile cleaned up what served (model choice).
+    // A final WSACleanup that began meanwhile: the call lost the race (model choice
+    // "API calls racing the final WSACleanup"), whether it started a provider or not.
+    // The provider lookups that served are the clean-up's: ws2_32 drops them with no
+    // NSPLookupServiceEnd, and each provider's final NSPCleanup (or the host's
+    // NSPv2Cleanup of the session) frees them, as a socket made before the clean-up
+    // is the provider's final WSPCleanup's to reset.
     let error = if !current(cx, generation) {
         Some(WSANOTINITIALISED)
     } else if served.is_empty() {
