@@ -68,6 +68,7 @@ pub async fn begin_load(cx: &Cx, provider: ProviderIx) -> bool {
         let count = process.loaded.entry(provider).or_insert(0);
         *count += 1;
         if *count == 1 {
+            process.load_order.push(provider);
             process.instances.insert(provider, Instance::default());
             *process.images.entry(provider).or_insert(0) += 1;
         }
@@ -120,6 +121,7 @@ pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {
         let process = &mut world.procs[cx.pid as usize];
         process.loaded.insert(provider, count - 1);
         if count == 1 {
+            process.load_order.retain(|p| *p != provider);
             process.instances.remove(&provider);
             process.globals.retain(|(owner, _)| *owner != provider);
             // What the unloaded copy kept of its sockets goes with it.

@@ -189,6 +189,11 @@ pub struct Proc {
     pub ws2: Ws2State,
     /// LoadLibrary counts.
     pub loaded: SmallMap<ProviderIx, u32>,
+    /// The DLLs loaded now, in the order they were brought in (their load count went
+    /// from 0 to 1), which is the loader's initialisation order: ExitProcess runs
+    /// DLL_PROCESS_DETACH in the reverse of it. One unloaded leaves it; loaded again, it
+    /// goes to the end.
+    pub load_order: Vec<ProviderIx>,
     /// How many times each DLL was brought in: the number of its current image (see
     /// `EventKind::ProviderCode`).
     pub images: SmallMap<ProviderIx, u32>,
@@ -229,6 +234,7 @@ impl Proc {
             threads: Vec::new(),
             ws2: Ws2State::default(),
             loaded: SmallMap::new(),
+            load_order: Vec::new(),
             images: SmallMap::new(),
             instances: SmallMap::new(),
             globals: Vec::new(),
@@ -256,6 +262,7 @@ impl Proc {
             threads: table,
             ws2,
             loaded,
+            load_order,
             images,
             instances,
             globals,
@@ -283,6 +290,7 @@ impl Proc {
         }));
         *ws2 = Ws2State::default();
         loaded.clear();
+        load_order.clear();
         images.clear();
         instances.clear();
         globals.clear();

@@ -30,11 +30,14 @@ pub fn end_process(cx: &Cx, how: ProcessEnd, hosts: impl FnOnce(&Cx)) {
             .filter(|(_, t)| !t.finished)
             .filter_map(|(tid, t)| t.task.map(|task| (tid as Tid, task)))
             .collect();
+        // Windows runs DLL_PROCESS_DETACH at ExitProcess in the reverse of the order the
+        // DLLs were initialised: the last loaded goes first.
         let loaded: SmallVec<[ProviderIx; 8]> = process
-            .loaded
+            .load_order
             .iter()
-            .filter(|(_, count)| **count > 0)
-            .map(|(provider, _)| *provider)
+            .rev()
+            .filter(|provider| process.loaded.get(provider).is_some_and(|c| *c > 0))
+            .copied()
             .collect();
         (victims, loaded)
     };
@@ -62,7 +65,8 @@ pub fn end_process(cx: &Cx, how: ProcessEnd, hosts: impl FnOnce(&Cx)) {
     }
     hosts(cx);
     if how != ProcessEnd::Crash {
-        // DllMain of a terminating process: the providers do nothing in it.
+        // DllMain of a terminating process, last loaded first: the providers do
+        // nothing in it.
         for provider in loaded {
             let reason = DllReason::ProcessDetach { terminating: true };
             cx.emit(EventKind::DllMain { provider, reason });
@@ -73,6 +77,7 @@ pub fn end_process(cx: &Cx, how: ProcessEnd, hosts: impl FnOnce(&Cx)) {
         let mut world = cx.world.borrow_mut();
         let process = &mut world.procs[cx.pid as usize];
         process.loaded.clear();
+        process.load_order.clear();
         process.calls_under_way.clear();
         process.unloads_waiting.clear();
         process.instances.clear();
