@@ -671,10 +671,14 @@ pub enum EventKind {
         provider: ProviderIx,
         host: Pid,
     },
-    /// A session dies with its host process: no NSPv2 call ends it.
+    /// A session dies with its host process: no NSPv2 call ends it. `cut_short`: the end
+    /// routine (NSPv2Cleanup or NSPv2ClientSessionRundown) the host was running for it,
+    /// which never returned.
     SessionDied {
         provider: ProviderIx,
         session_of: Pid,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cut_short: Option<NspV2Routine>,
     },
     /// ws2_32 in the host called a NULL entry of the NSPV2_ROUTINE table: an access
     /// violation that ends the host.

@@ -107,6 +107,7 @@ pub fn advertise(cx: &Cx, provider: ProviderIx) {
             in_flight: None,
             sessions: BTreeMap::new(),
             ending: BTreeSet::new(),
+            ending_run: None,
             stoppers: Vec::new(),
         },
     );
@@ -258,8 +259,9 @@ pub fn end_process(cx: &Cx, how: ProcessEnd) {
 }
 
 /// A process ended (any way; [`end_process`]). As a host, its sessions die
-/// with it and the clients waiting for it are answered; as a client, each host it had
-/// a session with runs that session down.
+/// with it (the one whose NSPv2Cleanup or NSPv2ClientSessionRundown its RPC thread was
+/// running included, named as cut short) and the clients waiting for it are answered;
+/// as a client, each host it had a session with runs that session down.
 pub fn process_ended(cx: &Cx) {
     let (died, waiters) = {
         let mut world = cx.world.borrow_mut();
@@ -277,7 +279,21 @@ pub fn process_ended(cx: &Cx) {
             let Some(advert) = host.adverts.remove(&provider) else {
                 continue;
             };
-            died.extend(advert.sessions.keys().map(|client| (provider, *client)));
+            // Client order; a session whose end was under way has left the table
+            // (or, kept by `ended_session: Keep`, is still in it): named once, cut short.
+            let mut sessions: BTreeMap<Pid, Option<NspV2Routine>> = advert
+                .sessions
+                .keys()
+                .map(|client| (*client, None))
+                .collect();
+            if let Some((client, routine)) = advert.ending_run {
+                sessions.insert(client, Some(routine));
+            }
+            died.extend(
+                sessions
+                    .into_iter()
+                    .map(|(client, cut_short)| (provider, client, cut_short)),
+            );
             let queued = advert.queue.iter().map(|r| (r.id, r.waiter));
             for (id, waiter) in queued.chain(advert.in_flight) {
                 if let Some(waiter) = waiter {
@@ -289,10 +305,11 @@ pub fn process_ended(cx: &Cx) {
         }
         (died, waiters)
     };
-    for (provider, session_of) in died {
+    for (provider, session_of, cut_short) in died {
         cx.kernel().emit(EventKind::SessionDied {
             provider,
             session_of,
+            cut_short,
         });
     }
     for waiter in waiters {
@@ -532,10 +549,24 @@ async fn end(
         ArgKnob::Pass => arg,
         ArgKnob::PassNull => 0,
     };
+    let routine = match how {
+        SessionEnd::Cleanup => NspV2Routine::NSPv2Cleanup,
+        SessionEnd::Rundown => NspV2Routine::NSPv2ClientSessionRundown,
+    };
+    // While the routine runs, a host that ends names this session as cut short
+    // ([`process_ended`]); the host's end drops this future, and the advertisement with it.
+    set_ending_run(cx, provider, Some((client, routine)));
     let Some(ret) = nspv2::end_session(cx, provider, how, (Client::Ws2, client), passed).await
     else {
         end_process(cx, ProcessEnd::Crash);
         return None;
     };
+    set_ending_run(cx, provider, None);
     Some((ret, None))
+}
+
+fn set_ending_run(cx: &Cx, provider: ProviderIx, run: Option<(Pid, NspV2Routine)>) {
+    if let Some(advert) = cx.world.borrow_mut().nshost.adverts.get_mut(&provider) {
+        advert.ending_run = run;
+    }
 }

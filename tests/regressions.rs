@@ -181,6 +181,11 @@ const CASES: &[(&str, &[u64], &str)] = &[
         "NSPv2LookupServiceBegin(client c2, arg 0x5030, NS_EMAIL (37), \"f\") ...\n#42 t=2 host/main           <- WSAUnadvertiseProvider (#28)",
     ),
     (
+        "nspv2-host-dies-during-rundown.ron",
+        &[57],
+        "c2's session on mailnsp dies with the host           [its NSPv2ClientSessionRundown was cut short]",
+    ),
+    (
         "nsp-lookup-overtaken-by-cleanup.ron",
         &[132],
         "<- dnsnsp!NSPLookupServiceNext (#20)               -> SOCKET_ERROR, WSA_E_CANCELLED (10111)",

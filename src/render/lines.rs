@@ -268,13 +268,17 @@ pub(crate) fn line(
         EventKind::SessionDied {
             provider,
             session_of,
+            cut_short,
         } => (
             format!(
                 "{}'s session on {} dies with the host",
                 run.names.processes[*session_of as usize],
                 labels.provider(*provider)
             ),
-            Some("[no NSPv2 call ends it]".to_string()),
+            Some(match cut_short {
+                None => "[no NSPv2 call ends it]".to_string(),
+                Some(routine) => format!("[its {routine:?} was cut short]"),
+            }),
         ),
         EventKind::NullRoutineCalled { provider, routine } => (
             format!(

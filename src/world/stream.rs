@@ -180,7 +180,13 @@ impl StreamHash {
             K::SessionDied {
                 provider,
                 session_of,
-            } => self.pair(21, *provider, u32::from(*session_of)),
+                cut_short,
+            } => {
+                self.pair(21, *provider, u32::from(*session_of));
+                if let Some(routine) = cut_short {
+                    routine.hash(self);
+                }
+            }
             K::NullRoutineCalled { provider, routine } => {
                 self.mix(22 | u64::from(*provider) << 8);
                 routine.hash(self);
