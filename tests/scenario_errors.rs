@@ -68,6 +68,9 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("nsp_knob_on_nspv2", Kind::Invalid, 7, 73),
     ("failalloc_twice", Kind::Invalid, 12, 9),
     ("netdown_twice", Kind::Invalid, 12, 9),
+    ("model_two_versions", Kind::Invalid, 8, 37),
+    ("model_missing_name", Kind::Syntax, 2, 1),
+    ("model_unnamed_struct", Kind::Syntax, 4, 5),
 ];
 
 fn snapshot(name: &str, text: &str) {

@@ -82,3 +82,60 @@ pub(super) fn foreign_knob(whose: &str, versions: &[NspVersion], version: NspVer
         has.join(" and ")
     )
 }
+
+/// Reports a `set` that gives non-conforming knobs of both namespace interfaces (V1's
+/// `nsp` knobs and cache thread, V2's `nspv2` routines and host), where no catalog
+/// tells which one the provider has (a model file): a namespace provider implements one
+/// version (every catalog entry of a provider has the same), so wherever the model is
+/// used one half would change nothing and the run is refused. Reported at the first
+/// knob of the version given second, naming the line of the first.
+pub(super) fn check_one_version(
+    c: &mut Checker<'_>,
+    at: &[PathSeg<'_>],
+    kind: ProviderKind,
+    set: &Set,
+    whose: &str,
+) {
+    if kind != ProviderKind::Namespace {
+        return;
+    }
+    let mut first: Option<(&'static str, NspVersion)> = None;
+    for given in set.given() {
+        let knob = given.knob;
+        let Some(version) = knob.namespace_version() else {
+            continue;
+        };
+        if given.value == 0 {
+            continue;
+        }
+        let Some((first_path, first_version)) = first else {
+            first = Some((knob.path, version));
+            continue;
+        };
+        if first_version == version {
+            continue;
+        }
+        let mut before = at.to_vec();
+        before.extend(first_path.split('.').map(Field));
+        let line = c.line_of(&before);
+        let mut path = at.to_vec();
+        path.extend(knob.path.split('.').map(Field));
+        c.at(
+            &path,
+            format!(
+                "knob `{}` is for {version:?} namespace providers only, and {whose} also \
+                 sets `{first_path}` (line {line}), a knob of {first_version:?} namespace \
+                 providers only: a namespace provider implements one version, so one of \
+                 them would change nothing wherever the model is used",
+                knob.path
+            ),
+            "the other version",
+            Some(
+                "keep the knobs of one version, or write a model file for each; \
+                 `ws2sim models` lists the knobs of each version"
+                    .to_string(),
+            ),
+        );
+        return;
+    }
+}

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::error::Located;
-use super::knobs::check_set;
+use super::knobs::{check_one_version, check_set};
 use super::locate::PathSeg::{Field, Index as At};
 use super::validate::Checker;
 use super::{FileKind, MAX_FILE_BYTES, Scenario, ScenarioError, read_text, syntax};
@@ -44,6 +44,7 @@ pub fn load_model_str(file_name: &str, text: &str) -> Result<LoadedModel, Scenar
     super::text::model_about(&mut c, &file.about);
     let whose = format!("model `{}`", file.name);
     check_set(&mut c, &[Field("set")], file.kind, &file.set, &whose);
+    check_one_version(&mut c, &[Field("set")], file.kind, &file.set, &whose);
     c.finish().map_err(ScenarioError::Invalid)?;
     Ok(LoadedModel {
         path: file_name.to_string(),

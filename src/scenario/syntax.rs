@@ -88,6 +88,28 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
     };
 
     match &err.code {
+        // A model file's fields in an unnamed top-level struct: `check` read it as a
+        // scenario, as it tells the two apart by their first word.
+        Error::NoSuchStructField { found, outer, .. }
+            if outer.as_deref() == Some("Scenario")
+                && path.is_empty()
+                && matches!(found.as_str(), "kind" | "set")
+                && skip_blank(text, 0) < text.len()
+                && text[skip_blank(text, 0)..].starts_with('(') =>
+        {
+            p(
+                start..end,
+                format!(
+                    "unknown field `{found}` in `Scenario`: the file starts with `(`, so it \
+                     was read as a scenario; a model file starts with `Model(`"
+                ),
+                "a field of a model file",
+                Some(
+                    "write `Model(name: \"...\", kind: Transport, about: \"...\", set: (...))`"
+                        .to_string(),
+                ),
+            )
+        }
         Error::NoSuchStructField {
             expected,
             found,
@@ -107,7 +129,23 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
         Error::MissingStructField { field, outer } => {
             let outer = outer.as_deref().unwrap_or("this value");
             let head = enclosing_head(&index, start).unwrap_or(start..end);
-            let help = usage(family, outer).map(|u| format!("`{outer}` is written `{u}`"));
+            // Where the struct that lacks the field sits (ron reports the field at the
+            // struct's end, inside its last value: `(at `kind`)` named that value).
+            let path = index.path_at(head.start);
+            let at = if path.is_empty() {
+                String::new()
+            } else {
+                format!(" (at `{path}`)")
+            };
+            let help = usage(family_of(&path), outer)
+                .map(|u| format!("`{outer}` is written `{u}`"))
+                .or_else(|| {
+                    (outer == "Model").then(|| {
+                        "a model file is written `Model(name: \"...\", kind: Transport, \
+                         about: \"...\", set: (...))`"
+                            .to_string()
+                    })
+                });
             p(
                 head,
                 format!("`{outer}` is missing its field `{field}`{at}, which has no default"),
