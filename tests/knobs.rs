@@ -586,6 +586,48 @@ fn the_header_names_knobs_that_change_nothing_here() {
         "{line}"
     );
     assert!(violated.is_empty(), "{violated:?}");
+    // A V1 provider that keeps nothing never loses a count anyone reads; a V2 one whose
+    // NSPv2Startup is a stub never counts a session.
+    let (line, violated) = header(
+        "scenarios/contracts/nsp-lookup-two-threads.ron",
+        "dnsnsp",
+        "(nsp: (cleanup: Stateless), refcount: Racy)",
+    );
+    assert!(
+        !line.contains("break") && line.contains("refcount: a stateless provider keeps nothing"),
+        "{line}"
+    );
+    assert!(violated.is_empty(), "{violated:?}");
+    let (line, violated) = header(
+        "scenarios/contracts/nspv2-two-host-threads.ron",
+        "mailnsp",
+        "(nspv2: (routines: (startup: Stub)), refcount: Racy, actual_cleanup: OnEvery)",
+    );
+    assert!(
+        !line.contains("break")
+            && line.contains("refcount: its NSPv2Startup is not implemented")
+            && line.contains("actual_cleanup: its NSPv2Startup is not implemented"),
+        "{line}"
+    );
+    assert!(violated.is_empty(), "{violated:?}");
+    // A stub session end is claimed beside the conforming NSPv2Startup, not beside a stub.
+    let (line, violated) = header(
+        "scenarios/contracts/nspv2-stub-end-keeps-session.ron",
+        "mailnsp",
+        "(nspv2: (routines: (cleanup: Stub)))",
+    );
+    assert!(
+        line.contains("(its knobs break nspv2.optional_stub)"),
+        "{line}"
+    );
+    assert!(violated.contains(&"nspv2.optional_stub"), "{violated:?}");
+    let (line, violated) = header(
+        "scenarios/contracts/nspv2-stub-end-keeps-session.ron",
+        "mailnsp",
+        "(nspv2: (routines: (startup: Stub, cleanup: Stub, rundown: Stub)))",
+    );
+    assert!(!line.contains("break"), "{line}");
+    assert!(violated.is_empty(), "{violated:?}");
     // Where they act, they are claimed.
     let (line, _) = header(
         "scenarios/contracts/two-lsps-stacked.ron",

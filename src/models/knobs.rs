@@ -224,13 +224,13 @@ pub static KNOBS: &[KnobInfo] = &[
         "nspv2.routines.cleanup",
         [Namespace],
         nspv2.routines.cleanup,
-        null_routine
+        session_end
     ),
     row!(
         "nspv2.routines.rundown",
         [Namespace],
         nspv2.routines.rundown,
-        null_routine
+        session_end
     ),
     row!(
         "nspv2.host.session_arg",
@@ -267,6 +267,106 @@ pub static KNOBS: &[KnobInfo] = &[
 /// A stub is allowed for an optional routine; a NULL entry is not (seeds 000, 001).
 fn null_routine(_: ProviderKind, index: usize) -> Option<ContractId> {
     (Routine::from_index(index) == Some(Routine::Null)).then_some(C::Nspv2OptionalStub)
+}
+
+/// A routine that ends a session: NULL breaks the stub rule, and so does a stub beside
+/// the conforming NSPv2Startup, which keeps a block per session that only the session's
+/// end frees (000: optional "dependent on the requirements of the NSPv2 provider"). A
+/// stub conforms beside a stub NSPv2Startup: see [`ONLY_WITH`].
+fn session_end(_: ProviderKind, index: usize) -> Option<ContractId> {
+    (index != 0).then_some(C::Nspv2OptionalStub)
+}
+
+/// A knob value that breaks its contract only while another knob has a given value
+/// (the knob table's contract is the one it breaks beside otherwise conforming knobs).
+pub struct OnlyWith {
+    pub knob: &'static str,
+    pub value: &'static str,
+    /// It breaks the contract only while knob `other` is `other_value`...
+    pub other: &'static str,
+    pub other_value: &'static str,
+    /// ... and why it conforms otherwise.
+    pub why: &'static str,
+}
+
+/// The knob values whose contract depends on another knob.
+pub static ONLY_WITH: &[OnlyWith] = &[
+    OnlyWith {
+        knob: "nspv2.routines.cleanup",
+        value: "Stub",
+        other: "nspv2.routines.startup",
+        other_value: "Implemented",
+        why: "a stub NSPv2Startup keeps no session block for it to free",
+    },
+    OnlyWith {
+        knob: "nspv2.routines.rundown",
+        value: "Stub",
+        other: "nspv2.routines.startup",
+        other_value: "Implemented",
+        why: "a stub NSPv2Startup keeps no session block for it to free",
+    },
+];
+
+impl OnlyWith {
+    /// The proviso on value `index` of `knob`, if it has one.
+    pub fn of(knob: &KnobInfo, index: usize) -> Option<&'static OnlyWith> {
+        let value = *knob.values().get(index)?;
+        ONLY_WITH
+            .iter()
+            .find(|o| o.knob == knob.path && o.value == value)
+    }
+
+    /// Whether `behaviour` leaves the value conforming: its other knob is not the one
+    /// it breaks beside.
+    pub fn excused(&self, behaviour: &Behaviour) -> bool {
+        knob(self.other).is_some_and(|other| other.value_name(behaviour) != self.other_value)
+    }
+}
+
+/// A contract a knob value breaks beside the one the table names for it: `when: None`
+/// wherever the knob acts, or only in the runs `when` describes.
+pub struct Also {
+    pub knob: &'static str,
+    pub value: &'static str,
+    pub kinds: &'static [ProviderKind],
+    pub contract: ContractId,
+    pub when: Option<&'static str>,
+}
+
+/// The second contracts of knob values (`ws2sim explain`, `ws2sim models`).
+pub static ALSO: &[Also] = &[
+    // Its own final WSPCleanup never cleans the layer below up, so that clean-up returns
+    // with the layer's WSPStartup calls there unmatched; DllMain's WSPCleanup calls come
+    // after it. The deadlock (the table's contract) needs the lower provider's final
+    // clean-up to wait for a thread under the loader lock.
+    Also {
+        knob: "lower",
+        value: "FromDllMain",
+        kinds: &[Transport],
+        contract: C::LspLowerBalanced,
+        when: None,
+    },
+    Also {
+        knob: "final_cleanup.worker",
+        value: "Detach",
+        kinds: &[Transport, San, Namespace],
+        contract: C::LoaderNoCodeAfterUnload,
+        when: Some("where the DLL is unloaded before the detached thread has exited"),
+    },
+];
+
+impl Also {
+    /// The second contracts of value `index` of `knob` in a provider of `kind`.
+    pub fn of(
+        knob: &KnobInfo,
+        kind: ProviderKind,
+        index: usize,
+    ) -> impl Iterator<Item = &'static Also> {
+        let value = knob.values().get(index).copied();
+        let path = knob.path;
+        ALSO.iter()
+            .filter(move |a| a.knob == path && Some(a.value) == value && a.kinds.contains(&kind))
+    }
 }
 
 /// The knob at `path`.
@@ -335,10 +435,40 @@ mod tests {
         }
     }
 
+    /// A stub NSPv2Startup is allowed alone; a stub session end only beside it (a
+    /// conforming NSPv2Startup keeps a block the end must free); NULL never.
     #[test]
-    fn only_a_null_routine_breaks_the_stub_rule() {
-        let knob = knob("nspv2.routines.rundown").expect("a knob");
-        assert_eq!(knob.breaks(Namespace, 1), None);
-        assert_eq!(knob.breaks(Namespace, 2), Some(C::Nspv2OptionalStub));
+    fn a_stub_breaks_the_stub_rule_only_where_a_session_keeps_a_block() {
+        let startup = knob("nspv2.routines.startup").expect("a knob");
+        assert_eq!(startup.breaks(Namespace, 1), None);
+        assert_eq!(startup.breaks(Namespace, 2), Some(C::Nspv2OptionalStub));
+        for path in ["nspv2.routines.cleanup", "nspv2.routines.rundown"] {
+            let end = knob(path).expect("a knob");
+            assert_eq!(end.breaks(Namespace, 1), Some(C::Nspv2OptionalStub));
+            assert_eq!(end.breaks(Namespace, 2), Some(C::Nspv2OptionalStub));
+            let proviso = OnlyWith::of(end, 1).expect("a proviso");
+            assert!(!proviso.excused(&Behaviour::CONFORMING));
+            let mut minimal = Behaviour::CONFORMING;
+            startup.set(&mut minimal, 1);
+            assert!(proviso.excused(&minimal));
+            assert!(OnlyWith::of(end, 2).is_none(), "NULL is never excused");
+        }
+    }
+
+    /// Every proviso and second contract names a knob, a value of it and (for a
+    /// proviso) a value of the other knob.
+    #[test]
+    fn provisos_and_second_contracts_name_real_values() {
+        for o in ONLY_WITH {
+            let k = knob(o.knob).expect(o.knob);
+            assert!(k.values().contains(&o.value), "{}: {}", o.knob, o.value);
+            let other = knob(o.other).expect(o.other);
+            assert!(other.values().contains(&o.other_value), "{}", o.other);
+        }
+        for a in ALSO {
+            let k = knob(a.knob).expect(a.knob);
+            assert!(k.values().contains(&a.value), "{}: {}", a.knob, a.value);
+            assert!(a.kinds.iter().all(|kind| k.applies_to(*kind)), "{}", a.knob);
+        }
     }
 }

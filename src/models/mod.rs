@@ -201,6 +201,26 @@ pub fn inert(
         {
             Some("its NSPCleanup is not implemented, so no call counts down")
         }
+        // A stateless NSPStartup keeps nothing (nothing a lost count could free early or
+        // leave held), and its NSPCleanup never counts down: a lost update is never seen.
+        // A `Stub` NSPCleanup is not here: two racing first NSPStartup calls both
+        // allocate, register and start a cache thread.
+        "refcount"
+            if kind == ProviderKind::Namespace
+                && nsp_cleanup == NspCleanup::Stateless
+                && !place.nspv2 =>
+        {
+            Some("a stateless provider keeps nothing and its NSPCleanup never counts down")
+        }
+        // A stub or NULL NSPv2Startup never counts a session up, so every session end
+        // finds the count at zero and fails (WSAEINVAL) before it counts down.
+        "refcount" | "actual_cleanup"
+            if kind == ProviderKind::Namespace
+                && place.nspv2
+                && startup != Routine::Implemented =>
+        {
+            Some("its NSPv2Startup is not implemented, so no session is counted")
+        }
         "nspv2.host.session_arg" if startup != Routine::Implemented => {
             Some("its NSPv2Startup is not implemented, so every session's argument is NULL")
         }
@@ -243,11 +263,17 @@ pub fn breaks_by_version(
     let Some(contract) = knob.breaks(kind, value) else {
         return Vec::new();
     };
+    // The contracts it breaks beside it wherever it acts, whatever the version.
+    let also = knobs::Also::of(knob, kind, value)
+        .filter(|a| a.when.is_none())
+        .map(|a| (None, a.contract));
     if kind != ProviderKind::Namespace {
-        return vec![(None, contract)];
+        return std::iter::once((None, contract)).chain(also).collect();
     }
     if let Some(version) = knob.namespace_version() {
-        return vec![(Some(version), contract)];
+        return std::iter::once((Some(version), contract))
+            .chain(also)
+            .collect();
     }
     let mut behaviour = Behaviour::CONFORMING;
     knob.set(&mut behaviour, value);
@@ -256,19 +282,27 @@ pub fn breaks_by_version(
         (Some(version), judged.first().copied().unwrap_or(contract))
     });
     if by_version[0].1 == by_version[1].1 {
-        return vec![(None, contract)];
+        return std::iter::once((None, contract)).chain(also).collect();
     }
-    by_version.to_vec()
+    by_version.into_iter().chain(also).collect()
 }
 
-/// The contracts the knobs of `behaviour` break in a provider of `kind`.
+/// The contracts the knobs of `behaviour` break in a provider of `kind`: each knob's
+/// (none for a value another knob leaves conforming, [`knobs::OnlyWith`]), and the
+/// second contracts it breaks wherever it acts ([`knobs::Also`] without a `when`).
 pub fn breaks(kind: ProviderKind, behaviour: &Behaviour) -> Vec<ContractId> {
     let mut contracts = Vec::new();
     for (knob, value) in knobs::differences(&Behaviour::CONFORMING, behaviour) {
-        if let Some(contract) = knob.breaks(kind, value)
-            && !contracts.contains(&contract)
-        {
-            contracts.push(contract);
+        if knobs::OnlyWith::of(knob, value).is_some_and(|o| o.excused(behaviour)) {
+            continue;
+        }
+        let also = knobs::Also::of(knob, kind, value)
+            .filter(|a| a.when.is_none())
+            .map(|a| a.contract);
+        for contract in knob.breaks(kind, value).into_iter().chain(also) {
+            if !contracts.contains(&contract) {
+                contracts.push(contract);
+            }
         }
     }
     contracts
@@ -688,10 +722,14 @@ mod tests {
             }
             match model.breaks() {
                 Some(_) => assert_eq!(changed.len(), 1, "{} is one knob away", model.name),
+                // Each value breaks nothing, or only beside a knob this model leaves
+                // otherwise (a stub session end beside a stub NSPv2Startup).
                 None => assert!(
-                    changed
-                        .iter()
-                        .all(|(knob, value)| knob.breaks(model.kind, *value).is_none()),
+                    changed.iter().all(|(knob, value)| {
+                        knob.breaks(model.kind, *value).is_none()
+                            || knobs::OnlyWith::of(knob, *value)
+                                .is_some_and(|o| o.excused(&model.behaviour))
+                    }),
                     "{}",
                     model.name
                 ),

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::contract::ContractId;
-use crate::models::knobs::{KNOBS, KnobInfo};
+use crate::models::knobs::{ALSO, Also, KNOBS, KnobInfo, ONLY_WITH, OnlyWith};
 use crate::models::{MODELS, NspVersion, ProviderKind, Set};
 
 /// One row of the list: a provider model, or a model of ws2_32 itself.
@@ -42,18 +42,52 @@ struct Breaks {
     version: Option<NspVersion>,
     value: &'static str,
     contract: &'static str,
+    /// It breaks it only while this other knob has this value (`nspv2.routines.startup:
+    /// Implemented`): beside another value it conforms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    only_with: Option<String>,
+    /// It breaks it only in the runs this describes, not wherever it acts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    when: Option<&'static str>,
+}
+
+impl Breaks {
+    /// `(Namespace V2; only with nspv2.routines.startup: Implemented)`.
+    fn provisos(&self) -> String {
+        let mut out = match self.version {
+            Some(version) => format!("{:?} {version:?}", self.kind),
+            None => format!("{:?}", self.kind),
+        };
+        if let Some(other) = &self.only_with {
+            out.push_str(&format!("; only with {other}"));
+        }
+        if let Some(when) = self.when {
+            out.push_str(&format!("; {when}"));
+        }
+        out
+    }
 }
 
 /// What value `value` of `knob` breaks in a provider of `kind`: a row per namespace
-/// version where the version decides the contract.
+/// version where the version decides the contract, one per contract it breaks beside
+/// it, and one per contract it breaks only in some runs.
 fn breaks_rows(knob: &'static KnobInfo, kind: ProviderKind, value: usize) -> Vec<Breaks> {
-    crate::models::breaks_by_version(knob, kind, value)
+    let only_with = OnlyWith::of(knob, value).map(|o| format!("{}: {}", o.other, o.other_value));
+    let always = crate::models::breaks_by_version(knob, kind, value)
         .into_iter()
-        .map(|(version, contract)| Breaks {
+        .map(|(version, contract)| (version, contract, None));
+    let sometimes = Also::of(knob, kind, value)
+        .filter(|a| a.when.is_some())
+        .map(|a| (None, a.contract, a.when));
+    always
+        .chain(sometimes)
+        .map(|(version, contract, when)| Breaks {
             kind,
             version,
             value: knob.values()[value],
             contract: contract.as_str(),
+            only_with: only_with.clone(),
+            when,
         })
         .collect()
 }
@@ -114,10 +148,7 @@ pub fn knobs_breaking(contract: &str) -> Vec<String> {
     for knob in listing().knobs {
         let mut values: Vec<(&str, Vec<String>)> = Vec::new();
         for b in knob.breaks.iter().filter(|b| b.contract == contract) {
-            let kind = match b.version {
-                Some(version) => format!("{:?} {version:?}", b.kind),
-                None => format!("{:?}", b.kind),
-            };
+            let kind = b.provisos();
             match values.iter_mut().find(|(value, _)| *value == b.value) {
                 Some((_, kinds)) => kinds.push(kind),
                 None => values.push((b.value, vec![kind])),
@@ -171,6 +202,24 @@ pub fn text() -> String {
             knob.knob,
             kinds.join(" "),
             knob.values.join(" | ")
+        );
+    }
+    out.push_str("\nValues whose contract depends on another knob or on the run:\n");
+    for o in ONLY_WITH {
+        let _ = writeln!(
+            out,
+            "  {}: {} breaks its contract only with {}: {} ({})",
+            o.knob, o.value, o.other, o.other_value, o.why
+        );
+    }
+    for a in ALSO {
+        let _ = writeln!(
+            out,
+            "  {}: {} also breaks {}{}",
+            a.knob,
+            a.value,
+            a.contract.as_str(),
+            a.when.map_or(String::new(), |when| format!(", {when}"))
         );
     }
     out.push_str(
