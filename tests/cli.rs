@@ -1257,3 +1257,37 @@ fn the_version_names_the_build() {
     assert_eq!(build, ws2sim::explore::shard::BUILD);
     assert!(build.len() == 16 && build.bytes().all(|b| b.is_ascii_hexdigit()));
 }
+
+/// A failed allocation named in a clean-up routine never fires with ws2sim's models,
+/// which allocate in start-ups only: the run's note says so, and says nothing more of a
+/// start-up's fault that the run did not reach.
+#[test]
+fn a_fault_that_cannot_fire_says_why() {
+    let scratch = common::Scratch::new("unfired");
+    let file = scratch.file(
+        "fa.ron",
+        r#"Scenario(
+    name: "fa",
+    about: "a failed allocation in a clean-up",
+    providers: [Provider(name: "msafd", kind: Transport)],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [Process(name: "app", threads: [Thread(name: "main", steps: [Startup, Cleanup])])],
+    faults: [
+        FailAlloc(provider: "msafd", call: WSPCleanup, nth: 1),
+        FailAlloc(provider: "msafd", call: WSPStartup, nth: 2),
+    ],
+)"#
+        .to_string(),
+    );
+    let out = stdout(&ws2sim(&["run", &file]));
+    let notes: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("note: fault"))
+        .collect();
+    assert_eq!(notes.len(), 2, "{out}");
+    assert!(
+        notes[0].contains("allocate in their start-ups only"),
+        "{out}"
+    );
+    assert!(notes[1].ends_with("never fired"), "{out}");
+}

@@ -155,10 +155,11 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str, list
     };
     let _ = writeln!(out, "run: {ending}");
     for index in &run.unfired_faults {
+        let fault = &scenario.faults[*index];
         let _ = writeln!(
             out,
-            "note: fault #{index} ({}) never fired",
-            scenario.faults[*index]
+            "note: fault #{index} ({fault}) never fired{}",
+            never_allocates(run, fault)
         );
     }
     if let Some(divergence) = &run.divergence {
@@ -265,5 +266,33 @@ fn seeds_for(
         seeds.to_vec()
     } else {
         narrowed
+    }
+}
+
+/// Why a `FailAlloc` fault on a clean-up routine cannot fire: the built-in models
+/// allocate in their start-ups only (provider code written in Rust may allocate
+/// anywhere).
+fn never_allocates(run: &Run, fault: &crate::scenario::Fault) -> &'static str {
+    use crate::scenario::{Fault, SpiCall};
+    let Fault::FailAlloc { provider, call, .. } = fault else {
+        return "";
+    };
+    let start_up = matches!(
+        call,
+        SpiCall::WSPStartup | SpiCall::WSPStartupEx | SpiCall::NSPStartup | SpiCall::NSPv2Startup
+    );
+    let code = run
+        .names
+        .providers
+        .iter()
+        .position(|name| name == provider)
+        .and_then(|index| run.models.get(index))
+        .is_some_and(|model| model.code.is_some());
+    if start_up || code {
+        ""
+    } else {
+        ": ws2sim's models allocate in their start-ups only (WSPStartup, WSPStartupEx, \
+         NSPStartup, NSPv2Startup), so a clean-up's allocation never fails; the seeds' \
+         WSA_NOT_ENOUGH_MEMORY from a clean-up is not modelled"
     }
 }
