@@ -347,7 +347,8 @@ fn one_model_file_under_two_names_is_one_model() {
 }
 
 /// `--html -` is refused where standard output carries the report, and makes no file
-/// named `-`; `--output` over a trace ws2sim wrote keeps that file's permissions.
+/// named `-`; so is an `--output` that ends in `/`; `--output` over a trace ws2sim
+/// wrote keeps that file's permissions.
 #[test]
 fn html_dash_is_refused_and_output_keeps_permissions() {
     let dir = Scratch::new("html-dash");
@@ -364,6 +365,21 @@ fn html_dash_is_refused_and_output_keeps_permissions() {
         text(&out.stderr)
     );
     assert!(!dir.0.join("-").exists());
+    // A name that ends in `/` names a folder: refused before anything is written.
+    for target in ["new/", "racy.ron/"] {
+        let out = ws2sim_in(&dir.0, &["run", "racy.ron", "--output", target]);
+        assert_eq!(out.status.code(), Some(2), "{target}");
+        assert!(
+            text(&out.stderr).contains("ends in `/`, as a folder's name does"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(&dir.0).unwrap().count(),
+        1,
+        "only racy.ron"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
