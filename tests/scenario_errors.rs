@@ -237,6 +237,45 @@ fn empty_processes_and_threads_are_refused() {
     assert_eq!(err.and_then(|e| e.line_column()), Some((1, column)));
 }
 
+/// A number past what its field holds names that field's range.
+#[test]
+fn a_number_out_of_range_names_its_fields_range() {
+    let scenario = |steps: &str, extra: &str| {
+        format!(
+            "Scenario(name: \"a\", about: \"b\", providers: [Provider(name: \"msafd\", kind: \
+             Transport)], catalog: [Transport(id: 1001, provider: \"msafd\", protocol: Tcp)], \
+             processes: [Process(name: \"p\", threads: [Thread(name: \"t\", steps: [{steps}])])]{extra})"
+        )
+    };
+    for (text, help) in [
+        (
+            scenario(
+                "Startup, Socket(name: \"s\", entry: 1001), Send(socket: \"s\", bytes: 9007199254740991)",
+                "",
+            ),
+            "`bytes` is a whole number from 0 to 4294967295",
+        ),
+        (
+            scenario(
+                "Startup",
+                ", faults: [FailAlloc(provider: \"msafd\", call: WSPStartup, nth: 4294967296)]",
+            ),
+            "`nth` is a whole number from 1 to 4294967295",
+        ),
+        (
+            scenario("Startup", ", budget: (steps_max: 99999999999999999999)"),
+            "`steps_max` is a whole number from 1 to 100000000",
+        ),
+    ] {
+        let plain = scenario::load_str("n.ron", &text)
+            .err()
+            .map(|e| e.render_plain())
+            .unwrap_or_default();
+        assert!(plain.contains("is out of range"), "{plain}");
+        assert!(plain.contains(help), "{plain}");
+    }
+}
+
 #[test]
 fn limits_are_refused_with_a_clear_message() {
     let steps = vec!["Sleep(1)"; scenario::MAX_STEPS_PER_THREAD + 1].join(", ");

@@ -393,6 +393,23 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
     }
 }
 
+/// The field a number out of range was given for (the last name of the path in `at`,
+/// "` (at `processes[0].threads[0].steps[2].bytes`)`"), and the values it takes.
+fn range_of(at: &str) -> Option<(&str, u64, u64)> {
+    let path = at.strip_prefix(" (at `")?.strip_suffix("`)")?;
+    let field = path.rsplit('.').next()?;
+    let (least, largest) = match field {
+        "bytes" | "id" | "entry" | "namespace" => (0, u64::from(u32::MAX)),
+        "nth" => (1, u64::from(u32::MAX)),
+        "seed" | "at" => (0, u64::MAX),
+        "steps_max" => (1, super::MAX_STEPS_BUDGET),
+        "events_max" => (1, super::MAX_EVENTS_BUDGET),
+        "time_max" => (1, super::MAX_TIME_BUDGET),
+        _ => return None,
+    };
+    Some((field, least, largest))
+}
+
 /// Messages for the errors that need no look around.
 fn generic(code: &Error, found: &str, at: &str) -> (String, Option<String>, &'static str) {
     let quoted = found.starts_with('"');
@@ -450,13 +467,17 @@ fn generic(code: &Error, found: &str, at: &str) -> (String, Option<String>, &'st
         Error::ExpectedMapEnd => format!("expected `,` or the closing `}}`{at}, found `{found}`"),
         Error::ExpectedMapColon => format!("expected `:` after the key{at}, found `{found}`"),
         Error::IntegerOutOfBounds => {
+            let help = match range_of(at) {
+                Some((field, least, largest)) => {
+                    format!("`{field}` is a whole number from {least} to {largest}")
+                }
+                None => "counts, ids and times are whole numbers from 0 (versions are 0 to \
+                         255, ids and `nth` fit in 32 bits, ticks in 64 bits)"
+                    .to_string(),
+            };
             return (
                 format!("number `{found}` is out of range{at}"),
-                Some(
-                    "counts, ids and times are whole numbers from 0 (versions are 0 to 255, \
-                     ids and `nth` fit in 32 bits, ticks in 64 bits)"
-                        .to_string(),
-                ),
+                Some(help),
                 "out of range",
             );
         }
