@@ -287,7 +287,7 @@ pub fn process_ended(cx: &Cx) {
                 .map(|client| (*client, None))
                 .collect();
             if let Some((client, routine)) = advert.ending_run {
-                sessions.insert(client, Some(routine));
+                sessions.insert(client, routine);
             }
             died.extend(
                 sessions
@@ -555,9 +555,11 @@ async fn end(
     };
     // While the routine runs, a host that ends names this session as cut short
     // ([`process_ended`]); the host's end drops this future, and the advertisement with it.
-    set_ending_run(cx, provider, Some((client, routine)));
+    set_ending_run(cx, provider, Some((client, Some(routine))));
     let Some(ret) = nspv2::end_session(cx, provider, how, (Client::Ws2, client), passed).await
     else {
+        // A NULL entry: the session dies with the host, no routine having run.
+        set_ending_run(cx, provider, Some((client, None)));
         end_process(cx, ProcessEnd::Crash);
         return None;
     };
@@ -565,7 +567,7 @@ async fn end(
     Some((ret, None))
 }
 
-fn set_ending_run(cx: &Cx, provider: ProviderIx, run: Option<(Pid, NspV2Routine)>) {
+fn set_ending_run(cx: &Cx, provider: ProviderIx, run: Option<(Pid, Option<NspV2Routine>)>) {
     if let Some(advert) = cx.world.borrow_mut().nshost.adverts.get_mut(&provider) {
         advert.ending_run = run;
     }

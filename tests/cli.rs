@@ -384,8 +384,31 @@ fn a_violation_cites_the_page_for_its_provider_kind() {
         ),
     ] {
         let out = ws2sim(&["run", file, "--provider-model", model]);
-        let cited = footer(&out);
-        assert!(!cited.is_empty(), "{}", stdout(&out));
+        check(file, &out, page, not);
+    }
+    // A start-up ws2_32 made late and kept: a transport provider's, the transport page.
+    let late = ws2sim(&[
+        "replay",
+        "scenarios/contracts/socket-races-final-cleanup.ron",
+        "--schedule",
+        "s1aaaaaaibaeaqaaa",
+        "--provider-model",
+        "ws2_32=keeps_late_startups",
+    ]);
+    assert!(stdout(&late).contains("that ws2_32 made after another thread's final WSACleanup"));
+    check(
+        "socket-races-final-cleanup.ron",
+        &late,
+        "\"LPWSPCLEANUP callback function (ws2spi.h)\"",
+        "NSPCLEANUP",
+    );
+    fn check(file: &str, out: &Output, page: &str, not: &str) {
+        let cited: Vec<String> = stdout(out)
+            .lines()
+            .filter(|l| l.starts_with("  the rule comes from"))
+            .map(str::to_string)
+            .collect();
+        assert!(!cited.is_empty(), "{}", stdout(out));
         for line in &cited {
             assert!(line.contains(page), "{file}: {line}");
             assert!(!line.contains(not), "{file}: {line}");

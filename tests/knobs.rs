@@ -699,3 +699,28 @@ fn a_refusal_after_its_own_cleanup_is_not_blamed_on_an_ended_process() {
         );
     }
 }
+
+/// A NULL NSPv2Cleanup entry kills the host as the RPC thread calls it: the session it
+/// was ending dies with the host, and no NSPv2 routine ran for it to be cut short.
+#[test]
+fn a_session_whose_cleanup_entry_is_null_dies_with_no_routine_cut_short() {
+    use ws2sim::{Model, Sim};
+    let null = Model::knobs("(nspv2: (routines: (cleanup: Null)))").expect("knobs");
+    let ran = Sim::from_file("scenarios/contracts/nspv2-minimal-routines.ron")
+        .expect("loads")
+        .provider("mailnsp", null)
+        .run()
+        .expect("runs");
+    let trace = ran.trace();
+    assert!(
+        trace.contains("mailnsp!NSPv2Cleanup is a NULL entry of NSPV2_ROUTINE"),
+        "{trace}"
+    );
+    let died: Vec<&str> = trace
+        .lines()
+        .filter(|line| line.contains("reader's session on mailnsp dies with the host"))
+        .collect();
+    assert_eq!(died.len(), 1, "{trace}");
+    assert!(died[0].ends_with("[no NSPv2 call ends it]"), "{}", died[0]);
+    assert!(!trace.contains("was cut short"), "{trace}");
+}

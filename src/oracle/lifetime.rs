@@ -360,6 +360,9 @@ struct ApiCall {
     id: u32,
     generation: u32,
     late: i64,
+    /// The page of the late start-ups' provider kind, when they are all of one: a
+    /// transport's WSPStartup (003) or a namespace provider's NSPStartup (002).
+    late_page: Option<Option<Seed>>,
 }
 
 /// ws2_32's own counts: each final WSACleanup matches the start-ups it owns, and an API
@@ -409,22 +412,29 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
                         id,
                         generation,
                         late: 0,
+                        late_page: None,
                     },
                 );
             }
             EventKind::Return { id, ret, .. } => {
                 let key = event.thread;
                 if api.get(&key).is_some_and(|call| call.id == *id) {
-                    let late = api.remove(&key).map_or(0, |call| call.late);
+                    let (late, page) = api
+                        .remove(&key)
+                        .map_or((0, None), |call| (call.late, call.late_page.flatten()));
                     if late != 0 {
                         let name = facts.call_of(*id).map_or("", |(_, call)| call.name());
-                        report.violation(facts, index, || {
+                        let message = || {
                             format!(
                                 "{name} in {} returned with {} that ws2_32 made after another thread's final WSACleanup began and did not undo: nobody will clean it up",
                                 facts.process(pid),
                                 counted(late, "start-up")
                             )
-                        });
+                        };
+                        match page {
+                            Some(page) => report.violation_of_page(facts, index, page, message),
+                            None => report.violation(facts, index, message),
+                        }
                     }
                     continue;
                 }
@@ -464,8 +474,20 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
                         client: Client::Ws2,
                     } if *ret == 0 => {
                         let now = *generation;
+                        let page = match call {
+                            Call::NSPStartup { .. } => Seed::NspCleanup,
+                            _ => Seed::WspCleanup,
+                        };
                         match api.get_mut(&event.thread) {
-                            Some(call) if call.generation != now => call.late += 1,
+                            Some(call) if call.generation != now => {
+                                call.late += 1;
+                                // Two kinds of start-up: no one page.
+                                call.late_page = match call.late_page {
+                                    None => Some(Some(page)),
+                                    Some(seen) if seen == Some(page) => Some(seen),
+                                    Some(_) => Some(None),
+                                };
+                            }
                             _ => *balance.entry(provider).or_insert(0) += 1,
                         }
                     }

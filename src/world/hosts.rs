@@ -38,10 +38,11 @@ pub struct Advert {
     /// The clients whose session's end (NSPv2Cleanup or NSPv2ClientSessionRundown) is
     /// queued: nothing queues another end for it.
     pub ending: BTreeSet<Pid>,
-    /// The session end the RPC thread is running (NSPv2Cleanup or
-    /// NSPv2ClientSessionRundown) and whose client it is: that session has left
-    /// `sessions` already, so a host that dies now must still name it, as cut short.
-    pub ending_run: Option<(Pid, NspV2Routine)>,
+    /// The session the RPC thread is ending, and the routine it runs for that
+    /// (NSPv2Cleanup or NSPv2ClientSessionRundown; none where the table's entry is NULL
+    /// and the host dies calling it): that session has left `sessions` already, so a
+    /// host that dies now must still name it, its routine as cut short.
+    pub ending_run: Option<(Pid, Option<NspV2Routine>)>,
     /// The threads waiting for the RPC thread to stop: the one withdrawing the provider
     /// (WSAUnadvertiseProvider, or a final WSACleanup), and any final WSACleanup that
     /// took the advertisement too and so returns only once it has ended.
