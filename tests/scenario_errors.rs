@@ -69,6 +69,7 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("failalloc_twice", Kind::Invalid, 12, 9),
     ("netdown_twice", Kind::Invalid, 12, 9),
     ("model_two_versions", Kind::Invalid, 8, 37),
+    ("model_two_versions_v2_first", Kind::Invalid, 8, 24),
     ("model_missing_name", Kind::Syntax, 2, 1),
     ("model_unnamed_struct", Kind::Syntax, 4, 5),
 ];
@@ -274,6 +275,21 @@ fn a_number_out_of_range_names_its_fields_range() {
         assert!(plain.contains("is out of range"), "{plain}");
         assert!(plain.contains(help), "{plain}");
     }
+    // A negative number names its field's range too, and suggests a number within it.
+    let text = scenario(
+        "Startup",
+        ", faults: [FailAlloc(provider: \"msafd\", call: WSPStartup, nth: -1)]",
+    );
+    let error = scenario::load_str("n.ron", &text).err();
+    let messages = error.as_ref().map(|e| e.messages()).unwrap_or_default();
+    assert!(
+        messages.iter().any(|m| m.contains(
+            "negative number `-1` (at `faults[0].nth`); `nth` is a whole number from 1 to 4294967295"
+        )),
+        "{messages:?}"
+    );
+    let plain = error.map(|e| e.render_plain()).unwrap_or_default();
+    assert!(plain.contains("write a number from 1, e.g. `1`"), "{plain}");
 }
 
 #[test]

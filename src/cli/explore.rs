@@ -30,8 +30,13 @@ pub struct ExploreArgs {
     )]
     pub runs: Option<u64>,
     /// Exhaustive: at most K preemptions per schedule, or `unbounded` [default: 2].
-    #[arg(long, value_name = "K", allow_negative_numbers = true)]
-    pub preemptions: Option<String>,
+    #[arg(
+        long,
+        value_name = "K",
+        allow_negative_numbers = true,
+        value_parser = preemption_bound,
+    )]
+    pub preemptions: Option<PreemptionBound>,
     /// Exhaustive: run one schedule per class of schedules that differ only in the
     /// order of independent steps (steps of different threads touching nothing in
     /// common: of different processes; of one process too where its threads make only
@@ -105,6 +110,19 @@ pub struct MergeArgs {
     pub html: Option<PathBuf>,
 }
 
+/// `--preemptions`: a number of preemptions, or none for `unbounded`.
+#[derive(Clone, Copy, Debug)]
+pub struct PreemptionBound(Option<u32>);
+
+fn preemption_bound(text: &str) -> Result<PreemptionBound, String> {
+    if text == "unbounded" {
+        return Ok(PreemptionBound(None));
+    }
+    let number = whole_number::<u32>(0, u64::from(u32::MAX))(text)
+        .map_err(|expected| format!("{expected}, or `unbounded`"))?;
+    Ok(PreemptionBound(Some(number)))
+}
+
 fn options(args: &ExploreArgs) -> Result<ExploreOptions, String> {
     let exhaustive = args.strategy == Strategy::Exhaustive;
     if args.preemptions.is_some() && !exhaustive {
@@ -134,20 +152,7 @@ fn options(args: &ExploreArgs) -> Result<ExploreOptions, String> {
     if args.shard.is_some() && args.format == Some(Format::Text) {
         return Err("--shard writes a JSON shard document for `ws2sim merge`".to_string());
     }
-    let preemptions = match args.preemptions.as_deref() {
-        None => None,
-        Some("unbounded") => Some(None),
-        Some(k) => Some(Some(k.parse::<u32>().map_err(|_| {
-            if k.parse::<u128>().is_ok() {
-                format!(
-                    "--preemptions is {k}; it must be at most {} (or `unbounded`)",
-                    u32::MAX
-                )
-            } else {
-                format!("--preemptions takes a number or `unbounded`, not `{k}`")
-            }
-        })?)),
-    };
+    let preemptions = args.preemptions.map(|bound| bound.0);
     Ok(ExploreOptions {
         strategy: args.strategy,
         seed: args.seed,

@@ -99,35 +99,44 @@ pub(super) fn check_one_version(
     if kind != ProviderKind::Namespace {
         return;
     }
+    // In the order they are written, so the error lands on the later of the two.
+    let path_of = |knob: &'static str| {
+        let mut path = at.to_vec();
+        path.extend(knob.split('.').map(Field));
+        path
+    };
+    let mut versioned: Vec<(usize, &'static str, NspVersion)> = set
+        .given()
+        .into_iter()
+        .filter(|given| given.value != 0)
+        .filter_map(|given| {
+            let version = given.knob.namespace_version()?;
+            Some((
+                c.offset_of(&path_of(given.knob.path)),
+                given.knob.path,
+                version,
+            ))
+        })
+        .collect();
+    versioned.sort_by_key(|(offset, ..)| *offset);
     let mut first: Option<(&'static str, NspVersion)> = None;
-    for given in set.given() {
-        let knob = given.knob;
-        let Some(version) = knob.namespace_version() else {
-            continue;
-        };
-        if given.value == 0 {
-            continue;
-        }
+    for (_, knob_path, version) in versioned {
         let Some((first_path, first_version)) = first else {
-            first = Some((knob.path, version));
+            first = Some((knob_path, version));
             continue;
         };
         if first_version == version {
             continue;
         }
-        let mut before = at.to_vec();
-        before.extend(first_path.split('.').map(Field));
-        let line = c.line_of(&before);
-        let mut path = at.to_vec();
-        path.extend(knob.path.split('.').map(Field));
+        let line = c.line_of(&path_of(first_path));
         c.at(
-            &path,
+            &path_of(knob_path),
             format!(
                 "knob `{}` is for {version:?} namespace providers only, and {whose} also \
                  sets `{first_path}` (line {line}), a knob of {first_version:?} namespace \
                  providers only: a namespace provider implements one version, so one of \
                  them would change nothing wherever the model is used",
-                knob.path
+                knob_path
             ),
             "the other version",
             Some(

@@ -330,14 +330,22 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
         Error::IntegerOutOfBounds if text.get(..start).unwrap_or("").trim_end().ends_with('-') => {
             let sign = text.get(..start).unwrap_or("").trim_end().len() - 1;
             let number = text.get(start..end).unwrap_or("");
+            let (said, least) = match range_of(&at) {
+                Some((field, least, largest)) => (
+                    format!("`{field}` is a whole number from {least} to {largest}"),
+                    least,
+                ),
+                None => (
+                    "counts, ids, times and ticks are whole numbers from 0".to_string(),
+                    0,
+                ),
+            };
+            let example = number.parse::<u64>().map_or(least, |n| n.max(least));
             p(
                 sign..end,
-                format!(
-                    "negative number `-{number}`{at}; counts, ids, times and ticks are whole \
-                     numbers from 0"
-                ),
+                format!("negative number `-{number}`{at}; {said}"),
                 "negative",
-                Some(format!("write a number from 0, e.g. `{number}`")),
+                Some(format!("write a number from {least}, e.g. `{example}`")),
             )
         }
         // `refcount: 1`: a number (or another word ron cannot read as a name) where a

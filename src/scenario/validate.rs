@@ -140,6 +140,11 @@ impl Checker<'_> {
         self.push(span, message, label, help);
     }
 
+    /// Where in the text the value at `path` starts: orders values as written.
+    pub(super) fn offset_of(&self, path: &[PathSeg<'_>]) -> usize {
+        self.index.resolve(path).start
+    }
+
     /// The line the value at `path` starts on.
     pub(super) fn line_of(&self, path: &[PathSeg<'_>]) -> usize {
         line_column(self.index.text(), self.index.resolve(path).start).0
