@@ -60,8 +60,13 @@ pub struct ModelDigest {
 pub enum Coverage {
     /// Random or PCT: a sample, which may repeat schedules.
     Sampled,
-    /// Exhaustive: every schedule within the bound was run.
+    /// Exhaustive: every schedule within the bound was run (with `--reduction`, one of
+    /// every class of schedules that differ only in the order of independent steps).
     Complete,
+    /// Exhaustive with `--reduction`: the search ran to its end, but a limit of the
+    /// reduction applies (a preemption bound, or runs that a budget or a panic cut
+    /// short), so a class may have been missed; `coverage_detail` says which.
+    Limited,
     /// Exhaustive: `--runs` stopped the search first.
     CutShort,
 }
@@ -117,7 +122,7 @@ pub struct EndingLine {
 }
 
 /// The version of the explore and merge report's layout (`--format json`).
-pub const FORMAT: &str = "ws2sim-explore/2";
+pub const FORMAT: &str = "ws2sim-explore/3";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Report {
@@ -193,6 +198,12 @@ impl Report {
             witnesses: tally.witnesses,
             units_total: None,
         };
+        if report.coverage == Coverage::Complete
+            && report.header.reduction.is_some()
+            && (report.header.preemptions.is_some() || report.runs_cut() > 0)
+        {
+            report.coverage = Coverage::Limited;
+        }
         report.coverage_detail = report.coverage_line();
         report.write_replays();
         report
@@ -349,23 +360,34 @@ impl Report {
         }
     }
 
-    /// For the reduced search: runs a budget or a panic cut short are a limit of the
-    /// reduction (orders it treats as one stop at different places), said with the count.
-    /// The endings do not tell a `time_max` cut, which is no limit, from the others.
-    fn cut_runs_caveat(&self) -> String {
-        let cut: u64 = self
-            .endings
+    /// What keeps a reduced search from being complete: a preemption bound, which can
+    /// cut off the one schedule a class is run by, and runs a budget or a panic ended
+    /// (orders the reduction treats as one stop at different places). The endings do not
+    /// tell a `time_max` cut, which is no limit, from the others.
+    fn reduction_limits(&self) -> String {
+        let mut limits = Vec::new();
+        if self.header.preemptions.is_some() {
+            limits.push(
+                "under a preemption bound it may miss a class the bound lets through".to_string(),
+            );
+        }
+        let cut = self.runs_cut();
+        if cut > 0 {
+            limits.push(format!(
+                "{} ended by a budget or a panic, and where steps_max, events_max or a panic ended them (time_max cuts every order alike) it may have missed what only another order's cut shows",
+                counted(cut, "run")
+            ));
+        }
+        limits.join("; and ")
+    }
+
+    /// Runs a budget or a panic ended.
+    fn runs_cut(&self) -> u64 {
+        self.endings
             .iter()
             .filter(|line| matches!(line.ending, Ending::BudgetExhausted | Ending::Panicked))
             .map(|line| line.schedules)
-            .sum();
-        if cut == 0 {
-            return String::new();
-        }
-        format!(
-            "; {} ended by a budget or a panic, though, and where steps_max, events_max or a panic ended them (time_max cuts every order alike) the reduction may have missed what only another order's cut shows: the plain search (no --reduction) covers those",
-            counted(cut, "run")
-        )
+            .sum()
     }
 
     fn coverage_line(&self) -> String {
@@ -380,14 +402,13 @@ impl Report {
                 self.schedules
             ),
             Coverage::Complete if self.header.reduction.is_some() => format!(
-                "complete up to the order of independent steps: one schedule of every class of schedules with {bound} that differ only in the order of steps touching nothing in common (partial-order reduction{}; random draws enumerated as without it) was run, {} in all{}",
-                if self.header.preemptions.is_some() {
-                    ", which with a preemption bound may miss a class the bound lets through"
-                } else {
-                    ""
-                },
+                "complete up to the order of independent steps: one schedule of every class of schedules with {bound} that differ only in the order of steps touching nothing in common (partial-order reduction; random draws enumerated as without it) was run, {} in all",
                 self.schedules,
-                self.cut_runs_caveat(),
+            ),
+            Coverage::Limited => format!(
+                "NOT complete: the partial-order reduction ran one schedule of every class of schedules with {bound} it tells apart, {} in all, but {}: the plain search (no --reduction) covers them",
+                self.schedules,
+                self.reduction_limits(),
             ),
             Coverage::Complete => format!(
                 "complete: every schedule with {bound} (random draws enumerated, a range wider than {max} values at {max} evenly spaced values, its ends included) was run, {} in all",
