@@ -34,8 +34,12 @@ pub enum OutputError {
     },
     #[error("{flag} -: standard output carries this command's report; give {flag} a file name")]
     Dash { flag: &'static str },
-    #[error("{flag} {path} ends in `/`, as a folder's name does; give {flag} a file name")]
-    FolderName { flag: &'static str, path: String },
+    #[error("{flag} {path} ends in `{end}`, as a folder's name does; give {flag} a file name")]
+    FolderName {
+        flag: &'static str,
+        path: String,
+        end: &'static str,
+    },
     #[error("{flag} {path}: {source}")]
     Io {
         flag: &'static str,
@@ -167,10 +171,26 @@ pub fn check_target(flag: &'static str, path: &Path, inputs: &[Input]) -> Result
         return Err(OutputError::Dash { flag });
     }
     let shown = path.display().to_string();
-    // `out/` names a folder: the temporary file would go to the parent and the rename
-    // fail after it was written.
-    if path.as_os_str().as_encoded_bytes().ends_with(b"/") {
-        return Err(OutputError::FolderName { flag, path: shown });
+    // `out/`, `out/.` and `out/..` name folders (the path's components drop the
+    // trailing `.`): the temporary file would go elsewhere and the rename fail after it
+    // was written.
+    let last = path
+        .as_os_str()
+        .as_encoded_bytes()
+        .rsplit(|&b| b == b'/')
+        .next();
+    let end = match last {
+        Some(b"") => Some("/"),
+        Some(b".") => Some("."),
+        Some(b"..") => Some(".."),
+        _ => None,
+    };
+    if let Some(end) = end {
+        return Err(OutputError::FolderName {
+            flag,
+            path: shown,
+            end,
+        });
     }
     if let Some(&(_, what)) = inputs.iter().find(|(input, _)| same_file(path, input)) {
         return Err(OutputError::WouldOverwriteInput {

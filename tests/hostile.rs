@@ -365,16 +365,30 @@ fn html_dash_is_refused_and_output_keeps_permissions() {
         text(&out.stderr)
     );
     assert!(!dir.0.join("-").exists());
-    // A name that ends in `/` names a folder: refused before anything is written.
-    for target in ["new/", "racy.ron/"] {
+    // A name that ends in `/`, `/.` or `/..` names a folder: refused before anything
+    // is written (`--html` too, before the sweep).
+    for (target, end) in [
+        ("new/", "/"),
+        ("racy.ron/", "/"),
+        ("new/.", "."),
+        ("racy.ron/.", "."),
+        ("new/..", ".."),
+        ("..", ".."),
+    ] {
         let out = ws2sim_in(&dir.0, &["run", "racy.ron", "--output", target]);
         assert_eq!(out.status.code(), Some(2), "{target}");
         assert!(
-            text(&out.stderr).contains("ends in `/`, as a folder's name does"),
+            text(&out.stderr).contains(&format!("ends in `{end}`, as a folder's name does")),
             "{}",
             text(&out.stderr)
         );
     }
+    let out = ws2sim_in(
+        &dir.0,
+        &["explore", "racy.ron", "--runs", "5", "--html", "x/."],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stdout).is_empty(), "no sweep ran");
     assert_eq!(
         std::fs::read_dir(&dir.0).unwrap().count(),
         1,
