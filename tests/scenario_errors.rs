@@ -72,6 +72,7 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("model_two_versions_v2_first", Kind::Invalid, 8, 24),
     ("model_missing_name", Kind::Syntax, 2, 1),
     ("model_unnamed_struct", Kind::Syntax, 4, 5),
+    ("inline_two_versions", Kind::Invalid, 10, 41),
 ];
 
 fn snapshot(name: &str, text: &str) {

@@ -85,9 +85,9 @@ pub(super) fn foreign_knob(whose: &str, versions: &[NspVersion], version: NspVer
 
 /// Reports a `set` that gives non-conforming knobs of both namespace interfaces (V1's
 /// `nsp` knobs and cache thread, V2's `nspv2` routines and host), where no catalog
-/// tells which one the provider has (a model file): a namespace provider implements one
-/// version (every catalog entry of a provider has the same), so wherever the model is
-/// used one half would change nothing and the run is refused. Reported at the first
+/// tells which one the provider has (a model file, or a provider no catalog entry
+/// names): a namespace provider implements one version (every catalog entry of a
+/// provider has the same), so one half would change nothing and the run is refused. Reported at the first
 /// knob of the version given second, naming the line of the first.
 pub(super) fn check_one_version(
     c: &mut Checker<'_>,
@@ -135,7 +135,7 @@ pub(super) fn check_one_version(
                 "knob `{}` is for {version:?} namespace providers only, and {whose} also \
                  sets `{first_path}` (line {line}), a knob of {first_version:?} namespace \
                  providers only: a namespace provider implements one version, so one of \
-                 them would change nothing wherever the model is used",
+                 the two would change nothing",
                 knob_path
             ),
             "the other version",

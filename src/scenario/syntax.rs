@@ -340,7 +340,10 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
                     0,
                 ),
             };
-            let example = number.parse::<u64>().map_or(least, |n| n.max(least));
+            let largest = range_of(&at).map_or(u64::MAX, |(_, _, largest)| largest);
+            let example = number
+                .parse::<u64>()
+                .map_or(least, |n| n.clamp(least, largest));
             p(
                 sign..end,
                 format!("negative number `-{number}`{at}; {said}"),
@@ -405,7 +408,12 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
 /// "` (at `processes[0].threads[0].steps[2].bytes`)`"), and the values it takes.
 fn range_of(at: &str) -> Option<(&str, u64, u64)> {
     let path = at.strip_prefix(" (at `")?.strip_suffix("`)")?;
-    let field = path.rsplit('.').next()?;
+    let last = path.rsplit('.').next()?;
+    // A chain's entries are catalog ids: `chain[0][1]`.
+    let field = match last.split('[').next()? {
+        "chain" => "id",
+        _ => last,
+    };
     let (least, largest) = match field {
         "bytes" | "id" | "entry" | "namespace" => (0, u64::from(u32::MAX)),
         "nth" => (1, u64::from(u32::MAX)),

@@ -246,19 +246,6 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// `1_000_000`: numbers as RON accepts them, readable.
-fn sep(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('_');
-        }
-        out.push(d);
-    }
-    out
-}
-
 fn settings(c: &mut Checker<'_>, sc: &Scenario) {
     let (min, max) = sc.latency;
     if min > max {
@@ -297,12 +284,11 @@ fn settings(c: &mut Checker<'_>, sc: &Scenario) {
             c.at(
                 &[Field("budget"), Field(name)],
                 format!(
-                    "`budget.{name}` is {}; it must be between 1 and {} {what}",
-                    sep(value),
-                    sep(limit)
+                    "`budget.{name}` is {value}; `{name}` is a whole number from 1 to {limit} \
+                     ({what})"
                 ),
                 "out of range",
-                Some(format!("the default is {}", sep(default_budget(name)))),
+                Some(format!("the default is {}", default_budget(name))),
             );
         }
     }
@@ -391,6 +377,10 @@ fn providers(c: &mut Checker<'_>, sc: &Scenario) {
         if p.kind == ProviderKind::Namespace {
             let at = [path[0], path[1], Field("set")];
             super::knobs::check_versions(c, &at, versions, &p.set, &whose);
+            if versions.is_empty() {
+                // No catalog entry says which version it is: still only one.
+                super::knobs::check_one_version(c, &at, p.kind, &p.set, &whose);
+            }
         }
         let from_file = sc.model_files.iter().find(|f| f.model.name == p.model);
         let behaviour = crate::models::find(p.kind, &p.model)
