@@ -287,6 +287,23 @@ fn a_bad_number_names_the_range() {
             "{args:?}: {said}"
         );
     }
+    for number in ["-1", "99999999999"] {
+        let out = ws2sim(&["lesson", number]);
+        assert_eq!(out.status.code(), Some(2), "lesson {number}");
+        assert!(stderr(&out).contains("expected a whole number from 0 to 4294967295"));
+    }
+    // A shard's K/N: whole numbers as written, within the cap, in one message.
+    for shard in [
+        "-1/2", " 1/2", "1/ 2", "+1/2", "0/2", "3/2", "1/200000", "1", "a/b",
+    ] {
+        let out = ws2sim(&["explore", lesson, "--format", "json", "--shard", shard]);
+        assert_eq!(out.status.code(), Some(2), "--shard {shard}");
+        assert!(
+            stderr(&out).contains("expected K/N, whole numbers with 1 <= K <= N <= 100000"),
+            "--shard {shard}: {}",
+            stderr(&out)
+        );
+    }
 }
 /// A trace lists the contracts the run exercised, and every one with `--contracts all`;
 /// a violation cites its seed document by title, and no explanation names a file
@@ -501,6 +518,43 @@ fn models_and_explain_list_what_exists() {
         .collect();
     assert!(names.contains(&"racy_refcount"));
     assert!(names.contains(&"cleans_up_first_provider_only"));
+    // A model whose knob breaks two contracts lists both, as its run's header does, and
+    // `explain` names it under each.
+    let dllmain = models["models"]
+        .as_array()
+        .expect("an array")
+        .iter()
+        .find(|m| m["name"] == "lsp_cleans_lower_in_dllmain")
+        .expect("listed");
+    assert_eq!(dllmain["breaks"], "loader.no_wait_under_loader_lock");
+    assert_eq!(
+        dllmain["also_breaks"],
+        serde_json::json!(["lsp.lower_balanced"])
+    );
+    let header = stdout(&ws2sim(&["run", "scenarios/teach/dllmain-deadlock.ron"]));
+    assert!(
+        header.contains("(a mutant: breaks loader.no_wait_under_loader_lock, lsp.lower_balanced)"),
+        "{header}"
+    );
+    let text = stdout(&ws2sim(&["models"]));
+    assert!(text.contains("lsp_cleans_lower_in_dllmain               breaks loader.no_wait_under_loader_lock, lsp.lower_balanced"), "{text}");
+    for contract in ["loader.no_wait_under_loader_lock", "lsp.lower_balanced"] {
+        let out = stdout(&ws2sim(&["explain", contract]));
+        let mutants = out
+            .lines()
+            .find(|l| l.starts_with("Mutants that break it:"));
+        assert!(
+            mutants.is_some_and(|l| l.contains("lsp_cleans_lower_in_dllmain (Transport)")),
+            "{contract}: {out}"
+        );
+    }
+    // A value that breaks a second contract only in some runs: the kinds listed once,
+    // with their versions, then the runs.
+    let out = stdout(&ws2sim(&["explain", "loader.no_code_after_unload"]));
+    assert!(
+        out.contains("final_cleanup.worker: Detach (Transport, San, Namespace V1; where the DLL is unloaded before the detached thread has exited)"),
+        "{out}"
+    );
     let out = ws2sim(&["explain", "wsp.cleanup.lingering_data_sent"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("003"));

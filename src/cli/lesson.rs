@@ -11,6 +11,10 @@ const PAGE: &str = include_str!("../../docs/lessons.md");
 #[derive(clap::Args, Debug)]
 pub struct LessonArgs {
     /// The lesson's number; without it, the list of lessons.
+    #[arg(
+        allow_negative_numbers = true,
+        value_parser = super::whole_number::<u32>(0, u64::from(u32::MAX)),
+    )]
     pub number: Option<u32>,
     /// Show the exercises' answers too.
     #[arg(long, requires = "number")]

@@ -79,15 +79,23 @@ impl Shard {
         i % self.count == self.index - 1
     }
 
-    /// `K/N` with `1 <= K <= N`.
+    /// `K/N`, whole numbers with `1 <= K <= N <=` [`check::MAX_SHARDS`].
     pub fn parse(text: &str) -> Result<Shard, String> {
-        let bad = || format!("expected K/N with 1 <= K <= N (as 2/8), got `{text}`");
+        let bad = || {
+            format!(
+                "expected K/N, whole numbers with 1 <= K <= N <= {} (as 2/8)",
+                check::MAX_SHARDS
+            )
+        };
+        let number = |part: &str| {
+            let digits = !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+            digits.then(|| part.parse::<u64>().ok()).flatten()
+        };
         let (k, n) = text.split_once('/').ok_or_else(bad)?;
-        let (index, count): (u64, u64) = (
-            k.trim().parse().map_err(|_| bad())?,
-            n.trim().parse().map_err(|_| bad())?,
-        );
-        if index == 0 || index > count {
+        let (Some(index), Some(count)) = (number(k), number(n)) else {
+            return Err(bad());
+        };
+        if index == 0 || index > count || count > check::MAX_SHARDS {
             return Err(bad());
         }
         Ok(Shard { index, count })

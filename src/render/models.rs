@@ -15,6 +15,10 @@ struct ModelRow {
     name: &'static str,
     kind: String,
     breaks: Option<&'static str>,
+    /// The contracts it breaks besides `breaks` wherever it acts (a knob value's second
+    /// contract).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    also_breaks: Vec<&'static str>,
     about: &'static str,
     /// The knobs it sets, as a model file's `set` writes them (none for ws2_32).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -52,12 +56,17 @@ struct Breaks {
 }
 
 impl Breaks {
-    /// `(Namespace V2; only with nspv2.routines.startup: Implemented)`.
-    fn provisos(&self) -> String {
-        let mut out = match self.version {
+    /// `Namespace V2`.
+    fn kind_label(&self) -> String {
+        match self.version {
             Some(version) => format!("{:?} {version:?}", self.kind),
             None => format!("{:?}", self.kind),
-        };
+        }
+    }
+
+    /// `; only with nspv2.routines.startup: Implemented`, `; where ...`, or nothing.
+    fn provisos(&self) -> String {
+        let mut out = String::new();
         if let Some(other) = &self.only_with {
             out.push_str(&format!("; only with {other}"));
         }
@@ -76,9 +85,12 @@ fn breaks_rows(knob: &'static KnobInfo, kind: ProviderKind, value: usize) -> Vec
     let always = crate::models::breaks_by_version(knob, kind, value)
         .into_iter()
         .map(|(version, contract)| (version, contract, None));
+    let version = knob
+        .namespace_version()
+        .filter(|_| kind == ProviderKind::Namespace);
     let sometimes = Also::of(knob, kind, value)
         .filter(|a| a.when.is_some())
-        .map(|a| (None, a.contract, a.when));
+        .map(move |a| (version, a.contract, a.when));
     always
         .chain(sometimes)
         .map(|(version, contract, when)| Breaks {
@@ -103,6 +115,11 @@ fn listing() -> Listing {
         name: m.name,
         kind: format!("{:?}", m.kind),
         breaks: m.breaks().map(ContractId::as_str),
+        also_breaks: crate::models::breaks(m.kind, &m.behaviour)
+            .iter()
+            .skip(1)
+            .map(|c| c.as_str())
+            .collect(),
         about: m.about,
         set: Some(m.set()),
     });
@@ -110,6 +127,7 @@ fn listing() -> Listing {
         name: m.name,
         kind: crate::ws2::WS2_32.to_string(),
         breaks: m.breaks.map(ContractId::as_str),
+        also_breaks: Vec::new(),
         about: m.about,
         set: None,
     });
@@ -137,7 +155,7 @@ pub fn mutants_of(contract: &str) -> Vec<String> {
     listing()
         .models
         .into_iter()
-        .filter(|m| m.breaks == Some(contract))
+        .filter(|m| m.breaks == Some(contract) || m.also_breaks.contains(&contract))
         .map(|m| format!("{} ({})", m.name, m.kind))
         .collect()
 }
@@ -146,16 +164,24 @@ pub fn mutants_of(contract: &str) -> Vec<String> {
 pub fn knobs_breaking(contract: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     for knob in listing().knobs {
-        let mut values: Vec<(&str, Vec<String>)> = Vec::new();
+        // The kinds a value breaks it in, one list per proviso.
+        let mut values: Vec<(&str, String, Vec<String>)> = Vec::new();
         for b in knob.breaks.iter().filter(|b| b.contract == contract) {
-            let kind = b.provisos();
-            match values.iter_mut().find(|(value, _)| *value == b.value) {
-                Some((_, kinds)) => kinds.push(kind),
-                None => values.push((b.value, vec![kind])),
+            let (kind, provisos) = (b.kind_label(), b.provisos());
+            let same = |(value, p, _): &&mut (&str, String, Vec<String>)| {
+                *value == b.value && *p == provisos
+            };
+            match values.iter_mut().find(same) {
+                Some((_, _, kinds)) => kinds.push(kind),
+                None => values.push((b.value, provisos, vec![kind])),
             }
         }
-        for (value, kinds) in values {
-            found.push(format!("{}: {value} ({})", knob.knob, kinds.join(", ")));
+        for (value, provisos, kinds) in values {
+            found.push(format!(
+                "{}: {value} ({}{provisos})",
+                knob.knob,
+                kinds.join(", ")
+            ));
         }
     }
     found
@@ -173,9 +199,10 @@ pub fn text() -> String {
     let width = models.iter().map(|m| m.name.len()).max().unwrap_or(0);
     let _ = writeln!(out, "{:<10} {:<width$}  contract", "kind", "model");
     for row in &models {
-        let breaks = row
-            .breaks
-            .map_or("conforming".to_string(), |c| format!("breaks {c}"));
+        let breaks = row.breaks.map_or("conforming".to_string(), |c| {
+            let all: Vec<&str> = std::iter::once(c).chain(row.also_breaks.clone()).collect();
+            format!("breaks {}", all.join(", "))
+        });
         let _ = writeln!(out, "{:<10} {:<width$}  {breaks}", row.kind, row.name);
         if let Some(set) = row.set.as_ref().filter(|set| !set.is_empty()) {
             let _ = writeln!(out, "{:<10} {:<width$}  set: {}", "", "", set.to_ron());
@@ -204,7 +231,7 @@ pub fn text() -> String {
             knob.values.join(" | ")
         );
     }
-    out.push_str("\nValues whose contract depends on another knob or on the run:\n");
+    out.push_str("\nValues whose contract depends on another knob:\n");
     for o in ONLY_WITH {
         let _ = writeln!(
             out,
@@ -212,6 +239,7 @@ pub fn text() -> String {
             o.knob, o.value, o.other, o.other_value, o.why
         );
     }
+    out.push_str("\nValues that break a second contract (some only in the runs named):\n");
     for a in ALSO {
         let _ = writeln!(
             out,
