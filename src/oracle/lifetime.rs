@@ -146,12 +146,26 @@ pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 && !started_since(refused, provider, end.event, index)
         });
         if let Some(end) = blamed {
+            // The trace cannot tell which came first in the provider's reasons: where the
+            // refused process had a final clean-up of its own before, say so.
+            let own_final = facts
+                .final_cleanups()
+                .iter()
+                .any(|f| f.process == refused && f.provider == provider && f.ret < index);
             report.violation(facts, index, || {
                 format!(
-                    "{} refused {}'s WSPStartup (WSASYSNOTREADY) after {} ended with it still started (no final WSPCleanup returned): a process that ends without clean-up must not break the provider for the others",
+                    "{} refused {}'s WSPStartup (WSASYSNOTREADY) after {} ended with it still started (no final WSPCleanup returned): a process that ends without clean-up must not break the provider for the others{}",
                     facts.provider(provider),
                     facts.process(refused),
-                    facts.process(end.process)
+                    facts.process(end.process),
+                    if own_final {
+                        format!(
+                            " (or the refusal follows {}'s own final WSPCleanup: wsp.cleanup.restartable)",
+                            facts.process(refused)
+                        )
+                    } else {
+                        String::new()
+                    }
                 )
             });
         }
