@@ -145,3 +145,45 @@ fn an_unimplemented_nspcleanup_is_allowed_only_with_nothing_to_free() {
             .contains("answered WSAEOPNOTSUPP (not implemented) while the provider still held")
     );
 }
+
+/// ExitProcess detaches a process's DLLs last loaded first (Windows runs
+/// DLL_PROCESS_DETACH in the reverse of initialisation): a DLL unloaded and loaded again
+/// counts from its new load, not its first.
+#[test]
+fn exit_detaches_dlls_in_the_order_of_their_last_loads() {
+    let text = r#"Scenario(
+    name: "reload-order",
+    about: "two providers loaded, unloaded, and loaded again in the other order; then ExitProcess",
+    providers: [
+        Provider(name: "msafd", kind: Transport),
+        Provider(name: "acme", kind: Transport),
+    ],
+    catalog: [
+        Transport(id: 1001, provider: "msafd", protocol: Tcp),
+        Transport(id: 1002, provider: "acme", protocol: Udp),
+    ],
+    processes: [
+        Process(name: "app", threads: [
+            Thread(name: "main", steps: [
+                Startup, Socket(name: "a", entry: 1002), Socket(name: "b", entry: 1001),
+                Close(socket: "a"), Close(socket: "b"), Cleanup,
+                Startup, Socket(name: "c", entry: 1001), Socket(name: "d", entry: 1002),
+                Exit,
+            ]),
+        ]),
+    ],
+)"#;
+    let trace = Sim::from_str("reload.ron", text)
+        .expect("loads")
+        .run()
+        .expect("runs")
+        .trace();
+    let detached: Vec<&str> = trace
+        .lines()
+        .filter_map(|line| line.split_once("!DllMain(DLL_PROCESS_DETACH, process terminating)"))
+        .filter_map(|(before, _)| before.rsplit(' ').next())
+        .collect();
+    // Not by provider index (msafd, acme), nor the reverse of the first loads (msafd,
+    // acme): the reverse of the last ones.
+    assert_eq!(detached, ["acme", "msafd"], "{trace}");
+}

@@ -438,6 +438,24 @@ fn a_violation_cites_the_page_for_its_provider_kind() {
         "\"LPWSPCLEANUP callback function (ws2spi.h)\"",
         "NSPCLEANUP",
     );
+    // ... a namespace provider's, the NSPCleanup page.
+    let late = ws2sim(&[
+        "replay",
+        "tests/regressions/lookup-after-restart.ron",
+        "--schedule",
+        "s1aaaaaaibaeaqcaaaaaaa",
+        "--provider-model",
+        "ws2_32=keeps_late_startups",
+    ]);
+    assert!(stdout(&late).contains(
+        "WSALookupServiceBegin in app returned with 1 start-up that ws2_32 made after another thread's final WSACleanup"
+    ));
+    check(
+        "lookup-after-restart.ron",
+        &late,
+        "\"LPNSPCLEANUP callback function\"",
+        "WSPCLEANUP",
+    );
     fn check(file: &str, out: &Output, page: &str, not: &str) {
         let cited: Vec<String> = stdout(out)
             .lines()
