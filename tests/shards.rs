@@ -471,6 +471,16 @@ fn merge_checks_names_witnesses_and_model_files_against_the_files_read_here() {
         &|_| {},
         "the model files read here are not the ones the shards swept",
     );
+    // A knob changed is named the same way, before any schedule is replayed (which
+    // would give something else than the documents say).
+    for (from, to) in [("lingering: Drop", "lingering: Send"), ("Racy", "Locked")] {
+        assert!(model.contains(from));
+        std::fs::write(&model_path, model.replace(from, to)).expect("edit the model file");
+        refused(
+            &|_| {},
+            "the model files read here are not the ones the shards swept",
+        );
+    }
 }
 
 /// An exhaustive shard's witness or failure whose schedule holds decisions past the end

@@ -447,6 +447,8 @@ fn verify(
             path.display()
         )));
     }
+    crate::explore::verify_inputs(&scenario, header)
+        .map_err(|why| fail(&format!("the shards and {}: {why}", path.display())))?;
     crate::explore::verify_claims(&scenario, report)
         .map_err(|why| fail(&format!("the shards and {}: {why}", path.display())))?;
     if let Some(failure) = &report.failure {

@@ -390,12 +390,10 @@ fn shown_as(
     (replay, render::text::render(scenario, shown, &header.file))
 }
 
-/// Checks a merged report against `scenario` as read here, beyond its failure: the
-/// model files are the ones the shards swept (their digests), the scenario is the one
-/// the report names, and each replay command the report prints gives what it shows
-/// (that ending, or a violation of that contract).
-pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String> {
-    let header = &report.header;
+/// The scenario and the model files read here are the ones the shards swept: checked
+/// before any schedule is replayed, so that a changed file is named as such rather than
+/// as a schedule that gives something else.
+pub fn verify_inputs(scenario: &Scenario, header: &Header) -> Result<(), String> {
     if header.scenario != scenario.name {
         return Err("field `scenario` is not the name of the scenario read here".to_string());
     }
@@ -416,6 +414,16 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
                 .to_string(),
         );
     }
+    Ok(())
+}
+
+/// Checks a merged report against `scenario` as read here, beyond its failure: the
+/// model files are the ones the shards swept (their digests), the scenario is the one
+/// the report names, and each replay command the report prints gives what it shows
+/// (that ending, or a violation of that contract).
+pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String> {
+    let header = &report.header;
+    verify_inputs(scenario, header)?;
     let mut explorer = Explorer::new(scenario, &header.models).map_err(|e| e.to_string())?;
     // One run, one schedule: the failure's and each witness's must agree.
     let mut given: BTreeMap<u64, &[u64]> = BTreeMap::new();
