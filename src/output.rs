@@ -236,7 +236,21 @@ pub fn check_target(flag: &'static str, path: &Path, inputs: &[Input]) -> Result
             source: missing,
         });
     }
-    Ok(())
+    // A folder that refuses new files (read-only, no permission) is found now, by making
+    // the temporary file the write would make, and removing it.
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    match create_temp(dir, name.as_deref().unwrap_or("output")) {
+        Ok((temp, file)) => {
+            drop(file);
+            let _ = fs::remove_file(temp);
+            Ok(())
+        }
+        Err(source) => Err(OutputError::Io {
+            flag,
+            path: shown,
+            source,
+        }),
+    }
 }
 
 /// Whether the file begins as ws2sim's outputs begin (see [`SIGNATURES`]).

@@ -389,6 +389,14 @@ fn html_dash_is_refused_and_output_keeps_permissions() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stdout).is_empty(), "no sweep ran");
+    // A path's line break is printed escaped: it cannot add a line to the message.
+    let out = ws2sim_in(&dir.0, &["run", "nope\nx.ron"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("cannot read scenario file nope\\u{a}x.ron"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(
         std::fs::read_dir(&dir.0).unwrap().count(),
         1,
