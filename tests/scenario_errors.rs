@@ -311,6 +311,22 @@ fn limits_are_refused_with_a_clear_message() {
         messages[1].contains("`budget.steps_max` is 0"),
         "{messages:?}"
     );
+    // Faults too: each one not fired is a line of the trace.
+    let faults = |n: usize| {
+        let list = vec!["Crash(process: \"p\", at: 5)"; n].join(", ");
+        format!(
+            "Scenario(name: \"a\", about: \"b\", providers: [], processes: [Process(name: \"p\", \
+             threads: [Thread(name: \"t\", steps: [Sleep(1)])])], faults: [{list}])"
+        )
+    };
+    assert!(scenario::load_str("faults.ron", &faults(scenario::MAX_FAULTS)).is_ok());
+    let err = scenario::load_str("faults.ron", &faults(scenario::MAX_FAULTS + 1)).err();
+    let messages = err.map(|e| e.messages()).unwrap_or_default();
+    assert_eq!(
+        messages,
+        ["faults.ron:1:138: too many faults: 1001, the limit is 1000"],
+        "{messages:?}"
+    );
 }
 
 /// Size limits are one class of error too: snapshot one of them.

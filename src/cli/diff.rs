@@ -176,7 +176,7 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
                 (&name_a, &name_b),
                 args.context.unwrap_or(20) as usize,
             );
-            let shown = crate::scenario::escape_controls(&path);
+            let shown = crate::scenario::escape_line(&path);
             let report = format!("ws2sim diff · {} · {shown}\n{report}", scenario.name);
             (report, same)
         }

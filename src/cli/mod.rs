@@ -390,9 +390,9 @@ pub(crate) fn print_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<(
     }
 }
 
-/// A path as output shows it (see [`scenario::escape_controls`]).
+/// A path as output shows it, on one line (see [`scenario::escape_line`]).
 pub(crate) fn shown(path: &Path) -> String {
-    scenario::escape_controls(&path.display().to_string()).into_owned()
+    scenario::escape_line(&path.display().to_string())
 }
 
 pub(crate) fn fail(message: &str) -> ExitCode {

@@ -56,8 +56,9 @@ impl Ids {
 
 fn clean(text: &str) -> String {
     // `#` starts an entity code and `;` ends a message, `<` may start a tag (`<br>` is a
-    // line break) and `&` an HTML entity: write each as an entity code, so that a name
-    // shows as written.
+    // line break), `&` an HTML entity and `%%` a comment or a `%%{init: ...}%%`
+    // directive (Mermaid finds one anywhere in the text): write each as an entity code,
+    // so that a name shows as written and changes nothing of the diagram.
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -65,6 +66,7 @@ fn clean(text: &str) -> String {
             ';' => out.push_str("#59;"),
             '<' => out.push_str("#60;"),
             '&' => out.push_str("#38;"),
+            '%' => out.push_str("#37;"),
             _ => out.push(c),
         }
     }
@@ -189,6 +191,10 @@ mod tests {
         assert_eq!(clean("t<br>x"), "t#60;br>x");
         assert_eq!(clean("a&amp;b"), "a#38;amp#59;b");
         assert_eq!(clean("#1; done"), "#35;1#59; done");
+        assert_eq!(
+            clean("%%{init: {\"theme\": \"dark\"}}%%"),
+            "#37;#37;{init: {\"theme\": \"dark\"}}#37;#37;"
+        );
     }
 
     /// Names Mermaid would write alike stay apart; a name keeps its id.

@@ -14,7 +14,7 @@ use miette::{
 pub enum ScenarioError {
     /// The file could not be read.
     /// The cause is in the message, not a `source`: a report would print it twice.
-    #[error("cannot read scenario file {}: {cause}", escape_controls(.path))]
+    #[error("cannot read scenario file {}: {cause}", escape_line(.path))]
     Io {
         /// The file's path, as given.
         path: String,
@@ -25,7 +25,7 @@ pub enum ScenarioError {
     #[error(
         "scenario file {} is too large: {size} bytes, over the limit of {limit} bytes \
          (4 MiB); a scenario describes a few processes, not a data set",
-        escape_controls(.path)
+        escape_line(.path)
     )]
     TooLarge {
         /// The file's path, as given.
@@ -36,7 +36,7 @@ pub enum ScenarioError {
         limit: u64,
     },
     /// A model file could not be read.
-    #[error("cannot read model file {}: {cause}", escape_controls(.path))]
+    #[error("cannot read model file {}: {cause}", escape_line(.path))]
     ModelIo {
         /// The file's path, as given.
         path: String,
@@ -47,7 +47,7 @@ pub enum ScenarioError {
     #[error(
         "model file {} is too large: {size} bytes, over the limit of {limit} bytes \
          (4 MiB); a model file sets a few knobs",
-        escape_controls(.path)
+        escape_line(.path)
     )]
     ModelTooLarge {
         /// The file's path, as given.
@@ -62,9 +62,9 @@ pub enum ScenarioError {
     #[error(
         "model file {} names its model `{}`, as {} does: two models of one name would print \
          alike in traces and reports; rename one of them",
-        escape_controls(.path),
-        escape_controls(.name),
-        escape_controls(.first)
+        escape_line(.path),
+        escape_line(.name),
+        escape_line(.first)
     )]
     ModelNameTaken {
         /// The `--provider-model` file's path, as given.
@@ -156,7 +156,7 @@ impl Located {
     /// A single problem in `text`.
     pub(crate) fn one(file: &str, text: &str, problem: Problem) -> Located {
         Located {
-            src: NamedSource::new(escape_controls(file), super::text::quotable(text)),
+            src: NamedSource::new(escape_line(file), super::text::quotable(text)),
             problems: vec![problem],
             omitted: None,
         }
@@ -177,7 +177,7 @@ impl fmt::Display for Problem {
         write!(
             f,
             "{}:{}:{}: {}",
-            escape_controls(&self.file),
+            escape_line(&self.file),
             self.line,
             self.column,
             escape_controls(&self.message)

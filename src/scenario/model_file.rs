@@ -163,7 +163,10 @@ pub(super) fn load_listed(
             }
             Err(ScenarioError::ModelIo { cause, .. }) => c.at(
                 &at,
-                format!("cannot read model file {}: {cause}", path.display()),
+                format!(
+                    "cannot read model file {}: {cause}",
+                    super::escape_line(&path.display().to_string())
+                ),
                 "cannot read",
                 Some("a model file's path is relative to the scenario's folder".to_string()),
             ),

@@ -25,6 +25,8 @@ pub const MAX_STEPS_TOTAL: usize = 200_000;
 pub const MAX_PROVIDERS: usize = 1_000;
 /// Most catalog entries, transport and namespace ones together.
 pub const MAX_CATALOG_ENTRIES: usize = 1_000;
+/// Most faults a scenario injects (each one not fired gets a note in the trace).
+pub const MAX_FAULTS: usize = 1_000;
 /// Budgets an absurd size is refused beyond.
 pub const MAX_STEPS_BUDGET: u64 = 100_000_000;
 /// Largest `budget.events_max`: a run keeps its events, and its trace is rendered
@@ -237,7 +239,7 @@ impl<'a> Checker<'a> {
         };
         Err(Located {
             src: miette::NamedSource::new(
-                super::error::escape_controls(self.file),
+                super::error::escape_line(self.file),
                 super::text::quotable(self.index.text()),
             ),
             problems: self.problems,
@@ -539,6 +541,18 @@ fn variant_of_entry(entry: &CatalogEntry) -> &'static str {
 }
 
 fn faults(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
+    if sc.faults.len() > MAX_FAULTS {
+        c.at(
+            &[Field("faults")],
+            format!(
+                "too many faults: {}, the limit is {MAX_FAULTS}",
+                sc.faults.len()
+            ),
+            "too many",
+            None,
+        );
+        return;
+    }
     let variants: Vec<&str> = sc.faults.iter().map(fault_name).collect();
     c.unknown_fields(&[Field("faults")], &variants, "fault", schema::fault_fields);
     let process_names = || sc.processes.iter().map(|p| p.name.as_str());
