@@ -287,10 +287,23 @@ fn a_bad_number_names_the_range() {
             "{args:?}: {said}"
         );
     }
-    for number in ["-1", "99999999999"] {
+    // The lessons are numbered from 1: the range is theirs.
+    let lessons = stdout(&ws2sim(&["lesson"]))
+        .lines()
+        .filter(|l| {
+            l.trim_start()
+                .split_once(". ")
+                .is_some_and(|(n, _)| n.parse::<u32>().is_ok())
+        })
+        .count();
+    for number in ["-1", "0", &(lessons + 1).to_string(), "99999999999"] {
         let out = ws2sim(&["lesson", number]);
         assert_eq!(out.status.code(), Some(2), "lesson {number}");
-        assert!(stderr(&out).contains("expected a whole number from 0 to 4294967295"));
+        assert!(
+            stderr(&out).contains(&format!("expected a whole number from 1 to {lessons}")),
+            "{}",
+            stderr(&out)
+        );
     }
     // A shard's K/N: whole numbers as written, within the cap, in one message.
     for shard in [
@@ -1324,6 +1337,30 @@ fn a_token_too_long_for_an_argument_is_piped_in() {
     let out = ws2sim(&["replay", "-", "--schedule", "-"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("cannot both be read from standard input"));
+    // `diff` takes such a token from standard input too, for either run.
+    for flag in ["--schedule", "--against-schedule"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+            .args(["diff", &file, flag, "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("starts");
+        let mut input = child.stdin.take().expect("stdin");
+        let line = format!("{token}\n");
+        let writer = std::thread::spawn(move || input.write_all(line.as_bytes()));
+        let diffed = child.wait_with_output().expect("runs");
+        writer.join().expect("joined").expect("written");
+        assert!(
+            matches!(diffed.status.code(), Some(0 | 1)),
+            "{flag}: {}",
+            stderr(&diffed)
+        );
+        assert!(stdout(&diffed).contains("replayed schedule"), "{flag}");
+    }
+    let out = ws2sim(&["diff", &file, "--schedule", "-", "--against-schedule", "-"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("only one of FILE, --schedule and --against-schedule"));
 }
 
 /// clap drops control characters from a value it echoes in a usage error: the error

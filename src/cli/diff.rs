@@ -4,7 +4,7 @@
 //! 2 bad input.
 
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::{fail, load_with_models, parse_assignment, print, whole_number};
@@ -24,7 +24,7 @@ pub struct DiffArgs {
         value_parser = whole_number::<u64>(0, u64::MAX),
     )]
     pub seed: Option<u64>,
-    /// Run A replays this schedule token instead.
+    /// Run A replays this schedule token instead (`-`: read it from standard input).
     #[arg(long)]
     pub schedule: Option<String>,
     /// Run A's model swaps: NAME=MODEL (repeatable); run B has them too.
@@ -38,7 +38,7 @@ pub struct DiffArgs {
         value_parser = whole_number::<u64>(0, u64::MAX),
     )]
     pub against_seed: Option<u64>,
-    /// Run B replays this schedule token.
+    /// Run B replays this schedule token (`-`: read it from standard input).
     #[arg(long)]
     pub against_schedule: Option<String>,
     /// Run B's model swaps, over run A's: NAME=MODEL (repeatable), e.g. a mutant.
@@ -88,6 +88,31 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
             "--context sets the text comparison's length; the html page shows both runs whole",
         );
     }
+    // One of the scenario and the two tokens may come from standard input (a token too
+    // long for a command line, which `run` prints as such a command).
+    let stdin_users = [
+        args.file == Path::new("-"),
+        args.schedule.as_deref() == Some("-"),
+        args.against_schedule.as_deref() == Some("-"),
+    ];
+    if stdin_users.iter().filter(|&&reads| reads).count() > 1 {
+        return fail(
+            "only one of FILE, --schedule and --against-schedule can be read from standard input",
+        );
+    }
+    let token = |given: Option<&String>, flag: &str| -> Result<Option<String>, ExitCode> {
+        match given.map(String::as_str) {
+            Some("-") => super::token_from_stdin(flag).map(Some),
+            other => Ok(other.map(str::to_string)),
+        }
+    };
+    let (a_token, b_token) = match (
+        token(args.schedule.as_ref(), "--schedule"),
+        token(args.against_schedule.as_ref(), "--against-schedule"),
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
     let mut overrides = args.provider_model.clone();
     overrides.extend(args.against_model.iter().cloned());
     let scenario = match load_with_models(&args.file, &overrides) {
@@ -102,8 +127,8 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
         return fail(&error.to_string());
     }
     let (a_schedule, b_schedule) = match (
-        schedule(args.schedule.as_deref(), "--schedule"),
-        schedule(args.against_schedule.as_deref(), "--against-schedule"),
+        schedule(a_token.as_deref(), "--schedule"),
+        schedule(b_token.as_deref(), "--against-schedule"),
     ) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(why), _) | (_, Err(why)) => return fail(&why),

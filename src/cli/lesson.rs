@@ -13,7 +13,7 @@ pub struct LessonArgs {
     /// The lesson's number; without it, the list of lessons.
     #[arg(
         allow_negative_numbers = true,
-        value_parser = super::whole_number::<u32>(0, u64::from(u32::MAX)),
+        value_parser = super::whole_number::<u32>(1, lessons().len() as u64),
     )]
     pub number: Option<u32>,
     /// Show the exercises' answers too.

@@ -298,7 +298,7 @@ pub fn main() -> ExitCode {
                         "the scenario and the schedule cannot both be read from standard input",
                     );
                 }
-                "-" => match token_from_stdin() {
+                "-" => match token_from_stdin("--schedule") {
                     Ok(token) => token,
                     Err(code) => return code,
                 },
@@ -526,7 +526,8 @@ fn load_stdin() -> Result<Scenario, ExitCode> {
 
 /// `--schedule -`: the token from standard input, its line end trimmed; at most 256 MiB
 /// are read (a run of the largest budget prints a token of about 230 MB).
-fn token_from_stdin() -> Result<String, ExitCode> {
+/// A schedule token read from standard input for `flag` (`--schedule -`).
+pub(crate) fn token_from_stdin(flag: &str) -> Result<String, ExitCode> {
     use std::io::Read;
     let limit: u64 = 256 << 20;
     let mut token = String::new();
@@ -536,12 +537,12 @@ fn token_from_stdin() -> Result<String, ExitCode> {
         .read_to_string(&mut token);
     if let Err(error) = read {
         return Err(fail(&format!(
-            "--schedule -: cannot read the token from standard input: {error}"
+            "{flag} -: cannot read the token from standard input: {error}"
         )));
     }
     if token.len() as u64 > limit {
         return Err(fail(&format!(
-            "--schedule -: standard input holds more than {limit} bytes, more than any token"
+            "{flag} -: standard input holds more than {limit} bytes, more than any token"
         )));
     }
     // Trimmed in place: a token may be hundreds of megabytes.
