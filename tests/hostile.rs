@@ -303,6 +303,34 @@ fn an_override_model_named_like_a_listed_one_is_refused() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
+/// A model file written without its name `Model` is refused wherever it is read (a
+/// scenario's `models`, `--provider-model`, `check`), not taken by one and called a
+/// scenario by another.
+#[test]
+fn a_model_file_without_model_is_refused_everywhere() {
+    let dir = Scratch::new("model-unnamed");
+    let model = dir.file(
+        "m.ron",
+        "(name: \"noname\", kind: Transport, set: (refcount: Racy))\n",
+    );
+    let listed = dir.file("s.ron", scenario_with_models("\"m.ron\""));
+    let lesson = "scenarios/teach/racy-refcount.ron";
+    for args in [
+        vec!["check", listed.as_str()],
+        vec!["run", listed.as_str()],
+        vec!["run", lesson, "--provider-model", &format!("msafd={model}")],
+        vec!["check", model.as_str()],
+    ] {
+        let out = ws2sim(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            one_line(&out.stderr).contains("a model file starts with `Model(`"),
+            "{args:?}: {}",
+            one_line(&out.stderr)
+        );
+    }
+}
+
 /// One model file under two names is one model: a scenario that lists it twice is told
 /// so (not that two files define one model), and a `--provider-model` path to a file
 /// the scenario lists under another name is taken.

@@ -40,6 +40,18 @@ pub fn load_model_str(file_name: &str, text: &str) -> Result<LoadedModel, Scenar
         ))
     })?;
     let mut c = Checker::new(file_name, &text);
+    // RON lets a struct's name go unwritten, but `check` tells a model file from a
+    // scenario by it: a file every command reads as a model must say so.
+    if first_word(&text) != Some("Model") {
+        c.at(
+            &[],
+            "a model file starts with `Model(`; this one opens without the name, which \
+             `ws2sim check` would read as a scenario"
+                .to_string(),
+            "`Model` missing",
+            Some("write `Model(` where the file opens with `(`".to_string()),
+        );
+    }
     check_name(&mut c, &file.name);
     super::text::model_about(&mut c, &file.about);
     let whose = format!("model `{}`", file.name);
