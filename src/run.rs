@@ -317,8 +317,18 @@ pub fn resolve_ws2_model(overrides: &[(String, String)]) -> Result<&'static Ws2M
 
 /// "did you mean `x`? the models are `a`, `b` or `c`", for an unknown model `name`.
 fn known_models<'a>(name: &str, names: impl Iterator<Item = &'a str> + Clone) -> String {
-    let hint = crate::scenario::schema::closest(name, names.clone())
-        .map_or(String::new(), |near| format!("did you mean `{near}`? "));
+    // `ACME.RON` looks like a file's name: say how a path is told from a model's name.
+    let looks_like_a_file = name.to_ascii_lowercase().ends_with(".ron");
+    let hint = if looks_like_a_file {
+        format!(
+            "a model file's path ends in `.ron` (lower case) or holds a `/`, as `./{}` \
+             does; ",
+            crate::scenario::escape_line(name)
+        )
+    } else {
+        crate::scenario::schema::closest(name, names.clone())
+            .map_or(String::new(), |near| format!("did you mean `{near}`? "))
+    };
     format!(
         "{hint}the models are {}",
         crate::scenario::schema::one_of(names, usize::MAX)

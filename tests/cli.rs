@@ -685,6 +685,16 @@ fn mistaken_names_get_the_likeliest_meant() {
         said.contains("`leaks_open_sockets`"),
         "lists the models: {said}"
     );
+    // A name that looks like a file's is told how a path is written.
+    let out = ws2sim(&["run", file, "--provider-model", "msafd=ACME.RON"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        common::one_line(&out.stderr).contains(
+            "a model file's path ends in `.ron` (lower case) or holds a `/`, as `./ACME.RON` does"
+        ),
+        "{}",
+        stderr(&out)
+    );
     let twice = [
         "run",
         file,
