@@ -220,7 +220,7 @@ fn an_end_of_a_session_never_opened_is_not_its_end() {
         .collect();
     assert_eq!(ends_once.len(), 1, "{ends_once:?}");
     assert!(
-        ends_once[0].contains("which no NSPv2Startup opened"),
+        ends_once[0].contains("which no successful NSPv2Startup opened"),
         "{ends_once:?}"
     );
     assert!(!ends_once[0].contains("already ended"), "{ends_once:?}");

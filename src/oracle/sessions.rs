@@ -137,6 +137,15 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     _ => continue,
                 };
                 let opened = *ret == NO_ERROR || *error == Some(WSAEOPNOTSUPP);
+                // A failed NSPv2Startup opens nothing, but the session a host kept for it
+                // (`failed_session: Keep`) is not the one that ended before: an end that
+                // follows is of a session no successful NSPv2Startup opened.
+                if let (Some(key), false) = (session_key(event.process, call), opened)
+                    && let Some(session) = table.get_mut(&key)
+                    && session.open.is_empty()
+                {
+                    session.ended_at = None;
+                }
                 if let (Some(key), true) = (session_key(event.process, call), opened) {
                     let arg = match detail {
                         Detail::Session { arg, .. } => *arg,
@@ -298,7 +307,7 @@ fn session_call(
                 "{name} ends {whose}, which already ended at #{at}: a session ends once (ws2sim's reading of 000 and 001)"
             )),
             (None, false, SessionRule::EndsOnce) => Some(format!(
-                "{name} runs down {whose}, which no NSPv2Startup opened"
+                "{name} runs down {whose}, which no successful NSPv2Startup opened"
             )),
             (None, true, SessionRule::StartupFirst) => Some(format!(
                 "{name} for {whose}, which no successful NSPv2Startup opened: NSPv2Startup must succeed first"
