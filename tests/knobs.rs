@@ -736,3 +736,76 @@ fn a_session_whose_cleanup_entry_is_null_dies_with_no_routine_cut_short() {
     assert!(died[0].ends_with("[no NSPv2 call ends it]"), "{}", died[0]);
     assert!(!trace.contains("was cut short"), "{trace}");
 }
+
+/// A host that keeps the session of a failed NSPv2Startup and then ends it: the end is
+/// of a session no successful NSPv2Startup opened (`nspv2.session.startup_first`), not
+/// a second end of the client's earlier session, which had ended before the failure.
+#[test]
+fn an_end_after_a_failed_startup_is_not_a_second_end_of_the_earlier_session() {
+    use ws2sim::{Model, Sim};
+    let text = r#"Scenario(
+    name: "kept-failed-session",
+    about: "c1's second NSPv2Startup fails and the host keeps the session; c1 cleans up",
+    providers: [Provider(name: "mailnsp", kind: Namespace)],
+    catalog: [Namespace(provider: "mailnsp", namespace: 37, version: V2)],
+    processes: [
+        Process(name: "host", threads: [
+            Thread(name: "main", steps: [Startup, Advertise(provider: "mailnsp"), Sleep(3), Unadvertise(provider: "mailnsp"), Cleanup]),
+        ]),
+        Process(name: "c1", threads: [
+            Thread(name: "main", steps: [Startup, Sleep(1), Lookup(namespace: 37, name: "a"), Cleanup, Startup, Lookup(namespace: 37, name: "c"), Cleanup]),
+        ]),
+    ],
+    faults: [FailAlloc(provider: "mailnsp", call: NSPv2Startup, nth: 2)],
+)"#;
+    let sim = Sim::from_str("kept.ron", text).expect("loads");
+    let keeps = sim
+        .clone()
+        .provider("mailnsp", Model::named("nspv2_cleanup_without_startup"))
+        .run()
+        .expect("runs");
+    assert_eq!(
+        keeps.violated(),
+        ["nspv2.session.startup_first"],
+        "{}",
+        keeps.trace()
+    );
+    assert!(
+        keeps
+            .trace()
+            .contains("which no successful NSPv2Startup opened")
+    );
+    assert!(!keeps.trace().contains("which already ended"));
+    assert!(sim.run().expect("runs").violated().is_empty());
+}
+
+/// Seed 004's switch "must issue" a WSPCleanup per WSPStartupEx: one issued counts from
+/// its call. A racy TCP provider whose two final WSPCleanups overlap, one returning while
+/// the other's switch clean-up still runs, is flagged for its count only, not for an
+/// unmatched (or a -1) switch start-up.
+#[test]
+fn a_switch_cleanup_under_way_is_not_missing() {
+    use ws2sim::Sim;
+    let text = r#"Scenario(
+    name: "racy-switch-balance",
+    about: "ws2_32 and an LSP both start msafd in one process, whose switch routes a socket to sandrv; msafd's count is racy.",
+    providers: [Provider(name: "msafd", kind: Transport, model: "racy_refcount"), Provider(name: "lsp", kind: Transport), Provider(name: "sandrv", kind: San)],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp), Transport(id: 1010, provider: "lsp", protocol: Tcp, chain: Layered([1010, 1001]))],
+    processes: [
+        Process(name: "app", threads: [
+            Thread(name: "a", steps: [Startup, Socket(name: "t", entry: 1010), Cleanup]),
+            Thread(name: "b", steps: [Startup, Socket(name: "q", entry: 1001, via: San("sandrv")), Cleanup]),
+        ]),
+    ],
+)"#;
+    let ran = Sim::from_str("racy-switch.ron", text)
+        .expect("loads")
+        .replay("s1aaaqcaibaeaqcaibaeaqcaibaaaaaaaaaaaaaaaaaaaacaiaaaaaaaia")
+        .expect("a token")
+        .run()
+        .expect("runs");
+    let trace = ran.trace();
+    assert!(ran.violated().contains(&"wsp.cleanup.refcount"), "{trace}");
+    assert!(!ran.violated().contains(&"ws2.balanced"), "{trace}");
+    assert!(!trace.contains("-1 WSPStartupEx"), "{trace}");
+}
