@@ -700,6 +700,13 @@ fn a_refusal_after_its_own_cleanup_is_not_blamed_on_an_ended_process() {
                 "{}",
                 ran.trace()
             );
+            assert!(
+                ran.trace().contains(
+                    "(or the refusal follows ended's end without clean-up: wsp.crash_tolerant)"
+                ),
+                "{}",
+                ran.trace()
+            );
         }
         // The conforming provider is flagged by neither.
         let conforming = Sim::from_str("refusal.ron", &scenario(pause)).expect("loads");

@@ -563,6 +563,33 @@ impl<'w> Facts<'w> {
         &self.process_ends
     }
 
+    /// The ended process a refused start-up of `provider` at event `index` may be laid
+    /// to (`wsp.crash_tolerant`): another process that ended before with the provider
+    /// started, where the refused process made no successful start-up of it since that
+    /// end (what an ended process left behind no longer changes, so such a start-up
+    /// shows that it does not refuse this process).
+    pub fn ended_before_refusal(&self, index: usize, provider: ProviderIx) -> Option<&ProcessEnd> {
+        let refused = self.events.get(index)?.process;
+        let started_since = |since: usize| {
+            self.events_of_between(refused, since, index)
+                .any(|(_, event)| match &event.kind {
+                    EventKind::Return { id, ret, .. } => {
+                        *ret == NO_ERROR
+                            && self
+                                .call_of(*id)
+                                .is_some_and(|(_, call)| started_provider(call) == Some(provider))
+                    }
+                    _ => false,
+                })
+        };
+        self.process_ends.iter().find(|end| {
+            end.event < index
+                && end.process != refused
+                && end.machine_providers.contains(&provider)
+                && !started_since(end.event)
+        })
+    }
+
     /// What the ledger still held when the run was over, by resource id.
     pub fn held_at_end(&self) -> impl Iterator<Item = &Held> {
         self.held.iter().flatten()

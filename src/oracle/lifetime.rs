@@ -1,7 +1,6 @@
 //! Checkers of what outlives a call or a process: lingering data, machine-wide state
 //! after a crash, code after unload, and the ws2_32 model's own balance.
 
-use super::facts::started_provider;
 use super::{Facts, Report, Triggers, machine_wide};
 use crate::contract::Seed;
 use crate::event::*;
@@ -9,7 +8,6 @@ use crate::scenario::{CloseHow, ProviderKind};
 use crate::small::{SmallMap, SmallSet};
 use crate::trace::RunEnd;
 use crate::words::counted;
-use crate::wsa::NO_ERROR;
 
 /// `wsp.cleanup.lingering_data_sent`: data queued on a gracefully closed socket is
 /// delivered; no provider discards it.
@@ -120,31 +118,10 @@ pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
             ),
         );
     }
-    // The other half: such a process must not keep the others from starting it. What
-    // an ended process left behind no longer changes, so a start-up the refused process
-    // made there since that end shows that what it left does not refuse this process: a
-    // later refusal has another cause (its own final clean-up: `wsp.cleanup.restartable`).
-    let started_since = |process: Pid, provider: ProviderIx, since: usize, until: usize| {
-        facts
-            .events_of_between(process, since, until)
-            .any(|(_, event)| match &event.kind {
-                EventKind::Return { id, ret, .. } => {
-                    *ret == NO_ERROR
-                        && facts
-                            .call_of(*id)
-                            .is_some_and(|(_, call)| started_provider(call) == Some(provider))
-                }
-                _ => false,
-            })
-    };
+    // The other half: such a process must not keep the others from starting it.
     for &(index, provider) in facts.refused_starts() {
         let refused = facts.events[index].process;
-        let blamed = ends.iter().find(|end| {
-            end.event < index
-                && end.process != refused
-                && end.machine_providers.contains(&provider)
-                && !started_since(refused, provider, end.event, index)
-        });
+        let blamed = facts.ended_before_refusal(index, provider);
         if let Some(end) = blamed {
             // The trace cannot tell which came first in the provider's reasons: where the
             // refused process had a final clean-up of its own before, say so.

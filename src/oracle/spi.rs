@@ -223,11 +223,20 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
             let code = error.map_or("no error code".to_string(), |c| {
                 format!("{} ({c})", error_name(c))
             });
+            // The trace cannot tell this cause from another process's end without
+            // clean-up, which `wsp.crash_tolerant` charges the same refusal to: say so.
+            let also = match facts.ended_before_refusal(index, *provider) {
+                Some(end) if *error == Some(WSASYSNOTREADY) => format!(
+                    " (or the refusal follows {}'s end without clean-up: wsp.crash_tolerant)",
+                    facts.process(end.process)
+                ),
+                _ => String::new(),
+            };
             report.violation(
                 facts,
                 index,
                 || format!(
-                    "{}!{} in {} failed with {code} after the provider's final WSPCleanup; it must work like a fresh start",
+                    "{}!{} in {} failed with {code} after the provider's final WSPCleanup; it must work like a fresh start{also}",
                     facts.provider(*provider),
                     call.name(),
                     facts.process(event.process)
