@@ -131,14 +131,28 @@ impl Validator<'_> {
                 }
             }
             "$ref" => {
-                // `#/pointer` in this schema, or `FILE#/pointer` in another of docs/schemas.
-                let (file, pointer) = rule
+                // `#/pointer` in this schema, or `URI#/pointer` in the schema of docs/schemas
+                // whose `$id` is that URI resolved against this schema's `$id`, as a
+                // standard validator given all three resolves it.
+                let (uri, pointer) = rule
                     .as_str()
                     .unwrap_or("")
                     .split_once('#')
                     .unwrap_or(("", ""));
-                let other = (!file.is_empty()).then(|| schema_file(file));
-                let root = other.as_ref().unwrap_or(self.root);
+                let other = (!uri.is_empty()).then(|| {
+                    let base = self.root["$id"].as_str().unwrap_or("");
+                    let folder = base.rsplit_once('/').map_or("", |(folder, _)| folder);
+                    let target = if folder.is_empty() {
+                        uri.to_string()
+                    } else {
+                        format!("{folder}/{uri}")
+                    };
+                    schema_with_id(&target)
+                });
+                let Some(root) = other.as_ref().map_or(Some(self.root), Option::as_ref) else {
+                    out.push(format!("{at}: no schema has the `$id` {rule} points at"));
+                    return;
+                };
                 match root.pointer(pointer) {
                     Some(target) => Validator { root }.errors(target, value, at, out),
                     None => out.push(format!("{at}: cannot resolve {rule}")),
@@ -167,6 +181,14 @@ fn schema_file(name: &str) -> Value {
     let path = format!("{}/docs/schemas/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The schema of docs/schemas whose `$id` is `id`.
+fn schema_with_id(id: &str) -> Option<Value> {
+    ["run.schema.json", "explore.schema.json", "shard.schema.json"]
+        .into_iter()
+        .map(schema_file)
+        .find(|schema| schema["$id"] == id)
 }
 
 /// Checks `document` (JSON text) against `schema`; panics with every error.
