@@ -816,3 +816,117 @@ fn a_switch_cleanup_under_way_is_not_missing() {
     assert!(!ran.violated().contains(&"ws2.balanced"), "{trace}");
     assert!(!trace.contains("-1 WSPStartupEx"), "{trace}");
 }
+
+/// Each second contract a knob value breaks only in some runs (`Also` with a `when`,
+/// which `ws2sim models` and `explain` list) is shown by a scenario in `tests/also/`,
+/// one per kind: that knob value alone on a provider of the kind, and under the
+/// scenario's seed the run reports the second contract (and meets the file's `expect`),
+/// which the run header's list of what the knobs break (every run's) does not hold.
+#[test]
+fn every_second_contract_in_some_runs_is_shown_by_a_scenario() {
+    use ws2sim::models::knobs::{ALSO, differences, knob};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/also");
+    let mut shown = 0;
+    for also in ALSO.iter().filter(|a| a.when.is_some()) {
+        for kind in also.kinds {
+            let name = format!(
+                "{}-{}-{}-{}.ron",
+                also.knob,
+                also.value,
+                also.contract.as_str(),
+                format!("{kind:?}").to_lowercase()
+            );
+            let path = dir.join(&name);
+            let scenario = ws2sim::scenario::load_file(&path)
+                .unwrap_or_else(|e| panic!("{name}: {}", e.render_plain()));
+            let the_knob = knob(also.knob).expect("a knob of the table");
+            let set: Vec<_> = scenario
+                .providers
+                .iter()
+                .filter(|p| !p.set.is_empty())
+                .collect();
+            assert_eq!(set.len(), 1, "{name}: one provider sets knobs");
+            let behaviour = set[0].set.apply(Behaviour::CONFORMING);
+            let changed: Vec<_> = differences(&Behaviour::CONFORMING, &behaviour)
+                .map(|(k, v)| (k.path, k.values()[v]))
+                .collect();
+            assert_eq!(set[0].kind, *kind, "{name}");
+            assert_eq!(changed, [(the_knob.path, also.value)], "{name}");
+            let run = run(&scenario, &RunOptions::default()).expect("runs");
+            assert!(
+                run.verdict.violated().contains(&also.contract.as_str()),
+                "{name}: {} is not reported",
+                also.contract.as_str()
+            );
+            assert!(
+                run.matches_expectation(&scenario),
+                "{name}: not its `expect`"
+            );
+            let every_run = ws2sim::models::breaks(*kind, &behaviour);
+            assert!(!every_run.contains(&also.contract), "{name}");
+            shown += 1;
+        }
+    }
+    assert!(shown >= 10, "{shown}");
+}
+
+/// A conforming layered provider whose WSPStartup fails because the base below it
+/// refused is not blamed: the base's refusal is judged on the base's own start-up
+/// (seed 003), whether it follows the process's own final clean-up
+/// (`wsp.cleanup.restartable`) or another process's end without one
+/// (`wsp.crash_tolerant`).
+#[test]
+fn a_layer_passing_on_a_refusal_below_is_not_blamed() {
+    let chain = r#"providers: [
+            Provider(name: "msafd", kind: Transport, BASE),
+            Provider(name: "lsp", kind: Transport),
+        ],
+        catalog: [
+            Transport(id: 1001, provider: "msafd", protocol: Tcp),
+            Transport(id: 1010, provider: "lsp", protocol: Tcp, chain: Layered([1010, 1001])),
+        ],"#;
+    let restart = format!(
+        r#"Scenario(name: "restart", about: "a", {}
+        processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+            Startup, Socket(name: "s", entry: 1010), Cleanup,
+            Startup, Socket(name: "s", entry: 1010), Cleanup])])])"#,
+        chain.replace("BASE", r#"model: "not_restartable""#)
+    );
+    let crash = format!(
+        r#"Scenario(name: "crash", about: "a", {}
+        processes: [
+            Process(name: "crasher", threads: [Thread(name: "main", steps: [
+                Startup, Socket(name: "s", entry: 1010), Crash])]),
+            Process(name: "later", threads: [Thread(name: "main", steps: [
+                Sleep(3), Startup, Socket(name: "s", entry: 1010), Cleanup])]),
+        ])"#,
+        chain.replace("BASE", "set: (machine_state: ExclusiveLock)")
+    );
+    for (text, contract) in [
+        (restart, "wsp.cleanup.restartable"),
+        (crash, "wsp.crash_tolerant"),
+    ] {
+        let scenario = ws2sim::scenario::load_str("layered.ron", &text).expect("valid");
+        let mut blamed_base = false;
+        for seed in 0..8 {
+            let options = RunOptions {
+                seed: Some(seed),
+                ..RunOptions::default()
+            };
+            let run = run(&scenario, &options).expect("runs");
+            for v in &run.verdict.violations {
+                assert!(
+                    !v.message.starts_with("lsp"),
+                    "seed {seed}: the conforming layer is blamed: {} {}",
+                    v.contract,
+                    v.message
+                );
+                blamed_base |= v.contract == contract && v.message.starts_with("msafd");
+            }
+        }
+        assert!(
+            blamed_base,
+            "{contract}: the base's own refusal is reported"
+        );
+    }
+}

@@ -185,10 +185,14 @@ fn schema_file(name: &str) -> Value {
 
 /// The schema of docs/schemas whose `$id` is `id`.
 fn schema_with_id(id: &str) -> Option<Value> {
-    ["run.schema.json", "explore.schema.json", "shard.schema.json"]
-        .into_iter()
-        .map(schema_file)
-        .find(|schema| schema["$id"] == id)
+    [
+        "run.schema.json",
+        "explore.schema.json",
+        "shard.schema.json",
+    ]
+    .into_iter()
+    .map(schema_file)
+    .find(|schema| schema["$id"] == id)
 }
 
 /// Checks `document` (JSON text) against `schema`; panics with every error.

@@ -1,5 +1,6 @@
-//! The long soak (issue 7): the property tests' checks on fresh random scenarios and
-//! damaged files for a set time, then a count of what it covered.
+//! The long soak (issue 7): the property tests' checks on fresh random scenarios (with
+//! conforming models, and with random knobs, whose runs flag only what the knobs
+//! claim) and damaged files for a set time, then a count of what it covered.
 //!
 //! ```text
 //! cargo test --release --test soak -- --ignored --nocapture
@@ -50,6 +51,11 @@ fn soak() {
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes);
     let mut runner = TestRunner::new_with_rng(Config::default(), rng);
     let scenarios = generate::scenario();
+    let knobbed = (
+        generate::scenario(),
+        proptest::collection::vec(proptest::prelude::any::<u32>(), 97),
+    )
+        .prop_map(|(scenario, draws)| generate::with_random_knobs(scenario, &draws));
     let damaged = mutate::damaged();
 
     let start = Instant::now();
@@ -62,10 +68,24 @@ fn soak() {
         let tree = scenarios.new_tree(&mut runner).expect("a scenario");
         let scenario = tree.current();
         let seeds = [scenario.seed, covered, covered.wrapping_mul(0x9e37_79b9)];
+        let fails = |sc: &Scenario| props::check(sc, &seeds, &mut props::Tally::default()).err();
         if let Err(failure) = props::check(&scenario, &seeds, &mut tally) {
-            let (smallest, why) = shrink(tree, &seeds);
+            let (smallest, why) = shrink(tree, fails);
             panic!(
                 "soak seed {seed}, scenario #{covered}: {failure}\n\nshrunk (seeds {seeds:?}):\n{}\n{why}",
+                props::to_ron(&smallest)
+            );
+        }
+        let tree = knobbed.new_tree(&mut runner).expect("a scenario");
+        let attributed = |sc: &Scenario| {
+            seeds
+                .iter()
+                .find_map(|&s| props::check_attributed(sc, s).err())
+        };
+        if let Some(failure) = attributed(&tree.current()) {
+            let (smallest, why) = shrink(tree, attributed);
+            panic!(
+                "soak seed {seed}, knobs of scenario #{covered}: {failure}\n\nshrunk (seeds {seeds:?}):\n{}\n{why}",
                 props::to_ron(&smallest)
             );
         }
@@ -111,10 +131,12 @@ fn report(start: Instant, covered: u64, damaged: u64, tally: &props::Tally) {
     );
 }
 
-/// The smallest failing scenario proptest's shrinking reaches from `tree`, and its
-/// failure.
-fn shrink(mut tree: impl ValueTree<Value = Scenario>, seeds: &[u64]) -> (Scenario, String) {
-    let fails = |sc: &Scenario| props::check(sc, seeds, &mut props::Tally::default()).err();
+/// The smallest scenario proptest's shrinking reaches from `tree` that still `fails`,
+/// and its failure.
+fn shrink(
+    mut tree: impl ValueTree<Value = Scenario>,
+    fails: impl Fn(&Scenario) -> Option<String>,
+) -> (Scenario, String) {
     let mut smallest = (tree.current(), String::new());
     let mut steps = 0;
     if !tree.simplify() {

@@ -353,6 +353,115 @@ pub static ALSO: &[Also] = &[
         contract: C::LoaderNoCodeAfterUnload,
         when: Some("where the DLL is unloaded before the detached thread has exited"),
     },
+    // A count that loses updates is wrong from then on: what the provider does by its
+    // count (answer WSANOTINITIALISED, wait for its worker, tear a layer below down)
+    // follows the wrong count.
+    Also {
+        knob: "refcount",
+        value: "Racy",
+        kinds: &[Transport, San],
+        contract: C::WspCleanupNotInitialised,
+        when: Some(
+            "where two clean-ups race past the last start-up: both count it down, and the second returns success with nothing to match",
+        ),
+    },
+    Also {
+        knob: "refcount",
+        value: "Racy",
+        kinds: &[Transport],
+        contract: C::WspCleanupUnloadReady,
+        when: Some(
+            "where two clean-ups race past the last start-up: one frees and returns while the other still waits for the worker thread",
+        ),
+    },
+    Also {
+        knob: "refcount",
+        value: "Racy",
+        kinds: &[Namespace],
+        contract: C::NspCleanupUnloadReady,
+        when: Some(
+            "where two clean-ups race past the last start-up: the one that does not free returns while the provider still holds its state",
+        ),
+    },
+    Also {
+        knob: "refcount",
+        value: "Racy",
+        kinds: &[Transport],
+        contract: C::WspCleanupSocketsReset,
+        when: Some(
+            "where a lost count leaves the process's final clean-up not the one that resets its sockets",
+        ),
+    },
+    Also {
+        knob: "refcount",
+        value: "Racy",
+        kinds: &[Transport],
+        contract: C::LspLowerBalanced,
+        when: Some(
+            "in a layered provider, where a lost count makes a clean-up that is not its final one tear the layer below down",
+        ),
+    },
+    Also {
+        knob: "actual_cleanup",
+        value: "OnEvery",
+        kinds: &[Transport],
+        contract: C::LspLowerBalanced,
+        when: Some(
+            "in a layered provider started more than once: it tears the layer below down in a clean-up that is not its final one",
+        ),
+    },
+    // The trace cannot tell a refusal the provider makes because the refused process
+    // cleaned up from one it makes because another process ended without clean-up:
+    // where both came before it, both contracts are charged.
+    Also {
+        knob: "restart",
+        value: "RefuseAfterCleanup",
+        kinds: &[Transport],
+        contract: C::WspCrashTolerant,
+        when: Some(
+            "where another process also ended with the provider started before the refusal (the trace cannot tell which cause the provider acted on)",
+        ),
+    },
+    Also {
+        knob: "machine_state",
+        value: "ExclusiveLock",
+        kinds: &[Transport],
+        contract: C::WspCleanupRestartable,
+        when: Some(
+            "where the refused process made its own final clean-up before the refusal: the trace cannot tell a refusal for another process's lock from one after that clean-up",
+        ),
+    },
+    // A leaked socket keeps what it had: its pending overlapped operations, and its
+    // place in ws2_32's table, through which a later call reaches the provider's code.
+    Also {
+        knob: "final_cleanup.open_sockets",
+        value: "Leak",
+        kinds: &[Transport],
+        contract: C::WspCleanupOverlappedAborted,
+        when: Some("where a leaked socket had an overlapped operation pending"),
+    },
+    Also {
+        knob: "final_cleanup.open_sockets",
+        value: "Leak",
+        kinds: &[San],
+        contract: C::SanCleanupCompleteViaUpcall,
+        when: Some("where a leaked socket had a call pending, which no upcall completes"),
+    },
+    Also {
+        knob: "final_cleanup.open_sockets",
+        value: "Leak",
+        kinds: &[Transport, San],
+        contract: C::LoaderNoCodeAfterUnload,
+        when: Some("where a leaked socket is used after the DLL is unloaded"),
+    },
+    // A stub NSPCleanup leaves the cache thread running.
+    Also {
+        knob: "nsp.cleanup",
+        value: "Stub",
+        kinds: &[Namespace],
+        contract: C::LoaderNoCodeAfterUnload,
+        when: Some("where its cache thread still runs when the DLL is unloaded"),
+    },
 ];
 
 impl Also {

@@ -507,6 +507,33 @@ impl<'w> Facts<'w> {
             .map(|ends| (ends[0] as usize, ends[1] as usize))
     }
 
+    /// Whether the start-up of `provider` that returned at `index` failed because the
+    /// layer below failed it: a WSPStartup that `provider`, as a layered provider, made
+    /// there in the same thread during the call failed, and it passed the failure on
+    /// (seed 003 judges each provider by its own start-up, the one below by its own).
+    pub fn failed_below(&self, index: usize, provider: ProviderIx) -> bool {
+        let Some(EventKind::Return { id, .. }) = self.events.get(index).map(|e| &e.kind) else {
+            return false;
+        };
+        let Some((call_index, _)) = self.call_of(*id) else {
+            return false;
+        };
+        let (process, thread) = (self.events[index].process, self.events[index].thread);
+        self.events[call_index..index].iter().any(|event| {
+            let EventKind::Return { id, ret, .. } = event.kind else {
+                return false;
+            };
+            event.process == process
+                && event.thread == thread
+                && ret != NO_ERROR
+                && matches!(
+                    self.call_of(id),
+                    Some((_, Call::WSPStartup { client: Client::Layer(layer), .. }))
+                        if *layer == provider
+                )
+        })
+    }
+
     /// Start-ups a provider refused with WSASYSNOTREADY: (their return, the provider).
     pub fn refused_starts(&self) -> &[(usize, ProviderIx)] {
         &self.refused_starts

@@ -120,6 +120,10 @@ pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
     }
     // The other half: such a process must not keep the others from starting it.
     for &(index, provider) in facts.refused_starts() {
+        // A layer that passes on the refusal of the layer below refused nothing itself.
+        if facts.failed_below(index, provider) {
+            continue;
+        }
         let refused = facts.events[index].process;
         let blamed = facts.ended_before_refusal(index, provider);
         if let Some(end) = blamed {

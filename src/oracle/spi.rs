@@ -219,7 +219,8 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
         });
         // So does a network that failed (a `NetDown` fault): WSASYSNOTREADY.
         let net_down = *error == Some(WSASYSNOTREADY) && facts.network_down_before(index);
-        if !injected && !net_down {
+        // A layer passing on the failure of the layer below is not the one that failed.
+        if !injected && !net_down && !facts.failed_below(index, *provider) {
             let code = error.map_or("no error code".to_string(), |c| {
                 format!("{} ({c})", error_name(c))
             });

@@ -115,17 +115,10 @@ fn render_in_chunks(
 /// ws2_32 mutant.
 pub fn model_lines(scenario: &Scenario, run: &Run) -> Vec<String> {
     let mut lines = Vec::new();
-    let (all_versions, places) = (scenario.nsp_versions_all(), scenario.places());
-    for (provider, model) in scenario.providers.iter().zip(&run.models) {
-        let versions = all_versions
-            .get(provider.name.as_str())
-            .map_or(&[][..], Vec::as_slice);
-        let place = places
-            .get(provider.name.as_str())
-            .copied()
-            .unwrap_or_default();
-        let (breaks, idle) =
-            crate::models::breaks_at(model.kind, versions, place, &model.behaviour);
+    let knob_breaks = scenario.knob_breaks(&run.models);
+    for ((provider, model), (breaks, idle)) in
+        scenario.providers.iter().zip(&run.models).zip(knob_breaks)
+    {
         let breaks: Vec<&str> = breaks.into_iter().map(|c| c.as_str()).collect();
         let built_in = crate::models::find(model.kind, &model.name).is_some();
         let mut breaks = match (breaks.is_empty(), built_in) {

@@ -126,6 +126,34 @@ impl Scenario {
         places
     }
 
+    /// For each provider, with its model in `models` (in provider order): the contracts
+    /// its knobs break where it sits (`models::breaks_at`), and the knobs that change
+    /// nothing there with the reason. The run header's list.
+    #[allow(clippy::type_complexity)]
+    pub fn knob_breaks(
+        &self,
+        models: &[crate::models::Model],
+    ) -> Vec<(
+        Vec<crate::contract::ContractId>,
+        Vec<(&'static str, &'static str)>,
+    )> {
+        let (all_versions, places) = (self.nsp_versions_all(), self.places());
+        self.providers
+            .iter()
+            .zip(models)
+            .map(|(provider, model)| {
+                let versions = all_versions
+                    .get(provider.name.as_str())
+                    .map_or(&[][..], Vec::as_slice);
+                let place = places
+                    .get(provider.name.as_str())
+                    .copied()
+                    .unwrap_or_default();
+                crate::models::breaks_at(model.kind, versions, place, &model.behaviour)
+            })
+            .collect()
+    }
+
     /// The interfaces each provider's namespace catalog entries give it (V1, V2 or
     /// both, in order), by name, in one pass over the catalog; a provider without one
     /// is absent.

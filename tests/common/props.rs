@@ -413,3 +413,49 @@ pub fn ledger_balanced(run: &Run, tally: &mut Tally) -> Result<(), String> {
 fn is_startup(call: &Call) -> bool {
     matches!(call, Call::WSAStartup { .. })
 }
+
+/// The contracts `run`'s providers may break by their knobs: each provider's acting
+/// knobs where it sits (`models::breaks_at`, as the run header names them), and the
+/// second contracts a knob breaks only in some runs (`Also` with a `when`).
+pub fn knob_contracts(scenario: &Scenario, run: &Run) -> BTreeSet<&'static str> {
+    use ws2sim::models::knobs::{Also, differences};
+    let mut contracts = BTreeSet::new();
+    let knob_breaks = scenario.knob_breaks(&run.models);
+    for (model, (breaks, _)) in run.models.iter().zip(knob_breaks) {
+        contracts.extend(breaks.into_iter().map(|c| c.as_str()));
+        for (knob, value) in differences(&ws2sim::models::Behaviour::CONFORMING, &model.behaviour) {
+            contracts.extend(Also::of(knob, model.kind, value).map(|a| a.contract.as_str()));
+        }
+    }
+    contracts
+}
+
+/// Every contract flagged in `scenario` under `seed` is one a provider's knobs may break
+/// or the `Spi` client's own (`client_flagged`): a knob combination flags nothing its
+/// knobs do not claim.
+pub fn check_attributed(scenario: &Scenario, seed: u64) -> Result<(), String> {
+    let options = RunOptions {
+        seed: Some(seed),
+        ..RunOptions::default()
+    };
+    let run = run(scenario, &options).map_err(|e| format!("options refused: {e}"))?;
+    let claimed = knob_contracts(scenario, &run);
+    let stray = run
+        .verdict
+        .violations
+        .iter()
+        .find(|v| !claimed.contains(v.contract) && !client_flagged(&run, v));
+    match stray {
+        None => Ok(()),
+        Some(v) => {
+            let text = render::text::render(scenario, &run, "generated.ron");
+            Err(format!(
+                "seed {seed}: {} flagged at #{} though no knob claims it: {}\n{text}\nscenario:\n{}",
+                v.contract,
+                v.event,
+                v.message,
+                to_ron(scenario)
+            ))
+        }
+    }
+}
