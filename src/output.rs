@@ -34,6 +34,11 @@ pub enum OutputError {
     },
     #[error("{flag} -: standard output carries this command's report; give {flag} a file name")]
     Dash { flag: &'static str },
+    #[error(
+        "{flag} {path} is the file standard output goes to: replacing it would lose what is \
+         written there; give {flag} another path"
+    )]
+    StandardOutput { flag: &'static str, path: String },
     #[error("{flag} {path} ends in `{end}`, as a folder's name does; give {flag} a file name")]
     FolderName {
         flag: &'static str,
@@ -134,8 +139,12 @@ pub fn write_atomically_with(
             "not a file name",
         ))
     })?;
-    // A file ws2sim wrote before keeps the permissions its owner gave it since.
-    let kept = fs::metadata(path).ok().map(|meta| meta.permissions());
+    // A file ws2sim wrote before keeps the permissions its owner gave it since, but not
+    // set-user-ID, set-group-ID or sticky: the new file is ws2sim's user's, not the old
+    // owner's, and a report is no program.
+    let kept = fs::metadata(path)
+        .ok()
+        .map(|meta| plain(meta.permissions()));
     let (temp, file) = create_temp(&dir, &name.to_string_lossy()).map_err(io)?;
     set_pending(Some(temp.clone()));
     // The permissions go on before anything is written: a private trace is never
@@ -160,6 +169,19 @@ pub fn write_atomically_with(
         return Err(io(error));
     }
     Ok(())
+}
+
+/// `permissions` without the set-user-ID, set-group-ID and sticky bits.
+fn plain(permissions: fs::Permissions) -> fs::Permissions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::Permissions::from_mode(permissions.mode() & 0o777)
+    }
+    #[cfg(not(unix))]
+    {
+        permissions
+    }
 }
 
 /// The checks [`write_atomically`] makes before it writes anything. A command that
@@ -198,6 +220,18 @@ pub fn check_target(flag: &'static str, path: &Path, inputs: &[Input]) -> Result
             path: shown,
             what,
         });
+    }
+    // `-` reads standard input, which may be a file redirected in (`< shard.json`).
+    let reads_stdin = inputs.iter().any(|(input, _)| input == Path::new("-"));
+    if reads_stdin && is_stream(path, Stream::Input) {
+        return Err(OutputError::WouldOverwriteInput {
+            flag,
+            path: shown,
+            what: "the standard input",
+        });
+    }
+    if is_stream(path, Stream::Output) {
+        return Err(OutputError::StandardOutput { flag, path: shown });
     }
     // Renaming over a device node, a FIFO, a directory or a symbolic link would replace
     // something ws2sim did not make (run as root, `--output /dev/null` would replace the
@@ -297,6 +331,36 @@ fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, File)> {
 
 /// Whether `a` and `b` name one file. Paths that do not exist yet are compared by their
 /// canonical directory and file name.
+enum Stream {
+    Input,
+    Output,
+}
+
+/// Whether `path` is the regular file behind standard input or output (a shell's
+/// `< FILE` or `> FILE`).
+fn is_stream(path: &Path, stream: Stream) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let fd = match stream {
+            Stream::Input => std::io::stdin().as_fd().try_clone_to_owned(),
+            Stream::Output => std::io::stdout().as_fd().try_clone_to_owned(),
+        };
+        let (Ok(fd), Ok(target)) = (fd, fs::metadata(path)) else {
+            return false;
+        };
+        File::from(fd).metadata().is_ok_and(|behind| {
+            behind.is_file() && behind.dev() == target.dev() && behind.ino() == target.ino()
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, stream);
+        false
+    }
+}
+
 fn same_file(a: &Path, b: &Path) -> bool {
     #[cfg(unix)]
     if let (Ok(ma), Ok(mb)) = (fs::metadata(a), fs::metadata(b)) {

@@ -296,7 +296,7 @@ fn find_model(
                 provider: provider.name.clone(),
                 model: name.to_string(),
                 kind: format!("{:?}", provider.kind),
-                known: known_models(name, names.into_iter()),
+                known: known_models(name, names.into_iter(), true),
             })
         }
     }
@@ -311,15 +311,22 @@ pub fn resolve_ws2_model(overrides: &[(String, String)]) -> Result<&'static Ws2M
         .map_or("conforming", |(_, m)| m.as_str());
     ws2::find_model(name).ok_or_else(|| OptionError::UnknownWs2Model {
         model: name.to_string(),
-        known: known_models(name, ws2::WS2_MODELS.iter().map(|m| m.name)),
+        known: known_models(name, ws2::WS2_MODELS.iter().map(|m| m.name), false),
     })
 }
 
-/// "did you mean `x`? the models are `a`, `b` or `c`", for an unknown model `name`.
-fn known_models<'a>(name: &str, names: impl Iterator<Item = &'a str> + Clone) -> String {
+/// "did you mean `x`? the models are `a`, `b` or `c`", for an unknown model `name`;
+/// `files`: whether a model file could be given instead (not to ws2_32).
+fn known_models<'a>(
+    name: &str,
+    names: impl Iterator<Item = &'a str> + Clone,
+    files: bool,
+) -> String {
     // `ACME.RON` looks like a file's name: say how a path is told from a model's name.
     let looks_like_a_file = name.to_ascii_lowercase().ends_with(".ron");
-    let hint = if looks_like_a_file {
+    let hint = if looks_like_a_file && !files {
+        "ws2_32 takes a built-in model only, not a model file; ".to_string()
+    } else if looks_like_a_file {
         format!(
             "a model file's path ends in `.ron` (lower case) or holds a `/`, as `./{}` \
              does; ",

@@ -376,7 +376,7 @@ fn one_model_file_under_two_names_is_one_model() {
 
 /// `--html -` is refused where standard output carries the report, and makes no file
 /// named `-`; so is an `--output` that ends in `/`; `--output` over a trace ws2sim
-/// wrote keeps that file's permissions.
+/// wrote keeps that file's permissions, but not its set-ID or sticky bits.
 #[test]
 fn html_dash_is_refused_and_output_keeps_permissions() {
     let dir = Scratch::new("html-dash");
@@ -450,6 +450,17 @@ fn html_dash_is_refused_and_output_keeps_permissions() {
         );
         let mode = std::fs::metadata(&target).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+        // Set-user-ID, set-group-ID and sticky do not carry over to the new file.
+        let special = std::fs::Permissions::from_mode(0o7750);
+        std::fs::set_permissions(&target, special).unwrap();
+        assert_ne!(
+            ws2sim(&["run", &scenario, "--output", &target])
+                .status
+                .code(),
+            Some(2)
+        );
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o7777, 0o750);
     }
 }
 
@@ -568,4 +579,82 @@ fn devices_are_refused_unopened() {
             );
         }
     }
+}
+
+/// A file with Windows line ends (CRLF) is the same scenario, and the same model file,
+/// as with LF ones, a text that spans lines included: a checkout that converts line
+/// ends changes nothing.
+#[test]
+fn crlf_line_ends_read_as_lf() {
+    let lf = "Scenario(\n    name: \"t\",\n    about: \"first line\n second line\",\n    providers: [Provider(name: \"msafd\", kind: Transport, set: (refcount: Racy))],\n    processes: [Process(name: \"app\", threads: [Thread(name: \"main\", steps: [Startup, Cleanup])])],\n)\n";
+    let crlf = lf.replace('\n', "\r\n");
+    let from_lf = ws2sim::scenario::load_str("lf.ron", lf).expect("valid");
+    let from_crlf = ws2sim::scenario::load_str("crlf.ron", &crlf)
+        .unwrap_or_else(|e| panic!("{}", e.render_plain()));
+    assert_eq!(from_lf, from_crlf);
+    let model = "Model(\n    name: \"acme\",\n    kind: Transport,\n    about: \"one\n two\",\n    set: (refcount: Racy),\n)\n";
+    let from_lf = ws2sim::scenario::load_model_str("lf.ron", model).expect("valid");
+    let from_crlf = ws2sim::scenario::load_model_str("crlf.ron", &model.replace('\n', "\r\n"))
+        .unwrap_or_else(|e| panic!("{}", e.render_plain()));
+    assert_eq!(from_lf.model.about, from_crlf.model.about);
+    // A position after CRLF line ends is still right: line 3, column 5.
+    let bad = "Scenario(\r\n    name: \"t\",\r\n    nope: 1,\r\n)\r\n";
+    let error = ws2sim::scenario::load_str("bad.ron", bad).expect_err("unknown field");
+    assert!(
+        error.render_plain().contains("bad.ron:3:5"),
+        "{}",
+        error.render_plain()
+    );
+}
+
+/// An output target that is the file behind standard output (`> FILE`), or behind
+/// standard input where the command reads `-` (`< FILE`), is refused: replacing it
+/// would lose the report written there, or the document read from it.
+#[test]
+fn output_over_a_redirected_standard_stream_is_refused() {
+    use std::process::{Command, Stdio};
+    let dir = Scratch::new("streams");
+    let lesson = std::fs::read_to_string("scenarios/teach/racy-refcount.ron").unwrap();
+    let scenario = dir.file("racy.ron", lesson);
+    let page = dir.0.join("page.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+        .args(["explore", &scenario, "--runs", "5", "--html"])
+        .arg(&page)
+        .stdout(std::fs::File::create(&page).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("is the file standard output goes to"),
+        "{}",
+        text(&out.stderr)
+    );
+    let shard = |k: &str| {
+        let out = ws2sim(&[
+            "explore", &scenario, "--runs", "20", "--shard", k, "--format", "json",
+        ]);
+        out.stdout
+    };
+    let (first, second) = (
+        dir.file("a.json", shard("1/2")),
+        dir.file("b.json", shard("2/2")),
+    );
+    let before = std::fs::read(&first).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+        .args(["merge", "-", &second, "--html", &first])
+        .stdin(std::fs::File::open(&first).unwrap())
+        .stdout(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("is the standard input this command reads"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&first).unwrap(),
+        before,
+        "the shard is untouched"
+    );
 }

@@ -313,7 +313,7 @@ pub fn load_in(file_name: &str, text: &str, dir: Option<&Path>) -> Result<Scenar
     if text.len() as u64 > MAX_FILE_BYTES {
         return Err(too_large(file_name, text.len() as u64, FileKind::Scenario));
     }
-    let text = with_final_newline(text);
+    let text = as_read(text);
     if let Some(problem) = syntax::not_a_scenario(file_name, &text) {
         return Err(ScenarioError::Syntax(Located::one(
             file_name, &text, problem,
@@ -331,11 +331,19 @@ pub fn load_in(file_name: &str, text: &str, dir: Option<&Path>) -> Result<Scenar
     Ok(scenario)
 }
 
-/// ron 0.12 misreads a `//` comment that ends the file without a newline (it reports
-/// the comment's words, or an early end): every file is read with one.
-fn with_final_newline(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.is_empty() || text.ends_with('\n') {
+/// A file as ws2sim reads it. Its CRLF line ends are read as LF, so that a checkout
+/// with Windows line ends is the same scenario, a text that spans lines included (a
+/// CR in it would be a control character). And ron 0.12 misreads a `//` comment that
+/// ends the file without a newline (it reports the comment's words, or an early end):
+/// every file is read with one.
+fn as_read(text: &str) -> std::borrow::Cow<'_, str> {
+    let text: std::borrow::Cow<'_, str> = if text.contains("\r\n") {
+        text.replace("\r\n", "\n").into()
+    } else {
         text.into()
+    };
+    if text.is_empty() || text.ends_with('\n') {
+        text
     } else {
         format!("{text}\n").into()
     }

@@ -31,7 +31,7 @@ pub fn load_model_str(file_name: &str, text: &str) -> Result<LoadedModel, Scenar
             limit: MAX_FILE_BYTES,
         });
     }
-    let text = super::with_final_newline(text);
+    let text = super::as_read(text);
     let file: ModelFile = ron::Options::default().from_str(&text).map_err(|err| {
         ScenarioError::Syntax(Located::one(
             file_name,

@@ -328,8 +328,8 @@ impl LookAlikes {
                 &path,
                 format!(
                     "`{name}` prints like `{earlier}` (line {line}) but is other characters \
-                     (letters of another script that look the same): a trace would show the \
-                     two names as one"
+                     that look the same (Unicode's confusables: a letter of another script, a \
+                     digit for a letter): a trace would show the two names as one"
                 ),
                 "looks like another name",
                 Some(format!(
