@@ -454,6 +454,17 @@ pub static ALSO: &[Also] = &[
         contract: C::LoaderNoCodeAfterUnload,
         when: Some("where a leaked socket is used after the DLL is unloaded"),
     },
+    // A switch that forgets its SAN provider's clean-up still unloads it, and the
+    // sockets it routed there stay in ws2_32's table.
+    Also {
+        knob: "san_switch",
+        value: "Forgets",
+        kinds: &[Transport],
+        contract: C::LoaderNoCodeAfterUnload,
+        when: Some(
+            "where a socket the switch routed to the SAN provider is used after the provider is unloaded",
+        ),
+    },
     // A stub NSPCleanup leaves the cache thread running.
     Also {
         knob: "nsp.cleanup",
