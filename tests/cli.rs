@@ -696,7 +696,12 @@ fn mistaken_names_get_the_likeliest_meant() {
         stderr(&out)
     );
     // ws2_32 takes no model file: it is told so, not how a path is written.
-    let out = ws2sim(&["run", file, "--provider-model", "ws2_32=models/acme-tcp.ron"]);
+    let out = ws2sim(&[
+        "run",
+        file,
+        "--provider-model",
+        "ws2_32=models/acme-tcp.ron",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         common::one_line(&out.stderr)

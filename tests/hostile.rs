@@ -434,33 +434,20 @@ fn html_dash_is_refused_and_output_keeps_permissions() {
     {
         use std::os::unix::fs::PermissionsExt;
         let target = dir.0.join("trace.txt").display().to_string();
-        assert_ne!(
-            ws2sim(&["run", &scenario, "--output", &target])
-                .status
-                .code(),
-            Some(2)
-        );
-        let private = std::fs::Permissions::from_mode(0o600);
-        std::fs::set_permissions(&target, private).unwrap();
-        assert_ne!(
-            ws2sim(&["run", &scenario, "--output", &target])
-                .status
-                .code(),
-            Some(2)
-        );
-        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
+        // Writes the trace over `target` given mode `mode` (none: as it is); its mode after.
+        let rewrite = |mode: Option<u32>| {
+            if let Some(mode) = mode {
+                let permissions = std::fs::Permissions::from_mode(mode);
+                std::fs::set_permissions(&target, permissions).unwrap();
+            }
+            let out = ws2sim(&["run", &scenario, "--output", &target]);
+            assert_ne!(out.status.code(), Some(2), "{}", text(&out.stderr));
+            std::fs::metadata(&target).unwrap().permissions().mode() & 0o7777
+        };
+        rewrite(None);
+        assert_eq!(rewrite(Some(0o600)), 0o600);
         // Set-user-ID, set-group-ID and sticky do not carry over to the new file.
-        let special = std::fs::Permissions::from_mode(0o7750);
-        std::fs::set_permissions(&target, special).unwrap();
-        assert_ne!(
-            ws2sim(&["run", &scenario, "--output", &target])
-                .status
-                .code(),
-            Some(2)
-        );
-        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
-        assert_eq!(mode & 0o7777, 0o750);
+        assert_eq!(rewrite(Some(0o7750)), 0o750);
     }
 }
 
