@@ -252,7 +252,7 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::WspCleanupCancelSilently,
-        rule: "At the final cleanup, pending blocking and asynchronous calls of every thread of the process are cancelled without posting notification messages and without signalling event objects.",
+        rule: "When the actual cleanup begins (at the final cleanup, or wherever a provider whose count is wrong does it), pending blocking and asynchronous calls of every thread of the process are cancelled without posting notification messages and without signalling event objects.",
         seeds: &[WspCleanup],
         source: "003: \"any pending blocking or asynchronous calls issued by any thread in this process are canceled without posting any notification messages or signaling any event objects.\"",
         model_choice: Some(
@@ -328,7 +328,7 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::SanCleanupCompleteViaUpcall,
-        rule: "At the final cleanup, each pending operation is completed through WPUCompleteOverlappedRequest with WSA_OPERATION_ABORTED.",
+        rule: "During the actual cleanup (the final one, or wherever a provider whose count is wrong does it), each pending operation is completed through WPUCompleteOverlappedRequest with WSA_OPERATION_ABORTED.",
         seeds: &[SanWspCleanup],
         source: "004: \"A SAN service provider calls the WPUCompleteOverlappedRequest function to complete the overlapped operation [...] and also passes the WSA_OPERATION_ABORTED error code\"",
         model_choice: Some(

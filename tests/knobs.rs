@@ -930,3 +930,68 @@ fn a_layer_passing_on_a_refusal_below_is_not_blamed() {
         );
     }
 }
+
+/// Seed 003 ties the silent cancellation to the moment "actual cleanup operations
+/// commence": a provider that does its actual cleanup early (`actual_cleanup: OnEvery`,
+/// here with two SPI clients, ws2_32 and a layer) is held to the cancellation rules
+/// there, so a noisy cancellation is not hidden behind the count's mistake.
+#[test]
+fn an_actual_cleanup_with_a_wrong_count_is_held_to_the_cancellation_rules() {
+    let text = r#"Scenario(name: "early", about: "a",
+        providers: [
+            Provider(name: "msafd", kind: Transport,
+                set: (actual_cleanup: OnEvery, final_cleanup: (pending: Notify, overlapped: Complete))),
+            Provider(name: "lsp", kind: Transport),
+        ],
+        catalog: [
+            Transport(id: 1001, provider: "msafd", protocol: Tcp),
+            Transport(id: 1010, provider: "lsp", protocol: Tcp, chain: Layered([1010, 1001])),
+        ],
+        processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+            Startup,
+            Socket(name: "a", entry: 1001),
+            Socket(name: "b", entry: 1010),
+            AsyncSelect(socket: "a", events: [Read, Close]),
+            Recv(socket: "a", mode: Overlapped(Routine), completes: Never),
+            Recv(socket: "b", mode: Overlapped(Event), completes: Never),
+            Cleanup,
+        ])])])"#;
+    let scenario = ws2sim::scenario::load_str("early.ron", text).expect("valid");
+    let early_run = run(&scenario, &RunOptions::default()).expect("runs");
+    for contract in [
+        "wsp.cleanup.refcount",
+        "wsp.cleanup.cancel_silently",
+        "wsp.cleanup.overlapped_aborted",
+    ] {
+        assert!(
+            early_run.verdict.violated().contains(&contract),
+            "{contract}"
+        );
+    }
+    let early = early_run
+        .verdict
+        .violations
+        .iter()
+        .filter(|v| {
+            v.message
+                .contains("actual cleanup, with start-ups still outstanding")
+        })
+        .count();
+    assert!(early >= 2, "{:?}", early_run.verdict.violations);
+    // Without OnEvery the same two knobs are caught at the final clean-up.
+    let final_only = text.replace("actual_cleanup: OnEvery, ", "");
+    let scenario = ws2sim::scenario::load_str("final.ron", &final_only).expect("valid");
+    let final_run = run(&scenario, &RunOptions::default()).expect("runs");
+    assert!(
+        final_run
+            .verdict
+            .violated()
+            .contains(&"wsp.cleanup.cancel_silently")
+    );
+    assert!(
+        final_run
+            .verdict
+            .violated()
+            .contains(&"wsp.cleanup.overlapped_aborted")
+    );
+}

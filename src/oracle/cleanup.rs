@@ -218,7 +218,7 @@ fn owned<'f>(facts: &'f Facts, call: usize) -> Option<&'f OwnedOps> {
     Some(&all[at].1)
 }
 
-/// What every final clean-up owns, in one pass over the run (issue 21: no rescan of a
+/// What every clean-up that did the actual cleanup owns, in one pass over the run (issue 21: no rescan of a
 /// process's history per clean-up), sorted by the clean-up's call.
 fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
     /// A process's operations under way, and the sockets a WSPCloseSocket was called on.
@@ -229,7 +229,8 @@ fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
         /// Providers the process registered for notifications on.
         registered: SmallSet<ProviderIx>,
     }
-    let finals = facts.final_cleanups();
+    // Every clean-up that did the actual cleanup owns what is pending then.
+    let finals = facts.actual_cleanups();
     let mut order: Vec<&FinalCleanup> = finals.iter().collect();
     order.sort_by_key(|f| f.call);
     let mut found: Vec<(usize, OwnedOps)> = Vec::new();
@@ -385,17 +386,18 @@ fn op_name(kind: OpKind, op: OpId) -> String {
     kind.label(op)
 }
 
-/// `wsp.cleanup.cancel_silently`: during the final cleanup no notification is posted
-/// and no event object signalled; blocked calls are released.
+/// `wsp.cleanup.cancel_silently`: during the final cleanup (and any other in which the
+/// provider did its actual cleanup) no notification is posted and no event object
+/// signalled; blocked calls are released.
 pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    for FinalCleanup {
-        call,
-        ret,
-        process,
-        provider,
-        ..
-    } in facts.finals_of(ProviderKind::Transport)
-    {
+    for cleanup in facts.actual_cleanups_of(ProviderKind::Transport) {
+        let FinalCleanup {
+            call,
+            ret,
+            process,
+            provider,
+            ..
+        } = cleanup;
         let name = facts.provider(provider);
         let registered = owned(facts, call).is_some_and(|o| o.registered);
         let blocked: Vec<_> = pending_at(facts, call)
@@ -425,9 +427,10 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     facts,
                     index,
                     || format!(
-                        "{name}!WSPCleanup {how} {} on socket {} during the final cleanup: pending calls must be cancelled without notification messages or event objects",
+                        "{name}!WSPCleanup {how} {} on socket {} during {}: pending calls must be cancelled without notification messages or event objects",
                         fd_names(fd),
-                        facts.socket(process, socket)
+                        facts.socket(process, socket),
+                        if cleanup.early { "its actual cleanup, with start-ups still outstanding" } else { "the final cleanup" }
                     ),
                 );
             }
@@ -438,8 +441,9 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     facts,
                     ret,
                     || format!(
-                        "the blocking {} was still blocked when the final {name}!WSPCleanup returned: pending blocking calls of every thread must be cancelled",
-                        op_name(kind, op)
+                        "the blocking {} was still blocked when {} returned: pending blocking calls of every thread must be cancelled",
+                        op_name(kind, op),
+                        cleanup.named(name)
                     ),
                 );
             }
@@ -450,8 +454,9 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// `wsp.cleanup.overlapped_aborted`: pending overlapped operations end with
 /// WSA_OPERATION_ABORTED, no event set, no completion routine run.
 pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    for f in facts.finals_of(ProviderKind::Transport) {
+    for f in facts.actual_cleanups_of(ProviderKind::Transport) {
         let name = facts.provider(f.provider);
+        let cleanup = f.named(name);
         for (op, mode, kind) in owned_by_cleanup(facts, f.call) {
             if mode == IoMode::Blocking {
                 continue;
@@ -467,12 +472,12 @@ pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 None => report.violation(
                     facts,
                     f.ret,
-                    || format!("the overlapped {what} was still pending when the final {name}!WSPCleanup returned; it must fail with WSA_OPERATION_ABORTED (995)"),
+                    || format!("the overlapped {what} was still pending when {cleanup} returned; it must fail with WSA_OPERATION_ABORTED (995)"),
                 ),
                 Some((status, _)) if status != WSA_OPERATION_ABORTED => report.violation(
                     facts,
                     f.ret,
-                    || format!("the overlapped {what} ended with {} ({status}) at the final {name}!WSPCleanup; it must fail with WSA_OPERATION_ABORTED (995)", error_name(status)),
+                    || format!("the overlapped {what} ended with {} ({status}) at {cleanup}; it must fail with WSA_OPERATION_ABORTED (995)", error_name(status)),
                 ),
                 Some((_, signals)) if signals.event_set || signals.routine_run || signals.port_posted => {
                     let how = if signals.routine_run {
@@ -488,7 +493,7 @@ pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     report.violation(
                         facts,
                         at,
-                        || format!("the overlapped {what} was aborted at the final {name}!WSPCleanup but {how}: aborted operations get neither an event nor a completion routine"),
+                        || format!("the overlapped {what} was aborted at {cleanup} but {how}: aborted operations get neither an event nor a completion routine"),
                     );
                 }
                 Some(_) => {}

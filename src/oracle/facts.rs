@@ -28,6 +28,21 @@ pub struct FinalCleanup {
     pub provider: ProviderIx,
     /// Worker threads of the provider in the process still running when it returned.
     pub workers_running: u32,
+    /// Not the final cleanup by the count of start-ups, but one the provider said did its
+    /// actual clean-up ([`Facts::actual_cleanups_of`]).
+    pub early: bool,
+}
+
+impl FinalCleanup {
+    /// How a message names this clean-up of provider `name`: `the final msafd!WSPCleanup`,
+    /// or the early one.
+    pub fn named(&self, name: &str) -> String {
+        if self.early {
+            format!("{name}!WSPCleanup (its actual cleanup, with start-ups still outstanding)")
+        } else {
+            format!("the final {name}!WSPCleanup")
+        }
+    }
 }
 
 /// A WSPCleanup return, with the process's start-ups of that provider as they stood
@@ -127,6 +142,10 @@ pub struct Facts<'w> {
     /// Those after the network failed (a `NetDown` fault) are not counted: the network
     /// explains them.
     refused_starts: SmallVec<[(usize, ProviderIx); 2]>,
+    /// WSPCleanup returns the provider reported as its actual clean-up though start-ups
+    /// of the process were still outstanding (a wrong count: `actual_cleanup: OnEvery`,
+    /// `refcount: Racy`).
+    early_actuals: SmallVec<[FinalCleanup; 1]>,
     /// The first `NetworkDown` event: from there the network explains failures.
     network_down: Option<usize>,
 }
@@ -234,6 +253,7 @@ impl<'w> Facts<'w> {
             seen: Triggers::ALWAYS,
             reclaimed: None,
             refused_starts: SmallVec::new(),
+            early_actuals: SmallVec::new(),
             network_down: None,
         };
         for (index, event) in events.iter().enumerate() {
@@ -465,17 +485,35 @@ impl<'w> Facts<'w> {
                     EventKind::Return { error, .. } => error,
                     _ => None,
                 };
-                if !cleanup_counted(ret, error) || pair.outstanding == 0 {
-                    return;
+                let this = FinalCleanup {
+                    call: call_index,
+                    ret: index,
+                    process,
+                    provider,
+                    workers_running: pair.workers_running,
+                    early: false,
+                };
+                // The provider's own word that it did its actual clean-up here.
+                let actual = matches!(
+                    event.kind,
+                    EventKind::Return {
+                        detail: Detail::Refcount {
+                            actual_cleanup: true,
+                            ..
+                        },
+                        ..
+                    }
+                );
+                let counted = cleanup_counted(ret, error) && pair.outstanding > 0;
+                if counted {
+                    pair.outstanding -= 1;
                 }
-                pair.outstanding -= 1;
-                if pair.outstanding == 0 {
-                    self.finals.push(FinalCleanup {
-                        call: call_index,
-                        ret: index,
-                        process,
-                        provider,
-                        workers_running: pair.workers_running,
+                if counted && pair.outstanding == 0 {
+                    self.finals.push(this);
+                } else if actual {
+                    self.early_actuals.push(FinalCleanup {
+                        early: true,
+                        ..this
                     });
                 }
             }
@@ -542,6 +580,33 @@ impl<'w> Facts<'w> {
     /// The final cleanups of each (process, provider), in event order.
     pub fn final_cleanups(&self) -> &[FinalCleanup] {
         &self.finals
+    }
+
+    /// Every clean-up of the providers of one kind in which the provider did its actual
+    /// clean-up, in event order: the final ones, and those it did while its count was
+    /// wrong. Seed 003 ties the silent cancellation to the moment "actual cleanup
+    /// operations commence", so the cancellation rules hold at each.
+    pub fn actual_cleanups_of(
+        &self,
+        kind: crate::scenario::ProviderKind,
+    ) -> impl Iterator<Item = FinalCleanup> + '_ {
+        self.actual_cleanups()
+            .into_iter()
+            .filter(move |f| self.kind(f.provider) == kind)
+    }
+
+    /// [`Self::actual_cleanups_of`] for every kind.
+    pub fn actual_cleanups(&self) -> SmallVec<[FinalCleanup; 4]> {
+        let mut all: SmallVec<[FinalCleanup; 4]> = self
+            .finals
+            .iter()
+            .chain(&self.early_actuals)
+            .copied()
+            .collect();
+        if !self.early_actuals.is_empty() {
+            all.sort_by_key(|f| f.ret);
+        }
+        all
     }
 
     /// The final cleanups of the providers of one kind (a transport and a SAN provider

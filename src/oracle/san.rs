@@ -46,7 +46,9 @@ fn inside_upcall(facts: &Facts, op: OpId, index: usize) -> bool {
 /// completed through WPUCompleteOverlappedRequest with WSA_OPERATION_ABORTED.
 pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
     completed_once(facts, report);
-    for f in facts.finals_of(ProviderKind::San) {
+    // Seed 004: "During cleanup ... cancels any pending calls": at each clean-up that
+    // did the actual cleanup, the final one or one with a wrong count.
+    for f in facts.actual_cleanups_of(ProviderKind::San) {
         for (op, _, kind) in owned_by_cleanup(facts, f.call) {
             report.exercised();
             // Not the clean-up's to cancel: the network finished it first, or a
@@ -62,12 +64,12 @@ pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 None => report.violation(
                     facts,
                     f.ret,
-                    || format!("the pending {what} was not completed when the final {name}!WSPCleanup returned: each pending operation must be completed through WPUCompleteOverlappedRequest with WSA_OPERATION_ABORTED"),
+                    || format!("the pending {what} was not completed when {} returned: each pending operation must be completed through WPUCompleteOverlappedRequest with WSA_OPERATION_ABORTED", f.named(name)),
                 ),
                 Some((at, status)) if status != WSA_OPERATION_ABORTED => report.violation(
                     facts,
                     at,
-                    || format!("{name} completed the pending {what} with {} ({status}) at its final cleanup, not WSA_OPERATION_ABORTED (995)", error_name(status)),
+                    || format!("{name} completed the pending {what} with {} ({status}) at {}, not WSA_OPERATION_ABORTED (995)", error_name(status), if f.early { "its actual cleanup (start-ups still outstanding)" } else { "its final cleanup" }),
                 ),
                 Some((at, _)) if !inside_upcall(facts, op, at) => report.violation(
                     facts,
@@ -161,9 +163,10 @@ fn completed_once(facts: &Facts, report: &mut Report) {
     }
 }
 
-/// `san.cleanup.no_notifications`: no FD_* notification during a SAN final cleanup.
+/// `san.cleanup.no_notifications`: no FD_* notification during a SAN provider's actual
+/// cleanup (the final one, or one with a wrong count).
 pub fn no_notifications(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    for f in facts.finals_of(ProviderKind::San) {
+    for f in facts.actual_cleanups_of(ProviderKind::San) {
         report.exercised();
         for index in f.call..=f.ret {
             let event = &facts.events[index];
@@ -183,10 +186,11 @@ pub fn no_notifications(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     facts,
                     index,
                     || format!(
-                        "{} posted {} for socket {} during its final cleanup: a SAN provider posts no notification while it cleans up",
+                        "{} posted {} for socket {} during {}: a SAN provider posts no notification while it cleans up",
                         facts.provider(provider),
                         fd_names(fd),
-                        facts.socket(f.process, socket)
+                        facts.socket(f.process, socket),
+                        if f.early { "its actual cleanup (start-ups still outstanding)" } else { "its final cleanup" }
                     ),
                 );
             }
