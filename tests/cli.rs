@@ -355,7 +355,8 @@ fn traces_list_exercised_contracts_and_cite_documents_by_title() {
 
 /// A contract drawn from the transport and the SAN WSPCleanup pages cites, for a
 /// transport provider's violation, the transport page only; a SAN provider's, the SAN
-/// page only; and `ws2.balanced`, the page of the client that broke it.
+/// page only; `ws2.balanced`, the page of the client that broke it; and an NSPv2
+/// routine's return value, the routine's own page.
 #[test]
 fn a_violation_cites_the_page_for_its_provider_kind() {
     let footer = |out: &Output| {
@@ -469,6 +470,34 @@ fn a_violation_cites_the_page_for_its_provider_kind() {
         "\"LPNSPCLEANUP callback function\"",
         "WSPCLEANUP",
     );
+    // An NSPv2 routine's return value is on its own page: NSPv2Cleanup's on 000,
+    // NSPv2ClientSessionRundown's on 001.
+    let routines = r#"Scenario(name: "plusone", about: "a",
+        providers: [Provider(name: "mail", kind: Namespace, set: (failure_value: PlusOne))],
+        catalog: [Namespace(provider: "mail", namespace: 37, version: V2)],
+        processes: [Process(name: "app", threads: [Thread(name: "main", steps: [STEP])])])"#;
+    for (step, page, not) in [
+        (
+            "NSPv2Cleanup",
+            "LPNSPV2CLEANUP",
+            "LPNSPV2CLIENTSESSIONRUNDOWN",
+        ),
+        (
+            "NSPv2ClientSessionRundown",
+            "LPNSPV2CLIENTSESSIONRUNDOWN",
+            "LPNSPV2CLEANUP",
+        ),
+    ] {
+        let text = routines.replace("STEP", &format!("Spi(provider: \"mail\", call: {step})"));
+        let out = ws2sim(&["run", &scratch.file(&format!("{step}.ron"), text)]);
+        let said = stdout(&out);
+        let at = said
+            .find("violation of spi.return_convention")
+            .unwrap_or_else(|| panic!("{said}"));
+        let footer = said[at..].lines().nth(2).unwrap_or_default();
+        assert!(footer.contains(page), "{step}: {footer}");
+        assert!(!footer.contains(not), "{step}: {footer}");
+    }
     fn check(file: &str, out: &Output, page: &str, not: &str) {
         let cited: Vec<String> = stdout(out)
             .lines()

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::contract::{self, Seed};
-use crate::event::EventKind;
+use crate::event::{Call, EventKind};
 use crate::models::{NspVersion, ProviderKind};
 use crate::oracle::Status;
 use crate::run::{Run, RunEnd};
@@ -244,6 +244,18 @@ fn seeds_for(
                 },
             ),
     };
+    // A routine's return value is documented on its own page: an NSPv2Cleanup's on 000,
+    // an NSPv2ClientSessionRundown's on 001.
+    let own_page = match call {
+        Some(Call::NSPv2Cleanup { .. }) => Some(Seed::NspV2Cleanup),
+        Some(Call::NSPv2ClientSessionRundown { .. }) => Some(Seed::NspV2ClientSessionRundown),
+        _ => None,
+    };
+    if found.id == contract::ContractId::SpiReturnConvention
+        && let Some(page) = own_page
+    {
+        return vec![page];
+    }
     let pages: &[Seed] = match model.kind {
         ProviderKind::Transport => &[Seed::WspCleanup],
         ProviderKind::San => &[Seed::SanWspCleanup],
