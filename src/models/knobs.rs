@@ -454,6 +454,17 @@ pub static ALSO: &[Also] = &[
         contract: C::LoaderNoCodeAfterUnload,
         when: Some("where a leaked socket is used after the DLL is unloaded"),
     },
+    // Taken for a clean-up with nothing started, the final one resets nothing: a
+    // wrong count (OnEvery, Racy) makes the provider take it so.
+    Also {
+        knob: "not_started",
+        value: "Succeed",
+        kinds: &[Transport],
+        contract: C::WspCleanupSocketsReset,
+        when: Some(
+            "where its count is wrong too (`actual_cleanup: OnEvery`, `refcount: Racy`): the final clean-up, which it takes for one with nothing started, succeeds and resets no socket",
+        ),
+    },
     // A switch that forgets its SAN provider's clean-up still unloads it, and the
     // sockets it routed there stay in ws2_32's table.
     Also {
