@@ -259,7 +259,10 @@ fn merged(scenario: &Scenario, file: &str, options: &ExploreOptions, count: u64)
             serde_json::from_str(&doc.to_json()).expect("a shard document reads back")
         })
         .collect();
-    let report = merge(docs.clone()).expect("the shards make one sweep");
+    let mut report = merge(docs.clone()).expect("the shards make one sweep");
+    // The shards carry no trace of the failure: it is made from the scenario, as
+    // `ws2sim merge` does.
+    ws2sim::explore::name_scenario_file(scenario, &mut report, file);
     assert_eq!(report, explore(scenario, file, options).expect("valid"));
     docs.into_iter().next().expect("one shard at least")
 }
@@ -430,6 +433,11 @@ fn merge_replays_the_failure_it_reports() {
         json
     };
     let docs = [shard(1), shard(2)];
+    // A shard carries no trace of its failure (merge makes it by replaying).
+    for doc in &docs {
+        let value: serde_json::Value = serde_json::from_str(doc).expect("JSON");
+        assert!(value["failure"].is_null() || value["failure"]["trace"] == "");
+    }
     // Both documents are edited the same way: the report shows the failure of one.
     let both = |name: &str, edit: &dyn Fn(&mut serde_json::Value)| -> Vec<String> {
         docs.iter()

@@ -312,7 +312,11 @@ pub fn verify_failure(
             ));
         }
     }
-    let again = describe(scenario, header, original.decisions(), failure.run);
+    // A shard carries no trace: the one made here goes into the merged report.
+    let again = Failure {
+        trace: String::new(),
+        ..describe(scenario, header, original.decisions(), failure.run)
+    };
     if again != *failure {
         return Err(format!(
             "field `failure{}` is not what its schedule gives here: replayed and shrunk, it \
@@ -355,16 +359,19 @@ fn differing_field(here: &Failure, given: &Failure) -> &'static str {
 
 /// The merged report of a sweep of `scenario`, its replay commands (and its failure's
 /// trace) naming the scenario `file` as `merge --scenario` read it, in place of the path
-/// the shards recorded, which may not lead to it here. Call it once the report is
-/// verified.
+/// the shards recorded, which may not lead to it here, and its failure's trace made
+/// (the shards carry none). Call it once the report is verified.
 pub fn name_scenario_file(scenario: &Scenario, report: &mut Report, file: &str) {
-    if report.header.file == file {
+    let traced = report.failure.as_ref().is_none_or(|f| !f.trace.is_empty());
+    if report.header.file == file && traced {
         return;
     }
-    report.header.file = file.to_string();
-    report.write_replays();
-    // The failure is verified: only its replay command and trace name the file, so its
-    // shrunk schedule is run once more, not shrunk again.
+    if report.header.file != file {
+        report.header.file = file.to_string();
+        report.write_replays();
+    }
+    // The failure is verified: only its replay command and trace name the file (and the
+    // shards carry no trace), so its shrunk schedule is run once more, not shrunk again.
     if let Some(failure) = &mut report.failure
         && let Ok(schedule) = Schedule::from_token(&failure.schedule)
         && let Ok(explorer) = Explorer::new(scenario, &report.header.models)

@@ -17,8 +17,9 @@ use super::{Shard, Strategy};
 /// documents whose hashes differ would count one end state twice. Version 3: the hash
 /// is fed as events are recorded, each kind by its own fields (`world::stream`).
 /// Version 5: the scenario's digest, and no unknown field anywhere. Version 7: the
-/// build that wrote it, and the failure's event as the text trace numbers it.
-pub const FORMAT: &str = "ws2sim-explore-shard/7";
+/// build that wrote it, and the failure's event as the text trace numbers it. Version 8:
+/// the failure without its trace (merge makes it).
+pub const FORMAT: &str = "ws2sim-explore-shard/8";
 
 /// This build of ws2sim: a digest of the sources that decide what a run does (made by
 /// `build.rs`). Shards written by another build ran another simulator, whose counts a
@@ -84,6 +85,13 @@ impl ShardDoc {
         swept: Swept,
         describe: impl Fn(&[u64], u64) -> Failure,
     ) -> Self {
+        // A shard carries no trace of its failure: `merge` replays the shrunk schedule
+        // anyway, and makes the trace then (a trace at the largest budgets would make
+        // the document larger than `merge` reads).
+        let describe = |decisions: &[u64], run: u64| Failure {
+            trace: String::new(),
+            ..describe(decisions, run)
+        };
         let (failure, failure_at) = match header.strategy {
             Strategy::Exhaustive => {
                 let first = swept
@@ -174,7 +182,9 @@ pub fn scenario_digest(scenario: &crate::scenario::Scenario) -> String {
     crate::models::file::digest(&ron::to_string(scenario).unwrap_or_default())
 }
 
-/// Joins the shard documents of one sweep into its report.
+/// Joins the shard documents of one sweep into its report, whose failure has no trace
+/// yet (the shards carry none): [`crate::explore::name_scenario_file`] makes it from the
+/// scenario.
 pub fn merge(docs: Vec<ShardDoc>) -> Result<Report, String> {
     let named = docs
         .into_iter()
