@@ -476,6 +476,17 @@ pub static ALSO: &[Also] = &[
             "where a socket the switch routed to the SAN provider is used after the provider is unloaded",
         ),
     },
+    // An NSPCleanup for another provider's id that it takes as its own counts down a
+    // start-up that is still needed.
+    Also {
+        knob: "nsp.provider_id",
+        value: "Ignored",
+        kinds: &[Namespace],
+        contract: C::NspCleanupRefcount,
+        when: Some(
+            "where an NSPCleanup with another provider's id counts down a start-up a client still needs",
+        ),
+    },
     // A stub NSPCleanup leaves the cache thread running.
     Also {
         knob: "nsp.cleanup",
