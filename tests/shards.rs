@@ -207,7 +207,11 @@ fn edited_and_resealed_documents_are_refused_by_their_fields() {
     );
     refused(
         |d| d[1]["scenario_digest"] = "0".into(),
-        "not shards of one sweep",
+        "not shards of one sweep: their field `scenario_digest` differs",
+    );
+    refused(
+        |d| d[1]["header"]["file"] = "./other.ron".into(),
+        "not shards of one sweep: their field `header.file` differs",
     );
     // Shards of another build ran another simulator: refused, whichever shard it is.
     refused(
@@ -262,7 +266,7 @@ fn exhaustive_shards_stay_within_the_runs_and_agree_on_their_units() {
             let total = d[1]["units_total"].as_u64().unwrap();
             d[1]["units_total"] = (total + 1).into();
         },
-        "units differ",
+        "field `units_total` differs",
     );
     // A whole search (a cap it does not reach), one unit of which claims it stopped.
     let scenario = ws2sim::scenario::load_file(std::path::Path::new(LESSON)).expect("loads");

@@ -182,6 +182,17 @@ pub fn scenario_digest(scenario: &crate::scenario::Scenario) -> String {
     crate::models::file::digest(&ron::to_string(scenario).unwrap_or_default())
 }
 
+/// The first field of two headers that differs, as `header.NAME`.
+fn header_field(a: &Header, b: &Header) -> String {
+    let (a, b) = (serde_json::to_value(a), serde_json::to_value(b));
+    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) = (a, b) else {
+        return "header".to_string();
+    };
+    a.iter()
+        .find(|(key, value)| b.get(*key) != Some(*value))
+        .map_or("header".to_string(), |(key, _)| format!("header.{key}"))
+}
+
 /// Joins the shard documents of one sweep into its report, whose failure has no trace
 /// yet (the shards carry none): [`crate::explore::name_scenario_file`] makes it from the
 /// scenario.
@@ -223,14 +234,21 @@ pub fn merge_named(named: Vec<(String, ShardDoc)>) -> Result<Report, String> {
     let header = first.header.clone();
     let count = first.shard.count;
     for (name, doc) in &named {
-        if doc.header != header
-            || doc.shard.count != count
-            || doc.scenario_digest != first.scenario_digest
-            || doc.units_total != first.units_total
-        {
+        let differs = if doc.header != header {
+            Some(header_field(&doc.header, &header))
+        } else if doc.shard.count != count {
+            Some("shard.count".to_string())
+        } else if doc.scenario_digest != first.scenario_digest {
+            Some("scenario_digest".to_string())
+        } else if doc.units_total != first.units_total {
+            Some("units_total".to_string())
+        } else {
+            None
+        };
+        if let Some(field) = differs {
             // Either may be the odd one out: both are named.
             return Err(format!(
-                "{name} and {first_name} are not shards of one sweep (scenario contents, file, strategy, seed, runs, bounds, models, model files, shard count or the search's units differ)"
+                "{name} and {first_name} are not shards of one sweep: their field `{field}` differs"
             ));
         }
     }
