@@ -368,7 +368,7 @@ pub static ALSO: &[Also] = &[
     Also {
         knob: "refcount",
         value: "Racy",
-        kinds: &[Transport],
+        kinds: &[Transport, San],
         contract: C::WspCleanupUnloadReady,
         when: Some(
             "where two clean-ups race past the last start-up: one frees and returns while the other still waits for the worker thread",
