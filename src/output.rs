@@ -329,8 +329,7 @@ fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, File)> {
     Err(last.unwrap_or_else(|| std::io::Error::other("no temporary name left")))
 }
 
-/// Whether `a` and `b` name one file. Paths that do not exist yet are compared by their
-/// canonical directory and file name.
+/// Standard input or output.
 enum Stream {
     Input,
     Output,
@@ -361,6 +360,8 @@ fn is_stream(path: &Path, stream: Stream) -> bool {
     }
 }
 
+/// Whether `a` and `b` name one file. Paths that do not exist yet are compared by their
+/// canonical directory and file name.
 fn same_file(a: &Path, b: &Path) -> bool {
     #[cfg(unix)]
     if let (Ok(ma), Ok(mb)) = (fs::metadata(a), fs::metadata(b)) {
