@@ -218,8 +218,9 @@ fn owned<'f>(facts: &'f Facts, call: usize) -> Option<&'f OwnedOps> {
     Some(&all[at].1)
 }
 
-/// What every clean-up that did the actual cleanup owns, in one pass over the run (issue 21: no rescan of a
-/// process's history per clean-up), sorted by the clean-up's call.
+/// What every clean-up that did the actual cleanup owns, in one pass over the run
+/// (issue 21: no rescan of a process's history per clean-up), sorted by the
+/// clean-up's call.
 fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
     /// A process's operations under way, and the sockets a WSPCloseSocket was called on.
     #[derive(Default)]
