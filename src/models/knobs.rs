@@ -396,6 +396,15 @@ pub static ALSO: &[Also] = &[
         knob: "refcount",
         value: "Racy",
         kinds: &[Transport],
+        contract: C::WspCleanupOverlappedAborted,
+        when: Some(
+            "where a lost count leaves the process's final clean-up not the actual one, and an overlapped operation still pending there",
+        ),
+    },
+    Also {
+        knob: "refcount",
+        value: "Racy",
+        kinds: &[Transport],
         contract: C::LspLowerBalanced,
         when: Some(
             "in a layered provider, where a lost count makes a clean-up that is not its final one tear the layer below down",
