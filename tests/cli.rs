@@ -1342,7 +1342,6 @@ fn run_b_is_refused_a_token_its_models_do_not_fit() {
 /// standard input: the printed command replays the run.
 #[test]
 fn a_token_too_long_for_an_argument_is_piped_in() {
-    use std::io::Write as _;
     let dir = common::Scratch::new("long-token");
     let sends = vec!["Send(socket: \"s\", bytes: 1)"; 4_000].join(", ");
     let threads: Vec<String> = (0..4)
@@ -1368,17 +1367,8 @@ fn a_token_too_long_for_an_argument_is_piped_in() {
     let (token, rest) = piped.split_once(' ').expect("a token, then the command");
     assert!(token.len() > 100_000, "{}", token.len());
     assert!(rest.ends_with("--schedule -"), "{rest}");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ws2sim"))
-        .args(["replay", &file, "--schedule", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("starts");
-    let mut input = child.stdin.take().expect("stdin");
     let line = format!("{token}\n");
-    let writer = std::thread::spawn(move || input.write_all(line.as_bytes()));
-    let replayed = child.wait_with_output().expect("runs");
-    writer.join().expect("joined").expect("written");
+    let replayed = common::ws2sim_fed_whole(&["replay", &file, "--schedule", "-"], line.as_bytes());
     assert_eq!(replayed.status.code(), Some(0));
     let events = |text: &str| -> Vec<String> {
         text.lines()
@@ -1392,18 +1382,7 @@ fn a_token_too_long_for_an_argument_is_piped_in() {
     assert!(stderr(&out).contains("cannot both be read from standard input"));
     // `diff` takes such a token from standard input too, for either run.
     for flag in ["--schedule", "--against-schedule"] {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ws2sim"))
-            .args(["diff", &file, flag, "-"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("starts");
-        let mut input = child.stdin.take().expect("stdin");
-        let line = format!("{token}\n");
-        let writer = std::thread::spawn(move || input.write_all(line.as_bytes()));
-        let diffed = child.wait_with_output().expect("runs");
-        writer.join().expect("joined").expect("written");
+        let diffed = common::ws2sim_fed_whole(&["diff", &file, flag, "-"], line.as_bytes());
         assert!(
             matches!(diffed.status.code(), Some(0 | 1)),
             "{flag}: {}",

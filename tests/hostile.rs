@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Scratch, one_line, text, ws2sim, ws2sim_in};
+use common::{Scratch, one_line, text, ws2sim, ws2sim_fed, ws2sim_in};
 
 /// A scenario with one transport provider, listing `models`.
 fn scenario_with_models(models: &str) -> String {
@@ -449,24 +449,6 @@ fn html_dash_is_refused_and_output_keeps_permissions() {
         // Set-user-ID, set-group-ID and sticky do not carry over to the new file.
         assert_eq!(rewrite(Some(0o7750)), 0o750);
     }
-}
-
-/// `ws2sim` with `input` on its standard input.
-fn ws2sim_fed(args: &[&str], input: &[u8]) -> std::process::Output {
-    use std::io::Write;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ws2sim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("starts");
-    let mut stdin = child.stdin.take().expect("a pipe");
-    // A command that refuses early may not read it all: a broken pipe is its answer.
-    let _ = stdin.write_all(input);
-    drop(stdin);
-    child.wait_with_output().expect("ends")
 }
 
 /// `-` means standard input wherever a file is read (`check`, `merge`, as for `run`)

@@ -431,7 +431,7 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
                         "{name}!WSPCleanup {how} {} on socket {} during {}: pending calls must be cancelled without notification messages or event objects",
                         fd_names(fd),
                         facts.socket(process, socket),
-                        if cleanup.early { "its actual cleanup, with start-ups still outstanding" } else { "the final cleanup" }
+                        cleanup.kind_of_cleanup(if cleanup.early { "its" } else { "the" })
                     ),
                 );
             }

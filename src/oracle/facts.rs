@@ -38,9 +38,18 @@ impl FinalCleanup {
     /// or the early one.
     pub fn named(&self, name: &str) -> String {
         if self.early {
-            format!("{name}!WSPCleanup (its actual cleanup, with start-ups still outstanding)")
+            format!("{name}!WSPCleanup ({})", self.kind_of_cleanup("its"))
         } else {
             format!("the final {name}!WSPCleanup")
+        }
+    }
+
+    /// `the final cleanup` (with `article` "the"), or the early one's words.
+    pub fn kind_of_cleanup(&self, article: &str) -> String {
+        if self.early {
+            format!("{article} actual cleanup, with start-ups still outstanding")
+        } else {
+            format!("{article} final cleanup")
         }
     }
 }

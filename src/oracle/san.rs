@@ -69,7 +69,7 @@ pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 Some((at, status)) if status != WSA_OPERATION_ABORTED => report.violation(
                     facts,
                     at,
-                    || format!("{name} completed the pending {what} with {} ({status}) at {}, not WSA_OPERATION_ABORTED (995)", error_name(status), if f.early { "its actual cleanup (start-ups still outstanding)" } else { "its final cleanup" }),
+                    || format!("{name} completed the pending {what} with {} ({status}) at {}, not WSA_OPERATION_ABORTED (995)", error_name(status), f.kind_of_cleanup("its")),
                 ),
                 Some((at, _)) if !inside_upcall(facts, op, at) => report.violation(
                     facts,
@@ -190,7 +190,7 @@ pub fn no_notifications(facts: &Facts, _: &RunEnd, report: &mut Report) {
                         facts.provider(provider),
                         fd_names(fd),
                         facts.socket(f.process, socket),
-                        if f.early { "its actual cleanup (start-ups still outstanding)" } else { "its final cleanup" }
+                        f.kind_of_cleanup("its")
                     ),
                 );
             }

@@ -65,6 +65,40 @@ pub fn ws2sim_in(dir: &Path, args: &[impl AsRef<std::ffi::OsStr>]) -> std::proce
         .expect("the binary runs")
 }
 
+/// Runs the `ws2sim` binary in the crate's root with `input` on its standard input; a
+/// command that refuses early may not read it all (a broken pipe is its answer).
+pub fn ws2sim_fed(args: &[&str], input: &[u8]) -> std::process::Output {
+    fed(args, input).0
+}
+
+/// [`ws2sim_fed`] for a command that must read the whole input: a failed write panics.
+pub fn ws2sim_fed_whole(args: &[&str], input: &[u8]) -> std::process::Output {
+    let (out, written) = fed(args, input);
+    written.expect("the whole input written");
+    out
+}
+
+/// The run and how writing its input went; the input is written from another thread,
+/// so that a child writing its output first cannot stall the write.
+fn fed(args: &[&str], input: &[u8]) -> (std::process::Output, std::io::Result<()>) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdin = child.stdin.take().expect("a pipe");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect("ends");
+    (out, writer.join().expect("the writer ends"))
+}
+
 /// A fresh directory under the system's temp dir, removed when dropped.
 pub struct Scratch(pub PathBuf);
 
