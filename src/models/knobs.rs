@@ -463,15 +463,42 @@ pub static ALSO: &[Also] = &[
         contract: C::LoaderNoCodeAfterUnload,
         when: Some("where a leaked socket is used after the DLL is unloaded"),
     },
-    // Taken for a clean-up with nothing started, the final one resets nothing: a
-    // wrong count (OnEvery, Racy) makes the provider take it so.
+    // Taken for a clean-up with nothing started, the final one does nothing of what a
+    // final clean-up must do: a wrong count (OnEvery, Racy) makes the provider take it so.
+    Also {
+        knob: "not_started",
+        value: "Succeed",
+        kinds: &[Transport, San],
+        contract: C::WspCleanupSocketsReset,
+        when: Some(
+            "where its count is wrong too (`actual_cleanup: OnEvery`, `refcount: Racy`): the final clean-up, which it takes for one with nothing started, succeeds and resets no socket",
+        ),
+    },
     Also {
         knob: "not_started",
         value: "Succeed",
         kinds: &[Transport],
-        contract: C::WspCleanupSocketsReset,
+        contract: C::WspCleanupCancelSilently,
         when: Some(
-            "where its count is wrong too (`actual_cleanup: OnEvery`, `refcount: Racy`): the final clean-up, which it takes for one with nothing started, succeeds and resets no socket",
+            "where its count is wrong too: the final clean-up, which it takes for one with nothing started, succeeds and leaves a blocking call blocked",
+        ),
+    },
+    Also {
+        knob: "not_started",
+        value: "Succeed",
+        kinds: &[Transport],
+        contract: C::WspCleanupOverlappedAborted,
+        when: Some(
+            "where its count is wrong too: the final clean-up, which it takes for one with nothing started, succeeds and leaves an overlapped operation pending",
+        ),
+    },
+    Also {
+        knob: "not_started",
+        value: "Succeed",
+        kinds: &[San],
+        contract: C::SanCleanupCompleteViaUpcall,
+        when: Some(
+            "where its count is wrong too: the final clean-up, which it takes for one with nothing started, succeeds and completes no pending operation",
         ),
     },
     // A switch that forgets its SAN provider's clean-up still unloads it, and the
