@@ -32,6 +32,11 @@ pub enum OutputError {
         path: String,
         what: &'static str,
     },
+    #[error(
+        "{flag} {path} belongs to another user; refusing to replace it (ws2sim replaces \
+         only its own user's files, unless it runs as root, which keeps the owner)"
+    )]
+    OtherOwner { flag: &'static str, path: String },
     #[error("{flag} -: standard output carries this command's report; give {flag} a file name")]
     Dash { flag: &'static str },
     #[error(
@@ -139,18 +144,18 @@ pub fn write_atomically_with(
             "not a file name",
         ))
     })?;
-    // A file ws2sim wrote before keeps the permissions its owner gave it since, but not
-    // set-user-ID, set-group-ID or sticky: the new file is ws2sim's user's, not the old
-    // owner's, and a report is no program.
-    let kept = fs::metadata(path)
-        .ok()
-        .map(|meta| plain(meta.permissions()));
+    // A file ws2sim wrote before keeps its owner and group and the permissions its
+    // owner gave it since, but not set-user-ID, set-group-ID or sticky: a report is no
+    // program.
+    let kept = fs::metadata(path).ok();
     let (temp, file) = create_temp(&dir, &name.to_string_lossy()).map_err(io)?;
     set_pending(Some(temp.clone()));
-    // The permissions go on before anything is written: a private trace is never
-    // readable by others, not even while it is being written.
-    let written = match kept {
-        Some(permissions) => file.set_permissions(permissions),
+    // Owner and permissions go on before anything is written: a private trace is
+    // never readable by others, not even while it is being written.
+    let written = match &kept {
+        Some(meta) => {
+            keep_owner(&file, meta).and_then(|()| file.set_permissions(plain(meta.permissions())))
+        }
         None => Ok(()),
     }
     .and_then(|()| {
@@ -168,6 +173,38 @@ pub fn write_atomically_with(
         let _ = fs::remove_file(&temp);
         return Err(io(error));
     }
+    Ok(())
+}
+
+/// Whether ws2sim's user may replace a file of this owner: its own, or any as root
+/// (which then gives the new file the old one's owner).
+#[cfg(unix)]
+fn may_own(meta: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let user = unsafe { libc::geteuid() };
+    user == 0 || meta.uid() == user
+}
+
+#[cfg(not(unix))]
+fn may_own(_: &fs::Metadata) -> bool {
+    true
+}
+
+/// Gives the new `file` the owner and group of the one it replaces, where they differ
+/// (a group the user is not in is refused by the system, and with it the write).
+#[cfg(unix)]
+fn keep_owner(file: &fs::File, old: &fs::Metadata) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let new = file.metadata()?;
+    if (new.uid(), new.gid()) == (old.uid(), old.gid()) {
+        return Ok(());
+    }
+    std::os::unix::fs::fchown(file, Some(old.uid()), Some(old.gid()))
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_: &fs::File, _: &fs::Metadata) -> std::io::Result<()> {
     Ok(())
 }
 
@@ -256,6 +293,9 @@ pub fn check_target(flag: &'static str, path: &Path, inputs: &[Input]) -> Result
         }
         if meta.len() > 0 && !written_by_ws2sim(path) {
             return Err(OutputError::NotOurs { flag, path: shown });
+        }
+        if !may_own(&meta) {
+            return Err(OutputError::OtherOwner { flag, path: shown });
         }
     }
     let dir = match path.parent() {

@@ -20,27 +20,33 @@ fn scenario_with_models(models: &str) -> String {
 /// `/proc/kmsg` is a regular file of size 0 whose read waits for the kernel's next
 /// message (and takes it from the log); `/proc/version` reads fine but is no input
 /// either. Neither is opened, wherever it is named: the command line, a scenario's
-/// `models`, a `--provider-model` file.
+/// `models`, a `--provider-model` file (where, not being `.ron` files, they are refused
+/// before anything else is asked of them).
 #[cfg(target_os = "linux")]
 #[test]
 fn files_of_the_kernels_are_refused_before_they_are_read() {
     let dir = Scratch::new("kernel-files");
     let kernel = "a file of the kernel's";
+    let not_ron = "does not end in `.ron`";
     for file in ["/proc/kmsg", "/proc/version", "/sys/kernel/uevent_seqnum"] {
-        for args in [
-            vec!["run", file],
-            vec!["check", file],
-            vec![
-                "run",
-                "scenarios/teach/racy-refcount.ron",
-                "--provider-model",
-                &format!("msafd={file}"),
-            ],
+        let model = format!("msafd={file}");
+        for (args, refusal) in [
+            (vec!["run", file], kernel),
+            (vec!["check", file], kernel),
+            (
+                vec![
+                    "run",
+                    "scenarios/teach/racy-refcount.ron",
+                    "--provider-model",
+                    &model,
+                ],
+                not_ron,
+            ),
         ] {
             let out = ws2sim(&args);
             assert_eq!(out.status.code(), Some(2), "{args:?}");
             assert!(
-                text(&out.stderr).contains(kernel),
+                text(&out.stderr).contains(refusal),
                 "{args:?}: {}",
                 text(&out.stderr)
             );
@@ -49,7 +55,7 @@ fn files_of_the_kernels_are_refused_before_they_are_read() {
         let out = ws2sim(&["check", &listed]);
         assert_eq!(out.status.code(), Some(2), "{file} in models");
         assert!(
-            one_line(&out.stderr).contains(kernel),
+            one_line(&out.stderr).contains(not_ron),
             "{}",
             text(&out.stderr)
         );
@@ -626,4 +632,99 @@ fn output_over_a_redirected_standard_stream_is_refused() {
         before,
         "the shard is untouched"
     );
+}
+
+/// A model file's name ends in `.ron`, and so does that of the file a link leads to: a
+/// scenario from elsewhere (a pull request that CI checks) cannot have another file, a
+/// password file or a key, read and quoted in the error that its syntax would earn.
+#[cfg(unix)]
+#[test]
+fn only_ron_files_are_read_as_model_files() {
+    let dir = Scratch::new("not-ron-models");
+    let secret = dir.file("secret.txt", "hunter2: the password\n");
+    let link = dir.0.join("link.ron").display().to_string();
+    std::os::unix::fs::symlink(&secret, &link).expect("a link is made");
+    for listed in [secret.as_str(), link.as_str(), "/etc/passwd"] {
+        let scenario = dir.file("s.ron", scenario_with_models(&format!("{listed:?}")));
+        for args in [
+            vec!["check".to_string(), scenario.clone()],
+            vec![
+                "run".to_string(),
+                "scenarios/teach/racy-refcount.ron".to_string(),
+                "--provider-model".to_string(),
+                format!("msafd={listed}"),
+            ],
+        ] {
+            let out = ws2sim(&args.iter().map(String::as_str).collect::<Vec<_>>());
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            assert!(err.contains("its text is not read"), "{args:?}: {err}");
+            assert!(
+                !err.contains("hunter2") && !err.contains("root:"),
+                "{args:?}: {err}"
+            );
+        }
+    }
+}
+
+/// A file `--output` replaces keeps its owner and group: run as root, a trace in
+/// another user's file stays that user's; run as that user, root's trace (in a folder
+/// both may write) is refused and left as it was. Needs root and `setpriv`; elsewhere
+/// it says so and checks nothing.
+#[cfg(target_os = "linux")]
+#[test]
+fn output_keeps_the_owner_of_the_file_it_replaces() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| text(&out.stdout).trim() == "0");
+    let setpriv = std::process::Command::new("setpriv")
+        .arg("--help")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !root || !setpriv {
+        eprintln!("skipped: needs root and setpriv to write as another user");
+        return;
+    }
+    let dir = Scratch::new("owner");
+    std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let lesson = std::fs::read_to_string("scenarios/teach/racy-refcount.ron").unwrap();
+    let scenario = dir.file("racy.ron", lesson);
+    std::fs::set_permissions(&scenario, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let target = dir.0.join("trace.txt");
+    let shown = target.display().to_string();
+    let out = ws2sim(&["run", &scenario, "--output", &shown]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    std::os::unix::fs::chown(&target, Some(65534), Some(65534)).unwrap();
+    let out = ws2sim(&["run", &scenario, "--output", &shown]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let meta = std::fs::metadata(&target).unwrap();
+    assert_eq!(
+        (meta.uid(), meta.gid()),
+        (65534, 65534),
+        "the owner is kept"
+    );
+    std::os::unix::fs::chown(&target, Some(0), Some(0)).unwrap();
+    let before = std::fs::read(&target).unwrap();
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .args([
+            env!("CARGO_BIN_EXE_ws2sim"),
+            "run",
+            &scenario,
+            "--output",
+            &shown,
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("setpriv runs");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("belongs to another user"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&target).unwrap(), before, "left as it was");
+    assert_eq!(std::fs::metadata(&target).unwrap().uid(), 0);
 }

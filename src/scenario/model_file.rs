@@ -142,6 +142,18 @@ pub(super) fn load_listed(
         }
         let path = dir.map_or_else(|| PathBuf::from(listed), |dir| dir.join(listed));
         let at = [Field("models"), At(index)];
+        if let Some(why) = not_a_model_file(listed, &path) {
+            c.at(
+                &at,
+                format!(
+                    "model file {}: {why}; its text is not read",
+                    super::escape_line(listed)
+                ),
+                "not a `.ron` file",
+                Some("a model file's name ends in `.ron`".to_string()),
+            );
+            continue;
+        }
         match load_model_file(&path) {
             Ok(mut loaded) => {
                 loaded.path = listed.clone();
@@ -186,6 +198,26 @@ pub(super) fn load_listed(
         }
     }
     c.finish().map_err(ScenarioError::Invalid)
+}
+
+/// Why the file at `path` (named `named` where the user wrote it) is not read as a
+/// model file, if it is not: its name, and that of the file a link leads to, must end
+/// in `.ron`, so that a scenario from elsewhere cannot have some other file (a key, a
+/// password file) read and quoted in an error.
+fn not_a_model_file(named: &str, path: &Path) -> Option<String> {
+    let ron = |name: &str| name.ends_with(".ron");
+    if !ron(named) {
+        return Some("its name does not end in `.ron`".to_string());
+    }
+    // A file that is not there is reported as unreadable, where it is read.
+    let target = std::fs::canonicalize(path).ok()?;
+    let name = target.file_name()?.to_string_lossy();
+    (!ron(&name)).then(|| {
+        format!(
+            "it leads to {}, whose name does not end in `.ron`",
+            super::escape_line(&target.display().to_string())
+        )
+    })
 }
 
 /// Whether a `--provider-model` value names a model file rather than a model.
@@ -235,6 +267,9 @@ pub fn attach_override_models_in(
             },
             None => None,
         };
+        if let Some(why) = not_a_model_file(value, &path) {
+            return Err(refused(&why));
+        }
         let text = read_text(&path, FileKind::Model)?;
         if recorded.is_some_and(|recorded| digest(&text) != recorded) {
             return Err(refused(
