@@ -246,7 +246,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[WspCleanup, SanWspCleanup],
         source: "003: \"A successful WSPStartup call must occur before using this function.\" 004: \"Successful WSPStartupEx call did not occur before the WSPCleanup call.\"",
         model_choice: Some(
-            "003's table lists WSAEINVAL too, with a namespace provider's meaning (an erratum, `ws2sim explain spi.return_convention`): nothing on the page ties it to a WSPCleanup with no WSPStartup behind it, so there the row that names that case decides, for a transport provider as for a SAN one.",
+            "003's table lists WSAEINVAL too, with a namespace provider's meaning (an erratum, `ws2sim explain spi.return_convention`): nothing on the page ties it to a WSPCleanup with no WSPStartup behind it, so there the row that names that case decides, for a transport provider as for a SAN one. A WSPCleanup that returns while a WSPStartup of its process is still under way is not judged here: the seeds say nothing of calls that overlap, and a provider may count a start-up as it begins, so the clean-up may find it counted.",
         ),
         errata: &[],
     },
