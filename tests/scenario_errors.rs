@@ -73,6 +73,8 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("model_missing_name", Kind::Syntax, 2, 1),
     ("model_unnamed_struct", Kind::Syntax, 4, 5),
     ("inline_two_versions", Kind::Invalid, 10, 41),
+    ("no_break_space", Kind::Syntax, 6, 10),
+    ("zero_width_space", Kind::Syntax, 6, 13),
 ];
 
 fn snapshot(name: &str, text: &str) {

@@ -87,6 +87,19 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
         Problem::new(file, text, span, message, label, help)
     };
 
+    if let Some((at, odd)) = odd_space_near(text, start, end) {
+        return p(
+            at..at + odd.len_utf8(),
+            format!(
+                "U+{:04X} ({}) stands between tokens here: RON separates tokens only with \
+                 plain spaces, tabs and line breaks",
+                odd as u32,
+                odd_space_name(odd)
+            ),
+            "not a plain space",
+            Some("replace it with a plain space (or remove it)".to_string()),
+        );
+    }
     match &err.code {
         // A model file's fields in an unnamed top-level struct: `check` read it as a
         // scenario, as it tells the two apart by their first word.
@@ -557,6 +570,48 @@ fn example(variant: &str) -> Option<String> {
 }
 
 /// `offset` moved past blanks and comments.
+/// A space RON does not read as one: Unicode's other spaces and the zero-width ones,
+/// which an editor or a web page may put where a plain space was meant.
+fn is_odd_space(ch: char) -> bool {
+    !ch.is_ascii()
+        && (ch.is_whitespace() || matches!(ch, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'))
+}
+
+fn odd_space_name(ch: char) -> &'static str {
+    match ch {
+        '\u{00A0}' => "a no-break space",
+        '\u{202F}' => "a narrow no-break space",
+        '\u{200B}' => "a zero-width space",
+        '\u{FEFF}' => "a zero-width no-break space",
+        '\u{3000}' => "an ideographic space",
+        '\u{2000}'..='\u{200A}' => "a typographic space",
+        _ => "a space RON does not read",
+    }
+}
+
+/// The first odd space ([`is_odd_space`]) in the blank before the culprit at `start`
+/// or in the culprit itself (up to `end`), unless the culprit is a string, where any
+/// character may stand.
+fn odd_space_near(text: &str, start: usize, end: usize) -> Option<(usize, char)> {
+    let before = text.get(..start)?;
+    let from = before
+        .char_indices()
+        .rev()
+        .take_while(|&(_, ch)| ch.is_whitespace() || is_odd_space(ch))
+        .last()
+        .map_or(start, |(at, _)| at);
+    let culprit = text.get(start..end.min(text.len()))?;
+    let to = if culprit.starts_with('"') {
+        start
+    } else {
+        start + culprit.len()
+    };
+    text.get(from..to)?
+        .char_indices()
+        .find(|&(_, ch)| is_odd_space(ch))
+        .map(|(at, ch)| (from + at, ch))
+}
+
 fn skip_blank(text: &str, mut offset: usize) -> usize {
     loop {
         let Some(rest) = text.get(offset..) else {
