@@ -221,14 +221,22 @@ async fn ensure_started(
 /// WSASocket; `san` routes the socket through the switch to that SAN provider.
 pub async fn socket(cx: &Cx, name: &str, entry: u32, san: Option<ProviderIx>) {
     let id = cx.call(Call::WSASocket { entry });
-    let Some(generation) = enter(cx, id) else {
-        return;
-    };
-    let (ret, error, detail) = match make_socket(cx, name, entry, san, generation).await {
-        Ok(handle) => (NO_ERROR, None, Detail::Socket { handle }),
-        Err(error) => (SOCKET_ERROR, Some(error), Detail::None),
-    };
-    leave(cx, id, ret, error, detail).await;
+    let mut handle = INVALID_SOCKET;
+    if let Some(generation) = enter(cx, id) {
+        let (ret, error, detail) = match make_socket(cx, name, entry, san, generation).await {
+            Ok(made) => {
+                handle = made;
+                (NO_ERROR, None, Detail::Socket { handle })
+            }
+            Err(error) => (SOCKET_ERROR, Some(error), Detail::None),
+        };
+        leave(cx, id, ret, error, detail).await;
+    }
+    // The program's variable takes what the call returned.
+    let mut world = cx.world.borrow_mut();
+    world.procs[cx.pid as usize]
+        .held
+        .insert(name.to_string(), handle);
 }
 
 async fn make_socket(
@@ -261,13 +269,15 @@ async fn make_socket(
     Ok(handle)
 }
 
-/// The handle and provider behind a socket name, if the process holds it open.
+/// The handle the application passes for a socket name (the one it holds, known to
+/// ws2_32 or not), and the provider behind it if ws2_32 still has it open.
 fn resolve(cx: &Cx, name: &str) -> (SocketHandle, Option<ProviderIx>) {
     let world = cx.world.borrow();
     let process = &world.procs[cx.pid as usize];
-    let Some(&handle) = process.ws2.names.get(name) else {
-        return (INVALID_SOCKET, None);
-    };
+    let handle = process.held.get(name).copied().unwrap_or(INVALID_SOCKET);
+    if process.ws2.names.get(name) != Some(&handle) {
+        return (handle, None);
+    }
     let provider = process
         .sockets
         .get(&handle)

@@ -145,7 +145,9 @@ pub struct Ws2State {
     /// ws2_32 is loading and starting a provider; other threads wait for it.
     pub loading: bool,
     pub loading_waiters: Vec<TaskId>,
-    /// The socket handles the application holds, by scenario name.
+    /// ws2_32's table of the sockets it made, by the scenario name the application
+    /// gave each: a handle leaves it at its closesocket and at the final WSACleanup (the
+    /// application's own copy is [`Proc::held`]).
     pub names: std::collections::BTreeMap<String, SocketHandle>,
     /// Bumped when a final WSACleanup begins: a call under way that began before finds
     /// it changed, and starts nothing more (model choice, `ws2::enter`).
@@ -203,6 +205,10 @@ pub struct Proc {
     /// here rather than in `Instance`, which the built-in models copy about.
     pub globals: Vec<(ProviderIx, Rc<RefCell<dyn std::any::Any>>)>,
     pub sockets: SmallMap<SocketHandle, Sock>,
+    /// The handle each socket name of the application holds: what its last `Socket`
+    /// step returned (INVALID_SOCKET if it failed), kept through closesocket and
+    /// WSACleanup as a program's variable is, so that a later call passes it.
+    pub held: std::collections::BTreeMap<String, SocketHandle>,
     /// WSPStartup calls made by `Spi` steps and not yet cleaned up, per provider: each
     /// holds a load reference, as an SPI client would.
     pub step_starts: SmallMap<ProviderIx, u32>,
@@ -239,6 +245,7 @@ impl Proc {
             instances: SmallMap::new(),
             globals: Vec::new(),
             sockets: SmallMap::new(),
+            held: std::collections::BTreeMap::new(),
             step_starts: SmallMap::new(),
             next_handle: 0x100,
             loader_lock: None,
@@ -267,6 +274,7 @@ impl Proc {
             instances,
             globals,
             sockets,
+            held,
             step_starts,
             next_handle,
             loader_lock,
@@ -295,6 +303,7 @@ impl Proc {
         instances.clear();
         globals.clear();
         sockets.clear();
+        held.clear();
         step_starts.clear();
         *next_handle = 0x100;
         *loader_lock = None;
