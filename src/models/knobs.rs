@@ -405,6 +405,15 @@ pub static ALSO: &[Also] = &[
         knob: "refcount",
         value: "Racy",
         kinds: &[Transport],
+        contract: C::WspCleanupCancelSilently,
+        when: Some(
+            "where a lost count leaves the process's final clean-up not the actual one, and a blocking call still blocked there",
+        ),
+    },
+    Also {
+        knob: "refcount",
+        value: "Racy",
+        kinds: &[Transport],
         contract: C::LspLowerBalanced,
         when: Some(
             "in a layered provider, where a lost count makes a clean-up that is not its final one tear the layer below down",
