@@ -386,7 +386,7 @@ pub static ALSO: &[Also] = &[
     Also {
         knob: "refcount",
         value: "Racy",
-        kinds: &[Transport],
+        kinds: &[Transport, San],
         contract: C::WspCleanupSocketsReset,
         when: Some(
             "where a lost count leaves the process's final clean-up not the one that resets its sockets",
@@ -399,6 +399,15 @@ pub static ALSO: &[Also] = &[
         contract: C::WspCleanupOverlappedAborted,
         when: Some(
             "where a lost count leaves the process's final clean-up not the actual one, and an overlapped operation still pending there",
+        ),
+    },
+    Also {
+        knob: "refcount",
+        value: "Racy",
+        kinds: &[San],
+        contract: C::SanCleanupCompleteViaUpcall,
+        when: Some(
+            "where a lost count leaves the process's final clean-up not the actual one, and an operation still pending there",
         ),
     },
     Also {
