@@ -284,7 +284,7 @@ pub fn merge_named(named: Vec<(String, ShardDoc)>) -> Result<Report, String> {
         };
         return Err(format!("missing shard(s): {}{more}", missing.join(", ")));
     }
-    let docs: Vec<ShardDoc> = named.into_iter().map(|(_, doc)| doc).collect();
+    let (names, docs): (Vec<String>, Vec<ShardDoc>) = named.into_iter().unzip();
     let first = &docs[0];
     if header.strategy != Strategy::Exhaustive {
         let tally = docs
@@ -307,7 +307,16 @@ pub fn merge_named(named: Vec<(String, ShardDoc)>) -> Result<Report, String> {
         ));
     }
     let logs: Vec<UnitLog> = logs.into_iter().cloned().collect();
-    let (tally, cut) = join_units(&logs, header.runs)?;
+    let (tally, cut) = join_units(&logs, header.runs).map_err(|(unit, why)| {
+        // The document that holds the unit is the one to name.
+        let holder = docs
+            .iter()
+            .position(|doc| doc.units.iter().any(|l| l.unit == unit));
+        match holder {
+            Some(at) => format!("{}: {why}", names[at]),
+            None => why,
+        }
+    })?;
     // Global index of a unit's first schedule: the schedules of the units before it.
     let offset = |unit: u64| -> u64 { logs[..unit as usize].iter().map(|l| l.schedules).sum() };
     let failure = docs.iter().find_map(|doc| {

@@ -457,15 +457,20 @@ pub fn exhaustive(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swep
 /// Joins the shards' unit logs, in unit order, under the cap. A unit its shard stopped
 /// short must reach at least as far as the cut falls in it: one that stops earlier would
 /// leave a gap the search in one process would not have.
-pub fn join_units(logs: &[UnitLog], cap: u64) -> Result<(Tally, bool), String> {
+/// A unit stopped too early is returned with why.
+pub fn join_units(logs: &[UnitLog], cap: u64) -> Result<(Tally, bool), (u64, String)> {
     let mut combiner = Combiner::new(cap);
     for log in logs {
         if !log.complete && log.schedules < combiner.remaining() {
-            return Err(format!(
-                "unit {} was stopped after {} schedules, before the {} the search reaches there",
+            return Err((
                 log.unit,
-                log.schedules,
-                combiner.remaining()
+                format!(
+                    "its unit {} (`units`) was stopped after {} schedules, before the {} the \
+                     search reaches there",
+                    log.unit,
+                    log.schedules,
+                    combiner.remaining()
+                ),
             ));
         }
         combiner.add(log);
