@@ -110,6 +110,8 @@ pub struct Problem {
     /// Whether the report shows the line; not for very long lines (a minified file), whose
     /// excerpt would be unreadable and which miette cannot pad past 65535 columns.
     pub(crate) snippet: bool,
+    /// Whether the file is a model file (its problems' kind reads `model::`).
+    pub(crate) in_model: bool,
 }
 
 /// Longest line (in chars) shown as an excerpt.
@@ -148,6 +150,7 @@ impl Problem {
             label: clip_words(&label.into()),
             help: help.map(|h| clip_words(&h)),
             snippet,
+            in_model: false,
         }
     }
 }
@@ -160,6 +163,18 @@ impl Located {
             problems: vec![problem],
             omitted: None,
         }
+    }
+
+    /// The same problems, found in a model file: their kinds read `model::`.
+    pub(crate) fn in_model(mut self) -> Located {
+        for problem in &mut self.problems {
+            problem.in_model = true;
+        }
+        self
+    }
+
+    fn is_model(&self) -> bool {
+        self.problems.first().is_some_and(|p| p.in_model)
     }
 }
 
@@ -187,13 +202,19 @@ impl fmt::Display for Problem {
 
 impl std::error::Error for Problem {}
 
-/// The kind of a scenario or model file that breaks the format's rules.
-const INVALID: &str = "scenario::invalid";
+/// The kind of a scenario file, or of a model file, that breaks the format's rules.
+fn invalid(model: bool) -> &'static str {
+    if model {
+        "model::invalid"
+    } else {
+        "scenario::invalid"
+    }
+}
 
 impl Diagnostic for Problem {
     /// Each problem of a report heads with its kind, as the first one does.
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(INVALID))
+        Some(Box::new(invalid(self.in_model)))
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
@@ -313,9 +334,11 @@ impl Diagnostic for ScenarioError {
             ScenarioError::ModelIo { .. } => "model::io",
             ScenarioError::ModelTooLarge { .. } => "model::too_large",
             ScenarioError::ModelNameTaken { .. } => "model::name_taken",
+            ScenarioError::NotUtf8(l) if l.is_model() => "model::not_utf8",
             ScenarioError::NotUtf8(_) => "scenario::not_utf8",
+            ScenarioError::Syntax(l) if l.is_model() => "model::syntax",
             ScenarioError::Syntax(_) => "scenario::syntax",
-            ScenarioError::Invalid(_) => INVALID,
+            ScenarioError::Invalid(l) => invalid(l.is_model()),
         };
         Some(Box::new(code))
     }

@@ -377,5 +377,10 @@ fn not_utf8(file: &str, bytes: &[u8], err: std::str::Utf8Error, kind: FileKind) 
         "not UTF-8",
         Some("re-save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)".to_string()),
     );
-    ScenarioError::NotUtf8(Located::one(file, &text, problem))
+    let located = Located::one(file, &text, problem);
+    ScenarioError::NotUtf8(if kind == FileKind::Model {
+        located.in_model()
+    } else {
+        located
+    })
 }

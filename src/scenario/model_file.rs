@@ -33,11 +33,9 @@ pub fn load_model_str(file_name: &str, text: &str) -> Result<LoadedModel, Scenar
     }
     let text = super::as_read(text);
     let file: ModelFile = ron::Options::default().from_str(&text).map_err(|err| {
-        ScenarioError::Syntax(Located::one(
-            file_name,
-            &text,
-            syntax::problem(file_name, &text, &err),
-        ))
+        ScenarioError::Syntax(
+            Located::one(file_name, &text, syntax::problem(file_name, &text, &err)).in_model(),
+        )
     })?;
     let mut c = Checker::new(file_name, &text);
     // RON lets a struct's name go unwritten, but `check` tells a model file from a
@@ -57,7 +55,8 @@ pub fn load_model_str(file_name: &str, text: &str) -> Result<LoadedModel, Scenar
     let whose = format!("model `{}`", file.name);
     check_set(&mut c, &[Field("set")], file.kind, &file.set, &whose);
     check_one_version(&mut c, &[Field("set")], file.kind, &file.set, &whose);
-    c.finish().map_err(ScenarioError::Invalid)?;
+    c.finish()
+        .map_err(|located| ScenarioError::Invalid(located.in_model()))?;
     Ok(LoadedModel {
         path: file_name.to_string(),
         digest: digest(&text),
