@@ -511,3 +511,57 @@ fn all_completed(report: &ws2sim::explore::report::Report, file: &str) {
         .count();
     assert_eq!(unusual, 0, "{file}: {}", report.to_text());
 }
+
+/// A call on a socket passes the handle the application holds, as a program passes
+/// its variable: after closesocket and after the final WSACleanup the old handle (which
+/// ws2_32 no longer knows: WSAENOTSOCK, or WSANOTINITIALISED first), and after a
+/// WSASocket that failed, INVALID_SOCKET.
+#[test]
+fn a_call_passes_the_handle_the_application_holds() {
+    use ws2sim::event::{Call, EventKind};
+    let text = r#"Scenario(
+        name: "held", about: "Calls on handles the application still holds.",
+        providers: [Provider(name: "msafd", kind: Transport)],
+        catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+        processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+            Startup,
+            Socket(name: "a", entry: 1001),
+            Close(socket: "a"),
+            Send(socket: "a", bytes: 1),
+            Socket(name: "b", entry: 1001),
+            Cleanup,
+            Send(socket: "b", bytes: 1),
+            Socket(name: "b", entry: 1001),
+            Send(socket: "b", bytes: 1),
+        ])])],
+    )"#;
+    let scenario = scenario::load_str("held.ron", text).expect("valid");
+    let outcome = run_seed(&scenario, 0);
+    let sends: Vec<(u32, Option<u32>)> = outcome
+        .events
+        .iter()
+        .filter_map(|event| match event.kind {
+            EventKind::Call {
+                id,
+                call: Call::WSASend { socket, .. },
+            } => Some((id, socket)),
+            _ => None,
+        })
+        .map(|(id, socket)| {
+            let error = outcome.events.iter().find_map(|e| match e.kind {
+                EventKind::Return { id: r, error, .. } if r == id => Some(error),
+                _ => None,
+            });
+            (socket, error.flatten())
+        })
+        .collect();
+    let invalid = ws2sim::ws2::INVALID_SOCKET;
+    assert_eq!(
+        sends,
+        [
+            (0x100, Some(10038)),   // closed: WSAENOTSOCK
+            (0x104, Some(10093)),   // after the final WSACleanup: WSANOTINITIALISED
+            (invalid, Some(10093)), // WSASocket failed: the variable holds INVALID_SOCKET
+        ]
+    );
+}
