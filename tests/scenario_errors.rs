@@ -75,6 +75,7 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("inline_two_versions", Kind::Invalid, 10, 41),
     ("no_break_space", Kind::Syntax, 6, 10),
     ("zero_width_space", Kind::Syntax, 6, 13),
+    ("process_ended_twice", Kind::Invalid, 12, 9),
 ];
 
 fn snapshot(name: &str, text: &str) {
@@ -313,12 +314,17 @@ fn limits_are_refused_with_a_clear_message() {
         messages[1].contains("`budget.steps_max` is 0"),
         "{messages:?}"
     );
-    // Faults too: each one not fired is a line of the trace.
+    // Faults too: each one not fired is a line of the trace (each fails another
+    // allocation: a repeated one could never fire, and is refused as such).
     let faults = |n: usize| {
-        let list = vec!["Crash(process: \"p\", at: 5)"; n].join(", ");
+        let list: Vec<String> = (1..=n)
+            .map(|nth| format!("FailAlloc(provider: \"m\", call: WSPStartup, nth: {nth})"))
+            .collect();
         format!(
-            "Scenario(name: \"a\", about: \"b\", providers: [], processes: [Process(name: \"p\", \
-             threads: [Thread(name: \"t\", steps: [Sleep(1)])])], faults: [{list}])"
+            "Scenario(name: \"a\", about: \"b\", providers: [Provider(name: \"m\", kind: \
+             Transport)], processes: [Process(name: \"p\", threads: [Thread(name: \"t\", \
+             steps: [Sleep(1)])])], faults: [{}])",
+            list.join(", ")
         )
     };
     assert!(scenario::load_str("faults.ron", &faults(scenario::MAX_FAULTS)).is_ok());
@@ -326,7 +332,7 @@ fn limits_are_refused_with_a_clear_message() {
     let messages = err.map(|e| e.messages()).unwrap_or_default();
     assert_eq!(
         messages,
-        ["faults.ron:1:138: too many faults: 1001, the limit is 1000"],
+        ["faults.ron:1:174: too many faults: 1001, the limit is 1000"],
         "{messages:?}"
     );
 }

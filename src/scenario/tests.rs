@@ -111,7 +111,7 @@ fn all_faults() -> Vec<Fault> {
             at: 40,
         },
         Fault::Exit {
-            process: "app".to_string(),
+            process: "helper".to_string(),
             at: 41,
         },
         Fault::FailAlloc {
@@ -195,13 +195,23 @@ fn scenario() -> Scenario {
                 enabled: false,
             },
         ],
-        processes: vec![Process {
-            name: "app".to_string(),
-            threads: vec![Thread {
-                name: "main".to_string(),
-                steps: all_steps(),
-            }],
-        }],
+        processes: vec![
+            Process {
+                name: "app".to_string(),
+                threads: vec![Thread {
+                    name: "main".to_string(),
+                    steps: all_steps(),
+                }],
+            },
+            // A process ends once: the Exit fault ends another.
+            Process {
+                name: "helper".to_string(),
+                threads: vec![Thread {
+                    name: "main".to_string(),
+                    steps: vec![Step::Sleep(50)],
+                }],
+            },
+        ],
         faults: all_faults(),
         expect: Expect {
             violations: vec!["wsp.cleanup.refcount".to_string()],

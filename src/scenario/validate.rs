@@ -558,6 +558,8 @@ fn faults(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
     let process_names = || sc.processes.iter().map(|p| p.name.as_str());
     let mut allocs: std::collections::BTreeMap<(&str, SpiCall, u32), usize> =
         std::collections::BTreeMap::new();
+    // The first fault that ends each process, looked up as allocations are.
+    let mut ends: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     for (i, fault) in sc.faults.iter().enumerate() {
         if c.full() {
             return;
@@ -574,6 +576,19 @@ fn faults(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
                         ),
                         "unknown process",
                         Some(suggest(process, "processes", process_names())),
+                    );
+                }
+                let first = *ends.entry(process.as_str()).or_insert(i);
+                if first != i {
+                    let line = c.line_of(&[Field("faults"), At(first)]);
+                    c.at(
+                        &[Field("faults"), At(i)],
+                        format!(
+                            "fault #{i} ends process `{process}`, as fault #{first} (line \
+                             {line}) does: a process ends once, so one of them could never fire"
+                        ),
+                        "ends it again",
+                        Some("keep the one at the time you want the process to end".to_string()),
                     );
                 }
             }

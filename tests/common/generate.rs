@@ -435,8 +435,12 @@ impl Shape {
                 }
             })
             .collect();
-        // The same allocation failed twice, or the network failed twice, is refused
-        // (the second could never fire).
+        // The same allocation failed twice, the network failed twice, or a process ended
+        // twice, is refused (one of them could never fire).
+        let ended = |f: &Fault| match f {
+            Fault::Crash { process, .. } | Fault::Exit { process, .. } => Some(process.clone()),
+            _ => None,
+        };
         let mut faults = faults;
         let mut kept = 0;
         for i in 0..faults.len() {
@@ -445,7 +449,9 @@ impl Shape {
                 Fault::NetDown { .. } => faults[..kept]
                     .iter()
                     .any(|f| matches!(f, Fault::NetDown { .. })),
-                _ => false,
+                Fault::Crash { .. } | Fault::Exit { .. } => faults[..kept]
+                    .iter()
+                    .any(|f| ended(f).is_some() && ended(f) == ended(&faults[i])),
             };
             if !repeat {
                 faults.swap(kept, i);
