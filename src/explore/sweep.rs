@@ -456,8 +456,8 @@ pub fn exhaustive(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swep
 
 /// Joins the shards' unit logs, in unit order, under the cap. A unit its shard stopped
 /// short must reach at least as far as the cut falls in it: one that stops earlier would
-/// leave a gap the search in one process would not have.
-/// A unit stopped too early is returned with why.
+/// leave a gap the search in one process would not have: the error names that unit,
+/// and why.
 pub fn join_units(logs: &[UnitLog], cap: u64) -> Result<(Tally, bool), (u64, String)> {
     let mut combiner = Combiner::new(cap);
     for log in logs {

@@ -569,7 +569,6 @@ fn example(variant: &str) -> Option<String> {
     }
 }
 
-/// `offset` moved past blanks and comments.
 /// A space RON does not read as one: Unicode's other spaces and the zero-width ones,
 /// which an editor or a web page may put where a plain space was meant.
 fn is_odd_space(ch: char) -> bool {
@@ -612,6 +611,7 @@ fn odd_space_near(text: &str, start: usize, end: usize) -> Option<(usize, char)>
         .map(|(at, ch)| (from + at, ch))
 }
 
+/// `offset` moved past blanks and comments.
 fn skip_blank(text: &str, mut offset: usize) -> usize {
     loop {
         let Some(rest) = text.get(offset..) else {
