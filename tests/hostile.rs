@@ -73,6 +73,22 @@ fn files_of_the_kernels_are_refused_before_they_are_read() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
+/// Whether the tests run as root on a machine that has every one of `tools` (each
+/// answering `--help`): what a test needs to act as another user.
+#[cfg(target_os = "linux")]
+fn root_with(tools: &[&str]) -> bool {
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| text(&out.stdout).trim() == "0");
+    root && tools.iter().all(|tool| {
+        std::process::Command::new(tool)
+            .arg("--help")
+            .output()
+            .is_ok_and(|out| out.status.success())
+    })
+}
+
 /// Where no thread can be started (here: a user allowed one process, as a container
 /// may be), `explore` runs its sweep on its own thread and prints the report
 /// it prints anywhere, whatever `--jobs` asks. Needs root (to become another user) and
@@ -80,17 +96,7 @@ fn files_of_the_kernels_are_refused_before_they_are_read() {
 #[cfg(target_os = "linux")]
 #[test]
 fn explore_sweeps_on_its_own_thread_where_none_can_be_started() {
-    let root = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| text(&out.stdout).trim() == "0");
-    let found = |tool: &str| {
-        std::process::Command::new(tool)
-            .arg("--help")
-            .output()
-            .is_ok_and(|out| out.status.success())
-    };
-    if !root || !found("setpriv") || !found("bash") {
+    if !root_with(&["setpriv", "bash"]) {
         eprintln!("skipped: needs root, setpriv and bash to run as a user with a process limit");
         return;
     }
@@ -675,15 +681,7 @@ fn only_ron_files_are_read_as_model_files() {
 #[test]
 fn output_keeps_the_owner_of_the_file_it_replaces() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let root = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| text(&out.stdout).trim() == "0");
-    let setpriv = std::process::Command::new("setpriv")
-        .arg("--help")
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if !root || !setpriv {
+    if !root_with(&["setpriv"]) {
         eprintln!("skipped: needs root and setpriv to write as another user");
         return;
     }
