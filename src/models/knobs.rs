@@ -541,6 +541,17 @@ pub static ALSO: &[Also] = &[
             "where an NSPCleanup with another provider's id counts down a start-up a client still needs",
         ),
     },
+    // A host that keeps a session whose NSPv2Startup failed ends it later: by a rundown
+    // when the client exits without its clean-up.
+    Also {
+        knob: "nspv2.host.failed_session",
+        value: "Keep",
+        kinds: &[Namespace],
+        contract: C::Nspv2SessionEndsOnce,
+        when: Some(
+            "where the client exits without its clean-up: the host runs down the session no NSPv2Startup opened",
+        ),
+    },
     // A stub NSPCleanup leaves the cache thread running.
     Also {
         knob: "nsp.cleanup",
