@@ -106,6 +106,7 @@ pub fn advertise(cx: &Cx, provider: ProviderIx) {
             queue: VecDeque::new(),
             in_flight: None,
             sessions: BTreeMap::new(),
+            opened: BTreeMap::new(),
             ending: BTreeSet::new(),
             ending_run: None,
             stoppers: Vec::new(),
@@ -201,6 +202,27 @@ async fn end_sessions(cx: &Cx, mine: Vec<(ProviderIx, SessionArg)>) {
             wait_reply(cx, provider, id).await;
         }
     }
+}
+
+/// The sessions of this client thread's lookup that opened after its process's final
+/// WSACleanup began (`generation` is the lookup's): no clean-up owns them, so the
+/// lookup ends them itself with NSPv2Cleanup, as it cleans up a version-1 provider it
+/// started then (model choice "API calls racing the final WSACleanup").
+pub async fn end_late_sessions(cx: &Cx, providers: &[ProviderIx], generation: u32) {
+    let me = cx.sim.current();
+    let late: Vec<(ProviderIx, SessionArg)> = {
+        let world = cx.world.borrow();
+        providers
+            .iter()
+            .filter_map(|provider| {
+                let advert = world.nshost.adverts.get(provider)?;
+                let arg = *advert.sessions.get(&cx.pid)?;
+                let (opened_in, opener) = *advert.opened.get(&cx.pid)?;
+                (opened_in != generation && opener == Some(me)).then_some((*provider, arg))
+            })
+            .collect()
+    };
+    end_sessions(cx, late).await;
 }
 
 /// WSAUnadvertiseProvider (or the host's final WSACleanup): the sessions left are run
@@ -395,7 +417,7 @@ fn stop(cx: &Cx, provider: ProviderIx) {
 async fn handle(cx: &Cx, provider: ProviderIx, request: &Request) -> Option<Reply> {
     let client = request.client;
     match &request.ask {
-        Ask::Begin { namespace, name } => begin(cx, provider, client, *namespace, *name).await,
+        Ask::Begin { namespace, name } => begin(cx, provider, request, *namespace, *name).await,
         Ask::Next | Ask::End => {
             let alive = cx.world.borrow().procs[client as usize].alive;
             let Some(arg) = session(cx, provider, client).filter(|_| alive) else {
@@ -440,6 +462,7 @@ fn close(cx: &Cx, provider: ProviderIx, client: Pid, arg: SessionArg) {
     };
     if advert.sessions.get(&client) == Some(&arg) {
         advert.sessions.remove(&client);
+        advert.opened.remove(&client);
         advert.ending.remove(&client);
     }
 }
@@ -472,10 +495,11 @@ pub fn refuses_routines(cx: &Cx, provider: ProviderIx) -> Option<u32> {
 async fn begin(
     cx: &Cx,
     provider: ProviderIx,
-    client: Pid,
+    request: &Request,
     namespace: u32,
     name: Name,
 ) -> Option<Reply> {
+    let client = request.client;
     let alive = cx.world.borrow().procs[client as usize].alive;
     if !alive || !serving(cx, provider) {
         return Some(NOT_FOUND);
@@ -492,7 +516,7 @@ async fn begin(
     }
     let arg = match session(cx, provider, client) {
         Some(arg) => arg,
-        None => match open_session(cx, provider, client).await? {
+        None => match open_session(cx, provider, client, request.waiter).await? {
             Some(arg) => arg,
             None => return Some(NOT_FOUND),
         },
@@ -509,7 +533,12 @@ async fn begin(
 
 /// NSPv2Startup for a client's first lookup: `Some(None)` when no session opened,
 /// `None` when a NULL routine ended the host.
-async fn open_session(cx: &Cx, provider: ProviderIx, client: Pid) -> Option<Option<SessionArg>> {
+async fn open_session(
+    cx: &Cx,
+    provider: ProviderIx,
+    client: Pid,
+    opener: Option<sim::TaskId>,
+) -> Option<Option<SessionArg>> {
     let Some(started) = nspv2::startup(cx, provider, Client::Ws2, client).await else {
         end_process(cx, ProcessEnd::Crash);
         return None;
@@ -532,8 +561,10 @@ async fn open_session(cx: &Cx, provider: ProviderIx, client: Pid) -> Option<Opti
         return Some(None);
     }
     let mut world = cx.world.borrow_mut();
+    let generation = world.procs[client as usize].ws2.generation;
     if let Some(advert) = world.nshost.adverts.get_mut(&provider) {
         advert.sessions.insert(client, started.arg);
+        advert.opened.insert(client, (generation, opener));
     }
     Some(started.opened().then_some(started.arg))
 }

@@ -565,3 +565,70 @@ fn a_call_passes_the_handle_the_application_holds() {
         ]
     );
 }
+
+/// A lookup that loses the race with its process's final WSACleanup and opens an NSPv2
+/// session meanwhile ends that session itself with NSPv2Cleanup before it fails with
+/// WSANOTINITIALISED, as it cleans up a version-1 provider it started then: no clean-up
+/// owns a session opened after it began. The ws2_32 model that keeps what a late call
+/// started leaves it open until the process ends and the host runs it down.
+#[test]
+fn a_session_opened_after_the_final_cleanup_began_is_ended_by_its_lookup() {
+    use ws2sim::event::{Call, EventKind};
+    let text = r#"Scenario(
+        name: "late-session", about: "A lookup racing its process's final WSACleanup.",
+        providers: [Provider(name: "mailv2", kind: Namespace)],
+        catalog: [Namespace(provider: "mailv2", namespace: 37, version: V2)],
+        processes: [
+            Process(name: "host", threads: [Thread(name: "main", steps: [
+                Startup, Advertise(provider: "mailv2"), Sleep(20), Cleanup,
+            ])]),
+            Process(name: "app", threads: [
+                Thread(name: "a", steps: [Sleep(1), Startup, Lookup(namespace: 37, name: "x"), Sleep(5)]),
+                Thread(name: "b", steps: [Sleep(1), Startup, Cleanup, Cleanup, Sleep(10)]),
+            ]),
+        ],
+    )"#;
+    let scenario = scenario::load_str("late-session.ron", text).expect("valid");
+    // Where the app's session ends, and where its lookup returned.
+    let ends = |outcome: &ws2sim::run::Run| {
+        let (mut cleanup, mut rundown, mut lookup_failed) = (None, None, None);
+        for (index, event) in outcome.events.iter().enumerate() {
+            match event.kind {
+                EventKind::Call {
+                    call: Call::NSPv2Cleanup { session_of: 1, .. },
+                    ..
+                } => cleanup = Some(index),
+                EventKind::Call {
+                    call: Call::NSPv2ClientSessionRundown { session_of: 1, .. },
+                    ..
+                } => rundown = Some(index),
+                EventKind::Return {
+                    error: Some(10093), ..
+                } if event.process == 1 && event.thread == Some(0) => lookup_failed = Some(index),
+                _ => {}
+            }
+        }
+        (cleanup, rundown, lookup_failed)
+    };
+    let conforming = run_seed(&scenario, 1);
+    let (cleanup, rundown, failed) = ends(&conforming);
+    assert!(failed.is_some(), "seed 1 makes the lookup lose the race");
+    assert!(
+        cleanup.is_some() && cleanup < failed,
+        "{cleanup:?} {failed:?}"
+    );
+    assert_eq!(rundown, None);
+    assert!(conforming.verdict.violations.is_empty());
+    let keeping = run(
+        &scenario,
+        &RunOptions {
+            seed: Some(1),
+            models: vec![("ws2_32".to_string(), "keeps_late_startups".to_string())],
+            ..RunOptions::default()
+        },
+    )
+    .expect("valid options");
+    let (cleanup, rundown, _) = ends(&keeping);
+    assert_eq!(cleanup, None);
+    assert!(rundown.is_some(), "run down when the process ends");
+}

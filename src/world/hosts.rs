@@ -35,6 +35,11 @@ pub struct Advert {
     /// until the RPC thread runs its end, so the requests queued before that end are
     /// served on it, in the order they came.
     pub sessions: BTreeMap<Pid, SessionArg>,
+    /// For each session in `sessions`: the client's ws2_32 generation when it opened,
+    /// and the client thread whose lookup opened it. A session opened after the client's
+    /// final WSACleanup began (a later generation than the lookup's) is no clean-up's:
+    /// the lookup that opened it ends it itself (`ws2::namespace::lookup`).
+    pub opened: BTreeMap<Pid, (u32, Option<TaskId>)>,
     /// The clients whose session's end (NSPv2Cleanup or NSPv2ClientSessionRundown) is
     /// queued: nothing queues another end for it.
     pub ending: BTreeSet<Pid>,

@@ -60,11 +60,15 @@ pub async fn lookup(cx: &Cx, namespace: u32, name: Name) {
             served.push(Served::V1(provider));
         }
     }
-    for provider in v2 {
+    for &provider in &v2 {
         let ask = Ask::Begin { namespace, name };
         if nshost::ask(cx, provider, ask).await.0 == NO_ERROR {
             served.push(Served::V2(provider));
         }
+    }
+    // A session this lookup opened after the final WSACleanup began is no clean-up's.
+    if !current(cx, generation) && !super::keeps_late_startups(cx) {
+        nshost::end_late_sessions(cx, &v2, generation).await;
     }
     // A final WSACleanup that began meanwhile: the call lost the race (model choice
     // "API calls racing the final WSACleanup"), whether it started a provider or not.
