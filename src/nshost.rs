@@ -25,7 +25,7 @@ use crate::models::behaviour::{
 use crate::providers::namespace::simple_call;
 use crate::providers::nspv2::{self, SessionEnd};
 use crate::scenario::{Name, Os};
-use crate::world::hosts::{Advert, Request};
+use crate::world::hosts::{Advert, HostedSession, Request};
 pub use crate::world::hosts::{Ask, NsHost};
 use crate::world::{Cx, ThreadName, WaitFor};
 use crate::wsa::*;
@@ -82,7 +82,7 @@ pub fn owned_by_final_cleanup(cx: &Cx) -> Owned {
         .collect();
     let sessions = adverts
         .filter(|(_, advert)| !advert.ending.contains(&cx.pid))
-        .filter_map(|(provider, advert)| advert.sessions.get(&cx.pid).map(|a| (*provider, *a)))
+        .filter_map(|(provider, advert)| advert.sessions.get(&cx.pid).map(|s| (*provider, s.arg)))
         .collect();
     Owned {
         adverts: hosted,
@@ -106,7 +106,6 @@ pub fn advertise(cx: &Cx, provider: ProviderIx) {
             queue: VecDeque::new(),
             in_flight: None,
             sessions: BTreeMap::new(),
-            opened: BTreeMap::new(),
             ending: BTreeSet::new(),
             ending_run: None,
             stoppers: Vec::new(),
@@ -185,8 +184,8 @@ async fn end_sessions(cx: &Cx, mine: Vec<(ProviderIx, SessionArg)>) {
             let id = host.next_request;
             let advert = host.adverts.get_mut(&provider);
             let open = advert.is_some_and(|advert| {
-                let open =
-                    advert.sessions.get(&cx.pid) == Some(&arg) && !advert.ending.contains(&cx.pid);
+                let open = advert.sessions.get(&cx.pid).map(|s| s.arg) == Some(arg)
+                    && !advert.ending.contains(&cx.pid);
                 if open && !keep {
                     advert.ending.insert(cx.pid);
                 }
@@ -216,9 +215,9 @@ pub async fn end_late_sessions(cx: &Cx, providers: &[ProviderIx], generation: u3
             .iter()
             .filter_map(|provider| {
                 let advert = world.nshost.adverts.get(provider)?;
-                let arg = *advert.sessions.get(&cx.pid)?;
-                let (opened_in, opener) = *advert.opened.get(&cx.pid)?;
-                (opened_in != generation && opener == Some(me)).then_some((*provider, arg))
+                let session = advert.sessions.get(&cx.pid)?;
+                (session.generation != generation && session.opener == Some(me))
+                    .then_some((*provider, session.arg))
             })
             .collect()
     };
@@ -241,7 +240,7 @@ pub async fn withdraw(cx: &Cx, provider: ProviderIx) {
             .sessions
             .iter()
             .filter(|(client, _)| !advert.ending.contains(client))
-            .map(|(client, arg)| (*client, *arg))
+            .map(|(client, session)| (*client, session.arg))
             .collect();
         advert.ending.extend(open.iter().map(|(client, _)| *client));
         for (client, arg) in open {
@@ -342,7 +341,7 @@ pub fn process_ended(cx: &Cx) {
         let adverts = world.nshost.adverts.iter_mut();
         adverts
             .filter_map(|(provider, advert)| {
-                let arg = *advert.sessions.get(&cx.pid)?;
+                let arg = advert.sessions.get(&cx.pid)?.arg;
                 advert
                     .ending
                     .insert(cx.pid)
@@ -460,9 +459,8 @@ fn close(cx: &Cx, provider: ProviderIx, client: Pid, arg: SessionArg) {
     let Some(advert) = world.nshost.adverts.get_mut(&provider) else {
         return;
     };
-    if advert.sessions.get(&client) == Some(&arg) {
+    if advert.sessions.get(&client).map(|s| s.arg) == Some(arg) {
         advert.sessions.remove(&client);
-        advert.opened.remove(&client);
         advert.ending.remove(&client);
     }
 }
@@ -470,7 +468,7 @@ fn close(cx: &Cx, provider: ProviderIx, client: Pid, arg: SessionArg) {
 fn session(cx: &Cx, provider: ProviderIx, client: Pid) -> Option<SessionArg> {
     let world = cx.world.borrow();
     let advert = world.nshost.adverts.get(&provider)?;
-    advert.sessions.get(&client).copied()
+    advert.sessions.get(&client).map(|s| s.arg)
 }
 
 /// NSPv2 serves only NS_EMAIL on Vista and Server 2008: seeds 000 and 001 say it of the
@@ -563,8 +561,12 @@ async fn open_session(
     let mut world = cx.world.borrow_mut();
     let generation = world.procs[client as usize].ws2.generation;
     if let Some(advert) = world.nshost.adverts.get_mut(&provider) {
-        advert.sessions.insert(client, started.arg);
-        advert.opened.insert(client, (generation, opener));
+        let session = HostedSession {
+            arg: started.arg,
+            generation,
+            opener,
+        };
+        advert.sessions.insert(client, session);
     }
     Some(started.opened().then_some(started.arg))
 }

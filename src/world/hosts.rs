@@ -34,12 +34,7 @@ pub struct Advert {
     /// The host's session table: client process → session argument. A session stays
     /// until the RPC thread runs its end, so the requests queued before that end are
     /// served on it, in the order they came.
-    pub sessions: BTreeMap<Pid, SessionArg>,
-    /// For each session in `sessions`: the client's ws2_32 generation when it opened,
-    /// and the client thread whose lookup opened it. A session opened after the client's
-    /// final WSACleanup began (a later generation than the lookup's) is no clean-up's:
-    /// the lookup that opened it ends it itself (`ws2::namespace::lookup`).
-    pub opened: BTreeMap<Pid, (u32, Option<TaskId>)>,
+    pub sessions: BTreeMap<Pid, HostedSession>,
     /// The clients whose session's end (NSPv2Cleanup or NSPv2ClientSessionRundown) is
     /// queued: nothing queues another end for it.
     pub ending: BTreeSet<Pid>,
@@ -52,6 +47,18 @@ pub struct Advert {
     /// (WSAUnadvertiseProvider, or a final WSACleanup), and any final WSACleanup that
     /// took the advertisement too and so returns only once it has ended.
     pub stoppers: Vec<TaskId>,
+}
+
+/// A client's session in its host's table.
+#[derive(Clone, Copy)]
+pub struct HostedSession {
+    pub arg: SessionArg,
+    /// The client's ws2_32 generation when the session opened, and the client thread
+    /// whose lookup opened it. A session opened after the client's final WSACleanup
+    /// began (a later generation than the lookup's) is no clean-up's: the lookup that
+    /// opened it ends it itself (`nshost::end_late_sessions`).
+    pub generation: u32,
+    pub opener: Option<TaskId>,
 }
 
 pub struct Request {
