@@ -485,11 +485,11 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::Ws2Balanced,
-        rule: "ws2_32 and the Winsock switch as SPI clients (the switch lives in the base TCP provider, so a TCP provider's model can break this through its switch): when a process's final WSACleanup returns, every transport provider it started got as many WSPCleanup calls as WSPStartup calls, and every version-1 namespace provider as many NSPCleanup calls as NSPStartup calls, unless the process ended without cleanup; a start-up an API call made after another thread's final WSACleanup began is cleaned up by that call before it returns (model choice: nobody else would); and when a TCP provider's final WSPCleanup returns, the switch inside it has made one WSPCleanup per WSPStartupEx on each SAN provider.",
-        seeds: &[NspCleanup, WspCleanup, SanWspCleanup],
-        source: "003: \"For each WSPStartup call, a corresponding LPWSPCleanup call will also be issued.\" 002: \"for each NSPStartup call, a corresponding NSPCleanup call must also be issued.\" 004: \"For each WSPStartupEx call, the switch must issue a corresponding WSPCleanup call.\"",
+        rule: "ws2_32 and the Winsock switch as SPI clients (the switch lives in the base TCP provider, so a TCP provider's model can break this through its switch): when a process's final WSACleanup returns, every transport provider it started got as many WSPCleanup calls as WSPStartup calls, and every version-1 namespace provider as many NSPCleanup calls as NSPStartup calls, unless the process ended without cleanup; a start-up an API call made after another thread's final WSACleanup began (an NSPv2 session its host opened for a lookup then included) is cleaned up by that call before it returns (model choice: nobody else would); and when a TCP provider's final WSPCleanup returns, the switch inside it has made one WSPCleanup per WSPStartupEx on each SAN provider.",
+        seeds: &[NspCleanup, WspCleanup, SanWspCleanup, NspV2Cleanup],
+        source: "003: \"For each WSPStartup call, a corresponding LPWSPCleanup call will also be issued.\" 002: \"for each NSPStartup call, a corresponding NSPCleanup call must also be issued.\" 004: \"For each WSPStartupEx call, the switch must issue a corresponding WSPCleanup call.\" 000: \"for each NSPv2Startup call, a corresponding NSPv2Cleanup call must also be issued.\"",
         model_choice: Some(
-            "An API call that began before another thread's final WSACleanup and starts a provider after it began cleans that start-up up again itself, and fails with WSANOTINITIALISED.",
+            "An API call that began before another thread's final WSACleanup and starts a provider after it began cleans that start-up up again itself, and fails with WSANOTINITIALISED; a lookup whose NSPv2 session the host opened after that clean-up began ends it with NSPv2Cleanup (the clean-up took only the sessions open as it began).",
         ),
         errata: &[],
     },

@@ -212,16 +212,19 @@ pub enum Call {
         provider: ProviderIx,
     },
     /// NSPv2 calls run in the host process; `session_of` is the client process whose
-    /// session the call is about.
+    /// session the call is about, and `requester` the thread there whose request the
+    /// host serves (its lookup, or its final WSACleanup; `None` for a direct call).
     NSPv2Startup {
         provider: ProviderIx,
         client: Client,
         session_of: Pid,
+        requester: Option<Tid>,
     },
     NSPv2Cleanup {
         provider: ProviderIx,
         client: Client,
         session_of: Pid,
+        requester: Option<Tid>,
         arg: SessionArg,
     },
     NSPv2ClientSessionRundown {

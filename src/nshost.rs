@@ -122,7 +122,7 @@ pub async fn ask(cx: &Cx, provider: ProviderIx, ask: Ask) -> Reply {
         let serves = host.adverts.get(&provider).is_some_and(|a| !a.withdrawn);
         let id = host.next_request;
         if serves {
-            host.push(provider, cx.pid, Some(me), ask);
+            host.push(provider, cx.pid, Some((cx.tid, me)), ask);
         }
         host.rpc(provider).filter(|_| serves).map(|rpc| (id, rpc))
     };
@@ -192,7 +192,7 @@ async fn end_sessions(cx: &Cx, mine: Vec<(ProviderIx, SessionArg)>) {
                 open
             });
             if open {
-                host.push(provider, cx.pid, Some(me), Ask::Cleanup(arg));
+                host.push(provider, cx.pid, Some((cx.tid, me)), Ask::Cleanup(arg));
             }
             host.rpc(provider).filter(|_| open).map(|rpc| (id, rpc))
         };
@@ -442,11 +442,18 @@ async fn handle(cx: &Cx, provider: ProviderIx, request: &Request) -> Option<Repl
             if !keep {
                 close(cx, provider, client, *arg);
             }
-            end(cx, provider, SessionEnd::Cleanup, client, *arg).await
+            end(
+                cx,
+                provider,
+                SessionEnd::Cleanup,
+                (client, request.thread),
+                *arg,
+            )
+            .await
         }
         Ask::Rundown(arg) => {
             close(cx, provider, client, *arg);
-            end(cx, provider, SessionEnd::Rundown, client, *arg).await
+            end(cx, provider, SessionEnd::Rundown, (client, None), *arg).await
         }
         Ask::Stop => Some((NO_ERROR, None)),
     }
@@ -514,7 +521,7 @@ async fn begin(
     }
     let arg = match session(cx, provider, client) {
         Some(arg) => arg,
-        None => match open_session(cx, provider, client, request.waiter).await? {
+        None => match open_session(cx, provider, request).await? {
             Some(arg) => arg,
             None => return Some(NOT_FOUND),
         },
@@ -534,10 +541,11 @@ async fn begin(
 async fn open_session(
     cx: &Cx,
     provider: ProviderIx,
-    client: Pid,
-    opener: Option<sim::TaskId>,
+    request: &Request,
 ) -> Option<Option<SessionArg>> {
-    let Some(started) = nspv2::startup(cx, provider, Client::Ws2, client).await else {
+    let (client, opener) = (request.client, request.waiter);
+    let asker = (client, request.thread);
+    let Some(started) = nspv2::startup(cx, provider, Client::Ws2, asker).await else {
         end_process(cx, ProcessEnd::Crash);
         return None;
     };
@@ -554,7 +562,14 @@ async fn open_session(
         // then, this one not yet among them), while the session was opening: run it
         // down at once, so that it ends once like every other (seed 000).
         if started.opened() {
-            end(cx, provider, SessionEnd::Rundown, client, started.arg).await?;
+            end(
+                cx,
+                provider,
+                SessionEnd::Rundown,
+                (client, None),
+                started.arg,
+            )
+            .await?;
         }
         return Some(None);
     }
@@ -575,7 +590,7 @@ async fn end(
     cx: &Cx,
     provider: ProviderIx,
     how: SessionEnd,
-    client: Pid,
+    (client, requester): (Pid, Option<Tid>),
     arg: SessionArg,
 ) -> Option<Reply> {
     let passed = match cx.behaviour(provider).nspv2.host.session_arg {
@@ -589,7 +604,8 @@ async fn end(
     // While the routine runs, a host that ends names this session as cut short
     // ([`process_ended`]); the host's end drops this future, and the advertisement with it.
     set_ending_run(cx, provider, Some((client, Some(routine))));
-    let Some(ret) = nspv2::end_session(cx, provider, how, (Client::Ws2, client), passed).await
+    let Some(ret) =
+        nspv2::end_session(cx, provider, how, (Client::Ws2, client, requester), passed).await
     else {
         // A NULL entry: the session dies with the host, no routine having run.
         set_ending_run(cx, provider, Some((client, None)));

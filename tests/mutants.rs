@@ -641,3 +641,114 @@ fn a_namespace_copy_loaded_again_counts_its_own_starts() {
         ["nspv2.optional_stub", "nspv2.session.startup_first"]
     );
 }
+
+/// A ws2_32 mutant is flagged only under the contracts it claims (`breaks` and
+/// `also_breaks`), beside what the conforming model's run of the same seed reports.
+#[test]
+fn ws2_32_mutants_are_flagged_only_under_what_they_claim() {
+    for (name, scenario) in common::shipped() {
+        for seed in 0..4 {
+            let plain = violated(&scenario, seed, None);
+            for model in WS2_MODELS.iter().filter(|m| m.breaks.is_some()) {
+                let claimed: Vec<&str> = model
+                    .breaks
+                    .iter()
+                    .chain(model.also_breaks)
+                    .map(|c| c.as_str())
+                    .collect();
+                let found = violated(&scenario, seed, Some((WS2_32, model.name)));
+                let others: Vec<_> = found
+                    .iter()
+                    .filter(|c| !claimed.contains(c) && !plain.contains(c))
+                    .collect();
+                assert!(
+                    others.is_empty(),
+                    "{name} seed {seed} {}: {found:?}",
+                    model.name
+                );
+            }
+        }
+    }
+}
+
+/// `cleans_up_first_provider_only` unloads a layered provider it did not clean up,
+/// whose worker thread, if it runs again, runs in the unloaded image: the second
+/// contract it claims, shown where a WSASocket on the chain races the final WSACleanup.
+#[test]
+fn a_provider_unloaded_without_its_cleanup_runs_its_worker_in_the_unloaded_image() {
+    let text = r#"Scenario(
+        name: "m3", about: "A WSASocket on an LSP chain races another thread's final WSACleanup.",
+        latency: (0, 0),
+        providers: [Provider(name: "msafd", kind: Transport), Provider(name: "lsp1", kind: Transport)],
+        catalog: [
+            Transport(id: 1001, provider: "msafd", protocol: Tcp),
+            Transport(id: 1010, provider: "lsp1", protocol: Tcp, chain: Layered([1010, 1001])),
+        ],
+        processes: [Process(name: "p0", threads: [
+            Thread(name: "t0", steps: [Startup, Socket(name: "a", entry: 1001), Cleanup, Sleep(1)]),
+            Thread(name: "t1", steps: [Socket(name: "b", entry: 1010)]),
+        ])],
+    )"#;
+    let scenario = ws2sim::scenario::load_str("m3.ron", text).expect("valid");
+    // The schedule a sweep found: lsp1's worker has not run yet when ws2_32 unloads it.
+    let token = "s1aaaaaaibaaaqeaibaeaqaaab";
+    let options = |models: &[(&str, &str)]| RunOptions {
+        schedule: Some(sim::Schedule::from_token(token).expect("a token")),
+        models: models
+            .iter()
+            .map(|(p, m)| (p.to_string(), m.to_string()))
+            .collect(),
+        ..RunOptions::default()
+    };
+    let conforming = run(&scenario, &options(&[])).expect("runs");
+    assert!(conforming.verdict.violations.is_empty());
+    let mutant = [(WS2_32, "cleans_up_first_provider_only")];
+    let outcome = run(&scenario, &options(&mutant)).expect("runs");
+    assert_eq!(
+        outcome.verdict.violated(),
+        ["loader.no_code_after_unload", "ws2.balanced"]
+    );
+}
+
+/// The switch's start-ups on a SAN provider belong to the copy of the TCP provider that
+/// made them: once that copy is unloaded, a copy loaded later owes them nothing, and
+/// its own final WSPCleanup is not blamed for them (model choice "A DLL unloaded
+/// before its clean-up"). Here a mutant's early actual clean-up lets the switch of the
+/// first copy start the SAN provider after it; only that mutant's rule is reported.
+#[test]
+fn a_switch_start_up_of_an_unloaded_copy_is_not_the_next_copys() {
+    let text = r#"Scenario(
+        name: "m1", about: "A SAN socket through an LSP races the final WSACleanup; msafd is loaded again.",
+        latency: (0, 0),
+        providers: [
+            Provider(name: "msafd", kind: Transport), Provider(name: "lsp1", kind: Transport),
+            Provider(name: "sandrv", kind: San),
+        ],
+        catalog: [
+            Transport(id: 1001, provider: "msafd", protocol: Tcp),
+            Transport(id: 1010, provider: "lsp1", protocol: Tcp, chain: Layered([1010, 1001])),
+        ],
+        processes: [Process(name: "p0", threads: [
+            Thread(name: "t0", steps: [
+                Startup, Socket(name: "a", entry: 1001), Socket(name: "b", entry: 1010), Cleanup,
+                Sleep(1), Startup, Socket(name: "c", entry: 1010), Cleanup,
+            ]),
+            Thread(name: "t1", steps: [Socket(name: "d", entry: 1010, via: San("sandrv"))]),
+        ])],
+    )"#;
+    let scenario = ws2sim::scenario::load_str("m1.ron", text).expect("valid");
+    let token = "s1aaaqaaabaiaqaaiaaiaacaiaaaaaaaabaaaacaacaabac";
+    let options = RunOptions {
+        schedule: Some(sim::Schedule::from_token(token).expect("a token")),
+        models: vec![("msafd".to_string(), "cleanup_on_first_call".to_string())],
+        ..RunOptions::default()
+    };
+    let outcome = run(&scenario, &options).expect("runs");
+    let trace = ws2sim::render::text::render(&scenario, &outcome, "m1.ron");
+    assert!(trace.contains("sandrv!WSPStartupEx"), "{trace}");
+    assert_eq!(
+        outcome.verdict.violated(),
+        ["wsp.cleanup.refcount"],
+        "{trace}"
+    );
+}

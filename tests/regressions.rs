@@ -628,7 +628,18 @@ fn a_session_opened_after_the_final_cleanup_began_is_ended_by_its_lookup() {
         },
     )
     .expect("valid options");
-    let (cleanup, rundown, _) = ends(&keeping);
+    let (cleanup, rundown, failed) = ends(&keeping);
     assert_eq!(cleanup, None);
     assert!(rundown.is_some(), "run down when the process ends");
+    // ws2.balanced names the lookup that left it open, where it returned.
+    let flagged: Vec<(&str, usize)> = keeping
+        .verdict
+        .violations
+        .iter()
+        .map(|v| (v.contract, v.event))
+        .collect();
+    assert_eq!(
+        flagged,
+        [("ws2.balanced", failed.expect("it lost the race"))]
+    );
 }

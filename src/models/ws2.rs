@@ -14,6 +14,9 @@ pub const WS2_32: &str = "ws2_32";
 pub struct Ws2Model {
     pub name: &'static str,
     pub breaks: Option<ContractId>,
+    /// Contracts it breaks besides, in the runs `about` names.
+    #[serde(skip)]
+    pub also_breaks: &'static [ContractId],
     pub about: &'static str,
     #[serde(skip)]
     pub defect: Option<Ws2Defect>,
@@ -39,30 +42,35 @@ pub static WS2_MODELS: &[Ws2Model] = &[
     Ws2Model {
         name: "conforming",
         breaks: None,
+        also_breaks: &[],
         about: "Calls WSPCleanup once per WSPStartup on every provider it started, in catalog order, then FreeLibrary.",
         defect: None,
     },
     Ws2Model {
         name: "cleans_up_first_provider_only",
         breaks: Some(ContractId::Ws2Balanced),
-        about: "At the final WSACleanup, calls WSPCleanup on the first provider it started and only unloads the others.",
+        also_breaks: &[ContractId::LoaderNoCodeAfterUnload],
+        about: "At the final WSACleanup, calls WSPCleanup on the first provider it started and only unloads the others; the worker thread of one it unloaded so, if it runs again, runs in the unloaded image.",
         defect: Some(Ws2Defect::CleansUpFirstProviderOnly),
     },
     Ws2Model {
         name: "skips_nsp_cleanup",
         breaks: Some(ContractId::Ws2Balanced),
+        also_breaks: &[],
         about: "At the final WSACleanup, unloads the namespace providers it started with NSPStartup without calling their NSPCleanup.",
         defect: Some(Ws2Defect::SkipsNspCleanup),
     },
     Ws2Model {
         name: "keeps_late_startups",
         breaks: Some(ContractId::Ws2Balanced),
-        about: "Keeps a provider that a WSASocket or a lookup started after another thread's final WSACleanup began, which nobody then cleans up.",
+        also_breaks: &[],
+        about: "Keeps a provider that a WSASocket or a lookup started, or an NSPv2 session a lookup's host opened, after another thread's final WSACleanup began, which nobody then cleans up.",
         defect: Some(Ws2Defect::KeepsLateStartups),
     },
     Ws2Model {
         name: "unloads_under_calls",
         breaks: Some(ContractId::LoaderNoCodeAfterUnload),
+        also_breaks: &[],
         about: "At the final WSACleanup, unloads each provider it cleaned up at once, although another thread's API call may still be inside it (a blocked recv released by the clean-up, say), which then returns into unloaded code.",
         defect: Some(Ws2Defect::UnloadsUnderCalls),
     },

@@ -2,6 +2,7 @@
 //! reading the event stream (calls, returns, the ledger's acquire/release, the loader).
 //! None of them trusts what a provider says about itself (its refcount detail).
 
+mod balance;
 mod cleanup;
 mod facts;
 mod layering;
@@ -289,7 +290,7 @@ fn row(id: ContractId) -> Row {
         ),
         // A final WSACleanup, or the switch's SAN sockets (its start-ups come with one).
         C::Ws2Balanced => (
-            lifetime::ws2_balanced,
+            balance::ws2_balanced,
             Nothing,
             Triggers::WSA_CLEANUP.or(Triggers::SOCKET),
         ),

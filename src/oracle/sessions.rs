@@ -38,6 +38,7 @@ fn session_key(process: Pid, call: &Call) -> Option<SessionKey> {
             provider,
             client,
             session_of,
+            ..
         }
         | Call::NSPv2Cleanup {
             provider,

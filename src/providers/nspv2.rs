@@ -96,13 +96,14 @@ impl Started {
     }
 }
 
-/// NSPv2Startup(lpProviderId, ppvClientSessionArg) for `session_of`'s session; `None`
-/// when the entry was NULL: the caller ends its process.
+/// NSPv2Startup(lpProviderId, ppvClientSessionArg) for `session_of`'s session, at the
+/// request of its thread `requester`; `None` when the entry was NULL: the caller ends
+/// its process.
 pub async fn startup(
     cx: &Cx,
     provider: ProviderIx,
     client: Client,
-    session_of: Pid,
+    (session_of, requester): (Pid, Option<Tid>),
 ) -> Option<Started> {
     if call_null(cx, provider, NspV2Routine::NSPv2Startup) {
         return None;
@@ -111,6 +112,7 @@ pub async fn startup(
         provider,
         client,
         session_of,
+        requester,
     });
     let routine = (NspV2Routine::NSPv2Startup, (session_of, 0));
     let body = startup_body(cx, provider, session_of);
@@ -157,13 +159,14 @@ pub enum SessionEnd {
     Rundown,
 }
 
-/// NSPv2Cleanup or NSPv2ClientSessionRundown(lpProviderId, pvClientSessionArg); `None`
-/// when the entry was NULL: the caller ends its process.
+/// NSPv2Cleanup or NSPv2ClientSessionRundown(lpProviderId, pvClientSessionArg) for
+/// `session_of`'s session (at the request of its thread `requester`); `None` when the
+/// entry was NULL: the caller ends its process.
 pub async fn end_session(
     cx: &Cx,
     provider: ProviderIx,
     how: SessionEnd,
-    (client, session_of): (Client, Pid),
+    (client, session_of, requester): (Client, Pid, Option<Tid>),
     arg: SessionArg,
 ) -> Option<i32> {
     let (routine, call) = match how {
@@ -173,6 +176,7 @@ pub async fn end_session(
                 provider,
                 client,
                 session_of,
+                requester,
                 arg,
             },
         ),

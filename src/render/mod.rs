@@ -245,6 +245,7 @@ impl<'r> Labels<'r> {
                 provider,
                 client: by,
                 session_of,
+                ..
             } => format!(
                 "{}({}, &arg){}",
                 dll(provider),
@@ -256,6 +257,7 @@ impl<'r> Labels<'r> {
                 client: by,
                 session_of,
                 arg,
+                ..
             }
             | Call::NSPv2ClientSessionRundown {
                 provider,

@@ -127,7 +127,7 @@ fn listing() -> Listing {
         name: m.name,
         kind: crate::ws2::WS2_32.to_string(),
         breaks: m.breaks.map(ContractId::as_str),
-        also_breaks: Vec::new(),
+        also_breaks: m.also_breaks.iter().map(|c| c.as_str()).collect(),
         about: m.about,
         set: None,
     });

@@ -68,7 +68,8 @@ pub(super) async fn nspv2_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
     let how = match call {
         SpiCall::NSPv2Startup => {
             step_load(cx, provider).await;
-            let Some(started) = nspv2::startup(cx, provider, Client::Step, cx.pid).await else {
+            let Some(started) = nspv2::startup(cx, provider, Client::Step, (cx.pid, None)).await
+            else {
                 return null_called(cx).await;
             };
             if started.opened() {
@@ -92,7 +93,7 @@ pub(super) async fn nspv2_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
         world.nshost.direct.get_mut(&key).and_then(Vec::pop)
     };
     let arg = popped.unwrap_or(0);
-    let client = (Client::Step, cx.pid);
+    let client = (Client::Step, cx.pid, None);
     if nspv2::end_session(cx, provider, how, client, arg)
         .await
         .is_none()

@@ -64,6 +64,8 @@ pub struct HostedSession {
 pub struct Request {
     pub id: u32,
     pub client: Pid,
+    /// The client thread that asked, and the task waiting for the answer.
+    pub thread: Option<Tid>,
     pub waiter: Option<TaskId>,
     pub ask: Ask,
 }
@@ -80,13 +82,22 @@ pub enum Ask {
 
 impl NsHost {
     /// Queues a request for the RPC thread of `provider`, if it has one.
-    pub fn push(&mut self, provider: ProviderIx, client: Pid, waiter: Option<TaskId>, ask: Ask) {
+    /// `asker` is the client thread that asks and its task, which waits for the answer
+    /// (`None`: nobody waits).
+    pub fn push(
+        &mut self,
+        provider: ProviderIx,
+        client: Pid,
+        asker: Option<(Option<Tid>, TaskId)>,
+        ask: Ask,
+    ) {
         let id = self.next_request;
         if let Some(advert) = self.adverts.get_mut(&provider) {
             advert.queue.push_back(Request {
                 id,
                 client,
-                waiter,
+                thread: asker.and_then(|(tid, _)| tid),
+                waiter: asker.map(|(_, task)| task),
                 ask,
             });
             self.next_request += 1;

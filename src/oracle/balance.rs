@@ -1,0 +1,559 @@
+//! `ws2.balanced`: ws2_32's own counting as an SPI client (seeds 002, 003) and the
+//! Winsock switch's inside a TCP provider (seed 004), with the start-ups and NSPv2
+//! sessions of API calls that race their process's final WSACleanup (model choice).
+
+use super::{Facts, Report};
+use crate::contract::Seed;
+use crate::event::*;
+use crate::small::{SmallMap, SmallSet};
+use crate::trace::RunEnd;
+use crate::words::counted;
+use crate::wsa::{NO_ERROR, WSAEOPNOTSUPP};
+
+/// `ws2.balanced`: when a process's final WSACleanup returns, ws2_32 has called
+/// WSPCleanup on each provider as often as it called WSPStartup there. The final
+/// WSACleanup owns the start-ups made before it began (the count reached 0 at its call);
+/// those made later, by a thread that started Winsock again meanwhile, belong to the
+/// next final WSACleanup, and each WSPCleanup counts for the WSACleanup its thread is in.
+pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
+    ws2_counts(facts, report);
+    late_sessions(facts, report);
+    switch_balanced(facts, report);
+}
+
+/// The NSPv2 side of late start-ups (model choice "API calls racing the final
+/// WSACleanup"): a session the host opened for a lookup after another thread's final
+/// WSACleanup of the client began is no clean-up's (that one took the sessions open as
+/// it began), so the lookup ends it with NSPv2Cleanup before it returns. A session that
+/// ended otherwise meanwhile (run down, or gone with its host, or its host withdrawing
+/// the provider) leaves nothing to end.
+fn late_sessions(facts: &Facts, report: &mut Report) {
+    #[derive(Default)]
+    struct ClientProcess {
+        /// Final WSACleanup calls begun.
+        generation: u32,
+        /// Each thread's API call under way: its id and the generation it began in.
+        api: SmallMap<Option<Tid>, (u32, u32)>,
+        /// Sessions opened late, by provider: the thread whose lookup opened each.
+        late: SmallMap<ProviderIx, Tid>,
+    }
+    let mut clients: Vec<ClientProcess> = facts.per_process();
+    // The process hosting each provider (its last WSAAdvertiseProvider that worked).
+    let mut hosts: SmallMap<ProviderIx, Pid> = SmallMap::new();
+    let ended = |clients: &mut Vec<ClientProcess>, provider: ProviderIx| {
+        for client in clients.iter_mut() {
+            client.late.remove(&provider);
+        }
+    };
+    for (index, event) in facts.events.iter().enumerate() {
+        let pid = event.process;
+        match &event.kind {
+            EventKind::Call { id, call } => match *call {
+                Call::WSACleanup if is_final_cleanup(facts, *id) => {
+                    if let Some(client) = clients.get_mut(pid as usize) {
+                        client.generation = client.generation.wrapping_add(1);
+                    }
+                    // A host's final WSACleanup withdraws what it hosts.
+                    let hosted: Vec<ProviderIx> = hosts
+                        .iter()
+                        .filter(|(_, host)| **host == pid)
+                        .map(|(provider, _)| *provider)
+                        .collect();
+                    for provider in hosted {
+                        ended(&mut clients, provider);
+                    }
+                }
+                Call::WSAUnadvertiseProvider { provider } => ended(&mut clients, provider),
+                Call::NSPv2Cleanup {
+                    provider,
+                    client: Client::Ws2,
+                    session_of,
+                    ..
+                }
+                | Call::NSPv2ClientSessionRundown {
+                    provider,
+                    client: Client::Ws2,
+                    session_of,
+                    ..
+                } => {
+                    if let Some(client) = clients.get_mut(session_of as usize) {
+                        client.late.remove(&provider);
+                    }
+                }
+                ref call if event.depth == 0 && call.is_api() => {
+                    if let Some(client) = clients.get_mut(pid as usize) {
+                        let generation = client.generation;
+                        client.api.insert(event.thread, (*id, generation));
+                    }
+                }
+                _ => {}
+            },
+            EventKind::Return { id, ret, error, .. } => {
+                let Some(client) = clients.get_mut(pid as usize) else {
+                    continue;
+                };
+                if client
+                    .api
+                    .get(&event.thread)
+                    .is_some_and(|(call, _)| call == id)
+                {
+                    client.api.remove(&event.thread);
+                    let Some(tid) = event.thread else {
+                        continue;
+                    };
+                    let left: Vec<ProviderIx> = client
+                        .late
+                        .iter()
+                        .filter(|(_, opener)| **opener == tid)
+                        .map(|(provider, _)| *provider)
+                        .collect();
+                    for provider in left {
+                        client.late.remove(&provider);
+                        report.exercised();
+                        let name = facts.call_of(*id).map_or("", |(_, call)| call.name());
+                        report.violation_of_page(facts, index, Seed::NspV2Cleanup, || {
+                            format!(
+                                "{name} in {} returned with the NSPv2 session of {} that the host opened for it after another thread's final WSACleanup began still open: no final WSACleanup owns that session, and ws2_32 did not end it with NSPv2Cleanup",
+                                facts.process(pid),
+                                facts.provider(provider)
+                            )
+                        });
+                    }
+                    continue;
+                }
+                match facts.call_of(*id) {
+                    Some((
+                        _,
+                        &Call::NSPv2Startup {
+                            provider,
+                            client: Client::Ws2,
+                            session_of,
+                            requester: Some(tid),
+                        },
+                    )) if *ret == NO_ERROR || *error == Some(WSAEOPNOTSUPP) => {
+                        let Some(client) = clients.get_mut(session_of as usize) else {
+                            continue;
+                        };
+                        let began = client.api.get(&Some(tid)).map(|(_, began)| *began);
+                        if began.is_some_and(|began| began != client.generation) {
+                            report.exercised();
+                            client.late.insert(provider, tid);
+                        }
+                    }
+                    Some((_, Call::WSAAdvertiseProvider { provider, .. })) if *ret == NO_ERROR => {
+                        hosts.insert(*provider, pid);
+                    }
+                    _ => {}
+                }
+            }
+            EventKind::SessionDied {
+                provider,
+                session_of,
+                ..
+            } => {
+                if let Some(client) = clients.get_mut(*session_of as usize) {
+                    client.late.remove(provider);
+                }
+            }
+            EventKind::ProcessEnded { .. } => {
+                if let Some(client) = clients.get_mut(pid as usize) {
+                    *client = ClientProcess::default();
+                }
+                let gone: Vec<ProviderIx> = hosts
+                    .iter()
+                    .filter(|(_, host)| **host == pid)
+                    .map(|(provider, _)| *provider)
+                    .collect();
+                for provider in gone {
+                    hosts.remove(&provider);
+                    ended(&mut clients, provider);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The switch's half (seed 004: "For each WSPStartupEx call, the switch must issue a
+/// corresponding WSPCleanup call"): when a TCP provider's final WSPCleanup returns, the
+/// switch inside it has made one WSPCleanup per WSPStartupEx on each SAN provider.
+fn switch_balanced(facts: &Facts, report: &mut Report) {
+    let undone = undone_by_the_switch(facts);
+    // (process, TCP provider, SAN provider) -> start-ups not matched yet.
+    let mut open: SmallMap<(Pid, ProviderIx, ProviderIx), i64> = SmallMap::new();
+    for (index, event) in facts.events.iter().enumerate() {
+        let pid = event.process;
+        match &event.kind {
+            EventKind::Return {
+                id,
+                ret,
+                error,
+                detail,
+            } => {
+                let Some((call_index, call)) = facts.call_of(*id) else {
+                    continue;
+                };
+                if undone.contains(&call_index) {
+                    continue;
+                }
+                match *call {
+                    Call::WSPStartupEx {
+                        provider: san,
+                        client: Client::Switch(base),
+                        ..
+                    } if *ret == 0 => *open.entry((pid, base, san)).or_insert(0) += 1,
+                    Call::WSPCleanup { provider: base, .. }
+                        if crate::wsa::cleanup_counted(*ret, *error)
+                            && matches!(
+                                detail,
+                                Detail::Refcount {
+                                    actual_cleanup: true,
+                                    ..
+                                }
+                            ) =>
+                    {
+                        let switched = open.iter().any(|((p, b, _), _)| (*p, *b) == (pid, base));
+                        if !switched {
+                            continue;
+                        }
+                        report.exercised();
+                        let left: Vec<(ProviderIx, i64)> = open
+                            .iter()
+                            .filter(|((p, b, _), n)| (*p, *b) == (pid, base) && **n != 0)
+                            .map(|((_, _, san), n)| (*san, *n))
+                            .collect();
+                        for (san, n) in left {
+                            open.insert((pid, base, san), 0);
+                            // More clean-ups than start-ups are no unmatched start-up
+                            // (san.cleanup.refcount judges the SAN provider's count).
+                            if n < 0 {
+                                continue;
+                            }
+                            report.violation_of_page(facts, index, Seed::SanWspCleanup, || {
+                                format!(
+                                    "{}'s final WSPCleanup in {} returned with {} of its switch on {} not matched by WSPCleanup: the switch inside the TCP provider must issue one WSPCleanup per WSPStartupEx (seed 004)",
+                                    facts.provider(base),
+                                    facts.process(pid),
+                                    counted(n, "WSPStartupEx call"),
+                                    facts.provider(san)
+                                )
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            // Seed 004's switch must issue a WSPCleanup per WSPStartupEx: one issued
+            // counts from its call, so a clean-up still running when a racing final
+            // WSPCleanup of the TCP provider returns is not called missing.
+            EventKind::Call {
+                call:
+                    Call::WSPCleanup {
+                        provider: san,
+                        client: Client::Switch(base),
+                    },
+                ..
+            } if !undone.contains(&index) => *open.entry((pid, *base, *san)).or_insert(0) -= 1,
+            // An unloaded TCP provider takes its switch's counts with it: a copy loaded
+            // later starts from zero (model choice "A DLL unloaded before its clean-up").
+            EventKind::FreeLibrary { provider, count: 0 } => {
+                let gone: Vec<_> = open
+                    .iter()
+                    .map(|(k, _)| *k)
+                    .filter(|k| (k.0, k.1) == (pid, *provider))
+                    .collect();
+                for key in gone {
+                    open.remove(&key);
+                }
+            }
+            EventKind::ProcessEnded { .. } => {
+                let gone: Vec<_> = open
+                    .iter()
+                    .map(|(k, _)| *k)
+                    .filter(|k| k.0 == pid)
+                    .collect();
+                for key in gone {
+                    open.remove(&key);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The call events (indices) of the switch's start-ups it undid itself, with those
+/// undoing WSPCleanup calls: a WSPCleanup by the switch made by a thread in WSPSocket
+/// rather than in its provider's WSPCleanup undoes the last start-up that thread made
+/// there (model choice: the switch's start-up raced its provider's final clean-up).
+/// Neither is the final clean-up's to match.
+fn undone_by_the_switch(facts: &Facts) -> SmallSet<usize> {
+    let mut undone = SmallSet::new();
+    // Without a SAN provider the switch starts nothing.
+    let san = (0..facts.trace.scenario.providers.len())
+        .any(|p| facts.kind(p as ProviderIx) == crate::scenario::ProviderKind::San);
+    if !san {
+        return undone;
+    }
+    // Per process, then thread: the calls under way (call index, call), innermost last.
+    type Stacks<'f> = SmallMap<Option<Tid>, Vec<(usize, &'f Call)>>;
+    let mut stacks: Vec<Stacks<'_>> = facts.per_process();
+    // Per thread, TCP and SAN provider: the call index of the last start-up made.
+    let mut last: SmallMap<(Pid, Option<Tid>, ProviderIx, ProviderIx), usize> = SmallMap::new();
+    for (index, event) in facts.events.iter().enumerate() {
+        let Some(stacks) = stacks.get_mut(event.process as usize) else {
+            continue;
+        };
+        match &event.kind {
+            EventKind::Call { call, .. } => {
+                let stack = stacks.entry(event.thread).or_default();
+                if let Call::WSPCleanup {
+                    provider: san,
+                    client: Client::Switch(base),
+                } = *call
+                {
+                    let in_cleanup = stack.iter().any(
+                        |(_, c)| matches!(c, Call::WSPCleanup { provider, .. } if *provider == base),
+                    );
+                    let key = (event.process, event.thread, base, san);
+                    if !in_cleanup && let Some(start) = last.remove(&key) {
+                        undone.insert(start);
+                        undone.insert(index);
+                    }
+                }
+                stack.push((index, call));
+            }
+            EventKind::Return { id, ret, .. } => {
+                let Some((call_index, call)) = facts.call_of(*id) else {
+                    continue;
+                };
+                if let Some(stack) = stacks.get_mut(&event.thread)
+                    && stack.last().is_some_and(|(i, _)| *i == call_index)
+                {
+                    stack.pop();
+                }
+                if let Call::WSPStartupEx {
+                    provider: san,
+                    client: Client::Switch(base),
+                    ..
+                } = *call
+                    && *ret == 0
+                {
+                    last.insert((event.process, event.thread, base, san), call_index);
+                }
+            }
+            _ => {}
+        }
+    }
+    undone
+}
+
+/// An API call under way on a thread: its id, the process's generation when it began
+/// (how many final WSACleanup calls had begun), and the start-ups it made after
+/// another thread's final WSACleanup began, which are its own to undo.
+struct ApiCall {
+    id: u32,
+    generation: u32,
+    late: i64,
+    /// The page of the late start-ups' provider kind, when they are all of one: a
+    /// transport's WSPStartup (003) or a namespace provider's NSPStartup (002).
+    late_page: Option<Option<Seed>>,
+}
+
+/// ws2_32's own counts: each final WSACleanup matches the start-ups it owns, and an API
+/// call that started a provider after a final WSACleanup began cleans it up itself
+/// before it returns (model choice: nobody else would).
+fn ws2_counts(facts: &Facts, report: &mut Report) {
+    type Counts = SmallMap<ProviderIx, i64>;
+    // Everything is kept per process (indexed by it), so that an event touches only its
+    // own process's entries.
+    #[derive(Default)]
+    struct Process {
+        /// Start-ups not yet owned by a final WSACleanup.
+        balance: Counts,
+        /// Final WSACleanup calls under way: call id -> (thread, what they own).
+        owned: SmallMap<u32, (Option<Tid>, Counts)>,
+        generation: u32,
+        /// The API call under way in each thread.
+        api: SmallMap<Option<Tid>, ApiCall>,
+    }
+    let mut processes: Vec<Process> = facts.per_process();
+    for (index, event) in facts.events.iter().enumerate() {
+        let pid = event.process;
+        let Some(Process {
+            balance,
+            owned,
+            generation,
+            api,
+        }) = processes.get_mut(pid as usize)
+        else {
+            continue;
+        };
+        match &event.kind {
+            EventKind::Call {
+                id,
+                call: Call::WSACleanup,
+            } if is_final_cleanup(facts, *id) => {
+                let counts = std::mem::take(balance);
+                owned.insert(*id, (event.thread, counts));
+                *generation = generation.wrapping_add(1);
+            }
+            EventKind::Call { id, call } if event.depth == 0 && call.is_api() => {
+                let generation = *generation;
+                let id = *id;
+                api.insert(
+                    event.thread,
+                    ApiCall {
+                        id,
+                        generation,
+                        late: 0,
+                        late_page: None,
+                    },
+                );
+            }
+            EventKind::Return { id, ret, .. } => {
+                let key = event.thread;
+                if api.get(&key).is_some_and(|call| call.id == *id) {
+                    let (late, page) = api
+                        .remove(&key)
+                        .map_or((0, None), |call| (call.late, call.late_page.flatten()));
+                    if late != 0 {
+                        let name = facts.call_of(*id).map_or("", |(_, call)| call.name());
+                        let message = || {
+                            format!(
+                                "{name} in {} returned with {} that ws2_32 made after another thread's final WSACleanup began and did not undo: nobody will clean it up",
+                                facts.process(pid),
+                                counted(late, "start-up")
+                            )
+                        };
+                        match page {
+                            Some(page) => report.violation_of_page(facts, index, page, message),
+                            None => report.violation(facts, index, message),
+                        }
+                    }
+                    continue;
+                }
+                if let Some((_, counts)) = owned.remove(id) {
+                    report.exercised();
+                    for (provider, n) in counts.into_iter().filter(|(_, n)| *n != 0) {
+                        let page = match facts.kind(provider) {
+                            crate::scenario::ProviderKind::Namespace => Seed::NspCleanup,
+                            _ => Seed::WspCleanup,
+                        };
+                        report.violation_of_page(
+                            facts,
+                            index,
+                            page,
+                            || format!(
+                                "{}'s final WSACleanup returned with {} of ws2_32 on {} not matched by {}",
+                                facts.process(pid),
+                                counted(n, starts_of(facts, provider)),
+                                facts.provider(provider),
+                                cleanups_of(facts, provider)
+                            ),
+                        );
+                    }
+                    continue;
+                }
+                let Some((_, call)) = facts.call_of(*id) else {
+                    continue;
+                };
+                match *call {
+                    Call::WSPStartup {
+                        provider,
+                        client: Client::Ws2,
+                        ..
+                    }
+                    | Call::NSPStartup {
+                        provider,
+                        client: Client::Ws2,
+                    } if *ret == 0 => {
+                        let now = *generation;
+                        let page = match call {
+                            Call::NSPStartup { .. } => Seed::NspCleanup,
+                            _ => Seed::WspCleanup,
+                        };
+                        match api.get_mut(&event.thread) {
+                            Some(call) if call.generation != now => {
+                                call.late += 1;
+                                // Two kinds of start-up: no one page.
+                                call.late_page = match call.late_page {
+                                    None => Some(Some(page)),
+                                    Some(seen) if seen == Some(page) => Some(seen),
+                                    Some(_) => Some(None),
+                                };
+                            }
+                            _ => *balance.entry(provider).or_insert(0) += 1,
+                        }
+                    }
+                    Call::WSPCleanup {
+                        provider,
+                        client: Client::Ws2,
+                    }
+                    | Call::NSPCleanup {
+                        provider,
+                        client: Client::Ws2,
+                        ..
+                    } => {
+                        let within = owned
+                            .iter_mut()
+                            .map(|(_, value)| value)
+                            .find(|(t, _)| *t == event.thread)
+                            .map(|(_, counts)| counts);
+                        if within.is_none()
+                            && let Some(call) =
+                                api.get_mut(&event.thread).filter(|call| call.late > 0)
+                        {
+                            call.late -= 1;
+                            continue;
+                        }
+                        let counts = match within {
+                            Some(counts) => counts,
+                            None => balance,
+                        };
+                        *counts.entry(provider).or_insert(0) -= 1;
+                    }
+                    _ => {}
+                }
+            }
+            EventKind::ProcessEnded { .. } => {
+                *balance = Counts::new();
+                *owned = SmallMap::new();
+                *api = SmallMap::new();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The start-up ws2_32 makes on `provider`, and the clean-up that matches it.
+fn starts_of(facts: &Facts, provider: ProviderIx) -> &'static str {
+    match facts.kind(provider) {
+        crate::scenario::ProviderKind::Namespace => "NSPStartup call",
+        _ => "WSPStartup call",
+    }
+}
+
+fn cleanups_of(facts: &Facts, provider: ProviderIx) -> &'static str {
+    match facts.kind(provider) {
+        crate::scenario::ProviderKind::Namespace => "NSPCleanup",
+        _ => "WSPCleanup",
+    }
+}
+
+/// Whether WSACleanup call `id` was the process's last: it says so when it returns. One
+/// that never returned was too (its process ended under it, or the run stopped), since
+/// an earlier or failing WSACleanup returns at once, with no point where another thread
+/// could run; at worst a run cut by its event budget loses a check here, never gains a
+/// false one.
+fn is_final_cleanup(facts: &Facts, id: u32) -> bool {
+    facts.return_index(id).is_none_or(|at| {
+        matches!(
+            facts.events[at].kind,
+            EventKind::Return {
+                ret: 0,
+                detail: Detail::Count { last: true, .. },
+                ..
+            }
+        )
+    })
+}
