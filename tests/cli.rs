@@ -906,6 +906,50 @@ fn an_interrupt_ends_the_program_with_130() {
     assert_eq!(status.code(), Some(130), "{status:?}");
 }
 
+/// A signal ws2sim was started with set to be ignored (`nohup` ignores SIGHUP) stays
+/// ignored: the sweep runs on after it, and an interrupt still ends it with 130.
+#[cfg(unix)]
+#[test]
+fn a_signal_the_caller_ignores_stays_ignored() {
+    let script = format!(
+        "trap '' HUP; exec '{}' explore scenarios/stress/busy-machine.ron --runs 100000000",
+        env!("CARGO_BIN_EXE_ws2sim")
+    );
+    let mut child = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("starts");
+    let pid = child.id().to_string();
+    let signal = |name: &str| {
+        std::process::Command::new("kill")
+            .args([name, &pid])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    if !signal("-HUP") {
+        let _ = child.kill();
+        return;
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let after_hup = child.try_wait().expect("waitable");
+    if after_hup.is_none() {
+        signal("-INT");
+    }
+    let mut waited = 0;
+    while child.try_wait().expect("waitable").is_none() && waited < 100 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        waited += 1;
+    }
+    let _ = child.kill();
+    let status = child.wait().expect("ends");
+    assert_eq!(after_hup, None, "SIGHUP ended it: {status:?}");
+    assert_eq!(status.code(), Some(130), "{status:?}");
+}
+
 /// A printed replay command pastes back into a shell whole, even for a path with a
 /// space and a quote in it.
 #[cfg(unix)]

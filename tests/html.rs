@@ -253,31 +253,36 @@ fn the_command_line_writes_pages() {
     assert_eq!(out.status.code(), Some(0));
 }
 
-/// A run too large for a page is refused with the formats the command has: `diff` has
-/// no `--format json`, so it is not advised there.
-#[test]
-fn a_page_too_large_advises_only_formats_the_command_has() {
-    let scratch = Scratch::new("html-large");
+/// A scenario of eight threads, each issuing `recvs` overlapped receives that never
+/// complete (about six events each).
+fn eight_threads_receiving(recvs: usize) -> String {
     let threads: Vec<String> = (0..8)
         .map(|t| {
             let recv = format!(
                 "Recv(socket: \"s{t}\", mode: Overlapped(Event), completes: Never)"
             );
-            let recvs = vec![recv; 4_300].join(",");
+            let recvs = vec![recv; recvs].join(",");
             format!(
                 "Thread(name: \"t{t}\", steps: [Startup, Socket(name: \"s{t}\", entry: 1), {recvs}, Cleanup])"
             )
         })
         .collect();
-    let text = format!(
+    format!(
         "Scenario(name: \"big\", about: \"a\", \
          providers: [Provider(name: \"msafd\", kind: Transport)], \
          catalog: [Transport(id: 1, provider: \"msafd\", protocol: Tcp)], \
          processes: [Process(name: \"p\", threads: [{}])], \
          budget: Budget(steps_max: 1000000, events_max: 1000000))",
         threads.join(",")
-    );
-    let file = scratch.file("big.ron", text);
+    )
+}
+
+/// A run too large for a page is refused with the formats the command has: `diff` has
+/// no `--format json`, so it is not advised there.
+#[test]
+fn a_page_too_large_advises_only_formats_the_command_has() {
+    let scratch = Scratch::new("html-large");
+    let file = scratch.file("big.ron", eight_threads_receiving(4_300));
     let out = ws2sim(&[
         "diff",
         &file,
@@ -297,4 +302,19 @@ fn a_page_too_large_advises_only_formats_the_command_has() {
     let out = ws2sim(&["run", &file, "--format", "html"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("(use --format text or json)"), "{stderr}");
+}
+
+/// A diff's page holds both runs, so their events together count against the page's
+/// limit: two runs of about 120,000 events each get none.
+#[test]
+fn a_diff_page_counts_the_events_of_both_runs() {
+    let scratch = Scratch::new("html-diff-large");
+    let file = scratch.file("big.ron", eight_threads_receiving(2_500));
+    let page = scratch.0.join("page.html").display().to_string();
+    let args = ["diff", &file, "--seed", "1", "--against-seed", "2"];
+    let out = ws2sim(&[&args[..], &["--format", "html", "--output", &page]].concat());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("events together"), "{stderr}");
+    assert!(!std::path::Path::new(&page).exists(), "no page written");
 }

@@ -206,10 +206,8 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
             (report, same)
         }
         DiffFormat::Html => {
-            if let Some(why) = [&run_a, &run_b]
-                .into_iter()
-                .find_map(|run| render::html::too_large(run, "use --format text"))
-            {
+            // One page holds both runs: their events together count against its limit.
+            if let Some(why) = render::html::too_large_together(&run_a, &run_b) {
                 return fail(&why);
             }
             let at = render::html::diff::parting(&run_a, &run_b);

@@ -266,6 +266,24 @@ where
 
 pub(crate) const BAD_INPUT: u8 = 2;
 
+/// Which of the signals the interrupt handler takes (SIGINT, SIGTERM, SIGHUP) this
+/// process was started with set to be ignored.
+#[cfg(unix)]
+fn ignored_signals() -> Vec<libc::c_int> {
+    [libc::SIGINT, libc::SIGTERM, libc::SIGHUP]
+        .into_iter()
+        .filter(|&signal| {
+            // SAFETY: sigaction with no new action only reads the current one into
+            // `old`, a zeroed plain C struct.
+            unsafe {
+                let mut old: libc::sigaction = std::mem::zeroed();
+                libc::sigaction(signal, std::ptr::null(), &mut old) == 0
+                    && old.sa_sigaction == libc::SIG_IGN
+            }
+        })
+        .collect()
+}
+
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -280,11 +298,21 @@ pub fn main() -> ExitCode {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
     // An interrupt leaves no half-written temporary file of `--output` behind; it ends
-    // the program as the shell expects (128 + SIGINT).
+    // the program as the shell expects (128 + SIGINT). A signal the caller set to be
+    // ignored (`nohup`, a background job of a script) stays ignored.
+    #[cfg(unix)]
+    let ignored = ignored_signals();
     let _ = ctrlc::set_handler(|| {
         crate::output::remove_pending();
         std::process::exit(130);
     });
+    #[cfg(unix)]
+    for signal in ignored {
+        // SAFETY: as for SIGXFSZ above; ctrlc's thread only waits on its own pipe.
+        unsafe {
+            libc::signal(signal, libc::SIG_IGN);
+        }
+    }
     match cli.command {
         Command::Run { file, seed, shared } => shared.run(&file, seed, None),
         Command::Replay {
@@ -395,8 +423,11 @@ pub(crate) fn shown(path: &Path) -> String {
     scenario::escape_line(&path.display().to_string())
 }
 
+/// An error of the input (exit 2). Its message is one line: a line break in it came
+/// from a value the user typed (a path, a name), and is shown escaped, as the value
+/// holds it, rather than starting a line of its own.
 pub(crate) fn fail(message: &str) -> ExitCode {
-    diagnostic("ws2sim::input", message, None);
+    diagnostic("ws2sim::input", &scenario::escape_line(message), None);
     ExitCode::from(BAD_INPUT)
 }
 

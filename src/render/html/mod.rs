@@ -45,6 +45,19 @@ pub fn too_large_for_a(run: &Run, view: &str, instead: &str) -> Option<String> {
     })
 }
 
+/// Why two runs get no page side by side: their events together are more than
+/// [`PAGE_EVENTS_MAX`].
+pub fn too_large_together(a: &Run, b: &Run) -> Option<String> {
+    let events = a.events.len().saturating_add(b.events.len());
+    (events > PAGE_EVENTS_MAX).then(|| {
+        format!(
+            "the two runs have {events} events together ({} and {}); an HTML page shows at most {PAGE_EVENTS_MAX} (use --format text)",
+            a.events.len(),
+            b.events.len()
+        )
+    })
+}
+
 /// The page of one run; `path` is the scenario's path as the replay command shows it.
 pub fn render(scenario: &Scenario, run: &Run, path: &str) -> String {
     let part = Part::new(scenario, run, path, "", None);
