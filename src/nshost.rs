@@ -399,17 +399,30 @@ async fn serve(cx: &Cx, provider: ProviderIx) {
     }
 }
 
+/// The RPC thread stops: the advertisement ends, and a client whose request came after
+/// the stop (a host knob may leave it a session to end then) is answered as when no
+/// host serves the provider, not left waiting.
 fn stop(cx: &Cx, provider: ProviderIx) {
-    let stoppers = {
+    let waiting = {
         let mut world = cx.world.borrow_mut();
         if let Some(tid) = cx.tid {
             world.procs[cx.pid as usize].threads[tid as usize].finished = true;
         }
-        let advert = world.nshost.adverts.remove(&provider);
-        advert.map(|advert| advert.stoppers).unwrap_or_default()
+        let host = &mut world.nshost;
+        let Some(advert) = host.adverts.remove(&provider) else {
+            return;
+        };
+        let mut waiting = advert.stoppers;
+        for request in advert.queue {
+            if let Some(waiter) = request.waiter {
+                host.replies.insert(request.id, NOT_FOUND);
+                waiting.push(waiter);
+            }
+        }
+        waiting
     };
-    for stopper in stoppers {
-        cx.sim.unpark(stopper);
+    for waiter in waiting {
+        cx.sim.unpark(waiter);
     }
 }
 

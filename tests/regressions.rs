@@ -643,3 +643,89 @@ fn a_session_opened_after_the_final_cleanup_began_is_ended_by_its_lookup() {
         [("ws2.balanced", failed.expect("it lost the race"))]
     );
 }
+
+/// The late session's end may be another's, and is then not the lookup's to make: a
+/// final WSACleanup of a thread that started Winsock again took it (it takes every
+/// session open as it begins), or the host's final WSACleanup runs it down as it
+/// withdraws the provider. Neither is flagged; and a failed WSAUnadvertiseProvider
+/// ends nothing, so the ws2_32 model that keeps the late session is still caught
+/// beside one. Each schedule is one a sweep found.
+#[test]
+fn a_late_session_is_the_lookups_to_end_only_when_nothing_else_ends_it() {
+    let scenario = |host: &str, third: &str| {
+        let text = format!(
+            r#"Scenario(
+            name: "late-session", about: "A lookup racing its process's final WSACleanup.",
+            providers: [Provider(name: "mailv2", kind: Namespace)],
+            catalog: [Namespace(provider: "mailv2", namespace: 37, version: V2)],
+            processes: [
+                Process(name: "host", threads: [Thread(name: "main", steps: [{host}])]),
+                Process(name: "app", threads: [
+                    Thread(name: "a", steps: [Sleep(1), Startup, Lookup(namespace: 37, name: "x"), Sleep(5)]),
+                    Thread(name: "b", steps: [Sleep(1), Startup, Cleanup, Cleanup, Sleep(10)]),
+                    {third}
+                ]),
+            ],
+        )"#
+        );
+        scenario::load_str("late-session.ron", &text).expect("valid")
+    };
+    let serving = "Startup, Advertise(provider: \"mailv2\"), Sleep(20), Cleanup";
+    let leaving = "Startup, Advertise(provider: \"mailv2\"), Sleep(1), Cleanup, Sleep(20)";
+    let restart =
+        "Thread(name: \"c\", steps: [Sleep(1), Startup, Cleanup, Startup, Cleanup, Sleep(10)])";
+    let unadvertise = "Thread(name: \"c\", steps: [Sleep(1), Unadvertise(provider: \"mailv2\"), \
+        Unadvertise(provider: \"mailv2\"), Unadvertise(provider: \"mailv2\")])";
+    let violated = |scenario: &Scenario, token: &str, ws2: &str| {
+        let options = RunOptions {
+            schedule: Some(sim::Schedule::from_token(token).expect("a token")),
+            models: vec![("ws2_32".to_string(), ws2.to_string())],
+            ..RunOptions::default()
+        };
+        let outcome = run(scenario, &options).expect("runs");
+        let text = render::text::render(scenario, &outcome, "late-session.ron");
+        let lost = text.contains("<- WSALookupServiceBegin") && text.contains("WSANOTINITIALISED");
+        assert!(lost, "the lookup loses the race: {text}");
+        outcome.verdict.violated()
+    };
+    let taken = scenario(serving, restart);
+    let token = "s1aiaqaaydaeaacaabaabacaacaebaaaacaibaeaqaaaaaa";
+    assert!(violated(&taken, token, "conforming").is_empty());
+    let run_down = scenario(leaving, "");
+    let token = "s1aiaqcaibaebaaaibaeaqeaibaeaqaaabaeaq";
+    assert!(violated(&run_down, token, "conforming").is_empty());
+    let refused = scenario(serving, unadvertise);
+    let token = "s1ambqeaqaaeaacaibaabaaaibaaaaeaabaeaqaaib";
+    assert!(violated(&refused, token, "conforming").is_empty());
+    assert_eq!(
+        violated(&refused, token, "keeps_late_startups"),
+        ["ws2.balanced"]
+    );
+}
+
+/// A host that stops serving a provider answers a client request queued after its
+/// stop, as no host would: a host knob (`withdrawing: Forget`) can leave a session the
+/// client's final WSACleanup then asks to end behind the stop, and that clean-up
+/// waited forever (seed 4 showed it).
+#[test]
+fn a_request_queued_after_the_host_stops_is_answered() {
+    let text = r#"Scenario(
+        name: "forget", about: "A late session opening while the host unadvertises, host forgets it.",
+        providers: [Provider(name: "mailv2", kind: Namespace, set: (nspv2: (host: (withdrawing: Forget))))],
+        catalog: [Namespace(provider: "mailv2", namespace: 37, version: V2)],
+        processes: [
+            Process(name: "host", threads: [Thread(name: "main", steps: [
+                Startup, Advertise(provider: "mailv2"), Sleep(1), Unadvertise(provider: "mailv2"), Sleep(20), Cleanup,
+            ])]),
+            Process(name: "app", threads: [
+                Thread(name: "a", steps: [Sleep(1), Startup, Lookup(namespace: 37, name: "x"), Sleep(5)]),
+                Thread(name: "b", steps: [Sleep(1), Startup, Cleanup, Cleanup, Sleep(10)]),
+            ]),
+        ],
+    )"#;
+    let scenario = scenario::load_str("forget.ron", text).expect("valid");
+    for seed in [4, 128, 140] {
+        let outcome = run_seed(&scenario, seed);
+        assert_eq!(outcome.end, RunEnd::Completed, "seed {seed}");
+    }
+}

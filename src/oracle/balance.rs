@@ -24,9 +24,13 @@ pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// The NSPv2 side of late start-ups (model choice "API calls racing the final
 /// WSACleanup"): a session the host opened for a lookup after another thread's final
 /// WSACleanup of the client began is no clean-up's (that one took the sessions open as
-/// it began), so the lookup ends it with NSPv2Cleanup before it returns. A session that
-/// ended otherwise meanwhile (run down, or gone with its host, or its host withdrawing
-/// the provider) leaves nothing to end.
+/// it began), so the lookup ends it with NSPv2Cleanup before it returns, unless its end
+/// is under way by then. When a session's end was asked for is not an event (a host's
+/// withdrawal takes its sessions as it begins), so a lookup that returns with its late
+/// session open is judged by how that session ends after: run down because the client
+/// process ended, or cleaned up by a final WSACleanup that began after the lookup
+/// returned, it was left to nobody; run down by its host, or gone with it, it may have
+/// been the withdrawal's all along, and is not flagged.
 fn late_sessions(facts: &Facts, report: &mut Report) {
     #[derive(Default)]
     struct ClientProcess {
@@ -34,16 +38,27 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
         generation: u32,
         /// Each thread's API call under way: its id and the generation it began in.
         api: SmallMap<Option<Tid>, (u32, u32)>,
+        /// Each thread's final WSACleanup under way: the index of its call.
+        finals: SmallMap<Option<Tid>, usize>,
         /// Sessions opened late, by provider: the thread whose lookup opened each.
         late: SmallMap<ProviderIx, Tid>,
+        /// Late sessions whose lookup returned with them open, by provider: where it
+        /// returned.
+        left: SmallMap<ProviderIx, usize>,
     }
     let mut clients: Vec<ClientProcess> = facts.per_process();
-    // The process hosting each provider (its last WSAAdvertiseProvider that worked).
-    let mut hosts: SmallMap<ProviderIx, Pid> = SmallMap::new();
-    let ended = |clients: &mut Vec<ClientProcess>, provider: ProviderIx| {
-        for client in clients.iter_mut() {
-            client.late.remove(&provider);
-        }
+    let flag = |report: &mut Report, at: usize, pid: Pid, provider: ProviderIx| {
+        let name = match &facts.events[at].kind {
+            EventKind::Return { id, .. } => facts.call_of(*id).map_or("", |(_, c)| c.name()),
+            _ => "",
+        };
+        report.violation_of_page(facts, at, Seed::NspV2Cleanup, || {
+            format!(
+                "{name} in {} returned with the NSPv2 session of {} that the host opened for it after another thread's final WSACleanup began still open: no final WSACleanup owns that session, and ws2_32 did not end it with NSPv2Cleanup",
+                facts.process(pid),
+                facts.provider(provider)
+            )
+        });
     };
     for (index, event) in facts.events.iter().enumerate() {
         let pid = event.process;
@@ -52,25 +67,31 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
                 Call::WSACleanup if is_final_cleanup(facts, *id) => {
                     if let Some(client) = clients.get_mut(pid as usize) {
                         client.generation = client.generation.wrapping_add(1);
-                    }
-                    // A host's final WSACleanup withdraws what it hosts.
-                    let hosted: Vec<ProviderIx> = hosts
-                        .iter()
-                        .filter(|(_, host)| **host == pid)
-                        .map(|(provider, _)| *provider)
-                        .collect();
-                    for provider in hosted {
-                        ended(&mut clients, provider);
+                        client.finals.insert(event.thread, index);
+                        // It takes every session of the process open now.
+                        client.late = SmallMap::new();
                     }
                 }
-                Call::WSAUnadvertiseProvider { provider } => ended(&mut clients, provider),
                 Call::NSPv2Cleanup {
                     provider,
                     client: Client::Ws2,
                     session_of,
+                    requester,
                     ..
+                } => {
+                    let Some(client) = clients.get_mut(session_of as usize) else {
+                        continue;
+                    };
+                    client.late.remove(&provider);
+                    if let Some(left) = client.left.remove(&provider) {
+                        // A final WSACleanup that began after the lookup returned.
+                        let began = client.finals.get(&requester).copied();
+                        if began.is_some_and(|began| began > left) {
+                            flag(report, left, session_of, provider);
+                        }
+                    }
                 }
-                | Call::NSPv2ClientSessionRundown {
+                Call::NSPv2ClientSessionRundown {
                     provider,
                     client: Client::Ws2,
                     session_of,
@@ -78,6 +99,7 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
                 } => {
                     if let Some(client) = clients.get_mut(session_of as usize) {
                         client.late.remove(&provider);
+                        client.left.remove(&provider);
                     }
                 }
                 ref call if event.depth == 0 && call.is_api() => {
@@ -92,6 +114,14 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
                 let Some(client) = clients.get_mut(pid as usize) else {
                     continue;
                 };
+                if client.finals.get(&event.thread).is_some()
+                    && facts
+                        .call_of(*id)
+                        .is_some_and(|(_, c)| *c == Call::WSACleanup)
+                {
+                    client.finals.remove(&event.thread);
+                    continue;
+                }
                 if client
                     .api
                     .get(&event.thread)
@@ -109,41 +139,36 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
                         .collect();
                     for provider in left {
                         client.late.remove(&provider);
-                        report.exercised();
-                        let name = facts.call_of(*id).map_or("", |(_, call)| call.name());
-                        report.violation_of_page(facts, index, Seed::NspV2Cleanup, || {
-                            format!(
-                                "{name} in {} returned with the NSPv2 session of {} that the host opened for it after another thread's final WSACleanup began still open: no final WSACleanup owns that session, and ws2_32 did not end it with NSPv2Cleanup",
-                                facts.process(pid),
-                                facts.provider(provider)
-                            )
-                        });
+                        client.left.insert(provider, index);
                     }
                     continue;
                 }
-                match facts.call_of(*id) {
-                    Some((
-                        _,
-                        &Call::NSPv2Startup {
-                            provider,
-                            client: Client::Ws2,
-                            session_of,
-                            requester: Some(tid),
-                        },
-                    )) if *ret == NO_ERROR || *error == Some(WSAEOPNOTSUPP) => {
-                        let Some(client) = clients.get_mut(session_of as usize) else {
-                            continue;
-                        };
-                        let began = client.api.get(&Some(tid)).map(|(_, began)| *began);
-                        if began.is_some_and(|began| began != client.generation) {
-                            report.exercised();
-                            client.late.insert(provider, tid);
-                        }
+                if let Some((
+                    _,
+                    &Call::NSPv2Startup {
+                        provider,
+                        client: Client::Ws2,
+                        session_of,
+                        requester: Some(tid),
+                    },
+                )) = facts.call_of(*id)
+                    && (*ret == NO_ERROR || *error == Some(WSAEOPNOTSUPP))
+                    && let Some(client) = clients.get_mut(session_of as usize)
+                {
+                    let began = client.api.get(&Some(tid)).map(|(_, began)| *began);
+                    if began.is_some_and(|began| began != client.generation) {
+                        report.exercised();
+                        client.late.insert(provider, tid);
                     }
-                    Some((_, Call::WSAAdvertiseProvider { provider, .. })) if *ret == NO_ERROR => {
-                        hosts.insert(*provider, pid);
-                    }
-                    _ => {}
+                }
+            }
+            // The client ended, and its host runs down a session the lookup left.
+            EventKind::RundownRequested { provider, .. } => {
+                if let Some(left) = clients
+                    .get_mut(pid as usize)
+                    .and_then(|client| client.left.remove(provider))
+                {
+                    flag(report, left, pid, *provider);
                 }
             }
             EventKind::SessionDied {
@@ -153,20 +178,16 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
             } => {
                 if let Some(client) = clients.get_mut(*session_of as usize) {
                     client.late.remove(provider);
+                    client.left.remove(provider);
                 }
             }
             EventKind::ProcessEnded { .. } => {
                 if let Some(client) = clients.get_mut(pid as usize) {
-                    *client = ClientProcess::default();
-                }
-                let gone: Vec<ProviderIx> = hosts
-                    .iter()
-                    .filter(|(_, host)| **host == pid)
-                    .map(|(provider, _)| *provider)
-                    .collect();
-                for provider in gone {
-                    hosts.remove(&provider);
-                    ended(&mut clients, provider);
+                    let left = std::mem::take(&mut client.left);
+                    *client = ClientProcess {
+                        left,
+                        ..ClientProcess::default()
+                    };
                 }
             }
             _ => {}
