@@ -276,7 +276,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[WspCleanup, SanWspCleanup],
         source: "003: \"Any sockets open when LPWSPCleanup is called are reset and automatically deallocated as if LPWSPCloseSocket was called\"",
         model_choice: Some(
-            "\"Reset\" is read as an abortive close: a socket still open at the final clean-up loses the data still queued on it, as a closesocket with a zero linger time would drop it. A socket the application closed gracefully before keeps its queued data (`wsp.cleanup.lingering_data_sent`).",
+            "\"Reset\" is read as an abortive close: a socket still open at the final clean-up loses the data still queued on it, as a closesocket with a zero linger time would drop it. A socket the application closed gracefully before keeps its queued data (`wsp.cleanup.lingering_data_sent`). 003 also asks that \"any data remaining to be transmitted\" be sent, or queued in a part of the stack that stays loaded, before WSPCleanup returns; ws2sim applies that to the data a reset leaves to send, that of sockets closed gracefully before, and the page's two sentences leave room for the other reading (an open socket's data sent too).",
         ),
         errata: &[],
     },
@@ -363,7 +363,7 @@ pub const CONTRACTS: &[Contract] = &[
         source: "004: \"Note that a SAN service provider does not support the WSAEINVAL error code for WSPCleanup.\"",
         model_choice: None,
         errata: &[
-            "003 lists WSAEINVAL for a transport provider's WSPCleanup (with a namespace provider's wording); 004 rules it out for SAN providers. ws2sim applies each list to its kind: a transport provider may fail a WSPCleanup that has a WSPStartup behind it with WSAEINVAL, never one with none behind it (WSANOTINITIALISED, wsp.cleanup.not_initialised); a SAN provider never.",
+            "003's error table has a row Microsoft's page names WSAEINVAL for a transport provider's WSPCleanup (with a namespace provider's wording); 004 rules it out for SAN providers. ws2sim applies each list to its kind: a transport provider may fail a WSPCleanup that has a WSPStartup behind it with WSAEINVAL, never one with none behind it (WSANOTINITIALISED, wsp.cleanup.not_initialised); a SAN provider never.",
         ],
     },
     Contract {
@@ -394,7 +394,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[NspCleanup],
         source: "002: \"This function should not return until the namespace service provider DLL can be unloaded from memory.\"",
         model_choice: Some(
-            "The version-1 models keep a cache thread (`<provider>.worker`), which the last NSPCleanup must stop and wait for.",
+            "The version-1 models keep a cache thread (`<provider>.worker`), which the last NSPCleanup must stop and wait for. 002 lets a provider that does not implement NSPCleanup answer WSAEOPNOTSUPP; ws2sim reads that as open only to a provider that keeps nothing in the process: one that holds memory or a thread there must implement NSPCleanup to free it, so a stub answering while the provider still holds its instance memory is flagged here.",
         ),
         errata: &[],
     },
@@ -436,7 +436,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[NspV2Cleanup, NspV2ClientSessionRundown],
         source: "000 (and 001 for NSPv2ClientSessionRundown): \"If the NSPv2Cleanup function isn't implemented, then calls to that function should be intercepted by a stub function that returns WSAEOPNOTSUPP. The NSPv2 function pointer to the unimplemented NSPv2Cleanup function in the NSPV2_ROUTINE structure should point be to the stub function.\" 000: \"The NSPv2Startup, NSPv2ClientSessionRundown, and NSPv2Cleanup functions are optional, dependent on the requirements of the NSPv2 provider.\"",
         model_choice: Some(
-            "ws2_32 checks only the three lookup routines (WSAAdvertiseProvider fails with WSAEINVAL without them) and calls the others through the table as given: a NULL entry is an access violation that ends the host, and every session dies with it. Which provider \"requires\" an optional routine (000: optional, \"dependent on the requirements of the NSPv2 provider\") is read as: one whose NSPv2Startup keeps a block for a session requires the routines that end that session, as nothing else would free it.",
+            "The seeds give the stub rule for NSPv2Cleanup (000) and NSPv2ClientSessionRundown (001); ws2sim extends it to NSPv2Startup, which 000 names optional with them. The seeds do not say which routines are required: Microsoft's WSAAdvertiseProvider page does (it fails with WSAEINVAL without the three lookup routines), and ws2_32 checks only those and calls the others through the table as given: a NULL entry is an access violation that ends the host, and every session dies with it. Which provider \"requires\" an optional routine (000: optional, \"dependent on the requirements of the NSPv2 provider\") is read as: one whose NSPv2Startup keeps a block for a session requires the routines that end that session, as nothing else would free it.",
         ),
         errata: &[
             "001 says WSAEOPNOTSUPP \"can also be returned if the specified dwControlCode is an unrecognized command\": NSPv2ClientSessionRundown has no dwControlCode parameter (a sentence copied from another NSPv2 page).",

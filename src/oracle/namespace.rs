@@ -478,10 +478,19 @@ pub fn optional_stub(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     report.violation(
                         facts,
                         index,
-                        || format!(
-                            "{}'s NSPV2_ROUTINE table has a NULL {routine:?} entry: the entry of an unimplemented optional routine should point at a stub that returns WSAEOPNOTSUPP (000, 001)",
-                            facts.provider(*provider)
-                        ),
+                        || {
+                            // 000 gives the stub rule for NSPv2Cleanup, 001 for
+                            // NSPv2ClientSessionRundown; NSPv2Startup's is ws2sim's reading.
+                            let whose = match routine {
+                                NspV2Routine::NSPv2Cleanup => "000",
+                                NspV2Routine::NSPv2ClientSessionRundown => "001",
+                                _ => "ws2sim's reading of 000, which names it optional with them",
+                            };
+                            format!(
+                                "{}'s NSPV2_ROUTINE table has a NULL {routine:?} entry: the entry of an unimplemented optional routine should point at a stub that returns WSAEOPNOTSUPP ({whose})",
+                                facts.provider(*provider)
+                            )
+                        },
                     );
                 }
             }
