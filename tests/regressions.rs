@@ -729,3 +729,60 @@ fn a_request_queued_after_the_host_stops_is_answered() {
         assert_eq!(outcome.end, RunEnd::Completed, "seed {seed}");
     }
 }
+
+/// A late session the lookup left is judged by how it ends, after: cleaned up at the
+/// request of a final WSACleanup that began after the lookup returned, it was left to
+/// nobody, even where the client process ends before the host serves that request
+/// (`m-crashfinal`, under the ws2_32 model that keeps it); while a session the host
+/// forgot before it advertised the provider again is not the one a later session's
+/// end ends (`forget-readv`, whose host knob claims `nspv2.session.ends_once` only).
+#[test]
+fn a_left_late_session_is_judged_by_its_own_end() {
+    let crash = r#"Scenario(
+        name: "m-crashfinal", about: "A kept late session taken by a later final WSACleanup.",
+        providers: [Provider(name: "mailv2", kind: Namespace)],
+        catalog: [Namespace(provider: "mailv2", namespace: 37, version: V2)],
+        processes: [
+            Process(name: "host", threads: [Thread(name: "main", steps: [
+                Startup, Advertise(provider: "mailv2"), Sleep(30), Cleanup,
+            ])]),
+            Process(name: "app", threads: [
+                Thread(name: "a", steps: [Sleep(1), Startup, Lookup(namespace: 37, name: "x"), Sleep(20)]),
+                Thread(name: "b", steps: [Sleep(1), Startup, Cleanup, Cleanup, Sleep(20)]),
+                Thread(name: "c", steps: [Sleep(8), Startup, Cleanup, Sleep(20)]),
+                Thread(name: "d", steps: [Sleep(8), Crash]),
+            ]),
+        ],
+    )"#;
+    let readvertised = r#"Scenario(
+        name: "forget-readv", about: "A forgotten late session, then a fresh one.",
+        providers: [Provider(name: "mailv2", kind: Namespace, set: (nspv2: (host: (withdrawing: Forget))))],
+        catalog: [Namespace(provider: "mailv2", namespace: 37, version: V2)],
+        processes: [
+            Process(name: "host", threads: [Thread(name: "main", steps: [
+                Startup, Advertise(provider: "mailv2"), Sleep(1), Unadvertise(provider: "mailv2"),
+                Sleep(3), Advertise(provider: "mailv2"), Sleep(30), Cleanup,
+            ])]),
+            Process(name: "app", threads: [
+                Thread(name: "a", steps: [Sleep(1), Startup, Lookup(namespace: 37, name: "x"), Sleep(5)]),
+                Thread(name: "b", steps: [Sleep(1), Startup, Cleanup, Cleanup, Sleep(10)]),
+                Thread(name: "c", steps: [Sleep(8), Startup, Lookup(namespace: 37, name: "y"), Cleanup, Sleep(5)]),
+            ]),
+        ],
+    )"#;
+    let violated = |text: &str, seed: u64, ws2: &str| {
+        let scenario = scenario::load_str("late.ron", text).expect("valid");
+        let options = RunOptions {
+            seed: Some(seed),
+            models: vec![("ws2_32".to_string(), ws2.to_string())],
+            ..RunOptions::default()
+        };
+        run(&scenario, &options).expect("runs").verdict.violated()
+    };
+    assert!(violated(crash, 7, "conforming").is_empty());
+    assert_eq!(violated(crash, 7, "keeps_late_startups"), ["ws2.balanced"]);
+    for seed in [37, 89, 95, 124, 173] {
+        let found = violated(readvertised, seed, "conforming");
+        assert_eq!(found, ["nspv2.session.ends_once"], "seed {seed}");
+    }
+}

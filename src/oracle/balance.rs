@@ -27,11 +27,26 @@ pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// it began), so the lookup ends it with NSPv2Cleanup before it returns, unless its end
 /// is under way by then. When a session's end was asked for is not an event (a host's
 /// withdrawal takes its sessions as it begins), so a lookup that returns with its late
-/// session open is judged by how that session ends after: run down because the client
-/// process ended, or cleaned up by a final WSACleanup that began after the lookup
-/// returned, it was left to nobody; run down by its host, or gone with it, it may have
-/// been the withdrawal's all along, and is not flagged.
+/// session open is judged by how that session ends after: left to the host to run down
+/// when the client process ended, or cleaned up by a final WSACleanup that began after
+/// the lookup returned, it was left to nobody; run down by its host otherwise, gone with
+/// it, or forgotten by a host that advertises the provider again, it may have been the
+/// withdrawal's all along, and is not flagged.
 fn late_sessions(facts: &Facts, report: &mut Report) {
+    use crate::scenario::{CatalogEntry, NspVersion};
+    // Only a version-2 namespace provider has hosted sessions.
+    let hosted = facts.trace.scenario.catalog.iter().any(|entry| {
+        matches!(
+            entry,
+            CatalogEntry::Namespace {
+                version: NspVersion::V2,
+                ..
+            }
+        )
+    });
+    if !hosted {
+        return;
+    }
     #[derive(Default)]
     struct ClientProcess {
         /// Final WSACleanup calls begun.
@@ -111,6 +126,16 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
                 _ => {}
             },
             EventKind::Return { id, ret, error, .. } => {
+                // A new advertisement: the sessions of the last one are gone with it.
+                if *ret == NO_ERROR
+                    && let Some((_, Call::WSAAdvertiseProvider { provider, .. })) =
+                        facts.call_of(*id)
+                {
+                    for client in clients.iter_mut() {
+                        client.late.remove(provider);
+                        client.left.remove(provider);
+                    }
+                }
                 let Some(client) = clients.get_mut(pid as usize) else {
                     continue;
                 };
@@ -182,10 +207,14 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
                 }
             }
             EventKind::ProcessEnded { .. } => {
+                // What its final WSACleanup calls took, and when they began, outlives
+                // it: the host serves their requests after.
                 if let Some(client) = clients.get_mut(pid as usize) {
                     let left = std::mem::take(&mut client.left);
+                    let finals = std::mem::take(&mut client.finals);
                     *client = ClientProcess {
                         left,
+                        finals,
                         ..ClientProcess::default()
                     };
                 }
