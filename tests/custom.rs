@@ -637,3 +637,84 @@ fn namespace_mutants_written_in_rust_match_their_built_in_twins() {
         );
     }
 }
+
+/// Takes the lock, enters it again and leaves once (as a routine that calls
+/// `conforming::startup` under its own lock does), then reads and writes the count
+/// across a yield: the lock counts its entries, so the write is still under it.
+struct LocksTwice;
+impl Transport for LocksTwice {
+    async fn cleanup(&self, spi: &Spi<'_>) -> Reply {
+        spi.lock().await;
+        spi.lock().await;
+        spi.unlock();
+        let before = spi.with(|g: &mut Globals| g.refcount);
+        if before == 0 {
+            spi.unlock();
+            return Reply::fail(WSANOTINITIALISED);
+        }
+        spi.yield_now().await;
+        spi.with(|g: &mut Globals| g.refcount = before - 1);
+        if before == 1 {
+            conforming::final_cleanup(spi).await;
+        }
+        spi.unlock();
+        conforming::cleaned_up(spi, before, before - 1)
+    }
+}
+
+/// Globals of two types, one used inside the other.
+#[derive(Default)]
+struct Outer(u32);
+#[derive(Default)]
+struct Inner(u32);
+struct Nests;
+impl Transport for Nests {
+    async fn startup(&self, spi: &Spi<'_>) -> Reply {
+        spi.with(|outer: &mut Outer| {
+            outer.0 += spi.with(|inner: &mut Inner| {
+                inner.0 += 1;
+                inner.0
+            })
+        });
+        spi.with(|inner: &mut Inner| inner.0 += spi.with(|outer: &mut Outer| outer.0));
+        conforming::startup(spi).await
+    }
+}
+
+/// The handle's lock is a critical section: entered twice by one thread, it is held
+/// until left twice; nested `with` calls on globals of two types work in either order.
+#[test]
+fn the_lock_counts_its_entries_and_globals_nest() {
+    let lesson = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/teach/racy-refcount.ron"
+    );
+    let sim = Sim::from_file(lesson).expect("loads");
+    let locked = sim
+        .clone()
+        .provider("msafd", Model::code("locks_twice", LocksTwice));
+    let explored = locked
+        .explore(ws2sim::Strategy::Random, 300, 1)
+        .expect("explores");
+    assert!(explored.violated().is_empty(), "{:?}", explored.violated());
+    let nested = sim.provider("msafd", Model::code("nests", Nests));
+    let ran = nested.seed(0).run().expect("runs");
+    assert!(ran.panic().is_none(), "{:?}", ran.panic());
+}
+
+/// Knobs given through the library are held to the provider's kind, as a scenario's are.
+#[test]
+fn knobs_of_another_kind_are_refused_through_the_library() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/contracts/lingering-data.ron"
+    );
+    let sim = Sim::from_file(file).expect("loads");
+    let model = Model::knobs("(san: (cancel: DropWithoutUpcall))").expect("knobs");
+    let error = sim.provider("msafd", model).run().err().expect("refused");
+    let text = error.to_string();
+    assert!(
+        text.contains("is a Transport provider") && text.contains("san.cancel"),
+        "{text}"
+    );
+}

@@ -66,9 +66,13 @@ async fn section(cx: &Cx, provider: ProviderIx, skip: bool) {
             match instance.lock_holder {
                 None => {
                     instance.lock_holder = Some((me, cx.tid));
+                    instance.lock_depth = 1;
                     return;
                 }
-                Some((holder, _)) if holder == me => return,
+                Some((holder, _)) if holder == me => {
+                    instance.lock_depth += 1;
+                    return;
+                }
                 Some((_, holder)) => {
                     instance.lock_waiters.push(me);
                     holder
@@ -87,13 +91,23 @@ async fn section(cx: &Cx, provider: ProviderIx, skip: bool) {
     }
 }
 
+/// Leaves the critical section: the holder's last leave (it counts its re-entries)
+/// lets the longest waiter in; a thread that does not hold it leaves nothing.
 pub(crate) fn unlock(cx: &Cx, provider: ProviderIx) {
     cx.touch_instance(provider, Part::Section, true);
+    let me = cx.sim.current();
     let next = {
         let mut world = cx.world.borrow_mut();
         let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) else {
             return;
         };
+        if instance.lock_holder.is_none_or(|(holder, _)| holder != me) {
+            return;
+        }
+        instance.lock_depth = instance.lock_depth.saturating_sub(1);
+        if instance.lock_depth > 0 {
+            return;
+        }
         instance.lock_holder = None;
         (!instance.lock_waiters.is_empty()).then(|| instance.lock_waiters.remove(0))
     };

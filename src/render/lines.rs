@@ -111,7 +111,9 @@ pub(crate) fn line(
                 None,
             )
         }
+        // `what` may be a provider author's text (a Rust model's deferred work).
         EventKind::ProviderCode { provider, what, .. } => {
+            let what = crate::scenario::escape_line(what);
             (format!("{} code: {what}", labels.provider(*provider)), None)
         }
         EventKind::OpStarted {

@@ -134,7 +134,10 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str, list
         }
         RunEnd::Panicked(panic) => format!(
             "panicked: {}'s {} (written in Rust) panicked, and the run stopped there: {}",
-            run.names.providers[panic.provider as usize], panic.routine, panic.message
+            run.names.providers[panic.provider as usize],
+            panic.routine,
+            // The provider author's text: shown on one line, controls escaped.
+            crate::scenario::escape_line(&panic.message)
         ),
         RunEnd::BudgetExhausted { budget, limit } => {
             let advice = if crate::scenario::budget_ceiling(budget).is_none_or(|most| *limit < most)

@@ -123,7 +123,7 @@ pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {
         if count == 1 {
             process.load_order.retain(|p| *p != provider);
             process.instances.remove(&provider);
-            process.globals.retain(|(owner, _)| *owner != provider);
+            process.globals.retain(|(owner, _, _)| *owner != provider);
             // What the unloaded copy kept of its sockets goes with it.
             for (_, sock) in process.sockets.iter_mut() {
                 sock.orphaned |= sock.provider == provider;

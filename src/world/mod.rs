@@ -169,8 +169,10 @@ pub struct Instance {
     pub lower: SmallMap<ProviderIx, u32>,
     /// WSPStartupEx calls the switch in this (TCP) provider made on each SAN provider.
     pub switch: SmallMap<ProviderIx, u32>,
-    /// The critical section around WSPStartup/WSPCleanup: holder and waiters (FIFO).
+    /// The critical section around WSPStartup/WSPCleanup: holder, how many times it
+    /// entered (a CRITICAL_SECTION counts re-entries), and waiters (FIFO).
     pub lock_holder: Option<(TaskId, Option<Tid>)>,
+    pub lock_depth: u32,
     pub lock_waiters: Vec<TaskId>,
     /// A final clean-up is under way: it owns every pending operation, and a network
     /// completion of one waits (`completions_waiting`) until the clean-up returns, by
@@ -203,7 +205,7 @@ pub struct Proc {
     /// The globals of providers written in Rust (`Spi::with`), one value per provider
     /// and type: made on first use after the DLL loads, dropped when it unloads. Kept
     /// here rather than in `Instance`, which the built-in models copy about.
-    pub globals: Vec<(ProviderIx, Rc<RefCell<dyn std::any::Any>>)>,
+    pub globals: Vec<(ProviderIx, std::any::TypeId, Rc<RefCell<dyn std::any::Any>>)>,
     pub sockets: SmallMap<SocketHandle, Sock>,
     /// The handle each socket name of the application holds: what its last `Socket`
     /// step returned (INVALID_SOCKET if it failed), kept through closesocket and

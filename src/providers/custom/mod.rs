@@ -209,20 +209,23 @@ impl Spi<'_> {
     /// Runs `f` on the provider's globals of type `G` in this process: made with
     /// `G::default()` on first use after the DLL loads, dropped when it unloads. Hold
     /// nothing across an `.await`: other threads of the process share them. (A routine
-    /// that runs while the DLL is not loaded gets a fresh value each time.)
+    /// that runs while the DLL is not loaded gets a fresh value each time.) `with` of one
+    /// type may run inside `with` of another; inside `with` of the same type it panics,
+    /// as a second mutable borrow of one value would.
     pub fn with<G: Default + 'static, R>(&self, f: impl FnOnce(&mut G) -> R) -> R {
+        let kind = std::any::TypeId::of::<G>();
         let cell = {
             let mut world = self.cx.world.borrow_mut();
             let process = &mut world.procs[self.cx.pid as usize];
             let loaded = process.instances.get(&self.provider).is_some();
-            let mine = |(owner, cell): &&(ProviderIx, Rc<RefCell<dyn Any>>)| {
-                *owner == self.provider && cell.borrow().is::<G>()
+            let mine = |(owner, of, _): &&(ProviderIx, std::any::TypeId, Rc<RefCell<dyn Any>>)| {
+                (*owner, *of) == (self.provider, kind)
             };
             match process.globals.iter().find(mine) {
-                Some((_, cell)) => Some(cell.clone()),
+                Some((_, _, cell)) => Some(cell.clone()),
                 None if loaded => {
                     let cell: Rc<RefCell<dyn Any>> = Rc::new(RefCell::new(G::default()));
-                    process.globals.push((self.provider, cell.clone()));
+                    process.globals.push((self.provider, kind, cell.clone()));
                     Some(cell)
                 }
                 None => None,
@@ -230,7 +233,12 @@ impl Spi<'_> {
         };
         match cell {
             Some(cell) => {
-                let mut globals = cell.borrow_mut();
+                let Ok(mut globals) = cell.try_borrow_mut() else {
+                    panic!(
+                        "Spi::with::<{}> inside another Spi::with of the same type: its globals are in use",
+                        std::any::type_name::<G>()
+                    );
+                };
                 f(globals.downcast_mut::<G>().expect("found by its type"))
             }
             None => f(&mut G::default()),
@@ -251,12 +259,14 @@ impl Spi<'_> {
     }
 
     /// Enters the provider's critical section (waiting while another thread of the
-    /// process holds it); re-entering on the holding thread does not wait.
+    /// process holds it); re-entering on the holding thread does not wait, and, as a
+    /// CRITICAL_SECTION's, counts: the thread holds it until it has left as often.
     pub async fn lock(&self) {
         transport::enter_section(self.cx, self.provider).await;
     }
 
-    /// Leaves the critical section; the longest waiter enters next.
+    /// Leaves the critical section once; at the holder's last leave the longest waiter
+    /// enters next. A thread that does not hold it leaves nothing.
     pub fn unlock(&self) {
         transport::unlock(self.cx, self.provider);
     }
