@@ -1225,6 +1225,14 @@ fn diff_shows_where_two_runs_part() {
     let out = ws2sim(&["diff", lesson, "--seed", "1", "--against-seed", "0"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("B: seed 0"));
+    // Run B has a worker thread whose longer name widens the thread column of its
+    // trace: the lines before the parting still compare equal.
+    let out = ws2sim(&["diff", lesson, "--against-model", "msafd=conforming"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("share their first 8 trace lines and part at event #9:"),
+        "{text}"
+    );
     let out = ws2sim(&["diff", lesson, "--against-schedule", "not-a-token"]);
     assert_eq!(out.status.code(), Some(2));
     // A token that reads but does not fit the scenario: refused, as `replay` refuses it,

@@ -260,10 +260,12 @@ fn compare(a: &str, b: &str, (name_a, name_b): (&str, &str), context: usize) -> 
             .join("\n")
     };
     let (events_a, events_b) = (events(a), events(b));
+    // Each trace pads its columns to its own widest name (a run with a worker thread
+    // the other lacks pads wider): lines compare by their words, not their spacing.
     let shared = events_a
         .iter()
         .zip(&events_b)
-        .take_while(|(x, y)| x == y)
+        .take_while(|(x, y)| x.split_whitespace().eq(y.split_whitespace()))
         .count();
     let mut out = format!("A: {name_a}\nB: {name_b}\n\n");
     let same = shared == events_a.len() && shared == events_b.len();
