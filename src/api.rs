@@ -42,6 +42,9 @@ pub enum Error {
     /// A replay token that is not one (`s1...`).
     #[error("schedule token: {0}")]
     Schedule(String),
+    /// [`Sim::explore`] on a `Sim` given a token by [`Sim::replay`].
+    #[error("Sim::explore draws its own schedules: the token given to Sim::replay is for Sim::run")]
+    ReplayInExplore,
     /// A model written in Rust given to a provider of a kind its trait does not model.
     #[error(
         "provider `{provider}` is a {kind} provider: a model written against Transport serves transport and SAN providers, one written against Namespace serves namespace providers"
@@ -200,7 +203,8 @@ impl Sim {
     }
 
     /// Replays the schedule of this token (`s1...`, as a run or an exploration gives it)
-    /// in place of drawing decisions from the seed.
+    /// in place of drawing decisions from the seed: for [`Sim::run`]; an exploration
+    /// draws its own schedules, and is refused while one is set.
     pub fn replay(mut self, token: &str) -> Result<Sim, Error> {
         let schedule =
             sim::Schedule::from_token(token).map_err(|e| Error::Schedule(e.to_string()))?;
@@ -226,7 +230,8 @@ impl Sim {
         self.check_determinism.unwrap_or(code)
     }
 
-    /// Bounds each run (in place of the scenario's `budget`; `None` keeps its value).
+    /// Bounds each run, of [`Sim::run`] and of [`Sim::explore`] alike (in place of the
+    /// scenario's `budget`; `None` keeps its value).
     pub fn budget(
         mut self,
         steps_max: Option<u64>,
@@ -304,7 +309,11 @@ impl Sim {
     /// the same for any number of jobs). The first failing schedule comes shrunk, with
     /// a token [`Sim::replay`] takes.
     pub fn explore(&self, strategy: Strategy, runs: u64, jobs: usize) -> Result<Explored, Error> {
-        let (scenario, models) = self.prepared()?;
+        if self.options.schedule.is_some() {
+            return Err(Error::ReplayInExplore);
+        }
+        let (mut scenario, models) = self.prepared()?;
+        scenario.budget = self.options.budget.apply(scenario.budget)?;
         let options = ExploreOptions {
             strategy,
             seed: self.options.seed,

@@ -187,3 +187,31 @@ fn exit_detaches_dlls_in_the_order_of_their_last_loads() {
     // acme): the reverse of the last ones.
     assert_eq!(detached, ["acme", "msafd"], "{trace}");
 }
+
+/// `Sim::budget` bounds the runs of an exploration as it bounds one run, and an
+/// exploration refuses a token given to `Sim::replay` (it draws its own schedules).
+#[test]
+fn explore_keeps_the_budget_and_refuses_a_replay_token() {
+    let lesson = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/teach/racy-refcount.ron"
+    );
+    let sim = Sim::from_file(lesson).expect("loads");
+    let cut = sim.clone().budget(Some(5), None, None);
+    let text = cut
+        .explore(Strategy::Random, 20, 1)
+        .expect("explores")
+        .text();
+    assert!(text.contains("budget exhausted"), "{text}");
+    let whole = sim
+        .explore(Strategy::Random, 20, 1)
+        .expect("explores")
+        .text();
+    assert!(!whole.contains("budget exhausted"), "{whole}");
+    let token = sim.run().expect("runs").schedule();
+    let replaying = sim.replay(&token).expect("a token");
+    assert!(matches!(
+        replaying.explore(Strategy::Random, 20, 1),
+        Err(Error::ReplayInExplore)
+    ));
+}

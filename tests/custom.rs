@@ -718,3 +718,45 @@ fn knobs_of_another_kind_are_refused_through_the_library() {
         "{text}"
     );
 }
+
+/// NSPStartup and NSPCleanup that keep nothing and report no count.
+struct Uncounted;
+impl Namespace for Uncounted {
+    async fn nsp_startup(&self, _: &Spi<'_>) -> Reply {
+        Reply::ok()
+    }
+
+    async fn nsp_cleanup(&self, _: &Spi<'_>) -> Reply {
+        Reply::ok()
+    }
+}
+
+/// A namespace provider written in Rust that reports no count is counted by the
+/// NSPStartup and NSPCleanup calls that succeeded: its lookups work between them.
+#[test]
+fn an_uncounted_namespace_model_is_counted_by_its_calls() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/contracts/nsp-lookup-two-threads.ron"
+    );
+    let sim = Sim::from_file(file).expect("loads");
+    let provider = sim_namespace_provider(file);
+    let ran = sim
+        .provider(&provider, Model::namespace("uncounted", Uncounted))
+        .seed(0)
+        .run()
+        .expect("runs");
+    let trace = ran.trace();
+    assert!(trace.contains("NSPLookupServiceBegin("), "{trace}");
+    assert!(!trace.contains("WSAEINVAL"), "{trace}");
+}
+
+/// The name of the first namespace provider `file` declares.
+fn sim_namespace_provider(file: &str) -> String {
+    let scenario = ws2sim::scenario::load_file(std::path::Path::new(file)).expect("loads");
+    let provider = scenario
+        .providers
+        .iter()
+        .find(|p| p.kind == ProviderKind::Namespace);
+    provider.expect("a namespace provider").name.clone()
+}

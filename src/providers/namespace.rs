@@ -50,7 +50,7 @@ pub async fn nsp_startup(cx: &Cx, provider: ProviderIx, client: Client) -> i32 {
     cx.yield_point().await;
     let (ret, error, detail) = if custom::has_code(cx, provider) {
         let reply = custom::namespace_routine(cx, provider, SpiCall::NSPStartup, None, None).await;
-        mirror_count(cx, provider, &reply.2);
+        mirror_count(cx, provider, &reply, 1);
         reply
     } else {
         lock(cx, provider).await;
@@ -103,7 +103,7 @@ pub async fn nsp_cleanup(
     } else if custom::has_code(cx, provider) {
         let call = SpiCall::NSPCleanup { provider_id };
         let reply = custom::namespace_routine(cx, provider, call, Some(provider_id), None).await;
-        mirror_count(cx, provider, &reply.2);
+        mirror_count(cx, provider, &reply, -1);
         reply
     } else {
         lock(cx, provider).await;
@@ -150,11 +150,21 @@ async fn cleanup_body(
 }
 
 /// A provider written in Rust keeps its own count: the one its start-up or clean-up
-/// reports is kept where [`lookup_call`] reads the built-in models' count.
-fn mirror_count(cx: &Cx, provider: ProviderIx, detail: &Detail) {
-    if let Detail::Refcount { after, .. } = detail {
-        set_refcount(cx, provider, *after);
-    }
+/// reports is kept where [`lookup_call`] reads the built-in models' count; one that
+/// reports none is counted by its calls that succeeded (`step` 1 for NSPStartup, -1
+/// for NSPCleanup), so its lookups work between them all the same.
+fn mirror_count(
+    cx: &Cx,
+    provider: ProviderIx,
+    (ret, _, detail): &(i32, Option<u32>, Detail),
+    step: i32,
+) {
+    let after = match detail {
+        Detail::Refcount { after, .. } => *after,
+        _ if *ret == NO_ERROR => refcount(cx, provider).saturating_add_signed(step),
+        _ => return,
+    };
+    set_refcount(cx, provider, after);
 }
 
 /// A version-1 lookup routine (NSPLookupServiceBegin, Next, End): it works on the

@@ -70,8 +70,11 @@ pub use code::{models_kind, namespace_code, transport_code};
 pub use traits::{Namespace, Transport};
 
 /// How an SPI routine returned: its value, its error code, and, for start-up and
-/// clean-up, the reference count the provider kept (the trace shows it; no checker
-/// trusts it).
+/// clean-up, the reference count the provider kept. The trace shows the count, and no
+/// checker trusts it (they count the calls themselves); `actual_cleanup` is taken at
+/// the provider's word where a clean-up the count does not make final says it tore the
+/// instance down (it is then held to a final clean-up's rules), and where the switch's
+/// SAN clean-ups are checked at a TCP provider's actual clean-up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reply {
     ret: i32,
