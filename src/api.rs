@@ -58,7 +58,7 @@ pub enum Error {
     /// A model written in Rust named like another model, or with a name traces cannot
     /// print (empty, too long, a control character).
     #[error(
-        "a model written in Rust may not be called {0:?}: its name must be new (no built-in model or model file has it), 1 to 64 characters, with no control character"
+        "a model written in Rust may not be called {0:?}: its name must be new (no built-in model, model file or other model in Rust has it), 1 to 64 characters, with no control character"
     )]
     CodeName(String),
     /// Provider code that is not deterministic: the same schedule, run twice, gave
@@ -265,13 +265,17 @@ impl Sim {
                     declared.model = "conforming".to_string();
                     declared.set = set.clone();
                 }
-                Model::Code { name, code } => {
-                    attach_code(&mut scenario, provider, name, code)?;
-                    overrides.push((provider.clone(), name.clone()));
-                }
+                Model::Code { .. } => {}
             }
         }
         scenario::attach_override_models(&mut scenario, &overrides)?;
+        // Models in Rust last: a name of theirs is checked against every model file's.
+        for (provider, model) in &self.choices {
+            if let Model::Code { name, code } = model {
+                attach_code(&mut scenario, provider, name, code)?;
+                overrides.push((provider.clone(), name.clone()));
+            }
+        }
         Ok((scenario, overrides))
     }
 

@@ -215,3 +215,22 @@ fn explore_keeps_the_budget_and_refuses_a_replay_token() {
         Err(Error::ReplayInExplore)
     ));
 }
+
+/// A model in Rust may not take the name of a model file the same `Sim` reads for
+/// another provider: the two would print alike and be told apart by nothing.
+#[test]
+fn a_rust_model_may_not_share_a_model_files_name() {
+    struct Plain;
+    impl ws2sim::Transport for Plain {}
+    let text = r#"Scenario(name: "two", about: "two transport providers",
+        providers: [Provider(name: "msafd", kind: Transport), Provider(name: "other", kind: Transport)],
+        catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp),
+                  Transport(id: 1002, provider: "other", protocol: Udp)],
+        processes: [Process(name: "app", threads: [Thread(name: "main", steps: [Startup, Cleanup])])],
+    )"#;
+    let sim = Sim::from_str("two.ron", text)
+        .expect("loads")
+        .provider("msafd", Model::file("models/acme-tcp.ron"))
+        .provider("other", Model::code("acme_tcp", Plain));
+    assert!(matches!(sim.run(), Err(Error::CodeName(name)) if name == "acme_tcp"));
+}
