@@ -708,6 +708,31 @@ fn a_provider_unloaded_without_its_cleanup_runs_its_worker_in_the_unloaded_image
         outcome.verdict.violated(),
         ["loader.no_code_after_unload", "ws2.balanced"]
     );
+    // `skips_nsp_cleanup` alike: the version-1 provider's cache thread it never stopped
+    // exits in the image it unloaded.
+    let text = r#"Scenario(
+        name: "sk1", about: "one lookup in a V1 namespace, then the final cleanup",
+        providers: [Provider(name: "dnsnsp", kind: Namespace)],
+        catalog: [Namespace(provider: "dnsnsp", namespace: 12, version: V1)],
+        processes: [Process(name: "app", threads: [
+            Thread(name: "main", steps: [Startup, Lookup(namespace: 12, name: "x"), Cleanup, Sleep(5)]),
+        ])],
+    )"#;
+    let scenario = ws2sim::scenario::load_str("sk1.ron", text).expect("valid");
+    let replay = |model: &str| RunOptions {
+        schedule: Some(sim::Schedule::from_token("s1aaaaaaab").expect("a token")),
+        models: vec![(WS2_32.to_string(), model.to_string())],
+        ..RunOptions::default()
+    };
+    let conforming = run(&scenario, &replay("conforming")).expect("runs");
+    assert!(conforming.verdict.violations.is_empty());
+    let outcome = run(&scenario, &replay("skips_nsp_cleanup")).expect("runs");
+    assert!(
+        outcome
+            .verdict
+            .violated()
+            .contains(&"loader.no_code_after_unload")
+    );
 }
 
 /// The switch's start-ups on a SAN provider belong to the copy of the TCP provider that

@@ -56,8 +56,8 @@ pub static WS2_MODELS: &[Ws2Model] = &[
     Ws2Model {
         name: "skips_nsp_cleanup",
         breaks: Some(ContractId::Ws2Balanced),
-        also_breaks: &[],
-        about: "At the final WSACleanup, unloads the namespace providers it started with NSPStartup without calling their NSPCleanup.",
+        also_breaks: &[ContractId::LoaderNoCodeAfterUnload],
+        about: "At the final WSACleanup, unloads the namespace providers it started with NSPStartup without calling their NSPCleanup; the cache thread of one unloaded so, if it runs again, runs in the unloaded image.",
         defect: Some(Ws2Defect::SkipsNspCleanup),
     },
     Ws2Model {
