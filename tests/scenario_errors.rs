@@ -24,6 +24,7 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("unknown_step", Kind::Syntax, 22, 17),
     ("misspelt_step", Kind::Syntax, 24, 53),
     ("bare_sleep", Kind::Syntax, 24, 53),
+    ("empty_step", Kind::Syntax, 3, 71),
     ("startup_with_args", Kind::Syntax, 19, 17),
     ("unclosed", Kind::Syntax, 24, 13),
     ("non_utf8", Kind::NotUtf8, 4, 64),

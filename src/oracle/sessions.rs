@@ -265,19 +265,21 @@ fn session_call(
     rule: SessionRule,
     report: &mut Report,
 ) {
-    let (provider, client, arg, cleanup) = match *call {
+    let (provider, by, client, arg, cleanup) = match *call {
         Call::NSPv2Cleanup {
             provider,
+            client: by,
             session_of,
             arg,
             ..
-        } => (provider, session_of, arg, true),
+        } => (provider, by, session_of, arg, true),
         Call::NSPv2ClientSessionRundown {
             provider,
+            client: by,
             session_of,
             arg,
             ..
-        } => (provider, session_of, arg, false),
+        } => (provider, by, session_of, arg, false),
         Call::NSPv2LookupServiceBegin { .. }
         | Call::NSPv2LookupServiceNextEx { .. }
         | Call::NSPv2LookupServiceEnd { .. } => {
@@ -297,7 +299,16 @@ fn session_call(
         }
         _ => return,
     };
-    let name = format!("{}!{}", facts.provider(provider), call.name());
+    // A scenario's own `Spi` step is named as the caller that broke the rule.
+    let name = match by {
+        Client::Step => format!(
+            "{}!{} from a direct SPI call in {}",
+            facts.provider(provider),
+            call.name(),
+            facts.process(client)
+        ),
+        _ => format!("{}!{}", facts.provider(provider), call.name()),
+    };
     let whose = format!("{}'s session", facts.process(client));
     if rule == SessionRule::StartupFirst && cleanup {
         report.exercised();

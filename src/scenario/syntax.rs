@@ -439,6 +439,22 @@ fn range_of(at: &str) -> Option<(&str, u64, u64)> {
     Some((field, least, largest))
 }
 
+/// "A variant name" with an example of the kind the place takes (`at` names it).
+fn variant_example(at: &str) -> &'static str {
+    // `at` reads " (at `processes[0].threads[0].steps`)": its path's last field.
+    let path = at.rsplit('`').nth(1).unwrap_or("");
+    let last = path.rsplit('.').next().unwrap_or("");
+    let field = last.split('[').next().unwrap_or(last);
+    match field {
+        "steps" => "a variant name such as `Startup` (without quotes)",
+        "catalog" => "a variant name such as `Transport` (without quotes)",
+        "faults" => "a variant name such as `Crash` (without quotes)",
+        "kind" => "a variant name such as `Transport` (without quotes)",
+        "os" => "a variant name such as `Win10` (without quotes)",
+        _ => "a variant name such as `Tcp` (without quotes)",
+    }
+}
+
 /// Messages for the errors that need no look around.
 fn generic(code: &Error, found: &str, at: &str) -> (String, Option<String>, &'static str) {
     let quoted = found.starts_with('"');
@@ -452,7 +468,7 @@ fn generic(code: &Error, found: &str, at: &str) -> (String, Option<String>, &'st
         Error::ExpectedMap => Some("a map `{...}`"),
         Error::ExpectedUnit => Some("`()`"),
         Error::ExpectedOption => Some("`Some(...)` or `None`"),
-        Error::ExpectedIdentifier => Some("a variant name such as `Tcp` (without quotes)"),
+        Error::ExpectedIdentifier => Some(variant_example(at)),
         Error::ExpectedStructLike => Some("`(`"),
         Error::ExpectedNamedStructLike(_) => Some("`(`"),
         _ => None,
