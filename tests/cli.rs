@@ -929,7 +929,23 @@ fn a_signal_the_caller_ignores_stays_ignored() {
             .status()
             .is_ok_and(|s| s.success())
     };
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Ready once it catches SIGINT (Linux shows it in /proc; elsewhere, half a second).
+    let status = format!("/proc/{pid}/status");
+    let catches_sigint = || {
+        let text = std::fs::read_to_string(&status).unwrap_or_default();
+        let caught = text.lines().find_map(|l| l.strip_prefix("SigCgt:"));
+        caught
+            .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+            .is_some_and(|m| m & 2 != 0)
+    };
+    let mut waited = 0;
+    while std::path::Path::new(&status).exists() && !catches_sigint() && waited < 100 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        waited += 1;
+    }
+    if !std::path::Path::new(&status).exists() {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
     if !signal("-HUP") {
         let _ = child.kill();
         return;

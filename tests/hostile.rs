@@ -727,3 +727,27 @@ fn output_keeps_the_owner_of_the_file_it_replaces() {
     assert_eq!(std::fs::read(&target).unwrap(), before, "left as it was");
     assert_eq!(std::fs::metadata(&target).unwrap().uid(), 0);
 }
+
+/// A file name that is not UTF-8 is named with its odd bytes escaped (`\x{ff}`), not
+/// turned into U+FFFD: two such names would print alike.
+#[cfg(unix)]
+#[test]
+fn a_name_that_is_not_utf8_is_named_with_its_bytes_escaped() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = Scratch::new("not-utf8-name");
+    let name = std::ffi::OsStr::from_bytes(b"ok\xff.ron");
+    let path = dir.0.join(name);
+    std::fs::write(&path, "Scenario()").expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+        .arg("check")
+        .arg(&path)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs");
+    let err = one_line(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("ok\\x{ff}.ron") && !err.contains('\u{fffd}'),
+        "{err}"
+    );
+}

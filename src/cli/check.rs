@@ -147,7 +147,8 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
     const DEPTH_MAX: usize = 16;
     const FILES_MAX: usize = 10_000;
     fn walk(dir: &Path, depth: usize, found: &mut Found) -> Result<(), String> {
-        let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| format!("{}: {e}", crate::scenario::escape_path(dir)))?;
         let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
         for path in paths {
@@ -173,7 +174,7 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
                 // Skipping it would report the folder checked when part of it was not.
                 return Err(format!(
                     "{}: folders nest deeper than {DEPTH_MAX} levels here; check a folder further down",
-                    path.display()
+                    crate::scenario::escape_path(&path)
                 ));
             } else if meta.is_dir() {
                 walk(&path, depth + 1, found)?;
@@ -189,7 +190,7 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
             if found.ron_names() > FILES_MAX {
                 return Err(format!(
                     "{}: more than {FILES_MAX} .ron files; check a smaller folder",
-                    dir.display()
+                    crate::scenario::escape_path(dir)
                 ));
             }
         }
@@ -204,7 +205,7 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
             if found.ron_names() == before {
                 return Err(format!(
                     "{}: a folder with no .ron file in it",
-                    path.display()
+                    crate::scenario::escape_path(path)
                 ));
             }
         } else {

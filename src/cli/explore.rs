@@ -312,7 +312,7 @@ fn doc_limit(read: u64) -> u64 {
 /// it, which together stay within [`shard::MAX_MERGE_BYTES`].
 fn read_doc(path: &Path, read: &mut u64) -> Result<ShardDoc, String> {
     use crate::scenario::{Limited, read_limited};
-    let shown = path.display();
+    let shown = crate::scenario::escape_path(path);
     let limit = doc_limit(*read);
     let bytes = if path == Path::new("-") {
         // Standard input: read up to the limit, and one byte more tells it is over.
@@ -425,14 +425,17 @@ fn verify(
             "the scenario the shards name is not a readable regular file here; name it with \
              --scenario FILE"
         };
-        return Err(fail(&format!("{}: {why}", path.display())));
+        return Err(fail(&format!(
+            "{}: {why}",
+            crate::scenario::escape_path(&path)
+        )));
     }
     // Nor is its text quoted: a file a forged document names (a secret, say) that is
     // no scenario is refused without a line of it.
     if args.scenario.is_none() && crate::scenario::load_file(&path).is_err() {
         return Err(fail(&format!(
             "{}: the file the shards name does not load as a scenario (its errors are not shown: the path comes from a document); name the scenario with --scenario FILE",
-            path.display()
+            crate::scenario::escape_path(&path)
         )));
     }
     let swept: Vec<(&str, &str)> = header
@@ -444,19 +447,31 @@ fn verify(
     if shard::scenario_digest(&scenario) != digest {
         return Err(fail(&format!(
             "{}: not the scenario the shards swept (field `scenario_digest` differs from its contents)",
-            path.display()
+            crate::scenario::escape_path(&path)
         )));
     }
-    crate::explore::verify_inputs(&scenario, header)
-        .map_err(|why| fail(&format!("the shards and {}: {why}", path.display())))?;
-    crate::explore::verify_claims(&scenario, report)
-        .map_err(|why| fail(&format!("the shards and {}: {why}", path.display())))?;
+    crate::explore::verify_inputs(&scenario, header).map_err(|why| {
+        fail(&format!(
+            "the shards and {}: {why}",
+            crate::scenario::escape_path(&path)
+        ))
+    })?;
+    crate::explore::verify_claims(&scenario, report).map_err(|why| {
+        fail(&format!(
+            "the shards and {}: {why}",
+            crate::scenario::escape_path(&path)
+        ))
+    })?;
     if let Some(failure) = &report.failure {
         crate::explore::verify_failure(&scenario, header, failure)
             .map_err(|why| fail(&format!("the shard that reports the failure: {why}")))?;
     }
-    crate::explore::verify_merged(&scenario, report)
-        .map_err(|why| fail(&format!("the shards and {}: {why}", path.display())))?;
+    crate::explore::verify_merged(&scenario, report).map_err(|why| {
+        fail(&format!(
+            "the shards and {}: {why}",
+            crate::scenario::escape_path(&path)
+        ))
+    })?;
     Ok((scenario, path, read))
 }
 

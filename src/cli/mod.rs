@@ -266,6 +266,23 @@ where
 
 pub(crate) const BAD_INPUT: u8 = 2;
 
+/// Blocks `signals` in this thread (and the threads it starts); returns the mask before.
+#[cfg(unix)]
+fn block_signals(signals: &[libc::c_int]) -> libc::sigset_t {
+    // SAFETY: the sets are zeroed plain C values, filled by sigemptyset and sigaddset
+    // before pthread_sigmask reads them.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &signal in signals {
+            libc::sigaddset(&mut set, signal);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+        old
+    }
+}
+
 /// Which of the signals the interrupt handler takes (SIGINT, SIGTERM, SIGHUP) this
 /// process was started with set to be ignored.
 #[cfg(unix)]
@@ -302,15 +319,27 @@ pub fn main() -> ExitCode {
     // ignored (`nohup`, a background job of a script) stays ignored.
     #[cfg(unix)]
     let ignored = ignored_signals();
+    // Those stay blocked while the handler is installed and they are ignored again: one
+    // arriving meanwhile waits, and is dropped when it is ignored (POSIX discards a
+    // pending signal whose action becomes SIG_IGN), never reaching the handler.
+    #[cfg(unix)]
+    let mask = block_signals(&ignored);
     let _ = ctrlc::set_handler(|| {
         crate::output::remove_pending();
         std::process::exit(130);
     });
     #[cfg(unix)]
-    for signal in ignored {
-        // SAFETY: as for SIGXFSZ above; ctrlc's thread only waits on its own pipe.
+    {
+        for &signal in &ignored {
+            // SAFETY: setting a disposition to SIG_IGN runs no code; ctrlc's thread,
+            // started blocking these, never handles them.
+            unsafe {
+                libc::signal(signal, libc::SIG_IGN);
+            }
+        }
+        // SAFETY: restores the mask `block_signals` saved, a plain C value.
         unsafe {
-            libc::signal(signal, libc::SIG_IGN);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &mask, std::ptr::null_mut());
         }
     }
     match cli.command {
@@ -418,9 +447,9 @@ pub(crate) fn print_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<(
     }
 }
 
-/// A path as output shows it, on one line (see [`scenario::escape_line`]).
+/// A path as output shows it, on one line ([`scenario::escape_path`]).
 pub(crate) fn shown(path: &Path) -> String {
-    scenario::escape_line(&path.display().to_string())
+    scenario::escape_path(path)
 }
 
 /// An error of the input (exit 2). Its message is one line: a line break in it came

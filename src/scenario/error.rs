@@ -460,3 +460,25 @@ pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
 pub fn escape_line(text: &str) -> String {
     escape_controls(text).replace('\n', "\\u{a}")
 }
+
+/// A path as ws2sim prints it: on one line ([`escape_line`]), and with a byte that is
+/// not UTF-8 written as an escape (`\x{ff}`) rather than U+FFFD, so that two such
+/// names stay apart.
+pub fn escape_path(path: impl AsRef<std::path::Path>) -> String {
+    let path = path.as_ref();
+    #[cfg(unix)]
+    {
+        use std::fmt::Write;
+        use std::os::unix::ffi::OsStrExt;
+        let mut text = String::new();
+        for chunk in path.as_os_str().as_bytes().utf8_chunks() {
+            text.push_str(&escape_line(chunk.valid()));
+            for byte in chunk.invalid() {
+                let _ = write!(text, "\\x{{{byte:02x}}}");
+            }
+        }
+        text
+    }
+    #[cfg(not(unix))]
+    escape_line(&path.display().to_string())
+}

@@ -29,7 +29,7 @@ use error::Problem;
 /// a test checks that it names every field, step, fault and value of the format.
 pub const FORMAT_REFERENCE: &str = include_str!("../../docs/scenario-format.md");
 
-pub use error::{Located, ScenarioError, escape_controls, escape_line};
+pub use error::{Located, ScenarioError, escape_controls, escape_line, escape_path};
 pub use model::*;
 pub use model_file::{
     Checked, MAX_MODEL_FILES, attach_override_models, attach_override_models_in, check_bytes,
@@ -67,7 +67,7 @@ pub(crate) enum FileKind {
 /// shows) that must be UTF-8.
 pub(crate) fn read_text(path: &Path, kind: FileKind) -> Result<String, ScenarioError> {
     // A path no system takes (longer than any) is shown clipped in the message.
-    let shown = error::clip_words_past(&path.display().to_string(), 4_096);
+    let shown = error::clip_words_past(&escape_path(path), 4_096);
     let io = |cause| match kind {
         FileKind::Scenario => ScenarioError::Io {
             path: shown.clone(),

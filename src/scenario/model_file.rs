@@ -188,7 +188,7 @@ pub(super) fn load_listed(
                 &at,
                 format!(
                     "cannot read model file {}: {cause}",
-                    super::escape_line(&path.display().to_string())
+                    super::escape_path(path)
                 ),
                 "cannot read",
                 Some("a model file's path is relative to the scenario's folder".to_string()),
@@ -214,7 +214,7 @@ fn not_a_model_file(named: &str, path: &Path) -> Option<String> {
     (!ron(&name)).then(|| {
         format!(
             "it leads to {}, whose name does not end in `.ron`",
-            super::escape_line(&target.display().to_string())
+            super::escape_path(&target)
         )
     })
 }
@@ -256,7 +256,7 @@ pub fn attach_override_models_in(
             _ => typed.to_path_buf(),
         };
         let refused = |why: &str| ScenarioError::ModelIo {
-            path: path.display().to_string(),
+            path: super::escape_path(&path),
             cause: std::io::Error::other(format!("{why}; its text is not read")),
         };
         let recorded = match swept {
