@@ -117,6 +117,25 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
                         client.left.remove(&provider);
                     }
                 }
+                // A new advertisement: the sessions of the last one are gone with it. At
+                // its call, not its return: the new host may serve lookups before that.
+                Call::WSAAdvertiseProvider { provider, .. }
+                    if facts.return_index(*id).is_some_and(|at| {
+                        matches!(
+                            facts.events[at].kind,
+                            EventKind::Return { ret: NO_ERROR, .. }
+                        )
+                    }) =>
+                {
+                    for client in clients.iter_mut() {
+                        client.late.remove(&provider);
+                        client.left.remove(&provider);
+                    }
+                    if let Some(client) = clients.get_mut(pid as usize) {
+                        let generation = client.generation;
+                        client.api.insert(event.thread, (*id, generation));
+                    }
+                }
                 ref call if event.depth == 0 && call.is_api() => {
                     if let Some(client) = clients.get_mut(pid as usize) {
                         let generation = client.generation;
@@ -126,16 +145,6 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
                 _ => {}
             },
             EventKind::Return { id, ret, error, .. } => {
-                // A new advertisement: the sessions of the last one are gone with it.
-                if *ret == NO_ERROR
-                    && let Some((_, Call::WSAAdvertiseProvider { provider, .. })) =
-                        facts.call_of(*id)
-                {
-                    for client in clients.iter_mut() {
-                        client.late.remove(provider);
-                        client.left.remove(provider);
-                    }
-                }
                 let Some(client) = clients.get_mut(pid as usize) else {
                     continue;
                 };

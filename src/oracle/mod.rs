@@ -1,6 +1,7 @@
 //! The contract oracle: small checkers beside the world, one per contract family, each
 //! reading the event stream (calls, returns, the ledger's acquire/release, the loader).
-//! None of them trusts what a provider says about itself (its refcount detail).
+//! None of them trusts the count a provider reports about itself; a clean-up's
+//! `actual_cleanup` is taken at its word (see `facts.rs` and `balance.rs`).
 
 mod balance;
 mod cleanup;

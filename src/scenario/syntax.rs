@@ -451,7 +451,8 @@ fn variant_example(at: &str) -> &'static str {
         "faults" => "a variant name such as `Crash` (without quotes)",
         "kind" => "a variant name such as `Transport` (without quotes)",
         "os" => "a variant name such as `Win10` (without quotes)",
-        _ => "a variant name such as `Tcp` (without quotes)",
+        "protocol" => "a variant name such as `Tcp` (without quotes)",
+        _ => "a variant name (without quotes)",
     }
 }
 
