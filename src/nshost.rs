@@ -208,7 +208,6 @@ async fn end_sessions(cx: &Cx, mine: Vec<(ProviderIx, SessionArg)>) {
 /// lookup ends them itself with NSPv2Cleanup, as it cleans up a version-1 provider it
 /// started then (model choice "API calls racing the final WSACleanup").
 pub async fn end_late_sessions(cx: &Cx, providers: &[ProviderIx], generation: u32) {
-    let me = cx.sim.current();
     let late: Vec<(ProviderIx, SessionArg)> = {
         let world = cx.world.borrow();
         providers
@@ -216,7 +215,7 @@ pub async fn end_late_sessions(cx: &Cx, providers: &[ProviderIx], generation: u3
             .filter_map(|provider| {
                 let advert = world.nshost.adverts.get(provider)?;
                 let session = advert.sessions.get(&cx.pid)?;
-                (session.generation != generation && session.opener == Some(me))
+                (session.generation != generation && session.opener == cx.tid)
                     .then_some((*provider, session.arg))
             })
             .collect()
@@ -556,8 +555,8 @@ async fn open_session(
     provider: ProviderIx,
     request: &Request,
 ) -> Option<Option<SessionArg>> {
-    let (client, opener) = (request.client, request.waiter);
-    let asker = (client, request.thread);
+    let (client, opener) = (request.client, request.thread);
+    let asker = (client, opener);
     let Some(started) = nspv2::startup(cx, provider, Client::Ws2, asker).await else {
         end_process(cx, ProcessEnd::Crash);
         return None;

@@ -77,6 +77,24 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
     };
     for (index, event) in facts.events.iter().enumerate() {
         let pid = event.process;
+        // A new advertisement: the sessions of the last one are gone with it. At its
+        // call, not its return: the new host may serve lookups before that.
+        if let EventKind::Call {
+            id,
+            call: Call::WSAAdvertiseProvider { provider, .. },
+        } = event.kind
+            && facts.return_index(id).is_some_and(|at| {
+                matches!(
+                    facts.events[at].kind,
+                    EventKind::Return { ret: NO_ERROR, .. }
+                )
+            })
+        {
+            for client in clients.iter_mut() {
+                client.late.remove(&provider);
+                client.left.remove(&provider);
+            }
+        }
         match &event.kind {
             EventKind::Call { id, call } => match *call {
                 Call::WSACleanup if is_final_cleanup(facts, *id) => {
@@ -115,25 +133,6 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
                     if let Some(client) = clients.get_mut(session_of as usize) {
                         client.late.remove(&provider);
                         client.left.remove(&provider);
-                    }
-                }
-                // A new advertisement: the sessions of the last one are gone with it. At
-                // its call, not its return: the new host may serve lookups before that.
-                Call::WSAAdvertiseProvider { provider, .. }
-                    if facts.return_index(*id).is_some_and(|at| {
-                        matches!(
-                            facts.events[at].kind,
-                            EventKind::Return { ret: NO_ERROR, .. }
-                        )
-                    }) =>
-                {
-                    for client in clients.iter_mut() {
-                        client.late.remove(&provider);
-                        client.left.remove(&provider);
-                    }
-                    if let Some(client) = clients.get_mut(pid as usize) {
-                        let generation = client.generation;
-                        client.api.insert(event.thread, (*id, generation));
                     }
                 }
                 ref call if event.depth == 0 && call.is_api() => {
@@ -215,17 +214,12 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
                     client.left.remove(provider);
                 }
             }
+            // Its calls under way end with it; what its final WSACleanup calls took, and
+            // when they began, outlives it (the host serves their requests after).
             EventKind::ProcessEnded { .. } => {
-                // What its final WSACleanup calls took, and when they began, outlives
-                // it: the host serves their requests after.
                 if let Some(client) = clients.get_mut(pid as usize) {
-                    let left = std::mem::take(&mut client.left);
-                    let finals = std::mem::take(&mut client.finals);
-                    *client = ClientProcess {
-                        left,
-                        finals,
-                        ..ClientProcess::default()
-                    };
+                    client.api = SmallMap::new();
+                    client.late = SmallMap::new();
                 }
             }
             _ => {}

@@ -58,7 +58,7 @@ pub struct HostedSession {
     /// began (a later generation than the lookup's) is no clean-up's: the lookup that
     /// opened it ends it itself (`nshost::end_late_sessions`).
     pub generation: u32,
-    pub opener: Option<TaskId>,
+    pub opener: Option<Tid>,
 }
 
 pub struct Request {
