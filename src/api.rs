@@ -262,6 +262,23 @@ impl Sim {
                     else {
                         return Err(OptionError::unknown_provider(&scenario, provider).into());
                     };
+                    // A scenario file's knobs were checked against the provider's kind as
+                    // it was read; these bypass that reading.
+                    let foreign = set
+                        .given()
+                        .into_iter()
+                        .find(|g| !g.knob.applies_to(declared.kind));
+                    if let Some(given) = foreign {
+                        let kinds: Vec<String> =
+                            given.knob.kinds.iter().map(|k| format!("{k:?}")).collect();
+                        return Err(OptionError::KnobKind {
+                            provider: declared.name.clone(),
+                            kind: format!("{:?}", declared.kind),
+                            knob: given.knob.path,
+                            kinds: kinds.join(" and "),
+                        }
+                        .into());
+                    }
                     declared.model = "conforming".to_string();
                     declared.set = set.clone();
                 }

@@ -232,23 +232,7 @@ pub fn resolve_models(
             let name = chosen.map_or(provider.model.as_str(), |(_, m)| m.as_str());
             let model = find_model(scenario, provider, name)?;
             let model = match chosen {
-                None if !provider.set.is_empty() => {
-                    // A scenario file's knobs were checked as it was read; the library's
-                    // `Model::knobs` are checked here.
-                    let foreign = (provider.set.given().into_iter())
-                        .find(|g| !g.knob.applies_to(provider.kind));
-                    if let Some(given) = foreign {
-                        let kinds: Vec<String> =
-                            given.knob.kinds.iter().map(|k| format!("{k:?}")).collect();
-                        return Err(OptionError::KnobKind {
-                            provider: provider.name.clone(),
-                            kind: format!("{:?}", provider.kind),
-                            knob: given.knob.path,
-                            kinds: kinds.join(" and "),
-                        });
-                    }
-                    model.with(&provider.set)
-                }
+                None if !provider.set.is_empty() => model.with(&provider.set),
                 _ => model,
             };
             if provider.kind == ProviderKind::Namespace {

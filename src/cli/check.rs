@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::{BAD_INPUT, fail, print, report, shown, stdin_once};
+use super::{BAD_INPUT, fail, print, report, stdin_once};
 use crate::scenario;
 
 /// Checks each of `files` (a folder: the `.ron` files under it); exit 2 if any fails.
@@ -21,7 +21,7 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
     for link in &folder_links {
         say!(
             "note: {}: a symbolic link to a folder, not followed: check the folder itself",
-            shown(link)
+            scenario::escape_path(link)
         );
     }
     if let Err(code) = stdin_once(&files) {
@@ -43,7 +43,7 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
         let _ = fail(&format!(
             "{}: {what}, not a regular file: a folder is walked for files only, so it is \
              not opened{alone}",
-            shown(&odd.path)
+            scenario::escape_path(&odd.path)
         ));
         bad = true;
     }
@@ -62,10 +62,12 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
             scenario::check_file(file)
         };
         match checked {
-            Ok(scenario::Checked::Scenario(_)) => print(&format!("{}: ok\n", shown(file))),
+            Ok(scenario::Checked::Scenario(_)) => {
+                print(&format!("{}: ok\n", scenario::escape_path(file)))
+            }
             Ok(scenario::Checked::Model(loaded)) => print(&format!(
                 "{}: ok (model `{}`, {:?})\n",
-                shown(file),
+                scenario::escape_path(file),
                 loaded.model.name,
                 loaded.model.kind
             )),

@@ -257,7 +257,7 @@ fn page_then_exit(page: Option<(&Path, Result<(), String>)>, passed: bool) -> Ex
     match page {
         Some((page, Err(why))) => fail(&format!(
             "{why}; the report was printed, but --html {} was not written",
-            super::shown(page)
+            crate::scenario::escape_path(page)
         )),
         _ => exit(passed),
     }
@@ -276,7 +276,7 @@ fn write_failure_page(
     let Some(failure) = &report.failure else {
         say!(
             "note: no failure was found, so --html {} was not written",
-            super::shown(page)
+            crate::scenario::escape_path(page)
         );
         return Ok(());
     };

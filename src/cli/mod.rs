@@ -447,11 +447,6 @@ pub(crate) fn print_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<(
     }
 }
 
-/// A path as output shows it, on one line ([`scenario::escape_path`]).
-pub(crate) fn shown(path: &Path) -> String {
-    scenario::escape_path(path)
-}
-
 /// An error of the input (exit 2). Its message is one line: a line break in it came
 /// from a value the user typed (a path, a name), and is shown escaped, as the value
 /// holds it, rather than starting a line of its own.
