@@ -60,6 +60,8 @@ pub mod cli;
 #[doc(hidden)]
 pub mod contract;
 #[doc(hidden)]
+pub mod escape;
+#[doc(hidden)]
 pub mod event;
 #[doc(hidden)]
 pub mod explore;

@@ -128,7 +128,7 @@ pub fn write_atomically_with(
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), OutputError> {
     check_target(flag, path, inputs)?;
-    let shown = path.display().to_string();
+    let shown = crate::escape::escape_path(path);
     let io = |source| OutputError::Io {
         flag,
         path: shown.clone(),
@@ -229,7 +229,7 @@ pub fn check_target(flag: &'static str, path: &Path, inputs: &[Input]) -> Result
     if path == Path::new("-") {
         return Err(OutputError::Dash { flag });
     }
-    let shown = path.display().to_string();
+    let shown = crate::escape::escape_path(path);
     // `out/`, `out/.` and `out/..` name folders (the path's components drop the
     // trailing `.`): the temporary file would go elsewhere and the rename fail after it
     // was written.

@@ -733,21 +733,38 @@ fn output_keeps_the_owner_of_the_file_it_replaces() {
 #[cfg(unix)]
 #[test]
 fn a_name_that_is_not_utf8_is_named_with_its_bytes_escaped() {
+    use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;
     let dir = Scratch::new("not-utf8-name");
-    let name = std::ffi::OsStr::from_bytes(b"ok\xff.ron");
-    let path = dir.0.join(name);
+    // Refused with exit code 2, naming `shown` with its odd byte escaped.
+    let refused = |args: &[&OsStr], shown: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("runs");
+        let err = one_line(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(shown) && !err.contains('\u{fffd}'), "{err}");
+    };
+    let path = dir.0.join(OsStr::from_bytes(b"ok\xff.ron"));
     std::fs::write(&path, "Scenario()").expect("write");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ws2sim"))
-        .arg("check")
-        .arg(&path)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("runs");
-    let err = one_line(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("ok\\x{ff}.ron") && !err.contains('\u{fffd}'),
-        "{err}"
+    refused(&["check".as_ref(), path.as_os_str()], "ok\\x{ff}.ron");
+    // An output target is named so too: here a file ws2sim did not write.
+    let scenario = dir.0.join("s.ron");
+    let shipped = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/contracts/two-providers.ron"
     );
+    std::fs::copy(shipped, &scenario).expect("copy");
+    let target = dir.0.join(OsStr::from_bytes(b"out\xfe.txt"));
+    std::fs::write(&target, "mine").expect("write");
+    let run = [
+        "run".as_ref(),
+        scenario.as_os_str(),
+        "--output".as_ref(),
+        target.as_os_str(),
+    ];
+    refused(&run, "out\\x{fe}.txt");
+    assert_eq!(std::fs::read(&target).unwrap(), b"mine", "left as it was");
 }

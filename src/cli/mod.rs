@@ -472,7 +472,7 @@ fn diagnostic(code: &str, message: &str, help: Option<&str>) {
             None => text,
         }
     };
-    let shown = |text: &str| scenario::error::escape_controls(&clip(text)).into_owned();
+    let shown = |text: &str| crate::escape::escape_controls(&clip(text)).into_owned();
     let mut report = miette::MietteDiagnostic::new(shown(message)).with_code(code);
     if let Some(help) = help {
         report = report.with_help(shown(help));

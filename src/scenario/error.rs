@@ -4,6 +4,7 @@
 use std::fmt;
 use std::ops::Range;
 
+use crate::escape::{escape_controls, escape_line};
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
 };
@@ -434,51 +435,4 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
         i -= 1;
     }
     i
-}
-
-/// `text` with its control characters other than line breaks, and the characters that
-/// hide or reorder text, written as escapes (`\u{1b}`): a message that echoes a path
-/// typed or a field of a document cannot drive the terminal it is printed on.
-pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
-    let hidden = |c: char| c != '\n' && super::text::unprintable(c);
-    if !text.chars().any(hidden) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if hidden(c) {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-/// [`escape_controls`] for a text printed on one line (a field of a document): its line
-/// breaks are escaped too, so that it cannot add a line of its own.
-pub fn escape_line(text: &str) -> String {
-    escape_controls(text).replace('\n', "\\u{a}")
-}
-
-/// A path as ws2sim prints it: on one line ([`escape_line`]), and with a byte that is
-/// not UTF-8 written as an escape (`\x{ff}`) rather than U+FFFD, so that two such
-/// names stay apart.
-pub fn escape_path(path: impl AsRef<std::path::Path>) -> String {
-    let path = path.as_ref();
-    #[cfg(unix)]
-    {
-        use std::fmt::Write;
-        use std::os::unix::ffi::OsStrExt;
-        let mut text = String::new();
-        for chunk in path.as_os_str().as_bytes().utf8_chunks() {
-            text.push_str(&escape_line(chunk.valid()));
-            for byte in chunk.invalid() {
-                let _ = write!(text, "\\x{{{byte:02x}}}");
-            }
-        }
-        text
-    }
-    #[cfg(not(unix))]
-    escape_line(&path.display().to_string())
 }

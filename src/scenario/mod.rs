@@ -29,7 +29,8 @@ use error::Problem;
 /// a test checks that it names every field, step, fault and value of the format.
 pub const FORMAT_REFERENCE: &str = include_str!("../../docs/scenario-format.md");
 
-pub use error::{Located, ScenarioError, escape_controls, escape_line, escape_path};
+pub use crate::escape::{escape_controls, escape_line, escape_path, unprintable};
+pub use error::{Located, ScenarioError};
 pub use model::*;
 pub use model_file::{
     Checked, MAX_MODEL_FILES, attach_override_models, attach_override_models_in, check_bytes,
@@ -37,7 +38,7 @@ pub use model_file::{
 };
 pub use name::Name;
 pub use steps::step_name;
-pub use text::{MAX_NAME_CHARS, MAX_TEXT_CHARS, unprintable};
+pub use text::{MAX_NAME_CHARS, MAX_TEXT_CHARS};
 pub use validate::{
     MAX_CATALOG_ENTRIES, MAX_EVENTS_BUDGET, MAX_FAULTS, MAX_PROCESSES, MAX_PROTOCOL_CHAIN,
     MAX_PROVIDERS, MAX_STEPS_BUDGET, MAX_STEPS_PER_THREAD, MAX_STEPS_TOTAL,

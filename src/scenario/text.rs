@@ -6,6 +6,7 @@
 use super::locate::PathSeg::{self, Field, Index as At};
 use super::validate::Checker;
 use super::{Scenario, Step};
+use crate::escape::{hides_text, unprintable};
 
 /// Longest name of a process, thread, provider or socket, in characters.
 pub const MAX_NAME_CHARS: usize = 64;
@@ -170,51 +171,6 @@ pub(crate) fn quotable(text: &str) -> String {
         _ => ch,
     })
     .collect()
-}
-
-/// Whether printing `ch` could drive a terminal or hide text: a control character, or
-/// one of [`hides_text`].
-pub fn unprintable(ch: char) -> bool {
-    ch.is_control() || hides_text(ch)
-}
-
-/// Format and separator characters that print as nothing or reorder what follows them
-/// (zero-width spaces and joiners, direction marks, embeddings, overrides and isolates,
-/// line and paragraph separators, the byte-order mark inside a text, the other format
-/// characters: number signs and marks that join what follows, Egyptian format
-/// controls), the other characters Unicode lets a terminal show as nothing (its
-/// default-ignorable code points: fillers, variation selectors, the combining grapheme
-/// joiner, tags), and the blank Braille pattern.
-pub(crate) fn hides_text(ch: char) -> bool {
-    matches!(
-        ch,
-        '\u{00AD}'
-            | '\u{034F}'
-            | '\u{0600}'..='\u{0605}'
-            | '\u{061C}'
-            | '\u{06DD}'
-            | '\u{070F}'
-            | '\u{0890}'..='\u{0891}'
-            | '\u{08E2}'
-            | '\u{115F}'..='\u{1160}'
-            | '\u{17B4}'..='\u{17B5}'
-            | '\u{180B}'..='\u{180F}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{2028}'..='\u{202E}'
-            | '\u{2060}'..='\u{206F}'
-            | '\u{2800}'
-            | '\u{3164}'
-            | '\u{FE00}'..='\u{FE0F}'
-            | '\u{FEFF}'
-            | '\u{FFA0}'
-            | '\u{FFF0}'..='\u{FFFB}'
-            | '\u{110BD}'
-            | '\u{110CD}'
-            | '\u{13430}'..='\u{1345F}'
-            | '\u{1BCA0}'..='\u{1BCA3}'
-            | '\u{1D173}'..='\u{1D17A}'
-            | '\u{E0000}'..='\u{E0FFF}'
-    )
 }
 
 /// A model file's `about`: as long as a scenario's may be, and printable.
@@ -425,44 +381,7 @@ fn names_one_by_one(c: &mut Checker<'_>, sc: &Scenario, alike: &mut LookAlikes) 
 
 #[cfg(test)]
 mod quoting {
-    use super::{quotable, unprintable};
-
-    /// Characters a terminal may show as nothing are refused in names (two processes
-    /// would print alike) and hidden in quotes; letters of any script are not.
-    #[test]
-    fn what_prints_as_nothing_is_unprintable() {
-        let blank = [
-            '\u{200b}',
-            '\u{034f}',
-            '\u{115f}',
-            '\u{17b4}',
-            '\u{180b}',
-            '\u{2065}',
-            '\u{3164}',
-            '\u{fe0f}',
-            '\u{ffa0}',
-            '\u{fff0}',
-            '\u{1bca0}',
-            '\u{1d173}',
-            '\u{e0001}',
-            '\u{e0067}',
-            '\u{e01ef}',
-        ];
-        for ch in blank {
-            assert!(unprintable(ch), "{:04x}", ch as u32);
-        }
-        for ch in [
-            'a',
-            '\u{e9}',
-            '\u{436}',
-            '\u{4e2d}',
-            '\u{1f600}',
-            '\u{3000}',
-            ' ',
-        ] {
-            assert!(!unprintable(ch), "{:04x}", ch as u32);
-        }
-    }
+    use super::quotable;
 
     /// The quote of a text shows no control or hiding character and keeps every byte
     /// offset (error spans point into it).

@@ -239,7 +239,7 @@ impl<'a> Checker<'a> {
         };
         Err(Located {
             src: miette::NamedSource::new(
-                super::error::escape_line(self.file),
+                crate::escape::escape_line(self.file),
                 super::text::quotable(self.index.text()),
             ),
             problems: self.problems,
