@@ -1007,3 +1007,65 @@ fn an_actual_cleanup_with_a_wrong_count_is_held_to_the_cancellation_rules() {
             .contains(&"wsp.cleanup.overlapped_aborted")
     );
 }
+
+/// A clean-up that asked a worker to exit waits for that worker, and its exit wakes it
+/// however many clean-ups wait at once: a wait on a thread's handle cannot lose its
+/// wake-up. Two racing clean-ups of a provider with a racy count each stop a worker of
+/// their own; the wake-up went to whichever asked last.
+#[test]
+fn every_clean_up_waiting_for_a_worker_is_woken_by_its_exit() {
+    use ws2sim::event::{EventKind, Waitee};
+    use ws2sim::trace::RunEnd;
+    let scenario = ws2sim::scenario::load_str(
+        "two-workers.ron",
+        r#"Scenario(
+    name: "two-workers-stopped-at-once",
+    about: "two threads start and clean up a namespace provider directly while ws2_32 starts it for a lookup",
+    providers: [Provider(name: "dnsnsp", kind: Namespace, set: (refcount: Racy))],
+    catalog: [Namespace(provider: "dnsnsp", namespace: 12, version: V1)],
+    processes: [Process(name: "a", threads: [
+        Thread(name: "main", steps: [Startup, Lookup(namespace: 12, name: "x"), Cleanup]),
+        Thread(name: "t2", steps: [Spi(provider: "dnsnsp", call: NSPStartup), Spi(provider: "dnsnsp", call: NSPCleanup(provider_id: Own))]),
+        Thread(name: "t3", steps: [Spi(provider: "dnsnsp", call: NSPStartup), Spi(provider: "dnsnsp", call: NSPCleanup(provider_id: Own))]),
+    ])],
+)"#,
+    )
+    .expect("loads");
+    let mut raced = 0;
+    for seed in 0..600 {
+        let options = RunOptions {
+            seed: Some(seed),
+            ..RunOptions::default()
+        };
+        let ran = run(&scenario, &options).expect("runs");
+        // Two threads waiting at once, each for a worker of its own: a waiter waits
+        // until its next event.
+        let mut waiting = Vec::new();
+        for event in &ran.events {
+            waiting.retain(|(waiter, _)| *waiter != event.thread);
+            if let EventKind::Waits {
+                on: Waitee::ThreadExit { thread },
+            } = event.kind
+            {
+                waiting.push((event.thread, thread));
+                if waiting.iter().any(|(_, worker)| *worker != thread) {
+                    raced += 1;
+                    break;
+                }
+            }
+        }
+        if let RunEnd::Deadlock { stuck } = &ran.end {
+            for thread in stuck {
+                assert!(
+                    !thread.waiting_for.contains("lost wake-up"),
+                    "seed {seed}: {}",
+                    thread.waiting_for
+                );
+            }
+        }
+    }
+    assert!(
+        raced > 10,
+        "only {raced} runs had two clean-ups waiting at once"
+    );
+}

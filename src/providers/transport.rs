@@ -14,6 +14,8 @@ use crate::world::loader;
 use crate::world::object::{self, Part};
 use crate::world::{Cx, ThreadName, WaitFor};
 use crate::wsa::*;
+use sim::TaskId;
+use smallvec::SmallVec;
 
 /// The value a failing call returns: SOCKET_ERROR, unless the model gets that wrong.
 pub(crate) fn failure(cx: &Cx, provider: ProviderIx) -> i32 {
@@ -301,16 +303,26 @@ async fn worker_thread(cx: &Cx, provider: ProviderIx, thread: ResourceId, image:
     cx.touch(object::threads(cx.pid), true);
     cx.touch_instance(provider, Part::Worker, true);
     let own = own();
-    let joiner = {
+    let joiners = {
         let mut world = cx.world.borrow_mut();
         let process = &mut world.procs[cx.pid as usize];
         if let Some(tid) = cx.tid {
             process.threads[tid as usize].finished = true;
         }
         let instance = process.instances.get_mut(&provider).filter(|_| own);
-        instance.and_then(|instance| instance.worker_joiner.take())
+        let mut joiners = SmallVec::<[TaskId; 2]>::new();
+        if let Some(instance) = instance {
+            instance.worker_joiners.retain(|task, worker| {
+                let mine = Some(*worker) == cx.tid;
+                if mine {
+                    joiners.push(*task);
+                }
+                !mine
+            });
+        }
+        joiners
     };
-    if let Some(task) = joiner {
+    for task in joiners {
         cx.sim.unpark(task);
     }
 }
@@ -516,8 +528,10 @@ pub(crate) async fn stop_worker(cx: &Cx, provider: ProviderIx, wait: bool) {
         instance.and_then(|instance| {
             instance.stop_worker = true;
             let worker = instance.worker.take();
-            if wait && worker.is_some() {
-                instance.worker_joiner = Some(me);
+            if let Some((thread, task)) = worker.filter(|_| wait)
+                && cx.sim.is_alive(task)
+            {
+                instance.worker_joiners.insert(me, thread);
             }
             worker
         })

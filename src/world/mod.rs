@@ -163,8 +163,9 @@ pub struct Instance {
     pub machine: Option<ResourceId>,
     pub worker: Option<(Tid, TaskId)>,
     pub stop_worker: bool,
-    /// A thread in WSPCleanup waiting for the worker to exit.
-    pub worker_joiner: Option<TaskId>,
+    /// Threads in a clean-up waiting for a worker to exit, each with the worker's
+    /// thread: a wait on a thread's handle ends when that thread exits, and not before.
+    pub worker_joiners: SmallMap<TaskId, Tid>,
     /// WSPStartup calls this (layered) provider made on each layer below it.
     pub lower: SmallMap<ProviderIx, u32>,
     /// WSPStartupEx calls the switch in this (TCP) provider made on each SAN provider.
