@@ -390,11 +390,11 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::NspCleanupUnloadReady,
-        rule: "NSPCleanup does not return until the DLL can be unloaded: no thread or callback of the provider is left to run.",
+        rule: "NSPCleanup does not return until the DLL can be unloaded: no thread or callback the provider started is left to run.",
         seeds: &[NspCleanup],
         source: "002: \"This function should not return until the namespace service provider DLL can be unloaded from memory.\"",
         model_choice: Some(
-            "The version-1 models keep a cache thread (`<provider>.worker`), which the last NSPCleanup must stop and wait for. 002 lets a provider that does not implement NSPCleanup answer WSAEOPNOTSUPP; ws2sim reads that as open only to a provider that keeps nothing in the process: one that holds memory or a thread there must implement NSPCleanup to free it, so a stub answering while the provider still holds its instance memory is flagged here.",
+            "The version-1 models keep a cache thread (`<provider>.worker`), which the last NSPCleanup must stop and wait for. 002 lets a provider that does not implement NSPCleanup answer WSAEOPNOTSUPP; ws2sim reads that as open only to a provider that keeps nothing in the process: one that holds memory or a thread there must implement NSPCleanup to free it, so a stub answering while the provider still holds its instance memory is flagged here. An application thread still inside one of the provider's lookup routines is not the provider's to wait for: its routine fails once the state is freed (a Next the clean-up overtook with WSA_E_CANCELLED), and ws2_32 keeps the DLL loaded until that API call returns (model choice \"API calls racing the final WSACleanup\").",
         ),
         errata: &[],
     },

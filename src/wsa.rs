@@ -45,6 +45,8 @@ pub const WSAEINVALIDPROCTABLE: u32 = 10104;
 pub const WSAEPROVIDERFAILEDINIT: u32 = 10106;
 /// The service was not found in the namespace (or no provider serves it).
 pub const WSASERVICE_NOT_FOUND: u32 = 10108;
+/// The name was found, but with no data of the type asked for.
+pub const WSANO_DATA: u32 = 11004;
 /// A lookup has no more results.
 pub const WSA_E_NO_MORE: u32 = 10110;
 /// A lookup was cancelled (WSALookupServiceEnd) while a call was still running.
@@ -109,6 +111,7 @@ pub fn error_name(code: u32) -> &'static str {
         WSAEPROVIDERFAILEDINIT => "WSAEPROVIDERFAILEDINIT",
         WSASERVICE_NOT_FOUND => "WSASERVICE_NOT_FOUND",
         WSA_E_NO_MORE => "WSA_E_NO_MORE",
+        WSANO_DATA => "WSANO_DATA",
         WSA_E_CANCELLED => "WSA_E_CANCELLED",
         _ => "UNKNOWN_ERROR",
     }

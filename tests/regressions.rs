@@ -317,6 +317,60 @@ fn every_regression_runs_clean_and_reaches_its_interleaving() {
     }
 }
 
+/// A lookup routine the final NSPCleanup overtakes fails with a code its own page lists,
+/// and the API call around it with WSANOTINITIALISED (model choice "API calls racing the
+/// final WSACleanup"); the checker holds each routine to its own page's list.
+#[test]
+fn a_lookup_overtaken_by_the_final_cleanup_fails_as_its_pages_say() {
+    use std::collections::BTreeSet;
+    use ws2sim::event::{Call, EventKind};
+    let file = "nsp-lookup-overtaken-by-cleanup.ron";
+    let scenario = load(file);
+    let mut seen = BTreeSet::new();
+    for seed in 0..300 {
+        let outcome = run_seed(&scenario, seed);
+        assert!(outcome.verdict.violations.is_empty(), "{file} seed {seed}");
+        // A call's id is its number among the run's calls.
+        let calls: Vec<_> = (outcome.events.iter())
+            .filter_map(|event| match &event.kind {
+                EventKind::Call { call, .. } => Some(*call),
+                _ => None,
+            })
+            .collect();
+        for event in &outcome.events {
+            let EventKind::Return {
+                id,
+                error: Some(error),
+                ..
+            } = &event.kind
+            else {
+                continue;
+            };
+            let call = &calls[*id as usize];
+            let routine = match call {
+                Call::NSPLookupServiceBegin { .. } => "NSPLookupServiceBegin",
+                Call::NSPLookupServiceNext { .. } => "NSPLookupServiceNext",
+                Call::NSPLookupServiceEnd { .. } => "NSPLookupServiceEnd",
+                Call::WSALookupServiceBegin { .. } => "WSALookupServiceBegin",
+                Call::WSALookupServiceNext => "WSALookupServiceNext",
+                Call::WSALookupServiceEnd => "WSALookupServiceEnd",
+                _ => continue,
+            };
+            seen.insert((routine, ws2sim::wsa::error_name(*error)));
+        }
+    }
+    let expected: BTreeSet<_> = [
+        ("NSPLookupServiceBegin", "WSAEINVAL"),
+        ("NSPLookupServiceNext", "WSA_E_CANCELLED"),
+        ("NSPLookupServiceEnd", "WSA_INVALID_HANDLE"),
+        ("WSALookupServiceBegin", "WSANOTINITIALISED"),
+        ("WSALookupServiceNext", "WSANOTINITIALISED"),
+        ("WSALookupServiceEnd", "WSANOTINITIALISED"),
+    ]
+    .into();
+    assert_eq!(seen, expected);
+}
+
 /// A network completion at the tick a final clean-up begins, under every schedule with
 /// at most one preemption: the operation ends once, and the provider is not blamed for
 /// the network's notification (both were reported before the clean-up owned its

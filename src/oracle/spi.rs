@@ -65,18 +65,46 @@ fn documented(call: &Call, kind: ProviderKind) -> &'static [u32] {
             WSAEOPNOTSUPP,
             WSASERVICE_NOT_FOUND,
         ],
-        Call::NSPLookupServiceBegin { .. }
-        | Call::NSPLookupServiceNext { .. }
-        | Call::NSPLookupServiceEnd { .. }
-        | Call::NSPv2LookupServiceBegin { .. }
-        | Call::NSPv2LookupServiceNextEx { .. }
-        | Call::NSPv2LookupServiceEnd { .. } => &[
-            WSA_NOT_ENOUGH_MEMORY,
+        // Microsoft's page for each lookup routine lists its own codes (WSAEOPNOTSUPP
+        // only for version 1, whose stubs may leave a routine out).
+        Call::NSPLookupServiceBegin { .. } => &[
             WSAEINVAL,
+            WSA_NOT_ENOUGH_MEMORY,
+            WSANO_DATA,
             WSASERVICE_NOT_FOUND,
-            WSA_E_NO_MORE,
-            WSA_E_CANCELLED,
+            WSAEOPNOTSUPP,
         ],
+        Call::NSPv2LookupServiceBegin { .. } => &[
+            WSAEINVAL,
+            WSA_NOT_ENOUGH_MEMORY,
+            WSANO_DATA,
+            WSASERVICE_NOT_FOUND,
+        ],
+        Call::NSPLookupServiceNext { .. } => &[
+            WSA_E_CANCELLED,
+            WSA_E_NO_MORE,
+            WSA_INVALID_HANDLE,
+            WSA_NOT_ENOUGH_MEMORY,
+            WSAEFAULT,
+            WSAEINVAL,
+            WSAEOPNOTSUPP,
+            WSANO_DATA,
+            WSASERVICE_NOT_FOUND,
+        ],
+        Call::NSPv2LookupServiceNextEx { .. } => &[
+            WSA_E_CANCELLED,
+            WSA_E_NO_MORE,
+            WSA_INVALID_HANDLE,
+            WSA_NOT_ENOUGH_MEMORY,
+            WSAEFAULT,
+            WSAEINVAL,
+            WSANO_DATA,
+            WSASERVICE_NOT_FOUND,
+        ],
+        Call::NSPLookupServiceEnd { .. } => {
+            &[WSA_INVALID_HANDLE, WSA_NOT_ENOUGH_MEMORY, WSAEOPNOTSUPP]
+        }
+        Call::NSPv2LookupServiceEnd { .. } => &[WSA_INVALID_HANDLE, WSA_NOT_ENOUGH_MEMORY],
         _ => &[],
     }
 }

@@ -169,18 +169,23 @@ fn mirror_count(
 
 /// A version-1 lookup routine (NSPLookupServiceBegin, Next, End): it works on the
 /// provider's state in the process, so it fails once the last start-up there is cleaned
-/// up (model choice): with WSAEINVAL when none was left as it began, with
-/// WSA_E_CANCELLED when the final NSPCleanup freed it while the routine ran.
+/// up (model choice), with a code its own page lists: Begin with WSAEINVAL; Next and
+/// End with WSA_INVALID_HANDLE (the clean-up freed the handle), except a Next the final
+/// NSPCleanup overtook while it ran, which ends as one NSPLookupServiceEnd cancels does,
+/// with WSA_E_CANCELLED.
 pub async fn lookup_call(cx: &Cx, provider: ProviderIx, call: Call) -> i32 {
     let id = cx.call(call);
     let began_started = refcount(cx, provider) > 0;
     cx.yield_point().await;
     let (ret, error, detail) = if refcount(cx, provider) > 0 {
         (NO_ERROR, None, Detail::None)
-    } else if began_started {
-        fail(cx, provider, WSA_E_CANCELLED)
     } else {
-        fail(cx, provider, WSAEINVAL)
+        let error = match call {
+            Call::NSPLookupServiceBegin { .. } => WSAEINVAL,
+            Call::NSPLookupServiceNext { .. } if began_started => WSA_E_CANCELLED,
+            _ => WSA_INVALID_HANDLE,
+        };
+        fail(cx, provider, error)
     };
     cx.ret(id, ret, error, detail);
     ret

@@ -120,18 +120,22 @@ pub async fn lookup(cx: &Cx, namespace: u32, name: Name) {
             };
             answered |= ret == NO_ERROR;
         }
-        // An NSPv2 host that ended since Begin took its session along.
-        if answered {
-            leave(cx, id, NO_ERROR, None, Detail::None).await;
+        // A final WSACleanup that began meanwhile: the call lost the race (model choice
+        // "API calls racing the final WSACleanup"). Otherwise no provider answered: an
+        // NSPv2 host that ended since Begin took its session along, and with it the
+        // handle WSALookupServiceEnd was to close.
+        let error = if !current(cx, generation) {
+            Some(WSANOTINITIALISED)
+        } else if answered {
+            None
+        } else if next {
+            Some(WSASERVICE_NOT_FOUND)
         } else {
-            leave(
-                cx,
-                id,
-                SOCKET_ERROR,
-                Some(WSASERVICE_NOT_FOUND),
-                Detail::None,
-            )
-            .await;
+            Some(WSA_INVALID_HANDLE)
+        };
+        match error {
+            None => leave(cx, id, NO_ERROR, None, Detail::None).await,
+            Some(error) => leave(cx, id, SOCKET_ERROR, Some(error), Detail::None).await,
         }
     }
 }
