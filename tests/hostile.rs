@@ -181,6 +181,60 @@ fn mermaid_draws_dlls_named_alike_on_lifelines_of_their_own() {
     );
 }
 
+/// A scenario's name is written into the diagram's first line, a comment; Mermaid reads
+/// a `%%{init: ...}%%` directive in a comment too, so the name is written there as
+/// everywhere else, with `%` as an entity code: it cannot restyle the diagram or hide
+/// its messages.
+#[test]
+fn a_scenario_name_cannot_set_the_diagrams_options() {
+    let dir = Scratch::new("mermaid-directive");
+    let scenario = dir.file(
+        "d.ron",
+        "Scenario(name: \"x %%{init: {\\\"theme\\\": \\\"forest\\\"}}%%\", about: \"x\",\n\
+         providers: [Provider(name: \"msafd\", kind: Transport)],\n\
+         catalog: [Transport(id: 1001, provider: \"msafd\", protocol: Tcp)],\n\
+         processes: [Process(name: \"app\", threads: [Thread(name: \"main\", steps: [Startup, Cleanup])])])\n",
+    );
+    let out = ws2sim(&["run", &scenario, "--format", "mermaid"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let diagram = text(&out.stdout);
+    let first = diagram.lines().next().expect("a first line");
+    assert!(first.starts_with("%% ws2sim: x "), "{first}");
+    assert!(first.contains("#37;#37;{init"), "{first}");
+    assert_eq!(diagram.matches("%%").count(), 1, "{diagram}");
+}
+
+/// A diagram longer than a Mermaid renderer draws at its defaults (its `maxTextSize`)
+/// is written, with a note saying so on standard error; a short one has no note.
+#[test]
+fn a_diagram_past_mermaids_default_size_comes_with_a_note() {
+    let dir = Scratch::new("mermaid-size");
+    let scenario = |rounds: usize| {
+        let steps = vec!["Startup, Cleanup"; rounds].join(", ");
+        dir.file(
+            &format!("s{rounds}.ron"),
+            format!(
+                "Scenario(name: \"s\", about: \"x\",\n\
+                 providers: [Provider(name: \"msafd\", kind: Transport)],\n\
+                 catalog: [Transport(id: 1001, provider: \"msafd\", protocol: Tcp)],\n\
+                 processes: [Process(name: \"app\", threads: [Thread(name: \"main\", steps: [{steps}])])])\n"
+            ),
+        )
+    };
+    for (rounds, noted) in [(2, false), (1_000, true)] {
+        let out = ws2sim(&["run", &scenario(rounds), "--format", "mermaid"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let diagram = text(&out.stdout);
+        let note = one_line(&out.stderr);
+        assert_eq!(diagram.chars().count() > 50_000, noted, "{rounds} rounds");
+        assert_eq!(
+            note.contains("maxTextSize"),
+            noted,
+            "{rounds} rounds: {note}"
+        );
+    }
+}
+
 /// A shard document whose lists are longer than any sweep writes (here two thousand
 /// provider models, or a hundred violated contracts) is refused as it is read,
 /// before its strings are all built: a forged one of a few hundred megabytes took

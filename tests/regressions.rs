@@ -103,7 +103,7 @@ const CASES: &[(&str, &[u64], &str)] = &[
     (
         "lsp-lazy-lower-start-fails.ron",
         &[0],
-        "lsp!WSPSocket(entry 1011)                          -> SOCKET_ERROR, WSAENETDOWN (10050)",
+        "lsp!WSPSocket(entry 1011)                          -> INVALID_SOCKET, WSAENETDOWN (10050)",
     ),
     (
         "lsp-lazy-lower-races-final-cleanup.ron",
@@ -128,7 +128,7 @@ const CASES: &[(&str, &[u64], &str)] = &[
     (
         "san-startup-fails-in-socket.ron",
         &[0],
-        "p0!WSPSocket(entry 1000)                           -> SOCKET_ERROR, WSAENETDOWN (10050)",
+        "p0!WSPSocket(entry 1000)                           -> INVALID_SOCKET, WSAENETDOWN (10050)",
     ),
     (
         "san-close-aborts-pending.ron",
@@ -218,7 +218,7 @@ const CASES: &[(&str, &[u64], &str)] = &[
     (
         "switch-starts-as-tcp-cleans-up.ron",
         &[9],
-        "<- msafd!WSPSocket (#17)                           -> SOCKET_ERROR, WSAENETDOWN (10050)",
+        "<- msafd!WSPSocket (#17)                           -> INVALID_SOCKET, WSAENETDOWN (10050)",
     ),
 ];
 

@@ -76,6 +76,7 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("inline_two_versions", Kind::Invalid, 10, 41),
     ("no_break_space", Kind::Syntax, 6, 10),
     ("zero_width_space", Kind::Syntax, 6, 13),
+    ("two_spaces", Kind::Invalid, 15, 26),
     ("process_ended_twice", Kind::Invalid, 12, 9),
 ];
 

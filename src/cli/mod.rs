@@ -687,12 +687,19 @@ fn run_file(
         return fail(&why);
     }
     let path = file.display().to_string();
+    let diagram = match format {
+        Format::Mermaid => render::mermaid::render(&scenario, &run),
+        _ => String::new(),
+    };
+    if let Some(note) = render::mermaid::size_note(&diagram) {
+        say!("{note}");
+    }
     // Text and JSON are written as they are made: a run at the top of its budget has
     // millions of events, and its trace whole would take gigabytes more.
     let write = |out: &mut dyn Write| match format {
         Format::Text => render::text::render_listing_into(out, &scenario, &run, &path, contracts),
         Format::Json => render::json::render_into(out, &scenario, &run),
-        Format::Mermaid => out.write_all(render::mermaid::render(&scenario, &run).as_bytes()),
+        Format::Mermaid => out.write_all(diagram.as_bytes()),
         Format::Html => out.write_all(render::html::render(&scenario, &run, &path).as_bytes()),
     };
     match output {

@@ -34,7 +34,7 @@ pub fn row(run: &Run, labels: &Labels, event: &Event, call_at: Option<usize>) ->
         EventKind::Return { .. } => call_at
             .and_then(|at| return_line(run, labels, event, at))
             .map_or_else(
-                || format!("<- {}", result(labels, event.process, &event.kind)),
+                || format!("<- {}", result(labels, event.process, &event.kind, None)),
                 |(text, result)| format!("{text} {}", result.unwrap_or_default()),
             ),
         _ => describe(run, labels, event),
@@ -55,7 +55,7 @@ fn return_line(
     let name = name.split('(').next().unwrap_or_default();
     Some((
         format!("<- {name} (#{call_at})"),
-        Some(result(labels, event.process, &event.kind)),
+        Some(result(labels, event.process, &event.kind, Some(call))),
     ))
 }
 
@@ -73,7 +73,7 @@ pub(crate) fn line(
             let text = labels.call(event.process, call);
             let result = match pairs.partner(index) {
                 Some(at) if !pairs.interleaved(index, at) => {
-                    result(labels, event.process, &events[at].kind)
+                    result(labels, event.process, &events[at].kind, Some(call))
                 }
                 Some(_) => "...".to_string(),
                 None => "(never returned)".to_string(),
@@ -354,18 +354,40 @@ pub(crate) fn line(
     })
 }
 
-fn result(labels: &Labels, process: Pid, kind: &EventKind) -> String {
+/// A return's result column: `-> ` and [`returned`].
+fn result(labels: &Labels, process: Pid, kind: &EventKind, call: Option<&Call>) -> String {
+    if !matches!(kind, EventKind::Return { .. }) {
+        return String::new();
+    }
+    format!("-> {}", returned(labels, process, kind, call))
+}
+
+/// What a call returned: its value (the socket handle WSASocket and WSPSocket give, and
+/// INVALID_SOCKET rather than SOCKET_ERROR where they fail), its error, and what it
+/// counted. `call` is the call returning, when known.
+pub(crate) fn returned(
+    labels: &Labels,
+    process: Pid,
+    kind: &EventKind,
+    call: Option<&Call>,
+) -> String {
     let EventKind::Return {
         ret, error, detail, ..
     } = kind
     else {
         return String::new();
     };
+    let socket_call = matches!(call, Some(Call::WSASocket { .. } | Call::WSPSocket { .. }));
+    let failed = if socket_call {
+        "INVALID_SOCKET"
+    } else {
+        "SOCKET_ERROR"
+    };
     let value = match (ret, error, detail) {
-        (0, None, Detail::Socket { handle }) => format!("-> {}", labels.socket(process, *handle)),
-        (-1, Some(code), _) => format!("-> SOCKET_ERROR, {} ({code})", error_name(*code)),
-        (value, Some(code), _) => format!("-> {value}, {} ({code})", error_name(*code)),
-        (value, None, _) => format!("-> {value}"),
+        (0, None, Detail::Socket { handle }) => labels.socket(process, *handle),
+        (-1, Some(code), _) => format!("{failed}, {} ({code})", error_name(*code)),
+        (value, Some(code), _) => format!("{value}, {} ({code})", error_name(*code)),
+        (value, None, _) => format!("{value}"),
     };
     let note = match detail {
         Detail::None | Detail::Socket { .. } => String::new(),

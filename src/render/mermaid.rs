@@ -73,6 +73,22 @@ fn clean(text: &str) -> String {
     out
 }
 
+/// Mermaid's `maxTextSize` out of the box: a renderer left at its defaults draws no
+/// diagram longer than this, in characters.
+pub const DEFAULT_MAX_TEXT: usize = 50_000;
+
+/// What to tell the user of a diagram a renderer at its defaults would refuse.
+pub fn size_note(diagram: &str) -> Option<String> {
+    let chars = diagram.chars().count();
+    (chars > DEFAULT_MAX_TEXT).then(|| {
+        format!(
+            "note: the diagram is {chars} characters, past the {DEFAULT_MAX_TEXT} a Mermaid \
+             renderer draws at its defaults (maxTextSize): raise maxTextSize where it is \
+             rendered, or use --format html"
+        )
+    })
+}
+
 pub fn render(scenario: &Scenario, run: &Run) -> String {
     let labels = Labels::new(run);
     let mut participants: Vec<(String, String)> = Vec::new();
@@ -83,8 +99,8 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
         }
     };
     let mut lines = Vec::new();
-    // Each thread's open calls: the participant each one went to.
-    let mut stacks: BTreeMap<(Pid, Option<Tid>), Vec<String>> = BTreeMap::new();
+    // Each thread's open calls: the participant each one went to, and the call.
+    let mut stacks: BTreeMap<(Pid, Option<Tid>), Vec<(String, Call)>> = BTreeMap::new();
     let mut violations = run.verdict.violations.iter().peekable();
     let pairs = (!run.verdict.violations.is_empty()).then(|| super::text::Pairs::new(&run.events));
     let mut ids = Ids::default();
@@ -95,7 +111,9 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
         let stack = stacks.entry((event.process, event.thread)).or_default();
         match &event.kind {
             EventKind::Call { call, .. } => {
-                let from = stack.last().cloned().unwrap_or_else(|| thread.clone());
+                let from = stack
+                    .last()
+                    .map_or_else(|| thread.clone(), |(at, _)| at.clone());
                 let (to, label) = match call.provider() {
                     Some(provider) => {
                         let name = labels.provider(provider);
@@ -119,17 +137,17 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
                 } else {
                     lines.push(format!("    {from}->>{to}: {text}"));
                 }
-                stack.push(to);
+                stack.push((to, *call));
             }
-            EventKind::Return { ret, error, .. } => {
-                let Some(to) = stack.pop() else {
+            EventKind::Return { .. } => {
+                let Some((to, call)) = stack.pop() else {
                     continue;
                 };
-                let from = stack.last().cloned().unwrap_or_else(|| thread.clone());
-                let value = match error {
-                    Some(code) => format!("{ret}, {} ({code})", crate::wsa::error_name(*code)),
-                    None => ret.to_string(),
-                };
+                let from = stack
+                    .last()
+                    .map_or_else(|| thread.clone(), |(at, _)| at.clone());
+                let value =
+                    super::lines::returned(&labels, event.process, &event.kind, Some(&call));
                 if from != to {
                     lines.push(format!("    {to}-->>{from}: {}", clean(&value)));
                 }
@@ -161,7 +179,8 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
     let _ = writeln!(
         out,
         "%% ws2sim: {} ({})",
-        scenario.name,
+        // A comment line too: Mermaid reads a `%%{...}%%` directive anywhere.
+        clean(&scenario.name),
         super::text::origin(run)
     );
     if let Some(divergence) = &run.divergence {

@@ -89,6 +89,17 @@ fn check(c: &mut Checker<'_>, path: &[PathSeg<'_>], value: &str, rule: Rule) {
             "space at an end",
             Some("remove it".to_string()),
         );
+    } else if !multiline && value.contains("  ") {
+        // The text trace parts its columns (who, what, how it returned) with two spaces.
+        c.at(
+            path,
+            format!(
+                "{what} holds two spaces in a row, which traces print between columns: a \
+                 name so written would read as the next column"
+            ),
+            "two spaces",
+            Some("write one space".to_string()),
+        );
     } else if let Some(bad) = value.chars().find(|ch| hides_text(*ch)) {
         c.at(
             path,
