@@ -89,10 +89,10 @@ pub type Input = (PathBuf, &'static str);
 
 /// What ws2sim writes begins by naming itself: a trace's `ws2sim ·` line, a comparison's
 /// `ws2sim diff ·` line, a document's `"format": "ws2sim-…"` first field (pretty or
-/// compact, as a shard document is), a diagram's
-/// `%% ws2sim:` comment, a page's generator tag (within its first [`SIGNATURE_WITHIN`]
-/// bytes). Merely containing the word is not enough: a scenario, a README or a source
-/// file that mentions ws2sim is not ours to replace.
+/// compact, as a shard document is), a diagram's `%% ws2sim:` comment, a page's head up
+/// to its generator tag ([`PAGE_HEAD`]). Merely containing the word, or the tag further
+/// on, is not enough: a scenario, a README, a page of notes that mentions ws2sim is not
+/// ours to replace.
 const SIGNATURES: &[&[u8]] = &[
     "ws2sim \u{b7} ".as_bytes(),
     "ws2sim diff \u{b7} ".as_bytes(),
@@ -100,12 +100,16 @@ const SIGNATURES: &[&[u8]] = &[
     // A shard document: compact JSON, one line.
     b"{\"format\":\"ws2sim-",
     b"%% ws2sim: ",
+    PAGE_HEAD.as_bytes(),
 ];
 
-/// A page ws2sim wrote: this doctype first, and its generator tag soon after.
-const PAGE_START: &[u8] = b"<!DOCTYPE html>";
-const PAGE_GENERATOR: &[u8] = b"<meta name=\"generator\" content=\"ws2sim\">";
-const SIGNATURE_WITHIN: u64 = 1024;
+/// How every page ws2sim writes begins, its generator tag included (the renderer's test
+/// holds its pages to it).
+pub const PAGE_HEAD: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+    <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+    <meta name=\"generator\" content=\"ws2sim\">";
+/// Bytes of a file read to tell whether it is ours: the longest signature.
+const SIGNATURE_WITHIN: u64 = 256;
 
 /// Writes `contents` to `path` atomically; refuses when `path` is one of `inputs` (the
 /// same file by any spelling: `./a/../x.ron`, a symbolic link, a hard link), and when
@@ -336,11 +340,7 @@ fn written_by_ws2sim(path: &Path) -> bool {
 }
 
 fn begins_as_ours(head: &[u8]) -> bool {
-    let page = head.starts_with(PAGE_START)
-        && head
-            .windows(PAGE_GENERATOR.len())
-            .any(|window| window == PAGE_GENERATOR);
-    page || SIGNATURES
+    SIGNATURES
         .iter()
         .any(|signature| head.starts_with(signature))
 }
@@ -473,6 +473,26 @@ mod tests {
         );
         assert!(leftovers(&dir).is_empty());
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// A page is ours when it begins as ws2sim's pages begin, up to the generator tag;
+    /// the tag further on (in a comment of someone's notes, after their own head) is
+    /// not enough.
+    #[test]
+    fn a_page_is_ours_only_when_it_begins_as_ours() {
+        let tag = "<meta name=\"generator\" content=\"ws2sim\">";
+        assert!(begins_as_ours(
+            format!("{PAGE_HEAD}<title>t</title>").as_bytes()
+        ));
+        for notes in [
+            format!("<!DOCTYPE html><p>my page</p>{tag}"),
+            format!("<!DOCTYPE html><html><body><p>notes</p><!-- {tag} --></body></html>"),
+            format!("<!DOCTYPE html><html lang=\"en\"><head>{tag}"),
+        ] {
+            assert!(!begins_as_ours(notes.as_bytes()), "{notes}");
+        }
+        let longest = SIGNATURES.iter().map(|s| s.len()).max().unwrap_or(0);
+        assert!(longest as u64 <= SIGNATURE_WITHIN);
     }
 
     #[test]

@@ -58,6 +58,12 @@ fn the_page_fetches_nothing() {
     );
     assert_eq!(count(&text, "<style>"), 1, "one inline style");
     assert!(text.starts_with("<!DOCTYPE html>"));
+    // `--output` knows a page as ws2sim's by this head, and replaces no other.
+    assert!(
+        text.starts_with(ws2sim::output::PAGE_HEAD),
+        "{}",
+        &text[..300]
+    );
 }
 
 /// A lane per thread that has events, a row per event, each violation at its event with
