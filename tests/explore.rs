@@ -653,3 +653,44 @@ fn the_failure_summary_numbers_the_event_as_its_trace_does() {
         assert!(report.to_text().contains(&summary), "{file}");
     }
 }
+
+/// Shrinking one change at a time stops at a local minimum; the search that follows
+/// runs every schedule with fewer preemptions, so the overlapped lesson's first random
+/// failure (3 or 4 preemptions) ends at the 1 preemption the exhaustive search needs,
+/// and the report says no schedule with fewer violates the contract.
+#[test]
+fn shrinking_ends_at_the_fewest_preemptions() {
+    const LESSON: &str = "scenarios/teach/cleanup-races-overlapped-recv.ron";
+    let lesson = load(LESSON);
+    let mutant = vec![(
+        "msafd".to_string(),
+        "runs_completion_routine_on_abort".to_string(),
+    )];
+    let bounded = ExploreOptions {
+        preemptions: Some(Some(0)),
+        models: mutant.clone(),
+        ..options(Strategy::Exhaustive, 1_000)
+    };
+    let none = explore(&lesson, LESSON, &bounded).expect("valid");
+    assert!(none.passed(), "no schedule without preemptions fails");
+    let mut shrunk_from_more = false;
+    for seed in 1..=5 {
+        let random = ExploreOptions {
+            seed: Some(seed),
+            models: mutant.clone(),
+            ..options(Strategy::Random, 200)
+        };
+        let report = explore(&lesson, LESSON, &random).expect("valid");
+        let failure = report.failure.as_ref().expect("a failure");
+        shrunk_from_more |= failure.original.preemptions > 1;
+        assert_eq!(failure.shrunk.preemptions, 1, "seed {seed}");
+        assert!(failure.fewest_preemptions, "seed {seed}");
+        assert!(
+            report
+                .to_text()
+                .contains("(every schedule with fewer preemptions was run"),
+            "seed {seed}"
+        );
+    }
+    assert!(shrunk_from_more, "no seed's failure had more preemptions");
+}

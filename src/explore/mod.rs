@@ -317,44 +317,56 @@ pub fn verify_failure(
         trace: String::new(),
         ..describe(scenario, header, original.decisions(), failure.run)
     };
-    if again != *failure {
+    if let Some((field, here, given)) = differing_field(&again, failure) {
         return Err(format!(
-            "field `failure{}` is not what its schedule gives here: replayed and shrunk, it \
-             violates {} at #{} (the document says {} at #{})",
-            differing_field(&again, failure),
-            again.contract,
-            again.event,
-            failure.contract,
-            failure.event
+            "field `failure{field}` is not what its schedule gives here: replayed and \
+             shrunk, it gives {here} (the document says {given})"
         ));
     }
     Ok(())
 }
 
-/// The first field in which a document's failure differs from the one made here
-/// (`.message`), or nothing.
-fn differing_field(here: &Failure, given: &Failure) -> &'static str {
-    let fields: [(&str, bool); 12] = [
-        (".run", here.run == given.run),
-        (".contract", here.contract == given.contract),
-        (".event", here.event == given.event),
-        (".trace_event", here.trace_event == given.trace_event),
-        (".message", here.message == given.message),
-        (".original", here.original == given.original),
-        (".shrunk", here.shrunk == given.shrunk),
-        (".candidates", here.candidates == given.candidates),
+/// The first field in which a document's failure differs from the one made here, and
+/// the two values as a message shows them (a text is quoted clipped).
+fn differing_field(here: &Failure, given: &Failure) -> Option<(&'static str, String, String)> {
+    let text = |value: &str| format!("`{}`", crate::scenario::error::clip_words_past(value, 120));
+    let size = |value: &shrink::Size| report::size_text(value);
+    let fields: [(&str, String, String); 13] = [
+        (".run", here.run.to_string(), given.run.to_string()),
+        (".contract", text(&here.contract), text(&given.contract)),
+        (
+            ".event",
+            format!("#{}", here.event),
+            format!("#{}", given.event),
+        ),
+        (
+            ".trace_event",
+            format!("#{}", here.trace_event),
+            format!("#{}", given.trace_event),
+        ),
+        (".message", text(&here.message), text(&given.message)),
+        (".original", size(&here.original), size(&given.original)),
+        (".shrunk", size(&here.shrunk), size(&given.shrunk)),
+        (
+            ".candidates",
+            here.candidates.to_string(),
+            given.candidates.to_string(),
+        ),
+        (
+            ".fewest_preemptions",
+            here.fewest_preemptions.to_string(),
+            given.fewest_preemptions.to_string(),
+        ),
         (
             ".original_schedule",
-            here.original_schedule == given.original_schedule,
+            text(&here.original_schedule),
+            text(&given.original_schedule),
         ),
-        (".schedule", here.schedule == given.schedule),
-        (".replay", here.replay == given.replay),
-        (".trace", here.trace == given.trace),
+        (".schedule", text(&here.schedule), text(&given.schedule)),
+        (".replay", text(&here.replay), text(&given.replay)),
+        (".trace", text(&here.trace), text(&given.trace)),
     ];
-    fields
-        .iter()
-        .find(|(_, same)| !same)
-        .map_or("", |(name, _)| name)
+    fields.into_iter().find(|(_, here, given)| here != given)
 }
 
 /// The merged report of a sweep of `scenario`, its replay commands (and its failure's
@@ -647,6 +659,7 @@ fn describe(scenario: &Scenario, header: &Header, decisions: &[u64], run: u64) -
         original: shrunk.original,
         shrunk: shrunk.shrunk,
         candidates: shrunk.candidates,
+        fewest_preemptions: shrunk.fewest_preemptions,
         original_schedule: original.to_token(),
         schedule: schedule.to_token(),
         replay,

@@ -88,6 +88,9 @@ pub struct Failure {
     pub shrunk: Size,
     /// Candidate runs shrinking made.
     pub candidates: u64,
+    /// Whether every schedule with fewer preemptions than `shrunk` was run and none
+    /// violates the contract; false when shrinking's budget ended that search first.
+    pub fewest_preemptions: bool,
     pub original_schedule: String,
     pub schedule: String,
     pub replay: String,
@@ -464,7 +467,7 @@ fn ending_name(ending: Ending) -> &'static str {
     }
 }
 
-fn size_text(size: &Size) -> String {
+pub(crate) fn size_text(size: &Size) -> String {
     format!(
         "{}, {}, {}, {}",
         counted(size.preemptions, "preemption"),
@@ -498,6 +501,18 @@ fn failure_text(out: &mut String, failure: &Failure) {
         "  (smaller: fewer preemptions, then fewer deviations from the default choice, \
          then fewer decisions and steps)"
     );
+    if failure.shrunk.preemptions > 0 {
+        let _ = writeln!(
+            out,
+            "  ({})",
+            if failure.fewest_preemptions {
+                "every schedule with fewer preemptions was run: none violates it"
+            } else {
+                "the search for a schedule with fewer preemptions ran out of runs first: \
+                 there may be one"
+            }
+        );
+    }
     let _ = writeln!(out, "  event #{}: {}", failure.trace_event, failure.message);
     let _ = writeln!(out, "\nshrunk trace:\n");
     out.push_str(&failure.trace);

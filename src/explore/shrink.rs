@@ -4,17 +4,27 @@
 //! followed by default decisions; it is kept when it still violates the same contract
 //! and is smaller. Each kept candidate is the recorded trail of a real run, so its
 //! decisions replay exactly.
+//!
+//! One change at a time stops at a local minimum, which may keep preemptions a schedule
+//! differing in several places at once would not need. So the shrinker then searches
+//! every schedule with fewer preemptions than it reached, depth first under each bound
+//! in turn (0, 1, ...), as the exhaustive strategy does: the first one that violates the
+//! contract has the fewest preemptions any has, and is shrunk further the same way. The
+//! search has a budget of runs; when it ends before the bounds below are covered, the
+//! schedule is not known to have the fewest, and the report says so.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
-use sim::{Choice, Guide, GuidedScheduler};
+use sim::{Choice, Dfs, Guide, GuidedScheduler};
 
 use super::runner::Explorer;
 
-/// Candidates tried at most, so that shrinking always ends.
+/// Candidates one change at a time tries at most, so that shrinking always ends.
 const CANDIDATES_MAX: u64 = 2_000;
+/// Runs the search for a schedule with fewer preemptions makes at most.
+const SEARCH_MAX: u64 = 2_000;
 
 /// How large a schedule is, compared in this order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -45,6 +55,9 @@ pub struct Shrunk {
     pub decisions: Vec<u64>,
     /// Candidate runs made.
     pub candidates: u64,
+    /// Whether every schedule with fewer preemptions was run, and none violates the
+    /// contract (so none has fewer).
+    pub fewest_preemptions: bool,
 }
 
 struct Trial {
@@ -57,6 +70,8 @@ struct Shrinker<'e> {
     guide: Rc<RefCell<Guide>>,
     contract: &'static str,
     candidates: u64,
+    /// Candidates of the one-change-at-a-time steps.
+    changes: u64,
 }
 
 impl Shrinker<'_> {
@@ -88,9 +103,10 @@ impl Shrinker<'_> {
         candidates: impl Iterator<Item = Vec<u64>>,
     ) -> Option<Trial> {
         for prefix in candidates {
-            if self.candidates >= CANDIDATES_MAX {
+            if self.changes >= CANDIDATES_MAX {
                 return None;
             }
+            self.changes += 1;
             if let Some(trial) = self.attempt(&prefix) {
                 if trial.size < current.size {
                     return Some(trial);
@@ -98,6 +114,51 @@ impl Shrinker<'_> {
             }
         }
         None
+    }
+
+    /// Makes `current` smaller one change at a time until no change does.
+    fn one_change_at_a_time(&mut self, mut current: Trial) -> Trial {
+        loop {
+            let chosen: Vec<u64> = current.trail.iter().map(|c| c.chosen).collect();
+            let deviations: Vec<usize> = (0..current.trail.len())
+                .filter(|&at| !current.trail[at].is_default())
+                .collect();
+            // Drop every deviation from one on, earliest cut first.
+            let cuts = deviations.iter().map(|&at| chosen[..at].to_vec());
+            // Put one deviation back to the default, keeping the rest.
+            let resets = deviations.iter().rev().map(|&at| {
+                let mut prefix = chosen.clone();
+                prefix[at] = current.trail[at].default_option();
+                prefix
+            });
+            match self.first_smaller(&current, cuts.chain(resets)) {
+                Some(smaller) => current = smaller,
+                None => return current,
+            }
+        }
+    }
+
+    /// The first schedule, in the exhaustive search's order under each bound below
+    /// `preemptions` in turn, that violates the contract: `Ok(Some)`, with the fewest
+    /// preemptions any has; `Ok(None)` when every one was run and none does; `Err` when
+    /// the budget ran out first.
+    fn fewer_preemptions(&mut self, preemptions: u32) -> Result<Option<Trial>, ()> {
+        let mut runs = 0;
+        for bound in 0..preemptions {
+            let mut search = Dfs::new(Vec::new(), Some(bound));
+            while let Some(prefix) = search.next_prefix() {
+                if runs >= SEARCH_MAX {
+                    return Err(());
+                }
+                runs += 1;
+                let prefix = prefix.to_vec();
+                if let Some(trial) = self.attempt(&prefix) {
+                    return Ok(Some(trial));
+                }
+                search.advance(&self.guide.borrow().trail);
+            }
+        }
+        Ok(None)
     }
 }
 
@@ -113,31 +174,24 @@ pub fn shrink(
         guide: Rc::new(RefCell::new(Guide::default())),
         contract,
         candidates: 0,
+        changes: 0,
     };
-    let mut current = shrinker.attempt(decisions)?;
-    let original = current.size;
-    loop {
-        let chosen: Vec<u64> = current.trail.iter().map(|c| c.chosen).collect();
-        let deviations: Vec<usize> = (0..current.trail.len())
-            .filter(|&at| !current.trail[at].is_default())
-            .collect();
-        // Drop every deviation from one on, earliest cut first.
-        let cuts = deviations.iter().map(|&at| chosen[..at].to_vec());
-        // Put one deviation back to the default, keeping the rest.
-        let resets = deviations.iter().rev().map(|&at| {
-            let mut prefix = chosen.clone();
-            prefix[at] = current.trail[at].default_option();
-            prefix
-        });
-        match shrinker.first_smaller(&current, cuts.chain(resets)) {
-            Some(smaller) => current = smaller,
-            None => break,
+    let first = shrinker.attempt(decisions)?;
+    let original = first.size;
+    let mut current = shrinker.one_change_at_a_time(first);
+    let fewest_preemptions = match shrinker.fewer_preemptions(current.size.preemptions) {
+        Ok(Some(fewer)) => {
+            current = shrinker.one_change_at_a_time(fewer);
+            true
         }
-    }
+        Ok(None) => true,
+        Err(()) => false,
+    };
     Some(Shrunk {
         original,
         shrunk: current.size,
         decisions: current.trail.iter().map(|c| c.chosen).collect(),
         candidates: shrinker.candidates,
+        fewest_preemptions,
     })
 }
