@@ -694,3 +694,29 @@ fn shrinking_ends_at_the_fewest_preemptions() {
     }
     assert!(shrunk_from_more, "no seed's failure had more preemptions");
 }
+
+/// PCT draws its change points among as many task choices as the longest of the first
+/// random runs makes: under seed 2 the seeded run of the overlapped lesson ends after 3
+/// choices (its reader fails at once), and change points among those never reached the
+/// one the bug needs, so that seed, and about half the others, found nothing.
+#[test]
+fn pct_finds_a_depth_two_bug_under_every_seed() {
+    const LESSON: &str = "scenarios/teach/cleanup-races-overlapped-recv.ron";
+    let lesson = load(LESSON);
+    for seed in 1..=8 {
+        let pct = ExploreOptions {
+            seed: Some(seed),
+            models: vec![(
+                "msafd".to_string(),
+                "runs_completion_routine_on_abort".to_string(),
+            )],
+            ..options(Strategy::Pct, 1_000)
+        };
+        let report = explore(&lesson, LESSON, &pct).expect("valid");
+        assert!(
+            report.header.pct_steps.is_some_and(|k| k >= 9),
+            "seed {seed}"
+        );
+        assert!(report.failing > 0, "seed {seed}: {}", report.to_text());
+    }
+}

@@ -30,7 +30,8 @@ pub struct Header {
     /// Exhaustive: the partial-order reduction, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reduction: Option<super::Reduction>,
-    /// PCT: the depth, and the number of decisions its change points are drawn among.
+    /// PCT: the depth, and the number of task choices its change points are drawn among
+    /// (the most that the first random runs make).
     pub depth: Option<u32>,
     pub pct_steps: Option<u64>,
     /// `--provider-model` overrides.
@@ -433,7 +434,7 @@ fn strategy_line(h: &Header) -> String {
             h.seed, h.runs
         ),
         Strategy::Pct => format!(
-            "pct · depth {} · change points among {} decisions · seed {} · runs 0..{}",
+            "pct · depth {} · change points among {} task choices · seed {} · runs 0..{}",
             h.depth.unwrap_or(0),
             h.pct_steps.unwrap_or(0),
             h.seed,
