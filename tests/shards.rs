@@ -319,8 +319,8 @@ fn exhaustive_work_stays_within_the_runs_whatever_the_jobs() {
     }
 }
 
-/// PCT draws its change points among the decisions of the scenario's own seeded run;
-/// a scenario of one thread makes none, and its shards (`pct_steps: 0`) still merge
+/// PCT draws its change points among the task choices of the first random runs; a
+/// scenario of one thread makes none, and its shards (`pct_steps: 0`) still merge
 /// into the report one machine gives.
 #[test]
 fn a_pct_sweep_that_makes_no_decision_shards_and_merges() {
@@ -635,7 +635,7 @@ fn forged_documents_neither_quote_files_nor_drive_the_terminal() {
 }
 
 /// What the scenario read again settles is checked, not printed as the document says
-/// it: the decisions PCT drew its change points among, a run said to part from itself
+/// it: the task choices PCT drew its change points among, a run said to part from itself
 /// under `--check-determinism` (run twice again here), and each field of the failure.
 #[test]
 fn forged_pct_steps_and_divergences_are_refused() {

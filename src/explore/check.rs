@@ -104,7 +104,7 @@ fn header(doc: &ShardDoc) -> Result<(), String> {
     // which may make none (one thread): 0 is a count like any other.
     ensure(pct == h.pct_steps.is_some(), "header.pct_steps", || {
         if pct {
-            "PCT needs the number of decisions its change points fall among".to_string()
+            "PCT needs the number of task choices its change points fall among".to_string()
         } else {
             named("pct_steps")
         }

@@ -145,8 +145,8 @@ impl Default for ExploreOptions {
     }
 }
 
-/// The plan and the header of a sweep. PCT draws its change points among as many
-/// steps as the scenario's own seeded run makes decisions.
+/// The plan and the header of a sweep. PCT draws its change points among as many task
+/// choices as the longest of the first random runs makes ([`pct_choices`]).
 fn plan(
     scenario: &Scenario,
     file: &str,
