@@ -26,6 +26,11 @@ const MANY: &[u64] = &{
 /// interleaving the bug needed). Rare interleavings name the seed the soak found.
 const CASES: &[(&str, &[u64], &str)] = &[
     (
+        "direct-cleanup-under-netdown.ron",
+        &[0],
+        "#18 t=2 app/main          FreeLibrary(msafd.dll)                               [load count 1->0, unloaded]",
+    ),
+    (
         "two-switches-share-a-san-provider.ron",
         &[0],
         "2 sockets the switch in msafd routed to sandrv stay open: sandrv has another client [not reset, not checked; model choice]",

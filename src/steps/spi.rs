@@ -25,7 +25,11 @@ pub(super) async fn wsp_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
         }
         SpiCall::WSPCleanup => {
             step_load(cx, provider).await;
-            let ended = transport::wsp_cleanup(cx, provider, Client::Step).await.0 == NO_ERROR;
+            // A clean-up under a failed network counts down all the same and says
+            // WSAENETDOWN (model choice "The network subsystem fails"): the client counts it
+            // as done, as ws2_32 and a layer do.
+            let (ret, error) = transport::wsp_cleanup(cx, provider, Client::Step).await;
+            let ended = ret == NO_ERROR || error == Some(WSAENETDOWN);
             step_ended(cx, provider, ended).await;
         }
         _ => {}
