@@ -50,7 +50,7 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
     },
     ModelChoice {
         topic: "The network and a final clean-up",
-        choice: "An operation is completed or aborted, never both. One the network completes before the provider's final clean-up begins (the WSPCleanup that brings the count to zero) is the network's, notifications included; from then until that WSPCleanup returns the network completes none of the provider's operations in the process: each waits, then finds its operation aborted, or completes one issued after the clean-up's last pass.",
+        choice: "An operation is completed or aborted, never both. One the network completes before the provider's final clean-up begins is the network's, notifications included. That clean-up begins when a WSPCleanup brings the count to zero, under the provider's lock, not at the call (a completion may come between a WSPCleanup's call line and its count, as between any two steps); from then until that WSPCleanup returns the network completes none of the provider's operations in the process: each waits, then finds its operation aborted, or completes one issued after the clean-up's last pass.",
     },
     ModelChoice {
         topic: "API calls racing the final WSACleanup",

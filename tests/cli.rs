@@ -675,6 +675,14 @@ fn a_token_that_does_not_fit_exits_2_and_says_why_in_every_format() {
         );
         let shown = stdout(&out);
         assert!(shown.contains("decisions were unused"), "{format}: {shown}");
+        // Nor is the run shown judged against the scenario's `expect`.
+        if format == "text" {
+            assert!(
+                shown.contains("the run is not the schedule's, so it is not judged against it")
+                    && !shown.contains("the run matches it"),
+                "{shown}"
+            );
+        }
     }
     let out = ws2sim(&["replay", file, "--schedule", &longer, "--format", "json"]);
     let document: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");

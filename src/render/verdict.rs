@@ -173,14 +173,18 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str, list
     } else {
         scenario.expect.violations.join(", ")
     };
-    let verdict = if run.matches_expectation(scenario) {
-        "matches"
+    // A run the schedule did not fit is not the one asked for: ws2sim exits 2 for it,
+    // and judges it against nothing.
+    let verdict = if run.divergence.is_some() {
+        "the run is not the schedule's, so it is not judged against it"
+    } else if run.matches_expectation(scenario) {
+        "the run matches it"
     } else {
-        "DOES NOT match"
+        "the run DOES NOT match it"
     };
     let _ = writeln!(
         out,
-        "expect: {expected}, {:?} ending; the run {verdict} it",
+        "expect: {expected}, {:?} ending; {verdict}",
         scenario.expect.ending
     );
     let _ = writeln!(
