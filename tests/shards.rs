@@ -785,3 +785,31 @@ fn forged_reports_whose_schedules_replay_are_refused() {
     assert_eq!(code, Some(2), "{why}");
     assert!(why.contains("which the report does not list"), "{why}");
 }
+
+/// An integer past 64 bits in a document is refused, and named as the integer it is
+/// (serde_json reads it as a floating-point number and said `floating point
+/// 1.8446744073709552e+19`); a real fraction is still named as one.
+#[test]
+fn an_integer_past_64_bits_is_named_as_written() {
+    let dir = common::Scratch::new("merge-past-64-bits");
+    let docs = two_shards(&["explore", LESSON, "--runs", "20"]);
+    let text = serde_json::to_string(&docs[0]).expect("JSON");
+    let failing = format!("\"failing\":{}", docs[0]["tally"]["failing"]);
+    assert!(text.contains(&failing), "{text}");
+    let second = dir.file("b.json", serde_json::to_string(&docs[1]).expect("JSON"));
+    for (value, said) in [
+        (
+            "18446744073709551616",
+            "the integer 18446744073709551616 at line 1 column ",
+        ),
+        ("-18446744073709551616", "the integer -18446744073709551616"),
+        ("1.5", "floating point `1.5`"),
+    ] {
+        let forged = text.replacen(&failing, &format!("\"failing\":{value}"), 1);
+        let first = dir.file("a.json", forged);
+        let out = common::ws2sim(&["merge", &first, &second]);
+        let stderr = common::one_line(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(said), "{value}: {stderr}");
+    }
+}
