@@ -11,7 +11,8 @@
 //! came: a session stays in the table until the RPC thread runs its end, so the requests
 //! queued before that end are served on it, and a lookup queued after it opens the
 //! client's next session. A host that ends takes its sessions with it; clients' lookups
-//! then fail with WSASERVICE_NOT_FOUND.
+//! then fail with WSASERVICE_NOT_FOUND (WSALookupServiceEnd, whose handle went with the
+//! session, with WSA_INVALID_HANDLE).
 //!
 //! The host is the provider author's own service, so its session table and dispatch
 //! are part of the provider's model: the `nspv2.host` knobs are read here.

@@ -199,9 +199,11 @@ pub struct Run {
 }
 
 impl Run {
-    /// Whether the run shows what the scenario's `expect` says.
+    /// Whether the run shows what the scenario's `expect` says. A replayed run whose
+    /// schedule did not fit is not the run asked for, and matches nothing.
     pub fn matches_expectation(&self, scenario: &Scenario) -> bool {
-        self.end.ending() == scenario.expect.ending
+        self.divergence.is_none()
+            && self.end.ending() == scenario.expect.ending
             && self.verdict.matches(&scenario.expect.violations)
     }
 }

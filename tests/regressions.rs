@@ -26,6 +26,11 @@ const MANY: &[u64] = &{
 /// interleaving the bug needed). Rare interleavings name the seed the soak found.
 const CASES: &[(&str, &[u64], &str)] = &[
     (
+        "direct-nsp-cleanup-of-a-stub.ron",
+        &[0],
+        "#9  t=0 app/main  FreeLibrary(dnsnsp.dll)                              [load count 1->0, unloaded]",
+    ),
+    (
         "direct-cleanup-under-netdown.ron",
         &[0],
         "#18 t=2 app/main          FreeLibrary(msafd.dll)                               [load count 1->0, unloaded]",

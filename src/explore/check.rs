@@ -100,8 +100,8 @@ fn header(doc: &ShardDoc) -> Result<(), String> {
             Some(_) => named("depth"),
         },
     )?;
-    // PCT's change points fall among the decisions of the scenario's own seeded run,
-    // which may make none (one thread): 0 is a count like any other.
+    // PCT's change points fall among the task choices of the first random runs, which
+    // may make none (one thread): 0 is a count like any other.
     ensure(pct == h.pct_steps.is_some(), "header.pct_steps", || {
         if pct {
             "PCT needs the number of task choices its change points fall among".to_string()

@@ -136,7 +136,8 @@ knob! {
     /// Pending calls at the final clean-up (seed 003: cancelled silently).
     Pending {
         CancelSilently,
-        /// Posts FD_CLOSE (window message or event object) for each socket it resets.
+        /// Posts FD_CLOSE (window message or event object) for each socket it resets
+        /// that registered for it.
         Notify,
     }
 }

@@ -413,7 +413,7 @@ pub static MODELS: &[ModelInfo] = &[
             pending: Pending::Notify,
             ..FINAL
         }),
-        "Posts FD_CLOSE (window message or event object) for each socket it resets at the final cleanup.",
+        "Posts FD_CLOSE (window message or event object) for each socket registered for it (WSPAsyncSelect, WSPEventSelect) that it resets at the final cleanup.",
     ),
     model(
         Transport,
@@ -512,7 +512,7 @@ pub static MODELS: &[ModelInfo] = &[
             failure_value: FailureValue::PlusOne,
             ..C
         },
-        "Returns 1 instead of SOCKET_ERROR (-1) when its WSPStartup, WSPCleanup or WSPSocket fails (ws2sim's other socket calls keep SOCKET_ERROR).",
+        "Returns 1 instead of SOCKET_ERROR (-1) when its WSPStartup or WSPCleanup fails, and instead of INVALID_SOCKET when its WSPSocket does (ws2sim's other socket calls keep the right value).",
     ),
     model(
         SanKind,

@@ -127,32 +127,33 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
         let provider = facts.provider(provider);
         match (*ret, *error) {
             (NO_ERROR, None) => {}
-            (SOCKET_ERROR, Some(code)) if documented(call, facts.kind(provider_ix)).contains(&code) => {}
+            (SOCKET_ERROR, Some(code))
+                if documented(call, facts.kind(provider_ix)).contains(&code) => {}
             // San.cleanup.no_einval reports this one mistake (seed 004 names it).
             (SOCKET_ERROR, Some(WSAEINVAL))
                 if matches!(call, Call::WSPCleanup { .. })
                     && facts.kind(provider_ix) == ProviderKind::San => {}
-            (SOCKET_ERROR, Some(code)) => report.violation(
-                facts,
-                index,
-                || format!(
+            (SOCKET_ERROR, Some(code)) => report.violation(facts, index, || {
+                format!(
                     "{provider}!{name} failed with {} ({code}), which {name} does not document",
                     error_name(code)
-                ),
-            ),
-            (value, Some(code)) => report.violation(
-                facts,
-                index,
-                || format!(
-                    "{provider}!{name} failed with {} ({code}) but returned {value}, not SOCKET_ERROR (-1)",
-                    error_name(code)
-                ),
-            ),
-            (value, None) => report.violation(
-                facts,
-                index,
-                || format!("{provider}!{name} returned {value} without an error code"),
-            ),
+                )
+            }),
+            (value, Some(code)) => report.violation(facts, index, || {
+                format!(
+                    "{provider}!{name} failed with {} ({code}) but returned {value}, not {}",
+                    error_name(code),
+                    // WSPSocket returns a SOCKET: INVALID_SOCKET, the same bits as -1.
+                    if matches!(call, Call::WSPSocket { .. }) {
+                        "INVALID_SOCKET (~0)"
+                    } else {
+                        "SOCKET_ERROR (-1)"
+                    }
+                )
+            }),
+            (value, None) => report.violation(facts, index, || {
+                format!("{provider}!{name} returned {value} without an error code")
+            }),
         }
     }
 }
@@ -360,5 +361,56 @@ pub(super) fn direct_cleanup_started_first(facts: &Facts, kind: ProviderKind, re
             EventKind::ProcessEnded { .. } => open.retain(|(p, _), _| *p != pid),
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::documented;
+    use crate::event::Call;
+    use crate::models::ProviderKind::Namespace;
+    use crate::wsa::*;
+
+    /// Each lookup routine is held to its own page's list: a code another lookup
+    /// routine's page lists is refused (they once shared one list).
+    #[test]
+    fn each_lookup_routine_has_its_own_codes() {
+        let v1 = |call: Call| documented(&call, Namespace);
+        let (begin, next, end) = (
+            v1(Call::NSPLookupServiceBegin {
+                provider: 0,
+                namespace: NS_DNS,
+                name: crate::scenario::Name::intern("x"),
+            }),
+            v1(Call::NSPLookupServiceNext { provider: 0 }),
+            v1(Call::NSPLookupServiceEnd { provider: 0 }),
+        );
+        // Only Next can be cancelled or run out of results.
+        for code in [WSA_E_CANCELLED, WSA_E_NO_MORE] {
+            assert!(next.contains(&code) && !begin.contains(&code) && !end.contains(&code));
+        }
+        // End knows only a bad handle, memory, and the stub's answer.
+        assert_eq!(
+            end,
+            [WSA_INVALID_HANDLE, WSA_NOT_ENOUGH_MEMORY, WSAEOPNOTSUPP]
+        );
+        assert!(!begin.contains(&WSA_INVALID_HANDLE));
+        // Version 2's routines have no stub answer.
+        let (session_of, arg) = (0, 0);
+        let v2_end = Call::NSPv2LookupServiceEnd {
+            provider: 0,
+            session_of,
+            arg,
+        };
+        assert_eq!(
+            documented(&v2_end, Namespace),
+            [WSA_INVALID_HANDLE, WSA_NOT_ENOUGH_MEMORY]
+        );
+        let v2_next = Call::NSPv2LookupServiceNextEx {
+            provider: 0,
+            session_of,
+            arg,
+        };
+        assert!(!documented(&v2_next, Namespace).contains(&WSAEOPNOTSUPP));
     }
 }

@@ -90,7 +90,7 @@ pub async fn nsp_cleanup(
     provider: ProviderIx,
     client: Client,
     provider_id: ProviderId,
-) -> i32 {
+) -> (i32, Option<u32>) {
     let id = cx.call(Call::NSPCleanup {
         provider,
         client,
@@ -112,7 +112,7 @@ pub async fn nsp_cleanup(
         reply
     };
     cx.ret(id, ret, error, detail);
-    ret
+    (ret, error)
 }
 
 async fn cleanup_body(

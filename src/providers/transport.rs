@@ -496,7 +496,11 @@ fn reset_open_sockets(cx: &Cx, provider: ProviderIx, pending: Pending, open: Ope
             let sock = &world.procs[cx.pid as usize].sockets[&socket];
             (sock.select, sock.kernel)
         };
-        if let (Some((_, via)), Pending::Notify) = (select, pending) {
+        // Only a socket that asked for FD_CLOSE (WSPAsyncSelect, WSPEventSelect) is
+        // sent one: a provider posts the events a socket registered for.
+        if let (Some((mask, via)), Pending::Notify) = (select, pending)
+            && mask & FD_CLOSE != 0
+        {
             cx.emit(EventKind::Notification {
                 provider,
                 socket,

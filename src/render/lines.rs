@@ -362,9 +362,10 @@ fn result(labels: &Labels, process: Pid, kind: &EventKind, call: Option<&Call>) 
     format!("-> {}", returned(labels, process, kind, call))
 }
 
-/// What a call returned: its value (the socket handle WSASocket and WSPSocket give, and
-/// INVALID_SOCKET rather than SOCKET_ERROR where they fail), its error, and what it
-/// counted. `call` is the call returning, when known.
+/// What a call returned: its value (the socket handle WSASocket and WSPSocket give;
+/// INVALID_SOCKET where a call returning a SOCKET fails, FALSE where AcceptEx or
+/// ConnectEx does), its error, and what it counted. `call` is the call returning, when
+/// known.
 pub(crate) fn returned(
     labels: &Labels,
     process: Pid,
@@ -377,11 +378,13 @@ pub(crate) fn returned(
     else {
         return String::new();
     };
-    let socket_call = matches!(call, Some(Call::WSASocket { .. } | Call::WSPSocket { .. }));
-    let failed = if socket_call {
-        "INVALID_SOCKET"
-    } else {
-        "SOCKET_ERROR"
+    // How each call says it failed: a SOCKET is INVALID_SOCKET, a BOOL is FALSE.
+    let failed = match call {
+        Some(Call::WSASocket { .. } | Call::WSPSocket { .. } | Call::WSPAccept { .. }) => {
+            "INVALID_SOCKET"
+        }
+        Some(Call::AcceptEx { .. } | Call::ConnectEx { .. }) => "FALSE",
+        _ => "SOCKET_ERROR",
     };
     let value = match (ret, error, detail) {
         (0, None, Detail::Socket { handle }) => labels.socket(process, *handle),

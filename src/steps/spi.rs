@@ -26,11 +26,9 @@ pub(super) async fn wsp_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
         SpiCall::WSPCleanup => {
             step_load(cx, provider).await;
             // A clean-up under a failed network counts down all the same and says
-            // WSAENETDOWN (model choice "The network subsystem fails"): the client counts it
-            // as done, as ws2_32 and a layer do.
+            // WSAENETDOWN: the client counts it as done, as ws2_32 and a layer do.
             let (ret, error) = transport::wsp_cleanup(cx, provider, Client::Step).await;
-            let ended = ret == NO_ERROR || error == Some(WSAENETDOWN);
-            step_ended(cx, provider, ended).await;
+            step_ended(cx, provider, cleanup_counted(ret, error)).await;
         }
         _ => {}
     }
@@ -46,10 +44,12 @@ pub(super) async fn nsp_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
         }
         SpiCall::NSPCleanup { provider_id } => {
             step_load(cx, provider).await;
-            let ended = namespace::nsp_cleanup(cx, provider, Client::Step, provider_id).await
-                == NO_ERROR
-                && provider_id == ProviderId::Own;
-            step_ended(cx, provider, ended).await;
+            // A stub's WSAEOPNOTSUPP (002: the provider does not implement NSPCleanup)
+            // ends the client's use as a clean-up does: ws2_32 unloads the DLL after it.
+            let (ret, error) =
+                namespace::nsp_cleanup(cx, provider, Client::Step, provider_id).await;
+            let ended = ret == NO_ERROR || error == Some(WSAEOPNOTSUPP);
+            step_ended(cx, provider, ended && provider_id == ProviderId::Own).await;
         }
         _ => {}
     }

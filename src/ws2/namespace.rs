@@ -122,7 +122,8 @@ pub async fn lookup(cx: &Cx, namespace: u32, name: Name) {
         }
         // A final WSACleanup that began meanwhile: the call lost the race (model choice
         // "API calls racing the final WSACleanup"). Otherwise no provider answered: an
-        // NSPv2 host that ended since Begin took its session along, and with it the
+        // NSPv2 host that ended since Begin took its session along, or a version-1
+        // provider's count went to zero (a direct NSPCleanup), and with it went the
         // handle WSALookupServiceEnd was to close.
         let error = if !current(cx, generation) {
             Some(WSANOTINITIALISED)
