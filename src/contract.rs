@@ -219,7 +219,7 @@ pub const CONTRACTS: &[Contract] = &[
         ],
         source: "003: \"The return value is zero if the operation has been successfully initiated. Otherwise, the value SOCKET_ERROR is returned, and a specific error number is available in lpErrno.\"",
         model_choice: Some(
-            "The seeds document the convention for the clean-up routines (WSPCleanup, NSPCleanup, NSPv2Cleanup, NSPv2ClientSessionRundown). ws2sim holds every SPI routine it models to it: the start-ups (WSPStartup, WSPStartupEx, NSPStartup, NSPv2Startup), the socket calls and the lookups, each with the error codes Microsoft's page for it lists, and WSA_NOT_ENOUGH_MEMORY from a start-up whose allocation a `FailAlloc` fault failed.",
+            "The seeds document the convention for the clean-up routines (WSPCleanup, NSPCleanup, NSPv2Cleanup, NSPv2ClientSessionRundown). ws2sim holds every SPI routine it models to it: the start-ups (WSPStartup, WSPStartupEx, NSPStartup, NSPv2Startup), the socket calls and the lookups, each with the error codes Microsoft's page for it lists (WSPConnect and WSPAccept stand in for the overlapped ConnectEx and AcceptEx, and answer WSA_IO_PENDING and WSA_OPERATION_ABORTED as those do, which their own pages do not list), and WSA_NOT_ENOUGH_MEMORY from a start-up whose allocation a `FailAlloc` fault failed.",
         ),
         errata: &[
             "000 prints SOCKET_ERROR as \"1\": a minus sign lost in rendering; the value is -1, as 001 and 002 print it.",

@@ -39,10 +39,14 @@ fn documented(call: &Call, kind: ProviderKind) -> &'static [u32] {
             WSAECONNRESET,
             WSAEINPROGRESS,
         ],
-        Call::WSPSocket { .. }
-        | Call::WSPCloseSocket { .. }
-        | Call::WSPAsyncSelect { .. }
-        | Call::WSPEventSelect { .. } => &[WSAENETDOWN, WSAENOTSOCK, WSAEINPROGRESS, WSAEINVAL],
+        // Each socket routine's own page: no WSAENOTSOCK before a socket exists, no
+        // WSAEINVAL from a close (WSAEWOULDBLOCK, a close that would block, is not
+        // modelled).
+        Call::WSPSocket { .. } => &[WSAENETDOWN, WSAEINPROGRESS, WSAEINVAL, WSAEFAULT],
+        Call::WSPCloseSocket { .. } => &[WSAENETDOWN, WSAENOTSOCK, WSAEINPROGRESS],
+        Call::WSPAsyncSelect { .. } | Call::WSPEventSelect { .. } => {
+            &[WSAENETDOWN, WSAENOTSOCK, WSAEINPROGRESS, WSAEINVAL]
+        }
         // Seed 002. WSA_NOT_ENOUGH_MEMORY from NSPStartup is the `FailAlloc` model choice
         // above; the other NSPStartup codes are Microsoft's NSPStartup page.
         Call::NSPCleanup { .. } => &[WSA_NOT_ENOUGH_MEMORY, WSAEINVAL, WSAEOPNOTSUPP],
