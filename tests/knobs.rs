@@ -1054,6 +1054,28 @@ fn every_clean_up_waiting_for_a_worker_is_woken_by_its_exit() {
                 }
             }
         }
+        // Nor is a waiter woken early: its next event comes after its worker exited.
+        let exits: Vec<(Option<u16>, usize)> = (ran.events.iter().enumerate())
+            .filter(|(_, e)| {
+                matches!(e.kind, EventKind::ProviderCode { what, .. } if what == "worker thread exits")
+            })
+            .map(|(at, e)| (e.thread, at))
+            .collect();
+        for (at, event) in ran.events.iter().enumerate() {
+            let EventKind::Waits {
+                on: Waitee::ThreadExit { thread: worker },
+            } = event.kind
+            else {
+                continue;
+            };
+            let next = (ran.events[at + 1..].iter())
+                .position(|e| e.thread == event.thread)
+                .map(|after| at + 1 + after);
+            if let Some(next) = next {
+                let exited = exits.iter().any(|&(t, x)| t == Some(worker) && x < next);
+                assert!(exited, "seed {seed}: #{at}'s waiter went on at #{next}");
+            }
+        }
         if let RunEnd::Deadlock { stuck } = &ran.end {
             for thread in stuck {
                 assert!(

@@ -681,6 +681,25 @@ fn forged_pct_steps_and_divergences_are_refused() {
         doc["failure"]["message"] = "edited".into();
     }
     refused(merged("m", &forged), "field `failure.message` is not what");
+    // The message gives both values of the field that differs, not the contract and
+    // event, which agree.
+    let mut forged = two_shards(&["explore", LESSON, "--runs", "40"]);
+    for doc in forged.iter_mut().filter(|d| !d["failure"].is_null()) {
+        doc["failure"]["candidates"] = 7_777.into();
+    }
+    refused(
+        merged("c", &forged),
+        "field `failure.candidates` is not what its schedule gives here: replayed and shrunk, \
+         it gives 2 (the document says 7777)",
+    );
+    let mut forged = two_shards(&["explore", LESSON, "--runs", "40"]);
+    for doc in forged.iter_mut().filter(|d| !d["failure"].is_null()) {
+        doc["failure"]["fewest_preemptions"] = false.into();
+    }
+    refused(
+        merged("f", &forged),
+        "it gives true (the document says false)",
+    );
 }
 
 /// Documents forged so that every schedule they give replays to what they say it shows
