@@ -338,48 +338,12 @@ fn read_doc(path: &Path, read: &mut u64) -> Result<ShardDoc, String> {
     })?;
     *read += bytes.len() as u64;
     let doc: ShardDoc = serde_json::from_slice(&bytes).map_err(|e| {
-        let why = json_error(&bytes, &e);
+        let why = crate::explore::shard::json_error(&bytes, &e);
         format!(
             "{shown}: not a shard document of `ws2sim explore --shard K/N --format json`: {why}"
         )
     })?;
     Ok(doc)
-}
-
-/// A JSON reading error as a message: serde_json reads an integer past 64 bits as a
-/// floating-point number and names it so (`floating point 1.8446744073709552e+19`);
-/// the document holds an integer, and the message says which.
-fn json_error(bytes: &[u8], error: &serde_json::Error) -> String {
-    let said = error.to_string();
-    if !said.starts_with("invalid type: floating point") || error.line() == 0 {
-        return said;
-    }
-    // The error's column is the number's last byte (both count from 1).
-    let line_start: usize = (bytes.split(|&b| b == b'\n'))
-        .take(error.line() - 1)
-        .map(|line| line.len() + 1)
-        .sum();
-    let end = (line_start + error.column()).min(bytes.len());
-    let start = bytes[..end]
-        .iter()
-        .rposition(|&b| !b.is_ascii_digit() && b != b'-')
-        .map_or(0, |at| at + 1);
-    let number = &bytes[start..end];
-    // `1.5` and `1e30` end in digits too: a fraction or an exponent is no integer.
-    let fraction = start > 0 && matches!(bytes[start - 1], b'.' | b'e' | b'E' | b'+');
-    let integer = !fraction
-        && number.iter().any(u8::is_ascii_digit)
-        && number.iter().skip(1).all(u8::is_ascii_digit);
-    if !integer {
-        return said;
-    }
-    format!(
-        "the integer {} at line {} column {} is past 64 bits, more than any field of a shard \
-         document holds",
-        String::from_utf8_lossy(number),
-        error.line(),
-        error.column() + 1 - number.len()
-    )
 }
 
 pub fn merge(args: &MergeArgs) -> ExitCode {
