@@ -3,7 +3,7 @@
 //! provider's id and an NSP_ROUTINE table; NSPCleanup counts down, and the last one
 //! deregisters the provider and returns only when the DLL can be unloaded.
 //!
-//! `nspv2.rs` holds the version-2 routines and `nshost.rs` the host that runs them.
+//! `nspv2.rs` holds the version-2 routines and `nshost` the host that runs them.
 
 use crate::event::*;
 use crate::models::behaviour::{ActualCleanup, NspCleanup, ProviderId as NspProviderId, Worker};

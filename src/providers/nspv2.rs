@@ -1,6 +1,6 @@
 //! The namespace provider model, version 2 (seeds 000 NSPv2Cleanup, 001
 //! NSPv2ClientSessionRundown): the routines of the NSPV2_ROUTINE table, run in the
-//! process that hosts the provider (`nshost.rs` decides when they are called).
+//! process that hosts the provider (`nshost` decides when they are called).
 //!
 //! `conforming` implements the optional NSPv2Startup, NSPv2Cleanup and
 //! NSPv2ClientSessionRundown: a session block per client (its address is the session

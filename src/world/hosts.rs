@@ -1,5 +1,5 @@
 //! The NSPv2 hosts' tables, as data: the advertised providers, their request queues and
-//! session tables. `nshost.rs` runs the hosts; the world only keeps their state.
+//! session tables. `nshost` runs the hosts; the world only keeps their state.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
