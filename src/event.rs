@@ -340,6 +340,19 @@ impl Serialize for Routines {
 }
 
 impl Call {
+    /// What the function returns when it fails, by its return type, and that value: a
+    /// SOCKET's INVALID_SOCKET, a BOOL's FALSE, an int's SOCKET_ERROR. (INVALID_SOCKET
+    /// has SOCKET_ERROR's bits, so a trace records both as -1.)
+    pub fn failure_value(&self) -> (&'static str, &'static str) {
+        match self {
+            Call::WSASocket { .. } | Call::WSPSocket { .. } | Call::WSPAccept { .. } => {
+                ("INVALID_SOCKET", "~0")
+            }
+            Call::AcceptEx { .. } | Call::ConnectEx { .. } => ("FALSE", "0"),
+            _ => ("SOCKET_ERROR", "-1"),
+        }
+    }
+
     /// The function's name, as traces and messages print it.
     pub fn name(&self) -> &'static str {
         match self {

@@ -192,11 +192,7 @@ fn exit_detaches_dlls_in_the_order_of_their_last_loads() {
 /// exploration refuses a token given to `Sim::replay` (it draws its own schedules).
 #[test]
 fn explore_keeps_the_budget_and_refuses_a_replay_token() {
-    let lesson = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/scenarios/teach/racy-refcount.ron"
-    );
-    let sim = Sim::from_file(lesson).expect("loads");
+    let sim = Sim::from_file(RACY).expect("loads");
     let cut = sim.clone().budget(Some(5), None, None);
     let text = cut
         .explore(Strategy::Random, 20, 1)

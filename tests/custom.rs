@@ -217,6 +217,11 @@ fn has_kind(file: &str, kinds: &[ProviderKind]) -> bool {
         .any(|p| kinds.contains(&p.kind))
 }
 
+/// A shipped file's path, wherever the tests run from.
+fn shipped_path(relative: &str) -> String {
+    format!("{}/{relative}", env!("CARGO_MANIFEST_DIR"))
+}
+
 fn shipped_files() -> Vec<String> {
     let root = env!("CARGO_MANIFEST_DIR");
     let files = common::shipped().into_iter().map(|(name, _)| name);
@@ -685,11 +690,8 @@ impl Transport for Nests {
 /// until left twice; nested `with` calls on globals of two types work in either order.
 #[test]
 fn the_lock_counts_its_entries_and_globals_nest() {
-    let lesson = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/scenarios/teach/racy-refcount.ron"
-    );
-    let sim = Sim::from_file(lesson).expect("loads");
+    let lesson = shipped_path("scenarios/teach/racy-refcount.ron");
+    let sim = Sim::from_file(&lesson).expect("loads");
     let locked = sim
         .clone()
         .provider("msafd", Model::code("locks_twice", LocksTwice));
@@ -705,11 +707,8 @@ fn the_lock_counts_its_entries_and_globals_nest() {
 /// Knobs given through the library are held to the provider's kind, as a scenario's are.
 #[test]
 fn knobs_of_another_kind_are_refused_through_the_library() {
-    let file = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/scenarios/contracts/lingering-data.ron"
-    );
-    let sim = Sim::from_file(file).expect("loads");
+    let file = shipped_path("scenarios/contracts/lingering-data.ron");
+    let sim = Sim::from_file(&file).expect("loads");
     let model = Model::knobs("(san: (cancel: DropWithoutUpcall))").expect("knobs");
     let error = sim.provider("msafd", model).run().err().expect("refused");
     let text = error.to_string();
@@ -735,28 +734,14 @@ impl Namespace for Uncounted {
 /// NSPStartup and NSPCleanup calls that succeeded: its lookups work between them.
 #[test]
 fn an_uncounted_namespace_model_is_counted_by_its_calls() {
-    let file = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/scenarios/contracts/nsp-lookup-two-threads.ron"
-    );
-    let sim = Sim::from_file(file).expect("loads");
-    let provider = sim_namespace_provider(file);
+    let file = shipped_path("scenarios/contracts/nsp-lookup-two-threads.ron");
+    let sim = Sim::from_file(&file).expect("loads");
     let ran = sim
-        .provider(&provider, Model::namespace("uncounted", Uncounted))
+        .provider("dnsnsp", Model::namespace("uncounted", Uncounted))
         .seed(0)
         .run()
         .expect("runs");
     let trace = ran.trace();
     assert!(trace.contains("NSPLookupServiceBegin("), "{trace}");
     assert!(!trace.contains("WSAEINVAL"), "{trace}");
-}
-
-/// The name of the first namespace provider `file` declares.
-fn sim_namespace_provider(file: &str) -> String {
-    let scenario = ws2sim::scenario::load_file(std::path::Path::new(file)).expect("loads");
-    let provider = scenario
-        .providers
-        .iter()
-        .find(|p| p.kind == ProviderKind::Namespace);
-    provider.expect("a namespace provider").name.clone()
 }

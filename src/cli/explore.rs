@@ -418,6 +418,7 @@ fn verify(
         }
         None => PathBuf::from(&header.file),
     };
+    let shown = crate::scenario::escape_path(&path);
     // The path comes from a document: only a regular file is read (a FIFO or a
     // device named there could block or never end).
     if !std::fs::metadata(&path).is_ok_and(|meta| meta.is_file()) {
@@ -428,17 +429,13 @@ fn verify(
             "the scenario the shards name is not a readable regular file here; name it with \
              --scenario FILE"
         };
-        return Err(fail(&format!(
-            "{}: {why}",
-            crate::scenario::escape_path(&path)
-        )));
+        return Err(fail(&format!("{shown}: {why}")));
     }
     // Nor is its text quoted: a file a forged document names (a secret, say) that is
     // no scenario is refused without a line of it.
     if args.scenario.is_none() && crate::scenario::load_file(&path).is_err() {
         return Err(fail(&format!(
-            "{}: the file the shards name does not load as a scenario (its errors are not shown: the path comes from a document); name the scenario with --scenario FILE",
-            crate::scenario::escape_path(&path)
+            "{shown}: the file the shards name does not load as a scenario (its errors are not shown: the path comes from a document); name the scenario with --scenario FILE"
         )));
     }
     let swept: Vec<(&str, &str)> = header
@@ -449,32 +446,17 @@ fn verify(
     let (scenario, read) = load_with_models_in(&path, &header.models, dir, Some(&swept))?;
     if shard::scenario_digest(&scenario) != digest {
         return Err(fail(&format!(
-            "{}: not the scenario the shards swept (field `scenario_digest` differs from its contents)",
-            crate::scenario::escape_path(&path)
+            "{shown}: not the scenario the shards swept (field `scenario_digest` differs from its contents)"
         )));
     }
-    crate::explore::verify_inputs(&scenario, header).map_err(|why| {
-        fail(&format!(
-            "the shards and {}: {why}",
-            crate::scenario::escape_path(&path)
-        ))
-    })?;
-    crate::explore::verify_claims(&scenario, report).map_err(|why| {
-        fail(&format!(
-            "the shards and {}: {why}",
-            crate::scenario::escape_path(&path)
-        ))
-    })?;
+    let against = |why: String| fail(&format!("the shards and {shown}: {why}"));
+    crate::explore::verify_inputs(&scenario, header).map_err(against)?;
+    crate::explore::verify_claims(&scenario, report).map_err(against)?;
     if let Some(failure) = &report.failure {
         crate::explore::verify_failure(&scenario, header, failure)
             .map_err(|why| fail(&format!("the shard that reports the failure: {why}")))?;
     }
-    crate::explore::verify_merged(&scenario, report).map_err(|why| {
-        fail(&format!(
-            "the shards and {}: {why}",
-            crate::scenario::escape_path(&path)
-        ))
-    })?;
+    crate::explore::verify_merged(&scenario, report).map_err(against)?;
     Ok((scenario, path, read))
 }
 

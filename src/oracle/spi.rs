@@ -144,15 +144,11 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 )
             }),
             (value, Some(code)) => report.violation(facts, index, || {
+                let (failed, bits) = call.failure_value();
                 format!(
-                    "{provider}!{name} failed with {} ({code}) but returned {value}, not {}",
-                    error_name(code),
-                    // WSPSocket returns a SOCKET: INVALID_SOCKET, the same bits as -1.
-                    if matches!(call, Call::WSPSocket { .. }) {
-                        "INVALID_SOCKET (~0)"
-                    } else {
-                        "SOCKET_ERROR (-1)"
-                    }
+                    "{provider}!{name} failed with {} ({code}) but returned {value}, not \
+                     {failed} ({bits})",
+                    error_name(code)
                 )
             }),
             (value, None) => report.violation(facts, index, || {

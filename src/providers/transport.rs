@@ -2,6 +2,9 @@
 //! scheduler on entry to every SPI call, between reading and writing its reference
 //! count where the model is racy (`refcount: Racy`), and before cancelling operations.
 
+use sim::TaskId;
+use smallvec::SmallVec;
+
 use crate::event::*;
 use crate::models::behaviour::*;
 use crate::providers::custom;
@@ -14,8 +17,6 @@ use crate::world::loader;
 use crate::world::object::{self, Part};
 use crate::world::{Cx, ThreadName, WaitFor};
 use crate::wsa::*;
-use sim::TaskId;
-use smallvec::SmallVec;
 
 /// The value a failing call returns: SOCKET_ERROR, unless the model gets that wrong.
 pub(crate) fn failure(cx: &Cx, provider: ProviderIx) -> i32 {

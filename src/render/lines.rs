@@ -378,14 +378,7 @@ pub(crate) fn returned(
     else {
         return String::new();
     };
-    // How each call says it failed: a SOCKET is INVALID_SOCKET, a BOOL is FALSE.
-    let failed = match call {
-        Some(Call::WSASocket { .. } | Call::WSPSocket { .. } | Call::WSPAccept { .. }) => {
-            "INVALID_SOCKET"
-        }
-        Some(Call::AcceptEx { .. } | Call::ConnectEx { .. }) => "FALSE",
-        _ => "SOCKET_ERROR",
-    };
+    let failed = call.map_or("SOCKET_ERROR", |call| call.failure_value().0);
     let value = match (ret, error, detail) {
         (0, None, Detail::Socket { handle }) => labels.socket(process, *handle),
         (-1, Some(code), _) => format!("{failed}, {} ({code})", error_name(*code)),
