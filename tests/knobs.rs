@@ -465,6 +465,27 @@ fn a_wrong_failure_value_is_judged_once() {
     );
 }
 
+/// A failing WSPSocket returns INVALID_SOCKET, not SOCKET_ERROR's name: the message says
+/// which value the call's type makes the failure value.
+#[test]
+fn a_failed_socket_call_is_held_to_invalid_socket() {
+    use ws2sim::{Model, Sim};
+    let sim = Sim::from_file("tests/regressions/san-startup-fails-in-socket.ron").expect("loads");
+    let model = Model::knobs("(failure_value: PlusOne)").expect("knobs");
+    let run = sim.provider("p0", model).seed(0).run().expect("runs");
+    assert_eq!(run.violated(), vec!["spi.return_convention"]);
+    let messages: Vec<&str> = run
+        .verdict()
+        .violations
+        .iter()
+        .map(|v| v.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        ["p0!WSPSocket failed with WSAENETDOWN (10050) but returned 1, not INVALID_SOCKET (~0)"]
+    );
+}
+
 /// One mistake, one contract: a SAN provider that answers a WSPCleanup with no
 /// WSPStartupEx behind it with WSAEINVAL is reported by `san.cleanup.no_einval` (seed
 /// 004 names that code), not also by the return convention or `not_initialised`.
