@@ -342,15 +342,27 @@ impl Serialize for Routines {
 impl Call {
     /// What the function returns when it fails, by its return type, and that value: a
     /// SOCKET's INVALID_SOCKET, a BOOL's FALSE, an int's SOCKET_ERROR. (INVALID_SOCKET
-    /// has SOCKET_ERROR's bits, so a trace records both as -1.)
-    pub fn failure_value(&self) -> (&'static str, &'static str) {
+    /// has SOCKET_ERROR's bits, so a trace records both as -1.) `None` for the
+    /// functions that return their error code itself.
+    pub fn failure_value(&self) -> Option<(&'static str, &'static str)> {
         match self {
+            _ if self.returns_its_error() => None,
             Call::WSASocket { .. } | Call::WSPSocket { .. } | Call::WSPAccept { .. } => {
-                ("INVALID_SOCKET", "~0")
+                Some(("INVALID_SOCKET", "~0"))
             }
-            Call::AcceptEx { .. } | Call::ConnectEx { .. } => ("FALSE", "0"),
-            _ => ("SOCKET_ERROR", "-1"),
+            Call::AcceptEx { .. } | Call::ConnectEx { .. } => Some(("FALSE", "0")),
+            _ => Some(("SOCKET_ERROR", "-1")),
         }
+    }
+
+    /// Whether the function fails by returning the error code itself, with no lpErrno
+    /// or WSAGetLastError: WSAStartup, WSPStartup and WSPStartupEx ("returns one of the
+    /// error codes", as each one's page says).
+    pub fn returns_its_error(&self) -> bool {
+        matches!(
+            self,
+            Call::WSAStartup { .. } | Call::WSPStartup { .. } | Call::WSPStartupEx { .. }
+        )
     }
 
     /// The function's name, as traces and messages print it.

@@ -19,7 +19,10 @@ pub use crate::models::ws2::{WS2_32, WS2_MODELS, Ws2Defect, Ws2Model, find_model
 pub async fn startup(cx: &Cx, version: (u8, u8)) {
     let id = cx.call(Call::WSAStartup { version });
     if version.0 != 2 || version.1 > 2 {
-        cx.ret(id, SOCKET_ERROR, Some(WSAVERNOTSUPPORTED), Detail::None);
+        // WSAStartup returns its error code itself (its page; WSAGetLastError is not
+        // to be called after it).
+        let code = WSAVERNOTSUPPORTED;
+        cx.ret(id, code as i32, Some(code), Detail::None);
         return;
     }
     let before = {

@@ -745,3 +745,55 @@ fn an_uncounted_namespace_model_is_counted_by_its_calls() {
     assert!(trace.contains("NSPLookupServiceBegin("), "{trace}");
     assert!(!trace.contains("WSAEINVAL"), "{trace}");
 }
+
+/// A start-up that fails with `reply`, every time.
+struct FailsToStart(Reply);
+impl Transport for FailsToStart {
+    async fn startup(&self, _: &Spi<'_>) -> Reply {
+        self.0
+    }
+}
+
+/// WSPStartup has no lpErrno: its page says it returns the error code itself.
+/// `Reply::fail` does so, and a start-up that returns SOCKET_ERROR with the code set
+/// aside breaks the convention, as one returning an undocumented code does.
+#[test]
+fn a_failing_start_up_returns_its_error_code_itself() {
+    let file = shipped_path("scenarios/contracts/failed-startup.ron");
+    let run_with = |reply: Reply| {
+        let model = Model::code("fails", FailsToStart(reply));
+        Sim::from_file(&file)
+            .unwrap()
+            .provider("msafd", model)
+            .run()
+            .unwrap()
+    };
+    let line = "msafd!WSPStartup(entry 1001)                       -> WSASYSNOTREADY (10091)";
+    for reply in [
+        Reply::fail(WSASYSNOTREADY),
+        Reply::returns(WSASYSNOTREADY as i32, None),
+    ] {
+        let run = run_with(reply);
+        assert!(run.trace().contains(line), "{}", run.trace());
+        assert!(!run.violated().contains(&"spi.return_convention"));
+    }
+    let messages = |run: &ws2sim::Ran| -> Vec<String> {
+        let verdict = run.verdict();
+        verdict
+            .violations
+            .iter()
+            .map(|v| v.message.clone())
+            .collect()
+    };
+    let run = run_with(Reply::returns(SOCKET_ERROR, Some(WSASYSNOTREADY)));
+    assert_eq!(
+        messages(&run)[0],
+        "msafd!WSPStartup failed with WSASYSNOTREADY (10091) but returned -1, not the code \
+         itself (10091): WSPStartup has no lpErrno"
+    );
+    let run = run_with(Reply::returns(1, None));
+    assert_eq!(
+        messages(&run)[0],
+        "msafd!WSPStartup failed with UNKNOWN_ERROR (1), which WSPStartup does not document"
+    );
+}

@@ -474,12 +474,7 @@ fn a_failed_socket_call_is_held_to_invalid_socket() {
     let model = Model::knobs("(failure_value: PlusOne)").expect("knobs");
     let run = sim.provider("p0", model).seed(0).run().expect("runs");
     assert_eq!(run.violated(), vec!["spi.return_convention"]);
-    let messages: Vec<&str> = run
-        .verdict()
-        .violations
-        .iter()
-        .map(|v| v.message.as_str())
-        .collect();
+    let messages = messages(&run);
     assert_eq!(
         messages,
         ["p0!WSPSocket failed with WSAENETDOWN (10050) but returned 1, not INVALID_SOCKET (~0)"]
@@ -1111,4 +1106,55 @@ fn every_clean_up_waiting_for_a_worker_is_woken_by_its_exit() {
         raced > 10,
         "only {raced} runs had two clean-ups waiting at once"
     );
+}
+
+/// WSAStartup, WSPStartup and WSPStartupEx return their error code itself (their pages:
+/// "returns one of the error codes"); a start-up that returns 1 is flagged with what it
+/// should have returned.
+#[test]
+fn start_ups_fail_with_the_error_code_itself() {
+    use ws2sim::{Model, Sim};
+    let sim = Sim::from_file("scenarios/contracts/failed-startup.ron").expect("loads");
+    let run = sim.clone().run().expect("runs");
+    assert!(run.violated().is_empty());
+    assert!(run.trace().contains(
+        "msafd!WSPStartup(entry 1001)                       -> WSA_NOT_ENOUGH_MEMORY (8)\n"
+    ));
+    let model = Model::knobs("(failure_value: PlusOne)").expect("knobs");
+    let run = sim.provider("msafd", model).run().expect("runs");
+    let messages = messages(&run);
+    assert_eq!(
+        messages,
+        [
+            "msafd!WSPStartup failed with WSA_NOT_ENOUGH_MEMORY (8) but returned 1, not the code \
+          itself (8): WSPStartup has no lpErrno"
+        ]
+    );
+    let text = r#"Scenario(
+        name: "old-version",
+        about: "A version ws2_32 does not offer.",
+        providers: [Provider(name: "msafd", kind: Transport)],
+        catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+        processes: [Process(name: "app", threads: [Thread(name: "main", steps: [StartupVersion(3, 0)])])],
+    )"#;
+    let run = Sim::from_str("old-version.ron", text)
+        .expect("loads")
+        .run()
+        .expect("runs");
+    assert!(run.trace().contains("WSAStartup(3.0)"), "{}", run.trace());
+    assert!(
+        run.trace().contains("-> WSAVERNOTSUPPORTED (10092)"),
+        "{}",
+        run.trace()
+    );
+}
+
+/// The violations' messages of `run`, in order.
+fn messages(run: &ws2sim::Ran) -> Vec<String> {
+    let verdict = run.verdict();
+    verdict
+        .violations
+        .iter()
+        .map(|v| v.message.clone())
+        .collect()
 }

@@ -128,7 +128,7 @@ const CASES: &[(&str, &[u64], &str)] = &[
     (
         "restart-fails-below.ron",
         MANY,
-        "p1!WSPStartup(entry 2010)                          -> SOCKET_ERROR, WSA_NOT_ENOUGH_MEMORY",
+        "p1!WSPStartup(entry 2010)                          -> WSA_NOT_ENOUGH_MEMORY (8)",
     ),
     (
         "completion-races-cleanup.ron",

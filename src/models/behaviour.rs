@@ -90,9 +90,11 @@ knob! {
 knob! {
     /// The value a failing SPI call returns.
     FailureValue {
-        /// SOCKET_ERROR (-1).
+        /// The value the routine's page gives: SOCKET_ERROR (-1), INVALID_SOCKET for a
+        /// routine returning a SOCKET, and the error code itself for WSPStartup and
+        /// WSPStartupEx, which have no lpErrno.
         SocketError,
-        /// 1: the value seed 000 prints for SOCKET_ERROR.
+        /// 1 in its place: the value seed 000 prints for SOCKET_ERROR.
         PlusOne,
     }
 }
@@ -432,6 +434,16 @@ impl Behaviour {
     pub fn failure(&self) -> i32 {
         match self.failure_value {
             FailureValue::SocketError => crate::wsa::SOCKET_ERROR,
+            FailureValue::PlusOne => 1,
+        }
+    }
+
+    /// The value a failing WSPStartup or WSPStartupEx returns: the error code itself
+    /// (their pages: "returns one of the error codes"; they have no lpErrno), unless
+    /// the model gets that wrong.
+    pub fn startup_failure(&self, code: u32) -> i32 {
+        match self.failure_value {
+            FailureValue::SocketError => code as i32,
             FailureValue::PlusOne => 1,
         }
     }

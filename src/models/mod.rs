@@ -512,7 +512,7 @@ pub static MODELS: &[ModelInfo] = &[
             failure_value: FailureValue::PlusOne,
             ..C
         },
-        "Returns 1 instead of SOCKET_ERROR (-1) when its WSPStartup or WSPCleanup fails, and instead of INVALID_SOCKET when its WSPSocket does (ws2sim's other socket calls keep the right value).",
+        "Returns 1 instead of its error code when its WSPStartup fails, instead of SOCKET_ERROR (-1) when its WSPCleanup does, and instead of INVALID_SOCKET when its WSPSocket does (ws2sim's other socket calls keep the right value).",
     ),
     model(
         SanKind,

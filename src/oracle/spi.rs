@@ -113,7 +113,8 @@ fn documented(call: &Call, kind: ProviderKind) -> &'static [u32] {
     }
 }
 
-/// `spi.return_convention`: 0 and no error, or SOCKET_ERROR (-1) and a documented code.
+/// `spi.return_convention`: 0 and no error, or SOCKET_ERROR (-1) and a documented code;
+/// WSPStartup and WSPStartupEx return the documented code itself.
 pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
     for (call_index, index) in facts.returned_calls() {
         let EventKind::Call { call, .. } = &facts.events[call_index].kind else {
@@ -129,25 +130,34 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
         report.exercised();
         let name = call.name();
         let provider = facts.provider(provider);
+        // The value the call's failure returns with `code`: SOCKET_ERROR, or the code.
+        let failing = |code: u32| match call.failure_value() {
+            Some(_) => SOCKET_ERROR,
+            None => code as i32,
+        };
         match (*ret, *error) {
             (NO_ERROR, None) => {}
-            (SOCKET_ERROR, Some(code))
-                if documented(call, facts.kind(provider_ix)).contains(&code) => {}
+            (value, Some(code))
+                if value == failing(code)
+                    && documented(call, facts.kind(provider_ix)).contains(&code) => {}
             // San.cleanup.no_einval reports this one mistake (seed 004 names it).
             (SOCKET_ERROR, Some(WSAEINVAL))
                 if matches!(call, Call::WSPCleanup { .. })
                     && facts.kind(provider_ix) == ProviderKind::San => {}
-            (SOCKET_ERROR, Some(code)) => report.violation(facts, index, || {
+            (value, Some(code)) if value == failing(code) => report.violation(facts, index, || {
                 format!(
                     "{provider}!{name} failed with {} ({code}), which {name} does not document",
                     error_name(code)
                 )
             }),
             (value, Some(code)) => report.violation(facts, index, || {
-                let (failed, bits) = call.failure_value();
+                let wanted = match call.failure_value() {
+                    Some((failed, bits)) => format!("{failed} ({bits})"),
+                    None => format!("the code itself ({code}): {name} has no lpErrno"),
+                };
                 format!(
                     "{provider}!{name} failed with {} ({code}) but returned {value}, not \
-                     {failed} ({bits})",
+                     {wanted}",
                     error_name(code)
                 )
             }),

@@ -184,7 +184,7 @@ async fn startup_body(
 ) -> (i32, Option<u32>, Detail) {
     // WSPStartup's page: "the underlying network subsystem is not ready".
     if locked_elsewhere(cx, provider) || cx.net_down() {
-        return (failure(cx, provider), Some(WSASYSNOTREADY), Detail::None);
+        return start_failed(cx, provider, WSASYSNOTREADY);
     }
     let refused = cx.behaviour(provider).restart == Restart::RefuseAfterCleanup
         && machine_state(cx, provider, false)
@@ -192,23 +192,19 @@ async fn startup_body(
             .refuses
             .contains(&cx.pid);
     if refused {
-        return (failure(cx, provider), Some(WSASYSNOTREADY), Detail::None);
+        return start_failed(cx, provider, WSASYSNOTREADY);
     }
     if let Some(entry) = entry
         && let Err(error) = layered::start_lower(cx, provider, entry).await
     {
-        return (failure(cx, provider), Some(error), Detail::None);
+        return start_failed(cx, provider, error);
     }
     let before = refcount(cx, provider);
     racy_gap(cx, provider).await;
     if before == 0 {
         if !cx.try_alloc(provider, which) {
             layered::unwind_lower(cx, provider, entry).await;
-            return (
-                failure(cx, provider),
-                Some(WSA_NOT_ENOUGH_MEMORY),
-                Detail::None,
-            );
+            return start_failed(cx, provider, WSA_NOT_ENOUGH_MEMORY);
         }
         initialise(cx, provider);
     }
@@ -219,6 +215,12 @@ async fn startup_body(
         actual_cleanup: false,
     };
     (NO_ERROR, None, detail)
+}
+
+/// A start-up failing with `code`: WSPStartup and WSPStartupEx return the code itself.
+fn start_failed(cx: &Cx, provider: ProviderIx, code: u32) -> (i32, Option<u32>, Detail) {
+    let ret = cx.behaviour(provider).startup_failure(code);
+    (ret, Some(code), Detail::None)
 }
 
 /// The first start in a process: instance memory, machine-wide state, a worker thread.

@@ -378,9 +378,15 @@ pub(crate) fn returned(
     else {
         return String::new();
     };
-    let failed = call.map_or("SOCKET_ERROR", |call| call.failure_value().0);
+    let failed = call
+        .and_then(Call::failure_value)
+        .map_or("SOCKET_ERROR", |(name, _)| name);
+    let returns_its_error = call.is_some_and(Call::returns_its_error);
     let value = match (ret, error, detail) {
         (0, None, Detail::Socket { handle }) => labels.socket(process, *handle),
+        (&value, Some(code), _) if returns_its_error && value == *code as i32 => {
+            format!("{} ({code})", error_name(*code))
+        }
         (-1, Some(code), _) => format!("{failed}, {} ({code})", error_name(*code)),
         (value, Some(code), _) => format!("{value}, {} ({code})", error_name(*code)),
         (value, None, _) => format!("{value}"),

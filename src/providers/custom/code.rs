@@ -133,16 +133,16 @@ fn spi(cx: &Cx, provider: ProviderIx, entry: Option<u32>, call: SpiCall) -> Spi<
 /// What a routine's reply is as the call's return.
 type Returned = (i32, Option<u32>, Detail);
 
-fn returned(reply: Reply) -> Returned {
-    (reply.ret, reply.error, reply.detail())
+fn returned(reply: Reply, call: SpiCall) -> Returned {
+    (reply.value(call), reply.code(call), reply.detail())
 }
 
-/// The routine's reply as the call's return (a model whose code is of the other family
-/// cannot reach here: `Sim` refuses it).
-async fn settle(routine: Option<Routine<'_, Reply>>) -> Returned {
+/// The routine's reply to `call` as the call's return (a model whose code is of the
+/// other family cannot reach here: `Sim` refuses it).
+async fn settle(routine: Option<Routine<'_, Reply>>, call: SpiCall) -> Returned {
     match routine {
-        Some(routine) => returned(routine.await),
-        None => returned(Reply::fail(crate::wsa::WSASYSNOTREADY)),
+        Some(routine) => returned(routine.await, call),
+        None => returned(Reply::fail(crate::wsa::WSASYSNOTREADY), call),
     }
 }
 
@@ -166,7 +166,7 @@ pub(crate) fn routine(
         }
         _ => None,
     };
-    settle(routine)
+    settle(routine, call)
 }
 
 /// A namespace routine of the user's (`call` says which; `session_of` and `arg` for
@@ -191,7 +191,7 @@ pub(crate) fn namespace_routine(
         }
         _ => None,
     };
-    settle(routine)
+    settle(routine, call)
 }
 
 /// The user's DllMain, boxed and out of line.

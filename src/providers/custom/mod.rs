@@ -77,7 +77,8 @@ pub use traits::{Namespace, Transport};
 /// SAN clean-ups are checked at a TCP provider's actual clean-up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reply {
-    ret: i32,
+    /// `None`: the routine's own failure value (see [`Reply::fail`]).
+    ret: Option<i32>,
     error: Option<u32>,
     count: Option<(u32, u32, bool)>,
     session: Option<(SessionArg, u32, u32)>,
@@ -89,15 +90,20 @@ impl Reply {
         Reply::returns(NO_ERROR, None)
     }
 
-    /// Failure: SOCKET_ERROR with `error` (a `ws2sim::wsa` code).
+    /// Failure with `error` (a `ws2sim::wsa` code), returned as the routine's page says:
+    /// WSPStartup and WSPStartupEx return the code itself (they have no lpErrno), the
+    /// others SOCKET_ERROR with the code in lpErrno or set with WSASetLastError.
     pub fn fail(error: u32) -> Reply {
-        Reply::returns(SOCKET_ERROR, Some(error))
+        Reply {
+            ret: None,
+            ..Reply::returns(SOCKET_ERROR, Some(error))
+        }
     }
 
     /// Any value and error code, right or wrong.
     pub fn returns(ret: i32, error: Option<u32>) -> Reply {
         Reply {
-            ret,
+            ret: Some(ret),
             error,
             count: None,
             session: None,
@@ -122,6 +128,24 @@ impl Reply {
         }
     }
 
+    /// The value the routine `call` returns.
+    fn value(self, call: SpiCall) -> i32 {
+        match (self.ret, self.error) {
+            (Some(ret), _) => ret,
+            (None, Some(code)) if returns_its_error(call) => code as i32,
+            (None, _) => SOCKET_ERROR,
+        }
+    }
+
+    /// The error code the routine `call` reported: a start-up's is its value.
+    fn code(self, call: SpiCall) -> Option<u32> {
+        let value = self.value(call);
+        match self.error {
+            None if value != NO_ERROR && returns_its_error(call) => Some(value as u32),
+            error => error,
+        }
+    }
+
     fn detail(self) -> Detail {
         if let Some((arg, before, after)) = self.session {
             return Detail::Session { arg, before, after };
@@ -135,6 +159,11 @@ impl Reply {
             None => Detail::None,
         }
     }
+}
+
+/// WSPStartup and WSPStartupEx return their error code itself.
+fn returns_its_error(call: SpiCall) -> bool {
+    matches!(call, SpiCall::WSPStartup | SpiCall::WSPStartupEx)
 }
 
 /// Something the provider holds in the kernel's ledger; give it back with
