@@ -94,7 +94,9 @@ impl Catalog {
         let _ = writeln!(dot, "digraph \"{}\" {{", escape(name));
         dot.push_str("    rankdir=TB;\n    node [shape=box, fontname=\"monospace\"];\n");
         if self.by_id.is_empty() {
-            dot.push_str("    // no transport entries: namespace entries have no chains to draw\n");
+            dot.push_str(
+                "    // no transport entries: only a transport entry has a chain to draw\n",
+            );
         }
         for entry in self.by_id.values().map(|&node| &self.graph[node]) {
             let provider = providers

@@ -274,7 +274,7 @@ pub const CONTRACTS: &[Contract] = &[
         id: ContractId::WspCleanupSocketsReset,
         rule: "Sockets still open at the final cleanup are reset and freed as if WSPCloseSocket were called; their handles are invalid afterwards (WSAENOTSOCK).",
         seeds: &[WspCleanup, SanWspCleanup],
-        source: "003: \"Any sockets open when LPWSPCleanup is called are reset and automatically deallocated as if LPWSPCloseSocket was called\"",
+        source: "003: \"Any sockets open when LPWSPCleanup is called are reset and automatically deallocated as if LPWSPCloseSocket was called\" 004: \"Any sockets that are open during a final WSPCleanup call are reset and automatically released as if the WSPCloseSocket function was called.\"",
         model_choice: Some(
             "\"Reset\" is read as an abortive close: a socket still open at the final clean-up loses the data still queued on it, as a closesocket with a zero linger time would drop it. A socket the application closed gracefully before keeps its queued data (`wsp.cleanup.lingering_data_sent`). 003 also asks that \"any data remaining to be transmitted\" be sent, or queued in a part of the stack that stays loaded, before WSPCleanup returns; ws2sim applies that to the data a reset leaves to send, that of sockets closed gracefully before, and the page's two sentences leave room for the other reading (an open socket's data sent too).",
         ),
@@ -312,7 +312,7 @@ pub const CONTRACTS: &[Contract] = &[
         id: ContractId::WspCleanupRestartable,
         rule: "After the final cleanup, WSPStartup (WSPStartupEx for SAN) can be called again at once and works like a fresh start.",
         seeds: &[WspCleanup, SanWspCleanup],
-        source: "003: \"A Winsock service provider must ensure that LPWSPCleanup leaves things in a state in which the Ws2_32.dll can immediately invoke WSPStartup to reestablish Winsock usage.\"",
+        source: "003: \"A Winsock service provider must ensure that LPWSPCleanup leaves things in a state in which the Ws2_32.dll can immediately invoke WSPStartup to reestablish Winsock usage.\" 004: \"A SAN service provider must ensure that its WSPCleanup function leaves the operating environment in a state in which the switch can immediately call the SAN service provider's WSPStartupEx function to reestablish usage.\"",
         model_choice: None,
         errata: &[],
     },
@@ -432,7 +432,7 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::Nspv2OptionalStub,
-        rule: "NSPv2Startup, NSPv2Cleanup and NSPv2ClientSessionRundown are optional: an unimplemented one is reached through a stub that returns WSAEOPNOTSUPP, never through a NULL entry of the NSPV2_ROUTINE table, and only a provider that does not need it leaves one out (a session end answered WSAEOPNOTSUPP leaves no block of that session behind). The three lookup routines are required.",
+        rule: "NSPv2Startup, NSPv2Cleanup and NSPv2ClientSessionRundown are optional: an unimplemented one is reached through a stub that returns WSAEOPNOTSUPP, never through a NULL entry of the NSPV2_ROUTINE table, and only a provider that does not need it leaves one out (a session end answered WSAEOPNOTSUPP leaves no block of that session behind). The three lookup routines are required (Microsoft's WSAAdvertiseProvider page, not the seeds: model choice).",
         seeds: &[NspV2Cleanup, NspV2ClientSessionRundown],
         source: "000 (and 001 for NSPv2ClientSessionRundown): \"If the NSPv2Cleanup function isn't implemented, then calls to that function should be intercepted by a stub function that returns WSAEOPNOTSUPP. The NSPv2 function pointer to the unimplemented NSPv2Cleanup function in the NSPV2_ROUTINE structure should point be to the stub function.\" 000: \"The NSPv2Startup, NSPv2ClientSessionRundown, and NSPv2Cleanup functions are optional, dependent on the requirements of the NSPv2 provider.\"",
         model_choice: Some(
@@ -470,7 +470,9 @@ pub const CONTRACTS: &[Contract] = &[
         rule: "No provider code runs in a process after the DLL's load count there reached zero, nor after the image it belongs to was unloaded: a callback or worker of an image unloaded since does not run in the image loaded again.",
         seeds: &[NspCleanup, WspCleanup],
         source: "003: WSPCleanup \"should not return until the service provider DLL is prepared to be unloaded from memory\"; 002: NSPCleanup \"should not return until the namespace service provider DLL can be unloaded from memory\". Once unloaded, the DLL's code is gone: no call into it, no return out of it.",
-        model_choice: None,
+        model_choice: Some(
+            "The seeds say when a clean-up may return, not what follows an unload: ws2sim reads that from how Windows loads DLLs. Once an image is unloaded its code is gone, so any of it that runs after is flagged here, whoever unloaded it and however it got there: a worker thread, a thread-pool callback queued from DllMain, a call another thread was still making into the DLL when the last FreeLibrary came, or code of a provider unloaded with no clean-up at all.",
+        ),
         errata: &[],
     },
     Contract {

@@ -43,7 +43,7 @@ pub static WS2_MODELS: &[Ws2Model] = &[
         name: "conforming",
         breaks: None,
         also_breaks: &[],
-        about: "Calls WSPCleanup once per WSPStartup on every provider it started, in catalog order, then FreeLibrary.",
+        about: "At the final WSACleanup, calls WSPCleanup once per WSPStartup and NSPCleanup once per NSPStartup on every provider it started, in catalog order, then FreeLibrary; and has each NSPv2 session of the process ended with NSPv2Cleanup by its host.",
         defect: None,
     },
     Ws2Model {

@@ -353,12 +353,18 @@ pub(super) fn direct_cleanup_started_first(facts: &Facts, kind: ProviderKind, re
                         *others -= 1;
                         report.violation(facts, call_index, || {
                             format!(
-                                "{}!WSPCleanup from a direct SPI call in {} matches no successful {start} of that caller's: it counted down {} (ws2_32, a layer, the switch) made there and still needed; an SPI client must start the provider before it uses it, and each WSPCleanup matches one of its own {start} calls",
+                                "{}!WSPCleanup from a direct SPI call in {} matches no successful {start} of that caller's: it counted down {} ({}) made there and still needed; an SPI client must start the provider before it uses it, and each WSPCleanup matches one of its own {start} calls",
                                 facts.provider(provider),
                                 facts.process(pid),
                                 match left {
                                     1 => format!("the {start} call another SPI client"),
                                     n => format!("one of the {n} {start} calls other SPI clients"),
+                                },
+                                // Seed 004: the switch starts a SAN provider; ws2_32 and
+                                // layered providers start transport providers.
+                                match kind {
+                                    ProviderKind::San => "the switch, or another direct caller",
+                                    _ => "ws2_32, a layered provider, or another direct caller",
                                 },
                             )
                         });

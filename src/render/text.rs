@@ -18,7 +18,8 @@ const CALL_WIDTH: usize = 52;
 const NSPV2_NOTE: &str = "model choice (`ws2sim explain --model-choices`, `ws2sim explain nspv2.session.ends_once`): an NSPv2 \
 provider runs in the process that advertises it; each client process has one session at a time, \
 opened by NSPv2Startup at its first lookup and ended once: by NSPv2Cleanup at its final \
-WSACleanup, or by NSPv2ClientSessionRundown when it ends without one.\n";
+WSACleanup, or by NSPv2ClientSessionRundown when it ends without one or its host withdraws the \
+provider.\n";
 
 /// The text trace, listing the contracts the run exercised.
 pub use super::verdict::Contracts;

@@ -309,6 +309,10 @@ fn never_allocates(run: &Run, fault: &crate::scenario::Fault) -> &'static str {
         .is_some_and(|model| model.code.is_some());
     if start_up || code {
         ""
+    } else if *call == SpiCall::WSPCleanup {
+        ": ws2sim's models allocate in their start-ups only (WSPStartup, WSPStartupEx, \
+         NSPStartup, NSPv2Startup), so a clean-up's allocation never fails; WSPCleanup \
+         documents no WSA_NOT_ENOUGH_MEMORY (seeds 003 and 004)"
     } else {
         ": ws2sim's models allocate in their start-ups only (WSPStartup, WSPStartupEx, \
          NSPStartup, NSPv2Startup), so a clean-up's allocation never fails; the seeds' \
