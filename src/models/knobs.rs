@@ -429,6 +429,24 @@ pub static ALSO: &[Also] = &[
         ),
     },
     Also {
+        knob: "refcount",
+        value: "Racy",
+        kinds: &[Transport, San],
+        contract: C::LoaderNoCodeAfterUnload,
+        when: Some(
+            "where two clean-ups race past the last start-up and neither tears the instance down: the DLL is unloaded while its worker thread lives, and the worker runs in the unloaded image",
+        ),
+    },
+    Also {
+        knob: "refcount",
+        value: "Racy",
+        kinds: &[Transport],
+        contract: C::Ws2Balanced,
+        when: Some(
+            "in a TCP provider whose switch started a SAN provider: a lost count leaves the actual clean-up, where the switch cleans up, not the final one, and the final WSPCleanup returns with the switch's WSPStartupEx calls unmatched",
+        ),
+    },
+    Also {
         knob: "actual_cleanup",
         value: "OnEvery",
         kinds: &[Transport],
@@ -528,6 +546,15 @@ pub static ALSO: &[Also] = &[
         contract: C::LoaderNoCodeAfterUnload,
         when: Some(
             "where a socket the switch routed to the SAN provider is used after the provider is unloaded",
+        ),
+    },
+    Also {
+        knob: "san_switch",
+        value: "Forgets",
+        kinds: &[Transport],
+        contract: C::SanCleanupRefcount,
+        when: Some(
+            "where a direct WSPCleanup of the SAN provider, with no WSPStartupEx of its own, comes while the provider is still loaded: it counts down the start-up the switch left",
         ),
     },
     // An NSPCleanup for another provider's id that it takes as its own counts down a
