@@ -348,11 +348,11 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::SanCleanupNoNotifications,
-        rule: "During cleanup no network-event notification (FD_ACCEPT, FD_CONNECT, ...) is posted, neither as a window message nor by signalling a WSAEventSelect event object.",
+        rule: "During cleanup no network-event notification (FD_ACCEPT, FD_CONNECT, ...) is posted: the provider does not signal the event object the switch gave it with WSPEventSelect, nor post a window message.",
         seeds: &[SanWspCleanup],
         source: "004: \"During cleanup, the SAN service provider does not signal event objects to post notification messages.\"",
         model_choice: Some(
-            "The seed's examples are network events (FD_ACCEPT, FD_CONNECT), and the same page has every pending call completed through WPUCompleteOverlappedRequest, which, its SDK page says, signals the overlapped operation's event: ws2sim reads \"event objects\" here as WSAEventSelect's, so the upcall's completion, event included, is not such a notification. Contrast wsp.cleanup.overlapped_aborted, where a transport provider sets no event at all.",
+            "The seed's examples are network events (FD_ACCEPT, FD_CONNECT), and the same page has every pending call completed through WPUCompleteOverlappedRequest, which, its SDK page says, signals the overlapped operation's event: ws2sim reads \"event objects\" here as the one the switch gives the provider with WSPEventSelect for network events (the switch asks for FD_ACCEPT and FD_CONNECT only), so the upcall's completion, event included, is not such a notification. Contrast wsp.cleanup.overlapped_aborted, where a transport provider sets no event at all.",
         ),
         errata: &[],
     },

@@ -394,6 +394,23 @@ pub async fn select(cx: &Cx, name: &str, events: &[FdEvent], via: NotifyVia) {
     let Some(provider) = prologue(cx, id, provider).await else {
         return;
     };
+    // The switch handles WSAAsyncSelect and WSAEventSelect on a socket it routed to a
+    // SAN provider itself: it asks the SAN provider, once, for FD_ACCEPT and FD_CONNECT
+    // only, through WSPEventSelect and an event object of its own (Microsoft's SAN
+    // pages; model choice "The switch").
+    let (mask, via) = if providers::san::is_san(cx, provider) {
+        let registered = cx.world.borrow().procs[cx.pid as usize]
+            .sockets
+            .get(&socket)
+            .is_some_and(|sock| sock.select.is_some());
+        if registered {
+            leave(cx, id, NO_ERROR, None, Detail::None).await;
+            return;
+        }
+        (FD_ACCEPT | FD_CONNECT, NotifyVia::EventObject)
+    } else {
+        (mask, via)
+    };
     match io::wsp_select(cx, provider, socket, mask, via).await {
         None => leave(cx, id, NO_ERROR, None, Detail::None).await,
         Some(error) => leave(cx, id, SOCKET_ERROR, Some(error), Detail::None).await,

@@ -1158,3 +1158,38 @@ fn messages(run: &ws2sim::Ran) -> Vec<String> {
         .map(|v| v.message.clone())
         .collect()
 }
+
+/// The switch handles WSAAsyncSelect and WSAEventSelect on a socket it routed to a SAN
+/// provider: the SAN provider gets no WSPAsyncSelect, and its one WSPEventSelect per
+/// socket asks for FD_ACCEPT and FD_CONNECT (Microsoft's SAN pages; model choice "The
+/// switch"). In every shipped scenario that routes a socket there and selects on it.
+#[test]
+fn the_switch_asks_a_san_provider_only_for_accept_and_connect() {
+    use ws2sim::event::{Call, EventKind};
+    use ws2sim::wsa::{FD_ACCEPT, FD_CONNECT};
+    let mut asked = 0;
+    for (name, scenario) in common::shipped() {
+        let sans: Vec<u16> = (0..scenario.providers.len() as u16)
+            .filter(|&p| scenario.providers[p as usize].kind == ProviderKind::San)
+            .collect();
+        let ran = run(&scenario, &RunOptions::default()).expect("runs");
+        for event in &ran.events {
+            let EventKind::Call { call, .. } = &event.kind else {
+                continue;
+            };
+            match *call {
+                Call::WSPAsyncSelect { provider, .. } => {
+                    assert!(!sans.contains(&provider), "{name}: {call:?}")
+                }
+                Call::WSPEventSelect {
+                    provider, events, ..
+                } if sans.contains(&provider) => {
+                    assert_eq!(events, FD_ACCEPT | FD_CONNECT, "{name}");
+                    asked += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(asked >= 3, "{asked}");
+}

@@ -139,7 +139,8 @@ knob! {
     Pending {
         CancelSilently,
         /// Posts FD_CLOSE (window message or event object) for each socket it resets
-        /// that registered for it.
+        /// that registered for it; a SAN provider, which the switch asks for FD_ACCEPT
+        /// and FD_CONNECT only, signals FD_CONNECT on the switch's event object.
         Notify,
     }
 }

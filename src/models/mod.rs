@@ -545,7 +545,7 @@ pub static MODELS: &[ModelInfo] = &[
             cancel: SanCancel::FreeThenUpcall,
             post_fd_accept: true,
         }),
-        "Posts FD_ACCEPT for each pending accept it cancels at the final cleanup.",
+        "Signals FD_ACCEPT on the switch's event object for each pending accept it cancels at the final cleanup.",
     ),
     model(
         SanKind,

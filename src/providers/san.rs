@@ -51,7 +51,7 @@ pub async fn cancel_pending(cx: &Cx, provider: ProviderIx) {
                     .sockets
                     .get(&socket)
                     .and_then(|sock| sock.select)
-                    .map_or(NotifyVia::Message, |(_, via)| via);
+                    .map_or(NotifyVia::EventObject, |(_, via)| via);
                 cx.emit(EventKind::Notification {
                     provider,
                     socket,

@@ -500,14 +500,18 @@ fn reset_open_sockets(cx: &Cx, provider: ProviderIx, pending: Pending, open: Ope
             (sock.select, sock.kernel)
         };
         // Only a socket that asked for FD_CLOSE (WSPAsyncSelect, WSPEventSelect) is
-        // sent one: a provider posts the events a socket registered for.
-        if let (Some((mask, via)), Pending::Notify) = (select, pending)
-            && mask & FD_CLOSE != 0
-        {
+        // sent one: a provider posts the events a socket registered for. The switch asks
+        // a SAN provider for FD_ACCEPT and FD_CONNECT only: it is signalled FD_CONNECT.
+        let fd = match select {
+            Some((mask, _)) if mask & FD_CLOSE != 0 => FD_CLOSE,
+            Some((mask, _)) if mask & FD_CONNECT != 0 && san::is_san(cx, provider) => FD_CONNECT,
+            _ => 0,
+        };
+        if let (Some((_, via)), Pending::Notify, true) = (select, pending, fd != 0) {
             cx.emit(EventKind::Notification {
                 provider,
                 socket,
-                fd: FD_CLOSE,
+                fd,
                 via,
             });
         }
