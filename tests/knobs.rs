@@ -1193,3 +1193,28 @@ fn the_switch_asks_a_san_provider_only_for_accept_and_connect() {
     }
     assert!(asked >= 3, "{asked}");
 }
+
+/// A provider that implements NSPv2Cleanup and NSPv2ClientSessionRundown but leaves
+/// NSPv2Startup to a stub gets NULL as each session's argument (000: "If a value was
+/// specified for ppvClientSessionArg"), and ends each session with NO_ERROR: it has
+/// nothing of it to free.
+#[test]
+fn session_ends_after_a_stub_start_up_succeed() {
+    use ws2sim::{Model, Sim};
+    let sim = Sim::from_file("scenarios/contracts/nspv2-email-three-clients.ron").expect("loads");
+    let model = Model::knobs("(nspv2: (routines: (startup: Stub)))").expect("knobs");
+    let run = sim.provider("mailnsp", model).run().expect("runs");
+    assert!(run.violated().is_empty(), "{:?}", run.violated());
+    let trace = run.trace();
+    let ends: Vec<&str> = trace
+        .lines()
+        .filter(|line| line.contains("NSPv2Cleanup(") || line.contains("SessionRundown("))
+        .collect();
+    assert_eq!(ends.len(), 3, "{trace}");
+    for line in ends {
+        assert!(
+            line.contains("arg NULL)") && line.ends_with("-> 0"),
+            "{line}"
+        );
+    }
+}

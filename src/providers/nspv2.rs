@@ -205,6 +205,12 @@ pub async fn end_session(
 /// state (000: "Only the final NSPv2Cleanup for the service provider does the actual
 /// cleanup"). A rundown ends a session as its cleanup would.
 async fn end_body(cx: &Cx, provider: ProviderIx, arg: SessionArg) -> (i32, Option<u32>, Detail) {
+    // A provider whose NSPv2Startup is a stub hands out no session argument: the end of
+    // a session gets NULL (000: "If a value was specified for ppvClientSessionArg"),
+    // and there is nothing of it to free.
+    if arg == 0 && cx.behaviour(provider).nspv2.routines.startup == Routine::Stub {
+        return (NO_ERROR, None, Detail::None);
+    }
     let before = refcount(cx, provider);
     let Some(block) = session_block(cx, provider, arg).filter(|_| before > 0) else {
         // 000/001: WSAEINVAL, "One or more parameters were invalid, or missing".
