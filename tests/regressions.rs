@@ -166,6 +166,11 @@ const CASES: &[(&str, &[u64], &str)] = &[
         "abort recv#0 s2=0x104                                -> WSAENETDOWN (10050), event set",
     ),
     (
+        "nspv2-late-session-after-restart.ron",
+        &[6, 7],
+        "c/b               <- WSALookupServiceNext (#24)                        -> 0",
+    ),
+    (
         "nspv2-lookup-races-final-cleanup.ron",
         &[95],
         "c1/main           WSACleanup()                                         ...\n#26 t=1 host/mailnsp.rpc  mailnsp!NSPv2LookupServiceBegin(client c1, arg 0x5010, NS_EMAIL (37), \"z@example.com\") -> 0",

@@ -207,10 +207,15 @@ async fn end_sessions(cx: &Cx, mine: Vec<(ProviderIx, SessionArg)>) {
 /// The sessions of this client thread's lookup that opened after its process's final
 /// WSACleanup began (`generation` is the lookup's): no clean-up owns them, so the
 /// lookup ends them itself with NSPv2Cleanup, as it cleans up a version-1 provider it
-/// started then (model choice "API calls racing the final WSACleanup").
+/// started then (model choice "API calls racing the final WSACleanup"). Unless the
+/// process has started Winsock again since: the session is then that start's, its
+/// lookups are served on it, and its final WSACleanup ends it.
 pub async fn end_late_sessions(cx: &Cx, providers: &[ProviderIx], generation: u32) {
     let late: Vec<(ProviderIx, SessionArg)> = {
         let world = cx.world.borrow();
+        if world.procs[cx.pid as usize].ws2.startup_count > 0 {
+            return;
+        }
         providers
             .iter()
             .filter_map(|provider| {

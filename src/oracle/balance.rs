@@ -60,6 +60,9 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
         /// Late sessions whose lookup returned with them open, by provider: where it
         /// returned.
         left: SmallMap<ProviderIx, usize>,
+        /// Whether a WSAStartup started Winsock again since the last final WSACleanup
+        /// began: a session that opens late then is that start's.
+        restarted: bool,
     }
     let mut clients: Vec<ClientProcess> = facts.per_process();
     let flag = |report: &mut Report, at: usize, pid: Pid, provider: ProviderIx| {
@@ -103,6 +106,7 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
                         client.finals.insert(event.thread, index);
                         // It takes every session of the process open now.
                         client.late = SmallMap::new();
+                        client.restarted = false;
                     }
                 }
                 Call::NSPv2Cleanup {
@@ -143,10 +147,25 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
                 }
                 _ => {}
             },
-            EventKind::Return { id, ret, error, .. } => {
+            EventKind::Return {
+                id,
+                ret,
+                error,
+                detail,
+            } => {
                 let Some(client) = clients.get_mut(pid as usize) else {
                     continue;
                 };
+                // Winsock started again: the late sessions open now are that start's,
+                // for its final WSACleanup to end (its lookups are served on them).
+                if let Detail::Count { before: 0, .. } = detail
+                    && facts
+                        .call_of(*id)
+                        .is_some_and(|(_, c)| matches!(c, Call::WSAStartup { .. }))
+                {
+                    client.late = SmallMap::new();
+                    client.restarted = true;
+                }
                 if client.finals.get(&event.thread).is_some()
                     && facts
                         .call_of(*id)
@@ -191,7 +210,9 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
                     let began = client.api.get(&Some(tid)).map(|(_, began)| *began);
                     if began.is_some_and(|began| began != client.generation) {
                         report.exercised();
-                        client.late.insert(provider, tid);
+                        if !client.restarted {
+                            client.late.insert(provider, tid);
+                        }
                     }
                 }
             }
