@@ -822,3 +822,29 @@ fn a_name_that_is_not_utf8_is_named_with_its_bytes_escaped() {
     refused(&run, "out\\x{fe}.txt");
     assert_eq!(std::fs::read(&target).unwrap(), b"mine", "left as it was");
 }
+
+/// A folder `check` walks may come from elsewhere too: a `.ron` link in it that leads to
+/// a file whose name is not `.ron` is reported and not read, so no error quotes it; a
+/// link to a `.ron` file is checked as that file.
+#[cfg(unix)]
+#[test]
+fn a_folder_walk_reads_no_link_to_a_file_that_is_not_ron() {
+    let dir = Scratch::new("walk-not-ron");
+    let secret = dir.file("secret.txt", "hunter2: the password\n");
+    std::os::unix::fs::symlink(&secret, dir.0.join("secret.ron")).expect("a link is made");
+    std::os::unix::fs::symlink("/etc/passwd", dir.0.join("passwd.ron")).expect("a link is made");
+    let shipped =
+        std::fs::read_to_string("scenarios/contracts/two-providers.ron").expect("shipped");
+    let good = dir.file("good.ron", shipped);
+    std::os::unix::fs::symlink(&good, dir.0.join("alias.ron")).expect("a link is made");
+    let out = ws2sim(&["check", &dir.0.display().to_string()]);
+    let err = one_line(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains("hunter2") && !err.contains("root:"), "{err}");
+    assert_eq!(err.matches("its text is not read").count(), 2, "{err}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("alias.ron: ok") && said.contains("good.ron: ok"),
+        "{said}"
+    );
+}

@@ -14,6 +14,7 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
         files,
         folder_links,
         not_regular,
+        elsewhere,
     } = match ron_files(files) {
         Ok(found) => found,
         Err(message) => return fail(&message),
@@ -44,6 +45,15 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
             "{}: {what}, not a regular file: a folder is walked for files only, so it is \
              not opened{alone}",
             scenario::escape_path(&odd.path)
+        ));
+        bad = true;
+    }
+    for (link, target) in &elsewhere {
+        let _ = fail(&format!(
+            "{}: a link to {}, whose name does not end in `.ron`; its text is not read (name \
+             the file itself to check it)",
+            scenario::escape_path(link),
+            scenario::escape_path(target)
         ));
         bad = true;
     }
@@ -94,12 +104,15 @@ struct Found {
     /// The `.ron` names under them that are not files: opening one may wait for a
     /// writer, or act.
     not_regular: Vec<NotRegular>,
+    /// The `.ron` links under them that lead to a file whose name is not `.ron` (a
+    /// folder from elsewhere may link to any file): not read, so no error quotes it.
+    elsewhere: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Found {
     /// The `.ron` names found, files or not.
     fn ron_names(&self) -> usize {
-        self.files.len() + self.not_regular.len()
+        self.files.len() + self.not_regular.len() + self.elsewhere.len()
     }
 }
 
@@ -169,6 +182,12 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
                             linked: true,
                         });
                     }
+                    Ok(_) if ron => match std::fs::canonicalize(&path) {
+                        Ok(target) if !target.extension().is_some_and(|e| e == "ron") => {
+                            found.elsewhere.push((path, target))
+                        }
+                        _ => found.files.push(path),
+                    },
                     _ if ron => found.files.push(path),
                     _ => {}
                 }
