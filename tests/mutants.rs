@@ -777,3 +777,39 @@ fn a_switch_start_up_of_an_unloaded_copy_is_not_the_next_copys() {
         "{trace}"
     );
 }
+
+/// Seed 000: "for each NSPv2Startup call, a corresponding NSPv2Cleanup call must also be
+/// issued". A ws2_32 whose final WSACleanup leaves the process's NSPv2 sessions to be run
+/// down later is flagged at each such clean-up of the three-clients scenario (the
+/// clients that clean up), and the conforming ws2_32 is not.
+#[test]
+fn a_final_cleanup_that_leaves_its_nspv2_sessions_open_is_flagged() {
+    let path = format!(
+        "{}/scenarios/contracts/nspv2-email-three-clients.ron",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let scenario = ws2sim::scenario::load_file(std::path::Path::new(&path)).expect("loads");
+    let with = |model: &str| RunOptions {
+        models: vec![(WS2_32.to_string(), model.to_string())],
+        ..RunOptions::default()
+    };
+    let conforming = run(&scenario, &with("conforming")).expect("runs");
+    assert!(conforming.verdict.violated().is_empty());
+    let skipping = run(&scenario, &with("skips_nspv2_cleanup")).expect("runs");
+    let flagged: Vec<String> = skipping
+        .verdict
+        .violations
+        .iter()
+        .map(|v| format!("{} {}", v.contract, v.message))
+        .collect();
+    assert_eq!(flagged.len(), 2, "{flagged:#?}");
+    for (flag, client) in flagged.iter().zip(["twice", "clean"]) {
+        assert!(
+            flag.starts_with(&format!(
+                "ws2.balanced the final WSACleanup in {client} returned with its session on \
+                 mailnsp (hosted by mailhost) still open"
+            )),
+            "{flag}"
+        );
+    }
+}

@@ -30,6 +30,9 @@ pub enum Ws2Defect {
     /// At the final WSACleanup, unloads the version-1 namespace providers it started
     /// without calling their NSPCleanup.
     SkipsNspCleanup,
+    /// At the final WSACleanup, has no NSPv2 session of the process ended with
+    /// NSPv2Cleanup.
+    SkipsNspv2Cleanup,
     /// Keeps a provider an API call started after another thread's final WSACleanup
     /// began, instead of cleaning it up again.
     KeepsLateStartups,
@@ -59,6 +62,13 @@ pub static WS2_MODELS: &[Ws2Model] = &[
         also_breaks: &[ContractId::LoaderNoCodeAfterUnload],
         about: "At the final WSACleanup, unloads the namespace providers it started with NSPStartup without calling their NSPCleanup; the cache thread of one unloaded so, if it runs again, runs in the unloaded image.",
         defect: Some(Ws2Defect::SkipsNspCleanup),
+    },
+    Ws2Model {
+        name: "skips_nspv2_cleanup",
+        breaks: Some(ContractId::Ws2Balanced),
+        also_breaks: &[],
+        about: "At the final WSACleanup, asks no host to end the process's NSPv2 sessions with NSPv2Cleanup: each stays open until its host runs it down, when the client process ends or the provider is withdrawn.",
+        defect: Some(Ws2Defect::SkipsNspv2Cleanup),
     },
     Ws2Model {
         name: "keeps_late_startups",

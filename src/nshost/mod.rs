@@ -149,7 +149,11 @@ async fn wait_reply(cx: &Cx, provider: ProviderIx, id: u32) -> Reply {
 /// as WSAUnadvertiseProvider would end them (model choice). Only what it took as its
 /// count reached 0 ([`owned_by_final_cleanup`]), and what is still the same then.
 pub async fn final_cleanup(cx: &Cx, owned: Owned) {
-    end_sessions(cx, owned.sessions).await;
+    let skip = cx.world.borrow().ws2_model.defect
+        == Some(crate::models::ws2::Ws2Defect::SkipsNspv2Cleanup);
+    if !skip {
+        end_sessions(cx, owned.sessions).await;
+    }
     for (provider, rpc) in owned.adverts {
         let withdrawn = {
             let world = cx.world.borrow();

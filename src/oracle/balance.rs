@@ -18,6 +18,11 @@ use crate::wsa::{NO_ERROR, WSAEOPNOTSUPP};
 pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
     ws2_counts(facts, report);
     late_sessions(facts, report);
+    super::sessions::sessions(
+        facts,
+        super::sessions::SessionRule::FinalCleanupEnds,
+        report,
+    );
     switch_balanced(facts, report);
 }
 

@@ -3,6 +3,7 @@
 //! session call passed.
 
 use super::{Facts, Report};
+use crate::contract::Seed;
 use crate::event::*;
 use crate::small::SmallMap;
 use crate::words::session_arg;
@@ -30,6 +31,9 @@ pub(super) enum SessionRule {
     SameArg,
     StartupFirst,
     EndsOnce,
+    /// ws2_32's half (`ws2.balanced`): a client's final WSACleanup ends the sessions it
+    /// took.
+    FinalCleanupEnds,
 }
 
 fn session_key(process: Pid, call: &Call) -> Option<SessionKey> {
@@ -101,6 +105,17 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
     let mut adverts: SmallMap<(Pid, ProviderIx), (u32, bool)> = SmallMap::new();
     let mut unadvertising: SmallMap<usize, u32> = SmallMap::new();
     let mut taken: SmallMap<usize, Vec<(ProviderIx, u32)>> = SmallMap::new();
+    // A client's final WSACleanup (the index of its call): the sessions of the process
+    // open as it began, each with its last end then; and which of them one under way
+    // took (a later one leaves them to it).
+    let mut owed: SmallMap<usize, Vec<(SessionKey, Option<usize>)>> = SmallMap::new();
+    let mut owners: SmallMap<SessionKey, usize> = SmallMap::new();
+    // Each process's WSAStartup count, as ws2_32 keeps it: set as a WSAStartup returns,
+    // counted down as a WSACleanup begins.
+    let mut counts: SmallMap<Pid, u32> = SmallMap::new();
+    // Sessions a final WSACleanup returned with still open: where it returned, and its
+    // thread.
+    let mut unended: SmallMap<SessionKey, (usize, Option<Tid>)> = SmallMap::new();
     for (index, event) in facts.events.iter().enumerate() {
         match &event.kind {
             EventKind::Return {
@@ -111,6 +126,12 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
             } => {
                 let call = match facts.call_of(*id) {
                     Some((_, call @ Call::NSPv2Startup { .. })) => call,
+                    Some((_, Call::WSAStartup { .. })) => {
+                        if let Detail::Count { after, .. } = detail {
+                            counts.insert(event.process, *after);
+                        }
+                        continue;
+                    }
                     Some((_, Call::WSAAdvertiseProvider { provider, .. })) if *ret == NO_ERROR => {
                         let advert = adverts.entry((event.process, *provider)).or_default();
                         *advert = (advert.0 + 1, true);
@@ -132,6 +153,29 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     {
                         for ended in taken.remove(&call).unwrap_or_default() {
                             withdrawn(facts, index, &mut table, ended, rule, report);
+                        }
+                        for (key, before) in owed.remove(&call).unwrap_or_default() {
+                            owners.remove(&key);
+                            report.exercised();
+                            let open = table
+                                .get(&key)
+                                .is_some_and(|s| !s.open.is_empty() && s.ended_at == before);
+                            let advert = table.get(&key).map_or(0, |s| s.advert);
+                            let withdrawing = unadvertising.iter().any(|(at, upto)| {
+                                let e = &facts.events[*at];
+                                e.process == key.0
+                                    && *upto >= advert
+                                    && matches!(e.kind, EventKind::Call { call: Call::WSAUnadvertiseProvider { provider, .. }, .. } if provider == key.1)
+                            }) || taken.iter().any(|(at, ended)| {
+                                facts.events[*at].process == key.0
+                                    && ended.iter().any(|&(p, upto)| p == key.1 && upto >= advert)
+                            });
+                            // Still open: judged by how it ends. Another thread may have
+                            // asked for its NSPv2Cleanup already (a lookup that opened it
+                            // late), which no event shows; a rundown means nobody did.
+                            if open && !withdrawing {
+                                unended.insert(key, (index, event.thread));
+                            }
                         }
                         continue;
                     }
@@ -174,14 +218,50 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                         });
                     taken.insert(index, mine.collect());
                 }
+                // A final WSACleanup (one that never returns included: its process
+                // ended) takes the sessions of the process open as its count reaches 0.
+                if rule == SessionRule::FinalCleanupEnds
+                    && *call == Call::WSACleanup
+                    && let Some(count) = counts.get_mut(&event.process)
+                    && *count > 0
+                {
+                    *count -= 1;
+                    if *count == 0 {
+                        let client = event.process;
+                        let mine: Vec<(SessionKey, Option<usize>)> = table
+                            .iter()
+                            .filter(|(key, session)| {
+                                key.2 == client
+                                    && key.3 == Client::Ws2
+                                    && !session.open.is_empty()
+                                    && !owners.contains_key(key)
+                            })
+                            .map(|(key, session)| (*key, session.ended_at))
+                            .collect();
+                        for (key, _) in &mine {
+                            owners.insert(*key, index);
+                        }
+                        owed.insert(index, mine);
+                    }
+                }
                 let Some(key) = session_key(event.process, call) else {
                     continue;
                 };
+                if let Some((at, thread)) = unended.remove(&key) {
+                    // Ended since: by an NSPv2Cleanup another thread asked for, or left
+                    // to a rundown or to the same thread's next clean-up.
+                    let asked_by_another = matches!(*call, Call::NSPv2Cleanup { requester, .. } if requester != thread);
+                    if !asked_by_another {
+                        unended_session(facts, at, key, report);
+                    }
+                }
                 let session = table.entry(key).or_default();
                 session_call(facts, index, call, session, rule, report);
             }
             EventKind::ProcessEnded { .. } => {
                 ended.insert(event.process, event.time);
+                counts.remove(&event.process);
+                owners.retain(|key, _| key.2 != event.process);
                 let died = table.iter_mut().filter(|(key, _)| key.0 == event.process);
                 for (key, session) in died {
                     if session.open.is_empty() {
@@ -216,6 +296,19 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
             _ => {}
         }
     }
+}
+
+/// `ws2.balanced`: the final WSACleanup that returned at `at` left the session `key`
+/// open, and nobody else asked for its NSPv2Cleanup.
+fn unended_session(facts: &Facts, at: usize, key: SessionKey, report: &mut Report) {
+    report.violation_of_page(facts, at, Seed::NspV2Cleanup, || {
+        format!(
+            "the final WSACleanup in {} returned with its session on {} (hosted by {}) still open, and it was not ended with NSPv2Cleanup after: ws2_32 ends each session of the process with NSPv2Cleanup there",
+            facts.process(key.2),
+            facts.provider(key.1),
+            facts.process(key.0)
+        )
+    });
 }
 
 /// The host of event `index` withdrew `provider` (WSAUnadvertiseProvider, or its final
@@ -349,6 +442,6 @@ fn session_call(
                 );
             }
         }
-        SessionRule::StartupFirst => {}
+        SessionRule::StartupFirst | SessionRule::FinalCleanupEnds => {}
     }
 }
