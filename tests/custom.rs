@@ -797,3 +797,45 @@ fn a_failing_start_up_returns_its_error_code_itself() {
         "msafd!WSPStartup failed with UNKNOWN_ERROR (1), which WSPStartup does not document"
     );
 }
+
+/// Keeps the instance memory of its first run in a static, and in every later run gives
+/// that back at its final clean-up besides its own.
+struct KeepsAHandle;
+static KEPT: std::sync::Mutex<Option<ws2sim::spi::Held>> = std::sync::Mutex::new(None);
+impl Transport for KeepsAHandle {
+    async fn cleanup(&self, spi: &Spi<'_>) -> Reply {
+        let memory = spi.with(|g: &mut Globals| g.memory);
+        let kept = *KEPT.lock().unwrap();
+        match (kept, memory) {
+            (None, Some(memory)) => *KEPT.lock().unwrap() = Some(memory),
+            (Some(kept), _) => spi.release(kept),
+            _ => {}
+        }
+        conforming::cleanup(spi).await
+    }
+}
+
+/// A handle ws2sim gives a provider is good in the run, process and provider it was
+/// given in: kept from another run (where its index names another provider's resource,
+/// or this one's anew), it is refused, and the run ends as the model's panic, naming
+/// the line of the provider's code that used it.
+#[test]
+fn a_handle_kept_from_another_run_is_refused() {
+    let sim = Sim::from_file(shipped_path("scenarios/contracts/two-providers.ron")).unwrap();
+    let sim = sim
+        .provider("msafd", Model::code("keeps", KeepsAHandle))
+        .check_determinism(false);
+    let first = sim.run().unwrap();
+    assert!(first.panic().is_none(), "{:?}", first.panic());
+    let second = sim.run().unwrap();
+    let panic = second
+        .panic()
+        .expect("the second run refuses the kept handle");
+    assert!(
+        panic.contains(
+            "msafd's model used a held resource it was not given in this run, by this \
+             provider in this process"
+        ) && panic.contains("tests/custom.rs"),
+        "{panic}"
+    );
+}

@@ -368,7 +368,14 @@ pub struct World {
     /// The provider of each call so far, by id, kept only while footprints are
     /// recorded: what a return touches ([`Cx::ret`]).
     call_providers: Vec<Option<ProviderIx>>,
+    /// This run among all the runs of the program: a provider written in Rust is given
+    /// handles stamped with it, and one it kept from another run is refused. Compared,
+    /// never shown.
+    pub run: u64,
 }
+
+/// The runs begun so far ([`World::run`]).
+static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl World {
     pub fn new(shared: &Shared) -> Self {
@@ -399,6 +406,7 @@ impl World {
             stream: StreamHash::default(),
             homes: shared.homes,
             call_providers: Vec::new(),
+            run: 0,
         };
         world.restart(shared);
         world
@@ -434,6 +442,7 @@ impl World {
             stream,
             homes,
             call_providers,
+            run,
         } = self;
         // Each shared part is checked alone: another `Shared` may share the scenario
         // and differ in its models.
@@ -475,6 +484,7 @@ impl World {
         *net_down = false;
         socket_names.clear();
         *nshost = hosts::NsHost::default();
+        *run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The knobs of `provider`'s model.

@@ -169,7 +169,10 @@ fn returns_its_error(call: SpiCall) -> bool {
 /// Something the provider holds in the kernel's ledger; give it back with
 /// [`Spi::release`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Held(ResourceId);
+pub struct Held {
+    id: ResourceId,
+    run: u64,
+}
 
 /// An operation (a send, a receive, a connect, an accept) still pending on the
 /// provider in this process.
@@ -201,11 +204,17 @@ impl Pending {
 
 /// An operation's identity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Op(OpId);
+pub struct Op {
+    id: OpId,
+    run: u64,
+}
 
 /// A socket's identity (the handle the application holds).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Socket(SocketHandle);
+pub struct Socket {
+    handle: SocketHandle,
+    run: u64,
+}
 
 /// The handle a provider's routine works through: one call of one provider in one
 /// process, on one thread.
@@ -324,13 +333,80 @@ impl Spi<'_> {
         self.acquire(Resource::SharedCount)
     }
 
+    fn held(&self, id: ResourceId) -> Held {
+        let run = self.cx.world.borrow().run;
+        Held { id, run }
+    }
+
+    /// The handles a provider is given are good in the run, the process and the
+    /// provider that gave them: one kept in a static from another run, or taken from
+    /// another provider, would let it act on state that is not its own, which no
+    /// checker would see. Such a use ends the run as a panic of the model would.
+    #[track_caller]
+    fn misused(&self, what: &str) -> ! {
+        let world = self.cx.world.borrow();
+        let name = world.provider_name(self.provider).to_string();
+        drop(world);
+        panic!(
+            "{name}'s model used {what} it was not given in this run, by this provider in \
+             this process: a handle from ws2sim is good only where it was given"
+        )
+    }
+
+    #[track_caller]
+    fn own_held(&self, held: Held) -> ResourceId {
+        let world = self.cx.world.borrow();
+        let own = held.run == world.run
+            && world
+                .ledger
+                .entries
+                .get(held.id as usize)
+                .is_some_and(|e| e.provider == self.provider && e.owner == self.cx.pid);
+        drop(world);
+        if !own {
+            self.misused("a held resource");
+        }
+        held.id
+    }
+
+    #[track_caller]
+    fn own_op(&self, op: Op) -> OpId {
+        let world = self.cx.world.borrow();
+        let own = op.run == world.run
+            && world
+                .ops
+                .get(op.id as usize)
+                .is_some_and(|o| o.provider == self.provider && o.pid == self.cx.pid);
+        drop(world);
+        if !own {
+            self.misused("an operation");
+        }
+        op.id
+    }
+
+    #[track_caller]
+    fn own_socket(&self, socket: Socket) -> SocketHandle {
+        let world = self.cx.world.borrow();
+        let own = socket.run == world.run
+            && world.procs[self.cx.pid as usize]
+                .sockets
+                .get(&socket.handle)
+                .is_some_and(|s| s.provider == self.provider);
+        drop(world);
+        if !own {
+            self.misused("a socket");
+        }
+        socket.handle
+    }
+
     fn acquire(&self, what: Resource) -> Held {
-        Held(self.cx.acquire(self.provider, what))
+        self.held(self.cx.acquire(self.provider, what))
     }
 
     /// Gives back something held; giving back what is not held does nothing.
+    #[track_caller]
     pub fn release(&self, held: Held) {
-        self.cx.release(held.0, ReleasedBy::Provider);
+        self.cx.release(self.own_held(held), ReleasedBy::Provider);
     }
 
     /// Starts the provider's worker thread in this process (`<provider>.worker`): it
@@ -348,14 +424,18 @@ impl Spi<'_> {
     pub fn pending(&self) -> Vec<Pending> {
         let ops = self.cx.pending_ops(self.provider, None);
         let world = self.cx.world.borrow();
+        let run = world.run;
         let pending = ops.into_iter().map(|op| {
             let state = &world.ops[op as usize];
             Pending {
-                op: Op(op),
+                op: Op { id: op, run },
                 blocking: matches!(state.mode, IoMode::Blocking),
                 accept: state.kind == OpKind::Accept,
-                socket: Socket(state.socket),
-                memory: state.memory.map(Held),
+                socket: Socket {
+                    handle: state.socket,
+                    run,
+                },
+                memory: state.memory.map(|id| Held { id, run }),
             }
         });
         pending.collect()
@@ -364,14 +444,16 @@ impl Spi<'_> {
     /// Completes an operation with `status` (0 for success, or a `ws2sim::wsa` code);
     /// `notify` says whether its event, routine or completion port hears of it. A
     /// blocked thread is released either way.
+    #[track_caller]
     pub fn complete(&self, op: Op, status: u32, notify: bool) {
-        self.cx.complete_op(op.0, status, notify);
+        self.cx.complete_op(self.own_op(op), status, notify);
     }
 
     /// WPUCompleteOverlappedRequest: a SAN provider completes an operation through
     /// ws2_32, which tells the caller the way it asked (seed 004).
     pub async fn upcall_complete(&self, op: Op, status: u32) {
-        san::complete_via_upcall(self.cx, self.provider, op.0, status).await;
+        let op = self.own_op(op);
+        san::complete_via_upcall(self.cx, self.provider, op, status).await;
     }
 
     /// The process's sockets on this provider that the application has not closed.
@@ -388,28 +470,38 @@ impl Spi<'_> {
     fn sockets(&self, state: SockState) -> Vec<Socket> {
         let world = self.cx.world.borrow();
         let handles = sockets_in(&world, self.cx.pid, self.provider, state);
-        handles.into_iter().map(Socket).collect()
+        let run = world.run;
+        handles
+            .into_iter()
+            .map(|handle| Socket { handle, run })
+            .collect()
     }
 
     /// Whether the application asked for network-event notifications on `socket`
     /// (WSPAsyncSelect or WSPEventSelect).
+    #[track_caller]
     pub fn selected(&self, socket: Socket) -> bool {
+        self.own_socket(socket);
         self.notify_via(socket).is_some()
     }
 
     fn notify_via(&self, socket: Socket) -> Option<NotifyVia> {
         let world = self.cx.world.borrow();
-        let sock = world.procs[self.cx.pid as usize].sockets.get(&socket.0);
+        let sock = world.procs[self.cx.pid as usize]
+            .sockets
+            .get(&socket.handle);
         sock.and_then(|sock| sock.select).map(|(_, via)| via)
     }
 
     /// Posts the network event `fd` (`ws2sim::wsa::FD_CLOSE`, ...) for `socket`, the
     /// way the application asked (a window message when it did not).
+    #[track_caller]
     pub fn notify(&self, socket: Socket, fd: u32) {
+        self.own_socket(socket);
         let via = self.notify_via(socket).unwrap_or(NotifyVia::Message);
         self.cx.emit(EventKind::Notification {
             provider: self.provider,
-            socket: socket.0,
+            socket: socket.handle,
             fd,
             via,
         });
@@ -417,11 +509,13 @@ impl Spi<'_> {
 
     /// Resets an open socket as WSPCloseSocket would (seed 003): drops its queued data
     /// and closes its kernel socket.
+    #[track_caller]
     pub fn reset(&self, socket: Socket) {
+        let handle = self.own_socket(socket);
         let kernel = {
             let mut world = self.cx.world.borrow_mut();
             let sockets = &mut world.procs[self.cx.pid as usize].sockets;
-            let Some(sock) = sockets.get_mut(&socket.0) else {
+            let Some(sock) = sockets.get_mut(&handle) else {
                 return;
             };
             if !sock.open() {
@@ -433,16 +527,18 @@ impl Spi<'_> {
         let provider = self.provider;
         self.cx.emit(EventKind::SocketReset {
             provider,
-            socket: socket.0,
+            socket: handle,
         });
-        self.cx.discard_data(socket.0, ReleasedBy::Provider);
+        self.cx.discard_data(handle, ReleasedBy::Provider);
         self.cx.release(kernel, ReleasedBy::Provider);
     }
 
     /// Drops the data still queued on `socket` (a closed socket's lingering data is
     /// the kernel's to send: seed 003).
+    #[track_caller]
     pub fn discard(&self, socket: Socket) {
-        self.cx.discard_data(socket.0, ReleasedBy::Provider);
+        self.cx
+            .discard_data(self.own_socket(socket), ReleasedBy::Provider);
     }
 
     /// A layered provider: loads and starts the next layer of the chain it was started
@@ -498,13 +594,13 @@ impl Spi<'_> {
     pub fn session_memory(&self) -> (Held, SessionArg) {
         let client = self.session_of.unwrap_or(self.cx.pid);
         let block = self.acquire(Resource::SessionMemory { client });
-        (block, crate::providers::nspv2::session_arg(block.0))
+        (block, crate::providers::nspv2::session_arg(block.id))
     }
 
     /// NSPv2Cleanup and NSPv2ClientSessionRundown: the live session block of this
     /// provider in this process that `arg` points at, if any.
     pub fn session_at(&self, arg: SessionArg) -> Option<Held> {
-        crate::providers::nspv2::session_block(self.cx, self.provider, arg).map(Held)
+        crate::providers::nspv2::session_block(self.cx, self.provider, arg).map(|id| self.held(id))
     }
 
     /// Hands `what` to a thread-pool thread that runs it one tick later, after this
