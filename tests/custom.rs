@@ -839,3 +839,43 @@ fn a_handle_kept_from_another_run_is_refused() {
         "{panic}"
     );
 }
+
+/// Globals whose Drop panics, as the DLL unloads or its process ends.
+#[derive(Default)]
+struct BadGlobals(u32);
+impl Drop for BadGlobals {
+    fn drop(&mut self) {
+        panic!("acme: the globals' Drop fails");
+    }
+}
+
+/// The conforming provider, with globals whose Drop panics.
+struct PanicsInDrop;
+impl Transport for PanicsInDrop {
+    async fn startup(&self, spi: &Spi<'_>) -> Reply {
+        spi.with(|g: &mut BadGlobals| g.0 += 1);
+        conforming::startup(spi).await
+    }
+}
+
+/// A panic in the Drop of a provider's globals ends the run as the model's panic, as one
+/// in a routine does: it does not reach the caller's test.
+#[test]
+fn a_panic_in_the_drop_of_globals_ends_the_run_not_the_test() {
+    let sim = Sim::from_file(shipped_path("scenarios/contracts/two-providers.ron")).unwrap();
+    let run = sim
+        .provider("msafd", Model::code("acme", PanicsInDrop))
+        .run()
+        .unwrap();
+    let panic = run.panic().expect("the run ended on the panic");
+    assert!(
+        panic.starts_with("msafd!globals' Drop: acme: the globals' Drop fails"),
+        "{panic}"
+    );
+    assert!(
+        run.trace()
+            .contains("run: panicked: msafd's globals' Drop (written in Rust)"),
+        "{}",
+        run.trace()
+    );
+}

@@ -286,6 +286,7 @@ async fn until_stopped(cx: &Cx, provider: ProviderIx, rpc: sim::TaskId) {
 /// it ([`process_ended`]) in its place.
 pub fn end_process(cx: &Cx, how: ProcessEnd) {
     crate::world::process::end_process(cx, how, process_ended);
+    crate::providers::custom::settle_drop_panic(cx);
 }
 
 /// A process ended (any way; [`end_process`]). As a host, its sessions die

@@ -36,6 +36,9 @@ pub async fn free_library(cx: &Cx, provider: ProviderIx) {
         transport::dll_main(cx, provider, reason).await;
     }
     loader::end_free(cx, provider, count);
+    if count == 1 {
+        custom::settle_drop_panic(cx);
+    }
 }
 
 /// The FreeLibrary of a provider a clean-up is done with (ws2_32's at the final

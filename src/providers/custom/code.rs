@@ -234,6 +234,27 @@ async fn guarded<F: Future>(
     .await
 }
 
+pub(crate) use panics::drop_guarded;
+
+/// A panic the Drop of a provider's globals raised (at its unload, or as its process
+/// ended) ends the run as that model's failure, as one in a routine does.
+pub(crate) fn settle_drop_panic(cx: &Cx) {
+    if let Some((provider, message)) = panics::take_drop_panic() {
+        let panic = Panic {
+            provider,
+            routine: "globals' Drop",
+            message,
+        };
+        cx.world.borrow_mut().panic.get_or_insert(panic);
+        cx.sim.halt();
+    }
+}
+
+/// Forgets a panic the Drop of globals left over from a run that has ended raised.
+pub(crate) fn forget_drop_panic() {
+    panics::take_drop_panic();
+}
+
 /// Panics in a user's routine: caught where they are raised, their message kept, and
 /// not printed (a sweep may raise one in every schedule). Panics anywhere else go to
 /// the hook that was there before.
@@ -248,6 +269,24 @@ mod panics {
     thread_local! {
         static GUARDING: Cell<bool> = const { Cell::new(false) };
         static CAUGHT: RefCell<Option<String>> = const { RefCell::new(None) };
+        /// The first panic in the Drop of a provider's globals since it was last taken.
+        static IN_DROP: RefCell<Option<(crate::event::ProviderIx, String)>> =
+            const { RefCell::new(None) };
+    }
+
+    /// Drops `value`, a provider's globals: a panic in its Drop is kept for the run to
+    /// end on ([`take_drop_panic`]), not let through the engine.
+    pub(crate) fn drop_guarded<G>(provider: crate::event::ProviderIx, value: G) {
+        if let Err(message) = caught(move || drop(value)) {
+            IN_DROP.with_borrow_mut(|kept| {
+                kept.get_or_insert((provider, message));
+            });
+        }
+    }
+
+    /// The panic a Drop of a provider's globals raised since the last call, if any.
+    pub(crate) fn take_drop_panic() -> Option<(crate::event::ProviderIx, String)> {
+        IN_DROP.take()
     }
 
     fn install_hook() {

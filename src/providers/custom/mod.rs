@@ -65,7 +65,9 @@ use crate::world::kernel::{SockState, sockets_in};
 use crate::wsa::*;
 
 pub use crate::event::{DllReason, SessionArg};
-pub(crate) use code::{dll_main, has_code, namespace_routine, routine};
+pub(crate) use code::{
+    dll_main, forget_drop_panic, has_code, namespace_routine, routine, settle_drop_panic,
+};
 pub use code::{models_kind, namespace_code, transport_code};
 pub use traits::{Namespace, Transport};
 
@@ -157,6 +159,21 @@ impl Reply {
                 actual_cleanup,
             },
             None => Detail::None,
+        }
+    }
+}
+
+/// A DLL's globals of one type ([`Spi::with`]), dropped with the DLL (at its unload, or
+/// as its process ends), where a panic in their Drop ends the run as the model's.
+struct DllGlobals<G: 'static> {
+    provider: ProviderIx,
+    value: Option<G>,
+}
+
+impl<G: 'static> Drop for DllGlobals<G> {
+    fn drop(&mut self) {
+        if let Some(value) = self.value.take() {
+            code::drop_guarded(self.provider, value);
         }
     }
 }
@@ -265,7 +282,11 @@ impl Spi<'_> {
             match process.globals.iter().find(mine) {
                 Some((_, _, cell)) => Some(cell.clone()),
                 None if loaded => {
-                    let cell: Rc<RefCell<dyn Any>> = Rc::new(RefCell::new(G::default()));
+                    let globals = DllGlobals {
+                        provider: self.provider,
+                        value: Some(G::default()),
+                    };
+                    let cell: Rc<RefCell<dyn Any>> = Rc::new(RefCell::new(globals));
                     process.globals.push((self.provider, kind, cell.clone()));
                     Some(cell)
                 }
@@ -280,7 +301,10 @@ impl Spi<'_> {
                         std::any::type_name::<G>()
                     );
                 };
-                f(globals.downcast_mut::<G>().expect("found by its type"))
+                let globals = globals.downcast_mut::<DllGlobals<G>>();
+                f(globals
+                    .and_then(|g| g.value.as_mut())
+                    .expect("found by its type"))
             }
             None => f(&mut G::default()),
         }
