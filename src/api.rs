@@ -55,10 +55,10 @@ pub enum Error {
         /// Its kind.
         kind: String,
     },
-    /// A model written in Rust named like another model, or with a name traces cannot
-    /// print (empty, too long, a control character).
+    /// A model written in Rust named like another model, or with a name that is not a
+    /// plain word (as a model file's must be).
     #[error(
-        "a model written in Rust may not be called {0:?}: its name must be new (no built-in model, model file or other model in Rust has it), 1 to 64 characters, with no control character"
+        "a model written in Rust may not be called {0:?}: its name must be new (no built-in model, in any case, no model file or other model in Rust has it) and a plain word: 1 to 64 letters, digits, `_`, `-` or `.`, not ending in `.ron`"
     )]
     CodeName(String),
     /// Provider code that is not deterministic: the same schedule, run twice, gave
@@ -388,17 +388,16 @@ fn attach_code(
             kind: format!("{kind:?}"),
         });
     }
-    let taken = models::MODELS.iter().any(|m| m.name == name)
+    let taken = crate::scenario::is_built_in_model_name(name)
         || scenario.model_files.iter().any(|f| f.model.name == name)
         || scenario
             .code_models
             .iter()
             .any(|m| m.name == name && m.code.as_ref() != Some(code));
-    // The name is printed into traces and terminals, as a scenario's names are.
-    let chars = name.chars().count();
-    let printable = (1..=crate::scenario::MAX_NAME_CHARS).contains(&chars)
-        && !name.chars().any(char::is_control);
-    if taken || !printable {
+    // The name is printed into traces and into the replay commands, as a model file's
+    // is: the same plain word.
+    let plain = crate::scenario::is_plain_model_name(name) && !crate::scenario::is_model_path(name);
+    if taken || !plain {
         return Err(Error::CodeName(name.to_string()));
     }
     // One model in Rust may serve transport and SAN providers alike: one entry each.

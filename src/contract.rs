@@ -209,7 +209,7 @@ use Seed::*;
 pub const CONTRACTS: &[Contract] = &[
     Contract {
         id: ContractId::SpiReturnConvention,
-        rule: "Success returns NO_ERROR (0); failure returns SOCKET_ERROR (-1) and sets an error code the function documents: through lpErrno for WSP calls, through WSASetLastError for NSP calls.",
+        rule: "Success returns NO_ERROR (0); failure returns SOCKET_ERROR (-1) and sets an error code the function documents: through lpErrno for WSP calls, through WSASetLastError for NSP calls. WSPStartup and WSPStartupEx, which have no lpErrno, return the documented code itself (model choice).",
         seeds: &[
             NspV2Cleanup,
             NspV2ClientSessionRundown,
@@ -491,7 +491,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[NspCleanup, WspCleanup, SanWspCleanup, NspV2Cleanup],
         source: "003: \"For each WSPStartup call, a corresponding LPWSPCleanup call will also be issued.\" 002: \"for each NSPStartup call, a corresponding NSPCleanup call must also be issued.\" 004: \"For each WSPStartupEx call, the switch must issue a corresponding WSPCleanup call.\" 000: \"for each NSPv2Startup call, a corresponding NSPv2Cleanup call must also be issued.\"",
         model_choice: Some(
-            "An API call that began before another thread's final WSACleanup and starts a provider after it began cleans that start-up up again itself, and fails with WSANOTINITIALISED; a lookup whose NSPv2 session the host opened after that clean-up began ends it with NSPv2Cleanup (the clean-up took only the sessions open as it began).",
+            "An API call that began before another thread's final WSACleanup and starts a provider after it began cleans that start-up up again itself, and fails with WSANOTINITIALISED; a lookup whose NSPv2 session the host opened after that clean-up began ends it with NSPv2Cleanup (the clean-up took only the sessions open as it began), unless the process has started Winsock again by then, whose final WSACleanup it then is. Whether a session a final WSACleanup returned with still open was left to nobody is judged by how it ends: with an NSPv2Cleanup another thread of the process asked for, it was not; run down, or ended by the same thread's next clean-up, it was.",
         ),
         errata: &[],
     },

@@ -398,16 +398,21 @@ pub async fn select(cx: &Cx, name: &str, events: &[FdEvent], via: NotifyVia) {
     // SAN provider itself: it asks the SAN provider, once, for FD_ACCEPT and FD_CONNECT
     // only, through WSPEventSelect and an event object of its own (Microsoft's SAN
     // pages; model choice "The switch").
+    // Later requests (one that cancels with no event included) are the switch's alone:
+    // it keeps the SAN provider's registration. It is marked before WSPEventSelect
+    // yields, so that two threads' requests make one call.
     let (mask, via) = if providers::san::is_san(cx, provider) {
-        let registered = cx.world.borrow().procs[cx.pid as usize]
-            .sockets
-            .get(&socket)
-            .is_some_and(|sock| sock.select.is_some());
+        let switch = (FD_ACCEPT | FD_CONNECT, NotifyVia::EventObject);
+        let registered = {
+            let mut world = cx.world.borrow_mut();
+            let sock = world.procs[cx.pid as usize].sockets.get_mut(&socket);
+            sock.is_some_and(|sock| sock.select.replace(switch).is_some())
+        };
         if registered {
             leave(cx, id, NO_ERROR, None, Detail::None).await;
             return;
         }
-        (FD_ACCEPT | FD_CONNECT, NotifyVia::EventObject)
+        switch
     } else {
         (mask, via)
     };

@@ -94,7 +94,8 @@ knob! {
         /// routine returning a SOCKET, and the error code itself for WSPStartup and
         /// WSPStartupEx, which have no lpErrno.
         SocketError,
-        /// 1 in its place: the value seed 000 prints for SOCKET_ERROR.
+        /// 1 in its place (the value seed 000 prints for SOCKET_ERROR), and in place of
+        /// a start-up's error code.
         PlusOne,
     }
 }

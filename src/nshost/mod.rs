@@ -70,6 +70,13 @@ pub struct Owned {
     sessions: Vec<(ProviderIx, SessionArg)>,
 }
 
+impl Owned {
+    /// Leaves the client's sessions to their hosts (a ws2_32 mutant's defect).
+    pub fn forget_sessions(&mut self) {
+        self.sessions.clear();
+    }
+}
+
 /// Takes what a final WSACleanup beginning now ends ([`Owned`]).
 pub fn owned_by_final_cleanup(cx: &Cx) -> Owned {
     let world = cx.world.borrow();
@@ -149,11 +156,7 @@ async fn wait_reply(cx: &Cx, provider: ProviderIx, id: u32) -> Reply {
 /// as WSAUnadvertiseProvider would end them (model choice). Only what it took as its
 /// count reached 0 ([`owned_by_final_cleanup`]), and what is still the same then.
 pub async fn final_cleanup(cx: &Cx, owned: Owned) {
-    let skip = cx.world.borrow().ws2_model.defect
-        == Some(crate::models::ws2::Ws2Defect::SkipsNspv2Cleanup);
-    if !skip {
-        end_sessions(cx, owned.sessions).await;
-    }
+    end_sessions(cx, owned.sessions).await;
     for (provider, rpc) in owned.adverts {
         let withdrawn = {
             let world = cx.world.borrow();

@@ -2,6 +2,7 @@
 //! Winsock switch's inside a TCP provider (seed 004), with the start-ups and NSPv2
 //! sessions of API calls that race their process's final WSACleanup (model choice).
 
+use super::facts::is_final_cleanup;
 use super::{Facts, Report};
 use crate::contract::Seed;
 use crate::event::*;
@@ -18,12 +19,29 @@ use crate::wsa::{NO_ERROR, WSAEOPNOTSUPP};
 pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
     ws2_counts(facts, report);
     late_sessions(facts, report);
-    super::sessions::sessions(
-        facts,
-        super::sessions::SessionRule::FinalCleanupEnds,
-        report,
-    );
+    if hosts_sessions(facts) {
+        super::sessions::sessions(
+            facts,
+            super::sessions::SessionRule::FinalCleanupEnds,
+            report,
+        );
+    }
     switch_balanced(facts, report);
+}
+
+/// Whether the catalog has a version-2 namespace entry: only such a provider has
+/// hosted sessions.
+fn hosts_sessions(facts: &Facts) -> bool {
+    use crate::scenario::{CatalogEntry, NspVersion};
+    facts.trace.scenario.catalog.iter().any(|entry| {
+        matches!(
+            entry,
+            CatalogEntry::Namespace {
+                version: NspVersion::V2,
+                ..
+            }
+        )
+    })
 }
 
 /// The NSPv2 side of late start-ups (model choice "API calls racing the final
@@ -38,18 +56,7 @@ pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// it, or forgotten by a host that advertises the provider again, it may have been the
 /// withdrawal's all along, and is not flagged.
 fn late_sessions(facts: &Facts, report: &mut Report) {
-    use crate::scenario::{CatalogEntry, NspVersion};
-    // Only a version-2 namespace provider has hosted sessions.
-    let hosted = facts.trace.scenario.catalog.iter().any(|entry| {
-        matches!(
-            entry,
-            CatalogEntry::Namespace {
-                version: NspVersion::V2,
-                ..
-            }
-        )
-    });
-    if !hosted {
+    if !hosts_sessions(facts) {
         return;
     }
     #[derive(Default)]
@@ -617,22 +624,4 @@ fn cleanups_of(facts: &Facts, provider: ProviderIx) -> &'static str {
         crate::scenario::ProviderKind::Namespace => "NSPCleanup",
         _ => "WSPCleanup",
     }
-}
-
-/// Whether WSACleanup call `id` was the process's last: it says so when it returns. One
-/// that never returned was too (its process ended under it, or the run stopped), since
-/// an earlier or failing WSACleanup returns at once, with no point where another thread
-/// could run; at worst a run cut by its event budget loses a check here, never gains a
-/// false one.
-fn is_final_cleanup(facts: &Facts, id: u32) -> bool {
-    facts.return_index(id).is_none_or(|at| {
-        matches!(
-            facts.events[at].kind,
-            EventKind::Return {
-                ret: 0,
-                detail: Detail::Count { last: true, .. },
-                ..
-            }
-        )
-    })
 }

@@ -819,5 +819,23 @@ impl<T: Copy + Default> PerPair<T> {
     }
 }
 
+/// Whether WSACleanup call `id` was the process's last: it says so when it returns. One
+/// that never returned was too (its process ended under it, or the run stopped), since
+/// an earlier or failing WSACleanup returns at once, with no point where another thread
+/// could run; at worst a run cut by its event budget loses a check here, never gains a
+/// false one.
+pub(super) fn is_final_cleanup(facts: &Facts, id: u32) -> bool {
+    facts.return_index(id).is_none_or(|at| {
+        matches!(
+            facts.events[at].kind,
+            EventKind::Return {
+                ret: 0,
+                detail: Detail::Count { last: true, .. },
+                ..
+            }
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,7 @@
 //! NSPv2Startup to its NSPv2Cleanup or NSPv2ClientSessionRundown, and what each
 //! session call passed.
 
+use super::facts::is_final_cleanup;
 use super::{Facts, Report};
 use crate::contract::Seed;
 use crate::event::*;
@@ -110,9 +111,17 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
     // took (a later one leaves them to it).
     let mut owed: SmallMap<usize, Vec<(SessionKey, Option<usize>)>> = SmallMap::new();
     let mut owners: SmallMap<SessionKey, usize> = SmallMap::new();
-    // Each process's WSAStartup count, as ws2_32 keeps it: set as a WSAStartup returns,
-    // counted down as a WSACleanup begins.
-    let mut counts: SmallMap<Pid, u32> = SmallMap::new();
+    // The final WSACleanup calls that never returned (their process ended under them):
+    // a host's had its sessions' rundowns asked for as it began.
+    let unreturned: Vec<usize> = if rule == SessionRule::FinalCleanupEnds {
+        let finals = facts.events.iter().enumerate().filter(|(_, e)| {
+            matches!(e.kind, EventKind::Call { id, call: Call::WSACleanup }
+                if facts.return_index(id).is_none() && is_final_cleanup(facts, id))
+        });
+        finals.map(|(index, _)| index).collect()
+    } else {
+        Vec::new()
+    };
     // Sessions a final WSACleanup returned with still open: where it returned, and its
     // thread.
     let mut unended: SmallMap<SessionKey, (usize, Option<Tid>)> = SmallMap::new();
@@ -126,12 +135,6 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
             } => {
                 let call = match facts.call_of(*id) {
                     Some((_, call @ Call::NSPv2Startup { .. })) => call,
-                    Some((_, Call::WSAStartup { .. })) => {
-                        if let Detail::Count { after, .. } = detail {
-                            counts.insert(event.process, *after);
-                        }
-                        continue;
-                    }
                     Some((_, Call::WSAAdvertiseProvider { provider, .. })) if *ret == NO_ERROR => {
                         let advert = adverts.entry((event.process, *provider)).or_default();
                         *advert = (advert.0 + 1, true);
@@ -169,7 +172,9 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                             }) || taken.iter().any(|(at, ended)| {
                                 facts.events[*at].process == key.0
                                     && ended.iter().any(|&(p, upto)| p == key.1 && upto >= advert)
-                            });
+                            }) || unreturned
+                                .iter()
+                                .any(|&at| at < index && facts.events[at].process == key.0);
                             // Still open: judged by how it ends. Another thread may have
                             // asked for its NSPv2Cleanup already (a lookup that opened it
                             // late), which no event shows; a rundown means nobody did.
@@ -221,46 +226,50 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                 // A final WSACleanup (one that never returns included: its process
                 // ended) takes the sessions of the process open as its count reaches 0.
                 if rule == SessionRule::FinalCleanupEnds
-                    && *call == Call::WSACleanup
-                    && let Some(count) = counts.get_mut(&event.process)
-                    && *count > 0
+                    && let EventKind::Call {
+                        id,
+                        call: Call::WSACleanup,
+                    } = event.kind
+                    && is_final_cleanup(facts, id)
                 {
-                    *count -= 1;
-                    if *count == 0 {
-                        let client = event.process;
-                        let mine: Vec<(SessionKey, Option<usize>)> = table
-                            .iter()
-                            .filter(|(key, session)| {
-                                key.2 == client
-                                    && key.3 == Client::Ws2
-                                    && !session.open.is_empty()
-                                    && !owners.contains_key(key)
-                            })
-                            .map(|(key, session)| (*key, session.ended_at))
-                            .collect();
-                        for (key, _) in &mine {
-                            owners.insert(*key, index);
-                        }
-                        owed.insert(index, mine);
+                    let client = event.process;
+                    let mine: Vec<(SessionKey, Option<usize>)> = table
+                        .iter()
+                        .filter(|(key, session)| {
+                            key.2 == client
+                                && key.3 == Client::Ws2
+                                && !session.open.is_empty()
+                                && !owners.contains_key(key)
+                        })
+                        .map(|(key, session)| (*key, session.ended_at))
+                        .collect();
+                    for (key, _) in &mine {
+                        owners.insert(*key, index);
                     }
+                    owed.insert(index, mine);
                 }
                 let Some(key) = session_key(event.process, call) else {
                     continue;
                 };
-                if let Some((at, thread)) = unended.remove(&key) {
-                    // Ended since: by an NSPv2Cleanup another thread asked for, or left
-                    // to a rundown or to the same thread's next clean-up.
-                    let asked_by_another = matches!(*call, Call::NSPv2Cleanup { requester, .. } if requester != thread);
-                    if !asked_by_another {
-                        unended_session(facts, at, key, report);
-                    }
+                // Judged at its end: by an NSPv2Cleanup another thread asked for, or left
+                // to a rundown or to the same thread's next clean-up. (A host that ends
+                // first takes the session with it: whether ws2_32 had asked is not seen.)
+                let end = match *call {
+                    Call::NSPv2Cleanup { requester, .. } => Some(requester),
+                    Call::NSPv2ClientSessionRundown { .. } => Some(None),
+                    _ => None,
+                };
+                if let Some(requester) = end
+                    && let Some((at, thread)) = unended.remove(&key)
+                    && (requester.is_none() || requester == thread)
+                {
+                    unended_session(facts, at, key, report);
                 }
                 let session = table.entry(key).or_default();
                 session_call(facts, index, call, session, rule, report);
             }
             EventKind::ProcessEnded { .. } => {
                 ended.insert(event.process, event.time);
-                counts.remove(&event.process);
                 owners.retain(|key, _| key.2 != event.process);
                 let died = table.iter_mut().filter(|(key, _)| key.0 == event.process);
                 for (key, session) in died {

@@ -363,8 +363,8 @@ pub(super) fn direct_cleanup_started_first(facts: &Facts, kind: ProviderKind, re
                                 // Seed 004: the switch starts a SAN provider; ws2_32 and
                                 // layered providers start transport providers.
                                 match kind {
-                                    ProviderKind::San => "the switch, or another direct caller",
-                                    _ => "ws2_32, a layered provider, or another direct caller",
+                                    ProviderKind::San => "the switch",
+                                    _ => "ws2_32 or a layered provider",
                                 },
                             )
                         });

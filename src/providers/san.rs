@@ -46,12 +46,14 @@ pub async fn cancel_pending(cx: &Cx, provider: ProviderIx) {
                 let op = &world.ops[op as usize];
                 (op.kind, op.socket, op.memory)
             };
-            if kind == OpKind::Accept && knobs.post_fd_accept {
-                let via = cx.world.borrow().procs[cx.pid as usize]
-                    .sockets
-                    .get(&socket)
-                    .and_then(|sock| sock.select)
-                    .map_or(NotifyVia::EventObject, |(_, via)| via);
+            // The event object the switch gave it (WSPEventSelect); a socket the switch
+            // asked for no events has none to signal.
+            let via = cx.world.borrow().procs[cx.pid as usize]
+                .sockets
+                .get(&socket)
+                .and_then(|sock| sock.select)
+                .map(|(_, via)| via);
+            if let (OpKind::Accept, true, Some(via)) = (kind, knobs.post_fd_accept, via) {
                 cx.emit(EventKind::Notification {
                     provider,
                     socket,

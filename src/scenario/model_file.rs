@@ -64,11 +64,27 @@ pub fn load_model_str(file_name: &str, text: &str) -> Result<LoadedModel, Scenar
     })
 }
 
+/// Whether `name` is a plain word a model may be called: 1 to 64 ASCII letters,
+/// digits, `_`, `-` or `.` (it appears in traces and in commands).
+pub fn is_plain_model_name(name: &str) -> bool {
+    let plain = |ch: char| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.');
+    !name.is_empty() && name.len() <= 64 && name.chars().all(plain)
+}
+
+/// Whether `name` is that of a built-in model, of ws2_32's or ws2_32 itself, in any
+/// case: a model called so would hide it or pass for it.
+pub fn is_built_in_model_name(name: &str) -> bool {
+    MODELS.iter().any(|m| m.name.eq_ignore_ascii_case(name))
+        || crate::models::ws2::WS2_MODELS
+            .iter()
+            .any(|m| m.name.eq_ignore_ascii_case(name))
+        || name.eq_ignore_ascii_case(crate::models::ws2::WS2_32)
+}
+
 /// A model's name appears in traces and in commands: a plain word, and not the name of
 /// a built-in model in any case, which it would hide or pass for.
 fn check_name(c: &mut Checker<'_>, name: &str) {
-    let plain = |ch: char| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.');
-    if name.is_empty() || name.len() > 64 || !name.chars().all(plain) {
+    if !is_plain_model_name(name) {
         c.at(
             &[Field("name")],
             format!(
@@ -88,12 +104,7 @@ fn check_name(c: &mut Checker<'_>, name: &str) {
             "reads as a path",
             Some(format!("for example `{}`", name.trim_end_matches(".ron"))),
         );
-    } else if MODELS.iter().any(|m| m.name.eq_ignore_ascii_case(name))
-        || crate::models::ws2::WS2_MODELS
-            .iter()
-            .any(|m| m.name.eq_ignore_ascii_case(name))
-        || name.eq_ignore_ascii_case(crate::models::ws2::WS2_32)
-    {
+    } else if is_built_in_model_name(name) {
         c.at(
             &[Field("name")],
             format!(

@@ -176,7 +176,7 @@ async fn ensure_started(cx: &Cx, provider: ProviderIx, generation: u32) -> bool 
 /// providers: NSPCleanup and FreeLibrary for each v1 provider, NSPv2Cleanup for each
 /// session; a host's advertisements end too (model choice: as WSAUnadvertiseProvider).
 /// `taken`: the v1 providers started, taken from ws2_32's state when the count reached 0.
-pub async fn final_cleanup(cx: &Cx, taken: SmallMap<ProviderIx, u32>, hosted: nshost::Owned) {
+pub async fn final_cleanup(cx: &Cx, taken: SmallMap<ProviderIx, u32>, mut hosted: nshost::Owned) {
     let started: Vec<(ProviderIx, u32)> = {
         let world = cx.world.borrow();
         let mut started: Vec<_> = taken.into_iter().collect();
@@ -191,6 +191,10 @@ pub async fn final_cleanup(cx: &Cx, taken: SmallMap<ProviderIx, u32>, hosted: ns
             }
         }
         super::unload(cx, provider).await;
+    }
+    // The mutant leaves the process's NSPv2 sessions to their hosts' rundowns.
+    if cx.world.borrow().ws2_model.defect == Some(crate::ws2::Ws2Defect::SkipsNspv2Cleanup) {
+        hosted.forget_sessions();
     }
     nshost::final_cleanup(cx, hosted).await;
 }

@@ -185,10 +185,30 @@ fn returns_its_error(call: SpiCall) -> bool {
 
 /// Something the provider holds in the kernel's ledger; give it back with
 /// [`Spi::release`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Held {
     id: ResourceId,
     run: u64,
+}
+
+// The handles print what names them in the run, not the run's stamp, which differs
+// between a run and its replay.
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Held(#{})", self.id)
+    }
+}
+
+impl std::fmt::Debug for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Op(#{})", self.id)
+    }
+}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Socket(0x{:x})", self.handle)
+    }
 }
 
 /// An operation (a send, a receive, a connect, an accept) still pending on the
@@ -220,14 +240,14 @@ impl Pending {
 }
 
 /// An operation's identity.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Op {
     id: OpId,
     run: u64,
 }
 
 /// A socket's identity (the handle the application holds).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Socket {
     handle: SocketHandle,
     run: u64,
@@ -475,9 +495,12 @@ impl Spi<'_> {
 
     /// WPUCompleteOverlappedRequest: a SAN provider completes an operation through
     /// ws2_32, which tells the caller the way it asked (seed 004).
-    pub async fn upcall_complete(&self, op: Op, status: u32) {
+    /// (The handle is checked as the call is made, so that a misused one names the
+    /// caller's line.)
+    #[track_caller]
+    pub fn upcall_complete(&self, op: Op, status: u32) -> impl Future<Output = ()> + '_ {
         let op = self.own_op(op);
-        san::complete_via_upcall(self.cx, self.provider, op, status).await;
+        san::complete_via_upcall(self.cx, self.provider, op, status)
     }
 
     /// The process's sockets on this provider that the application has not closed.
