@@ -360,6 +360,14 @@ fn a_rust_model_needs_a_transport_provider_and_a_name_of_its_own() {
         "two\nlines",
         "\u{1b}[31mred",
         &long,
+        // As a model file's name: a plain ASCII word, no `.ron` (it would read as a
+        // path in the replay command), and no built-in model's name in any case.
+        "a\u{202e}b",
+        "two  spaces",
+        "mine.ron",
+        "Conforming",
+        "ws2_32",
+        "skips_nspv2_cleanup",
     ] {
         let error = sim
             .clone()
