@@ -424,6 +424,21 @@ pub fn simulate(
     }
 }
 
+/// Room for the events a first run of `scenario` is likely to record, so that a large
+/// run does not copy its trace as it grows: about eight events a step, as the shipped
+/// scenarios record, within the event budget and at most 2^16 (4 MiB) ahead of need.
+fn expected_events(scenario: &Scenario) -> usize {
+    const AHEAD_MAX: usize = 1 << 16;
+    let steps: usize = scenario
+        .processes
+        .iter()
+        .flat_map(|p| &p.threads)
+        .map(|t| t.steps.len())
+        .sum();
+    let budget = usize::try_from(scenario.budget.events_max).unwrap_or(usize::MAX);
+    steps.saturating_mul(8).min(budget).min(AHEAD_MAX)
+}
+
 /// [`simulate`] in what an earlier run left: a sweep of many runs reuses one engine and
 /// one world, restarted in place ([`World::restart`]). The world stays in `reuse`.
 pub fn simulate_reusing(
@@ -446,6 +461,9 @@ pub fn simulate_reusing(
     };
     engine.record_footprints(reuse.footprints);
     events.clear();
+    if events.capacity() == 0 {
+        events.reserve(expected_events(scenario));
+    }
     let world = match reuse.world.take() {
         Some(mut last) => {
             let world = Rc::get_mut(&mut last)
