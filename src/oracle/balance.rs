@@ -29,6 +29,14 @@ pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
     switch_balanced(facts, report);
 }
 
+/// Whether the scenario declares a SAN provider, which the switch may start.
+fn has_san(facts: &Facts) -> bool {
+    let providers = &facts.trace.scenario.providers;
+    providers
+        .iter()
+        .any(|p| p.kind == crate::scenario::ProviderKind::San)
+}
+
 /// Whether the catalog has a version-2 namespace entry: only such a provider has
 /// hosted sessions.
 fn hosts_sessions(facts: &Facts) -> bool {
@@ -264,6 +272,10 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
 /// corresponding WSPCleanup call"): when a TCP provider's final WSPCleanup returns, the
 /// switch inside it has made one WSPCleanup per WSPStartupEx on each SAN provider.
 fn switch_balanced(facts: &Facts, report: &mut Report) {
+    // Without a SAN provider the switch starts nothing: nothing to walk the run for.
+    if !has_san(facts) {
+        return;
+    }
     let undone = undone_by_the_switch(facts);
     // (process, TCP provider, SAN provider) -> start-ups not matched yet.
     let mut open: SmallMap<(Pid, ProviderIx, ProviderIx), i64> = SmallMap::new();
@@ -375,9 +387,7 @@ fn switch_balanced(facts: &Facts, report: &mut Report) {
 fn undone_by_the_switch(facts: &Facts) -> SmallSet<usize> {
     let mut undone = SmallSet::new();
     // Without a SAN provider the switch starts nothing.
-    let san = (0..facts.trace.scenario.providers.len())
-        .any(|p| facts.kind(p as ProviderIx) == crate::scenario::ProviderKind::San);
-    if !san {
+    if !has_san(facts) {
         return undone;
     }
     // Per process, then thread: the calls under way (call index, call), innermost last.
