@@ -785,23 +785,15 @@ fn a_failing_start_up_returns_its_error_code_itself() {
         assert!(run.trace().contains(line), "{}", run.trace());
         assert!(!run.violated().contains(&"spi.return_convention"));
     }
-    let messages = |run: &ws2sim::Ran| -> Vec<String> {
-        let verdict = run.verdict();
-        verdict
-            .violations
-            .iter()
-            .map(|v| v.message.clone())
-            .collect()
-    };
     let run = run_with(Reply::returns(SOCKET_ERROR, Some(WSASYSNOTREADY)));
     assert_eq!(
-        messages(&run)[0],
+        common::messages(&run)[0],
         "msafd!WSPStartup failed with WSASYSNOTREADY (10091) but returned -1, not the code \
          itself (10091): WSPStartup has no lpErrno"
     );
     let run = run_with(Reply::returns(1, None));
     assert_eq!(
-        messages(&run)[0],
+        common::messages(&run)[0],
         "msafd!WSPStartup failed with UNKNOWN_ERROR (1), which WSPStartup does not document"
     );
 }

@@ -474,7 +474,7 @@ fn a_failed_socket_call_is_held_to_invalid_socket() {
     let model = Model::knobs("(failure_value: PlusOne)").expect("knobs");
     let run = sim.provider("p0", model).seed(0).run().expect("runs");
     assert_eq!(run.violated(), vec!["spi.return_convention"]);
-    let messages = messages(&run);
+    let messages = common::messages(&run);
     assert_eq!(
         messages,
         ["p0!WSPSocket failed with WSAENETDOWN (10050) but returned 1, not INVALID_SOCKET (~0)"]
@@ -1122,7 +1122,7 @@ fn start_ups_fail_with_the_error_code_itself() {
     ));
     let model = Model::knobs("(failure_value: PlusOne)").expect("knobs");
     let run = sim.provider("msafd", model).run().expect("runs");
-    let messages = messages(&run);
+    let messages = common::messages(&run);
     assert_eq!(
         messages,
         [
@@ -1147,16 +1147,6 @@ fn start_ups_fail_with_the_error_code_itself() {
         "{}",
         run.trace()
     );
-}
-
-/// The violations' messages of `run`, in order.
-fn messages(run: &ws2sim::Ran) -> Vec<String> {
-    let verdict = run.verdict();
-    verdict
-        .violations
-        .iter()
-        .map(|v| v.message.clone())
-        .collect()
 }
 
 /// The switch handles WSAAsyncSelect and WSAEventSelect on a socket it routed to a SAN

@@ -182,11 +182,9 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
                             linked: true,
                         });
                     }
-                    Ok(_) if ron => match std::fs::canonicalize(&path) {
-                        Ok(target) if !target.extension().is_some_and(|e| e == "ron") => {
-                            found.elsewhere.push((path, target))
-                        }
-                        _ => found.files.push(path),
+                    Ok(_) if ron => match scenario::leads_off_ron(&path) {
+                        Some(target) => found.elsewhere.push((path, target)),
+                        None => found.files.push(path),
                     },
                     _ if ron => found.files.push(path),
                     _ => {}

@@ -18,8 +18,8 @@ use crate::wsa::{NO_ERROR, WSAEOPNOTSUPP};
 /// next final WSACleanup, and each WSPCleanup counts for the WSACleanup its thread is in.
 pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
     ws2_counts(facts, report);
-    late_sessions(facts, report);
     if hosts_sessions(facts) {
+        late_sessions(facts, report);
         super::sessions::sessions(
             facts,
             super::sessions::SessionRule::FinalCleanupEnds,
@@ -64,9 +64,6 @@ fn hosts_sessions(facts: &Facts) -> bool {
 /// it, or forgotten by a host that advertises the provider again, it may have been the
 /// withdrawal's all along, and is not flagged.
 fn late_sessions(facts: &Facts, report: &mut Report) {
-    if !hosts_sessions(facts) {
-        return;
-    }
     #[derive(Default)]
     struct ClientProcess {
         /// Final WSACleanup calls begun.

@@ -6,7 +6,7 @@ use super::facts::is_final_cleanup;
 use super::{Facts, Report};
 use crate::contract::Seed;
 use crate::event::*;
-use crate::small::SmallMap;
+use crate::small::{SmallMap, SmallSet};
 use crate::words::session_arg;
 use crate::wsa::*;
 
@@ -111,17 +111,9 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
     // took (a later one leaves them to it).
     let mut owed: SmallMap<usize, Vec<(SessionKey, Option<usize>)>> = SmallMap::new();
     let mut owners: SmallMap<SessionKey, usize> = SmallMap::new();
-    // The final WSACleanup calls that never returned (their process ended under them):
-    // a host's had its sessions' rundowns asked for as it began.
-    let unreturned: Vec<usize> = if rule == SessionRule::FinalCleanupEnds {
-        let finals = facts.events.iter().enumerate().filter(|(_, e)| {
-            matches!(e.kind, EventKind::Call { id, call: Call::WSACleanup }
-                if facts.return_index(id).is_none() && is_final_cleanup(facts, id))
-        });
-        finals.map(|(index, _)| index).collect()
-    } else {
-        Vec::new()
-    };
+    // The processes whose final WSACleanup so far never returned (they ended under
+    // it): a host's had its sessions' rundowns asked for as it began.
+    let mut unreturned: SmallSet<Pid> = SmallSet::new();
     // Sessions a final WSACleanup returned with still open: where it returned, and its
     // thread.
     let mut unended: SmallMap<SessionKey, (usize, Option<Tid>)> = SmallMap::new();
@@ -172,9 +164,7 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                             }) || taken.iter().any(|(at, ended)| {
                                 facts.events[*at].process == key.0
                                     && ended.iter().any(|&(p, upto)| p == key.1 && upto >= advert)
-                            }) || unreturned
-                                .iter()
-                                .any(|&at| at < index && facts.events[at].process == key.0);
+                            }) || unreturned.contains(&key.0);
                             // Still open: judged by how it ends. Another thread may have
                             // asked for its NSPv2Cleanup already (a lookup that opened it
                             // late), which no event shows; a rundown means nobody did.
@@ -233,6 +223,9 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     && is_final_cleanup(facts, id)
                 {
                     let client = event.process;
+                    if facts.return_index(id).is_none() {
+                        unreturned.insert(client);
+                    }
                     let mine: Vec<(SessionKey, Option<usize>)> = table
                         .iter()
                         .filter(|(key, session)| {

@@ -34,8 +34,8 @@ pub use error::{Located, ScenarioError};
 pub use model::*;
 pub use model_file::{
     Checked, MAX_MODEL_FILES, attach_override_models, attach_override_models_in, check_bytes,
-    check_file, is_built_in_model_name, is_model_path, is_plain_model_name, load_model_file,
-    load_model_str,
+    check_file, is_built_in_model_name, is_model_path, is_plain_model_name, leads_off_ron,
+    load_model_file, load_model_str,
 };
 pub use name::Name;
 pub use steps::step_name;

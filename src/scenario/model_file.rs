@@ -220,14 +220,20 @@ fn not_a_model_file(named: &str, path: &Path) -> Option<String> {
         return Some("its name does not end in `.ron`".to_string());
     }
     // A file that is not there is reported as unreadable, where it is read.
+    let target = leads_off_ron(path)?;
+    Some(format!(
+        "it leads to {}, whose name does not end in `.ron`",
+        super::escape_path(&target)
+    ))
+}
+
+/// Where `path` leads, after every link, when that file's name does not end in `.ron`:
+/// such a file (a password file, a key) is not read as ws2sim's, so that no error
+/// quotes it. `None` when it does, or when there is nothing there.
+pub fn leads_off_ron(path: &Path) -> Option<PathBuf> {
     let target = std::fs::canonicalize(path).ok()?;
     let name = target.file_name()?.to_string_lossy();
-    (!ron(&name)).then(|| {
-        format!(
-            "it leads to {}, whose name does not end in `.ron`",
-            super::escape_path(&target)
-        )
-    })
+    (!name.ends_with(".ron")).then_some(target)
 }
 
 /// Whether a `--provider-model` value names a model file rather than a model.

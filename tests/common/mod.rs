@@ -146,3 +146,13 @@ impl Drop for Scratch {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// The violations' messages of `run`, in order.
+pub fn messages(run: &ws2sim::Ran) -> Vec<String> {
+    let verdict = run.verdict();
+    verdict
+        .violations
+        .iter()
+        .map(|v| v.message.clone())
+        .collect()
+}
