@@ -133,8 +133,10 @@ pub struct Facts<'w> {
     /// The resources each process acquired (ids into `held`), so that its end visits
     /// its own and not every other process's (issue 21: no rescan per process end).
     held_by: Vec<Vec<u32>>,
-    /// Each process's event indices, in order, built when first asked for.
-    by_process: OnceCell<Vec<Vec<u32>>>,
+    /// Each process's event indices, in order, filed as the one pass reads them (only
+    /// with several processes: with one, [`Facts::events_of`] walks the run itself).
+    by_process: Vec<Vec<u32>>,
+
     /// The operations each final clean-up owns, by the index of its call
     /// (`cleanup::owned_ops`): built once, on first use.
     pub(super) owned: OnceCell<Vec<(usize, OwnedOps)>>,
@@ -256,7 +258,11 @@ impl<'w> Facts<'w> {
             process_ends: SmallVec::new(),
             held: SmallVec::new(),
             held_by: vec![Vec::new(); processes],
-            by_process: OnceCell::new(),
+            by_process: if processes > 1 {
+                vec![Vec::new(); processes]
+            } else {
+                Vec::new()
+            },
             owned: OnceCell::new(),
             op_index: OnceCell::new(),
             seen: Triggers::ALWAYS,
@@ -275,6 +281,9 @@ impl<'w> Facts<'w> {
     /// so that the event is matched once), and what it changes in the counts.
     fn read(&mut self, pairs: &mut PerPair<PairCounts>, index: usize, event: &Event) {
         let process = event.process;
+        if let Some(own) = self.by_process.get_mut(process as usize) {
+            own.push(index as u32);
+        }
         let code = match &event.kind {
             EventKind::Call { id, call } => {
                 self.seen = self.seen.or(Triggers::of_call(call));
@@ -728,16 +737,10 @@ impl<'w> Facts<'w> {
                 pid,
             };
         }
-        let by_process = self.by_process.get_or_init(|| {
-            let mut by_process = vec![Vec::new(); self.trace.scenario.processes.len()];
-            for (index, event) in self.events.iter().enumerate() {
-                if let Some(own) = by_process.get_mut(event.process as usize) {
-                    own.push(index as u32);
-                }
-            }
-            by_process
-        });
-        let own = by_process.get(pid as usize).map_or(&[][..], |own| &own[..]);
+        let own = self
+            .by_process
+            .get(pid as usize)
+            .map_or(&[][..], |own| &own[..]);
         let before = own.partition_point(|&index| (index as usize) < end);
         let from = own[..before].partition_point(|&index| (index as usize) < start);
         EventsOf::Indexed {
