@@ -22,11 +22,11 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
     },
     ModelChoice {
         topic: "Layered sockets",
-        choice: "A layered provider passes sockets through: the application holds the base provider's handle, so send, receive and close reach the base provider directly.",
+        choice: "A layered provider passes sockets through: the application holds the base provider's handle, so send, receive and close reach the base provider directly. A provider with no base entry therefore owns no sockets: its final clean-up resets none and cancels none of their calls (the base provider's final clean-up does), and the knobs on what a clean-up does to sockets change nothing in it (the run header says so).",
     },
     ModelChoice {
         topic: "Protocol chains",
-        choice: "A layered provider passes the chain it was handed on to the layer below, and a layer finds the next one down by where its provider stands in that chain; the base is handed its own entry. The entries in between are layered entries of the chain's protocol whose own chains play no part, and no provider stands twice in one chain.",
+        choice: "A layered provider passes the chain it was handed on to the layer below, and a layer finds the next one down by where its provider stands in that chain; the base is handed its own entry. The entries in between are layered entries of the chain's protocol whose own chains play no part, and no provider stands twice in one chain. Across the catalog the layers go one way: a ring of providers, each over the next in some chain, is refused, since none of their counts could reach zero.",
     },
     ModelChoice {
         topic: "A failed lower start-up in WSPSocket",

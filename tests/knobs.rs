@@ -546,6 +546,33 @@ fn the_header_names_knobs_that_change_nothing_here() {
         // What the header does not claim is never reported either.
         (line, run.violated())
     };
+    // A provider that is only layered owns no sockets (model choice "Layered sockets"):
+    // what a clean-up would do to its sockets acts on none.
+    let (line, violated) = header(
+        "scenarios/teach/lsp-over-tcp.ron",
+        "lsp",
+        "(final_cleanup: (open_sockets: Leak, overlapped: Complete, lingering: Drop, pending: Notify), earlier_cleanup: ResetSockets)",
+    );
+    assert!(
+        !line.contains("break")
+            && line.contains(
+                "no effect here: earlier_cleanup, final_cleanup.pending, \
+                 final_cleanup.overlapped, final_cleanup.open_sockets, final_cleanup.lingering: \
+                 a provider with no base entry owns no sockets"
+            ),
+        "{line}"
+    );
+    assert!(violated.is_empty(), "{violated:?}");
+    // The same knobs on the base provider act.
+    let (line, _) = header(
+        "scenarios/teach/lsp-over-tcp.ron",
+        "msafd",
+        "(final_cleanup: (open_sockets: Leak))",
+    );
+    assert!(
+        line.contains("break wsp.cleanup.sockets_reset") && !line.contains("no effect"),
+        "{line}"
+    );
     let (line, violated) = header(
         "scenarios/contracts/two-providers.ron",
         "msafd",
@@ -625,8 +652,7 @@ fn the_header_names_knobs_that_change_nothing_here() {
     );
     assert!(
         !line.contains("break")
-            && line.contains("refcount: its NSPv2Startup is not implemented")
-            && line.contains("actual_cleanup: its NSPv2Startup is not implemented"),
+            && line.contains("refcount, actual_cleanup: its NSPv2Startup is not implemented"),
         "{line}"
     );
     assert!(violated.is_empty(), "{violated:?}");

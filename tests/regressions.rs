@@ -121,11 +121,6 @@ const CASES: &[(&str, &[u64], &str)] = &[
         "app/main            . . waits for lspa's start-up/clean-up lock (held by t2)",
     ),
     (
-        "chains-cross.ron",
-        &[0],
-        "inner!WSPStartup(entry 1020) [from outer]        -> 0 [refcount 0->1]\n#9  t=0 app/main          . . . LoadLibrary(msafd.dll)",
-    ),
-    (
         "restart-fails-below.ron",
         MANY,
         "p1!WSPStartup(entry 2010)                          -> WSA_NOT_ENOUGH_MEMORY (8)",

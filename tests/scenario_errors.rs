@@ -40,6 +40,8 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("chain_cycle", Kind::Invalid, 14, 89),
     ("chain_non_base", Kind::Invalid, 15, 83),
     ("chain_provider_twice", Kind::Invalid, 16, 83),
+    ("chain_layering_cycle", Kind::Invalid, 19, 84),
+    ("chain_opposite_orders", Kind::Invalid, 17, 85),
     ("provider_named_ws2_32", Kind::Invalid, 7, 24),
     ("name_bidi_override", Kind::Invalid, 9, 23),
     ("chain_middle_base", Kind::Invalid, 16, 83),

@@ -165,12 +165,21 @@ pub fn breaks_as(
 pub struct Place {
     /// It owns a layered catalog entry (a protocol chain): `lower` acts on it.
     pub layered: bool,
+    /// It owns a base catalog entry, and so sockets: a provider that is only layered
+    /// passes its chain's sockets through to the base (model choice "Layered sockets"),
+    /// so what its clean-ups would do to its sockets acts on none.
+    pub base: bool,
     /// The scenario has a SAN provider for the switch inside it to start: `san_switch`
     /// acts on it.
     pub switch: bool,
     /// It owns a version-2 namespace catalog entry: NSPv2 session ends count it down.
     pub nspv2: bool,
 }
+
+/// Why a knob on what a transport provider does to its sockets changes nothing in a
+/// provider with no base catalog entry.
+const NO_SOCKETS: &str = "a provider with no base entry owns no sockets: its chains' sockets \
+     pass through to the base provider (model choice \"Layered sockets\")";
 
 /// Why the non-conforming knob `knob` of `behaviour` changes nothing for a provider of
 /// `kind` at `place`, if it does not: a knob of a role the provider does not have, or
@@ -185,6 +194,21 @@ pub fn inert(
     let startup = behaviour.nspv2.routines.startup;
     match knob.path {
         "lower" if !place.layered => Some("not a layered provider"),
+        "final_cleanup.pending"
+        | "final_cleanup.overlapped"
+        | "final_cleanup.open_sockets"
+        | "final_cleanup.lingering"
+            if kind == ProviderKind::Transport && !place.base =>
+        {
+            Some(NO_SOCKETS)
+        }
+        "earlier_cleanup"
+            if kind == ProviderKind::Transport
+                && !place.base
+                && behaviour.earlier_cleanup == EarlierCleanup::ResetSockets =>
+        {
+            Some(NO_SOCKETS)
+        }
         "san_switch" if !place.switch => Some("no SAN provider for its switch"),
         "nsp.provider_id" if nsp_cleanup != NspCleanup::Implemented => {
             Some("its NSPCleanup is not implemented, so no id is checked")

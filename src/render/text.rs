@@ -128,9 +128,17 @@ pub fn model_lines(scenario: &Scenario, run: &Run) -> Vec<String> {
             (false, false) => format!(" (its knobs break {})", breaks.join(", ")),
         };
         if !idle.is_empty() {
-            let idle: Vec<String> = idle
+            // Knobs idle for the same reason share it.
+            let mut grouped: Vec<(Vec<&str>, &str)> = Vec::new();
+            for &(knob, why) in &idle {
+                match grouped.iter_mut().find(|(_, w)| *w == why) {
+                    Some((knobs, _)) => knobs.push(knob),
+                    None => grouped.push((vec![knob], why)),
+                }
+            }
+            let idle: Vec<String> = grouped
                 .iter()
-                .map(|(knob, why)| format!("{knob}: {why}"))
+                .map(|(knobs, why)| format!("{}: {why}", knobs.join(", ")))
                 .collect();
             breaks.push_str(&format!(" (no effect here: {})", idle.join("; ")));
         }

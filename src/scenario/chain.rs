@@ -1,6 +1,6 @@
 //! Protocol chains of layered catalog entries.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::locate::{PathSeg::Field, PathSeg::Index as At};
 use super::schema::one_of;
@@ -196,4 +196,118 @@ fn bases_help_text(protocol: Protocol, bases: &[String]) -> String {
             one_of(bases.iter().map(String::as_str), 12)
         ),
     }
+}
+
+/// Across chains, the layers go one way: a provider that one chain puts over another
+/// is not put under it, at any depth, by another chain. Each would hold a start-up of
+/// the other (a layered provider starts the layer below it), so at the final
+/// WSACleanup neither's count could reach zero and neither would clean up. Reported
+/// where the chain that closes the cycle, in catalog order, names the lower provider.
+pub(super) fn layering_cycles(c: &mut Checker<'_>, sc: &super::Scenario, names: &Names<'_>) {
+    // `over[a]`: the providers a stands directly over, each with the entry whose chain
+    // put it there first.
+    let mut over: BTreeMap<&str, Vec<(&str, u32)>> = BTreeMap::new();
+    for (i, entry) in sc.catalog.iter().enumerate() {
+        let super::CatalogEntry::Transport {
+            id,
+            chain: Chain::Layered(list),
+            ..
+        } = entry
+        else {
+            continue;
+        };
+        let providers: Vec<&str> = list
+            .iter()
+            .map_while(|link| names.catalog.get(link).map(|&(_, _, provider)| provider))
+            .collect();
+        let once = providers
+            .iter()
+            .enumerate()
+            .all(|(k, p)| !providers[..k].contains(p));
+        if !once {
+            continue; // reported by `middle_links`
+        }
+        for (k, pair) in providers.windows(2).enumerate() {
+            let (upper, lower) = (pair[0], pair[1]);
+            if over
+                .get(upper)
+                .is_some_and(|l| l.iter().any(|e| e.0 == lower))
+            {
+                continue;
+            }
+            if let Some(path) = path_down(&over, lower, upper) {
+                if c.full() {
+                    return;
+                }
+                let mut steps = vec![format!(
+                    "the chain of entry {id} puts `{upper}` over `{lower}`"
+                )];
+                let mut from = lower;
+                for (to, by) in &path {
+                    steps.push(format!("the chain of entry {by} puts `{from}` over `{to}`"));
+                    from = to;
+                }
+                let cycle: Vec<&str> = std::iter::once(upper)
+                    .chain(std::iter::once(lower))
+                    .chain(path.iter().map(|(to, _)| *to))
+                    .collect();
+                c.at(
+                    &[Field("catalog"), At(i), Field("chain"), At(0), At(k + 1)],
+                    format!(
+                        "{}: the layers form a cycle ({}). Each provider would hold a \
+                         start-up of the one below it, so at the final WSACleanup no count in \
+                         the cycle would reach zero and none of them would clean up; across \
+                         the catalog, a provider's layers go one way",
+                        steps.join(", and "),
+                        cycle.join(" over ")
+                    ),
+                    "layering cycle",
+                    Some(format!(
+                        "choose one order for {} and keep it in every chain",
+                        cycle[..cycle.len() - 1]
+                            .iter()
+                            .map(|p| format!("`{p}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                );
+                continue;
+            }
+            over.entry(upper).or_default().push((lower, *id));
+        }
+    }
+}
+
+/// The providers from `from` down to `to` along `over`, each with the entry whose
+/// chain made the step (`from` itself not listed), if `to` is below `from`.
+fn path_down<'a>(
+    over: &BTreeMap<&'a str, Vec<(&'a str, u32)>>,
+    from: &'a str,
+    to: &'a str,
+) -> Option<Vec<(&'a str, u32)>> {
+    // Depth first, each provider visited once: the first path found, in the order
+    // the edges were added.
+    let mut came_by: BTreeMap<&str, (&str, u32)> = BTreeMap::new();
+    let mut stack = vec![from];
+    let mut seen = BTreeSet::from([from]);
+    while let Some(at) = stack.pop() {
+        if at == to {
+            let mut path = Vec::new();
+            let mut here = to;
+            while here != from {
+                let (prev, by) = came_by[here];
+                path.push((here, by));
+                here = prev;
+            }
+            path.reverse();
+            return Some(path);
+        }
+        for &(next, by) in over.get(at).map_or(&[][..], |l| &l[..]).iter().rev() {
+            if seen.insert(next) {
+                came_by.insert(next, (at, by));
+                stack.push(next);
+            }
+        }
+    }
+    None
 }

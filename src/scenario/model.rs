@@ -94,6 +94,7 @@ impl Scenario {
             .map(|p| {
                 let place = crate::models::Place {
                     layered: false,
+                    base: false,
                     switch,
                     nspv2: false,
                 };
@@ -109,6 +110,15 @@ impl Scenario {
                 } => {
                     if let Some(place) = places.get_mut(provider.as_str()) {
                         place.layered = true;
+                    }
+                }
+                CatalogEntry::Transport {
+                    provider,
+                    chain: Chain::Base,
+                    ..
+                } => {
+                    if let Some(place) = places.get_mut(provider.as_str()) {
+                        place.base = true;
                     }
                 }
                 CatalogEntry::Namespace {

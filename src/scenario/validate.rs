@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
-use super::chain::layered_chain;
+use super::chain::{layered_chain, layering_cycles};
 use super::error::{Located, Omitted, Problem, line_column};
 use super::locate::{Index, PathSeg, PathSeg::Field, PathSeg::Index as At};
 use super::schema::{self, one_of, suggest};
@@ -531,6 +531,7 @@ fn catalog(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
             layered_chain(c, names, i, (*id, *protocol), list);
         }
     }
+    layering_cycles(c, sc, names);
 }
 
 fn variant_of_entry(entry: &CatalogEntry) -> &'static str {
