@@ -78,3 +78,68 @@ fn merge_elsewhere_finds_the_model_files_of_the_sweep() {
     let (code, _) = merge(&elsewhere.0, &["--scenario", &copy]);
     assert_eq!(code, Some(2));
 }
+
+/// A search that tried only some of the delays `latency` holds does not call itself
+/// complete, whole or merged from shards: here the violation needs a delay of 501 or
+/// 502, between two of the 64 the search tries of 1,000.
+#[test]
+fn a_search_that_thinned_the_latency_range_is_not_complete() {
+    let scratch = common::Scratch::new("thinned-latency");
+    let scenario = scratch.file(
+        "window.ron",
+        r#"Scenario(
+    name: "latency-window",
+    about: "A violation only for a delay in a narrow window.",
+    latency: (1, 1000),
+    providers: [Provider(name: "msafd", kind: Transport, model: "runs_completion_routine_on_abort")],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [
+        Process(name: "app", threads: [
+            Thread(name: "a", steps: [
+                Startup,
+                Socket(name: "s", entry: 1001),
+                Socket(name: "t", entry: 1001),
+                Recv(socket: "s", mode: Blocking, completes: Latency),
+                Cleanup,
+            ]),
+            Thread(name: "b", steps: [
+                Sleep(500),
+                Recv(socket: "t", mode: Overlapped(Routine), completes: Never),
+                Sleep(3),
+                Close(socket: "t"),
+            ]),
+        ]),
+    ],
+)"#,
+    );
+    let explore = |extra: &[&str]| {
+        let mut args = vec!["explore", scenario.as_str(), "--strategy", "exhaustive"];
+        args.extend_from_slice(&["--preemptions", "1", "--format", "json"]);
+        args.extend_from_slice(extra);
+        ws2sim_in(&scratch.0, &args)
+    };
+    let (code, whole) = explore(&[]);
+    assert_eq!(code, Some(0), "{whole}");
+    let says =
+        "latency (1, 1000) holds 1000 values and each delay drawn from it was tried at 64 of them";
+    assert!(
+        whole.contains("\"coverage\": \"limited\"") && whole.contains(says),
+        "{whole}"
+    );
+    let docs: Vec<String> = (1..=2)
+        .map(|k| {
+            let (code, json) = explore(&["--shard", &format!("{k}/2")]);
+            assert_eq!(code, Some(0), "{json}");
+            scratch.file(&format!("shard-{k}.json"), json)
+        })
+        .collect();
+    let mut args = vec!["merge", "--format", "json"];
+    args.extend(docs.iter().map(String::as_str));
+    let (code, merged) = ws2sim_in(&scratch.0, &args);
+    assert_eq!((code, merged.as_str()), (Some(0), whole.as_str()));
+    // The delay it needs is there to be found.
+    let random = ["explore", scenario.as_str(), "--runs", "5000"];
+    let (code, found) = ws2sim_in(&scratch.0, &random);
+    assert_eq!(code, Some(1), "{found}");
+    assert!(found.contains("wsp.cleanup.overlapped_aborted"), "{found}");
+}

@@ -481,9 +481,16 @@ fn a_reduced_search_with_a_limit_is_not_called_complete() {
             && !line.contains("preemption bound"),
         "{line}"
     );
-    // The plain search's coverage is complete either way.
+    // The plain search's coverage is complete either way: its space stops at the
+    // budget, and its line says how many runs were cut there.
     let plain = search(&scenario, &[], Some(2), 1_000_000, None);
     assert_eq!(plain.coverage, Coverage::Complete);
+    let line = coverage_line(&plain);
+    assert!(
+        line.starts_with("coverage: complete")
+            && line.contains("ended by a budget or a panic, and the space stops at their cut"),
+        "{line}"
+    );
 }
 
 fn coverage_line(report: &Report) -> String {

@@ -384,6 +384,7 @@ pub fn merge(args: &MergeArgs) -> ExitCode {
         Err(code) => return code,
     };
     let mut report = report;
+    report.thin_latency(&scenario);
     if let Some(dir) = &dir {
         name_model_files(&mut scenario, &mut report.header, &read, dir);
     }

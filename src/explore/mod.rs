@@ -252,6 +252,7 @@ pub fn explore(
     let exhaustive = header.strategy == Strategy::Exhaustive;
     let mut report = Report::new(header, swept.tally, swept.cut, failure);
     report.units_total = exhaustive.then_some(swept.units_total);
+    report.thin_latency(scenario);
     Ok(report)
 }
 

@@ -157,6 +157,11 @@ pub struct Report {
     /// state, which `merge` checks by cutting the search again).
     #[serde(skip)]
     pub units_total: Option<u64>,
+    /// Exhaustive: the scenario's `latency` range, when it holds more values than the
+    /// search tries of it ([`sim::DRAW_VALUES_MAX`]) and some step's delay is drawn
+    /// from it: the search then did not cover every schedule.
+    #[serde(skip)]
+    pub thinned: Option<(u64, u64)>,
 }
 
 impl Report {
@@ -201,6 +206,7 @@ impl Report {
                 .map(|(run, divergence)| RunDivergence { run, divergence }),
             witnesses: tally.witnesses,
             units_total: None,
+            thinned: None,
         };
         if report.coverage == Coverage::Complete
             && report.header.reduction.is_some()
@@ -368,21 +374,59 @@ impl Report {
     /// cut off the one schedule a class is run by, and runs a budget or a panic ended
     /// (orders the reduction treats as one stop at different places). The endings do not
     /// tell a `time_max` cut, which is no limit, from the others.
-    fn reduction_limits(&self) -> String {
-        let mut limits = Vec::new();
-        if self.header.preemptions.is_some() {
-            limits.push(
-                "under a preemption bound it may miss a class the bound lets through".to_string(),
-            );
+    /// Marks an exhaustive search of `scenario` as not complete where it tried only some
+    /// of the delays its `latency` range holds.
+    pub fn thin_latency(&mut self, scenario: &crate::scenario::Scenario) {
+        let (low, high) = scenario.latency;
+        let wide = high.saturating_sub(low).saturating_add(1) > sim::DRAW_VALUES_MAX;
+        if self.header.strategy != Strategy::Exhaustive
+            || !matches!(self.coverage, Coverage::Complete | Coverage::Limited)
+            || !wide
+            || !scenario.draws_latency()
+        {
+            return;
         }
+        self.thinned = Some((low, high));
+        self.coverage = Coverage::Limited;
+        self.coverage_detail = self.coverage_line();
+    }
+
+    /// Why a search that ran to its end did not cover every schedule.
+    fn limits(&self) -> Vec<String> {
+        let mut limits = Vec::new();
         let cut = self.runs_cut();
-        if cut > 0 {
+        match self.header.reduction {
+            Some(_) => {
+                let mut own = Vec::new();
+                if self.header.preemptions.is_some() {
+                    own.push(
+                        "under a preemption bound it may miss a class the bound lets through"
+                            .to_string(),
+                    );
+                }
+                if cut > 0 {
+                    own.push(format!(
+                        "{} ended by a budget or a panic, and where steps_max, events_max or a panic ended them (time_max cuts every order alike) it may have missed what only another order's cut shows",
+                        counted(cut, "run")
+                    ));
+                }
+                if !own.is_empty() {
+                    limits.push(format!(
+                        "{}: the plain search (no --reduction) covers them",
+                        own.join("; and ")
+                    ));
+                }
+            }
+            None => {}
+        }
+        if let Some((low, high)) = self.thinned {
             limits.push(format!(
-                "{} ended by a budget or a panic, and where steps_max, events_max or a panic ended them (time_max cuts every order alike) it may have missed what only another order's cut shows",
-                counted(cut, "run")
+                "latency ({low}, {high}) holds {} values and each delay drawn from it was tried at {max} of them, evenly spaced, its ends included: a schedule that needs a delay in between was not run (narrow `latency`, or give the steps `After(n)`)",
+                high - low + 1,
+                max = sim::DRAW_VALUES_MAX
             ));
         }
-        limits.join("; and ")
+        limits
     }
 
     /// Runs a budget or a panic ended.
@@ -409,16 +453,29 @@ impl Report {
                 "complete up to the order of independent steps: one schedule of every class of schedules with {bound} that differ only in the order of steps touching nothing in common (partial-order reduction; random draws enumerated as without it) was run, {} in all",
                 self.schedules,
             ),
+            Coverage::Limited if self.header.reduction.is_some() => format!(
+                "NOT complete: the partial-order reduction ran one schedule of every class of schedules with {bound} it tells apart, {} in all, but {}",
+                self.schedules,
+                self.limits().join("; and "),
+            ),
             Coverage::Limited => format!(
-                "NOT complete: the partial-order reduction ran one schedule of every class of schedules with {bound} it tells apart, {} in all, but {}: the plain search (no --reduction) covers them",
+                "NOT complete: every schedule with {bound} was run, {} in all, but {}",
                 self.schedules,
-                self.reduction_limits(),
+                self.limits().join("; and "),
             ),
-            Coverage::Complete => format!(
-                "complete: every schedule with {bound} (random draws enumerated, a range wider than {max} values at {max} evenly spaced values, its ends included) was run, {} in all",
-                self.schedules,
-                max = sim::DRAW_VALUES_MAX
-            ),
+            Coverage::Complete => {
+                let cut = match self.runs_cut() {
+                    0 => String::new(),
+                    cut => format!(
+                        "; {} ended by a budget or a panic, and the space stops at their cut",
+                        counted(cut, "run")
+                    ),
+                };
+                format!(
+                    "complete: every schedule with {bound} (random draws enumerated) was run, {} in all{cut}",
+                    self.schedules,
+                )
+            }
             Coverage::CutShort => format!(
                 "NOT complete: --runs {} stopped the search of schedules with {bound} before its end",
                 self.header.runs
