@@ -832,3 +832,25 @@ fn an_integer_past_64_bits_is_named_as_written() {
         assert!(stderr.contains(said), "{value}: {stderr}");
     }
 }
+
+/// Shards of two sweeps that differ in what they swept are named by that field, not by
+/// one that follows from it (a PCT sweep has a depth a random one has not).
+#[test]
+fn shards_of_two_strategies_are_named_by_the_strategy() {
+    let scenario = ws2sim::scenario::load_file(std::path::Path::new(LESSON)).expect("loads");
+    let shard = |strategy, index| {
+        let options = ExploreOptions {
+            strategy,
+            runs: Some(20),
+            shard: Shard { index, count: 2 },
+            ..ExploreOptions::default()
+        };
+        explore_shard(&scenario, LESSON, &options).expect("explores")
+    };
+    let docs = vec![shard(Strategy::Random, 1), shard(Strategy::Pct, 2)];
+    let error = merge(docs).err().expect("refused");
+    assert!(
+        error.contains("their field `header.strategy` differs"),
+        "{error}"
+    );
+}

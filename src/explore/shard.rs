@@ -182,8 +182,24 @@ pub fn scenario_digest(scenario: &crate::scenario::Scenario) -> String {
     crate::models::file::digest(&ron::to_string(scenario).unwrap_or_default())
 }
 
-/// The first field of two headers that differs, as `header.NAME`.
+/// The first field of two headers that differs, as `header.NAME`: the fields that say
+/// what was swept come first, in the order the header lists them, so that two sweeps of
+/// other scenarios or strategies are named by that and not by a field that follows
+/// from it (a PCT depth, a file name).
 fn header_field(a: &Header, b: &Header) -> String {
+    let first = [
+        ("scenario", a.scenario != b.scenario),
+        ("file", a.file != b.file),
+        ("strategy", a.strategy != b.strategy),
+        ("seed", a.seed != b.seed),
+        ("runs", a.runs != b.runs),
+        ("preemptions", a.preemptions != b.preemptions),
+        ("reduction", a.reduction != b.reduction),
+    ];
+    if let Some((name, _)) = first.iter().find(|(_, differs)| *differs) {
+        return format!("header.{name}");
+    }
+    // The rest, by name.
     let (a, b) = (serde_json::to_value(a), serde_json::to_value(b));
     let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) = (a, b) else {
         return "header".to_string();
