@@ -598,6 +598,15 @@ fn models_and_explain_list_what_exists() {
     );
     let text = stdout(&ws2sim(&["models"]));
     assert!(text.contains("lsp_cleans_lower_in_dllmain               breaks loader.no_wait_under_loader_lock, lsp.lower_balanced"), "{text}");
+    // Every value says what it breaks, a value no built-in model sets too, by kind
+    // where that differs.
+    for line in [
+        "  machine_state: ExclusiveLock breaks wsp.crash_tolerant\n",
+        "  not_started: Einval breaks wsp.cleanup.not_initialised (Transport), san.cleanup.no_einval (San)\n",
+        "  final_cleanup.worker: Detach breaks wsp.cleanup.unload_ready (Transport, San), nsp.cleanup.unload_ready (Namespace V1)\n",
+    ] {
+        assert!(text.contains(line), "{line}: {text}");
+    }
     for contract in ["loader.no_wait_under_loader_lock", "lsp.lower_balanced"] {
         let out = stdout(&ws2sim(&["explain", contract]));
         let mutants = out

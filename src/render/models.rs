@@ -231,6 +231,35 @@ pub fn text() -> String {
             knob.values.join(" | ")
         );
     }
+    out.push_str(
+        "\nWhat each value but the first breaks wherever it acts (by kind where that differs):\n",
+    );
+    for knob in &knobs {
+        for value in &knob.values[1..] {
+            // Each contract once, with the kinds it is broken in.
+            let mut contracts: Vec<(&str, Vec<String>)> = Vec::new();
+            let rows = knob.breaks.iter().filter(|b| b.value == *value);
+            for b in rows.filter(|b| b.when.is_none()) {
+                match contracts.iter_mut().find(|(c, _)| *c == b.contract) {
+                    Some((_, kinds)) => kinds.push(b.kind_label()),
+                    None => contracts.push((b.contract, vec![b.kind_label()])),
+                }
+            }
+            let all_kinds = contracts.len() == 1 && contracts[0].1.len() == knob.kinds.len();
+            let listed: Vec<String> = contracts
+                .iter()
+                .map(
+                    |(contract, kinds)| match all_kinds || knob.kinds.len() == 1 {
+                        true => contract.to_string(),
+                        false => format!("{contract} ({})", kinds.join(", ")),
+                    },
+                )
+                .collect();
+            if !listed.is_empty() {
+                let _ = writeln!(out, "  {}: {value} breaks {}", knob.knob, listed.join(", "));
+            }
+        }
+    }
     out.push_str("\nValues whose contract depends on another knob:\n");
     for o in ONLY_WITH {
         let _ = writeln!(
