@@ -95,6 +95,17 @@ const USAGE: &[(Family, &str, &str)] = &[
     ),
     (Family::Catalog, "Layered", "Layered([1010, 1001])"),
     (Family::Other, "NSPCleanup", "NSPCleanup(provider_id: Own)"),
+    (Family::Other, "WSPStartup", "WSPStartup"),
+    (Family::Other, "WSPCleanup", "WSPCleanup"),
+    (Family::Other, "WSPStartupEx", "WSPStartupEx"),
+    (Family::Other, "NSPStartup", "NSPStartup"),
+    (Family::Other, "NSPv2Startup", "NSPv2Startup"),
+    (Family::Other, "NSPv2Cleanup", "NSPv2Cleanup"),
+    (
+        Family::Other,
+        "NSPv2ClientSessionRundown",
+        "NSPv2ClientSessionRundown",
+    ),
     (Family::Other, "Overlapped", "Overlapped(Event)"),
     (Family::Other, "After", "After(ticks)"),
     (

@@ -219,6 +219,17 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
                      `StartupVersion(major, minor)`, e.g. `StartupVersion(1, 1)`"
                         .to_string(),
                 ),
+                "WSPStartup"
+                | "WSPCleanup"
+                | "WSPStartupEx"
+                | "NSPStartup"
+                | "NSPv2Startup"
+                | "NSPv2Cleanup"
+                | "NSPv2ClientSessionRundown" => Some(
+                    "ws2sim passes an SPI call its arguments itself; of the calls a step \
+                     makes, only `NSPCleanup(provider_id: ...)` takes one"
+                        .to_string(),
+                ),
                 "Crash" | "Exit" if family == Family::Step => Some(format!(
                     "to end a process at a given time, use the fault \
                      `{word_text}(process: \"app\", at: 40)` in `faults`"

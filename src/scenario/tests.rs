@@ -280,6 +280,24 @@ fn field_tables_match_the_model() {
     }
 }
 
+/// Every SPI call's usage line parses as that call.
+#[test]
+fn spi_call_usage_lines_parse() {
+    for name in [
+        "WSPStartup",
+        "WSPCleanup",
+        "WSPStartupEx",
+        "NSPStartup",
+        "NSPCleanup",
+        "NSPv2Startup",
+        "NSPv2Cleanup",
+        "NSPv2ClientSessionRundown",
+    ] {
+        let usage = schema::usage(schema::Family::Other, name).unwrap_or("?");
+        assert!(ron::from_str::<SpiCall>(usage).is_ok(), "{usage}");
+    }
+}
+
 /// Every step's usage line parses as that step (the messages show valid RON).
 #[test]
 fn usage_lines_parse() {
