@@ -290,7 +290,7 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::WspCleanupUnloadReady,
-        rule: "WSPCleanup does not return until the DLL can be unloaded: no worker thread, timer or callback of the provider is left to run, and data still to send is sent or handed to a part of the stack that stays loaded.",
+        rule: "The final WSPCleanup (or one in which a provider whose count is wrong does the actual cleanup) does not return until the DLL can be unloaded: no worker thread, timer or callback of the provider is left to run, and data still to send is sent or handed to a part of the stack that stays loaded.",
         seeds: &[WspCleanup],
         source: "003: \"This function should not return until the service provider DLL is prepared to be unloaded from memory.\"",
         model_choice: Some(
@@ -390,7 +390,7 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::NspCleanupUnloadReady,
-        rule: "NSPCleanup does not return until the DLL can be unloaded: no thread or callback the provider started is left to run.",
+        rule: "The final NSPCleanup (or one in which a provider whose count is wrong does the actual cleanup) does not return until the DLL can be unloaded: no thread or callback the provider started is left to run.",
         seeds: &[NspCleanup],
         source: "002: \"This function should not return until the namespace service provider DLL can be unloaded from memory.\"",
         model_choice: Some(

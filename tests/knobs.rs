@@ -1050,6 +1050,69 @@ fn an_actual_cleanup_with_a_wrong_count_is_held_to_the_cancellation_rules() {
     );
 }
 
+/// A clean-up that does the actual clean-up with start-ups still outstanding tears the
+/// provider down as a final one would: returning with its worker thread still running
+/// breaks the unload rule there too, for a transport (003) and a version-1 namespace
+/// provider (002) alike. The conforming worker (joined) is not flagged.
+#[test]
+fn an_actual_cleanup_with_a_wrong_count_is_held_to_the_unload_rule() {
+    let transport = r#"Scenario(name: "early", about: "a",
+        providers: [Provider(name: "msafd", kind: Transport,
+            set: (actual_cleanup: OnEvery, final_cleanup: (worker: Detach)))],
+        catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+        processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+            Spi(provider: "msafd", call: WSPStartup),
+            Startup,
+            Socket(name: "s", entry: 1001),
+            Cleanup,
+            Sleep(5),
+            Spi(provider: "msafd", call: WSPCleanup),
+        ])])])"#;
+    let namespace = r#"Scenario(name: "early", about: "a",
+        providers: [Provider(name: "dnsnsp", kind: Namespace,
+            set: (actual_cleanup: OnEvery, final_cleanup: (worker: Detach)))],
+        catalog: [Namespace(provider: "dnsnsp", namespace: 12, version: V1)],
+        processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+            Spi(provider: "dnsnsp", call: NSPStartup),
+            Startup,
+            Lookup(namespace: 12, name: "host"),
+            Cleanup,
+            Sleep(5),
+            Spi(provider: "dnsnsp", call: NSPCleanup(provider_id: Own)),
+        ])])])"#;
+    for (text, contract, says) in [
+        (
+            transport,
+            "wsp.cleanup.unload_ready",
+            "msafd!WSPCleanup (its actual cleanup, with start-ups still outstanding) returned while its worker thread was still running",
+        ),
+        (
+            namespace,
+            "nsp.cleanup.unload_ready",
+            "dnsnsp!NSPCleanup in app, which did the actual clean-up with 1 start-up still outstanding, returned while its thread was still running",
+        ),
+    ] {
+        let scenario = ws2sim::scenario::load_str("early.ron", text).expect("valid");
+        let early = run(&scenario, &RunOptions::default()).expect("runs");
+        let messages: Vec<&str> = early
+            .verdict
+            .violations
+            .iter()
+            .filter(|v| v.contract == contract)
+            .map(|v| v.message.as_str())
+            .collect();
+        assert!(
+            messages.iter().any(|m| m.contains(says)),
+            "{contract}: {:?}",
+            early.verdict.violations
+        );
+        let joined = text.replace(", final_cleanup: (worker: Detach)", "");
+        let scenario = ws2sim::scenario::load_str("joined.ron", &joined).expect("valid");
+        let joined = run(&scenario, &RunOptions::default()).expect("runs");
+        assert!(!joined.verdict.violated().contains(&contract), "{contract}");
+    }
+}
+
 /// A clean-up that asked a worker to exit waits for that worker, and its exit wakes it
 /// however many clean-ups wait at once: a wait on a thread's handle cannot lose its
 /// wake-up. Two racing clean-ups of a provider with a racy count each stop a worker of

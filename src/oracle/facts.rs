@@ -26,7 +26,9 @@ pub struct FinalCleanup {
     pub ret: usize,
     pub process: Pid,
     pub provider: ProviderIx,
-    /// Worker threads of the provider in the process still running when it returned.
+    /// Worker threads of the provider in the process still running when it returned
+    /// (for an early one, of those already running when it began: a start-up still
+    /// outstanding may have started one meanwhile).
     pub workers_running: u32,
     /// Not the final cleanup by the count of start-ups, but one the provider said did its
     /// actual clean-up ([`Facts::actual_cleanups_of`]).
@@ -159,6 +161,9 @@ pub struct Facts<'w> {
     early_actuals: SmallVec<[FinalCleanup; 1]>,
     /// The first `NetworkDown` event: from there the network explains failures.
     network_down: Option<usize>,
+    /// The providers' worker threads still running, counted in their pair: (process,
+    /// provider, resource id, the index of their `Acquire`). Few at a time.
+    live_workers: SmallVec<[(Pid, ProviderIx, u32, u32); 4]>,
 }
 
 /// A resource the ledger handed out, as the reading of the run tracks it.
@@ -270,6 +275,7 @@ impl<'w> Facts<'w> {
             refused_starts: SmallVec::new(),
             early_actuals: SmallVec::new(),
             network_down: None,
+            live_workers: SmallVec::new(),
         };
         for (index, event) in events.iter().enumerate() {
             facts.read(&mut pairs, index, event);
@@ -339,6 +345,10 @@ impl<'w> Facts<'w> {
                 if let Some(own) = self.held_by.get_mut(process as usize) {
                     own.push(*resource);
                 }
+                if let Resource::WorkerThread { .. } = what {
+                    self.live_workers
+                        .push((process, *provider, *resource, index as u32));
+                }
                 pairs.at(process, *provider).count(*what, true);
                 None
             }
@@ -365,6 +375,9 @@ impl<'w> Facts<'w> {
                         pair.count(held.what, false);
                     }
                 }
+                if let Resource::WorkerThread { .. } = what {
+                    self.live_workers.retain(|w| w.2 != *resource);
+                }
                 None
             }
             EventKind::LoadLibrary { provider, count }
@@ -386,6 +399,9 @@ impl<'w> Facts<'w> {
                     pair.instance_held = 0;
                     pair.workers_running = 0;
                     pair.unloads += 1;
+                    let provider = *provider;
+                    self.live_workers
+                        .retain(|w| (w.0, w.1) != (process, provider));
                 }
                 None
             }
@@ -394,6 +410,7 @@ impl<'w> Facts<'w> {
             } => Some((*provider, Some(*image))),
             EventKind::ProcessEnded { .. } => {
                 pairs.each_of(process, PairCounts::forget);
+                self.live_workers.retain(|w| w.0 != process);
                 let mut machine_providers = match self.reclaimed.take() {
                     Some((pid, providers)) if pid == process => providers,
                     _ => SmallVec::new(),
@@ -529,8 +546,15 @@ impl<'w> Facts<'w> {
                 if counted && pair.outstanding == 0 {
                     self.finals.push(this);
                 } else if actual {
+                    // Start-ups are still outstanding: a worker one of them started
+                    // while this clean-up ran is theirs, not one it left running.
+                    let before = |w: &&(Pid, ProviderIx, u32, u32)| {
+                        (w.0, w.1) == (process, provider) && (w.3 as usize) < call_index
+                    };
+                    let workers_running = self.live_workers.iter().filter(before).count();
                     self.early_actuals.push(FinalCleanup {
                         early: true,
+                        workers_running: workers_running as u32,
                         ..this
                     });
                 }

@@ -9,6 +9,7 @@ use crate::event::*;
 use crate::scenario::{Os, ProviderId};
 use crate::small::SmallMap;
 use crate::trace::RunEnd;
+use crate::words::counted;
 use crate::wsa::*;
 
 /// The two counting families: NSPStartup/NSPCleanup (002) and NSPv2Startup/session ends
@@ -65,6 +66,8 @@ struct End {
     process: Pid,
     provider: ProviderIx,
     left: u32,
+    /// The provider's own word that it did its actual clean-up here (`Detail::Refcount`).
+    actual: bool,
 }
 
 /// Counts starts and ends per (process, provider) at the boundary, and returns the
@@ -73,8 +76,19 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
     let mut outstanding: SmallMap<(Pid, ProviderIx), u32> = SmallMap::new();
     let mut ends = Vec::new();
     for (index, event) in facts.events.iter().enumerate() {
-        let (id, ret) = match &event.kind {
-            EventKind::Return { id, ret, .. } => (*id, *ret),
+        let (id, ret, actual) = match &event.kind {
+            EventKind::Return {
+                id, ret, detail, ..
+            } => {
+                let actual = matches!(
+                    detail,
+                    Detail::Refcount {
+                        actual_cleanup: true,
+                        ..
+                    }
+                );
+                (*id, *ret, actual)
+            }
             EventKind::ProcessEnded { .. } => {
                 outstanding.retain(|(pid, _), _| *pid != event.process);
                 continue;
@@ -108,6 +122,7 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
                 process: event.process,
                 provider,
                 left: *count,
+                actual,
             });
         }
     }
@@ -335,20 +350,49 @@ pub fn invalid_provider(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// nothing in the process, since nothing else would free it.
 pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
     unimplemented_cleanup(facts, report);
+    // The last NSPCleanup of each run of starts, and any other in which the provider
+    // says it did its actual clean-up (a count it got wrong): both tear it down.
     let mut ends = counted_ends(facts, Family::V1);
-    ends.retain(|end| end.left == 0);
-    for (end, live) in held_at_returns(facts, ends) {
+    ends.retain(|end| end.left == 0 || end.actual);
+    // What each held as it returned, then, for each early one, as it began: start-ups
+    // still outstanding may have started a thread meanwhile, theirs and not left by it.
+    let early: Vec<usize> = (0..ends.len()).filter(|&k| ends[k].left > 0).collect();
+    let queries: Vec<_> = ends
+        .iter()
+        .map(|e| (e.ret, e.process, e.provider))
+        .chain(
+            early
+                .iter()
+                .map(|&k| (ends[k].call, ends[k].process, ends[k].provider)),
+        )
+        .collect();
+    let mut live = live_at(facts, &queries);
+    let at_call = live.split_off(ends.len());
+    for (k, (end, live)) in ends.into_iter().zip(live).enumerate() {
         report.exercised();
-        let thread = |what: &Resource| matches!(what, Resource::WorkerThread { .. });
+        let began = early.iter().position(|&e| e == k).map(|at| &at_call[at]);
+        let thread = |what: &Resource| {
+            matches!(what, Resource::WorkerThread { .. })
+                && began.is_none_or(|began| began.contains(what))
+        };
         if live.iter().any(thread) {
             report.violation(
                 facts,
                 end.ret,
-                || format!(
-                    "the last {}!NSPCleanup in {} returned while its thread was still running: it should not return until the DLL can be unloaded (002)",
-                    facts.provider(end.provider),
-                    facts.process(end.process)
-                ),
+                || {
+                    let (provider, process) =
+                        (facts.provider(end.provider), facts.process(end.process));
+                    let which = match end.left {
+                        0 => format!("the last {provider}!NSPCleanup in {process}"),
+                        left => format!(
+                            "{provider}!NSPCleanup in {process}, which did the actual clean-up with {} still outstanding,",
+                            counted(left, "start-up")
+                        ),
+                    };
+                    format!(
+                        "{which} returned while its thread was still running: it should not return until the DLL can be unloaded (002)"
+                    )
+                },
             );
         }
     }
