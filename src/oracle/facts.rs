@@ -161,9 +161,9 @@ pub struct Facts<'w> {
     early_actuals: SmallVec<[FinalCleanup; 1]>,
     /// The first `NetworkDown` event: from there the network explains failures.
     network_down: Option<usize>,
-    /// The providers' worker threads still running, counted in their pair: (process,
-    /// provider, resource id, the index of their `Acquire`). Few at a time.
-    live_workers: SmallVec<[(Pid, ProviderIx, u32, u32); 4]>,
+    /// Each process's provider worker threads still running: (provider, resource id,
+    /// the index of their `Acquire`). Few at a time.
+    live_workers: Vec<SmallVec<[(ProviderIx, u32, u32); 2]>>,
 }
 
 /// A resource the ledger handed out, as the reading of the run tracks it.
@@ -275,7 +275,7 @@ impl<'w> Facts<'w> {
             refused_starts: SmallVec::new(),
             early_actuals: SmallVec::new(),
             network_down: None,
-            live_workers: SmallVec::new(),
+            live_workers: vec![SmallVec::new(); processes],
         };
         for (index, event) in events.iter().enumerate() {
             facts.read(&mut pairs, index, event);
@@ -345,9 +345,10 @@ impl<'w> Facts<'w> {
                 if let Some(own) = self.held_by.get_mut(process as usize) {
                     own.push(*resource);
                 }
-                if let Resource::WorkerThread { .. } = what {
-                    self.live_workers
-                        .push((process, *provider, *resource, index as u32));
+                if let (Resource::WorkerThread { .. }, Some(live)) =
+                    (what, self.live_workers.get_mut(process as usize))
+                {
+                    live.push((*provider, *resource, index as u32));
                 }
                 pairs.at(process, *provider).count(*what, true);
                 None
@@ -375,8 +376,10 @@ impl<'w> Facts<'w> {
                         pair.count(held.what, false);
                     }
                 }
-                if let Resource::WorkerThread { .. } = what {
-                    self.live_workers.retain(|w| w.2 != *resource);
+                if let (Resource::WorkerThread { .. }, Some(live)) =
+                    (what, self.live_workers.get_mut(process as usize))
+                {
+                    live.retain(|w| w.1 != *resource);
                 }
                 None
             }
@@ -399,9 +402,9 @@ impl<'w> Facts<'w> {
                     pair.instance_held = 0;
                     pair.workers_running = 0;
                     pair.unloads += 1;
-                    let provider = *provider;
-                    self.live_workers
-                        .retain(|w| (w.0, w.1) != (process, provider));
+                    if let Some(live) = self.live_workers.get_mut(process as usize) {
+                        live.retain(|w| w.0 != *provider);
+                    }
                 }
                 None
             }
@@ -410,7 +413,9 @@ impl<'w> Facts<'w> {
             } => Some((*provider, Some(*image))),
             EventKind::ProcessEnded { .. } => {
                 pairs.each_of(process, PairCounts::forget);
-                self.live_workers.retain(|w| w.0 != process);
+                if let Some(live) = self.live_workers.get_mut(process as usize) {
+                    live.clear();
+                }
                 let mut machine_providers = match self.reclaimed.take() {
                     Some((pid, providers)) if pid == process => providers,
                     _ => SmallVec::new(),
@@ -548,10 +553,11 @@ impl<'w> Facts<'w> {
                 } else if actual {
                     // Start-ups are still outstanding: a worker one of them started
                     // while this clean-up ran is theirs, not one it left running.
-                    let before = |w: &&(Pid, ProviderIx, u32, u32)| {
-                        (w.0, w.1) == (process, provider) && (w.3 as usize) < call_index
+                    let before = |w: &&(ProviderIx, u32, u32)| {
+                        w.0 == provider && (w.2 as usize) < call_index
                     };
-                    let workers_running = self.live_workers.iter().filter(before).count();
+                    let live = self.live_workers.get(process as usize);
+                    let workers_running = live.map_or(0, |live| live.iter().filter(before).count());
                     self.early_actuals.push(FinalCleanup {
                         early: true,
                         workers_running: workers_running as u32,
