@@ -674,8 +674,21 @@ impl std::fmt::Display for Fault {
                 nth,
             } => write!(
                 f,
-                "FailAlloc(provider: {provider:?}, call: {call:?}, nth: {nth})"
+                "FailAlloc(provider: {provider:?}, call: {call}, nth: {nth})"
             ),
+        }
+    }
+}
+
+/// An SPI call as a scenario writes it, e.g. `NSPCleanup(provider_id: Own)`.
+impl std::fmt::Display for SpiCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SpiCall::NSPCleanup { provider_id } => {
+                write!(f, "NSPCleanup(provider_id: {provider_id:?})")
+            }
+            // The others take no arguments: their name is how they are written.
+            other => write!(f, "{other:?}"),
         }
     }
 }

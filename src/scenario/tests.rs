@@ -280,6 +280,34 @@ fn field_tables_match_the_model() {
     }
 }
 
+/// A fault prints as a scenario writes it: the text parses back as the same fault.
+#[test]
+fn faults_print_as_written() {
+    let faults = [
+        Fault::Crash {
+            process: "app".into(),
+            at: 40,
+        },
+        Fault::NetDown { at: 3 },
+        Fault::FailAlloc {
+            provider: "dnsnsp".into(),
+            call: SpiCall::NSPCleanup {
+                provider_id: ProviderId::Own,
+            },
+            nth: 1,
+        },
+        Fault::FailAlloc {
+            provider: "msafd".into(),
+            call: SpiCall::WSPStartup,
+            nth: 2,
+        },
+    ];
+    for fault in faults {
+        let text = fault.to_string();
+        assert_eq!(ron::from_str::<Fault>(&text).ok(), Some(fault), "{text}");
+    }
+}
+
 /// Every SPI call's usage line parses as that call.
 #[test]
 fn spi_call_usage_lines_parse() {
