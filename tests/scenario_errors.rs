@@ -43,6 +43,7 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("chain_layering_cycle", Kind::Invalid, 19, 84),
     ("chain_opposite_orders", Kind::Invalid, 17, 85),
     ("spi_call_with_args", Kind::Syntax, 16, 44),
+    ("number_exponent", Kind::Syntax, 5, 18),
     ("provider_named_ws2_32", Kind::Invalid, 7, 24),
     ("name_bidi_override", Kind::Invalid, 9, 23),
     ("chain_middle_base", Kind::Invalid, 16, 83),

@@ -331,6 +331,26 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
                 None,
             )
         }
+        // `seed: 1e3`, `at: _5`: ron reads digits and stops at what is no digit of a
+        // whole number written in the file's way.
+        Error::InvalidIntegerDigit { .. } | Error::UnderscoreAtBeginning => {
+            let part = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '+' | '-');
+            let before = text.get(..start).unwrap_or("");
+            let from = before.trim_end_matches(part).len();
+            let after = text.get(start..).unwrap_or("");
+            let to = start + (after.len() - after.trim_start_matches(part).len());
+            let number = text.get(from..to).unwrap_or("");
+            p(
+                from..to,
+                format!("expected a whole number{at}, found `{number}`"),
+                "expected a whole number",
+                Some(
+                    "counts, ids, times and ticks are written in digits, `_` allowed \
+                     between them (`1_000`); no exponent, fraction or leading `_`"
+                        .to_string(),
+                ),
+            )
+        }
         // `Socket("s", 1001)`: a struct variant written like a tuple.
         Error::ExpectedIdentifier
             if text
