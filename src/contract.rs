@@ -380,7 +380,7 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::NspCleanupInvalidProvider,
-        rule: "NSPCleanup with a provider id the provider does not manage fails with SOCKET_ERROR and WSAEINVAL (set through WSASetLastError), unless the provider does not implement NSPCleanup at all: then it answers WSAEOPNOTSUPP, whatever the id (002: \"if the namespace provider does not implement this function\").",
+        rule: "NSPCleanup with a provider id the provider does not manage fails with SOCKET_ERROR and WSAEINVAL (set through WSASetLastError), or with WSAEOPNOTSUPP, the answer of a provider that does not implement NSPCleanup (002: \"This error is returned if the namespace provider does not implement this function\"), which `nsp.cleanup.unload_ready` holds to keeping nothing in the process.",
         seeds: &[NspCleanup],
         source: "002: \"WSAEINVAL: The lpProviderId parameter does not specify a valid provider.\"",
         model_choice: Some(

@@ -1111,6 +1111,38 @@ fn an_actual_cleanup_with_a_wrong_count_is_held_to_the_unload_rule() {
         let joined = run(&scenario, &RunOptions::default()).expect("runs");
         assert!(!joined.verdict.violated().contains(&contract), "{contract}");
     }
+    // In the racy lesson, client-a's clean-up (#8) does the actual clean-up while
+    // client-b's start-up is outstanding, and returns (#23) while the worker client-b's
+    // start-up began meanwhile (#14) runs: that worker is client-b's, not one it left.
+    let lesson =
+        ws2sim::scenario::load_file(std::path::Path::new("scenarios/teach/racy-refcount.ron"))
+            .expect("loads");
+    let options = RunOptions {
+        schedule: Some(
+            sim::Schedule::from_token("s1aaaaaaaaaaaaaaaaaaaaaaaaaaaaa").expect("a token"),
+        ),
+        models: vec![("msafd".into(), "racy_refcount".into())],
+        ..RunOptions::default()
+    };
+    let racy = run(&lesson, &options).expect("runs");
+    let early = racy
+        .verdict
+        .violations
+        .iter()
+        .map(|v| (v.contract, v.event));
+    assert!(
+        early.clone().any(|v| v == ("wsp.cleanup.refcount", 23)),
+        "{:?}",
+        racy.verdict.violations
+    );
+    assert!(
+        !racy
+            .verdict
+            .violated()
+            .contains(&"wsp.cleanup.unload_ready"),
+        "{:?}",
+        racy.verdict.violations
+    );
 }
 
 /// A clean-up that asked a worker to exit waits for that worker, and its exit wakes it

@@ -44,7 +44,8 @@ pub struct ExploreArgs {
     /// faults).
     /// Complete with `--preemptions unbounded`; under a bound (2 by default) it may
     /// miss a class, and so may runs a budget or a panic cut short: the report's
-    /// coverage then reads `limited` (NOT complete, saying why). It runs on one thread
+    /// coverage then reads `limited` (NOT complete, saying why), as it does for any
+    /// exhaustive search that tried only some of the delays a wide `latency` holds. It runs on one thread
     /// whatever --jobs says. Where nothing is independent (one process whose
     /// threads do more, or an NSPv2 provider tying processes together) the plain search
     /// runs instead.

@@ -370,10 +370,6 @@ impl Report {
         }
     }
 
-    /// What keeps a reduced search from being complete: a preemption bound, which can
-    /// cut off the one schedule a class is run by, and runs a budget or a panic ended
-    /// (orders the reduction treats as one stop at different places). The endings do not
-    /// tell a `time_max` cut, which is no limit, from the others.
     /// Marks an exhaustive search of `scenario` as not complete where it tried only some
     /// of the delays its `latency` range holds.
     pub fn thin_latency(&mut self, scenario: &crate::scenario::Scenario) {
@@ -391,38 +387,39 @@ impl Report {
         self.coverage_detail = self.coverage_line();
     }
 
-    /// Why a search that ran to its end did not cover every schedule.
+    /// Why a search that ran to its end did not cover every schedule. A reduced search:
+    /// a preemption bound, which can cut off the one schedule a class is run by, and runs
+    /// a budget or a panic ended (orders the reduction treats as one stop at different
+    /// places; the endings do not tell a `time_max` cut, which is no limit, from the
+    /// others). Any search: a latency range it tried only some delays of.
     fn limits(&self) -> Vec<String> {
         let mut limits = Vec::new();
         let cut = self.runs_cut();
-        match self.header.reduction {
-            Some(_) => {
-                let mut own = Vec::new();
-                if self.header.preemptions.is_some() {
-                    own.push(
-                        "under a preemption bound it may miss a class the bound lets through"
-                            .to_string(),
-                    );
-                }
-                if cut > 0 {
-                    own.push(format!(
-                        "{} ended by a budget or a panic, and where steps_max, events_max or a panic ended them (time_max cuts every order alike) it may have missed what only another order's cut shows",
-                        counted(cut, "run")
-                    ));
-                }
-                if !own.is_empty() {
-                    limits.push(format!(
-                        "{}: the plain search (no --reduction) covers them",
-                        own.join("; and ")
-                    ));
-                }
+        if self.header.reduction.is_some() {
+            let mut own = Vec::new();
+            if self.header.preemptions.is_some() {
+                own.push(
+                    "under a preemption bound it may miss a class the bound lets through"
+                        .to_string(),
+                );
             }
-            None => {}
+            if cut > 0 {
+                own.push(format!(
+                    "{} ended by a budget or a panic, and where steps_max, events_max or a panic ended them (time_max cuts every order alike) it may have missed what only another order's cut shows",
+                    counted(cut, "run")
+                ));
+            }
+            if !own.is_empty() {
+                limits.push(format!(
+                    "{}: the plain search (no --reduction) covers them",
+                    own.join("; and ")
+                ));
+            }
         }
         if let Some((low, high)) = self.thinned {
             limits.push(format!(
                 "latency ({low}, {high}) holds {} values and each delay drawn from it was tried at {max} of them, evenly spaced, its ends included: a schedule that needs a delay in between was not run (narrow `latency`, or give the steps `After(n)`)",
-                high - low + 1,
+                u128::from(high.saturating_sub(low)) + 1,
                 max = sim::DRAW_VALUES_MAX
             ));
         }

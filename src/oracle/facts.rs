@@ -138,7 +138,6 @@ pub struct Facts<'w> {
     /// Each process's event indices, in order, filed as the one pass reads them (only
     /// with several processes: with one, [`Facts::events_of`] walks the run itself).
     by_process: Vec<Vec<u32>>,
-
     /// The operations each final clean-up owns, by the index of its call
     /// (`cleanup::owned_ops`): built once, on first use.
     pub(super) owned: OnceCell<Vec<(usize, OwnedOps)>>,
@@ -376,8 +375,8 @@ impl<'w> Facts<'w> {
                         pair.count(held.what, false);
                     }
                 }
-                if let (Resource::WorkerThread { .. }, Some(live)) =
-                    (what, self.live_workers.get_mut(process as usize))
+                if let (Resource::WorkerThread { .. }, Some(held)) = (what, held)
+                    && let Some(live) = self.live_workers.get_mut(held.process as usize)
                 {
                     live.retain(|w| w.1 != *resource);
                 }

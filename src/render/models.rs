@@ -193,6 +193,11 @@ pub fn json() -> String {
     text
 }
 
+/// The rows of `knob`'s table for `value`.
+fn rows_of<'k>(knob: &'k KnobRow, value: &'k str) -> impl Iterator<Item = &'k Breaks> {
+    knob.breaks.iter().filter(move |b| b.value == value)
+}
+
 pub fn text() -> String {
     let Listing { models, knobs } = listing();
     let mut out = String::new();
@@ -238,13 +243,14 @@ pub fn text() -> String {
         for value in &knob.values[1..] {
             // Each contract once, with the kinds it is broken in.
             let mut contracts: Vec<(&str, Vec<String>)> = Vec::new();
-            let rows = knob.breaks.iter().filter(|b| b.value == *value);
-            for b in rows.filter(|b| b.when.is_none()) {
+            for b in rows_of(knob, value).filter(|b| b.when.is_none()) {
                 match contracts.iter_mut().find(|(c, _)| *c == b.contract) {
                     Some((_, kinds)) => kinds.push(b.kind_label()),
                     None => contracts.push((b.contract, vec![b.kind_label()])),
                 }
             }
+            // A value that breaks its contract only beside another knob's says so.
+            let only_with = rows_of(knob, value).find_map(|b| b.only_with.clone());
             let all_kinds = contracts.len() == 1 && contracts[0].1.len() == knob.kinds.len();
             let listed: Vec<String> = contracts
                 .iter()
@@ -256,7 +262,13 @@ pub fn text() -> String {
                 )
                 .collect();
             if !listed.is_empty() {
-                let _ = writeln!(out, "  {}: {value} breaks {}", knob.knob, listed.join(", "));
+                let only = only_with.map_or(String::new(), |o| format!(", only with {o}"));
+                let _ = writeln!(
+                    out,
+                    "  {}: {value} breaks {}{only}",
+                    knob.knob,
+                    listed.join(", ")
+                );
             }
         }
     }

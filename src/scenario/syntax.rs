@@ -345,8 +345,8 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
                 format!("expected a whole number{at}, found `{number}`"),
                 "expected a whole number",
                 Some(
-                    "counts, ids, times and ticks are written in digits, `_` allowed \
-                     between them (`1_000`); no exponent, fraction or leading `_`"
+                    "counts, ids, times and ticks are written in digits (`0x` for hex), `_` \
+                     allowed between them (`1_000`); no exponent, fraction or leading `_`"
                         .to_string(),
                 ),
             )

@@ -280,6 +280,34 @@ fn field_tables_match_the_model() {
     }
 }
 
+/// Layers that go one way across the catalog load: a provider that is a base in one
+/// chain and layered in another, the same pair in the same order in two chains, and
+/// two chains that part and meet again (a diamond).
+#[test]
+fn catalogs_whose_layers_go_one_way_load() {
+    let catalog = r#"
+        Transport(id: 1001, provider: "msafd", protocol: Tcp),
+        Transport(id: 2001, provider: "rsvp", protocol: Udp),
+        Transport(id: 2002, provider: "msafd", protocol: Udp, chain: Layered([2002, 2001])),
+        Transport(id: 1010, provider: "top", protocol: Tcp, chain: Layered([1010, 1011, 1001])),
+        Transport(id: 1011, provider: "left", protocol: Tcp, chain: Layered([1011, 1001])),
+        Transport(id: 1012, provider: "right", protocol: Tcp, chain: Layered([1012, 1001])),
+        Transport(id: 1013, provider: "top", protocol: Tcp, chain: Layered([1013, 1012, 1001])),
+        Transport(id: 1014, provider: "top", protocol: Tcp, chain: Layered([1014, 1011, 1001])),
+        Transport(id: 2010, provider: "top", protocol: Udp, chain: Layered([2010, 2002, 2001])),
+    "#;
+    let providers = ["msafd", "rsvp", "top", "left", "right"]
+        .map(|p| format!("Provider(name: \"{p}\", kind: Transport)"))
+        .join(", ");
+    let text = format!(
+        "Scenario(name: \"one-way\", about: \"a\", providers: [{providers}], catalog: [{catalog}], \
+         processes: [Process(name: \"app\", threads: [Thread(name: \"t\", steps: [Startup, Cleanup])])])"
+    );
+    if let Err(error) = load_str("one-way.ron", &text) {
+        panic!("{}", error.render_plain());
+    }
+}
+
 /// A fault prints as a scenario writes it: the text parses back as the same fault.
 #[test]
 fn faults_print_as_written() {
