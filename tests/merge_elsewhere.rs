@@ -137,6 +137,27 @@ fn a_search_that_thinned_the_latency_range_is_not_complete() {
     args.extend(docs.iter().map(String::as_str));
     let (code, merged) = ws2sim_in(&scratch.0, &args);
     assert_eq!((code, merged.as_str()), (Some(0), whole.as_str()));
+    // The widest range counts its 2^64 values.
+    let widest = scratch.file(
+        "widest.ron",
+        std::fs::read_to_string(&scenario)
+            .expect("reads")
+            .replace("(1, 1000)", "(0, 18446744073709551615)"),
+    );
+    let args = [
+        "explore",
+        widest.as_str(),
+        "--strategy",
+        "exhaustive",
+        "--preemptions",
+        "0",
+    ];
+    let (code, text) = ws2sim_in(&scratch.0, &args);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("latency (0, 18446744073709551615) holds 18446744073709551616 values"),
+        "{text}"
+    );
     // The delay it needs is there to be found.
     let random = ["explore", scenario.as_str(), "--runs", "5000"];
     let (code, found) = ws2sim_in(&scratch.0, &random);
