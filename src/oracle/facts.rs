@@ -160,8 +160,9 @@ pub struct Facts<'w> {
     early_actuals: SmallVec<[FinalCleanup; 1]>,
     /// The first `NetworkDown` event: from there the network explains failures.
     network_down: Option<usize>,
-    /// Each process's provider worker threads still running: (provider, resource id,
-    /// the index of their `Acquire`). Few at a time.
+    /// Each process's provider worker threads still running, as the ledger counts them
+    /// in their pair: (provider, resource id, the index of their `Acquire`). Few at a
+    /// time.
     live_workers: Vec<SmallVec<[(ProviderIx, u32, u32); 2]>>,
 }
 
@@ -186,7 +187,6 @@ struct PairCounts {
     starting: u32,
     ending: u32,
     instance_held: u32,
-    workers_running: u32,
     loaded: u32,
     unloaded_once: bool,
     /// The number of the DLL's current image: how many times it was brought in.
@@ -209,14 +209,12 @@ impl PairCounts {
     }
 
     /// A resource of the pair acquired (`up`) or released: counted if it is one of the
-    /// instance's or a worker thread.
+    /// instance's (worker threads are kept by [`Facts::live_workers`]).
     fn count(&mut self, what: Resource, up: bool) {
-        let n = match what {
-            what if instance_resource(what) => &mut self.instance_held,
-            Resource::WorkerThread { .. } => &mut self.workers_running,
-            _ => return,
-        };
-        *n = if up { *n + 1 } else { n.saturating_sub(1) };
+        if instance_resource(what) {
+            let n = &mut self.instance_held;
+            *n = if up { *n + 1 } else { n.saturating_sub(1) };
+        }
     }
 }
 
@@ -399,7 +397,6 @@ impl<'w> Facts<'w> {
                     // ledger still holds, when the process ends.
                     pair.outstanding = 0;
                     pair.instance_held = 0;
-                    pair.workers_running = 0;
                     pair.unloads += 1;
                     if let Some(live) = self.live_workers.get_mut(process as usize) {
                         live.retain(|w| w.0 != *provider);
@@ -529,7 +526,7 @@ impl<'w> Facts<'w> {
                     ret: index,
                     process,
                     provider,
-                    workers_running: pair.workers_running,
+                    workers_running: self.workers_running(process, provider, index),
                     early: false,
                 };
                 // The provider's own word that it did its actual clean-up here.
@@ -552,20 +549,26 @@ impl<'w> Facts<'w> {
                 } else if actual {
                     // Start-ups are still outstanding: a worker one of them started
                     // while this clean-up ran is theirs, not one it left running.
-                    let before = |w: &&(ProviderIx, u32, u32)| {
-                        w.0 == provider && (w.2 as usize) < call_index
-                    };
-                    let live = self.live_workers.get(process as usize);
-                    let workers_running = live.map_or(0, |live| live.iter().filter(before).count());
                     self.early_actuals.push(FinalCleanup {
                         early: true,
-                        workers_running: workers_running as u32,
+                        workers_running: self.workers_running(process, provider, call_index),
                         ..this
                     });
                 }
             }
             _ => {}
         }
+    }
+
+    /// The worker threads of `provider` in `process` running now that were started
+    /// before event `before`.
+    fn workers_running(&self, process: Pid, provider: ProviderIx, before: usize) -> u32 {
+        let live = self
+            .live_workers
+            .get(process as usize)
+            .map_or(&[][..], |l| &l[..]);
+        let started = |w: &&(ProviderIx, u32, u32)| w.0 == provider && (w.2 as usize) < before;
+        live.iter().filter(started).count() as u32
     }
 
     /// The call a `Return` event closes.
