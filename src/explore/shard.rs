@@ -211,7 +211,8 @@ fn header_field(a: &Header, b: &Header) -> String {
 
 /// Joins the shard documents of one sweep into its report, whose failure has no trace
 /// yet (the shards carry none): [`crate::explore::name_scenario_file`] makes it from the
-/// scenario.
+/// scenario, and [`Report::thin_latency`] adds what an exhaustive search of it left out
+/// of a wide `latency` range (as `explore` does for a whole sweep).
 pub fn merge(docs: Vec<ShardDoc>) -> Result<Report, String> {
     let named = docs
         .into_iter()
