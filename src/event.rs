@@ -133,10 +133,12 @@ pub enum Call {
     WSPConnect {
         provider: ProviderIx,
         socket: SocketHandle,
+        client: Client,
     },
     WSPAccept {
         provider: ProviderIx,
         socket: SocketHandle,
+        client: Client,
     },
     /// The upcall a SAN provider completes an overlapped operation with (seed 004).
     WPUCompleteOverlappedRequest {
@@ -147,6 +149,7 @@ pub enum Call {
     WSPSocket {
         provider: ProviderIx,
         entry: u32,
+        client: Client,
     },
     /// WSPSend, or WSPSendTo on a datagram (UDP) socket (seed 003 names both).
     WSPSend {
@@ -154,27 +157,32 @@ pub enum Call {
         socket: SocketHandle,
         bytes: u32,
         datagram: bool,
+        client: Client,
     },
     /// WSPRecv, or WSPRecvFrom on a datagram (UDP) socket.
     WSPRecv {
         provider: ProviderIx,
         socket: SocketHandle,
         datagram: bool,
+        client: Client,
     },
     WSPCloseSocket {
         provider: ProviderIx,
         socket: SocketHandle,
         how: CloseHow,
+        client: Client,
     },
     WSPAsyncSelect {
         provider: ProviderIx,
         socket: SocketHandle,
         events: u32,
+        client: Client,
     },
     WSPEventSelect {
         provider: ProviderIx,
         socket: SocketHandle,
         events: u32,
+        client: Client,
     },
     WSALookupServiceBegin {
         namespace: u32,
@@ -340,6 +348,29 @@ impl Serialize for Routines {
 }
 
 impl Call {
+    /// Who made an SPI call, for the calls that say.
+    pub fn client(&self) -> Option<Client> {
+        match *self {
+            Call::WSPStartup { client, .. }
+            | Call::WSPCleanup { client, .. }
+            | Call::WSPStartupEx { client, .. }
+            | Call::WSPSocket { client, .. }
+            | Call::WSPConnect { client, .. }
+            | Call::WSPAccept { client, .. }
+            | Call::WSPSend { client, .. }
+            | Call::WSPRecv { client, .. }
+            | Call::WSPCloseSocket { client, .. }
+            | Call::WSPAsyncSelect { client, .. }
+            | Call::WSPEventSelect { client, .. }
+            | Call::NSPStartup { client, .. }
+            | Call::NSPCleanup { client, .. }
+            | Call::NSPv2Startup { client, .. }
+            | Call::NSPv2Cleanup { client, .. }
+            | Call::NSPv2ClientSessionRundown { client, .. } => Some(client),
+            _ => None,
+        }
+    }
+
     /// What the function returns when it fails, by its return type, and that value: a
     /// SOCKET's INVALID_SOCKET, a BOOL's FALSE, an int's SOCKET_ERROR. (INVALID_SOCKET
     /// has SOCKET_ERROR's bits, so a trace records both as -1.) `None` for the

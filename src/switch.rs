@@ -51,7 +51,13 @@ pub async fn socket(
             *instance.switch.entry(san).or_insert(0) += 1;
         }
     }
-    Box::pin(transport::wsp_socket(cx, san, entry, None)).await
+    Box::pin(transport::wsp_socket(
+        cx,
+        (san, Client::Switch(base)),
+        entry,
+        None,
+    ))
+    .await
 }
 
 /// Inside the TCP provider's final cleanup: one WSPCleanup (and FreeLibrary) per

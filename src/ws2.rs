@@ -252,7 +252,7 @@ async fn make_socket(
     let provider = cx.world.borrow().catalog.entry(entry).map(|e| e.provider);
     let provider = provider.ok_or(WSAEINVAL)?;
     ensure_started(cx, provider, entry, generation).await?;
-    let made = transport::wsp_socket(cx, provider, entry, san).await;
+    let made = transport::wsp_socket(cx, (provider, Client::Ws2), entry, san).await;
     // A final WSACleanup began meanwhile: the call lost the race (model choice). A
     // socket made before it began is the clean-up's (the provider's final WSPCleanup
     // resets it, and ws2_32 forgot its handles); one asked for later was refused.
@@ -289,6 +289,28 @@ fn resolve(cx: &Cx, name: &str) -> (SocketHandle, Option<ProviderIx>) {
     (handle, provider)
 }
 
+/// The provider a call on `socket` goes to, and who calls it: ws2_32, or for a socket
+/// the switch routed to a SAN provider, the switch in the base TCP provider of the
+/// socket's entry, which forwards the call (seed 004; model choice "The switch").
+fn caller(cx: &Cx, provider: ProviderIx, socket: SocketHandle) -> (ProviderIx, Client) {
+    if !providers::san::is_san(cx, provider) {
+        return (provider, Client::Ws2);
+    }
+    let world = cx.world.borrow();
+    let entry = world.procs[cx.pid as usize]
+        .sockets
+        .get(&socket)
+        .map(|s| s.entry);
+    let base = entry
+        .and_then(|entry| world.catalog.entry(entry))
+        .and_then(|entry| world.catalog.entry(*entry.chain.last()?))
+        .map(|base| base.provider);
+    match base {
+        Some(base) => (provider, Client::Switch(base)),
+        None => (provider, Client::Ws2),
+    }
+}
+
 /// Begins a call on a socket ([`enter`]) and checks the socket; returns its provider,
 /// or ends the call.
 async fn prologue(cx: &Cx, id: u32, provider: Option<ProviderIx>) -> Option<ProviderIx> {
@@ -310,7 +332,15 @@ pub async fn send(cx: &Cx, name: &str, bytes: u32, mode: IoMode, completes: Comp
     let Some(provider) = prologue(cx, id, provider).await else {
         return;
     };
-    let (ret, error, detail) = io::wsp_send(cx, provider, socket, bytes, mode, completes).await;
+    let (ret, error, detail) = io::wsp_send(
+        cx,
+        caller(cx, provider, socket),
+        socket,
+        bytes,
+        mode,
+        completes,
+    )
+    .await;
     leave(cx, id, ret, error, detail).await;
 }
 
@@ -325,7 +355,8 @@ pub async fn recv(cx: &Cx, name: &str, mode: IoMode, completes: Completion) {
     let Some(provider) = prologue(cx, id, provider).await else {
         return;
     };
-    let (ret, error, detail) = io::wsp_recv(cx, provider, socket, mode, completes).await;
+    let (ret, error, detail) =
+        io::wsp_recv(cx, caller(cx, provider, socket), socket, mode, completes).await;
     leave(cx, id, ret, error, detail).await;
 }
 
@@ -346,8 +377,15 @@ pub async fn connect_or_accept(
     let Some(provider) = prologue(cx, id, provider).await else {
         return;
     };
-    let (ret, error, detail) =
-        io::wsp_connect_or_accept(cx, provider, socket, kind, mode, completes).await;
+    let (ret, error, detail) = io::wsp_connect_or_accept(
+        cx,
+        caller(cx, provider, socket),
+        socket,
+        kind,
+        mode,
+        completes,
+    )
+    .await;
     leave(cx, id, ret, error, detail).await;
 }
 
@@ -357,7 +395,7 @@ pub async fn close(cx: &Cx, name: &str, how: CloseHow) {
     let Some(provider) = prologue(cx, id, provider).await else {
         return;
     };
-    let (ret, error) = io::wsp_close_socket(cx, provider, socket, how).await;
+    let (ret, error) = io::wsp_close_socket(cx, caller(cx, provider, socket), socket, how).await;
     let mut world = cx.world.borrow_mut();
     let names = &mut world.procs[cx.pid as usize].ws2.names;
     // The name may have been given to a new socket meanwhile: forget it only if not.
@@ -416,7 +454,7 @@ pub async fn select(cx: &Cx, name: &str, events: &[FdEvent], via: NotifyVia) {
     } else {
         (mask, via)
     };
-    match io::wsp_select(cx, provider, socket, mask, via).await {
+    match io::wsp_select(cx, caller(cx, provider, socket), socket, mask, via).await {
         None => leave(cx, id, NO_ERROR, None, Detail::None).await,
         Some(error) => leave(cx, id, SOCKET_ERROR, Some(error), Detail::None).await,
     }

@@ -662,6 +662,34 @@ fn mermaid_is_a_sequence_diagram_of_the_run() {
     settings.set_snapshot_path("../snapshots");
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| insta::assert_snapshot!("mermaid_lsp_over_tcp", text));
+
+    // A call a layer makes from its DllMain, and one the switch forwards on a socket it
+    // routed, are drawn from the layer and the switch, not from the open call below.
+    let model = "lsp=lsp_cleans_lower_in_dllmain";
+    let file = "scenarios/teach/lsp-over-tcp.ron";
+    let out = ws2sim(&[
+        "run",
+        file,
+        "--provider-model",
+        model,
+        "--format",
+        "mermaid",
+    ]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("app_lsp->>app_msafd: msafd!WSPCleanup(#38;errno) [from lsp]"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("app_ws2_32->>app_msafd: msafd!WSPCleanup"),
+        "{text}"
+    );
+    let file = "scenarios/contracts/san-cleanup.ron";
+    let text = stdout(&ws2sim(&["run", file, "--format", "mermaid"]));
+    let forwarded =
+        "server_msafd->>server_sandrv: sandrv!WSPRecv(peer=0x104) [from the switch in msafd]";
+    assert!(text.contains(forwarded), "{text}");
+    assert!(!text.contains("server_ws2_32->>server_sandrv"), "{text}");
 }
 
 /// A replay token that does not fit the scenario prints its trace with a note, in every

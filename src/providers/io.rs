@@ -1,6 +1,8 @@
 //! The transport model's socket calls: WSPSend, WSPRecv, WSPCloseSocket and the
 //! notification registrations. Layered providers pass sockets through (see `layered`),
-//! so these run in the base provider.
+//! so these run in the base provider. Each names its client: ws2_32, or the switch in
+//! the base TCP provider for a socket it routed to a SAN provider (seed 004: calls "the
+//! switch initiated or forwarded").
 
 use crate::event::*;
 use crate::scenario::{CloseHow, Completion, IoMode};
@@ -37,7 +39,7 @@ async fn finish_blocking(cx: &Cx, op: OpId) -> (i32, Option<u32>, Detail) {
 
 pub async fn wsp_send(
     cx: &Cx,
-    provider: ProviderIx,
+    (provider, client): (ProviderIx, Client),
     socket: SocketHandle,
     bytes: u32,
     mode: IoMode,
@@ -48,6 +50,7 @@ pub async fn wsp_send(
         socket,
         bytes,
         datagram: cx.datagram(socket),
+        client,
     });
     cx.yield_point().await;
     if let Some(error) = refuses(cx, provider, socket) {
@@ -76,7 +79,7 @@ pub async fn wsp_send(
 
 pub async fn wsp_recv(
     cx: &Cx,
-    provider: ProviderIx,
+    (provider, client): (ProviderIx, Client),
     socket: SocketHandle,
     mode: IoMode,
     completes: Completion,
@@ -86,6 +89,7 @@ pub async fn wsp_recv(
         provider,
         socket,
         datagram,
+        client,
     };
     operation(cx, call, provider, socket, OpKind::Recv, mode, completes).await
 }
@@ -93,15 +97,23 @@ pub async fn wsp_recv(
 /// WSPConnect (as ConnectEx would reach it) or WSPAccept (AcceptEx).
 pub async fn wsp_connect_or_accept(
     cx: &Cx,
-    provider: ProviderIx,
+    (provider, client): (ProviderIx, Client),
     socket: SocketHandle,
     kind: OpKind,
     mode: IoMode,
     completes: Completion,
 ) -> (i32, Option<u32>, Detail) {
     let call = match kind {
-        OpKind::Accept => Call::WSPAccept { provider, socket },
-        _ => Call::WSPConnect { provider, socket },
+        OpKind::Accept => Call::WSPAccept {
+            provider,
+            socket,
+            client,
+        },
+        _ => Call::WSPConnect {
+            provider,
+            socket,
+            client,
+        },
     };
     operation(cx, call, provider, socket, kind, mode, completes).await
 }
@@ -137,7 +149,7 @@ async fn operation(
 /// socket first, while this call waited at its yield point).
 pub async fn wsp_close_socket(
     cx: &Cx,
-    provider: ProviderIx,
+    (provider, client): (ProviderIx, Client),
     socket: SocketHandle,
     how: CloseHow,
 ) -> (i32, Option<u32>) {
@@ -145,6 +157,7 @@ pub async fn wsp_close_socket(
         provider,
         socket,
         how,
+        client,
     });
     cx.yield_point().await;
     let open = cx.world.borrow().procs[cx.pid as usize]
@@ -198,7 +211,7 @@ pub async fn wsp_close_socket(
 
 pub async fn wsp_select(
     cx: &Cx,
-    provider: ProviderIx,
+    (provider, client): (ProviderIx, Client),
     socket: SocketHandle,
     events: u32,
     via: NotifyVia,
@@ -208,11 +221,13 @@ pub async fn wsp_select(
             provider,
             socket,
             events,
+            client,
         },
         NotifyVia::EventObject => Call::WSPEventSelect {
             provider,
             socket,
             events,
+            client,
         },
     };
     let id = cx.call(call);

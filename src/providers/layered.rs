@@ -161,7 +161,14 @@ pub async fn socket_below(
             return Below::Failed(WSAENETDOWN);
         }
     }
-    match Box::pin(transport::wsp_socket(cx, lower, next, san)).await {
+    match Box::pin(transport::wsp_socket(
+        cx,
+        (lower, Client::Layer(provider)),
+        next,
+        san,
+    ))
+    .await
+    {
         Ok(handle) => Below::Socket(handle),
         Err(error) => Below::Failed(error),
     }

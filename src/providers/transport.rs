@@ -599,11 +599,15 @@ pub async fn dll_main(cx: &Cx, provider: ProviderIx, reason: DllReason) {
 /// base provider's socket (model choice: layers do not wrap handles).
 pub async fn wsp_socket(
     cx: &Cx,
-    provider: ProviderIx,
+    (provider, client): (ProviderIx, Client),
     entry: u32,
     san: Option<ProviderIx>,
 ) -> Result<SocketHandle, u32> {
-    let id = cx.call(Call::WSPSocket { provider, entry });
+    let id = cx.call(Call::WSPSocket {
+        provider,
+        entry,
+        client,
+    });
     cx.yield_point().await;
     // No new socket once the provider's final clean-up began (it would outlive it):
     // WSAENETDOWN, as for the other socket calls (`io::refuses`; model choice).

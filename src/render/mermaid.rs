@@ -99,8 +99,9 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
         }
     };
     let mut lines = Vec::new();
-    // Each thread's open calls: the participant each one went to, and the call.
-    let mut stacks: BTreeMap<(Pid, Option<Tid>), Vec<(String, Call)>> = BTreeMap::new();
+    // Each thread's open calls: the participant each one went to, the call, and the
+    // participant that made it.
+    let mut stacks: BTreeMap<(Pid, Option<Tid>), Vec<(String, Call, String)>> = BTreeMap::new();
     let mut violations = run.verdict.violations.iter().peekable();
     let pairs = (!run.verdict.violations.is_empty()).then(|| super::text::Pairs::new(&run.events));
     let mut ids = Ids::default();
@@ -111,41 +112,40 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
         let stack = stacks.entry((event.process, event.thread)).or_default();
         match &event.kind {
             EventKind::Call { call, .. } => {
-                let from = stack
-                    .last()
-                    .map_or_else(|| thread.clone(), |(at, _)| at.clone());
-                let (to, label) = match call.provider() {
-                    Some(provider) => {
-                        let name = labels.provider(provider);
-                        (
-                            ids.of(
-                                Who::Dll(event.process, Some(provider)),
-                                &format!("{process}_{name}"),
-                            ),
-                            format!("{process}: {name}.dll"),
-                        )
-                    }
-                    None => (
-                        ids.of(Who::Dll(event.process, None), &format!("{process}_ws2_32")),
-                        format!("{process}: ws2_32.dll"),
-                    ),
+                let mut dll = |provider: Option<ProviderIx>| {
+                    let name = provider.map_or("ws2_32", |p| labels.provider(p));
+                    let id = ids.of(
+                        Who::Dll(event.process, provider),
+                        &format!("{process}_{name}"),
+                    );
+                    add(
+                        id.clone(),
+                        format!("{process}: {name}.dll"),
+                        &mut participants,
+                    );
+                    id
                 };
-                add(to.clone(), label, &mut participants);
+                // A layer or the switch makes its calls itself, even from its DllMain
+                // or forwarded on a socket; otherwise the innermost open call does.
+                let from = match call.client() {
+                    Some(Client::Layer(by) | Client::Switch(by)) => dll(Some(by)),
+                    _ => stack
+                        .last()
+                        .map_or_else(|| thread.clone(), |(at, _, _)| at.clone()),
+                };
+                let to = dll(call.provider());
                 let text = clean(&labels.call(event.process, call));
                 if from == to {
                     lines.push(format!("    Note over {from}: {text}"));
                 } else {
                     lines.push(format!("    {from}->>{to}: {text}"));
                 }
-                stack.push((to, *call));
+                stack.push((to, *call, from));
             }
             EventKind::Return { .. } => {
-                let Some((to, call)) = stack.pop() else {
+                let Some((to, call, from)) = stack.pop() else {
                     continue;
                 };
-                let from = stack
-                    .last()
-                    .map_or_else(|| thread.clone(), |(at, _)| at.clone());
                 let value =
                     super::lines::returned(&labels, event.process, &event.kind, Some(&call));
                 if from != to {

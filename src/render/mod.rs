@@ -75,12 +75,15 @@ impl<'r> Labels<'r> {
             Call::WSPConnect {
                 provider,
                 socket: s,
+                client,
             }
             | Call::WSPAccept {
                 provider,
                 socket: s,
+                client,
             } => {
-                format!("{}!{name}({})", self.provider(*provider), socket(s))
+                let by = self.client_note(*client);
+                format!("{}!{name}({}){by}", self.provider(*provider), socket(s))
             }
             Call::WPUCompleteOverlappedRequest {
                 provider,
@@ -131,51 +134,69 @@ impl<'r> Labels<'r> {
                 self.provider(*provider),
                 self.client_note(*client)
             ),
-            Call::WSPSocket { provider, entry } => {
-                format!("{}!{name}(entry {entry})", self.provider(*provider))
+            Call::WSPSocket {
+                provider,
+                entry,
+                client,
+            } => {
+                let by = self.client_note(*client);
+                format!("{}!{name}(entry {entry}){by}", self.provider(*provider))
             }
             Call::WSPSend {
                 provider,
                 socket: s,
                 bytes,
+                client,
                 ..
             } => format!(
-                "{}!{name}({}, {bytes} bytes)",
+                "{}!{name}({}, {bytes} bytes){}",
                 self.provider(*provider),
-                socket(s)
+                socket(s),
+                self.client_note(*client)
             ),
             Call::WSPRecv {
                 provider,
                 socket: s,
+                client,
                 ..
-            } => format!("{}!{name}({})", self.provider(*provider), socket(s)),
+            } => format!(
+                "{}!{name}({}){}",
+                self.provider(*provider),
+                socket(s),
+                self.client_note(*client)
+            ),
             Call::WSPCloseSocket {
                 provider,
                 socket: s,
                 how,
+                client,
             } => {
                 format!(
-                    "{}!{name}({}{})",
+                    "{}!{name}({}{}){}",
                     self.provider(*provider),
                     socket(s),
-                    close_name(*how)
+                    close_name(*how),
+                    self.client_note(*client)
                 )
             }
             Call::WSPAsyncSelect {
                 provider,
                 socket: s,
                 events,
+                client,
             }
             | Call::WSPEventSelect {
                 provider,
                 socket: s,
                 events,
+                client,
             } => {
                 format!(
-                    "{}!{name}({}, {})",
+                    "{}!{name}({}, {}){}",
                     self.provider(*provider),
                     socket(s),
-                    fd_names(*events)
+                    fd_names(*events),
+                    self.client_note(*client)
                 )
             }
             _ => self.namespace_call(name, call),
