@@ -340,6 +340,9 @@ fn read_doc(path: &Path, read: &mut u64) -> Result<ShardDoc, String> {
     *read += bytes.len() as u64;
     let doc: ShardDoc = serde_json::from_slice(&bytes).map_err(|e| {
         let why = crate::explore::shard::json_error(&bytes, &e);
+        if why.starts_with(crate::explore::OUT_OF_MEMORY) {
+            return format!("{shown}: cannot be read: {why}");
+        }
         format!(
             "{shown}: not a shard document of `ws2sim explore --shard K/N --format json`: {why}"
         )

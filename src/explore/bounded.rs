@@ -133,6 +133,45 @@ pub fn witnesses<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Witness>, D::Err
     list(d, WITNESSES_MAX, "witnesses")
 }
 
+/// How the error of a witness too large to read begins: the document may be well
+/// formed, so it is not called something else.
+pub const OUT_OF_MEMORY: &str = "a witness's decisions do not fit in this machine's memory";
+
+/// A witness's decisions. A run may make as many as its budget allows, so the list
+/// has no count to hold it to; the document's size bounds it, and the list grows by
+/// fallible reservations, so that one too large for this machine's memory is an error
+/// rather than an abort.
+pub fn decisions<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+    struct Decisions;
+
+    impl<'de> Visitor<'de> for Decisions {
+        type Value = Vec<u64>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            write!(f, "a list of decisions (whole numbers)")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u64>, A::Error> {
+            let mut out: Vec<u64> = Vec::new();
+            while let Some(decision) = seq.next_element::<u64>()? {
+                if out.len() == out.capacity() {
+                    let more = out.capacity().max(1024);
+                    out.try_reserve_exact(more).map_err(|_| {
+                        A::Error::custom(format!(
+                            "{OUT_OF_MEMORY}: more than {} of them",
+                            out.len()
+                        ))
+                    })?;
+                }
+                out.push(decision);
+            }
+            Ok(out)
+        }
+    }
+
+    d.deserialize_seq(Decisions)
+}
+
 /// `--provider-model` overrides: one per provider, and ws2_32.
 pub fn models<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
     list(d, MAX_PROVIDERS + 1, "provider models")
@@ -163,6 +202,30 @@ mod tests {
             models.join(","),
             contracts.join(",")
         ))
+    }
+
+    /// A witness's decisions read as the list they were written as, across the
+    /// reservations it grows by; anything but whole numbers is refused.
+    #[test]
+    fn decisions_read_past_their_first_reservation() {
+        let written: Vec<u64> = (0..5000).map(|i| i * 7 % 13).chain([u64::MAX]).collect();
+        let witness = Witness {
+            shows: super::super::tally::Shows::Contract("ws2.balanced".into()),
+            run: 3,
+            decisions: written.clone(),
+        };
+        let text = serde_json::to_string(&witness).expect("a witness serializes");
+        let read: Witness = serde_json::from_str(&text).expect("and reads back");
+        assert_eq!(read.decisions, written);
+        let error = serde_json::from_str::<Witness>(
+            r#"{"shows":{"Ending":"Deadlock"},"run":0,"decisions":[1,-2]}"#,
+        )
+        .err()
+        .expect("a negative decision");
+        assert!(
+            error.to_string().contains("invalid value: integer `-2`"),
+            "{error}"
+        );
     }
 
     /// Up to the bound a collection reads as usual; one more entry is refused, saying

@@ -25,6 +25,7 @@ use sim::{ReplayScheduler, Schedule};
 use crate::render;
 use crate::run::{self, BudgetOverride, OptionError};
 use crate::scenario::Scenario;
+pub use bounded::OUT_OF_MEMORY;
 use progress::Progress;
 use report::{Failure, Header, Report};
 use runner::Explorer;

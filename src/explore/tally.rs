@@ -71,6 +71,7 @@ pub enum Shows {
 pub struct Witness {
     pub shows: Shows,
     pub run: u64,
+    #[serde(deserialize_with = "super::bounded::decisions")]
     pub decisions: Vec<u64>,
 }
 
