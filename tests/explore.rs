@@ -71,7 +71,7 @@ fn explore_finds_the_lost_update_shrinks_it_and_the_replay_shows_it() {
                 .contains(&"wsp.cleanup.refcount")
         );
         assert_eq!(
-            render::text::render(&lesson, &replayed, LESSON),
+            render::text::render_without_flag(&lesson, &replayed, LESSON),
             failure.trace
         );
         // The shrunk run starts a second worker while the first clean-up waits for the
@@ -718,5 +718,25 @@ fn pct_finds_a_depth_two_bug_under_every_seed() {
             "seed {seed}"
         );
         assert!(report.failing > 0, "seed {seed}: {}", report.to_text());
+    }
+}
+
+/// A report says what its strategy used: one schedule drawn is "1 schedule", and an
+/// exhaustive search, which draws nothing at random, names no seed in JSON.
+#[test]
+fn a_report_names_only_what_its_strategy_used() {
+    let out = common::ws2sim(&["explore", LESSON, "--runs", "1"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("sampled: 1 schedule drawn at random"),
+        "{text}"
+    );
+    let args = ["explore", LESSON, "--runs", "50", "--format", "json"];
+    let exhaustive = [&args[..], &["--strategy", "exhaustive"]].concat();
+    for (args, seed) in [(&args[..], Some(1)), (&exhaustive[..], None)] {
+        let out = common::ws2sim(args);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(report["seed"].as_u64(), seed, "{args:?}");
+        assert!(report.get("seed").is_some(), "the field is always written");
     }
 }

@@ -152,6 +152,38 @@ fn diff_marks_the_row_where_two_runs_part_in_both() {
     assert!(text.contains(&format!("part at event #{at}")));
 }
 
+/// The page numbers a violation by its event's row, in its list and in its verdict
+/// alike (the text trace prints a return on its call's line and numbers it there), and
+/// lists every contract, as its JSON does, naming no flag it does not take.
+#[test]
+fn the_page_numbers_violations_by_row_and_lists_every_contract() {
+    let file = "scenarios/contracts/refcount-nested-clients.ron";
+    let model = "msafd=returns_before_worker_exits";
+    let out = ws2sim(&["run", file, "--provider-model", model, "--format", "html"]);
+    let page = String::from_utf8_lossy(&out.stdout).to_string();
+    let out = ws2sim(&["run", file, "--provider-model", model]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let on_text = "violation of wsp.cleanup.unload_ready at #16 ";
+    assert!(text.contains(on_text), "{text}");
+    assert!(page.contains(r##"<a href="#e19">#19</a>"##), "the list");
+    assert!(
+        page.contains("violation of wsp.cleanup.unload_ready at #19 "),
+        "the verdict"
+    );
+    assert!(!page.contains(on_text));
+    for contract in ws2sim::contract::CONTRACTS {
+        let id = contract.id.as_str();
+        let listed = page.split(&format!("  {id} ")).skip(1).any(|after| {
+            let status = after.trim_start();
+            ["held\n", "VIOLATED\n", "not exercised\n"]
+                .iter()
+                .any(|word| status.starts_with(word))
+        });
+        assert!(listed, "{id} is not listed with its status");
+    }
+    assert!(!page.contains("--contracts all"));
+}
+
 #[test]
 fn the_command_line_writes_pages() {
     let scratch = Scratch::new("html-cli");

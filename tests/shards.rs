@@ -245,6 +245,10 @@ fn edited_and_resealed_documents_are_refused_by_their_fields() {
         |d| d[0]["tally"]["end_states_capped"] = true.into(),
         "tally.end_states",
     );
+    // A random sweep draws with a seed; an exhaustive one has none.
+    refused(|d| d[0]["header"]["seed"] = Value::Null, "header.seed");
+    assert!(sweeps()[1][0]["header"]["seed"].is_null());
+    refused_in(1, |d| d[0]["header"]["seed"] = 0.into(), "header.seed");
 }
 
 /// An exhaustive shard searches no more of its units than the cut could reach: its

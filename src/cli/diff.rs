@@ -193,8 +193,8 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
     let (name_a, name_b) = (describe(&run_a, &a), describe(&run_b, &b));
     let (report, same) = match args.format {
         DiffFormat::Text => {
-            let text_a = render::text::render(&scenario, &run_a, &path);
-            let text_b = render::text::render(&scenario, &run_b, &path);
+            let text_a = render::text::render_without_flag(&scenario, &run_a, &path);
+            let text_b = render::text::render_without_flag(&scenario, &run_b, &path);
             let (report, same) = compare(
                 &text_a,
                 &text_b,

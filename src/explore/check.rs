@@ -81,11 +81,11 @@ fn header(doc: &ShardDoc) -> Result<(), String> {
         "header.reduction",
         || named("reduction"),
     )?;
-    ensure(!exhaustive || h.seed == 0, "header.seed", || {
-        format!(
-            "{} is not 0: an exhaustive search draws nothing at random",
-            h.seed
-        )
+    ensure(exhaustive != h.seed.is_some(), "header.seed", || {
+        match h.seed {
+            Some(seed) => format!("is {seed}: an exhaustive search draws nothing at random"),
+            None => format!("is null: a {:?} search draws with a seed", h.strategy),
+        }
     })?;
     ensure(
         if pct {

@@ -199,7 +199,7 @@ fn plan(
         scenario: scenario.name.clone(),
         file: file.to_string(),
         strategy: plan.strategy,
-        seed: if exhaustive { 0 } else { seed },
+        seed: (!exhaustive).then_some(seed),
         runs: plan.runs,
         preemptions: if exhaustive { plan.preemptions } else { None },
         reduction: plan.reduction,
@@ -312,7 +312,10 @@ fn shown_as(
         &header.models,
         &BudgetOverride::default(),
     );
-    (replay, render::text::render(scenario, shown, &header.file))
+    (
+        replay,
+        render::text::render_without_flag(scenario, shown, &header.file),
+    )
 }
 
 /// Random runs whose task choices PCT's estimate of a run's length takes the most of.

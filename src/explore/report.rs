@@ -22,7 +22,8 @@ pub struct Header {
     /// The scenario file as given on the command line (replay commands name it).
     pub file: String,
     pub strategy: Strategy,
-    pub seed: u64,
+    /// The seed of the random and PCT schedulers; an exhaustive search has none.
+    pub seed: Option<u64>,
     /// At most this many schedules.
     pub runs: u64,
     /// Exhaustive: the preemption bound (`None`: unbounded).
@@ -46,6 +47,13 @@ pub struct Header {
     )]
     pub model_files: Vec<ModelDigest>,
     pub check_determinism: bool,
+}
+
+impl Header {
+    /// The seed a random or PCT sweep draws with (a checked header of either has one).
+    pub fn drawn_seed(&self) -> u64 {
+        self.seed.unwrap_or_default()
+    }
 }
 
 /// A model file as a sweep read it.
@@ -443,8 +451,8 @@ impl Report {
         };
         match self.coverage {
             Coverage::Sampled => format!(
-                "sampled: {} schedules drawn at random (they may repeat); `--strategy exhaustive` covers a space",
-                self.schedules
+                "sampled: {} drawn at random (they may repeat); `--strategy exhaustive` covers a space",
+                crate::words::counted(self.schedules, "schedule")
             ),
             Coverage::Complete if self.header.reduction.is_some() => format!(
                 "complete up to the order of independent steps: one schedule of every class of schedules with {bound} that differ only in the order of steps touching nothing in common (partial-order reduction; random draws enumerated as without it) was run, {} in all",
@@ -485,13 +493,14 @@ fn strategy_line(h: &Header) -> String {
     match h.strategy {
         Strategy::Random => format!(
             "random · seed {} · runs 0..{} (run i: ChaCha8 keyed by the seed, stream i)",
-            h.seed, h.runs
+            h.drawn_seed(),
+            h.runs
         ),
         Strategy::Pct => format!(
             "pct · depth {} · change points among {} task choices · seed {} · runs 0..{}",
             h.depth.unwrap_or(0),
             h.pct_steps.unwrap_or(0),
-            h.seed,
+            h.drawn_seed(),
             h.runs
         ),
         Strategy::Exhaustive => {

@@ -37,7 +37,8 @@ pub fn verify_failure(
     {
         return Err(format!(
             "field `failure.original_schedule` is not the schedule seed {} draws for run {}",
-            header.seed, failure.run
+            header.drawn_seed(),
+            failure.run
         ));
     }
     if header.strategy == Strategy::Exhaustive
@@ -166,7 +167,8 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
         {
             return Err(format!(
                 "the schedule given for run {} is not the one seed {} draws for it",
-                witness.run, header.seed
+                witness.run,
+                header.drawn_seed()
             ));
         }
         let schedule = Schedule::new(witness.decisions.clone());
@@ -239,7 +241,8 @@ pub fn verify_claims(scenario: &Scenario, report: &Report) -> Result<(), String>
     let header = &report.header;
     let explorer = &mut Explorer::new(scenario, &header.models).map_err(|e| e.to_string())?;
     if let Some(steps) = header.pct_steps {
-        let here = pct_choices(scenario, header.seed, &header.models).map_err(|e| e.to_string())?;
+        let here = pct_choices(scenario, header.drawn_seed(), &header.models)
+            .map_err(|e| e.to_string())?;
         if here != steps {
             return Err(format!(
                 "field `pct_steps` says the longest of the first {PCT_PROBE_RUNS} random runs \
@@ -285,9 +288,9 @@ pub fn verify_claims(scenario: &Scenario, report: &Report) -> Result<(), String>
 /// its seed and the run's index alone (`None` for an exhaustive search).
 fn drawn(explorer: &mut Explorer, header: &Header, run: u64) -> Option<Vec<u64>> {
     let scheduler: Box<dyn sim::Scheduler> = match header.strategy {
-        Strategy::Random => Box::new(sim::RandomScheduler::for_run(header.seed, run)),
+        Strategy::Random => Box::new(sim::RandomScheduler::for_run(header.drawn_seed(), run)),
         Strategy::Pct => Box::new(sim::PctScheduler::for_run(
-            header.seed,
+            header.drawn_seed(),
             run,
             header.depth?,
             header.pct_steps?,

@@ -118,7 +118,9 @@ struct JsonViolation<'a> {
 
 #[derive(Serialize)]
 struct JsonVerdict<'a> {
-    matches_expect: bool,
+    /// `None` for a run a replayed schedule did not fit: it is not the run asked for,
+    /// and is judged against nothing (the text says so).
+    matches_expect: Option<bool>,
     expected: &'a [String],
     checks: &'a [Check],
 }
@@ -181,7 +183,10 @@ pub fn render_into(
             })
             .collect(),
         verdict: JsonVerdict {
-            matches_expect: run.matches_expectation(scenario),
+            matches_expect: run
+                .divergence
+                .is_none()
+                .then(|| run.matches_expectation(scenario)),
             expected: &scenario.expect.violations,
             checks: &run.verdict.checks,
         },

@@ -22,17 +22,31 @@ WSACleanup, or by NSPv2ClientSessionRundown when it ends without one or its host
 provider.\n";
 
 /// The text trace, listing the contracts the run exercised.
-pub use super::verdict::Contracts;
+pub use super::verdict::{Contracts, Listing};
 
 pub fn render(scenario: &Scenario, run: &Run, path: &str) -> String {
     render_listing(scenario, run, path, Contracts::Exercised)
 }
 
-/// The text trace, listing the contracts `contracts` says.
+/// The text trace, listing the contracts `contracts` says, as `run` and `replay` print
+/// it.
 pub fn render_listing(scenario: &Scenario, run: &Run, path: &str, contracts: Contracts) -> String {
     let mut bytes = Vec::new();
     // Writing to memory cannot fail.
     let _ = render_listing_into(&mut bytes, scenario, run, path, contracts);
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// The text trace as a command without `--contracts` prints it (`diff`, the failure
+/// `explore` and `merge` show): the contracts not exercised are
+/// counted, with no flag named to list them.
+pub fn render_without_flag(scenario: &Scenario, run: &Run, path: &str) -> String {
+    let mut bytes = Vec::new();
+    let listing = Listing {
+        offers_flag: false,
+        ..Listing::text(Contracts::Exercised)
+    };
+    let _ = render_in_chunks(&mut bytes, (scenario, run, path, listing), CHUNK_BYTES);
     String::from_utf8(bytes).unwrap_or_default()
 }
 
@@ -48,13 +62,14 @@ pub fn render_listing_into(
     path: &str,
     contracts: Contracts,
 ) -> std::io::Result<()> {
-    render_in_chunks(sink, (scenario, run, path, contracts), CHUNK_BYTES)
+    let listing = Listing::text(contracts);
+    render_in_chunks(sink, (scenario, run, path, listing), CHUNK_BYTES)
 }
 
 /// [`render_listing_into`], written out whenever `chunk` bytes or more are waiting.
 fn render_in_chunks(
     sink: &mut dyn std::io::Write,
-    (scenario, run, path, contracts): (&Scenario, &Run, &str, Contracts),
+    (scenario, run, path, listing): (&Scenario, &Run, &str, Listing),
     chunk: usize,
 ) -> std::io::Result<()> {
     let labels = Labels::new(run);
@@ -108,7 +123,7 @@ fn render_in_chunks(
         }
     }
     out.push('\n');
-    super::verdict::render(&mut out, scenario, run, path, contracts);
+    super::verdict::render(&mut out, (scenario, run, path), listing);
     sink.write_all(out.as_bytes())
 }
 
@@ -303,7 +318,7 @@ mod tests {
         for file in &crate::shipped::ron_files(&["scenarios", "tests/regressions"]) {
             let scenario = crate::scenario::load_file(file).expect("loads");
             let run = crate::run::run(&scenario, &crate::run::RunOptions::default()).expect("runs");
-            let parts = (&scenario, &run, "x.ron", Contracts::All);
+            let parts = (&scenario, &run, "x.ron", Listing::text(Contracts::All));
             let (mut whole, mut lines) = (Vec::new(), Vec::new());
             render_in_chunks(&mut whole, parts, usize::MAX).expect("written");
             render_in_chunks(&mut lines, parts, 1).expect("written");

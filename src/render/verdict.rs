@@ -20,7 +20,32 @@ pub enum Contracts {
     All,
 }
 
-pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str, list: Contracts) {
+/// How a verdict is laid out where it is printed.
+#[derive(Clone, Copy, Debug)]
+pub struct Listing {
+    pub contracts: Contracts,
+    /// The command that prints it takes `--contracts` (`run`, `replay`), so the count
+    /// of contracts not exercised may point at the flag.
+    pub offers_flag: bool,
+    /// Every event has a row of its own (the HTML page), so a violation is numbered by
+    /// its event; the text trace prints a return on its call's line and numbers it so.
+    pub event_rows: bool,
+}
+
+impl Listing {
+    /// As `run` and `replay` print a text trace.
+    pub const fn text(contracts: Contracts) -> Listing {
+        Listing {
+            contracts,
+            offers_flag: true,
+            event_rows: false,
+        }
+    }
+}
+
+/// The verdict of `run`, laid out as `listing` says.
+pub fn render(out: &mut String, (scenario, run, path): (&Scenario, &Run, &str), listing: Listing) {
+    let list = listing.contracts;
     let violated = run
         .verdict
         .checks
@@ -34,7 +59,7 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str, list
         .filter(|c| c.status == Status::Held)
         .count();
     let idle = run.verdict.checks.len() - violated - held;
-    let hint = if list == Contracts::Exercised && idle > 0 {
+    let hint = if listing.offers_flag && list == Contracts::Exercised && idle > 0 {
         " (`--contracts all` lists them)"
     } else {
         ""
@@ -63,6 +88,10 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str, list
     }
     // Built only when there is a violation to place on a line of the trace.
     let pairs = (!run.verdict.violations.is_empty()).then(|| super::text::Pairs::new(&run.events));
+    let number = |event: usize| match &pairs {
+        Some(pairs) if !listing.event_rows => pairs.shown_at(event),
+        _ => event,
+    };
     for violation in &run.verdict.violations {
         let found = contract::find(violation.contract);
         let cited = found.map_or_else(Vec::new, |c| {
@@ -109,9 +138,7 @@ pub fn render(out: &mut String, scenario: &Scenario, run: &Run, path: &str, list
         let _ = writeln!(
             out,
             "\nviolation of {id} at #{} (t={} {who}):\n  {}\n  {source}",
-            pairs
-                .as_ref()
-                .map_or(violation.event, |p| p.shown_at(violation.event)),
+            number(violation.event),
             violation.time,
             violation.message
         );

@@ -220,7 +220,14 @@ impl<'r> Part<'r> {
             }
         };
         let mut verdict = String::new();
-        super::verdict::render(&mut verdict, scenario, run, path, Contracts::Exercised);
+        // The page lists every contract, as its JSON does, and numbers a violation by
+        // its event's row.
+        let listing = super::verdict::Listing {
+            contracts: Contracts::All,
+            offers_flag: false,
+            event_rows: true,
+        };
+        super::verdict::render(&mut verdict, (scenario, run, path), listing);
         for violation in &run.verdict.violations {
             contracts.extend(ContractId::parse(violation.contract));
         }
