@@ -516,6 +516,12 @@ fn a_san_providers_einval_is_judged_once() {
                         && !violated.contains(&"wsp.cleanup.not_initialised"),
                     "{name} seed {seed}: {violated:?}"
                 );
+                // Nor is the case counted as one the rule held in.
+                let held = run.verdict().checks.iter().any(|check| {
+                    check.contract == "wsp.cleanup.not_initialised"
+                        && check.status == ws2sim::oracle::Status::Held
+                });
+                assert!(!held, "{name} seed {seed}: counted as held");
             }
         }
     }
