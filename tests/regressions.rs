@@ -191,6 +191,11 @@ const CASES: &[(&str, &[u64], &str)] = &[
         "NSPv2LookupServiceBegin(client c2, arg 0x5030, NS_EMAIL (37), \"f\") ...\n#42 t=2 host/main           <- WSAUnadvertiseProvider (#28)",
     ),
     (
+        "nspv2-direct-rundown-after-unload.ron",
+        &[0],
+        "since its DLL was unloaded at #13 (the session had ended at #7 before)",
+    ),
+    (
         "nspv2-host-dies-during-rundown.ron",
         &[57],
         "c2's session on mailnsp dies with the host           [its NSPv2ClientSessionRundown was cut short]",
@@ -260,8 +265,9 @@ fn a_host_cleanup_waits_for_a_withdrawal_under_way() {
 }
 
 /// Whether `v` flags a scenario's direct NSPCleanup that no NSPStartup of its own
-/// matches (seed 002), or its direct WSPCleanup that counts down another client's
-/// start-up (seeds 003, 004): the caller's error, not a model's.
+/// matches (seed 002), its direct WSPCleanup that counts down another client's
+/// start-up (seeds 003, 004), or its direct NSPv2 call that ends a session it did not
+/// open (seeds 000, 001): the caller's error, not a model's.
 fn direct_call_broke_callers_rule(run: &ws2sim::run::Run, v: &ws2sim::oracle::Violation) -> bool {
     use ws2sim::event::{Call, Client, EventKind};
     let Some(EventKind::Call { call, .. }) = run.events.get(v.event).map(|e| &e.kind) else {
@@ -278,6 +284,17 @@ fn direct_call_broke_callers_rule(run: &ws2sim::run::Run, v: &ws2sim::oracle::Vi
         (
             "wsp.cleanup.refcount" | "san.cleanup.refcount",
             Call::WSPCleanup {
+                client: Client::Step,
+                ..
+            },
+        ) => true,
+        (
+            "nspv2.session.ends_once" | "nspv2.session.startup_first",
+            Call::NSPv2Cleanup {
+                client: Client::Step,
+                ..
+            }
+            | Call::NSPv2ClientSessionRundown {
                 client: Client::Step,
                 ..
             },

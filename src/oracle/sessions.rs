@@ -24,6 +24,9 @@ struct Session {
     /// successful WSAAdvertiseProvider calls there by then): a withdrawal ends only the
     /// advertisement there was when it began, not one another host thread made since.
     advert: u32,
+    /// What an earlier copy of the DLL saw of the session, for messages only: where it
+    /// last ended then, and where that copy was unloaded.
+    earlier_copy: Option<(Option<usize>, usize)>,
 }
 
 /// Which session contract a walk reports on.
@@ -117,6 +120,8 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
     // Sessions a final WSACleanup returned with still open: where it returned, and its
     // thread.
     let mut unended: SmallMap<SessionKey, (usize, Option<Tid>)> = SmallMap::new();
+    // Sessions whose copy of the DLL was unloaded and that no copy since has seen.
+    let mut unloaded: SmallMap<SessionKey, (Option<usize>, usize)> = SmallMap::new();
     for (index, event) in facts.events.iter().enumerate() {
         match &event.kind {
             EventKind::Return {
@@ -259,6 +264,9 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     unended_session(facts, at, key, report);
                 }
                 let session = table.entry(key).or_default();
+                if let Some(earlier) = unloaded.remove(&key) {
+                    session.earlier_copy = Some(earlier);
+                }
                 session_call(facts, index, call, session, rule, report);
             }
             EventKind::ProcessEnded { .. } => {
@@ -293,7 +301,13 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
             // own (model choice "A DLL unloaded before its clean-up").
             EventKind::FreeLibrary { provider, count: 0 } => {
                 let copy = (event.process, *provider);
-                table.retain(|key, _| (key.0, key.1) != copy);
+                table.retain(|key, session| {
+                    let kept = (key.0, key.1) != copy;
+                    if !kept {
+                        unloaded.insert(*key, (session.ended_at, index));
+                    }
+                    kept
+                });
             }
             _ => {}
         }
@@ -409,15 +423,24 @@ fn session_call(
         report.exercised();
     }
     let Some(opened) = session.open.pop() else {
+        // A copy of the DLL loaded since the session's last start or end knows nothing
+        // of it: the message says what the copy before saw.
+        let since = match session.earlier_copy {
+            Some((Some(ended), unload)) => format!(
+                " since its DLL was unloaded at #{unload} (the session had ended at #{ended} before)"
+            ),
+            Some((None, unload)) => format!(" since its DLL was unloaded at #{unload}"),
+            None => String::new(),
+        };
         let message = match (session.ended_at, cleanup, rule) {
             (Some(at), _, SessionRule::EndsOnce) => Some(format!(
                 "{name} ends {whose}, which already ended at #{at}: a session ends once (ws2sim's reading of 000 and 001)"
             )),
             (None, false, SessionRule::EndsOnce) => Some(format!(
-                "{name} runs down {whose}, which no successful NSPv2Startup opened"
+                "{name} runs down {whose}, which no successful NSPv2Startup opened{since}"
             )),
             (None, true, SessionRule::StartupFirst) => Some(format!(
-                "{name} for {whose}, which no successful NSPv2Startup opened: NSPv2Startup must succeed first"
+                "{name} for {whose}, which no successful NSPv2Startup opened{since}: NSPv2Startup must succeed first"
             )),
             _ => None,
         };
