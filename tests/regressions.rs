@@ -875,3 +875,31 @@ fn a_left_late_session_is_judged_by_its_own_end() {
         assert_eq!(found, ["nspv2.session.ends_once"], "seed {seed}");
     }
 }
+
+/// A host's final WSACleanup ends its advertisement as an Unadvertise step would, the
+/// DLL's load its Advertise step took given back too: advertising again after a
+/// restart loads the DLL afresh, and nothing of it is left loaded when the process ends.
+#[test]
+fn a_hosts_final_cleanup_gives_back_the_load_of_its_advertisement() {
+    let text = r#"Scenario(
+        name: "readvertise",
+        about: "A host advertises, cleans up, and does it again.",
+        providers: [Provider(name: "mailnsp", kind: Namespace)],
+        catalog: [Namespace(provider: "mailnsp", namespace: 37, version: V2)],
+        processes: [Process(name: "host", threads: [Thread(name: "main", steps: [
+            Startup, Advertise(provider: "mailnsp"), Cleanup,
+            Startup, Advertise(provider: "mailnsp"), Cleanup,
+        ])])],
+    )"#;
+    let scenario = scenario::load_str("readvertise.ron", text).expect("valid");
+    let outcome = run_seed(&scenario, 0);
+    let trace = render::text::render(&scenario, &outcome, "readvertise.ron");
+    assert_eq!(trace.matches("[load count 0->1]").count(), 2, "{trace}");
+    assert_eq!(
+        trace.matches("[load count 1->0, unloaded]").count(),
+        2,
+        "{trace}"
+    );
+    assert!(!trace.contains("process terminating"), "{trace}");
+    assert!(outcome.verdict.violations.is_empty(), "{trace}");
+}

@@ -155,8 +155,10 @@ async fn wait_reply(cx: &Cx, provider: ProviderIx, id: u32) -> Reply {
 /// client waits for the host to have sent it; then, as a host, its advertisements end
 /// as WSAUnadvertiseProvider would end them (model choice). Only what it took as its
 /// count reached 0 ([`owned_by_final_cleanup`]), and what is still the same then.
-pub async fn final_cleanup(cx: &Cx, owned: Owned) {
+/// Returns the providers it withdrew itself, whose DLL the host then unloads.
+pub async fn final_cleanup(cx: &Cx, owned: Owned) -> Vec<ProviderIx> {
     end_sessions(cx, owned.sessions).await;
+    let mut withdrew = Vec::new();
     for (provider, rpc) in owned.adverts {
         let withdrawn = {
             let world = cx.world.borrow();
@@ -166,7 +168,10 @@ pub async fn final_cleanup(cx: &Cx, owned: Owned) {
                 .map(|advert| advert.withdrawn)
         };
         match withdrawn {
-            Some(false) => withdraw(cx, provider).await,
+            Some(false) => {
+                withdraw(cx, provider).await;
+                withdrew.push(provider);
+            }
             // Another thread withdraws it meanwhile (its WSAUnadvertiseProvider, or the
             // final WSACleanup of a WSAStartup made since this one's count reached 0):
             // it is this clean-up's all the same, which returns only once it has ended.
@@ -180,6 +185,7 @@ pub async fn final_cleanup(cx: &Cx, owned: Owned) {
             None => {}
         }
     }
+    withdrew
 }
 
 async fn end_sessions(cx: &Cx, mine: Vec<(ProviderIx, SessionArg)>) {

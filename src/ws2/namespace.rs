@@ -196,7 +196,11 @@ pub async fn final_cleanup(cx: &Cx, taken: SmallMap<ProviderIx, u32>, mut hosted
     if cx.world.borrow().ws2_model.defect == Some(crate::ws2::Ws2Defect::SkipsNspv2Cleanup) {
         hosted.forget_sessions();
     }
-    nshost::final_cleanup(cx, hosted).await;
+    // The load the host's Advertise step took is given back with the advertisement, as
+    // its Unadvertise step gives it back (model choice "NSPv2 hosting").
+    for provider in nshost::final_cleanup(cx, hosted).await {
+        providers::free_library(cx, provider).await;
+    }
 }
 
 /// An `Advertise` step: the host loads the provider's DLL and hands ws2_32 its
