@@ -82,7 +82,7 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
     },
     ModelChoice {
         topic: "The network subsystem fails",
-        choice: "A `NetDown` fault fails the machine's network for good, for transport and SAN providers (namespace providers are not affected). Data in flight is lost (released by the kernel); each pending operation completes with WSAENETDOWN and is notified as a completion is (a SAN operation's memory is given back first); socket calls fail with WSAENETDOWN and WSPStartup with WSASYSNOTREADY. A WSPCleanup still counts down and, when it is the final one, cancels, resets and frees as usual, then reports WSAENETDOWN (seeds 003 and 004 document the code; the clients count it as done).",
+        choice: "A `NetDown` fault fails the machine's network for good, for transport and SAN providers (namespace providers are not affected). Data in flight is lost (released by the kernel), that of a process that has ended included; each pending operation completes with WSAENETDOWN and is notified as a completion is (a SAN operation's memory is given back first); socket calls fail with WSAENETDOWN and WSPStartup with WSASYSNOTREADY. A WSPCleanup still counts down and, when it is the final one, cancels, resets and frees as usual, then reports WSAENETDOWN (seeds 003 and 004 document the code; the clients count it as done).",
     },
     ModelChoice {
         topic: "Failed allocations",

@@ -191,6 +191,11 @@ const CASES: &[(&str, &[u64], &str)] = &[
         "NSPv2LookupServiceBegin(client c2, arg 0x5030, NS_EMAIL (37), \"f\") ...\n#42 t=2 host/main           <- WSAUnadvertiseProvider (#28)",
     ),
     (
+        "netdown-after-the-sender-ended.ron",
+        &[0],
+        "#36 t=5 app/-             the network subsystem fails",
+    ),
+    (
         "nspv2-direct-rundown-after-unload.ron",
         &[0],
         "since its DLL was unloaded at #13 (the session had ended at #7 before)",
@@ -902,4 +907,20 @@ fn a_hosts_final_cleanup_gives_back_the_load_of_its_advertisement() {
     );
     assert!(!trace.contains("process terminating"), "{trace}");
     assert!(outcome.verdict.violations.is_empty(), "{trace}");
+}
+
+/// A network that fails loses the data in flight of a process that has ended too: none
+/// of it is delivered after the failure, and the fault is counted as fired.
+#[test]
+fn a_failed_network_delivers_nothing_after_it_fails() {
+    let file = "netdown-after-the-sender-ended.ron";
+    let scenario = load(file);
+    let outcome = run_seed(&scenario, 0);
+    let trace = render::text::render(&scenario, &outcome, file);
+    assert!(
+        trace.contains("discard 4096 queued bytes of s=0x100"),
+        "{trace}"
+    );
+    assert!(!trace.contains("network delivers"), "{trace}");
+    assert!(outcome.unfired_faults.is_empty(), "{trace}");
 }

@@ -38,13 +38,11 @@ pub fn spawn_all(root: &Cx) {
             Fault::NetDown { at } => {
                 let cx = root.clone();
                 let task = root.sim.spawn_at(*at, async move {
-                    // After every process has ended it fails nobody: it never fired.
-                    let mut world = cx.world.borrow_mut();
-                    if world.procs.iter().any(|p| p.alive) {
-                        world.fired_faults.push(index);
+                    // With every process ended and nothing in flight it fails nobody:
+                    // it never fired.
+                    if cx.network_down() {
+                        cx.world.borrow_mut().fired_faults.push(index);
                     }
-                    drop(world);
-                    cx.network_down();
                 });
                 // It touches every process (`Cx::network_down` says which).
                 root.sim.set_home(task, crate::world::object::NETWORK);

@@ -338,14 +338,17 @@ impl Cx {
     }
 
     /// A `NetDown` fault: the machine's network subsystem fails for good (model
-    /// choice). In every live process, data in flight is lost and each pending
-    /// operation completes with WSAENETDOWN, notified as a completion is (a SAN
-    /// operation's memory given back first); one that a final clean-up owns now waits
-    /// for that clean-up, as the network's completions do.
-    pub fn network_down(&self) {
+    /// choice). Data in flight is lost, that of a process that has ended included (the
+    /// kernel still delivers what a socket closed gracefully had queued); in every live
+    /// process, each pending operation completes with WSAENETDOWN, notified as a
+    /// completion is (a SAN operation's memory given back first); one that a final
+    /// clean-up owns now waits for that clean-up, as the network's completions do.
+    /// Whether it failed anything: a live process, or data in flight.
+    pub fn network_down(&self) -> bool {
         self.touch(super::object::NETWORK, true);
         self.world.borrow_mut().net_down = true;
         let processes = self.world.borrow().procs.len();
+        let mut failed = false;
         for pid in 0..processes {
             let cx = Cx {
                 pid: pid as Pid,
@@ -353,21 +356,34 @@ impl Cx {
                 ..self.clone()
             };
             cx.touch(cx.home(), true);
-            if !cx.alive() {
-                continue;
-            }
-            cx.emit(EventKind::NetworkDown);
+            let alive = cx.alive();
             let (sockets, ops): (Vec<SocketHandle>, Vec<OpId>) = {
                 let world = cx.world.borrow();
                 let process = &world.procs[pid];
                 let pending = |op: &&OpId| world.ops[**op as usize].state == OpState::Pending;
+                let in_flight =
+                    |(_, sock): &(&SocketHandle, &Sock)| alive || !sock.in_flight.is_empty();
                 (
-                    process.sockets.iter().map(|(handle, _)| *handle).collect(),
+                    process
+                        .sockets
+                        .iter()
+                        .filter(in_flight)
+                        .map(|(handle, _)| *handle)
+                        .collect(),
                     process.ops.iter().filter(pending).copied().collect(),
                 )
             };
+            // Where it fails something, the trace says so first.
+            let fails = alive || !sockets.is_empty();
+            if fails {
+                cx.emit(EventKind::NetworkDown);
+            }
+            failed |= fails;
             for socket in sockets {
                 cx.discard_data(socket, ReleasedBy::Kernel);
+            }
+            if !alive {
+                continue;
             }
             for op in ops {
                 let cx = cx.clone();
@@ -386,6 +402,7 @@ impl Cx {
                 });
             }
         }
+        failed
     }
 
     /// Whether the machine's network subsystem has failed (a `NetDown` fault).
