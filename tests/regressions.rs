@@ -158,7 +158,7 @@ const CASES: &[(&str, &[u64], &str)] = &[
     (
         "netdown-as-cleanup-begins.ron",
         &[101_123],
-        "abort recv#0 s2=0x104                                -> WSAENETDOWN (10050), event set",
+        "fail recv#0 s2=0x104                                 -> WSAENETDOWN (10050), event set",
     ),
     (
         "nspv2-late-session-after-restart.ron",

@@ -4,7 +4,7 @@
 use crate::event::*;
 use crate::run::Run;
 use crate::scenario::{IoMode, Notify};
-use crate::wsa::{WSAEINTR, error_name, fd_names, namespace_name};
+use crate::wsa::{WSAEINTR, WSAENETDOWN, error_name, fd_names, namespace_name};
 
 use super::text::Pairs;
 use super::{Labels, session_arg};
@@ -147,7 +147,12 @@ pub(crate) fn line(
             signals,
             ..
         } => {
-            let verb = if *status == 0 { "complete" } else { "abort" };
+            // A failed network ends an operation with an error; it cancels nothing.
+            let verb = match *status {
+                0 => "complete",
+                WSAENETDOWN => "fail",
+                _ => "abort",
+            };
             let outcome = match *status {
                 0 => format!("-> {bytes} bytes"),
                 // The code is ws2sim's choice (`ws2sim explain --model-choices`).
@@ -160,7 +165,10 @@ pub(crate) fn line(
                     op_name(*kind, *op),
                     labels.socket(event.process, *socket)
                 ),
-                Some(format!("{outcome}, {}", signal_text(signals))),
+                Some(format!(
+                    "{outcome}, {}",
+                    signal_text(signals, event.thread.is_none())
+                )),
             )
         }
         EventKind::Notification {
@@ -437,7 +445,9 @@ fn notify_name(notify: Notify) -> &'static str {
     }
 }
 
-fn signal_text(signals: &Signals) -> String {
+/// How an operation's completion was signalled; `by_network` when the row is the
+/// network's, not the thread's that issued the operation, whose routine it ran.
+fn signal_text(signals: &Signals, by_network: bool) -> String {
     let mut parts = Vec::new();
     if signals.thread_released {
         parts.push("thread released");
@@ -445,7 +455,10 @@ fn signal_text(signals: &Signals) -> String {
     if signals.event_set {
         parts.push("event set");
     }
-    if signals.routine_run {
+    if signals.routine_run && by_network {
+        // Model choice "Completion routines": no alertable wait.
+        parts.push("completion routine run in the thread that issued it");
+    } else if signals.routine_run {
         parts.push("completion routine run");
     }
     if signals.port_posted {
