@@ -872,7 +872,8 @@ fn a_switch_cleanup_under_way_is_not_missing() {
 /// Each second contract a knob value breaks only in some runs (`Also` with a `when`,
 /// which `ws2sim models` and `explain` list) is shown by a scenario in `tests/also/`,
 /// one per kind: one provider of the kind sets knobs, that value among them; under the
-/// scenario's seed the run reports the second contract (and meets the file's `expect`),
+/// scenario's seed (or the schedule its first line names, where no seed shows it) the
+/// run reports the second contract (and meets the file's `expect`),
 /// and with that one knob back to its conforming value it does not; and the run
 /// header's list of what the knobs break in every run does not hold the contract.
 #[test]
@@ -902,7 +903,18 @@ fn every_second_contract_in_some_runs_is_shown_by_a_scenario() {
             let behaviour = provider.set.apply(Behaviour::CONFORMING);
             assert_eq!(the_knob.value_name(&behaviour), also.value, "{name}");
             let contract = also.contract.as_str();
-            let with = run(&scenario, &RunOptions::default()).expect("runs");
+            // A run no seed shows names the schedule that shows it, on its first line.
+            let text = std::fs::read_to_string(&path).expect("read");
+            let schedule = text
+                .lines()
+                .next()
+                .and_then(|line| line.strip_prefix("// schedule: "))
+                .map(|token| sim::Schedule::from_token(token).expect("a token"));
+            let options = RunOptions {
+                schedule,
+                ..RunOptions::default()
+            };
+            let with = run(&scenario, &options).expect("runs");
             assert!(
                 with.verdict.violated().contains(&contract),
                 "{name}: {contract} is not reported"
@@ -915,7 +927,7 @@ fn every_second_contract_in_some_runs_is_shown_by_a_scenario() {
             let mut conforming_knob = behaviour;
             the_knob.set(&mut conforming_knob, 0);
             without.providers[set[0]].set = Set::between(&Behaviour::CONFORMING, &conforming_knob);
-            let without = run(&without, &RunOptions::default()).expect("runs");
+            let without = run(&without, &options).expect("runs");
             assert!(
                 !without.verdict.violated().contains(&contract),
                 "{name}: {contract} is reported without {}: {}",

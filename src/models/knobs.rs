@@ -440,6 +440,15 @@ pub static ALSO: &[Also] = &[
     Also {
         knob: "refcount",
         value: "Racy",
+        kinds: &[Namespace],
+        contract: C::LoaderNoCodeAfterUnload,
+        when: Some(
+            "in a version-1 provider, where the process starts Winsock again and looks up while its final NSPCleanup is between its count and its teardown: that clean-up finds the new start-up's state gone, stops no cache thread, and the thread it started runs in the unloaded image",
+        ),
+    },
+    Also {
+        knob: "refcount",
+        value: "Racy",
         kinds: &[Transport],
         contract: C::Ws2Balanced,
         when: Some(
