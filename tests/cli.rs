@@ -118,8 +118,15 @@ fn json_has_the_documented_fields() {
     ] {
         assert!(document.get(field).is_some(), "missing `{field}`");
     }
-    assert_eq!(document["format"], "ws2sim-run/1");
+    assert_eq!(document["format"], "ws2sim-run/2");
     assert_eq!(document["providers"][0], "msafd");
+    // The model each provider ran, as the text header names it, with its knobs.
+    let model = &document["models"][0];
+    assert_eq!(model["provider"], "msafd");
+    assert_eq!(model["model"], "returns_before_worker_exits");
+    assert_eq!(model["knobs"]["final_cleanup.worker"], "Detach", "{model}");
+    assert_eq!(model["breaks"][0], "wsp.cleanup.unload_ready", "{model}");
+    assert_eq!(document["ws2_model"], "conforming");
     let violation = &document["violations"][0];
     for field in ["contract", "time", "process", "thread", "message"] {
         assert!(violation.get(field).is_some(), "violation lacks `{field}`");

@@ -134,7 +134,7 @@ pub struct EndingLine {
 }
 
 /// The version of the explore and merge report's layout (`--format json`).
-pub const FORMAT: &str = "ws2sim-explore/3";
+pub const FORMAT: &str = "ws2sim-explore/4";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Report {

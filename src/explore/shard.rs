@@ -19,7 +19,7 @@ use super::{Shard, Strategy};
 /// Version 5: the scenario's digest, and no unknown field anywhere. Version 7: the
 /// build that wrote it, and the failure's event as the text trace numbers it. Version 8:
 /// the failure without its trace (merge makes it).
-pub const FORMAT: &str = "ws2sim-explore-shard/8";
+pub const FORMAT: &str = "ws2sim-explore-shard/9";
 
 /// This build of ws2sim: a digest of the sources that decide what a run does (made by
 /// `build.rs`). Shards written by another build ran another simulator, whose counts a

@@ -20,6 +20,9 @@ struct Document<'a> {
     schedule: String,
     /// The providers by index: events name a provider by its place in this list.
     providers: &'a [String],
+    /// The model each provider ran, in the same order, and ws2_32's.
+    models: Vec<JsonModel<'a>>,
+    ws2_model: &'static str,
     /// Why a replayed schedule did not fit the run (absent when it did).
     #[serde(skip_serializing_if = "Option::is_none")]
     schedule_note: Option<&'a str>,
@@ -27,6 +30,54 @@ struct Document<'a> {
     events: Events<'a>,
     violations: Vec<JsonViolation<'a>>,
     verdict: JsonVerdict<'a>,
+}
+
+/// A provider's model: its name, the knobs it sets that differ from the conforming
+/// model's (path and value, in the knob table's order), and the contracts they break
+/// in every run where they act, as the text header names them.
+#[derive(Serialize)]
+struct JsonModel<'a> {
+    provider: &'a str,
+    model: &'a str,
+    knobs: Knobs,
+    breaks: Vec<&'static str>,
+}
+
+/// Knobs as an object from path to value, in the knob table's order.
+struct Knobs(Vec<(&'static str, &'static str)>);
+
+impl Serialize for Knobs {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (path, value) in &self.0 {
+            map.serialize_entry(path, value)?;
+        }
+        map.end()
+    }
+}
+
+fn models<'a>(scenario: &'a Scenario, run: &'a Run) -> Vec<JsonModel<'a>> {
+    let breaks = scenario.knob_breaks(&run.models);
+    scenario
+        .providers
+        .iter()
+        .zip(&run.models)
+        .zip(breaks)
+        .map(|((provider, model), (breaks, _))| JsonModel {
+            provider: &provider.name,
+            model: &model.name,
+            knobs: Knobs(
+                crate::models::knobs::differences(
+                    &crate::models::Behaviour::CONFORMING,
+                    &model.behaviour,
+                )
+                .map(|(knob, value)| (knob.path, knob.values()[value]))
+                .collect(),
+            ),
+            breaks: breaks.into_iter().map(|c| c.as_str()).collect(),
+        })
+        .collect()
 }
 
 /// [`RunEnd`] with its stuck threads named, as events name theirs.
@@ -145,7 +196,7 @@ fn json_event<'a>(run: &'a Run, index: usize, e: &'a Event) -> JsonEvent<'a> {
 }
 
 /// The version of the run document's layout (`run --format json`, `replay`).
-pub const FORMAT: &str = "ws2sim-run/1";
+pub const FORMAT: &str = "ws2sim-run/2";
 
 pub fn render(scenario: &Scenario, run: &Run) -> String {
     let mut bytes = Vec::new();
@@ -165,6 +216,8 @@ pub fn render_into(
         scenario: &scenario.name,
         seed: (!run.replayed).then_some(run.seed),
         providers: &run.names.providers,
+        models: models(scenario, run),
+        ws2_model: run.ws2_model.name,
         schedule: run.schedule.to_token(),
         schedule_note: run.divergence.as_deref(),
         ending: json_ending(run),
