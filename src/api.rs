@@ -58,7 +58,7 @@ pub enum Error {
     /// A model written in Rust named like another model, or with a name that is not a
     /// plain word (as a model file's must be).
     #[error(
-        "a model written in Rust may not be called {0:?}: its name must be new (no built-in model, in any case, no model file or other model in Rust has it) and a plain word: 1 to 64 letters, digits, `_`, `-` or `.`, not ending in `.ron`"
+        "a model written in Rust may not be called {0:?}: its name must be new (no built-in model, in any case, no model file or other model in Rust has it) and a plain word: 1 to 64 ASCII letters, digits, `_`, `-` or `.`, not ending in `.ron`"
     )]
     CodeName(String),
     /// Provider code that is not deterministic: the same schedule, run twice, gave

@@ -122,13 +122,15 @@ pub enum OptionError {
         model_kind: String,
     },
     #[error(
-        "provider `{provider}` is a {} namespace provider, and its model `{model}` sets `{knob}`, a knob of {version} namespace providers only: it would change nothing (`ws2sim models` lists the knobs of each)",
+        "provider `{provider}` is a {} namespace provider, and its model `{model}`{file} sets `{knob}`, a knob of {version} namespace providers only: it would change nothing (`ws2sim models` lists the knobs of each)",
         versions.join(" and ")
     )]
     KnobVersion {
         provider: String,
         versions: Vec<String>,
         model: String,
+        /// ` (model file PATH)` where the model came from one, or nothing.
+        file: String,
         knob: &'static str,
         version: String,
     },
@@ -244,10 +246,18 @@ pub fn resolve_models(
                 if let Some((knob, version)) =
                     models::knobs::foreign_to_versions(&model.behaviour, versions)
                 {
+                    let file = scenario
+                        .model_files
+                        .iter()
+                        .find(|loaded| loaded.path == name || loaded.model.name == name)
+                        .map_or(String::new(), |loaded| {
+                            format!(" (model file {})", crate::escape::escape_path(&loaded.path))
+                        });
                     return Err(OptionError::KnobVersion {
                         provider: provider.name.clone(),
                         versions: versions.iter().map(|v| format!("{v:?}")).collect(),
                         model: model.name.clone(),
+                        file,
                         knob: knob.path,
                         version: format!("{version:?}"),
                     });

@@ -415,6 +415,27 @@ fn a_namespace_knob_of_the_other_version_is_refused_and_shared_ones_act() {
             .is_some_and(|m| m.contains("a knob of V2 namespace providers only")),
         "{message:?}"
     );
+    // A model file given by `--provider-model` is named, so that its knob can be found.
+    let dir = common::Scratch::new("knob-version");
+    let file = dir.file(
+        "v1-only.ron",
+        r#"Model(name: "v1only", kind: Namespace, set: (nsp: (provider_id: Ignored)))"#,
+    );
+    let scenario = dir.file("v2.ron", NSPV2_TWO_HOST_THREADS);
+    let out = common::ws2sim(&[
+        "run",
+        &scenario,
+        "--provider-model",
+        &format!("mailnsp={file}"),
+    ]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains(&format!(
+            "its model `v1only` (model file {file}) sets `nsp.provider_id`"
+        )),
+        "{said}"
+    );
     let racy = Model::knobs("(refcount: Racy)").expect("knobs");
     let trace = v2
         .clone()

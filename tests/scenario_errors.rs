@@ -44,6 +44,8 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("chain_opposite_orders", Kind::Invalid, 17, 85),
     ("spi_call_with_args", Kind::Syntax, 16, 44),
     ("number_exponent", Kind::Syntax, 5, 18),
+    ("knob_group_bare_word", Kind::Syntax, 5, 82),
+    ("knob_value_with_args", Kind::Syntax, 5, 77),
     ("provider_named_ws2_32", Kind::Invalid, 7, 24),
     ("name_bidi_override", Kind::Invalid, 9, 23),
     ("chain_middle_base", Kind::Invalid, 16, 83),

@@ -88,7 +88,7 @@ fn check_name(c: &mut Checker<'_>, name: &str) {
         c.at(
             &[Field("name")],
             format!(
-                "model name {name:?} is not a plain word: use 1 to 64 letters, digits, `_`, \
+                "model name {name:?} is not a plain word: use 1 to 64 ASCII letters, digits, `_`, \
                  `-` or `.`"
             ),
             "not a plain word",

@@ -243,6 +243,25 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
                 help,
             )
         }
+        // A knob's value written with arguments: `refcount: Racy(1)`.
+        Error::ExpectedComma
+        | Error::ExpectedArrayEnd
+        | Error::ExpectedStructLikeEnd
+        | Error::ExpectedMapEnd
+            if found.starts_with('(')
+                && let Some(knob) = knob_at(&path)
+                && knob.values().contains(&word_text) =>
+        {
+            p(
+                word.unwrap_or(start..end),
+                format!(
+                    "`{word_text}` is a value of the knob `{}` and takes no arguments{at}: write it bare",
+                    knob.path
+                ),
+                "takes no arguments",
+                Some(format!("its values: {}", knob.values().join(" | "))),
+            )
+        }
         // ron's span starts after the `/*`: point at it.
         Error::UnclosedBlockComment => {
             let open = text
@@ -284,6 +303,22 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
                 )
             }),
         ),
+        // A knob group (`set`, `final_cleanup`, ...) given a bare word or `Some(...)`:
+        // ron reads the word as a struct's name.
+        Error::ExpectedDifferentStructName { expected, found }
+            if let Some(example) = knob_group_example(&path) =>
+        {
+            p(
+                start..end,
+                format!(
+                    "`{expected}` is a group of knobs, written in parentheses{at}: found `{found}`"
+                ),
+                "a group of knobs",
+                Some(format!(
+                    "write the knobs it changes inside parentheses, e.g. `{expected}: {example}`; `ws2sim models` lists them"
+                )),
+            )
+        }
         Error::ExpectedDifferentStructName { expected, found } => p(
             start..end,
             format!("expected `{expected}(...)`, found `{found}(...)`{at}"),
@@ -779,4 +814,41 @@ fn innermost(index: &Index<'_>, pred: impl Fn(&super::locate::Node) -> bool) -> 
         at = next;
     }
     Some(at)
+}
+
+/// The knob a path inside a model file or scenario names (`set.final_cleanup.worker`,
+/// `providers[0].set.refcount`), if any.
+fn knob_at(path: &str) -> Option<&'static crate::models::knobs::KnobInfo> {
+    crate::models::knobs::knob(&knob_path(path)?)
+}
+
+/// The part of `path` inside a `set`: `final_cleanup.worker`, or `` for the `set`.
+fn knob_path(path: &str) -> Option<String> {
+    let segments: Vec<&str> = path.split('.').collect();
+    let at = segments.iter().rposition(|segment| *segment == "set")?;
+    Some(segments[at + 1..].join("."))
+}
+
+/// For a path that is a group of knobs (a `set`, or `final_cleanup` in it), how a
+/// knob of the group is written there: `(worker: Detach)`.
+fn knob_group_example(path: &str) -> Option<String> {
+    use crate::models::knobs::{KNOBS, knob};
+    let group = knob_path(path)?;
+    if knob(&group).is_some() {
+        return None;
+    }
+    let prefix = if group.is_empty() {
+        String::new()
+    } else {
+        format!("{group}.")
+    };
+    let first = KNOBS.iter().find(|k| k.path.starts_with(&prefix))?;
+    let value = first.values().get(1).copied().unwrap_or("...");
+    // A knob deeper in the group is written as a group of its own.
+    let written = first.path[prefix.len()..]
+        .rsplit('.')
+        .fold(value.to_string(), |value, name| {
+            format!("({name}: {value})")
+        });
+    Some(written)
 }
