@@ -222,12 +222,13 @@ pub const CONTRACTS: &[Contract] = &[
             "The seeds document the convention for the clean-up routines (WSPCleanup, NSPCleanup, NSPv2Cleanup, NSPv2ClientSessionRundown). ws2sim holds every SPI routine it models to its own page's convention: NSPStartup, NSPv2Startup, the socket calls and the lookups to this one; WSPStartup and WSPStartupEx, which have no lpErrno, to theirs, returning the error code itself (their pages: \"returns one of the error codes\"); each with the error codes Microsoft's page for it lists (WSPConnect and WSPAccept stand in for the overlapped ConnectEx and AcceptEx, and answer WSA_IO_PENDING and WSA_OPERATION_ABORTED as those do, which their own pages do not list), and WSA_NOT_ENOUGH_MEMORY from a start-up whose allocation a `FailAlloc` fault failed.",
         ),
         errata: &[
-            "000 prints SOCKET_ERROR as \"1\": a minus sign lost in rendering; the value is -1, as 001 and 002 print it.",
+            "000 prints SOCKET_ERROR as \"1\": a minus sign lost in rendering; the value is -1, as 002 prints it (001's is garbled another way, below).",
             "003's error table has a third row whose meaning is a namespace provider's (\"Provider identifier given to the name-space provider is not managed by the name-space provider\"), out of place on a transport page. Microsoft's page names it WSAEINVAL; its wording is not 002's (\"The lpProviderId parameter does not specify a valid provider.\"). ws2sim keeps WSAEINVAL among the codes a transport provider's WSPCleanup may fail with (spi.return_convention), so it accepts it only from a WSPCleanup that has a WSPStartup of its process behind it (which no built-in model fails; provider code written in Rust may): with none behind it, 003's first row decides, and anything but WSANOTINITIALISED is wsp.cleanup.not_initialised's. A SAN provider's WSAEINVAL is refused everywhere (004), under san.cleanup.no_einval.",
             "001 prints SOCKET_ERROR as \"(â€“1)\": an en dash stored as UTF-8 and shown as Windows-1252; the value is -1.",
             "003 says zero is returned \"if the operation has been successfully initiated\", the wording of an asynchronous call: WSPCleanup has finished when it returns.",
             "WSAEACCES: 000 says the caller lacks the privileges to \"initialize\" the service, 001 to \"install\" it; one code, worded two ways.",
             "001: the SDK header declares NSPv2ClientSessionRundown as returning VOID, while the page documents NO_ERROR / SOCKET_ERROR; ws2sim checks the page's convention.",
+            "003's and 000's error tables, as stored, give each row's meaning without the name of its code; ws2sim names each as Microsoft's published page does (003: WSANOTINITIALISED, WSAENETDOWN, WSAEINVAL; 000: WSA_NOT_ENOUGH_MEMORY, WSAEACCES, WSAEINVAL, WSAEOPNOTSUPP, WSASERVICE_NOT_FOUND), and where its texts say such a seed documents a code, it documents the code's meaning.",
         ],
     },
     Contract {
@@ -246,7 +247,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[WspCleanup, SanWspCleanup],
         source: "003: \"A successful WSPStartup call must occur before using this function.\" 004: \"Successful WSPStartupEx call did not occur before the WSPCleanup call.\"",
         model_choice: Some(
-            "003's table lists WSAEINVAL too, with a namespace provider's meaning (an erratum, `ws2sim explain spi.return_convention`): nothing on the page ties it to a WSPCleanup with no WSPStartup behind it, so there the row that names that case decides, for a transport provider as for a SAN one. A WSPCleanup that returns while a WSPStartup of its process is still under way is not judged here: the seeds say nothing of calls that overlap, and a provider may count a start-up as it begins, so the clean-up may find it counted.",
+            "A WSPCleanup after every start-up of its process has been cleaned up is read as one that no WSPStartup preceded: the start-ups it could match are spent. 003's table lists WSAEINVAL too, with a namespace provider's meaning (an erratum, `ws2sim explain spi.return_convention`): nothing on the page ties it to a WSPCleanup with no WSPStartup behind it, so there the row that names that case decides, for a transport provider as for a SAN one. A WSPCleanup that returns while a WSPStartup of its process is still under way is not judged here: the seeds say nothing of calls that overlap, and a provider may count a start-up as it begins, so the clean-up may find it counted.",
         ),
         errata: &[],
     },
@@ -276,7 +277,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[WspCleanup, SanWspCleanup],
         source: "003: \"Any sockets open when LPWSPCleanup is called are reset and automatically deallocated as if LPWSPCloseSocket was called\" 004: \"Any sockets that are open during a final WSPCleanup call are reset and automatically released as if the WSPCloseSocket function was called.\"",
         model_choice: Some(
-            "\"Reset\" is read as an abortive close: a socket still open at the final clean-up loses the data still queued on it, as a closesocket with a zero linger time would drop it. A socket the application closed gracefully before keeps its queued data (`wsp.cleanup.lingering_data_sent`). 003 also asks that \"any data remaining to be transmitted\" be sent, or queued in a part of the stack that stays loaded, before WSPCleanup returns; ws2sim applies that to the data a reset leaves to send, that of sockets closed gracefully before, and the page's two sentences leave room for the other reading (an open socket's data sent too).",
+            "\"When LPWSPCleanup is called\" is read as the final call, as 004 words it (\"during a final WSPCleanup call\"): a WSPCleanup that only counts down resets nothing. That a reset socket's handle then gets WSAENOTSOCK (the code a closed socket's calls get) is ws2sim's reading. \"Reset\" is read as an abortive close: a socket still open at the final clean-up loses the data still queued on it, as a closesocket with a zero linger time would drop it. A socket the application closed gracefully before keeps its queued data (`wsp.cleanup.lingering_data_sent`). 003 also asks that \"any data remaining to be transmitted\" be sent, or queued in a part of the stack that stays loaded, before WSPCleanup returns; ws2sim applies that to the data a reset leaves to send, that of sockets closed gracefully before, and the page's two sentences leave room for the other reading (an open socket's data sent too).",
         ),
         errata: &[],
     },
@@ -304,7 +305,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[WspCleanup],
         source: "003: \"A Winsock service provider must be prepared to deal with a process that terminates without invoking LPWSPCleanup\"",
         model_choice: Some(
-            "Machine-wide state is whatever a provider keeps outside the process (shared memory, a registration with its driver); it must be back to what the live processes account for once the others are gone.",
+            "\"Prepared to deal with\" is read as: the process's end breaks nothing for the live processes, and what the provider keeps machine-wide for it does not outlive them. Machine-wide state is whatever a provider keeps outside the process (shared memory, a registration with its driver); it must be back to what the live processes account for once the others are gone.",
         ),
         errata: &[],
     },
