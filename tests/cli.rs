@@ -1586,4 +1586,25 @@ fn a_fault_that_cannot_fire_says_why() {
         "{out}"
     );
     assert!(notes[1].ends_with("never fired"), "{out}");
+    // A start-up that keeps nothing allocates nothing: its fault says so.
+    let minimal = scratch.file(
+        "fa2.ron",
+        r#"Scenario(
+    name: "fa2",
+    about: "a failed allocation in a stub NSPv2Startup",
+    providers: [Provider(name: "mailnsp", kind: Namespace, model: "conforming_minimal")],
+    catalog: [Namespace(provider: "mailnsp", namespace: 37, version: V2)],
+    processes: [
+        Process(name: "host", threads: [Thread(name: "main", steps: [Startup, Advertise(provider: "mailnsp"), Sleep(5), Cleanup])]),
+        Process(name: "c", threads: [Thread(name: "main", steps: [Startup, Sleep(1), Lookup(namespace: 37, name: "a@b"), Cleanup])]),
+    ],
+    faults: [FailAlloc(provider: "mailnsp", call: NSPv2Startup, nth: 1)],
+)"#
+        .to_string(),
+    );
+    let out = stdout(&ws2sim(&["run", &minimal]));
+    assert!(
+        out.contains("never fired: the provider's NSPv2Startup is not implemented (a stub or NULL), so it allocates nothing"),
+        "{out}"
+    );
 }

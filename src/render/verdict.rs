@@ -319,6 +319,7 @@ fn seeds_for(
 /// allocate in their start-ups only (provider code written in Rust may allocate
 /// anywhere).
 fn never_allocates(run: &Run, fault: &crate::scenario::Fault) -> &'static str {
+    use crate::models::behaviour::{NspCleanup, Routine};
     use crate::scenario::{Fault, SpiCall};
     let Fault::FailAlloc { provider, call, .. } = fault else {
         return "";
@@ -327,14 +328,26 @@ fn never_allocates(run: &Run, fault: &crate::scenario::Fault) -> &'static str {
         call,
         SpiCall::WSPStartup | SpiCall::WSPStartupEx | SpiCall::NSPStartup | SpiCall::NSPv2Startup
     );
-    let code = run
+    let model = run
         .names
         .providers
         .iter()
         .position(|name| name == provider)
-        .and_then(|index| run.models.get(index))
-        .is_some_and(|model| model.code.is_some());
-    if start_up || code {
+        .and_then(|index| run.models.get(index));
+    let code = model.is_some_and(|model| model.code.is_some());
+    // A start-up that keeps nothing in the process makes no allocation to fail.
+    let keeps_nothing = model.and_then(|model| match call {
+        SpiCall::NSPv2Startup if model.behaviour.nspv2.routines.startup != Routine::Implemented => {
+            Some(": the provider's NSPv2Startup is not implemented (a stub or NULL), so it allocates nothing")
+        }
+        SpiCall::NSPStartup if model.behaviour.nsp.cleanup == NspCleanup::Stateless => Some(
+            ": the provider keeps nothing in the process (`nsp.cleanup: Stateless`), so its NSPStartup allocates nothing",
+        ),
+        _ => None,
+    });
+    if let Some(why) = keeps_nothing.filter(|_| !code) {
+        why
+    } else if start_up || code {
         ""
     } else if *call == SpiCall::WSPCleanup {
         ": ws2sim's models allocate in their start-ups only (WSPStartup, WSPStartupEx, \
