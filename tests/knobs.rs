@@ -1368,3 +1368,39 @@ fn session_ends_after_a_stub_start_up_succeed() {
         );
     }
 }
+
+/// An NSPCleanup for another provider's id ends none of the provider's starts: a
+/// provider that takes it for its own and frees its state there, while ws2_32's start
+/// is still outstanding, breaks the counting rule (seed 002: "Only the final
+/// NSPCleanup for the service provider does the actual cleanup"), besides answering
+/// the wrong id with success. The conforming provider refuses the id and frees nothing.
+#[test]
+fn a_foreign_nspcleanup_that_frees_breaks_the_count() {
+    use ws2sim::{Model, Sim};
+    let text = r#"Scenario(
+        name: "foreign", about: "ws2_32 starts dnsnsp; a direct NSPCleanup names another provider's id.",
+        providers: [Provider(name: "dnsnsp", kind: Namespace)],
+        catalog: [Namespace(provider: "dnsnsp", namespace: 12, version: V1)],
+        processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+            Startup,
+            Lookup(namespace: 12, name: "www.x"),
+            Spi(provider: "dnsnsp", call: NSPCleanup(provider_id: Other)),
+            Lookup(namespace: 12, name: "www.y"),
+            Cleanup,
+        ])])],
+    )"#;
+    let sim = Sim::from_str("foreign.ron", text).expect("loads");
+    let ran = sim.clone().run().expect("runs");
+    assert!(ran.violated().is_empty(), "{}", ran.trace());
+    let model = Model::named("nsp_accepts_any_provider_id");
+    let ran = sim.provider("dnsnsp", model).run().expect("runs");
+    assert_eq!(
+        ran.violated(),
+        ["nsp.cleanup.refcount", "nsp.cleanup.invalid_provider"],
+        "{}",
+        ran.trace()
+    );
+    assert!(ran.trace().contains(
+        "for another provider's id, which ends none of its starts, freed the provider's state"
+    ));
+}

@@ -68,6 +68,9 @@ struct End {
     left: u32,
     /// The provider's own word that it did its actual clean-up here (`Detail::Refcount`).
     actual: bool,
+    /// An NSPCleanup with another provider's id that the provider took for its own: it
+    /// ends none of the starts (they are all `left`), so it may free nothing.
+    foreign: bool,
 }
 
 /// Counts starts and ends per (process, provider) at the boundary, and returns the
@@ -108,6 +111,28 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
             *outstanding.entry((event.process, provider)).or_insert(0) += 1;
         }
         let Some(provider) = family.ends(call) else {
+            // Another provider's id, answered with success: it counts nothing down, so
+            // what it freed, it freed under starts still outstanding.
+            if let Call::NSPCleanup {
+                provider,
+                provider_id: ProviderId::Other,
+                ..
+            } = *call
+                && family == Family::V1
+                && ret == NO_ERROR
+                && let Some(&left) = outstanding.get(&(event.process, provider))
+                && left > 0
+            {
+                ends.push(End {
+                    call: call_index,
+                    ret: index,
+                    process: event.process,
+                    provider,
+                    left,
+                    actual,
+                    foreign: true,
+                });
+            }
             continue;
         };
         let count = outstanding.entry((event.process, provider)).or_insert(0);
@@ -123,6 +148,7 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
                 provider,
                 left: *count,
                 actual,
+                foreign: false,
             });
         }
     }
@@ -219,14 +245,19 @@ fn counting(facts: &Facts, family: Family, report: &mut Report) {
                 facts,
                 end.ret,
                 || format!(
-                    "{name}!{function} freed the provider's state in {process} although {} still {} end: only the last one may do the actual cleanup",
+                    "{name}!{function}{} freed the provider's state in {process} although {} still {} end: only the last one may do the actual cleanup",
+                    if end.foreign {
+                        " for another provider's id, which ends none of its starts,"
+                    } else {
+                        ""
+                    },
                     crate::words::counted(end.left, "start"),
                     if end.left == 1 { "needs its" } else { "need their" }
                 ),
             );
         }
         let held = live.iter().any(|what| family.provider_state(*what));
-        if end.left == 0 && held {
+        if end.left == 0 && held && !end.foreign {
             report.violation(
                 facts,
                 end.ret,
