@@ -120,7 +120,15 @@ pub fn render(out: &mut String, (scenario, run, path): (&Scenario, &Run, &str), 
             None => format!("{}/-", run.names.processes[violation.process as usize]),
         };
         let id = violation.contract;
-        let source = if seeds.is_empty() {
+        let other_routine = (id == contract::ContractId::SpiReturnConvention.as_str())
+            .then(|| not_a_cleanup_routine(run, pairs.as_ref(), violation.event))
+            .flatten();
+        let source = if let Some(routine) = other_routine {
+            format!(
+                "a model choice: the seeds document this convention for the clean-up \
+                 routines, and ws2sim holds {routine} to its own page's (`ws2sim explain {id}`)"
+            )
+        } else if seeds.is_empty() {
             format!("a model choice: no seed document states this rule (`ws2sim explain {id}`)")
         } else if choice {
             let silence = if cited.len() > 1 {
@@ -313,6 +321,31 @@ fn seeds_for(
     } else {
         narrowed
     }
+}
+
+/// The name of the SPI routine whose return is at `event`, when it is not one of the
+/// clean-up routines the seeds document (WSPCleanup, NSPCleanup, NSPv2Cleanup,
+/// NSPv2ClientSessionRundown).
+fn not_a_cleanup_routine(
+    run: &Run,
+    pairs: Option<&super::text::Pairs>,
+    event: usize,
+) -> Option<&'static str> {
+    let call_index = match run.events.get(event).map(|e| &e.kind) {
+        Some(EventKind::Call { .. }) => event,
+        _ => pairs?.call_of(event)?,
+    };
+    let EventKind::Call { call, .. } = &run.events.get(call_index)?.kind else {
+        return None;
+    };
+    let cleanup = matches!(
+        call,
+        Call::WSPCleanup { .. }
+            | Call::NSPCleanup { .. }
+            | Call::NSPv2Cleanup { .. }
+            | Call::NSPv2ClientSessionRundown { .. }
+    );
+    (!cleanup).then(|| call.name())
 }
 
 /// Why a `FailAlloc` fault on a clean-up routine cannot fire: the built-in models
