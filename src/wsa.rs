@@ -52,6 +52,8 @@ pub const WSA_E_NO_MORE: u32 = 10110;
 /// A lookup was cancelled (WSALookupServiceEnd) while a call was still running.
 pub const WSA_E_CANCELLED: u32 = 10111;
 
+/// A lookup in every installed and active namespace (WSALookupServiceBegin).
+pub const NS_ALL: u32 = 0;
 /// Namespaces.
 pub const NS_DNS: u32 = 12;
 /// The e-mail namespace: the only one NSPv2 providers may serve on Vista and Server 2008.
@@ -60,6 +62,7 @@ pub const NS_EMAIL: u32 = 37;
 /// `NS_DNS (12)`, or `namespace 99` for a namespace without a symbolic name here.
 pub fn namespace_name(namespace: u32) -> String {
     match namespace {
+        NS_ALL => format!("NS_ALL ({namespace})"),
         NS_DNS => format!("NS_DNS ({namespace})"),
         NS_EMAIL => format!("NS_EMAIL ({namespace})"),
         _ => format!("namespace {namespace}"),

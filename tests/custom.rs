@@ -228,8 +228,21 @@ fn shipped_files() -> Vec<String> {
     files.map(|name| format!("{root}/{name}")).collect()
 }
 
+/// A trace with the reason a fault never fired left out: ws2sim knows when a built-in
+/// model's routine allocates nothing, and cannot know it of code written in Rust.
+fn without_unfired_reasons(trace: String) -> String {
+    let lines = trace
+        .lines()
+        .map(|line| match line.split_once(" never fired") {
+            Some((fault, _)) if line.starts_with("note: fault") => format!("{fault} never fired"),
+            _ => line.to_string(),
+        });
+    lines.collect::<Vec<_>>().join("\n")
+}
+
 /// `code` and the built-in model `twin` give the same bytes on every shipped scenario
-/// with a provider of `kinds`, for each seed; returns how many runs were compared.
+/// with a provider of `kinds`, for each seed (but the reason a fault never fired);
+/// returns how many runs were compared.
 fn same_as(twin: &str, kinds: &[ProviderKind], code: Model) -> usize {
     let mut compared = 0;
     for file in shipped_files() {
@@ -240,7 +253,9 @@ fn same_as(twin: &str, kinds: &[ProviderKind], code: Model) -> usize {
             let Some(built_in) = trace(&file, kinds, &Model::named(twin), seed, twin) else {
                 continue;
             };
+            let built_in = without_unfired_reasons(built_in);
             let written = trace(&file, kinds, &code, seed, twin).expect("code is never refused");
+            let written = without_unfired_reasons(written);
             if built_in != written {
                 let (line, (a, b)) = built_in
                     .lines()

@@ -924,3 +924,44 @@ fn a_failed_network_delivers_nothing_after_it_fails() {
     assert!(!trace.contains("network delivers"), "{trace}");
     assert!(outcome.unfired_faults.is_empty(), "{trace}");
 }
+
+/// A lookup in NS_ALL (namespace 0) asks every enabled provider of every namespace, as
+/// WSALookupServiceBegin does; it found none before, and failed with
+/// WSASERVICE_NOT_FOUND. A disabled entry is still skipped.
+#[test]
+fn a_lookup_in_ns_all_asks_every_enabled_provider() {
+    let text = r#"Scenario(
+        name: "ns-all",
+        about: "A lookup in NS_ALL asks every enabled provider.",
+        providers: [
+            Provider(name: "dnsnsp", kind: Namespace),
+            Provider(name: "other", kind: Namespace),
+            Provider(name: "off", kind: Namespace),
+        ],
+        catalog: [
+            Namespace(provider: "dnsnsp", namespace: 12, version: V1),
+            Namespace(provider: "other", namespace: 40, version: V1),
+            Namespace(provider: "off", namespace: 41, version: V1, enabled: false),
+        ],
+        processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+            Startup, Lookup(namespace: 0, name: "a"), Cleanup,
+        ])])],
+    )"#;
+    let scenario = scenario::load_str("ns-all.ron", text).expect("valid");
+    let outcome = run_seed(&scenario, 0);
+    let trace = render::text::render(&scenario, &outcome, "ns-all.ron");
+    assert!(
+        trace.contains("WSALookupServiceBegin(NS_ALL (0), \"a\")"),
+        "{trace}"
+    );
+    for provider in ["dnsnsp", "other"] {
+        let begin = format!("{provider}!NSPLookupServiceBegin(NS_ALL (0), \"a\")");
+        let served = trace
+            .lines()
+            .any(|line| line.contains(&begin) && line.ends_with("-> 0"));
+        assert!(served, "{provider}: {trace}");
+    }
+    assert!(!trace.contains("off!"), "{trace}");
+    assert!(!trace.contains("WSASERVICE_NOT_FOUND"), "{trace}");
+    assert!(outcome.verdict.violations.is_empty(), "{trace}");
+}

@@ -46,6 +46,7 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("number_exponent", Kind::Syntax, 5, 18),
     ("knob_group_bare_word", Kind::Syntax, 5, 82),
     ("knob_value_with_args", Kind::Syntax, 5, 77),
+    ("catalog_ns_all", Kind::Invalid, 6, 56),
     ("provider_named_ws2_32", Kind::Invalid, 7, 24),
     ("name_bidi_override", Kind::Invalid, 9, 23),
     ("chain_middle_base", Kind::Invalid, 16, 83),

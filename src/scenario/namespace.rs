@@ -19,6 +19,16 @@ pub(super) fn catalog_entry(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_
         return;
     };
     let at = |name| [Field("catalog"), At(i), Field(name)];
+    if *namespace == crate::wsa::NS_ALL {
+        return c.at(
+            &at("namespace"),
+            "namespace 0 is NS_ALL, with which a lookup asks every namespace: a provider is \
+             installed for a namespace of its own"
+                .to_string(),
+            "NS_ALL",
+            Some("for example `namespace: 12` (NS_DNS) or `namespace: 37` (NS_EMAIL)".to_string()),
+        );
+    }
     match names.providers.get(provider.as_str()) {
         None => {
             return c.at(

@@ -44,9 +44,12 @@ fn namespace_providers(scenario: &Scenario) -> NamespaceProviders {
             && let Some(&index) = names.get(provider.as_str())
         {
             let index = index as ProviderIx;
-            let found = table.entry((*namespace, *version)).or_default();
-            if !found.contains(&index) {
-                found.push(index);
+            // A lookup in NS_ALL asks every enabled provider (WSALookupServiceBegin).
+            for namespace in [*namespace, crate::wsa::NS_ALL] {
+                let found = table.entry((namespace, *version)).or_default();
+                if !found.contains(&index) {
+                    found.push(index);
+                }
             }
         }
     }

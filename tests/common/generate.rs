@@ -123,8 +123,8 @@ const SOCKETS: usize = 3;
 const STEPS_PER_THREAD_MAX: usize = 8;
 /// Small times keep every run far inside the default `time_max`.
 const TICKS_MAX: u64 = 30;
-/// NS_DNS (the V1 provider's), NS_EMAIL (the V2 provider's), and one nobody serves.
-const NAMESPACES: [u32; 3] = [12, 37, 99];
+/// NS_DNS, NS_EMAIL, a namespace no provider serves, and NS_ALL (every one).
+const NAMESPACES: [u32; 4] = [12, 37, 99, 0];
 const SAN: &str = "san0";
 const NS_V1: &str = "ns1";
 const NS_V2: &str = "ns2";
