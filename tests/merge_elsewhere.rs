@@ -163,4 +163,35 @@ fn a_search_that_thinned_the_latency_range_is_not_complete() {
     let (code, found) = ws2sim_in(&scratch.0, &random);
     assert_eq!(code, Some(1), "{found}");
     assert!(found.contains("wsp.cleanup.overlapped_aborted"), "{found}");
+    // A step that would draw its delay from the range but never does (its socket is
+    // closed first, so the call fails before any operation starts) leaves the search
+    // complete, whole and merged.
+    let undrawn = scratch.file(
+        "undrawn.ron",
+        std::fs::read_to_string(&scenario).expect("reads").replace(
+            r#"Recv(socket: "s", mode: Blocking, completes: Latency)"#,
+            r#"Close(socket: "s"), Recv(socket: "s", mode: Blocking, completes: Latency)"#,
+        ),
+    );
+    let args = |extra: &[&'static str]| {
+        let mut args = vec!["explore", undrawn.as_str(), "--strategy", "exhaustive"];
+        args.extend_from_slice(&["--preemptions", "1", "--format", "json"]);
+        args.extend_from_slice(extra);
+        args
+    };
+    let (code, whole) = ws2sim_in(&scratch.0, &args(&[]));
+    assert_eq!(code, Some(0), "{whole}");
+    assert!(whole.contains("\"coverage\": \"complete\""), "{whole}");
+    let docs: Vec<String> = ["1/2", "2/2"]
+        .iter()
+        .map(|k| {
+            let (code, json) = ws2sim_in(&scratch.0, &args(&["--shard", k]));
+            assert_eq!(code, Some(0), "{json}");
+            scratch.file(&format!("undrawn-{}.json", &k[..1]), json)
+        })
+        .collect();
+    let mut merge = vec!["merge", "--format", "json"];
+    merge.extend(docs.iter().map(String::as_str));
+    let (code, merged) = ws2sim_in(&scratch.0, &merge);
+    assert_eq!((code, merged.as_str()), (Some(0), whole.as_str()));
 }

@@ -166,14 +166,19 @@ pub struct Report {
     #[serde(skip)]
     pub units_total: Option<u64>,
     /// Exhaustive: the scenario's `latency` range, when it holds more values than the
-    /// search tries of it ([`sim::DRAW_VALUES_MAX`]) and some step's delay is drawn
-    /// from it: the search then did not cover every schedule.
+    /// search tries of it ([`sim::DRAW_VALUES_MAX`]) and some run drew a delay from it:
+    /// the search then did not cover every schedule.
     #[serde(skip)]
     pub thinned: Option<(u64, u64)>,
+    /// Exhaustive: some run drew a delay from a range wider than the search tries of it
+    /// (its tally's `wide_draws`).
+    #[serde(skip)]
+    pub wide_draws: bool,
 }
 
 impl Report {
     pub fn new(header: Header, tally: Tally, cut: bool, failure: Option<Failure>) -> Self {
+        let wide_draws = tally.wide_draws;
         let coverage = match (header.strategy, cut) {
             (Strategy::Exhaustive, false) => Coverage::Complete,
             (Strategy::Exhaustive, true) => Coverage::CutShort,
@@ -215,6 +220,7 @@ impl Report {
             witnesses: tally.witnesses,
             units_total: None,
             thinned: None,
+            wide_draws,
         };
         if report.coverage == Coverage::Complete
             && report.header.reduction.is_some()
@@ -386,7 +392,7 @@ impl Report {
         if self.header.strategy != Strategy::Exhaustive
             || !matches!(self.coverage, Coverage::Complete | Coverage::Limited)
             || !wide
-            || !scenario.draws_latency()
+            || !self.wide_draws
         {
             return;
         }

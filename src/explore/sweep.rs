@@ -277,7 +277,12 @@ fn search_unit(
         };
         let index = log.schedules;
         let decisions = || guide.borrow().decisions();
-        match run_one(explorer, plan.check_determinism, make) {
+        let outcome = run_one(explorer, plan.check_determinism, make);
+        // A delay drawn from a range wider than the search tries of it.
+        log.wide_draws |= guide.borrow().trail.iter().any(|choice| {
+            choice.kind == sim::ChoiceKind::Draw && choice.options > sim::DRAW_VALUES_MAX
+        });
+        match outcome {
             Ok(summary) => log.record(&summary, decisions),
             Err(parted) => {
                 let (summary, divergence) = *parted;

@@ -56,6 +56,10 @@ pub struct Tally {
     /// completed, with its decisions (sorted by what it shows, one each).
     #[serde(deserialize_with = "super::bounded::witnesses")]
     pub witnesses: Vec<Witness>,
+    /// Exhaustive: some run drew a delay from a range wider than the search tries
+    /// ([`sim::DRAW_VALUES_MAX`] values), so it tried only some of them.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub wide_draws: bool,
 }
 
 /// What a witness shows.
@@ -173,6 +177,7 @@ impl Tally {
         for witness in other.witnesses {
             add_witness(&mut self.witnesses, witness);
         }
+        self.wide_draws |= other.wide_draws;
         self
     }
 }
@@ -254,6 +259,9 @@ pub struct UnitLog {
     /// completed (as `run`), with its decisions.
     #[serde(deserialize_with = "super::bounded::witnesses")]
     pub witnesses: Vec<Witness>,
+    /// Some run of the unit drew a delay from a range wider than the search tries.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub wide_draws: bool,
 }
 
 impl UnitLog {
@@ -352,6 +360,7 @@ impl UnitLog {
                 }
                 witnesses
             },
+            wide_draws: self.wide_draws && keep > 0,
         }
     }
 }

@@ -80,34 +80,6 @@ impl Scenario {
         })
     }
 
-    /// Whether some step's delay is drawn from `latency` (a send, receive, connect or
-    /// accept that completes after `Latency`, the default).
-    pub fn draws_latency(&self) -> bool {
-        let steps = self
-            .processes
-            .iter()
-            .flat_map(|p| &p.threads)
-            .flat_map(|t| &t.steps);
-        steps.into_iter().any(|step| {
-            matches!(
-                step,
-                Step::Send {
-                    completes: Completion::Latency,
-                    ..
-                } | Step::Recv {
-                    completes: Completion::Latency,
-                    ..
-                } | Step::Connect {
-                    completes: Completion::Latency,
-                    ..
-                } | Step::Accept {
-                    completes: Completion::Latency,
-                    ..
-                }
-            )
-        })
-    }
-
     /// Where each provider sits, as far as its knobs care (by name, in one pass over
     /// the catalog): whether it owns a layered entry, and whether there is a SAN
     /// provider for a switch inside it to start.
