@@ -47,6 +47,7 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("knob_group_bare_word", Kind::Syntax, 5, 82),
     ("knob_value_with_args", Kind::Syntax, 5, 77),
     ("catalog_ns_all", Kind::Invalid, 6, 56),
+    ("string_bad_escape", Kind::Syntax, 4, 41),
     ("provider_named_ws2_32", Kind::Invalid, 7, 24),
     ("name_bidi_override", Kind::Invalid, 9, 23),
     ("chain_middle_base", Kind::Invalid, 16, 83),

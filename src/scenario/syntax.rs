@@ -262,6 +262,21 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
                 Some(format!("its values: {}", knob.values().join(" | "))),
             )
         }
+        Error::InvalidEscape(what) => p(
+            // At the backslash of the escape ron stopped at (its span may start with
+            // the string).
+            text.get(start..end)
+                .and_then(|span| span.rfind('\\'))
+                .map_or(start..end, |at| start + at..end),
+            format!("a bad escape in a string{at}: {}", what.to_lowercase()),
+            "bad escape",
+            Some(
+                "a string's escapes are `\\\\` (a backslash), `\\\"`, `\\n`, `\\r`, `\\t`, `\\0` and \
+                 `\\u{...}` (1 to 6 hexadecimal digits naming a Unicode character, not a \
+                 surrogate, at most 10FFFF)"
+                    .to_string(),
+            ),
+        ),
         // ron's span starts after the `/*`: point at it.
         Error::UnclosedBlockComment => {
             let open = text
