@@ -72,7 +72,8 @@ pub fn end_process(cx: &Cx, how: ProcessEnd, hosts: impl FnOnce(&Cx)) {
             cx.emit(EventKind::DllMain { provider, reason });
         }
     }
-    cx.reclaim_process();
+    // The kernel reclaims what the process held, on no thread of it.
+    cx.kernel().reclaim_process();
     {
         let mut world = cx.world.borrow_mut();
         let process = &mut world.procs[cx.pid as usize];
