@@ -245,6 +245,8 @@ fn edited_and_resealed_documents_are_refused_by_their_fields() {
         |d| d[0]["tally"]["end_states_capped"] = true.into(),
         "tally.end_states",
     );
+    // Each contract's first run failed: shard 1 names two (runs 2 and 4).
+    refused(|d| d[0]["tally"]["failing"] = 1.into(), "tally.failing");
     // A random sweep draws with a seed; an exhaustive one has none.
     refused(|d| d[0]["header"]["seed"] = Value::Null, "header.seed");
     assert!(sweeps()[1][0]["header"]["seed"].is_null());
@@ -770,8 +772,11 @@ fn forged_reports_whose_schedules_replay_are_refused() {
     witness["decisions"] = decisions.into();
     let (code, why) = merged(&forged);
     assert_eq!(code, Some(2), "{why}");
+    // Another unit's schedule, and another than the failure's for the same run: either
+    // refusal holds.
     assert!(
-        why.contains("two different schedules are given for run 0"),
+        why.contains("two different schedules are given for run 0")
+            || why.contains("is not one of unit 0"),
         "{why}"
     );
     // The bounded search of one unit, clean: the search has 16.
@@ -862,5 +867,52 @@ fn shards_of_two_strategies_are_named_by_the_strategy() {
     assert!(
         error.contains("their field `header.strategy` differs"),
         "{error}"
+    );
+}
+
+/// An exhaustive shard's witness must be a schedule of its own unit: one given another
+/// unit's schedule (which shows the same contract elsewhere in the search) is refused,
+/// instead of being printed as the run the report names.
+#[test]
+fn an_exhaustive_witness_outside_its_unit_is_refused() {
+    let dir = common::Scratch::new("foreign-witness");
+    let args = [
+        "explore",
+        LESSON,
+        "--strategy",
+        "exhaustive",
+        "--runs",
+        "400",
+    ];
+    let docs = two_shards(&args);
+    let with_witness = |doc: &Value| -> Option<usize> {
+        let units = doc["units"].as_array()?;
+        units
+            .iter()
+            .position(|u| u["witnesses"].as_array().is_some_and(|w| !w.is_empty()))
+    };
+    let (mine, theirs) = (
+        with_witness(&docs[0]).expect("a unit of shard 1 with a witness"),
+        with_witness(&docs[1]).expect("a unit of shard 2 with a witness"),
+    );
+    let foreign = docs[1]["units"][theirs]["witnesses"][0]["decisions"].clone();
+    let merge = |docs: &[Value]| {
+        let paths = write_resealed(&dir, "w", docs);
+        let args: Vec<&str> = paths.iter().map(String::as_str).collect();
+        common::ws2sim(&[&["merge"][..], &args].concat())
+    };
+    assert_eq!(
+        merge(&docs).status.code(),
+        Some(1),
+        "the sweep as written fails"
+    );
+    let mut edited = docs.clone();
+    edited[0]["units"][mine]["witnesses"][0]["decisions"] = foreign;
+    let out = merge(&edited);
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("whose schedules all begin with its own decisions"),
+        "{said}"
     );
 }

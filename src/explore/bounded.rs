@@ -213,6 +213,7 @@ mod tests {
             shows: super::super::tally::Shows::Contract("ws2.balanced".into()),
             run: 3,
             decisions: written.clone(),
+            unit: None,
         };
         let text = serde_json::to_string(&witness).expect("a witness serializes");
         let read: Witness = serde_json::from_str(&text).expect("and reads back");

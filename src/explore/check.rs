@@ -194,6 +194,20 @@ fn counts(t: &Tally, mine: &dyn Fn(u64) -> bool, at: &str) -> Result<(), String>
             || format!("{contract}'s first run {first} is not a failing run of this shard"),
         )?;
     }
+    // Each contract's first run failed: there are at least as many failing runs as
+    // distinct such firsts.
+    let named: BTreeSet<u64> = t.contracts.values().copied().collect();
+    ensure(
+        named.len() as u64 <= t.failing,
+        &format!("{at}.failing"),
+        || {
+            format!(
+                "{} is fewer than the {} distinct runs its contracts were first violated in",
+                t.failing,
+                named.len()
+            )
+        },
+    )?;
     let earliest = t.contracts.values().min().copied();
     ensure(
         earliest == t.first_failure,

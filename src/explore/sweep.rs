@@ -202,6 +202,7 @@ pub fn sampled(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swept {
                 shows,
                 run,
                 decisions,
+                unit: None,
             },
         );
     }
@@ -354,11 +355,24 @@ fn roots(
 /// How many units the exhaustive search of `scenario` under `header` has: a merge
 /// checks the number its shards state.
 pub fn units_total(scenario: &Scenario, header: &super::report::Header) -> Result<u64, String> {
+    Ok(unit_roots(scenario, header)?.len() as u64)
+}
+
+/// The root of each unit of the exhaustive search `header` describes, in search order:
+/// the decisions every schedule of the unit begins with.
+pub fn unit_roots(
+    scenario: &Scenario,
+    header: &super::report::Header,
+) -> Result<Vec<Vec<u64>>, String> {
     let mut explorer =
         Explorer::new(scenario, &header.models).map_err(|error| error.to_string())?;
     let guide = Rc::new(RefCell::new(Guide::default()));
-    let roots = roots(&mut explorer, &guide, header.preemptions, header.reduction);
-    Ok(roots.len() as u64)
+    Ok(roots(
+        &mut explorer,
+        &guide,
+        header.preemptions,
+        header.reduction,
+    ))
 }
 
 /// An exhaustive search: every unit in one process, or a shard's units.

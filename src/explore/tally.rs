@@ -77,6 +77,10 @@ pub struct Witness {
     pub run: u64,
     #[serde(deserialize_with = "super::bounded::decisions")]
     pub decisions: Vec<u64>,
+    /// Exhaustive: the unit whose search ran it (set as units are joined), whose root
+    /// its decisions must begin with.
+    #[serde(skip)]
+    pub unit: Option<u64>,
 }
 
 /// The decisions of run `first`, a failing one: its run is the first of each contract
@@ -285,6 +289,7 @@ impl UnitLog {
                 shows: Shows::Ending(summary.ending),
                 run: index,
                 decisions: decisions(),
+                unit: None,
             });
         }
         self.end_states.entry(summary.end_state).or_insert(index);
@@ -305,6 +310,7 @@ impl UnitLog {
                     shows: Shows::Contract(contract.to_string()),
                     run: index,
                     decisions: decisions(),
+                    unit: None,
                 });
             }
         }
@@ -354,6 +360,7 @@ impl UnitLog {
                         &mut witnesses,
                         Witness {
                             run,
+                            unit: Some(self.unit),
                             ..witness.clone()
                         },
                     );

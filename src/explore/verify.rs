@@ -161,7 +161,24 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
         Strategy::Exhaustive => header.preemptions,
         _ => None,
     };
+    // An exhaustive unit's schedules all begin with its root: a witness's must too.
+    let roots = match header.strategy {
+        Strategy::Exhaustive if report.witnesses.iter().any(|w| w.unit.is_some()) => {
+            sweep::unit_roots(scenario, header)?
+        }
+        _ => Vec::new(),
+    };
     for witness in &report.witnesses {
+        if let Some(unit) = witness.unit {
+            let root = roots.get(unit as usize).map_or(&[][..], Vec::as_slice);
+            if unit as usize >= roots.len() || !witness.decisions.starts_with(root) {
+                return Err(format!(
+                    "the schedule given for run {} is not one of unit {unit}, whose schedules \
+                     all begin with its own decisions",
+                    witness.run
+                ));
+            }
+        }
         if let Some(drawn) = drawn(&mut explorer, header, witness.run)
             && drawn != witness.decisions
         {
