@@ -824,6 +824,14 @@ fn a_model_file_may_not_take_a_built_in_name() {
     // file's model.
     let text = "Model(name: \"acme.ron\", kind: Transport)\n";
     check_refuses(&dir.file("m.ron", text), "ends in `.ron`");
+    // An `about` given is not blank; left out, it is none.
+    let text = "Model(name: \"acme\", kind: Transport, about: \" \\t \")\n";
+    check_refuses(&dir.file("m.ron", text), "a model's `about` is blank");
+    let out = ws2sim(&[
+        "check",
+        &dir.file("m.ron", "Model(name: \"acme\", kind: Transport)\n"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", one_line(&out.stderr));
 }
 
 /// `ws2sim check` refuses the file at `path` (exit 2) with an error that says `why`.

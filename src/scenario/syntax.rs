@@ -262,6 +262,30 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
                 Some(format!("its values: {}", knob.values().join(" | "))),
             )
         }
+        // A RON attribute: ws2sim's files use none.
+        Error::ExpectedAttribute | Error::ExpectedAttributeEnd | Error::NoSuchExtension(_) => {
+            let at = text.find("#!").unwrap_or(start);
+            let what = match &err.code {
+                Error::NoSuchExtension(name) => format!("RON has no extension `{name}`"),
+                _ => "`#!` begins a RON attribute, `#![enable(...)]`, which is not complete here"
+                    .to_string(),
+            };
+            p(
+                at..at + 2.min(text.len() - at),
+                format!("{what}: ws2sim's files need no attribute"),
+                "an attribute",
+                Some("remove the `#!...` line".to_string()),
+            )
+        }
+        Error::ExpectedStructName(name) => p(
+            start..end,
+            format!(
+                "with `#![enable(explicit_struct_names)]` every struct is written with its name, \
+                 here `{name}(...)`{at}: ws2sim's files need no attribute"
+            ),
+            "its name missing",
+            Some("remove the `#![enable(...)]` line".to_string()),
+        ),
         Error::InvalidEscape(what) => p(
             // At the backslash of the escape ron stopped at (its span may start with
             // the string).

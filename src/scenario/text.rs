@@ -192,6 +192,15 @@ pub(super) fn model_about(c: &mut Checker<'_>, about: &str) {
         multiline: true,
     };
     check(c, &[Field("about")], about, rule);
+    // Left out, it is empty; given, it says something (`ws2sim models` prints it).
+    if !about.is_empty() && about.trim().is_empty() {
+        c.at(
+            &[Field("about")],
+            "a model's `about` is blank: say in a sentence what the provider does differently, or leave `about` out".to_string(),
+            "blank",
+            None,
+        );
+    }
 }
 
 /// The names traces print joined to others: a thread as `process/thread`, the kernel's
