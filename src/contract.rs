@@ -450,7 +450,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[NspV2Cleanup, NspV2ClientSessionRundown],
         source: "000: \"On Windows Vista and Windows Server 2008, the NSPv2Cleanup function can only be used for operations on NS_EMAIL namespace providers.\" (001 says the same of NSPv2ClientSessionRundown.)",
         model_choice: Some(
-            "The seeds restrict only the two session-end routines; a session that could open but never end would break nspv2.session.ends_once, so ws2sim reads the restriction as one on the whole NSPv2 provider, NSPv2Startup and the lookups included. The host enforces it (it is the provider's own service, see nspv2.session.same_arg): it refuses a client's lookup in another namespace before any NSPv2 call, and that provider does not serve the lookup (WSASERVICE_NOT_FOUND when no other does).",
+            "The seeds restrict only the two session-end routines; a session that could open but never end would break nspv2.session.ends_once, so ws2sim reads the restriction as one on the whole NSPv2 provider, NSPv2Startup and the lookups included. The host enforces it (it is the provider's own service, see nspv2.session.same_arg): it refuses a client's lookup in another namespace before any NSPv2 call, and that provider does not serve the lookup (WSASERVICE_NOT_FOUND when no other does). A lookup in NS_ALL reaches a provider installed for NS_EMAIL as one in NS_EMAIL does, and no other.",
         ),
         errata: &[
             "001's metadata (req.product) names \"Windows XP Professional x64 Edition or 64-bit editions of Windows Server 2003\", while the page and its other metadata say Vista and Server 2008 and later; ws2sim follows the page.",

@@ -965,3 +965,44 @@ fn a_lookup_in_ns_all_asks_every_enabled_provider() {
     assert!(!trace.contains("WSASERVICE_NOT_FOUND"), "{trace}");
     assert!(outcome.verdict.violations.is_empty(), "{trace}");
 }
+
+/// On Vista, a lookup in NS_ALL reaches the NSPv2 provider installed for NS_EMAIL as one
+/// in NS_EMAIL does (the host refused it, NS_ALL not being NS_EMAIL), and still not a
+/// provider installed for another namespace; neither is flagged.
+#[test]
+fn on_vista_ns_all_reaches_the_email_provider_only() {
+    let text = r#"Scenario(
+        name: "ns-all-vista",
+        about: "A lookup in NS_ALL on Vista, with an NSPv2 provider for NS_EMAIL and one for 40.",
+        os: Vista,
+        providers: [
+            Provider(name: "mailnsp", kind: Namespace),
+            Provider(name: "othernsp", kind: Namespace),
+        ],
+        catalog: [
+            Namespace(provider: "mailnsp", namespace: 37, version: V2),
+            Namespace(provider: "othernsp", namespace: 40, version: V2),
+        ],
+        processes: [
+            Process(name: "host", threads: [Thread(name: "main", steps: [
+                Startup, Advertise(provider: "mailnsp"), Advertise(provider: "othernsp"), Sleep(10), Cleanup,
+            ])]),
+            Process(name: "c", threads: [Thread(name: "main", steps: [
+                Startup, Sleep(1), Lookup(namespace: 0, name: "a@b"), Cleanup,
+            ])]),
+        ],
+    )"#;
+    let scenario = scenario::load_str("ns-all-vista.ron", text).expect("valid");
+    let outcome = run_seed(&scenario, 0);
+    let trace = render::text::render(&scenario, &outcome, "ns-all-vista.ron");
+    assert!(trace.contains("mailnsp!NSPv2LookupServiceBegin"), "{trace}");
+    assert!(
+        !trace.contains("othernsp!NSPv2LookupServiceBegin"),
+        "{trace}"
+    );
+    assert!(
+        trace.contains("othernsp host refuses to serve c in NS_ALL (0)"),
+        "{trace}"
+    );
+    assert!(outcome.verdict.violations.is_empty(), "{trace}");
+}

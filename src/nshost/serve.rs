@@ -148,6 +148,16 @@ fn only_email(cx: &Cx) -> bool {
     matches!(cx.world.borrow().scenario.os, Os::Vista | Os::Server2008)
 }
 
+/// Whether `provider` has a catalog entry for NS_EMAIL.
+fn serves_email(cx: &Cx, provider: ProviderIx) -> bool {
+    let world = cx.world.borrow();
+    let name = &world.scenario.providers[provider as usize].name;
+    world
+        .scenario
+        .nspv2_namespaces(name)
+        .any(|ns| ns == NS_EMAIL)
+}
+
 /// On Vista and Server 2008, whether a host keeping to the seeds refuses to run
 /// `provider`'s NSPv2 routines at all: it serves no NS_EMAIL namespace there (seeds 000,
 /// 001). `Some(namespace)`: refused, naming the namespace it serves.
@@ -175,7 +185,9 @@ async fn begin(
     }
     // `nspv2.os_namespace`: the host refuses before any NSPv2 call.
     let any = cx.behaviour(provider).nspv2.host.os_namespace == OsNamespace::Any;
-    if only_email(cx) && namespace != NS_EMAIL && !any {
+    // NS_ALL reaches a provider installed for NS_EMAIL as NS_EMAIL does.
+    let email = namespace == NS_EMAIL || (namespace == NS_ALL && serves_email(cx, provider));
+    if only_email(cx) && !email && !any {
         cx.emit(EventKind::HostRefused {
             provider,
             session_of: client,

@@ -413,10 +413,15 @@ pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 || {
                     let (provider, process) =
                         (facts.provider(end.provider), facts.process(end.process));
+                    let foreign = if end.foreign {
+                        " for another provider's id"
+                    } else {
+                        ""
+                    };
                     let which = match end.left {
                         0 => format!("the last {provider}!NSPCleanup in {process}"),
                         left => format!(
-                            "{provider}!NSPCleanup in {process}, which did the actual clean-up with {} still outstanding,",
+                            "{provider}!NSPCleanup{foreign} in {process}, which did the actual clean-up with {} still outstanding,",
                             counted(left, "start-up")
                         ),
                     };
@@ -602,7 +607,16 @@ pub fn os_namespace(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 ..
             } => {
                 report.exercised();
-                if *namespace != NS_EMAIL {
+                // NS_ALL reaches a provider installed for NS_EMAIL as NS_EMAIL does.
+                let serves_email = || {
+                    let name = facts.provider(*provider);
+                    facts
+                        .trace
+                        .scenario
+                        .nspv2_namespaces(name)
+                        .any(|ns| ns == NS_EMAIL)
+                };
+                if *namespace != NS_EMAIL && !(*namespace == NS_ALL && serves_email()) {
                     report.violation(
                         facts,
                         index,
