@@ -1291,6 +1291,11 @@ fn diff_shows_where_two_runs_part() {
         b.contains("wsp.cleanup.lingering_data_sent   VIOLATED"),
         "{text}"
     );
+    // `diff` takes no `--contracts`: its verdicts count the others without naming it.
+    assert!(
+        text.contains("not exercised") && !text.contains("--contracts all"),
+        "{text}"
+    );
     let out = ws2sim(&["diff", file]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("the runs are the same"));
@@ -1607,4 +1612,51 @@ fn a_fault_that_cannot_fire_says_why() {
         out.contains("never fired: the provider's NSPv2Startup is not implemented (a stub or NULL), so it allocates nothing"),
         "{out}"
     );
+    let stateless = scratch.file(
+        "fa3.ron",
+        r#"Scenario(
+    name: "fa3",
+    about: "a failed allocation in the NSPStartup of a provider that keeps nothing",
+    providers: [Provider(name: "dnsnsp", kind: Namespace, model: "nsp_without_cleanup")],
+    catalog: [Namespace(provider: "dnsnsp", namespace: 12, version: V1)],
+    processes: [Process(name: "app", threads: [Thread(name: "main", steps: [Startup, Lookup(namespace: 12, name: "a"), Cleanup])])],
+    faults: [FailAlloc(provider: "dnsnsp", call: NSPStartup, nth: 1)],
+)"#
+        .to_string(),
+    );
+    let out = stdout(&ws2sim(&["run", &stateless]));
+    assert!(
+        out.contains("never fired: the provider keeps nothing in the process (`nsp.cleanup: Stateless`), so its NSPStartup allocates nothing"),
+        "{out}"
+    );
+}
+
+/// A return-convention violation on a routine whose page is not a seed (WSPStartup
+/// here) says the rule is held there by ws2sim's model choice, not that it comes from
+/// the WSPCleanup page.
+#[test]
+fn a_convention_broken_outside_the_cleanup_routines_cites_the_model_choice() {
+    let scratch = common::Scratch::new("convention-elsewhere");
+    let file = scratch.file(
+        "c.ron",
+        r#"Scenario(
+    name: "c",
+    about: "a start-up whose allocation fails, answered with 1",
+    providers: [Provider(name: "msafd", kind: Transport, model: "returns_plus_one_on_error")],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [Process(name: "app", threads: [Thread(name: "main", steps: [Startup, Socket(name: "s", entry: 1001), Cleanup])])],
+    faults: [FailAlloc(provider: "msafd", call: WSPStartup, nth: 1)],
+)"#
+        .to_string(),
+    );
+    let out = stdout(&ws2sim(&["run", &file]));
+    assert!(
+        out.contains("msafd!WSPStartup failed with WSA_NOT_ENOUGH_MEMORY"),
+        "{out}"
+    );
+    assert!(
+        out.contains("a model choice: the seeds document this convention for the clean-up routines, and ws2sim holds WSPStartup to its own page's"),
+        "{out}"
+    );
+    assert!(!out.contains("the rule comes from \"LPWSPCLEANUP"), "{out}");
 }

@@ -18,7 +18,9 @@ use super::{Shard, Strategy};
 /// is fed as events are recorded, each kind by its own fields (`world::stream`).
 /// Version 5: the scenario's digest, and no unknown field anywhere. Version 7: the
 /// build that wrote it, and the failure's event as the text trace numbers it. Version 8:
-/// the failure without its trace (merge makes it).
+/// the failure without its trace (merge makes it). Version 9: an exhaustive sweep's
+/// header has no seed (null), and its units say whether a run drew a delay from a range
+/// wider than the search tries (`wide_draws`).
 pub const FORMAT: &str = "ws2sim-explore-shard/9";
 
 /// This build of ws2sim: a digest of the sources that decide what a run does (made by

@@ -155,7 +155,8 @@ async fn wait_reply(cx: &Cx, provider: ProviderIx, id: u32) -> Reply {
 /// client waits for the host to have sent it; then, as a host, its advertisements end
 /// as WSAUnadvertiseProvider would end them (model choice). Only what it took as its
 /// count reached 0 ([`owned_by_final_cleanup`]), and what is still the same then.
-/// Returns the providers it withdrew itself, whose DLL the host then unloads.
+/// Returns the providers it withdrew itself, whose Advertise load the host then gives
+/// back (FreeLibrary).
 pub async fn final_cleanup(cx: &Cx, owned: Owned) -> Vec<ProviderIx> {
     end_sessions(cx, owned.sessions).await;
     let mut withdrew = Vec::new();

@@ -165,10 +165,7 @@ pub(crate) fn line(
                     op_name(*kind, *op),
                     labels.socket(event.process, *socket)
                 ),
-                Some(format!(
-                    "{outcome}, {}",
-                    signal_text(signals, event.thread.is_none())
-                )),
+                Some(format!("{outcome}, {}", signal_text(signals))),
             )
         }
         EventKind::Notification {
@@ -445,9 +442,8 @@ fn notify_name(notify: Notify) -> &'static str {
     }
 }
 
-/// How an operation's completion was signalled; `by_network` when the row is the
-/// network's, not the thread's that issued the operation, whose routine it ran.
-fn signal_text(signals: &Signals, by_network: bool) -> String {
+/// How an operation's completion was signalled.
+fn signal_text(signals: &Signals) -> String {
     let mut parts = Vec::new();
     if signals.thread_released {
         parts.push("thread released");
@@ -455,11 +451,10 @@ fn signal_text(signals: &Signals, by_network: bool) -> String {
     if signals.event_set {
         parts.push("event set");
     }
-    if signals.routine_run && by_network {
-        // Model choice "Completion routines": no alertable wait.
+    if signals.routine_run {
+        // Model choice "Completion routines": no alertable wait. The row may be the
+        // network's, or another thread's (a closesocket that aborted the operation).
         parts.push("completion routine run in the thread that issued it");
-    } else if signals.routine_run {
-        parts.push("completion routine run");
     }
     if signals.port_posted {
         parts.push("port packet posted");

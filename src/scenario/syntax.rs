@@ -345,7 +345,7 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
         // A knob group (`set`, `final_cleanup`, ...) given a bare word or `Some(...)`:
         // ron reads the word as a struct's name.
         Error::ExpectedDifferentStructName { expected, found }
-            if let Some(example) = knob_group_example(&path) =>
+            if let Some(example) = knob_group_example(&path, found) =>
         {
             p(
                 start..end,
@@ -869,8 +869,9 @@ fn knob_path(path: &str) -> Option<String> {
 }
 
 /// For a path that is a group of knobs (a `set`, or `final_cleanup` in it), how a
-/// knob of the group is written there: `(worker: Detach)`.
-fn knob_group_example(path: &str) -> Option<String> {
+/// knob of the group is written there: `(worker: Detach)`, the knob that has `word`
+/// among its values if one has.
+fn knob_group_example(path: &str, word: &str) -> Option<String> {
     use crate::models::knobs::{KNOBS, knob};
     let group = knob_path(path)?;
     if knob(&group).is_some() {
@@ -881,8 +882,14 @@ fn knob_group_example(path: &str) -> Option<String> {
     } else {
         format!("{group}.")
     };
-    let first = KNOBS.iter().find(|k| k.path.starts_with(&prefix))?;
-    let value = first.values().get(1).copied().unwrap_or("...");
+    let in_group = || KNOBS.iter().filter(|k| k.path.starts_with(&prefix));
+    let first = in_group()
+        .find(|k| k.values().contains(&word))
+        .or_else(|| in_group().next())?;
+    let value = match first.values().contains(&word) {
+        true => word,
+        false => first.values().get(1).copied().unwrap_or("..."),
+    };
     // A knob deeper in the group is written as a group of its own.
     let written = first.path[prefix.len()..]
         .rsplit('.')
