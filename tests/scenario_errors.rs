@@ -48,6 +48,7 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("knob_value_with_args", Kind::Syntax, 5, 77),
     ("catalog_ns_all", Kind::Invalid, 6, 56),
     ("string_bad_escape", Kind::Syntax, 4, 41),
+    ("chain_entry_twice", Kind::Invalid, 8, 83),
     ("provider_named_ws2_32", Kind::Invalid, 7, 24),
     ("name_bidi_override", Kind::Invalid, 9, 23),
     ("chain_middle_base", Kind::Invalid, 16, 83),

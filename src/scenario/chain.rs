@@ -148,6 +148,10 @@ fn middle_links(
             continue;
         };
         if let Some(&(_, earlier)) = providers.iter().find(|(name, _)| *name == provider) {
+            // The same entry twice is reported as such (a cycle) by the caller.
+            if earlier == link {
+                continue;
+            }
             c.at(
                 &elem(k),
                 format!(
