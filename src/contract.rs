@@ -291,7 +291,7 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::WspCleanupUnloadReady,
-        rule: "The final WSPCleanup (or one in which a provider whose count is wrong does the actual cleanup) does not return until the DLL can be unloaded: no worker thread, timer or callback of the provider is left to run, and data still to send is sent or handed to a part of the stack that stays loaded.",
+        rule: "The final WSPCleanup (or one in which a provider whose count is wrong does the actual cleanup) does not return until the DLL can be unloaded: no worker thread of the provider is left running, and data still to send is sent or handed to a part of the stack that stays loaded. A callback or timer the provider left queued is caught where it runs after the DLL is unloaded (loader.no_code_after_unload); one the process's end cancels first is not seen.",
         seeds: &[WspCleanup],
         source: "003: \"This function should not return until the service provider DLL is prepared to be unloaded from memory.\"",
         model_choice: Some(
