@@ -61,6 +61,12 @@ pub enum Error {
         "a model written in Rust may not be called {0:?}: its name must be new (no built-in model, in any case, no model file or other model in Rust has it) and a plain word: 1 to 64 ASCII letters, digits, `_`, `-` or `.`, not ending in `.ron`"
     )]
     CodeName(String),
+    /// ws2_32 given knobs or a model written in Rust: only its built-in models
+    /// ([`Model::named`]) replace it.
+    #[error(
+        "ws2_32 takes only one of its built-in models, by name (Model::named; `ws2sim models` lists them): knobs and models written in Rust are for the scenario's providers"
+    )]
+    Ws2Model,
     /// Provider code that is not deterministic: the same schedule, run twice, gave
     /// other events ([`Sim::check_determinism`]).
     #[error(
@@ -256,6 +262,9 @@ impl Sim {
                 Model::File(path) => {
                     overrides.push((provider.clone(), path.display().to_string()));
                 }
+                Model::Knobs(_) if provider == crate::models::ws2::WS2_32 => {
+                    return Err(Error::Ws2Model);
+                }
                 Model::Knobs(set) => {
                     let Some(declared) =
                         scenario.providers.iter_mut().find(|p| p.name == *provider)
@@ -378,6 +387,9 @@ fn attach_code(
     name: &str,
     code: &Code,
 ) -> Result<(), Error> {
+    if provider == crate::models::ws2::WS2_32 {
+        return Err(Error::Ws2Model);
+    }
     let Some(declared) = scenario.providers.iter().find(|p| p.name == provider) else {
         return Err(OptionError::unknown_provider(scenario, provider).into());
     };

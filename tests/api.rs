@@ -230,3 +230,27 @@ fn a_rust_model_may_not_share_a_model_files_name() {
         .provider("other", Model::code("acme_tcp", Plain));
     assert!(matches!(sim.run(), Err(Error::CodeName(name)) if name == "acme_tcp"));
 }
+
+/// ws2_32 takes one of its built-in models by name; knobs or a model in Rust given to it
+/// are refused with an error that says so (it said ws2_32 was not declared, and asked
+/// whether `ws2_32` was meant).
+#[test]
+fn ws2_32_takes_only_its_built_in_models() {
+    let sim = Sim::from_file("scenarios/teach/racy-refcount.ron").expect("loads");
+    let knobs = Model::knobs("(refcount: Racy)").expect("knobs");
+    let refused = sim.clone().provider("ws2_32", knobs).run();
+    assert!(
+        matches!(refused, Err(Error::Ws2Model)),
+        "{:?}",
+        refused.err()
+    );
+    let said = Error::Ws2Model.to_string();
+    assert!(
+        said.contains("ws2_32 takes only one of its built-in models"),
+        "{said}"
+    );
+    let named = sim
+        .provider("ws2_32", Model::named("skips_nsp_cleanup"))
+        .run();
+    assert!(named.is_ok(), "{:?}", named.err());
+}
