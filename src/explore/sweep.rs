@@ -279,10 +279,12 @@ fn search_unit(
         let index = log.schedules;
         let decisions = || guide.borrow().decisions();
         let outcome = run_one(explorer, plan.check_determinism, make);
-        // A delay drawn from a range wider than the search tries of it.
-        log.wide_draws |= guide.borrow().trail.iter().any(|choice| {
-            choice.kind == sim::ChoiceKind::Draw && choice.options > sim::DRAW_VALUES_MAX
-        });
+        // A delay drawn from a range wider than the search tries of it (looked for
+        // until one is found).
+        log.wide_draws = log.wide_draws
+            || guide.borrow().trail.iter().any(|choice| {
+                choice.kind == sim::ChoiceKind::Draw && choice.options > sim::DRAW_VALUES_MAX
+            });
         match outcome {
             Ok(summary) => log.record(&summary, decisions),
             Err(parted) => {
@@ -352,14 +354,9 @@ fn roots(
     }
 }
 
-/// How many units the exhaustive search of `scenario` under `header` has: a merge
-/// checks the number its shards state.
-pub fn units_total(scenario: &Scenario, header: &super::report::Header) -> Result<u64, String> {
-    Ok(unit_roots(scenario, header)?.len() as u64)
-}
-
 /// The root of each unit of the exhaustive search `header` describes, in search order:
-/// the decisions every schedule of the unit begins with.
+/// the decisions every schedule of the unit begins with. A merge checks the number of
+/// units its shards state, and each witness against its unit's root.
 pub fn unit_roots(
     scenario: &Scenario,
     header: &super::report::Header,

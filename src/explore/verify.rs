@@ -161,24 +161,7 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
         Strategy::Exhaustive => header.preemptions,
         _ => None,
     };
-    // An exhaustive unit's schedules all begin with its root: a witness's must too.
-    let roots = match header.strategy {
-        Strategy::Exhaustive if report.witnesses.iter().any(|w| w.unit.is_some()) => {
-            sweep::unit_roots(scenario, header)?
-        }
-        _ => Vec::new(),
-    };
     for witness in &report.witnesses {
-        if let Some(unit) = witness.unit {
-            let root = roots.get(unit as usize).map_or(&[][..], Vec::as_slice);
-            if unit as usize >= roots.len() || !witness.decisions.starts_with(root) {
-                return Err(format!(
-                    "the schedule given for run {} is not one of unit {unit}, whose schedules \
-                     all begin with its own decisions",
-                    witness.run
-                ));
-            }
-        }
         if let Some(drawn) = drawn(&mut explorer, header, witness.run)
             && drawn != witness.decisions
         {
@@ -251,7 +234,8 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
 }
 
 /// What a merged report says about the sweep that the scenario read here can settle: the
-/// task choices PCT drew its change points among, and a run said to part from itself (one
+/// task choices PCT drew its change points among, an exhaustive search's units (how many,
+/// and that each witness is a schedule of its own), and a run said to part from itself (one
 /// of a random or PCT sweep is run twice again; an exhaustive run's decisions are not
 /// kept, so its claim is taken as the shards' checks left it).
 pub fn verify_claims(scenario: &Scenario, report: &Report) -> Result<(), String> {
@@ -268,12 +252,30 @@ pub fn verify_claims(scenario: &Scenario, report: &Report) -> Result<(), String>
         }
     }
     if let Some(stated) = report.units_total {
-        let here = sweep::units_total(scenario, header)?;
+        // The search cut again: as many units, and each witness a schedule of its own
+        // unit (all of whose schedules begin with its root).
+        let roots = sweep::unit_roots(scenario, header)?;
+        let here = roots.len() as u64;
         if here != stated {
             return Err(format!(
                 "field `units_total` says the search has {}; here it has {here}",
                 crate::words::counted(stated, "unit")
             ));
+        }
+        for witness in &report.witnesses {
+            let Some(unit) = witness.unit else {
+                continue;
+            };
+            let inside = roots
+                .get(unit as usize)
+                .is_some_and(|root| witness.decisions.starts_with(root));
+            if !inside {
+                return Err(format!(
+                    "the schedule given for run {} is not one of unit {unit}, whose schedules \
+                     all begin with its own decisions",
+                    witness.run
+                ));
+            }
         }
     }
     let Some(claim) = &report.divergence else {
