@@ -152,10 +152,7 @@ fn only_email(cx: &Cx) -> bool {
 fn serves_email(cx: &Cx, provider: ProviderIx) -> bool {
     let world = cx.world.borrow();
     let name = &world.scenario.providers[provider as usize].name;
-    world
-        .scenario
-        .nspv2_namespaces(name)
-        .any(|ns| ns == NS_EMAIL)
+    world.scenario.nspv2_serves_email(name)
 }
 
 /// On Vista and Server 2008, whether a host keeping to the seeds refuses to run
@@ -167,8 +164,8 @@ pub fn refuses_routines(cx: &Cx, provider: ProviderIx) -> Option<u32> {
     }
     let world = cx.world.borrow();
     let name = &world.scenario.providers[provider as usize].name;
-    let served: Vec<u32> = world.scenario.nspv2_namespaces(name).collect();
-    (!served.contains(&NS_EMAIL)).then(|| served.first().copied().unwrap_or(0))
+    let served = || world.scenario.nspv2_namespaces(name).next().unwrap_or(0);
+    (!world.scenario.nspv2_serves_email(name)).then(served)
 }
 
 async fn begin(

@@ -251,7 +251,7 @@ fn counting(facts: &Facts, family: Family, report: &mut Report) {
                     } else {
                         ""
                     },
-                    crate::words::counted(end.left, "start"),
+                    counted(end.left, "start"),
                     if end.left == 1 { "needs its" } else { "need their" }
                 ),
             );
@@ -401,7 +401,7 @@ pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
     let at_call = live.split_off(ends.len());
     for (k, (end, live)) in ends.into_iter().zip(live).enumerate() {
         report.exercised();
-        let began = early.iter().position(|&e| e == k).map(|at| &at_call[at]);
+        let began = early.binary_search(&k).ok().map(|at| &at_call[at]);
         let thread = |what: &Resource| {
             matches!(what, Resource::WorkerThread { .. })
                 && began.is_none_or(|began| began.contains(what))
@@ -608,14 +608,8 @@ pub fn os_namespace(facts: &Facts, _: &RunEnd, report: &mut Report) {
             } => {
                 report.exercised();
                 // NS_ALL reaches a provider installed for NS_EMAIL as NS_EMAIL does.
-                let serves_email = || {
-                    let name = facts.provider(*provider);
-                    facts
-                        .trace
-                        .scenario
-                        .nspv2_namespaces(name)
-                        .any(|ns| ns == NS_EMAIL)
-                };
+                let scenario = facts.trace.scenario;
+                let serves_email = || scenario.nspv2_serves_email(facts.provider(*provider));
                 if *namespace != NS_EMAIL && !(*namespace == NS_ALL && serves_email()) {
                     report.violation(
                         facts,
@@ -631,12 +625,10 @@ pub fn os_namespace(facts: &Facts, _: &RunEnd, report: &mut Report) {
             EventKind::Call { call, .. } if routine_of_session(call) => {
                 let provider = call.provider().unwrap_or_default();
                 report.exercised();
-                let name = facts.provider(provider);
                 if !facts
                     .trace
                     .scenario
-                    .nspv2_namespaces(name)
-                    .any(|ns| ns == NS_EMAIL)
+                    .nspv2_serves_email(facts.provider(provider))
                 {
                     report.violation(facts, index, || {
                         format!(

@@ -219,6 +219,13 @@ impl Scenario {
             _ => None,
         })
     }
+
+    /// Whether `provider` has an NSPv2 entry for NS_EMAIL: the one namespace an NSPv2
+    /// provider serves on Vista and Server 2008 (seeds 000, 001).
+    pub fn nspv2_serves_email(&self, provider: &str) -> bool {
+        self.nspv2_namespaces(provider)
+            .any(|namespace| namespace == crate::wsa::NS_EMAIL)
+    }
 }
 
 fn default_latency() -> (u64, u64) {

@@ -886,9 +886,10 @@ fn knob_group_example(path: &str, word: &str) -> Option<String> {
     let first = in_group()
         .find(|k| k.values().contains(&word))
         .or_else(|| in_group().next())?;
-    let value = match first.values().contains(&word) {
-        true => word,
-        false => first.values().get(1).copied().unwrap_or("..."),
+    let value = if first.values().contains(&word) {
+        word
+    } else {
+        first.values().get(1).copied().unwrap_or("...")
     };
     // A knob deeper in the group is written as a group of its own.
     let written = first.path[prefix.len()..]
