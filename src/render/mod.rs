@@ -64,7 +64,15 @@ impl<'r> Labels<'r> {
         }
     }
 
+    /// A call as traces print it, with who made it where ws2_32 did not
+    /// (`[direct SPI call]`, `[from lsp]`, ...).
     pub fn call(&self, process: Pid, call: &Call) -> String {
+        let by = call.client().map_or(String::new(), |c| self.client_note(c));
+        format!("{}{by}", self.bare_call(process, call))
+    }
+
+    /// A call's function and arguments.
+    fn bare_call(&self, process: Pid, call: &Call) -> String {
         let name = call.name();
         let socket = |s: &SocketHandle| self.socket(process, *s);
         match call {
@@ -75,16 +83,13 @@ impl<'r> Labels<'r> {
             Call::WSPConnect {
                 provider,
                 socket: s,
-                client,
+                ..
             }
             | Call::WSPAccept {
                 provider,
                 socket: s,
-                client,
-            } => {
-                let by = self.client_note(*client);
-                format!("{}!{name}({}){by}", self.provider(*provider), socket(s))
-            }
+                ..
+            } => format!("{}!{name}({})", self.provider(*provider), socket(s)),
             Call::WPUCompleteOverlappedRequest {
                 provider,
                 op,
@@ -115,90 +120,64 @@ impl<'r> Labels<'r> {
                 format!("{name}({}, {})", socket(s), fd_names(*events))
             }
             Call::WSPStartup {
-                provider,
-                client,
-                entry,
+                provider, entry, ..
             }
             | Call::WSPStartupEx {
-                provider,
-                client,
-                entry,
+                provider, entry, ..
             } => format!(
-                "{}!{name}({}){}",
+                "{}!{name}({})",
                 self.provider(*provider),
                 entry.map_or(String::new(), |e| format!("entry {e}")),
-                self.client_note(*client)
             ),
-            Call::WSPCleanup { provider, client } => format!(
-                "{}!{name}(&errno){}",
-                self.provider(*provider),
-                self.client_note(*client)
-            ),
-            Call::WSPSocket {
-                provider,
-                entry,
-                client,
-            } => {
-                let by = self.client_note(*client);
-                format!("{}!{name}(entry {entry}){by}", self.provider(*provider))
+            Call::WSPCleanup { provider, .. } => {
+                format!("{}!{name}(&errno)", self.provider(*provider))
             }
+            Call::WSPSocket {
+                provider, entry, ..
+            } => format!("{}!{name}(entry {entry})", self.provider(*provider)),
             Call::WSPSend {
                 provider,
                 socket: s,
                 bytes,
-                client,
                 ..
             } => format!(
-                "{}!{name}({}, {bytes} bytes){}",
+                "{}!{name}({}, {bytes} bytes)",
                 self.provider(*provider),
-                socket(s),
-                self.client_note(*client)
+                socket(s)
             ),
             Call::WSPRecv {
                 provider,
                 socket: s,
-                client,
                 ..
-            } => format!(
-                "{}!{name}({}){}",
-                self.provider(*provider),
-                socket(s),
-                self.client_note(*client)
-            ),
+            } => format!("{}!{name}({})", self.provider(*provider), socket(s)),
             Call::WSPCloseSocket {
                 provider,
                 socket: s,
                 how,
-                client,
-            } => {
-                format!(
-                    "{}!{name}({}{}){}",
-                    self.provider(*provider),
-                    socket(s),
-                    close_name(*how),
-                    self.client_note(*client)
-                )
-            }
+                ..
+            } => format!(
+                "{}!{name}({}{})",
+                self.provider(*provider),
+                socket(s),
+                close_name(*how)
+            ),
             Call::WSPAsyncSelect {
                 provider,
                 socket: s,
                 events,
-                client,
+                ..
             }
             | Call::WSPEventSelect {
                 provider,
                 socket: s,
                 events,
-                client,
-            } => {
-                format!(
-                    "{}!{name}({}, {}){}",
-                    self.provider(*provider),
-                    socket(s),
-                    fd_names(*events),
-                    self.client_note(*client)
-                )
-            }
+                ..
+            } => format!(
+                "{}!{name}({}, {})",
+                self.provider(*provider),
+                socket(s),
+                fd_names(*events)
+            ),
             _ => self.namespace_call(name, call),
         }
     }
@@ -233,22 +212,21 @@ impl<'r> Labels<'r> {
             Call::WSAUnadvertiseProvider { provider } => {
                 format!("{name}({})", self.provider(*provider))
             }
-            Call::NSPStartup { provider, client } => format!(
-                "{}(&{}'s id, &NSP_ROUTINE){}",
+            Call::NSPStartup { provider, .. } => format!(
+                "{}(&{}'s id, &NSP_ROUTINE)",
                 dll(provider),
-                self.provider(*provider),
-                self.client_note(*client)
+                self.provider(*provider)
             ),
             Call::NSPCleanup {
                 provider,
-                client,
                 provider_id,
+                ..
             } => {
                 let id = match provider_id {
                     ProviderId::Own => format!("&{}'s id", self.provider(*provider)),
                     ProviderId::Other => "&another provider's id".to_string(),
                 };
-                format!("{}({id}){}", dll(provider), self.client_note(*client))
+                format!("{}({id})", dll(provider))
             }
             Call::NSPLookupServiceBegin {
                 provider,
@@ -264,33 +242,25 @@ impl<'r> Labels<'r> {
             }
             Call::NSPv2Startup {
                 provider,
-                client: by,
                 session_of,
                 ..
-            } => format!(
-                "{}({}, &arg){}",
-                dll(provider),
-                client(session_of),
-                self.client_note(*by)
-            ),
+            } => format!("{}({}, &arg)", dll(provider), client(session_of)),
             Call::NSPv2Cleanup {
                 provider,
-                client: by,
                 session_of,
                 arg,
                 ..
             }
             | Call::NSPv2ClientSessionRundown {
                 provider,
-                client: by,
                 session_of,
                 arg,
+                ..
             } => format!(
-                "{}({}, arg {}){}",
+                "{}({}, arg {})",
                 dll(provider),
                 client(session_of),
-                session_arg(*arg),
-                self.client_note(*by)
+                session_arg(*arg)
             ),
             Call::NSPv2LookupServiceBegin {
                 provider,
@@ -323,6 +293,21 @@ impl<'r> Labels<'r> {
             _ => format!("{name}()"),
         }
     }
+}
+
+/// Values grouped by key, keys in the order they first come: what several lines of a
+/// header or listing share is said once.
+pub(crate) fn grouped<K: PartialEq, V>(
+    items: impl IntoIterator<Item = (K, V)>,
+) -> Vec<(K, Vec<V>)> {
+    let mut groups: Vec<(K, Vec<V>)> = Vec::new();
+    for (key, value) in items {
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, values)) => values.push(value),
+            None => groups.push((key, vec![value])),
+        }
+    }
+    groups
 }
 
 fn mode_name(mode: IoMode) -> &'static str {

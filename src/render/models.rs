@@ -242,24 +242,23 @@ pub fn text() -> String {
     for knob in &knobs {
         for value in &knob.values[1..] {
             // Each contract once, with the kinds it is broken in.
-            let mut contracts: Vec<(&str, Vec<String>)> = Vec::new();
-            for b in rows_of(knob, value).filter(|b| b.when.is_none()) {
-                match contracts.iter_mut().find(|(c, _)| *c == b.contract) {
-                    Some((_, kinds)) => kinds.push(b.kind_label()),
-                    None => contracts.push((b.contract, vec![b.kind_label()])),
-                }
-            }
+            let contracts = super::grouped(
+                rows_of(knob, value)
+                    .filter(|b| b.when.is_none())
+                    .map(|b| (b.contract, b.kind_label())),
+            );
             // A value that breaks its contract only beside another knob's says so.
             let only_with = rows_of(knob, value).find_map(|b| b.only_with.clone());
             let all_kinds = contracts.len() == 1 && contracts[0].1.len() == knob.kinds.len();
             let listed: Vec<String> = contracts
                 .iter()
-                .map(
-                    |(contract, kinds)| match all_kinds || knob.kinds.len() == 1 {
-                        true => contract.to_string(),
-                        false => format!("{contract} ({})", kinds.join(", ")),
-                    },
-                )
+                .map(|(contract, kinds)| {
+                    if all_kinds || knob.kinds.len() == 1 {
+                        contract.to_string()
+                    } else {
+                        format!("{contract} ({})", kinds.join(", "))
+                    }
+                })
                 .collect();
             if !listed.is_empty() {
                 let only = only_with.map_or(String::new(), |o| format!(", only with {o}"));

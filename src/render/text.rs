@@ -144,16 +144,9 @@ pub fn model_lines(scenario: &Scenario, run: &Run) -> Vec<String> {
         };
         if !idle.is_empty() {
             // Knobs idle for the same reason share it.
-            let mut grouped: Vec<(Vec<&str>, &str)> = Vec::new();
-            for &(knob, why) in &idle {
-                match grouped.iter_mut().find(|(_, w)| *w == why) {
-                    Some((knobs, _)) => knobs.push(knob),
-                    None => grouped.push((vec![knob], why)),
-                }
-            }
-            let idle: Vec<String> = grouped
+            let idle: Vec<String> = super::grouped(idle.iter().map(|&(knob, why)| (why, knob)))
                 .iter()
-                .map(|(knobs, why)| format!("{}: {why}", knobs.join(", ")))
+                .map(|(why, knobs)| format!("{}: {why}", knobs.join(", ")))
                 .collect();
             breaks.push_str(&format!(" (no effect here: {})", idle.join("; ")));
         }
