@@ -1446,3 +1446,62 @@ fn a_foreign_nspcleanup_that_frees_breaks_the_count() {
     let said = "dnsnsp!NSPCleanup for another provider's id in app, which did the actual clean-up";
     assert!(ran.trace().contains(said), "{}", ran.trace());
 }
+
+/// On Vista, a lookup in NS_ALL reaches the NSPv2 provider installed for NS_EMAIL as one
+/// in NS_EMAIL does (the host refused it, NS_ALL not being NS_EMAIL), and still not a
+/// provider installed for another namespace; neither is flagged. A host whose
+/// `nspv2.host.os_namespace` is `Any` lets it reach the other one, and is flagged.
+#[test]
+fn on_vista_ns_all_reaches_the_email_provider_only() {
+    let text = r#"Scenario(
+        name: "ns-all-vista",
+        about: "A lookup in NS_ALL on Vista, with an NSPv2 provider for NS_EMAIL and one for 40.",
+        os: Vista,
+        providers: [
+            Provider(name: "mailnsp", kind: Namespace),
+            Provider(name: "othernsp", kind: Namespace),
+        ],
+        catalog: [
+            Namespace(provider: "mailnsp", namespace: 37, version: V2),
+            Namespace(provider: "othernsp", namespace: 40, version: V2),
+        ],
+        processes: [
+            Process(name: "host", threads: [Thread(name: "main", steps: [
+                Startup, Advertise(provider: "mailnsp"), Advertise(provider: "othernsp"), Sleep(10), Cleanup,
+            ])]),
+            Process(name: "c", threads: [Thread(name: "main", steps: [
+                Startup, Sleep(1), Lookup(namespace: 0, name: "a@b"), Cleanup,
+            ])]),
+        ],
+    )"#;
+    let scenario = ws2sim::scenario::load_str("ns-all-vista.ron", text).expect("valid");
+    let outcome = run(&scenario, &RunOptions::default()).expect("runs");
+    let trace = ws2sim::render::text::render(&scenario, &outcome, "ns-all-vista.ron");
+    assert!(trace.contains("mailnsp!NSPv2LookupServiceBegin"), "{trace}");
+    assert!(
+        !trace.contains("othernsp!NSPv2LookupServiceBegin"),
+        "{trace}"
+    );
+    assert!(
+        trace.contains("othernsp host refuses to serve c in NS_ALL (0)"),
+        "{trace}"
+    );
+    assert!(outcome.verdict.violations.is_empty(), "{trace}");
+    // A host that serves any namespace lets NS_ALL reach the other provider: flagged.
+    let any = text.replace(
+        r#"Provider(name: "othernsp", kind: Namespace)"#,
+        r#"Provider(name: "othernsp", kind: Namespace, set: (nspv2: (host: (os_namespace: Any))))"#,
+    );
+    let scenario = ws2sim::scenario::load_str("ns-all-vista.ron", &any).expect("valid");
+    let outcome = run(&scenario, &RunOptions::default()).expect("runs");
+    let trace = ws2sim::render::text::render(&scenario, &outcome, "ns-all-vista.ron");
+    assert!(
+        trace.contains("othernsp!NSPv2LookupServiceBegin"),
+        "{trace}"
+    );
+    assert_eq!(
+        outcome.verdict.violated(),
+        ["nspv2.os_namespace"],
+        "{trace}"
+    );
+}
