@@ -291,7 +291,7 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::WspCleanupUnloadReady,
-        rule: "The final WSPCleanup (or one in which a provider whose count is wrong does the actual cleanup) does not return until the DLL can be unloaded: no worker thread of the provider is left running, and data still to send is sent or handed to a part of the stack that stays loaded. A callback or timer the provider left queued is caught where it runs after the DLL is unloaded (loader.no_code_after_unload); one the process's end cancels first is not seen.",
+        rule: "The final WSPCleanup (or one in which a provider whose count is wrong does the actual cleanup) does not return until the DLL can be unloaded: no worker thread of the provider is left running, no callback it queued to the thread pool is left to run, and data still to send is sent or handed to a part of the stack that stays loaded.",
         seeds: &[WspCleanup],
         source: "003: \"This function should not return until the service provider DLL is prepared to be unloaded from memory.\"",
         model_choice: Some(
@@ -391,7 +391,7 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::NspCleanupUnloadReady,
-        rule: "The final NSPCleanup (or one in which a provider whose count is wrong does the actual cleanup) does not return until the DLL can be unloaded: no thread or callback the provider started is left to run.",
+        rule: "The final NSPCleanup (or one in which a provider whose count is wrong does the actual cleanup) does not return until the DLL can be unloaded: no worker thread the provider started and no callback it queued to the thread pool is left to run.",
         seeds: &[NspCleanup],
         source: "002: \"This function should not return until the namespace service provider DLL can be unloaded from memory.\"",
         model_choice: Some(

@@ -555,6 +555,9 @@ pub enum Resource {
     OpMemory { op: OpId },
     /// A provider's worker thread.
     WorkerThread { thread: Tid },
+    /// A callback of the provider's DLL queued to the kernel's thread pool and not yet
+    /// run: the pool gives it back when the callback has run.
+    ThreadPoolCallback,
     /// Machine-wide provider state held through a handle: the kernel closes it when
     /// the process ends.
     MachineRegistration,

@@ -1155,7 +1155,7 @@ fn an_actual_cleanup_with_a_wrong_count_is_held_to_the_unload_rule() {
         (
             namespace,
             "nsp.cleanup.unload_ready",
-            "dnsnsp!NSPCleanup in app, which did the actual clean-up with 1 start-up still outstanding, returned while its thread was still running",
+            "dnsnsp!NSPCleanup in app, which did the actual clean-up with 1 start-up still outstanding, returned while its worker thread was still running",
         ),
     ] {
         let scenario = ws2sim::scenario::load_str("early.ron", text).expect("valid");

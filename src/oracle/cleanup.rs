@@ -20,6 +20,7 @@ pub(super) fn describe(what: Resource) -> String {
         Resource::SharedCount => "its shared-memory attach count".to_string(),
         Resource::KernelSocket { socket } => format!("kernel socket 0x{socket:x}"),
         Resource::WorkerThread { .. } => "its worker thread".to_string(),
+        Resource::ThreadPoolCallback => "a thread-pool callback it queued".to_string(),
         Resource::SanEndpoint { socket } => format!("its SAN endpoint for socket 0x{socket:x}"),
         Resource::OpMemory { op } => format!("the memory of operation #{op}"),
         Resource::SessionMemory { .. } => "a client session's block".to_string(),
@@ -618,13 +619,14 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
 }
 
 /// `wsp.cleanup.unload_ready`: when the final cleanup returns, none of the provider's
-/// threads is left to run code from the DLL about to be unloaded.
+/// worker threads or queued thread-pool callbacks is left to run code from the DLL
+/// about to be unloaded.
 pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
     // The final clean-ups, and any other the provider said was its actual one (a count
     // it got wrong): either tears the provider down.
     for f in facts.actual_cleanups() {
         report.exercised();
-        if f.workers_running > 0 {
+        if f.left_to_run.any() {
             report.violation(
                 facts,
                 f.ret,
@@ -636,8 +638,9 @@ pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
                         _ => "003",
                     };
                     format!(
-                        "{} returned while its worker thread was still running: it should not return until the DLL can be unloaded ({whose})",
-                        f.named(facts.provider(f.provider))
+                        "{} returned while {}: it should not return until the DLL can be unloaded ({whose})",
+                        f.named(facts.provider(f.provider)),
+                        f.left_to_run.said()
                     )
                 },
             );

@@ -26,10 +26,10 @@ pub struct FinalCleanup {
     pub ret: usize,
     pub process: Pid,
     pub provider: ProviderIx,
-    /// Worker threads of the provider in the process still running when it returned
-    /// (for an early one, of those already running when it began: a start-up still
-    /// outstanding may have started one meanwhile).
-    pub workers_running: u32,
+    /// What of the provider's code was left to run in the process when it returned
+    /// (for an early one, of what was there already when it began: a start-up still
+    /// outstanding may have started a worker meanwhile).
+    pub left_to_run: LeftToRun,
     /// Not the final cleanup by the count of start-ups, but one the provider said did its
     /// actual clean-up ([`Facts::actual_cleanups_of`]).
     pub early: bool,
@@ -54,6 +54,58 @@ impl FinalCleanup {
             format!("{article} final cleanup")
         }
     }
+}
+
+/// A provider's code left to run in a process: worker threads still running, and
+/// callbacks queued to the thread pool that have not run yet.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub struct LeftToRun {
+    pub workers: u32,
+    pub callbacks: u32,
+}
+
+impl LeftToRun {
+    pub fn any(self) -> bool {
+        self.workers + self.callbacks > 0
+    }
+
+    /// Counts `what` if it is code left to run.
+    pub fn add(&mut self, what: Resource) {
+        match what {
+            Resource::WorkerThread { .. } => self.workers += 1,
+            Resource::ThreadPoolCallback => self.callbacks += 1,
+            _ => {}
+        }
+    }
+
+    /// What a message says was left: `its worker thread was still running`, `a
+    /// thread-pool callback it queued had not run yet`, or both.
+    pub fn said(self) -> String {
+        let workers = match self.workers {
+            0 => None,
+            1 => Some("its worker thread was still running".to_string()),
+            n => Some(format!("{n} of its worker threads were still running")),
+        };
+        let callbacks = match self.callbacks {
+            0 => None,
+            1 => Some("a thread-pool callback it queued had not run yet".to_string()),
+            n => Some(format!(
+                "{n} thread-pool callbacks it queued had not run yet"
+            )),
+        };
+        match (workers, callbacks) {
+            (Some(w), Some(c)) => format!("{w} and {c}"),
+            (w, c) => w.or(c).unwrap_or_default(),
+        }
+    }
+}
+
+/// Whether a resource is the provider's code left to run: a worker thread, or a
+/// callback queued to the thread pool.
+pub fn code_left_to_run(what: Resource) -> bool {
+    let mut left = LeftToRun::default();
+    left.add(what);
+    left.any()
 }
 
 /// A WSPCleanup return, with the process's start-ups of that provider as they stood
@@ -160,10 +212,10 @@ pub struct Facts<'w> {
     early_actuals: SmallVec<[FinalCleanup; 1]>,
     /// The first `NetworkDown` event: from there the network explains failures.
     network_down: Option<usize>,
-    /// Each process's provider worker threads still running, as the ledger counts them
-    /// in their pair: (provider, resource id, the index of their `Acquire`). Few at a
-    /// time.
-    live_workers: Vec<SmallVec<[(ProviderIx, u32, u32); 2]>>,
+    /// Each process's provider code left to run (worker threads, queued thread-pool
+    /// callbacks), as the ledger counts them in their pair: (provider, resource id, the
+    /// index of their `Acquire`, which). Few at a time.
+    live_workers: Vec<SmallVec<[(ProviderIx, u32, u32, Resource); 2]>>,
 }
 
 /// A resource the ledger handed out, as the reading of the run tracks it.
@@ -209,7 +261,7 @@ impl PairCounts {
     }
 
     /// A resource of the pair acquired (`up`) or released: counted if it is one of the
-    /// instance's (worker threads are kept by [`Facts::live_workers`]).
+    /// instance's (code left to run is kept by [`Facts::live_workers`]).
     fn count(&mut self, what: Resource, up: bool) {
         if instance_resource(what) {
             let n = &mut self.instance_held;
@@ -342,10 +394,10 @@ impl<'w> Facts<'w> {
                 if let Some(own) = self.held_by.get_mut(process as usize) {
                     own.push(*resource);
                 }
-                if let (Resource::WorkerThread { .. }, Some(live)) =
-                    (what, self.live_workers.get_mut(process as usize))
+                if code_left_to_run(*what)
+                    && let Some(live) = self.live_workers.get_mut(process as usize)
                 {
-                    live.push((*provider, *resource, index as u32));
+                    live.push((*provider, *resource, index as u32, *what));
                 }
                 pairs.at(process, *provider).count(*what, true);
                 None
@@ -373,7 +425,7 @@ impl<'w> Facts<'w> {
                         pair.count(held.what, false);
                     }
                 }
-                if let (Resource::WorkerThread { .. }, Some(held)) = (what, held)
+                if let Some(held) = held.filter(|_| code_left_to_run(*what))
                     && let Some(live) = self.live_workers.get_mut(held.process as usize)
                 {
                     live.retain(|w| w.1 != *resource);
@@ -526,7 +578,7 @@ impl<'w> Facts<'w> {
                     ret: index,
                     process,
                     provider,
-                    workers_running: self.workers_running(process, provider, index),
+                    left_to_run: self.left_to_run(process, provider, index),
                     early: false,
                 };
                 // The provider's own word that it did its actual clean-up here.
@@ -551,7 +603,7 @@ impl<'w> Facts<'w> {
                     // while this clean-up ran is theirs, not one it left running.
                     self.early_actuals.push(FinalCleanup {
                         early: true,
-                        workers_running: self.workers_running(process, provider, call_index),
+                        left_to_run: self.left_to_run(process, provider, call_index),
                         ..this
                     });
                 }
@@ -560,15 +612,20 @@ impl<'w> Facts<'w> {
         }
     }
 
-    /// The worker threads of `provider` in `process` running now that were started
+    /// The code of `provider` in `process` left to run now that was started or queued
     /// before event `before`.
-    fn workers_running(&self, process: Pid, provider: ProviderIx, before: usize) -> u32 {
+    fn left_to_run(&self, process: Pid, provider: ProviderIx, before: usize) -> LeftToRun {
         let live = self
             .live_workers
             .get(process as usize)
             .map_or(&[][..], |l| &l[..]);
-        let started = |w: &&(ProviderIx, u32, u32)| w.0 == provider && (w.2 as usize) < before;
-        live.iter().filter(started).count() as u32
+        let mut left = LeftToRun::default();
+        for &(of, _, acquired, what) in live {
+            if of == provider && (acquired as usize) < before {
+                left.add(what);
+            }
+        }
+        left
     }
 
     /// The call a `Return` event closes.

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::facts::{LeftToRun, code_left_to_run};
 use super::{Facts, Report, sessions};
 use crate::event::*;
 use crate::scenario::{Os, ProviderId};
@@ -402,11 +403,14 @@ pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
     for (k, (end, live)) in ends.into_iter().zip(live).enumerate() {
         report.exercised();
         let began = early.binary_search(&k).ok().map(|at| &at_call[at]);
-        let thread = |what: &Resource| {
-            matches!(what, Resource::WorkerThread { .. })
-                && began.is_none_or(|began| began.contains(what))
+        let left_by_it = |what: &&Resource| {
+            code_left_to_run(**what) && began.is_none_or(|began| began.contains(what))
         };
-        if live.iter().any(thread) {
+        let mut left = LeftToRun::default();
+        for what in live.iter().filter(left_by_it) {
+            left.add(*what);
+        }
+        if left.any() {
             report.violation(
                 facts,
                 end.ret,
@@ -426,7 +430,8 @@ pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
                         ),
                     };
                     format!(
-                        "{which} returned while its thread was still running: it should not return until the DLL can be unloaded (002)"
+                        "{which} returned while {}: it should not return until the DLL can be unloaded (002)",
+                        left.said()
                     )
                 },
             );

@@ -12,7 +12,7 @@ pub mod nspv2;
 pub mod san;
 pub mod transport;
 
-use crate::event::{DllReason, EventKind, ProviderIx};
+use crate::event::{DllReason, EventKind, ProviderIx, ReleasedBy, Resource};
 use crate::world::Cx;
 use crate::world::loader;
 
@@ -50,4 +50,27 @@ pub async fn unload(cx: &Cx, provider: ProviderIx) {
         Some(calls) => cx.emit(EventKind::UnloadDeferred { provider, calls }),
         None => free_library(cx, provider).await,
     }
+}
+
+/// Queues `what`, code of the provider's DLL, to the kernel's thread pool: it runs one
+/// tick later in a thread of the pool, unless the process has ended by then. The ledger
+/// holds the queued callback until it has run, so a clean-up that returns before then
+/// is seen to leave code still to run (`wsp.cleanup.unload_ready`).
+pub fn queue_thread_pool_callback(cx: &Cx, provider: ProviderIx, what: &'static str) {
+    let queued = cx.acquire(provider, Resource::ThreadPoolCallback);
+    // Work of the kernel's thread pool: its home is the whole process.
+    let pool = cx.kernel();
+    let at = cx.now() + 1;
+    // The callback is the code of the image loaded now, wherever it runs.
+    let image = cx.image(provider);
+    pool.clone().spawn_at(at, async move {
+        if pool.alive() {
+            pool.emit(EventKind::ProviderCode {
+                provider,
+                what,
+                image,
+            });
+            pool.release(queued, ReleasedBy::Provider);
+        }
+    });
 }

@@ -578,20 +578,7 @@ pub async fn dll_main(cx: &Cx, provider: ProviderIx, reason: DllReason) {
         Box::pin(layered::clean_lower(cx, provider, layered::Share::All)).await;
     }
     if behaviour.dll_detach == DllDetach::DeferFreeToThreadpool {
-        // Work of the kernel's thread pool: its home is the whole process.
-        let pool = cx.kernel();
-        let at = cx.now() + 1;
-        // The callback is the code of the image now being unloaded.
-        let image = cx.image(provider);
-        pool.clone().spawn_at(at, async move {
-            if pool.alive() {
-                pool.emit(EventKind::ProviderCode {
-                    provider,
-                    what: "thread-pool callback (deferred free)",
-                    image,
-                });
-            }
-        });
+        super::queue_thread_pool_callback(cx, provider, "thread-pool callback (deferred free)");
     }
 }
 

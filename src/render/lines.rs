@@ -478,6 +478,7 @@ fn resource_name(what: Resource) -> String {
         Resource::InstanceMemory => "instance memory".to_string(),
         Resource::KernelSocket { socket } => format!("kernel socket 0x{socket:x}"),
         Resource::WorkerThread { .. } => "worker thread".to_string(),
+        Resource::ThreadPoolCallback => "queued thread-pool callback".to_string(),
         Resource::MachineRegistration => "machine-wide registration".to_string(),
         Resource::SharedCount => "shared-memory attach count".to_string(),
         Resource::SanEndpoint { socket } => format!("SAN endpoint 0x{socket:x}"),

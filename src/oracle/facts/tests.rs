@@ -35,7 +35,7 @@ fn the_reading_counts_the_start_ups_each_cleanup_return_finds() {
             let finals: Vec<_> = facts
                 .final_cleanups()
                 .iter()
-                .map(|f| (f.ret, held_at(facts, f.ret), f.workers_running))
+                .map(|f| (f.ret, held_at(facts, f.ret), f.left_to_run.workers))
                 .collect();
             assert_eq!(finals, [(22, 0, 0)]);
             assert_eq!(facts.returned_calls().count(), 4);
@@ -60,7 +60,7 @@ fn the_reading_sees_a_worker_outlive_its_final_cleanup() {
         let finals: Vec<_> = facts
             .final_cleanups()
             .iter()
-            .map(|f| (f.workers_running, held_at(facts, f.ret)))
+            .map(|f| (f.left_to_run.workers, held_at(facts, f.ret)))
             .collect();
         assert_eq!(finals, [(1, 0)]);
         let ran = facts

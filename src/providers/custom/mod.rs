@@ -651,20 +651,10 @@ impl Spi<'_> {
     }
 
     /// Hands `what` to a thread-pool thread that runs it one tick later, after this
-    /// call returns (and, from DllMain, perhaps after the DLL is gone).
+    /// call returns (and, from DllMain, perhaps after the DLL is gone). Until it has
+    /// run the ledger holds it: a final clean-up that returns before then is flagged
+    /// (`wsp.cleanup.unload_ready`, `nsp.cleanup.unload_ready`).
     pub fn defer_to_thread_pool(&self, what: &'static str) {
-        let pool = self.cx.kernel();
-        let provider = self.provider;
-        let at = self.cx.now() + 1;
-        let image = self.cx.image(provider);
-        self.cx.spawn_at(at, async move {
-            if pool.alive() {
-                pool.emit(EventKind::ProviderCode {
-                    provider,
-                    what,
-                    image,
-                });
-            }
-        });
+        crate::providers::queue_thread_pool_callback(self.cx, self.provider, what);
     }
 }
