@@ -369,11 +369,11 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::NspCleanupRefcount,
-        rule: "N successful NSPStartup calls need N NSPCleanup calls; only the last deregisters the provider and frees what it allocated; earlier ones only decrement. A client's NSPCleanup with no successful NSPStartup of its own left to match is the client's error.",
+        rule: "N successful NSPStartup calls need N NSPCleanup calls; only the last deregisters the provider and frees what it allocated; earlier ones only decrement. A client's NSPCleanup of the provider's own id with no successful NSPStartup of its own left to match is the client's error.",
         seeds: &[NspCleanup],
         source: "002: \"It is permissible to make more than one NSPStartup call. However, for each NSPStartup call, a corresponding NSPCleanup call must also be issued. Only the final NSPCleanup for the service provider does the actual cleanup; the preceding calls decrement an internal reference count in the service provider.\"",
         model_choice: Some(
-            "ws2_32 starts each version-1 provider of a namespace once per process, lazily, at the first Lookup there (NSPStartup with the provider's id and an NSP_ROUTINE table), and calls NSPCleanup at the process's final WSACleanup, after the transport providers. The seed names no code for an NSPCleanup with nothing started; the conforming model fails it with WSAEINVAL, the documented code that fits. The provider cannot tell its clients apart: an NSPCleanup that takes another client's start-up counts down (the caller is flagged). A client is ws2_32, a layer, or a process's direct SPI calls (`Spi` steps) taken together.",
+            "ws2_32 starts each version-1 provider of a namespace once per process, lazily, at the first Lookup there (NSPStartup with the provider's id and an NSP_ROUTINE table), and calls NSPCleanup at the process's final WSACleanup, after the transport providers. The seed names no code for an NSPCleanup with nothing started; the conforming model fails it with WSAEINVAL, the documented code that fits. The provider cannot tell its clients apart: an NSPCleanup that takes another client's start-up counts down (the caller is flagged). A client is ws2_32, a layer, or a process's direct SPI calls (`Spi` steps) taken together. An NSPCleanup with another provider's id matches no start-up, whether the caller has one or not: what the provider answers to it is judged by `nsp.cleanup.invalid_provider`.",
         ),
         errata: &[
             "002 says NSPCleanup lets \"the transport service provider\" free the namespace provider's resources: the namespace provider itself is meant.",

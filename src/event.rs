@@ -752,8 +752,8 @@ pub enum EventKind {
     NetworkDown,
     /// A clean-up is done with `provider` (ws2_32's final WSACleanup, a layered
     /// provider's or the switch's final WSPCleanup) but leaves its DLL loaded while
-    /// `calls` API calls of the process are under way: the last of them to return
-    /// unloads it (model choice).
+    /// `calls` API calls of the process are under way: it is unloaded once none is, a
+    /// call begun since included (model choice).
     UnloadDeferred {
         provider: ProviderIx,
         calls: u32,

@@ -26,6 +26,16 @@ const MANY: &[u64] = &{
 /// interleaving the bug needed). Rare interleavings name the seed the soak found.
 const CASES: &[(&str, &[u64], &str)] = &[
     (
+        "foreign-nspcleanup-with-nothing-started.ron",
+        &[0],
+        "cold!NSPCleanup(&another provider's id) [direct SPI call] -> SOCKET_ERROR, WSAEINVAL (10022)",
+    ),
+    (
+        "unload-deferred-to-a-later-call.ron",
+        &[6],
+        "#102 t=0 p1/main            . FreeLibrary(msafd.dll)                             [load count 3->2]\n#103 t=0 p1/main            <- WSASocket (#54)",
+    ),
+    (
         "direct-nsp-cleanup-of-a-stub.ron",
         &[0],
         "#9  t=0 app/main  FreeLibrary(dnsnsp.dll)                              [load count 1->0, unloaded]",

@@ -45,7 +45,9 @@ knob! {
     Refcount {
         /// Under the provider's lock: read and write are one step.
         Locked,
-        /// Reads the count, yields, then writes it back: concurrent clients lose updates.
+        /// No lock: reads the count, yields, then writes it back, so that concurrent
+        /// clients lose updates, and a start-up may run while the final clean-up is
+        /// tearing the provider down.
         Racy,
     }
 }

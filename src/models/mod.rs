@@ -419,7 +419,7 @@ pub static MODELS: &[ModelInfo] = &[
             refcount: Refcount::Racy,
             ..C
         },
-        "Reads its reference count, yields, then writes it back: two SPI clients at once lose an update.",
+        "Takes no lock: reads its reference count, yields, then writes it back; two SPI clients at once lose an update, and a start-up may run while the final clean-up tears the provider down.",
     ),
     model(
         Transport,

@@ -43,8 +43,9 @@ pub async fn free_library(cx: &Cx, provider: ProviderIx) {
 
 /// The FreeLibrary of a provider a clean-up is done with (ws2_32's at the final
 /// WSACleanup, a layered provider's of the layer below, the switch's of a SAN provider):
-/// now, or, while API calls of the process are under way, by the last of them to return
-/// (model choice: a call under way holds every provider DLL of the process).
+/// now, or, while API calls of the process are under way, once none is, a call begun
+/// meanwhile included (model choice: a call under way holds every provider DLL of the
+/// process).
 pub async fn unload(cx: &Cx, provider: ProviderIx) {
     match loader::defer_unload(cx, provider) {
         Some(calls) => cx.emit(EventKind::UnloadDeferred { provider, calls }),

@@ -300,7 +300,9 @@ pub(crate) fn line(
                 labels.provider(*provider),
                 if *calls == 1 { "" } else { "s" }
             ),
-            Some("[the last to return unloads it; model choice]".to_string()),
+            Some(
+                "[unloaded once no API call of the process is under way; model choice]".to_string(),
+            ),
         ),
         EventKind::RoutedSocketsLeftOpen {
             provider,

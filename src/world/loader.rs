@@ -163,7 +163,7 @@ pub fn let_go(cx: &Cx) -> Vec<ProviderIx> {
 
 /// Keeps `provider` loaded while API calls of other threads of the process are under way
 /// (the calling thread runs no code of a DLL it unloads): the number of calls under way
-/// when it did (the last to return unloads it), `None` when no other thread has one.
+/// when it did (it is unloaded once none is), `None` when no other thread has one.
 pub fn defer_unload(cx: &Cx, provider: ProviderIx) -> Option<u32> {
     let mut world = cx.world.borrow_mut();
     let process = &mut world.procs[cx.pid as usize];

@@ -223,8 +223,8 @@ pub struct Proc {
     /// not yet returned, one entry per call: each holds every provider DLL of the process
     /// loaded (`loader::hold`).
     pub calls_under_way: Vec<Option<Tid>>,
-    /// Providers a clean-up was done with and left loaded for the calls under way: the
-    /// last of them to return unloads them (model choice, `providers::unload`).
+    /// Providers a clean-up was done with and left loaded for the calls under way: they
+    /// are unloaded once no call is (model choice, `providers::unload`).
     pub unloads_waiting: Vec<ProviderIx>,
     /// The process's operations (indices into `World::ops`), in the order they began.
     pub ops: Vec<OpId>,
