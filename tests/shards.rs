@@ -247,6 +247,22 @@ fn edited_and_resealed_documents_are_refused_by_their_fields() {
     );
     // Each contract's first run failed: shard 1 names two (runs 2 and 4).
     refused(|d| d[0]["tally"]["failing"] = 1.into(), "tally.failing");
+    // A run ends one way, and the shard's first run (0 for shard 1) was the first to
+    // end the way it did.
+    refused(
+        |d| d[0]["tally"]["endings"][0]["first"] = 2.into(),
+        "no ending names run 0, the first this shard owns",
+    );
+    refused(
+        |d| {
+            let endings = &mut d[0]["tally"]["endings"];
+            let moved = endings[0]["schedules"].as_u64().unwrap() - 1;
+            endings[0]["schedules"] = moved.into();
+            let deadlocks = endings[1]["schedules"].as_u64().unwrap() + 1;
+            endings[1] = serde_json::json!({"schedules": deadlocks, "first": 0});
+        },
+        "two endings name the same run as their first",
+    );
     // A random sweep draws with a seed; an exhaustive one has none.
     refused(|d| d[0]["header"]["seed"] = Value::Null, "header.seed");
     assert!(sweeps()[1][0]["header"]["seed"].is_null());

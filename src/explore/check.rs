@@ -128,6 +128,16 @@ fn sampled(doc: &ShardDoc) -> Result<(), String> {
     })?;
     let mine = |run: u64| run < doc.header.runs && doc.shard.owns(run);
     counts(t, &mine, "tally")?;
+    // The shard's first run ended some way, and was the first to end that way.
+    let first_run = doc.shard.index - 1;
+    ensure(
+        t.schedules == 0
+            || t.endings
+                .all()
+                .any(|(_, count)| count.first == Some(first_run)),
+        "tally.endings",
+        || format!("no ending names run {first_run}, the first this shard owns, as its first"),
+    )?;
     failure(doc, t.first_failure)
 }
 
@@ -163,6 +173,18 @@ fn counts(t: &Tally, mine: &dyn Fn(u64) -> bool, at: &str) -> Result<(), String>
                 t.schedules
             )
         },
+    )?;
+    // A run ends one way: no two endings share a first run.
+    let firsts: Vec<u64> = t
+        .endings
+        .all()
+        .filter_map(|(_, count)| count.first)
+        .collect();
+    let distinct: BTreeSet<u64> = firsts.iter().copied().collect();
+    ensure(
+        distinct.len() == firsts.len(),
+        &format!("{at}.endings"),
+        || "two endings name the same run as their first: a run ends one way".to_string(),
     )?;
     let states = t.end_states.len() as u64;
     ensure(
