@@ -337,6 +337,8 @@ fn a_page_too_large_advises_only_formats_the_command_has() {
         stderr.contains("an HTML page shows at most 200000 (use --format text)"),
         "{stderr}"
     );
+    // Run A alone is past the limit: refused before run B is made.
+    assert!(stderr.contains("run A has "), "{stderr}");
     let out = ws2sim(&["run", &file, "--format", "html"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("(use --format text or json)"), "{stderr}");

@@ -155,46 +155,65 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
         models: b_models,
         ..RunOptions::default()
     };
-    let (run_a, run_b) = match (run::run(&scenario, &a), run::run(&scenario, &b)) {
-        (Ok(run_a), Ok(run_b)) => (run_a, run_b),
-        (Err(error), _) => return fail(&error.to_string()),
-        // Run A took the same options but B's models: the flag at fault is B's.
-        (Ok(_), Err(error)) => {
-            let said = error.to_string();
-            return fail(&said.replacen("--provider-model", "--against-model", 1));
-        }
-    };
-    // A token that does not fit the scenario gives a run it does not describe: no diff
-    // of that (as `replay` refuses it).
     // B replays A's token unless --against-schedule gave its own.
     let b_flag = match b_schedule {
         Some(_) => "--against-schedule",
         None => "--schedule",
     };
-    for (run, flag) in [(&run_a, "--schedule"), (&run_b, b_flag)] {
-        if let Some(divergence) = &run.divergence {
-            let file = args.file.display();
-            if flag == "--schedule" && std::ptr::eq(run, &run_b) {
-                // The token fit run A: run B's models make other decisions (a mutant's
-                // extra yield is one the conforming model never makes), and decisions are
-                // read by position, so the rest of the token would mean something else.
-                return fail(&format!(
-                    "run B replays the token --schedule gave run A, and its models make it \
-                     part from it in {file}: {divergence}; give run B a token of its own with \
-                     --against-schedule, or compare seeds"
-                ));
+    let file = args.file.display();
+    // One run at a time: a text diff drops each once it is rendered (at the largest
+    // budget it holds one run's events beside the other's text, not both runs), and a
+    // page is refused before run B when run A alone has too many events for it.
+    let one = |options: &RunOptions, which: Which| -> Result<run::Run, ExitCode> {
+        let ran = run::run(&scenario, options).map_err(|error| {
+            let said = error.to_string();
+            match which {
+                Which::A => fail(&said),
+                // Run A took the same options but B's models: the flag at fault is B's.
+                Which::B => fail(&said.replacen("--provider-model", "--against-model", 1)),
             }
-            return fail(&format!(
+        })?;
+        // A token that does not fit the scenario gives a run it does not describe: no
+        // diff of that (as `replay` refuses it).
+        let Some(divergence) = &ran.divergence else {
+            return Ok(ran);
+        };
+        Err(if which == Which::B && b_flag == "--schedule" {
+            // The token fit run A: run B's models make other decisions (a mutant's extra
+            // yield is one the conforming model never makes), and decisions are read by
+            // position, so the rest of the token would mean something else.
+            fail(&format!(
+                "run B replays the token --schedule gave run A, and its models make it \
+                 part from it in {file}: {divergence}; give run B a token of its own with \
+                 --against-schedule, or compare seeds"
+            ))
+        } else {
+            let flag = match which {
+                Which::A => "--schedule",
+                Which::B => b_flag,
+            };
+            fail(&format!(
                 "{flag}: the schedule does not fit {file}: {divergence}"
-            ));
-        }
-    }
+            ))
+        })
+    };
     let path = args.file.display().to_string();
-    let (name_a, name_b) = (describe(&run_a, &a), describe(&run_b, &b));
     let (report, same) = match args.format {
         DiffFormat::Text => {
+            let run_a = match one(&a, Which::A) {
+                Ok(run) => run,
+                Err(code) => return code,
+            };
+            let name_a = describe(&run_a, &a);
             let text_a = render::text::render_without_flag(&scenario, &run_a, &path);
+            drop(run_a);
+            let run_b = match one(&b, Which::B) {
+                Ok(run) => run,
+                Err(code) => return code,
+            };
+            let name_b = describe(&run_b, &b);
             let text_b = render::text::render_without_flag(&scenario, &run_b, &path);
+            drop(run_b);
             let (report, same) = compare(
                 &text_a,
                 &text_b,
@@ -206,10 +225,22 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
             (report, same)
         }
         DiffFormat::Html => {
-            // One page holds both runs: their events together count against its limit.
+            let run_a = match one(&a, Which::A) {
+                Ok(run) => run,
+                Err(code) => return code,
+            };
+            // One page holds both runs: run A alone may be past its limit already.
+            if let Some(why) = render::html::too_large_alone(&run_a, "run A") {
+                return fail(&why);
+            }
+            let run_b = match one(&b, Which::B) {
+                Ok(run) => run,
+                Err(code) => return code,
+            };
             if let Some(why) = render::html::too_large_together(&run_a, &run_b) {
                 return fail(&why);
             }
+            let (name_a, name_b) = (describe(&run_a, &a), describe(&run_b, &b));
             let at = render::html::diff::parting(&run_a, &run_b);
             let (a, b) = ((name_a.as_str(), &run_a), (name_b.as_str(), &run_b));
             let page = render::html::diff::render(&scenario, &path, a, b, at);
@@ -231,6 +262,13 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+/// Which of the two runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Which {
+    A,
+    B,
 }
 
 /// What chose a run's decisions and which models it swapped.

@@ -45,6 +45,17 @@ pub fn too_large_for_a(run: &Run, view: &str, instead: &str) -> Option<String> {
     })
 }
 
+/// Why `which` of two runs to be shown side by side gets no page already: its own
+/// events are more than [`PAGE_EVENTS_MAX`].
+pub fn too_large_alone(run: &Run, which: &str) -> Option<String> {
+    let events = run.events.len();
+    (events > PAGE_EVENTS_MAX).then(|| {
+        format!(
+            "{which} has {events} events; an HTML page shows at most {PAGE_EVENTS_MAX} (use --format text)"
+        )
+    })
+}
+
 /// Why two runs get no page side by side: their events together are more than
 /// [`PAGE_EVENTS_MAX`].
 pub fn too_large_together(a: &Run, b: &Run) -> Option<String> {
