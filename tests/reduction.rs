@@ -214,8 +214,10 @@ fn processes_tied_by_shared_state_agree() {
         ),
         (
             "",
+            // At tick 0 the failure lands among the steps (with a Cleanup as well,
+            // the plain space at one preemption is past this test's cap).
             "NetDown(at: 0)",
-            "Startup, Socket(name: \"s\", entry: 1001), Recv(socket: \"s\", mode: Overlapped(Event), completes: Never), Cleanup",
+            "Startup, Socket(name: \"s\", entry: 1001), Recv(socket: \"s\", mode: Overlapped(Event), completes: Never)",
             vec![],
         ),
         (

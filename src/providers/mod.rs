@@ -32,6 +32,7 @@ pub async fn free_library(cx: &Cx, provider: ProviderIx) {
         return;
     };
     if count == 1 {
+        loader::leave_init_order(cx, provider);
         let reason = DllReason::ProcessDetach { terminating: false };
         transport::dll_main(cx, provider, reason).await;
     }

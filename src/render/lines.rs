@@ -268,7 +268,7 @@ pub(crate) fn line(
                 labels.provider(*provider)
             ),
             Some(format!(
-                "[its host {} runs it down]",
+                "[left to its host, {}, to run down]",
                 run.names.processes[*host as usize]
             )),
         ),

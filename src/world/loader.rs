@@ -106,6 +106,16 @@ pub async fn begin_free(cx: &Cx, provider: ProviderIx) -> Option<u32> {
     count
 }
 
+/// The last FreeLibrary of a DLL, before its DllMain(DLL_PROCESS_DETACH): the loader
+/// takes the DLL off its initialisation order first, so that an ExitProcess while that
+/// DllMain runs does not detach it a second time.
+pub fn leave_init_order(cx: &Cx, provider: ProviderIx) {
+    cx.touch(object::load_count(cx.pid, provider), true);
+    let mut world = cx.world.borrow_mut();
+    let process = &mut world.procs[cx.pid as usize];
+    process.load_order.retain(|p| *p != provider);
+}
+
 /// FreeLibrary after DllMain: one load less (the DLL's globals go with the last), and
 /// the loader lock given back.
 pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {

@@ -196,8 +196,8 @@ pub struct Proc {
     pub loaded: SmallMap<ProviderIx, u32>,
     /// The DLLs loaded now, in the order they were brought in (their load count went
     /// from 0 to 1), which is the loader's initialisation order: ExitProcess runs
-    /// DLL_PROCESS_DETACH in the reverse of it. One unloaded leaves it; loaded again, it
-    /// goes to the end.
+    /// DLL_PROCESS_DETACH in the reverse of it. One unloaded leaves it as its detach
+    /// begins; loaded again, it goes to the end.
     pub load_order: Vec<ProviderIx>,
     /// How many times each DLL was brought in: the number of its current image (see
     /// `EventKind::ProviderCode`).

@@ -1,0 +1,97 @@
+//! Processes that end by a fault or an ExitProcess while providers are busy: a fault at
+//! tick 0 lands among tick 0's steps, as one at a later tick does among its own; and the
+//! loader detaches a DLL once, even when ExitProcess comes while its
+//! DllMain(DLL_PROCESS_DETACH) is still running.
+
+use ws2sim::explore::Strategy;
+use ws2sim::{Model, Sim};
+
+/// Process `v` starts msafd, opens a socket and cleans up, all at tick `at`, and a
+/// `Crash` fault ends it at tick `at`; another process lives on.
+fn crash_among_steps(at: u64) -> Sim {
+    let sleep = if at > 0 {
+        format!("Sleep({at}), ")
+    } else {
+        String::new()
+    };
+    let text = format!(
+        r#"Scenario(
+    name: "crash-among-steps",
+    about: "A crash at the tick a process starts and cleans up msafd.",
+    providers: [Provider(name: "msafd", kind: Transport)],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [
+        Process(name: "v", threads: [
+            Thread(name: "main", steps: [{sleep}Startup, Socket(name: "s", entry: 1001), Cleanup]),
+        ]),
+        Process(name: "live", threads: [Thread(name: "main", steps: [Sleep(5)])]),
+    ],
+    faults: [Crash(process: "v", at: {at})],
+)"#
+    );
+    Sim::from_str("crash.ron", &text).expect("valid")
+}
+
+#[test]
+fn a_fault_at_tick_0_lands_among_the_steps_of_tick_0() {
+    for at in [0, 1] {
+        // A crash between WSPStartup and the final WSPCleanup strands the count of a
+        // provider that keeps it in shared memory: some schedule must put it there.
+        let mutant =
+            crash_among_steps(at).provider("msafd", Model::named("shared_count_not_crash_safe"));
+        let found = mutant
+            .explore(Strategy::Exhaustive, 20_000, 1)
+            .expect("explores");
+        assert_eq!(found.violated(), ["wsp.crash_tolerant"], "at {at}");
+        let conforming = crash_among_steps(at)
+            .explore(Strategy::Exhaustive, 20_000, 1)
+            .expect("explores");
+        assert!(conforming.passed(), "at {at}: {:?}", conforming.violated());
+    }
+}
+
+#[test]
+fn exit_process_during_a_detach_does_not_detach_that_dll_again() {
+    // The layer's DllMain(DLL_PROCESS_DETACH) cleans up the layer below and waits for
+    // its worker under the loader lock (a deadlock); another thread then calls
+    // ExitProcess. The loader took the layer off its initialisation order before that
+    // DllMain, so only the base gets a terminating DLL_PROCESS_DETACH.
+    let text = r#"Scenario(
+    name: "exit-during-a-detach",
+    about: "ExitProcess while a layer's DllMain(DLL_PROCESS_DETACH) is stuck.",
+    providers: [
+        Provider(name: "msafd", kind: Transport),
+        Provider(name: "lsp", kind: Transport, model: "lsp_cleans_lower_in_dllmain"),
+    ],
+    catalog: [
+        Transport(id: 1001, provider: "msafd", protocol: Tcp),
+        Transport(id: 1010, provider: "lsp", protocol: Tcp, chain: Layered([1010, 1001])),
+    ],
+    processes: [
+        Process(name: "app", threads: [
+            Thread(name: "main", steps: [Startup, Socket(name: "s", entry: 1010), Cleanup]),
+            Thread(name: "killer", steps: [Sleep(5), Exit]),
+        ]),
+    ],
+    expect: Expect(violations: ["loader.no_wait_under_loader_lock", "lsp.lower_balanced"]),
+)"#;
+    let ran = Sim::from_str("exit.ron", text)
+        .unwrap()
+        .run()
+        .expect("runs");
+    assert!(ran.matches_expectation(), "{}", ran.trace());
+    let trace = ran.trace();
+    let detaches: Vec<&str> = trace
+        .lines()
+        .filter(|line| line.contains("!DllMain(DLL_PROCESS_DETACH"))
+        .collect();
+    assert_eq!(detaches.len(), 2, "{trace}");
+    assert!(
+        detaches[0].contains("lsp!DllMain(DLL_PROCESS_DETACH)"),
+        "{trace}"
+    );
+    assert!(
+        detaches[1].contains("msafd!DllMain(DLL_PROCESS_DETACH, process terminating)"),
+        "{trace}"
+    );
+}
