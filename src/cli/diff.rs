@@ -285,12 +285,10 @@ fn describe(run: &run::Run, options: &RunOptions) -> String {
 /// The two traces compared: the events they share, the first where they part, up to
 /// `context` events of each after it, and each verdict; and whether they are the same.
 fn compare(a: &str, b: &str, (name_a, name_b): (&str, &str), context: usize) -> (String, bool) {
-    let events = |text: &'_ str| -> Vec<String> {
-        text.lines()
-            .filter(|line| line.starts_with('#'))
-            .map(str::to_string)
-            .collect()
-    };
+    // The event lines, borrowed: a copy of each would double what a long diff holds.
+    fn events(text: &str) -> Vec<&str> {
+        text.lines().filter(|line| line.starts_with('#')).collect()
+    }
     let verdict = |text: &str| -> String {
         text.lines()
             .skip_while(|line| !line.starts_with("contracts:"))
@@ -308,7 +306,7 @@ fn compare(a: &str, b: &str, (name_a, name_b): (&str, &str), context: usize) -> 
     let mut out = format!("A: {name_a}\nB: {name_b}\n\n");
     let same = shared == events_a.len() && shared == events_b.len();
     // The event number a trace line starts with (`#41 t=...`).
-    let number = |line: Option<&String>| -> String {
+    let number = |line: Option<&&str>| -> String {
         line.and_then(|l| l[1..].split_whitespace().next())
             .map_or_else(|| "the end".to_string(), |n| format!("event #{n}"))
     };
