@@ -1,14 +1,15 @@
 //! Callbacks a provider written in Rust queues to the kernel's thread pool: one left
 //! queued when its final clean-up returns leaves code of the DLL still to run, which
-//! seeds 003 and 002 forbid ("should not return until the service provider DLL is
-//! prepared to be unloaded"), whether the callback then runs before the unload, after
-//! it, or never (the process ended first).
+//! seed 003 forbids ("should not return until the service provider DLL is prepared to be
+//! unloaded"), as seed 002 does for NSPCleanup, whether the callback then runs before
+//! the unload, after it, or never (the process ended first).
 
 use ws2sim::spi::conforming::{self, Globals};
 use ws2sim::{Model, Namespace, Reply, Sim, Spi, Transport};
 
 /// A transport provider whose final clean-up hands the freeing of its state to the
-/// thread pool (`late`), or whose start-up queues a callback it waits out (`early`).
+/// thread pool (`at_final_cleanup`), or whose start-up queues a callback that runs
+/// before the clean-up comes.
 struct Queues {
     at_final_cleanup: bool,
 }
@@ -144,6 +145,106 @@ fn a_callback_left_queued_at_the_last_nspcleanup_is_flagged() {
             .iter()
             .any(|v| v.starts_with("nsp.cleanup.unload_ready: ")
                 && v.contains("thread-pool callback it queued had not run yet")),
+        "{found:?}"
+    );
+}
+
+/// Does the actual clean-up at every WSPCleanup (a count it gets wrong) and queues a
+/// callback in it.
+struct QueuesOnEvery;
+
+impl Transport for QueuesOnEvery {
+    async fn cleanup(&self, spi: &Spi<'_>) -> Reply {
+        spi.lock().await;
+        let before = spi.with(|g: &mut Globals| g.refcount);
+        let reply = if before == 0 {
+            Reply::fail(ws2sim::wsa::WSANOTINITIALISED)
+        } else {
+            spi.with(|g: &mut Globals| g.refcount = before - 1);
+            conforming::final_cleanup(spi).await;
+            spi.defer_to_thread_pool("thread-pool callback (deferred free)");
+            Reply::ok().counted(before, before - 1, true)
+        };
+        spi.unlock();
+        reply
+    }
+}
+
+#[test]
+fn an_early_actual_cleanup_is_charged_with_the_callback_it_queued() {
+    let text = r#"Scenario(
+    name: "early-queue",
+    about: "Two direct start-ups, then a clean-up that does the actual clean-up early.",
+    providers: [Provider(name: "msafd", kind: Transport)],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [
+        Process(name: "app", threads: [
+            Thread(name: "main", steps: [
+                Spi(provider: "msafd", call: WSPStartup),
+                Spi(provider: "msafd", call: WSPStartup),
+                Spi(provider: "msafd", call: WSPCleanup),
+                Sleep(5),
+            ]),
+        ]),
+    ],
+)"#;
+    let sim = Sim::from_str("early.ron", text)
+        .unwrap()
+        .provider("msafd", Model::code("acme", QueuesOnEvery));
+    let found = violations(sim);
+    assert!(
+        found
+            .iter()
+            .any(|v| v.starts_with("wsp.cleanup.unload_ready: ")
+                && v.contains("a thread-pool callback it queued had not run yet")),
+        "{found:?}"
+    );
+}
+
+/// A version-1 namespace provider that does the actual clean-up at every NSPCleanup and
+/// queues a callback in it.
+struct NspQueuesOnEvery;
+
+impl Namespace for NspQueuesOnEvery {
+    async fn nsp_cleanup(&self, spi: &Spi<'_>) -> Reply {
+        spi.lock().await;
+        let before = spi.with(|g: &mut Globals| g.refcount);
+        spi.with(|g: &mut Globals| g.refcount = 0);
+        spi.stop_worker(true).await;
+        conforming::free(spi);
+        spi.defer_to_thread_pool("thread-pool callback (deferred free)");
+        spi.unlock();
+        Reply::ok().counted(before, before.saturating_sub(1), true)
+    }
+}
+
+#[test]
+fn an_early_last_nspcleanup_is_charged_with_the_callback_it_queued() {
+    let text = r#"Scenario(
+    name: "early-nsp-queue",
+    about: "Two direct NSPStartup calls, then an NSPCleanup that does the actual clean-up early.",
+    providers: [Provider(name: "dnsnsp", kind: Namespace)],
+    catalog: [Namespace(provider: "dnsnsp", namespace: 12, version: V1)],
+    processes: [
+        Process(name: "app", threads: [
+            Thread(name: "main", steps: [
+                Spi(provider: "dnsnsp", call: NSPStartup),
+                Spi(provider: "dnsnsp", call: NSPStartup),
+                Spi(provider: "dnsnsp", call: NSPCleanup(provider_id: Own)),
+                Sleep(5),
+            ]),
+        ]),
+    ],
+)"#;
+    let sim = Sim::from_str("early-nsp.ron", text)
+        .unwrap()
+        .provider("dnsnsp", Model::namespace("acme_nsp", NspQueuesOnEvery));
+    let found = violations(sim);
+    assert!(
+        found
+            .iter()
+            .any(|v| v.starts_with("nsp.cleanup.unload_ready: ")
+                && v.contains("a thread-pool callback it queued had not run yet")),
         "{found:?}"
     );
 }

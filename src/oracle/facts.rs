@@ -578,7 +578,7 @@ impl<'w> Facts<'w> {
                     ret: index,
                     process,
                     provider,
-                    left_to_run: self.left_to_run(process, provider, index),
+                    left_to_run: self.left_to_run(process, provider, index, |_, _| true),
                     early: false,
                 };
                 // The provider's own word that it did its actual clean-up here.
@@ -600,10 +600,17 @@ impl<'w> Facts<'w> {
                     self.finals.push(this);
                 } else if actual {
                     // Start-ups are still outstanding: a worker one of them started
-                    // while this clean-up ran is theirs, not one it left running.
+                    // while this clean-up ran is theirs, not one it left running; a
+                    // callback its own thread queued meanwhile is its own.
+                    let thread = self.events[call_index].thread;
+                    let own = |acquired: usize, what: Resource| {
+                        acquired < call_index
+                            || (what == Resource::ThreadPoolCallback
+                                && self.events[acquired].thread == thread)
+                    };
                     self.early_actuals.push(FinalCleanup {
                         early: true,
-                        left_to_run: self.left_to_run(process, provider, call_index),
+                        left_to_run: self.left_to_run(process, provider, index, own),
                         ..this
                     });
                 }
@@ -613,15 +620,22 @@ impl<'w> Facts<'w> {
     }
 
     /// The code of `provider` in `process` left to run now that was started or queued
-    /// before event `before`.
-    fn left_to_run(&self, process: Pid, provider: ProviderIx, before: usize) -> LeftToRun {
+    /// before event `before`, of what `counts` (given where each was acquired) keeps.
+    fn left_to_run(
+        &self,
+        process: Pid,
+        provider: ProviderIx,
+        before: usize,
+        counts: impl Fn(usize, Resource) -> bool,
+    ) -> LeftToRun {
         let live = self
             .live_workers
             .get(process as usize)
             .map_or(&[][..], |l| &l[..]);
         let mut left = LeftToRun::default();
         for &(of, _, acquired, what) in live {
-            if of == provider && (acquired as usize) < before {
+            let acquired = acquired as usize;
+            if of == provider && acquired < before && counts(acquired, what) {
                 left.add(what);
             }
         }

@@ -161,10 +161,13 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
 /// looking from the first event again for each query made the checkers quadratic in a
 /// run with many providers. Each answer lists the resources in the order they were
 /// taken.
-fn live_at(facts: &Facts, queries: &[(usize, Pid, ProviderIx)]) -> Vec<Vec<Resource>> {
+fn live_at(
+    facts: &Facts,
+    queries: &[(usize, Pid, ProviderIx)],
+) -> Vec<Vec<(ResourceId, Resource)>> {
     let mut order: Vec<usize> = (0..queries.len()).collect();
     order.sort_by_key(|&query| queries[query].0);
-    let mut answers: Vec<Vec<Resource>> = vec![Vec::new(); queries.len()];
+    let mut answers: Vec<Vec<(ResourceId, Resource)>> = vec![Vec::new(); queries.len()];
     let mut live: BTreeMap<(Pid, ProviderIx), SmallMap<ResourceId, Resource>> = BTreeMap::new();
     let mut owner: BTreeMap<ResourceId, ProviderIx> = BTreeMap::new();
     let mut pending = order.into_iter().peekable();
@@ -205,7 +208,7 @@ fn live_at(facts: &Facts, queries: &[(usize, Pid, ProviderIx)]) -> Vec<Vec<Resou
         while let Some(query) = pending.next_if(|&query| queries[query].0 == index) {
             let (_, process, provider) = queries[query];
             if let Some(held) = live.get(&(process, provider)) {
-                answers[query] = held.iter().map(|(_, what)| *what).collect();
+                answers[query] = held.iter().map(|(id, what)| (*id, *what)).collect();
             }
         }
     }
@@ -219,7 +222,10 @@ fn held_at_returns(facts: &Facts, ends: Vec<End>) -> impl Iterator<Item = (End, 
         .map(|e| (e.ret, e.process, e.provider))
         .collect();
     let live = live_at(facts, &queries);
-    ends.into_iter().zip(live)
+    let held = live
+        .into_iter()
+        .map(|held| held.into_iter().map(|(_, what)| what).collect());
+    ends.into_iter().zip(held)
 }
 
 /// The counting rule: an end that leaves starts outstanding releases none of the
@@ -377,7 +383,7 @@ pub fn invalid_provider(facts: &Facts, _: &RunEnd, report: &mut Report) {
 }
 
 /// `nsp.cleanup.unload_ready` (seed 002): when the last NSPCleanup returns, none of the
-/// provider's threads is left in the process; and an NSPCleanup that answers
+/// provider's worker threads or queued thread-pool callbacks is left in the process; and an NSPCleanup that answers
 /// WSAEOPNOTSUPP (the provider implements none) comes from a provider that holds
 /// nothing in the process, since nothing else would free it.
 pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
@@ -402,12 +408,21 @@ pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
     let at_call = live.split_off(ends.len());
     for (k, (end, live)) in ends.into_iter().zip(live).enumerate() {
         report.exercised();
+        // An early end is charged with what was there as it began, and with the
+        // callbacks its own thread queued meanwhile.
         let began = early.binary_search(&k).ok().map(|at| &at_call[at]);
-        let left_by_it = |what: &&Resource| {
-            code_left_to_run(**what) && began.is_none_or(|began| began.contains(what))
+        let queued = match began {
+            Some(_) => queued_by_its_thread(facts, &end),
+            None => Vec::new(),
+        };
+        let left_by_it = |(id, what): &&(ResourceId, Resource)| {
+            code_left_to_run(*what)
+                && began.is_none_or(|began| {
+                    began.iter().any(|(was, _)| was == id) || queued.contains(id)
+                })
         };
         let mut left = LeftToRun::default();
-        for what in live.iter().filter(left_by_it) {
+        for (_, what) in live.iter().filter(left_by_it) {
             left.add(*what);
         }
         if left.any() {
@@ -439,6 +454,23 @@ pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
     }
 }
 
+/// The thread-pool callbacks `end`'s own thread queued for its provider while it ran.
+fn queued_by_its_thread(facts: &Facts, end: &End) -> Vec<ResourceId> {
+    let thread = facts.events[end.call].thread;
+    facts.events[end.call..end.ret]
+        .iter()
+        .filter(|e| e.thread == thread && e.process == end.process)
+        .filter_map(|e| match e.kind {
+            EventKind::Acquire {
+                resource,
+                provider,
+                what: Resource::ThreadPoolCallback,
+            } if provider == end.provider => Some(resource),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Each NSPCleanup that returned WSAEOPNOTSUPP, against what its provider still held in
 /// the process then.
 fn unimplemented_cleanup(facts: &Facts, report: &mut Report) {
@@ -460,7 +492,7 @@ fn unimplemented_cleanup(facts: &Facts, report: &mut Report) {
     let live = live_at(facts, &answered);
     for (&(index, process, provider), held) in answered.iter().zip(live) {
         report.exercised();
-        if let Some(what) = held.first() {
+        if let Some((_, what)) = held.first() {
             report.violation(facts, index, || {
                 format!(
                     "{}!NSPCleanup in {} answered WSAEOPNOTSUPP (not implemented) while the provider still held {} there: ws2sim reads 002 as: a provider that keeps anything in a process implements NSPCleanup to free it there",

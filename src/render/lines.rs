@@ -301,7 +301,7 @@ pub(crate) fn line(
                 if *calls == 1 { "" } else { "s" }
             ),
             Some(
-                "[unloaded once no API call of the process is under way; model choice]".to_string(),
+                "[its FreeLibrary waits until no API call of the process is under way; model choice]".to_string(),
             ),
         ),
         EventKind::RoutedSocketsLeftOpen {
