@@ -88,7 +88,8 @@ impl Catalog {
     }
 
     /// The catalog as Graphviz DOT: entries labelled with id, provider and protocol,
-    /// layered edges pointing down the chain. Our own emitter, so its output is stable.
+    /// layered edges pointing down each chain, labelled with the id of the entry whose
+    /// chain it is. Our own emitter, so its output is stable.
     pub fn to_dot(&self, name: &str, providers: &[String]) -> String {
         let mut dot = String::new();
         let _ = writeln!(dot, "digraph \"{}\" {{", escape(name));
@@ -116,15 +117,18 @@ impl Catalog {
                 entry.protocol
             );
         }
-        let mut edges: Vec<(u32, u32)> = self
-            .graph
-            .edge_indices()
-            .filter_map(|edge| self.graph.edge_endpoints(edge))
-            .map(|(a, b)| (self.graph[a].id, self.graph[b].id))
-            .collect();
+        // One edge per link of each layered entry's chain, labelled with the entry whose
+        // chain it is: an entry in the middle of one chain may have a chain of its own
+        // with another layer below it, and only the labels tell them apart.
+        let mut edges: Vec<(u32, u32, u32)> = Vec::new();
+        for entry in self.by_id.values().map(|&node| &self.graph[node]) {
+            for link in entry.chain.windows(2) {
+                edges.push((link[0], link[1], entry.id));
+            }
+        }
         edges.sort_unstable();
-        for (upper, lower) in edges {
-            let _ = writeln!(dot, "    e{upper} -> e{lower};");
+        for (upper, lower, chain) in edges {
+            let _ = writeln!(dot, "    e{upper} -> e{lower} [label=\"{chain}\"];");
         }
         dot.push_str("}\n");
         dot

@@ -137,3 +137,41 @@ fn graph_is_stable_dot_that_graphviz_renders() {
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("<svg"));
 }
+
+/// An entry in the middle of one chain with a chain of its own: each edge says whose
+/// chain it belongs to, so the drawing shows which layer is below in which chain.
+#[test]
+fn graph_labels_each_edge_with_its_chain() {
+    let text = r#"Scenario(
+    name: "mixed-chains",
+    about: "A layer whose own entry's chain differs from the chain it is handed through.",
+    providers: [
+        Provider(name: "msafd", kind: Transport),
+        Provider(name: "a", kind: Transport),
+        Provider(name: "b", kind: Transport),
+        Provider(name: "c", kind: Transport),
+    ],
+    catalog: [
+        Transport(id: 1001, provider: "msafd", protocol: Tcp),
+        Transport(id: 1030, provider: "c", protocol: Tcp, chain: Layered([1030, 1001])),
+        Transport(id: 1010, provider: "a", protocol: Tcp, chain: Layered([1010, 1030, 1001])),
+        Transport(id: 1020, provider: "b", protocol: Tcp, chain: Layered([1020, 1010, 1001])),
+    ],
+    processes: [Process(name: "app", threads: [Thread(name: "main", steps: [Startup])])],
+)"#;
+    let scenario = ws2sim::scenario::load_str("mixed.ron", text).expect("valid");
+    let providers: Vec<String> = scenario.providers.iter().map(|p| p.name.clone()).collect();
+    let dot = Catalog::new(&scenario).to_dot(&scenario.name, &providers);
+    let edges: Vec<&str> = dot.lines().filter(|l| l.contains("->")).collect();
+    assert_eq!(
+        edges,
+        [
+            "    e1010 -> e1001 [label=\"1020\"];",
+            "    e1010 -> e1030 [label=\"1010\"];",
+            "    e1020 -> e1010 [label=\"1020\"];",
+            "    e1030 -> e1001 [label=\"1010\"];",
+            "    e1030 -> e1001 [label=\"1030\"];",
+        ],
+        "{dot}"
+    );
+}
