@@ -94,7 +94,7 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
     },
     ModelChoice {
         topic: "A process that returns",
-        choice: "A process ends when all its scenario threads have run out of steps, as if its main returned: ExitProcess, DllMain(DLL_PROCESS_DETACH) with the terminating flag, no clean-up calls, then the kernel reclaims.",
+        choice: "A process ends when all its scenario threads have run out of steps, as if its main returned: ExitProcess, DllMain(DLL_PROCESS_DETACH) with the terminating flag, no clean-up calls, then the kernel reclaims what the process held. However the process ends, a socket it still has open is closed abortively and the data queued on it is lost, while data on a socket it closed gracefully before is still sent (the seeds say nothing of a process's end: this is ws2sim's reading).",
     },
     ModelChoice {
         topic: "The loader lock",
