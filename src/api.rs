@@ -36,8 +36,9 @@ pub enum Error {
     /// and column; [`ScenarioError::render_plain`] prints it as the CLI does).
     #[error("{}", .0.render_plain().trim_end())]
     File(#[from] ScenarioError),
-    /// A model, budget or provider name that does not fit the scenario.
-    #[error(transparent)]
+    /// A model, budget or provider name that does not fit the scenario (worded for the
+    /// library: the command line's own message names its flags).
+    #[error("{}", library_words(.0))]
     Options(#[from] OptionError),
     /// A replay token that is not one (`s1...`).
     #[error("schedule token: {0}")]
@@ -535,4 +536,26 @@ impl Explored {
     pub fn schedules(&self) -> u64 {
         self.report.schedules
     }
+}
+
+/// An option error as a library user reads it: the API call that gave the value where
+/// the command line's message names its flag.
+fn library_words(error: &OptionError) -> String {
+    let said = error.to_string();
+    let (flag, call) = match error {
+        OptionError::UnknownProvider { .. }
+        | OptionError::UnknownModel { .. }
+        | OptionError::UnknownWs2Model { .. }
+        | OptionError::ModelKind { .. }
+        | OptionError::RepeatedOverride(_) => ("--provider-model", "Sim::provider"),
+        OptionError::Budget { flag, .. } => match *flag {
+            "--steps-max" => ("--steps-max", "the steps_max given to Sim::budget"),
+            "--events-max" => ("--events-max", "the events_max given to Sim::budget"),
+            "--time-max" => ("--time-max", "the time_max given to Sim::budget"),
+            "--runs" => ("--runs", "the runs given to Sim::explore"),
+            _ => return said,
+        },
+        _ => return said,
+    };
+    said.replacen(flag, call, 1)
 }

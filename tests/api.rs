@@ -76,11 +76,36 @@ fn bad_choices_are_errors_not_panics() {
         .provider("nosuch", Model::named("conforming"))
         .run();
     assert!(matches!(unknown, Err(Error::Options(_))));
+    // A library user reads the call that gave the value, not the command line's flag.
+    let said = unknown.err().expect("refused").to_string();
+    assert!(
+        said.starts_with(
+            "Sim::provider names provider `nosuch`, which the scenario does not declare"
+        ),
+        "{said}"
+    );
     let model = sim
         .clone()
         .provider("msafd", Model::named("no_such_model"))
         .run();
     assert!(matches!(model, Err(Error::Options(_))));
+    let said = model.err().expect("refused").to_string();
+    assert!(
+        said.starts_with("Sim::provider gives provider `msafd` the model `no_such_model`"),
+        "{said}"
+    );
+    let budget = sim.clone().budget(Some(0), None, None).run();
+    let said = budget.err().expect("refused").to_string();
+    assert_eq!(
+        said,
+        "the steps_max given to Sim::budget is 0; it must be between 1 and 100000000"
+    );
+    let runs = sim.clone().explore(Strategy::Random, 0, 1);
+    let said = runs.err().expect("refused").to_string();
+    assert!(
+        said.starts_with("the runs given to Sim::explore is 0;"),
+        "{said}"
+    );
     let missing = sim
         .clone()
         .provider("msafd", Model::file("models/none.ron"))
