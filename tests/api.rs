@@ -279,3 +279,29 @@ fn ws2_32_takes_only_its_built_in_models() {
         .run();
     assert!(named.is_ok(), "{:?}", named.err());
 }
+
+/// A `Spi::with` of a type inside another of the same type is the provider author's
+/// mistake: the panic names the author's line, not one inside ws2sim.
+#[test]
+fn a_nested_with_of_one_type_panics_at_the_authors_line() {
+    use ws2sim::spi::conforming::Globals;
+    use ws2sim::{Reply, Spi, Transport};
+    struct Nests;
+    impl Transport for Nests {
+        async fn startup(&self, spi: &Spi<'_>) -> Reply {
+            spi.with(|_: &mut Globals| spi.with(|g: &mut Globals| g.refcount));
+            Reply::ok()
+        }
+    }
+    let ran = Sim::from_file(LINGERING)
+        .expect("loads")
+        .provider("msafd", Model::code("nests", Nests))
+        .run()
+        .expect("runs");
+    let panic = ran.panic().expect("the model panicked");
+    assert!(
+        panic.contains("inside another Spi::with of the same type"),
+        "{panic}"
+    );
+    assert!(panic.contains(&format!("(at {}:", file!())), "{panic}");
+}

@@ -289,7 +289,8 @@ impl Spi<'_> {
     /// nothing across an `.await`: other threads of the process share them. (A routine
     /// that runs while the DLL is not loaded gets a fresh value each time.) `with` of one
     /// type may run inside `with` of another; inside `with` of the same type it panics,
-    /// as a second mutable borrow of one value would.
+    /// as a second mutable borrow of one value would, at the caller's line.
+    #[track_caller]
     pub fn with<G: Default + 'static, R>(&self, f: impl FnOnce(&mut G) -> R) -> R {
         let kind = std::any::TypeId::of::<G>();
         let cell = {
