@@ -1,7 +1,7 @@
 //! Processes that end by a fault or an ExitProcess while providers are busy: a fault at
-//! tick 0 lands among tick 0's steps, as one at a later tick does among its own; and the
-//! loader detaches a DLL once, even when ExitProcess comes while its
-//! DllMain(DLL_PROCESS_DETACH) is still running.
+//! tick 0 lands among tick 0's steps, as one at a later tick does among its own, and
+//! running either first costs no preemption; and the loader detaches a DLL once, even
+//! when ExitProcess comes while its DllMain(DLL_PROCESS_DETACH) is still running.
 
 use ws2sim::explore::Strategy;
 use ws2sim::{Model, Sim};
@@ -94,4 +94,42 @@ fn exit_process_during_a_detach_does_not_detach_that_dll_again() {
         detaches[1].contains("msafd!DllMain(DLL_PROCESS_DETACH, process terminating)"),
         "{trace}"
     );
+}
+
+/// When time moves every task had stopped: whichever the timers woke runs first
+/// preempts nobody. A thread that sleeps to tick 1 and a network failure at tick 1 may
+/// go in either order at no preemption, as they may at tick 0; a provider that answers
+/// the failed start-up with +1 is caught there with the bound at 0.
+#[test]
+fn a_task_woken_when_time_moves_preempts_nobody() {
+    use ws2sim::explore::{ExploreOptions, explore};
+    for (sleep, at) in [("", 0), ("Sleep(1), ", 1)] {
+        let text = format!(
+            r#"Scenario(
+    name: "netdown-at-a-tick",
+    about: "A start-up and the network's failure at the same tick.",
+    providers: [Provider(name: "msafd", kind: Transport, model: "returns_plus_one_on_error")],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [Process(name: "app", threads: [
+        Thread(name: "main", steps: [{sleep}Startup, Socket(name: "s", entry: 1001)]),
+    ])],
+    faults: [NetDown(at: {at})],
+)"#
+        );
+        let scenario = ws2sim::scenario::load_str("netdown.ron", &text).expect("valid");
+        let options = ExploreOptions {
+            strategy: Strategy::Exhaustive,
+            runs: Some(1_000),
+            preemptions: Some(Some(0)),
+            ..ExploreOptions::default()
+        };
+        let report = explore(&scenario, "netdown.ron", &options).expect("explores");
+        let violated: Vec<&str> = report
+            .contracts
+            .iter()
+            .map(|c| c.contract.as_str())
+            .collect();
+        assert_eq!(violated, ["spi.return_convention"], "at tick {at}");
+        assert_eq!(report.schedules, 2, "at tick {at}");
+    }
 }

@@ -153,7 +153,9 @@ impl Engine {
             }
             if core.runnable.borrow().is_empty() {
                 match core.fire_next_timers(self.budget.time_max) {
-                    Ok(true) => {}
+                    // Every task had stopped: none goes on at the tick the timers woke
+                    // them at, so running any of them first preempts nobody.
+                    Ok(true) => last = None,
                     Ok(false) => {
                         return Outcome::Quiescent {
                             parked: core.parked(),
