@@ -1,7 +1,8 @@
-//! Processes that end by a fault or an ExitProcess while providers are busy: a fault at
-//! tick 0 lands among tick 0's steps, as one at a later tick does among its own, and
-//! running either first costs no preemption; and the loader detaches a DLL once, even
-//! when ExitProcess comes while its DllMain(DLL_PROCESS_DETACH) is still running.
+//! Where things due at a tick land, and processes that end while providers are busy: a
+//! fault at tick 0 lands among tick 0's steps, as one at a later tick does among its
+//! own, and running either first costs no preemption; a completion due now races the
+//! steps of its tick; and the loader detaches a DLL once, even when ExitProcess comes
+//! while its DllMain(DLL_PROCESS_DETACH) is still running.
 
 use ws2sim::explore::Strategy;
 use ws2sim::{Model, Sim};
@@ -132,4 +133,38 @@ fn a_task_woken_when_time_moves_preempts_nobody() {
         assert_eq!(violated, ["spi.return_convention"], "at tick {at}");
         assert_eq!(report.schedules, 2, "at tick {at}");
     }
+}
+
+/// A completion with a delay of 0 is runnable at once, so it may come before a step
+/// another thread takes later in the same tick (it came only once nothing else could
+/// run, so an overlapped receive never completed before the other thread closed it).
+#[test]
+fn a_completion_due_now_races_the_steps_of_its_tick() {
+    let text = r#"Scenario(
+    name: "completion-due-now",
+    about: "A receive completing at once, and another thread closing its socket in the same tick.",
+    latency: (0, 0),
+    providers: [Provider(name: "msafd", kind: Transport)],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [Process(name: "app", threads: [
+        Thread(name: "a", steps: [Startup, Socket(name: "s", entry: 1001),
+            Recv(socket: "s", mode: Overlapped(Event), completes: Latency), Sleep(5), Cleanup]),
+        Thread(name: "b", steps: [Sleep(0), Sleep(0), Sleep(0), Close(socket: "s", how: Abortive)]),
+    ])],
+)"#;
+    let sim = Sim::from_str("due-now.ron", text).expect("valid");
+    let mut orders = std::collections::BTreeSet::new();
+    for seed in 0..100 {
+        let trace = sim.clone().seed(seed).run().expect("runs").trace();
+        if let (Some(done), Some(close)) = (
+            trace.find("complete recv#0"),
+            trace.find("closesocket(s=0x100"),
+        ) {
+            orders.insert(done < close);
+        }
+    }
+    assert!(
+        orders.contains(&true),
+        "the completion never came before the close"
+    );
 }

@@ -429,10 +429,14 @@ impl Handle {
         task
     }
 
-    /// Starts a task that becomes runnable at virtual time `at` (or now, if `at` is past).
+    /// Starts a task that becomes runnable at virtual time `at`: at once when `at` is now
+    /// or past, among the tasks that can still run at this tick.
     pub fn spawn_at(&self, at: Tick, future: impl Future<Output = ()> + 'static) -> TaskId {
+        if at <= self.now() {
+            return self.spawn(future);
+        }
         let task = self.push(Box::pin(future), State::Sleeping);
-        self.core.arm_timer(task, at.max(self.now()));
+        self.core.arm_timer(task, at);
         task
     }
 

@@ -33,25 +33,20 @@ pub fn spawn_all(root: &Cx) {
     }
     // A fault at tick `at` is among that tick's steps: one at a later tick wakes with
     // the threads that sleep until then, and one at tick 0 is runnable from the start,
-    // as the threads are (a timer at the current tick would fire only once they all
-    // waited).
+    // as the threads are (`spawn_at` of the current tick).
     for (index, fault) in scenario.faults.iter().enumerate() {
         let (process, at, how) = match fault {
             Fault::Crash { process, at } => (process, *at, ProcessEnd::Crash),
             Fault::Exit { process, at } => (process, *at, ProcessEnd::Exit),
             Fault::NetDown { at } => {
                 let cx = root.clone();
-                let fail = async move {
+                let task = root.sim.spawn_at(*at, async move {
                     // With every process ended and nothing in flight it fails nobody:
                     // it never fired.
                     if cx.network_down() {
                         cx.world.borrow_mut().fired_faults.push(index);
                     }
-                };
-                let task = match *at {
-                    0 => root.sim.spawn(fail),
-                    at => root.sim.spawn_at(at, fail),
-                };
+                });
                 // It touches every process (`Cx::network_down` says which).
                 root.sim.set_home(task, crate::world::object::NETWORK);
                 continue;
@@ -66,19 +61,12 @@ pub fn spawn_all(root: &Cx) {
             tid: None,
             ..root.clone()
         };
-        let end = {
-            let cx = cx.clone();
-            async move {
-                if cx.alive() {
-                    cx.world.borrow_mut().fired_faults.push(index);
-                    nshost::end_process(&cx, how);
-                }
+        cx.clone().spawn_at(at, async move {
+            if cx.alive() {
+                cx.world.borrow_mut().fired_faults.push(index);
+                nshost::end_process(&cx, how);
             }
-        };
-        match at {
-            0 => cx.spawn(end),
-            at => cx.spawn_at(at, end),
-        };
+        });
     }
 }
 
