@@ -21,7 +21,9 @@ pub fn lingering_data_sent(facts: &Facts, end: &RunEnd, report: &mut Report) {
             EventKind::DataQueued { socket, bytes } => {
                 *queued.entry(key(socket)).or_insert(0) += u64::from(bytes);
             }
-            EventKind::DataDelivered { socket, bytes, .. } => {
+            // An overlapped send's bytes are delivered as it completes, right after its
+            // completion, and were never queued: they do not pay off queued data.
+            EventKind::DataDelivered { socket, bytes, .. } if !completes_a_send(facts, index) => {
                 if let Some(left) = queued.get_mut(&key(socket)) {
                     *left = left.saturating_sub(u64::from(bytes));
                 }
@@ -78,6 +80,19 @@ pub fn lingering_data_sent(facts: &Facts, end: &RunEnd, report: &mut Report) {
             }
         }
     }
+}
+
+/// Whether the event at `index` (a delivery) is the one an overlapped send's completion
+/// makes right after it.
+fn completes_a_send(facts: &Facts, index: usize) -> bool {
+    let previous = index.checked_sub(1).map(|at| &facts.events[at].kind);
+    matches!(
+        (previous, &facts.events[index].kind),
+        (
+            Some(EventKind::OpCompleted { kind: OpKind::Send, socket: sent, .. }),
+            EventKind::DataDelivered { socket, .. },
+        ) if sent == socket
+    )
 }
 
 /// `wsp.crash_tolerant`: once the run is over, no machine-wide provider state is held
@@ -184,5 +199,57 @@ pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 facts.process(event.process)
             )
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::check;
+    use crate::event::*;
+    use crate::shipped::simulated;
+    use crate::trace::Trace;
+
+    /// Queued data that is never delivered is flagged though an overlapped send on the
+    /// same socket delivered as many bytes: those were never queued.
+    #[test]
+    fn an_overlapped_sends_delivery_does_not_pay_off_queued_data() {
+        let text = r#"Scenario(
+    name: "two-sends",
+    about: "A blocking send and an overlapped one on a socket closed gracefully.",
+    latency: (5, 5),
+    providers: [Provider(name: "msafd", kind: Transport)],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+        Startup,
+        Socket(name: "s", entry: 1001),
+        Send(socket: "s", bytes: 100),
+        Send(socket: "s", bytes: 100, mode: Overlapped(Event)),
+        Sleep(10),
+        Close(socket: "s"),
+        Sleep(10),
+    ])])],
+)"#;
+        let scenario = crate::scenario::load_str("two-sends.ron", text).expect("valid");
+        let (world, end) = simulated(&scenario, &[], 0);
+        let trace = world.trace();
+        let lingering = |events: &[Event]| {
+            let trace = Trace { events, ..trace };
+            check(&trace, &end)
+                .violations
+                .into_iter()
+                .filter(|v| v.contract == "wsp.cleanup.lingering_data_sent")
+                .count()
+        };
+        assert_eq!(lingering(trace.events), 0);
+        // The queued bytes lost with no word: the delivery no completion comes before.
+        let mut lost: Vec<Event> = trace.events.to_vec();
+        let queued_delivery = (1..lost.len())
+            .find(|&at| {
+                matches!(lost[at].kind, EventKind::DataDelivered { .. })
+                    && !matches!(lost[at - 1].kind, EventKind::OpCompleted { .. })
+            })
+            .expect("the blocking send's data is delivered");
+        lost.remove(queued_delivery);
+        assert_eq!(lingering(&lost), 1);
     }
 }
