@@ -215,7 +215,7 @@ pub struct Facts<'w> {
     /// Each process's provider code left to run (worker threads, queued thread-pool
     /// callbacks), as the ledger counts them in their pair: (provider, resource id, the
     /// index of their `Acquire`, which). Few at a time.
-    live_workers: Vec<SmallVec<[(ProviderIx, u32, u32, Resource); 2]>>,
+    live_code: Vec<SmallVec<[(ProviderIx, u32, u32, Resource); 2]>>,
 }
 
 /// A resource the ledger handed out, as the reading of the run tracks it.
@@ -261,7 +261,7 @@ impl PairCounts {
     }
 
     /// A resource of the pair acquired (`up`) or released: counted if it is one of the
-    /// instance's (code left to run is kept by [`Facts::live_workers`]).
+    /// instance's (code left to run is kept by [`Facts::live_code`]).
     fn count(&mut self, what: Resource, up: bool) {
         if instance_resource(what) {
             let n = &mut self.instance_held;
@@ -324,7 +324,7 @@ impl<'w> Facts<'w> {
             refused_starts: SmallVec::new(),
             early_actuals: SmallVec::new(),
             network_down: None,
-            live_workers: vec![SmallVec::new(); processes],
+            live_code: vec![SmallVec::new(); processes],
         };
         for (index, event) in events.iter().enumerate() {
             facts.read(&mut pairs, index, event);
@@ -395,7 +395,7 @@ impl<'w> Facts<'w> {
                     own.push(*resource);
                 }
                 if code_left_to_run(*what)
-                    && let Some(live) = self.live_workers.get_mut(process as usize)
+                    && let Some(live) = self.live_code.get_mut(process as usize)
                 {
                     live.push((*provider, *resource, index as u32, *what));
                 }
@@ -426,7 +426,7 @@ impl<'w> Facts<'w> {
                     }
                 }
                 if let Some(held) = held.filter(|_| code_left_to_run(*what))
-                    && let Some(live) = self.live_workers.get_mut(held.process as usize)
+                    && let Some(live) = self.live_code.get_mut(held.process as usize)
                 {
                     live.retain(|w| w.1 != *resource);
                 }
@@ -450,7 +450,7 @@ impl<'w> Facts<'w> {
                     pair.outstanding = 0;
                     pair.instance_held = 0;
                     pair.unloads += 1;
-                    if let Some(live) = self.live_workers.get_mut(process as usize) {
+                    if let Some(live) = self.live_code.get_mut(process as usize) {
                         live.retain(|w| w.0 != *provider);
                     }
                 }
@@ -461,7 +461,7 @@ impl<'w> Facts<'w> {
             } => Some((*provider, Some(*image))),
             EventKind::ProcessEnded { .. } => {
                 pairs.each_of(process, PairCounts::forget);
-                if let Some(live) = self.live_workers.get_mut(process as usize) {
+                if let Some(live) = self.live_code.get_mut(process as usize) {
                     live.clear();
                 }
                 let mut machine_providers = match self.reclaimed.take() {
@@ -629,7 +629,7 @@ impl<'w> Facts<'w> {
         counts: impl Fn(usize, Resource) -> bool,
     ) -> LeftToRun {
         let live = self
-            .live_workers
+            .live_code
             .get(process as usize)
             .map_or(&[][..], |l| &l[..]);
         let mut left = LeftToRun::default();

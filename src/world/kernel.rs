@@ -527,6 +527,9 @@ impl Cx {
             bytes,
             signals,
         });
+        // A completed send's bytes are delivered now, right after its completion: the
+        // oracle reads a delivery that follows a send's completion as that send's, never
+        // queued (`oracle::lifetime`).
         if status == 0 && kind == OpKind::Send {
             let loaded = self.world.borrow().procs[self.pid as usize]
                 .loaded
