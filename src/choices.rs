@@ -62,7 +62,7 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
     },
     ModelChoice {
         topic: "Completion routines",
-        choice: "A completion routine runs when its operation completes, in the thread that issued it: there is no alertable wait.",
+        choice: "A completion routine runs when its operation completes, in the thread that issued it: there is no alertable wait, so it runs even while that thread is inside another call, WSPCleanup included: an operation that completes there completed before the actual clean-up began (seed 003 cancels only what is still pending then), or the provider breaks `wsp.cleanup.overlapped_aborted`.",
     },
     ModelChoice {
         topic: "closesocket with I/O pending",

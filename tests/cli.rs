@@ -1391,6 +1391,7 @@ fn flags_that_would_change_nothing_are_refused() {
         let out = ws2sim(&["run", file, "--format", format, "--contracts", "all"]);
         assert_eq!(out.status.code(), Some(2), "{format}");
         assert!(stderr(&out).contains("--contracts chooses what the text trace lists"));
+        assert!(stderr(&out).contains("ws2sim::usage"), "{}", stderr(&out));
     }
     let out = ws2sim(&["run", file, "--contracts", "all"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -290,10 +290,9 @@ fn the_flag_is_for_the_exhaustive_search() {
     let file = "scenarios/contracts/crash-then-start.ron";
     let out = common::ws2sim(&["explore", file, "--reduction", "dpor"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("--reduction reduces --strategy exhaustive only")
-    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("--reduction reduces --strategy exhaustive only"));
+    assert!(said.contains("ws2sim::usage"), "{said}");
     let out = reduced_at_one_preemption(file);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"reduction\": \"dpor\""));

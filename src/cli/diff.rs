@@ -78,13 +78,13 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
     named.sort_unstable();
     if let Some(pair) = named.windows(2).find(|pair| pair[0] == pair[1]) {
         let twice = crate::scenario::escape_line(pair[0]);
-        return fail(&format!(
+        return super::usage(&format!(
             "--against-model names `{twice}` more than once: give each provider one model"
         ));
     }
     if args.context.is_some() && args.format == DiffFormat::Html {
         // A flag that would change nothing is refused rather than ignored.
-        return fail(
+        return super::usage(
             "--context sets the text comparison's length; the html page shows both runs whole",
         );
     }
@@ -96,7 +96,7 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
         args.against_schedule.as_deref() == Some("-"),
     ];
     if stdin_users.iter().filter(|&&reads| reads).count() > 1 {
-        return fail(
+        return super::usage(
             "only one of FILE, --schedule and --against-schedule can be read from standard input",
         );
     }

@@ -182,7 +182,7 @@ fn exit(passed: bool) -> ExitCode {
 pub fn explore(args: &ExploreArgs) -> ExitCode {
     let options = match options(args) {
         Ok(options) => options,
-        Err(message) => return fail(&message),
+        Err(message) => return super::usage(&message),
     };
     let scenario = match load_with_models(&args.file, &args.provider_model) {
         Ok(scenario) => scenario,

@@ -79,7 +79,7 @@ impl RunArgs {
     fn run(self, file: &Path, seed: Option<u64>, schedule: Option<sim::Schedule>) -> ExitCode {
         if self.contracts.is_some() && self.format != Format::Text {
             // A flag that would change nothing is refused rather than ignored.
-            return fail(
+            return usage(
                 "--contracts chooses what the text trace lists; it does nothing with --format \
                  json, mermaid or html (JSON and HTML give every contract)",
             );
@@ -352,7 +352,7 @@ pub fn main() -> ExitCode {
         } => {
             let token = match schedule.as_str() {
                 "-" if file == Path::new("-") => {
-                    return fail(
+                    return usage(
                         "the scenario and the schedule cannot both be read from standard input",
                     );
                 }
@@ -456,6 +456,13 @@ pub(crate) fn fail(message: &str) -> ExitCode {
     ExitCode::from(BAD_INPUT)
 }
 
+/// A command line whose options contradict each other (exit 2): labelled as clap's own
+/// refusals are, whatever the files it names hold.
+pub(crate) fn usage(message: &str) -> ExitCode {
+    diagnostic("ws2sim::usage", &scenario::escape_line(message), None);
+    ExitCode::from(BAD_INPUT)
+}
+
 /// Prints an error in the one style every error of ws2sim has, a scenario file's
 /// included: miette's report (without colour off a terminal).
 fn diagnostic(code: &str, message: &str, help: Option<&str>) {
@@ -555,7 +562,7 @@ pub(crate) fn stdin_once(files: &[PathBuf]) -> Result<(), ExitCode> {
         .count()
         > 1
     {
-        return Err(fail(
+        return Err(usage(
             "`-` (standard input) is given more than once: it can be read once",
         ));
     }
