@@ -273,7 +273,7 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::WspCleanupSocketsReset,
-        rule: "Sockets still open at the final cleanup are reset and freed as if WSPCloseSocket were called; their handles are invalid afterwards (WSAENOTSOCK).",
+        rule: "Sockets still open at the final cleanup (or at one in which a provider whose count is wrong does the actual cleanup) are reset and freed as if WSPCloseSocket were called; their handles are invalid afterwards (WSAENOTSOCK).",
         seeds: &[WspCleanup, SanWspCleanup],
         source: "003: \"Any sockets open when LPWSPCleanup is called are reset and automatically deallocated as if LPWSPCloseSocket was called\" 004: \"Any sockets that are open during a final WSPCleanup call are reset and automatically released as if the WSPCloseSocket function was called.\"",
         model_choice: Some(
@@ -311,7 +311,7 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::WspCleanupRestartable,
-        rule: "After the final cleanup, WSPStartup (WSPStartupEx for SAN) can be called again at once and works like a fresh start.",
+        rule: "After the final cleanup (or one in which a provider whose count is wrong does the actual cleanup), WSPStartup (WSPStartupEx for SAN) can be called again at once and works like a fresh start.",
         seeds: &[WspCleanup, SanWspCleanup],
         source: "003: \"A Winsock service provider must ensure that LPWSPCleanup leaves things in a state in which the Ws2_32.dll can immediately invoke WSPStartup to reestablish Winsock usage.\" 004: \"A SAN service provider must ensure that its WSPCleanup function leaves the operating environment in a state in which the switch can immediately call the SAN service provider's WSPStartupEx function to reestablish usage.\"",
         model_choice: None,

@@ -1505,3 +1505,106 @@ fn on_vista_ns_all_reaches_the_email_provider_only() {
         "{trace}"
     );
 }
+
+/// A WSPCleanup in which a provider whose count is wrong does its actual clean-up is held
+/// to the rules of the final one it stands in for (seed 003: open sockets "are reset"
+/// when "actual cleanup operations commence", and the clean-up leaves things so that
+/// WSPStartup can be called "immediately"): `actual_cleanup: OnEvery` once hid a refused
+/// restart and leaked sockets behind its wrong count (the later, balancing WSPCleanup
+/// fails, so no clean-up was final).
+#[test]
+fn an_early_actual_cleanup_is_held_to_the_final_cleanups_rules() {
+    use ws2sim::{Model, Sim};
+    const RESTART: &str = r#"Scenario(
+        name: "restart-after-two",
+        about: "Two WSPStartup, two WSPCleanup, then WSPStartup again at once, a socket open throughout.",
+        providers: [Provider(name: "msafd", kind: Transport)],
+        catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+        processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+            Startup,
+            Socket(name: "s", entry: 1001),
+            Spi(provider: "msafd", call: WSPStartup),
+            Spi(provider: "msafd", call: WSPCleanup),
+            Spi(provider: "msafd", call: WSPCleanup),
+            Spi(provider: "msafd", call: WSPStartup),
+            Spi(provider: "msafd", call: WSPCleanup),
+        ])])],
+    )"#;
+    let transport = Sim::from_str("restart.ron", RESTART).expect("loads");
+    let san = Sim::from_file("scenarios/contracts/san-refcount.ron").expect("loads");
+    let flagged = |sim: &Sim, provider: &str, knobs: &str| {
+        let run = sim
+            .clone()
+            .provider(provider, Model::knobs(knobs).expect("knobs"))
+            .run()
+            .expect("runs");
+        let mut said: Vec<(&'static str, String)> = run
+            .verdict()
+            .violations
+            .iter()
+            .map(|v| (v.contract, v.message.clone()))
+            .collect();
+        said.dedup_by_key(|(contract, _)| *contract);
+        said
+    };
+    let early = "(its actual cleanup, with start-ups still outstanding)";
+    for (sim, provider, count) in [
+        (&transport, "msafd", "wsp.cleanup.refcount"),
+        (&san, "sandrv", "san.cleanup.refcount"),
+    ] {
+        let said = flagged(sim, provider, "(actual_cleanup: OnEvery)");
+        assert_eq!(
+            said.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+            [count],
+            "{provider}: a restart that works is not flagged: {said:?}"
+        );
+        let said = flagged(
+            sim,
+            provider,
+            "(actual_cleanup: OnEvery, restart: RefuseAfterCleanup)",
+        );
+        let refused = said
+            .iter()
+            .find(|(c, _)| *c == "wsp.cleanup.restartable")
+            .unwrap_or_else(|| panic!("{provider}: {said:?}"));
+        assert!(refused.1.contains(early), "{}", refused.1);
+    }
+    let said = flagged(
+        &transport,
+        "msafd",
+        "(actual_cleanup: OnEvery, final_cleanup: (open_sockets: Leak))",
+    );
+    let leaked = said
+        .iter()
+        .find(|(c, _)| *c == "wsp.cleanup.sockets_reset")
+        .unwrap_or_else(|| panic!("{said:?}"));
+    assert!(leaked.1.contains(early), "{}", leaked.1);
+}
+
+/// `refcount: Racy` on a provider without NSPCleanup has nothing to race on, as the
+/// model's header says ("no effect here"): the run is the one without it, decision for
+/// decision.
+#[test]
+fn racy_on_a_stateless_namespace_provider_changes_nothing() {
+    use ws2sim::{Model, Sim};
+    let sim = Sim::from_file("scenarios/contracts/nsp-lookup-two-threads.ron").expect("loads");
+    let lines = |knobs: &str| {
+        let run = sim
+            .clone()
+            .provider("dnsnsp", Model::knobs(knobs).expect("knobs"))
+            .seed(3)
+            .run()
+            .expect("runs");
+        let trace = run.trace();
+        let events: Vec<String> = trace
+            .lines()
+            .filter(|line| line.starts_with('#'))
+            .map(str::to_string)
+            .collect();
+        (run.schedule(), events)
+    };
+    assert_eq!(
+        lines("(nsp: (cleanup: Stateless), refcount: Racy)"),
+        lines("(nsp: (cleanup: Stateless))")
+    );
+}

@@ -504,10 +504,11 @@ pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
     }
 }
 
-/// `wsp.cleanup.sockets_reset`: sockets open at the final cleanup are reset and their
-/// kernel sockets released before it returns.
+/// `wsp.cleanup.sockets_reset`: sockets open at the final cleanup (or at one where a
+/// provider whose count is wrong does its actual clean-up) are reset and their kernel
+/// sockets released before it returns.
 pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    let finals = facts.final_cleanups();
+    let finals = facts.actual_cleanups();
     if finals.is_empty() {
         return;
     }
@@ -607,9 +608,9 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
                         facts,
                         f.ret,
                         || format!(
-                            "socket {} was still open when the final {}!WSPCleanup returned: open sockets must be reset and freed as if WSPCloseSocket were called",
+                            "socket {} was still open when {} returned: open sockets must be reset and freed as if WSPCloseSocket were called",
                             facts.socket(f.process, socket),
-                            facts.provider(f.provider)
+                            f.named(facts.provider(f.provider))
                         ),
                     );
                 }

@@ -143,7 +143,7 @@ pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
             // The trace cannot tell which came first in the provider's reasons: where the
             // refused process had a final clean-up of its own before, say so.
             let own_final = facts
-                .final_cleanups()
+                .actual_cleanups()
                 .iter()
                 .any(|f| f.process == refused && f.provider == provider && f.ret < index);
             report.violation(facts, index, || {

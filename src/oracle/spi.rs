@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Facts, Report, started_provider};
+use super::{Facts, FinalCleanup, Report, started_provider};
 use crate::event::*;
 use crate::scenario::ProviderKind;
 use crate::trace::RunEnd;
@@ -212,21 +212,24 @@ pub fn not_initialised(facts: &Facts, _: &RunEnd, report: &mut Report) {
     }
 }
 
-/// `wsp.cleanup.restartable`: after a final cleanup, the next WSPStartup in the same
-/// process works (unless an injected allocation failure or a failed network explains
-/// its failure).
+/// `wsp.cleanup.restartable`: after a final cleanup (or one where a provider whose
+/// count is wrong does its actual clean-up), the next WSPStartup in the same process
+/// works (unless an injected allocation failure or a failed network explains its
+/// failure).
 pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    let finals = facts.final_cleanups();
+    let finals = facts.actual_cleanups();
     if finals.is_empty() {
         return;
     }
-    // The first final clean-up's return of each (process, provider): one lookup per
-    // start-up, not a walk of every final clean-up (issue 21), in a map that grows
-    // with the pairs without shifting them.
-    let mut first_final: BTreeMap<(Pid, ProviderIx), usize> = BTreeMap::new();
+    // The first actual clean-up of each (process, provider), by its return: one lookup
+    // per start-up, not a walk of every clean-up (issue 21), in a map that grows with
+    // the pairs without shifting them.
+    let mut first_final: BTreeMap<(Pid, ProviderIx), &FinalCleanup> = BTreeMap::new();
     for f in finals.iter() {
-        let ret = first_final.entry((f.process, f.provider)).or_insert(f.ret);
-        *ret = (*ret).min(f.ret);
+        let first = first_final.entry((f.process, f.provider)).or_insert(f);
+        if f.ret < first.ret {
+            *first = f;
+        }
     }
     for (call_index, index) in facts.returned_calls() {
         let EventKind::Call { call, .. } = &facts.events[call_index].kind else {
@@ -240,12 +243,12 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
             continue;
         };
         let provider = &provider;
-        let restarted = first_final
+        let Some(cleanup) = first_final
             .get(&(event.process, *provider))
-            .is_some_and(|&ret| ret < call_index);
-        if !restarted {
+            .filter(|f| f.ret < call_index)
+        else {
             continue;
-        }
+        };
         report.exercised();
         if *ret == NO_ERROR {
             continue;
@@ -277,10 +280,15 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 facts,
                 index,
                 || format!(
-                    "{}!{} in {} failed with {code} after the provider's final WSPCleanup; it must work like a fresh start{also}",
+                    "{}!{} in {} failed with {code} after {}; it must work like a fresh start{also}",
                     facts.provider(*provider),
                     call.name(),
-                    facts.process(event.process)
+                    facts.process(event.process),
+                    if cleanup.early {
+                        cleanup.named(facts.provider(*provider))
+                    } else {
+                        "the provider's final WSPCleanup".to_string()
+                    }
                 ),
             );
         }

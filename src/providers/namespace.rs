@@ -64,9 +64,12 @@ pub async fn nsp_startup(cx: &Cx, provider: ProviderIx, client: Client) -> i32 {
 
 async fn startup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detail) {
     let before = refcount(cx, provider);
-    racy_gap(cx, provider).await;
-    // A provider without NSPCleanup keeps nothing in the process (`nsp.cleanup`).
+    // A provider without NSPCleanup keeps nothing in the process (`nsp.cleanup`), so
+    // `refcount: Racy` has no count to lose there: no gap, as its knob says.
     let stateless = cx.behaviour(provider).nsp.cleanup == NspCleanup::Stateless;
+    if !stateless {
+        racy_gap(cx, provider).await;
+    }
     if before == 0 && !stateless {
         if !cx.try_alloc(provider, SpiCall::NSPStartup) {
             return fail(cx, provider, WSA_NOT_ENOUGH_MEMORY);
