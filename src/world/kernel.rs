@@ -313,7 +313,9 @@ impl Cx {
                 while cx.alive() && cx.wait_for_cleanup(provider) {
                     cx.sim.park().await;
                 }
-                if cx.alive() {
+                // A network that has failed completes nothing: the `NetDown` fault
+                // fails what is pending with WSAENETDOWN (`network_down`).
+                if cx.alive() && !cx.net_down() {
                     cx.complete_op(op, 0, true);
                 }
             });
