@@ -473,6 +473,25 @@ fn a_session_opened_while_its_host_withdraws_ends_once() {
         "{}",
         report.to_text()
     );
+    // At each tick: the host's final WSACleanup (t=4) withdraws the provider as its
+    // unadvertisement (t=2) does. Its FreeLibrary once took the forgotten session with
+    // the DLL before the withdrawal was judged, so the later tick caught nothing.
+    let mut ticks = std::collections::BTreeSet::new();
+    for seed in 0..200 {
+        let options = RunOptions {
+            seed: Some(seed),
+            models: forgets.models.clone(),
+            ..RunOptions::default()
+        };
+        let ran = run(&scenario, &options).expect("valid options");
+        let ends_once = ran.verdict.violations.iter();
+        ticks.extend(
+            ends_once
+                .filter(|v| v.contract == "nspv2.session.ends_once")
+                .map(|v| v.time),
+        );
+    }
+    assert_eq!(ticks.into_iter().collect::<Vec<_>>(), [2, 4]);
 }
 
 /// Each final WSACleanup cleans what it owns: one WSPCleanup of p0 per WSPStartup.

@@ -300,7 +300,22 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
             // An unloaded copy's sessions went with it: a copy loaded later has only its
             // own (model choice "A DLL unloaded before its clean-up").
             EventKind::FreeLibrary { provider, count: 0 } => {
-                let copy = (event.process, *provider);
+                // A final WSACleanup of the host under way that took the provider is its
+                // withdrawal: judged now, before the sessions leave with the copy (a
+                // session left open there was never run down).
+                let host = event.process;
+                let mut ending = Vec::new();
+                for (_, ended) in taken
+                    .iter_mut()
+                    .filter(|(at, _)| facts.events[**at].process == host)
+                {
+                    ending.extend(ended.iter().filter(|(p, _)| p == provider).copied());
+                    ended.retain(|(p, _)| p != provider);
+                }
+                for ended in ending {
+                    withdrawn(facts, index, &mut table, ended, rule, report);
+                }
+                let copy = (host, *provider);
                 table.retain(|key, session| {
                     let kept = (key.0, key.1) != copy;
                     if !kept {
