@@ -65,6 +65,14 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
         choice: "A completion routine runs when its operation completes, in the thread that issued it: there is no alertable wait, so it runs even while that thread is inside another call, WSPCleanup included: an operation that completes there completed before the actual clean-up began (seed 003 cancels only what is still pending then), or the provider breaks `wsp.cleanup.overlapped_aborted`.",
     },
     ModelChoice {
+        topic: "Thread-pool callbacks",
+        choice: "A callback a provider queues to the thread pool (from DllMain, or through `Spi::defer_to_thread_pool`) runs in a pool thread either at once, anywhere among the steps still to run in its tick (the return of the call that queued it included), or one tick later: a choice each schedule makes, as it makes the scheduler's. A process that has ended by then runs none of them (its end reclaims what the ledger held for them).",
+    },
+    ModelChoice {
+        topic: "ws2_32's loading lock",
+        choice: "ws2_32 loads and starts providers in a process one thread at a time: an API call that must load a transport or namespace provider and call its WSPStartup or NSPStartup takes a lock of ws2_32's for that (a layered provider starting the layer below does so under it), and a call that finds the provider started meanwhile starts nothing. So two API calls of one process never run one provider's start-up at once; two direct `Spi` start-ups can, and `refcount: Racy` shows its lost count only there.",
+    },
+    ModelChoice {
         topic: "closesocket with I/O pending",
         choice: "WSPCloseSocket aborts the socket's pending operations with WSA_OPERATION_ABORTED and notifies as a completion would (event, routine or port); only a transport provider's final WSPCleanup cancels silently (a SAN provider's completes them through WPUCompleteOverlappedRequest). Once a SAN provider's final WSPCleanup has begun, WSPCloseSocket leaves the pending operations to it.",
     },

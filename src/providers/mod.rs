@@ -54,15 +54,16 @@ pub async fn unload(cx: &Cx, provider: ProviderIx) {
     }
 }
 
-/// Queues `what`, code of the provider's DLL, to the kernel's thread pool: it runs one
-/// tick later in a thread of the pool, unless the process has ended by then. The ledger
-/// holds the queued callback until it has run, so a clean-up that returns before then
-/// is seen to leave code still to run (`wsp.cleanup.unload_ready`).
+/// Queues `what`, code of the provider's DLL, to the kernel's thread pool: a thread of
+/// the pool runs it at once or one tick later, as the schedule decides (model choice
+/// "Thread-pool callbacks"), unless the process has ended by then. The ledger holds the
+/// queued callback until it has run, so a clean-up that returns before then is seen to
+/// leave code still to run (`wsp.cleanup.unload_ready`).
 pub fn queue_thread_pool_callback(cx: &Cx, provider: ProviderIx, what: &'static str) {
     let queued = cx.acquire(provider, Resource::ThreadPoolCallback);
     // Work of the kernel's thread pool: its home is the whole process.
     let pool = cx.kernel();
-    let at = cx.now() + 1;
+    let at = cx.now() + cx.sim.draw(2);
     // The callback is the code of the image loaded now, wherever it runs.
     let image = cx.image(provider);
     pool.clone().spawn_at(at, async move {

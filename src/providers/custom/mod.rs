@@ -651,10 +651,10 @@ impl Spi<'_> {
         crate::providers::nspv2::session_block(self.cx, self.provider, arg).map(|id| self.held(id))
     }
 
-    /// Hands `what` to a thread-pool thread that runs it one tick later, after this
-    /// call returns (and, from DllMain, perhaps after the DLL is gone). Until it has
-    /// run the ledger holds it: a final clean-up that returns before then is flagged
-    /// (`wsp.cleanup.unload_ready`, `nsp.cleanup.unload_ready`).
+    /// Hands `what` to a thread-pool thread that runs it at once, beside this call, or
+    /// one tick later, as the schedule decides (and, from DllMain, perhaps after the DLL
+    /// is gone). Until it has run the ledger holds it: a final clean-up that returns
+    /// before then is flagged (`wsp.cleanup.unload_ready`, `nsp.cleanup.unload_ready`).
     pub fn defer_to_thread_pool(&self, what: &'static str) {
         crate::providers::queue_thread_pool_callback(self.cx, self.provider, what);
     }
