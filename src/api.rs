@@ -40,7 +40,7 @@ pub enum Error {
     /// library: the command line's own message names its flags).
     #[error("{}", library_words(.0))]
     Options(#[from] OptionError),
-    /// A replay token that is not one (`s1...`).
+    /// A replay token that is not one (`s2...`).
     #[error("schedule token: {0}")]
     Schedule(String),
     /// [`Sim::explore`] on a `Sim` given a token by [`Sim::replay`].
@@ -209,13 +209,15 @@ impl Sim {
         self
     }
 
-    /// Replays the schedule of this token (`s1...`, as a run or an exploration gives it)
+    /// Replays the schedule of this token (`s2...`, as a run or an exploration gives it)
     /// in place of drawing decisions from the seed: for [`Sim::run`]; an exploration
-    /// draws its own schedules, and is refused while one is set.
+    /// draws its own schedules, and is refused while one is set. The run is refused
+    /// unless the token was printed for this scenario with these models.
     pub fn replay(mut self, token: &str) -> Result<Sim, Error> {
-        let schedule =
+        let (schedule, stamp) =
             sim::Schedule::from_token(token).map_err(|e| Error::Schedule(e.to_string()))?;
         self.options.schedule = Some(schedule);
+        self.options.stamp = Some(stamp);
         Ok(self)
     }
 
@@ -323,7 +325,7 @@ impl Sim {
             if run.events != again.events || run.end != again.end {
                 let (first, second) = parting(&scenario, &run, &again);
                 return Err(Error::Nondeterministic {
-                    schedule: run.schedule.to_token(),
+                    schedule: run.token(),
                     first,
                     second,
                 });
@@ -465,7 +467,7 @@ impl Ran {
 
     /// The token that replays this run exactly ([`Sim::replay`]).
     pub fn schedule(&self) -> String {
-        self.run.schedule.to_token()
+        self.run.token()
     }
 
     /// When provider code written in Rust panicked (the run stopped there): which

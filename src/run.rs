@@ -15,6 +15,9 @@ pub use crate::trace::{RunEnd, Stuck};
 use crate::world::{Cx, Shared, World};
 use crate::ws2::{self, WS2_32, Ws2Model};
 
+mod stamp;
+pub use stamp::stamp;
+
 /// How to run a scenario.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
@@ -22,6 +25,10 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// Replays these decisions instead of drawing them.
     pub schedule: Option<Schedule>,
+    /// The stamp of the token `schedule` was read from: the run is refused unless it
+    /// is the stamp of this run (another scenario, an edit or other models). `None`
+    /// replays the decisions wherever they are given (`diff` replays run A's on B).
+    pub stamp: Option<u32>,
     /// `(provider, model)`: swap a provider's model for this run.
     pub models: Vec<(String, String)>,
     /// `--steps-max`, `--events-max`, `--time-max`: override the scenario's `budget`.
@@ -149,6 +156,10 @@ pub enum OptionError {
     ModelFileNotRead(String),
     #[error("--provider-model names `{0}` more than once; give each provider one model")]
     RepeatedOverride(String),
+    #[error(
+        "--schedule: the token was printed for another run: another scenario, this one before an edit, or other --provider-model models (its stamp is {token:08x}, this run's {run:08x}); replay it with the scenario and models of the run that printed it"
+    )]
+    ForeignToken { token: u32, run: u32 },
     #[error("{flag} is {value}; it must be between 1 and {limit}")]
     Budget {
         flag: &'static str,
@@ -192,6 +203,8 @@ pub struct Run {
     pub budget_overrides: BudgetOverride,
     /// The decisions of this run: replaying them reproduces it.
     pub schedule: Schedule,
+    /// What the run was a run of ([`stamp`]): its token carries it.
+    pub stamp: u32,
     /// A replayed schedule that did not fit the run.
     pub divergence: Option<String>,
     /// Faults that never fired (a crash after the process ended, an allocation never made).
@@ -201,6 +214,11 @@ pub struct Run {
 }
 
 impl Run {
+    /// The run's schedule token: its decisions, stamped with what they are decisions of.
+    pub fn token(&self) -> String {
+        self.schedule.to_token(self.stamp)
+    }
+
     /// Whether the run shows what the scenario's `expect` says. A replayed run whose
     /// schedule did not fit is not the run asked for, and matches nothing.
     pub fn matches_expectation(&self, scenario: &Scenario) -> bool {
@@ -321,6 +339,12 @@ fn find_model(
             })
         }
     }
+}
+
+/// The [`stamp`] of runs of `scenario` with the `--provider-model` overrides given.
+pub fn stamp_of(scenario: &Scenario, overrides: &[(String, String)]) -> Result<u32, OptionError> {
+    let models = resolve_models(scenario, overrides)?;
+    Ok(stamp(scenario, &models, resolve_ws2_model(overrides)?))
 }
 
 /// The ws2_32 model: `--provider-model ws2_32=MODEL`, or the conforming one.
@@ -592,6 +616,10 @@ pub(crate) fn unused_decisions(given: Option<&Schedule>, used: &Schedule) -> Opt
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError> {
     let models = resolve_models(scenario, &options.models)?;
     let ws2_model = resolve_ws2_model(&options.models)?;
+    let stamp = stamp(scenario, &models, ws2_model);
+    if let Some(token) = options.stamp.filter(|&token| token != stamp) {
+        return Err(OptionError::ForeignToken { token, run: stamp });
+    }
     let seed = options.seed.unwrap_or(scenario.seed);
     let mut scenario = scenario.clone();
     scenario.budget = options.budget.apply(scenario.budget)?;
@@ -657,6 +685,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
         model_overrides: options.models.clone(),
         budget_overrides: options.budget,
         schedule,
+        stamp,
         divergence,
         unfired_faults,
         verdict,

@@ -34,7 +34,7 @@ fn a_matching_run_exits_0_and_ends_with_a_replay_command() {
     assert!(last.starts_with("seed 7 · "), "{last}");
     assert!(
         last.contains(
-            "replay: ws2sim replay scenarios/teach/two-startups-two-cleanups.ron --schedule s1"
+            "replay: ws2sim replay scenarios/teach/two-startups-two-cleanups.ron --schedule s2"
         ),
         "{last}"
     );
@@ -46,7 +46,7 @@ fn a_matching_run_exits_0_and_ends_with_a_replay_command() {
 #[test]
 fn a_replay_command_never_names_a_file_as_an_option() {
     use ws2sim::render::text::replay_command;
-    let schedule = sim::Schedule::new(vec![1, 0]);
+    let schedule = sim::Schedule::new(vec![1, 0]).to_token(7);
     let budget = ws2sim::run::BudgetOverride::default();
     let command = replay_command("-x.ron", &schedule, &[], &budget);
     assert!(
@@ -448,7 +448,7 @@ fn a_violation_cites_the_page_for_its_provider_kind() {
         "replay",
         "scenarios/contracts/socket-races-final-cleanup.ron",
         "--schedule",
-        "s1aaaaaaibaeaqaaa",
+        "s2ulo3fzylaaaaaaibaeaqaaa",
         "--provider-model",
         "ws2_32=keeps_late_startups",
     ]);
@@ -464,7 +464,7 @@ fn a_violation_cites_the_page_for_its_provider_kind() {
         "replay",
         "tests/regressions/lookup-after-restart.ron",
         "--schedule",
-        "s1aaaaaaibaeaqcaaaaaaa",
+        "s26su2v2qgaaaaaaibaeaqcaaaaaaa",
         "--provider-model",
         "ws2_32=keeps_late_startups",
     ]);
@@ -1315,7 +1315,10 @@ fn diff_shows_where_two_runs_part() {
     assert_eq!(out.status.code(), Some(2));
     // A token that reads but does not fit the scenario: refused, as `replay` refuses it,
     // with no diff of a run it does not describe.
-    let misfit = format!("s1{}", "a".repeat(64));
+    let printed = stdout(&ws2sim(&["run", lesson]));
+    let token = printed.split("--schedule ").nth(1).expect("a token").trim();
+    let (_, stamp) = sim::Schedule::from_token(token).expect("a token");
+    let misfit = sim::Schedule::new(vec![0; 64]).to_token(stamp);
     for flags in [
         ["--schedule", misfit.as_str(), "--against-seed", "0"],
         ["--against-schedule", misfit.as_str(), "--seed", "0"],
@@ -1660,4 +1663,84 @@ fn a_convention_broken_outside_the_cleanup_routines_cites_the_model_choice() {
         "{out}"
     );
     assert!(!out.contains("the rule comes from \"LPWSPCLEANUP"), "{out}");
+}
+
+/// A token is stamped with what it was printed for, so `replay` refuses it (exit 2, no
+/// trace) on another scenario, on this one edited, or with other models, rather than
+/// printing a run nobody made; an edit that changes no decision (a comment, the
+/// scenario's name or `expect`) keeps it. `diff` replays run A's token under run B's
+/// models, as it says it does.
+#[test]
+fn a_token_replays_only_the_run_it_was_printed_for() {
+    let lesson = "scenarios/teach/racy-refcount.ron";
+    let text = std::fs::read_to_string(lesson).expect("read");
+    let printed = ws2sim(&["run", lesson, "--seed", "3"]);
+    let last = stdout(&printed);
+    let token = last
+        .lines()
+        .last()
+        .and_then(|l| l.split("--schedule ").nth(1))
+        .and_then(|rest| rest.split(' ').next())
+        .expect("a token")
+        .to_string();
+    let dir = common::Scratch::new("stamped-token");
+    let same = dir.file(
+        "same.ron",
+        format!(
+            "// a comment\n{}",
+            text.replace("name: \"racy-refcount\"", "name: \"renamed\"")
+        ),
+    );
+    let edited = dir.file(
+        "edited.ron",
+        text.replace("seed: 1,", "seed: 1,\n    latency: (1, 6),"),
+    );
+    assert_ne!(
+        std::fs::read_to_string(&edited).unwrap(),
+        text,
+        "the edit changes the scenario"
+    );
+    let replay = |file: &str, extra: &[&str]| {
+        let mut args = vec!["replay", file, "--schedule", &token];
+        args.extend(extra);
+        ws2sim(&args)
+    };
+    let again = replay(lesson, &[]);
+    assert_eq!(again.status.code(), printed.status.code());
+    assert_eq!(stdout(&again).lines().nth(3), last.lines().nth(3));
+    assert_eq!(replay(&same, &[]).status.code(), printed.status.code());
+    for (file, extra) in [
+        (edited.as_str(), &[][..]),
+        ("scenarios/contracts/network-down.ron", &[][..]),
+        (lesson, &["--provider-model", "msafd=conforming"][..]),
+        (
+            lesson,
+            &["--provider-model", "ws2_32=keeps_late_startups"][..],
+        ),
+    ] {
+        let out = replay(file, extra);
+        assert_eq!(out.status.code(), Some(2), "{file} {extra:?}");
+        assert!(
+            stdout(&out).is_empty(),
+            "{file} {extra:?}: a trace was printed"
+        );
+        assert!(
+            stderr(&out).contains("the token was printed for another run"),
+            "{file} {extra:?}: {}",
+            stderr(&out)
+        );
+    }
+    let diffed = ws2sim(&[
+        "diff",
+        lesson,
+        "--schedule",
+        &token,
+        "--against-model",
+        "ws2_32=keeps_late_startups",
+    ]);
+    assert_ne!(diffed.status.code(), Some(2), "{}", stderr(&diffed));
+    assert!(stdout(&diffed).contains("B: replayed schedule, ws2_32=keeps_late_startups"));
+    let old = ws2sim(&["replay", lesson, "--schedule", "s1aaaa"]);
+    assert_eq!(old.status.code(), Some(2));
+    assert!(stderr(&old).contains("an `s1` token comes from an earlier version"));
 }

@@ -51,14 +51,15 @@ fn explore_finds_the_lost_update_shrinks_it_and_the_replay_shows_it() {
         assert!(
             failure
                 .replay
-                .starts_with(&format!("ws2sim replay {LESSON} --schedule s1"))
+                .starts_with(&format!("ws2sim replay {LESSON} --schedule s2"))
         );
 
-        let schedule = sim::Schedule::from_token(&failure.schedule).expect("a token");
+        let (schedule, stamp) = sim::Schedule::from_token(&failure.schedule).expect("a token");
         let replayed = run(
             &lesson,
             &RunOptions {
                 schedule: Some(schedule),
+                stamp: Some(stamp),
                 ..RunOptions::default()
             },
         )
@@ -125,7 +126,7 @@ fn the_report_counts_how_schedules_ended() {
             ending: Ending::Deadlock,
             schedules: 50,
             first: 0,
-            replay: Some(format!("ws2sim replay {file} --schedule s1ae")),
+            replay: Some(format!("ws2sim replay {file} --schedule s2y7w4rqqlae")),
         }]
     );
     assert!(
@@ -153,7 +154,7 @@ fn every_first_can_be_replayed() {
     let token = |replay: &Option<String>| -> sim::Schedule {
         let command = replay.as_deref().expect("a replay command");
         let token = command.split("--schedule ").nth(1).expect("a token");
-        sim::Schedule::from_token(token).expect("a valid token")
+        sim::Schedule::from_token(token).expect("a valid token").0
     };
     for strategy in [Strategy::Random, Strategy::Pct, Strategy::Exhaustive] {
         let mut swept = options(strategy, 400);

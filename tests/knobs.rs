@@ -880,7 +880,7 @@ fn a_switch_cleanup_under_way_is_not_missing() {
 )"#;
     let ran = Sim::from_str("racy-switch.ron", text)
         .expect("loads")
-        .replay("s1aaaqcaibaeaqcaibaeaqcaibaaaaaaaaaaaaaaaaaaaacaiaaaaaaaia")
+        .replay("s2td6kllakaaaqcaibaeaqcaibaeaqcaibaaaaaaaaaaaaaaaaaaaacaiaaaaaaaia")
         .expect("a token")
         .run()
         .expect("runs");
@@ -930,7 +930,7 @@ fn every_second_contract_in_some_runs_is_shown_by_a_scenario() {
                 .lines()
                 .next()
                 .and_then(|line| line.strip_prefix("// schedule: "))
-                .map(|token| sim::Schedule::from_token(token).expect("a token"));
+                .map(|token| sim::Schedule::from_token(token).expect("a token").0);
             let options = RunOptions {
                 schedule,
                 ..RunOptions::default()
@@ -1184,9 +1184,7 @@ fn an_actual_cleanup_with_a_wrong_count_is_held_to_the_unload_rule() {
         ws2sim::scenario::load_file(std::path::Path::new("scenarios/teach/racy-refcount.ron"))
             .expect("loads");
     let options = RunOptions {
-        schedule: Some(
-            sim::Schedule::from_token("s1aaaaaaaaaaaaaaaaaaaaaaaaaaaaa").expect("a token"),
-        ),
+        schedule: Some(sim::Schedule::new(vec![0; 18])),
         models: vec![("msafd".into(), "racy_refcount".into())],
         ..RunOptions::default()
     };
@@ -1601,7 +1599,8 @@ fn racy_on_a_stateless_namespace_provider_changes_nothing() {
             .filter(|line| line.starts_with('#'))
             .map(str::to_string)
             .collect();
-        (run.schedule(), events)
+        let (decisions, _) = sim::Schedule::from_token(&run.schedule()).expect("a token");
+        (decisions, events)
     };
     assert_eq!(
         lines("(nsp: (cleanup: Stateless), refcount: Racy)"),

@@ -691,9 +691,9 @@ fn a_provider_unloaded_without_its_cleanup_runs_its_worker_in_the_unloaded_image
     )"#;
     let scenario = ws2sim::scenario::load_str("m3.ron", text).expect("valid");
     // The schedule a sweep found: lsp1's worker has not run yet when ws2_32 unloads it.
-    let token = "s1aaaaaaibaaaqeaibaeaqaaab";
+    let decisions = vec![0, 0, 0, 1, 1, 0, 1, 2, 1, 1, 1, 1, 0, 0, 1];
     let options = |models: &[(&str, &str)]| RunOptions {
-        schedule: Some(sim::Schedule::from_token(token).expect("a token")),
+        schedule: Some(sim::Schedule::new(decisions.clone())),
         models: models
             .iter()
             .map(|(p, m)| (p.to_string(), m.to_string()))
@@ -720,7 +720,7 @@ fn a_provider_unloaded_without_its_cleanup_runs_its_worker_in_the_unloaded_image
     )"#;
     let scenario = ws2sim::scenario::load_str("sk1.ron", text).expect("valid");
     let replay = |model: &str| RunOptions {
-        schedule: Some(sim::Schedule::from_token("s1aaaaaaab").expect("a token")),
+        schedule: Some(sim::Schedule::new(vec![0, 0, 0, 0, 1])),
         models: vec![(WS2_32.to_string(), model.to_string())],
         ..RunOptions::default()
     };
@@ -762,9 +762,11 @@ fn a_switch_start_up_of_an_unloaded_copy_is_not_the_next_copys() {
         ])],
     )"#;
     let scenario = ws2sim::scenario::load_str("m1.ron", text).expect("valid");
-    let token = "s1aaaqaaabaiaqaaiaaiaacaiaaaaaaaabaaaacaacaabac";
+    let decisions = vec![
+        0, 1, 0, 0, 1, 2, 1, 0, 1, 0, 2, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 2, 0, 2, 1,
+    ];
     let options = RunOptions {
-        schedule: Some(sim::Schedule::from_token(token).expect("a token")),
+        schedule: Some(sim::Schedule::new(decisions)),
         models: vec![("msafd".to_string(), "cleanup_on_first_call".to_string())],
         ..RunOptions::default()
     };

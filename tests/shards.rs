@@ -544,12 +544,11 @@ fn a_schedule_with_decisions_its_run_does_not_use_is_refused() {
         .as_str()
         .expect("a token")
         .to_string();
-    let mut decisions = sim::Schedule::from_token(&token)
-        .expect("a schedule")
-        .decisions()
-        .to_vec();
+    let (schedule, stamp) = sim::Schedule::from_token(&token).expect("a schedule");
+    let mut decisions = schedule.decisions().to_vec();
     decisions.extend([0; 1000]);
-    original[0]["failure"]["original_schedule"] = sim::Schedule::new(decisions).to_token().into();
+    original[0]["failure"]["original_schedule"] =
+        sim::Schedule::new(decisions).to_token(stamp).into();
     for (edited, what) in [(witness, "witness"), (original, "original schedule")] {
         let out = merged(&edited);
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -775,6 +774,7 @@ fn forged_reports_whose_schedules_replay_are_refused() {
     let token = wild.as_str().expect("a token");
     let decisions = sim::Schedule::from_token(token)
         .expect("a schedule")
+        .0
         .decisions()
         .to_vec();
     let mut forged = exhaustive.clone();

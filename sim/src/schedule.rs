@@ -3,7 +3,9 @@ use std::sync::Arc;
 
 /// Every decision of one run, in order: task choices (an index into the runnable list)
 /// and random draws. Replaying the same decisions over the same scenario and binary
-/// reproduces the run exactly.
+/// reproduces the run exactly. Its token carries a stamp besides, a number the embedder
+/// derives from what the run was a run of, so that a token is refused where it was not
+/// printed (the kernel only carries it).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Schedule {
     /// Shared: a replay reads them where they are, a schedule read from a long token
@@ -14,14 +16,16 @@ pub struct Schedule {
 /// Why a schedule token could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TokenError {
-    /// The token does not start with the version prefix `s1`.
+    /// The token does not start with the version prefix `s2`.
     Prefix,
+    /// An `s1` token: an earlier version's, which carried no stamp.
+    Unstamped,
     /// A character outside the token alphabet, at this position (the first is 1; what
     /// comes before it is ASCII, so bytes and characters count alike).
     Character(usize),
     /// The token ends in the middle of a number.
     Truncated,
-    /// A number of the token does not fit in 64 bits.
+    /// A number of the token does not fit in 64 bits (its stamp, in 32).
     Overflow,
     /// The token is not as ws2sim writes it: characters past its last number, or a
     /// number written with more characters than it needs. It would name a schedule
@@ -32,7 +36,12 @@ pub enum TokenError {
 impl fmt::Display for TokenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TokenError::Prefix => write!(f, "a schedule token starts with `s1`"),
+            TokenError::Prefix => write!(f, "a schedule token starts with `s2`"),
+            TokenError::Unstamped => write!(
+                f,
+                "an `s1` token comes from an earlier version, whose tokens did not say what \
+                 they were printed for; run the scenario again for an `s2` token"
+            ),
             TokenError::Character(at) => {
                 write!(
                     f,
@@ -41,7 +50,11 @@ impl fmt::Display for TokenError {
             }
             TokenError::Truncated => write!(f, "the schedule token is cut short"),
             TokenError::Overflow => {
-                write!(f, "a number in the schedule token does not fit in 64 bits")
+                write!(
+                    f,
+                    "a number in the schedule token does not fit in 64 bits (its first, the \
+                     stamp, in 32)"
+                )
             }
             TokenError::NotCanonical => write!(
                 f,
@@ -55,7 +68,8 @@ impl fmt::Display for TokenError {
 impl std::error::Error for TokenError {}
 
 const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
-const PREFIX: &str = "s1";
+const PREFIX: &str = "s2";
+const UNSTAMPED: &str = "s1";
 
 /// The token of `bytes`: the prefix, then 5 bits per character, the last one's spare
 /// bits zero.
@@ -101,11 +115,13 @@ impl Schedule {
         self.decisions.is_empty()
     }
 
-    /// A short printable token: `s1` then the decisions as LEB128 varints in base32.
-    pub fn to_token(&self) -> String {
-        let mut bytes = Vec::with_capacity(self.decisions.len());
-        for &decision in self.decisions.iter() {
-            let mut value = decision;
+    /// A short printable token: `s2`, then `stamp` and the decisions as LEB128 varints
+    /// in base32.
+    pub fn to_token(&self, stamp: u32) -> String {
+        let mut bytes = Vec::with_capacity(self.decisions.len() + 5);
+        let numbers = std::iter::once(u64::from(stamp)).chain(self.decisions.iter().copied());
+        for number in numbers {
+            let mut value = number;
             loop {
                 let low = (value & 0x7f) as u8;
                 value >>= 7;
@@ -119,8 +135,15 @@ impl Schedule {
         token_of(&bytes)
     }
 
-    pub fn from_token(token: &str) -> Result<Self, TokenError> {
-        let body = token.strip_prefix(PREFIX).ok_or(TokenError::Prefix)?;
+    /// The schedule a token names, and the stamp it carries.
+    pub fn from_token(token: &str) -> Result<(Self, u32), TokenError> {
+        let Some(body) = token.strip_prefix(PREFIX) else {
+            return Err(if token.starts_with(UNSTAMPED) {
+                TokenError::Unstamped
+            } else {
+                TokenError::Prefix
+            });
+        };
         // First pass: check the characters and count the numbers (bytes without their
         // high bit), so that the second fills a list of exactly that length: a token
         // may be hundreds of megabytes.
@@ -135,10 +158,14 @@ impl Schedule {
         if bits >= 5 || buffer & ((1 << bits) - 1) != 0 {
             return Err(TokenError::NotCanonical);
         }
+        if count == 0 {
+            return Err(TokenError::Truncated);
+        }
         // Made at its final size and filled in place: a `Vec` turned into an `Arc<[u64]>`
         // would be copied, twice the memory at the peak.
-        let mut shared: Arc<[u64]> = std::iter::repeat_n(0, count).collect();
+        let mut shared: Arc<[u64]> = std::iter::repeat_n(0, count - 1).collect();
         let decisions = Arc::get_mut(&mut shared).expect("not shared yet");
+        let mut stamp = None;
         let mut filled = 0;
         let mut value: u64 = 0;
         let mut shift = 0;
@@ -162,21 +189,29 @@ impl Schedule {
             if byte & 0x80 != 0 {
                 shift += 7;
                 open = true;
-            } else {
-                decisions[filled] = value;
-                filled += 1;
-                value = 0;
-                shift = 0;
-                open = false;
+                return;
             }
+            match stamp {
+                None => match u32::try_from(value) {
+                    Ok(first) => stamp = Some(first),
+                    Err(_) => wrong = Some(TokenError::Overflow),
+                },
+                Some(_) => {
+                    decisions[filled] = value;
+                    filled += 1;
+                }
+            }
+            value = 0;
+            shift = 0;
+            open = false;
         })?;
         if let Some(wrong) = wrong {
             return Err(wrong);
         }
-        if open {
-            return Err(TokenError::Truncated);
+        match (open, stamp) {
+            (false, Some(stamp)) => Ok((Self { decisions: shared }, stamp)),
+            _ => Err(TokenError::Truncated),
         }
-        Ok(Self { decisions: shared })
     }
 }
 
@@ -205,28 +240,41 @@ fn token_bytes(body: &str, mut each: impl FnMut(u8)) -> Result<(u32, u32), Token
 mod tests {
     use super::*;
 
-    /// A token is read only as ws2sim writes it: one token per schedule.
+    /// A token is read only as ws2sim writes it: one token per schedule and stamp.
     #[test]
     fn only_the_written_token_is_read() {
-        let token = Schedule::new(vec![1, 0, 2, 300, u64::MAX]).to_token();
-        for extra in ["a", "b", "q", "aaa"] {
-            assert_eq!(
-                Schedule::from_token(&format!("{token}{extra}")),
-                Err(TokenError::NotCanonical),
-                "{token}{extra}"
-            );
+        let schedule = Schedule::new(vec![1, 0, 2, 300, u64::MAX]);
+        let token = schedule.to_token(7);
+        // Characters past the last number are refused, or they name other numbers, in
+        // the one token of that schedule.
+        for extra in ["a", "b", "q", "aaa", "aaaa"] {
+            let longer = format!("{token}{extra}");
+            match Schedule::from_token(&longer) {
+                Err(error) => assert_eq!(error, TokenError::NotCanonical, "{longer}"),
+                Ok((read, stamp)) => {
+                    assert_ne!(read, schedule, "{longer}");
+                    assert_eq!(read.to_token(stamp), longer);
+                }
+            }
         }
-        // 0 written as two bytes (0x80 0x00), and 2^64 (ten bytes).
         assert_eq!(
-            Schedule::from_token("s1qaaa"),
+            Schedule::from_token(&format!("{token}b")),
             Err(TokenError::NotCanonical)
         );
-        let over = Schedule::new(vec![u64::MAX]).to_token();
-        let mut bytes = vec![0xffu8; 9];
+        // 0 written as two bytes (0x80 0x00), and 2^64 (ten bytes).
+        assert_eq!(
+            Schedule::from_token("s2qaaa"),
+            Err(TokenError::NotCanonical)
+        );
+        let over = Schedule::new(vec![u64::MAX]).to_token(0);
+        let mut bytes = vec![0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
         bytes.push(0x02);
         let wider = token_of(&bytes);
         assert_ne!(wider, over);
         assert_eq!(Schedule::from_token(&wider), Err(TokenError::Overflow));
+        // A stamp of 2^32.
+        let stamp = token_of(&[0x80, 0x80, 0x80, 0x80, 0x10]);
+        assert_eq!(Schedule::from_token(&stamp), Err(TokenError::Overflow));
     }
 
     #[test]
@@ -237,18 +285,22 @@ mod tests {
             vec![1, 0, 2, 127, 128, 300, u64::MAX],
             (0..200).map(|i| i % 5).collect(),
         ] {
-            let schedule = Schedule::new(decisions);
-            let token = schedule.to_token();
-            assert!(token.starts_with("s1"));
-            assert_eq!(Schedule::from_token(&token), Ok(schedule));
+            for stamp in [0, 1, 0x1234_5678, u32::MAX] {
+                let schedule = Schedule::new(decisions.clone());
+                let token = schedule.to_token(stamp);
+                assert!(token.starts_with("s2"));
+                assert_eq!(Schedule::from_token(&token), Ok((schedule, stamp)));
+            }
         }
     }
 
     #[test]
     fn bad_tokens_are_refused() {
         assert_eq!(Schedule::from_token("x1abc"), Err(TokenError::Prefix));
-        assert_eq!(Schedule::from_token("s1ab!"), Err(TokenError::Character(5)));
-        // A single continuation byte (0x80) and nothing after it.
-        assert_eq!(Schedule::from_token("s1qa"), Err(TokenError::Truncated));
+        assert_eq!(Schedule::from_token("s1abc"), Err(TokenError::Unstamped));
+        assert_eq!(Schedule::from_token("s2ab!"), Err(TokenError::Character(5)));
+        // A single continuation byte (0x80) and nothing after it; no stamp at all.
+        assert_eq!(Schedule::from_token("s2qa"), Err(TokenError::Truncated));
+        assert_eq!(Schedule::from_token("s2"), Err(TokenError::Truncated));
     }
 }

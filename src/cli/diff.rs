@@ -65,7 +65,8 @@ pub enum DiffFormat {
     Html,
 }
 
-fn schedule(token: Option<&str>, flag: &str) -> Result<Option<sim::Schedule>, String> {
+/// The schedule a token names, and its stamp (what it was printed for).
+fn schedule(token: Option<&str>, flag: &str) -> Result<Option<(sim::Schedule, u32)>, String> {
     token
         .map(|t| sim::Schedule::from_token(t).map_err(|e| format!("{flag}: {e}")))
         .transpose()
@@ -135,7 +136,8 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
     };
     let a = RunOptions {
         seed: args.seed,
-        schedule: a_schedule,
+        schedule: a_schedule.as_ref().map(|(s, _)| s.clone()),
+        stamp: a_schedule.as_ref().map(|(_, stamp)| *stamp),
         models: args.provider_model.clone(),
         ..RunOptions::default()
     };
@@ -148,10 +150,13 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
     let b = RunOptions {
         seed: args.against_seed.or(args.seed),
         schedule: match (&b_schedule, args.against_seed) {
-            (Some(s), _) => Some(s.clone()),
+            (Some((s, _)), _) => Some(s.clone()),
             (None, Some(_)) => None,
             (None, None) => a.schedule.clone(),
         },
+        // Run A's token replayed under B's models was printed for A: it is compared
+        // with the run it was printed for, and B's own token with B.
+        stamp: b_schedule.as_ref().map(|(_, stamp)| *stamp),
         models: b_models,
         ..RunOptions::default()
     };
@@ -170,7 +175,11 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
             match which {
                 Which::A => fail(&said),
                 // Run A took the same options but B's models: the flag at fault is B's.
-                Which::B => fail(&said.replacen("--provider-model", "--against-model", 1)),
+                Which::B => fail(
+                    &said
+                        .replacen("--provider-model", "--against-model", 1)
+                        .replacen("--schedule:", &format!("{b_flag}:"), 1),
+                ),
             }
         })?;
         // A token that does not fit the scenario gives a run it does not describe: no

@@ -281,10 +281,11 @@ fn write_failure_page(
         );
         return Ok(());
     };
-    let schedule = sim::Schedule::from_token(&failure.schedule)
+    let (schedule, stamp) = sim::Schedule::from_token(&failure.schedule)
         .map_err(|e| format!("the shrunk failure's schedule: {e}"))?;
     let options = crate::run::RunOptions {
         schedule: Some(schedule),
+        stamp: Some(stamp),
         models: models.to_vec(),
         ..crate::run::RunOptions::default()
     };
@@ -456,6 +457,17 @@ fn verify(
     }
     let against = |why: String| fail(&format!("the shards and {shown}: {why}"));
     crate::explore::verify_inputs(&scenario, header).map_err(against)?;
+    // What the model files and overrides give, checked above: a stamp that is not theirs
+    // was forged.
+    let stamp =
+        crate::run::stamp_of(&scenario, &header.models).map_err(|e| against(e.to_string()))?;
+    if stamp != header.stamp {
+        return Err(against(format!(
+            "field `stamp` is not the stamp of this scenario and its models (the shards \
+             say {:08x}, here {stamp:08x})",
+            header.stamp
+        )));
+    }
     crate::explore::verify_claims(&scenario, report).map_err(against)?;
     if let Some(failure) = &report.failure {
         crate::explore::verify_failure(&scenario, header, failure)

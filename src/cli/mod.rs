@@ -75,8 +75,14 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    /// Runs `file` with these arguments and the seed or schedule given.
-    fn run(self, file: &Path, seed: Option<u64>, schedule: Option<sim::Schedule>) -> ExitCode {
+    /// Runs `file` with these arguments and the seed or schedule given (with the stamp
+    /// of its token).
+    fn run(
+        self,
+        file: &Path,
+        seed: Option<u64>,
+        schedule: Option<(sim::Schedule, u32)>,
+    ) -> ExitCode {
         if self.contracts.is_some() && self.format != Format::Text {
             // A flag that would change nothing is refused rather than ignored.
             return usage(
@@ -85,9 +91,11 @@ impl RunArgs {
             );
         }
         let output = output_file(self.output.as_deref());
+        let (schedule, stamp) = schedule.unzip();
         let options = RunOptions {
             seed,
             schedule,
+            stamp,
             models: self.provider_model,
             budget: self.budget.into(),
         };
@@ -115,12 +123,15 @@ pub enum Command {
     },
     /// Replay a run exactly from the schedule token another run printed.
     ///
-    /// A token that does not fit the scenario (edited since, or another scenario's)
-    /// still prints the trace, with a note saying where it parted, and exits 2.
+    /// A token carries a stamp of what it was printed for: on another scenario, on this
+    /// one edited since (an edit of a comment, the name, the seed, the budget or
+    /// `expect` aside), or with other models it is refused and nothing runs (exit 2).
+    /// One whose decisions do not fit the run still prints the trace, with a note saying
+    /// where it parted, and exits 2.
     Replay {
         /// The scenario file the token was printed for.
         file: PathBuf,
-        /// The token from a run's last line (`s1...`); `-` reads it from standard input
+        /// The token from a run's last line (`s2...`); `-` reads it from standard input
         /// (a token longer than a command line takes, as a long run prints it).
         #[arg(long)]
         schedule: String,

@@ -172,8 +172,7 @@ fn plan(
         bound("--depth", u64::from(depth), u64::from(DEPTH_MAX))?;
     }
     let pct_steps = if pct { Some(probe()?) } else { None };
-    run::resolve_models(scenario, &options.models)?;
-    run::resolve_ws2_model(&options.models)?;
+    let stamp = run::stamp_of(scenario, &options.models)?;
     let plan = Plan {
         strategy: options.strategy,
         seed,
@@ -215,6 +214,7 @@ fn plan(
             })
             .collect(),
         check_determinism: plan.check_determinism,
+        stamp,
     };
     Ok((plan, header))
 }
@@ -291,7 +291,7 @@ pub fn name_scenario_file(scenario: &Scenario, report: &mut Report, file: &str) 
     // The failure is verified: only its replay command and trace name the file (and the
     // shards carry no trace), so its shrunk schedule is run once more, not shrunk again.
     if let Some(failure) = &mut report.failure
-        && let Ok(schedule) = Schedule::from_token(&failure.schedule)
+        && let Ok((schedule, _)) = Schedule::from_token(&failure.schedule)
         && let Ok(explorer) = Explorer::new(scenario, &report.header.models)
     {
         let shown = explorer.full_run(&schedule);
@@ -308,7 +308,7 @@ fn shown_as(
 ) -> (String, String) {
     let replay = render::text::replay_command(
         &header.file,
-        schedule,
+        &schedule.to_token(header.stamp),
         &header.models,
         &BudgetOverride::default(),
     );
@@ -385,8 +385,8 @@ fn describe(scenario: &Scenario, header: &Header, decisions: &[u64], run: u64) -
         shrunk: shrunk.shrunk,
         candidates: shrunk.candidates,
         fewest_preemptions: shrunk.fewest_preemptions,
-        original_schedule: original.to_token(),
-        schedule: schedule.to_token(),
+        original_schedule: original.to_token(header.stamp),
+        schedule: schedule.to_token(header.stamp),
         replay,
         trace,
     }

@@ -47,6 +47,10 @@ pub struct Header {
     )]
     pub model_files: Vec<ModelDigest>,
     pub check_determinism: bool,
+    /// The stamp of the runs swept ([`crate::run::stamp`]), which every token the
+    /// report prints carries (`merge` checks it against the scenario and models it reads
+    /// again).
+    pub stamp: u32,
 }
 
 impl Header {
@@ -134,7 +138,7 @@ pub struct EndingLine {
 }
 
 /// The version of the explore and merge report's layout (`--format json`).
-pub const FORMAT: &str = "ws2sim-explore/4";
+pub const FORMAT: &str = "ws2sim-explore/5";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Report {
@@ -244,7 +248,7 @@ impl Report {
                 .map(|witness| {
                     crate::render::text::replay_command(
                         &header.file,
-                        &sim::Schedule::new(witness.decisions.clone()),
+                        &sim::Schedule::new(witness.decisions.clone()).to_token(header.stamp),
                         &header.models,
                         &BudgetOverride::default(),
                     )

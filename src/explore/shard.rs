@@ -21,7 +21,7 @@ use super::{Shard, Strategy};
 /// the failure without its trace (merge makes it). Version 9: an exhaustive sweep's
 /// header has no seed (null), and its units say whether a run drew a delay from a range
 /// wider than the search tries (`wide_draws`).
-pub const FORMAT: &str = "ws2sim-explore-shard/9";
+pub const FORMAT: &str = "ws2sim-explore-shard/10";
 
 /// This build of ws2sim: a digest of the sources that decide what a run does (made by
 /// `build.rs`). Shards written by another build ran another simulator, whose counts a

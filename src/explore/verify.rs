@@ -20,8 +20,15 @@ pub fn verify_failure(
     header: &Header,
     failure: &Failure,
 ) -> Result<(), String> {
-    let original = Schedule::from_token(&failure.original_schedule)
+    let (original, stamp) = Schedule::from_token(&failure.original_schedule)
         .map_err(|e| format!("field `failure.original_schedule` is not a schedule: {e}"))?;
+    if stamp != header.stamp {
+        return Err(
+            "field `failure.original_schedule` is a token printed for another scenario or \
+             other models"
+                .to_string(),
+        );
+    }
     let mut explorer = Explorer::new(scenario, &header.models).map_err(|e| e.to_string())?;
     let first = replayed(&mut explorer, &original).map_err(|why| {
         format!("field `failure.original_schedule` does not replay on this scenario ({why})")
@@ -150,7 +157,8 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
         Some(failure) => Some((
             failure.run,
             Schedule::from_token(&failure.original_schedule)
-                .map_err(|e| format!("field `failure.original_schedule`: {e}"))?,
+                .map_err(|e| format!("field `failure.original_schedule`: {e}"))?
+                .0,
         )),
         None => None,
     };

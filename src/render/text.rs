@@ -227,10 +227,11 @@ impl Pairs {
 /// The longest token a replay command passes as an argument.
 pub const TOKEN_ARGUMENT_MAX: usize = 100_000;
 
-/// The command that replays a schedule, with the `--provider-model` overrides it needs.
+/// The command that replays a schedule token, with the `--provider-model` overrides it
+/// needs.
 pub fn replay_command(
     path: &str,
-    schedule: &sim::Schedule,
+    token: &str,
     overrides: &[(String, String)],
     budget: &BudgetOverride,
 ) -> String {
@@ -240,7 +241,6 @@ pub fn replay_command(
         _ if path.starts_with('-') => format!("./{path}"),
         _ => path.to_string(),
     };
-    let token = schedule.to_token();
     // Linux takes no single argument over 128 KiB: a longer token is piped in through
     // the shell's own printf (a builtin, which no such limit binds).
     let mut command = if token.len() > TOKEN_ARGUMENT_MAX && path != "-" {
