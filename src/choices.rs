@@ -62,7 +62,7 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
     },
     ModelChoice {
         topic: "Completion routines",
-        choice: "A completion routine runs when its operation completes, in the thread that issued it: there is no alertable wait, so it runs even while that thread is inside another call, WSPCleanup included: an operation that completes there completed before the actual clean-up began (seed 003 cancels only what is still pending then), or the provider breaks `wsp.cleanup.overlapped_aborted`.",
+        choice: "A completion routine runs when its operation completes, in the thread that issued it: there is no alertable wait, so it runs even while that thread is inside another call, WSPCleanup included: an operation that completes there completed before the actual clean-up began (seed 003 cancels only what is still pending then), or the provider breaks `wsp.cleanup.overlapped_aborted`. A thread whose steps are done has ended, and a routine due to it then is not run (the trace says so). The operation itself goes on to complete: Windows cancels the I/O a thread issued when the thread exits (the WSASend and WSARecv pages note it), which ws2sim does not model; the seeds say nothing of it.",
     },
     ModelChoice {
         topic: "Thread-pool callbacks",

@@ -601,6 +601,10 @@ pub struct Signals {
     pub port_posted: bool,
     /// A blocked thread was released with the result.
     pub thread_released: bool,
+    /// A completion routine was due, but the thread that issued the operation had ended:
+    /// nothing ran it (model choice "Completion routines").
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub routine_dropped: bool,
 }
 
 /// What a blocked thread waits for: the edges of the wait-for graph

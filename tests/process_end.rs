@@ -2,7 +2,8 @@
 //! fault at tick 0 lands among tick 0's steps, as one at a later tick does among its
 //! own, and running either first costs no preemption; a completion due now races the
 //! steps of its tick; and the loader detaches a DLL once, even when ExitProcess comes
-//! while its DllMain(DLL_PROCESS_DETACH) is still running.
+//! while its DllMain(DLL_PROCESS_DETACH) is still running. A completion routine due to a
+//! thread that has ended is not run.
 
 use ws2sim::explore::Strategy;
 use ws2sim::{Model, Sim};
@@ -167,4 +168,64 @@ fn a_completion_due_now_races_the_steps_of_its_tick() {
         orders.contains(&true),
         "the completion never came before the close"
     );
+}
+
+/// Thread `io` issues four overlapped receives with completion routines and runs out of
+/// steps; each ends later (completed, aborted by closesocket, failed by NetDown,
+/// cancelled by the SAN provider's final WSPCleanup): no routine runs, as its thread is
+/// gone, and the trace says so (model choice "Completion routines").
+const ROUTINES_OF_AN_ENDED_THREAD: &str = r#"Scenario(
+    name: "routine-after-thread-ends",
+    about: "Completion routines of a thread that has already returned.",
+    latency: (1, 1),
+    providers: [Provider(name: "msafd", kind: Transport), Provider(name: "sandrv", kind: San)],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [
+        Process(name: "app", threads: [
+            Thread(name: "main", steps: [
+                Startup,
+                Socket(name: "a", entry: 1001),
+                Socket(name: "b", entry: 1001),
+                Socket(name: "c", entry: 1001),
+                Socket(name: "z", entry: 1001, via: San("sandrv")),
+                Sleep(5),
+                Close(socket: "b", how: Abortive),
+                Sleep(5),
+                Cleanup,
+            ]),
+            Thread(name: "io", steps: [
+                Sleep(1),
+                Recv(socket: "a", mode: Overlapped(Routine), completes: After(2)),
+                Recv(socket: "b", mode: Overlapped(Routine), completes: Never),
+                Recv(socket: "c", mode: Overlapped(Routine), completes: Never),
+                Recv(socket: "z", mode: Overlapped(Routine), completes: Never),
+            ]),
+        ]),
+    ],
+    faults: [NetDown(at: 8)],
+)"#;
+
+#[test]
+fn a_routine_due_to_an_ended_thread_is_not_run() {
+    let sim = Sim::from_str("routines.ron", ROUTINES_OF_AN_ENDED_THREAD).expect("loads");
+    for seed in 0..20 {
+        let ran = sim.clone().seed(seed).run().expect("runs");
+        let trace = ran.trace();
+        assert!(
+            ran.violated().is_empty(),
+            "seed {seed}: {:?}",
+            ran.violated()
+        );
+        assert!(
+            !trace.contains("completion routine run in"),
+            "seed {seed}: {trace}"
+        );
+        let dropped = trace
+            .lines()
+            .filter(|l| {
+                l.ends_with("no completion routine run: the thread that issued it has ended")
+            })
+            .count();
+        assert_eq!(dropped, 4, "seed {seed}: {trace}");
+    }
 }

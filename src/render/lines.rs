@@ -458,6 +458,9 @@ fn signal_text(signals: &Signals) -> String {
         // network's, or another thread's (a closesocket that aborted the operation).
         parts.push("completion routine run in the thread that issued it");
     }
+    if signals.routine_dropped {
+        parts.push("no completion routine run: the thread that issued it has ended");
+    }
     if signals.port_posted {
         parts.push("port packet posted");
     }

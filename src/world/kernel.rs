@@ -495,7 +495,7 @@ impl Cx {
         if let (Some(memory), 0) = (memory, status) {
             self.release(memory, ReleasedBy::Provider);
         }
-        let (socket, kind, provider, mode, bytes, waiter) = {
+        let (socket, kind, provider, mode, bytes, waiter, issuer_ended) = {
             let mut world = self.world.borrow_mut();
             let op_state = &mut world.ops[op as usize];
             if op_state.state != OpState::Pending {
@@ -503,20 +503,26 @@ impl Cx {
             }
             let bytes = if status == 0 { op_state.bytes } else { 0 };
             op_state.state = OpState::Done { status, bytes };
-            (
+            let (pid, tid) = (op_state.pid, op_state.tid);
+            let done = (
                 op_state.socket,
                 op_state.kind,
                 op_state.provider,
                 op_state.mode,
                 bytes,
                 op_state.waiter,
-            )
+            );
+            let threads = &world.procs[pid as usize].threads;
+            let ended = threads.get(tid as usize).is_some_and(|t| t.finished);
+            (done.0, done.1, done.2, done.3, done.4, done.5, ended)
         };
         let mut signals = Signals::default();
         match mode {
             IoMode::Blocking => signals.thread_released = true,
             IoMode::Overlapped(_) if !notify => {}
             IoMode::Overlapped(Notify::Event) => signals.event_set = true,
+            // Its APC has no thread to run in once the issuing thread has ended.
+            IoMode::Overlapped(Notify::Routine) if issuer_ended => signals.routine_dropped = true,
             IoMode::Overlapped(Notify::Routine) => signals.routine_run = true,
             IoMode::Overlapped(Notify::Port) => signals.port_posted = true,
         }
