@@ -325,7 +325,7 @@ impl Sim {
             if run.events != again.events || run.end != again.end {
                 let (first, second) = parting(&scenario, &run, &again);
                 return Err(Error::Nondeterministic {
-                    schedule: run.token(),
+                    schedule: run.token(&scenario),
                     first,
                     second,
                 });
@@ -467,7 +467,7 @@ impl Ran {
 
     /// The token that replays this run exactly ([`Sim::replay`]).
     pub fn schedule(&self) -> String {
-        self.run.token()
+        self.run.token(&self.scenario)
     }
 
     /// When provider code written in Rust panicked (the run stopped there): which

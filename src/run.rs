@@ -203,8 +203,6 @@ pub struct Run {
     pub budget_overrides: BudgetOverride,
     /// The decisions of this run: replaying them reproduces it.
     pub schedule: Schedule,
-    /// What the run was a run of ([`stamp`]): its token carries it.
-    pub stamp: u32,
     /// A replayed schedule that did not fit the run.
     pub divergence: Option<String>,
     /// Faults that never fired (a crash after the process ended, an allocation never made).
@@ -214,9 +212,12 @@ pub struct Run {
 }
 
 impl Run {
-    /// The run's schedule token: its decisions, stamped with what they are decisions of.
-    pub fn token(&self) -> String {
-        self.schedule.to_token(self.stamp)
+    /// The run's schedule token: its decisions, stamped with what they are decisions of
+    /// (`scenario` is the one it ran). Worked out when asked for, not by every run: a
+    /// sweep's runs print no token.
+    pub fn token(&self, scenario: &Scenario) -> String {
+        self.schedule
+            .to_token(stamp(scenario, &self.models, self.ws2_model))
     }
 
     /// Whether the run shows what the scenario's `expect` says. A replayed run whose
@@ -616,9 +617,11 @@ pub(crate) fn unused_decisions(given: Option<&Schedule>, used: &Schedule) -> Opt
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError> {
     let models = resolve_models(scenario, &options.models)?;
     let ws2_model = resolve_ws2_model(&options.models)?;
-    let stamp = stamp(scenario, &models, ws2_model);
-    if let Some(token) = options.stamp.filter(|&token| token != stamp) {
-        return Err(OptionError::ForeignToken { token, run: stamp });
+    if let Some(token) = options.stamp {
+        let stamp = stamp(scenario, &models, ws2_model);
+        if token != stamp {
+            return Err(OptionError::ForeignToken { token, run: stamp });
+        }
     }
     let seed = options.seed.unwrap_or(scenario.seed);
     let mut scenario = scenario.clone();
@@ -685,7 +688,6 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
         model_overrides: options.models.clone(),
         budget_overrides: options.budget,
         schedule,
-        stamp,
         divergence,
         unfired_faults,
         verdict,

@@ -218,7 +218,7 @@ pub fn render_into(
         providers: &run.names.providers,
         models: models(scenario, run),
         ws2_model: run.ws2_model.name,
-        schedule: run.token(),
+        schedule: run.token(scenario),
         schedule_note: run.divergence.as_deref(),
         ending: json_ending(run),
         events: Events(run),

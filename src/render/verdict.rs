@@ -229,7 +229,7 @@ pub fn render(out: &mut String, (scenario, run, path): (&Scenario, &Run, &str), 
         super::counted(run.schedule.len() as u64, "decision"),
         super::text::replay_command(
             path,
-            &run.token(),
+            &run.token(scenario),
             &run.model_overrides,
             &run.budget_overrides
         )
