@@ -557,6 +557,13 @@ fn library_words(error: &OptionError) -> String {
             "--runs" => ("--runs", "the runs given to Sim::explore"),
             _ => return said,
         },
+        OptionError::ForeignToken { .. } => {
+            return said.replacen("--schedule", "Sim::replay", 1).replacen(
+                "--provider-model",
+                "Sim::provider",
+                1,
+            );
+        }
         _ => return said,
     };
     said.replacen(flag, call, 1)

@@ -157,7 +157,7 @@ pub enum OptionError {
     #[error("--provider-model names `{0}` more than once; give each provider one model")]
     RepeatedOverride(String),
     #[error(
-        "--schedule: the token was printed for another run: another scenario, this one before an edit, or other --provider-model models (its stamp is {token:08x}, this run's {run:08x}); replay it with the scenario and models of the run that printed it"
+        "--schedule: the token was printed for another run: another scenario, this one before an edit, or other models (another --provider-model, or a model file edited since; its stamp is {token}, this run's {run}); replay it with the scenario and the --provider-model models of the run that printed it"
     )]
     ForeignToken { token: u32, run: u32 },
     #[error("{flag} is {value}; it must be between 1 and {limit}")]

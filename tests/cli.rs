@@ -58,6 +58,18 @@ fn a_replay_command_never_names_a_file_as_an_option() {
         command.starts_with("ws2sim replay - --schedule "),
         "{command}"
     );
+    // A token too long for one argument is piped in, so standard input cannot carry the
+    // scenario as well: the command names the file to save it in.
+    let long = sim::Schedule::new(vec![0; 70_000]).to_token(7);
+    for (path, shown) in [("-", "SCENARIO_FILE"), ("s.ron", "s.ron")] {
+        let command = replay_command(path, &long, &[], &budget);
+        assert!(
+            command.starts_with("printf '%s\\n' s2")
+                && command.ends_with(&format!("| ws2sim replay {shown} --schedule -")),
+            "{}",
+            &command[command.len() - 60..]
+        );
+    }
     let dir = common::Scratch::new("dash-name");
     let lesson = std::fs::read_to_string("scenarios/teach/two-startups-two-cleanups.ron");
     dir.file("-x.ron", lesson.expect("read"));
@@ -448,7 +460,7 @@ fn a_violation_cites_the_page_for_its_provider_kind() {
         "replay",
         "scenarios/contracts/socket-races-final-cleanup.ron",
         "--schedule",
-        "s2ulo3fzylaaaaaaibaeaqaaa",
+        "s2562mfkajaaaaaaibaeaqaaa",
         "--provider-model",
         "ws2_32=keeps_late_startups",
     ]);
@@ -464,7 +476,7 @@ fn a_violation_cites_the_page_for_its_provider_kind() {
         "replay",
         "tests/regressions/lookup-after-restart.ron",
         "--schedule",
-        "s26su2v2qgaaaaaaibaeaqcaaaaaaa",
+        "s25wbo5cyfaaaaaaibaeaqcaaaaaaa",
         "--provider-model",
         "ws2_32=keeps_late_startups",
     ]);
@@ -1743,4 +1755,17 @@ fn a_token_replays_only_the_run_it_was_printed_for() {
     let old = ws2sim(&["replay", lesson, "--schedule", "s1aaaa"]);
     assert_eq!(old.status.code(), Some(2));
     assert!(stderr(&old).contains("an `s1` token comes from an earlier version"));
+}
+
+/// `--schedule -` takes the token with white space around it, as a file or a pipe gives
+/// it (leading blanks, a CR LF line end).
+#[test]
+fn a_token_from_standard_input_is_trimmed() {
+    let lesson = "scenarios/teach/racy-refcount.ron";
+    let printed = stdout(&ws2sim(&["run", lesson]));
+    let token = printed.split("--schedule ").nth(1).expect("a token").trim();
+    let fed = format!("  \t{token}\r\n");
+    let out = common::ws2sim_fed(&["replay", lesson, "--schedule", "-"], fed.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("replayed schedule"));
 }

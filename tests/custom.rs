@@ -911,3 +911,36 @@ fn a_panic_in_the_drop_of_globals_ends_the_run_not_the_test() {
         run.trace()
     );
 }
+
+/// A token is stamped with the models of its run: one printed with a model written in
+/// Rust is refused with another Rust model, or with the built-in conforming model whose
+/// knobs both carry, and the library names its own call in the refusal.
+#[test]
+fn a_token_of_one_rust_model_is_refused_with_another() {
+    let sim = Sim::from_file("scenarios/teach/racy-refcount.ron").expect("loads");
+    let racy = sim
+        .clone()
+        .provider("msafd", Model::code("racy_in_rust", Racy));
+    let token = racy.clone().seed(3).run().expect("runs").schedule();
+    assert!(racy.clone().replay(&token).expect("a token").run().is_ok());
+    for other in [
+        Model::code("plain_in_rust", Plain),
+        Model::named("conforming"),
+    ] {
+        let refused = sim
+            .clone()
+            .provider("msafd", other)
+            .replay(&token)
+            .expect("a token")
+            .run();
+        let Err(error) = refused else {
+            panic!("a token of racy_in_rust replayed with another model");
+        };
+        let said = error.to_string();
+        assert!(said.contains("printed for another run"), "{said}");
+        assert!(
+            said.contains("Sim::replay") && !said.contains("--schedule"),
+            "{said}"
+        );
+    }
+}

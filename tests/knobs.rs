@@ -880,7 +880,7 @@ fn a_switch_cleanup_under_way_is_not_missing() {
 )"#;
     let ran = Sim::from_str("racy-switch.ron", text)
         .expect("loads")
-        .replay("s2td6kllakaaaqcaibaeaqcaibaeaqcaibaaaaaaaaaaaaaaaaaaaacaiaaaaaaaia")
+        .replay("s2qc53cvaaaeaqcaibaeaqcaibaeaqcaiaaaaaaaaaaaaaaaaaaaaqcaaaaaaacaa")
         .expect("a token")
         .run()
         .expect("runs");

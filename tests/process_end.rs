@@ -229,3 +229,40 @@ fn a_routine_due_to_an_ended_thread_is_not_run() {
         assert_eq!(dropped, 4, "seed {seed}: {trace}");
     }
 }
+
+/// A provider that runs the completion routine of an operation its final WSPCleanup
+/// aborts breaks `wsp.cleanup.overlapped_aborted` whether or not the issuing thread is
+/// still there to run it: the routine was queued all the same (it once went unflagged
+/// when the thread had ended, as the event and port versions never did).
+#[test]
+fn a_routine_queued_at_an_abort_is_caught_when_its_thread_has_ended() {
+    let text = r#"Scenario(
+        name: "ended-issuer",
+        about: "An io thread issues an overlapped recv and ends; main's final clean-up aborts it.",
+        providers: [Provider(name: "msafd", kind: Transport)],
+        catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+        processes: [Process(name: "app", threads: [
+            Thread(name: "main", steps: [Startup, Socket(name: "a", entry: 1001), Sleep(5), Cleanup]),
+            Thread(name: "io", steps: [Sleep(1), Recv(socket: "a", mode: Overlapped(NOTIFY), completes: Never)]),
+        ])],
+    )"#;
+    for notify in ["Routine", "Event", "Port"] {
+        let sim = Sim::from_str("ended.ron", &text.replace("NOTIFY", notify)).expect("loads");
+        assert!(
+            sim.clone().run().expect("runs").violated().is_empty(),
+            "{notify}"
+        );
+        let mutant = sim.provider("msafd", Model::named("runs_completion_routine_on_abort"));
+        let explored = mutant
+            .explore(Strategy::Exhaustive, 10_000, 1)
+            .expect("explores");
+        assert!(
+            explored
+                .violated()
+                .contains(&"wsp.cleanup.overlapped_aborted")
+                || notify != "Routine",
+            "{notify}: {}",
+            explored.text()
+        );
+    }
+}

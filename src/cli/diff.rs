@@ -175,11 +175,17 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
             match which {
                 Which::A => fail(&said),
                 // Run A took the same options but B's models: the flag at fault is B's.
-                Which::B => fail(
+                // A token B was given is judged against B's models, both flags'.
+                Which::B if matches!(error, crate::run::OptionError::ForeignToken { .. }) => fail(
                     &said
-                        .replacen("--provider-model", "--against-model", 1)
-                        .replacen("--schedule:", &format!("{b_flag}:"), 1),
+                        .replacen("--schedule:", &format!("{b_flag}:"), 1)
+                        .replacen(
+                            "--provider-model",
+                            "--provider-model and --against-model",
+                            1,
+                        ),
                 ),
+                Which::B => fail(&said.replacen("--provider-model", "--against-model", 1)),
             }
         })?;
         // A token that does not fit the scenario gives a run it does not describe: no

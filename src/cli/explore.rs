@@ -464,7 +464,7 @@ fn verify(
     if stamp != header.stamp {
         return Err(against(format!(
             "field `stamp` is not the stamp of this scenario and its models (the shards \
-             say {:08x}, here {stamp:08x})",
+             say {}, here {stamp})",
             header.stamp
         )));
     }

@@ -598,7 +598,7 @@ fn load_stdin() -> Result<Scenario, ExitCode> {
     }
 }
 
-/// `--schedule -`: the token from standard input, its line end trimmed; at most 256 MiB
+/// `--schedule -`: the token from standard input, white space trimmed; at most 256 MiB
 /// are read (a run of the largest budget prints a token of about 230 MB).
 /// A schedule token read from standard input for `flag` (`--schedule -`).
 pub(crate) fn token_from_stdin(flag: &str) -> Result<String, ExitCode> {
@@ -619,9 +619,12 @@ pub(crate) fn token_from_stdin(flag: &str) -> Result<String, ExitCode> {
             "{flag} -: standard input holds more than {limit} bytes, more than any token"
         )));
     }
-    // Trimmed in place: a token may be hundreds of megabytes.
-    let kept = token.trim_end_matches(['\n', '\r']).len();
+    // Trimmed in place (white space at either end, a line end included): a token may be
+    // hundreds of megabytes.
+    let kept = token.trim_end().len();
     token.truncate(kept);
+    let lead = token.len() - token.trim_start().len();
+    token.drain(..lead);
     Ok(token)
 }
 

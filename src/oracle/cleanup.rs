@@ -481,9 +481,13 @@ pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     f.ret,
                     || format!("the overlapped {what} ended with {} ({status}) at {cleanup}; it must fail with WSA_OPERATION_ABORTED (995)", error_name(status)),
                 ),
-                Some((_, signals)) if signals.event_set || signals.routine_run || signals.port_posted => {
+                // A routine due to a thread that has ended was queued all the same: the
+                // provider notified, though nothing could run it.
+                Some((_, signals)) if signals.event_set || signals.routine_run || signals.routine_dropped || signals.port_posted => {
                     let how = if signals.routine_run {
                         "its completion routine was run"
+                    } else if signals.routine_dropped {
+                        "its completion routine was queued (to a thread that had ended, so nothing ran it)"
                     } else if signals.event_set {
                         "its event was set"
                     } else {

@@ -221,15 +221,15 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
     if finals.is_empty() {
         return;
     }
-    // The first actual clean-up of each (process, provider), by its return: one lookup
-    // per start-up, not a walk of every clean-up (issue 21), in a map that grows with
-    // the pairs without shifting them.
-    let mut first_final: BTreeMap<(Pid, ProviderIx), &FinalCleanup> = BTreeMap::new();
+    // The actual clean-ups of each (process, provider) in the order they returned: a
+    // start-up finds the last one before it by a binary search (issue 21: no walk of
+    // every clean-up), in a map that grows with the pairs without shifting them.
+    let mut actual: BTreeMap<(Pid, ProviderIx), Vec<&FinalCleanup>> = BTreeMap::new();
     for f in finals.iter() {
-        let first = first_final.entry((f.process, f.provider)).or_insert(f);
-        if f.ret < first.ret {
-            *first = f;
-        }
+        actual.entry((f.process, f.provider)).or_default().push(f);
+    }
+    for list in actual.values_mut() {
+        list.sort_by_key(|f| f.ret);
     }
     for (call_index, index) in facts.returned_calls() {
         let EventKind::Call { call, .. } = &facts.events[call_index].kind else {
@@ -243,10 +243,11 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
             continue;
         };
         let provider = &provider;
-        let Some(cleanup) = first_final
-            .get(&(event.process, *provider))
-            .filter(|f| f.ret < call_index)
-        else {
+        // The restart follows the last actual clean-up that returned before it began.
+        let Some(cleanup) = actual.get(&(event.process, *provider)).and_then(|list| {
+            let before = list.partition_point(|f| f.ret < call_index);
+            before.checked_sub(1).map(|last| list[last])
+        }) else {
             continue;
         };
         report.exercised();

@@ -235,15 +235,19 @@ pub fn replay_command(
     overrides: &[(String, String)],
     budget: &BudgetOverride,
 ) -> String {
+    // Linux takes no single argument over 128 KiB: a longer token is piped in through
+    // the shell's own printf (a builtin, which no such limit binds). Standard input
+    // cannot carry both, so a scenario read from it is named SCENARIO_FILE there: the
+    // file to save it in first.
+    let long = token.len() > TOKEN_ARGUMENT_MAX;
     // A file whose name begins with `-` would be read as an option: `./-x.ron`.
     let path = match path {
+        "-" if long => "SCENARIO_FILE".to_string(),
         "-" => path.to_string(),
         _ if path.starts_with('-') => format!("./{path}"),
         _ => path.to_string(),
     };
-    // Linux takes no single argument over 128 KiB: a longer token is piped in through
-    // the shell's own printf (a builtin, which no such limit binds).
-    let mut command = if token.len() > TOKEN_ARGUMENT_MAX && path != "-" {
+    let mut command = if long {
         format!(
             "printf '%s\\n' {token} | ws2sim replay {} --schedule -",
             crate::words::shell_word(&path)

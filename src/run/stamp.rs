@@ -25,12 +25,15 @@ impl Write for Digest {
 /// provider, in order) and ws2_32 `ws2_model`. What the run does depends on, and only
 /// that: the name, description, seed, budget and `expect` of the scenario change no
 /// decision and are left out, and a model counts by its knobs, not by its name or where
-/// it was given. Rust code cannot be told apart, so a model written in Rust counts by
-/// its knobs too (one that matches a built-in model replays its tokens, as it should).
+/// it was given. Rust code cannot be read, so a model written in Rust counts by its
+/// name and kind besides (its knobs are the conforming ones): two versions of one Rust
+/// model under one name share tokens.
 pub fn stamp(scenario: &Scenario, models: &[Model], ws2_model: &Ws2Model) -> u32 {
     let mut digest = Digest(0xcbf2_9ce4_8422_2325);
-    let providers = (scenario.providers.iter().zip(models))
-        .map(|(provider, model)| (&provider.name, provider.kind, &model.behaviour));
+    let providers = (scenario.providers.iter().zip(models)).map(|(provider, model)| {
+        let code = model.code.as_ref().map(|_| (&model.name, model.kind));
+        (&provider.name, provider.kind, &model.behaviour, code)
+    });
     // Debug text is the same for the same values in one binary, which is all a token
     // promises to replay in.
     let _ = write!(
