@@ -1769,3 +1769,22 @@ fn a_token_from_standard_input_is_trimmed() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("replayed schedule"));
 }
+
+/// A model file `--provider-model` names by a relative path that is not there: the
+/// error says where it was looked for.
+#[test]
+fn a_missing_relative_model_file_says_where_it_was_looked_for() {
+    let out = ws2sim(&[
+        "run",
+        "scenarios/teach/racy-refcount.ron",
+        "--provider-model",
+        "msafd=nowhere/acme.ron",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        common::one_line(&out.stderr)
+            .contains("(a relative path is read from the working directory)"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -286,7 +286,20 @@ pub fn attach_override_models_in(
         if let Some(why) = not_a_model_file(value, &path) {
             return Err(refused(&why));
         }
-        let text = read_text(&path, FileKind::Model)?;
+        // Where a relative path was looked for, when it was not found.
+        let text = read_text(&path, FileKind::Model).map_err(|error| match error {
+            ScenarioError::ModelIo { path, cause } if typed.is_relative() => {
+                let from = dir.map_or("the working directory".to_string(), |dir| {
+                    format!("{}, where the sweep ran", super::escape_path(dir))
+                });
+                let cause = std::io::Error::new(
+                    cause.kind(),
+                    format!("{cause} (a relative path is read from {from})"),
+                );
+                ScenarioError::ModelIo { path, cause }
+            }
+            other => other,
+        })?;
         if recorded.is_some_and(|recorded| digest(&text) != recorded) {
             return Err(refused(
                 "not the model file the shards swept (its digest differs)",
