@@ -458,7 +458,7 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::LspLowerBalanced,
-        rule: "A layered provider, as an SPI client of the layer below, makes exactly as many WSPCleanup calls there as it made WSPStartup calls, and makes them in its own final cleanup, not before it or after it.",
+        rule: "A layered provider, as an SPI client of the layer below, makes exactly as many WSPCleanup calls there as it made WSPStartup calls (counted when its final cleanup returns, or one in which, its count wrong, it does its actual cleanup), and makes them in its own final cleanup, not before it or after it.",
         seeds: &[WspCleanup],
         source: "003: \"For each WSPStartup call, a corresponding LPWSPCleanup call will also be issued. Only the final LPWSPCleanup for the service provider does the actual cleanup\" (the LSP is the \"SPI client\" of the layer below).",
         model_choice: Some(

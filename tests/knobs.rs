@@ -1567,6 +1567,40 @@ fn an_early_actual_cleanup_is_held_to_the_final_cleanups_rules() {
             .unwrap_or_else(|| panic!("{provider}: {said:?}"));
         assert!(refused.1.contains(early), "{}", refused.1);
     }
+    // A layered provider that leaves the layer below to DllMain and does its actual
+    // clean-up early: its start-up below is counted where that clean-up returns.
+    const LAYERED: &str = r#"Scenario(
+        name: "layer-cleans-up-early",
+        about: "An LSP started by ws2_32 and by a direct SPI client; ws2_32's clean-up comes first.",
+        providers: [Provider(name: "msafd", kind: Transport), Provider(name: "lsp", kind: Transport)],
+        catalog: [
+            Transport(id: 1001, provider: "msafd", protocol: Tcp),
+            Transport(id: 1010, provider: "lsp", protocol: Tcp, chain: Layered([1010, 1001])),
+        ],
+        processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+            Startup,
+            Socket(name: "s", entry: 1010),
+            Spi(provider: "lsp", call: WSPStartup),
+            Cleanup,
+            Spi(provider: "lsp", call: WSPCleanup),
+        ])])],
+    )"#;
+    let layered = Sim::from_str("layered.ron", LAYERED).expect("loads");
+    let said = flagged(
+        &layered,
+        "lsp",
+        "(actual_cleanup: OnEvery, lower: FromDllMain)",
+    );
+    let unmatched = said
+        .iter()
+        .find(|(c, _)| *c == "lsp.lower_balanced")
+        .unwrap_or_else(|| panic!("{said:?}"));
+    assert!(unmatched.1.contains(early), "{}", unmatched.1);
+    assert!(
+        unmatched.1.contains("not matched by WSPCleanup"),
+        "{}",
+        unmatched.1
+    );
     let said = flagged(
         &transport,
         "msafd",

@@ -6,16 +6,20 @@ use std::collections::BTreeMap;
 use petgraph::algo::kosaraju_scc;
 use petgraph::graphmap::DiGraphMap;
 
-use super::{Facts, Report, Triggers};
+use super::{Facts, FinalCleanup, Report, Triggers};
 use crate::event::*;
 use crate::small::{SmallMap, SmallSet};
 use crate::trace::RunEnd;
 use crate::wsa::NO_ERROR;
 
 /// `lsp.lower_balanced`: a layered provider cleans up each layer below as often as it
-/// started it, and only inside its own final WSPCleanup.
+/// started it, and only inside its own final WSPCleanup. The count is taken where its
+/// final clean-up returns, and where one in which it did its actual clean-up with its
+/// count wrong returns: a layer that tears nothing down there is caught even though no
+/// clean-up of it is final.
 pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
     let finals = facts.final_cleanups();
+    let actual = facts.actual_cleanups();
     // A WSPStartup of the upper layer that failed may unwind the layer below it.
     let failed_startups: Vec<(Pid, ProviderIx, usize, usize)> = facts
         .events
@@ -55,10 +59,7 @@ pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
             .get(&(pid, upper))
             .is_some_and(|layer| layer.inside(index))
     };
-    let final_returns: BTreeMap<usize, (Pid, ProviderIx)> = finals
-        .iter()
-        .map(|f| (f.ret, (f.process, f.provider)))
-        .collect();
+    let final_returns: BTreeMap<usize, &FinalCleanup> = actual.iter().map(|f| (f.ret, f)).collect();
     // (process, upper layer, lower layer) → WSPStartup calls not yet matched.
     let mut open: BTreeMap<(Pid, ProviderIx, ProviderIx), u32> = BTreeMap::new();
     // Forgets the entries of `pid` (and of `upper` only, if given).
@@ -121,17 +122,18 @@ pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
                         _ => {}
                     }
                 }
-                let Some(&(pid, upper)) = final_returns.get(&index) else {
+                let Some(&cleanup) = final_returns.get(&index) else {
                     continue;
                 };
+                let (pid, upper) = (cleanup.process, cleanup.provider);
                 let layer = open.range((pid, upper, 0)..=(pid, upper, ProviderIx::MAX));
                 for ((_, _, lower), count) in layer.filter(|(_, count)| **count > 0) {
                     report.violation(
                         facts,
                         index,
                         || format!(
-                            "the final {}!WSPCleanup returned with {count} of its WSPStartup calls on {} not matched by WSPCleanup",
-                            facts.provider(upper),
+                            "{} returned with {count} of its WSPStartup calls on {} not matched by WSPCleanup",
+                            cleanup.named(facts.provider(upper)),
                             facts.provider(*lower)
                         ),
                     );
