@@ -132,7 +132,7 @@ knob! {
     DllDetach {
         /// Nothing heavy, as DllMain must not.
         Quiet,
-        /// Queues a thread-pool callback that lives in the DLL: it runs after the unload.
+        /// Queues a thread-pool callback that lives in the DLL: it may run after the unload.
         DeferFreeToThreadpool,
     }
 }

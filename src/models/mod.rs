@@ -482,7 +482,7 @@ pub static MODELS: &[ModelInfo] = &[
             dll_detach: DllDetach::DeferFreeToThreadpool,
             ..C
         },
-        "DllMain(DLL_PROCESS_DETACH) queues a thread-pool callback that lives in the DLL; it runs after the unload.",
+        "DllMain(DLL_PROCESS_DETACH) queues a thread-pool callback that lives in the DLL; it may run after the unload.",
     ),
     model(
         Transport,
