@@ -512,10 +512,25 @@ impl Cx {
                 bytes,
                 op_state.waiter,
             );
+            let routine = done.3 == IoMode::Overlapped(Notify::Routine);
             let threads = &world.procs[pid as usize].threads;
-            let ended = threads.get(tid as usize).is_some_and(|t| t.finished);
-            (done.0, done.1, done.2, done.3, done.4, done.5, ended)
+            let ended = routine && threads.get(tid as usize).is_some_and(|t| t.finished);
+            (
+                done.0,
+                done.1,
+                done.2,
+                done.3,
+                done.4,
+                done.5,
+                (routine, pid, ended),
+            )
         };
+        // Whether the issuing thread has ended is read where a routine is due: the
+        // reduced search must order this completion against that thread's end.
+        let (routine, issuer, issuer_ended) = issuer_ended;
+        if routine {
+            self.touch(super::object::threads(issuer), false);
+        }
         let mut signals = Signals::default();
         match mode {
             IoMode::Blocking => signals.thread_released = true,
