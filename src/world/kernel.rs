@@ -407,6 +407,16 @@ impl Cx {
         failed
     }
 
+    /// Whether thread `tid` of process `pid` has ended (its steps are done). Read only
+    /// where a completion routine is due to it, and said in the footprint, so that the
+    /// reduced search orders that completion against the thread's end.
+    fn thread_ended(&self, (pid, tid): (Pid, Tid)) -> bool {
+        self.touch(super::object::threads(pid), false);
+        let world = self.world.borrow();
+        let threads = &world.procs[pid as usize].threads;
+        threads.get(tid as usize).is_some_and(|t| t.finished)
+    }
+
     /// Whether the machine's network subsystem has failed (a `NetDown` fault).
     pub fn net_down(&self) -> bool {
         self.touch(super::object::NETWORK, false);
@@ -495,7 +505,7 @@ impl Cx {
         if let (Some(memory), 0) = (memory, status) {
             self.release(memory, ReleasedBy::Provider);
         }
-        let (socket, kind, provider, mode, bytes, waiter, issuer_ended) = {
+        let (socket, kind, provider, mode, bytes, waiter, issuer) = {
             let mut world = self.world.borrow_mut();
             let op_state = &mut world.ops[op as usize];
             if op_state.state != OpState::Pending {
@@ -503,41 +513,25 @@ impl Cx {
             }
             let bytes = if status == 0 { op_state.bytes } else { 0 };
             op_state.state = OpState::Done { status, bytes };
-            let (pid, tid) = (op_state.pid, op_state.tid);
-            let done = (
+            (
                 op_state.socket,
                 op_state.kind,
                 op_state.provider,
                 op_state.mode,
                 bytes,
                 op_state.waiter,
-            );
-            let routine = done.3 == IoMode::Overlapped(Notify::Routine);
-            let threads = &world.procs[pid as usize].threads;
-            let ended = routine && threads.get(tid as usize).is_some_and(|t| t.finished);
-            (
-                done.0,
-                done.1,
-                done.2,
-                done.3,
-                done.4,
-                done.5,
-                (routine, pid, ended),
+                (op_state.pid, op_state.tid),
             )
         };
-        // Whether the issuing thread has ended is read where a routine is due: the
-        // reduced search must order this completion against that thread's end.
-        let (routine, issuer, issuer_ended) = issuer_ended;
-        if routine {
-            self.touch(super::object::threads(issuer), false);
-        }
         let mut signals = Signals::default();
         match mode {
             IoMode::Blocking => signals.thread_released = true,
             IoMode::Overlapped(_) if !notify => {}
             IoMode::Overlapped(Notify::Event) => signals.event_set = true,
             // Its APC has no thread to run in once the issuing thread has ended.
-            IoMode::Overlapped(Notify::Routine) if issuer_ended => signals.routine_dropped = true,
+            IoMode::Overlapped(Notify::Routine) if self.thread_ended(issuer) => {
+                signals.routine_dropped = true
+            }
             IoMode::Overlapped(Notify::Routine) => signals.routine_run = true,
             IoMode::Overlapped(Notify::Port) => signals.port_posted = true,
         }
