@@ -1,0 +1,392 @@
+//! The one pass of [`Facts::new`] over the run's events.
+
+use super::*;
+
+/// What the reading keeps per (process, provider).
+#[derive(Clone, Copy, Default)]
+struct PairCounts {
+    outstanding: u32,
+    starting: u32,
+    ending: u32,
+    instance_held: u32,
+    loaded: u32,
+    unloaded_once: bool,
+    /// The number of the DLL's current image: how many times it was brought in.
+    image: u32,
+    /// How many times the DLL's load count fell to 0: what was acquired before the
+    /// last of those no longer counts (compared, not walked, at each unload).
+    unloads: u32,
+}
+
+impl PairCounts {
+    /// What a process's end leaves: only whether the DLL was ever unloaded there, and
+    /// its image.
+    fn forget(&mut self) {
+        *self = PairCounts {
+            unloaded_once: self.unloaded_once,
+            image: self.image,
+            unloads: self.unloads,
+            ..PairCounts::default()
+        };
+    }
+
+    /// A resource of the pair acquired (`up`) or released: counted if it is one of the
+    /// instance's (code left to run is kept by [`Facts::live_code`]).
+    fn count(&mut self, what: Resource, up: bool) {
+        if instance_resource(what) {
+            let n = &mut self.instance_held;
+            *n = if up { *n + 1 } else { n.saturating_sub(1) };
+        }
+    }
+}
+
+impl<'w> Facts<'w> {
+    pub(in crate::oracle) fn new(trace: Trace<'w>) -> Self {
+        let events = trace.events;
+        let (processes, providers) = (
+            trace.scenario.processes.len(),
+            trace.scenario.providers.len(),
+        );
+        let mut pairs = PerPair::new(processes, providers);
+        let mut facts = Self {
+            trace,
+            events,
+            // Call ids count up from 0, one per `Call` event, so no id reaches the
+            // number of events.
+            ends: vec![[NONE; 3]; events.len()],
+            finals: SmallVec::new(),
+            cleanups: SmallVec::new(),
+            code_unloaded: Vec::new(),
+            process_ends: SmallVec::new(),
+            held: SmallVec::new(),
+            held_by: vec![Vec::new(); processes],
+            by_process: if processes > 1 {
+                vec![Vec::new(); processes]
+            } else {
+                Vec::new()
+            },
+            owned: OnceCell::new(),
+            op_index: OnceCell::new(),
+            seen: Triggers::ALWAYS,
+            reclaimed: None,
+            refused_starts: SmallVec::new(),
+            early_actuals: SmallVec::new(),
+            network_down: None,
+            live_code: vec![SmallVec::new(); processes],
+        };
+        for (index, event) in events.iter().enumerate() {
+            facts.read(&mut pairs, index, event);
+        }
+        facts
+    }
+
+    /// One event: its kind for [`Triggers`] (each arm adds what [`Triggers::of`] would,
+    /// so that the event is matched once), and what it changes in the counts.
+    fn read(&mut self, pairs: &mut PerPair<PairCounts>, index: usize, event: &Event) {
+        let process = event.process;
+        if let Some(own) = self.by_process.get_mut(process as usize) {
+            own.push(index as u32);
+        }
+        let code = match &event.kind {
+            EventKind::Call { id, call } => {
+                self.seen = self.seen.or(Triggers::of_call(call));
+                let provider = call.provider();
+                if let Some(ends) = self.ends.get_mut(*id as usize) {
+                    ends[0] = index as u32;
+                    ends[2] = provider.map_or(0, |p| pairs.get(process, p).image);
+                }
+                if let Some(provider) = started_provider(call) {
+                    pairs.at(process, provider).starting += 1;
+                }
+                if let Call::WSPCleanup { provider, .. } = call {
+                    pairs.at(process, *provider).ending += 1;
+                }
+                provider.map(|provider| (provider, None))
+            }
+            EventKind::Return { id, ret, .. } => {
+                self.returned(pairs, index, event, *id, *ret);
+                // A thread returning out of an SPI routine runs that provider's code,
+                // in the image it entered.
+                let image = self.ends.get(*id as usize).map(|ends| ends[2]);
+                self.call_of(*id)
+                    .and_then(|(_, call)| call.provider())
+                    .map(|provider| (provider, image))
+            }
+            EventKind::NetworkDown => {
+                self.network_down.get_or_insert(index);
+                None
+            }
+            EventKind::Acquire {
+                resource,
+                provider,
+                what,
+            } => {
+                self.seen = self.seen.or(Triggers::of_resource(*what));
+                let held = Held {
+                    process,
+                    provider: *provider,
+                    what: *what,
+                    counted: true,
+                    unloads: pairs.at(process, *provider).unloads,
+                };
+                // Ids come in order, so the table usually grows by this one.
+                let slot = *resource as usize;
+                if slot == self.held.len() {
+                    self.held.push(Some(held));
+                } else {
+                    if self.held.len() < slot {
+                        self.held.resize(slot + 1, None);
+                    }
+                    self.held[slot] = Some(held);
+                }
+                if let Some(own) = self.held_by.get_mut(process as usize) {
+                    own.push(*resource);
+                }
+                if code_left_to_run(*what)
+                    && let Some(live) = self.live_code.get_mut(process as usize)
+                {
+                    live.push((*provider, *resource, index as u32, *what));
+                }
+                pairs.at(process, *provider).count(*what, true);
+                None
+            }
+            EventKind::Release {
+                resource,
+                what,
+                by,
+                provider,
+            } => {
+                if *by == ReleasedBy::Kernel && machine_wide(*what) {
+                    match &mut self.reclaimed {
+                        Some((pid, providers)) if *pid == process => {
+                            if !providers.contains(provider) {
+                                providers.push(*provider);
+                            }
+                        }
+                        slot => *slot = Some((process, SmallVec::from_elem(*provider, 1))),
+                    }
+                }
+                let held = self.held.get_mut(*resource as usize).and_then(Option::take);
+                if let Some(held) = held.filter(|held| held.counted) {
+                    let pair = pairs.at(held.process, held.provider);
+                    if held.unloads == pair.unloads {
+                        pair.count(held.what, false);
+                    }
+                }
+                if let Some(held) = held.filter(|_| code_left_to_run(*what))
+                    && let Some(live) = self.live_code.get_mut(held.process as usize)
+                {
+                    live.retain(|w| w.1 != *resource);
+                }
+                None
+            }
+            EventKind::LoadLibrary { provider, count }
+            | EventKind::FreeLibrary { provider, count } => {
+                self.seen = self.seen.or(Triggers::of_load_count(*count));
+                let pair = pairs.at(process, *provider);
+                if matches!(event.kind, EventKind::LoadLibrary { count: 1, .. }) {
+                    pair.image += 1;
+                }
+                pair.loaded = *count;
+                pair.unloaded_once |= *count == 0;
+                if *count == 0 {
+                    // The copy that counted these start-ups and held these resources is
+                    // gone; a copy loaded later counts its own from 0 (seed 003: its
+                    // final WSPCleanup matches its own first WSPStartup). Whoever left
+                    // them behind is flagged by the balance contracts and, for what the
+                    // ledger still holds, when the process ends.
+                    pair.outstanding = 0;
+                    pair.instance_held = 0;
+                    pair.unloads += 1;
+                    if let Some(live) = self.live_code.get_mut(process as usize) {
+                        live.retain(|w| w.0 != *provider);
+                    }
+                }
+                None
+            }
+            EventKind::ProviderCode {
+                provider, image, ..
+            } => Some((*provider, Some(*image))),
+            EventKind::ProcessEnded { .. } => {
+                pairs.each_of(process, PairCounts::forget);
+                if let Some(live) = self.live_code.get_mut(process as usize) {
+                    live.clear();
+                }
+                let mut machine_providers = match self.reclaimed.take() {
+                    Some((pid, providers)) if pid == process => providers,
+                    _ => SmallVec::new(),
+                };
+                let mut machine_state_held = 0;
+                // In the order of their ids, as a walk of the whole table would visit them.
+                let own = match self.held_by.get_mut(process as usize) {
+                    Some(own) => {
+                        own.sort_unstable();
+                        own.dedup();
+                        &own[..]
+                    }
+                    None => &[],
+                };
+                for &id in own {
+                    let Some(Some(held)) = self.held.get_mut(id as usize) else {
+                        continue;
+                    };
+                    if held.process == process {
+                        held.counted = false;
+                        if machine_wide(held.what) {
+                            machine_state_held += 1;
+                            if !machine_providers.contains(&held.provider) {
+                                machine_providers.push(held.provider);
+                            }
+                        }
+                    }
+                }
+                self.process_ends.push(ProcessEnd {
+                    event: index,
+                    process,
+                    machine_state_held,
+                    machine_providers,
+                });
+                None
+            }
+            _ => {
+                self.seen = self.seen.or(Triggers::of(event));
+                None
+            }
+        };
+        // `image`: the image the code belongs to, where it is not simply the current one.
+        if let Some((provider, image)) = code {
+            let pair = pairs.get(process, provider);
+            let stale = |image| image != 0 && image != pair.image;
+            let reloaded = pair.loaded > 0 && image.is_some_and(stale);
+            if pair.loaded == 0 || reloaded {
+                self.code_unloaded.push(CodeUnloaded {
+                    event: index,
+                    provider,
+                    after_unload: pair.unloaded_once,
+                    reloaded,
+                });
+            }
+        }
+    }
+
+    /// A `Return` event: the start-ups it settles, the cleanup it records.
+    fn returned(
+        &mut self,
+        pairs: &mut PerPair<PairCounts>,
+        index: usize,
+        event: &Event,
+        id: u32,
+        ret: i32,
+    ) {
+        let Some(ends) = self.ends.get_mut(id as usize) else {
+            return;
+        };
+        ends[1] = index as u32;
+        let Some((call_index, call)) = self.call_of(id) else {
+            return;
+        };
+        let process = event.process;
+        match *call {
+            Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. } => {
+                let pair = pairs.at(process, provider);
+                pair.starting = pair.starting.saturating_sub(1);
+                if ret == NO_ERROR {
+                    pair.outstanding += 1;
+                } else if let (
+                    Call::WSPStartup { .. },
+                    EventKind::Return {
+                        error: Some(WSASYSNOTREADY),
+                        ..
+                    },
+                ) = (call, &event.kind)
+                    && self.network_down.is_none()
+                {
+                    self.refused_starts.push((index, provider));
+                }
+            }
+            Call::WSPCleanup { provider, .. } => {
+                let pair = pairs.at(process, provider);
+                pair.ending = pair.ending.saturating_sub(1);
+                self.cleanups.push(CleanupReturn {
+                    call: call_index,
+                    ret: index,
+                    process,
+                    provider,
+                    outstanding: pair.outstanding,
+                    starting: pair.starting,
+                    ending: pair.ending,
+                    instance_held: pair.instance_held,
+                });
+                let error = match event.kind {
+                    EventKind::Return { error, .. } => error,
+                    _ => None,
+                };
+                let this = FinalCleanup {
+                    call: call_index,
+                    ret: index,
+                    process,
+                    provider,
+                    left_to_run: self.left_to_run(process, provider, index, |_, _| true),
+                    early: false,
+                };
+                // The provider's own word that it did its actual clean-up here.
+                let actual = matches!(
+                    event.kind,
+                    EventKind::Return {
+                        detail: Detail::Refcount {
+                            actual_cleanup: true,
+                            ..
+                        },
+                        ..
+                    }
+                );
+                let counted = cleanup_counted(ret, error) && pair.outstanding > 0;
+                if counted {
+                    pair.outstanding -= 1;
+                }
+                if counted && pair.outstanding == 0 {
+                    self.finals.push(this);
+                } else if actual {
+                    // Start-ups are still outstanding: a worker one of them started
+                    // while this clean-up ran is theirs, not one it left running; a
+                    // callback its own thread queued meanwhile is its own.
+                    let thread = self.events[call_index].thread;
+                    let own = |acquired: usize, what: Resource| {
+                        acquired < call_index
+                            || (what == Resource::ThreadPoolCallback
+                                && self.events[acquired].thread == thread)
+                    };
+                    self.early_actuals.push(FinalCleanup {
+                        early: true,
+                        left_to_run: self.left_to_run(process, provider, index, own),
+                        ..this
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The code of `provider` in `process` left to run now that was started or queued
+    /// before event `before`, of what `counts` (given where each was acquired) keeps.
+    fn left_to_run(
+        &self,
+        process: Pid,
+        provider: ProviderIx,
+        before: usize,
+        counts: impl Fn(usize, Resource) -> bool,
+    ) -> LeftToRun {
+        let live = self
+            .live_code
+            .get(process as usize)
+            .map_or(&[][..], |l| &l[..]);
+        let mut left = LeftToRun::default();
+        for &(of, _, acquired, what) in live {
+            let acquired = acquired as usize;
+            if of == provider && acquired < before && counts(acquired, what) {
+                left.add(what);
+            }
+        }
+        left
+    }
+}
