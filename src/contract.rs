@@ -273,7 +273,7 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::WspCleanupSocketsReset,
-        rule: "Sockets still open at the final cleanup (or at one in which a provider whose count is wrong does the actual cleanup) are reset and freed as if WSPCloseSocket were called; their handles are invalid afterwards (WSAENOTSOCK).",
+        rule: "Sockets still open at the final cleanup (or at one in which a provider whose count is wrong does the actual cleanup) are reset and freed as if WSPCloseSocket were called; their handles are invalid afterwards (WSAENOTSOCK: ws2sim's reading, see the model choice).",
         seeds: &[WspCleanup, SanWspCleanup],
         source: "003: \"Any sockets open when LPWSPCleanup is called are reset and automatically deallocated as if LPWSPCloseSocket was called\" 004: \"Any sockets that are open during a final WSPCleanup call are reset and automatically released as if the WSPCloseSocket function was called.\"",
         model_choice: Some(
@@ -283,7 +283,7 @@ pub const CONTRACTS: &[Contract] = &[
     },
     Contract {
         id: ContractId::WspCleanupLingeringDataSent,
-        rule: "Sockets already closed with data still queued are not affected by the cleanup: that data is still delivered.",
+        rule: "Sockets already closed with data still queued are not affected by the cleanup: that data is still sent.",
         seeds: &[WspCleanup],
         source: "003: \"sockets that have been closed with LPWSPCloseSocket but still have pending data to be sent are not affected, but the pending data is still sent.\"",
         model_choice: None,

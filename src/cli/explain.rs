@@ -40,6 +40,8 @@ pub fn explain_list() -> String {
         let seeds: Vec<_> = contract.seeds.iter().map(|s| s.number()).collect();
         let source = if seeds.is_empty() {
             "model choice (the seeds are silent)".to_string()
+        } else if contract.model_choice.is_some() {
+            format!("seed {}, read with a model choice", seeds.join(", "))
         } else {
             format!("seed {}", seeds.join(", "))
         };
