@@ -50,6 +50,11 @@ pub enum OutputError {
         path: String,
         end: &'static str,
     },
+    #[error(
+        "standard output goes to {path}, {what} this command reads: writing the report there \
+         would change it; send standard output elsewhere (or give --output a path)"
+    )]
+    StandardOutputIsInput { path: String, what: &'static str },
     #[error("{flag} {path}: {source}")]
     Io {
         flag: &'static str,
@@ -306,12 +311,28 @@ pub fn check_target(flag: &'static str, path: &Path, inputs: &[Input]) -> Result
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    if !dir.is_dir() {
-        let missing = std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder");
+    // Why the folder cannot hold the file: missing, not a folder, a loop of links, a
+    // path too long: the system's own words, but for the commonest two.
+    let not_a_folder = match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => None,
+        Ok(_) => Some(std::io::Error::other(format!(
+            "{} is not a folder",
+            crate::escape::escape_path(dir)
+        ))),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Some(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no such folder",
+        )),
+        Err(error) if error.kind() == std::io::ErrorKind::NotADirectory => Some(
+            std::io::Error::other("a part of its folder's path is a file, not a folder"),
+        ),
+        Err(error) => Some(error),
+    };
+    if let Some(source) = not_a_folder {
         return Err(OutputError::Io {
             flag,
             path: shown,
-            source: missing,
+            source,
         });
     }
     // A folder that refuses new files (read-only, no permission) is found now, by making
@@ -397,6 +418,21 @@ fn is_stream(path: &Path, stream: Stream) -> bool {
     {
         let _ = (path, stream);
         false
+    }
+}
+
+/// Refuses a run whose standard output is one of the files it reads (a shell's
+/// `>> scenario.ron`, or `1<> FILE`): the report would be written into its own input.
+pub fn check_standard_output(inputs: &[Input]) -> Result<(), OutputError> {
+    match inputs
+        .iter()
+        .find(|(input, _)| is_stream(input, Stream::Output))
+    {
+        Some((input, what)) => Err(OutputError::StandardOutputIsInput {
+            path: crate::escape::escape_path(input),
+            what,
+        }),
+        None => Ok(()),
     }
 }
 

@@ -642,6 +642,72 @@ fn crlf_line_ends_read_as_lf() {
     );
 }
 
+/// A token read from standard input is refused at the first byte no token has, not
+/// after 256 MiB of an endless stream (`--schedule - < /dev/zero`).
+#[cfg(unix)]
+#[test]
+fn a_token_from_standard_input_is_refused_at_its_first_foreign_byte() {
+    use std::process::Command;
+    let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+        .args([
+            "replay",
+            "scenarios/teach/racy-refcount.ron",
+            "--schedule",
+            "-",
+        ])
+        .stdin(std::fs::File::open("/dev/zero").expect("/dev/zero"))
+        .output()
+        .unwrap();
+    let err = one_line(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("is not a schedule token: its byte 1 is none a token has"),
+        "{err}"
+    );
+}
+
+/// Standard output that goes into a file the command reads (`>> scenario.ron`, or
+/// `1<> FILE`) is refused before anything is written: the scenario, a model file or a
+/// shard document is left as it was.
+#[test]
+fn standard_output_into_an_input_file_is_refused() {
+    use std::process::Command;
+    let dir = Scratch::new("stdout-input");
+    let (scenario, model, _) = dir.own_model_lesson();
+    let appending = |path: &str| {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .expect("opened to append")
+    };
+    let refused = |args: &[&str], into: &str| {
+        let before = std::fs::read(into).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+            .args(args)
+            .stdout(appending(into))
+            .output()
+            .unwrap();
+        let err = one_line(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("standard output goes to"), "{args:?}: {err}");
+        assert_eq!(std::fs::read(into).unwrap(), before, "{args:?}: untouched");
+    };
+    refused(&["run", &scenario], &scenario);
+    refused(&["run", &scenario, "--format", "json"], &model);
+    refused(&["explore", &scenario, "--runs", "5"], &scenario);
+    let shard = |k: &str| {
+        let out = ws2sim(&[
+            "explore", &scenario, "--runs", "10", "--shard", k, "--format", "json",
+        ]);
+        out.stdout
+    };
+    let (first, second) = (
+        dir.file("a.json", shard("1/2")),
+        dir.file("b.json", shard("2/2")),
+    );
+    refused(&["merge", &first, &second], &second);
+}
+
 /// An output target that is the file behind standard output (`> FILE`), or behind
 /// standard input where the command reads `-` (`< FILE`), is refused: replacing it
 /// would lose the report written there, or the document read from it.

@@ -529,3 +529,30 @@ fn a_file_whose_lines_end_in_a_return_alone_is_placed_by_its_lines() {
     );
     assert!(!plain.contains('\r'), "{plain:?}");
 }
+
+/// In a file of `\n` lines, a `\r` alone (a stray one, in a comment say) ends no line,
+/// as RON, editors and `grep -n` read it: the lines after it keep their numbers, and the
+/// quote shows it as a visible character.
+#[test]
+fn a_stray_return_in_a_file_of_newline_lines_ends_no_line() {
+    let text = "Scenario(\n    name: \"cr\", // a\rb\n    about: \"x\", /* c\rd */\n    providers: [],\n    processes: [Process(name: \"a\", threads: [Thread(name: \"t\", steps: [Sleep(-1)])])],\n)\n";
+    let err = scenario::load_bytes("cr.ron", text.as_bytes().to_vec()).expect_err("refused");
+    assert_eq!(err.line_column().map(|(line, _)| line), Some(5));
+    let plain = err.render_plain();
+    assert!(
+        plain.contains(" 5 \u{2502}     processes: [Process("),
+        "{plain}"
+    );
+    assert!(!plain.contains('\r'), "{plain:?}");
+}
+
+/// A value the file quotes back in a message stays on the message's line: a line break
+/// inside an unknown contract id is written as an escape.
+#[test]
+fn a_line_break_in_a_quoted_value_is_escaped_in_the_message() {
+    let text = "Scenario(\n    name: \"n\",\n    about: \"x\",\n    providers: [],\n    processes: [],\n    expect: Expect(violations: [\"wsp.cleanup.refcount\\n\"]),\n)\n";
+    let err = scenario::load_bytes("n.ron", text.as_bytes().to_vec()).expect_err("refused");
+    let message = err.messages().join("|");
+    assert!(message.contains("refcount\\u{a}`"), "{message}");
+    assert!(!message.contains('\n'), "{message:?}");
+}

@@ -592,9 +592,17 @@ fn forged_documents_neither_quote_files_nor_drive_the_terminal() {
         d["header"]["models"][0][1] = secret.clone().into();
         d["header"]["model_files"][0]["file"] = secret.clone().into();
     });
+    // A file that is not UTF-8 is refused by its digest too, not by its text (whose
+    // error would quote the lines around the bad byte).
+    let not_text = dir.file("secret-bytes.ron", b"api_key = \"hunter2\"\n\xff\n");
+    let not_text_digest = merged(&|d| {
+        d["header"]["models"][0][1] = not_text.clone().into();
+        d["header"]["model_files"][0]["file"] = not_text.clone().into();
+    });
     for (out, why) in [
         (unlisted, "not among the model files the shards swept"),
         (wrong_digest, "its digest differs"),
+        (not_text_digest, "its digest differs"),
     ] {
         // The message as one line (the report wraps it).
         let stderr = String::from_utf8_lossy(&out.stderr).replace("\n  │ ", " ");
@@ -931,4 +939,36 @@ fn an_exhaustive_witness_outside_its_unit_is_refused() {
         said.contains("whose schedules all begin with its own decisions"),
         "{said}"
     );
+}
+
+/// A shard saved with a byte-order mark (as some editors save UTF-8) merges as it is;
+/// one re-encoded as UTF-16 (Windows PowerShell 5's `>`) is refused as such, not as a
+/// document with a syntax error at its first byte.
+#[test]
+fn a_shard_with_a_byte_order_mark_merges_and_one_in_utf16_is_named_so() {
+    let dir = common::Scratch::new("merge-encodings");
+    let out = |k: &str| {
+        common::ws2sim(&[
+            "explore", LESSON, "--runs", "20", "--shard", k, "--format", "json",
+        ])
+        .stdout
+    };
+    let (first, second) = (out("1/2"), out("2/2"));
+    let marked = dir.file("marked.json", [&b"\xef\xbb\xbf"[..], &first].concat());
+    let plain = dir.file("plain.json", &second);
+    let merged = common::ws2sim(&["merge", &marked, &plain]);
+    assert!(
+        merged.status.code() != Some(2),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    let mut wide = vec![0xff, 0xfe];
+    for unit in String::from_utf8(first).expect("UTF-8").encode_utf16() {
+        wide.extend(unit.to_le_bytes());
+    }
+    let wide = dir.file("wide.json", wide);
+    let refused = common::ws2sim(&["merge", &wide, &plain]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("UTF-16"), "{stderr}");
 }

@@ -44,8 +44,11 @@ use crate::scenario::{self, Scenario};
     name = "ws2sim",
     version = concat!(env!("CARGO_PKG_VERSION"), " (build ", env!("WS2SIM_BUILD"), ")"),
     propagate_version = true,
-    after_help = "Exit codes: 0 the outcome matched the scenario's `expect` (explore: no \
-                  violation found); 1 it did not; 2 bad input or usage."
+    after_help = "Exit codes: 0 the run matched the scenario's `expect` (explore, merge: no \
+                  violation found, whatever `expect` says; diff: the two runs are the same; \
+                  check: every file passed); 1 it did not (diff: the runs part); 2 bad input \
+                  or usage (check: a file did not pass); 130 interrupted (SIGINT, SIGTERM, SIGHUP); 141 standard output \
+                  closed early (a pipe into `head`)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -598,22 +601,39 @@ fn load_stdin() -> Result<Scenario, ExitCode> {
     }
 }
 
-/// `--schedule -`: the token from standard input, white space trimmed; at most 256 MiB
-/// are read (a run of the largest budget prints a token of about 230 MB).
-/// A schedule token read from standard input for `flag` (`--schedule -`).
+/// `--schedule -` (or another token flag, `flag`): the token from standard input,
+/// white space trimmed; at most 256 MiB are read (a run of the largest budget prints a
+/// token of about 230 MB), and reading stops at the first byte no token has.
 pub(crate) fn token_from_stdin(flag: &str) -> Result<String, ExitCode> {
     use std::io::Read;
     let limit: u64 = 256 << 20;
-    let mut token = String::new();
-    let read = std::io::stdin()
-        .lock()
-        .take(limit + 1)
-        .read_to_string(&mut token);
-    if let Err(error) = read {
-        return Err(fail(&format!(
-            "{flag} -: cannot read the token from standard input: {error}"
-        )));
+    let mut input = std::io::stdin().lock().take(limit + 1);
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0; 1 << 16];
+    loop {
+        let read = match input.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => {
+                return Err(fail(&format!(
+                    "{flag} -: cannot read the token from standard input: {error}"
+                )));
+            }
+        };
+        let fresh = &chunk[..read];
+        let token_byte = |b: &u8| b.is_ascii_alphanumeric() || b.is_ascii_whitespace();
+        if let Some(at) = fresh.iter().position(|b| !token_byte(b)) {
+            return Err(fail(&format!(
+                "{flag} -: standard input is not a schedule token: its byte {} is none a \
+                 token has (tokens are letters and digits)",
+                bytes.len() + at + 1
+            )));
+        }
+        bytes.extend_from_slice(fresh);
     }
+    // Letters, digits and white space only: ASCII.
+    let mut token = String::from_utf8(bytes).unwrap_or_default();
     if token.len() as u64 > limit {
         return Err(fail(&format!(
             "{flag} -: standard input holds more than {limit} bytes, more than any token"
@@ -649,6 +669,8 @@ pub(crate) fn load_with_models_in(
     let mut scenario = load(file)?;
     let read = scenario::attach_override_models_in(&mut scenario, overrides, dir, swept)
         .map_err(report)?;
+    crate::output::check_standard_output(&scenario_inputs(file, &scenario))
+        .map_err(|error| fail(&error.to_string()))?;
     Ok((scenario, read))
 }
 

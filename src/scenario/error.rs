@@ -138,17 +138,20 @@ impl Problem {
                     .map_or(0, |l| l.trim_end().len());
         }
         let (line, column) = line_column(text, start);
-        let line_start = text.get(..start).map_or(0, start_of_last_line);
+        let line_start = text
+            .get(..start)
+            .map_or(0, |before| start_of_last_line(text, before));
         let line_text = text.get(line_start..).unwrap_or("");
-        let line_text = line_text.split(['\n', '\r']).next().unwrap_or("");
+        let line_text = line_text.split(line_end(text)).next().unwrap_or("");
         let snippet = line_text.chars().nth(MAX_SNIPPET_LINE).is_none();
         Problem {
             file: file.to_string(),
             line,
             column,
             span: start..end,
-            message: clip_words(&message),
-            label: clip_words(&label.into()),
+            // On one line: a value quoted from the file may hold a line break.
+            message: clip_words(&escape_line(&message)),
+            label: clip_words(&escape_line(&label.into())),
             help: help.map(|h| clip_words(&h)),
             snippet,
             in_model: false,
@@ -371,25 +374,32 @@ impl Diagnostic for ScenarioError {
     }
 }
 
-/// 1-based line and column (in chars) of byte `offset`. Lines end at `\n`, `\r\n`, or a
-/// `\r` alone (old Mac files), as the report's excerpt shows them.
+/// 1-based line and column (in chars) of byte `offset`. Lines end at `\n` (or `\r\n`);
+/// in a file with no `\n` (old Mac files), at a `\r` alone, as editors read such
+/// a file and the report's excerpt shows it. A stray `\r` in a file of `\n` lines ends
+/// no line there.
 pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset).unwrap_or(text);
-    let bytes = before.as_bytes();
-    let lone_returns = bytes
-        .iter()
-        .enumerate()
-        .filter(|&(i, &b)| b == b'\r' && text.as_bytes().get(i + 1) != Some(&b'\n'))
-        .count();
-    let line = 1 + bytes.iter().filter(|&&b| b == b'\n').count() + lone_returns;
-    let line_start = start_of_last_line(before);
+    let line = 1 + before.matches(line_end(text)).count();
+    let line_start = start_of_last_line(text, before);
     let column = 1 + before.get(line_start..).map_or(0, |s| s.chars().count());
     (line, column)
 }
 
-/// Where the last line of `text` begins (after its last `\n` or `\r`).
-fn start_of_last_line(text: &str) -> usize {
-    text.rfind(['\n', '\r']).map_or(0, |i| i + 1)
+/// What ends a line of `text`: `\n`, or `\r` where the file has no `\n` but at its end
+/// (where one is added to what is read).
+pub(crate) fn line_end(text: &str) -> char {
+    let body = text.trim_end_matches('\n');
+    if body.contains('\r') && !body.contains('\n') {
+        '\r'
+    } else {
+        '\n'
+    }
+}
+
+/// Where the last line of `before`, a start of `text`, begins.
+fn start_of_last_line(text: &str, before: &str) -> usize {
+    before.rfind(line_end(text)).map_or(0, |i| i + 1)
 }
 
 /// Byte offset of a 1-based line and char column (clamped to the text).

@@ -68,6 +68,13 @@ pub(crate) enum FileKind {
 /// Reads a file of at most [`MAX_FILE_BYTES`] (refused before it is read when its size
 /// shows) that must be UTF-8.
 pub(crate) fn read_text(path: &Path, kind: FileKind) -> Result<String, ScenarioError> {
+    let (shown, bytes) = read_bytes(path, kind)?;
+    checked_text(&shown, bytes, kind)
+}
+
+/// [`read_text`] before the text is checked: the path as errors show it, and the
+/// file's bytes, a byte-order mark removed.
+pub(crate) fn read_bytes(path: &Path, kind: FileKind) -> Result<(String, Vec<u8>), ScenarioError> {
     // A path no system takes (longer than any) is shown clipped in the message.
     let shown = error::clip_words_past(&escape_path(path), 4_096);
     let io = |cause| match kind {
@@ -101,7 +108,16 @@ pub(crate) fn read_text(path: &Path, kind: FileKind) -> Result<String, ScenarioE
         Limited::TooLarge(size) => too_large(&shown, size, kind),
         Limited::Io(cause) => io(cause),
     })?;
-    checked_text(&shown, bytes, kind)
+    Ok((shown, without_bom(bytes)))
+}
+
+/// A byte-order mark, as some Windows editors write first, is not part of the text.
+pub(crate) fn without_bom(mut bytes: Vec<u8>) -> Vec<u8> {
+    const BOM: &[u8] = "\u{feff}".as_bytes();
+    if bytes.starts_with(BOM) {
+        bytes.drain(..BOM.len());
+    }
+    bytes
 }
 
 /// Why [`read_limited`] read nothing.
@@ -287,13 +303,7 @@ pub(crate) fn checked_text(
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(too_large(file_name, bytes.len() as u64, kind));
     }
-    // A byte-order mark, as some Windows editors write first, is not part of the text.
-    const BOM: &[u8] = "\u{feff}".as_bytes();
-    let mut bytes = bytes;
-    if bytes.starts_with(BOM) {
-        bytes.drain(..BOM.len());
-    }
-    String::from_utf8(bytes)
+    String::from_utf8(without_bom(bytes))
         .map_err(|err| not_utf8(file_name, err.as_bytes(), err.utf8_error(), kind))
 }
 

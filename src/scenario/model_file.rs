@@ -8,8 +8,10 @@ use super::error::Located;
 use super::knobs::{check_one_version, check_set};
 use super::locate::PathSeg::{Field, Index as At};
 use super::validate::Checker;
-use super::{FileKind, MAX_FILE_BYTES, Scenario, ScenarioError, read_text, syntax};
-use crate::models::file::digest;
+use super::{
+    FileKind, MAX_FILE_BYTES, Scenario, ScenarioError, checked_text, read_bytes, read_text, syntax,
+};
+use crate::models::file::{digest, digest_bytes};
 use crate::models::{LoadedModel, MODELS, ModelFile};
 
 /// Most model files one scenario lists.
@@ -287,7 +289,7 @@ pub fn attach_override_models_in(
             return Err(refused(&why));
         }
         // Where a relative path was looked for, when it was not found.
-        let text = read_text(&path, FileKind::Model).map_err(|error| match error {
+        let (shown, bytes) = read_bytes(&path, FileKind::Model).map_err(|error| match error {
             ScenarioError::ModelIo { path, cause } if typed.is_relative() => {
                 let from = dir.map_or("the working directory".to_string(), |dir| {
                     format!("{}, where the sweep ran", super::escape_path(dir))
@@ -300,11 +302,14 @@ pub fn attach_override_models_in(
             }
             other => other,
         })?;
-        if recorded.is_some_and(|recorded| digest(&text) != recorded) {
+        // The digest is compared before the bytes are checked as text: an error about
+        // text would quote a line of a file that is not the one swept.
+        if recorded.is_some_and(|recorded| digest_bytes(&bytes) != recorded) {
             return Err(refused(
                 "not the model file the shards swept (its digest differs)",
             ));
         }
+        let text = checked_text(&shown, bytes, FileKind::Model)?;
         let mut loaded = load_model_str(&path.display().to_string(), &text)?;
         loaded.path = value.clone();
         let taken = scenario

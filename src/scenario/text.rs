@@ -161,15 +161,18 @@ fn mixed_scripts(value: &str) -> Option<(&'static str, &'static str)> {
 /// length in UTF-8 (`?`, `¿` or U+FFFD), so that the quote moves nothing on the
 /// terminal and every offset into the text still holds.
 pub(crate) fn quotable(text: &str) -> String {
+    let old_mac = super::error::line_end(text) == '\r';
     let mut chars = text.chars().peekable();
     std::iter::from_fn(|| {
         let ch = chars.next()?;
-        // A `\r` alone ends a line (old Mac files): printed, it would move the cursor back
-        // over the line instead.
-        Some(if ch == '\r' && chars.peek() != Some(&'\n') {
-            '\n'
-        } else {
-            ch
+        // A `\r` alone ends a line in a file with no `\n` (old Mac files); elsewhere it
+        // is a stray control character. Printed, it would move the cursor back over the
+        // line instead.
+        Some(match ch {
+            '\r' if chars.peek() == Some(&'\n') => '\r',
+            '\r' if old_mac => '\n',
+            '\r' => '?',
+            _ => ch,
         })
     })
     .map(|ch| match ch {
