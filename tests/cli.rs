@@ -130,7 +130,7 @@ fn json_has_the_documented_fields() {
     ] {
         assert!(document.get(field).is_some(), "missing `{field}`");
     }
-    assert_eq!(document["format"], "ws2sim-run/2");
+    assert_eq!(document["format"], "ws2sim-run/3");
     assert_eq!(document["providers"][0], "msafd");
     // The model each provider ran, as the text header names it, with its knobs.
     let model = &document["models"][0];

@@ -225,7 +225,7 @@ fn every_run_document_validates() {
     // The shipped scenarios show most kinds of event; the schema lists them all.
     assert!(kinds.len() >= 20, "{kinds:?}");
     // A document that breaks the schema is caught: the validator is not vacuous.
-    let broken = r#"{"format": "ws2sim-run/2", "scenario": 1}"#;
+    let broken = r#"{"format": "ws2sim-run/3", "scenario": 1}"#;
     let value: Value = serde_json::from_str(broken).expect("JSON");
     let mut errors = Vec::new();
     Validator { root: &schema }.errors(&schema, &value, "$", &mut errors);

@@ -210,6 +210,9 @@ pub fn explore(args: &ExploreArgs) -> ExitCode {
             }
         );
     }
+    if args.shard.is_none() {
+        expect_not_judged(&scenario);
+    }
     if args.shard.is_some() {
         return match crate::explore::explore_shard(&scenario, &file, &options) {
             Ok(doc) => {
@@ -339,6 +342,15 @@ fn read_doc(path: &Path, read: &mut u64) -> Result<ShardDoc, String> {
         Limited::Io(e) => format!("{shown}: {e}"),
     })?;
     *read += bytes.len() as u64;
+    // What Windows PowerShell 5's `>` writes: UTF-16, with its byte-order mark.
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        return Err(format!(
+            "{shown}: UTF-16 text, not a shard document as ws2sim writes it (UTF-8 JSON): \
+             write the shard with --output FILE instead of a redirection that re-encodes it"
+        ));
+    }
+    // A byte-order mark, as some editors save UTF-8 with, is not part of the document.
+    let bytes = crate::scenario::without_bom(bytes);
     let doc: ShardDoc = serde_json::from_slice(&bytes).map_err(|e| {
         let why = crate::explore::shard::json_error(&bytes, &e);
         if why.starts_with(crate::explore::OUT_OF_MEMORY) {
@@ -349,6 +361,21 @@ fn read_doc(path: &Path, read: &mut u64) -> Result<ShardDoc, String> {
         )
     })?;
     Ok(doc)
+}
+
+/// Says so where a scenario's `expect` asks for more than a clean completed run: a
+/// sweep's verdict and exit code do not follow it (the README documents this).
+fn expect_not_judged(scenario: &crate::scenario::Scenario) {
+    let expect = &scenario.expect;
+    if expect.violations.is_empty() && expect.ending == crate::scenario::Ending::Completed {
+        return;
+    }
+    say!(
+        "note: a sweep does not judge its runs against the scenario's `expect`: every \
+         schedule that violates a contract counts as failing (exit code 1), and the endings \
+         are counted, not judged; `ws2sim replay FILE --schedule TOKEN` judges one run \
+         against `expect`"
+    );
 }
 
 pub fn merge(args: &MergeArgs) -> ExitCode {
@@ -366,6 +393,14 @@ pub fn merge(args: &MergeArgs) -> ExitCode {
     }
     if let Err(code) = super::stdin_once(&args.files) {
         return code;
+    }
+    let shards: Vec<crate::output::Input> = args
+        .files
+        .iter()
+        .map(|shard| (shard.clone(), "a shard document"))
+        .collect();
+    if let Err(error) = crate::output::check_standard_output(&shards) {
+        return fail(&error.to_string());
     }
     let mut read = 0;
     let docs: Result<Vec<(String, ShardDoc)>, String> = args
@@ -388,6 +423,7 @@ pub fn merge(args: &MergeArgs) -> ExitCode {
         Ok(verified) => verified,
         Err(code) => return code,
     };
+    expect_not_judged(&scenario);
     let mut report = report;
     report.thin_latency(&scenario);
     if let Some(dir) = &dir {

@@ -173,6 +173,8 @@ struct JsonVerdict<'a> {
     /// and is judged against nothing (the text says so).
     matches_expect: Option<bool>,
     expected: &'a [String],
+    /// The ending `expect` asks for (`Completed` when it names none).
+    expected_ending: crate::scenario::Ending,
     checks: &'a [Check],
 }
 
@@ -196,7 +198,7 @@ fn json_event<'a>(run: &'a Run, index: usize, e: &'a Event) -> JsonEvent<'a> {
 }
 
 /// The version of the run document's layout (`run --format json`, `replay`).
-pub const FORMAT: &str = "ws2sim-run/2";
+pub const FORMAT: &str = "ws2sim-run/3";
 
 pub fn render(scenario: &Scenario, run: &Run) -> String {
     let mut bytes = Vec::new();
@@ -241,6 +243,7 @@ pub fn render_into(
                 .is_none()
                 .then(|| run.matches_expectation(scenario)),
             expected: &scenario.expect.violations,
+            expected_ending: scenario.expect.ending,
             checks: &run.verdict.checks,
         },
     };

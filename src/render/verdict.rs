@@ -152,7 +152,37 @@ pub fn render(out: &mut String, (scenario, run, path): (&Scenario, &Run, &str), 
         );
     }
     out.push('\n');
-    let ending = match &run.end {
+    let _ = writeln!(out, "run: {}", ending(run));
+    for index in &run.unfired_faults {
+        let fault = &scenario.faults[*index];
+        let _ = writeln!(
+            out,
+            "note: fault #{index} ({fault}) never fired{}",
+            never_allocates(run, fault)
+        );
+    }
+    if let Some(divergence) = &run.divergence {
+        let _ = writeln!(out, "note: the schedule did not fit this run: {divergence}");
+    }
+    let _ = writeln!(out, "{}", expect_line(scenario, run));
+    let _ = writeln!(
+        out,
+        "{} · {} · replay: {}",
+        super::text::origin(run),
+        super::counted(run.schedule.len() as u64, "decision"),
+        super::text::replay_command(
+            path,
+            &run.token(scenario),
+            &run.model_overrides,
+            &run.budget_overrides
+        )
+    );
+}
+
+/// How the run ended, as the verdict's `run:` line says it (a deadlock's waiting
+/// threads each on a line of their own).
+pub fn ending(run: &Run) -> String {
+    match &run.end {
         RunEnd::Completed => "completed".to_string(),
         RunEnd::Deadlock { stuck } => {
             let mut text = "deadlock: these threads wait forever:".to_string();
@@ -184,25 +214,23 @@ pub fn render(out: &mut String, (scenario, run, path): (&Scenario, &Run, &str), 
             } else {
                 "it is at its largest allowed value".to_string()
             };
+            // Steps or events without end may be a livelock; a clock past its limit is
+            // as likely a scenario that simply runs long.
+            let hint = if *budget == "time_max" {
+                ""
+            } else {
+                " (livelock?)"
+            };
             format!(
-                "budget exhausted after {} events (livelock?): {budget} = {limit} reached; \
-                 {advice}",
+                "budget exhausted after {} events{hint}: {budget} = {limit} reached; {advice}",
                 run.events.len(),
             )
         }
-    };
-    let _ = writeln!(out, "run: {ending}");
-    for index in &run.unfired_faults {
-        let fault = &scenario.faults[*index];
-        let _ = writeln!(
-            out,
-            "note: fault #{index} ({fault}) never fired{}",
-            never_allocates(run, fault)
-        );
     }
-    if let Some(divergence) = &run.divergence {
-        let _ = writeln!(out, "note: the schedule did not fit this run: {divergence}");
-    }
+}
+
+/// The `expect:` line: what the scenario expects, and whether the run shows it.
+pub fn expect_line(scenario: &Scenario, run: &Run) -> String {
     let expected = if scenario.expect.violations.is_empty() {
         "no violation".to_string()
     } else {
@@ -217,23 +245,10 @@ pub fn render(out: &mut String, (scenario, run, path): (&Scenario, &Run, &str), 
     } else {
         "the run DOES NOT match it"
     };
-    let _ = writeln!(
-        out,
+    format!(
         "expect: {expected}, {:?} ending; {verdict}",
         scenario.expect.ending
-    );
-    let _ = writeln!(
-        out,
-        "{} · {} · replay: {}",
-        super::text::origin(run),
-        super::counted(run.schedule.len() as u64, "decision"),
-        super::text::replay_command(
-            path,
-            &run.token(scenario),
-            &run.model_overrides,
-            &run.budget_overrides
-        )
-    );
+    )
 }
 
 /// The seeds of a contract that speak of the provider a violation is about: the page

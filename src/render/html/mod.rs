@@ -260,7 +260,7 @@ impl<'r> Part<'r> {
                 @if violations.is_empty() {
                     p { "No contract was violated." }
                 } @else {
-                    h2.bad { (crate::words::counted(violations.len() as u64, "violation")) }
+                    h2.bad { (violations_heading(violations)) }
                     ul {
                         @for v in violations {
                             li {
@@ -283,6 +283,22 @@ impl<'r> Part<'r> {
 }
 
 /// A contract's status in the run, as a badge.
+/// "3 violations of 2 contracts": the text trace counts contracts ("2 violated"), the
+/// page lists each violation; the heading gives both where they differ.
+fn violations_heading(violations: &[crate::oracle::Violation]) -> String {
+    let listed = crate::words::counted(violations.len() as u64, "violation");
+    let contracts: std::collections::BTreeSet<&str> =
+        violations.iter().map(|v| v.contract).collect();
+    if contracts.len() == violations.len() {
+        listed
+    } else {
+        format!(
+            "{listed} of {}",
+            crate::words::counted(contracts.len() as u64, "contract")
+        )
+    }
+}
+
 fn status(run: &Run, id: ContractId) -> Markup {
     let status = run
         .verdict
