@@ -51,10 +51,14 @@ pub enum OutputError {
         end: &'static str,
     },
     #[error(
-        "standard output goes to {path}, {what} this command reads: writing the report there \
-         would change it; send standard output elsewhere (or give --output a path)"
+        "standard output goes to {path}, {what} this command reads: the report would be \
+         written into it (and a `>` redirection has emptied it already); {instead}"
     )]
-    StandardOutputIsInput { path: String, what: &'static str },
+    StandardOutputIsInput {
+        path: String,
+        what: &'static str,
+        instead: &'static str,
+    },
     #[error("{flag} {path}: {source}")]
     Io {
         flag: &'static str,
@@ -101,6 +105,8 @@ pub type Input = (PathBuf, &'static str);
 const SIGNATURES: &[&[u8]] = &[
     "ws2sim \u{b7} ".as_bytes(),
     "ws2sim diff \u{b7} ".as_bytes(),
+    // A sweep's text report, or a merged one.
+    "ws2sim explore \u{b7} ".as_bytes(),
     b"{\n  \"format\": \"ws2sim-",
     // A shard document: compact JSON, one line.
     b"{\"format\":\"ws2sim-",
@@ -312,7 +318,7 @@ pub fn check_target(flag: &'static str, path: &Path, inputs: &[Input]) -> Result
         _ => Path::new("."),
     };
     // Why the folder cannot hold the file: missing, not a folder, a loop of links, a
-    // path too long: the system's own words, but for the commonest two.
+    // path too long: the system's own words, but for the commonest three.
     let not_a_folder = match fs::metadata(dir) {
         Ok(meta) if meta.is_dir() => None,
         Ok(_) => Some(std::io::Error::other(format!(
@@ -421,18 +427,51 @@ fn is_stream(path: &Path, stream: Stream) -> bool {
     }
 }
 
-/// Refuses a run whose standard output is one of the files it reads (a shell's
-/// `>> scenario.ron`, or `1<> FILE`): the report would be written into its own input.
-pub fn check_standard_output(inputs: &[Input]) -> Result<(), OutputError> {
-    match inputs
-        .iter()
-        .find(|(input, _)| is_stream(input, Stream::Output))
-    {
+/// Refuses a command that writes its report to standard output when that is one of the
+/// files it reads (a shell's `>> scenario.ron`, `> scenario.ron` or `1<> FILE`; an
+/// input `-` is standard input, compared with standard output's file): the report would
+/// be written into its own input. `instead` says what to do.
+pub fn check_standard_output(inputs: &[Input], instead: &'static str) -> Result<(), OutputError> {
+    let found = inputs.iter().find(|(input, _)| {
+        if input == Path::new("-") {
+            stdout_is_stdin()
+        } else {
+            is_stream(input, Stream::Output)
+        }
+    });
+    match found {
         Some((input, what)) => Err(OutputError::StandardOutputIsInput {
-            path: crate::escape::escape_path(input),
+            path: if input == Path::new("-") {
+                "the file standard input reads".to_string()
+            } else {
+                crate::escape::escape_path(input)
+            },
             what,
+            instead,
         }),
         None => Ok(()),
+    }
+}
+
+/// Whether standard input and standard output are one regular file (`< F >> F`).
+fn stdout_is_stdin() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let meta =
+            |fd: std::io::Result<std::os::fd::OwnedFd>| fd.and_then(|fd| File::from(fd).metadata());
+        let (Ok(input), Ok(output)) = (
+            meta(std::io::stdin().as_fd().try_clone_to_owned()),
+            meta(std::io::stdout().as_fd().try_clone_to_owned()),
+        ) else {
+            return false;
+        };
+        input.is_file() && input.dev() == output.dev() && input.ino() == output.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        false
     }
 }
 

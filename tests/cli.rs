@@ -1788,3 +1788,57 @@ fn a_missing_relative_model_file_says_where_it_was_looked_for() {
         stderr(&out)
     );
 }
+
+/// The report says what `expect` asks for and how the run ended, in every form: the
+/// run JSON names the expected ending, a Mermaid diagram ends with the ending and the
+/// verdict, and a sweep says on standard error that it does not judge runs against
+/// `expect` (only where the scenario has one).
+#[test]
+fn each_report_says_what_expect_asks_and_how_the_run_ended() {
+    let lesson = "scenarios/teach/dllmain-deadlock.ron";
+    let out = ws2sim(&["run", lesson, "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(document["verdict"]["expected_ending"], "Deadlock");
+    assert_eq!(document["verdict"]["matches_expect"], true);
+    let out = ws2sim(&["run", lesson, "--format", "mermaid"]);
+    let diagram = stdout(&out);
+    let notes: Vec<&str> = diagram.lines().rev().take(2).collect();
+    assert!(
+        notes[1].contains("run: deadlock: these threads wait forever: app/main waits"),
+        "{diagram}"
+    );
+    assert!(
+        notes[0].contains("expect: lsp.lower_balanced, loader.no_wait_under_loader_lock"),
+        "{diagram}"
+    );
+    let note = "does not judge its runs against the scenario's `expect`";
+    let swept = ws2sim(&["explore", lesson, "--runs", "3"]);
+    assert!(String::from_utf8_lossy(&swept.stderr).contains(note));
+    let plain = ws2sim(&[
+        "explore",
+        "scenarios/teach/racy-refcount.ron",
+        "--runs",
+        "3",
+    ]);
+    assert!(!String::from_utf8_lossy(&plain.stderr).contains(note));
+}
+
+/// The contract list says which contracts ws2sim reads with a model choice beside the
+/// seeds they come from, and which no seed states.
+#[test]
+fn the_contract_list_marks_the_model_choices() {
+    let list = stdout(&ws2sim(&["explain"]));
+    let line = |id: &str| {
+        list.lines()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("{id} listed: {list}"))
+            .to_string()
+    };
+    assert!(
+        line("loader.no_code_after_unload").ends_with("seed 002, 003, read with a model choice")
+    );
+    assert!(
+        line("loader.no_wait_under_loader_lock").ends_with("model choice (the seeds are silent)")
+    );
+    assert!(line("wsp.cleanup.lingering_data_sent").ends_with("seed 003"));
+}

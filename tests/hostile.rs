@@ -642,6 +642,46 @@ fn crlf_line_ends_read_as_lf() {
     );
 }
 
+/// An output path whose folder part is a file, or a loop of links, is refused with the
+/// reason, not as a folder that does not exist.
+#[cfg(unix)]
+#[test]
+fn an_output_under_what_is_not_a_folder_says_why() {
+    let dir = Scratch::new("not-a-folder");
+    let file = dir.file("notes.txt", "mine");
+    let looped = dir.0.join("loop").display().to_string();
+    std::os::unix::fs::symlink(&looped, &looped).expect("a link is made");
+    let lesson = "scenarios/teach/racy-refcount.ron";
+    for (target, why) in [
+        (format!("{file}/trace.txt"), "is not a folder"),
+        (format!("{file}/sub/trace.txt"), "is a file, not a folder"),
+        (format!("{looped}/trace.txt"), "symbolic links"),
+    ] {
+        let out = ws2sim(&["run", lesson, "--output", &target]);
+        let err = one_line(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(why) && !err.contains("no such folder"),
+            "{err}"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+}
+
+/// A sweep's text report is one ws2sim wrote: `--output` replaces it as it replaces a
+/// trace.
+#[test]
+fn a_sweep_report_is_replaced_as_ws2sim_output() {
+    let dir = Scratch::new("replace-explore-report");
+    let lesson = "scenarios/teach/racy-refcount.ron";
+    let report = ws2sim(&["explore", lesson, "--runs", "3"]).stdout;
+    let target = dir.file("report.txt", report);
+    let out = ws2sim(&["run", lesson, "--output", &target]);
+    assert_eq!(out.status.code(), Some(0), "{}", one_line(&out.stderr));
+    let written = std::fs::read_to_string(&target).unwrap();
+    assert!(written.starts_with("ws2sim \u{b7} racy-refcount"), "{written}");
+}
+
 /// A token read from standard input is refused at the first byte no token has, not
 /// after 256 MiB of an endless stream (`--schedule - < /dev/zero`).
 #[cfg(unix)]
@@ -695,6 +735,27 @@ fn standard_output_into_an_input_file_is_refused() {
     refused(&["run", &scenario], &scenario);
     refused(&["run", &scenario, "--format", "json"], &model);
     refused(&["explore", &scenario, "--runs", "5"], &scenario);
+    refused(&["graph", &scenario], &scenario);
+    refused(&["check", &model, &scenario], &scenario);
+    // Standard input's file is standard output's too (`run - < s.ron >> s.ron`).
+    let before = std::fs::read(&scenario).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+        .args(["run", "-"])
+        .stdin(std::fs::File::open(&scenario).unwrap())
+        .stdout(appending(&scenario))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", one_line(&out.stderr));
+    assert_eq!(std::fs::read(&scenario).unwrap(), before);
+    // With --output the report goes to its file, and standard output carries nothing.
+    let target = dir.0.join("trace.txt").display().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+        .args(["run", &scenario, "--output", &target])
+        .stdout(appending(&scenario))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", one_line(&out.stderr));
+    assert_eq!(std::fs::read(&scenario).unwrap(), before);
     let shard = |k: &str| {
         let out = ws2sim(&[
             "explore", &scenario, "--runs", "10", "--shard", k, "--format", "json",

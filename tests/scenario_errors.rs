@@ -535,15 +535,31 @@ fn a_file_whose_lines_end_in_a_return_alone_is_placed_by_its_lines() {
 /// quote shows it as a visible character.
 #[test]
 fn a_stray_return_in_a_file_of_newline_lines_ends_no_line() {
-    let text = "Scenario(\n    name: \"cr\", // a\rb\n    about: \"x\", /* c\rd */\n    providers: [],\n    processes: [Process(name: \"a\", threads: [Thread(name: \"t\", steps: [Sleep(-1)])])],\n)\n";
+    let text = "Scenario(\n    name: \"cr\", // a\rb\n    about: \"x\", /* c\rd */\n    providers: [],\n    processes: [Process(name: \"a\", threads: [Thread(name: \"t\", steps: [Sleep(-1)])])], // e\rf\n)\n";
     let err = scenario::load_bytes("cr.ron", text.as_bytes().to_vec()).expect_err("refused");
     assert_eq!(err.line_column().map(|(line, _)| line), Some(5));
     let plain = err.render_plain();
+    // The line quoted whole, its stray `\r` shown as a visible character.
     assert!(
-        plain.contains(" 5 \u{2502}     processes: [Process("),
+        plain.contains(" 5 \u{2502}     processes: [Process(") && plain.contains("// e?f"),
         "{plain}"
     );
     assert!(!plain.contains('\r'), "{plain:?}");
+}
+
+/// A scenario or model file saved as UTF-16 (Notepad's "Unicode", PowerShell 5's `>`)
+/// is refused as such, not as bytes that are not UTF-8 with a quote of them.
+#[test]
+fn a_file_in_utf16_is_named_so() {
+    let text = "Scenario(name: \"w\", about: \"x\")\n";
+    let mut wide = vec![0xff, 0xfe];
+    for unit in text.encode_utf16() {
+        wide.extend(unit.to_le_bytes());
+    }
+    let err = scenario::load_bytes("wide.ron", wide).expect_err("refused");
+    let plain = err.render_plain();
+    assert!(plain.contains("UTF-16"), "{plain}");
+    assert!(err.line_column().is_none(), "{plain}");
 }
 
 /// A value the file quotes back in a message stays on the message's line: a line break

@@ -972,3 +972,25 @@ fn a_shard_with_a_byte_order_mark_merges_and_one_in_utf16_is_named_so() {
     assert_eq!(refused.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("UTF-16"), "{stderr}");
 }
+
+/// A model file with Windows line ends and no newline at its end is read as the same
+/// text by `explore` and by `merge`, which checks its digest before reading it: the
+/// shards of a sweep with it merge.
+#[test]
+fn a_model_file_with_crlf_and_no_final_newline_merges() {
+    let dir = common::Scratch::new("merge-crlf-model");
+    let model = std::fs::read_to_string("models/acme-tcp.ron").expect("shipped model");
+    let windows = model.trim_end().replace('\n', "\r\n");
+    let path = dir.file("acme-crlf.ron", windows);
+    let flag = format!("msafd={path}");
+    let docs = two_shards(&["explore", LESSON, "--runs", "20", "--provider-model", &flag]);
+    let paths: Vec<String> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, doc)| dir.file(&format!("s{i}.json"), doc.to_string()))
+        .collect();
+    let out = common::ws2sim(&["merge", &paths[0], &paths[1]]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.code() != Some(2), "{stderr}");
+    assert!(!stderr.contains("digest differs"), "{stderr}");
+}

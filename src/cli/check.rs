@@ -28,6 +28,11 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
     if let Err(code) = stdin_once(&files) {
         return code;
     }
+    let inputs: Vec<crate::output::Input> =
+        files.iter().map(|file| (file.clone(), "a file")).collect();
+    if let Err(code) = super::ReportTo::STANDARD_OUTPUT.guard(&inputs) {
+        return code;
+    }
     for odd in &not_regular {
         // A FIFO named alone is read while a process writes it; nothing else is read.
         let alone = if odd.kind == NotAFile::Fifo {

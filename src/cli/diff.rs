@@ -116,7 +116,8 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
     };
     let mut overrides = args.provider_model.clone();
     overrides.extend(args.against_model.iter().cloned());
-    let scenario = match load_with_models(&args.file, &overrides) {
+    let to = super::ReportTo::output(args.output.as_deref());
+    let scenario = match load_with_models(&args.file, &overrides, to) {
         Ok(scenario) => scenario,
         Err(code) => return code,
     };

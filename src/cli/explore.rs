@@ -184,7 +184,11 @@ pub fn explore(args: &ExploreArgs) -> ExitCode {
         Ok(options) => options,
         Err(message) => return super::usage(&message),
     };
-    let scenario = match load_with_models(&args.file, &args.provider_model) {
+    let scenario = match load_with_models(
+        &args.file,
+        &args.provider_model,
+        super::ReportTo::STANDARD_OUTPUT,
+    ) {
         Ok(scenario) => scenario,
         Err(code) => return code,
     };
@@ -346,7 +350,8 @@ fn read_doc(path: &Path, read: &mut u64) -> Result<ShardDoc, String> {
     if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
         return Err(format!(
             "{shown}: UTF-16 text, not a shard document as ws2sim writes it (UTF-8 JSON): \
-             write the shard with --output FILE instead of a redirection that re-encodes it"
+             in Windows PowerShell 5, where `>` writes UTF-16, pipe the shard into \
+             `Out-File -Encoding utf8 FILE` instead"
         ));
     }
     // A byte-order mark, as some editors save UTF-8 with, is not part of the document.
@@ -372,35 +377,30 @@ fn expect_not_judged(scenario: &crate::scenario::Scenario) {
     }
     say!(
         "note: a sweep does not judge its runs against the scenario's `expect`: every \
-         schedule that violates a contract counts as failing (exit code 1), and the endings \
-         are counted, not judged; `ws2sim replay FILE --schedule TOKEN` judges one run \
-         against `expect`"
+         schedule that violates a contract or panics counts as failing (exit code 1), and \
+         the other endings are counted, not judged; `ws2sim replay FILE --schedule TOKEN` \
+         judges one run against `expect`"
     );
 }
 
 pub fn merge(args: &MergeArgs) -> ExitCode {
-    // A page that could not be written is refused before the documents are read and
-    // checked (the scenario, read later, is checked again when the page is written).
-    if let Some(page) = &args.html {
-        let shards: Vec<crate::output::Input> = args
-            .files
-            .iter()
-            .map(|shard| (shard.clone(), "a shard document"))
-            .collect();
-        if let Err(error) = crate::output::check_target("--html", page, &shards) {
-            return fail(&error.to_string());
-        }
-    }
-    if let Err(code) = super::stdin_once(&args.files) {
-        return code;
-    }
     let shards: Vec<crate::output::Input> = args
         .files
         .iter()
         .map(|shard| (shard.clone(), "a shard document"))
         .collect();
-    if let Err(error) = crate::output::check_standard_output(&shards) {
+    // A page that could not be written is refused before the documents are read and
+    // checked (the scenario, read later, is checked again when the page is written).
+    if let Some(page) = &args.html
+        && let Err(error) = crate::output::check_target("--html", page, &shards)
+    {
         return fail(&error.to_string());
+    }
+    if let Err(code) = super::stdin_once(&args.files) {
+        return code;
+    }
+    if let Err(code) = super::ReportTo::STANDARD_OUTPUT.guard(&shards) {
+        return code;
     }
     let mut read = 0;
     let docs: Result<Vec<(String, ShardDoc)>, String> = args
@@ -485,7 +485,13 @@ fn verify(
         .iter()
         .map(|f| (f.file.as_str(), f.digest.as_str()))
         .collect();
-    let (scenario, read) = load_with_models_in(&path, &header.models, dir, Some(&swept))?;
+    let (scenario, read) = load_with_models_in(
+        &path,
+        &header.models,
+        dir,
+        Some(&swept),
+        super::ReportTo::STANDARD_OUTPUT,
+    )?;
     if shard::scenario_digest(&scenario) != digest {
         return Err(fail(&format!(
             "{shown}: not the scenario the shards swept (field `scenario_digest` differs from its contents)"

@@ -402,7 +402,10 @@ pub fn main() -> ExitCode {
                 Err(error) => fail(&format!("cannot render the manual page: {error}")),
             }
         }
-        Command::Graph { file } => match load(&file) {
+        Command::Graph { file } => match ReportTo::STANDARD_OUTPUT
+            .guard(&[(file.clone(), "the scenario file")])
+            .and_then(|()| load(&file))
+        {
             Ok(scenario) => {
                 let catalog = crate::catalog::Catalog::new(&scenario);
                 let providers: Vec<String> =
@@ -648,12 +651,49 @@ pub(crate) fn token_from_stdin(flag: &str) -> Result<String, ExitCode> {
     Ok(token)
 }
 
+/// Where a command writes its report: standard output (then none of its inputs may be
+/// the file behind it; `instead` says what to do), or a file of its own.
+#[derive(Clone, Copy)]
+pub(crate) enum ReportTo {
+    StandardOutput { instead: &'static str },
+    File,
+}
+
+impl ReportTo {
+    /// For a command with `--output`: a file when it is given.
+    pub(crate) fn output(output: Option<&Path>) -> ReportTo {
+        match output {
+            Some(_) => ReportTo::File,
+            None => ReportTo::StandardOutput {
+                instead: "send standard output elsewhere, or give --output a path",
+            },
+        }
+    }
+
+    /// For a command that always writes its report to standard output.
+    pub(crate) const STANDARD_OUTPUT: ReportTo = ReportTo::StandardOutput {
+        instead: "send standard output elsewhere",
+    };
+
+    /// Refuses `inputs` when one of them is where the report goes.
+    pub(crate) fn guard(self, inputs: &[crate::output::Input]) -> Result<(), ExitCode> {
+        match self {
+            ReportTo::StandardOutput { instead } => {
+                crate::output::check_standard_output(inputs, instead)
+                    .map_err(|error| fail(&error.to_string()))
+            }
+            ReportTo::File => Ok(()),
+        }
+    }
+}
+
 /// Loads the scenario `file` and the model files `--provider-model` names.
 pub(crate) fn load_with_models(
     file: &Path,
     overrides: &[(String, String)],
+    to: ReportTo,
 ) -> Result<Scenario, ExitCode> {
-    load_with_models_in(file, overrides, None, None).map(|(scenario, _)| scenario)
+    load_with_models_in(file, overrides, None, None, to).map(|(scenario, _)| scenario)
 }
 
 /// [`load_with_models`], reading relative `--provider-model` files from `dir` when
@@ -665,12 +705,14 @@ pub(crate) fn load_with_models_in(
     overrides: &[(String, String)],
     dir: Option<&Path>,
     swept: Option<&[(&str, &str)]>,
+    to: ReportTo,
 ) -> Result<(Scenario, Vec<String>), ExitCode> {
+    // The scenario first: a `>` has emptied it, which loading it would report instead.
+    to.guard(&[(file.to_path_buf(), "the scenario file")])?;
     let mut scenario = load(file)?;
     let read = scenario::attach_override_models_in(&mut scenario, overrides, dir, swept)
         .map_err(report)?;
-    crate::output::check_standard_output(&scenario_inputs(file, &scenario))
-        .map_err(|error| fail(&error.to_string()))?;
+    to.guard(&scenario_inputs(file, &scenario))?;
     Ok((scenario, read))
 }
 
@@ -705,7 +747,7 @@ fn run_file(
     output: Option<&Path>,
     contracts: render::text::Contracts,
 ) -> ExitCode {
-    let scenario = match load_with_models(file, &options.models) {
+    let scenario = match load_with_models(file, &options.models, ReportTo::output(output)) {
         Ok(scenario) => scenario,
         Err(code) => return code,
     };

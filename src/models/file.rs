@@ -46,13 +46,8 @@ pub struct LoadedModel {
 /// A stable digest of a file's text (64-bit FNV-1a, in hex): the same bytes give the
 /// same digest on every machine and release.
 pub fn digest(text: &str) -> String {
-    digest_bytes(text.as_bytes())
-}
-
-/// [`digest`] of bytes not yet known to be text.
-pub fn digest_bytes(bytes: &[u8]) -> String {
     let mut digest = Digest::default();
-    digest.add(bytes);
+    digest.add(text.as_bytes());
     digest.finish()
 }
 

@@ -13,7 +13,7 @@ use super::Triggers;
 use super::op_index::OpIndex;
 use crate::event::*;
 use crate::trace::Trace;
-use crate::wsa::{NO_ERROR, WSASYSNOTREADY, cleanup_counted};
+use crate::wsa::NO_ERROR;
 
 mod read;
 
@@ -229,11 +229,13 @@ pub struct Held {
     /// Counted in its pair's tables: acquired, not released, and its process not ended
     /// since (an ended process's counts are forgotten).
     counted: bool,
-    /// The pair's count of unloads (`PairCounts::unloads`) when it was acquired: once the DLL is unloaded
-    /// it no longer counts in the pair (a copy loaded later counts its own).
+    /// The pair's count of unloads (`PairCounts::unloads`) when it was acquired: once
+    /// the DLL is unloaded it no longer counts in the pair (a copy loaded later counts
+    /// its own).
     unloads: u32,
 }
 
+/// Resources that belong to a provider's per-process instance: what "the actual
 /// cleanup" releases (seed 003: "free any resources allocated on behalf of" the client).
 pub fn instance_resource(what: Resource) -> bool {
     matches!(

@@ -178,7 +178,10 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
     // How the run ended and its verdict, as the text trace's last lines say them: a
     // diagram that stops is otherwise alike for a deadlock, a cut budget and an end.
     if let Some((first, _)) = participants.first() {
-        let ending = super::verdict::ending(run).replace("\n  ", "; ");
+        // A deadlock's waiting threads, one a line in the text, in one note.
+        let ending = super::verdict::ending(run)
+            .replace(":\n  ", ": ")
+            .replace("\n  ", "; ");
         lines.push(format!("    Note over {first}: run: {}", clean(&ending)));
         let expect = super::verdict::expect_line(scenario, run);
         lines.push(format!("    Note over {first}: {}", clean(&expect)));

@@ -131,7 +131,7 @@ impl Problem {
     ) -> Problem {
         let start = floor_char_boundary(text, span.start.min(text.len()));
         let mut end = floor_char_boundary(text, span.end.clamp(start, text.len()));
-        if let Some(nl) = text.get(start..end).and_then(|s| s.find('\n')) {
+        if let Some(nl) = text.get(start..end).and_then(|s| s.find(line_end(text))) {
             end = start
                 + text
                     .get(start..start + nl)
@@ -152,7 +152,7 @@ impl Problem {
             // On one line: a value quoted from the file may hold a line break.
             message: clip_words(&escape_line(&message)),
             label: clip_words(&escape_line(&label.into())),
-            help: help.map(|h| clip_words(&h)),
+            help: help.map(|h| clip_words(&escape_line(&h))),
             snippet,
             in_model: false,
         }

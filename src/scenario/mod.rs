@@ -73,7 +73,7 @@ pub(crate) fn read_text(path: &Path, kind: FileKind) -> Result<String, ScenarioE
 }
 
 /// [`read_text`] before the text is checked: the path as errors show it, and the
-/// file's bytes, a byte-order mark removed.
+/// file's bytes as they are.
 pub(crate) fn read_bytes(path: &Path, kind: FileKind) -> Result<(String, Vec<u8>), ScenarioError> {
     // A path no system takes (longer than any) is shown clipped in the message.
     let shown = error::clip_words_past(&escape_path(path), 4_096);
@@ -108,10 +108,11 @@ pub(crate) fn read_bytes(path: &Path, kind: FileKind) -> Result<(String, Vec<u8>
         Limited::TooLarge(size) => too_large(&shown, size, kind),
         Limited::Io(cause) => io(cause),
     })?;
-    Ok((shown, without_bom(bytes)))
+    Ok((shown, bytes))
 }
 
-/// A byte-order mark, as some Windows editors write first, is not part of the text.
+/// A byte-order mark, as some Windows editors write first, is not part of the text
+/// (one is taken off: a second is a character of the text).
 pub(crate) fn without_bom(mut bytes: Vec<u8>) -> Vec<u8> {
     const BOM: &[u8] = "\u{feff}".as_bytes();
     if bytes.starts_with(BOM) {
@@ -303,6 +304,24 @@ pub(crate) fn checked_text(
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(too_large(file_name, bytes.len() as u64, kind));
     }
+    // What Windows PowerShell 5's `>` and Notepad's "Unicode" write: refused as what it
+    // is, not at its first byte with a quote of garbage.
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        let cause = std::io::Error::other(
+            "the file is UTF-16 text; ws2sim reads UTF-8: save it as UTF-8 (in PowerShell 5, \
+             `Out-File -Encoding utf8` rather than `>`)",
+        );
+        return Err(match kind {
+            FileKind::Scenario => ScenarioError::Io {
+                path: file_name.to_string(),
+                cause,
+            },
+            FileKind::Model => ScenarioError::ModelIo {
+                path: file_name.to_string(),
+                cause,
+            },
+        });
+    }
     String::from_utf8(without_bom(bytes))
         .map_err(|err| not_utf8(file_name, err.as_bytes(), err.utf8_error(), kind))
 }
@@ -359,6 +378,26 @@ fn as_read(text: &str) -> std::borrow::Cow<'_, str> {
     } else {
         format!("{text}\n").into()
     }
+}
+
+/// The digest ([`crate::models::file::digest`]) of the text [`as_read`] makes of a
+/// file's raw `bytes` (a byte-order mark dropped), worked out before the bytes are
+/// known to be text: a model file a shard names is compared by it before it is read.
+pub(crate) fn digest_as_read(bytes: &[u8]) -> String {
+    use std::io::Write;
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    let mut digest = crate::models::file::Digest::default();
+    let mut rest = bytes;
+    // CRLF as LF: each `\r` just before a `\n` is left out.
+    while let Some(at) = rest.windows(2).position(|pair| pair == b"\r\n") {
+        let _ = digest.write_all(&rest[..at]);
+        rest = &rest[at + 1..];
+    }
+    let _ = digest.write_all(rest);
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        let _ = digest.write_all(b"\n");
+    }
+    digest.finish()
 }
 
 /// The error for bytes that are not UTF-8, placed at the first bad byte.

@@ -11,7 +11,7 @@ use super::validate::Checker;
 use super::{
     FileKind, MAX_FILE_BYTES, Scenario, ScenarioError, checked_text, read_bytes, read_text, syntax,
 };
-use crate::models::file::{digest, digest_bytes};
+use crate::models::file::digest;
 use crate::models::{LoadedModel, MODELS, ModelFile};
 
 /// Most model files one scenario lists.
@@ -304,7 +304,7 @@ pub fn attach_override_models_in(
         })?;
         // The digest is compared before the bytes are checked as text: an error about
         // text would quote a line of a file that is not the one swept.
-        if recorded.is_some_and(|recorded| digest_bytes(&bytes) != recorded) {
+        if recorded.is_some_and(|recorded| super::digest_as_read(&bytes) != recorded) {
             return Err(refused(
                 "not the model file the shards swept (its digest differs)",
             ));

@@ -1,6 +1,7 @@
 //! The one pass of [`Facts::new`] over the run's events.
 
 use super::*;
+use crate::wsa::{WSASYSNOTREADY, cleanup_counted};
 
 /// What the reading keeps per (process, provider).
 #[derive(Clone, Copy, Default)]
