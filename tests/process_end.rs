@@ -3,7 +3,8 @@
 //! own, and running either first costs no preemption; a completion due now races the
 //! steps of its tick; and the loader detaches a DLL once, even when ExitProcess comes
 //! while its DllMain(DLL_PROCESS_DETACH) is still running. A completion routine due to a
-//! thread that has ended is not run.
+//! thread that has ended is not run, and a process's end drops the data queued on its
+//! open sockets, SAN sockets too.
 
 use ws2sim::explore::Strategy;
 use ws2sim::{Model, Sim};
@@ -263,5 +264,46 @@ fn a_routine_queued_at_an_abort_is_caught_when_its_thread_has_ended() {
             "{notify}: {}",
             explored.text()
         );
+    }
+}
+
+/// A process that ends, by returning or by a crash, with a SAN socket and a TCP socket
+/// still open and data queued on both loses both sockets' data (model choice "A process
+/// that returns"): the network delivers nothing of it after the process is gone. A SAN
+/// socket's data was delivered at t=5, in a process that had ended at t=0.
+#[test]
+fn a_process_end_drops_the_data_queued_on_its_san_sockets_too() {
+    for ending in ["", "faults: [Crash(process: \"app\", at: 2)],"] {
+        let text = format!(
+            r#"Scenario(
+    name: "san-end-data",
+    about: "Data queued on a SAN socket and a TCP socket left open as the process ends.",
+    latency: (5, 5),
+    providers: [Provider(name: "msafd", kind: Transport), Provider(name: "sandrv", kind: San)],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+        Startup,
+        Socket(name: "s", entry: 1001, via: San("sandrv")),
+        Send(socket: "s", bytes: 300, mode: Blocking),
+        Socket(name: "t", entry: 1001),
+        Send(socket: "t", bytes: 400, mode: Blocking),
+        Sleep(3),
+    ])])],
+    {ending}
+)"#
+        );
+        let sim = Sim::from_str("san-end-data.ron", &text).expect("valid");
+        for seed in 0..20 {
+            let trace = sim.clone().seed(seed).run().expect("runs").trace();
+            assert!(
+                trace.contains("discard 300 queued bytes of s=0x100"),
+                "{trace}"
+            );
+            assert!(
+                trace.contains("discard 400 queued bytes of t=0x104"),
+                "{trace}"
+            );
+            assert!(!trace.contains("network delivers"), "{trace}");
+        }
     }
 }

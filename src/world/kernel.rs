@@ -625,7 +625,9 @@ impl Cx {
                 .collect()
         };
         for (resource, what) in live {
-            if let Resource::KernelSocket { socket } = what {
+            // A socket the process's end closes is closed abortively, a SAN endpoint as a
+            // kernel socket (model choice "A process that returns"): its queued data is lost.
+            if let Resource::KernelSocket { socket } | Resource::SanEndpoint { socket } = what {
                 self.discard_data(socket, ReleasedBy::Kernel);
             }
             self.release(resource, ReleasedBy::Kernel);
