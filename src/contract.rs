@@ -237,7 +237,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[WspCleanup],
         source: "003: \"The Windows Sockets 2 SPI client is required to perform a successful WSPStartup call before it can use Winsock service providers. [...] Only the final LPWSPCleanup for the service provider does the actual cleanup; the preceding calls simply decrement an internal reference count in the Winsock service provider.\"",
         model_choice: Some(
-            "Calls that overlap are matched in the order they return: a WSPCleanup is the final one when its return leaves no successful WSPStartup of the process unmatched, and a WSPCleanup still under way has matched nothing yet. A provider that lets a start-up in while its final clean-up runs (a racy count) is therefore flagged at the clean-up that returns while the other is still under way. A direct WSPCleanup (a `Spi` step) with nothing at all started in the process is not the caller's error here: seed 003 documents the provider's answer to it (`wsp.cleanup.not_initialised`).",
+            "Calls that overlap are matched in the order they return: a WSPCleanup is the final one when its return leaves no successful WSPStartup of the process unmatched, and a WSPCleanup still under way has matched nothing yet. A provider that lets a start-up in while its final clean-up runs (a racy count) is therefore flagged at the clean-up that returns while the other is still under way; where the clean-up returns first, the start-up that returns after it with no other outstanding starts the provider afresh and must leave the instance set up as the pair's earlier fresh starts did, and one that leaves none of it counted itself started, and is flagged at its return. A direct WSPCleanup (a `Spi` step) with nothing at all started in the process is not the caller's error here: seed 003 documents the provider's answer to it (`wsp.cleanup.not_initialised`).",
         ),
         errata: &[],
     },
@@ -323,7 +323,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[SanWspCleanup],
         source: "004: \"For each WSPStartupEx call, the switch must issue a corresponding WSPCleanup call. The SAN service provider must keep an internal reference count of the number of its open instances. [...] Only the final WSPCleanup call does the actual cleanup\"",
         model_choice: Some(
-            "A direct WSPCleanup (a `Spi` step) with nothing at all started in the process is not the caller's error here: seed 004 documents the provider's answer to it (`wsp.cleanup.not_initialised`).",
+            "Calls that overlap are matched as `wsp.cleanup.refcount` says, a WSPStartupEx that starts the provider afresh leaving its instance set up as there. A direct WSPCleanup (a `Spi` step) with nothing at all started in the process is not the caller's error here: seed 004 documents the provider's answer to it (`wsp.cleanup.not_initialised`).",
         ),
         errata: &[],
     },

@@ -679,7 +679,10 @@ fn a_sweep_report_is_replaced_as_ws2sim_output() {
     let out = ws2sim(&["run", lesson, "--output", &target]);
     assert_eq!(out.status.code(), Some(0), "{}", one_line(&out.stderr));
     let written = std::fs::read_to_string(&target).unwrap();
-    assert!(written.starts_with("ws2sim \u{b7} racy-refcount"), "{written}");
+    assert!(
+        written.starts_with("ws2sim \u{b7} racy-refcount"),
+        "{written}"
+    );
 }
 
 /// A token read from standard input is refused at the first byte no token has, not

@@ -108,3 +108,39 @@ fn every_lesson_and_every_seed_document_is_on_the_path() {
         );
     }
 }
+
+/// The racy lesson's lost update is caught whichever of the two racing calls returns
+/// first: with seeds 40 and 45 client-a's final WSPCleanup returns (and tears msafd
+/// down) before client-b's WSPStartup, which had read the count before and returns
+/// "started" with nothing set up; that start-up is flagged. The conforming model, in the
+/// same schedules, is not.
+#[test]
+fn the_lost_update_is_caught_when_the_cleanup_returns_first() {
+    let lesson =
+        ws2sim::scenario::load_file(std::path::Path::new("scenarios/teach/racy-refcount.ron"))
+            .expect("the lesson loads");
+    for seed in [40, 45] {
+        let options = RunOptions {
+            seed: Some(seed),
+            ..RunOptions::default()
+        };
+        let racy = run(&lesson, &options).expect("runs");
+        let caught: Vec<&str> = racy
+            .verdict
+            .violations
+            .iter()
+            .filter(|v| v.contract == "wsp.cleanup.refcount")
+            .map(|v| v.message.as_str())
+            .collect();
+        assert!(
+            caught.iter().any(|m| m.contains("counted itself started")),
+            "seed {seed}: {caught:?}"
+        );
+        let conforming = RunOptions {
+            models: vec![("msafd".to_string(), "conforming".to_string())],
+            ..options
+        };
+        let fine = run(&lesson, &conforming).expect("runs");
+        assert!(fine.verdict.violations.is_empty(), "seed {seed}");
+    }
+}

@@ -45,6 +45,7 @@ pub fn san_refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
 }
 
 fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
+    fresh_starts_set_up(facts, kind, report);
     for c in facts.cleanup_returns() {
         let EventKind::Return { ret, error, .. } = facts.events[c.ret].kind else {
             continue;
@@ -106,6 +107,38 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
                 ),
             );
         }
+    }
+}
+
+/// A start-up that succeeds with no other outstanding in its process starts the provider
+/// afresh there (seed 003: the client must "perform a successful WSPStartup call before
+/// it can use" the provider): it returns with the instance set up, as the pair's
+/// earlier fresh starts did. One that returns with none of it counted itself started:
+/// its count lost the update of the actual cleanup that ran while it was under way (a
+/// racy count), whichever of the two returned first.
+fn fresh_starts_set_up(facts: &Facts, kind: ProviderKind, report: &mut Report) {
+    for fresh in facts.fresh_starts() {
+        if facts.kind(fresh.provider) != kind || !fresh.allocated_before {
+            continue;
+        }
+        report.exercised();
+        if fresh.instance_held > 0 {
+            continue;
+        }
+        report.violation(facts, fresh.ret, || {
+            let routine = match kind {
+                ProviderKind::San => "WSPStartupEx",
+                _ => "WSPStartup",
+            };
+            format!(
+                "{}!{routine} succeeded with no other start-up outstanding in {}, yet the \
+                 provider holds none of the instance it set up when it last started there: \
+                 it counted itself started, a count that lost the update of the actual \
+                 cleanup before it, and did not start again",
+                facts.provider(fresh.provider),
+                facts.process(fresh.process)
+            )
+        });
     }
 }
 

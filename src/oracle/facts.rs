@@ -130,6 +130,20 @@ pub struct CleanupReturn {
     pub instance_held: u32,
 }
 
+/// A successful WSPStartup/WSPStartupEx return that left one start-up outstanding in its
+/// process (none was before it): the provider starts afresh there.
+#[derive(Clone, Copy)]
+pub struct FreshStart {
+    pub ret: usize,
+    pub process: Pid,
+    pub provider: ProviderIx,
+    /// Instance resources the ledger held for the pair when it returned.
+    pub instance_held: u32,
+    /// Whether an earlier fresh start of the pair returned with instance resources held:
+    /// what this provider allocates when it starts.
+    pub allocated_before: bool,
+}
+
 /// Provider code (an SPI call, or code the model marks as the provider's) that ran in
 /// a process where its DLL's load count was 0, or that belongs to an image of the DLL
 /// unloaded since (a callback queued before an unload, run after the DLL was loaded
@@ -181,6 +195,7 @@ pub struct Facts<'w> {
     ends: Vec<[u32; 3]>,
     finals: SmallVec<[FinalCleanup; 4]>,
     cleanups: SmallVec<[CleanupReturn; 4]>,
+    fresh_starts: SmallVec<[FreshStart; 4]>,
     code_unloaded: Vec<CodeUnloaded>,
     process_ends: SmallVec<[ProcessEnd; 2]>,
     /// By resource id (ids count up from 0 in acquisition order): what the ledger
@@ -369,6 +384,11 @@ impl<'w> Facts<'w> {
     /// Whether the network subsystem had failed (a `NetDown` fault) before event `index`.
     pub fn network_down_before(&self, index: usize) -> bool {
         self.network_down.is_some_and(|at| at < index)
+    }
+
+    /// Each successful start-up that started its provider afresh in its process.
+    pub fn fresh_starts(&self) -> &[FreshStart] {
+        &self.fresh_starts
     }
 
     /// Every WSPCleanup return, in event order.

@@ -65,6 +65,17 @@ pub(crate) enum FileKind {
     Model,
 }
 
+impl FileKind {
+    /// The error for a file of this kind that cannot be read as text, and why.
+    fn cannot_read(self, path: &str, cause: std::io::Error) -> ScenarioError {
+        let path = path.to_string();
+        match self {
+            FileKind::Scenario => ScenarioError::Io { path, cause },
+            FileKind::Model => ScenarioError::ModelIo { path, cause },
+        }
+    }
+}
+
 /// Reads a file of at most [`MAX_FILE_BYTES`] (refused before it is read when its size
 /// shows) that must be UTF-8.
 pub(crate) fn read_text(path: &Path, kind: FileKind) -> Result<String, ScenarioError> {
@@ -77,16 +88,7 @@ pub(crate) fn read_text(path: &Path, kind: FileKind) -> Result<String, ScenarioE
 pub(crate) fn read_bytes(path: &Path, kind: FileKind) -> Result<(String, Vec<u8>), ScenarioError> {
     // A path no system takes (longer than any) is shown clipped in the message.
     let shown = error::clip_words_past(&escape_path(path), 4_096);
-    let io = |cause| match kind {
-        FileKind::Scenario => ScenarioError::Io {
-            path: shown.clone(),
-            cause,
-        },
-        FileKind::Model => ScenarioError::ModelIo {
-            path: shown.clone(),
-            cause,
-        },
-    };
+    let io = |cause| kind.cannot_read(&shown, cause);
     // The path is named again in the replay commands and documents ws2sim prints: one it
     // cannot write exactly would name another file.
     if path.to_str().is_none() {
@@ -311,16 +313,7 @@ pub(crate) fn checked_text(
             "the file is UTF-16 text; ws2sim reads UTF-8: save it as UTF-8 (in PowerShell 5, \
              `Out-File -Encoding utf8` rather than `>`)",
         );
-        return Err(match kind {
-            FileKind::Scenario => ScenarioError::Io {
-                path: file_name.to_string(),
-                cause,
-            },
-            FileKind::Model => ScenarioError::ModelIo {
-                path: file_name.to_string(),
-                cause,
-            },
-        });
+        return Err(kind.cannot_read(file_name, cause));
     }
     String::from_utf8(without_bom(bytes))
         .map_err(|err| not_utf8(file_name, err.as_bytes(), err.utf8_error(), kind))

@@ -68,7 +68,14 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
         end += token_len(text, start);
     }
     let index = Index::new(text);
-    let found = token_at(text, start);
+    let mut found = token_at(text, start);
+    // ron points past a number's base prefix: the number is shown as it was written.
+    if matches!(err.code, Error::IntegerOutOfBounds)
+        && let Some(prefix) = start.checked_sub(2).and_then(|at| text.get(at..start))
+        && matches!(prefix, "0x" | "0o" | "0b")
+    {
+        found = format!("{prefix}{found}");
+    }
     let word = word_before(text, start);
     let word_text = word.clone().and_then(|w| text.get(w)).unwrap_or("");
     // Where in the document, for context: the culprit's own value, except for a field

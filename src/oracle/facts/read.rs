@@ -17,6 +17,8 @@ struct PairCounts {
     /// How many times the DLL's load count fell to 0: what was acquired before the
     /// last of those no longer counts (compared, not walked, at each unload).
     unloads: u32,
+    /// Whether a fresh start of the pair returned with instance resources held.
+    allocated: bool,
 }
 
 impl PairCounts {
@@ -57,6 +59,7 @@ impl<'w> Facts<'w> {
             ends: vec![[NONE; 3]; events.len()],
             finals: SmallVec::new(),
             cleanups: SmallVec::new(),
+            fresh_starts: SmallVec::new(),
             code_unloaded: Vec::new(),
             process_ends: SmallVec::new(),
             held: SmallVec::new(),
@@ -293,6 +296,16 @@ impl<'w> Facts<'w> {
                 pair.starting = pair.starting.saturating_sub(1);
                 if ret == NO_ERROR {
                     pair.outstanding += 1;
+                    if pair.outstanding == 1 {
+                        self.fresh_starts.push(FreshStart {
+                            ret: index,
+                            process,
+                            provider,
+                            instance_held: pair.instance_held,
+                            allocated_before: pair.allocated,
+                        });
+                        pair.allocated |= pair.instance_held > 0;
+                    }
                 } else if let (
                     Call::WSPStartup { .. },
                     EventKind::Return {
