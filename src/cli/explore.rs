@@ -317,8 +317,32 @@ fn doc_limit(read: u64) -> u64 {
     shard::MAX_DOC_BYTES.min(shard::MAX_MERGE_BYTES.saturating_sub(read))
 }
 
+/// Reads the shard documents one by one into a merge: a random or PCT sweep's are
+/// folded in as they are read, each within [`shard::MAX_DOC_BYTES`]; an exhaustive
+/// search's are kept until the end, all of them within [`shard::MAX_MERGE_BYTES`].
+/// The merged report, and the digest of the scenario the shards swept.
+fn merge_files(files: &[PathBuf]) -> Result<(crate::explore::report::Report, String), String> {
+    let mut files = files.iter();
+    let Some(first) = files.next() else {
+        return Err("no shard document to merge".to_string());
+    };
+    let mut read = 0;
+    let mut merging =
+        shard::Merging::new(first.display().to_string(), read_doc(first, &mut read)?)?;
+    for file in files {
+        if merging.folds() {
+            // Only one document is held at a time: each has the limit to itself.
+            read = 0;
+        }
+        let doc = read_doc(file, &mut read)?;
+        merging.add(file.display().to_string(), doc)?;
+    }
+    let digest = merging.scenario_digest().to_string();
+    Ok((merging.finish()?, digest))
+}
+
 /// Reads and parses one shard document; `read` counts the bytes of those read before
-/// it, which together stay within [`shard::MAX_MERGE_BYTES`].
+/// it and kept, which together stay within [`shard::MAX_MERGE_BYTES`].
 fn read_doc(path: &Path, read: &mut u64) -> Result<ShardDoc, String> {
     use crate::scenario::{Limited, read_limited};
     let shown = crate::scenario::escape_path(path);
@@ -402,16 +426,7 @@ pub fn merge(args: &MergeArgs) -> ExitCode {
     if let Err(code) = super::ReportTo::STANDARD_OUTPUT.guard(&shards) {
         return code;
     }
-    let mut read = 0;
-    let docs: Result<Vec<(String, ShardDoc)>, String> = args
-        .files
-        .iter()
-        .map(|f| Ok((f.display().to_string(), read_doc(f, &mut read)?)))
-        .collect();
-    let (report, digest) = match docs.and_then(|docs| {
-        let digest = docs.first().map(|(_, doc)| doc.scenario_digest.clone());
-        Ok((shard::merge_named(docs)?, digest.unwrap_or_default()))
-    }) {
+    let (report, digest) = match merge_files(&args.files) {
         Ok(merged) => merged,
         Err(message) => return fail(&message),
     };

@@ -31,9 +31,10 @@ pub const BUILD: &str = env!("WS2SIM_BUILD");
 /// Largest shard document `merge` reads (refused before it is read).
 pub const MAX_DOC_BYTES: u64 = 512 * 1024 * 1024;
 
-/// Most bytes of shard documents one `merge` reads, all of them together: a parsed
-/// document takes several times its size in memory, and every one is kept until the
-/// merge is done.
+/// Most bytes of an exhaustive search's shard documents one `merge` reads, all of them
+/// together: a parsed document takes several times its size in memory, and each is
+/// kept until the unit logs are joined (a random or PCT sweep's are folded in as they
+/// are read, one held at a time).
 pub const MAX_MERGE_BYTES: u64 = 512 * 1024 * 1024;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -229,37 +230,104 @@ pub fn merge(docs: Vec<ShardDoc>) -> Result<Report, String> {
 }
 
 /// [`merge`], with the name each document goes by in messages (its file, from the CLI).
-/// Each document is checked once, here, before it is trusted.
+/// Each document is checked once, before it is trusted.
 pub fn merge_named(named: Vec<(String, ShardDoc)>) -> Result<Report, String> {
-    for (name, doc) in &named {
-        if doc.format != FORMAT {
-            return Err(format!("{name}: format `{}`, not `{FORMAT}`", doc.format));
-        }
-        if !doc.intact() {
-            return Err(format!(
-                "{name}: field `digest` does not match the document: it was changed after it was written"
-            ));
-        }
-        if doc.build != BUILD {
-            return Err(format!(
-                "{name}: written by another build of ws2sim than this one (build {BUILD}, as `ws2sim --version` says): write the shards and merge them with one build"
-            ));
-        }
-        super::check::check(doc).map_err(|why| format!("{name}: {why}"))?;
-    }
-    let Some((first_name, first)) = named.first() else {
+    let mut named = named.into_iter();
+    let Some((name, doc)) = named.next() else {
         return Err("no shard document to merge".to_string());
     };
-    let header = first.header.clone();
-    let count = first.shard.count;
-    for (name, doc) in &named {
-        let differs = if doc.header != header {
-            Some(header_field(&doc.header, &header))
-        } else if doc.shard.count != count {
+    let mut merging = Merging::new(name, doc)?;
+    for (name, doc) in named {
+        merging.add(name, doc)?;
+    }
+    merging.finish()
+}
+
+/// A merge under way, fed one document at a time. A random or PCT sweep's documents are
+/// folded into one tally as they come (its end states stay capped), so that a merge of
+/// many shards holds one document at a time; an exhaustive search's are kept, its unit
+/// logs joined in search order at the end.
+pub struct Merging {
+    first_name: String,
+    header: Header,
+    count: u64,
+    scenario_digest: String,
+    units_total: u64,
+    /// Each document's shard index and name.
+    seen: Vec<(u64, String)>,
+    kept: Kept,
+}
+
+enum Kept {
+    Folded {
+        tally: Tally,
+        failures: Vec<Failure>,
+    },
+    Whole(Vec<(String, ShardDoc)>),
+}
+
+/// What a document must be on its own: this format and build, intact, and consistent.
+fn admit(name: &str, doc: &ShardDoc) -> Result<(), String> {
+    if doc.format != FORMAT {
+        return Err(format!("{name}: format `{}`, not `{FORMAT}`", doc.format));
+    }
+    if !doc.intact() {
+        return Err(format!(
+            "{name}: field `digest` does not match the document: it was changed after it was written"
+        ));
+    }
+    if doc.build != BUILD {
+        return Err(format!(
+            "{name}: written by another build of ws2sim than this one (build {BUILD}, as `ws2sim --version` says): write the shards and merge them with one build"
+        ));
+    }
+    super::check::check(doc).map_err(|why| format!("{name}: {why}"))
+}
+
+impl Merging {
+    pub fn new(name: String, doc: ShardDoc) -> Result<Merging, String> {
+        admit(&name, &doc)?;
+        let mut merging = Merging {
+            first_name: name.clone(),
+            header: doc.header.clone(),
+            count: doc.shard.count,
+            scenario_digest: doc.scenario_digest.clone(),
+            units_total: doc.units_total,
+            seen: Vec::new(),
+            kept: if doc.header.strategy == Strategy::Exhaustive {
+                Kept::Whole(Vec::new())
+            } else {
+                Kept::Folded {
+                    tally: Tally::default(),
+                    failures: Vec::new(),
+                }
+            },
+        };
+        merging.take(name, doc);
+        Ok(merging)
+    }
+
+    /// The scenario digest the documents agree on.
+    pub fn scenario_digest(&self) -> &str {
+        &self.scenario_digest
+    }
+
+    /// Whether each document is folded in and dropped (a random or PCT sweep), so that
+    /// only one is held at a time.
+    pub fn folds(&self) -> bool {
+        matches!(self.kept, Kept::Folded { .. })
+    }
+
+    /// One more document of the sweep.
+    pub fn add(&mut self, name: String, doc: ShardDoc) -> Result<(), String> {
+        admit(&name, &doc)?;
+        let differs = if doc.header != self.header {
+            Some(header_field(&doc.header, &self.header))
+        } else if doc.shard.count != self.count {
             Some("shard.count".to_string())
-        } else if doc.scenario_digest != first.scenario_digest {
+        } else if doc.scenario_digest != self.scenario_digest {
             Some("scenario_digest".to_string())
-        } else if doc.units_total != first.units_total {
+        } else if doc.units_total != self.units_total {
             Some("units_total".to_string())
         } else {
             None
@@ -267,54 +335,75 @@ pub fn merge_named(named: Vec<(String, ShardDoc)>) -> Result<Report, String> {
         if let Some(field) = differs {
             // Either may be the odd one out: both are named.
             return Err(format!(
-                "{name} and {first_name} are not shards of one sweep: their field `{field}` differs"
+                "{name} and {} are not shards of one sweep: their field `{field}` differs",
+                self.first_name
             ));
         }
+        self.take(name, doc);
+        Ok(())
     }
-    // Bounded by the documents given, not by a count a document states.
-    let mut seen: Vec<(u64, &str)> = named
-        .iter()
-        .map(|(name, doc)| (doc.shard.index, name.as_str()))
-        .collect();
-    seen.sort_unstable();
-    if let Some(pair) = seen.windows(2).find(|pair| pair[0].0 == pair[1].0) {
-        return Err(format!(
-            "shard {}/{count} is given twice: {} and {}",
-            pair[0].0, pair[0].1, pair[1].1
-        ));
+
+    fn take(&mut self, name: String, doc: ShardDoc) {
+        self.seen.push((doc.shard.index, name.clone()));
+        match &mut self.kept {
+            Kept::Folded { tally, failures } => {
+                *tally = std::mem::take(tally).absorb(doc.tally);
+                failures.extend(doc.failure);
+            }
+            Kept::Whole(docs) => docs.push((name, doc)),
+        }
     }
-    let seen: Vec<u64> = seen.into_iter().map(|(index, _)| index).collect();
-    if seen.len() as u64 != count {
-        let mut missing = Vec::new();
-        let mut given = seen.iter().peekable();
-        for k in 1..=count {
-            if given.next_if_eq(&&k).is_none() {
-                missing.push(format!("{k}/{count}"));
-                if missing.len() == 10 {
-                    break;
+
+    /// The merged report, once every shard is in.
+    pub fn finish(self) -> Result<Report, String> {
+        let count = self.count;
+        // Bounded by the documents given, not by a count a document states.
+        let mut seen = self.seen;
+        seen.sort_unstable();
+        if let Some(pair) = seen.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+            return Err(format!(
+                "shard {}/{count} is given twice: {} and {}",
+                pair[0].0, pair[0].1, pair[1].1
+            ));
+        }
+        let seen: Vec<u64> = seen.into_iter().map(|(index, _)| index).collect();
+        if seen.len() as u64 != count {
+            let mut missing = Vec::new();
+            let mut given = seen.iter().peekable();
+            for k in 1..=count {
+                if given.next_if_eq(&&k).is_none() {
+                    missing.push(format!("{k}/{count}"));
+                    if missing.len() == 10 {
+                        break;
+                    }
                 }
             }
+            let more = count - seen.len() as u64 - missing.len() as u64;
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            return Err(format!("missing shard(s): {}{more}", missing.join(", ")));
         }
-        let more = count - seen.len() as u64 - missing.len() as u64;
-        let more = if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        };
-        return Err(format!("missing shard(s): {}{more}", missing.join(", ")));
+        match self.kept {
+            Kept::Folded { tally, failures } => {
+                let failure = failures
+                    .into_iter()
+                    .find(|failure| Some(failure.run) == tally.first_failure);
+                Ok(Report::new(self.header, tally, false, failure))
+            }
+            Kept::Whole(named) => join_searched(self.header, named),
+        }
     }
+}
+
+/// An exhaustive search's documents, their unit logs joined in search order.
+fn join_searched(header: Header, named: Vec<(String, ShardDoc)>) -> Result<Report, String> {
     let (names, docs): (Vec<String>, Vec<ShardDoc>) = named.into_iter().unzip();
-    let first = &docs[0];
-    if header.strategy != Strategy::Exhaustive {
-        let tally = docs
-            .iter()
-            .fold(Tally::default(), |all, doc| all.absorb(doc.tally.clone()));
-        let failure = docs
-            .iter()
-            .filter_map(|doc| doc.failure.clone())
-            .find(|failure| Some(failure.run) == tally.first_failure);
-        return Ok(Report::new(header, tally, false, failure));
-    }
+    let Some(first) = docs.first() else {
+        return Err("no shard document to merge".to_string());
+    };
     let mut logs: Vec<&UnitLog> = docs.iter().flat_map(|doc| &doc.units).collect();
     logs.sort_by_key(|log| log.unit);
     let in_order = logs.iter().enumerate().all(|(i, log)| log.unit == i as u64);
