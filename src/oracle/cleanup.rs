@@ -133,8 +133,9 @@ fn fresh_starts_set_up(facts: &Facts, kind: ProviderKind, report: &mut Report) {
             format!(
                 "{}!{routine} succeeded with no other start-up outstanding in {}, yet the \
                  provider holds none of the instance it set up when it last started there: \
-                 it counted itself started, a count that lost the update of the actual \
-                 cleanup before it, and did not start again",
+                 it counted itself started (its count is above the start-ups outstanding, \
+                 as after an update lost to an actual cleanup) and did not set itself up \
+                 again",
                 facts.provider(fresh.provider),
                 facts.process(fresh.process)
             )
