@@ -685,6 +685,17 @@ fn a_sweep_report_is_replaced_as_ws2sim_output() {
     );
 }
 
+/// A file from standard input past the limit is refused with what is known of its size:
+/// reading stopped one byte past the limit, so "more than" the limit, not that count.
+#[test]
+fn standard_input_past_the_limit_is_said_to_be_more_than_it() {
+    let out = ws2sim_fed(&["check", "-"], &vec![b' '; 5 << 20]);
+    let err = one_line(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("more than 4194304 bytes, the limit"), "{err}");
+    assert!(!err.contains("4194305"), "{err}");
+}
+
 /// A token read from standard input is refused at the first byte no token has, not
 /// after 256 MiB of an endless stream (`--schedule - < /dev/zero`).
 #[cfg(unix)]

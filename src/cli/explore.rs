@@ -360,8 +360,8 @@ fn read_doc(path: &Path, read: &mut u64) -> Result<ShardDoc, String> {
     };
     let bytes = bytes.map_err(|error| match error {
         Limited::TooLarge(size) if size > shard::MAX_DOC_BYTES => format!(
-            "{shown}: {size} bytes is over the limit of {} bytes for a shard document",
-            shard::MAX_DOC_BYTES
+            "{shown}: {} for a shard document",
+            crate::scenario::error::over_limit(size, shard::MAX_DOC_BYTES)
         ),
         Limited::TooLarge(_) => format!(
             "{shown}: with the documents before it, over the limit of {} bytes of shard documents for one merge",

@@ -24,9 +24,10 @@ pub enum ScenarioError {
     },
     /// The file is over [`MAX_FILE_BYTES`](super::MAX_FILE_BYTES).
     #[error(
-        "scenario file {} is too large: {size} bytes, over the limit of {limit} bytes \
-         (4 MiB); a scenario describes a few processes, not a data set",
-        escape_line(.path)
+        "scenario file {} is too large: {} (4 MiB); a scenario describes a few processes, \
+         not a data set",
+        escape_line(.path),
+        over_limit(*.size, *.limit)
     )]
     TooLarge {
         /// The file's path, as given.
@@ -46,9 +47,9 @@ pub enum ScenarioError {
     },
     /// A model file is over [`MAX_FILE_BYTES`](super::MAX_FILE_BYTES).
     #[error(
-        "model file {} is too large: {size} bytes, over the limit of {limit} bytes \
-         (4 MiB); a model file sets a few knobs",
-        escape_line(.path)
+        "model file {} is too large: {} (4 MiB); a model file sets a few knobs",
+        escape_line(.path),
+        over_limit(*.size, *.limit)
     )]
     ModelTooLarge {
         /// The file's path, as given.
@@ -371,6 +372,16 @@ impl Diagnostic for ScenarioError {
             .map(|p| p as &dyn Diagnostic);
         let note = located.omitted.iter().map(|n| n as &dyn Diagnostic);
         Some(Box::new(rest.chain(note)))
+    }
+}
+
+/// "N bytes, over the limit of L bytes"; where reading stopped one byte past the limit
+/// (a pipe, a growing file: its size is not known), "more than L bytes, the limit".
+pub fn over_limit(size: u64, limit: u64) -> String {
+    if size == limit.saturating_add(1) {
+        format!("more than {limit} bytes, the limit")
+    } else {
+        format!("{size} bytes, over the limit of {limit} bytes")
     }
 }
 
