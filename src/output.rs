@@ -52,11 +52,13 @@ pub enum OutputError {
     },
     #[error(
         "standard output goes to {path}, {what} this command reads: the report would be \
-         written into it (and a `>` redirection has emptied it already); {instead}"
+         written into it{emptied}; {instead}"
     )]
     StandardOutputIsInput {
         path: String,
         what: &'static str,
+        /// Said where the file is empty now: a `>` emptied it before ws2sim started.
+        emptied: &'static str,
         instead: &'static str,
     },
     #[error("{flag} {path}: {source}")]
@@ -447,6 +449,11 @@ pub fn check_standard_output(inputs: &[Input], instead: &'static str) -> Result<
                 crate::escape::escape_path(input)
             },
             what,
+            emptied: if fs::metadata(input).is_ok_and(|meta| meta.len() == 0) {
+                " (and a `>` redirection has emptied it already)"
+            } else {
+                ""
+            },
             instead,
         }),
         None => Ok(()),

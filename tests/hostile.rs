@@ -744,6 +744,8 @@ fn standard_output_into_an_input_file_is_refused() {
         let err = one_line(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains("standard output goes to"), "{args:?}: {err}");
+        // Appended to, the file is whole: nothing says it was emptied.
+        assert!(!err.contains("emptied"), "{args:?}: {err}");
         assert_eq!(std::fs::read(into).unwrap(), before, "{args:?}: untouched");
     };
     refused(&["run", &scenario], &scenario);
@@ -761,6 +763,19 @@ fn standard_output_into_an_input_file_is_refused() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", one_line(&out.stderr));
     assert_eq!(std::fs::read(&scenario).unwrap(), before);
+    // `> s.ron` empties the scenario before ws2sim starts: refused, and said so.
+    let emptied = dir.file("emptied.ron", &before);
+    let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+        .args(["run", &emptied])
+        .stdout(std::fs::File::create(&emptied).unwrap())
+        .output()
+        .unwrap();
+    let err = one_line(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("a `>` redirection has emptied it already"),
+        "{err}"
+    );
     // With --output the report goes to its file, and standard output carries nothing.
     let target = dir.0.join("trace.txt").display().to_string();
     let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))
