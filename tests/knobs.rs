@@ -1641,3 +1641,38 @@ fn racy_on_a_stateless_namespace_provider_changes_nothing() {
         lines("(nsp: (cleanup: Stateless))")
     );
 }
+
+/// A racy count on a version-1 namespace provider loses its update whichever call
+/// returns first: where the final NSPCleanup returns (and frees the state) before the
+/// racing NSPStartup, that start-up returns "started" with nothing set up, and is
+/// flagged at its return (seeds 40 and 45); the conforming provider, in the same
+/// schedules, is not.
+#[test]
+fn a_racy_namespace_count_is_caught_when_the_cleanup_returns_first() {
+    let text = |set: &str| {
+        format!(
+            r#"Scenario(
+    name: "nsp-racy",
+    about: "Two direct SPI clients of a version-1 namespace provider.",
+    providers: [Provider(name: "dnsnsp", kind: Namespace{set})],
+    catalog: [Namespace(provider: "dnsnsp", namespace: 12, version: V1)],
+    processes: [Process(name: "app", threads: [
+        Thread(name: "a", steps: [Spi(provider: "dnsnsp", call: NSPStartup), Spi(provider: "dnsnsp", call: NSPCleanup(provider_id: Own))]),
+        Thread(name: "b", steps: [Spi(provider: "dnsnsp", call: NSPStartup), Spi(provider: "dnsnsp", call: NSPCleanup(provider_id: Own))]),
+    ])],
+)"#
+        )
+    };
+    let racy = ws2sim::Sim::from_str("racy.ron", &text(", set: (refcount: Racy)")).expect("valid");
+    let fine = ws2sim::Sim::from_str("fine.ron", &text("")).expect("valid");
+    for seed in [40, 45] {
+        let run = racy.clone().seed(seed).run().expect("runs");
+        let trace = run.trace();
+        assert!(
+            trace.contains("NSPStartup succeeded with no other start outstanding"),
+            "{trace}"
+        );
+        let run = fine.clone().seed(seed).run().expect("runs");
+        assert!(run.violated().is_empty(), "seed {seed}: {}", run.trace());
+    }
+}
