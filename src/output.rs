@@ -407,24 +407,41 @@ enum Stream {
 /// Whether `path` is the regular file behind standard input or output (a shell's
 /// `< FILE` or `> FILE`).
 fn is_stream(path: &Path, stream: Stream) -> bool {
+    match (stream_file(stream), fs::metadata(path)) {
+        (Some(behind), Ok(target)) => same_inode(&behind, &target),
+        _ => false,
+    }
+}
+
+/// The regular file behind standard input or output, if it is one.
+fn stream_file(stream: Stream) -> Option<fs::Metadata> {
     #[cfg(unix)]
     {
         use std::os::fd::AsFd;
-        use std::os::unix::fs::MetadataExt;
         let fd = match stream {
             Stream::Input => std::io::stdin().as_fd().try_clone_to_owned(),
             Stream::Output => std::io::stdout().as_fd().try_clone_to_owned(),
         };
-        let (Ok(fd), Ok(target)) = (fd, fs::metadata(path)) else {
-            return false;
-        };
-        File::from(fd).metadata().is_ok_and(|behind| {
-            behind.is_file() && behind.dev() == target.dev() && behind.ino() == target.ino()
-        })
+        let meta = File::from(fd.ok()?).metadata().ok()?;
+        meta.is_file().then_some(meta)
     }
     #[cfg(not(unix))]
     {
-        let _ = (path, stream);
+        let _ = stream;
+        None
+    }
+}
+
+/// Whether two files' metadata are of one file.
+fn same_inode(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        a.dev() == b.dev() && a.ino() == b.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
         false
     }
 }
@@ -462,23 +479,9 @@ pub fn check_standard_output(inputs: &[Input], instead: &'static str) -> Result<
 
 /// Whether standard input and standard output are one regular file (`< F >> F`).
 fn stdout_is_stdin() -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::fd::AsFd;
-        use std::os::unix::fs::MetadataExt;
-        let meta =
-            |fd: std::io::Result<std::os::fd::OwnedFd>| fd.and_then(|fd| File::from(fd).metadata());
-        let (Ok(input), Ok(output)) = (
-            meta(std::io::stdin().as_fd().try_clone_to_owned()),
-            meta(std::io::stdout().as_fd().try_clone_to_owned()),
-        ) else {
-            return false;
-        };
-        input.is_file() && input.dev() == output.dev() && input.ino() == output.ino()
-    }
-    #[cfg(not(unix))]
-    {
-        false
+    match (stream_file(Stream::Input), stream_file(Stream::Output)) {
+        (Some(input), Some(output)) => same_inode(&input, &output),
+        _ => false,
     }
 }
 
@@ -487,8 +490,7 @@ fn stdout_is_stdin() -> bool {
 fn same_file(a: &Path, b: &Path) -> bool {
     #[cfg(unix)]
     if let (Ok(ma), Ok(mb)) = (fs::metadata(a), fs::metadata(b)) {
-        use std::os::unix::fs::MetadataExt;
-        return ma.dev() == mb.dev() && ma.ino() == mb.ino();
+        return same_inode(&ma, &mb);
     }
     match (canonical(a), canonical(b)) {
         (Some(a), Some(b)) => a == b,

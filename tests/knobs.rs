@@ -1669,10 +1669,46 @@ fn a_racy_namespace_count_is_caught_when_the_cleanup_returns_first() {
         let run = racy.clone().seed(seed).run().expect("runs");
         let trace = run.trace();
         assert!(
-            trace.contains("NSPStartup succeeded with no other start outstanding"),
+            trace.contains("NSPStartup succeeded with no other start-up outstanding"),
             "{trace}"
         );
         let run = fine.clone().seed(seed).run().expect("runs");
         assert!(run.violated().is_empty(), "seed {seed}: {}", run.trace());
+    }
+}
+
+/// The same lost update in a SAN provider's WSPStartupEx count, with three direct
+/// clients that start again after cleaning up (seeds 10 and 17); the conforming SAN
+/// provider never counts itself started there.
+#[test]
+fn a_racy_san_count_is_caught_when_the_cleanup_returns_first() {
+    let text = |set: &str| {
+        let twice = "Spi(provider: \"sandrv\", call: WSPStartupEx), Spi(provider: \"sandrv\", call: WSPCleanup)";
+        format!(
+            r#"Scenario(
+    name: "san-racy",
+    about: "Three direct SPI clients of a SAN provider, starting again after cleaning up.",
+    providers: [Provider(name: "sandrv", kind: San{set})],
+    processes: [Process(name: "app", threads: [
+        Thread(name: "a", steps: [{twice}, {twice}]),
+        Thread(name: "b", steps: [{twice}, {twice}]),
+        Thread(name: "c", steps: [Spi(provider: "sandrv", call: WSPCleanup), {twice}]),
+    ])],
+)"#
+        )
+    };
+    let racy = ws2sim::Sim::from_str("racy.ron", &text(", set: (refcount: Racy)")).expect("valid");
+    let fine = ws2sim::Sim::from_str("fine.ron", &text("")).expect("valid");
+    let said = "WSPStartupEx succeeded with no other start-up outstanding";
+    for seed in [10, 17] {
+        let trace = racy.clone().seed(seed).run().expect("runs").trace();
+        assert!(trace.contains(said), "seed {seed}: {trace}");
+    }
+    for seed in 0..100 {
+        let trace = fine.clone().seed(seed).run().expect("runs").trace();
+        assert!(
+            !trace.contains("counted itself started"),
+            "seed {seed}: {trace}"
+        );
     }
 }

@@ -370,8 +370,7 @@ fn read_doc(path: &Path, read: &mut u64) -> Result<ShardDoc, String> {
         Limited::Io(e) => format!("{shown}: {e}"),
     })?;
     *read += bytes.len() as u64;
-    // What Windows PowerShell 5's `>` writes: UTF-16, with its byte-order mark.
-    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+    if crate::scenario::is_utf16(&bytes) {
         return Err(format!(
             "{shown}: UTF-16 text, not a shard document as ws2sim writes it (UTF-8 JSON): \
              in Windows PowerShell 5, where `>` writes UTF-16, pipe the shard into \

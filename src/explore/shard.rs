@@ -261,7 +261,9 @@ pub struct Merging {
 enum Kept {
     Folded {
         tally: Tally,
-        failures: Vec<Failure>,
+        /// The shrunk failure of the earliest failing run so far (each document's is
+        /// its own first failing run, which `check` holds it to).
+        failure: Option<Failure>,
     },
     Whole(Vec<(String, ShardDoc)>),
 }
@@ -299,7 +301,7 @@ impl Merging {
             } else {
                 Kept::Folded {
                     tally: Tally::default(),
-                    failures: Vec::new(),
+                    failure: None,
                 }
             },
         };
@@ -346,9 +348,13 @@ impl Merging {
     fn take(&mut self, name: String, doc: ShardDoc) {
         self.seen.push((doc.shard.index, name.clone()));
         match &mut self.kept {
-            Kept::Folded { tally, failures } => {
+            Kept::Folded { tally, failure } => {
                 *tally = std::mem::take(tally).absorb(doc.tally);
-                failures.extend(doc.failure);
+                if let Some(theirs) = doc.failure
+                    && failure.as_ref().is_none_or(|mine| theirs.run < mine.run)
+                {
+                    *failure = Some(theirs);
+                }
             }
             Kept::Whole(docs) => docs.push((name, doc)),
         }
@@ -387,10 +393,8 @@ impl Merging {
             return Err(format!("missing shard(s): {}{more}", missing.join(", ")));
         }
         match self.kept {
-            Kept::Folded { tally, failures } => {
-                let failure = failures
-                    .into_iter()
-                    .find(|failure| Some(failure.run) == tally.first_failure);
+            Kept::Folded { tally, failure } => {
+                let failure = failure.filter(|failure| Some(failure.run) == tally.first_failure);
                 Ok(Report::new(self.header, tally, false, failure))
             }
             Kept::Whole(named) => join_searched(self.header, named),

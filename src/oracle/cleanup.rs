@@ -112,11 +112,12 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
 
 /// A start-up that succeeds with no other outstanding in its process starts the provider
 /// afresh there (seed 003: the client must "perform a successful WSPStartup call before
-/// it can use" the provider): it returns with the instance set up, as the pair's
-/// earlier fresh starts did. One that returns with none of it counted itself started:
-/// its count lost the update of the actual cleanup that ran while it was under way (a
-/// racy count), whichever of the two returned first.
-fn fresh_starts_set_up(facts: &Facts, kind: ProviderKind, report: &mut Report) {
+/// it can use" the provider; seed 002 says so of NSPStartup): it returns with the
+/// instance set up, as the pair's earlier fresh starts did. One that returns with none
+/// of it counted itself started: its count lost the update of the actual cleanup that
+/// ran while it was under way (a racy count), whichever of the two returned first.
+/// `kind`'s start-ups: WSPStartup, WSPStartupEx, or a version-1 provider's NSPStartup.
+pub(super) fn fresh_starts_set_up(facts: &Facts, kind: ProviderKind, report: &mut Report) {
     for fresh in facts.fresh_starts() {
         if facts.kind(fresh.provider) != kind || !fresh.allocated_before {
             continue;
@@ -128,6 +129,7 @@ fn fresh_starts_set_up(facts: &Facts, kind: ProviderKind, report: &mut Report) {
         report.violation(facts, fresh.ret, || {
             let routine = match kind {
                 ProviderKind::San => "WSPStartupEx",
+                ProviderKind::Namespace => "NSPStartup",
                 _ => "WSPStartup",
             };
             format!(

@@ -130,8 +130,8 @@ pub struct CleanupReturn {
     pub instance_held: u32,
 }
 
-/// A successful WSPStartup/WSPStartupEx return that left one start-up outstanding in its
-/// process (none was before it): the provider starts afresh there.
+/// A successful WSPStartup, WSPStartupEx or NSPStartup return that left one start-up
+/// outstanding in its process (none was before it): the provider starts afresh there.
 #[derive(Clone, Copy)]
 pub struct FreshStart {
     pub ret: usize,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::facts::{LeftToRun, code_left_to_run};
 use super::{Facts, Report, sessions};
 use crate::event::*;
-use crate::scenario::{Os, ProviderId};
+use crate::scenario::{Os, ProviderId, ProviderKind};
 use crate::small::SmallMap;
 use crate::trace::RunEnd;
 use crate::words::counted;
@@ -288,74 +288,8 @@ fn counting(facts: &Facts, family: Family, report: &mut Report) {
 pub fn refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
     counting(facts, Family::V1, report);
     cleanup_after_own_startup(facts, report);
-    fresh_starts_set_up(facts, report);
-}
-
-/// An NSPStartup that succeeds with no other outstanding in its process starts the
-/// provider afresh there (seed 002: it "must be called successfully before using any
-/// namespace providers"): it returns with the provider's state set up, as the pair's
-/// earlier fresh starts did. One that returns with none counted itself started: a
-/// count that lost an update to the actual cleanup, whichever returned first (as
-/// `wsp.cleanup.refcount` holds a WSPStartup).
-fn fresh_starts_set_up(facts: &Facts, report: &mut Report) {
-    #[derive(Clone, Copy, Default)]
-    struct Pair {
-        outstanding: u32,
-        live: u32,
-        allocated: bool,
-    }
-    let family = Family::V1;
-    let mut pairs: SmallMap<(Pid, ProviderIx), Pair> = SmallMap::new();
-    for (index, event) in facts.events.iter().enumerate() {
-        let pid = event.process;
-        match &event.kind {
-            EventKind::Acquire { provider, what, .. } if family.provider_state(*what) => {
-                pairs.entry((pid, *provider)).or_default().live += 1;
-            }
-            EventKind::Release { provider, what, .. } if family.provider_state(*what) => {
-                if let Some(pair) = pairs.get_mut(&(pid, *provider)) {
-                    pair.live = pair.live.saturating_sub(1);
-                }
-            }
-            EventKind::ProcessEnded { .. } => pairs.retain(|(p, _), _| *p != pid),
-            // A copy loaded later starts from nothing (it is held to what it sets up).
-            EventKind::FreeLibrary { provider, count: 0 } => {
-                if let Some(pair) = pairs.get_mut(&(pid, *provider)) {
-                    (pair.outstanding, pair.live) = (0, 0);
-                }
-            }
-            EventKind::Return { id, ret, .. } if *ret == NO_ERROR => {
-                let Some((_, call)) = facts.call_of(*id) else {
-                    continue;
-                };
-                if let Some(provider) = family.starts(call) {
-                    let pair = pairs.entry((pid, provider)).or_default();
-                    pair.outstanding += 1;
-                    if pair.outstanding > 1 {
-                        continue;
-                    }
-                    if pair.allocated {
-                        report.exercised();
-                        if pair.live == 0 {
-                            report.violation(facts, index, || {
-                                format!(
-                                    "{}!NSPStartup succeeded with no other start outstanding in {}, yet the provider holds none of the state it set up when it last started there: it counted itself started (its count is above the starts outstanding, as after an update lost to an actual cleanup) and did not set itself up again",
-                                    facts.provider(provider),
-                                    facts.process(pid)
-                                )
-                            });
-                        }
-                    }
-                    pair.allocated |= pair.live > 0;
-                } else if let Some(provider) = family.ends(call)
-                    && let Some(pair) = pairs.get_mut(&(pid, provider))
-                {
-                    pair.outstanding = pair.outstanding.saturating_sub(1);
-                }
-            }
-            _ => {}
-        }
-    }
+    // A start that begins afresh sets the provider up, as a WSPStartup does.
+    super::cleanup::fresh_starts_set_up(facts, ProviderKind::Namespace, report);
 }
 
 /// The caller's half of seed 002: "The NSPStartup function must be called successfully

@@ -113,6 +113,12 @@ pub(crate) fn read_bytes(path: &Path, kind: FileKind) -> Result<(String, Vec<u8>
     Ok((shown, bytes))
 }
 
+/// Whether `bytes` begin with a UTF-16 byte-order mark: what Windows PowerShell 5's `>`
+/// and Notepad's "Unicode" write.
+pub(crate) fn is_utf16(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff])
+}
+
 /// A byte-order mark, as some Windows editors write first, is not part of the text
 /// (one is taken off: a second is a character of the text).
 pub(crate) fn without_bom(mut bytes: Vec<u8>) -> Vec<u8> {
@@ -306,9 +312,8 @@ pub(crate) fn checked_text(
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(too_large(file_name, bytes.len() as u64, kind));
     }
-    // What Windows PowerShell 5's `>` and Notepad's "Unicode" write: refused as what it
-    // is, not at its first byte with a quote of garbage.
-    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+    // Refused as what it is, not at its first byte with a quote of garbage.
+    if is_utf16(&bytes) {
         let cause = std::io::Error::other(
             "the file is UTF-16 text; ws2sim reads UTF-8: save it as UTF-8 (in PowerShell 5, \
              `Out-File -Encoding utf8` rather than `>`)",

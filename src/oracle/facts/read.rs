@@ -1,6 +1,7 @@
 //! The one pass of [`Facts::new`] over the run's events.
 
 use super::*;
+use crate::scenario::ProviderId;
 use crate::wsa::{WSASYSNOTREADY, cleanup_counted};
 
 /// What the reading keeps per (process, provider).
@@ -291,7 +292,11 @@ impl<'w> Facts<'w> {
         };
         let process = event.process;
         match *call {
-            Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. } => {
+            // A version-1 namespace provider counts its NSPStartup calls as a transport
+            // provider counts its WSPStartup calls (seed 002).
+            Call::WSPStartup { provider, .. }
+            | Call::WSPStartupEx { provider, .. }
+            | Call::NSPStartup { provider, .. } => {
                 let pair = pairs.at(process, provider);
                 pair.starting = pair.starting.saturating_sub(1);
                 if ret == NO_ERROR {
@@ -317,6 +322,14 @@ impl<'w> Facts<'w> {
                 {
                     self.refused_starts.push((index, provider));
                 }
+            }
+            Call::NSPCleanup {
+                provider,
+                provider_id: ProviderId::Own,
+                ..
+            } if ret == NO_ERROR => {
+                let pair = pairs.at(process, provider);
+                pair.outstanding = pair.outstanding.saturating_sub(1);
             }
             Call::WSPCleanup { provider, .. } => {
                 let pair = pairs.at(process, provider);
