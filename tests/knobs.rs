@@ -1677,6 +1677,63 @@ fn a_racy_namespace_count_is_caught_when_the_cleanup_returns_first() {
     }
 }
 
+/// The same lost update in an NSPv2 provider's count of its sessions in its host: a
+/// session's final NSPv2Cleanup (a direct call, seed 11; a client's, served by the host's
+/// RPC thread, seed 4) returns and frees the provider's state while another session's
+/// NSPv2Startup, which had read the count, is under way; that start-up then returns with
+/// nothing set up. The conforming provider in the same schedules is never flagged.
+#[test]
+fn a_racy_nspv2_count_is_caught_when_the_cleanup_returns_first() {
+    let direct = |set: &str| {
+        format!(
+            r#"Scenario(
+    name: "nspv2-racy",
+    about: "Two host threads call an NSPv2 provider directly.",
+    providers: [Provider(name: "mailnsp", kind: Namespace{set})],
+    catalog: [Namespace(provider: "mailnsp", namespace: 37, version: V2)],
+    processes: [Process(name: "host", threads: [
+        Thread(name: "a", steps: [Spi(provider: "mailnsp", call: NSPv2Startup), Spi(provider: "mailnsp", call: NSPv2Cleanup)]),
+        Thread(name: "b", steps: [Spi(provider: "mailnsp", call: NSPv2Startup)]),
+    ])],
+)"#
+        )
+    };
+    let hosted = |set: &str| {
+        format!(
+            r#"Scenario(
+    name: "nspv2-racy-hosted",
+    about: "A client's session ends as a host thread starts one of its own.",
+    providers: [Provider(name: "mailnsp", kind: Namespace{set})],
+    catalog: [Namespace(provider: "mailnsp", namespace: 37, version: V2)],
+    processes: [
+        Process(name: "mailhost", threads: [
+            Thread(name: "main", steps: [Startup, Advertise(provider: "mailnsp"), Sleep(10), Unadvertise(provider: "mailnsp"), Cleanup]),
+            Thread(name: "spi", steps: [Sleep(2), Spi(provider: "mailnsp", call: NSPv2Startup), Sleep(20), Spi(provider: "mailnsp", call: NSPv2Cleanup)]),
+        ]),
+        Process(name: "client", threads: [Thread(name: "main", steps: [Startup, Sleep(1), Lookup(namespace: 37, name: "a@b"), Sleep(1), Cleanup])]),
+    ],
+)"#
+        )
+    };
+    let said = "NSPv2Startup succeeded with no other start-up outstanding";
+    for (text, seed) in [(&direct as &dyn Fn(&str) -> String, 11), (&hosted, 4)] {
+        let racy =
+            ws2sim::Sim::from_str("racy.ron", &text(", set: (refcount: Racy)")).expect("valid");
+        let run = racy.seed(seed).run().expect("runs");
+        assert!(run.trace().contains(said), "seed {seed}: {}", run.trace());
+        assert!(
+            run.violated().contains(&"nspv2.session.startup_first"),
+            "seed {seed}: {:?}",
+            run.violated()
+        );
+        let fine = ws2sim::Sim::from_str("fine.ron", &text("")).expect("valid");
+        for seed in 0..60 {
+            let run = fine.clone().seed(seed).run().expect("runs");
+            assert!(run.violated().is_empty(), "seed {seed}: {}", run.trace());
+        }
+    }
+}
+
 /// The same lost update in a SAN provider's WSPStartupEx count, with three direct
 /// clients that start again after cleaning up (seeds 10 and 17); the conforming SAN
 /// provider never counts itself started there.

@@ -130,13 +130,16 @@ pub struct CleanupReturn {
     pub instance_held: u32,
 }
 
-/// A successful WSPStartup, WSPStartupEx or NSPStartup return that left one start-up
-/// outstanding in its process (none was before it): the provider starts afresh there.
+/// A successful WSPStartup, WSPStartupEx, NSPStartup or NSPv2Startup return that left
+/// one start-up outstanding in its process (none was before it): the provider starts
+/// afresh there.
 #[derive(Clone, Copy)]
 pub struct FreshStart {
     pub ret: usize,
     pub process: Pid,
     pub provider: ProviderIx,
+    /// An NSPv2Startup (a session's), not a version-1 NSPStartup.
+    pub v2: bool,
     /// Instance resources the ledger held for the pair when it returned.
     pub instance_held: u32,
     /// Whether an earlier fresh start of the pair returned with instance resources held:

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::facts::{LeftToRun, code_left_to_run};
 use super::{Facts, Report, sessions};
 use crate::event::*;
-use crate::scenario::{Os, ProviderId, ProviderKind};
+use crate::scenario::{Os, ProviderId};
 use crate::small::SmallMap;
 use crate::trace::RunEnd;
 use crate::words::counted;
@@ -289,7 +289,8 @@ pub fn refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
     counting(facts, Family::V1, report);
     cleanup_after_own_startup(facts, report);
     // A start that begins afresh sets the provider up, as a WSPStartup does.
-    super::cleanup::fresh_starts_set_up(facts, ProviderKind::Namespace, report);
+    let fresh = super::cleanup::StartRoutine::NSPStartup;
+    super::cleanup::fresh_starts_set_up(facts, fresh, report);
 }
 
 /// The caller's half of seed 002: "The NSPStartup function must be called successfully
@@ -517,6 +518,10 @@ pub fn same_arg(facts: &Facts, _: &RunEnd, report: &mut Report) {
 pub fn startup_first(facts: &Facts, _: &RunEnd, report: &mut Report) {
     sessions::sessions(facts, sessions::SessionRule::StartupFirst, report);
     counting(facts, Family::V2, report);
+    // A session start-up with no other session open in the host starts the provider
+    // afresh, as NSPStartup does.
+    let fresh = super::cleanup::StartRoutine::NSPv2Startup;
+    super::cleanup::fresh_starts_set_up(facts, fresh, report);
 }
 
 /// `nspv2.session.ends_once` (seeds 000, 001).

@@ -294,9 +294,12 @@ impl<'w> Facts<'w> {
         match *call {
             // A version-1 namespace provider counts its NSPStartup calls as a transport
             // provider counts its WSPStartup calls (seed 002).
+            // So does an NSPv2 provider its sessions' NSPv2Startup calls in its host
+            // (seed 000: "the counting rule holds per provider").
             Call::WSPStartup { provider, .. }
             | Call::WSPStartupEx { provider, .. }
-            | Call::NSPStartup { provider, .. } => {
+            | Call::NSPStartup { provider, .. }
+            | Call::NSPv2Startup { provider, .. } => {
                 let pair = pairs.at(process, provider);
                 pair.starting = pair.starting.saturating_sub(1);
                 if ret == NO_ERROR {
@@ -306,6 +309,7 @@ impl<'w> Facts<'w> {
                             ret: index,
                             process,
                             provider,
+                            v2: matches!(call, Call::NSPv2Startup { .. }),
                             instance_held: pair.instance_held,
                             allocated_before: pair.allocated,
                         });
@@ -323,11 +327,17 @@ impl<'w> Facts<'w> {
                     self.refused_starts.push((index, provider));
                 }
             }
+            // A session's end counts its start-up down, a rundown standing in for the
+            // NSPv2Cleanup that will not come (model choice).
             Call::NSPCleanup {
                 provider,
                 provider_id: ProviderId::Own,
                 ..
-            } if ret == NO_ERROR => {
+            }
+            | Call::NSPv2Cleanup { provider, .. }
+            | Call::NSPv2ClientSessionRundown { provider, .. }
+                if ret == NO_ERROR =>
+            {
                 let pair = pairs.at(process, provider);
                 pair.outstanding = pair.outstanding.saturating_sub(1);
             }
