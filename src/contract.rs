@@ -472,7 +472,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[NspCleanup, WspCleanup],
         source: "003: WSPCleanup \"should not return until the service provider DLL is prepared to be unloaded from memory\"; 002: NSPCleanup \"should not return until the namespace service provider DLL can be unloaded from memory\". Once unloaded, the DLL's code is gone: no call into it, no return out of it.",
         model_choice: Some(
-            "The seeds say when a clean-up may return, not what follows an unload: ws2sim reads that from how Windows loads DLLs. Once an image is unloaded its code is gone, so any of it that runs after is flagged here, whoever unloaded it and however it got there: a worker thread, a thread-pool callback queued from DllMain, a call another thread was still making into the DLL when the last FreeLibrary came, or code of a provider unloaded with no clean-up at all.",
+            "The seeds say when a clean-up may return, not what follows an unload: ws2sim reads that from how Windows loads DLLs. Once an image is unloaded its code is gone, so any of it that runs after is flagged here, whoever unloaded it and however it got there: a worker thread, a thread-pool callback queued from DllMain, a call another thread was still making into the DLL when the last FreeLibrary came, or code of a provider unloaded with no clean-up at all. What the provider's code does counts as code: a SAN provider that completes an operation (giving back its memory) or posts a notification runs its code, as do a provider's calls and returns.",
         ),
         errata: &[],
     },

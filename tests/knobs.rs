@@ -1769,3 +1769,112 @@ fn a_racy_san_count_is_caught_when_the_cleanup_returns_first() {
         );
     }
 }
+
+/// A WSPCleanup that resets sockets before the final one (`earlier_cleanup:
+/// ResetSockets`) aborts what is pending on them, as closesocket does: nothing
+/// completes with data, and no data is delivered, from a socket whose kernel socket is
+/// gone (an overlapped receive completed with 100 bytes at t=5 after the reset, and a
+/// send delivered its bytes; a SAN provider's the same).
+#[test]
+fn an_earlier_reset_aborts_what_is_pending_on_the_socket() {
+    let text = |kind: &str, op: &str| {
+        let (extra, via, start) = if kind == "San" {
+            (
+                r#"Provider(name: "msafd", kind: Transport), "#,
+                r#", via: San("drv")"#,
+                "WSPStartupEx",
+            )
+        } else {
+            ("", "", "WSPStartup")
+        };
+        format!(
+            r#"Scenario(
+    name: "early-reset",
+    about: "A non-final WSPCleanup resets a socket with an operation pending.",
+    latency: (0, 0),
+    providers: [{extra}Provider(name: "drv", kind: {kind}, set: (earlier_cleanup: ResetSockets))],
+    catalog: [Transport(id: 1001, provider: "{base}", protocol: Tcp)],
+    processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+        Startup,
+        Spi(provider: "drv", call: {start}),
+        Socket(name: "s", entry: 1001{via}),
+        {op},
+        Spi(provider: "drv", call: WSPCleanup),
+        Sleep(10),
+        Cleanup,
+    ])])],
+)"#,
+            base = if kind == "San" { "msafd" } else { "drv" },
+        )
+    };
+    let recv = r#"Recv(socket: "s", mode: Overlapped(Event), completes: After(5))"#;
+    let send = r#"Send(socket: "s", bytes: 700, mode: Overlapped(Event), completes: After(5))"#;
+    for kind in ["Transport", "San"] {
+        for (op, name) in [(recv, "recv#0"), (send, "send#0")] {
+            let sim = ws2sim::Sim::from_str("early.ron", &text(kind, op)).expect("valid");
+            let trace = sim.run().expect("runs").trace();
+            let aborted = trace.lines().position(|l| {
+                l.contains(&format!("abort {name}")) && l.contains("WSA_OPERATION_ABORTED")
+            });
+            let reset = trace.lines().position(|l| l.contains("reset s=0x100"));
+            assert!(
+                aborted.is_some() && aborted < reset,
+                "{kind} {name}: {trace}"
+            );
+            assert!(
+                !trace.contains(&format!("complete {name}")),
+                "{kind} {name}: {trace}"
+            );
+            assert!(
+                !trace.contains("network delivers"),
+                "{kind} {name}: {trace}"
+            );
+        }
+    }
+}
+
+/// A SAN provider the switch never cleaned up (`san_switch: Forgets`) is unloaded with
+/// operations pending; their completion later (the provider giving back their memory,
+/// posting FD_ACCEPT) is its code run after the unload. The switch that cleans up is
+/// not flagged in the same scenario.
+#[test]
+fn a_san_provider_completing_after_its_unload_runs_code_after_unload() {
+    let text = |set: &str| {
+        format!(
+            r#"Scenario(
+    name: "forgets-pending",
+    about: "The switch forgets its SAN provider, which has operations pending.",
+    latency: (0, 0),
+    providers: [Provider(name: "msafd", kind: Transport{set}), Provider(name: "sandrv", kind: San)],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+        Startup,
+        Socket(name: "s", entry: 1001, via: San("sandrv")),
+        EventSelect(socket: "s", events: [Accept]),
+        Send(socket: "s", bytes: 440, mode: Overlapped(Event), completes: After(5)),
+        Accept(socket: "s", mode: Overlapped(Event), completes: After(6)),
+        Cleanup,
+        Sleep(20),
+    ])])],
+)"#
+        )
+    };
+    let forgets = ws2sim::Sim::from_str("forgets.ron", &text(", set: (san_switch: Forgets)"));
+    let run = forgets.expect("valid").run().expect("runs");
+    let trace = run.trace();
+    assert!(
+        run.violated().contains(&"loader.no_code_after_unload"),
+        "{trace}"
+    );
+    for said in [
+        "sandrv's code ran in app after the DLL was unloaded: it freed the memory of operation #0",
+        "sandrv's code ran in app after the DLL was unloaded: it posted FD_ACCEPT on socket",
+    ] {
+        assert!(trace.contains(said), "{said}: {trace}");
+    }
+    let fine = ws2sim::Sim::from_str("fine.ron", &text("")).expect("valid");
+    for seed in 0..20 {
+        let run = fine.clone().seed(seed).run().expect("runs");
+        assert!(run.violated().is_empty(), "seed {seed}: {}", run.trace());
+    }
+}

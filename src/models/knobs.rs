@@ -554,7 +554,7 @@ pub static ALSO: &[Also] = &[
         kinds: &[Transport],
         contract: C::LoaderNoCodeAfterUnload,
         when: Some(
-            "where a socket the switch routed to the SAN provider is used after the provider is unloaded",
+            "where a socket the switch routed to the SAN provider is used, or an operation on it completes, after the provider is unloaded",
         ),
     },
     Also {

@@ -182,6 +182,14 @@ pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 Some((_, call)) => format!("the return from {}()", call.name()),
                 None => String::new(),
             },
+            EventKind::Release { what, .. } => {
+                format!("it freed {}", super::cleanup::describe(*what))
+            }
+            EventKind::Notification { socket, fd, .. } => format!(
+                "it posted {} on socket {}",
+                crate::wsa::fd_names(*fd),
+                facts.socket(event.process, *socket)
+            ),
             _ => String::new(),
         };
         let when = if ran.reloaded {

@@ -8,6 +8,7 @@ use smallvec::SmallVec;
 use crate::event::*;
 use crate::models::behaviour::*;
 use crate::providers::custom;
+use crate::providers::io;
 use crate::providers::layered;
 use crate::providers::san;
 use crate::scenario::{IoMode, SpiCall};
@@ -518,6 +519,9 @@ fn reset_open_sockets(cx: &Cx, provider: ProviderIx, pending: Pending, open: Ope
         if open == OpenSockets::Leak {
             continue;
         }
+        // What is still pending on it is aborted as closesocket aborts it (the final
+        // clean-up has aborted it all silently before; an earlier reset has not).
+        io::abort_socket_ops(cx, provider, socket);
         cx.world.borrow_mut().procs[cx.pid as usize]
             .sockets
             .get_mut(&socket)

@@ -183,7 +183,17 @@ impl<'w> Facts<'w> {
                 {
                     live.retain(|w| w.1 != *resource);
                 }
-                None
+                // A SAN provider completing an operation on no thread of the process (the
+                // network's completion) gives back its memory: its code runs there. On a
+                // thread, the call or code event that runs it is judged.
+                let completes = matches!(what, Resource::OpMemory { .. });
+                (completes && *by == ReleasedBy::Provider && event.thread.is_none())
+                    .then_some((*provider, None))
+            }
+            // So is a notification the provider posts on no thread.
+            EventKind::Notification { provider, .. } => {
+                self.seen = self.seen.or(Triggers::NOTIFY);
+                event.thread.is_none().then_some((*provider, None))
             }
             EventKind::LoadLibrary { provider, count }
             | EventKind::FreeLibrary { provider, count } => {

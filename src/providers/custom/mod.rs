@@ -555,11 +555,19 @@ impl Spi<'_> {
         });
     }
 
-    /// Resets an open socket as WSPCloseSocket would (seed 003): drops its queued data
-    /// and closes its kernel socket.
+    /// Resets an open socket as WSPCloseSocket would (seed 003): aborts what is still
+    /// pending on it (notifying as usual: abort it first to cancel it silently), drops
+    /// its queued data and closes its kernel socket.
     #[track_caller]
     pub fn reset(&self, socket: Socket) {
         let handle = self.own_socket(socket);
+        let open = self.cx.world.borrow().procs[self.cx.pid as usize]
+            .sockets
+            .get(&handle)
+            .is_some_and(|sock| sock.open());
+        if open {
+            crate::providers::io::abort_socket_ops(self.cx, self.provider, handle);
+        }
         let kernel = {
             let mut world = self.cx.world.borrow_mut();
             let sockets = &mut world.procs[self.cx.pid as usize].sockets;
