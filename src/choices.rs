@@ -70,7 +70,7 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
     },
     ModelChoice {
         topic: "ws2_32's loading lock",
-        choice: "ws2_32 loads and starts providers in a process one thread at a time: an API call that must load a transport or namespace provider and call its WSPStartup or NSPStartup takes a lock of ws2_32's for that (a layered provider starting the layer below does so under it), and a call that finds the provider started meanwhile starts nothing. So two API calls of one process never run one provider's start-up at once; two direct `Spi` start-ups can, and `refcount: Racy` shows its lost count only there.",
+        choice: "ws2_32 loads and starts providers in a process one thread at a time: an API call that must load a transport or namespace provider and call its WSPStartup or NSPStartup takes a lock of ws2_32's for that (a layered provider starting the layer below does so under it), and a call that finds the provider started meanwhile starts nothing. So two API calls of one process never run one transport or namespace provider's start-up at once; two direct `Spi` start-ups can, and so can two WSPStartupEx calls the switch in a TCP provider makes into a SAN provider for two threads (the switch is that provider's code, outside ws2_32's lock): `refcount: Racy` shows its lost count only there.",
     },
     ModelChoice {
         topic: "closesocket with I/O pending",
