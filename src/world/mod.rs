@@ -467,6 +467,8 @@ impl World {
         *panic = None;
         *next_call = 0;
         procs.truncate(scenario.processes.len());
+        // Made whole at once: a table of many processes does not move each as it grows.
+        procs.reserve_exact(scenario.processes.len() - procs.len());
         for (pid, process) in scenario.processes.iter().enumerate() {
             let (threads, providers) = (process.threads.len(), scenario.providers.len());
             match procs.get_mut(pid) {

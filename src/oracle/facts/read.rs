@@ -65,8 +65,11 @@ impl<'w> Facts<'w> {
             process_ends: SmallVec::new(),
             held: SmallVec::new(),
             held_by: vec![Vec::new(); processes],
+            // Room for an even share of the events each, so that a run of many like
+            // processes files them without growing every list several times.
             by_process: if processes > 1 {
-                vec![Vec::new(); processes]
+                let share = events.len() / processes + 16;
+                (0..processes).map(|_| Vec::with_capacity(share)).collect()
             } else {
                 Vec::new()
             },
