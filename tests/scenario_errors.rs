@@ -194,6 +194,36 @@ fn too_large_file_is_refused_before_reading() {
     assert!(matches!(err, Some(ScenarioError::TooLarge { .. })));
 }
 
+/// `check` tells a model file too large to read from a scenario by its beginning, from
+/// a file and from standard input alike (both were refused as a scenario file).
+#[test]
+fn a_model_file_too_large_to_check_is_named_a_model_file() {
+    let dir = common::Scratch::new("scenario");
+    let text = format!(
+        "Model(name: \"big\", kind: Transport)\n// {}\n",
+        "x".repeat(MAX_FILE_BYTES as usize)
+    );
+    let path = dir.0.join("big.model.ron");
+    std::fs::write(&path, &text).expect("write");
+    let from_file = scenario::check_file(&path).err();
+    assert!(
+        matches!(from_file, Some(ScenarioError::ModelTooLarge { .. })),
+        "{from_file:?}"
+    );
+    let from_stdin = scenario::check_bytes("-", text.into_bytes()).err();
+    assert!(
+        matches!(from_stdin, Some(ScenarioError::ModelTooLarge { .. })),
+        "{from_stdin:?}"
+    );
+    // A scenario that large is still a scenario.
+    let scenario_text = format!("Scenario(\n// {}\n", "x".repeat(MAX_FILE_BYTES as usize));
+    let err = scenario::check_bytes("-", scenario_text.into_bytes()).err();
+    assert!(
+        matches!(err, Some(ScenarioError::TooLarge { .. })),
+        "{err:?}"
+    );
+}
+
 #[test]
 fn missing_file_names_the_path() {
     let err = load_error("tests/bad/no_such_file.ron");

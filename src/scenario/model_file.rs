@@ -344,15 +344,52 @@ pub enum Checked {
 /// Reads and checks a scenario file or a model file, telling them apart by their first
 /// word (`Scenario(` or `Model(`).
 pub fn check_file(path: &Path) -> Result<Checked, ScenarioError> {
-    let text = read_text(path, FileKind::Scenario)?;
+    let text = read_text(path, FileKind::Scenario).map_err(|error| {
+        // Too large to read whole: its first word is read from its beginning alone (a
+        // regular file's; a FIFO cannot be read twice).
+        let regular = std::fs::metadata(path).is_ok_and(|meta| meta.is_file());
+        let head = || {
+            let mut head = Vec::new();
+            let file = std::fs::File::open(path).ok()?;
+            std::io::Read::read_to_end(&mut std::io::Read::take(file, HEAD_BYTES), &mut head)
+                .ok()?;
+            Some(head)
+        };
+        match (&error, regular) {
+            (ScenarioError::TooLarge { .. }, true) => {
+                retell_too_large(error, &head().unwrap_or_default())
+            }
+            _ => error,
+        }
+    })?;
     check_text(&path.display().to_string(), &text, path.parent())
 }
 
 /// [`check_file`] for a file's bytes read elsewhere (standard input, named `-`): the
 /// model files a scenario lists are read relative to the working directory.
 pub fn check_bytes(file_name: &str, bytes: Vec<u8>) -> Result<Checked, ScenarioError> {
-    let text = super::checked_text(file_name, bytes, FileKind::Scenario)?;
+    let head = bytes[..bytes.len().min(HEAD_BYTES as usize)].to_vec();
+    let text = super::checked_text(file_name, bytes, FileKind::Scenario)
+        .map_err(|error| retell_too_large(error, &head))?;
     check_text(file_name, &text, None)
+}
+
+/// How much of a file too large to check is read to tell a model file from a scenario.
+const HEAD_BYTES: u64 = 64 * 1024;
+
+/// A file too large to check is refused as a model file when its beginning says it is
+/// one (its first word is `Model`), not as a scenario.
+fn retell_too_large(error: ScenarioError, head: &[u8]) -> ScenarioError {
+    let text = match std::str::from_utf8(head) {
+        Ok(text) => text,
+        Err(bad) => std::str::from_utf8(&head[..bad.valid_up_to()]).unwrap_or_default(),
+    };
+    match error {
+        ScenarioError::TooLarge { path, size, limit } if first_word(text) == Some("Model") => {
+            ScenarioError::ModelTooLarge { path, size, limit }
+        }
+        other => other,
+    }
 }
 
 /// A model file or a scenario (in folder `dir`), told apart by its first word.
