@@ -217,7 +217,7 @@ pub const CONTRACTS: &[Contract] = &[
             WspCleanup,
             SanWspCleanup,
         ],
-        source: "003: \"The return value is zero if the operation has been successfully initiated. Otherwise, the value SOCKET_ERROR is returned, and a specific error number is available in lpErrno.\"",
+        source: "003: \"The return value is zero if the operation has been successfully initiated. Otherwise, the value SOCKET_ERROR is returned, and a specific error number is available in lpErrno.\"; 004: \"Returns zero if successful; otherwise, returns SOCKET_ERROR and, in lpErrno, one of the following error codes\"; 002: \"Otherwise, SOCKET_ERROR (-1) is returned and the provider must set the appropriate error code using WSASetLastError.\"; 000 and 001: \"It should return SOCKET_ERROR ... if the routine fails and it must set the appropriate error code using WSASetLastError.\"",
         model_choice: Some(
             "The seeds document the convention for the clean-up routines (WSPCleanup, NSPCleanup, NSPv2Cleanup, NSPv2ClientSessionRundown). ws2sim holds every SPI routine it models to its own page's convention: NSPStartup, NSPv2Startup, the socket calls and the lookups to this one; WSPStartup and WSPStartupEx, which have no lpErrno, to theirs, returning the error code itself (their pages: \"returns one of the error codes\"); each with the error codes Microsoft's page for it lists (WSPConnect and WSPAccept stand in for the overlapped ConnectEx and AcceptEx, and answer WSA_IO_PENDING and WSA_OPERATION_ABORTED as those do, which their own pages do not list), and WSA_NOT_ENOUGH_MEMORY from a start-up whose allocation a `FailAlloc` fault failed.",
         ),
