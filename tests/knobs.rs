@@ -1878,3 +1878,68 @@ fn a_san_provider_completing_after_its_unload_runs_code_after_unload() {
         assert!(run.violated().is_empty(), "seed {seed}: {}", run.trace());
     }
 }
+
+/// The mirror of the fresh-start rule: two start-ups of one process that both find a
+/// racy count at 0 both set the provider up, and no clean-up need ever follow (the
+/// process crashes, or its threads just end): the first start-up that returns with the
+/// instance set up twice is flagged, for each kind of start-up. The conforming provider
+/// in the same schedules is never flagged.
+#[test]
+fn two_start_ups_that_both_set_the_provider_up_are_caught_without_a_clean_up() {
+    let cases = [
+        ("Transport", "WSPStartup", "", "wsp.cleanup.refcount"),
+        ("San", "WSPStartupEx", "", "san.cleanup.refcount"),
+        (
+            "Namespace",
+            "NSPStartup",
+            r#"Namespace(provider: "p", namespace: 12, version: V1)"#,
+            "nsp.cleanup.refcount",
+        ),
+        (
+            "Namespace",
+            "NSPv2Startup",
+            r#"Namespace(provider: "p", namespace: 37, version: V2)"#,
+            "nspv2.session.startup_first",
+        ),
+    ];
+    for (kind, call, entry, contract) in cases {
+        for end in ["faults: [Crash(process: \"app\", at: 2)],", ""] {
+            let text = |set: &str| {
+                format!(
+                    r#"Scenario(
+    name: "set-up-twice",
+    about: "Two threads start one provider at once and never clean it up.",
+    providers: [Provider(name: "p", kind: {kind}{set})],
+    catalog: [{entry}],
+    processes: [Process(name: "app", threads: [
+        Thread(name: "a", steps: [Spi(provider: "p", call: {call}), Sleep(5)]),
+        Thread(name: "b", steps: [Spi(provider: "p", call: {call}), Sleep(5)]),
+    ])],
+    {end}
+)"#
+                )
+            };
+            let racy = ws2sim::Sim::from_str("racy.ron", &text(", set: (refcount: Racy)"));
+            let racy = racy.expect("valid");
+            let fine = ws2sim::Sim::from_str("fine.ron", &text("")).expect("valid");
+            // Every schedule in which both start-ups report `0->1` is flagged.
+            let mut raced = 0;
+            for seed in 0..60 {
+                let run = racy.clone().seed(seed).run().expect("runs");
+                let trace = run.trace();
+                if trace.matches("refcount 0->1]").count() < 2 {
+                    continue;
+                }
+                raced += 1;
+                let said = format!("p!{call} returned with the provider's instance set up twice");
+                assert!(trace.contains(&said), "{call} {seed}: {trace}");
+                assert_eq!(run.violated(), [contract], "{call} {seed}");
+            }
+            assert!(raced >= 5, "{call}: {raced} schedules raced");
+            for seed in 0..40 {
+                let run = fine.clone().seed(seed).run().expect("runs");
+                assert!(run.violated().is_empty(), "{call} {seed}: {}", run.trace());
+            }
+        }
+    }
+}

@@ -141,6 +141,26 @@ pub(super) fn fresh_starts_set_up(facts: &Facts, starts: StartRoutine, report: &
             )
         });
     }
+    // The mirror: two start-ups that both found the count at 0 both set the instance up,
+    // and one clean-up will match two start-ups (seeds 003, 004: the preceding calls
+    // "simply decrement an internal reference count"; 002 and 000: one clean-up for each
+    // start-up), whether or not a clean-up ever follows.
+    for twice in facts.set_up_twice() {
+        if StartRoutine::of(facts.kind(twice.provider), twice.v2) != starts {
+            continue;
+        }
+        report.violation(facts, twice.ret, || {
+            format!(
+                "{}!{} returned with the provider's instance set up twice in {} since its \
+                 start-ups there were last all cleaned up: each start-up after the first \
+                 only counts itself, so the count lost an update (two start-ups found it at \
+                 0 and both set the provider up)",
+                facts.provider(twice.provider),
+                starts.name(),
+                facts.process(twice.process)
+            )
+        });
+    }
 }
 
 /// The start-up routine a fresh start was made with, as each refcount contract judges

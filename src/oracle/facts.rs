@@ -199,6 +199,10 @@ pub struct Facts<'w> {
     finals: SmallVec<[FinalCleanup; 4]>,
     cleanups: SmallVec<[CleanupReturn; 4]>,
     fresh_starts: SmallVec<[FreshStart; 4]>,
+    /// Successful start-up returns by when the provider had set its instance up twice
+    /// in the process since its last start-up there was cleaned up (the first of them
+    /// for each such time).
+    set_up_twice: SmallVec<[FreshStart; 1]>,
     code_unloaded: Vec<CodeUnloaded>,
     process_ends: SmallVec<[ProcessEnd; 2]>,
     /// By resource id (ids count up from 0 in acquisition order): what the ledger
@@ -392,6 +396,12 @@ impl<'w> Facts<'w> {
     /// Each successful start-up that started its provider afresh in its process.
     pub fn fresh_starts(&self) -> &[FreshStart] {
         &self.fresh_starts
+    }
+
+    /// Start-ups that returned with the provider's instance set up twice in their
+    /// process since its last teardown there.
+    pub fn set_up_twice(&self) -> &[FreshStart] {
+        &self.set_up_twice
     }
 
     /// Every WSPCleanup return, in event order.

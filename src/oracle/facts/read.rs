@@ -20,9 +20,22 @@ struct PairCounts {
     unloads: u32,
     /// Whether a fresh start of the pair returned with instance resources held.
     allocated: bool,
+    /// Instance memory the provider set up for the pair since its last teardown (an
+    /// end that left no start-up outstanding, an unload, the process's end) and still
+    /// holds: a provider that counts its start-ups sets it up once.
+    set_ups: u32,
+    /// Whether a second set-up since that teardown was found (reported once).
+    set_up_twice: bool,
 }
 
 impl PairCounts {
+    /// The pair's last start-up is cleaned up (or its copy of the DLL gone): what it set
+    /// up since is its last set-up's, leaked or not.
+    fn teardown(&mut self) {
+        self.set_ups = 0;
+        self.set_up_twice = false;
+    }
+
     /// What a process's end leaves: only whether the DLL was ever unloaded there, and
     /// its image.
     fn forget(&mut self) {
@@ -39,6 +52,10 @@ impl PairCounts {
     fn count(&mut self, what: Resource, up: bool) {
         if instance_resource(what) {
             let n = &mut self.instance_held;
+            *n = if up { *n + 1 } else { n.saturating_sub(1) };
+        }
+        if what == Resource::InstanceMemory {
+            let n = &mut self.set_ups;
             *n = if up { *n + 1 } else { n.saturating_sub(1) };
         }
     }
@@ -61,6 +78,7 @@ impl<'w> Facts<'w> {
             finals: SmallVec::new(),
             cleanups: SmallVec::new(),
             fresh_starts: SmallVec::new(),
+            set_up_twice: SmallVec::new(),
             code_unloaded: Vec::new(),
             process_ends: SmallVec::new(),
             held: SmallVec::new(),
@@ -215,6 +233,7 @@ impl<'w> Facts<'w> {
                     // ledger still holds, when the process ends.
                     pair.outstanding = 0;
                     pair.instance_held = 0;
+                    pair.teardown();
                     pair.unloads += 1;
                     if let Some(live) = self.live_code.get_mut(process as usize) {
                         live.retain(|w| w.0 != *provider);
@@ -317,6 +336,17 @@ impl<'w> Facts<'w> {
                 pair.starting = pair.starting.saturating_sub(1);
                 if ret == NO_ERROR {
                     pair.outstanding += 1;
+                    if pair.set_ups > 1 && !pair.set_up_twice {
+                        pair.set_up_twice = true;
+                        self.set_up_twice.push(FreshStart {
+                            ret: index,
+                            process,
+                            provider,
+                            v2: matches!(call, Call::NSPv2Startup { .. }),
+                            instance_held: pair.instance_held,
+                            allocated_before: true,
+                        });
+                    }
                     if pair.outstanding == 1 {
                         self.fresh_starts.push(FreshStart {
                             ret: index,
@@ -353,6 +383,9 @@ impl<'w> Facts<'w> {
             {
                 let pair = pairs.at(process, provider);
                 pair.outstanding = pair.outstanding.saturating_sub(1);
+                if pair.outstanding == 0 {
+                    pair.teardown();
+                }
             }
             Call::WSPCleanup { provider, .. } => {
                 let pair = pairs.at(process, provider);
@@ -393,6 +426,9 @@ impl<'w> Facts<'w> {
                 let counted = cleanup_counted(ret, error) && pair.outstanding > 0;
                 if counted {
                     pair.outstanding -= 1;
+                    if pair.outstanding == 0 {
+                        pair.teardown();
+                    }
                 }
                 if counted && pair.outstanding == 0 {
                     self.finals.push(this);
