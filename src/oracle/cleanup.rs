@@ -142,11 +142,16 @@ pub(super) fn fresh_starts_set_up(facts: &Facts, starts: StartRoutine, report: &
         });
     }
     // The mirror: two start-ups that both found the count at 0 both set the instance up,
-    // and one clean-up will match two start-ups (seeds 003, 004: the preceding calls
-    // "simply decrement an internal reference count"; 002 and 000: one clean-up for each
-    // start-up), whether or not a clean-up ever follows.
-    for twice in facts.set_up_twice() {
+    // and one clean-up will match two start-ups (003: the preceding calls "simply
+    // decrement an internal reference count"; 004: the calls "decrement this internal
+    // reference count"; 002 and 000: one clean-up for each start-up), whether or not a
+    // clean-up ever follows.
+    for twice in facts.later_starts() {
         if StartRoutine::of(facts.kind(twice.provider), twice.v2) != starts {
+            continue;
+        }
+        report.exercised();
+        if !twice.set_up_twice {
             continue;
         }
         report.violation(facts, twice.ret, || {

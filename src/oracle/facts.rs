@@ -147,6 +147,21 @@ pub struct FreshStart {
     pub allocated_before: bool,
 }
 
+/// A successful start-up that returned with another start-up of its process
+/// outstanding: it only counts itself.
+#[derive(Clone, Copy)]
+pub struct LaterStart {
+    pub ret: usize,
+    pub process: Pid,
+    pub provider: ProviderIx,
+    /// An NSPv2Startup (a session's), not a version-1 NSPStartup.
+    pub v2: bool,
+    /// Whether it set the instance up, the second start-up to do so since the pair's
+    /// start-ups were last all cleaned up, with no clean-up of the pair under way (the
+    /// first such return for each such time).
+    pub set_up_twice: bool,
+}
+
 /// Provider code (an SPI call, or code the model marks as the provider's) that ran in
 /// a process where its DLL's load count was 0, or that belongs to an image of the DLL
 /// unloaded since (a callback queued before an unload, run after the DLL was loaded
@@ -199,10 +214,12 @@ pub struct Facts<'w> {
     finals: SmallVec<[FinalCleanup; 4]>,
     cleanups: SmallVec<[CleanupReturn; 4]>,
     fresh_starts: SmallVec<[FreshStart; 4]>,
-    /// Successful start-up returns by when the provider had set its instance up twice
-    /// in the process since its last start-up there was cleaned up (the first of them
-    /// for each such time).
-    set_up_twice: SmallVec<[FreshStart; 1]>,
+    /// Successful start-ups that returned with another start-up of their process
+    /// outstanding.
+    later_starts: SmallVec<[LaterStart; 4]>,
+    /// Threads that took instance memory for a provider of their process in a call not
+    /// yet returned: (process, thread, provider). Few at a time.
+    setting_up: SmallVec<[(Pid, Tid, ProviderIx); 2]>,
     code_unloaded: Vec<CodeUnloaded>,
     process_ends: SmallVec<[ProcessEnd; 2]>,
     /// By resource id (ids count up from 0 in acquisition order): what the ledger
@@ -398,10 +415,10 @@ impl<'w> Facts<'w> {
         &self.fresh_starts
     }
 
-    /// Start-ups that returned with the provider's instance set up twice in their
-    /// process since its last teardown there.
-    pub fn set_up_twice(&self) -> &[FreshStart] {
-        &self.set_up_twice
+    /// Successful start-ups that returned with another start-up of their process
+    /// outstanding.
+    pub fn later_starts(&self) -> &[LaterStart] {
+        &self.later_starts
     }
 
     /// Every WSPCleanup return, in event order.

@@ -14,7 +14,8 @@ use crate::words::counted;
 use crate::wsa::*;
 
 /// The two counting families: NSPStartup/NSPCleanup (002) and NSPv2Startup/session ends
-/// (000: "the counting rule holds per provider").
+/// (000: "the preceding calls decrement an internal reference count in the service
+/// provider").
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Family {
     V1,

@@ -520,7 +520,8 @@ fn reset_open_sockets(cx: &Cx, provider: ProviderIx, pending: Pending, open: Ope
             continue;
         }
         // What is still pending on it is aborted as closesocket aborts it (the final
-        // clean-up has aborted it all silently before; an earlier reset has not).
+        // clean-up has cancelled it all before, silently or through a SAN provider's
+        // upcall; an earlier reset has not).
         io::abort_socket_ops(cx, provider, socket);
         cx.world.borrow_mut().procs[cx.pid as usize]
             .sockets

@@ -183,7 +183,7 @@ pub fn read_stdin_limited(limit: u64) -> std::io::Result<Vec<u8>> {
 /// their like) is refused before it is opened: reading one may never end
 /// (`/proc/kmsg`) or take what it reads from others, and none is a scenario, a model
 /// or a shard.
-fn open_without_waiting(path: &Path) -> std::io::Result<(std::fs::File, bool)> {
+pub(crate) fn open_without_waiting(path: &Path) -> std::io::Result<(std::fs::File, bool)> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};

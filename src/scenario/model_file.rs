@@ -344,23 +344,22 @@ pub enum Checked {
 /// Reads and checks a scenario file or a model file, telling them apart by their first
 /// word (`Scenario(` or `Model(`).
 pub fn check_file(path: &Path) -> Result<Checked, ScenarioError> {
-    let text = read_text(path, FileKind::Scenario).map_err(|error| {
-        // Too large to read whole: its first word is read from its beginning alone (a
-        // regular file's; a FIFO cannot be read twice).
-        let regular = std::fs::metadata(path).is_ok_and(|meta| meta.is_file());
-        let head = || {
-            let mut head = Vec::new();
-            let file = std::fs::File::open(path).ok()?;
-            std::io::Read::read_to_end(&mut std::io::Read::take(file, HEAD_BYTES), &mut head)
-                .ok()?;
-            Some(head)
-        };
-        match (&error, regular) {
-            (ScenarioError::TooLarge { .. }, true) => {
-                retell_too_large(error, &head().unwrap_or_default())
-            }
-            _ => error,
+    let text = read_text(path, FileKind::Scenario).map_err(|error| match error {
+        // Too large to read whole: its first word is read from its beginning alone,
+        // opened as any input is (a FIFO is not read twice: it stays a scenario).
+        ScenarioError::TooLarge { .. } => {
+            let head = super::open_without_waiting(path)
+                .ok()
+                .filter(|(_, fifo)| !fifo)
+                .and_then(|(file, _)| {
+                    let mut head = Vec::new();
+                    let mut reader = std::io::Read::take(file, HEAD_BYTES);
+                    std::io::Read::read_to_end(&mut reader, &mut head).ok()?;
+                    Some(head)
+                });
+            retell_too_large(error, &head.unwrap_or_default())
         }
+        other => other,
     })?;
     check_text(&path.display().to_string(), &text, path.parent())
 }
@@ -368,7 +367,9 @@ pub fn check_file(path: &Path) -> Result<Checked, ScenarioError> {
 /// [`check_file`] for a file's bytes read elsewhere (standard input, named `-`): the
 /// model files a scenario lists are read relative to the working directory.
 pub fn check_bytes(file_name: &str, bytes: Vec<u8>) -> Result<Checked, ScenarioError> {
-    let head = bytes[..bytes.len().min(HEAD_BYTES as usize)].to_vec();
+    let head = (bytes.len() as u64 > super::MAX_FILE_BYTES)
+        .then(|| bytes[..HEAD_BYTES as usize].to_vec())
+        .unwrap_or_default();
     let text = super::checked_text(file_name, bytes, FileKind::Scenario)
         .map_err(|error| retell_too_large(error, &head))?;
     check_text(file_name, &text, None)
@@ -378,8 +379,11 @@ pub fn check_bytes(file_name: &str, bytes: Vec<u8>) -> Result<Checked, ScenarioE
 const HEAD_BYTES: u64 = 64 * 1024;
 
 /// A file too large to check is refused as a model file when its beginning says it is
-/// one (its first word is `Model`), not as a scenario.
+/// one (its first word, past a byte-order mark, is `Model`), not as a scenario.
 fn retell_too_large(error: ScenarioError, head: &[u8]) -> ScenarioError {
+    let head = head
+        .strip_prefix(b"\xef\xbb\xbf".as_slice())
+        .unwrap_or(head);
     let text = match std::str::from_utf8(head) {
         Ok(text) => text,
         Err(bad) => std::str::from_utf8(&head[..bad.valid_up_to()]).unwrap_or_default(),

@@ -20,11 +20,12 @@ struct PairCounts {
     unloads: u32,
     /// Whether a fresh start of the pair returned with instance resources held.
     allocated: bool,
-    /// Instance memory the provider set up for the pair since its last teardown (an
-    /// end that left no start-up outstanding, an unload, the process's end) and still
-    /// holds: a provider that counts its start-ups sets it up once.
-    set_ups: u32,
-    /// Whether a second set-up since that teardown was found (reported once).
+    /// Start-ups that set the instance up (their thread took instance memory during
+    /// the call) and returned with success since the pair's last teardown (an end that
+    /// left no start-up outstanding, an unload, the process's end): a provider that
+    /// counts its start-ups sets up once there.
+    set_up_starts: u32,
+    /// Whether a second one since that teardown was found (reported once).
     set_up_twice: bool,
 }
 
@@ -32,7 +33,7 @@ impl PairCounts {
     /// The pair's last start-up is cleaned up (or its copy of the DLL gone): what it set
     /// up since is its last set-up's, leaked or not.
     fn teardown(&mut self) {
-        self.set_ups = 0;
+        self.set_up_starts = 0;
         self.set_up_twice = false;
     }
 
@@ -52,10 +53,6 @@ impl PairCounts {
     fn count(&mut self, what: Resource, up: bool) {
         if instance_resource(what) {
             let n = &mut self.instance_held;
-            *n = if up { *n + 1 } else { n.saturating_sub(1) };
-        }
-        if what == Resource::InstanceMemory {
-            let n = &mut self.set_ups;
             *n = if up { *n + 1 } else { n.saturating_sub(1) };
         }
     }
@@ -78,7 +75,8 @@ impl<'w> Facts<'w> {
             finals: SmallVec::new(),
             cleanups: SmallVec::new(),
             fresh_starts: SmallVec::new(),
-            set_up_twice: SmallVec::new(),
+            later_starts: SmallVec::new(),
+            setting_up: SmallVec::new(),
             code_unloaded: Vec::new(),
             process_ends: SmallVec::new(),
             held: SmallVec::new(),
@@ -124,8 +122,8 @@ impl<'w> Facts<'w> {
                 if let Some(provider) = started_provider(call) {
                     pairs.at(process, provider).starting += 1;
                 }
-                if let Call::WSPCleanup { provider, .. } = call {
-                    pairs.at(process, *provider).ending += 1;
+                if let Some(provider) = ended_provider(call) {
+                    pairs.at(process, provider).ending += 1;
                 }
                 provider.map(|provider| (provider, None))
             }
@@ -167,6 +165,12 @@ impl<'w> Facts<'w> {
                 }
                 if let Some(own) = self.held_by.get_mut(process as usize) {
                     own.push(*resource);
+                }
+                if *what == Resource::InstanceMemory
+                    && let Some(thread) = event.thread
+                    && !self.setting_up.contains(&(process, thread, *provider))
+                {
+                    self.setting_up.push((process, thread, *provider));
                 }
                 if code_left_to_run(*what)
                     && let Some(live) = self.live_code.get_mut(process as usize)
@@ -211,10 +215,17 @@ impl<'w> Facts<'w> {
                 (completes && *by == ReleasedBy::Provider && event.thread.is_none())
                     .then_some((*provider, None))
             }
-            // So is a notification the provider posts on no thread.
+            // So is a notification a SAN provider posts on no thread (a kernel
+            // provider's comes from the kernel).
             EventKind::Notification { provider, .. } => {
                 self.seen = self.seen.or(Triggers::NOTIFY);
-                event.thread.is_none().then_some((*provider, None))
+                let san = self
+                    .trace
+                    .scenario
+                    .providers
+                    .get(*provider as usize)
+                    .is_some_and(|p| p.kind == crate::scenario::ProviderKind::San);
+                (san && event.thread.is_none()).then_some((*provider, None))
             }
             EventKind::LoadLibrary { provider, count }
             | EventKind::FreeLibrary { provider, count } => {
@@ -238,6 +249,8 @@ impl<'w> Facts<'w> {
                     if let Some(live) = self.live_code.get_mut(process as usize) {
                         live.retain(|w| w.0 != *provider);
                     }
+                    self.setting_up
+                        .retain(|entry| (entry.0, entry.2) != (process, *provider));
                 }
                 None
             }
@@ -246,6 +259,7 @@ impl<'w> Facts<'w> {
             } => Some((*provider, Some(*image))),
             EventKind::ProcessEnded { .. } => {
                 pairs.each_of(process, PairCounts::forget);
+                self.setting_up.retain(|entry| entry.0 != process);
                 if let Some(live) = self.live_code.get_mut(process as usize) {
                     live.clear();
                 }
@@ -327,24 +341,44 @@ impl<'w> Facts<'w> {
             // A version-1 namespace provider counts its NSPStartup calls as a transport
             // provider counts its WSPStartup calls (seed 002).
             // So does an NSPv2 provider its sessions' NSPv2Startup calls in its host
-            // (seed 000: "the counting rule holds per provider").
+            // (seed 000: "for each NSPv2Startup call, a corresponding NSPv2Cleanup call").
             Call::WSPStartup { provider, .. }
             | Call::WSPStartupEx { provider, .. }
             | Call::NSPStartup { provider, .. }
             | Call::NSPv2Startup { provider, .. } => {
                 let pair = pairs.at(process, provider);
                 pair.starting = pair.starting.saturating_sub(1);
+                let v2 = matches!(call, Call::NSPv2Startup { .. });
+                // Whether this call's thread set the instance up.
+                let mine = (process, event.thread.unwrap_or(Tid::MAX), provider);
+                let set_up = match self.setting_up.iter().position(|entry| *entry == mine) {
+                    Some(at) => {
+                        self.setting_up.swap_remove(at);
+                        true
+                    }
+                    None => false,
+                };
                 if ret == NO_ERROR {
                     pair.outstanding += 1;
-                    if pair.set_ups > 1 && !pair.set_up_twice {
-                        pair.set_up_twice = true;
-                        self.set_up_twice.push(FreshStart {
+                    if set_up {
+                        // One that sets up while a clean-up is under way follows that
+                        // clean-up's teardown (a lock it did not wait for is judged at
+                        // the clean-up's return): it starts the count of set-ups again.
+                        pair.set_up_starts = if pair.ending > 0 {
+                            1
+                        } else {
+                            pair.set_up_starts + 1
+                        };
+                    }
+                    if pair.outstanding > 1 {
+                        let twice = set_up && pair.set_up_starts > 1 && !pair.set_up_twice;
+                        pair.set_up_twice |= twice;
+                        self.later_starts.push(LaterStart {
                             ret: index,
                             process,
                             provider,
-                            v2: matches!(call, Call::NSPv2Startup { .. }),
-                            instance_held: pair.instance_held,
-                            allocated_before: true,
+                            v2,
+                            set_up_twice: twice,
                         });
                     }
                     if pair.outstanding == 1 {
@@ -352,7 +386,7 @@ impl<'w> Facts<'w> {
                             ret: index,
                             process,
                             provider,
-                            v2: matches!(call, Call::NSPv2Startup { .. }),
+                            v2,
                             instance_held: pair.instance_held,
                             allocated_before: pair.allocated,
                         });
@@ -382,10 +416,21 @@ impl<'w> Facts<'w> {
                 if ret == NO_ERROR =>
             {
                 let pair = pairs.at(process, provider);
+                pair.ending = pair.ending.saturating_sub(1);
                 pair.outstanding = pair.outstanding.saturating_sub(1);
                 if pair.outstanding == 0 {
                     pair.teardown();
                 }
+            }
+            Call::NSPCleanup {
+                provider,
+                provider_id: ProviderId::Own,
+                ..
+            }
+            | Call::NSPv2Cleanup { provider, .. }
+            | Call::NSPv2ClientSessionRundown { provider, .. } => {
+                let pair = pairs.at(process, provider);
+                pair.ending = pair.ending.saturating_sub(1);
             }
             Call::WSPCleanup { provider, .. } => {
                 let pair = pairs.at(process, provider);
@@ -474,5 +519,20 @@ impl<'w> Facts<'w> {
             }
         }
         left
+    }
+}
+
+/// The provider a clean-up call ends a start-up of (NSPCleanup with its own id only).
+fn ended_provider(call: &Call) -> Option<ProviderIx> {
+    match *call {
+        Call::WSPCleanup { provider, .. }
+        | Call::NSPCleanup {
+            provider,
+            provider_id: ProviderId::Own,
+            ..
+        }
+        | Call::NSPv2Cleanup { provider, .. }
+        | Call::NSPv2ClientSessionRundown { provider, .. } => Some(provider),
+        _ => None,
     }
 }
