@@ -45,7 +45,7 @@ pub fn san_refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
 }
 
 fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
-    fresh_starts_set_up(facts, StartRoutine::of(kind, false), report);
+    super::starts::set_up_once(facts, super::starts::StartRoutine::of(kind, false), report);
     for c in facts.cleanup_returns() {
         let EventKind::Return { ret, error, .. } = facts.events[c.ret].kind else {
             continue;
@@ -106,94 +106,6 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
                     describe(what)
                 ),
             );
-        }
-    }
-}
-
-/// A start-up that succeeds with no other outstanding in its process starts the provider
-/// afresh there (seed 003: the client must "perform a successful WSPStartup call before
-/// it can use" the provider; seed 002 says so of NSPStartup, seed 000 of NSPv2Startup):
-/// it returns with the instance set up, as the pair's earlier fresh starts did. One that
-/// returns with none of it counted itself started: its count lost the update of the
-/// actual cleanup that ran while it was under way (a racy count), whichever of the two
-/// returned first.
-pub(super) fn fresh_starts_set_up(facts: &Facts, starts: StartRoutine, report: &mut Report) {
-    for fresh in facts.fresh_starts() {
-        if StartRoutine::of(facts.kind(fresh.provider), fresh.v2) != starts
-            || !fresh.allocated_before
-        {
-            continue;
-        }
-        report.exercised();
-        if fresh.instance_held > 0 {
-            continue;
-        }
-        report.violation(facts, fresh.ret, || {
-            format!(
-                "{}!{} succeeded with no other start-up outstanding in {}, yet the \
-                 provider holds none of the instance it set up when it last started there: \
-                 it counted itself started (its count is above the start-ups outstanding, \
-                 as after an update lost to an actual cleanup) and did not set itself up \
-                 again",
-                facts.provider(fresh.provider),
-                starts.name(),
-                facts.process(fresh.process)
-            )
-        });
-    }
-    // The mirror: two start-ups that both found the count at 0 both set the instance up,
-    // and one clean-up will match two start-ups (003: the preceding calls "simply
-    // decrement an internal reference count"; 004: the calls "decrement this internal
-    // reference count"; 002 and 000: one clean-up for each start-up), whether or not a
-    // clean-up ever follows.
-    for twice in facts.later_starts() {
-        if StartRoutine::of(facts.kind(twice.provider), twice.v2) != starts {
-            continue;
-        }
-        report.exercised();
-        if !twice.set_up_twice {
-            continue;
-        }
-        report.violation(facts, twice.ret, || {
-            format!(
-                "{}!{} returned with the provider's instance set up twice in {} since its \
-                 start-ups there were last all cleaned up: each start-up after the first \
-                 only counts itself, so the count lost an update (two start-ups found it at \
-                 0 and both set the provider up)",
-                facts.provider(twice.provider),
-                starts.name(),
-                facts.process(twice.process)
-            )
-        });
-    }
-}
-
-/// The start-up routine a fresh start was made with, as each refcount contract judges
-/// its own.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum StartRoutine {
-    WSPStartup,
-    WSPStartupEx,
-    NSPStartup,
-    NSPv2Startup,
-}
-
-impl StartRoutine {
-    pub(super) fn of(kind: ProviderKind, v2: bool) -> Self {
-        match (kind, v2) {
-            (ProviderKind::San, _) => StartRoutine::WSPStartupEx,
-            (ProviderKind::Namespace, false) => StartRoutine::NSPStartup,
-            (ProviderKind::Namespace, true) => StartRoutine::NSPv2Startup,
-            _ => StartRoutine::WSPStartup,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            StartRoutine::WSPStartup => "WSPStartup",
-            StartRoutine::WSPStartupEx => "WSPStartupEx",
-            StartRoutine::NSPStartup => "NSPStartup",
-            StartRoutine::NSPv2Startup => "NSPv2Startup",
         }
     }
 }

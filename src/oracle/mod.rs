@@ -13,6 +13,7 @@ mod op_index;
 mod san;
 mod sessions;
 pub mod spi;
+mod starts;
 
 use serde::Serialize;
 

@@ -290,8 +290,8 @@ pub fn refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
     counting(facts, Family::V1, report);
     cleanup_after_own_startup(facts, report);
     // A start that begins afresh sets the provider up, as a WSPStartup does.
-    let fresh = super::cleanup::StartRoutine::NSPStartup;
-    super::cleanup::fresh_starts_set_up(facts, fresh, report);
+    let fresh = super::starts::StartRoutine::NSPStartup;
+    super::starts::set_up_once(facts, fresh, report);
 }
 
 /// The caller's half of seed 002: "The NSPStartup function must be called successfully
@@ -521,8 +521,8 @@ pub fn startup_first(facts: &Facts, _: &RunEnd, report: &mut Report) {
     counting(facts, Family::V2, report);
     // A session start-up with no other session open in the host starts the provider
     // afresh, as NSPStartup does.
-    let fresh = super::cleanup::StartRoutine::NSPv2Startup;
-    super::cleanup::fresh_starts_set_up(facts, fresh, report);
+    let fresh = super::starts::StartRoutine::NSPv2Startup;
+    super::starts::set_up_once(facts, fresh, report);
 }
 
 /// `nspv2.session.ends_once` (seeds 000, 001).
