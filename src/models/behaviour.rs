@@ -68,9 +68,9 @@ knob! {
     EarlierCleanup {
         /// Counts down, and nothing else.
         Decrement,
-        /// Counts down and resets the process's open sockets as closesocket would (what
-        /// is pending on them aborted, notified as usual), posting no FD_CLOSE, whatever
-        /// the `final_cleanup` knobs say the final one does.
+        /// Counts down and resets the process's open sockets, silently (what is pending
+        /// on them aborted with no notification, no FD_CLOSE posted), whatever the
+        /// `final_cleanup` knobs say the final one does.
         ResetSockets,
     }
 }

@@ -168,7 +168,7 @@ pub async fn wsp_close_socket(
         cx.ret(id, SOCKET_ERROR, Some(WSAENOTSOCK), Detail::None);
         return (SOCKET_ERROR, Some(WSAENOTSOCK));
     }
-    abort_socket_ops(cx, provider, socket);
+    abort_socket_ops(cx, provider, socket, true);
     let kernel = {
         let mut world = cx.world.borrow_mut();
         let sock = world.procs[cx.pid as usize].sockets.get_mut(&socket);
@@ -190,15 +190,16 @@ pub async fn wsp_close_socket(
     (NO_ERROR, None)
 }
 
-/// Aborts the outstanding I/O of a socket being closed or reset, notifying as usual: a
-/// socket whose kernel socket is gone completes none of it (seed 003: a reset socket is
+/// Aborts the outstanding I/O of a socket being closed (notifying as usual) or reset by
+/// its provider's clean-up (silently, as seed 003 asks of the final one): a socket
+/// whose kernel socket is gone completes none of it (seed 003: a reset socket is
 /// deallocated). An operation's memory (a SAN provider's) is given back before it
 /// completes (`san.cleanup.free_before_complete`; it leaked here, found by the property
 /// tests). A SAN provider's final clean-up, once begun, cancels every pending operation
 /// itself, each through the upcall, until none is left (model choice): a close leaves
 /// them to it, or an operation the clean-up had begun to cancel (its memory given back,
 /// the upcall to come) would be completed twice.
-pub(crate) fn abort_socket_ops(cx: &Cx, provider: ProviderIx, socket: SocketHandle) {
+pub(crate) fn abort_socket_ops(cx: &Cx, provider: ProviderIx, socket: SocketHandle, notify: bool) {
     let owned = crate::providers::san::is_san(cx, provider) && cx.cleanup_owns(provider);
     let pending = if owned {
         Vec::new()
@@ -210,7 +211,7 @@ pub(crate) fn abort_socket_ops(cx: &Cx, provider: ProviderIx, socket: SocketHand
         if let Some(memory) = memory {
             cx.release(memory, ReleasedBy::Provider);
         }
-        cx.complete_op(op, WSA_OPERATION_ABORTED, true);
+        cx.complete_op(op, WSA_OPERATION_ABORTED, notify);
     }
 }
 

@@ -519,10 +519,10 @@ fn reset_open_sockets(cx: &Cx, provider: ProviderIx, pending: Pending, open: Ope
         if open == OpenSockets::Leak {
             continue;
         }
-        // What is still pending on it is aborted as closesocket aborts it (the final
-        // clean-up has cancelled it all before, silently or through a SAN provider's
-        // upcall; an earlier reset has not).
-        io::abort_socket_ops(cx, provider, socket);
+        // What is still pending on it is aborted, silently, as the final clean-up
+        // cancels it (which has done so before, or through a SAN provider's upcall; an
+        // earlier reset has not).
+        io::abort_socket_ops(cx, provider, socket, false);
         cx.world.borrow_mut().procs[cx.pid as usize]
             .sockets
             .get_mut(&socket)

@@ -556,8 +556,8 @@ impl Spi<'_> {
     }
 
     /// Resets an open socket as WSPCloseSocket would (seed 003): aborts what is still
-    /// pending on it (notifying as usual: abort it first to cancel it silently), drops
-    /// its queued data and closes its kernel socket.
+    /// pending on it, silently, as a final clean-up cancels it, drops its queued data
+    /// and closes its kernel socket.
     #[track_caller]
     pub fn reset(&self, socket: Socket) {
         let handle = self.own_socket(socket);
@@ -566,7 +566,7 @@ impl Spi<'_> {
             .get(&handle)
             .is_some_and(|sock| sock.open());
         if open {
-            crate::providers::io::abort_socket_ops(self.cx, self.provider, handle);
+            crate::providers::io::abort_socket_ops(self.cx, self.provider, handle, false);
         }
         let kernel = {
             let mut world = self.cx.world.borrow_mut();
