@@ -944,3 +944,51 @@ fn a_token_of_one_rust_model_is_refused_with_another() {
         );
     }
 }
+
+/// A model that takes a scratch block of instance memory in each WSPCleanup before the
+/// final one and gives them all back in the final one: a later start-up of the same
+/// thread, which only counts itself, did not set the provider up (the refcount rule's
+/// count of set-ups follows start-up calls, not whatever the thread took before).
+struct ScratchInCleanup;
+
+#[derive(Default)]
+struct Scratch(Vec<ws2sim::spi::Held>);
+
+impl Transport for ScratchInCleanup {
+    async fn cleanup(&self, spi: &Spi<'_>) -> Reply {
+        let before = spi.with(|g: &mut Globals| g.refcount);
+        if before > 1 {
+            if let Some(block) = spi.allocate() {
+                spi.with(|s: &mut Scratch| s.0.push(block));
+            }
+        } else {
+            for block in spi.with(|s: &mut Scratch| std::mem::take(&mut s.0)) {
+                spi.release(block);
+            }
+        }
+        conforming::cleanup(spi).await
+    }
+}
+
+#[test]
+fn memory_a_clean_up_takes_sets_up_no_later_start_up() {
+    let text = r#"Scenario(
+    name: "scratch",
+    about: "One thread starts twice, cleans up once and starts again.",
+    providers: [Provider(name: "msafd", kind: Transport)],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [Process(name: "app", threads: [Thread(name: "a", steps: [
+        Spi(provider: "msafd", call: WSPStartup),
+        Spi(provider: "msafd", call: WSPStartup),
+        Spi(provider: "msafd", call: WSPCleanup),
+        Spi(provider: "msafd", call: WSPStartup),
+        Spi(provider: "msafd", call: WSPCleanup),
+        Spi(provider: "msafd", call: WSPCleanup),
+    ])])],
+)"#;
+    let model = Model::code("scratch_in_cleanup", ScratchInCleanup);
+    let sim = Sim::from_str("scratch.ron", text).expect("valid");
+    let run = sim.provider("msafd", model).run().expect("runs");
+    assert!(run.trace().contains("refcount 1->2"), "{}", run.trace());
+    assert!(run.violated().is_empty(), "{}", run.trace());
+}

@@ -337,6 +337,21 @@ impl<'w> Facts<'w> {
             return;
         };
         let process = event.process;
+        // Instance memory a thread took in a call that is no start-up (a Rust model may
+        // allocate in a clean-up) set up no start-up of its.
+        let start_up = matches!(
+            call,
+            Call::WSPStartup { .. }
+                | Call::WSPStartupEx { .. }
+                | Call::NSPStartup { .. }
+                | Call::NSPv2Startup { .. }
+        );
+        if let (false, Some(provider), Some(thread)) = (start_up, call.provider(), event.thread)
+            && !self.setting_up.is_empty()
+        {
+            self.setting_up
+                .retain(|entry| *entry != (process, thread, provider));
+        }
         match *call {
             // A version-1 namespace provider counts its NSPStartup calls as a transport
             // provider counts its WSPStartup calls (seed 002).
