@@ -45,7 +45,7 @@ pub fn san_refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
 }
 
 fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
-    super::starts::set_up_once(facts, super::starts::StartRoutine::of(kind, false), report);
+    super::starts::set_up_once(facts, super::facts::StartRoutine::of(kind, false), report);
     for c in facts.cleanup_returns() {
         let EventKind::Return { ret, error, .. } = facts.events[c.ret].kind else {
             continue;

@@ -130,6 +130,36 @@ pub struct CleanupReturn {
     pub instance_held: u32,
 }
 
+/// The start-up routine a start-up was made with, by its provider's kind: each refcount
+/// contract judges its own.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum StartRoutine {
+    WSPStartup,
+    WSPStartupEx,
+    NSPStartup,
+    NSPv2Startup,
+}
+
+impl StartRoutine {
+    pub fn of(kind: crate::scenario::ProviderKind, v2: bool) -> Self {
+        match (kind, v2) {
+            (crate::scenario::ProviderKind::San, _) => StartRoutine::WSPStartupEx,
+            (crate::scenario::ProviderKind::Namespace, false) => StartRoutine::NSPStartup,
+            (crate::scenario::ProviderKind::Namespace, true) => StartRoutine::NSPv2Startup,
+            _ => StartRoutine::WSPStartup,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            StartRoutine::WSPStartup => "WSPStartup",
+            StartRoutine::WSPStartupEx => "WSPStartupEx",
+            StartRoutine::NSPStartup => "NSPStartup",
+            StartRoutine::NSPv2Startup => "NSPv2Startup",
+        }
+    }
+}
+
 /// A successful WSPStartup, WSPStartupEx, NSPStartup or NSPv2Startup return that left
 /// one start-up outstanding in its process (none was before it): the provider starts
 /// afresh there.
@@ -138,8 +168,7 @@ pub struct FreshStart {
     pub ret: usize,
     pub process: Pid,
     pub provider: ProviderIx,
-    /// An NSPv2Startup (a session's), not a version-1 NSPStartup.
-    pub v2: bool,
+    pub routine: StartRoutine,
     /// Instance resources the ledger held for the pair when it returned.
     pub instance_held: u32,
     /// Whether an earlier fresh start of the pair returned with instance resources held:
@@ -154,8 +183,7 @@ pub struct LaterStart {
     pub ret: usize,
     pub process: Pid,
     pub provider: ProviderIx,
-    /// An NSPv2Startup (a session's), not a version-1 NSPStartup.
-    pub v2: bool,
+    pub routine: StartRoutine,
     /// Whether it set the instance up, the second start-up to do so since the pair's
     /// start-ups were last all cleaned up, with no clean-up of the pair under way (the
     /// first such return for each such time).

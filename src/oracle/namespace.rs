@@ -290,7 +290,7 @@ pub fn refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
     counting(facts, Family::V1, report);
     cleanup_after_own_startup(facts, report);
     // A start that begins afresh sets the provider up, as a WSPStartup does.
-    let fresh = super::starts::StartRoutine::NSPStartup;
+    let fresh = super::facts::StartRoutine::NSPStartup;
     super::starts::set_up_once(facts, fresh, report);
 }
 
@@ -521,7 +521,7 @@ pub fn startup_first(facts: &Facts, _: &RunEnd, report: &mut Report) {
     counting(facts, Family::V2, report);
     // A session start-up with no other session open in the host starts the provider
     // afresh, as NSPStartup does.
-    let fresh = super::starts::StartRoutine::NSPv2Startup;
+    let fresh = super::facts::StartRoutine::NSPv2Startup;
     super::starts::set_up_once(facts, fresh, report);
 }
 

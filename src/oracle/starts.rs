@@ -3,8 +3,8 @@
 //! start-up with none other outstanding sets the provider up, and a later one does not
 //! set it up again.
 
+use super::facts::StartRoutine;
 use super::{Facts, Report};
-use crate::scenario::ProviderKind;
 
 /// A start-up that succeeds with no other outstanding in its process starts the provider
 /// afresh there (seed 003: the client must "perform a successful WSPStartup call before
@@ -15,9 +15,7 @@ use crate::scenario::ProviderKind;
 /// returned first.
 pub(super) fn set_up_once(facts: &Facts, starts: StartRoutine, report: &mut Report) {
     for fresh in facts.fresh_starts() {
-        if StartRoutine::of(facts.kind(fresh.provider), fresh.v2) != starts
-            || !fresh.allocated_before
-        {
+        if fresh.routine != starts || !fresh.allocated_before {
             continue;
         }
         report.exercised();
@@ -43,7 +41,7 @@ pub(super) fn set_up_once(facts: &Facts, starts: StartRoutine, report: &mut Repo
     // reference count"; 002 and 000: one clean-up for each start-up), whether or not a
     // clean-up ever follows.
     for twice in facts.later_starts() {
-        if StartRoutine::of(facts.kind(twice.provider), twice.v2) != starts {
+        if twice.routine != starts {
             continue;
         }
         report.exercised();
@@ -61,35 +59,5 @@ pub(super) fn set_up_once(facts: &Facts, starts: StartRoutine, report: &mut Repo
                 facts.process(twice.process)
             )
         });
-    }
-}
-
-/// The start-up routine a fresh start was made with, as each refcount contract judges
-/// its own.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum StartRoutine {
-    WSPStartup,
-    WSPStartupEx,
-    NSPStartup,
-    NSPv2Startup,
-}
-
-impl StartRoutine {
-    pub(super) fn of(kind: ProviderKind, v2: bool) -> Self {
-        match (kind, v2) {
-            (ProviderKind::San, _) => StartRoutine::WSPStartupEx,
-            (ProviderKind::Namespace, false) => StartRoutine::NSPStartup,
-            (ProviderKind::Namespace, true) => StartRoutine::NSPv2Startup,
-            _ => StartRoutine::WSPStartup,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            StartRoutine::WSPStartup => "WSPStartup",
-            StartRoutine::WSPStartupEx => "WSPStartupEx",
-            StartRoutine::NSPStartup => "NSPStartup",
-            StartRoutine::NSPv2Startup => "NSPv2Startup",
-        }
     }
 }

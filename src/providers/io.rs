@@ -215,6 +215,30 @@ pub(crate) fn abort_socket_ops(cx: &Cx, provider: ProviderIx, socket: SocketHand
     }
 }
 
+/// A provider's clean-up resets an open socket (seed 003: "reset and deallocated"):
+/// what is still pending on it is aborted silently, as the final clean-up cancels it,
+/// its queued data is dropped and its kernel socket closed. One not open is left.
+pub(crate) fn reset_socket(cx: &Cx, provider: ProviderIx, socket: SocketHandle) {
+    let open = cx.world.borrow().procs[cx.pid as usize]
+        .sockets
+        .get(&socket)
+        .is_some_and(Sock::open);
+    if !open {
+        return;
+    }
+    abort_socket_ops(cx, provider, socket, false);
+    let kernel = {
+        let mut world = cx.world.borrow_mut();
+        let sock = world.procs[cx.pid as usize].sockets.get_mut(&socket);
+        let sock = sock.expect("open above");
+        sock.state = SockState::Reset;
+        sock.kernel
+    };
+    cx.emit(EventKind::SocketReset { provider, socket });
+    cx.discard_data(socket, ReleasedBy::Provider);
+    cx.release(kernel, ReleasedBy::Provider);
+}
+
 pub async fn wsp_select(
     cx: &Cx,
     (provider, client): (ProviderIx, Client),

@@ -495,11 +495,7 @@ fn reset_open_sockets(cx: &Cx, provider: ProviderIx, pending: Pending, open: Ope
     cx.touch(object::process(cx.pid), false);
     let sockets = sockets_in(&cx.world.borrow(), cx.pid, provider, SockState::Open);
     for socket in sockets {
-        let (select, kernel) = {
-            let world = cx.world.borrow();
-            let sock = &world.procs[cx.pid as usize].sockets[&socket];
-            (sock.select, sock.kernel)
-        };
+        let select = cx.world.borrow().procs[cx.pid as usize].sockets[&socket].select;
         // Only a socket that asked for FD_CLOSE (WSPAsyncSelect, WSPEventSelect) is
         // sent one: a provider posts the events a socket registered for. The switch asks
         // a SAN provider for FD_ACCEPT and FD_CONNECT only: it is signalled FD_CONNECT.
@@ -519,18 +515,9 @@ fn reset_open_sockets(cx: &Cx, provider: ProviderIx, pending: Pending, open: Ope
         if open == OpenSockets::Leak {
             continue;
         }
-        // What is still pending on it is aborted, silently, as the final clean-up
-        // cancels it (which has done so before, or through a SAN provider's upcall; an
-        // earlier reset has not).
-        io::abort_socket_ops(cx, provider, socket, false);
-        cx.world.borrow_mut().procs[cx.pid as usize]
-            .sockets
-            .get_mut(&socket)
-            .expect("listed above")
-            .state = SockState::Reset;
-        cx.emit(EventKind::SocketReset { provider, socket });
-        cx.discard_data(socket, ReleasedBy::Provider);
-        cx.release(kernel, ReleasedBy::Provider);
+        // The final clean-up has cancelled what was pending on it already (or through a
+        // SAN provider's upcall); an earlier reset has not.
+        io::reset_socket(cx, provider, socket);
     }
 }
 

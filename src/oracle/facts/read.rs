@@ -363,7 +363,8 @@ impl<'w> Facts<'w> {
             | Call::NSPv2Startup { provider, .. } => {
                 let pair = pairs.at(process, provider);
                 pair.starting = pair.starting.saturating_sub(1);
-                let v2 = matches!(call, Call::NSPv2Startup { .. });
+                let kind = self.trace.scenario.providers[provider as usize].kind;
+                let routine = StartRoutine::of(kind, matches!(call, Call::NSPv2Startup { .. }));
                 // Whether this call's thread set the instance up.
                 let mine = (process, event.thread.unwrap_or(Tid::MAX), provider);
                 let set_up = match self.setting_up.iter().position(|entry| *entry == mine) {
@@ -392,7 +393,7 @@ impl<'w> Facts<'w> {
                             ret: index,
                             process,
                             provider,
-                            v2,
+                            routine,
                             set_up_twice: twice,
                         });
                     }
@@ -401,7 +402,7 @@ impl<'w> Facts<'w> {
                             ret: index,
                             process,
                             provider,
-                            v2,
+                            routine,
                             instance_held: pair.instance_held,
                             allocated_before: pair.allocated,
                         });

@@ -561,32 +561,7 @@ impl Spi<'_> {
     #[track_caller]
     pub fn reset(&self, socket: Socket) {
         let handle = self.own_socket(socket);
-        let open = self.cx.world.borrow().procs[self.cx.pid as usize]
-            .sockets
-            .get(&handle)
-            .is_some_and(|sock| sock.open());
-        if open {
-            crate::providers::io::abort_socket_ops(self.cx, self.provider, handle, false);
-        }
-        let kernel = {
-            let mut world = self.cx.world.borrow_mut();
-            let sockets = &mut world.procs[self.cx.pid as usize].sockets;
-            let Some(sock) = sockets.get_mut(&handle) else {
-                return;
-            };
-            if !sock.open() {
-                return;
-            }
-            sock.state = SockState::Reset;
-            sock.kernel
-        };
-        let provider = self.provider;
-        self.cx.emit(EventKind::SocketReset {
-            provider,
-            socket: handle,
-        });
-        self.cx.discard_data(handle, ReleasedBy::Provider);
-        self.cx.release(kernel, ReleasedBy::Provider);
+        crate::providers::io::reset_socket(self.cx, self.provider, handle);
     }
 
     /// Drops the data still queued on `socket` (a closed socket's lingering data is
