@@ -383,7 +383,7 @@ pub const CONTRACTS: &[Contract] = &[
         id: ContractId::NspCleanupInvalidProvider,
         rule: "NSPCleanup with a provider id the provider does not manage fails with SOCKET_ERROR and WSAEINVAL (set through WSASetLastError), or with WSAEOPNOTSUPP, the answer of a provider that does not implement NSPCleanup (002: \"This error is returned if the namespace provider does not implement this function\"), which `nsp.cleanup.unload_ready` holds to keeping nothing in the process.",
         seeds: &[NspCleanup],
-        source: "002: \"WSAEINVAL: The lpProviderId parameter does not specify a valid provider.\"",
+        source: "002, for WSAEINVAL: \"The lpProviderId parameter does not specify a valid provider.\"",
         model_choice: Some(
             "ws2_32 always passes the provider's own id; a scenario tries another one with `Spi(provider: ..., call: NSPCleanup(provider_id: Other))`.",
         ),

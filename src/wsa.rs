@@ -43,6 +43,9 @@ pub const WSANOTINITIALISED: u32 = 10093;
 pub const WSAEINVALIDPROCTABLE: u32 = 10104;
 /// A provider failed to initialise: its DLL did not load or its start-up failed.
 pub const WSAEPROVIDERFAILEDINIT: u32 = 10106;
+/// A system call that should never fail failed: a catch-all that no SPI routine of
+/// ws2sim's documents (`error_code: SysCallFailure`).
+pub const WSASYSCALLFAILURE: u32 = 10107;
 /// The service was not found in the namespace (or no provider serves it).
 pub const WSASERVICE_NOT_FOUND: u32 = 10108;
 /// The name was found, but with no data of the type asked for.
@@ -112,6 +115,7 @@ pub fn error_name(code: u32) -> &'static str {
         WSANOTINITIALISED => "WSANOTINITIALISED",
         WSAEINVALIDPROCTABLE => "WSAEINVALIDPROCTABLE",
         WSAEPROVIDERFAILEDINIT => "WSAEPROVIDERFAILEDINIT",
+        WSASYSCALLFAILURE => "WSASYSCALLFAILURE",
         WSASERVICE_NOT_FOUND => "WSASERVICE_NOT_FOUND",
         WSA_E_NO_MORE => "WSA_E_NO_MORE",
         WSANO_DATA => "WSANO_DATA",

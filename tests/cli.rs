@@ -460,7 +460,7 @@ fn a_violation_cites_the_page_for_its_provider_kind() {
         "replay",
         "scenarios/contracts/socket-races-final-cleanup.ron",
         "--schedule",
-        "s2562mfkajaaaaaaibaeaqaaa",
+        "s2yxyjhyqgaaaaaaibaeaqaaa",
         "--provider-model",
         "ws2_32=keeps_late_startups",
     ]);
@@ -476,7 +476,7 @@ fn a_violation_cites_the_page_for_its_provider_kind() {
         "replay",
         "tests/regressions/lookup-after-restart.ron",
         "--schedule",
-        "s25wbo5cyfaaaaaaibaeaqcaaaaaaa",
+        "s27hi7lcqkaaaaaaibaeaqcaaaaaaa",
         "--provider-model",
         "ws2_32=keeps_late_startups",
     ]);

@@ -126,7 +126,7 @@ fn the_report_counts_how_schedules_ended() {
             ending: Ending::Deadlock,
             schedules: 50,
             first: 0,
-            replay: Some(format!("ws2sim replay {file} --schedule s27s7lhyyfae")),
+            replay: Some(format!("ws2sim replay {file} --schedule s2yhn2pwyeae")),
         }]
     );
     assert!(

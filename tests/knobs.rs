@@ -486,6 +486,73 @@ fn a_wrong_failure_value_is_judged_once() {
     );
 }
 
+/// A failure under the provider reported with a code its routine does not document
+/// (`error_code: SysCallFailure`) breaks the return convention and nothing else, in each
+/// routine the knob reaches: an allocation in WSPStartup, NSPStartup and NSPv2Startup,
+/// the network at a transport and a SAN provider's WSPCleanup. The conforming model on
+/// the same runs reports the documented code and is not flagged.
+#[test]
+fn an_undocumented_error_code_is_caught_in_every_routine_it_reaches() {
+    use ws2sim::{Model, Sim};
+    const V1_ALLOC_FAILS: &str = r#"Scenario(
+        name: "nsp-startup-fails",
+        about: "A V1 namespace provider's allocation fails in NSPStartup.",
+        providers: [Provider(name: "dnsnsp", kind: Namespace)],
+        catalog: [Namespace(provider: "dnsnsp", namespace: 12, version: V1)],
+        processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+            Startup, Lookup(namespace: 12, name: "www.example.com"), Cleanup,
+        ])])],
+        faults: [FailAlloc(provider: "dnsnsp", call: NSPStartup, nth: 1)],
+    )"#;
+    let cases: [(Sim, &[&str], &[&str]); 4] = [
+        (
+            Sim::from_file("scenarios/contracts/failed-startup.ron").expect("loads"),
+            &["msafd"],
+            &[
+                "msafd!WSPStartup failed with WSASYSCALLFAILURE (10107), which WSPStartup does not document",
+            ],
+        ),
+        (
+            Sim::from_str("nsp-startup-fails", V1_ALLOC_FAILS).expect("loads"),
+            &["dnsnsp"],
+            &[
+                "dnsnsp!NSPStartup failed with WSASYSCALLFAILURE (10107), which NSPStartup does not document",
+            ],
+        ),
+        (
+            Sim::from_file("scenarios/contracts/nspv2-startup-fails.ron").expect("loads"),
+            &["mailnsp"],
+            &[
+                "mailnsp!NSPv2Startup failed with WSASYSCALLFAILURE (10107), which NSPv2Startup does not document",
+            ],
+        ),
+        (
+            Sim::from_file("scenarios/contracts/network-down.ron").expect("loads"),
+            &["msafd", "sandrv"],
+            &[
+                "sandrv!WSPCleanup failed with WSASYSCALLFAILURE (10107), which WSPCleanup does not document",
+                "msafd!WSPCleanup failed with WSASYSCALLFAILURE (10107), which WSPCleanup does not document",
+            ],
+        ),
+    ];
+    for (sim, providers, expected) in cases {
+        let conforming = sim.clone().seed(0).run().expect("runs");
+        assert!(
+            conforming.violated().is_empty(),
+            "{:#?}",
+            conforming.verdict()
+        );
+        let mut mutant = sim;
+        for provider in providers {
+            let model = Model::knobs("(error_code: SysCallFailure)").expect("knobs");
+            mutant = mutant.provider(provider, model);
+        }
+        let run = mutant.seed(0).run().expect("runs");
+        assert_eq!(run.violated(), vec!["spi.return_convention"]);
+        assert_eq!(common::messages(&run), expected);
+    }
+}
+
 /// A failing WSPSocket returns INVALID_SOCKET, not SOCKET_ERROR's name: the message says
 /// which value the call's type makes the failure value.
 #[test]
@@ -880,7 +947,7 @@ fn a_switch_cleanup_under_way_is_not_missing() {
 )"#;
     let ran = Sim::from_str("racy-switch.ron", text)
         .expect("loads")
-        .replay("s2qc53cvaaaeaqcaibaeaqcaibaeaqcaiaaaaaaaaaaaaaaaaaaaaqcaaaaaaacaa")
+        .replay("s2t6n3fbipaaaqcaibaeaqcaibaeaqcaibaaaaaaaaaaaaaaaaaaaacaiaaaaaaaia")
         .expect("a token")
         .run()
         .expect("runs");
@@ -1844,6 +1911,42 @@ fn an_earlier_reset_aborts_what_is_pending_on_the_socket() {
     }
 }
 
+/// A blocking call on the socket an earlier clean-up resets is cancelled as the final
+/// clean-up cancels one: WSAEINTR (model choice), not closesocket's abort.
+#[test]
+fn an_earlier_reset_cancels_a_blocking_call_as_the_final_clean_up_does() {
+    let text = r#"Scenario(
+    name: "early-reset-blocking",
+    about: "A non-final WSPCleanup resets a socket another thread is blocked in a recv on.",
+    latency: (0, 0),
+    providers: [Provider(name: "drv", kind: Transport, set: (earlier_cleanup: ResetSockets))],
+    catalog: [Transport(id: 1001, provider: "drv", protocol: Tcp)],
+    processes: [Process(name: "app", threads: [
+        Thread(name: "main", steps: [
+            Startup,
+            Spi(provider: "drv", call: WSPStartup),
+            Socket(name: "s", entry: 1001),
+            Sleep(3),
+            Spi(provider: "drv", call: WSPCleanup),
+            Sleep(10),
+            Cleanup,
+        ]),
+        Thread(name: "reader", steps: [Sleep(1), Recv(socket: "s", completes: Never)]),
+    ])],
+)"#;
+    let run = ws2sim::Sim::from_str("early.ron", text)
+        .expect("valid")
+        .run()
+        .expect("runs");
+    assert_eq!(run.violated(), ["wsp.cleanup.refcount"]);
+    let trace = run.trace();
+    let aborted = trace
+        .lines()
+        .position(|l| l.contains("abort recv#0") && l.contains("-> WSAEINTR (10004"));
+    let reset = trace.lines().position(|l| l.contains("reset s=0x100"));
+    assert!(aborted.is_some() && aborted < reset, "{trace}");
+}
+
 /// A SAN provider the switch never cleaned up (`san_switch: Forgets`) is unloaded with
 /// operations pending; their completion later (the provider giving back their memory,
 /// posting FD_ACCEPT) is its code run after the unload. The switch that cleans up is
@@ -1964,7 +2067,7 @@ fn a_start_up_during_the_final_clean_up_is_not_a_second_set_up() {
     let sim = ws2sim::Sim::from_file("scenarios/teach/racy-refcount.ron").expect("shipped");
     let sim = sim.provider("msafd", ws2sim::Model::named("racy_refcount"));
     let sim = sim
-        .replay("s27td3zfqgaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        .replay("s2vd237nihaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
         .expect("token");
     let run = sim.run().expect("runs");
     let trace = run.trace();

@@ -104,6 +104,21 @@ knob! {
 }
 
 knob! {
+    /// The code a call reports when what lies under the provider fails: an allocation
+    /// (a `FailAlloc` fault) in WSPStartup, WSPStartupEx, NSPStartup or NSPv2Startup, or
+    /// the network (a `NetDown` fault) at WSPCleanup.
+    ErrorCode {
+        /// WSAENETDOWN from WSPCleanup (seeds 003 and 004); WSA_NOT_ENOUGH_MEMORY from a
+        /// start-up, which is how ws2sim's providers report a failed allocation (a model
+        /// choice where the routine's page does not list it).
+        Documented,
+        /// WSASYSCALLFAILURE (10107), a catch-all that no page lists for these routines
+        /// (`spi.return_convention`).
+        SysCallFailure,
+    }
+}
+
+knob! {
     /// Whether WSPStartup works again after the final clean-up (seeds 003, 004).
     Restart {
         Allowed,
@@ -304,7 +319,9 @@ knob! {
 
 knob! {
     /// What the NSPv2 host does with a session that opens while it withdraws the provider
-    /// (seed 000: every NSPv2Startup has its end).
+    /// (model choice: the seeds give each NSPv2Startup a corresponding NSPv2Cleanup, or a
+    /// rundown when the client ends without one; ws2sim has a withdrawal run its
+    /// sessions down, `nspv2.session.ends_once`).
     Withdrawing {
         /// Runs it down at once, like the sessions it already had.
         RunDown,
@@ -380,6 +397,7 @@ pub struct Behaviour {
     pub earlier_cleanup: EarlierCleanup,
     pub not_started: NotStarted,
     pub failure_value: FailureValue,
+    pub error_code: ErrorCode,
     pub restart: Restart,
     pub machine_state: MachineState,
     pub dll_detach: DllDetach,
@@ -399,6 +417,7 @@ impl Behaviour {
         earlier_cleanup: EarlierCleanup::Decrement,
         not_started: NotStarted::NotInitialised,
         failure_value: FailureValue::SocketError,
+        error_code: ErrorCode::Documented,
         restart: Restart::Allowed,
         machine_state: MachineState::Registration,
         dll_detach: DllDetach::Quiet,
@@ -440,6 +459,15 @@ impl Behaviour {
         match self.failure_value {
             FailureValue::SocketError => crate::wsa::SOCKET_ERROR,
             FailureValue::PlusOne => 1,
+        }
+    }
+
+    /// The code a call reports for a failure under the provider whose documented code
+    /// is `documented`: that code, unless the model gets it wrong.
+    pub fn code(&self, documented: u32) -> u32 {
+        match self.error_code {
+            ErrorCode::Documented => documented,
+            ErrorCode::SysCallFailure => crate::wsa::WSASYSCALLFAILURE,
         }
     }
 

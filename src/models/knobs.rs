@@ -142,6 +142,12 @@ pub static KNOBS: &[KnobInfo] = &[
         failure_value,
         |_, _| { Some(C::SpiReturnConvention) }
     ),
+    row!(
+        "error_code",
+        [Transport, San, Namespace],
+        error_code,
+        |_, _| { Some(C::SpiReturnConvention) }
+    ),
     row!("restart", [Transport, San], restart, |_, _| Some(
         C::WspCleanupRestartable
     )),
@@ -380,7 +386,7 @@ pub static ALSO: &[Also] = &[
         kinds: &[Namespace],
         contract: C::NspCleanupUnloadReady,
         when: Some(
-            "where two clean-ups race past the last start-up: the one that does not free returns while the provider still holds its state",
+            "where two clean-ups race past the last start-up: the one that does not free returns while the provider's cache thread still runs",
         ),
     },
     Also {

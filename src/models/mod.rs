@@ -539,6 +539,15 @@ pub static MODELS: &[ModelInfo] = &[
         "Returns 1 instead of its error code when its WSPStartup fails, instead of SOCKET_ERROR (-1) when its WSPCleanup does, and instead of INVALID_SOCKET when its WSPSocket does (ws2sim's other socket calls keep the right value).",
     ),
     model(
+        Transport,
+        "reports_syscall_failure",
+        Behaviour {
+            error_code: ErrorCode::SysCallFailure,
+            ..C
+        },
+        "Reports a failed allocation in WSPStartup, and the network's failure at WSPCleanup, as WSASYSCALLFAILURE (10107), which neither routine documents.",
+    ),
+    model(
         SanKind,
         "conforming",
         C,

@@ -47,6 +47,7 @@ level! {
         earlier_cleanup: EarlierCleanup,
         not_started: NotStarted,
         failure_value: FailureValue,
+        error_code: ErrorCode,
         restart: Restart,
         machine_state: MachineState,
         dll_detach: DllDetach,
@@ -124,6 +125,7 @@ impl Set {
         c.put("earlier_cleanup", self.earlier_cleanup);
         c.put("not_started", self.not_started);
         c.put("failure_value", self.failure_value);
+        c.put("error_code", self.error_code);
         c.put("restart", self.restart);
         c.put("machine_state", self.machine_state);
         c.put("dll_detach", self.dll_detach);

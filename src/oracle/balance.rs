@@ -326,7 +326,7 @@ fn switch_balanced(facts: &Facts, report: &mut Report) {
                             }
                             report.violation_of_page(facts, index, Seed::SanWspCleanup, || {
                                 format!(
-                                    "{}'s final WSPCleanup in {} returned with {} of its switch on {} not matched by WSPCleanup: the switch inside the TCP provider must issue one WSPCleanup per WSPStartupEx (seed 004)",
+                                    "{}'s final WSPCleanup in {} returned with {} of its switch on {} not matched by WSPCleanup: the switch must issue one WSPCleanup per WSPStartupEx (seed 004; ws2sim's switch lives in the TCP provider)",
                                     facts.provider(base),
                                     facts.process(pid),
                                     counted(n, "WSPStartupEx call"),

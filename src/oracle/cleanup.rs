@@ -144,8 +144,9 @@ fn still_held(facts: &Facts, cleanup: &CleanupReturn) -> Option<Resource> {
     live.values().next().copied()
 }
 
-/// What a WSPCleanup did that only the final one may (seeds 003 and 004: "the preceding
-/// calls simply decrement an internal reference count").
+/// What a WSPCleanup did that only the final one may (seed 003: "the preceding calls
+/// simply decrement an internal reference count"; 004: calls to WSPCleanup "decrement
+/// this internal reference count").
 enum Cleaned {
     Released(Resource),
     Reset(SocketHandle),

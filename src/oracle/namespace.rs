@@ -378,7 +378,7 @@ pub fn invalid_provider(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 facts,
                 index,
                 || format!(
-                    "{}!NSPCleanup was given a provider id it does not manage; it must fail with WSAEINVAL (10022), it returned {got}",
+                    "{}!NSPCleanup was given a provider id it does not manage; it must fail with WSAEINVAL (10022), or WSAEOPNOTSUPP (10045) if it implements no NSPCleanup; it returned {got}",
                     facts.provider(*provider)
                 ),
             );

@@ -345,7 +345,8 @@ fn unended_session(facts: &Facts, at: usize, key: SessionKey, report: &mut Repor
 /// The host of event `index` withdrew `provider` (WSAUnadvertiseProvider, or its final
 /// WSACleanup for each provider it took): by then each session of the advertisements up
 /// to `upto` has ended (run down if need be), one opened while the host withdrew
-/// included (seed 000: every NSPv2Startup has its end). A session of an advertisement
+/// included (model choice of `nspv2.session.ends_once`: the seeds do not say what a
+/// withdrawal does with open sessions). A session of an advertisement
 /// another host thread made since the withdrawal began is not the withdrawal's.
 fn withdrawn(
     facts: &Facts,
@@ -369,7 +370,7 @@ fn withdrawn(
         }
         report.violation(facts, index, || {
             format!(
-                "{}'s session on {} was still open when {} stopped hosting it: every session ends, run down when its provider is unadvertised",
+                "{}'s session on {} was still open when {} stopped hosting it: every session ends, run down when its provider is unadvertised (ws2sim's reading)",
                 facts.process(key.2),
                 facts.provider(key.1),
                 facts.process(host)

@@ -8,7 +8,9 @@ use super::{Facts, Report};
 
 /// A start-up that succeeds with no other outstanding in its process starts the provider
 /// afresh there (seed 003: the client must "perform a successful WSPStartup call before
-/// it can use" the provider; seed 002 says so of NSPStartup, seed 000 of NSPv2Startup):
+/// it can use" the provider; seed 002 says so of NSPStartup, seed 000 asks for a
+/// successful NSPv2Startup before NSPv2Cleanup; that it sets the provider up is ws2sim's
+/// reading):
 /// it returns with the instance set up, as the pair's earlier fresh starts did. One that
 /// returns with none of it counted itself started: its count lost the update of the
 /// actual cleanup that ran while it was under way (a racy count), whichever of the two
@@ -53,7 +55,7 @@ pub(super) fn set_up_once(facts: &Facts, starts: StartRoutine, report: &mut Repo
                 "{}!{} returned with the provider's instance set up twice in {} since its \
                  start-ups there were last all cleaned up: each start-up after the first \
                  only counts itself, so the count lost an update (two start-ups found it at \
-                 0 and both set the provider up)",
+                 0 and both set the provider up; ws2sim's reading)",
                 facts.provider(twice.provider),
                 starts.name(),
                 facts.process(twice.process)

@@ -168,7 +168,7 @@ pub async fn wsp_close_socket(
         cx.ret(id, SOCKET_ERROR, Some(WSAENOTSOCK), Detail::None);
         return (SOCKET_ERROR, Some(WSAENOTSOCK));
     }
-    abort_socket_ops(cx, provider, socket, true);
+    abort_socket_ops(cx, provider, socket, AbortedBy::Close);
     let kernel = {
         let mut world = cx.world.borrow_mut();
         let sock = world.procs[cx.pid as usize].sockets.get_mut(&socket);
@@ -190,8 +190,19 @@ pub async fn wsp_close_socket(
     (NO_ERROR, None)
 }
 
-/// Aborts the outstanding I/O of a socket being closed (notifying as usual) or reset by
-/// its provider's clean-up (silently, as seed 003 asks of the final one): a socket
+/// Who aborts a socket's outstanding I/O.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AbortedBy {
+    /// WSPCloseSocket: every operation fails with WSA_OPERATION_ABORTED and is notified
+    /// as a completion would be (model choice).
+    Close,
+    /// A provider's clean-up resetting the socket: silently, as seed 003 asks of the
+    /// final one, overlapped operations with WSA_OPERATION_ABORTED and blocking calls
+    /// with WSAEINTR (model choice), as the final clean-up cancels them.
+    Cleanup,
+}
+
+/// Aborts the outstanding I/O of a socket being closed or reset (`by`): a socket
 /// whose kernel socket is gone completes none of it (seed 003: a reset socket is
 /// deallocated). An operation's memory (a SAN provider's) is given back before it
 /// completes (`san.cleanup.free_before_complete`; it leaked here, found by the property
@@ -199,7 +210,7 @@ pub async fn wsp_close_socket(
 /// itself, each through the upcall, until none is left (model choice): a close leaves
 /// them to it, or an operation the clean-up had begun to cancel (its memory given back,
 /// the upcall to come) would be completed twice.
-pub(crate) fn abort_socket_ops(cx: &Cx, provider: ProviderIx, socket: SocketHandle, notify: bool) {
+pub(crate) fn abort_socket_ops(cx: &Cx, provider: ProviderIx, socket: SocketHandle, by: AbortedBy) {
     let owned = crate::providers::san::is_san(cx, provider) && cx.cleanup_owns(provider);
     let pending = if owned {
         Vec::new()
@@ -207,17 +218,27 @@ pub(crate) fn abort_socket_ops(cx: &Cx, provider: ProviderIx, socket: SocketHand
         cx.pending_ops(provider, Some(socket))
     };
     for op in pending {
-        let memory = cx.world.borrow().ops[op as usize].memory;
+        let (memory, blocking) = {
+            let world = cx.world.borrow();
+            let op = &world.ops[op as usize];
+            (op.memory, matches!(op.mode, IoMode::Blocking))
+        };
         if let Some(memory) = memory {
             cx.release(memory, ReleasedBy::Provider);
         }
-        cx.complete_op(op, WSA_OPERATION_ABORTED, notify);
+        let status = match by {
+            AbortedBy::Cleanup if blocking => WSAEINTR,
+            _ => WSA_OPERATION_ABORTED,
+        };
+        cx.complete_op(op, status, by == AbortedBy::Close);
     }
 }
 
-/// A provider's clean-up resets an open socket (seed 003: "reset and deallocated"):
-/// what is still pending on it is aborted silently, as the final clean-up cancels it,
-/// its queued data is dropped and its kernel socket closed. One not open is left.
+/// A provider's clean-up resets an open socket (seed 003: open sockets "are reset and
+/// automatically deallocated as if LPWSPCloseSocket was called"): what is still
+/// pending on it is aborted silently, as the final clean-up cancels it (not notified as
+/// ws2sim's WSPCloseSocket does), its queued data is dropped and its kernel socket
+/// closed. One not open is left.
 pub(crate) fn reset_socket(cx: &Cx, provider: ProviderIx, socket: SocketHandle) {
     let open = cx.world.borrow().procs[cx.pid as usize]
         .sockets
@@ -226,7 +247,7 @@ pub(crate) fn reset_socket(cx: &Cx, provider: ProviderIx, socket: SocketHandle) 
     if !open {
         return;
     }
-    abort_socket_ops(cx, provider, socket, false);
+    abort_socket_ops(cx, provider, socket, AbortedBy::Cleanup);
     let kernel = {
         let mut world = cx.world.borrow_mut();
         let sock = world.procs[cx.pid as usize].sockets.get_mut(&socket);

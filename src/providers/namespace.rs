@@ -72,7 +72,8 @@ async fn startup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detai
     }
     if before == 0 && !stateless {
         if !cx.try_alloc(provider, SpiCall::NSPStartup) {
-            return fail(cx, provider, WSA_NOT_ENOUGH_MEMORY);
+            let code = cx.behaviour(provider).code(WSA_NOT_ENOUGH_MEMORY);
+            return fail(cx, provider, code);
         }
         let memory = cx.acquire(provider, Resource::InstanceMemory);
         let registration = cx.acquire(provider, Resource::MachineRegistration);

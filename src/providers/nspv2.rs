@@ -131,7 +131,8 @@ async fn startup_body(
     session_of: Pid,
 ) -> (i32, Option<u32>, Detail) {
     if !cx.try_alloc(provider, SpiCall::NSPv2Startup) {
-        return fail(cx, provider, WSA_NOT_ENOUGH_MEMORY);
+        let code = cx.behaviour(provider).code(WSA_NOT_ENOUGH_MEMORY);
+        return fail(cx, provider, code);
     }
     let before = refcount(cx, provider);
     racy_gap(cx, provider).await;
@@ -206,7 +207,8 @@ pub async fn end_session(
 /// cleanup"). A rundown ends a session as its cleanup would.
 async fn end_body(cx: &Cx, provider: ProviderIx, arg: SessionArg) -> (i32, Option<u32>, Detail) {
     // A provider whose NSPv2Startup is a stub hands out no session argument: the end of
-    // a session gets NULL (000: "If a value was specified for ppvClientSessionArg"),
+    // a session gets NULL (000: "If a value was specified for the client session argument in the call to the
+    // NSPv2Startup function"),
     // and there is nothing of it to free.
     if arg == 0 && cx.behaviour(provider).nspv2.routines.startup == Routine::Stub {
         return (NO_ERROR, None, Detail::None);

@@ -205,7 +205,8 @@ async fn startup_body(
     if before == 0 {
         if !cx.try_alloc(provider, which) {
             layered::unwind_lower(cx, provider, entry).await;
-            return start_failed(cx, provider, WSA_NOT_ENOUGH_MEMORY);
+            let code = cx.behaviour(provider).code(WSA_NOT_ENOUGH_MEMORY);
+            return start_failed(cx, provider, code);
         }
         initialise(cx, provider);
     }
@@ -394,11 +395,16 @@ async fn cleanup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detai
         after,
         actual_cleanup: actual,
     };
-    // Seeds 003 and 004: WSAENETDOWN, "The network subsystem has failed". Model choice:
+    // Seeds 003 and 004: WSAENETDOWN ("The network subsystem has failed.", 004: "Network
+    // subsystem failed."). Model choice:
     // the clean-up still counts down and frees what it holds; the code tells the
     // client the network went down.
     if cx.net_down() {
-        return (behaviour.failure(), Some(WSAENETDOWN), detail);
+        return (
+            behaviour.failure(),
+            Some(behaviour.code(WSAENETDOWN)),
+            detail,
+        );
     }
     (NO_ERROR, None, detail)
 }
@@ -489,8 +495,9 @@ fn abort_pending(cx: &Cx, provider: ProviderIx) {
     }
 }
 
-/// Resets the process's open sockets on this provider, as WSPCloseSocket would (seed
-/// 003), posting FD_CLOSE where `pending` says so, or leaves them open (`Leak`).
+/// Resets the process's open sockets on this provider (seed 003: "as if LPWSPCloseSocket
+/// was called"; `io::reset_socket`), posting FD_CLOSE where `pending` says so, or leaves
+/// them open (`Leak`).
 fn reset_open_sockets(cx: &Cx, provider: ProviderIx, pending: Pending, open: OpenSockets) {
     cx.touch(object::process(cx.pid), false);
     let sockets = sockets_in(&cx.world.borrow(), cx.pid, provider, SockState::Open);

@@ -555,9 +555,11 @@ impl Spi<'_> {
         });
     }
 
-    /// Resets an open socket as WSPCloseSocket would (seed 003): aborts what is still
-    /// pending on it, silently, as a final clean-up cancels it, drops its queued data
-    /// and closes its kernel socket.
+    /// Resets an open socket, as a clean-up resets the sockets still open (seed 003:
+    /// "as if LPWSPCloseSocket was called"): aborts what is still pending on it
+    /// silently, as a final clean-up cancels it (overlapped operations with
+    /// WSA_OPERATION_ABORTED, blocking calls with WSAEINTR; ws2sim's WSPCloseSocket
+    /// notifies instead), drops its queued data and closes its kernel socket.
     #[track_caller]
     pub fn reset(&self, socket: Socket) {
         let handle = self.own_socket(socket);
