@@ -753,6 +753,10 @@ fn standard_output_into_an_input_file_is_refused() {
     refused(&["explore", &scenario, "--runs", "5"], &scenario);
     refused(&["graph", &scenario], &scenario);
     refused(&["check", &model, &scenario], &scenario);
+    // A model file the scenario lists, known only once the scenario is read (probe
+    // p38: `check` and `graph` appended to it and exited 0).
+    refused(&["check", &scenario], &model);
+    refused(&["graph", &scenario], &model);
     // Standard input's file is standard output's too (`run - < s.ron >> s.ron`).
     let before = std::fs::read(&scenario).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))

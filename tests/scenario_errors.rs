@@ -224,6 +224,38 @@ fn a_model_file_too_large_to_check_is_named_a_model_file() {
     );
 }
 
+/// A model file a scenario lists that is too large, or that is not there, is reported
+/// at the scenario's `models` entry, as every other file it cannot take (a too-large one
+/// had no position); read from standard input, the scenario's model files are found
+/// from the working directory, and the help says so.
+#[test]
+fn a_listed_model_file_it_cannot_take_is_reported_at_its_entry() {
+    let dir = common::Scratch::new("scenario");
+    let (scenario_path, model_path, model) = dir.own_model_lesson();
+    let big = format!("{model}\n// {}\n", "x".repeat(MAX_FILE_BYTES as usize));
+    std::fs::write(&model_path, big).expect("write");
+    let err = scenario::load_file(Path::new(&scenario_path))
+        .err()
+        .expect("refused");
+    let report = common::one_line(err.render_plain().as_bytes());
+    assert!(
+        matches!(err, ScenarioError::Invalid(_)) && err.line_column().is_some(),
+        "{report}"
+    );
+    assert!(report.contains("acme.ron is too large"), "{report}");
+    let text = std::fs::read_to_string(&scenario_path).expect("read");
+    let missing = text.replace("acme.ron", "no-such-model.ron");
+    let err = scenario::check_bytes("-", missing.into_bytes())
+        .err()
+        .expect("refused");
+    let report = common::one_line(err.render_plain().as_bytes());
+    assert!(err.line_column().is_some(), "{report}");
+    assert!(
+        report.contains("finds its model files from the working directory"),
+        "{report}"
+    );
+}
+
 #[test]
 fn missing_file_names_the_path() {
     let err = load_error("tests/bad/no_such_file.ron");

@@ -62,6 +62,10 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
         ));
         bad = true;
     }
+    // Every file is checked before anything is printed: standard output may be a model
+    // file a scenario lists (`check a.ron >> model.ron`), found only once it is read.
+    let mut results = Vec::with_capacity(files.len());
+    let mut listed = Vec::new();
     for file in &files {
         let checked = if file.as_path() == Path::new("-") {
             match scenario::read_stdin_limited(scenario::MAX_FILE_BYTES) {
@@ -76,6 +80,15 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
         } else {
             scenario::check_file(file)
         };
+        if let Ok(scenario::Checked::Scenario(scenario)) = &checked {
+            listed.extend(super::scenario_inputs(file, scenario).into_iter().skip(1));
+        }
+        results.push((file, checked));
+    }
+    if let Err(code) = super::ReportTo::STANDARD_OUTPUT.guard(&listed) {
+        return code;
+    }
+    for (file, checked) in results {
         match checked {
             Ok(scenario::Checked::Scenario(_)) => {
                 print(&format!("{}: ok\n", scenario::escape_path(file)))

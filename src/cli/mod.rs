@@ -405,7 +405,11 @@ pub fn main() -> ExitCode {
         Command::Graph { file } => match ReportTo::STANDARD_OUTPUT
             .guard(&[(file.clone(), "the scenario file")])
             .and_then(|()| load(&file))
-        {
+            .and_then(|scenario| {
+                // Standard output may be a model file the scenario lists.
+                ReportTo::STANDARD_OUTPUT.guard(&scenario_inputs(&file, &scenario))?;
+                Ok(scenario)
+            }) {
             Ok(scenario) => {
                 let catalog = crate::catalog::Catalog::new(&scenario);
                 let providers: Vec<String> =

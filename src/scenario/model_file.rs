@@ -204,8 +204,21 @@ pub(super) fn load_listed(
                     super::escape_path(path)
                 ),
                 "cannot read",
-                Some("a model file's path is relative to the scenario's folder".to_string()),
+                Some(
+                    match dir {
+                        Some(_) => "a model file's path is relative to the scenario's folder",
+                        None => {
+                            "a scenario read from standard input finds its model files from the \
+                         working directory"
+                        }
+                    }
+                    .to_string(),
+                ),
             ),
+            // Said at the entry that lists it, as any other file it cannot take.
+            Err(error @ ScenarioError::ModelTooLarge { .. }) => {
+                c.at(&at, error.to_string(), "too large", None)
+            }
             Err(error) => return Err(error),
         }
     }
