@@ -175,3 +175,65 @@ fn graph_labels_each_edge_with_its_chain() {
         "{dot}"
     );
 }
+
+/// A layer's pass-down inside a non-final WSPCleanup is outside its final clean-up even
+/// while another thread's final clean-up of the layer waits for its lock (probe p38:
+/// the windows were per process, so the pass-down fell inside the other thread's final
+/// span and `lsp.lower_balanced` held). The conforming layer is never flagged there.
+#[test]
+fn a_pass_down_overlapping_another_threads_final_clean_up_is_caught() {
+    let text = |model: &str| {
+        format!(
+            r#"Scenario(
+    name: "early-overlap",
+    about: "A direct non-final WSPCleanup of an LSP overlaps ws2_32's final one.",
+    providers: [
+        Provider(name: "msafd", kind: Transport),
+        Provider(name: "lsp", kind: Transport, model: "{model}"),
+    ],
+    catalog: [
+        Transport(id: 1001, provider: "msafd", protocol: Tcp),
+        Transport(id: 1010, provider: "lsp", protocol: Tcp, chain: Layered([1010, 1001])),
+    ],
+    processes: [Process(name: "app", threads: [
+        Thread(name: "api", steps: [Startup, Socket(name: "s", entry: 1010), Cleanup]),
+        Thread(name: "direct", steps: [
+            Spi(provider: "lsp", call: WSPStartup),
+            Spi(provider: "lsp", call: WSPCleanup),
+        ]),
+    ])],
+)"#
+        )
+    };
+    let mutant =
+        ws2sim::Sim::from_str("early.ron", &text("lsp_cleans_lower_early")).expect("valid");
+    let run = mutant.clone().seed(11).run().expect("runs");
+    let trace = run.trace();
+    // The direct thread's clean-up counts 2->1 and passes down while the api thread's
+    // final one is under way.
+    assert!(trace.contains("refcount 2->1"), "{trace}");
+    assert_eq!(run.violated(), ["lsp.lower_balanced"], "{trace}");
+    let flagged = common::messages(&run);
+    assert!(
+        flagged[0].contains("lsp called msafd!WSPCleanup outside its own final WSPCleanup"),
+        "{flagged:?}"
+    );
+    let conforming = ws2sim::Sim::from_str("early.ron", &text("conforming")).expect("valid");
+    for seed in 0..60 {
+        let run = conforming.clone().seed(seed).run().expect("runs");
+        assert!(run.violated().is_empty(), "seed {seed}: {}", run.trace());
+        // Every seed where one of the mutant's clean-ups is not the final one (it passes
+        // down at once) is flagged, whichever thread makes it.
+        let run = mutant.clone().seed(seed).run().expect("runs");
+        let early = run
+            .trace()
+            .lines()
+            .any(|l| l.contains("<- lsp!WSPCleanup") && l.contains("2->1"));
+        assert_eq!(
+            early,
+            run.violated().contains(&"lsp.lower_balanced"),
+            "seed {seed}: {}",
+            run.trace()
+        );
+    }
+}

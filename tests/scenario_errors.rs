@@ -230,7 +230,7 @@ fn a_model_file_too_large_to_check_is_named_a_model_file() {
 /// from the working directory, and the help says so.
 #[test]
 fn a_listed_model_file_it_cannot_take_is_reported_at_its_entry() {
-    let dir = common::Scratch::new("scenario");
+    let dir = common::Scratch::new("listed-model");
     let (scenario_path, model_path, model) = dir.own_model_lesson();
     let big = format!("{model}\n// {}\n", "x".repeat(MAX_FILE_BYTES as usize));
     std::fs::write(&model_path, big).expect("write");

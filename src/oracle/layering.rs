@@ -13,7 +13,9 @@ use crate::trace::RunEnd;
 use crate::wsa::NO_ERROR;
 
 /// `lsp.lower_balanced`: a layered provider cleans up each layer below as often as it
-/// started it, and only inside its own final WSPCleanup. The count is taken where its
+/// started it, and only inside its own final WSPCleanup: on the thread that makes it,
+/// while it runs (another thread's earlier clean-up of the layer, overlapping it, is not
+/// inside it: found by probe p38). The count is taken where its
 /// final clean-up returns, and where one in which it did its actual clean-up with its
 /// count wrong returns: a layer that tears nothing down there is caught even though no
 /// clean-up of it is final.
@@ -36,17 +38,18 @@ pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
         })
         .collect();
     // Where each layer may call WSPCleanup below: inside its final clean-ups, its
-    // failed start-ups and its calls cut short, found by halving (issue 21: a walk of
-    // them all per call grew with the square of the run).
-    let mut windows: BTreeMap<(Pid, ProviderIx), Windows> = BTreeMap::new();
+    // failed start-ups and its calls cut short, on the thread that makes each, found by
+    // halving (issue 21: a walk of them all per call grew with the square of the run).
+    let mut windows: BTreeMap<(Pid, Option<Tid>, ProviderIx), Windows> = BTreeMap::new();
     let spans = finals
         .iter()
         .map(|f| (f.process, f.provider, f.call, f.ret))
         .chain(failed_startups)
         .chain(cut_short(facts));
     for (pid, upper, from, to) in spans {
+        let thread = facts.events[from].thread;
         windows
-            .entry((pid, upper))
+            .entry((pid, thread, upper))
             .or_default()
             .spans
             .push((from, to));
@@ -54,9 +57,9 @@ pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
     for layer in windows.values_mut() {
         layer.sort();
     }
-    let window = |pid: Pid, upper: ProviderIx, index: usize| {
+    let window = |event: &Event, upper: ProviderIx, index: usize| {
         windows
-            .get(&(pid, upper))
+            .get(&(event.process, event.thread, upper))
             .is_some_and(|layer| layer.inside(index))
     };
     let final_returns: BTreeMap<usize, &FinalCleanup> = actual.iter().map(|f| (f.ret, f)).collect();
@@ -86,7 +89,7 @@ pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 ..
             } => {
                 report.exercised();
-                if !window(event.process, *upper, index) {
+                if !window(event, *upper, index) {
                     report.violation(
                         facts,
                         index,

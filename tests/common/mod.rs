@@ -45,9 +45,12 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// An error report as one line (the report wraps a long message).
+/// An error report as one line (the report wraps a long message, at a space or after
+/// a hyphen, so a wrapped path's length does not change the words tests look for).
 pub fn one_line(bytes: &[u8]) -> String {
-    text(bytes).replace("\n  \u{2502} ", " ")
+    text(bytes)
+        .replace("-\n  \u{2502} ", "-")
+        .replace("\n  \u{2502} ", " ")
 }
 
 /// Runs the `ws2sim` binary in the crate's root, without colour.
@@ -103,8 +106,12 @@ fn fed(args: &[&str], input: &[u8]) -> (std::process::Output, std::io::Result<()
 pub struct Scratch(pub PathBuf);
 
 impl Scratch {
+    /// A fresh folder: its own for each call, as tests of one binary run side by side
+    /// and two may pick one name.
     pub fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("ws2sim-{name}-{}", std::process::id()));
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("ws2sim-{name}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("scratch dir");
         Scratch(dir)
