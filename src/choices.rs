@@ -93,6 +93,10 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
         choice: "A `NetDown` fault fails the machine's network for good, for transport and SAN providers (namespace providers are not affected). Data in flight is lost (released by the kernel), that of a process that has ended included; each pending operation completes with WSAENETDOWN and is notified as a completion is (a SAN operation's memory is given back first); socket calls fail with WSAENETDOWN and WSPStartup with WSASYSNOTREADY. A WSPCleanup still counts down (the final one cancels, resets and frees as usual) and reports WSAENETDOWN, final or not (seeds 003 and 004 document the code; the clients count it as done).",
     },
     ModelChoice {
+        topic: "A failed WSPCleanup",
+        choice: "A WSPCleanup that fails is read as one that counted down and did its work unless its code says there was nothing to clean up: WSANOTINITIALISED (seeds 003 and 004), or WSAEINVAL (003's row for a provider id not managed). So one that reports WSAENETDOWN counts, and so does one that reports a code no seed lists (`error_code: SysCallFailure`), whose code `spi.return_convention` reports.",
+    },
+    ModelChoice {
         topic: "Failed allocations",
         choice: "A `FailAlloc` fault makes the provider's start-up fail with WSA_NOT_ENOUGH_MEMORY.",
     },

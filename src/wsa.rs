@@ -86,10 +86,10 @@ pub const FD_CONNECT: u32 = 0x10;
 pub const FD_CLOSE: u32 = 0x20;
 
 /// Whether a WSPCleanup that returned `ret` with `error` counted down: it worked, or it
-/// reported WSAENETDOWN after doing its work (model choice: the network subsystem
-/// failed, a `NetDown` fault; seeds 003 and 004 document the code).
+/// failed with a code that does not say there was nothing to clean up (model choice "A
+/// failed WSPCleanup").
 pub fn cleanup_counted(ret: i32, error: Option<u32>) -> bool {
-    ret == NO_ERROR || error == Some(WSAENETDOWN)
+    ret == NO_ERROR || error.is_some_and(|code| code != WSANOTINITIALISED && code != WSAEINVAL)
 }
 
 /// The symbolic name of an error code, for traces.

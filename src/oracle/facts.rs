@@ -248,6 +248,10 @@ pub struct Facts<'w> {
     /// Threads that took instance memory for a provider of their process in a call not
     /// yet returned: (process, thread, provider). Few at a time.
     setting_up: SmallVec<[(Pid, Tid, ProviderIx); 2]>,
+    /// Start-ups that set the instance up while a clean-up of their pair was under way,
+    /// judged once no clean-up of the pair is (whether one tore the provider down
+    /// meanwhile decides it): (process, provider, their entry in `later_starts`).
+    deferred_set_ups: SmallVec<[(Pid, ProviderIx, Option<u32>); 2]>,
     code_unloaded: Vec<CodeUnloaded>,
     process_ends: SmallVec<[ProcessEnd; 2]>,
     /// By resource id (ids count up from 0 in acquisition order): what the ledger

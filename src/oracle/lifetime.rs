@@ -169,29 +169,36 @@ pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// `loader.no_code_after_unload`: no provider code (an SPI call or the return out of
 /// one, a worker, a callback) runs in a process where the DLL's load count is zero, or
 /// after the image it belongs to was unloaded (the DLL loaded again is another image).
+/// What one provider's code did at one moment on no thread of the process (a SAN
+/// provider completing an operation as the network finishes it: its memory given back,
+/// then a notification) is one violation.
 pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
     if facts.saw(Triggers::UNLOADED) {
         report.exercised();
     }
-    for ran in facts.code_unloaded() {
+    let ran_all = facts.code_unloaded();
+    // A thread's calls are told one by one.
+    let moment = |ran: &super::facts::CodeUnloaded| {
         let event = &facts.events[ran.event];
-        let what = match &event.kind {
-            EventKind::ProviderCode { what, .. } => what.to_string(),
-            EventKind::Call { call, .. } => format!("{}()", call.name()),
-            EventKind::Return { id, .. } => match facts.call_of(*id) {
-                Some((_, call)) => format!("the return from {}()", call.name()),
-                None => String::new(),
-            },
-            EventKind::Release { what, .. } => {
-                format!("it freed {}", super::cleanup::describe(*what))
-            }
-            EventKind::Notification { socket, fd, .. } => format!(
-                "it posted {} on socket {}",
-                crate::wsa::fd_names(*fd),
-                facts.socket(event.process, *socket)
-            ),
-            _ => String::new(),
+        event
+            .thread
+            .is_none()
+            .then_some((event.process, event.time, ran.provider))
+    };
+    let mut rest = ran_all;
+    while let Some(ran) = rest.first() {
+        let same = match moment(ran) {
+            None => 1,
+            at => rest.iter().take_while(|other| moment(other) == at).count(),
         };
+        let (group, later) = rest.split_at(same);
+        rest = later;
+        let event = &facts.events[ran.event];
+        let what = group
+            .iter()
+            .map(|ran| did(facts, &facts.events[ran.event]))
+            .collect::<Vec<_>>()
+            .join("; then ");
         let when = if ran.reloaded {
             "after the image of the DLL it belongs to was unloaded (the DLL loaded again \
              since is a new image)"
@@ -207,6 +214,28 @@ pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 facts.process(event.process)
             )
         });
+    }
+}
+
+/// What provider code did at `event`, as a violation of `loader.no_code_after_unload`
+/// says it.
+fn did(facts: &Facts, event: &crate::event::Event) -> String {
+    match &event.kind {
+        EventKind::ProviderCode { what, .. } => what.to_string(),
+        EventKind::Call { call, .. } => format!("{}()", call.name()),
+        EventKind::Return { id, .. } => match facts.call_of(*id) {
+            Some((_, call)) => format!("the return from {}()", call.name()),
+            None => String::new(),
+        },
+        EventKind::Release { what, .. } => {
+            format!("it freed {}", super::cleanup::describe(*what))
+        }
+        EventKind::Notification { socket, fd, .. } => format!(
+            "it posted {} on socket {}",
+            crate::wsa::fd_names(*fd),
+            facts.socket(event.process, *socket)
+        ),
+        _ => String::new(),
     }
 }
 

@@ -27,6 +27,9 @@ struct PairCounts {
     set_up_starts: u32,
     /// Whether a second one since that teardown was found (reported once).
     set_up_twice: bool,
+    /// Whether a clean-up that returned since a set-up was deferred (see
+    /// `Facts::deferred_set_ups`) said it did the actual clean-up.
+    torn_down_meanwhile: bool,
 }
 
 impl PairCounts {
@@ -35,6 +38,7 @@ impl PairCounts {
     fn teardown(&mut self) {
         self.set_up_starts = 0;
         self.set_up_twice = false;
+        self.torn_down_meanwhile = false;
     }
 
     /// What a process's end leaves: only whether the DLL was ever unloaded there, and
@@ -77,6 +81,7 @@ impl<'w> Facts<'w> {
             fresh_starts: SmallVec::new(),
             later_starts: SmallVec::new(),
             setting_up: SmallVec::new(),
+            deferred_set_ups: SmallVec::new(),
             code_unloaded: Vec::new(),
             process_ends: SmallVec::new(),
             held: SmallVec::new(),
@@ -251,6 +256,8 @@ impl<'w> Facts<'w> {
                     }
                     self.setting_up
                         .retain(|entry| (entry.0, entry.2) != (process, *provider));
+                    self.deferred_set_ups
+                        .retain(|entry| (entry.0, entry.1) != (process, *provider));
                 }
                 None
             }
@@ -260,6 +267,7 @@ impl<'w> Facts<'w> {
             EventKind::ProcessEnded { .. } => {
                 pairs.each_of(process, PairCounts::forget);
                 self.setting_up.retain(|entry| entry.0 != process);
+                self.deferred_set_ups.retain(|entry| entry.0 != process);
                 if let Some(live) = self.live_code.get_mut(process as usize) {
                     live.clear();
                 }
@@ -376,18 +384,21 @@ impl<'w> Facts<'w> {
                 };
                 if ret == NO_ERROR {
                     pair.outstanding += 1;
-                    if set_up {
-                        // One that sets up while a clean-up is under way follows that
-                        // clean-up's teardown (a lock it did not wait for is judged at
-                        // the clean-up's return): it starts the count of set-ups again.
-                        pair.set_up_starts = if pair.ending > 0 {
-                            1
-                        } else {
-                            pair.set_up_starts + 1
-                        };
+                    // One that sets up while a clean-up is under way may follow that
+                    // clean-up's teardown (a lock it did not wait for is judged at the
+                    // clean-up's return), or not: it is judged once the clean-ups end.
+                    let deferred = set_up && pair.ending > 0;
+                    if set_up && !deferred {
+                        pair.set_up_starts += 1;
+                    }
+                    if deferred {
+                        let later =
+                            (pair.outstanding > 1).then_some(self.later_starts.len() as u32);
+                        self.deferred_set_ups.push((process, provider, later));
                     }
                     if pair.outstanding > 1 {
-                        let twice = set_up && pair.set_up_starts > 1 && !pair.set_up_twice;
+                        let twice =
+                            set_up && !deferred && pair.set_up_starts > 1 && !pair.set_up_twice;
                         pair.set_up_twice |= twice;
                         self.later_starts.push(LaterStart {
                             ret: index,
@@ -437,6 +448,7 @@ impl<'w> Facts<'w> {
                 if pair.outstanding == 0 {
                     pair.teardown();
                 }
+                self.clean_up_ended(pair, process, provider, event);
             }
             Call::NSPCleanup {
                 provider,
@@ -447,6 +459,7 @@ impl<'w> Facts<'w> {
             | Call::NSPv2ClientSessionRundown { provider, .. } => {
                 let pair = pairs.at(process, provider);
                 pair.ending = pair.ending.saturating_sub(1);
+                self.clean_up_ended(pair, process, provider, event);
             }
             Call::WSPCleanup { provider, .. } => {
                 let pair = pairs.at(process, provider);
@@ -491,6 +504,7 @@ impl<'w> Facts<'w> {
                         pair.teardown();
                     }
                 }
+                self.clean_up_ended(pair, process, provider, event);
                 if counted && pair.outstanding == 0 {
                     self.finals.push(this);
                 } else if actual {
@@ -511,6 +525,59 @@ impl<'w> Facts<'w> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A clean-up of the pair returned (`event`): once none is under way, the set-ups
+    /// made meanwhile are judged. After a clean-up that said it did the actual clean-up
+    /// they follow its teardown and count afresh; otherwise they count as any set-up,
+    /// and a second one since the pair's last teardown is flagged at its return.
+    fn clean_up_ended(
+        &mut self,
+        pair: &mut PairCounts,
+        process: Pid,
+        provider: ProviderIx,
+        event: &Event,
+    ) {
+        pair.torn_down_meanwhile |= matches!(
+            event.kind,
+            EventKind::Return {
+                detail: Detail::Refcount {
+                    actual_cleanup: true,
+                    ..
+                },
+                ..
+            }
+        );
+        if pair.ending > 0 {
+            return;
+        }
+        let torn_down = std::mem::take(&mut pair.torn_down_meanwhile);
+        if self.deferred_set_ups.is_empty() {
+            return;
+        }
+        let mut judged = SmallVec::<[Option<u32>; 2]>::new();
+        self.deferred_set_ups.retain(|&mut (pid, of, later)| {
+            let mine = (pid, of) == (process, provider);
+            if mine {
+                judged.push(later);
+            }
+            !mine
+        });
+        // All cleaned up (or none was ever deferred here): nothing is set up twice.
+        if judged.is_empty() || pair.outstanding == 0 {
+            return;
+        }
+        if torn_down {
+            pair.set_up_starts = 1;
+            return;
+        }
+        for later in judged {
+            pair.set_up_starts += 1;
+            if let (Some(at), true) = (later, pair.set_up_starts > 1 && !pair.set_up_twice) {
+                pair.set_up_twice = true;
+                self.later_starts[at as usize].set_up_twice = true;
+            }
         }
     }
 
