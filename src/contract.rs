@@ -343,7 +343,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[SanWspCleanup],
         source: "004: \"Before calling the WPUCompleteOverlappedRequest function to cancel an overlapped operation, the SAN service provider should release any memory associated with that operation.\"",
         model_choice: Some(
-            "The seed asks this of an operation cancelled by the final WSPCleanup; ws2sim asks it of every completion of a SAN operation (a normal one, an abort by closesocket), since memory released after the completion is in use when its caller already owns the result.",
+            "The seed asks this of an operation cancelled by the final WSPCleanup, with a \"should\"; ws2sim holds a provider to it as to a rule, and asks it of every completion of a SAN operation (a normal one, an abort by closesocket), since memory released after the completion is in use when its caller already owns the result.",
         ),
         errata: &[],
     },

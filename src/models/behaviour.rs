@@ -1,7 +1,8 @@
 //! `Behaviour`: what a provider model does at each point where a provider author can
 //! get a rule of the seeds right or wrong. One small enum per rule (a *knob*); the
-//! first value of each is what the seeds ask for. Provider code reads a knob at the
-//! decision point it names; the oracle never reads them.
+//! first value of each is what the seeds ask for, or ws2sim's reading where they are
+//! silent (a model choice, `ws2sim explain --model-choices`). Provider code reads a
+//! knob at the decision point it names; the oracle never reads them.
 
 use serde::{Deserialize, Serialize};
 
