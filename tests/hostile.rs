@@ -780,6 +780,28 @@ fn standard_output_into_an_input_file_is_refused() {
         err.contains("a `>` redirection has emptied it already"),
         "{err}"
     );
+    // So is a model file the scenario lists, for every command that reads it (it was
+    // reported as an empty model file).
+    let model_text = std::fs::read(&model).unwrap();
+    for args in [
+        &["run", &scenario][..],
+        &["check", &scenario],
+        &["graph", &scenario],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+            .args(args)
+            .stdout(std::fs::File::create(&model).unwrap())
+            .output()
+            .unwrap();
+        let err = one_line(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("a model file this command reads")
+                && err.contains("a `>` redirection has emptied it already"),
+            "{args:?}: {err}"
+        );
+        std::fs::write(&model, &model_text).unwrap();
+    }
     // With --output the report goes to its file, and standard output carries nothing.
     let target = dir.0.join("trace.txt").display().to_string();
     let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::{BAD_INPUT, fail, print, report, stdin_once};
+use super::{BAD_INPUT, ReportTo, fail, print, report_for, stdin_once};
 use crate::scenario;
 
 /// Checks each of `files` (a folder: the `.ron` files under it); exit 2 if any fails.
@@ -30,7 +30,7 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
     }
     let inputs: Vec<crate::output::Input> =
         files.iter().map(|file| (file.clone(), "a file")).collect();
-    if let Err(code) = super::ReportTo::STANDARD_OUTPUT.guard(&inputs) {
+    if let Err(code) = ReportTo::STANDARD_OUTPUT.guard(&inputs) {
         return code;
     }
     for odd in &not_regular {
@@ -85,7 +85,7 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
         }
         results.push((file, checked));
     }
-    if let Err(code) = super::ReportTo::STANDARD_OUTPUT.guard(&listed) {
+    if let Err(code) = ReportTo::STANDARD_OUTPUT.guard(&listed) {
         return code;
     }
     for (file, checked) in results {
@@ -100,7 +100,7 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
                 loaded.model.kind
             )),
             Err(error) => {
-                report(error);
+                report_for(error, Some(ReportTo::STANDARD_OUTPUT));
                 bad = true;
             }
         }

@@ -404,7 +404,7 @@ pub fn main() -> ExitCode {
         }
         Command::Graph { file } => match ReportTo::STANDARD_OUTPUT
             .guard(&[(file.clone(), "the scenario file")])
-            .and_then(|()| load(&file))
+            .and_then(|()| load_for(&file, Some(ReportTo::STANDARD_OUTPUT)))
             .and_then(|scenario| {
                 // Standard output may be a model file the scenario lists.
                 ReportTo::STANDARD_OUTPUT.guard(&scenario_inputs(&file, &scenario))?;
@@ -590,22 +590,38 @@ pub(crate) fn stdin_once(files: &[PathBuf]) -> Result<(), ExitCode> {
     Ok(())
 }
 
-pub(crate) fn load(file: &Path) -> Result<Scenario, ExitCode> {
-    if file == Path::new("-") {
-        return load_stdin();
-    }
-    scenario::load_file(file).map_err(report)
+/// Loads the scenario `file` (`-`: standard input) for a command whose report goes `to`:
+/// a model file the scenario lists that does not read because the report's `>` emptied
+/// it is told so.
+fn load_for(file: &Path, to: Option<ReportTo>) -> Result<Scenario, ExitCode> {
+    let loaded = if file == Path::new("-") {
+        load_stdin()?
+    } else {
+        scenario::load_file(file)
+    };
+    loaded.map_err(|error| report_for(error, to))
 }
 
 /// `-` for the scenario file: it is read from standard input (at most the size a file
 /// may have), and the model files it lists are read relative to the working directory.
-fn load_stdin() -> Result<Scenario, ExitCode> {
+fn load_stdin() -> Result<Result<Scenario, scenario::ScenarioError>, ExitCode> {
     match scenario::read_stdin_limited(scenario::MAX_FILE_BYTES) {
-        Ok(bytes) => scenario::load_bytes("-", bytes).map_err(report),
+        Ok(bytes) => Ok(scenario::load_bytes("-", bytes)),
         Err(error) => Err(fail(&format!(
             "cannot read the scenario from standard input: {error}"
         ))),
     }
+}
+
+/// Reports a file's `error`; when it is in a model file that standard output goes to
+/// (`to`), that is the error: the file reads badly because a `>` emptied it.
+pub(crate) fn report_for(error: scenario::ScenarioError, to: Option<ReportTo>) -> ExitCode {
+    if let (Some(to), Some(model)) = (to, error.model_file())
+        && let Err(code) = to.guard(&[(PathBuf::from(model), "a model file")])
+    {
+        return code;
+    }
+    report(error)
 }
 
 /// `--schedule -` (or another token flag, `flag`): the token from standard input,
@@ -713,9 +729,9 @@ pub(crate) fn load_with_models_in(
 ) -> Result<(Scenario, Vec<String>), ExitCode> {
     // The scenario first: a `>` has emptied it, which loading it would report instead.
     to.guard(&[(file.to_path_buf(), "the scenario file")])?;
-    let mut scenario = load(file)?;
+    let mut scenario = load_for(file, Some(to))?;
     let read = scenario::attach_override_models_in(&mut scenario, overrides, dir, swept)
-        .map_err(report)?;
+        .map_err(|error| report_for(error, Some(to)))?;
     to.guard(&scenario_inputs(file, &scenario))?;
     Ok((scenario, read))
 }

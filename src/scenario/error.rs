@@ -275,6 +275,13 @@ impl ScenarioError {
         self.located().and_then(|l| l.problems.first())
     }
 
+    /// The model file the first problem is in, as it was named, when it is in one.
+    pub fn model_file(&self) -> Option<&str> {
+        self.first()
+            .filter(|problem| problem.in_model)
+            .map(|problem| problem.file.as_str())
+    }
+
     /// 1-based line and column (in characters) of the first problem; `None` for errors
     /// that concern the whole file (cannot read it, too large).
     pub fn line_column(&self) -> Option<(usize, usize)> {
