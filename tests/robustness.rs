@@ -862,4 +862,17 @@ fn syntax_messages_fit_the_file() {
     check_refuses(&dir.file("m.ron", model), "after the end of the document");
     let old_mac = "// a scenario\rScenario(name: \"x\", about: \"a\")\r";
     check_refuses(&dir.file("cr.ron", old_mac), "carriage return alone");
+    // With no comment to run on, such a file parses; an `about` written over two of
+    // its lines holds a carriage return, and the help says where it comes from.
+    let lesson = std::fs::read_to_string("scenarios/contracts/two-providers.ron").expect("read");
+    let over_lines = lesson
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\r")
+        .replacen("about: \"", "about: \"first line\r", 1);
+    check_refuses(
+        &dir.file("cr-about.ron", over_lines),
+        "a carriage return alone ends these lines",
+    );
 }

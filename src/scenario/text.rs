@@ -66,7 +66,17 @@ fn check(c: &mut Checker<'_>, path: &[PathSeg<'_>], value: &str, rule: Rule) {
                 u32::from(bad)
             ),
             "control character",
-            Some("remove it (write a visible character instead)".to_string()),
+            Some(
+                if bad == '\r' && multiline {
+                    // A text that runs over lines of a file whose lines end with a
+                    // carriage return alone (RON reads only LF and CRLF as line ends).
+                    "a carriage return alone ends these lines: convert the file's line ends \
+                     to LF or CRLF"
+                } else {
+                    "remove it (write a visible character instead)"
+                }
+                .to_string(),
+            ),
         );
     } else if let Some(bad) = value
         .chars()
