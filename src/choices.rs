@@ -26,7 +26,7 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
     },
     ModelChoice {
         topic: "Protocol chains",
-        choice: "A layered provider passes the chain it was handed on to the layer below, and a layer finds the next one down by where its provider stands in that chain; the base is handed its own entry. The entries in between are layered entries of the chain's protocol whose own chains play no part, and no provider stands twice in one chain. Across the catalog the layers go one way: a ring of providers, each over the next in some chain, is refused, since none of their counts could reach zero.",
+        choice: "A layered provider passes the chain it was handed on to the layer below, and a layer finds the next one down by where its provider stands in that chain; the base is handed its own entry. The entries in between are layered entries of the chain's protocol whose own chains play no part, and no provider stands twice in one chain. Across the catalog the layers go one way: a ring of providers, each over the next in some chain, is refused, since none of their counts could reach zero. A layer whose WSPStartup fails because the one below it failed passes that code up when WSPStartup documents it, and WSASYSNOTREADY otherwise.",
     },
     ModelChoice {
         topic: "A failed lower start-up in WSPSocket",
@@ -94,7 +94,7 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
     },
     ModelChoice {
         topic: "A failed WSPCleanup",
-        choice: "A WSPCleanup that fails is read as one that counted down and did its work unless its code says there was nothing to clean up: WSANOTINITIALISED (seeds 003 and 004), or WSAEINVAL (003's row for a provider id not managed). So one that reports WSAENETDOWN counts, and so does one that reports a code no seed lists (`error_code: SysCallFailure`), whose code `spi.return_convention` reports.",
+        choice: "A WSPCleanup that fails with WSANOTINITIALISED (the code seed 004 names, and Microsoft's page gives 003's row for a clean-up no start-up preceded) or WSAEINVAL (003's row for a provider id not managed) did not count down: there was nothing to clean up. One that fails with WSAENETDOWN did (the network failed after its work), and so did one that fails with another code if it reported the count it kept, as a built-in model with `error_code: SysCallFailure` does (`spi.return_convention` reports the code).",
     },
     ModelChoice {
         topic: "Failed allocations",

@@ -811,3 +811,18 @@ impl EventKind {
 
 #[cfg(test)]
 mod tests;
+
+/// Whether a WSPCleanup that returned `ret` with `error` and `detail` counted down (model
+/// choice "A failed WSPCleanup"): it worked, or it failed after doing its work. A code
+/// that says there was nothing to clean up (WSANOTINITIALISED, WSAEINVAL) did not count,
+/// WSAENETDOWN did (a `NetDown` fault), and another code did if the provider reported
+/// the count it kept (`error_code: SysCallFailure`).
+pub fn cleanup_counted(ret: i32, error: Option<u32>, detail: &Detail) -> bool {
+    use crate::wsa::{NO_ERROR, WSAEINVAL, WSAENETDOWN, WSANOTINITIALISED};
+    ret == NO_ERROR
+        || match error {
+            Some(WSAENETDOWN) => true,
+            Some(WSANOTINITIALISED | WSAEINVAL) | None => false,
+            Some(_) => matches!(detail, Detail::Refcount { .. }),
+        }
+}

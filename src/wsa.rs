@@ -85,12 +85,17 @@ pub const FD_CONNECT: u32 = 0x10;
 /// Network event bit: the connection was closed.
 pub const FD_CLOSE: u32 = 0x20;
 
-/// Whether a WSPCleanup that returned `ret` with `error` counted down: it worked, or it
-/// failed with a code that does not say there was nothing to clean up (model choice "A
-/// failed WSPCleanup").
-pub fn cleanup_counted(ret: i32, error: Option<u32>) -> bool {
-    ret == NO_ERROR || error.is_some_and(|code| code != WSANOTINITIALISED && code != WSAEINVAL)
-}
+/// The codes WSPStartup and WSPStartupEx document (their pages), with
+/// WSA_NOT_ENOUGH_MEMORY for an allocation a `FailAlloc` fault failed (model choice).
+pub const STARTUP_ERRORS: &[u32] = &[
+    WSASYSNOTREADY,
+    WSAVERNOTSUPPORTED,
+    WSAEINPROGRESS,
+    WSAEPROCLIM,
+    WSAEFAULT,
+    WSAEINVALIDPROCTABLE,
+    WSA_NOT_ENOUGH_MEMORY,
+];
 
 /// The symbolic name of an error code, for traces.
 pub fn error_name(code: u32) -> &'static str {

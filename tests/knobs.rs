@@ -504,7 +504,32 @@ fn an_undocumented_error_code_is_caught_in_every_routine_it_reaches() {
         ])])],
         faults: [FailAlloc(provider: "dnsnsp", call: NSPStartup, nth: 1)],
     )"#;
-    let cases: [(Sim, &[&str], &[&str]); 4] = [
+    // A conforming layer above passes up only a code its own WSPStartup documents: the
+    // base's wrong code is the base's alone (the layer passed it up, and was flagged).
+    const LSP_ABOVE: &str = r#"Scenario(
+        name: "lsp-above",
+        about: "A base provider's allocation fails under a conforming LSP.",
+        providers: [
+            Provider(name: "msafd", kind: Transport),
+            Provider(name: "lsp", kind: Transport),
+        ],
+        catalog: [
+            Transport(id: 1001, provider: "msafd", protocol: Tcp),
+            Transport(id: 1010, provider: "lsp", protocol: Tcp, chain: Layered([1010, 1001])),
+        ],
+        processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+            Startup, Socket(name: "s", entry: 1010), Cleanup,
+        ])])],
+        faults: [FailAlloc(provider: "msafd", call: WSPStartup, nth: 1)],
+    )"#;
+    let cases: [(Sim, &[&str], &[&str]); 5] = [
+        (
+            Sim::from_str("lsp-above", LSP_ABOVE).expect("loads"),
+            &["msafd"],
+            &[
+                "msafd!WSPStartup failed with WSASYSCALLFAILURE (10107), which WSPStartup does not document",
+            ],
+        ),
         (
             Sim::from_file("scenarios/contracts/failed-startup.ron").expect("loads"),
             &["msafd"],

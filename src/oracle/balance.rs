@@ -298,7 +298,7 @@ fn switch_balanced(facts: &Facts, report: &mut Report) {
                         ..
                     } if *ret == 0 => *open.entry((pid, base, san)).or_insert(0) += 1,
                     Call::WSPCleanup { provider: base, .. }
-                        if crate::wsa::cleanup_counted(*ret, *error)
+                        if cleanup_counted(*ret, *error, detail)
                             && matches!(
                                 detail,
                                 Detail::Refcount {

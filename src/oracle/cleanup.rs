@@ -47,10 +47,16 @@ pub fn san_refcount(facts: &Facts, _: &RunEnd, report: &mut Report) {
 fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
     super::starts::set_up_once(facts, super::facts::StartRoutine::of(kind, false), report);
     for c in facts.cleanup_returns() {
-        let EventKind::Return { ret, error, .. } = facts.events[c.ret].kind else {
+        let EventKind::Return {
+            ret, error, detail, ..
+        } = facts.events[c.ret].kind
+        else {
             continue;
         };
-        if facts.kind(c.provider) != kind || !cleanup_counted(ret, error) || c.outstanding == 0 {
+        if facts.kind(c.provider) != kind
+            || !cleanup_counted(ret, error, &detail)
+            || c.outstanding == 0
+        {
             continue;
         }
         report.exercised();

@@ -16,15 +16,7 @@ fn documented(call: &Call, kind: ProviderKind) -> &'static [u32] {
     match call {
         // Seed 004: a SAN provider's WSPCleanup knows only these two.
         Call::WSPCleanup { .. } if kind == ProviderKind::San => &[WSANOTINITIALISED, WSAENETDOWN],
-        Call::WSPStartup { .. } | Call::WSPStartupEx { .. } => &[
-            WSASYSNOTREADY,
-            WSAVERNOTSUPPORTED,
-            WSAEINPROGRESS,
-            WSAEPROCLIM,
-            WSAEFAULT,
-            WSAEINVALIDPROCTABLE,
-            WSA_NOT_ENOUGH_MEMORY,
-        ],
+        Call::WSPStartup { .. } | Call::WSPStartupEx { .. } => STARTUP_ERRORS,
         // Seed 003 lists WSAEINVAL with a namespace provider's wording (erratum).
         Call::WSPCleanup { .. } => &[WSANOTINITIALISED, WSAENETDOWN, WSAEINVAL],
         Call::WSPSend { .. }
@@ -319,7 +311,12 @@ pub(super) fn direct_cleanup_started_first(facts: &Facts, kind: ProviderKind, re
     for event in facts.events {
         let pid = event.process;
         match &event.kind {
-            EventKind::Return { id, ret, error, .. } => {
+            EventKind::Return {
+                id,
+                ret,
+                error,
+                detail,
+            } => {
                 let Some((call_index, call)) = facts.call_of(*id) else {
                     continue;
                 };
@@ -332,7 +329,9 @@ pub(super) fn direct_cleanup_started_first(facts: &Facts, kind: ProviderKind, re
                     } if *ret == NO_ERROR => (provider, client, true),
                     // A clean-up the provider did not count (WSANOTINITIALISED: nothing
                     // was started) ended no one's start-up.
-                    Call::WSPCleanup { provider, client } if cleanup_counted(*ret, *error) => {
+                    Call::WSPCleanup { provider, client }
+                        if cleanup_counted(*ret, *error, detail) =>
+                    {
                         (provider, client, false)
                     }
                     _ => continue,

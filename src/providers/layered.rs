@@ -60,7 +60,11 @@ pub async fn start_lower(cx: &Cx, provider: ProviderIx, entry: u32) -> Result<()
     let (ret, error) = Box::pin(transport::wsp_startup(cx, lower, client, Some(next))).await;
     if ret != NO_ERROR {
         super::free_library(cx, lower).await;
-        return Err(error.unwrap_or(WSASYSNOTREADY));
+        // Passed up only if the layer's own WSPStartup documents it (model choice
+        // "Protocol chains"): a lower provider's wrong code is not the layer's.
+        return Err(error
+            .filter(|code| STARTUP_ERRORS.contains(code))
+            .unwrap_or(WSASYSNOTREADY));
     }
     cx.touch_instance(provider, Part::Count, true);
     let mut world = cx.world.borrow_mut();

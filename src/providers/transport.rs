@@ -332,7 +332,8 @@ async fn worker_thread(cx: &Cx, provider: ProviderIx, thread: ResourceId, image:
     }
 }
 
-pub async fn wsp_cleanup(cx: &Cx, provider: ProviderIx, client: Client) -> (i32, Option<u32>) {
+/// WSPCleanup of `provider` by `client`; whether it counted down ([`cleanup_counted`]).
+pub async fn wsp_cleanup(cx: &Cx, provider: ProviderIx, client: Client) -> bool {
     let id = cx.call(Call::WSPCleanup { provider, client });
     cx.yield_point().await;
     let (ret, error, detail) = if custom::has_code(cx, provider) {
@@ -353,11 +354,12 @@ pub async fn wsp_cleanup(cx: &Cx, provider: ProviderIx, client: Client) -> (i32,
         }
         reply
     };
-    if cleanup_counted(ret, error) {
+    let counted = cleanup_counted(ret, error, &detail);
+    if counted {
         cx.count_start(provider, false);
     }
     cx.ret(id, ret, error, detail);
-    (ret, error)
+    counted
 }
 
 async fn cleanup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detail) {

@@ -25,10 +25,11 @@ pub(super) async fn wsp_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
         }
         SpiCall::WSPCleanup => {
             step_load(cx, provider).await;
-            // A clean-up under a failed network counts down all the same and says
-            // WSAENETDOWN: the client counts it as done, as ws2_32 and a layer do.
-            let (ret, error) = transport::wsp_cleanup(cx, provider, Client::Step).await;
-            step_ended(cx, provider, cleanup_counted(ret, error)).await;
+            // A clean-up that failed after its work (under a failed network, it says
+            // WSAENETDOWN) counted down: the client counts it as done, as ws2_32 and a
+            // layer do (model choice "A failed WSPCleanup").
+            let counted = transport::wsp_cleanup(cx, provider, Client::Step).await;
+            step_ended(cx, provider, counted).await;
         }
         _ => {}
     }

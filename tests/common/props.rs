@@ -278,14 +278,14 @@ pub fn spi_client_misbehaved(run: &Run) -> bool {
             }) => (*provider, 2, false),
             _ => continue,
         };
-        let error = match &event.kind {
-            EventKind::Return { error, .. } => *error,
-            _ => None,
+        let (error, detail) = match &event.kind {
+            EventKind::Return { error, detail, .. } => (*error, *detail),
+            _ => (None, ws2sim::event::Detail::None),
         };
         let worked = if start || family != 0 {
             ret == 0
         } else {
-            ws2sim::wsa::cleanup_counted(ret, error)
+            ws2sim::event::cleanup_counted(ret, error, &detail)
         };
         let count = starts.entry((pid, provider, family)).or_insert(0);
         match (start, worked) {

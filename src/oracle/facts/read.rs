@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::scenario::ProviderId;
-use crate::wsa::{WSASYSNOTREADY, cleanup_counted};
+use crate::wsa::WSASYSNOTREADY;
 
 /// What the reading keeps per (process, provider).
 #[derive(Clone, Copy, Default)]
@@ -497,7 +497,11 @@ impl<'w> Facts<'w> {
                         ..
                     }
                 );
-                let counted = cleanup_counted(ret, error) && pair.outstanding > 0;
+                let detail = match &event.kind {
+                    EventKind::Return { detail, .. } => *detail,
+                    _ => Detail::None,
+                };
+                let counted = cleanup_counted(ret, error, &detail) && pair.outstanding > 0;
                 if counted {
                     pair.outstanding -= 1;
                     if pair.outstanding == 0 {
