@@ -757,6 +757,17 @@ fn standard_output_into_an_input_file_is_refused() {
     // p38: `check` and `graph` appended to it and exited 0).
     refused(&["check", &scenario], &model);
     refused(&["graph", &scenario], &model);
+    // A scenario `check` refuses may have read the model files it lists: its report goes
+    // into none of them, though another file passes (the reviewer's `check bad.ron
+    // o.ron >> model.ron` appended `o.ron: ok`).
+    let text = std::fs::read_to_string(&scenario).unwrap();
+    let bad = dir.file(
+        "bad.ron",
+        text.replace("seed: 1,", "seed: 1, latency: (5, 1),"),
+    );
+    let other = std::fs::read("scenarios/contracts/two-providers.ron").unwrap();
+    let fine = dir.file("fine.ron", other);
+    refused(&["check", &bad, &fine], &model);
     // Standard input's file is standard output's too (`run - < s.ron >> s.ron`).
     let before = std::fs::read(&scenario).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))
@@ -802,6 +813,34 @@ fn standard_output_into_an_input_file_is_refused() {
         );
         std::fs::write(&model, &model_text).unwrap();
     }
+    // A file of the working directory that has a listed model file's name is not that
+    // model file: the scenario's folder is where its models are read.
+    let work = dir.0.join("work");
+    let sub = work.join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(sub.join("s.ron"), std::fs::read(&scenario).unwrap()).unwrap();
+    std::fs::write(sub.join("acme.ron"), &model_text).unwrap();
+    let unrelated = work.join("acme.ron").display().to_string();
+    std::fs::write(&unrelated, "my notes\n").unwrap();
+    for args in [["check", "sub/s.ron"], ["graph", "sub/s.ron"]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+            .args(args)
+            .current_dir(&work)
+            .stdout(appending(&unrelated))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            one_line(&out.stderr)
+        );
+    }
+    assert!(
+        std::fs::read_to_string(&unrelated)
+            .unwrap()
+            .starts_with("my notes\nsub/s.ron: ok")
+    );
     // With --output the report goes to its file, and standard output carries nothing.
     let target = dir.0.join("trace.txt").display().to_string();
     let out = Command::new(env!("CARGO_BIN_EXE_ws2sim"))

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::{BAD_INPUT, ReportTo, fail, print, report_for, stdin_once};
+use super::{BAD_INPUT, ReportTo, fail, print, report, stdin_once};
 use crate::scenario;
 
 /// Checks each of `files` (a folder: the `.ron` files under it); exit 2 if any fails.
@@ -69,7 +69,7 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
     for file in &files {
         let checked = if file.as_path() == Path::new("-") {
             match scenario::read_stdin_limited(scenario::MAX_FILE_BYTES) {
-                Ok(bytes) => scenario::check_bytes("-", bytes),
+                Ok(bytes) => scenario::check_bytes_listing("-", bytes),
                 Err(error) => {
                     // Reported as any error is; the other files are still checked.
                     let _ = fail(&format!("cannot read standard input: {error}"));
@@ -78,12 +78,23 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
                 }
             }
         } else {
-            scenario::check_file(file)
+            scenario::check_file_listing(file)
         };
-        if let Ok(scenario::Checked::Scenario(scenario)) = &checked {
-            listed.extend(super::scenario_inputs(file, scenario).into_iter().skip(1));
+        match &checked {
+            Ok(scenario::Checked::Scenario(scenario)) => {
+                listed.extend(super::scenario_inputs(file, scenario).into_iter().skip(1));
+            }
+            Ok(scenario::Checked::Model(_)) => {}
+            // A refused scenario may have read the model files it lists; a model file
+            // it could not take may be the one a `>` emptied.
+            Err(refused) => {
+                listed.extend(super::listed_model_files(file, &refused.listed));
+                if let Some(model) = refused.error.model_file() {
+                    listed.push((PathBuf::from(model), "a model file"));
+                }
+            }
         }
-        results.push((file, checked));
+        results.push((file, checked.map_err(|refused| refused.error)));
     }
     if let Err(code) = ReportTo::STANDARD_OUTPUT.guard(&listed) {
         return code;
@@ -100,7 +111,7 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
                 loaded.model.kind
             )),
             Err(error) => {
-                report_for(error, Some(ReportTo::STANDARD_OUTPUT));
+                report(error);
                 bad = true;
             }
         }

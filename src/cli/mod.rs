@@ -615,7 +615,7 @@ fn load_stdin() -> Result<Result<Scenario, scenario::ScenarioError>, ExitCode> {
 
 /// Reports a file's `error`; when it is in a model file that standard output goes to
 /// (`to`), that is the error: the file reads badly because a `>` emptied it.
-pub(crate) fn report_for(error: scenario::ScenarioError, to: Option<ReportTo>) -> ExitCode {
+fn report_for(error: scenario::ScenarioError, to: Option<ReportTo>) -> ExitCode {
     if let (Some(to), Some(model)) = (to, error.model_file())
         && let Err(code) = to.guard(&[(PathBuf::from(model), "a model file")])
     {
@@ -737,17 +737,26 @@ pub(crate) fn load_with_models_in(
 }
 
 /// The files a command that loaded `scenario` from `file` reads: the scenario and the
-/// model files it lists (found in its folder) or `--provider-model` named (found from
-/// the working directory; both spellings are kept, a match on either refuses).
+/// model files it lists (found in its folder; the working directory for a scenario read
+/// from standard input) or `--provider-model` named (found from the working directory).
 pub(crate) fn scenario_inputs(file: &Path, scenario: &Scenario) -> Vec<crate::output::Input> {
     let mut inputs = vec![(file.to_path_buf(), "the scenario file")];
-    let folder = file.parent().unwrap_or(Path::new(""));
+    inputs.extend(listed_model_files(file, &scenario.models));
     for model in &scenario.model_files {
-        let listed = Path::new(&model.path);
-        inputs.push((folder.join(listed), "a model file"));
-        inputs.push((listed.to_path_buf(), "a model file"));
+        if !scenario.models.contains(&model.path) {
+            inputs.push((PathBuf::from(&model.path), "a model file"));
+        }
     }
     inputs
+}
+
+/// The model files a scenario read from `file` lists (`models`), where they are read.
+pub(crate) fn listed_model_files(file: &Path, models: &[String]) -> Vec<crate::output::Input> {
+    let folder = file.parent().unwrap_or(Path::new(""));
+    models
+        .iter()
+        .map(|listed| (folder.join(listed), "a model file"))
+        .collect()
 }
 
 /// Prints a file's error (miette's report on a terminal, plain text otherwise); exit 2.

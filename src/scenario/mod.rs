@@ -33,9 +33,9 @@ pub use crate::escape::{escape_controls, escape_line, escape_path, unprintable};
 pub use error::{Located, ScenarioError};
 pub use model::*;
 pub use model_file::{
-    Checked, MAX_MODEL_FILES, attach_override_models, attach_override_models_in, check_bytes,
-    check_file, is_built_in_model_name, is_model_path, is_plain_model_name, leads_off_ron,
-    load_model_file, load_model_str,
+    Checked, MAX_MODEL_FILES, Refused, attach_override_models, attach_override_models_in,
+    check_bytes, check_bytes_listing, check_file, check_file_listing, is_built_in_model_name,
+    is_model_path, is_plain_model_name, leads_off_ron, load_model_file, load_model_str,
 };
 pub use name::Name;
 pub use steps::step_name;

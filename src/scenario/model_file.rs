@@ -357,6 +357,31 @@ pub enum Checked {
 /// Reads and checks a scenario file or a model file, telling them apart by their first
 /// word (`Scenario(` or `Model(`).
 pub fn check_file(path: &Path) -> Result<Checked, ScenarioError> {
+    check_file_listing(path).map_err(|refused| refused.error)
+}
+
+/// Why a check failed, and the model files the text lists if it is a scenario that
+/// parses that far: a failed check may have read them, and its report must not go
+/// into one.
+#[derive(Debug)]
+pub struct Refused {
+    /// What is wrong.
+    pub error: ScenarioError,
+    /// The `models` entries of a scenario that parses that far, as written.
+    pub listed: Vec<String>,
+}
+
+impl From<ScenarioError> for Refused {
+    fn from(error: ScenarioError) -> Refused {
+        Refused {
+            error,
+            listed: Vec::new(),
+        }
+    }
+}
+
+/// [`check_file`], saying which model files a refused scenario lists.
+pub fn check_file_listing(path: &Path) -> Result<Checked, Refused> {
     let text = read_text(path, FileKind::Scenario).map_err(|error| match error {
         // Too large to read whole: its first word is read from its beginning alone,
         // opened as any input is (a FIFO is not read twice: it stays a scenario).
@@ -375,17 +400,41 @@ pub fn check_file(path: &Path) -> Result<Checked, ScenarioError> {
         other => other,
     })?;
     check_text(&path.display().to_string(), &text, path.parent())
+        .map_err(|error| refused(error, &text))
 }
 
 /// [`check_file`] for a file's bytes read elsewhere (standard input, named `-`): the
 /// model files a scenario lists are read relative to the working directory.
 pub fn check_bytes(file_name: &str, bytes: Vec<u8>) -> Result<Checked, ScenarioError> {
+    check_bytes_listing(file_name, bytes).map_err(|refused| refused.error)
+}
+
+/// [`check_bytes`], saying which model files a refused scenario lists.
+pub fn check_bytes_listing(file_name: &str, bytes: Vec<u8>) -> Result<Checked, Refused> {
     let head = (bytes.len() as u64 > super::MAX_FILE_BYTES)
         .then(|| bytes[..HEAD_BYTES as usize].to_vec())
         .unwrap_or_default();
     let text = super::checked_text(file_name, bytes, FileKind::Scenario)
         .map_err(|error| retell_too_large(error, &head))?;
-    check_text(file_name, &text, None)
+    check_text(file_name, &text, None).map_err(|error| refused(error, &text))
+}
+
+/// A check of `text` refused with `error`, with the model files the text lists (read as
+/// leniently as RON allows: the fields the check refused are not looked at).
+fn refused(error: ScenarioError, text: &str) -> Refused {
+    #[derive(serde::Deserialize)]
+    #[serde(rename = "Scenario")]
+    struct Listed {
+        #[serde(default)]
+        models: Vec<String>,
+    }
+    let listed = match first_word(text) {
+        Some("Model") => Vec::new(),
+        _ => ron::Options::default()
+            .from_str::<Listed>(&super::as_read(text))
+            .map_or_else(|_| Vec::new(), |found| found.models),
+    };
+    Refused { error, listed }
 }
 
 /// How much of a file too large to check is read to tell a model file from a scenario.
