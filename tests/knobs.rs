@@ -2059,6 +2059,28 @@ fn a_san_provider_completing_after_its_unload_runs_code_after_unload() {
         ],
         "{trace}"
     );
+    // Two operations completed at one moment are two violations, each its own.
+    let two = text(", set: (san_switch: Forgets)").replace(
+        r#"Send(socket: "s", bytes: 440, mode: Overlapped(Event), completes: After(5)),"#,
+        r#"Socket(name: "t", entry: 1001, via: San("sandrv")),
+        EventSelect(socket: "t", events: [Accept]),
+        Accept(socket: "t", mode: Overlapped(Event), completes: After(6)),"#,
+    );
+    let run = ws2sim::Sim::from_str("two.ron", &two)
+        .expect("valid")
+        .run()
+        .expect("runs");
+    let unloaded: Vec<String> = common::messages(&run)
+        .into_iter()
+        .filter(|m| m.starts_with("sandrv's code ran in app after the DLL was unloaded"))
+        .collect();
+    assert_eq!(unloaded.len(), 2, "{}", run.trace());
+    for (message, socket) in unloaded.iter().zip(["\"t\" (0x104)", "\"s\" (0x100)"]) {
+        assert!(
+            message.ends_with(&format!("then it posted FD_ACCEPT on socket {socket}")),
+            "{unloaded:#?}"
+        );
+    }
     let fine = ws2sim::Sim::from_str("fine.ron", &text("")).expect("valid");
     for seed in 0..20 {
         let run = fine.clone().seed(seed).run().expect("runs");

@@ -15,9 +15,9 @@ use crate::wsa::NO_ERROR;
 /// `lsp.lower_balanced`: a layered provider cleans up each layer below as often as it
 /// started it, and only inside its own final WSPCleanup: on the thread that makes it,
 /// while it runs (another thread's earlier clean-up of the layer, overlapping it, is not
-/// inside it: found by probe p38). The count is taken where its
-/// final clean-up returns, and where one in which it did its actual clean-up with its
-/// count wrong returns: a layer that tears nothing down there is caught even though no
+/// inside it; the contract's model choice). The count is taken where its final clean-up
+/// returns, and where one in which it did its actual clean-up with its count wrong
+/// returns: a layer that tears nothing down there is caught even though no
 /// clean-up of it is final.
 pub fn lower_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
     let finals = facts.final_cleanups();

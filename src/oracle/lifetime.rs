@@ -169,9 +169,10 @@ pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// `loader.no_code_after_unload`: no provider code (an SPI call or the return out of
 /// one, a worker, a callback) runs in a process where the DLL's load count is zero, or
 /// after the image it belongs to was unloaded (the DLL loaded again is another image).
-/// What one provider's code did at one moment on no thread of the process (a SAN
-/// provider completing an operation as the network finishes it: its memory given back,
-/// then a notification) is one violation.
+/// What one provider's code did for one operation at one moment on no thread of the
+/// process (a SAN provider completing it as the network finishes it: its memory given
+/// back, then a notification) is one violation; the next operation's memory given back
+/// begins another.
 pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
     if facts.saw(Triggers::UNLOADED) {
         report.exercised();
@@ -189,7 +190,13 @@ pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
     while let Some(ran) = rest.first() {
         let same = match moment(ran) {
             None => 1,
-            at => rest.iter().take_while(|other| moment(other) == at).count(),
+            at => {
+                let next = |other: &&super::facts::CodeUnloaded| {
+                    moment(other) == at
+                        && !matches!(facts.events[other.event].kind, EventKind::Release { .. })
+                };
+                1 + rest[1..].iter().take_while(next).count()
+            }
         };
         let (group, later) = rest.split_at(same);
         rest = later;

@@ -4,6 +4,8 @@ use super::*;
 use crate::scenario::ProviderId;
 use crate::wsa::WSASYSNOTREADY;
 
+mod set_ups;
+
 /// What the reading keeps per (process, provider).
 #[derive(Clone, Copy, Default)]
 struct PairCounts {
@@ -529,59 +531,6 @@ impl<'w> Facts<'w> {
                 }
             }
             _ => {}
-        }
-    }
-
-    /// A clean-up of the pair returned (`event`): once none is under way, the set-ups
-    /// made meanwhile are judged. After a clean-up that said it did the actual clean-up
-    /// they follow its teardown and count afresh; otherwise they count as any set-up,
-    /// and a second one since the pair's last teardown is flagged at its return.
-    fn clean_up_ended(
-        &mut self,
-        pair: &mut PairCounts,
-        process: Pid,
-        provider: ProviderIx,
-        event: &Event,
-    ) {
-        pair.torn_down_meanwhile |= matches!(
-            event.kind,
-            EventKind::Return {
-                detail: Detail::Refcount {
-                    actual_cleanup: true,
-                    ..
-                },
-                ..
-            }
-        );
-        if pair.ending > 0 {
-            return;
-        }
-        let torn_down = std::mem::take(&mut pair.torn_down_meanwhile);
-        if self.deferred_set_ups.is_empty() {
-            return;
-        }
-        let mut judged = SmallVec::<[Option<u32>; 2]>::new();
-        self.deferred_set_ups.retain(|&mut (pid, of, later)| {
-            let mine = (pid, of) == (process, provider);
-            if mine {
-                judged.push(later);
-            }
-            !mine
-        });
-        // All cleaned up (or none was ever deferred here): nothing is set up twice.
-        if judged.is_empty() || pair.outstanding == 0 {
-            return;
-        }
-        if torn_down {
-            pair.set_up_starts = 1;
-            return;
-        }
-        for later in judged {
-            pair.set_up_starts += 1;
-            if let (Some(at), true) = (later, pair.set_up_starts > 1 && !pair.set_up_twice) {
-                pair.set_up_twice = true;
-                self.later_starts[at as usize].set_up_twice = true;
-            }
         }
     }
 

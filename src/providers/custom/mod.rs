@@ -75,8 +75,11 @@ pub use traits::{Namespace, Transport};
 /// clean-up, the reference count the provider kept. The trace shows the count, and no
 /// checker trusts it (they count the calls themselves); `actual_cleanup` is taken at
 /// the provider's word where a clean-up the count does not make final says it tore the
-/// instance down (it is then held to a final clean-up's rules), and where the switch's
-/// SAN clean-ups are checked at a TCP provider's actual clean-up.
+/// instance down (it is then held to a final clean-up's rules), where the switch's SAN
+/// clean-ups are checked at a TCP provider's actual clean-up, and where a start-up that
+/// sets the instance up while a clean-up runs is excused by that clean-up's teardown.
+/// Whether a count is reported at all decides whether a WSPCleanup that failed with a
+/// code other than WSAENETDOWN, WSANOTINITIALISED or WSAEINVAL counted down.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reply {
     /// `None`: the routine's own failure value (see [`Reply::fail`]).
