@@ -742,10 +742,10 @@ pub(crate) fn load_with_models_in(
 pub(crate) fn scenario_inputs(file: &Path, scenario: &Scenario) -> Vec<crate::output::Input> {
     let mut inputs = vec![(file.to_path_buf(), "the scenario file")];
     inputs.extend(listed_model_files(file, &scenario.models));
-    for model in &scenario.model_files {
-        if !scenario.models.contains(&model.path) {
-            inputs.push((PathBuf::from(&model.path), "a model file"));
-        }
+    // The listed files are read first, one for each entry; the rest, `--provider-model`'s
+    // (even one spelt as a listed one is).
+    for model in scenario.model_files.iter().skip(scenario.models.len()) {
+        inputs.push((PathBuf::from(&model.path), "a model file"));
     }
     inputs
 }
