@@ -62,10 +62,10 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
         ));
         bad = true;
     }
-    // Every file is checked before anything is printed: standard output may be a model
-    // file a scenario lists (`check a.ron >> model.ron`), found only once it is read.
-    let mut results = Vec::with_capacity(files.len());
-    let mut listed = Vec::new();
+    // Nothing goes to standard output until every file is checked: it may be a model
+    // file a scenario lists (`check a.ron >> model.ron`), found only once that is read.
+    // Only the lines to print are kept (a folder may hold thousands of large files).
+    let mut passed = Vec::new();
     for file in &files {
         let checked = if file.as_path() == Path::new("-") {
             match scenario::read_stdin_limited(scenario::MAX_FILE_BYTES) {
@@ -80,41 +80,39 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
         } else {
             scenario::check_file_listing(file)
         };
-        match &checked {
+        let read = match &checked {
             Ok(scenario::Checked::Scenario(scenario)) => {
-                listed.extend(super::scenario_inputs(file, scenario).into_iter().skip(1));
+                super::scenario_inputs(file, scenario).split_off(1)
             }
-            Ok(scenario::Checked::Model(_)) => {}
+            Ok(scenario::Checked::Model(_)) => Vec::new(),
             // A refused scenario may have read the model files it lists; a model file
             // it could not take may be the one a `>` emptied.
             Err(refused) => {
-                listed.extend(super::listed_model_files(file, &refused.listed));
+                let mut read = super::listed_model_files(file, &refused.listed);
                 if let Some(model) = refused.error.model_file() {
-                    listed.push((PathBuf::from(model), "a model file"));
+                    read.push((PathBuf::from(model), "a model file"));
                 }
+                read
             }
+        };
+        if let Err(code) = ReportTo::STANDARD_OUTPUT.guard(&read) {
+            return code;
         }
-        results.push((file, checked.map_err(|refused| refused.error)));
-    }
-    if let Err(code) = ReportTo::STANDARD_OUTPUT.guard(&listed) {
-        return code;
-    }
-    for (file, checked) in results {
+        let shown = scenario::escape_path(file);
         match checked {
-            Ok(scenario::Checked::Scenario(_)) => {
-                print(&format!("{}: ok\n", scenario::escape_path(file)))
-            }
-            Ok(scenario::Checked::Model(loaded)) => print(&format!(
-                "{}: ok (model `{}`, {:?})\n",
-                scenario::escape_path(file),
-                loaded.model.name,
-                loaded.model.kind
+            Ok(scenario::Checked::Scenario(_)) => passed.push(format!("{shown}: ok\n")),
+            Ok(scenario::Checked::Model(loaded)) => passed.push(format!(
+                "{shown}: ok (model `{}`, {:?})\n",
+                loaded.model.name, loaded.model.kind
             )),
-            Err(error) => {
-                report(error);
+            Err(refused) => {
+                report(refused.error);
                 bad = true;
             }
         }
+    }
+    for line in passed {
+        print(&line);
     }
     if bad {
         ExitCode::from(BAD_INPUT)
