@@ -1575,6 +1575,31 @@ fn a_foreign_nspcleanup_that_frees_breaks_the_count() {
     );
     let said = "dnsnsp!NSPCleanup for another provider's id in app, which did the actual clean-up";
     assert!(ran.trace().contains(said), "{}", ran.trace());
+    // The provider was torn down there: its next start-up sets it up afresh, not a
+    // second time (probe p38 found it told as a lost update of a locked count).
+    let again = r#"Scenario(
+        name: "foreign-again", about: "A direct NSPCleanup with another id between two starts.",
+        providers: [Provider(name: "dnsnsp", kind: Namespace)],
+        catalog: [Namespace(provider: "dnsnsp", namespace: 12, version: V1)],
+        processes: [Process(name: "app", threads: [Thread(name: "a", steps: [
+            Spi(provider: "dnsnsp", call: NSPStartup),
+            Spi(provider: "dnsnsp", call: NSPCleanup(provider_id: Other)),
+            Spi(provider: "dnsnsp", call: NSPStartup),
+            Spi(provider: "dnsnsp", call: NSPCleanup(provider_id: Own)),
+        ])])],
+    )"#;
+    let ran = Sim::from_str("again.ron", again)
+        .expect("loads")
+        .provider("dnsnsp", Model::named("nsp_accepts_any_provider_id"))
+        .run()
+        .expect("runs");
+    assert!(!ran.trace().contains("set up twice"), "{}", ran.trace());
+    assert_eq!(
+        ran.violated(),
+        ["nsp.cleanup.refcount", "nsp.cleanup.invalid_provider"],
+        "{}",
+        ran.trace()
+    );
 }
 
 /// On Vista, a lookup in NS_ALL reaches the NSPv2 provider installed for NS_EMAIL as one

@@ -463,6 +463,16 @@ impl<'w> Facts<'w> {
                 pair.ending = pair.ending.saturating_sub(1);
                 self.clean_up_ended(pair, process, provider, event);
             }
+            // Another provider's id: not the end of a start-up (`nsp.cleanup.refcount`),
+            // but a provider that ignores the id may tear down all the same.
+            Call::NSPCleanup {
+                provider,
+                provider_id: ProviderId::Other,
+                ..
+            } => {
+                let pair = pairs.at(process, provider);
+                self.clean_up_ended(pair, process, provider, event);
+            }
             Call::WSPCleanup { provider, .. } => {
                 let pair = pairs.at(process, provider);
                 pair.ending = pair.ending.saturating_sub(1);

@@ -7,7 +7,10 @@ impl Facts<'_> {
     /// A clean-up of the pair returned (`event`): once none is under way, the set-ups
     /// made meanwhile are judged. After a clean-up that said it did the actual clean-up
     /// they follow its teardown and count afresh; otherwise they count as any set-up,
-    /// and a second one since the pair's last teardown is flagged at its return.
+    /// and a second one since the pair's last teardown is flagged at its return. With
+    /// none made meanwhile, a clean-up that said it did the actual clean-up is a
+    /// teardown (one the checkers do not count as ending a start-up, say an NSPCleanup
+    /// given another provider's id, included): the next set-up is not a second.
     pub(super) fn clean_up_ended(
         &mut self,
         pair: &mut PairCounts,
@@ -29,19 +32,25 @@ impl Facts<'_> {
             return;
         }
         let torn_down = std::mem::take(&mut pair.torn_down_meanwhile);
-        if self.deferred_set_ups.is_empty() {
+        let mut judged = SmallVec::<[Option<u32>; 2]>::new();
+        if !self.deferred_set_ups.is_empty() {
+            self.deferred_set_ups.retain(|&mut (pid, of, later)| {
+                let mine = (pid, of) == (process, provider);
+                if mine {
+                    judged.push(later);
+                }
+                !mine
+            });
+        }
+        if judged.is_empty() {
+            if torn_down {
+                pair.set_up_starts = 0;
+                pair.set_up_twice = false;
+            }
             return;
         }
-        let mut judged = SmallVec::<[Option<u32>; 2]>::new();
-        self.deferred_set_ups.retain(|&mut (pid, of, later)| {
-            let mine = (pid, of) == (process, provider);
-            if mine {
-                judged.push(later);
-            }
-            !mine
-        });
-        // All cleaned up (or none was ever deferred here): nothing is set up twice.
-        if judged.is_empty() || pair.outstanding == 0 {
+        // All cleaned up: nothing is set up twice.
+        if pair.outstanding == 0 {
             return;
         }
         if torn_down {
