@@ -404,7 +404,7 @@ pub fn main() -> ExitCode {
         }
         Command::Graph { file } => match ReportTo::STANDARD_OUTPUT
             .guard(&[(file.clone(), "the scenario file")])
-            .and_then(|()| load_for(&file, Some(ReportTo::STANDARD_OUTPUT)))
+            .and_then(|()| load_for(&file, ReportTo::STANDARD_OUTPUT))
             .and_then(|scenario| {
                 // Standard output may be a model file the scenario lists.
                 ReportTo::STANDARD_OUTPUT.guard(&scenario_inputs(&file, &scenario))?;
@@ -593,7 +593,7 @@ pub(crate) fn stdin_once(files: &[PathBuf]) -> Result<(), ExitCode> {
 /// Loads the scenario `file` (`-`: standard input) for a command whose report goes `to`:
 /// a model file the scenario lists that does not read because the report's `>` emptied
 /// it is told so.
-fn load_for(file: &Path, to: Option<ReportTo>) -> Result<Scenario, ExitCode> {
+fn load_for(file: &Path, to: ReportTo) -> Result<Scenario, ExitCode> {
     let loaded = if file == Path::new("-") {
         load_stdin()?
     } else {
@@ -615,8 +615,8 @@ fn load_stdin() -> Result<Result<Scenario, scenario::ScenarioError>, ExitCode> {
 
 /// Reports a file's `error`; when it is in a model file that standard output goes to
 /// (`to`), that is the error: the file reads badly because a `>` emptied it.
-fn report_for(error: scenario::ScenarioError, to: Option<ReportTo>) -> ExitCode {
-    if let (Some(to), Some(model)) = (to, error.model_file())
+fn report_for(error: scenario::ScenarioError, to: ReportTo) -> ExitCode {
+    if let Some(model) = error.model_file()
         && let Err(code) = to.guard(&[(PathBuf::from(model), "a model file")])
     {
         return code;
@@ -729,9 +729,9 @@ pub(crate) fn load_with_models_in(
 ) -> Result<(Scenario, Vec<String>), ExitCode> {
     // The scenario first: a `>` has emptied it, which loading it would report instead.
     to.guard(&[(file.to_path_buf(), "the scenario file")])?;
-    let mut scenario = load_for(file, Some(to))?;
+    let mut scenario = load_for(file, to)?;
     let read = scenario::attach_override_models_in(&mut scenario, overrides, dir, swept)
-        .map_err(|error| report_for(error, Some(to)))?;
+        .map_err(|error| report_for(error, to))?;
     to.guard(&scenario_inputs(file, &scenario))?;
     Ok((scenario, read))
 }
