@@ -753,8 +753,8 @@ fn standard_output_into_an_input_file_is_refused() {
     refused(&["explore", &scenario, "--runs", "5"], &scenario);
     refused(&["graph", &scenario], &scenario);
     refused(&["check", &model, &scenario], &scenario);
-    // A model file the scenario lists, known only once the scenario is read (probe
-    // p38: `check` and `graph` appended to it and exited 0).
+    // A model file the scenario lists, known only once the scenario is read (`check`
+    // and `graph` appended to it and exited 0).
     refused(&["check", &scenario], &model);
     refused(&["graph", &scenario], &model);
     // A scenario `check` refuses may have read the model files it lists: its report goes

@@ -1576,7 +1576,7 @@ fn a_foreign_nspcleanup_that_frees_breaks_the_count() {
     let said = "dnsnsp!NSPCleanup for another provider's id in app, which did the actual clean-up";
     assert!(ran.trace().contains(said), "{}", ran.trace());
     // The provider was torn down there: its next start-up sets it up afresh, not a
-    // second time (probe p38 found it told as a lost update of a locked count).
+    // second time (it was told as a lost update of a locked count).
     let again = r#"Scenario(
         name: "foreign-again", about: "A direct NSPCleanup with another id between two starts.",
         providers: [Provider(name: "dnsnsp", kind: Namespace)],
@@ -2200,7 +2200,7 @@ fn a_start_up_during_the_final_clean_up_is_not_a_second_set_up() {
 
 /// Two start-ups that both set the provider up while another thread's clean-up runs are
 /// judged once that clean-up returns: one that tears nothing down (it counts 2->1) does
-/// not excuse them (probe p38: the rule skipped every set-up made while any clean-up of
+/// not excuse them (the rule skipped every set-up made while any clean-up of
 /// the pair was under way). Each kind's direct start-ups; the locked count is never
 /// flagged.
 #[test]

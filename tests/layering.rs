@@ -177,7 +177,7 @@ fn graph_labels_each_edge_with_its_chain() {
 }
 
 /// A layer's pass-down inside a non-final WSPCleanup is outside its final clean-up even
-/// while another thread's final clean-up of the layer waits for its lock (probe p38:
+/// while another thread's final clean-up of the layer waits for its lock (
 /// the windows were per process, so the pass-down fell inside the other thread's final
 /// span and `lsp.lower_balanced` held). The conforming layer is never flagged there.
 #[test]
