@@ -522,41 +522,40 @@ fn an_undocumented_error_code_is_caught_in_every_routine_it_reaches() {
         ])])],
         faults: [FailAlloc(provider: "msafd", call: WSPStartup, nth: 1)],
     )"#;
-    let cases: [(Sim, &[&str], &[&str]); 5] = [
+    // The message of a routine's undocumented code.
+    let undocumented = |provider: &str, routine: &str| {
+        format!(
+            "{provider}!{routine} failed with WSASYSCALLFAILURE (10107), which {routine} does \
+             not document"
+        )
+    };
+    let cases: [(Sim, &[&str], Vec<String>); 5] = [
         (
             Sim::from_str("lsp-above", LSP_ABOVE).expect("loads"),
             &["msafd"],
-            &[
-                "msafd!WSPStartup failed with WSASYSCALLFAILURE (10107), which WSPStartup does not document",
-            ],
+            vec![undocumented("msafd", "WSPStartup")],
         ),
         (
             Sim::from_file("scenarios/contracts/failed-startup.ron").expect("loads"),
             &["msafd"],
-            &[
-                "msafd!WSPStartup failed with WSASYSCALLFAILURE (10107), which WSPStartup does not document",
-            ],
+            vec![undocumented("msafd", "WSPStartup")],
         ),
         (
             Sim::from_str("nsp-startup-fails", V1_ALLOC_FAILS).expect("loads"),
             &["dnsnsp"],
-            &[
-                "dnsnsp!NSPStartup failed with WSASYSCALLFAILURE (10107), which NSPStartup does not document",
-            ],
+            vec![undocumented("dnsnsp", "NSPStartup")],
         ),
         (
             Sim::from_file("scenarios/contracts/nspv2-startup-fails.ron").expect("loads"),
             &["mailnsp"],
-            &[
-                "mailnsp!NSPv2Startup failed with WSASYSCALLFAILURE (10107), which NSPv2Startup does not document",
-            ],
+            vec![undocumented("mailnsp", "NSPv2Startup")],
         ),
         (
             Sim::from_file("scenarios/contracts/network-down.ron").expect("loads"),
             &["msafd", "sandrv"],
-            &[
-                "sandrv!WSPCleanup failed with WSASYSCALLFAILURE (10107), which WSPCleanup does not document",
-                "msafd!WSPCleanup failed with WSASYSCALLFAILURE (10107), which WSPCleanup does not document",
+            vec![
+                undocumented("sandrv", "WSPCleanup"),
+                undocumented("msafd", "WSPCleanup"),
             ],
         ),
     ];

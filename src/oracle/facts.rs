@@ -12,6 +12,7 @@ use smallvec::SmallVec;
 use super::Triggers;
 use super::op_index::OpIndex;
 use crate::event::*;
+use crate::scenario::ProviderKind;
 use crate::trace::Trace;
 use crate::wsa::NO_ERROR;
 
@@ -141,11 +142,11 @@ pub enum StartRoutine {
 }
 
 impl StartRoutine {
-    pub fn of(kind: crate::scenario::ProviderKind, v2: bool) -> Self {
+    pub fn of(kind: ProviderKind, v2: bool) -> Self {
         match (kind, v2) {
-            (crate::scenario::ProviderKind::San, _) => StartRoutine::WSPStartupEx,
-            (crate::scenario::ProviderKind::Namespace, false) => StartRoutine::NSPStartup,
-            (crate::scenario::ProviderKind::Namespace, true) => StartRoutine::NSPv2Startup,
+            (ProviderKind::San, _) => StartRoutine::WSPStartupEx,
+            (ProviderKind::Namespace, false) => StartRoutine::NSPStartup,
+            (ProviderKind::Namespace, true) => StartRoutine::NSPv2Startup,
             _ => StartRoutine::WSPStartup,
         }
     }
@@ -185,8 +186,8 @@ pub struct LaterStart {
     pub provider: ProviderIx,
     pub routine: StartRoutine,
     /// Whether it set the instance up, the second start-up to do so since the pair's
-    /// start-ups were last all cleaned up, with no clean-up of the pair under way (the
-    /// first such return for each such time).
+    /// last teardown (the first such return for each such time). One made while a
+    /// clean-up of the pair ran is marked once none runs (`facts/read/set_ups.rs`).
     pub set_up_twice: bool,
 }
 

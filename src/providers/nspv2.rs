@@ -207,9 +207,9 @@ pub async fn end_session(
 /// cleanup"). A rundown ends a session as its cleanup would.
 async fn end_body(cx: &Cx, provider: ProviderIx, arg: SessionArg) -> (i32, Option<u32>, Detail) {
     // A provider whose NSPv2Startup is a stub hands out no session argument: the end of
-    // a session gets NULL (000: "If a value was specified for the client session argument in the call to the
-    // NSPv2Startup function"),
-    // and there is nothing of it to free.
+    // a session gets NULL (000: "If a value was specified for the client session
+    // argument in the call to the NSPv2Startup function"), and there is nothing of it to
+    // free.
     if arg == 0 && cx.behaviour(provider).nspv2.routines.startup == Routine::Stub {
         return (NO_ERROR, None, Detail::None);
     }
