@@ -2,7 +2,7 @@
 //! Winsock switch's inside a TCP provider (seed 004), with the start-ups and NSPv2
 //! sessions of API calls that race their process's final WSACleanup (model choice).
 
-use super::facts::is_final_cleanup;
+use super::facts::{Class, Classes, is_final_cleanup};
 use super::{Facts, Report};
 use crate::contract::Seed;
 use crate::event::*;
@@ -470,7 +470,15 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
         api: SmallMap<Option<Tid>, ApiCall>,
     }
     let mut processes: Vec<Process> = facts.per_process();
-    for (index, event) in facts.events.iter().enumerate() {
+    // Nothing else changes the counts.
+    const COUNTED: Classes = Classes::of(&[
+        Class::ApiCalled,
+        Class::ApiReturned,
+        Class::Ws2CountReturned,
+        Class::ProcessEnded,
+    ]);
+    for index in facts.visits(COUNTED, []) {
+        let event = &facts.events[index];
         let pid = event.process;
         let Some(Process {
             balance,

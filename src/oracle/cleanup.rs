@@ -1,7 +1,7 @@
 //! Checkers of what a transport provider's WSPCleanup does (seed 003): reference
 //! counting, and what the final cleanup must do before it returns.
 
-use super::facts::{OpInfo, OwnedOps};
+use super::facts::{Class, Classes, OpInfo, OwnedOps};
 use super::{CleanupReturn, Facts, FinalCleanup, Report, instance_resource};
 use crate::event::*;
 use crate::scenario::{IoMode, ProviderKind};
@@ -251,13 +251,25 @@ fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
     type UnderWay = Vec<(usize, ProviderIx, usize, SmallSet<SocketHandle>)>;
     let mut under_way: Vec<UnderWay> = facts.per_process();
     let mut next = 0;
-    for (index, event) in facts.events.iter().enumerate() {
+    // The events that start, end or abort operations or register for notifications,
+    // and the clean-ups' calls.
+    const TOUCH: Classes = Classes::of(&[
+        Class::OpStarted,
+        Class::OpCompleted,
+        Class::CloseSocketCalled,
+        Class::SelectCalled,
+        Class::ProcessEnded,
+        Class::Unloaded,
+    ]);
+    for index in facts.visits(TOUCH, order.iter().map(|f| f.call)) {
+        let event = &facts.events[index];
         let pid = event.process as usize;
         if pid >= count {
             continue;
         }
         // A clean-up's return is an event of its process: one that has returned is
-        // dropped at the next event of that process, before any other can see it.
+        // dropped at the next visited event of that process, before any other can see
+        // it.
         under_way[pid].retain(|(_, _, ret, _)| *ret > index);
         while let Some(f) = order.get(next).filter(|f| f.call == index) {
             next += 1;
@@ -539,7 +551,18 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
     let mut next = 0;
     let mut order: Vec<usize> = (0..finals.len()).collect();
     order.sort_by_key(|&k| finals[k].call);
-    for (index, event) in facts.events.iter().enumerate() {
+    // The events that touch sockets, and the clean-ups' calls and returns.
+    const TOUCH: Classes = Classes::of(&[
+        Class::SocketAcquired,
+        Class::SocketReleased,
+        Class::SocketReset,
+        Class::CloseSocketCalled,
+        Class::ProcessEnded,
+        Class::Unloaded,
+    ]);
+    let ends = finals.iter().flat_map(|f| [f.call, f.ret]);
+    for index in facts.visits(TOUCH, ends) {
+        let event = &facts.events[index];
         let pid = event.process as usize;
         if pid >= processes {
             continue;

@@ -16,7 +16,10 @@ use crate::scenario::ProviderKind;
 use crate::trace::Trace;
 use crate::wsa::NO_ERROR;
 
+mod classes;
 mod read;
+
+pub(super) use classes::{Class, Classes};
 
 /// No event: a call not (yet) returned.
 const NONE: u32 = u32::MAX;
@@ -261,6 +264,8 @@ pub struct Facts<'w> {
     /// The resources each process acquired (ids into `held`), so that its end visits
     /// its own and not every other process's (issue 21: no rescan per process end).
     held_by: Vec<Vec<u32>>,
+    /// Each event's [`Class`], for the checkers that visit only some classes.
+    classes: Vec<u8>,
     /// Each process's event indices, in order, filed as the one pass reads them (only
     /// with several processes: with one, [`Facts::events_of`] walks the run itself).
     by_process: Vec<Vec<u32>>,

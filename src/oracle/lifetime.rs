@@ -1,6 +1,7 @@
 //! Checkers of what outlives a call or a process: lingering data, machine-wide state
 //! after a crash, code after unload (ws2_32's own balance is `balance.rs`).
 
+use super::facts::{Class, Classes};
 use super::{Facts, Report, Triggers, machine_wide};
 use crate::event::*;
 use crate::scenario::{CloseHow, ProviderKind};
@@ -15,7 +16,14 @@ pub fn lingering_data_sent(facts: &Facts, end: &RunEnd, report: &mut Report) {
     // sends of up to u32::MAX bytes each must not overflow).
     let mut queued: SmallMap<(Pid, SocketHandle), u64> = SmallMap::new();
     let mut last_close: SmallMap<(Pid, SocketHandle), usize> = SmallMap::new();
-    for (index, event) in facts.events.iter().enumerate() {
+    const DATA: Classes = Classes::of(&[
+        Class::DataQueued,
+        Class::DataDelivered,
+        Class::DataDiscarded,
+        Class::CloseSocketReturned,
+    ]);
+    for index in facts.visits(DATA, []) {
+        let event = &facts.events[index];
         let key = |socket| (event.process, socket);
         match event.kind {
             EventKind::DataQueued { socket, bytes } => {

@@ -88,6 +88,7 @@ impl<'w> Facts<'w> {
             process_ends: SmallVec::new(),
             held: SmallVec::new(),
             held_by: vec![Vec::new(); processes],
+            classes: Vec::with_capacity(events.len()),
             // Room for an even share of the events each, so that a run of many like
             // processes files them without growing every list several times.
             by_process: if processes > 1 {
@@ -118,6 +119,8 @@ impl<'w> Facts<'w> {
         if let Some(own) = self.by_process.get_mut(process as usize) {
             own.push(index as u32);
         }
+        let class = Class::of(event, |id| self.call_of(id).map(|(_, call)| call));
+        self.classes.push(class as u8);
         let code = match &event.kind {
             EventKind::Call { id, call } => {
                 self.seen = self.seen.or(Triggers::of_call(call));

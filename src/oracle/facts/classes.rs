@@ -1,0 +1,143 @@
+//! A byte per event saying what it is to the checkers that read only sockets, their
+//! data and their operations: such a checker walks these bytes and visits only the
+//! events it needs, not the whole run (issue 21: each full walk of a large run's
+//! events costs a pass through memory, which time per event shows as the run grows).
+
+use super::*;
+
+/// What an event is to those checkers; everything else is `Other`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+pub(in crate::oracle) enum Class {
+    Other,
+    /// A kernel socket or a SAN endpoint acquired.
+    SocketAcquired,
+    /// A kernel socket or a SAN endpoint released.
+    SocketReleased,
+    SocketReset,
+    /// A WSPCloseSocket call began.
+    CloseSocketCalled,
+    /// A WSPCloseSocket call returned.
+    CloseSocketReturned,
+    /// A WSPAsyncSelect or WSPEventSelect call began.
+    SelectCalled,
+    OpStarted,
+    OpCompleted,
+    DataQueued,
+    DataDelivered,
+    DataDiscarded,
+    ProcessEnded,
+    /// A provider's DLL left its process (its load count fell to 0).
+    Unloaded,
+    /// An API call began at depth 0, or a WSACleanup call.
+    ApiCalled,
+    /// An API call or a WSACleanup returned.
+    ApiReturned,
+    /// A WSPStartup, WSPCleanup, NSPStartup or NSPCleanup that ws2_32 made returned.
+    Ws2CountReturned,
+}
+
+// Every class is a bit of a `u32`.
+const _: () = assert!((Class::Ws2CountReturned as u32) < 32);
+
+/// A set of [`Class`]es.
+#[derive(Clone, Copy)]
+pub(in crate::oracle) struct Classes(u32);
+
+impl Classes {
+    pub(in crate::oracle) const fn of(list: &[Class]) -> Classes {
+        let mut bits = 0;
+        let mut k = 0;
+        while k < list.len() {
+            bits |= 1 << list[k] as u32;
+            k += 1;
+        }
+        Classes(bits)
+    }
+
+    fn has(self, class: u8) -> bool {
+        self.0 & (1 << class) != 0
+    }
+}
+
+impl Class {
+    /// The class of `event`; `call_of` finds the call a `Return` ends.
+    pub(super) fn of<'c>(event: &Event, call_of: impl FnOnce(u32) -> Option<&'c Call>) -> Class {
+        let socket = |what: &Resource| {
+            matches!(
+                what,
+                Resource::KernelSocket { .. } | Resource::SanEndpoint { .. }
+            )
+        };
+        match &event.kind {
+            EventKind::Acquire { what, .. } if socket(what) => Class::SocketAcquired,
+            EventKind::Release { what, .. } if socket(what) => Class::SocketReleased,
+            EventKind::SocketReset { .. } => Class::SocketReset,
+            EventKind::Call { call, .. } => match call {
+                Call::WSPCloseSocket { .. } => Class::CloseSocketCalled,
+                Call::WSPAsyncSelect { .. } | Call::WSPEventSelect { .. } => Class::SelectCalled,
+                Call::WSACleanup => Class::ApiCalled,
+                _ if event.depth == 0 && call.is_api() => Class::ApiCalled,
+                _ => Class::Other,
+            },
+            EventKind::Return { id, .. } => match call_of(*id) {
+                Some(Call::WSPCloseSocket { .. }) => Class::CloseSocketReturned,
+                Some(Call::WSACleanup) => Class::ApiReturned,
+                Some(
+                    Call::WSPStartup {
+                        client: Client::Ws2,
+                        ..
+                    }
+                    | Call::WSPCleanup {
+                        client: Client::Ws2,
+                        ..
+                    }
+                    | Call::NSPStartup {
+                        client: Client::Ws2,
+                        ..
+                    }
+                    | Call::NSPCleanup {
+                        client: Client::Ws2,
+                        ..
+                    },
+                ) => Class::Ws2CountReturned,
+                Some(call) if call.is_api() => Class::ApiReturned,
+                _ => Class::Other,
+            },
+            EventKind::OpStarted { .. } => Class::OpStarted,
+            EventKind::OpCompleted { .. } => Class::OpCompleted,
+            EventKind::DataQueued { .. } => Class::DataQueued,
+            EventKind::DataDelivered { .. } => Class::DataDelivered,
+            EventKind::DataDiscarded { .. } => Class::DataDiscarded,
+            EventKind::ProcessEnded { .. } => Class::ProcessEnded,
+            EventKind::FreeLibrary { count: 0, .. } => Class::Unloaded,
+            _ => Class::Other,
+        }
+    }
+}
+
+impl Facts<'_> {
+    /// The indices of the events of `wanted` classes and, merged in order, `also`
+    /// (indices the caller must visit whatever their class, say a clean-up's call and
+    /// return), each once.
+    pub(in crate::oracle) fn visits(
+        &self,
+        wanted: Classes,
+        also: impl IntoIterator<Item = usize>,
+    ) -> Vec<usize> {
+        let mut visits: Vec<usize> = self
+            .classes
+            .iter()
+            .enumerate()
+            .filter(|(_, class)| wanted.has(**class))
+            .map(|(index, _)| index)
+            .collect();
+        let before = visits.len();
+        visits.extend(also);
+        if visits.len() > before {
+            visits.sort_unstable();
+            visits.dedup();
+        }
+        visits
+    }
+}
