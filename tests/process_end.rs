@@ -307,3 +307,90 @@ fn a_process_end_drops_the_data_queued_on_its_san_sockets_too() {
         }
     }
 }
+
+/// A mail host and a client whose final WSACleanup returns at t=3; the host then ends at
+/// t=4 by `end` (a fault, or `None`: its thread runs out of steps). `client` is the
+/// client's thread list.
+fn host_ends_after_client_cleanup(end: Option<&str>, client: &str) -> String {
+    let (host_steps, faults) = match end {
+        Some(fault) => (
+            "Sleep(20)",
+            format!(r#"faults: [{fault}(process: "mailhost", at: 4)],"#),
+        ),
+        None => ("Sleep(4)", String::new()),
+    };
+    format!(
+        r#"Scenario(
+    name: "host-ends-after-client-cleanup",
+    about: "The host of the client's NSPv2 session ends after the client's final WSACleanup.",
+    providers: [Provider(name: "mailnsp", kind: Namespace)],
+    catalog: [Namespace(provider: "mailnsp", namespace: 37, version: V2)],
+    processes: [
+        Process(name: "mailhost", threads: [
+            Thread(name: "main", steps: [Startup, Advertise(provider: "mailnsp"), {host_steps}]),
+        ]),
+        Process(name: "client", threads: [{client}]),
+    ],
+    {faults}
+)"#
+    )
+}
+
+/// A session the client's final WSACleanup left open (ws2_32 skipped its NSPv2Cleanup)
+/// is flagged however its host ends later: a host's end is no withdrawal, and nobody
+/// asked for that session's NSPv2Cleanup (`ws2.balanced` let it go when the session
+/// died with its host: seed 000's "for each NSPv2Startup call, a corresponding
+/// NSPv2Cleanup call must also be issued").
+#[test]
+fn a_session_left_open_is_caught_when_its_host_ends_after() {
+    let client = r#"Thread(name: "main", steps: [Startup, Sleep(1), Lookup(namespace: 37, name: "a@b"), Sleep(2), Cleanup, Sleep(5)])"#;
+    for end in [Some("Crash"), Some("Exit"), None] {
+        let text = host_ends_after_client_cleanup(end, client);
+        let sim = Sim::from_str("host-ends.ron", &text).expect("valid");
+        let conforming = sim.clone().run().expect("runs");
+        assert!(
+            conforming.violated().is_empty(),
+            "{end:?}: {}",
+            conforming.trace()
+        );
+        let skips = sim.provider("ws2_32", Model::named("skips_nspv2_cleanup"));
+        let run = skips.run().expect("runs");
+        let trace = run.trace();
+        assert!(trace.contains("dies with the host"), "{end:?}: {trace}");
+        assert_eq!(run.violated(), ["ws2.balanced"], "{end:?}: {trace}");
+        assert!(
+            trace.contains("the final WSACleanup in client returned with its session on mailnsp"),
+            "{end:?}: {trace}"
+        );
+    }
+}
+
+/// A lookup racing another thread's final WSACleanup opens a late session; the host
+/// crashes at t=4. Left open by the lookup (`keeps_late_startups`), the session is
+/// flagged though it dies with its host (a host that was not withdrawing the provider);
+/// ended by the lookup (the conforming ws2_32), never, even when the host dies while the
+/// lookup waits for its NSPv2Cleanup.
+#[test]
+fn a_late_session_left_open_is_caught_when_its_host_crashes() {
+    let client = r#"Thread(name: "t1", steps: [Sleep(3), Lookup(namespace: 37, name: "c@d"), Sleep(10)]),
+        Thread(name: "t2", steps: [Startup, Sleep(3), Cleanup, Sleep(4)])"#;
+    let text = host_ends_after_client_cleanup(Some("Crash"), client);
+    let sim = Sim::from_str("late.ron", &text).expect("valid");
+    let keeps = sim
+        .clone()
+        .provider("ws2_32", Model::named("keeps_late_startups"));
+    let mut caught = 0;
+    for seed in 0..120 {
+        let run = sim.clone().seed(seed).run().expect("runs");
+        assert!(run.violated().is_empty(), "seed {seed}: {}", run.trace());
+        let run = keeps.clone().seed(seed).run().expect("runs");
+        let trace = run.trace();
+        // The lookup returned with the late session open, and it died with the host.
+        let left = trace.contains("dies with the host") && !trace.contains("!NSPv2Cleanup(");
+        if left && trace.contains("WSANOTINITIALISED") {
+            caught += 1;
+            assert_eq!(run.violated(), ["ws2.balanced"], "seed {seed}: {trace}");
+        }
+    }
+    assert!(caught >= 10, "{caught} runs left the late session open");
+}

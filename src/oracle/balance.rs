@@ -59,10 +59,11 @@ fn hosts_sessions(facts: &Facts) -> bool {
 /// is under way by then. When a session's end was asked for is not an event (a host's
 /// withdrawal takes its sessions as it begins), so a lookup that returns with its late
 /// session open is judged by how that session ends after: left to the host to run down
-/// when the client process ended, or cleaned up by a final WSACleanup that began after
-/// the lookup returned, it was left to nobody; run down by its host otherwise, gone with
-/// it, or forgotten by a host that advertises the provider again, it may have been the
-/// withdrawal's all along, and is not flagged.
+/// when the client process ended, cleaned up by a final WSACleanup that began after
+/// the lookup returned, or gone with a host that was not withdrawing the provider as it
+/// ended, it was left to nobody; run down by its host otherwise, gone with a host that
+/// was withdrawing it, or forgotten by a host that advertises the provider again, it
+/// may have been the withdrawal's all along, and is not flagged.
 fn late_sessions(facts: &Facts, report: &mut Report) {
     #[derive(Default)]
     struct ClientProcess {
@@ -80,6 +81,8 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
         /// Whether a WSAStartup started Winsock again since the last final WSACleanup
         /// began: a session that opens late then is that start's.
         restarted: bool,
+        /// As a host: its WSAUnadvertiseProvider calls under way, by call id.
+        unadvertising: SmallMap<u32, ProviderIx>,
     }
     let mut clients: Vec<ClientProcess> = facts.per_process();
     let flag = |report: &mut Report, at: usize, pid: Pid, provider: ProviderIx| {
@@ -160,6 +163,9 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
                     if let Some(client) = clients.get_mut(pid as usize) {
                         let generation = client.generation;
                         client.api.insert(event.thread, (*id, generation));
+                        if let Call::WSAUnadvertiseProvider { provider, .. } = *call {
+                            client.unadvertising.insert(*id, provider);
+                        }
                     }
                 }
                 _ => {}
@@ -173,6 +179,7 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
                 let Some(client) = clients.get_mut(pid as usize) else {
                     continue;
                 };
+                client.unadvertising.remove(id);
                 // Winsock started again: the late sessions open now are that start's,
                 // for its final WSACleanup to end (its lookups are served on them).
                 if let Detail::Count { before: 0, .. } = detail
@@ -242,14 +249,23 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
                     flag(report, left, pid, *provider);
                 }
             }
+            // Gone with its host: the withdrawal's if the host was withdrawing the
+            // provider as it ended (its WSAUnadvertiseProvider or final WSACleanup
+            // under way), else the lookup's, which left it to nobody.
             EventKind::SessionDied {
                 provider,
                 session_of,
                 ..
             } => {
+                let withdrawing = clients.get(pid as usize).is_some_and(|host| {
+                    !host.finals.is_empty() || host.unadvertising.values().any(|p| p == provider)
+                });
                 if let Some(client) = clients.get_mut(*session_of as usize) {
                     client.late.remove(provider);
-                    client.left.remove(provider);
+                    let left = client.left.remove(provider);
+                    if let Some(left) = left.filter(|_| !withdrawing) {
+                        flag(report, left, *session_of, *provider);
+                    }
                 }
             }
             // Its calls under way end with it; what its final WSACleanup calls took, and

@@ -122,7 +122,25 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
     let mut unended: SmallMap<SessionKey, (usize, Option<Tid>)> = SmallMap::new();
     // Sessions whose copy of the DLL was unloaded and that no copy since has seen.
     let mut unloaded: SmallMap<SessionKey, (Option<usize>, usize)> = SmallMap::new();
+    // Each process's calls under way at depth 0, by thread (kept for `ws2.balanced`
+    // only): a thread in one may have asked the host for a session's NSPv2Cleanup.
+    let mut in_call: Vec<SmallMap<Option<Tid>, u32>> = match rule {
+        SessionRule::FinalCleanupEnds => facts.per_process(),
+        _ => Vec::new(),
+    };
     for (index, event) in facts.events.iter().enumerate() {
+        if let Some(calls) = in_call.get_mut(event.process as usize) {
+            match event.kind {
+                EventKind::Call { id, .. } if event.depth == 0 => {
+                    calls.insert(event.thread, id);
+                }
+                EventKind::Return { id, .. } if calls.get(&event.thread) == Some(&id) => {
+                    calls.remove(&event.thread);
+                }
+                EventKind::ProcessEnded { .. } => calls.clear(),
+                _ => {}
+            }
+        }
         match &event.kind {
             EventKind::Return {
                 id,
@@ -250,8 +268,8 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     continue;
                 };
                 // Judged at its end: by an NSPv2Cleanup another thread asked for, or left
-                // to a rundown or to the same thread's next clean-up. (A host that ends
-                // first takes the session with it: whether ws2_32 had asked is not seen.)
+                // to a rundown or to the same thread's next clean-up (or to a host that
+                // ends first, `SessionDied` above).
                 let end = match *call {
                     Call::NSPv2Cleanup { requester, .. } => Some(requester),
                     Call::NSPv2ClientSessionRundown { .. } => Some(None),
@@ -268,6 +286,24 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     session.earlier_copy = Some(earlier);
                 }
                 session_call(facts, index, call, session, rule, report);
+            }
+            // A session its final WSACleanup returned with, gone with its host before
+            // any NSPv2Cleanup: nobody asked for one unless another thread of the
+            // client was in a call then (waiting for the host's reply, say).
+            EventKind::SessionDied {
+                provider,
+                session_of,
+                ..
+            } => {
+                let key = (event.process, *provider, *session_of, Client::Ws2);
+                if let Some((at, thread)) = unended.remove(&key) {
+                    let others = in_call
+                        .get(*session_of as usize)
+                        .is_some_and(|calls| calls.keys().any(|t| *t != thread));
+                    if !others {
+                        unended_session(facts, at, key, report);
+                    }
+                }
             }
             EventKind::ProcessEnded { .. } => {
                 ended.insert(event.process, event.time);
