@@ -634,3 +634,77 @@ fn a_line_break_in_a_quoted_value_is_escaped_in_the_message() {
     assert!(message.contains("refcount\\u{a}`"), "{message}");
     assert!(!message.contains('\n'), "{message:?}");
 }
+
+/// RON skips Unicode's Pattern_White_Space between tokens, beyond ASCII's: NEL, the two
+/// direction marks, the line and paragraph separators (and VT, FF). One at a line's end
+/// inside a list counted as an item of its own where ws2sim finds positions, so a valid
+/// file was refused with errors about the wrong steps, and real errors pointed at the
+/// item before theirs.
+#[test]
+fn whitespace_ron_skips_shifts_no_position() {
+    let text = |mark: &str, bad: &str| {
+        format!(
+            r#"Scenario(
+    name: "marks",
+    about: "Whitespace RON skips, at line ends in lists.",
+    providers: [Provider(name: "msafd", kind: Transport)],
+    catalog: [
+        Transport(id: 1001, provider: "msafd", protocol: Tcp),{mark}
+        Transport(id: 1002, provider: "{bad}msafd", protocol: Udp),
+    ],
+    processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+        Startup,{mark}
+        Socket(name: "s", entry: 1001),
+        Send(socket: "{bad}s", bytes: 10),
+        Cleanup,
+    ])])],
+    faults: [
+        Crash(process: "app", at: 5),{mark}
+        FailAlloc(provider: "{bad}msafd", call: WSPStartup, nth: 1),
+    ],
+)"#
+        )
+    };
+    let spots = |text: &str| -> Vec<(usize, usize)> {
+        match scenario::load_str("marks.ron", text) {
+            Ok(_) => Vec::new(),
+            Err(ScenarioError::Invalid(list)) => {
+                let report = ScenarioError::Invalid(list).render_plain();
+                report
+                    .lines()
+                    .filter_map(|line| line.split("marks.ron:").nth(1))
+                    .map(|rest| {
+                        let mut parts = rest.split(':');
+                        let mut number = || parts.next().and_then(|n| n.parse().ok());
+                        (number().unwrap_or(0), number().unwrap_or(0))
+                    })
+                    .collect()
+            }
+            Err(other) => panic!("{}", other.render_plain()),
+        }
+    };
+    let plain = spots(&text("", "no"));
+    assert_eq!(
+        plain,
+        [(7, 39), (12, 22), (17, 29)],
+        "the errors without marks"
+    );
+    for mark in [
+        "\u{85}", "\u{200E}", "\u{200F}", "\u{2028}", "\u{2029}", "\u{B}", "\u{C}",
+    ] {
+        let valid = text(mark, "");
+        let loaded = scenario::load_str("marks.ron", &valid);
+        assert!(
+            loaded.is_ok(),
+            "U+{:04X}: {}",
+            mark.chars().next().unwrap_or(' ') as u32,
+            loaded.err().map(|e| e.render_plain()).unwrap_or_default()
+        );
+        assert_eq!(
+            spots(&text(mark, "no")),
+            plain,
+            "U+{:04X}",
+            mark.chars().next().unwrap_or(' ') as u32
+        );
+    }
+}

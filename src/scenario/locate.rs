@@ -92,8 +92,8 @@ impl Iterator for Tokens<'_> {
             let start = i;
             let at = |k: usize| bytes.get(k).copied().unwrap_or(0);
             let tok = match b {
-                b' ' | b'\t' | b'\n' | b'\r' => {
-                    i += 1;
+                _ if space_len(bytes, i) > 0 => {
+                    i += space_len(bytes, i);
                     continue;
                 }
                 b'/' if at(i + 1) == b'/' => {
@@ -185,6 +185,18 @@ impl Iterator for Tokens<'_> {
 
 /// `bytes[i..]` starts with `/*`; returns the index after the matching `*/` (comments
 /// nest in RON), or the end of the input.
+/// The length in bytes of the whitespace character at `i`, or 0: what RON skips
+/// between tokens (Unicode's Pattern_White_Space: ASCII's five and the space, NEL, the
+/// two direction marks, the line and paragraph separators).
+pub(crate) fn space_len(bytes: &[u8], i: usize) -> usize {
+    match bytes.get(i..) {
+        Some([b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r', ..]) => 1,
+        Some([0xc2, 0x85, ..]) => 2,
+        Some([0xe2, 0x80, 0x8e | 0x8f | 0xa8 | 0xa9, ..]) => 3,
+        _ => 0,
+    }
+}
+
 pub(crate) fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
     let mut depth = 0usize;
     while i < bytes.len() {

@@ -5,7 +5,7 @@ use std::ops::Range;
 use ron::error::{Error, SpannedError};
 
 use super::error::{Problem, byte_offset};
-use super::locate::{Index, Shape, skip_block_comment};
+use super::locate::{Index, Shape, skip_block_comment, space_len};
 use super::schema::{Family, family_of, is_unit, one_of, usage};
 
 /// A file that is plainly not a scenario (a README, a Cargo.toml): its first word is
@@ -17,7 +17,7 @@ pub(crate) fn not_a_scenario(file: &str, text: &str) -> Option<Problem> {
     // Past blanks and comments to the first token.
     while i < bytes.len() {
         match (bytes[i], bytes.get(i + 1).copied()) {
-            (b' ' | b'\t' | b'\r' | b'\n', _) => i += 1,
+            _ if space_len(bytes, i) > 0 => i += space_len(bytes, i),
             (b'/', Some(b'/')) => {
                 while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
@@ -699,10 +699,15 @@ fn example(variant: &str) -> Option<String> {
 }
 
 /// A space RON does not read as one: Unicode's other spaces and the zero-width ones,
-/// which an editor or a web page may put where a plain space was meant.
+/// which an editor or a web page may put where a plain space was meant (not those it
+/// skips, [`space_len`]: NEL, the direction marks, the line and paragraph separators).
 fn is_odd_space(ch: char) -> bool {
     !ch.is_ascii()
         && (ch.is_whitespace() || matches!(ch, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'))
+        && !matches!(
+            ch,
+            '\u{85}' | '\u{200E}' | '\u{200F}' | '\u{2028}' | '\u{2029}'
+        )
 }
 
 fn odd_space_name(ch: char) -> &'static str {
