@@ -2282,3 +2282,69 @@ fn start_ups_that_set_up_twice_during_a_clean_up_that_tears_nothing_down_are_cau
         assert!(shown >= 5, "{kind}: {shown} runs show the race");
     }
 }
+
+/// `os_namespace: Any` acts only where the OS limits NSPv2 providers to NS_EMAIL (Vista,
+/// Server 2008): elsewhere the header says it has no effect, as it says of other idle
+/// knobs, instead of listing the contract it would break.
+#[test]
+fn os_namespace_says_it_has_no_effect_outside_vista() {
+    use ws2sim::{Model, Sim};
+    let header = |file: &str| {
+        let sim = Sim::from_file(file).expect("shipped");
+        let any = Model::knobs("(nspv2: (host: (os_namespace: Any)))").expect("knobs");
+        let run = sim.provider("mailnsp", any).run().expect("runs");
+        let trace = run.trace();
+        let line = trace
+            .lines()
+            .find(|line| line.starts_with("provider mailnsp"))
+            .unwrap_or_else(|| panic!("{trace}"))
+            .to_string();
+        line
+    };
+    let win10 = header("scenarios/contracts/nspv2-email-three-clients.ron");
+    assert!(
+        win10.ends_with(
+            "(no effect here: nspv2.host.os_namespace: the scenario's OS is not Vista or Server 2008, the two that limit NSPv2 providers to NS_EMAIL)"
+        ),
+        "{win10}"
+    );
+    assert!(!win10.contains("its knobs break"), "{win10}");
+    let vista = header("scenarios/contracts/nspv2-vista-direct-calls.ron");
+    assert!(
+        vista.contains("(its knobs break nspv2.os_namespace)"),
+        "{vista}"
+    );
+}
+
+/// A second end of one session names where its first end began, which may still be
+/// under way (another host thread's NSPv2Cleanup that has not returned): it said the
+/// session "already ended" there.
+#[test]
+fn a_second_end_names_where_the_first_began() {
+    let text = r#"Scenario(
+    name: "two-ends",
+    about: "Two host threads each end the one session a direct NSPv2Startup opened.",
+    providers: [Provider(name: "mailnsp", kind: Namespace)],
+    catalog: [Namespace(provider: "mailnsp", namespace: 37, version: V2)],
+    processes: [Process(name: "host", threads: [
+        Thread(name: "a", steps: [Spi(provider: "mailnsp", call: NSPv2Startup), Spi(provider: "mailnsp", call: NSPv2Cleanup)]),
+        Thread(name: "b", steps: [Sleep(0), Spi(provider: "mailnsp", call: NSPv2Cleanup)]),
+    ])],
+)"#;
+    let sim = ws2sim::Sim::from_str("two-ends.ron", text).expect("valid");
+    let mut shown = 0;
+    for seed in 0..40 {
+        let run = sim.clone().seed(seed).run().expect("runs");
+        let trace = run.trace();
+        if run.violated() != ["nspv2.session.ends_once"] {
+            continue;
+        }
+        shown += 1;
+        assert!(
+            trace.contains("from a direct SPI call in host ends host's session a second time (its end began at #"),
+            "seed {seed}: {trace}"
+        );
+        assert!(!trace.contains("already ended"), "seed {seed}: {trace}");
+    }
+    assert!(shown >= 3, "{shown} runs end the session twice");
+}

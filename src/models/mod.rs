@@ -174,6 +174,9 @@ pub struct Place {
     pub switch: bool,
     /// It owns a version-2 namespace catalog entry: NSPv2 session ends count it down.
     pub nspv2: bool,
+    /// The scenario's OS is Vista or Server 2008, where an NSPv2 provider may serve only
+    /// NS_EMAIL: `nspv2.host.os_namespace` acts only there.
+    pub email_only_os: bool,
 }
 
 /// Why a knob on what a transport provider does to its sockets changes nothing in a
@@ -245,6 +248,9 @@ pub fn inert(
         {
             Some("its NSPv2Startup is not implemented, so no session is counted")
         }
+        "nspv2.host.os_namespace" if !place.email_only_os => Some(
+            "the scenario's OS is not Vista or Server 2008, the two that limit NSPv2 providers to NS_EMAIL",
+        ),
         "nspv2.host.session_arg" if startup != Routine::Implemented => {
             Some("its NSPv2Startup is not implemented, so every session's argument is NULL")
         }

@@ -451,7 +451,7 @@ fn session_call(
                     facts,
                     index,
                     || format!(
-                        "{} runs a lookup on a session that already ended (at #{at}): a session's argument is not used after its end",
+                        "{} runs a lookup on a session whose end began at #{at}: a session's argument is not used once it is ending or ended",
                         call.name()
                     ),
                 );
@@ -486,7 +486,7 @@ fn session_call(
         };
         let message = match (session.ended_at, cleanup, rule) {
             (Some(at), _, SessionRule::EndsOnce) => Some(format!(
-                "{name} ends {whose}, which already ended at #{at}: a session ends once (ws2sim's reading of 000 and 001)"
+                "{name} ends {whose} a second time (its end began at #{at}): a session ends once (ws2sim's reading of 000 and 001)"
             )),
             (None, false, SessionRule::EndsOnce) => Some(format!(
                 "{name} runs down {whose}, which no successful NSPv2Startup opened{since}"

@@ -366,11 +366,16 @@ fn not_a_cleanup_routine(
 /// Why a `FailAlloc` fault on a clean-up routine cannot fire: the built-in models
 /// allocate in their start-ups only (provider code written in Rust may allocate
 /// anywhere).
-fn never_allocates(run: &Run, fault: &crate::scenario::Fault) -> &'static str {
+fn never_allocates(run: &Run, fault: &crate::scenario::Fault) -> String {
     use crate::models::behaviour::{NspCleanup, Routine};
     use crate::scenario::{Fault, SpiCall};
-    let Fault::FailAlloc { provider, call, .. } = fault else {
-        return "";
+    let Fault::FailAlloc {
+        provider,
+        call,
+        nth,
+    } = fault
+    else {
+        return String::new();
     };
     let start_up = matches!(
         call,
@@ -394,16 +399,24 @@ fn never_allocates(run: &Run, fault: &crate::scenario::Fault) -> &'static str {
         _ => None,
     });
     if let Some(why) = keeps_nothing.filter(|_| !code) {
-        why
-    } else if start_up || code {
-        ""
+        why.to_string()
+    } else if code {
+        String::new()
+    } else if start_up {
+        // A built-in model takes all its memory in one attempt per call.
+        format!(
+            ": {provider} made fewer than {nth} allocation attempts in {call} (a built-in \
+             model makes one per {call} call, however much it then takes)"
+        )
     } else if *call == SpiCall::WSPCleanup {
         ": ws2sim's models allocate in their start-ups only (WSPStartup, WSPStartupEx, \
          NSPStartup, NSPv2Startup), so a clean-up's allocation never fails; WSPCleanup \
          documents no WSA_NOT_ENOUGH_MEMORY (seeds 003 and 004)"
+            .to_string()
     } else {
         ": ws2sim's models allocate in their start-ups only (WSPStartup, WSPStartupEx, \
          NSPStartup, NSPv2Startup), so a clean-up's allocation never fails; the seeds' \
          WSA_NOT_ENOUGH_MEMORY from a clean-up is not modelled"
+            .to_string()
     }
 }

@@ -97,6 +97,7 @@ impl Scenario {
                     base: false,
                     switch,
                     nspv2: false,
+                    email_only_os: matches!(self.os, Os::Vista | Os::Server2008),
                 };
                 (p.name.as_str(), place)
             })
@@ -629,7 +630,8 @@ pub enum Fault {
         /// When, in ticks of virtual time.
         at: u64,
     },
-    /// The provider's `nth` allocation inside `call` fails (counted across processes).
+    /// The provider's `nth` allocation attempt inside `call` fails (counted across processes;
+    /// a built-in model makes one attempt per start-up call).
     FailAlloc {
         /// The provider whose allocation fails, by name.
         provider: String,
