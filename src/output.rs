@@ -37,6 +37,11 @@ pub enum OutputError {
          only its own user's files, unless it runs as root, which keeps the owner)"
     )]
     OtherOwner { flag: &'static str, path: String },
+    #[error(
+        "{flag} {path} is read-only; refusing to replace it (make it writable, remove it, or \
+         choose another path)"
+    )]
+    ReadOnly { flag: &'static str, path: String },
     #[error("{flag} -: standard output carries this command's report; give {flag} a file name")]
     Dash { flag: &'static str },
     #[error(
@@ -313,6 +318,12 @@ pub fn check_target(flag: &'static str, path: &Path, inputs: &[Input]) -> Result
         }
         if !may_own(&meta) {
             return Err(OutputError::OtherOwner { flag, path: shown });
+        }
+        // A file its user made read-only is kept as a shell's `>` keeps it (ws2sim
+        // replaces by renaming, which the file's own permissions do not stop); as root
+        // too, which a `>` would not stop.
+        if meta.permissions().readonly() {
+            return Err(OutputError::ReadOnly { flag, path: shown });
         }
     }
     let dir = match path.parent() {

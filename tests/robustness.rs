@@ -383,8 +383,9 @@ fn a_fifo_is_read_while_written_and_refused_without_a_writer() {
     writer.join().expect("the writer ends").expect("written");
 }
 
-/// `--output` never replaces a file the run reads (a model file the scenario lists) nor
-/// a file ws2sim did not write; an empty file, or one ws2sim wrote, is replaced.
+/// `--output` never replaces a file the run reads (a model file the scenario lists), a
+/// file ws2sim did not write, nor a read-only one; an empty file, or one ws2sim wrote,
+/// is replaced.
 #[test]
 fn output_replaces_only_what_ws2sim_wrote() {
     let dir = Scratch::new("output-inputs");
@@ -440,6 +441,30 @@ fn output_replaces_only_what_ws2sim_wrote() {
         assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
         assert!(std::fs::metadata(&page).expect("written").len() > 0);
     }
+    // What ws2sim wrote and its user then made read-only (or an empty read-only file) is
+    // kept, as a shell's `>` keeps it: the rename that replaces a file ignored that.
+    let target = dir.file("kept.json", "");
+    let out = ws2sim(&["run", &scenario, "--format", "json", "--output", &target]);
+    assert_ne!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let written = std::fs::read(&target).expect("written");
+    let mut permissions = std::fs::metadata(&target).expect("meta").permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(&target, permissions).expect("chmod");
+    let out = ws2sim(&["run", &scenario, "--seed", "9", "--output", &target]);
+    assert_eq!(out.status.code(), Some(2));
+    let said = one_line(&out.stderr);
+    assert!(
+        said.contains("is read-only; refusing to replace it"),
+        "{said}"
+    );
+    assert_eq!(std::fs::read(&target).expect("read"), written);
+    let empty = dir.file("empty-read-only.txt", "");
+    let mut permissions = std::fs::metadata(&empty).expect("meta").permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(&empty, permissions).expect("chmod");
+    let out = ws2sim(&["run", &scenario, "--output", &empty]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read(&empty).expect("read").len(), 0);
 }
 
 /// A byte-order mark before the text, as Windows editors often write one, is not part
