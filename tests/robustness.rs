@@ -541,8 +541,9 @@ fn a_fault_after_every_process_ended_leaves_the_run_complete() {
     }
 }
 
-/// `check` on a folder nested deeper than it walks refuses (exit 2) rather than
-/// reporting the folder checked with part of it skipped.
+/// `check` on a folder nested deeper than it walks fails (exit 2) rather than
+/// reporting the folder checked with part of it skipped, and still checks and reports
+/// every file it does reach (it stopped at the deep folder and said nothing else).
 #[test]
 fn check_refuses_a_folder_nested_past_its_depth() {
     let dir = Scratch::new("deep-check");
@@ -555,6 +556,24 @@ fn check_refuses_a_folder_nested_past_its_depth() {
     let out = ws2sim(&["check", &dir.0.display().to_string()]);
     assert_eq!(out.status.code(), Some(2));
     refused_saying(&out, "nest deeper than");
+    let lesson = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/teach/racy-refcount.ron"
+    );
+    std::fs::copy(lesson, dir.0.join("good.ron")).expect("copy");
+    std::fs::write(dir.0.join("d0").join("broken.ron"), "garbage").expect("write");
+    let out = ws2sim(&["check", &dir.0.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    refused_saying(
+        &out,
+        "nest deeper than 16 levels here, so its files were not checked",
+    );
+    refused_saying(&out, "broken.ron");
+    assert!(
+        text(&out.stdout).contains("good.ron: ok"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 /// `check` on a folder checks the files its symbolic links name (a broken one is an

@@ -15,6 +15,7 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
         folder_links,
         not_regular,
         elsewhere,
+        unwalked,
     } = match ron_files(files) {
         Ok(found) => found,
         Err(message) => return fail(&message),
@@ -51,6 +52,10 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
              not opened{alone}",
             scenario::escape_path(&odd.path)
         ));
+        bad = true;
+    }
+    for why in &unwalked {
+        let _ = fail(why);
         bad = true;
     }
     for (link, target) in &elsewhere {
@@ -134,6 +139,9 @@ struct Found {
     /// The `.ron` links under them that lead to a file whose name is not `.ron` (a
     /// folder from elsewhere may link to any file): not read, so no error quotes it.
     elsewhere: Vec<(PathBuf, PathBuf)>,
+    /// Folders under them not walked (nested too deep, or unreadable), each with why:
+    /// errors, reported beside the files that were checked.
+    unwalked: Vec<String>,
 }
 
 impl Found {
@@ -189,8 +197,19 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
     const DEPTH_MAX: usize = 16;
     const FILES_MAX: usize = 10_000;
     fn walk(dir: &Path, depth: usize, found: &mut Found) -> Result<(), String> {
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| format!("{}: {e}", crate::scenario::escape_path(dir)))?;
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            // A folder named on the command line that cannot be read stops the check;
+            // one found inside is reported, and the rest still checked.
+            Err(e) if depth > 0 => {
+                let shown = crate::scenario::escape_path(dir);
+                found
+                    .unwalked
+                    .push(format!("{shown}: {e}; its files were not checked"));
+                return Ok(());
+            }
+            Err(e) => return Err(format!("{}: {e}", crate::scenario::escape_path(dir))),
+        };
         let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
         for path in paths {
@@ -217,9 +236,10 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
                     _ => {}
                 }
             } else if meta.is_dir() && depth >= DEPTH_MAX {
-                // Skipping it would report the folder checked when part of it was not.
-                return Err(format!(
-                    "{}: folders nest deeper than {DEPTH_MAX} levels here; check a folder further down",
+                // An error, not a silent skip: the folder is not reported checked when
+                // part of it was not.
+                found.unwalked.push(format!(
+                    "{}: folders nest deeper than {DEPTH_MAX} levels here, so its files were not checked; check a folder further down",
                     crate::scenario::escape_path(&path)
                 ));
             } else if meta.is_dir() {
@@ -246,9 +266,9 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
     for path in given {
         // `-` is standard input, even where a folder has that name.
         if path.is_dir() && path.as_path() != Path::new("-") {
-            let before = found.ron_names();
+            let before = (found.ron_names(), found.unwalked.len());
             walk(path, 0, &mut found)?;
-            if found.ron_names() == before {
+            if (found.ron_names(), found.unwalked.len()) == before {
                 return Err(format!(
                     "{}: a folder with no .ron file in it",
                     crate::scenario::escape_path(path)
