@@ -61,8 +61,8 @@ impl Classes {
 }
 
 impl Class {
-    /// The class of `event`; `call_of` finds the call a `Return` ends.
-    pub(super) fn of<'c>(event: &Event, call_of: impl FnOnce(u32) -> Option<&'c Call>) -> Class {
+    /// The class of `event`; `returned` is the call it ends, if it is a `Return`.
+    pub(super) fn of(event: &Event, returned: Option<&Call>) -> Class {
         let socket = |what: &Resource| {
             matches!(
                 what,
@@ -80,7 +80,7 @@ impl Class {
                 _ if event.depth == 0 && call.is_api() => Class::ApiCalled,
                 _ => Class::Other,
             },
-            EventKind::Return { id, .. } => match call_of(*id) {
+            EventKind::Return { .. } => match returned {
                 Some(Call::WSPCloseSocket { .. }) => Class::CloseSocketReturned,
                 Some(Call::WSACleanup) => Class::ApiReturned,
                 Some(

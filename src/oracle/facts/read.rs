@@ -119,8 +119,12 @@ impl<'w> Facts<'w> {
         if let Some(own) = self.by_process.get_mut(process as usize) {
             own.push(index as u32);
         }
-        let class = Class::of(event, |id| self.call_of(id).map(|(_, call)| call));
-        self.classes.push(class as u8);
+        // The call a return ends, looked up once for its class and its code.
+        let returned = match event.kind {
+            EventKind::Return { id, .. } => self.call_of(id).map(|(_, call)| call),
+            _ => None,
+        };
+        self.classes.push(Class::of(event, returned) as u8);
         let code = match &event.kind {
             EventKind::Call { id, call } => {
                 self.seen = self.seen.or(Triggers::of_call(call));
@@ -142,8 +146,8 @@ impl<'w> Facts<'w> {
                 // A thread returning out of an SPI routine runs that provider's code,
                 // in the image it entered.
                 let image = self.ends.get(*id as usize).map(|ends| ends[2]);
-                self.call_of(*id)
-                    .and_then(|(_, call)| call.provider())
+                returned
+                    .and_then(Call::provider)
                     .map(|provider| (provider, image))
             }
             EventKind::NetworkDown => {
