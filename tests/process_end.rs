@@ -394,3 +394,69 @@ fn a_late_session_left_open_is_caught_when_its_host_crashes() {
     }
     assert!(caught >= 10, "{caught} runs left the late session open");
 }
+
+/// The lookup that asked the host for its late session's NSPv2Cleanup may end with its
+/// process before the host serves it: the other thread's final WSACleanup, which left
+/// the session to that request, is not flagged when the host then dies (a conforming
+/// run was, in the schedule below: the client's end had cleared who was in a call).
+#[test]
+fn a_session_whose_asker_died_with_its_process_is_not_flagged() {
+    let text = r#"Scenario(
+    name: "asked-then-client-dies",
+    about: "t1's late lookup asks for its session's NSPv2Cleanup; t2 cleans up twice and crashes the client; the host crashes on the same tick.",
+    providers: [Provider(name: "mailnsp", kind: Namespace)],
+    catalog: [Namespace(provider: "mailnsp", namespace: 37, version: V2)],
+    processes: [
+        Process(name: "mailhost", threads: [
+            Thread(name: "main", steps: [Startup, Advertise(provider: "mailnsp"), Sleep(3), Crash]),
+        ]),
+        Process(name: "client", threads: [
+            Thread(name: "t1", steps: [Sleep(3), Lookup(namespace: 37, name: "a@b")]),
+            Thread(name: "t2", steps: [Startup, Sleep(3), Cleanup, Startup, Cleanup, Crash]),
+        ]),
+    ],
+)"#;
+    let sim = Sim::from_str("asked.ron", text).expect("valid");
+    let run = sim
+        .clone()
+        .replay("s2udk27eqpaaaaaaaaaaaaaaabaeaqcaqcaiaqcaibaaaa")
+        .expect("token")
+        .run()
+        .expect("runs");
+    let trace = run.trace();
+    assert!(trace.contains("dies with the host"), "{trace}");
+    assert!(run.violated().is_empty(), "{trace}");
+    let explored = sim.explore(Strategy::Random, 3_000, 1).expect("explores");
+    assert!(explored.passed(), "{:?}", explored.violated());
+}
+
+/// Only a thread in a lookup or a WSACleanup can have asked for a session's
+/// NSPv2Cleanup: another thread in a blocking WSARecv when the host dies does not
+/// excuse a session ws2_32 left open.
+#[test]
+fn a_thread_in_another_call_does_not_excuse_a_session_left_open() {
+    let text = r#"Scenario(
+    name: "other-thread-in-recv",
+    about: "The session is left open; the host crashes while another client thread is in a blocking WSARecv.",
+    providers: [Provider(name: "mailnsp", kind: Namespace), Provider(name: "msafd", kind: Transport)],
+    catalog: [Namespace(provider: "mailnsp", namespace: 37, version: V2), Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [
+        Process(name: "mailhost", threads: [
+            Thread(name: "main", steps: [Startup, Advertise(provider: "mailnsp"), Sleep(20)]),
+        ]),
+        Process(name: "client", threads: [
+            Thread(name: "main", steps: [Startup, Sleep(1), Lookup(namespace: 37, name: "a@b"), Sleep(2), Cleanup, Sleep(10)]),
+            Thread(name: "io", steps: [Sleep(4), Startup, Socket(name: "s", entry: 1001), Recv(socket: "s", mode: Blocking, completes: After(5)), Cleanup]),
+        ]),
+    ],
+    faults: [Crash(process: "mailhost", at: 5)],
+)"#;
+    let sim = Sim::from_str("recv.ron", text).expect("valid");
+    let conforming = sim.clone().run().expect("runs");
+    assert!(conforming.violated().is_empty(), "{}", conforming.trace());
+    let skips = sim.provider("ws2_32", Model::named("skips_nspv2_cleanup"));
+    let run = skips.run().expect("runs");
+    let trace = run.trace();
+    assert!(trace.contains("WSARecv"), "{trace}");
+    assert_eq!(run.violated(), ["ws2.balanced"], "{trace}");
+}

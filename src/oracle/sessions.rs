@@ -122,8 +122,10 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
     let mut unended: SmallMap<SessionKey, (usize, Option<Tid>)> = SmallMap::new();
     // Sessions whose copy of the DLL was unloaded and that no copy since has seen.
     let mut unloaded: SmallMap<SessionKey, (Option<usize>, usize)> = SmallMap::new();
-    // Each process's calls under way at depth 0, by thread (kept for `ws2.balanced`
-    // only): a thread in one may have asked the host for a session's NSPv2Cleanup.
+    // Each process's lookups and WSACleanup calls under way, by thread (kept for
+    // `ws2.balanced` only): a thread in one may have asked the host for a session's
+    // NSPv2Cleanup and wait for the reply. One its process ended under stays: the
+    // request may still be in the host's queue.
     let mut in_call: Vec<SmallMap<Option<Tid>, u32>> = match rule {
         SessionRule::FinalCleanupEnds => facts.per_process(),
         _ => Vec::new(),
@@ -131,13 +133,19 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
     for (index, event) in facts.events.iter().enumerate() {
         if let Some(calls) = in_call.get_mut(event.process as usize) {
             match event.kind {
-                EventKind::Call { id, .. } if event.depth == 0 => {
+                EventKind::Call {
+                    id,
+                    call:
+                        Call::WSALookupServiceBegin { .. }
+                        | Call::WSALookupServiceNext
+                        | Call::WSALookupServiceEnd
+                        | Call::WSACleanup,
+                } if event.depth == 0 => {
                     calls.insert(event.thread, id);
                 }
                 EventKind::Return { id, .. } if calls.get(&event.thread) == Some(&id) => {
                     calls.remove(&event.thread);
                 }
-                EventKind::ProcessEnded { .. } => calls.clear(),
                 _ => {}
             }
         }
@@ -269,7 +277,7 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                 };
                 // Judged at its end: by an NSPv2Cleanup another thread asked for, or left
                 // to a rundown or to the same thread's next clean-up (or to a host that
-                // ends first, `SessionDied` above).
+                // ends first, `SessionDied` below).
                 let end = match *call {
                     Call::NSPv2Cleanup { requester, .. } => Some(requester),
                     Call::NSPv2ClientSessionRundown { .. } => Some(None),
@@ -289,7 +297,8 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
             }
             // A session its final WSACleanup returned with, gone with its host before
             // any NSPv2Cleanup: nobody asked for one unless another thread of the
-            // client was in a call then (waiting for the host's reply, say).
+            // client was in a lookup or a WSACleanup then (waiting for the host's
+            // reply, say, or ended with its process while it waited).
             EventKind::SessionDied {
                 provider,
                 session_of,
