@@ -1577,7 +1577,8 @@ fn the_version_names_the_build() {
 
 /// A failed allocation named in a clean-up routine never fires with ws2sim's models,
 /// which allocate in start-ups only: the run's note says so; a start-up's fault that the
-/// run did not reach says how allocation attempts are counted (one per start-up call).
+/// run did not reach says how allocation attempts are counted (one where a start-up
+/// sets the provider up).
 #[test]
 fn a_fault_that_cannot_fire_says_why() {
     let scratch = common::Scratch::new("unfired");
@@ -1609,7 +1610,7 @@ fn a_fault_that_cannot_fire_says_why() {
     // A start-up's fault the run did not reach says how the attempts are counted.
     assert!(
         notes[1].ends_with(
-            "never fired: msafd made fewer than 2 allocation attempts in WSPStartup (a built-in model makes one per WSPStartup call, however much it then takes)"
+            "never fired: msafd made fewer than 2 allocation attempts in WSPStartup (a built-in model makes one only where a call sets it up in a process, with no other start-up there outstanding, however much it then takes)"
         ),
         "{out}"
     );

@@ -403,10 +403,16 @@ fn never_allocates(run: &Run, fault: &crate::scenario::Fault) -> String {
     } else if code {
         String::new()
     } else if start_up {
-        // A built-in model takes all its memory in one attempt per call.
+        // A built-in model takes all it needs in one attempt, where a call sets it up.
+        let when = match call {
+            SpiCall::NSPv2Startup => "one per NSPv2Startup, for its session",
+            _ => {
+                "one only where a call sets it up in a process, with no other start-up there outstanding"
+            }
+        };
         format!(
             ": {provider} made fewer than {nth} allocation attempts in {call} (a built-in \
-             model makes one per {call} call, however much it then takes)"
+             model makes {when}, however much it then takes)"
         )
     } else if *call == SpiCall::WSPCleanup {
         ": ws2sim's models allocate in their start-ups only (WSPStartup, WSPStartupEx, \

@@ -183,8 +183,6 @@ impl Iterator for Tokens<'_> {
     }
 }
 
-/// `bytes[i..]` starts with `/*`; returns the index after the matching `*/` (comments
-/// nest in RON), or the end of the input.
 /// The length in bytes of the whitespace character at `i`, or 0: what RON skips
 /// between tokens (Unicode's Pattern_White_Space: ASCII's five and the space, NEL, the
 /// two direction marks, the line and paragraph separators).
@@ -197,6 +195,8 @@ pub(crate) fn space_len(bytes: &[u8], i: usize) -> usize {
     }
 }
 
+/// `bytes[i..]` starts with `/*`; returns the index after the matching `*/` (comments
+/// nest in RON), or the end of the input.
 pub(crate) fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
     let mut depth = 0usize;
     while i < bytes.len() {

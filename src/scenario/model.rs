@@ -631,7 +631,7 @@ pub enum Fault {
         at: u64,
     },
     /// The provider's `nth` allocation attempt inside `call` fails (counted across processes;
-    /// a built-in model makes one attempt per start-up call).
+    /// a built-in model makes one where a start-up sets it up, and one per NSPv2Startup).
     FailAlloc {
         /// The provider whose allocation fails, by name.
         provider: String,

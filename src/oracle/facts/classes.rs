@@ -117,9 +117,9 @@ impl Class {
 }
 
 impl Facts<'_> {
-    /// The indices of the events of `wanted` classes and, merged in order, `also`
-    /// (indices the caller must visit whatever their class, say a clean-up's call and
-    /// return), each once.
+    /// The indices of the events of `wanted` classes and of `also` (indices the caller
+    /// must visit whatever their class, say a clean-up's call and return), in order,
+    /// each once.
     pub(in crate::oracle) fn visits(
         &self,
         wanted: Classes,
