@@ -19,6 +19,8 @@ use crate::wsa::NO_ERROR;
 mod classes;
 mod read;
 
+#[cfg(test)]
+pub(super) use classes::visiting_all;
 pub(super) use classes::{Class, Classes};
 
 /// No event: a call not (yet) returned.

@@ -513,7 +513,9 @@ mod tests {
 
     /// The gate skips only checkers that would have found nothing: on every shipped
     /// scenario and regression, with every model of each provider's kind swapped in,
-    /// the verdict is the same with and without it, and a sweep's outline agrees.
+    /// the verdict is the same with and without it, and a sweep's outline agrees. So do
+    /// the event classes: the verdict without the gate is the one where every checker
+    /// visits every event.
     #[test]
     fn the_trigger_gate_and_the_outline_never_change_a_verdict() {
         let files = crate::shipped::ron_files(&["scenarios", "tests/regressions"]);
@@ -532,6 +534,15 @@ mod tests {
                         let trace = world.trace();
                         let gated = check_gated(&trace, &end, true);
                         let full = check_gated(&trace, &end, false);
+                        let every = facts::visiting_all(|| check_gated(&trace, &end, false));
+                        assert_eq!(
+                            outcome(&every),
+                            outcome(&full),
+                            "classes: {} with {}={}, seed {seed}",
+                            file.display(),
+                            provider.name,
+                            model.name
+                        );
                         assert_eq!(
                             outcome(&gated),
                             outcome(&full),
