@@ -81,8 +81,6 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
         /// Whether a WSAStartup started Winsock again since the last final WSACleanup
         /// began: a session that opens late then is that start's.
         restarted: bool,
-        /// As a host: its WSAUnadvertiseProvider calls under way, by call id.
-        unadvertising: SmallMap<u32, ProviderIx>,
     }
     let mut clients: Vec<ClientProcess> = facts.per_process();
     let flag = |report: &mut Report, at: usize, pid: Pid, provider: ProviderIx| {
@@ -163,9 +161,6 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
                     if let Some(client) = clients.get_mut(pid as usize) {
                         let generation = client.generation;
                         client.api.insert(event.thread, (*id, generation));
-                        if let Call::WSAUnadvertiseProvider { provider, .. } = *call {
-                            client.unadvertising.insert(*id, provider);
-                        }
                     }
                 }
                 _ => {}
@@ -179,7 +174,6 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
                 let Some(client) = clients.get_mut(pid as usize) else {
                     continue;
                 };
-                client.unadvertising.remove(id);
                 // Winsock started again: the late sessions open now are that start's,
                 // for its final WSACleanup to end (its lookups are served on them).
                 if let Detail::Count { before: 0, .. } = detail
@@ -257,8 +251,14 @@ fn late_sessions(facts: &Facts, report: &mut Report) {
                 session_of,
                 ..
             } => {
+                let unadvertises = |(id, _): &(u32, u32)| {
+                    matches!(
+                        facts.call_of(*id),
+                        Some((_, Call::WSAUnadvertiseProvider { provider: p, .. })) if p == provider
+                    )
+                };
                 let withdrawing = clients.get(pid as usize).is_some_and(|host| {
-                    !host.finals.is_empty() || host.unadvertising.values().any(|p| p == provider)
+                    !host.finals.is_empty() || host.api.values().any(unadvertises)
                 });
                 if let Some(client) = clients.get_mut(*session_of as usize) {
                     client.late.remove(provider);
