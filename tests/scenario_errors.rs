@@ -708,3 +708,60 @@ fn whitespace_ron_skips_shifts_no_position() {
         );
     }
 }
+
+/// A space RON does not read where a file's first word should stand (a second
+/// byte-order mark, a no-break space before the opening comments, a zero-width space
+/// before `Scenario(`) is named there, in a scenario and a model file alike: it was
+/// called "not a ws2sim scenario", or RON's error pointed at the first word after it.
+/// And `check` calls a model file it cannot decode a model file.
+#[test]
+fn a_space_ron_does_not_read_before_the_first_word_is_named() {
+    let scenario_text =
+        "// a comment\nScenario(name: \"s\", about: \"x\", providers: [], processes: [])\n";
+    let model_text = std::fs::read_to_string("models/acme-tcp.ron").expect("shipped");
+    let bom = "\u{feff}";
+    let cases = [
+        (
+            format!("{bom}{bom}{scenario_text}"),
+            "second byte-order mark",
+            (1, 1),
+        ),
+        (format!("\u{a0}{scenario_text}"), "U+00A0", (1, 1)),
+        (
+            scenario_text.replace("Scenario(", "\u{200b}Scenario("),
+            "U+200B",
+            (2, 1),
+        ),
+        (format!("\u{a0}{model_text}"), "U+00A0", (1, 1)),
+        (
+            format!("{bom}{bom}{model_text}"),
+            "second byte-order mark",
+            (1, 1),
+        ),
+    ];
+    for (text, named, at) in cases {
+        let err = match scenario::check_bytes("odd.ron", text.into_bytes()) {
+            Err(err) => err,
+            Ok(_) => panic!("{named}: accepted"),
+        };
+        let plain = err.render_plain();
+        assert!(plain.contains(named), "{plain}");
+        assert!(plain.contains("stands between tokens"), "{plain}");
+        assert_eq!(err.line_column(), Some(at), "{plain}");
+    }
+    let mut wide = vec![0xfe, 0xff];
+    for unit in model_text.encode_utf16() {
+        wide.extend(unit.to_be_bytes());
+    }
+    let latin1 = model_text.replacen("mistakes", "mistak\u{e9}s", 1);
+    let latin1: Vec<u8> = latin1.chars().map(|ch| ch as u32 as u8).collect();
+    for bytes in [wide, latin1] {
+        let err = match scenario::check_bytes("odd.ron", bytes) {
+            Err(err) => err,
+            Ok(_) => panic!("accepted"),
+        };
+        let plain = err.render_plain();
+        assert!(plain.contains("model file"), "{plain}");
+        assert!(!plain.contains("scenario file"), "{plain}");
+    }
+}

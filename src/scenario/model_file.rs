@@ -382,7 +382,11 @@ impl From<ScenarioError> for Refused {
 
 /// [`check_file`], saying which model files a refused scenario lists.
 pub fn check_file_listing(path: &Path) -> Result<Checked, Refused> {
-    let text = read_text(path, FileKind::Scenario).map_err(|error| match error {
+    let read = super::read_bytes(path, FileKind::Scenario).and_then(|(shown, bytes)| {
+        let kind = kind_told_by(&bytes);
+        super::checked_text(&shown, bytes, kind)
+    });
+    let text = read.map_err(|error| match error {
         // Too large to read whole: its first word is read from its beginning alone,
         // opened as any input is (a FIFO is not read twice: it stays a scenario).
         ScenarioError::TooLarge { .. } => {
@@ -414,7 +418,8 @@ pub fn check_bytes_listing(file_name: &str, bytes: Vec<u8>) -> Result<Checked, R
     let head = (bytes.len() as u64 > super::MAX_FILE_BYTES)
         .then(|| bytes[..HEAD_BYTES as usize].to_vec())
         .unwrap_or_default();
-    let text = super::checked_text(file_name, bytes, FileKind::Scenario)
+    let kind = kind_told_by(&bytes);
+    let text = super::checked_text(file_name, bytes, kind)
         .map_err(|error| retell_too_large(error, &head))?;
     check_text(file_name, &text, None).map_err(|error| refused(error, &text))
 }
@@ -443,18 +448,40 @@ const HEAD_BYTES: u64 = 64 * 1024;
 /// A file too large to check is refused as a model file when its beginning says it is
 /// one (its first word, past a byte-order mark, is `Model`), not as a scenario.
 fn retell_too_large(error: ScenarioError, head: &[u8]) -> ScenarioError {
-    let head = head
-        .strip_prefix(b"\xef\xbb\xbf".as_slice())
-        .unwrap_or(head);
-    let text = match std::str::from_utf8(head) {
-        Ok(text) => text,
-        Err(bad) => std::str::from_utf8(&head[..bad.valid_up_to()]).unwrap_or_default(),
-    };
     match error {
-        ScenarioError::TooLarge { path, size, limit } if first_word(text) == Some("Model") => {
+        ScenarioError::TooLarge { path, size, limit } if kind_told_by(head) == FileKind::Model => {
             ScenarioError::ModelTooLarge { path, size, limit }
         }
         other => other,
+    }
+}
+
+/// What a file whose first bytes are `bytes` is by its first word: a model file when
+/// that is `Model`, else a scenario. Read past a byte-order mark, as UTF-16 when the
+/// mark says so and as UTF-8 otherwise (a byte that is not read as a replacement
+/// character), so that a file refused for its encoding is still called what it is.
+fn kind_told_by(bytes: &[u8]) -> FileKind {
+    let head = &bytes[..bytes.len().min(HEAD_BYTES as usize)];
+    let text = if super::is_utf16(head) {
+        let little = head.starts_with(&[0xff, 0xfe]);
+        let units = head[2..].chunks_exact(2).map(|pair| {
+            let pair = [pair[0], pair[1]];
+            if little {
+                u16::from_le_bytes(pair)
+            } else {
+                u16::from_be_bytes(pair)
+            }
+        });
+        char::decode_utf16(units)
+            .map_while(Result::ok)
+            .collect::<String>()
+    } else {
+        let head = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(head);
+        String::from_utf8_lossy(head).into_owned()
+    };
+    match first_word(&text) {
+        Some("Model") => FileKind::Model,
+        _ => FileKind::Scenario,
     }
 }
 
@@ -470,7 +497,10 @@ fn check_text(shown: &str, text: &str, dir: Option<&Path>) -> Result<Checked, Sc
 fn first_word(text: &str) -> Option<&str> {
     let mut rest = text;
     loop {
-        rest = rest.trim_start();
+        // Spaces RON does not read count as blanks here: the file's kind is told by its
+        // first word, and the parser then says what stands before it.
+        rest = rest
+            .trim_start_matches(|ch: char| ch.is_whitespace() || super::syntax::is_odd_space(ch));
         if let Some(after) = rest.strip_prefix("//") {
             rest = after.split_once('\n').map_or("", |(_, next)| next);
         } else if rest.starts_with("/*") {

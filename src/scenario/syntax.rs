@@ -12,21 +12,10 @@ use super::schema::{Family, family_of, is_unit, one_of, usage};
 /// not `Scenario`, nor the start of any RON value a scenario can be. Said once, at
 /// that word, instead of the parse error its first character would give.
 pub(crate) fn not_a_scenario(file: &str, text: &str) -> Option<Problem> {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    // Past blanks and comments to the first token.
-    while i < bytes.len() {
-        match (bytes[i], bytes.get(i + 1).copied()) {
-            _ if space_len(bytes, i) > 0 => i += space_len(bytes, i),
-            (b'/', Some(b'/')) => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            (b'/', Some(b'*')) => i = skip_block_comment(bytes, i),
-            _ => break,
-        }
+    if let Some(problem) = odd_space_first(file, text) {
+        return Some(problem);
     }
+    let i = first_token(text);
     let rest = text.get(i..)?;
     let word_end = rest
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
@@ -55,6 +44,38 @@ pub(crate) fn not_a_scenario(file: &str, text: &str) -> Option<Problem> {
         "not `Scenario(`",
         Some("see the files in scenarios/ for examples; `ws2sim check` also reads model files, which start with `Model(`".to_string()),
     ))
+}
+
+/// Where the first token of `text` begins, past blanks and comments.
+fn first_token(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1).copied()) {
+            _ if space_len(bytes, i) > 0 => i += space_len(bytes, i),
+            (b'/', Some(b'/')) => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            (b'/', Some(b'*')) => i = skip_block_comment(bytes, i),
+            _ => break,
+        }
+    }
+    i
+}
+
+/// A space RON does not read standing where the document's first token should (a
+/// second byte-order mark, say): what is wrong, whatever follows it and wherever the
+/// parser then stops.
+fn odd_space_first(file: &str, text: &str) -> Option<Problem> {
+    let at = first_token(text);
+    let odd = text
+        .get(at..)?
+        .chars()
+        .next()
+        .filter(|&ch| is_odd_space(ch))?;
+    Some(odd_space(file, text, at, odd))
 }
 
 /// The problem for a ron error in `text`.
@@ -94,18 +115,11 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
         Problem::new(file, text, span, message, label, help)
     };
 
+    if let Some(problem) = odd_space_first(file, text) {
+        return problem;
+    }
     if let Some((at, odd)) = odd_space_near(text, start, end) {
-        return p(
-            at..at + odd.len_utf8(),
-            format!(
-                "U+{:04X} ({}) stands between tokens here: RON separates tokens only with \
-                 plain spaces, tabs and line breaks",
-                odd as u32,
-                odd_space_name(odd)
-            ),
-            "not a plain space",
-            Some("replace it with a plain space (or remove it)".to_string()),
-        );
+        return odd_space(file, text, at, odd);
     }
     match &err.code {
         // A model file's fields in an unnamed top-level struct: `check` read it as a
@@ -701,13 +715,35 @@ fn example(variant: &str) -> Option<String> {
 /// A space RON does not read as one: Unicode's other spaces and the zero-width ones,
 /// which an editor or a web page may put where a plain space was meant (not those it
 /// skips, [`space_len`]: NEL, the direction marks, the line and paragraph separators).
-fn is_odd_space(ch: char) -> bool {
+pub(crate) fn is_odd_space(ch: char) -> bool {
     !ch.is_ascii()
         && (ch.is_whitespace() || matches!(ch, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'))
         && !matches!(
             ch,
             '\u{85}' | '\u{200E}' | '\u{200F}' | '\u{2028}' | '\u{2029}'
         )
+}
+
+/// The problem of `odd`, a space RON does not read, at byte `at` of `text`.
+fn odd_space(file: &str, text: &str, at: usize, odd: char) -> Problem {
+    // The byte-order mark a file may start with is taken off before this: one at the
+    // start now is a second.
+    let name = match odd {
+        '\u{FEFF}' if at == 0 => "a second byte-order mark",
+        _ => odd_space_name(odd),
+    };
+    Problem::new(
+        file,
+        text,
+        at..at + odd.len_utf8(),
+        format!(
+            "U+{:04X} ({name}) stands between tokens here: RON separates tokens only with \
+             plain spaces, tabs and line breaks",
+            odd as u32,
+        ),
+        "not a plain space",
+        Some("replace it with a plain space (or remove it)".to_string()),
+    )
 }
 
 fn odd_space_name(ch: char) -> &'static str {
