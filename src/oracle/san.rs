@@ -186,7 +186,7 @@ pub fn no_notifications(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     facts,
                     index,
                     || format!(
-                        "{} posted {} for socket {} during {}: a SAN provider posts no notification while it cleans up",
+                        "{} signalled {} for socket {} during {}: a SAN provider signals no network-event notification while it cleans up",
                         facts.provider(provider),
                         fd_names(fd),
                         facts.socket(f.process, socket),
