@@ -576,6 +576,36 @@ fn check_refuses_a_folder_nested_past_its_depth() {
     );
 }
 
+/// A folder named to `check` that holds more `.ron` files than it takes is an error
+/// beside the other paths' files, which are still checked and reported (it refused the
+/// whole command, so a broken file named beside it went unreported).
+#[test]
+fn check_refuses_a_folder_of_too_many_files_and_checks_the_rest() {
+    let dir = Scratch::new("many-check");
+    let many = dir.0.join("many");
+    std::fs::create_dir_all(&many).expect("dirs");
+    for n in 0..=10_000 {
+        std::fs::write(many.join(format!("f{n}.ron")), "").expect("write");
+    }
+    let few = dir.0.join("few");
+    std::fs::create_dir_all(&few).expect("dirs");
+    let lesson = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/teach/racy-refcount.ron"
+    );
+    std::fs::copy(lesson, few.join("good.ron")).expect("copy");
+    let broken = dir.0.join("broken.ron");
+    std::fs::write(&broken, "garbage").expect("write");
+    let paths = [&many, &few, &broken].map(|p| p.display().to_string());
+    let out = ws2sim(&["check", &paths[0], &paths[1], &paths[2]]);
+    assert_eq!(out.status.code(), Some(2));
+    refused_saying(&out, "more than 10000 .ron files under this folder");
+    refused_saying(&out, "broken.ron");
+    let printed = text(&out.stdout);
+    assert!(printed.contains("good.ron: ok"), "{printed}");
+    assert!(!printed.contains("f1.ron"), "{printed}");
+}
+
 /// `check` on a folder checks the files its symbolic links name (a broken one is an
 /// error, not skipped) and names each link to a folder, which it does not follow.
 #[test]
@@ -755,6 +785,18 @@ fn names_that_print_alike_and_paths_ws2sim_cannot_name_are_refused() {
         ("msafd.worker", "reads as a provider's own thread"),
         ("msafd.worker#2", "reads as a provider's own thread"),
         ("msafd.rpc", "reads as a provider's own thread"),
+        // Their look-alikes print as they do: a division slash, a hyphen, a minus, an
+        // em dash, a Lisu letter that is a dot.
+        ("app\u{2215}b", "looks like `/`"),
+        ("\u{2010}", "looks like `-`"),
+        ("\u{2212}", "looks like `-`"),
+        ("\u{2014}", "looks like `-`"),
+        ("msafd\u{A4F8}worker", "reads as a provider's own thread"),
+        // No glyph of their own (a box, as any other), or an accent on what precedes.
+        ("client\u{E000}", "no glyph of its own"),
+        ("client\u{378}", "no glyph of its own"),
+        ("client\u{FDD0}", "no glyph of its own"),
+        ("\u{301}client", "begins with U+0301, a combining mark"),
         // Blank as printed: the Braille blank and format characters.
         ("client\u{2800}a", "invisible"),
         ("client\u{600}a", "invisible"),
@@ -799,6 +841,15 @@ fn names_that_print_alike_and_paths_ws2sim_cannot_name_are_refused() {
         );
         check_refuses(&dir.file("providers.ron", text), why);
     }
+    // Windows upper-cases each letter of a DLL's name alone: final and medial sigma
+    // are one letter (lower-casing `ΑΣ` gives the final one, so `ας` and `ασ` differed).
+    let sigmas = lesson.replace(
+        "Provider(name: \"msafd\", kind: Transport, model: \"racy_refcount\")",
+        "Provider(name: \"msafd\", kind: Transport, model: \"racy_refcount\"), \
+         Provider(name: \"\u{3B1}\u{3C3}\", kind: Transport), \
+         Provider(name: \"\u{3B1}\u{3C2}\", kind: Transport)",
+    );
+    check_refuses(&dir.file("sigmas.ron", sigmas), "declared twice");
     let ok = lesson.replace("\"client-a\"", "\"client.a#2\"");
     let out = ws2sim(&["check", &dir.file("dotted.ron", ok)]);
     assert_eq!(out.status.code(), Some(0), "{}", one_line(&out.stderr));

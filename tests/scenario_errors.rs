@@ -765,3 +765,30 @@ fn a_space_ron_does_not_read_before_the_first_word_is_named() {
         assert!(!plain.contains("scenario file"), "{plain}");
     }
 }
+
+/// A number with a type suffix is quoted whole (`512u8`, not `u8`), and RON's "an
+/// 32-bit" reads "a 32-bit".
+#[test]
+fn a_suffixed_number_is_quoted_whole_and_its_type_in_english() {
+    let lesson =
+        std::fs::read_to_string("scenarios/contracts/lingering-data.ron").expect("shipped");
+    let (at, _) = lesson.split_once("bytes: ").expect("a Send");
+    let with = |value: &str| {
+        format!(
+            "{at}bytes: {value}{}",
+            &lesson[at.len() + 7..].trim_start_matches(|c: char| c.is_ascii_digit())
+        )
+    };
+    let err = scenario::load_str("n.ron", &with("512u8")).expect_err("refused");
+    let message = err.messages().join("|");
+    assert!(
+        message.contains("number `512u8` is out of range"),
+        "{message}"
+    );
+    let err = scenario::load_str("n.ron", &with("5i8")).expect_err("refused");
+    let message = err.messages().join("|");
+    assert!(
+        message.contains("expected a 32-bit unsigned integer"),
+        "{message}"
+    );
+}

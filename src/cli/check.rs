@@ -145,6 +145,26 @@ struct Found {
 }
 
 impl Found {
+    /// How long each list is, for [`Found::truncate`].
+    fn lengths(&self) -> [usize; 5] {
+        [
+            self.files.len(),
+            self.folder_links.len(),
+            self.not_regular.len(),
+            self.elsewhere.len(),
+            self.unwalked.len(),
+        ]
+    }
+
+    /// Forgets what was found since `lengths` were taken.
+    fn truncate(&mut self, [files, links, not_regular, elsewhere, unwalked]: [usize; 5]) {
+        self.files.truncate(files);
+        self.folder_links.truncate(links);
+        self.not_regular.truncate(not_regular);
+        self.elsewhere.truncate(elsewhere);
+        self.unwalked.truncate(unwalked);
+    }
+
     /// The `.ron` names found, files or not.
     fn ron_names(&self) -> usize {
         self.files.len() + self.not_regular.len() + self.elsewhere.len()
@@ -196,7 +216,14 @@ impl NotAFile {
 fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
     const DEPTH_MAX: usize = 16;
     const FILES_MAX: usize = 10_000;
-    fn walk(dir: &Path, depth: usize, found: &mut Found) -> Result<(), String> {
+    /// Why a walk stopped.
+    enum Stop {
+        /// The folder named on the command line cannot be read.
+        Unreadable(String),
+        /// The folder named on the command line holds more than [`FILES_MAX`] names.
+        TooMany,
+    }
+    fn walk(dir: &Path, depth: usize, found: &mut Found, limit: usize) -> Result<(), Stop> {
         let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,
             // A folder named on the command line that cannot be read stops the check;
@@ -208,7 +235,10 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
                     .push(format!("{shown}: {e}; its files were not checked"));
                 return Ok(());
             }
-            Err(e) => return Err(format!("{}: {e}", crate::scenario::escape_path(dir))),
+            Err(e) => {
+                let shown = crate::scenario::escape_path(dir);
+                return Err(Stop::Unreadable(format!("{shown}: {e}")));
+            }
         };
         let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
@@ -243,7 +273,7 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
                     crate::scenario::escape_path(&path)
                 ));
             } else if meta.is_dir() {
-                walk(&path, depth + 1, found)?;
+                walk(&path, depth + 1, found, limit)?;
             } else if ron && !meta.is_file() {
                 found.not_regular.push(NotRegular {
                     path,
@@ -253,11 +283,8 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
             } else if ron {
                 found.files.push(path);
             }
-            if found.ron_names() > FILES_MAX {
-                return Err(format!(
-                    "{}: more than {FILES_MAX} .ron files; check a smaller folder",
-                    crate::scenario::escape_path(dir)
-                ));
+            if found.ron_names() > limit {
+                return Err(Stop::TooMany);
             }
         }
         Ok(())
@@ -267,7 +294,21 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
         // `-` is standard input, even where a folder has that name.
         if path.is_dir() && path.as_path() != Path::new("-") {
             let before = (found.ron_names(), found.unwalked.len());
-            walk(path, 0, &mut found)?;
+            let kept = found.lengths();
+            match walk(path, 0, &mut found, before.0 + FILES_MAX) {
+                Ok(()) => {}
+                Err(Stop::Unreadable(why)) => return Err(why),
+                // An error beside the other paths' files, which are still checked.
+                Err(Stop::TooMany) => {
+                    found.truncate(kept);
+                    found.unwalked.push(format!(
+                        "{}: more than {FILES_MAX} .ron files under this folder, so none of them \
+                         was checked; check its folders one by one",
+                        crate::scenario::escape_path(path)
+                    ));
+                    continue;
+                }
+            }
             if (found.ron_names(), found.unwalked.len()) == before {
                 return Err(format!(
                     "{}: a folder with no .ron file in it",

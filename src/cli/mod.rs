@@ -155,8 +155,9 @@ pub enum Command {
     /// Validate scenario files and model files without running anything.
     Check {
         /// The scenario files and model files (RON), told apart by their first word; a
-        /// folder stands for the `.ron` files under it, 16 levels down at most (a deeper
-        /// or unreadable folder inside is an error, the rest still checked; a symbolic
+        /// folder stands for the `.ron` files under it, 16 levels down and 10,000 files at
+        /// most (a deeper or unreadable folder inside, or a folder named holding more, is
+        /// an error, the rest still checked; a symbolic
         /// link to a `.ron` file is checked, one to a file of another name is refused
         /// unread, one to a folder is named, not followed; a FIFO, device or socket
         /// found there is refused without being opened); `-` reads one from standard

@@ -97,6 +97,20 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
     {
         found = format!("{prefix}{found}");
     }
+    // Nor does it quote a number with a type suffix (`512u8`), only the suffix.
+    if matches!(err.code, Error::IntegerOutOfBounds)
+        && matches!(
+            found.as_str(),
+            "u8" | "u16" | "u32" | "u64" | "u128" | "i8" | "i16" | "i32" | "i64" | "i128"
+        )
+    {
+        let digits = text[..start]
+            .bytes()
+            .rev()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            .count();
+        found = format!("{}{found}", &text[start - digits..start]);
+    }
     let word = word_before(text, start);
     let word_text = word.clone().and_then(|w| text.get(w)).unwrap_or("");
     // Where in the document, for context: the culprit's own value, except for a field
@@ -654,6 +668,11 @@ fn generic(code: &Error, found: &str, at: &str) -> (String, Option<String>, &'st
             );
         }
         Error::InvalidValueForType { expected, found } => {
+            // ron writes "an 32-bit unsigned integer".
+            let mut expected = expected.clone();
+            for bits in ["16", "32", "64", "128"] {
+                expected = expected.replace(&format!("an {bits}-bit"), &format!("a {bits}-bit"));
+            }
             format!("wrong type{at}: expected {expected}, found {found}")
         }
         Error::ExpectedDifferentLength { expected, found } => {

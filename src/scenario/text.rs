@@ -7,6 +7,8 @@ use super::locate::PathSeg::{self, Field, Index as At};
 use super::validate::Checker;
 use super::{Scenario, Step};
 use crate::escape::{hides_text, unprintable};
+use unicode_normalization::char::is_combining_mark;
+use unicode_script::{Script, UnicodeScript};
 
 /// Longest name of a process, thread, provider or socket, in characters.
 pub const MAX_NAME_CHARS: usize = 64;
@@ -120,6 +122,35 @@ fn check(c: &mut Checker<'_>, path: &[PathSeg<'_>], value: &str, rule: Rule) {
             ),
             "invisible character",
             Some("remove it".to_string()),
+        );
+    } else if let Some(bad) = (!multiline)
+        .then(|| value.chars().find(|&ch| ch.script() == Script::Unknown))
+        .flatten()
+    {
+        c.at(
+            path,
+            format!(
+                "{what} holds U+{:04X}, a character with no glyph of its own (private use, \
+                 unassigned or a noncharacter); a terminal would print it as a box, like any \
+                 other such character",
+                u32::from(bad)
+            ),
+            "no glyph",
+            Some("remove it".to_string()),
+        );
+    } else if let Some(bad) = (!multiline)
+        .then(|| value.chars().next().filter(|&ch| is_combining_mark(ch)))
+        .flatten()
+    {
+        c.at(
+            path,
+            format!(
+                "{what} begins with U+{:04X}, a combining mark, which prints on the \
+                 character before it (in a trace, the `/` or the space before the name)",
+                u32::from(bad)
+            ),
+            "combining mark first",
+            Some("begin it with a letter or a digit".to_string()),
         );
     } else if !multiline && !unicode_normalization::is_nfkc(value) {
         // `é` is one character, or `e` and a combining accent; `ﬁ` is one character, or
@@ -235,24 +266,50 @@ fn check_label(c: &mut Checker<'_>, path: &[PathSeg<'_>], value: &str, label: La
         Label::Thread => "a thread's name",
         Label::Socket => "a socket's name",
     };
+    // What the name looks like (Unicode's confusables map `∕` to `/`, `‐` to `-`, `ꓸ`
+    // to `.`): a look-alike of a joint prints as one.
+    let looks =
+        |name: &str| -> String { unicode_security::confusable_detection::skeleton(name).collect() };
     let provider_thread = |name: &str| {
         let name = name.rsplit_once('#').map_or(name, |(head, nth)| {
             let numbered = !nth.is_empty() && nth.chars().all(|ch| ch.is_ascii_digit());
             if numbered { head } else { name }
         });
-        name.ends_with(".worker") || name.ends_with(".rpc")
+        let name = looks(name);
+        name.ends_with(&looks(".worker")) || name.ends_with(&looks(".rpc"))
+    };
+    // A dash of any length alone reads as the kernel's `-` (the confusables map the
+    // longer ones elsewhere).
+    let dash = |name: &str| {
+        looks(name) == "-"
+            || matches!(
+                name,
+                "\u{2014}" | "\u{2015}" | "\u{2E3A}" | "\u{2E3B}" | "\u{FE58}"
+            )
     };
     let joined = matches!(label, Label::Process | Label::Thread);
     let problem = if value.is_empty() {
         format!("{what} is empty; a trace would print nothing for it")
-    } else if joined && value.contains('/') {
-        format!("{what} `{value}` holds `/`, which traces print between a process and its thread")
-    } else if label == Label::Thread && value == "-" {
-        format!("{what} is `-`, which traces print for the work the kernel does for a process")
+    } else if joined && looks(value).contains('/') {
+        let shown = quotable(value);
+        if value.contains('/') {
+            format!(
+                "{what} `{shown}` holds `/`, which traces print between a process and its thread"
+            )
+        } else {
+            format!(
+                "{what} `{shown}` holds a character that looks like `/`, which traces print \
+                 between a process and its thread"
+            )
+        }
+    } else if label == Label::Thread && dash(value) {
+        let like = if value == "-" { "is" } else { "looks like" };
+        format!("{what} {like} `-`, which traces print for the work the kernel does for a process")
     } else if label == Label::Thread && provider_thread(value) {
         format!(
-            "{what} `{value}` reads as a provider's own thread (`provider.worker`, \
-             `provider.rpc`), which traces print so"
+            "{what} `{}` reads as a provider's own thread (`provider.worker`, \
+             `provider.rpc`), which traces print so",
+            quotable(value)
         )
     } else {
         return;

@@ -329,7 +329,7 @@ fn providers(c: &mut Checker<'_>, sc: &Scenario) {
         }
         let path = [Field("providers"), At(i)];
         // Windows names DLLs without regard to case: `msafd` and `MSAFD` are one DLL.
-        if let Some(&first) = seen.get(p.name.to_lowercase().as_str()) {
+        if let Some(&first) = seen.get(&dll_case(&p.name)) {
             let line = c.line_of(&[Field("providers"), At(first), Field("name")]);
             c.at(
                 &[Field("providers"), At(i), Field("name")],
@@ -343,7 +343,7 @@ fn providers(c: &mut Checker<'_>, sc: &Scenario) {
                 Some("rename or remove one of them".to_string()),
             );
         } else {
-            seen.insert(p.name.to_lowercase(), i);
+            seen.insert(dll_case(&p.name), i);
         }
         if p.name.contains('=') {
             c.at(
@@ -700,4 +700,19 @@ fn expect(c: &mut Checker<'_>, sc: &Scenario) {
             );
         }
     }
+}
+
+/// A DLL's name as Windows compares it: each character upper-cased alone, as the
+/// file system's table does (so `ς`, `σ` and `Σ` are one letter, and `ß` stays `ß`,
+/// which a full case mapping would make `SS`).
+fn dll_case(name: &str) -> String {
+    name.chars()
+        .map(|ch| {
+            let mut upper = ch.to_uppercase();
+            match (upper.next(), upper.next()) {
+                (Some(one), None) => one,
+                _ => ch,
+            }
+        })
+        .collect()
 }
