@@ -720,6 +720,28 @@ fn a_token_from_standard_input_is_refused_at_its_first_foreign_byte() {
     );
 }
 
+/// Nor is a stream of words (`yes s2aa | ws2sim replay ... --schedule -`) read to the
+/// 256 MiB limit: a token is one word, and the second is refused where it begins.
+#[test]
+fn a_token_from_standard_input_is_refused_at_a_second_word() {
+    let words = b"s2aaaa\n".repeat(4 << 20);
+    let out = ws2sim_fed(
+        &[
+            "replay",
+            "scenarios/teach/racy-refcount.ron",
+            "--schedule",
+            "-",
+        ],
+        &words,
+    );
+    let err = one_line(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("holds more than one word (the second begins at its byte 8)"),
+        "{err}"
+    );
+}
+
 /// Standard output that goes into a file the command reads (`>> scenario.ron`, or
 /// `1<> FILE`) is refused before anything is written: the scenario, a model file or a
 /// shard document is left as it was.

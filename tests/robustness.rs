@@ -948,26 +948,32 @@ fn check_refuses(path: &str, why: &str) {
 }
 
 /// Messages say what the file is: a model file with text after its `Model(...)` is not
-/// called a scenario, and a file whose lines end with a carriage return alone is told
-/// so instead of "only comments" beside a snippet of several lines.
+/// called a scenario. A file whose lines end with a carriage return alone (an old Mac
+/// file) is read with those as line ends: its first comment ends at its line (RON ran
+/// it to the end of the file), and an `about` over two of its lines is valid (it held a
+/// carriage return, a control character) while a stray one in a file of LF lines is
+/// still refused, its help saying where it comes from.
 #[test]
 fn syntax_messages_fit_the_file() {
     let dir = Scratch::new("syntax-messages");
     let model = "Model(name: \"q\", kind: Transport)\0";
     check_refuses(&dir.file("m.ron", model), "after the end of the document");
     let old_mac = "// a scenario\rScenario(name: \"x\", about: \"a\")\r";
-    check_refuses(&dir.file("cr.ron", old_mac), "carriage return alone");
-    // With no comment to run on, such a file parses; an `about` written over two of
-    // its lines holds a carriage return, and the help says where it comes from.
-    let lesson = std::fs::read_to_string("scenarios/contracts/two-providers.ron").expect("read");
-    let over_lines = lesson
-        .lines()
-        .filter(|line| !line.trim_start().starts_with("//"))
-        .collect::<Vec<_>>()
-        .join("\r")
-        .replacen("about: \"", "about: \"first line\r", 1);
     check_refuses(
-        &dir.file("cr-about.ron", over_lines),
-        "a carriage return alone ends these lines",
+        &dir.file("cr.ron", old_mac),
+        "2:1: `Scenario` is missing its field `providers`",
+    );
+    let lesson = std::fs::read_to_string("scenarios/contracts/two-providers.ron").expect("read");
+    let over_lines = lesson.lines().collect::<Vec<_>>().join("\r").replacen(
+        "about: \"",
+        "about: \"first line\r",
+        1,
+    );
+    let out = ws2sim(&["check", &dir.file("cr-about.ron", over_lines)]);
+    assert_eq!(out.status.code(), Some(0), "{}", one_line(&out.stderr));
+    let stray = lesson.replacen("about: \"", "about: \"first line\r", 1);
+    check_refuses(
+        &dir.file("cr-stray.ron", stray),
+        "a carriage return with no line feed after it ends no line here",
     );
 }

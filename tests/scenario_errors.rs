@@ -792,3 +792,40 @@ fn a_suffixed_number_is_quoted_whole_and_its_type_in_english() {
         "{message}"
     );
 }
+
+/// A string left without its closing quote runs on to the next string's opening one,
+/// and RON stops on a later line, asking for a comma: the error is placed at the string
+/// that is open (and for `about`, which may span lines, when RON stops right after it).
+#[test]
+fn a_string_left_open_is_named_where_it_opens() {
+    let lesson = std::fs::read_to_string("scenarios/teach/racy-refcount.ron").expect("shipped");
+    let line_of = |needle: &str| {
+        lesson[..lesson.find(needle).expect("there")]
+            .matches('\n')
+            .count()
+            + 1
+    };
+    for (broken, needle) in [
+        (
+            lesson.replacen("name: \"app\",", "name: \"app,", 1),
+            "name: \"app\",",
+        ),
+        (
+            lesson.replacen("name: \"client-a\"", "name: \"client-a", 1),
+            "name: \"client-a\"",
+        ),
+        (
+            lesson.replacen("break the count.\",", "break the count.,", 1),
+            "about: \"Two SPI clients",
+        ),
+    ] {
+        let err = scenario::load_str("open.ron", &broken).expect_err("refused");
+        let message = err.messages().join("|");
+        assert!(message.contains("closing `\"` is missing"), "{message}");
+        assert_eq!(
+            err.line_column().map(|(line, _)| line),
+            Some(line_of(needle)),
+            "{message}"
+        );
+    }
+}

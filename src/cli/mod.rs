@@ -628,13 +628,22 @@ fn report_for(error: scenario::ScenarioError, to: ReportTo) -> ExitCode {
 
 /// `--schedule -` (or another token flag, `flag`): the token from standard input,
 /// white space trimmed; at most 256 MiB are read (a run of the largest budget prints a
-/// token of about 230 MB), and reading stops at the first byte no token has.
+/// token of about 230 MB), and reading stops at the first byte no token has, or at a
+/// second word (`yes s2aa | ws2sim replay ...` would fill the 256 MiB).
 pub(crate) fn token_from_stdin(flag: &str) -> Result<String, ExitCode> {
     use std::io::Read;
     let limit: u64 = 256 << 20;
     let mut input = std::io::stdin().lock().take(limit + 1);
     let mut bytes = Vec::new();
     let mut chunk = vec![0; 1 << 16];
+    /// Where the bytes read so far end: before the token, in it, or after it.
+    #[derive(Clone, Copy)]
+    enum Words {
+        Before,
+        In,
+        After,
+    }
+    let mut words = Words::Before;
     loop {
         let read = match input.read(&mut chunk) {
             Ok(0) => break,
@@ -654,6 +663,21 @@ pub(crate) fn token_from_stdin(flag: &str) -> Result<String, ExitCode> {
                  token has (tokens are letters and digits)",
                 bytes.len() + at + 1
             )));
+        }
+        for (at, b) in fresh.iter().enumerate() {
+            let blank = b.is_ascii_whitespace();
+            words = match (words, blank) {
+                (Words::Before, false) => Words::In,
+                (Words::In, true) => Words::After,
+                (Words::After, false) => {
+                    return Err(fail(&format!(
+                        "{flag} -: standard input holds more than one word (the second begins \
+                         at its byte {}); a token is one",
+                        bytes.len() + at + 1
+                    )));
+                }
+                (same, _) => same,
+            };
         }
         bytes.extend_from_slice(fresh);
     }

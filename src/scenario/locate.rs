@@ -270,6 +270,34 @@ fn raw_or_byte_literal(bytes: &[u8], mut i: usize) -> Option<usize> {
     Some(bytes.len())
 }
 
+/// The last quoted string (`"..."`) that begins before `before` and runs over a line
+/// break, with the name of the field it is the value of (`about` in `about: "..."`).
+/// Only `about` may span lines, so such a string elsewhere most likely lacks its
+/// closing quote, and ran on to the next string's opening one.
+pub(crate) fn string_over_lines(text: &str, before: usize) -> Option<(Range<usize>, &str)> {
+    let mut last = None;
+    // The two tokens before the current one: a field name and its colon.
+    let (mut second, mut first) = (None, None);
+    for (tok, span) in (Tokens { text, i: 0 }) {
+        if span.start >= before {
+            break;
+        }
+        if tok == Tok::Literal
+            && text[span.clone()].starts_with('"')
+            && text[span.clone()].contains('\n')
+        {
+            let field = match (second.clone(), first.clone()) {
+                (Some((Tok::Ident, name)), Some((Tok::Colon, _))) => &text[name],
+                _ => "",
+            };
+            last = Some((span.clone(), field));
+        }
+        second = first.take();
+        first = Some((tok, span));
+    }
+    last
+}
+
 impl<'t> Index<'t> {
     /// Indexes `text`. Never fails; see the module comment.
     pub fn new(text: &'t str) -> Self {

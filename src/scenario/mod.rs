@@ -362,11 +362,14 @@ pub fn load_in(file_name: &str, text: &str, dir: Option<&Path>) -> Result<Scenar
 
 /// A file as ws2sim reads it. Its CRLF line ends are read as LF, so that a checkout
 /// with Windows line ends is the same scenario, a text that spans lines included (a
-/// CR in it would be a control character). And ron 0.12 misreads a `//` comment that
+/// CR in it would be a control character); so are the lone CRs of a file with no LF
+/// (an old Mac file), whose lines they end. And ron 0.12 misreads a `//` comment that
 /// ends the file without a newline (it reports the comment's words, or an early end):
 /// every file is read with one.
 fn as_read(text: &str) -> std::borrow::Cow<'_, str> {
-    let text: std::borrow::Cow<'_, str> = if text.contains("\r\n") {
+    let text: std::borrow::Cow<'_, str> = if error::line_end(text) == '\r' {
+        text.replace('\r', "\n").into()
+    } else if text.contains("\r\n") {
         text.replace("\r\n", "\n").into()
     } else {
         text.into()
@@ -386,6 +389,22 @@ pub(crate) fn digest_as_read(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     let mut digest = crate::models::file::Digest::default();
     let mut rest = bytes;
+    // An old Mac file's CRs as LFs.
+    let body = &bytes[..bytes
+        .iter()
+        .rposition(|&b| b != b'\n')
+        .map_or(0, |end| end + 1)];
+    if body.contains(&b'\r') && !body.contains(&b'\n') {
+        let lines: Vec<u8> = bytes
+            .iter()
+            .map(|&b| if b == b'\r' { b'\n' } else { b })
+            .collect();
+        let _ = digest.write_all(&lines);
+        if !lines.ends_with(b"\n") {
+            let _ = digest.write_all(b"\n");
+        }
+        return digest.finish();
+    }
     // CRLF as LF: each `\r` just before a `\n` is left out.
     while let Some(at) = rest.windows(2).position(|pair| pair == b"\r\n") {
         let _ = digest.write_all(&rest[..at]);

@@ -135,6 +135,31 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
     if let Some((at, odd)) = odd_space_near(text, start, end) {
         return odd_space(file, text, at, odd);
     }
+    // A string left open runs on to the next string's opening quote, and RON stops
+    // somewhere after: the string is what is wrong. Only `about` may span lines; one
+    // that does is taken for a string left open when RON stops right after it.
+    if let Some((string, field)) = super::locate::string_over_lines(text, start.max(raw_start) + 1)
+        && (field != "about" || skip_blank(text, string.end) == start)
+    {
+        let ends = text[..string.end].matches('\n').count() + 1;
+        let message = if field == "about" {
+            format!(
+                "`about` opens its string here and runs on to line {ends}, where what follows \
+                 it does not parse: its closing `\"` is missing"
+            )
+        } else {
+            format!(
+                "the string that opens here runs over the end of its line, to line {ends}: \
+                 its closing `\"` is missing (only `about` may span lines)"
+            )
+        };
+        return p(
+            string.start..string.start + 1,
+            message,
+            "string not closed",
+            Some("close the string where it should end".to_string()),
+        );
+    }
     match &err.code {
         // A model file's fields in an unnamed top-level struct: `check` read it as a
         // scenario, as it tells the two apart by their first word.
@@ -353,15 +378,6 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
             0..0,
             if text.trim().is_empty() {
                 format!("the file is empty; expected a `{name}(...)`")
-            } else if let body = text.trim_end_matches('\n')
-                && body.contains('\r')
-                && !body.contains('\n')
-            {
-                format!(
-                    "the file's lines end with a carriage return alone, which RON does not \
-                     read as a line end: its first `//` comment runs to the end of the file; \
-                     expected a `{name}(...)` (convert the line ends to LF or CRLF)"
-                )
             } else {
                 format!("the file holds only comments; expected a `{name}(...)`")
             },

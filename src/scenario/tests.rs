@@ -447,3 +447,43 @@ fn the_format_reference_names_every_field_and_variant() {
         assert!(names(FORMAT_REFERENCE, &variant), "{variant}");
     }
 }
+
+/// A model file a shard names is compared by [`super::digest_as_read`] of its bytes,
+/// which must be the digest of the text [`super::as_read`] makes of them, whatever the
+/// line ends: LF, CRLF, an old Mac file's lone CRs, a mix, with or without a last one.
+#[test]
+fn the_digest_of_bytes_as_read_is_that_of_the_text_as_read() {
+    for text in [
+        "a\nb\n",
+        "a\nb",
+        "a\r\nb\r\n",
+        "a\r\nb",
+        "a\rb\r",
+        "a\rb",
+        "a\rb\n",
+        "a\r\nb\rc\n",
+        "",
+        "\r",
+        "\n\n",
+        "a\r\r\n",
+    ] {
+        let expected = crate::models::file::digest(&super::as_read(text));
+        assert_eq!(super::digest_as_read(text.as_bytes()), expected, "{text:?}");
+        let with_bom = format!("\u{feff}{text}");
+        assert_eq!(
+            super::digest_as_read(with_bom.as_bytes()),
+            expected,
+            "{text:?}"
+        );
+    }
+}
+
+/// A file whose lines end with a lone CR (an old Mac file) is read as one with LF line
+/// ends, an `about` that spans lines included (its CRs were control characters in it).
+#[test]
+fn an_old_mac_file_may_have_an_about_over_lines() {
+    let text = "Scenario(\r    name: \"mac\",\r    about: \"one line,\r    and another\",\r    providers: [],\r    processes: [Process(name: \"a\", threads: [Thread(name: \"t\", steps: [Sleep(1)])])],\r)\r";
+    let loaded = load_str("mac.ron", text).map_err(|e| e.render_plain());
+    let scenario = loaded.expect("loads");
+    assert_eq!(scenario.about, "one line,\n    and another");
+}

@@ -70,10 +70,10 @@ fn check(c: &mut Checker<'_>, path: &[PathSeg<'_>], value: &str, rule: Rule) {
             "control character",
             Some(
                 if bad == '\r' && multiline {
-                    // A text that runs over lines of a file whose lines end with a
-                    // carriage return alone (RON reads only LF and CRLF as line ends).
-                    "a carriage return alone ends these lines: convert the file's line ends \
-                     to LF or CRLF"
+                    // A file of lone CRs is read with LF line ends: this one is a stray
+                    // CR in a file of LF lines, or a `\r` escape.
+                    "a carriage return with no line feed after it ends no line here: remove \
+                     it, or end the line with LF or CRLF as the file's other lines"
                 } else {
                     "remove it (write a visible character instead)"
                 }
