@@ -460,3 +460,90 @@ fn a_thread_in_another_call_does_not_excuse_a_session_left_open() {
     assert!(trace.contains("WSARecv"), "{trace}");
     assert_eq!(run.violated(), ["ws2.balanced"], "{trace}");
 }
+
+/// A final clean-up that the process's end cut short (a crash while it waits for its
+/// worker) is judged for what it did before: seeds 003 and 004 forbid an aborted
+/// operation's event or routine and a notification once the actual clean-up has begun,
+/// and a later TerminateProcess undoes neither. Each breach was flagged only when its
+/// WSPCleanup returned. The conforming models are flagged on no schedule.
+#[test]
+fn a_final_clean_up_cut_short_is_judged_for_what_it_did() {
+    let scenario = |steps: &str, providers: &str| {
+        let text = format!(
+            r#"Scenario(
+    name: "cut-short",
+    about: "A final clean-up that a crash cuts short while it waits for its worker.",
+    latency: (0, 0),
+    providers: [{providers}],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+        Startup, Socket(name: "s", entry: 1001), {steps} Sleep(1), Cleanup,
+    ])])],
+    faults: [Crash(process: "app", at: 1)],
+)"#
+        );
+        Sim::from_str("cut-short.ron", &text).expect("valid")
+    };
+    let msafd = r#"Provider(name: "msafd", kind: Transport)"#;
+    let both = r#"Provider(name: "msafd", kind: Transport), Provider(name: "sandrv", kind: San)"#;
+    let cases = [
+        (
+            scenario(
+                "Recv(socket: \"s\", mode: Overlapped(Event), completes: Never), \
+                 Send(socket: \"s\", bytes: 10, mode: Overlapped(Routine), completes: Never),",
+                msafd,
+            ),
+            ("msafd", "runs_completion_routine_on_abort"),
+            "wsp.cleanup.overlapped_aborted",
+            "WSA_OPERATION_ABORTED (995), event set",
+        ),
+        (
+            scenario("EventSelect(socket: \"s\", events: [Close]),", msafd),
+            ("msafd", "signals_event_on_cleanup"),
+            "wsp.cleanup.cancel_silently",
+            "msafd notifies FD_CLOSE",
+        ),
+        (
+            scenario(
+                "Socket(name: \"n\", entry: 1001, via: San(\"sandrv\")), \
+                 AsyncSelect(socket: \"n\", events: [Accept]), \
+                 Accept(socket: \"n\", mode: Overlapped(Event), completes: Never),",
+                both,
+            ),
+            ("sandrv", "san_posts_fd_accept_on_cleanup"),
+            "san.cleanup.no_notifications",
+            "sandrv notifies FD_ACCEPT",
+        ),
+    ];
+    for (sim, (provider, mutant), contract, breach) in cases {
+        let conforming = sim
+            .explore(Strategy::Exhaustive, 20_000, 1)
+            .expect("explores");
+        assert!(
+            conforming.passed(),
+            "{contract}: {:?}",
+            conforming.violated()
+        );
+        let sim = sim.provider(provider, Model::named(mutant));
+        let mut cut_short = 0;
+        for seed in 0..200 {
+            let ran = sim.clone().seed(seed).run().expect("runs");
+            let trace = ran.trace();
+            let never = trace
+                .lines()
+                .any(|line| line.contains("!WSPCleanup(") && line.ends_with("(never returned)"));
+            if never && trace.contains(breach) {
+                cut_short += 1;
+                assert!(
+                    ran.violated().contains(&contract),
+                    "{contract}, seed {seed}:\n{trace}"
+                );
+                assert!(trace.contains("cut short by the process's end"), "{trace}");
+            }
+        }
+        assert!(
+            cut_short > 0,
+            "{contract}: no seed of 0..200 cut the clean-up short after the breach"
+        );
+    }
+}

@@ -429,34 +429,8 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
         if registered || !blocked.is_empty() {
             report.exercised();
         }
-        for (index, event) in facts.events_of_between(process, call, ret + 1) {
-            if let EventKind::Notification {
-                provider: p,
-                socket,
-                fd,
-                via,
-            } = event.kind
-                && p == provider
-                // The network's own completions (no thread) came before the clean-up
-                // began: from then on, they wait until it returns.
-                && event.thread.is_some()
-            {
-                let how = match via {
-                    NotifyVia::Message => "posted the notification message",
-                    NotifyVia::EventObject => "signalled the event object for",
-                };
-                report.violation(
-                    facts,
-                    index,
-                    || format!(
-                        "{name}!WSPCleanup {how} {} on socket {} during {}: pending calls must be cancelled without notification messages or event objects",
-                        fd_names(fd),
-                        facts.socket(process, socket),
-                        cleanup.kind_of_cleanup(if cleanup.early { "its" } else { "the" })
-                    ),
-                );
-            }
-        }
+        let during = || cleanup.kind_of_cleanup(if cleanup.early { "its" } else { "the" });
+        notified_during(facts, report, (process, provider), call..ret + 1, &during);
         for (op, _, kind) in blocked {
             if completion(facts, op, call, ret).is_none() {
                 report.violation(
@@ -471,6 +445,61 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
             }
         }
     }
+    for f in facts.cut_short_of(ProviderKind::Transport) {
+        let during = || f.described();
+        if notified_during(
+            facts,
+            report,
+            (f.process, f.provider),
+            f.call..f.end,
+            &during,
+        ) {
+            report.exercised();
+        }
+    }
+}
+
+/// Flags each notification of `provider` that a thread of `process` made among the
+/// events `within`, a clean-up `during` names; says whether there was one.
+fn notified_during(
+    facts: &Facts,
+    report: &mut Report,
+    (process, provider): (Pid, ProviderIx),
+    within: std::ops::Range<usize>,
+    during: &dyn Fn() -> String,
+) -> bool {
+    let name = facts.provider(provider);
+    let mut any = false;
+    for (index, event) in facts.events_of_between(process, within.start, within.end) {
+        if let EventKind::Notification {
+            provider: p,
+            socket,
+            fd,
+            via,
+        } = event.kind
+            && p == provider
+            // The network's own completions (no thread) came before the clean-up
+            // began: from then on, they wait until it returns.
+            && event.thread.is_some()
+        {
+            any = true;
+            let how = match via {
+                NotifyVia::Message => "posted the notification message",
+                NotifyVia::EventObject => "signalled the event object for",
+            };
+            report.violation(
+                facts,
+                index,
+                || format!(
+                    "{name}!WSPCleanup {how} {} on socket {} during {}: pending calls must be cancelled without notification messages or event objects",
+                    fd_names(fd),
+                    facts.socket(process, socket),
+                    during()
+                ),
+            );
+        }
+    }
+    any
 }
 
 /// `wsp.cleanup.overlapped_aborted`: pending overlapped operations end with
@@ -501,18 +530,8 @@ pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     f.ret,
                     || format!("the overlapped {what} ended with {} ({status}) at {cleanup}; it must fail with WSA_OPERATION_ABORTED (995)", error_name(status)),
                 ),
-                // A routine due to a thread that has ended was queued all the same: the
-                // provider notified, though nothing could run it.
-                Some((_, signals)) if signals.event_set || signals.routine_run || signals.routine_dropped || signals.port_posted => {
-                    let how = if signals.routine_run {
-                        "its completion routine was run"
-                    } else if signals.routine_dropped {
-                        "its completion routine was queued (to a thread that had ended, so nothing ran it)"
-                    } else if signals.event_set {
-                        "its event was set"
-                    } else {
-                        "a packet was posted to its completion port"
-                    };
+                Some((_, signals)) if signalled(signals).is_some() => {
+                    let how = signalled(signals).unwrap_or_default();
                     let at = (f.call..=f.ret)
                         .find(|&i| matches!(facts.events[i].kind, EventKind::OpCompleted { op: o, .. } if o == op))
                         .unwrap_or(f.ret);
@@ -526,6 +545,57 @@ pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
             }
         }
     }
+    // A final clean-up the process's end cut short: the aborts it made before are in
+    // the trace (those still pending when it ended are the kernel's to drop).
+    for f in facts.cut_short_of(ProviderKind::Transport) {
+        for (index, event) in facts.events_of_between(f.process, f.call, f.end) {
+            let EventKind::OpCompleted {
+                op,
+                kind,
+                provider,
+                status: WSA_OPERATION_ABORTED,
+                signals,
+                ..
+            } = event.kind
+            else {
+                continue;
+            };
+            if provider != f.provider || event.thread != f.thread {
+                continue;
+            }
+            report.exercised();
+            let Some(how) = signalled(signals) else {
+                continue;
+            };
+            report.violation(
+                facts,
+                index,
+                || format!(
+                    "the overlapped {} was aborted by {}!WSPCleanup at {}, but {how}: aborted operations get neither an event nor a completion routine",
+                    op_name(kind, op),
+                    facts.provider(provider),
+                    f.described()
+                ),
+            );
+        }
+    }
+}
+
+/// How an aborted operation was signalled, if it was: `wsp.cleanup.overlapped_aborted`
+/// forbids each way. A routine due to a thread that has ended was queued all the same:
+/// the provider notified, though nothing could run it.
+fn signalled(signals: Signals) -> Option<&'static str> {
+    Some(if signals.routine_run {
+        "its completion routine was run"
+    } else if signals.routine_dropped {
+        "its completion routine was queued (to a thread that had ended, so nothing ran it)"
+    } else if signals.event_set {
+        "its event was set"
+    } else if signals.port_posted {
+        "a packet was posted to its completion port"
+    } else {
+        return None;
+    })
 }
 
 /// `wsp.cleanup.sockets_reset`: sockets open at the final cleanup (or at one where a

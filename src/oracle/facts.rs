@@ -64,6 +64,31 @@ impl FinalCleanup {
     }
 }
 
+/// A WSPCleanup that was the final one by the count of start-ups (the only clean-up
+/// under way, with one start-up outstanding) and never returned: its process ended
+/// while it ran (a crash, an ExitProcess). What the provider did in it before that is
+/// in the trace, and seeds 003 and 004 judge it as they judge a clean-up that returns.
+#[derive(Clone, Copy, Debug)]
+pub struct CutShort {
+    pub call: usize,
+    /// The process's end.
+    pub end: usize,
+    pub process: Pid,
+    pub provider: ProviderIx,
+    /// The thread that made the call.
+    pub thread: Option<Tid>,
+}
+
+impl CutShort {
+    /// `the final cleanup (cut short by the process's end at #N)`.
+    pub fn described(&self) -> String {
+        format!(
+            "the final cleanup (cut short by the process's end at #{})",
+            self.end
+        )
+    }
+}
+
 /// A provider's code left to run in a process: worker threads still running, and
 /// callbacks queued to the thread pool that have not run yet.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
@@ -291,6 +316,10 @@ pub struct Facts<'w> {
     /// of the process were still outstanding (a wrong count: `actual_cleanup: OnEvery`,
     /// `refcount: Racy`).
     early_actuals: SmallVec<[FinalCleanup; 1]>,
+    /// WSPCleanup calls under way: (process, provider, the index of the call).
+    cleanups_under_way: SmallVec<[(Pid, ProviderIx, usize); 4]>,
+    /// Final clean-ups the process's end cut short ([`CutShort`]), in event order.
+    cut_short: SmallVec<[CutShort; 1]>,
     /// The first `NetworkDown` event: from there the network explains failures.
     network_down: Option<usize>,
     /// Each process's provider code left to run (worker threads, queued thread-pool
@@ -409,6 +438,15 @@ impl<'w> Facts<'w> {
         self.actual_cleanups()
             .into_iter()
             .filter(move |f| self.kind(f.provider) == kind)
+    }
+
+    /// The final clean-ups of the providers of one kind that their process's end cut
+    /// short, in event order.
+    pub fn cut_short_of(
+        &self,
+        kind: crate::scenario::ProviderKind,
+    ) -> impl Iterator<Item = CutShort> + '_ {
+        (self.cut_short.iter().copied()).filter(move |f| self.kind(f.provider) == kind)
     }
 
     /// [`Self::actual_cleanups_of`] for every kind.

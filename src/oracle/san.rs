@@ -164,20 +164,25 @@ fn completed_once(facts: &Facts, report: &mut Report) {
 }
 
 /// `san.cleanup.no_notifications`: no FD_* notification during a SAN provider's actual
-/// cleanup (the final one, or one with a wrong count).
+/// cleanup (the final one, or one with a wrong count), or a final one its process's end
+/// cut short.
 pub fn no_notifications(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    for f in facts.actual_cleanups_of(ProviderKind::San) {
+    let actual = facts.actual_cleanups_of(ProviderKind::San).map(|f| {
+        let during = f.kind_of_cleanup("its");
+        (f.process, f.provider, f.call..f.ret + 1, during)
+    });
+    let cut_short = (facts.cut_short_of(ProviderKind::San))
+        .map(|f| (f.process, f.provider, f.call..f.end, f.described()));
+    for (process, provider, within, during) in actual.chain(cut_short) {
         report.exercised();
-        for index in f.call..=f.ret {
-            let event = &facts.events[index];
+        for (index, event) in facts.events_of_between(process, within.start, within.end) {
             if let EventKind::Notification {
-                provider,
+                provider: p,
                 socket,
                 fd,
                 ..
             } = event.kind
-                && provider == f.provider
-                && event.process == f.process
+                && p == provider
                 // The network's own completions (no thread) came before the clean-up
                 // began: from then on, they wait until it returns.
                 && event.thread.is_some()
@@ -186,11 +191,10 @@ pub fn no_notifications(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     facts,
                     index,
                     || format!(
-                        "{} signalled {} for socket {} during {}: a SAN provider signals no network-event notification while it cleans up",
+                        "{} signalled {} for socket {} during {during}: a SAN provider signals no network-event notification while it cleans up",
                         facts.provider(provider),
                         fd_names(fd),
-                        facts.socket(f.process, socket),
-                        f.kind_of_cleanup("its")
+                        facts.socket(process, socket),
                     ),
                 );
             }

@@ -103,6 +103,8 @@ impl<'w> Facts<'w> {
             reclaimed: None,
             refused_starts: SmallVec::new(),
             early_actuals: SmallVec::new(),
+            cleanups_under_way: SmallVec::new(),
+            cut_short: SmallVec::new(),
             network_down: None,
             live_code: vec![SmallVec::new(); processes],
         };
@@ -138,6 +140,9 @@ impl<'w> Facts<'w> {
                 }
                 if let Some(provider) = ended_provider(call) {
                     pairs.at(process, provider).ending += 1;
+                }
+                if let Call::WSPCleanup { provider, .. } = call {
+                    self.cleanups_under_way.push((process, *provider, index));
                 }
                 provider.map(|provider| (provider, None))
             }
@@ -274,6 +279,24 @@ impl<'w> Facts<'w> {
                 provider, image, ..
             } => Some((*provider, Some(*image))),
             EventKind::ProcessEnded { .. } => {
+                // Its clean-ups under way end here: a final one is cut short.
+                let (mine, others) = std::mem::take(&mut self.cleanups_under_way)
+                    .into_iter()
+                    .partition(|entry| entry.0 == process);
+                self.cleanups_under_way = others;
+                let mine: SmallVec<[_; 4]> = mine;
+                for (_, provider, call) in mine {
+                    let pair = pairs.get(process, provider);
+                    if pair.outstanding == 1 && pair.ending == 1 && pair.starting == 0 {
+                        self.cut_short.push(CutShort {
+                            call,
+                            end: index,
+                            process,
+                            provider,
+                            thread: self.events[call].thread,
+                        });
+                    }
+                }
                 pairs.each_of(process, PairCounts::forget);
                 self.setting_up.retain(|entry| entry.0 != process);
                 self.deferred_set_ups.retain(|entry| entry.0 != process);
@@ -481,6 +504,9 @@ impl<'w> Facts<'w> {
                 self.clean_up_ended(pair, process, provider, event);
             }
             Call::WSPCleanup { provider, .. } => {
+                if let Some(at) = (self.cleanups_under_way.iter()).position(|e| e.2 == call_index) {
+                    self.cleanups_under_way.remove(at);
+                }
                 let pair = pairs.at(process, provider);
                 pair.ending = pair.ending.saturating_sub(1);
                 self.cleanups.push(CleanupReturn {
