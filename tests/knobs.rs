@@ -742,6 +742,63 @@ fn the_header_names_knobs_that_change_nothing_here() {
         "{line}"
     );
     assert!(violated.is_empty(), "{violated:?}");
+    // The switch lives in a provider's base TCP entry: a layered provider (whose chain's
+    // SAN sockets use the base's switch) and a UDP provider hold none. Their headers said
+    // the knob breaks ws2.balanced; the switch in msafd has it act.
+    let san_via_chain = r#"Scenario(
+    name: "switch-places",
+    about: "A SAN socket on a layered TCP entry, beside a UDP provider.",
+    latency: (0, 0),
+    providers: [
+        Provider(name: "msafd", kind: Transport), Provider(name: "lsp", kind: Transport),
+        Provider(name: "udpp", kind: Transport), Provider(name: "sandrv", kind: San),
+    ],
+    catalog: [
+        Transport(id: 1001, provider: "msafd", protocol: Tcp),
+        Transport(id: 1010, provider: "lsp", protocol: Tcp, chain: Layered([1010, 1001])),
+        Transport(id: 2001, provider: "udpp", protocol: Udp),
+    ],
+    processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+        Startup, Socket(name: "s", entry: 1010, via: San("sandrv")),
+        Socket(name: "u", entry: 2001), Send(socket: "s", bytes: 10), Cleanup,
+    ])])],
+)"#;
+    let forgets = |provider: &str| {
+        let sim = Sim::from_str("switch-places.ron", san_via_chain).expect("valid");
+        let run = (sim.provider(
+            provider,
+            Model::knobs("(san_switch: Forgets)").expect("knobs"),
+        ))
+        .run()
+        .expect("runs");
+        let trace = run.trace();
+        let line = (trace.lines())
+            .find(|l| l.starts_with(&format!("provider {provider} ")))
+            .expect("a provider line")
+            .to_string();
+        (
+            line,
+            run.violated()
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>(),
+        )
+    };
+    for provider in ["lsp", "udpp"] {
+        let (line, violated) = forgets(provider);
+        assert!(!line.contains("break"), "{line}");
+        assert!(
+            line.contains("san_switch: it owns no base TCP entry"),
+            "{line}"
+        );
+        assert!(violated.is_empty(), "{violated:?}");
+    }
+    let (line, violated) = forgets("msafd");
+    assert!(
+        line.contains("break ws2.balanced") && !line.contains("no effect"),
+        "{line}"
+    );
+    assert_eq!(violated, ["ws2.balanced"]);
     let (line, _) = header(
         "scenarios/contracts/nsp-cleanup-wrong-provider-id.ron",
         "dnsnsp",

@@ -169,8 +169,11 @@ pub struct Place {
     /// passes its chain's sockets through to the base (model choice "Layered sockets"),
     /// so what its clean-ups would do to its sockets acts on none.
     pub base: bool,
+    /// It owns a base TCP catalog entry, where the Winsock switch lives (model choice:
+    /// a SAN socket is a TCP socket, and a chain's passes through to its base).
+    pub tcp_base: bool,
     /// The scenario has a SAN provider for the switch inside it to start: `san_switch`
-    /// acts on it.
+    /// acts on a provider with a base TCP entry.
     pub switch: bool,
     /// It owns a version-2 namespace catalog entry: NSPv2 session ends count it down.
     pub nspv2: bool,
@@ -213,6 +216,10 @@ pub fn inert(
             Some(NO_SOCKETS)
         }
         "san_switch" if !place.switch => Some("no SAN provider for its switch"),
+        "san_switch" if !place.tcp_base => Some(
+            "it owns no base TCP entry, where the switch lives: a chain's SAN sockets use its \
+             base provider's switch",
+        ),
         "nsp.provider_id" if nsp_cleanup != NspCleanup::Implemented => {
             Some("its NSPCleanup is not implemented, so no id is checked")
         }

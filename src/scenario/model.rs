@@ -95,6 +95,7 @@ impl Scenario {
                 let place = crate::models::Place {
                     layered: false,
                     base: false,
+                    tcp_base: false,
                     switch,
                     nspv2: false,
                     email_only_os: matches!(self.os, Os::Vista | Os::Server2008),
@@ -116,10 +117,12 @@ impl Scenario {
                 CatalogEntry::Transport {
                     provider,
                     chain: Chain::Base,
+                    protocol,
                     ..
                 } => {
                     if let Some(place) = places.get_mut(provider.as_str()) {
                         place.base = true;
+                        place.tcp_base |= *protocol == Protocol::Tcp;
                     }
                 }
                 CatalogEntry::Namespace {
