@@ -470,6 +470,18 @@ pub static ALSO: &[Also] = &[
             "in a layered provider started more than once: it tears the layer below down in a clean-up that is not its final one",
         ),
     },
+    // Torn down while another client still uses it (the switch's start-up, a layer
+    // above's), the provider's DLL goes with a call or an operation of that client
+    // still inside it.
+    Also {
+        knob: "actual_cleanup",
+        value: "OnEvery",
+        kinds: &[Transport, San],
+        contract: C::LoaderNoCodeAfterUnload,
+        when: Some(
+            "where it tears down while another client still uses it (the switch, a layer above): that client's last clean-up finds nothing left, the DLL is unloaded, and a call or an operation still inside the provider returns or completes in the unloaded image",
+        ),
+    },
     // The trace cannot tell a refusal the provider makes because the refused process
     // cleaned up from one it makes because another process ended without clean-up:
     // where both came before it, both contracts are charged.
