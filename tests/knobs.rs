@@ -1984,10 +1984,13 @@ fn a_racy_san_count_is_caught_when_the_cleanup_returns_first() {
 }
 
 /// A WSPCleanup that resets sockets before the final one (`earlier_cleanup:
-/// ResetSockets`) aborts what is pending on them, silently: nothing
-/// completes with data, and no data is delivered, from a socket whose kernel socket is
-/// gone (an overlapped receive completed with 100 bytes at t=5 after the reset, and a
-/// send delivered its bytes; a SAN provider's the same).
+/// ResetSockets`) aborts what is pending on them as the final clean-up does: a
+/// transport provider silently, a SAN provider through WPUCompleteOverlappedRequest
+/// (seed 004's way to cancel holds at every clean-up: it aborted the transport way,
+/// and so broke san.cleanup.complete_via_upcall too). Nothing completes with data, and
+/// no data is delivered, from a socket whose kernel socket is gone (an overlapped
+/// receive completed with 100 bytes at t=5 after the reset, and a send delivered its
+/// bytes).
 #[test]
 fn an_earlier_reset_aborts_what_is_pending_on_the_socket() {
     let text = |kind: &str, op: &str| {
@@ -2035,11 +2038,21 @@ fn an_earlier_reset_aborts_what_is_pending_on_the_socket() {
             // Silently, as the final clean-up cancels (the soak found a reset that
             // notified inside a clean-up the checkers rightly judged final: two
             // clean-ups overlapped and it returned last).
+            let how = if kind == "San" {
+                "event set"
+            } else {
+                "no event"
+            };
             let aborted = trace.lines().position(|l| {
                 l.contains(&format!("abort {name}"))
                     && l.contains("WSA_OPERATION_ABORTED")
-                    && l.contains("no event")
+                    && l.contains(how)
             });
+            assert_eq!(
+                kind == "San",
+                trace.contains("upcall WPUCompleteOverlappedRequest"),
+                "{kind} {name}: {trace}"
+            );
             let reset = trace.lines().position(|l| l.contains("reset s=0x100"));
             assert!(
                 aborted.is_some() && aborted < reset,
@@ -2055,6 +2068,47 @@ fn an_earlier_reset_aborts_what_is_pending_on_the_socket() {
             );
         }
     }
+}
+
+/// A SAN provider that cancels an operation without the upcall in a WSPCleanup that is
+/// not its final one (resetting early, and dropping what it cancels) is flagged there
+/// by `san.cleanup.complete_via_upcall`, which looked only at actual clean-ups.
+#[test]
+fn a_san_cancel_without_the_upcall_is_flagged_in_any_clean_up() {
+    let text = r#"Scenario(
+    name: "early-drop",
+    about: "A SAN provider's non-final WSPCleanup resets a socket and drops its pending recv.",
+    latency: (0, 0),
+    providers: [
+        Provider(name: "msafd", kind: Transport),
+        Provider(name: "drv", kind: San, set: (earlier_cleanup: ResetSockets, san: (cancel: DropWithoutUpcall))),
+    ],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+        Startup,
+        Spi(provider: "drv", call: WSPStartupEx),
+        Socket(name: "s", entry: 1001, via: San("drv")),
+        Recv(socket: "s", mode: Overlapped(Event), completes: Never),
+        Spi(provider: "drv", call: WSPCleanup),
+        Cleanup,
+    ])])],
+)"#;
+    let run = ws2sim::Sim::from_str("early-drop.ron", text)
+        .expect("valid")
+        .run()
+        .expect("runs");
+    let trace = run.trace();
+    assert_eq!(
+        run.violated(),
+        ["san.cleanup.refcount", "san.cleanup.complete_via_upcall"],
+        "{trace}"
+    );
+    assert!(
+        trace.contains(
+            "drv cancelled the pending recv#0 without WPUCompleteOverlappedRequest, in a WSPCleanup that was not its final one"
+        ),
+        "{trace}"
+    );
 }
 
 /// A blocking call on the socket an earlier clean-up resets is cancelled as the final

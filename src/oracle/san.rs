@@ -80,6 +80,49 @@ pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
             }
         }
     }
+    // Seed 004's way to cancel holds at every clean-up: a provider that cancels the
+    // switch's operations in one that is not its actual clean-up (resetting sockets at
+    // every WSPCleanup, a wrong count) cancels them through the upcall all the same.
+    // Each is judged once: one an actual clean-up's window holds is judged above.
+    let actual: smallvec::SmallVec<[_; 4]> = (facts.actual_cleanups_of(ProviderKind::San))
+        .map(|f| (f.process, f.provider, f.call..=f.ret))
+        .collect();
+    let judged = |process, provider, index| {
+        (actual.iter())
+            .any(|(p, q, window)| (*p, *q) == (process, provider) && window.contains(&index))
+    };
+    for f in facts.cleanup_returns() {
+        if facts.kind(f.provider) != ProviderKind::San {
+            continue;
+        }
+        let thread = facts.events[f.call].thread;
+        for (index, event) in facts.events_of_between(f.process, f.call, f.ret) {
+            if let EventKind::OpCompleted {
+                op,
+                kind,
+                provider,
+                status: WSA_OPERATION_ABORTED,
+                ..
+            } = event.kind
+                && provider == f.provider
+                && event.thread == thread
+                && !judged(f.process, provider, index)
+            {
+                report.exercised();
+                if !inside_upcall(facts, op, index) {
+                    report.violation(
+                        facts,
+                        index,
+                        || format!(
+                            "{} cancelled the pending {} without WPUCompleteOverlappedRequest, in a WSPCleanup that was not its final one: the switch is never told the operation ended",
+                            facts.provider(provider),
+                            kind.label(op)
+                        ),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// `san.cleanup.free_before_complete`: an operation's memory is released before the

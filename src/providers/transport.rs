@@ -383,7 +383,12 @@ async fn cleanup_body(cx: &Cx, provider: ProviderIx) -> (i32, Option<u32>, Detai
     set_refcount(cx, provider, after);
     if !actual && behaviour.earlier_cleanup == EarlierCleanup::ResetSockets {
         // The defect is this clean-up's own: what the final one would do with the
-        // sockets (`final_cleanup`) does not change it.
+        // sockets (`final_cleanup`) does not change it. A SAN provider cancels what is
+        // pending as it always does (`san.cancel`; seed 004's way holds at every
+        // clean-up), so the knob breaks only the count.
+        if san::is_san(cx, provider) {
+            san::cancel_pending(cx, provider).await;
+        }
         reset_open_sockets(cx, provider, Pending::CancelSilently, OpenSockets::Reset);
     }
     if behaviour.lower == Lower::PassEachDown {
