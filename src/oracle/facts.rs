@@ -316,8 +316,8 @@ pub struct Facts<'w> {
     /// of the process were still outstanding (a wrong count: `actual_cleanup: OnEvery`,
     /// `refcount: Racy`).
     early_actuals: SmallVec<[FinalCleanup; 1]>,
-    /// WSPCleanup calls under way: (process, provider, the index of the call).
-    cleanups_under_way: SmallVec<[(Pid, ProviderIx, usize); 4]>,
+    /// Each process's WSPCleanup calls under way: (provider, the index of the call).
+    cleanups_under_way: Vec<SmallVec<[(ProviderIx, usize); 2]>>,
     /// Final clean-ups the process's end cut short ([`CutShort`]), in event order.
     cut_short: SmallVec<[CutShort; 1]>,
     /// The first `NetworkDown` event: from there the network explains failures.

@@ -103,7 +103,7 @@ impl<'w> Facts<'w> {
             reclaimed: None,
             refused_starts: SmallVec::new(),
             early_actuals: SmallVec::new(),
-            cleanups_under_way: SmallVec::new(),
+            cleanups_under_way: vec![SmallVec::new(); processes],
             cut_short: SmallVec::new(),
             network_down: None,
             live_code: vec![SmallVec::new(); processes],
@@ -142,7 +142,9 @@ impl<'w> Facts<'w> {
                     pairs.at(process, provider).ending += 1;
                 }
                 if let Call::WSPCleanup { provider, .. } = call {
-                    self.cleanups_under_way.push((process, *provider, index));
+                    if let Some(mine) = self.cleanups_under_way.get_mut(process as usize) {
+                        mine.push((*provider, index));
+                    }
                 }
                 provider.map(|provider| (provider, None))
             }
@@ -280,12 +282,10 @@ impl<'w> Facts<'w> {
             } => Some((*provider, Some(*image))),
             EventKind::ProcessEnded { .. } => {
                 // Its clean-ups under way end here: a final one is cut short.
-                let (mine, others) = std::mem::take(&mut self.cleanups_under_way)
-                    .into_iter()
-                    .partition(|entry| entry.0 == process);
-                self.cleanups_under_way = others;
-                let mine: SmallVec<[_; 4]> = mine;
-                for (_, provider, call) in mine {
+                let mine = (self.cleanups_under_way.get_mut(process as usize))
+                    .map(std::mem::take)
+                    .unwrap_or_default();
+                for (provider, call) in mine {
                     let pair = pairs.get(process, provider);
                     if pair.outstanding == 1 && pair.ending == 1 && pair.starting == 0 {
                         self.cut_short.push(CutShort {
@@ -504,8 +504,10 @@ impl<'w> Facts<'w> {
                 self.clean_up_ended(pair, process, provider, event);
             }
             Call::WSPCleanup { provider, .. } => {
-                if let Some(at) = (self.cleanups_under_way.iter()).position(|e| e.2 == call_index) {
-                    self.cleanups_under_way.remove(at);
+                if let Some(mine) = self.cleanups_under_way.get_mut(process as usize)
+                    && let Some(at) = mine.iter().position(|e| e.1 == call_index)
+                {
+                    mine.remove(at);
                 }
                 let pair = pairs.at(process, provider);
                 pair.ending = pair.ending.saturating_sub(1);
