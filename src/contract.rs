@@ -257,7 +257,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[WspCleanup],
         source: "003: \"any pending blocking or asynchronous calls issued by any thread in this process are canceled without posting any notification messages or signaling any event objects.\"",
         model_choice: Some(
-            "A cancelled blocking call returns SOCKET_ERROR with WSAEINTR, as a blocking call cancelled by WSACancelBlockingCall does; the seed names no code. A WSAAsyncSelect or WSAEventSelect registration still in force is read as a pending asynchronous call: the final cleanup ends it with no message posted and no event set for it. A WSPCleanup that never returns because its process ended (a crash, an ExitProcess) is judged for what it did before the end, here, in wsp.cleanup.overlapped_aborted and in san.cleanup.no_notifications: it was the final one when it was the only clean-up of the provider under way in the process, with one start-up outstanding and none in flight.",
+            "A cancelled blocking call returns SOCKET_ERROR with WSAEINTR, as a blocking call cancelled by WSACancelBlockingCall does; the seed names no code. A WSAAsyncSelect or WSAEventSelect registration still in force is read as a pending asynchronous call: the final cleanup ends it with no message posted and no event set for it. A WSPCleanup that never returns because its process ended (a crash, an ExitProcess) is judged for what it did before the end, here, in wsp.cleanup.overlapped_aborted, san.cleanup.complete_via_upcall and san.cleanup.no_notifications: it was the final one when it was the only clean-up of the provider under way in the process, with one start-up outstanding and none in flight.",
         ),
         errata: &[],
     },

@@ -546,4 +546,38 @@ fn a_final_clean_up_cut_short_is_judged_for_what_it_did() {
             "{contract}: no seed of 0..200 cut the clean-up short after the breach"
         );
     }
+    // The switch's clean-up of a SAN provider that cancels without the upcall, cut
+    // short after two of its cancellations (a rare schedule: this seed).
+    let sim = scenario(
+        "EventSelect(socket: \"s\", events: [Read, Write, Close]), \
+         Recv(socket: \"s\", mode: Overlapped(Routine), completes: Never), \
+         Socket(name: \"n\", entry: 1001, via: San(\"sandrv\")), \
+         AsyncSelect(socket: \"n\", events: [Accept, Connect, Read, Close]), \
+         Accept(socket: \"n\", mode: Overlapped(Event), completes: Never), \
+         Socket(name: \"m\", entry: 1001, via: San(\"sandrv\")), \
+         EventSelect(socket: \"m\", events: [Connect, Read, Close]), \
+         Recv(socket: \"m\", mode: Overlapped(Routine), completes: Never),",
+        both,
+    );
+    let conforming = sim.clone().seed(265).run().expect("runs");
+    assert!(conforming.violated().is_empty(), "{}", conforming.trace());
+    let ran = (sim
+        .provider("sandrv", Model::named("san_cancels_without_upcall"))
+        .seed(265))
+    .run()
+    .expect("runs");
+    let trace = ran.trace();
+    assert!(
+        trace.contains("sandrv!WSPCleanup(&errno) [from the switch in msafd] (never returned)"),
+        "{trace}"
+    );
+    assert_eq!(
+        ran.violated(),
+        ["san.cleanup.complete_via_upcall"],
+        "{trace}"
+    );
+    assert!(
+        trace.contains("without WPUCompleteOverlappedRequest at the final cleanup (cut short by the process's end"),
+        "{trace}"
+    );
 }

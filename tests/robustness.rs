@@ -813,7 +813,15 @@ fn names_that_print_alike_and_paths_ws2sim_cannot_name_are_refused() {
         check_refuses(&dir.file("alike.ron", text), why);
     }
     // Units beside Latin letters are no second script; written NFKC (Greek mu, omega).
-    for name in ["\u{3BC}s-client", "10k\u{3A9}-client", "caf\u{E9}-client"] {
+    // Letters and digits the confusables map to a joint are letters here: Katakana
+    // `ノ` (to `/`), an Arabic-Indic zero (to `.`).
+    for name in [
+        "\u{3BC}s-client",
+        "10k\u{3A9}-client",
+        "caf\u{E9}-client",
+        "\u{30CE}\u{30FC}\u{30C9}",
+        "x\u{660}worker",
+    ] {
         let text = lesson.replace("\"client-a\"", &format!("\"{name}\""));
         let out = ws2sim(&["check", &dir.file("fine.ron", text)]);
         assert_eq!(

@@ -828,4 +828,20 @@ fn a_string_left_open_is_named_where_it_opens() {
             "{message}"
         );
     }
+    // Open to the end of the file: said so, not a line past the last.
+    let cut = lesson.find("name: \"client-b").expect("there") + "name: \"client-b".len();
+    let open = &lesson[..cut];
+    let err = scenario::load_str("open.ron", open).expect_err("refused");
+    let message = err.messages().join("|");
+    assert!(message.contains("to the end of the file"), "{message}");
+    // Not a string left open: a closed `about` over two lines, or a closed name over
+    // two lines, followed by a missing comma; RON's own error stands.
+    let about = lesson.replacen("break the count.\",", "break\nthe count.\"", 1);
+    let name = lesson.replacen("name: \"client-a\", steps", "name: \"client\n-a\" steps", 1);
+    for closed in [about, name] {
+        let err = scenario::load_str("closed.ron", &closed).expect_err("refused");
+        let message = err.messages().join("|");
+        assert!(!message.contains("is missing"), "{message}");
+        assert!(message.contains("expected `,`"), "{message}");
+    }
 }

@@ -446,14 +446,27 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
         }
     }
     for f in facts.cut_short_of(ProviderKind::Transport) {
+        // Exercised as a clean-up that returned is: by a registration still in force
+        // (a clean-up its process's end cuts short is rare: one walk of its events).
+        let registered =
+            (facts.events_of_between(f.process, 0, f.call)).fold(false, |on, (_, e)| {
+                match e.kind {
+                    EventKind::Call {
+                        call:
+                            Call::WSPAsyncSelect { provider, .. }
+                            | Call::WSPEventSelect { provider, .. },
+                        ..
+                    } if provider == f.provider => true,
+                    EventKind::FreeLibrary { provider, count: 0 } if provider == f.provider => {
+                        false
+                    }
+                    _ => on,
+                }
+            });
         let during = || f.described();
-        if notified_during(
-            facts,
-            report,
-            (f.process, f.provider),
-            f.call..f.end,
-            &during,
-        ) {
+        let within = f.call..f.end;
+        let notified = notified_during(facts, report, (f.process, f.provider), within, &during);
+        if registered || notified {
             report.exercised();
         }
     }

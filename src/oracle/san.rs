@@ -83,6 +83,38 @@ pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
     // Seed 004's way to cancel holds at every clean-up: a provider that cancels the
     // switch's operations in one that is not its actual clean-up (resetting sockets at
     // every WSPCleanup, a wrong count) cancels them through the upcall all the same.
+    // A final clean-up its process's end cut short: the cancellations it made.
+    for f in facts.cut_short_of(ProviderKind::San) {
+        for (index, event) in facts.events_of_between(f.process, f.call, f.end) {
+            if let EventKind::OpCompleted {
+                op,
+                kind,
+                provider,
+                status,
+                ..
+            } = event.kind
+                && provider == f.provider
+                && event.thread == f.thread
+            {
+                report.exercised();
+                let name = facts.provider(provider);
+                let what = kind.label(op);
+                if status != WSA_OPERATION_ABORTED {
+                    report.violation(
+                        facts,
+                        index,
+                        || format!("{name} completed the pending {what} with {} ({status}) at {}, not WSA_OPERATION_ABORTED (995)", error_name(status), f.described()),
+                    );
+                } else if !inside_upcall(facts, op, index) {
+                    report.violation(
+                        facts,
+                        index,
+                        || format!("{name} cancelled the pending {what} without WPUCompleteOverlappedRequest at {}: the switch is never told the operation ended", f.described()),
+                    );
+                }
+            }
+        }
+    }
     // Each is judged once: one an actual clean-up's window holds is judged above.
     let actual: smallvec::SmallVec<[_; 4]> = (facts.actual_cleanups_of(ProviderKind::San))
         .map(|f| (f.process, f.provider, f.call..=f.ret))

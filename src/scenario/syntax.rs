@@ -136,20 +136,29 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
         return odd_space(file, text, at, odd);
     }
     // A string left open runs on to the next string's opening quote, and RON stops
-    // somewhere after: the string is what is wrong. Only `about` may span lines; one
-    // that does is taken for a string left open when RON stops right after it.
+    // somewhere after: the string is what is wrong. It is taken for one left open when
+    // it runs over a line and took in the start of what follows it (a field's name and
+    // colon, an opening bracket, a comma) or ran to the end of the file; for `about`,
+    // which may span lines, only where RON stops right after it too.
     if let Some((string, field)) = super::locate::string_over_lines(text, start.max(raw_start) + 1)
-        && (field != "about" || skip_blank(text, string.end) == start)
+        && let to_end = (string.end == text.len() && !text[string.start + 1..].contains('"'))
+        && let Some(inside) = text.get(string.start + 1..string.end.saturating_sub(1))
+        && (to_end || inside.trim_end().ends_with([':', '(', '[', ',']))
+        && (field != "about" || to_end || skip_blank(text, string.end) == start)
     {
-        let ends = text[..string.end].matches('\n').count() + 1;
+        let ends = if to_end {
+            "the end of the file".to_string()
+        } else {
+            format!("line {}", text[..string.end].matches('\n').count() + 1)
+        };
         let message = if field == "about" {
             format!(
-                "`about` opens its string here and runs on to line {ends}, where what follows \
+                "`about` opens its string here and runs on to {ends}, where what follows \
                  it does not parse: its closing `\"` is missing"
             )
         } else {
             format!(
-                "the string that opens here runs over the end of its line, to line {ends}: \
+                "the string that opens here runs over the end of its line, to {ends}: \
                  its closing `\"` is missing (only `about` may span lines)"
             )
         };

@@ -266,10 +266,25 @@ fn check_label(c: &mut Checker<'_>, path: &[PathSeg<'_>], value: &str, label: La
         Label::Thread => "a thread's name",
         Label::Socket => "a socket's name",
     };
-    // What the name looks like (Unicode's confusables map `∕` to `/`, `‐` to `-`, `ꓸ`
-    // to `.`): a look-alike of a joint prints as one.
-    let looks =
-        |name: &str| -> String { unicode_security::confusable_detection::skeleton(name).collect() };
+    // What the name's marks look like (Unicode's confusables map `∕` to `/`, `‐` to
+    // `-`, the Lisu tone letter `ꓸ` to `.`): a look-alike of a joint prints as one.
+    // Letters and digits stay themselves: the confusables also map Katakana `ノ` to `/`
+    // and an Arabic-Indic zero to `.`, and `ノード` is a name, not a joint.
+    let looks = |name: &str| -> String {
+        name.chars()
+            .flat_map(|ch| {
+                let mark = !ch.is_alphanumeric() || matches!(ch, '\u{A4F8}'..='\u{A4FF}');
+                let mut one = [0; 4];
+                let text: &str = ch.encode_utf8(&mut one);
+                let shown: String = if mark {
+                    unicode_security::confusable_detection::skeleton(text).collect()
+                } else {
+                    text.to_string()
+                };
+                shown.chars().collect::<Vec<_>>()
+            })
+            .collect()
+    };
     let provider_thread = |name: &str| {
         let name = name.rsplit_once('#').map_or(name, |(head, nth)| {
             let numbered = !nth.is_empty() && nth.chars().all(|ch| ch.is_ascii_digit());
