@@ -785,6 +785,10 @@ fn a_suffixed_number_is_quoted_whole_and_its_type_in_english() {
         message.contains("number `512u8` is out of range"),
         "{message}"
     );
+    // Placed where the number begins, not at its suffix.
+    let line = at.matches('\n').count() + 1;
+    let column = at.len() - at.rfind('\n').map_or(0, |i| i + 1) + "bytes: ".len() + 1;
+    assert_eq!(err.line_column(), Some((line, column)), "{message}");
     let err = scenario::load_str("n.ron", &with("5i8")).expect_err("refused");
     let message = err.messages().join("|");
     assert!(

@@ -303,7 +303,7 @@ fn ron_files(given: &[PathBuf]) -> Result<Found, String> {
                     found.truncate(kept);
                     found.unwalked.push(format!(
                         "{}: more than {FILES_MAX} .ron files under this folder, so none of them \
-                         was checked; check its folders one by one",
+                         was checked; check a smaller folder",
                         crate::scenario::escape_path(path)
                     ));
                     continue;

@@ -90,12 +90,15 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
     }
     let index = Index::new(text);
     let mut found = token_at(text, start);
+    // Where the culprit as quoted begins: before `start` for a number ron points into.
+    let mut quoted = start;
     // ron points past a number's base prefix: the number is shown as it was written.
     if matches!(err.code, Error::IntegerOutOfBounds)
         && let Some(prefix) = start.checked_sub(2).and_then(|at| text.get(at..start))
         && matches!(prefix, "0x" | "0o" | "0b")
     {
         found = format!("{prefix}{found}");
+        quoted = start - 2;
     }
     // Nor does it quote a number with a type suffix (`512u8`), only the suffix.
     if matches!(err.code, Error::IntegerOutOfBounds)
@@ -110,6 +113,7 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
             .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
             .count();
         found = format!("{}{found}", &text[start - digits..start]);
+        quoted = start - digits;
     }
     let word = word_before(text, start);
     let word_text = word.clone().and_then(|w| text.get(w)).unwrap_or("");
@@ -577,7 +581,7 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
                 Error::ExpectedMapEnd => "expected `}` or `,`",
                 _ => "here",
             };
-            p(start..end, message, label, help)
+            p(quoted..end, message, label, help)
         }
     }
 }
