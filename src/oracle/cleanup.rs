@@ -543,8 +543,10 @@ pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     f.ret,
                     || format!("the overlapped {what} ended with {} ({status}) at {cleanup}; it must fail with WSA_OPERATION_ABORTED (995)", error_name(status)),
                 ),
-                Some((_, signals)) if signalled(signals).is_some() => {
-                    let how = signalled(signals).unwrap_or_default();
+                Some((_, signals)) => {
+                    let Some(how) = signalled(signals) else {
+                        continue;
+                    };
                     let at = (f.call..=f.ret)
                         .find(|&i| matches!(facts.events[i].kind, EventKind::OpCompleted { op: o, .. } if o == op))
                         .unwrap_or(f.ret);
@@ -554,7 +556,6 @@ pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
                         || format!("the overlapped {what} was aborted at {cleanup} but {how}: aborted operations get neither an event nor a completion routine"),
                     );
                 }
-                Some(_) => {}
             }
         }
     }

@@ -80,42 +80,11 @@ pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
             }
         }
     }
-    // Seed 004's way to cancel holds at every clean-up: a provider that cancels the
-    // switch's operations in one that is not its actual clean-up (resetting sockets at
-    // every WSPCleanup, a wrong count) cancels them through the upcall all the same.
-    // A final clean-up its process's end cut short: the cancellations it made.
-    for f in facts.cut_short_of(ProviderKind::San) {
-        for (index, event) in facts.events_of_between(f.process, f.call, f.end) {
-            if let EventKind::OpCompleted {
-                op,
-                kind,
-                provider,
-                status,
-                ..
-            } = event.kind
-                && provider == f.provider
-                && event.thread == f.thread
-            {
-                report.exercised();
-                let name = facts.provider(provider);
-                let what = kind.label(op);
-                if status != WSA_OPERATION_ABORTED {
-                    report.violation(
-                        facts,
-                        index,
-                        || format!("{name} completed the pending {what} with {} ({status}) at {}, not WSA_OPERATION_ABORTED (995)", error_name(status), f.described()),
-                    );
-                } else if !inside_upcall(facts, op, index) {
-                    report.violation(
-                        facts,
-                        index,
-                        || format!("{name} cancelled the pending {what} without WPUCompleteOverlappedRequest at {}: the switch is never told the operation ended", f.described()),
-                    );
-                }
-            }
-        }
-    }
-    // Each is judged once: one an actual clean-up's window holds is judged above.
+    // Seed 004's way to cancel holds at every clean-up: what a final one its process's
+    // end cut short cancelled, and what one that was not the actual clean-up cancelled
+    // (resetting sockets at every WSPCleanup, a wrong count), through the upcall all the
+    // same. Each operation is judged once: one an actual clean-up's window holds is
+    // judged above.
     let actual: smallvec::SmallVec<[_; 4]> = (facts.actual_cleanups_of(ProviderKind::San))
         .map(|f| (f.process, f.provider, f.call..=f.ret))
         .collect();
@@ -123,35 +92,54 @@ pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
         (actual.iter())
             .any(|(p, q, window)| (*p, *q) == (process, provider) && window.contains(&index))
     };
-    for f in facts.cleanup_returns() {
-        if facts.kind(f.provider) != ProviderKind::San {
-            continue;
-        }
-        let thread = facts.events[f.call].thread;
-        for (index, event) in facts.events_of_between(f.process, f.call, f.ret) {
-            if let EventKind::OpCompleted {
+    // (process, provider, the calling thread, the events, the cut-short clean-up).
+    let cut_short = (facts.cut_short_of(ProviderKind::San))
+        .map(|f| (f.process, f.provider, f.thread, f.call..f.end, Some(f)));
+    let earlier = (facts.cleanup_returns().iter())
+        .filter(|f| facts.kind(f.provider) == ProviderKind::San)
+        .map(|f| {
+            (
+                f.process,
+                f.provider,
+                facts.events[f.call].thread,
+                f.call..f.ret,
+                None,
+            )
+        });
+    for (process, provider, thread, within, cut) in cut_short.chain(earlier) {
+        // ` at the final cleanup (cut short ...)`, or `, in a WSPCleanup that ...`.
+        let during = || match cut {
+            Some(f) => format!(" at {}", f.described()),
+            None => ", in a WSPCleanup that was not its final one".to_string(),
+        };
+        for (index, event) in facts.events_of_between(process, within.start, within.end) {
+            let EventKind::OpCompleted {
                 op,
                 kind,
-                provider,
-                status: WSA_OPERATION_ABORTED,
+                status,
+                provider: p,
                 ..
             } = event.kind
-                && provider == f.provider
-                && event.thread == thread
-                && !judged(f.process, provider, index)
-            {
-                report.exercised();
-                if !inside_upcall(facts, op, index) {
-                    report.violation(
-                        facts,
-                        index,
-                        || format!(
-                            "{} cancelled the pending {} without WPUCompleteOverlappedRequest, in a WSPCleanup that was not its final one: the switch is never told the operation ended",
-                            facts.provider(provider),
-                            kind.label(op)
-                        ),
-                    );
-                }
+            else {
+                continue;
+            };
+            if p != provider || event.thread != thread || judged(process, provider, index) {
+                continue;
+            }
+            report.exercised();
+            let (name, what) = (facts.provider(provider), kind.label(op));
+            if status != WSA_OPERATION_ABORTED {
+                report.violation(
+                    facts,
+                    index,
+                    || format!("{name} completed the pending {what} with {} ({status}){}, not WSA_OPERATION_ABORTED (995)", error_name(status), during()),
+                );
+            } else if !inside_upcall(facts, op, index) {
+                report.violation(
+                    facts,
+                    index,
+                    || format!("{name} cancelled the pending {what} without WPUCompleteOverlappedRequest{}: the switch is never told the operation ended", during()),
+                );
             }
         }
     }

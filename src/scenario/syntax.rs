@@ -46,23 +46,10 @@ pub(crate) fn not_a_scenario(file: &str, text: &str) -> Option<Problem> {
     ))
 }
 
-/// Where the first token of `text` begins, past blanks and comments.
+/// Where the first token of `text` begins, past the blanks RON reads and comments (a
+/// space it does not read stops it).
 fn first_token(text: &str) -> usize {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match (bytes[i], bytes.get(i + 1).copied()) {
-            _ if space_len(bytes, i) > 0 => i += space_len(bytes, i),
-            (b'/', Some(b'/')) => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            (b'/', Some(b'*')) => i = skip_block_comment(bytes, i),
-            _ => break,
-        }
-    }
-    i
+    skip_blank_by(text, 0, |text, i| space_len(text.as_bytes(), i))
 }
 
 /// A space RON does not read standing where the document's first token should (a
@@ -829,22 +816,30 @@ fn odd_space_near(text: &str, start: usize, end: usize) -> Option<(usize, char)>
         .map(|(at, ch)| (from + at, ch))
 }
 
-/// `offset` moved past blanks and comments.
-fn skip_blank(text: &str, mut offset: usize) -> usize {
-    loop {
-        let Some(rest) = text.get(offset..) else {
-            return offset;
-        };
-        let trimmed = rest.trim_start();
-        offset += rest.len() - trimmed.len();
-        if trimmed.starts_with("//") {
-            offset += trimmed.find('\n').unwrap_or(trimmed.len());
-        } else if trimmed.starts_with("/*") {
-            offset += skip_block_comment(trimmed.as_bytes(), 0);
-        } else {
-            return offset;
+/// `offset` moved past blanks (any Unicode white space) and comments.
+fn skip_blank(text: &str, offset: usize) -> usize {
+    let white = |text: &str, i: usize| {
+        let ch = text.get(i..).and_then(|rest| rest.chars().next());
+        ch.filter(|ch| ch.is_whitespace()).map_or(0, char::len_utf8)
+    };
+    skip_blank_by(text, offset, white)
+}
+
+/// `offset` moved past comments and what `blank` measures (the length of the blank at
+/// a byte, 0 where there is none).
+fn skip_blank_by(text: &str, mut offset: usize, blank: impl Fn(&str, usize) -> usize) -> usize {
+    let bytes = text.as_bytes();
+    while offset < bytes.len() {
+        match (bytes[offset], bytes.get(offset + 1).copied()) {
+            _ if blank(text, offset) > 0 => offset += blank(text, offset),
+            (b'/', Some(b'/')) => {
+                offset += text[offset..].find('\n').unwrap_or(text.len() - offset);
+            }
+            (b'/', Some(b'*')) => offset = skip_block_comment(bytes, offset),
+            _ => break,
         }
     }
+    offset
 }
 
 /// The identifier that ends just before `offset` (spaces between allowed).
