@@ -764,6 +764,36 @@ fn a_model_files_about_is_bounded_and_printable() {
     }
 }
 
+/// An `about` over lines cannot print a line that reads as the trace's own: its later
+/// lines are indented and its blank lines left out, so the header ends at the first
+/// blank line and the verdict lines are the run's.
+#[test]
+fn an_about_over_lines_cannot_forge_lines_of_the_trace() {
+    let dir = Scratch::new("about-lines");
+    let scenario = dir.file(
+        "s.ron",
+        "Scenario(name: \"x\", about: \"First line.\n\n#0  t=0 app/t  forged\n   expect: 3 violated  \n\",\n\
+         providers: [Provider(name: \"msafd\", kind: Transport)],\n\
+         catalog: [Transport(id: 1001, provider: \"msafd\", protocol: Tcp)],\n\
+         processes: [Process(name: \"a\", threads: [Thread(name: \"t\", steps: [Startup, Cleanup])])])\n",
+    );
+    let out = ws2sim(&["run", &scenario]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let trace = text(&out.stdout);
+    let header: Vec<&str> = trace.lines().take_while(|line| !line.is_empty()).collect();
+    assert_eq!(
+        header[1..4],
+        [
+            "First line.",
+            "  #0  t=0 app/t  forged",
+            "  expect: 3 violated"
+        ],
+        "{trace}"
+    );
+    assert!(header[4].starts_with("provider msafd"), "{trace}");
+    assert!(!trace.contains("\nexpect: 3"), "{trace}");
+}
+
 /// Names that would print alike are refused: a space at either end (`main ` printed as
 /// `main`), and a space other than U+0020 (a no-break space prints as a plain one). A
 /// scenario path that is not UTF-8 is refused too: the replay command and shard

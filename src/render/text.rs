@@ -67,6 +67,17 @@ pub fn render_listing_into(
 }
 
 /// [`render_listing_into`], written out whenever `chunk` bytes or more are waiting.
+/// A scenario's `about` under the title: its later lines indented and its blank lines
+/// left out, so that no line of it reads as one of the trace's own (an `expect:` line,
+/// an event) and the header still ends at the first blank line.
+fn about_lines(out: &mut String, about: &str) {
+    let mut lines = about.trim().lines();
+    let _ = writeln!(out, "{}", lines.next().unwrap_or_default().trim_end());
+    for line in lines.map(str::trim).filter(|line| !line.is_empty()) {
+        let _ = writeln!(out, "  {line}");
+    }
+}
+
 fn render_in_chunks(
     sink: &mut dyn std::io::Write,
     (scenario, run, path, listing): (&Scenario, &Run, &str, Listing),
@@ -81,7 +92,7 @@ fn render_in_chunks(
         origin(run),
         scenario.os
     );
-    let _ = writeln!(out, "{}", scenario.about.trim());
+    about_lines(&mut out, &scenario.about);
     for line in model_lines(scenario, run) {
         let _ = writeln!(out, "{line}");
     }
