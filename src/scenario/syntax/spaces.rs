@@ -1,0 +1,103 @@
+//! Spaces RON does not read as spaces, and walks over the blanks and comments it does.
+
+use crate::scenario::error::Problem;
+use crate::scenario::locate::skip_block_comment;
+
+/// A space RON does not read as one: Unicode's other spaces and the zero-width ones,
+/// which an editor or a web page may put where a plain space was meant (not those it
+/// skips, [`space_len`]: NEL, the direction marks, the line and paragraph separators).
+pub(crate) fn is_odd_space(ch: char) -> bool {
+    !ch.is_ascii()
+        && (ch.is_whitespace() || matches!(ch, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'))
+        && !matches!(
+            ch,
+            '\u{85}' | '\u{200E}' | '\u{200F}' | '\u{2028}' | '\u{2029}'
+        )
+}
+
+/// The problem of `odd`, a space RON does not read, at byte `at` of `text`.
+pub(super) fn odd_space(file: &str, text: &str, at: usize, odd: char) -> Problem {
+    // The byte-order mark a file may start with is taken off before this: one at the
+    // start now is a second.
+    let name = match odd {
+        '\u{FEFF}' if at == 0 => "a second byte-order mark",
+        _ => odd_space_name(odd),
+    };
+    Problem::new(
+        file,
+        text,
+        at..at + odd.len_utf8(),
+        format!(
+            "U+{:04X} ({name}) stands between tokens here: RON separates tokens only with \
+             plain spaces, tabs and line breaks",
+            odd as u32,
+        ),
+        "not a plain space",
+        Some("replace it with a plain space (or remove it)".to_string()),
+    )
+}
+
+pub(super) fn odd_space_name(ch: char) -> &'static str {
+    match ch {
+        '\u{00A0}' => "a no-break space",
+        '\u{202F}' => "a narrow no-break space",
+        '\u{200B}' => "a zero-width space",
+        '\u{FEFF}' => "a zero-width no-break space",
+        '\u{3000}' => "an ideographic space",
+        '\u{2000}'..='\u{200A}' => "a typographic space",
+        _ => "a space RON does not read",
+    }
+}
+
+/// The first odd space ([`is_odd_space`]) in the blank before the culprit at `start`
+/// or in the culprit itself (up to `end`), unless the culprit is a string, where any
+/// character may stand.
+pub(super) fn odd_space_near(text: &str, start: usize, end: usize) -> Option<(usize, char)> {
+    let before = text.get(..start)?;
+    let from = before
+        .char_indices()
+        .rev()
+        .take_while(|&(_, ch)| ch.is_whitespace() || is_odd_space(ch))
+        .last()
+        .map_or(start, |(at, _)| at);
+    let culprit = text.get(start..end.min(text.len()))?;
+    let to = if culprit.starts_with('"') {
+        start
+    } else {
+        start + culprit.len()
+    };
+    text.get(from..to)?
+        .char_indices()
+        .find(|&(_, ch)| is_odd_space(ch))
+        .map(|(at, ch)| (from + at, ch))
+}
+
+/// `offset` moved past blanks (any Unicode white space) and comments.
+pub(super) fn skip_blank(text: &str, offset: usize) -> usize {
+    let white = |text: &str, i: usize| {
+        let ch = text.get(i..).and_then(|rest| rest.chars().next());
+        ch.filter(|ch| ch.is_whitespace()).map_or(0, char::len_utf8)
+    };
+    skip_blank_by(text, offset, white)
+}
+
+/// `offset` moved past comments and what `blank` measures (the length of the blank at
+/// a byte, 0 where there is none).
+pub(super) fn skip_blank_by(
+    text: &str,
+    mut offset: usize,
+    blank: impl Fn(&str, usize) -> usize,
+) -> usize {
+    let bytes = text.as_bytes();
+    while offset < bytes.len() {
+        match (bytes[offset], bytes.get(offset + 1).copied()) {
+            _ if blank(text, offset) > 0 => offset += blank(text, offset),
+            (b'/', Some(b'/')) => {
+                offset += text[offset..].find('\n').unwrap_or(text.len() - offset);
+            }
+            (b'/', Some(b'*')) => offset = skip_block_comment(bytes, offset),
+            _ => break,
+        }
+    }
+    offset
+}
