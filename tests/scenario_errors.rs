@@ -264,6 +264,31 @@ fn missing_file_names_the_path() {
     assert!(err.render_plain().contains("tests/bad/no_such_file.ron"));
 }
 
+/// A RON attribute that does not parse is what is wrong, wherever ron stops inside it
+/// (`#![enable()]` read as a struct missing a field name before).
+#[test]
+fn a_broken_attribute_is_named_an_attribute() {
+    let body = "Scenario(name: \"x\", about: \"a\", providers: [], processes: [])";
+    for (attribute, says) in [
+        ("#![enable()]", "does not parse"),
+        ("#![enable(,)]", "does not parse"),
+        ("#![enable(implicit_some,,)]", "not complete here"),
+        ("#![]", "not complete here"),
+        ("#![enable(shout)]", "RON has no extension `shout`"),
+        ("// a comment\n#![enable()]", "does not parse"),
+    ] {
+        let text = format!("{attribute}\n{body}");
+        let err = scenario::load_str("input.ron", &text).expect_err(attribute);
+        let report = err.render_plain();
+        assert!(
+            report.contains(says) && report.contains("ws2sim's files need no attribute"),
+            "{attribute}: {report}"
+        );
+        let line = attribute.matches('\n').count() + 1;
+        assert_eq!(err.line_column(), Some((line, 1)), "{attribute}: {report}");
+    }
+}
+
 #[test]
 fn empty_and_garbage_inputs_give_errors_not_panics() {
     for text in [

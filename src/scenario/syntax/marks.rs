@@ -27,18 +27,7 @@ pub(super) fn reword(c: &Culprit<'_>, code: &Error) -> Option<Problem> {
     match code {
         // A RON attribute: ws2sim's files use none.
         Error::ExpectedAttribute | Error::ExpectedAttributeEnd | Error::NoSuchExtension(_) => {
-            let at = text.find("#!").unwrap_or(start);
-            let what = match code {
-                Error::NoSuchExtension(name) => format!("RON has no extension `{name}`"),
-                _ => "`#!` begins a RON attribute, `#![enable(...)]`, which is not complete here"
-                    .to_string(),
-            };
-            p(
-                at..at + 2.min(text.len() - at),
-                format!("{what}: ws2sim's files need no attribute"),
-                "an attribute",
-                Some("remove the `#!...` line".to_string()),
-            )
+            Some(attribute(c, code))
         }
         Error::ExpectedStructName(name) => p(
             start..end,
@@ -120,4 +109,26 @@ pub(super) fn reword(c: &Culprit<'_>, code: &Error) -> Option<Problem> {
         ),
         _ => None,
     }
+}
+
+/// An error in a RON attribute (`#![enable(...)]`) before the document: the attribute
+/// is what is wrong, whatever ron expected inside it.
+pub(super) fn attribute(c: &Culprit<'_>, code: &Error) -> Problem {
+    let text = c.text;
+    let at = text.find("#!").unwrap_or(c.start);
+    let what = match code {
+        Error::NoSuchExtension(name) => format!("RON has no extension `{name}`"),
+        Error::ExpectedAttribute | Error::ExpectedAttributeEnd => {
+            "`#!` begins a RON attribute, `#![enable(...)]`, which is not complete here".to_string()
+        }
+        _ => "this RON attribute does not parse (`#![enable(...)]` names the extensions it \
+              enables, separated by commas)"
+            .to_string(),
+    };
+    c.problem(
+        at..at + 2.min(text.len() - at),
+        format!("{what}: ws2sim's files need no attribute"),
+        "an attribute",
+        Some("remove the `#!...` line".to_string()),
+    )
 }

@@ -190,10 +190,27 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
         at,
         index,
     };
+    if leading_attributes(text).contains(&start) {
+        return marks::attribute(&c, &err.code);
+    }
     fields::reword(&c, &err.code)
         .or_else(|| marks::reword(&c, &err.code))
         .or_else(|| values::reword(&c, &err.code))
         .unwrap_or_else(|| c.otherwise(&err.code))
+}
+
+/// The RON attributes a document opens with (`#![enable(...)]`, after any comments), to
+/// the `]` that closes the last of them or the end of the file: empty when it has none.
+fn leading_attributes(text: &str) -> Range<usize> {
+    let first = first_token(text);
+    let mut end = first;
+    while text[end..].starts_with("#!") {
+        end = text[end..]
+            .find(']')
+            .map_or(text.len(), |close| end + close + 1);
+        end = skip_blank_by(text, end, |text, i| space_len(text.as_bytes(), i));
+    }
+    first..end
 }
 
 /// Where ron stopped in a document, read once for every kind of error.
