@@ -68,11 +68,22 @@ fn every_breaking_knob_value_is_caught_by_a_shipped_scenario() {
     let mut checked = 0;
     for knob in KNOBS {
         for &kind in knob.kinds {
-            // A namespace knob whose contract depends on the version is caught in each.
+            // A namespace knob of both versions is caught in each (whether or not the
+            // version decides its contract): the two interfaces run different code.
             let judged = (1..knob.values().len()).flat_map(|value| {
                 ws2sim::models::breaks_by_version(knob, kind, value)
                     .into_iter()
-                    .map(move |(version, contract)| (value, version, contract.as_str()))
+                    .flat_map(move |(version, contract)| {
+                        let versions = match version {
+                            None if kind == ProviderKind::Namespace => {
+                                vec![Some(NspVersion::V1), Some(NspVersion::V2)]
+                            }
+                            version => vec![version],
+                        };
+                        versions
+                            .into_iter()
+                            .map(move |version| (value, version, contract.as_str()))
+                    })
             });
             for (value, version, contract) in judged {
                 checked += 1;
@@ -2458,4 +2469,63 @@ fn a_second_end_names_where_the_first_began() {
         assert!(!trace.contains("already ended"), "seed {seed}: {trace}");
     }
     assert!(shown >= 3, "{shown} runs end the session twice");
+}
+
+/// A knob value another knob of the model leaves idle (`ws2sim models`: "Values that
+/// change nothing beside another knob's values") changes no run: on every shipped
+/// scenario with a provider it applies to, seed by seed, the events and the verdict
+/// with it set are those without it, and the header names it as having no effect.
+#[test]
+fn a_knob_another_leaves_idle_changes_no_run() {
+    use ws2sim::models::knobs::{IDLE_UNDER, knob};
+    let scenarios = common::shipped();
+    let mut compared = 0;
+    for idle in IDLE_UNDER {
+        let (idle_knob, other) = (
+            knob(idle.knob).expect("a knob"),
+            knob(idle.other).expect("a knob"),
+        );
+        for other_value in idle.other_values {
+            let at = other.values().iter().position(|v| v == other_value);
+            let mut without = Behaviour::CONFORMING;
+            other.set(&mut without, at.expect("a value of the other knob"));
+            for value in 1..idle_knob.values().len() {
+                let mut with = without.clone();
+                idle_knob.set(&mut with, value);
+                let what = format!(
+                    "{}: {} beside {}: {other_value}",
+                    idle.knob,
+                    idle_knob.values()[value],
+                    idle.other
+                );
+                let serving = scenarios
+                    .iter()
+                    .filter(|(_, s)| serves(s, idle.kind, idle.version));
+                for (name, scenario) in serving {
+                    let plain = with_behaviour(scenario, idle.kind, &without);
+                    let set = with_behaviour(scenario, idle.kind, &with);
+                    for seed in 0..4 {
+                        let options = RunOptions {
+                            seed: Some(seed),
+                            ..RunOptions::default()
+                        };
+                        let plain = run(&plain, &options).expect("runs");
+                        let set_run = run(&set, &options).expect("runs");
+                        assert!(
+                            plain.events == set_run.events
+                                && plain.verdict.violated() == set_run.verdict.violated(),
+                            "{what} changed {name} (seed {seed})"
+                        );
+                        let idle_here = set
+                            .knob_breaks(&set_run.models)
+                            .into_iter()
+                            .any(|(_, idle_knobs)| idle_knobs.iter().any(|(k, _)| *k == idle.knob));
+                        assert!(idle_here, "{what}: {name}'s header does not name it idle");
+                        compared += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared >= 100, "{compared} runs compared");
 }

@@ -196,8 +196,6 @@ pub fn inert(
     place: Place,
     behaviour: &Behaviour,
 ) -> Option<&'static str> {
-    let nsp_cleanup = behaviour.nsp.cleanup;
-    let startup = behaviour.nspv2.routines.startup;
     match knob.path {
         "lower" if !place.layered => Some("not a layered provider"),
         "final_cleanup.pending"
@@ -220,51 +218,17 @@ pub fn inert(
             "it owns no base TCP entry, where the switch lives: a chain's SAN sockets use its \
              base provider's switch",
         ),
-        "nsp.provider_id" if nsp_cleanup != NspCleanup::Implemented => {
-            Some("its NSPCleanup is not implemented, so no id is checked")
-        }
-        "final_cleanup.worker"
-            if kind == ProviderKind::Namespace && nsp_cleanup == NspCleanup::Stateless =>
-        {
-            Some("a stateless provider starts no cache thread")
-        }
-        "actual_cleanup"
-            if kind == ProviderKind::Namespace
-                && nsp_cleanup != NspCleanup::Implemented
-                && !place.nspv2 =>
-        {
-            Some("its NSPCleanup is not implemented, so no call counts down")
-        }
-        // A stateless NSPStartup keeps nothing (nothing a lost count could free early or
-        // leave held), and its NSPCleanup never counts down: a lost update is never seen.
-        // A `Stub` NSPCleanup is not here: two racing first NSPStartup calls both
-        // allocate, register and start a cache thread.
-        "refcount"
-            if kind == ProviderKind::Namespace
-                && nsp_cleanup == NspCleanup::Stateless
-                && !place.nspv2 =>
-        {
-            Some("a stateless provider keeps nothing and its NSPCleanup never counts down")
-        }
-        // A stub or NULL NSPv2Startup never counts a session up, so every session end
-        // finds the count at zero and fails (WSAEINVAL) before it counts down.
-        "refcount" | "actual_cleanup"
-            if kind == ProviderKind::Namespace
-                && place.nspv2
-                && startup != Routine::Implemented =>
-        {
-            Some("its NSPv2Startup is not implemented, so no session is counted")
-        }
         "nspv2.host.os_namespace" if !place.email_only_os => Some(
             "the scenario's OS is not Vista or Server 2008, the two that limit NSPv2 providers to NS_EMAIL",
         ),
-        "nspv2.host.session_arg" if startup != Routine::Implemented => {
-            Some("its NSPv2Startup is not implemented, so every session's argument is NULL")
+        _ => {
+            let version = (kind == ProviderKind::Namespace).then_some(if place.nspv2 {
+                NspVersion::V2
+            } else {
+                NspVersion::V1
+            });
+            knobs::IdleUnder::why(knob, kind, version, behaviour)
         }
-        "nspv2.host.failed_session" if startup != Routine::Implemented => {
-            Some("its NSPv2Startup is not implemented, so no start-up fails")
-        }
-        _ => None,
     }
 }
 

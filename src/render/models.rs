@@ -6,7 +6,9 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::contract::ContractId;
-use crate::models::knobs::{ALSO, Also, KNOBS, KnobInfo, ONLY_WITH, OnlyWith};
+use crate::models::knobs::{
+    ALSO, Also, IDLE_UNDER, IdleUnder, KNOBS, KnobInfo, ONLY_WITH, OnlyWith,
+};
 use crate::models::{MODELS, NspVersion, ProviderKind, Set};
 
 /// One row of the list: a provider model, or a model of ws2_32 itself.
@@ -36,6 +38,20 @@ struct KnobRow {
     namespace_version: Option<crate::models::NspVersion>,
     values: &'static [&'static str],
     breaks: Vec<Breaks>,
+    /// Where another knob of the model leaves this one no way to act.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    idle_under: Vec<Idle>,
+}
+
+/// A knob idle in a model beside another knob's values ([`IdleUnder`]).
+#[derive(Serialize)]
+struct Idle {
+    kind: ProviderKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<NspVersion>,
+    other: &'static str,
+    other_values: &'static [&'static str],
+    why: &'static str,
 }
 
 #[derive(Serialize)]
@@ -141,6 +157,17 @@ fn listing() -> Listing {
             .iter()
             .flat_map(|&kind| {
                 (1..knob.values().len()).flat_map(move |value| breaks_rows(knob, kind, value))
+            })
+            .collect(),
+        idle_under: IDLE_UNDER
+            .iter()
+            .filter(|i| i.knob == knob.path)
+            .map(|i| Idle {
+                kind: i.kind,
+                version: i.version,
+                other: i.other,
+                other_values: i.other_values,
+                why: i.why,
             })
             .collect(),
     });
@@ -279,6 +306,18 @@ pub fn text() -> String {
             o.knob, o.value, o.other, o.other_value, o.why
         );
     }
+    out.push_str("\nValues that change nothing beside another knob's values:\n");
+    for i in IDLE_UNDER {
+        let _ = writeln!(
+            out,
+            "  {} ({}) changes nothing with {}: {} ({})",
+            i.knob,
+            idle_kind(i),
+            i.other,
+            i.other_values.join(" or "),
+            i.why
+        );
+    }
     out.push_str("\nValues that break a second contract (some only in the runs named):\n");
     for a in ALSO {
         let _ = writeln!(
@@ -294,4 +333,12 @@ pub fn text() -> String {
         "\nSwap a model for one run with --provider-model NAME=MODEL (NAME `ws2_32` for ws2_32 itself).\n",
     );
     out
+}
+
+/// `Namespace V1`: the providers an [`IdleUnder`] speaks of.
+fn idle_kind(idle: &IdleUnder) -> String {
+    match idle.version {
+        Some(version) => format!("{:?} {version:?}", idle.kind),
+        None => format!("{:?}", idle.kind),
+    }
 }
