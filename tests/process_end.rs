@@ -7,7 +7,20 @@
 //! open sockets, SAN sockets too.
 
 use ws2sim::explore::Strategy;
-use ws2sim::{Model, Sim};
+use ws2sim::spi::conforming;
+use ws2sim::{Model, Reply, Sim, Spi, Transport};
+
+/// A provider written in Rust that completes what is pending with success, and tells
+/// the application so, before its conforming clean-up (`wsp.cleanup.overlapped_aborted`).
+struct CompletesOnCleanup;
+impl Transport for CompletesOnCleanup {
+    async fn cleanup(&self, spi: &Spi<'_>) -> Reply {
+        for pending in spi.pending() {
+            spi.complete(pending.op, 0, true);
+        }
+        conforming::cleanup(spi).await
+    }
+}
 
 /// Process `v` starts msafd, opens a socket and cleans up, all at tick `at`, and a
 /// `Crash` fault ends it at tick `at`; another process lives on.
@@ -546,6 +559,34 @@ fn a_final_clean_up_cut_short_is_judged_for_what_it_did() {
             "{contract}: no seed of 0..200 cut the clean-up short after the breach"
         );
     }
+    // A provider's own code that completes an operation with success in the clean-up:
+    // judged up to the process's end as at a return.
+    let sim = scenario(
+        "Recv(socket: \"s\", mode: Overlapped(Event), completes: Never),",
+        msafd,
+    )
+    .provider("msafd", Model::code("acme", CompletesOnCleanup));
+    let mut cut_short = 0;
+    for seed in 0..100 {
+        let ran = sim.clone().seed(seed).run().expect("runs");
+        let trace = ran.trace();
+        let completed = trace.contains("complete recv#0");
+        if trace.contains("(never returned)") && completed {
+            cut_short += 1;
+            assert_eq!(
+                ran.violated(),
+                ["wsp.cleanup.overlapped_aborted"],
+                "seed {seed}:\n{trace}"
+            );
+            assert!(
+                trace.contains("at the final msafd!WSPCleanup (cut short by the process's end"),
+                "seed {seed}:\n{trace}"
+            );
+        } else if !completed {
+            assert!(ran.violated().is_empty(), "seed {seed}:\n{trace}");
+        }
+    }
+    assert!(cut_short > 0, "no seed of 0..100 cut the clean-up short");
     // The switch's clean-up of a SAN provider that cancels without the upcall, cut
     // short after two of its cancellations (a rare schedule: this seed).
     let sim = scenario(

@@ -227,6 +227,15 @@ fn owned<'f>(facts: &'f Facts, call: usize) -> Option<&'f OwnedOps> {
     Some(&all[at].1)
 }
 
+/// A clean-up that owns the operations pending in its process: its call, and its return
+/// or the end of its process.
+struct Owner {
+    call: usize,
+    ret: usize,
+    process: Pid,
+    provider: ProviderIx,
+}
+
 /// What every clean-up that did the actual cleanup owns, in one pass over the run
 /// (issue 21: no rescan of a process's history per clean-up), sorted by the
 /// clean-up's call.
@@ -239,9 +248,21 @@ fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
         /// Providers the process registered for notifications on.
         registered: SmallSet<ProviderIx>,
     }
-    // Every clean-up that did the actual cleanup owns what is pending then.
+    // Every clean-up that did the actual cleanup owns what is pending then, and so does
+    // a final one its process's end cut short (up to that end).
     let finals = facts.actual_cleanups();
-    let mut order: Vec<&FinalCleanup> = finals.iter().collect();
+    let cut_short = facts.cut_short().iter();
+    let mut order: Vec<Owner> = (finals
+        .iter()
+        .map(|f| (f.call, f.ret, f.process, f.provider)))
+    .chain(cut_short.map(|f| (f.call, f.end, f.process, f.provider)))
+    .map(|(call, ret, process, provider)| Owner {
+        call,
+        ret,
+        process,
+        provider,
+    })
+    .collect();
     order.sort_by_key(|f| f.call);
     let mut found: Vec<(usize, OwnedOps)> = Vec::new();
     let mut processes: Vec<Process> = facts.per_process();
@@ -446,23 +467,8 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
         }
     }
     for f in facts.cut_short_of(ProviderKind::Transport) {
-        // Exercised as a clean-up that returned is: by a registration still in force
-        // (a clean-up its process's end cuts short is rare: one walk of its events).
-        let registered =
-            (facts.events_of_between(f.process, 0, f.call)).fold(false, |on, (_, e)| {
-                match e.kind {
-                    EventKind::Call {
-                        call:
-                            Call::WSPAsyncSelect { provider, .. }
-                            | Call::WSPEventSelect { provider, .. },
-                        ..
-                    } if provider == f.provider => true,
-                    EventKind::FreeLibrary { provider, count: 0 } if provider == f.provider => {
-                        false
-                    }
-                    _ => on,
-                }
-            });
+        // Exercised as a clean-up that returned is: by a registration still in force.
+        let registered = owned(facts, f.call).is_some_and(|o| o.registered);
         let during = || f.described();
         let within = f.call..f.end;
         let notified = notified_during(facts, report, (f.process, f.provider), within, &during);
@@ -519,77 +525,67 @@ fn notified_during(
 /// WSA_OPERATION_ABORTED, no event set, no completion routine run.
 pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
     for f in facts.actual_cleanups_of(ProviderKind::Transport) {
-        let name = facts.provider(f.provider);
-        let cleanup = f.named(name);
-        for (op, mode, kind) in owned_by_cleanup(facts, f.call) {
-            if mode == IoMode::Blocking {
-                continue;
-            }
-            report.exercised();
-            let what = op_name(kind, op);
-            if aborted_by_closesocket(facts, op, f.call, f.ret)
-                || completed_by_network(facts, op, f.call, f.ret)
-            {
-                continue;
-            }
-            match completion(facts, op, f.call, f.ret) {
-                None => report.violation(
-                    facts,
-                    f.ret,
-                    || format!("the overlapped {what} was still pending when {cleanup} returned; it must fail with WSA_OPERATION_ABORTED (995)"),
-                ),
-                Some((status, _)) if status != WSA_OPERATION_ABORTED => report.violation(
-                    facts,
-                    f.ret,
-                    || format!("the overlapped {what} ended with {} ({status}) at {cleanup}; it must fail with WSA_OPERATION_ABORTED (995)", error_name(status)),
-                ),
-                Some((_, signals)) => {
-                    let Some(how) = signalled(signals) else {
-                        continue;
-                    };
-                    let at = (f.call..=f.ret)
-                        .find(|&i| matches!(facts.events[i].kind, EventKind::OpCompleted { op: o, .. } if o == op))
-                        .unwrap_or(f.ret);
-                    report.violation(
-                        facts,
-                        at,
-                        || format!("the overlapped {what} was aborted at {cleanup} but {how}: aborted operations get neither an event nor a completion routine"),
-                    );
-                }
-            }
-        }
+        let cleanup = f.named(facts.provider(f.provider));
+        overlapped_ended(facts, report, (f.call, f.ret), &cleanup, true);
     }
-    // A final clean-up the process's end cut short: the aborts it made before are in
-    // the trace (those still pending when it ended are the kernel's to drop).
+    // A final clean-up the process's end cut short: how the operations it owns ended
+    // before then is in the trace (those still pending at the end are the kernel's to
+    // drop).
     for f in facts.cut_short_of(ProviderKind::Transport) {
-        for (index, event) in facts.events_of_between(f.process, f.call, f.end) {
-            let EventKind::OpCompleted {
-                op,
-                kind,
-                provider,
-                status: WSA_OPERATION_ABORTED,
-                signals,
-                ..
-            } = event.kind
-            else {
-                continue;
-            };
-            if provider != f.provider || event.thread != f.thread {
-                continue;
-            }
+        let cleanup = f.named(facts.provider(f.provider));
+        overlapped_ended(facts, report, (f.call, f.end), &cleanup, false);
+    }
+}
+
+/// Judges how each overlapped operation the clean-up called at `call` owns ended by
+/// `end`, its return or (`returned` false) its process's end: aborted, with no event or
+/// routine, unless the network or a WSPCloseSocket of its socket completed it. One
+/// still pending at a return is a breach; at a process's end, it is not judged.
+fn overlapped_ended(
+    facts: &Facts,
+    report: &mut Report,
+    (call, end): (usize, usize),
+    cleanup: &str,
+    returned: bool,
+) {
+    for (op, mode, kind) in owned_by_cleanup(facts, call) {
+        if mode == IoMode::Blocking {
+            continue;
+        }
+        if returned {
             report.exercised();
-            let Some(how) = signalled(signals) else {
-                continue;
-            };
+        }
+        if aborted_by_closesocket(facts, op, call, end)
+            || completed_by_network(facts, op, call, end)
+        {
+            continue;
+        }
+        let what = op_name(kind, op);
+        let Some((status, signals)) = completion(facts, op, call, end) else {
+            if returned {
+                report.violation(
+                    facts,
+                    end,
+                    || format!("the overlapped {what} was still pending when {cleanup} returned; it must fail with WSA_OPERATION_ABORTED (995)"),
+                );
+            }
+            continue;
+        };
+        if !returned {
+            report.exercised();
+        }
+        let at = completed_within(facts, op, call, end).unwrap_or(end);
+        if status != WSA_OPERATION_ABORTED {
             report.violation(
                 facts,
-                index,
-                || format!(
-                    "the overlapped {} was aborted by {}!WSPCleanup at {}, but {how}: aborted operations get neither an event nor a completion routine",
-                    op_name(kind, op),
-                    facts.provider(provider),
-                    f.described()
-                ),
+                if returned { end } else { at },
+                || format!("the overlapped {what} ended with {} ({status}) at {cleanup}; it must fail with WSA_OPERATION_ABORTED (995)", error_name(status)),
+            );
+        } else if let Some(how) = signalled(signals) {
+            report.violation(
+                facts,
+                at,
+                || format!("the overlapped {what} was aborted at {cleanup} but {how}: aborted operations get neither an event nor a completion routine"),
             );
         }
     }

@@ -80,6 +80,15 @@ pub struct CutShort {
 }
 
 impl CutShort {
+    /// How a message names this clean-up of provider `name`: `the final
+    /// msafd!WSPCleanup (cut short by the process's end at #N)`.
+    pub fn named(&self, name: &str) -> String {
+        format!(
+            "the final {name}!WSPCleanup (cut short by the process's end at #{})",
+            self.end
+        )
+    }
+
     /// `the final cleanup (cut short by the process's end at #N)`.
     pub fn described(&self) -> String {
         format!(
@@ -438,6 +447,11 @@ impl<'w> Facts<'w> {
         self.actual_cleanups()
             .into_iter()
             .filter(move |f| self.kind(f.provider) == kind)
+    }
+
+    /// The final clean-ups their process's end cut short, in event order.
+    pub fn cut_short(&self) -> &[CutShort] {
+        &self.cut_short
     }
 
     /// The final clean-ups of the providers of one kind that their process's end cut
