@@ -254,7 +254,49 @@ const CASES: &[(&str, &[u64], &str)] = &[
 
 /// Regressions whose interleaving no run seed of the first thousands reaches: each is
 /// searched whole within a preemption bound instead (below).
-const SEARCHED: &[&str] = &["host-cleanup-during-unadvertise.ron"];
+const SEARCHED: &[&str] = &[
+    "host-cleanup-during-unadvertise.ron",
+    "restart-after-a-failed-session-start.ron",
+    "readvertised-while-withdrawing.ron",
+];
+
+/// A client's final WSACleanup is held to the sessions it took, on the advertisements
+/// it took them from: the schedules a probe found flagged under `ws2.balanced` replay
+/// clean, with the interleaving that was flagged, and random and PCT sweeps of each
+/// file are clean.
+#[test]
+fn a_final_cleanup_is_held_to_the_sessions_it_took() {
+    use ws2sim::Sim;
+    use ws2sim::explore::Strategy;
+    let cases = [
+        (
+            SEARCHED[1],
+            "s27kezuiiaaaaaaaaaaaaaaaaaaeaqcaabaeaacaiaaaaaaaabaeaqcaibaa",
+            "NSPv2Startup(client c, &arg)                 -> 0 [session arg 0x5030",
+        ),
+        (
+            SEARCHED[2],
+            "s2wt7pymyaaaaaaaaaaaaaaaaaaaaaaaibaeaqcaibaeaqcaqcaeaqcaibaeaqcaibaaaaaaa",
+            "<- WSAUnadvertiseProvider (#6)                       -> 0",
+        ),
+    ];
+    for (file, token, shape) in cases {
+        let sim = Sim::from_file(format!("tests/regressions/{file}")).expect("loads");
+        let ran = sim
+            .clone()
+            .replay(token)
+            .expect("replays")
+            .run()
+            .expect("runs");
+        let trace = ran.trace();
+        assert!(trace.contains(shape), "{file}:\n{trace}");
+        assert!(ran.violated().is_empty(), "{file}:\n{trace}");
+        for strategy in [Strategy::Random, Strategy::Pct] {
+            let explored = sim.explore(strategy, 2_000, 1).expect("explores");
+            assert!(explored.passed(), "{file}: {:?}", explored.violated());
+        }
+    }
+}
 
 /// An NSPv2 host's final WSACleanup while another of its threads unadvertises the
 /// provider: every schedule with at most two preemptions is clean and completes

@@ -18,8 +18,12 @@ struct Session {
     /// The arguments of the starts not yet ended (one for a host's session; a stack for
     /// a thread that calls NSPv2Startup directly several times).
     open: Vec<SessionArg>,
-    /// The event that last ended one.
+    /// The event that last ended one (none after a failed NSPv2Startup since).
     ended_at: Option<usize>,
+    /// How many of its starts have ended: a final WSACleanup that finds the same count
+    /// at its return as at its call has seen no end of the session it took, and so no
+    /// later start either.
+    ends: u32,
     /// Which of its host's advertisements of the provider it opened under (the count of
     /// successful WSAAdvertiseProvider calls there by then): a withdrawal ends only the
     /// advertisement there was when it began, not one another host thread made since.
@@ -110,9 +114,9 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
     let mut unadvertising: SmallMap<usize, u32> = SmallMap::new();
     let mut taken: SmallMap<usize, Vec<(ProviderIx, u32)>> = SmallMap::new();
     // A client's final WSACleanup (the index of its call): the sessions of the process
-    // open as it began, each with its last end then; and which of them one under way
+    // open as it began, each with its count of ends then; and which of them one under way
     // took (a later one leaves them to it).
-    let mut owed: SmallMap<usize, Vec<(SessionKey, Option<usize>)>> = SmallMap::new();
+    let mut owed: SmallMap<usize, Vec<(SessionKey, u32)>> = SmallMap::new();
     let mut owners: SmallMap<SessionKey, usize> = SmallMap::new();
     // The processes whose final WSACleanup so far never returned (they ended under
     // it): a host's had its sessions' rundowns asked for as it began.
@@ -166,10 +170,14 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     Some((call, Call::WSAUnadvertiseProvider { provider, .. }))
                         if *ret == NO_ERROR =>
                     {
-                        if let Some(advert) = adverts.get_mut(&(event.process, *provider)) {
+                        let upto = unadvertising.remove(&call).unwrap_or(u32::MAX);
+                        // What it withdrew is down, unless another host thread has
+                        // advertised the provider again since it began.
+                        if let Some(advert) = adverts.get_mut(&(event.process, *provider))
+                            && advert.0 <= upto
+                        {
                             advert.1 = false;
                         }
-                        let upto = unadvertising.remove(&call).unwrap_or(u32::MAX);
                         let ended = (*provider, upto);
                         withdrawn(facts, index, &mut table, ended, rule, report);
                         continue;
@@ -185,7 +193,7 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                             report.exercised();
                             let open = table
                                 .get(&key)
-                                .is_some_and(|s| !s.open.is_empty() && s.ended_at == before);
+                                .is_some_and(|s| !s.open.is_empty() && s.ends == before);
                             let advert = table.get(&key).map_or(0, |s| s.advert);
                             let withdrawing = unadvertising.iter().any(|(at, upto)| {
                                 let e = &facts.events[*at];
@@ -257,7 +265,7 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     if facts.return_index(id).is_none() {
                         unreturned.insert(client);
                     }
-                    let mine: Vec<(SessionKey, Option<usize>)> = table
+                    let mine: Vec<(SessionKey, u32)> = table
                         .iter()
                         .filter(|(key, session)| {
                             key.2 == client
@@ -265,7 +273,7 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                                 && !session.open.is_empty()
                                 && !owners.contains_key(key)
                         })
-                        .map(|(key, session)| (*key, session.ended_at))
+                        .map(|(key, session)| (*key, session.ends))
                         .collect();
                     for (key, _) in &mine {
                         owners.insert(*key, index);
@@ -340,6 +348,7 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     }
                     session.open.clear();
                     session.ended_at = Some(index);
+                    session.ends += 1;
                 }
             }
             // An unloaded copy's sessions went with it: a copy loaded later has only its
@@ -423,6 +432,7 @@ fn withdrawn(
         });
         session.open.clear();
         session.ended_at = Some(index);
+        session.ends += 1;
     }
 }
 
@@ -512,6 +522,7 @@ fn session_call(
         return;
     };
     session.ended_at = Some(index);
+    session.ends += 1;
     match rule {
         SessionRule::EndsOnce => report.exercised(),
         SessionRule::SameArg => {
