@@ -622,3 +622,54 @@ fn a_final_clean_up_cut_short_is_judged_for_what_it_did() {
         "{trace}"
     );
 }
+
+/// A final WSACleanup that unloads a namespace provider without its NSPCleanup, and
+/// that the process's end then cuts short (it waits for the host's NSPv2Cleanup), is
+/// flagged at the unload (`ws2.balanced`): it was judged only at a return that never
+/// came. The conforming ws2_32 is flagged on no seed.
+#[test]
+fn a_final_wsacleanup_cut_short_after_an_unload_is_judged_for_it() {
+    let text = r#"Scenario(
+    name: "skip-then-exit",
+    about: "The final WSACleanup unloads dnsnsp; another thread ends the process while that WSACleanup waits for the host's NSPv2Cleanup.",
+    latency: (0, 0),
+    providers: [Provider(name: "dnsnsp", kind: Namespace), Provider(name: "mailnsp", kind: Namespace)],
+    catalog: [Namespace(provider: "dnsnsp", namespace: 12, version: V1), Namespace(provider: "mailnsp", namespace: 37, version: V2)],
+    processes: [
+        Process(name: "host", threads: [Thread(name: "main", steps: [Startup, Advertise(provider: "mailnsp"), Sleep(20)])]),
+        Process(name: "c", threads: [
+            Thread(name: "t0", steps: [Sleep(1), Startup, Lookup(namespace: 37, name: "m"), Lookup(namespace: 12, name: "a"), Cleanup]),
+            Thread(name: "t1", steps: [Sleep(1), Lookup(namespace: 12, name: "b"), Exit]),
+        ]),
+    ],
+)"#;
+    let sim = Sim::from_str("skip-then-exit.ron", text).expect("valid");
+    let skips = sim
+        .clone()
+        .provider("ws2_32", Model::named("skips_nsp_cleanup"));
+    let mut cut_short = 0;
+    for seed in 0..200 {
+        let conforming = sim.clone().seed(seed).run().expect("runs");
+        assert!(
+            conforming.violated().is_empty(),
+            "seed {seed}:\n{}",
+            conforming.trace()
+        );
+        let ran = skips.clone().seed(seed).run().expect("runs");
+        let trace = ran.trace();
+        let never =
+            trace.contains("WSACleanup()                                         (never returned)");
+        if never && trace.contains("FreeLibrary(dnsnsp.dll)") {
+            cut_short += 1;
+            assert!(
+                ran.violated().contains(&"ws2.balanced")
+                    && trace.contains("final WSACleanup unloaded dnsnsp with 1 NSPStartup call of ws2_32 there not matched by NSPCleanup"),
+                "seed {seed}:\n{trace}"
+            );
+        }
+    }
+    assert!(
+        cut_short > 0,
+        "no seed of 0..200 cut the clean-up short after the unload"
+    );
+}

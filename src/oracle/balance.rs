@@ -492,6 +492,7 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
         Class::ApiReturned,
         Class::Ws2CountReturned,
         Class::ProcessEnded,
+        Class::Unloaded,
     ]);
     for index in facts.visits(COUNTED, []) {
         let event = &facts.events[index];
@@ -631,6 +632,40 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
                     }
                     _ => {}
                 }
+            }
+            // A final WSACleanup that unloads a provider whose start-ups it owns, some
+            // unmatched, has skipped their clean-ups: judged here when it never returns
+            // (its process ended under it), at its return otherwise (model choice "A DLL
+            // unloaded before its clean-up").
+            EventKind::FreeLibrary { provider, count: 0 } => {
+                let Some((id, (_, counts))) =
+                    owned.iter_mut().find(|(_, (t, _))| *t == event.thread)
+                else {
+                    continue;
+                };
+                if facts.return_index(*id).is_some() {
+                    continue;
+                }
+                let Some(n) = counts.remove(provider).filter(|n| *n > 0) else {
+                    continue;
+                };
+                let page = match facts.kind(*provider) {
+                    crate::scenario::ProviderKind::Namespace => Seed::NspCleanup,
+                    _ => Seed::WspCleanup,
+                };
+                report.exercised();
+                report.violation_of_page(
+                    facts,
+                    index,
+                    page,
+                    || format!(
+                        "{}'s final WSACleanup unloaded {} with {} of ws2_32 there not matched by {} (the process ended before the clean-up returned)",
+                        facts.process(pid),
+                        facts.provider(*provider),
+                        counted(n, starts_of(facts, *provider)),
+                        cleanups_of(facts, *provider)
+                    ),
+                );
             }
             EventKind::ProcessEnded { .. } => {
                 *balance = Counts::new();
