@@ -764,9 +764,9 @@ fn a_model_files_about_is_bounded_and_printable() {
     }
 }
 
-/// An `about` over lines cannot print a line that reads as the trace's own: its later
+/// An `about` over lines prints no later line that reads as the trace's own: those
 /// lines are indented and its blank lines left out, so the header ends at the first
-/// blank line and the verdict lines are the run's.
+/// blank line and every line past the header's second is the run's.
 #[test]
 fn an_about_over_lines_cannot_forge_lines_of_the_trace() {
     let dir = Scratch::new("about-lines");

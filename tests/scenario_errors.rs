@@ -276,6 +276,16 @@ fn a_broken_attribute_is_named_an_attribute() {
         ("#![]", "not complete here"),
         ("#![enable(shout)]", "RON has no extension `shout`"),
         ("// a comment\n#![enable()]", "does not parse"),
+        // Named at the attribute that is wrong, not at the first `#!` of the file.
+        (
+            "// see #!x\n#![enable(implicit_some)]\n#![enable()]",
+            "does not parse",
+        ),
+        (
+            "#![enable(implicit_some)]\n#![enable(foo)]",
+            "RON has no extension `foo`",
+        ),
+        ("#![enable(implicit_some)]\n#!", "not complete here"),
     ] {
         let text = format!("{attribute}\n{body}");
         let err = scenario::load_str("input.ron", &text).expect_err(attribute);

@@ -66,10 +66,10 @@ pub fn render_listing_into(
     render_in_chunks(sink, (scenario, run, path, listing), CHUNK_BYTES)
 }
 
-/// [`render_listing_into`], written out whenever `chunk` bytes or more are waiting.
-/// A scenario's `about` under the title: its later lines indented and its blank lines
-/// left out, so that no line of it reads as one of the trace's own (an `expect:` line,
-/// an event) and the header still ends at the first blank line.
+/// A scenario's `about` under the title: its first line where the header's second line
+/// is, its later lines indented and its blank lines left out, so that the header still
+/// ends at the first blank line and no line past the header's second reads as one of
+/// the trace's own (an `expect:` line, an event).
 fn about_lines(out: &mut String, about: &str) {
     let mut lines = about.trim().lines();
     let _ = writeln!(out, "{}", lines.next().unwrap_or_default().trim_end());
@@ -78,6 +78,7 @@ fn about_lines(out: &mut String, about: &str) {
     }
 }
 
+/// [`render_listing_into`], written out whenever `chunk` bytes or more are waiting.
 fn render_in_chunks(
     sink: &mut dyn std::io::Write,
     (scenario, run, path, listing): (&Scenario, &Run, &str, Listing),

@@ -405,6 +405,15 @@ pub static IDLE_UNDER: &[IdleUnder] = &[
     // leave held), and its NSPCleanup never counts down: a lost update is never seen.
     // A `Stub` NSPCleanup is not here: two racing first NSPStartup calls both
     // allocate, register and start a cache thread.
+    // Only a V1 provider's NSPStartup allocates, and a stateless one allocates nothing.
+    IdleUnder {
+        knob: "error_code",
+        kind: Namespace,
+        version: Some(NspVersion::V1),
+        other: "nsp.cleanup",
+        other_values: &["Stateless"],
+        why: "a stateless provider allocates nothing, so no call runs out of memory",
+    },
     IdleUnder {
         knob: "refcount",
         kind: Namespace,
@@ -436,8 +445,16 @@ pub static IDLE_UNDER: &[IdleUnder] = &[
         kind: Namespace,
         version: Some(NspVersion::V2),
         other: "nspv2.routines.startup",
-        other_values: &["Stub", "Null"],
-        why: "its NSPv2Startup is not implemented, so every session's argument is NULL",
+        other_values: &["Stub"],
+        why: "its NSPv2Startup is a stub, so every session's argument is NULL",
+    },
+    IdleUnder {
+        knob: "nspv2.host.session_arg",
+        kind: Namespace,
+        version: Some(NspVersion::V2),
+        other: "nspv2.routines.startup",
+        other_values: &["Null"],
+        why: NULL_V2_STARTUP,
     },
     IdleUnder {
         knob: "nspv2.host.failed_session",

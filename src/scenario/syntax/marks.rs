@@ -115,7 +115,7 @@ pub(super) fn reword(c: &Culprit<'_>, code: &Error) -> Option<Problem> {
 /// is what is wrong, whatever ron expected inside it.
 pub(super) fn attribute(c: &Culprit<'_>, code: &Error) -> Problem {
     let text = c.text;
-    let at = text.find("#!").unwrap_or(c.start);
+    let at = super::attribute_at(text, c.start).unwrap_or(c.start);
     let what = match code {
         Error::NoSuchExtension(name) => format!("RON has no extension `{name}`"),
         Error::ExpectedAttribute | Error::ExpectedAttributeEnd => {

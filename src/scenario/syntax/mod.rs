@@ -202,15 +202,38 @@ pub(crate) fn problem(file: &str, text: &str, err: &SpannedError) -> Problem {
 /// The RON attributes a document opens with (`#![enable(...)]`, after any comments), to
 /// the `]` that closes the last of them or the end of the file: empty when it has none.
 fn leading_attributes(text: &str) -> Range<usize> {
+    let starts = attribute_starts(text);
     let first = first_token(text);
-    let mut end = first;
-    while text[end..].starts_with("#!") {
-        end = text[end..]
+    let end = starts.last().map_or(first, |&last| {
+        let close = text[last..]
             .find(']')
-            .map_or(text.len(), |close| end + close + 1);
-        end = skip_blank_by(text, end, |text, i| space_len(text.as_bytes(), i));
-    }
+            .map_or(text.len(), |at| last + at + 1);
+        skip_blank_by(text, close, |text, i| space_len(text.as_bytes(), i))
+    });
     first..end
+}
+
+/// Where each of the RON attributes a document opens with begins (its `#!`).
+fn attribute_starts(text: &str) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut at = first_token(text);
+    while text[at..].starts_with("#!") {
+        starts.push(at);
+        let close = text[at..].find(']').map_or(text.len(), |end| at + end + 1);
+        at = skip_blank_by(text, close, |text, i| space_len(text.as_bytes(), i));
+    }
+    starts
+}
+
+/// The `#!` of the leading attribute `offset` lies in (or the last one before it).
+pub(super) fn attribute_at(text: &str, offset: usize) -> Option<usize> {
+    let starts = attribute_starts(text);
+    starts
+        .iter()
+        .rev()
+        .find(|&&start| start <= offset)
+        .or(starts.first())
+        .copied()
 }
 
 /// Where ron stopped in a document, read once for every kind of error.
