@@ -673,3 +673,58 @@ fn a_final_wsacleanup_cut_short_after_an_unload_is_judged_for_it() {
         "no seed of 0..200 cut the clean-up short after the unload"
     );
 }
+
+/// An NSPCleanup that the process's end cuts short while another start is still
+/// outstanding is judged for what it began (`nsp.cleanup.refcount`): a provider that
+/// cleans up on every call stops its cache thread and waits for it there, and ws2_32's
+/// lookup meanwhile finds the provider torn down. Judged only at a return that never
+/// came, it was not flagged; the conforming provider is flagged on no seed.
+#[test]
+fn an_nspcleanup_cut_short_is_judged_for_what_it_began() {
+    let text = r#"Scenario(
+    name: "nsp-cleanup-cut-short",
+    about: "ws2_32 has dnsnsp started and looks up; a direct SPI client's NSPCleanup (its own start and ws2_32's outstanding) runs while another thread ends the process.",
+    latency: (0, 0),
+    providers: [Provider(name: "dnsnsp", kind: Namespace)],
+    catalog: [Namespace(provider: "dnsnsp", namespace: 12, version: V1)],
+    processes: [
+        Process(name: "app", threads: [
+            Thread(name: "main", steps: [Startup, Lookup(namespace: 12, name: "a"), Lookup(namespace: 12, name: "b"), Lookup(namespace: 12, name: "c")]),
+            Thread(name: "spi", steps: [Spi(provider: "dnsnsp", call: NSPStartup), Spi(provider: "dnsnsp", call: NSPCleanup(provider_id: Own))]),
+            Thread(name: "quit", steps: [Startup, Startup, Startup, Startup, Exit]),
+        ]),
+    ],
+)"#;
+    let sim = Sim::from_str("nsp-cleanup-cut-short.ron", text).expect("valid");
+    let every = sim
+        .clone()
+        .provider("dnsnsp", Model::named("nsp_cleanup_on_first_call"));
+    let mut cut_short = 0;
+    for seed in 0..200 {
+        let conforming = sim.clone().seed(seed).run().expect("runs");
+        assert!(
+            conforming.violated().is_empty(),
+            "seed {seed}:\n{}",
+            conforming.trace()
+        );
+        let ran = every.clone().seed(seed).run().expect("runs");
+        let trace = ran.trace();
+        let never = trace
+            .lines()
+            .any(|line| line.contains("dnsnsp!NSPCleanup(") && line.ends_with("(never returned)"));
+        // Both starts outstanding at once: the clean-up was not the last.
+        let both = trace.contains("[refcount 1->2]");
+        if never && both && trace.contains("waits for thread dnsnsp.worker to exit") {
+            cut_short += 1;
+            assert!(
+                ran.violated().contains(&"nsp.cleanup.refcount")
+                    && trace.contains("cut short by the process's end at #"),
+                "seed {seed}:\n{trace}"
+            );
+        }
+    }
+    assert!(
+        cut_short > 0,
+        "no seed of 0..200 cut the NSPCleanup short after its wait"
+    );
+}

@@ -73,14 +73,28 @@ struct End {
     /// An NSPCleanup with another provider's id that the provider took for its own: it
     /// ends none of the starts (they are all `left`), so it may free nothing.
     foreign: bool,
+    /// It never returned: `ret` is its process's end, which cut it short while other
+    /// starts were still outstanding, however the ends under way with it counted down.
+    cut_short: bool,
 }
 
 /// Counts starts and ends per (process, provider) at the boundary, and returns the
 /// counted ends.
 fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
     let mut outstanding: SmallMap<(Pid, ProviderIx), u32> = SmallMap::new();
+    // The ends under way in each process, by provider: their calls.
+    let mut under_way: SmallMap<(Pid, ProviderIx), Vec<usize>> = SmallMap::new();
     let mut ends = Vec::new();
     for (index, event) in facts.events.iter().enumerate() {
+        if let EventKind::Call { call, .. } = &event.kind
+            && let Some(provider) = family.ends(call)
+        {
+            under_way
+                .entry((event.process, provider))
+                .or_default()
+                .push(index);
+            continue;
+        }
         let (id, ret, actual) = match &event.kind {
             EventKind::Return {
                 id, ret, detail, ..
@@ -95,6 +109,26 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
                 (*id, *ret, actual)
             }
             EventKind::ProcessEnded { .. } => {
+                // Ends its end cut short that were not the last even had they all
+                // counted down: judged for what they did before it.
+                for ((pid, provider), calls) in under_way.iter() {
+                    let count = outstanding.get(&(*pid, *provider)).copied().unwrap_or(0);
+                    let left = count.saturating_sub(calls.len() as u32);
+                    if *pid != event.process || left == 0 {
+                        continue;
+                    }
+                    ends.extend(calls.iter().map(|&call| End {
+                        call,
+                        ret: index,
+                        process: *pid,
+                        provider: *provider,
+                        left,
+                        actual: false,
+                        foreign: false,
+                        cut_short: true,
+                    }));
+                }
+                under_way.retain(|(pid, _), _| *pid != event.process);
                 outstanding.retain(|(pid, _), _| *pid != event.process);
                 continue;
             }
@@ -109,6 +143,11 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
         let Some((call_index, call)) = facts.call_of(id) else {
             continue;
         };
+        if let Some(provider) = family.ends(call)
+            && let Some(calls) = under_way.get_mut(&(event.process, provider))
+        {
+            calls.retain(|at| *at != call_index);
+        }
         if let Some(provider) = family.starts(call).filter(|_| ret == NO_ERROR) {
             *outstanding.entry((event.process, provider)).or_insert(0) += 1;
         }
@@ -133,6 +172,7 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
                     left,
                     actual,
                     foreign: true,
+                    cut_short: false,
                 });
             }
             continue;
@@ -151,6 +191,7 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
                 left: *count,
                 actual,
                 foreign: false,
+                cut_short: false,
             });
         }
     }
@@ -241,13 +282,45 @@ fn counting(facts: &Facts, family: Family, report: &mut Report) {
             _ => "cleanup",
         };
         let thread = facts.events[end.call].thread;
-        let released = facts.events[end.call..=end.ret].iter().any(|e| {
-            e.thread == thread
-                && e.process == end.process
-                && matches!(e.kind, EventKind::Release { provider, what, by: ReleasedBy::Provider, .. }
+        let mine = |e: &&Event| e.thread == thread && e.process == end.process;
+        let window = || facts.events[end.call..=end.ret].iter().filter(mine);
+        let released = window().any(|e| {
+            matches!(e.kind, EventKind::Release { provider, what, by: ReleasedBy::Provider, .. }
                     if provider == end.provider && family.provider_state(what))
         });
         let process = facts.process(end.process);
+        if end.cut_short {
+            // Begun before the end: the state freed, or the provider's worker stopped
+            // and waited for (seed 002: the preceding calls only count down).
+            let stopped = (end.call..=end.ret).find(|&at| {
+                let e = &facts.events[at];
+                mine(&e)
+                    && matches!(
+                        e.kind,
+                        EventKind::Waits {
+                            on: Waitee::ThreadExit { .. }
+                        }
+                    )
+            });
+            if released || stopped.is_some() {
+                let did = if released {
+                    "freed the provider's state"
+                } else {
+                    "stopped the provider's worker thread and waited for it"
+                };
+                report.violation(
+                    facts,
+                    stopped.unwrap_or(end.ret),
+                    || format!(
+                        "{name}!{function} in {process}, cut short by the process's end at #{}, {did} although {} still {} end: only the last one may do the actual cleanup",
+                        end.ret,
+                        counted(end.left, "start"),
+                        if end.left == 1 { "needs its" } else { "need their" }
+                    ),
+                );
+            }
+            continue;
+        }
         if end.left > 0 && released {
             report.violation(
                 facts,
