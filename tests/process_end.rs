@@ -647,31 +647,41 @@ fn a_final_wsacleanup_cut_short_after_an_unload_is_judged_for_it() {
     let skips = sim
         .clone()
         .provider("ws2_32", Model::named("skips_nsp_cleanup"));
-    let mut cut_short = 0;
+    judged_when_cut_short(
+        (&sim, &skips),
+        |trace| {
+            trace.contains("WSACleanup()                                         (never returned)")
+                && trace.contains("FreeLibrary(dnsnsp.dll)")
+        },
+        (
+            "ws2.balanced",
+            "final WSACleanup unloaded dnsnsp with 1 NSPStartup call of ws2_32 there not matched by NSPCleanup",
+        ),
+    );
+}
+
+/// Over seeds 0..200: `conforming` is flagged on none, and `mutant` on every seed whose
+/// trace `cut_short` picks (at least one) with `contract`, its message holding `says`.
+fn judged_when_cut_short(
+    (conforming, mutant): (&Sim, &Sim),
+    cut_short: impl Fn(&str) -> bool,
+    (contract, says): (&str, &str),
+) {
+    let mut picked = 0;
     for seed in 0..200 {
-        let conforming = sim.clone().seed(seed).run().expect("runs");
-        assert!(
-            conforming.violated().is_empty(),
-            "seed {seed}:\n{}",
-            conforming.trace()
-        );
-        let ran = skips.clone().seed(seed).run().expect("runs");
+        let ran = conforming.clone().seed(seed).run().expect("runs");
+        assert!(ran.violated().is_empty(), "seed {seed}:\n{}", ran.trace());
+        let ran = mutant.clone().seed(seed).run().expect("runs");
         let trace = ran.trace();
-        let never =
-            trace.contains("WSACleanup()                                         (never returned)");
-        if never && trace.contains("FreeLibrary(dnsnsp.dll)") {
-            cut_short += 1;
+        if cut_short(&trace) {
+            picked += 1;
             assert!(
-                ran.violated().contains(&"ws2.balanced")
-                    && trace.contains("final WSACleanup unloaded dnsnsp with 1 NSPStartup call of ws2_32 there not matched by NSPCleanup"),
+                ran.violated().contains(&contract) && trace.contains(says),
                 "seed {seed}:\n{trace}"
             );
         }
     }
-    assert!(
-        cut_short > 0,
-        "no seed of 0..200 cut the clean-up short after the unload"
-    );
+    assert!(picked > 0, "{contract}: no seed of 0..200 gave the case");
 }
 
 /// An NSPCleanup that the process's end cuts short while another start is still
@@ -699,32 +709,20 @@ fn an_nspcleanup_cut_short_is_judged_for_what_it_began() {
     let every = sim
         .clone()
         .provider("dnsnsp", Model::named("nsp_cleanup_on_first_call"));
-    let mut cut_short = 0;
-    for seed in 0..200 {
-        let conforming = sim.clone().seed(seed).run().expect("runs");
-        assert!(
-            conforming.violated().is_empty(),
-            "seed {seed}:\n{}",
-            conforming.trace()
-        );
-        let ran = every.clone().seed(seed).run().expect("runs");
-        let trace = ran.trace();
-        let never = trace
-            .lines()
-            .any(|line| line.contains("dnsnsp!NSPCleanup(") && line.ends_with("(never returned)"));
-        // Both starts outstanding at once: the clean-up was not the last.
-        let both = trace.contains("[refcount 1->2]");
-        if never && both && trace.contains("waits for thread dnsnsp.worker to exit") {
-            cut_short += 1;
-            assert!(
-                ran.violated().contains(&"nsp.cleanup.refcount")
-                    && trace.contains("cut short by the process's end at #"),
-                "seed {seed}:\n{trace}"
-            );
-        }
-    }
-    assert!(
-        cut_short > 0,
-        "no seed of 0..200 cut the NSPCleanup short after its wait"
+    judged_when_cut_short(
+        (&sim, &every),
+        |trace| {
+            let never = trace.lines().any(|line| {
+                line.contains("dnsnsp!NSPCleanup(") && line.ends_with("(never returned)")
+            });
+            // Both starts outstanding at once: the clean-up was not the last.
+            never
+                && trace.contains("[refcount 1->2]")
+                && trace.contains("waits for thread dnsnsp.worker to exit")
+        },
+        (
+            "nsp.cleanup.refcount",
+            "cut short by the process's end at #",
+        ),
     );
 }
