@@ -39,6 +39,13 @@ pub async fn free_library(cx: &Cx, provider: ProviderIx) {
     loader::end_free(cx, provider, count);
     if count == 1 {
         custom::settle_drop_panic(cx);
+        // A callback its DllMain queued to run in this tick may run anywhere among the
+        // steps still to run there, the return of this FreeLibrary included (model
+        // choice "Thread-pool callbacks"): after the unload, before the caller goes on,
+        // which may be the process's end.
+        if cx.world.borrow().procs[cx.pid as usize].pool_due > 0 {
+            cx.yield_point().await;
+        }
     }
 }
 
@@ -64,9 +71,18 @@ pub fn queue_thread_pool_callback(cx: &Cx, provider: ProviderIx, what: &'static 
     // Work of the kernel's thread pool: its home is the whole process.
     let pool = cx.kernel();
     let at = cx.now() + cx.sim.draw(2);
+    let due_now = at == cx.now();
+    if due_now {
+        cx.world.borrow_mut().procs[cx.pid as usize].pool_due += 1;
+    }
     // The callback is the code of the image loaded now, wherever it runs.
     let image = cx.image(provider);
     pool.clone().spawn_at(at, async move {
+        if due_now {
+            let mut world = pool.world.borrow_mut();
+            let due = &mut world.procs[pool.pid as usize].pool_due;
+            *due = due.saturating_sub(1);
+        }
         if pool.alive() {
             pool.emit(EventKind::ProviderCode {
                 provider,

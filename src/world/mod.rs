@@ -231,6 +231,9 @@ pub struct Proc {
     /// The ledger entries the process took, in the order it took them: what the kernel
     /// reclaims when it ends, found without walking the other processes' entries.
     pub resources: Vec<ResourceId>,
+    /// Thread-pool callbacks queued to run in the tick they were queued in that have
+    /// not run yet (`providers::queue_thread_pool_callback`).
+    pub pool_due: u32,
 }
 
 impl Proc {
@@ -257,6 +260,7 @@ impl Proc {
             unloads_waiting: Vec::new(),
             ops: Vec::new(),
             resources: Vec::new(),
+            pool_due: 0,
         };
         proc.restart(threads, providers);
         proc
@@ -286,6 +290,7 @@ impl Proc {
             unloads_waiting,
             ops,
             resources,
+            pool_due,
         } = self;
         *alive = true;
         *ended = None;
@@ -315,6 +320,7 @@ impl Proc {
         unloads_waiting.clear();
         ops.clear();
         resources.clear();
+        *pool_due = 0;
     }
 }
 
