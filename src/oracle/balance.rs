@@ -553,10 +553,7 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
                 if let Some((_, counts)) = owned.remove(id) {
                     report.exercised();
                     for (provider, n) in counts.into_iter().filter(|(_, n)| *n != 0) {
-                        let page = match facts.kind(provider) {
-                            crate::scenario::ProviderKind::Namespace => Seed::NspCleanup,
-                            _ => Seed::WspCleanup,
-                        };
+                        let page = page_of(facts, provider);
                         report.violation_of_page(
                             facts,
                             index,
@@ -649,10 +646,7 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
                 let Some(n) = counts.remove(provider).filter(|n| *n > 0) else {
                     continue;
                 };
-                let page = match facts.kind(*provider) {
-                    crate::scenario::ProviderKind::Namespace => Seed::NspCleanup,
-                    _ => Seed::WspCleanup,
-                };
+                let page = page_of(facts, *provider);
                 report.exercised();
                 report.violation_of_page(
                     facts,
@@ -674,6 +668,14 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
             }
             _ => {}
         }
+    }
+}
+
+/// The seed page of the clean-up that matches ws2_32's start-ups of `provider`.
+fn page_of(facts: &Facts, provider: ProviderIx) -> Seed {
+    match facts.kind(provider) {
+        crate::scenario::ProviderKind::Namespace => Seed::NspCleanup,
+        _ => Seed::WspCleanup,
     }
 }
 

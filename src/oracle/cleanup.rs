@@ -251,18 +251,19 @@ fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
     // Every clean-up that did the actual cleanup owns what is pending then, and so does
     // a final one its process's end cut short (up to that end).
     let finals = facts.actual_cleanups();
-    let cut_short = facts.cut_short().iter();
-    let mut order: Vec<Owner> = (finals
-        .iter()
-        .map(|f| (f.call, f.ret, f.process, f.provider)))
-    .chain(cut_short.map(|f| (f.call, f.end, f.process, f.provider)))
-    .map(|(call, ret, process, provider)| Owner {
-        call,
-        ret,
-        process,
-        provider,
-    })
-    .collect();
+    let returned = finals.iter().map(|f| Owner {
+        call: f.call,
+        ret: f.ret,
+        process: f.process,
+        provider: f.provider,
+    });
+    let cut_short = facts.cut_short().iter().map(|f| Owner {
+        call: f.call,
+        ret: f.end,
+        process: f.process,
+        provider: f.provider,
+    });
+    let mut order: Vec<Owner> = returned.chain(cut_short).collect();
     order.sort_by_key(|f| f.call);
     let mut found: Vec<(usize, OwnedOps)> = Vec::new();
     let mut processes: Vec<Process> = facts.per_process();

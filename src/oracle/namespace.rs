@@ -282,35 +282,39 @@ fn counting(facts: &Facts, family: Family, report: &mut Report) {
             _ => "cleanup",
         };
         let thread = facts.events[end.call].thread;
-        let mine = |e: &&Event| e.thread == thread && e.process == end.process;
-        let window = || facts.events[end.call..=end.ret].iter().filter(mine);
-        let released = window().any(|e| {
+        let mine = |e: &Event| e.thread == thread && e.process == end.process;
+        let state_freed = |e: &Event| {
             matches!(e.kind, EventKind::Release { provider, what, by: ReleasedBy::Provider, .. }
-                    if provider == end.provider && family.provider_state(what))
-        });
+                if provider == end.provider && family.provider_state(what))
+        };
         let process = facts.process(end.process);
         if end.cut_short {
             // Begun before the end: the state freed, or the provider's worker stopped
             // and waited for (seed 002: the preceding calls only count down).
-            let stopped = (end.call..=end.ret).find(|&at| {
+            let begun = (end.call..=end.ret).find_map(|at| {
                 let e = &facts.events[at];
-                mine(&e)
-                    && matches!(
-                        e.kind,
-                        EventKind::Waits {
-                            on: Waitee::ThreadExit { .. }
-                        }
-                    )
-            });
-            if released || stopped.is_some() {
-                let did = if released {
+                if !mine(e) {
+                    return None;
+                }
+                let stopped = matches!(
+                    e.kind,
+                    EventKind::Waits {
+                        on: Waitee::ThreadExit { .. }
+                    }
+                );
+                let did = if state_freed(e) {
                     "freed the provider's state"
-                } else {
+                } else if stopped {
                     "stopped the provider's worker thread and waited for it"
+                } else {
+                    return None;
                 };
+                Some((at, did))
+            });
+            if let Some((at, did)) = begun {
                 report.violation(
                     facts,
-                    stopped.unwrap_or(end.ret),
+                    at,
                     || format!(
                         "{name}!{function} in {process}, cut short by the process's end at #{}, {did} although {} still {} end: only the last one may do the actual cleanup",
                         end.ret,
@@ -321,6 +325,9 @@ fn counting(facts: &Facts, family: Family, report: &mut Report) {
             }
             continue;
         }
+        let released = facts.events[end.call..=end.ret]
+            .iter()
+            .any(|e| mine(e) && state_freed(e));
         if end.left > 0 && released {
             report.violation(
                 facts,

@@ -6,9 +6,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::contract::ContractId;
-use crate::models::knobs::{
-    ALSO, Also, IDLE_UNDER, IdleUnder, KNOBS, KnobInfo, ONLY_WITH, OnlyWith,
-};
+use crate::models::knobs::{ALSO, Also, IDLE_UNDER, KNOBS, KnobInfo, ONLY_WITH, OnlyWith};
 use crate::models::{MODELS, NspVersion, ProviderKind, Set};
 
 /// One row of the list: a provider model, or a model of ws2_32 itself.
@@ -43,7 +41,8 @@ struct KnobRow {
     idle_under: Vec<Idle>,
 }
 
-/// A knob idle in a model beside another knob's values ([`IdleUnder`]).
+/// A knob idle in a model beside another knob's values
+/// ([`crate::models::knobs::IdleUnder`]).
 #[derive(Serialize)]
 struct Idle {
     kind: ProviderKind,
@@ -74,10 +73,7 @@ struct Breaks {
 impl Breaks {
     /// `Namespace V2`.
     fn kind_label(&self) -> String {
-        match self.version {
-            Some(version) => format!("{:?} {version:?}", self.kind),
-            None => format!("{:?}", self.kind),
-        }
+        kind_label(self.kind, self.version)
     }
 
     /// `; only with nspv2.routines.startup: Implemented`, `; where ...`, or nothing.
@@ -312,7 +308,7 @@ pub fn text() -> String {
             out,
             "  {} ({}) changes nothing with {}: {} ({})",
             i.knob,
-            idle_kind(i),
+            kind_label(i.kind, i.version),
             i.other,
             i.other_values.join(" or "),
             i.why
@@ -335,10 +331,11 @@ pub fn text() -> String {
     out
 }
 
-/// `Namespace V1`: the providers an [`IdleUnder`] speaks of.
-fn idle_kind(idle: &IdleUnder) -> String {
-    match idle.version {
-        Some(version) => format!("{:?} {version:?}", idle.kind),
-        None => format!("{:?}", idle.kind),
+/// `Namespace V2`, `Transport`: a kind of provider, with the namespace version where
+/// one is named.
+fn kind_label(kind: ProviderKind, version: Option<NspVersion>) -> String {
+    match version {
+        Some(version) => format!("{kind:?} {version:?}"),
+        None => format!("{kind:?}"),
     }
 }

@@ -388,30 +388,29 @@ pub(crate) fn digest_as_read(bytes: &[u8]) -> String {
     use std::io::Write;
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     let mut digest = crate::models::file::Digest::default();
-    let mut rest = bytes;
-    // An old Mac file's CRs as LFs.
+    // An old Mac file (lone CRs, no LF before its final LFs): its CRs end its lines.
     let body = &bytes[..bytes
         .iter()
         .rposition(|&b| b != b'\n')
         .map_or(0, |end| end + 1)];
-    if body.contains(&b'\r') && !body.contains(&b'\n') {
+    let mac = body.contains(&b'\r') && !body.contains(&b'\n');
+    if mac {
         let lines: Vec<u8> = bytes
             .iter()
             .map(|&b| if b == b'\r' { b'\n' } else { b })
             .collect();
         let _ = digest.write_all(&lines);
-        if !lines.ends_with(b"\n") {
-            let _ = digest.write_all(b"\n");
+    } else {
+        // CRLF as LF: each `\r` just before a `\n` is left out.
+        let mut rest = bytes;
+        while let Some(at) = rest.windows(2).position(|pair| pair == b"\r\n") {
+            let _ = digest.write_all(&rest[..at]);
+            rest = &rest[at + 1..];
         }
-        return digest.finish();
+        let _ = digest.write_all(rest);
     }
-    // CRLF as LF: each `\r` just before a `\n` is left out.
-    while let Some(at) = rest.windows(2).position(|pair| pair == b"\r\n") {
-        let _ = digest.write_all(&rest[..at]);
-        rest = &rest[at + 1..];
-    }
-    let _ = digest.write_all(rest);
-    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+    let ends_a_line = |b: &u8| *b == b'\n' || (mac && *b == b'\r');
+    if bytes.last().is_some_and(|b| !ends_a_line(b)) {
         let _ = digest.write_all(b"\n");
     }
     digest.finish()

@@ -141,10 +141,10 @@ impl<'w> Facts<'w> {
                 if let Some(provider) = ended_provider(call) {
                     pairs.at(process, provider).ending += 1;
                 }
-                if let Call::WSPCleanup { provider, .. } = call {
-                    if let Some(mine) = self.cleanups_under_way.get_mut(process as usize) {
-                        mine.push((*provider, index));
-                    }
+                if let Call::WSPCleanup { provider, .. } = call
+                    && let Some(mine) = self.cleanups_under_way.get_mut(process as usize)
+                {
+                    mine.push((*provider, index));
                 }
                 provider.map(|provider| (provider, None))
             }
