@@ -306,7 +306,7 @@ pub struct Facts<'w> {
     /// with several processes: with one, [`Facts::events_of`] walks the run itself).
     by_process: Vec<Vec<u32>>,
     /// The operations each final clean-up owns, by the index of its call
-    /// (`cleanup::owned_ops`): built once, on first use.
+    /// (`owned::owned_ops`): built once, on first use.
     pub(super) owned: OnceCell<Vec<(usize, OwnedOps)>>,
     /// Where each operation completed, and each thread's WSPCloseSocket calls by
     /// socket: built once, on first use, so that the clean-up checkers look up what

@@ -9,7 +9,9 @@ mod facts;
 mod layering;
 mod lifetime;
 mod namespace;
+mod nspv2;
 mod op_index;
+mod owned;
 mod san;
 mod sessions;
 pub mod spi;
@@ -278,11 +280,11 @@ fn row(id: ContractId) -> Row {
         C::NspCleanupRefcount => (namespace::refcount, Namespace, Triggers::ALWAYS),
         C::NspCleanupInvalidProvider => (namespace::invalid_provider, Namespace, Triggers::ALWAYS),
         C::NspCleanupUnloadReady => (namespace::unload_ready, Namespace, Triggers::ALWAYS),
-        C::Nspv2SessionSameArg => (namespace::same_arg, Namespace, Triggers::ALWAYS),
-        C::Nspv2SessionStartupFirst => (namespace::startup_first, Namespace, Triggers::ALWAYS),
-        C::Nspv2SessionEndsOnce => (namespace::ends_once, Namespace, Triggers::ALWAYS),
-        C::Nspv2OptionalStub => (namespace::optional_stub, Namespace, Triggers::ALWAYS),
-        C::Nspv2OsNamespace => (namespace::os_namespace, Namespace, Triggers::ALWAYS),
+        C::Nspv2SessionSameArg => (nspv2::same_arg, Namespace, Triggers::ALWAYS),
+        C::Nspv2SessionStartupFirst => (nspv2::startup_first, Namespace, Triggers::ALWAYS),
+        C::Nspv2SessionEndsOnce => (nspv2::ends_once, Namespace, Triggers::ALWAYS),
+        C::Nspv2OptionalStub => (nspv2::optional_stub, Namespace, Triggers::ALWAYS),
+        C::Nspv2OsNamespace => (nspv2::os_namespace, Namespace, Triggers::ALWAYS),
         C::LspLowerBalanced => (layering::lower_balanced, Layered, Triggers::ALWAYS),
         C::LoaderNoCodeAfterUnload => (lifetime::no_code_after_unload, Nothing, Triggers::ALWAYS),
         C::LoaderNoWaitUnderLoaderLock => (

@@ -1,6 +1,6 @@
 //! Checkers of a SAN provider's WSPCleanup (seed 004).
 
-use super::cleanup::{
+use super::owned::{
     aborted_by_closesocket, any_under_way, completed_by_network, completed_within, owned_by_cleanup,
 };
 use super::{Facts, Report};
