@@ -47,72 +47,48 @@ fn inside_upcall(facts: &Facts, op: OpId, index: usize) -> bool {
 pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
     completed_once(facts, report);
     // Seed 004: "During cleanup ... cancels any pending calls": at each clean-up that
-    // did the actual cleanup, the final one or one with a wrong count.
+    // did the actual cleanup (the final one, or one with a wrong count), and at a final
+    // one its process's end cut short, for what it did up to that end. Each judges the
+    // operations it owns, whichever thread completed them.
     for f in facts.actual_cleanups_of(ProviderKind::San) {
-        for (op, _, kind) in owned_by_cleanup(facts, f.call) {
-            report.exercised();
-            // Not the clean-up's to cancel: the network finished it first, or a
-            // closesocket under way aborted it.
-            if completed_by_network(facts, op, f.call, f.ret)
-                || aborted_by_closesocket(facts, op, f.call, f.ret)
-            {
-                continue;
-            }
-            let what = kind.label(op);
-            let name = facts.provider(f.provider);
-            match completed_at(facts, op, f.call, f.ret) {
-                None => report.violation(
-                    facts,
-                    f.ret,
-                    || format!("the pending {what} was not completed when {} returned: each pending operation must be completed through WPUCompleteOverlappedRequest with WSA_OPERATION_ABORTED", f.named(name)),
-                ),
-                Some((at, status)) if status != WSA_OPERATION_ABORTED => report.violation(
-                    facts,
-                    at,
-                    || format!("{name} completed the pending {what} with {} ({status}) at {}, not WSA_OPERATION_ABORTED (995)", error_name(status), f.kind_of_cleanup("its")),
-                ),
-                Some((at, _)) if !inside_upcall(facts, op, at) => report.violation(
-                    facts,
-                    at,
-                    || format!("{name} cancelled the pending {what} without WPUCompleteOverlappedRequest: the switch is never told the operation ended"),
-                ),
-                Some(_) => {}
-            }
-        }
+        let name = facts.provider(f.provider);
+        let cleanup = Judged {
+            window: (f.call, f.ret),
+            provider: f.provider,
+            at: f.kind_of_cleanup("its"),
+            returned: Some(f.named(name)),
+        };
+        owned_ended(facts, report, &cleanup);
     }
-    // Seed 004's way to cancel holds at every clean-up: what a final one its process's
-    // end cut short cancelled, and what one that was not the actual clean-up cancelled
-    // (resetting sockets at every WSPCleanup, a wrong count), through the upcall all the
-    // same. Each operation is judged once: one an actual clean-up's window holds is
-    // judged above.
-    let actual: smallvec::SmallVec<[_; 4]> = (facts.actual_cleanups_of(ProviderKind::San))
+    for f in facts.cut_short_of(ProviderKind::San) {
+        let cleanup = Judged {
+            window: (f.call, f.end),
+            provider: f.provider,
+            at: f.described(),
+            returned: None,
+        };
+        owned_ended(facts, report, &cleanup);
+    }
+    // Seed 004's way to cancel holds at every clean-up: what one that was not the
+    // actual clean-up cancelled (resetting sockets at every WSPCleanup, a wrong count)
+    // goes through the upcall all the same. An operation one of the clean-ups above
+    // owns was judged there.
+    let owners: smallvec::SmallVec<[_; 4]> = (facts.actual_cleanups_of(ProviderKind::San))
         .map(|f| (f.process, f.provider, f.call..=f.ret))
+        .chain(
+            (facts.cut_short_of(ProviderKind::San))
+                .map(|f| (f.process, f.provider, f.call..=f.end)),
+        )
         .collect();
     let judged = |process, provider, index| {
-        (actual.iter())
+        (owners.iter())
             .any(|(p, q, window)| (*p, *q) == (process, provider) && window.contains(&index))
     };
-    // (process, provider, the calling thread, the events, the cut-short clean-up).
-    let cut_short = (facts.cut_short_of(ProviderKind::San))
-        .map(|f| (f.process, f.provider, f.thread, f.call..f.end, Some(f)));
-    let earlier = (facts.cleanup_returns().iter())
-        .filter(|f| facts.kind(f.provider) == ProviderKind::San)
-        .map(|f| {
-            (
-                f.process,
-                f.provider,
-                facts.events[f.call].thread,
-                f.call..f.ret,
-                None,
-            )
-        });
-    for (process, provider, thread, within, cut) in cut_short.chain(earlier) {
-        // ` at the final cleanup (cut short ...)`, or `, in a WSPCleanup that ...`.
-        let during = || match cut {
-            Some(f) => format!(" at {}", f.described()),
-            None => ", in a WSPCleanup that was not its final one".to_string(),
-        };
-        for (index, event) in facts.events_of_between(process, within.start, within.end) {
+    let earlier =
+        (facts.cleanup_returns().iter()).filter(|f| facts.kind(f.provider) == ProviderKind::San);
+    for f in earlier {
+        let (process, provider, thread) = (f.process, f.provider, facts.events[f.call].thread);
+        for (index, event) in facts.events_of_between(process, f.call, f.ret) {
             let EventKind::OpCompleted {
                 op,
                 kind,
@@ -132,15 +108,74 @@ pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 report.violation(
                     facts,
                     index,
-                    || format!("{name} completed the pending {what} with {} ({status}){}, not WSA_OPERATION_ABORTED (995)", error_name(status), during()),
+                    || format!("{name} completed the pending {what} with {} ({status}), in a WSPCleanup that was not its final one, not WSA_OPERATION_ABORTED (995)", error_name(status)),
                 );
             } else if !inside_upcall(facts, op, index) {
                 report.violation(
                     facts,
                     index,
-                    || format!("{name} cancelled the pending {what} without WPUCompleteOverlappedRequest{}: the switch is never told the operation ended", during()),
+                    || format!("{name} cancelled the pending {what} without WPUCompleteOverlappedRequest, in a WSPCleanup that was not its final one: the switch is never told the operation ended"),
                 );
             }
+        }
+    }
+}
+
+/// A clean-up that owns the operations pending in its process: its call and its return
+/// (or its process's end), how a message places it (`its final cleanup`), and, for one
+/// that returned, how a message names it.
+struct Judged {
+    window: (usize, usize),
+    provider: ProviderIx,
+    at: String,
+    returned: Option<String>,
+}
+
+/// Judges how each operation `cleanup` owns ended within it (seed 004).
+fn owned_ended(facts: &Facts, report: &mut Report, cleanup: &Judged) {
+    let (call, end) = cleanup.window;
+    let name = facts.provider(cleanup.provider);
+    for (op, _, kind) in owned_by_cleanup(facts, call) {
+        if cleanup.returned.is_some() {
+            report.exercised();
+        }
+        // Not the clean-up's to cancel: the network finished it first, or a closesocket
+        // under way aborted it.
+        if completed_by_network(facts, op, call, end)
+            || aborted_by_closesocket(facts, op, call, end)
+        {
+            continue;
+        }
+        let what = kind.label(op);
+        let Some((at, status)) = completed_at(facts, op, call, end) else {
+            if let Some(named) = &cleanup.returned {
+                report.violation(
+                    facts,
+                    end,
+                    || format!("the pending {what} was not completed when {named} returned: each pending operation must be completed through WPUCompleteOverlappedRequest with WSA_OPERATION_ABORTED"),
+                );
+            }
+            continue;
+        };
+        if cleanup.returned.is_none() {
+            report.exercised();
+        }
+        if status != WSA_OPERATION_ABORTED {
+            report.violation(
+                facts,
+                at,
+                || format!("{name} completed the pending {what} with {} ({status}) at {}, not WSA_OPERATION_ABORTED (995)", error_name(status), cleanup.at),
+            );
+        } else if !inside_upcall(facts, op, at) {
+            let placed = match cleanup.returned {
+                Some(_) => String::new(),
+                None => format!(" at {}", cleanup.at),
+            };
+            report.violation(
+                facts,
+                at,
+                || format!("{name} cancelled the pending {what} without WPUCompleteOverlappedRequest{placed}: the switch is never told the operation ended"),
+            );
         }
     }
 }
