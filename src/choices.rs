@@ -26,7 +26,7 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
     },
     ModelChoice {
         topic: "Protocol chains",
-        choice: "A layered provider passes the chain it was handed on to the layer below, and a layer finds the next one down by where its provider stands in that chain; the base is handed its own entry. The entries in between are layered entries of the chain's protocol whose own chains play no part, and no provider stands twice in one chain. Across the catalog the layers go one way: a ring of providers, each over the next in some chain, is refused, since none of their counts could reach zero. A layer whose WSPStartup fails because the one below it failed passes that code up when WSPStartup documents it, and WSASYSNOTREADY otherwise.",
+        choice: "A layered provider passes the chain it was handed on to the layer below, and a layer finds the next one down by where its provider stands in that chain; the base is handed its own entry. The entries in between are layered entries of the chain's protocol whose own chains play no part, and no provider stands twice in one chain. Across the catalog the layers go one way: a ring of providers, each over the next in some chain, is refused, since none of their counts could reach zero. A layer whose WSPStartup fails because the one below it failed passes that code up when WSPStartup documents it, and WSASYSNOTREADY otherwise (so for a lower layer's WSA_NOT_ENOUGH_MEMORY, which WSPStartup's page does not list).",
     },
     ModelChoice {
         topic: "A failed lower start-up in WSPSocket",
@@ -98,7 +98,7 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
     },
     ModelChoice {
         topic: "Failed allocations",
-        choice: "A `FailAlloc` fault makes the provider's start-up fail with WSA_NOT_ENOUGH_MEMORY.",
+        choice: "A `FailAlloc` fault makes the start-up whose allocation it fails return WSA_NOT_ENOUGH_MEMORY (NSPStartup and NSPv2Startup list that code; WSPStartup and WSPStartupEx do not, and ws2sim accepts it from them only there); a layer above passes WSASYSNOTREADY up instead (\"Protocol chains\").",
     },
     ModelChoice {
         topic: "SAN providers' own state",

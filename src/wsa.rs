@@ -85,8 +85,9 @@ pub const FD_CONNECT: u32 = 0x10;
 /// Network event bit: the connection was closed.
 pub const FD_CLOSE: u32 = 0x20;
 
-/// The codes WSPStartup and WSPStartupEx document (their pages), with
-/// WSA_NOT_ENOUGH_MEMORY for an allocation a `FailAlloc` fault failed (model choice).
+/// The codes WSPStartup and WSPStartupEx document (their pages). A start-up whose own
+/// allocation a `FailAlloc` fault failed also fails with WSA_NOT_ENOUGH_MEMORY (model
+/// choice "Failed allocations"), a code the pages do not list.
 pub const STARTUP_ERRORS: &[u32] = &[
     WSASYSNOTREADY,
     WSAVERNOTSUPPORTED,
@@ -94,7 +95,6 @@ pub const STARTUP_ERRORS: &[u32] = &[
     WSAEPROCLIM,
     WSAEFAULT,
     WSAEINVALIDPROCTABLE,
-    WSA_NOT_ENOUGH_MEMORY,
 ];
 
 /// The symbolic name of an error code, for traces.

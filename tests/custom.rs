@@ -828,6 +828,72 @@ fn a_failing_start_up_returns_its_error_code_itself() {
         common::messages(&run)[0],
         "msafd!WSPStartup failed with UNKNOWN_ERROR (1), which WSPStartup does not document"
     );
+    // WSA_NOT_ENOUGH_MEMORY, which WSPStartup's page does not list, only from a start-up
+    // whose own allocation a `FailAlloc` fault failed (model choice "Failed
+    // allocations"): this one's did not.
+    let run = run_with(Reply::fail(WSA_NOT_ENOUGH_MEMORY));
+    assert_eq!(
+        common::messages(&run)[0],
+        "msafd!WSPStartup failed with WSA_NOT_ENOUGH_MEMORY (8), which WSPStartup does not \
+         document: ws2sim accepts it only from a start-up whose own allocation failed (a \
+         FailAlloc fault), and no allocation of msafd's failed in this call"
+    );
+}
+
+/// A base provider whose allocation a `FailAlloc` fault fails returns
+/// WSA_NOT_ENOUGH_MEMORY from its WSPStartup; the layer above passes WSASYSNOTREADY up
+/// (model choice "Protocol chains": WSPStartup's page does not list the lower code),
+/// and neither is flagged. The layer passing the lower code up is.
+#[test]
+fn a_layer_passes_a_lower_allocation_failure_up_as_sysnotready() {
+    let text = r#"Scenario(
+    name: "lsp-over-a-failed-allocation",
+    about: "An LSP over a base whose start-up allocation fails.",
+    providers: [Provider(name: "msafd", kind: Transport), Provider(name: "lsp", kind: Transport)],
+    catalog: [
+        Transport(id: 1001, provider: "msafd", protocol: Tcp),
+        Transport(id: 1010, provider: "lsp", protocol: Tcp, chain: Layered([1010, 1001])),
+    ],
+    processes: [Process(name: "app", threads: [
+        Thread(name: "main", steps: [Startup, Socket(name: "s", entry: 1010), Cleanup]),
+    ])],
+    faults: [FailAlloc(provider: "msafd", call: WSPStartup, nth: 1)],
+)"#;
+    let sim = Sim::from_str("lsp.ron", text).expect("valid");
+    for lsp in [Model::named("conforming"), Model::code("plain", Plain)] {
+        let run = sim.clone().provider("lsp", lsp).run().expect("runs");
+        let trace = run.trace();
+        assert!(
+            trace.contains(
+                "lsp!WSPStartup(entry 1010)                         -> WSASYSNOTREADY (10091)"
+            ),
+            "{trace}"
+        );
+        assert!(
+            trace.contains(
+                "msafd!WSPStartup(entry 1001) [from lsp]          -> WSA_NOT_ENOUGH_MEMORY (8)"
+            ),
+            "{trace}"
+        );
+        assert!(run.violated().is_empty(), "{trace}");
+    }
+    let run = sim
+        .provider("lsp", Model::code("passes-it-up", PassesTheLowerCodeUp))
+        .run();
+    let run = run.expect("runs");
+    assert_eq!(run.violated(), ["spi.return_convention"], "{}", run.trace());
+}
+
+/// A layer that answers a failed lower start-up with the code the base gave, though
+/// WSPStartup's page does not list it (the test's base never starts).
+struct PassesTheLowerCodeUp;
+impl Transport for PassesTheLowerCodeUp {
+    async fn startup(&self, spi: &Spi<'_>) -> Reply {
+        match spi.start_lower().await {
+            Err(_) => Reply::fail(WSA_NOT_ENOUGH_MEMORY),
+            Ok(()) => unreachable!("the base's only start-up fails"),
+        }
+    }
 }
 
 /// Keeps the instance memory of its first run in a static, and in every later run gives

@@ -133,7 +133,7 @@ const CASES: &[(&str, &[u64], &str)] = &[
     (
         "restart-fails-below.ron",
         MANY,
-        "p1!WSPStartup(entry 2010)                          -> WSA_NOT_ENOUGH_MEMORY (8)",
+        "p1!WSPStartup(entry 2010)                          -> WSASYSNOTREADY (10091)",
     ),
     (
         "completion-races-cleanup.ron",

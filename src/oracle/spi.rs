@@ -127,11 +127,29 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
             Some(_) => SOCKET_ERROR,
             None => code as i32,
         };
+        let startup = matches!(call, Call::WSPStartup { .. } | Call::WSPStartupEx { .. });
         match (*ret, *error) {
             (NO_ERROR, None) => {}
             (value, Some(code))
                 if value == failing(code)
                     && documented(call, facts.kind(provider_ix)).contains(&code) => {}
+            // Model choice "Failed allocations": a start-up whose own allocation a
+            // `FailAlloc` fault failed says so with WSA_NOT_ENOUGH_MEMORY; a layer whose
+            // lower layer's did passes WSASYSNOTREADY up ("Protocol chains").
+            (value, Some(WSA_NOT_ENOUGH_MEMORY))
+                if startup && value == failing(WSA_NOT_ENOUGH_MEMORY) =>
+            {
+                if !own_allocation_failed(facts, call_index, index, provider_ix) {
+                    report.violation(facts, index, || {
+                        format!(
+                            "{provider}!{name} failed with WSA_NOT_ENOUGH_MEMORY (8), which \
+                             {name} does not document: ws2sim accepts it only from a \
+                             start-up whose own allocation failed (a FailAlloc fault), and \
+                             no allocation of {provider}'s failed in this call"
+                        )
+                    });
+                }
+            }
             // San.cleanup.no_einval reports this one mistake (seed 004 names it).
             (SOCKET_ERROR, Some(WSAEINVAL))
                 if matches!(call, Call::WSPCleanup { .. })
@@ -158,6 +176,16 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
             }),
         }
     }
+}
+
+/// Whether an allocation of `provider` failed (a `FailAlloc` fault) in its own code on
+/// the calling thread between the call at event `call` and its return at `ret`.
+fn own_allocation_failed(facts: &Facts, call: usize, ret: usize, provider: ProviderIx) -> bool {
+    let caller = &facts.events[call];
+    (facts.events_of_between(caller.process, call, ret)).any(|(_, event)| {
+        event.thread == caller.thread
+            && matches!(event.kind, EventKind::AllocFailed { provider: p, .. } if p == provider)
+    })
 }
 
 /// "-1 with WSAEINVAL (10022)", or the bare value when no code was set.
