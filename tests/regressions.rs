@@ -191,6 +191,16 @@ const CASES: &[(&str, &[u64], &str)] = &[
         ". msafd!WSPCleanup(&errno)                           ...\n#16 t=0 p0/t0            WSAStartup(2.2)                                      -> 0 [count 0->1]",
     ),
     (
+        "close-begun-before-final-cleanup.ron",
+        &[1, 12, 199],
+        ". msafd!WSPCloseSocket(s=0x100, abortive)            ...\n#26 t=1 app/a             WSACleanup()",
+    ),
+    (
+        "san-close-begun-before-final-cleanup.ron",
+        &[36, 56, 115],
+        ". . sandrv!WSPCleanup(&errno) [from the switch in msafd] ...\n#40 t=1 app/b              . . ledger - SAN endpoint 0x100 #6                   [sandrv, released by the provider]\n#41 t=1 app/b              . <- sandrv!WSPCloseSocket (#36)                     -> 0",
+    ),
+    (
         "san-close-during-final-cleanup.ron",
         &[36],
         "<- closesocket (#29)                                 -> 0\n#37 t=1 app/main           . . . ledger - memory of operation #0 #7",
@@ -607,6 +617,8 @@ fn restarts_and_closes_during_a_final_cleanup_are_clean() {
         "nspv2-readvertise-during-final-cleanup.ron",
         "nspv2-readvertise-during-unadvertise.ron",
         "san-close-during-final-cleanup.ron",
+        "close-begun-before-final-cleanup.ron",
+        "san-close-begun-before-final-cleanup.ron",
     ] {
         clean_and_ended(file);
     }
@@ -1041,4 +1053,49 @@ fn a_lookup_in_ns_all_asks_every_enabled_provider() {
     assert!(!trace.contains("off!"), "{trace}");
     assert!(!trace.contains("WSASERVICE_NOT_FOUND"), "{trace}");
     assert!(outcome.verdict.violations.is_empty(), "{trace}");
+}
+
+/// A close begun just before the final clean-up that the clean-up overtook (it reset the
+/// socket, or a SAN provider's final clean-up had begun, which the close leaves the
+/// operations to) leaves them to the clean-up, which is judged for them: on the seeds
+/// of [`CASES`] that show it, the mutant that notifies an aborted operation, and the one
+/// that drops operations without the upcall, are flagged. Before the fix the checker
+/// left out every operation of a socket whose close had begun, and both ran clean.
+#[test]
+fn operations_a_close_left_to_the_final_cleanup_are_judged_there() {
+    let cases = [
+        (
+            "close-begun-before-final-cleanup.ron",
+            "msafd",
+            "runs_completion_routine_on_abort",
+            "wsp.cleanup.overlapped_aborted",
+        ),
+        (
+            "san-close-begun-before-final-cleanup.ron",
+            "sandrv",
+            "san_cancels_without_upcall",
+            "san.cleanup.complete_via_upcall",
+        ),
+    ];
+    for (file, provider, mutant, contract) in cases {
+        let seeds = CASES.iter().find(|c| c.0 == file).expect("a case").1;
+        let scenario = load(file);
+        for &seed in seeds {
+            let options = RunOptions {
+                seed: Some(seed),
+                models: vec![(provider.to_string(), mutant.to_string())],
+                ..RunOptions::default()
+            };
+            let outcome = run(&scenario, &options).expect("valid options");
+            let trace = render::text::render(&scenario, &outcome, file);
+            let flagged: Vec<&str> = (outcome.verdict.violations.iter())
+                .map(|v| v.contract)
+                .collect();
+            assert_eq!(
+                flagged.first(),
+                Some(&contract),
+                "{file} seed {seed}:\n{trace}"
+            );
+        }
+    }
 }

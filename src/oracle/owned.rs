@@ -9,9 +9,11 @@ use crate::scenario::IoMode;
 use crate::small::{SmallMap, SmallSet};
 use crate::wsa::WSAENETDOWN;
 
-/// The operations of the final clean-up called at event `call` pending then, except
-/// those on a socket whose WSPCloseSocket began before: that call aborts them (and
-/// notifies as usual), not the clean-up.
+/// The operations of the final clean-up called at event `call` pending then. Those on a
+/// socket whose WSPCloseSocket began before are among them: until that call acts, the
+/// clean-up may cancel them (it resets the socket first, or a SAN provider's final
+/// clean-up has begun, which the close then leaves them to); those the close does abort
+/// are told apart where they end ([`aborted_by_closesocket`]).
 pub(super) fn pending_at(facts: &Facts, call: usize) -> Vec<OpInfo> {
     owned(facts, call).map_or(Vec::new(), |o| o.at_call.clone())
 }
@@ -48,11 +50,10 @@ struct Owner {
 /// (issue 21: no rescan of a process's history per clean-up), sorted by the
 /// clean-up's call.
 fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
-    /// A process's operations under way, and the sockets a WSPCloseSocket was called on.
+    /// A process's operations under way.
     #[derive(Default)]
     struct Process {
-        pending: SmallMap<OpId, (ProviderIx, IoMode, OpKind, SocketHandle)>,
-        closing: SmallSet<SocketHandle>,
+        pending: SmallMap<OpId, (ProviderIx, IoMode, OpKind)>,
         /// Providers the process registered for notifications on.
         registered: SmallSet<ProviderIx>,
     }
@@ -76,17 +77,15 @@ fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
     let mut found: Vec<(usize, OwnedOps)> = Vec::new();
     let mut processes: Vec<Process> = facts.per_process();
     let count = processes.len();
-    // Clean-ups under way in each process: their place in `found`, provider, return,
-    // and the sockets being closed when they began.
-    type UnderWay = Vec<(usize, ProviderIx, usize, SmallSet<SocketHandle>)>;
+    // Clean-ups under way in each process: their place in `found`, provider and return.
+    type UnderWay = Vec<(usize, ProviderIx, usize)>;
     let mut under_way: Vec<UnderWay> = facts.per_process();
     let mut next = 0;
-    // The events that start, end or abort operations or register for notifications,
-    // and the clean-ups' calls.
+    // The events that start or end operations or register for notifications, and the
+    // clean-ups' calls.
     const TOUCH: Classes = Classes::of(&[
         Class::OpStarted,
         Class::OpCompleted,
-        Class::CloseSocketCalled,
         Class::SelectCalled,
         Class::ProcessEnded,
         Class::Unloaded,
@@ -100,7 +99,7 @@ fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
         // A clean-up's return is an event of its process: one that has returned is
         // dropped at the next visited event of that process, before any other can see
         // it.
-        under_way[pid].retain(|(_, _, ret, _)| *ret > index);
+        under_way[pid].retain(|(_, _, ret)| *ret > index);
         while let Some(f) = order.get(next).filter(|f| f.call == index) {
             next += 1;
             let Some(process) = processes.get(f.process as usize) else {
@@ -110,14 +109,9 @@ fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
                 .pending
                 .iter()
                 .filter(|(_, (p, ..))| *p == f.provider)
-                .map(|(op, (_, mode, kind, _))| (*op, *mode, *kind))
+                .map(|(op, (_, mode, kind))| (*op, *mode, *kind))
                 .collect();
-            under_way[f.process as usize].push((
-                found.len(),
-                f.provider,
-                f.ret,
-                process.closing.clone(),
-            ));
+            under_way[f.process as usize].push((found.len(), f.provider, f.ret));
             found.push((
                 f.call,
                 OwnedOps {
@@ -134,26 +128,17 @@ fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
                 provider,
                 mode,
                 kind,
-                socket,
+                ..
             } => {
-                for (at, owner, _, closing) in &under_way[pid] {
-                    if *owner == provider && !closing.contains(&socket) {
+                for (at, owner, _) in &under_way[pid] {
+                    if *owner == provider {
                         found[*at].1.during.push((op, mode, kind));
                     }
                 }
-                if !process.closing.contains(&socket) {
-                    process.pending.insert(op, (provider, mode, kind, socket));
-                }
+                process.pending.insert(op, (provider, mode, kind));
             }
             EventKind::OpCompleted { op, .. } => {
                 process.pending.remove(&op);
-            }
-            EventKind::Call {
-                call: Call::WSPCloseSocket { socket, .. },
-                ..
-            } => {
-                process.closing.insert(socket);
-                process.pending.retain(|_, (_, _, _, s)| *s != socket);
             }
             EventKind::Call {
                 call: Call::WSPAsyncSelect { provider, .. } | Call::WSPEventSelect { provider, .. },
