@@ -377,6 +377,23 @@ const NULL_V2_STARTUP: &str = "its NSPv2Startup entry is NULL, and the host's fi
 /// The knob values another knob of the model leaves idle (the non-conforming values
 /// of `knob` all, as each knob here has one).
 pub static IDLE_UNDER: &[IdleUnder] = &[
+    // Every WSPCleanup is the actual one: there is no earlier one to reset sockets in.
+    IdleUnder {
+        knob: "earlier_cleanup",
+        kind: Transport,
+        version: None,
+        other: "actual_cleanup",
+        other_values: &["OnEvery"],
+        why: "every WSPCleanup does the actual cleanup, so none is an earlier one",
+    },
+    IdleUnder {
+        knob: "earlier_cleanup",
+        kind: San,
+        version: None,
+        other: "actual_cleanup",
+        other_values: &["OnEvery"],
+        why: "every WSPCleanup does the actual cleanup, so none is an earlier one",
+    },
     IdleUnder {
         knob: "nsp.provider_id",
         kind: Namespace,
