@@ -402,6 +402,23 @@ fn a_number_out_of_range_names_its_fields_range() {
     );
     let plain = error.map(|e| e.render_plain()).unwrap_or_default();
     assert!(plain.contains("write a number from 1, e.g. `1`"), "{plain}");
+    // Written with a base prefix, it is still negative, quoted whole and placed at its
+    // sign (ron points past the prefix).
+    for (written, example) in [("-0x5", "5"), ("-0b1_0", "2"), ("-0o7", "7")] {
+        let text = scenario(&format!("Sleep({written})"), "");
+        let error = scenario::load_str("n.ron", &text).err();
+        let messages = error.as_ref().map(|e| e.messages()).unwrap_or_default();
+        let at = text.find(written).expect("written") + 1;
+        let wanted = format!(
+            "n.ron:1:{at}: negative number `{written}` (at `processes[0].threads[0].steps[0][0]`)"
+        );
+        assert!(
+            messages.iter().any(|m| m.starts_with(&wanted)),
+            "{wanted}\n{messages:?}"
+        );
+        let plain = error.map(|e| e.render_plain()).unwrap_or_default();
+        assert!(plain.contains(&format!("e.g. `{example}`")), "{plain}");
+    }
 }
 
 #[test]
@@ -627,18 +644,18 @@ fn a_file_whose_lines_end_in_a_return_alone_is_placed_by_its_lines() {
     assert!(!plain.contains('\r'), "{plain:?}");
 }
 
-/// In a file of `\n` lines, a `\r` alone (a stray one, in a comment say) ends no line,
-/// as RON, editors and `grep -n` read it: the lines after it keep their numbers, and the
+/// In a file of `\n` lines, a `\r` alone (a stray one, in a block comment say) ends no line,
+/// as RON and `grep -n` read it: the lines after it keep their numbers, and the
 /// quote shows it as a visible character.
 #[test]
 fn a_stray_return_in_a_file_of_newline_lines_ends_no_line() {
-    let text = "Scenario(\n    name: \"cr\", // a\rb\n    about: \"x\", /* c\rd */\n    providers: [],\n    processes: [Process(name: \"a\", threads: [Thread(name: \"t\", steps: [Sleep(-1)])])], // e\rf\n)\n";
+    let text = "Scenario(\n    name: \"cr\", /* a\rb */\n    about: \"x\",\r/* c\rd */\n    providers: [],\n    processes: [Process(name: \"a\", threads: [Thread(name: \"t\", steps: [Sleep(-1)])])], /* e\rf */\n)\n";
     let err = scenario::load_bytes("cr.ron", text.as_bytes().to_vec()).expect_err("refused");
     assert_eq!(err.line_column().map(|(line, _)| line), Some(5));
     let plain = err.render_plain();
     // The line quoted whole, its stray `\r` shown as a visible character.
     assert!(
-        plain.contains(" 5 \u{2502}     processes: [Process(") && plain.contains("// e?f"),
+        plain.contains(" 5 \u{2502}     processes: [Process(") && plain.contains("/* e?f"),
         "{plain}"
     );
     assert!(!plain.contains('\r'), "{plain:?}");
@@ -742,6 +759,45 @@ fn whitespace_ron_skips_shifts_no_position() {
             mark.chars().next().unwrap_or(' ') as u32
         );
     }
+}
+
+/// A `//` comment ends only at a line feed: a character an editor shows as a line
+/// break inside one (a lone carriage return, a vertical tab or form feed, NEL, the line
+/// and paragraph separators) would hide what follows it on the line, so it is refused at
+/// its place, in a scenario and a model file alike. Each passed `check` and ran with
+/// the hidden `seed: 7` left out. In a CRLF file the line ends still read as LF.
+#[test]
+fn a_line_break_an_editor_shows_inside_a_comment_is_refused() {
+    let scenario_text = "Scenario(\n    name: \"s\",\n    about: \"x\",\n    // the seed that shows it\n    seed: 1,\n    providers: [],\n    processes: [Process(name: \"p\", threads: [Thread(name: \"t\", steps: [Sleep(1)])])],\n)\n";
+    let model_text = std::fs::read_to_string("models/acme-tcp.ron").expect("shipped");
+    let model_text = model_text.replacen("Model(", "Model(\n    // about it\n", 1);
+    let column = "    // the seed that shows it".len() + 1;
+    for hidden in ['\r', '\u{0B}', '\u{0C}', '\u{85}', '\u{2028}', '\u{2029}'] {
+        let code = format!("U+{:04X}", hidden as u32);
+        let text = scenario_text.replace(
+            "shows it\n    seed: 1",
+            &format!("shows it{hidden}    seed: 7"),
+        );
+        let err = scenario::load_str("hidden.ron", &text).expect_err(&code);
+        let plain = err.render_plain();
+        assert!(plain.contains(&format!("{code} (")), "{plain}");
+        assert!(plain.contains("inside a `//` comment"), "{plain}");
+        assert!(!plain.contains('\r'), "{plain:?}");
+        assert_eq!(err.line_column(), Some((4, column)), "{plain}");
+        let text = model_text.replacen("about it\n", &format!("about it{hidden}  \n"), 1);
+        let err = scenario::load_model_str("hidden.ron", &text).expect_err(&code);
+        assert!(
+            err.render_plain().contains("inside a `//` comment"),
+            "{code}"
+        );
+        assert_eq!(
+            err.line_column(),
+            Some((6, "    // about it".len() + 1)),
+            "{code}"
+        );
+    }
+    let crlf = scenario_text.replace('\n', "\r\n");
+    scenario::load_str("crlf.ron", &crlf).unwrap_or_else(|e| panic!("{}", e.render_plain()));
 }
 
 /// A space RON does not read where a file's first word should stand (a second

@@ -68,6 +68,8 @@ enum Tok {
     Colon,
     Hash,
     Other,
+    /// A `//` comment, its line end left out (only when [`Tokens::comments`] asks).
+    LineComment,
 }
 
 /// Values nested deeper than this are left out of the index (ron refuses a document
@@ -75,10 +77,12 @@ enum Tok {
 const MAX_DEPTH: usize = 256;
 
 /// Splits `text` into tokens with byte spans, one at a time (a file of small tokens
-/// was held whole as a list three times its size); comments and whitespace are dropped.
+/// was held whole as a list three times its size); whitespace is dropped, and comments
+/// too unless `comments` keeps the `//` ones.
 struct Tokens<'t> {
     text: &'t str,
     i: usize,
+    comments: bool,
 }
 
 impl Iterator for Tokens<'_> {
@@ -100,7 +104,10 @@ impl Iterator for Tokens<'_> {
                     while i < bytes.len() && bytes[i] != b'\n' {
                         i += 1;
                     }
-                    continue;
+                    if !self.comments {
+                        continue;
+                    }
+                    Tok::LineComment
                 }
                 b'/' if at(i + 1) == b'*' => {
                     i = skip_block_comment(bytes, i);
@@ -270,6 +277,16 @@ fn raw_or_byte_literal(bytes: &[u8], mut i: usize) -> Option<usize> {
     Some(bytes.len())
 }
 
+/// The `//` comments of `text` (each up to its line end, which is left out), in order.
+pub(crate) fn line_comments(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let tokens = Tokens {
+        text,
+        i: 0,
+        comments: true,
+    };
+    tokens.filter_map(|(tok, span)| (tok == Tok::LineComment).then_some(span))
+}
+
 /// The last quoted string (`"..."`) that begins before `before` and runs over a line
 /// break, with the name of the field it is the value of (`about` in `about: "..."`).
 /// Only `about` may span lines, so such a string elsewhere most likely lacks its
@@ -278,7 +295,12 @@ pub(crate) fn string_over_lines(text: &str, before: usize) -> Option<(Range<usiz
     let mut last = None;
     // The two tokens before the current one: a field name and its colon.
     let (mut second, mut first) = (None, None);
-    for (tok, span) in (Tokens { text, i: 0 }) {
+    let tokens = Tokens {
+        text,
+        i: 0,
+        comments: false,
+    };
+    for (tok, span) in tokens {
         if span.start >= before {
             break;
         }
@@ -301,7 +323,12 @@ pub(crate) fn string_over_lines(text: &str, before: usize) -> Option<(Range<usiz
 impl<'t> Index<'t> {
     /// Indexes `text`. Never fails; see the module comment.
     pub fn new(text: &'t str) -> Self {
-        let mut toks = Tokens { text, i: 0 }.peekable();
+        let tokens = Tokens {
+            text,
+            i: 0,
+            comments: false,
+        };
+        let mut toks = tokens.peekable();
         let mut nodes = vec![Node {
             shape: Shape::Parens,
             span: 0..text.len(),
@@ -420,6 +447,8 @@ impl<'t> Index<'t> {
                     pending_key = None;
                 }
                 Tok::Comma | Tok::Other => pending_key = None,
+                // Not yielded here (`comments` is off).
+                Tok::LineComment => {}
             }
         }
         for &(id, _) in stack.iter().skip(1) {

@@ -34,6 +34,11 @@ pub fn load_model_str(file_name: &str, text: &str) -> Result<LoadedModel, Scenar
         });
     }
     let text = super::as_read(text);
+    if let Some(problem) = syntax::hidden_line_break(file_name, &text) {
+        return Err(ScenarioError::Syntax(
+            Located::one(file_name, &text, problem).in_model(),
+        ));
+    }
     let file: ModelFile = ron::Options::default().from_str(&text).map_err(|err| {
         ScenarioError::Syntax(
             Located::one(file_name, &text, syntax::problem(file_name, &text, &err)).in_model(),

@@ -11,8 +11,8 @@ mod tokens;
 mod values;
 
 use hints::*;
-pub(crate) use spaces::is_odd_space;
 use spaces::*;
+pub(crate) use spaces::{hidden_line_break, is_odd_space};
 use tokens::*;
 
 use std::ops::Range;
@@ -28,6 +28,9 @@ use super::schema::{Family, family_of};
 /// that word, instead of the parse error its first character would give.
 pub(crate) fn not_a_scenario(file: &str, text: &str) -> Option<Problem> {
     if let Some(problem) = odd_space_first(file, text) {
+        return Some(problem);
+    }
+    if let Some(problem) = hidden_line_break(file, text) {
         return Some(problem);
     }
     let i = first_token(text);

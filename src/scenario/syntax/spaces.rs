@@ -1,7 +1,7 @@
 //! Spaces RON does not read as spaces, and walks over the blanks and comments it does.
 
 use crate::scenario::error::Problem;
-use crate::scenario::locate::skip_block_comment;
+use crate::scenario::locate::{line_comments, skip_block_comment};
 
 /// A space RON does not read as one: Unicode's other spaces and the zero-width ones,
 /// which an editor or a web page may put where a plain space was meant (not those it
@@ -100,4 +100,45 @@ pub(super) fn skip_blank_by(
         }
     }
     offset
+}
+
+/// What an editor or a terminal may show as a line break although RON does not end a
+/// `//` comment there (only a line feed does): a lone carriage return, a vertical tab or
+/// form feed, NEL, and the line and paragraph separators.
+fn shown_as_a_line_break(ch: char) -> Option<&'static str> {
+    match ch {
+        '\r' => Some("a carriage return"),
+        '\u{0B}' => Some("a vertical tab"),
+        '\u{0C}' => Some("a form feed"),
+        '\u{85}' => Some("a next-line character"),
+        '\u{2028}' => Some("a line separator"),
+        '\u{2029}' => Some("a paragraph separator"),
+        _ => None,
+    }
+}
+
+/// The first `//` comment of `text` holding a character shown as a line break
+/// ([`shown_as_a_line_break`]): what follows it looks like a line of its own but is part
+/// of the comment, so a file would run otherwise than it reads.
+pub(crate) fn hidden_line_break(file: &str, text: &str) -> Option<Problem> {
+    line_comments(text).find_map(|comment| {
+        let body = text.get(comment.clone())?;
+        let (at, ch, name) = body
+            .char_indices()
+            .find_map(|(at, ch)| shown_as_a_line_break(ch).map(|name| (at, ch, name)))?;
+        let at = comment.start + at;
+        Some(Problem::new(
+            file,
+            text,
+            at..at + ch.len_utf8(),
+            format!(
+                "U+{:04X} ({name}) inside a `//` comment: an editor may show a line break \
+                 here, but the comment runs on to the end of the line, and what follows it \
+                 there is part of the comment",
+                ch as u32,
+            ),
+            "not a line end",
+            Some("end the comment with a plain line break, or remove the character".to_string()),
+        ))
+    })
 }

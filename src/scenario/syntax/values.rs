@@ -108,9 +108,12 @@ pub(super) fn reword(c: &Culprit<'_>, code: &Error) -> Option<Problem> {
         }
         // `at: -5`: ron points past the sign and calls `5` out of range; every number in a
         // scenario is unsigned (a negative time is an error).
-        Error::IntegerOutOfBounds if text.get(..start).unwrap_or("").trim_end().ends_with('-') => {
-            let sign = text.get(..start).unwrap_or("").trim_end().len() - 1;
-            let number = text.get(start..end).unwrap_or("");
+        // `-0x5` as well: ron points past the base prefix, which the quote begins with.
+        Error::IntegerOutOfBounds
+            if text.get(..c.quoted).unwrap_or("").trim_end().ends_with('-') =>
+        {
+            let sign = text.get(..c.quoted).unwrap_or("").trim_end().len() - 1;
+            let number = found;
             let (said, least) = match range_of(&at) {
                 Some((field, least, largest)) => (
                     format!("`{field}` is a whole number from {least} to {largest}"),
@@ -122,9 +125,7 @@ pub(super) fn reword(c: &Culprit<'_>, code: &Error) -> Option<Problem> {
                 ),
             };
             let largest = range_of(&at).map_or(u64::MAX, |(_, _, largest)| largest);
-            let example = number
-                .parse::<u64>()
-                .map_or(least, |n| n.clamp(least, largest));
+            let example = whole_number(number).map_or(least, |n| n.clamp(least, largest));
             p(
                 sign..end,
                 format!("negative number `-{number}`{at}; {said}"),
@@ -169,4 +170,17 @@ pub(super) fn reword(c: &Culprit<'_>, code: &Error) -> Option<Problem> {
         ),
         _ => None,
     }
+}
+
+/// The value of a whole number as a scenario may write it (`12`, `0x1f`, `0o7`, `0b10`,
+/// digits grouped by `_`), if it fits in 64 bits.
+fn whole_number(written: &str) -> Option<u64> {
+    let digits: String = written.chars().filter(|c| *c != '_').collect();
+    let (radix, digits) = match digits.get(..2) {
+        Some("0x") => (16, &digits[2..]),
+        Some("0o") => (8, &digits[2..]),
+        Some("0b") => (2, &digits[2..]),
+        _ => (10, digits.as_str()),
+    };
+    u64::from_str_radix(digits, radix).ok()
 }
