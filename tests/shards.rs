@@ -736,6 +736,58 @@ fn forged_pct_steps_and_divergences_are_refused() {
     );
 }
 
+/// An exhaustive search of a scenario whose `latency` holds more delays than the search
+/// tries reports its coverage as limited; shards edited to say no run drew such a delay
+/// (`wide_draws` taken off every unit) are refused where a schedule they keep draws one,
+/// rather than merged into a report of complete coverage.
+#[test]
+fn shards_that_hide_a_wide_draw_are_refused() {
+    let dir = common::Scratch::new("merge-wide");
+    let scenario = dir.file(
+        "wide.ron",
+        r#"Scenario(
+    name: "wide", about: "Wide latency.", latency: (0, 1000),
+    providers: [Provider(name: "msafd", kind: Transport)],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [Process(name: "app", threads: [
+        Thread(name: "main", steps: [Startup, Socket(name: "s", entry: 1001), Send(socket: "s", bytes: 10, mode: Overlapped(Event)), Close(socket: "s"), Cleanup]),
+        Thread(name: "b", steps: [Startup, Sleep(3), Cleanup]),
+    ])],
+)"#
+        .to_string(),
+    );
+    let shards = two_shards(&[
+        "explore",
+        &scenario,
+        "--strategy",
+        "exhaustive",
+        "--preemptions",
+        "1",
+    ]);
+    let merged = |stem: &str, docs: &[Value]| {
+        let paths = write_resealed(&dir, stem, docs);
+        let args: Vec<&str> = paths.iter().map(String::as_str).collect();
+        common::ws2sim(&[&["merge"][..], &args].concat())
+    };
+    let genuine = merged("g", &shards);
+    let stdout = String::from_utf8_lossy(&genuine.stdout);
+    assert_eq!(genuine.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("coverage: NOT complete"), "{stdout}");
+    let mut forged = shards.clone();
+    for doc in &mut forged {
+        for unit in doc["units"].as_array_mut().expect("units") {
+            unit["wide_draws"] = false.into();
+        }
+    }
+    let out = merged("f", &forged);
+    let stderr = String::from_utf8_lossy(&out.stderr).replace("\n  │ ", " ");
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("draws a delay from a range of more than 64 values, of which the search tries only some, yet no shard says so (field `wide_draws`)"),
+        "{stderr}"
+    );
+}
+
 /// Documents forged so that every schedule they give replays to what they say it shows
 /// are still refused where the replays and the search itself contradict them: two
 /// schedules for one run, a schedule of a bounded search past its bound, a run that

@@ -43,6 +43,12 @@ impl Choice {
     pub fn is_preemption(&self) -> bool {
         self.preempts(self.chosen)
     }
+
+    /// Whether this is a draw from more values than an exhaustive search tries of one
+    /// ([`crate::DRAW_VALUES_MAX`]).
+    pub fn is_thinned_draw(&self) -> bool {
+        self.kind == ChoiceKind::Draw && self.options > crate::DRAW_VALUES_MAX
+    }
 }
 
 /// The number of preemptions in a run's choices.

@@ -41,11 +41,16 @@ pub struct Size {
 /// The preemptions of the run `decisions` give (a bounded search's schedules make at
 /// most its bound).
 pub fn preemptions_of(explorer: &mut Explorer, decisions: &[u64]) -> u32 {
+    sim::preemptions(&choices_of(explorer, decisions))
+}
+
+/// Every decision of the run `decisions` give, with its options.
+pub fn choices_of(explorer: &mut Explorer, decisions: &[u64]) -> Vec<Choice> {
     let guide = Rc::new(RefCell::new(Guide::default()));
     guide.borrow_mut().start(decisions);
     let guided = guide.clone();
     explorer.run(move || Box::new(GuidedScheduler::new(guided)));
-    sim::preemptions(&guide.borrow().trail)
+    guide.take().trail
 }
 
 /// A shrunk schedule and what shrinking it took.

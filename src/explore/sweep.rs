@@ -282,9 +282,11 @@ fn search_unit(
         // A delay drawn from a range wider than the search tries of it (looked for
         // until one is found).
         log.wide_draws = log.wide_draws
-            || guide.borrow().trail.iter().any(|choice| {
-                choice.kind == sim::ChoiceKind::Draw && choice.options > sim::DRAW_VALUES_MAX
-            });
+            || guide
+                .borrow()
+                .trail
+                .iter()
+                .any(sim::Choice::is_thinned_draw);
         match outcome {
             Ok(summary) => log.record(&summary, decisions),
             Err(parted) => {

@@ -227,14 +227,23 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
                 witness.run
             ));
         }
-        if let Some(bound) = bound {
-            let preemptions = shrink::preemptions_of(&mut explorer, &witness.decisions);
-            if preemptions > bound {
+        if header.strategy == Strategy::Exhaustive {
+            let choices = shrink::choices_of(&mut explorer, &witness.decisions);
+            let preemptions = sim::preemptions(&choices);
+            if let Some(bound) = bound
+                && preemptions > bound
+            {
                 return Err(format!(
                     "the schedule given for run {} makes {preemptions} preemptions, more than the \
                      search's bound of {bound}",
                     witness.run
                 ));
+            }
+            if !report.wide_draws && choices.iter().any(sim::Choice::is_thinned_draw) {
+                return Err(hidden_wide_draw(&format!(
+                    "the schedule given for run {}",
+                    witness.run
+                )));
             }
         }
     }
@@ -269,6 +278,25 @@ pub fn verify_claims(scenario: &Scenario, report: &Report) -> Result<(), String>
                 "field `units_total` says the search has {}; here it has {here}",
                 crate::words::counted(stated, "unit")
             ));
+        }
+        // Whether the search tried only some of a delay's values is the shards' word
+        // (`wide_draws`), but where it ran to its end (each unit's first schedule
+        // among the rest) a unit's first schedule can settle it.
+        let (low, high) = scenario.latency;
+        let wide_latency = high.saturating_sub(low).saturating_add(1) > sim::DRAW_VALUES_MAX;
+        let ran_to_the_end = matches!(
+            report.coverage,
+            super::report::Coverage::Complete | super::report::Coverage::Limited
+        );
+        if wide_latency && ran_to_the_end && !report.wide_draws {
+            for (unit, root) in roots.iter().enumerate() {
+                let choices = shrink::choices_of(explorer, root);
+                if choices.iter().any(sim::Choice::is_thinned_draw) {
+                    return Err(hidden_wide_draw(&format!(
+                        "the first schedule of unit {unit}"
+                    )));
+                }
+            }
         }
         for witness in &report.witnesses {
             let Some(unit) = witness.unit else {
@@ -309,6 +337,16 @@ pub fn verify_claims(scenario: &Scenario, report: &Report) -> Result<(), String>
         )),
         Err(_) => Ok(()),
     }
+}
+
+/// The refusal of shards that say no run drew a delay from more values than the search
+/// tries, where `schedule` (one the search ran) does.
+fn hidden_wide_draw(schedule: &str) -> String {
+    format!(
+        "{schedule} draws a delay from a range of more than {} values, of which the search \
+         tries only some, yet no shard says so (field `wide_draws`)",
+        sim::DRAW_VALUES_MAX
+    )
 }
 
 /// The decisions of run `run` of a random or PCT sweep with this header: a function of
