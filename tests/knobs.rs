@@ -695,7 +695,8 @@ fn a_san_providers_einval_is_judged_once() {
 /// sits, and names the knobs that change nothing there: `lower` on a provider with no
 /// layered entry, `san_switch` with no SAN provider, `nsp.provider_id` and (for a
 /// version-1 provider) `actual_cleanup` behind an NSPCleanup that is not implemented,
-/// the NSPv2 host's session knobs behind an NSPv2Startup that is not implemented.
+/// the NSPv2 host's session knobs behind an NSPv2Startup that is not implemented, any
+/// knob of a namespace provider no catalog entry names.
 #[test]
 fn the_header_names_knobs_that_change_nothing_here() {
     use ws2sim::{Model, Sim};
@@ -753,6 +754,29 @@ fn the_header_names_knobs_that_change_nothing_here() {
         "{line}"
     );
     assert!(violated.is_empty(), "{violated:?}");
+    // A namespace provider no catalog entry names is never called, in either version:
+    // the header and the JSON claimed the V2 mistake breaks nspv2.session.same_arg.
+    let entryless = r#"Scenario(
+    name: "entryless",
+    about: "A namespace provider no catalog entry names.",
+    providers: [Provider(name: "msafd", kind: Transport), Provider(name: "nsx", kind: Namespace)],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [Process(name: "app", threads: [Thread(name: "main", steps: [Startup, Cleanup])])],
+)"#;
+    let run = (Sim::from_str("entryless.ron", entryless).expect("valid"))
+        .provider("nsx", Model::named("forgets_session_arg"))
+        .run()
+        .expect("runs");
+    let trace = run.trace();
+    assert!(
+        trace.contains(
+            "provider nsx · Namespace · model forgets_session_arg (no effect here: \
+             nspv2.host.session_arg: a namespace provider with no catalog entry is never called)"
+        ),
+        "{trace}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&run.json()).expect("JSON");
+    assert_eq!(json["models"][1]["breaks"], serde_json::json!([]), "{json}");
     // The switch lives in a provider's base TCP entry: a layered provider (whose chain's
     // SAN sockets use the base's switch) and a UDP provider hold none. Their headers said
     // the knob breaks ws2.balanced; the switch in msafd has it act.

@@ -177,6 +177,9 @@ pub struct Place {
     pub switch: bool,
     /// It owns a version-2 namespace catalog entry: NSPv2 session ends count it down.
     pub nspv2: bool,
+    /// It owns a namespace catalog entry of either version: without one, nothing calls
+    /// a namespace provider.
+    pub namespace_entry: bool,
     /// The scenario's OS is Vista or Server 2008, where an NSPv2 provider may serve only
     /// NS_EMAIL: `nspv2.host.os_namespace` acts only there.
     pub email_only_os: bool,
@@ -197,6 +200,9 @@ pub fn inert(
     behaviour: &Behaviour,
 ) -> Option<&'static str> {
     match knob.path {
+        _ if kind == ProviderKind::Namespace && !place.namespace_entry => {
+            Some("a namespace provider with no catalog entry is never called")
+        }
         "lower" if !place.layered => Some("not a layered provider"),
         "final_cleanup.pending"
         | "final_cleanup.overlapped"

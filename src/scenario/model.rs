@@ -98,6 +98,7 @@ impl Scenario {
                     tcp_base: false,
                     switch,
                     nspv2: false,
+                    namespace_entry: false,
                     email_only_os: matches!(self.os, Os::Vista | Os::Server2008),
                 };
                 (p.name.as_str(), place)
@@ -126,15 +127,13 @@ impl Scenario {
                     }
                 }
                 CatalogEntry::Namespace {
-                    provider,
-                    version: NspVersion::V2,
-                    ..
+                    provider, version, ..
                 } => {
                     if let Some(place) = places.get_mut(provider.as_str()) {
-                        place.nspv2 = true;
+                        place.namespace_entry = true;
+                        place.nspv2 |= *version == NspVersion::V2;
                     }
                 }
-                _ => {}
             }
         }
         places
