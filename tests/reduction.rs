@@ -243,6 +243,66 @@ fn processes_tied_by_shared_state_agree() {
     );
 }
 
+/// A process that ends with a provider started, and another process's start-up of it
+/// that the provider refuses, are ordered: the oracle blames the refusal on the
+/// provider only when the end came first (`wsp.crash_tolerant`). The reduced search took
+/// the two for independent and ran only the order in which the refusal came first, so
+/// it missed the breach of an `ExclusiveLock` provider, and of `not_restartable` beside
+/// its own `wsp.cleanup.restartable`, that the plain search finds.
+#[test]
+fn a_process_end_is_ordered_with_a_refused_start_up_elsewhere() {
+    let scenario = |set: &str, b: &str, a: &str| {
+        let text = format!(
+            r#"Scenario(
+    name: "end-and-refusal",
+    about: "One process ends with msafd started as another's start-up of it is refused.",
+    latency: (0, 0),
+    providers: [Provider(name: "msafd", kind: Transport{set})],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [
+        Process(name: "b", threads: [Thread(name: "m", steps: [{b}])]),
+        Process(name: "a", threads: [Thread(name: "m", steps: [{a}])]),
+    ],
+)"#
+        );
+        scenario::load_str("end-and-refusal.ron", &text).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let start = "Spi(provider: \"msafd\", call: WSPStartup)";
+    let cleanup = "Spi(provider: \"msafd\", call: WSPCleanup)";
+    let cases = [
+        (
+            scenario(
+                ", set: (machine_state: ExclusiveLock)",
+                &format!("Sleep(1), {start}"),
+                &format!("{start}, Sleep(1)"),
+            ),
+            vec![],
+            vec!["wsp.crash_tolerant"],
+        ),
+        (
+            scenario(
+                "",
+                &format!("{start}, {cleanup}, Sleep(1), {start}"),
+                &format!("{start}, Sleep(1)"),
+            ),
+            vec![("msafd".to_string(), "not_restartable".to_string())],
+            vec!["wsp.cleanup.restartable", "wsp.crash_tolerant"],
+        ),
+    ];
+    for (scenario, models, violated) in cases {
+        let name = format!("{models:?}");
+        compare(&name, &scenario, &models, Some(1), 5_000)
+            .unwrap_or_else(|| panic!("{name}: the plain search does not complete"));
+        let reduced = search(&scenario, &models, Some(1), 5_000, Some(Reduction::Dpor));
+        let contracts: Vec<&str> = reduced
+            .contracts
+            .iter()
+            .map(|c| c.contract.as_str())
+            .collect();
+        assert_eq!(contracts, violated, "{name}");
+    }
+}
+
 /// The reduced search of a scenario of two processes, cut into shards or run on two
 /// jobs, gives the report one machine gives.
 #[test]

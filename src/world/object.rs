@@ -24,7 +24,9 @@ pub const NSPV2_HOSTS: u64 = 1 << 40;
 /// Whether the machine's network subsystem has failed (`NetDown`).
 pub const NETWORK: u64 = 2 << 40;
 
-/// A transport provider's state outside any process (`machine_state`).
+/// A transport provider's state outside any process (`machine_state`), which its
+/// start-ups read, and which the end of a process that had it loaded changes (a
+/// start-up refused after that end is judged by it, `wsp.crash_tolerant`).
 pub fn machine(provider: ProviderIx) -> u64 {
     3 << 40 | u64::from(provider)
 }
