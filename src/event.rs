@@ -304,12 +304,15 @@ pub enum EventKind {
     },
     /// A session dies with its host process: no NSPv2 call ends it. `cut_short`: the end
     /// routine (NSPv2Cleanup or NSPv2ClientSessionRundown) the host was running for it,
-    /// which never returned.
+    /// which never returned. `ended`: its NSPv2Cleanup had run, and the host kept it in
+    /// its table all the same (`ended_session: Keep`).
     SessionDied {
         provider: ProviderIx,
         session_of: Pid,
         #[serde(skip_serializing_if = "Option::is_none")]
         cut_short: Option<NspV2Routine>,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        ended: bool,
     },
     /// ws2_32 in the host called a NULL entry of the NSPV2_ROUTINE table: an access
     /// violation that ends the host.

@@ -726,3 +726,40 @@ fn an_nspcleanup_cut_short_is_judged_for_what_it_began() {
         ),
     );
 }
+
+/// A session the host keeps after its NSPv2Cleanup (`double_rundown`, `ended_session:
+/// Keep`) dies with the host as a kept one: the trace says its NSPv2Cleanup ran, not
+/// that no NSPv2 call ends it, and the JSON marks it `ended`. The conforming host's
+/// table holds no such session.
+#[test]
+fn a_kept_session_dies_with_its_host_as_one_that_ended() {
+    let text = r#"Scenario(
+    name: "kept-session-dies",
+    about: "A client cleans up its session; the host keeps it, then crashes.",
+    latency: (0, 0),
+    providers: [Provider(name: "mailnsp", kind: Namespace)],
+    catalog: [Namespace(provider: "mailnsp", namespace: 37, version: V2)],
+    processes: [
+        Process(name: "host", threads: [Thread(name: "main", steps: [Startup, Advertise(provider: "mailnsp"), Sleep(20)])]),
+        Process(name: "client", threads: [Thread(name: "main", steps: [Sleep(1), Startup, Lookup(namespace: 37, name: "a@b"), Cleanup, Sleep(30)])]),
+    ],
+    faults: [Crash(process: "host", at: 10)],
+)"#;
+    let sim = Sim::from_str("kept.ron", text).expect("valid");
+    let conforming = sim.clone().run().expect("runs");
+    assert!(
+        !conforming.trace().contains("dies with the host"),
+        "{}",
+        conforming.trace()
+    );
+    let kept = sim.provider("mailnsp", Model::named("double_rundown"));
+    let run = kept.run().expect("runs");
+    let trace = run.trace();
+    assert!(
+        trace.contains(
+            "client's session on mailnsp dies with the host       [its NSPv2Cleanup ran, but the host had kept it in its table]"
+        ),
+        "{trace}"
+    );
+    assert!(run.json().contains("\"ended\": true"), "{}", run.json());
+}

@@ -322,18 +322,18 @@ pub fn process_ended(cx: &Cx) {
             };
             // Client order; a session whose end was under way has left the table
             // (or, kept by `ended_session: Keep`, is still in it): named once, cut short.
-            let mut sessions: BTreeMap<Pid, Option<NspV2Routine>> = advert
+            let mut sessions: BTreeMap<Pid, (Option<NspV2Routine>, bool)> = advert
                 .sessions
-                .keys()
-                .map(|client| (*client, None))
+                .iter()
+                .map(|(client, session)| (*client, (None, session.ended)))
                 .collect();
             if let Some((client, routine)) = advert.ending_run {
-                sessions.insert(client, routine);
+                sessions.entry(client).or_default().0 = routine;
             }
             died.extend(
                 sessions
                     .into_iter()
-                    .map(|(client, cut_short)| (provider, client, cut_short)),
+                    .map(|(client, (cut_short, ended))| (provider, client, cut_short, ended)),
             );
             let queued = advert.queue.iter().map(|r| (r.id, r.waiter));
             for (id, waiter) in queued.chain(advert.in_flight) {
@@ -346,11 +346,12 @@ pub fn process_ended(cx: &Cx) {
         }
         (died, waiters)
     };
-    for (provider, session_of, cut_short) in died {
+    for (provider, session_of, cut_short, ended) in died {
         cx.kernel().emit(EventKind::SessionDied {
             provider,
             session_of,
             cut_short,
+            ended,
         });
     }
     for waiter in waiters {

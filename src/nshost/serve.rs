@@ -106,14 +106,18 @@ async fn handle(cx: &Cx, provider: ProviderIx, request: &Request) -> Option<Repl
             if !keep {
                 close(cx, provider, client, *arg);
             }
-            end(
+            let reply = end(
                 cx,
                 provider,
                 SessionEnd::Cleanup,
                 (client, request.thread),
                 *arg,
             )
-            .await
+            .await;
+            if keep {
+                kept_ended(cx, provider, client, *arg);
+            }
+            reply
         }
         Ask::Rundown(arg) => {
             close(cx, provider, client, *arg);
@@ -133,6 +137,17 @@ fn close(cx: &Cx, provider: ProviderIx, client: Pid, arg: SessionArg) {
     if advert.sessions.get(&client).map(|s| s.arg) == Some(arg) {
         advert.sessions.remove(&client);
         advert.ending.remove(&client);
+    }
+}
+
+/// Marks the session `arg` of `client` that the host keeps after its NSPv2Cleanup as
+/// ended.
+fn kept_ended(cx: &Cx, provider: ProviderIx, client: Pid, arg: SessionArg) {
+    let mut world = cx.world.borrow_mut();
+    let advert = world.nshost.adverts.get_mut(&provider);
+    let session = advert.and_then(|advert| advert.sessions.get_mut(&client));
+    if let Some(session) = session.filter(|s| s.arg == arg) {
+        session.ended = true;
     }
 }
 
@@ -253,6 +268,7 @@ async fn open_session(
             arg: started.arg,
             generation,
             opener,
+            ended: false,
         };
         advert.sessions.insert(client, session);
     }

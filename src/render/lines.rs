@@ -276,15 +276,19 @@ pub(crate) fn line(
             provider,
             session_of,
             cut_short,
+            ended,
         } => (
             format!(
                 "{}'s session on {} dies with the host",
                 run.names.processes[*session_of as usize],
                 labels.provider(*provider)
             ),
-            Some(match cut_short {
-                None => "[no NSPv2 call ends it]".to_string(),
-                Some(routine) => format!("[its {routine:?} was cut short]"),
+            Some(match (cut_short, ended) {
+                (Some(routine), _) => format!("[its {routine:?} was cut short]"),
+                (None, true) => {
+                    "[its NSPv2Cleanup ran, but the host had kept it in its table]".to_string()
+                }
+                (None, false) => "[no NSPv2 call ends it]".to_string(),
             }),
         ),
         EventKind::NullRoutineCalled { provider, routine } => (

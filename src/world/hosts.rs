@@ -59,6 +59,8 @@ pub struct HostedSession {
     /// opened it ends it itself (`nshost::end_late_sessions`).
     pub generation: u32,
     pub opener: Option<Tid>,
+    /// Its NSPv2Cleanup ran and the host kept it all the same (`ended_session: Keep`).
+    pub ended: bool,
 }
 
 pub struct Request {

@@ -181,10 +181,15 @@ impl StreamHash {
                 provider,
                 session_of,
                 cut_short,
+                ended,
             } => {
                 self.pair(21, *provider, u32::from(*session_of));
                 if let Some(routine) = cut_short {
                     routine.hash(self);
+                }
+                // Hashed only when set: the hash of every other run is as it was.
+                if *ended {
+                    self.mix(1);
                 }
             }
             K::NullRoutineCalled { provider, routine } => {
