@@ -248,7 +248,9 @@ fn processes_tied_by_shared_state_agree() {
 /// provider only when the end came first (`wsp.crash_tolerant`). The reduced search took
 /// the two for independent and ran only the order in which the refusal came first, so
 /// it missed the breach of an `ExclusiveLock` provider, and of `not_restartable` beside
-/// its own `wsp.cleanup.restartable`, that the plain search finds.
+/// its own `wsp.cleanup.restartable`, that the plain search finds; then the same where
+/// the machine-wide state outlived its DLL (the end touched only providers still
+/// loaded).
 #[test]
 fn a_process_end_is_ordered_with_a_refused_start_up_elsewhere() {
     let scenario = |set: &str, b: &str, a: &str| {
@@ -289,6 +291,43 @@ fn a_process_end_is_ordered_with_a_refused_start_up_elsewhere() {
             vec!["wsp.cleanup.restartable", "wsp.crash_tolerant"],
         ),
     ];
+    // The machine-wide state outlives its DLL: ws2_32 unloaded p2 without its clean-up
+    // (`cleans_up_first_provider_only`), and the process ends holding p2's lock.
+    let unloaded = scenario::load_str(
+        "unloaded.ron",
+        r#"Scenario(
+    name: "end-after-unload-and-refusal",
+    about: "A process whose ws2_32 unloaded an ExclusiveLock provider without cleaning it up ends as another's start-up of it is refused.",
+    latency: (0, 0),
+    providers: [
+        Provider(name: "p1", kind: Transport),
+        Provider(name: "p2", kind: Transport, set: (machine_state: ExclusiveLock)),
+    ],
+    catalog: [
+        Transport(id: 1001, provider: "p1", protocol: Tcp),
+        Transport(id: 1002, provider: "p2", protocol: Udp),
+    ],
+    processes: [
+        Process(name: "b", threads: [Thread(name: "m", steps: [Sleep(1), Spi(provider: "p2", call: WSPStartup)])]),
+        Process(name: "a", threads: [Thread(name: "m", steps: [
+            Startup, Socket(name: "s1", entry: 1001), Socket(name: "s2", entry: 1002), Cleanup, Sleep(1),
+        ])]),
+    ],
+)"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let cases = cases.into_iter().chain([(
+        unloaded,
+        vec![(
+            "ws2_32".to_string(),
+            "cleans_up_first_provider_only".to_string(),
+        )],
+        vec![
+            "loader.no_code_after_unload",
+            "ws2.balanced",
+            "wsp.crash_tolerant",
+        ],
+    )]);
     for (scenario, models, violated) in cases {
         let name = format!("{models:?}");
         compare(&name, &scenario, &models, Some(1), 5_000)

@@ -619,7 +619,20 @@ impl Cx {
                 .resources
                 .iter()
                 .map(|&resource| (resource, &entries[resource as usize]))
-                .inspect(|(resource, _)| self.touch(object::resource(*resource), false))
+                .inspect(|(resource, e)| {
+                    self.touch(object::resource(*resource), false);
+                    // The end of a process that holds a provider's machine-wide state is
+                    // ordered with the other processes' start-ups of it, which read that
+                    // state: the oracle blames a start-up refused after the end on the
+                    // provider (`wsp.crash_tolerant`), even where the DLL is gone.
+                    let machine_wide = matches!(
+                        e.what,
+                        Resource::MachineRegistration | Resource::SharedCount
+                    );
+                    if e.live && machine_wide {
+                        self.touch(object::machine(e.provider), true);
+                    }
+                })
                 .filter(|(_, e)| e.live && e.what != Resource::SharedCount)
                 .map(|(resource, e)| (resource, e.what))
                 .collect()

@@ -25,7 +25,7 @@ pub const NSPV2_HOSTS: u64 = 1 << 40;
 pub const NETWORK: u64 = 2 << 40;
 
 /// A transport provider's state outside any process (`machine_state`), which its
-/// start-ups read, and which the end of a process that had it loaded changes (a
+/// start-ups read, and which the end of a process that holds some of it changes (a
 /// start-up refused after that end is judged by it, `wsp.crash_tolerant`).
 pub fn machine(provider: ProviderIx) -> u64 {
     3 << 40 | u64::from(provider)

@@ -41,14 +41,11 @@ pub fn end_process(cx: &Cx, how: ProcessEnd, hosts: impl FnOnce(&Cx)) {
             .collect();
         (victims, loaded)
     };
-    // Every DLL still loaded goes, with its globals. And the end of a process that had
-    // a provider started is ordered with the other processes' start-ups of it: the
-    // oracle blames a start-up refused after it on the provider (`wsp.crash_tolerant`).
+    // Every DLL still loaded goes, with its globals.
     if cx.recording {
         for &provider in &loaded {
             cx.touch(object::load_count(cx.pid, provider), true);
             cx.touch(object::mapped(cx.pid, provider), true);
-            cx.touch(object::machine(provider), true);
             cx.touch_globals(provider);
         }
     }
