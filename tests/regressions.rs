@@ -196,6 +196,26 @@ const CASES: &[(&str, &[u64], &str)] = &[
         ". msafd!WSPCloseSocket(s=0x100, abortive)            ...\n#26 t=1 app/a             WSACleanup()",
     ),
     (
+        "close-begun-leaves-socket-to-final-cleanup.ron",
+        &[12, 40, 69],
+        "<- msafd!WSPCloseSocket (#15)                      -> SOCKET_ERROR, WSAENOTSOCK (10038)",
+    ),
+    (
+        "socket-made-as-final-cleanup-begins.ron",
+        &[16, 21, 28],
+        "-> 0x100\n#15 t=1 app/b             <- WSASocket (#2)                                    -> INVALID_SOCKET, WSANOTINITIALISED (10093)",
+    ),
+    (
+        "restart-called-during-final-cleanup.ron",
+        &[1, 4, 6],
+        "app/b               msafd!WSPStartup() [direct SPI call]                 ...",
+    ),
+    (
+        "exit-during-final-cleanup-with-startup-waiting.ron",
+        &[13, 41, 51],
+        "app/b             msafd!WSPStartup() [direct SPI call]                 (never returned)",
+    ),
+    (
         "san-close-begun-before-final-cleanup.ron",
         &[36, 56, 115],
         ". . sandrv!WSPCleanup(&errno) [from the switch in msafd] ...\n#40 t=1 app/b              . . ledger - SAN endpoint 0x100 #6                   [sandrv, released by the provider]\n#41 t=1 app/b              . <- sandrv!WSPCloseSocket (#36)                     -> 0",
@@ -1078,23 +1098,78 @@ fn operations_a_close_left_to_the_final_cleanup_are_judged_there() {
         ),
     ];
     for (file, provider, mutant, contract) in cases {
-        let seeds = CASES.iter().find(|c| c.0 == file).expect("a case").1;
-        let scenario = load(file);
-        for &seed in seeds {
-            let options = RunOptions {
-                seed: Some(seed),
-                models: vec![(provider.to_string(), mutant.to_string())],
-                ..RunOptions::default()
-            };
-            let outcome = run(&scenario, &options).expect("valid options");
-            let trace = render::text::render(&scenario, &outcome, file);
-            let flagged: Vec<&str> = (outcome.verdict.violations.iter())
-                .map(|v| v.contract)
-                .collect();
+        for (seed, flagged, trace) in on_its_seeds(file, provider, mutant) {
             assert_eq!(
                 flagged.first(),
                 Some(&contract),
                 "{file} seed {seed}:\n{trace}"
+            );
+        }
+    }
+}
+
+/// The contracts `mutant` as `provider` breaks on each seed [`CASES`] gives `file`, with
+/// the trace.
+fn on_its_seeds(file: &str, provider: &str, mutant: &str) -> Vec<(u64, Vec<&'static str>, String)> {
+    let seeds = CASES.iter().find(|c| c.0 == file).expect("a case").1;
+    let scenario = load(file);
+    let each = |&seed: &u64| {
+        let options = RunOptions {
+            seed: Some(seed),
+            models: vec![(provider.to_string(), mutant.to_string())],
+            ..RunOptions::default()
+        };
+        let outcome = run(&scenario, &options).expect("valid options");
+        let trace = render::text::render(&scenario, &outcome, file);
+        let flagged = (outcome.verdict.violations.iter()).map(|v| v.contract);
+        (seed, flagged.collect(), trace)
+    };
+    seeds.iter().map(each).collect()
+}
+
+/// What a final clean-up is held to, read from the order of the trace: a socket whose
+/// close was called but had not yet released it when the clean-up began, or that was
+/// made while the clean-up was under way, is the clean-up's to reset; a start-up called
+/// while the final clean-up ran, which waited for the lock, restarts the provider; a
+/// final clean-up the process's end cut short is judged as the final one though a
+/// start-up of another thread was in flight, when that start-up had done nothing yet.
+/// On every seed of [`CASES`] for these files, the mutant is flagged; before the fixes,
+/// none of them was (and the conforming model is clean there:
+/// `every_regression_runs_clean_and_reaches_its_interleaving`).
+#[test]
+fn what_a_final_cleanup_is_held_to_follows_the_order_of_the_trace() {
+    let cases = [
+        (
+            "close-begun-leaves-socket-to-final-cleanup.ron",
+            "leaks_open_sockets",
+            "wsp.cleanup.sockets_reset",
+        ),
+        (
+            "socket-made-as-final-cleanup-begins.ron",
+            "leaks_open_sockets",
+            "wsp.cleanup.sockets_reset",
+        ),
+        (
+            "restart-called-during-final-cleanup.ron",
+            "not_restartable",
+            "wsp.cleanup.restartable",
+        ),
+        (
+            "exit-during-final-cleanup-with-startup-waiting.ron",
+            "signals_event_on_cleanup",
+            "wsp.cleanup.cancel_silently",
+        ),
+        (
+            "exit-during-final-cleanup-with-startup-waiting.ron",
+            "runs_completion_routine_on_abort",
+            "wsp.cleanup.overlapped_aborted",
+        ),
+    ];
+    for (file, mutant, contract) in cases {
+        for (seed, flagged, trace) in on_its_seeds(file, "msafd", mutant) {
+            assert!(
+                flagged.contains(&contract),
+                "{file} seed {seed} {mutant}:\n{trace}"
             );
         }
     }

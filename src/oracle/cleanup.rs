@@ -401,8 +401,8 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
     let mut open: Vec<SmallMap<ProviderIx, BTreeSet<SocketHandle>>> = facts.per_process();
     let processes = open.len();
     // The final clean-ups under way in each process: (its place in `finals`, the
-    // sockets open when it began, each with whether it was reset, released or closed by
-    // another thread).
+    // sockets open when it began or made while it ran, each with whether it was reset,
+    // released or closed by another thread).
     type UnderWay = Vec<(usize, Vec<(SocketHandle, [bool; 3])>)>;
     let mut under_way: Vec<UnderWay> = facts.per_process();
     let mut next = 0;
@@ -413,7 +413,6 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
         Class::SocketAcquired,
         Class::SocketReleased,
         Class::SocketReset,
-        Class::CloseSocketCalled,
         Class::ProcessEnded,
         Class::Unloaded,
     ]);
@@ -437,8 +436,9 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 list.push((k, sockets));
             }
         }
-        // What the event does to a socket of its process: 0 reset, 1 released, 2 a
-        // WSPCloseSocket began.
+        // What the event does to a socket of its process: 0 reset, 1 released, 2 closed
+        // (released inside a WSPCloseSocket of it: a close acts when it releases the
+        // socket, not when it is called, and a clean-up that came in between owns it).
         let touched = match &event.kind {
             EventKind::Acquire {
                 provider,
@@ -446,17 +446,35 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 ..
             } => {
                 open[pid].entry(*provider).or_default().insert(*socket);
+                // A socket made while a final clean-up runs, before it began its work
+                // (after that, WSPSocket fails), is that clean-up's to reset.
+                for (k, sockets) in under_way[pid].iter_mut() {
+                    if finals[*k].provider == *provider
+                        && let Err(at) = sockets.binary_search_by_key(socket, |(s, _)| *s)
+                    {
+                        sockets.insert(at, (*socket, [false; 3]));
+                    }
+                }
                 None
             }
             EventKind::SocketReset { socket, .. } => Some((*socket, 0)),
             EventKind::Release {
                 what: Resource::KernelSocket { socket } | Resource::SanEndpoint { socket },
                 ..
-            } => Some((*socket, 1)),
-            EventKind::Call {
-                call: Call::WSPCloseSocket { socket, .. },
-                ..
-            } => Some((*socket, 2)),
+            } => {
+                let closes = facts
+                    .ops()
+                    .closes
+                    .of((event.process, event.thread, *socket));
+                Some((
+                    *socket,
+                    if any_under_way(facts, closes, index) {
+                        2
+                    } else {
+                        1
+                    },
+                ))
+            }
             EventKind::ProcessEnded { .. } => {
                 open[pid] = SmallMap::new();
                 None
@@ -479,7 +497,10 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
             // Each list is in socket order (it was read from an ordered set).
             for (_, sockets) in under_way.iter_mut() {
                 if let Ok(at) = sockets.binary_search_by_key(&socket, |(s, _)| *s) {
-                    sockets[at].1[what] = true;
+                    let marks = &mut sockets[at].1;
+                    marks[what] = true;
+                    // A close frees the socket it closes.
+                    marks[1] |= what == 2;
                 }
             }
         }

@@ -325,8 +325,8 @@ pub struct Facts<'w> {
     /// of the process were still outstanding (a wrong count: `actual_cleanup: OnEvery`,
     /// `refcount: Racy`).
     early_actuals: SmallVec<[FinalCleanup; 1]>,
-    /// Each process's WSPCleanup calls under way: (provider, the index of the call).
-    cleanups_under_way: Vec<SmallVec<[(ProviderIx, usize); 2]>>,
+    /// Each process's WSPStartup, WSPStartupEx and WSPCleanup calls under way.
+    pair_calls_under_way: Vec<SmallVec<[PairCall; 2]>>,
     /// Final clean-ups the process's end cut short ([`CutShort`]), in event order.
     cut_short: SmallVec<[CutShort; 1]>,
     /// The first `NetworkDown` event: from there the network explains failures.
@@ -335,6 +335,25 @@ pub struct Facts<'w> {
     /// callbacks), as the ledger counts them in their pair: (provider, resource id, the
     /// index of their `Acquire`, which). Few at a time.
     live_code: Vec<SmallVec<[(ProviderIx, u32, u32, Resource); 2]>>,
+}
+
+/// A WSPStartup, WSPStartupEx or WSPCleanup under way, as the reading tracks it.
+#[derive(Clone, Copy)]
+struct PairCall {
+    provider: ProviderIx,
+    /// The index of its `Call` event.
+    call: usize,
+    thread: Option<Tid>,
+    start: bool,
+    /// How far its thread got: nothing since the call, or waiting for the provider's
+    /// lock held by this thread, is nothing done yet (`None`: it did something).
+    idle: Option<Idle>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Idle {
+    SinceCall,
+    WaitsForLock(Option<Tid>),
 }
 
 /// A resource the ledger handed out, as the reading of the run tracks it.

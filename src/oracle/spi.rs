@@ -263,9 +263,10 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
             continue;
         };
         let provider = &provider;
-        // The restart follows the last actual clean-up that returned before it began.
+        // The restart follows the last actual clean-up that returned before it did: one
+        // called while the clean-up ran waited on the provider's lock and acted after it.
         let Some(cleanup) = actual.get(&(event.process, *provider)).and_then(|list| {
-            let before = list.partition_point(|f| f.ret < call_index);
+            let before = list.partition_point(|f| f.ret < index);
             before.checked_sub(1).map(|last| list[last])
         }) else {
             continue;

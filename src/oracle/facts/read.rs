@@ -103,7 +103,7 @@ impl<'w> Facts<'w> {
             reclaimed: None,
             refused_starts: SmallVec::new(),
             early_actuals: SmallVec::new(),
-            cleanups_under_way: vec![SmallVec::new(); processes],
+            pair_calls_under_way: vec![SmallVec::new(); processes],
             cut_short: SmallVec::new(),
             network_down: None,
             live_code: vec![SmallVec::new(); processes],
@@ -127,6 +127,22 @@ impl<'w> Facts<'w> {
             _ => None,
         };
         self.classes.push(Class::of(event, returned) as u8);
+        // What the thread's event says of the start-ups and clean-ups it has under way
+        // (being killed as its process ends is nothing it did).
+        if let Some(calls) = self.pair_calls_under_way.get_mut(process as usize)
+            && !calls.is_empty()
+            && event.thread.is_some()
+            && !matches!(event.kind, EventKind::ThreadKilled)
+        {
+            for c in calls.iter_mut().filter(|c| c.thread == event.thread) {
+                c.idle = match event.kind {
+                    EventKind::Waits {
+                        on: Waitee::ProviderLock { provider, holder },
+                    } if provider == c.provider => Some(Idle::WaitsForLock(holder)),
+                    _ => None,
+                };
+            }
+        }
         let code = match &event.kind {
             EventKind::Call { id, call } => {
                 self.seen = self.seen.or(Triggers::of_call(call));
@@ -135,16 +151,27 @@ impl<'w> Facts<'w> {
                     ends[0] = index as u32;
                     ends[2] = provider.map_or(0, |p| pairs.get(process, p).image);
                 }
-                if let Some(provider) = started_provider(call) {
+                let started = started_provider(call);
+                if let Some(provider) = started {
                     pairs.at(process, provider).starting += 1;
                 }
                 if let Some(provider) = ended_provider(call) {
                     pairs.at(process, provider).ending += 1;
                 }
-                if let Call::WSPCleanup { provider, .. } = call
-                    && let Some(mine) = self.cleanups_under_way.get_mut(process as usize)
+                let wsp = match call {
+                    Call::WSPCleanup { provider, .. } => Some((*provider, false)),
+                    _ => started.map(|provider| (provider, true)),
+                };
+                if let Some((provider, start)) = wsp
+                    && let Some(mine) = self.pair_calls_under_way.get_mut(process as usize)
                 {
-                    mine.push((*provider, index));
+                    mine.push(PairCall {
+                        provider,
+                        call: index,
+                        thread: event.thread,
+                        start,
+                        idle: Some(Idle::SinceCall),
+                    });
                 }
                 provider.map(|provider| (provider, None))
             }
@@ -282,18 +309,37 @@ impl<'w> Facts<'w> {
             } => Some((*provider, Some(*image))),
             EventKind::ProcessEnded { .. } => {
                 // Its clean-ups under way end here: a final one is cut short.
-                let mine = (self.cleanups_under_way.get_mut(process as usize))
+                let mine = (self.pair_calls_under_way.get_mut(process as usize))
                     .map(std::mem::take)
                     .unwrap_or_default();
-                for (provider, call) in mine {
-                    let pair = pairs.get(process, provider);
-                    if pair.outstanding == 1 && pair.ending == 1 && pair.starting == 0 {
+                for c in mine.iter().filter(|c| !c.start) {
+                    // A call that has done nothing yet (seen from the trace: no event
+                    // since its call, or a wait for the provider's lock) is no count
+                    // that moved: neither this clean-up if it is one, nor the pair's
+                    // others if they wait for the lock this one holds.
+                    if c.idle.is_some() {
+                        continue;
+                    }
+                    let held_here = Some(Idle::WaitsForLock(c.thread));
+                    let waiting = |o: &&PairCall| {
+                        o.provider == c.provider
+                            && o.call != c.call
+                            && (o.idle == Some(Idle::SinceCall) || o.idle == held_here)
+                    };
+                    let (mut starts, mut ends) = (0, 0);
+                    for o in mine.iter().filter(waiting) {
+                        *(if o.start { &mut starts } else { &mut ends }) += 1;
+                    }
+                    let pair = pairs.get(process, c.provider);
+                    let starting = pair.starting.saturating_sub(starts);
+                    let ending = pair.ending.saturating_sub(ends);
+                    if pair.outstanding == 1 && ending == 1 && starting == 0 {
                         self.cut_short.push(CutShort {
-                            call,
+                            call: c.call,
                             end: index,
                             process,
-                            provider,
-                            thread: self.events[call].thread,
+                            provider: c.provider,
+                            thread: c.thread,
                         });
                     }
                 }
@@ -360,6 +406,15 @@ impl<'w> Facts<'w> {
         }
     }
 
+    /// The WSPStartup, WSPStartupEx or WSPCleanup called at `call_index` returned.
+    fn pair_call_returned(&mut self, process: Pid, call_index: usize) {
+        if let Some(mine) = self.pair_calls_under_way.get_mut(process as usize)
+            && let Some(at) = mine.iter().position(|e| e.call == call_index)
+        {
+            mine.remove(at);
+        }
+    }
+
     /// A `Return` event: the start-ups it settles, the cleanup it records.
     fn returned(
         &mut self,
@@ -401,6 +456,7 @@ impl<'w> Facts<'w> {
             | Call::WSPStartupEx { provider, .. }
             | Call::NSPStartup { provider, .. }
             | Call::NSPv2Startup { provider, .. } => {
+                self.pair_call_returned(process, call_index);
                 let pair = pairs.at(process, provider);
                 pair.starting = pair.starting.saturating_sub(1);
                 let kind = self.trace.scenario.providers[provider as usize].kind;
@@ -504,11 +560,7 @@ impl<'w> Facts<'w> {
                 self.clean_up_ended(pair, process, provider, event);
             }
             Call::WSPCleanup { provider, .. } => {
-                if let Some(mine) = self.cleanups_under_way.get_mut(process as usize)
-                    && let Some(at) = mine.iter().position(|e| e.1 == call_index)
-                {
-                    mine.remove(at);
-                }
+                self.pair_call_returned(process, call_index);
                 let pair = pairs.at(process, provider);
                 pair.ending = pair.ending.saturating_sub(1);
                 self.cleanups.push(CleanupReturn {
