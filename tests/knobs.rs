@@ -2553,3 +2553,83 @@ fn a_knob_another_leaves_idle_changes_no_run() {
     }
     assert!(compared >= 100, "{compared} runs compared");
 }
+
+/// An actual clean-up made while start-ups are still outstanding (`actual_cleanup:
+/// OnEvery`) is charged with the worker thread it leaves running (`worker: Detach`),
+/// though a start-up started that worker after the clean-up was called: the clean-up
+/// acts only later (it waited at its first step), and what is there when it acts is its
+/// to stop. The rule charged it only with what was there at its call. With `worker:
+/// Join` it is never charged. Each kind's direct calls; the clean-up's thread has no
+/// start-up of its own, which only the caller's rule minds.
+#[test]
+fn an_early_actual_cleanup_is_charged_with_what_was_there_when_it_acted() {
+    let text = |kind: &str, worker: &str, start: &str, cleanup: &str, catalog: &str| {
+        format!(
+            r#"Scenario(
+    name: "early-actual-after-start-ups",
+    about: "A direct clean-up called before two start-ups act, acting after them.",
+    latency: (0, 0),
+    providers: [Provider(name: "p", kind: {kind}, set: (actual_cleanup: OnEvery, final_cleanup: (worker: {worker})))],
+    catalog: [{catalog}],
+    processes: [Process(name: "app", threads: [
+        Thread(name: "a", steps: [Spi(provider: "p", call: {start})]),
+        Thread(name: "b", steps: [Spi(provider: "p", call: {start})]),
+        Thread(name: "c", steps: [Spi(provider: "p", call: {cleanup}), Sleep(5)]),
+    ])],
+)"#
+        )
+    };
+    let kinds = [
+        (
+            "Transport",
+            "WSPStartup",
+            "WSPCleanup",
+            r#"Transport(id: 1001, provider: "p", protocol: Tcp)"#,
+            "wsp.cleanup.unload_ready",
+        ),
+        (
+            "Namespace",
+            "NSPStartup",
+            "NSPCleanup(provider_id: Own)",
+            r#"Namespace(provider: "p", namespace: 12, version: V1)"#,
+            "nsp.cleanup.unload_ready",
+        ),
+    ];
+    for (kind, start, cleanup, catalog, contract) in kinds {
+        let load = |worker| {
+            let text = text(kind, worker, start, cleanup, catalog);
+            ws2sim::Sim::from_str("early.ron", &text).expect("valid")
+        };
+        let (detach, join) = (load("Detach"), load("Join"));
+        let mut shown = 0;
+        for seed in 0..60 {
+            let run = join.clone().seed(seed).run().expect("runs");
+            assert!(
+                !run.violated().contains(&contract),
+                "{kind} seed {seed}: {}",
+                run.trace()
+            );
+            let run = detach.clone().seed(seed).run().expect("runs");
+            let trace = run.trace();
+            let line = |what: &str| trace.lines().position(|l| l.contains(what));
+            let call = format!("p!{}(", &cleanup[..10]);
+            let called = (trace.lines()).position(|l| l.contains(" app/c ") && l.contains(&call));
+            let started = line("ledger + worker thread");
+            let returned = line("actual cleanup]");
+            let exits = line("worker thread exits");
+            // The worker came after the call, the clean-up returned before it exited.
+            if let (Some(called), Some(started), Some(returned), Some(exits)) =
+                (called, started, returned, exits)
+                && called < started
+                && returned < exits
+            {
+                shown += 1;
+                assert!(
+                    run.violated().contains(&contract),
+                    "{kind} seed {seed}: {trace}"
+                );
+            }
+        }
+        assert!(shown >= 1, "{kind}: {shown} runs show it");
+    }
+}

@@ -216,6 +216,11 @@ const CASES: &[(&str, &[u64], &str)] = &[
         "app/b             msafd!WSPStartup() [direct SPI call]                 (never returned)",
     ),
     (
+        "nsp-cleanup-cut-short-beside-one-waiting.ron",
+        &[1, 3, 33],
+        "dnsnsp!NSPCleanup(&dnsnsp's id) [direct SPI call]    (never returned)",
+    ),
+    (
         "san-close-begun-before-final-cleanup.ron",
         &[36, 56, 115],
         ". . sandrv!WSPCleanup(&errno) [from the switch in msafd] ...\n#40 t=1 app/b              . . ledger - SAN endpoint 0x100 #6                   [sandrv, released by the provider]\n#41 t=1 app/b              . <- sandrv!WSPCloseSocket (#36)                     -> 0",
@@ -1132,7 +1137,9 @@ fn on_its_seeds(file: &str, provider: &str, mutant: &str) -> Vec<(u64, Vec<&'sta
 /// made while the clean-up was under way, is the clean-up's to reset; a start-up called
 /// while the final clean-up ran, which waited for the lock, restarts the provider; a
 /// final clean-up the process's end cut short is judged as the final one though a
-/// start-up of another thread was in flight, when that start-up had done nothing yet.
+/// start-up of another thread was in flight, when that start-up had done nothing yet;
+/// and a namespace provider's clean-up cut short beside another that waits for the lock
+/// is judged as one that left a start-up outstanding.
 /// On every seed of [`CASES`] for these files, the mutant is flagged; before the fixes,
 /// none of them was (and the conforming model is clean there:
 /// `every_regression_runs_clean_and_reaches_its_interleaving`).
@@ -1141,32 +1148,43 @@ fn what_a_final_cleanup_is_held_to_follows_the_order_of_the_trace() {
     let cases = [
         (
             "close-begun-leaves-socket-to-final-cleanup.ron",
+            "msafd",
             "leaks_open_sockets",
             "wsp.cleanup.sockets_reset",
         ),
         (
             "socket-made-as-final-cleanup-begins.ron",
+            "msafd",
             "leaks_open_sockets",
             "wsp.cleanup.sockets_reset",
         ),
         (
             "restart-called-during-final-cleanup.ron",
+            "msafd",
             "not_restartable",
             "wsp.cleanup.restartable",
         ),
         (
             "exit-during-final-cleanup-with-startup-waiting.ron",
+            "msafd",
             "signals_event_on_cleanup",
             "wsp.cleanup.cancel_silently",
         ),
         (
             "exit-during-final-cleanup-with-startup-waiting.ron",
+            "msafd",
             "runs_completion_routine_on_abort",
             "wsp.cleanup.overlapped_aborted",
         ),
+        (
+            "nsp-cleanup-cut-short-beside-one-waiting.ron",
+            "dnsnsp",
+            "nsp_cleanup_on_first_call",
+            "nsp.cleanup.refcount",
+        ),
     ];
-    for (file, mutant, contract) in cases {
-        for (seed, flagged, trace) in on_its_seeds(file, "msafd", mutant) {
+    for (file, provider, mutant, contract) in cases {
+        for (seed, flagged, trace) in on_its_seeds(file, provider, mutant) {
             assert!(
                 flagged.contains(&contract),
                 "{file} seed {seed} {mutant}:\n{trace}"

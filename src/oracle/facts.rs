@@ -277,8 +277,9 @@ pub struct Facts<'w> {
     pub trace: Trace<'w>,
     pub events: &'w [Event],
     /// Call id → indices of its `Call` and `Return` events ([`NONE`] where missing),
-    /// and the image of the called provider's DLL the call entered.
-    ends: Vec<[u32; 3]>,
+    /// the image of the called provider's DLL the call entered, and, for start-ups and
+    /// clean-ups, the event where it began to act ([`Facts::first_act`]).
+    ends: Vec<[u32; 4]>,
     finals: SmallVec<[FinalCleanup; 4]>,
     cleanups: SmallVec<[CleanupReturn; 4]>,
     fresh_starts: SmallVec<[FreshStart; 4]>,
@@ -337,23 +338,24 @@ pub struct Facts<'w> {
     live_code: Vec<SmallVec<[(ProviderIx, u32, u32, Resource); 2]>>,
 }
 
-/// A WSPStartup, WSPStartupEx or WSPCleanup under way, as the reading tracks it.
+/// A start-up or clean-up under way, as the reading tracks it.
 #[derive(Clone, Copy)]
 struct PairCall {
     provider: ProviderIx,
-    /// The index of its `Call` event.
+    /// The index of its `Call` event, and its id.
     call: usize,
+    id: u32,
     thread: Option<Tid>,
-    start: bool,
-    /// How far its thread got: nothing since the call, or waiting for the provider's
-    /// lock held by this thread, is nothing done yet (`None`: it did something).
-    idle: Option<Idle>,
+    role: Role,
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum Idle {
-    SinceCall,
-    WaitsForLock(Option<Tid>),
+enum Role {
+    /// WSPStartup or WSPStartupEx.
+    Start,
+    WspCleanup,
+    /// A namespace provider's start-up or clean-up.
+    Namespace,
 }
 
 /// A resource the ledger handed out, as the reading of the run tracks it.
@@ -400,6 +402,21 @@ impl<'w> Facts<'w> {
         match &self.events.get(index as usize)?.kind {
             EventKind::Call { call, .. } => Some((index as usize, call)),
             _ => None,
+        }
+    }
+
+    /// Where the start-up or clean-up called at `call` began to act: the first event
+    /// of its thread since the call other than a wait for the provider's lock (its
+    /// return at the latest). A call with nothing done since it was made, or waiting
+    /// for the lock, has acted on nothing yet: `usize::MAX` if it never did (its
+    /// process ended first), and `call` for the calls the reading does not track.
+    pub fn first_act(&self, call: usize) -> usize {
+        let Some(EventKind::Call { id, .. }) = self.events.get(call).map(|e| &e.kind) else {
+            return call;
+        };
+        match self.ends.get(*id as usize).map(|ends| ends[3]) {
+            Some(NONE) | None => usize::MAX,
+            Some(at) => at as usize,
         }
     }
 

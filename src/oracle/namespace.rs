@@ -2,6 +2,7 @@
 //! only events: calls and returns at the SPI boundary (the session argument NSPv2Startup
 //! hands back, the one NSPv2Cleanup receives), the ledger, and process ends.
 
+use smallvec::SmallVec;
 use std::collections::BTreeMap;
 
 use super::facts::{LeftToRun, code_left_to_run};
@@ -110,14 +111,18 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
             }
             EventKind::ProcessEnded { .. } => {
                 // Ends its end cut short that were not the last even had they all
-                // counted down: judged for what they did before it.
+                // counted down: judged for what they did before it. One that had acted
+                // on nothing yet (waiting for the provider's lock, say) counted nothing.
                 for ((pid, provider), calls) in under_way.iter() {
                     let count = outstanding.get(&(*pid, *provider)).copied().unwrap_or(0);
-                    let left = count.saturating_sub(calls.len() as u32);
+                    let acted: SmallVec<[usize; 2]> = (calls.iter().copied())
+                        .filter(|&call| facts.first_act(call) < index)
+                        .collect();
+                    let left = count.saturating_sub(acted.len() as u32);
                     if *pid != event.process || left == 0 {
                         continue;
                     }
-                    ends.extend(calls.iter().map(|&call| End {
+                    ends.extend(acted.iter().map(|&call| End {
                         call,
                         ret: index,
                         process: *pid,
@@ -476,16 +481,25 @@ pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
     // says it did its actual clean-up (a count it got wrong): both tear it down.
     let mut ends = counted_ends(facts, Family::V1);
     ends.retain(|end| end.left == 0 || end.actual);
-    // What each held as it returned, then, for each early one, as it began: start-ups
-    // still outstanding may have started a thread meanwhile, theirs and not left by it.
+    // What each held as it returned, then, for each early one, as it began to act:
+    // start-ups still outstanding may have started a thread meanwhile, theirs and not
+    // left by it.
     let early: Vec<usize> = (0..ends.len()).filter(|&k| ends[k].left > 0).collect();
+    // (`live_at` answers after the event it is given: the one before the first act.)
+    let began = |e: &End| {
+        facts
+            .first_act(e.call)
+            .min(e.ret)
+            .saturating_sub(1)
+            .max(e.call)
+    };
     let queries: Vec<_> = ends
         .iter()
         .map(|e| (e.ret, e.process, e.provider))
         .chain(
             early
                 .iter()
-                .map(|&k| (ends[k].call, ends[k].process, ends[k].provider)),
+                .map(|&k| (began(&ends[k]), ends[k].process, ends[k].provider)),
         )
         .collect();
     let mut live = live_at(facts, &queries);

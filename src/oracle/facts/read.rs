@@ -77,7 +77,7 @@ impl<'w> Facts<'w> {
             events,
             // Call ids count up from 0, one per `Call` event, so no id reaches the
             // number of events.
-            ends: vec![[NONE; 3]; events.len()],
+            ends: vec![[NONE; 4]; events.len()],
             finals: SmallVec::new(),
             cleanups: SmallVec::new(),
             fresh_starts: SmallVec::new(),
@@ -127,50 +127,67 @@ impl<'w> Facts<'w> {
             _ => None,
         };
         self.classes.push(Class::of(event, returned) as u8);
-        // What the thread's event says of the start-ups and clean-ups it has under way
-        // (being killed as its process ends is nothing it did).
-        if let Some(calls) = self.pair_calls_under_way.get_mut(process as usize)
+        // The start-ups and clean-ups under way on the thread act here, unless it only
+        // waits for their provider's lock (or is killed as its process ends).
+        if let Some(calls) = self.pair_calls_under_way.get(process as usize)
             && !calls.is_empty()
             && event.thread.is_some()
             && !matches!(event.kind, EventKind::ThreadKilled)
         {
-            for c in calls.iter_mut().filter(|c| c.thread == event.thread) {
-                c.idle = match event.kind {
-                    EventKind::Waits {
-                        on: Waitee::ProviderLock { provider, holder },
-                    } if provider == c.provider => Some(Idle::WaitsForLock(holder)),
-                    _ => None,
-                };
+            let waits_for = match event.kind {
+                EventKind::Waits {
+                    on: Waitee::ProviderLock { provider, .. },
+                } => Some(provider),
+                _ => None,
+            };
+            for c in calls.iter().filter(|c| c.thread == event.thread) {
+                if let Some(ends) = self.ends.get_mut(c.id as usize)
+                    && ends[3] == NONE
+                    && waits_for != Some(c.provider)
+                {
+                    ends[3] = index as u32;
+                }
             }
         }
         let code = match &event.kind {
             EventKind::Call { id, call } => {
                 self.seen = self.seen.or(Triggers::of_call(call));
                 let provider = call.provider();
-                if let Some(ends) = self.ends.get_mut(*id as usize) {
-                    ends[0] = index as u32;
-                    ends[2] = provider.map_or(0, |p| pairs.get(process, p).image);
-                }
-                let started = started_provider(call);
-                if let Some(provider) = started {
+                if let Some(provider) = started_provider(call) {
                     pairs.at(process, provider).starting += 1;
                 }
                 if let Some(provider) = ended_provider(call) {
                     pairs.at(process, provider).ending += 1;
                 }
-                let wsp = match call {
-                    Call::WSPCleanup { provider, .. } => Some((*provider, false)),
-                    _ => started.map(|provider| (provider, true)),
+                let role = match *call {
+                    Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. } => {
+                        Some((provider, Role::Start))
+                    }
+                    Call::WSPCleanup { provider, .. } => Some((provider, Role::WspCleanup)),
+                    Call::NSPStartup { provider, .. }
+                    | Call::NSPCleanup { provider, .. }
+                    | Call::NSPv2Startup { provider, .. }
+                    | Call::NSPv2Cleanup { provider, .. }
+                    | Call::NSPv2ClientSessionRundown { provider, .. } => {
+                        Some((provider, Role::Namespace))
+                    }
+                    _ => None,
                 };
-                if let Some((provider, start)) = wsp
+                if let Some(ends) = self.ends.get_mut(*id as usize) {
+                    ends[0] = index as u32;
+                    ends[2] = provider.map_or(0, |p| pairs.get(process, p).image);
+                    // A call the reading does not follow acts as it is made.
+                    ends[3] = if role.is_some() { NONE } else { index as u32 };
+                }
+                if let Some((provider, role)) = role
                     && let Some(mine) = self.pair_calls_under_way.get_mut(process as usize)
                 {
                     mine.push(PairCall {
                         provider,
                         call: index,
+                        id: *id,
                         thread: event.thread,
-                        start,
-                        idle: Some(Idle::SinceCall),
+                        role,
                     });
                 }
                 provider.map(|provider| (provider, None))
@@ -312,23 +329,23 @@ impl<'w> Facts<'w> {
                 let mine = (self.pair_calls_under_way.get_mut(process as usize))
                     .map(std::mem::take)
                     .unwrap_or_default();
-                for c in mine.iter().filter(|c| !c.start) {
-                    // A call that has done nothing yet (seen from the trace: no event
-                    // since its call, or a wait for the provider's lock) is no count
-                    // that moved: neither this clean-up if it is one, nor the pair's
-                    // others if they wait for the lock this one holds.
-                    if c.idle.is_some() {
+                let acted =
+                    |c: &PairCall| (self.ends.get(c.id as usize)).is_some_and(|e| e[3] != NONE);
+                for c in mine.iter().filter(|c| c.role == Role::WspCleanup) {
+                    // A call that has acted on nothing yet (no event since it was made,
+                    // or only a wait for the provider's lock) moved no count: neither
+                    // this clean-up, which is then not judged, nor the pair's others.
+                    if !acted(c) {
                         continue;
                     }
-                    let held_here = Some(Idle::WaitsForLock(c.thread));
-                    let waiting = |o: &&PairCall| {
-                        o.provider == c.provider
-                            && o.call != c.call
-                            && (o.idle == Some(Idle::SinceCall) || o.idle == held_here)
-                    };
                     let (mut starts, mut ends) = (0, 0);
-                    for o in mine.iter().filter(waiting) {
-                        *(if o.start { &mut starts } else { &mut ends }) += 1;
+                    let idle = |o: &&PairCall| o.provider == c.provider && !acted(o);
+                    for o in mine.iter().filter(idle) {
+                        *(if o.role == Role::Start {
+                            &mut starts
+                        } else {
+                            &mut ends
+                        }) += 1;
                     }
                     let pair = pairs.get(process, c.provider);
                     let starting = pair.starting.saturating_sub(starts);
@@ -406,15 +423,6 @@ impl<'w> Facts<'w> {
         }
     }
 
-    /// The WSPStartup, WSPStartupEx or WSPCleanup called at `call_index` returned.
-    fn pair_call_returned(&mut self, process: Pid, call_index: usize) {
-        if let Some(mine) = self.pair_calls_under_way.get_mut(process as usize)
-            && let Some(at) = mine.iter().position(|e| e.call == call_index)
-        {
-            mine.remove(at);
-        }
-    }
-
     /// A `Return` event: the start-ups it settles, the cleanup it records.
     fn returned(
         &mut self,
@@ -432,6 +440,11 @@ impl<'w> Facts<'w> {
             return;
         };
         let process = event.process;
+        if let Some(mine) = self.pair_calls_under_way.get_mut(process as usize)
+            && let Some(at) = mine.iter().position(|c| c.call == call_index)
+        {
+            mine.remove(at);
+        }
         // Instance memory a thread took in a call that is no start-up (a Rust model may
         // allocate in a clean-up) set up no start-up of its.
         let start_up = matches!(
@@ -456,7 +469,6 @@ impl<'w> Facts<'w> {
             | Call::WSPStartupEx { provider, .. }
             | Call::NSPStartup { provider, .. }
             | Call::NSPv2Startup { provider, .. } => {
-                self.pair_call_returned(process, call_index);
                 let pair = pairs.at(process, provider);
                 pair.starting = pair.starting.saturating_sub(1);
                 let kind = self.trace.scenario.providers[provider as usize].kind;
@@ -560,7 +572,6 @@ impl<'w> Facts<'w> {
                 self.clean_up_ended(pair, process, provider, event);
             }
             Call::WSPCleanup { provider, .. } => {
-                self.pair_call_returned(process, call_index);
                 let pair = pairs.at(process, provider);
                 pair.ending = pair.ending.saturating_sub(1);
                 self.cleanups.push(CleanupReturn {
@@ -612,11 +623,12 @@ impl<'w> Facts<'w> {
                     self.finals.push(this);
                 } else if actual {
                     // Start-ups are still outstanding: a worker one of them started
-                    // while this clean-up ran is theirs, not one it left running; a
-                    // callback its own thread queued meanwhile is its own.
+                    // after this clean-up began to act is theirs, not one it left
+                    // running; a callback its own thread queued meanwhile is its own.
                     let thread = self.events[call_index].thread;
+                    let began = (self.ends.get(id as usize)).map_or(call_index, |e| e[3] as usize);
                     let own = |acquired: usize, what: Resource| {
-                        acquired < call_index
+                        acquired < began
                             || (what == Resource::ThreadPoolCallback
                                 && self.events[acquired].thread == thread)
                     };
