@@ -2633,3 +2633,34 @@ fn an_early_actual_cleanup_is_charged_with_what_was_there_when_it_acted() {
         assert!(shown >= 1, "{kind}: {shown} runs show it");
     }
 }
+
+/// A start-up that sets the provider up a second time while a clean-up has been called
+/// but has not begun to act (it has made no event since its call) is judged at once:
+/// that clean-up has torn nothing down that the set-up could follow. The rule waited
+/// for every clean-up called, and the actual clean-up that came after excused it.
+#[test]
+fn a_set_up_beside_a_clean_up_not_yet_at_work_is_judged_at_once() {
+    let text = r#"Scenario(
+    name: "setup-twice-beside-idle-cleanup",
+    about: "Two start-ups of a racy namespace provider both set it up while a clean-up has been called.",
+    providers: [Provider(name: "p", kind: Namespace, set: (refcount: Racy))],
+    catalog: [Namespace(provider: "p", namespace: 12, version: V1)],
+    processes: [Process(name: "app", threads: [
+        Thread(name: "s1", steps: [Spi(provider: "p", call: NSPStartup)]),
+        Thread(name: "s2", steps: [Spi(provider: "p", call: NSPStartup)]),
+        Thread(name: "c", steps: [Spi(provider: "p", call: NSPStartup), Spi(provider: "p", call: NSPCleanup(provider_id: Own))]),
+    ])],
+)"#;
+    let sim = ws2sim::Sim::from_str("idle.ron", text).expect("valid");
+    // Seed 0: c's NSPCleanup is called, s2's start-up sets up beside c's set-up and
+    // returns, and only then does the clean-up act (it tears down: actual cleanup).
+    let run = sim.seed(0).run().expect("runs");
+    let trace = run.trace();
+    let set_up_at = trace.find("<- p!NSPStartup (#4)").expect("s2 returns");
+    let acts_at = trace
+        .find("waits for thread p.worker#2 to exit")
+        .expect("c acts");
+    assert!(set_up_at < acts_at, "{trace}");
+    assert!(trace.contains("actual cleanup]"), "{trace}");
+    assert!(trace.contains("set up twice"), "{trace}");
+}

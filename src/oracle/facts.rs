@@ -354,7 +354,10 @@ enum Role {
     /// WSPStartup or WSPStartupEx.
     Start,
     WspCleanup,
-    /// A namespace provider's start-up or clean-up.
+    /// A namespace provider's clean-up of one of its own start-ups: NSPCleanup with
+    /// its own id, NSPv2Cleanup, NSPv2ClientSessionRundown.
+    NamespaceEnd,
+    /// Its other start-ups and clean-ups.
     Namespace,
 }
 

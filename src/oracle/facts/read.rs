@@ -164,6 +164,9 @@ impl<'w> Facts<'w> {
                         Some((provider, Role::Start))
                     }
                     Call::WSPCleanup { provider, .. } => Some((provider, Role::WspCleanup)),
+                    _ if ended_provider(call).is_some() => {
+                        ended_provider(call).map(|provider| (provider, Role::NamespaceEnd))
+                    }
                     Call::NSPStartup { provider, .. }
                     | Call::NSPCleanup { provider, .. }
                     | Call::NSPv2Startup { provider, .. }
@@ -423,6 +426,17 @@ impl<'w> Facts<'w> {
         }
     }
 
+    /// Whether a clean-up of the pair under way has begun to act.
+    pub(super) fn ends_at_work(&self, process: Pid, provider: ProviderIx) -> bool {
+        let acted = |c: &&PairCall| (self.ends.get(c.id as usize)).is_some_and(|e| e[3] != NONE);
+        (self.pair_calls_under_way.get(process as usize)).is_some_and(|calls| {
+            (calls.iter())
+                .filter(|c| matches!(c.role, Role::WspCleanup | Role::NamespaceEnd))
+                .filter(|c| c.provider == provider)
+                .any(|c| acted(&c))
+        })
+    }
+
     /// A `Return` event: the start-ups it settles, the cleanup it records.
     fn returned(
         &mut self,
@@ -469,6 +483,7 @@ impl<'w> Facts<'w> {
             | Call::WSPStartupEx { provider, .. }
             | Call::NSPStartup { provider, .. }
             | Call::NSPv2Startup { provider, .. } => {
+                let ending_at_work = self.ends_at_work(process, provider);
                 let pair = pairs.at(process, provider);
                 pair.starting = pair.starting.saturating_sub(1);
                 let kind = self.trace.scenario.providers[provider as usize].kind;
@@ -484,10 +499,11 @@ impl<'w> Facts<'w> {
                 };
                 if ret == NO_ERROR {
                     pair.outstanding += 1;
-                    // One that sets up while a clean-up is under way may follow that
+                    // One that sets up while a clean-up is at work may follow that
                     // clean-up's teardown (a lock it did not wait for is judged at the
                     // clean-up's return), or not: it is judged once the clean-ups end.
-                    let deferred = set_up && pair.ending > 0;
+                    // One called but not at work yet has torn nothing down.
+                    let deferred = set_up && ending_at_work;
                     if set_up && !deferred {
                         pair.set_up_starts += 1;
                     }

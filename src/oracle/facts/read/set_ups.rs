@@ -4,8 +4,8 @@ use super::super::*;
 use super::PairCounts;
 
 impl Facts<'_> {
-    /// A clean-up of the pair returned (`event`): once none is under way, the set-ups
-    /// made meanwhile are judged. After a clean-up that said it did the actual clean-up
+    /// A clean-up of the pair returned (`event`): once none is at work (one only
+    /// called has done nothing yet), the set-ups made meanwhile are judged. After a clean-up that said it did the actual clean-up
     /// they follow its teardown and count afresh; otherwise they count as any set-up,
     /// and a second one since the pair's last teardown is flagged at its return. With
     /// none made meanwhile, a clean-up that said it did the actual clean-up is a
@@ -28,7 +28,8 @@ impl Facts<'_> {
                 ..
             }
         );
-        if pair.ending > 0 {
+        // Another clean-up at work may still tear down; one only called has not begun.
+        if self.ends_at_work(process, provider) {
             return;
         }
         let torn_down = std::mem::take(&mut pair.torn_down_meanwhile);
