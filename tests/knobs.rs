@@ -2664,3 +2664,27 @@ fn a_set_up_beside_a_clean_up_not_yet_at_work_is_judged_at_once() {
     assert!(trace.contains("actual cleanup]"), "{trace}");
     assert!(trace.contains("set up twice"), "{trace}");
 }
+
+/// A WSPCleanup cut short by its process's end while a start-up would still be
+/// outstanding without it, which did the actual clean-up all the same (`actual_cleanup:
+/// OnEvery`), is held to the cancellation rules as an actual clean-up: with `pending:
+/// Notify` its FD_CLOSE is flagged (`wsp.cleanup.cancel_silently`) beside the count
+/// (`wsp.cleanup.refcount`). Neither was before: a clean-up cut short was judged only
+/// when it was the final one.
+#[test]
+fn an_early_actual_cleanup_cut_short_is_held_to_the_cancellation_rules() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/regressions/early-actual-cleanup-cut-short.ron");
+    let text = std::fs::read_to_string(path).expect("read");
+    let text = text.replace(
+        r#"Provider(name: "msafd", kind: Transport)"#,
+        r#"Provider(name: "msafd", kind: Transport, set: (actual_cleanup: OnEvery, final_cleanup: (pending: Notify)))"#,
+    );
+    let sim = ws2sim::Sim::from_str("early.ron", &text).expect("valid");
+    let run = sim.seed(0).run().expect("runs");
+    let trace = run.trace();
+    assert!(trace.contains("cut short by the process's end"), "{trace}");
+    for contract in ["wsp.cleanup.refcount", "wsp.cleanup.cancel_silently"] {
+        assert!(run.violated().contains(&contract), "{contract}: {trace}");
+    }
+}

@@ -216,6 +216,16 @@ const CASES: &[(&str, &[u64], &str)] = &[
         "app/b             msafd!WSPStartup() [direct SPI call]                 (never returned)",
     ),
     (
+        "early-actual-cleanup-cut-short.ron",
+        &[0, 30, 60],
+        "msafd!WSPCleanup(&errno)                           -> 0 [refcount 2->1]",
+    ),
+    (
+        "san-early-actual-cleanup-cut-short.ron",
+        &[3, 22, 31],
+        "sandrv!WSPCleanup(&errno) [from the switch in msafd] -> 0 [refcount 2->1]",
+    ),
+    (
         "nsp-cleanup-cut-short-beside-one-waiting.ron",
         &[1, 3, 33],
         "dnsnsp!NSPCleanup(&dnsnsp's id) [direct SPI call]    (never returned)",
@@ -1138,8 +1148,10 @@ fn on_its_seeds(file: &str, provider: &str, mutant: &str) -> Vec<(u64, Vec<&'sta
 /// while the final clean-up ran, which waited for the lock, restarts the provider; a
 /// final clean-up the process's end cut short is judged as the final one though a
 /// start-up of another thread was in flight, when that start-up had done nothing yet;
-/// and a namespace provider's clean-up cut short beside another that waits for the lock
-/// is judged as one that left a start-up outstanding.
+/// a namespace provider's clean-up cut short beside another that waits for the lock is
+/// judged as one that left a start-up outstanding; and a WSPCleanup cut short while a
+/// start-up would still be outstanding without it is judged for what it began (a
+/// transport and a SAN provider that do the actual clean-up on every call).
 /// On every seed of [`CASES`] for these files, the mutant is flagged; before the fixes,
 /// none of them was (and the conforming model is clean there:
 /// `every_regression_runs_clean_and_reaches_its_interleaving`).
@@ -1181,6 +1193,18 @@ fn what_a_final_cleanup_is_held_to_follows_the_order_of_the_trace() {
             "dnsnsp",
             "nsp_cleanup_on_first_call",
             "nsp.cleanup.refcount",
+        ),
+        (
+            "early-actual-cleanup-cut-short.ron",
+            "msafd",
+            "cleanup_on_first_call",
+            "wsp.cleanup.refcount",
+        ),
+        (
+            "san-early-actual-cleanup-cut-short.ron",
+            "sandrv",
+            "san_cleanup_on_first_call",
+            "san.cleanup.refcount",
         ),
     ];
     for (file, provider, mutant, contract) in cases {

@@ -66,20 +66,10 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
         let released = (count > 0)
             .then(|| first_released(facts, c.call, c.ret, c.provider))
             .flatten();
-        if let Some(done) = released {
+        if let Some((_, done)) = released {
             // Words are written only for a full verdict (a sweep's outline needs none).
             report.violation(facts, c.ret, || {
-                let done = match done {
-                    Cleaned::Released(what) => format!("released {}", describe(what)),
-                    Cleaned::Reset(socket) => {
-                        format!("reset socket {}", facts.socket(c.process, socket))
-                    }
-                    Cleaned::Notified(socket, fd) => format!(
-                        "posted {} for socket {}",
-                        fd_names(fd),
-                        facts.socket(c.process, socket)
-                    ),
-                };
+                let done = done.words(facts, c.process);
                 // A clean-up under way has matched nothing yet: calls are matched in
                 // the order they return (model choice), and saying so keeps the count
                 // from reading as a WSPCleanup never made.
@@ -114,6 +104,32 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
                 ),
             );
         }
+    }
+    // A clean-up its process's end cut short while start-ups would still be outstanding
+    // without it: judged for what it began (seeds 003 and 004: the preceding calls
+    // only count down).
+    for c in facts.cut_short_early() {
+        if facts.kind(c.provider) != kind {
+            continue;
+        }
+        report.exercised();
+        let Some((at, done)) = first_released(facts, c.call, c.end, c.provider) else {
+            continue;
+        };
+        let name = facts.provider(c.provider);
+        report.violation(facts, at, || {
+            format!(
+                "{name}!WSPCleanup in {}, cut short by the process's end at #{}, {} although {} still {} WSPCleanup: only the last one may do the actual cleanup",
+                facts.process(c.process),
+                c.end,
+                done.words(facts, c.process),
+                counted(c.left, match kind {
+                    ProviderKind::San => "WSPStartupEx call",
+                    _ => "WSPStartup call",
+                }),
+                if c.left == 1 { "needs its" } else { "need their" }
+            )
+        });
     }
 }
 
@@ -160,11 +176,31 @@ enum Cleaned {
     Notified(SocketHandle, u32),
 }
 
+impl Cleaned {
+    /// What the clean-up did, in a message: `released the instance memory`.
+    fn words(self, facts: &Facts, process: Pid) -> String {
+        match self {
+            Cleaned::Released(what) => format!("released {}", describe(what)),
+            Cleaned::Reset(socket) => format!("reset socket {}", facts.socket(process, socket)),
+            Cleaned::Notified(socket, fd) => format!(
+                "posted {} for socket {}",
+                fd_names(fd),
+                facts.socket(process, socket)
+            ),
+        }
+    }
+}
+
 /// The first thing the WSPCleanup call at event `call` (returning at `ret`) did beyond
 /// counting down: a resource released by `provider`, a socket it reset or a
 /// notification it posted, on the call's thread, while no WSPCleanup of the same
 /// provider nested in it was open there (that one did it).
-fn first_released(facts: &Facts, call: usize, ret: usize, provider: ProviderIx) -> Option<Cleaned> {
+fn first_released(
+    facts: &Facts,
+    call: usize,
+    ret: usize,
+    provider: ProviderIx,
+) -> Option<(usize, Cleaned)> {
     let thread = (facts.events[call].process, facts.events[call].thread);
     let mut index = call + 1;
     while index < ret {
@@ -185,17 +221,17 @@ fn first_released(facts: &Facts, call: usize, ret: usize, provider: ProviderIx) 
                 what,
                 by: ReleasedBy::Provider,
                 ..
-            } if *p == provider => return Some(Cleaned::Released(*what)),
+            } if *p == provider => return Some((index - 1, Cleaned::Released(*what))),
             EventKind::SocketReset {
                 provider: p,
                 socket,
-            } if *p == provider => return Some(Cleaned::Reset(*socket)),
+            } if *p == provider => return Some((index - 1, Cleaned::Reset(*socket))),
             EventKind::Notification {
                 provider: p,
                 socket,
                 fd,
                 ..
-            } if *p == provider => return Some(Cleaned::Notified(*socket, *fd)),
+            } if *p == provider => return Some((index - 1, Cleaned::Notified(*socket, *fd))),
             _ => {}
         }
     }

@@ -64,10 +64,11 @@ impl FinalCleanup {
     }
 }
 
-/// A WSPCleanup that was the final one by the count of start-ups (the only clean-up
-/// under way, with one start-up outstanding) and never returned: its process ended
-/// while it ran (a crash, an ExitProcess). What the provider did in it before that is
-/// in the trace, and seeds 003 and 004 judge it as they judge a clean-up that returns.
+/// A WSPCleanup its process's end cut short (a crash, an ExitProcess) after it had begun
+/// to act. What the provider did in it before that is in the trace, and seeds 003 and
+/// 004 judge it as they judge a clean-up that returns: the final one by the count of
+/// start-ups (one outstanding, no other start-up or clean-up of the pair at work), or
+/// one that `left` start-ups would still need had every clean-up at work counted down.
 #[derive(Clone, Copy, Debug)]
 pub struct CutShort {
     pub call: usize,
@@ -77,24 +78,33 @@ pub struct CutShort {
     pub provider: ProviderIx,
     /// The thread that made the call.
     pub thread: Option<Tid>,
+    /// The start-ups still outstanding without it: 0 for the final one.
+    pub left: u32,
 }
 
 impl CutShort {
     /// How a message names this clean-up of provider `name`: `the final
     /// msafd!WSPCleanup (cut short by the process's end at #N)`.
     pub fn named(&self, name: &str) -> String {
+        let which = if self.left > 0 {
+            "early actual"
+        } else {
+            "final"
+        };
         format!(
-            "the final {name}!WSPCleanup (cut short by the process's end at #{})",
+            "the {which} {name}!WSPCleanup (cut short by the process's end at #{})",
             self.end
         )
     }
 
     /// `the final cleanup (cut short by the process's end at #N)`.
     pub fn described(&self) -> String {
-        format!(
-            "the final cleanup (cut short by the process's end at #{})",
-            self.end
-        )
+        let which = if self.left > 0 {
+            "an actual cleanup, with start-ups still outstanding"
+        } else {
+            "the final cleanup"
+        };
+        format!("{which} (cut short by the process's end at #{})", self.end)
     }
 }
 
@@ -328,8 +338,13 @@ pub struct Facts<'w> {
     early_actuals: SmallVec<[FinalCleanup; 1]>,
     /// Each process's WSPStartup, WSPStartupEx and WSPCleanup calls under way.
     pair_calls_under_way: Vec<SmallVec<[PairCall; 2]>>,
-    /// Final clean-ups the process's end cut short ([`CutShort`]), in event order.
+    /// Clean-ups the process's end cut short ([`CutShort`]) that were final, or that
+    /// did the actual clean-up early (freed the provider's state, or stopped its worker
+    /// and waited for it), in event order.
     cut_short: SmallVec<[CutShort; 1]>,
+    /// Every clean-up the process's end cut short, after it began to act, that start-ups
+    /// would still need had every clean-up at work counted down.
+    cut_short_early: SmallVec<[CutShort; 1]>,
     /// The first `NetworkDown` event: from there the network explains failures.
     network_down: Option<usize>,
     /// Each process's provider code left to run (worker threads, queued thread-pool
@@ -347,6 +362,9 @@ struct PairCall {
     id: u32,
     thread: Option<Tid>,
     role: Role,
+    /// Its thread freed the provider's state, or waited for a thread to exit (a
+    /// WSPCleanup stops the provider's worker only in its actual clean-up).
+    tore_down: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -488,9 +506,16 @@ impl<'w> Facts<'w> {
             .filter(move |f| self.kind(f.provider) == kind)
     }
 
-    /// The final clean-ups their process's end cut short, in event order.
+    /// The final clean-ups their process's end cut short, and those that did the
+    /// actual clean-up early, in event order.
     pub fn cut_short(&self) -> &[CutShort] {
         &self.cut_short
+    }
+
+    /// The clean-ups their process's end cut short, after they began to act, while
+    /// start-ups would still be outstanding without them, in event order.
+    pub fn cut_short_early(&self) -> &[CutShort] {
+        &self.cut_short_early
     }
 
     /// The final clean-ups of the providers of one kind that their process's end cut

@@ -105,6 +105,7 @@ impl<'w> Facts<'w> {
             early_actuals: SmallVec::new(),
             pair_calls_under_way: vec![SmallVec::new(); processes],
             cut_short: SmallVec::new(),
+            cut_short_early: SmallVec::new(),
             network_down: None,
             live_code: vec![SmallVec::new(); processes],
         };
@@ -129,7 +130,7 @@ impl<'w> Facts<'w> {
         self.classes.push(Class::of(event, returned) as u8);
         // The start-ups and clean-ups under way on the thread act here, unless it only
         // waits for their provider's lock (or is killed as its process ends).
-        if let Some(calls) = self.pair_calls_under_way.get(process as usize)
+        if let Some(calls) = self.pair_calls_under_way.get_mut(process as usize)
             && !calls.is_empty()
             && event.thread.is_some()
             && !matches!(event.kind, EventKind::ThreadKilled)
@@ -140,13 +141,25 @@ impl<'w> Facts<'w> {
                 } => Some(provider),
                 _ => None,
             };
-            for c in calls.iter().filter(|c| c.thread == event.thread) {
+            for c in calls.iter_mut().filter(|c| c.thread == event.thread) {
                 if let Some(ends) = self.ends.get_mut(c.id as usize)
                     && ends[3] == NONE
                     && waits_for != Some(c.provider)
                 {
                     ends[3] = index as u32;
                 }
+                c.tore_down |= match event.kind {
+                    EventKind::Release {
+                        provider,
+                        what,
+                        by: ReleasedBy::Provider,
+                        ..
+                    } => provider == c.provider && instance_resource(what),
+                    EventKind::Waits {
+                        on: Waitee::ThreadExit { .. },
+                    } => true,
+                    _ => false,
+                };
             }
         }
         let code = match &event.kind {
@@ -191,6 +204,7 @@ impl<'w> Facts<'w> {
                         id: *id,
                         thread: event.thread,
                         role,
+                        tore_down: false,
                     });
                 }
                 provider.map(|provider| (provider, None))
@@ -353,14 +367,26 @@ impl<'w> Facts<'w> {
                     let pair = pairs.get(process, c.provider);
                     let starting = pair.starting.saturating_sub(starts);
                     let ending = pair.ending.saturating_sub(ends);
+                    let mut this = CutShort {
+                        call: c.call,
+                        end: index,
+                        process,
+                        provider: c.provider,
+                        thread: c.thread,
+                        left: 0,
+                    };
                     if pair.outstanding == 1 && ending == 1 && starting == 0 {
-                        self.cut_short.push(CutShort {
-                            call: c.call,
-                            end: index,
-                            process,
-                            provider: c.provider,
-                            thread: c.thread,
-                        });
+                        self.cut_short.push(this);
+                        continue;
+                    }
+                    // Had every clean-up at work counted down, start-ups would still
+                    // be outstanding: this one may not do the actual clean-up.
+                    this.left = pair.outstanding.saturating_sub(ending);
+                    if this.left > 0 {
+                        self.cut_short_early.push(this);
+                        if c.tore_down {
+                            self.cut_short.push(this);
+                        }
                     }
                 }
                 pairs.each_of(process, PairCounts::forget);
