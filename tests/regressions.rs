@@ -226,6 +226,11 @@ const CASES: &[(&str, &[u64], &str)] = &[
         "sandrv!WSPCleanup(&errno) [from the switch in msafd] -> 0 [refcount 2->1]",
     ),
     (
+        "nspv2-host-reloads-during-final-cleanup.ron",
+        &[478, 2494, 2637],
+        "host/main           FreeLibrary(mailnsp.dll)                             [load count 1->0, unloaded]",
+    ),
+    (
         "nsp-cleanup-cut-short-beside-one-waiting.ron",
         &[1, 3, 33],
         "dnsnsp!NSPCleanup(&dnsnsp's id) [direct SPI call]    (never returned)",

@@ -370,6 +370,13 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     withdrawn(facts, index, &mut table, ended, rule, report);
                 }
                 let copy = (host, *provider);
+                // A final WSACleanup under way owes no end to a session that left with
+                // the copy: a copy loaded later opens sessions of its own, which a count
+                // of ends kept from the first would take for the same.
+                for (_, sessions) in owed.iter_mut() {
+                    sessions.retain(|(key, _)| (key.0, key.1) != copy);
+                }
+                owners.retain(|key, _| (key.0, key.1) != copy);
                 table.retain(|key, session| {
                     let kept = (key.0, key.1) != copy;
                     if !kept {
