@@ -226,6 +226,11 @@ const CASES: &[(&str, &[u64], &str)] = &[
         "sandrv!WSPCleanup(&errno) [from the switch in msafd] -> 0 [refcount 2->1]",
     ),
     (
+        "nspv2-vista-email-entry-disabled.ron",
+        &[0, 1],
+        "dirnsp host refuses to serve c1 in NS_ALL (0)        [only NS_EMAIL on Vista and Server 2008; model choice]",
+    ),
+    (
         "nspv2-host-reloads-during-final-cleanup.ron",
         &[478, 2494, 2637],
         "host/main           FreeLibrary(mailnsp.dll)                             [load count 1->0, unloaded]",

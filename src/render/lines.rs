@@ -260,7 +260,7 @@ pub(crate) fn line(
                 run.names.processes[*session_of as usize],
                 namespace_name(*namespace)
             ),
-            Some("[only NS_EMAIL on Vista and Server 2008]".to_string()),
+            Some("[only NS_EMAIL on Vista and Server 2008; model choice]".to_string()),
         ),
         EventKind::RundownRequested { provider, host } => (
             format!(

@@ -223,11 +223,19 @@ impl Scenario {
         })
     }
 
-    /// Whether `provider` has an NSPv2 entry for NS_EMAIL: the one namespace an NSPv2
-    /// provider serves on Vista and Server 2008 (seeds 000, 001).
+    /// Whether `provider` has an enabled NSPv2 entry for NS_EMAIL: the one namespace an
+    /// NSPv2 provider serves on Vista and Server 2008 (seeds 000, 001). A disabled one is
+    /// skipped by lookups, so it makes no NS_EMAIL provider there.
     pub fn nspv2_serves_email(&self, provider: &str) -> bool {
-        self.nspv2_namespaces(provider)
-            .any(|namespace| namespace == crate::wsa::NS_EMAIL)
+        self.catalog.iter().any(|entry| {
+            matches!(entry, CatalogEntry::Namespace {
+                provider: p,
+                namespace: crate::wsa::NS_EMAIL,
+                version: NspVersion::V2,
+                enabled: true,
+                ..
+            } if p == provider)
+        })
     }
 }
 
