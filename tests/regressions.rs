@@ -226,6 +226,11 @@ const CASES: &[(&str, &[u64], &str)] = &[
         "sandrv!WSPCleanup(&errno) [from the switch in msafd] -> 0 [refcount 2->1]",
     ),
     (
+        "nspv2-host-exits-while-withdrawing.ron",
+        &[1812, 1853, 1926],
+        "mailnsp!NSPv2ClientSessionRundown(client c1, arg 0x5010) -> 0 [refcount 1->0, actual cleanup]",
+    ),
+    (
         "nspv2-vista-email-entry-disabled.ron",
         &[0, 1],
         "dirnsp host refuses to serve c1 in NS_ALL (0)        [only NS_EMAIL on Vista and Server 2008; model choice]",
@@ -1224,5 +1229,23 @@ fn what_a_final_cleanup_is_held_to_follows_the_order_of_the_trace() {
                 "{file} seed {seed} {mutant}:\n{trace}"
             );
         }
+    }
+}
+
+/// A session that opened while its host withdrew the provider, which the host left out
+/// of the withdrawal (`forgets_session_opened_while_withdrawing`), is flagged when the
+/// host exits before the withdrawal returns: the host's end does not name it, so it
+/// never ended. On the seeds of [`CASES`] the earlier checker took it for a session that
+/// died with the host.
+#[test]
+fn a_session_the_host_forgot_as_it_withdrew_never_ended() {
+    let file = "nspv2-host-exits-while-withdrawing.ron";
+    let mutant = "forgets_session_opened_while_withdrawing";
+    for (seed, flagged, trace) in on_its_seeds(file, "mailnsp", mutant) {
+        assert!(
+            flagged.contains(&"nspv2.session.ends_once"),
+            "seed {seed}:\n{trace}"
+        );
+        assert!(trace.contains("never ended"), "seed {seed}:\n{trace}");
     }
 }

@@ -126,6 +126,9 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
     let mut unended: SmallMap<SessionKey, (usize, Option<Tid>)> = SmallMap::new();
     // Sessions whose copy of the DLL was unloaded and that no copy since has seen.
     let mut unloaded: SmallMap<SessionKey, (Option<usize>, usize)> = SmallMap::new();
+    // The hosted sessions said to die with their host as it ends (`SessionDied`, just
+    // before its `ProcessEnded`).
+    let mut died: SmallMap<SessionKey, ()> = SmallMap::new();
     // Each process's lookups and WSACleanup calls under way, by thread (kept for
     // `ws2.balanced` only): a thread in one may have asked the host for a session's
     // NSPv2Cleanup and wait for the reply. One its process ended under stays: the
@@ -313,6 +316,7 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                 ..
             } => {
                 let key = (event.process, *provider, *session_of, Client::Ws2);
+                died.insert(key, ());
                 if let Some((at, thread)) = unended.remove(&key) {
                     let others = in_call
                         .get(*session_of as usize)
@@ -325,15 +329,30 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
             EventKind::ProcessEnded { .. } => {
                 ended.insert(event.process, event.time);
                 owners.retain(|key, _| key.2 != event.process);
-                let died = table.iter_mut().filter(|(key, _)| key.0 == event.process);
-                for (key, session) in died {
+                let dying = table.iter_mut().filter(|(key, _)| key.0 == event.process);
+                for (key, session) in dying {
                     if session.open.is_empty() {
                         continue;
                     }
                     let client_ended = ended.get(&key.2).filter(|t| **t < event.time);
+                    // A hosted session the host no longer held as it ended (it stopped
+                    // serving the provider without running it down): no NSPv2 call
+                    // ended it, and it did not die with the host.
+                    let forgotten = key.3 == Client::Ws2 && !died.contains_key(key);
                     if rule == SessionRule::EndsOnce {
                         report.exercised();
-                        if let Some(t) = client_ended.filter(|_| key.3 == Client::Ws2) {
+                        if forgotten {
+                            report.violation(
+                                facts,
+                                index,
+                                || format!(
+                                    "{}'s session on {} never ended: {} ended without it in its table, and no NSPv2Cleanup or NSPv2ClientSessionRundown ran for it",
+                                    facts.process(key.2),
+                                    facts.provider(key.1),
+                                    facts.process(key.0)
+                                ),
+                            );
+                        } else if let Some(t) = client_ended.filter(|_| key.3 == Client::Ws2) {
                             report.violation(
                                 facts,
                                 index,
@@ -350,6 +369,7 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     session.ended_at = Some(index);
                     session.ends += 1;
                 }
+                died.retain(|key, _| key.0 != event.process);
             }
             // An unloaded copy's sessions went with it: a copy loaded later has only its
             // own (model choice "A DLL unloaded before its clean-up").
