@@ -502,14 +502,8 @@ pub fn sockets_reset(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     .ops()
                     .closes
                     .of((event.process, event.thread, *socket));
-                Some((
-                    *socket,
-                    if any_under_way(facts, closes, index) {
-                        2
-                    } else {
-                        1
-                    },
-                ))
+                let closed = any_under_way(facts, closes, index);
+                Some((*socket, if closed { 2 } else { 1 }))
             }
             EventKind::ProcessEnded { .. } => {
                 open[pid] = SmallMap::new();

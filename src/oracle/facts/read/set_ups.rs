@@ -1,16 +1,18 @@
-//! Start-ups that set a provider up while a clean-up of it runs: judged once none runs.
+//! Start-ups that set a provider up while a clean-up of it is at work: judged once none
+//! is.
 
 use super::super::*;
 use super::PairCounts;
 
 impl Facts<'_> {
     /// A clean-up of the pair returned (`event`): once none is at work (one only
-    /// called has done nothing yet), the set-ups made meanwhile are judged. After a clean-up that said it did the actual clean-up
-    /// they follow its teardown and count afresh; otherwise they count as any set-up,
-    /// and a second one since the pair's last teardown is flagged at its return. With
-    /// none made meanwhile, a clean-up that said it did the actual clean-up is a
-    /// teardown (one the checkers do not count as ending a start-up, say an NSPCleanup
-    /// given another provider's id, included): the next set-up is not a second.
+    /// called has done nothing yet), the set-ups made meanwhile are judged. After a
+    /// clean-up that said it did the actual clean-up they follow its teardown and count
+    /// afresh; otherwise they count as any set-up, and a second one since the pair's
+    /// last teardown is flagged at its return. With none made meanwhile, a clean-up
+    /// that said it did the actual clean-up is a teardown (one the checkers do not count
+    /// as ending a start-up, say an NSPCleanup given another provider's id, included):
+    /// the next set-up is not a second.
     pub(super) fn clean_up_ended(
         &mut self,
         pair: &mut PairCounts,
