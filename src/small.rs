@@ -200,6 +200,11 @@ impl<K: Ord> SmallSet<K> {
         self.0.clear();
     }
 
+    /// Keeps the keys `keep` says yes to.
+    pub fn retain(&mut self, mut keep: impl FnMut(&K) -> bool) {
+        self.0.retain(|key, _| keep(key));
+    }
+
     /// The keys in order.
     pub fn iter(&self) -> impl Iterator<Item = &K> {
         self.0.keys()

@@ -128,7 +128,7 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
     let mut unloaded: SmallMap<SessionKey, (Option<usize>, usize)> = SmallMap::new();
     // The hosted sessions said to die with their host as it ends (`SessionDied`, just
     // before its `ProcessEnded`).
-    let mut died: SmallMap<SessionKey, ()> = SmallMap::new();
+    let mut died: SmallSet<SessionKey> = SmallSet::new();
     // Each process's lookups and WSACleanup calls under way, by thread (kept for
     // `ws2.balanced` only): a thread in one may have asked the host for a session's
     // NSPv2Cleanup and wait for the reply. One its process ended under stays: the
@@ -316,7 +316,7 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                 ..
             } => {
                 let key = (event.process, *provider, *session_of, Client::Ws2);
-                died.insert(key, ());
+                died.insert(key);
                 if let Some((at, thread)) = unended.remove(&key) {
                     let others = in_call
                         .get(*session_of as usize)
@@ -338,7 +338,7 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     // A hosted session the host no longer held as it ended (it stopped
                     // serving the provider without running it down): no NSPv2 call
                     // ended it, and it did not die with the host.
-                    let forgotten = key.3 == Client::Ws2 && !died.contains_key(key);
+                    let forgotten = key.3 == Client::Ws2 && !died.contains(key);
                     if rule == SessionRule::EndsOnce {
                         report.exercised();
                         if forgotten {
@@ -369,7 +369,7 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     session.ended_at = Some(index);
                     session.ends += 1;
                 }
-                died.retain(|key, _| key.0 != event.process);
+                died.retain(|key| key.0 != event.process);
             }
             // An unloaded copy's sessions went with it: a copy loaded later has only its
             // own (model choice "A DLL unloaded before its clean-up").

@@ -139,7 +139,7 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
             (value, Some(WSA_NOT_ENOUGH_MEMORY))
                 if startup && value == failing(WSA_NOT_ENOUGH_MEMORY) =>
             {
-                if !own_allocation_failed(facts, call_index, index, provider_ix) {
+                if !allocation_failed(facts, call_index, index, Some(provider_ix)) {
                     report.violation(facts, index, || {
                         format!(
                             "{provider}!{name} failed with WSA_NOT_ENOUGH_MEMORY (8), which \
@@ -178,13 +178,15 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
     }
 }
 
-/// Whether an allocation of `provider` failed (a `FailAlloc` fault) in its own code on
-/// the calling thread between the call at event `call` and its return at `ret`.
-fn own_allocation_failed(facts: &Facts, call: usize, ret: usize, provider: ProviderIx) -> bool {
+/// Whether an allocation (of `provider`, or of any provider when `None`) failed (a
+/// `FailAlloc` fault) on the calling thread between the call at event `call` and its
+/// return at `ret`.
+fn allocation_failed(facts: &Facts, call: usize, ret: usize, provider: Option<ProviderIx>) -> bool {
     let caller = &facts.events[call];
     (facts.events_of_between(caller.process, call, ret)).any(|(_, event)| {
         event.thread == caller.thread
-            && matches!(event.kind, EventKind::AllocFailed { provider: p, .. } if p == provider)
+            && matches!(event.kind, EventKind::AllocFailed { provider: p, .. }
+                if provider.is_none_or(|provider| p == provider))
     })
 }
 
@@ -277,11 +279,7 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
         }
         // The injected failure may be in a layer below, which this start-up starts (in
         // the same thread) and whose error it passes on.
-        let injected = facts.events[call_index..index].iter().any(|e| {
-            e.process == event.process
-                && e.thread == event.thread
-                && matches!(e.kind, EventKind::AllocFailed { .. })
-        });
+        let injected = allocation_failed(facts, call_index, index, None);
         // So does a network that failed (a `NetDown` fault): WSASYSNOTREADY.
         let net_down = *error == Some(WSASYSNOTREADY) && facts.network_down_before(index);
         // A layer passing on the failure of the layer below is not the one that failed.

@@ -15,8 +15,6 @@ pub(in crate::oracle) enum Class {
     /// A kernel socket or a SAN endpoint released.
     SocketReleased,
     SocketReset,
-    /// A WSPCloseSocket call began.
-    CloseSocketCalled,
     /// A WSPCloseSocket call returned.
     CloseSocketReturned,
     /// A WSPAsyncSelect or WSPEventSelect call began.
@@ -74,7 +72,6 @@ impl Class {
             EventKind::Release { what, .. } if socket(what) => Class::SocketReleased,
             EventKind::SocketReset { .. } => Class::SocketReset,
             EventKind::Call { call, .. } => match call {
-                Call::WSPCloseSocket { .. } => Class::CloseSocketCalled,
                 Call::WSPAsyncSelect { .. } | Call::WSPEventSelect { .. } => Class::SelectCalled,
                 Call::WSACleanup => Class::ApiCalled,
                 _ if event.depth == 0 && call.is_api() => Class::ApiCalled,

@@ -166,27 +166,23 @@ impl<'w> Facts<'w> {
             EventKind::Call { id, call } => {
                 self.seen = self.seen.or(Triggers::of_call(call));
                 let provider = call.provider();
-                if let Some(provider) = started_provider(call) {
+                let (started, ended) = (started_provider(call), ended_provider(call));
+                if let Some(provider) = started {
                     pairs.at(process, provider).starting += 1;
                 }
-                if let Some(provider) = ended_provider(call) {
+                if let Some(provider) = ended {
                     pairs.at(process, provider).ending += 1;
                 }
-                let role = match *call {
-                    Call::WSPStartup { provider, .. } | Call::WSPStartupEx { provider, .. } => {
-                        Some((provider, Role::Start))
-                    }
-                    Call::WSPCleanup { provider, .. } => Some((provider, Role::WspCleanup)),
-                    _ if ended_provider(call).is_some() => {
-                        ended_provider(call).map(|provider| (provider, Role::NamespaceEnd))
-                    }
-                    Call::NSPStartup { provider, .. }
-                    | Call::NSPCleanup { provider, .. }
-                    | Call::NSPv2Startup { provider, .. }
-                    | Call::NSPv2Cleanup { provider, .. }
-                    | Call::NSPv2ClientSessionRundown { provider, .. } => {
-                        Some((provider, Role::Namespace))
-                    }
+                let role = match (*call, started, ended) {
+                    (_, Some(provider), _) => Some((provider, Role::Start)),
+                    (Call::WSPCleanup { provider, .. }, ..) => Some((provider, Role::WspCleanup)),
+                    (_, _, Some(provider)) => Some((provider, Role::NamespaceEnd)),
+                    (
+                        Call::NSPStartup { provider, .. }
+                        | Call::NSPCleanup { provider, .. }
+                        | Call::NSPv2Startup { provider, .. },
+                        ..,
+                    ) => Some((provider, Role::Namespace)),
                     _ => None,
                 };
                 if let Some(ends) = self.ends.get_mut(*id as usize) {
