@@ -1,0 +1,414 @@
+//! Knobs of namespace providers: which interface a knob belongs to, NSPv2 sessions and
+//! their ends, the Vista namespace, and counts of version-1 providers.
+
+use super::*;
+
+/// Two threads of an NSPv2 provider's host run its session routines at once.
+const NSPV2_TWO_HOST_THREADS: &str = r#"Scenario(
+    name: "nspv2-two-host-threads",
+    about: "Two threads of the host run NSPv2Startup and NSPv2Cleanup of one provider at once.",
+    providers: [Provider(name: "mailnsp", kind: Namespace)],
+    catalog: [Namespace(provider: "mailnsp", namespace: 37, version: V2)],
+    processes: [Process(name: "host", threads: [
+        Thread(name: "a", steps: [
+            Spi(provider: "mailnsp", call: NSPv2Startup),
+            Spi(provider: "mailnsp", call: NSPv2Cleanup),
+        ]),
+        Thread(name: "b", steps: [
+            Spi(provider: "mailnsp", call: NSPv2Startup),
+            Spi(provider: "mailnsp", call: NSPv2Cleanup),
+        ]),
+    ])],
+)"#;
+
+/// A knob of one namespace interface on a provider of the other would change nothing
+/// (V1's `nsp` knobs and cache thread, V2's `nspv2` routines and host): it is refused,
+/// from a model file or `--provider-model` (at the run) and from an inline `set` (at the
+/// line and column of the knob), while the knobs of both interfaces act on an NSPv2
+/// provider, its counting judged by `nspv2.session.startup_first`.
+#[test]
+fn a_namespace_knob_of_the_other_version_is_refused_and_shared_ones_act() {
+    use ws2sim::explore::Strategy;
+    use ws2sim::{Model, Sim};
+    let v2 = Sim::from_str("v2.ron", NSPV2_TWO_HOST_THREADS).expect("loads");
+    for knobs in [
+        "(nsp: (cleanup: Stub))",
+        "(nsp: (provider_id: Ignored))",
+        "(final_cleanup: (worker: Detach))",
+    ] {
+        let model = Model::knobs(knobs).expect("knobs");
+        let refused = v2.clone().provider("mailnsp", model).run();
+        let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            message.contains("is a V2 namespace provider")
+                && message.contains("a knob of V1 namespace providers only"),
+            "{knobs}: {message}"
+        );
+    }
+    let inline = NSPV2_TWO_HOST_THREADS.replace(
+        r#"kind: Namespace)"#,
+        r#"kind: Namespace, set: (nsp: (cleanup: Stub)))"#,
+    );
+    let error = ws2sim::scenario::load_str("inline.ron", &inline)
+        .err()
+        .expect("refused")
+        .render_plain();
+    assert!(
+        error.contains("inline.ron:4:")
+            && error.contains("knob `nsp.cleanup` is for V1 namespace providers only"),
+        "{error}"
+    );
+    let v1 = Sim::from_file("scenarios/contracts/nsp-lookup-two-threads.ron").expect("loads");
+    let v1_provider = v1.scenario().providers[0].name.clone();
+    let model = Model::knobs("(nspv2: (host: (session_arg: PassNull)))").expect("knobs");
+    let message = v1
+        .provider(&v1_provider, model)
+        .run()
+        .err()
+        .map(|e| e.to_string());
+    assert!(
+        message
+            .as_deref()
+            .is_some_and(|m| m.contains("a knob of V2 namespace providers only")),
+        "{message:?}"
+    );
+    // A model file given by `--provider-model` is named, so that its knob can be found.
+    let dir = common::Scratch::new("knob-version");
+    let file = dir.file(
+        "v1-only.ron",
+        r#"Model(name: "v1only", kind: Namespace, set: (nsp: (provider_id: Ignored)))"#,
+    );
+    let scenario = dir.file("v2.ron", NSPV2_TWO_HOST_THREADS);
+    let out = common::ws2sim(&[
+        "run",
+        &scenario,
+        "--provider-model",
+        &format!("mailnsp={file}"),
+    ]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains(&format!(
+            "its model `v1only` (model file {file}) sets `nsp.provider_id`"
+        )),
+        "{said}"
+    );
+    let racy = Model::knobs("(refcount: Racy)").expect("knobs");
+    let trace = v2
+        .clone()
+        .provider("mailnsp", racy)
+        .run()
+        .expect("runs")
+        .trace();
+    assert!(
+        trace.contains("(its knobs break nspv2.session.startup_first)"),
+        "{trace}"
+    );
+    // The shared knobs act on an NSPv2 provider, and its conforming model is not flagged.
+    let explored = |sim: Sim| {
+        sim.explore(Strategy::Exhaustive, 10_000, 1)
+            .expect("explores")
+            .violated()
+            .into_iter()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(explored(v2.clone()), Vec::<String>::new());
+    for knobs in ["(refcount: Racy)", "(actual_cleanup: OnEvery)"] {
+        let model = Model::knobs(knobs).expect("knobs");
+        assert!(
+            explored(v2.clone().provider("mailnsp", model))
+                .contains(&"nspv2.session.startup_first".to_string()),
+            "{knobs}"
+        );
+    }
+}
+
+/// A NULL NSPv2Cleanup entry kills the host as the RPC thread calls it: the session it
+/// was ending dies with the host, and no NSPv2 routine ran for it to be cut short.
+#[test]
+fn a_session_whose_cleanup_entry_is_null_dies_with_no_routine_cut_short() {
+    use ws2sim::{Model, Sim};
+    let null = Model::knobs("(nspv2: (routines: (cleanup: Null)))").expect("knobs");
+    let ran = Sim::from_file("scenarios/contracts/nspv2-minimal-routines.ron")
+        .expect("loads")
+        .provider("mailnsp", null)
+        .run()
+        .expect("runs");
+    let trace = ran.trace();
+    assert!(
+        trace.contains("mailnsp!NSPv2Cleanup is a NULL entry of NSPV2_ROUTINE"),
+        "{trace}"
+    );
+    let died: Vec<&str> = trace
+        .lines()
+        .filter(|line| line.contains("reader's session on mailnsp dies with the host"))
+        .collect();
+    assert_eq!(died.len(), 1, "{trace}");
+    assert!(died[0].ends_with("[no NSPv2 call ends it]"), "{}", died[0]);
+    assert!(!trace.contains("was cut short"), "{trace}");
+}
+
+/// A host that keeps the session of a failed NSPv2Startup and then ends it: the end is
+/// of a session no successful NSPv2Startup opened (`nspv2.session.startup_first`), not
+/// a second end of the client's earlier session, which had ended before the failure.
+#[test]
+fn an_end_after_a_failed_startup_is_not_a_second_end_of_the_earlier_session() {
+    use ws2sim::{Model, Sim};
+    let text = r#"Scenario(
+    name: "kept-failed-session",
+    about: "c1's second NSPv2Startup fails and the host keeps the session; c1 cleans up",
+    providers: [Provider(name: "mailnsp", kind: Namespace)],
+    catalog: [Namespace(provider: "mailnsp", namespace: 37, version: V2)],
+    processes: [
+        Process(name: "host", threads: [
+            Thread(name: "main", steps: [Startup, Advertise(provider: "mailnsp"), Sleep(3), Unadvertise(provider: "mailnsp"), Cleanup]),
+        ]),
+        Process(name: "c1", threads: [
+            Thread(name: "main", steps: [Startup, Sleep(1), Lookup(namespace: 37, name: "a"), Cleanup, Startup, Lookup(namespace: 37, name: "c"), Cleanup]),
+        ]),
+    ],
+    faults: [FailAlloc(provider: "mailnsp", call: NSPv2Startup, nth: 2)],
+)"#;
+    let sim = Sim::from_str("kept.ron", text).expect("loads");
+    let keeps = sim
+        .clone()
+        .provider("mailnsp", Model::named("nspv2_cleanup_without_startup"))
+        .run()
+        .expect("runs");
+    assert_eq!(
+        keeps.violated(),
+        ["nspv2.session.startup_first"],
+        "{}",
+        keeps.trace()
+    );
+    assert!(
+        keeps
+            .trace()
+            .contains("which no successful NSPv2Startup opened")
+    );
+    assert!(!keeps.trace().contains("which already ended"));
+    assert!(sim.run().expect("runs").violated().is_empty());
+}
+
+/// A provider that implements NSPv2Cleanup and NSPv2ClientSessionRundown but leaves
+/// NSPv2Startup to a stub gets NULL as each session's argument (000: "If a value was
+/// specified for ppvClientSessionArg"), and ends each session with NO_ERROR: it has
+/// nothing of it to free.
+#[test]
+fn session_ends_after_a_stub_start_up_succeed() {
+    use ws2sim::{Model, Sim};
+    let sim = Sim::from_file("scenarios/contracts/nspv2-email-three-clients.ron").expect("loads");
+    let model = Model::knobs("(nspv2: (routines: (startup: Stub)))").expect("knobs");
+    let run = sim.provider("mailnsp", model).run().expect("runs");
+    assert!(run.violated().is_empty(), "{:?}", run.violated());
+    let trace = run.trace();
+    let ends: Vec<&str> = trace
+        .lines()
+        .filter(|line| line.contains("NSPv2Cleanup(") || line.contains("SessionRundown("))
+        .collect();
+    assert_eq!(ends.len(), 3, "{trace}");
+    for line in ends {
+        assert!(
+            line.contains("arg NULL)") && line.ends_with("-> 0"),
+            "{line}"
+        );
+    }
+}
+
+/// An NSPCleanup for another provider's id ends none of the provider's starts: a
+/// provider that takes it for its own and frees its state there, while ws2_32's start
+/// is still outstanding, breaks the counting rule (seed 002: "Only the final
+/// NSPCleanup for the service provider does the actual cleanup"), besides answering
+/// the wrong id with success. The conforming provider refuses the id and frees nothing.
+#[test]
+fn a_foreign_nspcleanup_that_frees_breaks_the_count() {
+    use ws2sim::{Model, Sim};
+    let text = r#"Scenario(
+        name: "foreign", about: "ws2_32 starts dnsnsp; a direct NSPCleanup names another provider's id.",
+        providers: [Provider(name: "dnsnsp", kind: Namespace)],
+        catalog: [Namespace(provider: "dnsnsp", namespace: 12, version: V1)],
+        processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+            Startup,
+            Lookup(namespace: 12, name: "www.x"),
+            Spi(provider: "dnsnsp", call: NSPCleanup(provider_id: Other)),
+            Lookup(namespace: 12, name: "www.y"),
+            Cleanup,
+        ])])],
+    )"#;
+    let sim = Sim::from_str("foreign.ron", text).expect("loads");
+    let ran = sim.clone().run().expect("runs");
+    assert!(ran.violated().is_empty(), "{}", ran.trace());
+    let model = Model::named("nsp_accepts_any_provider_id");
+    let ran = sim.provider("dnsnsp", model).run().expect("runs");
+    assert_eq!(
+        ran.violated(),
+        ["nsp.cleanup.refcount", "nsp.cleanup.invalid_provider"],
+        "{}",
+        ran.trace()
+    );
+    assert!(ran.trace().contains(
+        "for another provider's id, which ends none of its starts, freed the provider's state"
+    ));
+    // That clean-up tore the provider down: it is held to the unload rule too.
+    let knobs = "(nsp: (provider_id: Ignored), final_cleanup: (worker: Detach))";
+    let model = Model::knobs(knobs).expect("knobs");
+    let ran = Sim::from_str("foreign.ron", text)
+        .expect("loads")
+        .provider("dnsnsp", model)
+        .run()
+        .expect("runs");
+    assert!(
+        ran.violated().contains(&"nsp.cleanup.unload_ready"),
+        "{}",
+        ran.trace()
+    );
+    let said = "dnsnsp!NSPCleanup for another provider's id in app, which did the actual clean-up";
+    assert!(ran.trace().contains(said), "{}", ran.trace());
+    // The provider was torn down there: its next start-up sets it up afresh, not a
+    // second time (it was told as a lost update of a locked count).
+    let again = r#"Scenario(
+        name: "foreign-again", about: "A direct NSPCleanup with another id between two starts.",
+        providers: [Provider(name: "dnsnsp", kind: Namespace)],
+        catalog: [Namespace(provider: "dnsnsp", namespace: 12, version: V1)],
+        processes: [Process(name: "app", threads: [Thread(name: "a", steps: [
+            Spi(provider: "dnsnsp", call: NSPStartup),
+            Spi(provider: "dnsnsp", call: NSPCleanup(provider_id: Other)),
+            Spi(provider: "dnsnsp", call: NSPStartup),
+            Spi(provider: "dnsnsp", call: NSPCleanup(provider_id: Own)),
+        ])])],
+    )"#;
+    let ran = Sim::from_str("again.ron", again)
+        .expect("loads")
+        .provider("dnsnsp", Model::named("nsp_accepts_any_provider_id"))
+        .run()
+        .expect("runs");
+    assert!(!ran.trace().contains("set up twice"), "{}", ran.trace());
+    assert_eq!(
+        ran.violated(),
+        ["nsp.cleanup.refcount", "nsp.cleanup.invalid_provider"],
+        "{}",
+        ran.trace()
+    );
+}
+
+/// On Vista, a lookup in NS_ALL reaches the NSPv2 provider installed for NS_EMAIL as one
+/// in NS_EMAIL does (the host refused it, NS_ALL not being NS_EMAIL), and still not a
+/// provider installed for another namespace; neither is flagged. A host whose
+/// `nspv2.host.os_namespace` is `Any` lets it reach the other one, and is flagged.
+#[test]
+fn on_vista_ns_all_reaches_the_email_provider_only() {
+    let text = r#"Scenario(
+        name: "ns-all-vista",
+        about: "A lookup in NS_ALL on Vista, with an NSPv2 provider for NS_EMAIL and one for 40.",
+        os: Vista,
+        providers: [
+            Provider(name: "mailnsp", kind: Namespace),
+            Provider(name: "othernsp", kind: Namespace),
+        ],
+        catalog: [
+            Namespace(provider: "mailnsp", namespace: 37, version: V2),
+            Namespace(provider: "othernsp", namespace: 40, version: V2),
+        ],
+        processes: [
+            Process(name: "host", threads: [Thread(name: "main", steps: [
+                Startup, Advertise(provider: "mailnsp"), Advertise(provider: "othernsp"), Sleep(10), Cleanup,
+            ])]),
+            Process(name: "c", threads: [Thread(name: "main", steps: [
+                Startup, Sleep(1), Lookup(namespace: 0, name: "a@b"), Cleanup,
+            ])]),
+        ],
+    )"#;
+    let scenario = ws2sim::scenario::load_str("ns-all-vista.ron", text).expect("valid");
+    let outcome = run(&scenario, &RunOptions::default()).expect("runs");
+    let trace = ws2sim::render::text::render(&scenario, &outcome, "ns-all-vista.ron");
+    assert!(trace.contains("mailnsp!NSPv2LookupServiceBegin"), "{trace}");
+    assert!(
+        !trace.contains("othernsp!NSPv2LookupServiceBegin"),
+        "{trace}"
+    );
+    assert!(
+        trace.contains("othernsp host refuses to serve c in NS_ALL (0)"),
+        "{trace}"
+    );
+    assert!(outcome.verdict.violations.is_empty(), "{trace}");
+    // A host that serves any namespace lets NS_ALL reach the other provider: flagged.
+    let any = text.replace(
+        r#"Provider(name: "othernsp", kind: Namespace)"#,
+        r#"Provider(name: "othernsp", kind: Namespace, set: (nspv2: (host: (os_namespace: Any))))"#,
+    );
+    let scenario = ws2sim::scenario::load_str("ns-all-vista.ron", &any).expect("valid");
+    let outcome = run(&scenario, &RunOptions::default()).expect("runs");
+    let trace = ws2sim::render::text::render(&scenario, &outcome, "ns-all-vista.ron");
+    assert!(
+        trace.contains("othernsp!NSPv2LookupServiceBegin"),
+        "{trace}"
+    );
+    assert_eq!(
+        outcome.verdict.violated(),
+        ["nspv2.os_namespace"],
+        "{trace}"
+    );
+}
+
+/// `refcount: Racy` on a provider without NSPCleanup has nothing to race on, as the
+/// model's header says ("no effect here"): the run is the one without it, decision for
+/// decision.
+#[test]
+fn racy_on_a_stateless_namespace_provider_changes_nothing() {
+    use ws2sim::{Model, Sim};
+    let sim = Sim::from_file("scenarios/contracts/nsp-lookup-two-threads.ron").expect("loads");
+    let lines = |knobs: &str| {
+        let run = sim
+            .clone()
+            .provider("dnsnsp", Model::knobs(knobs).expect("knobs"))
+            .seed(3)
+            .run()
+            .expect("runs");
+        let trace = run.trace();
+        let events: Vec<String> = trace
+            .lines()
+            .filter(|line| line.starts_with('#'))
+            .map(str::to_string)
+            .collect();
+        let (decisions, _) = sim::Schedule::from_token(&run.schedule()).expect("a token");
+        (decisions, events)
+    };
+    assert_eq!(
+        lines("(nsp: (cleanup: Stateless), refcount: Racy)"),
+        lines("(nsp: (cleanup: Stateless))")
+    );
+}
+
+/// A second end of one session names where its first end began, which may still be
+/// under way (another host thread's NSPv2Cleanup that has not returned): it said the
+/// session "already ended" there.
+#[test]
+fn a_second_end_names_where_the_first_began() {
+    let text = r#"Scenario(
+    name: "two-ends",
+    about: "Two host threads each end the one session a direct NSPv2Startup opened.",
+    providers: [Provider(name: "mailnsp", kind: Namespace)],
+    catalog: [Namespace(provider: "mailnsp", namespace: 37, version: V2)],
+    processes: [Process(name: "host", threads: [
+        Thread(name: "a", steps: [Spi(provider: "mailnsp", call: NSPv2Startup), Spi(provider: "mailnsp", call: NSPv2Cleanup)]),
+        Thread(name: "b", steps: [Sleep(0), Spi(provider: "mailnsp", call: NSPv2Cleanup)]),
+    ])],
+)"#;
+    let sim = ws2sim::Sim::from_str("two-ends.ron", text).expect("valid");
+    let mut shown = 0;
+    for seed in 0..40 {
+        let run = sim.clone().seed(seed).run().expect("runs");
+        let trace = run.trace();
+        if run.violated() != ["nspv2.session.ends_once"] {
+            continue;
+        }
+        shown += 1;
+        assert!(
+            trace.contains("from a direct SPI call in host ends host's session a second time (its end began at #"),
+            "seed {seed}: {trace}"
+        );
+        assert!(!trace.contains("already ended"), "seed {seed}: {trace}");
+    }
+    assert!(shown >= 3, "{shown} runs end the session twice");
+}
