@@ -1,3 +1,4 @@
+use super::ProviderKind::{Namespace, San as SanKind, Transport};
 use super::*;
 
 /// A mutant is exactly one knob away from conforming, and that knob applies to its

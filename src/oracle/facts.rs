@@ -18,269 +18,18 @@ use crate::wsa::NO_ERROR;
 
 mod classes;
 mod read;
+mod records;
 
 #[cfg(test)]
 pub(super) use classes::visiting_all;
 pub(super) use classes::{Class, Classes};
+pub use records::{
+    CleanupReturn, CodeUnloaded, CutShort, FinalCleanup, FreshStart, LaterStart, LeftToRun, OpInfo,
+    OwnedOps, ProcessEnd, StartRoutine, code_left_to_run,
+};
 
 /// No event: a call not (yet) returned.
 const NONE: u32 = u32::MAX;
-
-/// The final cleanup of a (process, provider): a successful WSPCleanup return after
-/// which no WSPStartup is outstanding, counted at the SPI boundary.
-#[derive(Clone, Copy)]
-pub struct FinalCleanup {
-    pub call: usize,
-    pub ret: usize,
-    pub process: Pid,
-    pub provider: ProviderIx,
-    /// What of the provider's code was left to run in the process when it returned
-    /// (for an early one, of what was there already when it began: a start-up still
-    /// outstanding may have started a worker meanwhile).
-    pub left_to_run: LeftToRun,
-    /// Not the final cleanup by the count of start-ups, but one the provider said did its
-    /// actual clean-up ([`Facts::actual_cleanups_of`]).
-    pub early: bool,
-}
-
-impl FinalCleanup {
-    /// How a message names this clean-up of provider `name`: `the final msafd!WSPCleanup`,
-    /// or the early one.
-    pub fn named(&self, name: &str) -> String {
-        if self.early {
-            format!("{name}!WSPCleanup ({})", self.kind_of_cleanup("its"))
-        } else {
-            format!("the final {name}!WSPCleanup")
-        }
-    }
-
-    /// `the final cleanup` (with `article` "the"), or the early one's words.
-    pub fn kind_of_cleanup(&self, article: &str) -> String {
-        if self.early {
-            format!("{article} actual cleanup, with start-ups still outstanding")
-        } else {
-            format!("{article} final cleanup")
-        }
-    }
-}
-
-/// A WSPCleanup its process's end cut short (a crash, an ExitProcess) after it had begun
-/// to act. What the provider did in it before that is in the trace, and seeds 003 and
-/// 004 judge it as they judge a clean-up that returns: the final one by the count of
-/// start-ups (one outstanding, no other start-up or clean-up of the pair at work), or
-/// one that `left` start-ups would still need had every clean-up at work counted down.
-#[derive(Clone, Copy, Debug)]
-pub struct CutShort {
-    pub call: usize,
-    /// The process's end.
-    pub end: usize,
-    pub process: Pid,
-    pub provider: ProviderIx,
-    /// The thread that made the call.
-    pub thread: Option<Tid>,
-    /// The start-ups still outstanding without it: 0 for the final one.
-    pub left: u32,
-}
-
-impl CutShort {
-    /// How a message names this clean-up of provider `name`: `the final
-    /// msafd!WSPCleanup (cut short by the process's end at #N)`.
-    pub fn named(&self, name: &str) -> String {
-        let which = if self.left > 0 {
-            "early actual"
-        } else {
-            "final"
-        };
-        format!(
-            "the {which} {name}!WSPCleanup (cut short by the process's end at #{})",
-            self.end
-        )
-    }
-
-    /// `the final cleanup (cut short by the process's end at #N)`.
-    pub fn described(&self) -> String {
-        let which = if self.left > 0 {
-            "an actual cleanup, with start-ups still outstanding"
-        } else {
-            "the final cleanup"
-        };
-        format!("{which} (cut short by the process's end at #{})", self.end)
-    }
-}
-
-/// A provider's code left to run in a process: worker threads still running, and
-/// callbacks queued to the thread pool that have not run yet.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
-pub struct LeftToRun {
-    pub workers: u32,
-    pub callbacks: u32,
-}
-
-impl LeftToRun {
-    pub fn any(self) -> bool {
-        self.workers + self.callbacks > 0
-    }
-
-    /// Counts `what` if it is code left to run.
-    pub fn add(&mut self, what: Resource) {
-        match what {
-            Resource::WorkerThread { .. } => self.workers += 1,
-            Resource::ThreadPoolCallback => self.callbacks += 1,
-            _ => {}
-        }
-    }
-
-    /// What a message says was left: `its worker thread was still running`, `a
-    /// thread-pool callback it queued had not run yet`, or both.
-    pub fn said(self) -> String {
-        let workers = match self.workers {
-            0 => None,
-            1 => Some("its worker thread was still running".to_string()),
-            n => Some(format!("{n} of its worker threads were still running")),
-        };
-        let callbacks = match self.callbacks {
-            0 => None,
-            1 => Some("a thread-pool callback it queued had not run yet".to_string()),
-            n => Some(format!(
-                "{n} thread-pool callbacks it queued had not run yet"
-            )),
-        };
-        match (workers, callbacks) {
-            (Some(w), Some(c)) => format!("{w} and {c}"),
-            (w, c) => w.or(c).unwrap_or_default(),
-        }
-    }
-}
-
-/// Whether a resource is the provider's code left to run: a worker thread, or a
-/// callback queued to the thread pool.
-pub fn code_left_to_run(what: Resource) -> bool {
-    let mut left = LeftToRun::default();
-    left.add(what);
-    left.any()
-}
-
-/// A WSPCleanup return, with the process's start-ups of that provider as they stood
-/// just before it.
-#[derive(Clone, Copy)]
-pub struct CleanupReturn {
-    pub call: usize,
-    pub ret: usize,
-    pub process: Pid,
-    pub provider: ProviderIx,
-    /// Successful WSPStartup/WSPStartupEx returns not yet matched by a successful
-    /// WSPCleanup (never below 0; forgotten when the process ends).
-    pub outstanding: u32,
-    /// WSPStartup/WSPStartupEx calls made and not yet returned.
-    pub starting: u32,
-    /// Other WSPCleanup calls of the pair begun and not yet returned: they match no
-    /// start-up until they return (calls are matched in the order they return).
-    pub ending: u32,
-    /// Instance resources the ledger held for the pair when the call returned.
-    pub instance_held: u32,
-}
-
-/// The start-up routine a start-up was made with, by its provider's kind: each refcount
-/// contract judges its own.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum StartRoutine {
-    WSPStartup,
-    WSPStartupEx,
-    NSPStartup,
-    NSPv2Startup,
-}
-
-impl StartRoutine {
-    pub fn of(kind: ProviderKind, v2: bool) -> Self {
-        match (kind, v2) {
-            (ProviderKind::San, _) => StartRoutine::WSPStartupEx,
-            (ProviderKind::Namespace, false) => StartRoutine::NSPStartup,
-            (ProviderKind::Namespace, true) => StartRoutine::NSPv2Startup,
-            _ => StartRoutine::WSPStartup,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            StartRoutine::WSPStartup => "WSPStartup",
-            StartRoutine::WSPStartupEx => "WSPStartupEx",
-            StartRoutine::NSPStartup => "NSPStartup",
-            StartRoutine::NSPv2Startup => "NSPv2Startup",
-        }
-    }
-}
-
-/// A successful WSPStartup, WSPStartupEx, NSPStartup or NSPv2Startup return that left
-/// one start-up outstanding in its process (none was before it): the provider starts
-/// afresh there.
-#[derive(Clone, Copy)]
-pub struct FreshStart {
-    pub ret: usize,
-    pub process: Pid,
-    pub provider: ProviderIx,
-    pub routine: StartRoutine,
-    /// Instance resources the ledger held for the pair when it returned.
-    pub instance_held: u32,
-    /// Whether an earlier fresh start of the pair returned with instance resources held:
-    /// what this provider allocates when it starts.
-    pub allocated_before: bool,
-}
-
-/// A successful start-up that returned with another start-up of its process
-/// outstanding: it only counts itself.
-#[derive(Clone, Copy)]
-pub struct LaterStart {
-    pub ret: usize,
-    pub process: Pid,
-    pub provider: ProviderIx,
-    pub routine: StartRoutine,
-    /// Whether it set the instance up, the second start-up to do so since the pair's
-    /// last teardown (the first such return for each such time). One made while a
-    /// clean-up of the pair ran is marked once none runs (`facts/read/set_ups.rs`).
-    pub set_up_twice: bool,
-}
-
-/// Provider code (an SPI call, or code the model marks as the provider's) that ran in
-/// a process where its DLL's load count was 0, or that belongs to an image of the DLL
-/// unloaded since (a callback queued before an unload, run after the DLL was loaded
-/// again: a new image, not the one the code was in).
-#[derive(Clone, Copy)]
-pub struct CodeUnloaded {
-    pub event: usize,
-    pub provider: ProviderIx,
-    /// Whether the DLL had been loaded and unloaded before, rather than never loaded.
-    pub after_unload: bool,
-    /// Whether the DLL was loaded again since the code's image was unloaded.
-    pub reloaded: bool,
-}
-
-/// A process's end (a `ProcessEnded` event).
-#[derive(Clone)]
-pub struct ProcessEnd {
-    pub event: usize,
-    pub process: Pid,
-    /// Machine-wide provider state (a registration, a shared count) the ledger still
-    /// held for the process when it ended.
-    pub machine_state_held: u32,
-    /// The providers that kept machine-wide state for the process when it ended: held
-    /// still, or reclaimed by the kernel as it ended (a registration dies with its
-    /// process). Not empty: the process ended with the provider started.
-    pub machine_providers: SmallVec<[ProviderIx; 2]>,
-}
-
-/// An operation: its id, mode and kind.
-pub type OpInfo = (OpId, crate::scenario::IoMode, OpKind);
-
-/// The operations of a final clean-up's provider in its process that it owns: those
-/// pending when it began, and those issued while it ran.
-#[derive(Default)]
-pub struct OwnedOps {
-    pub at_call: Vec<OpInfo>,
-    pub during: Vec<OpInfo>,
-    /// Whether the process registered for notifications on the provider's sockets
-    /// (WSPAsyncSelect, WSPEventSelect) before the clean-up began.
-    pub registered: bool,
-}
 
 /// The events of a run and what one reading of them found.
 pub struct Facts<'w> {
@@ -499,7 +248,7 @@ impl<'w> Facts<'w> {
     /// operations commence", so the cancellation rules hold at each.
     pub fn actual_cleanups_of(
         &self,
-        kind: crate::scenario::ProviderKind,
+        kind: ProviderKind,
     ) -> impl Iterator<Item = FinalCleanup> + '_ {
         self.actual_cleanups()
             .into_iter()
@@ -520,10 +269,7 @@ impl<'w> Facts<'w> {
 
     /// The final clean-ups of the providers of one kind that their process's end cut
     /// short, in event order.
-    pub fn cut_short_of(
-        &self,
-        kind: crate::scenario::ProviderKind,
-    ) -> impl Iterator<Item = CutShort> + '_ {
+    pub fn cut_short_of(&self, kind: ProviderKind) -> impl Iterator<Item = CutShort> + '_ {
         (self.cut_short.iter().copied()).filter(move |f| self.kind(f.provider) == kind)
     }
 
@@ -543,10 +289,7 @@ impl<'w> Facts<'w> {
 
     /// The final cleanups of the providers of one kind (a transport and a SAN provider
     /// cancel their operations differently).
-    pub fn finals_of(
-        &self,
-        kind: crate::scenario::ProviderKind,
-    ) -> impl Iterator<Item = FinalCleanup> + '_ {
+    pub fn finals_of(&self, kind: ProviderKind) -> impl Iterator<Item = FinalCleanup> + '_ {
         self.finals
             .iter()
             .copied()
@@ -635,7 +378,7 @@ impl<'w> Facts<'w> {
         self.seen.0 & kinds.0 != 0
     }
 
-    pub fn kind(&self, provider: ProviderIx) -> crate::scenario::ProviderKind {
+    pub fn kind(&self, provider: ProviderIx) -> ProviderKind {
         self.trace.scenario.providers[provider as usize].kind
     }
 
