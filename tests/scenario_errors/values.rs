@@ -1,0 +1,268 @@
+//! Files that parse but say what cannot be: empty lists, numbers out of range, limits
+//! passed, and damaged or truncated files, against a sketch of every part of the format.
+
+use super::*;
+
+#[test]
+fn empty_and_garbage_inputs_give_errors_not_panics() {
+    for text in [
+        "",
+        "   // only a comment\n",
+        "Scenario(",
+        "Foo(name: \"x\")",
+        "Scenario(name: \"a\", about: \"b\", providers: [], processes: []) trailing",
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+        "Scenario(name: \"\u{e9}\u{e9}\", about: 3",
+        "\"unterminated",
+        "/* unclosed comment",
+    ] {
+        match scenario::load_str("input.ron", text) {
+            Ok(s) => panic!("{text:?} loaded: {s:?}"),
+            Err(err) => {
+                let report = err.render_plain();
+                assert!(report.contains("input.ron"), "{report}");
+                assert!(err.line_column().is_some(), "{report}");
+            }
+        }
+    }
+    let deep = format!("Scenario(name: {}", "(".repeat(100_000));
+    assert!(scenario::load_str("deep.ron", &deep).is_err());
+    // A minified file: the error is past column 65535 (no excerpt, no panic).
+    let wide = format!("Scenario(name: \"{}\", about: 3)", "x".repeat(70_000));
+    let err = scenario::load_str("wide.ron", &wide).err();
+    assert_eq!(
+        err.as_ref().and_then(|e| e.line_column()),
+        Some((1, 70_027))
+    );
+    let report = err.map(|e| e.render_plain()).unwrap_or_default();
+    assert!(
+        report.contains("wide.ron:1:70027") && report.len() < 2_000,
+        "{report}"
+    );
+}
+
+#[test]
+fn empty_processes_and_threads_are_refused() {
+    let none = "Scenario(name: \"a\", about: \"b\", providers: [], processes: [])";
+    let err = scenario::load_str("none.ron", none).err();
+    let column = none.rfind("[]").unwrap_or(0) + 1;
+    assert_eq!(err.and_then(|e| e.line_column()), Some((1, column)));
+    let no_thread = "Scenario(name: \"a\", about: \"b\", providers: [], \
+                     processes: [Process(name: \"p\", threads: [])])";
+    let err = scenario::load_str("none.ron", no_thread).err();
+    let column = no_thread.rfind("[]").unwrap_or(0) + 1;
+    assert_eq!(err.and_then(|e| e.line_column()), Some((1, column)));
+}
+
+/// A number past what its field holds names that field's range.
+#[test]
+fn a_number_out_of_range_names_its_fields_range() {
+    let scenario = |steps: &str, extra: &str| {
+        format!(
+            "Scenario(name: \"a\", about: \"b\", providers: [Provider(name: \"msafd\", kind: \
+             Transport)], catalog: [Transport(id: 1001, provider: \"msafd\", protocol: Tcp)], \
+             processes: [Process(name: \"p\", threads: [Thread(name: \"t\", steps: [{steps}])])]{extra})"
+        )
+    };
+    for (text, help) in [
+        (
+            scenario(
+                "Startup, Socket(name: \"s\", entry: 1001), Send(socket: \"s\", bytes: 9007199254740991)",
+                "",
+            ),
+            "`bytes` is a whole number from 0 to 4294967295",
+        ),
+        (
+            scenario(
+                "Startup",
+                ", faults: [FailAlloc(provider: \"msafd\", call: WSPStartup, nth: 4294967296)]",
+            ),
+            "`nth` is a whole number from 1 to 4294967295",
+        ),
+        (
+            scenario("Startup", ", budget: (steps_max: 99999999999999999999)"),
+            "`steps_max` is a whole number from 1 to 100000000",
+        ),
+    ] {
+        let plain = scenario::load_str("n.ron", &text)
+            .err()
+            .map(|e| e.render_plain())
+            .unwrap_or_default();
+        assert!(plain.contains("is out of range"), "{plain}");
+        assert!(plain.contains(help), "{plain}");
+    }
+    // A negative number names its field's range too, and suggests a number within it.
+    let text = scenario(
+        "Startup",
+        ", faults: [FailAlloc(provider: \"msafd\", call: WSPStartup, nth: -1)]",
+    );
+    let error = scenario::load_str("n.ron", &text).err();
+    let messages = error.as_ref().map(|e| e.messages()).unwrap_or_default();
+    assert!(
+        messages.iter().any(|m| m.contains(
+            "negative number `-1` (at `faults[0].nth`); `nth` is a whole number from 1 to 4294967295"
+        )),
+        "{messages:?}"
+    );
+    let plain = error.map(|e| e.render_plain()).unwrap_or_default();
+    assert!(plain.contains("write a number from 1, e.g. `1`"), "{plain}");
+    // Written with a base prefix, it is still negative, quoted whole and placed at its
+    // sign (ron points past the prefix).
+    for (written, example) in [("-0x5", "5"), ("-0b1_0", "2"), ("-0o7", "7")] {
+        let text = scenario(&format!("Sleep({written})"), "");
+        let error = scenario::load_str("n.ron", &text).err();
+        let messages = error.as_ref().map(|e| e.messages()).unwrap_or_default();
+        let at = text.find(written).expect("written") + 1;
+        let wanted = format!(
+            "n.ron:1:{at}: negative number `{written}` (at `processes[0].threads[0].steps[0][0]`)"
+        );
+        assert!(
+            messages.iter().any(|m| m.starts_with(&wanted)),
+            "{wanted}\n{messages:?}"
+        );
+        let plain = error.map(|e| e.render_plain()).unwrap_or_default();
+        assert!(plain.contains(&format!("e.g. `{example}`")), "{plain}");
+    }
+}
+
+#[test]
+fn limits_are_refused_with_a_clear_message() {
+    let steps = vec!["Sleep(1)"; scenario::MAX_STEPS_PER_THREAD + 1].join(", ");
+    let text = format!(
+        "Scenario(name: \"a\", about: \"b\", providers: [], processes: [Process(name: \"p\", \
+         threads: [Thread(name: \"t\", steps: [{steps}])])], budget: Budget(steps_max: 0))"
+    );
+    let err = scenario::load_str("big.ron", &text).err();
+    let messages = err.map(|e| e.messages()).unwrap_or_default();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages[0].contains("has 10001 steps, the limit is 10000"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].contains("`budget.steps_max` is 0"),
+        "{messages:?}"
+    );
+    // Faults too: each one not fired is a line of the trace (each fails another
+    // allocation: a repeated one could never fire, and is refused as such).
+    let faults = |n: usize| {
+        let list: Vec<String> = (1..=n)
+            .map(|nth| format!("FailAlloc(provider: \"m\", call: WSPStartup, nth: {nth})"))
+            .collect();
+        format!(
+            "Scenario(name: \"a\", about: \"b\", providers: [Provider(name: \"m\", kind: \
+             Transport)], processes: [Process(name: \"p\", threads: [Thread(name: \"t\", \
+             steps: [Sleep(1)])])], faults: [{}])",
+            list.join(", ")
+        )
+    };
+    assert!(scenario::load_str("faults.ron", &faults(scenario::MAX_FAULTS)).is_ok());
+    let err = scenario::load_str("faults.ron", &faults(scenario::MAX_FAULTS + 1)).err();
+    let messages = err.map(|e| e.messages()).unwrap_or_default();
+    assert_eq!(
+        messages,
+        ["faults.ron:1:174: too many faults: 1001, the limit is 1000"],
+        "{messages:?}"
+    );
+}
+
+/// Size limits are one class of error too: snapshot one of them.
+#[test]
+fn too_many_threads_is_refused_at_the_list() {
+    let threads: Vec<String> = (0..=scenario::MAX_THREADS_PER_PROCESS)
+        .map(|i| format!("Thread(name: \"t{i}\", steps: [])"))
+        .collect();
+    let text = format!(
+        "Scenario(\n    name: \"a\",\n    about: \"b\",\n    providers: [],\n    processes: [\n        \
+         Process(name: \"p\", threads: [{}]),\n    ],\n)\n",
+        threads.join(",\n            ")
+    );
+    let err = match scenario::load_str("too_many_threads.ron", &text) {
+        Ok(_) => panic!("65 threads loaded"),
+        Err(err) => err,
+    };
+    assert_eq!(err.line_column(), Some((6, 37)));
+    let report = err.render_plain();
+    assert!(
+        report.contains("has 65 threads, the limit is 64"),
+        "{report}"
+    );
+    snapshot("error_too_many_threads", &report);
+}
+
+const VALID: &str = r#"// A sketch of every part of the format.
+Scenario(
+    name: "two-startups-two-cleanups",
+    about: "Only the last WSACleanup tears the provider down.",
+    os: Win10,
+    seed: 7,
+    latency: (1, 20),
+    budget: Budget(steps_max: 1000),
+    providers: [
+        Provider(name: "msafd", kind: Transport, model: "conforming"),
+        Provider(name: "lsp", kind: Transport),
+    ],
+    catalog: [
+        Transport(id: 1001, provider: "msafd", protocol: Tcp, chain: Base),
+        Transport(id: 1002, provider: "msafd", protocol: Udp),
+        Transport(id: 1010, provider: "lsp", protocol: Tcp, chain: Layered([1010, 1001])),
+    ],
+    processes: [
+        Process(name: "app", threads: [
+            Thread(name: "main", steps: [
+                StartupVersion(2, 2),
+                Socket(name: "s", entry: 1010),
+                Recv(socket: "s", mode: Overlapped(Event), completes: Never),
+                EventSelect(socket: "s", events: [Read, Close]),
+                Cleanup,
+            ]),
+            Thread(name: "worker", steps: [
+                Startup,
+                Sleep(5),
+                Send(socket: "s", bytes: 10, completes: After(3)), // created by `main`
+                Close(socket: "s", how: Abortive),
+                Spi(provider: "lsp", call: WSPStartup),
+                Cleanup,
+            ]),
+        ]),
+        Process(name: "other", threads: [Thread(name: "main", steps: [Startup, Crash])]),
+    ],
+    faults: [
+        Crash(process: "app", at: 40),
+        FailAlloc(provider: "msafd", call: WSPCleanup, nth: 1),
+    ],
+    expect: Expect(violations: ["wsp.cleanup.refcount"], ending: Deadlock),
+)
+"#;
+
+#[test]
+fn valid_scenario_loads() {
+    match scenario::load_str("valid.ron", VALID) {
+        Ok(sc) => {
+            assert_eq!(sc.processes.len(), 2);
+            assert_eq!(sc.budget.steps_max, 1000);
+            assert_eq!(sc.budget.events_max, 100_000);
+            assert_eq!(sc.providers[1].model, "conforming");
+        }
+        Err(err) => panic!("{}", err.render_plain()),
+    }
+}
+
+/// Every truncation of a valid file, and the file with any one character removed, gives
+/// a result and never a panic.
+#[test]
+fn truncated_and_damaged_files_never_panic() {
+    let cuts = VALID.char_indices().map(|(i, _)| i);
+    for i in cuts {
+        let truncated = &VALID[..i];
+        if let Err(err) = scenario::load_str("cut.ron", truncated) {
+            assert!(!err.render_plain().is_empty());
+        }
+        let mut damaged = VALID.to_string();
+        damaged.remove(i);
+        if let Err(err) = scenario::load_str("damaged.ron", &damaged) {
+            assert!(err.line_column().is_some());
+            assert!(!err.render_plain().is_empty());
+        }
+    }
+}
