@@ -254,7 +254,7 @@ impl Knob for bool {
 knob! {
     /// What NSPCleanup does with `lpProviderId` (seed 002).
     ProviderId {
-        /// Refuses an id the provider does not manage with WSAEINVAL.
+        /// Refuses an id that is not the provider's own with WSAEINVAL.
         Checked,
         /// Never looks at it.
         Ignored,

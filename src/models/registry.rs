@@ -260,7 +260,7 @@ pub static MODELS: &[ModelInfo] = &[
         Namespace,
         "conforming",
         C,
-        "V1: counts NSPStartup calls under a lock, refuses an NSPCleanup for a provider id it does not manage (WSAEINVAL), deregisters and stops its cache thread on the last NSPCleanup only. V2: implements the optional NSPv2Startup/Cleanup/ClientSessionRundown (a session block per client, its address as the session argument); its host keeps one session per client and serves only NS_EMAIL on Vista and Server 2008 (the seeds say it of the session-end routines; ws2sim of the whole provider).",
+        "V1: counts NSPStartup calls under a lock, refuses an NSPCleanup for a provider id that is not its own (WSAEINVAL), deregisters and stops its cache thread on the last NSPCleanup only. V2: implements the optional NSPv2Startup/Cleanup/ClientSessionRundown (a session block per client, its address as the session argument); its host keeps one session per client and serves only NS_EMAIL on Vista and Server 2008 (the seeds say it of the session-end routines; ws2sim of the whole provider).",
     ),
     model(
         Namespace,
@@ -291,7 +291,7 @@ pub static MODELS: &[ModelInfo] = &[
             },
             ..C
         },
-        "Never looks at lpProviderId: an NSPCleanup for a provider it does not manage succeeds and counts down.",
+        "Never looks at lpProviderId: an NSPCleanup for another provider's id succeeds and counts down.",
     ),
     model(
         Namespace,

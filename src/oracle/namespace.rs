@@ -433,8 +433,8 @@ fn cleanup_after_own_startup(facts: &Facts, report: &mut Report) {
     }
 }
 
-/// `nsp.cleanup.invalid_provider` (seed 002): an NSPCleanup for a provider id the
-/// provider does not manage fails with WSAEINVAL (or with WSAEOPNOTSUPP, from a provider
+/// `nsp.cleanup.invalid_provider` (seed 002): an NSPCleanup for a provider id that does
+/// not specify a valid provider (not the provider's own) fails with WSAEINVAL (or with WSAEOPNOTSUPP, from a provider
 /// that implements no NSPCleanup at all). (That it returns SOCKET_ERROR rather
 /// than another failure value is `spi.return_convention`'s business.)
 pub fn invalid_provider(facts: &Facts, _: &RunEnd, report: &mut Report) {
@@ -463,7 +463,7 @@ pub fn invalid_provider(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 facts,
                 index,
                 || format!(
-                    "{}!NSPCleanup was given a provider id it does not manage; it must fail with WSAEINVAL (10022), or WSAEOPNOTSUPP (10045) if it implements no NSPCleanup; it returned {got}",
+                    "{}!NSPCleanup was given a provider id that is not its own (it specifies no valid provider); it must fail with WSAEINVAL (10022), or WSAEOPNOTSUPP (10045) if it implements no NSPCleanup; it returned {got}",
                     facts.provider(*provider)
                 ),
             );

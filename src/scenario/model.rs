@@ -609,9 +609,9 @@ pub enum SpiCall {
 /// The `lpProviderId` an `NSPCleanup` step passes.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ProviderId {
-    /// The GUID of the provider called: the one it manages.
+    /// The GUID of the provider called.
     Own,
-    /// A GUID the provider does not manage.
+    /// A GUID that is not the provider's own: it specifies no valid provider (seed 002).
     Other,
 }
 
