@@ -1,6 +1,7 @@
 //! What the error messages know about the format: how each variant is written, which
 //! fields a struct variant takes, and the closest valid name for a misspelt one.
-//! Tests in `tests.rs` check these tables against the serde types of `model.rs`.
+//! Tests in `tests.rs` check these tables against the serde types of `model.rs` and
+//! `model/step.rs`.
 
 /// Which enum a variant name belongs to, for messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
