@@ -236,6 +236,11 @@ const CASES: &[(&str, &[u64], &str)] = &[
         "mailnsp!NSPv2ClientSessionRundown(client c1, arg 0x5010) -> 0 [refcount 1->0, actual cleanup]",
     ),
     (
+        "nspv2-host-is-its-own-client.ron",
+        &[4, 11, 15],
+        "mailnsp!NSPv2ClientSessionRundown(client app, arg 0x5030) -> 0 [refcount 1->0, actual cleanup]",
+    ),
+    (
         "nspv2-vista-email-entry-disabled.ron",
         &[0, 1],
         "dirnsp host refuses to serve c1 in NS_ALL (0)        [only NS_EMAIL on Vista and Server 2008; model choice]",

@@ -198,15 +198,12 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                                 .get(&key)
                                 .is_some_and(|s| !s.open.is_empty() && s.ends == before);
                             let advert = table.get(&key).map_or(0, |s| s.advert);
-                            let withdrawing = unadvertising.iter().any(|(at, upto)| {
-                                let e = &facts.events[*at];
-                                e.process == key.0
-                                    && *upto >= advert
-                                    && matches!(e.kind, EventKind::Call { call: Call::WSAUnadvertiseProvider { provider, .. }, .. } if provider == key.1)
-                            }) || taken.iter().any(|(at, ended)| {
-                                facts.events[*at].process == key.0
-                                    && ended.iter().any(|&(p, upto)| p == key.1 && upto >= advert)
-                            }) || unreturned.contains(&key.0);
+                            let withdrawing = withdrawn_by_another(
+                                facts,
+                                (&unadvertising, &taken),
+                                (key, advert),
+                                call,
+                            ) || unreturned.contains(&key.0);
                             // Still open: judged by how it ends. Another thread may have
                             // asked for its NSPv2Cleanup already (a lookup that opened it
                             // late), which no event shows; a rundown means nobody did.
@@ -299,6 +296,27 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     && (requester.is_none() || requester == thread)
                 {
                     unended_session(facts, at, key, report);
+                }
+                // A session the host's own final WSACleanup took (not one a lookup
+                // opened since it ended), run down by that clean-up's withdrawal of the
+                // provider and no other: the clean-up owed it an NSPv2Cleanup first.
+                if let (Some(None), Some(&owner)) = (end, owners.get(&key))
+                    && facts.events[owner].process == key.0
+                    && let Some(session) = table.get(&key)
+                    && owed.get(&owner).is_some_and(|sessions| {
+                        sessions
+                            .iter()
+                            .any(|&(k, before)| k == key && session.ends == before)
+                    })
+                {
+                    let advert = session.advert;
+                    let own = taken.get(&owner).is_some_and(|ended| {
+                        ended.iter().any(|&(p, upto)| p == key.1 && upto >= advert)
+                    });
+                    let withdrawals = (&unadvertising, &taken);
+                    if own && !withdrawn_by_another(facts, withdrawals, (key, advert), owner) {
+                        owed_rundown(facts, index, key, report);
+                    }
                 }
                 let session = table.entry(key).or_default();
                 if let Some(earlier) = unloaded.remove(&key) {
@@ -419,6 +437,46 @@ fn unended_session(facts: &Facts, at: usize, key: SessionKey, report: &mut Repor
             facts.process(key.2),
             facts.provider(key.1),
             facts.process(key.0)
+        )
+    });
+}
+
+/// Whether the host of session `key` (opened under its advertisement `advert`) is
+/// withdrawing the provider other than by the final WSACleanup whose call is at
+/// `except`: a WSAUnadvertiseProvider under way, or another final WSACleanup of the
+/// host that took the advertisement. A final WSACleanup's own withdrawal comes after
+/// the NSPv2Cleanup calls it owes, so it excuses none of them.
+fn withdrawn_by_another(
+    facts: &Facts,
+    (unadvertising, taken): (
+        &SmallMap<usize, u32>,
+        &SmallMap<usize, Vec<(ProviderIx, u32)>>,
+    ),
+    (key, advert): (SessionKey, u32),
+    except: usize,
+) -> bool {
+    let unadvertised = unadvertising.iter().any(|(at, upto)| {
+        let e = &facts.events[*at];
+        e.process == key.0
+            && *upto >= advert
+            && matches!(e.kind, EventKind::Call { call: Call::WSAUnadvertiseProvider { provider, .. }, .. } if provider == key.1)
+    });
+    unadvertised
+        || taken.iter().any(|(at, ended)| {
+            *at != except
+                && facts.events[*at].process == key.0
+                && ended.iter().any(|&(p, upto)| p == key.1 && upto >= advert)
+        })
+}
+
+/// A process that hosts the provider it is a client of ran its own session down as its
+/// final WSACleanup withdrew the provider, where that clean-up owed it an NSPv2Cleanup.
+fn owed_rundown(facts: &Facts, at: usize, key: SessionKey, report: &mut Report) {
+    report.violation_of_page(facts, at, Seed::NspV2Cleanup, || {
+        format!(
+            "the final WSACleanup in {} ran its own session on {} down as it withdrew the provider it hosts, where it owed that session an NSPv2Cleanup: ws2_32 ends each session of the process with NSPv2Cleanup, then withdraws",
+            facts.process(key.2),
+            facts.provider(key.1)
         )
     });
 }
