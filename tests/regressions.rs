@@ -241,6 +241,16 @@ const CASES: &[(&str, &[u64], &str)] = &[
         "mailnsp!NSPv2ClientSessionRundown(client app, arg 0x5030) -> 0 [refcount 1->0, actual cleanup]",
     ),
     (
+        "nspv2-own-host-failed-unadvertise.ron",
+        &[3, 4, 11],
+        "WSAUnadvertiseProvider(mailnsp)                      -> SOCKET_ERROR, WSANOTINITIALISED (10093)",
+    ),
+    (
+        "nspv2-own-host-exits-in-cleanup.ron",
+        &[6, 11, 48],
+        "WSACleanup()                                         (never returned)",
+    ),
+    (
         "nspv2-vista-email-entry-disabled.ron",
         &[0, 1],
         "dirnsp host refuses to serve c1 in NS_ALL (0)        [only NS_EMAIL on Vista and Server 2008; model choice]",

@@ -185,6 +185,11 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                         withdrawn(facts, index, &mut table, ended, rule, report);
                         continue;
                     }
+                    // A failed one withdrew nothing, and is not under way any more.
+                    Some((call, Call::WSAUnadvertiseProvider { .. })) => {
+                        unadvertising.remove(&call);
+                        continue;
+                    }
                     Some((call, Call::WSACleanup))
                         if matches!(detail, Detail::Count { last: true, .. }) =>
                     {
@@ -297,11 +302,13 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                 {
                     unended_session(facts, at, key, report);
                 }
-                // A session the host's own final WSACleanup took (not one a lookup
-                // opened since it ended), run down by that clean-up's withdrawal of the
-                // provider and no other: the clean-up owed it an NSPv2Cleanup first.
-                if let (Some(None), Some(&owner)) = (end, owners.get(&key))
-                    && facts.events[owner].process == key.0
+                // A client that is its own host: a session its final WSACleanup took
+                // (still the one open then, not one a lookup opened after it ended), run
+                // down by that clean-up's withdrawal of the provider and no other. The
+                // clean-up owed it an NSPv2Cleanup first.
+                if let (Call::NSPv2ClientSessionRundown { .. }, Some(&owner)) =
+                    (call, owners.get(&key))
+                    && key.0 == key.2
                     && let Some(session) = table.get(&key)
                     && owed.get(&owner).is_some_and(|sessions| {
                         sessions
@@ -310,12 +317,16 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     })
                 {
                     let advert = session.advert;
-                    let own = taken.get(&owner).is_some_and(|ended| {
-                        ended.iter().any(|&(p, upto)| p == key.1 && upto >= advert)
-                    });
+                    // A clean-up its process ended under took no advertisement (only
+                    // returns name final clean-ups, above): the withdrawal was its own
+                    // all the same.
+                    let own = unreturned.contains(&key.0)
+                        || taken
+                            .get(&owner)
+                            .is_some_and(|ended| takes(ended, key.1, advert));
                     let withdrawals = (&unadvertising, &taken);
                     if own && !withdrawn_by_another(facts, withdrawals, (key, advert), owner) {
-                        owed_rundown(facts, index, key, report);
+                        owed_rundown(facts, index, owner, key, report);
                     }
                 }
                 let session = table.entry(key).or_default();
@@ -463,18 +474,24 @@ fn withdrawn_by_another(
     });
     unadvertised
         || taken.iter().any(|(at, ended)| {
-            *at != except
-                && facts.events[*at].process == key.0
-                && ended.iter().any(|&(p, upto)| p == key.1 && upto >= advert)
+            *at != except && facts.events[*at].process == key.0 && takes(ended, key.1, advert)
         })
+}
+
+/// Whether the advertisements a withdrawal took (`ended`: each provider with the last
+/// advertisement it ends) include the one `provider`'s session opened under.
+fn takes(ended: &[(ProviderIx, u32)], provider: ProviderIx, advert: u32) -> bool {
+    ended
+        .iter()
+        .any(|&(p, upto)| p == provider && upto >= advert)
 }
 
 /// A process that hosts the provider it is a client of ran its own session down as its
 /// final WSACleanup withdrew the provider, where that clean-up owed it an NSPv2Cleanup.
-fn owed_rundown(facts: &Facts, at: usize, key: SessionKey, report: &mut Report) {
+fn owed_rundown(facts: &Facts, at: usize, cleanup: usize, key: SessionKey, report: &mut Report) {
     report.violation_of_page(facts, at, Seed::NspV2Cleanup, || {
         format!(
-            "the final WSACleanup in {} ran its own session on {} down as it withdrew the provider it hosts, where it owed that session an NSPv2Cleanup: ws2_32 ends each session of the process with NSPv2Cleanup, then withdraws",
+            "the final WSACleanup in {} (#{cleanup}) ran its own session on {} down as it withdrew the provider it hosts, where it owed that session an NSPv2Cleanup: ws2_32 ends each session of the process with NSPv2Cleanup, then withdraws",
             facts.process(key.2),
             facts.provider(key.1)
         )

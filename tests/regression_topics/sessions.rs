@@ -423,17 +423,24 @@ fn a_session_the_host_forgot_as_it_withdrew_never_ended() {
 /// A process that hosts the provider it looks names up through owes its own session an
 /// NSPv2Cleanup at its final WSACleanup, before that clean-up withdraws the provider:
 /// with `skips_nspv2_cleanup` the withdrawal ran it down instead, and the clean-up's own
-/// withdrawal excused it. On the seeds of [`CASES`] (where another thread's session,
-/// opened after the clean-up's NSPv2Cleanup, is run down, which is clean) the mutant is
-/// flagged at the rundown of the session the clean-up took.
+/// withdrawal excused it; so did, later, another thread's WSAUnadvertiseProvider that
+/// had failed, and a clean-up the process ended under was not seen to withdraw. On the
+/// seeds of [`CASES`] (in the first file another thread's session, opened after the
+/// clean-up's NSPv2Cleanup, is run down, which is clean) the mutant is flagged at the
+/// rundown of the session the clean-up took.
 #[test]
 fn a_hosts_own_withdrawal_excuses_no_nspv2_cleanup_it_owes() {
-    let file = "nspv2-host-is-its-own-client.ron";
-    for (seed, flagged, trace) in on_its_seeds(file, "ws2_32", "skips_nspv2_cleanup") {
-        assert_eq!(flagged, ["ws2.balanced"], "seed {seed}:\n{trace}");
-        assert!(
-            trace.contains("ran its own session on mailnsp down as it withdrew"),
-            "seed {seed}:\n{trace}"
-        );
+    for file in [
+        "nspv2-host-is-its-own-client.ron",
+        "nspv2-own-host-failed-unadvertise.ron",
+        "nspv2-own-host-exits-in-cleanup.ron",
+    ] {
+        for (seed, flagged, trace) in on_its_seeds(file, "ws2_32", "skips_nspv2_cleanup") {
+            assert_eq!(flagged, ["ws2.balanced"], "{file} seed {seed}:\n{trace}");
+            assert!(
+                trace.contains("ran its own session on mailnsp down as it withdrew"),
+                "{file} seed {seed}:\n{trace}"
+            );
+        }
     }
 }
