@@ -111,7 +111,7 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
     // last is still up; and per withdrawal (the index of its call), the last of them when
     // it began.
     let mut adverts: SmallMap<(Pid, ProviderIx), (u32, bool)> = SmallMap::new();
-    let mut unadvertising: SmallMap<usize, u32> = SmallMap::new();
+    let mut unadvertising: SmallMap<usize, (ProviderIx, u32)> = SmallMap::new();
     let mut taken: SmallMap<usize, Vec<(ProviderIx, u32)>> = SmallMap::new();
     // A client's final WSACleanup (the index of its call): the sessions of the process
     // open as it began, each with its count of ends then; and which of them one under way
@@ -173,7 +173,9 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     Some((call, Call::WSAUnadvertiseProvider { provider, .. }))
                         if *ret == NO_ERROR =>
                     {
-                        let upto = unadvertising.remove(&call).unwrap_or(u32::MAX);
+                        let upto = unadvertising
+                            .remove(&call)
+                            .map_or(u32::MAX, |(_, upto)| upto);
                         // What it withdrew is down, unless another host thread has
                         // advertised the provider again since it began.
                         if let Some(advert) = adverts.get_mut(&(event.process, *provider))
@@ -244,7 +246,7 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
             EventKind::Call { call, .. } => {
                 if let Call::WSAUnadvertiseProvider { provider, .. } = call {
                     let last = adverts.get(&(event.process, *provider)).map_or(0, |a| a.0);
-                    unadvertising.insert(index, last);
+                    unadvertising.insert(index, (*provider, last));
                 }
                 if final_cleanups.contains_key(&index) {
                     let host = event.process;
@@ -460,22 +462,20 @@ fn unended_session(facts: &Facts, at: usize, key: SessionKey, report: &mut Repor
 fn withdrawn_by_another(
     facts: &Facts,
     (unadvertising, taken): (
-        &SmallMap<usize, u32>,
+        &SmallMap<usize, (ProviderIx, u32)>,
         &SmallMap<usize, Vec<(ProviderIx, u32)>>,
     ),
     (key, advert): (SessionKey, u32),
     except: usize,
 ) -> bool {
-    let unadvertised = unadvertising.iter().any(|(at, upto)| {
-        let e = &facts.events[*at];
-        e.process == key.0
-            && *upto >= advert
-            && matches!(e.kind, EventKind::Call { call: Call::WSAUnadvertiseProvider { provider, .. }, .. } if provider == key.1)
-    });
+    let host = |at: &usize| facts.events[*at].process == key.0;
+    let unadvertised = unadvertising
+        .iter()
+        .any(|(at, &(provider, upto))| host(at) && provider == key.1 && upto >= advert);
     unadvertised
-        || taken.iter().any(|(at, ended)| {
-            *at != except && facts.events[*at].process == key.0 && takes(ended, key.1, advert)
-        })
+        || taken
+            .iter()
+            .any(|(at, ended)| *at != except && host(at) && takes(ended, key.1, advert))
 }
 
 /// Whether the advertisements a withdrawal took (`ended`: each provider with the last
