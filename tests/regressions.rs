@@ -312,7 +312,7 @@ const CASES: &[(&str, &[u64], &str)] = &[
     ),
     (
         "san-recv-outlives-final-cleanup.ron",
-        &[7],
+        &[7, 21, 23],
         "sandrv.dll stays loaded: 1 API call under way",
     ),
     (

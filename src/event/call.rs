@@ -287,6 +287,16 @@ impl Serialize for Routines {
 }
 
 impl Call {
+    /// The provider whose code makes the call (a layered provider calling the layer
+    /// below, the switch in a TCP provider calling a SAN provider): its code runs at
+    /// the call and at the return into it.
+    pub fn caller(&self) -> Option<ProviderIx> {
+        match self.client()? {
+            Client::Layer(provider) | Client::Switch(provider) => Some(provider),
+            Client::Ws2 | Client::Step => None,
+        }
+    }
+
     /// Who made an SPI call, for the calls that say.
     pub fn client(&self) -> Option<Client> {
         match *self {

@@ -36,9 +36,11 @@ pub struct Facts<'w> {
     pub trace: Trace<'w>,
     pub events: &'w [Event],
     /// Call id → indices of its `Call` and `Return` events ([`NONE`] where missing),
-    /// the image of the called provider's DLL the call entered, and, for start-ups and
-    /// clean-ups, the event where it began to act ([`Facts::first_act`]).
-    ends: Vec<[u32; 4]>,
+    /// the image of the called provider's DLL the call entered, for start-ups and
+    /// clean-ups the event where it began to act ([`Facts::first_act`]), and the image
+    /// of the DLL whose code made the call, where a provider's did (a layered provider,
+    /// a switch: [`Call::caller`](crate::event::Call::caller)).
+    ends: Vec<[u32; 5]>,
     finals: SmallVec<[FinalCleanup; 4]>,
     cleanups: SmallVec<[CleanupReturn; 4]>,
     fresh_starts: SmallVec<[FreshStart; 4]>,

@@ -211,7 +211,7 @@ pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
         let event = &facts.events[ran.event];
         let what = group
             .iter()
-            .map(|ran| did(facts, &facts.events[ran.event]))
+            .map(|ran| did(facts, ran))
             .collect::<Vec<_>>()
             .join("; then ");
         let when = if ran.reloaded {
@@ -232,13 +232,34 @@ pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
     }
 }
 
-/// What provider code did at `event`, as a violation of `loader.no_code_after_unload`
-/// says it.
-fn did(facts: &Facts, event: &crate::event::Event) -> String {
+/// What provider code did at the event `ran` names, as a violation of
+/// `loader.no_code_after_unload` says it.
+fn did(facts: &Facts, ran: &super::facts::CodeUnloaded) -> String {
+    let event = &facts.events[ran.event];
+    // The code of the layered provider or the switch that made the call.
+    let callee = |call: &crate::event::Call| {
+        let provider = call.provider().map(|p| facts.provider(p));
+        let role = match call.client() {
+            Some(crate::event::Client::Switch(_)) => "the switch",
+            _ => "the layered provider",
+        };
+        (
+            format!("{}!{}()", provider.unwrap_or_default(), call.name()),
+            role,
+        )
+    };
     match &event.kind {
         EventKind::ProviderCode { what, .. } => what.to_string(),
+        EventKind::Call { call, .. } if ran.caller => {
+            let (callee, role) = callee(call);
+            format!("{role} in it called {callee}")
+        }
         EventKind::Call { call, .. } => format!("{}()", call.name()),
         EventKind::Return { id, .. } => match facts.call_of(*id) {
+            Some((_, call)) if ran.caller => {
+                let (callee, role) = callee(call);
+                format!("the return from {callee} into {role} in it that called it")
+            }
             Some((_, call)) => format!("the return from {}()", call.name()),
             None => String::new(),
         },

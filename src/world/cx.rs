@@ -120,7 +120,7 @@ impl Cx {
             let id = world.next_call;
             world.next_call += 1;
             if self.recording {
-                world.call_providers.push(call.provider());
+                world.call_providers.push((call.provider(), call.caller()));
             }
             id
         };
@@ -144,7 +144,8 @@ impl Cx {
     /// Names what recording `kind` touches, for partial-order reduction: the objects
     /// the oracle's verdicts read it with, so that two events it compares are never
     /// reordered. A provider's code reads whether its DLL is mapped (the oracle looks
-    /// for code run unmapped); entering a call or taking or giving back a resource
+    /// for code run unmapped), the code that makes a call and takes its return too
+    /// ([`Call::caller`]); entering a call or taking or giving back a resource
     /// adds to the counts a return is checked against, and a return changes them
     /// ([`object::calls`]); a load count changes with each load; a thread's wait is
     /// its own. Any other kind touches its whole process: where threads are
@@ -155,16 +156,25 @@ impl Cx {
         let pid = self.pid;
         let code = |provider| self.touch(object::mapped(pid, provider), false);
         match *kind {
-            EventKind::Call { call, .. } => match call.provider() {
-                Some(provider) => {
-                    code(provider);
-                    self.touch(object::calls(pid, provider), false);
+            EventKind::Call { call, .. } => {
+                if let Some(caller) = call.caller() {
+                    code(caller);
                 }
-                None => self.touch(object::process(pid), true),
-            },
+                match call.provider() {
+                    Some(provider) => {
+                        code(provider);
+                        self.touch(object::calls(pid, provider), false);
+                    }
+                    None => self.touch(object::process(pid), true),
+                }
+            }
             EventKind::Return { id, .. } => {
-                let provider = self.world.borrow().call_providers.get(id as usize).copied();
-                match provider.flatten() {
+                let providers = self.world.borrow().call_providers.get(id as usize).copied();
+                let (provider, caller) = providers.unwrap_or_default();
+                if let Some(caller) = caller {
+                    code(caller);
+                }
+                match provider {
                     Some(provider) => {
                         code(provider);
                         self.touch(object::calls(pid, provider), true);

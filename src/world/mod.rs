@@ -371,9 +371,10 @@ pub struct World {
     pub stream: StreamHash,
     /// What a task's home is ([`Shared::homes`]).
     pub homes: object::Homes,
-    /// The provider of each call so far, by id, kept only while footprints are
-    /// recorded: what a return touches ([`Cx::ret`]).
-    call_providers: Vec<Option<ProviderIx>>,
+    /// The provider each call so far calls and the one whose code made it (a layered
+    /// provider, a switch), by call id, kept only while footprints are recorded: what a
+    /// return touches ([`Cx::ret`]).
+    call_providers: Vec<(Option<ProviderIx>, Option<ProviderIx>)>,
     /// This run among all the runs of the program: a provider written in Rust is given
     /// handles stamped with it, and one it kept from another run is refused. Compared,
     /// never shown.

@@ -357,3 +357,29 @@ fn what_a_final_cleanup_is_held_to_follows_the_order_of_the_trace() {
         }
     }
 }
+
+/// Seed 003: WSPCleanup "should not return until the service provider DLL is prepared
+/// to be unloaded from memory". The switch in a TCP provider (and a layered provider)
+/// runs its own code when it calls a SAN provider (the layer below) and when that call
+/// returns into it. With ws2_32 unloading the TCP provider under a blocked recv the
+/// switch had passed to a SAN provider, the recv's return came back into the switch's
+/// code after its DLL was gone and went unflagged: only a call's callee was checked. On
+/// the seeds of [`CASES`] the mutant's run is flagged there.
+#[test]
+fn a_switch_taking_a_return_after_its_unload_is_flagged() {
+    let file = "san-recv-outlives-final-cleanup.ron";
+    for (seed, flagged, trace) in on_its_seeds(file, "ws2_32", "unloads_under_calls") {
+        let only = |c: &&str| *c == "loader.no_code_after_unload";
+        assert!(
+            !flagged.is_empty() && flagged.iter().all(only),
+            "seed {seed}:\n{trace}"
+        );
+        assert!(
+            trace.contains(
+                "msafd's code ran in app after the DLL was unloaded: the return from \
+                 sandrv!WSPRecv() into the switch in it that called it"
+            ),
+            "seed {seed}:\n{trace}"
+        );
+    }
+}

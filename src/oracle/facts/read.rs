@@ -77,7 +77,7 @@ impl<'w> Facts<'w> {
             events,
             // Call ids count up from 0, one per `Call` event, so no id reaches the
             // number of events.
-            ends: vec![[NONE; 4]; events.len()],
+            ends: vec![[NONE; 5]; events.len()],
             finals: SmallVec::new(),
             cleanups: SmallVec::new(),
             fresh_starts: SmallVec::new(),
@@ -185,9 +185,11 @@ impl<'w> Facts<'w> {
                     ) => Some((provider, Role::Namespace)),
                     _ => None,
                 };
+                let caller = call.caller();
                 if let Some(ends) = self.ends.get_mut(*id as usize) {
                     ends[0] = index as u32;
                     ends[2] = provider.map_or(0, |p| pairs.get(process, p).image);
+                    ends[4] = caller.map_or(0, |p| pairs.get(process, p).image);
                     // A call the reading does not follow acts as it is made.
                     ends[3] = if role.is_some() { NONE } else { index as u32 };
                 }
@@ -203,16 +205,29 @@ impl<'w> Facts<'w> {
                         tore_down: false,
                     });
                 }
+                // A layered provider or a switch runs its code to make the call.
+                if let Some(caller) = caller {
+                    self.ran_code(pairs, index, process, caller, None, true);
+                }
                 provider.map(|provider| (provider, None))
             }
             EventKind::Return { id, ret, .. } => {
                 self.returned(pairs, index, event, *id, *ret);
                 // A thread returning out of an SPI routine runs that provider's code,
-                // in the image it entered.
-                let image = self.ends.get(*id as usize).map(|ends| ends[2]);
-                returned
+                // in the image it entered, then the code of the layered provider or
+                // the switch that made the call, in the image it made it from.
+                let ends = self.ends.get(*id as usize).copied();
+                let code = returned
                     .and_then(Call::provider)
-                    .map(|provider| (provider, image))
+                    .map(|provider| (provider, ends.map(|ends| ends[2])));
+                if let Some(code) = code {
+                    self.ran_code(pairs, index, process, code.0, code.1, false);
+                }
+                if let Some(caller) = returned.and_then(Call::caller) {
+                    let image = ends.map(|ends| ends[4]);
+                    self.ran_code(pairs, index, process, caller, image, true);
+                }
+                None
             }
             EventKind::NetworkDown => {
                 self.network_down.get_or_insert(index);
@@ -432,19 +447,34 @@ impl<'w> Facts<'w> {
                 None
             }
         };
-        // `image`: the image the code belongs to, where it is not simply the current one.
         if let Some((provider, image)) = code {
-            let pair = pairs.get(process, provider);
-            let stale = |image| image != 0 && image != pair.image;
-            let reloaded = pair.loaded > 0 && image.is_some_and(stale);
-            if pair.loaded == 0 || reloaded {
-                self.code_unloaded.push(CodeUnloaded {
-                    event: index,
-                    provider,
-                    after_unload: pair.unloaded_once,
-                    reloaded,
-                });
-            }
+            self.ran_code(pairs, index, process, provider, image, false);
+        }
+    }
+
+    /// `provider`'s code ran at event `index`: in the image `image`, where it is not
+    /// simply the current one; `caller`, as the code that made a call or takes its
+    /// return ([`CodeUnloaded::caller`]).
+    fn ran_code(
+        &mut self,
+        pairs: &PerPair<PairCounts>,
+        index: usize,
+        process: Pid,
+        provider: ProviderIx,
+        image: Option<u32>,
+        caller: bool,
+    ) {
+        let pair = pairs.get(process, provider);
+        let stale = |image| image != 0 && image != pair.image;
+        let reloaded = pair.loaded > 0 && image.is_some_and(stale);
+        if pair.loaded == 0 || reloaded {
+            self.code_unloaded.push(CodeUnloaded {
+                event: index,
+                provider,
+                after_unload: pair.unloaded_once,
+                reloaded,
+                caller,
+            });
         }
     }
 

@@ -233,6 +233,9 @@ pub struct CodeUnloaded {
     pub after_unload: bool,
     /// Whether the DLL was loaded again since the code's image was unloaded.
     pub reloaded: bool,
+    /// The code is a layered provider's or a switch's that made the event's call, or
+    /// that the call returns into.
+    pub caller: bool,
 }
 
 /// A process's end (a `ProcessEnded` event).
