@@ -59,7 +59,7 @@ pub enum Error {
     /// A model written in Rust named like another model, or with a name that is not a
     /// plain word (as a model file's must be).
     #[error(
-        "a model written in Rust may not be called {0:?}: its name must be new (no built-in model, in any case, no model file or other model in Rust has it) and a plain word: 1 to 64 ASCII letters, digits, `_`, `-` or `.`, not ending in `.ron`"
+        "a model written in Rust may not be called {0:?}: its name must be new (no built-in model, in any case, no model file or other model in Rust has it) and a plain word: 1 to 64 ASCII letters, digits, `_`, `-` or `.`, beginning with a letter, a digit or `_`, not ending in `.ron`"
     )]
     CodeName(String),
     /// ws2_32 given knobs or a model written in Rust: only its built-in models

@@ -158,6 +158,15 @@ fn a_search_that_thinned_the_latency_range_is_not_complete() {
         text.contains("latency (0, 18446744073709551615) holds 18446744073709551616 values"),
         "{text}"
     );
+    // Its top delay is one more than a draw chooses among: the report names the highest
+    // delay tried, not the range's end.
+    assert!(
+        text.contains(
+            "its ends included, but for its top one, which no draw gives (a draw chooses \
+             among at most 2^64 - 1 values: 18446744073709551614 is the highest tried)"
+        ),
+        "{text}"
+    );
     // The delay it needs is there to be found.
     let random = ["explore", scenario.as_str(), "--runs", "5000"];
     let (code, found) = ws2sim_in(&scratch.0, &random);

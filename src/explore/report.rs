@@ -435,8 +435,18 @@ impl Report {
             }
         }
         if let Some((low, high)) = self.thinned {
+            // A draw chooses among at most 2^64 - 1 values: the whole 64-bit range's top
+            // delay is never drawn.
+            let top = if high - low == u64::MAX {
+                format!(
+                    ", but for its top one, which no draw gives (a draw chooses among at most 2^64 - 1 values: {} is the highest tried)",
+                    high - 1
+                )
+            } else {
+                String::new()
+            };
             limits.push(format!(
-                "latency ({low}, {high}) holds {} values and each delay drawn from it was tried at {max} of them, evenly spaced, its ends included: a schedule that needs a delay in between was not run (narrow `latency`, or give the steps `After(n)`)",
+                "latency ({low}, {high}) holds {} values and each delay drawn from it was tried at {max} of them, evenly spaced, its ends included{top}: a schedule that needs a delay in between was not run (narrow `latency`, or give the steps `After(n)`)",
                 u128::from(high.saturating_sub(low)) + 1,
                 max = sim::DRAW_VALUES_MAX
             ));

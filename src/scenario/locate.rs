@@ -287,6 +287,19 @@ pub(crate) fn line_comments(text: &str) -> impl Iterator<Item = Range<usize>> + 
     tokens.filter_map(|(tok, span)| (tok == Tok::LineComment).then_some(span))
 }
 
+/// The literals of `text` written with a minus sign (`-0`, `-1`), outside comments and
+/// strings.
+pub(crate) fn signed_literals(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let tokens = Tokens {
+        text,
+        i: 0,
+        comments: false,
+    };
+    tokens.filter_map(|(tok, span)| {
+        (tok == Tok::Literal && text[span.clone()].starts_with('-')).then_some(span)
+    })
+}
+
 /// The last quoted string (`"..."`) that begins before `before` and runs over a line
 /// break, with the name of the field it is the value of (`about` in `about: "..."`).
 /// Only `about` may span lines, so such a string elsewhere most likely lacks its

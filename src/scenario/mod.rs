@@ -355,6 +355,11 @@ pub fn load_in(file_name: &str, text: &str, dir: Option<&Path>) -> Result<Scenar
             syntax::problem(file_name, &text, &err),
         ))
     })?;
+    if let Some(problem) = syntax::minus_sign(file_name, &text) {
+        return Err(ScenarioError::Syntax(Located::one(
+            file_name, &text, problem,
+        )));
+    }
     model_file::load_listed(file_name, &text, &mut scenario, dir)?;
     validate::validate(file_name, &text, &scenario).map_err(ScenarioError::Invalid)?;
     Ok(scenario)

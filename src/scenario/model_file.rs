@@ -44,6 +44,11 @@ pub fn load_model_str(file_name: &str, text: &str) -> Result<LoadedModel, Scenar
             Located::one(file_name, &text, syntax::problem(file_name, &text, &err)).in_model(),
         )
     })?;
+    if let Some(problem) = syntax::minus_sign(file_name, &text) {
+        return Err(ScenarioError::Syntax(
+            Located::one(file_name, &text, problem).in_model(),
+        ));
+    }
     let mut c = Checker::new(file_name, &text);
     // RON lets a struct's name go unwritten, but `check` tells a model file from a
     // scenario by it: a file every command reads as a model must say so.
@@ -72,10 +77,12 @@ pub fn load_model_str(file_name: &str, text: &str) -> Result<LoadedModel, Scenar
 }
 
 /// Whether `name` is a plain word a model may be called: 1 to 64 ASCII letters,
-/// digits, `_`, `-` or `.` (it appears in traces and in commands).
+/// digits, `_`, `-` or `.`, the first a letter, a digit or `_` (it appears in traces and
+/// in commands, where `-` alone is standard input, `-x` an option and `..` a folder).
 pub fn is_plain_model_name(name: &str) -> bool {
     let plain = |ch: char| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.');
-    !name.is_empty() && name.len() <= 64 && name.chars().all(plain)
+    let first = |ch: char| ch.is_ascii_alphanumeric() || ch == '_';
+    name.len() <= 64 && name.starts_with(first) && name.chars().all(plain)
 }
 
 /// Whether `name` is that of a built-in model, of ws2_32's or ws2_32 itself, in any
@@ -96,7 +103,7 @@ fn check_name(c: &mut Checker<'_>, name: &str) {
             &[Field("name")],
             format!(
                 "model name {name:?} is not a plain word: use 1 to 64 ASCII letters, digits, `_`, \
-                 `-` or `.`"
+                 `-` or `.`, beginning with a letter, a digit or `_`"
             ),
             "not a plain word",
             Some("for example `acme_tcp`".to_string()),

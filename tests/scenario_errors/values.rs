@@ -123,6 +123,56 @@ fn a_number_out_of_range_names_its_fields_range() {
         let plain = error.map(|e| e.render_plain()).unwrap_or_default();
         assert!(plain.contains(&format!("e.g. `{example}`")), "{plain}");
     }
+    // `-0`, which ron reads as 0, is as negative as `-1`: refused at its sign, wherever
+    // a number stands, in a scenario as in a model file. A minus in a string or a
+    // comment is no number.
+    for (steps, extra, written) in [
+        ("Sleep(-0)", "", "-0"),
+        ("Sleep(1)", ", seed: -0x0", "-0x0"),
+        ("Sleep(1)", ", latency: (-00, 3)", "-00"),
+        (
+            "Startup, Socket(name: \"-0\", entry: 1001), Send(socket: \"-0\", bytes: -0_0)",
+            "",
+            "-0_0",
+        ),
+    ] {
+        let text = format!("// -0 in a comment\n{}", scenario(steps, extra));
+        let error = scenario::load_str("n.ron", &text).expect_err(written);
+        let at = text.rfind(written).expect("written");
+        assert_eq!(
+            error.line_column(),
+            Some((2, at - text.find('\n').unwrap())),
+            "{written}"
+        );
+        let plain = error.render_plain();
+        assert!(
+            plain.contains(&format!("negative number `{written}`")),
+            "{plain}"
+        );
+        assert!(
+            plain.contains(&format!("write `{}`", &written[1..])),
+            "{plain}"
+        );
+    }
+}
+
+/// A model's name is a plain word that does not begin with `-` or `.`: `-` alone reads
+/// as standard input on a command line, `-x` as an option, `..` as a folder.
+#[test]
+fn a_model_name_begins_with_a_letter_a_digit_or_an_underscore() {
+    for name in ["-", "..", "-x", ".hidden"] {
+        let text = format!("Model(name: \"{name}\", about: \"a\", kind: Transport, set: ())");
+        let error = scenario::load_model_str("m.ron", &text).expect_err(name);
+        let plain = error.render_plain();
+        assert!(
+            plain.contains("beginning with a letter, a digit or `_`"),
+            "{plain}"
+        );
+    }
+    for name in ["x-", "a..b", "_x", "9.1"] {
+        let text = format!("Model(name: \"{name}\", about: \"a\", kind: Transport, set: ())");
+        assert!(scenario::load_model_str("m.ron", &text).is_ok(), "{name}");
+    }
 }
 
 #[test]

@@ -14,6 +14,7 @@ use hints::*;
 use spaces::*;
 pub(crate) use spaces::{hidden_line_break, is_odd_space};
 use tokens::*;
+pub(crate) use values::minus_sign;
 
 use std::ops::Range;
 

@@ -184,3 +184,24 @@ fn whole_number(written: &str) -> Option<u64> {
     };
     u64::from_str_radix(digits, radix).ok()
 }
+
+/// A number written with a minus sign in a file ron read: `-0` (ron reads it as 0,
+/// and refuses any other negative number in a field that has no sign). Every number of
+/// a scenario or a model file is a whole number from 0, so the sign is refused as
+/// ron's refusal of `-1` is ([`reword`]'s `negative number`).
+pub(crate) fn minus_sign(file: &str, text: &str) -> Option<Problem> {
+    let span = crate::scenario::locate::signed_literals(text)
+        .find(|span| text[span.start + 1..].starts_with(|c: char| c.is_ascii_digit()))?;
+    let number = &text[span.start + 1..span.end];
+    Some(Problem::new(
+        file,
+        text,
+        span,
+        format!(
+            "negative number `-{number}`; counts, ids, times and ticks are whole numbers \
+             from 0, written with no sign"
+        ),
+        "negative",
+        Some(format!("write `{number}`")),
+    ))
+}
