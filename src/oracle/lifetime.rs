@@ -325,4 +325,56 @@ mod tests {
         lost.remove(queued_delivery);
         assert_eq!(lingering(&lost), 1);
     }
+
+    /// A switch's code runs when a call it made returns into it, in the image it made the
+    /// call from: with msafd unloaded under a blocked recv it passed to sandrv, the
+    /// return is flagged; with msafd loaded again before it (another image), the return
+    /// is flagged as coming into an image that is gone.
+    #[test]
+    fn a_return_into_a_switch_is_its_code_in_the_image_that_called() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/regressions/san-recv-outlives-final-cleanup.ron"
+        );
+        let scenario = crate::scenario::load_file(path.as_ref()).expect("loads");
+        let overrides = [("ws2_32".to_string(), "unloads_under_calls".to_string())];
+        let (world, end) = simulated(&scenario, &overrides, 7);
+        let trace = world.trace();
+        let messages = |events: &[Event]| -> Vec<String> {
+            let trace = Trace { events, ..trace };
+            let verdict = check(&trace, &end).violations.into_iter();
+            let ours = verdict.filter(|v| v.contract == "loader.no_code_after_unload");
+            ours.map(|v| v.message).collect()
+        };
+        let into_switch = "the return from sandrv!WSPRecv() into the switch in it that called it";
+        let unloaded = messages(trace.events);
+        assert!(
+            unloaded.iter().any(|m| m
+                == &format!("msafd's code ran in app after the DLL was unloaded: {into_switch}")),
+            "{unloaded:?}"
+        );
+        // msafd loaded again just before the return: a new image, not the caller's.
+        let returns = trace.events.iter().position(|e| {
+            matches!(e.kind, EventKind::Return { .. }) && e.thread == Some(1) && e.depth == 1
+        });
+        let at = returns.expect("the recv's return into the switch");
+        let mut reloaded = trace.events.to_vec();
+        let load = EventKind::LoadLibrary {
+            provider: 0,
+            count: 1,
+        };
+        reloaded.insert(
+            at,
+            Event {
+                kind: load,
+                ..reloaded[at].clone()
+            },
+        );
+        let again = messages(&reloaded);
+        let wanted = format!(
+            "msafd's code ran in app after the image of the DLL it belongs to was unloaded \
+             (the DLL loaded again since is a new image): {into_switch}"
+        );
+        assert!(again.contains(&wanted), "{again:?}");
+    }
 }
