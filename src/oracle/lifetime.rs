@@ -236,8 +236,8 @@ pub fn no_code_after_unload(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// `loader.no_code_after_unload` says it.
 fn did(facts: &Facts, ran: &super::facts::CodeUnloaded) -> String {
     let event = &facts.events[ran.event];
-    // The code of the layered provider or the switch that made the call.
-    let callee = |call: &crate::event::Call| {
+    // The routine called, and what made the call: a layered provider or a switch.
+    let named = |call: &crate::event::Call| {
         let provider = call.provider().map(|p| facts.provider(p));
         let role = match call.client() {
             Some(crate::event::Client::Switch(_)) => "the switch",
@@ -251,13 +251,13 @@ fn did(facts: &Facts, ran: &super::facts::CodeUnloaded) -> String {
     match &event.kind {
         EventKind::ProviderCode { what, .. } => what.to_string(),
         EventKind::Call { call, .. } if ran.caller => {
-            let (callee, role) = callee(call);
+            let (callee, role) = named(call);
             format!("{role} in it called {callee}")
         }
         EventKind::Call { call, .. } => format!("{}()", call.name()),
         EventKind::Return { id, .. } => match facts.call_of(*id) {
             Some((_, call)) if ran.caller => {
-                let (callee, role) = callee(call);
+                let (callee, role) = named(call);
                 format!("the return from {callee} into {role} in it that called it")
             }
             Some((_, call)) => format!("the return from {}()", call.name()),
@@ -367,7 +367,7 @@ mod tests {
             at,
             Event {
                 kind: load,
-                ..reloaded[at].clone()
+                ..reloaded[at]
             },
         );
         let again = messages(&reloaded);

@@ -109,6 +109,7 @@ fn an_interrupt_ends_the_program_with_130() {
         .status();
     if !killed.is_ok_and(|s| s.success()) {
         let _ = child.kill();
+        let _ = child.wait();
         return;
     }
     let status = child.wait().expect("ends");
@@ -144,6 +145,7 @@ fn a_signal_the_caller_ignores_stays_ignored() {
     waits_until_it_catches_sigint(child.id());
     if !signal("-HUP") {
         let _ = child.kill();
+        let _ = child.wait();
         return;
     }
     std::thread::sleep(std::time::Duration::from_millis(300));

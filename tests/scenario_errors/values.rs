@@ -124,35 +124,42 @@ fn a_number_out_of_range_names_its_fields_range() {
         assert!(plain.contains(&format!("e.g. `{example}`")), "{plain}");
     }
     // `-0`, which ron reads as 0, is as negative as `-1`: refused at its sign, wherever
-    // a number stands, in a scenario as in a model file. A minus in a string or a
-    // comment is no number.
-    for (steps, extra, written) in [
-        ("Sleep(-0)", "", "-0"),
-        ("Sleep(1)", ", seed: -0x0", "-0x0"),
-        ("Sleep(1)", ", latency: (-00, 3)", "-00"),
+    // a number stands, in the same words, with a number its field takes (`nth` from 1).
+    // A minus in a string or a comment is no number.
+    for (steps, extra, written, at, example) in [
+        (
+            "Sleep(-0)",
+            "",
+            "-0",
+            "processes[0].threads[0].steps[0][0]",
+            "0",
+        ),
+        ("Sleep(1)", ", seed: -0x0", "-0x0", "seed", "0"),
+        ("Sleep(1)", ", latency: (-00, 3)", "-00", "latency[0]", "0"),
         (
             "Startup, Socket(name: \"-0\", entry: 1001), Send(socket: \"-0\", bytes: -0_0)",
             "",
             "-0_0",
+            "processes[0].threads[0].steps[2].bytes",
+            "0",
+        ),
+        (
+            "Startup",
+            ", faults: [FailAlloc(provider: \"msafd\", call: WSPStartup, nth: -0)]",
+            "-0",
+            "faults[0].nth",
+            "1",
         ),
     ] {
         let text = format!("// -0 in a comment\n{}", scenario(steps, extra));
         let error = scenario::load_str("n.ron", &text).expect_err(written);
-        let at = text.rfind(written).expect("written");
-        assert_eq!(
-            error.line_column(),
-            Some((2, at - text.find('\n').unwrap())),
-            "{written}"
-        );
+        let at_sign = text.rfind(written).expect("written");
+        let column = at_sign - text.find('\n').expect("a line end");
+        assert_eq!(error.line_column(), Some((2, column)), "{written}");
         let plain = error.render_plain();
-        assert!(
-            plain.contains(&format!("negative number `{written}`")),
-            "{plain}"
-        );
-        assert!(
-            plain.contains(&format!("write `{}`", &written[1..])),
-            "{plain}"
-        );
+        let said = format!("negative number `{written}` (at `{at}`)");
+        assert!(plain.contains(&said), "{plain}");
+        assert!(plain.contains(&format!("e.g. `{example}`")), "{plain}");
     }
 }
 

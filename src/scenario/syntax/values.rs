@@ -113,25 +113,8 @@ pub(super) fn reword(c: &Culprit<'_>, code: &Error) -> Option<Problem> {
             if text.get(..c.quoted).unwrap_or("").trim_end().ends_with('-') =>
         {
             let sign = text.get(..c.quoted).unwrap_or("").trim_end().len() - 1;
-            let number = found;
-            let (said, least) = match range_of(&at) {
-                Some((field, least, largest)) => (
-                    format!("`{field}` is a whole number from {least} to {largest}"),
-                    least,
-                ),
-                None => (
-                    "counts, ids, times and ticks are whole numbers from 0".to_string(),
-                    0,
-                ),
-            };
-            let largest = range_of(&at).map_or(u64::MAX, |(_, _, largest)| largest);
-            let example = whole_number(number).map_or(least, |n| n.clamp(least, largest));
-            p(
-                sign..end,
-                format!("negative number `-{number}`{at}; {said}"),
-                "negative",
-                Some(format!("write a number from {least}, e.g. `{example}`")),
-            )
+            let (message, help) = negative(found, at);
+            p(sign..end, message, "negative", Some(help))
         }
         // `refcount: 1`: a number (or another word ron cannot read as a name) where a
         // named value belongs; ron's own message suggests a raw identifier.
@@ -185,23 +168,49 @@ fn whole_number(written: &str) -> Option<u64> {
     u64::from_str_radix(digits, radix).ok()
 }
 
+/// The message and help for `-number` at `at` (` (at `path`)`, or empty): the field's
+/// range where it has one, and a number within it to write instead.
+fn negative(number: &str, at: &str) -> (String, String) {
+    let (said, least, largest) = match range_of(at) {
+        Some((field, least, largest)) => (
+            format!("`{field}` is a whole number from {least} to {largest}"),
+            least,
+            largest,
+        ),
+        None => (
+            "counts, ids, times and ticks are whole numbers from 0".to_string(),
+            0,
+            u64::MAX,
+        ),
+    };
+    let example = whole_number(number).map_or(least, |n| n.clamp(least, largest));
+    (
+        format!("negative number `-{number}`{at}; {said}"),
+        format!("write a number from {least}, e.g. `{example}`"),
+    )
+}
+
 /// A number written with a minus sign in a file ron read: `-0` (ron reads it as 0,
-/// and refuses any other negative number in a field that has no sign). Every number of
-/// a scenario or a model file is a whole number from 0, so the sign is refused as
-/// ron's refusal of `-1` is ([`reword`]'s `negative number`).
+/// and refuses any other negative number in a field that has no sign, [`reword`]).
+/// Every number of a scenario or a model file is a whole number from 0, so the sign is
+/// refused here as there, with the same words.
 pub(crate) fn minus_sign(file: &str, text: &str) -> Option<Problem> {
     let span = crate::scenario::locate::signed_literals(text)
         .find(|span| text[span.start + 1..].starts_with(|c: char| c.is_ascii_digit()))?;
     let number = &text[span.start + 1..span.end];
+    let path = crate::scenario::locate::Index::new(text).path_at(span.start);
+    let at = if path.is_empty() {
+        String::new()
+    } else {
+        format!(" (at `{path}`)")
+    };
+    let (message, help) = negative(number, &at);
     Some(Problem::new(
         file,
         text,
         span,
-        format!(
-            "negative number `-{number}`; counts, ids, times and ticks are whole numbers \
-             from 0, written with no sign"
-        ),
+        message,
         "negative",
-        Some(format!("write `{number}`")),
+        Some(help),
     ))
 }
