@@ -215,9 +215,10 @@ impl Engine {
                 }
             }
             if core.recording.get()
-                && let Some(log) = core.footprints.borrow().as_ref()
+                && let Some(log) = core.footprints.borrow_mut().as_mut()
                 && let Some(index) = log.steps.len().checked_sub(1)
             {
+                log.end(task);
                 core.scheduler
                     .borrow_mut()
                     .stepped(task, log.footprint(index));
@@ -486,6 +487,28 @@ impl Handle {
     fn record_touch(&self, object: u64, write: bool) {
         if let Some(log) = self.core.footprints.borrow_mut().as_mut() {
             log.touch(object, write);
+        }
+    }
+
+    /// Records that the task being polled takes `object` for itself, as a lock is
+    /// taken, until [`Handle::release`]: a poll that takes it and gives it back reads
+    /// it only (it leaves it as it found it); the poll that takes it and keeps it, and
+    /// a later one that gives it back, change it. Nothing unless footprints are
+    /// recorded.
+    pub fn hold(&self, object: u64) {
+        if self.core.recording.get()
+            && let Some(log) = self.core.footprints.borrow_mut().as_mut()
+        {
+            log.hold(self.core.current(), object);
+        }
+    }
+
+    /// The task being polled gives back `object`, which it took with [`Handle::hold`].
+    pub fn release(&self, object: u64) {
+        if self.core.recording.get()
+            && let Some(log) = self.core.footprints.borrow_mut().as_mut()
+        {
+            log.release(self.core.current(), object);
         }
     }
 

@@ -54,6 +54,9 @@ pub(super) async fn serve(cx: &Cx, provider: ProviderIx) {
 /// the stop (a host knob may leave it a session to end then) is answered as when no
 /// host serves the provider, not left waiting.
 fn stop(cx: &Cx, provider: ProviderIx) {
+    if let Some(tid) = cx.tid {
+        cx.touch(crate::world::object::finished(cx.pid, tid), true);
+    }
     let waiting = {
         let mut world = cx.world.borrow_mut();
         if let Some(tid) = cx.tid {

@@ -305,8 +305,11 @@ async fn worker_thread(cx: &Cx, provider: ProviderIx, thread: ResourceId, image:
     });
     loader::thread_detach(cx).await;
     cx.release(thread, ReleasedBy::Provider);
-    cx.touch(object::threads(cx.pid), true);
-    cx.touch_instance(provider, Part::Worker, true);
+    // Its end and who waits for it are its own (keyed by the thread): no other
+    // worker's part of the instance is read or changed here.
+    if let Some(tid) = cx.tid {
+        cx.touch(object::finished(cx.pid, tid), true);
+    }
     let own = own();
     let joiners = {
         let mut world = cx.world.borrow_mut();
@@ -537,17 +540,22 @@ fn reset_open_sockets(cx: &Cx, provider: ProviderIx, pending: Pending, open: Ope
 
 /// Tells the worker to stop and, when `wait`, waits until it has exited.
 pub(crate) async fn stop_worker(cx: &Cx, provider: ProviderIx, wait: bool) {
-    cx.touch_instance(provider, Part::Worker, true);
     let worker = {
         let mut world = cx.world.borrow_mut();
         let me = cx.sim.current();
         let instance = world.procs[cx.pid as usize].instances.get_mut(&provider);
+        // A stop already asked for, with no worker left to take, changes nothing.
+        let changes = instance
+            .as_ref()
+            .is_some_and(|instance| !instance.stop_worker || instance.worker.is_some());
+        cx.touch_instance(provider, Part::Worker, changes);
         instance.and_then(|instance| {
             instance.stop_worker = true;
             let worker = instance.worker.take();
             if let Some((thread, task)) = worker.filter(|_| wait)
                 && cx.sim.is_alive(task)
             {
+                cx.touch(object::finished(cx.pid, thread), true);
                 instance.worker_joiners.insert(me, thread);
             }
             worker

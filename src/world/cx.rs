@@ -36,6 +36,20 @@ impl Cx {
         }
     }
 
+    /// Records that this step takes the lock `object` for its thread (see
+    /// [`sim::Handle::hold`]); [`Cx::release_lock`] gives it back.
+    pub fn hold_lock(&self, object: u64) {
+        if self.recording {
+            self.sim.hold(object);
+        }
+    }
+
+    pub fn release_lock(&self, object: u64) {
+        if self.recording {
+            self.sim.release(object);
+        }
+    }
+
     /// Records that this step read or changed a part of `provider`'s instance here.
     #[inline]
     pub fn touch_instance(&self, provider: ProviderIx, part: object::Part, write: bool) {

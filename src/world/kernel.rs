@@ -411,7 +411,7 @@ impl Cx {
     /// where a completion routine is due to it, and said in the footprint, so that the
     /// reduced search orders that completion against the thread's end.
     fn thread_ended(&self, (pid, tid): (Pid, Tid)) -> bool {
-        self.touch(super::object::threads(pid), false);
+        self.touch(super::object::finished(pid, tid), false);
         let world = self.world.borrow();
         let threads = &world.procs[pid as usize].threads;
         threads.get(tid as usize).is_some_and(|t| t.finished)

@@ -7,26 +7,34 @@ use crate::event::*;
 use crate::world::object;
 use crate::world::{Cx, Instance, WaitFor};
 
-/// Takes the process's loader lock (recursive, like the real one).
+/// Takes the process's loader lock (recursive, like the real one). For the reduced
+/// search, a step that takes the free lock and gives it back reads it only: two such
+/// steps of different threads commute ([`Cx::hold_lock`]).
 pub async fn lock(cx: &Cx) {
     let me = cx.sim.current();
+    let lock = object::loader_lock(cx.pid);
     loop {
-        cx.touch(object::loader_lock(cx.pid), true);
         let holder = {
             let mut world = cx.world.borrow_mut();
             let process = &mut world.procs[cx.pid as usize];
             match &mut process.loader_lock {
                 None => {
                     process.loader_lock = Some((me, cx.tid, 1));
+                    drop(world);
+                    cx.hold_lock(lock);
                     return;
                 }
                 Some((task, _, depth)) if *task == me => {
                     *depth += 1;
+                    drop(world);
+                    cx.touch(lock, false);
                     return;
                 }
                 Some((_, holder, _)) => {
                     let holder = *holder;
                     process.loader_waiters.push(me);
+                    drop(world);
+                    cx.touch(lock, true);
                     holder
                 }
             }
@@ -37,19 +45,22 @@ pub async fn lock(cx: &Cx) {
 }
 
 pub fn unlock(cx: &Cx) {
-    cx.touch(object::loader_lock(cx.pid), true);
+    let lock = object::loader_lock(cx.pid);
     let waiters = {
         let mut world = cx.world.borrow_mut();
         let process = &mut world.procs[cx.pid as usize];
         match &mut process.loader_lock {
             Some((_, _, depth)) if *depth > 1 => {
                 *depth -= 1;
+                drop(world);
+                cx.touch(lock, false);
                 return;
             }
             _ => process.loader_lock = None,
         }
         std::mem::take(&mut process.loader_waiters)
     };
+    cx.release_lock(lock);
     // Every waiter tries again; one wins, the others wait anew.
     for task in waiters {
         cx.sim.unpark(task);

@@ -93,10 +93,21 @@ pub fn calls(pid: Pid, provider: ProviderIx) -> u64 {
     in_process(13, pid, provider)
 }
 
-/// A process's thread table: which threads exist and which have finished (the last
-/// scenario thread to finish ends the process).
+/// A process's thread table: which threads exist and what runs them.
 pub fn threads(pid: Pid) -> u64 {
     in_process(14, pid, 0)
+}
+
+/// Which of a process's scenario threads have finished: the last of them to finish
+/// ends the process, so each finish reads the others'.
+pub fn scenario_finishes(pid: Pid) -> u64 {
+    in_process(14, pid, 1)
+}
+
+/// Whether a thread has finished: changed by its last step, read where a completion
+/// routine is due to it and by the end of its process.
+pub fn finished(pid: Pid, tid: Tid) -> u64 {
+    in_process(16, pid, tid)
 }
 
 /// A kernel ledger entry.

@@ -43,6 +43,10 @@ pub fn end_process(cx: &Cx, how: ProcessEnd, hosts: impl FnOnce(&Cx)) {
     };
     // Every DLL still loaded goes, with its globals.
     if cx.recording {
+        let threads = cx.world.borrow().procs[cx.pid as usize].threads.len();
+        for tid in 0..threads {
+            cx.touch(object::finished(cx.pid, tid as Tid), false);
+        }
         for &provider in &loaded {
             cx.touch(object::load_count(cx.pid, provider), true);
             cx.touch(object::mapped(cx.pid, provider), true);
