@@ -24,8 +24,8 @@ pub struct Ws2Model {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ws2Defect {
-    /// At the final WSACleanup, cleans up only the first provider it started and just
-    /// unloads the others.
+    /// At the final WSACleanup, cleans up only the first, in catalog order, of the
+    /// providers it started, and just unloads the others.
     CleansUpFirstProviderOnly,
     /// At the final WSACleanup, unloads the version-1 namespace providers it started
     /// without calling their NSPCleanup.
@@ -53,7 +53,7 @@ pub static WS2_MODELS: &[Ws2Model] = &[
         name: "cleans_up_first_provider_only",
         breaks: Some(ContractId::Ws2Balanced),
         also_breaks: &[ContractId::LoaderNoCodeAfterUnload],
-        about: "At the final WSACleanup, calls WSPCleanup on the first provider it started and only unloads the others; the worker thread of one it unloaded so, if it runs again, runs in the unloaded image.",
+        about: "At the final WSACleanup, calls WSPCleanup on the first, in catalog order, of the providers it started (not the first it started) and only unloads the others; the worker thread of one it unloaded so, if it runs again, runs in the unloaded image.",
         defect: Some(Ws2Defect::CleansUpFirstProviderOnly),
     },
     Ws2Model {

@@ -277,6 +277,90 @@ fn a_late_session_is_the_lookups_to_end_only_when_nothing_else_ends_it() {
     );
 }
 
+/// A late session the lookup left open and its host then ran down, or took with it as
+/// it ended, is the lookup's when the withdrawal that ends it (WSAUnadvertiseProvider,
+/// the host's final WSACleanup) was called after the lookup returned: that withdrawal
+/// cannot have taken it first. One called before the lookup returned may have, and is
+/// not held against the lookup. Before, every rundown by a withdrawing host excused
+/// the lookup (a probe's `keeps_late_startups` runs, each seed flagged now and clean
+/// under the conforming model).
+#[test]
+fn a_withdrawal_called_after_the_lookup_returned_does_not_excuse_it() {
+    let scenario = |host: &str| {
+        let text = format!(
+            r#"Scenario(
+            name: "late-withdrawal", about: "A lookup racing its process's final WSACleanup; the host withdraws the provider.",
+            latency: (0, 0),
+            providers: [Provider(name: "mailv2", kind: Namespace)],
+            catalog: [Namespace(provider: "mailv2", namespace: 37, version: V2)],
+            processes: [
+                Process(name: "host", threads: [Thread(name: "main", steps: [{host}])]),
+                Process(name: "app", threads: [
+                    Thread(name: "main", steps: [Startup, Sleep(2), Cleanup, Sleep(10)]),
+                    Thread(name: "racer", steps: [Sleep(2), Lookup(namespace: 37, name: "a@x")]),
+                ]),
+            ],
+        )"#
+        );
+        scenario::load_str("late-withdrawal.ron", &text).expect("valid")
+    };
+    let late_unadvertise = "Startup, Advertise(provider: \"mailv2\"), Sleep(5), \
+        Unadvertise(provider: \"mailv2\"), Sleep(20), Cleanup";
+    let late_cleanup = "Startup, Advertise(provider: \"mailv2\"), Sleep(5), Cleanup";
+    let early_unadvertise = "Startup, Advertise(provider: \"mailv2\"), Sleep(2), \
+        Unadvertise(provider: \"mailv2\"), Sleep(20), Cleanup";
+    // Where the racer's lookup failed, where the host's withdrawal was called, what
+    // ws2.balanced flagged, and whether the host ran the app's session down.
+    let judged = |scenario: &Scenario, seed: u64, ws2: &str| {
+        let options = RunOptions {
+            seed: Some(seed),
+            models: vec![("ws2_32".to_string(), ws2.to_string())],
+            ..RunOptions::default()
+        };
+        let outcome = run(scenario, &options).expect("runs");
+        let text = render::text::render(scenario, &outcome, "late-withdrawal.ron");
+        let at = |needle: &str| text.lines().position(|l| l.contains(needle));
+        let failed = at("<- WSALookupServiceBegin");
+        assert!(
+            failed.is_some() && at("WSANOTINITIALISED") == failed,
+            "seed {seed}: the lookup loses the race:\n{text}"
+        );
+        let called = |what: &str| {
+            let host = |l: &&str| l.contains("host/main") && !l.contains("<-");
+            text.lines().position(|l| host(&l) && l.contains(what))
+        };
+        let withdrawal = called("WSAUnadvertiseProvider(mailv2)").or(called("WSACleanup()"));
+        let flagged: Vec<&str> = outcome.verdict.violated();
+        let run_down = at("NSPv2ClientSessionRundown(client app").is_some();
+        (failed, withdrawal, flagged, run_down, text)
+    };
+    for (host, seed) in [
+        (late_unadvertise, 1),
+        (late_cleanup, 1),
+        (early_unadvertise, 18),
+    ] {
+        let scenario = scenario(host);
+        let (.., flagged, _, text) = judged(&scenario, seed, "conforming");
+        assert!(flagged.is_empty(), "seed {seed}:\n{text}");
+        let (failed, withdrawal, flagged, run_down, text) =
+            judged(&scenario, seed, "keeps_late_startups");
+        assert!(run_down && withdrawal > failed, "seed {seed}:\n{text}");
+        assert_eq!(flagged, ["ws2.balanced"], "seed {seed}:\n{text}");
+        assert!(
+            text.contains("WSALookupServiceBegin in app returned with the NSPv2 session of mailv2"),
+            "seed {seed}:\n{text}"
+        );
+    }
+    // Called before the lookup returned: it may have taken the session first.
+    let scenario = scenario(early_unadvertise);
+    for seed in [3, 4, 5] {
+        let (failed, withdrawal, flagged, run_down, text) =
+            judged(&scenario, seed, "keeps_late_startups");
+        assert!(run_down && withdrawal < failed, "seed {seed}:\n{text}");
+        assert!(flagged.is_empty(), "seed {seed}:\n{text}");
+    }
+}
+
 /// A host that stops serving a provider answers a client request queued after its
 /// stop, as no host would: a host knob (`withdrawing: Forget`) can leave a session the
 /// client's final WSACleanup then asks to end behind the stop, and that clean-up

@@ -13,13 +13,15 @@ use crate::wsa::{NO_ERROR, WSAEOPNOTSUPP};
 /// WSACleanup of the client began is no clean-up's (that one took the sessions open as
 /// it began), so the lookup ends it with NSPv2Cleanup before it returns, unless its end
 /// is under way by then. When a session's end was asked for is not an event (a host's
-/// withdrawal takes its sessions as it begins), so a lookup that returns with its late
-/// session open is judged by how that session ends after: left to the host to run down
-/// when the client process ended, cleaned up by a final WSACleanup that began after
-/// the lookup returned, or gone with a host that was not withdrawing the provider as it
-/// ended, it was left to nobody; run down by its host otherwise, gone with a host that
-/// was withdrawing it, or forgotten by a host that advertises the provider again, it
-/// may have been the withdrawal's all along, and is not flagged.
+/// withdrawal takes its sessions at some point of its call), so a lookup that returns
+/// with its late session open is judged by how that session ends after: left to the
+/// host to run down when the client process ended, cleaned up by a final WSACleanup
+/// that began after the lookup returned, run down by its host or gone with it when no
+/// withdrawal of the provider there (WSAUnadvertiseProvider, the host's final
+/// WSACleanup) was called before the lookup returned, it was left to nobody; run down
+/// or gone with its host while a withdrawal called before then is under way, or
+/// forgotten by a host that advertises the provider again, it may have been the
+/// withdrawal's all along, and is not flagged.
 pub(super) fn late_sessions(facts: &Facts, report: &mut Report) {
     #[derive(Default)]
     struct ClientProcess {
@@ -39,6 +41,25 @@ pub(super) fn late_sessions(facts: &Facts, report: &mut Report) {
         restarted: bool,
     }
     let mut clients: Vec<ClientProcess> = facts.per_process();
+    // Where the earliest withdrawal of `provider` under way in host `pid` was called.
+    let withdrawal_called = |clients: &[ClientProcess], pid: Pid, provider: ProviderIx| {
+        let host = clients.get(pid as usize)?;
+        let unadvertising = host
+            .api
+            .values()
+            .filter_map(|(id, _)| match facts.call_of(*id) {
+                Some((at, Call::WSAUnadvertiseProvider { provider: p, .. })) if *p == provider => {
+                    Some(at)
+                }
+                _ => None,
+            });
+        host.finals.values().copied().chain(unadvertising).min()
+    };
+    // Whether a session its lookup left open at `left` may have been the withdrawal's
+    // that ends it now in host `pid`: one called before the lookup returned.
+    let withdrawal_took = |clients: &[ClientProcess], pid: Pid, provider, left: usize| {
+        withdrawal_called(clients, pid, provider).is_some_and(|called| called < left)
+    };
     let flag = |report: &mut Report, at: usize, pid: Pid, provider: ProviderIx| {
         let name = match &facts.events[at].kind {
             EventKind::Return { id, .. } => facts.call_of(*id).map_or("", |(_, c)| c.name()),
@@ -102,15 +123,23 @@ pub(super) fn late_sessions(facts: &Facts, report: &mut Report) {
                         }
                     }
                 }
+                // Run down by its host: the lookup's, unless a withdrawal called before
+                // it returned may have taken the session first.
                 Call::NSPv2ClientSessionRundown {
                     provider,
                     client: Client::Ws2,
                     session_of,
                     ..
                 } => {
-                    if let Some(client) = clients.get_mut(session_of as usize) {
-                        client.late.remove(&provider);
-                        client.left.remove(&provider);
+                    let Some(client) = clients.get_mut(session_of as usize) else {
+                        continue;
+                    };
+                    client.late.remove(&provider);
+                    if let Some(left) = client.left.remove(&provider)
+                        && withdrawal_called(&clients, pid, provider).is_some()
+                        && !withdrawal_took(&clients, pid, provider, left)
+                    {
+                        flag(report, left, session_of, provider);
                     }
                 }
                 ref call if event.depth == 0 && call.is_api() => {
@@ -201,25 +230,21 @@ pub(super) fn late_sessions(facts: &Facts, report: &mut Report) {
             }
             // Gone with its host: the withdrawal's if the host was withdrawing the
             // provider as it ended (its WSAUnadvertiseProvider or final WSACleanup
-            // under way), else the lookup's, which left it to nobody.
+            // under way) and called that before the lookup returned, else the
+            // lookup's, which left it to nobody.
             EventKind::SessionDied {
                 provider,
                 session_of,
                 ..
             } => {
-                let unadvertises = |(id, _): &(u32, u32)| {
-                    matches!(
-                        facts.call_of(*id),
-                        Some((_, Call::WSAUnadvertiseProvider { provider: p, .. })) if p == provider
-                    )
-                };
-                let withdrawing = clients.get(pid as usize).is_some_and(|host| {
-                    !host.finals.is_empty() || host.api.values().any(unadvertises)
-                });
+                let left = clients
+                    .get(*session_of as usize)
+                    .and_then(|client| client.left.get(provider).copied());
+                let took = left.is_some_and(|left| withdrawal_took(&clients, pid, *provider, left));
                 if let Some(client) = clients.get_mut(*session_of as usize) {
                     client.late.remove(provider);
                     let left = client.left.remove(provider);
-                    if let Some(left) = left.filter(|_| !withdrawing) {
+                    if let Some(left) = left.filter(|_| !took) {
                         flag(report, left, *session_of, *provider);
                     }
                 }
