@@ -598,3 +598,44 @@ fn coverage_line(report: &Report) -> String {
     let line = text.lines().find(|l| l.starts_with("coverage:"));
     line.expect("a coverage line").to_string()
 }
+
+/// Two threads' first loads of different DLLs each append to their process's load
+/// order, which the process's end reads (DLL_PROCESS_DETACH runs in its reverse): the
+/// steps that make them do not commute, although each only reads the loader lock it
+/// takes and gives back. A reviewer found the reduced search running one detach order
+/// where the plain one shows both, before the load order was named.
+#[test]
+fn first_loads_of_two_dlls_are_ordered() {
+    let text = r#"Scenario(
+        name: "two-dlls", about: "Two threads load two DLLs and leave them loaded.",
+        providers: [Provider(name: "a", kind: Transport), Provider(name: "b", kind: Transport)],
+        catalog: [
+            Transport(id: 1001, provider: "a", protocol: Tcp),
+            Transport(id: 1002, provider: "b", protocol: Udp),
+        ],
+        processes: [Process(name: "app", threads: [
+            Thread(name: "t0", steps: [Spi(provider: "a", call: WSPStartup)]),
+            Thread(name: "t1", steps: [Spi(provider: "b", call: WSPStartup)]),
+        ])],
+    )"#;
+    let scenario = scenario::load_str("two-dlls.ron", text).expect("valid");
+    assert!(ws2sim::world::object::fine_grained(&scenario));
+    let models = ws2sim::run::resolve_models(&scenario, &[]).expect("models");
+    let ws2 = ws2sim::run::resolve_ws2_model(&[]).expect("ws2_32's model");
+    let shared = ws2sim::world::Shared::new(std::rc::Rc::new(scenario), models, ws2);
+    let mut reuse = ws2sim::run::Reuse::default();
+    reuse.record_footprints();
+    let scheduler = Box::new(sim::RandomScheduler::new(1));
+    ws2sim::run::simulate_reusing(&shared, scheduler, Vec::new(), &mut reuse);
+    let log = reuse.footprints().expect("recorded");
+    let order = ws2sim::world::object::load_order(0);
+    let loads: Vec<usize> = (0..log.steps.len())
+        .filter(|&step| log.footprint(step).contains(&(order, true)))
+        .collect();
+    assert_eq!(loads.len(), 2, "one first load of each DLL");
+    assert_ne!(log.steps[loads[0]].task, log.steps[loads[1]].task);
+    assert!(sim::footprint::conflict(
+        log.footprint(loads[0]),
+        log.footprint(loads[1])
+    ));
+}

@@ -545,10 +545,12 @@ pub(crate) async fn stop_worker(cx: &Cx, provider: ProviderIx, wait: bool) {
         let me = cx.sim.current();
         let instance = world.procs[cx.pid as usize].instances.get_mut(&provider);
         // A stop already asked for, with no worker left to take, changes nothing.
-        let changes = instance
-            .as_ref()
-            .is_some_and(|instance| !instance.stop_worker || instance.worker.is_some());
-        cx.touch_instance(provider, Part::Worker, changes);
+        if cx.recording {
+            let changes = instance
+                .as_ref()
+                .is_some_and(|instance| !instance.stop_worker || instance.worker.is_some());
+            cx.touch_instance(provider, Part::Worker, changes);
+        }
         instance.and_then(|instance| {
             instance.stop_worker = true;
             let worker = instance.worker.take();

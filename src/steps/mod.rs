@@ -163,7 +163,7 @@ async fn run_step(cx: &Cx, step: &Step, named: Option<ProviderIx>) {
 
 /// A scenario thread ran out of steps; the last one to do so ends the process.
 fn thread_finished(cx: &Cx) {
-    cx.touch(crate::world::object::process(cx.pid), false);
+    cx.touch(crate::world::object::alive(cx.pid), false);
     cx.touch(crate::world::object::scenario_finishes(cx.pid), true);
     if let Some(tid) = cx.tid {
         cx.touch(crate::world::object::finished(cx.pid, tid), true);

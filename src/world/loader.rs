@@ -11,33 +11,42 @@ use crate::world::{Cx, Instance, WaitFor};
 /// search, a step that takes the free lock and gives it back reads it only: two such
 /// steps of different threads commute ([`Cx::hold_lock`]).
 pub async fn lock(cx: &Cx) {
+    enum Attempt {
+        TookFree,
+        Again,
+        HeldBy(Option<Tid>),
+    }
     let me = cx.sim.current();
-    let lock = object::loader_lock(cx.pid);
     loop {
-        let holder = {
+        let attempt = {
             let mut world = cx.world.borrow_mut();
             let process = &mut world.procs[cx.pid as usize];
             match &mut process.loader_lock {
                 None => {
                     process.loader_lock = Some((me, cx.tid, 1));
-                    drop(world);
-                    cx.hold_lock(lock);
-                    return;
+                    Attempt::TookFree
                 }
                 Some((task, _, depth)) if *task == me => {
                     *depth += 1;
-                    drop(world);
-                    cx.touch(lock, false);
-                    return;
+                    Attempt::Again
                 }
                 Some((_, holder, _)) => {
-                    let holder = *holder;
                     process.loader_waiters.push(me);
-                    drop(world);
-                    cx.touch(lock, true);
-                    holder
+                    Attempt::HeldBy(*holder)
                 }
             }
+        };
+        if cx.recording {
+            let lock = object::loader_lock(cx.pid);
+            match attempt {
+                Attempt::TookFree => cx.hold_lock(lock),
+                // Already its own: nothing another thread sees changes.
+                Attempt::Again => cx.touch(lock, false),
+                Attempt::HeldBy(_) => cx.touch(lock, true),
+            }
+        }
+        let Attempt::HeldBy(holder) = attempt else {
+            return;
         };
         let on = Waitee::LoaderLock { holder };
         cx.wait_on(on, WaitFor::LoaderLock { holder }).await;
@@ -45,7 +54,6 @@ pub async fn lock(cx: &Cx) {
 }
 
 pub fn unlock(cx: &Cx) {
-    let lock = object::loader_lock(cx.pid);
     let waiters = {
         let mut world = cx.world.borrow_mut();
         let process = &mut world.procs[cx.pid as usize];
@@ -53,14 +61,15 @@ pub fn unlock(cx: &Cx) {
             Some((_, _, depth)) if *depth > 1 => {
                 *depth -= 1;
                 drop(world);
-                cx.touch(lock, false);
+                // Still its own: nothing another thread sees changes.
+                cx.touch(object::loader_lock(cx.pid), false);
                 return;
             }
             _ => process.loader_lock = None,
         }
         std::mem::take(&mut process.loader_waiters)
     };
-    cx.release_lock(lock);
+    cx.release_lock(object::loader_lock(cx.pid));
     // Every waiter tries again; one wins, the others wait anew.
     for task in waiters {
         cx.sim.unpark(task);
@@ -87,6 +96,7 @@ pub async fn begin_load(cx: &Cx, provider: ProviderIx) -> bool {
     };
     if count == 1 {
         cx.touch_globals(provider);
+        cx.touch(object::load_order(cx.pid), true);
     }
     cx.emit(EventKind::LoadLibrary { provider, count });
     count == 1

@@ -110,6 +110,20 @@ pub fn finished(pid: Pid, tid: Tid) -> u64 {
     in_process(16, pid, tid)
 }
 
+/// The order in which a process's DLLs were first loaded: each first load appends to
+/// it, so two first loads of different DLLs do not commute, and the end of the process
+/// reads it (DLL_PROCESS_DETACH runs in the reverse order).
+pub fn load_order(pid: Pid) -> u64 {
+    in_process(17, pid, 0)
+}
+
+/// Whether a process is alive, which only its end changes (it changes [`process`]
+/// too): read by a scenario thread's finish, which ends a live process when it is the
+/// last, without reading the rest of [`process`] that other steps change.
+pub fn alive(pid: Pid) -> u64 {
+    in_process(18, pid, 0)
+}
+
 /// A kernel ledger entry.
 pub fn resource(resource: ResourceId) -> u64 {
     15 << 40 | u64::from(resource)

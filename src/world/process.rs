@@ -13,7 +13,9 @@ use crate::world::{Cx, object};
 /// kernel reclaims what the process held.
 pub fn end_process(cx: &Cx, how: ProcessEnd, hosts: impl FnOnce(&Cx)) {
     cx.touch(object::process(cx.pid), true);
+    cx.touch(object::alive(cx.pid), true);
     cx.touch(object::threads(cx.pid), true);
+    cx.touch(object::load_order(cx.pid), false);
     let (victims, loaded) = {
         let mut world = cx.world.borrow_mut();
         let process = &mut world.procs[cx.pid as usize];
