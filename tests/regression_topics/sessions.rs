@@ -361,6 +361,97 @@ fn a_withdrawal_called_after_the_lookup_returned_does_not_excuse_it() {
     }
 }
 
+/// The withdrawal credited with a late session is one that can have taken it: a
+/// WSAUnadvertiseProvider that succeeds (it found the provider not yet withdrawn, so
+/// the withdrawal began in it), else a final WSACleanup of the host that began since
+/// the advertisement the session belongs to. A reviewer's three schedules, each flagged
+/// now under the ws2_32 model that keeps the late session, none before: a failed
+/// WSAUnadvertiseProvider of an earlier advertisement still under way (`stale
+/// unadvertise`); a final WSACleanup from before the host advertised again (`stale
+/// final`); a final WSACleanup still waiting for its own session's end while another
+/// thread's WSAUnadvertiseProvider does the withdrawing (`waiting final`).
+#[test]
+fn the_withdrawal_credited_with_a_late_session_is_one_that_can_have_taken_it() {
+    let scenario = |host: &str| {
+        let text = format!(
+            r#"Scenario(
+            name: "credited", about: "A lookup racing its final WSACleanup; the host withdraws.",
+            latency: (0, 0),
+            providers: [Provider(name: "mailnsp", kind: Namespace)],
+            catalog: [Namespace(provider: "mailnsp", namespace: 37, version: V2)],
+            processes: [
+                Process(name: "host", threads: [{host}]),
+                Process(name: "app", threads: [
+                    Thread(name: "main", steps: [Startup, Sleep(2), Cleanup, Sleep(10)]),
+                    Thread(name: "racer", steps: [Sleep(2), Lookup(namespace: 37, name: "a@x")]),
+                ]),
+            ],
+        )"#
+        );
+        scenario::load_str("credited.ron", &text).expect("valid")
+    };
+    let stale_unadvertise = "Thread(name: \"t1\", steps: [Startup, Advertise(provider: \"mailnsp\"), \
+        Sleep(2), Unadvertise(provider: \"mailnsp\"), Sleep(5), Cleanup]), \
+        Thread(name: \"t2\", steps: [Startup, Sleep(2), Advertise(provider: \"mailnsp\"), Sleep(0), \
+        Unadvertise(provider: \"mailnsp\"), Sleep(5), Cleanup])";
+    let stale_final = "Thread(name: \"t1\", steps: [Startup, Advertise(provider: \"mailnsp\"), \
+        Sleep(2), Cleanup, Sleep(5)]), \
+        Thread(name: \"t2\", steps: [Sleep(2), Startup, Advertise(provider: \"mailnsp\"), Sleep(0), \
+        Unadvertise(provider: \"mailnsp\"), Sleep(5), Cleanup])";
+    let waiting_final = "Thread(name: \"t1\", steps: [Startup, Advertise(provider: \"mailnsp\"), \
+        Lookup(namespace: 37, name: \"self\"), Sleep(2), Cleanup, Sleep(5)]), \
+        Thread(name: \"t2\", steps: [Sleep(2), Startup, Unadvertise(provider: \"mailnsp\"), \
+        Sleep(5), Cleanup])";
+    let cases = [
+        (
+            stale_unadvertise,
+            "s2uprk3mihaabacaybaeaqaaibaaaqaaacaebqcaybambacaydaibacaiaaeaaaaa",
+        ),
+        (
+            stale_final,
+            "s2t26mr3adamaagaiaaaaaaaabamaqaaqaaabqcbadaebqeaydamaqeaibaaaqcaaa",
+        ),
+        (
+            waiting_final,
+            "s25xembmimaibqeaibaaaaeaibambqeayaaaaqeaqaaabacaibaeaacaabaa",
+        ),
+    ];
+    for (host, token) in cases {
+        let scenario = scenario(host);
+        let (schedule, _) = sim::Schedule::from_token(token).expect("a token");
+        let options = RunOptions {
+            schedule: Some(schedule),
+            models: vec![("ws2_32".to_string(), "keeps_late_startups".to_string())],
+            ..RunOptions::default()
+        };
+        let outcome = run(&scenario, &options).expect("runs");
+        let text = render::text::render(&scenario, &outcome, "credited.ron");
+        assert!(outcome.divergence.is_none(), "{token}:\n{text}");
+        assert_eq!(
+            outcome.verdict.violated(),
+            ["ws2.balanced"],
+            "{token}:\n{text}"
+        );
+        assert!(
+            text.contains(
+                "WSALookupServiceBegin in app returned with the NSPv2 session of mailnsp"
+            ),
+            "{token}:\n{text}"
+        );
+        // The conforming models: clean over these schedules' neighbours.
+        use ws2sim::explore::{ExploreOptions, Strategy, explore};
+        for strategy in [Strategy::Random, Strategy::Pct] {
+            let options = ExploreOptions {
+                strategy,
+                runs: Some(300),
+                ..ExploreOptions::default()
+            };
+            let report = explore(&scenario, "credited.ron", &options).expect("explores");
+            assert!(report.passed(), "{}", report.to_text());
+        }
+    }
+}
+
 /// A host that stops serving a provider answers a client request queued after its
 /// stop, as no host would: a host knob (`withdrawing: Forget`) can leave a session the
 /// client's final WSACleanup then asks to end behind the stop, and that clean-up

@@ -8,6 +8,63 @@ use crate::event::*;
 use crate::small::SmallMap;
 use crate::wsa::{NO_ERROR, WSAEOPNOTSUPP};
 
+#[derive(Default)]
+struct ClientProcess {
+    /// Final WSACleanup calls begun.
+    generation: u32,
+    /// Each thread's API call under way: its id and the generation it began in.
+    api: SmallMap<Option<Tid>, (u32, u32)>,
+    /// Each thread's final WSACleanup under way: the index of its call.
+    finals: SmallMap<Option<Tid>, usize>,
+    /// Sessions opened late, by provider: the thread whose lookup opened each.
+    late: SmallMap<ProviderIx, Tid>,
+    /// Late sessions whose lookup returned with them open, by provider: where it
+    /// returned.
+    left: SmallMap<ProviderIx, usize>,
+    /// Whether a WSAStartup started Winsock again since the last final WSACleanup
+    /// began: a session that opens late then is that start's.
+    restarted: bool,
+}
+
+/// Where the withdrawal of `provider` under way in `host` was called, for the
+/// advertisement whose call is at `advertised`: a WSAUnadvertiseProvider of it that
+/// succeeds (it found the provider not yet withdrawn, so the withdrawal began in it);
+/// else the earliest of those that did not fail (they never returned) and the host's
+/// final WSACleanup calls under way that began since that advertisement (one that
+/// began before it withdrew an earlier one).
+fn withdrawal_called(
+    facts: &Facts,
+    host: &ClientProcess,
+    provider: ProviderIx,
+    advertised: usize,
+) -> Option<usize> {
+    // `Some(true)`: returned NO_ERROR; `None`: never returned.
+    let succeeded = |id: u32| {
+        let at = facts.return_index(id)?;
+        Some(matches!(
+            facts.events[at].kind,
+            EventKind::Return { ret: NO_ERROR, .. }
+        ))
+    };
+    let mut earliest: Option<usize> = None;
+    for (id, _) in host.api.values() {
+        let Some((at, Call::WSAUnadvertiseProvider { provider: p, .. })) = facts.call_of(*id)
+        else {
+            continue;
+        };
+        if *p != provider || at < advertised {
+            continue;
+        }
+        match succeeded(*id) {
+            Some(true) => return Some(at),
+            Some(false) => {}
+            None => earliest = Some(earliest.map_or(at, |e| e.min(at))),
+        }
+    }
+    let finals = host.finals.values().copied().filter(|&at| at > advertised);
+    finals.chain(earliest).min()
+}
+
 /// The NSPv2 side of late start-ups (model choice "API calls racing the final
 /// WSACleanup"): a session the host opened for a lookup after another thread's final
 /// WSACleanup of the client began is no clean-up's (that one took the sessions open as
@@ -16,49 +73,25 @@ use crate::wsa::{NO_ERROR, WSAEOPNOTSUPP};
 /// withdrawal takes its sessions at some point of its call), so a lookup that returns
 /// with its late session open is judged by how that session ends after: left to the
 /// host to run down when the client process ended, cleaned up by a final WSACleanup
-/// that began after the lookup returned, run down by its host or gone with it when no
-/// withdrawal of the provider there (WSAUnadvertiseProvider, the host's final
-/// WSACleanup) was called before the lookup returned, it was left to nobody; run down
-/// or gone with its host while a withdrawal called before then is under way, or
-/// forgotten by a host that advertises the provider again, it may have been the
-/// withdrawal's all along, and is not flagged.
+/// that began after the lookup returned, run down by its host or gone with it where
+/// the withdrawal of the provider there that ended it ([`withdrawal_called`]) was
+/// called after the lookup returned, it was left to nobody; run down or gone with its
+/// host while a withdrawal called before then is under way, or forgotten by a host
+/// that advertises the provider again, it may have been the withdrawal's all along,
+/// and is not flagged.
 pub(super) fn late_sessions(facts: &Facts, report: &mut Report) {
-    #[derive(Default)]
-    struct ClientProcess {
-        /// Final WSACleanup calls begun.
-        generation: u32,
-        /// Each thread's API call under way: its id and the generation it began in.
-        api: SmallMap<Option<Tid>, (u32, u32)>,
-        /// Each thread's final WSACleanup under way: the index of its call.
-        finals: SmallMap<Option<Tid>, usize>,
-        /// Sessions opened late, by provider: the thread whose lookup opened each.
-        late: SmallMap<ProviderIx, Tid>,
-        /// Late sessions whose lookup returned with them open, by provider: where it
-        /// returned.
-        left: SmallMap<ProviderIx, usize>,
-        /// Whether a WSAStartup started Winsock again since the last final WSACleanup
-        /// began: a session that opens late then is that start's.
-        restarted: bool,
-    }
     let mut clients: Vec<ClientProcess> = facts.per_process();
-    // Where the earliest withdrawal of `provider` under way in host `pid` was called.
-    let withdrawal_called = |clients: &[ClientProcess], pid: Pid, provider: ProviderIx| {
+    // Where each provider's advertisement now was called.
+    let mut advertised: SmallMap<ProviderIx, usize> = SmallMap::new();
+    // Where the withdrawal that ends a session of `provider` in host `pid` now was
+    // called, if one is under way.
+    let withdrawal = |clients: &[ClientProcess],
+                      advertised: &SmallMap<ProviderIx, usize>,
+                      pid: Pid,
+                      provider: ProviderIx| {
         let host = clients.get(pid as usize)?;
-        let unadvertising = host
-            .api
-            .values()
-            .filter_map(|(id, _)| match facts.call_of(*id) {
-                Some((at, Call::WSAUnadvertiseProvider { provider: p, .. })) if *p == provider => {
-                    Some(at)
-                }
-                _ => None,
-            });
-        host.finals.values().copied().chain(unadvertising).min()
-    };
-    // Whether a session its lookup left open at `left` may have been the withdrawal's
-    // that ends it now in host `pid`: one called before the lookup returned.
-    let withdrawal_took = |clients: &[ClientProcess], pid: Pid, provider, left: usize| {
-        withdrawal_called(clients, pid, provider).is_some_and(|called| called < left)
+        let since = advertised.get(&provider).copied().unwrap_or(0);
+        withdrawal_called(facts, host, provider, since)
     };
     let flag = |report: &mut Report, at: usize, pid: Pid, provider: ProviderIx| {
         let name = match &facts.events[at].kind {
@@ -88,6 +121,7 @@ pub(super) fn late_sessions(facts: &Facts, report: &mut Report) {
                 )
             })
         {
+            advertised.insert(provider, index);
             for client in clients.iter_mut() {
                 client.late.remove(&provider);
                 client.left.remove(&provider);
@@ -136,8 +170,8 @@ pub(super) fn late_sessions(facts: &Facts, report: &mut Report) {
                     };
                     client.late.remove(&provider);
                     if let Some(left) = client.left.remove(&provider)
-                        && withdrawal_called(&clients, pid, provider).is_some()
-                        && !withdrawal_took(&clients, pid, provider, left)
+                        && withdrawal(&clients, &advertised, pid, provider)
+                            .is_some_and(|called| called > left)
                     {
                         flag(report, left, session_of, provider);
                     }
@@ -240,7 +274,8 @@ pub(super) fn late_sessions(facts: &Facts, report: &mut Report) {
                 let left = clients
                     .get(*session_of as usize)
                     .and_then(|client| client.left.get(provider).copied());
-                let took = left.is_some_and(|left| withdrawal_took(&clients, pid, *provider, left));
+                let called = withdrawal(&clients, &advertised, pid, *provider);
+                let took = left.is_some_and(|left| called.is_some_and(|called| called < left));
                 if let Some(client) = clients.get_mut(*session_of as usize) {
                     client.late.remove(provider);
                     let left = client.left.remove(provider);
