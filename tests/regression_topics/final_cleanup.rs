@@ -383,3 +383,56 @@ fn a_switch_taking_a_return_after_its_unload_is_flagged() {
         );
     }
 }
+
+/// A socket the switch routed to a SAN provider that another client keeps stays open
+/// past its TCP provider's final WSPCleanup, and nothing is checked there (model choice
+/// "The switch"): a WSASend on it after the TCP provider's DLL is gone reaches the SAN
+/// provider through the switch without `loader.no_code_after_unload` calling that the
+/// switch's code. Here a `Spi` WSPCleanup of the layer above takes ws2_32's start-up
+/// (flagged as that step's error), so the layer's final clean-up tears the base down
+/// under ws2_32's socket. A soak (seed 2026120555) found the switch's call flagged.
+#[test]
+fn a_switch_call_on_a_socket_it_left_open_is_not_checked() {
+    let text = r#"Scenario(
+        name: "left-open", about: "A Spi clean-up of a layer takes ws2_32's start-up; the socket the switch routed stays open.",
+        os: Vista,
+        latency: (0, 0),
+        providers: [
+            Provider(name: "p0", kind: Transport),
+            Provider(name: "p1", kind: Transport),
+            Provider(name: "san0", kind: San),
+        ],
+        catalog: [
+            Transport(id: 1000, provider: "p0", protocol: Tcp, chain: Base),
+            Transport(id: 2010, provider: "p1", protocol: Tcp, chain: Layered([2010, 1000])),
+        ],
+        processes: [Process(name: "a0", threads: [
+            Thread(name: "t0", steps: [Spi(provider: "san0", call: WSPStartupEx)]),
+            Thread(name: "t2", steps: [
+                Startup,
+                Socket(name: "s0", entry: 2010, via: San("san0")),
+                Spi(provider: "p1", call: WSPCleanup),
+                Send(socket: "s0", bytes: 1, mode: Blocking, completes: Latency),
+            ]),
+        ])],
+    )"#;
+    let scenario = scenario::load_str("left-open.ron", text).expect("valid");
+    let mut reached = 0;
+    for seed in 0..40 {
+        let outcome = run_seed(&scenario, seed);
+        let trace = render::text::render(&scenario, &outcome, "left-open.ron");
+        let at = |a: &str, b: &str| trace.lines().position(|l| l.contains(a) && l.contains(b));
+        let unloaded = at("FreeLibrary(p0.dll)", "[load count 1->0");
+        let sent = at("san0!WSPSend(s0=0x100, 1 bytes)", "[from the switch in p0]");
+        let left = at("routed to san0 stays open", "");
+        if left.is_some() && unloaded.is_some() && sent > unloaded {
+            reached += 1;
+        }
+        let flagged = outcome.verdict.violated();
+        assert!(
+            flagged.iter().all(|c| *c == "wsp.cleanup.refcount"),
+            "seed {seed}:\n{trace}"
+        );
+    }
+    assert!(reached > 0, "no seed sends after the base is unloaded");
+}

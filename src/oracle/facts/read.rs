@@ -32,6 +32,9 @@ struct PairCounts {
     /// Whether a clean-up that returned since a set-up was deferred (see
     /// `Facts::deferred_set_ups`) said it did the actual clean-up.
     torn_down_meanwhile: bool,
+    /// The image whose switch left sockets it routed to a shared SAN provider open past
+    /// its final WSPCleanup (0: none): the switch's code for them is not checked then.
+    switch_left_open: u32,
 }
 
 impl PairCounts {
@@ -206,7 +209,9 @@ impl<'w> Facts<'w> {
                     });
                 }
                 // A layered provider or a switch runs its code to make the call.
-                if let Some(caller) = caller {
+                if let Some(caller) = caller
+                    && !switch_unchecked(pairs, process, call, None)
+                {
                     self.ran_code(pairs, index, process, caller, None, true);
                 }
                 provider.map(|provider| (provider, None))
@@ -223,14 +228,23 @@ impl<'w> Facts<'w> {
                 if let Some(code) = code {
                     self.ran_code(pairs, index, process, code.0, code.1, false);
                 }
-                if let Some(caller) = returned.and_then(Call::caller) {
+                if let Some(call) = returned
+                    && let Some(caller) = call.caller()
+                {
                     let image = ends.map(|ends| ends[4]);
-                    self.ran_code(pairs, index, process, caller, image, true);
+                    if !switch_unchecked(pairs, process, call, image) {
+                        self.ran_code(pairs, index, process, caller, image, true);
+                    }
                 }
                 None
             }
             EventKind::NetworkDown => {
                 self.network_down.get_or_insert(index);
+                None
+            }
+            EventKind::RoutedSocketsLeftOpen { provider, .. } => {
+                let pair = pairs.at(process, *provider);
+                pair.switch_left_open = pair.image;
                 None
             }
             EventKind::Acquire {
@@ -503,4 +517,23 @@ fn ended_provider(call: &Call) -> Option<ProviderIx> {
         | Call::NSPv2ClientSessionRundown { provider, .. } => Some(provider),
         _ => None,
     }
+}
+
+/// Whether `call`, made by a switch (in the image `image`, else its current one), is
+/// on a socket the switch left open past its TCP provider's final WSPCleanup, to a SAN
+/// provider another client keeps: no contract is checked there (model choice "The
+/// switch"), the switch's own code after its DLL is unloaded included.
+fn switch_unchecked(
+    pairs: &PerPair<PairCounts>,
+    process: Pid,
+    call: &Call,
+    image: Option<u32>,
+) -> bool {
+    let (Some(Client::Switch(base)), Some(caller)) = (call.client(), call.caller()) else {
+        return false;
+    };
+    let pair = pairs.get(process, caller);
+    base == caller
+        && pair.switch_left_open != 0
+        && pair.switch_left_open == image.unwrap_or(pair.image)
 }
