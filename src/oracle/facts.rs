@@ -98,6 +98,10 @@ pub struct Facts<'w> {
     cut_short_early: SmallVec<[CutShort; 1]>,
     /// The first `NetworkDown` event: from there the network explains failures.
     network_down: Option<usize>,
+    /// Where a switch left sockets it routed to a SAN provider open past its TCP
+    /// provider's final WSPCleanup: the process, the TCP provider, its image then, and
+    /// the SAN provider (model choice "The switch": nothing checks them).
+    routed_left_open: Vec<(Pid, ProviderIx, u32, ProviderIx)>,
     /// Each process's provider code left to run (worker threads, queued thread-pool
     /// callbacks), as the ledger counts them in their pair: (provider, resource id, the
     /// index of their `Acquire`, which). Few at a time.

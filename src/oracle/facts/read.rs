@@ -32,9 +32,6 @@ struct PairCounts {
     /// Whether a clean-up that returned since a set-up was deferred (see
     /// `Facts::deferred_set_ups`) said it did the actual clean-up.
     torn_down_meanwhile: bool,
-    /// The image whose switch left sockets it routed to a shared SAN provider open past
-    /// its final WSPCleanup (0: none): the switch's code for them is not checked then.
-    switch_left_open: u32,
 }
 
 impl PairCounts {
@@ -110,6 +107,7 @@ impl<'w> Facts<'w> {
             cut_short: SmallVec::new(),
             cut_short_early: SmallVec::new(),
             network_down: None,
+            routed_left_open: Vec::new(),
             live_code: vec![SmallVec::new(); processes],
         };
         for (index, event) in events.iter().enumerate() {
@@ -210,7 +208,7 @@ impl<'w> Facts<'w> {
                 }
                 // A layered provider or a switch runs its code to make the call.
                 if let Some(caller) = caller
-                    && !switch_unchecked(pairs, process, call, None)
+                    && !self.switch_unchecked(pairs, process, call, None)
                 {
                     self.ran_code(pairs, index, process, caller, None, true);
                 }
@@ -232,7 +230,7 @@ impl<'w> Facts<'w> {
                     && let Some(caller) = call.caller()
                 {
                     let image = ends.map(|ends| ends[4]);
-                    if !switch_unchecked(pairs, process, call, image) {
+                    if !self.switch_unchecked(pairs, process, call, image) {
                         self.ran_code(pairs, index, process, caller, image, true);
                     }
                 }
@@ -242,9 +240,9 @@ impl<'w> Facts<'w> {
                 self.network_down.get_or_insert(index);
                 None
             }
-            EventKind::RoutedSocketsLeftOpen { provider, .. } => {
-                let pair = pairs.at(process, *provider);
-                pair.switch_left_open = pair.image;
+            EventKind::RoutedSocketsLeftOpen { provider, san, .. } => {
+                let image = pairs.get(process, *provider).image;
+                (self.routed_left_open).push((process, *provider, image, *san));
                 None
             }
             EventKind::Acquire {
@@ -466,6 +464,24 @@ impl<'w> Facts<'w> {
         }
     }
 
+    /// Whether `call`, made by a switch (in the image `image`, else its current one), is
+    /// to a SAN provider it left sockets open to past its TCP provider's final
+    /// WSPCleanup in that image: no contract is checked there (model choice "The
+    /// switch"), the switch's own code after its DLL is unloaded included.
+    fn switch_unchecked(
+        &self,
+        pairs: &PerPair<PairCounts>,
+        process: Pid,
+        call: &Call,
+        image: Option<u32>,
+    ) -> bool {
+        let (Some(Client::Switch(base)), Some(san)) = (call.client(), call.provider()) else {
+            return false;
+        };
+        let image = image.unwrap_or(pairs.get(process, base).image);
+        self.routed_left_open.contains(&(process, base, image, san))
+    }
+
     /// `provider`'s code ran at event `index`: in the image `image`, where it is not
     /// simply the current one; `caller`, as the code that made a call or takes its
     /// return ([`CodeUnloaded::caller`]).
@@ -517,23 +533,4 @@ fn ended_provider(call: &Call) -> Option<ProviderIx> {
         | Call::NSPv2ClientSessionRundown { provider, .. } => Some(provider),
         _ => None,
     }
-}
-
-/// Whether `call`, made by a switch (in the image `image`, else its current one), is
-/// on a socket the switch left open past its TCP provider's final WSPCleanup, to a SAN
-/// provider another client keeps: no contract is checked there (model choice "The
-/// switch"), the switch's own code after its DLL is unloaded included.
-fn switch_unchecked(
-    pairs: &PerPair<PairCounts>,
-    process: Pid,
-    call: &Call,
-    image: Option<u32>,
-) -> bool {
-    let (Some(Client::Switch(base)), Some(caller)) = (call.client(), call.caller()) else {
-        return false;
-    };
-    let pair = pairs.get(process, caller);
-    base == caller
-        && pair.switch_left_open != 0
-        && pair.switch_left_open == image.unwrap_or(pair.image)
 }
