@@ -376,5 +376,24 @@ mod tests {
              (the DLL loaded again since is a new image): {into_switch}"
         );
         assert!(again.contains(&wanted), "{again:?}");
+        // Had msafd's switch left its sockets to sandrv open (another client keeping
+        // sandrv), nothing is checked there (model choice "The switch"); sockets left
+        // open to another SAN provider leave the return to sandrv checked.
+        let sandrv = scenario.providers.iter().position(|p| p.name == "sandrv");
+        let sandrv = sandrv.expect("sandrv") as ProviderIx;
+        let left_open = |san: ProviderIx| {
+            let mut events = trace.events.to_vec();
+            let kind = EventKind::RoutedSocketsLeftOpen {
+                provider: 0,
+                san,
+                sockets: 1,
+            };
+            events.insert(at, Event { kind, ..events[at] });
+            messages(&events)
+        };
+        let quiet = left_open(sandrv);
+        assert!(!quiet.iter().any(|m| m.contains(into_switch)), "{quiet:?}");
+        let other = left_open(sandrv + 1);
+        assert!(other.iter().any(|m| m.contains(into_switch)), "{other:?}");
     }
 }

@@ -277,6 +277,27 @@ fn a_late_session_is_the_lookups_to_end_only_when_nothing_else_ends_it() {
     );
 }
 
+/// A host process of `threads` serving `mailnsp` (NS_EMAIL, version 2), and a client
+/// whose lookup races its own final WSACleanup on another thread.
+fn withdrawing_host(threads: &str) -> Scenario {
+    let text = format!(
+        r#"Scenario(
+        name: "withdrawing", about: "A lookup racing its process's final WSACleanup; the host withdraws the provider.",
+        latency: (0, 0),
+        providers: [Provider(name: "mailnsp", kind: Namespace)],
+        catalog: [Namespace(provider: "mailnsp", namespace: 37, version: V2)],
+        processes: [
+            Process(name: "host", threads: [{threads}]),
+            Process(name: "app", threads: [
+                Thread(name: "main", steps: [Startup, Sleep(2), Cleanup, Sleep(10)]),
+                Thread(name: "racer", steps: [Sleep(2), Lookup(namespace: 37, name: "a@x")]),
+            ]),
+        ],
+    )"#
+    );
+    scenario::load_str("withdrawing.ron", &text).expect("valid")
+}
+
 /// A late session the lookup left open and its host then ran down, or took with it as
 /// it ended, is the lookup's when the withdrawal that ends it (WSAUnadvertiseProvider,
 /// the host's final WSACleanup) was called after the lookup returned: that withdrawal
@@ -286,29 +307,13 @@ fn a_late_session_is_the_lookups_to_end_only_when_nothing_else_ends_it() {
 /// under the conforming model).
 #[test]
 fn a_withdrawal_called_after_the_lookup_returned_does_not_excuse_it() {
-    let scenario = |host: &str| {
-        let text = format!(
-            r#"Scenario(
-            name: "late-withdrawal", about: "A lookup racing its process's final WSACleanup; the host withdraws the provider.",
-            latency: (0, 0),
-            providers: [Provider(name: "mailv2", kind: Namespace)],
-            catalog: [Namespace(provider: "mailv2", namespace: 37, version: V2)],
-            processes: [
-                Process(name: "host", threads: [Thread(name: "main", steps: [{host}])]),
-                Process(name: "app", threads: [
-                    Thread(name: "main", steps: [Startup, Sleep(2), Cleanup, Sleep(10)]),
-                    Thread(name: "racer", steps: [Sleep(2), Lookup(namespace: 37, name: "a@x")]),
-                ]),
-            ],
-        )"#
-        );
-        scenario::load_str("late-withdrawal.ron", &text).expect("valid")
-    };
-    let late_unadvertise = "Startup, Advertise(provider: \"mailv2\"), Sleep(5), \
-        Unadvertise(provider: \"mailv2\"), Sleep(20), Cleanup";
-    let late_cleanup = "Startup, Advertise(provider: \"mailv2\"), Sleep(5), Cleanup";
-    let early_unadvertise = "Startup, Advertise(provider: \"mailv2\"), Sleep(2), \
-        Unadvertise(provider: \"mailv2\"), Sleep(20), Cleanup";
+    let scenario =
+        |steps: &str| withdrawing_host(&format!("Thread(name: \"main\", steps: [{steps}])"));
+    let late_unadvertise = "Startup, Advertise(provider: \"mailnsp\"), Sleep(5), \
+        Unadvertise(provider: \"mailnsp\"), Sleep(20), Cleanup";
+    let late_cleanup = "Startup, Advertise(provider: \"mailnsp\"), Sleep(5), Cleanup";
+    let early_unadvertise = "Startup, Advertise(provider: \"mailnsp\"), Sleep(2), \
+        Unadvertise(provider: \"mailnsp\"), Sleep(20), Cleanup";
     // Where the racer's lookup failed, where the host's withdrawal was called, what
     // ws2.balanced flagged, and whether the host ran the app's session down.
     let judged = |scenario: &Scenario, seed: u64, ws2: &str| {
@@ -318,7 +323,7 @@ fn a_withdrawal_called_after_the_lookup_returned_does_not_excuse_it() {
             ..RunOptions::default()
         };
         let outcome = run(scenario, &options).expect("runs");
-        let text = render::text::render(scenario, &outcome, "late-withdrawal.ron");
+        let text = render::text::render(scenario, &outcome, "withdrawing.ron");
         let at = |needle: &str| text.lines().position(|l| l.contains(needle));
         let failed = at("<- WSALookupServiceBegin");
         assert!(
@@ -329,7 +334,7 @@ fn a_withdrawal_called_after_the_lookup_returned_does_not_excuse_it() {
             let host = |l: &&str| l.contains("host/main") && !l.contains("<-");
             text.lines().position(|l| host(&l) && l.contains(what))
         };
-        let withdrawal = called("WSAUnadvertiseProvider(mailv2)").or(called("WSACleanup()"));
+        let withdrawal = called("WSAUnadvertiseProvider(mailnsp)").or(called("WSACleanup()"));
         let flagged: Vec<&str> = outcome.verdict.violated();
         let run_down = at("NSPv2ClientSessionRundown(client app").is_some();
         (failed, withdrawal, flagged, run_down, text)
@@ -347,7 +352,9 @@ fn a_withdrawal_called_after_the_lookup_returned_does_not_excuse_it() {
         assert!(run_down && withdrawal > failed, "seed {seed}:\n{text}");
         assert_eq!(flagged, ["ws2.balanced"], "seed {seed}:\n{text}");
         assert!(
-            text.contains("WSALookupServiceBegin in app returned with the NSPv2 session of mailv2"),
+            text.contains(
+                "WSALookupServiceBegin in app returned with the NSPv2 session of mailnsp"
+            ),
             "seed {seed}:\n{text}"
         );
     }
@@ -372,24 +379,7 @@ fn a_withdrawal_called_after_the_lookup_returned_does_not_excuse_it() {
 /// thread's WSAUnadvertiseProvider does the withdrawing (`waiting final`).
 #[test]
 fn the_withdrawal_credited_with_a_late_session_is_one_that_can_have_taken_it() {
-    let scenario = |host: &str| {
-        let text = format!(
-            r#"Scenario(
-            name: "credited", about: "A lookup racing its final WSACleanup; the host withdraws.",
-            latency: (0, 0),
-            providers: [Provider(name: "mailnsp", kind: Namespace)],
-            catalog: [Namespace(provider: "mailnsp", namespace: 37, version: V2)],
-            processes: [
-                Process(name: "host", threads: [{host}]),
-                Process(name: "app", threads: [
-                    Thread(name: "main", steps: [Startup, Sleep(2), Cleanup, Sleep(10)]),
-                    Thread(name: "racer", steps: [Sleep(2), Lookup(namespace: 37, name: "a@x")]),
-                ]),
-            ],
-        )"#
-        );
-        scenario::load_str("credited.ron", &text).expect("valid")
-    };
+    let scenario = withdrawing_host;
     let stale_unadvertise = "Thread(name: \"t1\", steps: [Startup, Advertise(provider: \"mailnsp\"), \
         Sleep(2), Unadvertise(provider: \"mailnsp\"), Sleep(5), Cleanup]), \
         Thread(name: \"t2\", steps: [Startup, Sleep(2), Advertise(provider: \"mailnsp\"), Sleep(0), \
@@ -425,7 +415,7 @@ fn the_withdrawal_credited_with_a_late_session_is_one_that_can_have_taken_it() {
             ..RunOptions::default()
         };
         let outcome = run(&scenario, &options).expect("runs");
-        let text = render::text::render(&scenario, &outcome, "credited.ron");
+        let text = render::text::render(&scenario, &outcome, "withdrawing.ron");
         assert!(outcome.divergence.is_none(), "{token}:\n{text}");
         assert_eq!(
             outcome.verdict.violated(),
@@ -446,7 +436,7 @@ fn the_withdrawal_credited_with_a_late_session_is_one_that_can_have_taken_it() {
                 runs: Some(300),
                 ..ExploreOptions::default()
             };
-            let report = explore(&scenario, "credited.ron", &options).expect("explores");
+            let report = explore(&scenario, "withdrawing.ron", &options).expect("explores");
             assert!(report.passed(), "{}", report.to_text());
         }
     }

@@ -26,43 +26,45 @@ struct ClientProcess {
     restarted: bool,
 }
 
-/// Where the withdrawal of `provider` under way in `host` was called, for the
-/// advertisement whose call is at `advertised`: a WSAUnadvertiseProvider of it that
-/// succeeds (it found the provider not yet withdrawn, so the withdrawal began in it);
-/// else the earliest of those that did not fail (they never returned) and the host's
-/// final WSACleanup calls under way that began since that advertisement (one that
-/// began before it withdrew an earlier one).
+/// What the call `id` returned, if it returned.
+fn returned(facts: &Facts, id: u32) -> Option<i32> {
+    match facts.events[facts.return_index(id)?].kind {
+        EventKind::Return { ret, .. } => Some(ret),
+        _ => None,
+    }
+}
+
+/// Where the withdrawal of `provider` under way in host `pid` was called, for the
+/// provider's advertisement now (its call at `advertised`): a WSAUnadvertiseProvider
+/// of it that succeeds (it found the provider not yet withdrawn, so the withdrawal
+/// began in it); else the earliest of those that never returned and the host's final
+/// WSACleanup calls under way, made since that advertisement (one made before it
+/// withdrew an earlier one).
 fn withdrawal_called(
     facts: &Facts,
-    host: &ClientProcess,
+    clients: &[ClientProcess],
+    advertised: &SmallMap<ProviderIx, usize>,
+    pid: Pid,
     provider: ProviderIx,
-    advertised: usize,
 ) -> Option<usize> {
-    // `Some(true)`: returned NO_ERROR; `None`: never returned.
-    let succeeded = |id: u32| {
-        let at = facts.return_index(id)?;
-        Some(matches!(
-            facts.events[at].kind,
-            EventKind::Return { ret: NO_ERROR, .. }
-        ))
-    };
-    let mut earliest: Option<usize> = None;
+    let host = clients.get(pid as usize)?;
+    let since = advertised.get(&provider).copied().unwrap_or(0);
+    let mut earliest = host.finals.values().copied().filter(|&at| at > since).min();
     for (id, _) in host.api.values() {
         let Some((at, Call::WSAUnadvertiseProvider { provider: p, .. })) = facts.call_of(*id)
         else {
             continue;
         };
-        if *p != provider || at < advertised {
+        if *p != provider || at < since {
             continue;
         }
-        match succeeded(*id) {
-            Some(true) => return Some(at),
-            Some(false) => {}
+        match returned(facts, *id) {
+            Some(NO_ERROR) => return Some(at),
+            Some(_) => {}
             None => earliest = Some(earliest.map_or(at, |e| e.min(at))),
         }
     }
-    let finals = host.finals.values().copied().filter(|&at| at > advertised);
-    finals.chain(earliest).min()
+    earliest
 }
 
 /// The NSPv2 side of late start-ups (model choice "API calls racing the final
@@ -83,16 +85,6 @@ pub(super) fn late_sessions(facts: &Facts, report: &mut Report) {
     let mut clients: Vec<ClientProcess> = facts.per_process();
     // Where each provider's advertisement now was called.
     let mut advertised: SmallMap<ProviderIx, usize> = SmallMap::new();
-    // Where the withdrawal that ends a session of `provider` in host `pid` now was
-    // called, if one is under way.
-    let withdrawal = |clients: &[ClientProcess],
-                      advertised: &SmallMap<ProviderIx, usize>,
-                      pid: Pid,
-                      provider: ProviderIx| {
-        let host = clients.get(pid as usize)?;
-        let since = advertised.get(&provider).copied().unwrap_or(0);
-        withdrawal_called(facts, host, provider, since)
-    };
     let flag = |report: &mut Report, at: usize, pid: Pid, provider: ProviderIx| {
         let name = match &facts.events[at].kind {
             EventKind::Return { id, .. } => facts.call_of(*id).map_or("", |(_, c)| c.name()),
@@ -114,12 +106,7 @@ pub(super) fn late_sessions(facts: &Facts, report: &mut Report) {
             id,
             call: Call::WSAAdvertiseProvider { provider, .. },
         } = event.kind
-            && facts.return_index(id).is_some_and(|at| {
-                matches!(
-                    facts.events[at].kind,
-                    EventKind::Return { ret: NO_ERROR, .. }
-                )
-            })
+            && returned(facts, id) == Some(NO_ERROR)
         {
             advertised.insert(provider, index);
             for client in clients.iter_mut() {
@@ -170,7 +157,7 @@ pub(super) fn late_sessions(facts: &Facts, report: &mut Report) {
                     };
                     client.late.remove(&provider);
                     if let Some(left) = client.left.remove(&provider)
-                        && withdrawal(&clients, &advertised, pid, provider)
+                        && withdrawal_called(facts, &clients, &advertised, pid, provider)
                             .is_some_and(|called| called > left)
                     {
                         flag(report, left, session_of, provider);
@@ -274,7 +261,7 @@ pub(super) fn late_sessions(facts: &Facts, report: &mut Report) {
                 let left = clients
                     .get(*session_of as usize)
                     .and_then(|client| client.left.get(provider).copied());
-                let called = withdrawal(&clients, &advertised, pid, *provider);
+                let called = withdrawal_called(facts, &clients, &advertised, pid, *provider);
                 let took = left.is_some_and(|left| called.is_some_and(|called| called < left));
                 if let Some(client) = clients.get_mut(*session_of as usize) {
                     client.late.remove(provider);
