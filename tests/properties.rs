@@ -7,6 +7,8 @@
 //!   bytes twice, and the schedule replays; and no contract is flagged that the knobs
 //!   do not claim, in every run or in some (`models::knobs::ALSO`), but the `Spi`
 //!   client's own (a fixed stream of cases; the soak runs fresh ones);
+//! - each ws2_32 mutant on those scenarios flags only what it claims (`ws2sim models`),
+//!   or the `Spi` client's own (a fixed stream of cases; the soak runs fresh ones);
 //! - random byte-level damage to the shipped scenarios: it loads and runs, or it is
 //!   refused with a positioned error; through the binary, exit code 0/1 or 2.
 //!
@@ -99,6 +101,26 @@ proptest! {
     ) {
         for seed in [sc.seed, SEEDS[0], SEEDS[1]] {
             if let Err(failure) = props::check_attributed(&sc, seed) {
+                prop_assert!(false, "{}", failure);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(Config {
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed_0a16),
+        ..config(300)
+    })]
+
+    /// A ws2_32 mutant flags only the contracts it claims (`ws2sim models`), or the
+    /// `Spi` client's own: its defect is not blamed on the providers it calls.
+    #[test]
+    fn ws2_mutants_flag_only_what_they_claim(sc in generate::scenario(), pick in any::<usize>()) {
+        let mutants: Vec<_> = props::ws2_mutants().collect();
+        let ws2 = mutants[pick % mutants.len()];
+        for seed in [sc.seed, SEEDS[0], SEEDS[1]] {
+            if let Err(failure) = props::check_ws2_attributed(&sc, seed, ws2) {
                 prop_assert!(false, "{}", failure);
             }
         }

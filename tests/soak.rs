@@ -1,6 +1,7 @@
 //! The long soak (issue 7): the property tests' checks on fresh random scenarios (with
-//! conforming models, and with random knobs, whose runs flag only what the knobs
-//! claim) and damaged files for a set time, then a count of what it covered.
+//! conforming models; under a ws2_32 mutant, and with random knobs, whose runs flag only
+//! what the mutant or the knobs claim) and damaged files for a set time, then a count of
+//! what it covered.
 //!
 //! ```text
 //! cargo test --release --test soak -- --ignored --nocapture
@@ -73,6 +74,21 @@ fn soak() {
             let (smallest, why) = shrink(tree, fails);
             panic!(
                 "soak seed {seed}, scenario #{covered}: {failure}\n\nshrunk (seeds {seeds:?}):\n{}\n{why}",
+                props::to_ron(&smallest)
+            );
+        }
+        let mutants: Vec<_> = props::ws2_mutants().collect();
+        let ws2 = mutants[covered as usize % mutants.len()];
+        let blamed = |sc: &Scenario| {
+            seeds
+                .iter()
+                .find_map(|&s| props::check_ws2_attributed(sc, s, ws2).err())
+        };
+        if let Some(failure) = blamed(&scenario) {
+            let (smallest, why) = shrink(tree, blamed);
+            panic!(
+                "soak seed {seed}, scenario #{covered} under ws2_32={}: {failure}\n\nshrunk (seeds {seeds:?}):\n{}\n{why}",
+                ws2.name,
                 props::to_ron(&smallest)
             );
         }

@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ws2sim::event::{Call, Client, Detail, EventKind, Pid, ProviderIx, ResourceId};
+use ws2sim::models::ws2::{WS2_MODELS, Ws2Model};
 use ws2sim::render;
 use ws2sim::run::{Run, RunEnd, RunOptions, run};
 use ws2sim::scenario::{self, ProviderId, Scenario};
@@ -434,12 +435,31 @@ pub fn knob_contracts(scenario: &Scenario, run: &Run) -> BTreeSet<&'static str> 
 /// or the `Spi` client's own (`client_flagged`): a knob combination flags nothing its
 /// knobs do not claim.
 pub fn check_attributed(scenario: &Scenario, seed: u64) -> Result<(), String> {
+    attributed(scenario, seed, None)
+}
+
+/// Every contract flagged in `scenario` under `seed`, with ws2_32's model swapped for
+/// `ws2` (a mutant of `WS2_MODELS`), is one the mutant claims to break, always or in
+/// some runs, or one `check_attributed` allows: a ws2_32 defect is not blamed on the
+/// providers it calls.
+pub fn check_ws2_attributed(scenario: &Scenario, seed: u64, ws2: &Ws2Model) -> Result<(), String> {
+    attributed(scenario, seed, Some(ws2))
+}
+
+fn attributed(scenario: &Scenario, seed: u64, ws2: Option<&Ws2Model>) -> Result<(), String> {
     let options = RunOptions {
         seed: Some(seed),
+        models: ws2
+            .map(|m| ("ws2_32".to_string(), m.name.to_string()))
+            .into_iter()
+            .collect(),
         ..RunOptions::default()
     };
     let run = run(scenario, &options).map_err(|e| format!("options refused: {e}"))?;
-    let claimed = knob_contracts(scenario, &run);
+    let mut claimed = knob_contracts(scenario, &run);
+    if let Some(ws2) = ws2 {
+        claimed.extend(ws2.breaks.iter().chain(ws2.also_breaks).map(|c| c.as_str()));
+    }
     let stray = run
         .verdict
         .violations
@@ -449,8 +469,9 @@ pub fn check_attributed(scenario: &Scenario, seed: u64) -> Result<(), String> {
         None => Ok(()),
         Some(v) => {
             let text = render::text::render(scenario, &run, "generated.ron");
+            let by = ws2.map_or(String::new(), |m| format!(" (ws2_32={})", m.name));
             Err(format!(
-                "seed {seed}: {} flagged at #{} though no knob claims it: {}\n{text}\nscenario:\n{}",
+                "seed {seed}{by}: {} flagged at #{} though no model claims it: {}\n{text}\nscenario:\n{}",
                 v.contract,
                 v.event,
                 v.message,
@@ -458,4 +479,9 @@ pub fn check_attributed(scenario: &Scenario, seed: u64) -> Result<(), String> {
             ))
         }
     }
+}
+
+/// The ws2_32 mutants, each with a defect.
+pub fn ws2_mutants() -> impl Iterator<Item = &'static Ws2Model> {
+    WS2_MODELS.iter().filter(|m| m.defect.is_some())
 }
