@@ -152,6 +152,10 @@ fn end_states_kept(states: u64, capped: bool, field: &str) -> Result<(), String>
     })
 }
 
+/// Why runs reach different end states: a run's end state is its events and how it
+/// ended, and its verdict is a function of them.
+const DIFFERENT_STATES: &str = "two runs that end in different ways, or of which one fails and the other does not, or each the first to show something the other does not, end in different states";
+
 /// What a tally's counts must agree on; `mine` says which runs it may name.
 fn counts(t: &Tally, mine: &dyn Fn(u64) -> bool, at: &str) -> Result<(), String> {
     ensure(t.failing <= t.schedules, &format!("{at}.failing"), || {
@@ -193,6 +197,20 @@ fn counts(t: &Tally, mine: &dyn Fn(u64) -> bool, at: &str) -> Result<(), String>
         || format!("{states} distinct end states for {} schedules", t.schedules),
     )?;
     end_states_kept(states, t.end_states_capped, &format!("{at}.end_states"))?;
+    let firsts: BTreeSet<u64> = t
+        .endings
+        .all()
+        .filter_map(|(_, count)| count.first)
+        .chain(t.contracts.values().copied())
+        .chain(t.first_failure)
+        .collect();
+    let least =
+        (firsts.len() as u64).max(u64::from(t.failing > 0) + u64::from(t.failing < t.schedules));
+    ensure(states >= least, &format!("{at}.end_states"), || {
+        format!(
+            "{states} distinct end states, where its runs reach at least {least}: {DIFFERENT_STATES}"
+        )
+    })?;
     ensure(
         t.first_failure.is_some() == (t.failing > 0) && t.first_failure.is_none_or(mine),
         &format!("{at}.first_failure"),
@@ -387,6 +405,42 @@ fn unit(log: &UnitLog, cap: u64) -> Result<(), String> {
         ensure(start + length <= next, &at("endings"), || {
             format!("schedule {next} ends two ways")
         })?;
+    }
+    // Each end state's first index is one schedule's: no two share it. Unless only the
+    // smallest states are kept, the unit's first schedule, and the first to end each
+    // way or to fail or to break each contract, each reached a state none before it did.
+    let starts: BTreeSet<u64> = log.end_states.values().copied().collect();
+    ensure(starts.len() as u64 == states, &at("end_states"), || {
+        "two end states name the same schedule as the first to reach them".to_string()
+    })?;
+    let first_completed = all
+        .iter()
+        .try_fold(0, |next, (start, length)| {
+            if *start > next {
+                Err(next)
+            } else {
+                Ok(start + length)
+            }
+        })
+        .map_or_else(Some, |next| (next < n).then_some(next));
+    let mut firsts: BTreeSet<u64> = (n > 0).then_some(0).into_iter().collect();
+    firsts.extend(first_completed);
+    firsts.extend(
+        endings
+            .iter()
+            .filter_map(|(_, list)| list.first().map(|(start, _)| *start)),
+    );
+    firsts.extend(log.contracts.values().copied());
+    firsts.extend(log.first_failure);
+    if let Some(missing) = firsts.iter().find(|index| !starts.contains(index))
+        && !log.end_states_capped
+    {
+        return fail(
+            &at("end_states"),
+            format!(
+                "schedule {missing} is the first to show something, yet no end state names it as its first: {DIFFERENT_STATES}"
+            ),
+        );
     }
     if let Some((index, _)) = &log.divergence {
         ensure(inside(*index), &at("divergence"), || {

@@ -394,6 +394,50 @@ fn a_unit_whose_endings_overlap_is_refused() {
     assert!(why.contains("ends two ways"), "{why}");
 }
 
+/// Runs that end differently, or of which one fails and one does not, or each the first
+/// to show something, reach different end states: a document with fewer distinct end
+/// states than that is refused, whatever else it says. In an exhaustive unit, each of
+/// those runs is the first to reach its state, and no two states share a first.
+#[test]
+fn end_states_fewer_than_the_runs_reach_are_refused() {
+    let cut = |states: &mut Value| {
+        let list = states.as_array_mut().expect("a list of hashes");
+        assert!(list.len() > 2, "the shard met several end states");
+        list.truncate(1);
+    };
+    refused(
+        |d| cut(&mut d[0]["tally"]["end_states"]),
+        "tally.end_states",
+    );
+    // Unit 0's first schedule (index 0) is the first of its end state.
+    let first_of_unit = |d: &mut Vec<Value>| {
+        let states = d[0]["units"][0]["end_states"]
+            .as_object_mut()
+            .expect("a map");
+        states.retain(|_, first| first.as_u64() != Some(0));
+    };
+    refused_in(1, first_of_unit, "units[0].end_states");
+    // The first deadlock of the unit is the first of its end state too.
+    let first_deadlock = |d: &mut Vec<Value>| {
+        let unit = &mut d[0]["units"][0];
+        let first = unit["endings"]["deadlock"][0][0]
+            .as_u64()
+            .expect("a deadlock");
+        let states = unit["end_states"].as_object_mut().expect("a map");
+        states.retain(|_, at| at.as_u64() != Some(first));
+    };
+    refused_in(1, first_deadlock, "units[0].end_states");
+    let shared_first = |d: &mut Vec<Value>| {
+        let states = d[0]["units"][0]["end_states"]
+            .as_object_mut()
+            .expect("a map");
+        for first in states.values_mut() {
+            *first = 0.into();
+        }
+    };
+    refused_in(1, shared_first, "units[0].end_states");
+}
+
 /// A sweep of many shards with all but one missing is listed briefly, without an
 /// allocation sized by the count.
 #[test]
