@@ -42,6 +42,15 @@ pub enum OutputError {
          choose another path)"
     )]
     ReadOnly { flag: &'static str, path: String },
+    #[error(
+        "{flag} {path}: its folder {folder} is read-only; refusing to write into it (make it \
+         writable, or choose another folder)"
+    )]
+    ReadOnlyFolder {
+        flag: &'static str,
+        path: String,
+        folder: String,
+    },
     #[error("{flag} -: standard output carries this command's report; give {flag} a file name")]
     Dash { flag: &'static str },
     #[error(
@@ -352,6 +361,15 @@ pub fn check_target(flag: &'static str, path: &Path, inputs: &[Input]) -> Result
             flag,
             path: shown,
             source,
+        });
+    }
+    // A folder its user made read-only keeps its files as it keeps them from a shell's
+    // `>`: as root too, whom its permissions do not stop.
+    if fs::metadata(dir).is_ok_and(|meta| meta.permissions().readonly()) {
+        return Err(OutputError::ReadOnlyFolder {
+            flag,
+            path: shown,
+            folder: crate::escape::escape_path(dir),
         });
     }
     // A folder that refuses new files (read-only, no permission) is found now, by making

@@ -468,4 +468,32 @@ fn output_replaces_only_what_ws2sim_wrote() {
     let out = ws2sim(&["run", &scenario, "--output", &empty]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(std::fs::read(&empty).expect("read").len(), 0);
+    // A read-only folder gets no new file, even as root (whom its permissions let
+    // through): neither the output nor a temporary file.
+    let folder = dir.0.join("read-only");
+    std::fs::create_dir(&folder).expect("mkdir");
+    let mut permissions = std::fs::metadata(&folder).expect("meta").permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(&folder, permissions).expect("chmod");
+    let inside = folder.join("trace.txt");
+    let inside = inside.to_str().expect("UTF-8");
+    let lesson = "scenarios/teach/racy-refcount.ron";
+    for args in [
+        ["run", &scenario, "--output", inside],
+        ["explore", lesson, "--html", inside],
+    ] {
+        let out = ws2sim(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let said = one_line(&out.stderr);
+        assert!(
+            said.contains("is read-only; refusing to write into it"),
+            "{said}"
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(&folder).expect("list").collect();
+    assert!(left.is_empty(), "{left:?}");
+    let mut permissions = std::fs::metadata(&folder).expect("meta").permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    std::fs::set_permissions(&folder, permissions).expect("chmod");
 }
