@@ -131,7 +131,7 @@ pub static MODELS: &[ModelInfo] = &[
             worker: Worker::Detach,
             ..FINAL
         }),
-        "Tells its worker thread to stop and returns without waiting for it; the worker then runs in an unloaded DLL.",
+        "Tells its worker thread to stop and returns without waiting for it; where the DLL is unloaded before the worker exits, the worker runs in the unloaded DLL (in other runs it exits first, or is killed when its process ends).",
     ),
     model(
         Transport,
@@ -324,7 +324,7 @@ pub static MODELS: &[ModelInfo] = &[
             worker: Worker::Detach,
             ..FINAL
         }),
-        "Tells its cache thread to stop at the last NSPCleanup and returns without waiting; the thread then runs in an unloaded DLL.",
+        "Tells its cache thread to stop at the last NSPCleanup and returns without waiting; where the DLL is unloaded before the thread exits, the thread runs in the unloaded DLL (in other runs it exits first, or is killed when its process ends).",
     ),
     model(
         Namespace,

@@ -46,7 +46,7 @@ pub static WS2_MODELS: &[Ws2Model] = &[
         name: "conforming",
         breaks: None,
         also_breaks: &[],
-        about: "At the final WSACleanup, calls WSPCleanup once per WSPStartup and NSPCleanup once per NSPStartup on every provider it started, in catalog order, then FreeLibrary; and has each NSPv2 session of the process ended with NSPv2Cleanup by its host.",
+        about: "At the final WSACleanup, calls WSPCleanup once per WSPStartup on each transport provider it started, then NSPCleanup once per NSPStartup on each namespace provider it started, each kind in catalog order, unloading each provider (FreeLibrary) after its own clean-up; and has each NSPv2 session of the process ended with NSPv2Cleanup by its host.",
         defect: None,
     },
     Ws2Model {
