@@ -1,7 +1,9 @@
 //! Random *valid* scenarios for the property tests and the soak (issue 7): 1 to 4
 //! processes of 1 to 3 threads, every step and fault kind, 1 to 3 conforming transport
 //! providers with base catalog entries and sometimes layered chains, and sometimes a
-//! SAN provider behind the switch, a V1 (DNS) and a V2 (e-mail) namespace provider.
+//! SAN provider behind the switch, a V1 (DNS) and a V2 (e-mail) namespace provider; now
+//! and then a rarer catalog ([`Extra`]: two SAN or two V1 providers, a V1 provider
+//! serving e-mail too, a V2 provider serving DNS too, a disabled entry, LSPs over UDP).
 //!
 //! proptest draws a [`Shape`] (indices, not names); [`Shape::build`] turns it into a
 //! scenario that validates: socket steps only name sockets their own process creates,
@@ -91,6 +93,25 @@ pub enum RawFault {
     },
 }
 
+/// A catalog shape beyond the usual ones, drawn now and then; one that needs a provider
+/// the scenario lacks is left out.
+#[derive(Clone, Copy, Debug)]
+pub enum Extra {
+    None,
+    /// A second SAN provider: each SAN socket goes to one of the two.
+    SecondSan,
+    /// A second V1 provider serving NS_DNS beside the first.
+    SecondV1,
+    /// The V1 provider serves NS_EMAIL too.
+    V1OnEmail,
+    /// The V2 provider also serves NS_DNS.
+    V2OnDns,
+    /// The V1 provider's entry is disabled: lookups skip it.
+    Disabled,
+    /// The layered chain ends on the first base provider's UDP entry, where it has one.
+    LspOverUdp,
+}
+
 /// How many layered providers sit over the first base provider's TCP entry.
 #[derive(Clone, Copy, Debug)]
 pub enum Layering {
@@ -114,6 +135,7 @@ pub struct Shape {
     pub san: bool,
     pub v1: bool,
     pub v2: bool,
+    pub extra: Extra,
     pub processes: Vec<Vec<Vec<RawStep>>>,
     pub faults: Vec<RawFault>,
 }
@@ -126,8 +148,10 @@ const TICKS_MAX: u64 = 30;
 /// NS_DNS, NS_EMAIL, a namespace no provider serves, and NS_ALL (every one).
 const NAMESPACES: [u32; 4] = [12, 37, 99, 0];
 const SAN: &str = "san0";
+const SAN_SECOND: &str = "san1";
 const NS_V1: &str = "ns1";
 const NS_V2: &str = "ns2";
+const NS_V1_SECOND: &str = "ns3";
 
 fn mode() -> impl Strategy<Value = IoMode> {
     prop_oneof![
@@ -221,14 +245,28 @@ pub fn shape() -> impl Strategy<Value = Shape> {
         Just(Os::Win11)
     ];
     let kinds = vec(prop::bool::weighted(0.3), 3);
+    let extra = prop_oneof![
+        12 => Just(Extra::None),
+        1 => Just(Extra::SecondSan),
+        1 => Just(Extra::SecondV1),
+        1 => Just(Extra::V1OnEmail),
+        1 => Just(Extra::V2OnDns),
+        1 => Just(Extra::Disabled),
+        1 => Just(Extra::LspOverUdp),
+    ];
     (
         (any::<u64>(), os, (0..5u64, 0..20u64)),
-        (1..=3usize, layering, vec(any::<bool>(), 3), kinds),
+        (1..=3usize, layering, vec(any::<bool>(), 3), kinds, extra),
         vec(process, 1..=4),
         vec(fault(), 0..=2),
     )
         .prop_map(
-            |((seed, os, (low, spread)), (transports, layering, udp, kinds), processes, faults)| {
+            |(
+                (seed, os, (low, spread)),
+                (transports, layering, udp, kinds, extra),
+                processes,
+                faults,
+            )| {
                 Shape {
                     seed,
                     os,
@@ -239,6 +277,7 @@ pub fn shape() -> impl Strategy<Value = Shape> {
                     san: kinds.first().copied().unwrap_or(false),
                     v1: kinds.get(1).copied().unwrap_or(false),
                     v2: kinds.get(2).copied().unwrap_or(false),
+                    extra,
                     processes,
                     faults,
                 }
@@ -296,8 +335,12 @@ struct Names {
     ids: Vec<u32>,
     /// Those of UDP entries (the switch routes only TCP sockets to a SAN provider).
     udp: Vec<u32>,
-    san: bool,
+    /// The SAN providers, by name.
+    sans: Vec<String>,
     v2: bool,
+    /// The namespace providers serving as V1 and as V2 ones.
+    v1_names: Vec<String>,
+    v2_names: Vec<String>,
 }
 
 impl Names {
@@ -307,16 +350,24 @@ impl Names {
         match kind {
             ProviderKind::Transport => vec![WSPStartup, WSPCleanup],
             ProviderKind::San => vec![WSPStartupEx, WSPCleanup],
-            ProviderKind::Namespace if name == NS_V1 => vec![
-                NSPStartup,
-                NSPCleanup {
-                    provider_id: ProviderId::Own,
-                },
-                NSPCleanup {
-                    provider_id: ProviderId::Other,
-                },
-            ],
-            ProviderKind::Namespace => vec![NSPv2Startup, NSPv2Cleanup, NSPv2ClientSessionRundown],
+            ProviderKind::Namespace => {
+                let mut calls = Vec::new();
+                if self.v1_names.iter().any(|n| n == name) {
+                    calls.extend([
+                        NSPStartup,
+                        NSPCleanup {
+                            provider_id: ProviderId::Own,
+                        },
+                        NSPCleanup {
+                            provider_id: ProviderId::Other,
+                        },
+                    ]);
+                }
+                if self.v2_names.iter().any(|n| n == name) {
+                    calls.extend([NSPv2Startup, NSPv2Cleanup, NSPv2ClientSessionRundown]);
+                }
+                calls
+            }
         }
     }
 
@@ -351,13 +402,20 @@ impl Shape {
                 catalog.push(transport(id + 1, name, Protocol::Udp, Chain::Base));
             }
         }
-        // Each LSP layers over the chain below it, ending on p0's TCP entry.
-        let mut chain = vec![1000];
+        // Each LSP layers over the chain below it, ending on p0's TCP entry (or its UDP
+        // one).
+        let over_udp = matches!(self.extra, Extra::LspOverUdp) && self.udp.first() == Some(&true);
+        let (base, protocol) = if over_udp {
+            (1001, Protocol::Udp)
+        } else {
+            (1000, Protocol::Tcp)
+        };
+        let mut chain = vec![base];
         for (k, (name, _)) in providers.iter().enumerate().skip(bases) {
             let id = 2000 + 10 * k as u32;
             chain.insert(0, id);
             let layered = Chain::Layered(chain.clone());
-            catalog.push(transport(id, name, Protocol::Tcp, layered));
+            catalog.push(transport(id, name, protocol, layered));
         }
         let ids: Vec<u32> = catalog
             .iter()
@@ -366,22 +424,49 @@ impl Shape {
                 CatalogEntry::Namespace { .. } => None,
             })
             .collect();
+        let mut sans = Vec::new();
         if self.san {
-            providers.push((SAN.to_string(), ProviderKind::San));
-        }
-        for (present, name, namespace, version) in [
-            (self.v1, NS_V1, NAMESPACES[0], NspVersion::V1),
-            (self.v2, NS_V2, NAMESPACES[1], NspVersion::V2),
-        ] {
-            if present {
-                providers.push((name.to_string(), ProviderKind::Namespace));
-                catalog.push(CatalogEntry::Namespace {
-                    provider: name.to_string(),
-                    namespace,
-                    version,
-                    enabled: true,
-                });
+            sans.push(SAN.to_string());
+            if matches!(self.extra, Extra::SecondSan) {
+                sans.push(SAN_SECOND.to_string());
             }
+        }
+        providers.extend(sans.iter().map(|n| (n.clone(), ProviderKind::San)));
+        let (mut v1_names, mut v2_names) = (Vec::new(), Vec::new());
+        let (dns, email) = (NAMESPACES[0], NAMESPACES[1]);
+        let mut entries = Vec::new();
+        if self.v1 {
+            entries.push((NS_V1, dns, NspVersion::V1));
+            match self.extra {
+                Extra::SecondV1 => entries.push((NS_V1_SECOND, dns, NspVersion::V1)),
+                Extra::V1OnEmail => entries.push((NS_V1, email, NspVersion::V1)),
+                _ => {}
+            }
+        }
+        if self.v2 {
+            entries.push((NS_V2, email, NspVersion::V2));
+            if matches!(self.extra, Extra::V2OnDns) {
+                entries.push((NS_V2, dns, NspVersion::V2));
+            }
+        }
+        for (name, namespace, version) in entries {
+            if !providers.iter().any(|(n, _)| n == name) {
+                providers.push((name.to_string(), ProviderKind::Namespace));
+            }
+            let served = match version {
+                NspVersion::V1 => &mut v1_names,
+                NspVersion::V2 => &mut v2_names,
+            };
+            if !served.iter().any(|n: &String| n == name) {
+                served.push(name.to_string());
+            }
+            let disabled = matches!(self.extra, Extra::Disabled) && name == NS_V1;
+            catalog.push(CatalogEntry::Namespace {
+                provider: name.to_string(),
+                namespace,
+                version,
+                enabled: !disabled,
+            });
         }
         let udp = catalog
             .iter()
@@ -398,8 +483,10 @@ impl Shape {
             providers,
             ids,
             udp,
-            san: self.san,
+            sans,
             v2: self.v2,
+            v1_names,
+            v2_names,
         };
         let processes: Vec<Process> = self
             .processes
@@ -534,10 +621,11 @@ fn build_process(p: usize, threads: &[Vec<RawStep>], names: &Names) -> Process {
                 Step::Socket {
                     name: format!("s{sock}"),
                     entry,
-                    via: if *san && names.san && !names.udp.contains(&entry) {
-                        Route::San(SAN.to_string())
-                    } else {
-                        Route::Catalog
+                    via: match names.sans.get(sock % names.sans.len().max(1)) {
+                        Some(provider) if *san && !names.udp.contains(&entry) => {
+                            Route::San(provider.clone())
+                        }
+                        _ => Route::Catalog,
                     },
                 }
             }
