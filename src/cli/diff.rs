@@ -222,6 +222,10 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
             };
             let name_a = describe(&run_a, &a);
             let text_a = render::text::render_without_flag(&scenario, &run_a, &path);
+            // Where the runs part is found by their events' rows, as the page finds it
+            // (a trace line holds a call and its result, two events); of run A only
+            // their digests are kept while run B is made.
+            let rows_a = render::html::diff::row_digests(&run_a);
             drop(run_a);
             let run_b = match one(&b, Which::B) {
                 Ok(run) => run,
@@ -229,11 +233,12 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
             };
             let name_b = describe(&run_b, &b);
             let text_b = render::text::render_without_flag(&scenario, &run_b, &path);
-            drop(run_b);
+            let parted = render::html::diff::parting_from(&rows_a, &run_b);
+            drop((rows_a, run_b));
             let (report, same) = compare(
-                &text_a,
-                &text_b,
+                (&text_a, &text_b),
                 (&name_a, &name_b),
+                parted,
                 args.context.unwrap_or(20) as usize,
             );
             let shown = crate::scenario::escape_line(&path);
@@ -298,9 +303,15 @@ fn describe(run: &run::Run, options: &RunOptions) -> String {
     text
 }
 
-/// The two traces compared: the events they share, the first where they part, up to
-/// `context` events of each after it, and each verdict; and whether they are the same.
-fn compare(a: &str, b: &str, (name_a, name_b): (&str, &str), context: usize) -> (String, bool) {
+/// The two traces compared: the lines they share, the first event where they part
+/// (`parted`, by their rows: `None` when they are the same), up to `context` lines of
+/// each after the lines they share, and each verdict; and whether they are the same.
+fn compare(
+    (a, b): (&str, &str),
+    (name_a, name_b): (&str, &str),
+    parted: Option<usize>,
+    context: usize,
+) -> (String, bool) {
     // The event lines, borrowed: a copy of each would double what a long diff holds.
     fn events(text: &str) -> Vec<&str> {
         text.lines().filter(|line| line.starts_with('#')).collect()
@@ -320,19 +331,13 @@ fn compare(a: &str, b: &str, (name_a, name_b): (&str, &str), context: usize) -> 
         .take_while(|(x, y)| x.split_whitespace().eq(y.split_whitespace()))
         .count();
     let mut out = format!("A: {name_a}\nB: {name_b}\n\n");
-    let same = shared == events_a.len() && shared == events_b.len();
-    // The event number a trace line starts with (`#41 t=...`).
-    let number = |line: Option<&&str>| -> String {
-        line.and_then(|l| l[1..].split_whitespace().next())
-            .map_or_else(|| "the end".to_string(), |n| format!("event #{n}"))
-    };
-    if same {
-        let _ = writeln!(out, "the runs are the same: {shared} trace lines");
-    } else {
-        let at = number(events_a.get(shared).or(events_b.get(shared)));
+    let same = parted.is_none();
+    if let Some(at) = parted {
+        // A trace line may hold two events (a call and its result): the events the runs
+        // share can end inside the first line they do not.
         let _ = writeln!(
             out,
-            "the runs share their first {shared} trace lines and part at {at}:"
+            "the runs share their first {at} events ({shared} trace lines) and part at event #{at}:"
         );
         for (name, side) in [("A", &events_a), ("B", &events_b)] {
             let rest = &side[shared.min(side.len())..];
@@ -344,6 +349,8 @@ fn compare(a: &str, b: &str, (name_a, name_b): (&str, &str), context: usize) -> 
                 let _ = writeln!(out, "  ... {} more", rest.len() - context);
             }
         }
+    } else {
+        let _ = writeln!(out, "the runs are the same: {shared} trace lines");
     }
     let _ = writeln!(out, "\nverdict of A:\n{}", verdict(a));
     let _ = writeln!(out, "\nverdict of B:\n{}", verdict(b));

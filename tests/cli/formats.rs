@@ -204,7 +204,7 @@ fn diff_shows_where_two_runs_part() {
     let out = ws2sim(&["diff", lesson, "--against-model", "msafd=conforming"]);
     let text = stdout(&out);
     assert!(
-        text.contains("share their first 8 trace lines and part at event #9:"),
+        text.contains("share their first 9 events (8 trace lines) and part at event #9:"),
         "{text}"
     );
     let out = ws2sim(&["diff", lesson, "--against-schedule", "not-a-token"]);
@@ -228,6 +228,57 @@ fn diff_shows_where_two_runs_part() {
             "{why}"
         );
     }
+}
+
+/// The text diff and the page name the same event as the one where the runs part, the
+/// first whose row differs: where a trace line holds a call and its result, the line
+/// the runs share can end with a result one run has and the other has not yet (the
+/// text named run A's next line, #16, where the events part at #15), and a line can
+/// differ only in its result (the text named the call, #31; the result, #32, parts).
+#[test]
+fn diff_text_and_page_part_at_the_same_event() {
+    let cases: [&[&str]; 3] = [
+        &[
+            "scenarios/contracts/nsp-without-cleanup.ron",
+            "--against-model",
+            "hostsnsp=nsp_accepts_any_provider_id",
+        ],
+        &[
+            "scenarios/contracts/cleanup-too-many.ron",
+            "--against-model",
+            "msafd=returns_plus_one_on_error",
+        ],
+        &[
+            "scenarios/teach/dns-lookup-lazy-start.ron",
+            "--seed",
+            "7",
+            "--against-model",
+            "dnsnsp=nsp_without_cleanup",
+        ],
+    ];
+    let number = |text: &str, before: &str| -> String {
+        let at = text.find(before).expect(before) + before.len();
+        text[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect()
+    };
+    for args in cases {
+        let text = stdout(&ws2sim(&[&["diff"][..], args].concat()));
+        let page = stdout(&ws2sim(
+            &[&["diff"][..], args, &["--format", "html"]].concat(),
+        ));
+        let in_text = number(&text, "and part at event #");
+        let in_page = number(&page, "and part at event #");
+        assert!(!in_text.is_empty(), "{text}");
+        assert_eq!(in_text, in_page, "{args:?}\n{text}");
+        assert!(
+            text.contains(&format!("share their first {in_text} events (")),
+            "{text}"
+        );
+    }
+    let first = stdout(&ws2sim(&[&["diff"][..], cases[0]].concat()));
+    assert_eq!(number(&first, "and part at event #"), "15", "{first}");
 }
 
 /// `diff` refuses two models for one provider in run B, as `--provider-model` does, and
