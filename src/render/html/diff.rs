@@ -39,25 +39,30 @@ pub fn parting(a: &Run, b: &Run) -> Option<usize> {
 /// keeps of run A while it makes run B (16 bytes an event, where the rows would take
 /// a hundred).
 pub fn row_digests(run: &Run) -> Vec<u128> {
+    digests(run).collect()
+}
+
+fn digests(run: &Run) -> impl Iterator<Item = u128> + '_ {
     use std::hash::{Hash, Hasher};
-    rows(run)
-        .map(|row| {
-            let half = |salt: u8| {
-                let mut hasher = std::hash::DefaultHasher::new();
-                salt.hash(&mut hasher);
-                row.hash(&mut hasher);
-                hasher.finish()
-            };
-            u128::from(half(0)) << 64 | u128::from(half(1))
-        })
-        .collect()
+    rows(run).map(|row| {
+        let half = |salt: u8| {
+            let mut hasher = std::hash::DefaultHasher::new();
+            salt.hash(&mut hasher);
+            row.hash(&mut hasher);
+            hasher.finish()
+        };
+        u128::from(half(0)) << 64 | u128::from(half(1))
+    })
 }
 
 /// [`parting`], for run A by its digests ([`row_digests`]).
 pub fn parting_from(a: &[u128], b: &Run) -> Option<usize> {
-    let digests_b = row_digests(b);
-    let shared = a.iter().zip(&digests_b).take_while(|(x, y)| x == y).count();
-    (shared < a.len() || shared < digests_b.len()).then_some(shared)
+    let shared = a
+        .iter()
+        .zip(digests(b))
+        .take_while(|(x, y)| **x == *y)
+        .count();
+    (shared < a.len() || shared < b.events.len()).then_some(shared)
 }
 
 /// The page: `a` and `b` are each a run and the words that say what made it; `at` is
