@@ -591,6 +591,21 @@ fn a_reduced_search_with_a_limit_is_not_called_complete() {
             && line.contains("ended by a budget or a panic, and the space stops at their cut"),
         "{line}"
     );
+    // A search --runs stops says how many of the runs it made a budget ended, too.
+    let stopped = search(&scenario, &[], Some(2), 3, None);
+    assert_eq!(stopped.coverage, Coverage::CutShort);
+    let line = coverage_line(&stopped);
+    let ended = stopped
+        .endings
+        .iter()
+        .find(|line| line.ending == ws2sim::scenario::Ending::BudgetExhausted)
+        .map_or(0, |line| line.schedules);
+    assert!(ended > 0, "{line}");
+    let said = format!("of those run, {ended} run");
+    assert!(
+        line.starts_with("coverage: NOT complete: --runs 3 stopped") && line.contains(&said),
+        "{line}"
+    );
 }
 
 fn coverage_line(report: &Report) -> String {

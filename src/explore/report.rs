@@ -501,10 +501,19 @@ impl Report {
                     self.schedules,
                 )
             }
-            Coverage::CutShort => format!(
-                "NOT complete: --runs {} stopped the search of schedules with {bound} before its end",
-                self.header.runs
-            ),
+            Coverage::CutShort => {
+                let cut = match self.runs_cut() {
+                    0 => String::new(),
+                    cut => format!(
+                        "; of those run, {} ended by a budget or a panic",
+                        counted(cut, "run")
+                    ),
+                };
+                format!(
+                    "NOT complete: --runs {} stopped the search of schedules with {bound} before its end{cut}",
+                    self.header.runs
+                )
+            }
         }
     }
 }
