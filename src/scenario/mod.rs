@@ -161,7 +161,7 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, Limited> {
         return Err(Limited::TooLarge(bytes.len() as u64));
     }
     if fifo && bytes.is_empty() {
-        let why = "a FIFO that no process had open for writing: nothing to read";
+        let why = "a FIFO that gave nothing to read: no process had it open for writing, or the one that had it closed it without writing";
         return Err(Limited::Io(std::io::Error::other(why)));
     }
     Ok(bytes)

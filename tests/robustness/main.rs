@@ -355,7 +355,7 @@ fn a_fifo_is_read_while_written_and_refused_without_a_writer() {
         let stderr = one_line(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
         assert!(
-            stderr.contains("no process had open for writing"),
+            stderr.contains("a FIFO that gave nothing to read"),
             "{stderr}"
         );
     }
@@ -378,7 +378,25 @@ fn a_fifo_is_read_while_written_and_refused_without_a_writer() {
         text(&out.stdout)
     );
     // Not opened: opening one with no writer is refused with another message.
-    assert!(!stderr.contains("no process had open"), "{stderr}");
+    assert!(!stderr.contains("gave nothing to read"), "{stderr}");
+    // A writer that closes the FIFO without writing (a shell's `<(sleep 1)`): waited
+    // for while it holds it open, then refused for what it gave, nothing.
+    let silent = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let held = std::fs::OpenOptions::new().write(true).open(&fifo);
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(held);
+        })
+    };
+    let out = ws2sim(&["run", &path]);
+    silent.join().expect("the silent writer ends");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        one_line(&out.stderr).contains("or the one that had it closed it without writing"),
+        "{}",
+        text(&out.stderr)
+    );
     let writer = std::thread::spawn(move || std::fs::write(&fifo, lesson));
     let out = ws2sim(&["run", &path]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
