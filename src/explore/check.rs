@@ -477,3 +477,43 @@ fn ranges(list: &[(u64, u64)], n: u64, at: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explore::runner::Summary;
+
+    fn passed(end_state: u64) -> Summary {
+        Summary {
+            end_state,
+            violation: None,
+            violated: smallvec::smallvec![],
+            steps: 1,
+            ending: crate::scenario::Ending::Completed,
+        }
+    }
+
+    /// A unit that kept only the smallest end states may have dropped the state its
+    /// first schedule reached: it is not refused for it. One that kept them all must
+    /// name that schedule as the first of a state.
+    #[test]
+    fn a_unit_that_dropped_states_need_not_name_its_firsts() {
+        let runs = END_STATES_MAX as u64 + 100;
+        // Each run its own state, the first run's the largest: the cap drops it.
+        let mut capped = UnitLog::new(0);
+        for run in 0..runs {
+            capped.record(&passed(runs - run), Vec::new);
+        }
+        assert!(capped.end_states_capped);
+        assert!(!capped.end_states.values().any(|&first| first == 0));
+        assert_eq!(unit(&capped, runs), Ok(()));
+        let mut all = UnitLog::new(0);
+        for run in 0..10 {
+            all.record(&passed(100 + run), Vec::new);
+        }
+        assert_eq!(unit(&all, 10), Ok(()));
+        all.end_states.retain(|_, first| *first != 0);
+        let refused = unit(&all, 10).expect_err("refused");
+        assert!(refused.contains("units[0].end_states"), "{refused}");
+    }
+}

@@ -184,12 +184,12 @@ impl StreamHash {
                 ended,
             } => {
                 self.pair(21, *provider, u32::from(*session_of));
-                if let Some(routine) = cut_short {
-                    routine.hash(self);
-                }
-                // Hashed only when set: the hash of every other run is as it was.
-                if *ended {
-                    self.mix(1);
+                // Both in one word, written only when either is set (the common session
+                // that died uncut and not ended hashes as it always did): a routine and
+                // `ended` written apart could not be told from each other.
+                if cut_short.is_some() || *ended {
+                    let routine = cut_short.map_or(0, |routine| routine as u64 + 1);
+                    self.mix(1 << 63 | routine << 1 | u64::from(*ended));
                 }
             }
             K::NullRoutineCalled { provider, routine } => {
@@ -356,5 +356,31 @@ mod tests {
         let hashes: std::collections::BTreeSet<u64> = kinds.values().copied().collect();
         assert!(kinds.len() > 300, "{} kinds", kinds.len());
         assert_eq!(hashes.len(), kinds.len());
+    }
+
+    /// A session that died cut short in its NSPv2Cleanup and one whose NSPv2Cleanup had
+    /// ended it feed different words (they fed the same two, a run's end state could
+    /// not tell them apart, and runs with different verdicts could share it).
+    #[test]
+    fn a_session_cut_short_and_one_ended_hash_apart() {
+        use crate::event::NspV2Routine as R;
+        let cuts = [
+            None,
+            Some(R::NSPv2Cleanup),
+            Some(R::NSPv2ClientSessionRundown),
+        ];
+        let mut seen = std::collections::BTreeSet::new();
+        for cut_short in cuts {
+            for ended in [false, true] {
+                let mut hash = StreamHash::default();
+                hash.kind(&EventKind::SessionDied {
+                    provider: 1,
+                    session_of: 2,
+                    cut_short,
+                    ended,
+                });
+                assert!(seen.insert(hash.finish()), "{cut_short:?}, {ended}");
+            }
+        }
     }
 }
