@@ -363,8 +363,9 @@ pub fn check_target(flag: &'static str, path: &Path, inputs: &[Input]) -> Result
             source,
         });
     }
-    // A folder its user made read-only keeps its files as it keeps them from a shell's
-    // `>`: as root too, whom its permissions do not stop.
+    // A folder its user made read-only gets no file from ws2sim (which writes a
+    // temporary file there and renames it into place): as root too, whom its
+    // permissions do not stop.
     if fs::metadata(dir).is_ok_and(|meta| meta.permissions().readonly()) {
         return Err(OutputError::ReadOnlyFolder {
             flag,

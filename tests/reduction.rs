@@ -601,7 +601,7 @@ fn a_reduced_search_with_a_limit_is_not_called_complete() {
         .find(|line| line.ending == ws2sim::scenario::Ending::BudgetExhausted)
         .map_or(0, |line| line.schedules);
     assert!(ended > 0, "{line}");
-    let said = format!("of those run, {ended} run");
+    let said = format!("; {ended} run");
     assert!(
         line.starts_with("coverage: NOT complete: --runs 3 stopped") && line.contains(&said),
         "{line}"

@@ -234,11 +234,12 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
             let name_b = describe(&run_b, &b);
             let text_b = render::text::render_without_flag(&scenario, &run_b, &path);
             let parted = render::html::diff::parting_from(&rows_a, &run_b);
+            let events = rows_a.len();
             drop((rows_a, run_b));
             let (report, same) = compare(
                 (&text_a, &text_b),
                 (&name_a, &name_b),
-                parted,
+                (parted, events),
                 args.context.unwrap_or(20) as usize,
             );
             let shown = crate::scenario::escape_line(&path);
@@ -304,12 +305,13 @@ fn describe(run: &run::Run, options: &RunOptions) -> String {
 }
 
 /// The two traces compared: the lines they share, the first event where they part
-/// (`parted`, by their rows: `None` when they are the same), up to `context` lines of
-/// each after the lines they share, and each verdict; and whether they are the same.
+/// (`parted`, by their rows: `None` when they are the same; `event_count`: run A's), up to
+/// `context` lines of each after the lines they share, and each verdict; and whether
+/// they are the same.
 fn compare(
     (a, b): (&str, &str),
     (name_a, name_b): (&str, &str),
-    parted: Option<usize>,
+    (parted, event_count): (Option<usize>, usize),
     context: usize,
 ) -> (String, bool) {
     // The event lines, borrowed: a copy of each would double what a long diff holds.
@@ -350,7 +352,10 @@ fn compare(
             }
         }
     } else {
-        let _ = writeln!(out, "the runs are the same: {shared} trace lines");
+        let _ = writeln!(
+            out,
+            "the runs are the same: {event_count} events ({shared} trace lines)"
+        );
     }
     let _ = writeln!(out, "\nverdict of A:\n{}", verdict(a));
     let _ = writeln!(out, "\nverdict of B:\n{}", verdict(b));

@@ -505,7 +505,7 @@ impl Report {
                 let cut = match self.runs_cut() {
                     0 => String::new(),
                     cut => format!(
-                        "; of those run, {} ended by a budget or a panic",
+                        "; {} it made ended by a budget or a panic",
                         counted(cut, "run")
                     ),
                 };
