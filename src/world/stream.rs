@@ -244,6 +244,9 @@ impl StreamHash {
 /// What the derived `Hash` of an event's parts writes ([`StreamHash::kind`]).
 impl Hasher for StreamHash {
     fn write(&mut self, bytes: &[u8]) {
+        // The length first: the last word is padded with zeros, so bytes that end in
+        // zeros would otherwise feed what fewer bytes feed.
+        self.mix(bytes.len() as u64);
         for chunk in bytes.chunks(8) {
             let mut word = [0u8; 8];
             word[..chunk.len()].copy_from_slice(chunk);
@@ -356,6 +359,18 @@ mod tests {
         let hashes: std::collections::BTreeSet<u64> = kinds.values().copied().collect();
         assert!(kinds.len() > 300, "{} kinds", kinds.len());
         assert_eq!(hashes.len(), kinds.len());
+    }
+
+    /// Bytes that differ only by zeros at their end feed different words.
+    #[test]
+    fn bytes_ending_in_zeros_hash_apart() {
+        let fed = |bytes: &[u8]| {
+            let mut hash = StreamHash::default();
+            hash.write(bytes);
+            hash.finish()
+        };
+        assert_ne!(fed(b"host"), fed(b"host\0"));
+        assert_ne!(fed(b""), fed(b"\0"));
     }
 
     /// A session that died cut short in its NSPv2Cleanup and one whose NSPv2Cleanup had
