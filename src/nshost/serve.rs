@@ -174,8 +174,9 @@ fn serves_email(cx: &Cx, provider: ProviderIx) -> bool {
 }
 
 /// On Vista and Server 2008, whether a host keeping to the seeds refuses to run
-/// `provider`'s NSPv2 routines at all: it serves no NS_EMAIL namespace there (seeds 000,
-/// 001). `Some(namespace)`: refused, naming the namespace it serves.
+/// `provider`'s NSPv2 routines at all: it is installed for no NS_EMAIL namespace (seeds
+/// 000, 001; an entry lookups skip, disabled, still installs it). `Some(namespace)`:
+/// refused, naming a namespace it is installed for.
 pub fn refuses_routines(cx: &Cx, provider: ProviderIx) -> Option<u32> {
     if !only_email(cx) || cx.behaviour(provider).nspv2.host.os_namespace == OsNamespace::Any {
         return None;
@@ -183,7 +184,7 @@ pub fn refuses_routines(cx: &Cx, provider: ProviderIx) -> Option<u32> {
     let world = cx.world.borrow();
     let name = &world.scenario.providers[provider as usize].name;
     let served = || world.scenario.nspv2_namespaces(name).next().unwrap_or(0);
-    (!world.scenario.nspv2_serves_email(name)).then(served)
+    (!world.scenario.nspv2_installed_for_email(name)).then(served)
 }
 
 async fn begin(

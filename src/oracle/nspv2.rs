@@ -172,10 +172,12 @@ pub fn os_namespace(facts: &Facts, _: &RunEnd, report: &mut Report) {
             EventKind::Call { call, .. } if routine_of_session(call) => {
                 let provider = call.provider().unwrap_or_default();
                 report.exercised();
+                // An NS_EMAIL provider by any entry, enabled or not: only lookups skip a
+                // disabled one, and a `Spi` step's host calls the routines directly.
                 if !facts
                     .trace
                     .scenario
-                    .nspv2_serves_email(facts.provider(provider))
+                    .nspv2_installed_for_email(facts.provider(provider))
                 {
                     report.violation(facts, index, || {
                         format!(

@@ -228,16 +228,26 @@ impl Scenario {
 
     /// Whether `provider` has an enabled NSPv2 entry for NS_EMAIL: the one namespace an
     /// NSPv2 provider serves on Vista and Server 2008 (seeds 000, 001). A disabled one is
-    /// skipped by lookups, so it makes no NS_EMAIL provider there.
+    /// skipped by lookups, so a lookup in NS_ALL does not reach the provider by it.
     pub fn nspv2_serves_email(&self, provider: &str) -> bool {
+        self.nspv2_email_entry(provider, true)
+    }
+
+    /// Whether `provider` is installed as an NSPv2 provider for NS_EMAIL, by an entry
+    /// enabled or not: an NS_EMAIL provider, whose routines a host may run on Vista and
+    /// Server 2008 (`enabled` says only whether lookups use the entry).
+    pub fn nspv2_installed_for_email(&self, provider: &str) -> bool {
+        self.nspv2_email_entry(provider, false)
+    }
+
+    fn nspv2_email_entry(&self, provider: &str, enabled_only: bool) -> bool {
         self.catalog.iter().any(|entry| {
             matches!(entry, CatalogEntry::Namespace {
                 provider: p,
                 namespace: crate::wsa::NS_EMAIL,
                 version: NspVersion::V2,
-                enabled: true,
-                ..
-            } if p == provider)
+                enabled,
+            } if p == provider && (*enabled || !enabled_only))
         })
     }
 }

@@ -351,6 +351,55 @@ fn on_vista_ns_all_reaches_the_email_provider_only() {
     );
 }
 
+/// On Vista, a provider installed for NS_EMAIL by a disabled entry is still an NS_EMAIL
+/// provider: `enabled` says only whether lookups use the entry, so a `Spi` step's host
+/// runs its session routines (the host refused them, naming NS_EMAIL as a namespace it
+/// does not serve, and a host serving any namespace was flagged for them); one
+/// installed for NS_DNS alone is refused, and a host serving any namespace is flagged.
+#[test]
+fn on_vista_a_disabled_email_entry_still_makes_an_email_provider() {
+    let text = r#"Scenario(
+        name: "disabled-email-vista",
+        about: "Direct session routines on Vista on an NSPv2 provider whose one entry is disabled.",
+        os: Vista,
+        providers: [Provider(name: "mail", kind: Namespace)],
+        catalog: [Namespace(provider: "mail", namespace: 37, version: V2, enabled: false)],
+        processes: [Process(name: "host", threads: [Thread(name: "main", steps: [
+            Spi(provider: "mail", call: NSPv2Startup),
+            Spi(provider: "mail", call: NSPv2Cleanup),
+        ])])],
+    )"#;
+    let ran = |text: &str, models: &[(&str, &str)]| {
+        let scenario = ws2sim::scenario::load_str("disabled.ron", text).expect("valid");
+        let options = RunOptions {
+            models: models
+                .iter()
+                .map(|(p, m)| (p.to_string(), m.to_string()))
+                .collect(),
+            ..RunOptions::default()
+        };
+        let outcome = run(&scenario, &options).expect("runs");
+        let trace = ws2sim::render::text::render(&scenario, &outcome, "disabled.ron");
+        (outcome.verdict.violated(), trace)
+    };
+    let any = [("mail", "serves_any_namespace_on_vista")];
+    for models in [&[][..], &any[..]] {
+        let (violated, trace) = ran(text, models);
+        assert!(trace.contains("mail!NSPv2Cleanup(client host"), "{trace}");
+        assert!(!trace.contains("refuses"), "{trace}");
+        assert!(violated.is_empty(), "{models:?}: {trace}");
+    }
+    let dns = text.replace("namespace: 37", "namespace: 12");
+    let (violated, trace) = ran(&dns, &[]);
+    assert!(
+        trace.contains("mail host refuses to serve host in NS_DNS (12)"),
+        "{trace}"
+    );
+    assert!(violated.is_empty(), "{trace}");
+    let (violated, trace) = ran(&dns, &any);
+    assert_eq!(violated, ["nspv2.os_namespace"], "{trace}");
+}
+
 /// `refcount: Racy` on a provider without NSPCleanup has nothing to race on, as the
 /// model's header says ("no effect here"): the run is the one without it, decision for
 /// decision.
