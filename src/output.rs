@@ -341,32 +341,35 @@ pub fn check_target(flag: &'static str, path: &Path, inputs: &[Input]) -> Result
     };
     // Why the folder cannot hold the file: missing, not a folder, a loop of links, a
     // path too long: the system's own words, but for the commonest three.
-    let not_a_folder = match fs::metadata(dir) {
-        Ok(meta) if meta.is_dir() => None,
-        Ok(_) => Some(std::io::Error::other(format!(
+    let folder = match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(meta),
+        Ok(_) => Err(std::io::Error::other(format!(
             "{} is not a folder",
             crate::escape::escape_path(dir)
         ))),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Some(std::io::Error::new(
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Err(std::io::Error::new(
             std::io::ErrorKind::NotFound,
             "no such folder",
         )),
-        Err(error) if error.kind() == std::io::ErrorKind::NotADirectory => Some(
+        Err(error) if error.kind() == std::io::ErrorKind::NotADirectory => Err(
             std::io::Error::other("a part of its folder's path is a file, not a folder"),
         ),
-        Err(error) => Some(error),
+        Err(error) => Err(error),
     };
-    if let Some(source) = not_a_folder {
-        return Err(OutputError::Io {
-            flag,
-            path: shown,
-            source,
-        });
-    }
+    let folder = match folder {
+        Ok(meta) => meta,
+        Err(source) => {
+            return Err(OutputError::Io {
+                flag,
+                path: shown,
+                source,
+            });
+        }
+    };
     // A folder its user made read-only gets no file from ws2sim (which writes a
     // temporary file there and renames it into place): as root too, whom its
     // permissions do not stop.
-    if fs::metadata(dir).is_ok_and(|meta| meta.permissions().readonly()) {
+    if folder.permissions().readonly() {
         return Err(OutputError::ReadOnlyFolder {
             flag,
             path: shown,

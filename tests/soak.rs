@@ -58,6 +58,7 @@ fn soak() {
     )
         .prop_map(|(scenario, draws)| generate::with_random_knobs(scenario, &draws));
     let damaged = mutate::damaged();
+    let ws2_mutants: Vec<_> = props::ws2_mutants().collect();
 
     let start = Instant::now();
     let deadline = start + Duration::from_secs(seconds);
@@ -77,8 +78,7 @@ fn soak() {
                 props::to_ron(&smallest)
             );
         }
-        let mutants: Vec<_> = props::ws2_mutants().collect();
-        let ws2 = mutants[covered as usize % mutants.len()];
+        let ws2 = ws2_mutants[covered as usize % ws2_mutants.len()];
         let blamed = |sc: &Scenario| {
             seeds
                 .iter()

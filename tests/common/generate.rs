@@ -337,7 +337,6 @@ struct Names {
     udp: Vec<u32>,
     /// The SAN providers, by name.
     sans: Vec<String>,
-    v2: bool,
     /// The namespace providers serving as V1 and as V2 ones.
     v1_names: Vec<String>,
     v2_names: Vec<String>,
@@ -484,7 +483,6 @@ impl Shape {
             ids,
             udp,
             sans,
-            v2: self.v2,
             v1_names,
             v2_names,
         };
@@ -689,7 +687,9 @@ fn build_process(p: usize, threads: &[Vec<RawStep>], names: &Names) -> Process {
                 namespace: NAMESPACES[namespace % NAMESPACES.len()],
                 name: Name::intern(&format!("host{name}.example.com")),
             },
-            RawStep::Advertise { .. } if !names.v2 => Step::Sleep(1),
+            RawStep::Advertise { .. } if !names.v2_names.iter().any(|n| n == NS_V2) => {
+                Step::Sleep(1)
+            }
             RawStep::Advertise { withdraw: false } => Step::Advertise {
                 provider: NS_V2.to_string(),
             },
