@@ -69,7 +69,7 @@ fn compare(
         .endings
         .iter()
         .any(|e| matches!(e.ending, Ending::BudgetExhausted | Ending::Panicked));
-    let limited = reduced.header.reduction.is_some() && (bound.is_some() || cut);
+    let limited = reduced.header.reduction.is_some() && (reduced.bounded() || cut);
     let expected = if limited {
         Coverage::Limited
     } else {
@@ -77,6 +77,14 @@ fn compare(
     };
     assert_eq!(reduced.coverage, expected, "{name} {models:?}");
     assert_eq!(found(&reduced), found(&plain), "{name} {models:?}");
+    if bound.is_some() && !reduced.bounded() {
+        // A bound that ruled out nothing the reduced search wanted: it found what the
+        // unbounded plain search finds, where that one fits in `runs`.
+        let unbounded = search(scenario, models, None, runs, None);
+        if unbounded.coverage == Coverage::Complete {
+            assert_eq!(found(&reduced), found(&unbounded), "{name} {models:?}");
+        }
+    }
     if ws2sim::world::object::one_home(scenario) {
         // Every step touches one home: nothing can be reordered, so the plain search
         // runs in place of the reduced one and the report names no reduction.
@@ -606,6 +614,57 @@ fn a_reduced_search_with_a_limit_is_not_called_complete() {
         line.starts_with("coverage: NOT complete: --runs 3 stopped") && line.contains(&said),
         "{line}"
     );
+}
+
+/// A bound that ruled out no schedule the search wanted leaves the search the unbounded
+/// one, and the report says so: complete with any number of preemptions, the same
+/// schedules and findings as without the bound. The racy lesson's reduced search is
+/// cut by 8 preemptions and not by 10; its plain search is cut by 2 (1,445,640
+/// schedules unbounded), while two-providers' is not.
+#[test]
+fn a_bound_that_ruled_out_nothing_is_the_unbounded_search() {
+    let lesson = load("scenarios/teach/racy-refcount.ron");
+    let whole = search(&lesson, &[], None, 1_000_000, Some(Reduction::Dpor));
+    let ten = search(&lesson, &[], Some(10), 1_000_000, Some(Reduction::Dpor));
+    assert_eq!(ten.coverage, Coverage::Complete);
+    assert_eq!(
+        (ten.schedules, ten.distinct_end_states, found(&ten)),
+        (whole.schedules, whole.distinct_end_states, found(&whole))
+    );
+    let line = coverage_line(&ten);
+    assert!(
+        line.contains("every class of schedules with any number of preemptions")
+            && line.ends_with("8108 in all (the bound of 10 preemptions ruled out none)"),
+        "{line}"
+    );
+    let eight = search(&lesson, &[], Some(8), 1_000_000, Some(Reduction::Dpor));
+    assert_eq!(eight.coverage, Coverage::Limited);
+    assert!(eight.schedules < whole.schedules);
+    let line = coverage_line(&eight);
+    assert!(
+        line.contains("with at most 8 preemptions") && !line.contains("ruled out none"),
+        "{line}"
+    );
+    let cut = search(&lesson, &[], Some(2), 1_000_000, None);
+    assert!(coverage_line(&cut).contains("every schedule with at most 2 preemptions"));
+    let two = load("scenarios/contracts/two-providers.ron");
+    let plain = search(&two, &[], Some(2), 1_000_000, None);
+    let unbounded = search(&two, &[], None, 1_000_000, None);
+    assert_eq!(plain.coverage, Coverage::Complete);
+    assert_eq!(
+        (plain.schedules, found(&plain)),
+        (unbounded.schedules, found(&unbounded))
+    );
+    let line = coverage_line(&plain);
+    assert!(
+        line.starts_with("coverage: complete: every schedule with any number of preemptions")
+            && line.ends_with("(the bound of 2 preemptions ruled out none)"),
+        "{line}"
+    );
+    // --runs stopping the search first says nothing of what the bound would have cut.
+    let stopped = search(&two, &[], Some(2), 10, None);
+    assert_eq!(stopped.coverage, Coverage::CutShort);
+    assert!(coverage_line(&stopped).contains("schedules with at most 2 preemptions"));
 }
 
 fn coverage_line(report: &Report) -> String {

@@ -25,7 +25,12 @@
 //! bounded search, and a run past its prefix avoids a sleeping task only by a
 //! preemption the bound allows; the combination is not complete even within the bound
 //! (a race's reversal can need a preemption the bound took away where another
-//! ordering of the same class would not have).
+//! ordering of the same class would not have). Where the bound ruled out nothing the
+//! search wanted (an option a reversal or a decision tried in full needed, a task a run
+//! would have taken to avoid a sleeping one), the search is the unbounded one: it
+//! says so ([`Dpor::bound_cut`]). A reversal that takes another task of the race's
+//! initials than the preferred one, because the bound rules that one out, cuts nothing:
+//! any of them begins the reversal.
 
 use std::collections::BTreeSet;
 use std::rc::Rc;
@@ -85,6 +90,8 @@ pub struct Dpor {
     branch: Option<usize>,
     /// Tests: analyse every run from its start, as a check on the kept analysis.
     fresh: bool,
+    /// The bound ruled out something the search wanted.
+    bound_cut: bool,
 }
 
 impl Dpor {
@@ -101,7 +108,14 @@ impl Dpor {
             races: Races::default(),
             branch: None,
             fresh: false,
+            bound_cut: false,
         }
+    }
+
+    /// Whether the bound ruled out a schedule the search wanted so far; with none, the
+    /// search is the one without a bound.
+    pub fn bound_cut(&self) -> bool {
+        self.bound_cut
     }
 
     /// The prefix of the next run, or `None` when the search is over.
@@ -146,6 +160,7 @@ impl Dpor {
                 *slot = Some(index);
             }
         }
+        self.bound_cut |= sleep.bound_cut;
         let mut arrivals = sleep.arrivals.iter().peekable();
         // The decisions this run made below the ones already on the path.
         for (depth, choice) in trail.iter().enumerate() {
@@ -239,6 +254,10 @@ impl Dpor {
             let any =
                 || (0..frame.choice.options).find(|&o| wanted(&o) && allowed(frame, depth, o));
             let Some(option) = listed.or_else(|| frame.every.then(any).flatten()) else {
+                // Done with this decision: with every option wanted, one left only
+                // because the bound rules it out is a schedule cut.
+                let ruled_out = |o: u64| wanted(&o) && !allowed(frame, depth, o);
+                self.bound_cut |= frame.every && (0..frame.choice.options).any(ruled_out);
                 continue;
             };
             frame.done.insert(option);
@@ -313,7 +332,7 @@ impl Dpor {
                     Some(o) if !frame.sleeps(o) && allowed(frame, depth, o) => {
                         frame.backtrack.insert(o);
                     }
-                    Some(o) if !allowed(frame, depth, o) => {}
+                    Some(o) if !allowed(frame, depth, o) => self.bound_cut = true,
                     _ => frame.every = true,
                 }
                 continue;
@@ -350,7 +369,7 @@ impl Dpor {
                 None if initials().next().is_none() => frame.every = true,
                 // Only the bound forbids the reversal: the bounded search is not
                 // complete (see the module's documentation).
-                None => {}
+                None => self.bound_cut = true,
             }
         }
     }

@@ -20,6 +20,8 @@ pub struct Dfs {
     root_len: usize,
     bound: Option<u32>,
     next: Option<Vec<u64>>,
+    /// Some run met a decision where the bound ruled out an option.
+    bound_cut: bool,
 }
 
 impl Dfs {
@@ -30,7 +32,15 @@ impl Dfs {
             root_len: root.len(),
             bound,
             next: Some(root),
+            bound_cut: false,
         }
+    }
+
+    /// Whether the bound ruled out a schedule so far: without it, the search would
+    /// have run more (with none ruled out, it ran every schedule, whatever their
+    /// preemptions).
+    pub fn bound_cut(&self) -> bool {
+        self.bound_cut
     }
 
     /// The prefix of the next run, or `None` when the search is over.
@@ -45,6 +55,8 @@ impl Dfs {
         let mut count = 0;
         for choice in trail {
             used.push(count);
+            // The root's decisions too: a split into units is cut by the same bound.
+            self.bound_cut |= choice.bound_forbids(count, self.bound);
             count += u32::from(choice.is_preemption());
         }
         self.next = (self.root_len..trail.len()).rev().find_map(|at| {

@@ -44,6 +44,16 @@ impl Choice {
         self.preempts(self.chosen)
     }
 
+    /// Whether `bound` rules out some option here, `used` preemptions having been made
+    /// before it: a pick where the last task can go on beside others, once the bound
+    /// is used up.
+    pub fn bound_forbids(&self, used: u32, bound: Option<u32>) -> bool {
+        self.kind == ChoiceKind::Pick
+            && self.continues.is_some()
+            && self.options > 1
+            && bound.is_some_and(|b| used >= b)
+    }
+
     /// Whether this is a draw from more values than an exhaustive search tries of one
     /// ([`crate::DRAW_VALUES_MAX`]).
     pub fn is_thinned_draw(&self) -> bool {
@@ -54,6 +64,16 @@ impl Choice {
 /// The number of preemptions in a run's choices.
 pub fn preemptions(choices: &[Choice]) -> u32 {
     choices.iter().filter(|c| c.is_preemption()).count() as u32
+}
+
+/// Whether `bound` ruled out an option at some decision of a run's choices.
+pub fn bound_rules_out(choices: &[Choice], bound: Option<u32>) -> bool {
+    let mut used = 0;
+    choices.iter().any(|choice| {
+        let forbids = choice.bound_forbids(used, bound);
+        used += u32::from(choice.is_preemption());
+        forbids
+    })
 }
 
 /// What a [`GuidedScheduler`] follows and what it saw; shared with the caller, who sets
@@ -109,6 +129,9 @@ pub struct Sleep {
     /// awake one was beyond the preemption bound): the run from there on repeats a
     /// class already covered.
     pub blocked: Option<usize>,
+    /// Some pick past the prefix had awake tasks, but the bound ruled out every one
+    /// (the run was blocked there by the bound, not by sleep).
+    pub bound_cut: bool,
 }
 
 impl Guide {
@@ -121,6 +144,7 @@ impl Guide {
         self.sleep.on = false;
         self.sleep.arrivals.clear();
         self.sleep.blocked = None;
+        self.sleep.bound_cut = false;
     }
 
     /// Gets ready for a run that follows `prefix` with `asleep` asleep once its last
@@ -204,7 +228,7 @@ impl Sleep {
     /// The option to take at a pick past the prefix: the default one if its task is
     /// awake, else the first awake task the bound allows (`trail`: the decisions so
     /// far); `None` when there is none.
-    fn awake(&self, choice: &Choice, runnable: &[TaskId], trail: &[Choice]) -> Option<u64> {
+    fn awake(&mut self, choice: &Choice, runnable: &[TaskId], trail: &[Choice]) -> Option<u64> {
         let asleep = |option: u64| {
             let task = runnable[option as usize];
             self.now.iter().any(|sleeper| sleeper.task == task)
@@ -214,7 +238,11 @@ impl Sleep {
         }
         let used = preemptions(trail);
         let allowed = |option: u64| !choice.preempts(option) || self.bound.is_none_or(|b| used < b);
-        (0..choice.options).find(|&option| !asleep(option) && allowed(option))
+        let found = (0..choice.options).find(|&option| !asleep(option) && allowed(option));
+        if found.is_none() && (0..choice.options).any(|option| !asleep(option)) {
+            self.bound_cut = true;
+        }
+        found
     }
 }
 

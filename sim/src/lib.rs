@@ -26,7 +26,9 @@ mod scheduler;
 pub use dpor::Dpor;
 pub use engine::{Budget, Engine, Handle, Outcome, TaskId, Tick};
 pub use exhaustive::{DRAW_VALUES_MAX, Dfs, children};
-pub use guided::{Choice, ChoiceKind, Guide, GuidedScheduler, Sleep, Sleeper, preemptions};
+pub use guided::{
+    Choice, ChoiceKind, Guide, GuidedScheduler, Sleep, Sleeper, bound_rules_out, preemptions,
+};
 pub use pct::PctScheduler;
 pub use random::RandomScheduler;
 pub use record::{RecordLog, Recorder};

@@ -74,7 +74,8 @@ pub enum Coverage {
     /// Random or PCT: a sample, which may repeat schedules.
     Sampled,
     /// Exhaustive: every schedule within the bound was run (with `--reduction`, one of
-    /// every class of schedules that differ only in the order of independent steps).
+    /// every class of schedules that differ only in the order of independent steps);
+    /// within any bound where the bound ruled out none the search needed.
     Complete,
     /// Exhaustive with `--reduction`: the search ran to its end, but a limit of the
     /// reduction applies (a preemption bound, or runs that a budget or a panic cut
@@ -178,11 +179,18 @@ pub struct Report {
     /// (its tally's `wide_draws`).
     #[serde(skip)]
     pub wide_draws: bool,
+    /// Exhaustive with a preemption bound that ruled out no schedule the search needed:
+    /// the search is the one without a bound (its tally's `bound_cut` unset).
+    #[serde(skip)]
+    pub bound_idle: bool,
 }
 
 impl Report {
     pub fn new(header: Header, tally: Tally, cut: bool, failure: Option<Failure>) -> Self {
         let wide_draws = tally.wide_draws;
+        let bound_idle = header.strategy == Strategy::Exhaustive
+            && header.preemptions.is_some()
+            && !tally.bound_cut;
         let coverage = match (header.strategy, cut) {
             (Strategy::Exhaustive, false) => Coverage::Complete,
             (Strategy::Exhaustive, true) => Coverage::CutShort,
@@ -225,10 +233,11 @@ impl Report {
             units_total: None,
             thinned: None,
             wide_draws,
+            bound_idle,
         };
         if report.coverage == Coverage::Complete
             && report.header.reduction.is_some()
-            && (report.header.preemptions.is_some() || report.runs_cut() > 0)
+            && (report.bounded() || report.runs_cut() > 0)
         {
             report.coverage = Coverage::Limited;
         }
@@ -415,7 +424,7 @@ impl Report {
         let cut = self.runs_cut();
         if self.header.reduction.is_some() {
             let mut own = Vec::new();
-            if self.header.preemptions.is_some() {
+            if self.bounded() {
                 own.push(
                     "under a preemption bound it may miss a class the bound lets through"
                         .to_string(),
@@ -454,6 +463,12 @@ impl Report {
         limits
     }
 
+    /// Whether a preemption bound limited the search: one was given, and it ruled out
+    /// some schedule the search would have run without it.
+    pub fn bounded(&self) -> bool {
+        self.header.preemptions.is_some() && !self.bound_idle
+    }
+
     /// Runs a budget or a panic ended.
     fn runs_cut(&self) -> u64 {
         self.endings
@@ -464,10 +479,20 @@ impl Report {
     }
 
     fn coverage_line(&self) -> String {
-        let bound = match self.header.preemptions {
-            Some(1) => "at most 1 preemption".to_string(),
-            Some(k) => format!("at most {k} preemptions"),
-            None => "any number of preemptions".to_string(),
+        // A bound that cut nothing is said once the search is known to have run to its
+        // end; one that stopped early says nothing of what it would have cut.
+        let ran_out = matches!(self.coverage, Coverage::Complete | Coverage::Limited);
+        let (bound, idle) = match self.header.preemptions {
+            Some(k) if self.bound_idle && ran_out => (
+                "any number of preemptions".to_string(),
+                format!(
+                    " (the bound of {} ruled out none)",
+                    counted(u64::from(k), "preemption")
+                ),
+            ),
+            Some(1) => ("at most 1 preemption".to_string(), String::new()),
+            Some(k) => (format!("at most {k} preemptions"), String::new()),
+            None => ("any number of preemptions".to_string(), String::new()),
         };
         match self.coverage {
             Coverage::Sampled => format!(
@@ -475,16 +500,16 @@ impl Report {
                 crate::words::counted(self.schedules, "schedule")
             ),
             Coverage::Complete if self.header.reduction.is_some() => format!(
-                "complete up to the order of independent steps: one schedule of every class of schedules with {bound} that differ only in the order of steps touching nothing in common (partial-order reduction; random draws enumerated as without it) was run, {} in all",
+                "complete up to the order of independent steps: one schedule of every class of schedules with {bound} that differ only in the order of steps touching nothing in common (partial-order reduction; random draws enumerated as without it) was run, {} in all{idle}",
                 self.schedules,
             ),
             Coverage::Limited if self.header.reduction.is_some() => format!(
-                "NOT complete: the partial-order reduction ran one schedule of every class of schedules with {bound} it tells apart, {} in all, but {}",
+                "NOT complete: the partial-order reduction ran one schedule of every class of schedules with {bound} it tells apart, {} in all{idle}, but {}",
                 self.schedules,
                 self.limits().join("; and "),
             ),
             Coverage::Limited => format!(
-                "NOT complete: every schedule with {bound} was run, {} in all, but {}",
+                "NOT complete: every schedule with {bound} was run, {} in all{idle}, but {}",
                 self.schedules,
                 self.limits().join("; and "),
             ),
@@ -497,7 +522,7 @@ impl Report {
                     ),
                 };
                 format!(
-                    "complete: every schedule with {bound} (random draws enumerated) was run, {} in all{cut}",
+                    "complete: every schedule with {bound} (random draws enumerated) was run, {} in all{idle}{cut}",
                     self.schedules,
                 )
             }

@@ -20,8 +20,9 @@ use super::{Shard, Strategy};
 /// build that wrote it, and the failure's event as the text trace numbers it. Version 8:
 /// the failure without its trace (merge makes it). Version 9: an exhaustive sweep's
 /// header has no seed (null), and its units say whether a run drew a delay from a range
-/// wider than the search tries (`wide_draws`).
-pub const FORMAT: &str = "ws2sim-explore-shard/10";
+/// wider than the search tries (`wide_draws`). Version 11: each unit says whether the
+/// preemption bound ruled out a schedule its search would have run (`bound_cut`).
+pub const FORMAT: &str = "ws2sim-explore-shard/11";
 
 /// This build of ws2sim: a digest of the sources that decide what a run does (made by
 /// `build.rs`). Shards written by another build ran another simulator, whose counts a

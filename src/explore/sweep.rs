@@ -299,6 +299,7 @@ fn search_unit(
         }
         search.advance(&guide.borrow(), explorer);
     }
+    log.bound_cut = search.bound_cut();
     log
 }
 
@@ -314,6 +315,14 @@ impl Search {
         match self {
             Search::Plain(dfs) => dfs.next_prefix(),
             Search::Dpor(dpor) => dpor.next_prefix(),
+        }
+    }
+
+    /// Whether the preemption bound ruled out a schedule the search wanted so far.
+    fn bound_cut(&self) -> bool {
+        match self {
+            Search::Plain(dfs) => dfs.bound_cut(),
+            Search::Dpor(dpor) => dpor.bound_cut(),
         }
     }
 

@@ -60,6 +60,10 @@ pub struct Tally {
     /// ([`sim::DRAW_VALUES_MAX`] values), so it tried only some of them.
     #[serde(default, skip_serializing_if = "is_false")]
     pub wide_draws: bool,
+    /// Exhaustive with a preemption bound: the bound ruled out some schedule the search
+    /// would have run without it (with none ruled out, it is the unbounded search).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub bound_cut: bool,
 }
 
 /// What a witness shows.
@@ -182,6 +186,7 @@ impl Tally {
             add_witness(&mut self.witnesses, witness);
         }
         self.wide_draws |= other.wide_draws;
+        self.bound_cut |= other.bound_cut;
         self
     }
 }
@@ -266,6 +271,10 @@ pub struct UnitLog {
     /// Some run of the unit drew a delay from a range wider than the search tries.
     #[serde(default, skip_serializing_if = "is_false")]
     pub wide_draws: bool,
+    /// The preemption bound ruled out some schedule the unit's search would have run
+    /// without it (always written: a document that leaves it out is not read as
+    /// saying the bound cut nothing).
+    pub bound_cut: bool,
 }
 
 impl UnitLog {
@@ -368,6 +377,7 @@ impl UnitLog {
                 witnesses
             },
             wide_draws: self.wide_draws && keep > 0,
+            bound_cut: self.bound_cut && keep > 0,
         }
     }
 }

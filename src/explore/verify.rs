@@ -245,6 +245,12 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
                     witness.run
                 )));
             }
+            if plain_search_unbounded(report) && sim::bound_rules_out(&choices, bound) {
+                return Err(hidden_bound_cut(&format!(
+                    "the schedule given for run {}",
+                    witness.run
+                )));
+            }
         }
     }
     Ok(())
@@ -288,13 +294,19 @@ pub fn verify_claims(scenario: &Scenario, report: &Report) -> Result<(), String>
             report.coverage,
             super::report::Coverage::Complete | super::report::Coverage::Limited
         );
-        if wide_latency && ran_to_the_end && !report.wide_draws {
+        let wide_unsaid = wide_latency && ran_to_the_end && !report.wide_draws;
+        // So can the plain search's bound: every decision of a schedule it ran was
+        // searched in full, so one the bound ruled an option out of is a cut.
+        let cut_unsaid = ran_to_the_end && plain_search_unbounded(report);
+        if wide_unsaid || cut_unsaid {
             for (unit, root) in roots.iter().enumerate() {
                 let choices = shrink::choices_of(explorer, root);
-                if choices.iter().any(sim::Choice::is_thinned_draw) {
-                    return Err(hidden_wide_draw(&format!(
-                        "the first schedule of unit {unit}"
-                    )));
+                let schedule = || format!("the first schedule of unit {unit}");
+                if wide_unsaid && choices.iter().any(sim::Choice::is_thinned_draw) {
+                    return Err(hidden_wide_draw(&schedule()));
+                }
+                if cut_unsaid && sim::bound_rules_out(&choices, header.preemptions) {
+                    return Err(hidden_bound_cut(&schedule()));
                 }
             }
         }
@@ -337,6 +349,22 @@ pub fn verify_claims(scenario: &Scenario, report: &Report) -> Result<(), String>
         )),
         Err(_) => Ok(()),
     }
+}
+
+/// Whether the report says a plain exhaustive search's preemption bound ruled out no
+/// schedule (a reduced search's bound rules out only what it wanted, which a
+/// schedule it ran does not show).
+fn plain_search_unbounded(report: &Report) -> bool {
+    report.bound_idle && report.header.reduction.is_none()
+}
+
+/// The refusal of shards that say the bound of a plain search ruled out nothing, where
+/// `schedule` (one the search ran) meets a decision it ruled an option out of.
+fn hidden_bound_cut(schedule: &str) -> String {
+    format!(
+        "{schedule} meets a decision where the preemption bound rules out a task, yet no \
+         shard says the bound cut the search (field `bound_cut`)"
+    )
 }
 
 /// The refusal of shards that say no run drew a delay from more values than the search

@@ -236,11 +236,7 @@ fn forged_documents_neither_quote_files_nor_drive_the_terminal() {
 #[test]
 fn forged_pct_steps_and_divergences_are_refused() {
     let dir = common::Scratch::new("merge-claims");
-    let merged = |stem: &str, docs: &[Value]| {
-        let paths = write_resealed(&dir, stem, docs);
-        let args: Vec<&str> = paths.iter().map(String::as_str).collect();
-        common::ws2sim(&[&["merge"][..], &args].concat())
-    };
+    let merged = |stem: &str, docs: &[Value]| merge_resealed(&dir, stem, docs);
     // Exit 2, and the message (as one line) says why.
     let refused = |out: std::process::Output, why: &str| {
         let stderr = String::from_utf8_lossy(&out.stderr).replace("\n  │ ", " ");

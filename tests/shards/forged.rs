@@ -23,36 +23,56 @@ fn shards_that_hide_a_wide_draw_are_refused() {
 )"#
         .to_string(),
     );
+    hidden_unit_flag(
+        &dir,
+        &scenario,
+        "wide_draws",
+        "coverage: NOT complete",
+        "draws a delay from a range of more than 64 values, of which the search tries only some, yet no shard says so (field `wide_draws`)",
+    );
+}
+
+/// A plain search's shards edited to say the preemption bound ruled out nothing
+/// (`bound_cut` taken off every unit) are refused: a schedule the search ran meets a
+/// decision where the bound rules out a task. Genuine, the merge says the bound held.
+#[test]
+fn shards_that_hide_a_bound_cut_are_refused() {
+    let dir = common::Scratch::new("hidden-bound-cut");
+    hidden_unit_flag(
+        &dir,
+        "scenarios/contracts/two-providers.ron",
+        "bound_cut",
+        "coverage: complete: every schedule with at most 1 preemption",
+        "meets a decision where the preemption bound rules out a task, yet no shard says the bound cut the search (field `bound_cut`)",
+    );
+}
+
+/// Shards of `explore FILE --strategy exhaustive --preemptions 1` merge, their report
+/// saying `genuine`; with `field` set to false in every unit they are refused (exit 2)
+/// saying `refusal`.
+fn hidden_unit_flag(dir: &common::Scratch, file: &str, field: &str, genuine: &str, refusal: &str) {
     let shards = two_shards(&[
         "explore",
-        &scenario,
+        file,
         "--strategy",
         "exhaustive",
         "--preemptions",
         "1",
     ]);
-    let merged = |stem: &str, docs: &[Value]| {
-        let paths = write_resealed(&dir, stem, docs);
-        let args: Vec<&str> = paths.iter().map(String::as_str).collect();
-        common::ws2sim(&[&["merge"][..], &args].concat())
-    };
-    let genuine = merged("g", &shards);
-    let stdout = String::from_utf8_lossy(&genuine.stdout);
-    assert_eq!(genuine.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("coverage: NOT complete"), "{stdout}");
+    let merged = merge_resealed(dir, "g", &shards);
+    let stdout = String::from_utf8_lossy(&merged.stdout);
+    assert_eq!(merged.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains(genuine), "{stdout}");
     let mut forged = shards.clone();
     for doc in &mut forged {
         for unit in doc["units"].as_array_mut().expect("units") {
-            unit["wide_draws"] = false.into();
+            unit[field] = false.into();
         }
     }
-    let out = merged("f", &forged);
+    let out = merge_resealed(dir, "f", &forged);
     let stderr = String::from_utf8_lossy(&out.stderr).replace("\n  │ ", " ");
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("draws a delay from a range of more than 64 values, of which the search tries only some, yet no shard says so (field `wide_draws`)"),
-        "{stderr}"
-    );
+    assert!(stderr.contains(refusal), "{stderr}");
 }
 
 /// Documents forged so that every schedule they give replays to what they say it shows
@@ -239,11 +259,7 @@ fn an_exhaustive_witness_outside_its_unit_is_refused() {
         with_witness(&docs[1]).expect("a unit of shard 2 with a witness"),
     );
     let foreign = docs[1]["units"][theirs]["witnesses"][0]["decisions"].clone();
-    let merge = |docs: &[Value]| {
-        let paths = write_resealed(&dir, "w", docs);
-        let args: Vec<&str> = paths.iter().map(String::as_str).collect();
-        common::ws2sim(&[&["merge"][..], &args].concat())
-    };
+    let merge = |docs: &[Value]| merge_resealed(&dir, "w", docs);
     assert_eq!(
         merge(&docs).status.code(),
         Some(1),

@@ -179,6 +179,14 @@ fn write_resealed(dir: &common::Scratch, stem: &str, docs: &[Value]) -> Vec<Stri
         .collect()
 }
 
+/// `ws2sim merge` of `docs`, each resealed and written into `dir` (see
+/// [`write_resealed`]).
+fn merge_resealed(dir: &common::Scratch, stem: &str, docs: &[Value]) -> std::process::Output {
+    let paths = write_resealed(dir, stem, docs);
+    let args: Vec<&str> = paths.iter().map(String::as_str).collect();
+    common::ws2sim(&[&["merge"][..], &args].concat())
+}
+
 fn refused(edit: impl Fn(&mut Vec<Value>), field: &str) {
     refused_in(0, edit, field);
 }

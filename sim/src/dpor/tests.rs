@@ -95,6 +95,12 @@ fn plain(program: &[Vec<Op>]) -> (BTreeSet<End>, usize) {
 }
 
 fn plain_within(program: &[Vec<Op>], bound: Option<u32>) -> (BTreeSet<End>, usize) {
+    let (ends, runs, _) = plain_searched(program, bound);
+    (ends, runs)
+}
+
+/// The plain search within `bound`: end states, runs, and whether the bound cut it.
+fn plain_searched(program: &[Vec<Op>], bound: Option<u32>) -> (BTreeSet<End>, usize, bool) {
     let guide = Rc::new(RefCell::new(Guide::default()));
     let mut dfs = Dfs::new(vec![], bound);
     let (mut ends, mut runs) = (BTreeSet::new(), 0);
@@ -104,7 +110,7 @@ fn plain_within(program: &[Vec<Op>], bound: Option<u32>) -> (BTreeSet<End>, usiz
         let trail = guide.borrow().trail.clone();
         dfs.advance(&trail);
     }
-    (ends, runs)
+    (ends, runs, dfs.bound_cut())
 }
 
 fn reduced(program: &[Vec<Op>]) -> (BTreeSet<End>, usize) {
@@ -112,6 +118,10 @@ fn reduced(program: &[Vec<Op>]) -> (BTreeSet<End>, usize) {
 }
 
 fn reduced_by(program: &[Vec<Op>], mut dpor: Dpor) -> (BTreeSet<End>, usize) {
+    reduced_searching(program, &mut dpor)
+}
+
+fn reduced_searching(program: &[Vec<Op>], dpor: &mut Dpor) -> (BTreeSet<End>, usize) {
     let guide = Rc::new(RefCell::new(Guide::default()));
     let (mut ends, mut runs) = (BTreeSet::new(), 0);
     while let Some(prefix) = dpor.next_prefix().map(<[u64]>::to_vec) {
@@ -296,6 +306,8 @@ fn the_reduced_search_reaches_every_end_state() {
             .unwrap_or(default)
     };
     let mut seed = setting("DPOR_SEED", 0x5eed);
+    // How often a bounded search said its bound cut nothing, and how often it cut.
+    let (mut idle, mut cut) = ([0; 2], [0; 2]);
     let mut next = |bound: u64| {
         seed = seed
             .wrapping_mul(6_364_136_223_846_793_005)
@@ -338,5 +350,25 @@ fn the_reduced_search_reaches_every_end_state() {
         // Keeping the analysis of the steps runs share changes nothing.
         let fresh = Dpor::new(vec![], None).with_fresh_analysis();
         assert_eq!(reduced_by(&program, fresh), (ends, runs), "{program:?}");
+        // A search that says its bound cut nothing covered what the unbounded one
+        // does: every schedule (the plain one), every end state (the reduced one).
+        let bound = next(3) as u32;
+        let (bounded, bounded_runs, plain_cut) = plain_searched(&program, Some(bound));
+        if plain_cut {
+            cut[0] += 1;
+        } else {
+            idle[0] += 1;
+            assert_eq!((&bounded, bounded_runs), (&all, plain_runs), "{program:?}");
+        }
+        let mut dpor = Dpor::new(vec![], Some(bound));
+        let (bounded, _) = reduced_searching(&program, &mut dpor);
+        if dpor.bound_cut() {
+            cut[1] += 1;
+        } else {
+            idle[1] += 1;
+            assert_eq!(bounded, all, "{program:?} within {bound}");
+        }
     }
+    // Both answers were given, by both searches.
+    assert!(idle.iter().chain(&cut).all(|&n| n > 0), "{idle:?} {cut:?}");
 }
