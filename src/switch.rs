@@ -74,17 +74,21 @@ pub async fn cleanup(cx: &Cx, base: ProviderIx) -> bool {
     let any = !started.is_empty();
     let forgets = cx.behaviour(base).san_switch == SanSwitch::Forgets;
     for (san, count) in started {
+        // The switch's start-ups its clean-ups did not count down (a failed WSPCleanup).
+        let mut kept = 0;
         for _ in 0..count {
-            if !forgets {
-                Box::pin(transport::wsp_cleanup(cx, san, Client::Switch(base))).await;
+            if !forgets && !Box::pin(transport::wsp_cleanup(cx, san, Client::Switch(base))).await {
+                kept += 1;
             }
             providers::unload(cx, san).await;
         }
         // Another client of the SAN provider (a `Spi` step, another TCP provider's
         // switch) keeps it started: the final WSPCleanup that resets its sockets is not
         // this one, and the sockets this switch routed outlive the TCP provider. The
-        // trace says so (model choice "The switch").
-        let left = if forgets {
+        // trace says so (model choice "The switch"). Where none does, that WSPCleanup
+        // was the final one, and a socket it left open is the provider's to answer for
+        // (`wsp.cleanup.sockets_reset`), not the switch's.
+        let left = if forgets || !others_keep_started(cx, san, kept) {
             0
         } else {
             routed_open(cx, base, san)
@@ -98,6 +102,15 @@ pub async fn cleanup(cx: &Cx, base: ProviderIx) -> bool {
         }
     }
     any
+}
+
+/// Whether `san` is still started in the process past the `kept` start-ups of the
+/// switch's own that its clean-ups did not count down: another client holds it.
+fn others_keep_started(cx: &Cx, san: ProviderIx, kept: u32) -> bool {
+    cx.touch_instance(san, Part::Started, false);
+    let world = cx.world.borrow();
+    let instance = world.procs[cx.pid as usize].instances.get(&san);
+    instance.is_some_and(|instance| instance.started > kept)
 }
 
 /// The open sockets of the process on `san` that the switch in `base` routed there

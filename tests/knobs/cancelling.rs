@@ -366,3 +366,57 @@ fn an_early_actual_cleanup_cut_short_is_held_to_the_cancellation_rules() {
         assert!(run.violated().contains(&contract), "{contract}: {trace}");
     }
 }
+
+/// The switch's clean-up says the sockets it routed to a SAN provider stay open because
+/// another client keeps the provider started (model choice "The switch") only where one
+/// does. A provider that leaks its sockets (`open_sockets: Leak`) at the final WSPCleanup
+/// the switch made is not said to have another client (a reader found that line under
+/// a count gone to 0): its leak is flagged under `wsp.cleanup.sockets_reset`. A `Spi`
+/// client that keeps the provider started still gets the line, and no flag.
+#[test]
+fn a_san_provider_leaking_its_sockets_is_not_said_to_have_another_client() {
+    let text = |set: &str, spi: &str| {
+        format!(
+            r#"Scenario(name: "leak", about: "a",
+        providers: [
+            Provider(name: "msafd", kind: Transport),
+            Provider(name: "sandrv", kind: San, set: ({set})),
+        ],
+        catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+        processes: [Process(name: "app", threads: [
+            Thread(name: "main", steps: [{spi}Startup, Socket(name: "t", entry: 1001, via: San("sandrv")), Sleep(1), Cleanup]),
+            Thread(name: "reader", steps: [Sleep(1), Recv(socket: "t", mode: Blocking, completes: Never)]),
+        ])])"#
+        )
+    };
+    let said = "routed to sandrv stays open: sandrv has another client";
+    let runs = |text: &str| {
+        let scenario = ws2sim::scenario::load_str("leak.ron", text).expect("valid");
+        (0..40).map(move |seed| {
+            let options = RunOptions {
+                seed: Some(seed),
+                ..RunOptions::default()
+            };
+            let outcome = run(&scenario, &options).expect("runs");
+            let trace = ws2sim::render::text::render(&scenario, &outcome, "leak.ron");
+            (trace.contains(said), outcome.verdict.violated())
+        })
+    };
+    let leaking = text("final_cleanup: (open_sockets: Leak)", "");
+    let mut flagged = 0;
+    for (line, violated) in runs(&leaking) {
+        assert!(!line, "{leaking}");
+        flagged += usize::from(violated.contains(&"wsp.cleanup.sockets_reset"));
+    }
+    assert!(flagged > 0, "the leak is never flagged");
+    let kept = text("", r#"Spi(provider: "sandrv", call: WSPStartupEx), "#);
+    let mut lines = 0;
+    for (line, violated) in runs(&kept) {
+        assert_eq!(violated, Vec::<&str>::new(), "{kept}");
+        lines += usize::from(line);
+    }
+    assert!(
+        lines > 0,
+        "the other client's sockets are never said to stay open"
+    );
+}
