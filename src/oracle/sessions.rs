@@ -20,6 +20,8 @@ struct Session {
     open: Vec<SessionArg>,
     /// The event that last ended one (none after a failed NSPv2Startup since).
     ended_at: Option<usize>,
+    /// The argument of the session that ended there.
+    ended_arg: Option<SessionArg>,
     /// How many of its starts have ended: a final WSACleanup that finds the same count
     /// at its return as at its call has seen no end of the session it took, and so no
     /// later start either.
@@ -231,6 +233,7 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     && session.open.is_empty()
                 {
                     session.ended_at = None;
+                    session.ended_arg = None;
                 }
                 if let (Some(key), true) = (session_key(event.process, call), opened) {
                     let arg = match detail {
@@ -396,6 +399,7 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                             );
                         }
                     }
+                    session.ended_arg = session.open.last().copied();
                     session.open.clear();
                     session.ended_at = Some(index);
                     session.ends += 1;
@@ -430,7 +434,9 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                 owners.retain(|key, _| (key.0, key.1) != copy);
                 table.retain(|key, session| {
                     let kept = (key.0, key.1) != copy;
-                    if !kept {
+                    // Only a session that was opened has a past for a message to name.
+                    let opened = session.ended_at.is_some() || !session.open.is_empty();
+                    if !kept && opened {
                         unloaded.insert(*key, (session.ended_at, index));
                     }
                     kept
@@ -532,6 +538,7 @@ fn withdrawn(
                 facts.process(host)
             )
         });
+        session.ended_arg = session.open.last().copied();
         session.open.clear();
         session.ended_at = Some(index);
         session.ends += 1;
@@ -598,14 +605,21 @@ fn session_call(
     let Some(opened) = session.open.pop() else {
         // A copy of the DLL loaded since the session's last start or end knows nothing
         // of it: the message says what the copy before saw.
-        let since = match session.earlier_copy {
-            Some((Some(ended), unload)) => format!(
+        let since = match (session.ended_at, session.earlier_copy) {
+            (Some(ended), _) => format!(" since the end of the one before began at #{ended}"),
+            (None, Some((Some(ended), unload))) => format!(
                 " since its DLL was unloaded at #{unload} (the session had ended at #{ended} before)"
             ),
-            Some((None, unload)) => format!(" since its DLL was unloaded at #{unload}"),
-            None => String::new(),
+            (None, Some((None, unload))) => format!(" since its DLL was unloaded at #{unload}"),
+            (None, None) => String::new(),
         };
-        let message = match (session.ended_at, cleanup, rule) {
+        // A call that passes the argument of the session that ended last ends it again;
+        // one that passes another (a `Spi` step with no start of its own passes NULL)
+        // ends no session at all: a clean-up or rundown with no start before it, however
+        // long the DLL stayed loaded (000: NSPv2Startup "must be called successfully
+        // before calling the NSPv2Cleanup function").
+        let again = session.ended_at.filter(|_| session.ended_arg == Some(arg));
+        let message = match (again, cleanup, rule) {
             (Some(at), _, SessionRule::EndsOnce) => Some(format!(
                 "{name} ends {whose} a second time (its end began at #{at}): a session ends once (ws2sim's reading of 000 and 001)"
             )),
@@ -624,6 +638,7 @@ fn session_call(
         return;
     };
     session.ended_at = Some(index);
+    session.ended_arg = Some(arg);
     session.ends += 1;
     match rule {
         SessionRule::EndsOnce => report.exercised(),

@@ -609,3 +609,59 @@ fn a_hosts_own_withdrawal_excuses_no_nspv2_cleanup_it_owes() {
         }
     }
 }
+
+/// A `Spi` NSPv2Cleanup with no start of its own outstanding passes NULL and ends no
+/// session: one more NSPv2Cleanup than NSPv2Startup is judged by
+/// `nspv2.session.startup_first` (000: NSPv2Startup "must be called successfully before
+/// calling the NSPv2Cleanup function") whether the DLL was unloaded after the session
+/// before ended or a host kept it loaded. A reader found the kept DLL's run filed under
+/// `nspv2.session.ends_once` as ending the session "a second time". Messages name an
+/// unload only where a session had been opened before it.
+#[test]
+fn one_cleanup_too_many_is_judged_alike_whether_the_dll_stayed_loaded() {
+    let text = |steps: &str| {
+        format!(
+            r#"Scenario(name: "extra", about: "a",
+        providers: [Provider(name: "mailnsp", kind: Namespace)],
+        catalog: [Namespace(provider: "mailnsp", namespace: 37, version: V2)],
+        processes: [Process(name: "kept", threads: [Thread(name: "main", steps: [{steps}])])])"#
+        )
+    };
+    let start = r#"Spi(provider: "mailnsp", call: NSPv2Startup)"#;
+    let cleanup = r#"Spi(provider: "mailnsp", call: NSPv2Cleanup)"#;
+    let rundown = r#"Spi(provider: "mailnsp", call: NSPv2ClientSessionRundown)"#;
+    let unloaded = text(&format!("{start}, {cleanup}, {cleanup}"));
+    let kept = text(&format!(
+        r#"Startup, Advertise(provider: "mailnsp"), {start}, {cleanup}, {cleanup}, Cleanup"#
+    ));
+    for (scenario, since) in [
+        (
+            &unloaded,
+            "since its DLL was unloaded at #13 (the session had ended at #7 before)",
+        ),
+        (&kept, "since the end of the one before began at #12"),
+    ] {
+        let scenario = scenario::load_str("extra.ron", scenario).expect("valid");
+        let outcome = run_seed(&scenario, 0);
+        let violations = &outcome.verdict.violations;
+        let found: Vec<_> = violations.iter().map(|v| v.contract).collect();
+        assert_eq!(found, ["nspv2.session.startup_first"]);
+        assert!(
+            violations[0].message.contains(since),
+            "{}",
+            violations[0].message
+        );
+    }
+    // Nothing was ever opened before the unload: no unload is named.
+    let never = text(&format!("{rundown}, {cleanup}"));
+    let scenario = scenario::load_str("never.ron", &never).expect("valid");
+    let outcome = run_seed(&scenario, 0);
+    let messages: Vec<&str> = (outcome.verdict.violations.iter())
+        .map(|v| v.message.as_str())
+        .collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages.iter().all(|m| !m.contains("since")),
+        "{messages:?}"
+    );
+}
