@@ -130,6 +130,19 @@ pub enum Resource {
     SharedCount,
     /// What an NSPv2 provider allocated in its host for one client's session.
     SessionMemory { client: Pid },
+    /// A machine-wide lock that lets one process at a time start the provider: nothing
+    /// gives it back but the provider (last, to keep the other variants' hashes).
+    MachineLock,
+}
+
+impl Resource {
+    /// Provider state that outlives a process: what a crash must not strand (seed 003).
+    pub fn is_machine_wide(self) -> bool {
+        matches!(
+            self,
+            Resource::MachineRegistration | Resource::SharedCount | Resource::MachineLock
+        )
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]

@@ -19,6 +19,7 @@ pub(super) fn describe(what: Resource) -> String {
         Resource::InstanceMemory => "its instance memory".to_string(),
         Resource::MachineRegistration => "its machine-wide registration".to_string(),
         Resource::SharedCount => "its shared-memory attach count".to_string(),
+        Resource::MachineLock => "its machine-wide lock".to_string(),
         Resource::KernelSocket { socket } => format!("kernel socket 0x{socket:x}"),
         Resource::WorkerThread { .. } => "its worker thread".to_string(),
         Resource::ThreadPoolCallback => "a thread-pool callback it queued".to_string(),

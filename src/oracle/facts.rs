@@ -154,13 +154,16 @@ pub struct Held {
 pub fn instance_resource(what: Resource) -> bool {
     matches!(
         what,
-        Resource::InstanceMemory | Resource::MachineRegistration | Resource::SharedCount
+        Resource::InstanceMemory
+            | Resource::MachineRegistration
+            | Resource::SharedCount
+            | Resource::MachineLock
     )
 }
 
 /// Provider state that outlives a process: what a crash must not strand (seed 003).
 pub fn machine_wide(what: Resource) -> bool {
-    matches!(what, Resource::MachineRegistration | Resource::SharedCount)
+    what.is_machine_wide()
 }
 
 /// The provider a WSPStartup or WSPStartupEx call starts.

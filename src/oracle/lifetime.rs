@@ -127,6 +127,7 @@ pub fn crash_tolerant(facts: &Facts, _: &RunEnd, report: &mut Report) {
         };
         let state = match held.what {
             Resource::SharedCount => "its shared-memory attach count",
+            Resource::MachineLock => "its machine-wide lock",
             _ => "its machine-wide registration",
         };
         report.violation(

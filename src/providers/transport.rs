@@ -234,7 +234,7 @@ fn initialise(cx: &Cx, provider: ProviderIx) {
         MachineState::ExclusiveLock => {
             machine_state(cx, provider, true);
             cx.world.borrow_mut().machine[provider as usize].locked_by = Some(cx.pid);
-            cx.acquire(provider, Resource::MachineRegistration)
+            cx.acquire(provider, Resource::MachineLock)
         }
     };
     start_worker(cx, provider);

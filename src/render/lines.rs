@@ -490,6 +490,7 @@ fn resource_name(what: Resource) -> String {
         Resource::ThreadPoolCallback => "queued thread-pool callback".to_string(),
         Resource::MachineRegistration => "machine-wide registration".to_string(),
         Resource::SharedCount => "shared-memory attach count".to_string(),
+        Resource::MachineLock => "machine-wide lock".to_string(),
         Resource::SanEndpoint { socket } => format!("SAN endpoint 0x{socket:x}"),
         Resource::OpMemory { op } => format!("memory of operation #{op}"),
         Resource::SessionMemory { .. } => "session block".to_string(),

@@ -339,7 +339,7 @@ impl Cx {
 
     /// Ends every live resource this process holds (the kernel reclaiming a process
     /// that ended): memory, threads, handles and open sockets. Shared memory counts
-    /// are nobody's handle and stay.
+    /// and machine-wide locks are nobody's handle and stay.
     pub fn reclaim_process(&self) {
         let live: Vec<(ResourceId, Resource)> = {
             let world = self.world.borrow();
@@ -354,15 +354,14 @@ impl Cx {
                     // ordered with the other processes' start-ups of it, which read that
                     // state: the oracle blames a start-up refused after the end on the
                     // provider (`wsp.crash_tolerant`), even where the DLL is gone.
-                    let machine_wide = matches!(
-                        e.what,
-                        Resource::MachineRegistration | Resource::SharedCount
-                    );
+                    let machine_wide = e.what.is_machine_wide();
                     if e.live && machine_wide {
                         self.touch(object::machine(e.provider), true);
                     }
                 })
-                .filter(|(_, e)| e.live && e.what != Resource::SharedCount)
+                .filter(|(_, e)| {
+                    e.live && !matches!(e.what, Resource::SharedCount | Resource::MachineLock)
+                })
                 .map(|(resource, e)| (resource, e.what))
                 .collect()
         };

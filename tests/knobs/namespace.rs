@@ -452,12 +452,19 @@ fn a_second_end_names_where_the_first_began() {
     for seed in 0..40 {
         let run = sim.clone().seed(seed).run().expect("runs");
         let trace = run.trace();
-        assert_eq!(run.violated(), ["nspv2.session.startup_first"], "seed {seed}");
+        assert_eq!(
+            run.violated(),
+            ["nspv2.session.startup_first"],
+            "seed {seed}"
+        );
         // Where the other thread's end came first.
         shown += usize::from(trace.contains(
             "for host's session, which no successful NSPv2Startup opened since the end of the one before began at #",
         ));
         assert!(!trace.contains("already ended"), "seed {seed}: {trace}");
     }
-    assert!(shown >= 3, "{shown} runs end the session before the extra call");
+    assert!(
+        shown >= 3,
+        "{shown} runs end the session before the extra call"
+    );
 }

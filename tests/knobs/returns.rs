@@ -396,3 +396,36 @@ fn start_ups_fail_with_the_error_code_itself() {
         run.trace()
     );
 }
+
+/// An `ExclusiveLock` provider's lock outlives a process that ends without WSPCleanup
+/// (nothing gives it back but the provider): `wsp.crash_tolerant` flags it at that end
+/// even where no other process comes to be refused (a reader found a lone crash held).
+/// The registration model's handle, which the kernel closes, is not flagged.
+#[test]
+fn a_lock_a_lone_crash_leaves_held_is_flagged() {
+    let text = |machine: &str| {
+        format!(
+            r#"Scenario(name: "lone", about: "a",
+        providers: [Provider(name: "msafd", kind: Transport, set: (machine_state: {machine}))],
+        catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+        processes: [Process(name: "victim", threads: [
+            Thread(name: "main", steps: [Startup, Socket(name: "s", entry: 1001), Crash]),
+        ])])"#
+        )
+    };
+    let violated = |machine: &str| {
+        let scenario = ws2sim::scenario::load_str("lone.ron", &text(machine)).expect("valid");
+        let outcome = run(&scenario, &RunOptions::default()).expect("runs");
+        let messages: Vec<String> = (outcome.verdict.violations.iter())
+            .map(|v| format!("{}: {}", v.contract, v.message))
+            .collect();
+        messages
+    };
+    assert_eq!(
+        violated("ExclusiveLock"),
+        [
+            "wsp.crash_tolerant: victim ended with msafd still started (no final WSPCleanup returned), and the provider still holds its machine-wide lock for it: nothing will ever give it back"
+        ]
+    );
+    assert_eq!(violated("Registration"), Vec::<String>::new());
+}
