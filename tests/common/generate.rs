@@ -108,6 +108,9 @@ pub enum Extra {
     V2OnDns,
     /// The V1 provider's entry is disabled: lookups skip it.
     Disabled,
+    /// The V2 provider's NS_EMAIL entry is disabled: lookups skip it, and on Vista and
+    /// Server 2008 it is an NS_EMAIL provider all the same.
+    DisabledV2,
     /// The layered chain ends on the first base provider's UDP entry, where it has one.
     LspOverUdp,
 }
@@ -252,6 +255,7 @@ pub fn shape() -> impl Strategy<Value = Shape> {
         1 => Just(Extra::V1OnEmail),
         1 => Just(Extra::V2OnDns),
         1 => Just(Extra::Disabled),
+        1 => Just(Extra::DisabledV2),
         1 => Just(Extra::LspOverUdp),
     ];
     (
@@ -459,7 +463,11 @@ impl Shape {
             if !served.iter().any(|n: &String| n == name) {
                 served.push(name.to_string());
             }
-            let disabled = matches!(self.extra, Extra::Disabled) && name == NS_V1;
+            let disabled = match self.extra {
+                Extra::Disabled => name == NS_V1,
+                Extra::DisabledV2 => name == NS_V2 && namespace == email,
+                _ => false,
+            };
             catalog.push(CatalogEntry::Namespace {
                 provider: name.to_string(),
                 namespace,
