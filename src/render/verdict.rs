@@ -109,8 +109,14 @@ pub fn render(out: &mut String, (scenario, run, path): (&Scenario, &Run, &str), 
             .map(|s| format!("\"{}\"", s.title()))
             .collect::<Vec<_>>()
             .join(", ");
-        // A rule that fills a silence of the seeds with a model choice says so.
-        let choice = found.is_some_and(|c| c.model_choice.is_some());
+        // A rule that fills a silence of the seeds with a model choice says so; but the
+        // return convention of a SAN provider's WSPCleanup is 004's own words, which
+        // close its list of codes.
+        let own_words = id_is(
+            violation.contract,
+            contract::ContractId::SpiReturnConvention,
+        ) && cited == [contract::Seed::SanWspCleanup];
+        let choice = found.is_some_and(|c| c.model_choice.is_some()) && !own_words;
         let who = match violation.thread {
             Some(tid) => format!(
                 "{}/{}",
@@ -120,7 +126,7 @@ pub fn render(out: &mut String, (scenario, run, path): (&Scenario, &Run, &str), 
             None => format!("{}/-", run.names.processes[violation.process as usize]),
         };
         let id = violation.contract;
-        let other_routine = (id == contract::ContractId::SpiReturnConvention.as_str())
+        let other_routine = id_is(id, contract::ContractId::SpiReturnConvention)
             .then(|| not_a_cleanup_routine(run, pairs.as_ref(), violation.event))
             .flatten();
         let source = if let Some(routine) = other_routine {
@@ -361,6 +367,10 @@ fn not_a_cleanup_routine(
             | Call::NSPv2ClientSessionRundown { .. }
     );
     (!cleanup).then(|| call.name())
+}
+
+fn id_is(id: &str, contract: contract::ContractId) -> bool {
+    id == contract.as_str()
 }
 
 /// Why a `FailAlloc` fault on a clean-up routine cannot fire: the built-in models

@@ -337,6 +337,46 @@ fn a_convention_broken_outside_the_cleanup_routines_cites_the_model_choice() {
     assert!(!out.contains("the rule comes from \"LPWSPCLEANUP"), "{out}");
 }
 
+/// A SAN provider's WSPCleanup that breaks the return convention is judged by 004's own
+/// words (it closes its list: "one of the following error codes"), and the verdict
+/// cites the page without calling the rule a reading of it; a transport provider's is
+/// held to its page's table by ws2sim's reading, and says so.
+#[test]
+fn a_san_cleanups_convention_is_cited_as_the_pages_own_words() {
+    let scratch = common::Scratch::new("convention-san");
+    let text = |provider: &str| {
+        format!(
+            r#"Scenario(
+    name: "c",
+    about: "a clean-up that fails with WSAENETDOWN, answered with 1",
+    providers: [
+        Provider(name: "msafd", kind: Transport),
+        Provider(name: "sandrv", kind: San, set: (failure_value: PlusOne)),
+        Provider(name: "tcpip", kind: Transport, set: (failure_value: PlusOne)),
+    ],
+    catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+    processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+        Spi(provider: "{provider}", call: WSPCleanup),
+    ])])],
+)"#
+        )
+    };
+    let san = stdout(&ws2sim(&["run", &scratch.file("san.ron", text("sandrv"))]));
+    assert!(
+        san.contains("sandrv!WSPCleanup") && san.contains(
+            "the rule comes from \"WSPCleanup function (SAN service provider)\" (`ws2sim explain spi.return_convention` quotes it)"
+        ),
+        "{san}"
+    );
+    let transport = stdout(&ws2sim(&["run", &scratch.file("t.ron", text("tcpip"))]));
+    assert!(
+        transport.contains(
+            "the rule comes from \"LPWSPCLEANUP callback function (ws2spi.h)\", with ws2sim's reading where the page is silent or leaves room"
+        ),
+        "{transport}"
+    );
+}
+
 /// The report says what `expect` asks for and how the run ended, in every form: the
 /// run JSON names the expected ending, a Mermaid diagram ends with the ending and the
 /// verdict, and a sweep says on standard error that it does not judge runs against
