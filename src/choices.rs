@@ -41,6 +41,10 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
         choice: "The conforming transport model serialises WSPStartup and WSPCleanup with a lock (a critical section in the DLL); `refcount: Racy` has none.",
     },
     ModelChoice {
+        topic: "Blocking sends",
+        choice: "A blocking send hands its bytes to the kernel socket and returns at once, as a blocking send with room in its socket's send buffer does; the network delivers them after the step's `completes` delay, and a socket the final clean-up resets loses what it still holds. With `completes: Never` the buffer takes nothing and the send waits, as one on a full buffer does, until something cancels it (or forever). Every other blocking call (a receive, a connect, an accept) waits for its operation to complete.",
+    },
+    ModelChoice {
         topic: "Cancelled blocking calls",
         choice: "A blocking call cancelled by the final WSPCleanup returns SOCKET_ERROR with WSAEINTR, as one cancelled by WSACancelBlockingCall does; seed 003 names no code.",
     },

@@ -113,10 +113,28 @@ pub(crate) fn read_bytes(path: &Path, kind: FileKind) -> Result<(String, Vec<u8>
     Ok((shown, bytes))
 }
 
-/// Whether `bytes` begin with a UTF-16 byte-order mark: what Windows PowerShell 5's `>`
-/// and Notepad's "Unicode" write.
+/// Whether `bytes` are UTF-16 text: what Windows PowerShell 5's `>` and Notepad's
+/// "Unicode" write.
 pub(crate) fn is_utf16(bytes: &[u8]) -> bool {
-    bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff])
+    utf16_order(bytes).is_some()
+}
+
+/// How UTF-16 `bytes` are laid out: little-endian or not, and where their text begins.
+/// Told by a byte-order mark, or else by two ASCII characters first, each with a zero
+/// byte beside it (no UTF-8 text a scenario can be starts with a NUL).
+pub(crate) fn utf16_order(bytes: &[u8]) -> Option<(bool, usize)> {
+    if bytes.starts_with(&[0xff, 0xfe]) {
+        return Some((true, 2));
+    }
+    if bytes.starts_with(&[0xfe, 0xff]) {
+        return Some((false, 2));
+    }
+    let ascii = |b: u8| b != 0 && b.is_ascii();
+    match bytes.get(..4)? {
+        &[a, 0, b, 0] if ascii(a) && ascii(b) => Some((true, 0)),
+        &[0, a, 0, b] if ascii(a) && ascii(b) => Some((false, 0)),
+        _ => None,
+    }
 }
 
 /// A byte-order mark, as some Windows editors write first, is not part of the text

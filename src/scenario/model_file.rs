@@ -88,11 +88,17 @@ pub fn is_plain_model_name(name: &str) -> bool {
 /// Whether `name` is that of a built-in model, of ws2_32's or ws2_32 itself, in any
 /// case: a model called so would hide it or pass for it.
 pub fn is_built_in_model_name(name: &str) -> bool {
-    MODELS.iter().any(|m| m.name.eq_ignore_ascii_case(name))
-        || crate::models::ws2::WS2_MODELS
-            .iter()
-            .any(|m| m.name.eq_ignore_ascii_case(name))
-        || name.eq_ignore_ascii_case(crate::models::ws2::WS2_32)
+    built_in_name_like(name).is_some()
+}
+
+/// The built-in name `name` is, in any case: a provider model's, a ws2_32 model's, or
+/// `ws2_32` itself (the kind --provider-model gives ws2_32's models).
+fn built_in_name_like(name: &str) -> Option<&'static str> {
+    let providers = MODELS.iter().map(|m| m.name);
+    let ws2 = crate::models::ws2::WS2_MODELS.iter().map(|m| m.name);
+    (providers.chain(ws2))
+        .chain([crate::models::ws2::WS2_32])
+        .find(|built_in| built_in.eq_ignore_ascii_case(name))
 }
 
 /// A model's name appears in traces and in commands: a plain word, and not the name of
@@ -118,13 +124,20 @@ fn check_name(c: &mut Checker<'_>, name: &str) {
             "reads as a path",
             Some(format!("for example `{}`", name.trim_end_matches(".ron"))),
         );
-    } else if is_built_in_model_name(name) {
+    } else if let Some(built_in) = built_in_name_like(name) {
+        let what = if built_in == crate::models::ws2::WS2_32 {
+            "the name --provider-model gives ws2_32's models (`ws2_32=MODEL`)"
+        } else {
+            "the name of a built-in model"
+        };
+        let is = if built_in == name {
+            format!("is {what}")
+        } else {
+            format!("differs only in case from `{built_in}`, {what}")
+        };
         c.at(
             &[Field("name")],
-            format!(
-                "model name `{name}` is the name of a built-in model; a model file's model \
-                 needs a name of its own"
-            ),
+            format!("model name `{name}` {is}; a model file's model needs a name of its own"),
             "a built-in name",
             Some(format!("for example `my_{name}`")),
         );
@@ -184,7 +197,7 @@ pub(super) fn load_listed(
                 let twice = scenario
                     .model_files
                     .iter()
-                    .find(|f| f.model.name == loaded.model.name);
+                    .find(|f| f.model.name.eq_ignore_ascii_case(&loaded.model.name));
                 match twice {
                     // One file under two names (`a.ron`, `./a.ron`, a link), or a copy.
                     Some(first) if first.digest == loaded.digest => c.at(
@@ -196,6 +209,16 @@ pub(super) fn load_listed(
                         ),
                         "listed again",
                         Some("remove one of them".to_string()),
+                    ),
+                    Some(first) if first.model.name != loaded.model.name => c.at(
+                        &at,
+                        format!(
+                            "model `{}` of {listed} differs only in case from model `{}` of \
+                             {}: the names would pass for each other",
+                            loaded.model.name, first.model.name, first.path
+                        ),
+                        "second definition",
+                        Some("rename the model in one of them".to_string()),
                     ),
                     Some(first) => c.at(
                         &at,
@@ -470,13 +493,12 @@ fn retell_too_large(error: ScenarioError, head: &[u8]) -> ScenarioError {
 
 /// What a file whose first bytes are `bytes` is by its first word: a model file when
 /// that is `Model`, else a scenario. Read past a byte-order mark, as UTF-16 when the
-/// mark says so and as UTF-8 otherwise (a byte that is not read as a replacement
+/// mark (or its zero bytes) says so and as UTF-8 otherwise (a byte that is not read as a replacement
 /// character), so that a file refused for its encoding is still called what it is.
 fn kind_told_by(bytes: &[u8]) -> FileKind {
     let head = &bytes[..bytes.len().min(HEAD_BYTES as usize)];
-    let text = if super::is_utf16(head) {
-        let little = head.starts_with(&[0xff, 0xfe]);
-        let units = head[2..].chunks_exact(2).map(|pair| {
+    let text = if let Some((little, start)) = super::utf16_order(head) {
+        let units = head[start..].chunks_exact(2).map(|pair| {
             let pair = [pair[0], pair[1]];
             if little {
                 u16::from_le_bytes(pair)

@@ -187,14 +187,69 @@ fn mixed_scripts(value: &str) -> Option<(&'static str, &'static str)> {
     // Greek letters, which are therefore no script of their own here.
     let script = |ch: char| match ch {
         '\u{3BC}' | '\u{3A9}' => None,
-        'a'..='z' | 'A'..='Z' | '\u{C0}'..='\u{24F}' if ch.is_alphabetic() => Some("Latin"),
-        '\u{370}'..='\u{3FF}' if ch.is_alphabetic() => Some("Greek"),
-        '\u{400}'..='\u{52F}' if ch.is_alphabetic() => Some("Cyrillic"),
+        _ if ch.is_alphabetic() => script_of(ch),
         _ => None,
     };
     let mut scripts = value.chars().filter_map(script);
     let first = scripts.next()?;
     scripts.find(|s| *s != first).map(|other| (first, other))
+}
+
+const LATIN: &str = "Latin";
+const GREEK: &str = "Greek";
+const CYRILLIC: &str = "Cyrillic";
+
+/// The code points of the Latin, Greek and Cyrillic scripts (Unicode's Scripts.txt,
+/// whole blocks and the pieces of mixed ones), by their first code point: each script's
+/// extended and phonetic blocks too, and the mathematical and fullwidth forms that read
+/// as its letters.
+const SCRIPT_RANGES: &[(u32, u32, &str)] = &[
+    (0x41, 0x5A, LATIN),
+    (0x61, 0x7A, LATIN),
+    (0xAA, 0xAA, LATIN),
+    (0xBA, 0xBA, LATIN),
+    (0xC0, 0x2AF, LATIN),
+    (0x370, 0x3FF, GREEK),
+    (0x400, 0x52F, CYRILLIC),
+    (0x1C80, 0x1C8F, CYRILLIC),
+    (0x1D00, 0x1D25, LATIN),
+    (0x1D26, 0x1D2A, GREEK),
+    (0x1D2B, 0x1D2B, CYRILLIC),
+    (0x1D2C, 0x1D5C, LATIN),
+    (0x1D5D, 0x1D61, GREEK),
+    (0x1D62, 0x1D65, LATIN),
+    (0x1D66, 0x1D6A, GREEK),
+    (0x1D6B, 0x1D77, LATIN),
+    (0x1D78, 0x1D78, CYRILLIC),
+    (0x1D79, 0x1DBE, LATIN),
+    (0x1DBF, 0x1DBF, GREEK),
+    (0x1E00, 0x1EFF, LATIN),
+    (0x1F00, 0x1FFF, GREEK),
+    (0x2071, 0x2071, LATIN),
+    (0x207F, 0x207F, LATIN),
+    (0x2090, 0x209C, LATIN),
+    (0x2C60, 0x2C7F, LATIN),
+    (0x2DE0, 0x2DFF, CYRILLIC),
+    (0xA640, 0xA69F, CYRILLIC),
+    (0xA720, 0xA7FF, LATIN),
+    (0xAB30, 0xAB64, LATIN),
+    (0xAB65, 0xAB65, GREEK),
+    (0xAB66, 0xAB6F, LATIN),
+    (0xFF21, 0xFF3A, LATIN),
+    (0xFF41, 0xFF5A, LATIN),
+    (0x10780, 0x107BA, LATIN),
+    (0x1D400, 0x1D6A7, LATIN),
+    (0x1D6A8, 0x1D7CB, GREEK),
+    (0x1DF00, 0x1DFFF, LATIN),
+    (0x1E030, 0x1E08F, CYRILLIC),
+];
+
+/// Which of the Latin, Greek and Cyrillic scripts `ch` belongs to, if one.
+fn script_of(ch: char) -> Option<&'static str> {
+    let code = u32::from(ch);
+    let at = SCRIPT_RANGES.partition_point(|&(first, _, _)| first <= code);
+    let &(_, last, script) = SCRIPT_RANGES.get(at.checked_sub(1)?)?;
+    (code <= last).then_some(script)
 }
 
 /// The file's text as an error report quotes it: each control character (but line
@@ -347,13 +402,13 @@ pub(super) fn names(c: &mut Checker<'_>, sc: &Scenario) {
 }
 
 /// Names printed in the same places: a trace shows process and provider names side
-/// by side, and a thread's or a socket's beside others of its process.
+/// by side, and the names of a process's threads and sockets beside each other.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Kin {
-    Process,
-    Provider,
-    Thread(usize),
-    Socket(usize),
+    /// Processes and providers.
+    Top,
+    /// The threads and sockets of one process.
+    Within(usize),
 }
 
 /// Names that print alike though they differ: their skeletons (Unicode's UTS #39, which
@@ -440,7 +495,7 @@ fn names_one_by_one(c: &mut Checker<'_>, sc: &Scenario, alike: &mut LookAlikes) 
         let path = [Field("providers"), At(i), Field("name")];
         check(c, &path, &p.name, name("a provider's name"));
         check_label(c, &path, &p.name, Label::Provider);
-        alike.add(Kin::Provider, &path, &p.name);
+        alike.add(Kin::Top, &path, &p.name);
     }
     for (i, process) in sc.processes.iter().enumerate() {
         let at = vec![Field("processes"), At(i)];
@@ -452,12 +507,12 @@ fn names_one_by_one(c: &mut Checker<'_>, sc: &Scenario, alike: &mut LookAlikes) 
             name("a process's name"),
         );
         check_label(c, &within(&[Field("name")]), &process.name, Label::Process);
-        alike.add(Kin::Process, &within(&[Field("name")]), &process.name);
+        alike.add(Kin::Top, &within(&[Field("name")]), &process.name);
         for (j, thread) in process.threads.iter().enumerate() {
             let path = within(&[Field("threads"), At(j), Field("name")]);
             check(c, &path, &thread.name, name("a thread's name"));
             check_label(c, &path, &thread.name, Label::Thread);
-            alike.add(Kin::Thread(i), &path, &thread.name);
+            alike.add(Kin::Within(i), &path, &thread.name);
             for (k, step) in thread.steps.iter().enumerate() {
                 let (value, rule) = match step {
                     Step::Socket { name: n, .. } => (n.as_str(), name("a socket's name")),
@@ -474,7 +529,7 @@ fn names_one_by_one(c: &mut Checker<'_>, sc: &Scenario, alike: &mut LookAlikes) 
                 check(c, &path, value, rule);
                 if matches!(step, Step::Socket { .. }) {
                     check_label(c, &path, value, Label::Socket);
-                    alike.add(Kin::Socket(i), &path, value);
+                    alike.add(Kin::Within(i), &path, value);
                 }
                 if c.full() {
                     return;

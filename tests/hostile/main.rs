@@ -285,8 +285,9 @@ fn shard_documents_with_lists_longer_than_a_sweep_writes_are_refused() {
 
 /// Two names that print alike but are other characters (Cyrillic `арр` beside Latin
 /// `app`; Armenian `օ` in `fօo` beside `foo`) are refused where a trace shows them side
-/// by side; the same name twice where it may be (a thread `main` in each process), and
-/// plain ASCII names a font may draw alike (`l0`, `lO`), are not.
+/// by side (two processes, two providers, a process and a provider); the same name
+/// twice where it may be (a thread `main` in each process, a process and a provider),
+/// and plain ASCII names a font may draw alike (`l0`, `lO`), are not.
 #[test]
 fn names_that_print_like_another_are_refused() {
     let dir = Scratch::new("look-alikes");
@@ -314,6 +315,14 @@ fn names_that_print_like_another_are_refused() {
             Some(("f\u{0585}o", "foo")),
         ),
         (["l0", "lO"], ["p1", "pl"], None),
+        // A process beside a provider: traces print both kinds of name side by side.
+        (
+            ["app", "tcpip"],
+            ["\u{0430}\u{0440}\u{0440}", "b"],
+            Some(("\u{0430}\u{0440}\u{0440}", "app")),
+        ),
+        // The same name for a process and a provider is the author's visible choice.
+        (["app", "tcpip"], ["app", "b"], None),
         (
             ["msafd", "tcpip"],
             ["app", "\u{0431}\u{0435}\u{0442}\u{0430}"],

@@ -376,6 +376,15 @@ fn names_that_print_alike_and_paths_ws2sim_cannot_name_are_refused() {
         ("\u{FF43}lient-a", "normal form NFKC"),
         // Cyrillic `а` among Latin letters.
         ("client-\u{430}", "mixes Latin and Cyrillic letters"),
+        // Letters of the scripts' extended and phonetic blocks: IPA `ɑ`, Latin Extended
+        // Additional `ḃ`, small capital `ᴀ`, Latin Extended-C `ⱥ`, Greek Extended `ἀ`,
+        // Cyrillic Extended-B `ꙩ`.
+        ("\u{251}\u{3B2}", "mixes Latin and Greek letters"),
+        ("\u{1E03}\u{436}", "mixes Latin and Cyrillic letters"),
+        ("\u{1D00}\u{436}", "mixes Latin and Cyrillic letters"),
+        ("\u{2C65}\u{436}", "mixes Latin and Cyrillic letters"),
+        ("\u{1F00}b", "mixes Greek and Latin letters"),
+        ("\u{A669}b", "mixes Cyrillic and Latin letters"),
     ] {
         let text = lesson.replace("\"client-a\"", &format!("\"{name}\""));
         check_refuses(&dir.file("alike.ron", text), why);
@@ -490,16 +499,39 @@ fn unwritable_stderr_and_a_file_size_limit_are_errors_not_crashes() {
 #[test]
 fn a_model_file_may_not_take_a_built_in_name() {
     let dir = Scratch::new("model-name");
-    for name in [
-        "racy_refcount",
-        "keeps_late_startups",
-        "ws2_32",
-        "WS2_32",
-        "Racy_Refcount",
+    for (name, why) in [
+        (
+            "racy_refcount",
+            "`racy_refcount` is the name of a built-in model;",
+        ),
+        ("keeps_late_startups", "is the name of a built-in model;"),
+        (
+            "ws2_32",
+            "`ws2_32` is the name --provider-model gives ws2_32's models (`ws2_32=MODEL`);",
+        ),
+        (
+            "WS2_32",
+            "`WS2_32` differs only in case from `ws2_32`, the name --provider-model gives ws2_32's models (`ws2_32=MODEL`);",
+        ),
+        (
+            "Racy_Refcount",
+            "`Racy_Refcount` differs only in case from `racy_refcount`, the name of a built-in model;",
+        ),
     ] {
         let text = format!("Model(name: \"{name}\", kind: Transport)\n");
-        check_refuses(&dir.file("m.ron", text), "the name of a built-in model");
+        check_refuses(&dir.file("m.ron", text), why);
     }
+    // Two model files whose names differ only in case would pass for each other too.
+    dir.file("acme.ron", "Model(name: \"acme\", kind: Transport)\n");
+    dir.file("acme2.ron", "Model(name: \"Acme\", kind: Transport)\n");
+    let scenario = r#"Scenario(name: "two", about: "a", models: ["acme.ron", "acme2.ron"],
+        providers: [Provider(name: "msafd", kind: Transport, model: "acme")],
+        catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+        processes: [Process(name: "app", threads: [Thread(name: "main", steps: [Startup])])])"#;
+    check_refuses(
+        &dir.file("two.ron", scenario),
+        "model `Acme` of acme2.ron differs only in case from model `acme` of acme.ron",
+    );
     // A name ending in `.ron` reads as a model file's path where a provider names it:
     // `check` passed such a file while `run` failed with no position, or ran another
     // file's model.

@@ -102,18 +102,44 @@ fn a_stray_return_in_a_file_of_newline_lines_ends_no_line() {
 }
 
 /// A scenario or model file saved as UTF-16 (Notepad's "Unicode", PowerShell 5's `>`)
-/// is refused as such, not as bytes that are not UTF-8 with a quote of them.
+/// is refused as such, not as bytes that are not UTF-8 with a quote of them: with a
+/// byte-order mark, and without one (told by the zero byte beside each ASCII one), in
+/// either byte order; a model file is still called one.
 #[test]
 fn a_file_in_utf16_is_named_so() {
     let text = "Scenario(name: \"w\", about: \"x\")\n";
-    let mut wide = vec![0xff, 0xfe];
-    for unit in text.encode_utf16() {
-        wide.extend(unit.to_le_bytes());
+    let model = "Model(name: \"w\", kind: Transport)\n";
+    for (text, bom, little) in [
+        (text, true, true),
+        (text, false, true),
+        (text, false, false),
+        (model, false, true),
+    ] {
+        let mut wide = match (bom, little) {
+            (false, _) => Vec::new(),
+            (true, true) => vec![0xff, 0xfe],
+            (true, false) => vec![0xfe, 0xff],
+        };
+        for unit in text.encode_utf16() {
+            wide.extend(if little {
+                unit.to_le_bytes()
+            } else {
+                unit.to_be_bytes()
+            });
+        }
+        let Err(err) = scenario::check_bytes("wide.ron", wide) else {
+            panic!("accepted");
+        };
+        let plain = err.render_plain();
+        assert!(plain.contains("the file is UTF-16 text"), "{plain}");
+        let kind = if text == model {
+            "model file"
+        } else {
+            "scenario file"
+        };
+        assert!(plain.contains(kind), "{plain}");
+        assert!(err.line_column().is_none(), "{plain}");
     }
-    let err = scenario::load_bytes("wide.ron", wide).expect_err("refused");
-    let plain = err.render_plain();
-    assert!(plain.contains("UTF-16"), "{plain}");
-    assert!(err.line_column().is_none(), "{plain}");
 }
 
 /// A value the file quotes back in a message stays on the message's line: a line break
