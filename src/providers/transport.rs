@@ -203,6 +203,13 @@ async fn startup_body(
     let before = refcount(cx, provider);
     racy_gap(cx, provider).await;
     if before == 0 {
+        // The machine-wide lock is tested again where it is taken, with no wait between:
+        // another process may have taken it while this start-up waited (for the layers
+        // below, or in a racy count's gap), and a lock two processes hold is none.
+        if locked_elsewhere(cx, provider) {
+            layered::unwind_lower(cx, provider, entry).await;
+            return start_failed(cx, provider, WSASYSNOTREADY);
+        }
         if !cx.try_alloc(provider, which) {
             layered::unwind_lower(cx, provider, entry).await;
             let code = cx.behaviour(provider).code(WSA_NOT_ENOUGH_MEMORY);

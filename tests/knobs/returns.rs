@@ -429,3 +429,72 @@ fn a_lock_a_lone_crash_leaves_held_is_flagged() {
     );
     assert_eq!(violated("Registration"), Vec::<String>::new());
 }
+
+/// An `ExclusiveLock` provider's lock is one process's at a time: a start-up tests it
+/// again where it takes it, after waiting for the layers below (a reader found two
+/// processes holding it, the later one's overwriting the other's, and a crash that
+/// stranded nothing blamed for the refusal the live holder caused). Whichever of `a` and
+/// `b` gets the layered provider started, the other is refused; `c`, later, is refused by
+/// the holder; and only where the holder is `a`, which crashes, is that flagged.
+#[test]
+fn an_exclusive_lock_has_one_holder_at_a_time() {
+    use ws2sim::event::{Call, EventKind};
+    let text = r#"Scenario(name: "xl", about: "a",
+        providers: [
+            Provider(name: "msafd", kind: Transport),
+            Provider(name: "lsp", kind: Transport, set: (machine_state: ExclusiveLock)),
+        ],
+        catalog: [
+            Transport(id: 1001, provider: "msafd", protocol: Tcp),
+            Transport(id: 1010, provider: "lsp", protocol: Tcp, chain: Layered([1010, 1001])),
+        ],
+        processes: [
+            Process(name: "a", threads: [Thread(name: "main", steps: [Startup, Socket(name: "s", entry: 1010), Sleep(2), Crash])]),
+            Process(name: "b", threads: [Thread(name: "main", steps: [Startup, Socket(name: "s", entry: 1010), Sleep(20), Cleanup])]),
+            Process(name: "c", threads: [Thread(name: "main", steps: [Sleep(10), Startup, Socket(name: "s", entry: 1010), Cleanup])]),
+        ])"#;
+    let scenario = ws2sim::scenario::load_str("xl.ron", text).expect("valid");
+    let lsp = 1;
+    let mut holders_seen = std::collections::BTreeSet::new();
+    for seed in 0..40 {
+        let options = RunOptions {
+            seed: Some(seed),
+            ..RunOptions::default()
+        };
+        let outcome = run(&scenario, &options).expect("runs");
+        // The processes whose start-up of the layered provider worked.
+        let mut calls = Vec::new();
+        let mut started = std::collections::BTreeSet::new();
+        for event in &outcome.events {
+            match &event.kind {
+                EventKind::Call { call, .. } => calls.push((*call, event.process)),
+                EventKind::Return { id, ret: 0, .. } => {
+                    if let (Call::WSPStartup { provider, .. }, process) = calls[*id as usize]
+                        && provider == lsp
+                    {
+                        started.insert(process);
+                    }
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(started.len(), 1, "seed {seed}: {started:?}");
+        let holder = *started.first().expect("one");
+        assert_ne!(
+            holder, 2,
+            "seed {seed}: c started while another held the lock"
+        );
+        let expected: &[&str] = if holder == 0 {
+            &["wsp.crash_tolerant"]
+        } else {
+            &[]
+        };
+        assert_eq!(outcome.verdict.violated(), expected, "seed {seed}");
+        holders_seen.insert(holder);
+    }
+    assert_eq!(
+        holders_seen.len(),
+        2,
+        "both a and b take the lock under some seed"
+    );
+}
