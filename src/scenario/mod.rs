@@ -120,8 +120,9 @@ pub(crate) fn is_utf16(bytes: &[u8]) -> bool {
 }
 
 /// How UTF-16 `bytes` are laid out: little-endian or not, and where their text begins.
-/// Told by a byte-order mark, or else by two ASCII characters first, each with a zero
-/// byte beside it (no UTF-8 text a scenario can be starts with a NUL).
+/// Told by a byte-order mark, or else by [`UTF16_UNITS_TOLD`] ASCII characters first
+/// (all of them in a shorter file), each with a zero byte beside it: a UTF-8 file with a
+/// NUL or two in its first line stays one, refused at the NUL's place.
 pub(crate) fn utf16_order(bytes: &[u8]) -> Option<(bool, usize)> {
     if bytes.starts_with(&[0xff, 0xfe]) {
         return Some((true, 2));
@@ -129,13 +130,23 @@ pub(crate) fn utf16_order(bytes: &[u8]) -> Option<(bool, usize)> {
     if bytes.starts_with(&[0xfe, 0xff]) {
         return Some((false, 2));
     }
-    let ascii = |b: u8| b != 0 && b.is_ascii();
-    match bytes.get(..4)? {
-        &[a, 0, b, 0] if ascii(a) && ascii(b) => Some((true, 0)),
-        &[0, a, 0, b] if ascii(a) && ascii(b) => Some((false, 0)),
-        _ => None,
+    let units = (bytes.len() / 2).min(UTF16_UNITS_TOLD);
+    if units < 4 {
+        return None;
     }
+    let ascii = |b: u8| b != 0 && b.is_ascii();
+    let head = || bytes[..units * 2].chunks_exact(2);
+    if head().all(|pair| ascii(pair[0]) && pair[1] == 0) {
+        return Some((true, 0));
+    }
+    if head().all(|pair| pair[0] == 0 && ascii(pair[1])) {
+        return Some((false, 0));
+    }
+    None
 }
+
+/// How many characters first tell UTF-16 text without a byte-order mark.
+const UTF16_UNITS_TOLD: usize = 16;
 
 /// A byte-order mark, as some Windows editors write first, is not part of the text
 /// (one is taken off: a second is a character of the text).

@@ -140,6 +140,13 @@ fn a_file_in_utf16_is_named_so() {
         assert!(plain.contains(kind), "{plain}");
         assert!(err.line_column().is_none(), "{plain}");
     }
+    // A UTF-8 file with NUL bytes beside its first characters (a damaged one, which the
+    // soak met) is no UTF-16 text: it is refused at a place in it.
+    let damaged = b"/\0/\0 a comment\nScenario(name: \"w\")\n".to_vec();
+    let Err(err) = scenario::check_bytes("nul.ron", damaged) else {
+        panic!("accepted");
+    };
+    assert!(err.line_column().is_some(), "{}", err.render_plain());
 }
 
 /// A value the file quotes back in a message stays on the message's line: a line break
