@@ -166,7 +166,7 @@ impl StepLog {
             .unwrap_or(0)
     }
 
-    /// Entries of the vector clocks [`StepLog::races`] keeps (a clock per step, an
+    /// Entries of the vector clocks the race analysis ([`crate::races::Races`]) keeps (a clock per step, an
     /// entry per task): its memory is four bytes each.
     pub fn clock_entries(&self) -> usize {
         // A clock per task as well: the race analysis keeps each task's latest one.

@@ -159,7 +159,7 @@ impl<R> Memo<R> {
 
     /// Remembers the run `resume` made and what it came to. Returns false, keeping
     /// nothing, when the memo is full, a new question has more than [`OPTIONS_MAX`]
-    /// options, or [`Memo::leaves_at`] finds no place for it.
+    /// options, or `Memo::leaves_at` finds no place for it.
     pub fn remember(&mut self, resume: &RunLog, result: R) -> bool {
         let fits = !resume.overflowed
             && !resume.wide

@@ -21,7 +21,7 @@ use crate::footprint::{StepLog, task_object};
 pub enum Later {
     /// A step of the run.
     Step(usize),
-    /// A step that could have run and never did ([`StepLog::never_ran`]), by its index
+    /// A step that could have run and never did (`StepLog::never_ran`), by its index
     /// in the analysis's list of them.
     NeverRan(usize),
 }
@@ -139,7 +139,7 @@ enum First {
 
 impl Races {
     /// Analyses the first `upto` steps of `log` (and the steps that never ran before
-    /// then). A step's footprint is what [`StepLog::begin`] and the world recorded.
+    /// then). A step's footprint is what `StepLog::begin` and the world recorded.
     pub fn of(log: &StepLog, upto: usize) -> Races {
         let mut analysis = Races::default();
         analysis.update(log, upto, 0);

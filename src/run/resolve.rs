@@ -116,7 +116,7 @@ fn find_model(
     }
 }
 
-/// The [`stamp`] of runs of `scenario` with the `--provider-model` overrides given.
+/// The stamp (`run::stamp`) of runs of `scenario` with the `--provider-model` overrides given.
 pub fn stamp_of(scenario: &Scenario, overrides: &[(String, String)]) -> Result<u32, OptionError> {
     let models = resolve_models(scenario, overrides)?;
     Ok(stamp(scenario, &models, resolve_ws2_model(overrides)?))

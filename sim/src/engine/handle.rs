@@ -69,7 +69,7 @@ impl Handle {
     /// Records that the task being polled read (`write` false) or changed `object`, for
     /// a partial-order search: two steps of different tasks that touch a common object,
     /// one of them changing it, may not be swapped. Does nothing unless footprints are
-    /// recorded ([`Engine::record_footprints`]).
+    /// recorded ([`crate::Engine::record_footprints`]).
     #[inline]
     pub fn touch(&self, object: u64, write: bool) {
         if self.core.recording.get() {
