@@ -456,3 +456,68 @@ fn a_set_up_beside_a_clean_up_not_yet_at_work_is_judged_at_once() {
     assert!(trace.contains("actual cleanup]"), "{trace}");
     assert!(trace.contains("set up twice"), "{trace}");
 }
+
+/// ws2_32's loading lock covers the start-ups ws2_32 makes, not those provider code
+/// makes (model choice "ws2_32's loading lock"): a layered provider's WSPSocket that
+/// starts the layer below itself, under its own lock, can overlap ws2_32's start-up of
+/// the same provider for another thread's socket, or another layered provider's
+/// WSPSocket starting it; a racy count loses a start-up there, and the conforming
+/// provider in the same schedules is never flagged.
+#[test]
+fn a_layered_providers_lazy_start_below_is_outside_ws2_32s_loading_lock() {
+    let text = |set: &str, other: &str| {
+        format!(
+            r#"Scenario(
+    name: "lazy-start-below",
+    about: "A layered provider's WSPSocket starts the UDP base while another thread's socket starts it too.",
+    providers: [
+        Provider(name: "msafd", kind: Transport),
+        Provider(name: "udpbase", kind: Transport{set}),
+        Provider(name: "l1", kind: Transport),
+        Provider(name: "l2", kind: Transport),
+    ],
+    catalog: [
+        Transport(id: 1001, provider: "msafd", protocol: Tcp),
+        Transport(id: 2001, provider: "udpbase", protocol: Udp),
+        Transport(id: 1010, provider: "l1", protocol: Tcp, chain: Layered([1010, 1001])),
+        Transport(id: 2010, provider: "l1", protocol: Udp, chain: Layered([2010, 2001])),
+        Transport(id: 1020, provider: "l2", protocol: Tcp, chain: Layered([1020, 1001])),
+        Transport(id: 2020, provider: "l2", protocol: Udp, chain: Layered([2020, 2001])),
+    ],
+    processes: [Process(name: "app", threads: [
+        Thread(name: "main", steps: [
+            Startup, Socket(name: "t", entry: 1010), Socket(name: "u", entry: 2010), Sleep(1), Cleanup,
+        ]),
+        Thread(name: "other", steps: [Startup, {other}, Sleep(1), Cleanup]),
+    ])],
+)"#
+        )
+    };
+    let direct = "Socket(name: \"d\", entry: 2001)";
+    let layered = "Socket(name: \"t\", entry: 1020), Socket(name: \"u\", entry: 2020)";
+    let said = "two start-ups found it at 0 and both set the provider up";
+    for other in [direct, layered] {
+        let racy = ws2sim::Sim::from_str("racy.ron", &text(", set: (refcount: Racy)", other))
+            .expect("valid");
+        let fine = ws2sim::Sim::from_str("fine.ron", &text("", other)).expect("valid");
+        let caught = (0..200).filter(|&seed| {
+            let run = racy.clone().seed(seed).run().expect("runs");
+            run.verdict()
+                .violations
+                .iter()
+                .any(|v| v.contract == "wsp.cleanup.refcount" && v.message.contains(said))
+        });
+        assert!(
+            caught.count() >= 3,
+            "{other}: the lost start-up is never caught"
+        );
+        for seed in 0..200 {
+            let run = fine.clone().seed(seed).run().expect("runs");
+            assert!(
+                run.violated().is_empty(),
+                "{other}, seed {seed}: {}",
+                run.trace()
+            );
+        }
+    }
+}
