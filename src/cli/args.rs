@@ -64,8 +64,9 @@ pub enum Command {
     /// Replay a run exactly from the schedule token another run printed.
     ///
     /// A token carries a stamp of what it was printed for: on another scenario, on this
-    /// one edited since (an edit of a comment, the name, the seed, the budget or
-    /// `expect` aside), or with other models it is refused and nothing runs (exit 2).
+    /// one edited since (an edit of a comment, the name, the `about` text, the seed, the
+    /// budget or `expect` aside), or with other models it is refused and nothing runs
+    /// (exit 2).
     /// One whose decisions do not fit the run still prints the trace, with a note saying
     /// where it parted, and exits 2.
     Replay {
@@ -114,6 +115,9 @@ pub enum Command {
     },
     /// Explain a contract: its rule, seed document, source sentence, model choices and
     /// errata. Without an id, list the contracts.
+    #[command(
+        override_usage = "ws2sim explain [ID]\n       ws2sim explain --model-choices\n       ws2sim explain --format"
+    )]
     Explain {
         /// A contract id, e.g. `wsp.cleanup.refcount`.
         id: Option<String>,
