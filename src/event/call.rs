@@ -345,6 +345,19 @@ impl Call {
         )
     }
 
+    /// Whether this is one of the five clean-up routines the seed pages document
+    /// (WSPCleanup of a transport or SAN provider, NSPCleanup, NSPv2Cleanup,
+    /// NSPv2ClientSessionRundown).
+    pub fn is_cleanup_routine(&self) -> bool {
+        matches!(
+            self,
+            Call::WSPCleanup { .. }
+                | Call::NSPCleanup { .. }
+                | Call::NSPv2Cleanup { .. }
+                | Call::NSPv2ClientSessionRundown { .. }
+        )
+    }
+
     /// The function's name, as traces and messages print it.
     pub fn name(&self) -> &'static str {
         match self {

@@ -67,9 +67,16 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
         let released = (count > 0)
             .then(|| first_released(facts, c.call, c.ret, c.provider))
             .flatten();
+        // With no call of the pair overlapping this one, the count is the pages' own
+        // (003: "the preceding calls simply decrement an internal reference count";
+        // 004: "Only the final WSPCleanup call does the actual cleanup", silent on
+        // notifications); calls that overlap are matched by ws2sim's reading.
+        let alone = || ret == NO_ERROR && alone(facts, c);
         if let Some((_, done)) = released {
+            let own_words =
+                !(kind == ProviderKind::San && matches!(done, Cleaned::Notified(..))) && alone();
             // Words are written only for a full verdict (a sweep's outline needs none).
-            report.violation(facts, c.ret, || {
+            report.violation_in_words(facts, c.ret, own_words, || {
                 let done = done.words(facts, c.process);
                 // A clean-up under way has matched nothing yet: calls are matched in
                 // the order they return (model choice), and saying so keeps the count
@@ -95,9 +102,10 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
         if count == 0
             && let Some(what) = still_held(facts, c)
         {
-            report.violation(
+            report.violation_in_words(
                 facts,
                 c.ret,
+                alone(),
                 || format!(
                     "the final {name}!WSPCleanup in {} returned with {} still held: the last WSPCleanup must release what the provider allocated for the client",
                     facts.process(c.process),
@@ -166,6 +174,28 @@ fn still_held(facts: &Facts, cleanup: &CleanupReturn) -> Option<Resource> {
         }
     }
     live.values().next().copied()
+}
+
+/// Whether no start-up or other clean-up of its (process, provider) overlapped the
+/// WSPCleanup `c`: none under way when it returned, none returning while it ran. Its
+/// count is then the pages' own; calls that overlap are matched by ws2sim's reading
+/// (model choice of `wsp.cleanup.refcount`).
+pub(super) fn alone(facts: &Facts, c: &CleanupReturn) -> bool {
+    c.starting == 0
+        && c.ending == 0
+        && !facts
+            .events_of_between(c.process, c.call + 1, c.ret)
+            .any(|(_, event)| {
+                let EventKind::Return { id, .. } = event.kind else {
+                    return false;
+                };
+                facts.call_of(id).is_some_and(|(_, call)| match *call {
+                    Call::WSPStartup { provider, .. }
+                    | Call::WSPStartupEx { provider, .. }
+                    | Call::WSPCleanup { provider, .. } => provider == c.provider,
+                    _ => false,
+                })
+            })
 }
 
 /// What a WSPCleanup did that only the final one may (seed 003: "the preceding calls

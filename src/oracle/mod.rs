@@ -42,6 +42,10 @@ pub struct Violation {
     /// switch as SPI clients each break their own page).
     #[serde(skip)]
     pub page: Option<crate::contract::Seed>,
+    /// The seed pages' own words decide this violation: none of the contract's model
+    /// choice is needed to call it one (the verdict then cites the page alone).
+    #[serde(skip)]
+    pub own_words: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -196,7 +200,20 @@ impl Report {
 
     /// A violation at `event`; `message` is written only for a full verdict.
     pub fn violation(&mut self, facts: &Facts, event: usize, message: impl FnOnce() -> String) {
-        self.violation_of(facts, event, None, message);
+        self.violation_of(facts, event, None, false, message);
+    }
+
+    /// A violation at `event` that the seed pages' own words decide, where the contract
+    /// also rests on a model choice for other cases: `own_words` says whether this one
+    /// does.
+    pub fn violation_in_words(
+        &mut self,
+        facts: &Facts,
+        event: usize,
+        own_words: bool,
+        message: impl FnOnce() -> String,
+    ) {
+        self.violation_of(facts, event, None, own_words, message);
     }
 
     /// A violation at `event` of one page of the contract's seeds.
@@ -207,7 +224,7 @@ impl Report {
         page: crate::contract::Seed,
         message: impl FnOnce() -> String,
     ) {
-        self.violation_of(facts, event, Some(page), message);
+        self.violation_of(facts, event, Some(page), false, message);
     }
 
     fn violation_of(
@@ -215,6 +232,7 @@ impl Report {
         facts: &Facts,
         event: usize,
         page: Option<crate::contract::Seed>,
+        own_words: bool,
         message: impl FnOnce() -> String,
     ) {
         self.exercised = true;
@@ -232,6 +250,7 @@ impl Report {
             thread: at.thread,
             message,
             page,
+            own_words,
         });
     }
 }

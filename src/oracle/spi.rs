@@ -128,6 +128,12 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
             None => code as i32,
         };
         let startup = matches!(call, Call::WSPStartup { .. } | Call::WSPStartupEx { .. });
+        // The clean-up routines' pages state the convention (003, 004, 002, 000, 001:
+        // zero, or SOCKET_ERROR and a code), and 004 closes its list of codes; the
+        // rest is ws2sim's reading (model choice of spi.return_convention).
+        let cleanup = call.is_cleanup_routine();
+        let san_cleanup =
+            matches!(call, Call::WSPCleanup { .. }) && facts.kind(provider_ix) == ProviderKind::San;
         match (*ret, *error) {
             (NO_ERROR, None) => {}
             (value, Some(code))
@@ -154,24 +160,35 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
             (SOCKET_ERROR, Some(WSAEINVAL))
                 if matches!(call, Call::WSPCleanup { .. })
                     && facts.kind(provider_ix) == ProviderKind::San => {}
-            (value, Some(code)) if value == failing(code) => report.violation(facts, index, || {
-                format!(
-                    "{provider}!{name} failed with {} ({code}), which {name} does not document",
-                    error_name(code)
-                )
-            }),
-            (value, Some(code)) => report.violation(facts, index, || {
-                let wanted = match call.failure_value() {
-                    Some((failed, bits)) => format!("{failed} ({bits})"),
-                    None => format!("the code itself ({code}): {name} has no lpErrno"),
-                };
-                format!(
-                    "{provider}!{name} failed with {} ({code}) but returned {value}, not \
-                     {wanted}",
-                    error_name(code)
-                )
-            }),
-            (value, None) => report.violation(facts, index, || {
+            (value, Some(code)) if value == failing(code) => {
+                report.violation_in_words(facts, index, san_cleanup, || {
+                    format!(
+                        "{provider}!{name} failed with {} ({code}), which {name} does not \
+                         document",
+                        error_name(code)
+                    )
+                });
+            }
+            // 000 gives SOCKET_ERROR as 1: only the erratum makes that value wrong.
+            (value, Some(code)) => report.violation_in_words(
+                facts,
+                index,
+                cleanup
+                    && value != NO_ERROR
+                    && !(matches!(call, Call::NSPv2Cleanup { .. }) && value == 1),
+                || {
+                    let wanted = match call.failure_value() {
+                        Some((failed, bits)) => format!("{failed} ({bits})"),
+                        None => format!("the code itself ({code}): {name} has no lpErrno"),
+                    };
+                    format!(
+                        "{provider}!{name} failed with {} ({code}) but returned {value}, not \
+                         {wanted}",
+                        error_name(code)
+                    )
+                },
+            ),
+            (value, None) => report.violation_in_words(facts, index, cleanup, || {
                 format!("{provider}!{name} returned {value} without an error code")
             }),
         }
@@ -221,9 +238,20 @@ pub fn not_initialised(facts: &Facts, _: &RunEnd, report: &mut Report) {
             let got = returned(ret, error);
             // Seed 004: a SAN provider is started with WSPStartupEx.
             let start = if san { "WSPStartupEx" } else { "WSPStartup" };
-            report.violation(
+            // A success with no start-up ever made in the process, and no other
+            // clean-up under way, breaks the pages' words (003, 004: a successful
+            // start-up "must occur before"); start-ups already spent, another code and
+            // calls that overlap are ws2sim's reading.
+            let own_words = ret == NO_ERROR
+                && super::cleanup::alone(facts, c)
+                && !facts
+                    .fresh_starts()
+                    .iter()
+                    .any(|f| f.process == c.process && f.provider == c.provider && f.ret < c.call);
+            report.violation_in_words(
                 facts,
                 c.ret,
+                own_words,
                 || format!(
                     "{}!WSPCleanup in {} had no {start} to match, so it must fail with WSANOTINITIALISED (10093); it returned {got}",
                     facts.provider(c.provider),

@@ -109,14 +109,9 @@ pub fn render(out: &mut String, (scenario, run, path): (&Scenario, &Run, &str), 
             .map(|s| format!("\"{}\"", s.title()))
             .collect::<Vec<_>>()
             .join(", ");
-        // A rule that fills a silence of the seeds with a model choice says so; but the
-        // return convention of a SAN provider's WSPCleanup is 004's own words, which
-        // close its list of codes.
-        let own_words = id_is(
-            violation.contract,
-            contract::ContractId::SpiReturnConvention,
-        ) && cited == [contract::Seed::SanWspCleanup];
-        let choice = found.is_some_and(|c| c.model_choice.is_some()) && !own_words;
+        // A rule that fills a silence of the seeds with a model choice says so, unless
+        // the pages' own words decide this violation.
+        let choice = found.is_some_and(|c| c.model_choice.is_some()) && !violation.own_words;
         let who = match violation.thread {
             Some(tid) => format!(
                 "{}/{}",
@@ -359,14 +354,7 @@ fn not_a_cleanup_routine(
     let EventKind::Call { call, .. } = &run.events.get(call_index)?.kind else {
         return None;
     };
-    let cleanup = matches!(
-        call,
-        Call::WSPCleanup { .. }
-            | Call::NSPCleanup { .. }
-            | Call::NSPv2Cleanup { .. }
-            | Call::NSPv2ClientSessionRundown { .. }
-    );
-    (!cleanup).then(|| call.name())
+    (!call.is_cleanup_routine()).then(|| call.name())
 }
 
 fn id_is(id: &str, contract: contract::ContractId) -> bool {

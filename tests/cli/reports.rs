@@ -337,43 +337,140 @@ fn a_convention_broken_outside_the_cleanup_routines_cites_the_model_choice() {
     assert!(!out.contains("the rule comes from \"LPWSPCLEANUP"), "{out}");
 }
 
-/// A SAN provider's WSPCleanup that breaks the return convention is judged by 004's own
-/// words (it closes its list: "one of the following error codes"), and the verdict
-/// cites the page without calling the rule a reading of it; a transport provider's is
-/// held to its page's table by ws2sim's reading, and says so.
+/// A violation that a seed page's own words decide cites the page alone; one that
+/// needs ws2sim's reading of a silence says so. A SAN WSPCleanup's undocumented code
+/// (004 closes its list), a clean-up's failure value that is not SOCKET_ERROR, a
+/// success with no start-up ever made, an earlier clean-up doing the actual cleanup
+/// with no other call overlapping: the page's words. A transport provider's code
+/// outside its page's table, a start-up already spent, calls that overlap: a reading.
 #[test]
-fn a_san_cleanups_convention_is_cited_as_the_pages_own_words() {
-    let scratch = common::Scratch::new("convention-san");
-    let text = |provider: &str| {
+fn a_violation_cites_the_reading_only_where_it_rests_on_one() {
+    let text = |provider: &str, set: &str, steps: &str| {
         format!(
             r#"Scenario(
     name: "c",
-    about: "a clean-up that fails with WSAENETDOWN, answered with 1",
+    about: "a clean-up breaking its page's words or ws2sim's reading",
     providers: [
         Provider(name: "msafd", kind: Transport),
-        Provider(name: "sandrv", kind: San, set: (failure_value: PlusOne)),
-        Provider(name: "tcpip", kind: Transport, set: (failure_value: PlusOne)),
+        Provider(name: "sandrv", kind: San, set: ({set})),
+        Provider(name: "tcpip", kind: Transport, set: ({set})),
     ],
     catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
-    processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
-        Spi(provider: "{provider}", call: WSPCleanup),
-    ])])],
+    processes: [Process(name: "app", threads: [Thread(name: "main", steps: [{steps}])])],
 )"#
         )
+        .replace("PROVIDER", provider)
     };
-    let san = stdout(&ws2sim(&["run", &scratch.file("san.ron", text("sandrv"))]));
-    assert!(
-        san.contains("sandrv!WSPCleanup") && san.contains(
-            "the rule comes from \"WSPCleanup function (SAN service provider)\" (`ws2sim explain spi.return_convention` quotes it)"
+    let cleanup = "Spi(provider: \"PROVIDER\", call: WSPCleanup)";
+    let spent = "Spi(provider: \"PROVIDER\", call: WSPStartup), \
+                 Spi(provider: \"PROVIDER\", call: WSPCleanup), \
+                 Spi(provider: \"PROVIDER\", call: WSPCleanup)";
+    let twice = "Spi(provider: \"PROVIDER\", call: WSPStartup), \
+                 Spi(provider: \"PROVIDER\", call: WSPStartup), \
+                 Spi(provider: \"PROVIDER\", call: WSPCleanup), \
+                 Spi(provider: \"PROVIDER\", call: WSPCleanup)";
+    let twice_san = twice.replace("WSPStartup)", "WSPStartupEx)");
+    let transport = "\"LPWSPCLEANUP callback function (ws2spi.h)\"";
+    let san = "\"WSPCleanup function (SAN service provider)\"";
+    // (provider, knobs, steps, contract, page, whether the reading is named)
+    let cases = [
+        (
+            "sandrv",
+            "failure_value: PlusOne",
+            cleanup,
+            "spi.return_convention",
+            san,
+            false,
         ),
-        "{san}"
-    );
-    let transport = stdout(&ws2sim(&["run", &scratch.file("t.ron", text("tcpip"))]));
-    assert!(
-        transport.contains(
-            "the rule comes from \"LPWSPCLEANUP callback function (ws2spi.h)\", with ws2sim's reading where the page is silent or leaves room"
+        (
+            "tcpip",
+            "failure_value: PlusOne",
+            cleanup,
+            "spi.return_convention",
+            transport,
+            false,
         ),
-        "{transport}"
+        (
+            "sandrv",
+            "not_started: Succeed",
+            cleanup,
+            "wsp.cleanup.not_initialised",
+            san,
+            false,
+        ),
+        (
+            "tcpip",
+            "not_started: Succeed",
+            cleanup,
+            "wsp.cleanup.not_initialised",
+            transport,
+            false,
+        ),
+        (
+            "tcpip",
+            "not_started: Succeed",
+            spent,
+            "wsp.cleanup.not_initialised",
+            transport,
+            true,
+        ),
+        (
+            "tcpip",
+            "not_started: Einval",
+            cleanup,
+            "wsp.cleanup.not_initialised",
+            transport,
+            true,
+        ),
+        (
+            "tcpip",
+            "actual_cleanup: OnEvery",
+            twice,
+            "wsp.cleanup.refcount",
+            transport,
+            false,
+        ),
+        (
+            "sandrv",
+            "actual_cleanup: OnEvery",
+            &twice_san,
+            "san.cleanup.refcount",
+            san,
+            false,
+        ),
+    ];
+    for (provider, set, steps, contract, page, reading) in cases {
+        let sim = ws2sim::Sim::from_str("c.ron", &text(provider, set, steps)).expect("valid");
+        let trace = sim.run().expect("runs").trace();
+        let cited = format!("  the rule comes from {page}");
+        let paragraph = trace
+            .split("\n\n")
+            .find(|p| p.starts_with(&format!("violation of {contract} ")))
+            .unwrap_or_else(|| panic!("{provider} {set}: no {contract}\n{trace}"));
+        let tail = if reading {
+            ", with ws2sim's reading where the page is silent or leaves room"
+        } else {
+            &format!(" (`ws2sim explain {contract}` quotes it)")
+        };
+        assert!(
+            paragraph.contains(&format!("{cited}{tail}")),
+            "{provider} {set} {steps}:\n{paragraph}"
+        );
+    }
+    // Two clean-ups that overlap are matched in the order they return: a reading (the
+    // racy lesson's shrunk failure).
+    let lesson = ws2sim::Sim::from_file("scenarios/teach/racy-refcount.ron")
+        .expect("loads")
+        .replay("s2vd237nihaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        .expect("a token");
+    let trace = lesson.run().expect("runs").trace();
+    assert!(
+        trace.contains(&format!(
+            "begun and not returned when this one returned; calls count in the order they \
+             return): only the last one may do the actual cleanup\n  the rule comes from \
+             {transport}, with ws2sim's reading"
+        )),
+        "{trace}"
     );
 }
 
