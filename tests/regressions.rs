@@ -161,6 +161,11 @@ const CASES: &[(&str, &[u64], &str)] = &[
         "#33 t=7 a0/-            complete recv#0",
     ),
     (
+        "switch-send-outlives-san-unload.ron",
+        &[88255],
+        "unloaded]\n#74 t=1 a0/t1           . <- san0!WSPSend (#54)                              -> SOCKET_ERROR, WSA_OPERATION_ABORTED (995)",
+    ),
+    (
         "socket-outlives-final-cleanup.ron",
         &[19],
         "msafd.dll stays loaded: 1 API call under way",

@@ -206,10 +206,13 @@ impl<'w> Facts<'w> {
                         tore_down: false,
                     });
                 }
-                // A layered provider or a switch runs its code to make the call.
-                if let Some(caller) = caller
-                    && !self.switch_unchecked(pairs, process, call, None)
-                {
+                // A layered provider or a switch runs its code to make the call, and
+                // the provider called runs its own; neither is checked where the call is
+                // a switch's for a SAN provider it left sockets open to.
+                if self.switch_unchecked(pairs, process, call, None) {
+                    return;
+                }
+                if let Some(caller) = caller {
                     self.ran_code(pairs, index, process, caller, None, true);
                 }
                 provider.map(|provider| (provider, None))
@@ -220,6 +223,10 @@ impl<'w> Facts<'w> {
                 // in the image it entered, then the code of the layered provider or
                 // the switch that made the call, in the image it made it from.
                 let ends = self.ends.get(*id as usize).copied();
+                let image = ends.map(|ends| ends[4]);
+                if returned.is_some_and(|call| self.switch_unchecked(pairs, process, call, image)) {
+                    return;
+                }
                 let code = returned
                     .and_then(Call::provider)
                     .map(|provider| (provider, ends.map(|ends| ends[2])));
@@ -229,10 +236,7 @@ impl<'w> Facts<'w> {
                 if let Some(call) = returned
                     && let Some(caller) = call.caller()
                 {
-                    let image = ends.map(|ends| ends[4]);
-                    if !self.switch_unchecked(pairs, process, call, image) {
-                        self.ran_code(pairs, index, process, caller, image, true);
-                    }
+                    self.ran_code(pairs, index, process, caller, image, true);
                 }
                 None
             }
