@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use super::{diff, explore, lesson};
+use super::{diff, explore, lesson, merge};
 use crate::render;
 use crate::run::BudgetOverride;
 
@@ -83,7 +83,7 @@ pub enum Command {
     /// found and print its replay command.
     Explore(explore::ExploreArgs),
     /// Join the shard documents of one sweep into the report of the whole sweep.
-    Merge(explore::MergeArgs),
+    Merge(merge::MergeArgs),
     /// Compare two runs of a scenario (two seeds or schedules, or a model against a
     /// mutant): the events they share, where they part, and each verdict.
     Diff(diff::DiffArgs),

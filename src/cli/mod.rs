@@ -29,6 +29,7 @@ mod explain;
 mod explore;
 mod inputs;
 mod lesson;
+mod merge;
 
 pub use args::*;
 pub(crate) use inputs::*;
@@ -180,7 +181,7 @@ pub fn main() -> ExitCode {
             }
         }
         Command::Explore(args) => explore::explore(&args),
-        Command::Merge(args) => explore::merge(&args),
+        Command::Merge(args) => merge::merge(&args),
         Command::Diff(args) => diff::diff(&args),
         Command::Lesson(args) => lesson::lesson(&args),
         Command::Check { files } => check::check(&files),

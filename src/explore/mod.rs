@@ -31,7 +31,7 @@ use report::{Failure, Header, Report};
 use runner::Explorer;
 use shard::ShardDoc;
 use sweep::Plan;
-pub use verify::{verify_claims, verify_failure, verify_inputs, verify_merged};
+pub use verify::{Refusal, verify_claims, verify_failure, verify_inputs, verify_merged};
 
 /// Schedules a random or PCT sweep runs unless `--runs` says otherwise.
 pub const RUNS_DEFAULT: u64 = 10_000;

@@ -256,7 +256,34 @@ pub struct Merging {
     units_total: u64,
     /// Each document's shard index and name.
     seen: Vec<(u64, String)>,
+    /// The document whose failure the report keeps so far, by the run (a random or PCT
+    /// sweep) or unit (an exhaustive search) it failed in.
+    failure_from: Option<(u64, String)>,
     kept: Kept,
+}
+
+/// Which document holds what a merged report took from one: a witness (the shard
+/// that owns its run, or its unit in an exhaustive search) and the failure.
+pub struct Sources {
+    count: u64,
+    /// Names by shard index, sorted.
+    names: Vec<(u64, String)>,
+    failure: Option<String>,
+}
+
+impl Sources {
+    /// The document that holds the witness of run `run` (in `unit`, if the search has
+    /// units).
+    pub fn of_witness(&self, run: u64, unit: Option<u64>) -> Option<&str> {
+        let index = unit.unwrap_or(run) % self.count.max(1) + 1;
+        let at = self.names.binary_search_by_key(&index, |(i, _)| *i).ok()?;
+        Some(&self.names[at].1)
+    }
+
+    /// The document that holds the failure the report gives.
+    pub fn of_failure(&self) -> Option<&str> {
+        self.failure.as_deref()
+    }
 }
 
 enum Kept {
@@ -297,6 +324,7 @@ impl Merging {
             scenario_digest: doc.scenario_digest.clone(),
             units_total: doc.units_total,
             seen: Vec::new(),
+            failure_from: None,
             kept: if doc.header.strategy == Strategy::Exhaustive {
                 Kept::Whole(Vec::new())
             } else {
@@ -348,6 +376,20 @@ impl Merging {
 
     fn take(&mut self, name: String, doc: ShardDoc) {
         self.seen.push((doc.shard.index, name.clone()));
+        // The earliest failure is kept: the lowest run, or the lowest unit (each unit's
+        // schedules come before the next unit's).
+        let failed_at = match &self.kept {
+            Kept::Folded { .. } => doc.failure.as_ref().map(|f| f.run),
+            Kept::Whole(_) => doc.failure_at.map(|(unit, _)| unit),
+        };
+        if let Some(at) = failed_at
+            && self
+                .failure_from
+                .as_ref()
+                .is_none_or(|(kept, _)| at < *kept)
+        {
+            self.failure_from = Some((at, name.clone()));
+        }
         match &mut self.kept {
             Kept::Folded { tally, failure } => {
                 *tally = std::mem::take(tally).absorb(doc.tally);
@@ -358,6 +400,17 @@ impl Merging {
                 }
             }
             Kept::Whole(docs) => docs.push((name, doc)),
+        }
+    }
+
+    /// Which document holds each witness and the failure (ask before [`Self::finish`]).
+    pub fn sources(&self) -> Sources {
+        let mut names = self.seen.clone();
+        names.sort_unstable();
+        Sources {
+            count: self.count,
+            names,
+            failure: self.failure_from.as_ref().map(|(_, name)| name.clone()),
         }
     }
 

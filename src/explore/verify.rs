@@ -147,7 +147,7 @@ pub fn verify_inputs(scenario: &Scenario, header: &Header) -> Result<(), String>
 /// model files are the ones the shards swept (their digests), the scenario is the one
 /// the report names, and each replay command the report prints gives what it shows
 /// (that ending, or a violation of that contract).
-pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String> {
+pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), Refusal> {
     let header = &report.header;
     verify_inputs(scenario, header)?;
     let mut explorer = Explorer::new(scenario, &header.models).map_err(|e| e.to_string())?;
@@ -173,17 +173,23 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
         if let Some(drawn) = drawn(&mut explorer, header, witness.run)
             && drawn != witness.decisions
         {
-            return Err(format!(
-                "the schedule given for run {} is not the one seed {} draws for it",
-                witness.run,
-                header.drawn_seed()
+            return Err(Refusal::witness(
+                witness,
+                format!(
+                    "the schedule given for run {} is not the one seed {} draws for it",
+                    witness.run,
+                    header.drawn_seed()
+                ),
             ));
         }
         let schedule = Schedule::new(witness.decisions.clone());
         let run = replayed(&mut explorer, &schedule).map_err(|why| {
-            format!(
-                "the schedule given for run {} does not replay here: {why}",
-                witness.run
+            Refusal::witness(
+                witness,
+                format!(
+                    "the schedule given for run {} does not replay here: {why}",
+                    witness.run
+                ),
             )
         })?;
         let (shows, what) = match &witness.shows {
@@ -196,9 +202,12 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
             ),
         };
         if !shows {
-            return Err(format!(
-                "the schedule of run {} does not give here what the report says it shows: {what}",
-                witness.run
+            return Err(Refusal::witness(
+                witness,
+                format!(
+                    "the schedule of run {} does not give here what the report says it shows: {what}",
+                    witness.run
+                ),
             ));
         }
         // What else the run violates, the report lists, first at this run or before.
@@ -208,13 +217,16 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
                 .iter()
                 .find(|line| line.contract == *contract);
             if !listed.is_some_and(|line| line.first <= witness.run) {
-                return Err(format!(
-                    "the schedule of run {} violates {contract} here, which the report {}",
-                    witness.run,
-                    match listed {
-                        Some(line) => format!("says schedule #{} violated first", line.first),
-                        None => "does not list".to_string(),
-                    }
+                return Err(Refusal::witness(
+                    witness,
+                    format!(
+                        "the schedule of run {} violates {contract} here, which the report {}",
+                        witness.run,
+                        match listed {
+                            Some(line) => format!("says schedule #{} violated first", line.first),
+                            None => "does not list".to_string(),
+                        }
+                    ),
                 ));
             }
         }
@@ -222,9 +234,9 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
             .insert(witness.run, &witness.decisions)
             .is_some_and(|other| other != witness.decisions.as_slice())
         {
-            return Err(format!(
-                "two different schedules are given for run {}",
-                witness.run
+            return Err(Refusal::witness(
+                witness,
+                format!("two different schedules are given for run {}", witness.run),
             ));
         }
         if header.strategy == Strategy::Exhaustive {
@@ -233,23 +245,26 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
             if let Some(bound) = bound
                 && preemptions > bound
             {
-                return Err(format!(
-                    "the schedule given for run {} makes {preemptions} preemptions, more than the \
+                return Err(Refusal::witness(
+                    witness,
+                    format!(
+                        "the schedule given for run {} makes {preemptions} preemptions, more than the \
                      search's bound of {bound}",
-                    witness.run
+                        witness.run
+                    ),
                 ));
             }
             if !report.wide_draws && choices.iter().any(sim::Choice::is_thinned_draw) {
-                return Err(hidden_wide_draw(&format!(
-                    "the schedule given for run {}",
-                    witness.run
-                )));
+                return Err(Refusal::witness(
+                    witness,
+                    hidden_wide_draw(&format!("the schedule given for run {}", witness.run)),
+                ));
             }
             if plain_search_unbounded(report) && sim::bound_rules_out(&choices, bound) {
-                return Err(hidden_bound_cut(&format!(
-                    "the schedule given for run {}",
-                    witness.run
-                )));
+                return Err(Refusal::witness(
+                    witness,
+                    hidden_bound_cut(&format!("the schedule given for run {}", witness.run)),
+                ));
             }
         }
     }
@@ -261,7 +276,7 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), String>
 /// and that each witness is a schedule of its own), and a run said to part from itself (one
 /// of a random or PCT sweep is run twice again; an exhaustive run's decisions are not
 /// kept, so its claim is taken as the shards' checks left it).
-pub fn verify_claims(scenario: &Scenario, report: &Report) -> Result<(), String> {
+pub fn verify_claims(scenario: &Scenario, report: &Report) -> Result<(), Refusal> {
     let header = &report.header;
     let explorer = &mut Explorer::new(scenario, &header.models).map_err(|e| e.to_string())?;
     if let Some(steps) = header.pct_steps {
@@ -271,7 +286,8 @@ pub fn verify_claims(scenario: &Scenario, report: &Report) -> Result<(), String>
             return Err(format!(
                 "field `pct_steps` says the longest of the first {PCT_PROBE_RUNS} random runs \
                  makes {steps} task choices; here it makes {here}"
-            ));
+            )
+            .into());
         }
     }
     if let Some(stated) = report.units_total {
@@ -283,7 +299,8 @@ pub fn verify_claims(scenario: &Scenario, report: &Report) -> Result<(), String>
             return Err(format!(
                 "field `units_total` says the search has {}; here it has {here}",
                 crate::words::counted(stated, "unit")
-            ));
+            )
+            .into());
         }
         // Whether the search tried only some of a delay's values is the shards' word
         // (`wide_draws`), but where it ran to its end (each unit's first schedule
@@ -303,10 +320,10 @@ pub fn verify_claims(scenario: &Scenario, report: &Report) -> Result<(), String>
                 let choices = shrink::choices_of(explorer, root);
                 let schedule = || format!("the first schedule of unit {unit}");
                 if wide_unsaid && choices.iter().any(sim::Choice::is_thinned_draw) {
-                    return Err(hidden_wide_draw(&schedule()));
+                    return Err(hidden_wide_draw(&schedule()).into());
                 }
                 if cut_unsaid && sim::bound_rules_out(&choices, header.preemptions) {
-                    return Err(hidden_bound_cut(&schedule()));
+                    return Err(hidden_bound_cut(&schedule()).into());
                 }
             }
         }
@@ -318,10 +335,13 @@ pub fn verify_claims(scenario: &Scenario, report: &Report) -> Result<(), String>
                 .get(unit as usize)
                 .is_some_and(|root| witness.decisions.starts_with(root));
             if !inside {
-                return Err(format!(
-                    "the schedule given for run {} is not one of unit {unit}, whose schedules \
+                return Err(Refusal::witness(
+                    witness,
+                    format!(
+                        "the schedule given for run {} is not one of unit {unit}, whose schedules \
                      all begin with its own decisions",
-                    witness.run
+                        witness.run
+                    ),
                 ));
             }
         }
@@ -342,11 +362,13 @@ pub fn verify_claims(scenario: &Scenario, report: &Report) -> Result<(), String>
             "field `divergence`: run {} gives the same events twice here (a divergence that \
              does not repeat cannot be told from an edited one)",
             claim.run
-        )),
+        )
+        .into()),
         Err(divergence) if divergence.event != claim.divergence.event => Err(format!(
             "field `divergence`: run {} parts from itself at #{} here, not as the document says (#{})",
             claim.run, divergence.event, claim.divergence.event
-        )),
+        )
+        .into()),
         Err(_) => Ok(()),
     }
 }
@@ -406,5 +428,33 @@ fn replayed(explorer: &mut Explorer, schedule: &Schedule) -> Result<runner::Summ
     match crate::run::unused_decisions(Some(schedule), &log.schedule()) {
         Some(why) => Err(why),
         None => Ok(run),
+    }
+}
+
+/// Why merge refuses a merged report, and the witness it is about, if any: the one
+/// document that holds that witness is then the one to name.
+#[derive(Debug)]
+pub struct Refusal {
+    /// The witness's run, and its unit in an exhaustive search.
+    pub witness: Option<(u64, Option<u64>)>,
+    pub why: String,
+}
+
+impl Refusal {
+    fn witness(witness: &tally::Witness, why: String) -> Refusal {
+        let field = match witness.unit {
+            Some(unit) => format!("field `units.witnesses` (of unit {unit})"),
+            None => "field `tally.witnesses`".to_string(),
+        };
+        Refusal {
+            witness: Some((witness.run, witness.unit)),
+            why: format!("{field}: {why}"),
+        }
+    }
+}
+
+impl From<String> for Refusal {
+    fn from(why: String) -> Refusal {
+        Refusal { witness: None, why }
     }
 }

@@ -308,6 +308,98 @@ fn a_shard_with_a_byte_order_mark_merges_and_one_in_utf16_is_named_so() {
     assert!(stderr.contains("UTF-16"), "{stderr}");
 }
 
+/// What the scenario read at merge time refutes of one document's witness or failure
+/// names that document, not only "the shards": with eight shards, the user learns which
+/// one to look at.
+#[test]
+fn a_refuted_witness_or_failure_names_its_document() {
+    let dir = common::Scratch::new("merge-names");
+    let args = ["explore", LESSON, "--runs", "60"];
+    let shards = two_shards(&args);
+    // Run 1 (the sweep's first failure) is the second shard's.
+    let holder = shards
+        .iter()
+        .position(|doc| doc["failure"]["run"] == 1)
+        .expect("a shard reports run 1's failure");
+    let cases: [(&str, fn(&mut Value)); 2] = [
+        ("failure.event", |doc| {
+            doc["failure"]["event"] = Value::from(3)
+        }),
+        ("tally.witnesses", |doc| {
+            let witness = &mut doc["tally"]["witnesses"][0]["decisions"][0];
+            *witness = Value::from(witness.as_u64().expect("a decision") ^ 1);
+        }),
+    ];
+    for (field, edit) in cases {
+        let mut docs = shards.clone();
+        edit(&mut docs[holder]);
+        let paths = write_resealed(&dir, field, &docs);
+        let args: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let out = common::ws2sim(&[&["merge"][..], &args].concat());
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{said}");
+        let named = format!("{}: field `{field}`", paths[holder]);
+        assert!(said.contains(&named), "{named}: {said}");
+    }
+}
+
+/// The digest covers what a document says: one that says the same in other bytes (a
+/// key given twice, whose first value the parser drops; a new layout; an escape for a
+/// plain character) was edited too and is refused at the first byte that differs. Its
+/// line end may differ (Windows line ends, none at all).
+#[test]
+fn a_shard_that_says_the_same_in_other_bytes_is_refused() {
+    let dir = common::Scratch::new("merge-bytes");
+    let out = |k: &str| {
+        let args = [
+            "explore", LESSON, "--runs", "40", "--shard", k, "--format", "json",
+        ];
+        String::from_utf8(common::ws2sim(&args).stdout).expect("UTF-8")
+    };
+    let (first, second) = (out("1/2"), out("2/2"));
+    let plain = dir.file("plain.json", &second);
+    let key = "\"contracts\":{\"";
+    let at = first.find(key).expect("a contract counted") + key.len();
+    let name_end = at + first[at..].find('"').expect("its name");
+    let name = &first[at..name_end];
+    let twice = first.replacen(
+        &first[at - 1..name_end + 2],
+        &format!("\"{name}\":999,\"{name}\":"),
+        1,
+    );
+    let value: serde_json::Value = serde_json::from_str(&first).expect("JSON");
+    let laid_out = serde_json::to_string_pretty(&value).expect("JSON");
+    let escaped = first.replacen("racy-refcount", "racy\\u002drefcount", 1);
+    for (stem, text, column) in [
+        ("twice", twice, Some(at + name.len() + 3)),
+        ("laid-out", laid_out, Some(2)),
+        ("escaped", escaped, None),
+    ] {
+        let edited = dir.file(&format!("{stem}.json"), &text);
+        let merged = common::ws2sim(&["merge", &edited, &plain]);
+        let said = String::from_utf8_lossy(&merged.stderr);
+        assert_eq!(merged.status.code(), Some(2), "{stem}: {said}");
+        assert!(
+            said.contains("not byte for byte as ws2sim wrote it"),
+            "{stem}: {said}"
+        );
+        if let Some(column) = column {
+            assert!(
+                said.contains(&format!("line 1 column {column} ")),
+                "{stem}: {said}"
+            );
+        }
+    }
+    for (stem, text) in [
+        ("crlf", first.replace('\n', "\r\n")),
+        ("bare", first.trim_end().to_string()),
+    ] {
+        let merged = common::ws2sim(&["merge", &dir.file(&format!("{stem}.json"), &text), &plain]);
+        let said = String::from_utf8_lossy(&merged.stderr);
+        assert_ne!(merged.status.code(), Some(2), "{stem}: {said}");
+    }
+}
+
 /// A model file with Windows line ends and no newline at its end is read as the same
 /// text by `explore` and by `merge`, which checks its digest before reading it: the
 /// shards of a sweep with it merge.
@@ -318,11 +410,16 @@ fn a_model_file_with_crlf_and_no_final_newline_merges() {
     let windows = model.trim_end().replace('\n', "\r\n");
     let path = dir.file("acme-crlf.ron", windows);
     let flag = format!("msafd={path}");
-    let docs = two_shards(&["explore", LESSON, "--runs", "20", "--provider-model", &flag]);
-    let paths: Vec<String> = docs
+    // The documents as written (a JSON value written again would order its keys).
+    let paths: Vec<String> = ["1/2", "2/2"]
         .iter()
         .enumerate()
-        .map(|(i, doc)| dir.file(&format!("s{i}.json"), doc.to_string()))
+        .map(|(i, shard)| {
+            let args = ["explore", LESSON, "--runs", "20", "--provider-model", &flag];
+            let flags = ["--shard", shard, "--format", "json"];
+            let out = common::ws2sim(&[&args[..], &flags[..]].concat());
+            dir.file(&format!("s{i}.json"), out.stdout)
+        })
         .collect();
     let out = common::ws2sim(&["merge", &paths[0], &paths[1]]);
     let stderr = String::from_utf8_lossy(&out.stderr);
