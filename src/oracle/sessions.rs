@@ -522,22 +522,27 @@ fn withdrawn(
     let theirs = table.iter_mut().filter(|(key, session)| {
         key.0 == host && key.3 == Client::Ws2 && provider == key.1 && session.advert <= upto
     });
+    // Each rule sees the sessions end here (a host that forgot one holds it no more,
+    // and no client's clean-up owes it anything); ends_once judges that they were
+    // still open.
     for (key, session) in theirs {
-        if rule != SessionRule::EndsOnce {
-            continue;
+        let judged = rule == SessionRule::EndsOnce;
+        if judged {
+            report.exercised();
         }
-        report.exercised();
         if session.open.is_empty() {
             continue;
         }
-        report.violation(facts, index, || {
+        if judged {
+            report.violation(facts, index, || {
             format!(
                 "{}'s session on {} was still open when {} stopped hosting it: every session ends, run down when its provider is unadvertised (ws2sim's reading)",
                 facts.process(key.2),
                 facts.provider(key.1),
                 facts.process(host)
             )
-        });
+            });
+        }
         session.ended_arg = session.open.last().copied();
         session.open.clear();
         session.ended_at = Some(index);

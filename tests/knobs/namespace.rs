@@ -468,3 +468,40 @@ fn a_second_end_names_where_the_first_began() {
         "{shown} runs end the session before the extra call"
     );
 }
+
+/// A host that forgets, as it withdraws the provider, the session a lookup opened meanwhile
+/// (`host.withdrawing: Forget`) breaks `nspv2.session.ends_once` there, and only that:
+/// the session is no longer the client's to end, so its final WSACleanup (which a host
+/// thread's own start-up keeps the DLL loaded across) owes it nothing under
+/// `ws2.balanced`, nor does the client's later session take its place.
+#[test]
+fn a_session_the_host_forgot_at_withdrawal_is_owed_nothing_by_its_client() {
+    let text = r#"Scenario(
+    name: "forgotten-session",
+    about: "The host withdraws the provider while a client's lookup opens a session, and advertises again; the client cleans up, starts again and opens another session.",
+    providers: [Provider(name: "mailnsp", kind: Namespace)],
+    catalog: [Namespace(provider: "mailnsp", namespace: 37, version: V2)],
+    processes: [
+        Process(name: "mailhost", threads: [
+            Thread(name: "main", steps: [Startup, Advertise(provider: "mailnsp"), Sleep(1),
+                Unadvertise(provider: "mailnsp"), Advertise(provider: "mailnsp"), Sleep(5), Cleanup]),
+            Thread(name: "aux", steps: [Spi(provider: "mailnsp", call: NSPv2Startup), Sleep(8),
+                Spi(provider: "mailnsp", call: NSPv2Cleanup)]),
+        ]),
+        Process(name: "c", threads: [
+            Thread(name: "a", steps: [Startup, Sleep(2), Cleanup, Startup, Lookup(namespace: 37, name: "x"), Cleanup]),
+            Thread(name: "b", steps: [Sleep(1), Lookup(namespace: 37, name: "b@b")]),
+        ]),
+    ],
+)"#;
+    let sim = ws2sim::Sim::from_str("forgotten.ron", text).expect("valid");
+    let model = ws2sim::Model::named("forgets_session_opened_while_withdrawing");
+    let run = sim.clone().provider("mailnsp", model).run().expect("runs");
+    assert_eq!(
+        run.violated(),
+        ["nspv2.session.ends_once"],
+        "{}",
+        run.trace()
+    );
+    assert!(sim.run().expect("runs").violated().is_empty());
+}
