@@ -176,6 +176,15 @@ fn still_held(facts: &Facts, cleanup: &CleanupReturn) -> Option<Resource> {
     live.values().next().copied()
 }
 
+/// Whether `f` is the final clean-up by the count, and [`alone`]: the pages' words then
+/// say it is the one that cleans up.
+fn final_alone(facts: &Facts, f: &FinalCleanup) -> bool {
+    let returns = facts.cleanup_returns();
+    !f.early
+        && (returns.binary_search_by_key(&f.ret, |c| c.ret))
+            .is_ok_and(|at| alone(facts, &returns[at]))
+}
+
 /// Whether no start-up or other clean-up of its (process, provider) overlapped the
 /// WSPCleanup `c`: none under way when it returned, none returning while it ran. Its
 /// count is then the pages' own; calls that overlap are matched by ws2sim's reading
@@ -298,9 +307,12 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
         notified_during(facts, report, (process, provider), call..ret + 1, &during);
         for (op, _, kind) in blocked {
             if completion(facts, op, call, ret).is_none() {
-                report.violation(
+                // 003: "any pending blocking or asynchronous calls issued by any thread
+                // in this process are canceled".
+                report.violation_in_words(
                     facts,
                     ret,
+                    final_alone(facts, &cleanup),
                     || format!(
                         "the blocking {} was still blocked when {} returned: pending blocking calls of every thread must be cancelled",
                         op_name(kind, op),
@@ -602,9 +614,12 @@ pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
     for f in facts.actual_cleanups() {
         report.exercised();
         if f.left_to_run.any() {
-            report.violation(
+            // 003's own words for a transport provider's final clean-up; 004 is silent.
+            let own_words = facts.kind(f.provider) != ProviderKind::San && final_alone(facts, &f);
+            report.violation_in_words(
                 facts,
                 f.ret,
+                own_words,
                 || {
                     // Seed 004 says nothing of unloading: for a SAN provider the rule
                     // is 003's, held by ws2sim's reading.

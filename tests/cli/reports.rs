@@ -457,6 +457,30 @@ fn a_violation_cites_the_reading_only_where_it_rests_on_one() {
             "{provider} {set} {steps}:\n{paragraph}"
         );
     }
+    // A final WSPCleanup, overlapping no other call, that returns with its worker still
+    // running (003: "should not return until ... prepared to be unloaded"); and an
+    // NSPCleanup that accepts another provider's id (002's WSAEINVAL row).
+    let worker = ws2sim::Sim::from_file("scenarios/contracts/unload-ready.ron")
+        .expect("loads")
+        .provider("msafd", ws2sim::Model::named("returns_before_worker_exits"));
+    let foreign = ws2sim::Sim::from_file("scenarios/contracts/nsp-cleanup-wrong-provider-id.ron")
+        .expect("loads")
+        .provider(
+            "dnsnsp",
+            ws2sim::Model::named("nsp_accepts_any_provider_id"),
+        );
+    for (sim, contract, page) in [
+        (worker, "wsp.cleanup.unload_ready", transport.to_string()),
+        (
+            foreign,
+            "nsp.cleanup.invalid_provider",
+            "\"LPNSPCLEANUP callback function\"".to_string(),
+        ),
+    ] {
+        let trace = sim.run().expect("runs").trace();
+        let cited = format!("  the rule comes from {page} (`ws2sim explain {contract}` quotes it)");
+        assert!(trace.contains(&cited), "{cited}\n{trace}");
+    }
     // Two clean-ups that overlap are matched in the order they return: a reading (the
     // racy lesson's shrunk failure).
     let lesson = ws2sim::Sim::from_file("scenarios/teach/racy-refcount.ron")
