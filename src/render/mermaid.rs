@@ -166,7 +166,7 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
         // drawn after it: a `continue` above skips an event).
         while let Some(violation) = violations.next_if(|v| v.event <= index) {
             lines.push(format!(
-                "    Note over {thread}: violation of {} at #{}: {}",
+                "    Note over {thread}: violation of {} at #35;{}: {}",
                 violation.contract,
                 pairs
                     .as_ref()

@@ -117,6 +117,9 @@ fn mermaid_is_a_sequence_diagram_of_the_run() {
     assert!(!text.contains("server_ws2_32->>server_sandrv"), "{text}");
 }
 
+/// Each violation is a note after the event it was found at, its event number and
+/// message written so that Mermaid keeps them: a bare `#` starts a comment there, so
+/// every `#` of the diagram is an entity code.
 #[test]
 fn mermaid_shows_each_violation_where_it_was_found() {
     let out = ws2sim(&[
@@ -130,9 +133,19 @@ fn mermaid_shows_each_violation_where_it_was_found() {
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     assert!(
-        text.contains("Note over app_client_b: violation of wsp.cleanup.refcount at #17:"),
+        text.contains(
+            "Note over app_client_b: violation of wsp.cleanup.refcount at #35;17: msafd!WSPCleanup"
+        ),
         "{text}"
     );
+    for (at, _) in text.match_indices('#') {
+        let code = text[at + 1..].split(';').next().unwrap_or_default();
+        assert!(
+            !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()),
+            "a bare # at byte {at}: {}",
+            &text[at.saturating_sub(40)..(at + 40).min(text.len())]
+        );
+    }
 }
 
 /// JSON names processes and threads everywhere, the stuck threads of a deadlock too;
