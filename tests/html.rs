@@ -363,3 +363,53 @@ fn a_diff_page_counts_the_events_of_both_runs() {
     assert!(stderr.contains("events together"), "{stderr}");
     assert!(!std::path::Path::new(&page).exists(), "no page written");
 }
+
+/// A process killed while its threads wait: no thread let either wait go, so no arrow
+/// says one did, and the calls that never returned end where their thread was killed.
+/// A thread the deadlock lesson leaves waiting, which records no event, has its lane;
+/// the kernel's lane is named `-`, as the text trace names it.
+#[test]
+fn killed_and_stuck_threads_are_drawn_as_they_ended() {
+    let (path, mut killed) = lesson("dllmain-deadlock");
+    killed.faults = vec![scenario::Fault::Crash {
+        process: "app".to_string(),
+        at: 5,
+    }];
+    killed.expect = scenario::Expect::default();
+    let outcome = run(&killed, &RunOptions::default()).expect("valid options");
+    let kills: Vec<usize> = (outcome.events.iter().enumerate())
+        .filter(|(_, e)| matches!(e.kind, ws2sim::event::EventKind::ThreadKilled))
+        .map(|(row, _)| row)
+        .collect();
+    assert_eq!(kills.len(), 2, "both threads are killed");
+    let drawn = html::render(&killed, &outcome, &path);
+    let last_row = |element: &str| -> usize {
+        let at = element.find("data-r1=\"").expect("a last row") + "data-r1=\"".len();
+        let digits: String = element[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().expect("a row")
+    };
+    for arrow in drawn.split("<path class=\"wake\"").skip(1) {
+        let end = last_row(arrow);
+        assert!(!kills.contains(&end), "an arrow ends at the kill at #{end}");
+    }
+    let open: Vec<&str> = (drawn.split("<rect class=\"span ").skip(1))
+        .filter(|span| span.split('"').next().is_some_and(|c| c.ends_with(" open")))
+        .collect();
+    assert!(open.len() >= 2, "calls that never returned");
+    for span in open {
+        assert!(kills.contains(&last_row(span)), "{span}");
+    }
+    let (_, _, stuck) = page("deadlock-blocking-recv");
+    assert!(
+        stuck.contains(">msafd.worker</text>"),
+        "no lane for the stuck worker"
+    );
+    let (_, _, ended) = page("two-startups-two-cleanups");
+    assert!(
+        ended.contains("or a thread-pool thread</title>-</text>"),
+        "the kernel's lane is named `-`"
+    );
+}

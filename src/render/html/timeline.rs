@@ -15,6 +15,7 @@ use crate::event::*;
 use crate::oracle::Violation;
 use crate::run::Run;
 use crate::scenario::IoMode;
+use crate::trace::RunEnd;
 
 use super::super::{Labels, text};
 
@@ -80,6 +81,13 @@ struct Layout {
 impl Layout {
     fn new(run: &Run, lines: &[String], violations: &BTreeMap<usize, Vec<&Violation>>) -> Layout {
         let mut lanes: Vec<Lane> = run.events.iter().map(Lane::of).collect();
+        // A thread the deadlock names gets its lane, though it recorded no event.
+        if let RunEnd::Deadlock { stuck } = &run.end {
+            lanes.extend(stuck.iter().map(|s| Lane {
+                process: s.process,
+                thread: u32::from(s.thread),
+            }));
+        }
         lanes.sort_unstable();
         lanes.dedup();
         let lane_of = run
@@ -281,8 +289,10 @@ fn waits(run: &Run, layout: &Layout) -> Vec<Wait> {
             _ => continue,
         };
         let until = next_in_lane(lane, row);
+        // A wait its thread's killing ends was let go by nobody.
+        let killed = until.is_some_and(|at| matches!(events[at].kind, EventKind::ThreadKilled));
         let woken_by = match (waker, until) {
-            (Some(waker), Some(until)) if waker != lane => last_before(waker, until)
+            (Some(waker), Some(until)) if waker != lane && !killed => last_before(waker, until)
                 .filter(|at| *at > row)
                 .map(|at| (at, waker)),
             _ => None,
@@ -295,6 +305,17 @@ fn waits(run: &Run, layout: &Layout) -> Vec<Wait> {
         });
     }
     found
+}
+
+/// The row where each lane's thread was killed, if it was (a thread dies once).
+fn killed_rows(run: &Run, layout: &Layout) -> Vec<Option<usize>> {
+    let mut killed = vec![None; layout.lanes.len()];
+    for (row, event) in run.events.iter().enumerate() {
+        if matches!(event.kind, EventKind::ThreadKilled) {
+            killed[layout.lane_of[row]].get_or_insert(row);
+        }
+    }
+    killed
 }
 
 /// Overlapped operations: from the row that started one to the row that completed it,
@@ -334,6 +355,7 @@ pub fn render(
     let layout = Layout::new(run, lines, violations);
     let return_of = &pairs.return_of;
     let last_row = run.events.len().saturating_sub(1);
+    let killed = killed_rows(run, &layout);
     let prefix = options.prefix;
     let half = ROW / 2;
     html! {
@@ -358,7 +380,11 @@ pub fn render(
                         }
                     }
                     text.thread x=(layout.centre(index)) y="36" {
-                        @if lane.thread == u32::MAX { "kernel" } @else {
+                        // `-`, as the text trace names it: no thread's name can be that.
+                        @if lane.thread == u32::MAX {
+                            title { "the kernel or the network acting for the process, or a thread-pool thread" }
+                            "-"
+                        } @else {
                             (labels.thread(lane.process, lane.thread as Tid))
                         }
                     }
@@ -397,7 +423,9 @@ pub fn render(
                         @let lane = layout.lane_of[row];
                         @let inset = 4 + INDENT * u32::from(event.depth);
                         @let end = return_of.get(&row).copied();
-                        @let until = end.unwrap_or(last_row);
+                        // A call that never returned ends where its thread was killed.
+                        @let killed = killed[lane].filter(|at| *at > row);
+                        @let until = end.or(killed).unwrap_or(last_row);
                         rect class={(span_class(call)) @if end.is_none() { " open" }}
                             x=(layout.lane_x(lane) + inset.min(LANE / 2 - 4))
                             width=((LANE - 2 * inset.min(LANE / 2 - 4)).max(8))
