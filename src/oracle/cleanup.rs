@@ -73,8 +73,8 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
         // notifications); calls that overlap are matched by ws2sim's reading.
         let alone = || ret == NO_ERROR && alone(facts, c);
         if let Some((_, done)) = released {
-            let own_words =
-                !(kind == ProviderKind::San && matches!(done, Cleaned::Notified(..))) && alone();
+            let notified = kind == ProviderKind::San && matches!(done, Cleaned::Notified(..));
+            let own_words = || !notified && alone();
             // Words are written only for a full verdict (a sweep's outline needs none).
             report.violation_in_words(facts, c.ret, own_words, || {
                 let done = done.words(facts, c.process);
@@ -105,7 +105,7 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
             report.violation_in_words(
                 facts,
                 c.ret,
-                alone(),
+                alone,
                 || format!(
                     "the final {name}!WSPCleanup in {} returned with {} still held: the last WSPCleanup must release what the provider allocated for the client",
                     facts.process(c.process),
@@ -312,7 +312,7 @@ pub fn cancel_silently(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 report.violation_in_words(
                     facts,
                     ret,
-                    final_alone(facts, &cleanup),
+                    || final_alone(facts, &cleanup),
                     || format!(
                         "the blocking {} was still blocked when {} returned: pending blocking calls of every thread must be cancelled",
                         op_name(kind, op),
@@ -615,7 +615,8 @@ pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
         report.exercised();
         if f.left_to_run.any() {
             // 003's own words for a transport provider's final clean-up; 004 is silent.
-            let own_words = facts.kind(f.provider) != ProviderKind::San && final_alone(facts, &f);
+            let own_words =
+                || facts.kind(f.provider) != ProviderKind::San && final_alone(facts, &f);
             report.violation_in_words(
                 facts,
                 f.ret,

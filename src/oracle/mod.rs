@@ -200,17 +200,17 @@ impl Report {
 
     /// A violation at `event`; `message` is written only for a full verdict.
     pub fn violation(&mut self, facts: &Facts, event: usize, message: impl FnOnce() -> String) {
-        self.violation_of(facts, event, None, false, message);
+        self.violation_of(facts, event, None, || false, message);
     }
 
-    /// A violation at `event` that the seed pages' own words decide, where the contract
-    /// also rests on a model choice for other cases: `own_words` says whether this one
-    /// does.
+    /// A violation at `event` that the seed pages' own words may decide, where the
+    /// contract also rests on a model choice for other cases: `own_words` says whether
+    /// this one does (asked, as `message` is, only for a full verdict).
     pub fn violation_in_words(
         &mut self,
         facts: &Facts,
         event: usize,
-        own_words: bool,
+        own_words: impl FnOnce() -> bool,
         message: impl FnOnce() -> String,
     ) {
         self.violation_of(facts, event, None, own_words, message);
@@ -224,7 +224,7 @@ impl Report {
         page: crate::contract::Seed,
         message: impl FnOnce() -> String,
     ) {
-        self.violation_of(facts, event, Some(page), false, message);
+        self.violation_of(facts, event, Some(page), || false, message);
     }
 
     fn violation_of(
@@ -232,7 +232,7 @@ impl Report {
         facts: &Facts,
         event: usize,
         page: Option<crate::contract::Seed>,
-        own_words: bool,
+        own_words: impl FnOnce() -> bool,
         message: impl FnOnce() -> String,
     ) {
         self.exercised = true;
@@ -241,6 +241,7 @@ impl Report {
             return;
         }
         let message = message();
+        let own_words = own_words();
         let at = &facts.events[event.min(facts.events.len().saturating_sub(1))];
         self.violations.push(Violation {
             contract: self.contract,

@@ -464,7 +464,7 @@ pub fn invalid_provider(facts: &Facts, _: &RunEnd, report: &mut Report) {
             report.violation_in_words(
                 facts,
                 index,
-                *ret == NO_ERROR,
+                || *ret == NO_ERROR,
                 || format!(
                     "{}!NSPCleanup was given a provider id that is not its own (it specifies no valid provider); it must fail with WSAEINVAL (10022), or WSAEOPNOTSUPP (10045) if it implements no NSPCleanup; it returned {got}",
                     facts.provider(*provider)

@@ -180,7 +180,7 @@ pub fn os_namespace(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     .nspv2_installed_for_email(facts.provider(provider))
                 {
                     // 000 and 001 say it of their own routines; of the others, ws2sim.
-                    let own_words = call.is_cleanup_routine();
+                    let own_words = || call.is_cleanup_routine();
                     report.violation_in_words(facts, index, own_words, || {
                         format!(
                             "{}'s {} ran on {os:?}, where an NSPv2 provider serves only NS_EMAIL (37) (the seeds say it of the session-end routines; ws2sim of them all)",

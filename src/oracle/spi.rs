@@ -161,21 +161,28 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 if matches!(call, Call::WSPCleanup { .. })
                     && facts.kind(provider_ix) == ProviderKind::San => {}
             (value, Some(code)) if value == failing(code) => {
-                report.violation_in_words(facts, index, san_cleanup, || {
-                    format!(
-                        "{provider}!{name} failed with {} ({code}), which {name} does not \
+                report.violation_in_words(
+                    facts,
+                    index,
+                    || san_cleanup,
+                    || {
+                        format!(
+                            "{provider}!{name} failed with {} ({code}), which {name} does not \
                          document",
-                        error_name(code)
-                    )
-                });
+                            error_name(code)
+                        )
+                    },
+                );
             }
             // 000 gives SOCKET_ERROR as 1: only the erratum makes that value wrong.
             (value, Some(code)) => report.violation_in_words(
                 facts,
                 index,
-                cleanup
-                    && value != NO_ERROR
-                    && !(matches!(call, Call::NSPv2Cleanup { .. }) && value == 1),
+                || {
+                    cleanup
+                        && value != NO_ERROR
+                        && !(matches!(call, Call::NSPv2Cleanup { .. }) && value == 1)
+                },
                 || {
                     let wanted = match call.failure_value() {
                         Some((failed, bits)) => format!("{failed} ({bits})"),
@@ -188,9 +195,12 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     )
                 },
             ),
-            (value, None) => report.violation_in_words(facts, index, cleanup, || {
-                format!("{provider}!{name} returned {value} without an error code")
-            }),
+            (value, None) => report.violation_in_words(
+                facts,
+                index,
+                || cleanup,
+                || format!("{provider}!{name} returned {value} without an error code"),
+            ),
         }
     }
 }
@@ -242,12 +252,13 @@ pub fn not_initialised(facts: &Facts, _: &RunEnd, report: &mut Report) {
             // clean-up under way, breaks the pages' words (003, 004: a successful
             // start-up "must occur before"); start-ups already spent, another code and
             // calls that overlap are ws2sim's reading.
-            let own_words = ret == NO_ERROR
-                && super::cleanup::alone(facts, c)
-                && !facts
-                    .fresh_starts()
-                    .iter()
-                    .any(|f| f.process == c.process && f.provider == c.provider && f.ret < c.call);
+            let own_words = || {
+                ret == NO_ERROR
+                    && super::cleanup::alone(facts, c)
+                    && !facts.fresh_starts().iter().any(|f| {
+                        f.process == c.process && f.provider == c.provider && f.ret < c.call
+                    })
+            };
             report.violation_in_words(
                 facts,
                 c.ret,
