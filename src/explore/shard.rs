@@ -256,9 +256,6 @@ pub struct Merging {
     units_total: u64,
     /// Each document's shard index and name.
     seen: Vec<(u64, String)>,
-    /// The document whose failure the report keeps so far, by the run (a random or PCT
-    /// sweep) or unit (an exhaustive search) it failed in.
-    failure_from: Option<(u64, String)>,
     kept: Kept,
 }
 
@@ -324,7 +321,6 @@ impl Merging {
             scenario_digest: doc.scenario_digest.clone(),
             units_total: doc.units_total,
             seen: Vec::new(),
-            failure_from: None,
             kept: if doc.header.strategy == Strategy::Exhaustive {
                 Kept::Whole(Vec::new())
             } else {
@@ -376,20 +372,6 @@ impl Merging {
 
     fn take(&mut self, name: String, doc: ShardDoc) {
         self.seen.push((doc.shard.index, name.clone()));
-        // The earliest failure is kept: the lowest run, or the lowest unit (each unit's
-        // schedules come before the next unit's).
-        let failed_at = match &self.kept {
-            Kept::Folded { .. } => doc.failure.as_ref().map(|f| f.run),
-            Kept::Whole(_) => doc.failure_at.map(|(unit, _)| unit),
-        };
-        if let Some(at) = failed_at
-            && self
-                .failure_from
-                .as_ref()
-                .is_none_or(|(kept, _)| at < *kept)
-        {
-            self.failure_from = Some((at, name.clone()));
-        }
         match &mut self.kept {
             Kept::Folded { tally, failure } => {
                 *tally = std::mem::take(tally).absorb(doc.tally);
@@ -407,11 +389,25 @@ impl Merging {
     pub fn sources(&self) -> Sources {
         let mut names = self.seen.clone();
         names.sort_unstable();
-        Sources {
+        let mut sources = Sources {
             count: self.count,
             names,
-            failure: self.failure_from.as_ref().map(|(_, name)| name.clone()),
-        }
+            failure: None,
+        };
+        // The earliest failure is the one kept: a random or PCT sweep's, in the shard
+        // that owns its run; an exhaustive search's, in its lowest unit (each unit's
+        // schedules come before the next unit's).
+        sources.failure = match &self.kept {
+            Kept::Folded { failure, .. } => failure
+                .as_ref()
+                .and_then(|failure| sources.of_witness(failure.run, None))
+                .map(str::to_string),
+            Kept::Whole(docs) => (docs.iter())
+                .filter_map(|(name, doc)| doc.failure_at.map(|(unit, _)| (unit, name)))
+                .min()
+                .map(|(_, name)| name.clone()),
+        };
+        sources
     }
 
     /// The merged report, once every shard is in.

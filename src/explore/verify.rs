@@ -248,8 +248,8 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), Refusal
                 return Err(Refusal::witness(
                     witness,
                     format!(
-                        "the schedule given for run {} makes {preemptions} preemptions, more than the \
-                     search's bound of {bound}",
+                        "the schedule given for run {} makes {preemptions} preemptions, more \
+                         than the search's bound of {bound}",
                         witness.run
                     ),
                 ));
@@ -338,8 +338,8 @@ pub fn verify_claims(scenario: &Scenario, report: &Report) -> Result<(), Refusal
                 return Err(Refusal::witness(
                     witness,
                     format!(
-                        "the schedule given for run {} is not one of unit {unit}, whose schedules \
-                     all begin with its own decisions",
+                        "the schedule given for run {} is not one of unit {unit}, whose \
+                         schedules all begin with its own decisions",
                         witness.run
                     ),
                 ));

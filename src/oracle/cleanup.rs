@@ -71,10 +71,10 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
         // (003: "the preceding calls simply decrement an internal reference count";
         // 004: "Only the final WSPCleanup call does the actual cleanup", silent on
         // notifications); calls that overlap are matched by ws2sim's reading.
-        let alone = || ret == NO_ERROR && alone(facts, c);
+        let by_itself = || ret == NO_ERROR && alone(facts, c);
         if let Some((_, done)) = released {
             let notified = kind == ProviderKind::San && matches!(done, Cleaned::Notified(..));
-            let own_words = || !notified && alone();
+            let own_words = || !notified && by_itself();
             // Words are written only for a full verdict (a sweep's outline needs none).
             report.violation_in_words(facts, c.ret, own_words, || {
                 let done = done.words(facts, c.process);
@@ -105,7 +105,7 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
             report.violation_in_words(
                 facts,
                 c.ret,
-                alone,
+                by_itself,
                 || format!(
                     "the final {name}!WSPCleanup in {} returned with {} still held: the last WSPCleanup must release what the provider allocated for the client",
                     facts.process(c.process),

@@ -535,12 +535,12 @@ fn withdrawn(
         }
         if judged {
             report.violation(facts, index, || {
-            format!(
-                "{}'s session on {} was still open when {} stopped hosting it: every session ends, run down when its provider is unadvertised (ws2sim's reading)",
-                facts.process(key.2),
-                facts.provider(key.1),
-                facts.process(host)
-            )
+                format!(
+                    "{}'s session on {} was still open when {} stopped hosting it: every session ends, run down when its provider is unadvertised (ws2sim's reading)",
+                    facts.process(key.2),
+                    facts.provider(key.1),
+                    facts.process(host)
+                )
             });
         }
         session.ended_arg = session.open.last().copied();

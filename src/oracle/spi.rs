@@ -131,9 +131,11 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
         // The clean-up routines' pages state the convention (003, 004, 002, 000, 001:
         // zero, or SOCKET_ERROR and a code), and 004 closes its list of codes; the
         // rest is ws2sim's reading (model choice of spi.return_convention).
-        let cleanup = call.is_cleanup_routine();
-        let san_cleanup =
-            matches!(call, Call::WSPCleanup { .. }) && facts.kind(provider_ix) == ProviderKind::San;
+        // Asked only where a return breaks the convention, or to excuse one.
+        let cleanup = || call.is_cleanup_routine();
+        let san_cleanup = || {
+            matches!(call, Call::WSPCleanup { .. }) && facts.kind(provider_ix) == ProviderKind::San
+        };
         match (*ret, *error) {
             (NO_ERROR, None) => {}
             (value, Some(code))
@@ -157,29 +159,22 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 }
             }
             // San.cleanup.no_einval reports this one mistake (seed 004 names it).
-            (SOCKET_ERROR, Some(WSAEINVAL))
-                if matches!(call, Call::WSPCleanup { .. })
-                    && facts.kind(provider_ix) == ProviderKind::San => {}
+            (SOCKET_ERROR, Some(WSAEINVAL)) if san_cleanup() => {}
             (value, Some(code)) if value == failing(code) => {
-                report.violation_in_words(
-                    facts,
-                    index,
-                    || san_cleanup,
-                    || {
-                        format!(
-                            "{provider}!{name} failed with {} ({code}), which {name} does not \
+                report.violation_in_words(facts, index, san_cleanup, || {
+                    format!(
+                        "{provider}!{name} failed with {} ({code}), which {name} does not \
                          document",
-                            error_name(code)
-                        )
-                    },
-                );
+                        error_name(code)
+                    )
+                });
             }
             // 000 gives SOCKET_ERROR as 1: only the erratum makes that value wrong.
             (value, Some(code)) => report.violation_in_words(
                 facts,
                 index,
                 || {
-                    cleanup
+                    cleanup()
                         && value != NO_ERROR
                         && !(matches!(call, Call::NSPv2Cleanup { .. }) && value == 1)
                 },
@@ -195,12 +190,9 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
                     )
                 },
             ),
-            (value, None) => report.violation_in_words(
-                facts,
-                index,
-                || cleanup,
-                || format!("{provider}!{name} returned {value} without an error code"),
-            ),
+            (value, None) => report.violation_in_words(facts, index, cleanup, || {
+                format!("{provider}!{name} returned {value} without an error code")
+            }),
         }
     }
 }
