@@ -50,6 +50,13 @@ pub enum Client {
     Switch(ProviderIx),
 }
 
+impl Client {
+    /// The least and the greatest client in their order: the bounds of a range of keys
+    /// that holds every client.
+    pub const FIRST: Client = Client::Ws2;
+    pub const LAST: Client = Client::Switch(ProviderIx::MAX);
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum OpKind {
     Send,

@@ -31,3 +31,23 @@ fn a_routine_set_is_its_list() {
         .fold(Routines::default(), |set, &r| set.with(r));
     assert_eq!(all.iter().collect::<Vec<_>>(), R::ALL);
 }
+
+/// `Client::FIRST..=Client::LAST` holds every client: the checkers drop a process's
+/// keys by that range, and a client outside it would outlive its process there.
+#[test]
+fn every_client_lies_between_the_first_and_the_last() {
+    let clients = [
+        Client::Ws2,
+        Client::Step,
+        Client::Layer(0),
+        Client::Layer(ProviderIx::MAX),
+        Client::Switch(0),
+        Client::Switch(ProviderIx::MAX),
+    ];
+    for client in clients {
+        assert!(
+            (Client::FIRST..=Client::LAST).contains(&client),
+            "{client:?}"
+        );
+    }
+}

@@ -243,7 +243,7 @@ pub fn no_wait_under_loader_lock(facts: &Facts, _: &RunEnd, report: &mut Report)
     let mut reported: SmallSet<(Pid, Vec<Tid>)> = SmallSet::new();
     for (index, event) in facts.events.iter().enumerate() {
         if let EventKind::ProcessEnded { .. } = event.kind {
-            waiting.retain(|(pid, _), _| *pid != event.process);
+            waiting.remove_range((event.process, Tid::MIN)..=(event.process, Tid::MAX));
             continue;
         }
         let Some(tid) = event.thread else {

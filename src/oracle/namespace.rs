@@ -79,6 +79,11 @@ struct End {
     cut_short: bool,
 }
 
+/// The keys of one process in a map keyed by (process, provider).
+fn of_process(pid: Pid) -> std::ops::RangeInclusive<(Pid, ProviderIx)> {
+    (pid, ProviderIx::MIN)..=(pid, ProviderIx::MAX)
+}
+
 /// Counts starts and ends per (process, provider) at the boundary, and returns the
 /// counted ends.
 fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
@@ -113,13 +118,13 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
                 // Ends its end cut short that were not the last even had they all
                 // counted down: judged for what they did before it. One that had acted
                 // on nothing yet (waiting for the provider's lock, say) counted nothing.
-                for ((pid, provider), calls) in under_way.iter() {
+                for ((pid, provider), calls) in under_way.range(of_process(event.process)) {
                     let count = outstanding.get(&(*pid, *provider)).copied().unwrap_or(0);
                     let acted: SmallVec<[usize; 2]> = (calls.iter().copied())
                         .filter(|&call| facts.first_act(call) < index)
                         .collect();
                     let left = count.saturating_sub(acted.len() as u32);
-                    if *pid != event.process || left == 0 {
+                    if left == 0 {
                         continue;
                     }
                     ends.extend(acted.iter().map(|&call| End {
@@ -133,8 +138,8 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
                         cut_short: true,
                     }));
                 }
-                under_way.retain(|(pid, _), _| *pid != event.process);
-                outstanding.retain(|(pid, _), _| *pid != event.process);
+                under_way.remove_range(of_process(event.process));
+                outstanding.remove_range(of_process(event.process));
                 continue;
             }
             // A copy loaded later counts its own starts from zero (model choice "A DLL
@@ -423,11 +428,12 @@ fn cleanup_after_own_startup(facts: &Facts, report: &mut Report) {
                     *starts.entry((pid, *provider, *client)).or_insert(0) += 1;
                 }
             }
-            EventKind::ProcessEnded { .. } => starts.retain(|(p, _, _), _| *p != pid),
+            EventKind::ProcessEnded { .. } => starts.remove_range(
+                (pid, ProviderIx::MIN, Client::FIRST)..=(pid, ProviderIx::MAX, Client::LAST),
+            ),
             // A start made on a copy since unloaded licenses no clean-up of a later one.
-            EventKind::FreeLibrary { provider, count: 0 } => {
-                starts.retain(|(p, q, _), _| (*p, *q) != (pid, *provider))
-            }
+            EventKind::FreeLibrary { provider, count: 0 } => starts
+                .remove_range((pid, *provider, Client::FIRST)..=(pid, *provider, Client::LAST)),
             _ => {}
         }
     }

@@ -2,6 +2,8 @@
 //! NSPv2Startup to its NSPv2Cleanup or NSPv2ClientSessionRundown, and what each
 //! session call passed.
 
+use std::ops::RangeInclusive;
+
 use super::facts::is_final_cleanup;
 use super::{Facts, Report};
 use crate::contract::Seed;
@@ -44,6 +46,23 @@ pub(super) enum SessionRule {
     /// ws2_32's half (`ws2.balanced`): a client's final WSACleanup ends the sessions it
     /// took.
     FinalCleanupEnds,
+}
+
+/// The sessions hosted by one process.
+fn hosted_by(host: Pid) -> RangeInclusive<SessionKey> {
+    (host, ProviderIx::MIN, Pid::MIN, Client::FIRST)
+        ..=(host, ProviderIx::MAX, Pid::MAX, Client::LAST)
+}
+
+/// The sessions of one client process, in a set keyed by (client, session).
+fn of_client(client: Pid) -> RangeInclusive<(Pid, SessionKey)> {
+    let (first, last) = (hosted_by(Pid::MIN), hosted_by(Pid::MAX));
+    (client, *first.start())..=(client, *last.end())
+}
+
+/// The sessions of one copy of a provider's DLL: (host, provider).
+fn of_copy((host, provider): (Pid, ProviderIx)) -> RangeInclusive<SessionKey> {
+    (host, provider, Pid::MIN, Client::FIRST)..=(host, provider, Pid::MAX, Client::LAST)
 }
 
 fn session_key(process: Pid, call: &Call) -> Option<SessionKey> {
@@ -89,6 +108,9 @@ fn session_key(process: Pid, call: &Call) -> Option<SessionKey> {
 /// is about.
 pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
     let mut table: SmallMap<SessionKey, Session> = SmallMap::new();
+    // The keys of `table` by client process: a client's final WSACleanup finds its own
+    // sessions without a walk over every host's.
+    let mut clients: SmallSet<(Pid, SessionKey)> = SmallSet::new();
     let mut ended: SmallMap<Pid, u64> = SmallMap::new();
     // A host's final WSACleanup takes the advertisements it ends when its count
     // reaches 0, as its call begins: one made later, after another thread's WSAStartup,
@@ -241,6 +263,7 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                         _ => 0,
                     };
                     let advert = adverts.get(&(key.0, key.1)).map_or(0, |a| a.0);
+                    clients.insert((key.2, key));
                     let session = table.entry(key).or_default();
                     session.open.push(arg);
                     session.advert = advert;
@@ -275,11 +298,10 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     if facts.return_index(id).is_none() {
                         unreturned.insert(client);
                     }
-                    let mine: Vec<(SessionKey, u32)> = table
-                        .iter()
+                    let mine: Vec<(SessionKey, u32)> = (clients.range(of_client(client)))
+                        .map(|(_, key)| (key, &table[key]))
                         .filter(|(key, session)| {
-                            key.2 == client
-                                && key.3 == Client::Ws2
+                            key.3 == Client::Ws2
                                 && !session.open.is_empty()
                                 && !owners.contains_key(key)
                         })
@@ -334,6 +356,7 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                         owed_rundown(facts, index, owner, key, report);
                     }
                 }
+                clients.insert((key.2, key));
                 let session = table.entry(key).or_default();
                 if let Some(earlier) = unloaded.remove(&key) {
                     session.earlier_copy = Some(earlier);
@@ -363,8 +386,7 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
             EventKind::ProcessEnded { .. } => {
                 ended.insert(event.process, event.time);
                 owners.retain(|key, _| key.2 != event.process);
-                let dying = table.iter_mut().filter(|(key, _)| key.0 == event.process);
-                for (key, session) in dying {
+                for (key, session) in table.range_mut(hosted_by(event.process)) {
                     if session.open.is_empty() {
                         continue;
                     }
@@ -404,7 +426,7 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                     session.ended_at = Some(index);
                     session.ends += 1;
                 }
-                died.retain(|key| key.0 != event.process);
+                died.remove_range(hosted_by(event.process));
             }
             // An unloaded copy's sessions went with it: a copy loaded later has only its
             // own (model choice "A DLL unloaded before its clean-up").
@@ -431,16 +453,15 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                 for (_, sessions) in owed.iter_mut() {
                     sessions.retain(|(key, _)| (key.0, key.1) != copy);
                 }
-                owners.retain(|key, _| (key.0, key.1) != copy);
-                table.retain(|key, session| {
-                    let kept = (key.0, key.1) != copy;
+                owners.remove_range(of_copy(copy));
+                for (key, session) in table.range(of_copy(copy)) {
+                    clients.remove(&(key.2, *key));
                     // Only a session that was opened has a past for a message to name.
-                    let opened = session.ended_at.is_some() || !session.open.is_empty();
-                    if !kept && opened {
+                    if session.ended_at.is_some() || !session.open.is_empty() {
                         unloaded.insert(*key, (session.ended_at, index));
                     }
-                    kept
-                });
+                }
+                table.remove_range(of_copy(copy));
             }
             _ => {}
         }
@@ -519,9 +540,8 @@ fn withdrawn(
     report: &mut Report,
 ) {
     let host = facts.events[index].process;
-    let theirs = table.iter_mut().filter(|(key, session)| {
-        key.0 == host && key.3 == Client::Ws2 && provider == key.1 && session.advert <= upto
-    });
+    let theirs = (table.range_mut(of_copy((host, provider))))
+        .filter(|(key, session)| key.3 == Client::Ws2 && session.advert <= upto);
     // Each rule sees the sessions end here (a host that forgot one holds it no more,
     // and no client's clean-up owes it anything); ends_once judges that they were
     // still open.

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::{Facts, FinalCleanup, Report, started_provider};
 use crate::event::*;
 use crate::scenario::ProviderKind;
+use crate::small::SmallMap;
 use crate::trace::RunEnd;
 use crate::wsa::*;
 
@@ -363,9 +364,9 @@ pub(super) fn direct_cleanup_started_first(facts: &Facts, kind: ProviderKind, re
     // (process, provider) -> start-ups not counted down yet: the process's direct SPI
     // calls', and the other clients'. Counted as the calls return (the order the
     // provider's lock let them through: `wsp.cleanup.refcount` matches calls so), per
-    // process and per image of the DLL, in a map that grows with the run's pairs
-    // without shifting them.
-    let mut open: BTreeMap<(Pid, ProviderIx), (u32, u32)> = BTreeMap::new();
+    // process and per image of the DLL (in a map that moves into a tree once the run's
+    // pairs are many, so that none is shifted as one comes or goes).
+    let mut open: SmallMap<(Pid, ProviderIx), (u32, u32)> = SmallMap::new();
     for event in facts.events {
         let pid = event.process;
         match &event.kind {
@@ -441,7 +442,9 @@ pub(super) fn direct_cleanup_started_first(facts: &Facts, kind: ProviderKind, re
             EventKind::FreeLibrary { provider, count: 0 } => {
                 open.remove(&(pid, *provider));
             }
-            EventKind::ProcessEnded { .. } => open.retain(|(p, _), _| *p != pid),
+            EventKind::ProcessEnded { .. } => {
+                open.remove_range((pid, ProviderIx::MIN)..=(pid, ProviderIx::MAX))
+            }
             _ => {}
         }
     }
