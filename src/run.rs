@@ -504,7 +504,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
             })
             .collect(),
         providers: scenario.providers.iter().map(|p| p.name.clone()).collect(),
-        sockets: world.socket_names.clone(),
+        sockets: (world.socket_names.iter())
+            .map(|(key, name)| (*key, name.clone()))
+            .collect(),
     };
     let verdict = oracle::check(&world.trace(), &end);
     let schedule = log.schedule();

@@ -263,11 +263,10 @@ async fn make_socket(
     let mut world = cx.world.borrow_mut();
     let names = &mut world.procs[cx.pid as usize].ws2.names;
     names.insert(name.to_string(), handle);
-    // Kept in key order, so that a label is found by halving, not by a walk (a run may
-    // name 100,000 sockets); the first name a handle was given stays its label.
+    // The first name a handle was given stays its label.
     let names = &mut world.socket_names;
-    if let Err(at) = names.binary_search_by_key(&(cx.pid, handle), |(key, _)| *key) {
-        names.insert(at, ((cx.pid, handle), name.to_string()));
+    if !names.contains_key(&(cx.pid, handle)) {
+        names.insert((cx.pid, handle), name.to_string());
     }
     Ok(handle)
 }

@@ -376,14 +376,13 @@ impl Cx {
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
         let pid = self.pid;
-        for &op in &world.procs[pid as usize].ops {
-            let op = &mut world.ops[op as usize];
-            if op.state == OpState::Pending {
-                op.state = OpState::Done {
-                    status: WSAEINTR_KILLED,
-                    bytes: 0,
-                };
-            }
+        let process = &mut world.procs[pid as usize];
+        process.pending_on.clear();
+        for op in std::mem::take(&mut process.pending) {
+            world.ops[op as usize].state = OpState::Done {
+                status: WSAEINTR_KILLED,
+                bytes: 0,
+            };
         }
     }
 }

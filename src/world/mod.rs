@@ -22,7 +22,7 @@ use sim::TaskId;
 use crate::event::*;
 use crate::models::{Behaviour, Model};
 use crate::scenario::{Scenario, SpiCall};
-use crate::small::SmallMap;
+use crate::small::{SmallMap, SmallSet};
 use crate::trace::{Labels, Trace};
 use kernel::{Ledger, Op, Sock};
 use stream::StreamHash;
@@ -226,8 +226,12 @@ pub struct Proc {
     /// Providers a clean-up was done with and left loaded for the calls under way: they
     /// are unloaded once no call is (model choice, `providers::unload`).
     pub unloads_waiting: Vec<ProviderIx>,
-    /// The process's operations (indices into `World::ops`), in the order they began.
-    pub ops: Vec<OpId>,
+    /// The process's pending operations (indices into `World::ops`), in the order they
+    /// began; and the same by socket. An operation leaves both as it completes, so that
+    /// a close or a clean-up finds what it aborts without a walk over every operation
+    /// the process ever began.
+    pub pending: SmallSet<OpId>,
+    pub pending_on: SmallSet<(SocketHandle, OpId)>,
     /// The ledger entries the process took, in the order it took them: what the kernel
     /// reclaims when it ends, found without walking the other processes' entries.
     pub resources: Vec<ResourceId>,
@@ -258,7 +262,8 @@ impl Proc {
             loader_waiters: Vec::new(),
             calls_under_way: Vec::new(),
             unloads_waiting: Vec::new(),
-            ops: Vec::new(),
+            pending: SmallSet::new(),
+            pending_on: SmallSet::new(),
             resources: Vec::new(),
             pool_due: 0,
         };
@@ -288,7 +293,8 @@ impl Proc {
             loader_waiters,
             calls_under_way,
             unloads_waiting,
-            ops,
+            pending,
+            pending_on,
             resources,
             pool_due,
         } = self;
@@ -318,7 +324,8 @@ impl Proc {
         loader_waiters.clear();
         calls_under_way.clear();
         unloads_waiting.clear();
-        ops.clear();
+        pending.clear();
+        pending_on.clear();
         resources.clear();
         *pool_due = 0;
     }
@@ -359,8 +366,9 @@ pub struct World {
     pub fired_faults: Vec<usize>,
     /// A `NetDown` fault fired: the machine's network subsystem has failed.
     pub net_down: bool,
-    /// (process, handle) → the scenario's name for the socket, for traces, in key order.
-    pub socket_names: Vec<((Pid, SocketHandle), String)>,
+    /// (process, handle) → the scenario's name for the socket, for traces: the first
+    /// name a handle was given.
+    pub socket_names: SmallMap<(Pid, SocketHandle), String>,
     /// The NSPv2 hosts and their client sessions.
     pub nshost: hosts::NsHost,
     /// The provider each scenario step names ([`Shared::step_providers`]).
@@ -408,7 +416,7 @@ impl World {
             alloc_counts: SmallMap::new(),
             fired_faults: Vec::new(),
             net_down: false,
-            socket_names: Vec::new(),
+            socket_names: SmallMap::new(),
             nshost: hosts::NsHost::default(),
             stream: StreamHash::default(),
             homes: shared.homes,
@@ -509,13 +517,9 @@ impl World {
     /// A socket as traces and messages name it: `"name" (0x100)`, or `0x100` when the
     /// scenario gave it no name.
     pub fn socket_label(&self, pid: Pid, handle: SocketHandle) -> String {
-        let names = &self.socket_names;
-        match names
-            .binary_search_by_key(&(pid, handle), |(key, _)| *key)
-            .map(|at| &names[at])
-        {
-            Ok((_, name)) => format!("\"{name}\" (0x{handle:x})"),
-            Err(_) => format!("0x{handle:x}"),
+        match self.socket_names.get(&(pid, handle)) {
+            Some(name) => format!("\"{name}\" (0x{handle:x})"),
+            None => format!("0x{handle:x}"),
         }
     }
 

@@ -36,7 +36,9 @@ impl Cx {
                 memory: None,
             });
             let op = (world.ops.len() - 1) as OpId;
-            world.procs[self.pid as usize].ops.push(op);
+            let process = &mut world.procs[self.pid as usize];
+            process.pending.insert(op);
+            process.pending_on.insert((socket, op));
             op
         };
         self.emit(EventKind::OpStarted {
@@ -108,7 +110,6 @@ impl Cx {
             let (sockets, ops): (Vec<SocketHandle>, Vec<OpId>) = {
                 let world = cx.world.borrow();
                 let process = &world.procs[pid];
-                let pending = |op: &&OpId| world.ops[**op as usize].state == OpState::Pending;
                 let in_flight =
                     |(_, sock): &(&SocketHandle, &Sock)| alive || !sock.in_flight.is_empty();
                 (
@@ -118,7 +119,7 @@ impl Cx {
                         .filter(in_flight)
                         .map(|(handle, _)| *handle)
                         .collect(),
-                    process.ops.iter().filter(pending).copied().collect(),
+                    process.pending.iter().copied().collect(),
                 )
             };
             // Where it fails something, the trace says so first.
@@ -186,6 +187,11 @@ impl Cx {
             }
             let bytes = if status == 0 { op_state.bytes } else { 0 };
             op_state.state = OpState::Done { status, bytes };
+            let (pid, socket) = (op_state.pid, op_state.socket);
+            let process = &mut world.procs[pid as usize];
+            process.pending.remove(&op);
+            process.pending_on.remove(&(socket, op));
+            let op_state = &world.ops[op as usize];
             (
                 op_state.socket,
                 op_state.kind,
@@ -261,19 +267,21 @@ impl Cx {
     pub fn pending_ops(&self, provider: ProviderIx, socket: Option<SocketHandle>) -> Vec<OpId> {
         self.touch(object::process(self.pid), false);
         let world = self.world.borrow();
-        world.procs[self.pid as usize]
-            .ops
-            .iter()
-            .copied()
-            .filter(|&id| {
-                let op = &world.ops[id as usize];
-                let sockets = &world.procs[self.pid as usize].sockets;
-                op.provider == provider
-                    && op.state == OpState::Pending
-                    && socket.is_none_or(|s| s == op.socket)
-                    && sockets.get(&op.socket).is_none_or(|sock| !sock.orphaned)
-            })
-            .collect()
+        let process = &world.procs[self.pid as usize];
+        let ours = |id: &OpId| {
+            let op = &world.ops[*id as usize];
+            op.provider == provider
+                && (process.sockets.get(&op.socket)).is_none_or(|sock| !sock.orphaned)
+        };
+        match socket {
+            Some(socket) => (process
+                .pending_on
+                .range((socket, OpId::MIN)..=(socket, OpId::MAX)))
+            .map(|&(_, op)| op)
+            .filter(ours)
+            .collect(),
+            None => process.pending.iter().copied().filter(ours).collect(),
+        }
     }
 
     /// The status an operation finished with.
