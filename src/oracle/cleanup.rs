@@ -241,12 +241,13 @@ fn first_released(
     ret: usize,
     provider: ProviderIx,
 ) -> Option<(usize, Cleaned)> {
-    let thread = (facts.events[call].process, facts.events[call].thread);
-    let mut index = call + 1;
-    while index < ret {
-        let event = &facts.events[index];
-        index += 1;
-        if (event.process, event.thread) != thread {
+    let (process, thread) = (facts.events[call].process, facts.events[call].thread);
+    // Past a nested WSPCleanup of the provider: where it returned.
+    let mut nested_until = call;
+    // The process's own events only: in a run of many processes, the others' are most
+    // of the call's stretch.
+    for (index, event) in facts.events_of_between(process, call + 1, ret) {
+        if event.thread != thread || index <= nested_until {
             continue;
         }
         match &event.kind {
@@ -254,24 +255,24 @@ fn first_released(
                 id,
                 call: Call::WSPCleanup { provider: p, .. },
             } if *p == provider => {
-                index = facts.return_index(*id).map_or(ret, |nested| nested + 1);
+                nested_until = facts.return_index(*id).unwrap_or(ret);
             }
             EventKind::Release {
                 provider: p,
                 what,
                 by: ReleasedBy::Provider,
                 ..
-            } if *p == provider => return Some((index - 1, Cleaned::Released(*what))),
+            } if *p == provider => return Some((index, Cleaned::Released(*what))),
             EventKind::SocketReset {
                 provider: p,
                 socket,
-            } if *p == provider => return Some((index - 1, Cleaned::Reset(*socket))),
+            } if *p == provider => return Some((index, Cleaned::Reset(*socket))),
             EventKind::Notification {
                 provider: p,
                 socket,
                 fd,
                 ..
-            } if *p == provider => return Some((index - 1, Cleaned::Notified(*socket, *fd))),
+            } if *p == provider => return Some((index, Cleaned::Notified(*socket, *fd))),
             _ => {}
         }
     }
