@@ -147,3 +147,102 @@ fn namespaces(providers: usize) -> Scenario {
 fn per_event_as_namespace_providers_grow(bencher: divan::Bencher, providers: usize) {
     bench_run(bencher, namespaces(providers));
 }
+
+/// Issue 21, wide runs: `processes` processes, each starting 100 version-1 namespace
+/// providers of one namespace with a lookup and cleaning them up. The checkers follow
+/// each (process, provider) pair: 6,400 at 64x, which a map must not shift one by one.
+fn wide_namespaces(processes: usize) -> Scenario {
+    let mut scenario = namespaces(100);
+    scenario.catalog = (0..100)
+        .map(|n| CatalogEntry::Namespace {
+            provider: format!("ns{n}"),
+            namespace: 12,
+            version: NspVersion::V1,
+            enabled: true,
+        })
+        .collect();
+    let steps = vec![
+        Step::Startup,
+        Step::Lookup {
+            namespace: 12,
+            name: Name::intern("host"),
+        },
+        Step::Cleanup,
+    ];
+    scenario.processes = (0..processes)
+        .map(|p| Process {
+            name: format!("p{p}"),
+            threads: vec![Thread {
+                name: "t".into(),
+                steps: steps.clone(),
+            }],
+        })
+        .collect();
+    scenario
+}
+
+#[divan::bench(args = [1, 4, 16, 64])]
+fn per_event_as_namespace_clients_grow(bencher: divan::Bencher, processes: usize) {
+    bench_run(bencher, wide_namespaces(processes));
+}
+
+/// Issue 21: `processes` processes each opening 200 sockets and leaving them to the
+/// clean-up, every socket's label kept for the trace.
+fn sockets_left_open(processes: usize) -> Scenario {
+    let mut scenario = generated(processes, 1, 0);
+    for process in &mut scenario.processes {
+        let sockets = (0..200).map(|k| Step::Socket {
+            name: format!("s{k}"),
+            entry: 1001,
+            via: Route::Catalog,
+        });
+        process.threads[0].steps = std::iter::once(Step::Startup)
+            .chain(sockets)
+            .chain(std::iter::once(Step::Cleanup))
+            .collect();
+    }
+    scenario
+}
+
+#[divan::bench(args = [1, 4, 16, 64])]
+fn per_event_as_processes_with_sockets_grow(bencher: divan::Bencher, processes: usize) {
+    bench_run(bencher, sockets_left_open(processes));
+}
+
+/// Issue 21: one thread whose 64x`scale` blocking receives leave a history of operations
+/// behind each of the 64x`scale` closes that follow: a close aborts what is pending on
+/// its own socket, found without a walk over every operation the process began.
+fn closes_after_receives(scale: usize) -> Scenario {
+    let mut scenario = generated(1, 1, 0);
+    let socket = |name: &str| Step::Socket {
+        name: name.into(),
+        entry: 1001,
+        via: Route::Catalog,
+    };
+    let receives = (0..64 * scale).map(|_| Step::Recv {
+        socket: "a".into(),
+        mode: IoMode::Blocking,
+        completes: Completion::Latency,
+    });
+    let closes = (0..64 * scale).flat_map(|_| {
+        [
+            socket("s"),
+            Step::Close {
+                socket: "s".into(),
+                how: CloseHow::Graceful,
+            },
+        ]
+    });
+    scenario.processes[0].threads[0].steps = [Step::Startup, socket("a")]
+        .into_iter()
+        .chain(receives)
+        .chain(closes)
+        .chain(std::iter::once(Step::Cleanup))
+        .collect();
+    scenario
+}
+
+#[divan::bench(args = [1, 4, 16, 64])]
+fn per_event_as_closes_follow_more_operations(bencher: divan::Bencher, scale: usize) {
+    bench_run(bencher, closes_after_receives(scale));
+}
