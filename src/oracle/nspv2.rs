@@ -171,28 +171,50 @@ pub fn os_namespace(facts: &Facts, _: &RunEnd, report: &mut Report) {
             }
             EventKind::Call { call, .. } if routine_of_session(call) => {
                 let provider = call.provider().unwrap_or_default();
-                report.exercised();
-                // An NS_EMAIL provider by any entry, enabled or not: only lookups skip a
-                // disabled one, and a `Spi` step's host calls the routines directly.
-                if !facts
-                    .trace
-                    .scenario
-                    .nspv2_installed_for_email(facts.provider(provider))
-                {
-                    // 000 and 001 say it of their own routines; of the others, ws2sim.
-                    let own_words = || call.is_cleanup_routine();
-                    report.violation_in_words(facts, index, own_words, || {
-                        format!(
-                            "{}'s {} ran on {os:?}, where an NSPv2 provider serves only NS_EMAIL (37) (the seeds say it of the session-end routines; ws2sim of them all)",
-                            facts.provider(provider),
-                            call.name()
-                        )
-                    });
-                }
+                let ran = format!("{}'s {} ran", facts.provider(provider), call.name());
+                // 000 and 001 say it of their own routines; of the others, ws2sim.
+                let own_words = call.is_cleanup_routine();
+                serves_email_only(facts, index, provider, (ran, own_words), report);
+            }
+            // A call through a NULL entry is the host serving the client all the same.
+            EventKind::NullRoutineCalled { provider, routine } => {
+                let ran = format!(
+                    "{}'s {routine:?} was called (a NULL entry)",
+                    facts.provider(*provider)
+                );
+                let own_words = matches!(
+                    routine,
+                    NspV2Routine::NSPv2Cleanup | NspV2Routine::NSPv2ClientSessionRundown
+                );
+                serves_email_only(facts, index, *provider, (ran, own_words), report);
             }
             _ => {}
         }
     }
+}
+
+/// A session routine of `provider` was reached at `index` (`ran` says how, and whether
+/// the seeds' own words name that routine) on Vista or Server 2008: only an NS_EMAIL
+/// provider's may be, by any entry, enabled or not (only lookups skip a disabled one,
+/// and a `Spi` step's host calls the routines directly).
+fn serves_email_only(
+    facts: &Facts,
+    index: usize,
+    provider: ProviderIx,
+    (ran, own_words): (String, bool),
+    report: &mut Report,
+) {
+    report.exercised();
+    let scenario = facts.trace.scenario;
+    if scenario.nspv2_installed_for_email(facts.provider(provider)) {
+        return;
+    }
+    report.violation_in_words(facts, index, || own_words, || {
+        format!(
+            "{ran} on {:?}, where an NSPv2 provider serves only NS_EMAIL (37) (the seeds say it of the session-end routines; ws2sim of them all)",
+            scenario.os
+        )
+    });
 }
 
 /// NSPv2Startup, NSPv2Cleanup, NSPv2ClientSessionRundown: on Vista and Server 2008 the

@@ -505,3 +505,92 @@ fn a_session_the_host_forgot_at_withdrawal_is_owed_nothing_by_its_client() {
     );
     assert!(sim.run().expect("runs").violated().is_empty());
 }
+
+/// On Vista, a host that serves any namespace and reaches a NULL NSPv2Startup entry for
+/// a DNS client has served that client all the same: both knobs' contracts are flagged
+/// (the NULL entry used to hide `nspv2.os_namespace`). With the entry NULL alone, the
+/// host refuses the client first, and only the NULL entry is flagged.
+#[test]
+fn on_vista_a_null_entry_does_not_hide_a_host_serving_any_namespace() {
+    let text = |set: &str| {
+        format!(
+            r#"Scenario(
+            name: "null-any-vista",
+            about: "A DNS client of an NSPv2 provider on Vista.",
+            os: Vista,
+            providers: [Provider(name: "dnsv2", kind: Namespace, set: {set})],
+            catalog: [Namespace(provider: "dnsv2", namespace: 12, version: V2)],
+            processes: [
+                Process(name: "host", threads: [Thread(name: "main", steps: [
+                    Startup, Advertise(provider: "dnsv2"), Sleep(10), Cleanup,
+                ])]),
+                Process(name: "c", threads: [Thread(name: "main", steps: [
+                    Startup, Sleep(1), Lookup(namespace: 12, name: "www"), Cleanup,
+                ])]),
+            ],
+        )"#
+        )
+    };
+    let violated = |set: &str| {
+        let scenario = ws2sim::scenario::load_str("null-any.ron", &text(set)).expect("valid");
+        let outcome = run(&scenario, &RunOptions::default()).expect("runs");
+        outcome.verdict.violated()
+    };
+    let null_any = "(nspv2: (routines: (startup: Null), host: (os_namespace: Any)))";
+    assert_eq!(
+        violated(null_any),
+        ["nspv2.optional_stub", "nspv2.os_namespace"]
+    );
+    let null = "(nspv2: (routines: (startup: Null)))";
+    assert_eq!(violated(null), ["nspv2.optional_stub"]);
+}
+
+/// A namespace provider no catalog entry names takes the knobs of either version, but
+/// not of both: written in one `set` they are refused, and so they are when its model
+/// gives one version's and its `set` the other's (a built-in mutant or a model file).
+#[test]
+fn a_model_of_one_version_with_a_set_of_the_other_is_refused() {
+    let text = |model: &str, set: &str| {
+        format!(
+            r#"Scenario(
+    name: "no-entry", about: "A namespace provider no catalog entry names.",
+    providers: [Provider(name: "mailnsp", kind: Namespace, model: "{model}", set: {set})],
+    processes: [Process(name: "app", threads: [Thread(name: "main", steps: [Startup, Cleanup])])],
+)"#
+        )
+    };
+    let refused = |model: &str, set: &str| {
+        ws2sim::scenario::load_str("no-entry.ron", &text(model, set))
+            .err()
+            .map(|e| e.render_plain().replace("\n  \u{2502} ", " "))
+            .unwrap_or_default()
+    };
+    let error = refused("double_rundown", "(nsp: (cleanup: Stub))");
+    assert!(
+        error.contains("no-entry.ron:3:")
+            && error.contains(
+                "knob `nsp.cleanup` is for V1 namespace providers only, and the model of \
+                 provider `mailnsp`, `double_rundown`, sets `nspv2."
+            ),
+        "{error}"
+    );
+    let error = refused(
+        "nsp_accepts_any_provider_id",
+        "(nspv2: (host: (session_arg: PassNull)))",
+    );
+    assert!(
+        error.contains("knob `nspv2.host.session_arg` is for V2 namespace providers only"),
+        "{error}"
+    );
+    // One version in both places, or a conforming model: accepted.
+    for (model, set) in [
+        ("double_rundown", "(nspv2: (host: (session_arg: PassNull)))"),
+        ("conforming", "(nsp: (cleanup: Stub))"),
+        ("nsp_accepts_any_provider_id", "(refcount: Racy)"),
+    ] {
+        assert!(
+            ws2sim::scenario::load_str("no-entry.ron", &text(model, set)).is_ok(),
+            "{model} with {set}"
+        );
+    }
+}
