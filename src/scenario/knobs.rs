@@ -148,3 +148,53 @@ pub(super) fn check_one_version(
         return;
     }
 }
+
+/// Reports a `set` knob of one namespace version on a provider no catalog entry names,
+/// whose model (`model`, with its knobs `behaviour`) sets a knob of the other: written
+/// in one place the two are refused by [`check_one_version`], and a model and the `set`
+/// over it make one provider all the same.
+pub(super) fn check_set_against_model(
+    c: &mut Checker<'_>,
+    at: &[PathSeg<'_>],
+    (model, behaviour): (&str, &crate::models::Behaviour),
+    set: &Set,
+    whose: &str,
+) {
+    let model_knobs =
+        crate::models::knobs::differences(&crate::models::Behaviour::CONFORMING, behaviour);
+    let Some((first, first_version)) = model_knobs
+        .filter_map(|(knob, _)| Some((knob.path, knob.namespace_version()?)))
+        .next()
+    else {
+        return;
+    };
+    let other = set.given().into_iter().find(|given| {
+        given.value != 0
+            && given
+                .knob
+                .namespace_version()
+                .is_some_and(|v| v != first_version)
+    });
+    let Some(other) = other else {
+        return;
+    };
+    let version = other.knob.namespace_version().unwrap_or(first_version);
+    let mut path = at.to_vec();
+    path.extend(other.knob.path.split('.').map(Field));
+    c.at(
+        &path,
+        format!(
+            "knob `{}` is for {version:?} namespace providers only, and the model of \
+             {whose}, `{model}`, sets `{first}`, a knob of {first_version:?} namespace \
+             providers only: a namespace provider implements one version, so one of the \
+             two would change nothing",
+            other.knob.path
+        ),
+        "the other version",
+        Some(
+            "give the provider a model of the version its `set` is for, or knobs of its \
+             model's version; `ws2sim models` lists the knobs of each version"
+                .to_string(),
+        ),
+    );
+}

@@ -393,6 +393,13 @@ fn providers(c: &mut Checker<'_>, sc: &Scenario) {
             .or(from_file
                 .filter(|f| f.model.kind == p.kind)
                 .map(|f| f.model.behaviour));
+        if let Some(behaviour) = behaviour.filter(|_| p.kind == ProviderKind::Namespace)
+            && versions.is_empty()
+        {
+            let at = [path[0], path[1], Field("set")];
+            let model = (p.model.as_str(), &behaviour);
+            super::knobs::check_set_against_model(c, &at, model, &p.set, &whose);
+        }
         if let Some((knob, version)) = behaviour
             .filter(|_| p.kind == ProviderKind::Namespace)
             .and_then(|b| crate::models::knobs::foreign_to_versions(&b, versions))
