@@ -256,8 +256,9 @@ pub fn expect_line(scenario: &Scenario, run: &Run) -> String {
 /// its checker named (`ws2.balanced` names the page of the client that broke it:
 /// ws2_32 the transport or the NSPCleanup page, the switch the SAN one); else, for a
 /// contract drawn from several pages (the transport and the SAN WSPCleanup, say), the
-/// page for that provider's kind, and for a namespace provider its version's. All of
-/// them when the event names no provider, or none of them is for its kind, or the rule
+/// page for that provider's kind, and for a namespace provider its version's (for a SAN
+/// provider, the transport page where the SAN one is not a seed). All of them when the
+/// event names no provider, or none of them is for its kind, or the rule
 /// is one of an SPI client whose checker named no page (its event names the provider
 /// it calls from, not the page it breaks).
 fn seeds_for(
@@ -327,16 +328,24 @@ fn seeds_for(
             Seed::NspV2ClientSessionRundown,
         ],
     };
-    let narrowed: Vec<Seed> = seeds
-        .iter()
-        .copied()
-        .filter(|s| pages.contains(s))
-        .collect();
-    if narrowed.is_empty() {
-        seeds.to_vec()
-    } else {
-        narrowed
-    }
+    let narrowed = |pages: &[Seed]| -> Vec<Seed> {
+        seeds
+            .iter()
+            .copied()
+            .filter(|s| pages.contains(s))
+            .collect()
+    };
+    // A SAN provider's WSPCleanup is a WSPCleanup: where the SAN page is not among a
+    // contract's seeds (no code after the unload), the transport page speaks for it, not
+    // a namespace one.
+    let fallback: &[Seed] = match model.kind {
+        ProviderKind::San => &[Seed::WspCleanup],
+        _ => &[],
+    };
+    [narrowed(pages), narrowed(fallback)]
+        .into_iter()
+        .find(|found| !found.is_empty())
+        .unwrap_or_else(|| seeds.to_vec())
 }
 
 /// The name of the SPI routine whose return is at `event`, when it is not one of the

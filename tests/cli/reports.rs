@@ -343,6 +343,29 @@ fn a_convention_broken_outside_the_cleanup_routines_cites_the_model_choice() {
 /// success with no start-up ever made, an earlier clean-up doing the actual cleanup
 /// with no other call overlapping: the page's words. A transport provider's code
 /// outside its page's table, a start-up already spent, calls that overlap: a reading.
+/// A SAN provider's code running after its DLL was unloaded breaks a rule the transport
+/// and the NSPCleanup pages give (the SAN page says nothing of unloading): its
+/// violation cites the transport page, a SAN WSPCleanup being a WSPCleanup, and not
+/// the namespace one.
+#[test]
+fn a_san_providers_code_after_its_unload_cites_the_transport_page() {
+    let deferred = ws2sim::Model::knobs("(dll_detach: DeferFreeToThreadpool)").expect("knobs");
+    let sim = ws2sim::Sim::from_file("scenarios/contracts/network-down.ron")
+        .expect("valid")
+        .provider("sandrv", deferred)
+        .seed(3);
+    let trace = sim.run().expect("runs").trace();
+    let paragraph = trace
+        .split("\n\n")
+        .find(|p| p.starts_with("violation of loader.no_code_after_unload "))
+        .unwrap_or_else(|| panic!("not flagged:\n{trace}"));
+    assert!(
+        paragraph
+            .contains("the rule comes from \"LPWSPCLEANUP callback function (ws2spi.h)\", with"),
+        "{paragraph}"
+    );
+}
+
 #[test]
 fn a_violation_cites_the_reading_only_where_it_rests_on_one() {
     let text = |provider: &str, set: &str, steps: &str| {
