@@ -285,6 +285,8 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
     for list in actual.values_mut() {
         list.sort_by_key(|f| f.ret);
     }
+    // Found once, where a refused start-up first asks.
+    let locks = std::cell::OnceCell::new();
     for (call_index, index) in facts.returned_calls() {
         let EventKind::Call { call, .. } = &facts.events[call_index].kind else {
             continue;
@@ -314,8 +316,15 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
         let injected = allocation_failed(facts, call_index, index, None);
         // So does a network that failed (a `NetDown` fault): WSASYSNOTREADY.
         let net_down = *error == Some(WSASYSNOTREADY) && facts.network_down_before(index);
+        // A provider's machine-wide lock another process holds refuses a start-up
+        // whatever the refused process's clean-up left (`machine_state: ExclusiveLock`):
+        // the trace shows the holder, so the refusal is not this contract's (a holder
+        // that ended without giving it back is `wsp.crash_tolerant`'s).
+        let locks = locks.get_or_init(|| machine_locks(facts));
+        let held_elsewhere =
+            *error == Some(WSASYSNOTREADY) && lock_holder(facts, locks, index, *provider).is_some();
         // A layer passing on the failure of the layer below is not the one that failed.
-        if !injected && !net_down && !facts.failed_below(index, *provider) {
+        if !injected && !net_down && !held_elsewhere && !facts.failed_below(index, *provider) {
             let code = error.map_or("no error code".to_string(), |c| {
                 format!("{} ({c})", error_name(c))
             });
@@ -345,6 +354,57 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
             );
         }
     }
+}
+
+/// A machine-wide lock a provider took for a process: (the event that took it, the one
+/// that gave it back or none, the process).
+type MachineLock = (usize, Option<usize>, Pid);
+
+/// Every provider's machine-wide locks, in the order they were taken.
+fn machine_locks(facts: &Facts) -> SmallMap<ProviderIx, Vec<MachineLock>> {
+    let mut locks: SmallMap<ProviderIx, Vec<MachineLock>> = SmallMap::new();
+    let mut open: SmallMap<ResourceId, (ProviderIx, usize)> = SmallMap::new();
+    for (index, event) in facts.events.iter().enumerate() {
+        match event.kind {
+            EventKind::Acquire {
+                resource,
+                provider,
+                what: Resource::MachineLock,
+            } => {
+                let taken = locks.entry(provider).or_default();
+                open.insert(resource, (provider, taken.len()));
+                taken.push((index, None, event.process));
+            }
+            EventKind::Release {
+                resource,
+                what: Resource::MachineLock,
+                ..
+            } => {
+                if let Some((provider, at)) = open.remove(&resource)
+                    && let Some(taken) = locks.get_mut(&provider)
+                {
+                    taken[at].1 = Some(index);
+                }
+            }
+            _ => {}
+        }
+    }
+    locks
+}
+
+/// The process other than event `index`'s that holds `provider`'s machine-wide lock
+/// there, running or ended without giving it back. The lock is one process's at a
+/// time: its holder is the one that took it last.
+fn lock_holder(
+    facts: &Facts,
+    locks: &SmallMap<ProviderIx, Vec<MachineLock>>,
+    index: usize,
+    provider: ProviderIx,
+) -> Option<Pid> {
+    let refused = facts.events[index].process;
+    let taken = locks.get(&provider)?;
+    let &(_, given_back, holder) = taken[..taken.partition_point(|lock| lock.0 < index)].last()?;
+    (holder != refused && given_back.is_none_or(|at| at > index)).then_some(holder)
 }
 
 /// The caller's half of seed 003 (and of 004 for the switch): "The Windows Sockets 2 SPI

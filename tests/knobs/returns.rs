@@ -498,3 +498,39 @@ fn an_exclusive_lock_has_one_holder_at_a_time() {
         "both a and b take the lock under some seed"
     );
 }
+
+/// A process refused by an `ExclusiveLock` provider after its own final WSPCleanup,
+/// while another process holds the lock, was refused for that holder, which the trace
+/// shows (a reader found `wsp.cleanup.restartable` charged there): not flagged. A
+/// provider that refuses a restart after the process's own clean-up still is.
+#[test]
+fn a_restart_refused_for_another_processs_lock_is_not_a_failed_restart() {
+    use ws2sim::{Model, Sim};
+    let sim = Sim::from_file("scenarios/contracts/reload-after-cleanup.ron").expect("loads");
+    let mut refused = 0;
+    for seed in 0..10 {
+        let lock = Model::knobs("(machine_state: ExclusiveLock)").expect("knobs");
+        let ran = sim
+            .clone()
+            .provider("msafd", lock)
+            .seed(seed)
+            .run()
+            .expect("runs");
+        refused += usize::from(ran.trace().contains("-> WSASYSNOTREADY"));
+        assert_eq!(
+            ran.violated(),
+            Vec::<&str>::new(),
+            "seed {seed}\n{}",
+            ran.trace()
+        );
+    }
+    assert!(refused > 0, "no seed shows a refusal for the lock");
+    let refuse = Model::knobs("(restart: RefuseAfterCleanup)").expect("knobs");
+    let ran = sim.provider("msafd", refuse).run().expect("runs");
+    assert_eq!(
+        ran.violated(),
+        ["wsp.cleanup.restartable"],
+        "{}",
+        ran.trace()
+    );
+}

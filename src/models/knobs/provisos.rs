@@ -219,15 +219,6 @@ pub static ALSO: &[Also] = &[
             "where another process also ended with the provider started before the refusal (the trace cannot tell which cause the provider acted on)",
         ),
     },
-    Also {
-        knob: "machine_state",
-        value: "ExclusiveLock",
-        kinds: &[Transport],
-        contract: C::WspCleanupRestartable,
-        when: Some(
-            "where the refused process made its own final clean-up before the refusal: the trace cannot tell a refusal for another process's lock from one after that clean-up",
-        ),
-    },
     // A leaked socket keeps what it had: its pending overlapped operations, and its
     // place in ws2_32's table, through which a later call reaches the provider's code.
     Also {
