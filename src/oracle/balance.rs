@@ -96,14 +96,15 @@ fn switch_balanced(facts: &Facts, report: &mut Report) {
                                 }
                             ) =>
                     {
-                        let switched = open.iter().any(|((p, b, _), _)| (*p, *b) == (pid, base));
-                        if !switched {
+                        // The switch of this TCP provider in this process: its keys, and
+                        // not a walk over every process's.
+                        let switch = (pid, base, ProviderIx::MIN)..=(pid, base, ProviderIx::MAX);
+                        if open.range(switch.clone()).next().is_none() {
                             continue;
                         }
                         report.exercised();
-                        let left: Vec<(ProviderIx, i64)> = open
-                            .iter()
-                            .filter(|((p, b, _), n)| (*p, *b) == (pid, base) && **n != 0)
+                        let left: Vec<(ProviderIx, i64)> = (open.range(switch))
+                            .filter(|(_, n)| **n != 0)
                             .map(|((_, _, san), n)| (*san, *n))
                             .collect();
                         for (san, n) in left {
@@ -141,24 +142,12 @@ fn switch_balanced(facts: &Facts, report: &mut Report) {
             // An unloaded TCP provider takes its switch's counts with it: a copy loaded
             // later starts from zero (model choice "A DLL unloaded before its clean-up").
             EventKind::FreeLibrary { provider, count: 0 } => {
-                let gone: Vec<_> = open
-                    .iter()
-                    .map(|(k, _)| *k)
-                    .filter(|k| (k.0, k.1) == (pid, *provider))
-                    .collect();
-                for key in gone {
-                    open.remove(&key);
-                }
+                let (first, last) = (ProviderIx::MIN, ProviderIx::MAX);
+                open.remove_range((pid, *provider, first)..=(pid, *provider, last));
             }
             EventKind::ProcessEnded { .. } => {
-                let gone: Vec<_> = open
-                    .iter()
-                    .map(|(k, _)| *k)
-                    .filter(|k| k.0 == pid)
-                    .collect();
-                for key in gone {
-                    open.remove(&key);
-                }
+                let (first, last) = (ProviderIx::MIN, ProviderIx::MAX);
+                open.remove_range((pid, first, first)..=(pid, last, last));
             }
             _ => {}
         }

@@ -73,16 +73,21 @@ pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
     // actual clean-up cancelled (resetting sockets at every WSPCleanup, a wrong count)
     // goes through the upcall all the same. An operation one of the clean-ups above
     // owns was judged there.
-    let owners: smallvec::SmallVec<[_; 4]> = (facts.actual_cleanups_of(ProviderKind::San))
-        .map(|f| (f.process, f.provider, f.call..=f.ret))
+    // By (process, provider, call), so that an operation finds the clean-ups of its own
+    // provider in its process by halving, not by a walk over every process's.
+    let mut owners: smallvec::SmallVec<[_; 4]> = (facts.actual_cleanups_of(ProviderKind::San))
+        .map(|f| (f.process, f.provider, f.call, f.ret))
         .chain(
-            (facts.cut_short_of(ProviderKind::San))
-                .map(|f| (f.process, f.provider, f.call..=f.end)),
+            (facts.cut_short_of(ProviderKind::San)).map(|f| (f.process, f.provider, f.call, f.end)),
         )
         .collect();
+    owners.sort_unstable();
     let judged = |process, provider, index| {
-        (owners.iter())
-            .any(|(p, q, window)| (*p, *q) == (process, provider) && window.contains(&index))
+        let begun =
+            owners.partition_point(|&(p, q, call, _)| (p, q, call) <= (process, provider, index));
+        (owners[..begun].iter().rev())
+            .take_while(|&&(p, q, ..)| (p, q) == (process, provider))
+            .any(|&(.., end)| end >= index)
     };
     let earlier =
         (facts.cleanup_returns().iter()).filter(|f| facts.kind(f.provider) == ProviderKind::San);

@@ -179,21 +179,22 @@ impl Cx {
             Resource::KernelSocket { socket: handle }
         };
         let kernel = self.acquire(provider, what);
-        self.world.borrow_mut().procs[self.pid as usize]
-            .sockets
-            .insert(
-                handle,
-                Sock {
-                    provider,
-                    entry,
-                    kernel,
-                    state: SockState::Open,
-                    select: None,
-                    in_flight: Vec::new(),
-                    next_delivery: 0,
-                    orphaned: false,
-                },
-            );
+        let mut world = self.world.borrow_mut();
+        let process = &mut world.procs[self.pid as usize];
+        process.sockets_of.insert((provider, handle));
+        process.sockets.insert(
+            handle,
+            Sock {
+                provider,
+                entry,
+                kernel,
+                state: SockState::Open,
+                select: None,
+                in_flight: Vec::new(),
+                next_delivery: 0,
+                orphaned: false,
+            },
+        );
         handle
     }
 
@@ -397,10 +398,12 @@ pub fn sockets_in(
     provider: ProviderIx,
     state: SockState,
 ) -> Vec<SocketHandle> {
-    world.procs[pid as usize]
-        .sockets
-        .iter()
-        .filter(|(_, s)| s.provider == provider && s.state == state && !s.orphaned)
-        .map(|(h, _)| *h)
-        .collect()
+    let process = &world.procs[pid as usize];
+    let own = (SocketHandle::MIN, SocketHandle::MAX);
+    (process
+        .sockets_of
+        .range((provider, own.0)..=(provider, own.1)))
+    .map(|&(_, handle)| handle)
+    .filter(|handle| (process.sockets.get(handle)).is_some_and(|s| s.state == state && !s.orphaned))
+    .collect()
 }

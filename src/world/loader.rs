@@ -156,9 +156,13 @@ pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {
             process.instances.remove(&provider);
             process.globals.retain(|(owner, _, _)| *owner != provider);
             // What the unloaded copy kept of its sockets goes with it.
-            for (_, sock) in process.sockets.iter_mut() {
-                sock.orphaned |= sock.provider == provider;
+            let own = (provider, SocketHandle::MIN)..=(provider, SocketHandle::MAX);
+            for &(_, handle) in process.sockets_of.range(own.clone()) {
+                if let Some(sock) = process.sockets.get_mut(&handle) {
+                    sock.orphaned = true;
+                }
             }
+            process.sockets_of.remove_range(own);
         }
     }
     cx.emit(EventKind::FreeLibrary {

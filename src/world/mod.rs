@@ -208,6 +208,10 @@ pub struct Proc {
     /// here rather than in `Instance`, which the built-in models copy about.
     pub globals: Vec<(ProviderIx, std::any::TypeId, Rc<RefCell<dyn std::any::Any>>)>,
     pub sockets: SmallMap<SocketHandle, Sock>,
+    /// The sockets of each provider's loaded copy, by (provider, handle): a clean-up or
+    /// an unload finds a provider's own without a walk over every socket of the process
+    /// (a socket leaves as its copy is unloaded, orphaned).
+    pub sockets_of: SmallSet<(ProviderIx, SocketHandle)>,
     /// The handle each socket name of the application holds: what its last `Socket`
     /// step returned (INVALID_SOCKET if it failed), kept through closesocket and
     /// WSACleanup as a program's variable is, so that a later call passes it.
@@ -255,6 +259,7 @@ impl Proc {
             instances: SmallMap::new(),
             globals: Vec::new(),
             sockets: SmallMap::new(),
+            sockets_of: SmallSet::new(),
             held: std::collections::BTreeMap::new(),
             step_starts: SmallMap::new(),
             next_handle: 0x100,
@@ -286,6 +291,7 @@ impl Proc {
             instances,
             globals,
             sockets,
+            sockets_of,
             held,
             step_starts,
             next_handle,
@@ -317,6 +323,7 @@ impl Proc {
         instances.clear();
         globals.clear();
         sockets.clear();
+        sockets_of.clear();
         held.clear();
         step_starts.clear();
         *next_handle = 0x100;
