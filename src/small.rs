@@ -44,7 +44,8 @@ impl<K: Ord, V> SmallMap<K, V> {
     }
 }
 
-/// Where the entries of `range` begin and end in the sorted `entries`.
+/// Where the entries of `range` begin and end in the sorted `entries` (an empty span
+/// for a range that holds no key).
 fn span<K: Ord, V>(entries: &[(K, V)], range: &impl RangeBounds<K>) -> (usize, usize) {
     let start = match range.start_bound() {
         Bound::Included(low) => entries.partition_point(|(k, _)| k < low),
@@ -134,14 +135,12 @@ impl<K: Ord, V, const N: usize> SmallMap<K, V, N> {
     where
         K: Clone,
     {
-        if is_empty_range(&range) {
-            return;
-        }
         match &mut self.store {
             Store::Sorted(entries) => {
                 let (start, end) = span(entries, &range);
                 entries.drain(start..end);
             }
+            Store::Tree(_) if is_empty_range(&range) => {}
             Store::Tree(tree) => {
                 let doomed: Vec<K> = tree.range(range).map(|(k, _)| k.clone()).collect();
                 for key in doomed {
@@ -153,28 +152,24 @@ impl<K: Ord, V, const N: usize> SmallMap<K, V, N> {
 
     /// The entries whose keys are in `range`, in key order.
     pub fn range(&self, range: impl RangeBounds<K>) -> Iter<'_, K, V> {
-        if is_empty_range(&range) {
-            return Iter::Sorted([].iter());
-        }
         match &self.store {
             Store::Sorted(entries) => {
                 let (start, end) = span(entries, &range);
                 Iter::Sorted(entries[start..end].iter())
             }
+            Store::Tree(_) if is_empty_range(&range) => Iter::Sorted([].iter()),
             Store::Tree(tree) => Iter::Tree(tree.range(range)),
         }
     }
 
     /// [`Self::range`], with the values to change.
     pub fn range_mut(&mut self, range: impl RangeBounds<K>) -> IterMut<'_, K, V> {
-        if is_empty_range(&range) {
-            return IterMut::Sorted([].iter_mut());
-        }
         match &mut self.store {
             Store::Sorted(entries) => {
                 let (start, end) = span(entries, &range);
                 IterMut::Sorted(entries[start..end].iter_mut())
             }
+            Store::Tree(_) if is_empty_range(&range) => IterMut::Sorted([].iter_mut()),
             Store::Tree(tree) => IterMut::Tree(tree.range_mut(range)),
         }
     }
