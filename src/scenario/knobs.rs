@@ -150,9 +150,10 @@ pub(super) fn check_one_version(
 }
 
 /// Reports a `set` knob of one namespace version on a provider no catalog entry names,
-/// whose model (`model`, with its knobs `behaviour`) sets a knob of the other: written
-/// in one place the two are refused by [`check_one_version`], and a model and the `set`
-/// over it make one provider all the same.
+/// whose model (`model`, with its knobs `behaviour`) keeps a knob of the other after the
+/// `set` is applied: written in one place the two are refused by
+/// [`check_one_version`], and a model and the `set` over it make one provider all the
+/// same. (A `set` that gives both versions itself is that check's to report.)
 pub(super) fn check_set_against_model(
     c: &mut Checker<'_>,
     at: &[PathSeg<'_>],
@@ -160,27 +161,33 @@ pub(super) fn check_set_against_model(
     set: &Set,
     whose: &str,
 ) {
-    let model_knobs =
-        crate::models::knobs::differences(&crate::models::Behaviour::CONFORMING, behaviour);
-    let Some((first, first_version)) = model_knobs
+    let given = set.given();
+    let set_versions = || {
+        (given.iter())
+            .filter(|given| given.value != 0)
+            .filter_map(|given| Some((given.knob, given.knob.namespace_version()?)))
+    };
+    let mut versions = set_versions().map(|(_, version)| version);
+    let Some(version) = versions.next() else {
+        return;
+    };
+    if versions.any(|other| other != version) {
+        return;
+    }
+    // The model's own knobs that the `set` leaves as the model gives them.
+    let conforming = crate::models::Behaviour::CONFORMING;
+    let applied = set.apply(*behaviour);
+    let kept = crate::models::knobs::differences(&conforming, &applied)
+        .filter(|(knob, _)| !given.iter().any(|g| g.knob.path == knob.path));
+    let Some((first, first_version)) = kept
         .filter_map(|(knob, _)| Some((knob.path, knob.namespace_version()?)))
-        .next()
+        .find(|(_, v)| *v != version)
     else {
         return;
     };
-    let other = set.given().into_iter().find(|given| {
-        given.value != 0
-            && given
-                .knob
-                .namespace_version()
-                .is_some_and(|v| v != first_version)
-    });
-    let Some(other) = other else {
-        return;
-    };
-    let version = other.knob.namespace_version().unwrap_or(first_version);
+    let (other, _) = set_versions().next().expect("one was found above");
     let mut path = at.to_vec();
-    path.extend(other.knob.path.split('.').map(Field));
+    path.extend(other.path.split('.').map(Field));
     c.at(
         &path,
         format!(
@@ -188,7 +195,7 @@ pub(super) fn check_set_against_model(
              {whose}, `{model}`, sets `{first}`, a knob of {first_version:?} namespace \
              providers only: a namespace provider implements one version, so one of the \
              two would change nothing",
-            other.knob.path
+            other.path
         ),
         "the other version",
         Some(

@@ -594,3 +594,22 @@ fn a_model_of_one_version_with_a_set_of_the_other_is_refused() {
         );
     }
 }
+
+/// What counts is the provider the model and its `set` make together: a `set` that puts
+/// the model's knob of one version back to conforming may give a knob of the other (a
+/// review found this refused).
+#[test]
+fn a_set_that_undoes_its_models_knob_may_give_the_other_versions() {
+    let text = r#"Scenario(
+    name: "undone", about: "A namespace provider no catalog entry names.",
+    providers: [Provider(name: "mailnsp", kind: Namespace, model: "nsp_accepts_any_provider_id",
+        set: (nsp: (provider_id: Checked), nspv2: (routines: (rundown: Null))))],
+    processes: [Process(name: "app", threads: [Thread(name: "main", steps: [Startup, Cleanup])])],
+)"#;
+    let loaded = ws2sim::scenario::load_str("undone.ron", text);
+    assert!(
+        loaded.is_ok(),
+        "{:?}",
+        loaded.err().map(|e| e.render_plain())
+    );
+}
