@@ -343,6 +343,7 @@ const SEARCHED: &[&str] = &[
     "host-cleanup-during-unadvertise.ron",
     "restart-after-a-failed-session-start.ron",
     "readvertised-while-withdrawing.ron",
+    "lsp-lock-given-back-during-unwind.ron",
 ];
 
 /// Whether `v` flags a scenario's direct NSPCleanup that no NSPStartup of its own
@@ -458,6 +459,42 @@ fn every_file_has_a_case() {
     cases.extend(SEARCHED.iter().map(|file| file.to_string()));
     cases.sort();
     assert_eq!(files, cases);
+}
+
+/// An `ExclusiveLock` LSP decides to refuse a's restart while b holds its lock, and
+/// returns the refusal after b gave the lock back (it unwinds the layer below first):
+/// the refusal was b's lock's, not a failed restart. The schedule a review found
+/// replays clean, with the lock given back before the refusal returns; random and PCT
+/// sweeps are clean.
+#[test]
+fn a_refusal_for_a_lock_given_back_during_the_unwind_is_not_a_failed_restart() {
+    use ws2sim::Sim;
+    use ws2sim::explore::Strategy;
+    let file = SEARCHED[3];
+    let sim = Sim::from_file(format!("tests/regressions/{file}")).expect("loads");
+    let token = "s2zsv23baeaaaaaaaaaaaaaaaaaeaqaaaaaeaaaaaaaeaqcaibaeaqcaibaaaaaaaaaaaaaaaa";
+    let ran = sim
+        .clone()
+        .replay(token)
+        .expect("replays")
+        .run()
+        .expect("runs");
+    let trace = ran.trace();
+    let at = |line: &str| {
+        trace
+            .find(line)
+            .unwrap_or_else(|| panic!("no `{line}`:\n{trace}"))
+    };
+    let given_back = at("b/main            . . ledger - machine-wide lock");
+    let refused = at(
+        "a/main            . <- lsp!WSPStartup (#50)                            -> WSASYSNOTREADY",
+    );
+    assert!(given_back < refused, "{trace}");
+    assert!(ran.violated().is_empty(), "{trace}");
+    for strategy in [Strategy::Random, Strategy::Pct] {
+        let explored = sim.explore(strategy, 2_000, 1).expect("explores");
+        assert!(explored.passed(), "{file}: {:?}", explored.violated());
+    }
 }
 
 /// 3,000 random and 3,000 PCT schedules of `file` violate nothing and all complete.

@@ -321,8 +321,8 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
         // the trace shows the holder, so the refusal is not this contract's (a holder
         // that ended without giving it back is `wsp.crash_tolerant`'s).
         let locks = locks.get_or_init(|| machine_locks(facts));
-        let held_elsewhere =
-            *error == Some(WSASYSNOTREADY) && lock_holder(facts, locks, index, *provider).is_some();
+        let held_elsewhere = *error == Some(WSASYSNOTREADY)
+            && lock_holder(facts, locks, (call_index, index), *provider).is_some();
         // A layer passing on the failure of the layer below is not the one that failed.
         if !injected && !net_down && !held_elsewhere && !facts.failed_below(index, *provider) {
             let code = error.map_or("no error code".to_string(), |c| {
@@ -392,19 +392,25 @@ fn machine_locks(facts: &Facts) -> SmallMap<ProviderIx, Vec<MachineLock>> {
     locks
 }
 
-/// The process other than event `index`'s that holds `provider`'s machine-wide lock
-/// there, running or ended without giving it back. The lock is one process's at a
-/// time: its holder is the one that took it last.
+/// A process other than the refused one that held `provider`'s machine-wide lock at
+/// some point while the start-up called at `call` and returning at `ret` ran (running
+/// or ended without giving it back): a layered provider decides to refuse, then
+/// unwinds the layers below before it returns, and the holder may give the lock back
+/// meanwhile. The lock is one process's at a time, so the takers are walked back from
+/// the last one before the return until one gave it back before the call.
 fn lock_holder(
     facts: &Facts,
     locks: &SmallMap<ProviderIx, Vec<MachineLock>>,
-    index: usize,
+    (call, ret): (usize, usize),
     provider: ProviderIx,
 ) -> Option<Pid> {
-    let refused = facts.events[index].process;
+    let refused = facts.events[ret].process;
     let taken = locks.get(&provider)?;
-    let &(_, given_back, holder) = taken[..taken.partition_point(|lock| lock.0 < index)].last()?;
-    (holder != refused && given_back.is_none_or(|at| at > index)).then_some(holder)
+    let before_return = &taken[..taken.partition_point(|lock| lock.0 < ret)];
+    (before_return.iter().rev())
+        .take_while(|(_, given_back, _)| given_back.is_none_or(|at| at > call))
+        .map(|&(.., holder)| holder)
+        .find(|&holder| holder != refused)
 }
 
 /// The caller's half of seed 003 (and of 004 for the switch): "The Windows Sockets 2 SPI
