@@ -166,6 +166,12 @@ pub fn machine_wide(what: Resource) -> bool {
     what.is_machine_wide()
 }
 
+/// The keys of one process in a map keyed by (process, provider): what a checker drops
+/// or visits for that process alone (issue 21: not a walk over every process's).
+pub fn of_process(pid: Pid) -> std::ops::RangeInclusive<(Pid, ProviderIx)> {
+    (pid, ProviderIx::MIN)..=(pid, ProviderIx::MAX)
+}
+
 /// The provider a WSPStartup or WSPStartupEx call starts.
 pub fn started_provider(call: &Call) -> Option<ProviderIx> {
     match *call {

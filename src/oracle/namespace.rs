@@ -6,7 +6,7 @@ use smallvec::SmallVec;
 use std::collections::BTreeMap;
 
 use super::facts::{LeftToRun, code_left_to_run};
-use super::{Facts, Report};
+use super::{Facts, Report, of_process};
 use crate::event::*;
 use crate::scenario::ProviderId;
 use crate::small::SmallMap;
@@ -77,11 +77,6 @@ struct End {
     /// It never returned: `ret` is its process's end, which cut it short while other
     /// starts were still outstanding, however the ends under way with it counted down.
     cut_short: bool,
-}
-
-/// The keys of one process in a map keyed by (process, provider).
-fn of_process(pid: Pid) -> std::ops::RangeInclusive<(Pid, ProviderIx)> {
-    (pid, ProviderIx::MIN)..=(pid, ProviderIx::MAX)
 }
 
 /// Counts starts and ends per (process, provider) at the boundary, and returns the

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Facts, FinalCleanup, Report, started_provider};
+use super::{Facts, FinalCleanup, Report, of_process, started_provider};
 use crate::event::*;
 use crate::scenario::ProviderKind;
 use crate::small::SmallMap;
@@ -320,9 +320,10 @@ pub fn restartable(facts: &Facts, _: &RunEnd, report: &mut Report) {
         // whatever the refused process's clean-up left (`machine_state: ExclusiveLock`):
         // the trace shows the holder, so the refusal is not this contract's (a holder
         // that ended without giving it back is `wsp.crash_tolerant`'s).
-        let locks = locks.get_or_init(|| machine_locks(facts));
-        let held_elsewhere = *error == Some(WSASYSNOTREADY)
-            && lock_holder(facts, locks, (call_index, index), *provider).is_some();
+        let held_elsewhere = *error == Some(WSASYSNOTREADY) && {
+            let locks = locks.get_or_init(|| machine_locks(facts));
+            lock_holder(facts, locks, (call_index, index), *provider).is_some()
+        };
         // A layer passing on the failure of the layer below is not the one that failed.
         if !injected && !net_down && !held_elsewhere && !facts.failed_below(index, *provider) {
             let code = error.map_or("no error code".to_string(), |c| {
@@ -508,9 +509,7 @@ pub(super) fn direct_cleanup_started_first(facts: &Facts, kind: ProviderKind, re
             EventKind::FreeLibrary { provider, count: 0 } => {
                 open.remove(&(pid, *provider));
             }
-            EventKind::ProcessEnded { .. } => {
-                open.remove_range((pid, ProviderIx::MIN)..=(pid, ProviderIx::MAX))
-            }
+            EventKind::ProcessEnded { .. } => open.remove_range(of_process(pid)),
             _ => {}
         }
     }

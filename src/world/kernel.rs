@@ -3,6 +3,8 @@
 //! Providers take and release resources only through here, so the
 //! oracle can read what really happened from the `Acquire`/`Release` events.
 
+use std::ops::RangeInclusive;
+
 use crate::event::*;
 use crate::scenario::{Completion, Fault, IoMode, SpiCall};
 use crate::world::object::{self, Part};
@@ -391,6 +393,11 @@ impl Cx {
 /// The status of an operation whose process ended under it (never reported).
 const WSAEINTR_KILLED: u32 = crate::wsa::WSAEINTR;
 
+/// The keys of `provider`'s sockets in [`Proc::sockets_of`](super::Proc::sockets_of).
+pub fn sockets_of_provider(provider: ProviderIx) -> RangeInclusive<(ProviderIx, SocketHandle)> {
+    (provider, SocketHandle::MIN)..=(provider, SocketHandle::MAX)
+}
+
 /// The sockets of `pid` on `provider` in a given state.
 pub fn sockets_in(
     world: &World,
@@ -399,11 +406,11 @@ pub fn sockets_in(
     state: SockState,
 ) -> Vec<SocketHandle> {
     let process = &world.procs[pid as usize];
-    let own = (SocketHandle::MIN, SocketHandle::MAX);
-    (process
-        .sockets_of
-        .range((provider, own.0)..=(provider, own.1)))
-    .map(|&(_, handle)| handle)
-    .filter(|handle| (process.sockets.get(handle)).is_some_and(|s| s.state == state && !s.orphaned))
-    .collect()
+    let sockets = process.sockets_of.range(sockets_of_provider(provider));
+    sockets
+        .map(|&(_, handle)| handle)
+        .filter(|handle| {
+            (process.sockets.get(handle)).is_some_and(|s| s.state == state && !s.orphaned)
+        })
+        .collect()
 }

@@ -156,7 +156,7 @@ pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {
             process.instances.remove(&provider);
             process.globals.retain(|(owner, _, _)| *owner != provider);
             // What the unloaded copy kept of its sockets goes with it.
-            let own = (provider, SocketHandle::MIN)..=(provider, SocketHandle::MAX);
+            let own = super::kernel::sockets_of_provider(provider);
             for &(_, handle) in process.sockets_of.range(own.clone()) {
                 if let Some(sock) = process.sockets.get_mut(&handle) {
                     sock.orphaned = true;

@@ -187,12 +187,7 @@ impl Cx {
             }
             let bytes = if status == 0 { op_state.bytes } else { 0 };
             op_state.state = OpState::Done { status, bytes };
-            let (pid, socket) = (op_state.pid, op_state.socket);
-            let process = &mut world.procs[pid as usize];
-            process.pending.remove(&op);
-            process.pending_on.remove(&(socket, op));
-            let op_state = &world.ops[op as usize];
-            (
+            let done = (
                 op_state.socket,
                 op_state.kind,
                 op_state.provider,
@@ -200,7 +195,12 @@ impl Cx {
                 bytes,
                 op_state.waiter,
                 (op_state.pid, op_state.tid),
-            )
+            );
+            let (socket, (pid, _)) = (done.0, done.6);
+            let process = &mut world.procs[pid as usize];
+            process.pending.remove(&op);
+            process.pending_on.remove(&(socket, op));
+            done
         };
         let mut signals = Signals::default();
         match mode {
