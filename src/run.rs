@@ -504,8 +504,11 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
             })
             .collect(),
         providers: scenario.providers.iter().map(|p| p.name.clone()).collect(),
-        sockets: (world.socket_names.iter())
-            .map(|(key, name)| (*key, name.clone()))
+        sockets: (world.procs.iter().enumerate())
+            .flat_map(|(pid, p)| {
+                (p.socket_names.iter())
+                    .map(move |(handle, name)| ((pid as Pid, *handle), name.clone()))
+            })
             .collect(),
     };
     let verdict = oracle::check(&world.trace(), &end);

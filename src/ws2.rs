@@ -264,9 +264,9 @@ async fn make_socket(
     let names = &mut world.procs[cx.pid as usize].ws2.names;
     names.insert(name.to_string(), handle);
     // The first name a handle was given stays its label.
-    let names = &mut world.socket_names;
-    if !names.contains_key(&(cx.pid, handle)) {
-        names.insert((cx.pid, handle), name.to_string());
+    let names = &mut world.procs[cx.pid as usize].socket_names;
+    if !names.contains_key(&handle) {
+        names.insert(handle, name.to_string());
     }
     Ok(handle)
 }

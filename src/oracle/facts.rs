@@ -232,19 +232,19 @@ impl<'w> Facts<'w> {
             return false;
         };
         let (process, thread) = (self.events[index].process, self.events[index].thread);
-        self.events[call_index..index].iter().any(|event| {
-            let EventKind::Return { id, ret, .. } = event.kind else {
-                return false;
-            };
-            event.process == process
-                && event.thread == thread
-                && ret != NO_ERROR
-                && matches!(
-                    self.call_of(id),
-                    Some((_, Call::WSPStartup { client: Client::Layer(layer), .. }))
-                        if *layer == provider
-                )
-        })
+        self.events_of_between(process, call_index, index)
+            .any(|(_, event)| {
+                let EventKind::Return { id, ret, .. } = event.kind else {
+                    return false;
+                };
+                event.thread == thread
+                    && ret != NO_ERROR
+                    && matches!(
+                        self.call_of(id),
+                        Some((_, Call::WSPStartup { client: Client::Layer(layer), .. }))
+                            if *layer == provider
+                    )
+            })
     }
 
     /// Start-ups a provider refused with WSASYSNOTREADY: (their return, the provider).

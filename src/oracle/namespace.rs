@@ -3,9 +3,8 @@
 //! hands back, the one NSPv2Cleanup receives), the ledger, and process ends.
 
 use smallvec::SmallVec;
-use std::collections::BTreeMap;
 
-use super::facts::{LeftToRun, code_left_to_run};
+use super::facts::{LeftToRun, PerPair, code_left_to_run};
 use super::{Facts, Report, of_process};
 use crate::event::*;
 use crate::scenario::ProviderId;
@@ -82,7 +81,10 @@ struct End {
 /// Counts starts and ends per (process, provider) at the boundary, and returns the
 /// counted ends.
 fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
-    let mut outstanding: SmallMap<(Pid, ProviderIx), u32> = SmallMap::new();
+    let mut outstanding: PerPair<u32> = PerPair::new(
+        facts.trace.scenario.processes.len(),
+        facts.trace.scenario.providers.len(),
+    );
     // The ends under way in each process, by provider: their calls.
     let mut under_way: SmallMap<(Pid, ProviderIx), Vec<usize>> = SmallMap::new();
     let mut ends = Vec::new();
@@ -114,7 +116,7 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
                 // counted down: judged for what they did before it. One that had acted
                 // on nothing yet (waiting for the provider's lock, say) counted nothing.
                 for ((pid, provider), calls) in under_way.range(of_process(event.process)) {
-                    let count = outstanding.get(&(*pid, *provider)).copied().unwrap_or(0);
+                    let count = outstanding.get(*pid, *provider);
                     let acted: SmallVec<[usize; 2]> = (calls.iter().copied())
                         .filter(|&call| facts.first_act(call) < index)
                         .collect();
@@ -134,13 +136,13 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
                     }));
                 }
                 under_way.remove_range(of_process(event.process));
-                outstanding.remove_range(of_process(event.process));
+                outstanding.each_of(event.process, |count| *count = 0);
                 continue;
             }
             // A copy loaded later counts its own starts from zero (model choice "A DLL
             // unloaded before its clean-up").
             EventKind::FreeLibrary { provider, count: 0 } => {
-                outstanding.remove(&(event.process, *provider));
+                *outstanding.at(event.process, *provider) = 0;
                 continue;
             }
             _ => continue,
@@ -154,7 +156,7 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
             calls.retain(|at| *at != call_index);
         }
         if let Some(provider) = family.starts(call).filter(|_| ret == NO_ERROR) {
-            *outstanding.entry((event.process, provider)).or_insert(0) += 1;
+            *outstanding.at(event.process, provider) += 1;
         }
         let Some(provider) = family.ends(call) else {
             // Another provider's id, answered with success: it counts nothing down, so
@@ -166,7 +168,7 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
             } = *call
                 && family == Family::V1
                 && ret == NO_ERROR
-                && let Some(&left) = outstanding.get(&(event.process, provider))
+                && let left = outstanding.get(event.process, provider)
                 && left > 0
             {
                 ends.push(End {
@@ -182,7 +184,7 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
             }
             continue;
         };
-        let count = outstanding.entry((event.process, provider)).or_insert(0);
+        let count = outstanding.at(event.process, provider);
         // An end with no start outstanding: the seeds ask the caller not to make it
         // (000: NSPv2Startup "must be called successfully before"), and name no answer
         // the provider owes it (002 is silent), so it is not the provider's to fail.
@@ -215,8 +217,10 @@ fn live_at(
     let mut order: Vec<usize> = (0..queries.len()).collect();
     order.sort_by_key(|&query| queries[query].0);
     let mut answers: Vec<Vec<(ResourceId, Resource)>> = vec![Vec::new(); queries.len()];
-    let mut live: BTreeMap<(Pid, ProviderIx), SmallMap<ResourceId, Resource>> = BTreeMap::new();
-    let mut owner: BTreeMap<ResourceId, ProviderIx> = BTreeMap::new();
+    // Per process, by provider; the owner of each ledger entry by its id (ids count up
+    // from 0, one per acquisition, so none reaches the number of events).
+    let mut live: Vec<SmallMap<ProviderIx, SmallMap<ResourceId, Resource>>> = facts.per_process();
+    let mut owner: Vec<Option<ProviderIx>> = Vec::new();
     let mut pending = order.into_iter().peekable();
     for (index, event) in facts.events.iter().enumerate() {
         if pending.peek().is_none() {
@@ -228,33 +232,44 @@ fn live_at(
                 provider,
                 what,
             } => {
-                let held = live.entry((event.process, provider)).or_default();
-                held.insert(resource, what);
-                owner.insert(resource, provider);
+                if let Some(own) = live.get_mut(event.process as usize) {
+                    own.entry(provider).or_default().insert(resource, what);
+                }
+                let at = resource as usize;
+                if owner.len() <= at {
+                    owner.resize(at + 1, None);
+                }
+                owner[at] = Some(provider);
             }
             EventKind::Release { resource, .. } => {
-                if let Some(provider) = owner.get(&resource)
-                    && let Some(held) = live.get_mut(&(event.process, *provider))
+                if let Some(&Some(provider)) = owner.get(resource as usize)
+                    && let Some(held) = (live.get_mut(event.process as usize))
+                        .and_then(|own| own.get_mut(&provider))
                 {
                     held.remove(&resource);
                 }
             }
             EventKind::ProcessEnded { .. } => {
-                let process = event.process;
-                let mine = live.range_mut((process, ProviderIx::MIN)..=(process, ProviderIx::MAX));
-                for (_, held) in mine {
-                    *held = SmallMap::new();
+                if let Some(own) = live.get_mut(event.process as usize) {
+                    for (_, held) in own.iter_mut() {
+                        *held = SmallMap::new();
+                    }
                 }
             }
             // An unloaded copy's leaks are not the copy loaded since.
             EventKind::FreeLibrary { provider, count: 0 } => {
-                live.remove(&(event.process, provider));
+                if let Some(own) = live.get_mut(event.process as usize) {
+                    own.remove(&provider);
+                }
             }
             _ => {}
         }
         while let Some(query) = pending.next_if(|&query| queries[query].0 == index) {
             let (_, process, provider) = queries[query];
-            if let Some(held) = live.get(&(process, provider)) {
+            if let Some(held) = live
+                .get(process as usize)
+                .and_then(|own| own.get(&provider))
+            {
                 answers[query] = held.iter().map(|(id, what)| (*id, *what)).collect();
             }
         }
@@ -296,26 +311,27 @@ pub(super) fn counting(facts: &Facts, family: Family, report: &mut Report) {
         if end.cut_short {
             // Begun before the end: the state freed, or the provider's worker stopped
             // and waited for (seed 002: the preceding calls only count down).
-            let begun = (end.call..=end.ret).find_map(|at| {
-                let e = &facts.events[at];
-                if !mine(e) {
-                    return None;
-                }
-                let stopped = matches!(
-                    e.kind,
-                    EventKind::Waits {
-                        on: Waitee::ThreadExit { .. }
+            let begun = (facts.events_of_between(end.process, end.call, end.ret + 1)).find_map(
+                |(at, e)| {
+                    if !mine(e) {
+                        return None;
                     }
-                );
-                let did = if state_freed(e) {
-                    "freed the provider's state"
-                } else if stopped {
-                    "stopped the provider's worker thread and waited for it"
-                } else {
-                    return None;
-                };
-                Some((at, did))
-            });
+                    let stopped = matches!(
+                        e.kind,
+                        EventKind::Waits {
+                            on: Waitee::ThreadExit { .. }
+                        }
+                    );
+                    let did = if state_freed(e) {
+                        "freed the provider's state"
+                    } else if stopped {
+                        "stopped the provider's worker thread and waited for it"
+                    } else {
+                        return None;
+                    };
+                    Some((at, did))
+                },
+            );
             if let Some((at, did)) = begun {
                 report.violation(
                     facts,
@@ -330,9 +346,9 @@ pub(super) fn counting(facts: &Facts, family: Family, report: &mut Report) {
             }
             continue;
         }
-        let released = facts.events[end.call..=end.ret]
-            .iter()
-            .any(|e| mine(e) && state_freed(e));
+        let released = facts
+            .events_of_between(end.process, end.call, end.ret + 1)
+            .any(|(_, e)| mine(e) && state_freed(e));
         if end.left > 0 && released {
             report.violation(
                 facts,
@@ -559,10 +575,10 @@ pub fn unload_ready(facts: &Facts, _: &RunEnd, report: &mut Report) {
 /// The thread-pool callbacks `end`'s own thread queued for its provider while it ran.
 fn queued_by_its_thread(facts: &Facts, end: &End) -> Vec<ResourceId> {
     let thread = facts.events[end.call].thread;
-    facts.events[end.call..end.ret]
-        .iter()
-        .filter(|e| e.thread == thread && e.process == end.process)
-        .filter_map(|e| match e.kind {
+    facts
+        .events_of_between(end.process, end.call, end.ret)
+        .filter(|(_, e)| e.thread == thread)
+        .filter_map(|(_, e)| match e.kind {
             EventKind::Acquire {
                 resource,
                 provider,

@@ -236,6 +236,9 @@ pub struct Proc {
     /// the process ever began.
     pub pending: SmallSet<OpId>,
     pub pending_on: SmallSet<(SocketHandle, OpId)>,
+    /// Handle → the scenario's name for the socket, for traces: the first name a handle
+    /// was given.
+    pub socket_names: SmallMap<SocketHandle, String>,
     /// The ledger entries the process took, in the order it took them: what the kernel
     /// reclaims when it ends, found without walking the other processes' entries.
     pub resources: Vec<ResourceId>,
@@ -269,6 +272,7 @@ impl Proc {
             unloads_waiting: Vec::new(),
             pending: SmallSet::new(),
             pending_on: SmallSet::new(),
+            socket_names: SmallMap::new(),
             resources: Vec::new(),
             pool_due: 0,
         };
@@ -301,6 +305,7 @@ impl Proc {
             unloads_waiting,
             pending,
             pending_on,
+            socket_names,
             resources,
             pool_due,
         } = self;
@@ -333,6 +338,7 @@ impl Proc {
         unloads_waiting.clear();
         pending.clear();
         pending_on.clear();
+        socket_names.clear();
         resources.clear();
         *pool_due = 0;
     }
@@ -373,9 +379,6 @@ pub struct World {
     pub fired_faults: Vec<usize>,
     /// A `NetDown` fault fired: the machine's network subsystem has failed.
     pub net_down: bool,
-    /// (process, handle) → the scenario's name for the socket, for traces: the first
-    /// name a handle was given.
-    pub socket_names: SmallMap<(Pid, SocketHandle), String>,
     /// The NSPv2 hosts and their client sessions.
     pub nshost: hosts::NsHost,
     /// The provider each scenario step names ([`Shared::step_providers`]).
@@ -423,7 +426,6 @@ impl World {
             alloc_counts: SmallMap::new(),
             fired_faults: Vec::new(),
             net_down: false,
-            socket_names: SmallMap::new(),
             nshost: hosts::NsHost::default(),
             stream: StreamHash::default(),
             homes: shared.homes,
@@ -457,7 +459,6 @@ impl World {
             alloc_counts,
             fired_faults,
             net_down,
-            socket_names,
             nshost,
             step_providers,
             namespace_providers,
@@ -506,7 +507,6 @@ impl World {
         alloc_counts.clear();
         fired_faults.clear();
         *net_down = false;
-        socket_names.clear();
         *nshost = hosts::NsHost::default();
         *run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
@@ -524,7 +524,8 @@ impl World {
     /// A socket as traces and messages name it: `"name" (0x100)`, or `0x100` when the
     /// scenario gave it no name.
     pub fn socket_label(&self, pid: Pid, handle: SocketHandle) -> String {
-        match self.socket_names.get(&(pid, handle)) {
+        let name = (self.procs.get(pid as usize)).and_then(|p| p.socket_names.get(&handle));
+        match name {
             Some(name) => format!("\"{name}\" (0x{handle:x})"),
             None => format!("0x{handle:x}"),
         }

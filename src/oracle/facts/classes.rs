@@ -142,19 +142,30 @@ impl Facts<'_> {
             let _ = also;
             return (0..self.classes.len()).collect();
         }
-        let mut visits: Vec<usize> = self
+        let classed = self
             .classes
             .iter()
             .enumerate()
             .filter(|(_, class)| wanted.has(**class))
-            .map(|(index, _)| index)
-            .collect();
-        let before = visits.len();
-        visits.extend(also);
-        if visits.len() > before {
-            visits.sort_unstable();
-            visits.dedup();
+            .map(|(index, _)| index);
+        let mut also: Vec<usize> = also.into_iter().collect();
+        if also.is_empty() {
+            return classed.collect();
         }
+        // The few indices of `also` sorted, then merged into the long list, which comes
+        // in order: no sort of the whole list.
+        also.sort_unstable();
+        let mut visits = Vec::with_capacity(also.len());
+        let mut also = also.into_iter().peekable();
+        for index in classed {
+            while let Some(earlier) = also.next_if(|&at| at < index) {
+                visits.push(earlier);
+            }
+            also.next_if_eq(&index);
+            visits.push(index);
+        }
+        visits.extend(also);
+        visits.dedup();
         visits
     }
 }
