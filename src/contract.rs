@@ -387,7 +387,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[NspCleanup],
         source: "002, for WSAEINVAL: \"The lpProviderId parameter does not specify a valid provider.\"",
         model_choice: Some(
-            "ws2_32 always passes the provider's own id; a scenario tries another one with `Spi(provider: ..., call: NSPCleanup(provider_id: Other))`.",
+            "002 gives WSAEINVAL for an lpProviderId that \"does not specify a valid provider\" and does not say which ids are valid: ws2sim reads another provider's id, though valid in the catalog, as no valid provider for this one, since an NSPCleanup cleans up only the provider called. ws2_32 always passes the provider's own id; a scenario tries another one with `Spi(provider: ..., call: NSPCleanup(provider_id: Other))`.",
         ),
         errata: &[],
     },
@@ -500,6 +500,24 @@ pub const CONTRACTS: &[Contract] = &[
     },
 ];
 
+impl Contract {
+    /// The seeds whose sentence this rule rests on says "should", a recommendation in
+    /// Microsoft's wording: ws2sim holds a provider to it as to a rule, and says so
+    /// wherever it cites the sentence.
+    pub fn should_in(&self) -> &'static [Seed] {
+        match self.id {
+            ContractId::WspCleanupUnloadReady => &[Seed::WspCleanup],
+            ContractId::NspCleanupUnloadReady => &[Seed::NspCleanup],
+            ContractId::LoaderNoCodeAfterUnload => &[Seed::NspCleanup, Seed::WspCleanup],
+            ContractId::SanCleanupFreeBeforeComplete => &[Seed::SanWspCleanup],
+            ContractId::Nspv2OptionalStub | ContractId::SpiReturnConvention => {
+                &[Seed::NspV2Cleanup, Seed::NspV2ClientSessionRundown]
+            }
+            _ => &[],
+        }
+    }
+}
+
 pub fn find(id: &str) -> Option<&'static Contract> {
     ContractId::parse(id).map(ContractId::contract)
 }
@@ -518,6 +536,31 @@ mod tests {
     }
 
     use super::*;
+
+    /// A contract whose quoted sentence says "should" names the pages that say it, so
+    /// that `explain` and its violations' citations say ws2sim holds it as a rule; and
+    /// only those pages, among the contract's own.
+    #[test]
+    fn every_should_the_sources_quote_is_named() {
+        for contract in CONTRACTS {
+            let should = contract.should_in();
+            assert_eq!(
+                contract.source.contains("should"),
+                !should.is_empty(),
+                "{}",
+                contract.id
+            );
+            for seed in should {
+                assert!(contract.seeds.contains(seed), "{}: {seed:?}", contract.id);
+                let quoted = seed.number();
+                assert!(
+                    contract.source.contains(quoted),
+                    "{}: {quoted}",
+                    contract.id
+                );
+            }
+        }
+    }
 
     #[test]
     fn ids_are_unique_and_sorted_by_family() {

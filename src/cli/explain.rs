@@ -80,6 +80,18 @@ pub fn explain(contract: &contract::Contract) -> String {
         ));
     }
     text.push_str(&format!("  {}\n", contract.source));
+    let should = contract.should_in();
+    if !should.is_empty() {
+        let numbers: Vec<_> = should.iter().map(|s| s.number()).collect();
+        let (pages, says) = match numbers.len() {
+            1 => (numbers[0].to_string(), "says"),
+            _ => (numbers.join(" and "), "say"),
+        };
+        text.push_str(&format!(
+            "  {pages} {says} \"should\" there, a recommendation in Microsoft's wording: \
+             ws2sim holds a provider to it as to a rule.\n"
+        ));
+    }
     if let Some(choice) = contract.model_choice {
         text.push_str(&format!(
             "\nModel choice (ws2sim's reading where the seeds are silent or leave room):\n  {choice}\n"

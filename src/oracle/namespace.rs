@@ -476,17 +476,15 @@ pub fn invalid_provider(facts: &Facts, _: &RunEnd, report: &mut Report) {
         let failed = matches!(error, Some(WSAEINVAL | WSAEOPNOTSUPP));
         if *ret == NO_ERROR || !failed {
             let got = super::spi::returned(*ret, *error);
-            // A success is against 002's own row ("The lpProviderId parameter does not
-            // specify a valid provider"); another failure code, ws2sim's reading.
-            report.violation_in_words(
-                facts,
-                index,
-                || *ret == NO_ERROR,
-                || format!(
-                    "{}!NSPCleanup was given a provider id that is not its own (it specifies no valid provider); it must fail with WSAEINVAL (10022), or WSAEOPNOTSUPP (10045) if it implements no NSPCleanup; it returned {got}",
+            // 002's row ("The lpProviderId parameter does not specify a valid
+            // provider") applies by ws2sim's reading: another provider's id is no valid
+            // provider for this one.
+            report.violation(facts, index, || {
+                format!(
+                    "{}!NSPCleanup was given a provider id that is not its own (which ws2sim reads as specifying no valid provider); it must fail with WSAEINVAL (10022), or WSAEOPNOTSUPP (10045) if it implements no NSPCleanup; it returned {got}",
                     facts.provider(*provider)
-                ),
-            );
+                )
+            });
         }
     }
 }

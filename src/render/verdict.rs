@@ -138,11 +138,15 @@ pub fn render(out: &mut String, (scenario, run, path): (&Scenario, &Run, &str), 
                 "the page is silent or leaves"
             };
             format!(
-                "the rule comes from {seeds}, with ws2sim's reading where {silence} room \
-                 (`ws2sim explain {id}` quotes both)"
+                "the rule comes from {seeds}{should}, with ws2sim's reading where {silence} \
+                 room (`ws2sim explain {id}` quotes both)",
+                should = should_words(found, &cited)
             )
         } else {
-            format!("the rule comes from {seeds} (`ws2sim explain {id}` quotes it)")
+            format!(
+                "the rule comes from {seeds}{should} (`ws2sim explain {id}` quotes it)",
+                should = should_words(found, &cited)
+            )
         };
         let _ = writeln!(
             out,
@@ -261,6 +265,17 @@ pub fn expect_line(scenario: &Scenario, run: &Run) -> String {
 /// event names no provider, or none of them is for its kind, or the rule
 /// is one of an SPI client whose checker named no page (its event names the provider
 /// it calls from, not the page it breaks).
+/// What a citation adds where a cited page words the rule with "should" (see
+/// [`contract::Contract::should_in`]): nothing elsewhere.
+fn should_words(found: Option<&contract::Contract>, cited: &[Seed]) -> &'static str {
+    let should = found.map_or(&[][..], |c| c.should_in());
+    match cited.iter().filter(|seed| should.contains(seed)).count() {
+        0 => "",
+        n if n == cited.len() => ", whose \"should\" ws2sim holds as a rule",
+        _ => ", one of them with a \"should\" ws2sim holds as a rule",
+    }
+}
+
 fn seeds_for(
     scenario: &Scenario,
     run: &Run,

@@ -64,6 +64,13 @@ fn models_and_explain_list_what_exists() {
     let out = ws2sim(&["explain", "wsp.cleanup.lingering_data_sent"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("003"));
+    // A page's "should" is named as such where ws2sim holds it as a rule, and only there.
+    assert!(!stdout(&out).contains("\"should\""), "{}", stdout(&out));
+    let out = stdout(&ws2sim(&["explain", "wsp.cleanup.unload_ready"]));
+    let said = "003 says \"should\" there, a recommendation in Microsoft's wording: ws2sim holds a provider to it as to a rule.";
+    assert!(out.contains(said), "{out}");
+    let out = stdout(&ws2sim(&["explain", "nspv2.optional_stub"]));
+    assert!(out.contains("000 and 001 say \"should\" there"), "{out}");
     let out = ws2sim(&["explain", "spi.return_convention"]);
     assert!(stdout(&out).contains("Errata"), "{}", stdout(&out));
     let out = ws2sim(&["explain", "--model-choices"]);

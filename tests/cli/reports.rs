@@ -361,7 +361,7 @@ fn a_san_providers_code_after_its_unload_cites_the_transport_page() {
         .unwrap_or_else(|| panic!("not flagged:\n{trace}"));
     assert!(
         paragraph
-            .contains("the rule comes from \"LPWSPCLEANUP callback function (ws2spi.h)\", with"),
+            .contains("the rule comes from \"LPWSPCLEANUP callback function (ws2spi.h)\", whose \"should\" ws2sim holds as a rule, with"),
         "{paragraph}"
     );
 }
@@ -481,8 +481,10 @@ fn a_violation_cites_the_reading_only_where_it_rests_on_one() {
         );
     }
     // A final WSPCleanup, overlapping no other call, that returns with its worker still
-    // running (003: "should not return until ... prepared to be unloaded"); and an
-    // NSPCleanup that accepts another provider's id (002's WSAEINVAL row).
+    // running: the page's words decide it, and the citation names their "should" (003:
+    // "should not return until ... prepared to be unloaded"). An NSPCleanup that accepts
+    // another provider's id is flagged by ws2sim's reading of 002's WSAEINVAL row (an id
+    // that "does not specify a valid provider").
     let worker = ws2sim::Sim::from_file("scenarios/contracts/unload-ready.ron")
         .expect("loads")
         .provider("msafd", ws2sim::Model::named("returns_before_worker_exits"));
@@ -492,16 +494,22 @@ fn a_violation_cites_the_reading_only_where_it_rests_on_one() {
             "dnsnsp",
             ws2sim::Model::named("nsp_accepts_any_provider_id"),
         );
-    for (sim, contract, page) in [
-        (worker, "wsp.cleanup.unload_ready", transport.to_string()),
+    for (sim, cited) in [
+        (
+            worker,
+            format!(
+                "  the rule comes from {transport}, whose \"should\" ws2sim holds as a rule \
+                 (`ws2sim explain wsp.cleanup.unload_ready` quotes it)"
+            ),
+        ),
         (
             foreign,
-            "nsp.cleanup.invalid_provider",
-            "\"LPNSPCLEANUP callback function\"".to_string(),
+            "  the rule comes from \"LPNSPCLEANUP callback function\", with ws2sim's reading \
+             where the page is silent or leaves room"
+                .to_string(),
         ),
     ] {
         let trace = sim.run().expect("runs").trace();
-        let cited = format!("  the rule comes from {page} (`ws2sim explain {contract}` quotes it)");
         assert!(trace.contains(&cited), "{cited}\n{trace}");
     }
     // Two clean-ups that overlap are matched in the order they return: a reading (the

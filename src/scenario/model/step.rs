@@ -235,6 +235,7 @@ pub enum SpiCall {
 pub enum ProviderId {
     /// The GUID of the provider called.
     Own,
-    /// A GUID that is not the provider's own: it specifies no valid provider (seed 002).
+    /// A GUID that is not the provider's own, which ws2sim reads as specifying no valid
+    /// provider (seed 002).
     Other,
 }
