@@ -458,6 +458,25 @@ pub(crate) fn unused_decisions(given: Option<&Schedule>, used: &Schedule) -> Opt
 }
 
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError> {
+    run_within(scenario, options, None)
+}
+
+/// [`run`] for a view that shows at most `shown` events (a page, a diagram): a run
+/// that makes more is stopped at the one past them, as an `events_max` budget would
+/// stop it, rather than made to the end of its own budget only to be refused.
+pub fn run_showing(
+    scenario: &Scenario,
+    options: &RunOptions,
+    shown: usize,
+) -> Result<Run, OptionError> {
+    run_within(scenario, options, Some(shown as u64 + 1))
+}
+
+fn run_within(
+    scenario: &Scenario,
+    options: &RunOptions,
+    events_at_most: Option<u64>,
+) -> Result<Run, OptionError> {
     let models = resolve_models(scenario, &options.models)?;
     let ws2_model = resolve_ws2_model(&options.models)?;
     if let Some(token) = options.stamp {
@@ -469,6 +488,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<Run, OptionError
     let seed = options.seed.unwrap_or(scenario.seed);
     let mut scenario = scenario.clone();
     scenario.budget = options.budget.apply(scenario.budget)?;
+    if let Some(most) = events_at_most {
+        scenario.budget.events_max = scenario.budget.events_max.min(most);
+    }
     let scenario = Rc::new(scenario);
     let (scheduler, log, divergence): (Box<dyn sim::Scheduler>, _, _) = match &options.schedule {
         Some(schedule) => {

@@ -170,8 +170,16 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
     // One run at a time: a text diff drops each once it is rendered (at the largest
     // budget it holds one run's events beside the other's text, not both runs), and a
     // page is refused before run B when run A alone has too many events for it.
-    let one = |options: &RunOptions, which: Which| -> Result<run::Run, ExitCode> {
-        let ran = run::run(&scenario, options).map_err(|error| {
+    // A page stops each run past the events it has room for (`shown`): it is refused.
+    let one = |options: &RunOptions,
+               which: Which,
+               shown: Option<usize>|
+     -> Result<run::Run, ExitCode> {
+        let ran = match shown {
+            Some(shown) => run::run_showing(&scenario, options, shown),
+            None => run::run(&scenario, options),
+        };
+        let ran = ran.map_err(|error| {
             let said = error.to_string();
             match which {
                 Which::A => fail(&said),
@@ -216,7 +224,7 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
     let path = args.file.display().to_string();
     let (report, same) = match args.format {
         DiffFormat::Text => {
-            let run_a = match one(&a, Which::A) {
+            let run_a = match one(&a, Which::A, None) {
                 Ok(run) => run,
                 Err(code) => return code,
             };
@@ -227,7 +235,7 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
             // their digests are kept while run B is made.
             let rows_a = render::html::diff::row_digests(&run_a);
             drop(run_a);
-            let run_b = match one(&b, Which::B) {
+            let run_b = match one(&b, Which::B, None) {
                 Ok(run) => run,
                 Err(code) => return code,
             };
@@ -247,7 +255,8 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
             (report, same)
         }
         DiffFormat::Html => {
-            let run_a = match one(&a, Which::A) {
+            let room = render::html::PAGE_EVENTS_MAX;
+            let run_a = match one(&a, Which::A, Some(room)) {
                 Ok(run) => run,
                 Err(code) => return code,
             };
@@ -255,7 +264,7 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
             if let Some(why) = render::html::too_large_alone(&run_a, "run A") {
                 return fail(&why);
             }
-            let run_b = match one(&b, Which::B) {
+            let run_b = match one(&b, Which::B, Some(room - run_a.events.len())) {
                 Ok(run) => run,
                 Err(code) => return code,
             };

@@ -29,6 +29,7 @@ mod explain;
 mod explore;
 mod inputs;
 mod lesson;
+mod man;
 mod merge;
 
 pub use args::*;
@@ -191,16 +192,13 @@ pub fn main() -> ExitCode {
             print(&String::from_utf8_lossy(&script));
             ExitCode::SUCCESS
         }
-        Command::Man => {
-            let mut page = Vec::new();
-            match clap_mangen::Man::new(Cli::command()).render(&mut page) {
-                Ok(()) => {
-                    print(&String::from_utf8_lossy(&page));
-                    ExitCode::SUCCESS
-                }
-                Err(error) => fail(&format!("cannot render the manual page: {error}")),
+        Command::Man => match man::page() {
+            Ok(page) => {
+                print(&page);
+                ExitCode::SUCCESS
             }
-        }
+            Err(error) => fail(&format!("cannot render the manual page: {error}")),
+        },
         Command::Graph { file } => match ReportTo::STANDARD_OUTPUT
             .guard(&[(file.clone(), "the scenario file")])
             .and_then(|()| load_for(&file, ReportTo::STANDARD_OUTPUT))
@@ -386,7 +384,15 @@ fn run_file(
     {
         return fail(&error.to_string());
     }
-    let run = match run::run(&scenario, options) {
+    // A page or a diagram shows at most PAGE_EVENTS_MAX events: a run past them is
+    // stopped there, and refused below.
+    let ran = match format {
+        Format::Html | Format::Mermaid => {
+            run::run_showing(&scenario, options, render::html::PAGE_EVENTS_MAX)
+        }
+        Format::Text | Format::Json => run::run(&scenario, options),
+    };
+    let run = match ran {
         Ok(run) => run,
         Err(error) => return fail(&error.to_string()),
     };

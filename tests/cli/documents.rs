@@ -103,9 +103,17 @@ fn completions_and_the_manual_page_are_generated() {
     assert_eq!(out.status.code(), Some(0));
     let page = stdout(&out);
     assert!(page.contains(".TH ws2sim 1"), "{page}");
+    // One page holds every command's options: it points at no page of its own per
+    // command, which ws2sim does not install.
     for command in ["run", "replay", "explore", "merge", "check", "explain"] {
-        assert!(page.contains(command), "the page lacks {command}");
+        let heading = format!(".SH \"WS2SIM {}\"", command.to_uppercase());
+        assert!(page.contains(&heading), "the page lacks {heading}");
     }
+    assert!(!page.contains("ws2sim\\-run(1)"), "{page}");
+    assert!(
+        page.contains("\\-\\-strategy"),
+        "explore's options are on the page"
+    );
 }
 
 /// `docs/model.md` holds every model choice and every contract's model choice, word for

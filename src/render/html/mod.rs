@@ -41,7 +41,9 @@ pub fn too_large(run: &Run, instead: &str) -> Option<String> {
 pub fn too_large_for_a(run: &Run, view: &str, instead: &str) -> Option<String> {
     let events = run.events.len();
     (events > PAGE_EVENTS_MAX).then(|| {
-        format!("the run has {events} events; {view} shows at most {PAGE_EVENTS_MAX} ({instead})")
+        format!(
+            "the run has more than {PAGE_EVENTS_MAX} events; {view} shows at most {PAGE_EVENTS_MAX} ({instead})"
+        )
     })
 }
 
@@ -51,7 +53,7 @@ pub fn too_large_alone(run: &Run, which: &str) -> Option<String> {
     let events = run.events.len();
     (events > PAGE_EVENTS_MAX).then(|| {
         format!(
-            "{which} has {events} events; an HTML page shows at most {PAGE_EVENTS_MAX} (use --format text)"
+            "{which} has more than {PAGE_EVENTS_MAX} events; an HTML page shows at most {PAGE_EVENTS_MAX} (use --format text)"
         )
     })
 }
@@ -62,9 +64,8 @@ pub fn too_large_together(a: &Run, b: &Run) -> Option<String> {
     let events = a.events.len().saturating_add(b.events.len());
     (events > PAGE_EVENTS_MAX).then(|| {
         format!(
-            "the two runs have {events} events together ({} and {}); an HTML page shows at most {PAGE_EVENTS_MAX} (use --format text)",
-            a.events.len(),
-            b.events.len()
+            "the two runs have more than {PAGE_EVENTS_MAX} events together (run A {}); an HTML page shows at most {PAGE_EVENTS_MAX} (use --format text)",
+            a.events.len()
         )
     })
 }
