@@ -54,8 +54,26 @@ pub fn page() -> Result<String, std::io::Error> {
             }
         }
     }
+    // The program's closing text (the exit codes).
+    man.render_extra_section(&mut page)?;
     man.render_version_section(&mut page)?;
-    Ok(String::from_utf8_lossy(&page).into_owned())
+    // Each section rendered alone defines the apostrophe string again: once will do.
+    let (mut ie, mut el) = (false, false);
+    let mut text = String::new();
+    for line in String::from_utf8_lossy(&page).lines() {
+        let again = if line.starts_with(".ie \\n(.g .ds Aq") {
+            std::mem::replace(&mut ie, true)
+        } else if line.starts_with(".el .ds Aq") {
+            std::mem::replace(&mut el, true)
+        } else {
+            false
+        };
+        if !again {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    Ok(text)
 }
 
 /// `text` as roff text: backslashes and hyphens escaped, and no line read as a request.

@@ -138,9 +138,8 @@ pub fn render(out: &mut String, (scenario, run, path): (&Scenario, &Run, &str), 
                 "the page is silent or leaves"
             };
             format!(
-                "the rule comes from {seeds}{should}, with ws2sim's reading where {silence} \
-                 room (`ws2sim explain {id}` quotes both)",
-                should = should_words(found, &cited)
+                "the rule comes from {seeds}, with ws2sim's reading where {silence} room \
+                 (`ws2sim explain {id}` quotes both)"
             )
         } else {
             format!(
@@ -256,6 +255,28 @@ pub fn expect_line(scenario: &Scenario, run: &Run) -> String {
     )
 }
 
+/// What the citation of a violation the page's own words decide adds where that page
+/// words the rule with "should" (see [`contract::Contract::should_in`]): every page
+/// cited must say it. `spi.return_convention` is left out: 000 and 001 say "should" of
+/// the value returned and "must" of the code set, and a citation does not tell the two
+/// apart. A violation judged by ws2sim's reading already says the page leaves room.
+fn should_words(found: Option<&contract::Contract>, cited: &[Seed]) -> &'static str {
+    let Some(found) = found else {
+        return "";
+    };
+    let should = found.should_in();
+    let all = !cited.is_empty() && cited.iter().all(|seed| should.contains(seed));
+    if all && found.id != contract::ContractId::SpiReturnConvention {
+        if cited.len() > 1 {
+            ", each saying \"should\", which ws2sim holds as a rule"
+        } else {
+            ", whose \"should\" ws2sim holds as a rule"
+        }
+    } else {
+        ""
+    }
+}
+
 /// The seeds of a contract that speak of the provider a violation is about: the page
 /// its checker named (`ws2.balanced` names the page of the client that broke it:
 /// ws2_32 the transport or the NSPCleanup page, the switch the SAN one); else, for a
@@ -265,17 +286,6 @@ pub fn expect_line(scenario: &Scenario, run: &Run) -> String {
 /// event names no provider, or none of them is for its kind, or the rule
 /// is one of an SPI client whose checker named no page (its event names the provider
 /// it calls from, not the page it breaks).
-/// What a citation adds where a cited page words the rule with "should" (see
-/// [`contract::Contract::should_in`]): nothing elsewhere.
-fn should_words(found: Option<&contract::Contract>, cited: &[Seed]) -> &'static str {
-    let should = found.map_or(&[][..], |c| c.should_in());
-    match cited.iter().filter(|seed| should.contains(seed)).count() {
-        0 => "",
-        n if n == cited.len() => ", whose \"should\" ws2sim holds as a rule",
-        _ => ", one of them with a \"should\" ws2sim holds as a rule",
-    }
-}
-
 fn seeds_for(
     scenario: &Scenario,
     run: &Run,

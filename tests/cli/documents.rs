@@ -114,6 +114,10 @@ fn completions_and_the_manual_page_are_generated() {
         page.contains("\\-\\-strategy"),
         "explore's options are on the page"
     );
+    assert!(
+        page.contains("Exit codes"),
+        "the exit codes are on the page"
+    );
 }
 
 /// `docs/model.md` holds every model choice and every contract's model choice, word for
