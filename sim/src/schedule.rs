@@ -137,81 +137,109 @@ impl Schedule {
 
     /// The schedule a token names, and the stamp it carries.
     pub fn from_token(token: &str) -> Result<(Self, u32), TokenError> {
-        let Some(body) = token.strip_prefix(PREFIX) else {
-            return Err(if token.starts_with(UNSTAMPED) {
-                TokenError::Unstamped
-            } else {
-                TokenError::Prefix
-            });
-        };
-        // First pass: check the characters and count the numbers (bytes without their
-        // high bit), so that the second fills a list of exactly that length: a token
-        // may be hundreds of megabytes.
-        let mut count = 0;
-        let tail = token_bytes(body, |byte| {
-            if byte & 0x80 == 0 {
-                count += 1;
-            }
-        })?;
-        // The encoder pads the last byte's bits with fewer than 5 zero bits.
-        let (buffer, bits) = tail;
-        if bits >= 5 || buffer & ((1 << bits) - 1) != 0 {
-            return Err(TokenError::NotCanonical);
-        }
-        if count == 0 {
-            return Err(TokenError::Truncated);
-        }
+        let count = numbers_in(token)?;
         // Made at its final size and filled in place: a `Vec` turned into an `Arc<[u64]>`
         // would be copied, twice the memory at the peak.
         let mut shared: Arc<[u64]> = std::iter::repeat_n(0, count - 1).collect();
         let decisions = Arc::get_mut(&mut shared).expect("not shared yet");
-        let mut stamp = None;
         let mut filled = 0;
-        let mut value: u64 = 0;
-        let mut shift = 0;
-        let mut open = false;
-        let mut wrong = None;
-        token_bytes(body, |byte| {
-            if wrong.is_some() {
-                return;
-            }
-            let low = u64::from(byte & 0x7f);
-            if shift > 63 || (shift == 63 && (low > 1 || byte & 0x80 != 0)) {
-                wrong = Some(TokenError::Overflow);
-                return;
-            }
-            // A number's last byte is never a zero after others: that is padding.
-            if shift > 0 && byte == 0 {
-                wrong = Some(TokenError::NotCanonical);
-                return;
-            }
-            value |= low << shift;
-            if byte & 0x80 != 0 {
-                shift += 7;
-                open = true;
-                return;
-            }
-            match stamp {
-                None => match u32::try_from(value) {
-                    Ok(first) => stamp = Some(first),
-                    Err(_) => wrong = Some(TokenError::Overflow),
-                },
-                Some(_) => {
-                    decisions[filled] = value;
-                    filled += 1;
-                }
-            }
-            value = 0;
-            shift = 0;
-            open = false;
+        let stamp = decode(token, |decision| {
+            decisions[filled] = decision;
+            filled += 1;
         })?;
-        if let Some(wrong) = wrong {
-            return Err(wrong);
+        Ok((Self { decisions: shared }, stamp))
+    }
+
+    /// The stamp `token` carries, the whole token checked as [`Schedule::from_token`]
+    /// checks it but none of its decisions kept: a token printed for another run is
+    /// refused before its decisions take any memory (a token may be hundreds of
+    /// megabytes).
+    pub fn token_stamp(token: &str) -> Result<u32, TokenError> {
+        numbers_in(token)?;
+        decode(token, |_| {})
+    }
+}
+
+/// How many numbers (the stamp, then the decisions) `token` holds, its characters and
+/// padding checked: a first pass, so that a second can fill a list of exactly that
+/// length.
+fn numbers_in(token: &str) -> Result<usize, TokenError> {
+    let body = body_of(token)?;
+    // Bytes without their high bit end a number.
+    let mut count = 0;
+    let tail = token_bytes(body, |byte| {
+        if byte & 0x80 == 0 {
+            count += 1;
         }
-        match (open, stamp) {
-            (false, Some(stamp)) => Ok((Self { decisions: shared }, stamp)),
-            _ => Err(TokenError::Truncated),
+    })?;
+    // The encoder pads the last byte's bits with fewer than 5 zero bits.
+    let (buffer, bits) = tail;
+    if bits >= 5 || buffer & ((1 << bits) - 1) != 0 {
+        return Err(TokenError::NotCanonical);
+    }
+    if count == 0 {
+        return Err(TokenError::Truncated);
+    }
+    Ok(count)
+}
+
+/// The body of a token, after its prefix.
+fn body_of(token: &str) -> Result<&str, TokenError> {
+    token
+        .strip_prefix(PREFIX)
+        .ok_or(if token.starts_with(UNSTAMPED) {
+            TokenError::Unstamped
+        } else {
+            TokenError::Prefix
+        })
+}
+
+/// Decodes the numbers of a token [`numbers_in`] checked: returns the first, its
+/// stamp, and gives each decision after it to `keep`, in order.
+fn decode(token: &str, mut keep: impl FnMut(u64)) -> Result<u32, TokenError> {
+    let body = body_of(token)?;
+    let mut stamp = None;
+    let mut value: u64 = 0;
+    let mut shift = 0;
+    let mut open = false;
+    let mut wrong = None;
+    token_bytes(body, |byte| {
+        if wrong.is_some() {
+            return;
         }
+        let low = u64::from(byte & 0x7f);
+        if shift > 63 || (shift == 63 && (low > 1 || byte & 0x80 != 0)) {
+            wrong = Some(TokenError::Overflow);
+            return;
+        }
+        // A number's last byte is never a zero after others: that is padding.
+        if shift > 0 && byte == 0 {
+            wrong = Some(TokenError::NotCanonical);
+            return;
+        }
+        value |= low << shift;
+        if byte & 0x80 != 0 {
+            shift += 7;
+            open = true;
+            return;
+        }
+        match stamp {
+            None => match u32::try_from(value) {
+                Ok(first) => stamp = Some(first),
+                Err(_) => wrong = Some(TokenError::Overflow),
+            },
+            Some(_) => keep(value),
+        }
+        value = 0;
+        shift = 0;
+        open = false;
+    })?;
+    if let Some(wrong) = wrong {
+        return Err(wrong);
+    }
+    match (open, stamp) {
+        (false, Some(stamp)) => Ok(stamp),
+        _ => Err(TokenError::Truncated),
     }
 }
 
@@ -302,5 +330,27 @@ mod tests {
         // A single continuation byte (0x80) and nothing after it; no stamp at all.
         assert_eq!(Schedule::from_token("s2qa"), Err(TokenError::Truncated));
         assert_eq!(Schedule::from_token("s2"), Err(TokenError::Truncated));
+    }
+
+    /// `token_stamp` reads what `from_token` reads, without the decisions: the same
+    /// stamp for a good token, the same error for a bad one.
+    #[test]
+    fn a_tokens_stamp_is_read_as_the_whole_token_is() {
+        let good = Schedule::new(vec![0, 3, 1 << 40, u64::MAX]).to_token(77);
+        let mut bad: Vec<String> = ["x1abc", "s1abc", "s2ab!", "s2qa", "s2"]
+            .map(str::to_string)
+            .to_vec();
+        // Cut short, a character changed at the end, padding that is not zero.
+        bad.push(good[..good.len() - 1].to_string());
+        bad.push(format!("{}!", &good[..good.len() - 1]));
+        bad.push(format!("{good}7"));
+        for token in std::iter::once(&good).chain(&bad) {
+            assert_eq!(
+                Schedule::token_stamp(token),
+                Schedule::from_token(token).map(|(_, stamp)| stamp),
+                "{token}"
+            );
+        }
+        assert_eq!(Schedule::token_stamp(&good), Ok(77));
     }
 }

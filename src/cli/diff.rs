@@ -65,11 +65,25 @@ pub enum DiffFormat {
     Html,
 }
 
-/// The schedule a token names, and its stamp (what it was printed for).
-fn schedule(token: Option<&str>, flag: &str) -> Result<Option<(sim::Schedule, u32)>, String> {
-    token
-        .map(|t| sim::Schedule::from_token(t).map_err(|e| format!("{flag}: {e}")))
-        .transpose()
+/// The schedule a token names, and its stamp (what it was printed for). A token whose
+/// stamp is not `run`'s, the stamp of the run it is for, is not decoded: its empty
+/// schedule is refused, stamp and all, as the run begins (a token may be hundreds of
+/// megabytes).
+fn schedule(
+    token: Option<&str>,
+    flag: &str,
+    run: Option<u32>,
+) -> Result<Option<(sim::Schedule, u32)>, String> {
+    let Some(token) = token else {
+        return Ok(None);
+    };
+    let stamp = sim::Schedule::token_stamp(token).map_err(|e| format!("{flag}: {e}"))?;
+    if run.is_some_and(|run| run != stamp) {
+        return Ok(Some((sim::Schedule::default(), stamp)));
+    }
+    sim::Schedule::from_token(token)
+        .map(Some)
+        .map_err(|e| format!("{flag}: {e}"))
 }
 
 pub fn diff(args: &DiffArgs) -> ExitCode {
@@ -128,9 +142,18 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
     {
         return fail(&error.to_string());
     }
+    // B's models: A's, with what `--against-model` swaps.
+    let mut b_models = args.provider_model.clone();
+    for (provider, model) in &args.against_model {
+        b_models.retain(|(p, _)| p != provider);
+        b_models.push((provider.clone(), model.clone()));
+    }
+    // Models that do not resolve are refused as the runs begin.
+    let stamp_a = crate::run::stamp_of(&scenario, &args.provider_model).ok();
+    let stamp_b = crate::run::stamp_of(&scenario, &b_models).ok();
     let (a_schedule, b_schedule) = match (
-        schedule(a_token.as_deref(), "--schedule"),
-        schedule(b_token.as_deref(), "--against-schedule"),
+        schedule(a_token.as_deref(), "--schedule", stamp_a),
+        schedule(b_token.as_deref(), "--against-schedule", stamp_b),
     ) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(why), _) | (_, Err(why)) => return fail(&why),
@@ -143,11 +166,6 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
         ..RunOptions::default()
     };
     // B is A with what the `--against` flags change.
-    let mut b_models = args.provider_model.clone();
-    for (provider, model) in &args.against_model {
-        b_models.retain(|(p, _)| p != provider);
-        b_models.push((provider.clone(), model.clone()));
-    }
     let b = RunOptions {
         seed: args.against_seed.or(args.seed),
         schedule: match (&b_schedule, args.against_seed) {

@@ -45,14 +45,8 @@ use crate::run::{self, RunOptions};
 use crate::scenario;
 
 impl RunArgs {
-    /// Runs `file` with these arguments and the seed or schedule given (with the stamp
-    /// of its token).
-    fn run(
-        self,
-        file: &Path,
-        seed: Option<u64>,
-        schedule: Option<(sim::Schedule, u32)>,
-    ) -> ExitCode {
+    /// Runs `file` with these arguments and the seed or the schedule token given.
+    fn run(self, file: &Path, seed: Option<u64>, token: Option<&str>) -> ExitCode {
         if self.contracts.is_some() && self.format != Format::Text {
             // A flag that would change nothing is refused rather than ignored.
             return usage(
@@ -61,17 +55,16 @@ impl RunArgs {
             );
         }
         let output = output_file(self.output.as_deref());
-        let (schedule, stamp) = schedule.unzip();
         let options = RunOptions {
             seed,
-            schedule,
-            stamp,
             models: self.provider_model,
             budget: self.budget.into(),
+            ..RunOptions::default()
         };
         run_file(
             file,
-            &options,
+            options,
+            token,
             self.format,
             output,
             self.contracts.unwrap_or(render::text::Contracts::Exercised),
@@ -176,10 +169,7 @@ pub fn main() -> ExitCode {
                 },
                 _ => schedule,
             };
-            match sim::Schedule::from_token(&token) {
-                Ok(schedule) => shared.run(&file, None, Some(schedule)),
-                Err(error) => fail(&format!("--schedule: {error}")),
-            }
+            shared.run(&file, None, Some(&token))
         }
         Command::Explore(args) => explore::explore(&args),
         Command::Merge(args) => merge::merge(&args),
@@ -368,7 +358,8 @@ fn usage_error(error: clap::Error) -> ExitCode {
 
 fn run_file(
     file: &Path,
-    options: &RunOptions,
+    mut options: RunOptions,
+    token: Option<&str>,
     format: Format,
     output: Option<&Path>,
     contracts: render::text::Contracts,
@@ -384,13 +375,34 @@ fn run_file(
     {
         return fail(&error.to_string());
     }
+    // A token printed for another run is refused before its decisions are decoded: it
+    // may be hundreds of megabytes.
+    if let Some(token) = token {
+        let decoded = sim::Schedule::token_stamp(token)
+            .map_err(|error| format!("--schedule: {error}"))
+            .and_then(|stamp| {
+                let run = run::stamp_of(&scenario, &options.models).map_err(|e| e.to_string())?;
+                if stamp != run {
+                    let foreign = run::OptionError::ForeignToken { token: stamp, run };
+                    return Err(foreign.to_string());
+                }
+                sim::Schedule::from_token(token).map_err(|error| format!("--schedule: {error}"))
+            });
+        match decoded {
+            Ok((schedule, stamp)) => {
+                options.schedule = Some(schedule);
+                options.stamp = Some(stamp);
+            }
+            Err(error) => return fail(&error),
+        }
+    }
     // A page or a diagram shows at most PAGE_EVENTS_MAX events: a run past them is
     // stopped there, and refused below.
     let ran = match format {
         Format::Html | Format::Mermaid => {
-            run::run_showing(&scenario, options, render::html::PAGE_EVENTS_MAX)
+            run::run_showing(&scenario, &options, render::html::PAGE_EVENTS_MAX)
         }
-        Format::Text | Format::Json => run::run(&scenario, options),
+        Format::Text | Format::Json => run::run(&scenario, &options),
     };
     let run = match ran {
         Ok(run) => run,
