@@ -213,7 +213,7 @@ fn a_run_too_long_for_a_page_is_refused() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     refused_saying(&out, "an HTML page shows at most");
     // Stopped past what a page shows, not run to its budget (10,000,000 events).
-    refused_saying(&out, "the run has more than 200000 events");
+    refused_saying(&out, "the run has more than 200000 events, stopped there;");
     assert!(out.stdout.is_empty());
     // A Mermaid diagram of as many messages is refused the same way.
     let out = ws2sim(&["run", &scenario, "--format", "mermaid"]);

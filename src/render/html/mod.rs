@@ -40,9 +40,13 @@ pub fn too_large(run: &Run, instead: &str) -> Option<String> {
 /// than [`PAGE_EVENTS_MAX`].
 pub fn too_large_for_a(run: &Run, view: &str, instead: &str) -> Option<String> {
     let events = run.events.len();
+    // A run stopped one event past the room (`run::run_showing`) says so.
+    let stopped = events == PAGE_EVENTS_MAX + 1
+        && matches!(run.end, crate::run::RunEnd::BudgetExhausted { .. });
+    let stopped = if stopped { ", stopped there" } else { "" };
     (events > PAGE_EVENTS_MAX).then(|| {
         format!(
-            "the run has more than {PAGE_EVENTS_MAX} events; {view} shows at most {PAGE_EVENTS_MAX} ({instead})"
+            "the run has more than {PAGE_EVENTS_MAX} events{stopped}; {view} shows at most {PAGE_EVENTS_MAX} ({instead})"
         )
     })
 }
