@@ -348,7 +348,7 @@ impl<'w> Facts<'w> {
     /// Where each operation's events are (completions, upcalls, the release of its
     /// memory) and each thread's WSPCloseSocket calls: built on first use.
     pub(super) fn ops(&self) -> &OpIndex {
-        self.op_index.get_or_init(|| OpIndex::new(self.events))
+        self.op_index.get_or_init(|| OpIndex::new(self))
     }
 
     /// Every process's end, in event order.

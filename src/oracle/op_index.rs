@@ -4,6 +4,7 @@
 //! without rescanning the run (issue 21: the clean-up checkers were quadratic in the
 //! pending operations).
 
+use super::facts::{Class, Classes, Facts};
 use crate::event::*;
 
 /// Event indices grouped by key, each group in event order: one sorted vector, looked
@@ -50,10 +51,19 @@ pub(super) struct OpIndex {
 }
 
 impl OpIndex {
-    pub(super) fn new(events: &[Event]) -> Self {
+    pub(super) fn new(facts: &Facts) -> Self {
         let (mut completed, mut upcalls, mut released, mut closes) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (at, event) in events.iter().enumerate() {
+        // Only the events of these classes, found by their class bytes: no walk over
+        // the whole run's events (issue 21).
+        const INDEXED: Classes = Classes::of(&[
+            Class::OpCompleted,
+            Class::CompletionUpcall,
+            Class::OpMemoryReleased,
+            Class::CloseSocketCalled,
+        ]);
+        for at in facts.visits(INDEXED, []) {
+            let event = &facts.events[at];
             let at = at as u32;
             match event.kind {
                 EventKind::OpCompleted { op, .. } => completed.push((op, at)),

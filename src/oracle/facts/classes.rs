@@ -17,6 +17,12 @@ pub(in crate::oracle) enum Class {
     SocketReset,
     /// A WSPCloseSocket call returned.
     CloseSocketReturned,
+    /// A WSPCloseSocket call began.
+    CloseSocketCalled,
+    /// A WPUCompleteOverlappedRequest call (a provider completing an operation).
+    CompletionUpcall,
+    /// An operation's memory released.
+    OpMemoryReleased,
     /// A WSPAsyncSelect or WSPEventSelect call began.
     SelectCalled,
     OpStarted,
@@ -70,9 +76,15 @@ impl Class {
         match &event.kind {
             EventKind::Acquire { what, .. } if socket(what) => Class::SocketAcquired,
             EventKind::Release { what, .. } if socket(what) => Class::SocketReleased,
+            EventKind::Release {
+                what: Resource::OpMemory { .. },
+                ..
+            } => Class::OpMemoryReleased,
             EventKind::SocketReset { .. } => Class::SocketReset,
             EventKind::Call { call, .. } => match call {
                 Call::WSPAsyncSelect { .. } | Call::WSPEventSelect { .. } => Class::SelectCalled,
+                Call::WSPCloseSocket { .. } => Class::CloseSocketCalled,
+                Call::WPUCompleteOverlappedRequest { .. } => Class::CompletionUpcall,
                 Call::WSACleanup => Class::ApiCalled,
                 _ if event.depth == 0 && call.is_api() => Class::ApiCalled,
                 _ => Class::Other,
