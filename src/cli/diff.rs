@@ -65,27 +65,6 @@ pub enum DiffFormat {
     Html,
 }
 
-/// The schedule a token names, and its stamp (what it was printed for). A token whose
-/// stamp is not `run`'s, the stamp of the run it is for, is not decoded: its empty
-/// schedule is refused, stamp and all, as the run begins (a token may be hundreds of
-/// megabytes).
-fn schedule(
-    token: Option<&str>,
-    flag: &str,
-    run: Option<u32>,
-) -> Result<Option<(sim::Schedule, u32)>, String> {
-    let Some(token) = token else {
-        return Ok(None);
-    };
-    let stamp = sim::Schedule::token_stamp(token).map_err(|e| format!("{flag}: {e}"))?;
-    if run.is_some_and(|run| run != stamp) {
-        return Ok(Some((sim::Schedule::default(), stamp)));
-    }
-    sim::Schedule::from_token(token)
-        .map(Some)
-        .map_err(|e| format!("{flag}: {e}"))
-}
-
 pub fn diff(args: &DiffArgs) -> ExitCode {
     // Run B swaps each provider once: a second `--against-model` for one would
     // silently replace the first.
@@ -151,6 +130,11 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
     // Models that do not resolve are refused as the runs begin.
     let stamp_a = crate::run::stamp_of(&scenario, &args.provider_model).ok();
     let stamp_b = crate::run::stamp_of(&scenario, &b_models).ok();
+    let schedule = |token: Option<&str>, flag, run| {
+        token
+            .map(|t| super::token_schedule(t, flag, run))
+            .transpose()
+    };
     let (a_schedule, b_schedule) = match (
         schedule(a_token.as_deref(), "--schedule", stamp_a),
         schedule(b_token.as_deref(), "--against-schedule", stamp_b),

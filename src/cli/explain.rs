@@ -82,11 +82,9 @@ pub fn explain(contract: &contract::Contract) -> String {
     text.push_str(&format!("  {}\n", contract.source));
     let should = contract.should_in();
     if !should.is_empty() {
-        let numbers: Vec<_> = should.iter().map(|s| s.number()).collect();
-        let (pages, says) = match numbers.len() {
-            1 => (numbers[0].to_string(), "says"),
-            _ => (numbers.join(" and "), "say"),
-        };
+        let pages: Vec<_> = should.iter().map(|s| s.number()).collect();
+        let pages = pages.join(" and ");
+        let says = if should.len() == 1 { "says" } else { "say" };
         text.push_str(&format!(
             "  {pages} {says} \"should\" there, a recommendation in Microsoft's wording: \
              ws2sim holds a provider to it as to a rule.\n"

@@ -64,6 +64,22 @@ fn report_for(error: scenario::ScenarioError, to: ReportTo) -> ExitCode {
     report(error)
 }
 
+/// The schedule `token` (given with `flag`) names, and its stamp, for a run whose stamp
+/// is `run` (`None`: its models do not resolve, which the run reports). A token whose
+/// stamp is another run's is not decoded (it may be hundreds of megabytes): its empty
+/// schedule goes to the run with the stamp, and the run refuses it for that.
+pub(crate) fn token_schedule(
+    token: &str,
+    flag: &str,
+    run: Option<u32>,
+) -> Result<(sim::Schedule, u32), String> {
+    let stamp = sim::Schedule::token_stamp(token).map_err(|e| format!("{flag}: {e}"))?;
+    if run.is_some_and(|run| run != stamp) {
+        return Ok((sim::Schedule::default(), stamp));
+    }
+    sim::Schedule::from_token(token).map_err(|e| format!("{flag}: {e}"))
+}
+
 /// `--schedule -` (or another token flag, `flag`): the token from standard input,
 /// white space trimmed; at most 256 MiB are read (a run of the largest budget prints a
 /// token of about 230 MB), and reading stops at the first byte no token has, or at a

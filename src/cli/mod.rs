@@ -375,20 +375,10 @@ fn run_file(
     {
         return fail(&error.to_string());
     }
-    // A token printed for another run is refused before its decisions are decoded: it
-    // may be hundreds of megabytes.
+    // A token printed for another run is refused by the run, undecoded.
     if let Some(token) = token {
-        let decoded = sim::Schedule::token_stamp(token)
-            .map_err(|error| format!("--schedule: {error}"))
-            .and_then(|stamp| {
-                let run = run::stamp_of(&scenario, &options.models).map_err(|e| e.to_string())?;
-                if stamp != run {
-                    let foreign = run::OptionError::ForeignToken { token: stamp, run };
-                    return Err(foreign.to_string());
-                }
-                sim::Schedule::from_token(token).map_err(|error| format!("--schedule: {error}"))
-            });
-        match decoded {
+        let run = run::stamp_of(&scenario, &options.models).ok();
+        match token_schedule(token, "--schedule", run) {
             Ok((schedule, stamp)) => {
                 options.schedule = Some(schedule);
                 options.stamp = Some(stamp);

@@ -217,10 +217,8 @@ fn live_at(
     let mut order: Vec<usize> = (0..queries.len()).collect();
     order.sort_by_key(|&query| queries[query].0);
     let mut answers: Vec<Vec<(ResourceId, Resource)>> = vec![Vec::new(); queries.len()];
-    // Per process, by provider; the owner of each ledger entry by its id (ids count up
-    // from 0, one per acquisition, so none reaches the number of events).
+    // Per process, by provider.
     let mut live: Vec<SmallMap<ProviderIx, SmallMap<ResourceId, Resource>>> = facts.per_process();
-    let mut owner: Vec<Option<ProviderIx>> = Vec::new();
     let mut pending = order.into_iter().peekable();
     for (index, event) in facts.events.iter().enumerate() {
         if pending.peek().is_none() {
@@ -235,16 +233,13 @@ fn live_at(
                 if let Some(own) = live.get_mut(event.process as usize) {
                     own.entry(provider).or_default().insert(resource, what);
                 }
-                let at = resource as usize;
-                if owner.len() <= at {
-                    owner.resize(at + 1, None);
-                }
-                owner[at] = Some(provider);
             }
-            EventKind::Release { resource, .. } => {
-                if let Some(&Some(provider)) = owner.get(resource as usize)
-                    && let Some(held) = (live.get_mut(event.process as usize))
-                        .and_then(|own| own.get_mut(&provider))
+            // A release names the provider of the ledger entry it gives back.
+            EventKind::Release {
+                resource, provider, ..
+            } => {
+                if let Some(held) =
+                    (live.get_mut(event.process as usize)).and_then(|own| own.get_mut(&provider))
                 {
                     held.remove(&resource);
                 }

@@ -256,24 +256,19 @@ pub fn expect_line(scenario: &Scenario, run: &Run) -> String {
 }
 
 /// What the citation of a violation the page's own words decide adds where that page
-/// words the rule with "should" (see [`contract::Contract::should_in`]): every page
-/// cited must say it. `spi.return_convention` is left out: 000 and 001 say "should" of
-/// the value returned and "must" of the code set, and a citation does not tell the two
-/// apart. A violation judged by ws2sim's reading already says the page leaves room.
+/// words the rule with "should" (see [`contract::Contract::should_in`]).
+/// `spi.return_convention` is left out: 000 and 001 say "should" of the value returned
+/// and "must" of the code set, and a citation does not tell the two apart. A violation
+/// judged by ws2sim's reading already says the page leaves room.
 fn should_words(found: Option<&contract::Contract>, cited: &[Seed]) -> &'static str {
-    let Some(found) = found else {
-        return "";
-    };
-    let should = found.should_in();
-    let all = !cited.is_empty() && cited.iter().all(|seed| should.contains(seed));
-    if all && found.id != contract::ContractId::SpiReturnConvention {
-        if cited.len() > 1 {
-            ", each saying \"should\", which ws2sim holds as a rule"
-        } else {
+    match (found, cited) {
+        (Some(found), [page])
+            if found.id != contract::ContractId::SpiReturnConvention
+                && found.should_in().contains(page) =>
+        {
             ", whose \"should\" ws2sim holds as a rule"
         }
-    } else {
-        ""
+        _ => "",
     }
 }
 

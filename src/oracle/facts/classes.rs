@@ -160,24 +160,42 @@ impl Facts<'_> {
             .enumerate()
             .filter(|(_, class)| wanted.has(**class))
             .map(|(index, _)| index);
-        let mut also: Vec<usize> = also.into_iter().collect();
-        if also.is_empty() {
-            return classed.collect();
+        merged(classed, also.into_iter().collect())
+    }
+}
+
+/// The indices of `sorted` (in order) and of `also` (in any order, repeats allowed), in
+/// order and each once: the few of `also` are sorted and merged into the long list,
+/// which is not sorted again.
+fn merged(sorted: impl Iterator<Item = usize>, mut also: Vec<usize>) -> Vec<usize> {
+    if also.is_empty() {
+        return sorted.collect();
+    }
+    also.sort_unstable();
+    let mut visits = Vec::new();
+    let mut also = also.into_iter().peekable();
+    for index in sorted {
+        while let Some(earlier) = also.next_if(|&at| at <= index) {
+            visits.push(earlier);
         }
-        // The few indices of `also` sorted, then merged into the long list, which comes
-        // in order: no sort of the whole list.
-        also.sort_unstable();
-        let mut visits = Vec::with_capacity(also.len());
-        let mut also = also.into_iter().peekable();
-        for index in classed {
-            while let Some(earlier) = also.next_if(|&at| at < index) {
-                visits.push(earlier);
-            }
-            also.next_if_eq(&index);
-            visits.push(index);
-        }
-        visits.extend(also);
-        visits.dedup();
-        visits
+        visits.push(index);
+    }
+    visits.extend(also);
+    visits.dedup();
+    visits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merged;
+
+    #[test]
+    fn indices_added_to_a_visit_are_merged_in_order_once() {
+        let sorted = || [2, 5, 9].into_iter();
+        assert_eq!(merged(sorted(), vec![]), [2, 5, 9]);
+        // Before, between, equal to and after the sorted ones, unsorted and repeated.
+        let also = vec![12, 5, 0, 7, 5, 12, 9];
+        assert_eq!(merged(sorted(), also), [0, 2, 5, 7, 9, 12]);
+        assert_eq!(merged(std::iter::empty(), vec![3, 1, 3]), [1, 3]);
     }
 }

@@ -68,7 +68,7 @@ pub fn too_large_together(a: &Run, b: &Run) -> Option<String> {
     let events = a.events.len().saturating_add(b.events.len());
     (events > PAGE_EVENTS_MAX).then(|| {
         format!(
-            "the two runs have more than {PAGE_EVENTS_MAX} events together (run A {}); an HTML page shows at most {PAGE_EVENTS_MAX} (use --format text)",
+            "the two runs have more than {PAGE_EVENTS_MAX} events together (run A has {}); an HTML page shows at most {PAGE_EVENTS_MAX} (use --format text)",
             a.events.len()
         )
     })
