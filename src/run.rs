@@ -528,8 +528,10 @@ fn run_within(
         providers: scenario.providers.iter().map(|p| p.name.clone()).collect(),
         sockets: (world.procs.iter().enumerate())
             .flat_map(|(pid, p)| {
-                (p.socket_names.iter())
-                    .map(move |(handle, name)| ((pid as Pid, *handle), name.clone()))
+                let names = &world.socket_names[pid];
+                (p.socket_slots.iter()).map(move |(handle, slot)| {
+                    ((pid as Pid, *handle), names[*slot as usize].clone())
+                })
             })
             .collect(),
     };

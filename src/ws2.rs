@@ -8,7 +8,7 @@ use crate::event::*;
 use crate::providers::{self, io, transport};
 use crate::scenario::{CloseHow, Completion, FdEvent, IoMode};
 use crate::world::kernel::SockState;
-use crate::world::{Cx, WaitFor, Ws2State, loader};
+use crate::world::{Cx, SocketSlot, WaitFor, Ws2State, loader};
 use crate::wsa::*;
 
 /// The handle shown for a socket name the process does not hold.
@@ -66,7 +66,7 @@ pub async fn cleanup(cx: &Cx) {
             let mut world = cx.world.borrow_mut();
             let ws2 = &mut world.procs[cx.pid as usize].ws2;
             ws2.generation = ws2.generation.wrapping_add(1);
-            ws2.names.clear();
+            ws2.names.fill(None);
             let nsp_started = std::mem::take(&mut ws2.nsp_started);
             let mut started: Vec<_> = std::mem::take(&mut ws2.started).into_iter().collect();
             started.sort_by_key(|(provider, _)| world.catalog_rank[*provider as usize]);
@@ -221,12 +221,13 @@ async fn ensure_started(
     })
 }
 
-/// WSASocket; `san` routes the socket through the switch to that SAN provider.
-pub async fn socket(cx: &Cx, name: &str, entry: u32, san: Option<ProviderIx>) {
+/// WSASocket for the socket name in `slot` ([`SocketSlot`]); `san` routes the socket
+/// through the switch to that SAN provider.
+pub async fn socket(cx: &Cx, slot: Option<SocketSlot>, entry: u32, san: Option<ProviderIx>) {
     let id = cx.call(Call::WSASocket { entry });
     let mut handle = INVALID_SOCKET;
     if let Some(generation) = enter(cx, id) {
-        let (ret, error, detail) = match make_socket(cx, name, entry, san, generation).await {
+        let (ret, error, detail) = match make_socket(cx, slot, entry, san, generation).await {
             Ok(made) => {
                 handle = made;
                 (NO_ERROR, None, Detail::Socket { handle })
@@ -237,14 +238,24 @@ pub async fn socket(cx: &Cx, name: &str, entry: u32, san: Option<ProviderIx>) {
     }
     // The program's variable takes what the call returned.
     let mut world = cx.world.borrow_mut();
-    world.procs[cx.pid as usize]
-        .held
-        .insert(name.to_string(), handle);
+    if let Some(slot) = slot {
+        *at_slot(&mut world.procs[cx.pid as usize].held, slot, INVALID_SOCKET) = handle;
+    }
+}
+
+/// The entry of `slot` in a table of socket names, made (and those before it, as
+/// `empty`) if the table is shorter: a process's slots are the names its steps give.
+fn at_slot<T: Clone>(table: &mut Vec<T>, slot: SocketSlot, empty: T) -> &mut T {
+    let slot = slot as usize;
+    if table.len() <= slot {
+        table.resize(slot + 1, empty);
+    }
+    &mut table[slot]
 }
 
 async fn make_socket(
     cx: &Cx,
-    name: &str,
+    slot: Option<SocketSlot>,
     entry: u32,
     san: Option<ProviderIx>,
     generation: u32,
@@ -260,24 +271,29 @@ async fn make_socket(
         return Err(WSANOTINITIALISED);
     }
     let handle = made?;
+    let Some(slot) = slot else {
+        return Ok(handle);
+    };
     let mut world = cx.world.borrow_mut();
-    let names = &mut world.procs[cx.pid as usize].ws2.names;
-    names.insert(name.to_string(), handle);
+    let process = &mut world.procs[cx.pid as usize];
+    *at_slot(&mut process.ws2.names, slot, None) = Some(handle);
     // The first name a handle was given stays its label.
-    let names = &mut world.procs[cx.pid as usize].socket_names;
-    if !names.contains_key(&handle) {
-        names.insert(handle, name.to_string());
+    if !process.socket_slots.contains_key(&handle) {
+        process.socket_slots.insert(handle, slot);
     }
     Ok(handle)
 }
 
-/// The handle the application passes for a socket name (the one it holds, known to
-/// ws2_32 or not), and the provider behind it if ws2_32 still has it open.
-fn resolve(cx: &Cx, name: &str) -> (SocketHandle, Option<ProviderIx>) {
+/// The handle the application passes for the socket name in `slot` (the one it holds,
+/// known to ws2_32 or not), and the provider behind it if ws2_32 still has it open.
+fn resolve(cx: &Cx, slot: Option<SocketSlot>) -> (SocketHandle, Option<ProviderIx>) {
     let world = cx.world.borrow();
     let process = &world.procs[cx.pid as usize];
-    let handle = process.held.get(name).copied().unwrap_or(INVALID_SOCKET);
-    if process.ws2.names.get(name) != Some(&handle) {
+    let slot = slot.map(|slot| slot as usize);
+    let held = slot.and_then(|slot| process.held.get(slot).copied());
+    let handle = held.unwrap_or(INVALID_SOCKET);
+    let known = slot.and_then(|slot| process.ws2.names.get(slot).copied().flatten());
+    if known != Some(handle) {
         return (handle, None);
     }
     let provider = process
@@ -320,8 +336,14 @@ async fn prologue(cx: &Cx, id: u32, provider: Option<ProviderIx>) -> Option<Prov
     provider
 }
 
-pub async fn send(cx: &Cx, name: &str, bytes: u32, mode: IoMode, completes: Completion) {
-    let (socket, provider) = resolve(cx, name);
+pub async fn send(
+    cx: &Cx,
+    slot: Option<SocketSlot>,
+    bytes: u32,
+    mode: IoMode,
+    completes: Completion,
+) {
+    let (socket, provider) = resolve(cx, slot);
     let id = cx.call(Call::WSASend {
         socket,
         bytes,
@@ -343,8 +365,8 @@ pub async fn send(cx: &Cx, name: &str, bytes: u32, mode: IoMode, completes: Comp
     leave(cx, id, ret, error, detail).await;
 }
 
-pub async fn recv(cx: &Cx, name: &str, mode: IoMode, completes: Completion) {
-    let (socket, provider) = resolve(cx, name);
+pub async fn recv(cx: &Cx, slot: Option<SocketSlot>, mode: IoMode, completes: Completion) {
+    let (socket, provider) = resolve(cx, slot);
     let datagram = cx.datagram(socket);
     let id = cx.call(Call::WSARecv {
         socket,
@@ -362,12 +384,12 @@ pub async fn recv(cx: &Cx, name: &str, mode: IoMode, completes: Completion) {
 /// ConnectEx or AcceptEx on a socket.
 pub async fn connect_or_accept(
     cx: &Cx,
-    name: &str,
+    slot: Option<SocketSlot>,
     kind: OpKind,
     mode: IoMode,
     completes: Completion,
 ) {
-    let (socket, provider) = resolve(cx, name);
+    let (socket, provider) = resolve(cx, slot);
     let call = match kind {
         OpKind::Accept => Call::AcceptEx { socket, mode },
         _ => Call::ConnectEx { socket, mode },
@@ -388,8 +410,8 @@ pub async fn connect_or_accept(
     leave(cx, id, ret, error, detail).await;
 }
 
-pub async fn close(cx: &Cx, name: &str, how: CloseHow) {
-    let (socket, provider) = resolve(cx, name);
+pub async fn close(cx: &Cx, slot: Option<SocketSlot>, how: CloseHow) {
+    let (socket, provider) = resolve(cx, slot);
     let id = cx.call(Call::CloseSocket { socket, how });
     let Some(provider) = prologue(cx, id, provider).await else {
         return;
@@ -398,15 +420,17 @@ pub async fn close(cx: &Cx, name: &str, how: CloseHow) {
     let mut world = cx.world.borrow_mut();
     let names = &mut world.procs[cx.pid as usize].ws2.names;
     // The name may have been given to a new socket meanwhile: forget it only if not.
-    if names.get(name) == Some(&socket) {
-        names.remove(name);
+    if let Some(known) = slot.and_then(|slot| names.get_mut(slot as usize))
+        && *known == Some(socket)
+    {
+        *known = None;
     }
     drop(world);
     leave(cx, id, ret, error, Detail::None).await;
 }
 
-pub async fn select(cx: &Cx, name: &str, events: &[FdEvent], via: NotifyVia) {
-    let (socket, provider) = resolve(cx, name);
+pub async fn select(cx: &Cx, slot: Option<SocketSlot>, events: &[FdEvent], via: NotifyVia) {
+    let (socket, provider) = resolve(cx, slot);
     let mask = events.iter().fold(0, |mask, event| {
         mask | match event {
             FdEvent::Read => FD_READ,

@@ -479,7 +479,7 @@ mod tests {
             world.ledger.entries.len(),
             world.ops.len(),
             world.fired_faults.len(),
-            world.procs.iter().map(|p| p.socket_names.len()).sum(),
+            world.procs.iter().map(|p| p.socket_slots.len()).sum(),
         ]
     }
 

@@ -7,14 +7,14 @@ mod spi;
 use crate::event::*;
 use crate::nshost;
 use crate::scenario::{Fault, Route, SpiCall, Step};
-use crate::world::Cx;
+use crate::world::{Cx, Named};
 use crate::ws2;
 
 /// Starts every scenario thread and arms every timed fault.
 pub fn spawn_all(root: &Cx) {
     let (scenario, named) = {
         let world = root.world.borrow();
-        (world.scenario.clone(), world.step_providers.clone())
+        (world.scenario.clone(), world.step_names.clone())
     };
     for (pid, process) in scenario.processes.iter().enumerate() {
         for (tid, _) in process.threads.iter().enumerate() {
@@ -70,57 +70,50 @@ pub fn spawn_all(root: &Cx) {
     }
 }
 
-/// Runs a thread's steps; `named[i]` is the provider step `i` names, if any.
-async fn run_thread(cx: &Cx, steps: &[Step], named: &[Option<ProviderIx>]) {
-    for (step, &provider) in steps.iter().zip(named) {
+/// Runs a thread's steps; `named[i]` is what step `i` names.
+async fn run_thread(cx: &Cx, steps: &[Step], named: &[Named]) {
+    for (step, &named) in steps.iter().zip(named) {
         cx.yield_point().await;
         if !cx.alive() {
             return;
         }
-        run_step(cx, step, provider).await;
+        run_step(cx, step, named).await;
     }
     thread_finished(cx);
 }
 
-async fn run_step(cx: &Cx, step: &Step, named: Option<ProviderIx>) {
+async fn run_step(cx: &Cx, step: &Step, names: Named) {
+    let (named, slot) = (names.provider, names.socket);
     match step {
         Step::Startup => ws2::startup(cx, (2, 2)).await,
         Step::StartupVersion(major, minor) => ws2::startup(cx, (*major, *minor)).await,
         Step::Cleanup => ws2::cleanup(cx).await,
-        Step::Socket { name, entry, via } => {
+        Step::Socket { entry, via, .. } => {
             let san = match via {
                 Route::Catalog => None,
                 Route::San(_) => named,
             };
-            ws2::socket(cx, name, *entry, san).await
+            ws2::socket(cx, slot, *entry, san).await
         }
         Step::Connect {
-            socket,
-            mode,
-            completes,
-        } => ws2::connect_or_accept(cx, socket, OpKind::Connect, *mode, *completes).await,
+            mode, completes, ..
+        } => ws2::connect_or_accept(cx, slot, OpKind::Connect, *mode, *completes).await,
         Step::Accept {
-            socket,
-            mode,
-            completes,
-        } => ws2::connect_or_accept(cx, socket, OpKind::Accept, *mode, *completes).await,
+            mode, completes, ..
+        } => ws2::connect_or_accept(cx, slot, OpKind::Accept, *mode, *completes).await,
         Step::Send {
-            socket,
             bytes,
             mode,
             completes,
-        } => ws2::send(cx, socket, *bytes, *mode, *completes).await,
+            ..
+        } => ws2::send(cx, slot, *bytes, *mode, *completes).await,
         Step::Recv {
-            socket,
-            mode,
-            completes,
-        } => ws2::recv(cx, socket, *mode, *completes).await,
-        Step::Close { socket, how } => ws2::close(cx, socket, *how).await,
-        Step::AsyncSelect { socket, events } => {
-            ws2::select(cx, socket, events, NotifyVia::Message).await
-        }
-        Step::EventSelect { socket, events } => {
-            ws2::select(cx, socket, events, NotifyVia::EventObject).await
+            mode, completes, ..
+        } => ws2::recv(cx, slot, *mode, *completes).await,
+        Step::Close { how, .. } => ws2::close(cx, slot, *how).await,
+        Step::AsyncSelect { events, .. } => ws2::select(cx, slot, events, NotifyVia::Message).await,
+        Step::EventSelect { events, .. } => {
+            ws2::select(cx, slot, events, NotifyVia::EventObject).await
         }
         Step::Sleep(ticks) => cx.sim.sleep(*ticks).await,
         Step::Exit => {

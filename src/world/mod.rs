@@ -28,7 +28,7 @@ use kernel::{Ledger, Op, Sock};
 use stream::StreamHash;
 
 pub use cx::Cx;
-pub use shared::{NamespaceProviders, Shared, StepProviders};
+pub use shared::{Named, NamespaceProviders, Shared, SocketNames, SocketSlot, StepNames};
 
 /// A thread of a process: one of the scenario's, or a provider's worker.
 pub struct ThreadState {
@@ -145,10 +145,10 @@ pub struct Ws2State {
     /// ws2_32 is loading and starting a provider; other threads wait for it.
     pub loading: bool,
     pub loading_waiters: Vec<TaskId>,
-    /// ws2_32's table of the sockets it made, by the scenario name the application
-    /// gave each: a handle leaves it at its closesocket and at the final WSACleanup (the
-    /// application's own copy is [`Proc::held`]).
-    pub names: std::collections::BTreeMap<String, SocketHandle>,
+    /// ws2_32's table of the sockets it made, by the slot of the scenario name the
+    /// application gave each ([`SocketSlot`]): a handle leaves it at its closesocket and
+    /// at the final WSACleanup (the application's own copy is [`Proc::held`]).
+    pub names: Vec<Option<SocketHandle>>,
     /// Bumped when a final WSACleanup begins: a call under way that began before finds
     /// it changed, and starts nothing more (model choice, `ws2::enter`).
     pub generation: u32,
@@ -212,10 +212,11 @@ pub struct Proc {
     /// an unload finds a provider's own without a walk over every socket of the process
     /// (a socket leaves as its copy is unloaded, orphaned).
     pub sockets_of: SmallSet<(ProviderIx, SocketHandle)>,
-    /// The handle each socket name of the application holds: what its last `Socket`
-    /// step returned (INVALID_SOCKET if it failed), kept through closesocket and
-    /// WSACleanup as a program's variable is, so that a later call passes it.
-    pub held: std::collections::BTreeMap<String, SocketHandle>,
+    /// The handle each socket name of the application holds, by its slot: what its last
+    /// `Socket` step returned (INVALID_SOCKET if it failed, or before any), kept through
+    /// closesocket and WSACleanup as a program's variable is, so that a later call
+    /// passes it.
+    pub held: Vec<SocketHandle>,
     /// WSPStartup calls made by `Spi` steps and not yet cleaned up, per provider: each
     /// holds a load reference, as an SPI client would.
     pub step_starts: SmallMap<ProviderIx, u32>,
@@ -236,9 +237,9 @@ pub struct Proc {
     /// the process ever began.
     pub pending: SmallSet<OpId>,
     pub pending_on: SmallSet<(SocketHandle, OpId)>,
-    /// Handle → the scenario's name for the socket, for traces: the first name a handle
-    /// was given.
-    pub socket_names: SmallMap<SocketHandle, String>,
+    /// Handle → the slot of the scenario's name for the socket, for traces: the first
+    /// name a handle was given.
+    pub socket_slots: SmallMap<SocketHandle, SocketSlot>,
     /// The ledger entries the process took, in the order it took them: what the kernel
     /// reclaims when it ends, found without walking the other processes' entries.
     pub resources: Vec<ResourceId>,
@@ -263,7 +264,7 @@ impl Proc {
             globals: Vec::new(),
             sockets: SmallMap::new(),
             sockets_of: SmallSet::new(),
-            held: std::collections::BTreeMap::new(),
+            held: Vec::new(),
             step_starts: SmallMap::new(),
             next_handle: 0x100,
             loader_lock: None,
@@ -272,7 +273,7 @@ impl Proc {
             unloads_waiting: Vec::new(),
             pending: SmallSet::new(),
             pending_on: SmallSet::new(),
-            socket_names: SmallMap::new(),
+            socket_slots: SmallMap::new(),
             resources: Vec::new(),
             pool_due: 0,
         };
@@ -305,7 +306,7 @@ impl Proc {
             unloads_waiting,
             pending,
             pending_on,
-            socket_names,
+            socket_slots,
             resources,
             pool_due,
         } = self;
@@ -338,7 +339,7 @@ impl Proc {
         unloads_waiting.clear();
         pending.clear();
         pending_on.clear();
-        socket_names.clear();
+        socket_slots.clear();
         resources.clear();
         *pool_due = 0;
     }
@@ -381,8 +382,10 @@ pub struct World {
     pub net_down: bool,
     /// The NSPv2 hosts and their client sessions.
     pub nshost: hosts::NsHost,
-    /// The provider each scenario step names ([`Shared::step_providers`]).
-    pub step_providers: Rc<StepProviders>,
+    /// What each scenario step names ([`Shared::step_names`]).
+    pub step_names: Rc<StepNames>,
+    /// The socket names of each process, by slot ([`Shared::socket_names`]).
+    pub socket_names: Rc<SocketNames>,
     /// The enabled providers of each namespace ([`Shared::namespace_providers`]).
     pub namespace_providers: Rc<NamespaceProviders>,
     /// The hash of the events recorded so far ([`stream`]).
@@ -420,7 +423,8 @@ impl World {
             ops: Vec::new(),
             catalog: shared.catalog.clone(),
             catalog_rank: shared.catalog_rank.clone(),
-            step_providers: shared.step_providers.clone(),
+            step_names: shared.step_names.clone(),
+            socket_names: shared.socket_names.clone(),
             namespace_providers: shared.namespace_providers.clone(),
             ws2_model: shared.ws2_model,
             alloc_counts: SmallMap::new(),
@@ -460,7 +464,8 @@ impl World {
             fired_faults,
             net_down,
             nshost,
-            step_providers,
+            step_names,
+            socket_names,
             namespace_providers,
             stream,
             homes,
@@ -478,7 +483,8 @@ impl World {
         share(models, &shared.models);
         share(catalog, &shared.catalog);
         share(catalog_rank, &shared.catalog_rank);
-        share(step_providers, &shared.step_providers);
+        share(step_names, &shared.step_names);
+        share(socket_names, &shared.socket_names);
         share(namespace_providers, &shared.namespace_providers);
         *ws2_model = shared.ws2_model;
         *homes = shared.homes;
@@ -524,7 +530,9 @@ impl World {
     /// A socket as traces and messages name it: `"name" (0x100)`, or `0x100` when the
     /// scenario gave it no name.
     pub fn socket_label(&self, pid: Pid, handle: SocketHandle) -> String {
-        let name = (self.procs.get(pid as usize)).and_then(|p| p.socket_names.get(&handle));
+        let slot = (self.procs.get(pid as usize)).and_then(|p| p.socket_slots.get(&handle));
+        let names = self.socket_names.get(pid as usize);
+        let name = slot.and_then(|&slot| names?.get(slot as usize));
         match name {
             Some(name) => format!("\"{name}\" (0x{handle:x})"),
             None => format!("0x{handle:x}"),

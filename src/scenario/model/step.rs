@@ -129,6 +129,23 @@ pub enum Step {
     },
 }
 
+impl Step {
+    /// The socket name the step makes (`Socket`) or uses.
+    pub fn socket(&self) -> Option<&str> {
+        match self {
+            Step::Socket { name: socket, .. }
+            | Step::Send { socket, .. }
+            | Step::Recv { socket, .. }
+            | Step::Connect { socket, .. }
+            | Step::Accept { socket, .. }
+            | Step::Close { socket, .. }
+            | Step::AsyncSelect { socket, .. }
+            | Step::EventSelect { socket, .. } => Some(socket),
+            _ => None,
+        }
+    }
+}
+
 /// Where a socket goes: the catalog entry's own provider chain, or a SAN provider
 /// behind the switch that lives in the base TCP provider.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
