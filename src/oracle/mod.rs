@@ -95,7 +95,7 @@ impl Verdict {
 /// them once, and a checker none of whose kinds happened is not run. A test holds every
 /// shipped scenario's verdict equal with and without this gate.
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
-struct Triggers(u8);
+struct Triggers(u16);
 
 impl Triggers {
     /// No gate: the checker always runs. As a run's kinds: none seen yet.
@@ -116,6 +116,10 @@ impl Triggers {
     const UNLOADED: Triggers = Triggers(64);
     /// A direct SPI WSPCleanup (a `Spi` step's).
     const DIRECT_CLEANUP: Triggers = Triggers(128);
+    /// Something of NSPv2's: a provider advertised or withdrawn, an NSPv2 routine
+    /// called, a session's memory taken, a lookup refused, a session's rundown asked
+    /// for or its death, a NULL routine called.
+    const NSPV2: Triggers = Triggers(256);
 
     const fn or(self, other: Triggers) -> Triggers {
         Triggers(self.0 | other.0)
@@ -134,6 +138,10 @@ impl Triggers {
             EventKind::FreeLibrary { count, .. } | EventKind::LoadLibrary { count, .. } => {
                 Triggers::of_load_count(*count)
             }
+            EventKind::HostRefused { .. }
+            | EventKind::RundownRequested { .. }
+            | EventKind::SessionDied { .. }
+            | EventKind::NullRoutineCalled { .. } => Triggers::NSPV2,
             _ => Triggers::ALWAYS,
         }
     }
@@ -146,6 +154,14 @@ impl Triggers {
                 client: Client::Step,
                 ..
             } => Triggers::DIRECT_CLEANUP,
+            Call::WSAAdvertiseProvider { .. }
+            | Call::WSAUnadvertiseProvider { .. }
+            | Call::NSPv2Startup { .. }
+            | Call::NSPv2Cleanup { .. }
+            | Call::NSPv2ClientSessionRundown { .. }
+            | Call::NSPv2LookupServiceBegin { .. }
+            | Call::NSPv2LookupServiceNextEx { .. }
+            | Call::NSPv2LookupServiceEnd { .. } => Triggers::NSPV2,
             _ => Triggers::ALWAYS,
         }
     }
@@ -153,6 +169,7 @@ impl Triggers {
     fn of_resource(what: Resource) -> Triggers {
         match what {
             Resource::KernelSocket { .. } | Resource::SanEndpoint { .. } => Triggers::SOCKET,
+            Resource::SessionMemory { .. } => Triggers::NSPV2,
             _ => Triggers::ALWAYS,
         }
     }
@@ -300,11 +317,12 @@ fn row(id: ContractId) -> Row {
         C::NspCleanupRefcount => (namespace::refcount, Namespace, Triggers::ALWAYS),
         C::NspCleanupInvalidProvider => (namespace::invalid_provider, Namespace, Triggers::ALWAYS),
         C::NspCleanupUnloadReady => (namespace::unload_ready, Namespace, Triggers::ALWAYS),
-        C::Nspv2SessionSameArg => (nspv2::same_arg, Namespace, Triggers::ALWAYS),
-        C::Nspv2SessionStartupFirst => (nspv2::startup_first, Namespace, Triggers::ALWAYS),
-        C::Nspv2SessionEndsOnce => (nspv2::ends_once, Namespace, Triggers::ALWAYS),
-        C::Nspv2OptionalStub => (nspv2::optional_stub, Namespace, Triggers::ALWAYS),
-        C::Nspv2OsNamespace => (nspv2::os_namespace, Namespace, Triggers::ALWAYS),
+        // Each follows sessions, NSPv2 calls or a host's routine table.
+        C::Nspv2SessionSameArg => (nspv2::same_arg, Namespace, Triggers::NSPV2),
+        C::Nspv2SessionStartupFirst => (nspv2::startup_first, Namespace, Triggers::NSPV2),
+        C::Nspv2SessionEndsOnce => (nspv2::ends_once, Namespace, Triggers::NSPV2),
+        C::Nspv2OptionalStub => (nspv2::optional_stub, Namespace, Triggers::NSPV2),
+        C::Nspv2OsNamespace => (nspv2::os_namespace, Namespace, Triggers::NSPV2),
         C::LspLowerBalanced => (layering::lower_balanced, Layered, Triggers::ALWAYS),
         C::LoaderNoCodeAfterUnload => (lifetime::no_code_after_unload, Nothing, Triggers::ALWAYS),
         C::LoaderNoWaitUnderLoaderLock => (
