@@ -16,6 +16,8 @@ pub fn lingering_data_sent(facts: &Facts, end: &RunEnd, report: &mut Report) {
     // sends of up to u32::MAX bytes each must not overflow).
     let mut queued: SmallMap<(Pid, SocketHandle), u64> = SmallMap::new();
     let mut last_close: SmallMap<(Pid, SocketHandle), usize> = SmallMap::new();
+    // Sockets closed gracefully with data still queued.
+    let mut owed: SmallSet<(Pid, SocketHandle)> = SmallSet::new();
     const DATA: Classes = Classes::of(&[
         Class::DataQueued,
         Class::DataDelivered,
@@ -52,7 +54,7 @@ pub fn lingering_data_sent(facts: &Facts, end: &RunEnd, report: &mut Report) {
                 };
                 let socket = *socket;
                 if queued.get(&key(socket)).copied().unwrap_or(0) > 0 {
-                    report.exercised();
+                    owed.insert(key(socket));
                 }
                 closed.insert(key(socket));
                 last_close.insert(key(socket), index);
@@ -73,6 +75,15 @@ pub fn lingering_data_sent(facts: &Facts, end: &RunEnd, report: &mut Report) {
                 }
             }
             _ => {}
+        }
+    }
+    // A socket closed with data queued is judged once its data is all gone (delivered,
+    // or discarded: a discard by the provider is flagged where it happens), or at the end
+    // of a run that completed. A run stopped first (a budget, a deadlock) may not have
+    // come to the delivery yet: that socket says nothing either way.
+    for key in owed.iter() {
+        if queued.get(key).copied().unwrap_or(0) == 0 {
+            report.exercised();
         }
     }
     if *end == RunEnd::Completed {

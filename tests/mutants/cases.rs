@@ -373,3 +373,40 @@ fn a_namespace_provider_is_not_held_to_the_transport_crash_rule() {
     );
     assert!(outcome.verdict.violations.is_empty());
 }
+
+/// `wsp.cleanup.lingering_data_sent` is judged once a gracefully closed socket's data
+/// is all gone, or at the end of a run that completed: a run a budget stops before the
+/// network delivers the data neither holds the rule nor breaks it.
+#[test]
+fn a_run_cut_before_lingering_data_is_delivered_does_not_hold_the_rule() {
+    let status_with = |budget: &str| {
+        let text = format!(
+            r#"Scenario(name: "l", about: "a", seed: 5, latency: (3, 8), {budget}
+            providers: [Provider(name: "msafd", kind: Transport)],
+            catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+            processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+                Startup, Socket(name: "s", entry: 1001), Send(socket: "s", bytes: 4096),
+                Close(socket: "s"), Cleanup])])])"#
+        );
+        let scenario = ws2sim::scenario::load_str("l.ron", &text).expect("valid");
+        let outcome = run(&scenario, &RunOptions::default()).expect("runs");
+        let delivered = outcome
+            .events
+            .iter()
+            .any(|event| matches!(event.kind, ws2sim::event::EventKind::DataDelivered { .. }));
+        let status = outcome
+            .verdict
+            .checks
+            .iter()
+            .find(|check| check.contract == "wsp.cleanup.lingering_data_sent")
+            .map(|check| check.status);
+        assert!(outcome.verdict.violations.is_empty());
+        (delivered, status)
+    };
+    let cut = "budget: Budget(steps_max: 100_000, events_max: 100_000, time_max: 2),";
+    assert_eq!(
+        status_with(cut),
+        (false, Some(ws2sim::oracle::Status::NotExercised))
+    );
+    assert_eq!(status_with(""), (true, Some(ws2sim::oracle::Status::Held)));
+}
