@@ -1,6 +1,5 @@
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use crate::engine::TaskId;
 use crate::schedule::Schedule;
@@ -10,7 +9,8 @@ use crate::scheduler::Scheduler;
 /// does not exist (the scenario or the binary changed), it notes the divergence and
 /// falls back to the first option, so the run still ends.
 pub struct ReplayScheduler {
-    decisions: Arc<[u64]>,
+    /// Read where they are: a clone shares them.
+    schedule: Schedule,
     next: usize,
     divergence: Rc<RefCell<Option<String>>>,
 }
@@ -21,7 +21,7 @@ impl ReplayScheduler {
         let divergence = Rc::new(RefCell::new(None));
         (
             Self {
-                decisions: schedule.shared(),
+                schedule: schedule.clone(),
                 next: 0,
                 divergence: divergence.clone(),
             },
@@ -32,8 +32,8 @@ impl ReplayScheduler {
     fn take(&mut self, bound: u64, what: &str) -> u64 {
         let position = self.next;
         self.next += 1;
-        match self.decisions.get(position) {
-            Some(&value) if value < bound => value,
+        match self.schedule.get(position) {
+            Some(value) if value < bound => value,
             found => {
                 let mut slot = self.divergence.borrow_mut();
                 if slot.is_none() {
@@ -44,7 +44,7 @@ impl ReplayScheduler {
                         ),
                         None => format!(
                             "the schedule ends after {} decisions, but the run needed a {what} more",
-                            self.decisions.len()
+                            self.schedule.len()
                         ),
                     });
                 }
@@ -55,7 +55,7 @@ impl ReplayScheduler {
 
     /// True when the whole schedule was used and nothing diverged.
     pub fn consumed_exactly(&self) -> bool {
-        self.next == self.decisions.len() && self.divergence.borrow().is_none()
+        self.next == self.schedule.len() && self.divergence.borrow().is_none()
     }
 }
 

@@ -1,4 +1,6 @@
+use std::borrow::Cow;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 /// Every decision of one run, in order: task choices (an index into the runnable list)
@@ -6,11 +8,43 @@ use std::sync::Arc;
 /// reproduces the run exactly. Its token carries a stamp besides, a number the embedder
 /// derives from what the run was a run of, so that a token is refused where it was not
 /// printed (the kernel only carries it).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default)]
 pub struct Schedule {
     /// Shared: a replay reads them where they are, a schedule read from a long token
     /// being the largest thing a command holds.
-    decisions: Arc<[u64]>,
+    decisions: Decisions,
+}
+
+/// A schedule's decisions, a byte each where every one fits in a byte (task choices
+/// and small draws nearly always do): a long token then takes less memory decoded than
+/// as text, not eight times more.
+#[derive(Clone, Debug)]
+enum Decisions {
+    Narrow(Arc<[u8]>),
+    Wide(Arc<[u64]>),
+}
+
+impl Default for Decisions {
+    fn default() -> Self {
+        Decisions::Narrow(Arc::from([]))
+    }
+}
+
+impl PartialEq for Schedule {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && (0..self.len()).all(|at| self.get(at) == other.get(at))
+    }
+}
+
+impl Eq for Schedule {}
+
+impl Hash for Schedule {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.len().hash(state);
+        for at in 0..self.len() {
+            self.get(at).hash(state);
+        }
+    }
 }
 
 /// Why a schedule token could not be read.
@@ -93,33 +127,48 @@ fn token_of(bytes: &[u8]) -> String {
 
 impl Schedule {
     pub fn new(decisions: Vec<u64>) -> Self {
-        Self {
-            decisions: decisions.into(),
+        let decisions = if decisions.iter().all(|&d| d <= u64::from(u8::MAX)) {
+            Decisions::Narrow(decisions.iter().map(|&d| d as u8).collect())
+        } else {
+            Decisions::Wide(decisions.into())
+        };
+        Self { decisions }
+    }
+
+    /// Decision `at` (the first is 0), if the schedule has one there.
+    #[inline]
+    pub fn get(&self, at: usize) -> Option<u64> {
+        match &self.decisions {
+            Decisions::Narrow(bytes) => bytes.get(at).map(|&d| u64::from(d)),
+            Decisions::Wide(words) => words.get(at).copied(),
         }
     }
 
-    /// The decisions, shared with this schedule rather than copied.
-    pub fn shared(&self) -> Arc<[u64]> {
-        self.decisions.clone()
-    }
-
-    pub fn decisions(&self) -> &[u64] {
-        &self.decisions
+    /// The decisions, borrowed where they are kept a word each.
+    pub fn decisions(&self) -> Cow<'_, [u64]> {
+        match &self.decisions {
+            Decisions::Narrow(bytes) => bytes.iter().map(|&d| u64::from(d)).collect(),
+            Decisions::Wide(words) => Cow::Borrowed(words),
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.decisions.len()
+        match &self.decisions {
+            Decisions::Narrow(bytes) => bytes.len(),
+            Decisions::Wide(words) => words.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.decisions.is_empty()
+        self.len() == 0
     }
 
     /// A short printable token: `s2`, then `stamp` and the decisions as LEB128 varints
     /// in base32.
     pub fn to_token(&self, stamp: u32) -> String {
-        let mut bytes = Vec::with_capacity(self.decisions.len() + 5);
-        let numbers = std::iter::once(u64::from(stamp)).chain(self.decisions.iter().copied());
+        let mut bytes = Vec::with_capacity(self.len() + 5);
+        let decisions = (0..self.len()).filter_map(|at| self.get(at));
+        let numbers = std::iter::once(u64::from(stamp)).chain(decisions);
         for number in numbers {
             let mut value = number;
             loop {
@@ -137,17 +186,31 @@ impl Schedule {
 
     /// The schedule a token names, and the stamp it carries.
     pub fn from_token(token: &str) -> Result<(Self, u32), TokenError> {
-        let count = numbers_in(token)?;
-        // Made at its final size and filled in place: a `Vec` turned into an `Arc<[u64]>`
+        let (count, narrow) = numbers_in(token)?;
+        // Made at their final size and filled in place: a `Vec` turned into an `Arc<[_]>`
         // would be copied, twice the memory at the peak.
-        let mut shared: Arc<[u64]> = std::iter::repeat_n(0, count - 1).collect();
-        let decisions = Arc::get_mut(&mut shared).expect("not shared yet");
-        let mut filled = 0;
-        let stamp = decode(token, |decision| {
-            decisions[filled] = decision;
-            filled += 1;
-        })?;
-        Ok((Self { decisions: shared }, stamp))
+        fn filled<T: Copy + Default>(
+            token: &str,
+            count: usize,
+            of: impl Fn(u64) -> T,
+        ) -> Result<(Arc<[T]>, u32), TokenError> {
+            let mut shared: Arc<[T]> = std::iter::repeat_n(T::default(), count - 1).collect();
+            let decisions = Arc::get_mut(&mut shared).expect("not shared yet");
+            let mut at = 0;
+            let stamp = decode(token, |decision| {
+                decisions[at] = of(decision);
+                at += 1;
+            })?;
+            Ok((shared, stamp))
+        }
+        let (decisions, stamp) = if narrow {
+            let (bytes, stamp) = filled(token, count, |d| d as u8)?;
+            (Decisions::Narrow(bytes), stamp)
+        } else {
+            let (words, stamp) = filled(token, count, |d| d)?;
+            (Decisions::Wide(words), stamp)
+        };
+        Ok((Self { decisions }, stamp))
     }
 
     /// The stamp `token` carries, the whole token checked as [`Schedule::from_token`]
@@ -160,15 +223,22 @@ impl Schedule {
     }
 }
 
-/// How many numbers (the stamp, then the decisions) `token` holds, its characters and
-/// padding checked: a first pass, so that a second can fill a list of exactly that
-/// length.
-fn numbers_in(token: &str) -> Result<usize, TokenError> {
+/// How many numbers (the stamp, then the decisions) `token` holds, and whether every
+/// decision fits in a byte, its characters and padding checked: a first pass, so that a
+/// second can fill a list of exactly that length.
+fn numbers_in(token: &str) -> Result<(usize, bool), TokenError> {
     let body = body_of(token)?;
-    // Bytes without their high bit end a number.
+    // Bytes without their high bit end a number; a decision of two bytes or more is
+    // wider than a byte unless it is padded, which the decoding refuses.
     let mut count = 0;
+    let mut narrow = true;
+    let mut continued = false;
     let tail = token_bytes(body, |byte| {
-        if byte & 0x80 == 0 {
+        if count > 0 && continued {
+            narrow = false;
+        }
+        continued = byte & 0x80 != 0;
+        if !continued {
             count += 1;
         }
     })?;
@@ -180,7 +250,7 @@ fn numbers_in(token: &str) -> Result<usize, TokenError> {
     if count == 0 {
         return Err(TokenError::Truncated);
     }
-    Ok(count)
+    Ok((count, narrow))
 }
 
 /// The body of a token, after its prefix.
@@ -352,5 +422,34 @@ mod tests {
             );
         }
         assert_eq!(Schedule::token_stamp(&good), Ok(77));
+    }
+
+    /// A token whose decisions each fit in a byte decodes to a byte each (a long token
+    /// takes less memory decoded than as text); one with a wider decision, to words. The
+    /// two kinds hold their values alike, and compare and hash by them.
+    #[test]
+    fn decisions_are_kept_a_byte_each_where_they_fit() {
+        use std::hash::BuildHasher;
+        let narrow = |schedule: &Schedule| matches!(schedule.decisions, Decisions::Narrow(_));
+        let small: Vec<u64> = (0..1000).map(|i| i % 128).collect();
+        let (read, _) = Schedule::from_token(&Schedule::new(small.clone()).to_token(9)).unwrap();
+        assert!(narrow(&read));
+        assert_eq!(read.decisions(), &small[..]);
+        assert_eq!((read.get(999), read.get(1000)), (Some(999 % 128), None));
+        for wide in [vec![3, 128], vec![3, 300], vec![u64::MAX]] {
+            let (read, _) = Schedule::from_token(&Schedule::new(wide.clone()).to_token(9)).unwrap();
+            assert!(!narrow(&read), "{wide:?}");
+            assert_eq!(read.decisions(), &wide[..]);
+        }
+        // The same values kept both ways are the same schedule.
+        let words = Schedule {
+            decisions: Decisions::Wide(vec![1, 2, 3].into()),
+        };
+        let bytes = Schedule::new(vec![1, 2, 3]);
+        assert!(narrow(&bytes) && !narrow(&words));
+        assert_eq!(bytes, words);
+        let hasher = std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default();
+        assert_eq!(hasher.hash_one(&bytes), hasher.hash_one(&words));
+        assert_ne!(bytes, Schedule::new(vec![1, 2]));
     }
 }

@@ -39,8 +39,9 @@ pub fn verify_failure(
                 .to_string(),
         );
     }
+    let decisions = original.decisions();
     if let Some(drawn) = drawn(&mut explorer, header, failure.run)
-        && drawn != original.decisions()
+        && drawn[..] != decisions[..]
     {
         return Err(format!(
             "field `failure.original_schedule` is not the schedule seed {} draws for run {}",
@@ -51,7 +52,7 @@ pub fn verify_failure(
     if header.strategy == Strategy::Exhaustive
         && let Some(bound) = header.preemptions
     {
-        let preemptions = shrink::preemptions_of(&mut explorer, original.decisions());
+        let preemptions = shrink::preemptions_of(&mut explorer, &decisions);
         if preemptions > bound {
             return Err(format!(
                 "field `failure.original_schedule` makes {preemptions} preemptions, more than \
@@ -62,7 +63,7 @@ pub fn verify_failure(
     // A shard carries no trace: the one made here goes into the merged report.
     let again = Failure {
         trace: String::new(),
-        ..describe(scenario, header, original.decisions(), failure.run)
+        ..describe(scenario, header, &decisions, failure.run)
     };
     if let Some((field, here, given)) = differing_field(&again, failure) {
         return Err(format!(
@@ -162,8 +163,11 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), Refusal
         )),
         None => None,
     };
-    if let Some((run, schedule)) = &failure_schedule {
-        given.insert(*run, schedule.decisions());
+    let failure_decisions = failure_schedule
+        .as_ref()
+        .map(|(run, s)| (*run, s.decisions()));
+    if let Some((run, decisions)) = &failure_decisions {
+        given.insert(*run, decisions);
     }
     let bound = match header.strategy {
         Strategy::Exhaustive => header.preemptions,
