@@ -358,18 +358,24 @@ fn check_label(c: &mut Checker<'_>, path: &[PathSeg<'_>], value: &str, label: La
             )
     };
     let joined = matches!(label, Label::Process | Label::Thread);
+    // A mark that looks like `/` alone (`∕`, `⁄`), not one whose look merely holds it
+    // (`%` reads as `º/₀`, and is no joint).
+    let slash = value
+        .chars()
+        .find(|&ch| ch == '/' || looks(ch.encode_utf8(&mut [0; 4])) == "/");
     let problem = if value.is_empty() {
         format!("{what} is empty; a trace would print nothing for it")
-    } else if joined && looks(value).contains('/') {
+    } else if let Some(slash) = slash.filter(|_| joined) {
         let shown = quotable(value);
-        if value.contains('/') {
+        if slash == '/' {
             format!(
                 "{what} `{shown}` holds `/`, which traces print between a process and its thread"
             )
         } else {
             format!(
-                "{what} `{shown}` holds a character that looks like `/`, which traces print \
-                 between a process and its thread"
+                "{what} `{shown}` holds `{slash}` (U+{:04X}), a look-alike of `/`, which traces \
+                 print between a process and its thread",
+                u32::from(slash)
             )
         }
     } else if label == Label::Thread && dash(value) {

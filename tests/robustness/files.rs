@@ -357,7 +357,14 @@ fn names_that_print_alike_and_paths_ws2sim_cannot_name_are_refused() {
         ("msafd.rpc", "reads as a provider's own thread"),
         // Their look-alikes print as they do: a division slash, a hyphen, a minus, an
         // em dash, a Lisu letter that is a dot.
-        ("app\u{2215}b", "looks like `/`"),
+        (
+            "app\u{2215}b",
+            "holds `\u{2215}` (U+2215), a look-alike of `/`",
+        ),
+        (
+            "app\u{2044}b",
+            "holds `\u{2044}` (U+2044), a look-alike of `/`",
+        ),
         ("\u{2010}", "looks like `-`"),
         ("\u{2212}", "looks like `-`"),
         ("\u{2014}", "looks like `-`"),
@@ -400,6 +407,9 @@ fn names_that_print_alike_and_paths_ws2sim_cannot_name_are_refused() {
         "caf\u{E9}-client",
         "\u{30CE}\u{30FC}\u{30C9}",
         "x\u{660}worker",
+        // A mark whose look holds `/` among others is no look-alike of it: `%` reads as
+        // `º/₀`.
+        "load-50%",
     ] {
         let text = lesson.replace("\"client-a\"", &format!("\"{name}\""));
         let out = ws2sim(&["check", &dir.file("fine.ron", text)]);
