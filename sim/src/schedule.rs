@@ -16,8 +16,9 @@ pub struct Schedule {
 }
 
 /// A schedule's decisions, a byte each where every one fits in a byte (task choices
-/// and small draws nearly always do): a long token then takes less memory decoded than
-/// as text, not eight times more.
+/// and small draws nearly always do; a token's are kept so when each is below 128, a
+/// byte as written): a long token then takes less memory decoded than as text, not
+/// eight times more.
 #[derive(Clone, Debug)]
 enum Decisions {
     Narrow(Arc<[u8]>),
@@ -228,8 +229,9 @@ impl Schedule {
 /// second can fill a list of exactly that length.
 fn numbers_in(token: &str) -> Result<(usize, bool), TokenError> {
     let body = body_of(token)?;
-    // Bytes without their high bit end a number; a decision of two bytes or more is
-    // wider than a byte unless it is padded, which the decoding refuses.
+    // Bytes without their high bit end a number. A decision written in two bytes or
+    // more (128 and up) makes the schedule one of words: 128 to 255 would fit a byte,
+    // but are rare enough not to be told apart here.
     let mut count = 0;
     let mut narrow = true;
     let mut continued = false;

@@ -358,11 +358,11 @@ fn check_label(c: &mut Checker<'_>, path: &[PathSeg<'_>], value: &str, label: La
             )
     };
     let joined = matches!(label, Label::Process | Label::Thread);
-    // A mark that looks like `/` alone (`∕`, `⁄`), not one whose look merely holds it
-    // (`%` reads as `º/₀`, and is no joint).
-    let slash = value
-        .chars()
-        .find(|&ch| ch == '/' || looks(ch.encode_utf8(&mut [0; 4])) == "/");
+    // A mark whose look holds `/` (`∕`, `⫽`, `⟉`); an ASCII character prints as itself,
+    // and `%`, which the confusables read as `º/₀`, is no joint.
+    let slash = value.chars().find(|&ch| {
+        ch == '/' || (!ch.is_ascii() && looks(ch.encode_utf8(&mut [0; 4])).contains('/'))
+    });
     let problem = if value.is_empty() {
         format!("{what} is empty; a trace would print nothing for it")
     } else if let Some(slash) = slash.filter(|_| joined) {

@@ -365,6 +365,15 @@ fn names_that_print_alike_and_paths_ws2sim_cannot_name_are_refused() {
             "app\u{2044}b",
             "holds `\u{2044}` (U+2044), a look-alike of `/`",
         ),
+        // Marks whose look is slashes, or a slash beside another mark.
+        (
+            "app\u{2AFD}b",
+            "holds `\u{2AFD}` (U+2AFD), a look-alike of `/`",
+        ),
+        (
+            "app\u{27C9}b",
+            "holds `\u{27C9}` (U+27C9), a look-alike of `/`",
+        ),
         ("\u{2010}", "looks like `-`"),
         ("\u{2212}", "looks like `-`"),
         ("\u{2014}", "looks like `-`"),
@@ -407,8 +416,7 @@ fn names_that_print_alike_and_paths_ws2sim_cannot_name_are_refused() {
         "caf\u{E9}-client",
         "\u{30CE}\u{30FC}\u{30C9}",
         "x\u{660}worker",
-        // A mark whose look holds `/` among others is no look-alike of it: `%` reads as
-        // `º/₀`.
+        // An ASCII character is itself, though the confusables read `%` as `º/₀`.
         "load-50%",
     ] {
         let text = lesson.replace("\"client-a\"", &format!("\"{name}\""));
@@ -595,5 +603,23 @@ fn syntax_messages_fit_the_file() {
     check_refuses(
         &dir.file("cr-stray.ron", stray),
         "a carriage return with no line feed after it ends no line here",
+    );
+    // A scenario listed where a model file goes, and a model file run as a scenario:
+    // the help says which the file is.
+    dir.file("s.ron", lesson.clone());
+    let lists = lesson.replacen("about: \"", "models: [\"s.ron\"], about: \"", 1);
+    check_refuses(
+        &dir.file("lists.ron", lists),
+        "this is a scenario; a scenario's `models` and `--provider-model` name model files",
+    );
+    let out = ws2sim(&[
+        "run",
+        &dir.file("q.ron", "Model(name: \"q\", kind: Transport)"),
+    ]);
+    let stderr = one_line(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("this is a model file; name it under"),
+        "{stderr}"
     );
 }

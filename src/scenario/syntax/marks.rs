@@ -105,7 +105,21 @@ pub(super) fn reword(c: &Culprit<'_>, code: &Error) -> Option<Problem> {
             start..end,
             format!("expected `{expected}(...)`, found `{found}(...)`{at}"),
             &format!("expected `{expected}`"),
-            None,
+            // A scenario where a model file was wanted: listed under a scenario's
+            // `models`, or given to `--provider-model`; and the other way round.
+            match (*expected, found.as_str()) {
+                ("Model", "Scenario") => Some(
+                    "this is a scenario; a scenario's `models` and `--provider-model` name \
+                     model files, each one `Model(...)`"
+                        .to_string(),
+                ),
+                ("Scenario", "Model") => Some(
+                    "this is a model file; name it under a scenario's `models`, or give it \
+                     to `--provider-model NAME=FILE`"
+                        .to_string(),
+                ),
+                _ => None,
+            },
         ),
         _ => None,
     }
