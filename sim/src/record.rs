@@ -18,7 +18,12 @@ pub struct RecordLog(Rc<RefCell<Vec<u64>>>);
 
 impl RecordLog {
     pub fn schedule(&self) -> Schedule {
-        Schedule::new(self.0.borrow().clone())
+        Schedule::new(self.decisions())
+    }
+
+    /// The decisions recorded, as the list they were made in.
+    pub fn decisions(&self) -> Vec<u64> {
+        self.0.borrow().clone()
     }
 }
 

@@ -218,7 +218,7 @@ pub fn sampled(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swept {
 pub(super) fn recorded(explorer: &mut Explorer, scheduler: Box<dyn Scheduler>) -> Vec<u64> {
     let (recorder, log) = sim::Recorder::new(scheduler);
     explorer.run(|| Box::new(recorder));
-    log.schedule().decisions().to_vec()
+    log.decisions()
 }
 
 /// The units of an exhaustive search, in search order.

@@ -154,18 +154,17 @@ pub fn verify_merged(scenario: &Scenario, report: &Report) -> Result<(), Refusal
     let mut explorer = Explorer::new(scenario, &header.models).map_err(|e| e.to_string())?;
     // One run, one schedule: the failure's and each witness's must agree.
     let mut given: BTreeMap<u64, &[u64]> = BTreeMap::new();
-    let failure_schedule = match &report.failure {
+    let failure_decisions = match &report.failure {
         Some(failure) => Some((
             failure.run,
             Schedule::from_token(&failure.original_schedule)
                 .map_err(|e| format!("field `failure.original_schedule`: {e}"))?
-                .0,
+                .0
+                .decisions()
+                .into_owned(),
         )),
         None => None,
     };
-    let failure_decisions = failure_schedule
-        .as_ref()
-        .map(|(run, s)| (*run, s.decisions()));
     if let Some((run, decisions)) = &failure_decisions {
         given.insert(*run, decisions);
     }

@@ -79,6 +79,13 @@ impl Verdict {
             .collect()
     }
 
+    /// What the run came to for `contract`: `None` for a contract the oracle does not
+    /// know.
+    pub fn status(&self, contract: &str) -> Option<Status> {
+        let check = self.checks.iter().find(|check| check.contract == contract);
+        check.map(|check| check.status)
+    }
+
     /// Whether exactly the `expected` contracts were violated.
     pub fn matches(&self, expected: &[String]) -> bool {
         let mut violated = self.violated();

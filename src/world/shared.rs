@@ -85,11 +85,10 @@ fn step_names(scenario: &Scenario) -> (SocketNames, StepNames) {
     let mut sockets = SocketNames::with_capacity(scenario.processes.len());
     let mut named = StepNames::with_capacity(scenario.processes.len());
     for process in &scenario.processes {
-        let steps = || process.threads.iter().flat_map(|thread| &thread.steps);
         // Looked up, never walked: the slots are the order of the names' first steps.
         let mut slots: std::collections::HashMap<&str, SocketSlot> = Default::default();
         let mut names = Vec::new();
-        for step in steps() {
+        for step in process.threads.iter().flat_map(|thread| &thread.steps) {
             if let Step::Socket { name, .. } = step
                 && !slots.contains_key(name.as_str())
             {

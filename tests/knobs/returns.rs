@@ -205,10 +205,8 @@ fn a_san_providers_einval_is_judged_once() {
                     "{name} seed {seed}: {violated:?}"
                 );
                 // Nor is the case counted as one the rule held in.
-                let held = run.verdict().checks.iter().any(|check| {
-                    check.contract == "wsp.cleanup.not_initialised"
-                        && check.status == ws2sim::oracle::Status::Held
-                });
+                let held = run.verdict().status("wsp.cleanup.not_initialised")
+                    == Some(ws2sim::oracle::Status::Held);
                 assert!(!held, "{name} seed {seed}: counted as held");
             }
         }

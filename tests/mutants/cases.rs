@@ -361,12 +361,7 @@ fn a_namespace_provider_is_not_held_to_the_transport_crash_rule() {
             Startup, Lookup(namespace: 12, name: "x"), Crash])])])"#;
     let scenario = ws2sim::scenario::load_str("n.ron", text).expect("valid");
     let outcome = run(&scenario, &RunOptions::default()).expect("runs");
-    let status = outcome
-        .verdict
-        .checks
-        .iter()
-        .find(|check| check.contract == "wsp.crash_tolerant")
-        .map(|check| check.status);
+    let status = outcome.verdict.status("wsp.crash_tolerant");
     assert!(
         matches!(status, None | Some(ws2sim::oracle::Status::NotExercised)),
         "{status:?}"
@@ -394,12 +389,7 @@ fn a_run_cut_before_lingering_data_is_delivered_does_not_hold_the_rule() {
             .events
             .iter()
             .any(|event| matches!(event.kind, ws2sim::event::EventKind::DataDelivered { .. }));
-        let status = outcome
-            .verdict
-            .checks
-            .iter()
-            .find(|check| check.contract == "wsp.cleanup.lingering_data_sent")
-            .map(|check| check.status);
+        let status = outcome.verdict.status("wsp.cleanup.lingering_data_sent");
         assert!(outcome.verdict.violations.is_empty());
         (delivered, status)
     };

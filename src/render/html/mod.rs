@@ -305,13 +305,7 @@ fn violations_heading(violations: &[crate::oracle::Violation]) -> String {
 }
 
 fn status(run: &Run, id: ContractId) -> Markup {
-    let status = run
-        .verdict
-        .checks
-        .iter()
-        .find(|c| c.contract == id.as_str())
-        .map(|c| c.status);
-    let (class, word) = match status {
+    let (class, word) = match run.verdict.status(id.as_str()) {
         Some(Status::Violated) => ("status violated", "violated"),
         Some(Status::Held) => ("status held", "held"),
         _ => ("status", "not exercised"),
