@@ -24,6 +24,13 @@ impl Handle {
         task
     }
 
+    /// Starts a task that waits, as a parked one does, until [`Handle::unpark`] wakes it:
+    /// its first poll comes after that. A task whose first act would be to park has no
+    /// poll before its wake, and so none for a search to order against the waker's.
+    pub fn spawn_parked(&self, future: impl Future<Output = ()> + 'static) -> TaskId {
+        self.push(Box::pin(future), State::Parked)
+    }
+
     /// Starts a task that becomes runnable at virtual time `at`: at once when `at` is now
     /// or past, among the tasks that can still run at this tick.
     pub fn spawn_at(&self, at: Tick, future: impl Future<Output = ()> + 'static) -> TaskId {
@@ -130,12 +137,20 @@ impl Handle {
     }
 
     pub fn is_alive(&self, task: TaskId) -> bool {
+        self.state(task).is_some_and(|state| state != State::Done)
+    }
+
+    /// Whether `task` waits for [`Handle::unpark`] (parked, or spawned parked and not yet
+    /// woken).
+    pub fn is_parked(&self, task: TaskId) -> bool {
+        self.state(task) == Some(State::Parked)
+    }
+
+    /// What `task` is doing, read as a step's footprint says (`None`: no such task).
+    fn state(&self, task: TaskId) -> Option<State> {
         self.touch(crate::footprint::task_object(task), false);
-        self.core
-            .slots
-            .borrow()
-            .get(task.0 as usize)
-            .is_some_and(|slot| slot.state != State::Done)
+        let slots = self.core.slots.borrow();
+        slots.get(task.0 as usize).map(|slot| slot.state)
     }
 
     /// Wakes a parked task; if it has not parked yet, its next park returns at once.
