@@ -117,6 +117,10 @@ pub const MODEL_CHOICES: &[ModelChoice] = &[
         choice: "The loader lock is recursive and per process; LoadLibrary and FreeLibrary hold it around DllMain, and a thread's exit takes it (DLL_THREAD_DETACH), which is what makes waiting for a thread inside DllMain a deadlock.",
     },
     ModelChoice {
+        topic: "A provider's worker thread",
+        choice: "A provider's worker thread (`<provider>.worker`, started by a fresh WSPStartup or NSPStartup) begins by waiting for its exit request, and only that request wakes it. It exits alike whether it first runs before the request or after it, so ws2sim counts those schedules as one: the thread's first instructions run once it is woken. A worker nobody asked to stop, left behind when its DLL is unloaded, had either reached that wait and stays in it, or had not run yet; one scheduler decision says which, and in the second case it runs its first instructions in the unloaded image (`loader.no_code_after_unload`).",
+    },
+    ModelChoice {
         topic: "A DLL unloaded before its clean-up",
         choice: "A faulty caller may unload a provider's DLL while start-up calls it made there (WSPStartup, NSPStartup, NSPv2Startup) are still unmatched. What that copy of the provider kept goes with it: a copy loaded later counts its own start-ups (and NSPv2 sessions) from zero, knows neither the old copy's sockets nor its operations, and its own last WSPCleanup is its final one. The caller that left the start-ups unmatched is flagged where it is ws2_32 or a layer (`ws2.balanced`, `lsp.lower_balanced`), not where it is a `Spi` step; what the old copy held stays in the ledger until the process ends, and its worker thread, if it runs again, runs in an unloaded image (`loader.no_code_after_unload`).",
     },

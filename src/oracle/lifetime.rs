@@ -350,7 +350,7 @@ mod tests {
         );
         let scenario = crate::scenario::load_file(path.as_ref()).expect("loads");
         let overrides = [("ws2_32".to_string(), "unloads_under_calls".to_string())];
-        let (world, end) = simulated(&scenario, &overrides, 7);
+        let (world, end) = simulated(&scenario, &overrides, 4);
         let trace = world.trace();
         let messages = |events: &[Event]| -> Vec<String> {
             let trace = Trace { events, ..trace };

@@ -275,9 +275,13 @@ pub(crate) fn start_worker(cx: &Cx, provider: ProviderIx) {
     let tid = worker.tid.unwrap_or_default();
     let thread = cx.acquire(provider, Resource::WorkerThread { thread: tid });
     let image = cx.image(provider);
+    // It waits for its exit request from the start: a first look at the request before
+    // the request is made shows nothing a look after it would not.
     let task = worker
         .clone()
-        .start(async move { worker_thread(&worker, provider, thread, image).await });
+        .start_waiting(WaitFor::ExitRequest { provider }, async move {
+            worker_thread(&worker, provider, thread, image).await
+        });
     cx.touch_instance(provider, Part::Worker, true);
     let mut world = cx.world.borrow_mut();
     if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
@@ -286,7 +290,8 @@ pub(crate) fn start_worker(cx: &Cx, provider: ProviderIx) {
     }
 }
 
-/// The provider's worker: waits for the stop request, then exits.
+/// The provider's worker, woken by its stop request ([`start_worker`]): exits once it is
+/// asked to stop, or once its DLL image is gone.
 async fn worker_thread(cx: &Cx, provider: ProviderIx, thread: ResourceId, image: u32) {
     // A worker whose DLL image was unloaded under it (no final WSPCleanup stopped it)
     // has no instance left: what a copy loaded since keeps is not its own.

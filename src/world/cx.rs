@@ -75,6 +75,16 @@ impl Cx {
         task
     }
 
+    /// Starts a task of this process that waits until another task wakes it
+    /// ([`sim::Handle::spawn_parked`]).
+    pub fn spawn_parked(&self, future: impl Future<Output = ()> + 'static) -> sim::TaskId {
+        let task = self.sim.spawn_parked(future);
+        if self.recording {
+            self.sim.set_home(task, self.home());
+        }
+        task
+    }
+
     /// Starts a task of this process that becomes runnable at virtual time `at`.
     pub fn spawn_at(&self, at: u64, future: impl Future<Output = ()> + 'static) -> sim::TaskId {
         let task = self.sim.spawn_at(at, future);
@@ -251,14 +261,16 @@ impl Cx {
 
     /// Blocks the thread until another task unparks it; `why` says what it waits for.
     pub async fn wait(&self, why: WaitFor) {
-        if let Some(tid) = self.tid {
-            self.world.borrow_mut().procs[self.pid as usize].threads[tid as usize].waiting_for =
-                Some(why);
-        }
+        self.set_waiting(Some(why));
         self.sim.park().await;
+        self.set_waiting(None);
+    }
+
+    /// What the thread waits for, if anything (shown where a run deadlocks).
+    fn set_waiting(&self, why: Option<WaitFor>) {
         if let Some(tid) = self.tid {
             self.world.borrow_mut().procs[self.pid as usize].threads[tid as usize].waiting_for =
-                None;
+                why;
         }
     }
 
@@ -308,6 +320,23 @@ impl Cx {
     /// Runs `future` as this context's thread.
     pub fn start(self, future: impl Future<Output = ()> + 'static) -> TaskId {
         let task = self.spawn(future);
+        self.started(task)
+    }
+
+    /// Runs a thread made by [`Cx::add_thread`] that begins by waiting for `why`, as
+    /// [`Cx::wait`] leaves a thread: its first poll comes once another task wakes it.
+    pub fn start_waiting(self, why: WaitFor, future: impl Future<Output = ()> + 'static) -> TaskId {
+        let cx = self.clone();
+        cx.set_waiting(Some(why));
+        let task = self.spawn_parked(async move {
+            cx.set_waiting(None);
+            future.await
+        });
+        self.started(task)
+    }
+
+    /// Records `task` as this context's thread.
+    fn started(self, task: TaskId) -> TaskId {
         if let Some(tid) = self.tid {
             self.touch(object::threads(self.pid), true);
             self.world.borrow_mut().procs[self.pid as usize].threads[tid as usize].task =

@@ -147,13 +147,15 @@ pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {
         cx.touch(object::process(cx.pid), true);
         cx.touch(object::calls(cx.pid, provider), true);
     }
+    let mut worker = None;
     {
         let mut world = cx.world.borrow_mut();
         let process = &mut world.procs[cx.pid as usize];
         process.loaded.insert(provider, count - 1);
         if count == 1 {
             process.load_order.retain(|p| *p != provider);
-            process.instances.remove(&provider);
+            let instance = process.instances.remove(&provider);
+            worker = instance.and_then(|instance| instance.worker);
             process.globals.retain(|(owner, _, _)| *owner != provider);
             // What the unloaded copy kept of its sockets goes with it.
             let own = super::kernel::sockets_of_provider(provider);
@@ -169,6 +171,17 @@ pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {
         provider,
         count: count - 1,
     });
+    // A worker nobody asked to stop, left behind by the unload. It starts out waiting
+    // for its exit request (`Cx::start_waiting`), and only that request wakes it: so a
+    // parked worker is one that has not run yet, or has reached its wait (model choice
+    // "A provider's worker thread"). One decision says which. If it has not run yet, it runs
+    // its first instructions now, in the unloaded image.
+    if let Some((_, task)) = worker
+        && cx.sim.is_parked(task)
+        && cx.sim.draw(2) == 1
+    {
+        cx.sim.unpark(task);
+    }
     unlock(cx);
 }
 

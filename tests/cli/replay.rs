@@ -317,7 +317,7 @@ fn a_token_replays_only_the_run_it_was_printed_for() {
     );
     let edited = dir.file(
         "edited.ron",
-        text.replace("seed: 1,", "seed: 1,\n    latency: (1, 6),"),
+        text.replace("seed: 4,", "seed: 4,\n    latency: (1, 6),"),
     );
     assert_ne!(
         std::fs::read_to_string(&edited).unwrap(),

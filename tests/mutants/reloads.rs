@@ -150,10 +150,10 @@ fn a_provider_unloaded_without_its_cleanup_runs_its_worker_in_the_unloaded_image
         ])],
     )"#;
     let scenario = ws2sim::scenario::load_str("m3.ron", text).expect("valid");
-    // The schedule a sweep found: lsp1's worker has not run yet when ws2_32 unloads it.
-    let decisions = vec![0, 0, 0, 1, 1, 0, 1, 2, 1, 1, 1, 1, 0, 0, 1];
+    // Seed 13: lsp1's worker has not run yet when ws2_32 unloads it (model choice "A
+    // provider's worker thread").
     let options = |models: &[(&str, &str)]| RunOptions {
-        schedule: Some(sim::Schedule::new(decisions.clone())),
+        seed: Some(13),
         models: models
             .iter()
             .map(|(p, m)| (p.to_string(), m.to_string()))
@@ -179,8 +179,9 @@ fn a_provider_unloaded_without_its_cleanup_runs_its_worker_in_the_unloaded_image
         ])],
     )"#;
     let scenario = ws2sim::scenario::load_str("sk1.ron", text).expect("valid");
+    // Seed 0: the cache thread has not reached its wait when the DLL goes.
     let replay = |model: &str| RunOptions {
-        schedule: Some(sim::Schedule::new(vec![0, 0, 0, 0, 1])),
+        seed: Some(0),
         models: vec![(WS2_32.to_string(), model.to_string())],
         ..RunOptions::default()
     };

@@ -40,7 +40,7 @@ fn shards_that_hide_a_bound_cut_are_refused() {
     let dir = common::Scratch::new("hidden-bound-cut");
     hidden_unit_flag(
         &dir,
-        "scenarios/contracts/two-providers.ron",
+        "scenarios/contracts/crash-then-start.ron",
         "bound_cut",
         "coverage: complete: every schedule with at most 1 preemption",
         "meets a decision where the preemption bound rules out a task, yet no shard says the bound cut the search (field `bound_cut`)",
@@ -316,11 +316,11 @@ fn a_refuted_witness_or_failure_names_its_document() {
     let dir = common::Scratch::new("merge-names");
     let args = ["explore", LESSON, "--runs", "60"];
     let shards = two_shards(&args);
-    // Run 1 (the sweep's first failure) is the second shard's.
+    // Run 2 is the sweep's first failure.
     let holder = shards
         .iter()
-        .position(|doc| doc["failure"]["run"] == 1)
-        .expect("a shard reports run 1's failure");
+        .position(|doc| doc["failure"]["run"] == 2)
+        .expect("a shard reports run 2's failure");
     let cases: [(&str, fn(&mut Value)); 2] = [
         ("failure.event", |doc| {
             doc["failure"]["event"] = Value::from(3)
