@@ -619,7 +619,7 @@ fn a_reduced_search_with_a_limit_is_not_called_complete() {
 /// A bound that ruled out no schedule the search wanted leaves the search the unbounded
 /// one, and the report says so: complete with any number of preemptions, the same
 /// schedules and findings as without the bound. The racy lesson's reduced search is
-/// cut by 8 preemptions and not by 10; its plain search is cut by 2 (30,616
+/// cut by 8 preemptions and not by 10; its plain search is cut by 2 (111,544
 /// schedules unbounded), while two-providers' is not.
 #[test]
 fn a_bound_that_ruled_out_nothing_is_the_unbounded_search() {
@@ -634,7 +634,7 @@ fn a_bound_that_ruled_out_nothing_is_the_unbounded_search() {
     let line = coverage_line(&ten);
     assert!(
         line.contains("every class of schedules with any number of preemptions")
-            && line.ends_with("1282 in all (the bound of 10 preemptions ruled out none)"),
+            && line.ends_with("3426 in all (the bound of 10 preemptions ruled out none)"),
         "{line}"
     );
     let eight = search(&lesson, &[], Some(8), 1_000_000, Some(Reduction::Dpor));

@@ -53,14 +53,14 @@ pub static WS2_MODELS: &[Ws2Model] = &[
         name: "cleans_up_first_provider_only",
         breaks: Some(ContractId::Ws2Balanced),
         also_breaks: &[ContractId::LoaderNoCodeAfterUnload],
-        about: "At the final WSACleanup, calls WSPCleanup on the first, in catalog order, of the providers it started (not the first it started) and only unloads the others; the worker thread of one it unloaded so, if it runs again, runs in the unloaded image.",
+        about: "At the final WSACleanup, calls WSPCleanup on the first, in catalog order, of the providers it started (not the first it started) and only unloads the others; the worker thread of one it unloaded so, if it runs after the unload, runs in the unloaded image.",
         defect: Some(Ws2Defect::CleansUpFirstProviderOnly),
     },
     Ws2Model {
         name: "skips_nsp_cleanup",
         breaks: Some(ContractId::Ws2Balanced),
         also_breaks: &[ContractId::LoaderNoCodeAfterUnload],
-        about: "At the final WSACleanup, unloads the namespace providers it started with NSPStartup without calling their NSPCleanup; the cache thread of one unloaded so, if it runs again, runs in the unloaded image.",
+        about: "At the final WSACleanup, unloads the namespace providers it started with NSPStartup without calling their NSPCleanup; the cache thread of one unloaded so, if it runs after the unload, runs in the unloaded image.",
         defect: Some(Ws2Defect::SkipsNspCleanup),
     },
     Ws2Model {

@@ -275,8 +275,9 @@ pub(crate) fn start_worker(cx: &Cx, provider: ProviderIx) {
     let tid = worker.tid.unwrap_or_default();
     let thread = cx.acquire(provider, Resource::WorkerThread { thread: tid });
     let image = cx.image(provider);
-    // It waits for its exit request from the start: a first look at the request before
-    // the request is made shows nothing a look after it would not.
+    // It waits for its exit request from the start (model choice "A provider's worker
+    // thread"): a first look at the request before it is made shows nothing a look after
+    // it would not.
     let task = worker
         .clone()
         .start_waiting(WaitFor::ExitRequest { provider }, async move {
@@ -285,7 +286,9 @@ pub(crate) fn start_worker(cx: &Cx, provider: ProviderIx) {
     cx.touch_instance(provider, Part::Worker, true);
     let mut world = cx.world.borrow_mut();
     if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
-        instance.worker = Some((tid, task));
+        if let Some(replaced) = instance.worker.replace((tid, task)) {
+            instance.replaced_workers.push(replaced);
+        }
         instance.stop_worker = false;
     }
 }
@@ -552,19 +555,23 @@ fn reset_open_sockets(cx: &Cx, provider: ProviderIx, pending: Pending, open: Ope
 
 /// Tells the worker to stop and, when `wait`, waits until it has exited.
 pub(crate) async fn stop_worker(cx: &Cx, provider: ProviderIx, wait: bool) {
+    let mut replaced = Vec::new();
     let worker = {
         let mut world = cx.world.borrow_mut();
         let me = cx.sim.current();
         let instance = world.procs[cx.pid as usize].instances.get_mut(&provider);
         // A stop already asked for, with no worker left to take, changes nothing.
         if cx.recording {
-            let changes = instance
-                .as_ref()
-                .is_some_and(|instance| !instance.stop_worker || instance.worker.is_some());
+            let changes = instance.as_ref().is_some_and(|instance| {
+                !instance.stop_worker
+                    || instance.worker.is_some()
+                    || !instance.replaced_workers.is_empty()
+            });
             cx.touch_instance(provider, Part::Worker, changes);
         }
         instance.and_then(|instance| {
             instance.stop_worker = true;
+            replaced = std::mem::take(&mut instance.replaced_workers);
             let worker = instance.worker.take();
             if let Some((thread, task)) = worker.filter(|_| wait)
                 && cx.sim.is_alive(task)
@@ -575,6 +582,10 @@ pub(crate) async fn stop_worker(cx: &Cx, provider: ProviderIx, wait: bool) {
             worker
         })
     };
+    // A worker another start-up replaced sees this request only if it had not run yet.
+    for (_, task) in replaced {
+        loader::decide_whether_worker_waited(cx, task);
+    }
     let Some((thread, task)) = worker else {
         return;
     };

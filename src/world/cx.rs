@@ -68,26 +68,22 @@ impl Cx {
 
     /// Starts a task of this process (see [`Cx::home`]), runnable at once.
     pub fn spawn(&self, future: impl Future<Output = ()> + 'static) -> sim::TaskId {
-        let task = self.sim.spawn(future);
-        if self.recording {
-            self.sim.set_home(task, self.home());
-        }
-        task
+        self.homed(self.sim.spawn(future))
     }
 
     /// Starts a task of this process that waits until another task wakes it
     /// ([`sim::Handle::spawn_parked`]).
     pub fn spawn_parked(&self, future: impl Future<Output = ()> + 'static) -> sim::TaskId {
-        let task = self.sim.spawn_parked(future);
-        if self.recording {
-            self.sim.set_home(task, self.home());
-        }
-        task
+        self.homed(self.sim.spawn_parked(future))
     }
 
     /// Starts a task of this process that becomes runnable at virtual time `at`.
     pub fn spawn_at(&self, at: u64, future: impl Future<Output = ()> + 'static) -> sim::TaskId {
-        let task = self.sim.spawn_at(at, future);
+        self.homed(self.sim.spawn_at(at, future))
+    }
+
+    /// `task`, just started, as a task of this process.
+    fn homed(&self, task: sim::TaskId) -> sim::TaskId {
         if self.recording {
             self.sim.set_home(task, self.home());
         }

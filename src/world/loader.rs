@@ -147,15 +147,17 @@ pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {
         cx.touch(object::process(cx.pid), true);
         cx.touch(object::calls(cx.pid, provider), true);
     }
-    let mut worker = None;
+    let mut workers = Vec::new();
     {
         let mut world = cx.world.borrow_mut();
         let process = &mut world.procs[cx.pid as usize];
         process.loaded.insert(provider, count - 1);
         if count == 1 {
             process.load_order.retain(|p| *p != provider);
-            let instance = process.instances.remove(&provider);
-            worker = instance.and_then(|instance| instance.worker);
+            if let Some(instance) = process.instances.remove(&provider) {
+                workers = instance.replaced_workers;
+                workers.extend(instance.worker);
+            }
             process.globals.retain(|(owner, _, _)| *owner != provider);
             // What the unloaded copy kept of its sockets goes with it.
             let own = super::kernel::sockets_of_provider(provider);
@@ -171,18 +173,24 @@ pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {
         provider,
         count: count - 1,
     });
-    // A worker nobody asked to stop, left behind by the unload. It starts out waiting
-    // for its exit request (`Cx::start_waiting`), and only that request wakes it: so a
-    // parked worker is one that has not run yet, or has reached its wait (model choice
-    // "A provider's worker thread"). One decision says which. If it has not run yet, it runs
-    // its first instructions now, in the unloaded image.
-    if let Some((_, task)) = worker
-        && cx.sim.is_parked(task)
-        && cx.sim.draw(2) == 1
-    {
-        cx.sim.unpark(task);
+    // Workers nobody asked to stop, left behind by the unload.
+    for (_, task) in workers {
+        decide_whether_worker_waited(cx, task);
     }
     unlock(cx);
+}
+
+/// A provider's worker that no stop request woke, at a moment it matters whether it has
+/// run yet (its DLL goes, or a stop request meant for the worker that replaced it is
+/// made). It started waiting
+/// for its exit request and only that request wakes it, so it is still parked: one
+/// decision says whether it had reached that wait (it stays there) or had not run yet (it
+/// is made runnable, and reads the stop flag and its image when it runs; model choice
+/// "A provider's worker thread").
+pub fn decide_whether_worker_waited(cx: &Cx, task: sim::TaskId) {
+    if cx.sim.is_parked(task) && cx.sim.draw(2) == 1 {
+        cx.sim.unpark(task);
+    }
 }
 
 /// An API call of the process passes ws2_32's "initialised" check: until it returns it

@@ -132,7 +132,7 @@ fn ws2_32_mutants_are_flagged_only_under_what_they_claim() {
 }
 
 /// `cleans_up_first_provider_only` unloads a layered provider it did not clean up,
-/// whose worker thread, if it runs again, runs in the unloaded image: the second
+/// whose worker thread, if it runs after the unload, runs in the unloaded image: the second
 /// contract it claims, shown where a WSASocket on the chain races the final WSACleanup.
 #[test]
 fn a_provider_unloaded_without_its_cleanup_runs_its_worker_in_the_unloaded_image() {
@@ -316,4 +316,58 @@ fn a_callback_queued_at_the_last_unload_may_run_before_the_process_ends() {
         "{}",
         report.to_text()
     );
+}
+
+/// A worker that a racy second set-up put another in place of is named by no stop
+/// request, but reads the provider's one stop flag when it first runs (model choice "A
+/// provider's worker thread"). In the racy lesson under seed 14 both start-ups set msafd
+/// up, and client-a's clean-up stops the second worker while the first has not run yet:
+/// both exit, and `wsp.cleanup.unload_ready` holds. With a third thread outliving the
+/// unload (seed 78), the first worker first runs after the DLL is gone. Both runs were
+/// out of reach while that worker waited for a wake no request would give it.
+#[test]
+fn a_worker_a_racy_set_up_replaced_reads_the_stop_flag_when_it_first_runs() {
+    let run_seed = |scenario: &Scenario, seed: u64| {
+        let options = RunOptions {
+            seed: Some(seed),
+            ..RunOptions::default()
+        };
+        let outcome = run(scenario, &options).expect("runs");
+        let trace = ws2sim::render::text::render(scenario, &outcome, "racy.ron");
+        (outcome, trace)
+    };
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/teach/racy-refcount.ron"
+    );
+    let lesson = ws2sim::scenario::load_file(std::path::Path::new(path)).expect("loads");
+    let (outcome, trace) = run_seed(&lesson, 14);
+    assert!(trace.contains("set up twice"), "{trace}");
+    for worker in ["msafd.worker  ", "msafd.worker#2"] {
+        let exits = format!("app/{worker}  msafd code: worker thread exits");
+        assert!(trace.contains(&exits), "{worker}: {trace}");
+    }
+    assert_eq!(
+        outcome.verdict.status("wsp.cleanup.unload_ready"),
+        Some(ws2sim::oracle::Status::Held),
+        "{trace}"
+    );
+    let text = r#"Scenario(
+        name: "outlives", about: "Racy set-ups through ws2_32 and a direct call; a third thread outlives the unload.",
+        providers: [Provider(name: "msafd", kind: Transport, model: "racy_refcount")],
+        catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+        processes: [Process(name: "app", threads: [
+            Thread(name: "main", steps: [Startup, Socket(name: "s", entry: 1001), Cleanup]),
+            Thread(name: "helper", steps: [Spi(provider: "msafd", call: WSPStartup), Spi(provider: "msafd", call: WSPCleanup)]),
+            Thread(name: "c", steps: [Sleep(1)]),
+        ])],
+    )"#;
+    let scenario = ws2sim::scenario::load_str("outlives.ron", text).expect("valid");
+    let (outcome, trace) = run_seed(&scenario, 78);
+    assert!(trace.contains("set up twice"), "{trace}");
+    let late = "msafd's code ran in app after the DLL was unloaded: worker thread exits";
+    let messages: Vec<&str> = (outcome.verdict.violations.iter())
+        .map(|v| v.message.as_str())
+        .collect();
+    assert!(messages.contains(&late), "{trace}");
 }
