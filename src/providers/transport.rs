@@ -286,9 +286,11 @@ pub(crate) fn start_worker(cx: &Cx, provider: ProviderIx) {
     cx.touch_instance(provider, Part::Worker, true);
     let mut world = cx.world.borrow_mut();
     if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
-        if let Some(replaced) = instance.worker.replace((tid, task)) {
-            instance.replaced_workers.push(replaced);
+        if let Some((_, replaced)) = instance.worker.replace((tid, task)) {
+            let started = instance.worker_started;
+            instance.replaced_workers.push((replaced, started));
         }
+        instance.worker_started = cx.sim.now();
         instance.stop_worker = false;
     }
 }
@@ -583,8 +585,8 @@ pub(crate) async fn stop_worker(cx: &Cx, provider: ProviderIx, wait: bool) {
         })
     };
     // A worker another start-up replaced sees this request only if it had not run yet.
-    for (_, task) in replaced {
-        loader::decide_whether_worker_waited(cx, task);
+    for (task, started) in replaced {
+        loader::decide_whether_worker_waited(cx, task, started);
     }
     let Some((thread, task)) = worker else {
         return;

@@ -162,11 +162,14 @@ pub struct Instance {
     pub memory: Option<ResourceId>,
     pub machine: Option<ResourceId>,
     pub worker: Option<(Tid, TaskId)>,
+    /// The tick `worker` was started at: only within it may the worker not have run yet
+    /// (a runnable thread runs before the clock moves on).
+    pub worker_started: u64,
     /// Workers a later start-up put another in place of (a racy count that set the
-    /// provider up twice) and that have not run yet: no stop request names them, but each
-    /// reads the one stop flag whenever it first runs (model choice "A provider's worker
-    /// thread").
-    pub replaced_workers: Vec<(Tid, TaskId)>,
+    /// provider up twice), each with the tick it was started at: no stop request names
+    /// them, but each reads the one stop flag whenever it first runs (model choice "A
+    /// provider's worker thread").
+    pub replaced_workers: Vec<(TaskId, u64)>,
     pub stop_worker: bool,
     /// Threads in a clean-up waiting for a worker to exit, each with the worker's
     /// thread: a wait on a thread's handle ends when that thread exits, and not before.

@@ -371,3 +371,38 @@ fn a_worker_a_racy_set_up_replaced_reads_the_stop_flag_when_it_first_runs() {
         .collect();
     assert!(messages.contains(&late), "{trace}");
 }
+
+/// A worker started at an earlier tick has run: a runnable thread runs before the clock
+/// moves on, so it has read the stop flag and waits (model choice "A provider's worker
+/// thread"). Both racy start-ups set msafd up at tick 0 and the clean-ups come at ticks 1
+/// and 2: the replaced worker, named by no stop request, never exits, whatever the
+/// schedule; in seeds where both start-ups set msafd up, only the second worker does.
+#[test]
+fn a_worker_started_at_an_earlier_tick_has_reached_its_wait() {
+    let text = r#"Scenario(
+        name: "apart", about: "Two racy start-ups at tick 0, their clean-ups at ticks 1 and 2.",
+        providers: [Provider(name: "msafd", kind: Transport, model: "racy_refcount")],
+        catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+        processes: [Process(name: "app", threads: [
+            Thread(name: "a", steps: [Spi(provider: "msafd", call: WSPStartup), Sleep(1), Spi(provider: "msafd", call: WSPCleanup)]),
+            Thread(name: "b", steps: [Spi(provider: "msafd", call: WSPStartup), Sleep(2), Spi(provider: "msafd", call: WSPCleanup)]),
+            Thread(name: "c", steps: [Sleep(3)]),
+        ])],
+    )"#;
+    let scenario = ws2sim::scenario::load_str("apart.ron", text).expect("valid");
+    let mut twice = 0;
+    for seed in 0..40 {
+        let options = RunOptions {
+            seed: Some(seed),
+            ..RunOptions::default()
+        };
+        let outcome = run(&scenario, &options).expect("runs");
+        let trace = ws2sim::render::text::render(&scenario, &outcome, "apart.ron");
+        if trace.contains("set up twice") {
+            twice += 1;
+            let exits = trace.matches("worker thread exits").count();
+            assert_eq!(exits, 1, "seed {seed}: {trace}");
+        }
+    }
+    assert!(twice >= 5, "{twice} seeds set msafd up twice");
+}
