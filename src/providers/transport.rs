@@ -16,7 +16,7 @@ use crate::switch;
 use crate::world::kernel::{SockState, sockets_in};
 use crate::world::loader;
 use crate::world::object::{self, Part};
-use crate::world::{Cx, ThreadName, WaitFor};
+use crate::world::{Cx, StartedWorker, ThreadName, WaitFor};
 use crate::wsa::*;
 
 /// The value a failing call returns: SOCKET_ERROR, unless the model gets that wrong.
@@ -286,11 +286,11 @@ pub(crate) fn start_worker(cx: &Cx, provider: ProviderIx) {
     cx.touch_instance(provider, Part::Worker, true);
     let mut world = cx.world.borrow_mut();
     if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
-        if let Some((_, replaced)) = instance.worker.replace((tid, task)) {
-            let started = instance.worker_started;
-            instance.replaced_workers.push((replaced, started));
-        }
-        instance.worker_started = cx.sim.now();
+        let started = cx.sim.now();
+        let this = StartedWorker { tid, task, started };
+        instance
+            .replaced_workers
+            .extend(instance.worker.replace(this));
         instance.stop_worker = false;
     }
 }
@@ -575,20 +575,23 @@ pub(crate) async fn stop_worker(cx: &Cx, provider: ProviderIx, wait: bool) {
             instance.stop_worker = true;
             replaced = std::mem::take(&mut instance.replaced_workers);
             let worker = instance.worker.take();
-            if let Some((thread, task)) = worker.filter(|_| wait)
-                && cx.sim.is_alive(task)
+            if let Some(worker) = worker.filter(|_| wait)
+                && cx.sim.is_alive(worker.task)
             {
-                cx.touch(object::finished(cx.pid, thread), true);
-                instance.worker_joiners.insert(me, thread);
+                cx.touch(object::finished(cx.pid, worker.tid), true);
+                instance.worker_joiners.insert(me, worker.tid);
             }
             worker
         })
     };
     // A worker another start-up replaced sees this request only if it had not run yet.
-    for (task, started) in replaced {
-        loader::decide_whether_worker_waited(cx, task, started);
+    for worker in replaced {
+        loader::decide_whether_worker_waited(cx, worker);
     }
-    let Some((thread, task)) = worker else {
+    let Some(StartedWorker {
+        tid: thread, task, ..
+    }) = worker
+    else {
         return;
     };
     cx.sim.unpark(task);

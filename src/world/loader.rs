@@ -5,7 +5,7 @@
 
 use crate::event::*;
 use crate::world::object;
-use crate::world::{Cx, Instance, WaitFor};
+use crate::world::{Cx, Instance, StartedWorker, WaitFor};
 
 /// Takes the process's loader lock (recursive, like the real one). For the reduced
 /// search, a step that takes the free lock and gives it back reads it only: two such
@@ -156,8 +156,7 @@ pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {
             process.load_order.retain(|p| *p != provider);
             if let Some(instance) = process.instances.remove(&provider) {
                 workers = instance.replaced_workers;
-                let started = instance.worker_started;
-                workers.extend(instance.worker.map(|(_, task)| (task, started)));
+                workers.extend(instance.worker);
             }
             process.globals.retain(|(owner, _, _)| *owner != provider);
             // What the unloaded copy kept of its sockets goes with it.
@@ -175,22 +174,23 @@ pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {
         count: count - 1,
     });
     // Workers nobody asked to stop, left behind by the unload.
-    for (task, started) in workers {
-        decide_whether_worker_waited(cx, task, started);
+    for worker in workers {
+        decide_whether_worker_waited(cx, worker);
     }
     unlock(cx);
 }
 
-/// A provider's worker, started at tick `started`, that no stop request woke, at a
-/// moment it matters whether it has run yet (its DLL goes, or a stop request meant for the
-/// worker that replaced it is made). It started waiting for its exit request and only
-/// that request wakes it, so it is still parked. Past the tick it was started at it has
+/// A provider's worker that no stop request woke, at a moment it matters whether it has
+/// run yet (its DLL goes, or a stop request meant for the worker that replaced it is
+/// made). It started waiting for its exit request and only that request wakes it, so it
+/// is still parked. Past the tick it was started at it has
 /// run (a runnable thread runs before the clock moves on), and so reached its wait;
 /// within it, one decision says whether it had (it stays there) or had not run yet (it is
 /// made runnable, and reads the stop flag and its image when it runs; model choice "A
 /// provider's worker thread").
-pub fn decide_whether_worker_waited(cx: &Cx, task: sim::TaskId, started: u64) {
-    if cx.sim.now() == started && cx.sim.is_parked(task) && cx.sim.draw(2) == 1 {
+pub fn decide_whether_worker_waited(cx: &Cx, worker: StartedWorker) {
+    let task = worker.task;
+    if cx.sim.now() == worker.started && cx.sim.is_parked(task) && cx.sim.draw(2) == 1 {
         cx.sim.unpark(task);
     }
 }

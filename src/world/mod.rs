@@ -154,6 +154,16 @@ pub struct Ws2State {
     pub generation: u32,
 }
 
+/// A provider's worker thread, as its instance keeps it.
+#[derive(Clone, Copy)]
+pub struct StartedWorker {
+    pub tid: Tid,
+    pub task: TaskId,
+    /// The tick it was started at: only within it may it not have run yet (a runnable
+    /// thread runs before the clock moves on).
+    pub started: u64,
+}
+
 /// A provider DLL's globals in one process: they exist while the DLL is loaded.
 #[derive(Default)]
 pub struct Instance {
@@ -161,15 +171,11 @@ pub struct Instance {
     pub refcount: u32,
     pub memory: Option<ResourceId>,
     pub machine: Option<ResourceId>,
-    pub worker: Option<(Tid, TaskId)>,
-    /// The tick `worker` was started at: only within it may the worker not have run yet
-    /// (a runnable thread runs before the clock moves on).
-    pub worker_started: u64,
+    pub worker: Option<StartedWorker>,
     /// Workers a later start-up put another in place of (a racy count that set the
-    /// provider up twice), each with the tick it was started at: no stop request names
-    /// them, but each reads the one stop flag whenever it first runs (model choice "A
-    /// provider's worker thread").
-    pub replaced_workers: Vec<(TaskId, u64)>,
+    /// provider up twice): no stop request names them, but each reads the one stop flag
+    /// whenever it first runs (model choice "A provider's worker thread").
+    pub replaced_workers: Vec<StartedWorker>,
     pub stop_worker: bool,
     /// Threads in a clean-up waiting for a worker to exit, each with the worker's
     /// thread: a wait on a thread's handle ends when that thread exits, and not before.

@@ -327,21 +327,12 @@ fn a_callback_queued_at_the_last_unload_may_run_before_the_process_ends() {
 /// out of reach while that worker waited for a wake no request would give it.
 #[test]
 fn a_worker_a_racy_set_up_replaced_reads_the_stop_flag_when_it_first_runs() {
-    let run_seed = |scenario: &Scenario, seed: u64| {
-        let options = RunOptions {
-            seed: Some(seed),
-            ..RunOptions::default()
-        };
-        let outcome = run(scenario, &options).expect("runs");
-        let trace = ws2sim::render::text::render(scenario, &outcome, "racy.ron");
-        (outcome, trace)
-    };
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/scenarios/teach/racy-refcount.ron"
     );
     let lesson = ws2sim::scenario::load_file(std::path::Path::new(path)).expect("loads");
-    let (outcome, trace) = run_seed(&lesson, 14);
+    let (outcome, trace) = seeded(&lesson, 14);
     assert!(trace.contains("set up twice"), "{trace}");
     for worker in ["msafd.worker  ", "msafd.worker#2"] {
         let exits = format!("app/{worker}  msafd code: worker thread exits");
@@ -363,7 +354,7 @@ fn a_worker_a_racy_set_up_replaced_reads_the_stop_flag_when_it_first_runs() {
         ])],
     )"#;
     let scenario = ws2sim::scenario::load_str("outlives.ron", text).expect("valid");
-    let (outcome, trace) = run_seed(&scenario, 78);
+    let (outcome, trace) = seeded(&scenario, 78);
     assert!(trace.contains("set up twice"), "{trace}");
     let late = "msafd's code ran in app after the DLL was unloaded: worker thread exits";
     let messages: Vec<&str> = (outcome.verdict.violations.iter())
@@ -392,12 +383,7 @@ fn a_worker_started_at_an_earlier_tick_has_reached_its_wait() {
     let scenario = ws2sim::scenario::load_str("apart.ron", text).expect("valid");
     let mut twice = 0;
     for seed in 0..40 {
-        let options = RunOptions {
-            seed: Some(seed),
-            ..RunOptions::default()
-        };
-        let outcome = run(&scenario, &options).expect("runs");
-        let trace = ws2sim::render::text::render(&scenario, &outcome, "apart.ron");
+        let (_, trace) = seeded(&scenario, seed);
         if trace.contains("set up twice") {
             twice += 1;
             let exits = trace.matches("worker thread exits").count();
@@ -405,4 +391,15 @@ fn a_worker_started_at_an_earlier_tick_has_reached_its_wait() {
         }
     }
     assert!(twice >= 5, "{twice} seeds set msafd up twice");
+}
+
+/// The run of `scenario` under `seed`, and its text trace.
+fn seeded(scenario: &Scenario, seed: u64) -> (ws2sim::run::Run, String) {
+    let options = RunOptions {
+        seed: Some(seed),
+        ..RunOptions::default()
+    };
+    let outcome = run(scenario, &options).expect("runs");
+    let trace = ws2sim::render::text::render(scenario, &outcome, &scenario.name);
+    (outcome, trace)
 }
