@@ -22,31 +22,35 @@ use std::rc::Rc;
 use crate::engine::TaskId;
 use crate::scheduler::Scheduler;
 
-/// No node.
+/// No block of children.
 const NONE: u32 = u32::MAX;
-/// Marks [`Node::at`] as a run's end: the rest is the index of its result.
-const END: u32 = 1 << 31;
+/// [`Node::at`] of a slot no run has reached yet.
+const UNSEEN: u32 = u32::MAX;
+/// [`Node::at`] of a run's end: [`Node::children`] holds its result.
+const END: u32 = u32::MAX - 1;
 /// A run with a question of more options (runnable tasks, or a draw's bound) is not
-/// kept: its answers seldom come again, and a walk scans a node's children one by one.
+/// kept: each question a run meets takes a slot for each of its options.
 pub const OPTIONS_MAX: u64 = 64;
 
-/// A trie of runs, answered at its leaves by an `R`; it holds fewer than `nodes_max`
-/// nodes, and questions whose runnable lists name at most [`TASKS_PER_NODE`] times as
-/// many tasks. A run's log is bounded alike: a run too long to be kept stops being
-/// logged.
+/// A trie of runs, answered at its leaves by a `u32` the caller numbers results by;
+/// it holds fewer than `nodes_max` nodes, and questions whose runnable lists name at
+/// most [`TASKS_PER_NODE`] times as many tasks. A run's log is bounded alike: a run too
+/// long to be kept stops being logged.
 ///
-/// Nodes are 16 bytes and questions are kept once however many nodes ask them: a walk
-/// is a chain of dependent loads, and the fewer of them miss the processor's caches,
-/// the more a memo saves.
-pub struct Memo<R> {
+/// A walk is a chain of dependent loads, and the fewer of them miss the processor's
+/// caches, the more a memo saves. So a node is 8 bytes, the children of a question are
+/// one block of slots, one for each option, found by the answer without a search, and
+/// a run's new nodes are laid out one after another in the order it met them; the
+/// questions are kept once however many nodes ask them.
+pub struct Memo {
     nodes: Vec<Node>,
     questions: Vec<Question>,
+    /// The runnable lists of `questions`, one after another.
+    tasks: Vec<TaskId>,
     /// The questions by a hash of them.
     known: BTreeMap<u64, Vec<u32>>,
-    results: Vec<R>,
+    runs: usize,
     nodes_max: usize,
-    /// Tasks in the runnable lists of `questions`.
-    tasks: usize,
 }
 
 /// Tasks a memo's questions may list, per node it may hold.
@@ -54,30 +58,40 @@ pub const TASKS_PER_NODE: usize = 4;
 
 #[derive(Clone, Copy)]
 struct Node {
-    /// The answer on the edge from the parent.
-    answer: u32,
-    first_child: u32,
-    next_sibling: u32,
-    /// The question asked here (an index into `questions`), or `END | result`.
+    /// The question asked here (an index into `questions`), [`END`] or [`UNSEEN`].
     at: u32,
+    /// The first of the question's block of slots, one per answer; at an end, the
+    /// run's result.
+    children: u32,
 }
 
-const _: () = assert!(std::mem::size_of::<Node>() == 16);
+const _: () = assert!(std::mem::size_of::<Node>() == 8);
 
 /// A question the engine asks its scheduler.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Question {
-    /// Which of `runnable` goes next, `last` polled just before.
+    /// Which of `tasks[start..start + len]` of the memo goes next, `last` polled just
+    /// before.
     Pick {
-        runnable: Vec<TaskId>,
+        start: u32,
+        len: u32,
         last: Option<TaskId>,
     },
     /// A value below `bound`.
     Draw { bound: u64 },
 }
 
+impl Question {
+    fn options(&self) -> u64 {
+        match *self {
+            Question::Pick { len, .. } => u64::from(len),
+            Question::Draw { bound } => bound,
+        }
+    }
+}
+
 /// One question of a run and the answer it got, as [`Resume`] logs them.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 enum Asked {
     /// A pick among `tasks[start..start + len]` of the log.
     Pick {
@@ -98,114 +112,145 @@ impl Asked {
             Asked::Pick { answer, .. } | Asked::Draw { answer, .. } => answer,
         }
     }
+
+    fn options(&self) -> u64 {
+        match *self {
+            Asked::Pick { len, .. } => len as u64,
+            Asked::Draw { bound, .. } => bound,
+        }
+    }
 }
 
-impl<R> Memo<R> {
-    /// An empty memo that holds fewer than `nodes_max` questions and ends.
+impl Memo {
+    /// An empty memo that holds fewer than `nodes_max` nodes.
     pub fn new(nodes_max: usize) -> Self {
         Self {
             nodes: Vec::new(),
             questions: Vec::new(),
+            tasks: Vec::new(),
             known: BTreeMap::new(),
-            results: Vec::new(),
+            runs: 0,
             nodes_max: nodes_max.min(END as usize),
-            tasks: 0,
         }
     }
 
     /// Runs remembered.
     pub fn runs(&self) -> usize {
-        self.results.len()
+        self.runs
     }
 
     /// Answers, with `scheduler`, the questions of the run it would make, as far as the
     /// trie knows them: what the run came to when it was made before; otherwise `None`,
     /// and `log` holds the answers given, for [`Resume`] to make the run.
-    pub fn walk(&self, scheduler: &mut dyn Scheduler, log: &mut RunLog) -> Option<&R> {
+    pub fn walk(&self, scheduler: &mut dyn Scheduler, log: &mut RunLog) -> Option<u32> {
         log.clear();
         log.walked = true;
         log.room = self.nodes_max.saturating_sub(self.nodes.len());
-        log.task_room = (self.nodes_max * TASKS_PER_NODE).saturating_sub(self.tasks);
-        if self.nodes.is_empty() {
-            return None;
-        }
-        let mut node = 0;
+        log.task_room = (self.nodes_max * TASKS_PER_NODE).saturating_sub(self.tasks.len());
+        let mut node = *self.nodes.first()?;
+        let mut index = 0;
         loop {
-            let at = self.nodes[node].at;
-            if at & END != 0 {
-                return Some(&self.results[(at & !END) as usize]);
+            if node.at == END {
+                return Some(node.children);
             }
-            let answer = match &self.questions[at as usize] {
-                Question::Pick { runnable, last } => scheduler.pick(runnable, *last) as u64,
-                Question::Draw { bound } => scheduler.draw(*bound),
+            let question = self.questions[node.at as usize];
+            // The block of children is loaded while the scheduler answers: on a large
+            // memo it is seldom in the caches, and the answer picks a slot in it.
+            std::hint::black_box(self.nodes.get(node.children as usize).copied());
+            let answer = match question {
+                Question::Pick { start, len, last } => {
+                    let runnable = &self.tasks[start as usize..(start + len) as usize];
+                    scheduler.pick(runnable, last) as u64
+                }
+                Question::Draw { bound } => scheduler.draw(bound),
             };
             log.given.push(answer);
-            log.left = Some(node);
-            node = self.child(node, answer)?;
+            log.left = Some(index);
+            index = self.child(node, answer)?;
+            node = self.nodes[index];
+            if node.at == UNSEEN {
+                return None;
+            }
         }
     }
 
-    fn child(&self, node: usize, answer: u64) -> Option<usize> {
-        let mut child = self.nodes[node].first_child;
-        while child != NONE {
-            let at = &self.nodes[child as usize];
-            if u64::from(at.answer) == answer {
-                return Some(child as usize);
-            }
-            child = at.next_sibling;
-        }
-        None
+    /// The slot of the answer `answer` to the question at `node`.
+    fn child(&self, node: Node, answer: u64) -> Option<usize> {
+        let question = self.questions.get(node.at as usize)?;
+        (answer < question.options()).then(|| node.children as usize + answer as usize)
     }
 
     /// Remembers the run `resume` made and what it came to. Returns false, keeping
     /// nothing, when the memo is full, a new question has more than [`OPTIONS_MAX`]
     /// options, or `Memo::leaves_at` finds no place for it.
-    pub fn remember(&mut self, resume: &RunLog, result: R) -> bool {
+    pub fn remember(&mut self, resume: &RunLog, result: u32) -> bool {
         let fits = !resume.overflowed
             && !resume.wide
-            && self.nodes.len() + resume.asked.len() < self.nodes_max
-            && self.tasks + resume.tasks.len() <= self.nodes_max * TASKS_PER_NODE
-            && self.results.len() < END as usize
+            && self.tasks.len() + resume.tasks.len() <= self.nodes_max * TASKS_PER_NODE
             && resume
                 .asked
                 .iter()
-                .all(|asked| asked.answer() < u64::from(NONE));
+                .all(|asked| asked.answer() < asked.options());
         if !fits {
             return false;
         }
         // Where the run leaves the trie (nothing is changed before it).
-        let Some((mut node, mut answer, from)) = self.leaves_at(resume) else {
+        let Some((mut slot, from)) = self.leaves_at(resume) else {
             return false;
         };
-        for asked in &resume.asked[from..] {
-            let question = self.question(resume, asked);
-            node = Some(self.add(node, answer, question));
-            answer = asked.answer();
+        let slots: u64 = resume.asked[from..].iter().map(Asked::options).sum();
+        let root = u64::from(self.nodes.is_empty());
+        if self.nodes.len() as u64 + root + slots >= self.nodes_max as u64 {
+            return false;
         }
-        let end = END | self.results.len() as u32;
-        self.add(node, answer, end);
-        self.results.push(result);
+        if root == 1 {
+            self.nodes.push(Node {
+                at: UNSEEN,
+                children: NONE,
+            });
+        }
+        for asked in &resume.asked[from..] {
+            let at = self.question(resume, asked);
+            let children = self.nodes.len();
+            self.nodes[slot] = Node {
+                at,
+                children: children as u32,
+            };
+            let unseen = Node {
+                at: UNSEEN,
+                children: NONE,
+            };
+            self.nodes
+                .resize(children + asked.options() as usize, unseen);
+            slot = children + asked.answer() as usize;
+        }
+        self.nodes[slot] = Node {
+            at: END,
+            children: result,
+        };
+        self.runs += 1;
         true
     }
 
-    /// Where the run `resume` logged leaves the trie: the node it leaves (`None`: the
-    /// trie is empty), the answer it gave there, and the first of its logged questions
-    /// the trie does not hold. `None` when the same answers led the trie to another
-    /// question (a world that is not deterministic: only the question where the run
-    /// leaves is compared, as the walk was led by the others) or when the trie has
+    /// Where the run `resume` logged leaves the trie: the slot it reaches that no run
+    /// reached before (the root when the trie is empty), and the first of its logged
+    /// questions the trie does not hold. `None` when the same answers led the trie to
+    /// another question (a world that is not deterministic: only the question where the
+    /// run leaves is compared, as the walk was led by the others) or when the trie has
     /// changed since the walk.
-    fn leaves_at(&self, resume: &RunLog) -> Option<(Option<usize>, u64, usize)> {
+    fn leaves_at(&self, resume: &RunLog) -> Option<(usize, usize)> {
         let Some(left) = resume.left else {
             // The walk found the trie empty: the log holds every question.
-            return self.nodes.is_empty().then_some((None, 0, 0));
+            return self.nodes.is_empty().then_some((0, 0));
         };
         let asked = resume.asked.first()?;
-        if left >= self.nodes.len() || self.child(left, asked.answer()).is_some() {
+        let node = *self.nodes.get(left)?;
+        let question = self.questions.get(node.at as usize)?;
+        if !resume.asks(asked, question, &self.tasks) {
             return None;
         }
-        let at = self.nodes[left].at;
-        let same = at & END == 0 && resume.asks(asked, &self.questions[at as usize]);
-        same.then_some((Some(left), asked.answer(), 1))
+        let slot = self.child(node, asked.answer())?;
+        (self.nodes[slot].at == UNSEEN).then_some((slot, 1))
     }
 
     /// The index of the question `asked`, kept once.
@@ -213,34 +258,29 @@ impl<R> Memo<R> {
         let same = self.known.entry(resume.hash(asked)).or_default();
         if let Some(&index) = same
             .iter()
-            .find(|&&index| resume.asks(asked, &self.questions[index as usize]))
+            .find(|&&index| resume.asks(asked, &self.questions[index as usize], &self.tasks))
         {
             return index;
         }
         let index = self.questions.len() as u32;
         same.push(index);
-        let question = resume.question(asked);
-        if let Question::Pick { runnable, .. } = &question {
-            self.tasks += runnable.len();
-        }
+        let question = match *asked {
+            Asked::Pick {
+                start, len, last, ..
+            } => {
+                let kept = self.tasks.len() as u32;
+                self.tasks
+                    .extend_from_slice(&resume.tasks[start..start + len]);
+                Question::Pick {
+                    start: kept,
+                    len: len as u32,
+                    last,
+                }
+            }
+            Asked::Draw { bound, .. } => Question::Draw { bound },
+        };
         self.questions.push(question);
         index
-    }
-
-    /// A new child of `parent` (the root when `None`) along `answer`, holding `at`.
-    fn add(&mut self, parent: Option<usize>, answer: u64, at: u32) -> usize {
-        let index = self.nodes.len() as u32;
-        let next_sibling = match parent {
-            Some(parent) => std::mem::replace(&mut self.nodes[parent].first_child, index),
-            None => NONE,
-        };
-        self.nodes.push(Node {
-            answer: answer as u32,
-            first_child: NONE,
-            next_sibling,
-            at,
-        });
-        index as usize
     }
 }
 
@@ -285,32 +325,24 @@ impl RunLog {
         })
     }
 
-    /// Whether `asked` is `question`.
-    fn asks(&self, asked: &Asked, question: &Question) -> bool {
-        match (asked, question) {
+    /// Whether `asked` is `question`, whose runnable list is in `tasks`.
+    fn asks(&self, asked: &Asked, question: &Question, tasks: &[TaskId]) -> bool {
+        match (*asked, *question) {
             (
-                &Asked::Pick {
+                Asked::Pick {
                     start, len, last, ..
                 },
                 Question::Pick {
-                    runnable,
-                    last: asked_last,
+                    start: kept,
+                    len: kept_len,
+                    last: kept_last,
                 },
-            ) => last == *asked_last && self.tasks[start..start + len] == runnable[..],
-            (&Asked::Draw { bound, .. }, Question::Draw { bound: asked }) => bound == *asked,
+            ) => {
+                let runnable = &tasks[kept as usize..(kept + kept_len) as usize];
+                last == kept_last && self.tasks[start..start + len] == *runnable
+            }
+            (Asked::Draw { bound, .. }, Question::Draw { bound: kept }) => bound == kept,
             _ => false,
-        }
-    }
-
-    fn question(&self, asked: &Asked) -> Question {
-        match *asked {
-            Asked::Pick {
-                start, len, last, ..
-            } => Question::Pick {
-                runnable: self.tasks[start..start + len].to_vec(),
-                last,
-            },
-            Asked::Draw { bound, .. } => Question::Draw { bound },
         }
     }
 
@@ -435,11 +467,11 @@ mod tests {
 
     /// A stand-in for a run: three questions whose shape depends on earlier answers,
     /// and a result made of the answers.
-    fn simulate(scheduler: &mut dyn Scheduler) -> u64 {
+    fn simulate(scheduler: &mut dyn Scheduler) -> u32 {
         let tasks = [TaskId(0), TaskId(1), TaskId(2)];
-        let first = scheduler.pick(&tasks[..2], None) as u64;
-        let second = scheduler.draw(3 + first);
-        let third = scheduler.pick(&tasks[..2 + (second % 2) as usize], Some(TaskId(1))) as u64;
+        let first = scheduler.pick(&tasks[..2], None) as u32;
+        let second = scheduler.draw(3 + u64::from(first)) as u32;
+        let third = scheduler.pick(&tasks[..2 + (second % 2) as usize], Some(TaskId(1))) as u32;
         first * 100 + second * 10 + third
     }
 
@@ -452,7 +484,7 @@ mod tests {
             let mut plain = RandomScheduler::for_run(7, run);
             let expected = simulate(&mut plain);
             let mut scheduler = RandomScheduler::for_run(7, run);
-            let known = memo.walk(&mut scheduler, &mut log.borrow_mut()).copied();
+            let known = memo.walk(&mut scheduler, &mut log.borrow_mut());
             let got = match known {
                 Some(result) => result,
                 None => {
@@ -471,9 +503,9 @@ mod tests {
     }
 
     /// Walks `memo` with run `seed`'s scheduler and, when the run is new, makes it.
-    fn walk_or_make(memo: &Memo<u64>, seed: u64, log: &Rc<RefCell<RunLog>>) -> Option<u64> {
+    fn walk_or_make(memo: &Memo, seed: u64, log: &Rc<RefCell<RunLog>>) -> Option<u32> {
         let mut scheduler = RandomScheduler::new(seed);
-        let known = memo.walk(&mut scheduler, &mut log.borrow_mut()).copied();
+        let known = memo.walk(&mut scheduler, &mut log.borrow_mut());
         known.or_else(|| {
             simulate(&mut Resume::new(scheduler, log.clone()));
             None
@@ -483,10 +515,12 @@ mod tests {
     #[test]
     fn a_full_memo_keeps_nothing_more_and_a_different_question_is_refused() {
         let log = Rc::new(RefCell::new(RunLog::default()));
-        let mut memo = Memo::new(4);
+        let mut memo = Memo::new(64);
         assert_eq!(walk_or_make(&memo, 1, &log), None);
         assert!(memo.remember(&log.borrow(), 1));
         assert_eq!(walk_or_make(&memo, 1, &log), Some(1), "remembered");
+        // Full: even a run that ends in a slot the first run's questions made is refused.
+        memo.nodes_max = memo.nodes.len();
         // Seeds 1 and 2 make different runs.
         assert_eq!(walk_or_make(&memo, 2, &log), None);
         assert!(!memo.remember(&log.borrow(), 2), "no room");
@@ -506,7 +540,8 @@ mod tests {
     #[test]
     fn a_run_with_a_wide_question_is_not_kept() {
         let log = Rc::new(RefCell::new(RunLog::default()));
-        let mut memo = Memo::new(64);
+        // Room for a slot for each option of three such questions.
+        let mut memo = Memo::new(3 * OPTIONS_MAX as usize);
         let mut scheduler = RandomScheduler::new(1);
         assert!(memo.walk(&mut scheduler, &mut log.borrow_mut()).is_none());
         let mut resume = Resume::new(scheduler, log.clone());
@@ -524,7 +559,7 @@ mod tests {
     #[should_panic(expected = "a Resume follows a walk")]
     fn a_resume_needs_a_fresh_walk() {
         let log = Rc::new(RefCell::new(RunLog::default()));
-        let memo = Memo::<u64>::new(64);
+        let memo = Memo::new(64);
         assert!(
             memo.walk(&mut RandomScheduler::new(1), &mut log.borrow_mut())
                 .is_none()
@@ -544,7 +579,7 @@ mod tests {
         assert!(!memo.remember(&log.borrow(), 1));
         // Room for the questions but not the tasks of their runnable lists.
         let mut memo = Memo::new(5);
-        memo.tasks = 5 * TASKS_PER_NODE - 3;
+        memo.tasks = vec![TaskId(0); 5 * TASKS_PER_NODE - 3];
         assert_eq!(walk_or_make(&memo, 1, &log), None);
         assert!(log.borrow().overflowed);
         assert!(!memo.remember(&log.borrow(), 1));

@@ -23,13 +23,16 @@ pub trait Scheduler {
 /// releases. `next` supplies fresh random words.
 pub fn below(bound: u64, mut next: impl FnMut() -> u64) -> u64 {
     assert!(bound > 0, "below: bound must be positive");
-    let threshold = bound.wrapping_neg() % bound;
-    loop {
-        let product = u128::from(next()) * u128::from(bound);
-        if (product as u64) >= threshold {
-            return (product >> 64) as u64;
+    let mut product = u128::from(next()) * u128::from(bound);
+    // The rejection threshold (2^64 mod bound) is below `bound`: a product whose low
+    // word is not below `bound` is taken without working it out (a division).
+    if (product as u64) < bound {
+        let threshold = bound.wrapping_neg() % bound;
+        while (product as u64) < threshold {
+            product = u128::from(next()) * u128::from(bound);
         }
     }
+    (product >> 64) as u64
 }
 
 /// A boxed scheduler is a scheduler, so wrappers like [`crate::Recorder`] take any.
@@ -44,5 +47,48 @@ impl<S: Scheduler + ?Sized> Scheduler for Box<S> {
 
     fn stepped(&mut self, task: TaskId, footprint: &[(u64, bool)]) {
         (**self).stepped(task, footprint)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::below;
+
+    /// Lemire's method as written first: the threshold worked out for every draw.
+    fn below_by_the_book(bound: u64, mut next: impl FnMut() -> u64) -> u64 {
+        let threshold = bound.wrapping_neg() % bound;
+        loop {
+            let product = u128::from(next()) * u128::from(bound);
+            if (product as u64) >= threshold {
+                return (product >> 64) as u64;
+            }
+        }
+    }
+
+    /// The same words give the same values, and use up the same words, for bounds
+    /// small and large (above 2^63, nearly half the words are rejected).
+    #[test]
+    fn below_gives_what_the_method_gives_and_takes_as_many_words() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut words: Vec<u64> = (0..4000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state
+            })
+            .collect();
+        // Low words just under and at the threshold of a bound of 3 (2^64 mod 3 = 1).
+        words.extend([0, 1, 2, u64::MAX]);
+        for bound in [1, 2, 3, 5, 64, 1000, (1 << 63) + 1, u64::MAX - 1, u64::MAX] {
+            let (mut fast, mut book) = (words.iter().copied(), words.iter().copied());
+            for _ in 0..1000 {
+                // Past the words, u64::MAX: its low word is never rejected.
+                let got = below(bound, || fast.next().unwrap_or(u64::MAX));
+                let want = below_by_the_book(bound, || book.next().unwrap_or(u64::MAX));
+                assert_eq!(got, want, "bound {bound}");
+                assert_eq!(fast.len(), book.len(), "bound {bound}: words used");
+            }
+        }
     }
 }

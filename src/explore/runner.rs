@@ -6,6 +6,7 @@
 //! that ended in the same events are reused.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use sim::memo::{Memo, Resume, RunLog};
@@ -19,7 +20,7 @@ use crate::trace::{RunEnd, Trace};
 use crate::world::Shared;
 
 /// What a sweep keeps of one run.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Summary {
     /// A hash of the whole event stream and the ending: equal end states, equal hashes.
     pub end_state: u64,
@@ -59,19 +60,23 @@ pub struct Explorer {
     again: Vec<Event>,
     /// The engine and world of the last run, for the next.
     reuse: Reuse,
-    /// What the runs made so far came to, by their decisions ([`Explorer::run_remembered`]).
-    memo: Memo<Summary>,
+    /// What the runs made so far came to, by their decisions ([`Explorer::run_remembered`]):
+    /// an index into `summaries`.
+    memo: Memo,
+    /// What the runs the memo holds came to, each kept once: far fewer than the runs,
+    /// so an answer is read from a small table the processor's caches hold.
+    summaries: Summaries,
     run_log: Rc<RefCell<RunLog>>,
     /// How the memo fares in the current window of runs; `None` once it is given up.
     memo_window: Option<MemoWindow>,
     verdicts: Verdicts,
 }
 
-/// The questions and ends an explorer's memo holds at most: 16 bytes a node, a
-/// [`Summary`] (112 bytes) for each end, the questions (4 tasks a node at most) and one
-/// run's log (40 bytes a question): at most about 100 MiB with the room its tables grow
-/// by; a full memo of the racy-refcount lesson's runs takes about 10 MB. A larger memo
-/// saves no more time there: its walks miss the caches.
+/// The nodes an explorer's memo holds at most (a slot for each option of each question
+/// a run met): 8 bytes a node, a [`Summary`] (112 bytes, and as much again to find it)
+/// for each end at most, the questions (4 tasks a node at most) and one run's log (40
+/// bytes a question): at most about 150 MiB with the room its tables grow by. A million
+/// runs of the racy-refcount lesson keep about 2 MB in it.
 const MEMO_NODES_MAX: usize = 1 << 18;
 
 // The bounds above and in `Verdicts` count on these sizes.
@@ -102,6 +107,7 @@ impl Explorer {
             again: Vec::new(),
             reuse: Reuse::default(),
             memo: Memo::new(MEMO_NODES_MAX),
+            summaries: Summaries::default(),
             run_log: Rc::default(),
             memo_window: Some(MemoWindow::default()),
             verdicts: Verdicts::default(),
@@ -139,6 +145,7 @@ impl Explorer {
                 self.memo_window = None;
                 // Its room goes back too.
                 self.memo = Memo::new(0);
+                self.summaries = Summaries::default();
                 return self.run(|| scheduler);
             }
             *window = MemoWindow::default();
@@ -149,14 +156,18 @@ impl Explorer {
             .walk(&mut *scheduler, &mut self.run_log.borrow_mut())
         {
             window.answered += 1;
-            return known.clone();
+            return self.summaries.kept[known as usize].clone();
         }
         let resume = Resume::new(scheduler, self.run_log.clone());
         let summary = self.run(|| Box::new(resume));
-        if self.memo.remember(&self.run_log.borrow(), summary.clone())
-            && let Some(window) = &mut self.memo_window
-        {
-            window.kept += 1;
+        let (index, new) = self.summaries.find(&summary);
+        if self.memo.remember(&self.run_log.borrow(), index) {
+            if new {
+                self.summaries.keep(&summary);
+            }
+            if let Some(window) = &mut self.memo_window {
+                window.kept += 1;
+            }
         }
         summary
     }
@@ -227,6 +238,31 @@ impl Explorer {
 
     pub fn scenario(&self) -> &Scenario {
         &self.shared.scenario
+    }
+}
+
+/// The summaries of the runs an explorer's memo holds, each kept once.
+#[derive(Default)]
+struct Summaries {
+    kept: Vec<Summary>,
+    index: BTreeMap<Summary, u32>,
+}
+
+impl Summaries {
+    /// The index of `summary`, and whether it is new: then the index it will have once
+    /// kept.
+    fn find(&self, summary: &Summary) -> (u32, bool) {
+        match self.index.get(summary) {
+            Some(&index) => (index, false),
+            None => (self.kept.len() as u32, true),
+        }
+    }
+
+    /// Keeps `summary`, new, at the index `find` gave (a memo that remembered the run
+    /// holds it: no more are kept than the memo's runs).
+    fn keep(&mut self, summary: &Summary) {
+        self.index.insert(summary.clone(), self.kept.len() as u32);
+        self.kept.push(summary.clone());
     }
 }
 

@@ -199,7 +199,7 @@ pub struct RecentStates {
 }
 
 impl RecentStates {
-    const SLOTS: usize = 1024;
+    const SLOTS: usize = 4096;
 
     pub fn new() -> Self {
         // Slot `i` holds a hash whose low bits are `i`. It starts with `!i`, whose low
@@ -487,21 +487,24 @@ mod tests {
     fn the_recent_states_cache_only_skips_a_state_it_holds() {
         let mut recent = RecentStates::new();
         // Every slot starts empty: no hash matches, whatever its low bits.
-        for state in [0, 1, 1023, u64::MAX, !1023, !0 ^ 1] {
+        let last = RecentStates::SLOTS as u64 - 1;
+        for state in [0, 1, last, u64::MAX, !last, !0 ^ 1] {
             assert!(recent.is_new(state), "{state:#x} met an empty slot");
             assert!(!recent.is_new(state), "{state:#x} was just cached");
         }
-        // 1024 shares slot 0 with 0 and evicts it: 0 is then a miss again.
-        assert!(recent.is_new(1024));
+        // SLOTS shares slot 0 with 0 and evicts it: 0 is then a miss again.
+        assert!(recent.is_new(last + 1));
         assert!(recent.is_new(0));
-        // So the tally's set is complete: 3000 states, met twice each, in two orders.
+        // So the tally's set is complete: 3000 states, met twice each, in two orders,
+        // their hashes even, so that they have half the slots and evict each other.
+        let states = 3000;
         let mut tally = Tally::default();
         let mut recent = RecentStates::new();
-        for state in (0..3000).chain((0..3000).rev()) {
-            tally.record(state, &summary(state * 7919, false), &mut recent);
+        for state in (0..states).chain((0..states).rev()) {
+            tally.record(state, &summary(state * 2 * 7919, false), &mut recent);
         }
-        assert_eq!(tally.end_states.len(), 3000);
-        assert_eq!(tally.schedules, 6000);
+        assert_eq!(tally.end_states.len() as u64, states);
+        assert_eq!(tally.schedules, 2 * states);
     }
 
     #[test]
