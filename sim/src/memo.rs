@@ -502,6 +502,65 @@ mod tests {
         assert_eq!(memo.runs(), simulated);
     }
 
+    /// A longer stand-in: up to ten questions, how many and their shapes (picks among
+    /// two to five tasks with the last one polled, draws of up to 16 options) led by
+    /// the answers before; the result folds every answer in.
+    fn simulate_deep(scheduler: &mut dyn Scheduler) -> u32 {
+        let tasks: Vec<TaskId> = (0..5).map(TaskId).collect();
+        let mut result = 0u32;
+        let mut last = None;
+        for question in 0..10u32 {
+            let shape = (result ^ question) % 4;
+            let answer = if shape == 3 {
+                scheduler.draw(u64::from(2 + result % 15)) as u32
+            } else {
+                let runnable = &tasks[..2 + shape as usize + (result % 2) as usize];
+                let index = scheduler.pick(runnable, last);
+                last = Some(runnable[index]);
+                index as u32
+            };
+            result = result.wrapping_mul(67).wrapping_add(answer + 1);
+            if result % 11 == 0 {
+                break;
+            }
+        }
+        result
+    }
+
+    /// Run after run, a remembered answer is the run's own, for questions of many
+    /// shapes and lengths; the memo answers some and keeps every run it simulates.
+    #[test]
+    fn a_memo_of_deep_and_wide_runs_answers_as_simulating_does() {
+        let mut memo = Memo::new(1 << 20);
+        let log = Rc::new(RefCell::new(RunLog::default()));
+        let (mut simulated, mut answered) = (0, 0);
+        for run in 0..20_000 {
+            let expected = simulate_deep(&mut RandomScheduler::for_run(3, run));
+            let mut scheduler = RandomScheduler::for_run(3, run);
+            let known = memo.walk(&mut scheduler, &mut log.borrow_mut());
+            let got = match known {
+                Some(result) => {
+                    answered += 1;
+                    result
+                }
+                None => {
+                    simulated += 1;
+                    let result = simulate_deep(&mut Resume::new(scheduler, log.clone()));
+                    assert!(
+                        memo.remember(&log.borrow(), result),
+                        "run {run} kept: {} nodes, {} tasks",
+                        memo.nodes.len(),
+                        memo.tasks.len()
+                    );
+                    result
+                }
+            };
+            assert_eq!(got, expected, "run {run}");
+        }
+        assert_eq!(memo.runs(), simulated);
+        assert!(answered > 1000, "{answered} runs answered");
+    }
+
     /// Walks `memo` with run `seed`'s scheduler and, when the run is new, makes it.
     fn walk_or_make(memo: &Memo, seed: u64, log: &Rc<RefCell<RunLog>>) -> Option<u32> {
         let mut scheduler = RandomScheduler::new(seed);
