@@ -8,6 +8,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::{Arc, RwLock};
 
 use sim::memo::{Memo, Resume, RunLog};
 use sim::{Schedule, Scheduler};
@@ -60,19 +61,15 @@ pub struct Explorer {
     again: Vec<Event>,
     /// The engine and world of the last run, for the next.
     reuse: Reuse,
-    /// What the runs made so far came to, by their decisions ([`Explorer::run_remembered`]):
-    /// an index into `summaries`.
-    memo: Memo,
-    /// What the runs the memo holds came to, each kept once: far fewer than the runs,
-    /// so an answer is read from a small table the processor's caches hold.
-    summaries: Summaries,
+    /// What the runs made so far came to, by their decisions
+    /// ([`Explorer::run_remembered`]), and how the memo fares in the current window of
+    /// runs; `None` once it is given up.
+    remembering: Option<(SharedMemo, MemoWindow)>,
     run_log: Rc<RefCell<RunLog>>,
-    /// How the memo fares in the current window of runs; `None` once it is given up.
-    memo_window: Option<MemoWindow>,
     verdicts: Verdicts,
 }
 
-/// The nodes an explorer's memo holds at most (a slot for each option of each question
+/// The nodes a sweep's memo holds at most (a slot for each option of each question
 /// a run met): 8 bytes a node, a [`Summary`] (112 bytes, and as much again to find it)
 /// for each end at most, the questions (4 tasks a node at most) and one run's log (40
 /// bytes a question): at most about 150 MiB with the room its tables grow by. A million
@@ -106,10 +103,8 @@ impl Explorer {
             events: Vec::new(),
             again: Vec::new(),
             reuse: Reuse::default(),
-            memo: Memo::new(MEMO_NODES_MAX),
-            summaries: Summaries::default(),
+            remembering: Some((SharedMemo::new(), MemoWindow::default())),
             run_log: Rc::default(),
-            memo_window: Some(MemoWindow::default()),
             verdicts: Verdicts::default(),
         })
     }
@@ -133,42 +128,60 @@ impl Explorer {
         summary
     }
 
+    /// Remembers runs in `memo` from now on, which other explorers of the same
+    /// scenario and models may share: a run one of them made is answered for all.
+    pub fn share_memo(&mut self, memo: &SharedMemo) {
+        if let Some((own, _)) = &mut self.remembering {
+            *own = memo.clone();
+        }
+    }
+
     /// One run under `scheduler`, or what it came to when a run with the same
-    /// decisions was made before by this explorer (a run is a function of its
-    /// decisions: a sweep of a small space meets the same schedules again and again).
+    /// decisions was made before by this explorer or one sharing its memo (a run is a
+    /// function of its decisions: a sweep of a small space meets the same schedules
+    /// again and again).
     pub fn run_remembered(&mut self, mut scheduler: Box<dyn Scheduler>) -> Summary {
-        let Some(window) = &mut self.memo_window else {
+        // Taken out while the run is made, and put back unless given up.
+        let Some((memo, mut window)) = self.remembering.take() else {
             return self.run(|| scheduler);
         };
         if window.walks == MEMO_WINDOW {
             if window.answered < MEMO_WINDOW / 16 && window.kept == 0 {
-                self.memo_window = None;
-                // Its room goes back too.
-                self.memo = Memo::new(0);
-                self.summaries = Summaries::default();
+                // Given up, by this explorer: the memo's room goes back with the last
+                // explorer that holds it.
                 return self.run(|| scheduler);
             }
-            *window = MemoWindow::default();
+            window = MemoWindow::default();
         }
         window.walks += 1;
-        if let Some(known) = self
-            .memo
-            .walk(&mut *scheduler, &mut self.run_log.borrow_mut())
-        {
+        let known = memo.0.read().ok().map(|remembered| {
+            let walked = remembered
+                .memo
+                .walk(&mut *scheduler, &mut self.run_log.borrow_mut());
+            walked.map(|index| remembered.summaries.kept[index as usize].clone())
+        });
+        let Some(known) = known else {
+            // A thread that held the memo panicked: it is no longer trusted.
+            return self.run(|| scheduler);
+        };
+        if let Some(summary) = known {
             window.answered += 1;
-            return self.summaries.kept[known as usize].clone();
+            self.remembering = Some((memo, window));
+            return summary;
         }
         let resume = Resume::new(scheduler, self.run_log.clone());
         let summary = self.run(|| Box::new(resume));
-        let (index, new) = self.summaries.find(&summary);
-        if self.memo.remember(&self.run_log.borrow(), index) {
-            if new {
-                self.summaries.keep(&summary);
-            }
-            if let Some(window) = &mut self.memo_window {
+        if let Ok(mut remembered) = memo.0.write() {
+            let remembered = &mut *remembered;
+            let (index, new) = remembered.summaries.find(&summary);
+            if remembered.memo.remember(&self.run_log.borrow(), index) {
+                if new {
+                    remembered.summaries.keep(&summary);
+                }
                 window.kept += 1;
             }
         }
+        self.remembering = Some((memo, window));
         summary
     }
 
@@ -239,6 +252,40 @@ impl Explorer {
     pub fn scenario(&self) -> &Scenario {
         &self.shared.scenario
     }
+}
+
+/// The memo of the runs of a sweep, which its explorers may share
+/// ([`Explorer::share_memo`]), one on each thread: an answer is the run's own whoever
+/// made it, so sharing changes no report, only how many runs each thread simulates.
+#[derive(Clone)]
+pub struct SharedMemo(Arc<RwLock<Remembered>>);
+
+impl SharedMemo {
+    pub fn new() -> Self {
+        Self(Arc::new(RwLock::new(Remembered {
+            memo: Memo::new(MEMO_NODES_MAX),
+            summaries: Summaries::default(),
+        })))
+    }
+
+    /// Runs remembered.
+    pub fn runs(&self) -> usize {
+        self.0.read().map_or(0, |remembered| remembered.memo.runs())
+    }
+}
+
+impl Default for SharedMemo {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+struct Remembered {
+    /// The runs made so far, by their decisions: each an index into `summaries`.
+    memo: Memo,
+    /// What the runs the memo holds came to, each kept once: far fewer than the runs,
+    /// so an answer is read from a small table the processor's caches hold.
+    summaries: Summaries,
 }
 
 /// The summaries of the runs an explorer's memo holds, each kept once.
@@ -366,7 +413,10 @@ mod tests {
                     let answered = remembering.run_remembered(scheduler(run));
                     assert_eq!(answered, simulated, "{file}, pct {pct}, run {run}");
                 }
-                let remembered = remembering.memo.runs();
+                let remembered = remembering
+                    .remembering
+                    .as_ref()
+                    .map_or(0, |(memo, _)| memo.runs());
                 assert!(remembered > 0, "{file}: the memo kept runs");
                 if pct && file.contains("racy-refcount") {
                     assert!(
@@ -376,6 +426,45 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Explorers that share a memo answer each other's runs, as simulating them does.
+    #[test]
+    fn explorers_sharing_a_memo_answer_each_others_runs() {
+        let scenario = lesson();
+        let scheduler =
+            |run| -> Box<dyn Scheduler> { Box::new(sim::RandomScheduler::for_run(2, run)) };
+        let memo = SharedMemo::new();
+        let mut plain = Explorer::new(&scenario, &[]).expect("valid");
+        let mut first = Explorer::new(&scenario, &[]).expect("valid");
+        let mut second = Explorer::new(&scenario, &[]).expect("valid");
+        first.share_memo(&memo);
+        second.share_memo(&memo);
+        for run in 0..2000 {
+            let simulated = plain.run(|| scheduler(run));
+            let sharing = if run % 2 == 0 {
+                &mut first
+            } else {
+                &mut second
+            };
+            assert_eq!(
+                sharing.run_remembered(scheduler(run)),
+                simulated,
+                "run {run}"
+            );
+        }
+        let kept = memo.runs();
+        assert!(kept > 0);
+        // The second explorer meets the first's runs again: every one is answered.
+        for run in (0..2000).step_by(2) {
+            let simulated = plain.run(|| scheduler(run));
+            assert_eq!(
+                second.run_remembered(scheduler(run)),
+                simulated,
+                "run {run}"
+            );
+        }
+        assert_eq!(memo.runs(), kept, "nothing new was simulated");
     }
 
     /// A memo that neither answers nor learns (every run draws a latency among a
@@ -397,8 +486,7 @@ mod tests {
                 "run {run}"
             );
         }
-        assert_eq!(remembering.memo.runs(), 0);
-        assert!(remembering.memo_window.is_none(), "given up");
+        assert!(remembering.remembering.is_none(), "given up");
     }
 
     /// A verdict kept for a run's events is the oracle's on them, and runs that end in

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use sim::{Dfs, Guide, GuidedScheduler, PctScheduler, RandomScheduler, Scheduler, children};
 
 use super::progress::Progress;
-use super::runner::{Divergence, Explorer, Summary};
+use super::runner::{Divergence, Explorer, SharedMemo, Summary};
 use super::tally::{Combiner, RecentStates, Tally, UnitLog, Witness, add_witness};
 use super::{Shard, Strategy};
 use crate::scenario::Scenario;
@@ -185,10 +185,17 @@ pub fn sampled(scenario: &Scenario, plan: &Plan, progress: &Progress) -> Swept {
         progress.advance(tally.schedules, tally.failing);
         tally
     };
+    // One memo for every thread: a schedule one thread made is not made again by another.
+    let memo = SharedMemo::new();
+    let explorer = || {
+        let mut explorer = plan.explorer(scenario);
+        explorer.share_memo(&memo);
+        explorer
+    };
     let tally = plan.pool().install(|| {
         chunks
             .into_par_iter()
-            .map_init(|| plan.explorer(scenario), chunk)
+            .map_init(explorer, chunk)
             .reduce(Tally::default, Tally::absorb)
     });
     let mut tally = tally;
