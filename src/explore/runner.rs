@@ -288,7 +288,7 @@ struct Remembered {
     summaries: Summaries,
 }
 
-/// The summaries of the runs an explorer's memo holds, each kept once.
+/// The summaries of the runs a sweep's memo holds, each kept once.
 #[derive(Default)]
 struct Summaries {
     kept: Vec<Summary>,
