@@ -166,18 +166,12 @@ impl Memo {
             };
             log.given.push(answer);
             log.left = Some(index);
-            index = self.child(node, answer)?;
+            index = slot(node, &question, answer)?;
             node = self.nodes[index];
             if node.at == UNSEEN {
                 return None;
             }
         }
-    }
-
-    /// The slot of the answer `answer` to the question at `node`.
-    fn child(&self, node: Node, answer: u64) -> Option<usize> {
-        let question = self.questions.get(node.at as usize)?;
-        (answer < question.options()).then(|| node.children as usize + answer as usize)
     }
 
     /// Remembers the run `resume` made and what it came to. Returns false, keeping
@@ -249,7 +243,7 @@ impl Memo {
         if !resume.asks(asked, question, &self.tasks) {
             return None;
         }
-        let slot = self.child(node, asked.answer())?;
+        let slot = slot(node, question, asked.answer())?;
         (self.nodes[slot].at == UNSEEN).then_some((slot, 1))
     }
 
@@ -282,6 +276,12 @@ impl Memo {
         self.questions.push(question);
         index
     }
+}
+
+/// The slot of the answer `answer` to `question`, asked at `node`; `None` for an answer
+/// the question has no option for.
+fn slot(node: Node, question: &Question, answer: u64) -> Option<usize> {
+    (answer < question.options()).then(|| node.children as usize + answer as usize)
 }
 
 /// One run's answers: those a walk gave, then every question the run asked and its

@@ -183,11 +183,10 @@ pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {
 /// A provider's worker that no stop request woke, at a moment it matters whether it has
 /// run yet (its DLL goes, or a stop request meant for the worker that replaced it is
 /// made). It started waiting for its exit request and only that request wakes it, so it
-/// is still parked. Past the tick it was started at it has
-/// run (a runnable thread runs before the clock moves on), and so reached its wait;
-/// within it, one decision says whether it had (it stays there) or had not run yet (it is
-/// made runnable, and reads the stop flag and its image when it runs; model choice "A
-/// provider's worker thread").
+/// is still parked. Past the tick it was started at it has run (a runnable thread runs
+/// before the clock moves on), and so reached its wait; within it, one decision says
+/// whether it had (it stays there) or had not run yet (it is made runnable, and reads the
+/// stop flag and its image when it runs; model choice "A provider's worker thread").
 pub fn decide_whether_worker_waited(cx: &Cx, worker: StartedWorker) {
     let task = worker.task;
     if cx.sim.now() == worker.started && cx.sim.is_parked(task) && cx.sim.draw(2) == 1 {
