@@ -7,7 +7,8 @@ use crate::nshost;
 use crate::providers::nspv2::SessionEnd;
 use crate::providers::{self, namespace, nspv2, transport};
 use crate::scenario::{ProviderId, SpiCall};
-use crate::world::{Cx, object};
+use crate::world::Cx;
+use crate::world::object::{self, Counting};
 use crate::wsa::*;
 
 /// A `Spi(provider, call)` step: the thread is an SPI client, holding a load reference
@@ -127,12 +128,17 @@ fn step_load(cx: &Cx, provider: ProviderIx) -> impl Future<Output = ()> + '_ {
 /// worked, and gives it back for one that failed.
 async fn step_started(cx: &Cx, provider: ProviderIx, worked: bool) {
     if worked {
-        cx.touch(object::load_count(cx.pid, provider), true);
-        let mut world = cx.world.borrow_mut();
-        *world.procs[cx.pid as usize]
-            .step_starts
-            .entry(provider)
-            .or_insert(0) += 1;
+        let after = {
+            let mut world = cx.world.borrow_mut();
+            let starts = world.procs[cx.pid as usize]
+                .step_starts
+                .entry(provider)
+                .or_insert(0);
+            *starts += 1;
+            *starts
+        };
+        let counter = object::step_starts(cx.pid, provider);
+        cx.touch_counter(counter, Counting::changed(true, after));
     } else {
         providers::free_library(cx, provider).await;
     }
@@ -142,8 +148,7 @@ async fn step_started(cx: &Cx, provider: ProviderIx, worked: bool) {
 /// start's reference too when the clean-up `ended` one.
 async fn step_ended(cx: &Cx, provider: ProviderIx, ended: bool) {
     providers::free_library(cx, provider).await;
-    cx.touch(object::load_count(cx.pid, provider), true);
-    let held = {
+    let (held, after) = {
         let mut world = cx.world.borrow_mut();
         let starts = world.procs[cx.pid as usize]
             .step_starts
@@ -153,8 +158,13 @@ async fn step_ended(cx: &Cx, provider: ProviderIx, ended: bool) {
         if held {
             *starts -= 1;
         }
-        held
+        (held, *starts)
     };
+    let how = match held {
+        true => Counting::changed(false, after),
+        false => Counting::Whether,
+    };
+    cx.touch_counter(object::step_starts(cx.pid, provider), how);
     if held {
         providers::free_library(cx, provider).await;
     }

@@ -36,6 +36,20 @@ impl Cx {
         }
     }
 
+    /// Records how this step uses the counter `counter` ([`object::Counting`]): it
+    /// touches the counter's object and its tallies ([`object::tally`]; the slot of
+    /// work the kernel does for the process is 0, a thread's its number plus one).
+    pub fn touch_counter(&self, counter: u64, how: object::Counting) {
+        if self.recording {
+            let slot = self
+                .tid
+                .map_or(0, |tid| tid % (object::TALLY_SLOTS - 1) + 1);
+            object::counter_touches(counter, slot, how, |object, write| {
+                record_touch(&self.sim, object, write)
+            });
+        }
+    }
+
     /// Records that this step takes the lock `object` for its thread (see
     /// [`sim::Handle::hold`]); [`Cx::release_lock`] gives it back.
     pub fn hold_lock(&self, object: u64) {
@@ -204,8 +218,10 @@ impl Cx {
             }
             EventKind::LoadLibrary { provider, count }
             | EventKind::FreeLibrary { provider, count } => {
-                self.touch(object::load_count(pid, provider), true);
-                let edge = matches!(kind, EventKind::LoadLibrary { .. }) && count == 1;
+                let up = matches!(kind, EventKind::LoadLibrary { .. });
+                let how = object::Counting::changed(up, count);
+                self.touch_counter(object::load_count(pid, provider), how);
+                let edge = up && count == 1;
                 if edge || count == 0 {
                     self.touch(object::mapped(pid, provider), true);
                 }

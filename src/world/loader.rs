@@ -4,7 +4,7 @@
 //! what makes waiting for a thread from inside DllMain a deadlock.
 
 use crate::event::*;
-use crate::world::object;
+use crate::world::object::{self, Counting};
 use crate::world::{Cx, Instance, StartedWorker, WaitFor};
 
 /// Takes the process's loader lock (recursive, like the real one). For the reduced
@@ -81,7 +81,6 @@ pub fn unlock(cx: &Cx) {
 /// [`unlock`]s. The loader runs no provider code itself.
 pub async fn begin_load(cx: &Cx, provider: ProviderIx) -> bool {
     lock(cx).await;
-    cx.touch(object::load_count(cx.pid, provider), true);
     let count = {
         let mut world = cx.world.borrow_mut();
         let process = &mut world.procs[cx.pid as usize];
@@ -94,6 +93,8 @@ pub async fn begin_load(cx: &Cx, provider: ProviderIx) -> bool {
         }
         *count
     };
+    let counter = object::load_count(cx.pid, provider);
+    cx.touch_counter(counter, Counting::changed(true, count));
     if count == 1 {
         cx.touch_globals(provider);
         cx.touch(object::load_order(cx.pid), true);
@@ -106,7 +107,7 @@ pub async fn begin_load(cx: &Cx, provider: ProviderIx) -> bool {
 /// held); otherwise its load count, with the loader lock held. At 1 the caller runs
 /// DllMain(DLL_PROCESS_DETACH); then [`end_free`].
 pub async fn begin_free(cx: &Cx, provider: ProviderIx) -> Option<u32> {
-    cx.touch(object::load_count(cx.pid, provider), false);
+    cx.touch_counter(object::load_count(cx.pid, provider), Counting::Whether);
     let count = cx.world.borrow().procs[cx.pid as usize]
         .loaded
         .get(&provider)
@@ -115,7 +116,7 @@ pub async fn begin_free(cx: &Cx, provider: ProviderIx) -> Option<u32> {
         return None;
     }
     lock(cx).await;
-    cx.touch(object::load_count(cx.pid, provider), false);
+    cx.touch_counter(object::load_count(cx.pid, provider), Counting::Whether);
     let count = cx.world.borrow().procs[cx.pid as usize]
         .loaded
         .get(&provider)
@@ -131,7 +132,7 @@ pub async fn begin_free(cx: &Cx, provider: ProviderIx) -> Option<u32> {
 /// takes the DLL off its initialisation order first, so that an ExitProcess while that
 /// DllMain runs does not detach it a second time.
 pub fn leave_init_order(cx: &Cx, provider: ProviderIx) {
-    cx.touch(object::load_count(cx.pid, provider), true);
+    cx.touch_counter(object::load_count(cx.pid, provider), Counting::Crosses);
     let mut world = cx.world.borrow_mut();
     let process = &mut world.procs[cx.pid as usize];
     process.load_order.retain(|p| *p != provider);
@@ -140,7 +141,8 @@ pub fn leave_init_order(cx: &Cx, provider: ProviderIx) {
 /// FreeLibrary after DllMain: one load less (the DLL's globals go with the last), and
 /// the loader lock given back.
 pub fn end_free(cx: &Cx, provider: ProviderIx, count: u32) {
-    cx.touch(object::load_count(cx.pid, provider), true);
+    let counter = object::load_count(cx.pid, provider);
+    cx.touch_counter(counter, Counting::changed(false, count - 1));
     if count == 1 {
         cx.touch_globals(provider);
         // The copy's sockets are orphaned, and its counts go with it.

@@ -50,9 +50,83 @@ pub fn loader_lock(pid: Pid) -> u64 {
     in_process(6, pid, 0)
 }
 
-/// A DLL's load count in a process (and the `Spi` steps' start-ups that hold loads).
+/// A DLL's load count in a process, a counter ([`Counting`]).
 pub fn load_count(pid: Pid, provider: ProviderIx) -> u64 {
     in_process(7, pid, provider)
+}
+
+/// The start-ups of a process's `Spi` steps that hold a load of a DLL, a counter
+/// ([`Counting`]).
+pub fn step_starts(pid: Pid, provider: ProviderIx) -> u64 {
+    in_process(19, pid, provider)
+}
+
+/// How a step uses a counter (see [`Cx::touch_counter`](crate::world::Cx::touch_counter)).
+/// Two steps that each add one to a counter above zero reach the same count in either
+/// order and go the same way in both, and so do two that each take one from it and
+/// leave it above zero: they commute. An increment and a decrement do not (from 1,
+/// +1 then -1 keeps a DLL; -1 then +1 unloads and loads it again). A counter is named
+/// by its own object, which stands for whether it is above zero, and by tallies, one for
+/// each thread's increments and one for its decrements ([`tally`]): an update changes its
+/// own thread's tally and reads the other direction's, so that only updates in one
+/// direction commute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counting {
+    /// The step reads only whether the counter is above zero.
+    Whether,
+    /// The step reads its value.
+    Value,
+    /// The step adds one to a counter above zero, and goes the same way at any value.
+    Up,
+    /// The step takes one from a counter above one, and goes the same way at any value.
+    Down,
+    /// The step takes the counter to or from zero, or sets it.
+    Crosses,
+}
+
+impl Counting {
+    /// A change of a counter, one up (`up`) or down, to `after`.
+    pub fn changed(up: bool, after: u32) -> Counting {
+        match (up, after) {
+            (true, 2..) => Counting::Up,
+            (false, 1..) => Counting::Down,
+            _ => Counting::Crosses,
+        }
+    }
+}
+
+/// Threads get this many tallies of a counter each way ([`Counting`]); beyond it
+/// threads share them, which only orders more steps.
+pub const TALLY_SLOTS: u16 = 8;
+
+/// The tally of `counter` that thread slot `slot` changes as it counts down (`down`)
+/// or up.
+pub fn tally(counter: u64, slot: u16, down: bool) -> u64 {
+    counter | 1 << 39 | u64::from(down) << 38 | u64::from(slot % TALLY_SLOTS) << 32
+}
+
+/// What a step of thread slot `slot` that uses `counter` as `how` touches ([`Counting`]),
+/// each object with whether it changes it.
+pub fn counter_touches(counter: u64, slot: u16, how: Counting, mut touch: impl FnMut(u64, bool)) {
+    match how {
+        Counting::Whether => touch(counter, false),
+        Counting::Crosses => touch(counter, true),
+        Counting::Value => {
+            touch(counter, false);
+            for other in 0..TALLY_SLOTS {
+                touch(tally(counter, other, false), false);
+                touch(tally(counter, other, true), false);
+            }
+        }
+        Counting::Up | Counting::Down => {
+            let down = how == Counting::Down;
+            touch(counter, false);
+            for other in 0..TALLY_SLOTS {
+                touch(tally(counter, other, !down), false);
+            }
+            touch(tally(counter, slot, down), true);
+        }
+    }
 }
 
 /// Whether a DLL is mapped in a process: changed where its load count leaves or
@@ -205,4 +279,59 @@ pub fn fine_grained(scenario: &Scenario) -> bool {
 /// cost.
 pub fn one_home(scenario: &Scenario) -> bool {
     scenario.has_nspv2() || (scenario.processes.len() <= 1 && !fine_grained(scenario))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touches(slot: u16, how: Counting) -> Vec<(u64, bool)> {
+        let mut all = Vec::new();
+        counter_touches(load_count(1, 2), slot, how, |object, write| {
+            all.push((object, write))
+        });
+        all
+    }
+
+    /// Two threads' steps on a counter commute only where both read it, where one only
+    /// asks whether it is above zero and the other keeps it there, and where both
+    /// update it in one direction.
+    #[test]
+    fn only_reads_and_updates_in_one_direction_commute() {
+        use Counting::*;
+        let kinds = [Whether, Value, Up, Down, Crosses];
+        let commute = |a, b| {
+            matches!(
+                (a, b),
+                (Whether | Value, Whether | Value)
+                    | (Whether, Up | Down)
+                    | (Up | Down, Whether)
+                    | (Up, Up)
+                    | (Down, Down)
+            )
+        };
+        for a in kinds {
+            for b in kinds {
+                let conflict = sim::footprint::conflict(&touches(1, a), &touches(2, b));
+                assert_eq!(conflict, !commute(a, b), "{a:?} then {b:?}");
+            }
+        }
+        // Threads beyond the slots share one: their updates are ordered.
+        let shared = 1 + TALLY_SLOTS;
+        assert!(sim::footprint::conflict(
+            &touches(1, Up),
+            &touches(shared, Up)
+        ));
+        // Tallies are objects of their own: another counter's, another DLL's, and
+        // every other kind of object are apart from them.
+        let tallies: std::collections::BTreeSet<u64> = (0..TALLY_SLOTS)
+            .flat_map(|slot| [false, true].map(|down| tally(load_count(1, 2), slot, down)))
+            .collect();
+        assert_eq!(tallies.len(), 2 * usize::from(TALLY_SLOTS));
+        let others = (5..=19)
+            .flat_map(|kind| [(1, 2), (1, 3), (2, 2)].map(|(pid, low)| in_process(kind, pid, low)));
+        for other in others.chain([tally(load_count(1, 3), 1, false)]) {
+            assert!(!tallies.contains(&other), "{other:#x}");
+        }
+    }
 }

@@ -5,7 +5,8 @@
 use smallvec::SmallVec;
 
 use crate::event::*;
-use crate::world::{Cx, object};
+use crate::world::Cx;
+use crate::world::object::{self, Counting};
 
 /// Ends the process: kills its other threads; `hosts` reacts for the NSPv2 hosts (its
 /// sessions are run down, or die with it); on a clean exit, DLL_PROCESS_DETACH with the
@@ -50,7 +51,8 @@ pub fn end_process(cx: &Cx, how: ProcessEnd, hosts: impl FnOnce(&Cx)) {
             cx.touch(object::finished(cx.pid, tid as Tid), false);
         }
         for &provider in &loaded {
-            cx.touch(object::load_count(cx.pid, provider), true);
+            cx.touch_counter(object::load_count(cx.pid, provider), Counting::Crosses);
+            cx.touch_counter(object::step_starts(cx.pid, provider), Counting::Crosses);
             cx.touch(object::mapped(cx.pid, provider), true);
             cx.touch_globals(provider);
         }
