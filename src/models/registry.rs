@@ -369,7 +369,7 @@ pub static MODELS: &[ModelInfo] = &[
             rundown: Routine::Null,
             ..C.nspv2.routines
         }),
-        "Leaves the NSPv2ClientSessionRundown entry of NSPV2_ROUTINE NULL instead of pointing it at a stub: a client that ends without WSACleanup crashes the host.",
+        "Leaves the NSPv2ClientSessionRundown entry of NSPV2_ROUTINE NULL instead of pointing it at a stub: the first session its host runs down (of a client that ends without WSACleanup, or left open as the host withdraws the provider) crashes the host.",
     ),
     model(
         Namespace,
