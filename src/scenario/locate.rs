@@ -70,6 +70,9 @@ enum Tok {
     Other,
     /// A `//` comment, its line end left out (only when [`Tokens::comments`] asks).
     LineComment,
+    /// A `/*` comment never closed, up to the end of the text (only when
+    /// [`Tokens::comments`] asks).
+    UnclosedComment,
 }
 
 /// Values nested deeper than this are left out of the index (ron refuses a document
@@ -109,10 +112,20 @@ impl Iterator for Tokens<'_> {
                     }
                     Tok::LineComment
                 }
-                b'/' if at(i + 1) == b'*' => {
-                    i = skip_block_comment(bytes, i);
-                    continue;
-                }
+                b'/' if at(i + 1) == b'*' => match block_comment_end(bytes, i) {
+                    Some(end) => {
+                        i = end;
+                        continue;
+                    }
+                    None if self.comments => {
+                        i = bytes.len();
+                        Tok::UnclosedComment
+                    }
+                    None => {
+                        i = bytes.len();
+                        continue;
+                    }
+                },
                 b'"' => {
                     i = skip_quoted(bytes, i + 1, b'"');
                     Tok::Literal
@@ -204,7 +217,12 @@ pub(crate) fn space_len(bytes: &[u8], i: usize) -> usize {
 
 /// `bytes[i..]` starts with `/*`; returns the index after the matching `*/` (comments
 /// nest in RON), or the end of the input.
-pub(crate) fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
+pub(crate) fn skip_block_comment(bytes: &[u8], i: usize) -> usize {
+    block_comment_end(bytes, i).unwrap_or(bytes.len())
+}
+
+/// As [`skip_block_comment`], `None` where the comment is never closed.
+fn block_comment_end(bytes: &[u8], mut i: usize) -> Option<usize> {
     let mut depth = 0usize;
     while i < bytes.len() {
         match (bytes[i], bytes.get(i + 1).copied()) {
@@ -216,13 +234,13 @@ pub(crate) fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
                 depth -= 1;
                 i += 2;
                 if depth == 0 {
-                    return i;
+                    return Some(i);
                 }
             }
             _ => i += 1,
         }
     }
-    bytes.len()
+    None
 }
 
 /// Skips to after the closing `quote`, honouring backslash escapes.
@@ -285,6 +303,18 @@ pub(crate) fn line_comments(text: &str) -> impl Iterator<Item = Range<usize>> + 
         comments: true,
     };
     tokens.filter_map(|(tok, span)| (tok == Tok::LineComment).then_some(span))
+}
+
+/// Where the `/*` comment that is never closed opens, read from the start as RON reads
+/// it: outside strings, and comments nest, so a `/*` inside it that is closed is not
+/// the one.
+pub(crate) fn unclosed_comment(text: &str) -> Option<usize> {
+    let mut tokens = Tokens {
+        text,
+        i: 0,
+        comments: true,
+    };
+    tokens.find_map(|(tok, span)| (tok == Tok::UnclosedComment).then_some(span.start))
 }
 
 /// The literals of `text` written with a minus sign (`-0`, `-1`), outside comments and
@@ -461,7 +491,7 @@ impl<'t> Index<'t> {
                 }
                 Tok::Comma | Tok::Other => pending_key = None,
                 // Not yielded here (`comments` is off).
-                Tok::LineComment => {}
+                Tok::LineComment | Tok::UnclosedComment => {}
             }
         }
         for &(id, _) in stack.iter().skip(1) {

@@ -177,8 +177,17 @@ pub(super) fn load_listed(
             );
             continue;
         }
-        let path = dir.map_or_else(|| PathBuf::from(listed), |dir| dir.join(listed));
         let at = [Field("models"), At(index)];
+        if listed.is_empty() {
+            c.at(
+                &at,
+                "an empty model file name".to_string(),
+                "empty",
+                Some("name a model file by its path from the scenario's folder, e.g. `\"acme-tcp.ron\"`".to_string()),
+            );
+            continue;
+        }
+        let path = dir.map_or_else(|| PathBuf::from(listed), |dir| dir.join(listed));
         if let Some(why) = not_a_model_file(listed, &path) {
             c.at(
                 &at,

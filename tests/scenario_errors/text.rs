@@ -23,6 +23,18 @@ fn comments_at_the_end_of_a_file_are_read_as_comments() {
     let (at, said) = message("Scenario(\n  name: \"x\", /* never closed\n");
     assert_eq!(at, Some((2, 14)), "{said}");
     assert!(said.contains("a `/*` comment is never closed"), "{said}");
+    // Comments nest: the one left open is the outer one, not the last `/*`, which is
+    // closed; a `/*` in a string or in a closed comment is none.
+    for (text, column) in [
+        ("/* /* */\nScenario(name: \"x\")\n", 1),
+        ("/* a */ /* b /* c */\nScenario(name: \"x\")\n", 9),
+        ("Scenario(name: \"/*\", /* a /* b */ c\n", 22),
+        ("/* /* */ */ /* /*\nScenario(name: \"x\")\n", 13),
+    ] {
+        let (at, said) = message(text);
+        assert_eq!(at, Some((1, column)), "{text:?}: {said}");
+        assert!(said.contains("a `/*` comment is never closed"), "{said}");
+    }
 }
 
 /// `via: "sandrv"` is answered with the form that works, `San("sandrv")`, and that form

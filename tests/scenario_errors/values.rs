@@ -323,3 +323,40 @@ fn truncated_and_damaged_files_never_panic() {
         }
     }
 }
+
+/// A number written in quotes is shown unquoted in the hint; a word in quotes where a
+/// number goes is not offered back as a number.
+#[test]
+fn a_quoted_number_and_a_quoted_word_get_their_own_hints() {
+    let with_seed = |seed: &str| {
+        let text = format!(
+            "Scenario(name: \"x\", about: \"y\", seed: {seed}, providers: [], processes: [])"
+        );
+        let error = scenario::load_str("seed.ron", &text).expect_err("refused");
+        (error.line_column(), error.render_plain())
+    };
+    let (at, plain) = with_seed("\"7\"");
+    assert_eq!(at, Some((1, 39)), "{plain}");
+    assert!(
+        plain.contains("numbers are written without quotes, e.g. `7`"),
+        "{plain}"
+    );
+    let (at, plain) = with_seed("\"seven\"");
+    assert_eq!(at, Some((1, 39)), "{plain}");
+    assert!(
+        plain.contains("numbers are written in digits, without quotes, e.g. `7`"),
+        "{plain}"
+    );
+    assert!(!plain.contains("e.g. `seven`"), "{plain}");
+}
+
+/// An empty name among a scenario's model files is named as such, at its place.
+#[test]
+fn an_empty_model_file_name_is_named_so() {
+    let text = "Scenario(name: \"x\", about: \"y\", models: [\"\"],\n  providers: [Provider(name: \"p\", kind: Transport)],\n  processes: [Process(name: \"a\", threads: [Thread(name: \"t\", steps: [Startup])])])";
+    let error = scenario::load_str("models.ron", text).expect_err("refused");
+    let plain = error.render_plain();
+    assert_eq!(error.line_column(), Some((1, 42)), "{plain}");
+    assert!(plain.contains("an empty model file name"), "{plain}");
+    assert!(!plain.contains("model file :"), "{plain}");
+}

@@ -58,10 +58,13 @@ pub(super) fn generic(
                 "variant names are written without quotes: `{}`",
                 found.trim_matches('"')
             )),
-            Error::ExpectedInteger | Error::ExpectedFloat if quoted => Some(format!(
-                "numbers are written without quotes, e.g. `{}`",
-                found.trim_matches('"')
-            )),
+            Error::ExpectedInteger | Error::ExpectedFloat if quoted => {
+                let unquoted = found.trim_matches('"');
+                Some(match unquoted.replace('_', "").parse::<f64>() {
+                    Ok(_) => format!("numbers are written without quotes, e.g. `{unquoted}`"),
+                    Err(_) => "numbers are written in digits, without quotes, e.g. `7`".to_string(),
+                })
+            }
             Error::ExpectedString if !quoted => {
                 Some("strings are written in double quotes, e.g. `\"app\"`".to_string())
             }

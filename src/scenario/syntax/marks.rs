@@ -53,11 +53,10 @@ pub(super) fn reword(c: &Culprit<'_>, code: &Error) -> Option<Problem> {
                     .to_string(),
             ),
         ),
-        // ron's span starts after the `/*`: point at it.
+        // At the `/*` left open, which ron's span does not give where comments nest.
         Error::UnclosedBlockComment => {
-            let open = text
-                .get(..raw_start.min(text.len()))
-                .and_then(|before| before.rfind("/*"))
+            let open = crate::scenario::locate::unclosed_comment(text)
+                .or_else(|| text.get(..raw_start.min(text.len()))?.rfind("/*"))
                 .unwrap_or(start);
             p(
                 open..open + 2,
