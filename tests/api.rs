@@ -305,3 +305,61 @@ fn a_nested_with_of_one_type_panics_at_the_authors_line() {
     );
     assert!(panic.contains(&format!("(at {}:", file!())), "{panic}");
 }
+
+/// A send of no bytes leaves nothing in flight: nothing is queued, delivered or
+/// discarded, so a provider that drops lingering data loses none here and is not
+/// flagged; with one byte sent the same way it is (`wsp.cleanup.lingering_data_sent`).
+#[test]
+fn a_send_of_no_bytes_leaves_nothing_to_lose() {
+    let scenario = |bytes: u32| {
+        format!(
+            r#"Scenario(
+    name: "zero-bytes", about: "Sends on sockets closed gracefully and left open at the final cleanup.",
+    latency: (0, 0),
+    providers: [Provider(name: "msafd", kind: Transport), Provider(name: "sandrv", kind: San)],
+    catalog: [
+        Transport(id: 1001, provider: "msafd", protocol: Tcp),
+        Transport(id: 1002, provider: "msafd", protocol: Udp),
+    ],
+    processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+        Startup,
+        Socket(name: "s", entry: 1001),
+        Send(socket: "s", bytes: {bytes}, completes: After(5)),
+        Send(socket: "s", bytes: {bytes}, mode: Overlapped(Event), completes: After(5)),
+        Close(socket: "s"),
+        Socket(name: "u", entry: 1002),
+        Send(socket: "u", bytes: {bytes}, completes: After(5)),
+        Socket(name: "v", entry: 1001, via: San("sandrv")),
+        Send(socket: "v", bytes: {bytes}, completes: After(5)),
+        Close(socket: "v"),
+        Cleanup,
+    ])])],
+)"#
+        )
+    };
+    let drops = |bytes: u32, seed: u64| {
+        Sim::from_str("zero-bytes.ron", &scenario(bytes))
+            .expect("valid")
+            .provider("msafd", Model::named("drops_lingering_data"))
+            .seed(seed)
+            .run()
+            .expect("runs")
+    };
+    for seed in 0..8 {
+        let run = drops(0, seed);
+        let trace = run.trace();
+        for nothing in ["queues 0 bytes", "delivers 0 bytes", "discard 0 "] {
+            assert!(!trace.contains(nothing), "{nothing}: {trace}");
+        }
+        assert!(
+            !run.violated().contains(&"wsp.cleanup.lingering_data_sent"),
+            "{trace}"
+        );
+        let run = drops(1, seed);
+        assert!(
+            run.violated().contains(&"wsp.cleanup.lingering_data_sent"),
+            "{}",
+            run.trace()
+        );
+    }
+}

@@ -213,8 +213,12 @@ impl Cx {
     }
 
     /// Hands `bytes` to the kernel socket; the network delivers them after `delay`,
-    /// whether or not the provider DLL is still loaded then.
+    /// whether or not the provider DLL is still loaded then. A send of no bytes leaves
+    /// nothing to deliver, and nothing for a reset to discard.
     pub fn queue_data(&self, socket: SocketHandle, bytes: u32, delay: u64) {
+        if bytes == 0 {
+            return;
+        }
         let delivery = {
             let mut world = self.world.borrow_mut();
             let Some(sock) = world.procs[self.pid as usize].sockets.get_mut(&socket) else {

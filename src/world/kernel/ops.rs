@@ -226,7 +226,7 @@ impl Cx {
         // A completed send's bytes are delivered now, right after its completion: the
         // oracle reads a delivery that follows a send's completion as that send's, never
         // queued (`oracle::lifetime`).
-        if status == 0 && kind == OpKind::Send {
+        if status == 0 && kind == OpKind::Send && bytes > 0 {
             let loaded = self.world.borrow().procs[self.pid as usize]
                 .loaded
                 .get(&provider)
