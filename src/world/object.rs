@@ -74,13 +74,12 @@ pub fn step_starts(pid: Pid, provider: ProviderIx) -> u64 {
 pub enum Counting {
     /// The step reads only whether the counter is above zero.
     Whether,
-    /// The step reads its value.
-    Value,
     /// The step adds one to a counter above zero, and goes the same way at any value.
     Up,
     /// The step takes one from a counter above one, and goes the same way at any value.
     Down,
-    /// The step takes the counter to or from zero, or sets it.
+    /// The step takes the counter to or from zero, or sets it (a step that reads its
+    /// value counts as one that sets it).
     Crosses,
 }
 
@@ -111,13 +110,6 @@ pub fn counter_touches(counter: u64, slot: u16, how: Counting, mut touch: impl F
     match how {
         Counting::Whether => touch(counter, false),
         Counting::Crosses => touch(counter, true),
-        Counting::Value => {
-            touch(counter, false);
-            for other in 0..TALLY_SLOTS {
-                touch(tally(counter, other, false), false);
-                touch(tally(counter, other, true), false);
-            }
-        }
         Counting::Up | Counting::Down => {
             let down = how == Counting::Down;
             touch(counter, false);
@@ -293,21 +285,17 @@ mod tests {
         all
     }
 
-    /// Two threads' steps on a counter commute only where both read it, where one only
-    /// asks whether it is above zero and the other keeps it there, and where both
-    /// update it in one direction.
+    /// Two threads' steps on a counter commute only where both ask whether it is above
+    /// zero, where one asks and the other keeps it there, and where both update it in
+    /// one direction.
     #[test]
     fn only_reads_and_updates_in_one_direction_commute() {
         use Counting::*;
-        let kinds = [Whether, Value, Up, Down, Crosses];
+        let kinds = [Whether, Up, Down, Crosses];
         let commute = |a, b| {
             matches!(
                 (a, b),
-                (Whether | Value, Whether | Value)
-                    | (Whether, Up | Down)
-                    | (Up | Down, Whether)
-                    | (Up, Up)
-                    | (Down, Down)
+                (Whether, Whether | Up | Down) | (Up | Down, Whether) | (Up, Up) | (Down, Down)
             )
         };
         for a in kinds {
