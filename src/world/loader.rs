@@ -107,6 +107,9 @@ pub async fn begin_load(cx: &Cx, provider: ProviderIx) -> bool {
 /// held); otherwise its load count, with the loader lock held. At 1 the caller runs
 /// DllMain(DLL_PROCESS_DETACH); then [`end_free`].
 pub async fn begin_free(cx: &Cx, provider: ProviderIx) -> Option<u32> {
+    // Only whether the DLL is loaded counts here: the caller goes on by the count, and
+    // the step that changes it ([`leave_init_order`], [`end_free`]) says how, in this
+    // step or with the loader lock held since (a change other threads see).
     cx.touch_counter(object::load_count(cx.pid, provider), Counting::Whether);
     let count = cx.world.borrow().procs[cx.pid as usize]
         .loaded

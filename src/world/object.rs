@@ -94,8 +94,9 @@ impl Counting {
     }
 }
 
-/// Threads get this many tallies of a counter each way ([`Counting`]); beyond it
-/// threads share them, which only orders more steps.
+/// A counter's tallies each way ([`Counting`]): slot 0 for work the kernel does for the
+/// process, the others for threads (its number modulo 7, plus one). Threads that share
+/// a slot are only ordered more.
 pub const TALLY_SLOTS: u16 = 8;
 
 /// The tally of `counter` that thread slot `slot` changes as it counts down (`down`)
