@@ -69,17 +69,16 @@ mod tests {
     /// small and large (above 2^63, nearly half the words are rejected).
     #[test]
     fn below_gives_what_the_method_gives_and_takes_as_many_words() {
+        // First, words whose products with 3 have low words 0 (below the threshold,
+        // 2^64 mod 3 = 1: rejected), 1 (at it) and 2 (below the bound, above it).
+        let mut words = vec![0, 0xaaaa_aaaa_aaaa_aaab, 0x5555_5555_5555_5556, u64::MAX];
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut words: Vec<u64> = (0..4000)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state
-            })
-            .collect();
-        // Low words just under and at the threshold of a bound of 3 (2^64 mod 3 = 1).
-        words.extend([0, 1, 2, u64::MAX]);
+        words.extend((0..4000).map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }));
         for bound in [1, 2, 3, 5, 64, 1000, (1 << 63) + 1, u64::MAX - 1, u64::MAX] {
             let (mut fast, mut book) = (words.iter().copied(), words.iter().copied());
             for _ in 0..1000 {
