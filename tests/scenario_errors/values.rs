@@ -341,13 +341,15 @@ fn a_quoted_number_and_a_quoted_word_get_their_own_hints() {
         plain.contains("numbers are written without quotes, e.g. `7`"),
         "{plain}"
     );
-    let (at, plain) = with_seed("\"seven\"");
-    assert_eq!(at, Some((1, 39)), "{plain}");
-    assert!(
-        plain.contains("numbers are written in digits, without quotes, e.g. `7`"),
-        "{plain}"
-    );
-    assert!(!plain.contains("e.g. `seven`"), "{plain}");
+    for word in ["seven", "inf", "NaN"] {
+        let (at, plain) = with_seed(&format!("\"{word}\""));
+        assert_eq!(at, Some((1, 39)), "{plain}");
+        assert!(
+            plain.contains("numbers are written in digits, without quotes, e.g. `7`"),
+            "{plain}"
+        );
+        assert!(!plain.contains(&format!("e.g. `{word}`")), "{plain}");
+    }
 }
 
 /// An empty name among a scenario's model files is named as such, at its place.

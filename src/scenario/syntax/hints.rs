@@ -60,10 +60,17 @@ pub(super) fn generic(
             )),
             Error::ExpectedInteger | Error::ExpectedFloat if quoted => {
                 let unquoted = found.trim_matches('"');
-                Some(match unquoted.replace('_', "").parse::<f64>() {
-                    Ok(_) => format!("numbers are written without quotes, e.g. `{unquoted}`"),
-                    Err(_) => "numbers are written in digits, without quotes, e.g. `7`".to_string(),
-                })
+                // Digits, not a word `f64` also reads (`inf`, `NaN`).
+                let digits = unquoted
+                    .trim_start_matches(['-', '+'])
+                    .starts_with(|c: char| c.is_ascii_digit());
+                Some(
+                    if digits && unquoted.replace('_', "").parse::<f64>().is_ok() {
+                        format!("numbers are written without quotes, e.g. `{unquoted}`")
+                    } else {
+                        "numbers are written in digits, without quotes, e.g. `7`".to_string()
+                    },
+                )
             }
             Error::ExpectedString if !quoted => {
                 Some("strings are written in double quotes, e.g. `\"app\"`".to_string())
