@@ -355,7 +355,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[SanWspCleanup],
         source: "004: \"During cleanup, the SAN service provider does not signal event objects to post notification messages.\"",
         model_choice: Some(
-            "The seed's examples are network events (FD_ACCEPT, FD_CONNECT), and the same page has every pending call completed through WPUCompleteOverlappedRequest, which, its SDK page says, signals the overlapped operation's event: ws2sim reads \"event objects\" here as the one the switch gives the provider with WSPEventSelect for network events (the switch asks for FD_ACCEPT and FD_CONNECT only), so the upcall's completion, event included, is not such a notification. Contrast wsp.cleanup.overlapped_aborted, where a transport provider sets no event at all.",
+            "The seed's examples are network events (FD_ACCEPT, FD_CONNECT), and the same page has every pending call completed through WPUCompleteOverlappedRequest, which, its SDK page says, signals the overlapped operation's event: ws2sim reads \"event objects\" here as the one the switch gives the provider with WSPEventSelect for network events (the switch asks for FD_ACCEPT and FD_CONNECT only), so the upcall's completion, event included, is not such a notification. Contrast wsp.cleanup.overlapped_aborted, where a transport provider sets no event at all. ws2sim judges the actual cleanup (the final one, or wherever a provider whose count is wrong does it), whichever of the process's threads the notification comes from, and, as for san.cleanup.complete_via_upcall, an earlier WSPCleanup too, for what its own thread posts: one that cancels what is pending there (a defect of its count already) is cleaning up all the same.",
         ),
         errata: &[],
     },

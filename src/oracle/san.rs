@@ -3,7 +3,7 @@
 use super::owned::{
     aborted_by_closesocket, any_under_way, completed_by_network, completed_within, owned_by_cleanup,
 };
-use super::{Facts, Report};
+use super::{CleanupReturn, Facts, Report};
 use crate::event::*;
 use crate::scenario::ProviderKind;
 use crate::trace::RunEnd;
@@ -73,25 +73,8 @@ pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
     // actual clean-up cancelled (resetting sockets at every WSPCleanup, a wrong count)
     // goes through the upcall all the same. An operation one of the clean-ups above
     // owns was judged there.
-    // By (process, provider, call), so that an operation finds the clean-ups of its own
-    // provider in its process by halving, not by a walk over every process's.
-    let mut owners: smallvec::SmallVec<[_; 4]> = (facts.actual_cleanups_of(ProviderKind::San))
-        .map(|f| (f.process, f.provider, f.call, f.ret))
-        .chain(
-            (facts.cut_short_of(ProviderKind::San)).map(|f| (f.process, f.provider, f.call, f.end)),
-        )
-        .collect();
-    owners.sort_unstable();
-    let judged = |process, provider, index| {
-        let begun =
-            owners.partition_point(|&(p, q, call, _)| (p, q, call) <= (process, provider, index));
-        (owners[..begun].iter().rev())
-            .take_while(|&&(p, q, ..)| (p, q) == (process, provider))
-            .any(|&(.., end)| end >= index)
-    };
-    let earlier =
-        (facts.cleanup_returns().iter()).filter(|f| facts.kind(f.provider) == ProviderKind::San);
-    for f in earlier {
+    let owners = Owners::of(facts);
+    for f in earlier_cleanups(facts) {
         let (process, provider, thread) = (f.process, f.provider, facts.events[f.call].thread);
         for (index, event) in facts.events_of_between(process, f.call, f.ret) {
             let EventKind::OpCompleted {
@@ -104,7 +87,7 @@ pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
             else {
                 continue;
             };
-            if p != provider || event.thread != thread || judged(process, provider, index) {
+            if p != provider || event.thread != thread || owners.judge(process, provider, index) {
                 continue;
             }
             report.exercised();
@@ -124,6 +107,41 @@ pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
             }
         }
     }
+}
+
+/// The SAN clean-ups judged whole: those that did the actual clean-up, to their return,
+/// and the final ones their process's end cut short, to that end. By (process,
+/// provider, call), so that an event finds the clean-ups of its own provider in its
+/// process by halving, not by a walk over every process's.
+struct Owners(smallvec::SmallVec<[(Pid, ProviderIx, usize, usize); 4]>);
+
+impl Owners {
+    fn of(facts: &Facts) -> Owners {
+        let mut owners: smallvec::SmallVec<[_; 4]> = (facts.actual_cleanups_of(ProviderKind::San))
+            .map(|f| (f.process, f.provider, f.call, f.ret))
+            .chain(
+                (facts.cut_short_of(ProviderKind::San))
+                    .map(|f| (f.process, f.provider, f.call, f.end)),
+            )
+            .collect();
+        owners.sort_unstable();
+        Owners(owners)
+    }
+
+    /// Whether event `index` of `process` lies within one of `provider`'s clean-ups
+    /// judged whole.
+    fn judge(&self, process: Pid, provider: ProviderIx, index: usize) -> bool {
+        let begun =
+            (self.0).partition_point(|&(p, q, call, _)| (p, q, call) <= (process, provider, index));
+        (self.0[..begun].iter().rev())
+            .take_while(|&&(p, q, ..)| (p, q) == (process, provider))
+            .any(|&(.., end)| end >= index)
+    }
+}
+
+/// Every WSPCleanup of a SAN provider that returned (the actual ones among them).
+fn earlier_cleanups<'f>(facts: &'f Facts) -> impl Iterator<Item = &'f CleanupReturn> {
+    (facts.cleanup_returns().iter()).filter(|f| facts.kind(f.provider) == ProviderKind::San)
 }
 
 /// A clean-up that owns the operations pending in its process: its call and its return
@@ -268,36 +286,80 @@ fn completed_once(facts: &Facts, report: &mut Report) {
 
 /// `san.cleanup.no_notifications`: no FD_* notification during a SAN provider's actual
 /// cleanup (the final one, or one with a wrong count), or a final one its process's end
-/// cut short.
+/// cut short; nor, from the clean-up's own thread, during an earlier WSPCleanup (one
+/// that cancels what is pending, a defect of its count already, is cleaning up too).
 pub fn no_notifications(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    let actual = facts.actual_cleanups_of(ProviderKind::San).map(|f| {
-        let during = f.kind_of_cleanup("its");
-        (f.process, f.provider, f.call..f.ret + 1, during)
+    let actual = facts.actual_cleanups_of(ProviderKind::San).map(|f| Window {
+        of: (f.process, f.provider),
+        within: f.call..f.ret + 1,
+        thread: None,
+        during: f.kind_of_cleanup("its").into(),
     });
-    let cut_short = (facts.cut_short_of(ProviderKind::San))
-        .map(|f| (f.process, f.provider, f.call..f.end, f.described()));
-    for (process, provider, within, during) in actual.chain(cut_short) {
+    let cut_short = facts.cut_short_of(ProviderKind::San).map(|f| Window {
+        of: (f.process, f.provider),
+        within: f.call..f.end,
+        thread: None,
+        during: f.described().into(),
+    });
+    for window in actual.chain(cut_short) {
         report.exercised();
-        for (index, event) in facts.events_of_between(process, within.start, within.end) {
-            if let EventKind::Notification {
+        window.judge(facts, report, |_| true);
+    }
+    let owners = Owners::of(facts);
+    for f in earlier_cleanups(facts) {
+        let window = Window {
+            of: (f.process, f.provider),
+            within: f.call..f.ret,
+            thread: Some(facts.events[f.call].thread),
+            during: "a WSPCleanup that was not its final one".into(),
+        };
+        window.judge(facts, report, |index| {
+            !owners.judge(f.process, f.provider, index)
+        });
+    }
+}
+
+/// Where `san.cleanup.no_notifications` looks: a clean-up of a (process, provider), its
+/// events, whose notifications count (`None`: any thread's; `Some(t)`: thread `t`'s
+/// only), and how a message places it.
+struct Window {
+    of: (Pid, ProviderIx),
+    within: std::ops::Range<usize>,
+    thread: Option<Option<Tid>>,
+    during: std::borrow::Cow<'static, str>,
+}
+
+impl Window {
+    /// Flags each notification in the window that `counts` (by its index) takes.
+    fn judge(&self, facts: &Facts, report: &mut Report, counts: impl Fn(usize) -> bool) {
+        let (process, provider) = self.of;
+        let (from, to) = (self.within.start, self.within.end);
+        for (index, event) in facts.events_of_between(process, from, to) {
+            let EventKind::Notification {
                 provider: p,
                 socket,
                 fd,
                 ..
             } = event.kind
-                && p == provider
-                // The network's own completions (no thread) came before the clean-up
-                // began: from then on, they wait until it returns.
-                && event.thread.is_some()
-            {
+            else {
+                continue;
+            };
+            // The network's own completions (no thread) came before the clean-up began:
+            // from then on, they wait until it returns.
+            let by = match self.thread {
+                None => event.thread.is_some(),
+                Some(thread) => event.thread == thread,
+            };
+            if p == provider && by && counts(index) {
                 report.violation(
                     facts,
                     index,
                     || format!(
-                        "{} signalled {} for socket {} during {during}: a SAN provider signals no network-event notification while it cleans up",
+                        "{} signalled {} for socket {} during {}: a SAN provider signals no network-event notification while it cleans up",
                         facts.provider(provider),
                         fd_names(fd),
                         facts.socket(process, socket),
+                        self.during,
                     ),
                 );
             }

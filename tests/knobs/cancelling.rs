@@ -231,6 +231,65 @@ fn a_san_cancel_without_the_upcall_is_flagged_in_any_clean_up() {
     );
 }
 
+/// A SAN provider that posts FD_ACCEPT as it cancels a pending accept, in a WSPCleanup
+/// that is not its final one (the first of two switches sharing it cleans up, and the
+/// provider resets early), is flagged there by `san.cleanup.no_notifications`, which
+/// looked only at actual clean-ups; without the knob that posts, it is not.
+#[test]
+fn a_san_notification_is_flagged_in_any_clean_up() {
+    let text = |san: &str| {
+        format!(
+            r#"Scenario(
+    name: "early-notify",
+    about: "Two TCP providers' switches share a SAN provider; the first switch's WSPCleanup is not its final one.",
+    latency: (0, 0),
+    providers: [
+        Provider(name: "msafd", kind: Transport),
+        Provider(name: "tcp2", kind: Transport),
+        Provider(name: "drv", kind: San, set: (earlier_cleanup: ResetSockets{san})),
+    ],
+    catalog: [
+        Transport(id: 1001, provider: "msafd", protocol: Tcp),
+        Transport(id: 1002, provider: "tcp2", protocol: Tcp),
+    ],
+    processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+        Startup,
+        Socket(name: "s", entry: 1001, via: San("drv")),
+        Socket(name: "t", entry: 1002, via: San("drv")),
+        EventSelect(socket: "s", events: [Accept]),
+        Accept(socket: "s", mode: Overlapped(Event), completes: Never),
+        Cleanup,
+    ])])],
+)"#
+        )
+    };
+    for seed in 0..8 {
+        let posts =
+            ws2sim::Sim::from_str("early-notify.ron", &text(", san: (post_fd_accept: true)"));
+        let run = posts.expect("valid").seed(seed).run().expect("runs");
+        let trace = run.trace();
+        assert_eq!(
+            run.violated(),
+            ["san.cleanup.refcount", "san.cleanup.no_notifications"],
+            "seed {seed}: {trace}"
+        );
+        assert!(
+            trace.contains(
+                "drv signalled FD_ACCEPT for socket \"s\" (0x100) during a WSPCleanup that was not its final one"
+            ),
+            "seed {seed}: {trace}"
+        );
+        let silent = ws2sim::Sim::from_str("early-silent.ron", &text(""));
+        let run = silent.expect("valid").seed(seed).run().expect("runs");
+        assert_eq!(
+            run.violated(),
+            ["san.cleanup.refcount"],
+            "seed {seed}: {}",
+            run.trace()
+        );
+    }
+}
+
 /// A blocking call on the socket an earlier clean-up resets is cancelled as the final
 /// clean-up cancels one: WSAEINTR (model choice), not closesocket's abort.
 #[test]
