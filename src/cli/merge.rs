@@ -114,14 +114,8 @@ fn read_doc(path: &Path, read: &mut u64) -> Result<ShardDoc, String> {
     // The digest covers what the document says; one that says it in other bytes (a key
     // given twice, the first value dropped by the parser; another layout or escape) was
     // edited after it was written too. Only the line end may differ.
-    let written = doc.to_json();
-    let (given, written) = (bytes.trim_ascii_end(), written.trim_ascii_end().as_bytes());
-    if given != written {
-        let at = given
-            .iter()
-            .zip(written)
-            .position(|(a, b)| a != b)
-            .unwrap_or(given.len().min(written.len()));
+    let given = bytes.trim_ascii_end();
+    if let Some(at) = Departure::of(&doc, given) {
         let line = given[..at].iter().filter(|&&b| b == b'\n').count() + 1;
         let start = given[..at]
             .iter()
@@ -135,6 +129,46 @@ fn read_doc(path: &Path, read: &mut u64) -> Result<ShardDoc, String> {
         ));
     }
     Ok(doc)
+}
+
+/// Where the document as ws2sim writes it first departs from the bytes given, found as
+/// it is written out (a document may be hundreds of megabytes: it is not copied).
+struct Departure<'a> {
+    given: &'a [u8],
+    written: usize,
+    at: Option<usize>,
+}
+
+impl Departure<'_> {
+    fn of(doc: &impl serde::Serialize, given: &[u8]) -> Option<usize> {
+        let mut compare = Departure {
+            given,
+            written: 0,
+            at: None,
+        };
+        // Comparing cannot fail, and the document's types always serialise.
+        let _ = serde_json::to_writer(&mut compare, doc);
+        (compare.at).or((compare.written < given.len()).then_some(compare.written))
+    }
+}
+
+impl std::io::Write for Departure<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.at.is_none() {
+            let rest = self.given.get(self.written..).unwrap_or_default();
+            self.at = match buf.iter().zip(rest).position(|(a, b)| a != b) {
+                Some(at) => Some(self.written + at),
+                None if buf.len() > rest.len() => Some(self.written + rest.len()),
+                None => None,
+            };
+        }
+        self.written += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 pub fn merge(args: &MergeArgs) -> ExitCode {
@@ -350,6 +384,19 @@ mod tests {
         assert_eq!(doc_limit(shard::MAX_MERGE_BYTES - 10), 10);
         assert_eq!(doc_limit(shard::MAX_MERGE_BYTES), 0);
         assert_eq!(doc_limit(u64::MAX), 0);
+    }
+
+    /// The first byte where a document departs from how ws2sim writes it: inside, past
+    /// its end, or where it stops short; none where it is the same.
+    #[test]
+    fn a_departure_is_found_where_the_bytes_first_differ() {
+        let doc = vec![10u32, 200, 3];
+        assert_eq!(Departure::of(&doc, b"[10,200,3]"), None);
+        assert_eq!(Departure::of(&doc, b"[10,201,3]"), Some(6));
+        assert_eq!(Departure::of(&doc, b"[10, 200,3]"), Some(4));
+        assert_eq!(Departure::of(&doc, b"[10,200,3]]"), Some(10));
+        assert_eq!(Departure::of(&doc, b"[10,200"), Some(7));
+        assert_eq!(Departure::of(&doc, b""), Some(0));
     }
 
     /// The directory a sweep ran in is what `--scenario` leaves once the recorded path

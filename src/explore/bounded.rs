@@ -133,43 +133,68 @@ pub fn witnesses<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Witness>, D::Err
     list(d, WITNESSES_MAX, "witnesses")
 }
 
-/// How the error of a witness too large to read begins: the document may be well
-/// formed, so it is not called something else.
-pub const OUT_OF_MEMORY: &str = "a witness's decisions do not fit in this machine's memory";
+/// How the error of a list too large to read begins: the document may be well formed,
+/// so it is not called something else.
+pub const OUT_OF_MEMORY: &str = "too large for this machine's memory";
 
-/// A witness's decisions. A run may make as many as its budget allows, so the list
-/// has no count to hold it to; the document's size bounds it, and the list grows by
-/// fallible reservations, so that one too large for this machine's memory is an error
-/// rather than an abort.
-pub fn decisions<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
-    struct Decisions;
+/// A list a sweep may make as long as its budgets allow (a witness's decisions, a
+/// unit's failing ranges, a shard's units), so that there is no count to hold it to:
+/// the document's size bounds it, and it grows by fallible reservations, so that one
+/// too large for this machine's memory is an error rather than an abort.
+struct Grown<T> {
+    what: &'static str,
+    into: PhantomData<T>,
+}
 
-    impl<'de> Visitor<'de> for Decisions {
-        type Value = Vec<u64>;
+impl<'de, T: Deserialize<'de>> Visitor<'de> for Grown<T> {
+    type Value = Vec<T>;
 
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            write!(f, "a list of decisions (whole numbers)")
-        }
-
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u64>, A::Error> {
-            let mut out: Vec<u64> = Vec::new();
-            while let Some(decision) = seq.next_element::<u64>()? {
-                if out.len() == out.capacity() {
-                    let more = out.capacity().max(1024);
-                    out.try_reserve_exact(more).map_err(|_| {
-                        A::Error::custom(format!(
-                            "{OUT_OF_MEMORY}: more than {} of them",
-                            out.len()
-                        ))
-                    })?;
-                }
-                out.push(decision);
-            }
-            Ok(out)
-        }
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a list of {}", self.what)
     }
 
-    d.deserialize_seq(Decisions)
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        let mut out: Vec<T> = Vec::new();
+        while let Some(item) = seq.next_element::<T>()? {
+            if out.len() == out.capacity() {
+                let more = out.capacity().max(1024);
+                out.try_reserve_exact(more).map_err(|_| {
+                    A::Error::custom(format!(
+                        "{OUT_OF_MEMORY}: {}, more than {} of them",
+                        self.what,
+                        out.len()
+                    ))
+                })?;
+            }
+            out.push(item);
+        }
+        Ok(out)
+    }
+}
+
+fn grown<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+    what: &'static str,
+) -> Result<Vec<T>, D::Error> {
+    d.deserialize_seq(Grown {
+        what,
+        into: PhantomData,
+    })
+}
+
+/// A witness's decisions: a run may make as many as its budget allows.
+pub fn decisions<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+    grown(d, "a witness's decisions")
+}
+
+/// A unit's failing indices, as ranges: one per failing run at most.
+pub fn failing<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(u64, u64)>, D::Error> {
+    grown(d, "a unit's failing ranges")
+}
+
+/// A shard's unit logs (their count is checked against the sweep's once read).
+pub fn units<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<super::tally::UnitLog>, D::Error> {
+    grown(d, "unit logs")
 }
 
 /// `--provider-model` overrides: one per provider, and ws2_32.

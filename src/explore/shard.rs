@@ -53,6 +53,7 @@ pub struct ShardDoc {
     pub tally: Tally,
     /// Exhaustive: how many units the search has, and the logs of this shard's units.
     pub units_total: u64,
+    #[serde(deserialize_with = "super::bounded::units")]
     pub units: Vec<UnitLog>,
     /// The shard's first failure, shrunk.
     pub failure: Option<Failure>,

@@ -257,6 +257,7 @@ pub struct UnitLog {
     #[serde(default, skip_serializing_if = "is_false")]
     pub end_states_capped: bool,
     /// Failing indices within the unit, as `(start, length)` ranges.
+    #[serde(deserialize_with = "super::bounded::failing")]
     pub failing: Vec<(u64, u64)>,
     #[serde(deserialize_with = "super::bounded::contracts")]
     pub contracts: BTreeMap<String, u64>,
