@@ -226,31 +226,67 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
     let path = args.file.display().to_string();
     let (report, same) = match args.format {
         DiffFormat::Text => {
+            let context = args.context.unwrap_or(20) as usize;
             let run_a = match one(&a, Which::A, None) {
                 Ok(run) => run,
                 Err(code) => return code,
             };
             let name_a = describe(&run_a, &a);
-            let text_a = render::text::render_without_flag(&scenario, &run_a, &path);
             // Where the runs part is found by their events' rows, as the page finds it
             // (a trace line holds a call and its result, two events); of run A only
-            // their digests are kept while run B is made.
+            // their digests are kept while run B is made, and of its trace only its
+            // event lines' digests and its verdict: at the largest budget a trace is
+            // gigabytes.
             let rows_a = render::html::diff::row_digests(&run_a);
+            let mut lines_a = Vec::new();
+            let verdict_a = read_trace(&scenario, &run_a, &path, |_, line| {
+                lines_a.push(words_digest(line));
+            });
             drop(run_a);
             let run_b = match one(&b, Which::B, None) {
                 Ok(run) => run,
                 Err(code) => return code,
             };
             let name_b = describe(&run_b, &b);
-            let text_b = render::text::render_without_flag(&scenario, &run_b, &path);
             let parted = render::html::diff::parting_from(&rows_a, &run_b);
             let events = rows_a.len();
-            drop((rows_a, run_b));
+            drop(rows_a);
+            // Run B's trace is compared with run A's line by line as it is written.
+            let mut shared = 0;
+            let mut b_side = Side::default();
+            let verdict_b = read_trace(&scenario, &run_b, &path, |index, line| {
+                if b_side.count == 0 && lines_a.get(index) == Some(&words_digest(line)) {
+                    shared += 1;
+                } else {
+                    b_side.keep(line, context);
+                }
+            });
+            b_side.verdict = verdict_b;
+            drop(run_b);
+            // Run A's lines past those shared are shown from a second run of A (the same
+            // run: determinism), made only where the runs part and some are shown.
+            let mut a_side = Side {
+                count: lines_a.len().saturating_sub(shared),
+                verdict: verdict_a,
+                ..Side::default()
+            };
+            if parted.is_some() && a_side.count > 0 && context > 0 {
+                let run_a = match one(&a, Which::A, None) {
+                    Ok(run) => run,
+                    Err(code) => return code,
+                };
+                let shown = shared..shared.saturating_add(context);
+                read_trace(&scenario, &run_a, &path, |index, line| {
+                    if shown.contains(&index) {
+                        a_side.rest.push(line.to_string());
+                    }
+                });
+            }
             let (report, same) = compare(
-                (&text_a, &text_b),
+                (&a_side, &b_side),
                 (&name_a, &name_b),
-                (parted, events),
-                args.context.unwrap_or(20) as usize,
+                (parted, events, shared),
+                context,
             );
             let shown = crate::scenario::escape_line(&path);
             let report = format!("ws2sim diff · {} · {shown}\n{report}", scenario.name);
@@ -315,34 +351,124 @@ fn describe(run: &run::Run, options: &RunOptions) -> String {
     text
 }
 
-/// The two traces compared: the lines they share, the first event where they part
-/// (`parted`, by their rows: `None` when they are the same; `event_count`: run A's), up to
-/// `context` lines of each after the lines they share, and each verdict; and whether
-/// they are the same.
+/// A run's trace past the lines both runs share: the first lines of it a diff shows,
+/// how many there are, and the run's verdict.
+#[derive(Default)]
+struct Side {
+    rest: Vec<String>,
+    count: usize,
+    verdict: String,
+}
+
+impl Side {
+    /// Counts `line`, and keeps it while fewer than `context` are kept.
+    fn keep(&mut self, line: &str, context: usize) {
+        self.count += 1;
+        if self.rest.len() < context {
+            self.rest.push(line.to_string());
+        }
+    }
+}
+
+/// Renders `run`'s trace as `run` prints it without `--contracts`, a line at a time:
+/// gives `event` each event line (one that begins with `#`) and its place among them,
+/// and returns the verdict (the lines from `contracts:` on).
+fn read_trace(
+    scenario: &crate::scenario::Scenario,
+    run: &run::Run,
+    path: &str,
+    mut event: impl FnMut(usize, &str),
+) -> String {
+    let mut events = 0;
+    let mut verdict: Option<String> = None;
+    let mut each = |line: &str| {
+        if line.starts_with('#') {
+            event(events, line);
+            events += 1;
+        }
+        match &mut verdict {
+            Some(text) => {
+                text.push('\n');
+                text.push_str(line);
+            }
+            None if line.starts_with("contracts:") => verdict = Some(line.to_string()),
+            None => {}
+        }
+    };
+    let mut lines = Lines {
+        partial: Vec::new(),
+        each: &mut each,
+    };
+    // Writing to a line reader cannot fail.
+    let _ = render::text::render_without_flag_into(&mut lines, scenario, run, path);
+    lines.finish();
+    verdict.unwrap_or_default()
+}
+
+/// Bytes written, handed on a line at a time (as `str::lines` splits them).
+struct Lines<'f> {
+    partial: Vec<u8>,
+    each: &'f mut dyn FnMut(&str),
+}
+
+impl Lines<'_> {
+    fn line(&mut self) {
+        let line = self.partial.strip_suffix(b"\r").unwrap_or(&self.partial);
+        (self.each)(&String::from_utf8_lossy(line));
+        self.partial.clear();
+    }
+
+    /// Hands on the last line, if the text does not end with a line end.
+    fn finish(&mut self) {
+        if !self.partial.is_empty() {
+            self.line();
+        }
+    }
+}
+
+impl std::io::Write for Lines<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut rest = buf;
+        while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+            self.partial.extend_from_slice(&rest[..end]);
+            self.line();
+            rest = &rest[end + 1..];
+        }
+        self.partial.extend_from_slice(rest);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A digest of a trace line's words: each trace pads its columns to its own widest name
+/// (a run with a worker thread the other lacks pads wider), so lines compare by their
+/// words, not their spacing.
+fn words_digest(line: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let half = |salt: u8| {
+        let mut hasher = std::hash::DefaultHasher::new();
+        salt.hash(&mut hasher);
+        for word in line.split_whitespace() {
+            word.hash(&mut hasher);
+        }
+        hasher.finish()
+    };
+    u128::from(half(0)) << 64 | u128::from(half(1))
+}
+
+/// The two traces compared: the lines they share (`shared`), the first event where
+/// they part (`parted`, by their rows: `None` when they are the same; `event_count`:
+/// run A's), up to `context` lines of each after the lines they share, and each
+/// verdict; and whether they are the same.
 fn compare(
-    (a, b): (&str, &str),
+    (a, b): (&Side, &Side),
     (name_a, name_b): (&str, &str),
-    (parted, event_count): (Option<usize>, usize),
+    (parted, event_count, shared): (Option<usize>, usize, usize),
     context: usize,
 ) -> (String, bool) {
-    // The event lines, borrowed: a copy of each would double what a long diff holds.
-    fn events(text: &str) -> Vec<&str> {
-        text.lines().filter(|line| line.starts_with('#')).collect()
-    }
-    let verdict = |text: &str| -> String {
-        text.lines()
-            .skip_while(|line| !line.starts_with("contracts:"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    let (events_a, events_b) = (events(a), events(b));
-    // Each trace pads its columns to its own widest name (a run with a worker thread
-    // the other lacks pads wider): lines compare by their words, not their spacing.
-    let shared = events_a
-        .iter()
-        .zip(&events_b)
-        .take_while(|(x, y)| x.split_whitespace().eq(y.split_whitespace()))
-        .count();
     let mut out = format!("A: {name_a}\nB: {name_b}\n\n");
     let same = parted.is_none();
     if let Some(at) = parted {
@@ -352,14 +478,13 @@ fn compare(
             out,
             "the runs share their first {at} events ({shared} trace lines) and part at event #{at}:"
         );
-        for (name, side) in [("A", &events_a), ("B", &events_b)] {
-            let rest = &side[shared.min(side.len())..];
-            let _ = writeln!(out, "\n{name} ({} trace lines from there)", rest.len());
-            for line in rest.iter().take(context) {
+        for (name, side) in [("A", a), ("B", b)] {
+            let _ = writeln!(out, "\n{name} ({} trace lines from there)", side.count);
+            for line in side.rest.iter().take(context) {
                 let _ = writeln!(out, "  {line}");
             }
-            if rest.len() > context {
-                let _ = writeln!(out, "  ... {} more", rest.len() - context);
+            if side.count > context {
+                let _ = writeln!(out, "  ... {} more", side.count - context);
             }
         }
     } else {
@@ -368,7 +493,50 @@ fn compare(
             "the runs are the same: {event_count} events ({shared} trace lines)"
         );
     }
-    let _ = writeln!(out, "\nverdict of A:\n{}", verdict(a));
-    let _ = writeln!(out, "\nverdict of B:\n{}", verdict(b));
+    let _ = writeln!(out, "\nverdict of A:\n{}", a.verdict);
+    let _ = writeln!(out, "\nverdict of B:\n{}", b.verdict);
     (out, same)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+
+    /// The trace is handed on a line at a time as `str::lines` splits it, wherever the
+    /// writes it comes in break.
+    #[test]
+    fn lines_are_split_as_str_lines_splits_them() {
+        for text in [
+            "a\nbb\r\n\nccc",
+            "a\n",
+            "",
+            "\n\n",
+            "one line",
+            "x\r\ny\r\n",
+        ] {
+            for chunk in 1..=4 {
+                let mut got = Vec::new();
+                let mut each = |line: &str| got.push(line.to_string());
+                let mut lines = Lines {
+                    partial: Vec::new(),
+                    each: &mut each,
+                };
+                for piece in text.as_bytes().chunks(chunk) {
+                    lines.write_all(piece).unwrap();
+                }
+                lines.finish();
+                let want: Vec<String> = text.lines().map(str::to_string).collect();
+                assert_eq!(got, want, "{text:?} in pieces of {chunk}");
+            }
+        }
+    }
+
+    /// Lines compare by their words: padding does not tell them apart, a word does.
+    #[test]
+    fn a_line_digest_reads_words_not_spacing() {
+        assert_eq!(words_digest("#1 t=0  a   b"), words_digest("#1 t=0 a b"));
+        assert_ne!(words_digest("#1 t=0 a b"), words_digest("#1 t=0 ab"));
+        assert_ne!(words_digest("#1 t=0 a b"), words_digest("#1 t=0 b a"));
+    }
 }

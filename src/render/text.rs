@@ -42,12 +42,23 @@ pub fn render_listing(scenario: &Scenario, run: &Run, path: &str, contracts: Con
 /// counted, with no flag named to list them.
 pub fn render_without_flag(scenario: &Scenario, run: &Run, path: &str) -> String {
     let mut bytes = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = render_without_flag_into(&mut bytes, scenario, run, path);
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// [`render_without_flag`] written to `sink` a chunk at a time, not held whole.
+pub fn render_without_flag_into(
+    sink: &mut dyn std::io::Write,
+    scenario: &Scenario,
+    run: &Run,
+    path: &str,
+) -> std::io::Result<()> {
     let listing = Listing {
         offers_flag: false,
         ..Listing::text(Contracts::Exercised)
     };
-    let _ = render_in_chunks(&mut bytes, (scenario, run, path, listing), CHUNK_BYTES);
-    String::from_utf8(bytes).unwrap_or_default()
+    render_in_chunks(sink, (scenario, run, path, listing), CHUNK_BYTES)
 }
 
 /// How much of a trace is kept before it is written out: a run may have millions of
