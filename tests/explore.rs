@@ -287,6 +287,59 @@ fn merged_shards_give_the_single_machine_report() {
     );
 }
 
+/// `--shrink-runs` bounds what shrinking makes: at 0 the failure is reported as found
+/// (its own run only, and no claim to the fewest preemptions); a small budget still
+/// shrinks, within it. Shards carry the budget, so their merge shrinks as one sweep
+/// does, and shards of two budgets are not one sweep.
+#[test]
+fn shrinking_makes_no_more_runs_than_its_budget() {
+    let lesson = load(LESSON);
+    let budget = |runs: u64| ExploreOptions {
+        seed: Some(3),
+        shrink_runs: Some(runs),
+        ..options(Strategy::Random, 50)
+    };
+    let failure = |runs: u64| {
+        let report = explore(&lesson, LESSON, &budget(runs)).expect("valid");
+        report.failure.expect("the lesson's race is found")
+    };
+    let found = failure(0);
+    assert_eq!(found.candidates, 1);
+    assert_eq!(found.shrunk, found.original);
+    assert_eq!(found.schedule, found.original_schedule);
+    assert!(found.original.preemptions > 0 && !found.fewest_preemptions);
+    for runs in [1, 5, 40] {
+        let shrunk = failure(runs);
+        assert!(
+            shrunk.candidates <= runs + 1,
+            "{runs}: {}",
+            shrunk.candidates
+        );
+        assert!(shrunk.shrunk < found.original, "{runs}");
+    }
+    // The default is the most: giving it changes nothing.
+    let default = ExploreOptions {
+        shrink_runs: None,
+        ..budget(0)
+    };
+    let most = budget(ws2sim::explore::SHRINK_RUNS_DEFAULT);
+    assert_eq!(
+        explore(&lesson, LESSON, &default).expect("valid"),
+        explore(&lesson, LESSON, &most).expect("valid")
+    );
+    let doc = merged(&lesson, LESSON, &budget(0), 2);
+    let other = explore_shard(
+        &lesson,
+        LESSON,
+        &ExploreOptions {
+            shard: Shard { index: 2, count: 2 },
+            ..budget(1)
+        },
+    )
+    .expect("valid");
+    assert!(merge(vec![doc, other]).is_err(), "two budgets, two sweeps");
+}
+
 #[test]
 fn the_determinism_check_passes_on_the_conforming_model() {
     let scenario = load(CONFORMING);

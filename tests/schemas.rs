@@ -59,6 +59,9 @@ impl Validator<'_> {
             "minimum" if value.is_number() && number(value) < number(rule) => {
                 out.push(format!("{at}: {value} is below {rule}"));
             }
+            "maximum" if value.is_number() && number(value) > number(rule) => {
+                out.push(format!("{at}: {value} is above {rule}"));
+            }
             "required" => {
                 for name in rule
                     .as_array()
@@ -158,7 +161,7 @@ impl Validator<'_> {
                     None => out.push(format!("{at}: cannot resolve {rule}")),
                 }
             }
-            "const" | "enum" | "minimum" => {}
+            "const" | "enum" | "minimum" | "maximum" => {}
             other => out.push(format!("{at}: the validator does not know `{other}`")),
         }
     }
@@ -238,19 +241,22 @@ fn sweep_shard_and_merge_documents_validate() {
     let shard_schema = schema_file("shard.schema.json");
     let lesson = "scenarios/teach/racy-refcount.ron";
     let scenario = ws2sim::scenario::load_file(std::path::Path::new(lesson)).expect("loads");
-    for (strategy, runs, reduction) in [
-        (Strategy::Random, 300, None),
-        (Strategy::Exhaustive, 200, None),
+    // The last with a shrinking budget other than the default, which the header writes.
+    for (strategy, runs, reduction, shrink_runs) in [
+        (Strategy::Random, 300, None, None),
+        (Strategy::Exhaustive, 200, None, None),
         (
             Strategy::Exhaustive,
             200,
             Some(ws2sim::explore::Reduction::Dpor),
+            Some(7),
         ),
     ] {
         let options = ExploreOptions {
             strategy,
             runs: Some(runs),
             reduction,
+            shrink_runs,
             ..ExploreOptions::default()
         };
         let report = explore(&scenario, lesson, &options).expect("explores");

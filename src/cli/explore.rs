@@ -88,6 +88,16 @@ pub struct ExploreArgs {
     /// Run every schedule twice and fail at the first event where the runs part.
     #[arg(long)]
     pub check_determinism: bool,
+    /// Runs shrinking the first failure may make besides its own, 0 to 4000 (0: report
+    /// it as found) [default: 4000, as many as shrinking ever makes]. Each costs a run
+    /// of the scenario; `--runs` does not count them.
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        value_parser = whole_number::<u64>(0, crate::explore::SHRINK_RUNS_DEFAULT),
+    )]
+    pub shrink_runs: Option<u64>,
     /// Also write the shrunk failure, if one is found, as a self-contained page
     /// (the `run --format html` page of its replay) to FILE.
     #[arg(long, value_name = "FILE", conflicts_with = "shard")]
@@ -139,6 +149,7 @@ fn options(args: &ExploreArgs) -> Result<ExploreOptions, String> {
         shard: args.shard.unwrap_or(Shard::WHOLE),
         models: args.provider_model.clone(),
         check_determinism: args.check_determinism,
+        shrink_runs: args.shrink_runs,
         simulate_every_run: false,
         progress: true,
     })

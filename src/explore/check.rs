@@ -68,6 +68,10 @@ fn header(doc: &ShardDoc) -> Result<(), String> {
     ensure((1..=MAX_RUNS).contains(&h.runs), "header.runs", || {
         format!("{} is not between 1 and {MAX_RUNS}", h.runs)
     })?;
+    let most = super::SHRINK_RUNS_DEFAULT;
+    ensure(h.shrink_runs <= most, "header.shrink_runs", || {
+        format!("{} is more than {most}", h.shrink_runs)
+    })?;
     let exhaustive = h.strategy == Strategy::Exhaustive;
     let pct = h.strategy == Strategy::Pct;
     let named = |what: &str| format!("{:?} takes no {what}", h.strategy);

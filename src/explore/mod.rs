@@ -30,6 +30,7 @@ use progress::Progress;
 use report::{Failure, Header, Report};
 use runner::Explorer;
 use shard::ShardDoc;
+pub use shrink::SHRINK_RUNS_DEFAULT;
 use sweep::Plan;
 pub use verify::{Refusal, verify_claims, verify_failure, verify_inputs, verify_merged};
 
@@ -119,6 +120,9 @@ pub struct ExploreOptions {
     pub shard: Shard,
     pub models: Vec<(String, String)>,
     pub check_determinism: bool,
+    /// Runs shrinking may make besides the failure's own (default
+    /// [`shrink::SHRINK_RUNS_DEFAULT`], the most).
+    pub shrink_runs: Option<u64>,
     /// Random, PCT: simulate every schedule, even one the sweep made before (by
     /// default a schedule met again is counted from memory): the same report, for
     /// measuring what simulating costs.
@@ -140,6 +144,7 @@ impl Default for ExploreOptions {
             shard: Shard::WHOLE,
             models: Vec::new(),
             check_determinism: false,
+            shrink_runs: None,
             simulate_every_run: false,
             progress: false,
         }
@@ -214,6 +219,7 @@ fn plan(
             })
             .collect(),
         check_determinism: plan.check_determinism,
+        shrink_runs: options.shrink_runs.unwrap_or(shrink::SHRINK_RUNS_DEFAULT),
         stamp,
     };
     Ok((plan, header))
@@ -364,7 +370,7 @@ fn describe(scenario: &Scenario, header: &Header, decisions: &[u64], run: u64) -
     let contract = first
         .violation
         .expect("the first failing schedule fails when replayed");
-    let shrunk = shrink::shrink(&mut explorer, decisions, contract)
+    let shrunk = shrink::shrink(&mut explorer, decisions, contract, header.shrink_runs)
         .expect("the failing schedule violates its own first contract");
     let schedule = Schedule::new(shrunk.decisions);
     let shown = explorer.full_run(&schedule);

@@ -47,6 +47,13 @@ pub struct Header {
     )]
     pub model_files: Vec<ModelDigest>,
     pub check_determinism: bool,
+    /// Runs shrinking the first failure may make besides its own (`--shrink-runs`):
+    /// written only where it is not the default.
+    #[serde(
+        default = "shrink_runs_default",
+        skip_serializing_if = "is_shrink_runs_default"
+    )]
+    pub shrink_runs: u64,
     /// The stamp of the runs swept ([`crate::run::stamp`]), which every token the
     /// report prints carries (`merge` checks it against the scenario and models it reads
     /// again).
@@ -58,6 +65,14 @@ impl Header {
     pub fn drawn_seed(&self) -> u64 {
         self.seed.unwrap_or_default()
     }
+}
+
+fn shrink_runs_default() -> u64 {
+    super::shrink::SHRINK_RUNS_DEFAULT
+}
+
+fn is_shrink_runs_default(runs: &u64) -> bool {
+    *runs == super::shrink::SHRINK_RUNS_DEFAULT
 }
 
 /// A model file as a sweep read it.

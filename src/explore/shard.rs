@@ -22,7 +22,8 @@ use super::{Shard, Strategy};
 /// header has no seed (null), and its units say whether a run drew a delay from a range
 /// wider than the search tries (`wide_draws`). Version 11: each unit says whether the
 /// preemption bound ruled out a schedule its search would have run (`bound_cut`).
-pub const FORMAT: &str = "ws2sim-explore-shard/11";
+/// Version 12: the header's `shrink_runs`, where it is not the default.
+pub const FORMAT: &str = "ws2sim-explore-shard/12";
 
 /// This build of ws2sim: a digest of the sources that decide what a run does (made by
 /// `build.rs`). Shards written by another build ran another simulator, whose counts a

@@ -25,6 +25,9 @@ use super::runner::Explorer;
 const CANDIDATES_MAX: u64 = 2_000;
 /// Runs the search for a schedule with fewer preemptions makes at most.
 const SEARCH_MAX: u64 = 2_000;
+/// Runs shrinking makes at most besides the failure's own (`--shrink-runs`): by
+/// default, as many as both steps above may make, so that only a smaller budget cuts.
+pub const SHRINK_RUNS_DEFAULT: u64 = CANDIDATES_MAX + SEARCH_MAX;
 
 /// How large a schedule is, compared in this order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -77,9 +80,16 @@ struct Shrinker<'e> {
     candidates: u64,
     /// Candidates of the one-change-at-a-time steps.
     changes: u64,
+    /// Runs allowed besides the failure's own ([`SHRINK_RUNS_DEFAULT`]).
+    budget: u64,
 }
 
 impl Shrinker<'_> {
+    /// Whether the runs allowed are all made (the first, the failure's own, aside).
+    fn spent(&self) -> bool {
+        self.candidates > self.budget
+    }
+
     /// Runs `prefix` then default decisions; `Some` when the contract is still violated.
     fn attempt(&mut self, prefix: &[u64]) -> Option<Trial> {
         self.candidates += 1;
@@ -108,7 +118,7 @@ impl Shrinker<'_> {
         candidates: impl Iterator<Item = Vec<u64>>,
     ) -> Option<Trial> {
         for prefix in candidates {
-            if self.changes >= CANDIDATES_MAX {
+            if self.changes >= CANDIDATES_MAX || self.spent() {
                 return None;
             }
             self.changes += 1;
@@ -152,7 +162,7 @@ impl Shrinker<'_> {
         for bound in 0..preemptions {
             let mut search = Dfs::new(Vec::new(), Some(bound));
             while let Some(prefix) = search.next_prefix() {
-                if runs >= SEARCH_MAX {
+                if runs >= SEARCH_MAX || self.spent() {
                     return Err(());
                 }
                 runs += 1;
@@ -167,12 +177,14 @@ impl Shrinker<'_> {
     }
 }
 
-/// Shrinks `decisions`, a schedule whose run violates `contract`. Returns `None` when
-/// the schedule does not fail that way (it cannot be shrunk against it).
+/// Shrinks `decisions`, a schedule whose run violates `contract`, making at most
+/// `budget` runs besides its own. Returns `None` when the schedule does not fail that
+/// way (it cannot be shrunk against it).
 pub fn shrink(
     explorer: &mut Explorer,
     decisions: &[u64],
     contract: &'static str,
+    budget: u64,
 ) -> Option<Shrunk> {
     let mut shrinker = Shrinker {
         explorer,
@@ -180,6 +192,7 @@ pub fn shrink(
         contract,
         candidates: 0,
         changes: 0,
+        budget,
     };
     let first = shrinker.attempt(decisions)?;
     let original = first.size;

@@ -207,6 +207,13 @@ fn edited_and_resealed_documents_are_refused_by_their_fields() {
     refused(|d| d[0]["shard"]["index"] = 3.into(), "shard.index");
     refused(|d| d[0]["shard"]["count"] = u64::MAX.into(), "shard.count");
     refused(|d| d[0]["header"]["runs"] = 0.into(), "header.runs");
+    // Every shard of the sweep says it, so that the headers agree.
+    let shrink_runs = |d: &mut Vec<Value>| {
+        for doc in d.iter_mut() {
+            doc["header"]["shrink_runs"] = 4_001.into();
+        }
+    };
+    refused(shrink_runs, "header.shrink_runs");
     refused(
         |d| d[0]["header"]["strategy"] = "pct".into(),
         "header.depth",
