@@ -176,6 +176,55 @@ fn json_names_threads_and_lists_objects() {
     assert!(report["endings"][0]["schedules"].is_u64(), "{report}");
 }
 
+/// Past the lines two runs share, a diff shows each run's own next trace lines, as
+/// `run` prints them, and counts the rest: run A's come from making it again, run B's
+/// as its trace is compared, and neither may be off by a line.
+#[test]
+fn diff_shows_each_runs_own_lines_from_where_they_part() {
+    let file = "scenarios/contracts/lingering-data.ron";
+    let mutant = "msafd=drops_lingering_data";
+    let events = |args: &[&str]| -> Vec<String> {
+        let text = stdout(&ws2sim(&[&["run", file][..], args].concat()));
+        text.lines()
+            .filter(|line| line.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    };
+    let (a, b) = (events(&[]), events(&["--provider-model", mutant]));
+    let text = stdout(&ws2sim(&[
+        "diff",
+        file,
+        "--against-model",
+        mutant,
+        "--context",
+        "3",
+    ]));
+    let shared: usize = text
+        .split(" trace lines) and part")
+        .next()
+        .and_then(|head| head.rsplit('(').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the lines shared");
+    assert!(shared > 0 && shared < a.len().min(b.len()), "{text}");
+    for (name, lines, next) in [("A", &a, "\nB ("), ("B", &b, "\nverdict of A:")] {
+        let section = text
+            .split(&format!("\n{name} ("))
+            .nth(1)
+            .and_then(|rest| rest.split(next).next())
+            .expect("the run's section");
+        let rest = lines.len() - shared;
+        let mut want = vec![format!("{rest} trace lines from there)")];
+        want.extend(
+            lines[shared..shared + 3]
+                .iter()
+                .map(|line| format!("  {line}")),
+        );
+        want.push(format!("  ... {} more", rest - 3));
+        let got: Vec<&str> = section.trim_end().lines().collect();
+        assert_eq!(got, want, "{name}:\n{text}");
+    }
+}
+
 /// `ws2sim diff` shows where a mutant parts from the conforming model, and each verdict
 /// (issue 24 item 4, as text); two identical runs are the same (exit 0).
 #[test]
