@@ -447,16 +447,12 @@ impl std::io::Write for Lines<'_> {
 /// (a run with a worker thread the other lacks pads wider), so lines compare by their
 /// words, not their spacing.
 fn words_digest(line: &str) -> u128 {
-    use std::hash::{Hash, Hasher};
-    let half = |salt: u8| {
-        let mut hasher = std::hash::DefaultHasher::new();
-        salt.hash(&mut hasher);
+    use std::hash::Hash;
+    render::html::diff::digest(|hasher| {
         for word in line.split_whitespace() {
-            word.hash(&mut hasher);
+            word.hash(hasher);
         }
-        hasher.finish()
-    };
-    u128::from(half(0)) << 64 | u128::from(half(1))
+    })
 }
 
 /// The two traces compared: the lines they share (`shared`), the first event where

@@ -74,7 +74,7 @@ pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
     // goes through the upcall all the same. An operation one of the clean-ups above
     // owns was judged there.
     let owners = Owners::of(facts);
-    for f in earlier_cleanups(facts) {
+    for f in san_cleanup_returns(facts) {
         let (process, provider, thread) = (f.process, f.provider, facts.events[f.call].thread);
         for (index, event) in facts.events_of_between(process, f.call, f.ret) {
             let EventKind::OpCompleted {
@@ -87,7 +87,7 @@ pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
             else {
                 continue;
             };
-            if p != provider || event.thread != thread || owners.judge(process, provider, index) {
+            if p != provider || event.thread != thread || owners.cover(process, provider, index) {
                 continue;
             }
             report.exercised();
@@ -130,7 +130,7 @@ impl Owners {
 
     /// Whether event `index` of `process` lies within one of `provider`'s clean-ups
     /// judged whole.
-    fn judge(&self, process: Pid, provider: ProviderIx, index: usize) -> bool {
+    fn cover(&self, process: Pid, provider: ProviderIx, index: usize) -> bool {
         let begun =
             (self.0).partition_point(|&(p, q, call, _)| (p, q, call) <= (process, provider, index));
         (self.0[..begun].iter().rev())
@@ -140,7 +140,7 @@ impl Owners {
 }
 
 /// Every WSPCleanup of a SAN provider that returned (the actual ones among them).
-fn earlier_cleanups<'f>(facts: &'f Facts) -> impl Iterator<Item = &'f CleanupReturn> {
+fn san_cleanup_returns<'f>(facts: &'f Facts) -> impl Iterator<Item = &'f CleanupReturn> {
     (facts.cleanup_returns().iter()).filter(|f| facts.kind(f.provider) == ProviderKind::San)
 }
 
@@ -306,7 +306,7 @@ pub fn no_notifications(facts: &Facts, _: &RunEnd, report: &mut Report) {
         window.judge(facts, report, |_| true);
     }
     let owners = Owners::of(facts);
-    for f in earlier_cleanups(facts) {
+    for f in san_cleanup_returns(facts) {
         let window = Window {
             of: (f.process, f.provider),
             within: f.call..f.ret,
@@ -314,7 +314,7 @@ pub fn no_notifications(facts: &Facts, _: &RunEnd, report: &mut Report) {
             during: "a WSPCleanup that was not its final one".into(),
         };
         window.judge(facts, report, |index| {
-            !owners.judge(f.process, f.provider, index)
+            !owners.cover(f.process, f.provider, index)
         });
     }
 }

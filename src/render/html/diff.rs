@@ -43,16 +43,21 @@ pub fn row_digests(run: &Run) -> Vec<u128> {
 }
 
 fn digests(run: &Run) -> impl Iterator<Item = u128> + '_ {
+    use std::hash::Hash;
+    rows(run).map(|row| digest(|hasher| row.hash(hasher)))
+}
+
+/// A 128-bit digest of what `feed` hashes: two 64-bit hashes, salted apart. Diffs keep
+/// these of run A's rows and trace lines in place of the rows and lines.
+pub fn digest(feed: impl Fn(&mut std::hash::DefaultHasher)) -> u128 {
     use std::hash::{Hash, Hasher};
-    rows(run).map(|row| {
-        let half = |salt: u8| {
-            let mut hasher = std::hash::DefaultHasher::new();
-            salt.hash(&mut hasher);
-            row.hash(&mut hasher);
-            hasher.finish()
-        };
-        u128::from(half(0)) << 64 | u128::from(half(1))
-    })
+    let half = |salt: u8| {
+        let mut hasher = std::hash::DefaultHasher::new();
+        salt.hash(&mut hasher);
+        feed(&mut hasher);
+        hasher.finish()
+    };
+    u128::from(half(0)) << 64 | u128::from(half(1))
 }
 
 /// [`parting`], for run A by its digests ([`row_digests`]).
