@@ -74,9 +74,9 @@ pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
     // goes through the upcall all the same. An operation one of the clean-ups above
     // owns was judged there.
     let owners = Owners::of(facts);
-    for f in san_cleanup_returns(facts) {
-        let (process, provider, thread) = (f.process, f.provider, facts.events[f.call].thread);
-        for (index, event) in facts.events_of_between(process, f.call, f.ret) {
+    for f in every_san_cleanup(facts) {
+        let (process, provider, thread) = (f.process, f.provider, f.thread);
+        for (index, event) in facts.events_of_between(process, f.call, f.until) {
             let EventKind::OpCompleted {
                 op,
                 kind,
@@ -96,13 +96,13 @@ pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 report.violation(
                     facts,
                     index,
-                    || format!("{name} completed the pending {what} with {} ({status}), in a WSPCleanup that was not its final one, not WSA_OPERATION_ABORTED (995)", error_name(status)),
+                    || format!("{name} completed the pending {what} with {} ({status}), in a WSPCleanup that was not its final one{}, not WSA_OPERATION_ABORTED (995)", error_name(status), f.cut_short()),
                 );
             } else if !inside_upcall(facts, op, index) {
                 report.violation(
                     facts,
                     index,
-                    || format!("{name} cancelled the pending {what} without WPUCompleteOverlappedRequest, in a WSPCleanup that was not its final one: the switch is never told the operation ended"),
+                    || format!("{name} cancelled the pending {what} without WPUCompleteOverlappedRequest, in a WSPCleanup that was not its final one{}: the switch is never told the operation ended", f.cut_short()),
                 );
             }
         }
@@ -139,9 +139,54 @@ impl Owners {
     }
 }
 
-/// Every WSPCleanup of a SAN provider that returned (the actual ones among them).
-fn san_cleanup_returns<'f>(facts: &'f Facts) -> impl Iterator<Item = &'f CleanupReturn> {
-    (facts.cleanup_returns().iter()).filter(|f| facts.kind(f.provider) == ProviderKind::San)
+/// A WSPCleanup of a SAN provider, from its call to its return, or to its process's end
+/// where that cut it short.
+struct SanCleanup {
+    process: Pid,
+    provider: ProviderIx,
+    thread: Option<Tid>,
+    call: usize,
+    until: usize,
+    /// Whether the process's end cut it short (`until` is that end).
+    cut: bool,
+}
+
+impl SanCleanup {
+    /// What a message adds to place a clean-up the process's end cut short.
+    fn cut_short(&self) -> String {
+        match self.cut {
+            true => format!(" (cut short by the process's end at #{})", self.until),
+            false => String::new(),
+        }
+    }
+}
+
+/// Every WSPCleanup of a SAN provider that returned (the actual ones among them), then
+/// every one its process's end cut short after it began to act, while start-ups would
+/// still be outstanding without it (an early one).
+fn every_san_cleanup<'f>(facts: &'f Facts) -> impl Iterator<Item = SanCleanup> + 'f {
+    let san = |provider| facts.kind(provider) == ProviderKind::San;
+    let returned = (facts.cleanup_returns().iter())
+        .filter(move |f| san(f.provider))
+        .map(|f: &CleanupReturn| SanCleanup {
+            process: f.process,
+            provider: f.provider,
+            thread: facts.events[f.call].thread,
+            call: f.call,
+            until: f.ret,
+            cut: false,
+        });
+    let cut = (facts.cut_short_early().iter())
+        .filter(move |f| san(f.provider))
+        .map(|f| SanCleanup {
+            process: f.process,
+            provider: f.provider,
+            thread: f.thread,
+            call: f.call,
+            until: f.end,
+            cut: true,
+        });
+    returned.chain(cut)
 }
 
 /// A clean-up that owns the operations pending in its process: its call and its return
@@ -286,8 +331,9 @@ fn completed_once(facts: &Facts, report: &mut Report) {
 
 /// `san.cleanup.no_notifications`: no FD_* notification during a SAN provider's actual
 /// cleanup (the final one, or one with a wrong count), or a final one its process's end
-/// cut short; nor, from the clean-up's own thread, during an earlier WSPCleanup (one
-/// that cancels what is pending, a defect of its count already, is cleaning up too).
+/// cut short; nor, from the clean-up's own thread, during an earlier WSPCleanup, to its
+/// return or its process's end (one that cancels what is pending, a defect of its count
+/// already, is cleaning up too).
 pub fn no_notifications(facts: &Facts, _: &RunEnd, report: &mut Report) {
     let actual = facts.actual_cleanups_of(ProviderKind::San).map(|f| Window {
         of: (f.process, f.provider),
@@ -306,12 +352,12 @@ pub fn no_notifications(facts: &Facts, _: &RunEnd, report: &mut Report) {
         window.judge(facts, report, |_| true);
     }
     let owners = Owners::of(facts);
-    for f in san_cleanup_returns(facts) {
+    for f in every_san_cleanup(facts) {
         let window = Window {
             of: (f.process, f.provider),
-            within: f.call..f.ret,
-            thread: Some(facts.events[f.call].thread),
-            during: "a WSPCleanup that was not its final one".into(),
+            within: f.call..f.until,
+            thread: Some(f.thread),
+            during: format!("a WSPCleanup that was not its final one{}", f.cut_short()).into(),
         };
         window.judge(facts, report, |index| {
             !owners.cover(f.process, f.provider, index)

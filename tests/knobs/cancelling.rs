@@ -290,6 +290,70 @@ fn a_san_notification_is_flagged_in_any_clean_up() {
     }
 }
 
+/// The same holds for an earlier clean-up that the process's end cuts short: what its
+/// thread posted before the end is flagged, and a silent twin is not.
+#[test]
+fn a_san_notification_is_flagged_in_an_earlier_clean_up_cut_short() {
+    let text = |san: &str| {
+        format!(
+            r#"Scenario(
+    name: "early-notify-cut",
+    about: "The process crashes while the first switch's WSPCleanup of a shared SAN provider runs.",
+    latency: (0, 0),
+    providers: [
+        Provider(name: "msafd", kind: Transport),
+        Provider(name: "tcp2", kind: Transport),
+        Provider(name: "drv", kind: San, set: (earlier_cleanup: ResetSockets{san})),
+    ],
+    catalog: [
+        Transport(id: 1001, provider: "msafd", protocol: Tcp),
+        Transport(id: 1002, provider: "tcp2", protocol: Tcp),
+    ],
+    processes: [Process(name: "app", threads: [
+        Thread(name: "main", steps: [
+            Startup,
+            Socket(name: "s", entry: 1001, via: San("drv")),
+            Socket(name: "t", entry: 1002, via: San("drv")),
+            EventSelect(socket: "s", events: [Accept]),
+            Accept(socket: "s", mode: Overlapped(Event), completes: Never),
+        ]),
+        Thread(name: "cleaner", steps: [Sleep(1), Cleanup]),
+    ])],
+    faults: [Crash(process: "app", at: 1)],
+)"#
+        )
+    };
+    let posts = ws2sim::Sim::from_str("cut.ron", &text(", san: (post_fd_accept: true)")).unwrap();
+    let silent = ws2sim::Sim::from_str("cut-silent.ron", &text("")).unwrap();
+    let mut cut = 0;
+    for seed in 0..200 {
+        let run = posts.clone().seed(seed).run().expect("runs");
+        let trace = run.trace();
+        let cut_short = trace.contains("[from the switch in msafd] (never returned)");
+        if cut_short && trace.contains("drv notifies FD_ACCEPT") {
+            cut += 1;
+            assert!(
+                run.violated().contains(&"san.cleanup.no_notifications"),
+                "seed {seed}: {trace}"
+            );
+            assert!(
+                trace.contains("during a WSPCleanup that was not its final one (cut short by the process's end at #"),
+                "seed {seed}: {trace}"
+            );
+        }
+        let run = silent.clone().seed(seed).run().expect("runs");
+        assert!(
+            !run.violated().contains(&"san.cleanup.no_notifications"),
+            "seed {seed}: {}",
+            run.trace()
+        );
+    }
+    assert!(
+        cut > 0,
+        "no seed ended the process inside the earlier clean-up"
+    );
+}
+
 /// A blocking call on the socket an earlier clean-up resets is cancelled as the final
 /// clean-up cancels one: WSAEINTR (model choice), not closesocket's abort.
 #[test]
