@@ -1,5 +1,6 @@
 //! ws2sim: a deterministic simulator of how Windows Sockets 2 loads, starts, runs down
-//! and cleans up its service providers, with a checker for every documented contract.
+//! and cleans up its service providers, checking the contracts five Microsoft SPI pages
+//! document and the few rules it adds where they are silent (each marked a model choice).
 //!
 //! # Using it as a library
 //!

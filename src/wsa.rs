@@ -59,7 +59,9 @@ pub const WSA_E_CANCELLED: u32 = 10111;
 pub const NS_ALL: u32 = 0;
 /// Namespaces.
 pub const NS_DNS: u32 = 12;
-/// The e-mail namespace: the only one NSPv2 providers may serve on Vista and Server 2008.
+/// The e-mail namespace: on Vista and Server 2008 the seeds allow NSPv2Cleanup and
+/// NSPv2ClientSessionRundown for it only (ws2sim extends that to the whole provider, a
+/// model choice).
 pub const NS_EMAIL: u32 = 37;
 
 /// `NS_DNS (12)`, or `namespace 99` for a namespace without a symbolic name here.

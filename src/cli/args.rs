@@ -10,7 +10,8 @@ use crate::render;
 use crate::run::BudgetOverride;
 
 /// A deterministic simulator of how Windows Sockets 2 loads, starts, runs down and
-/// cleans up its service providers, with a checker for every documented contract.
+/// cleans up its service providers, checking the contracts five Microsoft SPI pages document
+/// and the few rules it adds where they are silent (each marked a model choice).
 #[derive(Parser, Debug)]
 #[command(
     name = "ws2sim",

@@ -176,7 +176,7 @@ pub static MODELS: &[ModelInfo] = &[
             lower: Lower::PassEachDown,
             ..C
         },
-        "A layered provider that passes each of its WSPCleanup calls down at once, instead of tearing the layer below down in its final cleanup.",
+        "A layered provider that passes each of its WSPCleanup calls down at once, instead of tearing the layer below down in its final cleanup (ws2sim's reading of when a layer cleans the one below).",
     ),
     model(
         Transport,

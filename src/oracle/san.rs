@@ -296,7 +296,7 @@ pub fn free_before_complete(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 facts,
                 index,
                 || format!(
-                    "{} {how} the {} while its memory was still held ({later}): the memory of an operation is released before the operation is completed",
+                    "{} {how} the {} while its memory was still held ({later}): a SAN provider should release an operation's memory before it completes the operation",
                     facts.provider(provider),
                     kind.label(op)
                 ),

@@ -138,8 +138,9 @@ pub fn render(out: &mut String, (scenario, run, path): (&Scenario, &Run, &str), 
                 "the page is silent or leaves"
             };
             format!(
-                "the rule comes from {seeds}, with ws2sim's reading where {silence} room \
-                 (`ws2sim explain {id}` quotes both)"
+                "the rule comes from {seeds}{should}, with ws2sim's reading where {silence} \
+                 room (`ws2sim explain {id}` quotes both)",
+                should = should_words(found, &cited)
             )
         } else {
             format!(
@@ -255,11 +256,11 @@ pub fn expect_line(scenario: &Scenario, run: &Run) -> String {
     )
 }
 
-/// What the citation of a violation the page's own words decide adds where that page
-/// words the rule with "should" (see [`contract::Contract::should_in`]).
-/// `spi.return_convention` is left out: 000 and 001 say "should" of the value returned
-/// and "must" of the code set, and a citation does not tell the two apart. A violation
-/// judged by ws2sim's reading already says the page leaves room.
+/// What the citation of a violation adds where its one page words the rule with
+/// "should" (see [`contract::Contract::should_in`]), whether the page's own words
+/// decide it or ws2sim's reading does. `spi.return_convention` is left out: 000 and 001
+/// say "should" of the value returned and "must" of the code set, and a citation does
+/// not tell the two apart.
 fn should_words(found: Option<&contract::Contract>, cited: &[Seed]) -> &'static str {
     match (found, cited) {
         (Some(found), [page])

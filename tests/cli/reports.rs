@@ -364,7 +364,7 @@ fn a_san_providers_code_after_its_unload_cites_the_transport_page() {
         .unwrap_or_else(|| panic!("not flagged:\n{trace}"));
     assert!(
         paragraph
-            .contains("the rule comes from \"LPWSPCLEANUP callback function (ws2spi.h)\", with"),
+            .contains("the rule comes from \"LPWSPCLEANUP callback function (ws2spi.h)\", whose \"should\" ws2sim holds as a rule, with"),
         "{paragraph}"
     );
 }

@@ -92,7 +92,8 @@ async fn cleanup_locked(spi: &Spi<'_>) -> Reply {
 
 /// The reply of a WSPCleanup that counted down from `before` to `after` (the actual
 /// clean-up when `after` is 0): success, or, once the network subsystem has failed,
-/// WSAENETDOWN (seeds 003 and 004), the work done all the same.
+/// WSAENETDOWN (seeds 003 and 004 name the code), the work done all the same (a model
+/// choice: the seeds do not say whether a failed clean-up counts down).
 pub fn cleaned_up(spi: &Spi<'_>, before: u32, after: u32) -> Reply {
     let reply = if spi.network_down() {
         Reply::fail(WSAENETDOWN)
@@ -178,8 +179,9 @@ pub async fn nsp_startup(spi: &Spi<'_>) -> Reply {
 }
 
 /// NSPCleanup under the provider's lock (seed 002): WSAEINVAL for another provider's id
-/// or without a start-up to match; the last one stops the cache thread and frees, and
-/// returns only when the DLL can be unloaded.
+/// (ws2sim's reading of "does not specify a valid provider") or without a start-up to
+/// match (a model choice: the seed names no code for it); the last one stops the cache
+/// thread and frees, and returns only when the DLL can be unloaded.
 pub async fn nsp_cleanup(spi: &Spi<'_>) -> Reply {
     spi.lock().await;
     let reply = if spi.own_provider_id() {
@@ -230,8 +232,8 @@ pub async fn nspv2_startup(spi: &Spi<'_>) -> Reply {
 
 /// NSPv2Cleanup or NSPv2ClientSessionRundown under the provider's lock: free the
 /// session block `arg` points at (WSAEINVAL when it points at none); the last session
-/// end frees the provider's state (seed 000: only the final NSPv2Cleanup does the
-/// actual cleanup).
+/// end frees the provider's state (seed 000 gives the actual cleanup to the final
+/// NSPv2Cleanup; that a rundown counts as a session end is a model choice).
 pub async fn nspv2_end_session(spi: &Spi<'_>, arg: SessionArg) -> Reply {
     spi.lock().await;
     let before = spi.with(|g: &mut Globals| g.refcount);

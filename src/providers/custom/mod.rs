@@ -498,7 +498,9 @@ impl Spi<'_> {
     }
 
     /// WPUCompleteOverlappedRequest: a SAN provider completes an operation through
-    /// ws2_32, which tells the caller the way it asked (seed 004).
+    /// ws2_32 (seed 004), which tells the caller the way it asked (a model choice: the
+    /// upcall sets an event or posts to a port, and the switch runs a completion
+    /// routine).
     /// (The handle is checked as the call is made, so that a misused one names the
     /// caller's line.)
     #[track_caller]
@@ -562,7 +564,8 @@ impl Spi<'_> {
     /// "as if LPWSPCloseSocket was called"): aborts what is still pending on it
     /// silently, as a final clean-up cancels it (overlapped operations with
     /// WSA_OPERATION_ABORTED, blocking calls with WSAEINTR; ws2sim's WSPCloseSocket
-    /// notifies instead), drops its queued data and closes its kernel socket.
+    /// notifies instead; WSAEINTR is a model choice), drops its queued data (a reset
+    /// read as an abortive close: a model choice) and closes its kernel socket.
     #[track_caller]
     pub fn reset(&self, socket: Socket) {
         let handle = self.own_socket(socket);
@@ -614,8 +617,9 @@ impl Spi<'_> {
         self.acquire(Resource::InstanceMemory)
     }
 
-    /// NSPCleanup: whether `lpProviderId` names this provider (seed 002: another id is
-    /// WSAEINVAL). Always true for other routines.
+    /// NSPCleanup: whether `lpProviderId` names this provider (seed 002 gives WSAEINVAL
+    /// for an id that "does not specify a valid provider"; that another provider's id
+    /// is one is ws2sim's reading). Always true for other routines.
     pub fn own_provider_id(&self) -> bool {
         self.provider_id != Some(ProviderId::Other)
     }

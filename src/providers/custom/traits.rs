@@ -53,12 +53,15 @@ pub trait Namespace: Send + Sync + 'static {
         conforming::nspv2_startup(spi).await
     }
 
-    /// NSPv2Cleanup: a client's final WSACleanup ends its session.
+    /// NSPv2Cleanup: called when the client is finished with the provider (seed 000);
+    /// in ws2sim's hosting model (a model choice), at the client's final WSACleanup.
     async fn nspv2_cleanup(&self, spi: &Spi<'_>, arg: SessionArg) -> Reply {
         conforming::nspv2_end_session(spi, arg).await
     }
 
-    /// NSPv2ClientSessionRundown: a client ended without its final WSACleanup.
+    /// NSPv2ClientSessionRundown: the client's session is terminating (seed 001); in
+    /// ws2sim's hosting model (a model choice), because the client ended without its
+    /// final WSACleanup or the host withdrew the provider.
     async fn nspv2_rundown(&self, spi: &Spi<'_>, arg: SessionArg) -> Reply {
         conforming::nspv2_end_session(spi, arg).await
     }
