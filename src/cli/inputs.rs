@@ -148,6 +148,11 @@ pub(crate) fn token_from_stdin(flag: &str) -> Result<String, ExitCode> {
     token.truncate(kept);
     let lead = token.len() - token.trim_start().len();
     token.drain(..lead);
+    if token.is_empty() {
+        return Err(fail(&format!(
+            "{flag} -: standard input held no schedule token (it was empty, or blank)"
+        )));
+    }
     Ok(token)
 }
 

@@ -73,6 +73,9 @@ enum Tok {
     /// A `/*` comment never closed, up to the end of the text (only when
     /// [`Tokens::comments`] asks).
     UnclosedComment,
+    /// A blank RON skips that is not a space, a tab or a line feed (only when
+    /// [`Tokens::comments`] asks).
+    UnplainBlank,
 }
 
 /// Values nested deeper than this are left out of the index (ron refuses a document
@@ -101,7 +104,10 @@ impl Iterator for Tokens<'_> {
             let tok = match b {
                 _ if space_len(bytes, i) > 0 => {
                     i += space_len(bytes, i);
-                    continue;
+                    if !self.comments || matches!(b, b' ' | b'\t' | b'\n') {
+                        continue;
+                    }
+                    Tok::UnplainBlank
                 }
                 b'/' if at(i + 1) == b'/' => {
                     while i < bytes.len() && bytes[i] != b'\n' {
@@ -305,6 +311,18 @@ pub(crate) fn line_comments(text: &str) -> impl Iterator<Item = Range<usize>> + 
     tokens.filter_map(|(tok, span)| (tok == Tok::LineComment).then_some(span))
 }
 
+/// The blanks between tokens other than spaces, tabs and line feeds: carriage returns,
+/// vertical tabs, form feeds, NEL, the direction marks, the line and paragraph
+/// separators.
+pub(crate) fn unplain_blanks(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let tokens = Tokens {
+        text,
+        i: 0,
+        comments: true,
+    };
+    tokens.filter_map(|(tok, span)| (tok == Tok::UnplainBlank).then_some(span))
+}
+
 /// Where the `/*` comment that is never closed opens, read from the start as RON reads
 /// it: outside strings, and comments nest, so a `/*` inside it that is closed is not
 /// the one.
@@ -491,7 +509,7 @@ impl<'t> Index<'t> {
                 }
                 Tok::Comma | Tok::Other => pending_key = None,
                 // Not yielded here (`comments` is off).
-                Tok::LineComment | Tok::UnclosedComment => {}
+                Tok::LineComment | Tok::UnclosedComment | Tok::UnplainBlank => {}
             }
         }
         for &(id, _) in stack.iter().skip(1) {

@@ -34,7 +34,7 @@ pub fn load_model_str(file_name: &str, text: &str) -> Result<LoadedModel, Scenar
         });
     }
     let text = super::as_read(text);
-    if let Some(problem) = syntax::hidden_line_break(file_name, &text) {
+    if let Some(problem) = syntax::misleading_blank(file_name, &text) {
         return Err(ScenarioError::Syntax(
             Located::one(file_name, &text, problem).in_model(),
         ));

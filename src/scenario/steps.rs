@@ -281,6 +281,21 @@ fn step_refs(c: &mut Checker<'_>, ctx: &Ctx<'_>, step: &Step, path: Path) {
                     Some("e.g. `events: [Read, Close]`".to_string()),
                 );
             }
+            if let Step::AsyncSelect { events, .. } | Step::EventSelect { events, .. } = step
+                && let Some(twice) = (1..events.len()).find(|&j| events[..j].contains(&events[j]))
+            {
+                let mut at = field("events");
+                at.push(At(twice));
+                c.at(
+                    &at,
+                    format!(
+                        "`{name}` selects {:?} twice; each FD_* event is a bit, asked for once",
+                        events[twice]
+                    ),
+                    "listed twice",
+                    Some("remove one of them".to_string()),
+                );
+            }
         }
         Step::Spi { provider, call } => {
             if !ctx.names.providers.contains_key(provider.as_str()) {

@@ -442,6 +442,22 @@ fn providers(c: &mut Checker<'_>, sc: &Scenario) {
                 } else {
                     " nor a model of the scenario's model files"
                 };
+                // The path of a listed model file, given where its model's name goes.
+                let named_file = sc.model_files.iter().find(|f| {
+                    let file_name = std::path::Path::new(&f.path).file_name();
+                    f.path == p.model || file_name.is_some_and(|n| n == p.model.as_str())
+                });
+                let help = match named_file {
+                    Some(f) => format!(
+                        "`{}` is a model file the scenario lists: a provider names the model it \
+                         defines, `model: \"{}\"`",
+                        f.path, f.model.name
+                    ),
+                    None => format!(
+                        "{} (`ws2sim models` lists the models)",
+                        suggest(&p.model, &what, valid.iter().copied())
+                    ),
+                };
                 c.at(
                     &[path[0], path[1], Field("model")],
                     format!(
@@ -449,10 +465,7 @@ fn providers(c: &mut Checker<'_>, sc: &Scenario) {
                         p.name, p.model, p.kind
                     ),
                     "unknown model",
-                    Some(format!(
-                        "{} (`ws2sim models` lists the models)",
-                        suggest(&p.model, &what, valid.iter().copied())
-                    )),
+                    Some(help),
                 );
             }
         }
@@ -552,7 +565,6 @@ fn variant_of_entry(entry: &CatalogEntry) -> &'static str {
 }
 
 fn expect(c: &mut Checker<'_>, sc: &Scenario) {
-    let ids = || crate::contract::CONTRACTS.iter().map(|k| k.id.as_str());
     let mut seen = BTreeSet::new();
     for (i, v) in sc.expect.violations.iter().enumerate() {
         if c.full() {
@@ -564,7 +576,7 @@ fn expect(c: &mut Checker<'_>, sc: &Scenario) {
                 &path,
                 format!("`expect.violations` names `{v}`, which is not a contract id"),
                 "unknown contract",
-                Some(suggest(v, "contract ids", ids())),
+                Some(contract_help(v)),
             );
         } else if !seen.insert(v.as_str()) {
             c.at(
@@ -575,6 +587,30 @@ fn expect(c: &mut Checker<'_>, sc: &Scenario) {
             );
         }
     }
+}
+
+/// The help for a contract id that is none: the closest id, else the ids that hold the
+/// word given (`refcount`: one per kind of provider), else the list, and where to read it
+/// whole.
+fn contract_help(wanted: &str) -> String {
+    let ids = || crate::contract::CONTRACTS.iter().map(|k| k.id.as_str());
+    if let Some(best) = super::schema::closest(wanted, ids()) {
+        return format!("did you mean `{best}`?");
+    }
+    let lower = wanted.to_ascii_lowercase();
+    let holding: Vec<&str> = ids()
+        .filter(|id| !lower.is_empty() && id.contains(lower.as_str()))
+        .collect();
+    if (1..=6).contains(&holding.len()) {
+        return format!(
+            "a contract id is written whole: did you mean {}?",
+            one_of(holding.iter().copied(), 6)
+        );
+    }
+    format!(
+        "{} (`ws2sim explain` lists them)",
+        suggest(wanted, "contract ids", ids())
+    )
 }
 
 /// A DLL's name as Windows compares it: each character upper-cased alone, as the

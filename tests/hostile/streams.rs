@@ -305,3 +305,28 @@ fn a_token_from_standard_input_is_refused_at_a_second_word() {
         "{err}"
     );
 }
+
+/// An empty or blank standard input holds no token, and is called so, not a token that
+/// lacks its prefix.
+#[test]
+fn an_empty_standard_input_holds_no_token() {
+    for fed in [&b""[..], b"  \n\t\n"] {
+        let out = ws2sim_fed(
+            &[
+                "replay",
+                "scenarios/teach/racy-refcount.ron",
+                "--schedule",
+                "-",
+            ],
+            fed,
+        );
+        let err = one_line(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(
+                "--schedule -: standard input held no schedule token (it was empty, or blank)"
+            ),
+            "{err}"
+        );
+    }
+}

@@ -91,6 +91,10 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("zero_width_space", Kind::Syntax, 6, 13),
     ("two_spaces", Kind::Invalid, 15, 26),
     ("process_ended_twice", Kind::Invalid, 12, 9),
+    ("line_separator", Kind::Syntax, 6, 13),
+    ("select_event_twice", Kind::Invalid, 10, 56),
+    ("model_named_by_its_file", Kind::Invalid, 8, 49),
+    ("expect_id_in_part", Kind::Invalid, 8, 33),
 ];
 
 fn snapshot(name: &str, text: &str) {

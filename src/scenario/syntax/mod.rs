@@ -12,7 +12,7 @@ mod values;
 
 use hints::*;
 use spaces::*;
-pub(crate) use spaces::{hidden_line_break, is_odd_space};
+pub(crate) use spaces::{is_odd_space, misleading_blank};
 use tokens::*;
 pub(crate) use values::minus_sign;
 
@@ -31,7 +31,7 @@ pub(crate) fn not_a_scenario(file: &str, text: &str) -> Option<Problem> {
     if let Some(problem) = odd_space_first(file, text) {
         return Some(problem);
     }
-    if let Some(problem) = hidden_line_break(file, text) {
+    if let Some(problem) = misleading_blank(file, text) {
         return Some(problem);
     }
     let i = first_token(text);

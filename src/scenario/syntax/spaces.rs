@@ -1,7 +1,8 @@
 //! Spaces RON does not read as spaces, and walks over the blanks and comments it does.
 
 use crate::scenario::error::Problem;
-use crate::scenario::locate::{line_comments, skip_block_comment};
+use crate::scenario::error::line_end;
+use crate::scenario::locate::{line_comments, skip_block_comment, unplain_blanks};
 
 /// A space RON does not read as one: Unicode's other spaces and the zero-width ones,
 /// which an editor or a web page may put where a plain space was meant (not those it
@@ -117,10 +118,16 @@ fn shown_as_a_line_break(ch: char) -> Option<&'static str> {
     }
 }
 
+/// Layout that reads otherwise than ws2sim reads it: a `//` comment that seems to end
+/// early ([`hidden_line_break`]), or a blank that is not plain ([`unplain_blank`]).
+pub(crate) fn misleading_blank(file: &str, text: &str) -> Option<Problem> {
+    hidden_line_break(file, text).or_else(|| unplain_blank(file, text))
+}
+
 /// The first `//` comment of `text` holding a character shown as a line break
 /// ([`shown_as_a_line_break`]): what follows it looks like a line of its own but is part
 /// of the comment, so a file would run otherwise than it reads.
-pub(crate) fn hidden_line_break(file: &str, text: &str) -> Option<Problem> {
+fn hidden_line_break(file: &str, text: &str) -> Option<Problem> {
     line_comments(text).find_map(|comment| {
         let body = text.get(comment.clone())?;
         let (at, ch, name) = body
@@ -139,6 +146,44 @@ pub(crate) fn hidden_line_break(file: &str, text: &str) -> Option<Problem> {
             ),
             "not a line end",
             Some("end the comment with a plain line break, or remove the character".to_string()),
+        ))
+    })
+}
+
+/// The first blank between tokens that RON skips but that reads otherwise: a line break
+/// other than a line feed (a carriage return alone in a file whose lines end in line
+/// feeds, a vertical tab, a form feed, NEL, the line and paragraph separators), which
+/// an editor may show as a new line where ws2sim's line numbers count none, or a
+/// direction mark, which shows as nothing at all.
+pub(crate) fn unplain_blank(file: &str, text: &str) -> Option<Problem> {
+    let lines_end_in_cr = line_end(text) == '\r';
+    unplain_blanks(text).find_map(|span| {
+        let ch = text.get(span.start..)?.chars().next()?;
+        let followed_by_lf = text.as_bytes().get(span.start + 1) == Some(&b'\n');
+        if ch == '\r' && (followed_by_lf || lines_end_in_cr) {
+            return None;
+        }
+        let (name, why) = match ch {
+            '\u{200E}' | '\u{200F}' => (
+                "an invisible direction mark",
+                "it shows as nothing, and may reorder what an editor displays around it",
+            ),
+            _ => (
+                shown_as_a_line_break(ch).unwrap_or("a line break"),
+                "an editor may show a new line here, but ws2sim counts lines only at line \
+                 feeds, so the line and column of an error would not match what you see",
+            ),
+        };
+        Some(Problem::new(
+            file,
+            text,
+            span.start..span.start + ch.len_utf8(),
+            format!(
+                "U+{:04X} ({name}) stands between tokens here: {why}",
+                ch as u32
+            ),
+            "not a plain space or line break",
+            Some("replace it with a plain line break or space (or remove it)".to_string()),
         ))
     })
 }
