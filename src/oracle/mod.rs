@@ -46,6 +46,10 @@ pub struct Violation {
     /// choice is needed to call it one (the verdict then cites the page alone).
     #[serde(skip)]
     pub own_words: bool,
+    /// `spi.return_convention` only: the violation is of the value a failure returns,
+    /// which the NSPv2 pages word with "should" (they say "must" of the code).
+    #[serde(skip)]
+    pub of_value: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -276,7 +280,16 @@ impl Report {
             message,
             page,
             own_words,
+            of_value: false,
         });
+    }
+
+    /// Marks the violation just reported as one of the value a failure returns (see
+    /// [`Violation::of_value`]).
+    pub fn last_of_value(&mut self) {
+        if let (true, Some(last)) = (self.full, self.violations.last_mut()) {
+            last.of_value = true;
+        }
     }
 }
 

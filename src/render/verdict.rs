@@ -140,12 +140,12 @@ pub fn render(out: &mut String, (scenario, run, path): (&Scenario, &Run, &str), 
             format!(
                 "the rule comes from {seeds}{should}, with ws2sim's reading where {silence} \
                  room (`ws2sim explain {id}` quotes both)",
-                should = should_words(found, &cited)
+                should = should_words(found, &cited, violation)
             )
         } else {
             format!(
                 "the rule comes from {seeds}{should} (`ws2sim explain {id}` quotes it)",
-                should = should_words(found, &cited)
+                should = should_words(found, &cited, violation)
             )
         };
         let _ = writeln!(
@@ -258,13 +258,16 @@ pub fn expect_line(scenario: &Scenario, run: &Run) -> String {
 
 /// What the citation of a violation adds where its one page words the rule with
 /// "should" (see [`contract::Contract::should_in`]), whether the page's own words
-/// decide it or ws2sim's reading does. `spi.return_convention` is left out: 000 and 001
-/// say "should" of the value returned and "must" of the code set, and a citation does
-/// not tell the two apart.
-fn should_words(found: Option<&contract::Contract>, cited: &[Seed]) -> &'static str {
+/// decide it or ws2sim's reading does. Of `spi.return_convention`, only a violation of
+/// the value returned: 000 and 001 say "should" of it, and "must" of the code set.
+fn should_words(
+    found: Option<&contract::Contract>,
+    cited: &[Seed],
+    violation: &crate::oracle::Violation,
+) -> &'static str {
     match (found, cited) {
         (Some(found), [page])
-            if found.id != contract::ContractId::SpiReturnConvention
+            if (found.id != contract::ContractId::SpiReturnConvention || violation.of_value)
                 && found.should_in().contains(page) =>
         {
             ", whose \"should\" ws2sim holds as a rule"

@@ -565,3 +565,45 @@ fn each_report_says_what_expect_asks_and_how_the_run_ended() {
     ]);
     assert!(!String::from_utf8_lossy(&plain.stderr).contains(note));
 }
+
+/// 000 and 001 say a failing NSPv2 routine "should return SOCKET_ERROR" (and "must set"
+/// its code): the citation under a wrong value names the "should" ws2sim holds as a
+/// rule, whether the page's words decide it (the rundown's -1) or ws2sim's reading does
+/// (000 prints SOCKET_ERROR as 1, an erratum).
+#[test]
+fn the_value_an_nspv2_routine_returns_is_cited_as_a_should() {
+    let text = r#"Scenario(
+    name: "nspv2-direct-ends",
+    about: "Direct NSPv2 session ends with no session behind them fail.",
+    providers: [Provider(name: "mail", kind: Namespace)],
+    catalog: [Namespace(provider: "mail", namespace: 37, version: V2)],
+    processes: [Process(name: "h", threads: [Thread(name: "m", steps: [
+        Spi(provider: "mail", call: NSPv2Cleanup),
+        Spi(provider: "mail", call: NSPv2ClientSessionRundown),
+    ])])],
+)"#;
+    let sim = ws2sim::Sim::from_str("ends.ron", text).expect("valid");
+    let model = ws2sim::Model::named("returns_plus_one_on_error");
+    let trace = sim.provider("mail", model).run().expect("runs").trace();
+    let convention = |routine: &str| {
+        let found = trace.split("\n\n").find(|p| {
+            p.starts_with("violation of spi.return_convention ")
+                && p.contains(&format!(
+                    "mail!{routine} failed with WSAEINVAL (10022) but returned 1"
+                ))
+        });
+        found
+            .unwrap_or_else(|| panic!("{routine} not flagged:\n{trace}"))
+            .to_string()
+    };
+    let rundown = convention("NSPv2ClientSessionRundown");
+    assert!(
+        rundown.contains("the rule comes from \"LPNSPV2CLIENTSESSIONRUNDOWN callback function\", whose \"should\" ws2sim holds as a rule ("),
+        "{rundown}"
+    );
+    let cleanup = convention("NSPv2Cleanup");
+    assert!(
+        cleanup.contains("the rule comes from \"LPNSPV2CLEANUP callback function (ws2spi.h)\", whose \"should\" ws2sim holds as a rule, with ws2sim's reading"),
+        "{cleanup}"
+    );
+}
