@@ -285,6 +285,11 @@ pub enum EventKind {
         socket: SocketHandle,
         bytes: u32,
         by: ReleasedBy,
+        /// Dropped by a clean-up's reset of the socket (seed 003 has the sockets still
+        /// open reset; that a reset drops their data, as an abortive close does, is a
+        /// model choice the trace names).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        at_reset: bool,
     },
     Acquire {
         resource: ResourceId,

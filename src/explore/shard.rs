@@ -13,6 +13,9 @@ use super::sweep::{Swept, join_units};
 use super::tally::{Tally, UnitLog};
 use super::{Shard, Strategy};
 
+mod json_error;
+pub use json_error::json_error;
+
 /// The version of the shard document format. It changes with the end-state hash too:
 /// documents whose hashes differ would count one end state twice. Version 3: the hash
 /// is fed as events are recorded, each kind by its own fields (`world::stream`).
@@ -492,130 +495,4 @@ fn join_searched(header: Header, named: Vec<(String, ShardDoc)>) -> Result<Repor
     let mut report = Report::new(header, tally, cut, failure);
     report.units_total = Some(first.units_total);
     Ok(report)
-}
-
-/// A JSON reading error as a message, placed at the start of the value or key it is
-/// about, its column counted in characters: serde_json places it at that token's last
-/// byte. serde_json also reads an integer past 64 bits as a floating-point number and
-/// names it so (`floating point 1.8446744073709552e+19`); the document holds an
-/// integer, and the message says which.
-pub fn json_error(bytes: &[u8], error: &serde_json::Error) -> String {
-    let said = error.to_string();
-    if error.line() == 0 {
-        return said;
-    }
-    let at = format!(" at line {} column {}", error.line(), error.column());
-    let message = said.strip_suffix(&at).unwrap_or(&said);
-    // The error's line starts here; its column is a byte's, counted from 1.
-    let line_start: usize = (bytes.split(|&b| b == b'\n'))
-        .take(error.line() - 1)
-        .map(|line| line.len() + 1)
-        .sum();
-    let last = (line_start + error.column().saturating_sub(1)).min(bytes.len());
-    let start = token_start(bytes, last).max(line_start);
-    let column = 1 + String::from_utf8_lossy(&bytes[line_start..start])
-        .chars()
-        .count();
-    let placed = format!(" at line {} column {column}", error.line());
-    if !said.starts_with("invalid type: floating point") {
-        return format!("{message}{placed}");
-    }
-    let number = &bytes[start..(last + 1).min(bytes.len())];
-    // `1.5` and `1e30` hold more than digits: a fraction or an exponent is no integer.
-    let integer = number.iter().any(u8::is_ascii_digit)
-        && number
-            .iter()
-            .enumerate()
-            .all(|(i, b)| b.is_ascii_digit() || (i == 0 && *b == b'-'));
-    if !integer {
-        return format!("{message}{placed}");
-    }
-    format!(
-        "the integer {}{placed} is past 64 bits, more than any field of a shard document holds",
-        String::from_utf8_lossy(number),
-    )
-}
-
-/// Where the JSON token whose last byte is at `last` begins: a string's opening quote,
-/// or a number's or a word's first character; `last` itself for anything else.
-fn token_start(bytes: &[u8], last: usize) -> usize {
-    let Some(&end) = bytes.get(last) else {
-        return last;
-    };
-    if end == b'"' {
-        // Back to the opening quote: the first one before that no backslash escapes.
-        let mut at = last;
-        while let Some(quote) = bytes[..at].iter().rposition(|&b| b == b'"') {
-            let slashes = bytes[..quote]
-                .iter()
-                .rev()
-                .take_while(|&&b| b == b'\\')
-                .count();
-            if slashes % 2 == 0 {
-                return quote;
-            }
-            at = quote;
-        }
-        return last;
-    }
-    let literal = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'-');
-    if !literal(&end) {
-        return last;
-    }
-    bytes[..last]
-        .iter()
-        .rposition(|b| !literal(b))
-        .map_or(0, |at| at + 1)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::json_error;
-
-    #[derive(serde::Deserialize, Debug)]
-    #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
-    struct Doc {
-        name: Option<String>,
-        n: Option<u64>,
-        s: Option<Kind>,
-    }
-
-    #[derive(serde::Deserialize, Debug)]
-    #[serde(rename_all = "lowercase")]
-    enum Kind {
-        Random,
-    }
-
-    fn said(text: &str) -> String {
-        let error = serde_json::from_str::<Doc>(text).expect_err(text);
-        json_error(text.as_bytes(), &error)
-    }
-
-    /// An error is placed at the start of its key or value, in characters: serde_json
-    /// places it at the token's last byte.
-    #[test]
-    fn an_error_is_placed_where_its_token_begins() {
-        let cases = [
-            (r#"{"s":"randomx"}"#, "unknown variant `randomx`", 6),
-            (r#"{"name":"日本\"語","s":"x"}"#, "unknown variant `x`", 21),
-            (r#"{"n":-7}"#, "invalid value: integer `-7`", 6),
-            (r#"{"n":1,"n":2}"#, "duplicate field `n`", 8),
-            (r#"{"n":1.5}"#, "invalid type: floating point `1.5`", 6),
-            (
-                r#"{"name":"é","n":99999999999999999999}"#,
-                "the integer 99999999999999999999",
-                17,
-            ),
-        ];
-        for (text, start, column) in cases {
-            let said = said(text);
-            assert!(said.starts_with(start), "{text}: {said}");
-            assert!(
-                said.contains(&format!(" at line 1 column {column}")),
-                "{text}: {said}"
-            );
-            assert_eq!(said.matches(" at line ").count(), 1, "{text}: {said}");
-        }
-    }
 }

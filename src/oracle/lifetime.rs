@@ -59,7 +59,9 @@ pub fn lingering_data_sent(facts: &Facts, end: &RunEnd, report: &mut Report) {
                 closed.insert(key(socket));
                 last_close.insert(key(socket), index);
             }
-            EventKind::DataDiscarded { socket, bytes, by } => {
+            EventKind::DataDiscarded {
+                socket, bytes, by, ..
+            } => {
                 if let Some(left) = queued.get_mut(&key(socket)) {
                     *left = left.saturating_sub(u64::from(bytes));
                 }

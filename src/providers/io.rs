@@ -181,7 +181,7 @@ pub async fn wsp_close_socket(
         })
     };
     if how == CloseHow::Abortive {
-        cx.discard_data(socket, ReleasedBy::Provider);
+        cx.discard_data(socket, ReleasedBy::Provider, false);
     }
     if let Some(kernel) = kernel {
         cx.release(kernel, ReleasedBy::Provider);
@@ -256,7 +256,7 @@ pub(crate) fn reset_socket(cx: &Cx, provider: ProviderIx, socket: SocketHandle) 
         sock.kernel
     };
     cx.emit(EventKind::SocketReset { provider, socket });
-    cx.discard_data(socket, ReleasedBy::Provider);
+    cx.discard_data(socket, ReleasedBy::Provider, true);
     cx.release(kernel, ReleasedBy::Provider);
 }
 

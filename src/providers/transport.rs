@@ -457,7 +457,7 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
         cx.touch(object::process(cx.pid), false);
         let closed = sockets_in(&cx.world.borrow(), cx.pid, provider, SockState::Closed);
         for socket in closed {
-            cx.discard_data(socket, ReleasedBy::Provider);
+            cx.discard_data(socket, ReleasedBy::Provider, false);
         }
     }
     stop_worker(cx, provider, knobs.worker == Worker::Join).await;

@@ -217,20 +217,14 @@ pub(crate) fn line(
                 Some(format!("[{dll}]")),
             )
         }
-        EventKind::DataDiscarded { socket, bytes, by } => {
-            // Seed 003 has a clean-up reset its open sockets; that a reset drops their
-            // queued data, as an abortive close does, is ws2sim's reading.
-            // The reset comes just before the socket's discards, in the same step.
-            let discard = |e: &&Event| {
-                matches!(e.kind, EventKind::DataDiscarded { socket: s, .. } if s == *socket)
-            };
-            let before = (events[..index].iter().rev()).find(|e| !discard(e));
-            let reset = before.is_some_and(|e| {
-                e.process == event.process
-                    && matches!(e.kind, EventKind::SocketReset { socket: s, .. } if s == *socket)
-            });
-            let why = match reset {
-                true => ": a reset drops it, as an abortive close does; model choice",
+        EventKind::DataDiscarded {
+            socket,
+            bytes,
+            by,
+            at_reset,
+        } => {
+            let why = match at_reset {
+                true => ": a reset drops the data, as an abortive close does; model choice",
                 false => "",
             };
             (

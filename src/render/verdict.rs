@@ -256,8 +256,8 @@ pub fn expect_line(scenario: &Scenario, run: &Run) -> String {
     )
 }
 
-/// What the citation of a violation adds where its one page words the rule with
-/// "should" (see [`contract::Contract::should_in`]), whether the page's own words
+/// What the citation of a violation adds where every page it cites words the rule with
+/// "should" (see [`contract::Contract::should_in`]), whether the pages' own words
 /// decide it or ws2sim's reading does. Of `spi.return_convention`, only a violation of
 /// the value returned: 000 and 001 say "should" of it, and "must" of the code set.
 fn should_words(
@@ -265,10 +265,11 @@ fn should_words(
     cited: &[Seed],
     violation: &crate::oracle::Violation,
 ) -> &'static str {
-    match (found, cited) {
-        (Some(found), [page])
+    match found {
+        Some(found)
             if (found.id != contract::ContractId::SpiReturnConvention || violation.of_value)
-                && found.should_in().contains(page) =>
+                && !cited.is_empty()
+                && cited.iter().all(|page| found.should_in().contains(page)) =>
         {
             ", whose \"should\" ws2sim holds as a rule"
         }

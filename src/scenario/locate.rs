@@ -68,13 +68,13 @@ enum Tok {
     Colon,
     Hash,
     Other,
-    /// A `//` comment, its line end left out (only when [`Tokens::comments`] asks).
+    /// A `//` comment, its line end left out (only when [`Tokens::layout`] asks).
     LineComment,
     /// A `/*` comment never closed, up to the end of the text (only when
-    /// [`Tokens::comments`] asks).
+    /// [`Tokens::layout`] asks).
     UnclosedComment,
     /// A blank RON skips that is not a space, a tab or a line feed (only when
-    /// [`Tokens::comments`] asks).
+    /// [`Tokens::layout`] asks).
     UnplainBlank,
 }
 
@@ -83,12 +83,13 @@ enum Tok {
 const MAX_DEPTH: usize = 256;
 
 /// Splits `text` into tokens with byte spans, one at a time (a file of small tokens
-/// was held whole as a list three times its size); whitespace is dropped, and comments
-/// too unless `comments` keeps the `//` ones.
+/// was held whole as a list three times its size); whitespace and comments are dropped,
+/// unless `layout` keeps the `//` comments, an unclosed `/*` one and the blanks other
+/// than spaces, tabs and line feeds as tokens of their own.
 struct Tokens<'t> {
     text: &'t str,
     i: usize,
-    comments: bool,
+    layout: bool,
 }
 
 impl Iterator for Tokens<'_> {
@@ -104,7 +105,7 @@ impl Iterator for Tokens<'_> {
             let tok = match b {
                 _ if space_len(bytes, i) > 0 => {
                     i += space_len(bytes, i);
-                    if !self.comments || matches!(b, b' ' | b'\t' | b'\n') {
+                    if !self.layout || matches!(b, b' ' | b'\t' | b'\n') {
                         continue;
                     }
                     Tok::UnplainBlank
@@ -113,7 +114,7 @@ impl Iterator for Tokens<'_> {
                     while i < bytes.len() && bytes[i] != b'\n' {
                         i += 1;
                     }
-                    if !self.comments {
+                    if !self.layout {
                         continue;
                     }
                     Tok::LineComment
@@ -123,7 +124,7 @@ impl Iterator for Tokens<'_> {
                         i = end;
                         continue;
                     }
-                    None if self.comments => {
+                    None if self.layout => {
                         i = bytes.len();
                         Tok::UnclosedComment
                     }
@@ -183,8 +184,10 @@ impl Iterator for Tokens<'_> {
                     if c == b'r' && at(i + 1) == b'#' {
                         i += 2;
                     }
+                    // A blank RON skips (NEL, a direction mark, U+2028) ends the word.
                     while let Some(&c) = bytes.get(i) {
-                        if c == b'_' || c.is_ascii_alphanumeric() || c >= 0x80 {
+                        let word = c == b'_' || c.is_ascii_alphanumeric() || c >= 0x80;
+                        if word && space_len(bytes, i) == 0 {
                             i += 1;
                         } else {
                             break;
@@ -306,7 +309,7 @@ pub(crate) fn line_comments(text: &str) -> impl Iterator<Item = Range<usize>> + 
     let tokens = Tokens {
         text,
         i: 0,
-        comments: true,
+        layout: true,
     };
     tokens.filter_map(|(tok, span)| (tok == Tok::LineComment).then_some(span))
 }
@@ -318,7 +321,7 @@ pub(crate) fn unplain_blanks(text: &str) -> impl Iterator<Item = Range<usize>> +
     let tokens = Tokens {
         text,
         i: 0,
-        comments: true,
+        layout: true,
     };
     tokens.filter_map(|(tok, span)| (tok == Tok::UnplainBlank).then_some(span))
 }
@@ -330,7 +333,7 @@ pub(crate) fn unclosed_comment(text: &str) -> Option<usize> {
     let mut tokens = Tokens {
         text,
         i: 0,
-        comments: true,
+        layout: true,
     };
     tokens.find_map(|(tok, span)| (tok == Tok::UnclosedComment).then_some(span.start))
 }
@@ -341,7 +344,7 @@ pub(crate) fn signed_literals(text: &str) -> impl Iterator<Item = Range<usize>> 
     let tokens = Tokens {
         text,
         i: 0,
-        comments: false,
+        layout: false,
     };
     tokens.filter_map(|(tok, span)| {
         (tok == Tok::Literal && text[span.clone()].starts_with('-')).then_some(span)
@@ -359,7 +362,7 @@ pub(crate) fn string_over_lines(text: &str, before: usize) -> Option<(Range<usiz
     let tokens = Tokens {
         text,
         i: 0,
-        comments: false,
+        layout: false,
     };
     for (tok, span) in tokens {
         if span.start >= before {
@@ -387,7 +390,7 @@ impl<'t> Index<'t> {
         let tokens = Tokens {
             text,
             i: 0,
-            comments: false,
+            layout: false,
         };
         let mut toks = tokens.peekable();
         let mut nodes = vec![Node {

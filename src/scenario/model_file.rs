@@ -538,6 +538,8 @@ fn check_text(shown: &str, text: &str, dir: Option<&Path>) -> Result<Checked, Sc
 
 /// The first word of a RON document, past blanks and comments.
 fn first_word(text: &str) -> Option<&str> {
+    // A file of old Mac lines ends its `//` comments at a carriage return.
+    let line_end = super::error::line_end(text);
     let mut rest = text;
     loop {
         // Spaces RON does not read count as blanks here: the file's kind is told by its
@@ -545,7 +547,7 @@ fn first_word(text: &str) -> Option<&str> {
         rest = rest
             .trim_start_matches(|ch: char| ch.is_whitespace() || super::syntax::is_odd_space(ch));
         if let Some(after) = rest.strip_prefix("//") {
-            rest = after.split_once('\n').map_or("", |(_, next)| next);
+            rest = after.split_once(line_end).map_or("", |(_, next)| next);
         } else if rest.starts_with("/*") {
             let end = super::locate::skip_block_comment(rest.as_bytes(), 0);
             rest = rest.get(end..)?;
@@ -582,6 +584,10 @@ mod tests {
             Some("Model")
         );
         assert_eq!(first_word("/* unclosed"), None);
+        assert_eq!(
+            first_word("// a\r// b\rModel(name: \"x\")\r"),
+            Some("Model")
+        );
         assert_eq!(first_word(""), None);
     }
 }

@@ -11,7 +11,9 @@ use super::schema::{self, one_of, suggest};
 use super::steps::processes;
 use super::*;
 
+mod expect;
 mod faults;
+use expect::expect;
 use faults::faults;
 
 /// Most entries in a protocol chain (MAX_PROTOCOL_CHAIN in ws2spi.h).
@@ -443,15 +445,27 @@ fn providers(c: &mut Checker<'_>, sc: &Scenario) {
                     " nor a model of the scenario's model files"
                 };
                 // The path of a listed model file, given where its model's name goes.
+                let plain = |path: &str| -> std::path::PathBuf {
+                    let parts = std::path::Path::new(path).components();
+                    parts
+                        .filter(|part| *part != std::path::Component::CurDir)
+                        .collect()
+                };
                 let named_file = sc.model_files.iter().find(|f| {
                     let file_name = std::path::Path::new(&f.path).file_name();
-                    f.path == p.model || file_name.is_some_and(|n| n == p.model.as_str())
+                    plain(&f.path) == plain(&p.model)
+                        || file_name.is_some_and(|n| n == p.model.as_str())
                 });
                 let help = match named_file {
-                    Some(f) => format!(
+                    Some(f) if f.model.kind == p.kind => format!(
                         "`{}` is a model file the scenario lists: a provider names the model it \
                          defines, `model: \"{}\"`",
                         f.path, f.model.name
+                    ),
+                    Some(f) => format!(
+                        "`{}` is a model file the scenario lists, and a provider names the model \
+                         it defines; but its model `{}` is for a {:?} provider, not a {:?} one",
+                        f.path, f.model.name, f.model.kind, p.kind
                     ),
                     None => format!(
                         "{} (`ws2sim models` lists the models)",
@@ -562,55 +576,6 @@ fn variant_of_entry(entry: &CatalogEntry) -> &'static str {
         CatalogEntry::Transport { .. } => "Transport",
         CatalogEntry::Namespace { .. } => "Namespace",
     }
-}
-
-fn expect(c: &mut Checker<'_>, sc: &Scenario) {
-    let mut seen = BTreeSet::new();
-    for (i, v) in sc.expect.violations.iter().enumerate() {
-        if c.full() {
-            return;
-        }
-        let path = [Field("expect"), Field("violations"), At(i)];
-        if crate::contract::find(v).is_none() {
-            c.at(
-                &path,
-                format!("`expect.violations` names `{v}`, which is not a contract id"),
-                "unknown contract",
-                Some(contract_help(v)),
-            );
-        } else if !seen.insert(v.as_str()) {
-            c.at(
-                &path,
-                format!("contract `{v}` is listed twice in `expect.violations`"),
-                "listed twice",
-                Some("remove one of them".to_string()),
-            );
-        }
-    }
-}
-
-/// The help for a contract id that is none: the closest id, else the ids that hold the
-/// word given (`refcount`: one per kind of provider), else the list, and where to read it
-/// whole.
-fn contract_help(wanted: &str) -> String {
-    let ids = || crate::contract::CONTRACTS.iter().map(|k| k.id.as_str());
-    if let Some(best) = super::schema::closest(wanted, ids()) {
-        return format!("did you mean `{best}`?");
-    }
-    let lower = wanted.to_ascii_lowercase();
-    let holding: Vec<&str> = ids()
-        .filter(|id| !lower.is_empty() && id.contains(lower.as_str()))
-        .collect();
-    if (1..=6).contains(&holding.len()) {
-        return format!(
-            "a contract id is written whole: did you mean {}?",
-            one_of(holding.iter().copied(), 6)
-        );
-    }
-    format!(
-        "{} (`ws2sim explain` lists them)",
-        suggest(wanted, "contract ids", ids())
-    )
 }
 
 /// A DLL's name as Windows compares it: each character upper-cased alone, as the

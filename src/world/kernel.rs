@@ -257,8 +257,8 @@ impl Cx {
         });
     }
 
-    /// Drops the data a socket still has in flight.
-    pub fn discard_data(&self, socket: SocketHandle, by: ReleasedBy) {
+    /// Drops the data a socket still has in flight (`at_reset`: as a clean-up resets it).
+    pub fn discard_data(&self, socket: SocketHandle, by: ReleasedBy, at_reset: bool) {
         let dropped = {
             let mut world = self.world.borrow_mut();
             match world.procs[self.pid as usize].sockets.get_mut(&socket) {
@@ -267,7 +267,12 @@ impl Cx {
             }
         };
         for (_, bytes) in dropped {
-            self.emit(EventKind::DataDiscarded { socket, bytes, by });
+            self.emit(EventKind::DataDiscarded {
+                socket,
+                bytes,
+                by,
+                at_reset,
+            });
         }
     }
 
@@ -376,7 +381,7 @@ impl Cx {
             // A socket the process's end closes is closed abortively, a SAN endpoint as a
             // kernel socket (model choice "A process that returns"): its queued data is lost.
             if let Resource::KernelSocket { socket } | Resource::SanEndpoint { socket } = what {
-                self.discard_data(socket, ReleasedBy::Kernel);
+                self.discard_data(socket, ReleasedBy::Kernel, false);
             }
             self.release(resource, ReleasedBy::Kernel);
         }

@@ -133,8 +133,13 @@ impl StreamHash {
                 self.mix(11 | u64::from(*dll_loaded) << 8);
                 self.mix(u64::from(*socket) | u64::from(*bytes) << 32);
             }
-            K::DataDiscarded { socket, bytes, by } => {
-                self.mix(12);
+            K::DataDiscarded {
+                socket,
+                bytes,
+                by,
+                at_reset,
+            } => {
+                self.mix(12 | u64::from(*at_reset) << 8);
                 self.mix(u64::from(*socket) | u64::from(*bytes) << 32);
                 by.hash(self);
             }

@@ -95,6 +95,7 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("select_event_twice", Kind::Invalid, 10, 56),
     ("model_named_by_its_file", Kind::Invalid, 8, 49),
     ("expect_id_in_part", Kind::Invalid, 8, 33),
+    ("model_file_of_another_kind", Kind::Invalid, 6, 65),
 ];
 
 fn snapshot(name: &str, text: &str) {

@@ -213,6 +213,14 @@ fn a_blank_that_reads_otherwise_is_refused_where_it_stands() {
         let model = model_text.replacen("Model(", &format!("Model({mark} "), 1);
         let err = scenario::load_model_str("marks.ron", &model).expect_err(&code);
         assert!(err.render_plain().contains(&format!("{code} (")), "{code}");
+        // Right after a word, where the word's bytes run on.
+        let after_word = text("").replacen("protocol: Tcp)", &format!("protocol: Tcp{mark} )"), 1);
+        let err = scenario::load_str("marks.ron", &after_word).expect_err(&code);
+        assert_eq!(
+            err.line_column(),
+            Some((6, column - 2)),
+            "{code}: after a word"
+        );
     }
     let crlf = text("").replace('\n', "\r\n");
     scenario::load_str("crlf.ron", &crlf).unwrap_or_else(|e| panic!("{}", e.render_plain()));

@@ -577,7 +577,7 @@ impl Spi<'_> {
     #[track_caller]
     pub fn discard(&self, socket: Socket) {
         self.cx
-            .discard_data(self.own_socket(socket), ReleasedBy::Provider);
+            .discard_data(self.own_socket(socket), ReleasedBy::Provider, false);
     }
 
     /// A layered provider: loads and starts the next layer of the chain it was started

@@ -121,7 +121,12 @@ fn shown_as_a_line_break(ch: char) -> Option<&'static str> {
 /// Layout that reads otherwise than ws2sim reads it: a `//` comment that seems to end
 /// early ([`hidden_line_break`]), or a blank that is not plain ([`unplain_blank`]).
 pub(crate) fn misleading_blank(file: &str, text: &str) -> Option<Problem> {
-    hidden_line_break(file, text).or_else(|| unplain_blank(file, text))
+    let found = [hidden_line_break(file, text), unplain_blank(file, text)];
+    // The first in the file.
+    found
+        .into_iter()
+        .flatten()
+        .min_by_key(|problem| problem.span.start)
 }
 
 /// The first `//` comment of `text` holding a character shown as a line break

@@ -129,7 +129,7 @@ impl Cx {
             }
             failed |= fails;
             for socket in sockets {
-                cx.discard_data(socket, ReleasedBy::Kernel);
+                cx.discard_data(socket, ReleasedBy::Kernel, false);
             }
             if !alive {
                 continue;
