@@ -18,13 +18,14 @@ use late_sessions::late_sessions;
 /// WSACleanup owns the start-ups made before it began (the count reached 0 at its call);
 /// those made later, by a thread that started Winsock again meanwhile, belong to the
 /// next final WSACleanup, and each WSPCleanup counts for the WSACleanup its thread is in.
-pub fn ws2_balanced(facts: &Facts, _: &RunEnd, report: &mut Report) {
+pub fn ws2_balanced(facts: &Facts, end: &RunEnd, report: &mut Report) {
     ws2_counts(facts, report);
     if hosts_sessions(facts) {
         late_sessions(facts, report);
         super::sessions::sessions(
             facts,
             super::sessions::SessionRule::FinalCleanupEnds,
+            end,
             report,
         );
     }

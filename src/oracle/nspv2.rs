@@ -12,14 +12,14 @@ use crate::trace::RunEnd;
 use crate::wsa::*;
 
 /// `nspv2.session.same_arg` (seeds 000, 001).
-pub fn same_arg(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    sessions::sessions(facts, sessions::SessionRule::SameArg, report);
+pub fn same_arg(facts: &Facts, end: &RunEnd, report: &mut Report) {
+    sessions::sessions(facts, sessions::SessionRule::SameArg, end, report);
 }
 
 /// `nspv2.session.startup_first` (seed 000): no NSPv2Cleanup without its NSPv2Startup,
 /// and the counting rule per provider.
-pub fn startup_first(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    sessions::sessions(facts, sessions::SessionRule::StartupFirst, report);
+pub fn startup_first(facts: &Facts, end: &RunEnd, report: &mut Report) {
+    sessions::sessions(facts, sessions::SessionRule::StartupFirst, end, report);
     counting(facts, Family::V2, report);
     // A session start-up with no other session open in the host starts the provider
     // afresh, as NSPStartup does.
@@ -28,8 +28,8 @@ pub fn startup_first(facts: &Facts, _: &RunEnd, report: &mut Report) {
 }
 
 /// `nspv2.session.ends_once` (seeds 000, 001).
-pub fn ends_once(facts: &Facts, _: &RunEnd, report: &mut Report) {
-    sessions::sessions(facts, sessions::SessionRule::EndsOnce, report);
+pub fn ends_once(facts: &Facts, end: &RunEnd, report: &mut Report) {
+    sessions::sessions(facts, sessions::SessionRule::EndsOnce, end, report);
 }
 
 /// `nspv2.optional_stub` (seeds 000, 001): no NULL optional entry in the table a host

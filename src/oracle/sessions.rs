@@ -9,6 +9,7 @@ use super::{Facts, Report};
 use crate::contract::Seed;
 use crate::event::*;
 use crate::small::{SmallMap, SmallSet};
+use crate::trace::RunEnd;
 use crate::words::session_arg;
 use crate::wsa::*;
 
@@ -106,7 +107,7 @@ fn session_key(process: Pid, call: &Call) -> Option<SessionKey> {
 
 /// Follows every client session from NSPv2Startup to its end and reports what `rule`
 /// is about.
-pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
+pub(super) fn sessions(facts: &Facts, rule: SessionRule, end: &RunEnd, report: &mut Report) {
     let mut table: SmallMap<SessionKey, Session> = SmallMap::new();
     // The keys of `table` by client process: a client's final WSACleanup finds its own
     // sessions without a walk over every host's.
@@ -364,9 +365,8 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
                 session_call(facts, index, call, session, rule, report);
             }
             // A session its final WSACleanup returned with, gone with its host before
-            // any NSPv2Cleanup: nobody asked for one unless another thread of the
-            // client was in a lookup or a WSACleanup then (waiting for the host's
-            // reply, say, or ended with its process while it waited).
+            // any NSPv2Cleanup: left to nobody, unless another thread may have asked
+            // for it ([`asked_elsewhere`]).
             EventKind::SessionDied {
                 provider,
                 session_of,
@@ -374,13 +374,10 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
             } => {
                 let key = (event.process, *provider, *session_of, Client::Ws2);
                 died.insert(key);
-                if let Some((at, thread)) = unended.remove(&key) {
-                    let others = in_call
-                        .get(*session_of as usize)
-                        .is_some_and(|calls| calls.keys().any(|t| *t != thread));
-                    if !others {
-                        unended_session(facts, at, key, report);
-                    }
+                if let Some((at, thread)) = unended.remove(&key)
+                    && !asked_elsewhere(facts, in_call.get(*session_of as usize), thread, at)
+                {
+                    unended_session(facts, at, key, report);
                 }
             }
             EventKind::ProcessEnded { .. } => {
@@ -466,6 +463,35 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, report: &mut Report) {
             _ => {}
         }
     }
+    // A run that deadlocked is over for good: a session its final WSACleanup returned
+    // with and that nothing ended since never will be (one cut by a budget might).
+    if matches!(end, RunEnd::Deadlock { .. }) {
+        for (key, (at, thread)) in unended.iter() {
+            if !asked_elsewhere(facts, in_call.get(key.2 as usize), *thread, *at) {
+                unended_session(facts, *at, *key, report);
+            }
+        }
+    }
+}
+
+/// Whether a thread of the client other than `thread`, whose final WSACleanup returned
+/// at `at` with a session open, may have asked the host for that session's NSPv2Cleanup
+/// and wait for the reply (or have ended with its process while it waited): one in a
+/// WSACleanup, or in a lookup begun before that return (a lookup that opened the
+/// session late ends it). `calls` are the client's lookups and clean-ups under way.
+fn asked_elsewhere(
+    facts: &Facts,
+    calls: Option<&SmallMap<Option<Tid>, u32>>,
+    thread: Option<Tid>,
+    at: usize,
+) -> bool {
+    let asking = |(t, id): (&Option<Tid>, &u32)| {
+        *t != thread
+            && facts
+                .call_of(*id)
+                .is_some_and(|(call_at, call)| matches!(call, Call::WSACleanup) || call_at < at)
+    };
+    calls.is_some_and(|calls| calls.iter().any(asking))
 }
 
 /// `ws2.balanced`: the final WSACleanup that returned at `at` left the session `key`

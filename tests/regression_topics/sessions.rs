@@ -651,3 +651,106 @@ fn one_cleanup_too_many_is_judged_alike_whether_the_dll_stayed_loaded() {
         "{messages:?}"
     );
 }
+
+/// A session a final WSACleanup returned with still open is left to nobody when it dies
+/// with its host while another thread of the client is only in a lookup begun after that
+/// clean-up returned (a lookup in another namespace, after a fresh WSAStartup): such a
+/// lookup cannot have asked for its NSPv2Cleanup. And one still open when the run
+/// deadlocks is judged too. The conforming ws2_32 is clean on the same schedules.
+#[test]
+fn a_session_left_open_is_judged_whatever_the_client_does_after() {
+    let crash = r#"Scenario(
+    name: "host-crash-during-another-lookup",
+    about: "The host crashes while another client thread looks up in NS_DNS after a fresh WSAStartup.",
+    latency: (0, 0),
+    providers: [
+        Provider(name: "mailnsp", kind: Namespace),
+        Provider(name: "dnsnsp", kind: Namespace),
+    ],
+    catalog: [
+        Namespace(provider: "mailnsp", namespace: 37, version: V2),
+        Namespace(provider: "dnsnsp", namespace: 12, version: V1),
+    ],
+    processes: [
+        Process(name: "mailhost", threads: [
+            Thread(name: "main", steps: [Startup, Advertise(provider: "mailnsp"), Sleep(2), Crash]),
+        ]),
+        Process(name: "reader", threads: [
+            Thread(name: "a", steps: [Startup, Sleep(1), Lookup(namespace: 37, name: "a@b"), Cleanup, Sleep(5)]),
+            Thread(name: "b", steps: [Sleep(2), Startup, Lookup(namespace: 12, name: "x"), Cleanup]),
+        ]),
+    ],
+)"#;
+    let deadlock = r#"Scenario(
+    name: "session-open-at-deadlock",
+    about: "The client starts Winsock again after its final WSACleanup and blocks forever.",
+    latency: (0, 0),
+    providers: [
+        Provider(name: "mailnsp", kind: Namespace),
+        Provider(name: "msafd", kind: Transport),
+    ],
+    catalog: [
+        Namespace(provider: "mailnsp", namespace: 37, version: V2),
+        Transport(id: 1001, provider: "msafd", protocol: Tcp),
+    ],
+    processes: [
+        Process(name: "mailhost", threads: [Thread(name: "main", steps: [
+            Startup, Advertise(provider: "mailnsp"), Socket(name: "s", entry: 1001),
+            Recv(socket: "s", mode: Blocking, completes: Never),
+        ])]),
+        Process(name: "reader", threads: [Thread(name: "main", steps: [
+            Startup, Sleep(1), Lookup(namespace: 37, name: "a@b"), Cleanup, Startup,
+            Socket(name: "s", entry: 1001), Recv(socket: "s", mode: Blocking, completes: Never),
+        ])]),
+    ],
+    expect: Expect(ending: Deadlock),
+)"#;
+    let skips = ws2sim::Model::named("skips_nspv2_cleanup");
+    let mut during_lookup = 0;
+    for (name, text) in [("crash.ron", crash), ("deadlock.ron", deadlock)] {
+        let sim = ws2sim::Sim::from_str(name, text).expect("valid");
+        for seed in 0..40 {
+            let run = (sim
+                .clone()
+                .provider("ws2_32", skips.clone())
+                .seed(seed)
+                .run())
+            .expect("runs");
+            let trace = run.trace();
+            // Thread b's WSACleanup may be the one that ends the session (it takes the
+            // sessions open as it begins): a death after it began is excused.
+            let died = trace.find("dies with the host");
+            let b_cleans_up = trace.find("reader/b              WSACleanup()");
+            let excused = died.is_some_and(|d| b_cleans_up.is_some_and(|c| c < d));
+            if excused {
+                continue;
+            }
+            let b_looked_up = trace.find("reader/b              WSALookupServiceBegin");
+            if died.is_some_and(|d| b_looked_up.is_some_and(|l| l < d)) {
+                during_lookup += 1;
+            }
+            assert_eq!(
+                run.violated(),
+                ["ws2.balanced"],
+                "{name} seed {seed}: {trace}"
+            );
+            assert!(
+                trace.contains(
+                    "returned with its session on mailnsp (hosted by mailhost) still open"
+                ),
+                "{name} seed {seed}: {trace}"
+            );
+            let conforming = sim.clone().seed(seed).run().expect("runs");
+            let violated = conforming.violated();
+            assert!(
+                violated.is_empty(),
+                "{name} seed {seed}: {}",
+                conforming.trace()
+            );
+        }
+    }
+    assert!(
+        during_lookup > 0,
+        "no schedule crashed the host during b's lookup"
+    );
+}
