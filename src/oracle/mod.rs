@@ -228,7 +228,7 @@ impl Report {
 
     /// A violation at `event`; `message` is written only for a full verdict.
     pub fn violation(&mut self, facts: &Facts, event: usize, message: impl FnOnce() -> String) {
-        self.violation_of(facts, event, None, || false, message);
+        self.violation_of(facts, event, None, || false, false, message);
     }
 
     /// A violation at `event` that the seed pages' own words may decide, where the
@@ -241,7 +241,19 @@ impl Report {
         own_words: impl FnOnce() -> bool,
         message: impl FnOnce() -> String,
     ) {
-        self.violation_of(facts, event, None, own_words, message);
+        self.violation_of(facts, event, None, own_words, false, message);
+    }
+
+    /// [`Self::violation_in_words`] of the value a failing routine returned (see
+    /// [`Violation::of_value`]).
+    pub fn violation_of_value(
+        &mut self,
+        facts: &Facts,
+        event: usize,
+        own_words: impl FnOnce() -> bool,
+        message: impl FnOnce() -> String,
+    ) {
+        self.violation_of(facts, event, None, own_words, true, message);
     }
 
     /// A violation at `event` of one page of the contract's seeds.
@@ -252,7 +264,7 @@ impl Report {
         page: crate::contract::Seed,
         message: impl FnOnce() -> String,
     ) {
-        self.violation_of(facts, event, Some(page), || false, message);
+        self.violation_of(facts, event, Some(page), || false, false, message);
     }
 
     fn violation_of(
@@ -261,6 +273,7 @@ impl Report {
         event: usize,
         page: Option<crate::contract::Seed>,
         own_words: impl FnOnce() -> bool,
+        of_value: bool,
         message: impl FnOnce() -> String,
     ) {
         self.exercised = true;
@@ -280,16 +293,8 @@ impl Report {
             message,
             page,
             own_words,
-            of_value: false,
+            of_value,
         });
-    }
-
-    /// Marks the violation just reported as one of the value a failure returns (see
-    /// [`Violation::of_value`]).
-    pub fn last_of_value(&mut self) {
-        if let (true, Some(last)) = (self.full, self.violations.last_mut()) {
-            last.of_value = true;
-        }
     }
 }
 

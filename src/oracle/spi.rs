@@ -171,29 +171,26 @@ pub fn return_convention(facts: &Facts, _: &RunEnd, report: &mut Report) {
                 });
             }
             // 000 gives SOCKET_ERROR as 1: only the erratum makes that value wrong.
-            (value, Some(code)) => {
-                report.violation_in_words(
-                    facts,
-                    index,
-                    || {
-                        cleanup()
-                            && value != NO_ERROR
-                            && !(matches!(call, Call::NSPv2Cleanup { .. }) && value == 1)
-                    },
-                    || {
-                        let wanted = match call.failure_value() {
-                            Some((failed, bits)) => format!("{failed} ({bits})"),
-                            None => format!("the code itself ({code}): {name} has no lpErrno"),
-                        };
-                        format!(
-                            "{provider}!{name} failed with {} ({code}) but returned {value}, not \
+            (value, Some(code)) => report.violation_of_value(
+                facts,
+                index,
+                || {
+                    cleanup()
+                        && value != NO_ERROR
+                        && !(matches!(call, Call::NSPv2Cleanup { .. }) && value == 1)
+                },
+                || {
+                    let wanted = match call.failure_value() {
+                        Some((failed, bits)) => format!("{failed} ({bits})"),
+                        None => format!("the code itself ({code}): {name} has no lpErrno"),
+                    };
+                    format!(
+                        "{provider}!{name} failed with {} ({code}) but returned {value}, not \
                          {wanted}",
-                            error_name(code)
-                        )
-                    },
-                );
-                report.last_of_value();
-            }
+                        error_name(code)
+                    )
+                },
+            ),
             (value, None) => report.violation_in_words(facts, index, cleanup, || {
                 format!("{provider}!{name} returned {value} without an error code")
             }),
