@@ -607,3 +607,19 @@ fn the_value_an_nspv2_routine_returns_is_cited_as_a_should() {
         "{cleanup}"
     );
 }
+
+/// A citation of two pages that both word the rule with "should" (the NSPv2 stub rule,
+/// 000 and 001) says ws2sim holds it as a rule, as a one-page citation does.
+#[test]
+fn a_citation_of_two_should_pages_says_so() {
+    let sim = ws2sim::Sim::from_file("scenarios/contracts/nspv2-stub-end-keeps-session.ron");
+    let trace = sim.expect("valid").run().expect("runs").trace();
+    let stub = trace
+        .split("\n\n")
+        .find(|p| p.starts_with("violation of nspv2.optional_stub "))
+        .unwrap_or_else(|| panic!("not flagged:\n{trace}"));
+    assert!(
+        stub.contains("\"LPNSPV2CLEANUP callback function (ws2spi.h)\", \"LPNSPV2CLIENTSESSIONRUNDOWN callback function\", whose \"should\" ws2sim holds as a rule, with"),
+        "{stub}"
+    );
+}

@@ -231,15 +231,12 @@ fn a_san_cancel_without_the_upcall_is_flagged_in_any_clean_up() {
     );
 }
 
-/// A SAN provider that posts FD_ACCEPT as it cancels a pending accept, in a WSPCleanup
-/// that is not its final one (the first of two switches sharing it cleans up, and the
-/// provider resets early), is flagged there by `san.cleanup.no_notifications`, which
-/// looked only at actual clean-ups; without the knob that posts, it is not.
-#[test]
-fn a_san_notification_is_flagged_in_any_clean_up() {
-    let text = |san: &str| {
-        format!(
-            r#"Scenario(
+/// A scenario where two TCP providers' switches share the SAN provider `drv`, which
+/// resets its sockets at every WSPCleanup (`san` adds knobs), so the first switch's
+/// clean-up is not its final one; `processes` (and any faults) end it.
+fn two_switches_share_drv(san: &str, processes: &str) -> String {
+    format!(
+        r#"Scenario(
     name: "early-notify",
     about: "Two TCP providers' switches share a SAN provider; the first switch's WSPCleanup is not its final one.",
     latency: (0, 0),
@@ -252,15 +249,28 @@ fn a_san_notification_is_flagged_in_any_clean_up() {
         Transport(id: 1001, provider: "msafd", protocol: Tcp),
         Transport(id: 1002, provider: "tcp2", protocol: Tcp),
     ],
-    processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
+    {processes}
+)"#
+    )
+}
+
+/// A SAN provider that posts FD_ACCEPT as it cancels a pending accept, in a WSPCleanup
+/// that is not its final one (the first of two switches sharing it cleans up, and the
+/// provider resets early), is flagged there by `san.cleanup.no_notifications`, which
+/// looked only at actual clean-ups; without the knob that posts, it is not.
+#[test]
+fn a_san_notification_is_flagged_in_any_clean_up() {
+    let text = |san: &str| {
+        two_switches_share_drv(
+            san,
+            r#"processes: [Process(name: "app", threads: [Thread(name: "main", steps: [
         Startup,
         Socket(name: "s", entry: 1001, via: San("drv")),
         Socket(name: "t", entry: 1002, via: San("drv")),
         EventSelect(socket: "s", events: [Accept]),
         Accept(socket: "s", mode: Overlapped(Event), completes: Never),
         Cleanup,
-    ])])],
-)"#
+    ])])],"#,
         )
     };
     for seed in 0..8 {
@@ -295,21 +305,9 @@ fn a_san_notification_is_flagged_in_any_clean_up() {
 #[test]
 fn a_san_notification_is_flagged_in_an_earlier_clean_up_cut_short() {
     let text = |san: &str| {
-        format!(
-            r#"Scenario(
-    name: "early-notify-cut",
-    about: "The process crashes while the first switch's WSPCleanup of a shared SAN provider runs.",
-    latency: (0, 0),
-    providers: [
-        Provider(name: "msafd", kind: Transport),
-        Provider(name: "tcp2", kind: Transport),
-        Provider(name: "drv", kind: San, set: (earlier_cleanup: ResetSockets{san})),
-    ],
-    catalog: [
-        Transport(id: 1001, provider: "msafd", protocol: Tcp),
-        Transport(id: 1002, provider: "tcp2", protocol: Tcp),
-    ],
-    processes: [Process(name: "app", threads: [
+        two_switches_share_drv(
+            san,
+            r#"processes: [Process(name: "app", threads: [
         Thread(name: "main", steps: [
             Startup,
             Socket(name: "s", entry: 1001, via: San("drv")),
@@ -319,8 +317,7 @@ fn a_san_notification_is_flagged_in_an_earlier_clean_up_cut_short() {
         ]),
         Thread(name: "cleaner", steps: [Sleep(1), Cleanup]),
     ])],
-    faults: [Crash(process: "app", at: 1)],
-)"#
+    faults: [Crash(process: "app", at: 1)],"#,
         )
     };
     let posts = ws2sim::Sim::from_str("cut.ron", &text(", san: (post_fd_accept: true)")).unwrap();
