@@ -115,7 +115,7 @@ fn exhaustive_unbounded_jobs_1(bencher: divan::Bencher, model: &str) {
 
 /// The whole unbounded space reduced (`--reduction dpor`): one schedule per class of
 /// interleavings, the two clients' steps told apart inside their process. Items are
-/// the schedules the reduced search runs (2,702 for the racy model, whose plain space
+/// the schedules the reduced search runs (1,922 for the racy model, whose plain space
 /// is 111,544).
 #[divan::bench(args = ["conforming", "racy_refcount"], sample_count = 10, sample_size = 1)]
 fn exhaustive_unbounded_reduced(bencher: divan::Bencher, model: &str) {

@@ -18,7 +18,7 @@ pub async fn socket(
     san: ProviderIx,
     entry: u32,
 ) -> Result<SocketHandle, u32> {
-    cx.touch_instance(base, Part::Count, false);
+    cx.touch_instance(base, Part::Below, false);
     let started = {
         let world = cx.world.borrow();
         let instance = world.procs[cx.pid as usize].instances.get(&base);
@@ -45,7 +45,7 @@ pub async fn socket(
             providers::free_library(cx, san).await;
             return Err(WSAENETDOWN);
         }
-        cx.touch_instance(base, Part::Count, true);
+        cx.touch_instance(base, Part::Below, true);
         let mut world = cx.world.borrow_mut();
         if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&base) {
             *instance.switch.entry(san).or_insert(0) += 1;
@@ -63,7 +63,7 @@ pub async fn socket(
 /// Inside the TCP provider's final cleanup: one WSPCleanup (and FreeLibrary) per
 /// WSPStartupEx the switch made. Whether it had any to make (and so yielded).
 pub async fn cleanup(cx: &Cx, base: ProviderIx) -> bool {
-    cx.touch_instance(base, Part::Count, true);
+    cx.touch_instance(base, Part::Below, true);
     let started: Vec<(ProviderIx, u32)> = {
         let mut world = cx.world.borrow_mut();
         match world.procs[cx.pid as usize].instances.get_mut(&base) {
@@ -107,7 +107,8 @@ pub async fn cleanup(cx: &Cx, base: ProviderIx) -> bool {
 /// Whether `san` is still started in the process past the `kept` start-ups of the
 /// switch's own that its clean-ups did not count down: another client holds it.
 fn others_keep_started(cx: &Cx, san: ProviderIx, kept: u32) -> bool {
-    cx.touch_instance(san, Part::Started, false);
+    // It reads the count's value, not only whether it is above zero.
+    cx.touch_counter(object::started(cx.pid, san), object::Counting::Crosses);
     let world = cx.world.borrow();
     let instance = world.procs[cx.pid as usize].instances.get(&san);
     instance.is_some_and(|instance| instance.started > kept)

@@ -42,7 +42,7 @@ fn next_layer(cx: &Cx, provider: ProviderIx, entry: u32) -> Option<(u32, Provide
 }
 
 fn lower_starts(cx: &Cx, provider: ProviderIx, lower: ProviderIx) -> u32 {
-    cx.touch_instance(provider, Part::Count, false);
+    cx.touch_instance(provider, Part::Below, false);
     let world = cx.world.borrow();
     let instance = world.procs[cx.pid as usize].instances.get(&provider);
     instance
@@ -66,7 +66,7 @@ pub async fn start_lower(cx: &Cx, provider: ProviderIx, entry: u32) -> Result<()
             .filter(|code| STARTUP_ERRORS.contains(code))
             .unwrap_or(WSASYSNOTREADY));
     }
-    cx.touch_instance(provider, Part::Count, true);
+    cx.touch_instance(provider, Part::Below, true);
     let mut world = cx.world.borrow_mut();
     if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
         *instance.lower.entry(lower).or_insert(0) += 1;
@@ -83,7 +83,7 @@ pub async fn unwind_lower(cx: &Cx, provider: ProviderIx, entry: Option<u32>) {
     if lower_starts(cx, provider, lower) == 0 {
         return;
     }
-    cx.touch_instance(provider, Part::Count, true);
+    cx.touch_instance(provider, Part::Below, true);
     {
         let mut world = cx.world.borrow_mut();
         if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider)
@@ -99,7 +99,7 @@ pub async fn unwind_lower(cx: &Cx, provider: ProviderIx, entry: Option<u32>) {
 /// Cleans up the layers below: a WSPCleanup and a FreeLibrary per WSPStartup made there
 /// (`Share::All`), or one per layer.
 pub async fn clean_lower(cx: &Cx, provider: ProviderIx, share: Share) {
-    cx.touch_instance(provider, Part::Count, true);
+    cx.touch_instance(provider, Part::Below, true);
     let plan: Vec<(ProviderIx, u32)> = {
         let mut world = cx.world.borrow_mut();
         let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) else {
@@ -126,7 +126,7 @@ pub async fn clean_lower(cx: &Cx, provider: ProviderIx, share: Share) {
 
 /// Forgets the lower layers still started (`lower: OncePerLayer`: their clean-ups never come).
 pub fn forget_lower(cx: &Cx, provider: ProviderIx) {
-    cx.touch_instance(provider, Part::Count, true);
+    cx.touch_instance(provider, Part::Below, true);
     let mut world = cx.world.borrow_mut();
     if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
         instance.lower.clear();

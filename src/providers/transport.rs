@@ -245,7 +245,7 @@ fn initialise(cx: &Cx, provider: ProviderIx) {
         }
     };
     start_worker(cx, provider);
-    cx.touch_instance(provider, Part::Count, true);
+    cx.touch_instance(provider, Part::Taken, true);
     let mut world = cx.world.borrow_mut();
     if let Some(instance) = world.procs[cx.pid as usize].instances.get_mut(&provider) {
         instance.memory = Some(memory);
@@ -473,7 +473,7 @@ async fn actual_cleanup(cx: &Cx, provider: ProviderIx) {
             layered::clean_lower(cx, provider, layered::Share::All).await
         }
     }
-    cx.touch_instance(provider, Part::Count, true);
+    cx.touch_instance(provider, Part::Taken, true);
     let (memory, machine) = {
         let mut world = cx.world.borrow_mut();
         let instance = world.procs[cx.pid as usize].instances.get_mut(&provider);

@@ -77,6 +77,7 @@ impl Cx {
             for part in object::PARTS {
                 self.touch_instance(provider, part, true);
             }
+            self.touch(object::started(self.pid, provider), true);
         }
     }
 

@@ -7,7 +7,7 @@ use std::ops::RangeInclusive;
 
 use crate::event::*;
 use crate::scenario::{Completion, Fault, IoMode, SpiCall};
-use crate::world::object::{self, Part};
+use crate::world::object::{self, Counting, Part};
 use crate::world::{Cx, World};
 
 mod ops;
@@ -279,15 +279,22 @@ impl Cx {
     /// Counts a start-up (`up`) or clean-up of `provider` here that succeeded
     /// (`Instance::started`).
     pub fn count_start(&self, provider: ProviderIx, up: bool) {
-        self.touch_instance(provider, Part::Started, true);
-        let mut world = self.world.borrow_mut();
-        if let Some(instance) = world.procs[self.pid as usize].instances.get_mut(&provider) {
-            instance.started = if up {
-                instance.started.saturating_add(1)
-            } else {
-                instance.started.saturating_sub(1)
-            };
-        }
+        let how = {
+            let mut world = self.world.borrow_mut();
+            let instance = world.procs[self.pid as usize].instances.get_mut(&provider);
+            match instance {
+                Some(instance) if up || instance.started > 0 => {
+                    instance.started = if up {
+                        instance.started.saturating_add(1)
+                    } else {
+                        instance.started - 1
+                    };
+                    Counting::changed(up, instance.started)
+                }
+                _ => Counting::Crosses,
+            }
+        };
+        self.touch_counter(object::started(self.pid, provider), how);
     }
 
     /// Whether `provider` takes a socket call in this process now: not once the
@@ -297,7 +304,8 @@ impl Cx {
     /// the others.
     pub fn takes_calls(&self, provider: ProviderIx, new_socket: bool) -> bool {
         self.touch(super::object::NETWORK, false);
-        self.touch_instance(provider, Part::Started, false);
+        self.touch_instance(provider, Part::Claim, false);
+        self.touch_counter(object::started(self.pid, provider), Counting::Whether);
         let world = self.world.borrow();
         let instance = world.procs[self.pid as usize].instances.get(&provider);
         !world.net_down
@@ -313,7 +321,7 @@ impl Cx {
     /// Whether a final clean-up of `provider` in this process owns its pending
     /// operations now ([`Cx::begin_cleanup`]).
     pub fn cleanup_owns(&self, provider: ProviderIx) -> bool {
-        self.touch_instance(provider, Part::Started, false);
+        self.touch_instance(provider, Part::Claim, false);
         let world = self.world.borrow();
         let instance = world.procs[self.pid as usize].instances.get(&provider);
         instance.is_some_and(|i| i.cleanup_owns_pending)
@@ -322,7 +330,7 @@ impl Cx {
     /// A final clean-up of `provider` begins: it owns the process's pending
     /// operations on it until [`Cx::end_cleanup`].
     pub fn begin_cleanup(&self, provider: ProviderIx) {
-        self.touch_instance(provider, Part::Started, true);
+        self.touch_instance(provider, Part::Claim, true);
         let mut world = self.world.borrow_mut();
         if let Some(instance) = world.procs[self.pid as usize].instances.get_mut(&provider) {
             instance.cleanup_owns_pending = true;
@@ -332,7 +340,7 @@ impl Cx {
     /// The final clean-up is over: the network completions that waited go on (each
     /// finds its operation aborted, or completes one issued meanwhile).
     pub fn end_cleanup(&self, provider: ProviderIx) {
-        self.touch_instance(provider, Part::Started, true);
+        self.touch_instance(provider, Part::Claim, true);
         let waiting = {
             let mut world = self.world.borrow_mut();
             let instance = world.procs[self.pid as usize].instances.get_mut(&provider);

@@ -132,20 +132,36 @@ pub fn mapped(pid: Pid, provider: ProviderIx) -> u64 {
 /// A part of a provider DLL's globals in a process ([`crate::world::Instance`]).
 #[derive(Clone, Copy)]
 pub enum Part {
-    /// The reference count and what the first start-up took (memory, machine state,
-    /// the layers below).
+    /// The provider's own reference count.
     Count = 9,
     /// The critical section around start-up and clean-up.
     Section = 10,
     /// The worker thread, its stop request and who waits for it.
     Worker = 11,
-    /// Start-ups that succeeded as ws2sim counts them, and a final clean-up's claim on
-    /// pending operations.
-    Started = 12,
+    /// A final clean-up's claim on pending operations.
+    Claim = 12,
+    /// What the first start-up took: instance memory and machine-wide state.
+    Taken = 20,
+    /// The start-ups a layered provider made on the layers below it, and those the
+    /// switch in a TCP provider made on SAN providers.
+    Below = 21,
 }
 
 /// Every part of an instance: the DLL's globals come and go together.
-pub const PARTS: [Part; 4] = [Part::Count, Part::Section, Part::Worker, Part::Started];
+pub const PARTS: [Part; 6] = [
+    Part::Count,
+    Part::Section,
+    Part::Worker,
+    Part::Claim,
+    Part::Taken,
+    Part::Below,
+];
+
+/// The start-ups of `provider` in a process that succeeded less the clean-ups that
+/// succeeded, as ws2sim counts them (`Instance::started`): a counter ([`Counting`]).
+pub fn started(pid: Pid, provider: ProviderIx) -> u64 {
+    in_process(22, pid, provider)
+}
 
 /// One part of `provider`'s instance in a process.
 pub fn instance(pid: Pid, provider: ProviderIx, part: Part) -> u64 {
