@@ -2,6 +2,9 @@
 //! NSPv2Startup to its NSPv2Cleanup or NSPv2ClientSessionRundown, and what each
 //! session call passed.
 
+mod call;
+mod withdrawal;
+
 use std::ops::RangeInclusive;
 
 use super::facts::is_final_cleanup;
@@ -10,8 +13,9 @@ use crate::contract::Seed;
 use crate::event::*;
 use crate::small::{SmallMap, SmallSet};
 use crate::trace::RunEnd;
-use crate::words::session_arg;
 use crate::wsa::*;
+use call::session_call;
+use withdrawal::{owed_rundown, takes, withdrawn, withdrawn_by_another};
 
 /// A client session: (host process, provider, client process, who called).
 type SessionKey = (Pid, ProviderIx, Pid, Client);
@@ -505,208 +509,4 @@ fn unended_session(facts: &Facts, at: usize, key: SessionKey, report: &mut Repor
             facts.process(key.0)
         )
     });
-}
-
-/// Whether the host of session `key` (opened under its advertisement `advert`) is
-/// withdrawing the provider other than by the final WSACleanup whose call is at
-/// `except`: a WSAUnadvertiseProvider under way, or another final WSACleanup of the
-/// host that took the advertisement. A final WSACleanup's own withdrawal comes after
-/// the NSPv2Cleanup calls it owes, so it excuses none of them.
-fn withdrawn_by_another(
-    facts: &Facts,
-    (unadvertising, taken): (
-        &SmallMap<usize, (ProviderIx, u32)>,
-        &SmallMap<usize, Vec<(ProviderIx, u32)>>,
-    ),
-    (key, advert): (SessionKey, u32),
-    except: usize,
-) -> bool {
-    let host = |at: &usize| facts.events[*at].process == key.0;
-    let unadvertised = unadvertising
-        .iter()
-        .any(|(at, &(provider, upto))| host(at) && provider == key.1 && upto >= advert);
-    unadvertised
-        || taken
-            .iter()
-            .any(|(at, ended)| *at != except && host(at) && takes(ended, key.1, advert))
-}
-
-/// Whether the advertisements a withdrawal took (`ended`: each provider with the last
-/// advertisement it ends) include the one `provider`'s session opened under.
-fn takes(ended: &[(ProviderIx, u32)], provider: ProviderIx, advert: u32) -> bool {
-    ended
-        .iter()
-        .any(|&(p, upto)| p == provider && upto >= advert)
-}
-
-/// A process that hosts the provider it is a client of ran its own session down as its
-/// final WSACleanup withdrew the provider, where that clean-up owed it an NSPv2Cleanup.
-fn owed_rundown(facts: &Facts, at: usize, cleanup: usize, key: SessionKey, report: &mut Report) {
-    report.violation_of_page(facts, at, Seed::NspV2Cleanup, || {
-        format!(
-            "the final WSACleanup in {} (#{cleanup}) ran its own session on {} down as it withdrew the provider it hosts, where it owed that session an NSPv2Cleanup: ws2_32 ends each session of the process with NSPv2Cleanup, then withdraws",
-            facts.process(key.2),
-            facts.provider(key.1)
-        )
-    });
-}
-
-/// The host of event `index` withdrew `provider` (WSAUnadvertiseProvider, or its final
-/// WSACleanup for each provider it took): by then each session of the advertisements up
-/// to `upto` has ended (run down if need be), one opened while the host withdrew
-/// included (model choice of `nspv2.session.ends_once`: the seeds do not say what a
-/// withdrawal does with open sessions). A session of an advertisement
-/// another host thread made since the withdrawal began is not the withdrawal's.
-fn withdrawn(
-    facts: &Facts,
-    index: usize,
-    table: &mut SmallMap<SessionKey, Session>,
-    (provider, upto): (ProviderIx, u32),
-    rule: SessionRule,
-    report: &mut Report,
-) {
-    let host = facts.events[index].process;
-    let theirs = (table.range_mut(of_copy((host, provider))))
-        .filter(|(key, session)| key.3 == Client::Ws2 && session.advert <= upto);
-    // Each rule sees the sessions end here (a host that forgot one holds it no more,
-    // and no client's clean-up owes it anything); ends_once judges that they were
-    // still open.
-    for (key, session) in theirs {
-        let judged = rule == SessionRule::EndsOnce;
-        if judged {
-            report.exercised();
-        }
-        if session.open.is_empty() {
-            continue;
-        }
-        if judged {
-            report.violation(facts, index, || {
-                format!(
-                    "{}'s session on {} was still open when {} stopped hosting it: every session ends, run down when its provider is unadvertised (ws2sim's reading)",
-                    facts.process(key.2),
-                    facts.provider(key.1),
-                    facts.process(host)
-                )
-            });
-        }
-        session.ended_arg = session.open.last().copied();
-        session.open.clear();
-        session.ended_at = Some(index);
-        session.ends += 1;
-    }
-}
-
-/// One NSPv2 call on a session, checked against what the session went through.
-fn session_call(
-    facts: &Facts,
-    index: usize,
-    call: &Call,
-    session: &mut Session,
-    rule: SessionRule,
-    report: &mut Report,
-) {
-    let (provider, by, client, arg, cleanup) = match *call {
-        Call::NSPv2Cleanup {
-            provider,
-            client: by,
-            session_of,
-            arg,
-            ..
-        } => (provider, by, session_of, arg, true),
-        Call::NSPv2ClientSessionRundown {
-            provider,
-            client: by,
-            session_of,
-            arg,
-            ..
-        } => (provider, by, session_of, arg, false),
-        Call::NSPv2LookupServiceBegin { .. }
-        | Call::NSPv2LookupServiceNextEx { .. }
-        | Call::NSPv2LookupServiceEnd { .. } => {
-            if let (true, Some(at), SessionRule::EndsOnce) =
-                (session.open.is_empty(), session.ended_at, rule)
-            {
-                report.violation(
-                    facts,
-                    index,
-                    || format!(
-                        "{} runs a lookup on a session whose end began at #{at}: a session's argument is not used once it is ending or ended",
-                        call.name()
-                    ),
-                );
-            }
-            return;
-        }
-        _ => return,
-    };
-    // A scenario's own `Spi` step is named as the caller that broke the rule.
-    let name = match by {
-        Client::Step => format!(
-            "{}!{} from a direct SPI call in {}",
-            facts.provider(provider),
-            call.name(),
-            facts.process(client)
-        ),
-        _ => format!("{}!{}", facts.provider(provider), call.name()),
-    };
-    let whose = format!("{}'s session", facts.process(client));
-    if rule == SessionRule::StartupFirst && cleanup {
-        report.exercised();
-    }
-    let Some(opened) = session.open.pop() else {
-        // A copy of the DLL loaded since the session's last start or end knows nothing
-        // of it: the message says what the copy before saw.
-        let since = match (session.ended_at, session.earlier_copy) {
-            (Some(ended), _) => format!(" since the end of the one before began at #{ended}"),
-            (None, Some((Some(ended), unload))) => format!(
-                " since its DLL was unloaded at #{unload} (the session had ended at #{ended} before)"
-            ),
-            (None, Some((None, unload))) => format!(" since its DLL was unloaded at #{unload}"),
-            (None, None) => String::new(),
-        };
-        // A call that passes the argument of the session that ended last ends it again;
-        // one that passes another (a `Spi` step with no start of its own passes NULL)
-        // ends no session at all: a clean-up or rundown with no start before it, however
-        // long the DLL stayed loaded (000: NSPv2Startup "must be called successfully
-        // before calling the NSPv2Cleanup function").
-        let again = session.ended_at.filter(|_| session.ended_arg == Some(arg));
-        let message = match (again, cleanup, rule) {
-            (Some(at), _, SessionRule::EndsOnce) => Some(format!(
-                "{name} ends {whose} a second time (its end began at #{at}): a session ends once (ws2sim's reading of 000 and 001)"
-            )),
-            (None, false, SessionRule::EndsOnce) => Some(format!(
-                "{name} runs down {whose}, which no successful NSPv2Startup opened{since}"
-            )),
-            (None, true, SessionRule::StartupFirst) => Some(format!(
-                "{name} for {whose}, which no successful NSPv2Startup opened{since}: NSPv2Startup must succeed first"
-            )),
-            _ => None,
-        };
-        if let Some(message) = message {
-            report.violation(facts, index, || message);
-        }
-        // Nothing ended here: a session that was never opened has no end to point at.
-        return;
-    };
-    session.ended_at = Some(index);
-    session.ended_arg = Some(arg);
-    session.ends += 1;
-    match rule {
-        SessionRule::EndsOnce => report.exercised(),
-        SessionRule::SameArg => {
-            report.exercised();
-            if arg != opened {
-                report.violation(
-                    facts,
-                    index,
-                    || format!(
-                        "{name} got the session argument {} for {whose}, but NSPv2Startup handed back {}",
-                        session_arg(arg),
-                        session_arg(opened)
-                    ),
-                );
-            }
-        }
-        SessionRule::StartupFirst | SessionRule::FinalCleanupEnds => {}
-    }
 }
