@@ -48,6 +48,7 @@ const CASES: &[(&str, Kind, usize, usize)] = &[
     ("chain_opposite_orders", Kind::Invalid, 17, 85),
     ("spi_call_with_args", Kind::Syntax, 16, 44),
     ("number_exponent", Kind::Syntax, 5, 18),
+    ("number_type_suffix", Kind::Syntax, 5, 12),
     ("knob_group_bare_word", Kind::Syntax, 5, 82),
     ("knob_value_with_args", Kind::Syntax, 5, 77),
     ("catalog_ns_all", Kind::Invalid, 6, 56),

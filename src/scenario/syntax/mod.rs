@@ -288,6 +288,7 @@ impl Culprit<'_> {
             Error::IntegerOutOfBounds => "out of range",
             Error::ExpectedDifferentLength { .. } => "wrong number of values",
             _ if !want.is_empty() => expected.as_str(),
+            Error::ExpectedComma if hints::is_type_suffix(found) => "a type suffix",
             Error::ExpectedComma => "`,` missing before this",
             Error::ExpectedArrayEnd => "expected `]` or `,`",
             Error::ExpectedStructLikeEnd | Error::ExpectedOptionEnd => "expected `)` or `,`",

@@ -175,8 +175,8 @@ pub(crate) fn unplain_blank(file: &str, text: &str) -> Option<Problem> {
             ),
             _ => (
                 shown_as_a_line_break(ch).unwrap_or("a line break"),
-                "an editor may show a new line here, but ws2sim counts lines only at line \
-                 feeds, so the line and column of an error would not match what you see",
+                "an editor may show it as a line break, but ws2sim counts lines only at \
+                 line feeds, so the line and column of an error may not match what you see",
             ),
         };
         Some(Problem::new(
