@@ -214,6 +214,8 @@ enum Cleaned {
     Released(Resource),
     Reset(SocketHandle),
     Notified(SocketHandle, u32),
+    /// It asked the provider's worker thread to exit and waited for it.
+    StoppedWorker,
 }
 
 impl Cleaned {
@@ -227,14 +229,18 @@ impl Cleaned {
                 fd_names(fd),
                 facts.socket(process, socket)
             ),
+            Cleaned::StoppedWorker => "stopped its worker thread and waited for it".to_string(),
         }
     }
 }
 
 /// The first thing the WSPCleanup call at event `call` (returning at `ret`) did beyond
-/// counting down: a resource released by `provider`, a socket it reset or a
-/// notification it posted, on the call's thread, while no WSPCleanup of the same
-/// provider nested in it was open there (that one did it).
+/// counting down: a resource released by `provider`, a socket it reset, a
+/// notification it posted, or a wait for the provider's worker thread to exit (the
+/// worker releases its own thread) where no start-up of the provider began during the
+/// call (one begun then may be what made the clean-up not the final one), on the
+/// call's thread, while no WSPCleanup of the same provider nested in it was open there
+/// (that one did it).
 fn first_released(
     facts: &Facts,
     call: usize,
@@ -273,10 +279,55 @@ fn first_released(
                 fd,
                 ..
             } if *p == provider => return Some((index, Cleaned::Notified(*socket, *fd))),
+            EventKind::Waits {
+                on: Waitee::ThreadExit { thread: worker },
+            } if worker_of(facts, process, provider, *worker, index)
+                && !started_between(facts, process, provider, call, ret) =>
+            {
+                return Some((index, Cleaned::StoppedWorker));
+            }
             _ => {}
         }
     }
     None
+}
+
+/// Whether a WSPStartup or WSPStartupEx call of `provider` in `process` began between
+/// events `from` and `to`.
+fn started_between(
+    facts: &Facts,
+    process: Pid,
+    provider: ProviderIx,
+    from: usize,
+    to: usize,
+) -> bool {
+    facts
+        .events_of_between(process, from + 1, to)
+        .any(|(_, event)| match &event.kind {
+            EventKind::Call {
+                call: Call::WSPStartup { provider: p, .. } | Call::WSPStartupEx { provider: p, .. },
+                ..
+            } => *p == provider,
+            _ => false,
+        })
+}
+
+/// Whether thread `worker` of `process` was started as `provider`'s worker before event
+/// `before` (the ledger names the thread it took for it).
+fn worker_of(
+    facts: &Facts,
+    process: Pid,
+    provider: ProviderIx,
+    worker: Tid,
+    before: usize,
+) -> bool {
+    facts.events_of(process, before).any(|(_, event)| {
+        matches!(
+            event.kind,
+            EventKind::Acquire { provider: p, what: Resource::WorkerThread { thread }, .. }
+                if p == provider && thread == worker
+        )
+    })
 }
 
 fn op_name(kind: OpKind, op: OpId) -> String {

@@ -187,8 +187,10 @@ impl Windows {
 /// under them (or the run stopped): (process, provider, call index, index of the end).
 /// Inside such a call the layer may have been unwinding a failed start-up or making its
 /// final clean-up (which one is decided only after it takes its lock); either may call
-/// the layer below.
+/// the layer below. A WSPCleanup cut short while start-ups of the layer would still be
+/// outstanding without it is not its final one (`Facts::cut_short_early`): it may not.
 fn cut_short(facts: &Facts) -> Vec<(Pid, ProviderIx, usize, usize)> {
+    let early = facts.cut_short_early();
     let mut open: Vec<(Pid, ProviderIx, usize)> = Vec::new();
     let mut cut = Vec::new();
     for (index, event) in facts.events.iter().enumerate() {
@@ -196,7 +198,7 @@ fn cut_short(facts: &Facts) -> Vec<(Pid, ProviderIx, usize, usize)> {
             EventKind::Call {
                 id,
                 call: Call::WSPStartup { provider, .. } | Call::WSPCleanup { provider, .. },
-            } if facts.return_index(*id).is_none() => {
+            } if facts.return_index(*id).is_none() && !early.iter().any(|c| c.call == index) => {
                 open.push((event.process, *provider, index));
             }
             EventKind::ProcessEnded { .. } => {

@@ -369,3 +369,95 @@ fn an_early_actual_cleanup_is_charged_with_what_was_there_when_it_acted() {
         assert!(shown >= 1, "{kind}: {shown} runs show it");
     }
 }
+
+/// An earlier clean-up that the process's end cuts short is judged for what it began:
+/// a layer's call to WSPCleanup below (`lsp.lower_balanced`), or a wait for the
+/// provider's worker to exit (`wsp.cleanup.refcount`: the worker releases its own
+/// thread, so the clean-up's thread releases nothing itself). The conforming models are
+/// not flagged on the same seeds.
+#[test]
+fn an_earlier_clean_up_cut_short_is_judged_for_what_it_began() {
+    let layered = |lsp: &str| {
+        format!(
+            r#"Scenario(name: "lsp-early-cut", about: "a",
+        providers: [
+            Provider(name: "msafd", kind: Transport),
+            Provider(name: "lsp", kind: Transport, model: "{lsp}"),
+        ],
+        catalog: [
+            Transport(id: 1001, provider: "msafd", protocol: Tcp),
+            Transport(id: 1010, provider: "lsp", protocol: Tcp, chain: Layered([1010, 1001])),
+        ],
+        processes: [Process(name: "app", threads: [
+            Thread(name: "main", steps: [
+                Startup,
+                Socket(name: "s", entry: 1010),
+                Spi(provider: "lsp", call: WSPStartup),
+                Spi(provider: "lsp", call: WSPCleanup),
+                Sleep(10),
+                Cleanup,
+            ]),
+            Thread(name: "killer", steps: [Sleep(0), Sleep(0), Sleep(0), Sleep(0), Sleep(0), Exit]),
+        ])])"#
+        )
+    };
+    let base = |msafd: &str| {
+        format!(
+            r#"Scenario(name: "base-early-cut", about: "a",
+        providers: [Provider(name: "msafd", kind: Transport, model: "{msafd}")],
+        catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+        processes: [Process(name: "app", threads: [
+            Thread(name: "main", steps: [
+                Spi(provider: "msafd", call: WSPStartup),
+                Spi(provider: "msafd", call: WSPStartup),
+                Spi(provider: "msafd", call: WSPCleanup),
+                Sleep(10),
+                Spi(provider: "msafd", call: WSPCleanup),
+            ]),
+            Thread(name: "killer", steps: [Sleep(0), Sleep(0), Exit]),
+        ])])"#
+        )
+    };
+    let cases = [
+        (
+            layered("lsp_cleans_lower_early"),
+            layered("conforming"),
+            "lsp.lower_balanced",
+            "msafd!WSPCleanup(&errno) [from lsp]",
+            "lsp called msafd!WSPCleanup outside its own final WSPCleanup",
+        ),
+        (
+            base("cleanup_on_first_call"),
+            base("conforming"),
+            "wsp.cleanup.refcount",
+            "waits for thread msafd.worker to exit",
+            "cut short by the process's end at #",
+        ),
+    ];
+    for (broken, conforming, contract, began, says) in cases {
+        let broken = ws2sim::Sim::from_str("broken.ron", &broken).unwrap();
+        let conforming = ws2sim::Sim::from_str("conforming.ron", &conforming).unwrap();
+        let mut reached = 0;
+        for seed in 0..100 {
+            let run = broken.clone().seed(seed).run().expect("runs");
+            let trace = run.trace();
+            // The earlier clean-up (the first direct one) never returned, and began its
+            // defect before the end.
+            let direct: Vec<&str> = (trace.lines())
+                .filter(|line| line.contains("!WSPCleanup(&errno) [direct SPI call]"))
+                .collect();
+            let cut = matches!(direct[..], [line] if line.ends_with("(never returned)"));
+            if cut && trace.contains(began) {
+                reached += 1;
+                assert!(run.violated().contains(&contract), "seed {seed}: {trace}");
+                assert!(trace.contains(says), "seed {seed}: {trace}");
+            }
+            let run = conforming.clone().seed(seed).run().expect("runs");
+            assert!(run.violated().is_empty(), "seed {seed}: {}", run.trace());
+        }
+        assert!(
+            reached > 0,
+            "{contract}: no seed cut the earlier clean-up short"
+        );
+    }
+}
