@@ -89,9 +89,11 @@ pub struct Facts<'w> {
     early_actuals: SmallVec<[FinalCleanup; 1]>,
     /// Each process's WSPStartup, WSPStartupEx and WSPCleanup calls under way.
     pair_calls_under_way: Vec<SmallVec<[PairCall; 2]>>,
-    /// Clean-ups the process's end cut short ([`CutShort`]) that were final, or that
-    /// did the actual clean-up early (freed the provider's state, or stopped its worker
-    /// and waited for it), in event order.
+    /// Clean-ups the process's end cut short ([`CutShort`]) that were final (or were
+    /// had every other clean-up at work counted down first), or that did the actual
+    /// clean-up early (freed the provider's state, cancelled a pending operation, had the
+    /// switch clean up a SAN provider, or stopped its worker and waited for it), in
+    /// event order.
     cut_short: SmallVec<[CutShort; 1]>,
     /// Every clean-up the process's end cut short, after it began to act, that start-ups
     /// would still need had every clean-up at work counted down.
@@ -117,8 +119,9 @@ struct PairCall {
     id: u32,
     thread: Option<Tid>,
     role: Role,
-    /// Its thread freed the provider's state, or waited for a thread to exit (a
-    /// WSPCleanup stops the provider's worker only in its actual clean-up).
+    /// Its thread freed the provider's state, waited for a thread to exit (a WSPCleanup
+    /// stops the provider's worker only in its actual clean-up), cancelled a pending
+    /// operation, or had the switch clean up a SAN provider.
     tore_down: bool,
 }
 

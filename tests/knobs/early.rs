@@ -461,3 +461,117 @@ fn an_earlier_clean_up_cut_short_is_judged_for_what_it_began() {
         );
     }
 }
+
+/// An earlier clean-up cut short after it cancelled a pending operation did the actual
+/// clean-up, though it released nothing yet: flagged under `wsp.cleanup.refcount`, and
+/// held to the rule for how it cancelled (`overlapped: Complete` runs the completion
+/// routine). The conforming twin is not flagged on the same seeds.
+#[test]
+fn an_earlier_clean_up_cut_short_after_cancelling_did_the_actual_clean_up() {
+    let text = |set: &str| {
+        format!(
+            r#"Scenario(name: "abort-cut", about: "a",
+        providers: [Provider(name: "msafd", kind: Transport{set})],
+        catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+        processes: [Process(name: "app", threads: [
+            Thread(name: "main", steps: [
+                Startup,
+                Socket(name: "s", entry: 1001),
+                Recv(socket: "s", mode: Overlapped(Routine), completes: Never),
+                Spi(provider: "msafd", call: WSPStartup),
+                Spi(provider: "msafd", call: WSPCleanup),
+                Sleep(10),
+                Cleanup,
+            ]),
+            Thread(name: "killer", steps: [Sleep(0), Sleep(0), Sleep(0), Sleep(0), Sleep(0), Sleep(0), Sleep(0), Exit]),
+        ])])"#
+        )
+    };
+    let early = ", set: (actual_cleanup: OnEvery, final_cleanup: (overlapped: Complete))";
+    let early = ws2sim::Sim::from_str("early.ron", &text(early)).unwrap();
+    let conforming = ws2sim::Sim::from_str("conforming.ron", &text("")).unwrap();
+    let mut reached = 0;
+    for seed in 0..100 {
+        let run = early.clone().seed(seed).run().expect("runs");
+        let trace = run.trace();
+        let cut = trace.lines().any(|line| {
+            line.contains("msafd!WSPCleanup(&errno) [direct SPI call]")
+                && line.ends_with("(never returned)")
+        });
+        if cut && trace.contains("abort recv#0") {
+            reached += 1;
+            assert!(
+                run.violated().contains(&"wsp.cleanup.refcount")
+                    && run.violated().contains(&"wsp.cleanup.overlapped_aborted"),
+                "seed {seed}: {trace}"
+            );
+        }
+        let run = conforming.clone().seed(seed).run().expect("runs");
+        assert!(run.violated().is_empty(), "seed {seed}: {}", run.trace());
+    }
+    assert!(
+        reached > 0,
+        "no seed cut the earlier clean-up short after it cancelled"
+    );
+}
+
+/// With a racy count, ws2_32's final WSPCleanup and a direct one can both be under way
+/// when the process ends: each is the final one had the other counted down first, so
+/// each is held to the final clean-up's rules for what it did. A notification posted
+/// there is flagged; the racy twin that posts none is not flagged for it.
+#[test]
+fn two_clean_ups_under_way_at_the_end_are_each_judged_as_the_final_one() {
+    let text = |set: &str| {
+        format!(
+            r#"Scenario(name: "racy-final", about: "a",
+        latency: (0, 0),
+        providers: [Provider(name: "msafd", kind: Transport, set: (refcount: Racy{set}))],
+        catalog: [Transport(id: 1001, provider: "msafd", protocol: Tcp)],
+        processes: [Process(name: "app", threads: [
+            Thread(name: "main", steps: [
+                Startup,
+                Socket(name: "s", entry: 1001),
+                EventSelect(socket: "s", events: [Read, Close]),
+                Socket(name: "s2", entry: 1001),
+                Recv(socket: "s2", mode: Overlapped(Routine), completes: Never),
+                Cleanup,
+            ]),
+            Thread(name: "spi", steps: [
+                Sleep(0), Sleep(0), Sleep(0), Sleep(0), Sleep(0), Sleep(0), Sleep(0), Sleep(0),
+                Spi(provider: "msafd", call: WSPStartup),
+                Spi(provider: "msafd", call: WSPCleanup),
+            ]),
+            Thread(name: "killer", steps: [
+                Sleep(0), Sleep(0), Sleep(0), Sleep(0), Sleep(0), Sleep(0), Sleep(0), Sleep(0),
+                Sleep(0), Exit,
+            ]),
+        ])])"#
+        )
+    };
+    let posts = ", final_cleanup: (pending: Notify)";
+    let posts = ws2sim::Sim::from_str("posts.ron", &text(posts)).unwrap();
+    let quiet = ws2sim::Sim::from_str("quiet.ron", &text("")).unwrap();
+    let mut reached = 0;
+    for seed in 0..200 {
+        let run = posts.clone().seed(seed).run().expect("runs");
+        let trace = run.trace();
+        let under_way = (trace.lines())
+            .filter(|line| line.contains("msafd!WSPCleanup(&errno)"))
+            .filter(|line| line.ends_with("(never returned)"))
+            .count();
+        if under_way >= 2 && trace.contains("notifies FD_CLOSE") {
+            reached += 1;
+            assert!(
+                run.violated().contains(&"wsp.cleanup.cancel_silently"),
+                "seed {seed}: {trace}"
+            );
+        }
+        let run = quiet.clone().seed(seed).run().expect("runs");
+        assert!(
+            !run.violated().contains(&"wsp.cleanup.cancel_silently"),
+            "seed {seed}: {}",
+            run.trace()
+        );
+    }
+    assert!(reached > 0, "no seed ended the process under two clean-ups");
+}

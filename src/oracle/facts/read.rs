@@ -159,6 +159,19 @@ impl<'w> Facts<'w> {
                     EventKind::Waits {
                         on: Waitee::ThreadExit { .. },
                     } => true,
+                    // A pending operation cancelled (a failed network's WSAENETDOWN
+                    // cancels nothing), or the switch in it cleaning a SAN provider up.
+                    EventKind::OpCompleted {
+                        provider, status, ..
+                    } => provider == c.provider && status != 0 && status != crate::wsa::WSAENETDOWN,
+                    EventKind::Call {
+                        call:
+                            Call::WSPCleanup {
+                                client: Client::Switch(base),
+                                ..
+                            },
+                        ..
+                    } => base == c.provider,
                     _ => false,
                 };
             }
@@ -402,7 +415,9 @@ impl<'w> Facts<'w> {
                         thread: c.thread,
                         left: 0,
                     };
-                    if pair.outstanding == 1 && ending == 1 && starting == 0 {
+                    // Final had every other clean-up at work counted down first: with
+                    // a racy count, two clean-ups may both be doing the actual one.
+                    if pair.outstanding == ending && ending >= 1 && starting == 0 {
                         self.cut_short.push(this);
                         continue;
                     }
