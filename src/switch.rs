@@ -108,7 +108,7 @@ pub async fn cleanup(cx: &Cx, base: ProviderIx) -> bool {
 /// switch's own that its clean-ups did not count down: another client holds it.
 fn others_keep_started(cx: &Cx, san: ProviderIx, kept: u32) -> bool {
     // It reads the count's value, not only whether it is above zero.
-    cx.touch_counter(object::started(cx.pid, san), object::Counting::Crosses);
+    cx.touch_counter(object::start_count(cx.pid, san), object::Counting::Crosses);
     let world = cx.world.borrow();
     let instance = world.procs[cx.pid as usize].instances.get(&san);
     instance.is_some_and(|instance| instance.started > kept)

@@ -77,7 +77,7 @@ impl Cx {
             for part in object::PARTS {
                 self.touch_instance(provider, part, true);
             }
-            self.touch(object::started(self.pid, provider), true);
+            self.touch(object::start_count(self.pid, provider), true);
         }
     }
 

@@ -294,7 +294,7 @@ impl Cx {
                 _ => Counting::Crosses,
             }
         };
-        self.touch_counter(object::started(self.pid, provider), how);
+        self.touch_counter(object::start_count(self.pid, provider), how);
     }
 
     /// Whether `provider` takes a socket call in this process now: not once the
@@ -305,7 +305,7 @@ impl Cx {
     pub fn takes_calls(&self, provider: ProviderIx, new_socket: bool) -> bool {
         self.touch(super::object::NETWORK, false);
         self.touch_instance(provider, Part::Claim, false);
-        self.touch_counter(object::started(self.pid, provider), Counting::Whether);
+        self.touch_counter(object::start_count(self.pid, provider), Counting::Whether);
         let world = self.world.borrow();
         let instance = world.procs[self.pid as usize].instances.get(&provider);
         !world.net_down

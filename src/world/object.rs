@@ -159,7 +159,7 @@ pub const PARTS: [Part; 6] = [
 
 /// The start-ups of `provider` in a process that succeeded less the clean-ups that
 /// succeeded, as ws2sim counts them (`Instance::started`): a counter ([`Counting`]).
-pub fn started(pid: Pid, provider: ProviderIx) -> u64 {
+pub fn start_count(pid: Pid, provider: ProviderIx) -> u64 {
     in_process(22, pid, provider)
 }
 
@@ -333,7 +333,7 @@ mod tests {
             .flat_map(|slot| [false, true].map(|down| tally(load_count(1, 2), slot, down)))
             .collect();
         assert_eq!(tallies.len(), 2 * usize::from(TALLY_SLOTS));
-        let others = (5..=19)
+        let others = (5..=22)
             .flat_map(|kind| [(1, 2), (1, 3), (2, 2)].map(|(pid, low)| in_process(kind, pid, low)));
         for other in others.chain([tally(load_count(1, 3), 1, false)]) {
             assert!(!tallies.contains(&other), "{other:#x}");

@@ -80,9 +80,6 @@ pub(super) fn generic(
         return (format!("expected {want}{at}, found `{found}`"), help, want);
     }
     let message = match code {
-        Error::ExpectedComma if is_type_suffix(&found) => {
-            format!("unexpected `{found}`{at}: write the number without a type suffix")
-        }
         Error::ExpectedComma => format!(
             "expected `,` before `{found}`{at}: values in a list or in parentheses are \
              separated by commas"
@@ -241,11 +238,11 @@ pub(super) fn range_of(at: &str) -> Option<(&str, u64, u64)> {
     Some((field, least, largest))
 }
 
-/// Whether `word` is a number's type suffix in Rust's spelling (`u128`, `i8`, `f64`...),
-/// which a number in a scenario may not carry.
+/// Whether `word` is a number's type suffix in Rust's spelling (`u128`, `i8`, `f64`...).
 pub(super) fn is_type_suffix(word: &str) -> bool {
-    let Some(bits) = word.strip_prefix(['u', 'i', 'f']) else {
-        return false;
-    };
-    matches!(bits, "8" | "16" | "32" | "64" | "128" | "size")
+    match word.split_at_checked(1) {
+        Some(("u" | "i", bits)) => matches!(bits, "8" | "16" | "32" | "64" | "128" | "size"),
+        Some(("f", bits)) => matches!(bits, "32" | "64"),
+        _ => false,
+    }
 }

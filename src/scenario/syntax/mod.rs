@@ -282,13 +282,23 @@ impl Culprit<'_> {
         let p = |span: Range<usize>, message: String, label: &str, help: Option<String>| {
             self.problem(span, message, label, help)
         };
-        let (message, help, want) = generic(code, &found, &at);
+        // A type suffix ron does not read here, written right after a number's digits.
+        let suffix = matches!(code, Error::ExpectedComma)
+            && is_type_suffix(found)
+            && self.text[..quoted].ends_with(|c: char| c.is_ascii_digit());
+        let (message, help, want) = if suffix {
+            let message =
+                format!("unexpected `{found}`{at}: write the number without a type suffix");
+            (message, None, "")
+        } else {
+            generic(code, &found, &at)
+        };
         let expected = format!("expected {want}");
         let label = match code {
             Error::IntegerOutOfBounds => "out of range",
             Error::ExpectedDifferentLength { .. } => "wrong number of values",
             _ if !want.is_empty() => expected.as_str(),
-            Error::ExpectedComma if hints::is_type_suffix(found) => "a type suffix",
+            Error::ExpectedComma if suffix => "a type suffix",
             Error::ExpectedComma => "`,` missing before this",
             Error::ExpectedArrayEnd => "expected `]` or `,`",
             Error::ExpectedStructLikeEnd | Error::ExpectedOptionEnd => "expected `)` or `,`",
