@@ -291,7 +291,7 @@ impl Culprit<'_> {
                 format!("unexpected `{found}`{at}: write the number without a type suffix");
             (message, None, "")
         } else {
-            generic(code, &found, &at)
+            generic(code, found, at)
         };
         let expected = format!("expected {want}");
         let label = match code {
