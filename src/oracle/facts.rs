@@ -164,6 +164,12 @@ pub fn instance_resource(what: Resource) -> bool {
     )
 }
 
+/// Whether an operation that ended with `status` was cancelled: the network ends one
+/// with NO_ERROR, or with WSAENETDOWN as it fails (`NetDown`), and cancels nothing.
+pub fn cancelled(status: u32) -> bool {
+    status != crate::wsa::NO_ERROR as u32 && status != crate::wsa::WSAENETDOWN
+}
+
 /// Provider state that outlives a process: what a crash must not strand (seed 003).
 pub fn machine_wide(what: Resource) -> bool {
     what.is_machine_wide()

@@ -25,7 +25,7 @@ use crate::trace::RunEnd;
 use crate::trace::Trace;
 pub use facts::{
     CleanupReturn, CodeUnloaded, EventsOf, Facts, FinalCleanup, Held, PerPair, ProcessEnd,
-    instance_resource, machine_wide, of_process, started_provider,
+    cancelled, instance_resource, machine_wide, of_process, started_provider,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

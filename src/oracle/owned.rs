@@ -2,12 +2,11 @@
 //! cancels what is pending), built once per run, and how each of them ended within a
 //! clean-up: completed by the network, aborted by a WSPCloseSocket, or by the clean-up.
 
-use super::Facts;
 use super::facts::{Class, Classes, OpInfo, OwnedOps};
+use super::{Facts, cancelled};
 use crate::event::*;
 use crate::scenario::IoMode;
 use crate::small::{SmallMap, SmallSet};
-use crate::wsa::WSAENETDOWN;
 
 /// The operations of the final clean-up called at event `call` pending then. Those on a
 /// socket whose WSPCloseSocket began before are among them: until that call acts, the
@@ -203,8 +202,7 @@ pub(super) fn completed_by_network(facts: &Facts, op: OpId, from: usize, to: usi
     completions.iter().any(|&at| {
         let e = &facts.events[at as usize];
         e.thread.is_none()
-            && matches!(e.kind, EventKind::OpCompleted { status, .. }
-                if status == 0 || status == WSAENETDOWN)
+            && matches!(e.kind, EventKind::OpCompleted { status, .. } if !cancelled(status))
     })
 }
 

@@ -3,7 +3,7 @@
 
 use super::{describe, op_name};
 use crate::event::*;
-use crate::oracle::Facts;
+use crate::oracle::{Facts, cancelled};
 use crate::wsa::*;
 
 /// What a WSPCleanup did that only the final one may (seed 003: "the preceding calls
@@ -95,18 +95,13 @@ pub(super) fn first_released(
                 fd,
                 ..
             } if *p == provider => Some(Cleaned::Notified(*socket, *fd)),
-            // A failed network ends an operation with WSAENETDOWN: that cancels nothing.
             EventKind::OpCompleted {
                 provider: p,
                 status,
                 kind,
                 op,
                 ..
-            } if *p == provider
-                && *status != NO_ERROR as u32
-                && *status != WSAENETDOWN
-                && early_acts_count() =>
-            {
+            } if *p == provider && cancelled(*status) && early_acts_count() => {
                 Some(Cleaned::Aborted(*kind, *op))
             }
             EventKind::Call {
@@ -119,7 +114,7 @@ pub(super) fn first_released(
             } if *base == provider && early_acts_count() => Some(Cleaned::SwitchCleanup(*san)),
             EventKind::Waits {
                 on: Waitee::ThreadExit { thread: worker },
-            } if worker_of(facts, process, provider, *worker, index) && early_acts_count() => {
+            } if early_acts_count() && worker_of(facts, process, provider, *worker, index) => {
                 Some(Cleaned::StoppedWorker)
             }
             _ => None,

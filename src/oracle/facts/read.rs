@@ -159,11 +159,11 @@ impl<'w> Facts<'w> {
                     EventKind::Waits {
                         on: Waitee::ThreadExit { .. },
                     } => true,
-                    // A pending operation cancelled (a failed network's WSAENETDOWN
-                    // cancels nothing), or the switch in it cleaning a SAN provider up.
+                    // A pending operation cancelled, or the switch in it cleaning a SAN
+                    // provider up.
                     EventKind::OpCompleted {
                         provider, status, ..
-                    } => provider == c.provider && status != 0 && status != crate::wsa::WSAENETDOWN,
+                    } => provider == c.provider && cancelled(status),
                     EventKind::Call {
                         call:
                             Call::WSPCleanup {

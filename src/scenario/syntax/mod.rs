@@ -285,7 +285,7 @@ impl Culprit<'_> {
         // A type suffix ron does not read here, written right after a number's digits.
         let suffix = matches!(code, Error::ExpectedComma)
             && is_type_suffix(found)
-            && self.text[..quoted].ends_with(|c: char| c.is_ascii_digit());
+            && (self.text.get(..quoted)).is_some_and(|t| t.ends_with(|c: char| c.is_ascii_digit()));
         let (message, help, want) = if suffix {
             let message =
                 format!("unexpected `{found}`{at}: write the number without a type suffix");
