@@ -117,9 +117,9 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
             );
         }
     }
-    // A clean-up its process's end cut short while start-ups would still be outstanding
-    // without it: judged for what it began (seeds 003 and 004: the preceding calls
-    // only count down).
+    // A clean-up its process's end (or the run's) cut short while start-ups would still
+    // be outstanding without it: judged for what it began (seeds 003 and 004: the
+    // preceding calls only count down).
     for c in facts.cut_short_early() {
         if facts.kind(c.provider) != kind {
             continue;
@@ -131,9 +131,9 @@ fn refcount_of(facts: &Facts, kind: ProviderKind, report: &mut Report) {
         let name = facts.provider(c.provider);
         report.violation(facts, at, || {
             format!(
-                "{name}!WSPCleanup in {}, cut short by the process's end at #{}, {} although {} still {} WSPCleanup: only the last one may do the actual cleanup",
+                "{name}!WSPCleanup in {}, {}, {} although {} still {} WSPCleanup: only the last one may do the actual cleanup",
                 facts.process(c.process),
-                c.end,
+                c.cut_words(),
                 done.words(facts, c.process),
                 counted(c.left, match kind {
                     ProviderKind::San => "WSPStartupEx call",

@@ -13,7 +13,7 @@ use super::Triggers;
 use super::op_index::OpIndex;
 use crate::event::*;
 use crate::scenario::ProviderKind;
-use crate::trace::Trace;
+use crate::trace::{RunEnd, Trace};
 use crate::wsa::NO_ERROR;
 
 mod classes;
@@ -24,8 +24,8 @@ mod records;
 pub(super) use classes::visiting_all;
 pub(super) use classes::{Class, Classes};
 pub use records::{
-    CleanupReturn, CodeUnloaded, CutShort, FinalCleanup, FreshStart, LaterStart, LeftToRun, OpInfo,
-    OwnedOps, ProcessEnd, StartRoutine, code_left_to_run,
+    CleanupReturn, CodeUnloaded, CutBy, CutShort, FinalCleanup, FreshStart, LaterStart, LeftToRun,
+    OpInfo, OwnedOps, ProcessEnd, StartRoutine, code_left_to_run,
 };
 
 /// No event: a call not (yet) returned.
@@ -89,15 +89,18 @@ pub struct Facts<'w> {
     early_actuals: SmallVec<[FinalCleanup; 1]>,
     /// Each process's WSPStartup, WSPStartupEx and WSPCleanup calls under way.
     pair_calls_under_way: Vec<SmallVec<[PairCall; 2]>>,
-    /// Clean-ups the process's end cut short ([`CutShort`]) that were final (or were
-    /// had every other clean-up at work counted down first), or that did the actual
-    /// clean-up early (freed the provider's state, cancelled a pending operation, had the
-    /// switch clean up a SAN provider, or stopped its worker and waited for it), in
-    /// event order.
+    /// Clean-ups their process's end, or the run's, cut short ([`CutShort`]) that were
+    /// final (or were had every other clean-up at work counted down first), or that did
+    /// the actual clean-up early (freed the provider's state, cancelled a pending
+    /// operation, had the switch clean up a SAN provider, or stopped its worker and
+    /// waited for it), in event order.
     cut_short: SmallVec<[CutShort; 1]>,
-    /// Every clean-up the process's end cut short, after it began to act, that start-ups
-    /// would still need had every clean-up at work counted down.
+    /// Every clean-up its process's end (or the run's) cut short, after it began to act,
+    /// that start-ups would still need had every clean-up at work counted down.
     cut_short_early: SmallVec<[CutShort; 1]>,
+    /// What stopped the run, if it did not complete (a deadlock, a budget): it cut
+    /// short the calls under way in the processes still alive.
+    run_cut: Option<CutBy>,
     /// The first `NetworkDown` event: from there the network explains failures.
     network_down: Option<usize>,
     /// Where a switch left sockets it routed to a SAN provider open past its TCP
@@ -279,14 +282,20 @@ impl<'w> Facts<'w> {
             .filter(move |f| self.kind(f.provider) == kind)
     }
 
-    /// The final clean-ups their process's end cut short, and those that did the
-    /// actual clean-up early, in event order.
+    /// The final clean-ups their process's end (or the run's) cut short, and those that
+    /// did the actual clean-up early, in event order.
     pub fn cut_short(&self) -> &[CutShort] {
         &self.cut_short
     }
 
-    /// The clean-ups their process's end cut short, after they began to act, while
-    /// start-ups would still be outstanding without them, in event order.
+    /// What stopped the run, if it did not complete: it cut short every call still
+    /// under way, at the number of events.
+    pub fn run_cut(&self) -> Option<CutBy> {
+        self.run_cut
+    }
+
+    /// The clean-ups their process's end (or the run's) cut short, after they began to
+    /// act, while start-ups would still be outstanding without them, in event order.
     pub fn cut_short_early(&self) -> &[CutShort] {
         &self.cut_short_early
     }

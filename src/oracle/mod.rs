@@ -24,7 +24,7 @@ use crate::event::*;
 use crate::trace::RunEnd;
 use crate::trace::Trace;
 pub use facts::{
-    CleanupReturn, CodeUnloaded, EventsOf, Facts, FinalCleanup, Held, PerPair, ProcessEnd,
+    CleanupReturn, CodeUnloaded, CutBy, EventsOf, Facts, FinalCleanup, Held, PerPair, ProcessEnd,
     cancelled, instance_resource, machine_wide, of_process, started_provider,
 };
 
@@ -473,7 +473,7 @@ fn judge(
     full: bool,
     mut found: impl FnMut(&'static str, Status, &mut Report),
 ) {
-    let facts = Facts::new(*trace);
+    let facts = Facts::new(*trace, end);
     let scenario = trace.scenario;
     let has_kind = |kind| scenario.providers.iter().any(|p| p.kind == kind);
     let namespace = has_kind(crate::scenario::ProviderKind::Namespace);
@@ -536,9 +536,9 @@ mod tests {
         let mut several = 0;
         for file in &files {
             let scenario = crate::scenario::load_file(file).expect("loads");
-            let (world, _) = simulated(&scenario, &[], 1);
+            let (world, end) = simulated(&scenario, &[], 1);
             let trace = world.trace();
-            let facts = Facts::new(trace);
+            let facts = Facts::new(trace, &end);
             let events = trace.events;
             several += usize::from(scenario.processes.len() > 1);
             for pid in 0..scenario.processes.len() as Pid {
@@ -621,7 +621,7 @@ mod tests {
                         assert_eq!(outline.first, full.violations.first().map(|v| v.contract));
                         assert_eq!(outline.violated.to_vec(), full.violated());
                         runs += 1;
-                        let facts = Facts::new(trace);
+                        let facts = Facts::new(trace, &end);
                         let kinds = trace
                             .events
                             .iter()

@@ -5,7 +5,7 @@
 use smallvec::SmallVec;
 
 use super::facts::{LeftToRun, PerPair, code_left_to_run};
-use super::{Facts, Report, of_process};
+use super::{CutBy, Facts, Report, of_process};
 use crate::event::*;
 use crate::scenario::ProviderId;
 use crate::small::SmallMap;
@@ -48,6 +48,22 @@ impl Family {
         }
     }
 
+    /// [`Self::ends`], or an NSPCleanup with another provider's id, which the provider
+    /// may take for its own: the provider it calls, and whether the id is another's.
+    fn ends_or_foreign(self, call: &Call) -> Option<(ProviderIx, bool)> {
+        match (self, call) {
+            (
+                Family::V1,
+                Call::NSPCleanup {
+                    provider,
+                    provider_id: ProviderId::Other,
+                    ..
+                },
+            ) => Some((*provider, true)),
+            _ => self.ends(call).map(|provider| (provider, false)),
+        }
+    }
+
     /// What the provider allocates for the process (or host) as a whole.
     fn provider_state(self, what: Resource) -> bool {
         match self {
@@ -73,9 +89,10 @@ struct End {
     /// An NSPCleanup with another provider's id that the provider took for its own: it
     /// ends none of the starts (they are all `left`), so it may free nothing.
     foreign: bool,
-    /// It never returned: `ret` is its process's end, which cut it short while other
-    /// starts were still outstanding, however the ends under way with it counted down.
-    cut_short: bool,
+    /// What cut it short, if it never returned: `ret` is where (its process's end, or
+    /// the number of events where the run stopped), which came while other starts were
+    /// still outstanding, however the ends under way with it counted down.
+    cut: Option<CutBy>,
 }
 
 /// Counts starts and ends per (process, provider) at the boundary, and returns the
@@ -85,17 +102,18 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
         facts.trace.scenario.processes.len(),
         facts.trace.scenario.providers.len(),
     );
-    // The ends under way in each process, by provider: their calls.
-    let mut under_way: SmallMap<(Pid, ProviderIx), Vec<usize>> = SmallMap::new();
+    // The ends under way in each process, by provider: their calls, and whether each
+    // names another provider's id.
+    let mut under_way: UnderWay = SmallMap::new();
     let mut ends = Vec::new();
     for (index, event) in facts.events.iter().enumerate() {
         if let EventKind::Call { call, .. } = &event.kind
-            && let Some(provider) = family.ends(call)
+            && let Some((provider, foreign)) = family.ends_or_foreign(call)
         {
             under_way
                 .entry((event.process, provider))
                 .or_default()
-                .push(index);
+                .push((index, foreign));
             continue;
         }
         let (id, ret, actual) = match &event.kind {
@@ -112,29 +130,9 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
                 (*id, *ret, actual)
             }
             EventKind::ProcessEnded { .. } => {
-                // Ends its end cut short that were not the last even had they all
-                // counted down: judged for what they did before it. One that had acted
-                // on nothing yet (waiting for the provider's lock, say) counted nothing.
-                for ((pid, provider), calls) in under_way.range(of_process(event.process)) {
-                    let count = outstanding.get(*pid, *provider);
-                    let acted: SmallVec<[usize; 2]> = (calls.iter().copied())
-                        .filter(|&call| facts.first_act(call) < index)
-                        .collect();
-                    let left = count.saturating_sub(acted.len() as u32);
-                    if left == 0 {
-                        continue;
-                    }
-                    ends.extend(acted.iter().map(|&call| End {
-                        call,
-                        ret: index,
-                        process: *pid,
-                        provider: *provider,
-                        left,
-                        actual: false,
-                        foreign: false,
-                        cut_short: true,
-                    }));
-                }
+                let cut = (index, CutBy::ProcessEnd);
+                let of_it = under_way.range(of_process(event.process));
+                ends.extend(cut_short_ends(facts, of_it, &outstanding, cut));
                 under_way.remove_range(of_process(event.process));
                 outstanding.each_of(event.process, |count| *count = 0);
                 continue;
@@ -150,10 +148,10 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
         let Some((call_index, call)) = facts.call_of(id) else {
             continue;
         };
-        if let Some(provider) = family.ends(call)
+        if let Some((provider, _)) = family.ends_or_foreign(call)
             && let Some(calls) = under_way.get_mut(&(event.process, provider))
         {
-            calls.retain(|at| *at != call_index);
+            calls.retain(|(at, _)| *at != call_index);
         }
         if let Some(provider) = family.starts(call).filter(|_| ret == NO_ERROR) {
             *outstanding.at(event.process, provider) += 1;
@@ -179,7 +177,7 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
                     left,
                     actual,
                     foreign: true,
-                    cut_short: false,
+                    cut: None,
                 });
             }
             continue;
@@ -198,9 +196,55 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
                 left: *count,
                 actual,
                 foreign: false,
-                cut_short: false,
+                cut: None,
             });
         }
+    }
+    // Those still under way where the run stopped (a deadlock, a budget).
+    if let Some(by) = facts.run_cut() {
+        let cut = (facts.events.len(), by);
+        ends.extend(cut_short_ends(
+            facts,
+            under_way.range(..),
+            &outstanding,
+            cut,
+        ));
+    }
+    ends
+}
+
+/// The ends under way in each process, by provider: their calls, and whether each is an
+/// NSPCleanup with another provider's id.
+type UnderWay = SmallMap<(Pid, ProviderIx), SmallVec<[(usize, bool); 2]>>;
+
+/// The ends among `under_way` that what `cut` names cut short at its event, and that
+/// were not the last even had they all counted down: judged for what they did before
+/// it. One that had acted on nothing yet (waiting for the provider's lock, say) counted
+/// nothing, and one with another provider's id counts nothing down.
+fn cut_short_ends<'u>(
+    facts: &Facts,
+    under_way: impl Iterator<Item = (&'u (Pid, ProviderIx), &'u SmallVec<[(usize, bool); 2]>)>,
+    outstanding: &PerPair<u32>,
+    (at, by): (usize, CutBy),
+) -> Vec<End> {
+    let mut ends = Vec::new();
+    for (&(process, provider), calls) in under_way {
+        let acted = || (calls.iter()).filter(|&&(call, _)| facts.first_act(call) < at);
+        let own = acted().filter(|(_, foreign)| !foreign).count() as u32;
+        let left = outstanding.get(process, provider).saturating_sub(own);
+        if left == 0 {
+            continue;
+        }
+        ends.extend(acted().map(|&(call, foreign)| End {
+            call,
+            ret: at,
+            process,
+            provider,
+            left,
+            actual: false,
+            foreign,
+            cut: Some(by),
+        }));
     }
     ends
 }
@@ -303,7 +347,7 @@ pub(super) fn counting(facts: &Facts, family: Family, report: &mut Report) {
                 if provider == end.provider && family.provider_state(what))
         };
         let process = facts.process(end.process);
-        if end.cut_short {
+        if let Some(by) = end.cut {
             // Begun before the end: the state freed, or the provider's worker stopped
             // and waited for (seed 002: the preceding calls only count down).
             let begun = (facts.events_of_between(end.process, end.call, end.ret + 1)).find_map(
@@ -332,8 +376,9 @@ pub(super) fn counting(facts: &Facts, family: Family, report: &mut Report) {
                     facts,
                     at,
                     || format!(
-                        "{name}!{function} in {process}, cut short by the process's end at #{}, {did} although {} still {} end: only the last one may do the actual cleanup",
-                        end.ret,
+                        "{name}!{function}{} in {process}, {}, {did} although {} still {} end: only the last one may do the actual cleanup",
+                        if end.foreign { " for another provider's id" } else { "" },
+                        by.words(end.ret),
                         counted(end.left, "start"),
                         if end.left == 1 { "needs its" } else { "need their" }
                     ),

@@ -3,7 +3,7 @@
 use super::owned::{
     aborted_by_closesocket, any_under_way, completed_by_network, completed_within, owned_by_cleanup,
 };
-use super::{CleanupReturn, Facts, Report};
+use super::{CleanupReturn, CutBy, Facts, Report};
 use crate::event::*;
 use crate::scenario::ProviderKind;
 use crate::trace::RunEnd;
@@ -139,24 +139,24 @@ impl Owners {
     }
 }
 
-/// A WSPCleanup of a SAN provider, from its call to its return, or to its process's end
-/// where that cut it short.
+/// A WSPCleanup of a SAN provider, from its call to its return, or to where its
+/// process's end (or the run's) cut it short.
 struct SanCleanup {
     process: Pid,
     provider: ProviderIx,
     thread: Option<Tid>,
     call: usize,
     until: usize,
-    /// Whether the process's end cut it short (`until` is that end).
-    cut: bool,
+    /// What cut it short, if it did not return (`until` is where).
+    cut: Option<CutBy>,
 }
 
 impl SanCleanup {
-    /// What a message adds to place a clean-up the process's end cut short.
+    /// What a message adds to place a clean-up that was cut short.
     fn cut_short(&self) -> String {
         match self.cut {
-            true => format!(" (cut short by the process's end at #{})", self.until),
-            false => String::new(),
+            Some(by) => format!(" ({})", by.words(self.until)),
+            None => String::new(),
         }
     }
 }
@@ -174,7 +174,7 @@ fn every_san_cleanup<'f>(facts: &'f Facts) -> impl Iterator<Item = SanCleanup> +
             thread: facts.events[f.call].thread,
             call: f.call,
             until: f.ret,
-            cut: false,
+            cut: None,
         });
     let cut = (facts.cut_short_early().iter())
         .filter(move |f| san(f.provider))
@@ -184,7 +184,7 @@ fn every_san_cleanup<'f>(facts: &'f Facts) -> impl Iterator<Item = SanCleanup> +
             thread: f.thread,
             call: f.call,
             until: f.end,
-            cut: true,
+            cut: Some(f.by),
         });
     returned.chain(cut)
 }

@@ -14,6 +14,7 @@ mod early;
 mod header;
 mod namespace;
 mod returns;
+mod run_end;
 
 use ws2sim::explore::{ExploreOptions, explore};
 use ws2sim::models::knobs::KNOBS;

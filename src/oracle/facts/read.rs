@@ -65,7 +65,7 @@ impl PairCounts {
 }
 
 impl<'w> Facts<'w> {
-    pub(in crate::oracle) fn new(trace: Trace<'w>) -> Self {
+    pub(in crate::oracle) fn new(trace: Trace<'w>, end: &RunEnd) -> Self {
         let events = trace.events;
         let (processes, providers) = (
             trace.scenario.processes.len(),
@@ -106,6 +106,7 @@ impl<'w> Facts<'w> {
             pair_calls_under_way: vec![SmallVec::new(); processes],
             cut_short: SmallVec::new(),
             cut_short_early: SmallVec::new(),
+            run_cut: CutBy::of_run(end),
             network_down: None,
             routed_left_open: Vec::new(),
             live_code: vec![SmallVec::new(); processes],
@@ -113,7 +114,74 @@ impl<'w> Facts<'w> {
         for (index, event) in events.iter().enumerate() {
             facts.read(&mut pairs, index, event);
         }
+        // A run that stopped (a deadlock, a budget) cut short what was under way in the
+        // processes still alive, as their end would have.
+        if let Some(by) = facts.run_cut {
+            for process in 0..processes {
+                facts.cut_short_under_way(&mut pairs, process as Pid, events.len(), by);
+            }
+        }
         facts
+    }
+
+    /// The clean-ups still under way in `process` when `by` cut them short at event
+    /// `end`: the final ones, and those that began to act although start-ups would still
+    /// be outstanding without them (seed 003: the preceding calls only count down).
+    fn cut_short_under_way(
+        &mut self,
+        pairs: &mut PerPair<PairCounts>,
+        process: Pid,
+        end: usize,
+        by: CutBy,
+    ) {
+        let mine = (self.pair_calls_under_way.get_mut(process as usize))
+            .map(std::mem::take)
+            .unwrap_or_default();
+        let acted = |c: &PairCall| (self.ends.get(c.id as usize)).is_some_and(|e| e[3] != NONE);
+        for c in mine.iter().filter(|c| c.role == Role::WspCleanup) {
+            // A call that has acted on nothing yet (no event since it was made,
+            // or only a wait for the provider's lock) moved no count: neither
+            // this clean-up, which is then not judged, nor the pair's others.
+            if !acted(c) {
+                continue;
+            }
+            let (mut starts, mut ends) = (0, 0);
+            let idle = |o: &&PairCall| o.provider == c.provider && !acted(o);
+            for o in mine.iter().filter(idle) {
+                *(if o.role == Role::Start {
+                    &mut starts
+                } else {
+                    &mut ends
+                }) += 1;
+            }
+            let pair = pairs.get(process, c.provider);
+            let starting = pair.starting.saturating_sub(starts);
+            let ending = pair.ending.saturating_sub(ends);
+            let mut this = CutShort {
+                call: c.call,
+                end,
+                by,
+                process,
+                provider: c.provider,
+                thread: c.thread,
+                left: 0,
+            };
+            // Final had every other clean-up at work counted down first: with
+            // a racy count, two clean-ups may both be doing the actual one.
+            if pair.outstanding == ending && ending >= 1 && starting == 0 {
+                self.cut_short.push(this);
+                continue;
+            }
+            // Had every clean-up at work counted down, start-ups would still
+            // be outstanding: this one may not do the actual clean-up.
+            this.left = pair.outstanding.saturating_sub(ending);
+            if this.left > 0 {
+                self.cut_short_early.push(this);
+                if c.tore_down {
+                    self.cut_short.push(this);
+                }
+            }
+        }
     }
 
     /// One event: its kind for [`Triggers`] (each arm adds what [`Triggers::of`] would,
@@ -383,54 +451,7 @@ impl<'w> Facts<'w> {
             } => Some((*provider, Some(*image))),
             EventKind::ProcessEnded { .. } => {
                 // Its clean-ups under way end here: a final one is cut short.
-                let mine = (self.pair_calls_under_way.get_mut(process as usize))
-                    .map(std::mem::take)
-                    .unwrap_or_default();
-                let acted =
-                    |c: &PairCall| (self.ends.get(c.id as usize)).is_some_and(|e| e[3] != NONE);
-                for c in mine.iter().filter(|c| c.role == Role::WspCleanup) {
-                    // A call that has acted on nothing yet (no event since it was made,
-                    // or only a wait for the provider's lock) moved no count: neither
-                    // this clean-up, which is then not judged, nor the pair's others.
-                    if !acted(c) {
-                        continue;
-                    }
-                    let (mut starts, mut ends) = (0, 0);
-                    let idle = |o: &&PairCall| o.provider == c.provider && !acted(o);
-                    for o in mine.iter().filter(idle) {
-                        *(if o.role == Role::Start {
-                            &mut starts
-                        } else {
-                            &mut ends
-                        }) += 1;
-                    }
-                    let pair = pairs.get(process, c.provider);
-                    let starting = pair.starting.saturating_sub(starts);
-                    let ending = pair.ending.saturating_sub(ends);
-                    let mut this = CutShort {
-                        call: c.call,
-                        end: index,
-                        process,
-                        provider: c.provider,
-                        thread: c.thread,
-                        left: 0,
-                    };
-                    // Final had every other clean-up at work counted down first: with
-                    // a racy count, two clean-ups may both be doing the actual one.
-                    if pair.outstanding == ending && ending >= 1 && starting == 0 {
-                        self.cut_short.push(this);
-                        continue;
-                    }
-                    // Had every clean-up at work counted down, start-ups would still
-                    // be outstanding: this one may not do the actual clean-up.
-                    this.left = pair.outstanding.saturating_sub(ending);
-                    if this.left > 0 {
-                        self.cut_short_early.push(this);
-                        if c.tore_down {
-                            self.cut_short.push(this);
-                        }
-                    }
-                }
+                self.cut_short_under_way(pairs, process, index, CutBy::ProcessEnd);
                 pairs.each_of(process, PairCounts::forget);
                 self.setting_up.retain(|entry| entry.0 != process);
                 self.deferred_set_ups.retain(|entry| entry.0 != process);

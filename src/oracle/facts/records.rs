@@ -6,6 +6,7 @@ use smallvec::SmallVec;
 
 use crate::event::*;
 use crate::scenario::ProviderKind;
+use crate::trace::RunEnd;
 
 /// The final cleanup of a (process, provider): a successful WSPCleanup return after
 /// which no WSPStartup is outstanding, counted at the SPI boundary.
@@ -45,22 +46,57 @@ impl FinalCleanup {
     }
 }
 
-/// A WSPCleanup its process's end cut short (a crash, an ExitProcess) after it had begun
-/// to act. What the provider did in it before that is in the trace, and seeds 003 and
-/// 004 judge it as they judge a clean-up that returns: the final one by the count of
-/// start-ups (one outstanding, no other start-up or clean-up of the pair at work), or
-/// one that `left` start-ups would still need had every clean-up at work counted down.
+/// A WSPCleanup its process's end cut short (a crash, an ExitProcess), or the run's end
+/// (a deadlock, a budget), after it had begun to act. What the provider did in it before
+/// that is in the trace, and seeds 003 and 004 judge it as they judge a clean-up that
+/// returns: the final one by the count of start-ups (one outstanding, no other start-up
+/// or clean-up of the pair at work), or one that `left` start-ups would still need had
+/// every clean-up at work counted down.
 #[derive(Clone, Copy, Debug)]
 pub struct CutShort {
     pub call: usize,
-    /// The process's end.
+    /// The process's end, or the number of events where the run's end cut it.
     pub end: usize,
+    pub by: CutBy,
     pub process: Pid,
     pub provider: ProviderIx,
     /// The thread that made the call.
     pub thread: Option<Tid>,
     /// The start-ups still outstanding without it: 0 for the final one.
     pub left: u32,
+}
+
+/// What cut a call short: its process's end (an event), or the end of the whole run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CutBy {
+    ProcessEnd,
+    Deadlock,
+    /// The budget (`steps_max`, `events_max`, `time_max`) that stopped the run.
+    Budget(&'static str),
+    /// A provider written in Rust panicked.
+    Panic,
+}
+
+impl CutBy {
+    /// What cut a run short, if it did not complete.
+    pub fn of_run(end: &RunEnd) -> Option<CutBy> {
+        match end {
+            RunEnd::Completed => None,
+            RunEnd::Deadlock { .. } => Some(CutBy::Deadlock),
+            RunEnd::BudgetExhausted { budget, .. } => Some(CutBy::Budget(budget)),
+            RunEnd::Panicked(_) => Some(CutBy::Panic),
+        }
+    }
+
+    /// `cut short by the process's end at #N`, where `end` is that event.
+    pub fn words(self, end: usize) -> String {
+        match self {
+            CutBy::ProcessEnd => format!("cut short by the process's end at #{end}"),
+            CutBy::Deadlock => "cut short by the deadlock that ended the run".to_string(),
+            CutBy::Budget(budget) => format!("cut short where the {budget} budget stopped the run"),
+            CutBy::Panic => "cut short where a provider's panic stopped the run".to_string(),
+        }
+    }
 }
 
 impl CutShort {
@@ -72,10 +108,7 @@ impl CutShort {
         } else {
             "final"
         };
-        format!(
-            "the {which} {name}!WSPCleanup (cut short by the process's end at #{})",
-            self.end
-        )
+        format!("the {which} {name}!WSPCleanup ({})", self.cut_words())
     }
 
     /// `the final cleanup (cut short by the process's end at #N)`.
@@ -85,7 +118,12 @@ impl CutShort {
         } else {
             "the final cleanup"
         };
-        format!("{which} (cut short by the process's end at #{})", self.end)
+        format!("{which} ({})", self.cut_words())
+    }
+
+    /// `cut short by the process's end at #N`.
+    pub fn cut_words(&self) -> String {
+        self.by.words(self.end)
     }
 }
 

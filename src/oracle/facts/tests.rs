@@ -6,8 +6,8 @@ fn reading(file: &str, model: (&str, &str), seed: u64, check: impl FnOnce(&Facts
     let path = format!("{}/scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
     let scenario = crate::scenario::load_file(path.as_ref()).expect("loads");
     let overrides = [(model.0.to_string(), model.1.to_string())];
-    let (world, _) = crate::shipped::simulated(&scenario, &overrides, seed);
-    check(&Facts::new(world.trace()));
+    let (world, end) = crate::shipped::simulated(&scenario, &overrides, seed);
+    check(&Facts::new(world.trace(), &end));
 }
 
 /// The instance resources held when the WSPCleanup returning at `ret` returned.
