@@ -89,11 +89,11 @@ pub(crate) fn read_bytes(path: &Path, kind: FileKind) -> Result<(String, Vec<u8>
     // A path no system takes (longer than any) is shown clipped in the message.
     let shown = error::clip_words_past(&escape_path(path), 4_096);
     let io = |cause| kind.cannot_read(&shown, cause);
-    // The path is named again in the replay commands and documents ws2sim prints: one it
-    // cannot write exactly would name another file.
+    // The path is named again in what ws2sim prints (the places of its findings, replay
+    // commands, documents): one it cannot write exactly would name another file.
     if path.to_str().is_none() {
         let what = std::io::Error::other(
-            "the path is not valid UTF-8, and ws2sim names the file in the replay commands and documents it prints: rename the file",
+            "the path is not valid UTF-8, and ws2sim names the file in what it prints (where a finding is, a replay command, a document): rename the file",
         );
         return Err(io(what));
     }

@@ -336,8 +336,8 @@ fn an_about_over_lines_cannot_forge_lines_of_the_trace() {
 
 /// Names that would print alike are refused: a space at either end (`main ` printed as
 /// `main`), and a space other than U+0020 (a no-break space prints as a plain one). A
-/// scenario path that is not UTF-8 is refused too: the replay command and shard
-/// documents name the file, and a lossy name would be another file.
+/// scenario path that is not UTF-8 is refused too, by every command that reads one: what
+/// ws2sim prints names the file, and a lossy name would be another file.
 #[test]
 fn names_that_print_alike_and_paths_ws2sim_cannot_name_are_refused() {
     let dir = Scratch::new("look-alike");
@@ -467,14 +467,19 @@ fn names_that_print_alike_and_paths_ws2sim_cannot_name_are_refused() {
         let name = std::ffi::OsStr::from_bytes(b"bad\xffname.ron");
         let path = dir.0.join(name);
         std::fs::write(&path, &lesson).expect("writes");
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ws2sim"))
-            .arg("run")
-            .arg(&path)
-            .output()
-            .expect("runs");
-        let stderr = one_line(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{stderr}");
-        assert!(stderr.contains("not valid UTF"), "{stderr}");
+        for command in ["run", "check", "explore"] {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_ws2sim"))
+                .arg(command)
+                .arg(&path)
+                .output()
+                .expect("runs");
+            let stderr = one_line(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
+            assert!(
+                stderr.contains("not valid UTF-8, and ws2sim names the file in what it prints"),
+                "{command}: {stderr}"
+            );
+        }
     }
 }
 
