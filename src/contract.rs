@@ -55,7 +55,25 @@ impl Seed {
             Seed::NspV2ClientSessionRundown => "LPNSPV2CLIENTSESSIONRUNDOWN callback function",
             Seed::NspCleanup => "LPNSPCLEANUP callback function",
             Seed::WspCleanup => "LPWSPCLEANUP callback function (ws2spi.h)",
-            Seed::SanWspCleanup => "WSPCleanup function (SAN service provider)",
+            Seed::SanWspCleanup => "WSPCleanup function",
+        }
+    }
+
+    /// The title where a list names the pages unquoted: 004's own title does not say
+    /// it is the SAN provider's routine, so the list does.
+    pub fn listed(self) -> String {
+        match self {
+            Seed::SanWspCleanup => format!("{} (SAN service provider)", self.title()),
+            _ => self.title().to_string(),
+        }
+    }
+
+    /// The title between `quotes`, as a message cites the page, and what 004's title
+    /// leaves unsaid after them.
+    pub fn cited(self, (open, close): (char, char)) -> String {
+        match self {
+            Seed::SanWspCleanup => format!("{open}{}{close} (SAN service provider)", self.title()),
+            _ => format!("{open}{}{close}", self.title()),
         }
     }
 
@@ -219,7 +237,7 @@ pub const CONTRACTS: &[Contract] = &[
         ],
         source: "003: \"The return value is zero if the operation has been successfully initiated. Otherwise, the value SOCKET_ERROR is returned, and a specific error number is available in lpErrno.\"; 004: \"Returns zero if successful; otherwise, returns SOCKET_ERROR and, in lpErrno, one of the following error codes\"; 002: \"Otherwise, SOCKET_ERROR (–1) is returned and the provider must set the appropriate error code using WSASetLastError.\"; 000 and 001: \"It should return SOCKET_ERROR ... if the routine fails and it must set the appropriate error code using WSASetLastError.\"",
         model_choice: Some(
-            "The seeds document the convention for the clean-up routines (WSPCleanup, NSPCleanup, NSPv2Cleanup, NSPv2ClientSessionRundown). ws2sim holds every SPI routine it models to its own page's convention: NSPStartup, NSPv2Startup, the socket calls and the lookups to this one; WSPStartup and WSPStartupEx, which have no lpErrno, to theirs, returning the error code itself (their pages: \"returns one of the error codes\"); each with the error codes Microsoft's page for it lists (004 closes its list, \"one of the following error codes\"; the other four seeds say \"the appropriate error code\" or \"a specific error number\" and do not call their tables complete, so holding those routines to their tables is ws2sim's reading; WSPConnect and WSPAccept stand in for the overlapped ConnectEx and AcceptEx, and answer WSA_IO_PENDING and WSA_OPERATION_ABORTED as those do, which their own pages do not list), and WSA_NOT_ENOUGH_MEMORY from a WSPStartup or WSPStartupEx whose own allocation a `FailAlloc` fault failed.",
+            "The seeds document the convention for the clean-up routines (WSPCleanup, NSPCleanup, NSPv2Cleanup, NSPv2ClientSessionRundown). ws2sim holds every SPI routine it models to its own page's convention: NSPStartup, NSPv2Startup, the socket calls and the lookups to this one; WSPStartup and WSPStartupEx, which have no lpErrno, to theirs, returning the error code itself (WSPStartup's page: \"returns one of the error codes listed below\"; WSPStartupEx's: \"returns one of the following error codes\"); each with the error codes Microsoft's page for it lists (004 closes its list, \"one of the following error codes\"; the other four seeds say \"the appropriate error code\" or \"a specific error number\" and do not call their tables complete, so holding those routines to their tables is ws2sim's reading; WSPConnect and WSPAccept stand in for the overlapped ConnectEx and AcceptEx, and answer WSA_IO_PENDING and WSA_OPERATION_ABORTED as those do, which their own pages do not list), and WSA_NOT_ENOUGH_MEMORY from a WSPStartup or WSPStartupEx whose own allocation a `FailAlloc` fault failed.",
         ),
         errata: &[
             "000 prints SOCKET_ERROR as \"1\" (\"that is, 1\"): the minus sign is missing; the value is -1, as 002 prints it (001's is garbled another way, below).",
@@ -247,7 +265,7 @@ pub const CONTRACTS: &[Contract] = &[
         seeds: &[WspCleanup, SanWspCleanup],
         source: "003: \"A successful WSPStartup call must occur before using this function.\" 004: \"Successful WSPStartupEx call did not occur before the WSPCleanup call.\"",
         model_choice: Some(
-            "A WSPCleanup after every start-up of its process has been cleaned up is read as one that no WSPStartup preceded: the start-ups it could match are spent. 003's table lists WSAEINVAL too, with a namespace provider's meaning (an erratum, `ws2sim explain spi.return_convention`): nothing on the page ties it to a WSPCleanup with no WSPStartup behind it, so there the row that names that case decides, for a transport provider as for a SAN one. A WSPCleanup that returns while a WSPStartup of its process is still under way is not judged here: the seeds say nothing of calls that overlap, and a provider may count a start-up as it begins, so the clean-up may find it counted.",
+            "A WSPCleanup after every start-up of its process has been cleaned up is read as one that no WSPStartup preceded: the start-ups it could match are spent. 003's table, as stored, gives this row's meaning without the name of its code: WSANOTINITIALISED is the name Microsoft's published page gives it, and the code 004 lists for the same case. 003's table lists WSAEINVAL too, with a namespace provider's meaning (an erratum, `ws2sim explain spi.return_convention`): nothing on the page ties it to a WSPCleanup with no WSPStartup behind it, so there the row that names that case decides, for a transport provider as for a SAN one. A WSPCleanup that returns while a WSPStartup of its process is still under way is not judged here: the seeds say nothing of calls that overlap, and a provider may count a start-up as it begins, so the clean-up may find it counted.",
         ),
         errata: &[],
     },

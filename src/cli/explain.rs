@@ -57,7 +57,7 @@ pub fn explain_list() -> String {
         text.push_str(&format!(
             "  {}  {}\n       {}\n",
             seed.number(),
-            seed.title(),
+            seed.listed(),
             seed.page()
         ));
     }
@@ -75,7 +75,7 @@ pub fn explain(contract: &contract::Contract) -> String {
         text.push_str(&format!(
             "  {} — {}, {}\n",
             seed.number(),
-            seed.title(),
+            seed.listed(),
             seed.page()
         ));
     }

@@ -106,7 +106,7 @@ pub fn render(out: &mut String, (scenario, run, path): (&Scenario, &Run, &str), 
         });
         let seeds = cited
             .iter()
-            .map(|s| format!("\"{}\"", s.title()))
+            .map(|s| s.cited(('"', '"')))
             .collect::<Vec<_>>()
             .join(", ");
         // A rule that fills a silence of the seeds with a model choice says so, unless

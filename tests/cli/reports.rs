@@ -77,7 +77,7 @@ fn a_violation_cites_the_page_for_its_provider_kind() {
     let cited = footer(&san);
     assert!(!cited.is_empty(), "{}", stdout(&san));
     for line in &cited {
-        assert!(line.contains("\"WSPCleanup function (SAN service provider)\""));
+        assert!(line.contains("\"WSPCleanup function\" (SAN service provider)"));
         assert!(!line.contains("LPWSPCLEANUP"), "{line}");
     }
     // Code that ran after an unload names its provider in an event that is no call: the
@@ -397,7 +397,7 @@ fn a_violation_cites_the_reading_only_where_it_rests_on_one() {
                  Spi(provider: \"PROVIDER\", call: WSPCleanup)";
     let twice_san = twice.replace("WSPStartup)", "WSPStartupEx)");
     let transport = "\"LPWSPCLEANUP callback function (ws2spi.h)\"";
-    let san = "\"WSPCleanup function (SAN service provider)\"";
+    let san = "\"WSPCleanup function\" (SAN service provider)";
     // (provider, knobs, steps, contract, page, whether the reading is named)
     let cases = [
         (

@@ -326,7 +326,7 @@ fn source(contract: &contract::Contract) -> Markup {
                 "From "
                 @for (n, seed) in contract.seeds.iter().enumerate() {
                     @if n > 0 { ", " }
-                    a href=(seed.page()) { "\u{201c}" (seed.title()) "\u{201d}" }
+                    a href=(seed.page()) { (seed.cited(('\u{201c}', '\u{201d}'))) }
                 }
                 "."
             }
