@@ -314,12 +314,15 @@ pub enum EventKind {
     ProcessEnded {
         how: ProcessEnd,
     },
-    /// The NSPv2 host refuses a client's lookup before any NSPv2 call
-    /// (`nspv2.os_namespace`: only NS_EMAIL on Vista and Server 2008).
+    /// The NSPv2 host refuses a client's lookup before any NSPv2 call, or a thread's
+    /// own call (`direct`: a `Spi` step) of one of its routines (`nspv2.os_namespace`:
+    /// only NS_EMAIL on Vista and Server 2008).
     HostRefused {
         provider: ProviderIx,
         session_of: Pid,
         namespace: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        direct: Option<NspV2Routine>,
     },
     /// A process that ends holds a session with an NSPv2 provider: its host is told to
     /// run the session down (model choice).

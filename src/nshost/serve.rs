@@ -208,6 +208,7 @@ async fn begin(
             provider,
             session_of: client,
             namespace,
+            direct: None,
         });
         return Some(NOT_FOUND);
     }

@@ -264,13 +264,22 @@ pub(crate) fn line(
             provider,
             session_of,
             namespace,
+            direct,
         } => (
-            format!(
-                "{} host refuses to serve {} in {}",
-                labels.provider(*provider),
-                run.names.processes[*session_of as usize],
-                namespace_name(*namespace)
-            ),
+            match direct {
+                Some(routine) => format!(
+                    "{} host refuses {}'s direct {routine:?} call in {}",
+                    labels.provider(*provider),
+                    run.names.processes[*session_of as usize],
+                    namespace_name(*namespace)
+                ),
+                None => format!(
+                    "{} host refuses to serve {} in {}",
+                    labels.provider(*provider),
+                    run.names.processes[*session_of as usize],
+                    namespace_name(*namespace)
+                ),
+            },
             Some("[only NS_EMAIL on Vista and Server 2008; model choice]".to_string()),
         ),
         EventKind::RundownRequested { provider, host } => (

@@ -67,6 +67,11 @@ pub(super) async fn nspv2_step(cx: &Cx, provider: ProviderIx, call: SpiCall) {
             provider,
             session_of: cx.pid,
             namespace,
+            direct: Some(match call {
+                SpiCall::NSPv2Startup => NspV2Routine::NSPv2Startup,
+                SpiCall::NSPv2Cleanup => NspV2Routine::NSPv2Cleanup,
+                _ => NspV2Routine::NSPv2ClientSessionRundown,
+            }),
         });
         return;
     }

@@ -175,9 +175,11 @@ impl StreamHash {
                 provider,
                 session_of,
                 namespace,
+                direct,
             } => {
                 self.pair(19, *provider, *namespace);
                 self.mix(u64::from(*session_of));
+                self.mix(direct.map_or(0, |routine| routine as u64 + 1));
             }
             K::RundownRequested { provider, host } => {
                 self.pair(20, *provider, u32::from(*host));

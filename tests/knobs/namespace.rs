@@ -392,7 +392,7 @@ fn on_vista_a_disabled_email_entry_still_makes_an_email_provider() {
     let dns = text.replace("namespace: 37", "namespace: 12");
     let (violated, trace) = ran(&dns, &[]);
     assert!(
-        trace.contains("mail host refuses to serve host in NS_DNS (12)"),
+        trace.contains("mail host refuses host's direct NSPv2Startup call in NS_DNS (12)"),
         "{trace}"
     );
     assert!(violated.is_empty(), "{trace}");
