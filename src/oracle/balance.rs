@@ -415,13 +415,19 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
                     facts,
                     index,
                     page,
-                    || format!(
-                        "{}'s final WSACleanup unloaded {} with {} of ws2_32 there not matched by {} (the process ended before the clean-up returned)",
-                        facts.process(pid),
-                        facts.provider(*provider),
-                        counted(n, starts_of(facts, *provider)),
-                        cleanups_of(facts, *provider)
-                    ),
+                    || {
+                        // What stopped the clean-up: its process's end, or the run's.
+                        let ended = (facts.events_of_between(pid, index, usize::MAX))
+                            .any(|(_, e)| matches!(e.kind, EventKind::ProcessEnded { .. }));
+                        format!(
+                            "{}'s final WSACleanup unloaded {} with {} of ws2_32 there not matched by {} (the {} before the clean-up returned)",
+                            facts.process(pid),
+                            facts.provider(*provider),
+                            counted(n, starts_of(facts, *provider)),
+                            cleanups_of(facts, *provider),
+                            if ended { "process ended" } else { "run stopped" }
+                        )
+                    },
                 );
             }
             EventKind::ProcessEnded { .. } => {

@@ -316,9 +316,9 @@ pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
         let cleanup = f.named(facts.provider(f.provider));
         overlapped_ended(facts, report, (f.call, f.ret), &cleanup, true);
     }
-    // A final clean-up the process's end cut short: how the operations it owns ended
-    // before then is in the trace (those still pending at the end are the kernel's to
-    // drop).
+    // A final clean-up its process's end, or the run's, cut short: how the operations
+    // it owns ended before then is in the trace (those still pending at a process's end
+    // are the kernel's to drop; at the run's, nothing more happens to them).
     for f in facts.cut_short_of(ProviderKind::Transport) {
         let cleanup = f.named(facts.provider(f.provider));
         overlapped_ended(facts, report, (f.call, f.end), &cleanup, false);
@@ -326,9 +326,10 @@ pub fn overlapped_aborted(facts: &Facts, _: &RunEnd, report: &mut Report) {
 }
 
 /// Judges how each overlapped operation the clean-up called at `call` owns ended by
-/// `end`, its return or (`returned` false) its process's end: aborted, with no event or
-/// routine, unless the network or a WSPCloseSocket of its socket completed it. One
-/// still pending at a return is a breach; at a process's end, it is not judged.
+/// `end`, its return or (`returned` false) where its process's end or the run's cut it
+/// short: aborted, with no event or routine, unless the network or a WSPCloseSocket of
+/// its socket completed it. One still pending at a return is a breach; at a cut, it is
+/// not judged.
 fn overlapped_ended(
     facts: &Facts,
     report: &mut Report,

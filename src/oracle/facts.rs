@@ -101,6 +101,9 @@ pub struct Facts<'w> {
     /// What stopped the run, if it did not complete (a deadlock, a budget): it cut
     /// short the calls under way in the processes still alive.
     run_cut: Option<CutBy>,
+    /// Per process, the first thread its end killed (ExitProcess, a crash), until the
+    /// end is recorded.
+    ending_since: Vec<Option<u32>>,
     /// The first `NetworkDown` event: from there the network explains failures.
     network_down: Option<usize>,
     /// Where a switch left sockets it routed to a SAN provider open past its TCP
@@ -292,6 +295,14 @@ impl<'w> Facts<'w> {
     /// under way, at the number of events.
     pub fn run_cut(&self) -> Option<CutBy> {
         self.run_cut
+    }
+
+    /// What cut short the calls still under way in `process` where the run stopped: the
+    /// process's end where it had begun (its threads killed), or what stopped the run.
+    pub fn run_cut_of(&self, process: Pid) -> Option<CutBy> {
+        let ending = self.ending_since.get(process as usize).copied().flatten();
+        self.run_cut
+            .map(|by| ending.map_or(by, CutBy::ProcessEnding))
     }
 
     /// The clean-ups their process's end (or the run's) cut short, after they began to

@@ -130,7 +130,7 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
                 (*id, *ret, actual)
             }
             EventKind::ProcessEnded { .. } => {
-                let cut = (index, CutBy::ProcessEnd);
+                let cut = (index, |_| Some(CutBy::ProcessEnd));
                 let of_it = under_way.range(of_process(event.process));
                 ends.extend(cut_short_ends(facts, of_it, &outstanding, cut));
                 under_way.remove_range(of_process(event.process));
@@ -201,15 +201,13 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
         }
     }
     // Those still under way where the run stopped (a deadlock, a budget).
-    if let Some(by) = facts.run_cut() {
-        let cut = (facts.events.len(), by);
-        ends.extend(cut_short_ends(
-            facts,
-            under_way.range(..),
-            &outstanding,
-            cut,
-        ));
-    }
+    let cut = (facts.events.len(), |process| facts.run_cut_of(process));
+    ends.extend(cut_short_ends(
+        facts,
+        under_way.range(..),
+        &outstanding,
+        cut,
+    ));
     ends
 }
 
@@ -217,18 +215,22 @@ fn counted_ends(facts: &Facts, family: Family) -> Vec<End> {
 /// NSPCleanup with another provider's id.
 type UnderWay = SmallMap<(Pid, ProviderIx), SmallVec<[(usize, bool); 2]>>;
 
-/// The ends among `under_way` that what `cut` names cut short at its event, and that
-/// were not the last even had they all counted down: judged for what they did before
-/// it. One that had acted on nothing yet (waiting for the provider's lock, say) counted
-/// nothing, and one with another provider's id counts nothing down.
+/// The ends among `under_way` that what `by` says of their process cut short at event
+/// `at` (none: not cut), and that were not the last even had they all counted down:
+/// judged for what they did before it. One that had acted on nothing yet (waiting for
+/// the provider's lock, say) counted nothing, and one with another provider's id counts
+/// nothing down.
 fn cut_short_ends<'u>(
     facts: &Facts,
     under_way: impl Iterator<Item = (&'u (Pid, ProviderIx), &'u SmallVec<[(usize, bool); 2]>)>,
     outstanding: &PerPair<u32>,
-    (at, by): (usize, CutBy),
+    (at, by): (usize, impl Fn(Pid) -> Option<CutBy>),
 ) -> Vec<End> {
     let mut ends = Vec::new();
     for (&(process, provider), calls) in under_way {
+        let Some(by) = by(process) else {
+            continue;
+        };
         let acted = || (calls.iter()).filter(|&&(call, _)| facts.first_act(call) < at);
         let own = acted().filter(|(_, foreign)| !foreign).count() as u32;
         let left = outstanding.get(process, provider).saturating_sub(own);
@@ -377,7 +379,7 @@ pub(super) fn counting(facts: &Facts, family: Family, report: &mut Report) {
                     at,
                     || format!(
                         "{name}!{function}{} in {process}, {}, {did} although {} still {} end: only the last one may do the actual cleanup",
-                        if end.foreign { " for another provider's id" } else { "" },
+                        if end.foreign { " for another provider's id, which ends none of its starts," } else { "" },
                         by.words(end.ret),
                         counted(end.left, "start"),
                         if end.left == 1 { "needs its" } else { "need their" }

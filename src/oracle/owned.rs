@@ -57,7 +57,7 @@ fn owned_ops(facts: &Facts) -> Vec<(usize, OwnedOps)> {
         registered: SmallSet<ProviderIx>,
     }
     // Every clean-up that did the actual cleanup owns what is pending then, and so does
-    // a final one its process's end cut short (up to that end).
+    // a final one its process's end, or the run's, cut short (up to that end).
     let finals = facts.actual_cleanups();
     let returned = finals.iter().map(|f| Owner {
         call: f.call,

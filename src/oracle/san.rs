@@ -48,8 +48,8 @@ pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
     completed_once(facts, report);
     // Seed 004: "During cleanup ... cancels any pending calls": at each clean-up that
     // did the actual cleanup (the final one, or one with a wrong count), and at a final
-    // one its process's end cut short, for what it did up to that end. Each judges the
-    // operations it owns, whichever thread completed them.
+    // one its process's end (or the run's) cut short, for what it did up to that end.
+    // Each judges the operations it owns, whichever thread completed them.
     for f in facts.actual_cleanups_of(ProviderKind::San) {
         let name = facts.provider(f.provider);
         let cleanup = Judged {
@@ -110,9 +110,9 @@ pub fn complete_via_upcall(facts: &Facts, _: &RunEnd, report: &mut Report) {
 }
 
 /// The SAN clean-ups judged whole: those that did the actual clean-up, to their return,
-/// and the final ones their process's end cut short, to that end. By (process,
-/// provider, call), so that an event finds the clean-ups of its own provider in its
-/// process by halving, not by a walk over every process's.
+/// and the final ones their process's end (or the run's) cut short, to that end. By
+/// (process, provider, call), so that an event finds the clean-ups of its own provider
+/// in its process by halving, not by a walk over every process's.
 struct Owners(smallvec::SmallVec<[(Pid, ProviderIx, usize, usize); 4]>);
 
 impl Owners {
@@ -162,8 +162,8 @@ impl SanCleanup {
 }
 
 /// Every WSPCleanup of a SAN provider that returned (the actual ones among them), then
-/// every one its process's end cut short after it began to act, while start-ups would
-/// still be outstanding without it (an early one).
+/// every one its process's end (or the run's) cut short after it began to act, while
+/// start-ups would still be outstanding without it (an early one).
 fn every_san_cleanup<'f>(facts: &'f Facts) -> impl Iterator<Item = SanCleanup> + 'f {
     let san = |provider| facts.kind(provider) == ProviderKind::San;
     let returned = (facts.cleanup_returns().iter())
@@ -331,9 +331,9 @@ fn completed_once(facts: &Facts, report: &mut Report) {
 
 /// `san.cleanup.no_notifications`: no FD_* notification during a SAN provider's actual
 /// cleanup (the final one, or one with a wrong count), or a final one its process's end
-/// cut short; nor, from the clean-up's own thread, during an earlier WSPCleanup, to its
-/// return or its process's end (one that cancels what is pending, a defect of its count
-/// already, is cleaning up too).
+/// (or the run's) cut short; nor, from the clean-up's own thread, during an earlier
+/// WSPCleanup, to its return or that cut (one that cancels what is pending, a defect of
+/// its count already, is cleaning up too).
 pub fn no_notifications(facts: &Facts, _: &RunEnd, report: &mut Report) {
     let actual = facts.actual_cleanups_of(ProviderKind::San).map(|f| Window {
         of: (f.process, f.provider),

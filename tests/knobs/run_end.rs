@@ -94,7 +94,7 @@ fn a_clean_up_a_budget_cuts_short_is_judged_for_what_it_began() {
             ("dnsnsp", "nsp_accepts_any_provider_id"),
             "nsp.cleanup.refcount",
             "dnsnsp!NSPCleanup(&another provider's id) [direct SPI call]",
-            "dnsnsp!NSPCleanup for another provider's id in app, cut short where the events_max budget stopped the run, stopped the provider's worker thread and waited for it although 1 start still needs its end",
+            "dnsnsp!NSPCleanup for another provider's id, which ends none of its starts, in app, cut short where the events_max budget stopped the run, stopped the provider's worker thread and waited for it although 1 start still needs its end",
         ),
     ];
     for (text, (provider, model), contract, cleanup, says) in cases {
@@ -166,7 +166,7 @@ fn an_nsp_cleanup_with_another_id_cut_short_by_the_process_end_is_judged() {
             let said = messages(&run, "nsp.cleanup.refcount");
             assert!(
                 said.iter().any(|m| m.starts_with(
-                    "dnsnsp!NSPCleanup for another provider's id in app, cut short by the process's end at #"
+                    "dnsnsp!NSPCleanup for another provider's id, which ends none of its starts, in app, cut short by the process's end at #"
                 )),
                 "seed {seed}: {trace}"
             );
@@ -178,4 +178,83 @@ fn an_nsp_cleanup_with_another_id_cut_short_by_the_process_end_is_judged() {
         reached > 0,
         "no seed cut the NSPCleanup short after it acted"
     );
+}
+
+/// A budget that stops the run after ExitProcess has begun to kill the threads, before
+/// the process's end is recorded: what cut the clean-up short is that end, and the
+/// message says so, not the budget.
+#[test]
+fn a_budget_that_stops_a_process_as_it_ends_leaves_the_cut_to_the_end() {
+    let sim = ws2sim::Sim::from_file("tests/regressions/early-actual-cleanup-cut-short.ron")
+        .unwrap()
+        .provider("msafd", ws2sim::Model::named("cleanup_on_first_call"));
+    let mut reached = 0;
+    for most in 1..80 {
+        let run = sim
+            .clone()
+            .budget(None, Some(most), None)
+            .run()
+            .expect("runs");
+        let trace = run.trace();
+        let ending = trace.contains(" thread killed") && !trace.contains("process ends:");
+        for message in messages(&run, "wsp.cleanup.refcount") {
+            assert!(!(ending && message.contains("budget")), "{most}: {trace}");
+            if ending {
+                reached += 1;
+                assert!(
+                    message.contains(
+                        "cut short by the process's end, which killed its threads from #"
+                    ),
+                    "{most}: {trace}"
+                );
+            }
+        }
+    }
+    assert!(
+        reached > 0,
+        "no budget stopped the run as the process ended"
+    );
+}
+
+/// ws2_32's final WSACleanup that unloads a provider with start-ups of its own unmatched
+/// is judged though it never returns; where no process's end but the run's stopped it,
+/// the message says the run stopped.
+#[test]
+fn a_final_wsacleanup_the_run_stops_is_said_to_be_stopped_by_the_run() {
+    let sim = ws2sim::Sim::from_file("scenarios/contracts/two-providers.ron")
+        .unwrap()
+        .provider(
+            "ws2_32",
+            ws2sim::Model::named("cleans_up_first_provider_only"),
+        );
+    let says = "final WSACleanup unloaded";
+    let (mut stopped, mut whole) = (0, 0);
+    for most in 1..120 {
+        let run = sim
+            .clone()
+            .budget(None, Some(most), None)
+            .run()
+            .expect("runs");
+        let trace = run.trace();
+        let ended = trace.contains("process ends:");
+        for message in messages(&run, "ws2.balanced") {
+            if !message.contains(says) || !message.contains("clean-up returned") {
+                continue;
+            }
+            if ended {
+                whole += 1;
+                assert!(
+                    message.contains("(the process ended before"),
+                    "{most}: {trace}"
+                );
+            } else {
+                stopped += 1;
+                assert!(
+                    message.contains("(the run stopped before"),
+                    "{most}: {trace}"
+                );
+            }
+        }
+    }
+    assert!(stopped > 0, "{whole}");
 }

@@ -107,6 +107,7 @@ impl<'w> Facts<'w> {
             cut_short: SmallVec::new(),
             cut_short_early: SmallVec::new(),
             run_cut: CutBy::of_run(end),
+            ending_since: vec![None; processes],
             network_down: None,
             routed_left_open: Vec::new(),
             live_code: vec![SmallVec::new(); processes],
@@ -116,9 +117,9 @@ impl<'w> Facts<'w> {
         }
         // A run that stopped (a deadlock, a budget) cut short what was under way in the
         // processes still alive, as their end would have.
-        if let Some(by) = facts.run_cut {
-            for process in 0..processes {
-                facts.cut_short_under_way(&mut pairs, process as Pid, events.len(), by);
+        for process in 0..processes as Pid {
+            if let Some(by) = facts.run_cut_of(process) {
+                facts.cut_short_under_way(&mut pairs, process, events.len(), by);
             }
         }
         facts
@@ -449,9 +450,18 @@ impl<'w> Facts<'w> {
             EventKind::ProviderCode {
                 provider, image, ..
             } => Some((*provider, Some(*image))),
+            EventKind::ThreadKilled => {
+                if let Some(since) = self.ending_since.get_mut(process as usize) {
+                    since.get_or_insert(index as u32);
+                }
+                None
+            }
             EventKind::ProcessEnded { .. } => {
                 // Its clean-ups under way end here: a final one is cut short.
                 self.cut_short_under_way(pairs, process, index, CutBy::ProcessEnd);
+                if let Some(since) = self.ending_since.get_mut(process as usize) {
+                    *since = None;
+                }
                 pairs.each_of(process, PairCounts::forget);
                 self.setting_up.retain(|entry| entry.0 != process);
                 self.deferred_set_ups.retain(|entry| entry.0 != process);

@@ -70,6 +70,9 @@ pub struct CutShort {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CutBy {
     ProcessEnd,
+    /// Its process was ending (ExitProcess or a crash had killed its threads, the first
+    /// at this event) when the run stopped, before the process's end was recorded.
+    ProcessEnding(u32),
     Deadlock,
     /// The budget (`steps_max`, `events_max`, `time_max`) that stopped the run.
     Budget(&'static str),
@@ -92,6 +95,9 @@ impl CutBy {
     pub fn words(self, end: usize) -> String {
         match self {
             CutBy::ProcessEnd => format!("cut short by the process's end at #{end}"),
+            CutBy::ProcessEnding(killed) => {
+                format!("cut short by the process's end, which killed its threads from #{killed}")
+            }
             CutBy::Deadlock => "cut short by the deadlock that ended the run".to_string(),
             CutBy::Budget(budget) => format!("cut short where the {budget} budget stopped the run"),
             CutBy::Panic => "cut short where a provider's panic stopped the run".to_string(),
