@@ -3,6 +3,19 @@
 //! as a clean-up its process's end cuts short is, for what they began (seed 003: "the
 //! preceding calls simply decrement an internal reference count"; seed 002 likewise).
 
+/// Each run of `sim` with at most `most` events, for `most` in `budgets`, with its trace.
+fn under_budgets(
+    sim: &ws2sim::Sim,
+    budgets: std::ops::Range<u64>,
+    mut each: impl FnMut(u64, &ws2sim::Ran, &str),
+) {
+    for most in budgets {
+        let run = sim.clone().budget(None, Some(most), None).run();
+        let run = run.expect("runs");
+        each(most, &run, &run.trace());
+    }
+}
+
 /// The contract's messages in a run.
 fn messages<'r>(run: &'r ws2sim::Ran, contract: &str) -> Vec<&'r str> {
     (run.verdict().violations.iter())
@@ -189,15 +202,9 @@ fn a_budget_that_stops_a_process_as_it_ends_leaves_the_cut_to_the_end() {
         .unwrap()
         .provider("msafd", ws2sim::Model::named("cleanup_on_first_call"));
     let mut reached = 0;
-    for most in 1..80 {
-        let run = sim
-            .clone()
-            .budget(None, Some(most), None)
-            .run()
-            .expect("runs");
-        let trace = run.trace();
+    under_budgets(&sim, 1..80, |most, run, trace| {
         let ending = trace.contains(" thread killed") && !trace.contains("process ends:");
-        for message in messages(&run, "wsp.cleanup.refcount") {
+        for message in messages(run, "wsp.cleanup.refcount") {
             assert!(!(ending && message.contains("budget")), "{most}: {trace}");
             if ending {
                 reached += 1;
@@ -209,7 +216,7 @@ fn a_budget_that_stops_a_process_as_it_ends_leaves_the_cut_to_the_end() {
                 );
             }
         }
-    }
+    });
     assert!(
         reached > 0,
         "no budget stopped the run as the process ended"
@@ -229,15 +236,9 @@ fn a_final_wsacleanup_the_run_stops_is_said_to_be_stopped_by_the_run() {
         );
     let says = "final WSACleanup unloaded";
     let (mut stopped, mut whole) = (0, 0);
-    for most in 1..120 {
-        let run = sim
-            .clone()
-            .budget(None, Some(most), None)
-            .run()
-            .expect("runs");
-        let trace = run.trace();
+    under_budgets(&sim, 1..120, |most, run, trace| {
         let ended = trace.contains("process ends:");
-        for message in messages(&run, "ws2.balanced") {
+        for message in messages(run, "ws2.balanced") {
             if !message.contains(says) || !message.contains("clean-up returned") {
                 continue;
             }
@@ -255,6 +256,6 @@ fn a_final_wsacleanup_the_run_stops_is_said_to_be_stopped_by_the_run() {
                 );
             }
         }
-    }
+    });
     assert!(stopped > 0, "{whole}");
 }
