@@ -395,8 +395,8 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
             }
             // A final WSACleanup that unloads a provider whose start-ups it owns, some
             // unmatched, has skipped their clean-ups: judged here when it never returns
-            // (its process ended under it), at its return otherwise (model choice "A DLL
-            // unloaded before its clean-up").
+            // (its process's end or the run's stopped it), at its return otherwise (model
+            // choice "A DLL unloaded before its clean-up").
             EventKind::FreeLibrary { provider, count: 0 } => {
                 let Some((id, (_, counts))) =
                     owned.iter_mut().find(|(_, (t, _))| *t == event.thread)
@@ -416,9 +416,16 @@ fn ws2_counts(facts: &Facts, report: &mut Report) {
                     index,
                     page,
                     || {
-                        // What stopped the clean-up: its process's end, or the run's.
-                        let ended = (facts.events_of_between(pid, index, usize::MAX))
-                            .any(|(_, e)| matches!(e.kind, EventKind::ProcessEnded { .. }));
+                        // What stopped the clean-up: its process's end (recorded, or
+                        // begun: its threads killed), or the run's.
+                        let ended = (facts.events_of_between(pid, index, usize::MAX)).any(
+                            |(_, e)| {
+                                matches!(
+                                    e.kind,
+                                    EventKind::ProcessEnded { .. } | EventKind::ThreadKilled
+                                )
+                            },
+                        );
                         format!(
                             "{}'s final WSACleanup unloaded {} with {} of ws2_32 there not matched by {} (the {} before the clean-up returned)",
                             facts.process(pid),

@@ -101,8 +101,8 @@ pub struct Facts<'w> {
     /// What stopped the run, if it did not complete (a deadlock, a budget): it cut
     /// short the calls under way in the processes still alive.
     run_cut: Option<CutBy>,
-    /// Per process, the first thread its end killed (ExitProcess, a crash), until the
-    /// end is recorded.
+    /// Per process, the event where its end (ExitProcess, a crash) killed its first
+    /// thread, until the end is recorded.
     ending_since: Vec<Option<u32>>,
     /// The first `NetworkDown` event: from there the network explains failures.
     network_down: Option<usize>,
@@ -209,7 +209,8 @@ impl<'w> Facts<'w> {
     /// of its thread since the call other than a wait for the provider's lock (its
     /// return at the latest). A call with nothing done since it was made, or waiting
     /// for the lock, has acted on nothing yet: `usize::MAX` if it never did (its
-    /// process ended first), and `call` for the calls the reading does not track.
+    /// process's end or the run's came first), and `call` for the calls the reading
+    /// does not track.
     pub fn first_act(&self, call: usize) -> usize {
         let Some(EventKind::Call { id, .. }) = self.events.get(call).map(|e| &e.kind) else {
             return call;
@@ -291,12 +292,6 @@ impl<'w> Facts<'w> {
         &self.cut_short
     }
 
-    /// What stopped the run, if it did not complete: it cut short every call still
-    /// under way, at the number of events.
-    pub fn run_cut(&self) -> Option<CutBy> {
-        self.run_cut
-    }
-
     /// What cut short the calls still under way in `process` where the run stopped: the
     /// process's end where it had begun (its threads killed), or what stopped the run.
     pub fn run_cut_of(&self, process: Pid) -> Option<CutBy> {
@@ -311,8 +306,8 @@ impl<'w> Facts<'w> {
         &self.cut_short_early
     }
 
-    /// The final clean-ups of the providers of one kind that their process's end cut
-    /// short, in event order.
+    /// The final clean-ups of the providers of one kind that their process's end (or the
+    /// run's) cut short, in event order.
     pub fn cut_short_of(&self, kind: ProviderKind) -> impl Iterator<Item = CutShort> + '_ {
         (self.cut_short.iter().copied()).filter(move |f| self.kind(f.provider) == kind)
     }

@@ -76,8 +76,8 @@ impl Family {
     }
 }
 
-/// A successful counted end: its call and return events and the starts still
-/// outstanding after it.
+/// A successful counted end, or one cut short: its call, its return event (or where it
+/// was cut), and the starts still outstanding after it.
 struct End {
     call: usize,
     ret: usize,
@@ -87,7 +87,8 @@ struct End {
     /// The provider's own word that it did its actual clean-up here (`Detail::Refcount`).
     actual: bool,
     /// An NSPCleanup with another provider's id that the provider took for its own: it
-    /// ends none of the starts (they are all `left`), so it may free nothing.
+    /// ends none of the starts (they are all `left`, less those the provider's own ends
+    /// cut short with it counted down), so it may free nothing.
     foreign: bool,
     /// What cut it short, if it never returned: `ret` is where (its process's end, or
     /// the number of events where the run stopped), which came while other starts were

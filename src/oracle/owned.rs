@@ -37,7 +37,7 @@ pub(super) fn owned<'f>(facts: &'f Facts, call: usize) -> Option<&'f OwnedOps> {
 }
 
 /// A clean-up that owns the operations pending in its process: its call, and its return
-/// or the end of its process.
+/// or where its process's end (or the run's) cut it short.
 struct Owner {
     call: usize,
     ret: usize,

@@ -190,7 +190,7 @@ fn every_san_cleanup<'f>(facts: &'f Facts) -> impl Iterator<Item = SanCleanup> +
 }
 
 /// A clean-up that owns the operations pending in its process: its call and its return
-/// (or its process's end), how a message places it (`its final cleanup`), and, for one
+/// (or where its process's end or the run's cut it short), how a message places it (`its final cleanup`), and, for one
 /// that returned, how a message names it.
 struct Judged {
     window: (usize, usize),

@@ -179,7 +179,10 @@ impl StreamHash {
             } => {
                 self.pair(19, *provider, *namespace);
                 self.mix(u64::from(*session_of));
-                self.mix(direct.map_or(0, |routine| routine as u64 + 1));
+                // Mixed only when set, so that a client's refused lookup keeps its hash.
+                if let Some(routine) = direct {
+                    self.mix(*routine as u64 + 1);
+                }
             }
             K::RundownRequested { provider, host } => {
                 self.pair(20, *provider, u32::from(*host));

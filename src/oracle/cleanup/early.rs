@@ -1,5 +1,6 @@
 //! What a WSPCleanup did that only the final one may: found for a clean-up counted as
-//! not the final one, whether it returned or its process's end cut it short.
+//! not the final one, whether it returned or its process's end (or the run's) cut it
+//! short.
 
 use super::{describe, op_name};
 use crate::event::*;
