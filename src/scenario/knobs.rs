@@ -128,9 +128,10 @@ pub(super) fn check_one_version(
         if first_version == version {
             continue;
         }
-        let line = c.line_of(&path_of(first_path));
+        let here = path_of(knob_path);
+        let line = c.line_of(&path_of(first_path), &here);
         c.at(
-            &path_of(knob_path),
+            &here,
             format!(
                 "knob `{}` is for {version:?} namespace providers only, and {whose} also \
                  sets `{first_path}` (line {line}), a knob of {first_version:?} namespace \

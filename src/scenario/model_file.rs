@@ -168,9 +168,10 @@ pub(super) fn load_listed(
     }
     for (index, listed) in scenario.models.iter().enumerate() {
         if let Some(first) = scenario.models[..index].iter().position(|l| l == listed) {
-            let line = c.line_of(&[Field("models"), At(first)]);
+            let here = [Field("models"), At(index)];
+            let line = c.line_of(&[Field("models"), At(first)], &here);
             c.at(
-                &[Field("models"), At(index)],
+                &here,
                 format!("model file {listed} is listed twice (first on line {line})"),
                 "listed again",
                 Some("remove one of them".to_string()),

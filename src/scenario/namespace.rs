@@ -71,7 +71,7 @@ pub(super) fn catalog_entry(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_
             continue;
         }
         if other_version != version {
-            let line = c.line_of(&[Field("catalog"), At(j), Field("version")]);
+            let line = c.line_of(&[Field("catalog"), At(j), Field("version")], &at("version"));
             return c.at(
                 &at("version"),
                 format!(
@@ -85,7 +85,10 @@ pub(super) fn catalog_entry(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_
             );
         }
         if other_namespace == namespace {
-            let line = c.line_of(&[Field("catalog"), At(j), Field("namespace")]);
+            let line = c.line_of(
+                &[Field("catalog"), At(j), Field("namespace")],
+                &at("namespace"),
+            );
             return c.at(
                 &at("namespace"),
                 format!(

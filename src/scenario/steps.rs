@@ -55,9 +55,10 @@ pub(super) fn processes(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
             return;
         }
         if let Some(&first) = seen.get(process.name.as_str()) {
-            let line = c.line_of(&[Field("processes"), At(first), Field("name")]);
+            let here = [Field("processes"), At(i), Field("name")];
+            let line = c.line_of(&[Field("processes"), At(first), Field("name")], &here);
             c.at(
-                &[Field("processes"), At(i), Field("name")],
+                &here,
                 format!(
                     "process `{}` is declared twice (first on line {line}); process names must \
                      be unique (faults refer to processes by name)",
@@ -106,9 +107,9 @@ pub(super) fn processes(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
                     At(first),
                     Field("name"),
                 ];
-                let line = c.line_of(&first_path);
                 let mut path = here.clone();
                 path.push(Field("name"));
+                let line = c.line_of(&first_path, &path);
                 c.at(
                     &path,
                     format!(

@@ -445,7 +445,7 @@ impl LookAlikes {
     fn report(self, c: &mut Checker<'_>) {
         for (path, name, earlier, at) in self.found {
             let (name, earlier) = (quotable(&name), quotable(&earlier));
-            let line = c.line_of(&at);
+            let line = c.line_of(&at, &path);
             c.at(
                 &path,
                 format!(

@@ -152,9 +152,16 @@ impl Checker<'_> {
         self.index.resolve(path).start
     }
 
-    /// The line the value at `path` starts on.
-    pub(super) fn line_of(&self, path: &[PathSeg<'_>]) -> usize {
-        line_column(self.index.text(), self.index.resolve(path).start).0
+    /// The line the value at `path` starts on, as a message about the value at `here`
+    /// names it: with its column too where both are on one line.
+    pub(super) fn line_of(&self, path: &[PathSeg<'_>], here: &[PathSeg<'_>]) -> String {
+        let text = self.index.text();
+        let (line, column) = line_column(text, self.index.resolve(path).start);
+        if line_column(text, self.index.resolve(here).start).0 == line {
+            format!("{line}, column {column}")
+        } else {
+            line.to_string()
+        }
     }
 
     /// Reports fields of the struct variants under the list at `list` that `fields_of`
@@ -335,9 +342,10 @@ fn providers(c: &mut Checker<'_>, sc: &Scenario) {
         let path = [Field("providers"), At(i)];
         // Windows names DLLs without regard to case: `msafd` and `MSAFD` are one DLL.
         if let Some(&first) = seen.get(&dll_case(&p.name)) {
-            let line = c.line_of(&[Field("providers"), At(first), Field("name")]);
+            let here = [Field("providers"), At(i), Field("name")];
+            let line = c.line_of(&[Field("providers"), At(first), Field("name")], &here);
             c.at(
-                &[Field("providers"), At(i), Field("name")],
+                &here,
                 format!(
                     "provider `{}` is declared twice (first on line {line}); provider names \
                      must be unique, in any case (steps and catalog entries refer to \
@@ -515,9 +523,10 @@ fn catalog(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
             continue;
         };
         if let Some(&first) = ids.get(id) {
-            let line = c.line_of(&[Field("catalog"), At(first), Field("id")]);
+            let here = [Field("catalog"), At(i), Field("id")];
+            let line = c.line_of(&[Field("catalog"), At(first), Field("id")], &here);
             c.at(
-                &[Field("catalog"), At(i), Field("id")],
+                &here,
                 format!(
                     "catalog id {id} is used twice (first on line {line}); each catalog entry \
                      needs its own id"

@@ -362,3 +362,27 @@ fn an_empty_model_file_name_is_named_so() {
     assert!(plain.contains("an empty model file name"), "{plain}");
     assert!(!plain.contains("model file :"), "{plain}");
 }
+
+/// A message that points back at an earlier value names its line, and its column too
+/// where both values are on one line (a minified file, a catalog on one line).
+#[test]
+fn an_earlier_value_on_the_same_line_is_named_by_its_column() {
+    let one_line = "Scenario(name: \"v\", about: \"a\", \
+        providers: [Provider(name: \"mail\", kind: Namespace)], \
+        catalog: [Namespace(provider: \"mail\", namespace: 37, version: V2), \
+        Namespace(provider: \"mail\", namespace: 12, version: V1)], \
+        processes: [Process(name: \"p\", threads: [Thread(name: \"t\", steps: [Startup])])])";
+    let report = scenario::load_str("one-line.ron", one_line)
+        .expect_err("two versions")
+        .render_plain();
+    let column = one_line.find("V2").expect("there") + 1;
+    assert!(
+        report.contains(&format!("but V2 on line 1, column {column};")),
+        "{report}"
+    );
+    let two_lines = one_line.replace("), Namespace(", "),\nNamespace(");
+    let report = scenario::load_str("two-lines.ron", &two_lines)
+        .expect_err("two versions")
+        .render_plain();
+    assert!(report.contains("but V2 on line 1;"), "{report}");
+}

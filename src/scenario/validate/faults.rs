@@ -44,9 +44,10 @@ pub(super) fn faults(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
                 }
                 let first = *ends.entry(process.as_str()).or_insert(i);
                 if first != i {
-                    let line = c.line_of(&[Field("faults"), At(first)]);
+                    let here = [Field("faults"), At(i)];
+                    let line = c.line_of(&[Field("faults"), At(first)], &here);
                     c.at(
-                        &[Field("faults"), At(i)],
+                        &here,
                         format!(
                             "fault #{i} ends process `{process}`, as fault #{first} (line \
                              {line}) does: a process ends once, so one of them could never fire"
@@ -62,9 +63,10 @@ pub(super) fn faults(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
                     .iter()
                     .position(|f| matches!(f, Fault::NetDown { .. }));
                 if let Some(first) = earlier {
-                    let line = c.line_of(&[Field("faults"), At(first)]);
+                    let here = [Field("faults"), At(i)];
+                    let line = c.line_of(&[Field("faults"), At(first)], &here);
                     c.at(
-                        &[Field("faults"), At(i)],
+                        &here,
                         format!(
                             "fault #{i} repeats the `NetDown` of fault #{first} (line {line}): \
                              the network fails once, for good, so a second failure could \
@@ -113,9 +115,10 @@ pub(super) fn faults(c: &mut Checker<'_>, sc: &Scenario, names: &Names<'_>) {
                 // for (a file may hold tens of thousands of faults).
                 let first = *allocs.entry((provider.as_str(), *call, *nth)).or_insert(i);
                 if first != i {
-                    let line = c.line_of(&[Field("faults"), At(first)]);
+                    let here = [Field("faults"), At(i)];
+                    let line = c.line_of(&[Field("faults"), At(first)], &here);
                     c.at(
-                        &[Field("faults"), At(i)],
+                        &here,
                         format!(
                             "fault #{i} repeats fault #{first} (line {line}): {provider}'s \
                              allocation {nth} inside {} fails once, so this one could never fire",
