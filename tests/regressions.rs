@@ -31,6 +31,11 @@ const MANY: &[u64] = &{
 /// interleaving the bug needed). Rare interleavings name the seed the soak found.
 const CASES: &[(&str, &[u64], &str)] = &[
     (
+        "second-final-cleanup-finds-its-session-run-down.ron",
+        &[490_624_672_055_808],
+        "#60 t=0 a0/ns2.rpc      ns2!NSPv2ClientSessionRundown(client a0, arg 0x5050) -> 0 [refcount 1->0, actual cleanup]",
+    ),
+    (
         "foreign-nspcleanup-with-nothing-started.ron",
         &[0],
         "cold!NSPCleanup(&another provider's id) [direct SPI call] -> SOCKET_ERROR, WSAEINVAL (10022)",

@@ -119,20 +119,15 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, end: &RunEnd, report: &
     let mut ended: SmallMap<Pid, u64> = SmallMap::new();
     // A host's final WSACleanup takes the advertisements it ends when its count
     // reaches 0, as its call begins: one made later, after another thread's WSAStartup,
-    // is a later clean-up's. So the calls of final clean-ups are found first, and each
-    // host's advertisements followed from WSAAdvertiseProvider to what ends them.
-    let final_cleanups: SmallMap<usize, ()> = facts
-        .events
-        .iter()
-        .filter_map(|event| match &event.kind {
-            EventKind::Return {
+    // is a later clean-up's. So the calls of final clean-ups are found first (one that
+    // never returned included: only a final one waits for anything), and each host's
+    // advertisements followed from WSAAdvertiseProvider to what ends them.
+    let final_cleanups: SmallMap<usize, ()> = (facts.events.iter().enumerate())
+        .filter_map(|(index, event)| match event.kind {
+            EventKind::Call {
                 id,
-                detail: Detail::Count { last: true, .. },
-                ..
-            } => match facts.call_of(*id) {
-                Some((call, Call::WSACleanup)) => Some((call, ())),
-                _ => None,
-            },
+                call: Call::WSACleanup,
+            } if is_final_cleanup(facts, id) => Some((index, ())),
             _ => None,
         })
         .collect();
@@ -349,9 +344,8 @@ pub(super) fn sessions(facts: &Facts, rule: SessionRule, end: &RunEnd, report: &
                     })
                 {
                     let advert = session.advert;
-                    // A clean-up its process ended under took no advertisement (only
-                    // returns name final clean-ups, above): the withdrawal was its own
-                    // all the same.
+                    // A clean-up its process ended under withdrew what it took, if it
+                    // got that far: the withdrawal was its own all the same.
                     let own = unreturned.contains(&key.0)
                         || taken
                             .get(&owner)
